@@ -1,0 +1,130 @@
+# Kartoteka — top-level build. Objects per configuration in build/$(BUILD)/.
+#   make [all] · check · asan · bench · fuzz · run · demo · install (PREFIX, DESTDIR) · clean
+BUILD   ?= debug
+CC      ?= gcc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+O       := build/$(BUILD)
+
+PKGS    := sqlite3 icu-uc icu-i18n libuv libssl libcrypto libprotobuf-c libargon2 libical
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
+           -Wno-unused-parameter
+BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -pthread $(WARN) -Icommon -Iclient/lib -Iserver -I$(O)/gen \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+
+ifeq ($(BUILD),debug)
+  CFLAGS_B := -O1 -g
+else ifeq ($(BUILD),asan)
+  CFLAGS_B := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+  LDFLAGS_B := -fsanitize=address,undefined
+else ifeq ($(BUILD),release)
+  CFLAGS_B := -O2 -g -DNDEBUG
+endif
+ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS_B) $(CFLAGS)
+ALL_LDFLAGS := $(LDFLAGS_B) $(LDFLAGS)
+
+# ---- sources -------------------------------------------------------------
+COMMON_SRC := $(wildcard common/*.c)
+CLLIB_SRC  := $(wildcard client/lib/*.c)
+CLI_SRC    := $(wildcard client/cli/*.c)
+SRV_SRC    := $(wildcard server/*.c)
+SQL_FILES  := $(sort $(wildcard common/sql/*.sql))
+PROTO      := $(wildcard proto/*.proto)
+PROTO_C    := $(patsubst proto/%.proto,$(O)/gen/%.pb-c.c,$(PROTO))
+GEN_C      := $(O)/gen/kt_sql_embed.c $(PROTO_C)
+
+COMMON_OBJ := $(patsubst %.c,$(O)/%.o,$(COMMON_SRC)) $(patsubst %.c,%.o,$(GEN_C))
+CLLIB_OBJ  := $(patsubst %.c,$(O)/%.o,$(CLLIB_SRC))
+CLI_OBJ    := $(patsubst %.c,$(O)/%.o,$(CLI_SRC))
+SRV_OBJ    := $(patsubst %.c,$(O)/%.o,$(SRV_SRC))
+
+LIBCOMMON  := $(O)/libktcommon.a
+LIBCLIENT  := $(O)/libkartoteka.a
+BIN_CLI    := $(O)/bin/kartoteka
+BIN_SRV    := $(O)/bin/kartotekad
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
+TLIB_SRC   := $(wildcard tests/lib/*.c)
+BENCH_SRC  := $(wildcard tests/bench/*.c)
+BENCH_BIN  := $(patsubst tests/bench/%.c,$(O)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps check unit asan bench fuzz run demo install clean compdb clang-check
+all: $(BIN_CLI) $(if $(SRV_SRC),$(BIN_SRV)) $(UNIT_BIN)
+
+deps:
+	@installer/deps.sh
+
+$(O)/gen/kt_sql_embed.c: $(SQL_FILES) tools/embed_sql.sh
+	@mkdir -p $(dir $@)
+	tools/embed_sql.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+
+$(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: proto/%.proto
+	@mkdir -p $(dir $@)
+	protoc-c --proto_path=proto --c_out=$(O)/gen $<
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC    $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# generated code is not held to our warning set
+$(O)/gen/%.o: $(O)/gen/%.c
+	@echo "  CC    $<"
+	@$(CC) $(ALL_CFLAGS) -Wno-error -w -c $< -o $@
+
+$(COMMON_OBJ) $(CLLIB_OBJ) $(CLI_OBJ) $(SRV_OBJ): | $(PROTO_C)
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@rm -f $@; ar rcs $@ $^
+$(LIBCLIENT): $(CLLIB_OBJ)
+	@rm -f $@; ar rcs $@ $^
+
+$(BIN_CLI): $(CLI_OBJ) $(LIBCLIENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS)
+
+$(BIN_SRV): $(SRV_OBJ) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(SRV_OBJ) $(LIBCOMMON) $(LIBS)
+
+TLIB_OBJ := $(patsubst %.c,$(O)/%.o,$(TLIB_SRC))
+SRV_LIB_OBJ := $(filter-out $(O)/server/srv_main.o,$(SRV_OBJ))
+$(O)/tests/test_%: tests/unit/test_%.c $(TLIB_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(SRV_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD    $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(TLIB_OBJ) $(SRV_LIB_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS) -lcmocka
+
+$(O)/bench/%: tests/bench/%.c $(LIBCLIENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(LIBCLIENT) $(LIBCOMMON) $(LIBS)
+
+# check: install deps, build, run every test; last line "N passed, N failed"
+check: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/run.sh
+
+unit: all
+	@BUILD=$(BUILD) tests/run.sh unit
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=asan CC=clang check
+
+bench: deps
+	@$(MAKE) --no-print-directory BUILD=release all $(patsubst $(O)/%,build/release/%,$(BENCH_BIN))
+	@BUILD=release tests/bench/run.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@installer/run-local.sh $(O)/bin
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN_CLI) $(DESTDIR)$(PREFIX)/bin/kartoteka
+	$(if $(SRV_SRC),install -m 755 $(BIN_SRV) $(DESTDIR)$(PREFIX)/bin/kartotekad)
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

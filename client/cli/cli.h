@@ -1,0 +1,72 @@
+/* cli — the `kartoteka` command-line front end. Every subcommand is one entry
+ * of the table in cli_main.c and one file cli_<command>.c; they parse their own
+ * options and call the cl_* client library (no SQL, no business rules here).
+ * Exit status: 0 ok, 1 error (message on stderr), 2 usage error. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdbool.h>
+
+#include "cl_store.h"
+#include "kt_buf.h"
+#include "kt_err.h"
+
+typedef struct cli_ctx {
+  const char *profile; /* profile dir (resolved) */
+  bool json;           /* --json anywhere on the command line */
+  bool verbose;
+  const char *locale;
+} cli_ctx;
+
+typedef struct cli_cmd {
+  const char *name;
+  int (*run)(cli_ctx *ctx, int argc, char **argv); /* argv[0] = command name */
+  const char *usage;
+  const char *summary;
+} cli_cmd;
+
+/* Prints "kartoteka: MESSAGE" to stderr and returns 1. */
+int cli_fail(const kt_err *err);
+int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Usage error: prints the message and the command's usage, returns 2. */
+int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Path of the replica database in the profile (static buffer per call site). */
+void cli_db_path(const cli_ctx *ctx, char *out, size_t outsz);
+/* Opens the profile's store (error printed; returns NULL). */
+cl_store *cli_open(const cli_ctx *ctx, bool readonly);
+
+/* Parses "--set FIELD=VALUE" style words into sets (pointers into argv,
+ * modified in place). Returns count or -1 (error printed). */
+int cli_parse_assign(const char *cmd, char *word, cl_set *out);
+
+/* Record output. */
+void cli_print_rec_json(kt_buf *out, const cl_rec *r, bool pretty_unused);
+void cli_print_rec_human(const cl_rec *r, bool all_fields);
+/* JSON array collector for list/search. */
+typedef struct cli_list_out {
+  const cli_ctx *ctx;
+  kt_buf json;
+  int count;
+  const char **columns; /* human: extra columns */
+  int ncolumns;
+} cli_list_out;
+int cli_list_cb(void *ud, const cl_rec *r);
+void cli_list_finish(cli_list_out *o);
+
+/* subcommands */
+int cli_cmd_init(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_add(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_edit(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_delete(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_restore(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_show(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_list(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_search(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_field(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_section(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_group(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_status(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_reindex(cli_ctx *ctx, int argc, char **argv);
+
+#endif

@@ -1,0 +1,145 @@
+/* cli_field — office model: `kartoteka field ...` (custom fields, labels,
+ * choice lists, hiding) and `kartoteka section ...` (rename/hide sections). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kt_json.h"
+
+static int field_list(cli_ctx *ctx, cl_store *s, const char *type) {
+  kt_mtype *t;
+  kt_err err;
+  if (kt_model_type_get(cl_store_model(s), type, &t, &err)) return cli_fail(&err);
+  kt_buf out = KT_BUF_INIT;
+  kt_json j;
+  kt_json_init(&j, &out, true);
+  if (ctx->json) kt_json_arr_begin(&j);
+  for (int k = 0; k < t->nfields; k++) {
+    const kt_mfield *f = &t->fields[k];
+    const char *ch = kt_mfield_choices(f);
+    if (ctx->json) {
+      kt_json_obj_begin(&j);
+      kt_json_key(&j, "name");
+      kt_json_str(&j, f->name);
+      kt_json_key(&j, "label");
+      kt_json_str(&j, kt_mfield_label(f));
+      kt_json_key(&j, "type");
+      kt_json_str(&j, kt_ftype_name(f->type));
+      kt_json_key(&j, "custom");
+      kt_json_bool(&j, f->custom);
+      kt_json_key(&j, "hidden");
+      kt_json_bool(&j, f->hidden);
+      if (ch) {
+        kt_json_key(&j, "choices");
+        kt_json_str(&j, ch);
+      }
+      kt_json_obj_end(&j);
+    } else {
+      printf("%-16s %-24s %-9s%s%s%s%s\n", f->name, kt_mfield_label(f), kt_ftype_name(f->type),
+             f->custom ? " custom" : "", f->hidden ? " hidden" : "", ch ? " " : "", ch ? ch : "");
+    }
+  }
+  if (ctx->json) {
+    kt_json_arr_end(&j);
+    printf("%s\n", kt_buf_str(&out));
+  }
+  kt_buf_free(&out);
+  return 0;
+}
+
+int cli_cmd_field(cli_ctx *ctx, int argc, char **argv) {
+  if (argc < 3) return cli_usage("field", "say what to do");
+  const char *verb = argv[1], *type = argv[2];
+  const char *name = NULL, *label = NULL, *ftype = NULL, *choices = NULL;
+  int i = 3;
+  if (strcmp(verb, "add") != 0 && strcmp(verb, "list") != 0) {
+    if (argc < 4) return cli_usage("field", "give TYPE and the field NAME");
+    name = argv[3];
+    i = 4;
+  }
+  for (; i < argc; i++) {
+    bool has = i + 1 < argc;
+    if (strcmp(argv[i], "--name") == 0 && has) name = argv[++i];
+    else if (strcmp(argv[i], "--label") == 0 && has) label = argv[++i];
+    else if (strcmp(argv[i], "--type") == 0 && has) ftype = argv[++i];
+    else if (strcmp(argv[i], "--choices") == 0 && has) choices = argv[++i];
+    else return cli_usage("field", "unknown or incomplete option '%s'", argv[i]);
+  }
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = 0;
+  if (strcmp(verb, "list") == 0) {
+    rc = field_list(ctx, s, type);
+  } else if (strcmp(verb, "add") == 0) {
+    if (!name) rc = cli_usage("field", "give the new field's --name");
+    else if (cl_store_field_add(s, type, name, label, ftype, choices, &err)) rc = cli_fail(&err);
+    else printf("added field %s.%s\n", type, name);
+  } else if (strcmp(verb, "label") == 0 || strcmp(verb, "choices") == 0 ||
+             strcmp(verb, "hide") == 0 || strcmp(verb, "show") == 0) {
+    int hidden = strcmp(verb, "hide") == 0 ? 1 : strcmp(verb, "show") == 0 ? 0 : -1;
+    if (strcmp(verb, "label") == 0 && !label) rc = cli_usage("field", "give the new --label");
+    else if (strcmp(verb, "choices") == 0 && !choices)
+      rc = cli_usage("field", "give the list with --choices 'a,b,c'");
+    else if (cl_store_field_set(s, type, name, label, choices, hidden, &err)) rc = cli_fail(&err);
+    else printf("updated field %s.%s\n", type, name);
+  } else {
+    rc = cli_usage("field", "unknown action '%s'", verb);
+  }
+  cl_store_close(s);
+  return rc;
+}
+
+int cli_cmd_section(cli_ctx *ctx, int argc, char **argv) {
+  if (argc < 2) return cli_usage("section", "say what to do");
+  const char *verb = argv[1];
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = 0;
+  if (strcmp(verb, "list") == 0) {
+    int n;
+    kt_mtype *types = kt_model_types(cl_store_model(s), &n);
+    kt_buf out = KT_BUF_INIT;
+    kt_json j;
+    kt_json_init(&j, &out, true);
+    if (ctx->json) kt_json_arr_begin(&j);
+    for (int i = 0; i < n; i++) {
+      if (types[i].def->flags & KT_TF_CONFIG && strcmp(types[i].def->name, "group") != 0) continue;
+      if (ctx->json) {
+        kt_json_obj_begin(&j);
+        kt_json_key(&j, "type");
+        kt_json_str(&j, types[i].def->name);
+        kt_json_key(&j, "label");
+        kt_json_str(&j, kt_mtype_label(&types[i]));
+        kt_json_key(&j, "hidden");
+        kt_json_bool(&j, types[i].hidden);
+        kt_json_obj_end(&j);
+      } else {
+        printf("%-8s %s%s\n", types[i].def->name, kt_mtype_label(&types[i]),
+               types[i].hidden ? "  (hidden)" : "");
+      }
+    }
+    if (ctx->json) {
+      kt_json_arr_end(&j);
+      printf("%s\n", kt_buf_str(&out));
+    }
+    kt_buf_free(&out);
+  } else if (argc < 3) {
+    rc = cli_usage("section", "give the section's TYPE");
+  } else if (strcmp(verb, "rename") == 0) {
+    const char *label = argc >= 5 && strcmp(argv[3], "--label") == 0 ? argv[4] : NULL;
+    if (!label) rc = cli_usage("section", "give the new name with --label");
+    else if (cl_store_section_set(s, argv[2], label, -1, &err)) rc = cli_fail(&err);
+    else printf("section %s is now called %s\n", argv[2], label);
+  } else if (strcmp(verb, "hide") == 0 || strcmp(verb, "show") == 0) {
+    if (cl_store_section_set(s, argv[2], NULL, strcmp(verb, "hide") == 0, &err)) rc = cli_fail(&err);
+    else printf("section %s is now %s\n", argv[2], strcmp(verb, "hide") == 0 ? "hidden" : "shown");
+  } else {
+    rc = cli_usage("section", "unknown action '%s'", verb);
+  }
+  cl_store_close(s);
+  return rc;
+}

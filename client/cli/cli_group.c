@@ -1,0 +1,99 @@
+/* cli_group — `kartoteka group add NAME [--parent P]`, `group list`: the tree
+ * of groups/departments (records of the synced group type). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct grp_row {
+  char *name, *parent, *id;
+} grp_row;
+
+typedef struct grp_acc {
+  grp_row *rows;
+  int n, cap;
+} grp_acc;
+
+static int collect(void *ud, const cl_rec *r) {
+  grp_acc *a = ud;
+  if (a->n == a->cap) {
+    int cap = a->cap ? a->cap * 2 : 16;
+    grp_row *p = realloc(a->rows, (size_t)cap * sizeof *p);
+    if (!p) return 1;
+    a->rows = p;
+    a->cap = cap;
+  }
+  kt_mfield *fn = kt_mtype_field(r->type, "name"), *fp = kt_mtype_field(r->type, "parent");
+  const kt_value *vn = &r->v[r->type->pos[fn->vidx]], *vp = &r->v[r->type->pos[fp->vidx]];
+  grp_row *g = &a->rows[a->n++];
+  g->name = strdup(vn->kind == KT_V_TEXT ? vn->s : "");
+  g->parent = vp->kind == KT_V_TEXT ? strdup(vp->s) : NULL;
+  g->id = strdup(cl_rec_id(r));
+  return 0;
+}
+
+static void print_tree(const grp_acc *a, const char *parent, int depth) {
+  for (int i = 0; i < a->n; i++) {
+    const grp_row *g = &a->rows[i];
+    bool top = !g->parent;
+    if (!top) { /* a group whose parent does not exist is shown at the top */
+      bool found = false;
+      for (int k = 0; k < a->n; k++)
+        if (strcmp(a->rows[k].name, g->parent) == 0) found = true;
+      top = !found;
+    }
+    if (parent ? (g->parent && strcmp(g->parent, parent) == 0) : top) {
+      printf("%*s%s  (%s)\n", depth * 2, "", g->name, g->id);
+      if (depth < 32) print_tree(a, g->name, depth + 1);
+    }
+  }
+}
+
+int cli_cmd_group(cli_ctx *ctx, int argc, char **argv) {
+  if (argc < 2) return cli_usage("group", "say what to do");
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = 0;
+  if (strcmp(argv[1], "add") == 0) {
+    if (argc < 3) {
+      rc = cli_usage("group", "give the group's NAME");
+    } else {
+      cl_set sets[2] = {{"name", argv[2]}, {"parent", NULL}};
+      int n = 1;
+      if (argc >= 5 && strcmp(argv[3], "--parent") == 0) {
+        sets[1].value = argv[4];
+        n = 2;
+      } else if (argc > 3) {
+        rc = cli_usage("group", "unknown option '%s'", argv[3]);
+      }
+      char id[KT_UUID_STRLEN + 1];
+      if (!rc && cl_store_add(s, "group", sets, n, id, &err)) rc = cli_fail(&err);
+      else if (!rc) printf("%s\n", id);
+    }
+  } else if (strcmp(argv[1], "list") == 0) {
+    grp_acc a = {0};
+    cl_query q = {.type = "group"};
+    if (ctx->json) {
+      cli_list_out lo = {.ctx = ctx};
+      if (cl_store_list(s, &q, cli_list_cb, &lo, &err)) rc = cli_fail(&err);
+      else cli_list_finish(&lo);
+    } else if (cl_store_list(s, &q, collect, &a, &err)) {
+      rc = cli_fail(&err);
+    } else {
+      print_tree(&a, NULL, 0);
+    }
+    for (int i = 0; i < a.n; i++) {
+      free(a.rows[i].name);
+      free(a.rows[i].parent);
+      free(a.rows[i].id);
+    }
+    free(a.rows);
+  } else {
+    rc = cli_usage("group", "unknown action '%s'", argv[1]);
+  }
+  cl_store_close(s);
+  return rc;
+}

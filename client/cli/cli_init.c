@@ -1,0 +1,57 @@
+/* cli_init — `kartoteka init --local [--user NAME]`: a standalone card index. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static int mkdirs(const char *path) {
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s", path);
+  for (char *p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(tmp, 0700) && errno != EEXIST) return -1;
+      *p = '/';
+    }
+  if (mkdir(tmp, 0700) && errno != EEXIST) return -1;
+  return 0;
+}
+
+int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
+  bool local = false;
+  const char *user = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--local") == 0) local = true;
+    else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) user = argv[++i];
+    else return cli_usage("init", "unknown option '%s'", argv[i]);
+  }
+  if (!local)
+    return cli_usage("init", "say --local for a standalone card index; to join an office server "
+                     "use `kartoteka connect --invite INVITE`");
+  if (!user) {
+    struct passwd *pw = getpwuid(getuid());
+    user = getenv("USER");
+    if ((!user || !*user) && pw) user = pw->pw_name;
+    if (!user || !*user) user = "me";
+  }
+  if (mkdirs(ctx->profile))
+    return cli_failf("cannot create the profile folder %s: %s", ctx->profile, strerror(errno));
+  char path[4200];
+  cli_db_path(ctx, path, sizeof path);
+  kt_err err;
+  kt_err_clear(&err);
+  if (cl_store_create(path, user, "local", &err)) {
+    if (err.code == KT_EEXISTS)
+      return cli_failf("a card index already exists in %s; nothing was changed (use another "
+                       "--profile for a new one)", ctx->profile);
+    return cli_fail(&err);
+  }
+  if (ctx->json) printf("{\"profile\": \"%s\", \"user\": \"%s\"}\n", ctx->profile, user);
+  else printf("Created a standalone card index in %s for user %s.\n", ctx->profile, user);
+  return 0;
+}

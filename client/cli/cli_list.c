@@ -1,0 +1,123 @@
+/* cli_list — `kartoteka list TYPE [--where ...] [--sort F] ...` and
+ * `kartoteka search TEXT [--type T]`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* Splits "FIELD=VALUE", "FIELD!=VALUE", "FIELD~TEXT", "FIELD<V", "FIELD>V". */
+static int parse_filter(char *w, cl_filter *f) {
+  char *p = w + strcspn(w, "=~<>!");
+  if (!*p || p == w) return -1;
+  f->op = *p;
+  if (*p == '!') {
+    if (p[1] != '=') return -1;
+    *p = '\0';
+    f->value = p + 2;
+  } else {
+    *p = '\0';
+    f->value = p + 1;
+  }
+  f->field = w;
+  return 0;
+}
+
+static int split_columns(char *s, const char **cols, int max) {
+  int n = 0;
+  for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ",")) cols[n++] = tok;
+  return n;
+}
+
+int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
+  if (argc < 2) return cli_usage("list", "which type? one of org contact task event note link deal group");
+  cl_filter *where = calloc((size_t)argc, sizeof *where);
+  const char *cols[32];
+  if (!where) return cli_failf("out of memory");
+  cl_query q = {.type = argv[1], .where = where};
+  int ncols = 0, rc = 2;
+  for (int i = 2; i < argc; i++) {
+    const char *o = argv[i];
+    bool has = i + 1 < argc;
+    if (strcmp(o, "--where") == 0 && has) {
+      if (parse_filter(argv[++i], &where[q.nwhere])) {
+        rc = cli_usage("list", "bad filter '%s': use FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT, "
+                       "FIELD<VALUE or FIELD>VALUE", argv[i]);
+        goto out;
+      }
+      q.nwhere++;
+    } else if (strcmp(o, "--sort") == 0 && has) {
+      q.sort = argv[++i];
+    } else if (strcmp(o, "--desc") == 0) {
+      q.desc = true;
+    } else if (strcmp(o, "--trash") == 0) {
+      q.trash = true;
+    } else if (strcmp(o, "--limit") == 0 && has) {
+      q.limit = atoi(argv[++i]);
+    } else if (strcmp(o, "--offset") == 0 && has) {
+      q.offset = atoi(argv[++i]);
+    } else if (strcmp(o, "--fields") == 0 && has) {
+      ncols = split_columns(argv[++i], cols, 32);
+    } else {
+      rc = cli_usage("list", "unknown option '%s'", o);
+      goto out;
+    }
+  }
+  cl_store *s = cli_open(ctx, false);
+  rc = 1;
+  if (!s) goto out;
+  cli_list_out lo = {.ctx = ctx, .columns = cols, .ncolumns = ncols};
+  kt_err err;
+  kt_err_clear(&err);
+  if (ncols) {
+    kt_mtype *t;
+    kt_mfield *f;
+    for (int i = 0; i < ncols; i++)
+      if (kt_model_type_get(cl_store_model(s), q.type, &t, &err) ||
+          kt_mtype_field_get(t, cols[i], &f, &err)) {
+        rc = cli_fail(&err);
+        cl_store_close(s);
+        goto out;
+      }
+  }
+  if (cl_store_list(s, &q, cli_list_cb, &lo, &err)) {
+    kt_buf_free(&lo.json);
+    rc = cli_fail(&err);
+  } else {
+    cli_list_finish(&lo);
+    rc = 0;
+  }
+  cl_store_close(s);
+out:
+  free(where);
+  return rc;
+}
+
+int cli_cmd_search(cli_ctx *ctx, int argc, char **argv) {
+  const char *text = NULL, *type = NULL;
+  int limit = 0;
+  bool trash = false;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) type = argv[++i];
+    else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) limit = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--trash") == 0) trash = true;
+    else if (argv[i][0] == '-' && argv[i][1] == '-') return cli_usage("search", "unknown option '%s'", argv[i]);
+    else if (!text) text = argv[i];
+    else return cli_usage("search", "give the search text as one argument (quote it)");
+  }
+  if (!text) return cli_usage("search", "what to search for?");
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  cli_list_out lo = {.ctx = ctx};
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = 0;
+  if (cl_store_search(s, text, type, limit, trash, cli_list_cb, &lo, &err)) {
+    kt_buf_free(&lo.json);
+    rc = cli_fail(&err);
+  } else {
+    cli_list_finish(&lo);
+  }
+  cl_store_close(s);
+  return rc;
+}

@@ -1,0 +1,138 @@
+/* cli_main — `kartoteka`: global options, the command table, dispatch. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kt_log.h"
+
+static int cmd_help(cli_ctx *ctx, int argc, char **argv);
+
+static const cli_cmd commands[] = {
+    {"init", cli_cmd_init, "init --local [--user NAME]", "create a standalone card index"},
+    {"add", cli_cmd_add, "add TYPE --set FIELD=VALUE ... [--json]", "add a card; prints its id"},
+    {"edit", cli_cmd_edit, "edit ID --set FIELD=VALUE ...", "change fields of a card"},
+    {"delete", cli_cmd_delete, "delete ID", "move a card to the trash"},
+    {"restore", cli_cmd_restore, "restore ID", "bring a card back from the trash"},
+    {"show", cli_cmd_show, "show ID [--json]", "show a card with its related cards"},
+    {"list", cli_cmd_list,
+     "list TYPE [--where FIELD=VALUE|FIELD~TEXT|FIELD<V|FIELD>V ...] [--sort FIELD] [--desc]\n"
+     "          [--limit N] [--offset N] [--fields F,F] [--trash] [--json]",
+     "list cards of a section"},
+    {"search", cli_cmd_search, "search TEXT [--type TYPE] [--limit N] [--trash] [--json]",
+     "find cards by words, name prefixes or phone digits"},
+    {"field", cli_cmd_field,
+     "field add TYPE --name N --label L --type text|longtext|number|int|money|date|datetime|"
+     "choice|phone|email|url|bool [--choices a,b]\n"
+     "          field label TYPE NAME --label L · field choices TYPE NAME --choices a,b\n"
+     "          field hide|show TYPE NAME · field list TYPE [--json]",
+     "custom fields, labels and choice lists"},
+    {"section", cli_cmd_section,
+     "section rename TYPE --label L · section hide|show TYPE · section list [--json]",
+     "rename or hide sections"},
+    {"group", cli_cmd_group, "group add NAME [--parent P] · group list [--json]",
+     "groups and departments (a tree)"},
+    {"status", cli_cmd_status, "status [--json]", "profile, user, unsent changes"},
+    {"reindex", cli_cmd_reindex, "reindex", "rebuild the search index"},
+    {"help", cmd_help, "help [COMMAND]", "this help"},
+};
+#define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
+
+static const cli_cmd *find_cmd(const char *name) {
+  for (int i = 0; i < NCOMMANDS; i++)
+    if (strcmp(commands[i].name, name) == 0) return &commands[i];
+  return NULL;
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "kartoteka: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  const cli_cmd *c = cmd ? find_cmd(cmd) : NULL;
+  if (c) fprintf(stderr, "usage: kartoteka %s\n", c->usage);
+  else fprintf(stderr, "run `kartoteka help` for the list of commands\n");
+  return 2;
+}
+
+static int cmd_help(cli_ctx *ctx, int argc, char **argv) {
+  (void)ctx;
+  if (argc > 1) {
+    const cli_cmd *c = find_cmd(argv[1]);
+    if (!c) return cli_usage(NULL, "unknown command '%s'", argv[1]);
+    printf("usage: kartoteka %s\n  %s\n", c->usage, c->summary);
+    return 0;
+  }
+  printf("Kartoteka — the office card index.\n\n"
+         "usage: kartoteka [--profile DIR] [--json] [--verbose] COMMAND ...\n\n");
+  for (int i = 0; i < NCOMMANDS; i++) printf("  %-9s %s\n", commands[i].name, commands[i].summary);
+  printf("\nTypes: org contact task event note link deal group.\n"
+         "Profile: --profile DIR, else $KARTOTEKA_PROFILE, else ~/.local/share/kartoteka.\n"
+         "`kartoteka help COMMAND` shows a command's options.\n");
+  return 0;
+}
+
+static char profile_buf[4096];
+
+static const char *resolve_profile(const char *given) {
+  if (given && *given) return given;
+  const char *env = getenv("KARTOTEKA_PROFILE");
+  if (env && *env) return env;
+  const char *xdg = getenv("XDG_DATA_HOME");
+  if (xdg && *xdg) snprintf(profile_buf, sizeof profile_buf, "%s/kartoteka", xdg);
+  else snprintf(profile_buf, sizeof profile_buf, "%s/.local/share/kartoteka",
+                getenv("HOME") ? getenv("HOME") : ".");
+  return profile_buf;
+}
+
+int main(int argc, char **argv) {
+  cli_ctx ctx = {0};
+  const char *profile = NULL;
+  /* global options before the command; --json may appear anywhere */
+  int i = 1;
+  for (; i < argc; i++) {
+    if (strcmp(argv[i], "--profile") == 0) {
+      if (i + 1 >= argc) return cli_usage(NULL, "--profile needs a directory");
+      profile = argv[++i];
+    } else if (strncmp(argv[i], "--profile=", 10) == 0) {
+      profile = argv[i] + 10;
+    } else if (strcmp(argv[i], "--json") == 0) {
+      ctx.json = true;
+    } else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
+      ctx.verbose = true;
+    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      return cmd_help(&ctx, 1, argv);
+    } else if (strcmp(argv[i], "--version") == 0) {
+      printf("kartoteka 0.1\n");
+      return 0;
+    } else {
+      break;
+    }
+  }
+  if (i >= argc) {
+    cmd_help(&ctx, 1, argv);
+    return 2;
+  }
+  const cli_cmd *c = find_cmd(argv[i]);
+  if (!c) return cli_usage(NULL, "unknown command '%s'", argv[i]);
+  /* strip --json from the command's own words */
+  int n = 0;
+  char **args = calloc((size_t)(argc - i + 1), sizeof *args);
+  if (!args) return cli_failf("out of memory");
+  for (int k = i; k < argc; k++) {
+    if (strcmp(argv[k], "--json") == 0) ctx.json = true;
+    else if (k > i && (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)) {
+      free(args);
+      printf("usage: kartoteka %s\n  %s\n", c->usage, c->summary);
+      return 0;
+    } else args[n++] = argv[k];
+  }
+  ctx.profile = resolve_profile(profile);
+  kt_log_set_level(ctx.verbose ? KT_LOG_DEBUG : KT_LOG_WARN);
+  int rc = c->run(&ctx, n, args);
+  free(args);
+  return rc;
+}

@@ -1,0 +1,63 @@
+/* cli_show — `kartoteka show ID [--json]`: a card and its related cards. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kt_json.h"
+
+typedef struct rel_ctx {
+  const cli_ctx *ctx;
+  kt_buf *json;
+  int count;
+  const char *last_type;
+} rel_ctx;
+
+static int on_related(void *ud, const cl_rec *r) {
+  rel_ctx *c = ud;
+  c->count++;
+  if (c->ctx->json) {
+    if (c->count > 1) kt_buf_putc(c->json, ',');
+    cli_print_rec_json(c->json, r, false);
+    return 0;
+  }
+  if (!c->last_type || strcmp(c->last_type, r->type->def->name) != 0) {
+    printf("\n%s:\n", kt_mtype_label(r->type));
+    c->last_type = r->type->def->name;
+  }
+  kt_buf t = KT_BUF_INIT;
+  cl_rec_title(r, &t);
+  printf("  %s  %s\n", cl_rec_id(r), kt_buf_str(&t));
+  kt_buf_free(&t);
+  return 0;
+}
+
+int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
+  if (argc != 2) return cli_usage("show", "give exactly one card id");
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  cl_rec *r = NULL;
+  int rc = cl_store_get(s, argv[1], &r, &err);
+  if (rc) {
+    cl_store_close(s);
+    return cli_fail(&err);
+  }
+  kt_buf out = KT_BUF_INIT, rel = KT_BUF_INIT;
+  rel_ctx c = {ctx, &rel, 0, NULL};
+  if (ctx->json) {
+    cli_print_rec_json(&out, r, false);
+    out.len--; /* reopen the object to add "related" */
+    kt_buf_puts(&out, ", \"related\": [");
+  } else {
+    cli_print_rec_human(r, true);
+  }
+  rc = cl_store_related(s, r, on_related, &c, &err);
+  if (rc) rc = cli_fail(&err);
+  else if (ctx->json) printf("%s%s]}\n", kt_buf_str(&out), kt_buf_str(&rel));
+  kt_buf_free(&out);
+  kt_buf_free(&rel);
+  cl_rec_free(r);
+  cl_store_close(s);
+  return rc;
+}

@@ -1,0 +1,23 @@
+/* cli_trash — `kartoteka delete ID` (to the trash) and `restore ID`. */
+#include <stdio.h>
+
+#include "cli.h"
+
+static int trash(cli_ctx *ctx, int argc, char **argv, bool del) {
+  const char *cmd = del ? "delete" : "restore";
+  if (argc != 2) return cli_usage(cmd, "give exactly one card id");
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = del ? cl_store_delete(s, argv[1], &err) : cl_store_restore(s, argv[1], &err);
+  if (rc) rc = cli_fail(&err);
+  else if (ctx->json) printf("{\"id\": \"%s\", \"deleted\": %s}\n", argv[1], del ? "true" : "false");
+  else printf(del ? "moved to the trash (restore with `kartoteka restore %s`)\n" : "restored %s\n",
+              argv[1]);
+  cl_store_close(s);
+  return rc;
+}
+
+int cli_cmd_delete(cli_ctx *ctx, int argc, char **argv) { return trash(ctx, argc, argv, true); }
+int cli_cmd_restore(cli_ctx *ctx, int argc, char **argv) { return trash(ctx, argc, argv, false); }

@@ -1,0 +1,151 @@
+/* cli_util — helpers shared by the subcommands: errors, opening the profile,
+ * FIELD=VALUE parsing, record output (human and JSON). */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kt_json.h"
+
+int cli_fail(const kt_err *err) {
+  fprintf(stderr, "kartoteka: %s\n", err && err->msg[0] ? err->msg : "failed");
+  return 1;
+}
+
+int cli_failf(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "kartoteka: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  return 1;
+}
+
+void cli_db_path(const cli_ctx *ctx, char *out, size_t outsz) {
+  snprintf(out, outsz, "%s/replica.db", ctx->profile);
+}
+
+cl_store *cli_open(const cli_ctx *ctx, bool readonly) {
+  char path[4200];
+  cli_db_path(ctx, path, sizeof path);
+  const char *busy = getenv("KARTOTEKA_BUSY_MS");
+  cl_open_opts o = {.locale = ctx->locale, .readonly = readonly, .busy_ms = busy ? atoi(busy) : 0};
+  cl_store *s = NULL;
+  kt_err err;
+  kt_err_clear(&err);
+  if (cl_store_open(path, &o, &s, &err)) {
+    if (err.code == KT_ENOPROFILE)
+      cli_failf("no profile in %s: create one with `kartoteka init --local` (standalone) or "
+                "`kartoteka connect --invite INVITE` (office server), or pass --profile DIR",
+                ctx->profile);
+    else
+      cli_fail(&err);
+    return NULL;
+  }
+  return s;
+}
+
+int cli_parse_assign(const char *cmd, char *word, cl_set *out) {
+  char *eq = strchr(word, '=');
+  if (!eq || eq == word) {
+    cli_usage(cmd, "expected FIELD=VALUE, got '%s'", word);
+    return -1;
+  }
+  *eq = '\0';
+  out->field = word;
+  out->value = eq + 1;
+  return 1;
+}
+
+static void json_value(kt_json *j, const kt_mfield *f, const kt_value *v) {
+  if (v->kind == KT_V_NULL) {
+    kt_json_null(j);
+    return;
+  }
+  if (f->type == KT_FT_BOOL && v->kind == KT_V_INT) {
+    kt_json_bool(j, v->i != 0);
+    return;
+  }
+  if (kt_mfield_json_is_number(f) && v->kind == KT_V_INT) {
+    kt_json_int(j, v->i);
+    return;
+  }
+  kt_buf b = KT_BUF_INIT;
+  kt_mfield_format(f, v, true, &b);
+  kt_json_str(j, kt_buf_str(&b));
+  kt_buf_free(&b);
+}
+
+static void rec_json(kt_json *j, const cl_rec *r) {
+  kt_json_obj_begin(j);
+  kt_json_key(j, "id");
+  kt_json_str(j, cl_rec_id(r));
+  kt_json_key(j, "type");
+  kt_json_str(j, r->type->def->name);
+  for (int k = 1; k < r->type->nfields; k++) {
+    const kt_mfield *f = &r->type->fields[k];
+    if (r->v[k].kind == KT_V_NULL && k != KT_F_DELETED) continue;
+    kt_json_key(j, f->name);
+    if (k == KT_F_DELETED) kt_json_bool(j, cl_rec_deleted(r));
+    else json_value(j, f, &r->v[k]);
+  }
+}
+
+void cli_print_rec_json(kt_buf *out, const cl_rec *r, bool pretty) {
+  kt_json j;
+  kt_json_init(&j, out, pretty);
+  rec_json(&j, r);
+  kt_json_obj_end(&j);
+}
+
+void cli_print_rec_human(const cl_rec *r, bool all_fields) {
+  kt_buf t = KT_BUF_INIT;
+  cl_rec_title(r, &t);
+  printf("%s: %s%s\n", kt_mtype_label(r->type), kt_buf_str(&t),
+         cl_rec_deleted(r) ? "  [in trash]" : "");
+  kt_buf_reset(&t);
+  printf("  %-20s %s\n", "id", cl_rec_id(r));
+  for (int k = 1; k < r->type->nfields; k++) {
+    const kt_mfield *f = &r->type->fields[k];
+    if (r->v[k].kind == KT_V_NULL || f->hidden) continue;
+    if (!all_fields && (f->flags & KT_FF_NOTLIST)) continue;
+    kt_buf_reset(&t);
+    kt_mfield_format(f, &r->v[k], false, &t);
+    printf("  %-20s %s\n", kt_mfield_label(f), kt_buf_str(&t));
+  }
+  kt_buf_free(&t);
+}
+
+int cli_list_cb(void *ud, const cl_rec *r) {
+  cli_list_out *o = ud;
+  o->count++;
+  if (o->ctx->json) {
+    if (o->count > 1) kt_buf_putc(&o->json, ',');
+    kt_buf_puts(&o->json, "\n  ");
+    cli_print_rec_json(&o->json, r, false);
+    return 0;
+  }
+  kt_buf t = KT_BUF_INIT;
+  cl_rec_title(r, &t);
+  printf("%s  %-40s", cl_rec_id(r), kt_buf_str(&t));
+  for (int i = 0; i < o->ncolumns; i++) {
+    kt_mfield *f = kt_mtype_field(r->type, o->columns[i]);
+    kt_buf_reset(&t);
+    if (f) kt_mfield_format(f, &r->v[r->type->pos[f->vidx]], false, &t);
+    printf("  %s", t.len ? kt_buf_str(&t) : "-");
+  }
+  printf("\n");
+  kt_buf_free(&t);
+  return 0;
+}
+
+void cli_list_finish(cli_list_out *o) {
+  if (o->ctx->json) {
+    printf("[%s%s]\n", kt_buf_str(&o->json), o->count ? "\n" : "");
+  } else if (o->count == 0) {
+    fprintf(stderr, "(nothing found)\n");
+  }
+  kt_buf_free(&o->json);
+}

@@ -1,0 +1,337 @@
+/* cl_db — the client replica's SQL (see cl_db.h). */
+#include "cl_db.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kt_buf.h"
+#include "kt_migrate.h"
+#include "kt_text.h"
+
+static const char *const st_sql[CL_ST__COUNT] = {
+    [CL_ST_BEGIN] = "BEGIN IMMEDIATE",
+    [CL_ST_COMMIT] = "COMMIT",
+    [CL_ST_ROLLBACK] = "ROLLBACK",
+    [CL_ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [CL_ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+    [CL_ST_DEVICE_GET] = "SELECT idx FROM device WHERE uuid = ?1",
+    [CL_ST_DEVICE_ADD] = "INSERT INTO device(uuid) VALUES (?1)",
+    [CL_ST_DEVICE_ALL] = "SELECT idx, uuid FROM device ORDER BY idx",
+    [CL_ST_OUTBOX_GET] = "SELECT seq, fields, base FROM outbox WHERE tcode = ?1 AND rid = ?2",
+    [CL_ST_OUTBOX_DEL] = "DELETE FROM outbox WHERE seq = ?1",
+    [CL_ST_OUTBOX_ADD] = "INSERT INTO outbox(tcode, rid, fields, base) VALUES (?1, ?2, ?3, ?4)",
+    [CL_ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox",
+    [CL_ST_FTS_ADD] = "INSERT INTO fts(rowid, body) VALUES (?1, ?2)",
+    [CL_ST_FTS_DEL] = "INSERT INTO fts(fts, rowid, body) VALUES ('delete', ?1, ?2)",
+    [CL_ST_FTS_MATCH] = "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3 "
+                        "ORDER BY rowid DESC LIMIT ?4",
+    [CL_ST_PHONE_ADD] = "INSERT INTO fts_phone(rowid, digits) VALUES (?1, ?2)",
+    [CL_ST_PHONE_DEL] = "INSERT INTO fts_phone(fts_phone, rowid, digits) VALUES ('delete', ?1, ?2)",
+    [CL_ST_PHONE_MATCH] = "SELECT rowid FROM fts_phone WHERE fts_phone MATCH ?1 AND rowid "
+                          "BETWEEN ?2 AND ?3 ORDER BY rowid DESC LIMIT ?4",
+    [CL_ST_FIELD_DEFS] = "SELECT etype, name, label, ftype, choices, hidden FROM t_field_def "
+                         "WHERE deleted = 0 ORDER BY rowid",
+    [CL_ST_SECTIONS] = "SELECT etype, label, hidden FROM t_section WHERE deleted = 0 ORDER BY rowid",
+    [CL_ST_GROUP_TREE] = "WITH RECURSIVE g(name) AS (SELECT ?1 UNION SELECT t.name FROM t_group t "
+                         "JOIN g ON t.parent = g.name WHERE t.deleted = 0) SELECT name FROM g",
+};
+
+int cl_db_error(cl_db *d, int rc, const char *what, kt_err *err) {
+  int prim = rc & 0xff;
+  const char *m = d && d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc);
+  switch (prim) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return kt_err_set(err, KT_EBUSY,
+                      "%s: the card index is locked by another Kartoteka program (%s); wait "
+                      "for it to finish or close it, then try again",
+                      what, m);
+  case SQLITE_NOTADB:
+  case SQLITE_CORRUPT:
+    return kt_err_set(err, KT_ECORRUPT,
+                      "%s: the database file is damaged (%s); restore it from a backup, or "
+                      "move it away and re-create the profile (a connected PC resyncs from the "
+                      "server)",
+                      what, m);
+  case SQLITE_FULL:
+    return kt_err_set(err, KT_EIO, "%s: the disk is full; free some space and try again", what);
+  case SQLITE_READONLY:
+  case SQLITE_CANTOPEN:
+  case SQLITE_PERM:
+    return kt_err_set(err, KT_EPERM, "%s: cannot write the database file (%s); check its "
+                      "permissions", what, m);
+  case SQLITE_IOERR:
+    return kt_err_set(err, KT_EIO, "%s: disk input/output error (%s)", what, m);
+  default:
+    return kt_err_set(err, KT_EDB, "%s: %s", what, m);
+  }
+}
+
+static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const char *s = (const char *)sqlite3_value_text(argv[0]);
+  if (!s) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  kt_buf b = KT_BUF_INIT;
+  if (kt_text_fold(s, (size_t)sqlite3_value_bytes(argv[0]), &b)) {
+    kt_buf_free(&b);
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, kt_buf_str(&b), (int)b.len, SQLITE_TRANSIENT);
+  kt_buf_free(&b);
+}
+
+static int coll_fn(void *ud, int la, const void *a, int lb, const void *b) {
+  return kt_collate(ud, a, la, b, lb);
+}
+
+static void coll_free(void *ud) { kt_collator_free(ud); }
+
+int cl_db_open(cl_db *d, const char *path, bool create, bool readonly, int busy_ms,
+               const char *locale, kt_err *err) {
+  memset(d, 0, sizeof *d);
+  struct stat stt;
+  if (!create && stat(path, &stt) != 0)
+    return kt_err_set(err, KT_ENOPROFILE,
+                      "no card index at %s; create one with `kartoteka init --local` or join "
+                      "a server with `kartoteka connect --invite INVITE`",
+                      path);
+  if (create && stat(path, &stt) == 0)
+    return kt_err_set(err, KT_EEXISTS, "%s already exists; nothing was changed", path);
+  int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+  int rc = sqlite3_open_v2(path, &d->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    rc = cl_db_error(d, rc, "cannot open the card index", err);
+    cl_db_close(d);
+    return rc;
+  }
+  sqlite3_extended_result_codes(d->db, 1);
+  sqlite3_busy_timeout(d->db, busy_ms > 0 ? busy_ms : 5000);
+  kt_collator *coll = NULL;
+  if ((rc = kt_collator_new(locale ? locale : "", &coll, err))) {
+    cl_db_close(d);
+    return rc;
+  }
+  sqlite3_create_collation_v2(d->db, "kt_coll", SQLITE_UTF8, coll, coll_fn, coll_free);
+  sqlite3_create_function(d->db, "kt_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fold_fn,
+                          NULL, NULL);
+  /* The first real read tells a damaged or foreign file apart. */
+  char *msg = NULL;
+  const char *pragmas = readonly ? "PRAGMA query_only=1; SELECT count(*) FROM sqlite_master;"
+                                 : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                                   "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
+                                   "SELECT count(*) FROM sqlite_master;";
+  rc = sqlite3_exec(d->db, pragmas, NULL, NULL, &msg);
+  sqlite3_free(msg);
+  if (rc != SQLITE_OK) {
+    rc = cl_db_error(d, rc, "cannot open the card index", err);
+    cl_db_close(d);
+    return rc;
+  }
+  if (!readonly) {
+    rc = kt_migrate_apply(d->db, 0, err);
+    if (rc) {
+      cl_db_close(d);
+      return rc;
+    }
+  }
+  return 0;
+}
+
+void cl_db_close(cl_db *d) {
+  if (!d) return;
+  for (int i = 0; i < CL_ST__COUNT; i++) sqlite3_finalize(d->st[i]);
+  cl_db_reset_types(d);
+  if (d->db) sqlite3_close_v2(d->db);
+  memset(d, 0, sizeof *d);
+}
+
+void cl_db_reset_types(cl_db *d) {
+  for (int i = 0; i < KT_MAX_TYPES; i++)
+    for (int k = 0; k < CL_TST__COUNT; k++) {
+      sqlite3_finalize(d->tst[i][k]);
+      d->tst[i][k] = NULL;
+    }
+}
+
+sqlite3_stmt *cl_db_st(cl_db *d, cl_st which, kt_err *err) {
+  sqlite3_stmt *st = d->st[which];
+  if (!st) {
+    int rc = sqlite3_prepare_v3(d->db, st_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+      cl_db_error(d, rc, "preparing a query", err);
+      return NULL;
+    }
+    d->st[which] = st;
+  } else {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
+  return st;
+}
+
+void cl_db_table(const kt_mtype *t, char *out, size_t outsz) {
+  snprintf(out, outsz, "t_%s", t->def->name);
+}
+
+static void column_list(const kt_mtype *t, kt_buf *b, bool with_id) {
+  for (int k = 0; k < t->nfields; k++) {
+    if (!with_id && k == KT_F_ID) continue;
+    if (k) kt_buf_puts(b, ", ");
+    kt_buf_printf(b, "\"%s\"", t->fields[k].column);
+  }
+}
+
+void cl_db_select_prefix(const kt_mtype *t, kt_buf *sql) {
+  char tab[64];
+  cl_db_table(t, tab, sizeof tab);
+  kt_buf_puts(sql, "SELECT rowid, ver, ");
+  column_list(t, sql, true);
+  kt_buf_printf(sql, " FROM %s", tab);
+}
+
+sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err) {
+  sqlite3_stmt **slot = &d->tst[t->def->code][which];
+  if (*slot) {
+    sqlite3_reset(*slot);
+    sqlite3_clear_bindings(*slot);
+    return *slot;
+  }
+  kt_buf sql = KT_BUF_INIT;
+  char tab[64];
+  cl_db_table(t, tab, sizeof tab);
+  switch (which) {
+  case CL_TST_INSERT:
+    kt_buf_printf(&sql, "INSERT INTO %s (ver, ", tab);
+    column_list(t, &sql, true);
+    kt_buf_puts(&sql, ") VALUES (?");
+    for (int k = 0; k < t->nfields; k++) kt_buf_puts(&sql, ", ?");
+    kt_buf_puts(&sql, ")");
+    break;
+  case CL_TST_UPDATE:
+    kt_buf_printf(&sql, "UPDATE %s SET ver = ?", tab);
+    for (int k = 0; k < t->nfields; k++)
+      if (k != KT_F_ID) kt_buf_printf(&sql, ", \"%s\" = ?", t->fields[k].column);
+    kt_buf_puts(&sql, " WHERE rowid = ?");
+    break;
+  case CL_TST_BY_ID:
+    cl_db_select_prefix(t, &sql);
+    kt_buf_puts(&sql, " WHERE id = ?1");
+    break;
+  case CL_TST_BY_ROWID:
+    cl_db_select_prefix(t, &sql);
+    kt_buf_puts(&sql, " WHERE rowid = ?1");
+    break;
+  default:
+    break;
+  }
+  if (sql.oom) {
+    kt_buf_free(&sql);
+    kt_err_set(err, KT_ENOMEM, "out of memory");
+    return NULL;
+  }
+  int rc = sqlite3_prepare_v3(d->db, sql.p, (int)sql.len, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+  kt_buf_free(&sql);
+  if (rc != SQLITE_OK) {
+    cl_db_error(d, rc, "preparing a record query", err);
+    *slot = NULL;
+  }
+  return *slot;
+}
+
+int cl_db_add_column(cl_db *d, const kt_mtype *t, const kt_mfield *f, kt_err *err) {
+  char tab[64];
+  cl_db_table(t, tab, sizeof tab);
+  kt_buf sql = KT_BUF_INIT;
+  kt_buf_printf(&sql, "ALTER TABLE %s ADD COLUMN \"%s\" %s", tab, f->column,
+                kt_ftype_is_int(f->type) ? "INTEGER" : "TEXT");
+  int rc = sqlite3_exec(d->db, kt_buf_str(&sql), NULL, NULL, NULL);
+  kt_buf_free(&sql);
+  if (rc != SQLITE_OK && !strstr(sqlite3_errmsg(d->db), "duplicate column"))
+    return cl_db_error(d, rc, "adding a custom field", err);
+  cl_db_reset_types(d);
+  return 0;
+}
+
+int cl_db_check_schema(cl_db *d, kt_err *err) {
+  int n;
+  kt_mtype *types = kt_model_types(d->model, &n);
+  for (int i = 0; i < n; i++) {
+    char tab[64];
+    cl_db_table(&types[i], tab, sizeof tab);
+    for (int k = 0; k < types[i].nfields; k++) {
+      const char *dt, *cs;
+      int nn, pk, ai;
+      int rc = sqlite3_table_column_metadata(d->db, NULL, tab, types[i].fields[k].column, &dt, &cs,
+                                             &nn, &pk, &ai);
+      if (rc != SQLITE_OK)
+        return kt_err_set(err, KT_EVERSION,
+                          "the database has no column %s.%s that this program expects; it was "
+                          "made by an incompatible version",
+                          tab, types[i].fields[k].column);
+    }
+  }
+  return 0;
+}
+
+int cl_db_step_done(cl_db *d, sqlite3_stmt *st, kt_err *err) {
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return cl_db_error(d, rc, "writing the card index", err);
+  return 0;
+}
+
+int cl_db_meta_get_text(cl_db *d, const char *key, kt_buf *out, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(d, CL_ST_META_GET, err);
+  if (!st) return err ? err->code : KT_EDB;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const char *v = (const char *)sqlite3_column_text(st, 0);
+    if (v) kt_buf_puts(out, v);
+    sqlite3_reset(st);
+    return 0;
+  }
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE) return KT_ENOTFOUND;
+  return cl_db_error(d, rc, "reading settings", err);
+}
+
+int cl_db_meta_set_text(cl_db *d, const char *key, const char *value, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(d, CL_ST_META_SET, err);
+  if (!st) return err ? err->code : KT_EDB;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+  return cl_db_step_done(d, st, err);
+}
+
+int cl_db_meta_get_int(cl_db *d, const char *key, int64_t *out, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(d, CL_ST_META_GET, err);
+  if (!st) return err ? err->code : KT_EDB;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *out = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return 0;
+  }
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE) return KT_ENOTFOUND;
+  return cl_db_error(d, rc, "reading settings", err);
+}
+
+int cl_db_meta_set_int(cl_db *d, const char *key, int64_t value, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(d, CL_ST_META_SET, err);
+  if (!st) return err ? err->code : KT_EDB;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, value);
+  return cl_db_step_done(d, st, err);
+}

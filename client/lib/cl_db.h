@@ -1,0 +1,98 @@
+/* cl_db — every SQL statement of the client replica, in one place.
+ *
+ * Fixed statements live in one table (prepared once, bound parameters only);
+ * the per-type statements (insert/update/select of record rows) are built
+ * from the model's own identifiers and re-prepared when a custom field adds a
+ * column. Used only by cl_store (the replica's single writer) and by readers
+ * holding their own read-only connection. Not thread-safe: one cl_db per
+ * thread. */
+#ifndef CL_DB_H
+#define CL_DB_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "kt_err.h"
+#include "kt_model.h"
+
+typedef enum cl_st {
+  CL_ST_BEGIN,
+  CL_ST_COMMIT,
+  CL_ST_ROLLBACK,
+  CL_ST_META_GET,     /* ?1 key -> value */
+  CL_ST_META_SET,     /* ?1 key, ?2 value */
+  CL_ST_DEVICE_GET,   /* ?1 uuid -> idx */
+  CL_ST_DEVICE_ADD,   /* ?1 uuid */
+  CL_ST_DEVICE_ALL,   /* -> idx, uuid */
+  CL_ST_OUTBOX_GET,   /* ?1 tcode, ?2 rid -> seq, fields, base */
+  CL_ST_OUTBOX_DEL,   /* ?1 seq */
+  CL_ST_OUTBOX_ADD,   /* ?1 tcode, ?2 rid, ?3 fields, ?4 base */
+  CL_ST_OUTBOX_COUNT, /* -> count */
+  CL_ST_FTS_ADD,      /* ?1 rowid, ?2 body */
+  CL_ST_FTS_DEL,      /* ?1 rowid, ?2 old body */
+  CL_ST_FTS_MATCH,    /* ?1 query, ?2 lo rowid, ?3 hi rowid, ?4 limit -> rowid (newest first) */
+  CL_ST_PHONE_ADD,    /* ?1 rowid, ?2 digits */
+  CL_ST_PHONE_DEL,    /* ?1 rowid, ?2 old digits */
+  CL_ST_PHONE_MATCH,  /* ?1 query, ?2 lo, ?3 hi, ?4 limit -> rowid */
+  CL_ST_FIELD_DEFS,   /* -> etype, name, label, ftype, choices, hidden (live, in rowid order) */
+  CL_ST_SECTIONS,     /* -> etype, label, hidden (live, in rowid order) */
+  CL_ST_GROUP_TREE,   /* ?1 group name -> the group and its descendants' names */
+  CL_ST__COUNT
+} cl_st;
+
+/* Per-type statements, by kind. */
+typedef enum cl_tst {
+  CL_TST_INSERT,    /* all columns, in model field order after rowid: ?1 id, ?2 ver, ?3.. */
+  CL_TST_UPDATE,    /* ?1 ver, ?2.. columns (without id), last ?: rowid */
+  CL_TST_BY_ID,     /* ?1 id -> rowid, id, ver, columns... */
+  CL_TST_BY_ROWID,  /* ?1 rowid -> same */
+  CL_TST__COUNT
+} cl_tst;
+
+typedef struct cl_db {
+  sqlite3 *db;
+  kt_model *model; /* borrowed from the store */
+  sqlite3_stmt *st[CL_ST__COUNT];
+  sqlite3_stmt *tst[KT_MAX_TYPES][CL_TST__COUNT];
+} cl_db;
+
+/* Opens (creating when `create`) the replica file, sets pragmas (WAL,
+ * synchronous, foreign keys off, busy timeout), registers the kt_fold SQL
+ * function and the kt_coll collation for `locale`, and migrates. readonly
+ * opens a reader connection without migrating. Errors: KT_ENOPROFILE (no file),
+ * KT_EBUSY, KT_ECORRUPT, KT_EVERSION, KT_EDB. */
+int cl_db_open(cl_db *d, const char *path, bool create, bool readonly, int busy_ms,
+               const char *locale, kt_err *err);
+void cl_db_close(cl_db *d);
+
+/* Fixed statement, prepared on first use and reset+cleared for reuse; NULL on
+ * failure (err set). Borrowed: do not finalize. */
+sqlite3_stmt *cl_db_st(cl_db *d, cl_st which, kt_err *err);
+/* Per-type statement for t (built from the model). */
+sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err);
+/* Drops cached per-type statements (after the model changed). */
+void cl_db_reset_types(cl_db *d);
+
+/* Adds the column of a new custom field f of t (inside the caller's transaction). */
+int cl_db_add_column(cl_db *d, const kt_mtype *t, const kt_mfield *f, kt_err *err);
+/* Checks every model field of every type has its column; names what is missing. */
+int cl_db_check_schema(cl_db *d, kt_err *err);
+
+/* Builds "SELECT rowid, id, ver, cols FROM t_x" + where + order for a list.
+ * Appends to sql; the caller binds parameters it added to where. */
+void cl_db_select_prefix(const kt_mtype *t, kt_buf *sql);
+
+/* Executes a statement to completion (step until DONE), resetting it. */
+int cl_db_step_done(cl_db *d, sqlite3_stmt *st, kt_err *err);
+/* Maps the last SQLite error of the connection to a kt_err. */
+int cl_db_error(cl_db *d, int rc, const char *what, kt_err *err);
+
+int cl_db_meta_get_text(cl_db *d, const char *key, kt_buf *out, kt_err *err); /* KT_ENOTFOUND */
+int cl_db_meta_set_text(cl_db *d, const char *key, const char *value, kt_err *err);
+int cl_db_meta_get_int(cl_db *d, const char *key, int64_t *out, kt_err *err);
+int cl_db_meta_set_int(cl_db *d, const char *key, int64_t value, kt_err *err);
+
+/* Table name of a type ("t_org"). */
+void cl_db_table(const kt_mtype *t, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,1278 @@
+/* cl_store — the local card index (see cl_store.h).
+ *
+ * Write path of every edit, in one transaction: record row (values + version
+ * blob), search index (contentless FTS5: the old body is recomputed from the
+ * old row to delete it), phone trigram index, outbox entry (one per record;
+ * later unsent edits merge into it and take a fresh change number, keeping
+ * the base versions of the first unsent edit). */
+#include "cl_store.h"
+
+#include <ctype.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_db.h"
+#include "kt_log.h"
+#include "kt_text.h"
+
+struct cl_store {
+  cl_db d;
+  kt_model *model;
+  kt_hlc hlc;
+  kt_stamp hlc_saved;
+  kt_uuid_gen ugen;
+  char user[128];
+  char device[KT_UUID_STRLEN + 1];
+  uint32_t selfdev;
+  bool in_batch;
+  bool readonly;
+};
+
+#define FTS_ROWID(tcode, rowid) (((int64_t)(tcode) << 40) | (int64_t)(rowid))
+
+/* ---- records ------------------------------------------------------------------ */
+
+cl_rec *cl_rec_new(kt_mtype *t) {
+  cl_rec *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->type = t;
+  r->v = calloc((size_t)KT_MAX_FIELDS, sizeof *r->v);
+  if (!r->v) {
+    free(r);
+    return NULL;
+  }
+  return r;
+}
+
+void cl_rec_free(cl_rec *r) {
+  if (!r) return;
+  for (int k = 0; k < KT_MAX_FIELDS; k++) kt_value_clear(&r->v[k]);
+  free(r->v);
+  free(r);
+}
+
+const char *cl_rec_id(const cl_rec *r) {
+  return r->v[KT_F_ID].kind == KT_V_TEXT ? r->v[KT_F_ID].s : "";
+}
+
+bool cl_rec_deleted(const cl_rec *r) {
+  return r->v[KT_F_DELETED].kind == KT_V_INT && r->v[KT_F_DELETED].i != 0;
+}
+
+void cl_rec_title(const cl_rec *r, kt_buf *out) {
+  size_t start = out->len;
+  for (int k = 0; k < r->type->nfields; k++) {
+    const kt_mfield *f = &r->type->fields[k];
+    if (!(f->flags & KT_FF_TITLE) || r->v[k].kind == KT_V_NULL) continue;
+    if (out->len > start) kt_buf_putc(out, ' ');
+    kt_mfield_format(f, &r->v[k], false, out);
+  }
+  if (out->len == start) kt_buf_puts(out, "(untitled)");
+}
+
+static void rec_load(cl_rec *r, sqlite3_stmt *st) {
+  r->rowid = sqlite3_column_int64(st, 0);
+  kt_vers_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &r->vers);
+  for (int k = 0; k < r->type->nfields; k++) {
+    int c = k + 2;
+    kt_value *v = &r->v[k];
+    switch (sqlite3_column_type(st, c)) {
+    case SQLITE_NULL:
+      kt_value_clear(v);
+      break;
+    case SQLITE_INTEGER:
+      if (kt_ftype_is_int(r->type->fields[k].type))
+        kt_value_set_int(v, sqlite3_column_int64(st, c));
+      else
+        kt_value_set_text(v, (const char *)sqlite3_column_text(st, c),
+                          (size_t)sqlite3_column_bytes(st, c));
+      break;
+    default:
+      if (kt_ftype_is_int(r->type->fields[k].type))
+        kt_value_set_int(v, sqlite3_column_int64(st, c));
+      else
+        kt_value_set_text(v, (const char *)sqlite3_column_text(st, c),
+                          (size_t)sqlite3_column_bytes(st, c));
+    }
+  }
+}
+
+static void bind_value(sqlite3_stmt *st, int i, const kt_value *v) {
+  switch (v->kind) {
+  case KT_V_NULL:
+    sqlite3_bind_null(st, i);
+    break;
+  case KT_V_INT:
+    sqlite3_bind_int64(st, i, v->i);
+    break;
+  case KT_V_TEXT:
+    sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC);
+    break;
+  }
+}
+
+/* ---- open / create ------------------------------------------------------------- */
+
+static const char *default_locale(void) {
+  const char *l = getenv("LC_ALL");
+  if (!l || !*l) l = getenv("LC_COLLATE");
+  if (!l || !*l) l = getenv("LANG");
+  return l ? l : "";
+}
+
+int cl_store_create(const char *path, const char *user, const char *mode, kt_err *err) {
+  cl_db d;
+  int rc = cl_db_open(&d, path, true, false, 0, "", err);
+  if (rc) return rc;
+  char dev[KT_UUID_STRLEN + 1];
+  if ((rc = kt_uuid_new_str(dev, err))) goto out;
+  char *msg = NULL;
+  if (sqlite3_exec(d.db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
+    rc = kt_err_set(err, KT_EDB, "cannot create the card index: %s", msg ? msg : "");
+    sqlite3_free(msg);
+    goto out;
+  }
+  sqlite3_stmt *st;
+  if (!(rc = cl_db_meta_set_text(&d, "device_id", dev, err)) &&
+      !(rc = cl_db_meta_set_text(&d, "user", user, err)) &&
+      !(rc = cl_db_meta_set_text(&d, "mode", mode ? mode : "local", err)) &&
+      !(rc = cl_db_meta_set_int(&d, "hlc", 0, err))) {
+    if ((st = cl_db_st(&d, CL_ST_DEVICE_ADD, err))) {
+      sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
+      rc = cl_db_step_done(&d, st, err);
+    } else {
+      rc = KT_EDB;
+    }
+  }
+  if (!rc && sqlite3_exec(d.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    rc = cl_db_error(&d, sqlite3_errcode(d.db), "cannot create the card index", err);
+  if (rc) sqlite3_exec(d.db, "ROLLBACK", NULL, NULL, NULL);
+out:
+  cl_db_close(&d);
+  if (rc) remove(path);
+  return rc;
+}
+
+static int load_model(cl_store *s, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_FIELD_DEFS, err);
+  if (!st) return KT_EDB;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    bool added = false;
+    kt_err e2;
+    const char *etype = (const char *)sqlite3_column_text(st, 0);
+    const char *name = (const char *)sqlite3_column_text(st, 1);
+    if (kt_model_apply_field_def(s->model, etype, name, (const char *)sqlite3_column_text(st, 2),
+                                 (const char *)sqlite3_column_text(st, 3),
+                                 (const char *)sqlite3_column_text(st, 4),
+                                 sqlite3_column_int(st, 5) != 0, &added, &e2))
+      kt_log_warn("store", "ignoring field definition %s.%s: %s", etype ? etype : "?",
+                  name ? name : "?", e2.msg);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "reading field definitions", err);
+  if (!(st = cl_db_st(&s->d, CL_ST_SECTIONS, err))) return KT_EDB;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    kt_err e2;
+    kt_model_apply_section(s->model, (const char *)sqlite3_column_text(st, 0),
+                           (const char *)sqlite3_column_text(st, 1), sqlite3_column_int(st, 2) != 0,
+                           &e2);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "reading sections", err);
+  cl_db_reset_types(&s->d);
+  return 0;
+}
+
+static int self_device(cl_store *s, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_DEVICE_GET, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, s->device, -1, SQLITE_STATIC);
+  if (sqlite3_step(st) == SQLITE_ROW) s->selfdev = (uint32_t)sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  if (!s->selfdev)
+    return kt_err_set(err, KT_ECORRUPT, "the card index has no record of this device; re-create "
+                      "the profile");
+  return 0;
+}
+
+int cl_store_open(const char *path, const cl_open_opts *opts, cl_store **out, kt_err *err) {
+  cl_open_opts o = {0};
+  if (opts) o = *opts;
+  cl_store *s = calloc(1, sizeof *s);
+  if (!s) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  int rc = cl_db_open(&s->d, path, false, o.readonly, o.busy_ms,
+                      o.locale ? o.locale : default_locale(), err);
+  if (rc) {
+    free(s);
+    return rc;
+  }
+  s->readonly = o.readonly;
+  if ((rc = kt_model_new(&s->model, err))) goto fail;
+  s->d.model = s->model;
+  kt_buf b = KT_BUF_INIT;
+  rc = cl_db_meta_get_text(&s->d, "user", &b, err);
+  if (!rc) snprintf(s->user, sizeof s->user, "%s", kt_buf_str(&b));
+  kt_buf_reset(&b);
+  if (!rc) rc = cl_db_meta_get_text(&s->d, "device_id", &b, err);
+  if (!rc) snprintf(s->device, sizeof s->device, "%s", kt_buf_str(&b));
+  kt_buf_free(&b);
+  if (rc == KT_ENOTFOUND)
+    rc = kt_err_set(err, KT_ECORRUPT, "%s is not a Kartoteka card index (no profile settings)",
+                    path);
+  if (rc) goto fail;
+  int64_t h = 0;
+  rc = cl_db_meta_get_int(&s->d, "hlc", &h, err);
+  if (rc && rc != KT_ENOTFOUND) goto fail;
+  kt_hlc_init(&s->hlc, (kt_stamp)h, NULL, NULL);
+  s->hlc_saved = (kt_stamp)h;
+  if ((rc = self_device(s, err)) || (rc = load_model(s, err)) ||
+      (rc = cl_db_check_schema(&s->d, err)))
+    goto fail;
+  *out = s;
+  return 0;
+fail:
+  cl_store_close(s);
+  return rc;
+}
+
+void cl_store_close(cl_store *s) {
+  if (!s) return;
+  if (s->in_batch) cl_store_rollback(s);
+  cl_db_close(&s->d);
+  kt_model_free(s->model);
+  free(s);
+}
+
+kt_model *cl_store_model(cl_store *s) { return s->model; }
+const char *cl_store_user(const cl_store *s) { return s->user; }
+const char *cl_store_device(const cl_store *s) { return s->device; }
+struct sqlite3 *cl_store_sqlite(cl_store *s) { return s->d.db; }
+void cl_store_set_clock(cl_store *s, kt_clock_fn fn, void *ud) {
+  s->hlc.now_ms = fn ? fn : NULL;
+  s->hlc.ud = ud;
+  kt_hlc_init(&s->hlc, s->hlc.last, fn, ud);
+}
+
+/* ---- transactions ---------------------------------------------------------------- */
+
+static int tx_begin(cl_store *s, kt_err *err) {
+  if (s->readonly)
+    return kt_err_set(err, KT_EPERM, "this connection to the card index is read-only");
+  if (s->in_batch) return 0;
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_BEGIN, err);
+  if (!st) return KT_EDB;
+  return cl_db_step_done(&s->d, st, err);
+}
+
+static int persist_hlc(cl_store *s, kt_err *err) {
+  if (s->hlc.last == s->hlc_saved) return 0;
+  int rc = cl_db_meta_set_int(&s->d, "hlc", (int64_t)s->hlc.last, err);
+  if (!rc) s->hlc_saved = s->hlc.last;
+  return rc;
+}
+
+static int tx_commit(cl_store *s, kt_err *err) {
+  int rc = persist_hlc(s, err);
+  sqlite3_stmt *st = rc ? NULL : cl_db_st(&s->d, CL_ST_COMMIT, err);
+  if (st) rc = cl_db_step_done(&s->d, st, err);
+  else if (!rc) rc = KT_EDB;
+  if (rc) {
+    sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
+    int64_t h = 0;
+    if (cl_db_meta_get_int(&s->d, "hlc", &h, NULL) == 0) s->hlc_saved = (kt_stamp)h;
+  }
+  return rc;
+}
+
+static int tx_end(cl_store *s, int rc, kt_err *err) {
+  if (s->in_batch) return rc;
+  if (rc) {
+    sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+  }
+  return tx_commit(s, err);
+}
+
+int cl_store_begin(cl_store *s, kt_err *err) {
+  if (s->in_batch) return kt_err_set(err, KT_EINVAL, "a batch is already open");
+  int rc = tx_begin(s, err);
+  if (!rc) s->in_batch = true;
+  return rc;
+}
+
+int cl_store_commit(cl_store *s, kt_err *err) {
+  if (!s->in_batch) return kt_err_set(err, KT_EINVAL, "no batch is open");
+  s->in_batch = false;
+  return tx_commit(s, err);
+}
+
+void cl_store_rollback(cl_store *s) {
+  if (!s->in_batch) return;
+  s->in_batch = false;
+  sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- search index maintenance ----------------------------------------------------- */
+
+static int build_body(const cl_rec *r, kt_buf *body) {
+  for (int k = 0; k < r->type->nfields; k++) {
+    const kt_mfield *f = &r->type->fields[k];
+    if (!(f->flags & KT_FF_SEARCH) || r->v[k].kind != KT_V_TEXT) continue;
+    if (body->len) kt_buf_putc(body, ' ');
+    if (kt_text_fold(r->v[k].s, strlen(r->v[k].s), body)) return KT_ENOMEM;
+  }
+  return body->oom ? KT_ENOMEM : 0;
+}
+
+static void build_phones(const cl_rec *r, kt_buf *out) {
+  for (int k = 0; k < r->type->nfields; k++) {
+    const kt_mfield *f = &r->type->fields[k];
+    if (f->type != KT_FT_PHONE || r->v[k].kind != KT_V_TEXT) continue;
+    char digits[40];
+    if (kt_phone_normalize(r->v[k].s, "7", digits, sizeof digits) <= 0) continue;
+    if (out->len) kt_buf_putc(out, ' ');
+    kt_buf_puts(out, digits);
+  }
+}
+
+static int index_write(cl_store *s, const cl_rec *r, cl_st st_id, const kt_buf *text, kt_err *err) {
+  if (!text->len) return 0;
+  sqlite3_stmt *st = cl_db_st(&s->d, st_id, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_int64(st, 1, FTS_ROWID(r->type->def->code, r->rowid));
+  sqlite3_bind_text(st, 2, text->p, (int)text->len, SQLITE_STATIC);
+  return cl_db_step_done(&s->d, st, err);
+}
+
+/* Replaces the index entries of old (may be NULL) by those of r (may be NULL). */
+static int index_update(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err *err) {
+  kt_buf ob = KT_BUF_INIT, nb = KT_BUF_INIT, op = KT_BUF_INIT, np = KT_BUF_INIT;
+  int rc = 0;
+  if (old) {
+    rc = build_body(old, &ob);
+    build_phones(old, &op);
+  }
+  if (!rc && r) {
+    rc = build_body(r, &nb);
+    build_phones(r, &np);
+  }
+  if (rc) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  bool body_same = old && r && ob.len == nb.len && (!ob.len || memcmp(ob.p, nb.p, ob.len) == 0);
+  bool phone_same = old && r && op.len == np.len && (!op.len || memcmp(op.p, np.p, op.len) == 0);
+  if (!body_same) {
+    if (old && (rc = index_write(s, old, CL_ST_FTS_DEL, &ob, err))) goto out;
+    if (r && (rc = index_write(s, r, CL_ST_FTS_ADD, &nb, err))) goto out;
+  }
+  if (!phone_same) {
+    if (old && (rc = index_write(s, old, CL_ST_PHONE_DEL, &op, err))) goto out;
+    if (r && (rc = index_write(s, r, CL_ST_PHONE_ADD, &np, err))) goto out;
+  }
+out:
+  kt_buf_free(&ob);
+  kt_buf_free(&nb);
+  kt_buf_free(&op);
+  kt_buf_free(&np);
+  return rc;
+}
+
+/* ---- outbox -------------------------------------------------------------------------- */
+
+/* Records that fields `set` of r changed; base = versions before the edit (NULL
+ * for a new record). Merges into an unsent entry, which takes a new number. */
+static int outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const kt_vers *base,
+                       kt_err *err) {
+  int tcode = r->type->def->code;
+  kt_fset fields = *set;
+  kt_vers b;
+  memset(&b, 0, sizeof b);
+  if (base)
+    for (int i = 0; i < KT_MAX_FIELDS; i++)
+      if (kt_fset_has(set, i)) b.f[i] = base->f[i];
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_GET, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_int(st, 1, tcode);
+  sqlite3_bind_int64(st, 2, r->rowid);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    int64_t seq = sqlite3_column_int64(st, 0);
+    kt_fset prev;
+    kt_vers pbase;
+    kt_fset_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &prev);
+    kt_vers_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &pbase);
+    sqlite3_reset(st);
+    for (int i = 0; i < KT_MAX_FIELDS; i++)
+      if (kt_fset_has(&prev, i)) b.f[i] = pbase.f[i]; /* keep the first unsent edit's base */
+    kt_fset_or(&fields, &prev);
+    sqlite3_stmt *del = cl_db_st(&s->d, CL_ST_OUTBOX_DEL, err);
+    if (!del) return KT_EDB;
+    sqlite3_bind_int64(del, 1, seq);
+    if ((rc = cl_db_step_done(&s->d, del, err))) return rc;
+  } else {
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "reading the outbox", err);
+  }
+  kt_buf fb = KT_BUF_INIT, bb = KT_BUF_INIT;
+  kt_fset_encode(&fields, &fb);
+  kt_vers_encode(&b, &fields, &bb);
+  if (fb.oom || bb.oom) {
+    kt_buf_free(&fb);
+    kt_buf_free(&bb);
+    return kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
+  st = cl_db_st(&s->d, CL_ST_OUTBOX_ADD, err);
+  if (!st) rc = KT_EDB;
+  else {
+    sqlite3_bind_int(st, 1, tcode);
+    sqlite3_bind_int64(st, 2, r->rowid);
+    sqlite3_bind_blob(st, 3, fb.p, (int)fb.len, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, bb.p, (int)bb.len, SQLITE_STATIC);
+    rc = cl_db_step_done(&s->d, st, err);
+  }
+  kt_buf_free(&fb);
+  kt_buf_free(&bb);
+  return rc;
+}
+
+/* ---- row writes ------------------------------------------------------------------------ */
+
+static int row_write(cl_store *s, cl_rec *r, bool insert, kt_err *err) {
+  kt_buf vb = KT_BUF_INIT;
+  kt_vers_encode(&r->vers, NULL, &vb);
+  if (vb.oom) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  sqlite3_stmt *st = cl_db_tst(&s->d, r->type, insert ? CL_TST_INSERT : CL_TST_UPDATE, err);
+  if (!st) {
+    kt_buf_free(&vb);
+    return KT_EDB;
+  }
+  sqlite3_bind_blob(st, 1, vb.p, (int)vb.len, SQLITE_STATIC);
+  int col = 2;
+  for (int k = 0; k < r->type->nfields; k++) {
+    if (!insert && k == KT_F_ID) continue;
+    if (k == KT_F_DELETED && r->v[k].kind == KT_V_NULL)
+      sqlite3_bind_int(st, col++, 0);
+    else
+      bind_value(st, col++, &r->v[k]);
+  }
+  if (!insert) sqlite3_bind_int64(st, col, r->rowid);
+  int rc = cl_db_step_done(&s->d, st, err);
+  kt_buf_free(&vb);
+  if (!rc && insert) r->rowid = sqlite3_last_insert_rowid(s->d.db);
+  return rc;
+}
+
+/* Finds the type and rowid of a record id: KT_ENOTFOUND when absent. */
+static int locate(cl_store *s, const char *id, cl_rec **out, kt_err *err) {
+  if (!kt_uuid_str_is_valid(id))
+    return kt_err_set(err, KT_EINVAL,
+                      "'%s' is not a record id (ids look like 0193a1b2-...; see `kartoteka list "
+                      "TYPE` or `kartoteka search TEXT`)",
+                      id);
+  char low[KT_UUID_STRLEN + 1];
+  for (int i = 0; i <= KT_UUID_STRLEN; i++) low[i] = (char)tolower((unsigned char)id[i]);
+  int n;
+  kt_mtype *types = kt_model_types(s->model, &n);
+  for (int i = 0; i < n; i++) {
+    sqlite3_stmt *st = cl_db_tst(&s->d, &types[i], CL_TST_BY_ID, err);
+    if (!st) return KT_EDB;
+    sqlite3_bind_text(st, 1, low, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      cl_rec *r = cl_rec_new(&types[i]);
+      if (!r) {
+        sqlite3_reset(st);
+        return kt_err_set(err, KT_ENOMEM, "out of memory");
+      }
+      rec_load(r, st);
+      sqlite3_reset(st);
+      *out = r;
+      return 0;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "reading a card", err);
+  }
+  return kt_err_set(err, KT_ENOTFOUND,
+                    "no record with id %s in this card index (it may have been purged or not "
+                    "synced yet)",
+                    id);
+}
+
+int cl_store_get(cl_store *s, const char *id, cl_rec **out, kt_err *err) {
+  return locate(s, id, out, err);
+}
+
+static int ref_exists(cl_store *s, const kt_mfield *f, const char *id, kt_err *err) {
+  kt_mtype *t = kt_model_type(s->model, f->ref);
+  if (!t) return kt_err_set(err, KT_EINTERNAL, "bad reference type %s", f->ref);
+  sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW) return 0;
+  if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "checking a reference", err);
+  return kt_err_set(err, KT_EINVAL, "%s: no %s with id %s; find it with `kartoteka search` or "
+                    "`kartoteka list %s`", f->name, f->ref, id, f->ref);
+}
+
+/* Resolves a reference typed as a name ("ООО Ромашка") to an id when exactly
+ * one live record of the target type has that title. */
+static int resolve_ref(cl_store *s, const kt_mfield *f, const char *text, kt_buf *id_out,
+                       kt_err *err) {
+  kt_mtype *t = kt_model_type(s->model, f->ref);
+  kt_mfield *tf = NULL;
+  for (int k = 0; t && k < t->nfields; k++)
+    if (t->fields[k].flags & KT_FF_TITLE) {
+      tf = &t->fields[k];
+      break;
+    }
+  if (!tf) return kt_err_set(err, KT_EINVAL, "%s: '%s' is not a record id", f->name, text);
+  char tab[64];
+  cl_db_table(t, tab, sizeof tab);
+  kt_buf sql = KT_BUF_INIT;
+  kt_buf_printf(&sql, "SELECT id FROM %s WHERE deleted = 0 AND kt_fold(\"%s\") = kt_fold(?1) LIMIT 2",
+                tab, tf->column);
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->d.db, kt_buf_str(&sql), -1, &st, NULL);
+  kt_buf_free(&sql);
+  if (rc != SQLITE_OK) return cl_db_error(&s->d, rc, "resolving a reference", err);
+  sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+  int found = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (!found) kt_buf_puts(id_out, (const char *)sqlite3_column_text(st, 0));
+    found++;
+  }
+  sqlite3_finalize(st);
+  if (found == 1) return 0;
+  if (found == 0)
+    return kt_err_set(err, KT_EINVAL, "%s: no %s named '%s'; give its id or create it first",
+                      f->name, f->ref, text);
+  return kt_err_set(err, KT_EINVAL, "%s: several %s records are named '%s'; give the id instead",
+                    f->name, f->ref, text);
+}
+
+/* Parses assignments into r (only the named fields), recording them in *set. */
+static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset *set,
+                      kt_err *err) {
+  for (int i = 0; i < n; i++) {
+    kt_mfield *f;
+    int rc = kt_mtype_field_get(r->type, sets[i].field, &f, err);
+    if (rc) return rc;
+    if (f->flags & KT_FF_SYSTEM)
+      return kt_err_set(err, KT_EINVAL, "%s is set by the program and cannot be changed%s",
+                        f->name, f->vidx == KT_F_DELETED ? " (use `kartoteka delete`/`restore`)" : "");
+    int pos = r->type->pos[f->vidx];
+    kt_value v = {KT_V_NULL, 0, NULL};
+    const char *text = sets[i].value ? sets[i].value : "";
+    kt_buf resolved = KT_BUF_INIT;
+    if (f->type == KT_FT_REF && *text && !kt_uuid_str_is_valid(text)) {
+      if ((rc = resolve_ref(s, f, text, &resolved, err))) {
+        kt_buf_free(&resolved);
+        return rc;
+      }
+      text = kt_buf_str(&resolved);
+    }
+    rc = kt_mfield_parse(f, text, &v, err);
+    if (!rc && f->type == KT_FT_REF && v.kind == KT_V_TEXT) rc = ref_exists(s, f, v.s, err);
+    kt_buf_free(&resolved);
+    if (rc) {
+      kt_value_clear(&v);
+      return rc;
+    }
+    kt_value_clear(&r->v[pos]);
+    r->v[pos] = v;
+    kt_fset_add(set, f->vidx);
+  }
+  return 0;
+}
+
+static int check_complete(const cl_rec *r, kt_err *err) {
+  bool has_title = false, any_title = false;
+  for (int k = 0; k < r->type->nfields; k++) {
+    const kt_mfield *f = &r->type->fields[k];
+    if (f->flags & KT_FF_REQUIRED) {
+      if (r->v[k].kind == KT_V_NULL)
+        return kt_err_set(err, KT_EINVAL, "a %s needs %s: add --set %s=VALUE",
+                          r->type->def->name, f->name, f->name);
+      has_title = true; /* a required field is enough to identify the card */
+    }
+    if (f->flags & KT_FF_TITLE) {
+      any_title = true;
+      if (r->v[k].kind != KT_V_NULL) has_title = true;
+    }
+  }
+  if (any_title && !has_title) {
+    kt_buf names = KT_BUF_INIT;
+    for (int k = 0; k < r->type->nfields; k++)
+      if (r->type->fields[k].flags & KT_FF_TITLE) {
+        if (names.len) kt_buf_puts(&names, " or ");
+        kt_buf_puts(&names, r->type->fields[k].name);
+      }
+    kt_err_set(err, KT_EINVAL, "a %s needs at least %s", r->type->def->name, kt_buf_str(&names));
+    kt_buf_free(&names);
+    return KT_EINVAL;
+  }
+  return 0;
+}
+
+static int add_rec_locked(cl_store *s, cl_rec *r, kt_err *err) {
+  int rc;
+  uint64_t now = s->hlc.now_ms ? s->hlc.now_ms(s->hlc.ud) : kt_now_ms();
+  if (r->v[KT_F_ID].kind == KT_V_NULL) {
+    kt_uuid u;
+    char buf[KT_UUID_STRLEN + 1];
+    if ((rc = kt_uuid_gen_next(&s->ugen, now, &u, err))) return rc;
+    kt_uuid_format(&u, buf);
+    if (kt_value_set_text(&r->v[KT_F_ID], buf, KT_UUID_STRLEN))
+      return kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
+  if (r->v[KT_F_OWNER].kind == KT_V_NULL && s->user[0] &&
+      kt_value_set_text(&r->v[KT_F_OWNER], s->user, strlen(s->user)))
+    return kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (r->v[KT_F_CREATED].kind == KT_V_NULL) kt_value_set_int(&r->v[KT_F_CREATED], (int64_t)now);
+  kt_stamp stamp = kt_hlc_now(&s->hlc);
+  kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(stamp));
+  kt_fset set = {{0, 0}};
+  memset(&r->vers, 0, sizeof r->vers);
+  for (int k = 0; k < r->type->nfields; k++) {
+    if (k == KT_F_UPDATED || r->v[k].kind == KT_V_NULL) continue;
+    int vi = r->type->fields[k].vidx;
+    r->vers.f[vi].stamp = stamp;
+    r->vers.f[vi].dev = s->selfdev;
+    kt_fset_add(&set, vi);
+  }
+  if ((rc = row_write(s, r, true, err))) return rc;
+  if ((rc = index_update(s, NULL, r, err))) return rc;
+  return outbox_note(s, r, &set, NULL, err);
+}
+
+int cl_store_add_rec(cl_store *s, cl_rec *r, kt_err *err) {
+  int rc = check_complete(r, err);
+  if (rc) return rc;
+  if ((rc = tx_begin(s, err))) return rc;
+  rc = add_rec_locked(s, r, err);
+  return tx_end(s, rc, err);
+}
+
+int cl_store_add(cl_store *s, const char *type, const cl_set *sets, int n,
+                 char id_out[KT_UUID_STRLEN + 1], kt_err *err) {
+  kt_mtype *t;
+  int rc = kt_model_type_get(s->model, type, &t, err);
+  if (rc) return rc;
+  cl_rec *r = cl_rec_new(t);
+  if (!r) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  kt_fset set = {{0, 0}};
+  if ((rc = tx_begin(s, err))) goto out;
+  rc = apply_sets(s, r, sets, n, &set, err);
+  if (!rc) rc = check_complete(r, err);
+  if (!rc) rc = add_rec_locked(s, r, err);
+  rc = tx_end(s, rc, err);
+  if (!rc && id_out) snprintf(id_out, KT_UUID_STRLEN + 1, "%s", cl_rec_id(r));
+out:
+  cl_rec_free(r);
+  return rc;
+}
+
+/* Writes the fields of r that differ from old (same record) as one edit. */
+static int edit_locked(cl_store *s, const cl_rec *old, cl_rec *r, int *changed, kt_err *err) {
+  kt_fset set = {{0, 0}};
+  int n = 0;
+  for (int k = 0; k < r->type->nfields; k++) {
+    if (k == KT_F_UPDATED || k == KT_F_ID) continue;
+    if (kt_value_equal(&old->v[k], &r->v[k])) continue;
+    kt_fset_add(&set, r->type->fields[k].vidx);
+    n++;
+  }
+  if (changed) *changed = n;
+  if (!n) return 0;
+  kt_stamp stamp = kt_hlc_now(&s->hlc);
+  for (int i = 0; i < KT_MAX_FIELDS; i++)
+    if (kt_fset_has(&set, i)) {
+      r->vers.f[i].stamp = stamp;
+      r->vers.f[i].dev = s->selfdev;
+    }
+  kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(stamp));
+  int rc = row_write(s, r, false, err);
+  if (!rc) rc = index_update(s, old, r, err);
+  if (!rc) rc = outbox_note(s, r, &set, &old->vers, err);
+  return rc;
+}
+
+static int clone_rec(const cl_rec *src, cl_rec **out, kt_err *err) {
+  cl_rec *r = cl_rec_new(src->type);
+  if (!r) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  r->rowid = src->rowid;
+  r->vers = src->vers;
+  for (int k = 0; k < src->type->nfields; k++)
+    if (kt_value_copy(&r->v[k], &src->v[k])) {
+      cl_rec_free(r);
+      return kt_err_set(err, KT_ENOMEM, "out of memory");
+    }
+  *out = r;
+  return 0;
+}
+
+int cl_store_edit(cl_store *s, const char *id, const cl_set *sets, int n, int *changed,
+                  kt_err *err) {
+  cl_rec *old = NULL, *r = NULL;
+  kt_fset set = {{0, 0}};
+  int rc = tx_begin(s, err);
+  if (rc) return rc;
+  if (!(rc = locate(s, id, &old, err)) && !(rc = clone_rec(old, &r, err)) &&
+      !(rc = apply_sets(s, r, sets, n, &set, err)) && !(rc = check_complete(r, err)))
+    rc = edit_locked(s, old, r, changed, err);
+  rc = tx_end(s, rc, err);
+  cl_rec_free(old);
+  cl_rec_free(r);
+  return rc;
+}
+
+static int set_deleted(cl_store *s, const char *id, int del, kt_err *err) {
+  cl_rec *old = NULL, *r = NULL;
+  int rc = tx_begin(s, err);
+  if (rc) return rc;
+  if (!(rc = locate(s, id, &old, err)) && !(rc = clone_rec(old, &r, err))) {
+    if (cl_rec_deleted(old) == (del != 0)) {
+      kt_buf t = KT_BUF_INIT;
+      cl_rec_title(old, &t);
+      rc = kt_err_set(err, KT_EINVAL, "%s '%s' is %s", old->type->def->name, kt_buf_str(&t),
+                      del ? "already in the trash" : "not in the trash");
+      kt_buf_free(&t);
+    } else {
+      kt_value_set_int(&r->v[KT_F_DELETED], del);
+      rc = edit_locked(s, old, r, NULL, err);
+    }
+  }
+  rc = tx_end(s, rc, err);
+  cl_rec_free(old);
+  cl_rec_free(r);
+  return rc;
+}
+
+int cl_store_delete(cl_store *s, const char *id, kt_err *err) { return set_deleted(s, id, 1, err); }
+int cl_store_restore(cl_store *s, const char *id, kt_err *err) { return set_deleted(s, id, 0, err); }
+
+/* ---- queries ------------------------------------------------------------------------------ */
+
+static int walk(cl_store *s, kt_mtype *t, sqlite3_stmt *st, cl_rec_cb cb, void *ud, kt_err *err) {
+  cl_rec *r = cl_rec_new(t);
+  if (!r) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    rec_load(r, st);
+    if (cb(ud, r)) {
+      rc = SQLITE_DONE;
+      break;
+    }
+  }
+  cl_rec_free(r);
+  if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "reading the card index", err);
+  return 0;
+}
+
+static bool is_textual(kt_ftype t) {
+  return t == KT_FT_TEXT || t == KT_FT_LONGTEXT || t == KT_FT_URL || t == KT_FT_CHOICE ||
+         t == KT_FT_EMAIL || t == KT_FT_PHONE;
+}
+
+static void order_by(kt_mtype *t, const kt_mfield *f, bool desc, kt_buf *sql) {
+  const char *dir = desc ? " DESC" : "";
+  if (f) {
+    kt_buf_printf(sql, " ORDER BY (\"%s\" IS NULL), \"%s\"%s%s, rowid", f->column, f->column,
+                  kt_ftype_is_int(f->type) || f->type == KT_FT_DATE ? "" : " COLLATE kt_coll", dir);
+    return;
+  }
+  /* default: a required date/time field (events, deals), else the title fields */
+  for (int k = 0; k < t->nfields; k++) {
+    const kt_mfield *g = &t->fields[k];
+    if ((g->flags & KT_FF_REQUIRED) && (g->type == KT_FT_DATETIME || g->type == KT_FT_DATE)) {
+      order_by(t, g, desc, sql);
+      return;
+    }
+  }
+  kt_buf_puts(sql, " ORDER BY ");
+  for (int k = 0; k < t->nfields; k++)
+    if (t->fields[k].flags & KT_FF_TITLE)
+      kt_buf_printf(sql, "(\"%s\" IS NULL), \"%s\" COLLATE kt_coll%s, ", t->fields[k].column,
+                    t->fields[k].column, dir);
+  kt_buf_puts(sql, "rowid");
+}
+
+int cl_store_list(cl_store *s, const cl_query *q, cl_rec_cb cb, void *ud, kt_err *err) {
+  kt_mtype *t;
+  int rc = kt_model_type_get(s->model, q->type, &t, err);
+  if (rc) return rc;
+  kt_buf sql = KT_BUF_INIT;
+  kt_value *vals = calloc((size_t)q->nwhere + 1, sizeof *vals);
+  kt_buf *texts = calloc((size_t)q->nwhere + 1, sizeof *texts);
+  sqlite3_stmt *st = NULL;
+  if (!vals || !texts) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  cl_db_select_prefix(t, &sql);
+  kt_buf_printf(&sql, " WHERE deleted = %d", q->trash ? 1 : 0);
+  for (int i = 0; i < q->nwhere; i++) {
+    const cl_filter *w = &q->where[i];
+    kt_mfield *f;
+    if ((rc = kt_mtype_field_get(t, w->field, &f, err))) goto out;
+    if (w->op == '~') {
+      kt_buf_putc(&texts[i], '%');
+      for (const char *p = w->value; *p; p++) {
+        if (*p == '%' || *p == '_' || *p == '\\') kt_buf_putc(&texts[i], '\\');
+        kt_buf_putc(&texts[i], *p);
+      }
+      kt_buf_putc(&texts[i], '%');
+      kt_buf_printf(&sql, " AND kt_fold(\"%s\") LIKE kt_fold(?%d) ESCAPE '\\'", f->column, i + 1);
+      continue;
+    }
+    if (strchr("=!<>", w->op) == NULL) {
+      rc = kt_err_set(err, KT_EINVAL, "bad filter operator '%c'; use = != < > or ~", w->op);
+      goto out;
+    }
+    const char *v = w->value;
+    kt_buf me = KT_BUF_INIT;
+    if ((f->type == KT_FT_USER) && strcmp(v, "me") == 0) v = s->user;
+    if (f->type == KT_FT_REF && *v && !kt_uuid_str_is_valid(v)) {
+      if ((rc = resolve_ref(s, f, v, &me, err))) goto out;
+      v = kt_buf_str(&me);
+    }
+    rc = kt_mfield_parse(f, v, &vals[i], err);
+    kt_buf_free(&me);
+    if (rc) goto out;
+    const char *col = f->column;
+    if (vals[i].kind == KT_V_NULL) {
+      if (w->op != '=' && w->op != '!') {
+        rc = kt_err_set(err, KT_EINVAL, "%s: give a value to compare with", f->name);
+        goto out;
+      }
+      kt_buf_printf(&sql, " AND \"%s\" IS %sNULL", col, w->op == '!' ? "NOT " : "");
+    } else if (f->type == KT_FT_GROUP && (w->op == '=' || w->op == '!')) {
+      kt_buf_printf(&sql,
+                    " AND \"%s\" %sIN (WITH RECURSIVE g(name) AS (SELECT ?%d UNION SELECT "
+                    "x.name FROM t_group x JOIN g ON x.parent = g.name WHERE x.deleted = 0) "
+                    "SELECT name FROM g)",
+                    col, w->op == '!' ? "NOT " : "", i + 1);
+    } else if ((f->type == KT_FT_TEXT || f->type == KT_FT_LONGTEXT) && (w->op == '=' || w->op == '!')) {
+      kt_buf_printf(&sql, " AND kt_fold(\"%s\") %s kt_fold(?%d)", col, w->op == '=' ? "=" : "IS NOT",
+                    i + 1);
+    } else {
+      const char *op = w->op == '=' ? "=" : w->op == '!' ? "IS NOT" : w->op == '<' ? "<" : ">";
+      kt_buf_printf(&sql, " AND \"%s\" %s ?%d%s", col, op, i + 1,
+                    is_textual(f->type) && (w->op == '<' || w->op == '>') ? " COLLATE kt_coll" : "");
+    }
+  }
+  kt_mfield *sf = NULL;
+  if (q->sort && (rc = kt_mtype_field_get(t, q->sort, &sf, err))) goto out;
+  order_by(t, sf, q->desc, &sql);
+  if (q->limit > 0) kt_buf_printf(&sql, " LIMIT %d OFFSET %d", q->limit, q->offset > 0 ? q->offset : 0);
+  if (sql.oom) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  rc = sqlite3_prepare_v2(s->d.db, sql.p, (int)sql.len, &st, NULL);
+  if (rc != SQLITE_OK) {
+    rc = cl_db_error(&s->d, rc, "building the list query", err);
+    goto out;
+  }
+  for (int i = 0; i < q->nwhere; i++) {
+    if (q->where[i].op == '~')
+      sqlite3_bind_text(st, i + 1, kt_buf_str(&texts[i]), -1, SQLITE_STATIC);
+    else
+      bind_value(st, i + 1, &vals[i]);
+  }
+  rc = walk(s, t, st, cb, ud, err);
+out:
+  sqlite3_finalize(st);
+  for (int i = 0; vals && texts && i < q->nwhere; i++) {
+    kt_value_clear(&vals[i]);
+    kt_buf_free(&texts[i]);
+  }
+  free(vals);
+  free(texts);
+  kt_buf_free(&sql);
+  return rc;
+}
+
+int cl_store_related(cl_store *s, const cl_rec *r, cl_rec_cb cb, void *ud, kt_err *err) {
+  int n;
+  kt_mtype *types = kt_model_types(s->model, &n);
+  for (int i = 0; i < n; i++) {
+    kt_mtype *t = &types[i];
+    for (int k = 0; k < t->nfields; k++) {
+      const kt_mfield *f = &t->fields[k];
+      if (f->type != KT_FT_REF || strcmp(f->ref, r->type->def->name) != 0) continue;
+      kt_buf sql = KT_BUF_INIT;
+      cl_db_select_prefix(t, &sql);
+      kt_buf_printf(&sql, " WHERE \"%s\" = ?1 AND deleted = 0", f->column);
+      order_by(t, NULL, false, &sql);
+      sqlite3_stmt *st = NULL;
+      int rc = sqlite3_prepare_v2(s->d.db, kt_buf_str(&sql), -1, &st, NULL);
+      kt_buf_free(&sql);
+      if (rc != SQLITE_OK) return cl_db_error(&s->d, rc, "reading related records", err);
+      sqlite3_bind_text(st, 1, cl_rec_id(r), -1, SQLITE_STATIC);
+      rc = walk(s, t, st, cb, ud, err);
+      sqlite3_finalize(st);
+      if (rc) return rc;
+    }
+  }
+  return 0;
+}
+
+/* Appends an FTS5 query: every word of the folded text as a quoted prefix
+ * term (so punctuation can never form FTS syntax). */
+static int fts_query(const char *text, kt_buf *q) {
+  kt_buf folded = KT_BUF_INIT;
+  if (kt_text_fold(text, strlen(text), &folded)) {
+    kt_buf_free(&folded);
+    return KT_ENOMEM;
+  }
+  const unsigned char *p = (const unsigned char *)kt_buf_str(&folded);
+  while (*p) {
+    while (*p && *p < 0x80 && !isalnum(*p)) p++;
+    const unsigned char *start = p;
+    while (*p && (*p >= 0x80 || isalnum(*p))) p++;
+    if (p > start) {
+      if (q->len) kt_buf_putc(q, ' ');
+      kt_buf_putc(q, '"');
+      kt_buf_append(q, start, (size_t)(p - start));
+      kt_buf_puts(q, "\"*");
+    }
+  }
+  kt_buf_free(&folded);
+  return q->oom ? KT_ENOMEM : 0;
+}
+
+typedef struct hitset {
+  int64_t *ids;
+  int n, cap;
+} hitset;
+
+static int hit_add(hitset *h, int64_t id) {
+  for (int i = 0; i < h->n; i++)
+    if (h->ids[i] == id) return 0;
+  if (h->n == h->cap) {
+    int cap = h->cap ? h->cap * 2 : 64;
+    int64_t *p = realloc(h->ids, (size_t)cap * sizeof *p);
+    if (!p) return KT_ENOMEM;
+    h->ids = p;
+    h->cap = cap;
+  }
+  h->ids[h->n++] = id;
+  return 0;
+}
+
+static int match_into(cl_store *s, cl_st which, const char *query, int64_t lo, int64_t hi,
+                      int limit, hitset *h, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, which, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, lo);
+  sqlite3_bind_int64(st, 3, hi);
+  sqlite3_bind_int(st, 4, limit);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    if (hit_add(h, sqlite3_column_int64(st, 0))) {
+      sqlite3_reset(st);
+      return kt_err_set(err, KT_ENOMEM, "out of memory");
+    }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "searching", err);
+  return 0;
+}
+
+int cl_store_search(cl_store *s, const char *text, const char *type, int limit, bool trash,
+                    cl_rec_cb cb, void *ud, kt_err *err) {
+  if (limit <= 0) limit = 100;
+  int64_t lo = 0, hi = INT64_MAX;
+  kt_mtype *only = NULL;
+  int rc;
+  if (type) {
+    if ((rc = kt_model_type_get(s->model, type, &only, err))) return rc;
+    lo = FTS_ROWID(only->def->code, 0);
+    hi = FTS_ROWID(only->def->code + 1, 0) - 1;
+  }
+  kt_buf q = KT_BUF_INIT;
+  hitset h = {NULL, 0, 0};
+  if ((rc = fts_query(text, &q))) {
+    kt_buf_free(&q);
+    return kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
+  if (!q.len) {
+    kt_buf_free(&q);
+    return kt_err_set(err, KT_EINVAL, "nothing to search for: give a word, a name or a phone number");
+  }
+  /* fetch a margin so that trashed records filtered out below rarely starve the page */
+  int want = limit * 2 + 16;
+  rc = match_into(s, CL_ST_FTS_MATCH, kt_buf_str(&q), lo, hi, want, &h, err);
+  char digits[40];
+  int nd = 0;
+  for (const char *p = text; *p && nd < 39; p++)
+    if (*p >= '0' && *p <= '9') digits[nd++] = *p;
+  digits[nd] = '\0';
+  if (!rc && nd >= 3) {
+    kt_buf pq = KT_BUF_INIT;
+    kt_buf_printf(&pq, "\"%s\"", digits);
+    rc = match_into(s, CL_ST_PHONE_MATCH, kt_buf_str(&pq), lo, hi, want, &h, err);
+    kt_buf_free(&pq);
+  }
+  kt_buf_free(&q);
+  int shown = 0;
+  for (int i = 0; !rc && i < h.n && shown < limit; i++) {
+    int code = (int)(h.ids[i] >> 40);
+    int64_t rowid = h.ids[i] & ((1ll << 40) - 1);
+    kt_mtype *t = kt_model_type_by_code(s->model, code);
+    if (!t || (t->def->flags & KT_TF_CONFIG && t != only)) continue;
+    sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ROWID, err);
+    if (!st) {
+      rc = KT_EDB;
+      break;
+    }
+    sqlite3_bind_int64(st, 1, rowid);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+      cl_rec *r = cl_rec_new(t);
+      if (!r) {
+        rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+      } else {
+        rec_load(r, st);
+        if (cl_rec_deleted(r) == trash) {
+          shown++;
+          if (cb(ud, r)) shown = limit;
+        }
+        cl_rec_free(r);
+      }
+    } else if (src != SQLITE_DONE) {
+      rc = cl_db_error(&s->d, src, "searching", err);
+    }
+    sqlite3_reset(st);
+  }
+  free(h.ids);
+  return rc;
+}
+
+int cl_store_outbox_count(cl_store *s, int64_t *n, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_COUNT, err);
+  if (!st) return KT_EDB;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW ? 0 : cl_db_error(&s->d, rc, "reading the outbox", err);
+}
+
+typedef struct reindex_ctx {
+  cl_store *s;
+  kt_err *err;
+  int rc;
+} reindex_ctx;
+
+static int reindex_one(void *ud, const cl_rec *r) {
+  reindex_ctx *c = ud;
+  c->rc = index_update(c->s, NULL, r, c->err);
+  return c->rc;
+}
+
+int cl_store_reindex(cl_store *s, kt_err *err) {
+  int rc = tx_begin(s, err);
+  if (rc) return rc;
+  rc = sqlite3_exec(s->d.db,
+                    "INSERT INTO fts(fts) VALUES('delete-all'); "
+                    "INSERT INTO fts_phone(fts_phone) VALUES('delete-all');",
+                    NULL, NULL, NULL);
+  if (rc != SQLITE_OK) rc = cl_db_error(&s->d, rc, "clearing the search index", err);
+  int n;
+  kt_mtype *types = kt_model_types(s->model, &n);
+  for (int i = 0; !rc && i < n; i++) {
+    for (int trash = 0; !rc && trash < 2; trash++) {
+      cl_query q = {.type = types[i].def->name, .trash = trash};
+      reindex_ctx c = {s, err, 0};
+      /* config types are not user-facing for kt_model_type_get: walk directly */
+      kt_buf sql = KT_BUF_INIT;
+      cl_db_select_prefix(&types[i], &sql);
+      kt_buf_printf(&sql, " WHERE deleted = %d", q.trash ? 1 : 0);
+      sqlite3_stmt *st = NULL;
+      rc = sqlite3_prepare_v2(s->d.db, kt_buf_str(&sql), -1, &st, NULL);
+      kt_buf_free(&sql);
+      if (rc != SQLITE_OK) {
+        rc = cl_db_error(&s->d, rc, "reindexing", err);
+        break;
+      }
+      rc = walk(s, &types[i], st, reindex_one, &c, err);
+      sqlite3_finalize(st);
+      if (!rc) rc = c.rc;
+    }
+  }
+  return tx_end(s, rc, err);
+}
+
+/* ---- office model: custom fields, labels, sections ------------------------------------- */
+
+/* Finds the live config record of `type` (field_def/section) whose fields
+ * etype (and name) match. *out NULL when none. */
+static int find_config(cl_store *s, const char *ctype, const char *etype, const char *name,
+                       cl_rec **out, kt_err *err) {
+  *out = NULL;
+  kt_mtype *t = kt_model_type(s->model, ctype);
+  kt_buf sql = KT_BUF_INIT;
+  cl_db_select_prefix(t, &sql);
+  kt_buf_puts(&sql, " WHERE deleted = 0 AND etype = ?1");
+  if (name) kt_buf_puts(&sql, " AND name = ?2");
+  kt_buf_puts(&sql, " ORDER BY rowid LIMIT 1");
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->d.db, kt_buf_str(&sql), -1, &st, NULL);
+  kt_buf_free(&sql);
+  if (rc != SQLITE_OK) return cl_db_error(&s->d, rc, "reading settings", err);
+  sqlite3_bind_text(st, 1, etype, -1, SQLITE_STATIC);
+  if (name) sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    cl_rec *r = cl_rec_new(t);
+    if (!r) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    else {
+      rec_load(r, st);
+      *out = r;
+      rc = 0;
+    }
+  } else {
+    rc = rc == SQLITE_DONE ? 0 : cl_db_error(&s->d, rc, "reading settings", err);
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int set_text(cl_rec *r, const char *field, const char *v) {
+  kt_mfield *f = kt_mtype_field(r->type, field);
+  kt_value *val = &r->v[r->type->pos[f->vidx]];
+  if (!v) return 0;
+  if (!*v) {
+    kt_value_clear(val);
+    return 0;
+  }
+  return kt_value_set_text(val, v, strlen(v));
+}
+
+static void set_int(cl_rec *r, const char *field, int64_t v) {
+  kt_mfield *f = kt_mtype_field(r->type, field);
+  kt_value_set_int(&r->v[r->type->pos[f->vidx]], v);
+}
+
+/* Writes a config record (new or edited) and re-applies it to the model. */
+static int config_write(cl_store *s, cl_rec *old, cl_rec *r, kt_err *err) {
+  if (old) return edit_locked(s, old, r, NULL, err);
+  return add_rec_locked(s, r, err);
+}
+
+int cl_store_field_add(cl_store *s, const char *type, const char *name, const char *label,
+                       const char *ftype, const char *choices, kt_err *err) {
+  kt_mtype *t;
+  int rc = kt_model_type_get(s->model, type, &t, err);
+  if (rc) return rc;
+  if (kt_mtype_field(t, name ? name : ""))
+    return kt_err_set(err, KT_EEXISTS, "%s already has a field named %s; choose another name "
+                      "(or rename its label with `kartoteka field label`)", type, name);
+  if (!ftype || !*ftype)
+    return kt_err_set(err, KT_EINVAL, "give the field's type with --type (text, number, date, "
+                      "choice, ...)");
+  if (strcmp(ftype, "choice") == 0 && (!choices || !*choices))
+    return kt_err_set(err, KT_EINVAL, "a choice field needs its list: --choices 'a,b,c'");
+  /* validate on a scratch model first so that a bad definition writes nothing */
+  kt_model *scratch;
+  if ((rc = kt_model_new(&scratch, err))) return rc;
+  bool added;
+  rc = kt_model_apply_field_def(scratch, type, name, label, ftype, choices, false, &added, err);
+  kt_model_free(scratch);
+  if (rc) return rc;
+  cl_rec *r = cl_rec_new(kt_model_type(s->model, "field_def"));
+  if (!r) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (set_text(r, "etype", type) || set_text(r, "name", name) || set_text(r, "label", label) ||
+      set_text(r, "ftype", ftype) || set_text(r, "choices", choices)) {
+    cl_rec_free(r);
+    return kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
+  if ((rc = tx_begin(s, err))) {
+    cl_rec_free(r);
+    return rc;
+  }
+  rc = config_write(s, NULL, r, err);
+  if (!rc) rc = kt_model_apply_field_def(s->model, type, name, label, ftype, choices, false,
+                                         &added, err);
+  if (!rc && added) rc = cl_db_add_column(&s->d, t, kt_mtype_field(t, name), err);
+  rc = tx_end(s, rc, err);
+  cl_rec_free(r);
+  return rc;
+}
+
+int cl_store_field_set(cl_store *s, const char *type, const char *name, const char *label,
+                       const char *choices, int hidden, kt_err *err) {
+  kt_mtype *t;
+  kt_mfield *f;
+  int rc = kt_model_type_get(s->model, type, &t, err);
+  if (rc || (rc = kt_mtype_field_get(t, name, &f, err))) return rc;
+  if (choices && *choices && f->type != KT_FT_CHOICE)
+    return kt_err_set(err, KT_EINVAL, "%s.%s is not a choice field", type, name);
+  cl_rec *old = NULL, *r = NULL;
+  if ((rc = tx_begin(s, err))) return rc;
+  if ((rc = find_config(s, "field_def", type, name, &old, err))) goto out;
+  if (old) rc = clone_rec(old, &r, err);
+  else if (!(r = cl_rec_new(kt_model_type(s->model, "field_def"))))
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (rc) goto out;
+  if (!old && (set_text(r, "etype", type) || set_text(r, "name", name))) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  if (set_text(r, "label", label) || set_text(r, "choices", choices)) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  if (hidden >= 0) set_int(r, "hidden", hidden);
+  if ((rc = config_write(s, old, r, err))) goto out;
+  bool added;
+  kt_mtype *ft = r->type;
+  const kt_value *lv = &r->v[ft->pos[kt_mtype_field(ft, "label")->vidx]];
+  const kt_value *cv = &r->v[ft->pos[kt_mtype_field(ft, "choices")->vidx]];
+  const kt_value *hv = &r->v[ft->pos[kt_mtype_field(ft, "hidden")->vidx]];
+  rc = kt_model_apply_field_def(s->model, type, name, lv->kind == KT_V_TEXT ? lv->s : NULL, NULL,
+                                cv->kind == KT_V_TEXT ? cv->s : NULL,
+                                hv->kind == KT_V_INT && hv->i, &added, err);
+out:
+  rc = tx_end(s, rc, err);
+  cl_rec_free(old);
+  cl_rec_free(r);
+  return rc;
+}
+
+int cl_store_section_set(cl_store *s, const char *type, const char *label, int hidden,
+                         kt_err *err) {
+  kt_mtype *t;
+  int rc = kt_model_type_get(s->model, type, &t, err);
+  if (rc) return rc;
+  cl_rec *old = NULL, *r = NULL;
+  if ((rc = tx_begin(s, err))) return rc;
+  if ((rc = find_config(s, "section", type, NULL, &old, err))) goto out;
+  if (old) rc = clone_rec(old, &r, err);
+  else if (!(r = cl_rec_new(kt_model_type(s->model, "section"))))
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (rc) goto out;
+  if ((!old && set_text(r, "etype", type)) || set_text(r, "label", label)) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  if (hidden >= 0) set_int(r, "hidden", hidden);
+  if ((rc = config_write(s, old, r, err))) goto out;
+  kt_mtype *st = r->type;
+  const kt_value *lv = &r->v[st->pos[kt_mtype_field(st, "label")->vidx]];
+  const kt_value *hv = &r->v[st->pos[kt_mtype_field(st, "hidden")->vidx]];
+  rc = kt_model_apply_section(s->model, type, lv->kind == KT_V_TEXT ? lv->s : NULL,
+                              hv->kind == KT_V_INT && hv->i, err);
+out:
+  rc = tx_end(s, rc, err);
+  cl_rec_free(old);
+  cl_rec_free(r);
+  return rc;
+}

@@ -1,0 +1,133 @@
+/* cl_store — the local card index (replica): records of every registry type
+ * with per-field versions, the outbox of unsent edits, the search index, the
+ * office model (custom fields, labels, sections) and groups.
+ *
+ * Invariant: every local edit writes the record row, its field versions, its
+ * search-index entries and its outbox entry in ONE transaction. The store is
+ * the replica's single writer: one cl_store per process and thread (the
+ * client core's loop thread; the CLI's main thread). GLib-free. */
+#ifndef CL_STORE_H
+#define CL_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kt_err.h"
+#include "kt_hlc.h"
+#include "kt_model.h"
+#include "kt_uuid.h"
+#include "kt_ver.h"
+
+typedef struct cl_store cl_store;
+
+typedef struct cl_open_opts {
+  const char *locale; /* collation for sorting ("ru", "pl", "en"); NULL = from LC_COLLATE/LANG */
+  int busy_ms;        /* wait this long for a lock held by another program; 0 = 5000 */
+  bool readonly;      /* a reader connection (no writes, no migration) */
+} cl_open_opts;
+
+/* Creates a new, empty card index at path for `user` (device id generated).
+ * KT_EEXISTS if the file exists (nothing is changed). */
+int cl_store_create(const char *path, const char *user, const char *mode, kt_err *err);
+/* Opens an existing card index. Caller frees with cl_store_close. Errors:
+ * KT_ENOPROFILE, KT_EBUSY, KT_ECORRUPT, KT_EVERSION, KT_EDB. */
+int cl_store_open(const char *path, const cl_open_opts *opts, cl_store **out, kt_err *err);
+void cl_store_close(cl_store *s);
+
+kt_model *cl_store_model(cl_store *s);        /* borrowed */
+const char *cl_store_user(const cl_store *s);  /* the profile's user name */
+const char *cl_store_device(const cl_store *s);/* this replica's device UUID */
+struct sqlite3 *cl_store_sqlite(cl_store *s);  /* for tests and benchmarks */
+/* Overrides the wall clock (tests); NULL restores the real one. */
+void cl_store_set_clock(cl_store *s, kt_clock_fn fn, void *ud);
+
+/* A record as read from the store. Values are indexed by field position in
+ * type->fields. Owned by the caller: free with cl_rec_free. */
+typedef struct cl_rec {
+  kt_mtype *type;
+  int64_t rowid;
+  kt_value *v; /* type->nfields values */
+  kt_vers vers;
+} cl_rec;
+
+cl_rec *cl_rec_new(kt_mtype *t); /* NULL on OOM; all values NULL */
+void cl_rec_free(cl_rec *r);
+const char *cl_rec_id(const cl_rec *r); /* "" when not set */
+bool cl_rec_deleted(const cl_rec *r);
+/* The record's title from its title fields ("ООО Ромашка", "Иванов Иван"). */
+void cl_rec_title(const cl_rec *r, kt_buf *out);
+
+/* A FIELD=VALUE assignment as the user typed it. */
+typedef struct cl_set {
+  const char *field;
+  const char *value;
+} cl_set;
+
+/* Batching: wrap many writes in one transaction (bulk import, benchmarks).
+ * Without an open batch each write commits on its own. */
+int cl_store_begin(cl_store *s, kt_err *err);
+int cl_store_commit(cl_store *s, kt_err *err);
+void cl_store_rollback(cl_store *s);
+
+/* Adds a record of `type` from assignments; the new id goes to id_out.
+ * Validates every value (unknown field, wrong type, bad date, unknown ref
+ * id...): on error nothing is written. owner defaults to the profile user. */
+int cl_store_add(cl_store *s, const char *type, const cl_set *sets, int n,
+                 char id_out[KT_UUID_STRLEN + 1], kt_err *err);
+/* Adds an already-typed record (import, bench): r->v holds canonical values;
+ * id/created/owner are filled when NULL. r->rowid and the id are set on return. */
+int cl_store_add_rec(cl_store *s, cl_rec *r, kt_err *err);
+/* Edits a record; *changed = number of fields that really changed. */
+int cl_store_edit(cl_store *s, const char *id, const cl_set *sets, int n, int *changed,
+                  kt_err *err);
+/* Moves to trash / restores from trash. KT_ENOTFOUND for an unknown id. */
+int cl_store_delete(cl_store *s, const char *id, kt_err *err);
+int cl_store_restore(cl_store *s, const char *id, kt_err *err);
+
+/* Reads a record by id (any type). KT_ENOTFOUND with a clear message. */
+int cl_store_get(cl_store *s, const char *id, cl_rec **out, kt_err *err);
+
+typedef int (*cl_rec_cb)(void *ud, const cl_rec *r); /* non-zero stops the walk */
+
+typedef struct cl_filter {
+  const char *field;
+  char op; /* '=' equal, '!' not equal, '~' contains (case/diacritic-insensitive), '<', '>' */
+  const char *value;
+} cl_filter;
+
+typedef struct cl_query {
+  const char *type;
+  const cl_filter *where;
+  int nwhere;
+  const char *sort; /* field name; NULL = by title */
+  bool desc;
+  bool trash;       /* list the trash instead of live records */
+  int limit;        /* 0 = all */
+  int offset;
+} cl_query;
+
+/* Lists records; calls cb for each, in order. */
+int cl_store_list(cl_store *s, const cl_query *q, cl_rec_cb cb, void *ud, kt_err *err);
+/* Full-text search (prefixes of words, any script, diacritics ignored; phone
+ * digit fragments of 3+ digits). type may be NULL (all types). limit 0 = 100.
+ * Newest records first. */
+int cl_store_search(cl_store *s, const char *text, const char *type, int limit, bool trash,
+                    cl_rec_cb cb, void *ud, kt_err *err);
+/* Every live record that refers to r (contacts, events, deals... of an org). */
+int cl_store_related(cl_store *s, const cl_rec *r, cl_rec_cb cb, void *ud, kt_err *err);
+
+/* Office model edits (stored as synced field_def / section records). */
+int cl_store_field_add(cl_store *s, const char *type, const char *name, const char *label,
+                       const char *ftype, const char *choices, kt_err *err);
+int cl_store_field_set(cl_store *s, const char *type, const char *name, const char *label,
+                       const char *choices, int hidden /* -1 = keep */, kt_err *err);
+int cl_store_section_set(cl_store *s, const char *type, const char *label,
+                         int hidden /* -1 = keep */, kt_err *err);
+
+/* Number of unsent outbox entries. */
+int cl_store_outbox_count(cl_store *s, int64_t *n, kt_err *err);
+
+/* Rebuilds the search index from the records (repair). */
+int cl_store_reindex(cl_store *s, kt_err *err);
+
+#endif

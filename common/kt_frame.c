@@ -1,0 +1,499 @@
+/* kt_frame — see kt_frame.h.
+ *
+ * Decoding happens in two passes. wire_check() walks the raw bytes with the
+ * generated descriptors before protobuf-c unpacks them. It rejects what
+ * protobuf-c would mishandle or what would hurt us: tags whose field number is
+ * over 2^29-1 (protobuf-c 1.4.1 parse_tag_and_wiretype() shifts such bytes
+ * into a signed int: undefined behaviour, upstream issue #506), group wire
+ * types, lengths past the end, NUL bytes inside strings (protobuf-c would
+ * silently truncate them) and messages that would expand too much in memory.
+ * Only then does protobuf_c_message_unpack() run. */
+#include "kt_frame.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Keep at most this much buffer capacity while idle. */
+#define KEEP_CAP (64u * 1024u)
+#define PATH_MAX_LEN 160
+
+/* ---- encoding ------------------------------------------------------------ */
+
+int kt_frame_encode_max(const Kartoteka__Envelope *env, size_t max_frame, kt_buf *out,
+                        kt_err *err) {
+  if (!env || !out) return kt_err_set(err, KT_EINVAL, "kt_frame_encode: no envelope or buffer");
+  if (max_frame == 0) max_frame = KT_FRAME_MAX_DEFAULT;
+  if (max_frame > KT_FRAME_MAX_LIMIT) max_frame = KT_FRAME_MAX_LIMIT;
+  if (env->body_case == KARTOTEKA__ENVELOPE__BODY__NOT_SET)
+    return kt_err_set(err, KT_EINVAL, "cannot send an envelope without a message body");
+  size_t n = protobuf_c_message_get_packed_size(&env->base);
+  if (n > max_frame)
+    return kt_err_set(err, KT_ETOOBIG,
+                      "the %s message is %zu bytes, over the %zu-byte frame limit; "
+                      "send it in smaller batches",
+                      kt_frame_body_name(env), n, max_frame);
+  if (kt_buf_reserve(out, KT_FRAME_HEADER + n))
+    return kt_err_set(err, KT_ENOMEM, "out of memory encoding a %zu-byte frame", n);
+  unsigned char *p = (unsigned char *)out->p + out->len;
+  p[0] = (unsigned char)(n >> 24);
+  p[1] = (unsigned char)(n >> 16);
+  p[2] = (unsigned char)(n >> 8);
+  p[3] = (unsigned char)n;
+  size_t w = protobuf_c_message_pack(&env->base, p + KT_FRAME_HEADER);
+  if (w != n) {
+    out->p[out->len] = '\0';
+    return kt_err_set(err, KT_EINTERNAL, "protobuf packing wrote %zu bytes, expected %zu", w, n);
+  }
+  out->len += KT_FRAME_HEADER + n;
+  out->p[out->len] = '\0';
+  return 0;
+}
+
+int kt_frame_encode(const Kartoteka__Envelope *env, kt_buf *out, kt_err *err) {
+  return kt_frame_encode_max(env, KT_FRAME_MAX_DEFAULT, out, err);
+}
+
+/* ---- wire check ---------------------------------------------------------- */
+
+typedef struct wire_ctx {
+  size_t budget; /* bytes of memory the decoded message may still take */
+  kt_err *err;
+} wire_ctx;
+
+/* Reads a varint of at most 10 bytes; 0 ok, -1 malformed. */
+static int wire_varint(const uint8_t **p, const uint8_t *end, uint64_t *out) {
+  uint64_t v = 0;
+  for (unsigned i = 0; i < 10; i++) {
+    if (*p >= end) return -1;
+    uint8_t c = *(*p)++;
+    if (i == 9 && c > 1) return -1; /* would overflow 64 bits */
+    v |= (uint64_t)(c & 0x7f) << (7 * i);
+    if (!(c & 0x80)) {
+      *out = v;
+      return 0;
+    }
+  }
+  return -1;
+}
+
+static int wire_spend(wire_ctx *w, size_t n) {
+  if (n > w->budget)
+    return kt_err_set(w->err, KT_ETOOBIG,
+                      "the message would take too much memory once decoded; "
+                      "send smaller batches");
+  w->budget -= n;
+  return 0;
+}
+
+static int wire_check(const ProtobufCMessageDescriptor *desc, const uint8_t *p, size_t len,
+                      wire_ctx *w) {
+  const uint8_t *end = p + len;
+  int rc = wire_spend(w, desc->sizeof_message + 16);
+  if (rc) return rc;
+  while (p < end) {
+    uint64_t tag;
+    if (wire_varint(&p, end, &tag))
+      return kt_err_set(w->err, KT_EPROTO, "malformed protobuf: bad field tag in %s",
+                        desc->short_name);
+    /* field numbers are 1 .. 2^29-1, so a valid tag fits in 32 bits */
+    if (tag > UINT32_MAX || (tag >> 3) == 0)
+      return kt_err_set(w->err, KT_EPROTO, "malformed protobuf: invalid field number in %s",
+                        desc->short_name);
+    uint32_t id = (uint32_t)(tag >> 3);
+    unsigned wt = (unsigned)(tag & 7);
+    const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field(desc, id);
+    /* per occurrence: protobuf-c's scan slot plus a repeated-array slot */
+    if ((rc = wire_spend(w, 40))) return rc;
+    uint64_t v;
+    switch (wt) {
+      case 0: /* varint */
+        if (wire_varint(&p, end, &v))
+          return kt_err_set(w->err, KT_EPROTO, "malformed protobuf: bad varint in %s",
+                            desc->short_name);
+        break;
+      case 1: /* 64-bit */
+        if ((size_t)(end - p) < 8)
+          return kt_err_set(w->err, KT_EPROTO, "malformed protobuf: truncated %s",
+                            desc->short_name);
+        p += 8;
+        break;
+      case 5: /* 32-bit */
+        if ((size_t)(end - p) < 4)
+          return kt_err_set(w->err, KT_EPROTO, "malformed protobuf: truncated %s",
+                            desc->short_name);
+        p += 4;
+        break;
+      case 2: { /* length-delimited */
+        if (wire_varint(&p, end, &v) || v > (uint64_t)(end - p))
+          return kt_err_set(w->err, KT_EPROTO,
+                            "malformed protobuf: length past the end of %s", desc->short_name);
+        size_t n = (size_t)v;
+        if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+          if ((rc = wire_check(f->descriptor, p, n, w))) return rc;
+        } else {
+          if (f && f->type == PROTOBUF_C_TYPE_STRING && memchr(p, 0, n))
+            return kt_err_set(w->err, KT_EPROTO, "%s.%s: text contains a NUL byte",
+                              desc->short_name, f->name);
+          if ((rc = wire_spend(w, n + 17))) return rc;
+        }
+        p += n;
+        break;
+      }
+      default: /* 3, 4: groups (unsupported); 6, 7: invalid */
+        return kt_err_set(w->err, KT_EPROTO, "malformed protobuf: wire type %u in %s", wt,
+                          desc->short_name);
+    }
+  }
+  return 0;
+}
+
+/* ---- reader -------------------------------------------------------------- */
+
+void kt_frame_reader_init(kt_frame_reader *r, size_t max_frame) {
+  if (max_frame == 0) max_frame = KT_FRAME_MAX_DEFAULT;
+  if (max_frame > KT_FRAME_MAX_LIMIT) max_frame = KT_FRAME_MAX_LIMIT;
+  kt_buf b = KT_BUF_INIT;
+  r->buf = b;
+  r->off = 0;
+  r->max_frame = max_frame;
+  r->failed = 0;
+}
+
+void kt_frame_reader_close(kt_frame_reader *r) {
+  if (!r) return;
+  kt_buf_free(&r->buf);
+  r->off = 0;
+}
+
+size_t kt_frame_reader_pending(const kt_frame_reader *r) { return r->buf.len - r->off; }
+
+static uint32_t get_be32(const unsigned char *p) {
+  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static int reader_fail(kt_frame_reader *r, int code) {
+  r->failed = code;
+  kt_buf_free(&r->buf);
+  r->off = 0;
+  return code;
+}
+
+static int reader_failed_again(const kt_frame_reader *r, kt_err *err) {
+  return kt_err_set(err, r->failed,
+                    "the connection's message stream failed earlier (%s); reconnect",
+                    kt_strerror(r->failed));
+}
+
+/* Fails the reader if the pending frame's length prefix is over the limit. */
+static int check_prefix(kt_frame_reader *r, kt_err *err) {
+  if (r->buf.len - r->off < KT_FRAME_HEADER) return 0;
+  uint32_t n = get_be32((const unsigned char *)r->buf.p + r->off);
+  if (n > r->max_frame) {
+    reader_fail(r, KT_ETOOBIG);
+    return kt_err_set(err, KT_ETOOBIG,
+                      "incoming message of %lu bytes is over the %zu-byte limit",
+                      (unsigned long)n, r->max_frame);
+  }
+  return 0;
+}
+
+int kt_frame_reader_feed(kt_frame_reader *r, const void *data, size_t len, kt_err *err) {
+  if (r->failed) return reader_failed_again(r, err);
+  if (len == 0) return 0;
+  size_t rest = r->buf.len - r->off;
+  if (r->off > 0) {
+    if (r->buf.cap > KEEP_CAP && rest + len < r->buf.cap / 4) {
+      /* shrink: a big frame went through and the buffer is now mostly idle */
+      kt_buf nb = KT_BUF_INIT;
+      kt_buf_append(&nb, r->buf.p + r->off, rest);
+      if (nb.oom) {
+        kt_buf_free(&nb);
+        reader_fail(r, KT_ENOMEM);
+        return kt_err_set(err, KT_ENOMEM, "out of memory buffering received data");
+      }
+      kt_buf_free(&r->buf);
+      r->buf = nb;
+    } else {
+      memmove(r->buf.p, r->buf.p + r->off, rest);
+      r->buf.len = rest;
+      r->buf.p[rest] = '\0';
+    }
+    r->off = 0;
+  }
+  /* Never buffer more than the current frame (once its prefix is known) plus
+   * the bytes needed to see the next prefix: take the input in pieces. */
+  const unsigned char *in = data;
+  while (len > 0) {
+    size_t take = len;
+    if (r->buf.len - r->off < KT_FRAME_HEADER) {
+      size_t need = KT_FRAME_HEADER - (r->buf.len - r->off);
+      if (take > need) take = need;
+    }
+    kt_buf_append(&r->buf, in, take);
+    if (r->buf.oom) {
+      reader_fail(r, KT_ENOMEM);
+      return kt_err_set(err, KT_ENOMEM, "out of memory buffering received data");
+    }
+    in += take;
+    len -= take;
+    int rc = check_prefix(r, err);
+    if (rc) return rc;
+    if (r->buf.len - r->off >= KT_FRAME_HEADER && len > 0) {
+      /* prefix known and fine: the rest of this input may be buffered; the
+       * next frame's prefix is checked by kt_frame_reader_next */
+      kt_buf_append(&r->buf, in, len);
+      if (r->buf.oom) {
+        reader_fail(r, KT_ENOMEM);
+        return kt_err_set(err, KT_ENOMEM, "out of memory buffering received data");
+      }
+      len = 0;
+    }
+  }
+  return 0;
+}
+
+int kt_frame_reader_next(kt_frame_reader *r, Kartoteka__Envelope **env, kt_err *err) {
+  if (r->failed) return reader_failed_again(r, err);
+  size_t avail = r->buf.len - r->off;
+  if (avail < KT_FRAME_HEADER) return 0;
+  int rc = check_prefix(r, err);
+  if (rc) return rc;
+  const unsigned char *p = (const unsigned char *)r->buf.p + r->off;
+  size_t n = get_be32(p);
+  if (avail - KT_FRAME_HEADER < n) return 0;
+  p += KT_FRAME_HEADER;
+
+  size_t budget = n > (SIZE_MAX - 65536) / KT_FRAME_EXPANSION
+                      ? SIZE_MAX
+                      : (size_t)KT_FRAME_EXPANSION * n + 65536;
+  wire_ctx w = {.budget = budget, .err = err};
+  rc = wire_check(&kartoteka__envelope__descriptor, p, n, &w);
+  if (rc) return reader_fail(r, rc);
+
+  ProtobufCMessage *m = protobuf_c_message_unpack(&kartoteka__envelope__descriptor, NULL, n, p);
+  if (!m) {
+    reader_fail(r, KT_EPROTO);
+    return kt_err_set(err, KT_EPROTO, "malformed protobuf message (%zu bytes)", n);
+  }
+  Kartoteka__Envelope *e = (Kartoteka__Envelope *)m;
+  if (e->body_case == KARTOTEKA__ENVELOPE__BODY__NOT_SET) {
+    protobuf_c_message_free_unpacked(m, NULL);
+    reader_fail(r, KT_EPROTO);
+    return kt_err_set(err, KT_EPROTO,
+                      "unknown message type (the peer may run a newer version; update "
+                      "Kartoteka)");
+  }
+  r->off += KT_FRAME_HEADER + n;
+  if (r->off == r->buf.len) {
+    if (r->buf.cap > KEEP_CAP)
+      kt_buf_free(&r->buf);
+    else
+      kt_buf_reset(&r->buf);
+    r->off = 0;
+  }
+  *env = e;
+  return 1;
+}
+
+void kt_frame_env_free(Kartoteka__Envelope *env) {
+  if (env) protobuf_c_message_free_unpacked(&env->base, NULL);
+}
+
+const char *kt_frame_body_name(const Kartoteka__Envelope *env) {
+  if (!env || env->body_case == KARTOTEKA__ENVELOPE__BODY__NOT_SET) return "none";
+  const ProtobufCFieldDescriptor *f =
+      protobuf_c_message_descriptor_get_field(&kartoteka__envelope__descriptor, env->body_case);
+  return f ? f->name : "unknown";
+}
+
+/* ---- validation ---------------------------------------------------------- */
+
+int kt_frame_utf8_valid(const char *str, size_t len) {
+  const unsigned char *s = (const unsigned char *)str, *end = s + len;
+  while (s < end) {
+    unsigned c = *s;
+    if (c < 0x80) {
+      s++;
+      continue;
+    }
+    size_t n;
+    unsigned lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
+    if (c >= 0xc2 && c <= 0xdf) {
+      n = 2;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      n = 3;
+      if (c == 0xe0) lo = 0xa0;      /* no overlongs */
+      else if (c == 0xed) hi = 0x9f; /* no surrogates */
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 4;
+      if (c == 0xf0) lo = 0x90;      /* no overlongs */
+      else if (c == 0xf4) hi = 0x8f; /* <= U+10FFFF */
+    } else {
+      return 0;
+    }
+    if ((size_t)(end - s) < n) return 0;
+    if (s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++)
+      if (s[i] < 0x80 || s[i] > 0xbf) return 0;
+    s += n;
+  }
+  return 1;
+}
+
+typedef struct val_ctx {
+  char path[PATH_MAX_LEN];
+  kt_err *err;
+} val_ctx;
+
+static int vfail(val_ctx *v, const char *what) {
+  return kt_err_set(v->err, KT_EPROTO, "%s: %s", v->path[0] ? v->path : "envelope", what);
+}
+
+/* Appends ".name" or ".name[i]" to the path; returns the old length. */
+static size_t path_push(val_ctx *v, const char *name, long idx) {
+  size_t old = strlen(v->path);
+  size_t room = sizeof v->path - old;
+  if (idx >= 0)
+    snprintf(v->path + old, room, "%s%s[%ld]", old ? "." : "", name, idx);
+  else
+    snprintf(v->path + old, room, "%s%s", old ? "." : "", name);
+  return old;
+}
+
+static const char *str_or_empty(const char *s) { return s ? s : ""; }
+
+static int validate_msg(const ProtobufCMessage *m, val_ctx *v);
+
+/* Rules beyond the generic walk, keyed by message type. */
+static int validate_specific(const ProtobufCMessage *m, val_ctx *v) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  if (d == &kartoteka__field_value__descriptor) {
+    const Kartoteka__FieldValue *fv = (const Kartoteka__FieldValue *)m;
+    if (!*str_or_empty(fv->name)) return vfail(v, "empty field name");
+    if (fv->is_null && fv->value_case != KARTOTEKA__FIELD_VALUE__VALUE__NOT_SET)
+      return vfail(v, "a null field value must not also carry a value");
+  } else if (d == &kartoteka__change__descriptor) {
+    const Kartoteka__Change *c = (const Kartoteka__Change *)m;
+    if (!*str_or_empty(c->type)) return vfail(v, "empty record type");
+    if (!*str_or_empty(c->id)) return vfail(v, "empty record id");
+    if (c->n_fields > KT_FRAME_MAX_FIELDS) return vfail(v, "too many fields in one change");
+  } else if (d == &kartoteka__revoke__descriptor) {
+    const Kartoteka__Revoke *r = (const Kartoteka__Revoke *)m;
+    if (!*str_or_empty(r->type)) return vfail(v, "empty record type");
+    if (!*str_or_empty(r->id)) return vfail(v, "empty record id");
+  } else if (d == &kartoteka__right__descriptor) {
+    const Kartoteka__Right *r = (const Kartoteka__Right *)m;
+    if (!*str_or_empty(r->entity)) return vfail(v, "empty entity name");
+  } else if (d == &kartoteka__hello__descriptor) {
+    const Kartoteka__Hello *h = (const Kartoteka__Hello *)m;
+    if (h->protocol_version == 0) return vfail(v, "protocol_version is not set");
+  }
+  return 0;
+}
+
+static int validate_value(const ProtobufCFieldDescriptor *f, const char *slot, val_ctx *v) {
+  switch (f->type) {
+    case PROTOBUF_C_TYPE_STRING: {
+      const char *s = *(const char *const *)slot;
+      if (s && !kt_frame_utf8_valid(s, strlen(s))) return vfail(v, "text is not valid UTF-8");
+      return 0;
+    }
+    case PROTOBUF_C_TYPE_MESSAGE: {
+      const ProtobufCMessage *sub = *(const ProtobufCMessage *const *)slot;
+      if (!sub) return 0; /* unset proto3 message field */
+      if (sub->descriptor != f->descriptor) return vfail(v, "message of the wrong type");
+      return validate_msg(sub, v);
+    }
+    case PROTOBUF_C_TYPE_ENUM: {
+      int32_t e;
+      memcpy(&e, slot, sizeof e);
+      if (!protobuf_c_enum_descriptor_get_value(f->descriptor, e))
+        return vfail(v, "unknown enum value");
+      return 0;
+    }
+    default:
+      return 0;
+  }
+}
+
+static size_t type_size(ProtobufCType t) {
+  switch (t) {
+    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32: case PROTOBUF_C_TYPE_FLOAT:
+    case PROTOBUF_C_TYPE_ENUM:
+      return 4;
+    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_DOUBLE:
+      return 8;
+    case PROTOBUF_C_TYPE_BOOL:
+      return sizeof(protobuf_c_boolean);
+    case PROTOBUF_C_TYPE_STRING: case PROTOBUF_C_TYPE_MESSAGE:
+      return sizeof(void *);
+    case PROTOBUF_C_TYPE_BYTES:
+      return sizeof(ProtobufCBinaryData);
+  }
+  return 0;
+}
+
+static int validate_msg(const ProtobufCMessage *m, val_ctx *v) {
+  const ProtobufCMessageDescriptor *d = m->descriptor;
+  const char *base = (const char *)m;
+  for (unsigned i = 0; i < d->n_fields; i++) {
+    const ProtobufCFieldDescriptor *f = &d->fields[i];
+    int rc = 0;
+    if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+      uint32_t which;
+      memcpy(&which, base + f->quantifier_offset, sizeof which);
+      if (which != f->id) continue;
+    }
+    if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+      size_t n;
+      memcpy(&n, base + f->quantifier_offset, sizeof n);
+      if (n == 0) continue;
+      size_t old = path_push(v, f->name, -1);
+      if (n > KT_FRAME_MAX_REPEATED) rc = vfail(v, "too many elements");
+      v->path[old] = '\0';
+      if (rc) return rc;
+      const char *arr = *(const char *const *)(base + f->offset);
+      if (!arr) {
+        path_push(v, f->name, -1);
+        rc = vfail(v, "count set but no elements");
+        v->path[old] = '\0';
+        return rc;
+      }
+      size_t es = type_size(f->type);
+      if (f->type != PROTOBUF_C_TYPE_STRING && f->type != PROTOBUF_C_TYPE_MESSAGE &&
+          f->type != PROTOBUF_C_TYPE_ENUM)
+        continue;
+      for (size_t k = 0; k < n; k++) {
+        path_push(v, f->name, (long)k);
+        rc = validate_value(f, arr + k * es, v);
+        v->path[old] = '\0';
+        if (rc) return rc;
+      }
+    } else {
+      size_t old = path_push(v, f->name, -1);
+      rc = validate_value(f, base + f->offset, v);
+      v->path[old] = '\0';
+      if (rc) return rc;
+    }
+  }
+  return validate_specific(m, v);
+}
+
+int kt_frame_env_validate(const Kartoteka__Envelope *env, kt_err *err) {
+  val_ctx v = {.path = "", .err = err};
+  if (!env || env->base.descriptor != &kartoteka__envelope__descriptor)
+    return kt_err_set(err, KT_EPROTO, "not an envelope");
+  if (env->body_case == KARTOTEKA__ENVELOPE__BODY__NOT_SET)
+    return kt_err_set(err, KT_EPROTO, "unknown message type");
+  /* the body must be present: protobuf-c leaves the pointer set for a known arm */
+  const ProtobufCFieldDescriptor *f =
+      protobuf_c_message_descriptor_get_field(&kartoteka__envelope__descriptor, env->body_case);
+  if (!f) return kt_err_set(err, KT_EPROTO, "unknown message type");
+  const ProtobufCMessage *body = *(const ProtobufCMessage *const *)((const char *)env + f->offset);
+  if (!body) return kt_err_set(err, KT_EPROTO, "%s: message body missing", f->name);
+  return validate_msg(&env->base, &v);
+}

@@ -1,0 +1,481 @@
+/* kt_model — see kt_model.h. */
+#include "kt_model.h"
+
+#include <ctype.h>
+#include <libical/ical.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kt_text.h"
+#include "kt_time.h"
+#include "kt_uuid.h"
+
+struct kt_model {
+  int ntypes;
+  kt_mtype types[KT_MAX_TYPES];
+};
+
+/* ---- values ---------------------------------------------------------------- */
+
+void kt_value_clear(kt_value *v) {
+  if (v->kind == KT_V_TEXT) free(v->s);
+  v->kind = KT_V_NULL;
+  v->s = NULL;
+  v->i = 0;
+}
+
+int kt_value_set_text(kt_value *v, const char *s, size_t n) {
+  char *p = malloc(n + 1);
+  if (!p) return KT_ENOMEM;
+  memcpy(p, s, n);
+  p[n] = '\0';
+  kt_value_clear(v);
+  v->kind = KT_V_TEXT;
+  v->s = p;
+  return 0;
+}
+
+void kt_value_set_int(kt_value *v, int64_t i) {
+  kt_value_clear(v);
+  v->kind = KT_V_INT;
+  v->i = i;
+}
+
+int kt_value_copy(kt_value *dst, const kt_value *src) {
+  if (src->kind == KT_V_TEXT) return kt_value_set_text(dst, src->s, strlen(src->s));
+  kt_value_clear(dst);
+  dst->kind = src->kind;
+  dst->i = src->i;
+  return 0;
+}
+
+bool kt_value_equal(const kt_value *a, const kt_value *b) {
+  if (a->kind != b->kind) return false;
+  if (a->kind == KT_V_INT) return a->i == b->i;
+  if (a->kind == KT_V_TEXT) return strcmp(a->s, b->s) == 0;
+  return true;
+}
+
+/* ---- model ------------------------------------------------------------------ */
+
+static void set_builtin(kt_mfield *f, const kt_fielddef *d, int idx) {
+  memset(f, 0, sizeof *f);
+  snprintf(f->name, sizeof f->name, "%s", d->name);
+  snprintf(f->column, sizeof f->column, "%s", d->name);
+  f->type = d->type;
+  f->flags = d->flags;
+  f->vidx = idx;
+  f->ref = d->ref;
+  f->def_label = d->label;
+  f->def_choices = d->choices;
+}
+
+int kt_model_new(kt_model **out, kt_err *err) {
+  kt_model *m = calloc(1, sizeof *m);
+  if (!m) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  int n;
+  const kt_typedef *defs = kt_registry_types(&n);
+  for (int i = 0; i < n; i++) {
+    kt_mtype *t = &m->types[i];
+    t->def = &defs[i];
+    t->nfields = defs[i].nfields;
+    t->fields = calloc(KT_MAX_FIELDS, sizeof *t->fields);
+    if (!t->fields) {
+      m->ntypes = i;
+      kt_model_free(m);
+      return kt_err_set(err, KT_ENOMEM, "out of memory");
+    }
+    for (int k = 0; k < KT_MAX_FIELDS; k++) t->pos[k] = -1;
+    for (int k = 0; k < defs[i].nfields; k++) {
+      set_builtin(&t->fields[k], &defs[i].fields[k], k);
+      t->pos[k] = k;
+    }
+  }
+  m->ntypes = n;
+  *out = m;
+  return 0;
+}
+
+void kt_model_free(kt_model *m) {
+  if (!m) return;
+  for (int i = 0; i < m->ntypes; i++) {
+    kt_mtype *t = &m->types[i];
+    free(t->label);
+    for (int k = 0; k < t->nfields; k++) {
+      free(t->fields[k].label);
+      free(t->fields[k].choices);
+    }
+    free(t->fields);
+  }
+  free(m);
+}
+
+kt_mtype *kt_model_types(kt_model *m, int *n) {
+  *n = m->ntypes;
+  return m->types;
+}
+
+kt_mtype *kt_model_type(kt_model *m, const char *name) {
+  if (!name) return NULL;
+  for (int i = 0; i < m->ntypes; i++)
+    if (strcmp(m->types[i].def->name, name) == 0) return &m->types[i];
+  return NULL;
+}
+
+kt_mtype *kt_model_type_by_code(kt_model *m, int code) {
+  for (int i = 0; i < m->ntypes; i++)
+    if (m->types[i].def->code == code) return &m->types[i];
+  return NULL;
+}
+
+int kt_model_type_get(kt_model *m, const char *name, kt_mtype **out, kt_err *err) {
+  kt_mtype *t = kt_model_type(m, name);
+  if (!t || (t->def->flags & KT_TF_CONFIG && strcmp(name, "group") != 0))
+    return kt_err_set(err, KT_EINVAL, "unknown type '%s'; valid types: %s", name ? name : "",
+                      kt_registry_type_names());
+  *out = t;
+  return 0;
+}
+
+kt_mfield *kt_mtype_field(kt_mtype *t, const char *name) {
+  for (int k = 0; k < t->nfields; k++)
+    if (strcmp(t->fields[k].name, name) == 0) return &t->fields[k];
+  return NULL;
+}
+
+int kt_mtype_field_get(kt_mtype *t, const char *name, kt_mfield **out, kt_err *err) {
+  kt_mfield *f = kt_mtype_field(t, name);
+  if (f) {
+    *out = f;
+    return 0;
+  }
+  kt_buf b = KT_BUF_INIT;
+  for (int k = 0; k < t->nfields; k++) {
+    if (k) kt_buf_putc(&b, ' ');
+    kt_buf_puts(&b, t->fields[k].name);
+  }
+  kt_err_set(err, KT_EINVAL, "unknown field '%s' for %s; valid fields: %s", name, t->def->name,
+             kt_buf_str(&b));
+  kt_buf_free(&b);
+  return KT_EINVAL;
+}
+
+kt_mfield *kt_mtype_field_by_vidx(kt_mtype *t, int vidx) {
+  if (vidx < 0 || vidx >= KT_MAX_FIELDS || t->pos[vidx] < 0) return NULL;
+  return &t->fields[t->pos[vidx]];
+}
+
+const char *kt_mfield_label(const kt_mfield *f) { return f->label ? f->label : f->def_label; }
+const char *kt_mfield_choices(const kt_mfield *f) {
+  if (f->type != KT_FT_CHOICE) return NULL;
+  return f->choices ? f->choices : (f->def_choices ? f->def_choices : "");
+}
+const char *kt_mtype_label(const kt_mtype *t) { return t->label ? t->label : t->def->label; }
+
+static int replace_str(char **dst, const char *src) {
+  char *p = NULL;
+  if (src && *src && !(p = strdup(src))) return KT_ENOMEM;
+  free(*dst);
+  *dst = p;
+  return 0;
+}
+
+static bool valid_ident(const char *s) {
+  if (!s || !(*s >= 'a' && *s <= 'z')) return false;
+  size_t n = 0;
+  for (; s[n]; n++)
+    if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
+      return false;
+  return n < KT_NAME_MAX - 2;
+}
+
+static const char *const custom_types[] = {"text", "longtext", "number", "int",   "money",
+                                           "date", "datetime", "choice", "phone", "email",
+                                           "url",  "bool",     NULL};
+
+int kt_model_apply_field_def(kt_model *m, const char *etype, const char *name, const char *label,
+                             const char *ftype, const char *choices, bool hidden, bool *added,
+                             kt_err *err) {
+  *added = false;
+  kt_mtype *t = kt_model_type(m, etype);
+  if (!t) return kt_err_set(err, KT_EINVAL, "unknown type '%s'; valid types: %s", etype ? etype : "",
+                            kt_registry_type_names());
+  kt_mfield *f = kt_mtype_field(t, name ? name : "");
+  if (!f) {
+    if (!valid_ident(name))
+      return kt_err_set(err, KT_EINVAL,
+                        "bad field name '%s': use lower-case Latin letters, digits and _ "
+                        "(starting with a letter, at most %d characters)",
+                        name ? name : "", KT_NAME_MAX - 3);
+    int ft = -1;
+    for (int i = 0; ftype && custom_types[i]; i++)
+      if (strcmp(custom_types[i], ftype) == 0) ft = kt_ftype_parse(ftype);
+    if (ft < 0)
+      return kt_err_set(err, KT_EINVAL,
+                        "bad field type '%s'; use one of: text longtext number int money date "
+                        "datetime choice phone email url bool",
+                        ftype ? ftype : "");
+    if (t->ncustom >= KT_MAX_FIELDS - KT_CUSTOM_BASE)
+      return kt_err_set(err, KT_EINVAL, "%s already has %d custom fields, the maximum", etype,
+                        t->ncustom);
+    f = &t->fields[t->nfields];
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    snprintf(f->column, sizeof f->column, "c_%s", name);
+    f->type = (kt_ftype)ft;
+    f->flags = (ft == KT_FT_TEXT || ft == KT_FT_LONGTEXT || ft == KT_FT_EMAIL) ? KT_FF_SEARCH : 0;
+    if (ft == KT_FT_PHONE) f->flags |= KT_FF_CONTACT;
+    f->vidx = KT_CUSTOM_BASE + t->ncustom;
+    f->def_label = f->name;
+    f->custom = true;
+    t->pos[f->vidx] = t->nfields;
+    t->nfields++;
+    t->ncustom++;
+    *added = true;
+  } else if (ftype && *ftype && f->custom && strcmp(ftype, kt_ftype_name(f->type)) != 0) {
+    return kt_err_set(err, KT_EINVAL, "field %s.%s is already of type %s", etype, name,
+                      kt_ftype_name(f->type));
+  }
+  if (replace_str(&f->label, label)) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (choices && *choices && f->type != KT_FT_CHOICE)
+    return kt_err_set(err, KT_EINVAL, "field %s.%s is not a choice field", etype, name);
+  if (replace_str(&f->choices, choices)) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  f->hidden = hidden;
+  return 0;
+}
+
+int kt_model_apply_section(kt_model *m, const char *etype, const char *label, bool hidden,
+                           kt_err *err) {
+  kt_mtype *t = kt_model_type(m, etype);
+  if (!t) return kt_err_set(err, KT_EINVAL, "unknown type '%s'; valid types: %s", etype ? etype : "",
+                            kt_registry_type_names());
+  if (replace_str(&t->label, label)) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  t->hidden = hidden;
+  return 0;
+}
+
+/* ---- parsing ---------------------------------------------------------------- */
+
+static int parse_bool(const char *s, int64_t *out) {
+  static const char *yes[] = {"1", "yes", "y", "true", "on", "да", "tak", NULL};
+  static const char *no[] = {"0", "no", "n", "false", "off", "нет", "nie", NULL};
+  for (int i = 0; yes[i]; i++)
+    if (strcasecmp(s, yes[i]) == 0) return (*out = 1), 0;
+  for (int i = 0; no[i]; i++)
+    if (strcasecmp(s, no[i]) == 0) return (*out = 0), 0;
+  return -1;
+}
+
+/* Finds s in a comma-separated list (case-insensitive in any script); copies
+ * the canonical spelling into out. */
+static bool choice_find(const char *list, const char *s, kt_buf *out) {
+  kt_buf want = KT_BUF_INIT, item = KT_BUF_INIT;
+  bool found = false;
+  kt_text_fold(s, strlen(s), &want);
+  const char *p = list;
+  while (p && *p && !found) {
+    const char *e = strchr(p, ',');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    while (len && *p == ' ') p++, len--;
+    while (len && p[len - 1] == ' ') len--;
+    kt_buf_reset(&item);
+    kt_text_fold(p, len, &item);
+    if (item.len == want.len && memcmp(kt_buf_str(&item), kt_buf_str(&want), want.len) == 0) {
+      kt_buf_append(out, p, len);
+      found = true;
+    }
+    p = e ? e + 1 : NULL;
+  }
+  kt_buf_free(&want);
+  kt_buf_free(&item);
+  return found;
+}
+
+int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err *err) {
+  size_t n;
+  const char *s = kt_text_trim(text ? text : "", &n);
+  kt_value_clear(out);
+  if (n == 0) return 0;
+  if (!kt_utf8_valid(s, n))
+    return kt_err_set(err, KT_EINVAL, "%s: the text is not valid UTF-8; convert it to UTF-8",
+                      f->name);
+  char tmp[4096];
+  if (n >= sizeof tmp && f->type != KT_FT_TEXT && f->type != KT_FT_LONGTEXT)
+    return kt_err_set(err, KT_EINVAL, "%s: value too long", f->name);
+  if (n < sizeof tmp) {
+    memcpy(tmp, s, n);
+    tmp[n] = '\0';
+  }
+  kt_err sub;
+  kt_err_clear(&sub);
+  int rc = 0;
+  switch (f->type) {
+  case KT_FT_TEXT:
+  case KT_FT_LONGTEXT:
+  case KT_FT_USER:
+  case KT_FT_GROUP: {
+    size_t max = f->type == KT_FT_LONGTEXT ? 100000 : 1000;
+    if (n > max)
+      return kt_err_set(err, KT_EINVAL, "%s: value too long (%zu bytes, at most %zu)", f->name, n,
+                        max);
+    if (f->type == KT_FT_USER && memchr(s, ' ', n))
+      return kt_err_set(err, KT_EINVAL, "%s: '%.*s' is not a user name (no spaces allowed)",
+                        f->name, (int)n, s);
+    return kt_value_set_text(out, s, n) ? kt_err_set(err, KT_ENOMEM, "out of memory") : 0;
+  }
+  case KT_FT_INT: {
+    int64_t v;
+    if ((rc = kt_int_parse(tmp, &v, &sub))) break;
+    kt_value_set_int(out, v);
+    return 0;
+  }
+  case KT_FT_NUMBER: {
+    char d[64];
+    if ((rc = kt_decimal_parse(tmp, d, sizeof d, &sub))) break;
+    return kt_value_set_text(out, d, strlen(d));
+  }
+  case KT_FT_MONEY: {
+    int64_t v;
+    if ((rc = kt_money_parse(tmp, &v, &sub))) break;
+    kt_value_set_int(out, v);
+    return 0;
+  }
+  case KT_FT_DATE: {
+    char d[11];
+    if ((rc = kt_date_parse(tmp, d, &sub))) break;
+    return kt_value_set_text(out, d, 10);
+  }
+  case KT_FT_DATETIME: {
+    int64_t v;
+    if ((rc = kt_datetime_parse(tmp, &v, &sub))) break;
+    kt_value_set_int(out, v);
+    return 0;
+  }
+  case KT_FT_DURATION: {
+    int64_t v;
+    if ((rc = kt_duration_parse(tmp, &v, &sub))) break;
+    kt_value_set_int(out, v);
+    return 0;
+  }
+  case KT_FT_BOOL: {
+    int64_t v;
+    if (parse_bool(tmp, &v))
+      return kt_err_set(err, KT_EINVAL, "%s: '%s' is not yes/no (use yes, no, 1 or 0)", f->name,
+                        tmp);
+    kt_value_set_int(out, v);
+    return 0;
+  }
+  case KT_FT_CHOICE: {
+    const char *list = kt_mfield_choices(f);
+    if (!list || !*list) return kt_value_set_text(out, s, n);
+    kt_buf c = KT_BUF_INIT;
+    if (!choice_find(list, tmp, &c)) {
+      kt_buf_free(&c);
+      return kt_err_set(err, KT_EINVAL, "%s: '%s' is not one of: %s", f->name, tmp, list);
+    }
+    rc = kt_value_set_text(out, c.p, c.len);
+    kt_buf_free(&c);
+    return rc;
+  }
+  case KT_FT_REF:
+  case KT_FT_UUID:
+    if (!kt_uuid_str_is_valid(tmp))
+      return kt_err_set(err, KT_EINVAL, "%s: '%s' is not a record id", f->name, tmp);
+    for (char *p = tmp; *p; p++) *p = (char)tolower((unsigned char)*p);
+    return kt_value_set_text(out, tmp, n);
+  case KT_FT_PHONE: {
+    char digits[40];
+    if (kt_phone_normalize(tmp, "7", digits, sizeof digits) <= 0)
+      return kt_err_set(err, KT_EINVAL,
+                        "%s: '%s' is not a phone number (digits, spaces, ()+- and an "
+                        "extension are allowed)",
+                        f->name, tmp);
+    return kt_value_set_text(out, s, n);
+  }
+  case KT_FT_EMAIL: {
+    kt_buf e = KT_BUF_INIT;
+    if ((rc = kt_email_normalize(tmp, &e, &sub))) {
+      kt_buf_free(&e);
+      break;
+    }
+    rc = kt_value_set_text(out, e.p, e.len);
+    kt_buf_free(&e);
+    return rc;
+  }
+  case KT_FT_URL:
+    for (size_t i = 0; i < n; i++)
+      if (isspace((unsigned char)s[i]))
+        return kt_err_set(err, KT_EINVAL, "%s: a web address cannot contain spaces", f->name);
+    return kt_value_set_text(out, s, n);
+  case KT_FT_RRULE: {
+    struct icalrecurrencetype r = icalrecurrencetype_from_string(tmp);
+    icalerror_clear_errno();
+    if (r.freq == ICAL_NO_RECURRENCE)
+      return kt_err_set(err, KT_EINVAL,
+                        "%s: '%s' is not a valid repeat rule; use an iCalendar RRULE such as "
+                        "FREQ=WEEKLY;BYDAY=MO,WE or FREQ=MONTHLY;COUNT=6",
+                        f->name, tmp);
+    for (char *p = tmp; *p; p++) *p = (char)toupper((unsigned char)*p);
+    return kt_value_set_text(out, tmp, n);
+  }
+  default:
+    return kt_err_set(err, KT_EINVAL, "%s: unsupported field type", f->name);
+  }
+  if (rc) return kt_err_set(err, rc, "%s: %s", f->name, sub.msg);
+  return 0;
+}
+
+int kt_mfield_check(const kt_mfield *f, const kt_value *v, kt_err *err) {
+  if (v->kind == KT_V_NULL) return 0;
+  bool want_int = kt_ftype_is_int(f->type);
+  if (want_int != (v->kind == KT_V_INT))
+    return kt_err_set(err, KT_EINVAL, "%s: expected %s value", f->name,
+                      want_int ? "a numeric" : "a text");
+  if (v->kind == KT_V_TEXT) {
+    if (!kt_utf8_valid(v->s, strlen(v->s)))
+      return kt_err_set(err, KT_EINVAL, "%s: text is not valid UTF-8", f->name);
+    if (f->type == KT_FT_BOOL) return 0;
+    /* re-parse to check the shape; canonical values parse to themselves */
+    kt_value tmp = {KT_V_NULL, 0, NULL};
+    int rc = kt_mfield_parse(f, v->s, &tmp, err);
+    kt_value_clear(&tmp);
+    return rc;
+  }
+  if (f->type == KT_FT_BOOL && v->i != 0 && v->i != 1)
+    return kt_err_set(err, KT_EINVAL, "%s: expected 0 or 1", f->name);
+  return 0;
+}
+
+void kt_mfield_format(const kt_mfield *f, const kt_value *v, bool iso, kt_buf *out) {
+  char tmp[64];
+  if (v->kind == KT_V_NULL) return;
+  if (v->kind == KT_V_TEXT) {
+    kt_buf_puts(out, v->s);
+    return;
+  }
+  switch (f->type) {
+  case KT_FT_MONEY:
+    kt_money_format(v->i, tmp, sizeof tmp);
+    break;
+  case KT_FT_DATETIME:
+    kt_datetime_format(v->i, iso, tmp, sizeof tmp);
+    break;
+  case KT_FT_DURATION:
+    if (iso)
+      snprintf(tmp, sizeof tmp, "%lld", (long long)v->i);
+    else
+      kt_duration_format(v->i, tmp, sizeof tmp);
+    break;
+  case KT_FT_BOOL:
+    snprintf(tmp, sizeof tmp, "%s", iso ? (v->i ? "true" : "false") : (v->i ? "yes" : "no"));
+    break;
+  default:
+    snprintf(tmp, sizeof tmp, "%lld", (long long)v->i);
+  }
+  kt_buf_puts(out, tmp);
+}
+
+bool kt_mfield_json_is_number(const kt_mfield *f) {
+  return f->type == KT_FT_INT || f->type == KT_FT_DURATION;
+}

@@ -1,0 +1,234 @@
+/* kt_registry — the entity/field table (see kt_registry.h). Append-only per
+ * type: adding a field here is a one-line change plus a numbered migration
+ * that adds the column (the open-time schema check names any mismatch). */
+#include "kt_registry.h"
+
+#include <string.h>
+
+#define COMMON_FIELDS                                                                    \
+  {"id", KT_FT_UUID, KT_FF_SYSTEM | KT_FF_NOTLIST, "Id", NULL, NULL},                     \
+      {"owner", KT_FT_USER, KT_FF_INDEX, "Owner", NULL, NULL},                            \
+      {"grp", KT_FT_GROUP, 0, "Group", NULL, NULL},                                       \
+      {"created", KT_FT_DATETIME, KT_FF_SYSTEM | KT_FF_NOTLIST, "Created", NULL, NULL},    \
+      {"updated", KT_FT_DATETIME, KT_FF_SYSTEM | KT_FF_NOTLIST, "Updated", NULL, NULL},   \
+  {                                                                                      \
+    "deleted", KT_FT_BOOL, KT_FF_SYSTEM | KT_FF_NOTLIST, "In trash", NULL, NULL           \
+  }
+
+#define S KT_FF_SEARCH
+#define T KT_FF_TITLE
+#define R KT_FF_REQUIRED
+#define C KT_FF_CONTACT
+#define I KT_FF_INDEX
+
+static const kt_fielddef org_fields[] = {
+    COMMON_FIELDS,
+    {"name", KT_FT_TEXT, S | T | R, "Name", NULL, NULL},
+    {"legal_name", KT_FT_TEXT, S, "Legal name", NULL, NULL},
+    {"tax_id", KT_FT_TEXT, S, "Tax id", NULL, NULL},
+    {"industry", KT_FT_TEXT, S, "Industry", NULL, NULL},
+    {"size", KT_FT_CHOICE, 0, "Size", NULL, "micro,small,medium,large"},
+    {"employees", KT_FT_INT, 0, "Employees", NULL, NULL},
+    {"turnover", KT_FT_MONEY, 0, "Annual turnover", NULL, NULL},
+    {"country", KT_FT_TEXT, S, "Country", NULL, NULL},
+    {"region", KT_FT_TEXT, S, "Region", NULL, NULL},
+    {"city", KT_FT_TEXT, S, "City", NULL, NULL},
+    {"street", KT_FT_TEXT, S, "Street", NULL, NULL},
+    {"phone", KT_FT_PHONE, C, "Phone", NULL, NULL},
+    {"phone2", KT_FT_PHONE, C, "Phone 2", NULL, NULL},
+    {"email", KT_FT_EMAIL, S | C, "E-mail", NULL, NULL},
+    {"site", KT_FT_URL, S, "Web site", NULL, NULL},
+    {"work_hours", KT_FT_TEXT, 0, "Working hours", NULL, NULL},
+    {"best_time", KT_FT_TEXT, 0, "Best time to call", NULL, NULL},
+    {"channel", KT_FT_CHOICE, 0, "Preferred channel", NULL, "phone,email,messenger,visit"},
+    {"stage", KT_FT_CHOICE, 0, "Pipeline stage", NULL, "0.5,0.6,0.7,0.8,0.9,1.0"},
+    {"color", KT_FT_CHOICE, 0, "Loyalty colour", NULL,
+     "white,grey,green,yellow,green-gold,gold,platinum,red-green,red-gold,red-platinum"},
+    {"temperature", KT_FT_CHOICE, 0, "Temperature", NULL, "cold,warm,hot"},
+    {"comment", KT_FT_LONGTEXT, S, "Comment", NULL, NULL},
+};
+
+static const kt_fielddef contact_fields[] = {
+    COMMON_FIELDS,
+    {"last_name", KT_FT_TEXT, S | T, "Surname", NULL, NULL},
+    {"first_name", KT_FT_TEXT, S | T, "Name", NULL, NULL},
+    {"middle_name", KT_FT_TEXT, S | T, "Patronymic", NULL, NULL},
+    {"position", KT_FT_TEXT, S, "Position", NULL, NULL},
+    {"org", KT_FT_REF, I, "Organization", "org", NULL},
+    {"phone_work", KT_FT_PHONE, C, "Work phone", NULL, NULL},
+    {"phone_mobile", KT_FT_PHONE, C, "Mobile phone", NULL, NULL},
+    {"phone_home", KT_FT_PHONE, C, "Home phone", NULL, NULL},
+    {"email", KT_FT_EMAIL, S | C, "E-mail", NULL, NULL},
+    {"email2", KT_FT_EMAIL, S | C, "E-mail 2", NULL, NULL},
+    {"messenger", KT_FT_TEXT, S | C, "Messenger", NULL, NULL},
+    {"social", KT_FT_TEXT, S, "Social networks", NULL, NULL},
+    {"address", KT_FT_TEXT, S, "Address", NULL, NULL},
+    {"city", KT_FT_TEXT, S, "City", NULL, NULL},
+    {"birthday", KT_FT_DATE, 0, "Birthday", NULL, NULL},
+    {"gender", KT_FT_CHOICE, 0, "Gender", NULL, "male,female"},
+    {"comment", KT_FT_LONGTEXT, S, "Comment", NULL, NULL},
+};
+
+static const kt_fielddef task_fields[] = {
+    COMMON_FIELDS,
+    {"title", KT_FT_TEXT, S | T | R, "Title", NULL, NULL},
+    {"description", KT_FT_LONGTEXT, S, "Description", NULL, NULL},
+    {"due", KT_FT_DATETIME, 0, "Due", NULL, NULL},
+    {"priority", KT_FT_CHOICE, 0, "Priority", NULL, "low,normal,high"},
+    {"status", KT_FT_CHOICE, 0, "Status", NULL, "open,in_progress,done,cancelled"},
+    {"assignee", KT_FT_USER, I, "Assignee", NULL, NULL},
+    {"org", KT_FT_REF, I, "Organization", "org", NULL},
+    {"contact", KT_FT_REF, I, "Contact", "contact", NULL},
+    {"remind_at", KT_FT_DATETIME, 0, "Remind at", NULL, NULL},
+    {"remind_before", KT_FT_DURATION, 0, "Remind before", NULL, NULL},
+    {"rrule", KT_FT_RRULE, 0, "Repeat", NULL, NULL},
+};
+
+static const kt_fielddef event_fields[] = {
+    COMMON_FIELDS,
+    {"type", KT_FT_CHOICE, T, "Type", NULL, "call,meeting,letter,email,visit,presentation,other"},
+    {"title", KT_FT_TEXT, S | T, "Title", NULL, NULL},
+    {"start", KT_FT_DATETIME, R, "Start", NULL, NULL},
+    {"duration", KT_FT_DURATION, 0, "Duration", NULL, NULL},
+    {"assignee", KT_FT_USER, I, "Assignee", NULL, NULL},
+    {"org", KT_FT_REF, I, "Organization", "org", NULL},
+    {"contact", KT_FT_REF, I, "Contact", "contact", NULL},
+    {"status", KT_FT_CHOICE, 0, "Status", NULL, "planned,done,cancelled"},
+    {"result", KT_FT_CHOICE, 0, "Result", NULL,
+     "reached,no_answer,call_back,interested,agreed,order,refused"},
+    {"remind_at", KT_FT_DATETIME, 0, "Remind at", NULL, NULL},
+    {"remind_before", KT_FT_DURATION, 0, "Remind before", NULL, NULL},
+    {"rrule", KT_FT_RRULE, 0, "Repeat", NULL, NULL},
+    {"comment", KT_FT_LONGTEXT, S, "Comment", NULL, NULL},
+};
+
+static const kt_fielddef note_fields[] = {
+    COMMON_FIELDS,
+    {"title", KT_FT_TEXT, S | T, "Title", NULL, NULL},
+    {"text", KT_FT_LONGTEXT, S | R, "Text", NULL, NULL},
+    {"org", KT_FT_REF, I, "Organization", "org", NULL},
+    {"contact", KT_FT_REF, I, "Contact", "contact", NULL},
+};
+
+static const kt_fielddef link_fields[] = {
+    COMMON_FIELDS,
+    {"url", KT_FT_URL, S | R, "Address", NULL, NULL},
+    {"title", KT_FT_TEXT, S | T, "Title", NULL, NULL},
+    {"comment", KT_FT_LONGTEXT, S, "Comment", NULL, NULL},
+    {"org", KT_FT_REF, I, "Organization", "org", NULL},
+};
+
+static const kt_fielddef deal_fields[] = {
+    COMMON_FIELDS,
+    {"date", KT_FT_DATE, T | R, "Date", NULL, NULL},
+    {"amount", KT_FT_MONEY, T, "Amount", NULL, NULL},
+    {"paid", KT_FT_MONEY, 0, "Paid", NULL, NULL},
+    {"state", KT_FT_CHOICE, 0, "State", NULL, "quote,invoice,paid,shipped,cancelled"},
+    {"units", KT_FT_NUMBER, 0, "Units", NULL, NULL},
+    {"org", KT_FT_REF, I, "Organization", "org", NULL},
+    {"contact", KT_FT_REF, I, "Contact", "contact", NULL},
+    {"comment", KT_FT_LONGTEXT, S, "Comment", NULL, NULL},
+};
+
+static const kt_fielddef group_fields[] = {
+    COMMON_FIELDS,
+    {"name", KT_FT_TEXT, S | T | R, "Name", NULL, NULL},
+    {"parent", KT_FT_GROUP, 0, "Parent group", NULL, NULL},
+    {"comment", KT_FT_LONGTEXT, 0, "Comment", NULL, NULL},
+};
+
+/* A user-defined field, or the office's label/choices/hidden override of a
+ * built-in one (same etype + name). */
+static const kt_fielddef field_def_fields[] = {
+    COMMON_FIELDS,
+    {"etype", KT_FT_TEXT, T | R, "Section", NULL, NULL},
+    {"name", KT_FT_TEXT, T | R, "Name", NULL, NULL},
+    {"label", KT_FT_TEXT, 0, "Label", NULL, NULL},
+    {"ftype", KT_FT_CHOICE, 0, "Type", NULL, "text,longtext,number,int,money,date,datetime,choice,phone,email,url,bool"},
+    {"choices", KT_FT_LONGTEXT, 0, "Choices", NULL, NULL},
+    {"hidden", KT_FT_BOOL, 0, "Hidden", NULL, NULL},
+};
+
+/* A section's renamed label / hidden flag. */
+static const kt_fielddef section_fields[] = {
+    COMMON_FIELDS,
+    {"etype", KT_FT_TEXT, T | R, "Section", NULL, NULL},
+    {"label", KT_FT_TEXT, 0, "Label", NULL, NULL},
+    {"hidden", KT_FT_BOOL, 0, "Hidden", NULL, NULL},
+};
+
+#undef S
+#undef T
+#undef R
+#undef C
+#undef I
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+static const kt_typedef types[] = {
+    {"org", 1, KT_TF_CLIENT, "Organizations", org_fields, N(org_fields)},
+    {"contact", 2, KT_TF_CLIENT, "Contacts", contact_fields, N(contact_fields)},
+    {"task", 3, KT_TF_ASSIGNED, "Tasks", task_fields, N(task_fields)},
+    {"event", 4, KT_TF_ASSIGNED, "Events", event_fields, N(event_fields)},
+    {"note", 5, 0, "Notes", note_fields, N(note_fields)},
+    {"link", 6, 0, "Links", link_fields, N(link_fields)},
+    {"deal", 7, 0, "Deals", deal_fields, N(deal_fields)},
+    {"group", 8, KT_TF_CONFIG, "Groups", group_fields, N(group_fields)},
+    {"field_def", 9, KT_TF_CONFIG, "Fields", field_def_fields, N(field_def_fields)},
+    {"section", 10, KT_TF_CONFIG, "Sections", section_fields, N(section_fields)},
+};
+
+const kt_typedef *kt_registry_types(int *n) {
+  *n = N(types);
+  return types;
+}
+
+const kt_typedef *kt_registry_type(const char *name) {
+  if (!name) return NULL;
+  for (int i = 0; i < N(types); i++)
+    if (strcmp(types[i].name, name) == 0) return &types[i];
+  return NULL;
+}
+
+const kt_typedef *kt_registry_type_by_code(int code) {
+  for (int i = 0; i < N(types); i++)
+    if (types[i].code == code) return &types[i];
+  return NULL;
+}
+
+const kt_fielddef *kt_registry_field(const kt_typedef *t, const char *name, int *idx) {
+  for (int i = 0; i < t->nfields; i++)
+    if (strcmp(t->fields[i].name, name) == 0) {
+      if (idx) *idx = i;
+      return &t->fields[i];
+    }
+  return NULL;
+}
+
+const char *kt_registry_type_names(void) { return "org contact task event note link deal group"; }
+
+static const char *const ftype_names[KT_FT__COUNT] = {
+    "text", "longtext", "int", "number", "money", "date", "datetime", "duration", "bool",
+    "choice", "ref", "phone", "email", "url", "user", "group", "rrule", "uuid"};
+
+const char *kt_ftype_name(kt_ftype t) {
+  return (unsigned)t < KT_FT__COUNT ? ftype_names[t] : "?";
+}
+
+int kt_ftype_parse(const char *name) {
+  for (int i = 0; i < KT_FT__COUNT; i++)
+    if (strcmp(ftype_names[i], name) == 0) return i;
+  return -1;
+}
+
+bool kt_ftype_is_int(kt_ftype t) {
+  switch (t) {
+  case KT_FT_INT:
+  case KT_FT_MONEY:
+  case KT_FT_DATETIME:
+  case KT_FT_DURATION:
+  case KT_FT_BOOL:
+    return true;
+  default:
+    return false;
+  }
+}

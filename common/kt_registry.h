@@ -1,0 +1,104 @@
+/* kt_registry — the one table of entity types and their built-in fields.
+ *
+ * Everything is driven from here: the replica and master schema (checked
+ * against the migrations at open), the CLI (`--set name=value`, --json),
+ * value validation, sync validation on the server, the search index, import/
+ * export column mapping and, later, the GUI forms. Field indices are stable:
+ * a type's fields are append-only (new built-in fields go at the end and get
+ * a migration); user-defined custom fields live in kt_model at indices
+ * KT_CUSTOM_BASE and up. Read-only static data: safe from any thread. */
+#ifndef KT_REGISTRY_H
+#define KT_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum kt_ftype {
+  KT_FT_TEXT,     /* one line of text */
+  KT_FT_LONGTEXT, /* free text (comments, descriptions) */
+  KT_FT_INT,      /* integer */
+  KT_FT_NUMBER,   /* decimal number kept as canonical text "0.5" */
+  KT_FT_MONEY,    /* decimal string in, stored as integer minor units */
+  KT_FT_DATE,     /* plain date YYYY-MM-DD (birthdays), no time zone */
+  KT_FT_DATETIME, /* UTC instant, unix ms; read and shown in local time */
+  KT_FT_DURATION, /* minutes */
+  KT_FT_BOOL,     /* 0/1 */
+  KT_FT_CHOICE,   /* one value of a configurable list */
+  KT_FT_REF,      /* id of a record of def->ref type */
+  KT_FT_PHONE,    /* as entered; normalised digits are indexed */
+  KT_FT_EMAIL,    /* normalised to lower case */
+  KT_FT_URL,      /* web address */
+  KT_FT_USER,     /* a user name */
+  KT_FT_GROUP,    /* a group name */
+  KT_FT_RRULE,    /* iCalendar RRULE */
+  KT_FT_UUID,     /* the record id */
+  KT_FT__COUNT
+} kt_ftype;
+
+/* field flags */
+enum {
+  KT_FF_SEARCH = 1u << 0,   /* indexed for full-text search */
+  KT_FF_REQUIRED = 1u << 1, /* must be non-empty on create */
+  KT_FF_SYSTEM = 1u << 2,   /* set by the program (id, created, updated): not --set-able */
+  KT_FF_TITLE = 1u << 3,    /* part of the record's title */
+  KT_FF_CONTACT = 1u << 4,  /* phone/e-mail: hidden from others' cards without the right */
+  KT_FF_INDEX = 1u << 5,    /* has an SQL index (refs, owner) */
+  KT_FF_NOTLIST = 1u << 6,  /* not shown in the default human list/show output */
+};
+
+typedef struct kt_fielddef {
+  const char *name;    /* stable identifier, also the SQL column */
+  kt_ftype type;
+  unsigned flags;
+  const char *label;   /* default English label (renamable per office) */
+  const char *ref;     /* KT_FT_REF: target type name */
+  const char *choices; /* KT_FT_CHOICE: default comma-separated list */
+} kt_fielddef;
+
+/* type flags */
+enum {
+  KT_TF_CLIENT = 1u << 0,   /* a client card (org, contact): owner = assigned manager */
+  KT_TF_CONFIG = 1u << 1,   /* office configuration (field_def, section, group) */
+  KT_TF_ASSIGNED = 1u << 2, /* has an assignee (tasks, events) */
+};
+
+typedef struct kt_typedef {
+  const char *name;         /* stable type name: org, contact, ... */
+  int code;                 /* stable small integer, 1..KT_MAX_TYPES-1 */
+  unsigned flags;
+  const char *label;        /* default section label */
+  const kt_fielddef *fields;
+  int nfields;              /* built-in fields including the common ones */
+} kt_typedef;
+
+/* Common fields, present at the same indices in every type. */
+enum {
+  KT_F_ID = 0,
+  KT_F_OWNER = 1,
+  KT_F_GRP = 2,
+  KT_F_CREATED = 3,
+  KT_F_UPDATED = 4,
+  KT_F_DELETED = 5,
+  KT_F_COMMON_COUNT = 6
+};
+
+#define KT_MAX_TYPES 32
+#define KT_CUSTOM_BASE 64 /* first index of custom fields */
+#define KT_MAX_FIELDS 128 /* version indices per type: built-in < 64, custom 64..127 */
+
+/* All types, in code order; count in *n. Static. */
+const kt_typedef *kt_registry_types(int *n);
+/* Lookup by name or code; NULL when unknown. */
+const kt_typedef *kt_registry_type(const char *name);
+const kt_typedef *kt_registry_type_by_code(int code);
+/* Built-in field by name; index into def->fields in *idx; NULL when unknown. */
+const kt_fielddef *kt_registry_field(const kt_typedef *t, const char *name, int *idx);
+/* Space-separated names of the user-facing types ("org contact task ...") — for messages. */
+const char *kt_registry_type_names(void);
+/* Name of a field type ("text", "date", ...) and back (-1 if unknown). */
+const char *kt_ftype_name(kt_ftype t);
+int kt_ftype_parse(const char *name);
+/* SQL affinity of a field type: true = INTEGER column, false = TEXT. */
+bool kt_ftype_is_int(kt_ftype t);
+
+#endif

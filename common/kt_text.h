@@ -1,0 +1,83 @@
+/* kt_text — Unicode helpers over ICU: UTF-8 checks, search folding, phone and
+ * e-mail normalisation, locale collation and whitespace trimming.
+ *
+ * Used by the client library (search index, duplicate detection, sorting) and
+ * by the server's import code. All strings are UTF-8. Folding uses a read-only
+ * table built once (pthread_once) from ICU; every other function is stateless,
+ * so everything here is thread-safe. A kt_collator may be shared between
+ * threads for comparisons (ICU collators are safe for concurrent const use). */
+#ifndef KT_TEXT_H
+#define KT_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kt_buf.h"
+#include "kt_err.h"
+
+/* True if s[0..len) is well-formed UTF-8 (no overlongs, surrogates or code
+ * points above U+10FFFF). NUL bytes are allowed (they are valid UTF-8). */
+bool kt_utf8_valid(const char *s, size_t len);
+
+/* Search folding of s[0..len), appended to out (UTF-8, NUL-terminated by kt_buf):
+ * lower-cases all scripts (ICU full case mapping), reduces Latin letters to ASCII
+ * (Łódź -> lodz, Żółć -> zolc, ß/ẞ -> ss, é -> e, Æ -> ae, İ -> i), folds Cyrillic
+ * ё/Ё -> е (й stays й), Greek final ς -> σ (so upper- and lower-case input fold
+ * alike), keeps everything else. Decomposed input (e + U+0301) is composed first,
+ * so it folds like the precomposed letter; combining marks left on a Latin letter
+ * are dropped. Invalid UTF-8 becomes U+FFFD (one per maximal invalid subpart).
+ * The ASCII path is a tight loop; U+0000..U+052F and U+1E00..U+1EFF come from a
+ * table; other code points use u_tolower.
+ * Returns 0, or KT_ENOMEM if out ran out of memory (out->oom is then set). */
+int kt_text_fold(const char *s, size_t len, kt_buf *out);
+
+/* Phone normalisation for search and duplicate detection. Keeps digits only:
+ *  - a leading '+' means the number already has its country code: digits as typed;
+ *  - 11 digits starting with 8 (Russian trunk prefix) become 7... when default_cc
+ *    is NULL, "" or "7" (other countries' 11-digit numbers are left alone);
+ *  - 10 digits without '+' get default_cc (digits, e.g. "7") prepended;
+ *  - otherwise the digits as typed.
+ * Separators allowed: spaces (incl. NBSP), - ( ) . / and Unicode dashes. A
+ * trailing extension ("доб. 123", "ext 12", "x12", "вн. 5", "#12") is dropped.
+ * "8 (916) 123-45-67" -> "79161234567", "+48 22 123 45 67" -> "48221234567",
+ * "123-45-67" -> "1234567". Writes NUL-terminated digits to out (outsz >= 32 is
+ * always enough). Returns the number of digits (0 when there are none, out = ""),
+ * or KT_EINVAL if the text is not a phone (letters, other symbols, '+' not at the
+ * start, more than 20 digits), default_cc is not 1-4 digits, or outsz is too
+ * small; out is "" on error (when outsz > 0). */
+int kt_phone_normalize(const char *in, const char *default_cc, char *out, size_t outsz);
+
+/* E-mail normalisation: trims whitespace, lower-cases (ASCII, and via ICU for
+ * non-ASCII/IDN parts), then checks: valid UTF-8, exactly one '@', non-empty
+ * local part, domain with a dot (not at either end, no ".."), no spaces or control
+ * characters, at most 254 bytes. Appends the normalised address to out (only on
+ * success). 0, KT_EINVAL (err names the bad address and what is wrong) or
+ * KT_ENOMEM. */
+int kt_email_normalize(const char *in, kt_buf *out, kt_err *err);
+
+/* Locale collation for sorting: ICU ucol, tertiary strength, numeric ordering
+ * ("item 2" < "item 10"). locale like "ru", "pl", "en", "ru_RU.UTF-8" (the
+ * encoding and any @modifier are stripped); NULL, "", "C" or "POSIX" -> root. */
+typedef struct kt_collator kt_collator;
+
+/* Opens a collator; *out set on success, caller frees with kt_collator_free.
+ * 0, KT_EINVAL (locale text unusable) or KT_ENOMEM/KT_EINTERNAL (ICU failed). */
+int kt_collator_new(const char *locale, kt_collator **out, kt_err *err);
+
+/* Compares a and b: <0, 0, >0 (returns -1, 0, 1). Lengths in bytes, -1 means
+ * NUL-terminated. Invalid UTF-8 compares as U+FFFD. Uses ucol_strcollUTF8. */
+int kt_collate(const kt_collator *c, const char *a, int alen, const char *b, int blen);
+
+/* Frees a collator; NULL is a no-op. */
+void kt_collator_free(kt_collator *c);
+
+/* Trims ASCII and Unicode whitespace (White_Space property, plus U+200B and
+ * U+FEFF) at both ends of the NUL-terminated string s. Returns a pointer into s
+ * and sets *len to the trimmed length (the result is not NUL-terminated at *len).
+ * s == NULL -> returns NULL, *len = 0. */
+const char *kt_text_trim(const char *s, size_t *len);
+
+/* Same as kt_text_trim for a string given by pointer and length n. */
+const char *kt_text_trimn(const char *s, size_t n, size_t *len);
+
+#endif

@@ -1,0 +1,233 @@
+/* Unit tests for cl_store: the write path (row + versions + index + outbox in
+ * one transaction), outbox collapsing, search, trash, custom fields, and that a
+ * rejected edit writes nothing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "cl_store.h"
+
+typedef struct fx {
+  char dir[64];
+  char path[128];
+  cl_store *s;
+} fx;
+
+static int setup(void **state) {
+  fx *f = calloc(1, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/kt-store-XXXXXX");
+  if (!mkdtemp(f->dir)) return -1;
+  snprintf(f->path, sizeof f->path, "%s/replica.db", f->dir);
+  kt_err err;
+  if (cl_store_create(f->path, "tester", "local", &err)) return -1;
+  cl_open_opts o = {.locale = "ru"};
+  if (cl_store_open(f->path, &o, &f->s, &err)) return -1;
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fx *f = *state;
+  cl_store_close(f->s);
+  char cmd[200];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+  if (system(cmd)) return -1;
+  free(f);
+  return 0;
+}
+
+static int64_t count(cl_store *s, const char *sql) {
+  sqlite3_stmt *st;
+  int64_t n = -1;
+  if (sqlite3_prepare_v2(cl_store_sqlite(s), sql, -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW)
+    n = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return n;
+}
+
+static int count_cb(void *ud, const cl_rec *r) {
+  (void)r;
+  (*(int *)ud)++;
+  return 0;
+}
+
+static void test_add_writes_row_versions_index_outbox(void **state) {
+  fx *f = *state;
+  kt_err err;
+  char id[37];
+  cl_set sets[] = {{"name", "ООО Ромашка"}, {"city", "Москва"}, {"phone", "+7 495 123-45-67"}};
+  assert_int_equal(cl_store_add(f->s, "org", sets, 3, id, &err), 0);
+  assert_int_equal(strlen(id), 36);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM t_org"), 1);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM outbox"), 1);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM fts WHERE fts MATCH 'ромаш*'"), 1);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM fts_phone WHERE fts_phone MATCH '\"1234\"'"), 1);
+  cl_rec *r = NULL;
+  assert_int_equal(cl_store_get(f->s, id, &r, &err), 0);
+  kt_mfield *name = kt_mtype_field(r->type, "name");
+  assert_true(r->vers.f[name->vidx].stamp > 0);
+  assert_int_equal(r->vers.f[KT_F_OWNER].stamp, r->vers.f[name->vidx].stamp);
+  assert_string_equal(r->v[KT_F_OWNER].s, "tester");
+  assert_true(r->vers.f[kt_mtype_field(r->type, "legal_name")->vidx].stamp == 0);
+  cl_rec_free(r);
+}
+
+static void test_outbox_collapses_and_renumbers(void **state) {
+  fx *f = *state;
+  kt_err err;
+  char id[37];
+  cl_set a[] = {{"name", "Альфа"}};
+  assert_int_equal(cl_store_add(f->s, "org", a, 1, id, &err), 0);
+  int64_t seq1 = count(f->s, "SELECT max(seq) FROM outbox");
+  cl_set b[] = {{"city", "Казань"}};
+  int changed = 0;
+  assert_int_equal(cl_store_edit(f->s, id, b, 1, &changed, &err), 0);
+  assert_int_equal(changed, 1);
+  cl_set c[] = {{"city", "Самара"}};
+  assert_int_equal(cl_store_edit(f->s, id, c, 1, &changed, &err), 0);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM outbox"), 1);
+  assert_true(count(f->s, "SELECT max(seq) FROM outbox") > seq1);
+  /* the same value again is no change and no outbox churn */
+  int64_t seq2 = count(f->s, "SELECT max(seq) FROM outbox");
+  assert_int_equal(cl_store_edit(f->s, id, c, 1, &changed, &err), 0);
+  assert_int_equal(changed, 0);
+  assert_int_equal(count(f->s, "SELECT max(seq) FROM outbox"), seq2);
+}
+
+static void test_rejected_edit_writes_nothing(void **state) {
+  fx *f = *state;
+  kt_err err;
+  char id[37];
+  cl_set a[] = {{"name", "Бета"}};
+  assert_int_equal(cl_store_add(f->s, "org", a, 1, id, &err), 0);
+  int64_t ob = count(f->s, "SELECT count(*) FROM outbox");
+  cl_set bad[] = {{"city", "Омск"}, {"employees", "много"}};
+  assert_int_not_equal(cl_store_edit(f->s, id, bad, 2, NULL, &err), 0);
+  assert_non_null(strstr(err.msg, "employees"));
+  cl_rec *r = NULL;
+  assert_int_equal(cl_store_get(f->s, id, &r, &err), 0);
+  assert_int_equal(r->v[kt_mtype_field(r->type, "city")->vidx].kind, KT_V_NULL);
+  cl_rec_free(r);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM outbox"), ob);
+  cl_set bad2[] = {{"name", "X"}, {"birthday", "1990-13-01"}};
+  assert_int_not_equal(cl_store_add(f->s, "contact", bad2, 2, id, &err), 0);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM t_contact"), 0);
+}
+
+static void test_search_and_trash(void **state) {
+  fx *f = *state;
+  kt_err err;
+  char id[37];
+  cl_set a[] = {{"last_name", "Żółkiewska"}, {"first_name", "Agnieszka"}, {"phone_mobile", "+48 601 234 567"}};
+  assert_int_equal(cl_store_add(f->s, "contact", a, 3, id, &err), 0);
+  int n = 0;
+  assert_int_equal(cl_store_search(f->s, "zolk", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 1);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "1234", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 1);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "agn", "org", 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 0);
+  assert_int_equal(cl_store_delete(f->s, id, &err), 0);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "zolk", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 0);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "zolk", NULL, 0, true, count_cb, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(cl_store_restore(f->s, id, &err), 0);
+  /* editing the name replaces the index entry */
+  cl_set b[] = {{"last_name", "Nowak"}};
+  assert_int_equal(cl_store_edit(f->s, id, b, 1, NULL, &err), 0);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "zolk", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 0);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "nowa", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 1);
+  /* a rebuild gives the same answers */
+  assert_int_equal(cl_store_reindex(f->s, &err), 0);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "nowa", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_int_equal(cl_store_search(f->s, "  ,; ", NULL, 0, false, count_cb, &n, &err), KT_EINVAL);
+}
+
+static void test_custom_field_survives_reopen(void **state) {
+  fx *f = *state;
+  kt_err err;
+  assert_int_equal(cl_store_field_add(f->s, "org", "inn", "ИНН", "text", NULL, &err), 0);
+  assert_int_equal(cl_store_field_add(f->s, "org", "inn", "ИНН", "text", NULL, &err), KT_EEXISTS);
+  assert_int_equal(cl_store_field_add(f->s, "org", "Bad", NULL, "text", NULL, &err), KT_EINVAL);
+  char id[37];
+  cl_set a[] = {{"name", "Гамма"}, {"inn", "7701234567"}};
+  assert_int_equal(cl_store_add(f->s, "org", a, 2, id, &err), 0);
+  assert_int_equal(cl_store_field_set(f->s, "org", "name", "Название", NULL, -1, &err), 0);
+  cl_store_close(f->s);
+  assert_int_equal(cl_store_open(f->path, NULL, &f->s, &err), 0);
+  kt_mtype *t = kt_model_type(cl_store_model(f->s), "org");
+  kt_mfield *inn = kt_mtype_field(t, "inn");
+  assert_non_null(inn);
+  assert_int_equal(inn->vidx, KT_CUSTOM_BASE);
+  assert_string_equal(kt_mfield_label(kt_mtype_field(t, "name")), "Название");
+  cl_rec *r = NULL;
+  assert_int_equal(cl_store_get(f->s, id, &r, &err), 0);
+  assert_string_equal(r->v[t->pos[inn->vidx]].s, "7701234567");
+  assert_true(r->vers.f[inn->vidx].stamp > 0);
+  cl_rec_free(r);
+  int n = 0;
+  assert_int_equal(cl_store_search(f->s, "7701234", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 1);
+}
+
+static void test_batch_rollback(void **state) {
+  fx *f = *state;
+  kt_err err;
+  char id[37];
+  assert_int_equal(cl_store_begin(f->s, &err), 0);
+  cl_set a[] = {{"name", "Дельта"}};
+  for (int i = 0; i < 10; i++) assert_int_equal(cl_store_add(f->s, "org", a, 1, id, &err), 0);
+  cl_store_rollback(f->s);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM t_org"), 0);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM outbox"), 0);
+  assert_int_equal(cl_store_begin(f->s, &err), 0);
+  for (int i = 0; i < 10; i++) assert_int_equal(cl_store_add(f->s, "org", a, 1, id, &err), 0);
+  assert_int_equal(cl_store_commit(f->s, &err), 0);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM t_org"), 10);
+}
+
+static void test_hlc_persists(void **state) {
+  fx *f = *state;
+  kt_err err;
+  char id[37];
+  cl_set a[] = {{"title", "Позвонить"}};
+  assert_int_equal(cl_store_add(f->s, "task", a, 1, id, &err), 0);
+  int64_t h1 = count(f->s, "SELECT value FROM meta WHERE key='hlc'");
+  assert_true(h1 > 0);
+  cl_store_close(f->s);
+  assert_int_equal(cl_store_open(f->path, NULL, &f->s, &err), 0);
+  assert_int_equal(cl_store_add(f->s, "task", a, 1, id, &err), 0);
+  assert_true(count(f->s, "SELECT value FROM meta WHERE key='hlc'") > h1);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_add_writes_row_versions_index_outbox, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_outbox_collapses_and_renumbers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_rejected_edit_writes_nothing, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_search_and_trash, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_custom_field_survives_reopen, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_batch_rollback, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_hlc_persists, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
