@@ -255,6 +255,14 @@ static void client_verify_msg(kt_tls *t, int e) {
   else if (e == X509_V_ERR_CERT_HAS_EXPIRED)
     snprintf(t->verify_msg, sizeof t->verify_msg,
              "the server's certificate has expired; ask your administrator to renew it");
+  else if (e == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+           e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+           e == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT || e == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT)
+    snprintf(t->verify_msg, sizeof t->verify_msg,
+             "the server's certificate could not be verified: it is not signed by this "
+             "installation's CA (%s); check the server address or ask your administrator for "
+             "a new invite",
+             X509_verify_cert_error_string(e));
   else
     snprintf(t->verify_msg, sizeof t->verify_msg,
              "the server's certificate could not be verified (%s); check the server address "
@@ -443,16 +451,28 @@ static int tls_fail(kt_tls *t, int ssl_error, kt_err *err) {
     snprintf(t->msg, sizeof t->msg,
              "the device did not present a certificate; enroll it first with an invite "
              "(kartoteka connect --invite ...)");
-  } else if (!t->server && is_cert_alert(reason)) {
-    snprintf(t->msg, sizeof t->msg,
-             "the server refused this device's certificate (%s); the device may have been "
-             "revoked or not enrolled yet: ask your administrator for a new invite",
-             SSL_alert_desc_string_long(reason - SSL_AD_REASON_OFFSET));
+  } else if (is_cert_alert(reason)) {
+    const char *alert = ERR_reason_error_string(e);
+    if (t->server)
+      snprintf(t->msg, sizeof t->msg,
+               "the device refused this server's certificate (%s); it may hold an invite or "
+               "CA of another server",
+               alert ? alert : "alert");
+    else
+      snprintf(t->msg, sizeof t->msg,
+               "the server refused this device's certificate (%s); the device may have been "
+               "revoked or not enrolled yet: ask your administrator for a new invite",
+               alert ? alert : "alert");
   } else if (is_not_tls(reason)) {
-    snprintf(t->msg, sizeof t->msg,
-             "%s did not speak TLS (%s); check the address and port (is it a Kartoteka "
-             "server?)",
-             peer, ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "garbage");
+    const char *r = ERR_reason_error_string(e);
+    if (t->server)
+      snprintf(t->msg, sizeof t->msg,
+               "the peer did not speak TLS (%s); it is not a Kartoteka client", r ? r : "garbage");
+    else
+      snprintf(t->msg, sizeof t->msg,
+               "the server did not speak TLS (%s); check the address and port (is it a "
+               "Kartoteka server?)",
+               r ? r : "garbage");
   } else if (reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
              reason == SSL_R_UNSUPPORTED_PROTOCOL || reason == SSL_R_NO_SHARED_CIPHER ||
              reason == SSL_R_NO_PROTOCOLS_AVAILABLE) {

@@ -18,12 +18,18 @@ _nfail=0
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1${2:+ — $2}"; _nfail=$((_nfail+1)); }
 
+# a sanitizer report in a command's stderr fails the check whatever its exit code
+_san() { if grep -qE 'runtime error:|ERROR: (Address|Leak)Sanitizer' "$T/.err"; then cat "$T/.err"; return 0; fi; return 1; }
 # check NAME CMD... : passes when CMD exits 0
-check() { local n=$1; shift; if "$@" >"$T/.out" 2>"$T/.err"; then pass "$n"; else fail "$n" "exit $?: $(head -c 400 "$T/.err")"; fi; }
+check() {
+  local n=$1; shift
+  if "$@" >"$T/.out" 2>"$T/.err" && ! _san; then pass "$n"; else fail "$n" "exit $?: $(head -c 400 "$T/.err")"; fi
+}
 # check_fails NAME PATTERN CMD... : CMD must exit non-zero and stderr match PATTERN
 check_fails() {
   local n=$1 pat=$2; shift 2
   if "$@" >"$T/.out" 2>"$T/.err"; then fail "$n" "succeeded but should have failed"; return; fi
+  if _san; then fail "$n" "sanitizer report"; return; fi
   if grep -qiE -- "$pat" "$T/.err"; then pass "$n"; else fail "$n" "stderr was: $(head -c 400 "$T/.err")"; fi
 }
 # check_eq NAME EXPECTED ACTUAL
