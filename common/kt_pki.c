@@ -33,9 +33,13 @@ static int ossl_fail(kt_err *err, int code, const char *what) {
 
 static int check_name(const char *what, const char *s, kt_err *err) {
   if (!s || !*s) return kt_err_set(err, KT_EINVAL, "the %s is empty", what);
-  if (strlen(s) > KT_PKI_NAME_MAX)
-    return kt_err_set(err, KT_EINVAL, "the %s is longer than %d bytes; choose a shorter one",
-                      what, KT_PKI_NAME_MAX);
+  size_t chars = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if ((*p & 0xc0) != 0x80) chars++;
+  if (chars > KT_PKI_NAME_MAX)
+    return kt_err_set(err, KT_EINVAL,
+                      "the %s is longer than %d characters; choose a shorter one", what,
+                      KT_PKI_NAME_MAX);
   return 0;
 }
 

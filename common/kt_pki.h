@@ -24,7 +24,8 @@
 #define KT_PKI_FPR_HEX_MAX 96  /* "AB:CD:…" 95 chars + NUL; plain hex needs 65 */
 #define KT_PKI_CA_DAYS 3650
 #define KT_PKI_CERT_DAYS 825   /* server and device certificates */
-#define KT_PKI_NAME_MAX 64     /* longest CN accepted (X.509 upper bound) */
+#define KT_PKI_NAME_MAX 64     /* longest CN accepted, characters (X.509 upper bound) */
+#define KT_PKI_CN_BUF 257      /* buffer that always fits a CN we issue (64 x 4 bytes) */
 
 /* New EC P-256 private key into *out. 0, KT_ENOMEM or KT_EINTERNAL. */
 int kt_pki_key_new(EVP_PKEY **out, kt_err *err);
@@ -45,7 +46,7 @@ int kt_pki_server_cert_new(EVP_PKEY *ca_key, X509 *ca_cert, const char *cn,
                            X509 **cert_out, kt_err *err);
 
 /* Device key + CSR signed by it, subject CN = device_name (UTF-8, 1..64
- * bytes). Out-params set only on success. */
+ * characters). Out-params set only on success. */
 int kt_pki_csr_new(const char *device_name, EVP_PKEY **key_out, X509_REQ **csr_out,
                    kt_err *err);
 

@@ -170,6 +170,22 @@ static void test_device_cert(void **state) {
   X509_REQ_free(csr2);
   EVP_PKEY_free(dkey);
   kt_buf_free(&der);
+
+  /* names: 64 characters of Cyrillic fit (128 bytes), 65 do not, bad UTF-8 neither */
+  char name[512] = "";
+  for (int i = 0; i < 64; i++) strcat(name, "Ж");
+  assert_int_equal(kt_pki_csr_new(name, &dkey, &csr, &err), 0);
+  char back[KT_PKI_CN_BUF];
+  assert_int_equal(kt_pki_csr_cn(csr, back, sizeof back, NULL), 0);
+  assert_string_equal(back, name);
+  X509_REQ_free(csr);
+  EVP_PKEY_free(dkey);
+  strcat(name, "Ж");
+  csr = NULL;
+  assert_int_equal(kt_pki_csr_new(name, &dkey, &csr, &err), KT_EINVAL);
+  assert_non_null(strstr(err.msg, "64 characters"));
+  assert_int_equal(kt_pki_csr_new("bad \xff name", &dkey, &csr, &err), KT_EINVAL);
+  assert_null(csr);
 }
 
 static void test_fingerprint(void **state) {

@@ -1,0 +1,163 @@
+/* srv_db — the master database's SQL (see srv_db.h). */
+#include "srv_db.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kt_migrate.h"
+
+static const char *const st_sql[SRV_ST__COUNT] = {
+    [SRV_ST_BEGIN] = "BEGIN IMMEDIATE",
+    [SRV_ST_COMMIT] = "COMMIT",
+    [SRV_ST_ROLLBACK] = "ROLLBACK",
+    [SRV_ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [SRV_ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+    [SRV_ST_USER_ADD] = "INSERT INTO srv_user(name, id, pwhash, role, grp, created, changed) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+    [SRV_ST_USER_GET] = "SELECT id, pwhash, role, grp, disabled, failures, locked, created, changed "
+                        "FROM srv_user WHERE name = ?1",
+    [SRV_ST_USER_LIST] = "SELECT name, id, role, grp, disabled, locked, created FROM srv_user "
+                         "ORDER BY name",
+    [SRV_ST_USER_PASSWD] = "UPDATE srv_user SET pwhash = ?2, changed = ?3, failures = 0, locked = 0 "
+                           "WHERE name = ?1",
+    [SRV_ST_USER_DISABLE] = "UPDATE srv_user SET disabled = ?2, changed = ?3 WHERE name = ?1",
+    [SRV_ST_USER_COUNT] = "SELECT count(*) FROM srv_user",
+};
+
+void srv_db_path(const char *data_dir, char *out, size_t outsz) {
+  snprintf(out, outsz, "%s/master.db", data_dir);
+}
+
+int srv_db_error(srv_db *d, int rc, const char *what, kt_err *err) {
+  const char *m = d && d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED:
+    return kt_err_set(err, KT_EBUSY, "%s: the master database is busy (%s); try again", what, m);
+  case SQLITE_NOTADB:
+  case SQLITE_CORRUPT:
+    return kt_err_set(err, KT_ECORRUPT,
+                      "%s: the master database is damaged (%s); restore the latest backup with "
+                      "`kartotekad restore`",
+                      what, m);
+  case SQLITE_FULL:
+    return kt_err_set(err, KT_EIO, "%s: the disk is full; free some space", what);
+  case SQLITE_READONLY:
+  case SQLITE_CANTOPEN:
+  case SQLITE_PERM:
+    return kt_err_set(err, KT_EPERM, "%s: cannot write the master database (%s); check the "
+                      "data folder's owner and permissions", what, m);
+  default:
+    return kt_err_set(err, KT_EDB, "%s: %s", what, m);
+  }
+}
+
+int srv_db_open(srv_db *d, const char *data_dir, bool create, kt_err *err) {
+  memset(d, 0, sizeof *d);
+  char path[4200];
+  srv_db_path(data_dir, path, sizeof path);
+  struct stat st;
+  bool exists = stat(path, &st) == 0;
+  if (!create && !exists)
+    return kt_err_set(err, KT_ENOTFOUND,
+                      "no master database in %s; create one with `kartotekad init --data %s "
+                      "--admin NAME`",
+                      data_dir, data_dir);
+  if (create && exists)
+    return kt_err_set(err, KT_EEXISTS, "%s already holds a master database; nothing was changed",
+                      data_dir);
+  int rc = sqlite3_open_v2(path, &d->db,
+                           SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
+                               SQLITE_OPEN_NOMUTEX,
+                           NULL);
+  if (rc != SQLITE_OK) {
+    rc = srv_db_error(d, rc, "cannot open the master database", err);
+    srv_db_close(d);
+    return rc;
+  }
+  sqlite3_extended_result_codes(d->db, 1);
+  sqlite3_busy_timeout(d->db, 5000);
+  rc = sqlite3_exec(d->db,
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; "
+                    "PRAGMA cache_size=-65536; SELECT count(*) FROM sqlite_master;",
+                    NULL, NULL, NULL);
+  if (rc != SQLITE_OK) {
+    rc = srv_db_error(d, rc, "cannot open the master database", err);
+    srv_db_close(d);
+    return rc;
+  }
+  if ((rc = kt_migrate_apply(d->db, 0, err))) {
+    srv_db_close(d);
+    return rc;
+  }
+  return 0;
+}
+
+void srv_db_close(srv_db *d) {
+  if (!d) return;
+  for (int i = 0; i < SRV_ST__COUNT; i++) sqlite3_finalize(d->st[i]);
+  if (d->db) sqlite3_close_v2(d->db);
+  memset(d, 0, sizeof *d);
+}
+
+sqlite3_stmt *srv_db_st(srv_db *d, srv_st which, kt_err *err) {
+  sqlite3_stmt *st = d->st[which];
+  if (!st) {
+    int rc = sqlite3_prepare_v3(d->db, st_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+      srv_db_error(d, rc, "preparing a query", err);
+      return NULL;
+    }
+    d->st[which] = st;
+  } else {
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+  }
+  return st;
+}
+
+int srv_db_step_done(srv_db *d, sqlite3_stmt *st, kt_err *err) {
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : srv_db_error(d, rc, "writing the master database", err);
+}
+
+static int run(srv_db *d, srv_st which, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, which, err);
+  return st ? srv_db_step_done(d, st, err) : KT_EDB;
+}
+
+int srv_db_begin(srv_db *d, kt_err *err) { return run(d, SRV_ST_BEGIN, err); }
+int srv_db_commit(srv_db *d, kt_err *err) {
+  int rc = run(d, SRV_ST_COMMIT, err);
+  if (rc) srv_db_rollback(d);
+  return rc;
+}
+void srv_db_rollback(srv_db *d) {
+  if (d->db && !sqlite3_get_autocommit(d->db)) sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int srv_db_meta_get(srv_db *d, const char *key, kt_buf *out, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_META_GET, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const char *v = (const char *)sqlite3_column_text(st, 0);
+    kt_buf_puts(out, v ? v : "");
+  }
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW) return 0;
+  return rc == SQLITE_DONE ? KT_ENOTFOUND : srv_db_error(d, rc, "reading settings", err);
+}
+
+int srv_db_meta_set(srv_db *d, const char *key, const char *value, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_META_SET, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+  return srv_db_step_done(d, st, err);
+}

@@ -1,0 +1,280 @@
+/* srv_main — `kartotekad`: the server program's commands. `init` creates the
+ * data folder (master database, private CA, server certificate, first admin);
+ * `user ...` manages accounts directly in the master database (works with the
+ * server stopped, for bootstrapping and lockouts). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "kt_json.h"
+#include "kt_log.h"
+#include "kt_pki.h"
+#include "kt_uuid.h"
+#include "srv_db.h"
+#include "srv_user.h"
+
+static int fail(const kt_err *err) {
+  fprintf(stderr, "kartotekad: %s\n", err->msg[0] ? err->msg : "failed");
+  return 1;
+}
+
+static int usage(const char *msg, const char *arg) {
+  fprintf(stderr, "kartotekad: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+  fprintf(stderr, "usage:\n"
+                  "  kartotekad init --data DIR --admin NAME [--password-file F] [--name HOST ...]\n"
+                  "  kartotekad user add|passwd|disable|enable|list --data DIR [--user NAME]\n"
+                  "                  [--role R] [--group G] [--password-file F] [--json]\n");
+  return 2;
+}
+
+typedef struct opts {
+  const char *data, *admin, *user, *role, *group, *pwfile;
+  const char *names[16];
+  int nnames;
+  bool json;
+} opts;
+
+static int parse_opts(int argc, char **argv, int first, opts *o) {
+  for (int i = first; i < argc; i++) {
+    const char *a = argv[i];
+    bool has = i + 1 < argc;
+    if (strcmp(a, "--data") == 0 && has) o->data = argv[++i];
+    else if (strcmp(a, "--admin") == 0 && has) o->admin = argv[++i];
+    else if (strcmp(a, "--user") == 0 && has) o->user = argv[++i];
+    else if (strcmp(a, "--role") == 0 && has) o->role = argv[++i];
+    else if (strcmp(a, "--group") == 0 && has) o->group = argv[++i];
+    else if (strcmp(a, "--password-file") == 0 && has) o->pwfile = argv[++i];
+    else if (strcmp(a, "--name") == 0 && has && o->nnames < 12) o->names[o->nnames++] = argv[++i];
+    else if (strcmp(a, "--json") == 0) o->json = true;
+    else if (strcmp(a, "--verbose") == 0) kt_log_set_level(KT_LOG_DEBUG);
+    else return usage("unknown or incomplete option", a);
+  }
+  if (!o->data) return usage("give the data folder with --data DIR", NULL);
+  return 0;
+}
+
+/* The data folder must belong to us and not be writable by others. */
+static int check_data_dir(const char *dir, bool create, kt_err *err) {
+  struct stat st;
+  if (stat(dir, &st) != 0) {
+    if (!create)
+      return kt_err_set(err, KT_ENOTFOUND, "the data folder %s does not exist; run `kartotekad "
+                        "init --data %s --admin NAME` first", dir, dir);
+    if (mkdir(dir, 0700) != 0)
+      return kt_err_set(err, KT_EIO, "cannot create the data folder %s: %s", dir, strerror(errno));
+    return 0;
+  }
+  if (!S_ISDIR(st.st_mode)) return kt_err_set(err, KT_EINVAL, "%s is not a folder", dir);
+  if (st.st_uid != geteuid())
+    return kt_err_set(err, KT_EPERM, "the data folder %s belongs to another user (uid %u); run "
+                      "kartotekad as that user or fix the owner with chown", dir, st.st_uid);
+  if (st.st_mode & 022)
+    return kt_err_set(err, KT_EPERM, "the data folder %s is writable by other users (mode %03o); "
+                      "fix it with `chmod 700 %s`", dir, st.st_mode & 0777, dir);
+  return 0;
+}
+
+static void remove_init_files(const char *dir) {
+  static const char *files[] = {"master.db", "master.db-wal", "master.db-shm", "ca.key", "ca.crt",
+                                "server.key", "server.crt"};
+  char p[4200];
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+    unlink(p);
+  }
+}
+
+static int make_pki(const char *dir, const opts *o, char *fpr, size_t fprsz, kt_err *err) {
+  EVP_PKEY *ca_key = NULL, *srv_key = NULL;
+  X509 *ca = NULL, *srv = NULL;
+  char host[256] = "localhost", p[4200], cn[128];
+  gethostname(host, sizeof host - 1);
+  snprintf(cn, sizeof cn, "Kartoteka CA %.100s", host);
+  const char *names[20] = {"localhost", "127.0.0.1", "::1", host};
+  size_t n = 4;
+  for (int i = 0; i < o->nnames; i++) names[n++] = o->names[i];
+  int rc = kt_pki_ca_new(cn, KT_PKI_CA_DAYS, &ca_key, &ca, err);
+  if (!rc) rc = kt_pki_server_cert_new(ca_key, ca, host, names, n, KT_PKI_CERT_DAYS, &srv_key, &srv, err);
+  if (!rc) {
+    snprintf(p, sizeof p, "%s/ca.key", dir);
+    rc = kt_pki_key_save_pem(p, ca_key, err);
+  }
+  if (!rc) {
+    snprintf(p, sizeof p, "%s/ca.crt", dir);
+    rc = kt_pki_cert_save_pem(p, ca, err);
+  }
+  if (!rc) {
+    snprintf(p, sizeof p, "%s/server.key", dir);
+    rc = kt_pki_key_save_pem(p, srv_key, err);
+  }
+  if (!rc) {
+    snprintf(p, sizeof p, "%s/server.crt", dir);
+    rc = kt_pki_cert_save_pem(p, srv, err);
+  }
+  if (!rc) rc = kt_pki_cert_fingerprint(ca, true, fpr, fprsz, err);
+  EVP_PKEY_free(ca_key);
+  EVP_PKEY_free(srv_key);
+  X509_free(ca);
+  X509_free(srv);
+  return rc;
+}
+
+static int cmd_init(int argc, char **argv) {
+  opts o = {0};
+  int rc = parse_opts(argc, argv, 2, &o);
+  if (rc) return rc;
+  if (!o.admin) return usage("give the first administrator's name with --admin NAME", NULL);
+  kt_err err;
+  kt_err_clear(&err);
+  char pw[1100], path[4200];
+  bool generated = false;
+  if ((rc = srv_user_check_name(o.admin, &err))) return fail(&err);
+  if (o.pwfile) rc = srv_read_password_file(o.pwfile, pw, sizeof pw, &err);
+  else {
+    rc = srv_password_generate(pw, 16, &err);
+    generated = true;
+  }
+  if (rc || (rc = srv_user_check_password(pw, &err))) return fail(&err);
+  srv_db_path(o.data, path, sizeof path);
+  struct stat st;
+  if (stat(path, &st) == 0) {
+    fprintf(stderr, "kartotekad: %s already holds a master database; nothing was changed (to "
+                    "start over, move that folder away first)\n", o.data);
+    return 1;
+  }
+  if ((rc = check_data_dir(o.data, true, &err))) return fail(&err);
+  srv_db d;
+  if ((rc = srv_db_open(&d, o.data, true, &err))) return fail(&err);
+  char sid[KT_UUID_STRLEN + 1], fpr[KT_PKI_FPR_HEX_MAX];
+  rc = kt_uuid_new_str(sid, &err);
+  if (!rc) rc = srv_db_meta_set(&d, "server_id", sid, &err);
+  if (!rc) rc = make_pki(o.data, &o, fpr, sizeof fpr, &err);
+  if (!rc) rc = srv_db_meta_set(&d, "ca_fpr", fpr, &err);
+  if (!rc) rc = srv_user_add(&d, o.admin, pw, "administrator", NULL, &err);
+  srv_db_close(&d);
+  if (rc) {
+    remove_init_files(o.data);
+    return fail(&err);
+  }
+  if (o.json) {
+    kt_buf b = KT_BUF_INIT;
+    kt_json j;
+    kt_json_init(&j, &b, false);
+    kt_json_obj_begin(&j);
+    kt_json_key(&j, "data");
+    kt_json_str(&j, o.data);
+    kt_json_key(&j, "admin");
+    kt_json_str(&j, o.admin);
+    kt_json_key(&j, "ca_fingerprint");
+    kt_json_str(&j, fpr);
+    if (generated) {
+      kt_json_key(&j, "password");
+      kt_json_str(&j, pw);
+    }
+    kt_json_obj_end(&j);
+    printf("%s\n", kt_buf_str(&b));
+    kt_buf_free(&b);
+  } else {
+    printf("Kartoteka server initialised in %s\n", o.data);
+    printf("  CA fingerprint (SHA-256): %s\n", fpr);
+    printf("  administrator: %s\n", o.admin);
+    if (generated)
+      printf("  password:      %s   (shown only once: write it down, then change it with "
+             "`kartotekad user passwd`)\n", pw);
+  }
+  return 0;
+}
+
+static int print_user(void *ud, const srv_user_info *u) {
+  kt_json *j = ud;
+  if (j) {
+    kt_json_obj_begin(j);
+    kt_json_key(j, "name");
+    kt_json_str(j, u->name);
+    kt_json_key(j, "id");
+    kt_json_str(j, u->id);
+    kt_json_key(j, "role");
+    kt_json_str(j, u->role);
+    kt_json_key(j, "group");
+    kt_json_str(j, u->grp[0] ? u->grp : NULL);
+    kt_json_key(j, "disabled");
+    kt_json_bool(j, u->disabled);
+    kt_json_key(j, "locked");
+    kt_json_bool(j, u->locked);
+    kt_json_obj_end(j);
+  } else {
+    printf("%-20s %-14s %-16s%s%s\n", u->name, u->role, u->grp[0] ? u->grp : "-",
+           u->disabled ? " disabled" : "", u->locked ? " locked" : "");
+  }
+  return 0;
+}
+
+static int cmd_user(int argc, char **argv) {
+  if (argc < 3) return usage("say what to do with users", NULL);
+  const char *verb = argv[2];
+  opts o = {0};
+  int rc = parse_opts(argc, argv, 3, &o);
+  if (rc) return rc;
+  bool list = strcmp(verb, "list") == 0;
+  if (!list && !o.user) return usage("give the account with --user NAME", NULL);
+  kt_err err;
+  kt_err_clear(&err);
+  if ((rc = check_data_dir(o.data, false, &err))) return fail(&err);
+  char pw[1100];
+  bool need_pw = strcmp(verb, "add") == 0 || strcmp(verb, "passwd") == 0;
+  bool generated = false;
+  if (need_pw) {
+    if (o.pwfile) rc = srv_read_password_file(o.pwfile, pw, sizeof pw, &err);
+    else {
+      rc = srv_password_generate(pw, 16, &err);
+      generated = true;
+    }
+    if (rc) return fail(&err);
+  }
+  srv_db d;
+  if ((rc = srv_db_open(&d, o.data, false, &err))) return fail(&err);
+  if (strcmp(verb, "add") == 0) rc = srv_user_add(&d, o.user, pw, o.role, o.group, &err);
+  else if (strcmp(verb, "passwd") == 0) rc = srv_user_passwd(&d, o.user, pw, &err);
+  else if (strcmp(verb, "disable") == 0) rc = srv_user_set_disabled(&d, o.user, true, &err);
+  else if (strcmp(verb, "enable") == 0) rc = srv_user_set_disabled(&d, o.user, false, &err);
+  else if (list) {
+    kt_buf b = KT_BUF_INIT;
+    kt_json j;
+    kt_json_init(&j, &b, false);
+    if (o.json) kt_json_arr_begin(&j);
+    rc = srv_user_list(&d, print_user, o.json ? &j : NULL, &err);
+    if (o.json) {
+      kt_json_arr_end(&j);
+      if (!rc) printf("%s\n", kt_buf_str(&b));
+    }
+    kt_buf_free(&b);
+  } else {
+    srv_db_close(&d);
+    return usage("unknown user action", verb);
+  }
+  srv_db_close(&d);
+  if (rc) return fail(&err);
+  if (need_pw && generated)
+    printf("password for %s: %s   (shown only once)\n", o.user, pw);
+  else if (!list)
+    printf("%s: done\n", o.user);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  umask(077); /* keys, password hashes and client data: owner only */
+  if (argc < 2) return usage("give a command", NULL);
+  if (strcmp(argv[1], "init") == 0) return cmd_init(argc, argv);
+  if (strcmp(argv[1], "user") == 0) return cmd_user(argc, argv);
+  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+    usage("the Kartoteka server", NULL);
+    return 0;
+  }
+  return usage("unknown command", argv[1]);
+}

@@ -1,0 +1,199 @@
+/* srv_user — see srv_user.h. */
+#include "srv_user.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kt_hlc.h"
+#include "kt_pwhash.h"
+#include "kt_text.h"
+#include "kt_uuid.h"
+
+static const char *const roles[] = {"administrator", "head_of_sales", "manager", "assistant", NULL};
+
+const char *const *srv_user_roles(void) { return roles; }
+
+int srv_user_check_name(const char *name, kt_err *err) {
+  size_t n = name ? strlen(name) : 0;
+  if (n == 0 || n > 64)
+    return kt_err_set(err, KT_EINVAL, "a user name must have 1 to 64 characters");
+  if (!kt_utf8_valid(name, n))
+    return kt_err_set(err, KT_EINVAL, "the user name is not valid UTF-8");
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)name[i];
+    if (c <= ' ' || c == '/' || c == '\\' || c == '"' || c == '\'' || c == 0x7f)
+      return kt_err_set(err, KT_EINVAL,
+                        "bad user name '%s': no spaces, quotes, slashes or control characters",
+                        name);
+  }
+  return 0;
+}
+
+int srv_user_check_password(const char *pw, kt_err *err) {
+  size_t n = pw ? strlen(pw) : 0;
+  size_t chars = 0;
+  for (size_t i = 0; i < n; i++)
+    if (((unsigned char)pw[i] & 0xc0) != 0x80) chars++;
+  if (chars < SRV_PASSWORD_MIN)
+    return kt_err_set(err, KT_EINVAL, "the password is too short: use at least %d characters",
+                      SRV_PASSWORD_MIN);
+  if (n > 1024) return kt_err_set(err, KT_EINVAL, "the password is too long (over 1024 bytes)");
+  return 0;
+}
+
+static int check_role(const char *role, kt_err *err) {
+  for (int i = 0; roles[i]; i++)
+    if (strcmp(roles[i], role) == 0) return 0;
+  return kt_err_set(err, KT_EINVAL,
+                    "unknown role '%s'; use administrator, head_of_sales, manager or assistant",
+                    role);
+}
+
+int srv_user_add(srv_db *d, const char *name, const char *password, const char *role,
+                 const char *grp, kt_err *err) {
+  if (!role) role = "manager";
+  int rc;
+  if ((rc = srv_user_check_name(name, err)) || (rc = check_role(role, err)) ||
+      (rc = srv_user_check_password(password, err)))
+    return rc;
+  char hash[256], id[KT_UUID_STRLEN + 1];
+  if ((rc = kt_pwhash_hash(password, hash, sizeof hash, err)) || (rc = kt_uuid_new_str(id, err)))
+    return rc;
+  if ((rc = srv_db_begin(d, err))) return rc;
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_GET, err);
+  if (!st) rc = KT_EDB;
+  else {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int s = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (s == SQLITE_ROW)
+      rc = kt_err_set(err, KT_EEXISTS, "a user named %s already exists", name);
+    else if (s != SQLITE_DONE)
+      rc = srv_db_error(d, s, "reading accounts", err);
+  }
+  if (!rc && (st = srv_db_st(d, SRV_ST_USER_ADD, err))) {
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, role, -1, SQLITE_STATIC);
+    if (grp && *grp) sqlite3_bind_text(st, 5, grp, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, (int64_t)kt_now_ms());
+    rc = srv_db_step_done(d, st, err);
+  } else if (!rc) {
+    rc = KT_EDB;
+  }
+  if (rc) {
+    srv_db_rollback(d);
+    return rc;
+  }
+  return srv_db_commit(d, err);
+}
+
+static int update_user(srv_db *d, srv_st which, const char *name, const char *text, int64_t num,
+                       kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, which, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  if (text) sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+  else sqlite3_bind_int64(st, 2, num);
+  sqlite3_bind_int64(st, 3, (int64_t)kt_now_ms());
+  int rc = srv_db_step_done(d, st, err);
+  if (!rc && sqlite3_changes(d->db) == 0)
+    rc = kt_err_set(err, KT_ENOTFOUND, "no user named %s (see `kartotekad user list`)", name);
+  return rc;
+}
+
+int srv_user_passwd(srv_db *d, const char *name, const char *password, kt_err *err) {
+  int rc = srv_user_check_password(password, err);
+  if (rc) return rc;
+  char hash[256];
+  if ((rc = kt_pwhash_hash(password, hash, sizeof hash, err))) return rc;
+  return update_user(d, SRV_ST_USER_PASSWD, name, hash, 0, err);
+}
+
+int srv_user_set_disabled(srv_db *d, const char *name, bool disabled, kt_err *err) {
+  return update_user(d, SRV_ST_USER_DISABLE, name, NULL, disabled ? 1 : 0, err);
+}
+
+static void copy_col(sqlite3_stmt *st, int col, char *out, size_t outsz) {
+  const char *v = (const char *)sqlite3_column_text(st, col);
+  snprintf(out, outsz, "%s", v ? v : "");
+}
+
+int srv_user_list(srv_db *d, int (*cb)(void *ud, const srv_user_info *u), void *ud, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_LIST, err);
+  if (!st) return KT_EDB;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    srv_user_info u;
+    memset(&u, 0, sizeof u);
+    copy_col(st, 0, u.name, sizeof u.name);
+    copy_col(st, 1, u.id, sizeof u.id);
+    copy_col(st, 2, u.role, sizeof u.role);
+    copy_col(st, 3, u.grp, sizeof u.grp);
+    u.disabled = sqlite3_column_int(st, 4) != 0;
+    u.locked = sqlite3_column_int(st, 5) != 0;
+    u.created = sqlite3_column_int64(st, 6);
+    if (cb(ud, &u)) {
+      rc = SQLITE_DONE;
+      break;
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : srv_db_error(d, rc, "listing accounts", err);
+}
+
+/* A fixed hash to verify against for unknown users, so that the time taken
+ * does not tell which user names exist. Computed once per process. */
+static int dummy_verify(const char *password) {
+  static char dummy[256];
+  if (!dummy[0] && kt_pwhash_hash("kartoteka-timing-equaliser", dummy, sizeof dummy, NULL))
+    return KT_EAUTH;
+  kt_pwhash_verify(dummy, password);
+  return KT_EAUTH;
+}
+
+int srv_user_verify(srv_db *d, const char *name, const char *password, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_GET, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return srv_db_error(d, rc, "reading accounts", err);
+    dummy_verify(password);
+    return kt_err_set(err, KT_EAUTH, "wrong user name or password");
+  }
+  char hash[256];
+  copy_col(st, 1, hash, sizeof hash);
+  bool disabled = sqlite3_column_int(st, 4) != 0;
+  sqlite3_reset(st);
+  rc = kt_pwhash_verify(hash, password);
+  if (rc) return kt_err_set(err, KT_EAUTH, "wrong user name or password");
+  if (disabled)
+    return kt_err_set(err, KT_EPERM, "this account is disabled; ask your administrator");
+  return 0;
+}
+
+int srv_read_password_file(const char *path, char *out, size_t outsz, kt_err *err) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+  if (!f)
+    return kt_err_set(err, KT_EIO, "cannot read the password file %s: %s", path, strerror(errno));
+  bool ok = fgets(out, (int)outsz, f) != NULL;
+  if (f != stdin) fclose(f);
+  if (!ok) return kt_err_set(err, KT_EINVAL, "the password file %s is empty", path);
+  out[strcspn(out, "\r\n")] = '\0';
+  return 0;
+}
+
+int srv_password_generate(char *out, size_t n, kt_err *err) {
+  static const char alphabet[] = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789";
+  unsigned char rnd[64];
+  if (n >= sizeof rnd) n = sizeof rnd - 1;
+  int rc = kt_random_bytes(rnd, n, err);
+  if (rc) return rc;
+  for (size_t i = 0; i < n; i++) out[i] = alphabet[rnd[i] % (sizeof alphabet - 1)];
+  out[n] = '\0';
+  return 0;
+}

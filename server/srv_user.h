@@ -1,0 +1,51 @@
+/* srv_user — server accounts: add, change password, disable/enable, list.
+ * Used by the offline `kartotekad user ...` commands (server stopped or
+ * running) and, later, by remote administration over the protocol. Passwords
+ * are stored only as Argon2id hashes (kt_pwhash). Every call is one
+ * transaction on the caller's srv_db. */
+#ifndef SRV_USER_H
+#define SRV_USER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "srv_db.h"
+
+#define SRV_PASSWORD_MIN 8
+
+typedef struct srv_user_info {
+  char name[80];
+  char id[40];
+  char role[32];
+  char grp[128];
+  bool disabled;
+  bool locked;
+  int64_t created; /* unix ms */
+} srv_user_info;
+
+/* The shipped roles, NULL-terminated. */
+const char *const *srv_user_roles(void);
+/* KT_EINVAL with a message when name is not a valid user name. */
+int srv_user_check_name(const char *name, kt_err *err);
+/* KT_EINVAL when the password is too weak (length, empty). */
+int srv_user_check_password(const char *pw, kt_err *err);
+
+/* Adds an account; role NULL = "manager". KT_EEXISTS when the name is taken. */
+int srv_user_add(srv_db *d, const char *name, const char *password, const char *role,
+                 const char *grp, kt_err *err);
+/* Sets a new password (and lifts a lock). KT_ENOTFOUND for an unknown user. */
+int srv_user_passwd(srv_db *d, const char *name, const char *password, kt_err *err);
+/* Disables (true) or re-enables an account. */
+int srv_user_set_disabled(srv_db *d, const char *name, bool disabled, kt_err *err);
+/* Calls cb for each account in name order; cb returns non-zero to stop. */
+int srv_user_list(srv_db *d, int (*cb)(void *ud, const srv_user_info *u), void *ud, kt_err *err);
+/* Checks a password against the stored hash. 0 ok, KT_EAUTH wrong password or
+ * unknown user (same message), KT_EPERM disabled. */
+int srv_user_verify(srv_db *d, const char *name, const char *password, kt_err *err);
+
+/* Reads a password from the first line of a file ("-" = stdin). */
+int srv_read_password_file(const char *path, char *out, size_t outsz, kt_err *err);
+/* A random password of n characters from an unambiguous alphabet. */
+int srv_password_generate(char *out, size_t n, kt_err *err);
+
+#endif
