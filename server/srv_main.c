@@ -17,6 +17,7 @@
 #include "kt_pki.h"
 #include "kt_uuid.h"
 #include "srv_db.h"
+#include "srv_net.h"
 #include "srv_user.h"
 
 static int fail(const kt_err *err) {
@@ -28,6 +29,7 @@ static int usage(const char *msg, const char *arg) {
   fprintf(stderr, "kartotekad: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
   fprintf(stderr, "usage:\n"
                   "  kartotekad init --data DIR --admin NAME [--password-file F] [--name HOST ...]\n"
+                  "  kartotekad serve --data DIR [--listen ADDR:PORT] [--verbose]\n"
                   "  kartotekad user add|passwd|disable|enable|list --data DIR [--user NAME]\n"
                   "                  [--role R] [--group G] [--password-file F] [--json]\n");
   return 2;
@@ -191,6 +193,28 @@ static int cmd_init(int argc, char **argv) {
   return 0;
 }
 
+static int cmd_serve(int argc, char **argv) {
+  const char *data = NULL, *listen = NULL;
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) data = argv[++i];
+    else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) listen = argv[++i];
+    else if (strcmp(argv[i], "--verbose") == 0) kt_log_set_level(KT_LOG_DEBUG);
+    else return usage("unknown or incomplete option", argv[i]);
+  }
+  if (!data) return usage("give the data folder with --data DIR", NULL);
+  kt_err err;
+  kt_err_clear(&err);
+  if (check_data_dir(data, false, &err)) return fail(&err);
+  if (kt_log_get_level() < KT_LOG_INFO) kt_log_set_level(KT_LOG_INFO);
+  srv_config cfg = {.data_dir = data, .listen = listen};
+  srv_server *s = NULL;
+  if (srv_server_new(&cfg, &s, &err)) return fail(&err);
+  int rc = srv_server_run(s, &err);
+  srv_server_free(s);
+  kt_log_info("main", "stopped");
+  return rc ? fail(&err) : 0;
+}
+
 static int print_user(void *ud, const srv_user_info *u) {
   kt_json *j = ud;
   if (j) {
@@ -272,6 +296,7 @@ int main(int argc, char **argv) {
   if (argc < 2) return usage("give a command", NULL);
   if (strcmp(argv[1], "init") == 0) return cmd_init(argc, argv);
   if (strcmp(argv[1], "user") == 0) return cmd_user(argc, argv);
+  if (strcmp(argv[1], "serve") == 0) return cmd_serve(argc, argv);
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
     usage("the Kartoteka server", NULL);
     return 0;

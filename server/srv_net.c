@@ -1,0 +1,463 @@
+/* srv_net — see srv_net.h. */
+#include "srv_net.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "kartoteka.pb-c.h"
+#include "kt_buf.h"
+#include "kt_frame.h"
+#include "kt_hlc.h"
+#include "kt_log.h"
+#include "kt_tls.h"
+#include "srv_db.h"
+
+#define PROTOCOL_VERSION 1
+
+typedef enum conn_state { ST_TLS, ST_HELLO, ST_AUTH, ST_CLOSING } conn_state;
+
+typedef struct srv_conn {
+  uv_tcp_t tcp;          /* first: the handle's data points back to us */
+  uv_timer_t timer;
+  srv_server *srv;
+  struct srv_conn *prev, *next;
+  kt_tls *tls;
+  kt_frame_reader rd;
+  kt_buf plain;
+  uint64_t id;
+  conn_state state;
+  int handles_open;
+  char peer[64];
+} srv_conn;
+
+struct srv_server {
+  srv_config cfg;
+  uv_loop_t loop;
+  uv_tcp_t listener;
+  uv_signal_t sigterm, sigint;
+  kt_tls_ctx *tls;
+  srv_db db;
+  kt_hlc hlc;
+  char server_id[64];
+  srv_conn *conns;
+  uint64_t next_id;
+  int nconns;
+  bool stopping;
+};
+
+static void conn_close(srv_conn *c);
+
+/* ---- sending ------------------------------------------------------------------ */
+
+typedef struct write_req {
+  uv_write_t req;
+  char *data;
+} write_req;
+
+static void on_conn_write(uv_write_t *req, int status) {
+  write_req *w = (write_req *)req;
+  free(w->data);
+  free(w);
+  (void)status; /* a failed write shows up as a read error/EOF */
+}
+
+/* Sends whatever ciphertext the TLS session has queued. */
+static void conn_flush(srv_conn *c) {
+  if (!c->tls || uv_is_closing((uv_handle_t *)&c->tcp)) return;
+  kt_buf out = KT_BUF_INIT;
+  if (kt_tls_take_cipher(c->tls, &out) || !out.len) {
+    kt_buf_free(&out);
+    return;
+  }
+  write_req *w = malloc(sizeof *w);
+  if (!w) {
+    kt_buf_free(&out);
+    conn_close(c);
+    return;
+  }
+  size_t len = out.len;
+  w->data = kt_buf_take(&out);
+  uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
+  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_conn_write)) {
+    free(w->data);
+    free(w);
+    conn_close(c);
+  }
+}
+
+static int conn_send(srv_conn *c, Kartoteka__Envelope *env) {
+  kt_buf frame = KT_BUF_INIT;
+  kt_err err;
+  int rc = kt_frame_encode(env, &frame, &err);
+  if (!rc) rc = kt_tls_write_plain(c->tls, frame.p, frame.len, &err);
+  kt_buf_free(&frame);
+  if (rc) kt_log_warn("net", "conn %llu: cannot send: %s", (unsigned long long)c->id, err.msg);
+  conn_flush(c);
+  return rc;
+}
+
+static void send_error_close(srv_conn *c, uint64_t req_id, int code, const char *msg) {
+  Kartoteka__Envelope env = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__Error e = KARTOTEKA__ERROR__INIT;
+  e.code = code;
+  e.message = (char *)msg;
+  env.req_id = req_id;
+  env.body_case = KARTOTEKA__ENVELOPE__BODY_ERROR;
+  env.error = &e;
+  kt_log_info("net", "conn %llu (%s): error %s: %s", (unsigned long long)c->id, c->peer,
+              kt_err_name(code), msg);
+  if (c->tls && kt_tls_handshake_done(c->tls)) conn_send(c, &env);
+  conn_close(c);
+}
+
+/* ---- dispatch -------------------------------------------------------------------- */
+
+static void handle_hello(srv_conn *c, const Kartoteka__Envelope *env) {
+  const Kartoteka__Hello *h = env->hello;
+  if (h->protocol_version != PROTOCOL_VERSION) {
+    char msg[200];
+    snprintf(msg, sizeof msg,
+             "protocol version %u is not supported by this server (it speaks %d); install the "
+             "Kartoteka version that matches the server",
+             h->protocol_version, PROTOCOL_VERSION);
+    send_error_close(c, env->req_id, KT_EVERSION, msg);
+    return;
+  }
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__HelloOk ok = KARTOTEKA__HELLO_OK__INIT;
+  ok.protocol_version = PROTOCOL_VERSION;
+  ok.server_id = c->srv->server_id;
+  ok.server_hlc = kt_hlc_now(&c->srv->hlc);
+  out.req_id = env->req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_HELLO_OK;
+  out.hello_ok = &ok;
+  c->state = ST_AUTH;
+  conn_send(c, &out);
+}
+
+static void handle_ping(srv_conn *c, const Kartoteka__Envelope *env) {
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__Pong pong = KARTOTEKA__PONG__INIT;
+  pong.nonce = env->ping->nonce;
+  out.req_id = env->req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_PONG;
+  out.pong = &pong;
+  conn_send(c, &out);
+}
+
+/* One handler per message; anything not allowed in the current state is a
+ * protocol error. */
+static void dispatch(srv_conn *c, const Kartoteka__Envelope *env) {
+  kt_log_debug("net", "conn %llu: %s", (unsigned long long)c->id, kt_frame_body_name(env));
+  switch (env->body_case) {
+  case KARTOTEKA__ENVELOPE__BODY_HELLO:
+    if (c->state != ST_HELLO) break;
+    handle_hello(c, env);
+    return;
+  case KARTOTEKA__ENVELOPE__BODY_PING:
+    if (c->state == ST_HELLO) break;
+    handle_ping(c, env);
+    return;
+  case KARTOTEKA__ENVELOPE__BODY_LOGIN:
+  case KARTOTEKA__ENVELOPE__BODY_RESUME:
+  case KARTOTEKA__ENVELOPE__BODY_ENROLL_REQUEST:
+    if (c->state != ST_AUTH) break;
+    send_error_close(c, env->req_id, KT_EAUTH,
+                     "this server does not accept devices yet: enrollment and login arrive with "
+                     "the next server version");
+    return;
+  default:
+    break;
+  }
+  char msg[160];
+  snprintf(msg, sizeof msg, "unexpected %s message %s", kt_frame_body_name(env),
+           c->state == ST_HELLO ? "before Hello" : "at this point of the conversation");
+  send_error_close(c, env->req_id, KT_EPROTO, msg);
+}
+
+/* ---- reading ---------------------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)h;
+  (void)suggested;
+  buf->base = malloc(65536);
+  buf->len = buf->base ? 65536 : 0;
+}
+
+static void process_plain(srv_conn *c) {
+  kt_err err;
+  if (!c->plain.len) return;
+  if (kt_frame_reader_feed(&c->rd, c->plain.p, c->plain.len, &err)) {
+    send_error_close(c, 0, err.code, err.msg);
+    return;
+  }
+  kt_buf_reset(&c->plain);
+  for (;;) {
+    if (c->state == ST_CLOSING) return;
+    Kartoteka__Envelope *env = NULL;
+    int rc = kt_frame_reader_next(&c->rd, &env, &err);
+    if (rc == 0) return;
+    if (rc < 0) {
+      send_error_close(c, 0, rc, err.msg);
+      return;
+    }
+    if (kt_frame_env_validate(env, &err)) send_error_close(c, env->req_id, KT_EPROTO, err.msg);
+    else dispatch(c, env);
+    kt_frame_env_free(env);
+  }
+}
+
+static void on_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  srv_conn *c = stream->data;
+  if (nread < 0) {
+    free(buf->base);
+    conn_close(c);
+    return;
+  }
+  if (nread == 0 || c->state == ST_CLOSING) {
+    free(buf->base);
+    return;
+  }
+  uv_timer_again(&c->timer);
+  kt_err err;
+  int rc = kt_tls_feed_cipher(c->tls, buf->base, (size_t)nread, &err);
+  free(buf->base);
+  if (rc) {
+    conn_close(c);
+    return;
+  }
+  if (c->state == ST_TLS) {
+    rc = kt_tls_handshake(c->tls, &err);
+    conn_flush(c);
+    if (rc < 0) {
+      kt_log_info("net", "conn %llu (%s): TLS handshake failed: %s", (unsigned long long)c->id,
+                  c->peer, err.msg);
+      conn_close(c);
+      return;
+    }
+    if (rc == 0) return;
+    c->state = ST_HELLO;
+    kt_log_debug("net", "conn %llu: %s %s", (unsigned long long)c->id, kt_tls_version(c->tls),
+                 kt_tls_cipher(c->tls));
+  }
+  rc = kt_tls_read_plain(c->tls, &c->plain, &err);
+  conn_flush(c);
+  if (rc < 0) {
+    conn_close(c);
+    return;
+  }
+  process_plain(c);
+  if (rc == 1 && c->state != ST_CLOSING) conn_close(c); /* close_notify */
+}
+
+/* ---- connection life ---------------------------------------------------------------- */
+
+static void on_conn_handle_closed(uv_handle_t *h) {
+  srv_conn *c = h->data;
+  if (--c->handles_open > 0) return;
+  srv_server *s = c->srv;
+  if (c->prev) c->prev->next = c->next;
+  else s->conns = c->next;
+  if (c->next) c->next->prev = c->prev;
+  s->nconns--;
+  kt_tls_free(c->tls);
+  kt_frame_reader_close(&c->rd);
+  kt_buf_free(&c->plain);
+  free(c);
+  if (s->stopping && !s->conns) uv_stop(&s->loop);
+}
+
+static void conn_close(srv_conn *c) {
+  if (c->state == ST_CLOSING) return;
+  c->state = ST_CLOSING;
+  kt_log_debug("net", "conn %llu: closing", (unsigned long long)c->id);
+  uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
+  uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
+}
+
+static void on_conn_timeout(uv_timer_t *t) {
+  srv_conn *c = t->data;
+  if (c->state == ST_TLS || c->state == ST_HELLO) {
+    kt_log_info("net", "conn %llu (%s): handshake timeout", (unsigned long long)c->id, c->peer);
+    conn_close(c);
+  } else {
+    send_error_close(c, 0, KT_EPROTO, "idle for too long; reconnect when needed");
+  }
+}
+
+static void on_connection(uv_stream_t *server, int status) {
+  srv_server *s = server->data;
+  if (status < 0 || s->stopping) return;
+  srv_conn *c = calloc(1, sizeof *c);
+  if (!c) return;
+  c->srv = s;
+  c->id = ++s->next_id;
+  uv_tcp_init(&s->loop, &c->tcp);
+  uv_timer_init(&s->loop, &c->timer);
+  c->tcp.data = c->timer.data = c;
+  c->handles_open = 2;
+  c->next = s->conns;
+  if (s->conns) s->conns->prev = c;
+  s->conns = c;
+  s->nconns++;
+  kt_frame_reader_init(&c->rd, s->cfg.max_frame ? s->cfg.max_frame : KT_FRAME_MAX_DEFAULT);
+  kt_err err;
+  if (uv_accept(server, (uv_stream_t *)&c->tcp) || kt_tls_new(s->tls, NULL, &c->tls, &err)) {
+    conn_close(c);
+    return;
+  }
+  struct sockaddr_storage ss;
+  int len = sizeof ss;
+  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+    char ip[48] = "?";
+    int port = 0;
+    if (ss.ss_family == AF_INET) {
+      uv_ip4_name((struct sockaddr_in *)&ss, ip, sizeof ip);
+      port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+      uv_ip6_name((struct sockaddr_in6 *)&ss, ip, sizeof ip);
+      port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+    snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  c->state = ST_TLS;
+  uint32_t hs = s->cfg.handshake_timeout_ms ? s->cfg.handshake_timeout_ms : 10000;
+  uint32_t idle = s->cfg.idle_timeout_ms ? s->cfg.idle_timeout_ms : 600000;
+  uv_timer_start(&c->timer, on_conn_timeout, hs, idle);
+  uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_conn_read);
+  kt_log_debug("net", "conn %llu: accepted from %s", (unsigned long long)c->id, c->peer);
+}
+
+/* ---- server life ---------------------------------------------------------------------- */
+
+static void on_signal(uv_signal_t *sig, int signum) {
+  srv_server *s = sig->data;
+  kt_log_info("net", "signal %d: shutting down", signum);
+  s->stopping = true;
+  uv_close((uv_handle_t *)&s->listener, NULL);
+  uv_signal_stop(&s->sigterm);
+  uv_signal_stop(&s->sigint);
+  for (srv_conn *c = s->conns; c; c = c->next) {
+    if (c->tls && kt_tls_handshake_done(c->tls)) {
+      kt_tls_shutdown(c->tls, NULL);
+      conn_flush(c);
+    }
+    conn_close(c);
+  }
+  if (!s->conns) uv_stop(&s->loop);
+}
+
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, kt_err *err) {
+  char host[256];
+  const char *colon = strrchr(spec, ':');
+  if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof host)
+    return kt_err_set(err, KT_EINVAL, "bad --listen '%s': use ADDRESS:PORT, e.g. 0.0.0.0:7433",
+                      spec);
+  memcpy(host, spec, (size_t)(colon - spec));
+  host[colon - spec] = '\0';
+  char *end;
+  long port = strtol(colon + 1, &end, 10);
+  if (*end || port < 0 || port > 65535)
+    return kt_err_set(err, KT_EINVAL, "bad port in --listen '%s'", spec);
+  if (host[0] == '[') { /* [::1]:7433 */
+    size_t n = strlen(host);
+    if (n < 3 || host[n - 1] != ']') return kt_err_set(err, KT_EINVAL, "bad --listen '%s'", spec);
+    host[n - 1] = '\0';
+    memmove(host, host + 1, n - 1);
+  }
+  if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) == 0) return 0;
+  if (uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)ss) == 0) return 0;
+  return kt_err_set(err, KT_EINVAL, "bad address in --listen '%s': give an IP address", spec);
+}
+
+int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
+  srv_server *s = calloc(1, sizeof *s);
+  if (!s) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  s->cfg = *cfg;
+  if (!s->cfg.listen) s->cfg.listen = "127.0.0.1:7433";
+  int rc;
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  if ((rc = parse_listen(s->cfg.listen, &ss, err))) goto fail_free;
+  if ((rc = srv_db_open(&s->db, cfg->data_dir, false, err))) goto fail_free;
+  kt_buf b = KT_BUF_INIT;
+  if (srv_db_meta_get(&s->db, "server_id", &b, err) == 0)
+    snprintf(s->server_id, sizeof s->server_id, "%s", kt_buf_str(&b));
+  kt_buf_free(&b);
+  kt_hlc_init(&s->hlc, 0, NULL, NULL);
+  char crt[4200], key[4200], ca[4200];
+  snprintf(crt, sizeof crt, "%s/server.crt", cfg->data_dir);
+  snprintf(key, sizeof key, "%s/server.key", cfg->data_dir);
+  snprintf(ca, sizeof ca, "%s/ca.crt", cfg->data_dir);
+  if ((rc = kt_tls_ctx_new_server(crt, key, ca, false, &s->tls, err))) goto fail_db;
+  uv_loop_init(&s->loop);
+  uv_tcp_init(&s->loop, &s->listener);
+  s->listener.data = s;
+  int urc = uv_tcp_bind(&s->listener, (struct sockaddr *)&ss, 0);
+  if (!urc) urc = uv_listen((uv_stream_t *)&s->listener, 511, on_connection);
+  if (urc) {
+    rc = kt_err_set(err, KT_EIO, "cannot listen on %s: %s%s", s->cfg.listen, uv_strerror(urc),
+                    urc == UV_EADDRINUSE ? " (another program uses that port; stop it or choose "
+                                           "another with --listen)"
+                                         : "");
+    uv_close((uv_handle_t *)&s->listener, NULL);
+    uv_run(&s->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&s->loop);
+    goto fail_tls;
+  }
+  uv_signal_init(&s->loop, &s->sigterm);
+  uv_signal_init(&s->loop, &s->sigint);
+  s->sigterm.data = s->sigint.data = s;
+  uv_signal_start(&s->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&s->sigint, on_signal, SIGINT);
+  struct sockaddr_storage bound;
+  int blen = sizeof bound;
+  uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &blen);
+  char ip[64] = "?";
+  int port = 0;
+  if (bound.ss_family == AF_INET) {
+    uv_ip4_name((struct sockaddr_in *)&bound, ip, sizeof ip);
+    port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+  } else {
+    uv_ip6_name((struct sockaddr_in6 *)&bound, ip, sizeof ip);
+    port = ntohs(((struct sockaddr_in6 *)&bound)->sin6_port);
+  }
+  char where[128];
+  snprintf(where, sizeof where, bound.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", ip, port);
+  srv_db_meta_set(&s->db, "last_listen", where, NULL);
+  printf("listening %s\n", where);
+  fflush(stdout);
+  *out = s;
+  return 0;
+fail_tls:
+  kt_tls_ctx_free(s->tls);
+fail_db:
+  srv_db_close(&s->db);
+fail_free:
+  free(s);
+  return rc;
+}
+
+int srv_server_run(srv_server *s, kt_err *err) {
+  (void)err;
+  uv_run(&s->loop, UV_RUN_DEFAULT);
+  return 0;
+}
+
+static void walk_close(uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+void srv_server_free(srv_server *s) {
+  if (!s) return;
+  uv_walk(&s->loop, walk_close, NULL);
+  uv_run(&s->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&s->loop);
+  kt_tls_ctx_free(s->tls);
+  srv_db_close(&s->db);
+  free(s);
+}
