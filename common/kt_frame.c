@@ -492,7 +492,8 @@ int kt_frame_env_validate(const Kartoteka__Envelope *env, kt_err *err) {
   /* the body must be present: protobuf-c leaves the pointer set for a known arm */
   const ProtobufCFieldDescriptor *f =
       protobuf_c_message_descriptor_get_field(&kartoteka__envelope__descriptor, env->body_case);
-  if (!f) return kt_err_set(err, KT_EPROTO, "unknown message type");
+  if (!f || !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+    return kt_err_set(err, KT_EPROTO, "unknown message type");
   const ProtobufCMessage *body = *(const ProtobufCMessage *const *)((const char *)env + f->offset);
   if (!body) return kt_err_set(err, KT_EPROTO, "%s: message body missing", f->name);
   return validate_msg(&env->base, &v);
