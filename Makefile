@@ -50,8 +50,8 @@ TLIB_SRC   := $(wildcard tests/lib/*.c)
 BENCH_SRC  := $(wildcard tests/bench/*.c)
 BENCH_BIN  := $(patsubst tests/bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps check unit asan bench fuzz run demo install clean compdb clang-check
-all: $(BIN_CLI) $(if $(SRV_SRC),$(BIN_SRV)) $(UNIT_BIN)
+.PHONY: all deps check unit asan bench run demo install clean
+all: $(BIN_CLI) $(if $(SRV_SRC),$(BIN_SRV)) $(UNIT_BIN) $(patsubst tests/fuzz/fuzz_%.c,$(O)/fuzz/replay_%,$(wildcard tests/fuzz/fuzz_*.c))
 
 deps:
 	@installer/deps.sh
@@ -126,5 +126,7 @@ install: all
 
 clean:
 	rm -rf build
+
+include tests/fuzz/fuzz.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)

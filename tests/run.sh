@@ -42,18 +42,32 @@ run_integ() {
   else echo "ok   $name ($p)"; fi
 }
 
-if [ -z "$filter" ] || [ "$filter" = unit ] || [ "$filter" != integ ]; then
+if [ "$filter" != integ ] && [ "$filter" != fuzz ]; then
   for b in "$KT_BUILD_DIR"/tests/test_*; do
     [ -x "$b" ] || continue
     case "$filter" in ""|unit) ;; integ) continue ;; *) [[ "$b" == *"$filter"* ]] || continue ;; esac
     run_unit "$b"
   done
 fi
-if [ "$filter" != unit ]; then
+if [ "$filter" != unit ] && [ "$filter" != fuzz ]; then
   for s in tests/integ/*.sh; do
     [ -f "$s" ] || continue
     case "$filter" in ""|integ) ;; *) [[ "$s" == *"$filter"* ]] || continue ;; esac
     run_integ "$s"
+  done
+fi
+# fuzz corpus replay: every saved input of every harness, one test per harness
+if [ -z "$filter" ] || [ "$filter" = fuzz ]; then
+  for b in "$KT_BUILD_DIR"/fuzz/replay_*; do
+    [ -x "$b" ] || continue
+    name=${b##*/replay_}; dir=tests/fuzz/corpus/$name
+    [ -d "$dir" ] || continue
+    log="$logdir/fuzz_$name.log"
+    if "$b" "$dir" >"$log" 2>&1 && ! grep -qE 'runtime error:|Sanitizer' "$log"; then
+      pass=$((pass+1)); echo "ok   fuzz replay $name ($(ls "$dir" | wc -l) inputs)"
+    else
+      fail=$((fail+1)); failed_names+=("fuzz_$name"); echo "FAIL fuzz replay $name (log: $log)"
+    fi
   done
 fi
 if [ ${#failed_names[@]} -gt 0 ]; then echo "failed: ${failed_names[*]}"; else rm -rf "$logdir"; fi

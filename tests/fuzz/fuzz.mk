@@ -16,6 +16,7 @@
 # decoder itself must be instrumented (else UBSan could not see #506 and libFuzzer gets
 # no coverage inside it), so protobuf-c.c is compiled from Debian's source package,
 # fetched once with `apt-get source` through a private deb-src list in build/fuzz/apt
+# (made from the mirror the system's own apt sources name)
 # (the system's apt configuration is not touched). Offline, use FUZZ_PBC=system to link
 # the system library instead (less coverage, #506 invisible). One more defect in that
 # file is tolerated: protobuf_c_message_unpack() computes `desc->fields + 0` with
@@ -52,7 +53,9 @@ endif
 
 $(FUZZ_PBC_DIR)/protobuf-c/protobuf-c.c:
 	@mkdir -p $(FUZZ_O)/apt/lists/partial $(FUZZ_O)/apt/cache/archives/partial
-	@echo 'deb-src http://deb.debian.org/debian bookworm main' > $(FUZZ_O)/apt/sources.list
+	@uri=$$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | head -1 | awk '{print $$2}'); \
+	  [ -n "$$uri" ] || uri=$$(grep -hs '^deb ' /etc/apt/sources.list | head -1 | awk '{print $$2}'); \
+	  echo "deb-src $$uri bookworm main" > $(FUZZ_O)/apt/sources.list
 	apt-get -qq $(FUZZ_APT) update
 	cd $(FUZZ_O) && apt-get -qq $(FUZZ_APT) source protobuf-c=$(FUZZ_PBC_VER)-1 \
 	  || { echo "fuzz: cannot fetch protobuf-c source; run 'make fuzz FUZZ_PBC=system'"; exit 1; }
