@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "kt_migrate.h"
+#include "kt_sql.h"
 
 static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -29,28 +30,12 @@ void srv_db_path(const char *data_dir, char *out, size_t outsz) {
   snprintf(out, outsz, "%s/master.db", data_dir);
 }
 
+static const kt_sql_names names = {
+    "the master database", "another kartotekad may be running on this data folder; try again",
+    "restore the latest backup with `kartotekad restore`"};
+
 int srv_db_error(srv_db *d, int rc, const char *what, kt_err *err) {
-  const char *m = d && d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc);
-  switch (rc & 0xff) {
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return kt_err_set(err, KT_EBUSY, "%s: the master database is busy (%s); try again", what, m);
-  case SQLITE_NOTADB:
-  case SQLITE_CORRUPT:
-    return kt_err_set(err, KT_ECORRUPT,
-                      "%s: the master database is damaged (%s); restore the latest backup with "
-                      "`kartotekad restore`",
-                      what, m);
-  case SQLITE_FULL:
-    return kt_err_set(err, KT_EIO, "%s: the disk is full; free some space", what);
-  case SQLITE_READONLY:
-  case SQLITE_CANTOPEN:
-  case SQLITE_PERM:
-    return kt_err_set(err, KT_EPERM, "%s: cannot write the master database (%s); check the "
-                      "data folder's owner and permissions", what, m);
-  default:
-    return kt_err_set(err, KT_EDB, "%s: %s", what, m);
-  }
+  return kt_sql_error(d ? d->db : NULL, rc, &names, what, err);
 }
 
 int srv_db_open(srv_db *d, const char *data_dir, bool create, kt_err *err) {
@@ -102,27 +87,11 @@ void srv_db_close(srv_db *d) {
 }
 
 sqlite3_stmt *srv_db_st(srv_db *d, srv_st which, kt_err *err) {
-  sqlite3_stmt *st = d->st[which];
-  if (!st) {
-    int rc = sqlite3_prepare_v3(d->db, st_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    if (rc != SQLITE_OK) {
-      srv_db_error(d, rc, "preparing a query", err);
-      return NULL;
-    }
-    d->st[which] = st;
-  } else {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-  }
-  return st;
+  return kt_sql_cached(d->db, &d->st[which], st_sql[which], &names, err);
 }
 
 int srv_db_step_done(srv_db *d, sqlite3_stmt *st, kt_err *err) {
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? 0 : srv_db_error(d, rc, "writing the master database", err);
+  return kt_sql_step_done(d->db, st, &names, "writing the master database", err);
 }
 
 static int run(srv_db *d, srv_st which, kt_err *err) {
