@@ -9,6 +9,7 @@
  * silently truncate them) and messages that would expand too much in memory.
  * Only then does protobuf_c_message_unpack() run. */
 #include "kt_frame.h"
+#include "kt_utf8.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -310,37 +311,7 @@ const char *kt_frame_body_name(const Kartoteka__Envelope *env) {
 
 /* ---- validation ---------------------------------------------------------- */
 
-int kt_frame_utf8_valid(const char *str, size_t len) {
-  const unsigned char *s = (const unsigned char *)str, *end = s + len;
-  while (s < end) {
-    unsigned c = *s;
-    if (c < 0x80) {
-      s++;
-      continue;
-    }
-    size_t n;
-    unsigned lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-    if (c >= 0xc2 && c <= 0xdf) {
-      n = 2;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      n = 3;
-      if (c == 0xe0) lo = 0xa0;      /* no overlongs */
-      else if (c == 0xed) hi = 0x9f; /* no surrogates */
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 4;
-      if (c == 0xf0) lo = 0x90;      /* no overlongs */
-      else if (c == 0xf4) hi = 0x8f; /* <= U+10FFFF */
-    } else {
-      return 0;
-    }
-    if ((size_t)(end - s) < n) return 0;
-    if (s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < n; i++)
-      if (s[i] < 0x80 || s[i] > 0xbf) return 0;
-    s += n;
-  }
-  return 1;
-}
+int kt_frame_utf8_valid(const char *str, size_t len) { return kt_utf8_valid(str, len); }
 
 typedef struct val_ctx {
   char path[PATH_MAX_LEN];

@@ -4,6 +4,7 @@
  * pthread_once (read-only afterwards), switched in per call with uselocale(), so
  * a GUI that called setlocale(LC_ALL, "ru_RU.UTF-8") still gets "0.5", not "0,5". */
 #include "kt_json.h"
+#include "kt_utf8.h"
 
 #include <locale.h>
 #include <math.h>
@@ -28,69 +29,11 @@ static void c_locale_pop(locale_t old) {
   if (old) uselocale(old);
 }
 
-/* ---- UTF-8 (same rules as kt_text: maximal invalid subpart -> one U+FFFD) --- */
-
-#define BAD_CP 0xFFFFFFFFu
-
-static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *adv) {
-  unsigned c = s[0];
-  *adv = 1;
-  if (c < 0x80) return c;
-  if (c < 0xC2 || c > 0xF4) return BAD_CP;
-  if (c < 0xE0) {
-    if (len < 2 || (s[1] & 0xC0) != 0x80) return BAD_CP;
-    *adv = 2;
-    return ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu);
-  }
-  unsigned lo = 0x80, hi = 0xBF;
-  if (c == 0xE0)
-    lo = 0xA0;
-  else if (c == 0xED)
-    hi = 0x9F;
-  else if (c == 0xF0)
-    lo = 0x90;
-  else if (c == 0xF4)
-    hi = 0x8F;
-  if (len < 2 || s[1] < lo || s[1] > hi) return BAD_CP;
-  if (len < 3 || (s[2] & 0xC0) != 0x80) {
-    *adv = 2;
-    return BAD_CP;
-  }
-  if (c < 0xF0) {
-    *adv = 3;
-    return ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
-  }
-  if (len < 4 || (s[3] & 0xC0) != 0x80) {
-    *adv = 3;
-    return BAD_CP;
-  }
-  *adv = 4;
-  return ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
-}
+/* ---- UTF-8 (kt_utf8: maximal invalid subpart -> one U+FFFD) --- */
 
 static void utf8_append(kt_buf *b, uint32_t cp) {
   char w[4];
-  size_t n;
-  if (cp < 0x80) {
-    w[0] = (char)cp;
-    n = 1;
-  } else if (cp < 0x800) {
-    w[0] = (char)(0xC0 | (cp >> 6));
-    w[1] = (char)(0x80 | (cp & 0x3F));
-    n = 2;
-  } else if (cp < 0x10000) {
-    w[0] = (char)(0xE0 | (cp >> 12));
-    w[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    w[2] = (char)(0x80 | (cp & 0x3F));
-    n = 3;
-  } else {
-    w[0] = (char)(0xF0 | (cp >> 18));
-    w[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    w[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    w[3] = (char)(0x80 | (cp & 0x3F));
-    n = 4;
-  }
-  kt_buf_append(b, w, n);
+  kt_buf_append(b, w, kt_utf8_put(w, cp));
 }
 
 /* ---- writer ---------------------------------------------------------------- */
@@ -155,7 +98,7 @@ static void write_string(kt_buf *b, const char *s, size_t n) {
     unsigned c = *p;
     if (c >= 0x80) {
       size_t adv;
-      if (utf8_next(p, (size_t)(e - p), &adv) == BAD_CP)
+      if (kt_utf8_next(p, (size_t)(e - p), &adv) == KT_UTF8_BAD)
         kt_buf_append(b, "\xEF\xBF\xBD", 3);
       else
         kt_buf_append(b, p, adv);
@@ -320,7 +263,7 @@ static bool parse_string(parser *P, char **out, size_t *outlen) {
     }
     if (c >= 0x80) {
       size_t adv;
-      if (utf8_next((const unsigned char *)P->p, (size_t)(P->end - P->p), &adv) == BAD_CP) {
+      if (kt_utf8_next((const unsigned char *)P->p, (size_t)(P->end - P->p), &adv) == KT_UTF8_BAD) {
         perr(P, KT_EINVAL, "invalid UTF-8 in a string");
         goto fail;
       }

@@ -6,6 +6,7 @@
  * to NFD minus combining marks), then the Cyrillic/Greek special cases. After
  * that the table is only read. */
 #include "kt_text.h"
+#include "kt_utf8.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -22,79 +23,6 @@
 
 /* ---- UTF-8 decoding ------------------------------------------------------ */
 
-#define BAD_CP 0xFFFFFFFFu
-
-/* Decodes one code point at s (len >= 1). On invalid input returns BAD_CP and
- * *adv = length of the maximal invalid subpart (>= 1), as ICU and the W3C
- * encoding spec do, so each bad sequence becomes exactly one U+FFFD. */
-static uint32_t utf8_next(const unsigned char *s, size_t len, size_t *adv) {
-  unsigned c = s[0];
-  *adv = 1;
-  if (c < 0x80) return c;
-  if (c < 0xC2 || c > 0xF4) return BAD_CP;
-  if (c < 0xE0) {
-    if (len < 2 || (s[1] & 0xC0) != 0x80) return BAD_CP;
-    *adv = 2;
-    return ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu);
-  }
-  unsigned lo = 0x80, hi = 0xBF;
-  if (c == 0xE0) lo = 0xA0;
-  else if (c == 0xED) hi = 0x9F; /* no surrogates */
-  else if (c == 0xF0) lo = 0x90;
-  else if (c == 0xF4) hi = 0x8F; /* <= U+10FFFF */
-  if (len < 2 || s[1] < lo || s[1] > hi) return BAD_CP;
-  if (len < 3 || (s[2] & 0xC0) != 0x80) {
-    *adv = 2;
-    return BAD_CP;
-  }
-  if (c < 0xF0) {
-    *adv = 3;
-    return ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu);
-  }
-  if (len < 4 || (s[3] & 0xC0) != 0x80) {
-    *adv = 3;
-    return BAD_CP;
-  }
-  *adv = 4;
-  return ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
-}
-
-static size_t utf8_put(char *w, uint32_t cp) {
-  if (cp < 0x80) {
-    w[0] = (char)cp;
-    return 1;
-  }
-  if (cp < 0x800) {
-    w[0] = (char)(0xC0 | (cp >> 6));
-    w[1] = (char)(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    w[0] = (char)(0xE0 | (cp >> 12));
-    w[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    w[2] = (char)(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  w[0] = (char)(0xF0 | (cp >> 18));
-  w[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-  w[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-  w[3] = (char)(0x80 | (cp & 0x3F));
-  return 4;
-}
-
-bool kt_utf8_valid(const char *s, size_t len) {
-  const unsigned char *p = (const unsigned char *)s, *end = p + len;
-  while (p < end) {
-    if (*p < 0x80) {
-      p++;
-      continue;
-    }
-    size_t adv;
-    if (utf8_next(p, (size_t)(end - p), &adv) == BAD_CP) return false;
-    p += adv;
-  }
-  return true;
-}
 
 /* ---- folding table ------------------------------------------------------- */
 
@@ -191,7 +119,7 @@ static void fold_build(fold_ent *e, UChar32 cp, UTransliterator *latin, const UN
   st = U_ZERO_ERROR;
   u_strToUTF8(u8, (int32_t)sizeof u8, &u8n, buf, bn, &st);
   if (U_FAILURE(st) || u8n > (int32_t)sizeof e->s) { /* cannot happen with ICU 72 data */
-    u8n = (int32_t)utf8_put(u8, (uint32_t)u_tolower(cp));
+    u8n = (int32_t)kt_utf8_put(u8, (uint32_t)u_tolower(cp));
     e->flags &= (unsigned char)~FOLD_LATIN;
   }
   memcpy(e->s, u8, (size_t)u8n);
@@ -237,7 +165,7 @@ static unsigned fold_put(kt_buf *out, uint32_t cp) {
     out->len += e->len;
     return e->flags;
   }
-  out->len += utf8_put(out->p + out->len, (uint32_t)u_tolower((UChar32)cp));
+  out->len += kt_utf8_put(out->p + out->len, (uint32_t)u_tolower((UChar32)cp));
   return u_getCombiningClass((UChar32)cp) != 0 ? FOLD_MARK : 0;
 }
 
@@ -264,9 +192,9 @@ int kt_text_fold(const char *s, size_t len, kt_buf *out) {
     }
     if (kt_buf_reserve(out, 16)) return KT_ENOMEM;
     size_t adv;
-    uint32_t cp = utf8_next(p, (size_t)(end - p), &adv);
+    uint32_t cp = kt_utf8_next(p, (size_t)(end - p), &adv);
     p += adv;
-    if (cp == BAD_CP) {
+    if (cp == KT_UTF8_BAD) {
       memcpy(out->p + out->len, "\xEF\xBF\xBD", 3);
       out->len += 3;
       base = -1;
@@ -311,16 +239,16 @@ const char *kt_text_trimn(const char *s, size_t n, size_t *len) {
   const unsigned char *b = (const unsigned char *)s, *e = b + n;
   while (b < e) {
     size_t adv;
-    uint32_t c = utf8_next(b, (size_t)(e - b), &adv);
-    if (c == BAD_CP || !cp_is_space(c)) break;
+    uint32_t c = kt_utf8_next(b, (size_t)(e - b), &adv);
+    if (c == KT_UTF8_BAD || !cp_is_space(c)) break;
     b += adv;
   }
   while (e > b) {
     const unsigned char *q = e - 1;
     while (q > b && (*q & 0xC0) == 0x80 && e - q < 4) q--;
     size_t adv;
-    uint32_t c = utf8_next(q, (size_t)(e - q), &adv);
-    if (c == BAD_CP || q + adv != e || !cp_is_space(c)) break;
+    uint32_t c = kt_utf8_next(q, (size_t)(e - q), &adv);
+    if (c == KT_UTF8_BAD || q + adv != e || !cp_is_space(c)) break;
     e = q;
   }
   *len = (size_t)(e - b);
@@ -362,7 +290,7 @@ static bool phone_is_ext_tail(const unsigned char *p, const unsigned char *end) 
     const uint32_t *k = markers[m];
     while (*k && q < end) {
       size_t adv;
-      uint32_t c = utf8_next(q, (size_t)(end - q), &adv);
+      uint32_t c = kt_utf8_next(q, (size_t)(end - q), &adv);
       if (cp_lower_basic(c) != *k) break;
       k++;
       q += adv;
@@ -391,7 +319,7 @@ int kt_phone_normalize(const char *in, const char *default_cc, char *out, size_t
   const unsigned char *p = (const unsigned char *)kt_text_trim(in, &n), *end = p + n;
   while (p < end) {
     size_t adv;
-    uint32_t c = utf8_next(p, (size_t)(end - p), &adv);
+    uint32_t c = kt_utf8_next(p, (size_t)(end - p), &adv);
     if (c >= '0' && c <= '9') {
       if (nd == 20) return KT_EINVAL;
       d[nd++] = (char)c;
@@ -462,7 +390,7 @@ int kt_email_normalize(const char *in, kt_buf *out, kt_err *err) {
   else if (n > 254) what = "it is longer than 254 characters";
   for (size_t i = 0; !what && i < n;) {
     size_t adv;
-    uint32_t c = utf8_next((const unsigned char *)s + i, n - i, &adv);
+    uint32_t c = kt_utf8_next((const unsigned char *)s + i, n - i, &adv);
     if (cp_is_space(c)) what = "it contains a space";
     else if (c < 0x20 || c == 0x7F) what = "it contains a control character";
     else if (c == '@') {

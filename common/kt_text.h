@@ -17,7 +17,7 @@
 
 /* True if s[0..len) is well-formed UTF-8 (no overlongs, surrogates or code
  * points above U+10FFFF). NUL bytes are allowed (they are valid UTF-8). */
-bool kt_utf8_valid(const char *s, size_t len);
+#include "kt_utf8.h" /* kt_utf8_valid */
 
 /* Search folding of s[0..len), appended to out (UTF-8, NUL-terminated by kt_buf):
  * lower-cases all scripts (ICU full case mapping), reduces Latin letters to ASCII

@@ -31,7 +31,7 @@ FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -O1 -g $(FUZZ_SAN) -Icommon -I$(FUZZ_O)/gen
 # Sources each fuzzer links (kept small: it does not need the rest of common/).
-FUZZ_SRC_frame := common/kt_frame.c common/kt_err.c common/kt_buf.c
+FUZZ_SRC_frame := common/kt_frame.c common/kt_err.c common/kt_buf.c common/kt_utf8.c
 
 FUZZ_PBC_VER := 1.4.1
 FUZZ_PBC_DIR := $(FUZZ_O)/protobuf-c-$(FUZZ_PBC_VER)
