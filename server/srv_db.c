@@ -22,8 +22,28 @@ static const char *const st_sql[SRV_ST__COUNT] = {
                          "ORDER BY name",
     [SRV_ST_USER_PASSWD] = "UPDATE srv_user SET pwhash = ?2, changed = ?3, failures = 0, locked = 0 "
                            "WHERE name = ?1",
-    [SRV_ST_USER_DISABLE] = "UPDATE srv_user SET disabled = ?2, changed = ?3 WHERE name = ?1",
+    [SRV_ST_USER_DISABLE] = "UPDATE srv_user SET disabled = ?2, changed = ?3, failures = 0, "
+                            "locked = 0 WHERE name = ?1",
     [SRV_ST_USER_COUNT] = "SELECT count(*) FROM srv_user",
+    [SRV_ST_USER_FAIL] = "UPDATE srv_user SET failures = failures + 1, last_failure = ?2, "
+                         "locked = CASE WHEN failures + 1 >= ?3 THEN 1 ELSE locked END WHERE name = ?1",
+    [SRV_ST_USER_OK] = "UPDATE srv_user SET failures = 0 WHERE name = ?1 AND failures <> 0",
+    [SRV_ST_USER_THROTTLE] = "SELECT failures, last_failure, locked FROM srv_user WHERE name = ?1",
+    [SRV_ST_INVITE_ADD] = "INSERT INTO srv_invite(secret_hash, user_name, addresses, expires, created) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SRV_ST_INVITE_GET] = "SELECT user_name, addresses, expires, used FROM srv_invite "
+                          "WHERE secret_hash = ?1",
+    [SRV_ST_INVITE_USE] = "UPDATE srv_invite SET used = 1 WHERE secret_hash = ?1 AND used = 0",
+    [SRV_ST_DEVICE_ADD] = "INSERT INTO srv_device(id, user_name, name, cert_fpr, created) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SRV_ST_DEVICE_BY_FPR] = "SELECT id, user_name, revoked FROM srv_device WHERE cert_fpr = ?1",
+    [SRV_ST_DEVICE_LIST] = "SELECT id, user_name, name, revoked, created FROM srv_device ORDER BY created",
+    [SRV_ST_DEVICE_REVOKE] = "UPDATE srv_device SET revoked = 1 WHERE id = ?1",
+    [SRV_ST_SESSION_ADD] = "INSERT INTO srv_session(token_hash, user_name, device_id, created, expires) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [SRV_ST_SESSION_GET] = "SELECT user_name, device_id, created, expires, ended FROM srv_session "
+                           "WHERE token_hash = ?1",
+    [SRV_ST_SESSION_END] = "UPDATE srv_session SET ended = 1 WHERE token_hash = ?1",
 };
 
 void srv_db_path(const char *data_dir, char *out, size_t outsz) {

@@ -25,6 +25,19 @@ typedef enum srv_st {
   SRV_ST_USER_PASSWD,   /* ?1 name ?2 pwhash ?3 now (also unlocks) */
   SRV_ST_USER_DISABLE,  /* ?1 name ?2 disabled ?3 now */
   SRV_ST_USER_COUNT,    /* -> count */
+  SRV_ST_USER_FAIL,     /* ?1 name ?2 now ?3 lock_after: failures+1, lock when reached */
+  SRV_ST_USER_OK,       /* ?1 name: failures = 0 */
+  SRV_ST_USER_THROTTLE, /* ?1 name -> failures, last_failure, locked */
+  SRV_ST_INVITE_ADD,    /* ?1 secret_hash ?2 user ?3 addresses ?4 expires ?5 now */
+  SRV_ST_INVITE_GET,    /* ?1 secret_hash -> user_name, addresses, expires, used */
+  SRV_ST_INVITE_USE,    /* ?1 secret_hash */
+  SRV_ST_DEVICE_ADD,    /* ?1 id ?2 user ?3 name ?4 cert_fpr ?5 now */
+  SRV_ST_DEVICE_BY_FPR, /* ?1 cert_fpr -> id, user_name, revoked */
+  SRV_ST_DEVICE_LIST,   /* -> id, user_name, name, revoked, created */
+  SRV_ST_DEVICE_REVOKE, /* ?1 id */
+  SRV_ST_SESSION_ADD,   /* ?1 token_hash ?2 user ?3 device ?4 now ?5 expires */
+  SRV_ST_SESSION_GET,   /* ?1 token_hash -> user_name, device_id, created, expires, ended */
+  SRV_ST_SESSION_END,   /* ?1 token_hash */
   SRV_ST__COUNT
 } srv_st;
 

@@ -16,6 +16,7 @@
 #include "kt_log.h"
 #include "kt_pki.h"
 #include "kt_uuid.h"
+#include "srv_auth.h"
 #include "srv_db.h"
 #include "srv_net.h"
 #include "srv_user.h"
@@ -30,6 +31,8 @@ static int usage(const char *msg, const char *arg) {
   fprintf(stderr, "usage:\n"
                   "  kartotekad init --data DIR --admin NAME [--password-file F] [--name HOST ...]\n"
                   "  kartotekad serve --data DIR [--listen ADDR:PORT] [--verbose]\n"
+                  "  kartotekad invite --data DIR --user NAME [--address HOST:PORT] [--hours N]\n"
+                  "  kartotekad device list|revoke --data DIR [--id ID]\n"
                   "  kartotekad user add|passwd|disable|enable|list --data DIR [--user NAME]\n"
                   "                  [--role R] [--group G] [--password-file F] [--json]\n");
   return 2;
@@ -215,6 +218,81 @@ static int cmd_serve(int argc, char **argv) {
   return rc ? fail(&err) : 0;
 }
 
+static int cmd_invite(int argc, char **argv) {
+  const char *data = NULL, *user = NULL, *address = NULL;
+  int hours = 0;
+  for (int i = 2; i < argc; i++) {
+    bool has = i + 1 < argc;
+    if (strcmp(argv[i], "--data") == 0 && has) data = argv[++i];
+    else if (strcmp(argv[i], "--user") == 0 && has) user = argv[++i];
+    else if (strcmp(argv[i], "--address") == 0 && has) address = argv[++i];
+    else if (strcmp(argv[i], "--hours") == 0 && has) hours = atoi(argv[++i]);
+    else return usage("unknown or incomplete option", argv[i]);
+  }
+  if (!data) return usage("give the data folder with --data DIR", NULL);
+  if (!user) return usage("give the account the invite is for with --user NAME", NULL);
+  kt_err err;
+  kt_err_clear(&err);
+  if (check_data_dir(data, false, &err)) return fail(&err);
+  srv_db d;
+  if (srv_db_open(&d, data, false, &err)) return fail(&err);
+  kt_buf last = KT_BUF_INIT, tok = KT_BUF_INIT;
+  char addr[300];
+  if (address) {
+    snprintf(addr, sizeof addr, "%s", address);
+  } else if (srv_db_meta_get(&d, "last_listen", &last, NULL) == 0) {
+    const char *l = kt_buf_str(&last);
+    if (strncmp(l, "0.0.0.0:", 8) == 0 || strncmp(l, "[::]:", 5) == 0) {
+      char host[200] = "localhost";
+      gethostname(host, sizeof host - 1);
+      snprintf(addr, sizeof addr, "%s:%s", host, strrchr(l, ':') + 1);
+    } else {
+      snprintf(addr, sizeof addr, "%s", l);
+    }
+  } else {
+    snprintf(addr, sizeof addr, "127.0.0.1:7433");
+  }
+  int rc = srv_invite_create(&d, user, addr, hours, &tok, &err);
+  srv_db_close(&d);
+  if (!rc) printf("%s\n", kt_buf_str(&tok));
+  kt_buf_free(&last);
+  kt_buf_free(&tok);
+  return rc ? fail(&err) : 0;
+}
+
+static int cmd_device(int argc, char **argv) {
+  if (argc < 3) return usage("say what to do with devices", NULL);
+  const char *data = NULL, *id = NULL;
+  for (int i = 3; i < argc; i++) {
+    if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) data = argv[++i];
+    else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc) id = argv[++i];
+    else return usage("unknown or incomplete option", argv[i]);
+  }
+  if (!data) return usage("give the data folder with --data DIR", NULL);
+  kt_err err;
+  kt_err_clear(&err);
+  if (check_data_dir(data, false, &err)) return fail(&err);
+  srv_db d;
+  if (srv_db_open(&d, data, false, &err)) return fail(&err);
+  int rc = 0;
+  if (strcmp(argv[2], "revoke") == 0) {
+    if (!id) rc = usage("give the device with --id ID", NULL);
+    else if ((rc = srv_device_revoke(&d, id, &err))) rc = fail(&err);
+    else printf("device %s revoked\n", id);
+  } else if (strcmp(argv[2], "list") == 0) {
+    sqlite3_stmt *st = srv_db_st(&d, SRV_ST_DEVICE_LIST, &err);
+    while (st && sqlite3_step(st) == SQLITE_ROW)
+      printf("%s  %-16s %-20s%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
+             sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "-",
+             sqlite3_column_int(st, 3) ? "  revoked" : "");
+    if (st) sqlite3_reset(st);
+  } else {
+    rc = usage("unknown device action", argv[2]);
+  }
+  srv_db_close(&d);
+  return rc;
+}
+
 static int print_user(void *ud, const srv_user_info *u) {
   kt_json *j = ud;
   if (j) {
@@ -297,6 +375,8 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "init") == 0) return cmd_init(argc, argv);
   if (strcmp(argv[1], "user") == 0) return cmd_user(argc, argv);
   if (strcmp(argv[1], "serve") == 0) return cmd_serve(argc, argv);
+  if (strcmp(argv[1], "invite") == 0) return cmd_invite(argc, argv);
+  if (strcmp(argv[1], "device") == 0) return cmd_device(argc, argv);
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
     usage("the Kartoteka server", NULL);
     return 0;

@@ -12,11 +12,13 @@
 #include "kt_hlc.h"
 #include "kt_log.h"
 #include "kt_tls.h"
+#include "kt_pki.h"
+#include "srv_auth.h"
 #include "srv_db.h"
 
 #define PROTOCOL_VERSION 1
 
-typedef enum conn_state { ST_TLS, ST_HELLO, ST_AUTH, ST_CLOSING } conn_state;
+typedef enum conn_state { ST_TLS, ST_HELLO, ST_AUTH, ST_READY, ST_CLOSING } conn_state;
 
 typedef struct srv_conn {
   uv_tcp_t tcp;          /* first: the handle's data points back to us */
@@ -30,6 +32,11 @@ typedef struct srv_conn {
   conn_state state;
   int handles_open;
   char peer[64];
+  bool enrolled;          /* presented a known, unrevoked device certificate */
+  char device_id[40];     /* from the certificate, never from a message */
+  char device_user[80];
+  srv_auth_info who;      /* after Login/Resume */
+  char token[65];
 } srv_conn;
 
 struct srv_server {
@@ -38,6 +45,8 @@ struct srv_server {
   uv_tcp_t listener;
   uv_signal_t sigterm, sigint;
   kt_tls_ctx *tls;
+  EVP_PKEY *ca_key;
+  X509 *ca;
   srv_db db;
   kt_hlc hlc;
   char server_id[64];
@@ -147,6 +156,88 @@ static void handle_ping(srv_conn *c, const Kartoteka__Envelope *env) {
   conn_send(c, &out);
 }
 
+static void send_auth_ok(srv_conn *c, uint64_t req_id) {
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__AuthOk ok = KARTOTEKA__AUTH_OK__INIT;
+  ok.user_id = c->who.user_id;
+  ok.user_name = c->who.user;
+  ok.token = c->token;
+  ok.role = c->who.role;
+  out.req_id = req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_AUTH_OK;
+  out.auth_ok = &ok;
+  c->state = ST_READY;
+  conn_send(c, &out);
+}
+
+static void handle_login(srv_conn *c, const Kartoteka__Envelope *env) {
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = srv_login(&c->srv->db, c->device_id, c->device_user, env->login->user,
+                     env->login->password, &c->who, c->token, &err);
+  if (rc) {
+    send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  send_auth_ok(c, env->req_id);
+}
+
+static void handle_resume(srv_conn *c, const Kartoteka__Envelope *env) {
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = srv_resume(&c->srv->db, c->device_id, env->resume->token, &c->who, &err);
+  if (rc) {
+    send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  snprintf(c->token, sizeof c->token, "%s", env->resume->token);
+  send_auth_ok(c, env->req_id);
+}
+
+static void handle_enroll(srv_conn *c, const Kartoteka__Envelope *env) {
+  const Kartoteka__EnrollRequest *r = env->enroll_request;
+  srv_enrolled e;
+  memset(&e, 0, sizeof e);
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = srv_enroll(&c->srv->db, c->srv->ca_key, c->srv->ca, r->secret, r->csr_der.data,
+                      r->csr_der.len, r->device_name, &e, &err);
+  if (rc) {
+    send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  kt_buf ca_der = KT_BUF_INIT;
+  if ((rc = kt_pki_cert_to_der(c->srv->ca, &ca_der, &err))) {
+    kt_buf_free(&e.cert_der);
+    send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__EnrollOk ok = KARTOTEKA__ENROLL_OK__INIT;
+  ok.cert_der.data = (uint8_t *)e.cert_der.p;
+  ok.cert_der.len = e.cert_der.len;
+  ok.ca_der.data = (uint8_t *)ca_der.p;
+  ok.ca_der.len = ca_der.len;
+  ok.device_id = e.device_id;
+  char *addrs[16];
+  size_t n = 0;
+  for (char *tok = strtok(e.addresses, ","); tok && n < 16; tok = strtok(NULL, ",")) addrs[n++] = tok;
+  ok.addresses = addrs;
+  ok.n_addresses = n;
+  out.req_id = env->req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_ENROLL_OK;
+  out.enroll_ok = &ok;
+  conn_send(c, &out);
+  kt_buf_free(&e.cert_der);
+  kt_buf_free(&ca_der);
+}
+
+static void handle_logout(srv_conn *c, const Kartoteka__Envelope *env) {
+  kt_err err;
+  srv_logout(&c->srv->db, c->token, &err);
+  send_error_close(c, env->req_id, 0, "logged out");
+}
+
 /* One handler per message; anything not allowed in the current state is a
  * protocol error. */
 static void dispatch(srv_conn *c, const Kartoteka__Envelope *env) {
@@ -160,13 +251,29 @@ static void dispatch(srv_conn *c, const Kartoteka__Envelope *env) {
     if (c->state == ST_HELLO) break;
     handle_ping(c, env);
     return;
-  case KARTOTEKA__ENVELOPE__BODY_LOGIN:
-  case KARTOTEKA__ENVELOPE__BODY_RESUME:
   case KARTOTEKA__ENVELOPE__BODY_ENROLL_REQUEST:
     if (c->state != ST_AUTH) break;
-    send_error_close(c, env->req_id, KT_EAUTH,
-                     "this server does not accept devices yet: enrollment and login arrive with "
-                     "the next server version");
+    if (c->enrolled) {
+      send_error_close(c, env->req_id, KT_EINVAL, "this device is already enrolled");
+      return;
+    }
+    handle_enroll(c, env);
+    return;
+  case KARTOTEKA__ENVELOPE__BODY_LOGIN:
+  case KARTOTEKA__ENVELOPE__BODY_RESUME:
+    if (c->state != ST_AUTH) break;
+    if (!c->enrolled) {
+      send_error_close(c, env->req_id, KT_EAUTH,
+                       "this PC is not enrolled: connect it first with `kartoteka connect "
+                       "--invite INVITE`");
+      return;
+    }
+    if (env->body_case == KARTOTEKA__ENVELOPE__BODY_LOGIN) handle_login(c, env);
+    else handle_resume(c, env);
+    return;
+  case KARTOTEKA__ENVELOPE__BODY_LOGOUT:
+    if (c->state != ST_READY) break;
+    handle_logout(c, env);
     return;
   default:
     break;
@@ -241,6 +348,16 @@ static void on_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
     c->state = ST_HELLO;
     kt_log_debug("net", "conn %llu: %s %s", (unsigned long long)c->id, kt_tls_version(c->tls),
                  kt_tls_cipher(c->tls));
+    char fpr[KT_PKI_FPR_HEX_MAX];
+    if (kt_tls_peer_cert_fingerprint(c->tls, false, fpr, sizeof fpr, NULL) == 0) {
+      /* identity comes from the certificate; a revoked device is refused at once */
+      rc = srv_device_lookup(&c->srv->db, fpr, c->device_id, c->device_user, &err);
+      if (rc) {
+        send_error_close(c, 0, rc, err.msg);
+        return;
+      }
+      c->enrolled = true;
+    }
   }
   rc = kt_tls_read_plain(c->tls, &c->plain, &err);
   conn_flush(c);
@@ -392,6 +509,10 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   snprintf(crt, sizeof crt, "%s/server.crt", cfg->data_dir);
   snprintf(key, sizeof key, "%s/server.key", cfg->data_dir);
   snprintf(ca, sizeof ca, "%s/ca.crt", cfg->data_dir);
+  char cakey[4200];
+  snprintf(cakey, sizeof cakey, "%s/ca.key", cfg->data_dir);
+  if ((rc = kt_pki_cert_load_pem(ca, &s->ca, err)) || (rc = kt_pki_key_load_pem(cakey, &s->ca_key, err)))
+    goto fail_db;
   if ((rc = kt_tls_ctx_new_server(crt, key, ca, false, &s->tls, err))) goto fail_db;
   uv_loop_init(&s->loop);
   uv_tcp_init(&s->loop, &s->listener);
@@ -435,6 +556,8 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
 fail_tls:
   kt_tls_ctx_free(s->tls);
 fail_db:
+  EVP_PKEY_free(s->ca_key);
+  X509_free(s->ca);
   srv_db_close(&s->db);
 fail_free:
   free(s);
@@ -458,6 +581,8 @@ void srv_server_free(srv_server *s) {
   uv_run(&s->loop, UV_RUN_DEFAULT);
   uv_loop_close(&s->loop);
   kt_tls_ctx_free(s->tls);
+  EVP_PKEY_free(s->ca_key);
+  X509_free(s->ca);
   srv_db_close(&s->db);
   free(s);
 }

@@ -68,5 +68,7 @@ int cli_cmd_section(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_group(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_status(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_reindex(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_login(cli_ctx *ctx, int argc, char **argv);
 
 #endif

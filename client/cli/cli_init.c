@@ -45,7 +45,7 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
   cli_db_path(ctx, path, sizeof path);
   kt_err err;
   kt_err_clear(&err);
-  if (cl_store_create(path, user, "local", &err)) {
+  if (cl_store_create(path, user, "local", NULL, &err)) {
     if (err.code == KT_EEXISTS)
       return cli_failf("a card index already exists in %s; nothing was changed (use another "
                        "--profile for a new one)", ctx->profile);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "kt_log.h"
@@ -11,6 +12,10 @@ static int cmd_help(cli_ctx *ctx, int argc, char **argv);
 
 static const cli_cmd commands[] = {
     {"init", cli_cmd_init, "init --local [--user NAME]", "create a standalone card index"},
+    {"connect", cli_cmd_connect,
+     "connect --invite INVITE [--password-file F] [--device-name NAME]",
+     "join the office server with an invite from the administrator"},
+    {"login", cli_cmd_login, "login [--password-file F]", "log in again with your password"},
     {"add", cli_cmd_add, "add TYPE --set FIELD=VALUE ... [--json]", "add a card; prints its id"},
     {"edit", cli_cmd_edit, "edit ID --set FIELD=VALUE ...", "change fields of a card"},
     {"delete", cli_cmd_delete, "delete ID", "move a card to the trash"},
@@ -89,6 +94,7 @@ static const char *resolve_profile(const char *given) {
 }
 
 int main(int argc, char **argv) {
+  umask(077); /* the card index, keys and tokens are the user's alone */
   cli_ctx ctx = {0};
   const char *profile = NULL;
   /* global options before the command; --json may appear anywhere */

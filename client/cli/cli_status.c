@@ -12,18 +12,25 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   kt_err_clear(&err);
   int64_t pending = 0;
   int rc = 0;
+  kt_buf server = KT_BUF_INIT, last = KT_BUF_INIT;
+  bool connected = cl_store_meta_get(s, "server", &server, NULL) == 0;
+  cl_store_meta_get(s, "last_sync", &last, NULL);
   if (cl_store_outbox_count(s, &pending, &err)) {
     rc = cli_fail(&err);
   } else if (ctx->json) {
-    printf("{\"profile\": \"%s\", \"user\": \"%s\", \"device\": \"%s\", \"mode\": \"local\", "
-           "\"online\": false, \"pending\": %lld}\n",
-           ctx->profile, cl_store_user(s), cl_store_device(s), (long long)pending);
+    printf("{\"profile\": \"%s\", \"user\": \"%s\", \"device\": \"%s\", \"mode\": \"%s\", "
+           "\"server\": \"%s\", \"pending\": %lld, \"last_sync\": \"%s\"}\n",
+           ctx->profile, cl_store_user(s), cl_store_device(s), connected ? "server" : "local",
+           kt_buf_str(&server), (long long)pending, kt_buf_str(&last));
   } else {
-    printf("profile:  %s\nuser:     %s\ndevice:   %s\nserver:   none (standalone)\n"
-           "unsent:   %lld change%s\n",
-           ctx->profile, cl_store_user(s), cl_store_device(s), (long long)pending,
+    printf("profile:  %s\nuser:     %s\ndevice:   %s\nserver:   %s\nunsent:   %lld change%s\n",
+           ctx->profile, cl_store_user(s), cl_store_device(s),
+           connected ? kt_buf_str(&server) : "none (standalone)", (long long)pending,
            pending == 1 ? "" : "s");
+    if (connected) printf("synced:   %s\n", last.len ? kt_buf_str(&last) : "never");
   }
+  kt_buf_free(&server);
+  kt_buf_free(&last);
   cl_store_close(s);
   return rc;
 }

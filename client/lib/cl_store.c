@@ -122,12 +122,16 @@ static const char *default_locale(void) {
   return l ? l : "";
 }
 
-int cl_store_create(const char *path, const char *user, const char *mode, kt_err *err) {
+int cl_store_create(const char *path, const char *user, const char *mode, const char *device_id,
+                    kt_err *err) {
+  if (device_id && !kt_uuid_str_is_valid(device_id))
+    return kt_err_set(err, KT_EINVAL, "bad device id '%s'", device_id);
   cl_db d;
   int rc = cl_db_open(&d, path, true, false, 0, "", err);
   if (rc) return rc;
   char dev[KT_UUID_STRLEN + 1];
-  if ((rc = kt_uuid_new_str(dev, err))) goto out;
+  if (device_id) snprintf(dev, sizeof dev, "%s", device_id);
+  else if ((rc = kt_uuid_new_str(dev, err))) goto out;
   char *msg = NULL;
   if (sqlite3_exec(d.db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
     rc = kt_err_set(err, KT_EDB, "cannot create the card index: %s", msg ? msg : "");
@@ -1054,6 +1058,14 @@ int cl_store_search(cl_store *s, const char *text, const char *type, int limit, 
   }
   free(h.ids);
   return rc;
+}
+
+int cl_store_meta_get(cl_store *s, const char *key, kt_buf *out, kt_err *err) {
+  return cl_db_meta_get_text(&s->d, key, out, err);
+}
+
+int cl_store_meta_set(cl_store *s, const char *key, const char *value, kt_err *err) {
+  return cl_db_meta_set_text(&s->d, key, value, err);
 }
 
 int cl_store_outbox_count(cl_store *s, int64_t *n, kt_err *err) {

@@ -26,9 +26,11 @@ typedef struct cl_open_opts {
   bool readonly;      /* a reader connection (no writes, no migration) */
 } cl_open_opts;
 
-/* Creates a new, empty card index at path for `user` (device id generated).
- * KT_EEXISTS if the file exists (nothing is changed). */
-int cl_store_create(const char *path, const char *user, const char *mode, kt_err *err);
+/* Creates a new, empty card index at path for `user`; mode "local" or
+ * "server"; device_id: the id the server assigned at enrollment, or NULL to
+ * generate one (standalone). KT_EEXISTS if the file exists (nothing changed). */
+int cl_store_create(const char *path, const char *user, const char *mode, const char *device_id,
+                    kt_err *err);
 /* Opens an existing card index. Caller frees with cl_store_close. Errors:
  * KT_ENOPROFILE, KT_EBUSY, KT_ECORRUPT, KT_EVERSION, KT_EDB. */
 int cl_store_open(const char *path, const cl_open_opts *opts, cl_store **out, kt_err *err);
@@ -123,6 +125,11 @@ int cl_store_field_set(cl_store *s, const char *type, const char *name, const ch
                        const char *choices, int hidden /* -1 = keep */, kt_err *err);
 int cl_store_section_set(cl_store *s, const char *type, const char *label,
                          int hidden /* -1 = keep */, kt_err *err);
+
+/* Profile settings kept in the replica (server addresses, session token,
+ * sync cursor...). get: KT_ENOTFOUND when unset; value appended to out. */
+int cl_store_meta_get(cl_store *s, const char *key, kt_buf *out, kt_err *err);
+int cl_store_meta_set(cl_store *s, const char *key, const char *value, kt_err *err);
 
 /* Number of unsent outbox entries. */
 int cl_store_outbox_count(cl_store *s, int64_t *n, kt_err *err);

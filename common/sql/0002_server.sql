@@ -9,6 +9,7 @@ CREATE TABLE srv_user (
   grp TEXT,
   disabled INTEGER NOT NULL DEFAULT 0,
   failures INTEGER NOT NULL DEFAULT 0,
+  last_failure INTEGER NOT NULL DEFAULT 0,
   locked INTEGER NOT NULL DEFAULT 0,
   created INTEGER NOT NULL,
   changed INTEGER NOT NULL

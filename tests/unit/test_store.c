@@ -26,7 +26,7 @@ static int setup(void **state) {
   if (!mkdtemp(f->dir)) return -1;
   snprintf(f->path, sizeof f->path, "%s/replica.db", f->dir);
   kt_err err;
-  if (cl_store_create(f->path, "tester", "local", &err)) return -1;
+  if (cl_store_create(f->path, "tester", "local", NULL, &err)) return -1;
   cl_open_opts o = {.locale = "ru"};
   if (cl_store_open(f->path, &o, &f->s, &err)) return -1;
   *state = f;

@@ -1,0 +1,322 @@
+/* cl_conn — see cl_conn.h. */
+#include "cl_conn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kt_buf.h"
+#include "kt_frame.h"
+#include "kt_log.h"
+#include "kt_tls.h"
+
+struct cl_conn {
+  cl_conn_opts o;
+  uv_tcp_t tcp;
+  uv_connect_t creq;
+  uv_timer_t timer;
+  kt_tls_ctx *ctx;
+  kt_tls *tls;
+  kt_frame_reader rd;
+  kt_buf plain;
+  int handles_open;
+  bool connected, ready, closed, timed_out, broken_out;
+  int close_code;
+  char close_msg[KT_ERR_MSG_MAX];
+  uint64_t next_req;
+  uint64_t waiting;              /* req_id of the request in flight, 0 = none */
+  Kartoteka__Envelope *reply;    /* its reply once arrived */
+  bool have_reply;
+};
+
+static void set_closed(cl_conn *c, int code, const char *msg) {
+  if (c->closed) return;
+  c->closed = true;
+  c->close_code = code;
+  snprintf(c->close_msg, sizeof c->close_msg, "%s", msg);
+  if (!uv_is_closing((uv_handle_t *)&c->tcp)) uv_read_stop((uv_stream_t *)&c->tcp);
+}
+
+typedef struct wreq {
+  uv_write_t req;
+  char *data;
+} wreq;
+
+static void on_write(uv_write_t *req, int status) {
+  wreq *w = (wreq *)req;
+  free(w->data);
+  free(w);
+  (void)status;
+}
+
+static void flush(cl_conn *c) {
+  if (!c->tls || !c->connected || uv_is_closing((uv_handle_t *)&c->tcp)) return;
+  kt_buf out = KT_BUF_INIT;
+  if (kt_tls_take_cipher(c->tls, &out) || !out.len) {
+    kt_buf_free(&out);
+    return;
+  }
+  wreq *w = malloc(sizeof *w);
+  if (!w) {
+    kt_buf_free(&out);
+    set_closed(c, KT_ENOMEM, "out of memory");
+    return;
+  }
+  size_t len = out.len;
+  w->data = kt_buf_take(&out);
+  uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
+  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write)) {
+    free(w->data);
+    free(w);
+    set_closed(c, KT_ENET, "the connection to the server broke");
+  }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  (void)h;
+  (void)suggested;
+  buf->base = malloc(65536);
+  buf->len = buf->base ? 65536 : 0;
+}
+
+static void handle_env(cl_conn *c, Kartoteka__Envelope *env) {
+  if (c->waiting && env->req_id == c->waiting && !c->reply) {
+    c->reply = env;
+    c->have_reply = true;
+    return;
+  }
+  if (env->req_id == 0 && env->body_case == KARTOTEKA__ENVELOPE__BODY_ERROR) {
+    /* the server explains why it closes the connection */
+    set_closed(c, env->error->code, env->error->message);
+  } else if (env->req_id == 0 && c->o.on_push) {
+    c->o.on_push(c, env, c->o.ud);
+  }
+  kt_frame_env_free(env);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  cl_conn *c = s->data;
+  kt_err err;
+  kt_err_clear(&err);
+  if (nread < 0) {
+    free(buf->base);
+    if (!c->ready) set_closed(c, KT_ETLS, "the server closed the connection during the secure "
+                              "handshake (is this device's certificate revoked or unknown?)");
+    else set_closed(c, KT_ENET, "the server closed the connection");
+    return;
+  }
+  if (nread == 0) {
+    free(buf->base);
+    return;
+  }
+  int rc = kt_tls_feed_cipher(c->tls, buf->base, (size_t)nread, &err);
+  free(buf->base);
+  if (!rc && !c->ready) {
+    rc = kt_tls_handshake(c->tls, &err);
+    flush(c);
+    if (rc == 1) c->ready = true;
+    else if (rc == 0) return;
+  }
+  if (rc < 0) {
+    set_closed(c, rc, err.msg);
+    return;
+  }
+  rc = kt_tls_read_plain(c->tls, &c->plain, &err);
+  flush(c);
+  if (rc < 0) {
+    set_closed(c, rc, err.msg);
+    return;
+  }
+  if (c->plain.len) {
+    if (kt_frame_reader_feed(&c->rd, c->plain.p, c->plain.len, &err)) {
+      set_closed(c, KT_EPROTO, err.msg);
+      return;
+    }
+    kt_buf_reset(&c->plain);
+    for (;;) {
+      Kartoteka__Envelope *env = NULL;
+      int n = kt_frame_reader_next(&c->rd, &env, &err);
+      if (n == 0) break;
+      if (n < 0 || kt_frame_env_validate(env, &err)) {
+        kt_frame_env_free(env);
+        set_closed(c, KT_EPROTO, err.msg);
+        return;
+      }
+      handle_env(c, env);
+      if (c->closed) return;
+    }
+  }
+  if (rc == 1) set_closed(c, KT_ENET, "the server closed the connection");
+}
+
+static void on_connect(uv_connect_t *req, int status) {
+  cl_conn *c = req->data;
+  if (status < 0) {
+    char msg[300];
+    snprintf(msg, sizeof msg, "cannot reach the server at %s: %s; check the address and that "
+             "kartotekad is running", c->o.address, uv_strerror(status));
+    set_closed(c, KT_ENET, msg);
+    return;
+  }
+  c->connected = true;
+  uv_tcp_nodelay(&c->tcp, 1);
+  uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+  kt_err err;
+  if (kt_tls_handshake(c->tls, &err) < 0) set_closed(c, KT_ETLS, err.msg);
+  flush(c);
+}
+
+static void on_timer(uv_timer_t *t) {
+  cl_conn *c = t->data;
+  c->timed_out = true;
+}
+
+/* Runs the loop until *flag, close, timeout or a break. */
+static void run_until(cl_conn *c, bool *flag, uint32_t timeout_ms) {
+  c->timed_out = false;
+  c->broken_out = false;
+  if (timeout_ms) uv_timer_start(&c->timer, on_timer, timeout_ms, 0);
+  while (!(flag && *flag) && !c->closed && !c->timed_out && !c->broken_out)
+    uv_run(c->o.loop, UV_RUN_ONCE);
+  uv_timer_stop(&c->timer);
+}
+
+static int parse_address(const char *addr, char *host, size_t hsz, char *port, size_t psz) {
+  const char *colon = strrchr(addr, ':');
+  if (!colon || colon == addr) return -1;
+  size_t hl = (size_t)(colon - addr);
+  if (addr[0] == '[' && hl >= 2 && addr[hl - 1] == ']') {
+    addr++;
+    hl -= 2;
+  }
+  if (hl >= hsz || strlen(colon + 1) >= psz || !colon[1]) return -1;
+  memcpy(host, addr, hl);
+  host[hl] = '\0';
+  snprintf(port, psz, "%s", colon + 1);
+  return 0;
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  cl_conn *c = h->data;
+  c->handles_open--;
+}
+
+int cl_conn_open(const cl_conn_opts *o, cl_conn **out, kt_err *err) {
+  char host[256], port[16];
+  if (!o->address || parse_address(o->address, host, sizeof host, port, sizeof port))
+    return kt_err_set(err, KT_EINVAL, "bad server address '%s': use HOST:PORT", o->address ? o->address : "");
+  cl_conn *c = calloc(1, sizeof *c);
+  if (!c) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  c->o = *o;
+  if (!c->o.timeout_ms) c->o.timeout_ms = 15000;
+  int rc = kt_tls_ctx_new_client(o->ca_file, o->pin_fpr, o->cert_file, o->key_file, &c->ctx, err);
+  if (rc) {
+    free(c);
+    return rc;
+  }
+  if ((rc = kt_tls_new(c->ctx, host, &c->tls, err))) {
+    kt_tls_ctx_free(c->ctx);
+    free(c);
+    return rc;
+  }
+  kt_frame_reader_init(&c->rd, KT_FRAME_MAX_DEFAULT);
+  uv_tcp_init(o->loop, &c->tcp);
+  uv_timer_init(o->loop, &c->timer);
+  c->tcp.data = c->timer.data = c->creq.data = c;
+  c->handles_open = 2;
+  struct addrinfo hints;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_socktype = SOCK_STREAM;
+  uv_getaddrinfo_t gai;
+  int urc = uv_getaddrinfo(o->loop, &gai, NULL, host, port, &hints);
+  if (urc) {
+    rc = kt_err_set(err, KT_ENET, "cannot find the server %s: %s", host, uv_strerror(urc));
+    cl_conn_free(c);
+    return rc;
+  }
+  urc = uv_tcp_connect(&c->creq, &c->tcp, gai.addrinfo->ai_addr, on_connect);
+  uv_freeaddrinfo(gai.addrinfo);
+  if (urc) {
+    rc = kt_err_set(err, KT_ENET, "cannot connect to %s: %s", o->address, uv_strerror(urc));
+    cl_conn_free(c);
+    return rc;
+  }
+  run_until(c, &c->ready, c->o.timeout_ms);
+  if (!c->ready) {
+    if (c->closed) rc = kt_err_set(err, c->close_code, "%s", c->close_msg);
+    else rc = kt_err_set(err, KT_ENET, "the server at %s did not answer in time", o->address);
+    cl_conn_free(c);
+    return rc;
+  }
+  *out = c;
+  return 0;
+}
+
+static int send_env(cl_conn *c, Kartoteka__Envelope *env, kt_err *err) {
+  if (c->closed)
+    return kt_err_set(err, c->close_code ? c->close_code : KT_ENET, "%s", c->close_msg);
+  kt_buf frame = KT_BUF_INIT;
+  int rc = kt_frame_encode(env, &frame, err);
+  if (!rc) rc = kt_tls_write_plain(c->tls, frame.p, frame.len, err);
+  kt_buf_free(&frame);
+  flush(c);
+  return rc;
+}
+
+int cl_conn_send(cl_conn *c, Kartoteka__Envelope *env, kt_err *err) {
+  return send_env(c, env, err);
+}
+
+int cl_conn_request(cl_conn *c, Kartoteka__Envelope *req, Kartoteka__Envelope **reply,
+                    kt_err *err) {
+  req->req_id = ++c->next_req;
+  c->waiting = req->req_id;
+  c->reply = NULL;
+  c->have_reply = false;
+  int rc = send_env(c, req, err);
+  if (rc) {
+    c->waiting = 0;
+    return rc;
+  }
+  run_until(c, &c->have_reply, c->o.timeout_ms);
+  c->waiting = 0;
+  Kartoteka__Envelope *r = c->reply;
+  c->reply = NULL;
+  if (!r) {
+    if (c->closed) return kt_err_set(err, c->close_code ? c->close_code : KT_ENET, "%s", c->close_msg);
+    return kt_err_set(err, KT_ENET, "the server did not answer in time");
+  }
+  if (r->body_case == KARTOTEKA__ENVELOPE__BODY_ERROR) {
+    rc = kt_err_set(err, r->error->code ? r->error->code : KT_EPROTO, "%s", r->error->message);
+    kt_frame_env_free(r);
+    return rc;
+  }
+  *reply = r;
+  return 0;
+}
+
+int cl_conn_run(cl_conn *c, uint32_t timeout_ms, kt_err *err) {
+  run_until(c, NULL, timeout_ms);
+  if (c->closed) return kt_err_set(err, c->close_code ? c->close_code : KT_ENET, "%s", c->close_msg);
+  return 0;
+}
+
+void cl_conn_break(cl_conn *c) { c->broken_out = true; }
+bool cl_conn_is_open(const cl_conn *c) { return c && !c->closed; }
+
+void cl_conn_free(cl_conn *c) {
+  if (!c) return;
+  if (c->ready && !c->closed && c->tls) {
+    kt_tls_shutdown(c->tls, NULL);
+    flush(c);
+  }
+  uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+  uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+  while (c->handles_open > 0) uv_run(c->o.loop, UV_RUN_ONCE);
+  kt_frame_env_free(c->reply);
+  kt_tls_free(c->tls);
+  kt_tls_ctx_free(c->ctx);
+  kt_frame_reader_close(&c->rd);
+  kt_buf_free(&c->plain);
+  free(c);
+}

@@ -1,0 +1,61 @@
+/* cl_conn — one client connection to kartotekad: TCP on a libuv loop, TLS
+ * through memory BIOs (kt_tls, pinned to the office CA), length-prefixed
+ * protobuf Envelopes (kt_frame).
+ *
+ * Two ways to talk: cl_conn_request() sends a request and runs the loop until
+ * the reply with the same req_id arrives (sequential code for connect, login,
+ * push and pull), and an `on_push` callback for messages the server sends on
+ * its own (Changes/Notify after Subscribe). The loop belongs to the caller
+ * (the CLI's, or the client core's own thread); one cl_conn per loop thread. */
+#ifndef CL_CONN_H
+#define CL_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "kartoteka.pb-c.h"
+#include "kt_err.h"
+
+typedef struct cl_conn cl_conn;
+
+/* Called for unsolicited messages (req_id 0). env is freed after the call. */
+typedef void (*cl_conn_push_cb)(cl_conn *c, const Kartoteka__Envelope *env, void *ud);
+
+typedef struct cl_conn_opts {
+  uv_loop_t *loop;
+  const char *address;    /* "HOST:PORT" */
+  const char *ca_file;    /* trusted office CA (PEM), or NULL with pin_fpr */
+  const char *pin_fpr;    /* CA SHA-256 fingerprint from an invite, or NULL */
+  const char *cert_file;  /* this device's certificate + key, or NULL before enrollment */
+  const char *key_file;
+  uint32_t timeout_ms;    /* connect + handshake and each request; 0 = 15 s */
+  cl_conn_push_cb on_push;
+  void *ud;
+} cl_conn_opts;
+
+/* Connects and completes the TLS handshake (runs the loop). *out set only on
+ * success; close with cl_conn_free. KT_ENET (unreachable, refused, timeout),
+ * KT_ETLS (certificate problems, with a message for the user). */
+int cl_conn_open(const cl_conn_opts *o, cl_conn **out, kt_err *err);
+
+/* Sends req (its req_id is assigned here) and runs the loop until the reply
+ * arrives. *reply (caller frees with kt_frame_env_free) is never an Error: an
+ * Error reply becomes its code and message. KT_ENET when the connection
+ * dropped or timed out. */
+int cl_conn_request(cl_conn *c, Kartoteka__Envelope *req, Kartoteka__Envelope **reply,
+                    kt_err *err);
+/* Sends a message without waiting (Subscribe, Pong). */
+int cl_conn_send(cl_conn *c, Kartoteka__Envelope *env, kt_err *err);
+/* Runs the loop until the connection closes or timeout_ms passes (0 = until
+ * closed); unsolicited messages go to on_push. Returns 0 on timeout, KT_ENET
+ * when the connection closed. */
+int cl_conn_run(cl_conn *c, uint32_t timeout_ms, kt_err *err);
+/* Stops a cl_conn_run from a callback. */
+void cl_conn_break(cl_conn *c);
+bool cl_conn_is_open(const cl_conn *c);
+/* Closes (clean TLS shutdown when possible) and frees; runs the loop until
+ * the handles are closed. NULL ok. */
+void cl_conn_free(cl_conn *c);
+
+#endif

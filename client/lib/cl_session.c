@@ -1,0 +1,209 @@
+/* cl_session — see cl_session.h. */
+#include "cl_session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kt_frame.h"
+#include "kt_invite.h"
+#include "kt_log.h"
+#include "kt_pki.h"
+
+#define PROTOCOL_VERSION 1
+
+static void path_in(const char *dir, const char *name, char *out, size_t n) {
+  snprintf(out, n, "%s/%s", dir, name);
+}
+
+static int hello(cl_conn *c, const char *device_id, kt_err *err) {
+  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
+  Kartoteka__Hello h = KARTOTEKA__HELLO__INIT;
+  h.protocol_version = PROTOCOL_VERSION;
+  h.device_id = (char *)(device_id ? device_id : "");
+  h.client_name = "kartoteka";
+  req.body_case = KARTOTEKA__ENVELOPE__BODY_HELLO;
+  req.hello = &h;
+  int rc = cl_conn_request(c, &req, &rep, err);
+  if (rc) return rc;
+  if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_HELLO_OK)
+    rc = kt_err_set(err, KT_EPROTO, "the server answered Hello with %s", kt_frame_body_name(rep));
+  kt_frame_env_free(rep);
+  return rc;
+}
+
+/* Login or Resume; saves a new token. */
+static int authenticate(cl_conn *c, cl_store *s, const char *user, const char *password,
+                        kt_err *err) {
+  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
+  Kartoteka__Login login = KARTOTEKA__LOGIN__INIT;
+  Kartoteka__Resume resume = KARTOTEKA__RESUME__INIT;
+  kt_buf tok = KT_BUF_INIT;
+  if (password) {
+    login.user = (char *)user;
+    login.password = (char *)password;
+    req.body_case = KARTOTEKA__ENVELOPE__BODY_LOGIN;
+    req.login = &login;
+  } else {
+    if (cl_store_meta_get(s, "token", &tok, NULL) || !tok.len) {
+      kt_buf_free(&tok);
+      return kt_err_set(err, KT_EAUTH, "not logged in: run `kartoteka login` (or give "
+                        "--password-file) to log in with your password");
+    }
+    resume.token = tok.p;
+    req.body_case = KARTOTEKA__ENVELOPE__BODY_RESUME;
+    req.resume = &resume;
+  }
+  int rc = cl_conn_request(c, &req, &rep, err);
+  kt_buf_free(&tok);
+  if (rc) return rc;
+  if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_AUTH_OK)
+    rc = kt_err_set(err, KT_EPROTO, "unexpected answer to login: %s", kt_frame_body_name(rep));
+  else if (password)
+    rc = cl_store_meta_set(s, "token", rep->auth_ok->token, err);
+  if (!rc) {
+    cl_store_meta_set(s, "role", rep->auth_ok->role, NULL);
+    cl_store_meta_set(s, "user_id", rep->auth_ok->user_id, NULL);
+  }
+  kt_frame_env_free(rep);
+  return rc;
+}
+
+static void remove_profile(const char *dir) {
+  static const char *files[] = {"replica.db", "replica.db-wal", "replica.db-shm", "device.key",
+                                "device.crt", "ca.crt"};
+  char p[4200];
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    path_in(dir, files[i], p, sizeof p);
+    unlink(p);
+  }
+}
+
+int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, const char *password,
+                       const char *device_name, kt_err *err) {
+  kt_invite inv;
+  int rc = kt_invite_decode(invite, &inv, err);
+  if (rc) return rc;
+  char db[4200], keyp[4200], crtp[4200], cap[4200];
+  path_in(dir, "replica.db", db, sizeof db);
+  path_in(dir, "device.key", keyp, sizeof keyp);
+  path_in(dir, "device.crt", crtp, sizeof crtp);
+  path_in(dir, "ca.crt", cap, sizeof cap);
+  struct stat st;
+  if (stat(db, &st) == 0)
+    return kt_err_set(err, KT_EEXISTS, "a card index already exists in %s; nothing was changed "
+                      "(use another --profile for a new connection)", dir);
+  if (mkdir(dir, 0700) && errno != EEXIST)
+    return kt_err_set(err, KT_EIO, "cannot create the profile folder %s: %s", dir, strerror(errno));
+  char host[128] = "PC";
+  gethostname(host, sizeof host - 1);
+  EVP_PKEY *key = NULL;
+  X509_REQ *csr = NULL;
+  X509 *cert = NULL, *ca = NULL;
+  kt_buf csr_der = KT_BUF_INIT;
+  cl_conn *c = NULL;
+  cl_store *s = NULL;
+  Kartoteka__Envelope *rep = NULL;
+  char first[512];
+  snprintf(first, sizeof first, "%s", inv.addresses);
+  char *comma = strchr(first, ',');
+  if (comma) *comma = '\0';
+  if ((rc = kt_pki_csr_new(device_name && *device_name ? device_name : host, &key, &csr, err)) ||
+      (rc = kt_pki_csr_to_der(csr, &csr_der, err)))
+    goto out;
+  cl_conn_opts o = {.loop = loop, .address = first, .pin_fpr = inv.ca_fpr};
+  if ((rc = cl_conn_open(&o, &c, err)) || (rc = hello(c, NULL, err))) goto out;
+  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__EnrollRequest er = KARTOTEKA__ENROLL_REQUEST__INIT;
+  er.secret = inv.secret;
+  er.csr_der.data = (uint8_t *)csr_der.p;
+  er.csr_der.len = csr_der.len;
+  er.device_name = device_name && *device_name ? (char *)device_name : host;
+  req.body_case = KARTOTEKA__ENVELOPE__BODY_ENROLL_REQUEST;
+  req.enroll_request = &er;
+  if ((rc = cl_conn_request(c, &req, &rep, err))) goto out;
+  if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_ENROLL_OK) {
+    rc = kt_err_set(err, KT_EPROTO, "unexpected answer to enrollment: %s", kt_frame_body_name(rep));
+    goto out;
+  }
+  const Kartoteka__EnrollOk *ok = rep->enroll_ok;
+  if ((rc = kt_pki_cert_from_der(ok->cert_der.data, ok->cert_der.len, &cert, err)) ||
+      (rc = kt_pki_cert_from_der(ok->ca_der.data, ok->ca_der.len, &ca, err)))
+    goto out;
+  /* the CA we now trust must be the one the invite named */
+  char fpr[KT_PKI_FPR_HEX_MAX];
+  if ((rc = kt_pki_cert_fingerprint(ca, false, fpr, sizeof fpr, err))) goto out;
+  if (strcasecmp(fpr, inv.ca_fpr) != 0) {
+    rc = kt_err_set(err, KT_ETLS, "the server sent a CA that does not match the invite; ask your "
+                    "administrator");
+    goto out;
+  }
+  if ((rc = kt_pki_key_save_pem(keyp, key, err)) || (rc = kt_pki_cert_save_pem(crtp, cert, err)) ||
+      (rc = kt_pki_cert_save_pem(cap, ca, err)))
+    goto out;
+  if ((rc = cl_store_create(db, inv.user, "server", ok->device_id, err))) goto out;
+  if ((rc = cl_store_open(db, NULL, &s, err))) goto out;
+  kt_buf addrs = KT_BUF_INIT;
+  for (size_t i = 0; i < ok->n_addresses; i++) {
+    if (i) kt_buf_putc(&addrs, ',');
+    kt_buf_puts(&addrs, ok->addresses[i]);
+  }
+  rc = cl_store_meta_set(s, "server", addrs.len ? kt_buf_str(&addrs) : inv.addresses, err);
+  kt_buf_free(&addrs);
+  if (rc) goto out;
+  cl_conn_free(c);
+  c = NULL;
+  /* second connection: mutual TLS with the new certificate, then the password */
+  if (password) {
+    if ((rc = cl_session_open(loop, dir, s, password, NULL, NULL, &c, err))) goto out;
+  }
+out:
+  kt_frame_env_free(rep);
+  cl_conn_free(c);
+  cl_store_close(s);
+  EVP_PKEY_free(key);
+  X509_REQ_free(csr);
+  X509_free(cert);
+  X509_free(ca);
+  kt_buf_free(&csr_der);
+  if (rc) remove_profile(dir);
+  return rc;
+}
+
+int cl_session_open(uv_loop_t *loop, const char *dir, cl_store *s, const char *password,
+                    cl_conn_push_cb on_push, void *ud, cl_conn **out, kt_err *err) {
+  char keyp[4200], crtp[4200], cap[4200];
+  path_in(dir, "device.key", keyp, sizeof keyp);
+  path_in(dir, "device.crt", crtp, sizeof crtp);
+  path_in(dir, "ca.crt", cap, sizeof cap);
+  kt_buf servers = KT_BUF_INIT;
+  int rc = cl_store_meta_get(s, "server", &servers, NULL);
+  if (rc) {
+    kt_buf_free(&servers);
+    return kt_err_set(err, KT_EINVAL, "this profile is a standalone card index (no server); "
+                      "connect a new profile with `kartoteka connect --invite INVITE`");
+  }
+  /* try each address of the office server in turn */
+  char *list = kt_buf_take(&servers);
+  cl_conn *c = NULL;
+  rc = KT_ENET;
+  for (char *a = strtok(list, ","); a; a = strtok(NULL, ",")) {
+    cl_conn_opts o = {.loop = loop, .address = a, .ca_file = cap, .cert_file = crtp,
+                      .key_file = keyp, .on_push = on_push, .ud = ud};
+    rc = cl_conn_open(&o, &c, err);
+    if (rc != KT_ENET) break;
+  }
+  free(list);
+  if (rc) return rc;
+  if ((rc = hello(c, cl_store_device(s), err)) ||
+      (rc = authenticate(c, s, cl_store_user(s), password, err))) {
+    cl_conn_free(c);
+    return rc;
+  }
+  *out = c;
+  return 0;
+}

@@ -1,0 +1,31 @@
+/* cl_session — joining an office server and opening authenticated
+ * connections for a profile. A connected profile folder holds replica.db (the
+ * card index, with the server addresses and session token in its settings),
+ * device.key (0600), device.crt and ca.crt (the office CA, pinned at
+ * enrollment from the invite's fingerprint).
+ *
+ * Used by `kartoteka connect`, `sync`, the agent and the GUI; runs on the
+ * caller's libuv loop. */
+#ifndef CL_SESSION_H
+#define CL_SESSION_H
+
+#include <uv.h>
+
+#include "cl_conn.h"
+#include "cl_store.h"
+
+/* Enrolls this PC from an invite and creates the profile in profile_dir:
+ * device key + CSR, enrollment over TLS pinned to the invite's CA
+ * fingerprint, device certificate saved, replica created with the device id
+ * the server assigned, then a password login whose token is kept. Nothing is
+ * left in profile_dir on failure. */
+int cl_session_connect(uv_loop_t *loop, const char *profile_dir, const char *invite,
+                       const char *password, const char *device_name, kt_err *err);
+
+/* Opens an authenticated connection for an existing profile: mutual TLS with
+ * the device certificate, Hello, Resume with the saved token, or Login with
+ * `password` when given (a new token is saved). *out on success. */
+int cl_session_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *password,
+                    cl_conn_push_cb on_push, void *ud, cl_conn **out, kt_err *err);
+
+#endif

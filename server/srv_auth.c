@@ -1,0 +1,317 @@
+/* srv_auth — see srv_auth.h. */
+#include "srv_auth.h"
+
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kt_hlc.h"
+#include "kt_invite.h"
+#include "kt_log.h"
+#include "kt_pki.h"
+#include "kt_uuid.h"
+#include "srv_user.h"
+
+static void sha256_hex(const char *s, char out[65]) {
+  unsigned char h[SHA256_DIGEST_LENGTH];
+  SHA256((const unsigned char *)s, strlen(s), h);
+  for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) snprintf(out + 2 * i, 3, "%02x", h[i]);
+}
+
+static int random_hex(char *out, size_t nbytes, kt_err *err) {
+  unsigned char r[64];
+  int rc = kt_random_bytes(r, nbytes, err);
+  if (rc) return rc;
+  for (size_t i = 0; i < nbytes; i++) snprintf(out + 2 * i, 3, "%02x", r[i]);
+  return 0;
+}
+
+static void col(sqlite3_stmt *st, int i, char *out, size_t n) {
+  const char *v = (const char *)sqlite3_column_text(st, i);
+  snprintf(out, n, "%s", v ? v : "");
+}
+
+/* Reads an account; KT_ENOTFOUND when unknown. */
+static int user_get(srv_db *d, const char *name, srv_auth_info *info, bool *disabled,
+                    int64_t *changed, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_GET, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    if (info) {
+      snprintf(info->user, sizeof info->user, "%s", name);
+      col(st, 0, info->user_id, sizeof info->user_id);
+      col(st, 2, info->role, sizeof info->role);
+      col(st, 3, info->grp, sizeof info->grp);
+    }
+    if (disabled) *disabled = sqlite3_column_int(st, 4) != 0;
+    if (changed) *changed = sqlite3_column_int64(st, 8);
+  }
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW) return 0;
+  if (rc == SQLITE_DONE) return KT_ENOTFOUND;
+  return srv_db_error(d, rc, "reading accounts", err);
+}
+
+int srv_invite_create(srv_db *d, const char *user, const char *addresses, int hours, kt_buf *out,
+                      kt_err *err) {
+  bool disabled = false;
+  int rc = user_get(d, user, NULL, &disabled, NULL, err);
+  if (rc == KT_ENOTFOUND)
+    return kt_err_set(err, KT_ENOTFOUND, "no user named %s; add the account first with "
+                      "`kartotekad user add`", user);
+  if (rc) return rc;
+  if (disabled) return kt_err_set(err, KT_EPERM, "the account %s is disabled", user);
+  if (hours <= 0) hours = SRV_INVITE_HOURS;
+  kt_invite inv;
+  memset(&inv, 0, sizeof inv);
+  kt_buf fpr = KT_BUF_INIT;
+  if ((rc = srv_db_meta_get(d, "ca_fpr", &fpr, err))) {
+    kt_buf_free(&fpr);
+    return rc == KT_ENOTFOUND ? kt_err_set(err, KT_ECORRUPT, "the master database has no CA "
+                                           "fingerprint; was it made by `kartotekad init`?") : rc;
+  }
+  size_t k = 0;
+  for (const char *p = kt_buf_str(&fpr); *p && k + 1 < sizeof inv.ca_fpr; p++)
+    if (*p != ':') inv.ca_fpr[k++] = *p;
+  kt_buf_free(&fpr);
+  snprintf(inv.addresses, sizeof inv.addresses, "%s", addresses);
+  snprintf(inv.user, sizeof inv.user, "%s", user);
+  if ((rc = random_hex(inv.secret, 24, err))) return rc;
+  char hash[65];
+  sha256_hex(inv.secret, hash);
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_INVITE_ADD, err);
+  if (!st) return KT_EDB;
+  int64_t now = (int64_t)kt_now_ms();
+  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, addresses, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, now + (int64_t)hours * 3600000);
+  sqlite3_bind_int64(st, 5, now);
+  if ((rc = srv_db_step_done(d, st, err))) return rc;
+  return kt_invite_encode(&inv, out, err);
+}
+
+int srv_enroll(srv_db *d, EVP_PKEY *ca_key, X509 *ca, const char *secret, const void *csr_der,
+               size_t csr_len, const char *device_name, srv_enrolled *out, kt_err *err) {
+  char hash[65];
+  sha256_hex(secret, hash);
+  X509_REQ *csr = NULL;
+  X509 *cert = NULL;
+  int rc = srv_db_begin(d, err);
+  if (rc) return rc;
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_INVITE_GET, err);
+  if (!st) {
+    rc = KT_EDB;
+    goto out;
+  }
+  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+  int s = sqlite3_step(st);
+  if (s != SQLITE_ROW) {
+    sqlite3_reset(st);
+    rc = s == SQLITE_DONE ? kt_err_set(err, KT_EAUTH, "this invite is not known to the server; "
+                                       "ask your administrator for a new one")
+                          : srv_db_error(d, s, "reading invites", err);
+    goto out;
+  }
+  col(st, 0, out->user, sizeof out->user);
+  col(st, 1, out->addresses, sizeof out->addresses);
+  int64_t expires = sqlite3_column_int64(st, 2);
+  bool used = sqlite3_column_int(st, 3) != 0;
+  sqlite3_reset(st);
+  if (used) {
+    rc = kt_err_set(err, KT_EEXISTS, "this invite was already used (each invite enrolls one "
+                    "PC once); ask your administrator for a new one");
+    goto out;
+  }
+  if ((int64_t)kt_now_ms() > expires) {
+    rc = kt_err_set(err, KT_EEXPIRED, "this invite has expired; ask your administrator for a "
+                    "new one");
+    goto out;
+  }
+  if ((rc = kt_pki_csr_from_der(csr_der, csr_len, &csr, err))) goto out;
+  if ((rc = kt_uuid_new_str(out->device_id, err))) goto out;
+  if ((rc = kt_pki_csr_sign(ca_key, ca, csr, out->device_id, KT_PKI_CERT_DAYS, &cert, err))) goto out;
+  char fpr[KT_PKI_FPR_HEX_MAX];
+  if ((rc = kt_pki_cert_fingerprint(cert, false, fpr, sizeof fpr, err))) goto out;
+  if ((rc = kt_pki_cert_to_der(cert, &out->cert_der, err))) goto out;
+  if (!(st = srv_db_st(d, SRV_ST_DEVICE_ADD, err))) {
+    rc = KT_EDB;
+    goto out;
+  }
+  sqlite3_bind_text(st, 1, out->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, out->user, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, device_name && *device_name ? device_name : "PC", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, fpr, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, (int64_t)kt_now_ms());
+  if ((rc = srv_db_step_done(d, st, err))) goto out;
+  if (!(st = srv_db_st(d, SRV_ST_INVITE_USE, err))) {
+    rc = KT_EDB;
+    goto out;
+  }
+  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+  rc = srv_db_step_done(d, st, err);
+out:
+  X509_REQ_free(csr);
+  X509_free(cert);
+  if (rc) {
+    srv_db_rollback(d);
+    kt_buf_free(&out->cert_der);
+    return rc;
+  }
+  rc = srv_db_commit(d, err);
+  if (!rc) kt_log_info("auth", "device %s enrolled for %s", out->device_id, out->user);
+  return rc;
+}
+
+int srv_device_lookup(srv_db *d, const char *fpr, char device_id[40], char user[80], kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_DEVICE_BY_FPR, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  bool revoked = false;
+  if (rc == SQLITE_ROW) {
+    col(st, 0, device_id, 40);
+    col(st, 1, user, 80);
+    revoked = sqlite3_column_int(st, 2) != 0;
+  }
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE)
+    return kt_err_set(err, KT_ENOTFOUND, "this device is not known to the server; enroll it "
+                      "with a new invite");
+  if (rc != SQLITE_ROW) return srv_db_error(d, rc, "reading devices", err);
+  if (revoked)
+    return kt_err_set(err, KT_EREVOKED, "this device was revoked by the administrator; it can "
+                      "no longer connect");
+  return 0;
+}
+
+int srv_device_revoke(srv_db *d, const char *device_id, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_DEVICE_REVOKE, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+  int rc = srv_db_step_done(d, st, err);
+  if (!rc && sqlite3_changes(d->db) == 0)
+    rc = kt_err_set(err, KT_ENOTFOUND, "no device with id %s (see `kartotekad device list`)",
+                    device_id);
+  return rc;
+}
+
+static int note_failure(srv_db *d, const char *user) {
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_FAIL, NULL);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, (int64_t)kt_now_ms());
+  sqlite3_bind_int(st, 3, SRV_LOCK_AFTER);
+  return srv_db_step_done(d, st, NULL);
+}
+
+/* KT_ETHROTTLED while the account must wait, KT_ELOCKED when locked. */
+static int throttle(srv_db *d, const char *user, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_THROTTLE, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  int failures = 0;
+  int64_t last = 0;
+  bool locked = false;
+  if (rc == SQLITE_ROW) {
+    failures = sqlite3_column_int(st, 0);
+    last = sqlite3_column_int64(st, 1);
+    locked = sqlite3_column_int(st, 2) != 0;
+  }
+  sqlite3_reset(st);
+  if (locked)
+    return kt_err_set(err, KT_ELOCKED, "the account is locked after too many wrong passwords; "
+                      "ask your administrator to unlock it (kartotekad user enable)");
+  if (failures >= SRV_DELAY_AFTER) {
+    int shift = failures - SRV_DELAY_AFTER;
+    int64_t wait_ms = 1000ll << (shift > 10 ? 10 : shift);
+    int64_t left = last + wait_ms - (int64_t)kt_now_ms();
+    if (left > 0)
+      return kt_err_set(err, KT_ETHROTTLED, "too many wrong passwords; wait %lld s and try again",
+                        (long long)(left + 999) / 1000);
+  }
+  return 0;
+}
+
+int srv_login(srv_db *d, const char *device_id, const char *device_user, const char *user,
+              const char *password, srv_auth_info *info, char token[65], kt_err *err) {
+  int rc = throttle(d, user, err);
+  if (rc) return rc;
+  kt_err verr;
+  rc = srv_user_verify(d, user, password, &verr);
+  if (rc == KT_EAUTH) {
+    note_failure(d, user);
+    kt_log_info("auth", "failed login for an account on device %s", device_id);
+    return kt_err_set(err, KT_EAUTH, "wrong user name or password");
+  }
+  if (rc) return kt_err_set(err, rc, "%s", verr.msg);
+  if (strcmp(user, device_user) != 0)
+    return kt_err_set(err, KT_EAUTH, "this PC was enrolled for another user; ask your "
+                      "administrator for an invite of your own");
+  bool disabled;
+  if ((rc = user_get(d, user, info, &disabled, NULL, err))) return rc;
+  char hash[65];
+  if ((rc = random_hex(token, 32, err))) return rc;
+  sha256_hex(token, hash);
+  int64_t now = (int64_t)kt_now_ms();
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_OK, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+  if ((rc = srv_db_step_done(d, st, err))) return rc;
+  if (!(st = srv_db_st(d, SRV_ST_SESSION_ADD, err))) return KT_EDB;
+  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, now);
+  sqlite3_bind_int64(st, 5, now + (int64_t)SRV_SESSION_DAYS * 86400000);
+  if ((rc = srv_db_step_done(d, st, err))) return rc;
+  kt_log_info("auth", "login of %s on device %s", user, device_id);
+  return 0;
+}
+
+int srv_resume(srv_db *d, const char *device_id, const char *token, srv_auth_info *info,
+               kt_err *err) {
+  char hash[65], user[80], dev[40];
+  sha256_hex(token, hash);
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_SESSION_GET, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  int64_t created = 0, expires = 0;
+  bool ended = true;
+  if (rc == SQLITE_ROW) {
+    col(st, 0, user, sizeof user);
+    col(st, 1, dev, sizeof dev);
+    created = sqlite3_column_int64(st, 2);
+    expires = sqlite3_column_int64(st, 3);
+    ended = sqlite3_column_int(st, 4) != 0;
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return srv_db_error(d, rc, "reading sessions", err);
+  const char *again = "log in again with your password";
+  if (rc == SQLITE_DONE || ended || (int64_t)kt_now_ms() > expires)
+    return kt_err_set(err, KT_EAUTH, "the session has ended; %s", again);
+  if (strcmp(dev, device_id) != 0)
+    return kt_err_set(err, KT_EAUTH, "this session belongs to another device; %s", again);
+  bool disabled;
+  int64_t changed;
+  if ((rc = user_get(d, user, info, &disabled, &changed, err)))
+    return rc == KT_ENOTFOUND ? kt_err_set(err, KT_EAUTH, "the account no longer exists") : rc;
+  if (disabled) return kt_err_set(err, KT_EPERM, "this account is disabled; ask your administrator");
+  if (changed > created)
+    return kt_err_set(err, KT_EAUTH, "the password or rights changed since this session began; %s",
+                      again);
+  return 0;
+}
+
+int srv_logout(srv_db *d, const char *token, kt_err *err) {
+  char hash[65];
+  sha256_hex(token, hash);
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_SESSION_END, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+  return srv_db_step_done(d, st, err);
+}
