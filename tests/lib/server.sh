@@ -1,0 +1,34 @@
+# server.sh — start/stop a real kartotekad for integration scripts (sourced
+# after integ.sh). start_server DIR [ADMIN] sets SRV_PID and SRV_ADDR.
+echo "correct horse battery" > "$T/pw"
+echo "wrong password here" > "$T/wrongpw"
+
+# init_server DIR: a data folder with admin "boss" (password in $T/pw)
+init_server() { "$KTD" init --data "$1" --admin boss --password-file "$T/pw" >/dev/null; }
+
+start_server() {
+  local d=$1 out="$1.serve.out"
+  "$KTD" serve --data "$d" --listen 127.0.0.1:0 >"$out" 2>"$d.serve.err" &
+  SRV_PID=$!; _bg_pids+=($SRV_PID)
+  for _ in $(seq 100); do grep -q '^listening' "$out" 2>/dev/null && break; sleep 0.05; done
+  SRV_ADDR=$(sed -n 's/^listening //p' "$out")
+  [ -n "$SRV_ADDR" ] || { echo "FAIL: server did not start: $(cat "$d.serve.err")"; exit 1; }
+}
+
+stop_server() {
+  kill -TERM "$SRV_PID" 2>/dev/null
+  wait "$SRV_PID" 2>/dev/null
+  local rc=$?
+  if grep -qE 'Sanitizer|runtime error' "$1.serve.err" 2>/dev/null; then
+    echo "FAIL: sanitizer report in the server log"; cat "$1.serve.err"
+  fi
+  return $rc
+}
+
+# add_user DIR NAME [ROLE]
+add_user() { "$KTD" user add --data "$1" --user "$2" --role "${3:-manager}" --password-file "$T/pw" >/dev/null; }
+# enroll DIR USER PROFILE: invite + connect
+enroll() {
+  local inv; inv=$("$KTD" invite --data "$1" --user "$2") || return 1
+  "$KT" --profile "$3" connect --invite "$inv" --password-file "$T/pw" >/dev/null
+}
