@@ -435,7 +435,8 @@ int kt_mfield_check(const kt_mfield *f, const kt_value *v, kt_err *err) {
   if (v->kind == KT_V_TEXT) {
     if (!kt_utf8_valid(v->s, strlen(v->s)))
       return kt_err_set(err, KT_EINVAL, "%s: text is not valid UTF-8", f->name);
-    if (f->type == KT_FT_BOOL) return 0;
+    /* choice lists change over time: a synced value need not be on today's list */
+    if (f->type == KT_FT_BOOL || f->type == KT_FT_CHOICE) return 0;
     /* re-parse to check the shape; canonical values parse to themselves */
     kt_value tmp = {KT_V_NULL, 0, NULL};
     int rc = kt_mfield_parse(f, v->s, &tmp, err);

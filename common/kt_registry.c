@@ -157,6 +157,19 @@ static const kt_fielddef section_fields[] = {
     {"hidden", KT_FT_BOOL, 0, "Hidden", NULL, NULL},
 };
 
+/* The conflict log: a losing value of a concurrent edit, kept so that both
+ * people can see it ("write a copy", never a silent loss). Server-written. */
+static const kt_fielddef conflict_fields[] = {
+    COMMON_FIELDS,
+    {"rtype", KT_FT_TEXT, T, "Section", NULL, NULL},
+    {"rid", KT_FT_TEXT, KT_FF_INDEX, "Card", NULL, NULL},
+    {"field", KT_FT_TEXT, T, "Field", NULL, NULL},
+    {"value", KT_FT_LONGTEXT, S, "Value that lost", NULL, NULL},
+    {"winner", KT_FT_LONGTEXT, 0, "Value kept", NULL, NULL},
+    {"lost_by", KT_FT_USER, 0, "Edited by", NULL, NULL},
+    {"won_by", KT_FT_USER, 0, "Kept from", NULL, NULL},
+};
+
 #undef S
 #undef T
 #undef R
@@ -175,6 +188,7 @@ static const kt_typedef types[] = {
     {"group", 8, KT_TF_CONFIG, "Groups", group_fields, N(group_fields)},
     {"field_def", 9, KT_TF_CONFIG, "Fields", field_def_fields, N(field_def_fields)},
     {"section", 10, KT_TF_CONFIG, "Sections", section_fields, N(section_fields)},
+    {"conflict", 11, KT_TF_SYSTEM, "Conflicts", conflict_fields, N(conflict_fields)},
 };
 
 const kt_typedef *kt_registry_types(int *n) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "kt_migrate.h"
+#include "kt_rec.h"
 #include "kt_sql.h"
 
 static const char *const st_sql[SRV_ST__COUNT] = {
@@ -44,6 +45,19 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_SESSION_GET] = "SELECT user_name, device_id, created, expires, ended FROM srv_session "
                            "WHERE token_hash = ?1",
     [SRV_ST_SESSION_END] = "UPDATE srv_session SET ended = 1 WHERE token_hash = ?1",
+    [SRV_ST_SEQ_NEXT] = "UPDATE srv_counter SET value = value + 1 WHERE name = 'seq' RETURNING value",
+    [SRV_ST_SEQ_GET] = "SELECT value FROM srv_counter WHERE name = 'seq'",
+    [SRV_ST_LOG_SET] = "INSERT INTO srv_log(seq, tcode, rid) VALUES (?1, ?2, ?3) "
+                       "ON CONFLICT(tcode, rid) DO UPDATE SET seq = excluded.seq",
+    [SRV_ST_LOG_PAGE] = "SELECT seq, tcode, rid FROM srv_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [SRV_ST_DEVCTR_GET] = "SELECT last_counter FROM srv_device WHERE id = ?1",
+    [SRV_ST_DEVCTR_SET] = "UPDATE srv_device SET last_counter = ?2 WHERE id = ?1",
+    [SRV_ST_DEVIDX_GET] = "SELECT idx FROM device WHERE uuid = ?1",
+    [SRV_ST_DEVIDX_ADD] = "INSERT INTO device(uuid) VALUES (?1)",
+    [SRV_ST_DEVIDX_ALL] = "SELECT idx, uuid FROM device",
+    [SRV_ST_DEVICE_USER] = "SELECT user_name FROM srv_device WHERE id = ?1",
+    [SRV_ST_FIELD_DEFS] = "SELECT etype, name, label, ftype, choices, hidden FROM t_field_def "
+                          "WHERE deleted = 0 ORDER BY rowid",
 };
 
 void srv_db_path(const char *data_dir, char *out, size_t outsz) {
@@ -99,8 +113,56 @@ int srv_db_open(srv_db *d, const char *data_dir, bool create, kt_err *err) {
   return 0;
 }
 
+void srv_db_reset_types(srv_db *d) {
+  for (int i = 0; i < 32; i++)
+    for (int k = 0; k < SRV_TST__COUNT; k++) {
+      sqlite3_finalize(d->tst[i][k]);
+      d->tst[i][k] = NULL;
+    }
+}
+
+sqlite3_stmt *srv_db_tst(srv_db *d, const kt_mtype *t, srv_tst which, kt_err *err) {
+  sqlite3_stmt **slot = &d->tst[t->def->code][which];
+  if (!*slot) {
+    kt_buf sql = KT_BUF_INIT;
+    switch (which) {
+    case SRV_TST_BY_ID:
+      kt_recsql_select(t, &sql);
+      kt_buf_puts(&sql, " WHERE id = ?1");
+      break;
+    case SRV_TST_BY_ROWID:
+      kt_recsql_select(t, &sql);
+      kt_buf_puts(&sql, " WHERE rowid = ?1");
+      break;
+    case SRV_TST_INSERT:
+      kt_recsql_insert(t, &sql);
+      break;
+    default:
+      kt_recsql_update(t, &sql);
+    }
+    sqlite3_stmt *st = kt_sql_cached(d->db, slot, kt_buf_str(&sql), &names, err);
+    kt_buf_free(&sql);
+    return st;
+  }
+  return kt_sql_cached(d->db, slot, NULL, &names, err);
+}
+
+int srv_db_add_column(srv_db *d, const kt_mtype *t, const char *column, bool is_int, kt_err *err) {
+  char tab[64];
+  kt_recsql_table(t, tab, sizeof tab);
+  kt_buf sql = KT_BUF_INIT;
+  kt_buf_printf(&sql, "ALTER TABLE %s ADD COLUMN \"%s\" %s", tab, column, is_int ? "INTEGER" : "TEXT");
+  int rc = sqlite3_exec(d->db, kt_buf_str(&sql), NULL, NULL, NULL);
+  kt_buf_free(&sql);
+  if (rc != SQLITE_OK && !strstr(sqlite3_errmsg(d->db), "duplicate column"))
+    return srv_db_error(d, rc, "adding a custom field", err);
+  srv_db_reset_types(d);
+  return 0;
+}
+
 void srv_db_close(srv_db *d) {
   if (!d) return;
+  srv_db_reset_types(d);
   for (int i = 0; i < SRV_ST__COUNT; i++) sqlite3_finalize(d->st[i]);
   if (d->db) sqlite3_close_v2(d->db);
   memset(d, 0, sizeof *d);

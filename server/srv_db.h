@@ -38,12 +38,27 @@ typedef enum srv_st {
   SRV_ST_SESSION_ADD,   /* ?1 token_hash ?2 user ?3 device ?4 now ?5 expires */
   SRV_ST_SESSION_GET,   /* ?1 token_hash -> user_name, device_id, created, expires, ended */
   SRV_ST_SESSION_END,   /* ?1 token_hash */
+  SRV_ST_SEQ_NEXT,      /* -> the next server sequence number (counter row, in the txn) */
+  SRV_ST_SEQ_GET,       /* -> the latest server sequence number */
+  SRV_ST_LOG_SET,       /* ?1 seq ?2 tcode ?3 rid: the record's latest change */
+  SRV_ST_LOG_PAGE,      /* ?1 since ?2 max -> seq, tcode, rid */
+  SRV_ST_DEVCTR_GET,    /* ?1 device id -> last_counter */
+  SRV_ST_DEVCTR_SET,    /* ?1 device id ?2 counter */
+  SRV_ST_DEVIDX_GET,    /* ?1 uuid -> idx */
+  SRV_ST_DEVIDX_ADD,    /* ?1 uuid */
+  SRV_ST_DEVIDX_ALL,    /* -> idx, uuid */
+  SRV_ST_FIELD_DEFS,    /* -> etype, name, label, ftype, choices, hidden */
+  SRV_ST_DEVICE_USER,   /* ?1 device id -> user_name */
   SRV_ST__COUNT
 } srv_st;
+
+/* Per-type record statements (built from the model by kt_recsql). */
+typedef enum srv_tst { SRV_TST_BY_ID, SRV_TST_BY_ROWID, SRV_TST_INSERT, SRV_TST_UPDATE, SRV_TST__COUNT } srv_tst;
 
 typedef struct srv_db {
   sqlite3 *db;
   sqlite3_stmt *st[SRV_ST__COUNT];
+  sqlite3_stmt *tst[32][SRV_TST__COUNT];
 } srv_db;
 
 /* Opens DIR/master.db (create: it must not exist yet), sets WAL +
@@ -61,6 +76,15 @@ int srv_db_error(srv_db *d, int rc, const char *what, kt_err *err);
 int srv_db_begin(srv_db *d, kt_err *err);
 int srv_db_commit(srv_db *d, kt_err *err);
 void srv_db_rollback(srv_db *d);
+
+struct kt_mtype;
+/* Per-type record statement for t; borrowed, reset. */
+sqlite3_stmt *srv_db_tst(srv_db *d, const struct kt_mtype *t, srv_tst which, kt_err *err);
+/* Drops per-type statements (the model gained a column). */
+void srv_db_reset_types(srv_db *d);
+/* Adds the column of a new custom field (inside the caller's transaction). */
+int srv_db_add_column(srv_db *d, const struct kt_mtype *t, const char *column, bool is_int,
+                      kt_err *err);
 
 int srv_db_meta_get(srv_db *d, const char *key, kt_buf *out, kt_err *err); /* KT_ENOTFOUND */
 int srv_db_meta_set(srv_db *d, const char *key, const char *value, kt_err *err);

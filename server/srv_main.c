@@ -19,6 +19,7 @@
 #include "srv_auth.h"
 #include "srv_db.h"
 #include "srv_net.h"
+#include "srv_sync.h"
 #include "srv_user.h"
 
 static int fail(const kt_err *err) {
@@ -293,6 +294,32 @@ static int cmd_device(int argc, char **argv) {
   return rc;
 }
 
+static int cmd_dump(int argc, char **argv) {
+  const char *data = NULL;
+  for (int i = 2; i < argc; i++) {
+    if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) data = argv[++i];
+    else return usage("unknown or incomplete option", argv[i]);
+  }
+  if (!data) return usage("give the data folder with --data DIR", NULL);
+  kt_err err;
+  kt_err_clear(&err);
+  srv_db d;
+  if (check_data_dir(data, false, &err) || srv_db_open(&d, data, false, &err)) return fail(&err);
+  kt_buf sid = KT_BUF_INIT, out = KT_BUF_INIT;
+  srv_db_meta_get(&d, "server_id", &sid, NULL);
+  kt_hlc hlc;
+  kt_hlc_init(&hlc, 0, NULL, NULL);
+  srv_sync *s = NULL;
+  int rc = srv_sync_new(&d, &hlc, kt_buf_str(&sid), &s, &err);
+  if (!rc) rc = srv_sync_dump(s, &out, &err);
+  if (!rc) fwrite(kt_buf_str(&out), 1, out.len, stdout);
+  srv_sync_free(s);
+  srv_db_close(&d);
+  kt_buf_free(&sid);
+  kt_buf_free(&out);
+  return rc ? fail(&err) : 0;
+}
+
 static int print_user(void *ud, const srv_user_info *u) {
   kt_json *j = ud;
   if (j) {
@@ -377,6 +404,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "serve") == 0) return cmd_serve(argc, argv);
   if (strcmp(argv[1], "invite") == 0) return cmd_invite(argc, argv);
   if (strcmp(argv[1], "device") == 0) return cmd_device(argc, argv);
+  if (strcmp(argv[1], "dump") == 0) return cmd_dump(argc, argv);
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
     usage("the Kartoteka server", NULL);
     return 0;

@@ -15,6 +15,7 @@
 #include "kt_pki.h"
 #include "srv_auth.h"
 #include "srv_db.h"
+#include "srv_sync.h"
 
 #define PROTOCOL_VERSION 1
 
@@ -37,6 +38,7 @@ typedef struct srv_conn {
   char device_user[80];
   srv_auth_info who;      /* after Login/Resume */
   char token[65];
+  bool subscribed;
 } srv_conn;
 
 struct srv_server {
@@ -48,6 +50,7 @@ struct srv_server {
   EVP_PKEY *ca_key;
   X509 *ca;
   srv_db db;
+  srv_sync *sync;
   kt_hlc hlc;
   char server_id[64];
   srv_conn *conns;
@@ -232,6 +235,68 @@ static void handle_enroll(srv_conn *c, const Kartoteka__Envelope *env) {
   kt_buf_free(&ca_der);
 }
 
+static void notify_all(srv_server *s) {
+  uint64_t latest = 0;
+  if (srv_sync_latest(s->sync, &latest, NULL)) return;
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__Notify n = KARTOTEKA__NOTIFY__INIT;
+  n.latest_seq = latest;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_NOTIFY;
+  out.notify = &n;
+  for (srv_conn *c = s->conns; c; c = c->next)
+    if (c->subscribed && c->state == ST_READY) conn_send(c, &out);
+}
+
+static void handle_push(srv_conn *c, const Kartoteka__Envelope *env) {
+  Kartoteka__PushAck ack = KARTOTEKA__PUSH_ACK__INIT;
+  kt_err err;
+  kt_err_clear(&err);
+  srv_writer w = {c->device_id, c->who.user};
+  int rc = srv_sync_push(c->srv->sync, &w, env->push, &ack, &err);
+  if (rc) {
+    send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  bool applied = false;
+  for (size_t i = 0; i < ack.n_results; i++)
+    if (ack.results[i]->server_seq) applied = true;
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  out.req_id = env->req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_PUSH_ACK;
+  out.push_ack = &ack;
+  conn_send(c, &out); /* after the commit: the ack is durable */
+  srv_sync_ack_free(&ack);
+  if (applied) notify_all(c->srv);
+}
+
+static void handle_pull(srv_conn *c, const Kartoteka__Envelope *env) {
+  srv_page page;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = srv_sync_pull(c->srv->sync, env->pull->since_seq, env->pull->max, &page, &err);
+  if (rc) {
+    send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  out.req_id = env->req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_CHANGES;
+  out.changes = &page.msg;
+  conn_send(c, &out);
+  srv_page_free(&page);
+}
+
+static void handle_subscribe(srv_conn *c, const Kartoteka__Envelope *env) {
+  c->subscribed = true;
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__Notify n = KARTOTEKA__NOTIFY__INIT;
+  srv_sync_latest(c->srv->sync, &n.latest_seq, NULL);
+  out.req_id = env->req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_NOTIFY;
+  out.notify = &n;
+  conn_send(c, &out);
+}
+
 static void handle_logout(srv_conn *c, const Kartoteka__Envelope *env) {
   kt_err err;
   srv_logout(&c->srv->db, c->token, &err);
@@ -274,6 +339,18 @@ static void dispatch(srv_conn *c, const Kartoteka__Envelope *env) {
   case KARTOTEKA__ENVELOPE__BODY_LOGOUT:
     if (c->state != ST_READY) break;
     handle_logout(c, env);
+    return;
+  case KARTOTEKA__ENVELOPE__BODY_PUSH:
+    if (c->state != ST_READY) break;
+    handle_push(c, env);
+    return;
+  case KARTOTEKA__ENVELOPE__BODY_PULL:
+    if (c->state != ST_READY) break;
+    handle_pull(c, env);
+    return;
+  case KARTOTEKA__ENVELOPE__BODY_SUBSCRIBE:
+    if (c->state != ST_READY) break;
+    handle_subscribe(c, env);
     return;
   default:
     break;
@@ -505,6 +582,7 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
     snprintf(s->server_id, sizeof s->server_id, "%s", kt_buf_str(&b));
   kt_buf_free(&b);
   kt_hlc_init(&s->hlc, 0, NULL, NULL);
+  if ((rc = srv_sync_new(&s->db, &s->hlc, s->server_id, &s->sync, err))) goto fail_db;
   char crt[4200], key[4200], ca[4200];
   snprintf(crt, sizeof crt, "%s/server.crt", cfg->data_dir);
   snprintf(key, sizeof key, "%s/server.key", cfg->data_dir);
@@ -556,6 +634,7 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
 fail_tls:
   kt_tls_ctx_free(s->tls);
 fail_db:
+  srv_sync_free(s->sync);
   EVP_PKEY_free(s->ca_key);
   X509_free(s->ca);
   srv_db_close(&s->db);
@@ -583,6 +662,7 @@ void srv_server_free(srv_server *s) {
   kt_tls_ctx_free(s->tls);
   EVP_PKEY_free(s->ca_key);
   X509_free(s->ca);
+  srv_sync_free(s->sync);
   srv_db_close(&s->db);
   free(s);
 }

@@ -70,5 +70,8 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_reindex(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_login(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv);
 
 #endif

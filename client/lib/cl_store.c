@@ -4,7 +4,13 @@
  * blob), search index (contentless FTS5: the old body is recomputed from the
  * old row to delete it), phone trigram index, outbox entry (one per record;
  * later unsent edits merge into it and take a fresh change number, keeping
- * the base versions of the first unsent edit). */
+ * the base versions of the first unsent edit).
+ *
+ * Inside a batch, the index entries of new records are queued and written in
+ * rowid order when the batch commits (or before anything that reads or deletes
+ * index entries): FTS5 flushes its in-memory segment whenever a rowid goes
+ * down, and org/contact rowids interleave, so writing them as they come made
+ * one tiny segment per few records and let merging dominate bulk imports. */
 #include "cl_store.h"
 
 #include <ctype.h>
@@ -14,6 +20,7 @@
 #include <string.h>
 
 #include "cl_db.h"
+#include "kt_change.h"
 #include "kt_log.h"
 #include "kt_text.h"
 
@@ -28,7 +35,23 @@ struct cl_store {
   uint32_t selfdev;
   bool in_batch;
   bool readonly;
+  /* device index <-> UUID cache for sync (the device table is append-only) */
+  struct devname *devs;
+  int ndevs, capdevs;
+  /* batch: queued index adds of new records (see the file comment) */
+  kt_buf pend_text;
+  struct pend_ent *pend;
+  size_t npend, pend_cap;
 };
+
+typedef struct pend_ent {
+  int64_t rowid;
+  size_t off;
+  uint32_t len;
+  int which; /* CL_ST_FTS_ADD or CL_ST_PHONE_ADD */
+} pend_ent;
+
+#define PEND_FLUSH_BYTES ((size_t)32 << 20)
 
 #define FTS_ROWID(tcode, rowid) (((int64_t)(tcode) << 40) | (int64_t)(rowid))
 
@@ -245,6 +268,9 @@ fail:
 void cl_store_close(cl_store *s) {
   if (!s) return;
   if (s->in_batch) cl_store_rollback(s);
+  kt_buf_free(&s->pend_text);
+  free(s->pend);
+  free(s->devs);
   cl_db_close(&s->d);
   kt_model_free(s->model);
   free(s);
@@ -261,6 +287,9 @@ void cl_store_set_clock(cl_store *s, kt_clock_fn fn, void *ud) {
 }
 
 /* ---- transactions ---------------------------------------------------------------- */
+
+static int pend_flush(cl_store *s, kt_err *err);
+static void pend_drop(cl_store *s);
 
 static int tx_begin(cl_store *s, kt_err *err) {
   if (s->readonly)
@@ -279,11 +308,13 @@ static int persist_hlc(cl_store *s, kt_err *err) {
 }
 
 static int tx_commit(cl_store *s, kt_err *err) {
-  int rc = persist_hlc(s, err);
+  int rc = pend_flush(s, err);
+  if (!rc) rc = persist_hlc(s, err);
   sqlite3_stmt *st = rc ? NULL : cl_db_st(&s->d, CL_ST_COMMIT, err);
   if (st) rc = cl_db_step_done(&s->d, st, err);
   else if (!rc) rc = KT_EDB;
   if (rc) {
+    pend_drop(s);
     sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
     int64_t h = 0;
     if (cl_db_meta_get_int(&s->d, "hlc", &h, NULL) == 0) s->hlc_saved = (kt_stamp)h;
@@ -294,6 +325,7 @@ static int tx_commit(cl_store *s, kt_err *err) {
 static int tx_end(cl_store *s, int rc, kt_err *err) {
   if (s->in_batch) return rc;
   if (rc) {
+    pend_drop(s);
     sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
   }
@@ -316,6 +348,7 @@ int cl_store_commit(cl_store *s, kt_err *err) {
 void cl_store_rollback(cl_store *s) {
   if (!s->in_batch) return;
   s->in_batch = false;
+  pend_drop(s);
   sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -351,10 +384,61 @@ static int index_write(cl_store *s, const cl_rec *r, cl_st st_id, const kt_buf *
   return cl_db_step_done(&s->d, st, err);
 }
 
+static void pend_drop(cl_store *s) {
+  s->npend = 0;
+  kt_buf_reset(&s->pend_text);
+  s->pend_text.oom = false;
+}
+
+static int pend_cmp(const void *a, const void *b) {
+  const pend_ent *x = a, *y = b;
+  if (x->which != y->which) return x->which < y->which ? -1 : 1;
+  return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
+}
+
+/* Writes the queued index adds, in rowid order per index. */
+static int pend_flush(cl_store *s, kt_err *err) {
+  if (!s->npend) return 0;
+  qsort(s->pend, s->npend, sizeof *s->pend, pend_cmp);
+  int rc = 0;
+  for (size_t i = 0; !rc && i < s->npend; i++) {
+    const pend_ent *e = &s->pend[i];
+    sqlite3_stmt *st = cl_db_st(&s->d, (cl_st)e->which, err);
+    if (!st) {
+      rc = KT_EDB;
+      break;
+    }
+    sqlite3_bind_int64(st, 1, e->rowid);
+    sqlite3_bind_text(st, 2, s->pend_text.p + e->off, (int)e->len, SQLITE_STATIC);
+    rc = cl_db_step_done(&s->d, st, err);
+  }
+  pend_drop(s);
+  return rc;
+}
+
+static int pend_add(cl_store *s, const cl_rec *r, cl_st which, const kt_buf *text, kt_err *err) {
+  if (!text->len) return 0;
+  if (s->npend == s->pend_cap) {
+    size_t cap = s->pend_cap ? s->pend_cap * 2 : 1024;
+    pend_ent *p = realloc(s->pend, cap * sizeof *p);
+    if (!p) return kt_err_set(err, KT_ENOMEM, "out of memory");
+    s->pend = p;
+    s->pend_cap = cap;
+  }
+  size_t off = s->pend_text.len;
+  kt_buf_append(&s->pend_text, text->p, text->len);
+  if (s->pend_text.oom) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  s->pend[s->npend++] = (pend_ent){FTS_ROWID(r->type->def->code, r->rowid), off,
+                                   (uint32_t)text->len, (int)which};
+  return 0;
+}
+
 /* Replaces the index entries of old (may be NULL) by those of r (may be NULL). */
 static int index_update(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err *err) {
   kt_buf ob = KT_BUF_INIT, nb = KT_BUF_INIT, op = KT_BUF_INIT, np = KT_BUF_INIT;
   int rc = 0;
+  bool queue = s->in_batch && !old && r;
+  if (!queue && (rc = pend_flush(s, err))) return rc;
   if (old) {
     rc = build_body(old, &ob);
     build_phones(old, &op);
@@ -365,6 +449,12 @@ static int index_update(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err 
   }
   if (rc) {
     rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  if (queue) {
+    if (!(rc = pend_add(s, r, CL_ST_FTS_ADD, &nb, err)))
+      rc = pend_add(s, r, CL_ST_PHONE_ADD, &np, err);
+    if (!rc && s->pend_text.len > PEND_FLUSH_BYTES) rc = pend_flush(s, err);
     goto out;
   }
   bool body_same = old && r && ob.len == nb.len && (!ob.len || memcmp(ob.p, nb.p, ob.len) == 0);
@@ -995,7 +1085,8 @@ int cl_store_search(cl_store *s, const char *text, const char *type, int limit, 
   if (limit <= 0) limit = 100;
   int64_t lo = 0, hi = INT64_MAX;
   kt_mtype *only = NULL;
-  int rc;
+  int rc = pend_flush(s, err); /* a search inside a batch sees the batch's records */
+  if (rc) return rc;
   if (type) {
     if ((rc = kt_model_type_get(s->model, type, &only, err))) return rc;
     lo = FTS_ROWID(only->def->code, 0);
@@ -1092,6 +1183,7 @@ static int reindex_one(void *ud, const cl_rec *r) {
 int cl_store_reindex(cl_store *s, kt_err *err) {
   int rc = tx_begin(s, err);
   if (rc) return rc;
+  pend_drop(s); /* every record is indexed again below */
   rc = sqlite3_exec(s->d.db,
                     "INSERT INTO fts(fts) VALUES('delete-all'); "
                     "INSERT INTO fts_phone(fts_phone) VALUES('delete-all');",
@@ -1286,5 +1378,225 @@ out:
   rc = tx_end(s, rc, err);
   cl_rec_free(old);
   cl_rec_free(r);
+  return rc;
+}
+
+/* ---- sync support ---------------------------------------------------------------------- */
+
+typedef struct devname {
+  uint32_t idx;
+  char uuid[KT_UUID_STRLEN + 1];
+} devname;
+
+static int dev_load(cl_store *s, kt_err *err) {
+  if (s->ndevs) return 0;
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_DEVICE_ALL, err);
+  if (!st) return KT_EDB;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (s->ndevs == s->capdevs) {
+      int cap = s->capdevs ? s->capdevs * 2 : 16;
+      devname *p = realloc(s->devs, (size_t)cap * sizeof *p);
+      if (!p) {
+        sqlite3_reset(st);
+        return kt_err_set(err, KT_ENOMEM, "out of memory");
+      }
+      s->devs = p;
+      s->capdevs = cap;
+    }
+    s->devs[s->ndevs].idx = (uint32_t)sqlite3_column_int64(st, 0);
+    snprintf(s->devs[s->ndevs].uuid, sizeof s->devs[0].uuid, "%s", sqlite3_column_text(st, 1));
+    s->ndevs++;
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : cl_db_error(&s->d, rc, "reading devices", err);
+}
+
+const char *cl_store_devname(void *store, uint32_t idx) {
+  cl_store *s = store;
+  if (dev_load(s, NULL)) return NULL;
+  for (int i = 0; i < s->ndevs; i++)
+    if (s->devs[i].idx == idx) return s->devs[i].uuid;
+  return NULL;
+}
+
+static int dev_index(cl_store *s, const char *uuid, uint32_t *idx, kt_err *err) {
+  int rc = dev_load(s, err);
+  if (rc) return rc;
+  for (int i = 0; i < s->ndevs; i++)
+    if (strcmp(s->devs[i].uuid, uuid) == 0) {
+      *idx = s->devs[i].idx;
+      return 0;
+    }
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_DEVICE_ADD, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+  if ((rc = cl_db_step_done(&s->d, st, err))) return rc;
+  s->ndevs = 0; /* reload with the new row */
+  *idx = (uint32_t)sqlite3_last_insert_rowid(s->d.db);
+  return dev_load(s, err);
+}
+
+int cl_store_outbox_walk(cl_store *s, int max, cl_outbox_cb cb, void *ud, kt_err *err) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->d.db,
+                              "SELECT seq, tcode, rid, fields, base FROM outbox ORDER BY seq LIMIT ?1",
+                              -1, &st, NULL);
+  if (rc != SQLITE_OK) return cl_db_error(&s->d, rc, "reading the outbox", err);
+  sqlite3_bind_int(st, 1, max);
+  rc = 0;
+  while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+    cl_outbox_item it;
+    memset(&it, 0, sizeof it);
+    it.seq = sqlite3_column_int64(st, 0);
+    kt_mtype *t = kt_model_type_by_code(s->model, sqlite3_column_int(st, 1));
+    kt_fset_decode(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), &it.fields);
+    kt_vers_decode(sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), &it.base);
+    if (!t) continue;
+    sqlite3_stmt *rs = cl_db_tst(&s->d, t, CL_TST_BY_ROWID, err);
+    if (!rs) {
+      rc = KT_EDB;
+      break;
+    }
+    sqlite3_bind_int64(rs, 1, sqlite3_column_int64(st, 2));
+    if (sqlite3_step(rs) == SQLITE_ROW) {
+      it.rec_copy = cl_rec_new(t);
+      if (!it.rec_copy) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+      else rec_load(it.rec_copy, rs);
+    }
+    sqlite3_reset(rs);
+    if (rc || !it.rec_copy) continue;
+    /* only values this device wrote: a field a newer pulled value replaced lost
+       the merge already and is not sent again */
+    for (int i = 0; i < KT_MAX_FIELDS; i++)
+      if (kt_fset_has(&it.fields, i) && it.rec_copy->vers.f[i].dev != s->selfdev)
+        it.fields.w[i >> 6] &= ~(1ull << (i & 63));
+    if (cb(ud, &it)) break;
+  }
+  sqlite3_finalize(st);
+  return rc;
+}
+
+int cl_store_outbox_ack(cl_store *s, const int64_t *seqs, size_t n, kt_err *err) {
+  int rc = tx_begin(s, err);
+  if (rc) return rc;
+  for (size_t i = 0; !rc && i < n; i++) {
+    sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_DEL, err);
+    if (!st) {
+      rc = KT_EDB;
+      break;
+    }
+    sqlite3_bind_int64(st, 1, seqs[i]);
+    rc = cl_db_step_done(&s->d, st, err);
+  }
+  return tx_end(s, rc, err);
+}
+
+/* Re-applies a synced field_def/section record to the model (new custom
+ * fields get their column). */
+static int apply_config(cl_store *s, const cl_rec *r, kt_err *err) {
+  kt_mtype *t = r->type;
+#define TXT(name) \
+  (r->v[t->pos[kt_mtype_field(t, name)->vidx]].kind == KT_V_TEXT ? r->v[t->pos[kt_mtype_field(t, name)->vidx]].s : NULL)
+  const kt_value *hv = &r->v[t->pos[kt_mtype_field(t, "hidden")->vidx]];
+  bool hidden = hv->kind == KT_V_INT && hv->i;
+  if (strcmp(t->def->name, "section") == 0)
+    return kt_model_apply_section(s->model, TXT("etype"), TXT("label"), hidden, err);
+  bool added = false;
+  int rc = kt_model_apply_field_def(s->model, TXT("etype"), TXT("name"), TXT("label"), TXT("ftype"),
+                                    TXT("choices"), hidden, &added, err);
+  if (rc || !added) return rc;
+  kt_mtype *et = kt_model_type(s->model, TXT("etype"));
+  return cl_db_add_column(&s->d, et, kt_mtype_field(et, TXT("name")), err);
+#undef TXT
+}
+
+int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
+  kt_mtype *t = kt_model_type(s->model, ch->type);
+  if (!t) {
+    kt_log_warn("sync", "skipping a change of unknown type %s (update Kartoteka)", ch->type);
+    return 0;
+  }
+  int rc = pend_flush(s, err);
+  if (rc) return rc;
+  cl_rec *old = NULL, *r = NULL;
+  sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, ch->id, -1, SQLITE_STATIC);
+  int src = sqlite3_step(st);
+  if (src == SQLITE_ROW && (old = cl_rec_new(t))) rec_load(old, st);
+  sqlite3_reset(st);
+  if (src != SQLITE_ROW && src != SQLITE_DONE) return cl_db_error(&s->d, src, "reading a card", err);
+  if (src == SQLITE_ROW && !old) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (old) rc = clone_rec(old, &r, err);
+  else if (!(r = cl_rec_new(t))) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  else if (kt_value_set_text(&r->v[KT_F_ID], ch->id, strlen(ch->id))) rc = KT_ENOMEM;
+  bool any = false;
+  for (size_t i = 0; !rc && i < ch->n_fields; i++) {
+    const Kartoteka__FieldValue *fv = ch->fields[i];
+    kt_mfield *f = kt_mtype_field(t, fv->name);
+    if (!f || f->vidx == KT_F_ID || f->vidx == KT_F_UPDATED) continue;
+    kt_value v = {KT_V_NULL, 0, NULL};
+    kt_err verr;
+    if (kt_change_value(f, fv, &v, &verr)) {
+      kt_log_warn("sync", "skipping a bad value of %s.%s: %s", ch->type, fv->name, verr.msg);
+      continue;
+    }
+    kt_fver *cur = &r->vers.f[f->vidx];
+    const char *cur_dev = cur->stamp ? cl_store_devname(s, cur->dev) : "";
+    kt_hlc_recv(&s->hlc, fv->stamp, 0, NULL);
+    if (kt_merge_cmp(fv->stamp, fv->device, cur->stamp, cur_dev) > 0) {
+      uint32_t idx;
+      if ((rc = dev_index(s, fv->device, &idx, err))) {
+        kt_value_clear(&v);
+        break;
+      }
+      int pos = t->pos[f->vidx];
+      kt_value_clear(&r->v[pos]);
+      r->v[pos] = v;
+      cur->stamp = fv->stamp;
+      cur->dev = idx;
+      any = true;
+    } else {
+      kt_value_clear(&v);
+    }
+  }
+  if (!rc && any) {
+    kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(kt_vers_max(&r->vers)));
+    rc = row_write(s, r, old == NULL, err);
+    if (!rc) rc = index_update(s, old, r, err);
+    if (!rc && (t->def->flags & KT_TF_CONFIG) && strcmp(t->def->name, "group") != 0)
+      rc = apply_config(s, r, err);
+  }
+  cl_rec_free(old);
+  cl_rec_free(r);
+  return rc;
+}
+
+int cl_store_dump(cl_store *s, kt_buf *out, kt_err *err) {
+  int n;
+  kt_mtype *types = kt_model_types(s->model, &n);
+  int rc = 0;
+  for (int i = 0; !rc && i < n; i++) {
+    kt_mtype *t = &types[i];
+    kt_buf sql = KT_BUF_INIT;
+    cl_db_select_prefix(t, &sql);
+    kt_buf_puts(&sql, " ORDER BY id");
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(s->d.db, kt_buf_str(&sql), -1, &st, NULL);
+    kt_buf_free(&sql);
+    if (rc != SQLITE_OK) {
+      rc = cl_db_error(&s->d, rc, "dumping", err);
+      break;
+    }
+    rc = 0;
+    cl_rec *r = cl_rec_new(t);
+    while (r && sqlite3_step(st) == SQLITE_ROW) {
+      rec_load(r, st);
+      kt_rec_dump_line(r, cl_store_devname, s, out);
+    }
+    cl_rec_free(r);
+    sqlite3_finalize(st);
+  }
   return rc;
 }

@@ -15,6 +15,8 @@
 #include "kt_err.h"
 #include "kt_hlc.h"
 #include "kt_model.h"
+#include "kt_rec.h"
+#include "kartoteka.pb-c.h"
 #include "kt_uuid.h"
 #include "kt_ver.h"
 
@@ -43,14 +45,9 @@ struct sqlite3 *cl_store_sqlite(cl_store *s);  /* for tests and benchmarks */
 /* Overrides the wall clock (tests); NULL restores the real one. */
 void cl_store_set_clock(cl_store *s, kt_clock_fn fn, void *ud);
 
-/* A record as read from the store. Values are indexed by field position in
- * type->fields. Owned by the caller: free with cl_rec_free. */
-typedef struct cl_rec {
-  kt_mtype *type;
-  int64_t rowid;
-  kt_value *v; /* type->nfields values */
-  kt_vers vers;
-} cl_rec;
+/* A record as read from the store (kt_rec: values by field position, field
+ * versions). Owned by the caller: free with cl_rec_free. */
+typedef kt_rec cl_rec;
 
 cl_rec *cl_rec_new(kt_mtype *t); /* NULL on OOM; all values NULL */
 void cl_rec_free(cl_rec *r);
@@ -130,6 +127,32 @@ int cl_store_section_set(cl_store *s, const char *type, const char *label,
  * sync cursor...). get: KT_ENOTFOUND when unset; value appended to out. */
 int cl_store_meta_get(cl_store *s, const char *key, kt_buf *out, kt_err *err);
 int cl_store_meta_set(cl_store *s, const char *key, const char *value, kt_err *err);
+
+/* ---- sync support (used by cl_sync) ---- */
+
+/* One outbox entry for a push: a copy of the record (the callee takes it:
+ * free with cl_rec_free), the changed fields and their base versions. */
+typedef struct cl_outbox_item {
+  int64_t seq;        /* the change number (device counter) */
+  cl_rec *rec_copy;
+  kt_fset fields;
+  kt_vers base;
+} cl_outbox_item;
+typedef int (*cl_outbox_cb)(void *ud, const cl_outbox_item *it); /* non-zero stops */
+/* Walks up to max entries in change-number order. */
+int cl_store_outbox_walk(cl_store *s, int max, cl_outbox_cb cb, void *ud, kt_err *err);
+/* Deletes acknowledged entries (an entry edited again since has a new number
+ * and stays). */
+int cl_store_outbox_ack(cl_store *s, const int64_t *seqs, size_t n, kt_err *err);
+/* kt_devname_fn over the replica's device table (ud = the store). */
+const char *cl_store_devname(void *store, uint32_t idx);
+/* Applies a change pulled from the server: per field the higher (stamp,
+ * device) wins (an unsent local edit may win and stays in the outbox);
+ * nothing goes to the outbox. Use inside cl_store_begin/commit. */
+int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err);
+/* Canonical dump of every record (sorted by type and id; values with their
+ * stamps and device UUIDs), identical on replicas that converged. */
+int cl_store_dump(cl_store *s, kt_buf *out, kt_err *err);
 
 /* Number of unsent outbox entries. */
 int cl_store_outbox_count(cl_store *s, int64_t *n, kt_err *err);

@@ -1,0 +1,93 @@
+/* cli_sync — `kartoteka sync [--watch]`, `kartoteka conflicts`, and
+ * `kartoteka dump` (the canonical dump support and tests compare). */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+
+#include "cl_sync.h"
+#include "cli.h"
+
+static volatile bool stop_flag;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stop_flag = true;
+}
+
+int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
+  bool watch = false;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--watch") == 0) watch = true;
+    else return cli_usage("sync", "unknown option '%s'", argv[i]);
+  }
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  cl_sync_stats st;
+  memset(&st, 0, sizeof st);
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = cl_sync_run(&loop, ctx->profile, s, watch, &stop_flag, &st, &err);
+  uv_loop_close(&loop);
+  int64_t pending = 0;
+  cl_store_outbox_count(s, &pending, NULL);
+  cl_store_close(s);
+  if (rc) {
+    fprintf(stderr, "kartoteka: sync failed: %s\n(your changes are kept on this PC: %lld waiting "
+            "to be sent)\n", err.msg, (long long)pending);
+    return 1;
+  }
+  if (ctx->json)
+    printf("{\"pushed\": %d, \"superseded\": %d, \"rejected\": %d, \"pulled\": %d, \"pending\": %lld}\n",
+           st.pushed, st.superseded, st.rejected, st.pulled, (long long)pending);
+  else
+    printf("sent %d change%s, received %d%s%s\n", st.pushed, st.pushed == 1 ? "" : "s", st.pulled,
+           st.rejected ? "; refused by the server: " : "", st.rejected ? st.last_reject : "");
+  return st.rejected ? 1 : 0;
+}
+
+int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
+  (void)argv;
+  if (argc > 1) return cli_usage("conflicts", "no arguments expected");
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  cli_list_out lo = {.ctx = ctx};
+  static const char *cols[] = {"rtype", "field", "value", "lost_by", "winner", "won_by", "rid"};
+  lo.columns = cols;
+  lo.ncolumns = 7;
+  cl_query q = {.type = "conflict", .sort = "created", .desc = true};
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = 0;
+  if (cl_store_list(s, &q, cli_list_cb, &lo, &err)) {
+    kt_buf_free(&lo.json);
+    rc = cli_fail(&err);
+  } else {
+    cli_list_finish(&lo);
+  }
+  cl_store_close(s);
+  return rc;
+}
+
+int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv) {
+  (void)argv;
+  if (argc > 1) return cli_usage("dump", "no arguments expected");
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  kt_buf out = KT_BUF_INIT;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = cl_store_dump(s, &out, &err) ? cli_fail(&err) : 0;
+  if (!rc) fwrite(kt_buf_str(&out), 1, out.len, stdout);
+  kt_buf_free(&out);
+  cl_store_close(s);
+  return rc;
+}

@@ -1,0 +1,216 @@
+/* cl_sync — see cl_sync.h. */
+#include "cl_sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "cl_session.h"
+#include "kt_change.h"
+#include "kt_frame.h"
+#include "kt_hlc.h"
+#include "kt_log.h"
+#include "kt_time.h"
+
+#define PUSH_BATCH 500
+#define PULL_MAX 1000
+
+typedef struct push_ctx {
+  cl_store *s;
+  Kartoteka__Change *vals;
+  Kartoteka__Change **chs;
+  kt_rec **recs;
+  int64_t *seqs;
+  kt_vers *bases;
+  size_t n;
+  kt_err *err;
+  int rc;
+} push_ctx;
+
+static int collect(void *ud, const cl_outbox_item *it) {
+  push_ctx *p = ud;
+  size_t i = p->n;
+  kartoteka__change__init(&p->vals[i]);
+  p->bases[i] = it->base;
+  p->recs[i] = it->rec_copy;
+  p->rc = kt_change_from_rec(it->rec_copy, &it->fields, &p->bases[i], cl_store_devname, p->s,
+                             &p->vals[i], p->err);
+  if (p->rc) return 1;
+  p->vals[i].counter = (uint64_t)it->seq;
+  p->chs[i] = &p->vals[i];
+  p->seqs[i] = it->seq;
+  p->n++;
+  return 0;
+}
+
+static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
+  for (;;) {
+    push_ctx p = {.s = s, .err = err};
+    p.vals = calloc(PUSH_BATCH, sizeof *p.vals);
+    p.chs = calloc(PUSH_BATCH, sizeof *p.chs);
+    p.recs = calloc(PUSH_BATCH, sizeof *p.recs);
+    p.seqs = calloc(PUSH_BATCH, sizeof *p.seqs);
+    p.bases = calloc(PUSH_BATCH, sizeof *p.bases);
+    int rc = 0;
+    if (!p.vals || !p.chs || !p.recs || !p.seqs || !p.bases)
+      rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    if (!rc) rc = cl_store_outbox_walk(s, PUSH_BATCH, collect, &p, err);
+    if (!rc) rc = p.rc;
+    Kartoteka__Envelope *rep = NULL;
+    if (!rc && p.n) {
+      Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
+      Kartoteka__Push push = KARTOTEKA__PUSH__INIT;
+      push.changes = p.chs;
+      push.n_changes = p.n;
+      req.body_case = KARTOTEKA__ENVELOPE__BODY_PUSH;
+      req.push = &push;
+      rc = cl_conn_request(c, &req, &rep, err);
+      if (!rc && (rep->body_case != KARTOTEKA__ENVELOPE__BODY_PUSH_ACK ||
+                  rep->push_ack->n_results != p.n))
+        rc = kt_err_set(err, KT_EPROTO, "the server answered the push with %s",
+                        kt_frame_body_name(rep));
+      for (size_t i = 0; !rc && i < p.n; i++) {
+        const Kartoteka__ChangeResult *r = rep->push_ack->results[i];
+        if (r->status == KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED) st->pushed++;
+        else if (r->status == KARTOTEKA__CHANGE_RESULT__STATUS__SUPERSEDED) st->superseded++;
+        else {
+          st->rejected++;
+          snprintf(st->last_reject, sizeof st->last_reject, "%s", r->reason);
+          kt_log_warn("sync", "the server refused a change: %s", r->reason);
+        }
+      }
+      if (!rc) rc = cl_store_outbox_ack(s, p.seqs, p.n, err);
+    }
+    size_t n = p.n;
+    for (size_t i = 0; i < p.n; i++) {
+      kt_change_clear(&p.vals[i]);
+      cl_rec_free(p.recs[i]);
+    }
+    kt_frame_env_free(rep);
+    free(p.vals);
+    free(p.chs);
+    free(p.recs);
+    free(p.seqs);
+    free(p.bases);
+    if (rc) return rc;
+    if (n < PUSH_BATCH) return 0;
+  }
+}
+
+static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
+  for (;;) {
+    int64_t since = 0;
+    kt_buf cur = KT_BUF_INIT;
+    if (cl_store_meta_get(s, "pull_seq", &cur, NULL) == 0) since = atoll(kt_buf_str(&cur));
+    kt_buf_free(&cur);
+    Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
+    Kartoteka__Pull pull = KARTOTEKA__PULL__INIT;
+    pull.since_seq = (uint64_t)since;
+    pull.max = PULL_MAX;
+    req.body_case = KARTOTEKA__ENVELOPE__BODY_PULL;
+    req.pull = &pull;
+    int rc = cl_conn_request(c, &req, &rep, err);
+    if (rc) return rc;
+    if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_CHANGES) {
+      rc = kt_err_set(err, KT_EPROTO, "the server answered the pull with %s", kt_frame_body_name(rep));
+      kt_frame_env_free(rep);
+      return rc;
+    }
+    const Kartoteka__Changes *ch = rep->changes;
+    /* a page and its cursor in one transaction: a crash leaves either both or neither */
+    rc = cl_store_begin(s, err);
+    for (size_t i = 0; !rc && i < ch->n_changes; i++) {
+      rc = cl_store_apply(s, ch->changes[i], err);
+      if (!rc) st->pulled++;
+    }
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)ch->next_seq);
+    if (!rc) rc = cl_store_meta_set(s, "pull_seq", buf, err);
+    if (!rc) rc = cl_store_commit(s, err);
+    else cl_store_rollback(s);
+    bool more = ch->more;
+    kt_frame_env_free(rep);
+    if (rc) return rc;
+    if (!more) return 0;
+  }
+}
+
+int cl_sync_round(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
+  int rc = push_all(c, s, st, err);
+  if (!rc) rc = pull_all(c, s, st, err);
+  if (!rc) {
+    char when[40];
+    kt_datetime_format((int64_t)kt_now_ms(), false, when, sizeof when);
+    cl_store_meta_set(s, "last_sync", when, NULL);
+  }
+  return rc;
+}
+
+typedef struct watch_ctx {
+  bool notified;
+} watch_ctx;
+
+static void on_push(cl_conn *c, const Kartoteka__Envelope *env, void *ud) {
+  (void)c;
+  watch_ctx *w = ud;
+  if (env->body_case == KARTOTEKA__ENVELOPE__BODY_NOTIFY) w->notified = true;
+}
+
+/* Takes the profile's sync lock (only one process syncs a replica). */
+static int sync_lock(const char *dir, int *fd, kt_err *err) {
+  char p[4200];
+  snprintf(p, sizeof p, "%s/sync.lock", dir);
+  *fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (*fd < 0) return kt_err_set(err, KT_EIO, "cannot open %s: %s", p, strerror(errno));
+  if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+    close(*fd);
+    *fd = -1;
+    return kt_err_set(err, KT_EBUSY, "another Kartoteka program (the agent?) is syncing this "
+                      "profile right now; it will send your changes, or stop it and try again");
+  }
+  return 0;
+}
+
+int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volatile bool *stop,
+                cl_sync_stats *st, kt_err *err) {
+  int lockfd;
+  int rc = sync_lock(dir, &lockfd, err);
+  if (rc) return rc;
+  int backoff = 500;
+  do {
+    watch_ctx w = {false};
+    cl_conn *c = NULL;
+    rc = cl_session_open(loop, dir, s, NULL, watch ? on_push : NULL, &w, &c, err);
+    if (!rc) rc = cl_sync_round(c, s, st, err);
+    if (!rc && watch) {
+      Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
+      Kartoteka__Subscribe sub = KARTOTEKA__SUBSCRIBE__INIT;
+      req.body_case = KARTOTEKA__ENVELOPE__BODY_SUBSCRIBE;
+      req.subscribe = &sub;
+      rc = cl_conn_request(c, &req, &rep, err);
+      kt_frame_env_free(rep);
+      backoff = 500;
+      while (!rc && !*stop) {
+        rc = cl_conn_run(c, 200, err);
+        int64_t pending = 0;
+        cl_store_outbox_count(s, &pending, NULL);
+        if (!rc && (w.notified || pending)) {
+          w.notified = false;
+          rc = cl_sync_round(c, s, st, err);
+        }
+      }
+    }
+    cl_conn_free(c);
+    if (!watch || *stop) break;
+    if (rc == KT_EAUTH || rc == KT_EREVOKED || rc == KT_EPERM || rc == KT_ELOCKED) break;
+    kt_log_warn("sync", "offline: %s; retrying in %d ms", err ? err->msg : "", backoff);
+    for (int waited = 0; waited < backoff && !*stop; waited += 100) usleep(100000);
+    if (backoff < 30000) backoff *= 2;
+  } while (!*stop);
+  close(lockfd);
+  return *stop && watch ? 0 : rc;
+}

@@ -1,0 +1,34 @@
+/* cl_sync — the client's sync engine: push the outbox (entries are deleted
+ * only when acknowledged), then pull and apply each page together with the
+ * new cursor in one transaction, until the server has nothing more. With
+ * --watch it stays subscribed and pulls whenever the server notifies, and
+ * reconnects with backoff when the connection drops. One process at a time
+ * syncs a replica (a lock file in the profile); the others just write.
+ * Runs on the caller's libuv loop. */
+#ifndef CL_SYNC_H
+#define CL_SYNC_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "cl_conn.h"
+#include "cl_store.h"
+
+typedef struct cl_sync_stats {
+  int pushed;   /* changes the server applied */
+  int superseded;
+  int rejected; /* refused by the server (reason logged) */
+  int pulled;   /* changes applied locally */
+  char last_reject[KT_ERR_MSG_MAX];
+} cl_sync_stats;
+
+/* One round over an open authenticated connection: push everything, pull
+ * everything. */
+int cl_sync_round(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err);
+
+/* Opens a session for the profile and runs one round (or, with watch, stays
+ * connected until *stop becomes true — checked every 200 ms). */
+int cl_sync_run(uv_loop_t *loop, const char *profile_dir, cl_store *s, bool watch,
+                volatile bool *stop, cl_sync_stats *st, kt_err *err);
+
+#endif

@@ -1,0 +1,131 @@
+/* kt_rec — see kt_rec.h. */
+#include "kt_rec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+kt_rec *kt_rec_new(kt_mtype *t) {
+  kt_rec *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->type = t;
+  r->v = calloc((size_t)KT_MAX_FIELDS, sizeof *r->v);
+  if (!r->v) {
+    free(r);
+    return NULL;
+  }
+  return r;
+}
+
+void kt_rec_free(kt_rec *r) {
+  if (!r) return;
+  for (int k = 0; k < KT_MAX_FIELDS; k++) kt_value_clear(&r->v[k]);
+  free(r->v);
+  free(r);
+}
+
+const char *kt_rec_id(const kt_rec *r) {
+  return r->v[KT_F_ID].kind == KT_V_TEXT ? r->v[KT_F_ID].s : "";
+}
+
+bool kt_rec_deleted(const kt_rec *r) {
+  return r->v[KT_F_DELETED].kind == KT_V_INT && r->v[KT_F_DELETED].i != 0;
+}
+
+void kt_rec_load(kt_rec *r, sqlite3_stmt *st) {
+  r->rowid = sqlite3_column_int64(st, 0);
+  kt_vers_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &r->vers);
+  for (int k = 0; k < r->type->nfields; k++) {
+    int c = k + 2;
+    kt_value *v = &r->v[k];
+    if (sqlite3_column_type(st, c) == SQLITE_NULL) kt_value_clear(v);
+    else if (kt_ftype_is_int(r->type->fields[k].type)) kt_value_set_int(v, sqlite3_column_int64(st, c));
+    else
+      kt_value_set_text(v, (const char *)sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
+  }
+}
+
+static void bind_value(sqlite3_stmt *st, int i, const kt_value *v) {
+  switch (v->kind) {
+  case KT_V_NULL:
+    sqlite3_bind_null(st, i);
+    break;
+  case KT_V_INT:
+    sqlite3_bind_int64(st, i, v->i);
+    break;
+  case KT_V_TEXT:
+    sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC);
+    break;
+  }
+}
+
+void kt_rec_bind(const kt_rec *r, sqlite3_stmt *st, bool insert, const kt_buf *ver) {
+  sqlite3_bind_blob(st, 1, ver->p, (int)ver->len, SQLITE_STATIC);
+  int col = 2;
+  for (int k = 0; k < r->type->nfields; k++) {
+    if (!insert && k == KT_F_ID) continue;
+    if (k == KT_F_DELETED && r->v[k].kind == KT_V_NULL) sqlite3_bind_int(st, col++, 0);
+    else bind_value(st, col++, &r->v[k]);
+  }
+  if (!insert) sqlite3_bind_int64(st, col, r->rowid);
+}
+
+void kt_recsql_table(const kt_mtype *t, char *out, size_t outsz) {
+  snprintf(out, outsz, "t_%s", t->def->name);
+}
+
+static void columns(const kt_mtype *t, kt_buf *b, bool with_id) {
+  bool first = true;
+  for (int k = 0; k < t->nfields; k++) {
+    if (!with_id && k == KT_F_ID) continue;
+    kt_buf_printf(b, "%s\"%s\"", first ? "" : ", ", t->fields[k].column);
+    first = false;
+  }
+}
+
+void kt_recsql_select(const kt_mtype *t, kt_buf *sql) {
+  char tab[64];
+  kt_recsql_table(t, tab, sizeof tab);
+  kt_buf_puts(sql, "SELECT rowid, ver, ");
+  columns(t, sql, true);
+  kt_buf_printf(sql, " FROM %s", tab);
+}
+
+void kt_recsql_insert(const kt_mtype *t, kt_buf *sql) {
+  char tab[64];
+  kt_recsql_table(t, tab, sizeof tab);
+  kt_buf_printf(sql, "INSERT INTO %s (ver, ", tab);
+  columns(t, sql, true);
+  kt_buf_puts(sql, ") VALUES (?");
+  for (int k = 0; k < t->nfields; k++) kt_buf_puts(sql, ", ?");
+  kt_buf_puts(sql, ")");
+}
+
+void kt_recsql_update(const kt_mtype *t, kt_buf *sql) {
+  char tab[64];
+  kt_recsql_table(t, tab, sizeof tab);
+  kt_buf_printf(sql, "UPDATE %s SET ver = ?", tab);
+  for (int k = 0; k < t->nfields; k++)
+    if (k != KT_F_ID) kt_buf_printf(sql, ", \"%s\" = ?", t->fields[k].column);
+  kt_buf_puts(sql, " WHERE rowid = ?");
+}
+
+int kt_merge_cmp(kt_stamp sa, const char *da, kt_stamp sb, const char *db) {
+  if (sa != sb) return sa > sb ? 1 : -1;
+  int c = strcmp(da ? da : "", db ? db : "");
+  return c > 0 ? 1 : c < 0 ? -1 : 0;
+}
+
+void kt_rec_dump_line(const kt_rec *r, kt_rec_devname_fn devname, void *ud, kt_buf *out) {
+  const kt_mtype *t = r->type;
+  kt_buf_printf(out, "%s %s", t->def->name, kt_rec_id(r));
+  for (int k = 1; k < t->nfields; k++) {
+    const kt_fver *v = &r->vers.f[t->fields[k].vidx];
+    if (!v->stamp || k == KT_F_UPDATED) continue;
+    kt_buf_printf(out, " %s=", t->fields[k].name);
+    kt_mfield_format(&t->fields[k], &r->v[k], true, out);
+    const char *dn = devname ? devname(ud, v->dev) : NULL;
+    kt_buf_printf(out, "@%llu/%s", (unsigned long long)v->stamp, dn ? dn : "?");
+  }
+  kt_buf_putc(out, '\n');
+}

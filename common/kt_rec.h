@@ -1,0 +1,52 @@
+/* kt_rec — one record of a registry type in memory, and the registry-built
+ * SQL for record rows, shared by the client replica and the master database
+ * (both hold the same t_<type> tables: rowid, id, ver, then one column per
+ * model field in model order).
+ *
+ * Row layout of every SELECT built here: column 0 rowid, 1 ver, 2.. fields.
+ * Merge rule (same on every replica and on the server): a field value wins
+ * when its (HLC stamp, device UUID) pair is higher. */
+#ifndef KT_REC_H
+#define KT_REC_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+
+#include "kt_buf.h"
+#include "kt_model.h"
+#include "kt_ver.h"
+
+typedef struct kt_rec {
+  kt_mtype *type;
+  int64_t rowid;
+  kt_value *v; /* KT_MAX_FIELDS slots, indexed by field position */
+  kt_vers vers;
+} kt_rec;
+
+kt_rec *kt_rec_new(kt_mtype *t); /* NULL on OOM; caller frees with kt_rec_free */
+void kt_rec_free(kt_rec *r);
+const char *kt_rec_id(const kt_rec *r); /* "" when unset */
+bool kt_rec_deleted(const kt_rec *r);
+/* Fills r from a row of a statement built by kt_recsql_select. */
+void kt_rec_load(kt_rec *r, sqlite3_stmt *st);
+/* Binds r to an INSERT (insert=true) or UPDATE built here; ver = encoded
+ * versions (kept alive by the caller until the step). */
+void kt_rec_bind(const kt_rec *r, sqlite3_stmt *st, bool insert, const kt_buf *ver);
+
+/* SQL builders (append to sql). */
+void kt_recsql_table(const kt_mtype *t, char *out, size_t outsz); /* "t_org" */
+void kt_recsql_select(const kt_mtype *t, kt_buf *sql);            /* no WHERE */
+void kt_recsql_insert(const kt_mtype *t, kt_buf *sql);
+void kt_recsql_update(const kt_mtype *t, kt_buf *sql);            /* WHERE rowid = last ? */
+
+/* Appends one canonical line for r: "type id field=value@stamp/device ...",
+ * fields in model order, only those with a version (device-local indices
+ * mapped to UUIDs by devname). Replicas that converged print the same lines. */
+typedef const char *(*kt_rec_devname_fn)(void *ud, uint32_t idx);
+void kt_rec_dump_line(const kt_rec *r, kt_rec_devname_fn devname, void *ud, kt_buf *out);
+
+/* Compares two versions of a field: >0 when (sa, da) is newer than (sb, db),
+ * <0 when older, 0 when the same write. Device UUIDs break stamp ties. */
+int kt_merge_cmp(kt_stamp sa, const char *da, kt_stamp sb, const char *db);
+
+#endif

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs every benchmark binary in build/$BUILD/bench (built by `make bench`)
+# and prints their numbers. Not part of `make check`. Env: BENCH_N (records,
+# default 1000000), BENCH_DIR (scratch directory, default /tmp).
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-release}
+dir="build/$BUILD/bench"
+rc=0
+shopt -s nullglob
+bins=("$dir"/*)
+if [ ${#bins[@]} -eq 0 ]; then
+  echo "no benchmarks in $dir; run \`make bench\`" >&2
+  exit 1
+fi
+for b in "${bins[@]}"; do
+  [ -x "$b" ] || continue
+  echo "== $(basename "$b") (BENCH_N=${BENCH_N:-1000000})"
+  "$b" || { echo "FAILED: $(basename "$b") exited with $?"; rc=1; }
+done
+exit $rc
