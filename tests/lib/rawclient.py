@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A hostile/raw protocol client for integration tests.
 
-usage: rawclient.py HOST PORT CAFILE STEP...
+usage: [KT_CERT=device.crt KT_KEY=device.key] rawclient.py HOST PORT CAFILE STEP...
   STEP is one of
     msg:TEXT     an Envelope in protobuf text format, encoded with protoc and framed
     raw:HEX      raw bytes written into the TLS stream (e.g. a bogus length prefix)
@@ -32,6 +32,8 @@ def main():
     host, port, ca = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     ctx = ssl.create_default_context(cafile=ca)
     ctx.check_hostname = False
+    if os.environ.get("KT_CERT"):  # a device certificate: mutual TLS
+        ctx.load_cert_chain(os.environ["KT_CERT"], os.environ["KT_KEY"])
     s = ctx.wrap_socket(socket.create_connection((host, port), timeout=10))
     for step in sys.argv[4:]:
         if step.startswith("msg:"):
