@@ -73,5 +73,6 @@ int cli_cmd_login(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv);
 
 #endif

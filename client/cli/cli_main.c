@@ -20,6 +20,8 @@ static const cli_cmd commands[] = {
      "send this PC's changes to the office server and receive the others'"},
     {"conflicts", cli_cmd_conflicts, "conflicts [--json]",
      "edits that lost to a colleague's simultaneous edit of the same field"},
+    {"agent", cli_cmd_agent, "agent",
+     "stay connected in the background: send and receive changes as they happen"},
     {"dump", cli_cmd_dump, "dump", "canonical dump of the card index (for support)"},
     {"add", cli_cmd_add, "add TYPE --set FIELD=VALUE ... [--json]", "add a card; prints its id"},
     {"edit", cli_cmd_edit, "edit ID --set FIELD=VALUE ...", "change fields of a card"},

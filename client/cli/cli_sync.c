@@ -91,3 +91,10 @@ int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv) {
   cl_store_close(s);
   return rc;
 }
+
+int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
+  (void)argv;
+  if (argc > 1) return cli_usage("agent", "no arguments expected");
+  char *args[] = {"sync", "--watch", NULL};
+  return cli_cmd_sync(ctx, 2, args);
+}

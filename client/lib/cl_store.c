@@ -35,6 +35,7 @@ struct cl_store {
   uint32_t selfdev;
   bool in_batch;
   bool readonly;
+  int64_t schema_seen; /* PRAGMA schema_version the model was read at */
   /* device index <-> UUID cache for sync (the device table is append-only) */
   struct devname *devs;
   int ndevs, capdevs;
@@ -52,6 +53,8 @@ typedef struct pend_ent {
 } pend_ent;
 
 #define PEND_FLUSH_BYTES ((size_t)32 << 20)
+
+static int schema_version(cl_store *s, int64_t *v);
 
 #define FTS_ROWID(tcode, rowid) (((int64_t)(tcode) << 40) | (int64_t)(rowid))
 
@@ -258,6 +261,7 @@ int cl_store_open(const char *path, const cl_open_opts *opts, cl_store **out, kt
   if ((rc = self_device(s, err)) || (rc = load_model(s, err)) ||
       (rc = cl_db_check_schema(&s->d, err)))
     goto fail;
+  schema_version(s, &s->schema_seen);
   *out = s;
   return 0;
 fail:
@@ -1535,7 +1539,14 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
   for (size_t i = 0; !rc && i < ch->n_fields; i++) {
     const Kartoteka__FieldValue *fv = ch->fields[i];
     kt_mfield *f = kt_mtype_field(t, fv->name);
-    if (!f || f->vidx == KT_F_ID || f->vidx == KT_F_UPDATED) continue;
+    if (!f) {
+      /* a custom field this process has not seen yet: its definition arrived
+         earlier in the feed, so it must exist — never skip data silently */
+      rc = kt_err_set(err, KT_EVERSION, "a change has the unknown field %s.%s; sync again (or "
+                      "update Kartoteka)", ch->type, fv->name);
+      break;
+    }
+    if (f->vidx == KT_F_ID || f->vidx == KT_F_UPDATED) continue;
     kt_value v = {KT_V_NULL, 0, NULL};
     kt_err verr;
     if (kt_change_value(f, fv, &v, &verr)) {
@@ -1599,4 +1610,34 @@ int cl_store_dump(cl_store *s, kt_buf *out, kt_err *err) {
     sqlite3_finalize(st);
   }
   return rc;
+}
+
+static int schema_version(cl_store *s, int64_t *v) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(s->d.db, "PRAGMA schema_version", -1, &st, NULL);
+  if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) *v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  return rc == SQLITE_OK ? 0 : KT_EDB;
+}
+
+int cl_store_refresh(cl_store *s, kt_err *err) {
+  int64_t v = 0;
+  if (schema_version(s, &v)) return cl_db_error(&s->d, sqlite3_errcode(s->d.db), "reading the schema", err);
+  if (v == s->schema_seen) return 0;
+  kt_model *m = NULL;
+  int rc = kt_model_new(&m, err);
+  if (rc) return rc;
+  kt_model *old = s->model;
+  s->model = m;
+  s->d.model = m;
+  rc = load_model(s, err);
+  if (rc) {
+    s->model = old;
+    s->d.model = old;
+    kt_model_free(m);
+    return rc;
+  }
+  kt_model_free(old);
+  s->schema_seen = v;
+  return 0;
 }

@@ -150,6 +150,10 @@ const char *cl_store_devname(void *store, uint32_t idx);
  * device) wins (an unsent local edit may win and stays in the outbox);
  * nothing goes to the outbox. Use inside cl_store_begin/commit. */
 int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err);
+/* Reloads the office model (custom fields, labels) when another process
+ * changed the schema since this store read it. Call before a sync round. */
+int cl_store_refresh(cl_store *s, kt_err *err);
+
 /* Canonical dump of every record (sorted by type and id; values with their
  * stamps and device UUIDs), identical on replicas that converged. */
 int cl_store_dump(cl_store *s, kt_buf *out, kt_err *err);

@@ -140,7 +140,8 @@ static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
 }
 
 int cl_sync_round(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
-  int rc = push_all(c, s, st, err);
+  int rc = cl_store_refresh(s, err); /* another process may have added a custom field */
+  if (!rc) rc = push_all(c, s, st, err);
   if (!rc) rc = pull_all(c, s, st, err);
   if (!rc) {
     char when[40];

@@ -6,7 +6,7 @@ CREATE TABLE device (idx INTEGER PRIMARY KEY, uuid TEXT NOT NULL UNIQUE);
 CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, tcode INTEGER NOT NULL, rid INTEGER NOT NULL,
   fields BLOB NOT NULL, base BLOB, UNIQUE (tcode, rid));
 CREATE VIRTUAL TABLE fts USING fts5(body, content='', detail=none,
-  tokenize='unicode61 remove_diacritics 2', prefix='2 3');
+  tokenize='unicode61 remove_diacritics 2', prefix='2 3 4 5 6');
 CREATE VIRTUAL TABLE fts_phone USING fts5(digits, content='', tokenize='trigram');
 CREATE TABLE t_org (
   rowid INTEGER PRIMARY KEY,
