@@ -9,6 +9,7 @@
 #include "kt_invite.h"
 #include "kt_log.h"
 #include "kt_pki.h"
+#include "kt_pwhash.h"
 #include "kt_uuid.h"
 #include "srv_user.h"
 
@@ -236,40 +237,88 @@ static int throttle(srv_db *d, const char *user, kt_err *err) {
   return 0;
 }
 
-int srv_login(srv_db *d, const char *device_id, const char *device_user, const char *user,
-              const char *password, srv_auth_info *info, char token[65], kt_err *err) {
-  int rc = throttle(d, user, err);
+int srv_login_begin(srv_db *d, srv_login_job *job, kt_err *err) {
+  int rc = throttle(d, job->user, err);
   if (rc) return rc;
-  kt_err verr;
-  rc = srv_user_verify(d, user, password, &verr);
-  if (rc == KT_EAUTH) {
-    note_failure(d, user);
-    kt_log_info("auth", "failed login for an account on device %s", device_id);
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_GET, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, job->user, -1, SQLITE_STATIC);
+  rc = sqlite3_step(st);
+  job->hash[0] = '\0';
+  if (rc == SQLITE_ROW) col(st, 1, job->hash, sizeof job->hash);
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return srv_db_error(d, rc, "reading accounts", err);
+  return 0;
+}
+
+/* Verified for unknown users so that timing does not reveal which names exist
+ * (same parameters as real hashes; the password cannot match). */
+static const char dummy_hash[] =
+    "$argon2id$v=19$m=19456,t=2,p=1$a2FydG90ZWthLWR1bW15$"
+    "3cVKPO6SWAUhnL4TQeWbMQBwBA3bw8oHYH8gX0Zs7K0";
+
+void srv_login_verify(srv_login_job *job) {
+  if (!job->hash[0]) {
+    kt_pwhash_verify(dummy_hash, job->password);
+    job->verify_rc = KT_EAUTH;
+    return;
+  }
+  job->verify_rc = kt_pwhash_verify(job->hash, job->password);
+}
+
+int srv_login_finish(srv_db *d, srv_login_job *job, srv_auth_info *info, char token[65],
+                     kt_err *err) {
+  int rc;
+  if (job->verify_rc) {
+    if (job->hash[0]) note_failure(d, job->user);
+    kt_log_info("auth", "failed login for an account on device %s", job->device_id);
     return kt_err_set(err, KT_EAUTH, "wrong user name or password");
   }
-  if (rc) return kt_err_set(err, rc, "%s", verr.msg);
-  if (strcmp(user, device_user) != 0)
+  bool disabled = false;
+  if ((rc = user_get(d, job->user, info, &disabled, NULL, err))) return rc;
+  if (disabled) return kt_err_set(err, KT_EPERM, "this account is disabled; ask your administrator");
+  if (strcmp(job->user, job->device_user) != 0)
     return kt_err_set(err, KT_EAUTH, "this PC was enrolled for another user; ask your "
                       "administrator for an invite of your own");
-  bool disabled;
-  if ((rc = user_get(d, user, info, &disabled, NULL, err))) return rc;
   char hash[65];
   if ((rc = random_hex(token, 32, err))) return rc;
   sha256_hex(token, hash);
   int64_t now = (int64_t)kt_now_ms();
   sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_OK, err);
   if (!st) return KT_EDB;
-  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 1, job->user, -1, SQLITE_STATIC);
   if ((rc = srv_db_step_done(d, st, err))) return rc;
   if (!(st = srv_db_st(d, SRV_ST_SESSION_ADD, err))) return KT_EDB;
   sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, job->user, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, job->device_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 4, now);
   sqlite3_bind_int64(st, 5, now + (int64_t)SRV_SESSION_DAYS * 86400000);
   if ((rc = srv_db_step_done(d, st, err))) return rc;
-  kt_log_info("auth", "login of %s on device %s", user, device_id);
+  kt_log_info("auth", "login of %s on device %s", job->user, job->device_id);
   return 0;
+}
+
+void srv_login_job_wipe(srv_login_job *job) {
+  volatile char *p = job->password;
+  for (size_t i = 0; i < sizeof job->password; i++) p[i] = 0;
+}
+
+int srv_login(srv_db *d, const char *device_id, const char *device_user, const char *user,
+              const char *password, srv_auth_info *info, char token[65], kt_err *err) {
+  srv_login_job job;
+  memset(&job, 0, sizeof job);
+  snprintf(job.user, sizeof job.user, "%s", user);
+  snprintf(job.device_id, sizeof job.device_id, "%s", device_id);
+  snprintf(job.device_user, sizeof job.device_user, "%s", device_user);
+  snprintf(job.password, sizeof job.password, "%s", password);
+  int rc = srv_login_begin(d, &job, err);
+  if (!rc) {
+    srv_login_verify(&job);
+    rc = srv_login_finish(d, &job, info, token, err);
+  }
+  srv_login_job_wipe(&job);
+  return rc;
 }
 
 int srv_resume(srv_db *d, const char *device_id, const char *token, srv_auth_info *info,

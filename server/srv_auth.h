@@ -49,6 +49,25 @@ int srv_enroll(srv_db *d, EVP_PKEY *ca_key, X509 *ca, const char *secret, const 
 int srv_device_lookup(srv_db *d, const char *fpr, char device_id[40], char user[80], kt_err *err);
 int srv_device_revoke(srv_db *d, const char *device_id, kt_err *err);
 
+/* A password login in three steps, so that the Argon2 verification (the slow
+ * part) runs off the loop thread: begin (loop: throttle check, fetch the
+ * hash), verify (any thread: no database), finish (loop: count the failure or
+ * open the session). The job holds the password; srv_login_job_wipe clears it. */
+typedef struct srv_login_job {
+  char user[80];
+  char device_id[40];
+  char device_user[80];
+  char password[1100];
+  char hash[256]; /* "" for an unknown user: a dummy hash is verified instead */
+  int verify_rc;  /* set by srv_login_verify */
+} srv_login_job;
+
+int srv_login_begin(srv_db *d, srv_login_job *job, kt_err *err);
+void srv_login_verify(srv_login_job *job);
+int srv_login_finish(srv_db *d, srv_login_job *job, srv_auth_info *info, char token[65],
+                     kt_err *err);
+void srv_login_job_wipe(srv_login_job *job);
+
 /* Password login on an enrolled device of that user; on success a new
  * session token (64 hex chars) in token. KT_EAUTH (wrong user/password: one
  * message for both), KT_ETHROTTLED (wait), KT_ELOCKED, KT_EPERM (disabled). */

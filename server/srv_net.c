@@ -19,7 +19,7 @@
 
 #define PROTOCOL_VERSION 1
 
-typedef enum conn_state { ST_TLS, ST_HELLO, ST_AUTH, ST_READY, ST_CLOSING } conn_state;
+typedef enum conn_state { ST_TLS, ST_HELLO, ST_AUTH, ST_LOGIN, ST_READY, ST_CLOSING } conn_state;
 
 typedef struct srv_conn {
   uv_tcp_t tcp;          /* first: the handle's data points back to us */
@@ -39,7 +39,18 @@ typedef struct srv_conn {
   srv_auth_info who;      /* after Login/Resume */
   char token[65];
   bool subscribed;
+  int pending_work;       /* login jobs in flight: the conn is freed only after them */
 } srv_conn;
+
+#define MAX_HASHING 2 /* Argon2 verifications at a time (memory: 19 MiB each) */
+
+typedef struct login_work {
+  uv_work_t req;
+  srv_conn *c;
+  uint64_t req_id;
+  srv_login_job job;
+  struct login_work *next;
+} login_work;
 
 struct srv_server {
   srv_config cfg;
@@ -54,12 +65,15 @@ struct srv_server {
   kt_hlc hlc;
   char server_id[64];
   srv_conn *conns;
+  login_work *wait_head, *wait_tail; /* logins waiting for a hashing slot */
+  int hashing;
   uint64_t next_id;
   int nconns;
   bool stopping;
 };
 
 static void conn_close(srv_conn *c);
+static void conn_release(srv_conn *c);
 
 /* ---- sending ------------------------------------------------------------------ */
 
@@ -173,16 +187,86 @@ static void send_auth_ok(srv_conn *c, uint64_t req_id) {
   conn_send(c, &out);
 }
 
+static void login_start(srv_server *s);
+
+static void on_login_work(uv_work_t *req) {
+  login_work *w = req->data;
+  srv_login_verify(&w->job);
+}
+
+static void on_login_done(uv_work_t *req, int status) {
+  login_work *w = req->data;
+  srv_conn *c = w->c;
+  srv_server *s = c->srv;
+  s->hashing--;
+  c->pending_work--;
+  if (status == 0 && c->state == ST_LOGIN) {
+    kt_err err;
+    kt_err_clear(&err);
+    int rc = srv_login_finish(&s->db, &w->job, &c->who, c->token, &err);
+    if (rc) send_error_close(c, w->req_id, rc, err.msg);
+    else send_auth_ok(c, w->req_id);
+  }
+  srv_login_job_wipe(&w->job);
+  free(w);
+  conn_release(c);
+  login_start(s);
+}
+
+/* Starts waiting logins while hashing slots are free. */
+static void login_start(srv_server *s) {
+  while (s->wait_head && s->hashing < MAX_HASHING) {
+    login_work *w = s->wait_head;
+    s->wait_head = w->next;
+    if (!s->wait_head) s->wait_tail = NULL;
+    if (w->c->state != ST_LOGIN) { /* the client left while waiting */
+      w->c->pending_work--;
+      srv_conn *c = w->c;
+      srv_login_job_wipe(&w->job);
+      free(w);
+      conn_release(c);
+      continue;
+    }
+    s->hashing++;
+    w->req.data = w;
+    if (uv_queue_work(&s->loop, &w->req, on_login_work, on_login_done)) {
+      s->hashing--;
+      srv_login_verify(&w->job); /* no thread pool: verify here */
+      w->req.data = w;
+      s->hashing++;
+      on_login_done(&w->req, 0);
+    }
+  }
+}
+
 static void handle_login(srv_conn *c, const Kartoteka__Envelope *env) {
   kt_err err;
   kt_err_clear(&err);
-  int rc = srv_login(&c->srv->db, c->device_id, c->device_user, env->login->user,
-                     env->login->password, &c->who, c->token, &err);
+  login_work *w = calloc(1, sizeof *w);
+  if (!w) {
+    send_error_close(c, env->req_id, KT_ENOMEM, "out of memory");
+    return;
+  }
+  w->c = c;
+  w->req_id = env->req_id;
+  snprintf(w->job.user, sizeof w->job.user, "%s", env->login->user);
+  snprintf(w->job.device_id, sizeof w->job.device_id, "%s", c->device_id);
+  snprintf(w->job.device_user, sizeof w->job.device_user, "%s", c->device_user);
+  snprintf(w->job.password, sizeof w->job.password, "%s", env->login->password);
+  int rc = srv_login_begin(&c->srv->db, &w->job, &err);
   if (rc) {
+    srv_login_job_wipe(&w->job);
+    free(w);
     send_error_close(c, env->req_id, rc, err.msg);
     return;
   }
-  send_auth_ok(c, env->req_id);
+  c->pending_work++;
+  c->state = ST_LOGIN; /* nothing else is accepted until the answer */
+  srv_server *s = c->srv;
+  if (s->wait_tail) s->wait_tail->next = w;
+  else s->wait_head = w;
+  s->wait_tail = w;
+  login_start(s);
 }
 
 static void handle_resume(srv_conn *c, const Kartoteka__Envelope *env) {
@@ -450,7 +534,12 @@ static void on_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
 
 static void on_conn_handle_closed(uv_handle_t *h) {
   srv_conn *c = h->data;
-  if (--c->handles_open > 0) return;
+  --c->handles_open;
+  conn_release(c);
+}
+
+static void conn_release(srv_conn *c) {
+  if (c->handles_open > 0 || c->pending_work > 0) return;
   srv_server *s = c->srv;
   if (c->prev) c->prev->next = c->next;
   else s->conns = c->next;

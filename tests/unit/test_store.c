@@ -205,6 +205,68 @@ static void test_batch_rollback(void **state) {
   assert_int_equal(count(f->s, "SELECT count(*) FROM t_org"), 10);
 }
 
+/* Inside a batch the index entries of new records are queued (written in rowid
+ * order at commit): a search or an edit inside the batch still sees them, and a
+ * rollback drops them with the rows. */
+static void test_batch_index(void **state) {
+  fx *f = *state;
+  kt_err err;
+  char id[37], cid[37];
+  int n;
+  assert_int_equal(cl_store_begin(f->s, &err), 0);
+  cl_set o[] = {{"name", "Северный Ветер"}, {"phone", "+7 (495) 123-45-67"}};
+  cl_set c[] = {{"last_name", "Смирнова"}, {"phone_mobile", "8 916 765-43-21"}};
+  for (int i = 0; i < 5; i++) {
+    assert_int_equal(cl_store_add(f->s, "org", o, 2, id, &err), 0);
+    assert_int_equal(cl_store_add(f->s, "contact", c, 2, cid, &err), 0);
+  }
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "север", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 5);
+  cl_set e[] = {{"last_name", "Кузнецова"}};
+  assert_int_equal(cl_store_edit(f->s, cid, e, 1, NULL, &err), 0);
+  cl_rec *r;
+  assert_int_equal(cl_store_get(f->s, id, &r, &err), 0);
+  cl_rec_free(r);
+  assert_int_equal(cl_store_add(f->s, "org", o, 2, id, &err), 0);
+  assert_int_equal(cl_store_commit(f->s, &err), 0);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "смирн", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 4);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "кузнец", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 1);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "северный", "org", 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 6);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "7654321", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 5);
+  /* rollback drops the queued entries with the rows */
+  assert_int_equal(cl_store_begin(f->s, &err), 0);
+  cl_set d[] = {{"name", "Дельта"}};
+  assert_int_equal(cl_store_add(f->s, "org", d, 1, id, &err), 0);
+  cl_store_rollback(f->s);
+  assert_int_equal(cl_store_add(f->s, "org", o, 1, id, &err), 0);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "дельта", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 0);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "северный", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 7);
+  /* a reindex in a batch does not index the queued records twice */
+  assert_int_equal(cl_store_begin(f->s, &err), 0);
+  assert_int_equal(cl_store_add(f->s, "org", d, 1, id, &err), 0);
+  assert_int_equal(cl_store_reindex(f->s, &err), 0);
+  assert_int_equal(cl_store_commit(f->s, &err), 0);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "дельта", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 1);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "север", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 7);
+}
+
 static void test_hlc_persists(void **state) {
   fx *f = *state;
   kt_err err;
@@ -227,6 +289,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_search_and_trash, setup, teardown),
       cmocka_unit_test_setup_teardown(test_custom_field_survives_reopen, setup, teardown),
       cmocka_unit_test_setup_teardown(test_batch_rollback, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_batch_index, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hlc_persists, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
