@@ -144,38 +144,6 @@ int srv_user_list(srv_db *d, int (*cb)(void *ud, const srv_user_info *u), void *
   return rc == SQLITE_DONE ? 0 : srv_db_error(d, rc, "listing accounts", err);
 }
 
-/* A fixed hash to verify against for unknown users, so that the time taken
- * does not tell which user names exist. Computed once per process. */
-static int dummy_verify(const char *password) {
-  static char dummy[256];
-  if (!dummy[0] && kt_pwhash_hash("kartoteka-timing-equaliser", dummy, sizeof dummy, NULL))
-    return KT_EAUTH;
-  kt_pwhash_verify(dummy, password);
-  return KT_EAUTH;
-}
-
-int srv_user_verify(srv_db *d, const char *name, const char *password, kt_err *err) {
-  sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_GET, err);
-  if (!st) return KT_EDB;
-  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return srv_db_error(d, rc, "reading accounts", err);
-    dummy_verify(password);
-    return kt_err_set(err, KT_EAUTH, "wrong user name or password");
-  }
-  char hash[256];
-  copy_col(st, 1, hash, sizeof hash);
-  bool disabled = sqlite3_column_int(st, 4) != 0;
-  sqlite3_reset(st);
-  rc = kt_pwhash_verify(hash, password);
-  if (rc) return kt_err_set(err, KT_EAUTH, "wrong user name or password");
-  if (disabled)
-    return kt_err_set(err, KT_EPERM, "this account is disabled; ask your administrator");
-  return 0;
-}
-
 int srv_read_password_file(const char *path, char *out, size_t outsz, kt_err *err) {
   FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
   if (!f)

@@ -39,10 +39,6 @@ int srv_user_passwd(srv_db *d, const char *name, const char *password, kt_err *e
 int srv_user_set_disabled(srv_db *d, const char *name, bool disabled, kt_err *err);
 /* Calls cb for each account in name order; cb returns non-zero to stop. */
 int srv_user_list(srv_db *d, int (*cb)(void *ud, const srv_user_info *u), void *ud, kt_err *err);
-/* Checks a password against the stored hash. 0 ok, KT_EAUTH wrong password or
- * unknown user (same message), KT_EPERM disabled. */
-int srv_user_verify(srv_db *d, const char *name, const char *password, kt_err *err);
-
 /* Reads a password from the first line of a file ("-" = stdin). */
 int srv_read_password_file(const char *path, char *out, size_t outsz, kt_err *err);
 /* A random password of n characters from an unambiguous alphabet. */
