@@ -82,7 +82,7 @@ int cli_cmd_login(cli_ctx *ctx, int argc, char **argv) {
   kt_err err;
   kt_err_clear(&err);
   cl_conn *c = NULL;
-  int rc = cl_session_open(&loop, ctx->profile, s, pw, NULL, NULL, &c, &err);
+  int rc = cl_session_open(&loop, ctx->profile, s, pw, NULL, NULL, 0, &c, &err);
   memset(pw, 0, sizeof pw);
   cl_conn_free(c);
   uv_loop_close(&loop);

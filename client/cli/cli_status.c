@@ -1,6 +1,10 @@
 /* cli_status — `kartoteka status` and `kartoteka reindex`. */
 #include <stdio.h>
 
+#include <string.h>
+#include <uv.h>
+
+#include "cl_session.h"
 #include "cli.h"
 
 int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
@@ -15,19 +19,36 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   kt_buf server = KT_BUF_INIT, last = KT_BUF_INIT;
   bool connected = cl_store_meta_get(s, "server", &server, NULL) == 0;
   cl_store_meta_get(s, "last_sync", &last, NULL);
+  /* online = the server answers and accepts this device's session now */
+  bool online = false;
+  char why[KT_ERR_MSG_MAX] = "";
+  if (connected) {
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    cl_conn *c = NULL;
+    kt_err e2;
+    kt_err_clear(&e2);
+    online = cl_session_open(&loop, ctx->profile, s, NULL, NULL, NULL, 3000, &c, &e2) == 0;
+    if (!online) snprintf(why, sizeof why, "%s", e2.msg);
+    cl_conn_free(c);
+    uv_loop_close(&loop);
+  }
   if (cl_store_outbox_count(s, &pending, &err)) {
     rc = cli_fail(&err);
   } else if (ctx->json) {
     printf("{\"profile\": \"%s\", \"user\": \"%s\", \"device\": \"%s\", \"mode\": \"%s\", "
-           "\"server\": \"%s\", \"pending\": %lld, \"last_sync\": \"%s\"}\n",
+           "\"server\": \"%s\", \"online\": %s, \"pending\": %lld, \"last_sync\": \"%s\"}\n",
            ctx->profile, cl_store_user(s), cl_store_device(s), connected ? "server" : "local",
-           kt_buf_str(&server), (long long)pending, kt_buf_str(&last));
+           kt_buf_str(&server), online ? "true" : "false", (long long)pending, kt_buf_str(&last));
   } else {
     printf("profile:  %s\nuser:     %s\ndevice:   %s\nserver:   %s\nunsent:   %lld change%s\n",
            ctx->profile, cl_store_user(s), cl_store_device(s),
            connected ? kt_buf_str(&server) : "none (standalone)", (long long)pending,
            pending == 1 ? "" : "s");
-    if (connected) printf("synced:   %s\n", last.len ? kt_buf_str(&last) : "never");
+    if (connected) {
+      printf("synced:   %s\n", last.len ? kt_buf_str(&last) : "never");
+      printf("status:   %s%s%s\n", online ? "online" : "offline", why[0] ? " — " : "", why);
+    }
   }
   kt_buf_free(&server);
   kt_buf_free(&last);

@@ -159,7 +159,7 @@ int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, con
   c = NULL;
   /* second connection: mutual TLS with the new certificate, then the password */
   if (password) {
-    if ((rc = cl_session_open(loop, dir, s, password, NULL, NULL, &c, err))) goto out;
+    if ((rc = cl_session_open(loop, dir, s, password, NULL, NULL, 0, &c, err))) goto out;
   }
 out:
   kt_frame_env_free(rep);
@@ -175,7 +175,8 @@ out:
 }
 
 int cl_session_open(uv_loop_t *loop, const char *dir, cl_store *s, const char *password,
-                    cl_conn_push_cb on_push, void *ud, cl_conn **out, kt_err *err) {
+                    cl_conn_push_cb on_push, void *ud, uint32_t timeout_ms, cl_conn **out,
+                    kt_err *err) {
   char keyp[4200], crtp[4200], cap[4200];
   path_in(dir, "device.key", keyp, sizeof keyp);
   path_in(dir, "device.crt", crtp, sizeof crtp);
@@ -193,7 +194,8 @@ int cl_session_open(uv_loop_t *loop, const char *dir, cl_store *s, const char *p
   rc = KT_ENET;
   for (char *a = strtok(list, ","); a; a = strtok(NULL, ",")) {
     cl_conn_opts o = {.loop = loop, .address = a, .ca_file = cap, .cert_file = crtp,
-                      .key_file = keyp, .on_push = on_push, .ud = ud};
+                      .key_file = keyp, .on_push = on_push, .ud = ud,
+                      .timeout_ms = timeout_ms};
     rc = cl_conn_open(&o, &c, err);
     if (rc != KT_ENET) break;
   }

@@ -24,8 +24,10 @@ int cl_session_connect(uv_loop_t *loop, const char *profile_dir, const char *inv
 
 /* Opens an authenticated connection for an existing profile: mutual TLS with
  * the device certificate, Hello, Resume with the saved token, or Login with
- * `password` when given (a new token is saved). *out on success. */
+ * `password` when given (a new token is saved). timeout_ms 0 = default.
+ * *out on success. */
 int cl_session_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *password,
-                    cl_conn_push_cb on_push, void *ud, cl_conn **out, kt_err *err);
+                    cl_conn_push_cb on_push, void *ud, uint32_t timeout_ms, cl_conn **out,
+                    kt_err *err);
 
 #endif

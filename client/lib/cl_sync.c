@@ -185,7 +185,7 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
   do {
     watch_ctx w = {false};
     cl_conn *c = NULL;
-    rc = cl_session_open(loop, dir, s, NULL, watch ? on_push : NULL, &w, &c, err);
+    rc = cl_session_open(loop, dir, s, NULL, watch ? on_push : NULL, &w, 0, &c, err);
     if (!rc) rc = cl_sync_round(c, s, st, err);
     if (!rc && watch) {
       Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;

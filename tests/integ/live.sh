@@ -43,7 +43,9 @@ if wait_for anna "$ORG" phone "" 0; then :; fi
 sleep 1; k anna sync >/dev/null
 check_eq "agent sent boris's local edit by itself" "+7 495 000-00-00" "$(k anna show "$ORG" --json | json 'd["phone"]')"
 
+check_eq "status: online" "True" "$(k anna status --json | json 'd["online"]')"
 kill -TERM $SRV_PID; wait $SRV_PID 2>/dev/null
+check_eq "status: offline when the server is down" "False" "$(k anna status --json | json 'd["online"]')"
 k boris edit "$ORG" --set temperature=hot >/dev/null
 check_eq "offline edit waits in the outbox" "1" "$(k boris status --json | json 'd["pending"]')"
 check "agent survives the server going away" kill -0 $AGENT
