@@ -45,7 +45,7 @@ void kt_rec_load(kt_rec *r, sqlite3_stmt *st) {
   }
 }
 
-static void bind_value(sqlite3_stmt *st, int i, const kt_value *v) {
+void kt_rec_bind_value(sqlite3_stmt *st, int i, const kt_value *v) {
   switch (v->kind) {
   case KT_V_NULL:
     sqlite3_bind_null(st, i);
@@ -65,7 +65,7 @@ void kt_rec_bind(const kt_rec *r, sqlite3_stmt *st, bool insert, const kt_buf *v
   for (int k = 0; k < r->type->nfields; k++) {
     if (!insert && k == KT_F_ID) continue;
     if (k == KT_F_DELETED && r->v[k].kind == KT_V_NULL) sqlite3_bind_int(st, col++, 0);
-    else bind_value(st, col++, &r->v[k]);
+    else kt_rec_bind_value(st, col++, &r->v[k]);
   }
   if (!insert) sqlite3_bind_int64(st, col, r->rowid);
 }

@@ -33,6 +33,9 @@ void kt_rec_load(kt_rec *r, sqlite3_stmt *st);
  * versions (kept alive by the caller until the step). */
 void kt_rec_bind(const kt_rec *r, sqlite3_stmt *st, bool insert, const kt_buf *ver);
 
+/* Binds one value to parameter i (text is bound SQLITE_STATIC: keep v alive). */
+void kt_rec_bind_value(sqlite3_stmt *st, int i, const kt_value *v);
+
 /* SQL builders (append to sql). */
 void kt_recsql_table(const kt_mtype *t, char *out, size_t outsz); /* "t_org" */
 void kt_recsql_select(const kt_mtype *t, kt_buf *sql);            /* no WHERE */

@@ -9,6 +9,8 @@
 
 #include "kt_buf.h"
 #include "kt_migrate.h"
+#include "kt_rec.h"
+#include "kt_sql.h"
 #include "kt_text.h"
 
 static const char *const st_sql[CL_ST__COUNT] = {
@@ -39,35 +41,14 @@ static const char *const st_sql[CL_ST__COUNT] = {
                          "JOIN g ON t.parent = g.name WHERE t.deleted = 0) SELECT name FROM g",
 };
 
+static const kt_sql_names names = {
+    "the card index", "another Kartoteka program is using it; wait for it to finish or close "
+                      "it, then try again",
+    "restore it from a backup, or move it away and re-create the profile (a connected PC "
+    "resyncs from the server)"};
+
 int cl_db_error(cl_db *d, int rc, const char *what, kt_err *err) {
-  int prim = rc & 0xff;
-  const char *m = d && d->db ? sqlite3_errmsg(d->db) : sqlite3_errstr(rc);
-  switch (prim) {
-  case SQLITE_BUSY:
-  case SQLITE_LOCKED:
-    return kt_err_set(err, KT_EBUSY,
-                      "%s: the card index is locked by another Kartoteka program (%s); wait "
-                      "for it to finish or close it, then try again",
-                      what, m);
-  case SQLITE_NOTADB:
-  case SQLITE_CORRUPT:
-    return kt_err_set(err, KT_ECORRUPT,
-                      "%s: the database file is damaged (%s); restore it from a backup, or "
-                      "move it away and re-create the profile (a connected PC resyncs from the "
-                      "server)",
-                      what, m);
-  case SQLITE_FULL:
-    return kt_err_set(err, KT_EIO, "%s: the disk is full; free some space and try again", what);
-  case SQLITE_READONLY:
-  case SQLITE_CANTOPEN:
-  case SQLITE_PERM:
-    return kt_err_set(err, KT_EPERM, "%s: cannot write the database file (%s); check its "
-                      "permissions", what, m);
-  case SQLITE_IOERR:
-    return kt_err_set(err, KT_EIO, "%s: disk input/output error (%s)", what, m);
-  default:
-    return kt_err_set(err, KT_EDB, "%s: %s", what, m);
-  }
+  return kt_sql_error(d ? d->db : NULL, rc, &names, what, err);
 }
 
 static void fold_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -161,88 +142,40 @@ void cl_db_reset_types(cl_db *d) {
 }
 
 sqlite3_stmt *cl_db_st(cl_db *d, cl_st which, kt_err *err) {
-  sqlite3_stmt *st = d->st[which];
-  if (!st) {
-    int rc = sqlite3_prepare_v3(d->db, st_sql[which], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    if (rc != SQLITE_OK) {
-      cl_db_error(d, rc, "preparing a query", err);
-      return NULL;
-    }
-    d->st[which] = st;
-  } else {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-  }
-  return st;
+  return kt_sql_cached(d->db, &d->st[which], st_sql[which], &names, err);
 }
 
-void cl_db_table(const kt_mtype *t, char *out, size_t outsz) {
-  snprintf(out, outsz, "t_%s", t->def->name);
-}
+void cl_db_table(const kt_mtype *t, char *out, size_t outsz) { kt_recsql_table(t, out, outsz); }
 
-static void column_list(const kt_mtype *t, kt_buf *b, bool with_id) {
-  for (int k = 0; k < t->nfields; k++) {
-    if (!with_id && k == KT_F_ID) continue;
-    if (k) kt_buf_puts(b, ", ");
-    kt_buf_printf(b, "\"%s\"", t->fields[k].column);
-  }
-}
-
-void cl_db_select_prefix(const kt_mtype *t, kt_buf *sql) {
-  char tab[64];
-  cl_db_table(t, tab, sizeof tab);
-  kt_buf_puts(sql, "SELECT rowid, ver, ");
-  column_list(t, sql, true);
-  kt_buf_printf(sql, " FROM %s", tab);
-}
+void cl_db_select_prefix(const kt_mtype *t, kt_buf *sql) { kt_recsql_select(t, sql); }
 
 sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err) {
   sqlite3_stmt **slot = &d->tst[t->def->code][which];
-  if (*slot) {
-    sqlite3_reset(*slot);
-    sqlite3_clear_bindings(*slot);
-    return *slot;
-  }
+  if (*slot) return kt_sql_cached(d->db, slot, NULL, &names, err);
   kt_buf sql = KT_BUF_INIT;
-  char tab[64];
-  cl_db_table(t, tab, sizeof tab);
   switch (which) {
   case CL_TST_INSERT:
-    kt_buf_printf(&sql, "INSERT INTO %s (ver, ", tab);
-    column_list(t, &sql, true);
-    kt_buf_puts(&sql, ") VALUES (?");
-    for (int k = 0; k < t->nfields; k++) kt_buf_puts(&sql, ", ?");
-    kt_buf_puts(&sql, ")");
+    kt_recsql_insert(t, &sql);
     break;
   case CL_TST_UPDATE:
-    kt_buf_printf(&sql, "UPDATE %s SET ver = ?", tab);
-    for (int k = 0; k < t->nfields; k++)
-      if (k != KT_F_ID) kt_buf_printf(&sql, ", \"%s\" = ?", t->fields[k].column);
-    kt_buf_puts(&sql, " WHERE rowid = ?");
+    kt_recsql_update(t, &sql);
     break;
   case CL_TST_BY_ID:
-    cl_db_select_prefix(t, &sql);
+    kt_recsql_select(t, &sql);
     kt_buf_puts(&sql, " WHERE id = ?1");
     break;
-  case CL_TST_BY_ROWID:
-    cl_db_select_prefix(t, &sql);
-    kt_buf_puts(&sql, " WHERE rowid = ?1");
-    break;
   default:
-    break;
+    kt_recsql_select(t, &sql);
+    kt_buf_puts(&sql, " WHERE rowid = ?1");
   }
   if (sql.oom) {
     kt_buf_free(&sql);
     kt_err_set(err, KT_ENOMEM, "out of memory");
     return NULL;
   }
-  int rc = sqlite3_prepare_v3(d->db, sql.p, (int)sql.len, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+  sqlite3_stmt *st = kt_sql_cached(d->db, slot, sql.p, &names, err);
   kt_buf_free(&sql);
-  if (rc != SQLITE_OK) {
-    cl_db_error(d, rc, "preparing a record query", err);
-    *slot = NULL;
-  }
-  return *slot;
+  return st;
 }
 
 int cl_db_add_column(cl_db *d, const kt_mtype *t, const kt_mfield *f, kt_err *err) {
@@ -281,12 +214,7 @@ int cl_db_check_schema(cl_db *d, kt_err *err) {
 }
 
 int cl_db_step_done(cl_db *d, sqlite3_stmt *st, kt_err *err) {
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-  }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return cl_db_error(d, rc, "writing the card index", err);
-  return 0;
+  return kt_sql_step_done(d->db, st, &names, "writing the card index", err);
 }
 
 int cl_db_meta_get_text(cl_db *d, const char *key, kt_buf *out, kt_err *err) {

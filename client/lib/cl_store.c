@@ -60,33 +60,6 @@ static int schema_version(cl_store *s, int64_t *v);
 
 /* ---- records ------------------------------------------------------------------ */
 
-cl_rec *cl_rec_new(kt_mtype *t) {
-  cl_rec *r = calloc(1, sizeof *r);
-  if (!r) return NULL;
-  r->type = t;
-  r->v = calloc((size_t)KT_MAX_FIELDS, sizeof *r->v);
-  if (!r->v) {
-    free(r);
-    return NULL;
-  }
-  return r;
-}
-
-void cl_rec_free(cl_rec *r) {
-  if (!r) return;
-  for (int k = 0; k < KT_MAX_FIELDS; k++) kt_value_clear(&r->v[k]);
-  free(r->v);
-  free(r);
-}
-
-const char *cl_rec_id(const cl_rec *r) {
-  return r->v[KT_F_ID].kind == KT_V_TEXT ? r->v[KT_F_ID].s : "";
-}
-
-bool cl_rec_deleted(const cl_rec *r) {
-  return r->v[KT_F_DELETED].kind == KT_V_INT && r->v[KT_F_DELETED].i != 0;
-}
-
 void cl_rec_title(const cl_rec *r, kt_buf *out) {
   size_t start = out->len;
   for (int k = 0; k < r->type->nfields; k++) {
@@ -96,47 +69,6 @@ void cl_rec_title(const cl_rec *r, kt_buf *out) {
     kt_mfield_format(f, &r->v[k], false, out);
   }
   if (out->len == start) kt_buf_puts(out, "(untitled)");
-}
-
-static void rec_load(cl_rec *r, sqlite3_stmt *st) {
-  r->rowid = sqlite3_column_int64(st, 0);
-  kt_vers_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &r->vers);
-  for (int k = 0; k < r->type->nfields; k++) {
-    int c = k + 2;
-    kt_value *v = &r->v[k];
-    switch (sqlite3_column_type(st, c)) {
-    case SQLITE_NULL:
-      kt_value_clear(v);
-      break;
-    case SQLITE_INTEGER:
-      if (kt_ftype_is_int(r->type->fields[k].type))
-        kt_value_set_int(v, sqlite3_column_int64(st, c));
-      else
-        kt_value_set_text(v, (const char *)sqlite3_column_text(st, c),
-                          (size_t)sqlite3_column_bytes(st, c));
-      break;
-    default:
-      if (kt_ftype_is_int(r->type->fields[k].type))
-        kt_value_set_int(v, sqlite3_column_int64(st, c));
-      else
-        kt_value_set_text(v, (const char *)sqlite3_column_text(st, c),
-                          (size_t)sqlite3_column_bytes(st, c));
-    }
-  }
-}
-
-static void bind_value(sqlite3_stmt *st, int i, const kt_value *v) {
-  switch (v->kind) {
-  case KT_V_NULL:
-    sqlite3_bind_null(st, i);
-    break;
-  case KT_V_INT:
-    sqlite3_bind_int64(st, i, v->i);
-    break;
-  case KT_V_TEXT:
-    sqlite3_bind_text(st, i, v->s, -1, SQLITE_STATIC);
-    break;
-  }
 }
 
 /* ---- open / create ------------------------------------------------------------- */
@@ -548,16 +480,7 @@ static int row_write(cl_store *s, cl_rec *r, bool insert, kt_err *err) {
     kt_buf_free(&vb);
     return KT_EDB;
   }
-  sqlite3_bind_blob(st, 1, vb.p, (int)vb.len, SQLITE_STATIC);
-  int col = 2;
-  for (int k = 0; k < r->type->nfields; k++) {
-    if (!insert && k == KT_F_ID) continue;
-    if (k == KT_F_DELETED && r->v[k].kind == KT_V_NULL)
-      sqlite3_bind_int(st, col++, 0);
-    else
-      bind_value(st, col++, &r->v[k]);
-  }
-  if (!insert) sqlite3_bind_int64(st, col, r->rowid);
+  kt_rec_bind(r, st, insert, &vb);
   int rc = cl_db_step_done(&s->d, st, err);
   kt_buf_free(&vb);
   if (!rc && insert) r->rowid = sqlite3_last_insert_rowid(s->d.db);
@@ -586,7 +509,7 @@ static int locate(cl_store *s, const char *id, cl_rec **out, kt_err *err) {
         sqlite3_reset(st);
         return kt_err_set(err, KT_ENOMEM, "out of memory");
       }
-      rec_load(r, st);
+      kt_rec_load(r, st);
       sqlite3_reset(st);
       *out = r;
       return 0;
@@ -862,7 +785,7 @@ static int walk(cl_store *s, kt_mtype *t, sqlite3_stmt *st, cl_rec_cb cb, void *
   if (!r) return kt_err_set(err, KT_ENOMEM, "out of memory");
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    rec_load(r, st);
+    kt_rec_load(r, st);
     if (cb(ud, r)) {
       rc = SQLITE_DONE;
       break;
@@ -982,7 +905,7 @@ int cl_store_list(cl_store *s, const cl_query *q, cl_rec_cb cb, void *ud, kt_err
     if (q->where[i].op == '~')
       sqlite3_bind_text(st, i + 1, kt_buf_str(&texts[i]), -1, SQLITE_STATIC);
     else
-      bind_value(st, i + 1, &vals[i]);
+      kt_rec_bind_value(st, i + 1, &vals[i]);
   }
   rc = walk(s, t, st, cb, ud, err);
 out:
@@ -1139,7 +1062,7 @@ int cl_store_search(cl_store *s, const char *text, const char *type, int limit, 
       if (!r) {
         rc = kt_err_set(err, KT_ENOMEM, "out of memory");
       } else {
-        rec_load(r, st);
+        kt_rec_load(r, st);
         if (cl_rec_deleted(r) == trash) {
           shown++;
           if (cb(ud, r)) shown = limit;
@@ -1242,7 +1165,7 @@ static int find_config(cl_store *s, const char *ctype, const char *etype, const 
     cl_rec *r = cl_rec_new(t);
     if (!r) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
     else {
-      rec_load(r, st);
+      kt_rec_load(r, st);
       *out = r;
       rc = 0;
     }
@@ -1466,7 +1389,7 @@ int cl_store_outbox_walk(cl_store *s, int max, cl_outbox_cb cb, void *ud, kt_err
     if (sqlite3_step(rs) == SQLITE_ROW) {
       it.rec_copy = cl_rec_new(t);
       if (!it.rec_copy) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-      else rec_load(it.rec_copy, rs);
+      else kt_rec_load(it.rec_copy, rs);
     }
     sqlite3_reset(rs);
     if (rc || !it.rec_copy) continue;
@@ -1528,7 +1451,7 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
   if (!st) return KT_EDB;
   sqlite3_bind_text(st, 1, ch->id, -1, SQLITE_STATIC);
   int src = sqlite3_step(st);
-  if (src == SQLITE_ROW && (old = cl_rec_new(t))) rec_load(old, st);
+  if (src == SQLITE_ROW && (old = cl_rec_new(t))) kt_rec_load(old, st);
   sqlite3_reset(st);
   if (src != SQLITE_ROW && src != SQLITE_DONE) return cl_db_error(&s->d, src, "reading a card", err);
   if (src == SQLITE_ROW && !old) return kt_err_set(err, KT_ENOMEM, "out of memory");
@@ -1603,7 +1526,7 @@ int cl_store_dump(cl_store *s, kt_buf *out, kt_err *err) {
     rc = 0;
     cl_rec *r = cl_rec_new(t);
     while (r && sqlite3_step(st) == SQLITE_ROW) {
-      rec_load(r, st);
+      kt_rec_load(r, st);
       kt_rec_dump_line(r, cl_store_devname, s, out);
     }
     cl_rec_free(r);

@@ -49,10 +49,10 @@ void cl_store_set_clock(cl_store *s, kt_clock_fn fn, void *ud);
  * versions). Owned by the caller: free with cl_rec_free. */
 typedef kt_rec cl_rec;
 
-cl_rec *cl_rec_new(kt_mtype *t); /* NULL on OOM; all values NULL */
-void cl_rec_free(cl_rec *r);
-const char *cl_rec_id(const cl_rec *r); /* "" when not set */
-bool cl_rec_deleted(const cl_rec *r);
+static inline cl_rec *cl_rec_new(kt_mtype *t) { return kt_rec_new(t); } /* NULL on OOM */
+static inline void cl_rec_free(cl_rec *r) { kt_rec_free(r); }
+static inline const char *cl_rec_id(const cl_rec *r) { return kt_rec_id(r); } /* "" when unset */
+static inline bool cl_rec_deleted(const cl_rec *r) { return kt_rec_deleted(r); }
 /* The record's title from its title fields ("ООО Ромашка", "Иванов Иван"). */
 void cl_rec_title(const cl_rec *r, kt_buf *out);
 
