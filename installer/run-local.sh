@@ -1,21 +1,62 @@
 #!/usr/bin/env bash
-# `make run`: a ready-to-use profile next to the build, and how to use it.
-# (When the server and desktop client land, this starts kartotekad on
-# 127.0.0.1 with a generated admin and opens the client.)
+# `make run`: a local office in build/run — a kartotekad on 127.0.0.1 with a
+# generated administrator and certificates, and a client profile of your own
+# connected to it — then how to use it. (The desktop client is not built yet;
+# until it is, this prints the CLI commands to use.)
 set -euo pipefail
-BIN=${1:?usage: run-local.sh BINDIR}
-PROFILE=${KARTOTEKA_PROFILE:-$PWD/build/run-profile}
+BIN=$(cd "${1:?usage: run-local.sh BINDIR}" && pwd)
+RUN=${KARTOTEKA_RUN_DIR:-$PWD/build/run}
+DATA=$RUN/server
+PROFILE=$RUN/profile
+ME=${USER:-me}
+mkdir -p "$RUN"; chmod 700 "$RUN"
+
+if [ ! -f "$DATA/master.db" ]; then
+  echo "== creating the office server in $DATA"
+  "$BIN/kartotekad" init --data "$DATA" --admin admin
+  umask 077
+  head -c 12 /dev/urandom | base64 | tr -d '/+=' > "$RUN/password"
+  "$BIN/kartotekad" user add --data "$DATA" --user "$ME" --role head_of_sales --password-file "$RUN/password"
+  echo "   your password (user $ME) is in $RUN/password"
+fi
+
+if [ -f "$RUN/server.pid" ] && kill -0 "$(cat "$RUN/server.pid")" 2>/dev/null; then
+  ADDR=$(sed -n 's/^listening //p' "$RUN/server.out")
+  echo "== kartotekad already running on $ADDR (pid $(cat "$RUN/server.pid"))"
+else
+  PORT=7433
+  if (exec 3<>/dev/tcp/127.0.0.1/$PORT) 2>/dev/null; then PORT=0; fi  # 7433 taken: any free port
+  nohup "$BIN/kartotekad" serve --data "$DATA" --listen 127.0.0.1:$PORT >"$RUN/server.out" 2>"$RUN/server.log" &
+  echo $! > "$RUN/server.pid"
+  for _ in $(seq 100); do grep -q '^listening' "$RUN/server.out" 2>/dev/null && break; sleep 0.05; done
+  ADDR=$(sed -n 's/^listening //p' "$RUN/server.out")
+  [ -n "$ADDR" ] || { echo "kartotekad did not start:"; cat "$RUN/server.log"; exit 1; }
+  echo "== kartotekad listening on $ADDR (pid $(cat "$RUN/server.pid"), log $RUN/server.log)"
+fi
+
 if [ ! -f "$PROFILE/replica.db" ]; then
-  "$BIN/kartoteka" --profile "$PROFILE" init --local --user "${USER:-me}"
+  echo "== connecting your profile $PROFILE"
+  INV=$("$BIN/kartotekad" invite --data "$DATA" --user "$ME" --address "$ADDR")
+  "$BIN/kartoteka" --profile "$PROFILE" connect --invite "$INV" --password-file "$RUN/password"
   "$BIN/kartoteka" --profile "$PROFILE" add org --set name="ООО Ромашка" --set city=Москва \
     --set phone="+7 495 123-45-67" >/dev/null
+  "$BIN/kartoteka" --profile "$PROFILE" sync >/dev/null
+else
+  "$BIN/kartoteka" --profile "$PROFILE" sync >/dev/null 2>&1 || true
 fi
+
+K="$BIN/kartoteka --profile $PROFILE"
 cat <<MSG
 
-Kartoteka is ready (standalone card index in $PROFILE).
-Try:
-  $BIN/kartoteka --profile $PROFILE list org
-  $BIN/kartoteka --profile $PROFILE search ромаш
-  $BIN/kartoteka --profile $PROFILE add contact --set last_name=Иванова --set org="ООО Ромашка"
-  $BIN/kartoteka --profile $PROFILE help
+Kartoteka is running: server $ADDR, your profile $PROFILE (user $ME).
+The desktop client is not built yet; use the command line:
+  $K list org
+  $K search ромаш
+  $K add contact --set last_name=Иванова --set org="ООО Ромашка"
+  $K sync            # or: $K agent   (stays connected)
+  $K status
+  $K help
+Add a colleague:  $BIN/kartotekad user add --data $DATA --user petrova
+                  $BIN/kartotekad invite --data $DATA --user petrova --address $ADDR
+Stop the server:  kill \$(cat $RUN/server.pid)
 MSG
