@@ -81,13 +81,20 @@ $(LIBCOMMON): $(COMMON_OBJ)
 $(LIBCLIENT): $(CLLIB_OBJ)
 	@rm -f $@; ar rcs $@ $^
 
+# only the CLI front end talks to the desktop (libnotify/GLib); the library never does
+NOTIFY_CFLAGS := $(shell pkg-config --cflags libnotify 2>/dev/null)
+NOTIFY_LIBS   := $(shell pkg-config --libs libnotify 2>/dev/null)
+$(CLI_OBJ): ALL_CFLAGS += $(NOTIFY_CFLAGS)
+
 $(BIN_CLI): $(CLI_OBJ) $(LIBCLIENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS)
+	@echo "  LD    $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(NOTIFY_LIBS)
 
 $(BIN_SRV): $(SRV_OBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(SRV_OBJ) $(LIBCOMMON) $(LIBS)
+	@echo "  LD    $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $(SRV_OBJ) $(LIBCOMMON) $(LIBS)
 
 TLIB_OBJ := $(patsubst %.c,$(O)/%.o,$(TLIB_SRC))
 SRV_LIB_OBJ := $(filter-out $(O)/server/srv_main.o,$(SRV_OBJ))

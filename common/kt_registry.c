@@ -170,6 +170,18 @@ static const kt_fielddef conflict_fields[] = {
     {"won_by", KT_FT_USER, 0, "Kept from", NULL, NULL},
 };
 
+/* A user's state of one reminder occurrence, synced so that dismissing on one
+ * PC stops it firing on the same user's other PCs. The id is derived from
+ * (user, card, occurrence), so every PC writes the same record. */
+static const kt_fielddef reminder_fields[] = {
+    COMMON_FIELDS,
+    {"rtype", KT_FT_TEXT, T, "Section", NULL, NULL},
+    {"rid", KT_FT_TEXT, KT_FF_INDEX, "Card", NULL, NULL},
+    {"at", KT_FT_DATETIME, T, "Occurrence", NULL, NULL},
+    {"state", KT_FT_CHOICE, 0, "State", NULL, "fired,dismissed,snoozed,done"},
+    {"until", KT_FT_DATETIME, 0, "Snoozed until", NULL, NULL},
+};
+
 #undef S
 #undef T
 #undef R
@@ -189,6 +201,7 @@ static const kt_typedef types[] = {
     {"field_def", 9, KT_TF_CONFIG, "Fields", field_def_fields, N(field_def_fields)},
     {"section", 10, KT_TF_CONFIG, "Sections", section_fields, N(section_fields)},
     {"conflict", 11, KT_TF_SYSTEM, "Conflicts", conflict_fields, N(conflict_fields)},
+    {"reminder", 12, KT_TF_CONFIG, "Reminders", reminder_fields, N(reminder_fields)},
 };
 
 const kt_typedef *kt_registry_types(int *n) {

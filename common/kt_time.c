@@ -537,3 +537,9 @@ int kt_decimal_parse(const char *in, char *out, size_t outsz, kt_err *err) {
   *w = '\0';
   return 0;
 }
+
+int64_t kt_local_to_ms(int year, int mon, int day, int hour, int min, int sec) {
+  tzset();
+  int64_t L = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
+  return local_to_utc(L) * 1000;
+}

@@ -32,6 +32,11 @@ int kt_date_parse(const char *in, char out[11], kt_err *err);
  * KT_EINVAL with an example of the expected form. */
 int kt_datetime_parse(const char *in, int64_t *ms, kt_err *err);
 
+/* Local wall-clock time (PC's TZ) -> UTC instant in ms, with the same DST
+ * rules as kt_datetime_parse (a time in a gap moves forward; in an overlap the
+ * earlier instant). mon 1-12. */
+int64_t kt_local_to_ms(int year, int mon, int day, int hour, int min, int sec);
+
 /* Local time as "2026-11-22 10:00" (":30" seconds appended only if non-zero;
  * milliseconds are never shown) or, with iso, "2026-11-22T10:00:00+03:00" with
  * the local offset. outsz >= 32 is enough; output is truncated to outsz. */

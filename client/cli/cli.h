@@ -74,5 +74,8 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_today(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -35,7 +35,7 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
   memset(&st, 0, sizeof st);
   kt_err err;
   kt_err_clear(&err);
-  int rc = cl_sync_run(&loop, ctx->profile, s, watch, &stop_flag, &st, &err);
+  int rc = cl_sync_run(&loop, ctx->profile, s, watch, &stop_flag, NULL, NULL, &st, &err);
   uv_loop_close(&loop);
   int64_t pending = 0;
   cl_store_outbox_count(s, &pending, NULL);
@@ -92,9 +92,3 @@ int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv) {
   return rc;
 }
 
-int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
-  (void)argv;
-  if (argc > 1) return cli_usage("agent", "no arguments expected");
-  char *args[] = {"sync", "--watch", NULL};
-  return cli_cmd_sync(ctx, 2, args);
-}

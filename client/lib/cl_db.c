@@ -37,6 +37,19 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_FIELD_DEFS] = "SELECT etype, name, label, ftype, choices, hidden FROM t_field_def "
                          "WHERE deleted = 0 ORDER BY rowid",
     [CL_ST_SECTIONS] = "SELECT etype, label, hidden FROM t_section WHERE deleted = 0 ORDER BY rowid",
+    [CL_ST_DIARY_EVENTS] = "SELECT id, title, type, start, remind_at, remind_before, rrule, status "
+                           "FROM t_event WHERE deleted = 0 AND start IS NOT NULL AND "
+                           "(assignee = ?1 OR (assignee IS NULL AND owner = ?1)) AND "
+                           "(status IS NULL OR status <> 'cancelled')",
+    [CL_ST_DIARY_TASKS] = "SELECT id, title, NULL, due, remind_at, remind_before, rrule, status "
+                          "FROM t_task WHERE deleted = 0 AND due IS NOT NULL AND "
+                          "(assignee = ?1 OR (assignee IS NULL AND owner = ?1)) AND "
+                          "(status IS NULL OR status NOT IN ('cancelled'))",
+    [CL_ST_BIRTHDAYS] = "SELECT id, last_name, first_name, middle_name, birthday FROM t_contact "
+                        "WHERE deleted = 0 AND birthday IS NOT NULL AND owner = ?1",
+    [CL_ST_REMIND_STATES] = "SELECT id, rid, at, state, until FROM t_reminder WHERE deleted = 0 "
+                            "AND owner = ?1",
+    [CL_ST_DATA_VERSION] = "PRAGMA data_version",
     [CL_ST_GROUP_TREE] = "WITH RECURSIVE g(name) AS (SELECT ?1 UNION SELECT t.name FROM t_group t "
                          "JOIN g ON t.parent = g.name WHERE t.deleted = 0) SELECT name FROM g",
 };

@@ -37,6 +37,11 @@ typedef enum cl_st {
   CL_ST_FIELD_DEFS,   /* -> etype, name, label, ftype, choices, hidden (live, in rowid order) */
   CL_ST_SECTIONS,     /* -> etype, label, hidden (live, in rowid order) */
   CL_ST_GROUP_TREE,   /* ?1 group name -> the group and its descendants' names */
+  CL_ST_DIARY_EVENTS, /* ?1 user -> id, title, type, start, remind_at, remind_before, rrule, status */
+  CL_ST_DIARY_TASKS,  /* ?1 user -> id, title, NULL, due, remind_at, remind_before, rrule, status */
+  CL_ST_BIRTHDAYS,    /* ?1 user -> id, last_name, first_name, middle_name, birthday */
+  CL_ST_REMIND_STATES,/* ?1 user -> id, rid, at, state, until */
+  CL_ST_DATA_VERSION, /* -> PRAGMA data_version (changes when another connection commits) */
   CL_ST__COUNT
 } cl_st;
 

@@ -36,6 +36,7 @@ struct cl_store {
   bool in_batch;
   bool readonly;
   int64_t schema_seen; /* PRAGMA schema_version the model was read at */
+  int64_t commits;     /* this connection's commits (data_version counts only others') */
   /* device index <-> UUID cache for sync (the device table is append-only) */
   struct devname *devs;
   int ndevs, capdevs;
@@ -244,6 +245,7 @@ static int persist_hlc(cl_store *s, kt_err *err) {
 }
 
 static int tx_commit(cl_store *s, kt_err *err) {
+  s->commits++;
   int rc = pend_flush(s, err);
   if (!rc) rc = persist_hlc(s, err);
   sqlite3_stmt *st = rc ? NULL : cl_db_st(&s->d, CL_ST_COMMIT, err);
@@ -1499,7 +1501,7 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
     kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(kt_vers_max(&r->vers)));
     rc = row_write(s, r, old == NULL, err);
     if (!rc) rc = index_update(s, old, r, err);
-    if (!rc && (t->def->flags & KT_TF_CONFIG) && strcmp(t->def->name, "group") != 0)
+    if (!rc && (strcmp(t->def->name, "field_def") == 0 || strcmp(t->def->name, "section") == 0))
       rc = apply_config(s, r, err);
   }
   cl_rec_free(old);
@@ -1563,4 +1565,33 @@ int cl_store_refresh(cl_store *s, kt_err *err) {
   kt_model_free(old);
   s->schema_seen = v;
   return 0;
+}
+
+struct cl_db *cl_store_db(cl_store *s) { return &s->d; }
+
+int cl_store_add_with_id(cl_store *s, const char *type, const char *id, const cl_set *sets, int n,
+                         kt_err *err) {
+  kt_mtype *t = kt_model_type(s->model, type);
+  if (!t) return kt_err_set(err, KT_EINVAL, "unknown type '%s'", type);
+  if (!kt_uuid_str_is_valid(id)) return kt_err_set(err, KT_EINVAL, "bad id '%s'", id);
+  cl_rec *r = cl_rec_new(t);
+  if (!r) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  kt_fset set = {{0, 0}};
+  int rc = tx_begin(s, err);
+  if (!rc) {
+    if (kt_value_set_text(&r->v[KT_F_ID], id, strlen(id))) rc = KT_ENOMEM;
+    if (!rc) rc = apply_sets(s, r, sets, n, &set, err);
+    if (!rc) rc = add_rec_locked(s, r, err);
+    rc = tx_end(s, rc, err);
+  }
+  cl_rec_free(r);
+  return rc;
+}
+
+int64_t cl_store_data_version(cl_store *s) {
+  int64_t v = 0;
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_DATA_VERSION, NULL);
+  if (st && sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+  if (st) sqlite3_reset(st);
+  return v + s->commits;
 }

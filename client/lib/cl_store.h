@@ -73,6 +73,10 @@ void cl_store_rollback(cl_store *s);
  * id...): on error nothing is written. owner defaults to the profile user. */
 int cl_store_add(cl_store *s, const char *type, const cl_set *sets, int n,
                  char id_out[KT_UUID_STRLEN + 1], kt_err *err);
+/* Like cl_store_add for internal types too (reminder states), with the id
+ * given (derived ids make every PC write the same record). */
+int cl_store_add_with_id(cl_store *s, const char *type, const char *id, const cl_set *sets, int n,
+                         kt_err *err);
 /* Adds an already-typed record (import, bench): r->v holds canonical values;
  * id/created/owner are filled when NULL. r->rowid and the id are set on return. */
 int cl_store_add_rec(cl_store *s, cl_rec *r, kt_err *err);
@@ -150,6 +154,13 @@ const char *cl_store_devname(void *store, uint32_t idx);
  * device) wins (an unsent local edit may win and stays in the outbox);
  * nothing goes to the outbox. Use inside cl_store_begin/commit. */
 int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err);
+/* A number that changes whenever anything committed to the replica (another
+ * process, or this store: sync, edits): cheap polling for "records changed". */
+int64_t cl_store_data_version(cl_store *s);
+
+/* The store's SQL layer, for the other client-library modules (cl_remind). */
+struct cl_db *cl_store_db(cl_store *s);
+
 /* Reloads the office model (custom fields, labels) when another process
  * changed the schema since this store read it. Call before a sync round. */
 int cl_store_refresh(cl_store *s, kt_err *err);

@@ -177,7 +177,7 @@ static int sync_lock(const char *dir, int *fd, kt_err *err) {
 }
 
 int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volatile bool *stop,
-                cl_sync_stats *st, kt_err *err) {
+                cl_sync_tick_fn tick, void *tick_ud, cl_sync_stats *st, kt_err *err) {
   int lockfd;
   int rc = sync_lock(dir, &lockfd, err);
   if (rc) return rc;
@@ -197,6 +197,7 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
       backoff = 500;
       while (!rc && !*stop) {
         rc = cl_conn_run(c, 200, err);
+        if (tick) tick(tick_ud);
         int64_t pending = 0;
         cl_store_outbox_count(s, &pending, NULL);
         if (!rc && (w.notified || pending)) {
@@ -209,7 +210,10 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
     if (!watch || *stop) break;
     if (rc == KT_EAUTH || rc == KT_EREVOKED || rc == KT_EPERM || rc == KT_ELOCKED) break;
     kt_log_warn("sync", "offline: %s; retrying in %d ms", err ? err->msg : "", backoff);
-    for (int waited = 0; waited < backoff && !*stop; waited += 100) usleep(100000);
+    for (int waited = 0; waited < backoff && !*stop; waited += 100) {
+      usleep(100000);
+      if (tick) tick(tick_ud);
+    }
     if (backoff < 30000) backoff *= 2;
   } while (!*stop);
   close(lockfd);

@@ -26,9 +26,14 @@ typedef struct cl_sync_stats {
  * everything. */
 int cl_sync_round(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err);
 
+/* Called about every 200 ms while watching, online or not (the agent's
+ * reminders run from here). */
+typedef void (*cl_sync_tick_fn)(void *ud);
+
 /* Opens a session for the profile and runs one round (or, with watch, stays
- * connected until *stop becomes true — checked every 200 ms). */
+ * connected until *stop becomes true — checked every 200 ms — calling tick). */
 int cl_sync_run(uv_loop_t *loop, const char *profile_dir, cl_store *s, bool watch,
-                volatile bool *stop, cl_sync_stats *st, kt_err *err);
+                volatile bool *stop, cl_sync_tick_fn tick, void *tick_ud, cl_sync_stats *st,
+                kt_err *err);
 
 #endif

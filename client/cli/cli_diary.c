@@ -1,0 +1,218 @@
+/* cli_diary — the diary from the command line: `kartoteka today`,
+ * `kartoteka agenda --from D --to D [--user U]`, and `kartoteka remind
+ * list|dismiss|snooze` for the reminders of the profile's user. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cl_remind.h"
+#include "cli.h"
+#include "kt_hlc.h"
+#include "kt_json.h"
+#include "kt_time.h"
+
+typedef struct out_ctx {
+  const cli_ctx *ctx;
+  kt_json j;
+  kt_buf buf;
+  int n;
+  int64_t now;
+} out_ctx;
+
+static void print_occ(out_ctx *o, const cl_occurrence *x) {
+  char when[40], due[40];
+  o->n++;
+  if (o->ctx->json) {
+    kt_datetime_format(x->occurs, true, when, sizeof when);
+    kt_json_obj_begin(&o->j);
+    kt_json_key(&o->j, "type");
+    kt_json_str(&o->j, x->rtype);
+    kt_json_key(&o->j, "id");
+    kt_json_str(&o->j, x->rid);
+    kt_json_key(&o->j, "title");
+    kt_json_str(&o->j, x->title);
+    kt_json_key(&o->j, "at");
+    kt_json_str(&o->j, when);
+    if (x->due) {
+      kt_datetime_format(x->effective, true, due, sizeof due);
+      kt_json_key(&o->j, "remind");
+      kt_json_str(&o->j, due);
+    }
+    static const char *states[] = {"pending", "fired", "dismissed", "snoozed", "done"};
+    kt_json_key(&o->j, "state");
+    kt_json_str(&o->j, x->done ? "done" : states[x->state]);
+    kt_json_obj_end(&o->j);
+    return;
+  }
+  kt_datetime_format(x->occurs, false, when, sizeof when);
+  bool overdue = strcmp(x->rtype, "task") == 0 && !x->done && x->occurs < o->now;
+  printf("%-16s  %-7s %s%s%s  (%s)\n", when, x->rtype, x->title, overdue ? "  [overdue]" : "",
+         x->done ? "  [done]" : "", x->rid);
+}
+
+static int on_occ(void *ud, const cl_occurrence *x) {
+  print_occ(ud, x);
+  return 0;
+}
+
+static int begin_out(out_ctx *o, const cli_ctx *ctx) {
+  memset(o, 0, sizeof *o);
+  o->ctx = ctx;
+  o->now = (int64_t)kt_now_ms();
+  kt_json_init(&o->j, &o->buf, false);
+  if (ctx->json) kt_json_arr_begin(&o->j);
+  return 0;
+}
+
+static void end_out(out_ctx *o) {
+  if (o->ctx->json) {
+    kt_json_arr_end(&o->j);
+    printf("%s\n", kt_buf_str(&o->buf));
+  } else if (!o->n) {
+    fprintf(stderr, "(nothing)\n");
+  }
+  kt_buf_free(&o->buf);
+}
+
+static int64_t local_midnight(int64_t ms, int add_days) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm lt;
+  localtime_r(&t, &lt);
+  return kt_local_to_ms(lt.tm_year + 1900, lt.tm_mon + 1, lt.tm_mday + add_days, 0, 0, 0);
+}
+
+static int parse_day(const char *s, bool end, int64_t *out) {
+  kt_err err;
+  if (kt_datetime_parse(s, out, &err)) return cli_usage("agenda", "%s", err.msg);
+  if (end && !strchr(s, 'T') && !strchr(s, ' ')) *out = local_midnight(*out, 1) - 1;
+  return 0;
+}
+
+/* Overdue open tasks of the last year (shown by `today`). */
+typedef struct overdue_ctx {
+  out_ctx *o;
+  int64_t before;
+} overdue_ctx;
+
+static int on_overdue(void *ud, const cl_occurrence *x) {
+  overdue_ctx *c = ud;
+  if (strcmp(x->rtype, "task") == 0 && !x->done && x->occurs < c->before) print_occ(c->o, x);
+  return 0;
+}
+
+int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
+  (void)argv;
+  if (argc > 1) return cli_usage("today", "no arguments expected (see `kartoteka agenda`)");
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  out_ctx o;
+  begin_out(&o, ctx);
+  int64_t from = local_midnight(o.now, 0), to = local_midnight(o.now, 1) - 1;
+  kt_err err;
+  kt_err_clear(&err);
+  overdue_ctx oc = {&o, from};
+  int rc = cl_diary(s, cl_store_user(s), from - 365LL * 86400000, from - 1, false, on_overdue, &oc, &err);
+  if (!rc) rc = cl_diary(s, cl_store_user(s), from, to, true, on_occ, &o, &err);
+  if (rc) {
+    kt_buf_free(&o.buf);
+    cl_store_close(s);
+    return cli_fail(&err);
+  }
+  end_out(&o);
+  cl_store_close(s);
+  return 0;
+}
+
+int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv) {
+  const char *from_s = NULL, *to_s = NULL, *user = NULL;
+  for (int i = 1; i < argc; i++) {
+    bool has = i + 1 < argc;
+    if (strcmp(argv[i], "--from") == 0 && has) from_s = argv[++i];
+    else if (strcmp(argv[i], "--to") == 0 && has) to_s = argv[++i];
+    else if (strcmp(argv[i], "--user") == 0 && has) user = argv[++i];
+    else return cli_usage("agenda", "unknown or incomplete option '%s'", argv[i]);
+  }
+  int64_t now = (int64_t)kt_now_ms(), from = local_midnight(now, 0), to = local_midnight(now, 7) - 1;
+  if (from_s && parse_day(from_s, false, &from)) return 2;
+  if (to_s && parse_day(to_s, true, &to)) return 2;
+  if (to < from) return cli_usage("agenda", "--to is before --from");
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  out_ctx o;
+  begin_out(&o, ctx);
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = cl_diary(s, user ? user : cl_store_user(s), from, to, true, on_occ, &o, &err);
+  if (rc) {
+    kt_buf_free(&o.buf);
+    cl_store_close(s);
+    return cli_fail(&err);
+  }
+  end_out(&o);
+  cl_store_close(s);
+  return 0;
+}
+
+/* Finds the occurrence of rid whose reminder is nearest to now. */
+typedef struct find_ctx {
+  const char *rid;
+  cl_occurrence best;
+  bool found;
+  int64_t now;
+} find_ctx;
+
+static int on_find(void *ud, const cl_occurrence *x) {
+  find_ctx *f = ud;
+  if (strcmp(x->rid, f->rid) != 0) return 0;
+  if (!f->found || llabs(x->effective - f->now) < llabs(f->best.effective - f->now)) f->best = *x;
+  f->found = true;
+  return 0;
+}
+
+int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv) {
+  if (argc < 2) return cli_usage("remind", "say list, dismiss or snooze");
+  const char *verb = argv[1];
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  int64_t now = (int64_t)kt_now_ms();
+  int rc = 0;
+  if (strcmp(verb, "list") == 0) {
+    out_ctx o;
+    begin_out(&o, ctx);
+    rc = cl_remind_due(s, cl_store_user(s), now - 7LL * 86400000, now + 7LL * 86400000, true, on_occ,
+                       &o, &err);
+    if (rc) rc = cli_fail(&err);
+    else end_out(&o);
+    if (rc) kt_buf_free(&o.buf);
+  } else if ((strcmp(verb, "dismiss") == 0 || strcmp(verb, "snooze") == 0) && argc >= 3) {
+    int64_t snooze = 10 * 60000;
+    for (int i = 3; i < argc; i++) {
+      if (strcmp(argv[i], "--for") == 0 && i + 1 < argc) {
+        int64_t min;
+        if (kt_duration_parse(argv[++i], &min, &err)) {
+          cl_store_close(s);
+          return cli_usage("remind", "%s", err.msg);
+        }
+        snooze = min * 60000;
+      }
+    }
+    find_ctx f = {.rid = argv[2], .now = now};
+    rc = cl_remind_due(s, cl_store_user(s), now - 30LL * 86400000, now + 30LL * 86400000, true,
+                       on_find, &f, &err);
+    if (rc) rc = cli_fail(&err);
+    else if (!f.found)
+      rc = cli_failf("no reminder of %s for you within 30 days; see `kartoteka remind list`", argv[2]);
+    else if (cl_remind_set(s, cl_store_user(s), f.best.rtype, f.best.rid, f.best.occurs,
+                           verb[0] == 'd' ? "dismissed" : "snoozed",
+                           verb[0] == 'd' ? 0 : now + snooze, &err))
+      rc = cli_fail(&err);
+    else printf("%s: %s\n", verb[0] == 'd' ? "dismissed" : "snoozed", f.best.title);
+  } else {
+    rc = cli_usage("remind", "unknown action '%s'", verb);
+  }
+  cl_store_close(s);
+  return rc;
+}

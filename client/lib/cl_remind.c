@@ -1,0 +1,364 @@
+/* cl_remind — see cl_remind.h. */
+#include "cl_remind.h"
+
+#include <libical/ical.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cl_db.h"
+#include "kt_hlc.h"
+#include "kt_log.h"
+#include "kt_time.h"
+
+#define MAX_OCCURRENCES 5000 /* per recurring item and window: a bound, not a limit users meet */
+
+typedef struct occ_list {
+  cl_occurrence *v;
+  size_t n, cap;
+  bool oom;
+} occ_list;
+
+static void occ_push(occ_list *l, const cl_occurrence *o) {
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? l->cap * 2 : 64;
+    cl_occurrence *p = realloc(l->v, cap * sizeof *p);
+    if (!p) {
+      l->oom = true;
+      return;
+    }
+    l->v = p;
+    l->cap = cap;
+  }
+  l->v[l->n++] = *o;
+}
+
+/* ---- reminder states -------------------------------------------------------- */
+
+typedef struct state_ent {
+  char rid[40];
+  int64_t at;
+  cl_rem_state state;
+  int64_t until;
+} state_ent;
+
+typedef struct states {
+  state_ent *v;
+  size_t n, cap;
+} states;
+
+static cl_rem_state parse_state(const char *s) {
+  if (!s) return CL_REM_PENDING;
+  if (strcmp(s, "fired") == 0) return CL_REM_FIRED;
+  if (strcmp(s, "dismissed") == 0) return CL_REM_DISMISSED;
+  if (strcmp(s, "snoozed") == 0) return CL_REM_SNOOZED;
+  if (strcmp(s, "done") == 0) return CL_REM_DONE;
+  return CL_REM_PENDING;
+}
+
+static int state_cmp(const void *a, const void *b) {
+  const state_ent *x = a, *y = b;
+  int c = strcmp(x->rid, y->rid);
+  if (c) return c;
+  return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static int load_states(cl_store *s, const char *user, states *out, kt_err *err) {
+  cl_db *d = cl_store_db(s);
+  sqlite3_stmt *st = cl_db_st(d, CL_ST_REMIND_STATES, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (out->n == out->cap) {
+      size_t cap = out->cap ? out->cap * 2 : 64;
+      state_ent *p = realloc(out->v, cap * sizeof *p);
+      if (!p) {
+        sqlite3_reset(st);
+        return kt_err_set(err, KT_ENOMEM, "out of memory");
+      }
+      out->v = p;
+      out->cap = cap;
+    }
+    state_ent *e = &out->v[out->n++];
+    snprintf(e->rid, sizeof e->rid, "%s", sqlite3_column_text(st, 1) ? (const char *)sqlite3_column_text(st, 1) : "");
+    e->at = sqlite3_column_int64(st, 2);
+    e->state = parse_state((const char *)sqlite3_column_text(st, 3));
+    e->until = sqlite3_column_int64(st, 4);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) return cl_db_error(d, rc, "reading reminder states", err);
+  qsort(out->v, out->n, sizeof *out->v, state_cmp);
+  return 0;
+}
+
+static const state_ent *find_state(const states *st, const char *rid, int64_t at) {
+  state_ent key;
+  snprintf(key.rid, sizeof key.rid, "%s", rid);
+  key.at = at;
+  return st->n ? bsearch(&key, st->v, st->n, sizeof *st->v, state_cmp) : NULL;
+}
+
+/* ---- expansion ------------------------------------------------------------------ */
+
+typedef struct item {
+  const char *rtype;
+  const char *rid;
+  const char *title;
+  int64_t start;      /* ms */
+  int64_t lead;       /* ms before an occurrence its reminder comes; -1 = none */
+  const char *rrule;  /* NULL = one occurrence */
+  bool done;
+} item;
+
+/* Calls emit for every occurrence t of it with t in [a, b]. */
+static void expand(const item *it, int64_t a, int64_t b,
+                   void (*emit)(void *ud, const item *it, int64_t occ), void *ud) {
+  if (!it->rrule || !*it->rrule) {
+    if (it->start >= a && it->start <= b) emit(ud, it, it->start);
+    return;
+  }
+  struct icalrecurrencetype r = icalrecurrencetype_from_string(it->rrule);
+  if (r.freq == ICAL_NO_RECURRENCE) {
+    icalerror_clear_errno();
+    if (it->start >= a && it->start <= b) emit(ud, it, it->start);
+    return;
+  }
+  /* recur in local wall time: floating DTSTART from the local time of start */
+  time_t t0 = (time_t)(it->start / 1000);
+  struct tm lt;
+  localtime_r(&t0, &lt);
+  struct icaltimetype dt = icaltime_null_time();
+  dt.year = lt.tm_year + 1900;
+  dt.month = lt.tm_mon + 1;
+  dt.day = lt.tm_mday;
+  dt.hour = lt.tm_hour;
+  dt.minute = lt.tm_min;
+  dt.second = lt.tm_sec;
+  dt.is_date = 0;
+  icalrecur_iterator *ri = icalrecur_iterator_new(r, dt);
+  if (!ri) {
+    icalerror_clear_errno();
+    return;
+  }
+  /* jump close to the window when the series started long ago */
+  if (a > it->start + 86400000LL * 2) {
+    time_t ta = (time_t)((a - 86400000LL * 2) / 1000);
+    struct tm la;
+    localtime_r(&ta, &la);
+    struct icaltimetype from = dt;
+    from.year = la.tm_year + 1900;
+    from.month = la.tm_mon + 1;
+    from.day = la.tm_mday;
+    if (!r.count) icalrecur_iterator_set_start(ri, from);
+  }
+  for (int n = 0; n < MAX_OCCURRENCES; n++) {
+    struct icaltimetype o = icalrecur_iterator_next(ri);
+    if (icaltime_is_null_time(o)) break;
+    int64_t occ = kt_local_to_ms(o.year, o.month, o.day, o.hour, o.minute, o.second);
+    if (occ > b) break;
+    if (occ >= a) emit(ud, it, occ);
+  }
+  icalrecur_iterator_free(ri);
+  icalerror_clear_errno();
+}
+
+typedef struct gather {
+  occ_list *out;
+  const states *st;
+  bool reminders; /* window applies to the effective reminder time */
+  bool all;
+  int64_t from, to;
+} gather;
+
+static void on_occ(void *ud, const item *it, int64_t occ) {
+  gather *g = ud;
+  cl_occurrence o;
+  memset(&o, 0, sizeof o);
+  snprintf(o.rtype, sizeof o.rtype, "%s", it->rtype);
+  snprintf(o.rid, sizeof o.rid, "%s", it->rid);
+  snprintf(o.title, sizeof o.title, "%s", it->title ? it->title : "");
+  occ -= occ % 1000; /* whole seconds: the key of the synced state */
+  o.occurs = occ;
+  o.due = it->lead >= 0 ? occ - it->lead : 0;
+  o.effective = o.due;
+  o.done = it->done;
+  const state_ent *se = g->st ? find_state(g->st, it->rid, occ) : NULL;
+  if (se) {
+    o.state = se->state;
+    if (se->state == CL_REM_SNOOZED) o.effective = se->until;
+  }
+  if (g->reminders) {
+    if (it->lead < 0 || it->done) return;
+    if (!g->all && o.state != CL_REM_PENDING && o.state != CL_REM_SNOOZED) return;
+    if (o.effective < g->from || o.effective > g->to) return;
+  }
+  occ_push(g->out, &o);
+}
+
+static int occ_cmp_occurs(const void *a, const void *b) {
+  const cl_occurrence *x = a, *y = b;
+  return x->occurs < y->occurs ? -1 : x->occurs > y->occurs;
+}
+
+static int occ_cmp_effective(const void *a, const void *b) {
+  const cl_occurrence *x = a, *y = b;
+  return x->effective < y->effective ? -1 : x->effective > y->effective;
+}
+
+int cl_remind_birthday_days(cl_store *s) {
+  kt_buf b = KT_BUF_INIT;
+  int days = 3;
+  if (cl_store_meta_get(s, "birthday_days", &b, NULL) == 0) days = atoi(kt_buf_str(&b));
+  kt_buf_free(&b);
+  return days < 0 || days > 60 ? 3 : days;
+}
+
+static const char *col(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
+
+/* Walks the user's events, tasks (and birthdays); a/b is the window of
+ * occurrences to expand. */
+static int walk_items(cl_store *s, const char *user, int64_t a, int64_t b, bool birthdays,
+                      gather *g, kt_err *err) {
+  cl_db *d = cl_store_db(s);
+  static const cl_st which[2] = {CL_ST_DIARY_EVENTS, CL_ST_DIARY_TASKS};
+  for (int w = 0; w < 2; w++) {
+    sqlite3_stmt *st = cl_db_st(d, which[w], err);
+    if (!st) return KT_EDB;
+    sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      item it;
+      memset(&it, 0, sizeof it);
+      it.rtype = w ? "task" : "event";
+      it.rid = col(st, 0);
+      char title[300];
+      snprintf(title, sizeof title, "%s%s%s", col(st, 2) ? col(st, 2) : "",
+               col(st, 2) && col(st, 1) ? ": " : "", col(st, 1) ? col(st, 1) : "");
+      it.title = title;
+      it.start = sqlite3_column_int64(st, 3);
+      bool has_at = sqlite3_column_type(st, 4) != SQLITE_NULL;
+      bool has_before = sqlite3_column_type(st, 5) != SQLITE_NULL;
+      it.lead = has_at ? it.start - sqlite3_column_int64(st, 4)
+                       : has_before ? sqlite3_column_int64(st, 5) * 60000 : -1;
+      it.rrule = col(st, 6);
+      it.done = col(st, 7) && strcmp(col(st, 7), "done") == 0;
+      int64_t lo = a, hi = b;
+      if (g->reminders) { /* the window is on reminder times: widen by the lead */
+        if (it.lead < 0) continue;
+        lo = a + (it.lead > 0 ? 0 : it.lead);
+        hi = b + (it.lead > 0 ? it.lead : 0);
+        /* snoozed reminders may come after their occurrence's window */
+        lo -= 86400000LL;
+      }
+      expand(&it, lo, hi, on_occ, g);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return cl_db_error(d, rc, "reading the diary", err);
+  }
+  if (!birthdays) return 0;
+  int days = cl_remind_birthday_days(s);
+  sqlite3_stmt *st = cl_db_st(d, CL_ST_BIRTHDAYS, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+  time_t ta = (time_t)(a / 1000), tb = (time_t)(b / 1000);
+  struct tm la, lb;
+  localtime_r(&ta, &la);
+  localtime_r(&tb, &lb);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int y, m, dd;
+    if (!col(st, 4) || sscanf(col(st, 4), "%d-%d-%d", &y, &m, &dd) != 3) continue;
+    char title[300] = "Birthday:";
+    for (int k = 1; k <= 3; k++)
+      if (col(st, k) && *col(st, k))
+        snprintf(title + strlen(title), sizeof title - strlen(title), " %s", col(st, k));
+    for (int year = la.tm_year + 1900 - 1; year <= lb.tm_year + 1900 + 1; year++) {
+      int day = dd;
+      bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+      if (m == 2 && dd == 29 && !leap) day = 28;
+      item it = {"contact", col(st, 0), title, kt_local_to_ms(year, m, day, 0, 0, 0),
+                 (int64_t)days * 86400000LL - 9 * 3600000LL, NULL, false};
+      int64_t lo = a, hi = b;
+      if (g->reminders) {
+        lo = a - 86400000LL;
+        hi = b + it.lead;
+      }
+      if (it.start >= lo && it.start <= hi) on_occ(g, &it, it.start);
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : cl_db_error(d, rc, "reading birthdays", err);
+}
+
+static int deliver(occ_list *l, int (*cmp)(const void *, const void *), cl_occurrence_cb cb,
+                   void *ud, kt_err *err) {
+  if (l->oom) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (l->n) qsort(l->v, l->n, sizeof *l->v, cmp);
+  for (size_t i = 0; i < l->n; i++)
+    if (cb(ud, &l->v[i])) break;
+  return 0;
+}
+
+int cl_diary(cl_store *s, const char *user, int64_t from, int64_t to, bool with_birthdays,
+             cl_occurrence_cb cb, void *ud, kt_err *err) {
+  occ_list l = {0};
+  states st = {0};
+  int rc = load_states(s, user, &st, err);
+  gather g = {&l, &st, false, true, from, to};
+  if (!rc) rc = walk_items(s, user, from, to, with_birthdays, &g, err);
+  if (!rc) rc = deliver(&l, occ_cmp_occurs, cb, ud, err);
+  free(l.v);
+  free(st.v);
+  return rc;
+}
+
+int cl_remind_due(cl_store *s, const char *user, int64_t from, int64_t to, bool all,
+                  cl_occurrence_cb cb, void *ud, kt_err *err) {
+  occ_list l = {0};
+  states st = {0};
+  int rc = load_states(s, user, &st, err);
+  gather g = {&l, &st, true, all, from, to};
+  if (!rc) rc = walk_items(s, user, from, to, true, &g, err);
+  if (!rc) rc = deliver(&l, occ_cmp_effective, cb, ud, err);
+  free(l.v);
+  free(st.v);
+  return rc;
+}
+
+/* The id of a reminder state record: the same on every PC of the user. */
+static void state_id(const char *user, const char *rid, int64_t at, char out[KT_UUID_STRLEN + 1]) {
+  char key[256];
+  snprintf(key, sizeof key, "%s|%s|%lld", user, rid, (long long)at);
+  unsigned char h[SHA256_DIGEST_LENGTH];
+  SHA256((const unsigned char *)key, strlen(key), h);
+  h[6] = (unsigned char)((h[6] & 0x0f) | 0x80); /* version 8: name-based, custom */
+  h[8] = (unsigned char)((h[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+  snprintf(out, KT_UUID_STRLEN + 1,
+           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1],
+           h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14],
+           h[15]);
+}
+
+int cl_remind_set(cl_store *s, const char *user, const char *rtype, const char *rid,
+                  int64_t occurs, const char *state, int64_t until, kt_err *err) {
+  if (parse_state(state) == CL_REM_PENDING)
+    return kt_err_set(err, KT_EINVAL, "bad reminder state '%s'", state);
+  char id[KT_UUID_STRLEN + 1], at[40], un[40];
+  state_id(user, rid, occurs, id);
+  kt_datetime_format(occurs, true, at, sizeof at);
+  kt_datetime_format(until, true, un, sizeof un);
+  cl_rec *r = NULL;
+  int rc = cl_store_get(s, id, &r, NULL);
+  cl_rec_free(r);
+  if (rc == 0) {
+    cl_set sets[] = {{"state", state}, {"until", until ? un : ""}};
+    return cl_store_edit(s, id, sets, 2, NULL, err);
+  }
+  /* new: an internal record with a derived id, written through the store */
+  cl_set sets[] = {{"rtype", rtype}, {"rid", rid}, {"at", at}, {"state", state},
+                   {"until", until ? un : ""}};
+  return cl_store_add_with_id(s, "reminder", id, sets, 5, err);
+}

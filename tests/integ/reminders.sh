@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Reminders on the right PC: anna plans a call for boris with a reminder a few
+# seconds ahead; boris's agent shows the desktop notification (captured from a
+# mock notification daemon on a private D-Bus), anna's does not; boris
+# dismisses on one PC and his second PC does not show it; a weekly event fires
+# its next occurrence; a reminder missed while the PC was off is reported once
+# at agent start. Also the diary commands and bad input.
+source "$(dirname "$0")/../lib/integ.sh"
+source "$(dirname "$0")/../lib/server.sh"
+source "$(dirname "$0")/../lib/agent.sh"
+D=$T/data
+init_server "$D"
+add_user "$D" anna; add_user "$D" boris
+start_server "$D"
+enroll "$D" anna "$T/anna"; enroll "$D" boris "$T/b1"; enroll "$D" boris "$T/b2"
+k() { "$KT" --profile "$T/$1" "${@:2}"; }
+at() { date -d "@$(( $(date +%s) + $1 ))" +%Y-%m-%dT%H:%M:%S; }
+
+ORG=$(k anna add org --set name="ООО Ромашка")
+EV=$(k anna add event --set type=call --set title="Позвонить в Ромашку" --set org="$ORG" \
+     --set assignee=boris --set start="$(at 3600)" --set remind_at="$(at 6)")
+k anna sync >/dev/null
+k b1 sync >/dev/null
+check_contains "boris's diary has the call" "Позвонить в Ромашку" "$(k b1 agenda)"
+check_not_contains "anna's diary does not" "Позвонить в Ромашку" "$(k anna agenda)"
+check_contains "boris's pending reminders list it" "Позвонить в Ромашку" "$(k b1 remind list)"
+
+start_agent anna "$T/anna"
+start_agent b1 "$T/b1"
+if wait_notify b1 "Позвонить в Ромашку" 20; then pass "boris's PC shows the reminder"; else
+  fail "boris's PC shows the reminder" "$(cat "$T/b1.agent.err" | tail -5)"; fi
+sleep 1
+check_not_contains "anna's PC does not" "Позвонить" "$(cat "$T/anna.notify.log")"
+check_eq "it fired once" "1" "$(grep -c 'Notify.*Позвонить в Ромашку' "$T/b1.notify.log")"
+
+# dismiss on PC 1 (the running agent sends it); PC 2 never shows it
+check "dismiss on boris's first PC" k b1 remind dismiss "$EV"
+sleep 1.5
+stop_agent b1
+k b2 sync >/dev/null
+check_eq "the dismissal reached boris's second PC" "dismissed" \
+  "$(k b2 remind list --json | json '[r["state"] for r in d if r["id"]=="'"$EV"'"][0]')"
+start_agent b2 "$T/b2"
+sleep 3
+check_not_contains "boris's second PC does not show it" "Позвонить в Ромашку" "$(cat "$T/b2.notify.log")"
+
+# a weekly event: its occurrence of today fires
+WEEKLY=$(k anna add event --set type=meeting --set title="Планёрка по понедельникам" --set assignee=boris \
+  --set start="$(date -d "@$(( $(date +%s) + 8 - 7*86400 ))" +%Y-%m-%dT%H:%M:%S)" \
+  --set rrule="FREQ=WEEKLY" --set remind_before=0m)
+k anna sync >/dev/null
+if wait_notify b2 "Планёрка по понедельникам" 25; then pass "a weekly event fires its next occurrence"; else
+  fail "a weekly event fires its next occurrence" "$(tail -5 "$T/b2.agent.err")"; fi
+check_eq "...the occurrence of today, not last week's" "1" "$(grep -c 'Notify.*Планёрка' "$T/b2.notify.log")"
+stop_agent b2
+
+# missed while the PC was off
+k anna add event --set title="Отправить счёт" --set assignee=boris --set start="$(at -1800)" \
+  --set remind_at="$(at -3600)" >/dev/null
+k anna add task --set title="Подписать договор" --set assignee=boris --set due="$(at -600)" \
+  --set remind_before=30m >/dev/null
+k anna sync >/dev/null
+start_agent b1 "$T/b1"
+# (the weekly series' occurrence of last week was never shown on this PC either)
+if wait_notify b1 "missed reminders" 15; then pass "missed reminders reported at start"; else
+  fail "missed reminders reported at start" "$(grep Notify "$T/b1.notify.log" | tail -3)"; fi
+sleep 1
+check_contains "...with what was missed" "Отправить счёт" "$(cat "$T/b1.notify.log")"
+check_eq "...once" "1" "$(grep -c 'missed reminders' "$T/b1.notify.log")"
+check_not_contains "the dismissed call is not among them" "Позвонить" "$(cat "$T/b1.notify.log" | sed -n '2,$p')"
+stop_agent b1
+stop_agent anna
+
+# the diary
+check_contains "today shows the overdue task" "overdue" "$(k b1 today)"
+check_contains "agenda expands the weekly series" "Планёрка" "$(k b1 agenda --from "$(date -d '+7 days' +%Y-%m-%d)" --to "$(date -d '+8 days' +%Y-%m-%d)")"
+check_fails "bad rrule refused" "repeat rule" k anna add event --set title=x --set start="$(at 60)" --set rrule="FREQ=EVERY-SO-OFTEN"
+check_fails "bad agenda date" "bad date" k b1 agenda --from 2026-13-45
+check_fails "snooze of an unknown card" "no reminder" k b1 remind snooze 01a20000-0000-7000-8000-000000000000
+stop_server "$D"
+finish
