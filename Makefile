@@ -130,6 +130,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BIN_CLI) $(DESTDIR)$(PREFIX)/bin/kartoteka
 	$(if $(SRV_SRC),install -m 755 $(BIN_SRV) $(DESTDIR)$(PREFIX)/bin/kartotekad)
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user
+	install -m 644 installer/systemd/kartoteka-agent.service $(DESTDIR)$(PREFIX)/lib/systemd/user/
 
 clean:
 	rm -rf build

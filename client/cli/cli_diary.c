@@ -210,6 +210,12 @@ int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv) {
                            verb[0] == 'd' ? 0 : now + snooze, &err))
       rc = cli_fail(&err);
     else printf("%s: %s\n", verb[0] == 'd' ? "dismissed" : "snoozed", f.best.title);
+  } else if (strcmp(verb, "days") == 0 && argc == 3) {
+    char *end;
+    long days = strtol(argv[2], &end, 10);
+    if (*end || days < 0 || days > 60) rc = cli_usage("remind", "days must be 0..60");
+    else if (cl_store_meta_set(s, "birthday_days", argv[2], &err)) rc = cli_fail(&err);
+    else printf("birthdays are reminded %ld day%s ahead\n", days, days == 1 ? "" : "s");
   } else {
     rc = cli_usage("remind", "unknown action '%s'", verb);
   }

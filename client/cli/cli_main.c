@@ -25,7 +25,7 @@ static const cli_cmd commands[] = {
     {"today", cli_cmd_today, "today [--json]", "today's events and tasks, overdue tasks, birthdays"},
     {"agenda", cli_cmd_agenda, "agenda [--from D] [--to D] [--user U] [--json]",
      "the diary for a period (default: the next 7 days); recurring items expanded"},
-    {"remind", cli_cmd_remind, "remind list [--json] · remind dismiss ID · remind snooze ID [--for 10m]",
+    {"remind", cli_cmd_remind, "remind list [--json] · remind dismiss ID · remind snooze ID [--for 10m] · remind days N",
      "your reminders (dismissing here stops them on your other PCs too)"},
     {"dump", cli_cmd_dump, "dump", "canonical dump of the card index (for support)"},
     {"add", cli_cmd_add, "add TYPE --set FIELD=VALUE ... [--json]", "add a card; prints its id"},

@@ -1,0 +1,133 @@
+/* Unit tests for cl_remind: recurring events keep their local wall time
+ * across a DST change, reminder leads, states, birthdays N days ahead. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cl_remind.h"
+#include "kt_time.h"
+
+typedef struct fx {
+  char dir[64], path[128];
+  cl_store *s;
+} fx;
+
+static int setup(void **state) {
+  setenv("TZ", "Europe/Warsaw", 1);
+  tzset();
+  fx *f = calloc(1, sizeof *f);
+  snprintf(f->dir, sizeof f->dir, "/tmp/kt-remind-XXXXXX");
+  if (!mkdtemp(f->dir)) return -1;
+  snprintf(f->path, sizeof f->path, "%s/replica.db", f->dir);
+  if (cl_store_create(f->path, "me", "local", NULL, NULL) || cl_store_open(f->path, NULL, &f->s, NULL))
+    return -1;
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fx *f = *state;
+  cl_store_close(f->s);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+  int rc = system(cmd);
+  free(f);
+  return rc ? -1 : 0;
+}
+
+typedef struct acc {
+  cl_occurrence v[64];
+  int n;
+} acc;
+
+static int collect(void *ud, const cl_occurrence *o) {
+  acc *a = ud;
+  if (a->n < 64) a->v[a->n++] = *o;
+  return 0;
+}
+
+static void local_hm(int64_t ms, int *h, int *m, int *mday, int *mon) {
+  time_t t = (time_t)(ms / 1000);
+  struct tm lt;
+  localtime_r(&t, &lt);
+  *h = lt.tm_hour;
+  *m = lt.tm_min;
+  *mday = lt.tm_mday;
+  *mon = lt.tm_mon + 1;
+}
+
+static void test_weekly_across_dst(void **state) {
+  fx *f = *state;
+  char id[37];
+  /* Mondays 10:00 from mid-October; Poland leaves summer time on 25 Oct 2026 */
+  cl_set sets[] = {{"title", "Планёрка"}, {"start", "2026-10-12T10:00"}, {"rrule", "FREQ=WEEKLY;COUNT=4"},
+                   {"remind_before", "15m"}};
+  assert_int_equal(cl_store_add(f->s, "event", sets, 4, id, NULL), 0);
+  acc a = {.n = 0};
+  int64_t from = kt_local_to_ms(2026, 10, 1, 0, 0, 0), to = kt_local_to_ms(2026, 12, 31, 0, 0, 0);
+  assert_int_equal(cl_diary(f->s, "me", from, to, false, collect, &a, NULL), 0);
+  assert_int_equal(a.n, 4); /* COUNT=4 */
+  for (int i = 0; i < a.n; i++) {
+    int h, m, d, mon;
+    local_hm(a.v[i].occurs, &h, &m, &d, &mon);
+    assert_int_equal(h, 10); /* 10:00 local before and after the change */
+    assert_int_equal(m, 0);
+    assert_true(a.v[i].occurs - a.v[i].due == 15 * 60000);
+  }
+  /* the gap between the 2nd and 3rd occurrence is a week plus the extra hour */
+  assert_true(a.v[2].occurs - a.v[1].occurs == 7LL * 86400000 + 3600000);
+}
+
+static void test_states_and_birthdays(void **state) {
+  fx *f = *state;
+  char ev[37], c[37];
+  cl_set e[] = {{"title", "Позвонить"}, {"start", "2026-11-20T12:00"}, {"remind_at", "2026-11-20T11:00"}};
+  assert_int_equal(cl_store_add(f->s, "event", e, 3, ev, NULL), 0);
+  cl_set b[] = {{"last_name", "Петров"}, {"birthday", "1980-11-25"}};
+  assert_int_equal(cl_store_add(f->s, "contact", b, 2, c, NULL), 0);
+  assert_int_equal(cl_store_meta_set(f->s, "birthday_days", "2", NULL), 0);
+  int64_t from = kt_local_to_ms(2026, 11, 1, 0, 0, 0), to = kt_local_to_ms(2026, 11, 30, 0, 0, 0);
+  acc a = {.n = 0};
+  assert_int_equal(cl_remind_due(f->s, "me", from, to, false, collect, &a, NULL), 0);
+  assert_int_equal(a.n, 2);
+  assert_string_equal(a.v[0].rid, ev);
+  assert_true(a.v[0].due == kt_local_to_ms(2026, 11, 20, 11, 0, 0));
+  assert_string_equal(a.v[1].rid, c); /* two days before, 09:00 */
+  assert_true(a.v[1].due == kt_local_to_ms(2026, 11, 23, 9, 0, 0));
+  /* fired: no longer pending; snoozed: comes back at the snooze end */
+  assert_int_equal(cl_remind_set(f->s, "me", "event", ev, a.v[0].occurs, "fired", 0, NULL), 0);
+  acc p = {.n = 0};
+  assert_int_equal(cl_remind_due(f->s, "me", from, to, false, collect, &p, NULL), 0);
+  assert_int_equal(p.n, 1);
+  int64_t later = kt_local_to_ms(2026, 11, 26, 8, 0, 0);
+  assert_int_equal(cl_remind_set(f->s, "me", "contact", c, a.v[1].occurs, "snoozed", later, NULL), 0);
+  acc q = {.n = 0};
+  assert_int_equal(cl_remind_due(f->s, "me", from, to, false, collect, &q, NULL), 0);
+  assert_int_equal(q.n, 1);
+  assert_true(q.v[0].effective == later);
+  assert_int_equal(q.v[0].state, CL_REM_SNOOZED);
+  /* setting the same occurrence again edits the one record (same derived id) */
+  assert_int_equal(cl_remind_set(f->s, "me", "contact", c, a.v[1].occurs, "dismissed", 0, NULL), 0);
+  acc r = {.n = 0};
+  assert_int_equal(cl_remind_due(f->s, "me", from, to, true, collect, &r, NULL), 0);
+  int dismissed = 0;
+  for (int i = 0; i < r.n; i++) dismissed += r.v[i].state == CL_REM_DISMISSED;
+  assert_int_equal(dismissed, 1);
+  kt_err err;
+  assert_int_equal(cl_remind_set(f->s, "me", "event", ev, 1, "bogus", 0, &err), KT_EINVAL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_weekly_across_dst, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_states_and_birthdays, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
