@@ -131,7 +131,8 @@ install: all
 	install -m 755 $(BIN_CLI) $(DESTDIR)$(PREFIX)/bin/kartoteka
 	$(if $(SRV_SRC),install -m 755 $(BIN_SRV) $(DESTDIR)$(PREFIX)/bin/kartotekad)
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user
-	install -m 644 installer/systemd/kartoteka-agent.service $(DESTDIR)$(PREFIX)/lib/systemd/user/
+	sed 's|/usr/bin/|$(PREFIX)/bin/|' installer/systemd/kartoteka-agent.service \
+	  > $(DESTDIR)$(PREFIX)/lib/systemd/user/kartoteka-agent.service
 
 clean:
 	rm -rf build
