@@ -17,6 +17,7 @@
 #include "kt_pki.h"
 #include "kt_uuid.h"
 #include "srv_auth.h"
+#include "srv_backup.h"
 #include "srv_db.h"
 #include "srv_net.h"
 #include "srv_sync.h"
@@ -34,6 +35,8 @@ static int usage(const char *msg, const char *arg) {
                   "  kartotekad serve --data DIR [--listen ADDR:PORT] [--verbose]\n"
                   "  kartotekad invite --data DIR --user NAME [--address HOST:PORT] [--hours N]\n"
                   "  kartotekad device list|revoke --data DIR [--id ID]\n"
+                  "  kartotekad backup --data DIR --out FILE · restore --data DIR --from FILE\n"
+                  "  kartotekad check --data DIR\n"
                   "  kartotekad user add|passwd|disable|enable|list --data DIR [--user NAME]\n"
                   "                  [--role R] [--group G] [--password-file F] [--json]\n");
   return 2;
@@ -160,7 +163,24 @@ static int cmd_init(int argc, char **argv) {
   char sid[KT_UUID_STRLEN + 1], fpr[KT_PKI_FPR_HEX_MAX];
   rc = kt_uuid_new_str(sid, &err);
   if (!rc) rc = srv_db_meta_set(&d, "server_id", sid, &err);
+  if (!rc) rc = srv_db_meta_set(&d, "epoch", sid, &err);
   if (!rc) rc = make_pki(o.data, &o, fpr, sizeof fpr, &err);
+  /* the keys also live in the database, so one backup file restores a whole server */
+  static const char *pki[] = {"ca.key", "ca.crt", "server.key", "server.crt"};
+  for (size_t i = 0; !rc && i < 4; i++) {
+    char p[4200], key[32];
+    snprintf(p, sizeof p, "%s/%s", o.data, pki[i]);
+    snprintf(key, sizeof key, "pki_%s", pki[i]);
+    kt_buf pem = KT_BUF_INIT;
+    FILE *f = fopen(p, "r");
+    char chunk[4096];
+    size_t n;
+    while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0) kt_buf_append(&pem, chunk, n);
+    if (f) fclose(f);
+    rc = f ? srv_db_meta_set(&d, key, kt_buf_str(&pem), &err)
+           : kt_err_set(&err, KT_EIO, "cannot read %s", p);
+    kt_buf_free(&pem);
+  }
   if (!rc) rc = srv_db_meta_set(&d, "ca_fpr", fpr, &err);
   if (!rc) rc = srv_user_add(&d, o.admin, pw, "administrator", NULL, &err);
   srv_db_close(&d);
@@ -209,12 +229,15 @@ static int cmd_serve(int argc, char **argv) {
   kt_err err;
   kt_err_clear(&err);
   if (check_data_dir(data, false, &err)) return fail(&err);
+  int lock = srv_backup_lock_serve(data, &err); /* one server per data folder; restore waits */
+  if (lock < 0) return fail(&err);
   if (kt_log_get_level() < KT_LOG_INFO) kt_log_set_level(KT_LOG_INFO);
   srv_config cfg = {.data_dir = data, .listen = listen};
   srv_server *s = NULL;
   if (srv_server_new(&cfg, &s, &err)) return fail(&err);
   int rc = srv_server_run(s, &err);
   srv_server_free(s);
+  close(lock);
   kt_log_info("main", "stopped");
   return rc ? fail(&err) : 0;
 }
@@ -320,6 +343,40 @@ static int cmd_dump(int argc, char **argv) {
   return rc ? fail(&err) : 0;
 }
 
+static int cmd_backup(int argc, char **argv) {
+  const char *data = NULL, *out = NULL, *from = NULL;
+  const char *verb = argv[1];
+  for (int i = 2; i < argc; i++) {
+    bool has = i + 1 < argc;
+    if (strcmp(argv[i], "--data") == 0 && has) data = argv[++i];
+    else if (strcmp(argv[i], "--out") == 0 && has) out = argv[++i];
+    else if (strcmp(argv[i], "--from") == 0 && has) from = argv[++i];
+    else return usage("unknown or incomplete option", argv[i]);
+  }
+  if (!data) return usage("give the data folder with --data DIR", NULL);
+  kt_err err;
+  kt_err_clear(&err);
+  /* a restore may rebuild a destroyed data folder from the backup alone */
+  if (check_data_dir(data, strcmp(verb, "restore") == 0, &err)) return fail(&err);
+  int rc;
+  if (strcmp(verb, "backup") == 0) {
+    if (!out) return usage("give the backup file with --out FILE", NULL);
+    if ((rc = srv_backup_make(data, out, &err))) return fail(&err);
+    printf("backup written to %s (checked)\n", out);
+  } else if (strcmp(verb, "restore") == 0) {
+    if (!from) return usage("give the backup to restore with --from FILE", NULL);
+    if ((rc = srv_backup_restore(data, from, &err))) return fail(&err);
+    printf("restored %s from %s; the previous database was kept as master.db.before-restore-*.\n"
+           "Connected PCs will re-send what they wrote since and re-read everything.\n", data, from);
+  } else {
+    char db[4200];
+    srv_db_path(data, db, sizeof db);
+    if ((rc = srv_backup_check(db, &err))) return fail(&err);
+    printf("%s: ok\n", db);
+  }
+  return 0;
+}
+
 static int print_user(void *ud, const srv_user_info *u) {
   kt_json *j = ud;
   if (j) {
@@ -405,6 +462,9 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "invite") == 0) return cmd_invite(argc, argv);
   if (strcmp(argv[1], "device") == 0) return cmd_device(argc, argv);
   if (strcmp(argv[1], "dump") == 0) return cmd_dump(argc, argv);
+  if (strcmp(argv[1], "backup") == 0 || strcmp(argv[1], "restore") == 0 ||
+      strcmp(argv[1], "check") == 0)
+    return cmd_backup(argc, argv);
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
     usage("the Kartoteka server", NULL);
     return 0;

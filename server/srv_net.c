@@ -14,6 +14,7 @@
 #include "kt_tls.h"
 #include "kt_pki.h"
 #include "srv_auth.h"
+#include "srv_backup.h"
 #include "srv_db.h"
 #include "srv_sync.h"
 
@@ -64,6 +65,13 @@ struct srv_server {
   srv_sync *sync;
   kt_hlc hlc;
   char server_id[64];
+  char epoch[64];
+  uv_timer_t backup_timer; /* the daily online backup */
+  uv_work_t backup_work;
+  bool backup_running;
+  int backup_keep;
+  int backup_rc;
+  kt_err backup_err;
   srv_conn *conns;
   login_work *wait_head, *wait_tail; /* logins waiting for a hashing slot */
   int hashing;
@@ -155,6 +163,7 @@ static void handle_hello(srv_conn *c, const Kartoteka__Envelope *env) {
   Kartoteka__HelloOk ok = KARTOTEKA__HELLO_OK__INIT;
   ok.protocol_version = PROTOCOL_VERSION;
   ok.server_id = c->srv->server_id;
+  ok.epoch = c->srv->epoch;
   ok.server_hlc = kt_hlc_now(&c->srv->hlc);
   out.req_id = env->req_id;
   out.body_case = KARTOTEKA__ENVELOPE__BODY_HELLO_OK;
@@ -614,6 +623,33 @@ static void on_connection(uv_stream_t *server, int status) {
   kt_log_debug("net", "conn %llu: accepted from %s", (unsigned long long)c->id, c->peer);
 }
 
+/* ---- daily backup ----------------------------------------------------------------------- */
+
+static void on_backup_work(uv_work_t *req) {
+  srv_server *s = req->data;
+  kt_err_clear(&s->backup_err);
+  s->backup_rc = srv_backup_rotate(s->cfg.data_dir, s->backup_keep, &s->backup_err);
+}
+
+static void on_backup_done(uv_work_t *req, int status) {
+  srv_server *s = req->data;
+  s->backup_running = false;
+  if (status == 0 && s->backup_rc == 0)
+    kt_log_info("backup", "daily backup written to %s/backups (keeping %d)", s->cfg.data_dir,
+                s->backup_keep);
+  else
+    kt_log_error("backup", "daily backup failed: %s", s->backup_err.msg);
+}
+
+static void on_backup_timer(uv_timer_t *t) {
+  srv_server *s = t->data;
+  if (s->backup_running || s->stopping) return;
+  s->backup_running = true;
+  s->backup_work.data = s;
+  if (uv_queue_work(&s->loop, &s->backup_work, on_backup_work, on_backup_done))
+    s->backup_running = false;
+}
+
 /* ---- server life ---------------------------------------------------------------------- */
 
 static void on_signal(uv_signal_t *sig, int signum) {
@@ -621,6 +657,7 @@ static void on_signal(uv_signal_t *sig, int signum) {
   kt_log_info("net", "signal %d: shutting down", signum);
   s->stopping = true;
   uv_close((uv_handle_t *)&s->listener, NULL);
+  uv_timer_stop(&s->backup_timer);
   uv_signal_stop(&s->sigterm);
   uv_signal_stop(&s->sigint);
   for (srv_conn *c = s->conns; c; c = c->next) {
@@ -669,6 +706,20 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   kt_buf b = KT_BUF_INIT;
   if (srv_db_meta_get(&s->db, "server_id", &b, err) == 0)
     snprintf(s->server_id, sizeof s->server_id, "%s", kt_buf_str(&b));
+  kt_buf_reset(&b);
+  if (srv_db_meta_get(&s->db, "epoch", &b, NULL) == 0)
+    snprintf(s->epoch, sizeof s->epoch, "%s", kt_buf_str(&b));
+  else
+    snprintf(s->epoch, sizeof s->epoch, "%s", s->server_id);
+  /* daily backup: interval and how many to keep are settings in the database */
+  int64_t interval_s = 86400;
+  s->backup_keep = 7;
+  kt_buf_reset(&b);
+  if (srv_db_meta_get(&s->db, "backup_interval_s", &b, NULL) == 0 && atoll(kt_buf_str(&b)) > 0)
+    interval_s = atoll(kt_buf_str(&b));
+  kt_buf_reset(&b);
+  if (srv_db_meta_get(&s->db, "backup_keep", &b, NULL) == 0 && atoi(kt_buf_str(&b)) > 0)
+    s->backup_keep = atoi(kt_buf_str(&b));
   kt_buf_free(&b);
   kt_hlc_init(&s->hlc, 0, NULL, NULL);
   if ((rc = srv_sync_new(&s->db, &s->hlc, s->server_id, &s->sync, err))) goto fail_db;
@@ -696,6 +747,11 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
     uv_loop_close(&s->loop);
     goto fail_tls;
   }
+  uv_timer_init(&s->loop, &s->backup_timer);
+  s->backup_timer.data = s;
+  uv_timer_start(&s->backup_timer, on_backup_timer, (uint64_t)interval_s * 1000,
+                 (uint64_t)interval_s * 1000);
+  uv_unref((uv_handle_t *)&s->backup_timer);
   uv_signal_init(&s->loop, &s->sigterm);
   uv_signal_init(&s->loop, &s->sigint);
   s->sigterm.data = s->sigint.data = s;

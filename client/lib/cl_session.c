@@ -20,7 +20,22 @@ static void path_in(const char *dir, const char *name, char *out, size_t n) {
   snprintf(out, n, "%s/%s", dir, name);
 }
 
-static int hello(cl_conn *c, const char *device_id, kt_err *err) {
+/* Notices a server restored from a backup (its epoch changed). */
+static int check_epoch(cl_store *s, const char *epoch, kt_err *err) {
+  if (!s || !epoch || !*epoch) return 0;
+  kt_buf cur = KT_BUF_INIT;
+  int rc = 0;
+  if (cl_store_meta_get(s, "server_epoch", &cur, NULL) == 0 && strcmp(kt_buf_str(&cur), epoch) != 0) {
+    kt_log_warn("session", "the server was restored from a backup: re-sending this PC's work and "
+                           "re-reading everything");
+    rc = cl_store_server_restored(s, err);
+  }
+  if (!rc) rc = cl_store_meta_set(s, "server_epoch", epoch, err);
+  kt_buf_free(&cur);
+  return rc;
+}
+
+static int hello(cl_conn *c, const char *device_id, char *epoch_out, kt_err *err) {
   Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
   Kartoteka__Hello h = KARTOTEKA__HELLO__INIT;
   h.protocol_version = PROTOCOL_VERSION;
@@ -32,6 +47,8 @@ static int hello(cl_conn *c, const char *device_id, kt_err *err) {
   if (rc) return rc;
   if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_HELLO_OK)
     rc = kt_err_set(err, KT_EPROTO, "the server answered Hello with %s", kt_frame_body_name(rep));
+  else if (epoch_out)
+    snprintf(epoch_out, 64, "%s", rep->hello_ok->epoch);
   kt_frame_env_free(rep);
   return rc;
 }
@@ -116,7 +133,7 @@ int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, con
       (rc = kt_pki_csr_to_der(csr, &csr_der, err)))
     goto out;
   cl_conn_opts o = {.loop = loop, .address = first, .pin_fpr = inv.ca_fpr};
-  if ((rc = cl_conn_open(&o, &c, err)) || (rc = hello(c, NULL, err))) goto out;
+  if ((rc = cl_conn_open(&o, &c, err)) || (rc = hello(c, NULL, NULL, err))) goto out;
   Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__EnrollRequest er = KARTOTEKA__ENROLL_REQUEST__INIT;
   er.secret = inv.secret;
@@ -201,8 +218,10 @@ int cl_session_open(uv_loop_t *loop, const char *dir, cl_store *s, const char *p
   }
   free(list);
   if (rc) return rc;
-  if ((rc = hello(c, cl_store_device(s), err)) ||
-      (rc = authenticate(c, s, cl_store_user(s), password, err))) {
+  char epoch[64] = "";
+  if ((rc = hello(c, cl_store_device(s), epoch, err)) ||
+      (rc = authenticate(c, s, cl_store_user(s), password, err)) ||
+      (rc = check_epoch(s, epoch, err))) {
     cl_conn_free(c);
     return rc;
   }

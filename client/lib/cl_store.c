@@ -1595,3 +1595,34 @@ int64_t cl_store_data_version(cl_store *s) {
   if (st) sqlite3_reset(st);
   return v + s->commits;
 }
+
+int cl_store_server_restored(cl_store *s, kt_err *err) {
+  int rc = tx_begin(s, err);
+  if (rc) return rc;
+  int n;
+  kt_mtype *types = kt_model_types(s->model, &n);
+  for (int i = 0; !rc && i < n; i++) {
+    kt_buf sql = KT_BUF_INIT;
+    cl_db_select_prefix(&types[i], &sql);
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(s->d.db, kt_buf_str(&sql), -1, &st, NULL);
+    kt_buf_free(&sql);
+    if (rc != SQLITE_OK) {
+      rc = cl_db_error(&s->d, rc, "re-sending after a server restore", err);
+      break;
+    }
+    rc = 0;
+    cl_rec *r = cl_rec_new(&types[i]);
+    while (!rc && r && sqlite3_step(st) == SQLITE_ROW) {
+      kt_rec_load(r, st);
+      kt_fset own = {{0, 0}};
+      for (int k = 0; k < KT_MAX_FIELDS; k++)
+        if (r->vers.f[k].stamp && r->vers.f[k].dev == s->selfdev) kt_fset_add(&own, k);
+      if (!kt_fset_empty(&own)) rc = outbox_note(s, r, &own, &r->vers, err);
+    }
+    cl_rec_free(r);
+    sqlite3_finalize(st);
+  }
+  if (!rc) rc = cl_db_meta_set_text(&s->d, "pull_seq", "0", err);
+  return tx_end(s, rc, err);
+}

@@ -161,6 +161,11 @@ int64_t cl_store_data_version(cl_store *s);
 /* The store's SQL layer, for the other client-library modules (cl_remind). */
 struct cl_db *cl_store_db(cl_store *s);
 
+/* The server was restored from a backup and may have lost what this PC sent
+ * since: queue every value this device wrote for sending again and restart
+ * the pull from the beginning (one transaction). */
+int cl_store_server_restored(cl_store *s, kt_err *err);
+
 /* Reloads the office model (custom fields, labels) when another process
  * changed the schema since this store read it. Call before a sync round. */
 int cl_store_refresh(cl_store *s, kt_err *err);

@@ -50,9 +50,12 @@ out=$(RC 'msg:hello { protocol_version: 1 }' read)
 check_contains "server still serves after the bad clients" "hello_ok" "$out"
 check "server process alive" kill -0 $SRV
 
-"$KTD" serve --data "$D" --listen 127.0.0.1:$PORT >/dev/null 2>"$T/busy.err"
+check_fails "a second server on the same data folder refused" "already running" "$KTD" serve --data "$D" --listen 127.0.0.1:0
+D2=$T/data2
+"$KTD" init --data "$D2" --admin boss --password-file "$T/pw" >/dev/null
+"$KTD" serve --data "$D2" --listen 127.0.0.1:$PORT >/dev/null 2>"$T/busy.err"
 check_contains "port in use: clear error" "another program uses that port" "$(cat "$T/busy.err")"
-check_fails "bad --listen" "bad --listen" "$KTD" serve --data "$D" --listen nonsense
+check_fails "bad --listen" "bad --listen" "$KTD" serve --data "$D2" --listen nonsense
 kill -TERM $SRV
 for _ in $(seq 30); do kill -0 $SRV 2>/dev/null || break; sleep 0.1; done
 wait $SRV; rc=$?
