@@ -130,6 +130,9 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BIN_CLI) $(DESTDIR)$(PREFIX)/bin/kartoteka
 	$(if $(SRV_SRC),install -m 755 $(BIN_SRV) $(DESTDIR)$(PREFIX)/bin/kartotekad)
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 644 man/kartoteka.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/kartotekad.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user
 	sed 's|/usr/bin/|$(PREFIX)/bin/|' installer/systemd/kartoteka-agent.service \
 	  > $(DESTDIR)$(PREFIX)/lib/systemd/user/kartoteka-agent.service
