@@ -50,7 +50,7 @@ TLIB_SRC   := $(wildcard tests/lib/*.c)
 BENCH_SRC  := $(wildcard tests/bench/*.c)
 BENCH_BIN  := $(patsubst tests/bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps check unit asan bench run demo install clean
+.PHONY: all deps check unit asan bench run demo install clean deb
 all: $(BIN_CLI) $(if $(SRV_SRC),$(BIN_SRV)) $(UNIT_BIN) $(patsubst tests/fuzz/fuzz_%.c,$(O)/fuzz/replay_%,$(wildcard tests/fuzz/fuzz_*.c))
 
 deps:
@@ -136,6 +136,10 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user
 	sed 's|/usr/bin/|$(PREFIX)/bin/|' installer/systemd/kartoteka-agent.service \
 	  > $(DESTDIR)$(PREFIX)/lib/systemd/user/kartoteka-agent.service
+
+deb: deps
+	@$(MAKE) --no-print-directory BUILD=release build/release/bin/kartoteka build/release/bin/kartotekad
+	@installer/build-deb.sh build/release/bin build/deb
 
 clean:
 	rm -rf build
