@@ -137,6 +137,10 @@ install: all
 	sed 's|/usr/bin/|$(PREFIX)/bin/|' installer/systemd/kartoteka-agent.service \
 	  > $(DESTDIR)$(PREFIX)/lib/systemd/user/kartoteka-agent.service
 
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@installer/demo.sh $(O)/bin
+
 deb: deps
 	@$(MAKE) --no-print-directory BUILD=release build/release/bin/kartoteka build/release/bin/kartotekad
 	@installer/build-deb.sh build/release/bin build/deb
