@@ -90,7 +90,7 @@ static int load_states(cl_store *s, const char *user, states *out, kt_err *err) 
   }
   sqlite3_reset(st);
   if (rc != SQLITE_DONE) return cl_db_error(d, rc, "reading reminder states", err);
-  qsort(out->v, out->n, sizeof *out->v, state_cmp);
+  if (out->n) qsort(out->v, out->n, sizeof *out->v, state_cmp);
   return 0;
 }
 
