@@ -254,6 +254,15 @@ static void device_user(srv_sync *s, const char *dev, char *out, size_t n) {
   sqlite3_reset(st);
 }
 
+static bool user_exists(srv_sync *s, const char *name) {
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_USER_GET, NULL);
+  if (!st) return true; /* a database problem surfaces elsewhere */
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  bool ok = sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_reset(st);
+  return ok;
+}
+
 typedef struct incoming {
   kt_mfield *f;
   kt_value v;
@@ -309,6 +318,13 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
       goto reject;
     }
     if (kt_change_value(f, fv, &in[i].v, &verr)) goto reject;
+    /* owners and assignees must be accounts of this office */
+    if (f->type == KT_FT_USER && in[i].v.kind == KT_V_TEXT && t->def->flags != KT_TF_SYSTEM &&
+        !user_exists(s, in[i].v.s)) {
+      kt_err_set(&verr, KT_EINVAL, "%s: there is no user named %s in this office", f->name,
+                 in[i].v.s);
+      goto reject;
+    }
     in[i].f = f;
     in[i].stamp = fv->stamp;
     in[i].base = fv->base_stamp;

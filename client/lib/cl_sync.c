@@ -61,6 +61,7 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     if (!rc) rc = cl_store_outbox_walk(s, PUSH_BATCH, collect, &p, err);
     if (!rc) rc = p.rc;
     Kartoteka__Envelope *rep = NULL;
+    bool only_refused = false;
     if (!rc && p.n) {
       Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
       Kartoteka__Push push = KARTOTEKA__PUSH__INIT;
@@ -73,17 +74,23 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
                   rep->push_ack->n_results != p.n))
         rc = kt_err_set(err, KT_EPROTO, "the server answered the push with %s",
                         kt_frame_body_name(rep));
+      /* a refused change stays in the outbox: nothing is lost, and once the card is
+         corrected (which renumbers the entry) it is sent again whole */
+      size_t acked = 0;
       for (size_t i = 0; !rc && i < p.n; i++) {
         const Kartoteka__ChangeResult *r = rep->push_ack->results[i];
-        if (r->status == KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED) st->pushed++;
-        else if (r->status == KARTOTEKA__CHANGE_RESULT__STATUS__SUPERSEDED) st->superseded++;
-        else {
+        if (r->status == KARTOTEKA__CHANGE_RESULT__STATUS__REJECTED) {
           st->rejected++;
           snprintf(st->last_reject, sizeof st->last_reject, "%s", r->reason);
           kt_log_warn("sync", "the server refused a change: %s", r->reason);
+          continue;
         }
+        if (r->status == KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED) st->pushed++;
+        else st->superseded++;
+        p.seqs[acked++] = p.seqs[i];
       }
-      if (!rc) rc = cl_store_outbox_ack(s, p.seqs, p.n, err);
+      if (!rc) rc = cl_store_outbox_ack(s, p.seqs, acked, err);
+      if (!rc && acked == 0) only_refused = true; /* do not resend them in this round */
     }
     size_t n = p.n;
     for (size_t i = 0; i < p.n; i++) {
@@ -97,7 +104,7 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     free(p.seqs);
     free(p.bases);
     if (rc) return rc;
-    if (n < PUSH_BATCH) return 0;
+    if (n < PUSH_BATCH || only_refused) return 0;
   }
 }
 
@@ -195,14 +202,19 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
       rc = cl_conn_request(c, &req, &rep, err);
       kt_frame_env_free(rep);
       backoff = 500;
+      int64_t seen_version = cl_store_data_version(s);
       while (!rc && !*stop) {
         rc = cl_conn_run(c, 200, err);
         if (tick) tick(tick_ud);
         int64_t pending = 0;
         cl_store_outbox_count(s, &pending, NULL);
-        if (!rc && (w.notified || pending)) {
+        int64_t dv = cl_store_data_version(s);
+        /* local edits (the replica changed) or the server's news; refused changes
+           waiting in the outbox are retried only after the next local edit */
+        if (!rc && (w.notified || (pending && dv != seen_version))) {
           w.notified = false;
           rc = cl_sync_round(c, s, st, err);
+          seen_version = cl_store_data_version(s);
         }
       }
     }

@@ -75,6 +75,12 @@ stop_agent anna
 check_contains "today shows the overdue task" "overdue" "$(k b1 today)"
 check_contains "agenda expands the weekly series" "Планёрка" "$(k b1 agenda --from "$(date -d '+7 days' +%Y-%m-%d)" --to "$(date -d '+8 days' +%Y-%m-%d)")"
 check_fails "bad rrule refused" "repeat rule" k anna add event --set title=x --set start="$(at 60)" --set rrule="FREQ=EVERY-SO-OFTEN"
+BAD=$(k anna add task --set title="Кому?" --set assignee=nobody --set due="$(at 600)")
+check_fails "an assignee who is not a user is refused by the server" "no user named nobody" k anna sync
+check_eq "...and the task waits in the outbox, not lost" "1" "$(k anna status --json | json 'd["pending"]')"
+k anna edit "$BAD" --set assignee=boris >/dev/null
+check "after the fix it is sent whole" k anna sync
+check_contains "the server has the whole task" "title=Кому?" "$("$KTD" dump --data "$D" | grep "$BAD")"
 check_fails "bad agenda date" "bad date" k b1 agenda --from 2026-13-45
 check_fails "snooze of an unknown card" "no reminder" k b1 remind snooze 01a20000-0000-7000-8000-000000000000
 stop_server "$D"
