@@ -77,5 +77,6 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_today(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_import(cli_ctx *ctx, int argc, char **argv);
 
 #endif

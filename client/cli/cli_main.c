@@ -39,6 +39,9 @@ static const cli_cmd commands[] = {
      "list cards of a section"},
     {"search", cli_cmd_search, "search TEXT [--type TYPE] [--limit N] [--trash] [--json]",
      "find cards by words, name prefixes or phone digits"},
+    {"import", cli_cmd_import,
+     "import csv FILE --type TYPE [--map COLUMN=FIELD ...] [--encoding cp1251] [--dry-run]",
+     "add cards from a CSV file (Excel: ; or , separated, UTF-8 or cp1251); all rows or none"},
     {"field", cli_cmd_field,
      "field add TYPE --name N --label L --type text|longtext|number|int|money|date|datetime|"
      "choice|phone|email|url|bool [--choices a,b]\n"

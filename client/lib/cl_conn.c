@@ -174,11 +174,13 @@ static void on_timer(uv_timer_t *t) {
 /* Runs the loop until *flag, close, timeout or a break. */
 static void run_until(cl_conn *c, bool *flag, uint32_t timeout_ms) {
   c->timed_out = false;
-  c->broken_out = false;
   if (timeout_ms) uv_timer_start(&c->timer, on_timer, timeout_ms, 0);
-  while (!(flag && *flag) && !c->closed && !c->timed_out && !c->broken_out)
+  /* a break (from on_push) only ends cl_conn_run: a request waits for its reply,
+     and a break that came during a request ends the next cl_conn_run at once */
+  while (!(flag && *flag) && !c->closed && !c->timed_out && !(c->broken_out && !flag))
     uv_run(c->o.loop, UV_RUN_ONCE);
   uv_timer_stop(&c->timer);
+  if (!flag) c->broken_out = false;
 }
 
 static int parse_address(const char *addr, char *host, size_t hsz, char *port, size_t psz) {

@@ -146,6 +146,11 @@ static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   }
 }
 
+int cl_sync_push(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
+  int rc = cl_store_refresh(s, err);
+  return rc ? rc : push_all(c, s, st, err);
+}
+
 int cl_sync_round(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   int rc = cl_store_refresh(s, err); /* another process may have added a custom field */
   if (!rc) rc = push_all(c, s, st, err);
@@ -163,9 +168,11 @@ typedef struct watch_ctx {
 } watch_ctx;
 
 static void on_push(cl_conn *c, const Kartoteka__Envelope *env, void *ud) {
-  (void)c;
   watch_ctx *w = ud;
-  if (env->body_case == KARTOTEKA__ENVELOPE__BODY_NOTIFY) w->notified = true;
+  if (env->body_case == KARTOTEKA__ENVELOPE__BODY_NOTIFY) {
+    w->notified = true;
+    cl_conn_break(c); /* pull now, not at the end of the 200 ms wait */
+  }
 }
 
 /* Takes the profile's sync lock (only one process syncs a replica). */

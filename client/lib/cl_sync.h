@@ -25,6 +25,8 @@ typedef struct cl_sync_stats {
 /* One round over an open authenticated connection: push everything, pull
  * everything. */
 int cl_sync_round(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err);
+/* Only the push half of a round: sends the whole outbox, deletes what was acked. */
+int cl_sync_push(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err);
 
 /* Called about every 200 ms while watching, online or not (the agent's
  * reminders run from here). */

@@ -128,6 +128,23 @@ check_fails "bad rrule" "repeat rule" k add event --set start=2026-12-01T10:00 -
 check_fails "unknown command" "unknown command" k frobnicate
 check_eq "nothing written by bad input" "$before" "$(k list org --json | json 'len(d)')"
 
+# CSV import: Excel's ; and BOM, quotes with newlines, cp1251, all rows or none
+printf '\xEF\xBB\xBFname;city;phone;comment\r\nООО "Лютик";Казань;+7 843 111-22-33;"две\r\nстроки; с ;"\r\nИП Петров;Тверь;;\r\n' > "$T/a.csv"
+check "import csv (; BOM CRLF quotes)" k import csv "$T/a.csv" --type org
+check_contains "imported card searchable" "Лютик" "$(k search лютик --json)"
+check_eq "quoted newline and separator kept" "две
+строки; с ;" "$(k list org --where 'name=ООО "Лютик"' --json | json 'd[0]["comment"]')"
+n_before=$(k list org --json | json 'len(d)')
+printf 'name,employees\nX1,10\nX2,many\n' > "$T/bad.csv"
+check_fails "a bad row: clear error with its line" "line 3: employees" k import csv "$T/bad.csv" --type org
+check_eq "...and nothing imported" "$n_before" "$(k list org --json | json 'len(d)')"
+printf 'Название;Город\nООО Ирис;Омск\n' | iconv -f utf-8 -t cp1251 > "$T/cp.csv"
+check_fails "cp1251 without --encoding is explained" "encoding cp1251" k import csv "$T/cp.csv" --type org
+check "cp1251 with --encoding and --map" k import csv "$T/cp.csv" --type org --encoding cp1251 --map Название=name --map Город=city
+check_contains "cp1251 text arrived as UTF-8" "ООО Ирис" "$(k search ирис)"
+check_fails "unknown column is explained" "matches no field" k import csv "$T/bad.csv" --type contact
+check_contains "dry run validates only" "dry run" "$(printf 'name\nY\n' > "$T/y.csv"; k import csv "$T/y.csv" --type org --dry-run)"
+
 # locked and corrupt database
 /usr/bin/python3 - "$P/replica.db" <<'PY' &
 import sqlite3, sys, time

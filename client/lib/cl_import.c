@@ -1,0 +1,95 @@
+/* cl_import — see cl_import.h. */
+#include "cl_import.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_csv.h"
+#include "kt_text.h"
+
+static bool same_folded(const char *a, const char *b) {
+  kt_buf fa = KT_BUF_INIT, fb = KT_BUF_INIT;
+  size_t la, lb;
+  const char *ta = kt_text_trim(a, &la), *tb = kt_text_trim(b, &lb);
+  kt_text_fold(ta, la, &fa);
+  kt_text_fold(tb, lb, &fb);
+  bool eq = fa.len == fb.len && memcmp(kt_buf_str(&fa), kt_buf_str(&fb), fa.len) == 0;
+  kt_buf_free(&fa);
+  kt_buf_free(&fb);
+  return eq;
+}
+
+int cl_import_csv(cl_store *s, const char *path, const char *type, const cl_colmap *map, int nmap,
+                  const char *encoding, bool dry_run, int *count, kt_err *err) {
+  kt_mtype *t;
+  int rc = kt_model_type_get(cl_store_model(s), type, &t, err);
+  if (rc) return rc;
+  cl_csv c;
+  if ((rc = cl_csv_open(&c, path, encoding, err))) return rc;
+  kt_buf hdr = KT_BUF_INIT, row = KT_BUF_INIT;
+  const char **h = NULL, **v = NULL;
+  int nh = 0, nv = 0;
+  const char **fields = NULL;
+  cl_set *sets = NULL;
+  *count = 0;
+  rc = cl_csv_next(&c, &hdr, &h, &nh, err);
+  if (rc <= 0) {
+    if (rc == 0) rc = kt_err_set(err, KT_EINVAL, "%s is empty: the first line must name the columns", path);
+    goto out;
+  }
+  rc = 0;
+  fields = calloc((size_t)nh, sizeof *fields);
+  sets = calloc((size_t)nh, sizeof *sets);
+  if (!fields || !sets) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (int i = 0; i < nh; i++) {
+    const char *f = NULL;
+    for (int m = 0; m < nmap; m++)
+      if (same_folded(map[m].column, h[i])) f = map[m].field;
+    for (int k = 0; !f && k < t->nfields; k++)
+      if (same_folded(t->fields[k].name, h[i]) || same_folded(kt_mfield_label(&t->fields[k]), h[i]))
+        f = t->fields[k].name;
+    if (!f) {
+      rc = kt_err_set(err, KT_EINVAL, "column '%s' matches no field of %s; map it with --map "
+                      "'%s=FIELD' (or --map '%s=' to skip it); `kartoteka field list %s` lists the "
+                      "fields", h[i], type, h[i], h[i], type);
+      goto out;
+    }
+    fields[i] = *f ? f : NULL;
+  }
+  if ((rc = cl_store_begin(s, err))) goto out;
+  for (;;) {
+    int r = cl_csv_next(&c, &row, &v, &nv, err);
+    if (r < 0) {
+      rc = r;
+      break;
+    }
+    if (r == 0) break;
+    int n = 0;
+    for (int i = 0; i < nv && i < nh; i++)
+      if (fields[i] && *v[i]) sets[n++] = (cl_set){fields[i], v[i]};
+    if (nv > nh) {
+      rc = kt_err_set(err, KT_EINVAL, "line %d has %d values but the header names %d columns",
+                      c.line, nv, nh);
+      break;
+    }
+    if (!n) continue;
+    if ((rc = cl_store_add(s, type, sets, n, NULL, err))) {
+      kt_err_prefix(err, "%s line %d", path, c.line);
+      break;
+    }
+    (*count)++;
+  }
+  if (rc || dry_run) cl_store_rollback(s);
+  else rc = cl_store_commit(s, err);
+out:
+  free(fields);
+  free(sets);
+  kt_buf_free(&hdr);
+  kt_buf_free(&row);
+  cl_csv_close(&c);
+  return rc;
+}

@@ -1,0 +1,22 @@
+/* cl_import — importing cards from a CSV file into the store in one
+ * transaction: every row is validated like `kartoteka add`; one bad row means
+ * nothing is imported and the error names its line. Columns map to fields by
+ * name or label (any case), or explicitly. */
+#ifndef CL_IMPORT_H
+#define CL_IMPORT_H
+
+#include <stdbool.h>
+
+#include "cl_store.h"
+
+typedef struct cl_colmap {
+  const char *column; /* header text */
+  const char *field;  /* field name; "" = skip the column */
+} cl_colmap;
+
+/* Imports path as records of type. encoding NULL = UTF-8. *count = rows
+ * imported (or that would be, with dry_run). */
+int cl_import_csv(cl_store *s, const char *path, const char *type, const cl_colmap *map, int nmap,
+                  const char *encoding, bool dry_run, int *count, kt_err *err);
+
+#endif
