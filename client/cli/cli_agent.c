@@ -39,7 +39,9 @@ typedef struct agent {
   int64_t last_scan;
   int64_t last_tick;
   int64_t data_version;
-  bool started; /* the missed-reminders check ran (first tick: after the first sync) */
+  bool started; /* the missed-reminders check ran (after the first sync) */
+  const cl_sync_stats *sync; /* NULL when standalone */
+  int64_t began;
 } agent;
 
 typedef struct fire_list {
@@ -153,11 +155,14 @@ static void tick(void *ud) {
   while (a->notify_ok && g_main_context_iteration(NULL, FALSE)) {
   }
   int64_t now = (int64_t)kt_now_ms();
-  if (!a->started) { /* after the first sync, so another PC's dismissals are known */
+  /* after the first sync, so another PC's dismissals are known (or after 15 s
+     without the server: offline, the PC still shows what it knows) */
+  if (!a->started && (!a->sync || a->sync->rounds > 0 || now - a->began > 15000)) {
     a->started = true;
     fire(a, now - MISSED_WINDOW_MS, now, true);
     rescan(a, now);
   }
+  if (!a->started) return; /* nothing fires before the missed-reminders check */
   int64_t dv = cl_store_data_version(a->s);
   /* a clock jump (suspend/resume, manual change) or new data: look again */
   bool jumped = a->last_tick && (now < a->last_tick - 1000 || now > a->last_tick + 60000);
@@ -184,7 +189,7 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
-  agent a = {.s = s, .user = cl_store_user(s)};
+  agent a = {.s = s, .user = cl_store_user(s), .began = (int64_t)kt_now_ms()};
   a.notify_ok = notify_init("Kartoteka");
   kt_log_set_level(ctx->verbose ? KT_LOG_DEBUG : KT_LOG_INFO);
   kt_buf server = KT_BUF_INIT;
@@ -200,6 +205,7 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
     uv_loop_init(&loop);
     cl_sync_stats st;
     memset(&st, 0, sizeof st);
+    a.sync = &st;
     rc = cl_sync_run(&loop, ctx->profile, s, true, &stop_flag, tick, &a, &st, &err);
     uv_loop_close(&loop);
   } else {

@@ -156,6 +156,7 @@ int cl_sync_round(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   if (!rc) rc = push_all(c, s, st, err);
   if (!rc) rc = pull_all(c, s, st, err);
   if (!rc) {
+    st->rounds++;
     char when[40];
     kt_datetime_format((int64_t)kt_now_ms(), false, when, sizeof when);
     cl_store_meta_set(s, "last_sync", when, NULL);

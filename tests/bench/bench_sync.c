@@ -905,8 +905,9 @@ int main(int argc, char **argv) {
                  calloc((size_t)nedit, 64)};
   if (cl_store_begin(sa, &err)) die("begin", &err);
   for (long i = 0; i < nedit; i++) {
-    bool org = rn(3) == 0;
-    const char *id = org ? orgs[rn((unsigned)norg)] : cons[rn((unsigned)ncon)];
+    long k = i * ((norg + ncon) / nedit); /* distinct cards */
+    bool org = k < norg;
+    const char *id = org ? orgs[k] : cons[k - norg];
     snprintf(es.type[i], 16, "%s", org ? "org" : "contact");
     snprintf(es.id[i], sizeof(uuid_s), "%s", id);
     snprintf(es.val[i], 64, "правка номер %ld", i);
