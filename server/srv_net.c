@@ -29,7 +29,6 @@ typedef struct srv_conn {
   struct srv_conn *prev, *next;
   kt_tls *tls;
   kt_frame_reader rd;
-  kt_buf plain;
   uint64_t id;
   conn_state state;
   int handles_open;
@@ -40,6 +39,7 @@ typedef struct srv_conn {
   srv_auth_info who;      /* after Login/Resume */
   char token[65];
   bool subscribed;
+  struct srv_conn *sub_prev, *sub_next; /* the list of subscribed connections */
   int pending_work;       /* login jobs in flight: the conn is freed only after them */
 } srv_conn;
 
@@ -73,8 +73,11 @@ struct srv_server {
   int backup_rc;
   kt_err backup_err;
   srv_conn *conns;
+  srv_conn *subs; /* subscribed connections only: a commit notifies these, not every idle one */
   login_work *wait_head, *wait_tail; /* logins waiting for a hashing slot */
   int hashing;
+  char rbuf[65536]; /* ciphertext read buffer and ... */
+  kt_buf plain;     /* ... plaintext scratch, shared: each read is consumed at once */
   uint64_t next_id;
   int nconns;
   bool stopping;
@@ -336,8 +339,8 @@ static void notify_all(srv_server *s) {
   n.latest_seq = latest;
   out.body_case = KARTOTEKA__ENVELOPE__BODY_NOTIFY;
   out.notify = &n;
-  for (srv_conn *c = s->conns; c; c = c->next)
-    if (c->subscribed && c->state == ST_READY) conn_send(c, &out);
+  for (srv_conn *c = s->subs; c; c = c->sub_next)
+    if (c->state == ST_READY) conn_send(c, &out);
 }
 
 static void handle_push(srv_conn *c, const Kartoteka__Envelope *env) {
@@ -380,7 +383,14 @@ static void handle_pull(srv_conn *c, const Kartoteka__Envelope *env) {
 }
 
 static void handle_subscribe(srv_conn *c, const Kartoteka__Envelope *env) {
-  c->subscribed = true;
+  if (!c->subscribed) {
+    c->subscribed = true;
+    srv_server *s = c->srv;
+    c->sub_prev = NULL;
+    c->sub_next = s->subs;
+    if (s->subs) s->subs->sub_prev = c;
+    s->subs = c;
+  }
   Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__Notify n = KARTOTEKA__NOTIFY__INIT;
   srv_sync_latest(c->srv->sync, &n.latest_seq, NULL);
@@ -456,25 +466,35 @@ static void dispatch(srv_conn *c, const Kartoteka__Envelope *env) {
 
 /* ---- reading ---------------------------------------------------------------------- */
 
+/* Connections share one read buffer and one plaintext buffer (the loop runs one
+ * callback at a time and each read is consumed before it returns), so an idle
+ * connection holds no buffers of its own. */
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  (void)h;
   (void)suggested;
-  buf->base = malloc(65536);
-  buf->len = buf->base ? 65536 : 0;
+  srv_conn *c = h->data;
+  buf->base = c->srv->rbuf;
+  buf->len = sizeof c->srv->rbuf;
+}
+
+static void plain_reset(srv_server *s) {
+  if (s->plain.cap > (1u << 20)) kt_buf_free(&s->plain); /* after a big frame */
+  else kt_buf_reset(&s->plain);
 }
 
 static void process_plain(srv_conn *c) {
   kt_err err;
-  if (!c->plain.len) return;
-  if (kt_frame_reader_feed(&c->rd, c->plain.p, c->plain.len, &err)) {
+  kt_buf *plain = &c->srv->plain;
+  if (!plain->len) return;
+  int rc = kt_frame_reader_feed(&c->rd, plain->p, plain->len, &err);
+  plain_reset(c->srv);
+  if (rc) {
     send_error_close(c, 0, err.code, err.msg);
     return;
   }
-  kt_buf_reset(&c->plain);
   for (;;) {
     if (c->state == ST_CLOSING) return;
     Kartoteka__Envelope *env = NULL;
-    int rc = kt_frame_reader_next(&c->rd, &env, &err);
+    rc = kt_frame_reader_next(&c->rd, &env, &err);
     if (rc == 0) return;
     if (rc < 0) {
       send_error_close(c, 0, rc, err.msg);
@@ -489,18 +509,15 @@ static void process_plain(srv_conn *c) {
 static void on_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   srv_conn *c = stream->data;
   if (nread < 0) {
-    free(buf->base);
     conn_close(c);
     return;
   }
   if (nread == 0 || c->state == ST_CLOSING) {
-    free(buf->base);
     return;
   }
   uv_timer_again(&c->timer);
   kt_err err;
   int rc = kt_tls_feed_cipher(c->tls, buf->base, (size_t)nread, &err);
-  free(buf->base);
   if (rc) {
     conn_close(c);
     return;
@@ -529,9 +546,11 @@ static void on_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
       c->enrolled = true;
     }
   }
-  rc = kt_tls_read_plain(c->tls, &c->plain, &err);
+  plain_reset(c->srv);
+  rc = kt_tls_read_plain(c->tls, &c->srv->plain, &err);
   conn_flush(c);
   if (rc < 0) {
+    plain_reset(c->srv);
     conn_close(c);
     return;
   }
@@ -553,10 +572,14 @@ static void conn_release(srv_conn *c) {
   if (c->prev) c->prev->next = c->next;
   else s->conns = c->next;
   if (c->next) c->next->prev = c->prev;
+  if (c->subscribed) {
+    if (c->sub_prev) c->sub_prev->sub_next = c->sub_next;
+    else s->subs = c->sub_next;
+    if (c->sub_next) c->sub_next->sub_prev = c->sub_prev;
+  }
   s->nconns--;
   kt_tls_free(c->tls);
   kt_frame_reader_close(&c->rd);
-  kt_buf_free(&c->plain);
   free(c);
   if (s->stopping && !s->conns) uv_stop(&s->loop);
 }
@@ -809,5 +832,6 @@ void srv_server_free(srv_server *s) {
   X509_free(s->ca);
   srv_sync_free(s->sync);
   srv_db_close(&s->db);
+  kt_buf_free(&s->plain);
   free(s);
 }

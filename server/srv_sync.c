@@ -495,9 +495,14 @@ int srv_sync_pull(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_
   }
   sqlite3_reset(st);
   rc = 0;
-  size_t k = 0;
+  size_t k = 0, bytes = 0;
   uint64_t next = since;
+  bool cut = false;
   for (size_t i = 0; !rc && i < n; i++) {
+    if (bytes >= SRV_PULL_BYTES) { /* far below the frame limit: the rest comes next page */
+      cut = true;
+      break;
+    }
     next = (uint64_t)rows[3 * i];
     kt_mtype *t = kt_model_type_by_code(s->model, (int)rows[3 * i + 1]);
     if (!t) continue;
@@ -517,6 +522,11 @@ int srv_sync_pull(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_
         kartoteka__change__init(&page->vals[k]);
         rc = kt_change_from_rec(r, NULL, NULL, dev_name, s, &page->vals[k], err);
         page->vals[k].server_seq = (uint64_t)rows[3 * i];
+        for (size_t f = 0; f < page->vals[k].n_fields; f++) {
+          const Kartoteka__FieldValue *fv = page->vals[k].fields[f];
+          bytes += 64 + strlen(fv->name) +
+                   (fv->value_case == KARTOTEKA__FIELD_VALUE__VALUE_TEXT ? strlen(fv->text) : 0);
+        }
         chs[k] = &page->vals[k];
         k++;
         page->msg.n_changes = k;
@@ -526,7 +536,7 @@ int srv_sync_pull(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_
   }
   free(rows);
   page->msg.next_seq = next;
-  page->msg.more = n == max;
+  page->msg.more = n == max || cut;
   if (rc) srv_page_free(page);
   return rc;
 }

@@ -19,7 +19,9 @@
 #include "srv_db.h"
 
 #define SRV_MAX_SKEW_MS (5 * 60 * 1000)
-#define SRV_PULL_MAX 1000
+#define SRV_PULL_MAX 5000
+/* a page stops early once its changes hold about this many bytes */
+#define SRV_PULL_BYTES (4u << 20)
 
 typedef struct srv_sync srv_sync;
 

@@ -27,7 +27,10 @@ struct cl_conn {
   uint64_t waiting;              /* req_id of the request in flight, 0 = none */
   Kartoteka__Envelope *reply;    /* its reply once arrived */
   bool have_reply;
+  char *rbuf;                    /* read buffer, reused: each read is consumed at once */
 };
+
+#define RBUF_SIZE 65536
 
 static void set_closed(cl_conn *c, int code, const char *msg) {
   if (c->closed) return;
@@ -73,10 +76,11 @@ static void flush(cl_conn *c) {
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  (void)h;
   (void)suggested;
-  buf->base = malloc(65536);
-  buf->len = buf->base ? 65536 : 0;
+  cl_conn *c = h->data;
+  if (!c->rbuf) c->rbuf = malloc(RBUF_SIZE);
+  buf->base = c->rbuf;
+  buf->len = c->rbuf ? RBUF_SIZE : 0;
 }
 
 static void handle_env(cl_conn *c, Kartoteka__Envelope *env) {
@@ -99,18 +103,15 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   kt_err err;
   kt_err_clear(&err);
   if (nread < 0) {
-    free(buf->base);
     if (!c->ready) set_closed(c, KT_ETLS, "the server closed the connection during the secure "
                               "handshake (is this device's certificate revoked or unknown?)");
     else set_closed(c, KT_ENET, "the server closed the connection");
     return;
   }
   if (nread == 0) {
-    free(buf->base);
     return;
   }
   int rc = kt_tls_feed_cipher(c->tls, buf->base, (size_t)nread, &err);
-  free(buf->base);
   if (!rc && !c->ready) {
     rc = kt_tls_handshake(c->tls, &err);
     flush(c);
@@ -174,6 +175,8 @@ static void on_timer(uv_timer_t *t) {
 /* Runs the loop until *flag, close, timeout or a break. */
 static void run_until(cl_conn *c, bool *flag, uint32_t timeout_ms) {
   c->timed_out = false;
+  /* the loop's clock is stale when the caller did other work since it last ran */
+  uv_update_time(c->o.loop);
   if (timeout_ms) uv_timer_start(&c->timer, on_timer, timeout_ms, 0);
   /* a break (from on_push) only ends cl_conn_run: a request waits for its reply,
      and a break that came during a request ends the next cl_conn_run at once */
@@ -269,32 +272,43 @@ int cl_conn_send(cl_conn *c, Kartoteka__Envelope *env, kt_err *err) {
   return send_env(c, env, err);
 }
 
-int cl_conn_request(cl_conn *c, Kartoteka__Envelope *req, Kartoteka__Envelope **reply,
-                    kt_err *err) {
+int cl_conn_request_send(cl_conn *c, Kartoteka__Envelope *req, kt_err *err) {
+  if (c->waiting) return kt_err_set(err, KT_EINTERNAL, "a request is already in flight");
   req->req_id = ++c->next_req;
   c->waiting = req->req_id;
   c->reply = NULL;
   c->have_reply = false;
   int rc = send_env(c, req, err);
-  if (rc) {
-    c->waiting = 0;
-    return rc;
-  }
+  if (rc) c->waiting = 0;
+  return rc;
+}
+
+int cl_conn_request_wait(cl_conn *c, Kartoteka__Envelope **reply, kt_err *err) {
+  if (!c->waiting) return kt_err_set(err, KT_EINTERNAL, "no request in flight");
   run_until(c, &c->have_reply, c->o.timeout_ms);
   c->waiting = 0;
   Kartoteka__Envelope *r = c->reply;
   c->reply = NULL;
+  c->have_reply = false;
   if (!r) {
     if (c->closed) return kt_err_set(err, c->close_code ? c->close_code : KT_ENET, "%s", c->close_msg);
     return kt_err_set(err, KT_ENET, "the server did not answer in time");
   }
   if (r->body_case == KARTOTEKA__ENVELOPE__BODY_ERROR) {
-    rc = kt_err_set(err, r->error->code ? r->error->code : KT_EPROTO, "%s", r->error->message);
+    int rc = kt_err_set(err, r->error->code ? r->error->code : KT_EPROTO, "%s", r->error->message);
     kt_frame_env_free(r);
     return rc;
   }
   *reply = r;
   return 0;
+}
+
+bool cl_conn_request_pending(const cl_conn *c) { return c->waiting != 0; }
+
+int cl_conn_request(cl_conn *c, Kartoteka__Envelope *req, Kartoteka__Envelope **reply,
+                    kt_err *err) {
+  int rc = cl_conn_request_send(c, req, err);
+  return rc ? rc : cl_conn_request_wait(c, reply, err);
 }
 
 int cl_conn_run(cl_conn *c, uint32_t timeout_ms, kt_err *err) {
@@ -320,5 +334,6 @@ void cl_conn_free(cl_conn *c) {
   kt_tls_ctx_free(c->ctx);
   kt_frame_reader_close(&c->rd);
   kt_buf_free(&c->plain);
+  free(c->rbuf);
   free(c);
 }

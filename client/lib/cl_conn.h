@@ -47,6 +47,12 @@ int cl_conn_request(cl_conn *c, Kartoteka__Envelope *req, Kartoteka__Envelope **
                     kt_err *err);
 /* Sends a message without waiting (Subscribe, Pong). */
 int cl_conn_send(cl_conn *c, Kartoteka__Envelope *env, kt_err *err);
+/* A request in two halves, so that the caller can work while the server
+ * answers (pipelined pulls): send, then wait for that reply. One request at a
+ * time; cl_conn_request is send + wait. */
+int cl_conn_request_send(cl_conn *c, Kartoteka__Envelope *req, kt_err *err);
+int cl_conn_request_wait(cl_conn *c, Kartoteka__Envelope **reply, kt_err *err);
+bool cl_conn_request_pending(const cl_conn *c);
 /* Runs the loop until the connection closes or timeout_ms passes (0 = until
  * closed); unsolicited messages go to on_push. Returns 0 on timeout, KT_ENET
  * when the connection closed. */

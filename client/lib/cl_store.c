@@ -1446,8 +1446,9 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
     kt_log_warn("sync", "skipping a change of unknown type %s (update Kartoteka)", ch->type);
     return 0;
   }
-  int rc = pend_flush(s, err);
-  if (rc) return rc;
+  /* new records' index entries stay queued (index_update flushes before it
+     touches an existing record's entries) */
+  int rc = 0;
   cl_rec *old = NULL, *r = NULL;
   sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
   if (!st) return KT_EDB;

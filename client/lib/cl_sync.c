@@ -17,7 +17,8 @@
 #include "kt_time.h"
 
 #define PUSH_BATCH 500
-#define PULL_MAX 1000
+#define PULL_MAX 5000 /* the server may send fewer (it caps a page's size) */
+#define PULL_TX_RECORDS 20000 /* pages applied in one transaction while catching up */
 
 typedef struct push_ctx {
   cl_store *s;
@@ -108,42 +109,63 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   }
 }
 
+static int pull_send(cl_conn *c, uint64_t since, kt_err *err) {
+  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__Pull pull = KARTOTEKA__PULL__INIT;
+  pull.since_seq = since;
+  pull.max = PULL_MAX;
+  req.body_case = KARTOTEKA__ENVELOPE__BODY_PULL;
+  req.pull = &pull;
+  return cl_conn_request_send(c, &req, err);
+}
+
+/* Pulls are pipelined: as soon as a page arrives the next one is asked for,
+ * so the server reads and sends it while this page is applied. Pages and the
+ * cursor are committed together, several pages per transaction during a big
+ * catch-up (fewer commits, checkpoints and search-index segments). */
 static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
-  for (;;) {
-    int64_t since = 0;
-    kt_buf cur = KT_BUF_INIT;
-    if (cl_store_meta_get(s, "pull_seq", &cur, NULL) == 0) since = atoll(kt_buf_str(&cur));
-    kt_buf_free(&cur);
-    Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
-    Kartoteka__Pull pull = KARTOTEKA__PULL__INIT;
-    pull.since_seq = (uint64_t)since;
-    pull.max = PULL_MAX;
-    req.body_case = KARTOTEKA__ENVELOPE__BODY_PULL;
-    req.pull = &pull;
-    int rc = cl_conn_request(c, &req, &rep, err);
-    if (rc) return rc;
+  int64_t since = 0;
+  kt_buf cur = KT_BUF_INIT;
+  if (cl_store_meta_get(s, "pull_seq", &cur, NULL) == 0) since = atoll(kt_buf_str(&cur));
+  kt_buf_free(&cur);
+  int rc = pull_send(c, (uint64_t)since, err);
+  bool in_tx = false;
+  size_t in_tx_n = 0;
+  while (!rc) {
+    Kartoteka__Envelope *rep = NULL;
+    if ((rc = cl_conn_request_wait(c, &rep, err))) break;
     if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_CHANGES) {
       rc = kt_err_set(err, KT_EPROTO, "the server answered the pull with %s", kt_frame_body_name(rep));
       kt_frame_env_free(rep);
-      return rc;
+      break;
     }
     const Kartoteka__Changes *ch = rep->changes;
-    /* a page and its cursor in one transaction: a crash leaves either both or neither */
-    rc = cl_store_begin(s, err);
+    bool more = ch->more;
+    if (more) rc = pull_send(c, ch->next_seq, err);
+    if (!rc && !in_tx && !(rc = cl_store_begin(s, err))) in_tx = true;
     for (size_t i = 0; !rc && i < ch->n_changes; i++) {
       rc = cl_store_apply(s, ch->changes[i], err);
       if (!rc) st->pulled++;
     }
+    in_tx_n += ch->n_changes;
     char buf[32];
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)ch->next_seq);
     if (!rc) rc = cl_store_meta_set(s, "pull_seq", buf, err);
-    if (!rc) rc = cl_store_commit(s, err);
-    else cl_store_rollback(s);
-    bool more = ch->more;
+    if (!rc && (!more || in_tx_n >= PULL_TX_RECORDS)) {
+      in_tx = false;
+      in_tx_n = 0;
+      rc = cl_store_commit(s, err);
+    }
     kt_frame_env_free(rep);
-    if (rc) return rc;
-    if (!more) return 0;
+    if (!more) break;
   }
+  if (in_tx) cl_store_rollback(s); /* only after a failure */
+  if (cl_conn_request_pending(c)) { /* a failed page: drop the one already asked for */
+    Kartoteka__Envelope *rep = NULL;
+    kt_err e2;
+    if (cl_conn_request_wait(c, &rep, &e2) == 0) kt_frame_env_free(rep);
+  }
+  return rc;
 }
 
 int cl_sync_push(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {

@@ -12,7 +12,8 @@
  *  (e) 10,000 idle TLS clients: server memory per connection and CPU while idle.
  * Loading the master is set-up (in-process server functions, not timed).
  * Env: BENCH_SYNC_SCALE (fraction of the record counts, default 1),
- * BENCH_SYNC_IDLE (idle clients for (e), default 10000), BENCH_DIR, BENCH_KEEP. */
+ * BENCH_SYNC_IDLE (idle clients for (e), default 10000), BENCH_DIR, BENCH_KEEP,
+ * BENCH_SYNC_PERF_C=FILE (perf record the server during (c)). */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -70,8 +71,11 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static pid_t g_srv;
+
 static void die(const char *what, const kt_err *e) {
   fprintf(stderr, "bench_sync: %s: %s\n", what, e ? e->msg : "");
+  if (g_srv > 0) kill(g_srv, SIGTERM);
   exit(1);
 }
 
@@ -90,11 +94,11 @@ static int cmp_double(const void *a, const void *b) {
 
 static char g_bin[600]; /* build/release/bin */
 static char g_dir[300];
-static pid_t g_srv;
 
 static void run_or_die(const char *cmd) {
   if (system(cmd) != 0) {
     fprintf(stderr, "bench_sync: command failed: %s\n", cmd);
+    if (g_srv > 0) kill(g_srv, SIGTERM);
     exit(1);
   }
 }
@@ -885,7 +889,7 @@ int main(int argc, char **argv) {
   if (got != total) {
     fprintf(stderr, "bench_sync: the replica holds %lld records, expected %ld\n", (long long)got,
             total);
-    return 1;
+    die("replication incomplete", NULL);
   }
   char rawp[400];
   snprintf(rawp, sizeof rawp, "%s/raw.db", g_dir);
@@ -942,6 +946,17 @@ int main(int argc, char **argv) {
   /* (c) reconnect with nothing new */
   int nrec = 300;
   double *lat = calloc((size_t)nrec, sizeof *lat);
+  pid_t perf = 0;
+  if (getenv("BENCH_SYNC_PERF_C")) { /* profile the server during (c) */
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", (int)g_srv);
+    if ((perf = fork()) == 0) {
+      execlp("perf", "perf", "record", "-F", "2999", "--call-graph", "dwarf", "-p", pid, "-o",
+             getenv("BENCH_SYNC_PERF_C"), (char *)NULL);
+      _exit(127);
+    }
+    sleep(1);
+  }
   cpu0 = srv_cpu();
   double w0 = now_s();
   for (int i = 0; i < nrec; i++) {
@@ -955,6 +970,10 @@ int main(int argc, char **argv) {
   }
   double cpu_c = srv_cpu() - cpu0;
   double wall_c = now_s() - w0;
+  if (perf > 0) {
+    kill(perf, SIGINT);
+    waitpid(perf, NULL, 0);
+  }
   qsort(lat, (size_t)nrec, sizeof *lat, cmp_double);
   printf("(c) reconnect with nothing new (TLS + Hello + Resume + Pull), %d times, base of %ld "
          "records\n",
