@@ -2,12 +2,15 @@
 #include "srv_db.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kt_log.h"
 #include "kt_migrate.h"
 #include "kt_rec.h"
 #include "kt_sql.h"
+#include "srv_cutvfs.h"
 
 static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -86,10 +89,27 @@ int srv_db_open(srv_db *d, const char *data_dir, bool create, kt_err *err) {
   if (create && exists)
     return kt_err_set(err, KT_EEXISTS, "%s already holds a master database; nothing was changed",
                       data_dir);
+  /* Test-only knobs for tests/integ/server_crash.sh, never for production:
+   * KARTOTEKAD_TEST_VFS=cut opens the master through kt_cutvfs (srv_cutvfs.h), which
+   * keeps unsynced writes in memory, so kill -9 acts as a power cut;
+   * KARTOTEKAD_TEST_SYNC=normal weakens synchronous=FULL to NORMAL, so the test can
+   * show that it catches the acknowledged pushes this loses. */
+  const char *test_vfs = getenv("KARTOTEKAD_TEST_VFS"), *test_sync = getenv("KARTOTEKAD_TEST_SYNC");
+  bool cut = test_vfs && strcmp(test_vfs, "cut") == 0;
+  bool sync_normal = test_sync && strcmp(test_sync, "normal") == 0;
+  if (cut) {
+    if (srv_cutvfs_register() != SQLITE_OK)
+      return kt_err_set(err, KT_EDB, "cannot register the %s test VFS", SRV_CUTVFS_NAME);
+    kt_log_warn("db", "KARTOTEKAD_TEST_VFS=cut: test VFS %s, unsynced writes die with the process",
+                SRV_CUTVFS_NAME);
+  }
+  if (sync_normal)
+    kt_log_warn("db", "KARTOTEKAD_TEST_SYNC=normal: synchronous=NORMAL, a power cut can lose "
+                "acknowledged pushes");
   int rc = sqlite3_open_v2(path, &d->db,
                            SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
                                SQLITE_OPEN_NOMUTEX,
-                           NULL);
+                           cut ? SRV_CUTVFS_NAME : NULL);
   if (rc != SQLITE_OK) {
     rc = srv_db_error(d, rc, "cannot open the master database", err);
     srv_db_close(d);
@@ -98,8 +118,12 @@ int srv_db_open(srv_db *d, const char *data_dir, bool create, kt_err *err) {
   sqlite3_extended_result_codes(d->db, 1);
   sqlite3_busy_timeout(d->db, 5000);
   rc = sqlite3_exec(d->db,
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; "
-                    "PRAGMA cache_size=-65536; SELECT count(*) FROM sqlite_master;",
+                    sync_normal ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                                  "PRAGMA secure_delete=ON; PRAGMA cache_size=-65536; "
+                                  "SELECT count(*) FROM sqlite_master;"
+                                : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                                  "PRAGMA secure_delete=ON; PRAGMA cache_size=-65536; "
+                                  "SELECT count(*) FROM sqlite_master;",
                     NULL, NULL, NULL);
   if (rc != SQLITE_OK) {
     rc = srv_db_error(d, rc, "cannot open the master database", err);

@@ -1,58 +1,193 @@
 #!/usr/bin/env bash
-# kill -9 of the server at 100+ points while a PC pushes 10,000 changes:
-# after restarts and resyncs exactly 10,000 cards are on the server, none
-# twice, and the PC's replica equals the master. (KT_CRASH_N / KT_CRASH_KILLS
-# scale it.) A push is acknowledged only after its commit is durable
-# (synchronous=FULL), and a resent batch is a no-op by its change numbers.
+# Durability of the master (issue #3).
+# 1. kill -9 of the server at KT_CRASH_KILLS (100) or more points while a PC
+#    pushes KT_CRASH_N (10,000) changes, a restart after each: once the resyncs
+#    are done exactly N cards are on the server, none twice, and the replica
+#    equals the master. The kill delay is steered so that the push spreads over
+#    the kills (a kill counts when the outbox is still not empty after it).
+# 2. Power cuts: the server runs on the test VFS (KARTOTEKAD_TEST_VFS=cut: writes
+#    not yet synced die with the process). Each cycle adds cards offline, syncs,
+#    kills the server (half the time after the sync ended, else at a random
+#    point), and checks that every card the PC holds as acknowledged (no longer
+#    in its outbox) is in what the restart recovers. synchronous=FULL:
+#    KT_CRASH_CUTS (30) cuts lose nothing.
+# 3. The same cycles with synchronous=NORMAL (KARTOTEKAD_TEST_SYNC=normal) must
+#    be caught losing an acknowledged change within KT_CRASH_NORMAL_MAX (60)
+#    cuts; if they are not, the harness cannot see a loss and the test fails.
+# KT_SEED fixes the random kill points; the numbers are printed ("numbers:").
 source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/server.sh"
 N=${KT_CRASH_N:-10000}
 KILLS=${KT_CRASH_KILLS:-100}
-D=$T/data
-init_server "$D"; add_user "$D" anna
+CUTS=${KT_CRASH_CUTS:-30}
+NORMAL_MAX=${KT_CRASH_NORMAL_MAX:-60}
+SEED=${KT_SEED:-$$}
+RANDOM=$SEED
+echo "seed $SEED (KT_SEED to repeat)"
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkfifo "$T/nap"; exec {NAPFD}<>"$T/nap"
+nap() { read -r -t "$1" -u "$NAPFD" _; } # sleeps without a process: ms-accurate
+nap_us() { local s; printf -v s '%d.%06d' $(($1 / 1000000)) $(($1 % 1000000)); nap "$s"; }
+
+# serve DATA [VAR=VALUE...]: start kartotekad on $PORT with those variables set
 serve() {
-  "$KTD" serve --data "$D" --listen 127.0.0.1:$PORT >"$T/serve.out" 2>>"$T/serve.err" &
+  local d=$1 line; shift
+  : >"$T/serve.out"
+  env "$@" "$KTD" serve --data "$d" --listen 127.0.0.1:$PORT >"$T/serve.out" 2>>"$T/serve.err" &
   SRV_PID=$!
-  for _ in $(seq 200); do grep -q '^listening' "$T/serve.out" 2>/dev/null && return 0; sleep 0.01; done
+  for _ in $(seq 1000); do
+    line=; read -r line <"$T/serve.out"
+    [[ $line == listening* ]] && return 0
+    kill -0 $SRV_PID 2>/dev/null || return 1
+    nap 0.005
+  done
   return 1
 }
-serve
-"$KT" --profile "$T/p" connect --invite "$("$KTD" invite --data "$D" --user anna --address 127.0.0.1:$PORT)" \
-  --password-file "$T/pw" >/dev/null || fail "connect"
-/usr/bin/python3 -c "
-print('name,city')
-for i in range($N): print(f'Клиент {i:05d},Город {i % 97}')" > "$T/cards.csv"
-check "import $N cards offline (one transaction)" "$KT" --profile "$T/p" import csv "$T/cards.csv" --type org
-check_eq "all of them wait in the outbox" "$N" "$("$KT" --profile "$T/p" status --json | json 'd["pending"]')"
-kill -KILL $SRV_PID; wait $SRV_PID 2>/dev/null
+crash() { kill -KILL $SRV_PID 2>/dev/null; local rc=$?; wait $SRV_PID 2>/dev/null; return $rc; }
+invite() { "$KTD" invite --data "$1" --user anna --address 127.0.0.1:$PORT; }
+connect() { "$KT" --profile "$1" connect --invite "$2" --password-file "$T/pw" >/dev/null; } # PROFILE INVITE
+pending() { # the outbox size as `kartoteka status --json` reports it
+  local s; s=$("$KT" --profile "$1" status --json 2>/dev/null)
+  [[ $s =~ \"pending\":\ ([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+}
 
-RANDOM=${KT_SEED:-$$}
-kills=0; rounds=0
-while [ $kills -lt $KILLS ] && [ $rounds -lt $((KILLS * 3)) ]; do
-  rounds=$((rounds+1))
-  serve || { fail "server restart"; break; }
-  "$KT" --profile "$T/p" sync >/dev/null 2>&1 &
+# ---- 1. kill -9 during a 10,000-change push --------------------------------------
+D=$T/d1 P=$T/p1
+init_server "$D"; add_user "$D" anna
+serve "$D" || { fail "server start" "$(cat "$T/serve.err")"; finish; }
+connect "$P" "$(invite "$D")" || fail "connect"
+{ echo 'name,city'; for ((i = 0; i < N; i++)); do printf 'Клиент %05d,Город %d\n' $i $((i % 97)); done; } >"$T/cards.csv"
+check "import $N cards offline (one transaction)" "$KT" --profile "$P" import csv "$T/cards.csv" --type org
+check_eq "all of them wait in the outbox" "$N" "$(pending "$P")"
+crash
+
+t0=$SECONDS
+left=$N kills=0 in_push=0 progress=0 lost_acks=0 rounds=0 left_at_k=-1
+delay=30000 dmin=30000 dmax=30000 # µs from starting the sync to the kill: 1..delay, steered below
+while [ $left -gt 0 ] && [ $rounds -lt $((KILLS * 5)) ]; do
+  rounds=$((rounds + 1))
+  serve "$D" || { fail "server restart $rounds" "$(tail -3 "$T/serve.err")"; break; }
+  "$KT" --profile "$P" sync >/dev/null 2>&1 &
   CL=$!
-  sleep "0.0$(( RANDOM % 9 + 1 ))"
-  if kill -KILL $SRV_PID 2>/dev/null; then kills=$((kills+1)); fi
-  wait $SRV_PID 2>/dev/null
+  nap_us $(((RANDOM * 32768 + RANDOM) % delay + 1))
+  crash && kills=$((kills + 1))
   wait $CL 2>/dev/null
-  pending=$("$KT" --profile "$T/p" status --json | json 'd["pending"]')
-  # once everything is sent, keep killing during pulls of a fresh replica too
-  [ "$pending" -eq 0 ] && [ $kills -ge $KILLS ] && break
+  # the PC's outbox and the master's cards, both processes stopped
+  IFS='|' read -r now master < <(sqlite3 "$P/replica.db" \
+    "ATTACH '$D/master.db' AS m; SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM m.t_org)")
+  [ "$now" -gt 0 ] && in_push=$((in_push + 1))
+  [ $in_push -eq $KILLS ] && [ $left_at_k -lt 0 ] && left_at_k=$now
+  prog=$((left - now))
+  [ $prog -gt 0 ] && progress=$((progress + 1))
+  # the master applied a batch whose ack the PC never got: the resend must be a no-op
+  [ "$master" -gt $((N - now)) ] && lost_acks=$((lost_acks + 1))
+  left=$now
+  # Steer the kill window (a stochastic approximation): aim at want/1000 batches
+  # of 500 changes (cl_sync.c) acknowledged per round, so that the rest of the
+  # push spreads over the kills up to 1.4·KILLS; window × ≈exp(0.2·(want - got)).
+  # Once there were KILLS kills, let the push finish.
+  if [ $in_push -ge $KILLS ]; then
+    delay=$((delay * 3 / 2 + 1000))
+  else
+    kl=$((KILLS * 14 / 10 - in_push))
+    want=$((left * 1000 / 500 / (kl > 0 ? kl : 1)))
+    x=$((200 * ((want < 1000 ? want : 1000) - prog * 2) / 1000))
+    x=$((x < -600 ? -600 : x > 200 ? 200 : x))
+    delay=$((delay * (1000 + x + x * x / 2000) / 1000))
+  fi
+  delay=$((delay < 2000 ? 2000 : delay > 3000000 ? 3000000 : delay))
+  dmin=$((delay < dmin ? delay : dmin)) dmax=$((delay > dmax ? delay : dmax))
 done
-echo "server killed $kills times in $rounds rounds"
-check "at least $KILLS kills" test $kills -ge $KILLS
-serve
-check "final sync completes" "$KT" --profile "$T/p" sync
-check "and again, nothing left" "$KT" --profile "$T/p" sync
+echo "numbers: part 1: $kills kills in $rounds rounds, $in_push of them with the push unfinished;" \
+  "$progress rounds acknowledged something ($((N - (left_at_k < 0 ? 0 : left_at_k))) changes by kill $KILLS); $lost_acks times the master had committed a batch whose ack was lost;" \
+  "kill window 1..$((dmin / 1000)) to 1..$((dmax / 1000)) ms; $((SECONDS - t0)) s"
+check "at least $KILLS kills during the push" test $in_push -ge $KILLS
+check_eq "the push finished between the kills" 0 "$left"
+serve "$D" || fail "server restart"
+check "final sync completes" "$KT" --profile "$P" sync
+check "and again, nothing left" "$KT" --profile "$P" sync
 m=$("$KTD" dump --data "$D")
 check_eq "exactly $N cards on the server" "$N" "$(echo "$m" | grep -c '^org ')"
-check_eq "none twice (names unique)" "$N" "$(echo "$m" | grep '^org ' | grep -o 'name=Клиент [0-9]*' | sort -u | wc -l)"
-check_eq "the replica equals the master" "$m" "$("$KT" --profile "$T/p" dump)"
-check_eq "outbox empty" "0" "$("$KT" --profile "$T/p" status --json | json 'd["pending"]')"
+check_eq "none twice (ids unique)" "$N" "$(echo "$m" | awk '$1 == "org" {print $2}' | sort -u | wc -l)"
+check_eq "each with its own name" "$N" "$(echo "$m" | grep '^org ' | grep -o 'name=Клиент [0-9]*' | sort -u | wc -l)"
+check_eq "the replica equals the master" "$m" "$("$KT" --profile "$P" dump)"
+check_eq "outbox empty" "0" "$(pending "$P")"
 check_eq "master passes the integrity check" "ok" "$(sqlite3 "$D/master.db" 'PRAGMA integrity_check')"
 kill -TERM $SRV_PID; wait $SRV_PID 2>/dev/null
+check_not_contains "no sanitizer report from the server" "Sanitizer" "$(cat "$T/serve.err")"
+
+# ---- 2 and 3. power cuts ------------------------------------------------------------
+# power_cuts full|normal MAX: up to MAX cycles of (new cards, sync, kill -9 as a
+# power cut, compare); normal stops at the first loss. Sets CUT_N (cycles run),
+# CUT_LOST (acknowledged cards missing after the cut that lost most, 0 = none),
+# CUT_RISKY (cuts that came after new acks) and CUT_ACKED (acks checked in all).
+power_cuts() {
+  local mode=$1 max=$2 d=$T/d_$1 p=$T/p_$1 envs=(KARTOTEKAD_TEST_VFS=cut)
+  [ "$mode" = normal ] && envs+=(KARTOTEKAD_TEST_SYNC=normal)
+  CUT_N=0 CUT_LOST=0 CUT_RISKY=0 CUT_ACKED=0
+  init_server "$d"; add_user "$d" anna
+  local inv; inv=$(invite "$d") # before the start: nothing else may open the database while
+  # the server runs on the cut VFS with writes unsynced (srv_cutvfs.h)
+  serve "$d" "${envs[@]}" || { fail "$mode: server start" "$(tail -3 "$T/serve.err")"; return; }
+  connect "$p" "$inv" || { fail "$mode: connect"; return; }
+  # a clean stop checkpoints (syncs) the enrollment, which NORMAL could lose too
+  kill -TERM $SRV_PID; wait $SRV_PID 2>/dev/null
+  serve "$d" "${envs[@]}" || { fail "$mode: server restart" "$(tail -3 "$T/serve.err")"; return; }
+  local acked_before=0 k now n_ok n_srv miss
+  while [ $CUT_N -lt "$max" ]; do
+    CUT_N=$((CUT_N + 1))
+    k=$((RANDOM % 700 + 1))
+    { echo 'name,city'; for ((i = 0; i < k; i++)); do echo "Отрезок $mode $CUT_N-$i,Город"; done; } >"$T/cut.csv"
+    "$KT" --profile "$p" import csv "$T/cut.csv" --type org >/dev/null || fail "$mode: import $CUT_N"
+    "$KT" --profile "$p" sync >/dev/null 2>&1 &
+    CL=$!
+    if ((RANDOM % 2)); then wait $CL 2>/dev/null; else nap_us $((RANDOM % 60000)); fi
+    crash
+    wait $CL 2>/dev/null
+    # acknowledged = the PC's cards that left its outbox (it drops entries only on an ack)
+    now=$(pending "$p")
+    sqlite3 "$p/replica.db" "SELECT id FROM t_org WHERE rowid NOT IN (SELECT rid FROM outbox)" |
+      LC_ALL=C sort >"$T/acked"
+    n_ok=$(wc -l <"$T/acked")
+    [ $(($(sqlite3 "$p/replica.db" 'SELECT count(*) FROM t_org') - ${now:-0})) -eq "$n_ok" ] ||
+      fail "$mode: status --json pending ($now) does not match the outbox"
+    [ "$n_ok" -gt $acked_before ] && CUT_RISKY=$((CUT_RISKY + 1))
+    acked_before=$n_ok
+    CUT_ACKED=$((CUT_ACKED + n_ok))
+    # what the restart recovers (read with the server stopped)
+    "$KTD" dump --data "$d" | awk '$1 == "org" {print $2}' | LC_ALL=C sort >"$T/onserver"
+    n_srv=$(wc -l <"$T/onserver")
+    miss=$(LC_ALL=C comm -23 "$T/acked" "$T/onserver" | wc -l)
+    if [ "$miss" -gt 0 ]; then
+      echo "$mode: cut $CUT_N lost $miss acknowledged cards (PC: $n_ok acknowledged, $now pending; server: $n_srv)"
+      [ "$miss" -gt $CUT_LOST ] && CUT_LOST=$miss
+      [ "$mode" = normal ] && return
+    fi
+    serve "$d" "${envs[@]}" || { fail "$mode: restart after cut $CUT_N" "$(tail -3 "$T/serve.err")"; return; }
+  done
+}
+
+t0=$SECONDS
+: >"$T/serve.err"
+power_cuts full "$CUTS"
+echo "numbers: part 2: synchronous=FULL: $CUT_N power cuts, $CUT_RISKY right after new acks," \
+  "$CUT_ACKED acknowledged cards checked, lost $CUT_LOST; $((SECONDS - t0)) s"
+check_contains "the server ran on the cut VFS" "KARTOTEKAD_TEST_VFS=cut" "$(cat "$T/serve.err")"
+check_eq "FULL: $CUT_N power cuts lost no acknowledged change" 0 $CUT_LOST
+check "FULL: most cuts came right after new acks" test $CUT_RISKY -ge $((CUT_N / 3))
+check "FULL: sync completes after the last cut" "$KT" --profile "$T/p_full" sync
+check_eq "FULL: the replica equals the master" "$("$KTD" dump --data "$T/d_full")" "$("$KT" --profile "$T/p_full" dump)"
+check_eq "FULL: master passes the integrity check" "ok" "$(sqlite3 "$T/d_full/master.db" 'PRAGMA integrity_check')"
+crash
+check_not_contains "no sanitizer report from the server" "Sanitizer" "$(cat "$T/serve.err")"
+
+t0=$SECONDS
+: >"$T/serve.err"
+power_cuts normal "$NORMAL_MAX"
+echo "numbers: part 3: synchronous=NORMAL: lost $CUT_LOST acknowledged cards at power cut $CUT_N" \
+  "(budget $NORMAL_MAX; $CUT_RISKY cuts right after new acks); $((SECONDS - t0)) s"
+check_contains "the server ran with synchronous=NORMAL" "KARTOTEKAD_TEST_SYNC=normal" "$(cat "$T/serve.err")"
+check "NORMAL: the harness catches a lost acknowledged push" test $CUT_LOST -gt 0
+crash
 check_not_contains "no sanitizer report from the server" "Sanitizer" "$(cat "$T/serve.err")"
 finish
