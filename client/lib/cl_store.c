@@ -1627,3 +1627,43 @@ int cl_store_server_restored(cl_store *s, kt_err *err) {
   if (!rc) rc = cl_db_meta_set_text(&s->d, "pull_seq", "0", err);
   return tx_end(s, rc, err);
 }
+
+int cl_store_outbox_renumber(cl_store *s, const int64_t *seqs, size_t n, kt_err *err) {
+  int rc = tx_begin(s, err);
+  if (rc) return rc;
+  sqlite3_stmt *get = NULL;
+  rc = sqlite3_prepare_v2(s->d.db, "SELECT tcode, rid, fields, base FROM outbox WHERE seq = ?1", -1,
+                          &get, NULL);
+  if (rc != SQLITE_OK) rc = cl_db_error(&s->d, rc, "renumbering the outbox", err);
+  for (size_t i = 0; !rc && i < n; i++) {
+    sqlite3_bind_int64(get, 1, seqs[i]);
+    if (sqlite3_step(get) != SQLITE_ROW) {
+      sqlite3_reset(get);
+      continue; /* edited since: it already has a new number */
+    }
+    int tcode = sqlite3_column_int(get, 0);
+    int64_t rid = sqlite3_column_int64(get, 1);
+    kt_buf f = KT_BUF_INIT, b = KT_BUF_INIT;
+    kt_buf_append(&f, sqlite3_column_blob(get, 2), (size_t)sqlite3_column_bytes(get, 2));
+    kt_buf_append(&b, sqlite3_column_blob(get, 3), (size_t)sqlite3_column_bytes(get, 3));
+    sqlite3_reset(get);
+    sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_DEL, err);
+    if (!st) rc = KT_EDB;
+    else {
+      sqlite3_bind_int64(st, 1, seqs[i]);
+      rc = cl_db_step_done(&s->d, st, err);
+    }
+    if (!rc && !(st = cl_db_st(&s->d, CL_ST_OUTBOX_ADD, err))) rc = KT_EDB;
+    if (!rc) {
+      sqlite3_bind_int(st, 1, tcode);
+      sqlite3_bind_int64(st, 2, rid);
+      sqlite3_bind_blob(st, 3, f.p ? f.p : "", (int)f.len, SQLITE_STATIC);
+      sqlite3_bind_blob(st, 4, b.p ? b.p : "", (int)b.len, SQLITE_STATIC);
+      rc = cl_db_step_done(&s->d, st, err);
+    }
+    kt_buf_free(&f);
+    kt_buf_free(&b);
+  }
+  sqlite3_finalize(get);
+  return tx_end(s, rc, err);
+}

@@ -148,6 +148,10 @@ int cl_store_outbox_walk(cl_store *s, int max, cl_outbox_cb cb, void *ud, kt_err
 /* Deletes acknowledged entries (an entry edited again since has a new number
  * and stays). */
 int cl_store_outbox_ack(cl_store *s, const int64_t *seqs, size_t n, kt_err *err);
+/* Gives refused entries new change numbers: the server counts a refused
+ * number as seen, so a resend under the old number would be taken as a
+ * duplicate and the card lost. */
+int cl_store_outbox_renumber(cl_store *s, const int64_t *seqs, size_t n, kt_err *err);
 /* kt_devname_fn over the replica's device table (ud = the store). */
 const char *cl_store_devname(void *store, uint32_t idx);
 /* Applies a change pulled from the server: per field the higher (stamp,

@@ -91,6 +91,16 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
         p.seqs[acked++] = p.seqs[i];
       }
       if (!rc) rc = cl_store_outbox_ack(s, p.seqs, acked, err);
+      if (!rc && acked < p.n) { /* the refused ones: new numbers for their next try */
+        int64_t *ref = calloc(p.n, sizeof *ref);
+        size_t k = 0;
+        if (!ref) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+        for (size_t i = 0; ref && i < p.n; i++)
+          if (rep->push_ack->results[i]->status == KARTOTEKA__CHANGE_RESULT__STATUS__REJECTED)
+            ref[k++] = (int64_t)p.vals[i].counter;
+        if (!rc) rc = cl_store_outbox_renumber(s, ref, k, err);
+        free(ref);
+      }
       if (!rc && acked == 0) only_refused = true; /* do not resend them in this round */
     }
     size_t n = p.n;

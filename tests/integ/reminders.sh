@@ -78,6 +78,8 @@ check_fails "bad rrule refused" "repeat rule" k anna add event --set title=x --s
 BAD=$(k anna add task --set title="Кому?" --set assignee=nobody --set due="$(at 600)")
 check_fails "an assignee who is not a user is refused by the server" "no user named nobody" k anna sync
 check_eq "...and the task waits in the outbox, not lost" "1" "$(k anna status --json | json 'd["pending"]')"
+check_fails "a second sync is refused again, not taken as a duplicate" "no user named nobody" k anna sync
+check_eq "...still waiting" "1" "$(k anna status --json | json 'd["pending"]')"
 k anna edit "$BAD" --set assignee=boris >/dev/null
 check "after the fix it is sent whole" k anna sync
 check_contains "the server has the whole task" "title=Кому?" "$("$KTD" dump --data "$D" | grep "$BAD")"
