@@ -184,8 +184,10 @@ static int cut_read(sqlite3_file *pf, void *buf, int amt, sqlite3_int64 off) {
     size_t i = (size_t)(pos / BLK);
     sqlite3_int64 bstart = (sqlite3_int64)i * BLK, bend = bstart + BLK;
     int len = (int)((end < bend ? end : bend) - pos);
-    if (i < n->nblk && n->blk[i]) memcpy(out + (pos - off), n->blk[i] + (pos - bstart), (size_t)len);
-    else rc = read_below(f, out + (pos - off), len, pos);
+    if (i < n->nblk && n->blk[i])
+      memcpy(out + (pos - off), n->blk[i] + (pos - bstart), (size_t)len);
+    else
+      rc = read_below(f, out + (pos - off), len, pos);
     pos += len;
   }
   sqlite3_int64 size = n->size;
@@ -378,7 +380,8 @@ static const sqlite3_io_methods cut_io = {
 
 /* ---- vfs methods -------------------------------------------------------------------- */
 
-static int cut_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *pf, int flags, int *out_flags) {
+static int cut_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *pf, int flags,
+                    int *out_flags) {
   (void)vfs;
   if (!name || !(flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_MAIN_JOURNAL | SQLITE_OPEN_WAL)))
     return cut_real->xOpen(cut_real, name, pf, flags, out_flags); /* straight through */

@@ -9,7 +9,9 @@
  * (fsync). So the real files hold exactly what was last synced, and when the
  * process dies by SIGKILL the overlay dies with it, like a page cache that
  * never reached the disk. Unsynced writes are dropped whole (no torn sectors):
- * the worst case for lost writes, not a model of torn ones.
+ * the worst case for lost writes, not a model of torn ones; only a kill in the
+ * middle of an xSync can leave part of what it was flushing, as a cut during
+ * fsync can.
  *
  * The overlay belongs to the path, not the handle (the OS page cache is per
  * file): every handle of this process on one file shares it, and it outlives
@@ -23,12 +25,15 @@
  * locks. Memory-mapped reads are not offered (io methods version 2), so every
  * page is read through xRead.
  *
- * Limits: only connections opened with this VFS see the overlay. Another
- * process, or a connection opened with the default VFS, reading the database
- * while unsynced writes are pending (synchronous=NORMAL) may find the wal-index
- * pointing past the end of the real -wal file; read the database after the
- * owner has stopped or been killed. For crash tests only: kartotekad uses it
- * when KARTOTEKAD_TEST_VFS=cut (srv_db_open). Thread-safe (one mutex). */
+ * A file with nothing unsynced is read straight from the real file, so what
+ * other processes commit there is seen (with synchronous=FULL every commit is
+ * synced, so admin commands can run beside the server). Limits: only this
+ * process sees its overlay. Another process, or a connection opened with the
+ * default VFS, that opens the database while unsynced writes are pending
+ * (synchronous=NORMAL) may find the wal-index pointing past the end of the real
+ * -wal file and fail with a disk I/O error; open it after the owner has stopped
+ * or been killed. For crash tests only: kartotekad uses it when
+ * KARTOTEKAD_TEST_VFS=cut (srv_db_open). Thread-safe (one mutex). */
 #ifndef SRV_CUTVFS_H
 #define SRV_CUTVFS_H
 

@@ -94,7 +94,8 @@ int srv_db_open(srv_db *d, const char *data_dir, bool create, kt_err *err) {
    * keeps unsynced writes in memory, so kill -9 acts as a power cut;
    * KARTOTEKAD_TEST_SYNC=normal weakens synchronous=FULL to NORMAL, so the test can
    * show that it catches the acknowledged pushes this loses. */
-  const char *test_vfs = getenv("KARTOTEKAD_TEST_VFS"), *test_sync = getenv("KARTOTEKAD_TEST_SYNC");
+  const char *test_vfs = getenv("KARTOTEKAD_TEST_VFS");
+  const char *test_sync = getenv("KARTOTEKAD_TEST_SYNC");
   bool cut = test_vfs && strcmp(test_vfs, "cut") == 0;
   bool sync_normal = test_sync && strcmp(test_sync, "normal") == 0;
   if (cut) {
@@ -118,13 +119,11 @@ int srv_db_open(srv_db *d, const char *data_dir, bool create, kt_err *err) {
   sqlite3_extended_result_codes(d->db, 1);
   sqlite3_busy_timeout(d->db, 5000);
   rc = sqlite3_exec(d->db,
-                    sync_normal ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                                  "PRAGMA secure_delete=ON; PRAGMA cache_size=-65536; "
-                                  "SELECT count(*) FROM sqlite_master;"
-                                : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                  "PRAGMA secure_delete=ON; PRAGMA cache_size=-65536; "
-                                  "SELECT count(*) FROM sqlite_master;",
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; "
+                    "PRAGMA cache_size=-65536; SELECT count(*) FROM sqlite_master;",
                     NULL, NULL, NULL);
+  if (rc == SQLITE_OK && sync_normal)
+    rc = sqlite3_exec(d->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
   if (rc != SQLITE_OK) {
     rc = srv_db_error(d, rc, "cannot open the master database", err);
     srv_db_close(d);

@@ -1,8 +1,9 @@
 /* Unit tests for srv_cutvfs (the test VFS of the crash tests): reads see
  * unsynced writes, the real file gets them only at xSync, truncation and holes
- * read as zeros; a child process killed with SIGKILL loses exactly what it did
- * not sync (WAL + FULL: nothing committed; WAL + NORMAL: the commits since the
- * last checkpoint), and a normal exit keeps everything. */
+ * read as zeros, a file with nothing unsynced shows what others wrote; a child
+ * process killed with SIGKILL loses exactly what it did not sync (WAL + FULL:
+ * nothing committed; WAL + NORMAL: the commits since the last checkpoint), and
+ * a normal exit keeps everything. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -52,9 +53,8 @@ static void test_overlay_until_sync(void **state) {
   sqlite3_file *f = calloc(1, (size_t)vfs->szOsFile);
   assert_non_null(f);
   int out;
-  assert_int_equal(vfs->xOpen(vfs, path, f,
-                              SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, &out),
-                   SQLITE_OK);
+  int flags = SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+  assert_int_equal(vfs->xOpen(vfs, path, f, flags, &out), SQLITE_OK);
   const sqlite3_io_methods *m = f->pMethods;
   char buf[10000], big[10000];
   memset(big, 'a', sizeof big);
@@ -94,6 +94,14 @@ static void test_overlay_until_sync(void **state) {
   assert_int_equal(big[4999], 'a');
   assert_int_equal(big[5000], 0);
   assert_memory_equal(big + 9000, "end", 3);
+  /* clean again: what another process writes to the file is seen */
+  fd = open(path, O_WRONLY);
+  assert_int_equal(pwrite(fd, "other", 5, 9003), 5);
+  close(fd);
+  assert_int_equal(m->xFileSize(f, &sz), SQLITE_OK);
+  assert_int_equal(sz, 9008);
+  assert_int_equal(m->xRead(f, buf, 5, 9003), SQLITE_OK);
+  assert_memory_equal(buf, "other", 5);
   assert_int_equal(m->xClose(f), SQLITE_OK);
   free(f);
 }
@@ -131,6 +139,7 @@ static char *commits(char *out, const char *sync, int n) {
  * that it reads every row it wrote, then dies by SIGKILL or exits normally
  * without closing the database. */
 static void run_child(const char *path, const char *sql, bool kill_it) {
+  fflush(NULL); /* the child's exit() must not print the parent's buffered output again */
   pid_t pid = fork();
   assert_true(pid >= 0);
   if (pid == 0) {
