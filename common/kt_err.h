@@ -35,7 +35,8 @@
   X(THROTTLED, -21, "too many attempts")                                  \
   X(EXPIRED, -22, "expired")                                              \
   X(REVOKED, -23, "revoked")                                              \
-  X(INTERNAL, -24, "internal error")
+  X(INTERNAL, -24, "internal error")                                      \
+  X(DISABLED, -25, "account disabled")
 
 enum {
 #define KT_ERR_ENUM(name, val, desc) KT_E##name = (val),

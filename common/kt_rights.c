@@ -1,6 +1,7 @@
 /* kt_rights — see kt_rights.h. */
 #include "kt_rights.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void fill(kt_rights *r, kt_level read, kt_level edit, kt_level del) {
@@ -12,8 +13,12 @@ static void fill(kt_rights *r, kt_level read, kt_level edit, kt_level del) {
       /* office configuration: everybody reads it; changing it is the administrator's */
       l[KT_ACT_READ] = KT_LVL_ALL;
       l[KT_ACT_EDIT] = l[KT_ACT_DELETE] = KT_LVL_NONE;
-    } else if (t[i].flags & KT_TF_SYSTEM || strcmp(t[i].name, "reminder") == 0) {
-      /* conflict log and reminder states: one's own */
+    } else if (t[i].flags & KT_TF_SYSTEM) {
+      /* the conflict log follows the cards it is about; only the server writes it */
+      l[KT_ACT_READ] = (unsigned char)read;
+      l[KT_ACT_EDIT] = l[KT_ACT_DELETE] = KT_LVL_NONE;
+    } else if (strcmp(t[i].name, "reminder") == 0) {
+      /* reminder states: one's own */
       l[KT_ACT_READ] = l[KT_ACT_EDIT] = KT_LVL_OWN;
       l[KT_ACT_DELETE] = KT_LVL_NONE;
     } else {
@@ -86,4 +91,220 @@ bool kt_rights_allows(const kt_who *who, int tcode, kt_action act, const char *o
 bool kt_rights_field_visible(const kt_who *who, const kt_mfield *f, const char *owner) {
   if (!(f->flags & KT_FF_CONTACT) || who->rights.see_contacts) return true;
   return owner && who->user && strcmp(owner, who->user) == 0;
+}
+
+/* ---- scopes ------------------------------------------------------------------------ */
+
+static void copy_text(char *dst, size_t n, const kt_value *v) {
+  if (v && v->kind == KT_V_TEXT && v->s) snprintf(dst, n, "%s", v->s);
+  else dst[0] = '\0';
+}
+
+void kt_links_set(kt_links *l, const kt_mfield *f, const kt_value *v) {
+  const char *n = f->name;
+  if (f->custom) return;
+  if (strcmp(n, "owner") == 0) copy_text(l->owner, sizeof l->owner, v);
+  else if (strcmp(n, "grp") == 0) copy_text(l->grp, sizeof l->grp, v);
+  else if (strcmp(n, "assignee") == 0) copy_text(l->asg, sizeof l->asg, v);
+  else if (strcmp(n, "org") == 0 && f->type == KT_FT_REF) copy_text(l->org, sizeof l->org, v);
+  else if (strcmp(n, "contact") == 0 && f->type == KT_FT_REF)
+    copy_text(l->contact, sizeof l->contact, v);
+  else if (strcmp(n, "rtype") == 0) copy_text(l->rtype, sizeof l->rtype, v);
+  else if (strcmp(n, "rid") == 0) copy_text(l->rid, sizeof l->rid, v);
+}
+
+void kt_links_from_rec(const kt_rec *r, kt_links *out) {
+  memset(out, 0, sizeof *out);
+  for (int i = 0; i < r->type->nfields; i++) kt_links_set(out, &r->type->fields[i], &r->v[i]);
+}
+
+/* The scope of the card (org or contact) with this id; depth guards cycles. */
+static int card_scope(const char *type, const char *id, kt_card_fn card, void *ud, int depth,
+                      kt_scope *out, bool *found, kt_err *err) {
+  *found = false;
+  if (!id[0] || depth > 3) return 0;
+  kt_rec *r = NULL;
+  int rc = card(ud, type, id, &r, err);
+  if (rc || !r) return rc;
+  kt_links l;
+  kt_links_from_rec(r, &l);
+  const kt_typedef *td = r->type->def;
+  kt_rec_free(r);
+  *found = true;
+  bool f2 = false;
+  if (strcmp(td->name, "contact") == 0 && l.org[0]) {
+    if ((rc = card_scope("org", l.org, card, ud, depth + 1, out, &f2, err))) return rc;
+    if (f2) return 0;
+  }
+  if (strcmp(td->name, "org") != 0 && strcmp(td->name, "contact") != 0) {
+    /* a conflict's subject that is not a card: resolve it like any record */
+    if (l.org[0] && (rc = card_scope("org", l.org, card, ud, depth + 1, out, &f2, err))) return rc;
+    if (!f2 && l.contact[0] &&
+        (rc = card_scope("contact", l.contact, card, ud, depth + 1, out, &f2, err)))
+      return rc;
+    if (f2) return 0;
+  }
+  snprintf(out->owner, sizeof out->owner, "%s", l.owner);
+  snprintf(out->grp, sizeof out->grp, "%s", l.grp);
+  return 0;
+}
+
+int kt_rights_scope(const kt_mtype *t, const kt_links *l, kt_card_fn card, void *ud,
+                    kt_scope *out, kt_err *err) {
+  memset(out, 0, sizeof *out);
+  const kt_typedef *td = t->def;
+  if (td->flags & KT_TF_ASSIGNED) snprintf(out->asg, sizeof out->asg, "%s", l->asg);
+  bool found = false;
+  int rc = 0;
+  if (td->flags & KT_TF_SYSTEM) {
+    if (l->rtype[0] && l->rid[0]) {
+      kt_scope sub;
+      rc = card_scope(l->rtype, l->rid, card, ud, 0, &sub, &found, err);
+      if (found) {
+        snprintf(out->owner, sizeof out->owner, "%s", sub.owner);
+        snprintf(out->grp, sizeof out->grp, "%s", sub.grp);
+      }
+    }
+  } else if (!(td->flags & KT_TF_CONFIG) && strcmp(td->name, "org") != 0) {
+    if (l->org[0]) rc = card_scope("org", l->org, card, ud, 0, out, &found, err);
+    if (!rc && !found && l->contact[0])
+      rc = card_scope("contact", l->contact, card, ud, 0, out, &found, err);
+    if (td->flags & KT_TF_ASSIGNED) snprintf(out->asg, sizeof out->asg, "%s", l->asg);
+  }
+  if (rc) return rc;
+  if (!found) {
+    snprintf(out->owner, sizeof out->owner, "%s", l->owner);
+    snprintf(out->grp, sizeof out->grp, "%s", l->grp);
+  }
+  return 0;
+}
+
+bool kt_rights_allows_scope(const kt_who *who, int tcode, kt_action act, const kt_scope *sc) {
+  return kt_rights_allows(who, tcode, act, sc->owner, sc->grp, sc->asg[0] ? sc->asg : NULL);
+}
+
+void kt_rights_read_masks(const kt_rights *r, uint64_t *all, uint64_t *own, uint64_t *group) {
+  *all = *own = *group = 0;
+  for (int c = 1; c < KT_MAX_TYPES && c < 64; c++) {
+    switch ((kt_level)r->lvl[c][KT_ACT_READ]) {
+    case KT_LVL_ALL: *all |= 1ull << c; break;
+    case KT_LVL_OWN: *own |= 1ull << c; break;
+    case KT_LVL_GROUP: *group |= 1ull << c; break;
+    default: break;
+    }
+  }
+}
+
+/* ---- text form --------------------------------------------------------------------- */
+
+static const char *const flag_names[] = {"export", "import", "mass_mail", "reassign",
+                                         "manage_users", "see_contacts", NULL};
+const char *const *kt_rights_flag_names(void) { return flag_names; }
+
+static bool *flag_ptr(kt_rights *r, int i) {
+  bool *p[] = {&r->can_export, &r->can_import, &r->mass_mail, &r->reassign, &r->manage_users,
+               &r->see_contacts};
+  return p[i];
+}
+
+void kt_rights_format(const kt_rights *r, kt_buf *out) {
+  int n;
+  const kt_typedef *t = kt_registry_types(&n);
+  bool first = true;
+  for (int i = 0; i < n; i++) {
+    if (t[i].flags & KT_TF_SYSTEM) continue;
+    const unsigned char *l = r->lvl[t[i].code];
+    kt_buf_printf(out, "%s%s=%s/%s/%s", first ? "" : " ", t[i].name, kt_level_name(l[0]),
+                  kt_level_name(l[1]), kt_level_name(l[2]));
+    first = false;
+  }
+  for (int i = 0; flag_names[i]; i++)
+    if (*flag_ptr((kt_rights *)r, i)) kt_buf_printf(out, " +%s", flag_names[i]);
+}
+
+static int parse_level(const char *s, size_t n, kt_level *out) {
+  static const char *names[] = {"none", "own", "group", "all"};
+  for (int i = 0; i < 4; i++)
+    if (strlen(names[i]) == n && strncmp(s, names[i], n) == 0) {
+      *out = (kt_level)i;
+      return 0;
+    }
+  return -1;
+}
+
+static int parse_token(const char *tok, kt_rights *r, kt_err *err) {
+  if (tok[0] == '+' || tok[0] == '-') {
+    for (int i = 0; flag_names[i]; i++)
+      if (strcmp(tok + 1, flag_names[i]) == 0) {
+        *flag_ptr(r, i) = tok[0] == '+';
+        return 0;
+      }
+    return kt_err_set(err, KT_EINVAL, "unknown right '%s'; the flags are export, import, "
+                      "mass_mail, reassign, manage_users and see_contacts", tok + 1);
+  }
+  const char *eq = strchr(tok, '=');
+  if (!eq) return kt_err_set(err, KT_EINVAL, "'%s' is not a right: write TYPE=READ/EDIT/DELETE, "
+                             "TYPE.read=LEVEL or +FLAG", tok);
+  char tname[48];
+  size_t tl = (size_t)(eq - tok);
+  const char *dot = memchr(tok, '.', tl);
+  size_t nl = dot ? (size_t)(dot - tok) : tl;
+  if (nl >= sizeof tname) nl = sizeof tname - 1;
+  memcpy(tname, tok, nl);
+  tname[nl] = '\0';
+  const kt_typedef *td = kt_registry_type(tname);
+  if (!td || td->flags & KT_TF_SYSTEM)
+    return kt_err_set(err, KT_EINVAL, "unknown record type '%s' in '%s'", tname, tok);
+  const char *v = eq + 1;
+  if (dot) {
+    int act = -1;
+    size_t al = (size_t)(eq - dot - 1);
+    const char *acts[] = {"read", "edit", "delete"};
+    for (int i = 0; i < 3; i++)
+      if (strlen(acts[i]) == al && strncmp(dot + 1, acts[i], al) == 0) act = i;
+    kt_level lv;
+    if (act < 0 || parse_level(v, strlen(v), &lv))
+      return kt_err_set(err, KT_EINVAL, "'%s': write TYPE.read|edit|delete=none|own|group|all", tok);
+    r->lvl[td->code][act] = (unsigned char)lv;
+    return 0;
+  }
+  kt_level lv[3];
+  for (int i = 0; i < 3; i++) {
+    const char *end = i < 2 ? strchr(v, '/') : v + strlen(v);
+    if (!end || parse_level(v, (size_t)(end - v), &lv[i]))
+      return kt_err_set(err, KT_EINVAL, "'%s': write TYPE=READ/EDIT/DELETE with levels none, "
+                        "own, group or all", tok);
+    v = end + 1;
+  }
+  for (int i = 0; i < 3; i++) r->lvl[td->code][i] = (unsigned char)lv[i];
+  return 0;
+}
+
+int kt_rights_parse(const char *text, kt_rights *r, kt_err *err) {
+  kt_rights tmp = *r;
+  const char *p = text ? text : "";
+  char tok[128];
+  while (*p) {
+    while (*p == ' ' || *p == ',' || *p == '\t' || *p == '\n') p++;
+    size_t n = strcspn(p, " ,\t\n");
+    if (!n) break;
+    if (n >= sizeof tok)
+      return kt_err_set(err, KT_EINVAL, "right '%.40s...' is too long", p);
+    memcpy(tok, p, n);
+    tok[n] = '\0';
+    p += n;
+    int rc = parse_token(tok, &tmp, err);
+    if (rc) return rc;
+  }
+  /* system types are not in the text: they follow the client cards */
+  const kt_typedef *org = kt_registry_type("org");
+  int n;
+  const kt_typedef *t = kt_registry_types(&n);
+  for (int i = 0; i < n; i++)
+    if (t[i].flags & KT_TF_SYSTEM) {
+      tmp.lvl[t[i].code][KT_ACT_READ] = org ? tmp.lvl[org->code][KT_ACT_READ] : KT_LVL_NONE;
+      tmp.lvl[t[i].code][KT_ACT_EDIT] = tmp.lvl[t[i].code][KT_ACT_DELETE] = KT_LVL_NONE;
+    }
+  *r = tmp;
+  return 0;
 }

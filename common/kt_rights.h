@@ -17,6 +17,9 @@
 #include "kt_err.h"
 #include "kt_model.h"
 #include "kt_registry.h"
+#include "kt_rec.h"
+#include "kt_buf.h"
+#include <stdint.h>
 
 typedef enum kt_level { KT_LVL_NONE = 0, KT_LVL_OWN, KT_LVL_GROUP, KT_LVL_ALL } kt_level;
 typedef enum kt_action { KT_ACT_READ = 0, KT_ACT_EDIT, KT_ACT_DELETE, KT_ACT__COUNT } kt_action;
@@ -47,5 +50,55 @@ bool kt_rights_allows(const kt_who *who, int tcode, kt_action act, const char *o
 /* May `who` see field f of a card owned by owner? Phones, e-mails and
  * messengers (KT_FF_CONTACT) of others' cards need see_contacts. */
 bool kt_rights_field_visible(const kt_who *who, const kt_mfield *f, const char *owner);
+
+/* ---- scopes: whose a record is ------------------------------------------------
+ * A record's scope is the owner and group of the client card it belongs to,
+ * and its assignee. Cards (org, contact) carry their own owner; a contact that
+ * belongs to an organization follows that organization; tasks, events, deals,
+ * notes and links follow their org (else their contact); conflict records
+ * follow the record they are about; everything else is its own. */
+typedef struct kt_scope {
+  char owner[80];
+  char grp[128];
+  char asg[80]; /* assignee (tasks, events), "" otherwise */
+} kt_scope;
+
+/* The fields that decide a scope, as text ("" when unset), so a caller can
+ * preview a scope with some values replaced before writing them. */
+typedef struct kt_links {
+  char owner[80], grp[128], asg[80];
+  char org[40], contact[40];  /* ids of the card(s) the record belongs to */
+  char rtype[32], rid[40];    /* conflict records: the record they are about */
+} kt_links;
+
+void kt_links_from_rec(const kt_rec *r, kt_links *out);
+/* Sets the link named by field f (owner, grp, assignee, org, contact, rtype,
+ * rid) from v; other fields are ignored. */
+void kt_links_set(kt_links *l, const kt_mfield *f, const kt_value *v);
+
+/* Reads the card (or conflict subject) of type `type` with id `id` into *out
+ * (caller frees with kt_rec_free); *out = NULL when there is none. */
+typedef int (*kt_card_fn)(void *ud, const char *type, const char *id, kt_rec **out, kt_err *err);
+
+/* The scope of a record of type t with links l. */
+int kt_rights_scope(const kt_mtype *t, const kt_links *l, kt_card_fn card, void *ud,
+                    kt_scope *out, kt_err *err);
+
+/* kt_rights_allows on a scope. */
+bool kt_rights_allows_scope(const kt_who *who, int tcode, kt_action act, const kt_scope *sc);
+
+/* Bit masks by type code of the read levels, for a feed filter in SQL:
+ * all[code] | own[code] | group[code]. */
+void kt_rights_read_masks(const kt_rights *r, uint64_t *all, uint64_t *own, uint64_t *group);
+
+/* ---- text form of rights (the roles table, `role show`) -------------------
+ * "org=all/all/own contact=own/own/none ... +export +see_contacts": per type
+ * read/edit/delete levels, then the flags that are on. Parse accepts any
+ * subset applied on top of *r (so "org.read=group" style edits work too:
+ * TYPE.read|edit|delete=LEVEL and +FLAG / -FLAG). */
+void kt_rights_format(const kt_rights *r, kt_buf *out);
+int kt_rights_parse(const char *text, kt_rights *r, kt_err *err);
+/* The flag names, in order: export import mass_mail reassign manage_users see_contacts. */
+const char *const *kt_rights_flag_names(void);
 
 #endif

@@ -276,7 +276,7 @@ int srv_login_finish(srv_db *d, srv_login_job *job, srv_auth_info *info, char to
   }
   bool disabled = false;
   if ((rc = user_get(d, job->user, info, &disabled, NULL, err))) return rc;
-  if (disabled) return kt_err_set(err, KT_EPERM, "this account is disabled; ask your administrator");
+  if (disabled) return kt_err_set(err, KT_EDISABLED, "this account is disabled; ask your administrator");
   if (strcmp(job->user, job->device_user) != 0)
     return kt_err_set(err, KT_EAUTH, "this PC was enrolled for another user; ask your "
                       "administrator for an invite of your own");
@@ -349,7 +349,7 @@ int srv_resume(srv_db *d, const char *device_id, const char *token, srv_auth_inf
   int64_t changed;
   if ((rc = user_get(d, user, info, &disabled, &changed, err)))
     return rc == KT_ENOTFOUND ? kt_err_set(err, KT_EAUTH, "the account no longer exists") : rc;
-  if (disabled) return kt_err_set(err, KT_EPERM, "this account is disabled; ask your administrator");
+  if (disabled) return kt_err_set(err, KT_EDISABLED, "this account is disabled; ask your administrator");
   if (changed > created)
     return kt_err_set(err, KT_EAUTH, "the password or rights changed since this session began; %s",
                       again);

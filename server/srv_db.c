@@ -50,9 +50,41 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_SESSION_END] = "UPDATE srv_session SET ended = 1 WHERE token_hash = ?1",
     [SRV_ST_SEQ_NEXT] = "UPDATE srv_counter SET value = value + 1 WHERE name = 'seq' RETURNING value",
     [SRV_ST_SEQ_GET] = "SELECT value FROM srv_counter WHERE name = 'seq'",
-    [SRV_ST_LOG_SET] = "INSERT INTO srv_log(seq, tcode, rid) VALUES (?1, ?2, ?3) "
-                       "ON CONFLICT(tcode, rid) DO UPDATE SET seq = excluded.seq",
-    [SRV_ST_LOG_PAGE] = "SELECT seq, tcode, rid FROM srv_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [SRV_ST_LOG_SET] = "INSERT INTO srv_log(seq, tcode, rid, owner, grp, asg) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(tcode, rid) DO UPDATE SET "
+                       "seq = excluded.seq, owner = excluded.owner, grp = excluded.grp, "
+                       "asg = excluded.asg",
+    [SRV_ST_LOG_PAGE] = "SELECT seq, tcode, rid, owner FROM srv_log WHERE seq > ?1 AND ("
+                        "(?3 >> tcode) & 1 OR ((?4 >> tcode) & 1 AND owner = ?6) OR "
+                        "((?5 >> tcode) & 1 AND (owner = ?6 OR grp IN "
+                        "(SELECT value FROM json_each(?7)))) OR asg = ?6) ORDER BY seq LIMIT ?2",
+    [SRV_ST_LOG_SCOPE] = "SELECT seq, owner, grp, asg FROM srv_log WHERE tcode = ?1 AND rid = ?2",
+    [SRV_ST_LOG_ALL] = "SELECT tcode, rid FROM srv_log ORDER BY seq",
+    [SRV_ST_REVOKE_ADD] = "INSERT INTO srv_revoke(seq, tcode, rid, uuid, owner, grp, asg) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [SRV_ST_REVOKE_RANGE] = "SELECT tcode, rid, uuid, owner, grp, asg FROM srv_revoke "
+                            "WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+    [SRV_ST_ROLE_GET] = "SELECT rights FROM srv_role WHERE name = ?1",
+    [SRV_ST_ROLE_SET] = "INSERT INTO srv_role(name, rights, changed) VALUES (?1, ?2, ?3) "
+                        "ON CONFLICT(name) DO UPDATE SET rights = excluded.rights, "
+                        "changed = excluded.changed",
+    [SRV_ST_ROLE_ADD] = "INSERT OR IGNORE INTO srv_role(name, rights, changed) VALUES (?1, ?2, ?3)",
+    [SRV_ST_ROLE_LIST] = "SELECT name, rights FROM srv_role ORDER BY name",
+    [SRV_ST_ROLE_BUMP] = "UPDATE srv_user SET scope_gen = scope_gen + 1 WHERE role = ?1",
+    [SRV_ST_GROUPS] = "SELECT name, parent FROM t_group WHERE deleted = 0",
+    [SRV_ST_USER_SCOPE] = "SELECT scope_gen, role, grp, disabled FROM srv_user WHERE name = ?1",
+    [SRV_ST_USER_SET_ROLE] = "UPDATE srv_user SET role = ?2, grp = ?3, "
+                             "scope_gen = scope_gen + 1 WHERE name = ?1",
+    [SRV_ST_CLAIM_DEL] = "DELETE FROM srv_claim WHERE tcode = ?1 AND rid = ?2",
+    [SRV_ST_CLAIM_ADD] = "INSERT INTO srv_claim(key, tcode, rid) VALUES (?1, ?2, ?3)",
+    [SRV_ST_CLAIM_FIND] = "SELECT c.tcode, l.owner FROM srv_claim c JOIN srv_log l "
+                          "ON l.tcode = c.tcode AND l.rid = c.rid WHERE c.key = ?1 "
+                          "ORDER BY l.seq LIMIT 1",
+    [SRV_ST_AUDIT_ADD] = "INSERT INTO srv_audit(seq, ts, actor, device, action, object, detail, "
+                         "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [SRV_ST_AUDIT_LAST] = "SELECT seq, hash FROM srv_audit ORDER BY seq DESC LIMIT 1",
+    [SRV_ST_AUDIT_ALL] = "SELECT seq, ts, actor, device, action, object, detail, hash "
+                         "FROM srv_audit ORDER BY seq",
     [SRV_ST_DEVCTR_GET] = "SELECT last_counter FROM srv_device WHERE id = ?1",
     [SRV_ST_DEVCTR_SET] = "UPDATE srv_device SET last_counter = ?2 WHERE id = ?1",
     [SRV_ST_DEVIDX_GET] = "SELECT idx FROM device WHERE uuid = ?1",
@@ -160,6 +192,15 @@ sqlite3_stmt *srv_db_tst(srv_db *d, const kt_mtype *t, srv_tst which, kt_err *er
     case SRV_TST_INSERT:
       kt_recsql_insert(t, &sql);
       break;
+    case SRV_TST_BY_ORG:
+    case SRV_TST_BY_CONTACT:
+    case SRV_TST_BY_RID: {
+      const char *col = which == SRV_TST_BY_ORG ? "org" : which == SRV_TST_BY_CONTACT ? "contact" : "rid";
+      char tab[64];
+      kt_recsql_table(t, tab, sizeof tab);
+      kt_buf_printf(&sql, "SELECT rowid FROM %s WHERE \"%s\" = ?1", tab, col);
+      break;
+    }
     default:
       kt_recsql_update(t, &sql);
     }

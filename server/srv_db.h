@@ -40,8 +40,27 @@ typedef enum srv_st {
   SRV_ST_SESSION_END,   /* ?1 token_hash */
   SRV_ST_SEQ_NEXT,      /* -> the next server sequence number (counter row, in the txn) */
   SRV_ST_SEQ_GET,       /* -> the latest server sequence number */
-  SRV_ST_LOG_SET,       /* ?1 seq ?2 tcode ?3 rid: the record's latest change */
-  SRV_ST_LOG_PAGE,      /* ?1 since ?2 max -> seq, tcode, rid */
+  SRV_ST_LOG_SET,       /* ?1 seq ?2 tcode ?3 rid ?4 owner ?5 grp ?6 asg: latest change + scope */
+  SRV_ST_LOG_PAGE,      /* ?1 since ?2 max ?3 all-mask ?4 own-mask ?5 group-mask ?6 user
+                           ?7 groups (JSON array) -> seq, tcode, rid, owner: the visible feed */
+  SRV_ST_LOG_SCOPE,     /* ?1 tcode ?2 rid -> seq, owner, grp, asg */
+  SRV_ST_LOG_ALL,       /* -> tcode, rid */
+  SRV_ST_REVOKE_ADD,    /* ?1 seq ?2 tcode ?3 rid ?4 uuid ?5 owner ?6 grp ?7 asg */
+  SRV_ST_REVOKE_RANGE,  /* ?1 since ?2 upto -> tcode, rid, uuid, owner, grp, asg */
+  SRV_ST_ROLE_GET,      /* ?1 name -> rights */
+  SRV_ST_ROLE_SET,      /* ?1 name ?2 rights ?3 now */
+  SRV_ST_ROLE_ADD,      /* ?1 name ?2 rights ?3 now: only when missing */
+  SRV_ST_ROLE_LIST,     /* -> name, rights */
+  SRV_ST_ROLE_BUMP,     /* ?1 role: its users' rights generation + 1 */
+  SRV_ST_GROUPS,        /* -> name, parent of every live group */
+  SRV_ST_USER_SCOPE,    /* ?1 name -> scope_gen, role, grp, disabled */
+  SRV_ST_USER_SET_ROLE, /* ?1 name ?2 role ?3 grp: also raises scope_gen */
+  SRV_ST_CLAIM_DEL,     /* ?1 tcode ?2 rid */
+  SRV_ST_CLAIM_ADD,     /* ?1 key ?2 tcode ?3 rid */
+  SRV_ST_CLAIM_FIND,    /* ?1 key -> tcode, owner (of a live card) */
+  SRV_ST_AUDIT_ADD,     /* ?1 seq ?2 ts ?3 actor ?4 device ?5 action ?6 object ?7 detail ?8 hash */
+  SRV_ST_AUDIT_LAST,    /* -> seq, hash */
+  SRV_ST_AUDIT_ALL,     /* -> seq, ts, actor, device, action, object, detail, hash */
   SRV_ST_DEVCTR_GET,    /* ?1 device id -> last_counter */
   SRV_ST_DEVCTR_SET,    /* ?1 device id ?2 counter */
   SRV_ST_DEVIDX_GET,    /* ?1 uuid -> idx */
@@ -53,7 +72,16 @@ typedef enum srv_st {
 } srv_st;
 
 /* Per-type record statements (built from the model by kt_recsql). */
-typedef enum srv_tst { SRV_TST_BY_ID, SRV_TST_BY_ROWID, SRV_TST_INSERT, SRV_TST_UPDATE, SRV_TST__COUNT } srv_tst;
+typedef enum srv_tst {
+  SRV_TST_BY_ID,
+  SRV_TST_BY_ROWID,
+  SRV_TST_INSERT,
+  SRV_TST_UPDATE,
+  SRV_TST_BY_ORG,     /* ?1 org id -> rowid (types with an org reference) */
+  SRV_TST_BY_CONTACT, /* ?1 contact id -> rowid (types with a contact reference) */
+  SRV_TST_BY_RID,     /* ?1 record id -> rowid (conflict records about it) */
+  SRV_TST__COUNT
+} srv_tst;
 
 typedef struct srv_db {
   sqlite3 *db;

@@ -15,8 +15,12 @@
 #include "kt_json.h"
 #include "kt_log.h"
 #include "kt_pki.h"
+#include "kt_time.h"
 #include "kt_uuid.h"
+#include "srv_admin.h"
+#include "srv_audit.h"
 #include "srv_auth.h"
+#include "srv_rights.h"
 #include "srv_backup.h"
 #include "srv_db.h"
 #include "srv_net.h"
@@ -37,13 +41,18 @@ static int usage(const char *msg, const char *arg) {
                   "  kartotekad device list|revoke --data DIR [--id ID]\n"
                   "  kartotekad backup --data DIR --out FILE · restore --data DIR --from FILE\n"
                   "  kartotekad check --data DIR\n"
-                  "  kartotekad user add|passwd|disable|enable|list --data DIR [--user NAME]\n"
-                  "                  [--role R] [--group G] [--password-file F] [--json]\n");
+                  "  kartotekad user add|passwd|disable|enable|role|list --data DIR [--user NAME]\n"
+                  "                  [--role R] [--group G[,G2]] [--password-file F] [--json]\n"
+                  "  kartotekad role list|set --data DIR [--role R] [--from ROLE] [--rights TEXT]\n"
+                  "                  (TEXT like 'org=all/own/none contact.read=group +export -import')\n"
+                  "  kartotekad audit --data DIR [--verify] [--json] [--user U] [--action A]\n"
+                  "                  [--since YYYY-MM-DD]\n");
   return 2;
 }
 
 typedef struct opts {
-  const char *data, *admin, *user, *role, *group, *pwfile;
+  const char *data, *admin, *user, *role, *group, *pwfile, *from, *rights, *action, *since;
+  bool verify;
   const char *names[16];
   int nnames;
   bool json;
@@ -61,6 +70,11 @@ static int parse_opts(int argc, char **argv, int first, opts *o) {
     else if (strcmp(a, "--password-file") == 0 && has) o->pwfile = argv[++i];
     else if (strcmp(a, "--name") == 0 && has && o->nnames < 12) o->names[o->nnames++] = argv[++i];
     else if (strcmp(a, "--json") == 0) o->json = true;
+    else if (strcmp(a, "--from") == 0 && has) o->from = argv[++i];
+    else if (strcmp(a, "--rights") == 0 && has) o->rights = argv[++i];
+    else if (strcmp(a, "--action") == 0 && has) o->action = argv[++i];
+    else if (strcmp(a, "--since") == 0 && has) o->since = argv[++i];
+    else if (strcmp(a, "--verify") == 0) o->verify = true;
     else if (strcmp(a, "--verbose") == 0) kt_log_set_level(KT_LOG_DEBUG);
     else return usage("unknown or incomplete option", a);
   }
@@ -182,7 +196,9 @@ static int cmd_init(int argc, char **argv) {
     kt_buf_free(&pem);
   }
   if (!rc) rc = srv_db_meta_set(&d, "ca_fpr", fpr, &err);
+  if (!rc) rc = srv_roles_seed(&d, &err);
   if (!rc) rc = srv_user_add(&d, o.admin, pw, "administrator", NULL, &err);
+  if (!rc) srv_audit_note(&d, "", "local", "init", o.admin, "first administrator");
   srv_db_close(&d);
   if (rc) {
     remove_init_files(o.data);
@@ -301,8 +317,14 @@ static int cmd_device(int argc, char **argv) {
   int rc = 0;
   if (strcmp(argv[2], "revoke") == 0) {
     if (!id) rc = usage("give the device with --id ID", NULL);
-    else if ((rc = srv_device_revoke(&d, id, &err))) rc = fail(&err);
-    else printf("device %s revoked\n", id);
+    else {
+      srv_admin_req q = {.op = "device.revoke", .name = id};
+      srv_admin_res res;
+      memset(&res, 0, sizeof res);
+      if ((rc = srv_admin_exec(&d, "", "local", &q, &res, &err))) rc = fail(&err);
+      else printf("device %s revoked\n", id);
+      kt_buf_free(&res.out);
+    }
   } else if (strcmp(argv[2], "list") == 0) {
     sqlite3_stmt *st = srv_db_st(&d, SRV_ST_DEVICE_LIST, &err);
     while (st && sqlite3_step(st) == SQLITE_ROW)
@@ -425,11 +447,17 @@ static int cmd_user(int argc, char **argv) {
   }
   srv_db d;
   if ((rc = srv_db_open(&d, o.data, false, &err))) return fail(&err);
-  if (strcmp(verb, "add") == 0) rc = srv_user_add(&d, o.user, pw, o.role, o.group, &err);
-  else if (strcmp(verb, "passwd") == 0) rc = srv_user_passwd(&d, o.user, pw, &err);
-  else if (strcmp(verb, "disable") == 0) rc = srv_user_set_disabled(&d, o.user, true, &err);
-  else if (strcmp(verb, "enable") == 0) rc = srv_user_set_disabled(&d, o.user, false, &err);
-  else if (list) {
+  if (strcmp(verb, "add") == 0 || strcmp(verb, "passwd") == 0 || strcmp(verb, "disable") == 0 ||
+      strcmp(verb, "enable") == 0 || strcmp(verb, "role") == 0) {
+    char op[32];
+    snprintf(op, sizeof op, "user.%s", verb);
+    srv_admin_req q = {.op = op, .name = o.user, .role = o.role, .group = o.group,
+                       .password = need_pw ? pw : NULL};
+    srv_admin_res res;
+    memset(&res, 0, sizeof res);
+    rc = srv_admin_exec(&d, "", "local", &q, &res, &err);
+    kt_buf_free(&res.out);
+  } else if (list) {
     kt_buf b = KT_BUF_INIT;
     kt_json j;
     kt_json_init(&j, &b, false);
@@ -453,6 +481,94 @@ static int cmd_user(int argc, char **argv) {
   return 0;
 }
 
+static int print_role(void *ud, const char *name, const char *rights) {
+  kt_json *j = ud;
+  if (j) {
+    kt_json_obj_begin(j);
+    kt_json_key(j, "name");
+    kt_json_str(j, name);
+    kt_json_key(j, "rights");
+    kt_json_str(j, rights);
+    kt_json_obj_end(j);
+  } else {
+    printf("%-16s %s\n", name, rights);
+  }
+  return 0;
+}
+
+static int cmd_role(int argc, char **argv) {
+  if (argc < 3) return usage("say what to do with roles", NULL);
+  const char *verb = argv[2];
+  opts o = {0};
+  int rc = parse_opts(argc, argv, 3, &o);
+  if (rc) return rc;
+  kt_err err;
+  kt_err_clear(&err);
+  if ((rc = check_data_dir(o.data, false, &err))) return fail(&err);
+  srv_db d;
+  if ((rc = srv_db_open(&d, o.data, false, &err))) return fail(&err);
+  if (!(rc = srv_roles_seed(&d, &err))) {
+    if (strcmp(verb, "list") == 0) {
+      kt_buf b = KT_BUF_INIT;
+      kt_json j;
+      kt_json_init(&j, &b, false);
+      if (o.json) kt_json_arr_begin(&j);
+      rc = srv_role_list(&d, print_role, o.json ? &j : NULL, &err);
+      if (o.json) {
+        kt_json_arr_end(&j);
+        if (!rc) printf("%s\n", kt_buf_str(&b));
+      }
+      kt_buf_free(&b);
+    } else if (strcmp(verb, "set") == 0) {
+      if (!o.role) {
+        srv_db_close(&d);
+        return usage("give the role with --role NAME", NULL);
+      }
+      srv_admin_req q = {.op = "role.set", .name = o.role, .from = o.from, .rights = o.rights};
+      srv_admin_res res;
+      memset(&res, 0, sizeof res);
+      if (!(rc = srv_admin_exec(&d, "", "local", &q, &res, &err))) fputs(kt_buf_str(&res.out), stdout);
+      kt_buf_free(&res.out);
+    } else {
+      srv_db_close(&d);
+      return usage("unknown role action", verb);
+    }
+  }
+  srv_db_close(&d);
+  return rc ? fail(&err) : 0;
+}
+
+static int cmd_audit(int argc, char **argv) {
+  opts o = {0};
+  int rc = parse_opts(argc, argv, 2, &o);
+  if (rc) return rc;
+  kt_err err;
+  kt_err_clear(&err);
+  if ((rc = check_data_dir(o.data, false, &err))) return fail(&err);
+  srv_audit_filter f = {o.user, o.action, 0};
+  if (o.since) {
+    int64_t ms = 0;
+    if (kt_datetime_parse(o.since, &ms, &err)) return fail(&err);
+    f.since_ms = ms;
+  }
+  srv_db d;
+  if ((rc = srv_db_open(&d, o.data, false, &err))) return fail(&err);
+  if (o.verify) {
+    int64_t rows = 0;
+    rc = srv_audit_verify(&d, &rows, &err);
+    srv_db_close(&d);
+    if (rc) return fail(&err);
+    printf("the audit log is intact: %lld entries, the hash chain checks out\n", (long long)rows);
+    return 0;
+  }
+  kt_buf out = KT_BUF_INIT;
+  rc = srv_audit_print(&d, &f, o.json, &out, &err);
+  srv_db_close(&d);
+  if (!rc) fputs(kt_buf_str(&out), stdout);
+  kt_buf_free(&out);
+  return rc ? fail(&err) : 0;
+}
+
 int main(int argc, char **argv) {
   umask(077); /* keys, password hashes and client data: owner only */
   if (argc < 2) return usage("give a command", NULL);
@@ -461,6 +577,8 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "serve") == 0) return cmd_serve(argc, argv);
   if (strcmp(argv[1], "invite") == 0) return cmd_invite(argc, argv);
   if (strcmp(argv[1], "device") == 0) return cmd_device(argc, argv);
+  if (strcmp(argv[1], "role") == 0) return cmd_role(argc, argv);
+  if (strcmp(argv[1], "audit") == 0) return cmd_audit(argc, argv);
   if (strcmp(argv[1], "dump") == 0) return cmd_dump(argc, argv);
   if (strcmp(argv[1], "backup") == 0 || strcmp(argv[1], "restore") == 0 ||
       strcmp(argv[1], "check") == 0)

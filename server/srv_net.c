@@ -13,7 +13,10 @@
 #include "kt_log.h"
 #include "kt_tls.h"
 #include "kt_pki.h"
+#include "srv_admin.h"
+#include "srv_audit.h"
 #include "srv_auth.h"
+#include "srv_rights.h"
 #include "srv_backup.h"
 #include "srv_db.h"
 #include "srv_sync.h"
@@ -37,6 +40,8 @@ typedef struct srv_conn {
   char device_id[40];     /* from the certificate, never from a message */
   char device_user[80];
   srv_auth_info who;      /* after Login/Resume */
+  srv_subject *subj;      /* the user's rights, loaded at login (heap: only for live sessions) */
+  bool bulk_noted;        /* a full pull was written to the audit log */
   char token[65];
   bool subscribed;
   struct srv_conn *sub_prev, *sub_next; /* the list of subscribed connections */
@@ -186,17 +191,67 @@ static void handle_ping(srv_conn *c, const Kartoteka__Envelope *env) {
 }
 
 static void send_auth_ok(srv_conn *c, uint64_t req_id) {
+  kt_err err;
+  kt_err_clear(&err);
+  if (!c->subj && !(c->subj = malloc(sizeof *c->subj))) {
+    send_error_close(c, req_id, KT_ENOMEM, "out of memory");
+    return;
+  }
+  int rc = srv_subject_load(&c->srv->db, c->who.user, c->subj, &err);
+  if (rc) {
+    send_error_close(c, req_id, rc, err.msg);
+    return;
+  }
+  const kt_rights *r = &c->subj->who.rights;
   Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__AuthOk ok = KARTOTEKA__AUTH_OK__INIT;
   ok.user_id = c->who.user_id;
   ok.user_name = c->who.user;
   ok.token = c->token;
-  ok.role = c->who.role;
+  ok.role = c->subj->role;
+  int n;
+  const kt_typedef *t = kt_registry_types(&n);
+  Kartoteka__Right rv[KT_MAX_TYPES], *rp[KT_MAX_TYPES];
+  size_t k = 0;
+  for (int i = 0; i < n && k < KT_MAX_TYPES; i++) {
+    kartoteka__right__init(&rv[k]);
+    rv[k].entity = (char *)t[i].name;
+    rv[k].read = (Kartoteka__Level)r->lvl[t[i].code][KT_ACT_READ];
+    rv[k].edit = (Kartoteka__Level)r->lvl[t[i].code][KT_ACT_EDIT];
+    rv[k].del = (Kartoteka__Level)r->lvl[t[i].code][KT_ACT_DELETE];
+    rp[k] = &rv[k];
+    k++;
+  }
+  ok.rights = rp;
+  ok.n_rights = k;
+  ok.export = r->can_export;
+  ok.import = r->can_import;
+  ok.mass_mail = r->mass_mail;
+  ok.reassign = r->reassign;
+  ok.manage_users = r->manage_users;
+  ok.see_contacts = r->see_contacts;
   out.req_id = req_id;
   out.body_case = KARTOTEKA__ENVELOPE__BODY_AUTH_OK;
   out.auth_ok = &ok;
   c->state = ST_READY;
   conn_send(c, &out);
+}
+
+/* Before each request of a live session: a user disabled meanwhile is shown the
+ * door; changed rights (role, groups) are reloaded. */
+static bool session_check(srv_conn *c, uint64_t req_id) {
+  uint64_t gen = 0;
+  bool disabled = false;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = srv_subject_state(&c->srv->db, c->who.user, &gen, &disabled, &err);
+  if (!rc && disabled) rc = kt_err_set(&err, KT_EDISABLED, "this account is disabled; ask your administrator");
+  if (!rc && gen != c->subj->scope_gen) rc = srv_subject_load(&c->srv->db, c->who.user, c->subj, &err);
+  if (rc) {
+    send_error_close(c, req_id, rc, err.msg);
+    return false;
+  }
+  return true;
 }
 
 static void login_start(srv_server *s);
@@ -216,6 +271,8 @@ static void on_login_done(uv_work_t *req, int status) {
     kt_err err;
     kt_err_clear(&err);
     int rc = srv_login_finish(&s->db, &w->job, &c->who, c->token, &err);
+    srv_audit_note(&s->db, w->job.user, c->device_id, rc ? "login.failed" : "login", c->peer,
+                   "%s", rc ? err.msg : "");
     if (rc) send_error_close(c, w->req_id, rc, err.msg);
     else send_auth_ok(c, w->req_id);
   }
@@ -286,6 +343,8 @@ static void handle_resume(srv_conn *c, const Kartoteka__Envelope *env) {
   kt_err_clear(&err);
   int rc = srv_resume(&c->srv->db, c->device_id, env->resume->token, &c->who, &err);
   if (rc) {
+    srv_audit_note(&c->srv->db, c->device_user, c->device_id, "resume.refused", c->peer, "%s",
+                   err.msg);
     send_error_close(c, env->req_id, rc, err.msg);
     return;
   }
@@ -347,7 +406,8 @@ static void handle_push(srv_conn *c, const Kartoteka__Envelope *env) {
   Kartoteka__PushAck ack = KARTOTEKA__PUSH_ACK__INIT;
   kt_err err;
   kt_err_clear(&err);
-  srv_writer w = {c->device_id, c->who.user};
+  if (!session_check(c, env->req_id)) return;
+  srv_writer w = {c->device_id, c->who.user, c->subj};
   int rc = srv_sync_push(c->srv->sync, &w, env->push, &ack, &err);
   if (rc) {
     send_error_close(c, env->req_id, rc, err.msg);
@@ -365,21 +425,124 @@ static void handle_push(srv_conn *c, const Kartoteka__Envelope *env) {
   if (applied) notify_all(c->srv);
 }
 
+static void send_page(srv_conn *c, uint64_t req_id, srv_page *page) {
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  out.req_id = req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_CHANGES;
+  out.changes = &page->msg;
+  conn_send(c, &out);
+  srv_page_free(page);
+}
+
 static void handle_pull(srv_conn *c, const Kartoteka__Envelope *env) {
+  if (!session_check(c, env->req_id)) return;
   srv_page page;
   kt_err err;
   kt_err_clear(&err);
-  int rc = srv_sync_pull(c->srv->sync, env->pull->since_seq, env->pull->max, &page, &err);
+  const Kartoteka__Pull *p = env->pull;
+  int rc = srv_sync_pull(c->srv->sync, c->subj, p->since_seq, p->scope, p->max, &page, &err);
+  if (rc) {
+    send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  if ((p->since_seq == 0 || page.msg.wipe) && !c->bulk_noted) {
+    /* a whole replica is being read: worth a line in the audit log */
+    c->bulk_noted = true;
+    srv_audit_note(&c->srv->db, c->who.user, c->device_id, "pull.full", c->peer,
+                   "role %s%s", c->subj->role, page.msg.wipe && p->since_seq ? ", rights changed" : "");
+  }
+  if (page.msg.n_revokes)
+    srv_audit_note(&c->srv->db, c->who.user, c->device_id, "revoke", c->peer, "%zu records",
+                   page.msg.n_revokes);
+  send_page(c, env->req_id, &page);
+}
+
+static void handle_get(srv_conn *c, const Kartoteka__Envelope *env) {
+  if (!session_check(c, env->req_id)) return;
+  srv_page page;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = srv_sync_get(c->srv->sync, c->subj, env->get->type, env->get->id, &page, &err);
+  if (rc == KT_ENOTFOUND)
+    srv_audit_note(&c->srv->db, c->who.user, c->device_id, "get.notfound", env->get->id, "%s",
+                   env->get->type);
+  if (rc) {
+    send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  send_page(c, env->req_id, &page);
+}
+
+static void handle_claim(srv_conn *c, const Kartoteka__Envelope *env) {
+  if (!session_check(c, env->req_id)) return;
+  const Kartoteka__ClaimCheck *q = env->claim_check;
+  srv_claim cl;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = srv_sync_claim(c->srv->sync, q->phone, q->email, q->tax_id, &cl, &err);
   if (rc) {
     send_error_close(c, env->req_id, rc, err.msg);
     return;
   }
   Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__ClaimResult res = KARTOTEKA__CLAIM_RESULT__INIT;
+  res.exists = cl.exists;
+  res.owner = cl.owner;
+  res.type = cl.type;
   out.req_id = env->req_id;
-  out.body_case = KARTOTEKA__ENVELOPE__BODY_CHANGES;
-  out.changes = &page.msg;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_CLAIM_RESULT;
+  out.claim_result = &res;
   conn_send(c, &out);
-  srv_page_free(&page);
+}
+
+static const char *param(const Kartoteka__AdminRequest *q, const char *key) {
+  for (size_t i = 0; i < q->n_params; i++)
+    if (q->params[i]->key && strcmp(q->params[i]->key, key) == 0) return q->params[i]->value;
+  return NULL;
+}
+
+/* Ends the live sessions of user (disabled, password changed). */
+static void kick_user(srv_server *s, const char *user, const srv_conn *except) {
+  for (srv_conn *c = s->conns; c; c = c->next)
+    if (c != except && c->state == ST_READY && strcmp(c->who.user, user) == 0)
+      send_error_close(c, 0, KT_EDISABLED, "your session was ended by an administrator");
+}
+
+static void handle_admin(srv_conn *c, const Kartoteka__Envelope *env) {
+  if (!session_check(c, env->req_id)) return;
+  const Kartoteka__AdminRequest *q = env->admin_request;
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__AdminResponse resp = KARTOTEKA__ADMIN_RESPONSE__INIT;
+  kt_err err;
+  kt_err_clear(&err);
+  srv_admin_res res;
+  memset(&res, 0, sizeof res);
+  int rc;
+  if (!c->subj->who.rights.manage_users) {
+    rc = kt_err_set(&err, KT_EPERM, "only an administrator may do that (your role is %s)",
+                    c->subj->role);
+    srv_audit_note(&c->srv->db, c->who.user, c->device_id, "denied.admin", q->op, "%s",
+                   q->n_args ? q->args[0] : "");
+  } else {
+    const char *h = param(q, "hours");
+    srv_admin_req r = {q->op, q->n_args ? q->args[0] : param(q, "name"), param(q, "role"),
+                       param(q, "group"), param(q, "password"), param(q, "rights"),
+                       param(q, "from"), param(q, "address"), h ? atoi(h) : 0};
+    rc = srv_admin_exec(&c->srv->db, c->who.user, c->device_id, &r, &res, &err);
+  }
+  resp.code = rc;
+  resp.message = rc ? err.msg : (char *)"done";
+  char *rows[1] = {(char *)kt_buf_str(&res.out)};
+  if (!rc && res.out.len) {
+    resp.rows = rows;
+    resp.n_rows = 1;
+  }
+  out.req_id = env->req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_ADMIN_RESPONSE;
+  out.admin_response = &resp;
+  conn_send(c, &out);
+  kt_buf_free(&res.out);
+  if (!rc && res.kick_user[0]) kick_user(c->srv, res.kick_user, c);
 }
 
 static void handle_subscribe(srv_conn *c, const Kartoteka__Envelope *env) {
@@ -454,6 +617,18 @@ static void dispatch(srv_conn *c, const Kartoteka__Envelope *env) {
   case KARTOTEKA__ENVELOPE__BODY_SUBSCRIBE:
     if (c->state != ST_READY) break;
     handle_subscribe(c, env);
+    return;
+  case KARTOTEKA__ENVELOPE__BODY_GET:
+    if (c->state != ST_READY) break;
+    handle_get(c, env);
+    return;
+  case KARTOTEKA__ENVELOPE__BODY_CLAIM_CHECK:
+    if (c->state != ST_READY) break;
+    handle_claim(c, env);
+    return;
+  case KARTOTEKA__ENVELOPE__BODY_ADMIN_REQUEST:
+    if (c->state != ST_READY) break;
+    handle_admin(c, env);
     return;
   default:
     break;
@@ -580,6 +755,7 @@ static void conn_release(srv_conn *c) {
   s->nconns--;
   kt_tls_free(c->tls);
   kt_frame_reader_close(&c->rd);
+  free(c->subj);
   free(c);
   if (s->stopping && !s->conns) uv_stop(&s->loop);
 }
@@ -745,6 +921,7 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
     s->backup_keep = atoi(kt_buf_str(&b));
   kt_buf_free(&b);
   kt_hlc_init(&s->hlc, 0, NULL, NULL);
+  if ((rc = srv_roles_seed(&s->db, err))) goto fail_db;
   if ((rc = srv_sync_new(&s->db, &s->hlc, s->server_id, &s->sync, err))) goto fail_db;
   char crt[4200], key[4200], ca[4200];
   snprintf(crt, sizeof crt, "%s/server.crt", cfg->data_dir);

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "kt_change.h"
+#include "kt_text.h"
+#include "srv_audit.h"
 #include "kt_log.h"
 #include "kt_rec.h"
 #include "kt_uuid.h"
@@ -115,6 +117,8 @@ static int load_model(srv_sync *s, kt_err *err) {
   return rc == SQLITE_DONE ? 0 : srv_db_error(s->d, rc, "reading field definitions", err);
 }
 
+static int backfill_scopes(srv_sync *s, kt_err *err);
+
 int srv_sync_new(srv_db *d, kt_hlc *hlc, const char *server_id, srv_sync **out, kt_err *err) {
   srv_sync *s = calloc(1, sizeof *s);
   if (!s) return kt_err_set(err, KT_ENOMEM, "out of memory");
@@ -124,6 +128,7 @@ int srv_sync_new(srv_db *d, kt_hlc *hlc, const char *server_id, srv_sync **out, 
   int rc = kt_model_new(&s->model, err);
   if (!rc) rc = load_devices(s, err);
   if (!rc) rc = load_model(s, err);
+  if (!rc) rc = backfill_scopes(s, err);
   if (rc) {
     srv_sync_free(s);
     return rc;
@@ -170,7 +175,254 @@ static int next_seq(srv_sync *s, int64_t *seq, kt_err *err) {
   return rc == SQLITE_DONE ? 0 : srv_db_error(s->d, rc, "numbering a change", err);
 }
 
-/* Writes r (insert when rowid == 0) and records it in the feed. */
+/* ---- scopes: whose each feed row is ------------------------------------------------ */
+
+static int card_fn(void *ud, const char *type, const char *id, kt_rec **out, kt_err *err) {
+  srv_sync *s = ud;
+  *out = NULL;
+  kt_mtype *t = kt_model_type(s->model, type);
+  return t ? load_by_id(s, t, id, out, err) : 0;
+}
+
+static int scope_of(srv_sync *s, const kt_rec *r, kt_scope *sc, kt_err *err) {
+  kt_links l;
+  kt_links_from_rec(r, &l);
+  return kt_rights_scope(r->type, &l, card_fn, s, sc, err);
+}
+
+static bool scope_eq(const kt_scope *a, const kt_scope *b) {
+  return strcmp(a->owner, b->owner) == 0 && strcmp(a->grp, b->grp) == 0 &&
+         strcmp(a->asg, b->asg) == 0;
+}
+
+typedef struct logrow {
+  bool found;
+  int64_t seq;
+  kt_scope sc;
+} logrow;
+
+static void col_text(sqlite3_stmt *st, int i, char *out, size_t n) {
+  const unsigned char *t = sqlite3_column_text(st, i);
+  snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+static int log_get(srv_sync *s, int tcode, int64_t rid, logrow *out, kt_err *err) {
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_LOG_SCOPE, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_int(st, 1, tcode);
+  sqlite3_bind_int64(st, 2, rid);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    out->found = true;
+    out->seq = sqlite3_column_int64(st, 0);
+    col_text(st, 1, out->sc.owner, sizeof out->sc.owner);
+    col_text(st, 2, out->sc.grp, sizeof out->sc.grp);
+    col_text(st, 3, out->sc.asg, sizeof out->sc.asg);
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : srv_db_error(s->d, rc, "reading the feed", err);
+}
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v) {
+  if (v && *v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(st, i);
+}
+
+/* Gives the record a new feed row with scope sc; when its scope changed, the
+ * old one goes to srv_revoke under the same sequence number. */
+static int log_put(srv_sync *s, int tcode, int64_t rid, const char *uuid, const kt_scope *sc,
+                   const logrow *old, int64_t *seq_out, kt_err *err) {
+  int64_t seq = 0;
+  int rc = next_seq(s, &seq, err);
+  if (rc) return rc;
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_LOG_SET, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_int64(st, 1, seq);
+  sqlite3_bind_int(st, 2, tcode);
+  sqlite3_bind_int64(st, 3, rid);
+  bind_opt(st, 4, sc->owner);
+  bind_opt(st, 5, sc->grp);
+  bind_opt(st, 6, sc->asg);
+  if ((rc = srv_db_step_done(s->d, st, err))) return rc;
+  if (old->found && !scope_eq(&old->sc, sc)) {
+    if (!(st = srv_db_st(s->d, SRV_ST_REVOKE_ADD, err))) return KT_EDB;
+    sqlite3_bind_int64(st, 1, seq);
+    sqlite3_bind_int(st, 2, tcode);
+    sqlite3_bind_int64(st, 3, rid);
+    sqlite3_bind_text(st, 4, uuid, -1, SQLITE_STATIC);
+    bind_opt(st, 5, old->sc.owner);
+    bind_opt(st, 6, old->sc.grp);
+    bind_opt(st, 7, old->sc.asg);
+    if ((rc = srv_db_step_done(s->d, st, err))) return rc;
+  }
+  if (seq_out) *seq_out = seq;
+  return 0;
+}
+
+static bool has_ref(kt_mtype *t, const char *name) {
+  kt_mfield *f = kt_mtype_field(t, name);
+  return f && !f->custom && f->type == KT_FT_REF;
+}
+
+/* The records whose scope follows the record (type tname, id uuid) — a card's
+ * contacts, events, tasks, deals, notes and links, and the conflicts about any
+ * of them — get their scope recomputed and, where it changed, a new feed row. */
+static int rescope_dependents(srv_sync *s, const char *tname, const char *uuid, int depth,
+                              kt_err *err) {
+  if (depth > 3) return 0;
+  int n;
+  kt_mtype *types = kt_model_types(s->model, &n);
+  bool org = strcmp(tname, "org") == 0, contact = strcmp(tname, "contact") == 0;
+  for (int i = 0; i < n; i++) {
+    kt_mtype *t = &types[i];
+    srv_tst which;
+    if (org && has_ref(t, "org")) which = SRV_TST_BY_ORG;
+    else if (contact && has_ref(t, "contact")) which = SRV_TST_BY_CONTACT;
+    else if (t->def->flags & KT_TF_SYSTEM && kt_mtype_field(t, "rid")) which = SRV_TST_BY_RID;
+    else continue;
+    sqlite3_stmt *st = srv_db_tst(s->d, t, which, err);
+    if (!st) return KT_EDB;
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    int64_t *rows = NULL;
+    size_t nr = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      if (nr == cap) {
+        cap = cap ? cap * 2 : 16;
+        int64_t *p = realloc(rows, cap * sizeof *p);
+        if (!p) {
+          sqlite3_reset(st);
+          free(rows);
+          return kt_err_set(err, KT_ENOMEM, "out of memory");
+        }
+        rows = p;
+      }
+      rows[nr++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+      free(rows);
+      return srv_db_error(s->d, rc, "finding related records", err);
+    }
+    rc = 0;
+    kt_rec *r = kt_rec_new(t);
+    if (!r) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    for (size_t k = 0; !rc && k < nr; k++) {
+      sqlite3_stmt *rs = srv_db_tst(s->d, t, SRV_TST_BY_ROWID, err);
+      if (!rs) {
+        rc = KT_EDB;
+        break;
+      }
+      sqlite3_bind_int64(rs, 1, rows[k]);
+      int step = sqlite3_step(rs);
+      if (step == SQLITE_ROW) kt_rec_load(r, rs);
+      sqlite3_reset(rs);
+      if (step != SQLITE_ROW) continue;
+      kt_scope sc;
+      logrow old;
+      if ((rc = scope_of(s, r, &sc, err)) || (rc = log_get(s, t->def->code, rows[k], &old, err)))
+        break;
+      if (old.found && scope_eq(&old.sc, &sc)) continue;
+      char id[64];
+      snprintf(id, sizeof id, "%s", kt_rec_id(r));
+      if ((rc = log_put(s, t->def->code, rows[k], id, &sc, &old, NULL, err))) break;
+      if (!(t->def->flags & KT_TF_SYSTEM)) rc = rescope_dependents(s, t->def->name, id, depth + 1, err);
+    }
+    kt_rec_free(r);
+    free(rows);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* ---- duplicate claims: normalised phones, e-mails and tax ids of client cards ---------- */
+
+#define CLAIM_CC "7" /* the default country code for numbers written without one */
+
+static bool claim_key(const kt_mfield *f, const char *v, char *out, size_t n) {
+  if (!v || !*v) return false;
+  if (f->type == KT_FT_PHONE) {
+    char d[64];
+    if (kt_phone_normalize(v, CLAIM_CC, d, sizeof d) < 5) return false;
+    snprintf(out, n, "p:%s", d);
+    return true;
+  }
+  if (f->type == KT_FT_EMAIL) {
+    kt_buf b = KT_BUF_INIT;
+    bool ok = kt_email_normalize(v, &b, NULL) == 0;
+    if (ok) snprintf(out, n, "e:%s", kt_buf_str(&b));
+    kt_buf_free(&b);
+    return ok;
+  }
+  if (strcmp(f->name, "tax_id") == 0 && !f->custom) {
+    char d[64];
+    size_t k = 0;
+    for (const char *p = v; *p && k + 1 < sizeof d; p++)
+      if (*p != ' ' && *p != '-') d[k++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    d[k] = '\0';
+    if (!k) return false;
+    snprintf(out, n, "t:%s", d);
+    return true;
+  }
+  return false;
+}
+
+static int claims_update(srv_sync *s, const kt_rec *r, kt_err *err) {
+  if (!(r->type->def->flags & KT_TF_CLIENT)) return 0;
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_CLAIM_DEL, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_int(st, 1, r->type->def->code);
+  sqlite3_bind_int64(st, 2, r->rowid);
+  int rc = srv_db_step_done(s->d, st, err);
+  if (rc || kt_rec_deleted(r)) return rc;
+  for (int i = 0; i < r->type->nfields; i++) {
+    const kt_mfield *f = &r->type->fields[i];
+    char key[300];
+    if (r->v[i].kind != KT_V_TEXT || !claim_key(f, r->v[i].s, key, sizeof key)) continue;
+    if (!(st = srv_db_st(s->d, SRV_ST_CLAIM_ADD, err))) return KT_EDB;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, r->type->def->code);
+    sqlite3_bind_int64(st, 3, r->rowid);
+    if ((rc = srv_db_step_done(s->d, st, err))) return rc;
+  }
+  return 0;
+}
+
+int srv_sync_claim(srv_sync *s, const char *phone, const char *email, const char *tax_id,
+                   srv_claim *out, kt_err *err) {
+  memset(out, 0, sizeof *out);
+  struct {
+    const char *v;
+    kt_ftype type;
+    const char *name;
+  } q[] = {{phone, KT_FT_PHONE, "phone"}, {email, KT_FT_EMAIL, "email"}, {tax_id, KT_FT_TEXT, "tax_id"}};
+  for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+    kt_mfield f;
+    memset(&f, 0, sizeof f);
+    f.type = q[i].type;
+    snprintf(f.name, sizeof f.name, "%s", q[i].name);
+    char key[300];
+    if (!claim_key(&f, q[i].v, key, sizeof key)) continue;
+    sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_CLAIM_FIND, err);
+    if (!st) return KT_EDB;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      const kt_typedef *td = kt_registry_type_by_code(sqlite3_column_int(st, 0));
+      out->exists = true;
+      snprintf(out->type, sizeof out->type, "%s", td ? td->name : "");
+      col_text(st, 1, out->owner, sizeof out->owner);
+      snprintf(out->what, sizeof out->what, "%s", q[i].name);
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW) return 0;
+    if (rc != SQLITE_DONE) return srv_db_error(s->d, rc, "checking claims", err);
+  }
+  return 0;
+}
+
+/* Writes r (insert when rowid == 0) and records it in the feed with its scope. */
 static int write_rec(srv_sync *s, kt_rec *r, int64_t *seq_out, kt_err *err) {
   kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(kt_vers_max(&r->vers)));
   kt_buf ver = KT_BUF_INIT;
@@ -185,15 +437,88 @@ static int write_rec(srv_sync *s, kt_rec *r, int64_t *seq_out, kt_err *err) {
   kt_buf_free(&ver);
   if (rc) return rc;
   if (insert) r->rowid = sqlite3_last_insert_rowid(s->d->db);
-  int64_t seq = 0;
-  if ((rc = next_seq(s, &seq, err))) return rc;
-  if (!(st = srv_db_st(s->d, SRV_ST_LOG_SET, err))) return KT_EDB;
-  sqlite3_bind_int64(st, 1, seq);
-  sqlite3_bind_int(st, 2, r->type->def->code);
-  sqlite3_bind_int64(st, 3, r->rowid);
-  if ((rc = srv_db_step_done(s->d, st, err))) return rc;
-  *seq_out = seq;
-  return 0;
+  kt_scope sc;
+  logrow old;
+  int code = r->type->def->code;
+  if ((rc = scope_of(s, r, &sc, err)) || (rc = log_get(s, code, r->rowid, &old, err))) return rc;
+  if ((rc = log_put(s, code, r->rowid, kt_rec_id(r), &sc, &old, seq_out, err))) return rc;
+  if ((rc = claims_update(s, r, err))) return rc;
+  bool card = (r->type->def->flags & KT_TF_CLIENT) != 0;
+  if ((card && !old.found) || (old.found && !scope_eq(&old.sc, &sc)))
+    rc = rescope_dependents(s, r->type->def->name, kt_rec_id(r), 0, err);
+  return rc;
+}
+
+/* Recomputes the scope of every feed row and the claim keys of every card: once,
+ * after migration 0005 (a master from before rights were enforced). */
+static int backfill_scopes(srv_sync *s, kt_err *err) {
+  kt_buf flag = KT_BUF_INIT;
+  int rc = srv_db_meta_get(s->d, "scope_backfill", &flag, NULL);
+  bool need = rc == 0 && strcmp(kt_buf_str(&flag), "1") == 0;
+  kt_buf_free(&flag);
+  if (!need) return 0;
+  if ((rc = srv_db_begin(s->d, err))) return rc;
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_LOG_ALL, err);
+  int64_t *rows = NULL;
+  size_t n = 0, cap = 0;
+  rc = st ? 0 : KT_EDB;
+  while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 1024;
+      int64_t *p = realloc(rows, cap * 2 * sizeof *p);
+      if (!p) {
+        rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+        break;
+      }
+      rows = p;
+    }
+    rows[2 * n] = sqlite3_column_int64(st, 0);
+    rows[2 * n + 1] = sqlite3_column_int64(st, 1);
+    n++;
+  }
+  if (st) sqlite3_reset(st);
+  for (size_t i = 0; !rc && i < n; i++) {
+    kt_mtype *t = kt_model_type_by_code(s->model, (int)rows[2 * i]);
+    if (!t) continue;
+    sqlite3_stmt *rs = srv_db_tst(s->d, t, SRV_TST_BY_ROWID, err);
+    if (!rs) {
+      rc = KT_EDB;
+      break;
+    }
+    sqlite3_bind_int64(rs, 1, rows[2 * i + 1]);
+    kt_rec *r = kt_rec_new(t);
+    int step = r ? sqlite3_step(rs) : SQLITE_NOMEM;
+    if (step == SQLITE_ROW) kt_rec_load(r, rs);
+    sqlite3_reset(rs);
+    if (step == SQLITE_ROW) {
+      kt_scope sc;
+      rc = scope_of(s, r, &sc, err);
+      if (!rc) {
+        /* same sequence number: only the scope columns are filled in */
+        logrow old;
+        rc = log_get(s, t->def->code, r->rowid, &old, err);
+        sqlite3_stmt *ls = rc ? NULL : srv_db_st(s->d, SRV_ST_LOG_SET, err);
+        if (!rc && !ls) rc = KT_EDB;
+        if (!rc) {
+          sqlite3_bind_int64(ls, 1, old.seq);
+          sqlite3_bind_int(ls, 2, t->def->code);
+          sqlite3_bind_int64(ls, 3, r->rowid);
+          bind_opt(ls, 4, sc.owner);
+          bind_opt(ls, 5, sc.grp);
+          bind_opt(ls, 6, sc.asg);
+          rc = srv_db_step_done(s->d, ls, err);
+        }
+      }
+      if (!rc) rc = claims_update(s, r, err);
+    }
+    kt_rec_free(r);
+  }
+  free(rows);
+  if (!rc) rc = srv_db_meta_set(s->d, "scope_backfill", "0", err);
+  if (!rc) rc = srv_db_commit(s->d, err);
+  else srv_db_rollback(s->d);
+  if (!rc && n) kt_log_info("sync", "filled in the scopes of %zu records", n);
+  return rc;
 }
 
 /* Records the losing value of a concurrent edit as a conflict record. */
@@ -269,6 +594,66 @@ typedef struct incoming {
   kt_stamp stamp, base;
 } incoming;
 
+/* Whether `who` may make this change: EDIT on the record as it is and as it will
+ * be (a record cannot be moved where its writer may not edit it), DELETE for
+ * deleting or restoring, the reassign right for changing a card's owner or
+ * group (or creating one for somebody else), and see_contacts for writing the
+ * phones and e-mails of others' cards. KT_EPERM (verr says why) when not. */
+static int check_rights(srv_sync *s, const srv_writer *w, kt_mtype *t, const kt_rec *r, bool isnew,
+                        const incoming *in, size_t n, kt_err *verr, kt_err *err) {
+  const kt_who *who = &w->subj->who;
+  int code = t->def->code;
+  kt_scope before;
+  memset(&before, 0, sizeof before);
+  int rc;
+  if (!isnew) {
+    logrow lr;
+    if ((rc = log_get(s, code, r->rowid, &lr, err))) return rc;
+    if (lr.found) before = lr.sc;
+    else if ((rc = scope_of(s, r, &before, err))) return rc;
+    if (!kt_rights_allows_scope(who, code, KT_ACT_READ, &before))
+      return kt_err_set(verr, KT_EPERM, "there is no %s %s that you may change", t->def->name,
+                        kt_rec_id(r));
+  }
+  kt_links l;
+  kt_links_from_rec(r, &l);
+  bool del = false, other = false, reassign = false;
+  for (size_t i = 0; i < n; i++) {
+    const kt_mfield *f = in[i].f;
+    int pos = t->pos[f->vidx];
+    if (in[i].stamp <= r->vers.f[f->vidx].stamp) continue; /* loses the merge: changes nothing */
+    bool same = kt_value_equal(&r->v[pos], &in[i].v);
+    kt_links_set(&l, f, &in[i].v);
+    if (same) continue;
+    if (f->vidx == KT_F_DELETED) del = true;
+    else other = true;
+    if ((f->vidx == KT_F_OWNER || f->vidx == KT_F_GRP) && !isnew) reassign = true;
+  }
+  if (isnew && strcmp(l.owner, w->user) != 0 && (t->def->flags & KT_TF_CLIENT)) reassign = true;
+  kt_scope after;
+  if ((rc = kt_rights_scope(t, &l, card_fn, s, &after, err))) return rc;
+  const char *whose = isnew ? after.owner : before.owner;
+  for (size_t i = 0; i < n; i++)
+    if (in[i].f->flags & KT_FF_CONTACT && !kt_rights_field_visible(who, in[i].f, whose))
+      return kt_err_set(verr, KT_EPERM, "%s of a colleague's card is protected: your role "
+                        "may not see or change it", in[i].f->name);
+  if (!isnew && other && !kt_rights_allows_scope(who, code, KT_ACT_EDIT, &before))
+    return kt_err_set(verr, KT_EPERM, "you may not change this %s: it is %s's and your role "
+                      "(%s) does not allow it", t->def->name,
+                      before.owner[0] ? before.owner : "nobody", w->subj->role);
+  if (!isnew && del && !kt_rights_allows_scope(who, code, KT_ACT_DELETE, &before))
+    return kt_err_set(verr, KT_EPERM, "you may not delete or restore this %s: your role (%s) "
+                      "does not allow it", t->def->name, w->subj->role);
+  if (reassign && !who->rights.reassign)
+    return kt_err_set(verr, KT_EPERM, "you may not assign %s cards to a manager (or change their "
+                      "group): ask a head of sales", t->def->name);
+  if ((isnew || other) && !kt_rights_allows_scope(who, code, KT_ACT_EDIT, &after))
+    return kt_err_set(verr, KT_EPERM, "you may not %s this %s%s%s: your role (%s) does not allow "
+                      "it", isnew ? "create" : "move", t->def->name,
+                      after.owner[0] ? " owned by " : "", after.owner, w->subj->role);
+  return 0;
+}
+
 /* Applies one change; *status/reason/seq describe the result. Database errors
  * return non-zero (the whole batch is rolled back). */
 static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
@@ -330,6 +715,7 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
     in[i].base = fv->base_stamp;
   }
   if ((rc = load_by_id(s, t, ch->id, &r, err))) goto out;
+  bool isnew = !r;
   if (!r) {
     if (!(r = kt_rec_new(t))) {
       rc = kt_err_set(err, KT_ENOMEM, "out of memory");
@@ -337,6 +723,20 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
     }
     kt_value_set_text(&r->v[KT_F_ID], ch->id, strlen(ch->id));
   }
+  if (w->subj) {
+    rc = check_rights(s, w, t, r, isnew, in, ch->n_fields, &verr, err);
+    if (rc == KT_EPERM) {
+      rc = 0;
+      res->code = KT_EPERM;
+      srv_audit_note(s->d, w->user, w->device_id, "denied.push", ch->id, "%s: %s", ch->type,
+                     verr.msg);
+      goto reject;
+    }
+    if (rc) goto out;
+  }
+  char old_owner[80];
+  snprintf(old_owner, sizeof old_owner, "%s",
+           r->v[KT_F_OWNER].kind == KT_V_TEXT ? r->v[KT_F_OWNER].s : "");
   bool any = false;
   for (size_t i = 0; i < ch->n_fields; i++) {
     kt_mfield *f = in[i].f;
@@ -365,6 +765,11 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
   if (any) {
     int64_t seq;
     if ((rc = write_rec(s, r, &seq, err))) goto out;
+    const char *new_owner = r->v[KT_F_OWNER].kind == KT_V_TEXT ? r->v[KT_F_OWNER].s : "";
+    if (!isnew && (t->def->flags & KT_TF_CLIENT) && strcmp(old_owner, new_owner) != 0)
+      srv_audit_note(s->d, w->user, w->device_id, "reassign", ch->id, "%s from %s to %s",
+                     ch->type, old_owner[0] ? old_owner : "nobody",
+                     new_owner[0] ? new_owner : "nobody");
     if (strcmp(t->def->name, "field_def") == 0 && (rc = apply_field_def(s, r, err))) goto out;
     res->status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
     res->server_seq = (uint64_t)seq;
@@ -465,37 +870,166 @@ int srv_sync_latest(srv_sync *s, uint64_t *seq, kt_err *err) {
   return rc == SQLITE_ROW ? 0 : srv_db_error(s->d, rc, "reading the sequence", err);
 }
 
-int srv_sync_pull(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_err *err) {
-  if (!max || max > SRV_PULL_MAX) max = SRV_PULL_MAX;
-  memset(page, 0, sizeof *page);
-  kartoteka__changes__init(&page->msg);
-  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_LOG_PAGE, err);
+/* Adds record r (feed sequence seq) to the page; hide: leave out the phones and
+ * e-mails (a colleague's card, a user without see_contacts). */
+static int page_add(srv_sync *s, srv_page *page, kt_rec *r, uint64_t seq, bool hide, size_t *bytes,
+                    kt_err *err) {
+  size_t k = page->msg.n_changes;
+  page->recs[k] = r;
+  kartoteka__change__init(&page->vals[k]);
+  kt_fset only, *op = NULL;
+  if (hide) {
+    memset(&only, 0, sizeof only);
+    for (int i = 0; i < r->type->nfields; i++)
+      if (!(r->type->fields[i].flags & KT_FF_CONTACT)) kt_fset_add(&only, r->type->fields[i].vidx);
+    op = &only;
+  }
+  int rc = kt_change_from_rec(r, op, NULL, dev_name, s, &page->vals[k], err);
+  page->vals[k].server_seq = seq;
+  for (size_t f = 0; f < page->vals[k].n_fields; f++) {
+    const Kartoteka__FieldValue *fv = page->vals[k].fields[f];
+    *bytes += 64 + strlen(fv->name) +
+              (fv->value_case == KARTOTEKA__FIELD_VALUE__VALUE_TEXT ? strlen(fv->text) : 0);
+  }
+  page->msg.changes[k] = &page->vals[k];
+  page->msg.n_changes = k + 1;
+  return rc;
+}
+
+static bool subj_hides(const srv_subject *subj, const char *owner) {
+  return subj && !subj->who.rights.see_contacts && strcmp(owner, subj->user) != 0;
+}
+
+static bool subj_reads(const srv_subject *subj, int tcode, const kt_scope *sc) {
+  return !subj || kt_rights_allows_scope(&subj->who, tcode, KT_ACT_READ, sc);
+}
+
+/* Revokes of the records in (since, upto] whose scope changed away from subj. */
+static int page_revokes(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t upto,
+                        srv_page *page, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_REVOKE_RANGE, err);
   if (!st) return KT_EDB;
   sqlite3_bind_int64(st, 1, (int64_t)since);
-  sqlite3_bind_int64(st, 2, (int64_t)max);
-  Kartoteka__Change **chs = calloc(max, sizeof *chs);
-  page->vals = calloc(max, sizeof *page->vals);
-  page->recs = calloc(max, sizeof *page->recs);
-  int64_t *rows = calloc((size_t)max * 3, sizeof *rows);
-  page->msg.changes = chs;
-  if (!chs || !page->vals || !page->recs || !rows) {
-    sqlite3_reset(st);
+  sqlite3_bind_int64(st, 2, (int64_t)upto);
+  typedef struct rv {
+    int tcode;
+    int64_t rid;
+    char uuid[40];
+    kt_scope old;
+  } rv;
+  rv *list = NULL;
+  size_t n = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    rv x;
+    memset(&x, 0, sizeof x);
+    x.tcode = sqlite3_column_int(st, 0);
+    x.rid = sqlite3_column_int64(st, 1);
+    col_text(st, 2, x.uuid, sizeof x.uuid);
+    col_text(st, 3, x.old.owner, sizeof x.old.owner);
+    col_text(st, 4, x.old.grp, sizeof x.old.grp);
+    col_text(st, 5, x.old.asg, sizeof x.old.asg);
+    if (!subj_reads(subj, x.tcode, &x.old)) continue; /* never theirs: nothing to say */
+    if (n == cap) {
+      cap = cap ? cap * 2 : 16;
+      rv *p = realloc(list, cap * sizeof *p);
+      if (!p) {
+        sqlite3_reset(st);
+        free(list);
+        return kt_err_set(err, KT_ENOMEM, "out of memory");
+      }
+      list = p;
+    }
+    list[n++] = x;
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    free(list);
+    return srv_db_error(s->d, rc, "reading revocations", err);
+  }
+  rc = 0;
+  if (n) {
+    page->revs = calloc(n, sizeof *page->revs);
+    page->msg.revokes = calloc(n, sizeof *page->msg.revokes);
+    if (!page->revs || !page->msg.revokes) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; !rc && i < n; i++) {
+    logrow now;
+    if ((rc = log_get(s, list[i].tcode, list[i].rid, &now, err))) break;
+    if (now.found && subj_reads(subj, list[i].tcode, &now.sc)) continue; /* still visible */
+    bool dup = false; /* moved twice in the range: one revoke is enough */
+    for (size_t k = 0; k < page->msg.n_revokes; k++)
+      if (strcmp(page->msg.revokes[k]->id, list[i].uuid) == 0) dup = true;
+    const kt_typedef *td = kt_registry_type_by_code(list[i].tcode);
+    if (dup || !td) continue;
+    Kartoteka__Revoke *r = &page->revs[page->msg.n_revokes];
+    kartoteka__revoke__init(r);
+    r->type = (char *)td->name;
+    r->id = strdup(list[i].uuid);
+    if (!r->id) {
+      rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+      break;
+    }
+    page->msg.revokes[page->msg.n_revokes++] = r;
+  }
+  free(list);
+  return rc;
+}
+
+static int page_alloc(srv_page *page, size_t max, kt_err *err) {
+  memset(page, 0, sizeof *page);
+  kartoteka__changes__init(&page->msg);
+  page->msg.changes = calloc(max ? max : 1, sizeof *page->msg.changes);
+  page->vals = calloc(max ? max : 1, sizeof *page->vals);
+  page->recs = calloc(max ? max : 1, sizeof *page->recs);
+  if (page->msg.changes && page->vals && page->recs) return 0;
+  srv_page_free(page);
+  return kt_err_set(err, KT_ENOMEM, "out of memory");
+}
+
+int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t scope,
+                  uint32_t max, srv_page *page, kt_err *err) {
+  if (!max || max > SRV_PULL_MAX) max = SRV_PULL_MAX;
+  int rc = page_alloc(page, max, err);
+  if (rc) return rc;
+  if (subj && scope != subj->scope_gen) {
+    /* built under other rights (or never): start again from an empty replica */
+    page->msg.wipe = true;
+    since = 0;
+  }
+  page->msg.scope = subj ? subj->scope_gen : 0;
+  uint64_t latest = 0;
+  if ((rc = srv_sync_latest(s, &latest, err))) {
+    srv_page_free(page);
+    return rc;
+  }
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_LOG_PAGE, err);
+  int64_t *rows = calloc((size_t)max * 4, sizeof *rows);
+  if (!st || !rows) {
     free(rows);
     srv_page_free(page);
-    return kt_err_set(err, KT_ENOMEM, "out of memory");
+    return st ? kt_err_set(err, KT_ENOMEM, "out of memory") : KT_EDB;
   }
+  sqlite3_bind_int64(st, 1, (int64_t)since);
+  sqlite3_bind_int64(st, 2, (int64_t)max);
+  sqlite3_bind_int64(st, 3, subj ? (int64_t)subj->mask_all : -1);
+  sqlite3_bind_int64(st, 4, subj ? (int64_t)subj->mask_own : 0);
+  sqlite3_bind_int64(st, 5, subj ? (int64_t)subj->mask_group : 0);
+  sqlite3_bind_text(st, 6, subj ? subj->user : "", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 7, subj ? subj->groups_json : "[]", -1, SQLITE_STATIC);
   /* read the page of the feed first: the record reads below use other statements */
   size_t n = 0;
-  int rc;
   while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    rows[3 * n] = sqlite3_column_int64(st, 0);
-    rows[3 * n + 1] = sqlite3_column_int64(st, 1);
-    rows[3 * n + 2] = sqlite3_column_int64(st, 2);
+    rows[4 * n] = sqlite3_column_int64(st, 0);
+    rows[4 * n + 1] = sqlite3_column_int64(st, 1);
+    rows[4 * n + 2] = sqlite3_column_int64(st, 2);
+    const unsigned char *owner = sqlite3_column_text(st, 3);
+    rows[4 * n + 3] = subj_hides(subj, owner ? (const char *)owner : "");
     n++;
   }
   sqlite3_reset(st);
   rc = 0;
-  size_t k = 0, bytes = 0;
+  size_t bytes = 0;
   uint64_t next = since;
   bool cut = false;
   for (size_t i = 0; !rc && i < n; i++) {
@@ -503,40 +1037,60 @@ int srv_sync_pull(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_
       cut = true;
       break;
     }
-    next = (uint64_t)rows[3 * i];
-    kt_mtype *t = kt_model_type_by_code(s->model, (int)rows[3 * i + 1]);
+    next = (uint64_t)rows[4 * i];
+    kt_mtype *t = kt_model_type_by_code(s->model, (int)rows[4 * i + 1]);
     if (!t) continue;
     sqlite3_stmt *rs = srv_db_tst(s->d, t, SRV_TST_BY_ROWID, err);
     if (!rs) {
       rc = KT_EDB;
       break;
     }
-    sqlite3_bind_int64(rs, 1, rows[3 * i + 2]);
+    sqlite3_bind_int64(rs, 1, rows[4 * i + 2]);
     if (sqlite3_step(rs) == SQLITE_ROW) {
       kt_rec *r = kt_rec_new(t);
       if (!r) {
         rc = kt_err_set(err, KT_ENOMEM, "out of memory");
       } else {
         kt_rec_load(r, rs);
-        page->recs[k] = r;
-        kartoteka__change__init(&page->vals[k]);
-        rc = kt_change_from_rec(r, NULL, NULL, dev_name, s, &page->vals[k], err);
-        page->vals[k].server_seq = (uint64_t)rows[3 * i];
-        for (size_t f = 0; f < page->vals[k].n_fields; f++) {
-          const Kartoteka__FieldValue *fv = page->vals[k].fields[f];
-          bytes += 64 + strlen(fv->name) +
-                   (fv->value_case == KARTOTEKA__FIELD_VALUE__VALUE_TEXT ? strlen(fv->text) : 0);
-        }
-        chs[k] = &page->vals[k];
-        k++;
-        page->msg.n_changes = k;
+        rc = page_add(s, page, r, (uint64_t)rows[4 * i], rows[4 * i + 3] != 0, &bytes, err);
       }
     }
     sqlite3_reset(rs);
   }
   free(rows);
-  page->msg.next_seq = next;
   page->msg.more = n == max || cut;
+  if (!page->msg.more) next = latest; /* nothing visible beyond: skip the rest of the feed */
+  page->msg.next_seq = next;
+  if (!rc && subj && !page->msg.wipe && next > since)
+    rc = page_revokes(s, subj, since, next, page, err);
+  if (rc) srv_page_free(page);
+  return rc;
+}
+
+int srv_sync_get(srv_sync *s, const srv_subject *subj, const char *type, const char *id,
+                 srv_page *page, kt_err *err) {
+  kt_mtype *t = kt_model_type(s->model, type ? type : "");
+  kt_rec *r = NULL;
+  int rc = 0;
+  if (t && kt_uuid_str_is_valid(id) && (rc = load_by_id(s, t, id, &r, err))) return rc;
+  logrow lr;
+  memset(&lr, 0, sizeof lr);
+  if (r && (rc = log_get(s, t->def->code, r->rowid, &lr, err))) {
+    kt_rec_free(r);
+    return rc;
+  }
+  if (!r || !lr.found || !subj_reads(subj, t->def->code, &lr.sc)) {
+    kt_rec_free(r);
+    /* the same answer for a record that does not exist and one the user may not see */
+    return kt_err_set(err, KT_ENOTFOUND, "there is no %s with id %s", type ? type : "record",
+                      id ? id : "");
+  }
+  if ((rc = page_alloc(page, 1, err))) {
+    kt_rec_free(r);
+    return rc;
+  }
+  size_t bytes = 0;
+  rc = page_add(s, page, r, (uint64_t)lr.seq, subj_hides(subj, lr.sc.owner), &bytes, err);
   if (rc) srv_page_free(page);
   return rc;
 }
@@ -546,6 +1100,9 @@ void srv_page_free(srv_page *page) {
     kt_change_clear(&page->vals[i]);
     kt_rec_free(page->recs[i]);
   }
+  for (size_t i = 0; i < page->msg.n_revokes; i++) free(page->revs[i].id);
+  free(page->revs);
+  free(page->msg.revokes);
   free(page->recs);
   free(page->vals);
   free(page->msg.changes);

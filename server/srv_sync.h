@@ -17,6 +17,7 @@
 #include "kt_hlc.h"
 #include "kt_model.h"
 #include "srv_db.h"
+#include "srv_rights.h"
 
 #define SRV_MAX_SKEW_MS (5 * 60 * 1000)
 #define SRV_PULL_MAX 5000
@@ -30,8 +31,9 @@ int srv_sync_new(srv_db *d, kt_hlc *hlc, const char *server_id, srv_sync **out, 
 void srv_sync_free(srv_sync *s);
 
 typedef struct srv_writer {
-  const char *device_id; /* from the certificate */
-  const char *user;      /* from the session */
+  const char *device_id;     /* from the certificate */
+  const char *user;          /* from the session */
+  const srv_subject *subj;   /* rights to enforce; NULL = none (server-side tools) */
 } srv_writer;
 
 /* Applies a Push; fills ack (results array allocated here: free with
@@ -46,11 +48,30 @@ typedef struct srv_page {
   Kartoteka__Changes msg;
   struct kt_rec **recs;
   Kartoteka__Change *vals;
+  Kartoteka__Revoke *revs;
 } srv_page;
 
-/* Fills page with the changes after since (at most max, 0 = SRV_PULL_MAX);
- * free with srv_page_free. */
-int srv_sync_pull(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_err *err);
+/* Fills page with the changes after since (at most max, 0 = SRV_PULL_MAX) that
+ * subj may read (NULL = all), phones and e-mails of colleagues' cards left out
+ * unless the role sees them, and revokes of the records in the range that subj
+ * could read before and cannot now. A pull under another rights generation
+ * (scope) than the user's is answered from the start with wipe set. Free with
+ * srv_page_free. */
+int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t scope,
+                  uint32_t max, srv_page *page, kt_err *err);
+/* One record that subj may read; KT_ENOTFOUND (the same message) when it does
+ * not exist or is not visible. */
+int srv_sync_get(srv_sync *s, const srv_subject *subj, const char *type, const char *id,
+                 srv_page *page, kt_err *err);
+/* Duplicate claim check across the whole base (live client cards). */
+typedef struct srv_claim {
+  bool exists;
+  char type[32];   /* org or contact */
+  char owner[80];  /* the manager it is assigned to ("" = nobody) */
+  char what[16];   /* which key matched: phone, email or tax_id */
+} srv_claim;
+int srv_sync_claim(srv_sync *s, const char *phone, const char *email, const char *tax_id,
+                   srv_claim *out, kt_err *err);
 void srv_page_free(srv_page *page);
 
 /* Canonical dump of the master copy (same format as cl_store_dump). */

@@ -9,6 +9,7 @@
 #include "kt_pwhash.h"
 #include "kt_text.h"
 #include "kt_uuid.h"
+#include "srv_rights.h"
 
 static const char *const roles[] = {"administrator", "head_of_sales", "manager", "assistant", NULL};
 
@@ -42,19 +43,17 @@ int srv_user_check_password(const char *pw, kt_err *err) {
   return 0;
 }
 
-static int check_role(const char *role, kt_err *err) {
-  for (int i = 0; roles[i]; i++)
-    if (strcmp(roles[i], role) == 0) return 0;
-  return kt_err_set(err, KT_EINVAL,
-                    "unknown role '%s'; use administrator, head_of_sales, manager or assistant",
-                    role);
+static int check_role(srv_db *d, const char *role, kt_err *err) {
+  kt_rights r;
+  int rc = srv_role_rights(d, role, &r, err);
+  return rc == KT_ENOTFOUND ? KT_EINVAL : rc;
 }
 
 int srv_user_add(srv_db *d, const char *name, const char *password, const char *role,
                  const char *grp, kt_err *err) {
   if (!role) role = "manager";
   int rc;
-  if ((rc = srv_user_check_name(name, err)) || (rc = check_role(role, err)) ||
+  if ((rc = srv_user_check_name(name, err)) || (rc = check_role(d, role, err)) ||
       (rc = srv_user_check_password(password, err)))
     return rc;
   char hash[256], id[KT_UUID_STRLEN + 1];
@@ -164,4 +163,43 @@ int srv_password_generate(char *out, size_t n, kt_err *err) {
   for (size_t i = 0; i < n; i++) out[i] = alphabet[rnd[i] % (sizeof alphabet - 1)];
   out[n] = '\0';
   return 0;
+}
+
+int srv_user_set_role(srv_db *d, const char *name, const char *role, const char *grp, kt_err *err) {
+  srv_user_info cur;
+  int rc = srv_user_get(d, name, &cur, err);
+  if (rc) return rc;
+  if (!role || !*role) role = cur.role;
+  if ((rc = check_role(d, role, err))) return rc;
+  if (!grp) grp = cur.grp;
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_SET_ROLE, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
+  if (*grp) sqlite3_bind_text(st, 3, grp, -1, SQLITE_STATIC);
+  else sqlite3_bind_null(st, 3);
+  return srv_db_step_done(d, st, err);
+}
+
+int srv_user_get(srv_db *d, const char *name, srv_user_info *out, kt_err *err) {
+  memset(out, 0, sizeof *out);
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_GET, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    snprintf(out->name, sizeof out->name, "%s", name);
+    snprintf(out->id, sizeof out->id, "%s", (const char *)sqlite3_column_text(st, 0));
+    snprintf(out->role, sizeof out->role, "%s", (const char *)sqlite3_column_text(st, 2));
+    const unsigned char *g = sqlite3_column_text(st, 3);
+    snprintf(out->grp, sizeof out->grp, "%s", g ? (const char *)g : "");
+    out->disabled = sqlite3_column_int(st, 4) != 0;
+    out->locked = sqlite3_column_int(st, 6) != 0;
+    out->created = sqlite3_column_int64(st, 7);
+  }
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW) return 0;
+  if (rc == SQLITE_DONE)
+    return kt_err_set(err, KT_ENOTFOUND, "no user named %s (see `kartotekad user list`)", name);
+  return srv_db_error(d, rc, "reading accounts", err);
 }

@@ -37,6 +37,12 @@ int srv_user_add(srv_db *d, const char *name, const char *password, const char *
 int srv_user_passwd(srv_db *d, const char *name, const char *password, kt_err *err);
 /* Disables (true) or re-enables an account. */
 int srv_user_set_disabled(srv_db *d, const char *name, bool disabled, kt_err *err);
+/* Changes a user's role and/or groups (NULL/"" role = keep; NULL grp = keep,
+ * "" = none); raises the user's rights generation, so their replicas are
+ * rebuilt under the new rights on the next sync. */
+int srv_user_set_role(srv_db *d, const char *name, const char *role, const char *grp, kt_err *err);
+/* One account. KT_ENOTFOUND. */
+int srv_user_get(srv_db *d, const char *name, srv_user_info *out, kt_err *err);
 /* Calls cb for each account in name order; cb returns non-zero to stop. */
 int srv_user_list(srv_db *d, int (*cb)(void *ud, const srv_user_info *u), void *ud, kt_err *err);
 /* Reads a password from the first line of a file ("-" = stdin). */

@@ -26,6 +26,8 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_OUTBOX_DEL] = "DELETE FROM outbox WHERE seq = ?1",
     [CL_ST_OUTBOX_ADD] = "INSERT INTO outbox(tcode, rid, fields, base) VALUES (?1, ?2, ?3, ?4)",
     [CL_ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox",
+    [CL_ST_OUTBOX_FORGET] = "DELETE FROM outbox WHERE tcode = ?1 AND rid = ?2",
+    [CL_ST_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE tcode = ?1 AND rid = ?2",
     [CL_ST_FTS_ADD] = "INSERT INTO fts(rowid, body) VALUES (?1, ?2)",
     [CL_ST_FTS_DEL] = "INSERT INTO fts(fts, rowid, body) VALUES ('delete', ?1, ?2)",
     [CL_ST_FTS_MATCH] = "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3 "
@@ -119,7 +121,7 @@ int cl_db_open(cl_db *d, const char *path, bool create, bool readonly, int busy_
   char *msg = NULL;
   const char *pragmas = readonly ? "PRAGMA query_only=1; SELECT count(*) FROM sqlite_master;"
                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                   "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
+                                   "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
                                    "SELECT count(*) FROM sqlite_master;";
   rc = sqlite3_exec(d->db, pragmas, NULL, NULL, &msg);
   sqlite3_free(msg);
@@ -177,6 +179,14 @@ sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err) 
     kt_recsql_select(t, &sql);
     kt_buf_puts(&sql, " WHERE id = ?1");
     break;
+  case CL_TST_DELETE:
+  case CL_TST_ALL_ROWIDS: {
+    char tab[64];
+    kt_recsql_table(t, tab, sizeof tab);
+    kt_buf_printf(&sql, which == CL_TST_DELETE ? "DELETE FROM %s WHERE rowid = ?1"
+                                               : "SELECT rowid FROM %s", tab);
+    break;
+  }
   default:
     kt_recsql_select(t, &sql);
     kt_buf_puts(&sql, " WHERE rowid = ?1");

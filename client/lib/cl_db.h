@@ -28,6 +28,8 @@ typedef enum cl_st {
   CL_ST_OUTBOX_DEL,   /* ?1 seq */
   CL_ST_OUTBOX_ADD,   /* ?1 tcode, ?2 rid, ?3 fields, ?4 base */
   CL_ST_OUTBOX_COUNT, /* -> count */
+  CL_ST_OUTBOX_FORGET,/* ?1 tcode, ?2 rid */
+  CL_ST_OUTBOX_HAS,   /* ?1 tcode, ?2 rid -> 1 when the record has unsent changes */
   CL_ST_FTS_ADD,      /* ?1 rowid, ?2 body */
   CL_ST_FTS_DEL,      /* ?1 rowid, ?2 old body */
   CL_ST_FTS_MATCH,    /* ?1 query, ?2 lo rowid, ?3 hi rowid, ?4 limit -> rowid (newest first) */
@@ -51,6 +53,8 @@ typedef enum cl_tst {
   CL_TST_UPDATE,    /* ?1 ver, ?2.. columns (without id), last ?: rowid */
   CL_TST_BY_ID,     /* ?1 id -> rowid, id, ver, columns... */
   CL_TST_BY_ROWID,  /* ?1 rowid -> same */
+  CL_TST_DELETE,    /* ?1 rowid: removes the row (revoked: no longer the user's to see) */
+  CL_TST_ALL_ROWIDS,/* -> rowid of every row */
   CL_TST__COUNT
 } cl_tst;
 

@@ -13,6 +13,7 @@
 #include "kt_invite.h"
 #include "kt_log.h"
 #include "kt_pki.h"
+#include "kt_rights.h"
 
 #define PROTOCOL_VERSION 1
 
@@ -53,6 +54,14 @@ static int hello(cl_conn *c, const char *device_id, char *epoch_out, kt_err *err
   return rc;
 }
 
+void cl_session_disabled(cl_store *s) {
+  kt_err e;
+  kt_log_warn("session", "this account is disabled: removing the card index from this PC");
+  if (cl_store_wipe(s, false, &e) || cl_store_purge(s, true, &e))
+    kt_log_error("session", "could not remove the card index: %s", e.msg);
+  cl_store_meta_set(s, "token", "", NULL);
+}
+
 /* Login or Resume; saves a new token. */
 static int authenticate(cl_conn *c, cl_store *s, const char *user, const char *password,
                         kt_err *err) {
@@ -77,14 +86,36 @@ static int authenticate(cl_conn *c, cl_store *s, const char *user, const char *p
   }
   int rc = cl_conn_request(c, &req, &rep, err);
   kt_buf_free(&tok);
+  if (rc == KT_EDISABLED) cl_session_disabled(s);
   if (rc) return rc;
   if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_AUTH_OK)
     rc = kt_err_set(err, KT_EPROTO, "unexpected answer to login: %s", kt_frame_body_name(rep));
   else if (password)
     rc = cl_store_meta_set(s, "token", rep->auth_ok->token, err);
   if (!rc) {
-    cl_store_meta_set(s, "role", rep->auth_ok->role, NULL);
-    cl_store_meta_set(s, "user_id", rep->auth_ok->user_id, NULL);
+    const Kartoteka__AuthOk *a = rep->auth_ok;
+    cl_store_meta_set(s, "role", a->role, NULL);
+    cl_store_meta_set(s, "user_id", a->user_id, NULL);
+    /* the rights, mirrored so the client can tell the user before the server refuses */
+    kt_rights r;
+    memset(&r, 0, sizeof r);
+    for (size_t i = 0; i < a->n_rights; i++) {
+      const kt_typedef *td = kt_registry_type(a->rights[i]->entity);
+      if (!td) continue;
+      r.lvl[td->code][KT_ACT_READ] = (unsigned char)a->rights[i]->read;
+      r.lvl[td->code][KT_ACT_EDIT] = (unsigned char)a->rights[i]->edit;
+      r.lvl[td->code][KT_ACT_DELETE] = (unsigned char)a->rights[i]->del;
+    }
+    r.can_export = a->export;
+    r.can_import = a->import;
+    r.mass_mail = a->mass_mail;
+    r.reassign = a->reassign;
+    r.manage_users = a->manage_users;
+    r.see_contacts = a->see_contacts;
+    kt_buf txt = KT_BUF_INIT;
+    kt_rights_format(&r, &txt);
+    cl_store_meta_set(s, "rights", kt_buf_str(&txt), NULL);
+    kt_buf_free(&txt);
   }
   kt_frame_env_free(rep);
   return rc;

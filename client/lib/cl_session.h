@@ -30,4 +30,8 @@ int cl_session_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, const
                     cl_conn_push_cb on_push, void *ud, uint32_t timeout_ms, cl_conn **out,
                     kt_err *err);
 
+/* The server said the account is disabled: the replica is wiped (records,
+ * unsent changes, search index; purged from the files) and the token dropped. */
+void cl_session_disabled(cl_store *s);
+
 #endif

@@ -36,6 +36,7 @@ struct cl_store {
   bool in_batch;
   bool readonly;
   int64_t schema_seen; /* PRAGMA schema_version the model was read at */
+  bool purge_needed;   /* rows were revoked: clean the index and the WAL (cl_store_purge) */
   int64_t commits;     /* this connection's commits (data_version counts only others') */
   /* device index <-> UUID cache for sync (the device table is append-only) */
   struct devname *devs;
@@ -1666,4 +1667,117 @@ int cl_store_outbox_renumber(cl_store *s, const int64_t *seqs, size_t n, kt_err 
   }
   sqlite3_finalize(get);
   return tx_end(s, rc, err);
+}
+
+/* ---- revocation: records that are no longer the user's to see -------------------------- */
+
+/* Removes the row rowid of type t and its search entries; keep_unsent: leave
+ * it when it has unsent changes (the server decides on them at the next push). */
+static int remove_row(cl_store *s, kt_mtype *t, int64_t rowid, bool keep_unsent, bool *removed,
+                      kt_err *err) {
+  *removed = false;
+  sqlite3_stmt *st;
+  if (keep_unsent) {
+    if (!(st = cl_db_st(&s->d, CL_ST_OUTBOX_HAS, err))) return KT_EDB;
+    sqlite3_bind_int(st, 1, t->def->code);
+    sqlite3_bind_int64(st, 2, rowid);
+    bool unsent = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    if (unsent) return 0;
+  }
+  if (!(st = cl_db_tst(&s->d, t, CL_TST_BY_ROWID, err))) return KT_EDB;
+  sqlite3_bind_int64(st, 1, rowid);
+  cl_rec *old = NULL;
+  int src = sqlite3_step(st);
+  if (src == SQLITE_ROW && (old = cl_rec_new(t))) kt_rec_load(old, st);
+  sqlite3_reset(st);
+  if (src != SQLITE_ROW) return src == SQLITE_DONE ? 0 : cl_db_error(&s->d, src, "reading a card", err);
+  if (!old) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  int rc = index_update(s, old, NULL, err);
+  cl_rec_free(old);
+  if (rc) return rc;
+  if (!(st = cl_db_tst(&s->d, t, CL_TST_DELETE, err))) return KT_EDB;
+  sqlite3_bind_int64(st, 1, rowid);
+  if ((rc = cl_db_step_done(&s->d, st, err))) return rc;
+  if (!(st = cl_db_st(&s->d, CL_ST_OUTBOX_FORGET, err))) return KT_EDB;
+  sqlite3_bind_int(st, 1, t->def->code);
+  sqlite3_bind_int64(st, 2, rowid);
+  if ((rc = cl_db_step_done(&s->d, st, err))) return rc;
+  *removed = true;
+  s->purge_needed = true;
+  return 0;
+}
+
+int cl_store_revoke(cl_store *s, const char *type, const char *id, kt_err *err) {
+  kt_mtype *t = kt_model_type(s->model, type ? type : "");
+  if (!t || !id) return 0;
+  int rc = tx_begin(s, err);
+  if (rc) return rc;
+  sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
+  if (!st) return tx_end(s, KT_EDB, err);
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  int64_t rowid = 0;
+  if (sqlite3_step(st) == SQLITE_ROW) rowid = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  bool removed = false;
+  if (rowid) rc = remove_row(s, t, rowid, false, &removed, err);
+  return tx_end(s, rc, err);
+}
+
+int cl_store_wipe(cl_store *s, bool keep_unsent, kt_err *err) {
+  int rc = tx_begin(s, err);
+  if (rc) return rc;
+  int n;
+  kt_mtype *types = kt_model_types(s->model, &n);
+  for (int i = 0; !rc && i < n; i++) {
+    sqlite3_stmt *st = cl_db_tst(&s->d, &types[i], CL_TST_ALL_ROWIDS, err);
+    if (!st) {
+      rc = KT_EDB;
+      break;
+    }
+    int64_t *rows = NULL;
+    size_t nr = 0, cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      if (nr == cap) {
+        cap = cap ? cap * 2 : 256;
+        int64_t *p = realloc(rows, cap * sizeof *p);
+        if (!p) {
+          rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+          break;
+        }
+        rows = p;
+      }
+      rows[nr++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    for (size_t k = 0; !rc && k < nr; k++) {
+      bool removed;
+      rc = remove_row(s, &types[i], rows[k], keep_unsent, &removed, err);
+    }
+    free(rows);
+  }
+  if (!rc) rc = cl_db_meta_set_int(&s->d, "pull_seq", 0, err);
+  s->purge_needed = true;
+  return tx_end(s, rc, err);
+}
+
+int cl_store_purge(cl_store *s, bool force, kt_err *err) {
+  if (!s->purge_needed && !force) return 0;
+  if (s->in_batch) return kt_err_set(err, KT_EINVAL, "purge inside a batch");
+  /* merging every search-index segment drops the entries of deleted rows for
+     good (secure_delete zeroes the freed pages); the checkpoint copies the
+     pages into the database and empties the WAL, which still held old copies */
+  int rc = sqlite3_exec(s->d.db,
+                        "INSERT INTO fts(fts) VALUES('optimize'); "
+                        "INSERT INTO fts_phone(fts_phone) VALUES('optimize');",
+                        NULL, NULL, NULL);
+  if (rc != SQLITE_OK) return cl_db_error(&s->d, rc, "cleaning the search index", err);
+  rc = sqlite3_wal_checkpoint_v2(s->d.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+    return cl_db_error(&s->d, rc, "writing the card index through", err);
+  if (rc == SQLITE_BUSY)
+    kt_log_warn("store", "another program reads the card index: old pages stay in the WAL "
+                "until it closes");
+  s->purge_needed = false;
+  return 0;
 }

@@ -176,6 +176,17 @@ int cl_store_refresh(cl_store *s, kt_err *err);
 
 /* Canonical dump of every record (sorted by type and id; values with their
  * stamps and device UUIDs), identical on replicas that converged. */
+/* Revocation (the server says the record is no longer the user's to see):
+ * removes it, its search entries and any unsent change of it. No-op when
+ * absent. Inside a batch or its own transaction. */
+int cl_store_revoke(cl_store *s, const char *type, const char *id, kt_err *err);
+/* Removes every record (keep_unsent: except those with unsent changes) and
+ * resets the pull cursor: the replica is rebuilt from the server. */
+int cl_store_wipe(cl_store *s, bool keep_unsent, kt_err *err);
+/* After revokes or a wipe (or when force): makes removed text unrecoverable
+ * from the files — merges the search index and empties the WAL. Outside a batch. */
+int cl_store_purge(cl_store *s, bool force, kt_err *err);
+
 int cl_store_dump(cl_store *s, kt_buf *out, kt_err *err);
 
 /* Number of unsent outbox entries. */

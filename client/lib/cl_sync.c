@@ -119,10 +119,11 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   }
 }
 
-static int pull_send(cl_conn *c, uint64_t since, kt_err *err) {
+static int pull_send(cl_conn *c, uint64_t since, uint64_t scope, kt_err *err) {
   Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__Pull pull = KARTOTEKA__PULL__INIT;
   pull.since_seq = since;
+  pull.scope = scope;
   pull.max = PULL_MAX;
   req.body_case = KARTOTEKA__ENVELOPE__BODY_PULL;
   req.pull = &pull;
@@ -138,7 +139,13 @@ static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   kt_buf cur = KT_BUF_INIT;
   if (cl_store_meta_get(s, "pull_seq", &cur, NULL) == 0) since = atoll(kt_buf_str(&cur));
   kt_buf_free(&cur);
-  int rc = pull_send(c, (uint64_t)since, err);
+  /* the rights generation the replica was built under: the server rebuilds it
+     (Changes.wipe) when the user's role or groups changed since */
+  uint64_t scope = 0;
+  kt_buf sc = KT_BUF_INIT;
+  if (cl_store_meta_get(s, "pull_scope", &sc, NULL) == 0) scope = strtoull(kt_buf_str(&sc), NULL, 10);
+  kt_buf_free(&sc);
+  int rc = pull_send(c, (uint64_t)since, scope, err);
   bool in_tx = false;
   size_t in_tx_n = 0;
   while (!rc) {
@@ -151,8 +158,16 @@ static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     }
     const Kartoteka__Changes *ch = rep->changes;
     bool more = ch->more;
-    if (more) rc = pull_send(c, ch->next_seq, err);
+    if (more) rc = pull_send(c, ch->next_seq, ch->scope, err);
     if (!rc && !in_tx && !(rc = cl_store_begin(s, err))) in_tx = true;
+    if (!rc && ch->wipe) {
+      kt_log_info("sync", "your rights changed: the card index is rebuilt from the server");
+      rc = cl_store_wipe(s, true, err);
+    }
+    for (size_t i = 0; !rc && i < ch->n_revokes; i++) {
+      rc = cl_store_revoke(s, ch->revokes[i]->type, ch->revokes[i]->id, err);
+      if (!rc) st->revoked++;
+    }
     for (size_t i = 0; !rc && i < ch->n_changes; i++) {
       rc = cl_store_apply(s, ch->changes[i], err);
       if (!rc) st->pulled++;
@@ -161,6 +176,8 @@ static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     char buf[32];
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)ch->next_seq);
     if (!rc) rc = cl_store_meta_set(s, "pull_seq", buf, err);
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)ch->scope);
+    if (!rc) rc = cl_store_meta_set(s, "pull_scope", buf, err);
     if (!rc && (!more || in_tx_n >= PULL_TX_RECORDS)) {
       in_tx = false;
       in_tx_n = 0;
@@ -170,6 +187,7 @@ static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     if (!more) break;
   }
   if (in_tx) cl_store_rollback(s); /* only after a failure */
+  if (!rc) rc = cl_store_purge(s, false, err); /* revoked text leaves the files */
   if (cl_conn_request_pending(c)) { /* a failed page: drop the one already asked for */
     Kartoteka__Envelope *rep = NULL;
     kt_err e2;
@@ -259,8 +277,11 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
       }
     }
     cl_conn_free(c);
+    if (rc == KT_EDISABLED) cl_session_disabled(s); /* ended while connected */
     if (!watch || *stop) break;
-    if (rc == KT_EAUTH || rc == KT_EREVOKED || rc == KT_EPERM || rc == KT_ELOCKED) break;
+    if (rc == KT_EAUTH || rc == KT_EREVOKED || rc == KT_EPERM || rc == KT_ELOCKED ||
+        rc == KT_EDISABLED)
+      break;
     kt_log_warn("sync", "offline: %s; retrying in %d ms", err ? err->msg : "", backoff);
     for (int waited = 0; waited < backoff && !*stop; waited += 100) {
       usleep(100000);

@@ -19,6 +19,7 @@ typedef struct cl_sync_stats {
   int superseded;
   int rejected; /* refused by the server (reason logged) */
   int pulled;   /* changes applied locally */
+  int revoked;  /* records removed: no longer the user's to see */
   int rounds;   /* completed sync rounds */
   char last_reject[KT_ERR_MSG_MAX];
 } cl_sync_stats;

@@ -6,7 +6,7 @@ source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/server.sh"
 N=${KT_KILL_N:-30000}
 D=$T/data
-init_server "$D"; add_user "$D" anna; add_user "$D" boris
+init_server "$D"; add_user "$D" anna head_of_sales; add_user "$D" boris head_of_sales
 start_server "$D"
 enroll "$D" anna "$T/a"; enroll "$D" boris "$T/b"
 /usr/bin/python3 -c "

@@ -6,7 +6,7 @@ source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/server.sh"
 D=$T/data
 init_server "$D"
-add_user "$D" anna; add_user "$D" boris
+add_user "$D" anna head_of_sales; add_user "$D" boris head_of_sales
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 start_fixed() {
   "$KTD" serve --data "$D" --listen 127.0.0.1:$PORT >"$D.serve.out" 2>>"$D.serve.err" &

@@ -8,7 +8,8 @@ source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/server.sh"
 D=$T/data
 init_server "$D"
-for u in anna boris vera; do add_user "$D" $u; done
+add_user "$D" anna head_of_sales; add_user "$D" boris head_of_sales
+add_user "$D" vera administrator  # vera adds a custom field: office configuration
 start_server "$D"
 for u in anna boris vera; do enroll "$D" $u "$T/$u" || { echo "FAIL: enroll $u"; exit 1; }; done
 k() { "$KT" --profile "$T/$1" "${@:2}"; }
@@ -53,7 +54,7 @@ check_contains "restore synced, card searchable again" "$C1" "$(k anna search и
 check_contains "a synced task is searchable" "$T2" "$(k vera search ромашку)"
 
 # a fresh PC gets current state, not history
-add_user "$D" gleb; enroll "$D" gleb "$T/gleb"
+add_user "$D" gleb head_of_sales; enroll "$D" gleb "$T/gleb"
 check "fresh replica syncs" k gleb sync
 for u in anna boris vera; do k $u sync >/dev/null; done
 check_eq "fresh replica equals the master" "$("$KTD" dump --data "$D")" "$(k gleb dump)"

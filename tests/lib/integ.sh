@@ -10,7 +10,7 @@ _bg_pids=()
 _cleanup() {
   for p in "${_bg_pids[@]}"; do kill "$p" 2>/dev/null; done
   wait 2>/dev/null
-  rm -rf "$T"
+  [ -n "${KT_KEEP:-}" ] && echo "kept $T" || rm -rf "$T"
 }
 trap _cleanup EXIT
 _nfail=0

@@ -1,0 +1,102 @@
+/* srv_admin — see srv_admin.h. */
+#include "srv_admin.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kt_time.h"
+#include "kt_hlc.h"
+#include "srv_audit.h"
+#include "srv_auth.h"
+#include "srv_rights.h"
+#include "srv_user.h"
+
+void srv_admin_default_address(srv_db *d, char *out, size_t n) {
+  kt_buf last = KT_BUF_INIT;
+  if (srv_db_meta_get(d, "last_listen", &last, NULL) == 0) {
+    const char *l = kt_buf_str(&last);
+    if (strncmp(l, "0.0.0.0:", 8) == 0 || strncmp(l, "[::]:", 5) == 0) {
+      char host[200] = "localhost";
+      gethostname(host, sizeof host - 1);
+      snprintf(out, n, "%s:%s", host, strrchr(l, ':') + 1);
+    } else {
+      snprintf(out, n, "%s", l);
+    }
+  } else {
+    snprintf(out, n, "127.0.0.1:7433");
+  }
+  kt_buf_free(&last);
+}
+
+static int list_user(void *ud, const srv_user_info *u) {
+  kt_buf *b = ud;
+  kt_buf_printf(b, "%s\t%s\t%s\t%s\n", u->name, u->role, u->grp[0] ? u->grp : "-",
+                u->disabled ? "disabled" : u->locked ? "locked" : "active");
+  return 0;
+}
+
+static int list_role(void *ud, const char *name, const char *rights) {
+  kt_buf_printf(ud, "%s\t%s\n", name, rights);
+  return 0;
+}
+
+static int need(const char *v, const char *what, kt_err *err) {
+  return v && *v ? 0 : kt_err_set(err, KT_EINVAL, "give the %s", what);
+}
+
+int srv_admin_exec(srv_db *d, const char *actor, const char *device, const srv_admin_req *q,
+                   srv_admin_res *res, kt_err *err) {
+  const char *op = q->op ? q->op : "";
+  const char *name = q->name ? q->name : "";
+  int rc;
+  char detail[512] = "";
+  if (strcmp(op, "user.list") == 0) return srv_user_list(d, list_user, &res->out, err);
+  if (strcmp(op, "role.list") == 0) return srv_role_list(d, list_role, &res->out, err);
+  if (strcmp(op, "user.add") == 0) {
+    if ((rc = need(q->password, "password", err)) ||
+        (rc = srv_user_add(d, name, q->password, q->role, q->group, err)))
+      return rc;
+    snprintf(detail, sizeof detail, "role %s%s%s", q->role ? q->role : "manager",
+             q->group && *q->group ? ", groups " : "", q->group && *q->group ? q->group : "");
+  } else if (strcmp(op, "user.passwd") == 0) {
+    if ((rc = need(q->password, "password", err)) || (rc = srv_user_passwd(d, name, q->password, err)))
+      return rc;
+    snprintf(res->kick_user, sizeof res->kick_user, "%s", name);
+  } else if (strcmp(op, "user.disable") == 0 || strcmp(op, "user.enable") == 0) {
+    bool dis = strcmp(op, "user.disable") == 0;
+    if ((rc = srv_user_set_disabled(d, name, dis, err))) return rc;
+    if (dis) snprintf(res->kick_user, sizeof res->kick_user, "%s", name);
+  } else if (strcmp(op, "user.role") == 0) {
+    if (!(q->role && *q->role) && !q->group)
+      return kt_err_set(err, KT_EINVAL, "give the new role and/or groups");
+    if ((rc = srv_user_set_role(d, name, q->role, q->group, err))) return rc;
+    srv_user_info u;
+    if (srv_user_get(d, name, &u, NULL) == 0)
+      snprintf(detail, sizeof detail, "now role %s, groups %s", u.role, u.grp[0] ? u.grp : "-");
+  } else if (strcmp(op, "role.set") == 0) {
+    if ((rc = srv_role_set(d, name, q->from, q->rights, err))) return rc;
+    kt_rights r;
+    kt_buf txt = KT_BUF_INIT;
+    if (srv_role_rights(d, name, &r, NULL) == 0) kt_rights_format(&r, &txt);
+    snprintf(detail, sizeof detail, "%s", kt_buf_str(&txt));
+    kt_buf_printf(&res->out, "%s\t%s\n", name, kt_buf_str(&txt));
+    kt_buf_free(&txt);
+  } else if (strcmp(op, "device.revoke") == 0) {
+    if ((rc = need(q->name, "device id", err)) || (rc = srv_device_revoke(d, name, err))) return rc;
+  } else if (strcmp(op, "invite") == 0) {
+    char addr[300];
+    if (q->address && *q->address) snprintf(addr, sizeof addr, "%s", q->address);
+    else srv_admin_default_address(d, addr, sizeof addr);
+    if ((rc = srv_invite_create(d, name, addr, q->hours, &res->out, err))) return rc;
+    snprintf(detail, sizeof detail, "for %s", addr);
+  } else {
+    return kt_err_set(err, KT_EINVAL, "unknown administration request '%s'; the requests are "
+                      "user add|passwd|disable|enable|role|list, role list|set, device revoke, "
+                      "invite", op);
+  }
+  char action[64];
+  snprintf(action, sizeof action, "admin.%s", op);
+  srv_audit_note(d, actor ? actor : "", device ? device : "local", action, name, "%s", detail);
+  return 0;
+}

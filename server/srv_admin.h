@@ -1,0 +1,33 @@
+/* srv_admin — administration requests, one implementation for both ways in:
+ * `kartotekad user|role|device ...` on the server machine (actor "", device
+ * "local") and `kartoteka admin ...` over the protocol (AdminRequest; the
+ * caller checks the manage_users right first). Every successful request is
+ * written to the audit log. */
+#ifndef SRV_ADMIN_H
+#define SRV_ADMIN_H
+
+#include "kt_buf.h"
+#include "srv_db.h"
+
+typedef struct srv_admin_req {
+  const char *op;       /* user.add user.passwd user.disable user.enable user.role user.list
+                           role.list role.set device.list device.revoke invite */
+  const char *name;     /* the user, role or device id it is about */
+  const char *role, *group, *password, *rights, *from, *address;
+  int hours;            /* invite validity; 0 = default */
+} srv_admin_req;
+
+typedef struct srv_admin_res {
+  kt_buf out;           /* what to show: one line per row, or the result (invite token) */
+  char kick_user[80];   /* end this user's live sessions now (disabled, role changed) */
+} srv_admin_res;
+
+/* Runs one request. On failure nothing changed and err says why. The caller
+ * frees res->out. */
+int srv_admin_exec(srv_db *d, const char *actor, const char *device, const srv_admin_req *q,
+                   srv_admin_res *res, kt_err *err);
+
+/* The default address for invites: where the server last listened. */
+void srv_admin_default_address(srv_db *d, char *out, size_t n);
+
+#endif

@@ -1,0 +1,38 @@
+/* srv_audit — the append-only, hash-chained audit log of the server: logins
+ * (ok and failed), administration, reassignments, refused requests, bulk
+ * pulls, revocations. Row n's hash is SHA-256 over row n-1's hash and row n's
+ * fields, so editing, deleting or inserting a row breaks the chain from that
+ * row on; triggers refuse UPDATE and DELETE outright. Rows are numbered
+ * 1, 2, 3 ... without gaps. */
+#ifndef SRV_AUDIT_H
+#define SRV_AUDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kt_buf.h"
+#include "srv_db.h"
+
+/* Appends one row (inside the caller's transaction when one is open, else
+ * in its own). actor: user name ("" = the server or the machine's admin);
+ * device: device id or "local". */
+int srv_audit_add(srv_db *d, const char *actor, const char *device, const char *action,
+                  const char *object, const char *detail, kt_err *err);
+/* srv_audit_add with a printf-style detail; errors are logged, not returned
+ * (an audit failure must not hide the answer to the request). */
+void srv_audit_note(srv_db *d, const char *actor, const char *device, const char *action,
+                    const char *object, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* Checks the whole chain. 0 and *rows when intact; KT_ECORRUPT with the
+ * first broken row named otherwise. */
+int srv_audit_verify(srv_db *d, int64_t *rows, kt_err *err);
+
+typedef struct srv_audit_filter {
+  const char *actor;  /* NULL = any */
+  const char *action; /* prefix, NULL = any */
+  int64_t since_ms;   /* 0 = from the start */
+} srv_audit_filter;
+/* Appends the matching rows to out: one line each, or a JSON array. */
+int srv_audit_print(srv_db *d, const srv_audit_filter *f, bool json, kt_buf *out, kt_err *err);
+
+#endif
