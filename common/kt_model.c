@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <libical/ical.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -479,4 +480,32 @@ void kt_mfield_format(const kt_mfield *f, const kt_value *v, bool iso, kt_buf *o
 
 bool kt_mfield_json_is_number(const kt_mfield *f) {
   return f->type == KT_FT_INT || f->type == KT_FT_DURATION;
+}
+
+bool kt_mfield_claim_key(const kt_mfield *f, const char *v, char *out, size_t n) {
+  if (!v || !*v) return false;
+  if (f->type == KT_FT_PHONE) {
+    char d[64];
+    if (kt_phone_normalize(v, KT_CLAIM_CC, d, sizeof d) < 5) return false;
+    snprintf(out, n, "p:%s", d);
+    return true;
+  }
+  if (f->type == KT_FT_EMAIL) {
+    kt_buf b = KT_BUF_INIT;
+    bool ok = kt_email_normalize(v, &b, NULL) == 0;
+    if (ok) snprintf(out, n, "e:%s", kt_buf_str(&b));
+    kt_buf_free(&b);
+    return ok;
+  }
+  if (strcmp(f->name, "tax_id") == 0 && !f->custom) {
+    char d[64];
+    size_t k = 0;
+    for (const char *p = v; *p && k + 1 < sizeof d; p++)
+      if (*p != ' ' && *p != '-') d[k++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    d[k] = '\0';
+    if (!k) return false;
+    snprintf(out, n, "t:%s", d);
+    return true;
+  }
+  return false;
 }

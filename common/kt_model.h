@@ -106,4 +106,11 @@ void kt_mfield_format(const kt_mfield *f, const kt_value *v, bool iso, kt_buf *o
 /* True when the JSON form is a number (int, money as string is false). */
 bool kt_mfield_json_is_number(const kt_mfield *f);
 
+/* The duplicate-claim key of value v of field f: "p:" + normalised phone digits,
+ * "e:" + normalised e-mail, "t:" + tax id without spaces and dashes (upper
+ * case). false when f is not such a field or v gives no key. The server keeps
+ * these for every live client card; the client compares them offline. */
+#define KT_CLAIM_CC "7" /* country code assumed for phones written without one */
+bool kt_mfield_claim_key(const kt_mfield *f, const char *v, char *out, size_t n);
+
 #endif

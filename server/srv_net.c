@@ -140,6 +140,18 @@ static int conn_send(srv_conn *c, Kartoteka__Envelope *env) {
   return rc;
 }
 
+/* An Error answer to one request; the connection stays open. */
+static void send_error(srv_conn *c, uint64_t req_id, int code, const char *msg) {
+  Kartoteka__Envelope env = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__Error e = KARTOTEKA__ERROR__INIT;
+  e.code = code;
+  e.message = (char *)msg;
+  env.req_id = req_id;
+  env.body_case = KARTOTEKA__ENVELOPE__BODY_ERROR;
+  env.error = &e;
+  conn_send(c, &env);
+}
+
 static void send_error_close(srv_conn *c, uint64_t req_id, int code, const char *msg) {
   Kartoteka__Envelope env = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__Error e = KARTOTEKA__ERROR__INIT;
@@ -463,9 +475,12 @@ static void handle_get(srv_conn *c, const Kartoteka__Envelope *env) {
   kt_err err;
   kt_err_clear(&err);
   int rc = srv_sync_get(c->srv->sync, c->subj, env->get->type, env->get->id, &page, &err);
-  if (rc == KT_ENOTFOUND)
+  if (rc == KT_ENOTFOUND) {
     srv_audit_note(&c->srv->db, c->who.user, c->device_id, "get.notfound", env->get->id, "%s",
                    env->get->type);
+    send_error(c, env->req_id, rc, err.msg); /* an answer, not a protocol violation */
+    return;
+  }
   if (rc) {
     send_error_close(c, env->req_id, rc, err.msg);
     return;

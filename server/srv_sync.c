@@ -338,36 +338,6 @@ static int rescope_dependents(srv_sync *s, const char *tname, const char *uuid, 
 
 /* ---- duplicate claims: normalised phones, e-mails and tax ids of client cards ---------- */
 
-#define CLAIM_CC "7" /* the default country code for numbers written without one */
-
-static bool claim_key(const kt_mfield *f, const char *v, char *out, size_t n) {
-  if (!v || !*v) return false;
-  if (f->type == KT_FT_PHONE) {
-    char d[64];
-    if (kt_phone_normalize(v, CLAIM_CC, d, sizeof d) < 5) return false;
-    snprintf(out, n, "p:%s", d);
-    return true;
-  }
-  if (f->type == KT_FT_EMAIL) {
-    kt_buf b = KT_BUF_INIT;
-    bool ok = kt_email_normalize(v, &b, NULL) == 0;
-    if (ok) snprintf(out, n, "e:%s", kt_buf_str(&b));
-    kt_buf_free(&b);
-    return ok;
-  }
-  if (strcmp(f->name, "tax_id") == 0 && !f->custom) {
-    char d[64];
-    size_t k = 0;
-    for (const char *p = v; *p && k + 1 < sizeof d; p++)
-      if (*p != ' ' && *p != '-') d[k++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-    d[k] = '\0';
-    if (!k) return false;
-    snprintf(out, n, "t:%s", d);
-    return true;
-  }
-  return false;
-}
-
 static int claims_update(srv_sync *s, const kt_rec *r, kt_err *err) {
   if (!(r->type->def->flags & KT_TF_CLIENT)) return 0;
   sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_CLAIM_DEL, err);
@@ -379,7 +349,7 @@ static int claims_update(srv_sync *s, const kt_rec *r, kt_err *err) {
   for (int i = 0; i < r->type->nfields; i++) {
     const kt_mfield *f = &r->type->fields[i];
     char key[300];
-    if (r->v[i].kind != KT_V_TEXT || !claim_key(f, r->v[i].s, key, sizeof key)) continue;
+    if (r->v[i].kind != KT_V_TEXT || !kt_mfield_claim_key(f, r->v[i].s, key, sizeof key)) continue;
     if (!(st = srv_db_st(s->d, SRV_ST_CLAIM_ADD, err))) return KT_EDB;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 2, r->type->def->code);
@@ -403,7 +373,7 @@ int srv_sync_claim(srv_sync *s, const char *phone, const char *email, const char
     f.type = q[i].type;
     snprintf(f.name, sizeof f.name, "%s", q[i].name);
     char key[300];
-    if (!claim_key(&f, q[i].v, key, sizeof key)) continue;
+    if (!kt_mfield_claim_key(&f, q[i].v, key, sizeof key)) continue;
     sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_CLAIM_FIND, err);
     if (!st) return KT_EDB;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);

@@ -55,7 +55,12 @@ int cli_list_cb(void *ud, const cl_rec *r);
 void cli_list_finish(cli_list_out *o);
 
 /* subcommands */
+/* Reads a password from a file ("-" = stdin) or asks on the terminal; 0 or 1
+ * (message printed). */
+int cli_read_password(const char *file, char *out, size_t n);
+
 int cli_cmd_init(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_add(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_edit(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_delete(cli_ctx *ctx, int argc, char **argv);

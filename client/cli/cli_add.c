@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_remote.h"
 #include "cli.h"
 
 /* Collects --set FIELD=VALUE (also FIELD=VALUE bare words) from argv[first..]. */
@@ -24,8 +25,37 @@ static int collect_sets(const char *cmd, int argc, char **argv, int first, cl_se
   return n;
 }
 
+/* The duplicate claim check before a new client card: 0 go on, 1 refused. */
+static int claim_gate(cli_ctx *ctx, cl_store *s, const char *type, const cl_set *sets, int n) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  cl_claim cl;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = cl_claim_check(&loop, ctx->profile, s, type, sets, n, &cl, &err);
+  uv_loop_close(&loop);
+  if (rc) return cli_fail(&err);
+  if (cl.offline[0] && !cl.exists)
+    fprintf(stderr, "kartoteka: note: could not ask the server whether this client already "
+            "exists (%s); only the cards on this PC were checked\n", cl.offline);
+  if (!cl.exists) return 0;
+  fprintf(stderr, "kartoteka: a client with this %s (%s) already exists%s%s%s; nothing was added. "
+          "Ask %s to share it, or add it anyway with --force\n", cl.what, cl.value,
+          cl.owner[0] ? ", assigned to " : "", cl.owner, cl.on_server ? "" : " (on this PC)",
+          cl.owner[0] ? cl.owner : "a head of sales");
+  return 1;
+}
+
 int cli_cmd_add(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 2) return cli_usage("add", "which type? one of org contact task event note link deal group");
+  bool force = false;
+  for (int i = 2; i < argc; i++)
+    if (strcmp(argv[i], "--force") == 0) {
+      force = true;
+      memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof *argv);
+      argc--;
+      i--;
+    }
   cl_set *sets = calloc((size_t)argc, sizeof *sets);
   if (!sets) return cli_failf("out of memory");
   int n = collect_sets("add", argc, argv, 2, sets);
@@ -41,6 +71,10 @@ int cli_cmd_add(cli_ctx *ctx, int argc, char **argv) {
   char id[KT_UUID_STRLEN + 1];
   kt_err err;
   kt_err_clear(&err);
+  if (!force && (rc = claim_gate(ctx, s, argv[1], sets, n))) {
+    cl_store_close(s);
+    goto out;
+  }
   if (cl_store_add(s, argv[1], sets, n, id, &err)) {
     rc = cli_fail(&err);
   } else {

@@ -12,7 +12,7 @@
 #include "cli.h"
 
 /* Reads a password from a file ("-" = stdin) or asks on the terminal. */
-static int read_password(const char *file, char *out, size_t n) {
+int cli_read_password(const char *file, char *out, size_t n) {
   if (file) {
     FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
     if (!f) return cli_failf("cannot read the password file %s: %s", file, strerror(errno));
@@ -50,7 +50,7 @@ int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv) {
   }
   if (!invite) return cli_usage("connect", "give the invite your administrator sent with --invite");
   char pw[1100];
-  if (read_password(pwfile, pw, sizeof pw)) return 1;
+  if (cli_read_password(pwfile, pw, sizeof pw)) return 1;
   uv_loop_t loop;
   uv_loop_init(&loop);
   kt_err err;
@@ -73,7 +73,7 @@ int cli_cmd_login(cli_ctx *ctx, int argc, char **argv) {
   cl_store *s = cli_open(ctx, false);
   if (!s) return 1;
   char pw[1100];
-  if (read_password(pwfile, pw, sizeof pw)) {
+  if (cli_read_password(pwfile, pw, sizeof pw)) {
     cl_store_close(s);
     return 1;
   }

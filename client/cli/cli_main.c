@@ -53,6 +53,11 @@ static const cli_cmd commands[] = {
      "rename or hide sections"},
     {"group", cli_cmd_group, "group add NAME [--parent P] · group list [--json]",
      "groups and departments (a tree)"},
+    {"admin", cli_cmd_admin,
+     "admin user add|passwd|disable|enable|role|list [NAME] [--role R] [--group G] "
+     "[--password-file F] · admin role list|set [NAME --from R --rights TEXT] · "
+     "admin device revoke ID · admin invite USER [--address HOST:PORT] [--hours N]",
+     "manage users, roles and devices from this PC (administrators)"},
     {"status", cli_cmd_status, "status [--json]", "profile, user, unsent changes"},
     {"reindex", cli_cmd_reindex, "reindex", "rebuild the search index"},
     {"help", cmd_help, "help [COMMAND]", "this help"},

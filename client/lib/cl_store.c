@@ -1781,3 +1781,20 @@ int cl_store_purge(cl_store *s, bool force, kt_err *err) {
   s->purge_needed = false;
   return 0;
 }
+
+int cl_store_reset(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
+  kt_mtype *t = kt_model_type(s->model, ch->type);
+  if (!t) return 0;
+  int rc = tx_begin(s, err);
+  if (rc) return rc;
+  sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
+  if (!st) return tx_end(s, KT_EDB, err);
+  sqlite3_bind_text(st, 1, ch->id, -1, SQLITE_STATIC);
+  int64_t rowid = 0;
+  if (sqlite3_step(st) == SQLITE_ROW) rowid = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  bool removed = false;
+  if (rowid) rc = remove_row(s, t, rowid, false, &removed, err);
+  if (!rc) rc = cl_store_apply(s, ch, err);
+  return tx_end(s, rc, err);
+}

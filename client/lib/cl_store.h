@@ -180,6 +180,9 @@ int cl_store_refresh(cl_store *s, kt_err *err);
  * removes it, its search entries and any unsent change of it. No-op when
  * absent. Inside a batch or its own transaction. */
 int cl_store_revoke(cl_store *s, const char *type, const char *id, kt_err *err);
+/* Replaces the local copy of a record (and drops its unsent changes) with the
+ * server's: after the server refused a change the user had no right to make. */
+int cl_store_reset(cl_store *s, const Kartoteka__Change *ch, kt_err *err);
 /* Removes every record (keep_unsent: except those with unsent changes) and
  * resets the pull cursor: the replica is rebuilt from the server. */
 int cl_store_wipe(cl_store *s, bool keep_unsent, kt_err *err);

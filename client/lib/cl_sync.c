@@ -48,8 +48,63 @@ static int collect(void *ud, const cl_outbox_item *it) {
   return 0;
 }
 
+/* Cards whose change the server refused for lack of rights: they are set back
+ * to the server's copy (or removed when the user may not see them there). */
+typedef struct undo_list {
+  char (*ids)[40];
+  char (*types)[32];
+  size_t n, cap;
+} undo_list;
+
+static int undo_add(undo_list *u, const char *type, const char *id) {
+  if (u->n == u->cap) {
+    size_t cap = u->cap ? u->cap * 2 : 8;
+    char(*ids)[40] = realloc(u->ids, cap * sizeof *ids);
+    if (ids) u->ids = ids;
+    char(*types)[32] = realloc(u->types, cap * sizeof *types);
+    if (types) u->types = types;
+    if (!ids || !types) return -1;
+    u->cap = cap;
+  }
+  snprintf(u->ids[u->n], sizeof u->ids[0], "%s", id);
+  snprintf(u->types[u->n], sizeof u->types[0], "%s", type);
+  u->n++;
+  return 0;
+}
+
+static void undo_free(undo_list *u) {
+  free(u->ids);
+  free(u->types);
+}
+
+static int undo_run(cl_conn *c, cl_store *s, const undo_list *u, kt_err *err) {
+  for (size_t i = 0; i < u->n; i++) {
+    Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
+    Kartoteka__Get get = KARTOTEKA__GET__INIT;
+    get.type = u->types[i];
+    get.id = u->ids[i];
+    req.body_case = KARTOTEKA__ENVELOPE__BODY_GET;
+    req.get = &get;
+    kt_err gerr;
+    kt_err_clear(&gerr);
+    int rc = cl_conn_request(c, &req, &rep, &gerr);
+    if (rc == KT_ENOTFOUND) {
+      rc = cl_store_revoke(s, u->types[i], u->ids[i], err);
+    } else if (rc) {
+      return kt_err_set(err, rc, "%s", gerr.msg);
+    } else if (rep->body_case == KARTOTEKA__ENVELOPE__BODY_CHANGES && rep->changes->n_changes == 1) {
+      rc = cl_store_reset(s, rep->changes->changes[0], err);
+    }
+    kt_frame_env_free(rep);
+    if (rc) return rc;
+    kt_log_info("sync", "%s %s was set back to the server's copy", u->types[i], u->ids[i]);
+  }
+  return 0;
+}
+
 static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   for (;;) {
+    undo_list undo = {0};
     push_ctx p = {.s = s, .err = err};
     p.vals = calloc(PUSH_BATCH, sizeof *p.vals);
     p.chs = calloc(PUSH_BATCH, sizeof *p.chs);
@@ -84,6 +139,14 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
           st->rejected++;
           snprintf(st->last_reject, sizeof st->last_reject, "%s", r->reason);
           kt_log_warn("sync", "the server refused a change: %s", r->reason);
+          if (r->code == KT_EPERM) {
+            /* not allowed by the user's rights: resending cannot help; the card
+               goes back to what the server holds (below) */
+            if (!undo_add(&undo, p.vals[i].type, p.vals[i].id)) {
+              p.seqs[acked++] = p.seqs[i];
+              st->undone++;
+            }
+          }
           continue;
         }
         if (r->status == KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED) st->pushed++;
@@ -96,7 +159,8 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
         size_t k = 0;
         if (!ref) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
         for (size_t i = 0; ref && i < p.n; i++)
-          if (rep->push_ack->results[i]->status == KARTOTEKA__CHANGE_RESULT__STATUS__REJECTED)
+          if (rep->push_ack->results[i]->status == KARTOTEKA__CHANGE_RESULT__STATUS__REJECTED &&
+              rep->push_ack->results[i]->code != KT_EPERM)
             ref[k++] = (int64_t)p.vals[i].counter;
         if (!rc) rc = cl_store_outbox_renumber(s, ref, k, err);
         free(ref);
@@ -114,6 +178,8 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     free(p.recs);
     free(p.seqs);
     free(p.bases);
+    if (!rc) rc = undo_run(c, s, &undo, err);
+    undo_free(&undo);
     if (rc) return rc;
     if (n < PUSH_BATCH || only_refused) return 0;
   }

@@ -18,6 +18,7 @@ typedef struct cl_sync_stats {
   int pushed;   /* changes the server applied */
   int superseded;
   int rejected; /* refused by the server (reason logged) */
+  int undone;   /* of those, refused for lack of rights: set back to the server's copy */
   int pulled;   /* changes applied locally */
   int revoked;  /* records removed: no longer the user's to see */
   int rounds;   /* completed sync rounds */

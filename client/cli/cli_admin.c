@@ -1,0 +1,84 @@
+/* cli_admin — `kartoteka admin ...`: remote administration over the protocol
+ * (the server checks the manage_users right and writes the audit log). */
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+
+#include "cl_remote.h"
+#include "cli.h"
+
+#define ADMIN_USAGE                                                                            \
+  "admin user add|passwd|disable|enable|role|list [NAME] [--role R] [--group G] "              \
+  "[--password-file F] · admin role list|set [NAME] [--from ROLE] [--rights TEXT] · "          \
+  "admin device revoke ID · admin invite USER [--address HOST:PORT] [--hours N]"
+
+int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
+  if (argc < 2) return cli_usage("admin", ADMIN_USAGE);
+  const char *what = argv[1];
+  const char *verb = argc > 2 ? argv[2] : "";
+  int first = 3;
+  char op[64];
+  if (strcmp(what, "invite") == 0) {
+    snprintf(op, sizeof op, "invite");
+    first = 2;
+  } else if (strcmp(what, "user") == 0 || strcmp(what, "role") == 0 || strcmp(what, "device") == 0) {
+    if (!*verb) return cli_usage("admin", "%s what? %s", what, ADMIN_USAGE);
+    snprintf(op, sizeof op, "%s.%s", what, verb);
+  } else {
+    return cli_usage("admin", "unknown '%s'; %s", what, ADMIN_USAGE);
+  }
+  const char *name = NULL, *pwfile = NULL;
+  const char *keys[8], *vals[8];
+  int np = 0;
+  for (int i = first; i < argc; i++) {
+    const char *a = argv[i];
+    bool has = i + 1 < argc;
+    const char *key = NULL;
+    if (strcmp(a, "--role") == 0) key = "role";
+    else if (strcmp(a, "--group") == 0) key = "group";
+    else if (strcmp(a, "--rights") == 0) key = "rights";
+    else if (strcmp(a, "--from") == 0) key = "from";
+    else if (strcmp(a, "--address") == 0) key = "address";
+    else if (strcmp(a, "--hours") == 0) key = "hours";
+    if (key) {
+      if (!has) return cli_usage("admin", "%s needs a value", a);
+      keys[np] = key;
+      vals[np++] = argv[++i];
+    } else if (strcmp(a, "--password-file") == 0 && has) {
+      pwfile = argv[++i];
+    } else if (a[0] == '-') {
+      return cli_usage("admin", "unknown option '%s'", a);
+    } else if (!name) {
+      name = a;
+    } else {
+      return cli_usage("admin", "one name at a time ('%s' is extra)", a);
+    }
+  }
+  bool lists = strcmp(op, "user.list") == 0 || strcmp(op, "role.list") == 0;
+  if (!lists && !name) return cli_usage("admin", "whom? give the name (or device id)");
+  char pw[1100];
+  if (strcmp(op, "user.add") == 0 || strcmp(op, "user.passwd") == 0) {
+    if (cli_read_password(pwfile, pw, sizeof pw)) return 1;
+    keys[np] = "password";
+    vals[np++] = pw;
+  }
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  kt_buf out = KT_BUF_INIT;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = cl_admin(&loop, ctx->profile, s, op, name, keys, vals, np, &out, &err);
+  uv_loop_close(&loop);
+  cl_store_close(s);
+  memset(pw, 0, sizeof pw);
+  if (rc) {
+    kt_buf_free(&out);
+    return cli_fail(&err);
+  }
+  if (out.len) fputs(kt_buf_str(&out), stdout);
+  else printf("%s%s%s: done\n", op, name ? " " : "", name ? name : "");
+  kt_buf_free(&out);
+  return 0;
+}

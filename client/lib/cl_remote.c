@@ -1,0 +1,162 @@
+/* cl_remote — see cl_remote.h. */
+#include "cl_remote.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cl_session.h"
+#include "kt_frame.h"
+
+#define REMOTE_TIMEOUT_MS 5000
+
+typedef struct want {
+  const kt_mfield *f;
+  const char *value;
+  char key[300];
+} want;
+
+typedef struct local_ctx {
+  const want *w;
+  cl_claim *out;
+} local_ctx;
+
+static int local_cb(void *ud, const cl_rec *r) {
+  local_ctx *c = ud;
+  if (!(r->type->def->flags & KT_TF_CLIENT)) return 0;
+  for (int i = 0; i < r->type->nfields; i++) {
+    char key[300];
+    if (r->v[i].kind != KT_V_TEXT ||
+        !kt_mfield_claim_key(&r->type->fields[i], r->v[i].s, key, sizeof key) ||
+        strcmp(key, c->w->key) != 0)
+      continue;
+    c->out->exists = true;
+    snprintf(c->out->type, sizeof c->out->type, "%s", r->type->def->name);
+    const kt_value *o = &r->v[KT_F_OWNER];
+    snprintf(c->out->owner, sizeof c->out->owner, "%s", o->kind == KT_V_TEXT ? o->s : "");
+    return 1;
+  }
+  return 0;
+}
+
+/* This PC's cards: the search index finds candidates, the keys decide. */
+static int check_local(cl_store *s, const want *w, cl_claim *out, kt_err *err) {
+  char text[300];
+  const char *q = w->value;
+  if (w->key[0] == 'p') q = w->key + 2; /* digits: the phone index matches fragments */
+  snprintf(text, sizeof text, "%s", q);
+  local_ctx c = {w, out};
+  return cl_store_search(s, text, NULL, 200, false, local_cb, &c, err);
+}
+
+static int ask_server(cl_conn *c, const want *w, cl_claim *out, kt_err *err) {
+  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
+  Kartoteka__ClaimCheck q = KARTOTEKA__CLAIM_CHECK__INIT;
+  if (w->key[0] == 'p') q.phone = (char *)w->value;
+  else if (w->key[0] == 'e') q.email = (char *)w->value;
+  else q.tax_id = (char *)w->value;
+  req.body_case = KARTOTEKA__ENVELOPE__BODY_CLAIM_CHECK;
+  req.claim_check = &q;
+  int rc = cl_conn_request(c, &req, &rep, err);
+  if (rc) return rc;
+  if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_CLAIM_RESULT) {
+    rc = kt_err_set(err, KT_EPROTO, "the server answered the claim check with %s",
+                    kt_frame_body_name(rep));
+  } else if (rep->claim_result->exists) {
+    out->exists = true;
+    snprintf(out->type, sizeof out->type, "%s", rep->claim_result->type);
+    snprintf(out->owner, sizeof out->owner, "%s", rep->claim_result->owner);
+  }
+  kt_frame_env_free(rep);
+  return rc;
+}
+
+int cl_claim_check(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *type,
+                   const cl_set *sets, int n, cl_claim *out, kt_err *err) {
+  memset(out, 0, sizeof *out);
+  kt_mtype *t = kt_model_type(cl_store_model(s), type ? type : "");
+  if (!t || !(t->def->flags & KT_TF_CLIENT)) return 0; /* only client cards are claimed */
+  want w[16];
+  int nw = 0;
+  for (int i = 0; i < n && nw < 16; i++) {
+    kt_mfield *f = kt_mtype_field(t, sets[i].field);
+    if (!f || !kt_mfield_claim_key(f, sets[i].value, w[nw].key, sizeof w[nw].key)) continue;
+    w[nw].f = f;
+    w[nw].value = sets[i].value;
+    nw++;
+  }
+  if (!nw) return 0;
+  kt_buf mode = KT_BUF_INIT;
+  bool server = cl_store_meta_get(s, "server", &mode, NULL) == 0 && mode.len;
+  kt_buf_free(&mode);
+  cl_conn *c = NULL;
+  kt_err cerr;
+  kt_err_clear(&cerr);
+  if (!server)
+    snprintf(out->offline, sizeof out->offline, "this card index is not connected to a server");
+  else if (cl_session_open(loop, profile_dir, s, NULL, NULL, NULL, REMOTE_TIMEOUT_MS, &c, &cerr))
+    snprintf(out->offline, sizeof out->offline, "%s", cerr.msg);
+  int rc = 0;
+  for (int i = 0; !rc && i < nw && !out->exists; i++) {
+    if (c) {
+      rc = ask_server(c, &w[i], out, &cerr);
+      if (rc) { /* lost the server midway: fall back to this PC's cards */
+        snprintf(out->offline, sizeof out->offline, "%s", cerr.msg);
+        cl_conn_free(c);
+        c = NULL;
+        rc = 0;
+        i--;
+        continue;
+      }
+      out->on_server = true;
+    } else {
+      rc = check_local(s, &w[i], out, err);
+    }
+    if (out->exists) {
+      snprintf(out->what, sizeof out->what, "%s", w[i].f->name);
+      snprintf(out->value, sizeof out->value, "%s", w[i].value);
+    }
+  }
+  cl_conn_free(c);
+  return rc;
+}
+
+int cl_admin(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *op,
+             const char *name, const char *const *keys, const char *const *vals, int nparams,
+             kt_buf *out, kt_err *err) {
+  cl_conn *c = NULL;
+  int rc = cl_session_open(loop, profile_dir, s, NULL, NULL, NULL, REMOTE_TIMEOUT_MS, &c, err);
+  if (rc) return rc;
+  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
+  Kartoteka__AdminRequest q = KARTOTEKA__ADMIN_REQUEST__INIT;
+  Kartoteka__AdminRequest__ParamsEntry pe[16], *pp[16];
+  char *args[1] = {(char *)name};
+  q.op = (char *)op;
+  if (name) {
+    q.args = args;
+    q.n_args = 1;
+  }
+  for (int i = 0; i < nparams && i < 16; i++) {
+    kartoteka__admin_request__params_entry__init(&pe[i]);
+    pe[i].key = (char *)keys[i];
+    pe[i].value = (char *)vals[i];
+    pp[i] = &pe[i];
+  }
+  q.params = pp;
+  q.n_params = (size_t)(nparams < 16 ? nparams : 16);
+  req.body_case = KARTOTEKA__ENVELOPE__BODY_ADMIN_REQUEST;
+  req.admin_request = &q;
+  rc = cl_conn_request(c, &req, &rep, err);
+  if (!rc) {
+    if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_ADMIN_RESPONSE) {
+      rc = kt_err_set(err, KT_EPROTO, "the server answered with %s", kt_frame_body_name(rep));
+    } else if (rep->admin_response->code) {
+      rc = kt_err_set(err, rep->admin_response->code, "%s", rep->admin_response->message);
+    } else {
+      for (size_t i = 0; i < rep->admin_response->n_rows; i++)
+        kt_buf_puts(out, rep->admin_response->rows[i]);
+    }
+    kt_frame_env_free(rep);
+  }
+  cl_conn_free(c);
+  return rc;
+}

@@ -1,0 +1,41 @@
+/* cl_remote — one-off requests to the office server besides sync, for the CLI
+ * and the GUI: the duplicate claim check before a new client card is made,
+ * and remote administration by an administrator. Each opens its own session
+ * on the caller's loop and closes it. */
+#ifndef CL_REMOTE_H
+#define CL_REMOTE_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "cl_store.h"
+#include "kt_buf.h"
+#include "kt_err.h"
+#include "kt_model.h"
+
+typedef struct cl_claim {
+  bool exists;
+  bool on_server;     /* the server answered (false: only this PC's cards were checked) */
+  char type[32];      /* org or contact */
+  char owner[80];     /* the manager the existing card is assigned to */
+  char what[KT_NAME_MAX]; /* the field that matched */
+  char value[160];    /* its value as given */
+  char offline[KT_ERR_MSG_MAX]; /* why the server could not be asked ("" when it was) */
+} cl_claim;
+
+/* Does a client card with one of the phones, e-mails or the tax id among
+ * these assignments (for a new card of `type`) already exist? Asks the server
+ * (across the whole base, without revealing more than "exists, assigned to
+ * X"); when it cannot be reached (or the profile is standalone) checks this
+ * PC's cards and says so in out->offline. Errors only for bad arguments. */
+int cl_claim_check(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *type,
+                   const cl_set *sets, int n, cl_claim *out, kt_err *err);
+
+/* An administration request (op like "user.add", see srv_admin.h); params as
+ * key/value pairs (role, group, password, rights, from, address, hours).
+ * The server's answer rows go to out. KT_EPERM when the user may not. */
+int cl_admin(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *op,
+             const char *name, const char *const *keys, const char *const *vals, int nparams,
+             kt_buf *out, kt_err *err);
+
+#endif

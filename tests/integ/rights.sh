@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Rights with a real server: two managers and a head of sales. Each replica
+# holds exactly what the role allows, compared record by record against a
+# query on the master's record tables; a reassignment moves a card (with its
+# contacts, tasks and notes) out of one replica and into another, and the old
+# replica's files (database and WAL) no longer contain its text; role changes
+# rebuild a replica; hidden contact fields; the duplicate claim check; a
+# disabled user's replica is wiped; remote administration; the audit log.
+source "$(dirname "$0")/../lib/integ.sh"
+source "$(dirname "$0")/../lib/server.sh"
+D=$T/data
+init_server "$D"
+add_user "$D" anna manager; add_user "$D" boris manager; add_user "$D" head head_of_sales
+start_server "$D"
+for u in boss anna boris head; do enroll "$D" $u "$T/$u" || { echo "FAIL: enroll $u"; exit 1; }; done
+k() { "$KT" --profile "$T/$1" "${@:2}"; }
+M=$D/master.db
+
+# anna's and boris's clients, made on their own PCs
+A1=$(k anna add org --set name="Zebrafirm Anna" --set phone="+7 495 111-22-33" --set city=Москва)
+A2=$(k anna add org --set name="Ромашка Анны" --set tax_id=7701000001)
+AC=$(k anna add contact --set last_name=Петрова --set org="$A1" --set phone_mobile="+7 916 000-00-01")
+AT=$(k anna add task --set title="Позвонить Зебре" --set org="$A1")
+AN=$(k anna add note --set title="Заметка Анны" --set text="секретное условие Zebranote" --set org="$A1")
+B1=$(k boris add org --set name="Борис и сыновья" --set phone="+7 495 999-88-77")
+BC=$(k boris add contact --set last_name=Борисов --set first_name=Олег)
+BT=$(k boris add task --set title="Задача Бориса для Анны" --set org="$B1" --set assignee=anna)
+for u in anna boris head anna boris; do k $u sync >/dev/null || fail "sync $u"; done
+
+# the expected visible set of a manager, straight from the master's record tables
+expect_ids() {
+  local u=$1
+  sqlite3 "$M" "
+    SELECT id FROM t_org WHERE owner = '$u'
+    UNION ALL SELECT c.id FROM t_contact c LEFT JOIN t_org o ON o.id = c.org
+      WHERE COALESCE(o.owner, c.owner) = '$u'
+    UNION ALL SELECT t.id FROM t_task t LEFT JOIN t_org o ON o.id = t.org
+      LEFT JOIN t_contact c ON c.id = t.contact LEFT JOIN t_org co ON co.id = c.org
+      WHERE COALESCE(o.owner, co.owner, c.owner, t.owner) = '$u' OR t.assignee = '$u'
+    UNION ALL SELECT t.id FROM t_event t LEFT JOIN t_org o ON o.id = t.org
+      LEFT JOIN t_contact c ON c.id = t.contact LEFT JOIN t_org co ON co.id = c.org
+      WHERE COALESCE(o.owner, co.owner, c.owner, t.owner) = '$u' OR t.assignee = '$u'
+    UNION ALL SELECT t.id FROM t_note t LEFT JOIN t_org o ON o.id = t.org
+      LEFT JOIN t_contact c ON c.id = t.contact LEFT JOIN t_org co ON co.id = c.org
+      WHERE COALESCE(o.owner, co.owner, c.owner, t.owner) = '$u'
+    UNION ALL SELECT t.id FROM t_deal t LEFT JOIN t_org o ON o.id = t.org
+      LEFT JOIN t_contact c ON c.id = t.contact LEFT JOIN t_org co ON co.id = c.org
+      WHERE COALESCE(o.owner, co.owner, c.owner, t.owner) = '$u'
+    UNION ALL SELECT id FROM t_group UNION ALL SELECT id FROM t_field_def
+    UNION ALL SELECT id FROM t_section UNION ALL SELECT id FROM t_reminder WHERE owner = '$u'
+    UNION ALL SELECT f.id FROM t_conflict f JOIN t_org o ON o.id = f.rid WHERE o.owner = '$u'" | sort
+}
+replica_ids() {
+  local tabs="org contact task event note link deal group field_def section conflict reminder" q="" t
+  for t in $tabs; do q="$q${q:+ UNION ALL }SELECT id FROM t_$t"; done
+  sqlite3 "$T/$1/replica.db" "$q" | sort
+}
+# the master's canonical lines of exactly these ids
+master_lines() { "$KTD" dump --data "$D" | grep -F -f <(echo "$1" | sed 's/^/ /; s/$/ /'); }
+same_as_master() {
+  local u=$1 ids; ids=$(expect_ids "$u")
+  check_eq "$u's replica holds exactly what the role allows" "$ids" "$(replica_ids "$u")"
+  check_eq "$u's records equal the master's, record by record" "$(master_lines "$ids")" "$(k "$u" dump)"
+}
+same_as_master anna
+same_as_master boris
+check_eq "the head of sales holds the whole base" "$("$KTD" dump --data "$D")" "$(k head dump)"
+check_contains "anna has boris's task assigned to her" "Задача Бориса" "$(k anna list task)"
+check_eq "... but not the card it belongs to" "" "$(k anna list org | grep Борис)"
+check_eq "anna's search finds nothing of boris's" "0" "$(k anna search Борис --json | json 'len([r for r in d if r["type"]!="task"])')"
+
+# reassignment: the head of sales gives Zebrafirm to boris
+check "head reassigns anna's card to boris" k head edit "$A1" --set owner=boris
+k head sync >/dev/null
+check "anna syncs after the reassignment" k anna sync
+check_eq "the card left anna's replica" "" "$(k anna list org --json | json '" ".join(r["name"] for r in d)' | grep Zebra)"
+check_eq "... with its contact and task" "0" "$(sqlite3 "$T/anna/replica.db" "SELECT (SELECT count(*) FROM t_contact WHERE id='$AC') + (SELECT count(*) FROM t_task WHERE id='$AT')")"
+check_eq "... and its note" "0" "$(sqlite3 "$T/anna/replica.db" "SELECT count(*) FROM t_note WHERE id='$AN'")"
+k anna status >/dev/null # another open/close of the replica must not bring anything back
+for f in "$T/anna"/replica.db*; do
+  check_eq "no trace of the card's text in $(basename "$f")" "0" "$(grep -a -c -i -e zebrafirm -e zebranote "$f")"
+done
+check "boris syncs" k boris sync
+check_contains "the card is in boris's replica" "Zebrafirm Anna" "$(k boris list org)"
+check_contains "... with its note" "Zebranote" "$(k boris show "$AN")"
+same_as_master anna
+same_as_master boris
+check_contains "the reassignment is in the audit log" "reassign $A1 org from anna to boris" "$("$KTD" audit --data "$D")"
+check_fails "a manager may not reassign" "may not assign" sh -c "'$KT' --profile '$T/boris' edit '$B1' --set owner=anna >/dev/null && '$KT' --profile '$T/boris' sync"
+check_eq "... the refused change left the master as it was" "boris" "$(sqlite3 "$M" "SELECT owner FROM t_org WHERE id='$B1'")"
+
+# duplicate claim check: the server answers across the whole base
+check_fails "a client with boris's phone is refused" "already exists, assigned to boris" k anna add org --set name="Двойник" --set phone="8 (495) 999-88-77"
+check_fails "... and by tax id" "already exists, assigned to anna" k boris add org --set name="Двойник 2" --set tax_id="7701000001"
+check_eq "... without giving away the card" "" "$(k anna list org | grep -i 'Борис и')"
+check "--force adds it anyway" k anna add org --set name="Двойник" --set phone="8 (495) 999-88-77" --force
+check "a new phone passes" k anna add org --set name="Новый клиент" --set phone="+7 495 321-00-00"
+
+# role changes rebuild the replica under the new rights
+check "the administrator makes boris an assistant from his PC" k boss admin user role boris --role assistant
+check "boris syncs under the new role" k boris sync
+check_eq "an assistant holds the whole base" "$("$KTD" dump --data "$D" | grep -c .)" "$(k boris dump | grep -c .)"
+check "back to manager" k boss admin user role boris --role manager
+check "boris syncs again" k boris sync
+same_as_master boris
+
+# hidden contact fields: a role that reads everything but not others' phones
+check "the administrator defines a role" "$KTD" role set --data "$D" --role junior --from manager --rights "org.read=all contact.read=all"
+add_user "$D" gleb junior; enroll "$D" gleb "$T/gleb"
+check "gleb syncs" k gleb sync
+check_contains "gleb sees boris's card" "Борис и сыновья" "$(k gleb show "$B1")"
+check_eq "... but not its phone" "" "$(k gleb show "$B1" --json | json 'd.get("phone") or ""')"
+check_eq "the phone is nowhere in gleb's replica" "0" "$(grep -a -c '999-88-77' "$T/gleb/replica.db")"
+check_fails "a non-admin cannot administer" "only an administrator" k anna admin user role anna --role administrator
+check_contains "... which is audited" "denied.admin" "$("$KTD" audit --data "$D" --user anna)"
+
+# remote administration: add a user and invite them
+check "admin adds a user remotely" k boss admin user add vera --role manager --password-file "$T/pw"
+check_contains "... listed" "vera" "$(k boss admin user list)"
+INV=$(k boss admin invite vera) && check "vera connects with a remote invite" "$KT" --profile "$T/vera" connect --invite "$INV" --password-file "$T/pw"
+check_eq "a new manager starts with nothing but the office settings" "0" "$(k vera list org --json | json 'len(d)')"
+
+# a disabled user: sessions end, the replica is wiped on the next connection
+check "disable anna (on the server machine)" "$KTD" user disable --data "$D" --user anna
+check_fails "anna's sync is refused" "disabled" k anna sync
+check_eq "anna's replica was wiped" "0" "$(sqlite3 "$T/anna/replica.db" "SELECT (SELECT count(*) FROM t_org)+(SELECT count(*) FROM t_contact)+(SELECT count(*) FROM t_task)")"
+for f in "$T/anna"/replica.db*; do
+  check_eq "no trace of anna's cards in $(basename "$f")" "0" "$(grep -a -c -e 'Ромашка Анны' -e 'Петрова' "$f")"
+done
+
+# the audit log: logins, administration, bulk pulls; and its chain checks out
+a=$("$KTD" audit --data "$D")
+for act in login admin.user.role admin.user.add admin.invite pull.full reassign admin.user.disable; do
+  check_contains "audit has $act" " $act " "$a"
+done
+check_contains "audit --verify" "intact" "$("$KTD" audit --data "$D" --verify)"
+check_eq "audit --json is a JSON array" "True" "$("$KTD" audit --data "$D" --json | json 'isinstance(d, list) and len(d) > 10')"
+
+check "server alive" kill -0 "$SRV_PID"
+stop_server "$D"
+# offline, the claim check falls back to the cards on this PC
+check_fails "offline claim check still catches a local duplicate" "already exists.*on this PC" k boris add org --set name="Повтор" --set phone="+7 495 999-88-77"
+finish
