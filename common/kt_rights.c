@@ -308,3 +308,31 @@ int kt_rights_parse(const char *text, kt_rights *r, kt_err *err) {
   *r = tmp;
   return 0;
 }
+
+int kt_rights_check(const kt_who *who, const char *role, const kt_mtype *t, const char *id,
+                    const kt_scope *before, const kt_scope *after, const kt_change_kind *k,
+                    kt_err *err) {
+  int code = t->def->code;
+  const char *tn = t->def->name;
+  role = role && *role ? role : "?";
+  if (!k->isnew && !kt_rights_allows_scope(who, code, KT_ACT_READ, before))
+    return kt_err_set(err, KT_EPERM, "there is no %s %s that you may change", tn, id ? id : "");
+  const char *whose = k->isnew ? after->owner : before->owner;
+  if (k->contact_field && !kt_rights_field_visible(who, k->contact_field, whose))
+    return kt_err_set(err, KT_EPERM, "%s of a colleague's card is protected: your role may not "
+                      "see or change it", k->contact_field->name);
+  if (!k->isnew && k->other && !kt_rights_allows_scope(who, code, KT_ACT_EDIT, before))
+    return kt_err_set(err, KT_EPERM, "you may not change this %s: it is %s's and your role (%s) "
+                      "does not allow it", tn, before->owner[0] ? before->owner : "nobody", role);
+  if (!k->isnew && k->del && !kt_rights_allows_scope(who, code, KT_ACT_DELETE, before))
+    return kt_err_set(err, KT_EPERM, "you may not delete or restore this %s: your role (%s) does "
+                      "not allow it", tn, role);
+  if (k->reassign && !who->rights.reassign)
+    return kt_err_set(err, KT_EPERM, "you may not assign %s cards to a manager (or change their "
+                      "group): ask a head of sales", tn);
+  if ((k->isnew || k->other) && !kt_rights_allows_scope(who, code, KT_ACT_EDIT, after))
+    return kt_err_set(err, KT_EPERM, "you may not %s this %s%s%s: your role (%s) does not allow "
+                      "it", k->isnew ? "create" : "move", tn, after->owner[0] ? " owned by " : "",
+                      after->owner, role);
+  return 0;
+}

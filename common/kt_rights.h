@@ -87,6 +87,26 @@ int kt_rights_scope(const kt_mtype *t, const kt_links *l, kt_card_fn card, void 
 /* kt_rights_allows on a scope. */
 bool kt_rights_allows_scope(const kt_who *who, int tcode, kt_action act, const kt_scope *sc);
 
+/* What a change does, for kt_rights_check. */
+typedef struct kt_change_kind {
+  bool isnew;     /* creates the record */
+  bool del;       /* deletes or restores it */
+  bool other;     /* changes other fields */
+  bool reassign;  /* changes a card's owner or group, or creates one for somebody else */
+  const kt_mfield *contact_field; /* a phone/e-mail field it writes (NULL: none) */
+} kt_change_kind;
+
+/* The one decision, made the same way by the server (enforcing) and the client
+ * (telling the user before the server refuses): may `who` (of role `role`)
+ * make change k to a record of type t whose scope is `before` (unused for new
+ * records) and will be `after`? EDIT on both (a record cannot be moved where
+ * its writer may not edit it), DELETE for deleting or restoring, the reassign
+ * right, see_contacts for others' phones and e-mails. 0, or KT_EPERM with a
+ * message in err. A record the user may not even read is "no such record". */
+int kt_rights_check(const kt_who *who, const char *role, const kt_mtype *t, const char *id,
+                    const kt_scope *before, const kt_scope *after, const kt_change_kind *k,
+                    kt_err *err);
+
 /* Bit masks by type code of the read levels, for a feed filter in SQL:
  * all[code] | own[code] | group[code]. */
 void kt_rights_read_masks(const kt_rights *r, uint64_t *all, uint64_t *own, uint64_t *group);

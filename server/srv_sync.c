@@ -571,7 +571,6 @@ typedef struct incoming {
  * phones and e-mails of others' cards. KT_EPERM (verr says why) when not. */
 static int check_rights(srv_sync *s, const srv_writer *w, kt_mtype *t, const kt_rec *r, bool isnew,
                         const incoming *in, size_t n, kt_err *verr, kt_err *err) {
-  const kt_who *who = &w->subj->who;
   int code = t->def->code;
   kt_scope before;
   memset(&before, 0, sizeof before);
@@ -581,47 +580,25 @@ static int check_rights(srv_sync *s, const srv_writer *w, kt_mtype *t, const kt_
     if ((rc = log_get(s, code, r->rowid, &lr, err))) return rc;
     if (lr.found) before = lr.sc;
     else if ((rc = scope_of(s, r, &before, err))) return rc;
-    if (!kt_rights_allows_scope(who, code, KT_ACT_READ, &before))
-      return kt_err_set(verr, KT_EPERM, "there is no %s %s that you may change", t->def->name,
-                        kt_rec_id(r));
   }
   kt_links l;
   kt_links_from_rec(r, &l);
-  bool del = false, other = false, reassign = false;
+  kt_change_kind k = {.isnew = isnew};
   for (size_t i = 0; i < n; i++) {
     const kt_mfield *f = in[i].f;
     int pos = t->pos[f->vidx];
     if (in[i].stamp <= r->vers.f[f->vidx].stamp) continue; /* loses the merge: changes nothing */
-    bool same = kt_value_equal(&r->v[pos], &in[i].v);
+    if (kt_value_equal(&r->v[pos], &in[i].v)) continue;
+    if (f->flags & KT_FF_CONTACT && !k.contact_field) k.contact_field = f;
     kt_links_set(&l, f, &in[i].v);
-    if (same) continue;
-    if (f->vidx == KT_F_DELETED) del = true;
-    else other = true;
-    if ((f->vidx == KT_F_OWNER || f->vidx == KT_F_GRP) && !isnew) reassign = true;
+    if (f->vidx == KT_F_DELETED) k.del = true;
+    else k.other = true;
+    if ((f->vidx == KT_F_OWNER || f->vidx == KT_F_GRP) && !isnew) k.reassign = true;
   }
-  if (isnew && strcmp(l.owner, w->user) != 0 && (t->def->flags & KT_TF_CLIENT)) reassign = true;
+  if (isnew && strcmp(l.owner, w->user) != 0 && (t->def->flags & KT_TF_CLIENT)) k.reassign = true;
   kt_scope after;
   if ((rc = kt_rights_scope(t, &l, card_fn, s, &after, err))) return rc;
-  const char *whose = isnew ? after.owner : before.owner;
-  for (size_t i = 0; i < n; i++)
-    if (in[i].f->flags & KT_FF_CONTACT && !kt_rights_field_visible(who, in[i].f, whose))
-      return kt_err_set(verr, KT_EPERM, "%s of a colleague's card is protected: your role "
-                        "may not see or change it", in[i].f->name);
-  if (!isnew && other && !kt_rights_allows_scope(who, code, KT_ACT_EDIT, &before))
-    return kt_err_set(verr, KT_EPERM, "you may not change this %s: it is %s's and your role "
-                      "(%s) does not allow it", t->def->name,
-                      before.owner[0] ? before.owner : "nobody", w->subj->role);
-  if (!isnew && del && !kt_rights_allows_scope(who, code, KT_ACT_DELETE, &before))
-    return kt_err_set(verr, KT_EPERM, "you may not delete or restore this %s: your role (%s) "
-                      "does not allow it", t->def->name, w->subj->role);
-  if (reassign && !who->rights.reassign)
-    return kt_err_set(verr, KT_EPERM, "you may not assign %s cards to a manager (or change their "
-                      "group): ask a head of sales", t->def->name);
-  if ((isnew || other) && !kt_rights_allows_scope(who, code, KT_ACT_EDIT, &after))
-    return kt_err_set(verr, KT_EPERM, "you may not %s this %s%s%s: your role (%s) does not allow "
-                      "it", isnew ? "create" : "move", t->def->name,
-                      after.owner[0] ? " owned by " : "", after.owner, w->subj->role);
-  return 0;
+  return kt_rights_check(&w->subj->who, w->subj->role, t, kt_rec_id(r), &before, &after, &k, verr);
 }
 
 /* Applies one change; *status/reason/seq describe the result. Database errors

@@ -13,6 +13,8 @@
  * one tiny segment per few records and let merging dominate bulk imports. */
 #include "cl_store.h"
 
+#include "kt_rights.h"
+
 #include <ctype.h>
 #include <locale.h>
 #include <stdio.h>
@@ -37,6 +39,9 @@ struct cl_store {
   bool readonly;
   int64_t schema_seen; /* PRAGMA schema_version the model was read at */
   bool purge_needed;   /* rows were revoked: clean the index and the WAL (cl_store_purge) */
+  bool has_rights;     /* the server told this profile's rights: mirror them on local edits */
+  kt_who who;
+  char role[32];
   int64_t commits;     /* this connection's commits (data_version counts only others') */
   /* device index <-> UUID cache for sync (the device table is append-only) */
   struct devname *devs;
@@ -53,6 +58,8 @@ typedef struct pend_ent {
   uint32_t len;
   int which; /* CL_ST_FTS_ADD or CL_ST_PHONE_ADD */
 } pend_ent;
+
+static void load_rights(cl_store *s);
 
 #define PEND_FLUSH_BYTES ((size_t)32 << 20)
 
@@ -196,6 +203,7 @@ int cl_store_open(const char *path, const cl_open_opts *opts, cl_store **out, kt
       (rc = cl_db_check_schema(&s->d, err)))
     goto fail;
   schema_version(s, &s->schema_seen);
+  load_rights(s);
   *out = s;
   return 0;
 fail:
@@ -644,6 +652,73 @@ static int check_complete(const cl_rec *r, kt_err *err) {
   return 0;
 }
 
+/* ---- rights, mirrored from the server (it enforces them; this only tells the user
+   at once instead of at the next sync) --------------------------------------------- */
+
+static void load_rights(cl_store *s) {
+  kt_buf b = KT_BUF_INIT;
+  s->has_rights = false;
+  if (cl_db_meta_get_text(&s->d, "rights", &b, NULL) == 0 && b.len) {
+    memset(&s->who, 0, sizeof s->who);
+    if (kt_rights_parse(kt_buf_str(&b), &s->who.rights, NULL) == 0) {
+      /* this PC does not know the user's groups: group level is left to the server */
+      for (int c = 0; c < KT_MAX_TYPES; c++)
+        for (int a = 0; a < KT_ACT__COUNT; a++)
+          if (s->who.rights.lvl[c][a] == KT_LVL_GROUP) s->who.rights.lvl[c][a] = KT_LVL_ALL;
+      s->who.user = s->user;
+      s->has_rights = true;
+    }
+  }
+  kt_buf_reset(&b);
+  if (cl_db_meta_get_text(&s->d, "role", &b, NULL) == 0)
+    snprintf(s->role, sizeof s->role, "%s", kt_buf_str(&b));
+  kt_buf_free(&b);
+}
+
+static int card_fn(void *ud, const char *type, const char *id, kt_rec **out, kt_err *err) {
+  cl_store *s = ud;
+  *out = NULL;
+  kt_mtype *t = kt_model_type(s->model, type);
+  if (!t) return 0;
+  sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW && (*out = cl_rec_new(t))) kt_rec_load(*out, st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW && !*out) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cl_db_error(&s->d, rc, "reading a card", err);
+}
+
+/* May this user make the local edit old -> r (old NULL: a new record)? */
+static int local_rights(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err *err) {
+  if (!s->has_rights) return 0;
+  kt_scope before, after;
+  memset(&before, 0, sizeof before);
+  kt_links lb, la;
+  kt_links_from_rec(r, &la);
+  int rc = 0;
+  if (old) {
+    kt_links_from_rec(old, &lb);
+    rc = kt_rights_scope(old->type, &lb, card_fn, s, &before, err);
+  }
+  if (!rc) rc = kt_rights_scope(r->type, &la, card_fn, s, &after, err);
+  if (rc) return rc;
+  kt_change_kind k = {.isnew = old == NULL};
+  for (int i = 0; i < r->type->nfields; i++) {
+    if (i == KT_F_UPDATED || i == KT_F_ID) continue;
+    if (old ? kt_value_equal(&old->v[i], &r->v[i]) : r->v[i].kind == KT_V_NULL) continue;
+    const kt_mfield *f = &r->type->fields[i];
+    if (f->flags & KT_FF_CONTACT && !k.contact_field) k.contact_field = f;
+    if (f->vidx == KT_F_DELETED) k.del = true;
+    else if (f->vidx != KT_F_CREATED) k.other = true;
+    if (old && (f->vidx == KT_F_OWNER || f->vidx == KT_F_GRP)) k.reassign = true;
+  }
+  if (!old && strcmp(la.owner, s->user) != 0 && (r->type->def->flags & KT_TF_CLIENT))
+    k.reassign = true;
+  return kt_rights_check(&s->who, s->role, r->type, cl_rec_id(r), &before, &after, &k, err);
+}
+
 static int add_rec_locked(cl_store *s, cl_rec *r, kt_err *err) {
   int rc;
   uint64_t now = s->hlc.now_ms ? s->hlc.now_ms(s->hlc.ud) : kt_now_ms();
@@ -659,6 +734,7 @@ static int add_rec_locked(cl_store *s, cl_rec *r, kt_err *err) {
       kt_value_set_text(&r->v[KT_F_OWNER], s->user, strlen(s->user)))
     return kt_err_set(err, KT_ENOMEM, "out of memory");
   if (r->v[KT_F_CREATED].kind == KT_V_NULL) kt_value_set_int(&r->v[KT_F_CREATED], (int64_t)now);
+  if ((rc = local_rights(s, NULL, r, err))) return rc;
   kt_stamp stamp = kt_hlc_now(&s->hlc);
   kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(stamp));
   kt_fset set = {{0, 0}};
@@ -714,6 +790,8 @@ static int edit_locked(cl_store *s, const cl_rec *old, cl_rec *r, int *changed, 
   }
   if (changed) *changed = n;
   if (!n) return 0;
+  int rc = local_rights(s, old, r, err);
+  if (rc) return rc;
   kt_stamp stamp = kt_hlc_now(&s->hlc);
   for (int i = 0; i < KT_MAX_FIELDS; i++)
     if (kt_fset_has(&set, i)) {
@@ -721,7 +799,7 @@ static int edit_locked(cl_store *s, const cl_rec *old, cl_rec *r, int *changed, 
       r->vers.f[i].dev = s->selfdev;
     }
   kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(stamp));
-  int rc = row_write(s, r, false, err);
+  rc = row_write(s, r, false, err);
   if (!rc) rc = index_update(s, old, r, err);
   if (!rc) rc = outbox_note(s, r, &set, &old->vers, err);
   return rc;

@@ -104,6 +104,17 @@ check "back to manager" k boss admin user role boris --role manager
 check "boris syncs again" k boris sync
 same_as_master boris
 
+# rights narrowed while a PC was offline: the edit it made is refused and set back
+k head edit "$B1" --set city=Тула >/dev/null
+check "head is made a manager meanwhile" "$KTD" user role --data "$D" --user head --role manager
+check_fails "head's sync reports the refusal" "refused a change" k head sync
+check_eq "the master kept boris's card as it was" "" "$(sqlite3 "$M" "SELECT city FROM t_org WHERE id='$B1'")"
+check_eq "the card left head's PC (not his to see any more)" "0" "$(sqlite3 "$T/head/replica.db" "SELECT count(*) FROM t_org WHERE id='$B1'")"
+check_eq "nothing is left waiting in head's outbox" "0" "$(k head status --json | json 'd["pending"]')"
+check "head is head of sales again" "$KTD" user role --data "$D" --user head --role head_of_sales
+check "head syncs" k head sync
+check_eq "... and holds the whole base again" "$("$KTD" dump --data "$D")" "$(k head dump)"
+
 # hidden contact fields: a role that reads everything but not others' phones
 check "the administrator defines a role" "$KTD" role set --data "$D" --role junior --from manager --rights "org.read=all contact.read=all"
 add_user "$D" gleb junior; enroll "$D" gleb "$T/gleb"
