@@ -103,9 +103,10 @@ $(O)/tests/test_%: tests/unit/test_%.c $(TLIB_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(S
 	@echo "  LD    $@"
 	@$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(TLIB_OBJ) $(SRV_LIB_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS) -lcmocka
 
-$(O)/bench/%: tests/bench/%.c $(LIBCLIENT) $(LIBCOMMON) $(SRV_LIB_OBJ)
+BENCH_UTIL := tests/bench/util/bench_util.c
+$(O)/bench/%: tests/bench/%.c $(BENCH_UTIL) tests/bench/util/bench_util.h $(LIBCLIENT) $(LIBCOMMON) $(SRV_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(SRV_LIB_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -Itests/bench/util $(ALL_LDFLAGS) -o $@ $< $(BENCH_UTIL) $(SRV_LIB_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS)
 
 # check: install deps, build, run every test; last line "N passed, N failed"
 check: deps
