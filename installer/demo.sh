@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: a narrated walk-through in a temporary folder — a server, two
-# users on two PCs (profiles), sync both ways, a simultaneous edit and the
-# conflict log, a reminder that appears only for the person it is for.
+# managers and a head of sales on three PCs (profiles): each manager sees only
+# their own clients, the duplicate check, sync both ways, a simultaneous edit and
+# the conflict log, a reminder that appears only for the person it is for, a
+# client handed over to another manager, a disabled account, the audit log.
 set -euo pipefail
 BIN=$(cd "${1:?usage: demo.sh BINDIR}" && pwd)
 D=$(mktemp -d /tmp/kartoteka-demo.XXXXXX)
@@ -11,42 +13,52 @@ run() { printf '$ %s\n' "$*" | sed "s|$BIN/||g; s|$D/||g"; "$@"; }
 echo "demo password 1" > "$D/pw"
 KD=$BIN/kartotekad
 
-say "The administrator sets up the office server"
+say "The administrator sets up the office server: two managers and a head of sales"
 run "$KD" init --data "$D/server" --admin boss --password-file "$D/pw"
 run "$KD" user add --data "$D/server" --user anna --role manager --password-file "$D/pw"
 run "$KD" user add --data "$D/server" --user boris --role manager --password-file "$D/pw"
+run "$KD" user add --data "$D/server" --user vera --role head_of_sales --password-file "$D/pw"
 "$KD" serve --data "$D/server" --listen 127.0.0.1:0 >"$D/serve.out" 2>"$D/serve.log" &
 SRV=$!
 for _ in $(seq 100); do grep -q '^listening' "$D/serve.out" 2>/dev/null && break; sleep 0.05; done
 ADDR=$(sed -n 's/^listening //p' "$D/serve.out")
 echo "kartotekad is listening on $ADDR"
 
-say "Anna and Boris connect their PCs with one-time invites"
-for u in anna boris; do
+say "Anna, Boris and Vera connect their PCs with one-time invites"
+for u in anna boris vera; do
   INV=$("$KD" invite --data "$D/server" --user $u --address "$ADDR")
   run "$BIN/kartoteka" --profile "$D/$u" connect --invite "$INV" --password-file "$D/pw"
 done
 A() { run "$BIN/kartoteka" --profile "$D/anna" "$@"; }
 B() { run "$BIN/kartoteka" --profile "$D/boris" "$@"; }
+V() { run "$BIN/kartoteka" --profile "$D/vera" "$@"; }
 
-say "Anna adds a client and a contact, then syncs"
+say "Anna adds her client and a contact, then syncs"
 ORG=$("$BIN/kartoteka" --profile "$D/anna" add org --set name="ООО Ромашка" --set city=Москва --set phone="+7 495 123-45-67")
 echo "new card: $ORG"
-A add contact --set last_name=Иванова --set first_name=Мария --set org="ООО Ромашка" >/dev/null
+A add contact --set last_name=Иванова --set first_name=Мария --set org="$ORG" >/dev/null
 A sync
-say "Boris syncs and finds the client by a fragment of its phone number"
-B sync
-B search 123-45
 
-say "Both edit the same field offline; the later edit wins, the other is kept in the conflict log"
+say "Boris is a manager too: Anna's clients are not on his PC at all"
+B sync
+B search Ромашка
+echo "(nothing found: the server sent Boris only his own cards)"
+say "... and he cannot quietly create the same client again"
+B add org --set name="Ромашка" --set phone="8 (495) 123-45-67" || true
+
+say "Vera, the head of sales, sees the whole base and finds the client by a fragment of its phone"
+V sync
+V search 123-45
+
+say "Anna and Vera edit the same field offline; the later edit wins, the other is kept in the conflict log"
 A edit "$ORG" --set city=Казань
 sleep 0.05
-B edit "$ORG" --set city=Тверь
-A sync; B sync; A sync
+V edit "$ORG" --set city=Тверь
+A sync; V sync; A sync
 A show "$ORG"
 A conflicts
 
-say "Anna plans a call for Boris with a reminder; it shows up only in Boris's diary"
+say "Anna plans a call for Boris with a reminder: Boris gets the event, not the client's card"
 "$BIN/kartoteka" --profile "$D/anna" add event --set type=call --set title="Перезвонить в Ромашку" \
   --set org="$ORG" --set assignee=boris --set start="$(date -d '+1 hour' +%Y-%m-%dT%H:%M)" \
   --set remind_before=15m >/dev/null
@@ -54,6 +66,18 @@ A sync; B sync
 echo "-- Boris's reminders:"; B remind list
 echo "-- Anna's reminders:"; A remind list || true
 echo "(\`kartoteka agent\` shows them as desktop notifications when they are due)"
+
+say "Anna leaves; Vera hands her client over to Boris"
+V edit "$ORG" --set owner=boris
+V sync; A sync; B sync
+echo "-- Anna's clients now:"; A list org
+echo "-- Boris's clients now:"; B list org
+run "$KD" user disable --data "$D/server" --user anna
+A sync || echo "(Anna's PC removed the card index when the server said the account is disabled)"
+
+say "Every sensitive act is in the server's hash-chained audit log"
+run "$KD" audit --data "$D/server" --action reassign
+run "$KD" audit --data "$D/server" --verify
 
 say "Status of Boris's PC"
 B status

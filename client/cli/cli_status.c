@@ -16,7 +16,7 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   kt_err_clear(&err);
   int64_t pending = 0;
   int rc = 0;
-  kt_buf server = KT_BUF_INIT, last = KT_BUF_INIT;
+  kt_buf server = KT_BUF_INIT, last = KT_BUF_INIT, role = KT_BUF_INIT;
   bool connected = cl_store_meta_get(s, "server", &server, NULL) == 0;
   cl_store_meta_get(s, "last_sync", &last, NULL);
   /* online = the server answers and accepts this device's session now */
@@ -33,25 +33,30 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
     cl_conn_free(c);
     uv_loop_close(&loop);
   }
+  cl_store_meta_get(s, "role", &role, NULL); /* after the session: it refreshes the role */
   if (cl_store_outbox_count(s, &pending, &err)) {
     rc = cli_fail(&err);
   } else if (ctx->json) {
     printf("{\"profile\": \"%s\", \"user\": \"%s\", \"device\": \"%s\", \"mode\": \"%s\", "
-           "\"server\": \"%s\", \"online\": %s, \"pending\": %lld, \"last_sync\": \"%s\"}\n",
+           "\"server\": \"%s\", \"online\": %s, \"pending\": %lld, \"last_sync\": \"%s\", "
+           "\"role\": \"%s\"}\n",
            ctx->profile, cl_store_user(s), cl_store_device(s), connected ? "server" : "local",
-           kt_buf_str(&server), online ? "true" : "false", (long long)pending, kt_buf_str(&last));
+           kt_buf_str(&server), online ? "true" : "false", (long long)pending, kt_buf_str(&last),
+           kt_buf_str(&role));
   } else {
     printf("profile:  %s\nuser:     %s\ndevice:   %s\nserver:   %s\nunsent:   %lld change%s\n",
            ctx->profile, cl_store_user(s), cl_store_device(s),
            connected ? kt_buf_str(&server) : "none (standalone)", (long long)pending,
            pending == 1 ? "" : "s");
     if (connected) {
+      if (role.len) printf("role:     %s\n", kt_buf_str(&role));
       printf("synced:   %s\n", last.len ? kt_buf_str(&last) : "never");
       printf("status:   %s%s%s\n", online ? "online" : "offline", why[0] ? " — " : "", why);
     }
   }
   kt_buf_free(&server);
   kt_buf_free(&last);
+  kt_buf_free(&role);
   cl_store_close(s);
   return rc;
 }

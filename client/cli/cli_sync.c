@@ -40,17 +40,31 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
   int64_t pending = 0;
   cl_store_outbox_count(s, &pending, NULL);
   cl_store_close(s);
+  if (rc == KT_EDISABLED) {
+    fprintf(stderr, "kartoteka: sync failed: %s\n(the card index on this PC was removed)\n",
+            err.msg);
+    return 1;
+  }
   if (rc) {
     fprintf(stderr, "kartoteka: sync failed: %s\n(your changes are kept on this PC: %lld waiting "
             "to be sent)\n", err.msg, (long long)pending);
     return 1;
   }
   if (ctx->json)
-    printf("{\"pushed\": %d, \"superseded\": %d, \"rejected\": %d, \"pulled\": %d, \"pending\": %lld}\n",
-           st.pushed, st.superseded, st.rejected, st.pulled, (long long)pending);
-  else
-    printf("sent %d change%s, received %d%s%s\n", st.pushed, st.pushed == 1 ? "" : "s", st.pulled,
-           st.rejected ? "; refused by the server: " : "", st.rejected ? st.last_reject : "");
+    printf("{\"pushed\": %d, \"superseded\": %d, \"rejected\": %d, \"undone\": %d, "
+           "\"pulled\": %d, \"revoked\": %d, \"pending\": %lld}\n",
+           st.pushed, st.superseded, st.rejected, st.undone, st.pulled, st.revoked,
+           (long long)pending);
+  else {
+    printf("sent %d change%s, received %d", st.pushed, st.pushed == 1 ? "" : "s", st.pulled);
+    if (st.revoked)
+      printf(", removed %d card%s that %s no longer yours to see", st.revoked,
+             st.revoked == 1 ? "" : "s", st.revoked == 1 ? "is" : "are");
+    if (st.rejected)
+      printf("; refused by the server: %s%s", st.last_reject,
+             st.undone ? " (your change was undone)" : "");
+    printf("\n");
+  }
   return st.rejected ? 1 : 0;
 }
 

@@ -56,6 +56,10 @@ static int hello(cl_conn *c, const char *device_id, char *epoch_out, kt_err *err
 
 void cl_session_disabled(cl_store *s) {
   kt_err e;
+  kt_buf tok = KT_BUF_INIT;
+  bool done = cl_store_meta_get(s, "token", &tok, NULL) == 0 && tok.len == 0;
+  kt_buf_free(&tok);
+  if (done) return; /* wiped already (this connection or an earlier one) */
   kt_log_warn("session", "this account is disabled: removing the card index from this PC");
   if (cl_store_wipe(s, false, &e) || cl_store_purge(s, true, &e))
     kt_log_error("session", "could not remove the card index: %s", e.msg);
