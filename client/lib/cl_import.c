@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cl_csv.h"
+#include "cl_remote.h"
 #include "kt_text.h"
 
 static bool same_folded(const char *a, const char *b) {
@@ -21,7 +22,8 @@ static bool same_folded(const char *a, const char *b) {
 }
 
 int cl_import_csv(cl_store *s, const char *path, const char *type, const cl_colmap *map, int nmap,
-                  const char *encoding, bool dry_run, int *count, kt_err *err) {
+                  const char *encoding, bool dry_run, struct cl_claimer *claims,
+                  cl_import_skip_fn skip, void *skip_ud, int *count, kt_err *err) {
   kt_mtype *t;
   int rc = kt_model_type_get(cl_store_model(s), type, &t, err);
   if (rc) return rc;
@@ -77,6 +79,14 @@ int cl_import_csv(cl_store *s, const char *path, const char *type, const cl_colm
       break;
     }
     if (!n) continue;
+    if (claims) {
+      cl_claim cl;
+      if ((rc = cl_claimer_check(claims, type, sets, n, &cl, err))) break;
+      if (cl.exists) {
+        if (skip) skip(skip_ud, c.line, &cl);
+        continue;
+      }
+    }
     if ((rc = cl_store_add(s, type, sets, n, NULL, err))) {
       kt_err_prefix(err, "%s line %d", path, c.line);
       break;

@@ -2,6 +2,7 @@
 #include "cl_remote.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cl_session.h"
@@ -70,10 +71,41 @@ static int ask_server(cl_conn *c, const want *w, cl_claim *out, kt_err *err) {
   return rc;
 }
 
-int cl_claim_check(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *type,
-                   const cl_set *sets, int n, cl_claim *out, kt_err *err) {
+struct cl_claimer {
+  cl_store *s;
+  cl_conn *conn;
+  char offline[KT_ERR_MSG_MAX];
+};
+
+int cl_claimer_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, cl_claimer **out,
+                    kt_err *err) {
+  cl_claimer *c = calloc(1, sizeof *c);
+  if (!c) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  c->s = s;
+  kt_buf mode = KT_BUF_INIT;
+  bool server = cl_store_meta_get(s, "server", &mode, NULL) == 0 && mode.len;
+  kt_buf_free(&mode);
+  kt_err cerr;
+  kt_err_clear(&cerr);
+  if (!server)
+    snprintf(c->offline, sizeof c->offline, "this card index is not connected to a server");
+  else if (cl_session_open(loop, profile_dir, s, NULL, NULL, NULL, REMOTE_TIMEOUT_MS, &c->conn,
+                           &cerr))
+    snprintf(c->offline, sizeof c->offline, "%s", cerr.msg);
+  *out = c;
+  return 0;
+}
+
+void cl_claimer_close(cl_claimer *c) {
+  if (!c) return;
+  cl_conn_free(c->conn);
+  free(c);
+}
+
+int cl_claimer_check(cl_claimer *c, const char *type, const cl_set *sets, int n, cl_claim *out,
+                     kt_err *err) {
   memset(out, 0, sizeof *out);
-  kt_mtype *t = kt_model_type(cl_store_model(s), type ? type : "");
+  kt_mtype *t = kt_model_type(cl_store_model(c->s), type ? type : "");
   if (!t || !(t->def->flags & KT_TF_CLIENT)) return 0; /* only client cards are claimed */
   want w[16];
   int nw = 0;
@@ -84,39 +116,54 @@ int cl_claim_check(uv_loop_t *loop, const char *profile_dir, cl_store *s, const 
     w[nw].value = sets[i].value;
     nw++;
   }
-  if (!nw) return 0;
-  kt_buf mode = KT_BUF_INIT;
-  bool server = cl_store_meta_get(s, "server", &mode, NULL) == 0 && mode.len;
-  kt_buf_free(&mode);
-  cl_conn *c = NULL;
-  kt_err cerr;
-  kt_err_clear(&cerr);
-  if (!server)
-    snprintf(out->offline, sizeof out->offline, "this card index is not connected to a server");
-  else if (cl_session_open(loop, profile_dir, s, NULL, NULL, NULL, REMOTE_TIMEOUT_MS, &c, &cerr))
-    snprintf(out->offline, sizeof out->offline, "%s", cerr.msg);
   int rc = 0;
+  /* this PC first: it also knows the cards not sent yet */
   for (int i = 0; !rc && i < nw && !out->exists; i++) {
-    if (c) {
-      rc = ask_server(c, &w[i], out, &cerr);
-      if (rc) { /* lost the server midway: fall back to this PC's cards */
-        snprintf(out->offline, sizeof out->offline, "%s", cerr.msg);
-        cl_conn_free(c);
-        c = NULL;
-        rc = 0;
+    rc = check_local(c->s, &w[i], out, err);
+    if (out->exists) {
+      snprintf(out->what, sizeof out->what, "%s", w[i].f->name);
+      snprintf(out->value, sizeof out->value, "%s", w[i].value);
+      return 0;
+    }
+  }
+  for (int i = 0; !rc && i < nw && !out->exists && c->conn; i++) {
+    if (c->conn) {
+      kt_err cerr;
+      kt_err_clear(&cerr);
+      if (ask_server(c->conn, &w[i], out, &cerr)) { /* lost the server: this PC's cards */
+        snprintf(c->offline, sizeof c->offline, "%s", cerr.msg);
+        cl_conn_free(c->conn);
+        c->conn = NULL;
         i--;
         continue;
       }
       out->on_server = true;
-    } else {
-      rc = check_local(s, &w[i], out, err);
     }
     if (out->exists) {
       snprintf(out->what, sizeof out->what, "%s", w[i].f->name);
       snprintf(out->value, sizeof out->value, "%s", w[i].value);
     }
   }
-  cl_conn_free(c);
+  if (!out->on_server) snprintf(out->offline, sizeof out->offline, "%s", c->offline);
+  return rc;
+}
+
+int cl_claim_check(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *type,
+                   const cl_set *sets, int n, cl_claim *out, kt_err *err) {
+  memset(out, 0, sizeof *out);
+  kt_mtype *t = kt_model_type(cl_store_model(s), type ? type : "");
+  if (!t || !(t->def->flags & KT_TF_CLIENT)) return 0;
+  bool any = false; /* no session for a card without phones, e-mails or tax id */
+  char key[300];
+  for (int i = 0; i < n && !any; i++) {
+    kt_mfield *f = kt_mtype_field(t, sets[i].field);
+    any = f && kt_mfield_claim_key(f, sets[i].value, key, sizeof key);
+  }
+  if (!any) return 0;
+  cl_claimer *c = NULL;
+  int rc = cl_claimer_open(loop, profile_dir, s, &c, err);
+  if (!rc) rc = cl_claimer_check(c, type, sets, n, out, err);
+  cl_claimer_close(c);
   return rc;
 }
 

@@ -23,6 +23,15 @@ typedef struct cl_claim {
   char offline[KT_ERR_MSG_MAX]; /* why the server could not be asked ("" when it was) */
 } cl_claim;
 
+/* A claim checker for many cards (import): one session, opened once. Opening
+ * never fails for an unreachable server: checks then use this PC's cards. */
+typedef struct cl_claimer cl_claimer;
+int cl_claimer_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, cl_claimer **out,
+                    kt_err *err);
+int cl_claimer_check(cl_claimer *c, const char *type, const cl_set *sets, int n, cl_claim *out,
+                     kt_err *err);
+void cl_claimer_close(cl_claimer *c);
+
 /* Does a client card with one of the phones, e-mails or the tax id among
  * these assignments (for a new card of `type`) already exist? Asks the server
  * (across the whole base, without revealing more than "exists, assigned to

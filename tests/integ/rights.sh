@@ -96,6 +96,13 @@ check_eq "... without giving away the card" "" "$(k anna list org | grep -i 'Б�
 check "--force adds it anyway" k anna add org --set name="Двойник" --set phone="8 (495) 999-88-77" --force
 check "a new phone passes" k anna add org --set name="Новый клиент" --set phone="+7 495 321-00-00"
 
+# import uses the claim check too: duplicates of existing clients are skipped and named
+printf 'name,phone\nИмпорт один,+7 495 700-00-01\nИмпорт два,+7 (495) 321-00-00\nИмпорт три,+7 495 111-22-33\n' > "$T/imp.csv"
+out=$(k anna import csv "$T/imp.csv" --type org 2>&1)
+check_contains "import adds the new client" "imported 1 rows; 2 skipped" "$out"
+check_contains "... names the duplicate of a colleague's client" "line 4 skipped: a client with this phone (+7 495 111-22-33) already exists, assigned to boris" "$out"
+check_eq "... and really skipped them" "1" "$(k anna list org --json | json 'len([r for r in d if r["name"].startswith("Импорт")])')"
+
 # role changes rebuild the replica under the new rights
 check "the administrator makes boris an assistant from his PC" k boss admin user role boris --role assistant
 check "boris syncs under the new role" k boris sync
