@@ -132,6 +132,29 @@ check_eq "the phone is nowhere in gleb's replica" "0" "$(grep -a -c '999-88-77' 
 check_fails "a non-admin cannot administer" "only an administrator" k anna admin user role anna --role administrator
 check_contains "... which is audited" "denied.admin" "$("$KTD" audit --data "$D" --user anna)"
 
+# group level: a team lead reads the cards of her department and its subgroups
+check "admin adds a department" k boss group add north
+check "... and a subgroup" k boss group add north-spb --parent north
+k boss sync >/dev/null; k boris sync >/dev/null
+BN=$(k boris add org --set name="Северный клиент" --set grp=north)
+BP=$(k boris add org --set name="Питерский клиент" --set grp=north-spb)
+BS=$(k boris add org --set name="Южный клиент")
+k boris sync >/dev/null
+check "a group-level role" "$KTD" role set --data "$D" --role team --from manager --rights "org=group/group/own contact=group/group/own"
+add_user "$D" lena team; "$KTD" user role --data "$D" --user lena --group north >/dev/null
+enroll "$D" lena "$T/lena"
+check "lena syncs" k lena sync
+lo=$(k lena list org)
+check_contains "lena sees her department's card" "Северный клиент" "$lo"
+check_contains "... and its subgroup's" "Питерский клиент" "$lo"
+check_not_contains "... but not a card outside it" "Южный клиент" "$lo"
+check "lena may edit a department card" k lena edit "$BN" --set city=Мурманск
+check "... and the server agrees" k lena sync
+check_eq "the edit reached the master" "Мурманск" "$(sqlite3 "$M" "SELECT city FROM t_org WHERE id='$BN'")"
+check "lena leaves the department" "$KTD" user role --data "$D" --user lena --group ""
+check "lena syncs" k lena sync
+check_eq "her replica no longer holds the department's cards" "" "$(k lena list org | grep -e Северный -e Питерский)"
+
 # remote administration: add a user and invite them
 check "admin adds a user remotely" k boss admin user add vera --role manager --password-file "$T/pw"
 check_contains "... listed" "vera" "$(k boss admin user list)"
