@@ -18,6 +18,8 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_ROLLBACK] = "ROLLBACK",
     [SRV_ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [SRV_ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+    [SRV_ST_META_BUMP] = "INSERT INTO meta(key, value) VALUES (?1, 1) "
+                         "ON CONFLICT(key) DO UPDATE SET value = value + 1",
     [SRV_ST_USER_ADD] = "INSERT INTO srv_user(name, id, pwhash, role, grp, created, changed) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
     [SRV_ST_USER_GET] = "SELECT id, pwhash, role, grp, disabled, failures, locked, created, changed "
@@ -267,6 +269,13 @@ int srv_db_meta_get(srv_db *d, const char *key, kt_buf *out, kt_err *err) {
   sqlite3_reset(st);
   if (rc == SQLITE_ROW) return 0;
   return rc == SQLITE_DONE ? KT_ENOTFOUND : srv_db_error(d, rc, "reading settings", err);
+}
+
+int srv_db_meta_bump(srv_db *d, const char *key, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_META_BUMP, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  return srv_db_step_done(d, st, err);
 }
 
 int srv_db_meta_set(srv_db *d, const char *key, const char *value, kt_err *err) {

@@ -19,6 +19,7 @@ typedef enum srv_st {
   SRV_ST_ROLLBACK,
   SRV_ST_META_GET,      /* ?1 key -> value */
   SRV_ST_META_SET,      /* ?1 key, ?2 value */
+  SRV_ST_META_BUMP,     /* ?1 key: value + 1 (a change counter) */
   SRV_ST_USER_ADD,      /* ?1 name ?2 id ?3 pwhash ?4 role ?5 grp ?6 now */
   SRV_ST_USER_GET,      /* ?1 name -> id, pwhash, role, grp, disabled, failures, locked, created, changed */
   SRV_ST_USER_LIST,     /* -> name, id, role, grp, disabled, locked, created */
@@ -116,5 +117,8 @@ int srv_db_add_column(srv_db *d, const struct kt_mtype *t, const char *column, b
 
 int srv_db_meta_get(srv_db *d, const char *key, kt_buf *out, kt_err *err); /* KT_ENOTFOUND */
 int srv_db_meta_set(srv_db *d, const char *key, const char *value, kt_err *err);
+/* Adds one to a counter in meta (created at 1). "users_gen" counts changes of
+ * accounts and roles: the running server re-checks its live sessions when it moves. */
+int srv_db_meta_bump(srv_db *d, const char *key, kt_err *err);
 
 #endif

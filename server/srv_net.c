@@ -72,6 +72,8 @@ struct srv_server {
   char server_id[64];
   char epoch[64];
   uv_timer_t backup_timer; /* the daily online backup */
+  uv_timer_t users_timer;  /* notices account changes made by `kartotekad user ...` */
+  int64_t users_gen;
   uv_work_t backup_work;
   bool backup_running;
   int backup_keep;
@@ -855,6 +857,34 @@ static void on_backup_done(uv_work_t *req, int status) {
     kt_log_error("backup", "daily backup failed: %s", s->backup_err.msg);
 }
 
+static int64_t users_gen(srv_server *s) {
+  kt_buf b = KT_BUF_INIT;
+  int64_t v = srv_db_meta_get(&s->db, "users_gen", &b, NULL) == 0 ? atoll(kt_buf_str(&b)) : 0;
+  kt_buf_free(&b);
+  return v;
+}
+
+/* Accounts changed (possibly by `kartotekad user` in another process): every live
+ * session is checked again as if it resumed now; disabled users, changed passwords
+ * and ended sessions are shown the door at once. One cheap read per second. */
+static void on_users_timer(uv_timer_t *t) {
+  srv_server *s = t->data;
+  int64_t g = users_gen(s);
+  if (g == s->users_gen || s->stopping) return;
+  s->users_gen = g;
+  for (srv_conn *c = s->conns; c; c = c->next) {
+    if (c->state != ST_READY) continue;
+    srv_auth_info info;
+    kt_err err;
+    kt_err_clear(&err);
+    int rc = srv_resume(&s->db, c->device_id, c->token, &info, &err);
+    if (rc) {
+      kt_log_info("auth", "ending the session of %s: %s", c->who.user, err.msg);
+      send_error_close(c, 0, rc, err.msg);
+    }
+  }
+}
+
 static void on_backup_timer(uv_timer_t *t) {
   srv_server *s = t->data;
   if (s->backup_running || s->stopping) return;
@@ -872,6 +902,7 @@ static void on_signal(uv_signal_t *sig, int signum) {
   s->stopping = true;
   uv_close((uv_handle_t *)&s->listener, NULL);
   uv_timer_stop(&s->backup_timer);
+  uv_timer_stop(&s->users_timer);
   uv_signal_stop(&s->sigterm);
   uv_signal_stop(&s->sigint);
   for (srv_conn *c = s->conns; c; c = c->next) {
@@ -967,6 +998,11 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   uv_timer_start(&s->backup_timer, on_backup_timer, (uint64_t)interval_s * 1000,
                  (uint64_t)interval_s * 1000);
   uv_unref((uv_handle_t *)&s->backup_timer);
+  s->users_gen = users_gen(s);
+  uv_timer_init(&s->loop, &s->users_timer);
+  s->users_timer.data = s;
+  uv_timer_start(&s->users_timer, on_users_timer, 1000, 1000);
+  uv_unref((uv_handle_t *)&s->users_timer);
   uv_signal_init(&s->loop, &s->sigterm);
   uv_signal_init(&s->loop, &s->sigint);
   s->sigterm.data = s->sigint.data = s;

@@ -104,6 +104,7 @@ int srv_role_set(srv_db *d, const char *role, const char *from, const char *chan
   }
   sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC);
   if ((rc = srv_db_step_done(d, st, err))) goto fail;
+  if ((rc = srv_db_meta_bump(d, "users_gen", err))) goto fail;
   rc = srv_db_commit(d, err);
   goto out;
 fail:

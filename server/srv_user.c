@@ -100,6 +100,7 @@ static int update_user(srv_db *d, srv_st which, const char *name, const char *te
   int rc = srv_db_step_done(d, st, err);
   if (!rc && sqlite3_changes(d->db) == 0)
     rc = kt_err_set(err, KT_ENOTFOUND, "no user named %s (see `kartotekad user list`)", name);
+  if (!rc) rc = srv_db_meta_bump(d, "users_gen", err); /* the running server re-checks sessions */
   return rc;
 }
 
@@ -178,7 +179,9 @@ int srv_user_set_role(srv_db *d, const char *name, const char *role, const char 
   sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
   if (*grp) sqlite3_bind_text(st, 3, grp, -1, SQLITE_STATIC);
   else sqlite3_bind_null(st, 3);
-  return srv_db_step_done(d, st, err);
+  rc = srv_db_step_done(d, st, err);
+  if (!rc) rc = srv_db_meta_bump(d, "users_gen", err);
+  return rc;
 }
 
 int srv_user_get(srv_db *d, const char *name, srv_user_info *out, kt_err *err) {

@@ -64,6 +64,7 @@ void cl_session_disabled(cl_store *s) {
   if (cl_store_wipe(s, false, &e) || cl_store_purge(s, true, &e))
     kt_log_error("session", "could not remove the card index: %s", e.msg);
   cl_store_meta_set(s, "token", "", NULL);
+  cl_store_meta_set(s, "account", "disabled", NULL);
 }
 
 /* Login or Resume; saves a new token. */
@@ -81,6 +82,13 @@ static int authenticate(cl_conn *c, cl_store *s, const char *user, const char *p
   } else {
     if (cl_store_meta_get(s, "token", &tok, NULL) || !tok.len) {
       kt_buf_free(&tok);
+      kt_buf acct = KT_BUF_INIT;
+      bool disabled = cl_store_meta_get(s, "account", &acct, NULL) == 0 &&
+                      strcmp(kt_buf_str(&acct), "disabled") == 0;
+      kt_buf_free(&acct);
+      if (disabled)
+        return kt_err_set(err, KT_EDISABLED, "this account is disabled; ask your administrator "
+                          "(the card index on this PC was removed)");
       return kt_err_set(err, KT_EAUTH, "not logged in: run `kartoteka login` (or give "
                         "--password-file) to log in with your password");
     }
@@ -94,8 +102,8 @@ static int authenticate(cl_conn *c, cl_store *s, const char *user, const char *p
   if (rc) return rc;
   if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_AUTH_OK)
     rc = kt_err_set(err, KT_EPROTO, "unexpected answer to login: %s", kt_frame_body_name(rep));
-  else if (password)
-    rc = cl_store_meta_set(s, "token", rep->auth_ok->token, err);
+  else if (password && !(rc = cl_store_meta_set(s, "token", rep->auth_ok->token, err)))
+    cl_store_meta_set(s, "account", "", NULL);
   if (!rc) {
     const Kartoteka__AuthOk *a = rep->auth_ok;
     cl_store_meta_set(s, "role", a->role, NULL);

@@ -162,8 +162,14 @@ INV=$(k boss admin invite vera) && check "vera connects with a remote invite" "$
 check_eq "a new manager starts with nothing but the office settings" "0" "$(k vera list org --json | json 'len(d)')"
 
 # a disabled user: sessions end, the replica is wiped on the next connection
-check "disable anna (on the server machine)" "$KTD" user disable --data "$D" --user anna
-check_fails "anna's sync is refused" "disabled" k anna sync
+k anna sync --watch >/dev/null 2>"$T/watch.err" & W=$!; _bg_pids+=($W)
+for _ in $(seq 50); do grep -q . "$T/anna/sync.lock" 2>/dev/null; sleep 0.1; [ "$(k anna status --json 2>/dev/null | json 'd["online"]')" == "True" ] && break; done
+sleep 0.5
+check "disable anna (on the server machine, while her PC is connected)" "$KTD" user disable --data "$D" --user anna
+for _ in $(seq 50); do kill -0 $W 2>/dev/null || break; sleep 0.1; done
+check_eq "anna's open session ended at once" "ended" "$(kill -0 $W 2>/dev/null && echo running || echo ended)"
+check_contains "... telling her why" "disabled" "$(cat "$T/watch.err")"
+check_fails "anna's next sync is refused" "disabled" k anna sync
 check_eq "anna's replica was wiped" "0" "$(sqlite3 "$T/anna/replica.db" "SELECT (SELECT count(*) FROM t_org)+(SELECT count(*) FROM t_contact)+(SELECT count(*) FROM t_task)")"
 for f in "$T/anna"/replica.db*; do
   check_eq "no trace of anna's cards in $(basename "$f")" "0" "$(grep -a -c -e 'Ромашка Анны' -e 'Петрова' "$f")"
