@@ -1835,8 +1835,7 @@ int cl_store_wipe(cl_store *s, bool keep_unsent, kt_err *err) {
     free(rows);
   }
   if (!rc) rc = cl_db_meta_set_int(&s->d, "pull_seq", 0, err);
-  s->purge_needed = true;
-  return tx_end(s, rc, err);
+  return tx_end(s, rc, err); /* remove_row asked for a purge if it removed anything */
 }
 
 int cl_store_purge(cl_store *s, bool force, kt_err *err) {
