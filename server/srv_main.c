@@ -36,7 +36,7 @@ static int usage(const char *msg, const char *arg) {
   fprintf(stderr, "kartotekad: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
   fprintf(stderr, "usage:\n"
                   "  kartotekad init --data DIR --admin NAME [--password-file F] [--name HOST ...]\n"
-                  "  kartotekad serve --data DIR [--listen ADDR:PORT] [--verbose]\n"
+                  "  kartotekad serve --data DIR [--listen ADDR:PORT] [--log-level L] [--verbose]\n"
                   "  kartotekad invite --data DIR --user NAME [--address HOST:PORT] [--hours N]\n"
                   "  kartotekad device list|revoke --data DIR [--id ID]\n"
                   "  kartotekad backup --data DIR --out FILE · restore --data DIR --from FILE\n"
@@ -234,20 +234,26 @@ static int cmd_init(int argc, char **argv) {
 }
 
 static int cmd_serve(int argc, char **argv) {
-  const char *data = NULL, *listen = NULL;
+  const char *data = NULL, *listen = NULL, *level = "info"; /* one line per event */
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) data = argv[++i];
     else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) listen = argv[++i];
-    else if (strcmp(argv[i], "--verbose") == 0) kt_log_set_level(KT_LOG_DEBUG);
+    else if (strcmp(argv[i], "--verbose") == 0) level = "debug";
+    else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) level = argv[++i];
     else return usage("unknown or incomplete option", argv[i]);
   }
   if (!data) return usage("give the data folder with --data DIR", NULL);
+  static const char *const levels[] = {"error", "warn", "info", "debug"};
+  int lv = -1;
+  for (int k = 0; k < 4; k++)
+    if (strcmp(level, levels[k]) == 0) lv = k;
+  if (lv < 0) return usage("--log-level takes error, warn, info or debug", level);
+  kt_log_set_level((kt_log_level)lv);
   kt_err err;
   kt_err_clear(&err);
   if (check_data_dir(data, false, &err)) return fail(&err);
   int lock = srv_backup_lock_serve(data, &err); /* one server per data folder; restore waits */
   if (lock < 0) return fail(&err);
-  if (kt_log_get_level() < KT_LOG_INFO) kt_log_set_level(KT_LOG_INFO);
   srv_config cfg = {.data_dir = data, .listen = listen};
   srv_server *s = NULL;
   if (srv_server_new(&cfg, &s, &err)) return fail(&err);

@@ -23,7 +23,10 @@ check "postinst created the database" test -f /var/lib/kartoteka/master.db
 check "config installed" grep -q KARTOTEKAD_LISTEN /etc/kartoteka/kartotekad.conf
 
 PORT=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-runuser -u kartoteka -- /usr/bin/kartotekad serve --data /var/lib/kartoteka --listen 127.0.0.1:$PORT \
+# the unit's own ExecStart with the installed configuration (only the port is ours)
+EXEC=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/kartotekad.service)
+check_contains "the unit passes the log level from the configuration" "--log-level" "$EXEC"
+runuser -u kartoteka -- bash -c "set -a; . /etc/kartoteka/kartotekad.conf; KARTOTEKAD_LISTEN=127.0.0.1:$PORT; exec $EXEC" \
   >"$T/serve.out" 2>"$T/serve.err" &
 SRV=$!; _bg_pids+=($SRV)
 for _ in $(seq 100); do grep -q '^listening' "$T/serve.out" 2>/dev/null && break; sleep 0.05; done
@@ -35,6 +38,7 @@ check "installed client connects" /usr/bin/kartoteka --profile "$T/p" connect --
 ORG=$(/usr/bin/kartoteka --profile "$T/p" add org --set name="ООО Ромашка")
 check "installed client syncs" /usr/bin/kartoteka --profile "$T/p" sync
 check_contains "the server has the card" "ООО Ромашка" "$(runuser -u kartoteka -- /usr/bin/kartotekad dump --data /var/lib/kartoteka)"
+check_contains "one line per event in the journal (stderr)" "login of ivanov" "$(cat "$T/serve.err")"
 kill -TERM $SRV; wait $SRV 2>/dev/null
 
 check "purge both packages" dpkgi --purge kartoteka-server kartoteka-client
