@@ -196,12 +196,22 @@ int srv_device_revoke(srv_db *d, const char *device_id, kt_err *err) {
   if (!rc && sqlite3_changes(d->db) == 0)
     rc = kt_err_set(err, KT_ENOTFOUND, "no device with id %s (see `kartotekad device list`)",
                     device_id);
+  if (!rc) rc = srv_db_meta_bump(d, "users_gen", err); /* its live sessions end at once */
   return rc;
 }
 
-static int note_failure(srv_db *d, const char *user) {
-  sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_FAIL, NULL);
-  if (!st) return KT_EDB;
+/* A wrong password, or a name with no account: counted alike, so that the delays and
+ * the lock do not tell which names exist. Failures of unknown names are forgotten
+ * after a day (an attacker cycling through names cannot grow the table forever). */
+static int note_failure(srv_db *d, const char *user, bool known) {
+  sqlite3_stmt *st;
+  if (!known) {
+    if (!(st = srv_db_st(d, SRV_ST_NAME_FAIL_DROP, NULL))) return KT_EDB;
+    sqlite3_bind_int64(st, 1, (int64_t)kt_now_ms() - 86400000);
+    sqlite3_bind_null(st, 2);
+    srv_db_step_done(d, st, NULL);
+  }
+  if (!(st = srv_db_st(d, known ? SRV_ST_USER_FAIL : SRV_ST_NAME_FAIL, NULL))) return KT_EDB;
   sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, (int64_t)kt_now_ms());
   sqlite3_bind_int(st, 3, SRV_LOCK_AFTER);
@@ -270,7 +280,7 @@ int srv_login_finish(srv_db *d, srv_login_job *job, srv_auth_info *info, char to
                      kt_err *err) {
   int rc;
   if (job->verify_rc) {
-    if (job->hash[0]) note_failure(d, job->user);
+    note_failure(d, job->user, job->hash[0] != '\0');
     kt_log_info("auth", "failed login for an account on device %s", job->device_id);
     return kt_err_set(err, KT_EAUTH, "wrong user name or password");
   }
@@ -330,13 +340,14 @@ int srv_resume(srv_db *d, const char *device_id, const char *token, srv_auth_inf
   sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
   int64_t created = 0, expires = 0;
-  bool ended = true;
+  bool ended = true, revoked = false;
   if (rc == SQLITE_ROW) {
     col(st, 0, user, sizeof user);
     col(st, 1, dev, sizeof dev);
     created = sqlite3_column_int64(st, 2);
     expires = sqlite3_column_int64(st, 3);
     ended = sqlite3_column_int(st, 4) != 0;
+    revoked = sqlite3_column_int(st, 5) != 0;
   }
   sqlite3_reset(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return srv_db_error(d, rc, "reading sessions", err);
@@ -345,6 +356,9 @@ int srv_resume(srv_db *d, const char *device_id, const char *token, srv_auth_inf
     return kt_err_set(err, KT_EAUTH, "the session has ended; %s", again);
   if (strcmp(dev, device_id) != 0)
     return kt_err_set(err, KT_EAUTH, "this session belongs to another device; %s", again);
+  if (revoked)
+    return kt_err_set(err, KT_EREVOKED, "this device was revoked by the administrator; it can "
+                      "no longer connect");
   bool disabled;
   int64_t changed;
   if ((rc = user_get(d, user, info, &disabled, &changed, err)))

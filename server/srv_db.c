@@ -34,7 +34,14 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_USER_FAIL] = "UPDATE srv_user SET failures = failures + 1, last_failure = ?2, "
                          "locked = CASE WHEN failures + 1 >= ?3 THEN 1 ELSE locked END WHERE name = ?1",
     [SRV_ST_USER_OK] = "UPDATE srv_user SET failures = 0 WHERE name = ?1 AND failures <> 0",
-    [SRV_ST_USER_THROTTLE] = "SELECT failures, last_failure, locked FROM srv_user WHERE name = ?1",
+    [SRV_ST_USER_THROTTLE] = "SELECT failures, last_failure, locked FROM srv_user WHERE name = ?1 "
+                             "UNION ALL SELECT failures, last_failure, locked FROM srv_login_fail "
+                             "WHERE name = ?1 LIMIT 1",
+    [SRV_ST_NAME_FAIL] = "INSERT INTO srv_login_fail(name, failures, last_failure, locked) "
+                         "VALUES (?1, 1, ?2, ?3 <= 1) ON CONFLICT(name) DO UPDATE SET "
+                         "failures = failures + 1, last_failure = ?2, "
+                         "locked = CASE WHEN failures + 1 >= ?3 THEN 1 ELSE locked END",
+    [SRV_ST_NAME_FAIL_DROP] = "DELETE FROM srv_login_fail WHERE last_failure < ?1 OR name = ?2",
     [SRV_ST_INVITE_ADD] = "INSERT INTO srv_invite(secret_hash, user_name, addresses, expires, created) "
                           "VALUES (?1, ?2, ?3, ?4, ?5)",
     [SRV_ST_INVITE_GET] = "SELECT user_name, addresses, expires, used FROM srv_invite "
@@ -47,8 +54,9 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_DEVICE_REVOKE] = "UPDATE srv_device SET revoked = 1 WHERE id = ?1",
     [SRV_ST_SESSION_ADD] = "INSERT INTO srv_session(token_hash, user_name, device_id, created, expires) "
                            "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [SRV_ST_SESSION_GET] = "SELECT user_name, device_id, created, expires, ended FROM srv_session "
-                           "WHERE token_hash = ?1",
+    [SRV_ST_SESSION_GET] = "SELECT s.user_name, s.device_id, s.created, s.expires, s.ended, "
+                           "coalesce(d.revoked, 0) FROM srv_session s "
+                           "LEFT JOIN srv_device d ON d.id = s.device_id WHERE s.token_hash = ?1",
     [SRV_ST_SESSION_END] = "UPDATE srv_session SET ended = 1 WHERE token_hash = ?1",
     [SRV_ST_SEQ_NEXT] = "UPDATE srv_counter SET value = value + 1 WHERE name = 'seq' RETURNING value",
     [SRV_ST_SEQ_GET] = "SELECT value FROM srv_counter WHERE name = 'seq'",

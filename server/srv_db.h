@@ -28,7 +28,9 @@ typedef enum srv_st {
   SRV_ST_USER_COUNT,    /* -> count */
   SRV_ST_USER_FAIL,     /* ?1 name ?2 now ?3 lock_after: failures+1, lock when reached */
   SRV_ST_USER_OK,       /* ?1 name: failures = 0 */
-  SRV_ST_USER_THROTTLE, /* ?1 name -> failures, last_failure, locked */
+  SRV_ST_USER_THROTTLE, /* ?1 name -> failures, last_failure, locked (account or not) */
+  SRV_ST_NAME_FAIL,     /* ?1 name ?2 now ?3 lock_after: like USER_FAIL, a name with no account */
+  SRV_ST_NAME_FAIL_DROP, /* ?1 before ?2 name: forget old failures, and those of a new account */
   SRV_ST_INVITE_ADD,    /* ?1 secret_hash ?2 user ?3 addresses ?4 expires ?5 now */
   SRV_ST_INVITE_GET,    /* ?1 secret_hash -> user_name, addresses, expires, used */
   SRV_ST_INVITE_USE,    /* ?1 secret_hash */
@@ -37,7 +39,7 @@ typedef enum srv_st {
   SRV_ST_DEVICE_LIST,   /* -> id, user_name, name, revoked, created */
   SRV_ST_DEVICE_REVOKE, /* ?1 id */
   SRV_ST_SESSION_ADD,   /* ?1 token_hash ?2 user ?3 device ?4 now ?5 expires */
-  SRV_ST_SESSION_GET,   /* ?1 token_hash -> user_name, device_id, created, expires, ended */
+  SRV_ST_SESSION_GET,   /* ?1 token_hash -> user_name, device_id, created, expires, ended, revoked */
   SRV_ST_SESSION_END,   /* ?1 token_hash */
   SRV_ST_SEQ_NEXT,      /* -> the next server sequence number (counter row, in the txn) */
   SRV_ST_SEQ_GET,       /* -> the latest server sequence number */

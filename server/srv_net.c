@@ -337,7 +337,8 @@ static void handle_login(srv_conn *c, const Kartoteka__Envelope *env) {
   snprintf(w->job.device_user, sizeof w->job.device_user, "%s", c->device_user);
   snprintf(w->job.password, sizeof w->job.password, "%s", env->login->password);
   int rc = srv_login_begin(&c->srv->db, &w->job, &err);
-  if (rc) {
+  if (rc) { /* throttled or locked: refused before any hashing, and audited too */
+    srv_audit_note(&c->srv->db, w->job.user, c->device_id, "login.refused", c->peer, "%s", err.msg);
     srv_login_job_wipe(&w->job);
     free(w);
     send_error_close(c, env->req_id, rc, err.msg);

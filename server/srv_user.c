@@ -82,6 +82,13 @@ int srv_user_add(srv_db *d, const char *name, const char *password, const char *
   } else if (!rc) {
     rc = KT_EDB;
   }
+  if (!rc && (st = srv_db_st(d, SRV_ST_NAME_FAIL_DROP, err))) { /* guesses at the name before */
+    sqlite3_bind_int64(st, 1, 0);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    rc = srv_db_step_done(d, st, err);
+  } else if (!rc) {
+    rc = KT_EDB;
+  }
   if (rc) {
     srv_db_rollback(d);
     return rc;
