@@ -53,6 +53,7 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_LOG_SET] = "INSERT INTO srv_log(seq, tcode, rid) VALUES (?1, ?2, ?3) "
                        "ON CONFLICT(tcode, rid) DO UPDATE SET seq = excluded.seq",
     [SRV_ST_LOG_PAGE] = "SELECT seq, tcode, rid FROM srv_log WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [SRV_ST_LOG_DEFS] = "SELECT seq, tcode, rid FROM srv_log WHERE tcode = ?1 AND seq > ?2 ORDER BY seq",
     [SRV_ST_DEVCTR_GET] = "SELECT last_counter FROM srv_device WHERE id = ?1",
     [SRV_ST_DEVCTR_SET] = "UPDATE srv_device SET last_counter = ?2 WHERE id = ?1",
     [SRV_ST_DEVIDX_GET] = "SELECT idx FROM device WHERE uuid = ?1",

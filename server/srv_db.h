@@ -42,6 +42,7 @@ typedef enum srv_st {
   SRV_ST_SEQ_GET,       /* -> the latest server sequence number */
   SRV_ST_LOG_SET,       /* ?1 seq ?2 tcode ?3 rid: the record's latest change */
   SRV_ST_LOG_PAGE,      /* ?1 since ?2 max -> seq, tcode, rid */
+  SRV_ST_LOG_DEFS,      /* ?1 tcode ?2 since -> seq, tcode, rid of that type's changes */
   SRV_ST_DEVCTR_GET,    /* ?1 device id -> last_counter */
   SRV_ST_DEVCTR_SET,    /* ?1 device id ?2 counter */
   SRV_ST_DEVIDX_GET,    /* ?1 uuid -> idx */

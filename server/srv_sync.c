@@ -469,14 +469,28 @@ int srv_sync_pull(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_
   if (!max || max > SRV_PULL_MAX) max = SRV_PULL_MAX;
   memset(page, 0, sizeof *page);
   kartoteka__changes__init(&page->msg);
+  /* Field definitions changed after `since` come first, whatever their place in
+     the feed: editing a definition (a label, a choice list) moves it behind the
+     cards that already use the field, and a client that has not seen it yet could
+     not apply those cards (it would stop at them on every try). They are few; the
+     page's own rows skip them. */
+  const int64_t fd_code = kt_model_type(s->model, "field_def")->def->code;
+  sqlite3_stmt *ds = srv_db_st(s->d, SRV_ST_LOG_DEFS, err);
+  if (!ds) return KT_EDB;
+  sqlite3_bind_int64(ds, 1, fd_code);
+  sqlite3_bind_int64(ds, 2, (int64_t)since);
+  size_t ndefs = 0;
+  while (sqlite3_step(ds) == SQLITE_ROW) ndefs++;
+  sqlite3_reset(ds);
   sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_LOG_PAGE, err);
   if (!st) return KT_EDB;
   sqlite3_bind_int64(st, 1, (int64_t)since);
   sqlite3_bind_int64(st, 2, (int64_t)max);
-  Kartoteka__Change **chs = calloc(max, sizeof *chs);
-  page->vals = calloc(max, sizeof *page->vals);
-  page->recs = calloc(max, sizeof *page->recs);
-  int64_t *rows = calloc((size_t)max * 3, sizeof *rows);
+  size_t cap = max + ndefs;
+  Kartoteka__Change **chs = calloc(cap, sizeof *chs);
+  page->vals = calloc(cap, sizeof *page->vals);
+  page->recs = calloc(cap, sizeof *page->recs);
+  int64_t *rows = calloc(cap * 3, sizeof *rows);
   page->msg.changes = chs;
   if (!chs || !page->vals || !page->recs || !rows) {
     sqlite3_reset(st);
@@ -484,10 +498,19 @@ int srv_sync_pull(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_
     srv_page_free(page);
     return kt_err_set(err, KT_ENOMEM, "out of memory");
   }
-  /* read the page of the feed first: the record reads below use other statements */
+  /* read the feed first (the definitions, then the page): the record reads below
+     use other statements */
   size_t n = 0;
   int rc;
-  while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while (n < ndefs && sqlite3_step(ds) == SQLITE_ROW) {
+    rows[3 * n] = sqlite3_column_int64(ds, 0);
+    rows[3 * n + 1] = sqlite3_column_int64(ds, 1);
+    rows[3 * n + 2] = sqlite3_column_int64(ds, 2);
+    n++;
+  }
+  sqlite3_reset(ds);
+  ndefs = n;
+  while (n < ndefs + max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     rows[3 * n] = sqlite3_column_int64(st, 0);
     rows[3 * n + 1] = sqlite3_column_int64(st, 1);
     rows[3 * n + 2] = sqlite3_column_int64(st, 2);
@@ -499,11 +522,14 @@ int srv_sync_pull(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_
   uint64_t next = since;
   bool cut = false;
   for (size_t i = 0; !rc && i < n; i++) {
-    if (bytes >= SRV_PULL_BYTES) { /* far below the frame limit: the rest comes next page */
-      cut = true;
-      break;
+    if (i >= ndefs) {
+      if (bytes >= SRV_PULL_BYTES && i > ndefs) { /* far below the frame limit: the rest next page */
+        cut = true;
+        break;
+      }
+      next = (uint64_t)rows[3 * i];
+      if (rows[3 * i + 1] == fd_code) continue; /* sent first */
     }
-    next = (uint64_t)rows[3 * i];
     kt_mtype *t = kt_model_type_by_code(s->model, (int)rows[3 * i + 1]);
     if (!t) continue;
     sqlite3_stmt *rs = srv_db_tst(s->d, t, SRV_TST_BY_ROWID, err);
@@ -536,7 +562,7 @@ int srv_sync_pull(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_
   }
   free(rows);
   page->msg.next_seq = next;
-  page->msg.more = n == max || cut;
+  page->msg.more = n - ndefs == max || cut;
   if (rc) srv_page_free(page);
   return rc;
 }
