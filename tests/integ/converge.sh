@@ -148,6 +148,18 @@ op_field() {
   else badop "field add" "$p"; fi
 }
 
+# renames a custom field this replica knows (its definition record changes, so it
+# moves to the end of the server's feed, after the cards that use the field)
+op_label() {
+  local p=$1 cfs
+  mapfile -t cfs < <(sq "$p" "SELECT etype||' '||name FROM t_field_def WHERE name LIKE 'cf%'")
+  [ ${#cfs[@]} -gt 0 ] || { op_edit "$p"; return; }
+  rnd ${#cfs[@]}; set -- $p ${cfs[R]}
+  if k "$p" field label "$2" "$3" --label "Поле $3 ($p-$round-$nops)" >/dev/null; then
+    oplog "$p" label "-" "$2" "$3"
+  else badop "field label" "$p"; fi
+}
+
 do_op() {
   local p=$1
   nops=$((nops+1))
@@ -155,7 +167,8 @@ do_op() {
   rnd 100
   if [ ${#CARDS[@]} -eq 0 ] || [ $R -lt 28 ]; then op_add "$p"
   elif [ $R -lt 75 ]; then op_edit "$p"
-  elif [ $R -lt 96 ]; then op_trash "$p"
+  elif [ $R -lt 93 ]; then op_trash "$p"
+  elif [ $R -lt 96 ]; then op_label "$p"
   elif [ "${NCF[$p]:-0}" -lt 2 ]; then op_field "$p"
   else op_edit "$p"; fi
 }
@@ -181,6 +194,7 @@ bg_wait() {
 }
 do_sync() {
   local p=$1
+  [ -n "${WATCH[$p]:-}" ] && return 0   # `sync --watch` syncs this PC during this round
   bg_wait "$p"
   rnd 10
   if [ $R -lt 6 ]; then
@@ -199,9 +213,32 @@ do_sync() {
   fi
 }
 
+# some rounds a PC runs `sync --watch` (the agent's loop: one long-lived process
+# that reconnects after each cut and syncs local edits and colleagues' news)
+nwatch=0; nwatch_bad=0
+declare -A WATCH=()
+watch_start() {
+  echo "+ sync --watch (background)" >>"$T/$1.log"
+  "$KT" --profile "$T/$1" sync --watch >/dev/null 2>>"$T/$1.log" &
+  WATCH[$1]=$!; nwatch=$((nwatch+1))
+}
+watch_stop() {
+  local p=$1 pid=${WATCH[$1]:-} rc
+  [ -n "$pid" ] || return 0
+  unset "WATCH[$p]"
+  rnd 4
+  if [ $R -eq 0 ]; then kill -KILL "$pid" 2>/dev/null; else kill -TERM "$pid" 2>/dev/null; fi
+  wait "$pid" 2>/dev/null; rc=$?
+  case $rc in 0|137|143) ;; *) nwatch_bad=$((nwatch_bad+1)); echo "watch of $p ended with $rc" ;; esac
+}
+
 # ---- the rounds --------------------------------------------------------------------
 echo on >"$T/faults"
 for ((round = 1; round <= ROUNDS; round++)); do
+  # each round and each event draws from its own seed, so what one sync happened
+  # to bring (timing) changes the later choices as little as possible
+  rseed=$(( (SEED * 7919 + round) & 0x7fffffff )); RANDOM=$rseed
+  for p in "${P[@]}"; do rnd 5; [ $R -eq 0 ] && watch_start "$p"; done
   ev=()
   for p in "${P[@]}"; do
     for ((i = 0; i < OPS; i++)); do ev+=("op $p"); done
@@ -210,14 +247,16 @@ for ((round = 1; round <= ROUNDS; round++)); do
   for ((i = ${#ev[@]} - 1; i > 0; i--)); do  # Fisher-Yates with bash's seeded RANDOM
     rnd $((i + 1)); tmp=${ev[i]}; ev[i]=${ev[R]}; ev[R]=$tmp
   done
-  for e in "${ev[@]}"; do
-    set -- $e
+  for ((i = 0; i < ${#ev[@]}; i++)); do
+    RANDOM=$(( rseed * 1000 + i ))
+    set -- ${ev[i]}
     if [ "$1" = op ]; then do_op "$2"; else do_sync "$2"; fi
   done
-  for p in "${P[@]}"; do bg_wait "$p"; done
+  for p in "${P[@]}"; do bg_wait "$p"; watch_stop "$p"; done
 done
 echo "foreground sync ms: $(sort -n "$T/sync_ms" | awk '{a[NR]=$1} END {print "min", a[1], "median", a[int((NR+1)/2)], "max", a[NR]}')"
-echo "ops: $nops (${#ADDED[@]} adds, $nbadops failed); syncs: $nsync, failed $nsync_fail, killed by -9 $nkill, in the background $nbg"
+echo "ops: $nops (${#ADDED[@]} adds, $nbadops failed); syncs: $nsync, failed $nsync_fail, killed by -9 $nkill, in the background $nbg; --watch runs $nwatch"
+check_eq "every sync --watch stopped cleanly on SIGTERM" 0 "$nwatch_bad"
 check_eq "every local operation succeeded" "0" "$nbadops${badop:+ — first: $badop}"
 
 # ---- final clean round ---------------------------------------------------------------
