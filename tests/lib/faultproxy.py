@@ -22,8 +22,12 @@ Output: "listening 127.0.0.1:PORT" on stdout once ready, then one line per
 connection: "conn K MODE [dir=c2s|s2c after=N] [chunk=..]" and, when it ends,
 "end K MODE c2s=BYTES s2c=BYTES [cut|rst]".
 
+--plan fixes the modes of the next connections made while faults are on
+(pass, slow[:CHUNK[:RATE]], cut:DIR:N, rst:DIR:N), for targeted tests.
+
 Usage: faultproxy.py --target HOST:PORT [--listen HOST:PORT] [--seed N]
                      [--faults on|off] [--faults-file F] [--weights p,s,c,r]
+                     [--plan M,M,...]
 """
 import argparse
 import asyncio
@@ -55,6 +59,14 @@ class Proxy:
         if len(w) != 4 or sum(w) <= 0:
             sys.exit("faultproxy: --weights needs four numbers: pass,slow,cut,rst")
         self.weights = w
+        self.fixed = [x for x in (args.plan or "").split(",") if x]
+        for x in self.fixed:
+            f = x.split(":")
+            ok = (f[0] == "pass" and len(f) == 1 or f[0] == "slow" and len(f) <= 3 or
+                  f[0] in ("cut", "rst") and len(f) == 3 and f[1] in ("c2s", "s2c"))
+            if not ok:
+                sys.exit(f"faultproxy: bad --plan entry '{x}' (pass, slow[:CHUNK[:RATE]], "
+                         "cut:c2s|s2c:N or rst:c2s|s2c:N)")
 
     def _file_state(self):
         if not self.args.faults_file:
@@ -85,6 +97,15 @@ class Proxy:
         """The fault plan of connection k: a dict, reproducible from (seed, k)."""
         if not on:
             return {"mode": "pass"}
+        if self.fixed:  # --plan: the next connections while faults are on
+            spec = self.fixed.pop(0).split(":")
+            p = {"mode": spec[0]}
+            if spec[0] in ("cut", "rst"):
+                p["dir"], p["after"] = spec[1], int(spec[2])
+            elif spec[0] == "slow":
+                p.update(slow=True, chunk=int(spec[1]) if len(spec) > 1 else 256,
+                         rate=int(spec[2]) if len(spec) > 2 else 64000)
+            return p
         rng = random.Random(f"{self.seed}/{k}")
         mode = rng.choices(["pass", "slow", "cut", "rst"], weights=self.weights)[0]
         p = {"mode": mode, "rng": rng}
@@ -216,6 +237,8 @@ def main():
                     help="state when no faults file says otherwise")
     ap.add_argument("--faults-file", help='file holding "on" or "off", read at every accept')
     ap.add_argument("--weights", default="4,2,3,2", help="pass,slow,cut,rst (relative)")
+    ap.add_argument("--plan", help="fixed modes for the next connections while faults are on, "
+                    "e.g. cut:s2c:900000,pass (then random again)")
     args = ap.parse_args()
     log(f"seed {args.seed}")
     try:
