@@ -436,10 +436,14 @@ int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
 fail_tx:
   srv_db_rollback(s->d);
 fail:
-  /* the model may have gained a field inside the rolled-back transaction */
+  /* the model may have gained a field inside the rolled-back transaction, and
+     the device cache a number whose row is gone (the next new device would get
+     that number too, and its values would be served as this device's) */
   kt_model_free(s->model);
   s->model = NULL;
   if (kt_model_new(&s->model, NULL) == 0) load_model(s, NULL);
+  s->ndevs = 0;
+  load_devices(s, NULL);
   srv_sync_ack_free(ack);
   return rc;
 }

@@ -31,5 +31,20 @@ check_eq "... and has the values" "7701234567 770101001" \
   "$(k gleb show "$ORG" --json | json 'd.get("inn") + " " + d.get("kpp")')"
 check_eq "the fresh replica equals the master" "$("$KTD" dump --data "$D")" "$(k gleb dump)"
 check_eq "boris's replica equals the master" "$("$KTD" dump --data "$D")" "$(k boris dump)"
+
+# A push the server fails as a whole (here: vera's first push defines inn again,
+# as a number) is rolled back with the device number it gave vera's PC; that
+# number must not stay cached for vera and go to the next new device too (whose
+# values would then be served to everyone as vera's).
+add_user "$D" vera head_of_sales; enroll "$D" vera "$T/vera"
+k vera field add org --name inn --label ИНН --type number >/dev/null
+check_fails "vera's push is refused" "already of type text" k vera sync
+add_user "$D" dina head_of_sales; enroll "$D" dina "$T/dina"
+DORG=$(k dina add org --set name="ООО Дина")
+check "dina syncs" k dina sync
+check "boris syncs" k boris sync
+check_eq "dina's card reaches boris as dina's" "$("$KTD" dump --data "$D" | grep "^org $DORG")" \
+  "$(k boris dump | grep "^org $DORG")"
+
 stop_server "$D"
 finish
