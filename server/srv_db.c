@@ -60,8 +60,10 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_DEVIDX_ADD] = "INSERT INTO device(uuid) VALUES (?1)",
     [SRV_ST_DEVIDX_ALL] = "SELECT idx, uuid FROM device",
     [SRV_ST_DEVICE_USER] = "SELECT user_name FROM srv_device WHERE id = ?1",
+    /* every definition, deleted ones too: custom fields are numbered in this
+       order (their version slots), so the list may only ever grow */
     [SRV_ST_FIELD_DEFS] = "SELECT etype, name, label, ftype, choices, hidden FROM t_field_def "
-                          "WHERE deleted = 0 ORDER BY rowid",
+                          "ORDER BY rowid",
 };
 
 void srv_db_path(const char *data_dir, char *out, size_t outsz) {

@@ -46,5 +46,14 @@ check "boris syncs" k boris sync
 check_eq "dina's card reaches boris as dina's" "$("$KTD" dump --data "$D" | grep "^org $DORG")" \
   "$(k boris dump | grep "^org $DORG")"
 
+# Deleting a field definition (\`kartoteka delete ID\` accepts its id) must not
+# renumber the custom fields after it when a program next reads the model: each
+# field's version would then be read from another field's slot.
+k anna edit "$ORG" --set kpp=770101002 >/dev/null
+before=$(k anna dump | grep "^org $ORG")
+k anna delete "$(sqlite3 "$T/anna/replica.db" "SELECT id FROM t_field_def WHERE name = 'inn'")" >/dev/null
+check_eq "the other fields keep their versions on the PC" "$before" "$(k anna dump | grep "^org $ORG")"
+check "anna sends the deletion" k anna sync
+check_eq "... and on the server" "$before" "$("$KTD" dump --data "$D" | grep "^org $ORG")"
 stop_server "$D"
 finish
