@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Randomized convergence: several PCs (four profiles by default: anna, boris,
-# vera and a second PC of anna's) add, edit (often the same field of the same
-# card on different PCs), delete and restore cards and add custom fields, and
-# sync in random order through a fault proxy that slows, cuts and resets
-# connections; some syncs are killed with kill -9, some run while the same PC
-# keeps editing. A failed sync is allowed; losing data is not. After a clean
-# final round every replica's dump equals the master's byte for byte, every
-# card added exists exactly once, and every field and trash state written by
-# only one PC holds that PC's last value.
-#   KT_SEED=N      rerun one scenario (the seed is printed)
-#   KT_CLIENTS=N   profiles (4..6)   KT_ROUNDS=N rounds (6)   KT_OPS=N ops per PC and round (6)
-#   KT_KEEP=1      keep the temp folder of a failed run (its path is printed)
+# Randomized convergence: several PCs (four profiles at the start: anna, boris,
+# vera and a second PC of anna's; gleb joins halfway) add, edit (often the same
+# field of the same card on different PCs), delete and restore cards, add and
+# rename custom fields, and sync in random order through a fault proxy that
+# slows, cuts and resets connections; some syncs are killed with kill -9, some
+# run while the same PC keeps editing, some PCs run `sync --watch` for a round.
+# A failed sync is allowed; losing data is not. After a clean final round every
+# replica's dump equals the master's byte for byte, every card added exists
+# exactly once, and every field and trash state written by only one PC holds
+# that PC's last value.
+#   KT_SEED=N      rerun one scenario (the seed is printed; timing still varies)
+#   KT_CLIENTS=N   profiles at the start (4 or 5)    KT_ROUNDS=N rounds (6)
+#   KT_OPS=N       operations per PC and round (6)   KT_KEEP=1 keep a failed run's files
 source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/server.sh"
 LIB=$(cd "$(dirname "$0")/../lib" && pwd)
@@ -18,7 +19,7 @@ SEED=${KT_SEED:-$(( ((RANDOM << 15) | RANDOM) % 1000000 + 1 ))}
 echo "seed=$SEED (rerun: KT_SEED=$SEED tests/run.sh converge)"
 RANDOM=$SEED
 NCL=${KT_CLIENTS:-4}; ROUNDS=${KT_ROUNDS:-6}; OPS=${KT_OPS:-6}
-ALLP=(anna boris vera anna2 gleb dina)        # profiles
+ALLP=(anna boris vera anna2 gleb dina)        # profiles (one more joins halfway)
 declare -A USER=([anna]=anna [boris]=boris [vera]=vera [anna2]=anna [gleb]=gleb [dina]=dina)
 P=("${ALLP[@]:0:NCL}")
 USERS=(anna boris vera gleb dina)
@@ -204,7 +205,7 @@ do_sync() {
   elif [ $R -lt 8 ]; then
     ksync_bg "$p"
     local pid=$!
-    rnd 250; sleep "$(printf '0.%03d' $R)"
+    rnd 80; sleep "$(printf '0.%03d' $R)"   # a sync takes ~15-100 ms
     kill -KILL $pid 2>/dev/null
     wait $pid 2>/dev/null; sync_rc "$p" $?
   else
@@ -234,7 +235,23 @@ watch_stop() {
 
 # ---- the rounds --------------------------------------------------------------------
 echo on >"$T/faults"
+# halfway a new PC joins (enrolling through the faulty proxy: a cut enrollment
+# is tried again with a new invite) and starts from an empty replica
+LATE=${ALLP[NCL]:-}
+late_join() {
+  local p=$1 i inv
+  for i in $(seq 10); do
+    inv=$("$KTD" invite --data "$D" --user "${USER[$p]}" --address "$PROXY")
+    echo "+ connect (try $i)" >>"$T/$p.log"
+    if "$KT" --profile "$T/$p" connect --invite "$inv" --password-file "$T/pw" >/dev/null 2>>"$T/$p.log"
+    then P+=("$p"); echo "$p joined (enrollment try $i)"; return 0; fi
+    rm -rf "${T:?}/$p"
+  done
+  fail "$p could not enroll through the proxy in 10 tries"
+}
+
 for ((round = 1; round <= ROUNDS; round++)); do
+  [ -n "$LATE" ] && [ $round -eq $((ROUNDS / 2 + 1)) ] && late_join "$LATE"
   # each round and each event draws from its own seed, so what one sync happened
   # to bring (timing) changes the later choices as little as possible
   rseed=$(( (SEED * 7919 + round) & 0x7fffffff )); RANDOM=$rseed
