@@ -177,7 +177,10 @@ do_op() {
 # syncs: in the foreground, killed with -9 after a random moment, or in the
 # background while the same PC keeps working
 nsync=0; nsync_fail=0; nkill=0; nbg=0
-declare -A BG=()
+declare -A BG=() WATCH=()
+# syncs still running when the script stops are killed too (only those: a pid
+# that was waited for may belong to another process by then)
+trap 'for p_ in "${BG[@]}" "${WATCH[@]}"; do kill -KILL "$p_" 2>/dev/null; done; _cleanup' EXIT
 # the process itself in the background ($! is kartoteka, not a subshell, so kill -9 hits it)
 ksync_bg() { echo "+ sync (background)" >>"$T/$1.log"; "$KT" --profile "$T/$1" sync >/dev/null 2>>"$T/$1.log" & }
 sync_rc() { # PROFILE RC
@@ -217,7 +220,6 @@ do_sync() {
 # some rounds a PC runs `sync --watch` (the agent's loop: one long-lived process
 # that reconnects after each cut and syncs local edits and colleagues' news)
 nwatch=0; nwatch_bad=0
-declare -A WATCH=()
 watch_start() {
   echo "+ sync --watch (background)" >>"$T/$1.log"
   "$KT" --profile "$T/$1" sync --watch >/dev/null 2>>"$T/$1.log" &
