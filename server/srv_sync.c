@@ -413,15 +413,20 @@ int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
   if (sqlite3_step(st) == SQLITE_ROW) last = sqlite3_column_int64(st, 0);
   sqlite3_reset(st);
   int64_t high = last;
-  for (size_t i = 0; i < push->n_changes; i++) {
-    const Kartoteka__Change *ch = push->changes[i];
-    if ((int64_t)ch->counter <= last) { /* already applied: a resend after a lost ack */
-      vals[i].status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
-      continue;
+  /* field definitions first: a definition edited after a card got a value of
+     the field is behind that card in the client's outbox (an edited entry takes
+     a new number), and the batch is one transaction anyway */
+  for (int defs = 1; defs >= 0; defs--)
+    for (size_t i = 0; i < push->n_changes; i++) {
+      const Kartoteka__Change *ch = push->changes[i];
+      if ((strcmp(ch->type, "field_def") == 0) != defs) continue;
+      if ((int64_t)ch->counter <= last) { /* already applied: a resend after a lost ack */
+        vals[i].status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
+        continue;
+      }
+      if ((rc = apply_change(s, w, wdev, ch, &vals[i], err))) goto fail_tx;
+      if ((int64_t)ch->counter > high) high = (int64_t)ch->counter;
     }
-    if ((rc = apply_change(s, w, wdev, ch, &vals[i], err))) goto fail_tx;
-    if ((int64_t)ch->counter > high) high = (int64_t)ch->counter;
-  }
   if (high != last) {
     if (!(st = srv_db_st(s->d, SRV_ST_DEVCTR_SET, err))) {
       rc = KT_EDB;

@@ -32,6 +32,15 @@ check_eq "... and has the values" "7701234567 770101001" \
 check_eq "the fresh replica equals the master" "$("$KTD" dump --data "$D")" "$(k gleb dump)"
 check_eq "boris's replica equals the master" "$("$KTD" dump --data "$D")" "$(k boris dump)"
 
+# The same on the way up: a field added, used and then renamed before a sync
+# leaves the definition's outbox entry behind the card's (an edited entry takes
+# a new number); the one push must still be taken whole.
+k anna field add org --name okpo --label ОКПО --type text >/dev/null
+k anna edit "$ORG" --set okpo=12345678 >/dev/null
+k anna field label org okpo --label "Код ОКПО" >/dev/null
+check "anna sends a value before its renamed definition in one push" k anna sync
+check_contains "... and the server took the value" "okpo=12345678@" "$("$KTD" dump --data "$D" | grep "^org $ORG")"
+
 # A push the server fails as a whole (here: vera's first push defines inn again,
 # as a number) is rolled back with the device number it gave vera's PC; that
 # number must not stay cached for vera and go to the next new device too (whose
