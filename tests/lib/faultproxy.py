@@ -108,7 +108,7 @@ class Proxy:
             return p
         rng = random.Random(f"{self.seed}/{k}")
         mode = rng.choices(["pass", "slow", "cut", "rst"], weights=self.weights)[0]
-        p = {"mode": mode, "rng": rng}
+        p = {"mode": mode}
         if mode in ("cut", "rst"):
             p["dir"] = rng.choice(["c2s", "s2c"])
             # log-uniform up to ~64 KiB: cuts land in the handshake, the login,
