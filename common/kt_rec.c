@@ -116,14 +116,28 @@ int kt_merge_cmp(kt_stamp sa, const char *da, kt_stamp sb, const char *db) {
   return c > 0 ? 1 : c < 0 ? -1 : 0;
 }
 
+/* Custom fields are ordered by name: each replica learns them in its own
+ * order (and numbers their positions that way), the dump must not show it. */
+static int cmp_field_name(const void *a, const void *b) {
+  return strcmp((*(const kt_mfield *const *)a)->name, (*(const kt_mfield *const *)b)->name);
+}
+
 void kt_rec_dump_line(const kt_rec *r, kt_rec_devname_fn devname, void *ud, kt_buf *out) {
   const kt_mtype *t = r->type;
+  const kt_mfield *order[KT_MAX_FIELDS];
+  int n = 0, ncustom = 0;
+  for (int k = 1; k < t->nfields && n < KT_MAX_FIELDS; k++)
+    if (!t->fields[k].custom) order[n++] = &t->fields[k];
+  for (int k = 1; k < t->nfields && n + ncustom < KT_MAX_FIELDS; k++)
+    if (t->fields[k].custom) order[n + ncustom++] = &t->fields[k];
+  qsort(order + n, (size_t)ncustom, sizeof order[0], cmp_field_name);
   kt_buf_printf(out, "%s %s", t->def->name, kt_rec_id(r));
-  for (int k = 1; k < t->nfields; k++) {
-    const kt_fver *v = &r->vers.f[t->fields[k].vidx];
-    if (!v->stamp || k == KT_F_UPDATED) continue;
-    kt_buf_printf(out, " %s=", t->fields[k].name);
-    kt_mfield_format(&t->fields[k], &r->v[k], true, out);
+  for (int i = 0; i < n + ncustom; i++) {
+    const kt_mfield *f = order[i];
+    const kt_fver *v = &r->vers.f[f->vidx];
+    if (!v->stamp || f->vidx == KT_F_UPDATED) continue;
+    kt_buf_printf(out, " %s=", f->name);
+    kt_mfield_format(f, &r->v[t->pos[f->vidx]], true, out);
     const char *dn = devname ? devname(ud, v->dev) : NULL;
     kt_buf_printf(out, "@%llu/%s", (unsigned long long)v->stamp, dn ? dn : "?");
   }

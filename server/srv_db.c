@@ -95,14 +95,17 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_AUDIT_LAST] = "SELECT seq, hash FROM srv_audit ORDER BY seq DESC LIMIT 1",
     [SRV_ST_AUDIT_ALL] = "SELECT seq, ts, actor, device, action, object, detail, hash "
                          "FROM srv_audit ORDER BY seq",
+    [SRV_ST_LOG_DEFS] = "SELECT seq, tcode, rid FROM srv_log WHERE tcode = ?1 AND seq > ?2 ORDER BY seq",
     [SRV_ST_DEVCTR_GET] = "SELECT last_counter FROM srv_device WHERE id = ?1",
     [SRV_ST_DEVCTR_SET] = "UPDATE srv_device SET last_counter = ?2 WHERE id = ?1",
     [SRV_ST_DEVIDX_GET] = "SELECT idx FROM device WHERE uuid = ?1",
     [SRV_ST_DEVIDX_ADD] = "INSERT INTO device(uuid) VALUES (?1)",
     [SRV_ST_DEVIDX_ALL] = "SELECT idx, uuid FROM device",
     [SRV_ST_DEVICE_USER] = "SELECT user_name FROM srv_device WHERE id = ?1",
+    /* every definition, deleted ones too: custom fields are numbered in this
+       order (their version slots), so the list may only ever grow */
     [SRV_ST_FIELD_DEFS] = "SELECT etype, name, label, ftype, choices, hidden FROM t_field_def "
-                          "WHERE deleted = 0 ORDER BY rowid",
+                          "ORDER BY rowid",
 };
 
 void srv_db_path(const char *data_dir, char *out, size_t outsz) {

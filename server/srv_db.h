@@ -64,6 +64,7 @@ typedef enum srv_st {
   SRV_ST_AUDIT_ADD,     /* ?1 seq ?2 ts ?3 actor ?4 device ?5 action ?6 object ?7 detail ?8 hash */
   SRV_ST_AUDIT_LAST,    /* -> seq, hash */
   SRV_ST_AUDIT_ALL,     /* -> seq, ts, actor, device, action, object, detail, hash */
+  SRV_ST_LOG_DEFS,      /* ?1 tcode ?2 since -> seq, tcode, rid of that type's changes */
   SRV_ST_DEVCTR_GET,    /* ?1 device id -> last_counter */
   SRV_ST_DEVCTR_SET,    /* ?1 device id ?2 counter */
   SRV_ST_DEVIDX_GET,    /* ?1 uuid -> idx */

@@ -765,15 +765,20 @@ int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
   if (sqlite3_step(st) == SQLITE_ROW) last = sqlite3_column_int64(st, 0);
   sqlite3_reset(st);
   int64_t high = last;
-  for (size_t i = 0; i < push->n_changes; i++) {
-    const Kartoteka__Change *ch = push->changes[i];
-    if ((int64_t)ch->counter <= last) { /* already applied: a resend after a lost ack */
-      vals[i].status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
-      continue;
+  /* field definitions first: a definition edited after a card got a value of
+     the field is behind that card in the client's outbox (an edited entry takes
+     a new number), and the batch is one transaction anyway */
+  for (int defs = 1; defs >= 0; defs--)
+    for (size_t i = 0; i < push->n_changes; i++) {
+      const Kartoteka__Change *ch = push->changes[i];
+      if ((strcmp(ch->type, "field_def") == 0) != defs) continue;
+      if ((int64_t)ch->counter <= last) { /* already applied: a resend after a lost ack */
+        vals[i].status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
+        continue;
+      }
+      if ((rc = apply_change(s, w, wdev, ch, &vals[i], err))) goto fail_tx;
+      if ((int64_t)ch->counter > high) high = (int64_t)ch->counter;
     }
-    if ((rc = apply_change(s, w, wdev, ch, &vals[i], err))) goto fail_tx;
-    if ((int64_t)ch->counter > high) high = (int64_t)ch->counter;
-  }
   if (high != last) {
     if (!(st = srv_db_st(s->d, SRV_ST_DEVCTR_SET, err))) {
       rc = KT_EDB;
@@ -788,10 +793,14 @@ int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
 fail_tx:
   srv_db_rollback(s->d);
 fail:
-  /* the model may have gained a field inside the rolled-back transaction */
+  /* the model may have gained a field inside the rolled-back transaction, and
+     the device cache a number whose row is gone (the next new device would get
+     that number too, and its values would be served as this device's) */
   kt_model_free(s->model);
   s->model = NULL;
   if (kt_model_new(&s->model, NULL) == 0) load_model(s, NULL);
+  s->ndevs = 0;
+  load_devices(s, NULL);
   srv_sync_ack_free(ack);
   return rc;
 }
@@ -937,25 +946,53 @@ static int page_alloc(srv_page *page, size_t max, kt_err *err) {
 int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t scope,
                   uint32_t max, srv_page *page, kt_err *err) {
   if (!max || max > SRV_PULL_MAX) max = SRV_PULL_MAX;
-  int rc = page_alloc(page, max, err);
-  if (rc) return rc;
-  if (subj && scope != subj->scope_gen) {
-    /* built under other rights (or never): start again from an empty replica */
-    page->msg.wipe = true;
-    since = 0;
-  }
-  page->msg.scope = subj ? subj->scope_gen : 0;
+  /* a replica built under other rights (or never): start again from an empty one */
+  bool wipe = subj && scope != subj->scope_gen;
+  if (wipe) since = 0;
   uint64_t latest = 0;
-  if ((rc = srv_sync_latest(s, &latest, err))) {
-    srv_page_free(page);
-    return rc;
+  int rc = srv_sync_latest(s, &latest, err);
+  if (rc) return rc;
+  /* Field definitions changed after `since` come first, whatever their place in
+     the feed: editing a definition (a label, a choice list) moves it behind the
+     cards that already use the field, and a client that has not seen it yet could
+     not apply those cards (it would stop at them on every try). They are few, and
+     everybody reads them; the page's own rows skip them. */
+  const int64_t fd_code = kt_model_type(s->model, "field_def")->def->code;
+  bool defs_first = !subj || ((subj->mask_all >> fd_code) & 1);
+  sqlite3_stmt *ds = defs_first ? srv_db_st(s->d, SRV_ST_LOG_DEFS, err) : NULL;
+  if (defs_first && !ds) return KT_EDB;
+  size_t ndefs = 0;
+  if (ds) {
+    sqlite3_bind_int64(ds, 1, fd_code);
+    sqlite3_bind_int64(ds, 2, (int64_t)since);
+    while (sqlite3_step(ds) == SQLITE_ROW) ndefs++;
+    sqlite3_reset(ds);
   }
+  if ((rc = page_alloc(page, max + ndefs, err))) return rc;
+  page->msg.wipe = wipe;
+  page->msg.scope = subj ? subj->scope_gen : 0;
   sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_LOG_PAGE, err);
-  int64_t *rows = calloc((size_t)max * 4, sizeof *rows);
+  int64_t *rows = calloc(((size_t)max + ndefs) * 4, sizeof *rows);
   if (!st || !rows) {
     free(rows);
     srv_page_free(page);
     return st ? kt_err_set(err, KT_ENOMEM, "out of memory") : KT_EDB;
+  }
+  /* read the feed first (the definitions, then the page): the record reads below
+     use other statements */
+  size_t n = 0;
+  if (ds) {
+    sqlite3_bind_int64(ds, 1, fd_code);
+    sqlite3_bind_int64(ds, 2, (int64_t)since);
+    while (n < ndefs && sqlite3_step(ds) == SQLITE_ROW) {
+      rows[4 * n] = sqlite3_column_int64(ds, 0);
+      rows[4 * n + 1] = sqlite3_column_int64(ds, 1);
+      rows[4 * n + 2] = sqlite3_column_int64(ds, 2);
+      rows[4 * n + 3] = 0;
+      n++;
+    }
+    sqlite3_reset(ds);
+    ndefs = n;
   }
   sqlite3_bind_int64(st, 1, (int64_t)since);
   sqlite3_bind_int64(st, 2, (int64_t)max);
@@ -964,9 +1001,7 @@ int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t
   sqlite3_bind_int64(st, 5, subj ? (int64_t)subj->mask_group : 0);
   sqlite3_bind_text(st, 6, subj ? subj->user : "", -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 7, subj ? subj->groups_json : "[]", -1, SQLITE_STATIC);
-  /* read the page of the feed first: the record reads below use other statements */
-  size_t n = 0;
-  while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while (n < ndefs + max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     rows[4 * n] = sqlite3_column_int64(st, 0);
     rows[4 * n + 1] = sqlite3_column_int64(st, 1);
     rows[4 * n + 2] = sqlite3_column_int64(st, 2);
@@ -980,11 +1015,14 @@ int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t
   uint64_t next = since;
   bool cut = false;
   for (size_t i = 0; !rc && i < n; i++) {
-    if (bytes >= SRV_PULL_BYTES) { /* far below the frame limit: the rest comes next page */
-      cut = true;
-      break;
+    if (i >= ndefs) {
+      if (bytes >= SRV_PULL_BYTES && i > ndefs) { /* far below the frame limit: the rest next page */
+        cut = true;
+        break;
+      }
+      next = (uint64_t)rows[4 * i];
+      if (ds && rows[4 * i + 1] == fd_code) continue; /* sent first */
     }
-    next = (uint64_t)rows[4 * i];
     kt_mtype *t = kt_model_type_by_code(s->model, (int)rows[4 * i + 1]);
     if (!t) continue;
     sqlite3_stmt *rs = srv_db_tst(s->d, t, SRV_TST_BY_ROWID, err);
@@ -1005,7 +1043,7 @@ int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t
     sqlite3_reset(rs);
   }
   free(rows);
-  page->msg.more = n == max || cut;
+  page->msg.more = n - ndefs == max || cut;
   if (!page->msg.more) next = latest; /* nothing visible beyond: skip the rest of the feed */
   page->msg.next_seq = next;
   if (!rc && subj && !page->msg.wipe && next > since)

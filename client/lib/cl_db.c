@@ -36,8 +36,10 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_PHONE_DEL] = "INSERT INTO fts_phone(fts_phone, rowid, digits) VALUES ('delete', ?1, ?2)",
     [CL_ST_PHONE_MATCH] = "SELECT rowid FROM fts_phone WHERE fts_phone MATCH ?1 AND rowid "
                           "BETWEEN ?2 AND ?3 ORDER BY rowid DESC LIMIT ?4",
+    /* every definition, deleted ones too: custom fields are numbered in this
+       order (their version slots), so the list may only ever grow */
     [CL_ST_FIELD_DEFS] = "SELECT etype, name, label, ftype, choices, hidden FROM t_field_def "
-                         "WHERE deleted = 0 ORDER BY rowid",
+                         "ORDER BY rowid",
     [CL_ST_SECTIONS] = "SELECT etype, label, hidden FROM t_section WHERE deleted = 0 ORDER BY rowid",
     [CL_ST_DIARY_EVENTS] = "SELECT id, title, type, start, remind_at, remind_before, rrule, status "
                            "FROM t_event WHERE deleted = 0 AND start IS NOT NULL AND "

@@ -42,8 +42,10 @@ struct cl_store {
   bool has_rights;     /* the server told this profile's rights: mirror them on local edits */
   kt_who who;
   char role[32];
+  bool model_stale;    /* a rollback may have undone custom fields the model has */
   int64_t commits;     /* this connection's commits (data_version counts only others') */
-  /* device index <-> UUID cache for sync (the device table is append-only) */
+  /* device index <-> UUID cache for sync (the device table is append-only;
+     emptied by a rollback) */
   struct devname *devs;
   int ndevs, capdevs;
   /* batch: queued index adds of new records (see the file comment) */
@@ -237,6 +239,18 @@ void cl_store_set_clock(cl_store *s, kt_clock_fn fn, void *ud) {
 static int pend_flush(cl_store *s, kt_err *err);
 static void pend_drop(cl_store *s);
 
+/* After a rollback: what the transaction added to the in-memory state is gone
+ * from the database again and must be read from it anew — device numbers (a
+ * cached number whose row was rolled back would be written into versions and
+ * later given to another device) now, the model (custom fields of applied
+ * definitions, whose columns are gone) at the next cl_store_refresh: a sync
+ * round starts with it, and nothing may hold the old model's types until then. */
+static void rolled_back(cl_store *s) {
+  pend_drop(s);
+  s->ndevs = 0;
+  s->model_stale = true;
+}
+
 static int tx_begin(cl_store *s, kt_err *err) {
   if (s->readonly)
     return kt_err_set(err, KT_EPERM, "this connection to the card index is read-only");
@@ -261,7 +275,7 @@ static int tx_commit(cl_store *s, kt_err *err) {
   if (st) rc = cl_db_step_done(&s->d, st, err);
   else if (!rc) rc = KT_EDB;
   if (rc) {
-    pend_drop(s);
+    rolled_back(s);
     sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
     int64_t h = 0;
     if (cl_db_meta_get_int(&s->d, "hlc", &h, NULL) == 0) s->hlc_saved = (kt_stamp)h;
@@ -272,7 +286,7 @@ static int tx_commit(cl_store *s, kt_err *err) {
 static int tx_end(cl_store *s, int rc, kt_err *err) {
   if (s->in_batch) return rc;
   if (rc) {
-    pend_drop(s);
+    rolled_back(s);
     sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
   }
@@ -295,7 +309,7 @@ int cl_store_commit(cl_store *s, kt_err *err) {
 void cl_store_rollback(cl_store *s) {
   if (!s->in_batch) return;
   s->in_batch = false;
-  pend_drop(s);
+  rolled_back(s);
   sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -1628,7 +1642,7 @@ static int schema_version(cl_store *s, int64_t *v) {
 int cl_store_refresh(cl_store *s, kt_err *err) {
   int64_t v = 0;
   if (schema_version(s, &v)) return cl_db_error(&s->d, sqlite3_errcode(s->d.db), "reading the schema", err);
-  if (v == s->schema_seen) return 0;
+  if (v == s->schema_seen && !s->model_stale) return 0;
   kt_model *m = NULL;
   int rc = kt_model_new(&m, err);
   if (rc) return rc;
@@ -1644,6 +1658,7 @@ int cl_store_refresh(cl_store *s, kt_err *err) {
   }
   kt_model_free(old);
   s->schema_seen = v;
+  s->model_stale = false;
   return 0;
 }
 

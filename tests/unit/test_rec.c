@@ -102,10 +102,45 @@ static void test_row_roundtrip_and_dump(void **state) {
   sqlite3_close(db);
 }
 
+/* One org with custom fields a and b on two replicas that learned the fields in
+ * opposite orders (so their version positions differ): the dumps are equal. */
+static void dump_with_fields(const char *first, const char *second, kt_buf *out) {
+  kt_model *m;
+  bool added;
+  assert_int_equal(kt_model_new(&m, NULL), 0);
+  assert_int_equal(kt_model_apply_field_def(m, "org", first, NULL, "text", NULL, false, &added, NULL), 0);
+  assert_int_equal(kt_model_apply_field_def(m, "org", second, NULL, "text", NULL, false, &added, NULL), 0);
+  kt_mtype *org = kt_model_type(m, "org");
+  kt_rec *r = kt_rec_new(org);
+  kt_value_set_text(&r->v[KT_F_ID], "01a20000-0000-7000-8000-000000000001", 36);
+  static const char *names[] = {"name", "cf_a", "cf_b"};
+  for (int i = 0; i < 3; i++) {
+    kt_mfield *f = kt_mtype_field(org, names[i]);
+    kt_value_set_text(&r->v[org->pos[f->vidx]], names[i], strlen(names[i]));
+    r->vers.f[f->vidx] = (kt_fver){KT_STAMP_MAKE(1000 + i, 0), 1};
+  }
+  kt_rec_dump_line(r, devs, NULL, out);
+  kt_rec_free(r);
+  kt_model_free(m);
+}
+
+static void test_dump_custom_field_order(void **state) {
+  (void)state;
+  kt_buf a = KT_BUF_INIT, b = KT_BUF_INIT;
+  dump_with_fields("cf_a", "cf_b", &a);
+  dump_with_fields("cf_b", "cf_a", &b);
+  assert_string_equal(a.p, b.p);
+  assert_non_null(strstr(a.p, " cf_a=cf_a@"));
+  assert_true(strstr(a.p, " cf_a=") < strstr(a.p, " cf_b="));
+  kt_buf_free(&a);
+  kt_buf_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_merge_order),
       cmocka_unit_test(test_row_roundtrip_and_dump),
+      cmocka_unit_test(test_dump_custom_field_order),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
