@@ -39,11 +39,16 @@ typedef struct srv_conn {
   srv_auth_info who;      /* after Login/Resume */
   char token[65];
   bool subscribed;
+  bool in_read;           /* answers are flushed once, when the read callback ends */
   struct srv_conn *sub_prev, *sub_next; /* the list of subscribed connections */
   int pending_work;       /* login jobs in flight: the conn is freed only after them */
 } srv_conn;
 
 #define MAX_HASHING 2 /* Argon2 verifications at a time (memory: 19 MiB each) */
+/* TLS sessions kept for resumption (kt_tls): a reconnect within a working day
+ * skips the certificate exchange; revocation is still checked every time */
+#define TLS_RESUME_S (8 * 3600)
+#define TLS_RESUME_MAX 20000
 
 typedef struct login_work {
   uv_work_t req;
@@ -131,7 +136,7 @@ static int conn_send(srv_conn *c, Kartoteka__Envelope *env) {
   if (!rc) rc = kt_tls_write_plain(c->tls, frame.p, frame.len, &err);
   kt_buf_free(&frame);
   if (rc) kt_log_warn("net", "conn %llu: cannot send: %s", (unsigned long long)c->id, err.msg);
-  conn_flush(c);
+  if (!c->in_read) conn_flush(c);
   return rc;
 }
 
@@ -146,6 +151,7 @@ static void send_error_close(srv_conn *c, uint64_t req_id, int code, const char 
   kt_log_info("net", "conn %llu (%s): error %s: %s", (unsigned long long)c->id, c->peer,
               kt_err_name(code), msg);
   if (c->tls && kt_tls_handshake_done(c->tls)) conn_send(c, &env);
+  conn_flush(c);
   conn_close(c);
 }
 
@@ -506,8 +512,18 @@ static void process_plain(srv_conn *c) {
   }
 }
 
+static void conn_read(srv_conn *c, ssize_t nread, const uv_buf_t *buf);
+
+/* Everything the messages of one read answer goes out in one write. */
 static void on_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   srv_conn *c = stream->data;
+  c->in_read = true;
+  conn_read(c, nread, buf);
+  c->in_read = false;
+  conn_flush(c);
+}
+
+static void conn_read(srv_conn *c, ssize_t nread, const uv_buf_t *buf) {
   if (nread < 0) {
     conn_close(c);
     return;
@@ -540,6 +556,7 @@ static void on_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
       /* identity comes from the certificate; a revoked device is refused at once */
       rc = srv_device_lookup(&c->srv->db, fpr, c->device_id, c->device_user, &err);
       if (rc) {
+        kt_tls_session_drop(c->tls); /* its ticket must not skip this check's cost either */
         send_error_close(c, 0, rc, err.msg);
         return;
       }
@@ -755,6 +772,7 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   if ((rc = kt_pki_cert_load_pem(ca, &s->ca, err)) || (rc = kt_pki_key_load_pem(cakey, &s->ca_key, err)))
     goto fail_db;
   if ((rc = kt_tls_ctx_new_server(crt, key, ca, false, &s->tls, err))) goto fail_db;
+  if ((rc = kt_tls_ctx_set_resumption(s->tls, TLS_RESUME_S, TLS_RESUME_MAX, err))) goto fail_tls;
   uv_loop_init(&s->loop);
   uv_tcp_init(&s->loop, &s->listener);
   s->listener.data = s;

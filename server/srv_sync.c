@@ -473,27 +473,36 @@ int srv_sync_pull(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_
   if (!st) return KT_EDB;
   sqlite3_bind_int64(st, 1, (int64_t)since);
   sqlite3_bind_int64(st, 2, (int64_t)max);
-  Kartoteka__Change **chs = calloc(max, sizeof *chs);
-  page->vals = calloc(max, sizeof *page->vals);
-  page->recs = calloc(max, sizeof *page->recs);
-  int64_t *rows = calloc((size_t)max * 3, sizeof *rows);
-  page->msg.changes = chs;
-  if (!chs || !page->vals || !page->recs || !rows) {
-    sqlite3_reset(st);
-    free(rows);
-    srv_page_free(page);
-    return kt_err_set(err, KT_ENOMEM, "out of memory");
-  }
-  /* read the page of the feed first: the record reads below use other statements */
-  size_t n = 0;
+  /* read the page of the feed first: the record reads below use other statements;
+     arrays are sized by what was found (a reconnect with nothing new is common,
+     and 5,000-entry arrays cost more than the query) */
+  size_t n = 0, cap = 0;
+  int64_t *rows = NULL;
   int rc;
   while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      size_t ncap = cap ? cap * 4 : 16;
+      if (ncap > max) ncap = max;
+      int64_t *p = realloc(rows, ncap * 3 * sizeof *rows);
+      if (!p) break;
+      rows = p;
+      cap = ncap;
+    }
     rows[3 * n] = sqlite3_column_int64(st, 0);
     rows[3 * n + 1] = sqlite3_column_int64(st, 1);
     rows[3 * n + 2] = sqlite3_column_int64(st, 2);
     n++;
   }
   sqlite3_reset(st);
+  Kartoteka__Change **chs = calloc(n ? n : 1, sizeof *chs);
+  page->vals = calloc(n ? n : 1, sizeof *page->vals);
+  page->recs = calloc(n ? n : 1, sizeof *page->recs);
+  page->msg.changes = chs;
+  if (!chs || !page->vals || !page->recs || (n < max && rc == SQLITE_ROW)) {
+    free(rows);
+    srv_page_free(page);
+    return kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
   rc = 0;
   size_t k = 0, bytes = 0;
   uint64_t next = since;

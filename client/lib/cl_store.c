@@ -1085,7 +1085,13 @@ int cl_store_meta_get(cl_store *s, const char *key, kt_buf *out, kt_err *err) {
 }
 
 int cl_store_meta_set(cl_store *s, const char *key, const char *value, kt_err *err) {
-  return cl_db_meta_set_text(&s->d, key, value, err);
+  /* settings rewritten with the same value on every connection (role, epoch,
+     cursor) would otherwise cost a synced commit each */
+  kt_buf cur = KT_BUF_INIT;
+  bool same = value && cl_db_meta_get_text(&s->d, key, &cur, NULL) == 0 && !cur.oom &&
+              strcmp(kt_buf_str(&cur), value) == 0;
+  kt_buf_free(&cur);
+  return same ? 0 : cl_db_meta_set_text(&s->d, key, value, err);
 }
 
 int cl_store_outbox_count(cl_store *s, int64_t *n, kt_err *err) {
