@@ -119,6 +119,14 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   }
 }
 
+/* The time of the last complete round ("last_sync"), written in the
+ * transaction of the round's last page. */
+static int note_sync_time(cl_store *s, kt_err *err) {
+  char when[40];
+  kt_datetime_format((int64_t)kt_now_ms(), false, when, sizeof when);
+  return cl_store_meta_set(s, "last_sync", when, err);
+}
+
 static int pull_send(cl_conn *c, uint64_t since, kt_err *err) {
   Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__Pull pull = KARTOTEKA__PULL__INIT;
@@ -161,6 +169,7 @@ static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     char buf[32];
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)ch->next_seq);
     if (!rc) rc = cl_store_meta_set(s, "pull_seq", buf, err);
+    if (!rc && !more) rc = note_sync_time(s, err); /* same commit: one sync per round */
     if (!rc && (!more || in_tx_n >= PULL_TX_RECORDS)) {
       in_tx = false;
       in_tx_n = 0;
@@ -187,12 +196,7 @@ int cl_sync_round(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   int rc = cl_store_refresh(s, err); /* another process may have added a custom field */
   if (!rc) rc = push_all(c, s, st, err);
   if (!rc) rc = pull_all(c, s, st, err);
-  if (!rc) {
-    st->rounds++;
-    char when[40];
-    kt_datetime_format((int64_t)kt_now_ms(), false, when, sizeof when);
-    cl_store_meta_set(s, "last_sync", when, NULL);
-  }
+  if (!rc) st->rounds++;
   return rc;
 }
 
