@@ -79,6 +79,7 @@ struct srv_server {
   kt_err backup_err;
   srv_conn *conns;
   srv_conn *subs; /* subscribed connections only: a commit notifies these, not every idle one */
+  uint64_t notified_seq; /* the latest sequence number subscribers were told about */
   login_work *wait_head, *wait_tail; /* logins waiting for a hashing slot */
   int hashing;
   char rbuf[65536]; /* ciphertext read buffer and ... */
@@ -337,16 +338,42 @@ static void handle_enroll(srv_conn *c, const Kartoteka__Envelope *env) {
   kt_buf_free(&ca_der);
 }
 
+/* Notify after a commit. The changes since the previous notify travel with it
+ * when they are few (NOTIFY_DIRECT_MAX), so a subscriber that is up to date
+ * applies them without a Pull round trip. They are read with srv_sync_pull, as
+ * a Pull would return them; when pulls are filtered per user, this page must
+ * be filtered for each subscriber the same way (notify_page). */
+#define NOTIFY_DIRECT_MAX 64
+
+static bool notify_page(srv_server *s, uint64_t since, srv_page *page) {
+  if (srv_sync_pull(s->sync, since, NOTIFY_DIRECT_MAX, page, NULL)) return false;
+  if (page->msg.more) {
+    srv_page_free(page);
+    return false;
+  }
+  return true;
+}
+
 static void notify_all(srv_server *s) {
   uint64_t latest = 0;
   if (srv_sync_latest(s->sync, &latest, NULL)) return;
+  uint64_t since = s->notified_seq;
+  s->notified_seq = latest;
   Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__Notify n = KARTOTEKA__NOTIFY__INIT;
   n.latest_seq = latest;
   out.body_case = KARTOTEKA__ENVELOPE__BODY_NOTIFY;
   out.notify = &n;
+  srv_page page;
+  bool direct = s->subs && since && since < latest && latest - since <= NOTIFY_DIRECT_MAX &&
+                notify_page(s, since, &page);
+  if (direct) {
+    n.since_seq = since;
+    n.changes = &page.msg;
+  }
   for (srv_conn *c = s->subs; c; c = c->sub_next)
     if (c->state == ST_READY) conn_send(c, &out);
+  if (direct) srv_page_free(&page);
 }
 
 static void handle_push(srv_conn *c, const Kartoteka__Envelope *env) {
@@ -763,6 +790,7 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   kt_buf_free(&b);
   kt_hlc_init(&s->hlc, 0, NULL, NULL);
   if ((rc = srv_sync_new(&s->db, &s->hlc, s->server_id, &s->sync, err))) goto fail_db;
+  srv_sync_latest(s->sync, &s->notified_seq, NULL);
   char crt[4200], key[4200], ca[4200];
   snprintf(crt, sizeof crt, "%s/server.crt", cfg->data_dir);
   snprintf(key, sizeof key, "%s/server.key", cfg->data_dir);

@@ -31,6 +31,7 @@ struct cl_conn {
   } inflight[CL_CONN_PIPELINE];
   int ninflight;
   bool have_reply;               /* the oldest request's reply arrived */
+  Kartoteka__Envelope *pushing;  /* the unsolicited message on_push is looking at */
   char *rbuf;                    /* read buffer, reused: each read is consumed at once */
 };
 
@@ -98,7 +99,10 @@ static void handle_env(cl_conn *c, Kartoteka__Envelope *env) {
     /* the server explains why it closes the connection */
     set_closed(c, env->error->code, env->error->message);
   } else if (env->req_id == 0 && c->o.on_push) {
+    c->pushing = env;
     c->o.on_push(c, env, c->o.ud);
+    env = c->pushing; /* NULL when the callback took it */
+    c->pushing = NULL;
   }
   kt_frame_env_free(env);
 }
@@ -334,6 +338,12 @@ int cl_conn_tls_session_take(cl_conn *c, kt_buf *out) {
 }
 
 bool cl_conn_tls_resumed(const cl_conn *c) { return c->tls && kt_tls_session_resumed(c->tls); }
+
+Kartoteka__Envelope *cl_conn_push_take(cl_conn *c) {
+  Kartoteka__Envelope *e = c->pushing;
+  c->pushing = NULL;
+  return e;
+}
 
 void cl_conn_break(cl_conn *c) { c->broken_out = true; }
 bool cl_conn_is_open(const cl_conn *c) { return c && !c->closed; }

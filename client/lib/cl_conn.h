@@ -20,7 +20,8 @@
 
 typedef struct cl_conn cl_conn;
 
-/* Called for unsolicited messages (req_id 0). env is freed after the call. */
+/* Called for unsolicited messages (req_id 0). env is freed after the call,
+ * unless the callback takes it with cl_conn_push_take. */
 typedef void (*cl_conn_push_cb)(cl_conn *c, const Kartoteka__Envelope *env, void *ud);
 
 typedef struct cl_conn_opts {
@@ -70,6 +71,9 @@ int cl_conn_run(cl_conn *c, uint32_t timeout_ms, kt_err *err);
 int cl_conn_tls_session_take(cl_conn *c, kt_buf *out);
 /* True when the handshake resumed an offered session. */
 bool cl_conn_tls_resumed(const cl_conn *c);
+/* Inside on_push only: takes the message being delivered (the caller then
+ * frees it with kt_frame_env_free). */
+Kartoteka__Envelope *cl_conn_push_take(cl_conn *c);
 /* Stops a cl_conn_run from a callback. */
 void cl_conn_break(cl_conn *c);
 bool cl_conn_is_open(const cl_conn *c);
