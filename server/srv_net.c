@@ -39,6 +39,11 @@ typedef struct srv_conn {
   srv_auth_info who;      /* after Login/Resume */
   char token[65];
   bool subscribed;
+  struct pull_ahead *ahead; /* the next pull page, built before it is asked for */
+  bool ahead_wanted;        /* ... to be built once the current page is written */
+  uint64_t ahead_since;
+  uint32_t ahead_max;
+  int writes;               /* writes handed to libuv and not completed */
   bool in_read;           /* answers are flushed once, when the read callback ends */
   struct srv_conn *sub_prev, *sub_next; /* the list of subscribed connections */
   int pending_work;       /* login jobs in flight: the conn is freed only after them */
@@ -91,6 +96,7 @@ struct srv_server {
 
 static void conn_close(srv_conn *c);
 static void conn_release(srv_conn *c);
+static void pull_ahead_build(srv_conn *c);
 
 /* ---- sending ------------------------------------------------------------------ */
 
@@ -101,9 +107,12 @@ typedef struct write_req {
 
 static void on_conn_write(uv_write_t *req, int status) {
   write_req *w = (write_req *)req;
+  srv_conn *c = req->handle->data;
   free(w->data);
   free(w);
-  (void)status; /* a failed write shows up as a read error/EOF */
+  c->writes--;
+  /* a failed write shows up as a read error/EOF */
+  if (status == 0 && c->writes == 0 && c->ahead_wanted) pull_ahead_build(c);
 }
 
 /* Sends whatever ciphertext the TLS session has queued. */
@@ -127,7 +136,9 @@ static void conn_flush(srv_conn *c) {
     free(w->data);
     free(w);
     conn_close(c);
+    return;
   }
+  c->writes++;
 }
 
 static int conn_send(srv_conn *c, Kartoteka__Envelope *env) {
@@ -398,21 +409,104 @@ static void handle_push(srv_conn *c, const Kartoteka__Envelope *env) {
   if (applied) notify_all(c->srv);
 }
 
-static void handle_pull(srv_conn *c, const Kartoteka__Envelope *env) {
+/* Pull pages are built one ahead: once a page with `more` has been written
+ * to the socket, the next one (since = its next_seq) is built and encoded,
+ * while the client applies the page it got, and goes out as soon as the client
+ * asks for it; a catching-up client then hardly waits for the server. A page built before later
+ * commits is still a correct answer: what commits later gets higher sequence
+ * numbers and comes in a later page. The page is kept encoded without its
+ * req_id (an Envelope field that may come in any order), which is prepended
+ * when it is sent. */
+typedef struct pull_ahead {
+  uint64_t since;
+  uint32_t max;
+  bool more;
+  uint64_t next;
+  kt_buf frame; /* length prefix + Envelope{changes} with req_id 0 */
+} pull_ahead;
+
+static void ahead_free(pull_ahead *a) {
+  if (!a) return;
+  kt_buf_free(&a->frame);
+  free(a);
+}
+
+/* Builds the page after `since` for c, encoded. */
+static int pull_build(srv_conn *c, uint64_t since, uint32_t max, pull_ahead **out, kt_err *err) {
   srv_page page;
+  int rc = srv_sync_pull(c->srv->sync, since, max, &page, err);
+  if (rc) return rc;
+  pull_ahead *a = calloc(1, sizeof *a);
+  if (!a) {
+    srv_page_free(&page);
+    return kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
+  a->since = since;
+  a->max = max;
+  a->more = page.msg.more;
+  a->next = page.msg.next_seq;
+  Kartoteka__Envelope env = KARTOTEKA__ENVELOPE__INIT;
+  env.body_case = KARTOTEKA__ENVELOPE__BODY_CHANGES;
+  env.changes = &page.msg;
+  rc = kt_frame_encode_max(&env, c->srv->cfg.max_frame, &a->frame, err);
+  srv_page_free(&page);
+  if (rc) {
+    ahead_free(a);
+    return rc;
+  }
+  *out = a;
+  return 0;
+}
+
+/* Sends an encoded page as the answer to req_id. */
+static int pull_send_page(srv_conn *c, uint64_t req_id, const pull_ahead *a, kt_err *err) {
+  unsigned char hdr[16];
+  size_t k = KT_FRAME_HEADER;
+  hdr[k++] = 0x08; /* Envelope.req_id: field 1, varint */
+  for (uint64_t v = req_id;; v >>= 7) {
+    hdr[k++] = (unsigned char)(v < 0x80 ? v : (v & 0x7f) | 0x80);
+    if (v < 0x80) break;
+  }
+  size_t body = a->frame.len - KT_FRAME_HEADER, n = k - KT_FRAME_HEADER + body;
+  hdr[0] = (unsigned char)(n >> 24);
+  hdr[1] = (unsigned char)(n >> 16);
+  hdr[2] = (unsigned char)(n >> 8);
+  hdr[3] = (unsigned char)n;
+  int rc = kt_tls_write_plain(c->tls, hdr, k, err);
+  if (!rc) rc = kt_tls_write_plain(c->tls, a->frame.p + KT_FRAME_HEADER, body, err);
+  if (!c->in_read) conn_flush(c);
+  return rc;
+}
+
+static void handle_pull(srv_conn *c, const Kartoteka__Envelope *env) {
   kt_err err;
   kt_err_clear(&err);
-  int rc = srv_sync_pull(c->srv->sync, env->pull->since_seq, env->pull->max, &page, &err);
+  uint64_t since = env->pull->since_seq;
+  uint32_t max = env->pull->max;
+  pull_ahead *a = c->ahead;
+  c->ahead = NULL;
+  int rc = 0;
+  if (!a || a->since != since || a->max != max) {
+    ahead_free(a);
+    a = NULL;
+    rc = pull_build(c, since, max, &a, &err);
+  }
+  if (!rc) rc = pull_send_page(c, env->req_id, a, &err);
   if (rc) {
+    ahead_free(a);
     send_error_close(c, env->req_id, rc, err.msg);
     return;
   }
-  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
-  out.req_id = env->req_id;
-  out.body_case = KARTOTEKA__ENVELOPE__BODY_CHANGES;
-  out.changes = &page.msg;
-  conn_send(c, &out);
-  srv_page_free(&page);
+  c->ahead_wanted = a->more; /* built when this page is written (on_conn_write) */
+  c->ahead_since = a->next;
+  c->ahead_max = max;
+  ahead_free(a);
+}
+
+static void pull_ahead_build(srv_conn *c) {
+  c->ahead_wanted = false;
+  if (c->state != ST_READY || c->ahead) return;
+  if (pull_build(c, c->ahead_since, c->ahead_max, &c->ahead, NULL)) c->ahead = NULL;
 }
 
 static void handle_subscribe(srv_conn *c, const Kartoteka__Envelope *env) {
@@ -622,6 +716,7 @@ static void conn_release(srv_conn *c) {
     if (c->sub_next) c->sub_next->sub_prev = c->sub_prev;
   }
   s->nconns--;
+  ahead_free(c->ahead);
   kt_tls_free(c->tls);
   kt_frame_reader_close(&c->rd);
   free(c);
