@@ -85,6 +85,9 @@ struct srv_server {
   srv_conn *conns;
   srv_conn *subs; /* subscribed connections only: a commit notifies these, not every idle one */
   uint64_t notified_seq; /* the latest sequence number subscribers were told about */
+  uv_check_t group_check;  /* end of a loop turn: commits the pushes of the turn */
+  bool group_open;
+  struct pending_ack *acks, *acks_tail; /* their answers, sent after the commit */
   login_work *wait_head, *wait_tail; /* logins waiting for a hashing slot */
   int hashing;
   char rbuf[65536]; /* ciphertext read buffer and ... */
@@ -97,6 +100,7 @@ struct srv_server {
 static void conn_close(srv_conn *c);
 static void conn_release(srv_conn *c);
 static void pull_ahead_build(srv_conn *c);
+static void group_flush(srv_server *s);
 
 /* ---- sending ------------------------------------------------------------------ */
 
@@ -228,6 +232,7 @@ static void on_login_done(uv_work_t *req, int status) {
   login_work *w = req->data;
   srv_conn *c = w->c;
   srv_server *s = c->srv;
+  group_flush(s); /* the login's own writes must not join the pushes' transaction */
   s->hashing--;
   c->pending_work--;
   if (status == 0 && c->state == ST_LOGIN) {
@@ -387,26 +392,81 @@ static void notify_all(srv_server *s) {
   if (direct) srv_page_free(&page);
 }
 
-static void handle_push(srv_conn *c, const Kartoteka__Envelope *env) {
-  Kartoteka__PushAck ack = KARTOTEKA__PUSH_ACK__INIT;
+/* Group commit (DESIGN.md: pushes arriving in one loop turn commit together).
+ * The first push of a loop turn opens a transaction; each push is applied in
+ * a savepoint and its answer waits; at the end of the turn (a uv_check
+ * handle, after every read of the turn) one synced commit makes them all
+ * durable, then the acks go out and subscribers are notified once. Anything
+ * else that reads the master for a client (a pull, a login...) first commits
+ * the open group (group_flush), so no client ever sees what is not durable. */
+typedef struct pending_ack {
+  struct pending_ack *next;
+  srv_conn *c; /* held by pending_work until the answer is sent */
+  uint64_t req_id;
+  Kartoteka__PushAck ack;
+  bool applied;
+} pending_ack;
+
+static void group_flush(srv_server *s) {
+  if (!s->group_open) return;
+  s->group_open = false;
   kt_err err;
   kt_err_clear(&err);
+  int rc = srv_sync_group_commit(s->sync, &err);
+  bool applied = false;
+  pending_ack *p = s->acks;
+  s->acks = s->acks_tail = NULL;
+  while (p) {
+    pending_ack *next = p->next;
+    srv_conn *c = p->c;
+    if (rc) {
+      send_error_close(c, p->req_id, rc, err.msg);
+    } else {
+      Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+      out.req_id = p->req_id;
+      out.body_case = KARTOTEKA__ENVELOPE__BODY_PUSH_ACK;
+      out.push_ack = &p->ack;
+      conn_send(c, &out); /* after the commit: the ack is durable */
+      applied = applied || p->applied;
+    }
+    srv_sync_ack_free(&p->ack);
+    free(p);
+    c->pending_work--;
+    conn_release(c); /* frees it only if it closed meanwhile */
+    p = next;
+  }
+  if (applied) notify_all(s);
+}
+
+static void on_group_check(uv_check_t *h) { group_flush(h->data); }
+
+static void handle_push(srv_conn *c, const Kartoteka__Envelope *env) {
+  srv_server *s = c->srv;
+  kt_err err;
+  kt_err_clear(&err);
+  pending_ack *p = calloc(1, sizeof *p);
+  if (!p) {
+    send_error_close(c, env->req_id, KT_ENOMEM, "out of memory");
+    return;
+  }
+  int rc = 0;
+  if (!s->group_open && !(rc = srv_sync_group_begin(s->sync, &err))) s->group_open = true;
+  kartoteka__push_ack__init(&p->ack);
   srv_writer w = {c->device_id, c->who.user};
-  int rc = srv_sync_push(c->srv->sync, &w, env->push, &ack, &err);
+  if (!rc) rc = srv_sync_push_grouped(s->sync, &w, env->push, &p->ack, &err);
   if (rc) {
+    free(p);
     send_error_close(c, env->req_id, rc, err.msg);
     return;
   }
-  bool applied = false;
-  for (size_t i = 0; i < ack.n_results; i++)
-    if (ack.results[i]->server_seq) applied = true;
-  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
-  out.req_id = env->req_id;
-  out.body_case = KARTOTEKA__ENVELOPE__BODY_PUSH_ACK;
-  out.push_ack = &ack;
-  conn_send(c, &out); /* after the commit: the ack is durable */
-  srv_sync_ack_free(&ack);
-  if (applied) notify_all(c->srv);
+  for (size_t i = 0; i < p->ack.n_results; i++)
+    if (p->ack.results[i]->server_seq) p->applied = true;
+  p->c = c;
+  p->req_id = env->req_id;
+  c->pending_work++;
+  if (s->acks_tail) s->acks_tail->next = p;
+  else s->acks = p;
+  s->acks_tail = p;
 }
 
 /* Pull pages are built one ahead: once a page with `more` has been written
@@ -537,6 +597,8 @@ static void handle_logout(srv_conn *c, const Kartoteka__Envelope *env) {
  * protocol error. */
 static void dispatch(srv_conn *c, const Kartoteka__Envelope *env) {
   kt_log_debug("net", "conn %llu: %s", (unsigned long long)c->id, kt_frame_body_name(env));
+  /* only pushes join an open group; everything else sees durable data only */
+  if (env->body_case != KARTOTEKA__ENVELOPE__BODY_PUSH) group_flush(c->srv);
   switch (env->body_case) {
   case KARTOTEKA__ENVELOPE__BODY_HELLO:
     if (c->state != ST_HELLO) break;
@@ -817,6 +879,7 @@ static void on_backup_timer(uv_timer_t *t) {
 static void on_signal(uv_signal_t *sig, int signum) {
   srv_server *s = sig->data;
   kt_log_info("net", "signal %d: shutting down", signum);
+  group_flush(s); /* answer the pushes of this turn before closing */
   s->stopping = true;
   uv_close((uv_handle_t *)&s->listener, NULL);
   uv_timer_stop(&s->backup_timer);
@@ -916,6 +979,10 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   uv_timer_start(&s->backup_timer, on_backup_timer, (uint64_t)interval_s * 1000,
                  (uint64_t)interval_s * 1000);
   uv_unref((uv_handle_t *)&s->backup_timer);
+  uv_check_init(&s->loop, &s->group_check);
+  s->group_check.data = s;
+  uv_check_start(&s->group_check, on_group_check);
+  uv_unref((uv_handle_t *)&s->group_check);
   uv_signal_init(&s->loop, &s->sigterm);
   uv_signal_init(&s->loop, &s->sigint);
   s->sigterm.data = s->sigint.data = s;

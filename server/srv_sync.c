@@ -384,8 +384,9 @@ out:
   return rc;
 }
 
-int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
-                  Kartoteka__PushAck *ack, kt_err *err) {
+/* Applies a push inside the caller's transaction; fills ack. */
+static int push_apply(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
+                      Kartoteka__PushAck *ack, kt_err *err) {
   Kartoteka__ChangeResult **res = calloc(push->n_changes ? push->n_changes : 1, sizeof *res);
   Kartoteka__ChangeResult *vals = calloc(push->n_changes ? push->n_changes : 1, sizeof *vals);
   if (!res || !vals) {
@@ -399,14 +400,13 @@ int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
   }
   ack->results = res;
   ack->n_results = push->n_changes;
-  int rc = srv_db_begin(s->d, err);
-  if (rc) goto fail;
+  int rc;
   uint32_t wdev;
-  if ((rc = dev_index(s, w->device_id, &wdev, err))) goto fail_tx;
+  if ((rc = dev_index(s, w->device_id, &wdev, err))) goto fail;
   sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_DEVCTR_GET, err);
   if (!st) {
     rc = KT_EDB;
-    goto fail_tx;
+    goto fail;
   }
   sqlite3_bind_text(st, 1, w->device_id, -1, SQLITE_STATIC);
   int64_t last = 0;
@@ -419,28 +419,72 @@ int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
       vals[i].status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
       continue;
     }
-    if ((rc = apply_change(s, w, wdev, ch, &vals[i], err))) goto fail_tx;
+    if ((rc = apply_change(s, w, wdev, ch, &vals[i], err))) goto fail;
     if ((int64_t)ch->counter > high) high = (int64_t)ch->counter;
   }
   if (high != last) {
     if (!(st = srv_db_st(s->d, SRV_ST_DEVCTR_SET, err))) {
       rc = KT_EDB;
-      goto fail_tx;
+      goto fail;
     }
     sqlite3_bind_text(st, 1, w->device_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, high);
-    if ((rc = srv_db_step_done(s->d, st, err))) goto fail_tx;
+    if ((rc = srv_db_step_done(s->d, st, err))) goto fail;
   }
-  if ((rc = srv_db_commit(s->d, err))) goto fail;
   return 0;
-fail_tx:
-  srv_db_rollback(s->d);
 fail:
-  /* the model may have gained a field inside the rolled-back transaction */
+  srv_sync_ack_free(ack);
+  return rc;
+}
+
+/* After a rollback: the model may have gained a field inside it. */
+static void model_reload(srv_sync *s) {
   kt_model_free(s->model);
   s->model = NULL;
   if (kt_model_new(&s->model, NULL) == 0) load_model(s, NULL);
-  srv_sync_ack_free(ack);
+}
+
+int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
+                  Kartoteka__PushAck *ack, kt_err *err) {
+  int rc = srv_db_begin(s->d, err);
+  if (!rc && (rc = push_apply(s, w, push, ack, err))) srv_db_rollback(s->d);
+  if (!rc && (rc = srv_db_commit(s->d, err))) srv_sync_ack_free(ack);
+  if (rc) model_reload(s);
+  return rc;
+}
+
+/* ---- group commit ---------------------------------------------------------------- */
+
+int srv_sync_group_begin(srv_sync *s, kt_err *err) { return srv_db_begin(s->d, err); }
+
+int srv_sync_push_grouped(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
+                          Kartoteka__PushAck *ack, kt_err *err) {
+  char *msg = NULL;
+  if (sqlite3_exec(s->d->db, "SAVEPOINT push", NULL, NULL, &msg) != SQLITE_OK) {
+    int rc = kt_err_set(err, KT_EDB, "cannot apply the changes: %s", msg ? msg : "");
+    sqlite3_free(msg);
+    return rc;
+  }
+  int rc = push_apply(s, w, push, ack, err);
+  if (rc) {
+    /* this push only; the others of the group stay */
+    sqlite3_exec(s->d->db, "ROLLBACK TO push; RELEASE push", NULL, NULL, NULL);
+    model_reload(s);
+    return rc;
+  }
+  if (sqlite3_exec(s->d->db, "RELEASE push", NULL, NULL, &msg) != SQLITE_OK) {
+    rc = kt_err_set(err, KT_EDB, "cannot apply the changes: %s", msg ? msg : "");
+    sqlite3_free(msg);
+    sqlite3_exec(s->d->db, "ROLLBACK TO push; RELEASE push", NULL, NULL, NULL);
+    srv_sync_ack_free(ack);
+    model_reload(s);
+  }
+  return rc;
+}
+
+int srv_sync_group_commit(srv_sync *s, kt_err *err) {
+  int rc = srv_db_commit(s->d, err); /* rolls back on failure */
+  if (rc) model_reload(s);
   return rc;
 }
 

@@ -41,6 +41,17 @@ int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
                   Kartoteka__PushAck *ack, kt_err *err);
 void srv_sync_ack_free(Kartoteka__PushAck *ack);
 
+/* Group commit: the pushes that arrive in one loop turn share one transaction
+ * (one synced commit). begin opens it; each srv_sync_push_grouped applies one
+ * push in a savepoint (on its error only that push is undone, ack is not
+ * filled); commit makes them all durable, or on failure none of them (then
+ * no ack may be sent). Nothing may read the master for a client between begin
+ * and commit (it would see what is not durable yet). */
+int srv_sync_group_begin(srv_sync *s, kt_err *err);
+int srv_sync_push_grouped(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
+                          Kartoteka__PushAck *ack, kt_err *err);
+int srv_sync_group_commit(srv_sync *s, kt_err *err);
+
 /* A page of the feed: the Changes message and the records behind its strings. */
 typedef struct srv_page {
   Kartoteka__Changes msg;
