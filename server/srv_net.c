@@ -566,6 +566,7 @@ static void handle_pull(srv_conn *c, const Kartoteka__Envelope *env) {
 static void pull_ahead_build(srv_conn *c) {
   c->ahead_wanted = false;
   if (c->state != ST_READY || c->ahead) return;
+  group_flush(c->srv); /* a page holds durable changes only */
   if (pull_build(c, c->ahead_since, c->ahead_max, &c->ahead, NULL)) c->ahead = NULL;
 }
 
