@@ -438,6 +438,17 @@ int kt_mfield_check(const kt_mfield *f, const kt_value *v, kt_err *err) {
       return kt_err_set(err, KT_EINVAL, "%s: text is not valid UTF-8", f->name);
     /* choice lists change over time: a synced value need not be on today's list */
     if (f->type == KT_FT_BOOL || f->type == KT_FT_CHOICE) return 0;
+    if (f->type == KT_FT_TEXT || f->type == KT_FT_LONGTEXT || f->type == KT_FT_GROUP) {
+      /* what kt_mfield_parse checks for these, without its copy (most values of a
+         pull are plain text) */
+      size_t n;
+      kt_text_trim(v->s, &n);
+      size_t max = f->type == KT_FT_LONGTEXT ? 100000 : 1000;
+      if (n > max)
+        return kt_err_set(err, KT_EINVAL, "%s: value too long (%zu bytes, at most %zu)", f->name,
+                          n, max);
+      return 0;
+    }
     /* re-parse to check the shape; canonical values parse to themselves */
     kt_value tmp = {KT_V_NULL, 0, NULL};
     int rc = kt_mfield_parse(f, v->s, &tmp, err);

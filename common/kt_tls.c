@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -31,19 +33,21 @@ struct kt_tls_ctx {
   bool server;
   bool has_ca;  /* client: a CA file is loaded */
   bool has_pin; /* client: CA fingerprint to match */
+  bool resume;  /* server: sessions are cached for resumption */
   unsigned char pin[KT_PKI_FPR_LEN];
 };
 
 struct kt_tls {
   SSL *ssl;
   BIO *rbio, *wbio;
-  bool server, has_ca, has_pin, done, shut;
+  bool server, has_ca, has_pin, resume, done, shut;
   unsigned char pin[KT_PKI_FPR_LEN];
   int failed;                /* sticky KT_E* code */
   char msg[KT_ERR_MSG_MAX];  /* message of the failure, repeated on later calls */
   char verify_msg[384];      /* set by the verify callbacks */
   STACK_OF(X509) *trust_sk;  /* pin mode: the pinned CA as the only trust anchor */
   kt_buf pending;            /* plaintext written before the handshake completed */
+  SSL_SESSION *new_sess;     /* client: the newest session the server issued */
   char server_name[256];
 };
 
@@ -65,7 +69,6 @@ static int ctx_common(SSL_CTX *c, kt_err *err) {
     return ossl_fail(err, KT_ETLS, "cannot configure TLS");
   SSL_CTX_set_options(c, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET |
                              SSL_OP_CIPHER_SERVER_PREFERENCE);
-  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_num_tickets(c, 0);
   SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
   if (SSL_CTX_get_security_level(c) < 2) SSL_CTX_set_security_level(c, 2);
@@ -108,7 +111,39 @@ static int ctx_alloc(bool server, kt_tls_ctx **out, kt_err *err) {
     kt_tls_ctx_free(c);
     return rc;
   }
+  /* a server has thousands of idle connections: no buffers while idle; a
+     client has one busy connection, where freeing and reallocating the read
+     buffer for every record cost a tenth of a big pull's CPU time */
+  if (server) SSL_CTX_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
   *out = c;
+  return 0;
+}
+
+/* Client: takes the session of each ticket the server sends. */
+static int on_new_session(SSL *ssl, SSL_SESSION *sess) {
+  kt_tls *t = SSL_get_app_data(ssl);
+  if (!t || !SSL_SESSION_is_resumable(sess)) return 0;
+  SSL_SESSION_free(t->new_sess);
+  t->new_sess = sess;
+  return 1; /* we keep the reference */
+}
+
+int kt_tls_ctx_set_resumption(kt_tls_ctx *ctx, unsigned lifetime_s, unsigned max_sessions,
+                              kt_err *err) {
+  if (!ctx || !ctx->server)
+    return kt_err_set(err, KT_EINVAL, "resumption is set on the server's context");
+  static const unsigned char sid_ctx[] = "kartotekad";
+  /* SSL_OP_NO_TICKET (ctx_common) stays: with TLS 1.3 the server then issues
+     stateful tickets (the ticket is the key of a session in this cache).
+     Tickets are reusable until the lifetime ends, so one is issued after each
+     full handshake only (kt_tls_handshake), not after resumptions: one cache
+     entry per device and lifetime, however often it reconnects. */
+  if (SSL_CTX_set_session_id_context(ctx->ssl, sid_ctx, sizeof sid_ctx - 1) != 1)
+    return ossl_fail(err, KT_ETLS, "cannot configure session resumption");
+  SSL_CTX_set_session_cache_mode(ctx->ssl, SSL_SESS_CACHE_SERVER);
+  SSL_CTX_sess_set_cache_size(ctx->ssl, max_sessions ? max_sessions : 1);
+  SSL_CTX_set_timeout(ctx->ssl, lifetime_s ? lifetime_s : 1);
+  ctx->resume = true;
   return 0;
 }
 
@@ -201,6 +236,12 @@ int kt_tls_ctx_new_client(const char *ca_pem_path, const char *expect_ca_fpr_hex
     goto fail;
   SSL_CTX_set_verify(c->ssl, SSL_VERIFY_PEER, NULL);
   SSL_CTX_set_cert_verify_callback(c->ssl, client_verify_cb, NULL);
+  /* sessions the server issues are handed to the caller (kt_tls_session_take),
+     never cached here */
+  SSL_CTX_set_session_cache_mode(c->ssl, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(c->ssl, on_new_session);
+  /* a client with SSL_OP_NO_TICKET would not offer its TLS 1.3 session */
+  SSL_CTX_clear_options(c->ssl, SSL_OP_NO_TICKET);
   *out = c;
   return 0;
 fail:
@@ -339,6 +380,7 @@ int kt_tls_new(kt_tls_ctx *ctx, const char *server_name, kt_tls **out, kt_err *e
   kt_buf b = KT_BUF_INIT;
   t->pending = b;
   t->server = ctx->server;
+  t->resume = ctx->resume;
   t->has_ca = ctx->has_ca;
   t->has_pin = ctx->has_pin;
   memcpy(t->pin, ctx->pin, sizeof t->pin);
@@ -385,7 +427,12 @@ fail:
 
 void kt_tls_free(kt_tls *t) {
   if (!t) return;
+  /* SSL_free drops the session from the server's cache unless the connection
+     was shut down cleanly; a TCP close without close_notify (the usual end of a
+     device's connection) does not make a TLS 1.3 session unsafe to resume */
+  if (t->ssl && t->done && !t->failed) SSL_set_shutdown(t->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
   SSL_free(t->ssl); /* frees both BIOs */
+  SSL_SESSION_free(t->new_sess);
   sk_X509_free(t->trust_sk);
   if (t->pending.p) OPENSSL_cleanse(t->pending.p, t->pending.cap);
   kt_buf_free(&t->pending);
@@ -516,6 +563,19 @@ int kt_tls_handshake(kt_tls *t, kt_err *err) {
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
     return tls_fail(t, e, err);
   }
+  if (t->server && t->resume && !SSL_session_reused(t->ssl) && SSL_version(t->ssl) >= TLS1_3_VERSION)
+    SSL_new_session_ticket(t->ssl); /* sent with our first data */
+  if (t->server && SSL_session_reused(t->ssl)) {
+    /* the certificate was checked when the session began: only its validity
+       period can have run out since */
+    X509 *peer = SSL_get0_peer_certificate(t->ssl);
+    if (peer && X509_cmp_current_time(X509_get0_notAfter(peer)) <= 0) {
+      snprintf(t->msg, sizeof t->msg,
+               "the device certificate has expired; enroll the device again with a new invite");
+      t->failed = KT_ETLS;
+      return kt_err_set(err, KT_ETLS, "%s", t->msg);
+    }
+  }
   t->done = true;
   if (t->pending.len) {
     int rc = write_now(t, t->pending.p, t->pending.len, err);
@@ -586,6 +646,51 @@ int kt_tls_shutdown(kt_tls *t, kt_err *err) {
     if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return tls_fail(t, e, err);
   }
   return 0;
+}
+
+int kt_tls_session_offer(kt_tls *t, const void *data, size_t len, kt_err *err) {
+  if (t->server || t->done) return kt_err_set(err, KT_EINVAL, "sessions are offered by a client before its handshake");
+  if (!data || !len || len > INT32_MAX) return kt_err_set(err, KT_EINVAL, "no saved session");
+  BIO *b = BIO_new_mem_buf(data, (int)len);
+  SSL_SESSION *s = b ? PEM_read_bio_SSL_SESSION(b, NULL, NULL, NULL) : NULL;
+  BIO_free(b);
+  int rc = 0;
+  if (!s || !SSL_SESSION_is_resumable(s) ||
+      (uint64_t)SSL_SESSION_get_time(s) + (uint64_t)SSL_SESSION_get_timeout(s) <= (uint64_t)time(NULL) ||
+      SSL_set_session(t->ssl, s) != 1)
+    rc = kt_err_set(err, KT_EINVAL, "the saved session cannot be resumed");
+  ERR_clear_error();
+  SSL_SESSION_free(s);
+  return rc;
+}
+
+int kt_tls_session_take(kt_tls *t, kt_buf *out) {
+  if (!t->new_sess) return KT_ENOTFOUND;
+  BIO *b = BIO_new(BIO_s_mem());
+  int rc = KT_ENOMEM;
+  if (b && PEM_write_bio_SSL_SESSION(b, t->new_sess) == 1) {
+    char *p = NULL;
+    long n = BIO_get_mem_data(b, &p);
+    if (n > 0) {
+      kt_buf_append(out, p, (size_t)n);
+      if (!out->oom) rc = 0;
+    }
+    if (n > 0) OPENSSL_cleanse(p, (size_t)n);
+  }
+  ERR_clear_error();
+  BIO_free(b);
+  if (!rc) {
+    SSL_SESSION_free(t->new_sess);
+    t->new_sess = NULL;
+  }
+  return rc;
+}
+
+bool kt_tls_session_resumed(const kt_tls *t) { return t->done && SSL_session_reused(t->ssl); }
+
+void kt_tls_session_drop(kt_tls *t) {
+  SSL_SESSION *s = t && t->server ? SSL_get_session(t->ssl) : NULL;
+  if (s) SSL_CTX_remove_session(SSL_get_SSL_CTX(t->ssl), s);
 }
 
 X509 *kt_tls_peer_cert_get(const kt_tls *t) {

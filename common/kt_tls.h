@@ -2,7 +2,13 @@
  * two memory BIOs (the h2o way). The caller feeds ciphertext received from the
  * socket in, reads plaintext out, and sends whatever kt_tls_take_cipher gives.
  * TLS 1.3 preferred, 1.2 minimum, AEAD ciphers with forward secrecy only, no
- * renegotiation, compression or session tickets.
+ * renegotiation or compression. Session resumption (TLS 1.3 PSK with a fresh
+ * ECDHE exchange) is opt-in on the server, from a cache in its context: a
+ * reconnecting device skips the certificate exchange and its checks, which are
+ * most of a handshake's cost. The ticket only names the cached session (no
+ * secrets leave the server), and the session keeps the device certificate, so
+ * the identity is the same as after a full handshake; callers must still
+ * check the device (revocation) each time.
  * Users: the server's connections (mutual TLS; device identity = the client
  * certificate's CN and fingerprint) and the client's sync engine (the server
  * is checked against the CA file, or against the CA fingerprint of an invite).
@@ -45,6 +51,15 @@ int kt_tls_ctx_new_client(const char *ca_pem_path, const char *expect_ca_fpr_hex
                           const char *client_cert_pem, const char *client_key_pem,
                           kt_tls_ctx **out, kt_err *err);
 
+/* Server context: keeps sessions for resumption for lifetime_s seconds (at
+ * most max_sessions, the oldest are dropped first). A ticket is issued after
+ * each full TLS 1.3 handshake and may be used again until it expires; a
+ * resumed session whose device certificate has expired since is refused.
+ * Without this call nothing is resumed. Call before kt_tls_new. 0 or
+ * KT_EINVAL (not a server context) / KT_ETLS. */
+int kt_tls_ctx_set_resumption(kt_tls_ctx *ctx, unsigned lifetime_s, unsigned max_sessions,
+                              kt_err *err);
+
 /* Frees a context (NULL ok). Sessions hold their own reference, so a context
  * may be freed while sessions made from it are still open. */
 void kt_tls_ctx_free(kt_tls_ctx *ctx);
@@ -54,6 +69,26 @@ void kt_tls_ctx_free(kt_tls_ctx *ctx);
  * sent as SNI (names only) and must match the server certificate's SANs.
  * *out set only on success. */
 int kt_tls_new(kt_tls_ctx *ctx, const char *server_name, kt_tls **out, kt_err *err);
+
+/* Client: offers a session saved from an earlier connection to the same
+ * server (text from kt_tls_session_take). Call before the first
+ * kt_tls_handshake. Returns KT_EINVAL (nothing changed: a full handshake
+ * follows) when it does not parse or can no longer be resumed; a session the
+ * server no longer knows just gives a full handshake. */
+int kt_tls_session_offer(kt_tls *t, const void *data, size_t len, kt_err *err);
+
+/* Client: appends the newest session the server issued on this connection
+ * (PEM text; it holds secrets: store it like a private key) to out, once.
+ * KT_ENOTFOUND when none arrived: none yet (the server sends it with its first
+ * data after the handshake), or none at all (a resumed session stays good). */
+int kt_tls_session_take(kt_tls *t, kt_buf *out);
+
+/* True once the handshake completed by resuming an earlier session. */
+bool kt_tls_session_resumed(const kt_tls *t);
+
+/* Server: forgets this connection's session, so its ticket no longer resumes
+ * (a device that was refused after the handshake). */
+void kt_tls_session_drop(kt_tls *t);
 
 /* Frees a session (NULL ok). Does not send anything: call kt_tls_shutdown and
  * kt_tls_take_cipher first for a clean close. */

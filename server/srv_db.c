@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kt_ckpt.h"
 #include "kt_log.h"
 #include "kt_migrate.h"
 #include "kt_rec.h"
@@ -108,6 +109,11 @@ static const char *const st_sql[SRV_ST__COUNT] = {
                           "ORDER BY rowid",
 };
 
+/* WAL size (pages) that wakes the background checkpoint, and the size from
+ * which a committer checkpoints itself (kt_ckpt.h) */
+#define CKPT_PAGES 1000
+#define CKPT_HARD_PAGES 16000
+
 void srv_db_path(const char *data_dir, char *out, size_t outsz) {
   snprintf(out, outsz, "%s/master.db", data_dir);
 }
@@ -174,7 +180,10 @@ int srv_db_open(srv_db *d, const char *data_dir, bool create, kt_err *err) {
     srv_db_close(d);
     return rc;
   }
-  if ((rc = kt_migrate_apply(d->db, 0, err))) {
+  /* checkpoints off the commit path: a push's commit is one WAL sync */
+  if ((rc = kt_migrate_apply(d->db, 0, err)) ||
+      (rc = kt_ckpt_start(d->db, path, cut ? SRV_CUTVFS_NAME : NULL, CKPT_PAGES, CKPT_HARD_PAGES,
+                          &d->ckpt, err))) {
     srv_db_close(d);
     return rc;
   }
@@ -239,6 +248,7 @@ int srv_db_add_column(srv_db *d, const kt_mtype *t, const char *column, bool is_
 
 void srv_db_close(srv_db *d) {
   if (!d) return;
+  kt_ckpt_stop(d->ckpt);
   srv_db_reset_types(d);
   for (int i = 0; i < SRV_ST__COUNT; i++) sqlite3_finalize(d->st[i]);
   if (d->db) sqlite3_close_v2(d->db);

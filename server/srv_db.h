@@ -91,6 +91,7 @@ typedef struct srv_db {
   sqlite3 *db;
   sqlite3_stmt *st[SRV_ST__COUNT];
   sqlite3_stmt *tst[32][SRV_TST__COUNT];
+  struct kt_ckpt *ckpt; /* background WAL checkpoints */
 } srv_db;
 
 /* Opens DIR/master.db (create: it must not exist yet), sets WAL +

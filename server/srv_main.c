@@ -3,6 +3,7 @@
  * `user ...` manages accounts directly in the master database (works with the
  * server stopped, for bootstrapping and lockouts). */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,7 @@ static int cmd_serve(int argc, char **argv) {
   if (check_data_dir(data, false, &err)) return fail(&err);
   int lock = srv_backup_lock_serve(data, &err); /* one server per data folder; restore waits */
   if (lock < 0) return fail(&err);
+  signal(SIGPIPE, SIG_IGN); /* a client that went away is a write error, not our death */
   srv_config cfg = {.data_dir = data, .listen = listen};
   srv_server *s = NULL;
   if (srv_server_new(&cfg, &s, &err)) return fail(&err);

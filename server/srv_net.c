@@ -44,11 +44,22 @@ typedef struct srv_conn {
   bool bulk_noted;        /* a full pull was written to the audit log */
   char token[65];
   bool subscribed;
+  struct pull_ahead *ahead; /* the next pull page, built before it is asked for */
+  bool ahead_wanted;        /* ... to be built once the current page is written */
+  uint64_t ahead_since;
+  uint32_t ahead_max;
+  uint64_t ahead_scope;
+  int writes;               /* writes handed to libuv and not completed */
+  bool in_read;           /* answers are flushed once, when the read callback ends */
   struct srv_conn *sub_prev, *sub_next; /* the list of subscribed connections */
   int pending_work;       /* login jobs in flight: the conn is freed only after them */
 } srv_conn;
 
 #define MAX_HASHING 2 /* Argon2 verifications at a time (memory: 19 MiB each) */
+/* TLS sessions kept for resumption (kt_tls): a reconnect within a working day
+ * skips the certificate exchange; revocation is still checked every time */
+#define TLS_RESUME_S (8 * 3600)
+#define TLS_RESUME_MAX 20000
 
 typedef struct login_work {
   uv_work_t req;
@@ -81,6 +92,10 @@ struct srv_server {
   kt_err backup_err;
   srv_conn *conns;
   srv_conn *subs; /* subscribed connections only: a commit notifies these, not every idle one */
+  uint64_t notified_seq; /* the latest sequence number subscribers were told about */
+  uv_check_t group_check;  /* end of a loop turn: commits the pushes of the turn */
+  bool group_open;
+  struct pending_ack *acks, *acks_tail; /* their answers, sent after the commit */
   login_work *wait_head, *wait_tail; /* logins waiting for a hashing slot */
   int hashing;
   char rbuf[65536]; /* ciphertext read buffer and ... */
@@ -92,6 +107,8 @@ struct srv_server {
 
 static void conn_close(srv_conn *c);
 static void conn_release(srv_conn *c);
+static void pull_ahead_build(srv_conn *c);
+static void group_flush(srv_server *s);
 
 /* ---- sending ------------------------------------------------------------------ */
 
@@ -102,9 +119,12 @@ typedef struct write_req {
 
 static void on_conn_write(uv_write_t *req, int status) {
   write_req *w = (write_req *)req;
+  srv_conn *c = req->handle->data;
   free(w->data);
   free(w);
-  (void)status; /* a failed write shows up as a read error/EOF */
+  c->writes--;
+  /* a failed write shows up as a read error/EOF */
+  if (status == 0 && c->writes == 0 && c->ahead_wanted) pull_ahead_build(c);
 }
 
 /* Sends whatever ciphertext the TLS session has queued. */
@@ -128,7 +148,9 @@ static void conn_flush(srv_conn *c) {
     free(w->data);
     free(w);
     conn_close(c);
+    return;
   }
+  c->writes++;
 }
 
 static int conn_send(srv_conn *c, Kartoteka__Envelope *env) {
@@ -138,7 +160,7 @@ static int conn_send(srv_conn *c, Kartoteka__Envelope *env) {
   if (!rc) rc = kt_tls_write_plain(c->tls, frame.p, frame.len, &err);
   kt_buf_free(&frame);
   if (rc) kt_log_warn("net", "conn %llu: cannot send: %s", (unsigned long long)c->id, err.msg);
-  conn_flush(c);
+  if (!c->in_read) conn_flush(c);
   return rc;
 }
 
@@ -165,6 +187,7 @@ static void send_error_close(srv_conn *c, uint64_t req_id, int code, const char 
   kt_log_info("net", "conn %llu (%s): error %s: %s", (unsigned long long)c->id, c->peer,
               kt_err_name(code), msg);
   if (c->tls && kt_tls_handshake_done(c->tls)) conn_send(c, &env);
+  conn_flush(c);
   conn_close(c);
 }
 
@@ -279,6 +302,7 @@ static void on_login_done(uv_work_t *req, int status) {
   login_work *w = req->data;
   srv_conn *c = w->c;
   srv_server *s = c->srv;
+  group_flush(s); /* the login's own writes must not join the pushes' transaction */
   s->hashing--;
   c->pending_work--;
   if (status == 0 && c->state == ST_LOGIN) {
@@ -405,39 +429,200 @@ static void handle_enroll(srv_conn *c, const Kartoteka__Envelope *env) {
   kt_buf_free(&ca_der);
 }
 
+/* Notify after a commit. The changes since the previous notify travel with it
+ * when they are few (NOTIFY_DIRECT_MAX), so a subscriber that is up to date
+ * applies them without a Pull round trip. Each subscriber gets what its own
+ * pull would return (srv_sync_page_view: the records it may read); one whose
+ * view cannot be made that way (a revoke in the range, hidden phones) gets the
+ * bare Notify and pulls. */
+#define NOTIFY_DIRECT_MAX 64
+
 static void notify_all(srv_server *s) {
   uint64_t latest = 0;
   if (srv_sync_latest(s->sync, &latest, NULL)) return;
+  uint64_t since = s->notified_seq;
+  s->notified_seq = latest;
   Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__Notify n = KARTOTEKA__NOTIFY__INIT;
   n.latest_seq = latest;
   out.body_case = KARTOTEKA__ENVELOPE__BODY_NOTIFY;
   out.notify = &n;
-  for (srv_conn *c = s->subs; c; c = c->sub_next)
-    if (c->state == ST_READY) conn_send(c, &out);
+  srv_page page;
+  Kartoteka__Change **buf = NULL;
+  bool direct = s->subs && since && since < latest && latest - since <= NOTIFY_DIRECT_MAX &&
+                srv_sync_notify_page(s->sync, since, NOTIFY_DIRECT_MAX, &page, NULL) == 0;
+  if (direct && (page.msg.more ||
+                 !(buf = calloc(page.msg.n_changes ? page.msg.n_changes : 1, sizeof *buf)))) {
+    srv_page_free(&page);
+    direct = false;
+  }
+  for (srv_conn *c = s->subs; c; c = c->sub_next) {
+    if (c->state != ST_READY) continue;
+    Kartoteka__Changes view;
+    bool mine = direct && c->subj && srv_sync_page_view(&page, c->subj, &view, buf);
+    n.since_seq = mine ? since : 0;
+    n.changes = mine ? &view : NULL;
+    conn_send(c, &out);
+  }
+  if (direct) {
+    free(buf);
+    srv_page_free(&page);
+  }
 }
 
-static void handle_push(srv_conn *c, const Kartoteka__Envelope *env) {
-  Kartoteka__PushAck ack = KARTOTEKA__PUSH_ACK__INIT;
+/* Group commit (DESIGN.md: pushes arriving in one loop turn commit together).
+ * The first push of a loop turn opens a transaction; each push is applied in
+ * a savepoint and its answer waits; at the end of the turn (a uv_check
+ * handle, after every read of the turn) one synced commit makes them all
+ * durable, then the acks go out and subscribers are notified once. Anything
+ * else that reads the master for a client (a pull, a login...) first commits
+ * the open group (group_flush), so no client ever sees what is not durable. */
+typedef struct pending_ack {
+  struct pending_ack *next;
+  srv_conn *c; /* held by pending_work until the answer is sent */
+  uint64_t req_id;
+  Kartoteka__PushAck ack;
+  bool applied;
+} pending_ack;
+
+static void group_flush(srv_server *s) {
+  if (!s->group_open) return;
+  s->group_open = false;
   kt_err err;
   kt_err_clear(&err);
+  int rc = srv_sync_group_commit(s->sync, &err);
+  bool applied = false;
+  pending_ack *p = s->acks;
+  s->acks = s->acks_tail = NULL;
+  while (p) {
+    pending_ack *next = p->next;
+    srv_conn *c = p->c;
+    if (rc) {
+      send_error_close(c, p->req_id, rc, err.msg);
+    } else {
+      Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+      out.req_id = p->req_id;
+      out.body_case = KARTOTEKA__ENVELOPE__BODY_PUSH_ACK;
+      out.push_ack = &p->ack;
+      conn_send(c, &out); /* after the commit: the ack is durable */
+      applied = applied || p->applied;
+    }
+    srv_sync_ack_free(&p->ack);
+    free(p);
+    c->pending_work--;
+    conn_release(c); /* frees it only if it closed meanwhile */
+    p = next;
+  }
+  if (applied) notify_all(s);
+}
+
+static void on_group_check(uv_check_t *h) { group_flush(h->data); }
+
+static void handle_push(srv_conn *c, const Kartoteka__Envelope *env) {
+  srv_server *s = c->srv;
   if (!session_check(c, env->req_id)) return;
+  kt_err err;
+  kt_err_clear(&err);
+  pending_ack *p = calloc(1, sizeof *p);
+  if (!p) {
+    send_error_close(c, env->req_id, KT_ENOMEM, "out of memory");
+    return;
+  }
+  int rc = 0;
+  if (!s->group_open && !(rc = srv_sync_group_begin(s->sync, &err))) s->group_open = true;
+  kartoteka__push_ack__init(&p->ack);
   srv_writer w = {c->device_id, c->who.user, c->subj};
-  int rc = srv_sync_push(c->srv->sync, &w, env->push, &ack, &err);
+  if (!rc) rc = srv_sync_push_grouped(s->sync, &w, env->push, &p->ack, &err);
   if (rc) {
+    free(p);
     send_error_close(c, env->req_id, rc, err.msg);
     return;
   }
-  bool applied = false;
-  for (size_t i = 0; i < ack.n_results; i++)
-    if (ack.results[i]->server_seq) applied = true;
-  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
-  out.req_id = env->req_id;
-  out.body_case = KARTOTEKA__ENVELOPE__BODY_PUSH_ACK;
-  out.push_ack = &ack;
-  conn_send(c, &out); /* after the commit: the ack is durable */
-  srv_sync_ack_free(&ack);
-  if (applied) notify_all(c->srv);
+  for (size_t i = 0; i < p->ack.n_results; i++)
+    if (p->ack.results[i]->server_seq) p->applied = true;
+  p->c = c;
+  p->req_id = env->req_id;
+  c->pending_work++;
+  if (s->acks_tail) s->acks_tail->next = p;
+  else s->acks = p;
+  s->acks_tail = p;
+}
+
+/* Pull pages are built one ahead: once a page with `more` has been written
+ * to the socket, the next one (since = its next_seq) is built and encoded,
+ * while the client applies the page it got, and goes out as soon as the client
+ * asks for it; a catching-up client then hardly waits for the server. A page built before later
+ * commits is still a correct answer: what commits later gets higher sequence
+ * numbers and comes in a later page. The page is kept encoded without its
+ * req_id (an Envelope field that may come in any order), which is prepended
+ * when it is sent. */
+typedef struct pull_ahead {
+  uint64_t since;
+  uint32_t max;
+  uint64_t scope;   /* the rights generation the client asked with */
+  uint64_t gen;     /* ... and the user's when the page was built (a change rebuilds it) */
+  bool more, wipe;
+  size_t n_revokes;
+  uint64_t next;
+  kt_buf frame; /* length prefix + Envelope{changes} with req_id 0 */
+} pull_ahead;
+
+static void ahead_free(pull_ahead *a) {
+  if (!a) return;
+  kt_buf_free(&a->frame);
+  free(a);
+}
+
+/* Builds the page after `since` for c (what its user may read), encoded. */
+static int pull_build(srv_conn *c, uint64_t since, uint32_t max, uint64_t scope, pull_ahead **out,
+                      kt_err *err) {
+  srv_page page;
+  int rc = srv_sync_pull(c->srv->sync, c->subj, since, scope, max, &page, err);
+  if (rc) return rc;
+  pull_ahead *a = calloc(1, sizeof *a);
+  if (!a) {
+    srv_page_free(&page);
+    return kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
+  a->since = since;
+  a->max = max;
+  a->scope = scope;
+  a->gen = c->subj->scope_gen;
+  a->more = page.msg.more;
+  a->wipe = page.msg.wipe;
+  a->n_revokes = page.msg.n_revokes;
+  a->next = page.msg.next_seq;
+  Kartoteka__Envelope env = KARTOTEKA__ENVELOPE__INIT;
+  env.body_case = KARTOTEKA__ENVELOPE__BODY_CHANGES;
+  env.changes = &page.msg;
+  rc = kt_frame_encode_max(&env, c->srv->cfg.max_frame, &a->frame, err);
+  srv_page_free(&page);
+  if (rc) {
+    ahead_free(a);
+    return rc;
+  }
+  *out = a;
+  return 0;
+}
+
+/* Sends an encoded page as the answer to req_id. */
+static int pull_send_page(srv_conn *c, uint64_t req_id, const pull_ahead *a, kt_err *err) {
+  unsigned char hdr[16];
+  size_t k = KT_FRAME_HEADER;
+  hdr[k++] = 0x08; /* Envelope.req_id: field 1, varint */
+  for (uint64_t v = req_id;; v >>= 7) {
+    hdr[k++] = (unsigned char)(v < 0x80 ? v : (v & 0x7f) | 0x80);
+    if (v < 0x80) break;
+  }
+  size_t body = a->frame.len - KT_FRAME_HEADER, n = k - KT_FRAME_HEADER + body;
+  hdr[0] = (unsigned char)(n >> 24);
+  hdr[1] = (unsigned char)(n >> 16);
+  hdr[2] = (unsigned char)(n >> 8);
+  hdr[3] = (unsigned char)n;
+  int rc = kt_tls_write_plain(c->tls, hdr, k, err);
+  if (!rc) rc = kt_tls_write_plain(c->tls, a->frame.p + KT_FRAME_HEADER, body, err);
+  if (!c->in_read) conn_flush(c);
+  return rc;
 }
 
 static void send_page(srv_conn *c, uint64_t req_id, srv_page *page) {
@@ -451,25 +636,45 @@ static void send_page(srv_conn *c, uint64_t req_id, srv_page *page) {
 
 static void handle_pull(srv_conn *c, const Kartoteka__Envelope *env) {
   if (!session_check(c, env->req_id)) return;
-  srv_page page;
   kt_err err;
   kt_err_clear(&err);
   const Kartoteka__Pull *p = env->pull;
-  int rc = srv_sync_pull(c->srv->sync, c->subj, p->since_seq, p->scope, p->max, &page, &err);
+  pull_ahead *a = c->ahead;
+  c->ahead = NULL;
+  int rc = 0;
+  if (!a || a->since != p->since_seq || a->max != p->max || a->scope != p->scope ||
+      a->gen != c->subj->scope_gen) {
+    ahead_free(a);
+    a = NULL;
+    rc = pull_build(c, p->since_seq, p->max, p->scope, &a, &err);
+  }
+  if (!rc && (p->since_seq == 0 || a->wipe) && !c->bulk_noted) {
+    /* a whole replica is being read: worth a line in the audit log */
+    c->bulk_noted = true;
+    srv_audit_note(&c->srv->db, c->who.user, c->device_id, "pull.full", c->peer, "role %s%s",
+                   c->subj->role, a->wipe && p->since_seq ? ", rights changed" : "");
+  }
+  if (!rc && a->n_revokes)
+    srv_audit_note(&c->srv->db, c->who.user, c->device_id, "revoke", c->peer, "%zu records",
+                   a->n_revokes);
+  if (!rc) rc = pull_send_page(c, env->req_id, a, &err);
   if (rc) {
+    ahead_free(a);
     send_error_close(c, env->req_id, rc, err.msg);
     return;
   }
-  if ((p->since_seq == 0 || page.msg.wipe) && !c->bulk_noted) {
-    /* a whole replica is being read: worth a line in the audit log */
-    c->bulk_noted = true;
-    srv_audit_note(&c->srv->db, c->who.user, c->device_id, "pull.full", c->peer,
-                   "role %s%s", c->subj->role, page.msg.wipe && p->since_seq ? ", rights changed" : "");
-  }
-  if (page.msg.n_revokes)
-    srv_audit_note(&c->srv->db, c->who.user, c->device_id, "revoke", c->peer, "%zu records",
-                   page.msg.n_revokes);
-  send_page(c, env->req_id, &page);
+  c->ahead_wanted = a->more; /* built when this page is written (on_conn_write) */
+  c->ahead_since = a->next;
+  c->ahead_max = p->max;
+  c->ahead_scope = a->gen;
+  ahead_free(a);
+}
+
+static void pull_ahead_build(srv_conn *c) {
+  c->ahead_wanted = false;
+  if (c->state != ST_READY || c->ahead) return;
+  group_flush(c->srv); /* a page holds durable changes only */
+  if (pull_build(c, c->ahead_since, c->ahead_max, c->ahead_scope, &c->ahead, NULL)) c->ahead = NULL;
 }
 
 static void handle_get(srv_conn *c, const Kartoteka__Envelope *env) {
@@ -560,8 +765,7 @@ static void handle_admin(srv_conn *c, const Kartoteka__Envelope *env) {
   out.admin_response = &resp;
   conn_send(c, &out);
   kt_buf_free(&res.out);
-  if (!rc && res.kick_user[0]) kick_user(c->srv, res.kick_user, c);
-}
+  if (!rc && res.kick_user[0]) kick_user(c->srv, res.kick_user, c);}
 
 static void handle_subscribe(srv_conn *c, const Kartoteka__Envelope *env) {
   if (!c->subscribed) {
@@ -591,6 +795,8 @@ static void handle_logout(srv_conn *c, const Kartoteka__Envelope *env) {
  * protocol error. */
 static void dispatch(srv_conn *c, const Kartoteka__Envelope *env) {
   kt_log_debug("net", "conn %llu: %s", (unsigned long long)c->id, kt_frame_body_name(env));
+  /* only pushes join an open group; everything else sees durable data only */
+  if (env->body_case != KARTOTEKA__ENVELOPE__BODY_PUSH) group_flush(c->srv);
   switch (env->body_case) {
   case KARTOTEKA__ENVELOPE__BODY_HELLO:
     if (c->state != ST_HELLO) break;
@@ -699,8 +905,18 @@ static void process_plain(srv_conn *c) {
   }
 }
 
+static void conn_read(srv_conn *c, ssize_t nread, const uv_buf_t *buf);
+
+/* Everything the messages of one read answer goes out in one write. */
 static void on_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   srv_conn *c = stream->data;
+  c->in_read = true;
+  conn_read(c, nread, buf);
+  c->in_read = false;
+  conn_flush(c);
+}
+
+static void conn_read(srv_conn *c, ssize_t nread, const uv_buf_t *buf) {
   if (nread < 0) {
     conn_close(c);
     return;
@@ -733,6 +949,7 @@ static void on_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf
       /* identity comes from the certificate; a revoked device is refused at once */
       rc = srv_device_lookup(&c->srv->db, fpr, c->device_id, c->device_user, &err);
       if (rc) {
+        kt_tls_session_drop(c->tls); /* its ticket must not skip this check's cost either */
         send_error_close(c, 0, rc, err.msg);
         return;
       }
@@ -771,6 +988,7 @@ static void conn_release(srv_conn *c) {
     if (c->sub_next) c->sub_next->sub_prev = c->sub_prev;
   }
   s->nconns--;
+  ahead_free(c->ahead);
   kt_tls_free(c->tls);
   kt_frame_reader_close(&c->rd);
   free(c->subj);
@@ -900,6 +1118,7 @@ static void on_backup_timer(uv_timer_t *t) {
 static void on_signal(uv_signal_t *sig, int signum) {
   srv_server *s = sig->data;
   kt_log_info("net", "signal %d: shutting down", signum);
+  group_flush(s); /* answer the pushes of this turn before closing */
   s->stopping = true;
   uv_close((uv_handle_t *)&s->listener, NULL);
   uv_timer_stop(&s->backup_timer);
@@ -970,6 +1189,7 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   kt_hlc_init(&s->hlc, 0, NULL, NULL);
   if ((rc = srv_roles_seed(&s->db, err))) goto fail_db;
   if ((rc = srv_sync_new(&s->db, &s->hlc, s->server_id, &s->sync, err))) goto fail_db;
+  srv_sync_latest(s->sync, &s->notified_seq, NULL);
   char crt[4200], key[4200], ca[4200];
   snprintf(crt, sizeof crt, "%s/server.crt", cfg->data_dir);
   snprintf(key, sizeof key, "%s/server.key", cfg->data_dir);
@@ -979,6 +1199,7 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   if ((rc = kt_pki_cert_load_pem(ca, &s->ca, err)) || (rc = kt_pki_key_load_pem(cakey, &s->ca_key, err)))
     goto fail_db;
   if ((rc = kt_tls_ctx_new_server(crt, key, ca, false, &s->tls, err))) goto fail_db;
+  if ((rc = kt_tls_ctx_set_resumption(s->tls, TLS_RESUME_S, TLS_RESUME_MAX, err))) goto fail_tls;
   uv_loop_init(&s->loop);
   uv_tcp_init(&s->loop, &s->listener);
   s->listener.data = s;
@@ -1004,6 +1225,10 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   s->users_timer.data = s;
   uv_timer_start(&s->users_timer, on_users_timer, 1000, 1000);
   uv_unref((uv_handle_t *)&s->users_timer);
+  uv_check_init(&s->loop, &s->group_check);
+  s->group_check.data = s;
+  uv_check_start(&s->group_check, on_group_check);
+  uv_unref((uv_handle_t *)&s->group_check);
   uv_signal_init(&s->loop, &s->sigterm);
   uv_signal_init(&s->loop, &s->sigint);
   s->sigterm.data = s->sigint.data = s;

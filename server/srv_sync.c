@@ -736,8 +736,9 @@ out:
   return rc;
 }
 
-int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
-                  Kartoteka__PushAck *ack, kt_err *err) {
+/* Applies a push inside the caller's transaction; fills ack. */
+static int push_apply(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
+                      Kartoteka__PushAck *ack, kt_err *err) {
   Kartoteka__ChangeResult **res = calloc(push->n_changes ? push->n_changes : 1, sizeof *res);
   Kartoteka__ChangeResult *vals = calloc(push->n_changes ? push->n_changes : 1, sizeof *vals);
   if (!res || !vals) {
@@ -751,14 +752,13 @@ int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
   }
   ack->results = res;
   ack->n_results = push->n_changes;
-  int rc = srv_db_begin(s->d, err);
-  if (rc) goto fail;
+  int rc;
   uint32_t wdev;
-  if ((rc = dev_index(s, w->device_id, &wdev, err))) goto fail_tx;
+  if ((rc = dev_index(s, w->device_id, &wdev, err))) goto fail;
   sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_DEVCTR_GET, err);
   if (!st) {
     rc = KT_EDB;
-    goto fail_tx;
+    goto fail;
   }
   sqlite3_bind_text(st, 1, w->device_id, -1, SQLITE_STATIC);
   int64_t last = 0;
@@ -776,32 +776,76 @@ int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
         vals[i].status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
         continue;
       }
-      if ((rc = apply_change(s, w, wdev, ch, &vals[i], err))) goto fail_tx;
+      if ((rc = apply_change(s, w, wdev, ch, &vals[i], err))) goto fail;
       if ((int64_t)ch->counter > high) high = (int64_t)ch->counter;
     }
   if (high != last) {
     if (!(st = srv_db_st(s->d, SRV_ST_DEVCTR_SET, err))) {
       rc = KT_EDB;
-      goto fail_tx;
+      goto fail;
     }
     sqlite3_bind_text(st, 1, w->device_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, high);
-    if ((rc = srv_db_step_done(s->d, st, err))) goto fail_tx;
+    if ((rc = srv_db_step_done(s->d, st, err))) goto fail;
   }
-  if ((rc = srv_db_commit(s->d, err))) goto fail;
   return 0;
-fail_tx:
-  srv_db_rollback(s->d);
 fail:
-  /* the model may have gained a field inside the rolled-back transaction, and
-     the device cache a number whose row is gone (the next new device would get
-     that number too, and its values would be served as this device's) */
+  srv_sync_ack_free(ack);
+  return rc;
+}
+
+/* After a rollback: the model may have gained a field inside it, and the device
+ * cache a number whose row is gone (the next new device would get that number
+ * too, and its values would be served as this device's). */
+static void model_reload(srv_sync *s) {
   kt_model_free(s->model);
   s->model = NULL;
   if (kt_model_new(&s->model, NULL) == 0) load_model(s, NULL);
   s->ndevs = 0;
   load_devices(s, NULL);
-  srv_sync_ack_free(ack);
+}
+
+int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
+                  Kartoteka__PushAck *ack, kt_err *err) {
+  int rc = srv_db_begin(s->d, err);
+  if (!rc && (rc = push_apply(s, w, push, ack, err))) srv_db_rollback(s->d);
+  if (!rc && (rc = srv_db_commit(s->d, err))) srv_sync_ack_free(ack);
+  if (rc) model_reload(s);
+  return rc;
+}
+
+/* ---- group commit ---------------------------------------------------------------- */
+
+int srv_sync_group_begin(srv_sync *s, kt_err *err) { return srv_db_begin(s->d, err); }
+
+int srv_sync_push_grouped(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
+                          Kartoteka__PushAck *ack, kt_err *err) {
+  char *msg = NULL;
+  if (sqlite3_exec(s->d->db, "SAVEPOINT push", NULL, NULL, &msg) != SQLITE_OK) {
+    int rc = kt_err_set(err, KT_EDB, "cannot apply the changes: %s", msg ? msg : "");
+    sqlite3_free(msg);
+    return rc;
+  }
+  int rc = push_apply(s, w, push, ack, err);
+  if (rc) {
+    /* this push only; the others of the group stay */
+    sqlite3_exec(s->d->db, "ROLLBACK TO push; RELEASE push", NULL, NULL, NULL);
+    model_reload(s);
+    return rc;
+  }
+  if (sqlite3_exec(s->d->db, "RELEASE push", NULL, NULL, &msg) != SQLITE_OK) {
+    rc = kt_err_set(err, KT_EDB, "cannot apply the changes: %s", msg ? msg : "");
+    sqlite3_free(msg);
+    sqlite3_exec(s->d->db, "ROLLBACK TO push; RELEASE push", NULL, NULL, NULL);
+    srv_sync_ack_free(ack);
+    model_reload(s);
+  }
+  return rc;
+}
+
+int srv_sync_group_commit(srv_sync *s, kt_err *err) {
+  int rc = srv_db_commit(s->d, err); /* rolls back on failure */
+  if (rc) model_reload(s);
   return rc;
 }
 
@@ -943,6 +987,25 @@ static int page_alloc(srv_page *page, size_t max, kt_err *err) {
   return kt_err_set(err, KT_ENOMEM, "out of memory");
 }
 
+/* Appends a feed row (seq, tcode, rid, hide) to a growing array. */
+static int rows_add(int64_t **rows, size_t *n, size_t *cap, int64_t seq, int64_t tcode,
+                    int64_t rid, int64_t hide) {
+  if (*n == *cap) {
+    size_t ncap = *cap ? *cap * 4 : 16;
+    int64_t *p = realloc(*rows, ncap * 4 * sizeof *p);
+    if (!p) return KT_ENOMEM;
+    *rows = p;
+    *cap = ncap;
+  }
+  int64_t *r = *rows + 4 * *n;
+  r[0] = seq;
+  r[1] = tcode;
+  r[2] = rid;
+  r[3] = hide;
+  (*n)++;
+  return 0;
+}
+
 int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t scope,
                   uint32_t max, srv_page *page, kt_err *err) {
   if (!max || max > SRV_PULL_MAX) max = SRV_PULL_MAX;
@@ -952,45 +1015,28 @@ int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t
   uint64_t latest = 0;
   int rc = srv_sync_latest(s, &latest, err);
   if (rc) return rc;
-  /* Field definitions changed after `since` come first, whatever their place in
+  /* Read the feed first (the records are read below with other statements).
+     Field definitions changed after `since` come first, whatever their place in
      the feed: editing a definition (a label, a choice list) moves it behind the
      cards that already use the field, and a client that has not seen it yet could
      not apply those cards (it would stop at them on every try). They are few, and
-     everybody reads them; the page's own rows skip them. */
+     everybody reads them; the page's own rows skip them. Arrays are sized by what
+     was found (a reconnect with nothing new is common, and 5,000-entry arrays cost
+     more than the query). */
   const int64_t fd_code = kt_model_type(s->model, "field_def")->def->code;
   bool defs_first = !subj || ((subj->mask_all >> fd_code) & 1);
   sqlite3_stmt *ds = defs_first ? srv_db_st(s->d, SRV_ST_LOG_DEFS, err) : NULL;
-  if (defs_first && !ds) return KT_EDB;
-  size_t ndefs = 0;
-  if (ds) {
-    sqlite3_bind_int64(ds, 1, fd_code);
-    sqlite3_bind_int64(ds, 2, (int64_t)since);
-    while (sqlite3_step(ds) == SQLITE_ROW) ndefs++;
-    sqlite3_reset(ds);
-  }
-  if ((rc = page_alloc(page, max + ndefs, err))) return rc;
-  page->msg.wipe = wipe;
-  page->msg.scope = subj ? subj->scope_gen : 0;
   sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_LOG_PAGE, err);
-  int64_t *rows = calloc(((size_t)max + ndefs) * 4, sizeof *rows);
-  if (!st || !rows) {
-    free(rows);
-    srv_page_free(page);
-    return st ? kt_err_set(err, KT_ENOMEM, "out of memory") : KT_EDB;
-  }
-  /* read the feed first (the definitions, then the page): the record reads below
-     use other statements */
-  size_t n = 0;
+  if ((defs_first && !ds) || !st) return KT_EDB;
+  int64_t *rows = NULL;
+  size_t n = 0, cap = 0, ndefs = 0;
+  bool oom = false;
   if (ds) {
     sqlite3_bind_int64(ds, 1, fd_code);
     sqlite3_bind_int64(ds, 2, (int64_t)since);
-    while (n < ndefs && sqlite3_step(ds) == SQLITE_ROW) {
-      rows[4 * n] = sqlite3_column_int64(ds, 0);
-      rows[4 * n + 1] = sqlite3_column_int64(ds, 1);
-      rows[4 * n + 2] = sqlite3_column_int64(ds, 2);
-      rows[4 * n + 3] = 0;
-      n++;
-    }
+    while (!oom && sqlite3_step(ds) == SQLITE_ROW)
+      oom = rows_add(&rows, &n, &cap, sqlite3_column_int64(ds, 0), sqlite3_column_int64(ds, 1),
+                     sqlite3_column_int64(ds, 2), 0) != 0;
     sqlite3_reset(ds);
     ndefs = n;
   }
@@ -1001,43 +1047,47 @@ int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t
   sqlite3_bind_int64(st, 5, subj ? (int64_t)subj->mask_group : 0);
   sqlite3_bind_text(st, 6, subj ? subj->user : "", -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 7, subj ? subj->groups_json : "[]", -1, SQLITE_STATIC);
-  while (n < ndefs + max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-    rows[4 * n] = sqlite3_column_int64(st, 0);
-    rows[4 * n + 1] = sqlite3_column_int64(st, 1);
-    rows[4 * n + 2] = sqlite3_column_int64(st, 2);
+  while (!oom && n < ndefs + max && sqlite3_step(st) == SQLITE_ROW) {
     const unsigned char *owner = sqlite3_column_text(st, 3);
-    rows[4 * n + 3] = subj_hides(subj, owner ? (const char *)owner : "");
-    n++;
+    oom = rows_add(&rows, &n, &cap, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                   sqlite3_column_int64(st, 2),
+                   subj_hides(subj, owner ? (const char *)owner : "")) != 0;
   }
   sqlite3_reset(st);
-  rc = 0;
+  if (oom || (rc = page_alloc(page, n, err))) {
+    free(rows);
+    return oom ? kt_err_set(err, KT_ENOMEM, "out of memory") : rc;
+  }
+  page->msg.wipe = wipe;
+  page->msg.scope = subj ? subj->scope_gen : 0;
   size_t bytes = 0;
   uint64_t next = since;
   bool cut = false;
   for (size_t i = 0; !rc && i < n; i++) {
+    const int64_t *row = rows + 4 * i;
     if (i >= ndefs) {
       if (bytes >= SRV_PULL_BYTES && i > ndefs) { /* far below the frame limit: the rest next page */
         cut = true;
         break;
       }
-      next = (uint64_t)rows[4 * i];
-      if (ds && rows[4 * i + 1] == fd_code) continue; /* sent first */
+      next = (uint64_t)row[0];
+      if (ds && row[1] == fd_code) continue; /* sent first */
     }
-    kt_mtype *t = kt_model_type_by_code(s->model, (int)rows[4 * i + 1]);
+    kt_mtype *t = kt_model_type_by_code(s->model, (int)row[1]);
     if (!t) continue;
     sqlite3_stmt *rs = srv_db_tst(s->d, t, SRV_TST_BY_ROWID, err);
     if (!rs) {
       rc = KT_EDB;
       break;
     }
-    sqlite3_bind_int64(rs, 1, rows[4 * i + 2]);
+    sqlite3_bind_int64(rs, 1, row[2]);
     if (sqlite3_step(rs) == SQLITE_ROW) {
       kt_rec *r = kt_rec_new(t);
       if (!r) {
         rc = kt_err_set(err, KT_ENOMEM, "out of memory");
       } else {
         kt_rec_load(r, rs);
-        rc = page_add(s, page, r, (uint64_t)rows[4 * i], rows[4 * i + 3] != 0, &bytes, err);
+        rc = page_add(s, page, r, (uint64_t)row[0], row[3] != 0, &bytes, err);
       }
     }
     sqlite3_reset(rs);
@@ -1080,6 +1130,47 @@ int srv_sync_get(srv_sync *s, const srv_subject *subj, const char *type, const c
   return rc;
 }
 
+int srv_sync_notify_page(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_err *err) {
+  int rc = srv_sync_pull(s, NULL, since, 0, max, page, err);
+  if (rc) return rc;
+  size_t n = page->msg.n_changes;
+  page->scopes = calloc(n ? n : 1, sizeof *page->scopes);
+  if (!page->scopes) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < n; i++) {
+    logrow lr;
+    const kt_rec *r = page->recs[i];
+    if (!(rc = log_get(s, r->type->def->code, r->rowid, &lr, err))) page->scopes[i] = lr.sc;
+  }
+  sqlite3_stmt *st = rc ? NULL : srv_db_st(s->d, SRV_ST_REVOKE_RANGE, err);
+  if (!rc && !st) rc = KT_EDB;
+  if (st) {
+    sqlite3_bind_int64(st, 1, (int64_t)since);
+    sqlite3_bind_int64(st, 2, (int64_t)page->msg.next_seq);
+    page->revoked = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+  }
+  if (rc) srv_page_free(page);
+  return rc;
+}
+
+bool srv_sync_page_view(const srv_page *full, const srv_subject *subj, Kartoteka__Changes *view,
+                        Kartoteka__Change **changes) {
+  if (!full->scopes || full->revoked) return false;
+  *view = full->msg;
+  view->changes = changes;
+  view->n_changes = 0;
+  view->scope = subj ? subj->scope_gen : 0;
+  for (size_t i = 0; i < full->msg.n_changes; i++) {
+    const kt_rec *r = full->recs[i];
+    if (!subj_reads(subj, r->type->def->code, &full->scopes[i])) continue;
+    if (subj_hides(subj, full->scopes[i].owner))
+      for (int f = 0; f < r->type->nfields; f++)
+        if (r->type->fields[f].flags & KT_FF_CONTACT) return false;
+    changes[view->n_changes++] = full->msg.changes[i];
+  }
+  return true;
+}
+
 void srv_page_free(srv_page *page) {
   for (size_t i = 0; i < page->msg.n_changes; i++) {
     kt_change_clear(&page->vals[i]);
@@ -1087,6 +1178,7 @@ void srv_page_free(srv_page *page) {
   }
   for (size_t i = 0; i < page->msg.n_revokes; i++) free(page->revs[i].id);
   free(page->revs);
+  free(page->scopes);
   free(page->msg.revokes);
   free(page->recs);
   free(page->vals);

@@ -43,12 +43,25 @@ int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
                   Kartoteka__PushAck *ack, kt_err *err);
 void srv_sync_ack_free(Kartoteka__PushAck *ack);
 
+/* Group commit: the pushes that arrive in one loop turn share one transaction
+ * (one synced commit). begin opens it; each srv_sync_push_grouped applies one
+ * push in a savepoint (on its error only that push is undone, ack is not
+ * filled); commit makes them all durable, or on failure none of them (then
+ * no ack may be sent). Nothing may read the master for a client between begin
+ * and commit (it would see what is not durable yet). */
+int srv_sync_group_begin(srv_sync *s, kt_err *err);
+int srv_sync_push_grouped(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
+                          Kartoteka__PushAck *ack, kt_err *err);
+int srv_sync_group_commit(srv_sync *s, kt_err *err);
+
 /* A page of the feed: the Changes message and the records behind its strings. */
 typedef struct srv_page {
   Kartoteka__Changes msg;
   struct kt_rec **recs;
   Kartoteka__Change *vals;
   Kartoteka__Revoke *revs;
+  kt_scope *scopes;   /* srv_sync_notify_page only: the scope of each change */
+  bool revoked;       /* ... and whether a record left somebody's scope in the range */
 } srv_page;
 
 /* Fills page with the changes after since (at most max, 0 = SRV_PULL_MAX) that
@@ -72,6 +85,17 @@ typedef struct srv_claim {
 } srv_claim;
 int srv_sync_claim(srv_sync *s, const char *phone, const char *email, const char *tax_id,
                    srv_claim *out, kt_err *err);
+/* The changes after since as everybody's Notify would carry them: unfiltered,
+ * with each change's scope, for srv_sync_page_view. KT_ENOTFOUND-free: fails only
+ * on database errors. At most max changes; page->msg.more when there are more. */
+int srv_sync_notify_page(srv_sync *s, uint64_t since, uint32_t max, srv_page *page, kt_err *err);
+/* What subj's pull would return of a notify page: fills view (its changes point
+ * into full and into changes, an array of full's size owned by the caller) and
+ * returns true; false when subj must pull instead (a record left some scope in
+ * the range: revokes are computed per user by a pull; or a change of a card whose
+ * phones and e-mails subj may not see). */
+bool srv_sync_page_view(const srv_page *full, const srv_subject *subj, Kartoteka__Changes *view,
+                        Kartoteka__Change **changes);
 void srv_page_free(srv_page *page);
 
 /* Canonical dump of the master copy (same format as cl_store_dump). */

@@ -1,5 +1,6 @@
 /* cli_main — `kartoteka`: global options, the command table, dispatch. */
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,9 @@ static const char *resolve_profile(const char *given) {
 
 int main(int argc, char **argv) {
   umask(077); /* the card index, keys and tokens are the user's alone */
+  /* a server that closed the connection (a revoked device, a restart) is a write
+     error with a message, not a silent death */
+  signal(SIGPIPE, SIG_IGN);
   cli_ctx ctx = {0};
   const char *profile = NULL;
   /* global options before the command; --json may appear anywhere */

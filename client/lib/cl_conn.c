@@ -24,9 +24,14 @@ struct cl_conn {
   int close_code;
   char close_msg[KT_ERR_MSG_MAX];
   uint64_t next_req;
-  uint64_t waiting;              /* req_id of the request in flight, 0 = none */
-  Kartoteka__Envelope *reply;    /* its reply once arrived */
-  bool have_reply;
+  /* requests in flight, oldest first: req_id (0 = free) and the reply once arrived */
+  struct {
+    uint64_t id;
+    Kartoteka__Envelope *reply;
+  } inflight[CL_CONN_PIPELINE];
+  int ninflight;
+  bool have_reply;               /* the oldest request's reply arrived */
+  Kartoteka__Envelope *pushing;  /* the unsolicited message on_push is looking at */
   char *rbuf;                    /* read buffer, reused: each read is consumed at once */
 };
 
@@ -84,16 +89,20 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 }
 
 static void handle_env(cl_conn *c, Kartoteka__Envelope *env) {
-  if (c->waiting && env->req_id == c->waiting && !c->reply) {
-    c->reply = env;
-    c->have_reply = true;
-    return;
-  }
+  for (int i = 0; env->req_id && i < c->ninflight; i++)
+    if (c->inflight[i].id == env->req_id && !c->inflight[i].reply) {
+      c->inflight[i].reply = env;
+      if (i == 0) c->have_reply = true;
+      return;
+    }
   if (env->req_id == 0 && env->body_case == KARTOTEKA__ENVELOPE__BODY_ERROR) {
     /* the server explains why it closes the connection */
     set_closed(c, env->error->code, env->error->message);
   } else if (env->req_id == 0 && c->o.on_push) {
+    c->pushing = env;
     c->o.on_push(c, env, c->o.ud);
+    env = c->pushing; /* NULL when the callback took it */
+    c->pushing = NULL;
   }
   kt_frame_env_free(env);
 }
@@ -224,6 +233,10 @@ int cl_conn_open(const cl_conn_opts *o, cl_conn **out, kt_err *err) {
     free(c);
     return rc;
   }
+  if (o->tls_session && o->tls_session_len) /* unusable: a full handshake follows */
+    kt_tls_session_offer(c->tls, o->tls_session, o->tls_session_len, NULL);
+  c->o.tls_session = NULL; /* borrowed: not kept past this call */
+  c->o.tls_session_len = 0;
   kt_frame_reader_init(&c->rd, KT_FRAME_MAX_DEFAULT);
   uv_tcp_init(o->loop, &c->tcp);
   uv_timer_init(o->loop, &c->timer);
@@ -273,22 +286,24 @@ int cl_conn_send(cl_conn *c, Kartoteka__Envelope *env, kt_err *err) {
 }
 
 int cl_conn_request_send(cl_conn *c, Kartoteka__Envelope *req, kt_err *err) {
-  if (c->waiting) return kt_err_set(err, KT_EINTERNAL, "a request is already in flight");
+  if (c->ninflight == CL_CONN_PIPELINE)
+    return kt_err_set(err, KT_EINTERNAL, "too many requests in flight");
   req->req_id = ++c->next_req;
-  c->waiting = req->req_id;
-  c->reply = NULL;
-  c->have_reply = false;
   int rc = send_env(c, req, err);
-  if (rc) c->waiting = 0;
-  return rc;
+  if (rc) return rc;
+  c->inflight[c->ninflight].id = req->req_id;
+  c->inflight[c->ninflight].reply = NULL;
+  c->ninflight++;
+  return 0;
 }
 
 int cl_conn_request_wait(cl_conn *c, Kartoteka__Envelope **reply, kt_err *err) {
-  if (!c->waiting) return kt_err_set(err, KT_EINTERNAL, "no request in flight");
+  if (!c->ninflight) return kt_err_set(err, KT_EINTERNAL, "no request in flight");
+  c->have_reply = c->inflight[0].reply != NULL;
   run_until(c, &c->have_reply, c->o.timeout_ms);
-  c->waiting = 0;
-  Kartoteka__Envelope *r = c->reply;
-  c->reply = NULL;
+  Kartoteka__Envelope *r = c->inflight[0].reply;
+  memmove(&c->inflight[0], &c->inflight[1], (size_t)(c->ninflight - 1) * sizeof c->inflight[0]);
+  c->ninflight--;
   c->have_reply = false;
   if (!r) {
     if (c->closed) return kt_err_set(err, c->close_code ? c->close_code : KT_ENET, "%s", c->close_msg);
@@ -303,10 +318,11 @@ int cl_conn_request_wait(cl_conn *c, Kartoteka__Envelope **reply, kt_err *err) {
   return 0;
 }
 
-bool cl_conn_request_pending(const cl_conn *c) { return c->waiting != 0; }
+bool cl_conn_request_pending(const cl_conn *c) { return c->ninflight != 0; }
 
 int cl_conn_request(cl_conn *c, Kartoteka__Envelope *req, Kartoteka__Envelope **reply,
                     kt_err *err) {
+  if (c->ninflight) return kt_err_set(err, KT_EINTERNAL, "another request is in flight");
   int rc = cl_conn_request_send(c, req, err);
   return rc ? rc : cl_conn_request_wait(c, reply, err);
 }
@@ -315,6 +331,18 @@ int cl_conn_run(cl_conn *c, uint32_t timeout_ms, kt_err *err) {
   run_until(c, NULL, timeout_ms);
   if (c->closed) return kt_err_set(err, c->close_code ? c->close_code : KT_ENET, "%s", c->close_msg);
   return 0;
+}
+
+int cl_conn_tls_session_take(cl_conn *c, kt_buf *out) {
+  return c->tls ? kt_tls_session_take(c->tls, out) : KT_ENOTFOUND;
+}
+
+bool cl_conn_tls_resumed(const cl_conn *c) { return c->tls && kt_tls_session_resumed(c->tls); }
+
+Kartoteka__Envelope *cl_conn_push_take(cl_conn *c) {
+  Kartoteka__Envelope *e = c->pushing;
+  c->pushing = NULL;
+  return e;
 }
 
 void cl_conn_break(cl_conn *c) { c->broken_out = true; }
@@ -329,7 +357,7 @@ void cl_conn_free(cl_conn *c) {
   uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
   uv_close((uv_handle_t *)&c->timer, on_handle_closed);
   while (c->handles_open > 0) uv_run(c->o.loop, UV_RUN_ONCE);
-  kt_frame_env_free(c->reply);
+  for (int i = 0; i < c->ninflight; i++) kt_frame_env_free(c->inflight[i].reply);
   kt_tls_free(c->tls);
   kt_tls_ctx_free(c->ctx);
   kt_frame_reader_close(&c->rd);

@@ -8,10 +8,16 @@
 #include <sys/stat.h>
 
 #include "kt_buf.h"
+#include "kt_ckpt.h"
 #include "kt_migrate.h"
 #include "kt_rec.h"
 #include "kt_sql.h"
 #include "kt_text.h"
+
+/* WAL size (pages) that wakes the background checkpoint, and the size from
+ * which a committer checkpoints itself (kt_ckpt.h) */
+#define CKPT_PAGES 1000
+#define CKPT_HARD_PAGES 16000
 
 static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -134,6 +140,8 @@ int cl_db_open(cl_db *d, const char *path, bool create, bool readonly, int busy_
   }
   if (!readonly) {
     rc = kt_migrate_apply(d->db, 0, err);
+    /* checkpoints off the commit path: an edit's commit is one WAL sync */
+    if (!rc) rc = kt_ckpt_start(d->db, path, NULL, CKPT_PAGES, CKPT_HARD_PAGES, &d->ckpt, err);
     if (rc) {
       cl_db_close(d);
       return rc;
@@ -144,6 +152,7 @@ int cl_db_open(cl_db *d, const char *path, bool create, bool readonly, int busy_
 
 void cl_db_close(cl_db *d) {
   if (!d) return;
+  kt_ckpt_stop(d->ckpt);
   for (int i = 0; i < CL_ST__COUNT; i++) sqlite3_finalize(d->st[i]);
   cl_db_reset_types(d);
   if (d->db) sqlite3_close_v2(d->db);

@@ -63,6 +63,7 @@ typedef struct cl_db {
   kt_model *model; /* borrowed from the store */
   sqlite3_stmt *st[CL_ST__COUNT];
   sqlite3_stmt *tst[KT_MAX_TYPES][CL_TST__COUNT];
+  struct kt_ckpt *ckpt; /* background WAL checkpoints (writer connections) */
 } cl_db;
 
 /* Opens (creating when `create`) the replica file, sets pragmas (WAL,

@@ -2,6 +2,7 @@
 #include "cl_session.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +37,22 @@ static int check_epoch(cl_store *s, const char *epoch, kt_err *err) {
   return rc;
 }
 
-static int hello(cl_conn *c, const char *device_id, char *epoch_out, kt_err *err) {
-  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
+/* Hello and the authentication are sent together (one round trip, and the
+ * server handles both in one wake-up); each half waits for its own answer. */
+static int hello_send(cl_conn *c, const char *device_id, kt_err *err) {
+  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__Hello h = KARTOTEKA__HELLO__INIT;
   h.protocol_version = PROTOCOL_VERSION;
   h.device_id = (char *)(device_id ? device_id : "");
   h.client_name = "kartoteka";
   req.body_case = KARTOTEKA__ENVELOPE__BODY_HELLO;
   req.hello = &h;
-  int rc = cl_conn_request(c, &req, &rep, err);
+  return cl_conn_request_send(c, &req, err);
+}
+
+static int hello_recv(cl_conn *c, char *epoch_out, kt_err *err) {
+  Kartoteka__Envelope *rep = NULL;
+  int rc = cl_conn_request_wait(c, &rep, err);
   if (rc) return rc;
   if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_HELLO_OK)
     rc = kt_err_set(err, KT_EPROTO, "the server answered Hello with %s", kt_frame_body_name(rep));
@@ -67,10 +75,15 @@ void cl_session_disabled(cl_store *s) {
   cl_store_meta_set(s, "account", "disabled", NULL);
 }
 
-/* Login or Resume; saves a new token. */
-static int authenticate(cl_conn *c, cl_store *s, const char *user, const char *password,
-                        kt_err *err) {
-  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
+static int hello(cl_conn *c, const char *device_id, char *epoch_out, kt_err *err) {
+  int rc = hello_send(c, device_id, err);
+  return rc ? rc : hello_recv(c, epoch_out, err);
+}
+
+/* Login or Resume (send half). */
+static int auth_send(cl_conn *c, cl_store *s, const char *user, const char *password,
+                     kt_err *err) {
+  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__Login login = KARTOTEKA__LOGIN__INIT;
   Kartoteka__Resume resume = KARTOTEKA__RESUME__INIT;
   kt_buf tok = KT_BUF_INIT;
@@ -96,8 +109,15 @@ static int authenticate(cl_conn *c, cl_store *s, const char *user, const char *p
     req.body_case = KARTOTEKA__ENVELOPE__BODY_RESUME;
     req.resume = &resume;
   }
-  int rc = cl_conn_request(c, &req, &rep, err);
+  int rc = cl_conn_request_send(c, &req, err);
   kt_buf_free(&tok);
+  return rc;
+}
+
+/* The answer to auth_send; saves a new token. */
+static int auth_recv(cl_conn *c, cl_store *s, const char *password, kt_err *err) {
+  Kartoteka__Envelope *rep = NULL;
+  int rc = cl_conn_request_wait(c, &rep, err);
   if (rc == KT_EDISABLED) cl_session_disabled(s);
   if (rc) return rc;
   if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_AUTH_OK)
@@ -133,9 +153,47 @@ static int authenticate(cl_conn *c, cl_store *s, const char *user, const char *p
   return rc;
 }
 
+/* The TLS session of the last connection (profile file tls-session, 0600 like
+ * the device key): the next connection offers it and skips the certificate
+ * exchange. Losing it only costs a full handshake, so it is not fsynced and
+ * failures to read or write it are ignored. */
+#define TLS_SESSION_FILE "tls-session"
+#define TLS_SESSION_MAX 16384
+
+static void tls_session_load(const char *dir, kt_buf *out) {
+  char p[4200];
+  path_in(dir, TLS_SESSION_FILE, p, sizeof p);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  if (kt_buf_reserve(out, TLS_SESSION_MAX) == 0) {
+    ssize_t n = read(fd, out->p, TLS_SESSION_MAX);
+    out->len = n > 0 && n < TLS_SESSION_MAX ? (size_t)n : 0;
+    out->p[out->len] = '\0';
+  }
+  close(fd);
+}
+
+static void tls_session_save(const char *dir, cl_conn *c) {
+  kt_buf s = KT_BUF_INIT;
+  if (cl_conn_tls_session_take(c, &s) == 0) {
+    char p[4200], tmp[4300];
+    path_in(dir, TLS_SESSION_FILE, p, sizeof p);
+    snprintf(tmp, sizeof tmp, "%s.tmp", p);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && write(fd, s.p, s.len) == (ssize_t)s.len;
+    if (fd >= 0) close(fd);
+    if (!ok || rename(tmp, p) != 0) {
+      unlink(tmp);
+      kt_log_debug("session", "cannot keep the TLS session in %s", p);
+    }
+    memset(s.p, 0, s.len);
+  }
+  kt_buf_free(&s);
+}
+
 static void remove_profile(const char *dir) {
   static const char *files[] = {"replica.db", "replica.db-wal", "replica.db-shm", "device.key",
-                                "device.crt", "ca.crt"};
+                                "device.crt", "ca.crt", TLS_SESSION_FILE};
   char p[4200];
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     path_in(dir, files[i], p, sizeof p);
@@ -251,20 +309,26 @@ int cl_session_open(uv_loop_t *loop, const char *dir, cl_store *s, const char *p
   /* try each address of the office server in turn */
   char *list = kt_buf_take(&servers);
   cl_conn *c = NULL;
+  kt_buf sess = KT_BUF_INIT;
+  tls_session_load(dir, &sess);
   rc = KT_ENET;
   for (char *a = strtok(list, ","); a; a = strtok(NULL, ",")) {
     cl_conn_opts o = {.loop = loop, .address = a, .ca_file = cap, .cert_file = crtp,
                       .key_file = keyp, .on_push = on_push, .ud = ud,
-                      .timeout_ms = timeout_ms};
+                      .timeout_ms = timeout_ms, .tls_session = sess.p, .tls_session_len = sess.len};
     rc = cl_conn_open(&o, &c, err);
     if (rc != KT_ENET) break;
   }
   free(list);
+  if (sess.p) memset(sess.p, 0, sess.cap);
+  kt_buf_free(&sess);
   if (rc) return rc;
   char epoch[64] = "";
-  if ((rc = hello(c, cl_store_device(s), epoch, err)) ||
-      (rc = authenticate(c, s, cl_store_user(s), password, err)) ||
-      (rc = check_epoch(s, epoch, err))) {
+  if (!(rc = hello_send(c, cl_store_device(s), err)) &&
+      !(rc = auth_send(c, s, cl_store_user(s), password, err)) &&
+      !(rc = hello_recv(c, epoch, err)))
+    tls_session_save(dir, c); /* the server's ticket came before its HelloOk */
+  if (rc || (rc = auth_recv(c, s, password, err)) || (rc = check_epoch(s, epoch, err))) {
     cl_conn_free(c);
     return rc;
   }

@@ -185,6 +185,14 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   }
 }
 
+/* The time of the last complete round ("last_sync"), written in the
+ * transaction of the round's last page. */
+static int note_sync_time(cl_store *s, kt_err *err) {
+  char when[40];
+  kt_datetime_format((int64_t)kt_now_ms(), false, when, sizeof when);
+  return cl_store_meta_set(s, "last_sync", when, err);
+}
+
 static int pull_send(cl_conn *c, uint64_t since, uint64_t scope, kt_err *err) {
   Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__Pull pull = KARTOTEKA__PULL__INIT;
@@ -244,6 +252,7 @@ static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     if (!rc) rc = cl_store_meta_set(s, "pull_seq", buf, err);
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)ch->scope);
     if (!rc) rc = cl_store_meta_set(s, "pull_scope", buf, err);
+    if (!rc && !more) rc = note_sync_time(s, err); /* same commit: one sync per round */
     if (!rc && (!more || in_tx_n >= PULL_TX_RECORDS)) {
       in_tx = false;
       in_tx_n = 0;
@@ -271,24 +280,74 @@ int cl_sync_round(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   int rc = cl_store_refresh(s, err); /* another process may have added a custom field */
   if (!rc) rc = push_all(c, s, st, err);
   if (!rc) rc = pull_all(c, s, st, err);
-  if (!rc) {
-    st->rounds++;
-    char when[40];
-    kt_datetime_format((int64_t)kt_now_ms(), false, when, sizeof when);
-    cl_store_meta_set(s, "last_sync", when, NULL);
-  }
+  if (!rc) st->rounds++;
   return rc;
+}
+
+/* Applies a Notify's changes as one pulled page (see cl_sync_notified). */
+static int apply_direct(cl_store *s, const Kartoteka__Changes *ch, cl_sync_stats *st, kt_err *err) {
+  int rc = cl_store_begin(s, err);
+  if (rc) return rc;
+  for (size_t i = 0; !rc && i < ch->n_changes; i++) {
+    rc = cl_store_apply(s, ch->changes[i], err);
+    if (!rc) st->pulled++;
+  }
+  char buf[32];
+  snprintf(buf, sizeof buf, "%llu", (unsigned long long)ch->next_seq);
+  if (!rc) rc = cl_store_meta_set(s, "pull_seq", buf, err);
+  if (!rc) rc = note_sync_time(s, err);
+  if (rc) {
+    cl_store_rollback(s);
+    return rc;
+  }
+  return cl_store_commit(s, err);
+}
+
+int cl_sync_notified(cl_conn *c, cl_store *s, Kartoteka__Envelope *notify, cl_sync_stats *st,
+                     kt_err *err) {
+  const Kartoteka__Notify *n =
+      notify && notify->body_case == KARTOTEKA__ENVELOPE__BODY_NOTIFY ? notify->notify : NULL;
+  int rc = 0;
+  bool applied = false;
+  if (n && n->changes && !n->changes->more && n->changes->next_seq == n->latest_seq &&
+      n->latest_seq > n->since_seq && !(rc = cl_store_refresh(s, err))) {
+    int64_t pending = 1, cursor = -1, scope = -1;
+    kt_buf cur = KT_BUF_INIT;
+    cl_store_outbox_count(s, &pending, NULL);
+    if (cl_store_meta_get(s, "pull_seq", &cur, NULL) == 0) cursor = atoll(kt_buf_str(&cur));
+    kt_buf_reset(&cur);
+    if (cl_store_meta_get(s, "pull_scope", &cur, NULL) == 0) scope = atoll(kt_buf_str(&cur));
+    kt_buf_free(&cur);
+    /* only what continues the cursor (it advances contiguously, never over a gap),
+       under the rights the replica was built with; revokes and wipes come by pull */
+    if (pending == 0 && cursor == (int64_t)n->since_seq && scope == (int64_t)n->changes->scope &&
+        !n->changes->wipe && n->changes->n_revokes == 0) {
+      rc = apply_direct(s, n->changes, st, err);
+      applied = !rc;
+      if (applied)
+        kt_log_debug("sync", "applied %zu changes sent with the notify (%llu..%llu)",
+                     n->changes->n_changes, (unsigned long long)n->since_seq,
+                     (unsigned long long)n->latest_seq);
+    }
+  }
+  kt_frame_env_free(notify);
+  if (rc || applied) return rc;
+  return cl_sync_round(c, s, st, err);
 }
 
 typedef struct watch_ctx {
   bool notified;
+  Kartoteka__Envelope *notify; /* the latest Notify that carried changes */
 } watch_ctx;
 
 static void on_push(cl_conn *c, const Kartoteka__Envelope *env, void *ud) {
   watch_ctx *w = ud;
   if (env->body_case == KARTOTEKA__ENVELOPE__BODY_NOTIFY) {
     w->notified = true;
-    cl_conn_break(c); /* pull now, not at the end of the 200 ms wait */
+    /* keep only the latest: after an unapplied one, its start is not our cursor */
+    kt_frame_env_free(w->notify);
+    w->notify = env->notify->changes ? cl_conn_push_take(c) : NULL;
+    cl_conn_break(c); /* apply now, not at the end of the 200 ms wait */
   }
 }
 
@@ -314,7 +373,7 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
   if (rc) return rc;
   int backoff = 500;
   do {
-    watch_ctx w = {false};
+    watch_ctx w = {false, NULL};
     cl_conn *c = NULL;
     rc = cl_session_open(loop, dir, s, NULL, watch ? on_push : NULL, &w, 0, &c, err);
     if (!rc) rc = cl_sync_round(c, s, st, err);
@@ -337,12 +396,15 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
            waiting in the outbox are retried only after the next local edit */
         if (!rc && (w.notified || (pending && dv != seen_version))) {
           w.notified = false;
-          rc = cl_sync_round(c, s, st, err);
+          Kartoteka__Envelope *nf = w.notify;
+          w.notify = NULL;
+          rc = cl_sync_notified(c, s, nf, st, err);
           seen_version = cl_store_data_version(s);
         }
       }
     }
     cl_conn_free(c);
+    kt_frame_env_free(w.notify);
     if (rc == KT_EDISABLED) cl_session_disabled(s); /* ended while connected */
     if (!watch || *stop) break;
     if (rc == KT_EAUTH || rc == KT_EREVOKED || rc == KT_EPERM || rc == KT_ELOCKED ||

@@ -31,6 +31,15 @@ int cl_sync_round(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err);
 /* Only the push half of a round: sends the whole outbox, deletes what was acked. */
 int cl_sync_push(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err);
 
+/* What a subscribed client does when the server notifies: a Notify that
+ * carries its changes and starts at this replica's cursor, while nothing waits
+ * in the outbox, is applied like a pulled page (changes, cursor and last_sync in
+ * one transaction), with no round trip; anything else (notify NULL, a large
+ * set, a gap) runs a round. Takes notify (an Envelope taken with
+ * cl_conn_push_take, or NULL) and frees it. */
+int cl_sync_notified(cl_conn *c, cl_store *s, Kartoteka__Envelope *notify, cl_sync_stats *st,
+                     kt_err *err);
+
 /* Called about every 200 ms while watching, online or not (the agent's
  * reminders run from here). */
 typedef void (*cl_sync_tick_fn)(void *ud);

@@ -13,7 +13,8 @@
  * Loading the master is set-up (in-process server functions, not timed).
  * Env: BENCH_SYNC_SCALE (fraction of the record counts, default 1),
  * BENCH_SYNC_IDLE (idle clients for (e), default 10000), BENCH_DIR, BENCH_KEEP,
- * BENCH_SYNC_PERF_C=FILE (perf record the server during (c)). */
+ * BENCH_SYNC_PERF_A/_C/_D=FILE (perf record this program and the server during (a), (c)
+ * or (d)), BENCH_SYNC_SKIP=letters (phases to leave out while iterating: "bde"). */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -133,6 +134,13 @@ static double srv_cpu(void) {
   return total;
 }
 
+/* CPU time of this process (the client side of the benchmark), seconds */
+static double self_cpu(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static long srv_rss_kb(void) {
   char p[64], line[256];
   snprintf(p, sizeof p, "/proc/%d/status", (int)g_srv);
@@ -183,6 +191,34 @@ static void srv_stop(void) {
   int st;
   waitpid(g_srv, &st, 0);
   g_srv = 0;
+}
+
+/* perf record of this program and the server while a phase runs, when the
+ * environment variable `var` names the output file; 0 when not asked for. */
+static pid_t perf_start(const char *var) {
+  const char *out = getenv(var);
+  if (!out || !*out) return 0;
+  char pids[64];
+  snprintf(pids, sizeof pids, "%d,%d", (int)getpid(), (int)g_srv);
+  pid_t perf = fork();
+  if (perf == 0) {
+    execlp("perf", "perf", "record", "-F", "1999", "--call-graph", "dwarf,16384", "-p", pids,
+           "-o", out, (char *)NULL);
+    _exit(127);
+  }
+  sleep(1);
+  return perf;
+}
+
+static void perf_stop(pid_t perf) {
+  if (perf <= 0) return;
+  kill(perf, SIGINT);
+  waitpid(perf, NULL, 0);
+}
+
+static bool skip(char phase) {
+  const char *e = getenv("BENCH_SYNC_SKIP");
+  return e && strchr(e, phase);
 }
 
 /* ---- generated data ----------------------------------------------------------------- */
@@ -706,6 +742,7 @@ typedef struct live {
   double *seen;   /* watcher: when edit i became visible */
   volatile int ready, stop, maxseen;
   volatile bool notified;
+  Kartoteka__Envelope *notify; /* the latest Notify that carried changes */
   int rounds;
   kt_err err;
   int rc;
@@ -715,6 +752,8 @@ static void on_live_push(cl_conn *c, const Kartoteka__Envelope *env, void *ud) {
   live *L = ud;
   if (env->body_case == KARTOTEKA__ENVELOPE__BODY_NOTIFY) {
     L->notified = true;
+    kt_frame_env_free(L->notify);
+    L->notify = env->notify->changes ? cl_conn_push_take(c) : NULL;
     cl_conn_break(c);
   }
 }
@@ -756,7 +795,9 @@ static void *watcher_main(void *arg) {
     L->rc = cl_conn_run(c, 50, &L->err);
     if (L->rc || !L->notified) continue;
     L->notified = false;
-    L->rc = cl_sync_round(c, L->s, &st, &L->err);
+    Kartoteka__Envelope *nf = L->notify;
+    L->notify = NULL;
+    L->rc = cl_sync_notified(c, L->s, nf, &st, &L->err); /* as `kartoteka sync --watch` */
     L->rounds++;
     int v = live_check(L);
     double t = now_s();
@@ -764,6 +805,7 @@ static void *watcher_main(void *arg) {
     if (v > L->maxseen) L->maxseen = v;
   }
   cl_conn_free(c);
+  kt_frame_env_free(L->notify);
   uv_loop_close(&loop);
   return NULL;
 }
@@ -878,12 +920,14 @@ int main(int argc, char **argv) {
   cl_conn *c = NULL;
   cl_sync_stats st;
   memset(&st, 0, sizeof st);
-  double cpu0 = srv_cpu();
+  pid_t perf = perf_start("BENCH_SYNC_PERF_A");
+  double cpu0 = srv_cpu(), ccpu0 = self_cpu();
   t0 = now_s();
   if (cl_session_open(&loop, pa, sa, NULL, NULL, NULL, 0, &c, &err)) die("session", &err);
   if (cl_sync_round(c, sa, &st, &err)) die("sync", &err);
   double ta = now_s() - t0;
-  double cpu_a = srv_cpu() - cpu0;
+  double cpu_a = srv_cpu() - cpu0, ccpu_a = self_cpu() - ccpu0;
+  perf_stop(perf);
   cl_conn_free(c);
   int64_t got = count_rows(sa);
   if (got != total) {
@@ -893,11 +937,12 @@ int main(int argc, char **argv) {
   }
   char rawp[400];
   snprintf(rawp, sizeof rawp, "%s/raw.db", g_dir);
-  double tr_rows, tr_fts;
-  double tr = raw_baseline(sa, rawp, &tr_rows, &tr_fts);
+  double tr_rows = 0, tr_fts = 0;
+  double tr = skip('r') ? 1 : raw_baseline(sa, rawp, &tr_rows, &tr_fts);
   printf("(a) fresh client replicates %ld records over TLS (search index included)\n", total);
-  printf("  sync (connect + pull + apply)           %8.2f s  %8.0f rec/s  (server CPU %.2f s)\n",
-         ta, (double)total / ta, cpu_a);
+  printf("  sync (connect + pull + apply)           %8.2f s  %8.0f rec/s  (CPU: server %.2f s, "
+         "client %.2f s)\n",
+         ta, (double)total / ta, cpu_a, ccpu_a);
   printf("  raw SQLite rows, same tables (1 tx)     %8.2f s\n", tr_rows);
   printf("  raw SQLite FTS5 build (body + phones)   %8.2f s\n", tr_fts);
   printf("  raw total                               %8.2f s  %8.0f rec/s\n", tr, (double)total / tr);
@@ -905,6 +950,7 @@ int main(int argc, char **argv) {
   fflush(stdout);
 
   /* (b) 10,000 edits pushed */
+  if (skip('b')) nedit = 0;
   edit_set es = {(size_t)nedit, calloc((size_t)nedit, 16), calloc((size_t)nedit, sizeof(uuid_s)),
                  calloc((size_t)nedit, 64)};
   if (cl_store_begin(sa, &err)) die("begin", &err);
@@ -924,7 +970,7 @@ int main(int argc, char **argv) {
   cl_store_outbox_count(sa, &pending, NULL);
   char basep[500];
   snprintf(basep, sizeof basep, "%s/master.db", base);
-  double tb_raw = raw_push_baseline(basep, &es);
+  double tb_raw = nedit ? raw_push_baseline(basep, &es) : 1;
   if (cl_session_open(&loop, pa, sa, NULL, NULL, NULL, 0, &c, &err)) die("session", &err);
   memset(&st, 0, sizeof st);
   cpu0 = srv_cpu();
@@ -944,19 +990,9 @@ int main(int argc, char **argv) {
   fflush(stdout);
 
   /* (c) reconnect with nothing new */
-  int nrec = 300;
+  int nrec = skip('c') ? 1 : 300;
   double *lat = calloc((size_t)nrec, sizeof *lat);
-  pid_t perf = 0;
-  if (getenv("BENCH_SYNC_PERF_C")) { /* profile the server during (c) */
-    char pid[16];
-    snprintf(pid, sizeof pid, "%d", (int)g_srv);
-    if ((perf = fork()) == 0) {
-      execlp("perf", "perf", "record", "-F", "2999", "--call-graph", "dwarf", "-p", pid, "-o",
-             getenv("BENCH_SYNC_PERF_C"), (char *)NULL);
-      _exit(127);
-    }
-    sleep(1);
-  }
+  perf = perf_start("BENCH_SYNC_PERF_C");
   cpu0 = srv_cpu();
   double w0 = now_s();
   for (int i = 0; i < nrec; i++) {
@@ -970,10 +1006,7 @@ int main(int argc, char **argv) {
   }
   double cpu_c = srv_cpu() - cpu0;
   double wall_c = now_s() - w0;
-  if (perf > 0) {
-    kill(perf, SIGINT);
-    waitpid(perf, NULL, 0);
-  }
+  perf_stop(perf);
   qsort(lat, (size_t)nrec, sizeof *lat, cmp_double);
   printf("(c) reconnect with nothing new (TLS + Hello + Resume + Pull), %d times, base of %ld "
          "records\n",
@@ -1005,7 +1038,7 @@ int main(int argc, char **argv) {
     if (idle_open(&idle[nopen], ictx, kt_buf_str(&tok))) die("idle client", NULL);
   double topen1 = now_s() - i0;
 
-  int nlive = 1000;
+  int nlive = skip('d') ? 1 : 1000;
   live L;
   memset(&L, 0, sizeof L);
   L.profile = pa;
@@ -1021,6 +1054,7 @@ int main(int argc, char **argv) {
   if (cl_store_add(se, "org", &nm, 1, L.rec_id, &err)) die("add", &err);
   memset(&st, 0, sizeof st);
   if (cl_sync_push(ce, se, &st, &err)) die("editor push", &err);
+  perf = perf_start("BENCH_SYNC_PERF_D");
   pthread_t th;
   pthread_create(&th, NULL, watcher_main, &L);
   while (!L.ready) usleep(1000);
@@ -1041,6 +1075,7 @@ int main(int argc, char **argv) {
   for (int k = 0; k < 2000 && L.maxseen < nlive - 1 && !L.rc; k++) usleep(1000);
   L.stop = 1;
   pthread_join(th, NULL);
+  perf_stop(perf);
   cl_conn_free(ce);
   int nseen = 0;
   for (int i = 0; i < nlive; i++)
@@ -1050,7 +1085,7 @@ int main(int argc, char **argv) {
          "clients connected (opened in %.1f s)\n",
          nlive, nopen, topen1);
   if (nseen)
-    printf("  latency p50 %7.3f ms   p99 %7.3f ms   max %7.3f ms  (%d seen, %d pull rounds; goal "
+    printf("  latency p50 %7.3f ms   p99 %7.3f ms   max %7.3f ms  (%d seen, %d notifies handled; goal "
            "p99 < 10 ms)\n",
            L.sent[nseen / 2] * 1e3, L.sent[(int)(nseen * 0.99)] * 1e3, L.sent[nseen - 1] * 1e3,
            nseen, L.rounds);
@@ -1059,6 +1094,7 @@ int main(int argc, char **argv) {
   fflush(stdout);
 
   /* (e) idle clients */
+  if (skip('e')) nidle = nopen;
   i0 = now_s();
   for (; nopen < nidle; nopen++)
     if (idle_open(&idle[nopen], ictx, kt_buf_str(&tok))) {
@@ -1069,7 +1105,7 @@ int main(int argc, char **argv) {
   usleep(500000);
   long rss1 = srv_rss_kb();
   double c0 = srv_cpu();
-  sleep(5);
+  if (!skip('e')) sleep(5);
   double cidle = srv_cpu() - c0;
   printf("(e) %ld idle TLS clients (Hello + Resume done; %ld opened in %.1f s)\n", nopen,
          nopen - 1000, topen2);

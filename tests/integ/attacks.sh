@@ -333,6 +333,18 @@ check_contains "13 ... the revoke is audited" "admin.device.revoke $A2DEV" "$(au
 check "13 anna's other PC still logs in" k anna login --password-file "$T/pw"
 check "13 ... and syncs" k anna sync
 
+# ---- 14. live updates carry only what the subscriber may read ------------------------------
+AS boris boris 'msg:req_id: 3 subscribe { }' read timeout:6 read read read >"$T/sub.out" &
+sub=$!
+sleep 1
+k head add org --set name=NotifySecret --set owner=anna >/dev/null
+k head add org --set name=NotifyVisible --set owner=boris >/dev/null
+check "14 head of sales sends two cards (anna's and boris's) in one push" k head sync
+wait $sub
+out=$(cat "$T/sub.out")
+check_contains "14 boris's live connection gets the change set with the notify" "NotifyVisible" "$out"
+check_not_contains "14 ... without anna's card" "NotifySecret" "$out"
+
 check "server alive" kill -0 "$SRV_PID"
 stop_server "$D"; check_eq "clean shutdown" 0 $?
 finish

@@ -21,7 +21,7 @@ done
 k() { "$KT" --profile "$T/$1" "${@:2}"; }
 ORG=$(k anna add org --set name="ООО Ромашка" --set city=Москва); k anna sync >/dev/null
 k boris sync >/dev/null
-"$KT" --profile "$T/boris" agent 2>"$T/agent.err" &
+"$KT" --verbose --profile "$T/boris" agent 2>"$T/agent.err" &
 AGENT=$!; _bg_pids+=($AGENT)
 sleep 0.5
 # wait_for PROFILE ID FIELD VALUE [timeout s]: polls the replica
@@ -37,6 +37,8 @@ t0=$(date +%s%N)
 k anna edit "$ORG" --set city=Казань >/dev/null; k anna sync >/dev/null
 if wait_for boris "$ORG" city Казань 5; then pass "agent shows a colleague's edit"; else fail "agent shows a colleague's edit"; fi
 echo "edit-to-visible via CLI processes: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+# a small change set comes with the notify: applied without a pull
+check_contains "the edit came with the notify" "sent with the notify" "$(cat "$T/agent.err")"
 check_contains "only one process syncs a profile" "another Kartoteka program" "$(k boris sync 2>&1)"
 k boris edit "$ORG" --set phone="+7 495 000-00-00" >/dev/null
 if wait_for anna "$ORG" phone "" 0; then :; fi

@@ -81,6 +81,16 @@ out=$(RC 'msg:req_id: 1 hello { protocol_version: 1 }' read "$LOGIN" read \
   "msg:req_id: 3 push { changes { counter: 5 type: \"org\" id: \"$ORG\" fields { name: \"city\" text: \"Старое\" stamp: $NOW } } }" read)
 check_contains "a replayed old change number is a no-op" "push_ack { results { } }" "$out"
 check_eq "... and changes nothing" "$before" "$("$KTD" dump --data "$D")"
+# two pushes sent back to back arrive in one read: one group commit, both acked and applied
+NOW=$(( $(date +%s%3N) << 16 ))
+out=$(RC 'msg:req_id: 1 hello { protocol_version: 1 }' read "$LOGIN" read \
+  "msg:req_id: 3 push { changes { counter: 200000 type: \"org\" id: \"$ORG\" fields { name: \"city\" text: \"Тверь\" stamp: $NOW } } }" \
+  "msg:req_id: 4 push { changes { counter: 200001 type: \"org\" id: \"$ORG\" fields { name: \"street\" text: \"ул. Мира\" stamp: $NOW } } }" \
+  read read)
+check_eq "pipelined pushes both acknowledged" 2 "$(grep -o 'server_seq: [1-9]' <<<"$out" | wc -l)"
+dump=$("$KTD" dump --data "$D")
+check_contains "... and both applied (1)" "Тверь" "$dump"
+check_contains "... and both applied (2)" "ул. Мира" "$dump"
 out=$(RC 'msg:req_id: 1 hello { protocol_version: 1 }' read 'msg:req_id: 2 pull { }' read expect-close)
 check_contains "pull before login refused" "at this point" "$out"
 unset KT_CERT KT_KEY

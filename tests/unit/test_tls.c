@@ -467,12 +467,101 @@ static void test_ctx_errors(void **state) {
   kt_tls_free(NULL);
 }
 
+/* One full handshake with data both ways; returns the session the client
+ * got (PEM) in sess (reset first) when the server issued one. */
+static void connect_once(kt_tls_ctx *cctx, kt_tls_ctx *sctx, const kt_buf *offer, bool *resumed,
+                         char *srv_fpr, kt_buf *sess) {
+  side c, s;
+  open_pair(cctx, sctx, "localhost", &c, &s);
+  if (offer && offer->len) assert_int_equal(kt_tls_session_offer(c.t, offer->p, offer->len, NULL), 0);
+  assert_int_equal(kt_tls_write_plain(c.t, "hello", 5, NULL), 0);
+  pump(&c, &s);
+  assert_int_equal(c.rc, 0);
+  assert_int_equal(s.rc, 0);
+  assert_string_equal(kt_buf_str(&s.plain), "hello");
+  assert_int_equal(kt_tls_write_plain(s.t, "ok", 2, NULL), 0);
+  pump(&c, &s);
+  assert_string_equal(kt_buf_str(&c.plain), "ok");
+  *resumed = kt_tls_session_resumed(c.t);
+  assert_int_equal(kt_tls_session_resumed(s.t), *resumed);
+  /* the device is known after a resumption too: the session keeps its certificate */
+  assert_int_equal(kt_tls_peer_cert_fingerprint(s.t, true, srv_fpr, KT_PKI_FPR_HEX_MAX, NULL), 0);
+  kt_buf_reset(sess);
+  if (kt_tls_session_take(c.t, sess) == 0) {
+    assert_non_null(strstr(kt_buf_str(sess), "BEGIN SSL SESSION PARAMETERS"));
+    kt_buf tmp = KT_BUF_INIT; /* taken once */
+    assert_int_equal(kt_tls_session_take(c.t, &tmp), KT_ENOTFOUND);
+  }
+  close_pair(&c, &s);
+}
+
+static void test_resumption(void **state) {
+  fx *f = *state;
+  kt_tls_ctx *sctx = NULL, *plain = NULL, *cctx = NULL;
+  kt_err err;
+  kt_err_clear(&err);
+  assert_int_equal(kt_tls_ctx_new_server(f->srv_cert, f->srv_key, f->ca, true, &sctx, NULL), 0);
+  assert_int_equal(kt_tls_ctx_set_resumption(sctx, 3600, 100, &err), 0);
+  assert_int_equal(kt_tls_ctx_new_server(f->srv_cert, f->srv_key, f->ca, true, &plain, NULL), 0);
+  assert_int_equal(kt_tls_ctx_new_client(f->ca, NULL, f->dev_cert, f->dev_key, &cctx, NULL), 0);
+  assert_int_equal(kt_tls_ctx_set_resumption(cctx, 3600, 100, &err), KT_EINVAL);
+  kt_buf s1 = KT_BUF_INIT, s2 = KT_BUF_INIT, s3 = KT_BUF_INIT;
+  bool resumed;
+  char fpr[KT_PKI_FPR_HEX_MAX];
+
+  /* full handshake: the server issues a ticket */
+  connect_once(cctx, sctx, NULL, &resumed, fpr, &s1);
+  assert_false(resumed);
+  assert_string_equal(fpr, f->dev_fpr);
+  assert_true(s1.len > 0);
+  /* offered: resumed, same device; no new ticket, the old one stays good */
+  connect_once(cctx, sctx, &s1, &resumed, fpr, &s2);
+  assert_true(resumed);
+  assert_string_equal(fpr, f->dev_fpr);
+  assert_int_equal(s2.len, 0);
+  connect_once(cctx, sctx, &s1, &resumed, fpr, &s3);
+  assert_true(resumed);
+  assert_int_equal(s3.len, 0);
+  /* a dropped session (the server refused the device) no longer resumes */
+  side c, s;
+  open_pair(cctx, sctx, "localhost", &c, &s);
+  kt_tls_session_offer(c.t, s1.p, s1.len, NULL);
+  pump(&c, &s);
+  assert_true(kt_tls_session_resumed(s.t));
+  kt_tls_session_drop(s.t);
+  close_pair(&c, &s);
+  kt_buf_reset(&s3);
+  kt_buf_append(&s3, s1.p, s1.len);
+  connect_once(cctx, sctx, &s3, &resumed, fpr, &s2);
+  assert_false(resumed);
+  assert_true(s2.len > 0);
+  /* a server that does not resume (or was restarted) just makes a full handshake,
+     and issues no ticket */
+  connect_once(cctx, plain, &s3, &resumed, fpr, &s2);
+  assert_false(resumed);
+  assert_int_equal(s2.len, 0);
+  /* garbage is refused and not offered */
+  open_pair(cctx, sctx, "localhost", &c, &s);
+  assert_int_equal(kt_tls_session_offer(c.t, "nonsense", 8, &err), KT_EINVAL);
+  pump(&c, &s);
+  assert_true(kt_tls_handshake_done(s.t));
+  assert_false(kt_tls_session_resumed(s.t));
+  close_pair(&c, &s);
+  kt_buf_free(&s1);
+  kt_buf_free(&s2);
+  kt_buf_free(&s3);
+  kt_tls_ctx_free(cctx);
+  kt_tls_ctx_free(plain);
+  kt_tls_ctx_free(sctx);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_mutual_tls_pinned),    cmocka_unit_test(test_ca_file_and_names),
       cmocka_unit_test(test_pin_mismatch),         cmocka_unit_test(test_client_cert_required),
       cmocka_unit_test(test_enrollment_without_cert), cmocka_unit_test(test_garbage),
       cmocka_unit_test(test_protocol_versions),    cmocka_unit_test(test_ctx_errors),
+      cmocka_unit_test(test_resumption),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
