@@ -493,8 +493,13 @@ bool kt_mfield_json_is_number(const kt_mfield *f) {
   return f->type == KT_FT_INT || f->type == KT_FT_DURATION;
 }
 
+bool kt_mfield_claims(const kt_mfield *f) {
+  return f->type == KT_FT_PHONE || f->type == KT_FT_EMAIL ||
+         (strcmp(f->name, "tax_id") == 0 && !f->custom);
+}
+
 bool kt_mfield_claim_key(const kt_mfield *f, const char *v, char *out, size_t n) {
-  if (!v || !*v) return false;
+  if (!v || !*v || !kt_mfield_claims(f)) return false;
   if (f->type == KT_FT_PHONE) {
     char d[64];
     if (kt_phone_normalize(v, KT_CLAIM_CC, d, sizeof d) < 5) return false;

@@ -112,5 +112,7 @@ bool kt_mfield_json_is_number(const kt_mfield *f);
  * these for every live client card; the client compares them offline. */
 #define KT_CLAIM_CC "7" /* country code assumed for phones written without one */
 bool kt_mfield_claim_key(const kt_mfield *f, const char *v, char *out, size_t n);
+/* Whether values of f can be claim keys (phones, e-mails, the tax id). */
+bool kt_mfield_claims(const kt_mfield *f);
 
 #endif

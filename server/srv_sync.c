@@ -392,8 +392,10 @@ int srv_sync_claim(srv_sync *s, const char *phone, const char *email, const char
   return 0;
 }
 
-/* Writes r (insert when rowid == 0) and records it in the feed with its scope. */
-static int write_rec(srv_sync *s, kt_rec *r, int64_t *seq_out, kt_err *err) {
+/* Writes r (insert when rowid == 0) and records it in the feed with its scope;
+ * claims: a phone, e-mail, tax id or the deleted flag may have changed (the
+ * card's claim keys are rewritten). */
+static int write_rec(srv_sync *s, kt_rec *r, bool claims, int64_t *seq_out, kt_err *err) {
   kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(kt_vers_max(&r->vers)));
   kt_buf ver = KT_BUF_INIT;
   kt_vers_encode(&r->vers, NULL, &ver);
@@ -412,7 +414,7 @@ static int write_rec(srv_sync *s, kt_rec *r, int64_t *seq_out, kt_err *err) {
   int code = r->type->def->code;
   if ((rc = scope_of(s, r, &sc, err)) || (rc = log_get(s, code, r->rowid, &old, err))) return rc;
   if ((rc = log_put(s, code, r->rowid, kt_rec_id(r), &sc, &old, seq_out, err))) return rc;
-  if ((rc = claims_update(s, r, err))) return rc;
+  if ((claims || insert) && (rc = claims_update(s, r, err))) return rc;
   bool card = (r->type->def->flags & KT_TF_CLIENT) != 0;
   if ((card && !old.found) || (old.found && !scope_eq(&old.sc, &sc)))
     rc = rescope_dependents(s, r->type->def->name, kt_rec_id(r), 0, err);
@@ -533,7 +535,7 @@ static int log_conflict(srv_sync *s, const kt_rec *card, const kt_mfield *f, con
   kt_buf_free(&lv);
   kt_buf_free(&kv);
   int64_t seq;
-  if (!rc) rc = write_rec(s, c, &seq, err);
+  if (!rc) rc = write_rec(s, c, false, &seq, err);
 out:
   kt_rec_free(c);
   return rc;
@@ -684,7 +686,7 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
   char old_owner[80];
   snprintf(old_owner, sizeof old_owner, "%s",
            r->v[KT_F_OWNER].kind == KT_V_TEXT ? r->v[KT_F_OWNER].s : "");
-  bool any = false;
+  bool any = false, claims = false;
   for (size_t i = 0; i < ch->n_fields; i++) {
     kt_mfield *f = in[i].f;
     int pos = t->pos[f->vidx];
@@ -705,13 +707,14 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
       cur->stamp = in[i].stamp;
       cur->dev = wdev;
       any = true;
+      claims = claims || kt_mfield_claims(f) || f->vidx == KT_F_DELETED;
     } else if (cmp < 0 && concurrent) {
       if ((rc = log_conflict(s, r, f, &in[i].v, &r->v[pos], w->user, other, err))) goto out;
     }
   }
   if (any) {
     int64_t seq;
-    if ((rc = write_rec(s, r, &seq, err))) goto out;
+    if ((rc = write_rec(s, r, claims, &seq, err))) goto out;
     const char *new_owner = r->v[KT_F_OWNER].kind == KT_V_TEXT ? r->v[KT_F_OWNER].s : "";
     if (!isnew && (t->def->flags & KT_TF_CLIENT) && strcmp(old_owner, new_owner) != 0)
       srv_audit_note(s->d, w->user, w->device_id, "reassign", ch->id, "%s from %s to %s",

@@ -13,8 +13,8 @@
  * Loading the master is set-up (in-process server functions, not timed).
  * Env: BENCH_SYNC_SCALE (fraction of the record counts, default 1),
  * BENCH_SYNC_IDLE (idle clients for (e), default 10000), BENCH_DIR, BENCH_KEEP,
- * BENCH_SYNC_PERF_A/_C/_D=FILE (perf record this program and the server during (a), (c)
- * or (d)), BENCH_SYNC_SKIP=letters (phases to leave out while iterating: "bde"). */
+ * BENCH_SYNC_PERF_A/_B/_C/_D=FILE (perf record this program and the server during (a),
+ * (b), (c) or (d)), BENCH_SYNC_SKIP=letters (phases to leave out while iterating: "bde"). */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -297,7 +297,7 @@ static void loader_flush(loader *L) {
   push.changes = L->chs;
   push.n_changes = L->n;
   Kartoteka__PushAck ack = KARTOTEKA__PUSH_ACK__INIT;
-  srv_writer w = {L->dev, "boss"};
+  srv_writer w = {L->dev, "boss", NULL};
   kt_err err;
   if (srv_sync_push(L->sync, &w, &push, &ack, &err)) die("loading the master", &err);
   for (size_t i = 0; i < ack.n_results; i++)
@@ -973,11 +973,13 @@ int main(int argc, char **argv) {
   double tb_raw = nedit ? raw_push_baseline(basep, &es) : 1;
   if (cl_session_open(&loop, pa, sa, NULL, NULL, NULL, 0, &c, &err)) die("session", &err);
   memset(&st, 0, sizeof st);
+  perf = perf_start("BENCH_SYNC_PERF_B");
   cpu0 = srv_cpu();
   t0 = now_s();
   if (cl_sync_push(c, sa, &st, &err)) die("push", &err);
   double tb = now_s() - t0;
   double cpu_b = srv_cpu() - cpu0;
+  perf_stop(perf);
   printf("(b) %lld edits (outbox entries) pushed and acknowledged\n", (long long)pending);
   printf("  push (client + TLS + server, acked)     %8.3f s  %8.0f edits/s  (server CPU %.3f s; "
          "applied %d)\n",

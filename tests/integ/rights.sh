@@ -95,6 +95,11 @@ check_fails "... and by tax id" "already exists, assigned to anna" k boris add o
 check_eq "... without giving away the card" "" "$(k anna list org | grep -i 'Борис и')"
 check "--force adds it anyway" k anna add org --set name="Двойник" --set phone="8 (495) 999-88-77" --force
 check "a new phone passes" k anna add org --set name="Новый клиент" --set phone="+7 495 321-00-00"
+# claims follow edits: a changed phone is claimed at once, and other edits keep it
+k boris edit "$B1" --set phone="+7 495 555-44-33" >/dev/null; k boris sync >/dev/null
+k boris edit "$B1" --set comment="звонить после обеда" >/dev/null; k boris sync >/dev/null
+check_fails "a phone changed on a card is claimed (and kept by later edits)" "already exists, assigned to boris" \
+  k anna add org --set name="Двойник 3" --set phone="8 495 555 44 33"
 
 # import uses the claim check too: duplicates of existing clients are skipped and named
 printf 'name,phone\nИмпорт один,+7 495 700-00-01\nИмпорт два,+7 (495) 321-00-00\nИмпорт три,+7 495 111-22-33\n' > "$T/imp.csv"
@@ -186,5 +191,5 @@ check_eq "audit --json is a JSON array" "True" "$("$KTD" audit --data "$D" --jso
 check "server alive" kill -0 "$SRV_PID"
 stop_server "$D"
 # offline, the claim check falls back to the cards on this PC
-check_fails "offline claim check still catches a local duplicate" "already exists.*on this PC" k boris add org --set name="Повтор" --set phone="+7 495 999-88-77"
+check_fails "offline claim check still catches a local duplicate" "already exists.*on this PC" k boris add org --set name="Повтор" --set phone="+7 495 555-44-33"
 finish
