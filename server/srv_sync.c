@@ -601,6 +601,79 @@ static int check_rights(srv_sync *s, const srv_writer *w, kt_mtype *t, const kt_
   return kt_rights_check(&w->subj->who, w->subj->role, t, kt_rec_id(r), &before, &after, &k, verr);
 }
 
+/* The title of a client card for messages: an organization's name, a
+ * contact's names. */
+static void card_title(const kt_rec *c, char *out, size_t n) {
+  out[0] = '\0';
+  size_t len = 0;
+  static const char *names[] = {"name", "last_name", "first_name"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0] && len + 2 < n; i++) {
+    kt_mfield *f = kt_mtype_field(c->type, names[i]);
+    if (!f || f->custom) continue;
+    const kt_value *v = &c->v[c->type->pos[f->vidx]];
+    if (v->kind != KT_V_TEXT || !v->s[0]) continue;
+    len += (size_t)snprintf(out + len, n - len, "%s%s", len ? " " : "", v->s);
+  }
+  if (!len) snprintf(out, n, "%s", kt_rec_id(c));
+}
+
+/* A task or event may be given only to somebody who can see the client card it
+ * belongs to: otherwise the reminder would fire about a client the assignee
+ * cannot open. Checked when the record is created or its assignee or card
+ * changes (a later edit of other fields is not refused because the card moved
+ * on), with the assignee's own rights (kt_rights_allows on the card's scope).
+ * KT_EINVAL with the reason in verr when not: the change stays in the
+ * writer's outbox until the assignee or the card is corrected. */
+static int check_assignee(srv_sync *s, kt_mtype *t, const kt_rec *r, bool isnew,
+                          const incoming *in, size_t n, kt_err *verr, kt_err *err) {
+  if (!(t->def->flags & KT_TF_ASSIGNED)) return 0;
+  kt_links l;
+  kt_links_from_rec(r, &l);
+  bool touched = isnew;
+  for (size_t i = 0; i < n; i++) {
+    const kt_mfield *f = in[i].f;
+    if (in[i].stamp <= r->vers.f[f->vidx].stamp) continue; /* loses the merge */
+    kt_links_set(&l, f, &in[i].v);
+    if (!f->custom && (strcmp(f->name, "assignee") == 0 || strcmp(f->name, "org") == 0 ||
+                       strcmp(f->name, "contact") == 0) &&
+        !kt_value_equal(&r->v[t->pos[f->vidx]], &in[i].v))
+      touched = true;
+  }
+  if (!touched || !l.asg[0] || (!l.org[0] && !l.contact[0])) return 0;
+  kt_rec *card = NULL;
+  int rc = 0;
+  if (l.org[0]) rc = card_fn(s, "org", l.org, &card, err);
+  if (!rc && !card && l.contact[0]) rc = card_fn(s, "contact", l.contact, &card, err);
+  if (rc || !card) return rc; /* a card this server does not have yet: nothing to judge */
+  kt_links cl;
+  kt_links_from_rec(card, &cl);
+  kt_scope sc;
+  srv_subject *subj = malloc(sizeof *subj);
+  if (!subj) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (!rc) rc = kt_rights_scope(card->type, &cl, card_fn, s, &sc, err);
+  if (!rc) {
+    kt_err e2;
+    int lr = srv_subject_load(s->d, l.asg, subj, &e2);
+    if (lr == KT_ENOTFOUND) lr = 0; /* "no user named" is said elsewhere */
+    else if (lr) rc = kt_err_set(err, lr, "%s", e2.msg);
+    else if (!kt_rights_allows(&subj->who, card->type->def->code, KT_ACT_READ, sc.owner, sc.grp,
+                               NULL)) {
+      char title[200];
+      card_title(card, title, sizeof title);
+      const char *what = card->type->def->code == kt_registry_type("org")->code
+                             ? "organization" : "contact";
+      rc = kt_err_set(verr, KT_EINVAL,
+                      "%s cannot be assigned: %s may not see the %s \"%s\" it belongs to (%s's "
+                      "client, role %s); assign it to someone who can see this client, or hand "
+                      "the card over or share it with %s first", t->def->name, l.asg, what, title,
+                      sc.owner[0] ? sc.owner : "nobody", subj->role, l.asg);
+    }
+  }
+  free(subj);
+  kt_rec_free(card);
+  return rc;
+}
+
 /* Applies one change; *status/reason/seq describe the result. Database errors
  * return non-zero (the whole batch is rolled back). */
 static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
@@ -681,6 +754,14 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
     }
     if (rc) goto out;
   }
+  rc = check_assignee(s, t, r, isnew, in, ch->n_fields, &verr, err);
+  if (rc == KT_EINVAL && verr.code) {
+    rc = 0;
+    srv_audit_note(s->d, w->user, w->device_id, "denied.assign", ch->id, "%s: %s", ch->type,
+                   verr.msg);
+    goto reject;
+  }
+  if (rc) goto out;
   char old_owner[80];
   snprintf(old_owner, sizeof old_owner, "%s",
            r->v[KT_F_OWNER].kind == KT_V_TEXT ? r->v[KT_F_OWNER].s : "");

@@ -10,9 +10,10 @@ source "$(dirname "$0")/../lib/server.sh"
 source "$(dirname "$0")/../lib/agent.sh"
 D=$T/data
 init_server "$D"
-add_user "$D" anna; add_user "$D" boris
+# boris heads sales (he sees every client); anna and vera are managers with their own clients
+add_user "$D" anna; add_user "$D" boris head_of_sales; add_user "$D" vera
 start_server "$D"
-enroll "$D" anna "$T/anna"; enroll "$D" boris "$T/b1"; enroll "$D" boris "$T/b2"
+enroll "$D" anna "$T/anna"; enroll "$D" boris "$T/b1"; enroll "$D" boris "$T/b2"; enroll "$D" vera "$T/vera"
 k() { "$KT" --profile "$T/$1" "${@:2}"; }
 at() { date -d "@$(( $(date +%s) + $1 ))" +%Y-%m-%dT%H:%M:%S; }
 
@@ -83,6 +84,37 @@ check_eq "...still waiting" "1" "$(k anna status --json | json 'd["pending"]')"
 k anna edit "$BAD" --set assignee=boris >/dev/null
 check "after the fix it is sent whole" k anna sync
 check_contains "the server has the whole task" "title=Кому?" "$("$KTD" dump --data "$D" | grep "$BAD")"
+# an assignee who may not see the client: refused by the server, nothing changes
+VORG=$(k vera add org --set name="ЗАО Вектор")
+k vera sync >/dev/null
+ANNA_CONTACT=$(k anna add contact --set last_name="Сидорова" --set org="$ORG")
+k anna sync >/dev/null
+NOSEE=$(k anna add task --set title="Перезвонить Ромашке" --set org="$ORG" --set assignee=vera --set due="$(at 7200)")
+out=$(k anna sync 2>&1); rc=$?
+check_eq "a task for someone who cannot see the client is refused" "1" "$rc"
+check_contains "...saying who cannot see what" 'vera may not see the organization "ООО Ромашка"' "$out"
+check_contains "...and what to do" "assign it to someone who can see this client" "$out"
+check_eq "...it waits in anna's outbox" "1" "$(k anna status --json | json 'd["pending"]')"
+check_not_contains "...the server has nothing of it" "$NOSEE" "$("$KTD" dump --data "$D")"
+k vera sync >/dev/null
+check_not_contains "...and vera's diary does not show it" "Перезвонить Ромашке" "$(k vera agenda)"
+check_contains "the refusal is in the audit log" "denied.assign" "$("$KTD" audit --data "$D")"
+k anna edit "$NOSEE" --set assignee=anna >/dev/null
+check "assigned to somebody who sees the client it is sent" k anna sync
+check_contains "...and the server has it" "$NOSEE" "$("$KTD" dump --data "$D")"
+VIA=$(k anna add event --set title="Поздравить Сидорову" --set contact="$ANNA_CONTACT" --set assignee=vera \
+  --set start="$(at 7200)")
+check_fails "a contact of anna's organization is anna's client too" "vera may not see the contact" k anna sync
+k anna edit "$VIA" --set assignee=boris >/dev/null
+check "the head of sales sees every client: assigning to him is fine" k anna sync
+k b1 sync >/dev/null
+HOS=$(k b1 add task --set title="Сверка с Вектором" --set org="$VORG" --set assignee=anna --set due="$(at 7200)")
+check_fails "even the head of sales cannot give anna a task about vera's client" \
+  "anna may not see the organization \"ЗАО Вектор\"" k b1 sync
+k b1 edit "$HOS" --set assignee=vera >/dev/null
+check "...but vera's own client can be vera's task" k b1 sync
+k vera sync >/dev/null
+check_contains "...which reaches vera's diary" "Сверка с Вектором" "$(k vera agenda)"
 check_fails "bad agenda date" "bad date" k b1 agenda --from 2026-13-45
 check_fails "snooze of an unknown card" "no reminder" k b1 remind snooze 01a20000-0000-7000-8000-000000000000
 stop_server "$D"
