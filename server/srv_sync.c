@@ -7,6 +7,7 @@
 
 #include "kt_change.h"
 #include "kt_text.h"
+#include "kt_time.h"
 #include "srv_audit.h"
 #include "kt_log.h"
 #include "kt_rec.h"
@@ -29,10 +30,21 @@ struct srv_sync {
 
 /* ---- device index <-> UUID --------------------------------------------------- */
 
+static int load_devices(srv_sync *s, kt_err *err);
+
+/* Another process (`kartotekad user ...` writing a staff record while the
+ * server runs) may have numbered a device since the cache was read: a miss
+ * reads the table again once. */
 static const char *dev_name(void *ud, uint32_t idx) {
   srv_sync *s = ud;
-  for (int i = 0; i < s->ndevs; i++)
-    if (s->devs[i].idx == idx) return s->devs[i].uuid;
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < s->ndevs; i++)
+      if (s->devs[i].idx == idx) return s->devs[i].uuid;
+    if (pass == 0) {
+      s->ndevs = 0;
+      if (load_devices(s, NULL)) return NULL;
+    }
+  }
   return NULL;
 }
 
@@ -56,11 +68,18 @@ static int dev_index(srv_sync *s, const char *uuid, uint32_t *idx, kt_err *err) 
       *idx = s->devs[i].idx;
       return 0;
     }
-  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_DEVIDX_ADD, err);
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_DEVIDX_GET, err); /* numbered by another process? */
   if (!st) return KT_EDB;
   sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-  int rc = srv_db_step_done(s->d, st, err);
-  if (rc) return rc;
+  int rc = sqlite3_step(st);
+  bool found = rc == SQLITE_ROW;
+  if (found) *idx = (uint32_t)sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  if (!found && rc != SQLITE_DONE) return srv_db_error(s->d, rc, "reading devices", err);
+  if (found) return dev_remember(s, *idx, uuid) ? kt_err_set(err, KT_ENOMEM, "out of memory") : 0;
+  if (!(st = srv_db_st(s->d, SRV_ST_DEVIDX_ADD, err))) return KT_EDB;
+  sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+  if ((rc = srv_db_step_done(s->d, st, err))) return rc;
   *idx = (uint32_t)sqlite3_last_insert_rowid(s->d->db);
   return dev_remember(s, *idx, uuid) ? kt_err_set(err, KT_ENOMEM, "out of memory") : 0;
 }
@@ -671,6 +690,76 @@ static int check_assignee(srv_sync *s, kt_mtype *t, const kt_rec *r, bool isnew,
   }
   free(subj);
   kt_rec_free(card);
+  return rc;
+}
+
+int srv_sync_put_staff(srv_sync *s, const char *id, const char *name, const char *birthday,
+                       int deleted, bool create, bool *changed, kt_err *err) {
+  *changed = false;
+  kt_mtype *t = kt_model_type(s->model, "staff");
+  if (!t) return kt_err_set(err, KT_EINVAL, "this database has no staff records");
+  char day[11] = "";
+  if (birthday && *birthday && kt_date_parse(birthday, day, err)) return KT_EINVAL;
+  int rc = srv_db_begin(s->d, err);
+  if (rc) return rc;
+  kt_rec *r = NULL;
+  if ((rc = load_by_id(s, t, id, &r, err))) goto fail;
+  if (!r && !create) goto done; /* nothing to change (no birthday was ever set) */
+  if (!r) {
+    if (!(r = kt_rec_new(t))) {
+      rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+      goto fail;
+    }
+    kt_value_set_text(&r->v[KT_F_ID], id, strlen(id));
+  }
+  uint32_t self;
+  if ((rc = dev_index(s, s->server_id, &self, err))) goto fail;
+  /* later than anything the record holds, whichever process wrote it */
+  kt_hlc_recv(s->hlc, kt_vers_max(&r->vers), 0, NULL);
+  kt_stamp stamp = kt_hlc_now(s->hlc);
+  kt_value v;
+  memset(&v, 0, sizeof v);
+  struct {
+    int vidx;
+    const char *text;  /* NULL: not this one */
+    int64_t num;
+  } set[5] = {{KT_F_OWNER, name, 0}, {-1, name, 0}, {-2, birthday ? day : NULL, 0},
+              {KT_F_DELETED, NULL, deleted}, {KT_F_CREATED, NULL, 0}};
+  set[1].vidx = kt_mtype_field(t, "name")->vidx;
+  set[2].vidx = kt_mtype_field(t, "birthday")->vidx;
+  for (int i = 0; i < 5; i++) {
+    int vidx = set[i].vidx;
+    if (vidx == KT_F_DELETED && deleted < 0) continue;
+    if (vidx == KT_F_CREATED && r->vers.f[vidx].stamp) continue;
+    if (vidx == KT_F_CREATED) set[i].num = (int64_t)kt_now_ms();
+    if (vidx != KT_F_DELETED && vidx != KT_F_CREATED && !set[i].text) continue;
+    if (set[i].text && *set[i].text) {
+      if (kt_value_set_text(&v, set[i].text, strlen(set[i].text))) {
+        rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+        goto fail;
+      }
+    } else if (!set[i].text) {
+      kt_value_set_int(&v, set[i].num);
+    }
+    int pos = t->pos[vidx];
+    if (r->vers.f[vidx].stamp && kt_value_equal(&r->v[pos], &v)) {
+      kt_value_clear(&v);
+      continue;
+    }
+    kt_value_clear(&r->v[pos]);
+    r->v[pos] = v;
+    memset(&v, 0, sizeof v);
+    r->vers.f[vidx] = (kt_fver){stamp, self};
+    *changed = true;
+  }
+  int64_t seq;
+  if (*changed && (rc = write_rec(s, r, &seq, err))) goto fail;
+done:
+  kt_rec_free(r);
+  return srv_db_commit(s->d, err);
+fail:
+  kt_rec_free(r);
+  srv_db_rollback(s->d);
   return rc;
 }
 

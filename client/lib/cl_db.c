@@ -49,6 +49,8 @@ static const char *const st_sql[CL_ST__COUNT] = {
                           "(status IS NULL OR status NOT IN ('cancelled'))",
     [CL_ST_BIRTHDAYS] = "SELECT id, last_name, first_name, middle_name, birthday FROM t_contact "
                         "WHERE deleted = 0 AND birthday IS NOT NULL AND owner = ?1",
+    [CL_ST_STAFF_BIRTHDAYS] = "SELECT id, name, NULL, NULL, birthday FROM t_staff WHERE deleted = 0 "
+                              "AND birthday IS NOT NULL AND birthday <> '' AND name IS NOT ?1",
     [CL_ST_REMIND_STATES] = "SELECT id, rid, at, state, until FROM t_reminder WHERE deleted = 0 "
                             "AND owner = ?1",
     [CL_ST_DATA_VERSION] = "PRAGMA data_version",

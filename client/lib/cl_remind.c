@@ -218,6 +218,49 @@ int cl_remind_birthday_days(cl_store *s) {
 
 static const char *col(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
 
+/* Birthdays from statement which (id, three name parts, birthday) in the
+ * years around [a, b]: the day at 00:00 local, reminded `birthday_days` days
+ * ahead at 09:00; 29 February is kept on the 28th in other years. rtype:
+ * "contact" (the user's clients) or "staff" (colleagues). */
+static int walk_birthdays(cl_store *s, cl_st which, const char *rtype, const char *user, int64_t a,
+                          int64_t b, gather *g, kt_err *err) {
+  cl_db *d = cl_store_db(s);
+  int days = cl_remind_birthday_days(s);
+  sqlite3_stmt *st = cl_db_st(d, which, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+  time_t ta = (time_t)(a / 1000), tb = (time_t)(b / 1000);
+  struct tm la, lb;
+  localtime_r(&ta, &la);
+  localtime_r(&tb, &lb);
+  bool staff = strcmp(rtype, "staff") == 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int y, m, dd;
+    if (!col(st, 4) || sscanf(col(st, 4), "%d-%d-%d", &y, &m, &dd) != 3) continue;
+    char title[300] = "Birthday:";
+    for (int k = 1; k <= 3; k++)
+      if (col(st, k) && *col(st, k))
+        snprintf(title + strlen(title), sizeof title - strlen(title), " %s", col(st, k));
+    if (staff) snprintf(title + strlen(title), sizeof title - strlen(title), " (colleague)");
+    for (int year = la.tm_year + 1900 - 1; year <= lb.tm_year + 1900 + 1; year++) {
+      int day = dd;
+      bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+      if (m == 2 && dd == 29 && !leap) day = 28;
+      item it = {rtype, col(st, 0), title, kt_local_to_ms(year, m, day, 0, 0, 0),
+                 (int64_t)days * 86400000LL - 9 * 3600000LL, NULL, false};
+      int64_t lo = a, hi = b;
+      if (g->reminders) {
+        lo = a - 86400000LL;
+        hi = b + it.lead;
+      }
+      if (it.start >= lo && it.start <= hi) on_occ(g, &it, it.start);
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : cl_db_error(d, rc, "reading birthdays", err);
+}
+
 /* Walks the user's events, tasks (and birthdays); a/b is the window of
  * occurrences to expand. */
 static int walk_items(cl_store *s, const char *user, int64_t a, int64_t b, bool birthdays,
@@ -259,38 +302,9 @@ static int walk_items(cl_store *s, const char *user, int64_t a, int64_t b, bool 
     if (rc != SQLITE_DONE) return cl_db_error(d, rc, "reading the diary", err);
   }
   if (!birthdays) return 0;
-  int days = cl_remind_birthday_days(s);
-  sqlite3_stmt *st = cl_db_st(d, CL_ST_BIRTHDAYS, err);
-  if (!st) return KT_EDB;
-  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
-  time_t ta = (time_t)(a / 1000), tb = (time_t)(b / 1000);
-  struct tm la, lb;
-  localtime_r(&ta, &la);
-  localtime_r(&tb, &lb);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    int y, m, dd;
-    if (!col(st, 4) || sscanf(col(st, 4), "%d-%d-%d", &y, &m, &dd) != 3) continue;
-    char title[300] = "Birthday:";
-    for (int k = 1; k <= 3; k++)
-      if (col(st, k) && *col(st, k))
-        snprintf(title + strlen(title), sizeof title - strlen(title), " %s", col(st, k));
-    for (int year = la.tm_year + 1900 - 1; year <= lb.tm_year + 1900 + 1; year++) {
-      int day = dd;
-      bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-      if (m == 2 && dd == 29 && !leap) day = 28;
-      item it = {"contact", col(st, 0), title, kt_local_to_ms(year, m, day, 0, 0, 0),
-                 (int64_t)days * 86400000LL - 9 * 3600000LL, NULL, false};
-      int64_t lo = a, hi = b;
-      if (g->reminders) {
-        lo = a - 86400000LL;
-        hi = b + it.lead;
-      }
-      if (it.start >= lo && it.start <= hi) on_occ(g, &it, it.start);
-    }
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? 0 : cl_db_error(d, rc, "reading birthdays", err);
+  int rc = walk_birthdays(s, CL_ST_BIRTHDAYS, "contact", user, a, b, g, err);
+  if (!rc) rc = walk_birthdays(s, CL_ST_STAFF_BIRTHDAYS, "staff", user, a, b, g, err);
+  return rc;
 }
 
 static int deliver(occ_list *l, int (*cmp)(const void *, const void *), cl_occurrence_cb cb,

@@ -1,7 +1,8 @@
 /* cl_remind — the diary and reminders of one user: occurrences of the events
  * and tasks assigned to them (recurring ones expanded from their iCalendar
  * RRULE with libical, in the PC's local wall time so "every Monday 10:00"
- * stays 10:00 across DST), contacts' birthdays N days ahead, and the synced
+ * stays 10:00 across DST), birthdays of contacts and colleagues (staff
+ * records) N days ahead, and the synced
  * per-user state of each reminder occurrence (fired, dismissed, snoozed) so a
  * reminder dismissed on one PC does not fire on the same user's other PC.
  * Times are UTC ms; windows are [from, to]. GLib-free; the front end (agent,
@@ -22,7 +23,7 @@ typedef enum cl_rem_state {
 } cl_rem_state;
 
 typedef struct cl_occurrence {
-  char rtype[16];  /* "event", "task", "contact" (birthday) */
+  char rtype[16];  /* "event", "task", "contact" or "staff" (birthdays) */
   char rid[40];
   char title[300];
   int64_t occurs;  /* occurrence start (event), due (task), birthday 00:00 local */

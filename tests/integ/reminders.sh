@@ -117,5 +117,40 @@ k vera sync >/dev/null
 check_contains "...which reaches vera's diary" "Сверка с Вектором" "$(k vera agenda)"
 check_fails "bad agenda date" "bad date" k b1 agenda --from 2026-13-45
 check_fails "snooze of an unknown card" "no reminder" k b1 remind snooze 01a20000-0000-7000-8000-000000000000
+# staff birthdays: set on the server machine and remotely, synced to every PC
+check_fails "a bad birthday is refused" "write it as YYYY-MM-DD" \
+  "$KTD" user add --data "$D" --user gleb --birthday 1990-13-45 --password-file "$T/pw"
+check_fails "...and no account was made" "no user named gleb" "$KTD" user birthday --data "$D" --user gleb --birthday 1990-01-01
+check "a birthday set on the server machine (server running)" \
+  "$KTD" user birthday --data "$D" --user vera --birthday "$(date +1990-%m-%d)"
+enroll "$D" boss "$T/boss"
+check "...and one set remotely by the administrator" \
+  k boss admin user birthday boris --birthday "$(date -d '+2 days' +1985-%m-%d)"
+check_fails "...only by an administrator" "only an administrator" k anna admin user birthday anna --birthday 1990-01-01
+check_contains "the account list shows it" "birthday $(date -d '+2 days' +1985-%m-%d)" "$("$KTD" user list --data "$D")"
+k anna sync >/dev/null; k vera sync >/dev/null; k b2 sync >/dev/null
+check_contains "a colleague's birthday today is in anna's day" "Birthday: vera (colleague)" "$(k anna today)"
+check_contains "...and on boris's second PC" "Birthday: vera (colleague)" "$(k b2 today)"
+check_not_contains "...one's own is not reminded" "Birthday: vera" "$(k vera today)"
+check_contains "boris's birthday in two days is in the agenda" "Birthday: boris (colleague)" "$(k anna agenda)"
+check_contains "...and reminded (3 days ahead)" "Birthday: boris (colleague)" "$(k anna remind list)"
+check_fails "staff records are the server's: a PC cannot change them" "may not change this staff" \
+  k anna edit "$(k anna remind list --json | json '[r["id"] for r in d if r["type"]=="staff"][0]')" --set birthday=2000-01-01
+start_agent anna "$T/anna"
+# (its reminder came at 09:00 yesterday: one of the missed ones, with vera's of today)
+if wait_notify anna "missed reminders" 20; then pass "anna's agent reminds her of colleagues' birthdays"; else
+  fail "anna's agent reminds her of colleagues' birthdays" "$(tail -5 "$T/anna.agent.err")"; fi
+check_contains "...boris's among them" "Birthday: boris (colleague)" "$(cat "$T/anna.notify.log")"
+stop_agent anna
+check "a departed colleague (disabled account)..." "$KTD" user disable --data "$D" --user vera
+k boss sync >/dev/null
+check_fails "...not even the administrator's PC" "may not change this staff" \
+  k boss edit "$(k anna remind list --json | json '[r["id"] for r in d if r["type"]=="staff"][0]')" --set birthday=2000-01-01
+k anna sync >/dev/null
+check_not_contains "...is no longer reminded" "Birthday: vera" "$(k anna today)"
+check "clearing a birthday" k boss admin user birthday boris --birthday none
+k anna sync >/dev/null
+check_not_contains "...removes it from the agenda" "Birthday: boris" "$(k anna agenda)"
+
 stop_server "$D"
 finish

@@ -124,10 +124,54 @@ static void test_states_and_birthdays(void **state) {
   assert_int_equal(cl_remind_set(f->s, "me", "event", ev, 1, "bogus", 0, &err), KT_EINVAL);
 }
 
+/* Colleagues' birthdays (synced staff records): reminded N days ahead every
+ * year like a contact's, shown in the diary, not one's own, not a departed
+ * colleague's (the record in the trash). */
+static void test_staff_birthdays(void **state) {
+  fx *f = *state;
+  cl_set b[] = {{"name", "boris"}, {"owner", "boris"}, {"birthday", "1985-12-03"}};
+  assert_int_equal(cl_store_add_with_id(f->s, "staff", "01a20000-0000-7000-8000-00000000b0b0", b, 3,
+                                        NULL), 0);
+  cl_set me[] = {{"name", "me"}, {"owner", "me"}, {"birthday", "1990-12-04"}};
+  assert_int_equal(cl_store_add_with_id(f->s, "staff", "01a20000-0000-7000-8000-00000000000e", me, 3,
+                                        NULL), 0);
+  cl_set gone[] = {{"name", "gleb"}, {"owner", "gleb"}, {"birthday", "1970-12-05"}};
+  assert_int_equal(cl_store_add_with_id(f->s, "staff", "01a20000-0000-7000-8000-0000000000ff", gone,
+                                        3, NULL), 0);
+  assert_int_equal(cl_store_delete(f->s, "01a20000-0000-7000-8000-0000000000ff", NULL), 0);
+  assert_int_equal(cl_store_meta_set(f->s, "birthday_days", "5", NULL), 0);
+  for (int year = 2026; year <= 2027; year++) { /* every year */
+    acc a = {.n = 0};
+    int64_t from = kt_local_to_ms(year, 11, 1, 0, 0, 0), to = kt_local_to_ms(year, 12, 31, 0, 0, 0);
+    assert_int_equal(cl_remind_due(f->s, "me", from, to, false, collect, &a, NULL), 0);
+    assert_int_equal(a.n, 1);
+    assert_string_equal(a.v[0].rtype, "staff");
+    assert_string_equal(a.v[0].title, "Birthday: boris (colleague)");
+    assert_true(a.v[0].occurs == kt_local_to_ms(year, 12, 3, 0, 0, 0));
+    assert_true(a.v[0].due == kt_local_to_ms(year, 11, 28, 9, 0, 0)); /* 5 days ahead, 09:00 */
+  }
+  acc d = {.n = 0};
+  assert_int_equal(cl_diary(f->s, "me", kt_local_to_ms(2026, 12, 3, 0, 0, 0),
+                            kt_local_to_ms(2026, 12, 3, 23, 59, 59), true, collect, &d, NULL), 0);
+  assert_int_equal(d.n, 1);
+  assert_string_equal(d.v[0].rtype, "staff");
+  /* dismissed this year: the next year's still comes */
+  int64_t occ = kt_local_to_ms(2026, 12, 3, 0, 0, 0);
+  assert_int_equal(cl_remind_set(f->s, "me", "staff", "01a20000-0000-7000-8000-00000000b0b0", occ,
+                                 "dismissed", 0, NULL), 0);
+  acc e = {.n = 0};
+  assert_int_equal(cl_remind_due(f->s, "me", kt_local_to_ms(2026, 11, 1, 0, 0, 0),
+                                 kt_local_to_ms(2027, 12, 31, 0, 0, 0), false, collect, &e, NULL),
+                   0);
+  assert_int_equal(e.n, 1);
+  assert_true(e.v[0].occurs == kt_local_to_ms(2027, 12, 3, 0, 0, 0));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_weekly_across_dst, setup, teardown),
       cmocka_unit_test_setup_teardown(test_states_and_birthdays, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_staff_birthdays, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
