@@ -376,3 +376,117 @@ int cl_remind_set(cl_store *s, const char *user, const char *rtype, const char *
                    {"until", until ? un : ""}};
   return cl_store_add_with_id(s, "reminder", id, sets, 5, err);
 }
+
+/* ---- call backs and results ------------------------------------------------------ */
+
+static void copy_col(sqlite3_stmt *st, int i, char *out, size_t n) {
+  snprintf(out, n, "%s", col(st, i) ? col(st, i) : "");
+}
+
+int cl_callbacks(cl_store *s, const char *user, int64_t until, cl_callback_cb cb, void *ud,
+                 kt_err *err) {
+  cl_db *d = cl_store_db(s);
+  sqlite3_stmt *st = cl_db_st(d, CL_ST_CALLBACKS, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, until);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    cl_callback c;
+    memset(&c, 0, sizeof c);
+    copy_col(st, 0, c.id, sizeof c.id);
+    copy_col(st, 1, c.title, sizeof c.title);
+    c.start = sqlite3_column_int64(st, 2);
+    copy_col(st, 3, c.org, sizeof c.org);
+    copy_col(st, 4, c.contact, sizeof c.contact);
+    copy_col(st, 5, c.phone, sizeof c.phone);
+    if (cb(ud, &c)) {
+      rc = SQLITE_DONE;
+      break;
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : cl_db_error(d, rc, "reading the call-back list", err);
+}
+
+/* The text of field `name` of r ("" when unset or no such field). */
+static void field_text(const cl_rec *r, const char *name, kt_buf *out) {
+  kt_buf_reset(out);
+  kt_mfield *f = kt_mtype_field(r->type, name);
+  if (f) kt_mfield_format(f, &r->v[r->type->pos[f->vidx]], true, out);
+}
+
+int cl_record_result(cl_store *s, const char *id, const char *result, const char *comment,
+                     int64_t call_back_at, char new_id[KT_UUID_STRLEN + 1], kt_err *err) {
+  new_id[0] = '\0';
+  cl_rec *r = NULL;
+  int rc = cl_store_get(s, id, &r, err);
+  if (rc) return rc;
+  const char *tn = r->type->def->name;
+  bool event = strcmp(tn, "event") == 0;
+  bool call_back = call_back_at || (result && strcmp(result, "call_back") == 0);
+  kt_buf title = KT_BUF_INIT, old = KT_BUF_INIT, org = KT_BUF_INIT, contact = KT_BUF_INIT,
+         asg = KT_BUF_INIT, lead = KT_BUF_INIT, text = KT_BUF_INIT;
+  if (!event && strcmp(tn, "task") != 0) {
+    rc = kt_err_set(err, KT_EINVAL, "%s is a %s: results are recorded for events and tasks", id, tn);
+    goto out;
+  }
+  if (!event && (result || call_back)) {
+    rc = kt_err_set(err, KT_EINVAL, "%s is a task: a task is just done (a result and a call back "
+                    "are for calls and other events)", id);
+    goto out;
+  }
+  if (cl_rec_deleted(r)) {
+    rc = kt_err_set(err, KT_EINVAL, "%s is in the trash; restore it first", id);
+    goto out;
+  }
+  field_text(r, "title", &title);
+  field_text(r, "org", &org);
+  field_text(r, "contact", &contact);
+  field_text(r, "assignee", &asg);
+  field_text(r, event ? "comment" : "description", &old);
+  field_text(r, "remind_before", &lead);
+  cl_set sets[3];
+  int n = 0;
+  sets[n++] = (cl_set){"status", "done"};
+  if (result) sets[n++] = (cl_set){"result", result};
+  if (comment && *comment) {
+    kt_buf_printf(&text, "%s%s%s", kt_buf_str(&old), old.len ? "\n" : "", comment);
+    sets[n++] = (cl_set){event ? "comment" : "description", kt_buf_str(&text)};
+  }
+  if ((rc = cl_store_begin(s, err))) goto out;
+  rc = cl_store_edit(s, id, sets, n, NULL, err);
+  if (!rc && call_back) {
+    char when[40], ftitle[400];
+    kt_datetime_format(call_back_at ? call_back_at : (int64_t)kt_now_ms() + 86400000LL, true, when,
+                       sizeof when);
+    snprintf(ftitle, sizeof ftitle, "Call back%s%s", title.len ? ": " : "", kt_buf_str(&title));
+    cl_set f[8];
+    int m = 0;
+    f[m++] = (cl_set){"type", "call"};
+    f[m++] = (cl_set){"title", ftitle};
+    f[m++] = (cl_set){"start", when};
+    f[m++] = (cl_set){"status", "planned"};
+    f[m++] = (cl_set){"remind_before", lead.len ? kt_buf_str(&lead) : "15m"};
+    if (org.len) f[m++] = (cl_set){"org", kt_buf_str(&org)};
+    if (contact.len) f[m++] = (cl_set){"contact", kt_buf_str(&contact)};
+    if (asg.len) f[m++] = (cl_set){"assignee", kt_buf_str(&asg)};
+    rc = cl_store_add(s, "event", f, m, new_id, err);
+  }
+  if (rc) {
+    cl_store_rollback(s);
+    new_id[0] = '\0';
+  } else {
+    rc = cl_store_commit(s, err);
+  }
+out:
+  kt_buf_free(&title);
+  kt_buf_free(&old);
+  kt_buf_free(&org);
+  kt_buf_free(&contact);
+  kt_buf_free(&asg);
+  kt_buf_free(&lead);
+  kt_buf_free(&text);
+  cl_rec_free(r);
+  return rc;
+}

@@ -117,6 +117,38 @@ k vera sync >/dev/null
 check_contains "...which reaches vera's diary" "Сверка с Вектором" "$(k vera agenda)"
 check_fails "bad agenda date" "bad date" k b1 agenda --from 2026-13-45
 check_fails "snooze of an unknown card" "no reminder" k b1 remind snooze 01a20000-0000-7000-8000-000000000000
+# the call-back list, and recording what happened
+CALL=$(k anna add event --set type=call --set title="Звонок Ромашке" --set org="$ORG" --set assignee=boris \
+  --set start="$(at -3600)")
+k anna add event --set type=meeting --set title="Не звонок" --set org="$ORG" --set assignee=boris \
+  --set start="$(at -3600)" >/dev/null
+k anna sync >/dev/null; k b1 sync >/dev/null
+cb=$(k b1 callbacks)
+check_contains "boris's call-back list has the call with the client" "Звонок Ромашке — ООО Ромашка" "$cb"
+check_contains "...marked overdue" "[overdue]" "$cb"
+check_not_contains "...only calls" "Не звонок" "$cb"
+check_not_contains "anna's own list does not have boris's call" "Звонок Ромашке" "$(k anna callbacks 2>&1)"
+check_contains "...but she can look at his" "Звонок Ромашке" "$(k anna callbacks --user boris)"
+NEXT=$(k b1 done "$CALL" --result call_back --comment "просили перезвонить завтра" \
+  --call-back "$(date -d '+1 day' +%Y-%m-%dT10:00)" --json | json 'd["call_back"]')
+check_eq "done with a call back plans the next call" "36" "${#NEXT}"
+check "...and syncs" k b1 sync
+k b2 sync >/dev/null
+check_eq "the result reached boris's other PC" "done call_back просили перезвонить завтра" \
+  "$(k b2 show "$CALL" --json | json 'd["status"]+" "+d["result"]+" "+d["comment"]')"
+check_eq "the call is off the list" "[]" "$(k b2 callbacks --json | json '[r["id"] for r in d if r["id"]=="'"$CALL"'"]')"
+check_contains "the call back is in tomorrow's agenda" "Call back: Звонок Ромашке" \
+  "$(k b2 agenda --from "$(date -d '+1 day' +%Y-%m-%d)" --to "$(date -d '+1 day' +%Y-%m-%d)")"
+check_contains "...with a reminder" "Call back: Звонок Ромашке" "$(k b2 remind list)"
+check_eq "...for the same client and person" "$ORG boris" "$(k b2 show "$NEXT" --json | json 'd["org"]+" "+d["assignee"]')"
+k anna sync >/dev/null
+check_eq "anna sees the result on her client" "call_back" "$(k anna show "$CALL" --json | json 'd["result"]')"
+check_fails "a result not in the list is refused" "not one of" k b1 done "$CALL" --result maybe
+check_fails "a call back in the past is refused" "in the past" k b1 done "$CALL" --call-back 2020-01-01T10:00
+check_fails "a task has no result" "a task is just done" k anna done "$BAD" --result reached
+check "a task is done" k anna done "$BAD"
+check_eq "...and out of the overdue list" "" "$(k anna today | grep Кому)"
+
 # staff birthdays: set on the server machine and remotely, synced to every PC
 check_fails "a bad birthday is refused" "write it as YYYY-MM-DD" \
   "$KTD" user add --data "$D" --user gleb --birthday 1990-13-45 --password-file "$T/pw"

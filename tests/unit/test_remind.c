@@ -167,11 +167,77 @@ static void test_staff_birthdays(void **state) {
   assert_true(e.v[0].occurs == kt_local_to_ms(2027, 12, 3, 0, 0, 0));
 }
 
+typedef struct cbs {
+  cl_callback v[8];
+  int n;
+} cbs;
+
+static int collect_cb(void *ud, const cl_callback *c) {
+  cbs *a = ud;
+  if (a->n < 8) a->v[a->n++] = *c;
+  return 0;
+}
+
+/* The call-back list holds planned one-off calls due by the limit; recording
+ * a call_back result closes the call and plans the next one in one step. */
+static void test_callbacks_and_results(void **state) {
+  fx *f = *state;
+  char org[37], call[37], meet[37], later[37], task[37], next[37];
+  cl_set o[] = {{"name", "ООО Ромашка"}, {"phone", "+7 495 123-45-67"}};
+  assert_int_equal(cl_store_add(f->s, "org", o, 2, org, NULL), 0);
+  cl_set c[] = {{"type", "call"}, {"title", "Звонок"}, {"org", org}, {"start", "2026-11-20T10:00"},
+                {"remind_before", "30m"}};
+  assert_int_equal(cl_store_add(f->s, "event", c, 5, call, NULL), 0);
+  cl_set m[] = {{"type", "meeting"}, {"title", "Встреча"}, {"start", "2026-11-20T11:00"}};
+  assert_int_equal(cl_store_add(f->s, "event", m, 3, meet, NULL), 0);
+  cl_set l[] = {{"type", "call"}, {"title", "Потом"}, {"start", "2026-12-20T11:00"}};
+  assert_int_equal(cl_store_add(f->s, "event", l, 3, later, NULL), 0);
+  cl_set t[] = {{"title", "Задача"}, {"due", "2026-11-20T12:00"}};
+  assert_int_equal(cl_store_add(f->s, "task", t, 2, task, NULL), 0);
+  int64_t until = kt_local_to_ms(2026, 11, 22, 23, 59, 59);
+  cbs a = {.n = 0};
+  assert_int_equal(cl_callbacks(f->s, "me", until, collect_cb, &a, NULL), 0);
+  assert_int_equal(a.n, 1);
+  assert_string_equal(a.v[0].id, call);
+  assert_string_equal(a.v[0].org, "ООО Ромашка");
+  assert_string_equal(a.v[0].phone, "+7 495 123-45-67");
+  assert_int_equal(cl_callbacks(f->s, "somebody", until, collect_cb, &a, NULL), 0);
+  assert_int_equal(a.n, 1); /* nothing of somebody else's */
+
+  int64_t at = kt_local_to_ms(2026, 11, 21, 10, 0, 0);
+  assert_int_equal(cl_record_result(f->s, call, "call_back", "перезвонить", at, next, NULL), 0);
+  assert_int_equal(strlen(next), 36);
+  cbs b = {.n = 0};
+  assert_int_equal(cl_callbacks(f->s, "me", until, collect_cb, &b, NULL), 0);
+  assert_int_equal(b.n, 1);
+  assert_string_equal(b.v[0].id, next); /* the old call is done, the new one is due */
+  assert_string_equal(b.v[0].title, "Call back: Звонок");
+  assert_true(b.v[0].start == at);
+  cl_rec *r = NULL;
+  assert_int_equal(cl_store_get(f->s, next, &r, NULL), 0);
+  kt_mfield *rb = kt_mtype_field(r->type, "remind_before");
+  assert_int_equal(r->v[r->type->pos[rb->vidx]].i, 30); /* the original's lead */
+  cl_rec_free(r);
+  assert_int_equal(cl_store_get(f->s, call, &r, NULL), 0);
+  kt_mfield *res = kt_mtype_field(r->type, "result");
+  assert_string_equal(r->v[r->type->pos[res->vidx]].s, "call_back");
+  cl_rec_free(r);
+
+  /* bad input changes nothing */
+  kt_err err;
+  assert_int_equal(cl_record_result(f->s, meet, "maybe", NULL, 0, next, &err), KT_EINVAL);
+  assert_int_equal(cl_record_result(f->s, task, "reached", NULL, 0, next, &err), KT_EINVAL);
+  assert_int_equal(cl_record_result(f->s, org, NULL, NULL, 0, next, &err), KT_EINVAL);
+  assert_int_equal(cl_record_result(f->s, task, NULL, "готово", 0, next, NULL), 0);
+  assert_string_equal(next, "");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_weekly_across_dst, setup, teardown),
       cmocka_unit_test_setup_teardown(test_states_and_birthdays, setup, teardown),
       cmocka_unit_test_setup_teardown(test_staff_birthdays, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_callbacks_and_results, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
