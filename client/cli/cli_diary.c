@@ -190,15 +190,18 @@ int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv) {
     else end_out(&o);
     if (rc) kt_buf_free(&o.buf);
   } else if ((strcmp(verb, "dismiss") == 0 || strcmp(verb, "snooze") == 0) && argc >= 3) {
-    int64_t snooze = 10 * 60000;
+    int64_t snooze = cl_remind_snooze_seconds(s) * 1000;
     for (int i = 3; i < argc; i++) {
       if (strcmp(argv[i], "--for") == 0 && i + 1 < argc) {
-        int64_t min;
-        if (kt_duration_parse(argv[++i], &min, &err)) {
+        int64_t sec;
+        if (cl_remind_snooze_parse(argv[++i], &sec, &err)) {
           cl_store_close(s);
           return cli_usage("remind", "%s", err.msg);
         }
-        snooze = min * 60000;
+        snooze = sec * 1000;
+      } else {
+        cl_store_close(s);
+        return cli_usage("remind", "unknown or incomplete option '%s'", argv[i]);
       }
     }
     find_ctx f = {.rid = argv[2], .now = now};
@@ -218,6 +221,16 @@ int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv) {
     if (*end || days < 0 || days > 60) rc = cli_usage("remind", "days must be 0..60");
     else if (cl_store_meta_set(s, "birthday_days", argv[2], &err)) rc = cli_fail(&err);
     else printf("birthdays are reminded %ld day%s ahead\n", days, days == 1 ? "" : "s");
+  } else if (strcmp(verb, "snooze-time") == 0 && argc <= 3) {
+    int64_t sec;
+    if (argc == 2) printf("Snooze puts a reminder off for %llds\n", (long long)cl_remind_snooze_seconds(s));
+    else if (cl_remind_snooze_parse(argv[2], &sec, &err)) rc = cli_usage("remind", "%s", err.msg);
+    else {
+      char v[32];
+      snprintf(v, sizeof v, "%lld", (long long)sec);
+      if (cl_store_meta_set(s, "snooze_seconds", v, &err)) rc = cli_fail(&err);
+      else printf("Snooze puts a reminder off for %llds\n", (long long)sec);
+    }
   } else {
     rc = cli_usage("remind", "unknown action '%s'", verb);
   }

@@ -25,7 +25,8 @@ static const cli_cmd commands[] = {
     {"today", cli_cmd_today, "today [--json]", "today's events and tasks, overdue tasks, birthdays"},
     {"agenda", cli_cmd_agenda, "agenda [--from D] [--to D] [--user U] [--json]",
      "the diary for a period (default: the next 7 days); recurring items expanded"},
-    {"remind", cli_cmd_remind, "remind list [--json] · remind dismiss ID · remind snooze ID [--for 10m] · remind days N",
+    {"remind", cli_cmd_remind, "remind list [--json] · remind dismiss ID · remind snooze ID [--for 10m|30s] · remind days N · "
+     "remind snooze-time [10m|30s]",
      "your reminders (dismissing here stops them on your other PCs too)"},
     {"callbacks", cli_cmd_callbacks, "callbacks [--user U] [--json]",
      "calls to make: planned calls due today or overdue, with the client's phone"},

@@ -216,6 +216,36 @@ int cl_remind_birthday_days(cl_store *s) {
   return days < 0 || days > 60 ? 3 : days;
 }
 
+#define SNOOZE_MIN_S 1
+#define SNOOZE_MAX_S 86400
+
+int64_t cl_remind_snooze_seconds(cl_store *s) {
+  kt_buf b = KT_BUF_INIT;
+  int64_t sec = 600;
+  if (cl_store_meta_get(s, "snooze_seconds", &b, NULL) == 0) sec = atoll(kt_buf_str(&b));
+  kt_buf_free(&b);
+  return sec < SNOOZE_MIN_S || sec > SNOOZE_MAX_S ? 600 : sec;
+}
+
+int cl_remind_snooze_parse(const char *text, int64_t *seconds, kt_err *err) {
+  size_t n = text ? strlen(text) : 0;
+  int64_t sec = -1;
+  if (n > 1 && text[n - 1] == 's') {
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    if (end == text + n - 1 && v >= 0) sec = v;
+  } else if (n) {
+    int64_t min;
+    kt_err e2;
+    if (kt_duration_parse(text, &min, &e2) == 0) sec = min * 60;
+  }
+  if (sec < SNOOZE_MIN_S || sec > SNOOZE_MAX_S)
+    return kt_err_set(err, KT_EINVAL, "bad snooze time '%s': give 1s to 24h, like 30s, 10m or 1h",
+                      text ? text : "");
+  *seconds = sec;
+  return 0;
+}
+
 static const char *col(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
 
 /* Birthdays from statement which (id, three name parts, birthday) in the

@@ -53,6 +53,13 @@ int cl_remind_set(cl_store *s, const char *user, const char *rtype, const char *
 /* Days before a birthday its reminder comes (profile setting, default 3). */
 int cl_remind_birthday_days(cl_store *s);
 
+/* How long Snooze puts a reminder off, in seconds (profile setting
+ * "snooze_seconds", 1 s .. 1 day, default 600). */
+int64_t cl_remind_snooze_seconds(cl_store *s);
+/* Parses a snooze time: "30s", or a duration in minutes ("10m", "1h", "90");
+ * 1 s .. 1 day. KT_EINVAL otherwise. */
+int cl_remind_snooze_parse(const char *text, int64_t *seconds, kt_err *err);
+
 /* ---- calls to make, results of what happened ------------------------------- */
 
 typedef struct cl_callback {

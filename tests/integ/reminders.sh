@@ -55,6 +55,41 @@ if wait_notify b2 "Планёрка по понедельникам" 25; then pa
 check_eq "...the occurrence of today, not last week's" "1" "$(grep -c 'Notify.*Планёрка' "$T/b2.notify.log")"
 stop_agent b2
 
+# the notification's buttons, pressed through the notification daemon: Snooze
+# brings it back after the snooze time, Dismiss ends it on all of boris's PCs
+check_contains "a short snooze time on boris's first PC" "off for 3s" "$(k b1 remind snooze-time 3s)"
+check_fails "a snooze time out of range" "1s to 24h" k b1 remind snooze-time 0s
+check_fails "...or not a time" "1s to 24h" k b1 remind snooze-time soon
+ACT=$(k anna add event --set type=call --set title="Согласовать скидку" --set org="$ORG" \
+  --set assignee=boris --set start="$(at 3600)" --set remind_at="$(at 5)")
+k anna sync >/dev/null
+start_agent b1 "$T/b1"
+if wait_notify b1 "Согласовать скидку" 20; then pass "the reminder is shown"; else
+  fail "the reminder is shown" "$(tail -5 "$T/b1.agent.err")"; fi
+check_contains "...with Dismiss and Snooze buttons" '"dismiss", "Dismiss", "snooze", "Snooze 3 s"' \
+  "$(grep 'Согласовать' "$T/b1.notify.log")"
+state() { k "$1" remind list --json | json '[r["state"] for r in d if r["id"]=="'"$2"'"][0]'; }
+invoke_action b1 "$(notify_id b1 'Согласовать скидку')" snooze
+sleep 1
+check_eq "Snooze (pressed in the daemon) is recorded" "snoozed" "$(state b1 "$ACT")"
+check_eq "...the notification is closed" "1" "$(grep -c 'CloseNotification' "$T/b1.notify.log")"
+shown() { grep -c "Notify.*$2" "$T/$1.notify.log"; }
+for _ in $(seq 50); do [ "$(shown b1 'Согласовать скидку')" -ge 2 ] && break; sleep 0.2; done
+check_eq "...and it comes back after the snooze time" "2" "$(shown b1 'Согласовать скидку')"
+invoke_action b1 "$(notify_id b1 'Согласовать скидку')" dismiss
+sleep 1
+check_eq "Dismiss (pressed in the daemon) is recorded" "dismissed" "$(state b1 "$ACT")"
+sleep 4
+check_eq "...and it does not come back" "2" "$(shown b1 'Согласовать скидку')"
+check_contains "the agent logs both" "reminder dismissed: call: Согласовать скидку" "$(cat "$T/b1.agent.err")"
+stop_agent b1
+k b2 sync >/dev/null
+check_eq "the dismissal reached boris's second PC" "dismissed" "$(state b2 "$ACT")"
+start_agent b2 "$T/b2"
+sleep 4
+check_not_contains "...which does not show it" "Согласовать" "$(cat "$T/b2.notify.log")"
+stop_agent b2
+
 # missed while the PC was off
 k anna add event --set title="Отправить счёт" --set assignee=boris --set start="$(at -1800)" \
   --set remind_at="$(at -3600)" >/dev/null

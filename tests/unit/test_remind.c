@@ -232,12 +232,35 @@ static void test_callbacks_and_results(void **state) {
   assert_string_equal(next, "");
 }
 
+static void test_snooze_setting(void **state) {
+  fx *f = *state;
+  int64_t sec = 0;
+  assert_int_equal(cl_remind_snooze_seconds(f->s), 600);
+  assert_int_equal(cl_remind_snooze_parse("30s", &sec, NULL), 0);
+  assert_int_equal(sec, 30);
+  assert_int_equal(cl_remind_snooze_parse("10m", &sec, NULL), 0);
+  assert_int_equal(sec, 600);
+  assert_int_equal(cl_remind_snooze_parse("1h", &sec, NULL), 0);
+  assert_int_equal(sec, 3600);
+  kt_err err;
+  assert_int_equal(cl_remind_snooze_parse("0s", &sec, &err), KT_EINVAL);
+  assert_int_equal(cl_remind_snooze_parse("25h", &sec, &err), KT_EINVAL);
+  assert_int_equal(cl_remind_snooze_parse("s", &sec, &err), KT_EINVAL);
+  assert_int_equal(cl_remind_snooze_parse("x5s", &sec, &err), KT_EINVAL);
+  assert_int_equal(cl_remind_snooze_parse("", &sec, &err), KT_EINVAL);
+  assert_int_equal(cl_store_meta_set(f->s, "snooze_seconds", "3", NULL), 0);
+  assert_int_equal(cl_remind_snooze_seconds(f->s), 3);
+  assert_int_equal(cl_store_meta_set(f->s, "snooze_seconds", "junk", NULL), 0);
+  assert_int_equal(cl_remind_snooze_seconds(f->s), 600); /* a broken setting: the default */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_weekly_across_dst, setup, teardown),
       cmocka_unit_test_setup_teardown(test_states_and_birthdays, setup, teardown),
       cmocka_unit_test_setup_teardown(test_staff_birthdays, setup, teardown),
       cmocka_unit_test_setup_teardown(test_callbacks_and_results, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_snooze_setting, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
