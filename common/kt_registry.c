@@ -182,6 +182,17 @@ static const kt_fielddef reminder_fields[] = {
     {"until", KT_FT_DATETIME, 0, "Snoozed until", NULL, NULL},
 };
 
+/* A member of staff (one per account), written by the server from the account
+ * (`kartotekad user ... --birthday`, `kartoteka admin user birthday`) and read
+ * by every PC: office-wide information, so colleagues' birthdays are reminded
+ * on everyone's PC. The id is the account's id; a disabled account's record is
+ * in the trash. */
+static const kt_fielddef staff_fields[] = {
+    COMMON_FIELDS,
+    {"name", KT_FT_USER, S | T | R, "User", NULL, NULL},
+    {"birthday", KT_FT_DATE, 0, "Birthday", NULL, NULL},
+};
+
 #undef S
 #undef T
 #undef R
@@ -202,6 +213,7 @@ static const kt_typedef types[] = {
     {"section", 10, KT_TF_CONFIG, "Sections", section_fields, N(section_fields)},
     {"conflict", 11, KT_TF_SYSTEM, "Conflicts", conflict_fields, N(conflict_fields)},
     {"reminder", 12, KT_TF_CONFIG, "Reminders", reminder_fields, N(reminder_fields)},
+    {"staff", 13, KT_TF_CONFIG | KT_TF_SYSTEM, "Staff", staff_fields, N(staff_fields)},
 };
 
 const kt_typedef *kt_registry_types(int *n) {

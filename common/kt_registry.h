@@ -60,7 +60,8 @@ enum {
   KT_TF_CLIENT = 1u << 0,   /* a client card (org, contact): owner = assigned manager */
   KT_TF_CONFIG = 1u << 1,   /* office configuration (field_def, section, group) */
   KT_TF_ASSIGNED = 1u << 2, /* has an assignee (tasks, events) */
-  KT_TF_SYSTEM = 1u << 3,   /* written only by the server (the conflict log) */
+  KT_TF_SYSTEM = 1u << 3,   /* written only by the server (the conflict log; with
+                               KT_TF_CONFIG: office-wide, read by all, e.g. staff) */
 };
 
 typedef struct kt_typedef {

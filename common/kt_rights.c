@@ -36,7 +36,8 @@ int kt_rights_role(const char *role, kt_rights *out, kt_err *err) {
     int n;
     const kt_typedef *t = kt_registry_types(&n);
     for (int i = 0; i < n; i++)
-      if (t[i].flags & KT_TF_CONFIG && strcmp(t[i].name, "reminder") != 0)
+      if (t[i].flags & KT_TF_CONFIG && !(t[i].flags & KT_TF_SYSTEM) &&
+          strcmp(t[i].name, "reminder") != 0)
         out->lvl[t[i].code][KT_ACT_EDIT] = out->lvl[t[i].code][KT_ACT_DELETE] = KT_LVL_ALL;
     out->can_export = out->can_import = out->mass_mail = out->reassign = out->manage_users =
         out->see_contacts = true;
@@ -302,7 +303,9 @@ int kt_rights_parse(const char *text, kt_rights *r, kt_err *err) {
   const kt_typedef *t = kt_registry_types(&n);
   for (int i = 0; i < n; i++)
     if (t[i].flags & KT_TF_SYSTEM) {
-      tmp.lvl[t[i].code][KT_ACT_READ] = org ? tmp.lvl[org->code][KT_ACT_READ] : KT_LVL_NONE;
+      /* (office-wide server-written records, like staff birthdays, are read by all) */
+      tmp.lvl[t[i].code][KT_ACT_READ] = t[i].flags & KT_TF_CONFIG ? KT_LVL_ALL
+                                        : org ? tmp.lvl[org->code][KT_ACT_READ] : KT_LVL_NONE;
       tmp.lvl[t[i].code][KT_ACT_EDIT] = tmp.lvl[t[i].code][KT_ACT_DELETE] = KT_LVL_NONE;
     }
   *r = tmp;

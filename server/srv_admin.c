@@ -31,8 +31,46 @@ void srv_admin_default_address(srv_db *d, char *out, size_t n) {
 
 static int list_user(void *ud, const srv_user_info *u) {
   kt_buf *b = ud;
-  kt_buf_printf(b, "%s\t%s\t%s\t%s\n", u->name, u->role, u->grp[0] ? u->grp : "-",
-                u->disabled ? "disabled" : u->locked ? "locked" : "active");
+  kt_buf_printf(b, "%s\t%s\t%s\t%s\t%s\n", u->name, u->role, u->grp[0] ? u->grp : "-",
+                u->disabled ? "disabled" : u->locked ? "locked" : "active",
+                u->birthday[0] ? u->birthday : "-");
+  return 0;
+}
+
+/* Writes the staff record of account `name` (see srv_sync_put_staff) through
+ * sync, or through a master copy opened for this call. */
+static int put_staff(srv_db *d, srv_sync *sync, const char *name, const char *birthday,
+                     int deleted, bool create, srv_admin_res *res, kt_err *err) {
+  srv_user_info u;
+  int rc = srv_user_get(d, name, &u, err);
+  if (rc) return rc;
+  srv_sync *own = NULL;
+  kt_hlc hlc;
+  kt_buf sid = KT_BUF_INIT;
+  if (!sync) {
+    kt_hlc_init(&hlc, 0, NULL, NULL);
+    srv_db_meta_get(d, "server_id", &sid, NULL);
+    if ((rc = srv_sync_new(d, &hlc, kt_buf_str(&sid), &own, err))) goto out;
+    sync = own;
+  }
+  bool changed = false;
+  rc = srv_sync_put_staff(sync, u.id, name, birthday, deleted, create, &changed, err);
+  if (!rc && changed) {
+    res->feed_changed = true;
+    if (own) rc = srv_db_meta_bump(d, "users_gen", err); /* the running server tells its clients */
+  }
+out:
+  srv_sync_free(own);
+  kt_buf_free(&sid);
+  return rc;
+}
+
+/* day = "" for none/empty (clears), the date itself otherwise (checked). */
+static int birthday_arg(const char *in, char day[11], kt_err *err) {
+  day[0] = '\0';
+  if (!in || !*in || strcmp(in, "none") == 0) return 0;
+  if (kt_date_parse(in, day, err))
+    return kt_err_set(err, KT_EINVAL, "bad birthday '%s': write it as YYYY-MM-DD (or none)", in);
   return 0;
 }
 
@@ -45,8 +83,8 @@ static int need(const char *v, const char *what, kt_err *err) {
   return v && *v ? 0 : kt_err_set(err, KT_EINVAL, "give the %s", what);
 }
 
-int srv_admin_exec(srv_db *d, const char *actor, const char *device, const srv_admin_req *q,
-                   srv_admin_res *res, kt_err *err) {
+int srv_admin_exec(srv_db *d, srv_sync *sync, const char *actor, const char *device,
+                   const srv_admin_req *q, srv_admin_res *res, kt_err *err) {
   const char *op = q->op ? q->op : "";
   const char *name = q->name ? q->name : "";
   int rc;
@@ -54,11 +92,23 @@ int srv_admin_exec(srv_db *d, const char *actor, const char *device, const srv_a
   if (strcmp(op, "user.list") == 0) return srv_user_list(d, list_user, &res->out, err);
   if (strcmp(op, "role.list") == 0) return srv_role_list(d, list_role, &res->out, err);
   if (strcmp(op, "user.add") == 0) {
-    if ((rc = need(q->password, "password", err)) ||
+    char bday[11];
+    if ((rc = need(q->password, "password", err)) || (rc = birthday_arg(q->birthday, bday, err)) ||
         (rc = srv_user_add(d, name, q->password, q->role, q->group, err)))
       return rc;
-    snprintf(detail, sizeof detail, "role %s%s%s", q->role ? q->role : "manager",
-             q->group && *q->group ? ", groups " : "", q->group && *q->group ? q->group : "");
+    if (*bday && (rc = put_staff(d, sync, name, bday, 0, true, res, err))) return rc;
+    snprintf(detail, sizeof detail, "role %s%s%s%s%s", q->role ? q->role : "manager",
+             q->group && *q->group ? ", groups " : "", q->group && *q->group ? q->group : "",
+             *bday ? ", birthday " : "", bday);
+  } else if (strcmp(op, "user.birthday") == 0) {
+    char bday[11];
+    if (!q->birthday)
+      return kt_err_set(err, KT_EINVAL, "give the birthday as YYYY-MM-DD (or none to clear it)");
+    if ((rc = birthday_arg(q->birthday, bday, err))) return rc;
+    srv_user_info u;
+    if ((rc = srv_user_get(d, name, &u, err))) return rc;
+    if ((rc = put_staff(d, sync, name, bday, u.disabled ? 1 : 0, true, res, err))) return rc;
+    snprintf(detail, sizeof detail, "%s", *bday ? bday : "cleared");
   } else if (strcmp(op, "user.passwd") == 0) {
     if ((rc = need(q->password, "password", err)) || (rc = srv_user_passwd(d, name, q->password, err)))
       return rc;
@@ -67,6 +117,8 @@ int srv_admin_exec(srv_db *d, const char *actor, const char *device, const srv_a
     bool dis = strcmp(op, "user.disable") == 0;
     if ((rc = srv_user_set_disabled(d, name, dis, err))) return rc;
     if (dis) snprintf(res->kick_user, sizeof res->kick_user, "%s", name);
+    /* a departed colleague's birthday is no longer reminded */
+    if ((rc = put_staff(d, sync, name, NULL, dis ? 1 : 0, false, res, err))) return rc;
   } else if (strcmp(op, "user.role") == 0) {
     if (!(q->role && *q->role) && !q->group)
       return kt_err_set(err, KT_EINVAL, "give the new role and/or groups");
@@ -92,7 +144,7 @@ int srv_admin_exec(srv_db *d, const char *actor, const char *device, const srv_a
     snprintf(detail, sizeof detail, "for %s", addr);
   } else {
     return kt_err_set(err, KT_EINVAL, "unknown administration request '%s'; the requests are "
-                      "user add|passwd|disable|enable|role|list, role list|set, device revoke, "
+                      "user add|passwd|disable|enable|role|birthday|list, role list|set, device revoke, "
                       "invite", op);
   }
   char action[64];

@@ -8,24 +8,29 @@
 
 #include "kt_buf.h"
 #include "srv_db.h"
+#include "srv_sync.h"
 
 typedef struct srv_admin_req {
-  const char *op;       /* user.add user.passwd user.disable user.enable user.role user.list
-                           role.list role.set device.list device.revoke invite */
+  const char *op;       /* user.add user.passwd user.disable user.enable user.role
+                           user.birthday user.list role.list role.set device.list
+                           device.revoke invite */
   const char *name;     /* the user, role or device id it is about */
   const char *role, *group, *password, *rights, *from, *address;
+  const char *birthday; /* user.add (optional), user.birthday: YYYY-MM-DD; "" or "none" clears */
   int hours;            /* invite validity; 0 = default */
 } srv_admin_req;
 
 typedef struct srv_admin_res {
   kt_buf out;           /* what to show: one line per row, or the result (invite token) */
   char kick_user[80];   /* end this user's live sessions now (disabled, role changed) */
+  bool feed_changed;    /* a synced record (staff) was written: tell live clients */
 } srv_admin_res;
 
 /* Runs one request. On failure nothing changed and err says why. The caller
- * frees res->out. */
-int srv_admin_exec(srv_db *d, const char *actor, const char *device, const srv_admin_req *q,
-                   srv_admin_res *res, kt_err *err);
+ * frees res->out. sync: the server's master copy, for the synced staff
+ * records (birthdays); NULL = open one for this call (the local commands). */
+int srv_admin_exec(srv_db *d, srv_sync *sync, const char *actor, const char *device,
+                   const srv_admin_req *q, srv_admin_res *res, kt_err *err);
 
 /* The default address for invites: where the server last listened. */
 void srv_admin_default_address(srv_db *d, char *out, size_t n);

@@ -25,8 +25,9 @@ static const char *const st_sql[SRV_ST__COUNT] = {
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
     [SRV_ST_USER_GET] = "SELECT id, pwhash, role, grp, disabled, failures, locked, created, changed "
                         "FROM srv_user WHERE name = ?1",
-    [SRV_ST_USER_LIST] = "SELECT name, id, role, grp, disabled, locked, created FROM srv_user "
-                         "ORDER BY name",
+    [SRV_ST_USER_LIST] = "SELECT u.name, u.id, u.role, u.grp, u.disabled, u.locked, u.created, "
+                         "s.birthday FROM srv_user u LEFT JOIN t_staff s ON s.id = u.id "
+                         "ORDER BY u.name",
     [SRV_ST_USER_PASSWD] = "UPDATE srv_user SET pwhash = ?2, changed = ?3, failures = 0, locked = 0 "
                            "WHERE name = ?1",
     [SRV_ST_USER_DISABLE] = "UPDATE srv_user SET disabled = ?2, changed = ?3, failures = 0, "

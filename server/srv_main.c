@@ -42,8 +42,9 @@ static int usage(const char *msg, const char *arg) {
                   "  kartotekad device list|revoke --data DIR [--id ID]\n"
                   "  kartotekad backup --data DIR --out FILE · restore --data DIR --from FILE\n"
                   "  kartotekad check --data DIR\n"
-                  "  kartotekad user add|passwd|disable|enable|role|list --data DIR [--user NAME]\n"
-                  "                  [--role R] [--group G[,G2]] [--password-file F] [--json]\n"
+                  "  kartotekad user add|passwd|disable|enable|role|birthday|list --data DIR\n"
+                  "                  [--user NAME] [--role R] [--group G[,G2]] [--password-file F]\n"
+                  "                  [--birthday YYYY-MM-DD|none] [--json]\n"
                   "  kartotekad role list|set --data DIR [--role R] [--from ROLE] [--rights TEXT]\n"
                   "                  (TEXT like 'org=all/own/none contact.read=group +export -import')\n"
                   "  kartotekad audit --data DIR [--verify] [--json] [--user U] [--action A]\n"
@@ -53,6 +54,7 @@ static int usage(const char *msg, const char *arg) {
 
 typedef struct opts {
   const char *data, *admin, *user, *role, *group, *pwfile, *from, *rights, *action, *since;
+  const char *birthday;
   bool verify;
   const char *names[16];
   int nnames;
@@ -75,6 +77,7 @@ static int parse_opts(int argc, char **argv, int first, opts *o) {
     else if (strcmp(a, "--rights") == 0 && has) o->rights = argv[++i];
     else if (strcmp(a, "--action") == 0 && has) o->action = argv[++i];
     else if (strcmp(a, "--since") == 0 && has) o->since = argv[++i];
+    else if (strcmp(a, "--birthday") == 0 && has) o->birthday = argv[++i];
     else if (strcmp(a, "--verify") == 0) o->verify = true;
     else if (strcmp(a, "--verbose") == 0) kt_log_set_level(KT_LOG_DEBUG);
     else return usage("unknown or incomplete option", a);
@@ -329,7 +332,7 @@ static int cmd_device(int argc, char **argv) {
       srv_admin_req q = {.op = "device.revoke", .name = id};
       srv_admin_res res;
       memset(&res, 0, sizeof res);
-      if ((rc = srv_admin_exec(&d, "", "local", &q, &res, &err))) rc = fail(&err);
+      if ((rc = srv_admin_exec(&d, NULL, "", "local", &q, &res, &err))) rc = fail(&err);
       else printf("device %s revoked\n", id);
       kt_buf_free(&res.out);
     }
@@ -423,10 +426,13 @@ static int print_user(void *ud, const srv_user_info *u) {
     kt_json_bool(j, u->disabled);
     kt_json_key(j, "locked");
     kt_json_bool(j, u->locked);
+    kt_json_key(j, "birthday");
+    kt_json_str(j, u->birthday[0] ? u->birthday : NULL);
     kt_json_obj_end(j);
   } else {
-    printf("%-20s %-14s %-16s%s%s\n", u->name, u->role, u->grp[0] ? u->grp : "-",
-           u->disabled ? " disabled" : "", u->locked ? " locked" : "");
+    printf("%-20s %-14s %-16s%s%s%s%s\n", u->name, u->role, u->grp[0] ? u->grp : "-",
+           u->disabled ? " disabled" : "", u->locked ? " locked" : "",
+           u->birthday[0] ? " birthday " : "", u->birthday);
   }
   return 0;
 }
@@ -456,14 +462,14 @@ static int cmd_user(int argc, char **argv) {
   srv_db d;
   if ((rc = srv_db_open(&d, o.data, false, &err))) return fail(&err);
   if (strcmp(verb, "add") == 0 || strcmp(verb, "passwd") == 0 || strcmp(verb, "disable") == 0 ||
-      strcmp(verb, "enable") == 0 || strcmp(verb, "role") == 0) {
+      strcmp(verb, "enable") == 0 || strcmp(verb, "role") == 0 || strcmp(verb, "birthday") == 0) {
     char op[32];
     snprintf(op, sizeof op, "user.%s", verb);
     srv_admin_req q = {.op = op, .name = o.user, .role = o.role, .group = o.group,
-                       .password = need_pw ? pw : NULL};
+                       .password = need_pw ? pw : NULL, .birthday = o.birthday};
     srv_admin_res res;
     memset(&res, 0, sizeof res);
-    rc = srv_admin_exec(&d, "", "local", &q, &res, &err);
+    rc = srv_admin_exec(&d, NULL, "", "local", &q, &res, &err);
     kt_buf_free(&res.out);
   } else if (list) {
     kt_buf b = KT_BUF_INIT;
@@ -535,7 +541,7 @@ static int cmd_role(int argc, char **argv) {
       srv_admin_req q = {.op = "role.set", .name = o.role, .from = o.from, .rights = o.rights};
       srv_admin_res res;
       memset(&res, 0, sizeof res);
-      if (!(rc = srv_admin_exec(&d, "", "local", &q, &res, &err))) fputs(kt_buf_str(&res.out), stdout);
+      if (!(rc = srv_admin_exec(&d, NULL, "", "local", &q, &res, &err))) fputs(kt_buf_str(&res.out), stdout);
       kt_buf_free(&res.out);
     } else {
       srv_db_close(&d);

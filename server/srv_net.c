@@ -750,8 +750,9 @@ static void handle_admin(srv_conn *c, const Kartoteka__Envelope *env) {
     const char *h = param(q, "hours");
     srv_admin_req r = {q->op, q->n_args ? q->args[0] : param(q, "name"), param(q, "role"),
                        param(q, "group"), param(q, "password"), param(q, "rights"),
-                       param(q, "from"), param(q, "address"), h ? atoi(h) : 0};
-    rc = srv_admin_exec(&c->srv->db, c->who.user, c->device_id, &r, &res, &err);
+                       param(q, "from"), param(q, "address"), param(q, "birthday"),
+                       h ? atoi(h) : 0};
+    rc = srv_admin_exec(&c->srv->db, c->srv->sync, c->who.user, c->device_id, &r, &res, &err);
   }
   resp.code = rc;
   resp.message = rc ? err.msg : (char *)"done";
@@ -765,7 +766,9 @@ static void handle_admin(srv_conn *c, const Kartoteka__Envelope *env) {
   out.admin_response = &resp;
   conn_send(c, &out);
   kt_buf_free(&res.out);
-  if (!rc && res.kick_user[0]) kick_user(c->srv, res.kick_user, c);}
+  if (!rc && res.kick_user[0]) kick_user(c->srv, res.kick_user, c);
+  if (!rc && res.feed_changed) notify_all(c->srv);
+}
 
 static void handle_subscribe(srv_conn *c, const Kartoteka__Envelope *env) {
   if (!c->subscribed) {
@@ -1091,6 +1094,7 @@ static void on_users_timer(uv_timer_t *t) {
   int64_t g = users_gen(s);
   if (g == s->users_gen || s->stopping) return;
   s->users_gen = g;
+  notify_all(s); /* `kartotekad user ...` may have written staff records */
   for (srv_conn *c = s->conns; c; c = c->next) {
     if (c->state != ST_READY) continue;
     srv_auth_info info;

@@ -7,6 +7,7 @@
 
 #include "kt_change.h"
 #include "kt_text.h"
+#include "kt_time.h"
 #include "srv_audit.h"
 #include "kt_log.h"
 #include "kt_rec.h"
@@ -29,10 +30,21 @@ struct srv_sync {
 
 /* ---- device index <-> UUID --------------------------------------------------- */
 
+static int load_devices(srv_sync *s, kt_err *err);
+
+/* Another process (`kartotekad user ...` writing a staff record while the
+ * server runs) may have numbered a device since the cache was read: a miss
+ * reads the table again once. */
 static const char *dev_name(void *ud, uint32_t idx) {
   srv_sync *s = ud;
-  for (int i = 0; i < s->ndevs; i++)
-    if (s->devs[i].idx == idx) return s->devs[i].uuid;
+  for (int pass = 0; pass < 2; pass++) {
+    for (int i = 0; i < s->ndevs; i++)
+      if (s->devs[i].idx == idx) return s->devs[i].uuid;
+    if (pass == 0) {
+      s->ndevs = 0;
+      if (load_devices(s, NULL)) return NULL;
+    }
+  }
   return NULL;
 }
 
@@ -56,11 +68,18 @@ static int dev_index(srv_sync *s, const char *uuid, uint32_t *idx, kt_err *err) 
       *idx = s->devs[i].idx;
       return 0;
     }
-  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_DEVIDX_ADD, err);
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_DEVIDX_GET, err); /* numbered by another process? */
   if (!st) return KT_EDB;
   sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-  int rc = srv_db_step_done(s->d, st, err);
-  if (rc) return rc;
+  int rc = sqlite3_step(st);
+  bool found = rc == SQLITE_ROW;
+  if (found) *idx = (uint32_t)sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  if (!found && rc != SQLITE_DONE) return srv_db_error(s->d, rc, "reading devices", err);
+  if (found) return dev_remember(s, *idx, uuid) ? kt_err_set(err, KT_ENOMEM, "out of memory") : 0;
+  if (!(st = srv_db_st(s->d, SRV_ST_DEVIDX_ADD, err))) return KT_EDB;
+  sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+  if ((rc = srv_db_step_done(s->d, st, err))) return rc;
   *idx = (uint32_t)sqlite3_last_insert_rowid(s->d->db);
   return dev_remember(s, *idx, uuid) ? kt_err_set(err, KT_ENOMEM, "out of memory") : 0;
 }
@@ -603,6 +622,149 @@ static int check_rights(srv_sync *s, const srv_writer *w, kt_mtype *t, const kt_
   return kt_rights_check(&w->subj->who, w->subj->role, t, kt_rec_id(r), &before, &after, &k, verr);
 }
 
+/* The title of a client card for messages: an organization's name, a
+ * contact's names. */
+static void card_title(const kt_rec *c, char *out, size_t n) {
+  out[0] = '\0';
+  size_t len = 0;
+  static const char *names[] = {"name", "last_name", "first_name"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0] && len + 2 < n; i++) {
+    kt_mfield *f = kt_mtype_field(c->type, names[i]);
+    if (!f || f->custom) continue;
+    const kt_value *v = &c->v[c->type->pos[f->vidx]];
+    if (v->kind != KT_V_TEXT || !v->s[0]) continue;
+    len += (size_t)snprintf(out + len, n - len, "%s%s", len ? " " : "", v->s);
+  }
+  if (!len) snprintf(out, n, "%s", kt_rec_id(c));
+}
+
+/* A task or event may be given only to somebody who can see the client card it
+ * belongs to: otherwise the reminder would fire about a client the assignee
+ * cannot open. Checked when the record is created or its assignee or card
+ * changes (a later edit of other fields is not refused because the card moved
+ * on), with the assignee's own rights (kt_rights_allows on the card's scope).
+ * KT_EINVAL with the reason in verr when not: the change stays in the
+ * writer's outbox until the assignee or the card is corrected. */
+static int check_assignee(srv_sync *s, kt_mtype *t, const kt_rec *r, bool isnew,
+                          const incoming *in, size_t n, kt_err *verr, kt_err *err) {
+  if (!(t->def->flags & KT_TF_ASSIGNED)) return 0;
+  kt_links l;
+  kt_links_from_rec(r, &l);
+  bool touched = isnew;
+  for (size_t i = 0; i < n; i++) {
+    const kt_mfield *f = in[i].f;
+    if (in[i].stamp <= r->vers.f[f->vidx].stamp) continue; /* loses the merge */
+    kt_links_set(&l, f, &in[i].v);
+    if (!f->custom && (strcmp(f->name, "assignee") == 0 || strcmp(f->name, "org") == 0 ||
+                       strcmp(f->name, "contact") == 0) &&
+        !kt_value_equal(&r->v[t->pos[f->vidx]], &in[i].v))
+      touched = true;
+  }
+  if (!touched || !l.asg[0] || (!l.org[0] && !l.contact[0])) return 0;
+  kt_rec *card = NULL;
+  int rc = 0;
+  if (l.org[0]) rc = card_fn(s, "org", l.org, &card, err);
+  if (!rc && !card && l.contact[0]) rc = card_fn(s, "contact", l.contact, &card, err);
+  if (rc || !card) return rc; /* a card this server does not have yet: nothing to judge */
+  kt_links cl;
+  kt_links_from_rec(card, &cl);
+  kt_scope sc;
+  srv_subject *subj = malloc(sizeof *subj);
+  if (!subj) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (!rc) rc = kt_rights_scope(card->type, &cl, card_fn, s, &sc, err);
+  if (!rc) {
+    kt_err e2;
+    int lr = srv_subject_load(s->d, l.asg, subj, &e2);
+    if (lr == KT_ENOTFOUND) lr = 0; /* "no user named" is said elsewhere */
+    else if (lr) rc = kt_err_set(err, lr, "%s", e2.msg);
+    else if (!kt_rights_allows(&subj->who, card->type->def->code, KT_ACT_READ, sc.owner, sc.grp,
+                               NULL)) {
+      char title[200];
+      card_title(card, title, sizeof title);
+      const char *what = card->type->def->code == kt_registry_type("org")->code
+                             ? "organization" : "contact";
+      rc = kt_err_set(verr, KT_EINVAL,
+                      "%s cannot be assigned: %s may not see the %s \"%s\" it belongs to (%s's "
+                      "client, role %s); assign it to someone who can see this client, or hand "
+                      "the card over or share it with %s first", t->def->name, l.asg, what, title,
+                      sc.owner[0] ? sc.owner : "nobody", subj->role, l.asg);
+    }
+  }
+  free(subj);
+  kt_rec_free(card);
+  return rc;
+}
+
+int srv_sync_put_staff(srv_sync *s, const char *id, const char *name, const char *birthday,
+                       int deleted, bool create, bool *changed, kt_err *err) {
+  *changed = false;
+  kt_mtype *t = kt_model_type(s->model, "staff");
+  if (!t) return kt_err_set(err, KT_EINVAL, "this database has no staff records");
+  char day[11] = "";
+  if (birthday && *birthday && kt_date_parse(birthday, day, err)) return KT_EINVAL;
+  int rc = srv_db_begin(s->d, err);
+  if (rc) return rc;
+  kt_rec *r = NULL;
+  if ((rc = load_by_id(s, t, id, &r, err))) goto fail;
+  if (!r && !create) goto done; /* nothing to change (no birthday was ever set) */
+  if (!r) {
+    if (!(r = kt_rec_new(t))) {
+      rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+      goto fail;
+    }
+    kt_value_set_text(&r->v[KT_F_ID], id, strlen(id));
+  }
+  uint32_t self;
+  if ((rc = dev_index(s, s->server_id, &self, err))) goto fail;
+  /* later than anything the record holds, whichever process wrote it */
+  kt_hlc_recv(s->hlc, kt_vers_max(&r->vers), 0, NULL);
+  kt_stamp stamp = kt_hlc_now(s->hlc);
+  kt_value v;
+  memset(&v, 0, sizeof v);
+  struct {
+    int vidx;
+    const char *text;  /* NULL: not this one */
+    int64_t num;
+  } set[5] = {{KT_F_OWNER, name, 0}, {-1, name, 0}, {-2, birthday ? day : NULL, 0},
+              {KT_F_DELETED, NULL, deleted}, {KT_F_CREATED, NULL, 0}};
+  set[1].vidx = kt_mtype_field(t, "name")->vidx;
+  set[2].vidx = kt_mtype_field(t, "birthday")->vidx;
+  for (int i = 0; i < 5; i++) {
+    int vidx = set[i].vidx;
+    if (vidx == KT_F_DELETED && deleted < 0) continue;
+    if (vidx == KT_F_CREATED && r->vers.f[vidx].stamp) continue;
+    if (vidx == KT_F_CREATED) set[i].num = (int64_t)kt_now_ms();
+    if (vidx != KT_F_DELETED && vidx != KT_F_CREATED && !set[i].text) continue;
+    if (set[i].text && *set[i].text) {
+      if (kt_value_set_text(&v, set[i].text, strlen(set[i].text))) {
+        rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+        goto fail;
+      }
+    } else if (!set[i].text) {
+      kt_value_set_int(&v, set[i].num);
+    }
+    int pos = t->pos[vidx];
+    if (r->vers.f[vidx].stamp && kt_value_equal(&r->v[pos], &v)) {
+      kt_value_clear(&v);
+      continue;
+    }
+    kt_value_clear(&r->v[pos]);
+    r->v[pos] = v;
+    memset(&v, 0, sizeof v);
+    r->vers.f[vidx] = (kt_fver){stamp, self};
+    *changed = true;
+  }
+  int64_t seq;
+  if (*changed && (rc = write_rec(s, r, false, &seq, err))) goto fail;
+done:
+  kt_rec_free(r);
+  return srv_db_commit(s->d, err);
+fail:
+  kt_rec_free(r);
+  srv_db_rollback(s->d);
+  return rc;
+}
+
 /* Applies one change; *status/reason/seq describe the result. Database errors
  * return non-zero (the whole batch is rolled back). */
 static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
@@ -683,6 +845,14 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
     }
     if (rc) goto out;
   }
+  rc = check_assignee(s, t, r, isnew, in, ch->n_fields, &verr, err);
+  if (rc == KT_EINVAL && verr.code) {
+    rc = 0;
+    srv_audit_note(s->d, w->user, w->device_id, "denied.assign", ch->id, "%s: %s", ch->type,
+                   verr.msg);
+    goto reject;
+  }
+  if (rc) goto out;
   char old_owner[80];
   snprintf(old_owner, sizeof old_owner, "%s",
            r->v[KT_F_OWNER].kind == KT_V_TEXT ? r->v[KT_F_OWNER].s : "");

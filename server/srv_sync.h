@@ -98,6 +98,15 @@ bool srv_sync_page_view(const srv_page *full, const srv_subject *subj, Kartoteka
                         Kartoteka__Change **changes);
 void srv_page_free(srv_page *page);
 
+/* Writes the staff record of an account (id = the account's id): name, and
+ * birthday unless NULL ("" clears it, else YYYY-MM-DD: KT_EINVAL otherwise);
+ * deleted 1/0 puts it in or out of the trash, -1 keeps it. A missing record
+ * is created only when create; *changed says whether anything was written (a
+ * new feed row: tell live clients). One transaction; may run in another
+ * process than the server's (`kartotekad user ...`). */
+int srv_sync_put_staff(srv_sync *s, const char *id, const char *name, const char *birthday,
+                       int deleted, bool create, bool *changed, kt_err *err);
+
 /* Canonical dump of the master copy (same format as cl_store_dump). */
 int srv_sync_dump(srv_sync *s, kt_buf *out, kt_err *err);
 

@@ -142,6 +142,7 @@ int srv_user_list(srv_db *d, int (*cb)(void *ud, const srv_user_info *u), void *
     u.disabled = sqlite3_column_int(st, 4) != 0;
     u.locked = sqlite3_column_int(st, 5) != 0;
     u.created = sqlite3_column_int64(st, 6);
+    copy_col(st, 7, u.birthday, sizeof u.birthday);
     if (cb(ud, &u)) {
       rc = SQLITE_DONE;
       break;

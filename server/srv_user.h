@@ -21,6 +21,7 @@ typedef struct srv_user_info {
   bool disabled;
   bool locked;
   int64_t created; /* unix ms */
+  char birthday[11]; /* YYYY-MM-DD or "" (srv_user_list only: from the staff record) */
 } srv_user_info;
 
 /* The shipped roles, NULL-terminated. */

@@ -82,6 +82,8 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_today(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_done(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_import(cli_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -8,8 +8,9 @@
 #include "cli.h"
 
 #define ADMIN_USAGE                                                                            \
-  "admin user add|passwd|disable|enable|role|list [NAME] [--role R] [--group G] "              \
-  "[--password-file F] · admin role list|set [NAME] [--from ROLE] [--rights TEXT] · "          \
+  "admin user add|passwd|disable|enable|role|birthday|list [NAME] [--role R] [--group G] "     \
+  "[--password-file F] [--birthday YYYY-MM-DD|none] · "                                        \
+  "admin role list|set [NAME] [--from ROLE] [--rights TEXT] · "                                \
   "admin device revoke ID · admin invite USER [--address HOST:PORT] [--hours N]"
 
 int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
@@ -40,8 +41,10 @@ int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
     else if (strcmp(a, "--from") == 0) key = "from";
     else if (strcmp(a, "--address") == 0) key = "address";
     else if (strcmp(a, "--hours") == 0) key = "hours";
+    else if (strcmp(a, "--birthday") == 0) key = "birthday";
     if (key) {
       if (!has) return cli_usage("admin", "%s needs a value", a);
+      if (np >= 7) return cli_usage("admin", "too many options (give each once)");
       keys[np] = key;
       vals[np++] = argv[++i];
     } else if (strcmp(a, "--password-file") == 0 && has) {

@@ -23,7 +23,6 @@
 #define MISSED_WINDOW_MS (30LL * 86400000)
 #define STORM_LIMIT 3            /* more due at once than this: one summary */
 #define RESCAN_MS 30000          /* re-read the diary at least this often */
-#define SNOOZE_MS (10 * 60000)
 
 static volatile bool stop_flag;
 static void on_signal(int sig) {
@@ -42,6 +41,7 @@ typedef struct agent {
   bool started; /* the missed-reminders check ran (after the first sync) */
   const cl_sync_stats *sync; /* NULL when standalone */
   int64_t began;
+  GSList *shown; /* notifications with actions, kept until closed (their actions need them) */
 } agent;
 
 typedef struct fire_list {
@@ -63,18 +63,43 @@ typedef struct action_ctx {
   cl_occurrence o;
 } action_ctx;
 
+/* Dismiss or Snooze pressed: recorded (and synced) like `kartoteka remind
+ * dismiss|snooze`, so the user's other PCs do not show it either. */
 static void on_action(NotifyNotification *n, char *action, gpointer ud) {
   action_ctx *c = ud;
   kt_err err;
   kt_err_clear(&err);
   int64_t now = (int64_t)kt_now_ms();
-  if (strcmp(action, "snooze") == 0)
-    cl_remind_set(c->a->s, c->a->user, c->o.rtype, c->o.rid, c->o.occurs, "snoozed",
-                  now + SNOOZE_MS, &err);
-  else
-    cl_remind_set(c->a->s, c->a->user, c->o.rtype, c->o.rid, c->o.occurs, "dismissed", 0, &err);
+  bool snooze = strcmp(action, "snooze") == 0;
+  int64_t until = now + cl_remind_snooze_seconds(c->a->s) * 1000;
+  int rc = cl_remind_set(c->a->s, c->a->user, c->o.rtype, c->o.rid, c->o.occurs,
+                         snooze ? "snoozed" : "dismissed", snooze ? until : 0, &err);
+  if (rc) kt_log_warn("agent", "recording the reminder's state: %s", err.msg);
+  else fprintf(stderr, "%s reminder %s: %s\n", c->o.rid, snooze ? "snoozed" : "dismissed", c->o.title);
   c->a->last_scan = 0; /* recompute the next due time */
   notify_notification_close(n, NULL);
+}
+
+/* The daemon closed a notification (expired, clicked away, or after an
+ * action): its actions can no longer come, let it go. */
+static gboolean unref_later(gpointer n) {
+  g_object_unref(n);
+  return G_SOURCE_REMOVE;
+}
+
+static void on_closed(NotifyNotification *n, gpointer ud) {
+  agent *a = ud;
+  GSList *l = g_slist_find(a->shown, n);
+  if (!l) return;
+  a->shown = g_slist_delete_link(a->shown, l);
+  g_idle_add(unref_later, n); /* not while it is emitting */
+}
+
+static void snooze_label(agent *a, char *out, size_t n) {
+  int64_t sec = cl_remind_snooze_seconds(a->s);
+  if (sec % 3600 == 0) snprintf(out, n, "Snooze %lld h", (long long)(sec / 3600));
+  else if (sec % 60 == 0) snprintf(out, n, "Snooze %lld min", (long long)(sec / 60));
+  else snprintf(out, n, "Snooze %lld s", (long long)sec);
 }
 
 static void show(agent *a, const char *summary, const char *body, const cl_occurrence *o) {
@@ -87,16 +112,26 @@ static void show(agent *a, const char *summary, const char *body, const cl_occur
     action_ctx *c = g_new0(action_ctx, 1);
     c->a = a;
     c->o = *o;
+    char label[40];
+    snooze_label(a, label, sizeof label);
     notify_notification_set_hint(n, "x-kartoteka-id", g_variant_new_string(o->rid));
     notify_notification_add_action(n, "dismiss", "Dismiss", on_action, c, g_free);
-    notify_notification_add_action(n, "snooze", "Snooze 10 min", on_action, c, NULL);
+    notify_notification_add_action(n, "snooze", label, on_action, c, NULL);
   }
   GError *ge = NULL;
   if (!notify_notification_show(n, &ge)) {
     kt_log_warn("agent", "cannot show a desktop notification: %s", ge ? ge->message : "?");
     g_clear_error(&ge);
+    g_object_unref(n);
+    return;
   }
-  g_object_unref(n);
+  if (!o) {
+    g_object_unref(n);
+    return;
+  }
+  /* libnotify delivers ActionInvoked only to a live notification object */
+  a->shown = g_slist_prepend(a->shown, n);
+  g_signal_connect(n, "closed", G_CALLBACK(on_closed), a);
 }
 
 static void describe(const cl_occurrence *o, char *body, size_t n) {
@@ -214,6 +249,7 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
       usleep(200000);
     }
   }
+  g_slist_free_full(a.shown, g_object_unref);
   if (a.notify_ok) notify_uninit();
   cl_store_close(s);
   if (rc) return cli_fail(&err);

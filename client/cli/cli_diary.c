@@ -1,6 +1,8 @@
 /* cli_diary — the diary from the command line: `kartoteka today`,
- * `kartoteka agenda --from D --to D [--user U]`, and `kartoteka remind
- * list|dismiss|snooze` for the reminders of the profile's user. */
+ * `kartoteka agenda --from D --to D [--user U]`, `kartoteka remind
+ * list|dismiss|snooze|days` for the reminders of the profile's user,
+ * `kartoteka callbacks [--user U]` (calls to make, due or overdue) and
+ * `kartoteka done ID [--result R] [--comment T] [--call-back WHEN]`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,15 +190,18 @@ int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv) {
     else end_out(&o);
     if (rc) kt_buf_free(&o.buf);
   } else if ((strcmp(verb, "dismiss") == 0 || strcmp(verb, "snooze") == 0) && argc >= 3) {
-    int64_t snooze = 10 * 60000;
+    int64_t snooze = cl_remind_snooze_seconds(s) * 1000;
     for (int i = 3; i < argc; i++) {
       if (strcmp(argv[i], "--for") == 0 && i + 1 < argc) {
-        int64_t min;
-        if (kt_duration_parse(argv[++i], &min, &err)) {
+        int64_t sec;
+        if (cl_remind_snooze_parse(argv[++i], &sec, &err)) {
           cl_store_close(s);
           return cli_usage("remind", "%s", err.msg);
         }
-        snooze = min * 60000;
+        snooze = sec * 1000;
+      } else {
+        cl_store_close(s);
+        return cli_usage("remind", "unknown or incomplete option '%s'", argv[i]);
       }
     }
     find_ctx f = {.rid = argv[2], .now = now};
@@ -216,9 +221,117 @@ int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv) {
     if (*end || days < 0 || days > 60) rc = cli_usage("remind", "days must be 0..60");
     else if (cl_store_meta_set(s, "birthday_days", argv[2], &err)) rc = cli_fail(&err);
     else printf("birthdays are reminded %ld day%s ahead\n", days, days == 1 ? "" : "s");
+  } else if (strcmp(verb, "snooze-time") == 0 && argc <= 3) {
+    int64_t sec;
+    if (argc == 2) printf("Snooze puts a reminder off for %llds\n", (long long)cl_remind_snooze_seconds(s));
+    else if (cl_remind_snooze_parse(argv[2], &sec, &err)) rc = cli_usage("remind", "%s", err.msg);
+    else {
+      char v[32];
+      snprintf(v, sizeof v, "%lld", (long long)sec);
+      if (cl_store_meta_set(s, "snooze_seconds", v, &err)) rc = cli_fail(&err);
+      else printf("Snooze puts a reminder off for %llds\n", (long long)sec);
+    }
   } else {
     rc = cli_usage("remind", "unknown action '%s'", verb);
   }
   cl_store_close(s);
   return rc;
+}
+
+/* ---- call backs and results -------------------------------------------------------- */
+
+typedef struct cb_ctx {
+  out_ctx *o;
+} cb_ctx;
+
+static int on_callback(void *ud, const cl_callback *c) {
+  out_ctx *o = ud;
+  char when[40];
+  o->n++;
+  bool overdue = c->start < o->now;
+  if (o->ctx->json) {
+    kt_datetime_format(c->start, true, when, sizeof when);
+    kt_json_obj_begin(&o->j);
+    kt_json_key(&o->j, "id");
+    kt_json_str(&o->j, c->id);
+    kt_json_key(&o->j, "title");
+    kt_json_str(&o->j, c->title);
+    kt_json_key(&o->j, "at");
+    kt_json_str(&o->j, when);
+    kt_json_key(&o->j, "org");
+    kt_json_str(&o->j, c->org[0] ? c->org : NULL);
+    kt_json_key(&o->j, "contact");
+    kt_json_str(&o->j, c->contact[0] ? c->contact : NULL);
+    kt_json_key(&o->j, "phone");
+    kt_json_str(&o->j, c->phone[0] ? c->phone : NULL);
+    kt_json_key(&o->j, "overdue");
+    kt_json_bool(&o->j, overdue);
+    kt_json_obj_end(&o->j);
+    return 0;
+  }
+  kt_datetime_format(c->start, false, when, sizeof when);
+  printf("%-16s  %s%s%s%s%s%s%s  (%s)\n", when, c->title[0] ? c->title : "call",
+         c->org[0] || c->contact[0] ? " — " : "", c->org, c->org[0] && c->contact[0] ? ", " : "",
+         c->contact, c->phone[0] ? "  tel. " : "", c->phone, c->id);
+  if (overdue) printf("%-16s  [overdue]\n", "");
+  return 0;
+}
+
+int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
+  const char *user = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) user = argv[++i];
+    else return cli_usage("callbacks", "unknown or incomplete option '%s'", argv[i]);
+  }
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  out_ctx o;
+  begin_out(&o, ctx);
+  kt_err err;
+  kt_err_clear(&err);
+  /* due today or earlier: everything planned before the end of today */
+  int rc = cl_callbacks(s, user ? user : cl_store_user(s), local_midnight(o.now, 1) - 1, on_callback,
+                        &o, &err);
+  if (rc) {
+    kt_buf_free(&o.buf);
+    cl_store_close(s);
+    return cli_fail(&err);
+  }
+  end_out(&o);
+  cl_store_close(s);
+  return 0;
+}
+
+int cli_cmd_done(cli_ctx *ctx, int argc, char **argv) {
+  const char *id = NULL, *result = NULL, *comment = NULL, *when_s = NULL;
+  for (int i = 1; i < argc; i++) {
+    bool has = i + 1 < argc;
+    if (strcmp(argv[i], "--result") == 0 && has) result = argv[++i];
+    else if (strcmp(argv[i], "--comment") == 0 && has) comment = argv[++i];
+    else if (strcmp(argv[i], "--call-back") == 0 && has) when_s = argv[++i];
+    else if (argv[i][0] == '-') return cli_usage("done", "unknown or incomplete option '%s'", argv[i]);
+    else if (!id) id = argv[i];
+    else return cli_usage("done", "one card at a time ('%s' is extra)", argv[i]);
+  }
+  if (!id) return cli_usage("done", "which event or task? give its id");
+  kt_err err;
+  kt_err_clear(&err);
+  int64_t when = 0;
+  if (when_s && kt_datetime_parse(when_s, &when, &err)) return cli_usage("done", "%s", err.msg);
+  if (when_s && when < (int64_t)kt_now_ms())
+    return cli_usage("done", "the call back at %s would be in the past; give a later time", when_s);
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  char nid[KT_UUID_STRLEN + 1];
+  int rc = cl_record_result(s, id, result, comment, when, nid, &err);
+  cl_store_close(s);
+  if (rc) return cli_fail(&err);
+  if (ctx->json) {
+    printf("{\"done\": \"%s\", \"call_back\": %s%s%s}\n", id, nid[0] ? "\"" : "",
+           nid[0] ? nid : "null", nid[0] ? "\"" : "");
+  } else {
+    printf("done: %s%s%s\n", id, result ? ", result " : "", result ? result : "");
+    if (nid[0]) printf("call back planned: %s\n", nid);
+  }
+  return 0;
 }

@@ -57,6 +57,18 @@ static const char *const st_sql[CL_ST__COUNT] = {
                           "(status IS NULL OR status NOT IN ('cancelled'))",
     [CL_ST_BIRTHDAYS] = "SELECT id, last_name, first_name, middle_name, birthday FROM t_contact "
                         "WHERE deleted = 0 AND birthday IS NOT NULL AND owner = ?1",
+    [CL_ST_STAFF_BIRTHDAYS] = "SELECT id, name, NULL, NULL, birthday FROM t_staff WHERE deleted = 0 "
+                              "AND birthday IS NOT NULL AND birthday <> '' AND name IS NOT ?1",
+    [CL_ST_CALLBACKS] = "SELECT e.id, e.title, e.start, o.name, "
+                        "trim(coalesce(c.last_name, '') || ' ' || coalesce(c.first_name, '')), "
+                        "coalesce(c.phone_mobile, c.phone_work, o.phone, o.phone2), e.org, e.contact "
+                        "FROM t_event e LEFT JOIN t_org o ON o.id = e.org AND o.deleted = 0 "
+                        "LEFT JOIN t_contact c ON c.id = e.contact AND c.deleted = 0 "
+                        "WHERE e.deleted = 0 AND e.type = 'call' AND e.start <= ?2 AND "
+                        "(e.status IS NULL OR e.status = 'planned') AND "
+                        "(e.rrule IS NULL OR e.rrule = '') AND "
+                        "(e.assignee = ?1 OR (e.assignee IS NULL AND e.owner = ?1)) "
+                        "ORDER BY e.start, e.rowid",
     [CL_ST_REMIND_STATES] = "SELECT id, rid, at, state, until FROM t_reminder WHERE deleted = 0 "
                             "AND owner = ?1",
     [CL_ST_DATA_VERSION] = "PRAGMA data_version",

@@ -216,7 +216,80 @@ int cl_remind_birthday_days(cl_store *s) {
   return days < 0 || days > 60 ? 3 : days;
 }
 
+#define SNOOZE_MIN_S 1
+#define SNOOZE_MAX_S 86400
+
+int64_t cl_remind_snooze_seconds(cl_store *s) {
+  kt_buf b = KT_BUF_INIT;
+  int64_t sec = 600;
+  if (cl_store_meta_get(s, "snooze_seconds", &b, NULL) == 0) sec = atoll(kt_buf_str(&b));
+  kt_buf_free(&b);
+  return sec < SNOOZE_MIN_S || sec > SNOOZE_MAX_S ? 600 : sec;
+}
+
+int cl_remind_snooze_parse(const char *text, int64_t *seconds, kt_err *err) {
+  size_t n = text ? strlen(text) : 0;
+  int64_t sec = -1;
+  if (n > 1 && text[n - 1] == 's') {
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    if (end == text + n - 1 && v >= 0) sec = v;
+  } else if (n) {
+    int64_t min;
+    kt_err e2;
+    if (kt_duration_parse(text, &min, &e2) == 0) sec = min * 60;
+  }
+  if (sec < SNOOZE_MIN_S || sec > SNOOZE_MAX_S)
+    return kt_err_set(err, KT_EINVAL, "bad snooze time '%s': give 1s to 24h, like 30s, 10m or 1h",
+                      text ? text : "");
+  *seconds = sec;
+  return 0;
+}
+
 static const char *col(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
+
+/* Birthdays from statement which (id, three name parts, birthday) in the
+ * years around [a, b]: the day at 00:00 local, reminded `birthday_days` days
+ * ahead at 09:00; 29 February is kept on the 28th in other years. rtype:
+ * "contact" (the user's clients) or "staff" (colleagues). */
+static int walk_birthdays(cl_store *s, cl_st which, const char *rtype, const char *user, int64_t a,
+                          int64_t b, gather *g, kt_err *err) {
+  cl_db *d = cl_store_db(s);
+  int days = cl_remind_birthday_days(s);
+  sqlite3_stmt *st = cl_db_st(d, which, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+  time_t ta = (time_t)(a / 1000), tb = (time_t)(b / 1000);
+  struct tm la, lb;
+  localtime_r(&ta, &la);
+  localtime_r(&tb, &lb);
+  bool staff = strcmp(rtype, "staff") == 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int y, m, dd;
+    if (!col(st, 4) || sscanf(col(st, 4), "%d-%d-%d", &y, &m, &dd) != 3) continue;
+    char title[300] = "Birthday:";
+    for (int k = 1; k <= 3; k++)
+      if (col(st, k) && *col(st, k))
+        snprintf(title + strlen(title), sizeof title - strlen(title), " %s", col(st, k));
+    if (staff) snprintf(title + strlen(title), sizeof title - strlen(title), " (colleague)");
+    for (int year = la.tm_year + 1900 - 1; year <= lb.tm_year + 1900 + 1; year++) {
+      int day = dd;
+      bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+      if (m == 2 && dd == 29 && !leap) day = 28;
+      item it = {rtype, col(st, 0), title, kt_local_to_ms(year, m, day, 0, 0, 0),
+                 (int64_t)days * 86400000LL - 9 * 3600000LL, NULL, false};
+      int64_t lo = a, hi = b;
+      if (g->reminders) {
+        lo = a - 86400000LL;
+        hi = b + it.lead;
+      }
+      if (it.start >= lo && it.start <= hi) on_occ(g, &it, it.start);
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : cl_db_error(d, rc, "reading birthdays", err);
+}
 
 /* Walks the user's events, tasks (and birthdays); a/b is the window of
  * occurrences to expand. */
@@ -259,38 +332,9 @@ static int walk_items(cl_store *s, const char *user, int64_t a, int64_t b, bool 
     if (rc != SQLITE_DONE) return cl_db_error(d, rc, "reading the diary", err);
   }
   if (!birthdays) return 0;
-  int days = cl_remind_birthday_days(s);
-  sqlite3_stmt *st = cl_db_st(d, CL_ST_BIRTHDAYS, err);
-  if (!st) return KT_EDB;
-  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
-  time_t ta = (time_t)(a / 1000), tb = (time_t)(b / 1000);
-  struct tm la, lb;
-  localtime_r(&ta, &la);
-  localtime_r(&tb, &lb);
-  int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    int y, m, dd;
-    if (!col(st, 4) || sscanf(col(st, 4), "%d-%d-%d", &y, &m, &dd) != 3) continue;
-    char title[300] = "Birthday:";
-    for (int k = 1; k <= 3; k++)
-      if (col(st, k) && *col(st, k))
-        snprintf(title + strlen(title), sizeof title - strlen(title), " %s", col(st, k));
-    for (int year = la.tm_year + 1900 - 1; year <= lb.tm_year + 1900 + 1; year++) {
-      int day = dd;
-      bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-      if (m == 2 && dd == 29 && !leap) day = 28;
-      item it = {"contact", col(st, 0), title, kt_local_to_ms(year, m, day, 0, 0, 0),
-                 (int64_t)days * 86400000LL - 9 * 3600000LL, NULL, false};
-      int64_t lo = a, hi = b;
-      if (g->reminders) {
-        lo = a - 86400000LL;
-        hi = b + it.lead;
-      }
-      if (it.start >= lo && it.start <= hi) on_occ(g, &it, it.start);
-    }
-  }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? 0 : cl_db_error(d, rc, "reading birthdays", err);
+  int rc = walk_birthdays(s, CL_ST_BIRTHDAYS, "contact", user, a, b, g, err);
+  if (!rc) rc = walk_birthdays(s, CL_ST_STAFF_BIRTHDAYS, "staff", user, a, b, g, err);
+  return rc;
 }
 
 static int deliver(occ_list *l, int (*cmp)(const void *, const void *), cl_occurrence_cb cb,
@@ -361,4 +405,118 @@ int cl_remind_set(cl_store *s, const char *user, const char *rtype, const char *
   cl_set sets[] = {{"rtype", rtype}, {"rid", rid}, {"at", at}, {"state", state},
                    {"until", until ? un : ""}};
   return cl_store_add_with_id(s, "reminder", id, sets, 5, err);
+}
+
+/* ---- call backs and results ------------------------------------------------------ */
+
+static void copy_col(sqlite3_stmt *st, int i, char *out, size_t n) {
+  snprintf(out, n, "%s", col(st, i) ? col(st, i) : "");
+}
+
+int cl_callbacks(cl_store *s, const char *user, int64_t until, cl_callback_cb cb, void *ud,
+                 kt_err *err) {
+  cl_db *d = cl_store_db(s);
+  sqlite3_stmt *st = cl_db_st(d, CL_ST_CALLBACKS, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, until);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    cl_callback c;
+    memset(&c, 0, sizeof c);
+    copy_col(st, 0, c.id, sizeof c.id);
+    copy_col(st, 1, c.title, sizeof c.title);
+    c.start = sqlite3_column_int64(st, 2);
+    copy_col(st, 3, c.org, sizeof c.org);
+    copy_col(st, 4, c.contact, sizeof c.contact);
+    copy_col(st, 5, c.phone, sizeof c.phone);
+    if (cb(ud, &c)) {
+      rc = SQLITE_DONE;
+      break;
+    }
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : cl_db_error(d, rc, "reading the call-back list", err);
+}
+
+/* The text of field `name` of r ("" when unset or no such field). */
+static void field_text(const cl_rec *r, const char *name, kt_buf *out) {
+  kt_buf_reset(out);
+  kt_mfield *f = kt_mtype_field(r->type, name);
+  if (f) kt_mfield_format(f, &r->v[r->type->pos[f->vidx]], true, out);
+}
+
+int cl_record_result(cl_store *s, const char *id, const char *result, const char *comment,
+                     int64_t call_back_at, char new_id[KT_UUID_STRLEN + 1], kt_err *err) {
+  new_id[0] = '\0';
+  cl_rec *r = NULL;
+  int rc = cl_store_get(s, id, &r, err);
+  if (rc) return rc;
+  const char *tn = r->type->def->name;
+  bool event = strcmp(tn, "event") == 0;
+  bool call_back = call_back_at || (result && strcmp(result, "call_back") == 0);
+  kt_buf title = KT_BUF_INIT, old = KT_BUF_INIT, org = KT_BUF_INIT, contact = KT_BUF_INIT,
+         asg = KT_BUF_INIT, lead = KT_BUF_INIT, text = KT_BUF_INIT;
+  if (!event && strcmp(tn, "task") != 0) {
+    rc = kt_err_set(err, KT_EINVAL, "%s is a %s: results are recorded for events and tasks", id, tn);
+    goto out;
+  }
+  if (!event && (result || call_back)) {
+    rc = kt_err_set(err, KT_EINVAL, "%s is a task: a task is just done (a result and a call back "
+                    "are for calls and other events)", id);
+    goto out;
+  }
+  if (cl_rec_deleted(r)) {
+    rc = kt_err_set(err, KT_EINVAL, "%s is in the trash; restore it first", id);
+    goto out;
+  }
+  field_text(r, "title", &title);
+  field_text(r, "org", &org);
+  field_text(r, "contact", &contact);
+  field_text(r, "assignee", &asg);
+  field_text(r, event ? "comment" : "description", &old);
+  field_text(r, "remind_before", &lead);
+  cl_set sets[3];
+  int n = 0;
+  sets[n++] = (cl_set){"status", "done"};
+  if (result) sets[n++] = (cl_set){"result", result};
+  if (comment && *comment) {
+    kt_buf_printf(&text, "%s%s%s", kt_buf_str(&old), old.len ? "\n" : "", comment);
+    sets[n++] = (cl_set){event ? "comment" : "description", kt_buf_str(&text)};
+  }
+  if ((rc = cl_store_begin(s, err))) goto out;
+  rc = cl_store_edit(s, id, sets, n, NULL, err);
+  if (!rc && call_back) {
+    char when[40], ftitle[400];
+    kt_datetime_format(call_back_at ? call_back_at : (int64_t)kt_now_ms() + 86400000LL, true, when,
+                       sizeof when);
+    snprintf(ftitle, sizeof ftitle, "Call back%s%s", title.len ? ": " : "", kt_buf_str(&title));
+    cl_set f[8];
+    int m = 0;
+    f[m++] = (cl_set){"type", "call"};
+    f[m++] = (cl_set){"title", ftitle};
+    f[m++] = (cl_set){"start", when};
+    f[m++] = (cl_set){"status", "planned"};
+    f[m++] = (cl_set){"remind_before", lead.len ? kt_buf_str(&lead) : "15m"};
+    if (org.len) f[m++] = (cl_set){"org", kt_buf_str(&org)};
+    if (contact.len) f[m++] = (cl_set){"contact", kt_buf_str(&contact)};
+    if (asg.len) f[m++] = (cl_set){"assignee", kt_buf_str(&asg)};
+    rc = cl_store_add(s, "event", f, m, new_id, err);
+  }
+  if (rc) {
+    cl_store_rollback(s);
+    new_id[0] = '\0';
+  } else {
+    rc = cl_store_commit(s, err);
+  }
+out:
+  kt_buf_free(&title);
+  kt_buf_free(&old);
+  kt_buf_free(&org);
+  kt_buf_free(&contact);
+  kt_buf_free(&asg);
+  kt_buf_free(&lead);
+  kt_buf_free(&text);
+  cl_rec_free(r);
+  return rc;
 }

@@ -1,7 +1,8 @@
 /* cl_remind — the diary and reminders of one user: occurrences of the events
  * and tasks assigned to them (recurring ones expanded from their iCalendar
  * RRULE with libical, in the PC's local wall time so "every Monday 10:00"
- * stays 10:00 across DST), contacts' birthdays N days ahead, and the synced
+ * stays 10:00 across DST), birthdays of contacts and colleagues (staff
+ * records) N days ahead, and the synced
  * per-user state of each reminder occurrence (fired, dismissed, snoozed) so a
  * reminder dismissed on one PC does not fire on the same user's other PC.
  * Times are UTC ms; windows are [from, to]. GLib-free; the front end (agent,
@@ -22,7 +23,7 @@ typedef enum cl_rem_state {
 } cl_rem_state;
 
 typedef struct cl_occurrence {
-  char rtype[16];  /* "event", "task", "contact" (birthday) */
+  char rtype[16];  /* "event", "task", "contact" or "staff" (birthdays) */
   char rid[40];
   char title[300];
   int64_t occurs;  /* occurrence start (event), due (task), birthday 00:00 local */
@@ -51,5 +52,43 @@ int cl_remind_set(cl_store *s, const char *user, const char *rtype, const char *
 
 /* Days before a birthday its reminder comes (profile setting, default 3). */
 int cl_remind_birthday_days(cl_store *s);
+
+/* How long Snooze puts a reminder off, in seconds (profile setting
+ * "snooze_seconds", 1 s .. 1 day, default 600). */
+int64_t cl_remind_snooze_seconds(cl_store *s);
+/* Parses a snooze time: "30s", or a duration in minutes ("10m", "1h", "90");
+ * 1 s .. 1 day. KT_EINVAL otherwise. */
+int cl_remind_snooze_parse(const char *text, int64_t *seconds, kt_err *err);
+
+/* ---- calls to make, results of what happened ------------------------------- */
+
+typedef struct cl_callback {
+  char id[40];
+  char title[300];
+  int64_t start;        /* when the call was planned */
+  char org[300];        /* organization name, "" when none */
+  char contact[300];    /* contact's name, "" when none */
+  char phone[80];       /* the contact's (else the organization's) phone, "" when none */
+} cl_callback;
+
+typedef int (*cl_callback_cb)(void *ud, const cl_callback *c); /* non-zero stops */
+
+/* The call-back list of user: planned one-off calls (events of type call,
+ * status planned or unset) assigned to them (or theirs when unassigned) due
+ * by `until`, oldest first (a start before now means overdue). */
+int cl_callbacks(cl_store *s, const char *user, int64_t until, cl_callback_cb cb, void *ud,
+                 kt_err *err);
+
+/* Records what happened: a task or event becomes done; for an event, result
+ * (one of the event's result choices, NULL = keep) and comment (appended to
+ * the event's comment on a new line, NULL = none). When result is
+ * "call_back" or call_back_at is non-zero, a follow-up call is planned in the
+ * same transaction: an event of type call at call_back_at (0 = a day after
+ * now), with the same organization, contact and assignee, title "Call back:
+ * <title>", and the original's reminder lead (else 15 minutes); its id goes
+ * to new_id (else new_id = ""). A result on a task, or a call-back for a
+ * task, is KT_EINVAL; an unknown id KT_ENOTFOUND. */
+int cl_record_result(cl_store *s, const char *id, const char *result, const char *comment,
+                     int64_t call_back_at, char new_id[KT_UUID_STRLEN + 1], kt_err *err);
 
 #endif
