@@ -83,7 +83,7 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_ROLE_BUMP] = "UPDATE srv_user SET scope_gen = scope_gen + 1 WHERE role = ?1",
     [SRV_ST_GROUPS] = "SELECT name, parent FROM t_group WHERE deleted = 0",
     [SRV_ST_USER_SCOPE] = "SELECT scope_gen, role, grp, disabled FROM srv_user WHERE name = ?1",
-    [SRV_ST_USER_SET_ROLE] = "UPDATE srv_user SET role = ?2, grp = ?3, "
+    [SRV_ST_USER_SET_ROLE] = "UPDATE srv_user SET role = ?2, grp = CASE WHEN ?4 THEN grp ELSE ?3 END, "
                              "scope_gen = scope_gen + 1 WHERE name = ?1",
     [SRV_ST_CLAIM_DEL] = "DELETE FROM srv_claim WHERE tcode = ?1 AND rid = ?2",
     [SRV_ST_CLAIM_ADD] = "INSERT INTO srv_claim(key, tcode, rid) VALUES (?1, ?2, ?3)",

@@ -57,7 +57,7 @@ typedef enum srv_st {
   SRV_ST_ROLE_BUMP,     /* ?1 role: its users' rights generation + 1 */
   SRV_ST_GROUPS,        /* -> name, parent of every live group */
   SRV_ST_USER_SCOPE,    /* ?1 name -> scope_gen, role, grp, disabled */
-  SRV_ST_USER_SET_ROLE, /* ?1 name ?2 role ?3 grp: also raises scope_gen */
+  SRV_ST_USER_SET_ROLE, /* ?1 name ?2 role ?3 grp ?4 keep grp: also raises scope_gen */
   SRV_ST_CLAIM_DEL,     /* ?1 tcode ?2 rid */
   SRV_ST_CLAIM_ADD,     /* ?1 key ?2 tcode ?3 rid */
   SRV_ST_CLAIM_FIND,    /* ?1 key -> tcode, owner (of a live card) */
