@@ -201,20 +201,24 @@ int srv_device_revoke(srv_db *d, const char *device_id, kt_err *err) {
 }
 
 /* A wrong password, or a name with no account: counted alike, so that the delays and
- * the lock do not tell which names exist. Failures of unknown names are forgotten
- * after a day (an attacker cycling through names cannot grow the table forever). */
+ * the lock do not tell which names exist. Failures older than a day that did not
+ * lock are forgotten, for accounts (the count starts again) as for unknown names (the
+ * row goes, so an attacker cycling through names cannot grow the table forever); a
+ * lock stays until an administrator lifts it, or an account of that name is made. */
 static int note_failure(srv_db *d, const char *user, bool known) {
   sqlite3_stmt *st;
+  int64_t now = (int64_t)kt_now_ms(), forget_before = now - 86400000;
   if (!known) {
     if (!(st = srv_db_st(d, SRV_ST_NAME_FAIL_DROP, NULL))) return KT_EDB;
-    sqlite3_bind_int64(st, 1, (int64_t)kt_now_ms() - 86400000);
+    sqlite3_bind_int64(st, 1, forget_before);
     sqlite3_bind_null(st, 2);
     srv_db_step_done(d, st, NULL);
   }
   if (!(st = srv_db_st(d, known ? SRV_ST_USER_FAIL : SRV_ST_NAME_FAIL, NULL))) return KT_EDB;
   sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 2, (int64_t)kt_now_ms());
+  sqlite3_bind_int64(st, 2, now);
   sqlite3_bind_int(st, 3, SRV_LOCK_AFTER);
+  if (known) sqlite3_bind_int64(st, 4, forget_before);
   return srv_db_step_done(d, st, NULL);
 }
 

@@ -33,8 +33,10 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_USER_DISABLE] = "UPDATE srv_user SET disabled = ?2, changed = ?3, failures = 0, "
                             "locked = 0 WHERE name = ?1",
     [SRV_ST_USER_COUNT] = "SELECT count(*) FROM srv_user",
-    [SRV_ST_USER_FAIL] = "UPDATE srv_user SET failures = failures + 1, last_failure = ?2, "
-                         "locked = CASE WHEN failures + 1 >= ?3 THEN 1 ELSE locked END WHERE name = ?1",
+    [SRV_ST_USER_FAIL] = "UPDATE srv_user SET failures = CASE WHEN last_failure < ?4 AND locked = 0 "
+                         "THEN 1 ELSE failures + 1 END, last_failure = ?2, locked = CASE WHEN "
+                         "(CASE WHEN last_failure < ?4 AND locked = 0 THEN 1 ELSE failures + 1 END) "
+                         ">= ?3 THEN 1 ELSE locked END WHERE name = ?1",
     [SRV_ST_USER_OK] = "UPDATE srv_user SET failures = 0 WHERE name = ?1 AND failures <> 0",
     [SRV_ST_USER_THROTTLE] = "SELECT failures, last_failure, locked FROM srv_user WHERE name = ?1 "
                              "UNION ALL SELECT failures, last_failure, locked FROM srv_login_fail "
@@ -43,7 +45,8 @@ static const char *const st_sql[SRV_ST__COUNT] = {
                          "VALUES (?1, 1, ?2, ?3 <= 1) ON CONFLICT(name) DO UPDATE SET "
                          "failures = failures + 1, last_failure = ?2, "
                          "locked = CASE WHEN failures + 1 >= ?3 THEN 1 ELSE locked END",
-    [SRV_ST_NAME_FAIL_DROP] = "DELETE FROM srv_login_fail WHERE last_failure < ?1 OR name = ?2",
+    [SRV_ST_NAME_FAIL_DROP] = "DELETE FROM srv_login_fail WHERE (last_failure < ?1 AND "
+                              "locked = 0) OR name = ?2",
     [SRV_ST_INVITE_ADD] = "INSERT INTO srv_invite(secret_hash, user_name, addresses, expires, created) "
                           "VALUES (?1, ?2, ?3, ?4, ?5)",
     [SRV_ST_INVITE_GET] = "SELECT user_name, addresses, expires, used FROM srv_invite "
@@ -85,7 +88,7 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_ROLE_BUMP] = "UPDATE srv_user SET scope_gen = scope_gen + 1 WHERE role = ?1",
     [SRV_ST_GROUPS] = "SELECT name, parent FROM t_group WHERE deleted = 0",
     [SRV_ST_USER_SCOPE] = "SELECT scope_gen, role, grp, disabled FROM srv_user WHERE name = ?1",
-    [SRV_ST_USER_SET_ROLE] = "UPDATE srv_user SET role = ?2, grp = ?3, "
+    [SRV_ST_USER_SET_ROLE] = "UPDATE srv_user SET role = ?2, grp = CASE WHEN ?4 THEN grp ELSE ?3 END, "
                              "scope_gen = scope_gen + 1 WHERE name = ?1",
     [SRV_ST_CLAIM_DEL] = "DELETE FROM srv_claim WHERE tcode = ?1 AND rid = ?2",
     [SRV_ST_CLAIM_ADD] = "INSERT INTO srv_claim(key, tcode, rid) VALUES (?1, ?2, ?3)",

@@ -26,11 +26,13 @@ typedef enum srv_st {
   SRV_ST_USER_PASSWD,   /* ?1 name ?2 pwhash ?3 now (also unlocks) */
   SRV_ST_USER_DISABLE,  /* ?1 name ?2 disabled ?3 now */
   SRV_ST_USER_COUNT,    /* -> count */
-  SRV_ST_USER_FAIL,     /* ?1 name ?2 now ?3 lock_after: failures+1, lock when reached */
+  SRV_ST_USER_FAIL,     /* ?1 name ?2 now ?3 lock_after ?4 forget_before: failures+1 (or 1
+                           when the last one is older and did not lock), lock when reached */
   SRV_ST_USER_OK,       /* ?1 name: failures = 0 */
   SRV_ST_USER_THROTTLE, /* ?1 name -> failures, last_failure, locked (account or not) */
   SRV_ST_NAME_FAIL,     /* ?1 name ?2 now ?3 lock_after: like USER_FAIL, a name with no account */
-  SRV_ST_NAME_FAIL_DROP, /* ?1 before ?2 name: forget old failures, and those of a new account */
+  SRV_ST_NAME_FAIL_DROP, /* ?1 before ?2 name: forget old failures that did not lock, and
+                            those of a new account */
   SRV_ST_INVITE_ADD,    /* ?1 secret_hash ?2 user ?3 addresses ?4 expires ?5 now */
   SRV_ST_INVITE_GET,    /* ?1 secret_hash -> user_name, addresses, expires, used */
   SRV_ST_INVITE_USE,    /* ?1 secret_hash */
@@ -57,7 +59,7 @@ typedef enum srv_st {
   SRV_ST_ROLE_BUMP,     /* ?1 role: its users' rights generation + 1 */
   SRV_ST_GROUPS,        /* -> name, parent of every live group */
   SRV_ST_USER_SCOPE,    /* ?1 name -> scope_gen, role, grp, disabled */
-  SRV_ST_USER_SET_ROLE, /* ?1 name ?2 role ?3 grp: also raises scope_gen */
+  SRV_ST_USER_SET_ROLE, /* ?1 name ?2 role ?3 grp ?4 keep grp: also raises scope_gen */
   SRV_ST_CLAIM_DEL,     /* ?1 tcode ?2 rid */
   SRV_ST_CLAIM_ADD,     /* ?1 key ?2 tcode ?3 rid */
   SRV_ST_CLAIM_FIND,    /* ?1 key -> tcode, owner (of a live card) */

@@ -72,10 +72,14 @@ int srv_role_set(srv_db *d, const char *role, const char *from, const char *chan
   kt_rights r;
   memset(&r, 0, sizeof r);
   int rc = 0;
+  bool fresh = false; /* neither in the table nor shipped */
   if (from && *from) rc = srv_role_rights(d, from, &r, err);
-  else if (srv_role_rights(d, role, &r, NULL) != 0) memset(&r, 0, sizeof r);
+  else if (srv_role_rights(d, role, &r, NULL) != 0) {
+    memset(&r, 0, sizeof r);
+    fresh = true;
+  }
   if (rc) return rc;
-  if (!from || !*from) {
+  if (fresh) {
     /* a brand-new role starts with the office configuration readable */
     kt_rights base;
     kt_rights_role("assistant", &base, NULL);

@@ -180,13 +180,14 @@ int srv_user_set_role(srv_db *d, const char *name, const char *role, const char 
   if (rc) return rc;
   if (!role || !*role) role = cur.role;
   if ((rc = check_role(d, role, err))) return rc;
-  if (!grp) grp = cur.grp;
   sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_SET_ROLE, err);
   if (!st) return KT_EDB;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
-  if (*grp) sqlite3_bind_text(st, 3, grp, -1, SQLITE_STATIC);
+  /* kept in SQL: cur.grp is cut to its buffer, and writing it back would lose groups */
+  if (grp && *grp) sqlite3_bind_text(st, 3, grp, -1, SQLITE_STATIC);
   else sqlite3_bind_null(st, 3);
+  sqlite3_bind_int(st, 4, grp == NULL);
   rc = srv_db_step_done(d, st, err);
   if (!rc) rc = srv_db_meta_bump(d, "users_gen", err);
   return rc;
