@@ -97,6 +97,7 @@ $(BIN_SRV): $(SRV_OBJ) $(LIBCOMMON)
 	@$(CC) $(ALL_LDFLAGS) -o $@ $(SRV_OBJ) $(LIBCOMMON) $(LIBS)
 
 TLIB_OBJ := $(patsubst %.c,$(O)/%.o,$(TLIB_SRC))
+.SECONDARY: $(TLIB_OBJ)
 SRV_LIB_OBJ := $(filter-out $(O)/server/srv_main.o,$(SRV_OBJ))
 $(O)/tests/test_%: tests/unit/test_%.c $(TLIB_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(SRV_LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -43,7 +43,7 @@ static int run(srv_db *d, srv_admin_req q) {
   kt_buf_free(&res.out);
   memset(&res, 0, sizeof res);
   kt_err_clear(&err);
-  return srv_admin_exec(d, "boss", "dev-1", &q, &res, &err);
+  return srv_admin_exec(d, NULL, "boss", "dev-1", &q, &res, &err);
 }
 
 static int64_t audit_rows(srv_db *d) { return t_sql_int(d, "SELECT count(*) FROM srv_audit"); }
@@ -82,8 +82,8 @@ static void test_user_requests(void **state) {
   assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_user"), 2);
   /* list */
   assert_int_equal(run(d, (srv_admin_req){.op = "user.list"}), 0);
-  assert_string_equal(kt_buf_str(&res.out), "anna\tmanager\tПродажи\tactive\n"
-                                            "boris\tassistant\t-\tactive\n");
+  assert_string_equal(kt_buf_str(&res.out), "anna\tmanager\tПродажи\tactive\t-\n"
+                                            "boris\tassistant\t-\tactive\t-\n");
   assert_int_equal(audit_rows(d), n); /* reading is not logged */
   /* passwd: the user's sessions end; the password never reaches the log */
   assert_int_equal(run(d, (srv_admin_req){.op = "user.passwd", .name = "anna", .password = "anna-pass-2"}), 0);
@@ -101,8 +101,8 @@ static void test_user_requests(void **state) {
   assert_string_equal(last_audit(d), "boss dev-1 admin.user.disable boris ");
   assert_int_equal(t_sql_exec(d, "UPDATE srv_user SET locked = 1 WHERE name = 'anna'"), 0);
   assert_int_equal(run(d, (srv_admin_req){.op = "user.list"}), 0);
-  assert_string_equal(kt_buf_str(&res.out), "anna\tmanager\tПродажи\tlocked\n"
-                                            "boris\tassistant\t-\tdisabled\n");
+  assert_string_equal(kt_buf_str(&res.out), "anna\tmanager\tПродажи\tlocked\t-\n"
+                                            "boris\tassistant\t-\tdisabled\t-\n");
   assert_int_equal(run(d, (srv_admin_req){.op = "user.enable", .name = "boris"}), 0);
   assert_string_equal(res.kick_user, "");
   assert_string_equal(last_audit(d), "boss dev-1 admin.user.enable boris ");
@@ -130,7 +130,7 @@ static void test_local_actor(void **state) {
   srv_admin_res r;
   memset(&r, 0, sizeof r);
   kt_err e;
-  assert_int_equal(srv_admin_exec(d, NULL, NULL, &q, &r, &e), 0);
+  assert_int_equal(srv_admin_exec(d, NULL, NULL, NULL, &q, &r, &e), 0);
   kt_buf_free(&r.out);
   assert_string_equal(last_audit(d), " local admin.user.add anna role manager");
 }
@@ -239,7 +239,7 @@ static void test_unknown_request(void **state) {
   srv_db *d = &t->db;
   assert_int_equal(run(d, (srv_admin_req){.op = "user.delete", .name = "anna"}), KT_EINVAL);
   assert_non_null(strstr(err.msg, "unknown administration request 'user.delete'"));
-  assert_non_null(strstr(err.msg, "user add|passwd|disable|enable|role|list"));
+  assert_non_null(strstr(err.msg, "user add|passwd|disable|enable|role|birthday|list"));
   assert_int_equal(run(d, (srv_admin_req){.op = NULL}), KT_EINVAL);
   assert_non_null(strstr(err.msg, "unknown administration request ''"));
   assert_int_equal(run(d, (srv_admin_req){.op = "USER.ADD", .name = "anna", .password = "anna-pass-1"}),
