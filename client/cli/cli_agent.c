@@ -134,7 +134,7 @@ static void on_show(void *ud, const cl_sched_batch *b) {
 /* Notification actions arrive on GLib's main context: pumped from the loop,
  * but not while a sync pull holds a batch open (a button's write would join
  * that transaction): the next pump gets it. */
-static void on_pump(uv_timer_t *t) {
+static void on_pump_due(uv_timer_t *t) {
   agent *a = t->data;
   if (cl_store_in_batch(a->s)) return;
   while (g_main_context_iteration(NULL, FALSE)) {
@@ -177,7 +177,7 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   uv_timer_t pump;
   uv_timer_init(&loop, &pump);
   pump.data = &a;
-  if (a.notify_ok) uv_timer_start(&pump, on_pump, PUMP_MS, PUMP_MS);
+  if (a.notify_ok) uv_timer_start(&pump, on_pump_due, PUMP_MS, PUMP_MS);
   cl_sched_cbs cbs = {.on_show = on_show, .ud = &a, .wait_sync = connected};
   rc = cl_sched_new(&loop, s, a.user, &cbs, &a.sched, &err);
   if (!rc) {

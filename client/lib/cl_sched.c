@@ -41,7 +41,7 @@ struct cl_sched {
   cl_sched_stats stats;
 };
 
-static void on_timer(uv_timer_t *t);
+static void on_timer_due(uv_timer_t *t);
 
 static int64_t wall_now(cl_sched *s) {
   return (int64_t)(s->clock ? s->clock(s->clock_ud) : kt_now_ms());
@@ -54,7 +54,7 @@ static void arm(cl_sched *s, int64_t ms) {
   if (ms < 0) ms = 0;
   if (ms > CL_SCHED_MAX_SLEEP_MS) ms = CL_SCHED_MAX_SLEEP_MS;
   uv_update_time(s->loop); /* the callbacks may have taken a while (a D-Bus call) */
-  uv_timer_start(&s->timer, on_timer, (uint64_t)ms, 0);
+  uv_timer_start(&s->timer, on_timer_due, (uint64_t)ms, 0);
 }
 
 typedef struct fire_list {
@@ -129,7 +129,7 @@ static void rescan(cl_sched *s, int64_t now) {
   s->stats.scans++;
 }
 
-static void on_timer(uv_timer_t *t) {
+static void on_timer_due(uv_timer_t *t) {
   cl_sched *s = t->data;
   s->stats.wakes++;
   if (cl_store_in_batch(s->store)) { /* a sync pull between pages: not into its transaction */
