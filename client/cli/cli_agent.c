@@ -1,61 +1,36 @@
 /* cli_agent — `kartoteka agent`: stays connected (live sync, reconnects with
- * backoff) and fires this user's reminders as desktop notifications
- * (libnotify: Dismiss / Snooze actions) and log lines. Due times are wall-clock
- * instants checked every tick (~200 ms), so suspend/resume and clock changes
- * cannot make a reminder fire twice: each occurrence's state is recorded
- * (and synced) the moment it fires. Reminders missed while the PC was off are
- * shown once at start ("3 missed reminders"). Only this front end talks to
- * the desktop; the client library stays GLib-free. */
+ * backoff) and shows this user's reminders as desktop notifications
+ * (libnotify: Dismiss / Snooze actions) and log lines. The scheduling is the
+ * client library's (cl_sched: a timer for the next due reminder on this
+ * loop, clock jumps, the missed-reminders check after the first sync, one
+ * summary instead of a storm); this front end only shows what it is given
+ * and records the buttons pressed. Only this front end talks to the desktop;
+ * the client library stays GLib-free. */
 #include <libnotify/notify.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include "cl_remind.h"
+#include "cl_sched.h"
 #include "cl_sync.h"
 #include "cli.h"
 #include "kt_hlc.h"
 #include "kt_log.h"
 #include "kt_time.h"
 
-#define MISSED_WINDOW_MS (30LL * 86400000)
-#define STORM_LIMIT 3            /* more due at once than this: one summary */
-#define RESCAN_MS 30000          /* re-read the diary at least this often */
+#define PUMP_MS 100 /* GLib's main context (notification actions) is looked at this often */
 
 static volatile bool stop_flag;
-static void on_signal(int sig) {
-  (void)sig;
-  stop_flag = true;
-}
 
 typedef struct agent {
   cl_store *s;
   const char *user;
   bool notify_ok;
-  int64_t next_due;   /* earliest pending reminder, INT64_MAX when none */
-  int64_t last_scan;
-  int64_t last_tick;
-  int64_t data_version;
-  bool started; /* the missed-reminders check ran (after the first sync) */
-  const cl_sync_stats *sync; /* NULL when standalone */
-  int64_t began;
+  cl_sched *sched;
   GSList *shown; /* notifications with actions, kept until closed (their actions need them) */
 } agent;
-
-typedef struct fire_list {
-  cl_occurrence v[64];
-  int n;
-  int total;
-} fire_list;
-
-static int collect(void *ud, const cl_occurrence *o) {
-  fire_list *f = ud;
-  if (f->n < 64) f->v[f->n++] = *o;
-  f->total++;
-  return 0;
-}
 
 /* Data passed to a notification action (owned by the notification). */
 typedef struct action_ctx {
@@ -76,7 +51,7 @@ static void on_action(NotifyNotification *n, char *action, gpointer ud) {
                          snooze ? "snoozed" : "dismissed", snooze ? until : 0, &err);
   if (rc) kt_log_warn("agent", "recording the reminder's state: %s", err.msg);
   else fprintf(stderr, "%s reminder %s: %s\n", c->o.rid, snooze ? "snoozed" : "dismissed", c->o.title);
-  c->a->last_scan = 0; /* recompute the next due time */
+  cl_sched_changed(c->a->sched); /* recompute the next due time */
   notify_notification_close(n, NULL);
 }
 
@@ -140,77 +115,41 @@ static void describe(const cl_occurrence *o, char *body, size_t n) {
   snprintf(body, n, "%s %s", strcmp(o->rtype, "task") == 0 ? "due" : "at", when);
 }
 
-/* Fires what is due in [from, now]; one summary when there are many. */
-static void fire(agent *a, int64_t from, int64_t now, bool missed) {
-  fire_list f = {.n = 0};
-  kt_err err;
-  kt_err_clear(&err);
-  if (cl_remind_due(a->s, a->user, from, now, false, collect, &f, &err)) {
-    kt_log_warn("agent", "reading reminders: %s", err.msg);
+/* The scheduler's batch: one summary, or one notification (with Dismiss and
+ * Snooze) per occurrence. Each is already recorded as fired. */
+static void on_show(void *ud, const cl_sched_batch *b) {
+  agent *a = ud;
+  if (b->summary) {
+    show(a, b->title, b->body, NULL);
     return;
   }
-  if (!f.total) return;
-  char body[512];
-  if (f.total > STORM_LIMIT || (missed && f.total > 1)) {
-    char summary[128];
-    snprintf(summary, sizeof summary, "%d %sreminders", f.total, missed ? "missed " : "");
-    size_t len = 0;
-    body[0] = '\0';
-    for (int i = 0; i < f.n && i < 5 && len < sizeof body - 80; i++)
-      len += (size_t)snprintf(body + len, sizeof body - len, "%s%s", i ? "\n" : "", f.v[i].title);
-    show(a, summary, body, NULL);
-  } else {
-    for (int i = 0; i < f.n; i++) {
-      describe(&f.v[i], body, sizeof body);
-      char summary[340];
-      snprintf(summary, sizeof summary, "%s%s", missed ? "Missed: " : "", f.v[i].title);
-      show(a, summary, body, &f.v[i]);
-    }
+  char body[512], summary[340];
+  for (int i = 0; i < b->n; i++) {
+    describe(&b->v[i], body, sizeof body);
+    snprintf(summary, sizeof summary, "%s%s", b->missed ? "Missed: " : "", b->v[i].title);
+    show(a, summary, body, &b->v[i]);
   }
-  for (int i = 0; i < f.n; i++)
-    cl_remind_set(a->s, a->user, f.v[i].rtype, f.v[i].rid, f.v[i].occurs, "fired", 0, &err);
 }
 
-static int first_cb(void *ud, const cl_occurrence *o) {
-  *(int64_t *)ud = o->effective;
-  return 1;
+/* Notification actions arrive on GLib's main context: pumped from the loop,
+ * but not while a sync pull holds a batch open (a button's write would join
+ * that transaction): the next pump gets it. */
+static void on_pump_due(uv_timer_t *t) {
+  agent *a = t->data;
+  if (cl_store_in_batch(a->s)) return;
+  while (g_main_context_iteration(NULL, FALSE)) {
+  }
 }
 
-static void rescan(agent *a, int64_t now) {
-  kt_err err;
-  a->next_due = INT64_MAX;
-  /* the next minute-granular horizon is enough: the scan repeats every 30 s */
-  cl_remind_due(a->s, a->user, now - 86400000LL, now + 2 * RESCAN_MS, false, first_cb,
-                &a->next_due, &err);
-  a->last_scan = now;
+static void on_stop_signal(uv_signal_t *h, int sig) {
+  (void)h;
+  (void)sig;
+  stop_flag = true;
 }
 
-static void tick(void *ud) {
-  agent *a = ud;
-  while (a->notify_ok && g_main_context_iteration(NULL, FALSE)) {
-  }
-  int64_t now = (int64_t)kt_now_ms();
-  /* after the first sync, so another PC's dismissals are known (or after 15 s
-     without the server: offline, the PC still shows what it knows) */
-  if (!a->started && (!a->sync || a->sync->rounds > 0 || now - a->began > 15000)) {
-    a->started = true;
-    fire(a, now - MISSED_WINDOW_MS, now, true);
-    rescan(a, now);
-  }
-  if (!a->started) return; /* nothing fires before the missed-reminders check */
-  int64_t dv = cl_store_data_version(a->s);
-  /* a clock jump (suspend/resume, manual change) or new data: look again */
-  bool jumped = a->last_tick && (now < a->last_tick - 1000 || now > a->last_tick + 60000);
-  if (jumped || dv != a->data_version || now - a->last_scan >= RESCAN_MS) {
-    if (jumped) kt_log_info("agent", "the clock jumped; rescheduling reminders");
-    a->data_version = dv;
-    rescan(a, now);
-  }
-  a->last_tick = now;
-  if (now >= a->next_due) {
-    fire(a, now - 86400000LL, now, false);
-    rescan(a, now);
-  }
+static void on_synced(void *ud, const cl_sync_stats *st) {
+  (void)st;
+  cl_sched_synced(((agent *)ud)->sched);
 }
 
 int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
@@ -218,13 +157,8 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   if (argc > 1) return cli_usage("agent", "no arguments expected");
   cl_store *s = cli_open(ctx, false);
   if (!s) return 1;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
-  agent a = {.s = s, .user = cl_store_user(s), .began = (int64_t)kt_now_ms()};
+  agent a = {.s = s, .user = cl_store_user(s)};
   a.notify_ok = notify_init("Kartoteka");
   kt_log_set_level(ctx->verbose ? KT_LOG_DEBUG : KT_LOG_INFO);
   kt_buf server = KT_BUF_INIT;
@@ -233,22 +167,36 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   kt_err err;
   kt_err_clear(&err);
   int rc = 0;
-  fprintf(stderr, "kartoteka agent: running for %s%s\n", a.user,
-          connected ? "" : " (standalone: reminders only)");
-  if (connected) {
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    cl_sync_stats st;
-    memset(&st, 0, sizeof st);
-    a.sync = &st;
-    rc = cl_sync_run(&loop, ctx->profile, s, true, &stop_flag, tick, &a, &st, &err);
-    uv_loop_close(&loop);
-  } else {
-    while (!stop_flag) {
-      tick(&a);
-      usleep(200000);
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uv_signal_t sigint, sigterm;
+  uv_signal_init(&loop, &sigint);
+  uv_signal_init(&loop, &sigterm);
+  uv_signal_start(&sigint, on_stop_signal, SIGINT);
+  uv_signal_start(&sigterm, on_stop_signal, SIGTERM);
+  uv_timer_t pump;
+  uv_timer_init(&loop, &pump);
+  pump.data = &a;
+  if (a.notify_ok) uv_timer_start(&pump, on_pump_due, PUMP_MS, PUMP_MS);
+  cl_sched_cbs cbs = {.on_show = on_show, .ud = &a, .wait_sync = connected};
+  rc = cl_sched_new(&loop, s, a.user, &cbs, &a.sched, &err);
+  if (!rc) {
+    fprintf(stderr, "kartoteka agent: running for %s%s\n", a.user,
+            connected ? "" : " (standalone: reminders only)");
+    if (connected) {
+      cl_sync_stats st;
+      memset(&st, 0, sizeof st);
+      rc = cl_sync_run(&loop, ctx->profile, s, true, &stop_flag, on_synced, &a, &st, &err);
+    } else {
+      while (!stop_flag) uv_run(&loop, UV_RUN_ONCE);
     }
   }
+  cl_sched_free(a.sched);
+  uv_close((uv_handle_t *)&pump, NULL);
+  uv_close((uv_handle_t *)&sigint, NULL);
+  uv_close((uv_handle_t *)&sigterm, NULL);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
   g_slist_free_full(a.shown, g_object_unref);
   if (a.notify_ok) notify_uninit();
   cl_store_close(s);

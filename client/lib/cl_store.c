@@ -231,6 +231,11 @@ void cl_store_close(cl_store *s) {
 kt_model *cl_store_model(cl_store *s) { return s->model; }
 const char *cl_store_user(const cl_store *s) { return s->user; }
 const char *cl_store_device(const cl_store *s) { return s->device; }
+bool cl_store_in_batch(const cl_store *s) { return s->in_batch; }
+const char *cl_store_path(cl_store *s) {
+  const char *p = sqlite3_db_filename(s->d.db, "main");
+  return p ? p : "";
+}
 struct sqlite3 *cl_store_sqlite(cl_store *s) { return s->d.db; }
 void cl_store_set_clock(cl_store *s, kt_clock_fn fn, void *ud) {
   s->hlc.now_ms = fn ? fn : NULL;

@@ -161,6 +161,13 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err);
 /* A number that changes whenever anything committed to the replica (another
  * process, or this store: sync, edits): cheap polling for "records changed". */
 int64_t cl_store_data_version(cl_store *s);
+/* True while a cl_store_begin batch is open (a sync pull between pages):
+ * anything written now would join that transaction, so the reminder
+ * scheduler waits. */
+bool cl_store_in_batch(const cl_store *s);
+/* The replica's database file (borrowed), e.g. to watch its WAL for commits
+ * made by other processes. */
+const char *cl_store_path(cl_store *s);
 
 /* The store's SQL layer, for the other client-library modules (cl_remind). */
 struct cl_db *cl_store_db(cl_store *s);

@@ -366,8 +366,37 @@ static int sync_lock(const char *dir, int *fd, kt_err *err) {
   return 0;
 }
 
+/* Waits ms on the loop, so its other handles (the reminder scheduler's
+ * timer) run meanwhile; *stop is looked at every 100 ms. */
+typedef struct nap {
+  uv_timer_t t;
+  int left;
+  bool closed;
+} nap;
+
+static void on_nap(uv_timer_t *t) {
+  nap *n = t->data;
+  n->left -= 100;
+}
+
+static void on_nap_closed(uv_handle_t *h) {
+  nap *n = h->data;
+  n->closed = true;
+}
+
+static void nap_ms(uv_loop_t *loop, int ms, volatile bool *stop) {
+  nap n = {.left = ms};
+  uv_timer_init(loop, &n.t);
+  n.t.data = &n;
+  uv_update_time(loop);
+  uv_timer_start(&n.t, on_nap, 100, 100);
+  while (n.left > 0 && !*stop) uv_run(loop, UV_RUN_ONCE);
+  uv_close((uv_handle_t *)&n.t, on_nap_closed);
+  while (!n.closed) uv_run(loop, UV_RUN_ONCE);
+}
+
 int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volatile bool *stop,
-                cl_sync_tick_fn tick, void *tick_ud, cl_sync_stats *st, kt_err *err) {
+                cl_sync_synced_fn synced, void *synced_ud, cl_sync_stats *st, kt_err *err) {
   int lockfd;
   int rc = sync_lock(dir, &lockfd, err);
   if (rc) return rc;
@@ -377,6 +406,7 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
     cl_conn *c = NULL;
     rc = cl_session_open(loop, dir, s, NULL, watch ? on_push : NULL, &w, 0, &c, err);
     if (!rc) rc = cl_sync_round(c, s, st, err);
+    if (!rc && synced) synced(synced_ud, st);
     if (!rc && watch) {
       Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
       Kartoteka__Subscribe sub = KARTOTEKA__SUBSCRIBE__INIT;
@@ -388,7 +418,6 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
       int64_t seen_version = cl_store_data_version(s);
       while (!rc && !*stop) {
         rc = cl_conn_run(c, 200, err);
-        if (tick) tick(tick_ud);
         int64_t pending = 0;
         cl_store_outbox_count(s, &pending, NULL);
         int64_t dv = cl_store_data_version(s);
@@ -400,6 +429,7 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
           w.notify = NULL;
           rc = cl_sync_notified(c, s, nf, st, err);
           seen_version = cl_store_data_version(s);
+          if (!rc && synced) synced(synced_ud, st);
         }
       }
     }
@@ -411,10 +441,7 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
         rc == KT_EDISABLED)
       break;
     kt_log_warn("sync", "offline: %s; retrying in %d ms", err ? err->msg : "", backoff);
-    for (int waited = 0; waited < backoff && !*stop; waited += 100) {
-      usleep(100000);
-      if (tick) tick(tick_ud);
-    }
+    nap_ms(loop, backoff, stop);
     if (backoff < 30000) backoff *= 2;
   } while (!*stop);
   close(lockfd);

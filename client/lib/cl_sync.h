@@ -40,14 +40,18 @@ int cl_sync_push(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err);
 int cl_sync_notified(cl_conn *c, cl_store *s, Kartoteka__Envelope *notify, cl_sync_stats *st,
                      kt_err *err);
 
-/* Called about every 200 ms while watching, online or not (the agent's
- * reminders run from here). */
-typedef void (*cl_sync_tick_fn)(void *ud);
+/* Called after each completed sync round and each applied Notify (the
+ * replica may have changed; st is up to date): the agent's reminder scheduler
+ * reschedules from here. */
+typedef void (*cl_sync_synced_fn)(void *ud, const cl_sync_stats *st);
 
 /* Opens a session for the profile and runs one round (or, with watch, stays
- * connected until *stop becomes true — checked every 200 ms — calling tick). */
+ * connected until *stop becomes true — checked every 200 ms — and reconnects
+ * with backoff). The loop runs all the time, also while offline, so other
+ * handles on it (the reminder scheduler's timer) keep working. synced may be
+ * NULL. */
 int cl_sync_run(uv_loop_t *loop, const char *profile_dir, cl_store *s, bool watch,
-                volatile bool *stop, cl_sync_tick_fn tick, void *tick_ud, cl_sync_stats *st,
+                volatile bool *stop, cl_sync_synced_fn synced, void *synced_ud, cl_sync_stats *st,
                 kt_err *err);
 
 #endif

@@ -1,0 +1,254 @@
+/* cl_sched — see cl_sched.h. One uv_timer does everything: each wake reads
+ * the wall clock, notices a clock jump, runs the missed-reminders check once,
+ * rescans when something changed, fires what is due and arms the timer for
+ * the next due time (at most CL_SCHED_MAX_SLEEP_MS away). Changes made by
+ * other processes are noticed through the replica's WAL file (uv_fs_event)
+ * and PRAGMA data_version; a wake never writes into an open batch (a sync
+ * pull between pages runs this loop): it comes back 50 ms later. */
+#include "cl_sched.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kt_log.h"
+
+#define DAY_MS 86400000LL
+#define MISSED_WINDOW_MS (30 * DAY_MS) /* the check at start looks this far back */
+#define JUMP_MS 2000 /* wall vs monotonic drift between wakes that counts as a jump */
+#define BATCH_RETRY_MS 50
+#define REFIRE_MS 1000 /* still due right after firing (a batch over 64, a failed write) */
+
+struct cl_sched {
+  uv_loop_t *loop;
+  cl_store *store;
+  char *user;
+  cl_sched_cbs cbs;
+  uv_timer_t timer;
+  uv_fs_event_t wal;
+  int handles; /* open handles; freed when the last one is closed */
+  bool freeing;
+  kt_clock_fn clock;
+  void *clock_ud;
+  int64_t next_due; /* earliest pending effective time found by the last scan, INT64_MAX none */
+  int64_t last_scan;
+  int64_t data_version; /* at the last scan */
+  int64_t last_wall, last_mono; /* at the last wake: a jump shows as a drift between them */
+  int64_t began_mono;
+  bool started; /* the missed-reminders check ran */
+  bool synced;  /* cl_sched_synced came */
+  bool dirty;   /* cl_sched_changed came */
+  cl_sched_stats stats;
+};
+
+static void on_timer_due(uv_timer_t *t);
+
+static int64_t wall_now(cl_sched *s) {
+  return (int64_t)(s->clock ? s->clock(s->clock_ud) : kt_now_ms());
+}
+
+static int64_t mono_now(void) { return (int64_t)(uv_hrtime() / 1000000); }
+
+static void arm(cl_sched *s, int64_t ms) {
+  if (s->freeing) return;
+  if (ms < 0) ms = 0;
+  if (ms > CL_SCHED_MAX_SLEEP_MS) ms = CL_SCHED_MAX_SLEEP_MS;
+  uv_update_time(s->loop); /* the callbacks may have taken a while (a D-Bus call) */
+  uv_timer_start(&s->timer, on_timer_due, (uint64_t)ms, 0);
+}
+
+typedef struct fire_list {
+  cl_occurrence v[CL_SCHED_SHOW_MAX];
+  int n;
+  int total;
+} fire_list;
+
+static int collect(void *ud, const cl_occurrence *o) {
+  fire_list *f = ud;
+  if (f->n < CL_SCHED_SHOW_MAX) f->v[f->n++] = *o;
+  f->total++;
+  return 0;
+}
+
+/* Records as fired, then shows, what is due in [from, now]. */
+static void fire(cl_sched *s, int64_t from, int64_t now, bool missed) {
+  fire_list *f = calloc(1, sizeof *f);
+  if (!f) {
+    kt_log_warn("sched", "out of memory: reminders are shown at the next wake");
+    return;
+  }
+  kt_err err;
+  kt_err_clear(&err);
+  if (cl_remind_due(s->store, s->user, from, now, false, collect, f, &err)) {
+    kt_log_warn("sched", "reading reminders: %s", err.msg);
+    goto out;
+  }
+  if (!f->total) goto out;
+  /* recorded (and synced) first: whatever the front end does, it does not fire again */
+  for (int i = 0; i < f->n; i++)
+    if (cl_remind_set(s->store, s->user, f->v[i].rtype, f->v[i].rid, f->v[i].occurs, "fired", 0,
+                      &err))
+      kt_log_warn("sched", "recording a fired reminder: %s", err.msg);
+  cl_sched_batch b;
+  memset(&b, 0, sizeof b);
+  b.v = f->v;
+  b.n = f->n;
+  b.total = f->total;
+  b.missed = missed;
+  b.summary = f->total > CL_SCHED_STORM_LIMIT || (missed && f->total > 1);
+  if (b.summary) {
+    snprintf(b.title, sizeof b.title, "%d %sreminders", f->total, missed ? "missed " : "");
+    size_t len = 0;
+    for (int i = 0; i < f->n && i < 5 && len < sizeof b.body - 80; i++)
+      len += (size_t)snprintf(b.body + len, sizeof b.body - len, "%s%s", i ? "\n" : "",
+                              f->v[i].title);
+  }
+  s->stats.shown++;
+  s->cbs.on_show(s->cbs.ud, &b);
+out:
+  free(f);
+}
+
+static int first_cb(void *ud, const cl_occurrence *o) {
+  *(int64_t *)ud = o->effective;
+  return 1;
+}
+
+/* The next due time within the scan horizon (twice the longest sleep, so the
+ * wake before it always sees it coming). */
+static void rescan(cl_sched *s, int64_t now) {
+  kt_err err;
+  kt_err_clear(&err);
+  s->next_due = INT64_MAX;
+  s->data_version = cl_store_data_version(s->store);
+  if (cl_remind_due(s->store, s->user, now - DAY_MS, now + 2 * CL_SCHED_MAX_SLEEP_MS, false,
+                    first_cb, &s->next_due, &err))
+    kt_log_warn("sched", "reading reminders: %s", err.msg);
+  s->last_scan = now;
+  s->dirty = false;
+  s->stats.scans++;
+}
+
+static void on_timer_due(uv_timer_t *t) {
+  cl_sched *s = t->data;
+  s->stats.wakes++;
+  if (cl_store_in_batch(s->store)) { /* a sync pull between pages: not into its transaction */
+    arm(s, BATCH_RETRY_MS);
+    return;
+  }
+  int64_t now = wall_now(s), mono = mono_now();
+  bool jumped = false;
+  if (s->last_mono) {
+    int64_t drift = (now - s->last_wall) - (mono - s->last_mono);
+    jumped = drift > JUMP_MS || drift < -JUMP_MS;
+  }
+  s->last_wall = now;
+  s->last_mono = mono;
+  if (!s->started) {
+    /* after the first sync, so another PC's dismissals are known (or after a
+       while without the server: offline, the PC still shows what it knows) */
+    int64_t waited = mono - s->began_mono;
+    if (s->cbs.wait_sync && !s->synced && waited < CL_SCHED_OFFLINE_START_MS) {
+      arm(s, CL_SCHED_OFFLINE_START_MS - waited);
+      return;
+    }
+    s->started = true;
+    fire(s, now - MISSED_WINDOW_MS, now, true);
+    rescan(s, now);
+  } else {
+    if (jumped) {
+      s->stats.jumps++;
+      kt_log_info("sched", "the clock jumped; rescheduling reminders");
+    }
+    if (jumped || s->dirty || cl_store_data_version(s->store) != s->data_version ||
+        now < s->last_scan || now - s->last_scan >= CL_SCHED_MAX_SLEEP_MS - 1000)
+      rescan(s, now);
+  }
+  if (now >= s->next_due) {
+    fire(s, now - DAY_MS, now, false);
+    rescan(s, now);
+    if (now >= s->next_due) {
+      arm(s, REFIRE_MS);
+      return;
+    }
+  }
+  arm(s, s->next_due == INT64_MAX ? CL_SCHED_MAX_SLEEP_MS : s->next_due - now);
+}
+
+/* Another process (or this one) wrote to the replica: look at data_version now. */
+static void on_wal_changed(uv_fs_event_t *h, const char *name, int events, int status) {
+  (void)name;
+  (void)events;
+  (void)status;
+  arm(h->data, 0);
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  cl_sched *s = h->data;
+  if (--s->handles > 0) return;
+  free(s->user);
+  free(s);
+}
+
+int cl_sched_new(uv_loop_t *loop, cl_store *store, const char *user, const cl_sched_cbs *cbs,
+                 cl_sched **out, kt_err *err) {
+  if (!loop || !store || !user || !cbs || !cbs->on_show)
+    return kt_err_set(err, KT_EINVAL, "the reminder scheduler needs a loop, a store, a user and on_show");
+  cl_sched *s = calloc(1, sizeof *s);
+  char *u = strdup(user);
+  if (!s || !u) {
+    free(s);
+    free(u);
+    return kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
+  s->loop = loop;
+  s->store = store;
+  s->user = u;
+  s->cbs = *cbs;
+  s->next_due = INT64_MAX;
+  s->began_mono = mono_now();
+  uv_timer_init(loop, &s->timer);
+  s->timer.data = s;
+  s->handles = 1;
+  if (uv_fs_event_init(loop, &s->wal) == 0) {
+    s->wal.data = s;
+    s->handles++;
+    char path[4200];
+    snprintf(path, sizeof path, "%s-wal", cl_store_path(store));
+    int urc = uv_fs_event_start(&s->wal, on_wal_changed, path, 0);
+    if (urc) /* still correct: data_version is read at each wake */
+      kt_log_debug("sched", "not watching %s (%s): other programs' edits are seen within %d s",
+                   path, uv_strerror(urc), CL_SCHED_MAX_SLEEP_MS / 1000);
+  }
+  arm(s, 0);
+  *out = s;
+  return 0;
+}
+
+void cl_sched_free(cl_sched *s) {
+  if (!s || s->freeing) return;
+  s->freeing = true;
+  uv_timer_stop(&s->timer);
+  if (s->handles > 1) uv_close((uv_handle_t *)&s->wal, on_handle_closed);
+  uv_close((uv_handle_t *)&s->timer, on_handle_closed);
+}
+
+void cl_sched_changed(cl_sched *s) {
+  s->dirty = true;
+  arm(s, 0);
+}
+
+void cl_sched_synced(cl_sched *s) {
+  s->synced = true;
+  s->dirty = true;
+  arm(s, 0);
+}
+
+bool cl_sched_is_started(const cl_sched *s) { return s->started; }
+
+void cl_sched_stats_get(const cl_sched *s, cl_sched_stats *out) { *out = s->stats; }
+
+void cl_sched_set_clock(cl_sched *s, kt_clock_fn fn, void *ud) {
+  s->clock = fn;
+  s->clock_ud = ud;
+}
