@@ -108,7 +108,7 @@ static void iso(int64_t ms, char *out, size_t n) {
  * reminder after its start is none); the id to id, its start to *occurs. */
 static void add_event(cl_store *s, const char *title, int64_t remind_at, char id[37],
                       int64_t *occurs) {
-  char st[40], ra[40];
+  char st[80], ra[80];
   int64_t start_ms = remind_at / 1000 * 1000 + 3600000;
   iso(start_ms, st, sizeof st);
   iso(remind_at, ra, sizeof ra);
@@ -182,7 +182,7 @@ static void test_edit_reschedules(void **state) {
   run_for(f, 200);
   assert_int_equal(f->sh.batches, 0);
   int64_t due = (int64_t)kt_now_ms() + 300;
-  char ra[40];
+  char ra[80];
   iso(due, ra, sizeof ra);
   cl_set e[] = {{"remind_at", ra}};
   assert_int_equal(cl_store_edit(f->s, id, e, 1, NULL, NULL), 0);
@@ -207,7 +207,7 @@ static void test_edit_by_another_connection(void **state) {
   cl_store *other;
   assert_int_equal(cl_store_open(f->path, NULL, &other, NULL), 0);
   int64_t due = (int64_t)kt_now_ms() + 300;
-  char ra[40];
+  char ra[80];
   iso(due, ra, sizeof ra);
   cl_set e[] = {{"remind_at", ra}};
   assert_int_equal(cl_store_edit(other, id, e, 1, NULL, NULL), 0);
