@@ -91,6 +91,7 @@ int srv_admin_exec(srv_db *d, srv_sync *sync, const char *actor, const char *dev
   char detail[512] = "";
   if (strcmp(op, "user.list") == 0) return srv_user_list(d, list_user, &res->out, err);
   if (strcmp(op, "role.list") == 0) return srv_role_list(d, list_role, &res->out, err);
+  if (strcmp(op, "device.list") == 0) return srv_device_list(d, &res->out, err);
   if (strcmp(op, "user.add") == 0) {
     char bday[11];
     if ((rc = need(q->password, "password", err)) || (rc = birthday_arg(q->birthday, bday, err)) ||
@@ -144,7 +145,7 @@ int srv_admin_exec(srv_db *d, srv_sync *sync, const char *actor, const char *dev
     snprintf(detail, sizeof detail, "for %s", addr);
   } else {
     return kt_err_set(err, KT_EINVAL, "unknown administration request '%s'; the requests are "
-                      "user add|passwd|disable|enable|role|birthday|list, role list|set, device revoke, "
+                      "user add|passwd|disable|enable|role|birthday|list, role list|set, device list|revoke, "
                       "invite", op);
   }
   char action[64];

@@ -205,6 +205,20 @@ int srv_device_revoke(srv_db *d, const char *device_id, kt_err *err) {
  * lock are forgotten, for accounts (the count starts again) as for unknown names (the
  * row goes, so an attacker cycling through names cannot grow the table forever); a
  * lock stays until an administrator lifts it, or an account of that name is made. */
+int srv_device_list(srv_db *d, kt_buf *out, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_DEVICE_LIST, err);
+  if (!st) return KT_EDB;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const unsigned char *name = sqlite3_column_text(st, 2);
+    kt_buf_printf(out, "%s  %-16s %-20s%s\n", (const char *)sqlite3_column_text(st, 0),
+                  (const char *)sqlite3_column_text(st, 1), name ? (const char *)name : "-",
+                  sqlite3_column_int(st, 3) ? "  revoked" : "");
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : srv_db_error(d, rc, "reading devices", err);
+}
+
 static int note_failure(srv_db *d, const char *user, bool known) {
   sqlite3_stmt *st;
   int64_t now = (int64_t)kt_now_ms(), forget_before = now - 86400000;

@@ -48,6 +48,8 @@ int srv_enroll(srv_db *d, EVP_PKEY *ca_key, X509 *ca, const char *secret, const 
  * to. KT_ENOTFOUND unknown, KT_EREVOKED revoked. */
 int srv_device_lookup(srv_db *d, const char *fpr, char device_id[40], char user[80], kt_err *err);
 int srv_device_revoke(srv_db *d, const char *device_id, kt_err *err);
+/* Appends one line per device ("ID  USER  NAME[  revoked]"), oldest first. */
+int srv_device_list(srv_db *d, kt_buf *out, kt_err *err);
 
 /* A password login in three steps, so that the Argon2 verification (the slow
  * part) runs off the loop thread: begin (loop: throttle check, fetch the

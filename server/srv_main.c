@@ -337,12 +337,10 @@ static int cmd_device(int argc, char **argv) {
       kt_buf_free(&res.out);
     }
   } else if (strcmp(argv[2], "list") == 0) {
-    sqlite3_stmt *st = srv_db_st(&d, SRV_ST_DEVICE_LIST, &err);
-    while (st && sqlite3_step(st) == SQLITE_ROW)
-      printf("%s  %-16s %-20s%s\n", sqlite3_column_text(st, 0), sqlite3_column_text(st, 1),
-             sqlite3_column_text(st, 2) ? (const char *)sqlite3_column_text(st, 2) : "-",
-             sqlite3_column_int(st, 3) ? "  revoked" : "");
-    if (st) sqlite3_reset(st);
+    kt_buf out = KT_BUF_INIT;
+    if (srv_device_list(&d, &out, &err)) rc = fail(&err);
+    else fputs(kt_buf_str(&out), stdout);
+    kt_buf_free(&out);
   } else {
     rc = usage("unknown device action", argv[2]);
   }

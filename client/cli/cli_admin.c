@@ -11,7 +11,7 @@
   "admin user add|passwd|disable|enable|role|birthday|list [NAME] [--role R] [--group G] "     \
   "[--password-file F] [--birthday YYYY-MM-DD|none] · "                                        \
   "admin role list|set [NAME] [--from ROLE] [--rights TEXT] · "                                \
-  "admin device revoke ID · admin invite USER [--address HOST:PORT] [--hours N]"
+  "admin device list|revoke ID · admin invite USER [--address HOST:PORT] [--hours N]"
 
 int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 2) return cli_usage("admin", ADMIN_USAGE);
@@ -57,7 +57,8 @@ int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
       return cli_usage("admin", "one name at a time ('%s' is extra)", a);
     }
   }
-  bool lists = strcmp(op, "user.list") == 0 || strcmp(op, "role.list") == 0;
+  bool lists = strcmp(op, "user.list") == 0 || strcmp(op, "role.list") == 0 ||
+               strcmp(op, "device.list") == 0;
   if (!lists && !name) return cli_usage("admin", "whom? give the name (or device id)");
   char pw[1100];
   if (strcmp(op, "user.add") == 0 || strcmp(op, "user.passwd") == 0) {

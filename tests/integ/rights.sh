@@ -170,6 +170,9 @@ check_eq "her replica no longer holds the department's cards" "" "$(k lena list 
 check "admin adds a user remotely" k boss admin user add vera --role manager --password-file "$T/pw"
 check_contains "... listed" "vera" "$(k boss admin user list)"
 INV=$(k boss admin invite vera) && check "vera connects with a remote invite" "$KT" --profile "$T/vera" connect --invite "$INV" --password-file "$T/pw"
+VDEV=$(sqlite3 "$T/vera/replica.db" "SELECT value FROM meta WHERE key='device'")
+check_contains "the administrator lists devices from his PC (vera's new PC among them)" "$VDEV" "$(k boss admin device list)"
+check_fails "... a manager may not" "only an administrator" k anna admin device list
 check_eq "a new manager starts with nothing but the office settings" "0" "$(k vera list org --json | json 'len(d)')"
 
 # a disabled user: sessions end, the replica is wiped on the next connection
