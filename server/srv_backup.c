@@ -267,7 +267,8 @@ int srv_backup_rotate(const char *data_dir, int keep, kt_err *err) {
   snprintf(out, sizeof out, "%s/master-%s.db", dir, stamp);
   int rc = srv_backup_make(data_dir, out, err);
   if (rc) return rc;
-  /* keep the newest `keep` (names sort by time) */
+  /* keep the newest `keep` (names sort by time), never fewer than the one just made */
+  if (keep < 1) keep = 1;
   DIR *d = opendir(dir);
   if (!d) return 0;
   char *names[4096];
