@@ -96,8 +96,8 @@ int srv_user_add(srv_db *d, const char *name, const char *password, const char *
   return srv_db_commit(d, err);
 }
 
-static int update_user(srv_db *d, srv_st which, const char *name, const char *text, int64_t num,
-                       kt_err *err) {
+static int update_user_tx(srv_db *d, srv_st which, const char *name, const char *text,
+                          int64_t num, kt_err *err) {
   sqlite3_stmt *st = srv_db_st(d, which, err);
   if (!st) return KT_EDB;
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -109,6 +109,32 @@ static int update_user(srv_db *d, srv_st which, const char *name, const char *te
     rc = kt_err_set(err, KT_ENOTFOUND, "no user named %s (see `kartotekad user list`)", name);
   if (!rc) rc = srv_db_meta_bump(d, "users_gen", err); /* the running server re-checks sessions */
   return rc;
+}
+
+/* Ends what tx_open began: commit when rc is 0, else roll back; returns rc. */
+static int tx_close(srv_db *d, bool own, int rc, kt_err *err) {
+  if (!own) return rc;
+  if (rc) {
+    srv_db_rollback(d);
+    return rc;
+  }
+  return srv_db_commit(d, err);
+}
+
+/* A change and the users_gen bump commit together (unless the caller has a
+ * transaction open: then they are part of it); *own says whether we began one. */
+static int tx_open(srv_db *d, bool *own, kt_err *err) {
+  *own = sqlite3_get_autocommit(d->db) != 0;
+  return *own ? srv_db_begin(d, err) : 0;
+}
+
+static int update_user(srv_db *d, srv_st which, const char *name, const char *text, int64_t num,
+                       kt_err *err) {
+  bool own;
+  int rc = tx_open(d, &own, err);
+  if (rc) return rc;
+  rc = update_user_tx(d, which, name, text, num, err);
+  return tx_close(d, own, rc, err);
 }
 
 int srv_user_passwd(srv_db *d, const char *name, const char *password, kt_err *err) {
@@ -180,8 +206,10 @@ int srv_user_set_role(srv_db *d, const char *name, const char *role, const char 
   if (rc) return rc;
   if (!role || !*role) role = cur.role;
   if ((rc = check_role(d, role, err))) return rc;
+  bool own;
+  if ((rc = tx_open(d, &own, err))) return rc;
   sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_SET_ROLE, err);
-  if (!st) return KT_EDB;
+  if (!st) return tx_close(d, own, KT_EDB, err);
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, role, -1, SQLITE_STATIC);
   /* kept in SQL: cur.grp is cut to its buffer, and writing it back would lose groups */
@@ -190,7 +218,7 @@ int srv_user_set_role(srv_db *d, const char *name, const char *role, const char 
   sqlite3_bind_int(st, 4, grp == NULL);
   rc = srv_db_step_done(d, st, err);
   if (!rc) rc = srv_db_meta_bump(d, "users_gen", err);
-  return rc;
+  return tx_close(d, own, rc, err);
 }
 
 int srv_user_get(srv_db *d, const char *name, srv_user_info *out, kt_err *err) {
