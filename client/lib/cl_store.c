@@ -1869,6 +1869,11 @@ int cl_store_wipe(cl_store *s, bool keep_unsent, kt_err *err) {
   int n;
   kt_mtype *types = kt_model_types(s->model, &n);
   for (int i = 0; !rc && i < n; i++) {
+    /* field definitions stay: custom fields are numbered in the order their
+       definitions arrived (version slots of every record), and a definition
+       removed and pulled again would come back with another number while the
+       model in memory still used the old one. The pull updates them in place. */
+    if (strcmp(types[i].def->name, "field_def") == 0) continue;
     sqlite3_stmt *st = cl_db_tst(&s->d, &types[i], CL_TST_ALL_ROWIDS, err);
     if (!st) {
       rc = KT_EDB;

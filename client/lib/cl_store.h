@@ -191,7 +191,8 @@ int cl_store_revoke(cl_store *s, const char *type, const char *id, kt_err *err);
  * server's: after the server refused a change the user had no right to make. */
 int cl_store_reset(cl_store *s, const Kartoteka__Change *ch, kt_err *err);
 /* Removes every record (keep_unsent: except those with unsent changes) and
- * resets the pull cursor: the replica is rebuilt from the server. */
+ * resets the pull cursor: the replica is rebuilt from the server. Field
+ * definitions are kept (they number the custom fields); the pull refreshes them. */
 int cl_store_wipe(cl_store *s, bool keep_unsent, kt_err *err);
 /* After revokes or a wipe (or when force): makes removed text unrecoverable
  * from the files — merges the search index and empties the WAL. Outside a batch. */

@@ -189,6 +189,32 @@ static void test_custom_field_survives_reopen(void **state) {
   assert_int_equal(n, 1);
 }
 
+/* A wipe (rights changed: the replica is rebuilt) keeps the field
+ * definitions, so a custom field keeps its number: the record pulled again
+ * stores its value in the same slot the model reads, and the field added
+ * afterwards gets the next number rather than colliding. */
+static void test_wipe_keeps_custom_field_numbering(void **state) {
+  fx *f = *state;
+  kt_err err;
+  assert_int_equal(cl_store_field_add(f->s, "org", "inn", "ИНН", "text", NULL, &err), 0);
+  assert_int_equal(cl_store_field_add(f->s, "org", "kpp", "КПП", "text", NULL, &err), 0);
+  char id[37];
+  cl_set a[] = {{"name", "Гамма"}, {"kpp", "770101001"}};
+  assert_int_equal(cl_store_add(f->s, "org", a, 2, id, &err), 0);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM t_field_def"), 2);
+  assert_int_equal(cl_store_wipe(f->s, false, &err), 0);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM t_org"), 0);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM t_field_def"), 2);
+  cl_store_close(f->s);
+  assert_int_equal(cl_store_open(f->path, NULL, &f->s, &err), 0);
+  kt_mtype *t = kt_model_type(cl_store_model(f->s), "org");
+  assert_int_equal(kt_mtype_field(t, "inn")->vidx, KT_CUSTOM_BASE);
+  assert_int_equal(kt_mtype_field(t, "kpp")->vidx, KT_CUSTOM_BASE + 1);
+  assert_int_equal(cl_store_field_add(f->s, "org", "okpo", "ОКПО", "text", NULL, &err), 0);
+  t = kt_model_type(cl_store_model(f->s), "org");
+  assert_int_equal(kt_mtype_field(t, "okpo")->vidx, KT_CUSTOM_BASE + 2);
+}
+
 static void test_batch_rollback(void **state) {
   fx *f = *state;
   kt_err err;
@@ -288,6 +314,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_rejected_edit_writes_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_search_and_trash, setup, teardown),
       cmocka_unit_test_setup_teardown(test_custom_field_survives_reopen, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_wipe_keeps_custom_field_numbering, setup, teardown),
       cmocka_unit_test_setup_teardown(test_batch_rollback, setup, teardown),
       cmocka_unit_test_setup_teardown(test_batch_index, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hlc_persists, setup, teardown),
