@@ -246,6 +246,16 @@ int kt_model_apply_field_def(kt_model *m, const char *etype, const char *name, c
   return 0;
 }
 
+int kt_model_reserve_custom(kt_model *m, const char *etype, kt_err *err) {
+  kt_mtype *t = kt_model_type(m, etype ? etype : "");
+  if (!t) return kt_err_set(err, KT_EINVAL, "unknown type '%s'", etype ? etype : "");
+  if (t->ncustom >= KT_MAX_FIELDS - KT_CUSTOM_BASE)
+    return kt_err_set(err, KT_EINVAL, "%s already has %d custom fields, the maximum", etype,
+                      t->ncustom);
+  t->ncustom++;
+  return 0;
+}
+
 int kt_model_apply_section(kt_model *m, const char *etype, const char *label, bool hidden,
                            kt_err *err) {
   kt_mtype *t = kt_model_type(m, etype);

@@ -89,6 +89,10 @@ const char *kt_mtype_label(const kt_mtype *t);
 int kt_model_apply_field_def(kt_model *m, const char *etype, const char *name, const char *label,
                              const char *ftype, const char *choices, bool hidden, bool *added,
                              kt_err *err);
+/* Takes the next custom slot of etype without a field: the replica has the
+ * column of a custom field whose definition it no longer holds, and the
+ * fields after it keep their numbers. KT_EINVAL when etype is unknown or full. */
+int kt_model_reserve_custom(kt_model *m, const char *etype, kt_err *err);
 /* Applies one section record (label override, hidden). */
 int kt_model_apply_section(kt_model *m, const char *etype, const char *label, bool hidden,
                            kt_err *err);

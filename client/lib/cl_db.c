@@ -46,6 +46,10 @@ static const char *const st_sql[CL_ST__COUNT] = {
        order (their version slots), so the list may only ever grow */
     [CL_ST_FIELD_DEFS] = "SELECT etype, name, label, ftype, choices, hidden FROM t_field_def "
                          "ORDER BY rowid",
+    /* custom columns are added when a custom field first appears and never
+       dropped: their order is the order of the fields' version slots */
+    [CL_ST_CUSTOM_COLS] = "SELECT name FROM pragma_table_info(?1) WHERE substr(name, 1, 2) = 'c_' "
+                          "ORDER BY cid",
     [CL_ST_SECTIONS] = "SELECT etype, label, hidden FROM t_section WHERE deleted = 0 ORDER BY rowid",
     [CL_ST_DIARY_EVENTS] = "SELECT id, title, type, start, remind_at, remind_before, rrule, status "
                            "FROM t_event WHERE deleted = 0 AND start IS NOT NULL AND "

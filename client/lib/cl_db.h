@@ -38,6 +38,7 @@ typedef enum cl_st {
   CL_ST_PHONE_MATCH,  /* ?1 query, ?2 lo, ?3 hi, ?4 limit -> rowid */
   CL_ST_FIELD_DEFS,   /* -> etype, name, label, ftype, choices, hidden (live, in rowid order) */
   CL_ST_SECTIONS,     /* -> etype, label, hidden (live, in rowid order) */
+  CL_ST_CUSTOM_COLS,  /* ?1 table -> name of each custom column (c_...), oldest first */
   CL_ST_GROUP_TREE,   /* ?1 group name -> the group and its descendants' names */
   CL_ST_DIARY_EVENTS, /* ?1 user -> id, title, type, start, remind_at, remind_before, rrule, status */
   CL_ST_DIARY_TASKS,  /* ?1 user -> id, title, NULL, due, remind_at, remind_before, rrule, status */

@@ -131,24 +131,90 @@ out:
   return rc;
 }
 
+/* One field_def row read at open. */
+typedef struct fdef_row {
+  char *col[6]; /* etype, name, label, ftype, choices, hidden ("0"/"1") */
+  bool applied;
+} fdef_row;
+
+static void apply_fdef_row(cl_store *s, fdef_row *d) {
+  bool added = false;
+  kt_err e2;
+  d->applied = true;
+  if (kt_model_apply_field_def(s->model, d->col[0], d->col[1], d->col[2], d->col[3], d->col[4],
+                               d->col[5] && strcmp(d->col[5], "0") != 0, &added, &e2))
+    kt_log_warn("store", "ignoring field definition %s.%s: %s", d->col[0] ? d->col[0] : "?",
+                d->col[1] ? d->col[1] : "?", e2.msg);
+}
+
+/* Custom fields are numbered (their version slots) in the order of their
+ * columns, which are only ever added: a definition the replica lost (refused
+ * by the server, revoked) leaves its column and keeps its slot taken, so the
+ * fields after it keep theirs. Then the remaining definitions: overrides of
+ * built-in fields. */
+static int apply_field_defs(cl_store *s, fdef_row *defs, size_t n, kt_err *err) {
+  int nt;
+  kt_mtype *types = kt_model_types(s->model, &nt);
+  for (int i = 0; i < nt; i++) {
+    char tab[64];
+    cl_db_table(&types[i], tab, sizeof tab);
+    sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_CUSTOM_COLS, err);
+    if (!st) return KT_EDB;
+    sqlite3_bind_text(st, 1, tab, -1, SQLITE_TRANSIENT);
+    int src;
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+      const char *name = (const char *)sqlite3_column_text(st, 0) + 2; /* after "c_" */
+      fdef_row *d = NULL;
+      for (size_t k = 0; k < n && !d; k++)
+        if (!defs[k].applied && defs[k].col[0] && defs[k].col[1] &&
+            strcmp(defs[k].col[0], types[i].def->name) == 0 && strcmp(defs[k].col[1], name) == 0)
+          d = &defs[k];
+      if (d) apply_fdef_row(s, d);
+      kt_err e2;
+      if (!kt_mtype_field(&types[i], name) &&
+          kt_model_reserve_custom(s->model, types[i].def->name, &e2))
+        kt_log_warn("store", "ignoring column %s.c_%s: %s", tab, name, e2.msg);
+    }
+    sqlite3_reset(st);
+    if (src != SQLITE_DONE) return cl_db_error(&s->d, src, "reading the custom columns", err);
+  }
+  for (size_t k = 0; k < n; k++)
+    if (!defs[k].applied) apply_fdef_row(s, &defs[k]);
+  return 0;
+}
+
 static int load_model(cl_store *s, kt_err *err) {
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_FIELD_DEFS, err);
   if (!st) return KT_EDB;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    bool added = false;
-    kt_err e2;
-    const char *etype = (const char *)sqlite3_column_text(st, 0);
-    const char *name = (const char *)sqlite3_column_text(st, 1);
-    if (kt_model_apply_field_def(s->model, etype, name, (const char *)sqlite3_column_text(st, 2),
-                                 (const char *)sqlite3_column_text(st, 3),
-                                 (const char *)sqlite3_column_text(st, 4),
-                                 sqlite3_column_int(st, 5) != 0, &added, &e2))
-      kt_log_warn("store", "ignoring field definition %s.%s: %s", etype ? etype : "?",
-                  name ? name : "?", e2.msg);
+  fdef_row *defs = NULL;
+  size_t n = 0, cap = 0;
+  bool oom = false;
+  while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 16;
+      fdef_row *p = realloc(defs, cap * sizeof *p);
+      if (!p) {
+        oom = true;
+        break;
+      }
+      defs = p;
+    }
+    fdef_row *d = &defs[n++];
+    memset(d, 0, sizeof *d);
+    for (int c = 0; c < 6; c++) {
+      const char *v = (const char *)sqlite3_column_text(st, c);
+      if (v && !(d->col[c] = strdup(v))) oom = true;
+    }
   }
   sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "reading field definitions", err);
+  if (oom) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  else if (rc != SQLITE_DONE) rc = cl_db_error(&s->d, rc, "reading field definitions", err);
+  else rc = apply_field_defs(s, defs, n, err);
+  for (size_t k = 0; k < n; k++)
+    for (int c = 0; c < 6; c++) free(defs[k].col[c]);
+  free(defs);
+  if (rc) return rc;
   if (!(st = cl_db_st(&s->d, CL_ST_SECTIONS, err))) return KT_EDB;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     kt_err e2;

@@ -80,6 +80,12 @@ static void test_custom_fields_and_overrides(void **state) {
   assert_int_equal(kt_mtype_field(org, "inn")->vidx, KT_CUSTOM_BASE);
   assert_int_equal(kt_mtype_field(org, "vip")->vidx, KT_CUSTOM_BASE + 1);
   assert_string_equal(kt_mtype_field(org, "inn")->column, "c_inn");
+  /* a reserved slot (a lost definition's column) is skipped by the next field */
+  assert_int_equal(kt_model_reserve_custom(m, "org", &err), 0);
+  assert_int_equal(kt_model_reserve_custom(m, "nosuch", &err), KT_EINVAL);
+  assert_int_equal(kt_model_apply_field_def(m, "org", "okpo", NULL, "text", NULL, false, &added, &err), 0);
+  assert_int_equal(kt_mtype_field(org, "okpo")->vidx, KT_CUSTOM_BASE + 3);
+  assert_null(kt_mtype_field_by_vidx(org, KT_CUSTOM_BASE + 2));
   assert_ptr_equal(kt_mtype_field_by_vidx(org, KT_CUSTOM_BASE + 1), kt_mtype_field(org, "vip"));
   /* override of a built-in: label and choices, no new field */
   assert_int_equal(kt_model_apply_field_def(m, "event", "result", NULL, NULL, "да,нет", false, &added, &err), 0);

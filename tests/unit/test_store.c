@@ -215,6 +215,51 @@ static void test_wipe_keeps_custom_field_numbering(void **state) {
   assert_int_equal(kt_mtype_field(t, "okpo")->vidx, KT_CUSTOM_BASE + 2);
 }
 
+/* A custom field definition the replica loses (the server refused it, or it
+ * was revoked) leaves its column: the fields defined after it keep their
+ * numbers across a reopen, so their values and versions stay where the
+ * model reads them. */
+static void test_lost_field_def_keeps_later_numbers(void **state) {
+  fx *f = *state;
+  kt_err err;
+  assert_int_equal(cl_store_field_add(f->s, "org", "inn", "ИНН", "text", NULL, &err), 0);
+  assert_int_equal(cl_store_field_add(f->s, "org", "kpp", "КПП", "text", NULL, &err), 0);
+  char id[37];
+  cl_set a[] = {{"name", "Гамма"}, {"kpp", "770101001"}};
+  assert_int_equal(cl_store_add(f->s, "org", a, 2, id, &err), 0);
+  char def_id[37] = "";
+  sqlite3_stmt *st;
+  assert_int_equal(sqlite3_prepare_v2(cl_store_sqlite(f->s),
+                                      "SELECT id FROM t_field_def WHERE name = 'inn'", -1, &st,
+                                      NULL),
+                   SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  snprintf(def_id, sizeof def_id, "%s", (const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  assert_int_equal(cl_store_revoke(f->s, "field_def", def_id, &err), 0);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM t_field_def"), 1);
+  cl_store_close(f->s);
+  assert_int_equal(cl_store_open(f->path, NULL, &f->s, &err), 0);
+  kt_mtype *t = kt_model_type(cl_store_model(f->s), "org");
+  assert_null(kt_mtype_field(t, "inn"));
+  kt_mfield *kpp = kt_mtype_field(t, "kpp");
+  assert_non_null(kpp);
+  assert_int_equal(kpp->vidx, KT_CUSTOM_BASE + 1);
+  cl_rec *r = NULL;
+  assert_int_equal(cl_store_get(f->s, id, &r, &err), 0);
+  assert_string_equal(r->v[t->pos[kpp->vidx]].s, "770101001");
+  assert_true(r->vers.f[kpp->vidx].stamp > 0);
+  cl_rec_free(r);
+  assert_int_equal(cl_store_field_add(f->s, "org", "okpo", "ОКПО", "text", NULL, &err), 0);
+  t = kt_model_type(cl_store_model(f->s), "org");
+  assert_int_equal(kt_mtype_field(t, "okpo")->vidx, KT_CUSTOM_BASE + 2);
+  cl_store_close(f->s);
+  assert_int_equal(cl_store_open(f->path, NULL, &f->s, &err), 0);
+  t = kt_model_type(cl_store_model(f->s), "org");
+  assert_int_equal(kt_mtype_field(t, "okpo")->vidx, KT_CUSTOM_BASE + 2);
+  assert_int_equal(kt_mtype_field(t, "kpp")->vidx, KT_CUSTOM_BASE + 1);
+}
+
 static void test_batch_rollback(void **state) {
   fx *f = *state;
   kt_err err;
@@ -315,6 +360,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_search_and_trash, setup, teardown),
       cmocka_unit_test_setup_teardown(test_custom_field_survives_reopen, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wipe_keeps_custom_field_numbering, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_lost_field_def_keeps_later_numbers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_batch_rollback, setup, teardown),
       cmocka_unit_test_setup_teardown(test_batch_index, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hlc_persists, setup, teardown),
