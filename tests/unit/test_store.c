@@ -189,6 +189,15 @@ static void test_custom_field_survives_reopen(void **state) {
   assert_int_equal(n, 1);
 }
 
+/* Custom fields org.inn then org.kpp, and an org with a kpp value (id out). */
+static void two_custom_fields(fx *f, char id[37]) {
+  kt_err err;
+  assert_int_equal(cl_store_field_add(f->s, "org", "inn", "ИНН", "text", NULL, &err), 0);
+  assert_int_equal(cl_store_field_add(f->s, "org", "kpp", "КПП", "text", NULL, &err), 0);
+  cl_set a[] = {{"name", "Гамма"}, {"kpp", "770101001"}};
+  assert_int_equal(cl_store_add(f->s, "org", a, 2, id, &err), 0);
+}
+
 /* A wipe (rights changed: the replica is rebuilt) keeps the field
  * definitions, so a custom field keeps its number: the record pulled again
  * stores its value in the same slot the model reads, and the field added
@@ -196,11 +205,8 @@ static void test_custom_field_survives_reopen(void **state) {
 static void test_wipe_keeps_custom_field_numbering(void **state) {
   fx *f = *state;
   kt_err err;
-  assert_int_equal(cl_store_field_add(f->s, "org", "inn", "ИНН", "text", NULL, &err), 0);
-  assert_int_equal(cl_store_field_add(f->s, "org", "kpp", "КПП", "text", NULL, &err), 0);
   char id[37];
-  cl_set a[] = {{"name", "Гамма"}, {"kpp", "770101001"}};
-  assert_int_equal(cl_store_add(f->s, "org", a, 2, id, &err), 0);
+  two_custom_fields(f, id);
   assert_int_equal(count(f->s, "SELECT count(*) FROM t_field_def"), 2);
   assert_int_equal(cl_store_wipe(f->s, false, &err), 0);
   assert_int_equal(count(f->s, "SELECT count(*) FROM t_org"), 0);
@@ -222,11 +228,8 @@ static void test_wipe_keeps_custom_field_numbering(void **state) {
 static void test_lost_field_def_keeps_later_numbers(void **state) {
   fx *f = *state;
   kt_err err;
-  assert_int_equal(cl_store_field_add(f->s, "org", "inn", "ИНН", "text", NULL, &err), 0);
-  assert_int_equal(cl_store_field_add(f->s, "org", "kpp", "КПП", "text", NULL, &err), 0);
   char id[37];
-  cl_set a[] = {{"name", "Гамма"}, {"kpp", "770101001"}};
-  assert_int_equal(cl_store_add(f->s, "org", a, 2, id, &err), 0);
+  two_custom_fields(f, id);
   char def_id[37] = "";
   sqlite3_stmt *st;
   assert_int_equal(sqlite3_prepare_v2(cl_store_sqlite(f->s),
