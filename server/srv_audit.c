@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -175,4 +176,97 @@ int srv_audit_print(srv_db *d, const srv_audit_filter *f, bool json, kt_buf *out
     kt_buf_putc(out, '\n');
   }
   return rc == SQLITE_DONE ? 0 : srv_db_error(d, rc, "reading the audit log", err);
+}
+
+int srv_audit_head(srv_db *d, int64_t *seq, char hash[65], kt_err *err) {
+  *seq = 0;
+  hash[0] = '\0';
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_AUDIT_LAST, err);
+  if (!st) return KT_EDB;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *seq = sqlite3_column_int64(st, 0);
+    snprintf(hash, 65, "%s", colt(st, 1));
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : srv_db_error(d, rc, "reading the audit log", err);
+}
+
+static bool is_hex(const char *s) {
+  for (; *s; s++)
+    if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f'))) return false;
+  return true;
+}
+
+int srv_audit_parse_anchor(const char *text, int64_t *seq, char hash[65], kt_err *err) {
+  const char *colon = text ? strchr(text, ':') : NULL;
+  char *end = NULL;
+  long long n = colon ? strtoll(text, &end, 10) : 0;
+  size_t hl = colon ? strlen(colon + 1) : 0;
+  if (!colon || end != colon || n < 1 || hl < 16 || hl > 64 || !is_hex(colon + 1))
+    return kt_err_set(err, KT_EINVAL,
+                      "bad audit head '%s': give it as SEQ:HASH, the way `kartotekad audit "
+                      "--verify` and the server log print it (at least 16 hex digits)",
+                      text ? text : "");
+  *seq = n;
+  snprintf(hash, 65, "%s", colon + 1);
+  return 0;
+}
+
+int srv_audit_check_anchor(srv_db *d, int64_t seq, const char *hash, const char *source,
+                           kt_err *err) {
+  if (seq < 1) return 0; /* an empty log anchors nothing */
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_AUDIT_AT, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_int64(st, 1, seq);
+  int rc = sqlite3_step(st);
+  char have[65] = "";
+  if (rc == SQLITE_ROW) snprintf(have, sizeof have, "%s", colt(st, 0));
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return srv_db_error(d, rc, "reading the audit log", err);
+  if (rc == SQLITE_DONE) {
+    int64_t last = 0;
+    char lh[65];
+    if ((rc = srv_audit_head(d, &last, lh, err))) return rc;
+    return kt_err_set(err, KT_ECORRUPT,
+                      "the audit log is broken: %s holds row %lld, but the log ends at row %lld; "
+                      "its newest rows were deleted",
+                      source, (long long)seq, (long long)last);
+  }
+  if (strncmp(have, hash, strlen(hash)) != 0)
+    return kt_err_set(err, KT_ECORRUPT,
+                      "the audit log is broken: row %lld differs from %s; the log was rewritten "
+                      "from that row on",
+                      (long long)seq, source);
+  return 0;
+}
+
+int srv_audit_backup_head(srv_db *d, const char *path, char epoch[64], int64_t *seq,
+                          char hash[65], kt_err *err) {
+  *seq = 0;
+  hash[0] = epoch[0] = '\0';
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_BK_ATTACH, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  sqlite3_clear_bindings(st);
+  if (rc != SQLITE_DONE) return srv_db_error(d, rc, "opening a backup", err);
+  if (!(st = srv_db_st(d, SRV_ST_BK_HEAD, err))) {
+    rc = KT_EDB;
+  } else {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+      snprintf(epoch, 64, "%s", colt(st, 0));
+      *seq = sqlite3_column_int64(st, 1);
+      snprintf(hash, 65, "%s", colt(st, 2));
+    }
+    sqlite3_reset(st);
+    rc = rc == SQLITE_ROW ? 0 : srv_db_error(d, rc, "reading a backup's audit log", err);
+  }
+  if ((st = srv_db_st(d, SRV_ST_BK_DETACH, NULL))) {
+    sqlite3_step(st);
+    sqlite3_reset(st);
+  }
+  return rc;
 }

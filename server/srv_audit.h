@@ -27,6 +27,25 @@ void srv_audit_note(srv_db *d, const char *actor, const char *device, const char
  * first broken row named otherwise. */
 int srv_audit_verify(srv_db *d, int64_t *rows, kt_err *err);
 
+/* The newest row: *seq (0 when the log is empty) and its hash ("" then). */
+int srv_audit_head(srv_db *d, int64_t *seq, char hash[65], kt_err *err);
+
+/* A chain proves only what lies before its head: deleting the newest rows
+ * leaves a shorter chain that still checks out. Anchors close that gap: the
+ * head of an earlier copy (a backup, a line of the server log) must still be
+ * in the log. Checks that row `seq` exists with a hash starting with `hash`
+ * (at least 16 hex digits); KT_ECORRUPT saying what happened otherwise, naming
+ * `source` (e.g. "the backup master-20261201.db"). */
+int srv_audit_check_anchor(srv_db *d, int64_t seq, const char *hash, const char *source,
+                           kt_err *err);
+/* Parses "SEQ:HASH" (as `kartotekad audit --verify` prints the head). */
+int srv_audit_parse_anchor(const char *text, int64_t *seq, char hash[65], kt_err *err);
+/* Reads a backup file's epoch (its history: a restore starts a new one) and
+ * the head of its audit log (*seq 0 when empty). The file is attached to d's
+ * connection only for the call; d must not be inside a transaction. */
+int srv_audit_backup_head(srv_db *d, const char *path, char epoch[64], int64_t *seq,
+                          char hash[65], kt_err *err);
+
 typedef struct srv_audit_filter {
   const char *actor;  /* NULL = any */
   const char *action; /* prefix, NULL = any */

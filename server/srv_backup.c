@@ -254,6 +254,56 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int srv_backup_list(const char *data_dir, char ***paths, int *n, kt_err *err) {
+  *paths = NULL;
+  *n = 0;
+  char dir[4200];
+  snprintf(dir, sizeof dir, "%s/backups", data_dir);
+  DIR *d = opendir(dir);
+  if (!d) {
+    if (errno == ENOENT) return 0;
+    return kt_err_set(err, KT_EIO, "cannot read %s: %s", dir, strerror(errno));
+  }
+  char **v = NULL;
+  int cnt = 0, cap = 0, rc = 0;
+  struct dirent *e;
+  while (!rc && (e = readdir(d))) {
+    /* master-<time>.db; a .tmp is a backup still being written */
+    if (strncmp(e->d_name, "master-", 7) != 0 || !strstr(e->d_name, ".db") ||
+        strstr(e->d_name, ".tmp"))
+      continue;
+    if (cnt == cap) {
+      cap = cap ? cap * 2 : 16;
+      char **p = realloc(v, (size_t)cap * sizeof *p);
+      if (!p) {
+        rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+        break;
+      }
+      v = p;
+    }
+    size_t len = strlen(dir) + strlen(e->d_name) + 2;
+    if (!(v[cnt] = malloc(len))) {
+      rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+      break;
+    }
+    snprintf(v[cnt++], len, "%s/%s", dir, e->d_name);
+  }
+  closedir(d);
+  if (rc) {
+    srv_backup_list_free(v, cnt);
+    return rc;
+  }
+  qsort(v, (size_t)cnt, sizeof *v, cmp_names); /* names sort by time */
+  *paths = v;
+  *n = cnt;
+  return 0;
+}
+
+void srv_backup_list_free(char **paths, int n) {
+  for (int i = 0; i < n; i++) free(paths[i]);
+  free(paths);
+}
+
 int srv_backup_rotate(const char *data_dir, int keep, kt_err *err) {
   char dir[4200], out[4400];
   snprintf(dir, sizeof dir, "%s/backups", data_dir);
@@ -269,24 +319,10 @@ int srv_backup_rotate(const char *data_dir, int keep, kt_err *err) {
   if (rc) return rc;
   /* keep the newest `keep` (names sort by time), never fewer than the one just made */
   if (keep < 1) keep = 1;
-  DIR *d = opendir(dir);
-  if (!d) return 0;
-  char *names[4096];
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) && n < 4096)
-    if (strncmp(e->d_name, "master-", 7) == 0 && strstr(e->d_name, ".db") &&
-        !strstr(e->d_name, ".tmp"))
-      names[n++] = strdup(e->d_name);
-  closedir(d);
-  qsort(names, (size_t)n, sizeof *names, cmp_names);
-  for (int i = 0; i < n; i++) {
-    if (i < n - keep) {
-      char p[4500];
-      snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-      unlink(p);
-    }
-    free(names[i]);
-  }
+  char **paths;
+  int n;
+  if (srv_backup_list(data_dir, &paths, &n, NULL)) return 0; /* the backup itself is made */
+  for (int i = 0; i < n - keep; i++) unlink(paths[i]);
+  srv_backup_list_free(paths, n);
   return 0;
 }

@@ -28,6 +28,12 @@ int srv_backup_restore(const char *data_dir, const char *from, kt_err *err);
  * the newest `keep`. Safe to call from a worker thread. */
 int srv_backup_rotate(const char *data_dir, int keep, kt_err *err);
 
+/* The daily backups in DIR/backups, oldest first: *paths gets *n full paths
+ * (caller frees each and the array with srv_backup_list_free). No folder: 0
+ * and *n = 0. */
+int srv_backup_list(const char *data_dir, char ***paths, int *n, kt_err *err);
+void srv_backup_list_free(char **paths, int n);
+
 /* Holds DIR/serve.lock while the server runs (fd returned, -1 on error). */
 int srv_backup_lock_serve(const char *data_dir, kt_err *err);
 

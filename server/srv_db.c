@@ -100,6 +100,12 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_AUDIT_LAST] = "SELECT seq, hash FROM srv_audit ORDER BY seq DESC LIMIT 1",
     [SRV_ST_AUDIT_ALL] = "SELECT seq, ts, actor, device, action, object, detail, hash "
                          "FROM srv_audit ORDER BY seq",
+    [SRV_ST_AUDIT_AT] = "SELECT hash FROM srv_audit WHERE seq = ?1",
+    [SRV_ST_BK_ATTACH] = "ATTACH DATABASE ?1 AS bk",
+    [SRV_ST_BK_HEAD] = "SELECT (SELECT value FROM bk.meta WHERE key = 'epoch'), a.seq, a.hash "
+                       "FROM (SELECT 1) LEFT JOIN (SELECT seq, hash FROM bk.srv_audit ORDER BY seq "
+                       "DESC LIMIT 1) a",
+    [SRV_ST_BK_DETACH] = "DETACH DATABASE bk",
     [SRV_ST_LOG_DEFS] = "SELECT seq, tcode, rid FROM srv_log WHERE tcode = ?1 AND seq > ?2 ORDER BY seq",
     [SRV_ST_DEVCTR_GET] = "SELECT last_counter FROM srv_device WHERE id = ?1",
     [SRV_ST_DEVCTR_SET] = "UPDATE srv_device SET last_counter = ?2 WHERE id = ?1",

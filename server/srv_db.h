@@ -66,6 +66,10 @@ typedef enum srv_st {
   SRV_ST_AUDIT_ADD,     /* ?1 seq ?2 ts ?3 actor ?4 device ?5 action ?6 object ?7 detail ?8 hash */
   SRV_ST_AUDIT_LAST,    /* -> seq, hash */
   SRV_ST_AUDIT_ALL,     /* -> seq, ts, actor, device, action, object, detail, hash */
+  SRV_ST_AUDIT_AT,      /* ?1 seq -> hash */
+  SRV_ST_BK_ATTACH,     /* ?1 file: attaches a backup as schema bk (outside transactions) */
+  SRV_ST_BK_HEAD,       /* -> epoch, newest audit seq, its hash of the attached backup */
+  SRV_ST_BK_DETACH,
   SRV_ST_LOG_DEFS,      /* ?1 tcode ?2 since -> seq, tcode, rid of that type's changes */
   SRV_ST_DEVCTR_GET,    /* ?1 device id -> last_counter */
   SRV_ST_DEVCTR_SET,    /* ?1 device id ?2 counter */

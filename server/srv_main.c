@@ -47,14 +47,14 @@ static int usage(const char *msg, const char *arg) {
                   "                  [--birthday YYYY-MM-DD|none] [--json]\n"
                   "  kartotekad role list|set --data DIR [--role R] [--from ROLE] [--rights TEXT]\n"
                   "                  (TEXT like 'org=all/own/none contact.read=group +export -import')\n"
-                  "  kartotekad audit --data DIR [--verify] [--json] [--user U] [--action A]\n"
-                  "                  [--since YYYY-MM-DD]\n");
+                  "  kartotekad audit --data DIR [--verify [--head SEQ:HASH]] [--json] [--user U]\n"
+                  "                  [--action A] [--since YYYY-MM-DD]\n");
   return 2;
 }
 
 typedef struct opts {
   const char *data, *admin, *user, *role, *group, *pwfile, *from, *rights, *action, *since;
-  const char *birthday;
+  const char *birthday, *head;
   bool verify;
   const char *names[16];
   int nnames;
@@ -79,6 +79,7 @@ static int parse_opts(int argc, char **argv, int first, opts *o) {
     else if (strcmp(a, "--since") == 0 && has) o->since = argv[++i];
     else if (strcmp(a, "--birthday") == 0 && has) o->birthday = argv[++i];
     else if (strcmp(a, "--verify") == 0) o->verify = true;
+    else if (strcmp(a, "--head") == 0 && has) o->head = argv[++i];
     else if (strcmp(a, "--verbose") == 0) kt_log_set_level(KT_LOG_DEBUG);
     else return usage("unknown or incomplete option", a);
   }
@@ -550,6 +551,48 @@ static int cmd_role(int argc, char **argv) {
   return rc ? fail(&err) : 0;
 }
 
+/* `kartotekad audit --verify`: the chain, then its anchors (a head written
+ * down earlier with --head, the head of every daily backup of this history),
+ * so that deleting the newest rows is caught too. Prints the head to keep. */
+static int audit_verify(srv_db *d, const char *data, const char *head, kt_err *err) {
+  int64_t rows = 0, hseq = 0;
+  char hhash[65];
+  int rc = srv_audit_verify(d, &rows, err);
+  if (!rc && head && !(rc = srv_audit_parse_anchor(head, &hseq, hhash, err)))
+    rc = srv_audit_check_anchor(d, hseq, hhash, "the head given with --head", err);
+  kt_buf epoch = KT_BUF_INIT;
+  if (!rc) rc = srv_db_meta_get(d, "epoch", &epoch, err);
+  char **paths = NULL;
+  int n = 0, checked = 0, other = 0;
+  if (!rc) rc = srv_backup_list(data, &paths, &n, err);
+  for (int i = 0; !rc && i < n; i++) {
+    char bep[64], bhash[65], src[4400];
+    int64_t bseq;
+    const char *name = strrchr(paths[i], '/') + 1;
+    if (srv_audit_backup_head(d, paths[i], bep, &bseq, bhash, NULL)) {
+      kt_log_warn("audit", "cannot read the backup %s; it is not compared", name);
+      continue;
+    }
+    if (strcmp(bep, kt_buf_str(&epoch)) != 0) { /* made before a restore: another history */
+      other++;
+      continue;
+    }
+    snprintf(src, sizeof src, "the backup %s", name);
+    if (!(rc = srv_audit_check_anchor(d, bseq, bhash, src, err))) checked++;
+  }
+  srv_backup_list_free(paths, n);
+  kt_buf_free(&epoch);
+  if (rc) return rc;
+  if ((rc = srv_audit_head(d, &hseq, hhash, err))) return rc;
+  printf("the audit log is intact: %lld entries, the hash chain checks out", (long long)rows);
+  if (head) printf(", the given head is in it");
+  printf(", and it holds the newest entry of %d backup%s", checked, checked == 1 ? "" : "s");
+  if (other) printf(" (%d made before a restore not compared)", other);
+  printf("\nhead: %lld:%s (keep it: `--verify --head` checks it is still there)\n",
+         (long long)hseq, hhash);
+  return 0;
+}
+
 static int cmd_audit(int argc, char **argv) {
   opts o = {0};
   int rc = parse_opts(argc, argv, 2, &o);
@@ -566,12 +609,9 @@ static int cmd_audit(int argc, char **argv) {
   srv_db d;
   if ((rc = srv_db_open(&d, o.data, false, &err))) return fail(&err);
   if (o.verify) {
-    int64_t rows = 0;
-    rc = srv_audit_verify(&d, &rows, &err);
+    rc = audit_verify(&d, o.data, o.head, &err);
     srv_db_close(&d);
-    if (rc) return fail(&err);
-    printf("the audit log is intact: %lld entries, the hash chain checks out\n", (long long)rows);
-    return 0;
+    return rc ? fail(&err) : 0;
   }
   kt_buf out = KT_BUF_INIT;
   rc = srv_audit_print(&d, &f, o.json, &out, &err);

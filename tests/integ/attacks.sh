@@ -295,7 +295,7 @@ check "11 the administrator lifts the lock" "$KTD" user enable --data "$D" --use
 check_contains "11 ... and the right password works again" "auth_ok" "$(try victim)"
 
 # ---- 12. editing or deleting audit rows -----------------------------------------------------
-for c in C1 C2 C3; do
+for c in C1 C2 C3 C4 C5; do
   cp -a "$D" "$T/$c"; rm -f "$T/$c/master.db-wal" "$T/$c/master.db-shm"
   sq "$M" ".backup '$T/$c/master.db'"
 done
@@ -310,6 +310,30 @@ check_fails "12 a deleted row: --verify fails and names it" "row 3 is missing" "
 sqlite3 "$T/C3/master.db" "DROP TRIGGER srv_audit_no_update; UPDATE srv_audit SET actor='boss' WHERE action='denied.admin'" \
   || fail "12 tampering with the copy"
 check_fails "12 a denied request blamed on someone else: --verify fails" "broken at row [0-9]+" "$KTD" audit --data "$T/C3" --verify
+# the newest rows deleted: the shorter chain checks out alone, but a daily backup's head
+# (or a head written down earlier) is no longer in it
+rm -rf "$T/C4/backups"; mkdir -p "$T/C4/backups"
+"$KTD" backup --data "$T/C4" --out "$T/C4/backups/master-20261201-030000.db" >/dev/null || fail "12 backup of the copy"
+check_contains "12 (control) the backup's head is in the log" "the newest entry of 1 backup" \
+  "$("$KTD" audit --data "$T/C4" --verify)"
+sqlite3 "$T/C4/master.db" "DROP TRIGGER srv_audit_no_delete; DELETE FROM srv_audit WHERE seq > (SELECT max(seq) - 2 FROM srv_audit)" \
+  || fail "12 tampering with the copy"
+check_fails "12 the newest rows deleted: --verify fails against the backup" \
+  "master-20261201-030000.db holds row [0-9]+, but the log ends at row [0-9]+; its newest rows were deleted" \
+  "$KTD" audit --data "$T/C4" --verify
+sqlite3 "$T/C4/backups/master-20261201-030000.db" "UPDATE meta SET value='another-history' WHERE key='epoch'"
+check_contains "12 a backup from before a restore is not compared" "1 made before a restore not compared" \
+  "$("$KTD" audit --data "$T/C4" --verify)"
+rm -rf "$T/C5/backups"
+head5=$("$KTD" audit --data "$T/C5" --verify | sed -n 's/^head: \([0-9]*:[0-9a-f]*\).*/\1/p')
+check_contains "12 --verify prints the head to keep" ":" "$head5"
+check "12 (control) the kept head is found" "$KTD" audit --data "$T/C5" --verify --head "$head5"
+check "12 ... by its first 16 hex digits too" "$KTD" audit --data "$T/C5" --verify --head "${head5:0:$(( ${#head5} - 48 ))}"
+sqlite3 "$T/C5/master.db" "DROP TRIGGER srv_audit_no_delete; DELETE FROM srv_audit WHERE seq = (SELECT max(seq) FROM srv_audit)" \
+  || fail "12 tampering with the copy"
+check_fails "12 the newest row deleted: --verify --head fails" "its newest rows were deleted" \
+  "$KTD" audit --data "$T/C5" --verify --head "$head5"
+check_fails "12 a mistyped head is a clear error" "give it as SEQ:HASH" "$KTD" audit --data "$T/C5" --verify --head "12:xyz"
 check "12 the real log is intact" "$KTD" audit --data "$D" --verify
 check_contains "12 ... says so" "the audit log is intact" "$(cat "$T/.out")"
 

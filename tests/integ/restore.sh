@@ -59,6 +59,12 @@ sleep 3.5
 check_eq "automatic backups, the newest 2 kept" "2" "$(ls "$D/backups" | grep -c '^master-.*\.db$')"
 newest=$(ls "$D/backups"/master-*.db | tail -1)
 check_eq "an automatic backup passes the integrity check" "ok" "$(sqlite3 "$newest" 'PRAGMA integrity_check')"
+check_contains "the server log carries the audit head after a backup" "audit head " "$(grep 'daily backup written' "$T/serve.err" | tail -1)"
+jhead=$(grep 'daily backup written' "$T/serve.err" | tail -1 | sed -n 's/.*audit head \([0-9]*:[0-9a-f]*\).*/\1/p')
+stop_server "$D"
+check "the logged head is in the audit log" "$KTD" audit --data "$D" --verify --head "$jhead"
+check_contains "... and so are the daily backups' heads" "the newest entry of 2 backups" "$(cat "$T/.out")"
+serve
 
 # bad input
 head -c 20000 /dev/urandom > "$T/junk.db"

@@ -204,6 +204,47 @@ static void test_deleted_row_is_named(void **state) {
   assert_broken(d, "row 1 is missing");
 }
 
+/* Tail truncation leaves a chain that verifies: an anchor (the head of an
+ * earlier copy) catches it; a head given by its first 16 hex digits works;
+ * a backup file's epoch and head are read through an attached copy. */
+static void test_anchor_catches_deleted_tail(void **state) {
+  t_srvdb *t = *state;
+  srv_db *d = &t->db;
+  fill(d);
+  kt_err err;
+  int64_t seq = 0, bseq = 0;
+  char hash[65], bhash[65], bep[64];
+  assert_int_equal(srv_audit_head(d, &seq, hash, &err), 0);
+  assert_int_equal(seq, 5);
+  assert_int_equal(strlen(hash), 64);
+  char copy[400], sql[500];
+  snprintf(copy, sizeof copy, "%s/copy.db", t->dir);
+  snprintf(sql, sizeof sql, "VACUUM INTO '%s'", copy);
+  assert_int_equal(t_sql_exec(d, sql), 0);
+  assert_int_equal(srv_audit_backup_head(d, copy, bep, &bseq, bhash, &err), 0);
+  assert_int_equal(bseq, 5);
+  assert_string_equal(bhash, hash);
+  assert_int_equal(srv_audit_check_anchor(d, bseq, bhash, "the copy", &err), 0);
+  char text[100];
+  snprintf(text, sizeof text, "5:%.16s", hash);
+  int64_t aseq;
+  char ahash[65];
+  assert_int_equal(srv_audit_parse_anchor(text, &aseq, ahash, &err), 0);
+  assert_int_equal(srv_audit_check_anchor(d, aseq, ahash, "the note", &err), 0);
+  assert_int_equal(srv_audit_parse_anchor("5:abc", &aseq, ahash, &err), KT_EINVAL);
+  assert_int_equal(srv_audit_parse_anchor("x:0123456789abcdef", &aseq, ahash, &err), KT_EINVAL);
+  assert_int_equal(srv_audit_parse_anchor("5", &aseq, ahash, &err), KT_EINVAL);
+  /* the two newest rows deleted: the chain alone still checks out */
+  assert_int_equal(t_sql_exec(d, "DROP TRIGGER srv_audit_no_delete"), 0);
+  assert_int_equal(t_sql_exec(d, "DELETE FROM srv_audit WHERE seq > 3"), 0);
+  assert_int_equal(rows_ok(d), 3);
+  assert_int_equal(srv_audit_check_anchor(d, bseq, bhash, "the copy", &err), KT_ECORRUPT);
+  assert_non_null(strstr(err.msg, "the copy holds row 5, but the log ends at row 3"));
+  /* a rewritten row under the anchor */
+  assert_int_equal(srv_audit_check_anchor(d, 3, "0123456789abcdef", "the note", &err), KT_ECORRUPT);
+  assert_non_null(strstr(err.msg, "row 3 differs from the note"));
+}
+
 static void test_inserted_row_is_named(void **state) {
   t_srvdb *t = *state;
   srv_db *d = &t->db;
@@ -314,6 +355,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_edited_row_is_named, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rehashed_row_breaks_the_next, setup, teardown),
       cmocka_unit_test_setup_teardown(test_deleted_row_is_named, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_anchor_catches_deleted_tail, setup, teardown),
       cmocka_unit_test_setup_teardown(test_inserted_row_is_named, setup, teardown),
       cmocka_unit_test_setup_teardown(test_print_and_filters, setup, teardown),
   };
