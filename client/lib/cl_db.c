@@ -22,6 +22,10 @@
 static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_BEGIN] = "BEGIN IMMEDIATE",
     [CL_ST_COMMIT] = "COMMIT",
+    [CL_ST_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+    [CL_ST_SYNC_FULL] = "PRAGMA synchronous=FULL",
+    [CL_ST_FTS_MERGE] = "INSERT INTO fts(fts, rank) VALUES('merge', ?1)",
+    [CL_ST_PHONE_MERGE] = "INSERT INTO fts_phone(fts_phone, rank) VALUES('merge', ?1)",
     [CL_ST_ROLLBACK] = "ROLLBACK",
     [CL_ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [CL_ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",

@@ -18,6 +18,10 @@
 typedef enum cl_st {
   CL_ST_BEGIN,
   CL_ST_COMMIT,
+  CL_ST_SYNC_NORMAL, /* commits that need not reach the disk (see cl_store_begin_pulled) */
+  CL_ST_SYNC_FULL,   /* back to every commit synced */
+  CL_ST_FTS_MERGE,   /* ?1 pages: merge search-index segments (automerge is off) */
+  CL_ST_PHONE_MERGE, /* ?1 pages: the same for the phone index */
   CL_ST_ROLLBACK,
   CL_ST_META_GET,     /* ?1 key -> value */
   CL_ST_META_SET,     /* ?1 key, ?2 value */

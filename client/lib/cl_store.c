@@ -36,6 +36,7 @@ struct cl_store {
   char device[KT_UUID_STRLEN + 1];
   uint32_t selfdev;
   bool in_batch;
+  bool relaxed; /* the open batch commits with synchronous=NORMAL */
   bool readonly;
   int64_t schema_seen; /* PRAGMA schema_version the model was read at */
   bool purge_needed;   /* rows were revoked: clean the index and the WAL (cl_store_purge) */
@@ -54,7 +55,8 @@ struct cl_store {
   size_t npend, pend_cap;
   /* search-index bytes written in this transaction (merge work at commit) */
   size_t tx_fts_bytes;
-  sqlite3_stmt *merge_st[2];
+  int64_t merge_debt; /* search-index pages to merge, left by live updates */
+  bool defer_merge;   /* the open batch leaves its merge as debt */
 };
 
 typedef struct pend_ent {
@@ -285,7 +287,6 @@ fail:
 void cl_store_close(cl_store *s) {
   if (!s) return;
   if (s->in_batch) cl_store_rollback(s);
-  for (int i = 0; i < 2; i++) sqlite3_finalize(s->merge_st[i]);
   kt_buf_free(&s->pend_text);
   free(s->pend);
   free(s->devs);
@@ -350,23 +351,33 @@ static int persist_hlc(cl_store *s, kt_err *err) {
  * big index); this does a similar amount at every commit: 4 pages for an edit
  * (measured: edit p50 0.5 -> 1.5 ms, p99 28 -> 5 ms at 300,000 records), about
  * one page per 2 KiB of indexed text for a bulk batch. */
-static int fts_merge_step(cl_store *s, kt_err *err) {
-  if (!s->tx_fts_bytes) return 0;
-  static const char *const sql[2] = {"INSERT INTO fts(fts, rank) VALUES('merge', ?1)",
-                                     "INSERT INTO fts_phone(fts_phone, rank) VALUES('merge', ?1)"};
-  int64_t pages = 4 + (int64_t)(s->tx_fts_bytes / 2048);
+static int fts_merge(cl_store *s, int64_t pages, kt_err *err) {
   if (pages > 1000000) pages = 1000000;
-  s->tx_fts_bytes = 0;
+  static const cl_st which[2] = {CL_ST_FTS_MERGE, CL_ST_PHONE_MERGE};
   for (int i = 0; i < 2; i++) {
-    if (!s->merge_st[i] &&
-        sqlite3_prepare_v3(s->d.db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->merge_st[i], NULL) != SQLITE_OK)
-      return cl_db_error(&s->d, sqlite3_errcode(s->d.db), "merging the search index", err);
-    sqlite3_bind_int64(s->merge_st[i], 1, pages);
-    int rc = cl_db_step_done(&s->d, s->merge_st[i], err);
-    sqlite3_reset(s->merge_st[i]);
+    sqlite3_stmt *st = cl_db_st(&s->d, which[i], err);
+    if (!st) return KT_EDB;
+    sqlite3_bind_int64(st, 1, pages);
+    int rc = cl_db_step_done(&s->d, st, err);
     if (rc) return rc;
   }
   return 0;
+}
+
+/* The merge this commit owes, done now or (a live update: see
+ * cl_store_begin_pulled) left as debt for cl_store_maintain or the next
+ * ordinary commit. */
+static int fts_merge_step(cl_store *s, kt_err *err) {
+  if (!s->tx_fts_bytes && !s->merge_debt) return 0;
+  int64_t pages = s->tx_fts_bytes ? 4 + (int64_t)(s->tx_fts_bytes / 2048) : 0;
+  s->tx_fts_bytes = 0;
+  if (s->defer_merge) {
+    s->merge_debt += pages;
+    return 0;
+  }
+  pages += s->merge_debt;
+  s->merge_debt = 0;
+  return fts_merge(s, pages, err);
 }
 
 static int tx_commit(cl_store *s, kt_err *err) {
@@ -403,10 +414,54 @@ int cl_store_begin(cl_store *s, kt_err *err) {
   return rc;
 }
 
+static void set_synchronous(cl_store *s, cl_st which) {
+  sqlite3_stmt *st = cl_db_st(&s->d, which, NULL);
+  if (st) cl_db_step_done(&s->d, st, NULL);
+}
+
+int cl_store_begin_pulled(cl_store *s, bool live, kt_err *err) {
+  if (s->in_batch) return kt_err_set(err, KT_EINVAL, "a batch is already open");
+  set_synchronous(s, CL_ST_SYNC_NORMAL); /* outside a transaction, as SQLite wants */
+  int rc = cl_store_begin(s, err);
+  if (rc) {
+    set_synchronous(s, CL_ST_SYNC_FULL);
+  } else {
+    s->relaxed = true;
+    s->defer_merge = live;
+  }
+  return rc;
+}
+
+static void end_relaxed(cl_store *s) {
+  s->defer_merge = false;
+  if (!s->relaxed) return;
+  s->relaxed = false;
+  set_synchronous(s, CL_ST_SYNC_FULL);
+}
+
+int cl_store_maintain(cl_store *s, kt_err *err) {
+  if (!s->merge_debt || s->in_batch || s->readonly) return 0;
+  int64_t pages = s->merge_debt;
+  set_synchronous(s, CL_ST_SYNC_NORMAL); /* a lost merge only leaves the index unmerged */
+  int rc = tx_begin(s, err);
+  if (!rc) {
+    rc = fts_merge(s, pages, err);
+    sqlite3_stmt *st = rc ? NULL : cl_db_st(&s->d, CL_ST_COMMIT, err);
+    if (st) rc = cl_db_step_done(&s->d, st, err);
+    else if (!rc) rc = KT_EDB;
+    if (rc) sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
+    else s->merge_debt = 0;
+  }
+  set_synchronous(s, CL_ST_SYNC_FULL);
+  return rc;
+}
+
 int cl_store_commit(cl_store *s, kt_err *err) {
   if (!s->in_batch) return kt_err_set(err, KT_EINVAL, "no batch is open");
   s->in_batch = false;
-  return tx_commit(s, err);
+  int rc = tx_commit(s, err);
+  end_relaxed(s);
+  return rc;
 }
 
 void cl_store_rollback(cl_store *s) {
@@ -414,6 +469,7 @@ void cl_store_rollback(cl_store *s) {
   s->in_batch = false;
   rolled_back(s);
   sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
+  end_relaxed(s);
 }
 
 /* ---- search index maintenance ----------------------------------------------------- */

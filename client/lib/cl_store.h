@@ -65,6 +65,17 @@ typedef struct cl_set {
 /* Batching: wrap many writes in one transaction (bulk import, benchmarks).
  * Without an open batch each write commits on its own. */
 int cl_store_begin(cl_store *s, kt_err *err);
+/* A batch of pulled data whose commit is not synced to disk: the pull cursor
+ * commits in the same transaction, so a power cut only makes the next sync
+ * pull it again (WAL keeps the file consistent). Saves one fsync per applied
+ * page on the live path. Only for what the server holds: never local edits. */
+int cl_store_begin_pulled(cl_store *s, bool live, kt_err *err);
+/* live: a small live update (a Notify's changes): its search-index merge is
+ * left as debt, off the path that makes the change visible, for
+ * cl_store_maintain (or the next ordinary commit, which pays it). */
+/* Pays the merge debt of live updates in its own transaction (not synced).
+ * Call when idle, after applying a Notify. No-op inside a batch. */
+int cl_store_maintain(cl_store *s, kt_err *err);
 int cl_store_commit(cl_store *s, kt_err *err);
 void cl_store_rollback(cl_store *s);
 

@@ -233,7 +233,7 @@ static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     const Kartoteka__Changes *ch = rep->changes;
     bool more = ch->more;
     if (more) rc = pull_send(c, ch->next_seq, ch->scope, err);
-    if (!rc && !in_tx && !(rc = cl_store_begin(s, err))) in_tx = true;
+    if (!rc && !in_tx && !(rc = cl_store_begin_pulled(s, false, err))) in_tx = true;
     if (!rc && ch->wipe) {
       kt_log_info("sync", "your rights changed: the card index is rebuilt from the server");
       rc = cl_store_wipe(s, true, err);
@@ -286,7 +286,7 @@ int cl_sync_round(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
 
 /* Applies a Notify's changes as one pulled page (see cl_sync_notified). */
 static int apply_direct(cl_store *s, const Kartoteka__Changes *ch, cl_sync_stats *st, kt_err *err) {
-  int rc = cl_store_begin(s, err);
+  int rc = cl_store_begin_pulled(s, true, err);
   if (rc) return rc;
   for (size_t i = 0; !rc && i < ch->n_changes; i++) {
     rc = cl_store_apply(s, ch->changes[i], err);
@@ -428,8 +428,11 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
           Kartoteka__Envelope *nf = w.notify;
           w.notify = NULL;
           rc = cl_sync_notified(c, s, nf, st, err);
-          seen_version = cl_store_data_version(s);
           if (!rc && synced) synced(synced_ud, st);
+          kt_err e2;
+          if (!rc && cl_store_maintain(s, &e2)) /* after the change is visible */
+            kt_log_warn("sync", "merging the search index: %s", e2.msg);
+          seen_version = cl_store_data_version(s);
         }
       }
     }

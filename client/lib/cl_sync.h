@@ -36,7 +36,8 @@ int cl_sync_push(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err);
  * in the outbox, is applied like a pulled page (changes, cursor and last_sync in
  * one transaction), with no round trip; anything else (notify NULL, a large
  * set, a gap) runs a round. Takes notify (an Envelope taken with
- * cl_conn_push_take, or NULL) and frees it. */
+ * cl_conn_push_take, or NULL) and frees it. Call cl_store_maintain after it
+ * (when nothing else waits): a direct apply leaves its index merge for then. */
 int cl_sync_notified(cl_conn *c, cl_store *s, Kartoteka__Envelope *notify, cl_sync_stats *st,
                      kt_err *err);
 

@@ -263,6 +263,55 @@ static void test_lost_field_def_keeps_later_numbers(void **state) {
   assert_int_equal(kt_mtype_field(t, "kpp")->vidx, KT_CUSTOM_BASE + 1);
 }
 
+/* A pulled batch commits without a sync (synchronous=NORMAL) and the
+ * connection is back to FULL afterwards, after a commit and after a rollback:
+ * local edits are always synced. */
+static void test_pulled_batch_is_relaxed_then_full(void **state) {
+  fx *f = *state;
+  kt_err err;
+  assert_int_equal(count(f->s, "PRAGMA synchronous"), 2);
+  assert_int_equal(cl_store_begin_pulled(f->s, false, &err), 0);
+  assert_int_equal(count(f->s, "PRAGMA synchronous"), 1);
+  assert_int_equal(cl_store_begin_pulled(f->s, false, &err), KT_EINVAL);
+  assert_int_equal(cl_store_commit(f->s, &err), 0);
+  assert_int_equal(count(f->s, "PRAGMA synchronous"), 2);
+  assert_int_equal(cl_store_begin_pulled(f->s, true, &err), 0);
+  cl_store_rollback(f->s);
+  assert_int_equal(count(f->s, "PRAGMA synchronous"), 2);
+  assert_int_equal(cl_store_begin(f->s, &err), 0);
+  assert_int_equal(count(f->s, "PRAGMA synchronous"), 2);
+  assert_int_equal(cl_store_commit(f->s, &err), 0);
+}
+
+/* Live updates leave their search-index merge for cl_store_maintain: the
+ * segments they write pile up until it runs (and search finds them all along). */
+static void test_live_batches_leave_the_merge_for_maintain(void **state) {
+  fx *f = *state;
+  kt_err err;
+  char id[37];
+  for (int i = 0; i < 24; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "Живая %d", i);
+    cl_set a[] = {{"name", name}};
+    assert_int_equal(cl_store_begin_pulled(f->s, true, &err), 0);
+    assert_int_equal(cl_store_add(f->s, "org", a, 1, id, &err), 0);
+    assert_int_equal(cl_store_commit(f->s, &err), 0);
+  }
+  int64_t before = count(f->s, "SELECT count(DISTINCT segid) FROM fts_idx");
+  assert_true(before >= 6); /* FTS5's crisis merge caps a level at 16 */
+  int n = 0;
+  assert_int_equal(cl_store_search(f->s, "Живая", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 24);
+  assert_int_equal(cl_store_maintain(f->s, &err), 0);
+  int64_t after = count(f->s, "SELECT count(DISTINCT segid) FROM fts_idx");
+  assert_true(after <= 2);
+  assert_int_equal(count(f->s, "PRAGMA synchronous"), 2);
+  n = 0;
+  assert_int_equal(cl_store_search(f->s, "Живая", NULL, 0, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 24);
+  assert_int_equal(cl_store_maintain(f->s, &err), 0); /* nothing owed: a no-op */
+}
+
 static void test_batch_rollback(void **state) {
   fx *f = *state;
   kt_err err;
@@ -364,6 +413,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_custom_field_survives_reopen, setup, teardown),
       cmocka_unit_test_setup_teardown(test_wipe_keeps_custom_field_numbering, setup, teardown),
       cmocka_unit_test_setup_teardown(test_lost_field_def_keeps_later_numbers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pulled_batch_is_relaxed_then_full, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_live_batches_leave_the_merge_for_maintain, setup, teardown),
       cmocka_unit_test_setup_teardown(test_batch_rollback, setup, teardown),
       cmocka_unit_test_setup_teardown(test_batch_index, setup, teardown),
       cmocka_unit_test_setup_teardown(test_hlc_persists, setup, teardown),
