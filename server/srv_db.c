@@ -73,6 +73,15 @@ static const char *const st_sql[SRV_ST__COUNT] = {
                         "(?3 >> tcode) & 1 OR ((?4 >> tcode) & 1 AND owner = ?6) OR "
                         "((?5 >> tcode) & 1 AND (owner = ?6 OR grp IN "
                         "(SELECT value FROM json_each(?7)))) OR asg = ?6) ORDER BY seq LIMIT ?2",
+    /* three ordered arms merged by seq: own records and assigned ones through their
+       covering indexes (0009), the few configuration records through (tcode, rid) */
+    [SRV_ST_LOG_PAGE_OWN] =
+        "SELECT seq, tcode, rid, owner FROM srv_log WHERE owner = ?6 AND seq > ?1 AND "
+        "(?4 >> tcode) & 1 "
+        "UNION SELECT seq, tcode, rid, owner FROM srv_log WHERE asg = ?6 AND seq > ?1 "
+        "UNION SELECT seq, tcode, rid, owner FROM srv_log INDEXED BY sqlite_autoindex_srv_log_1 "
+        "WHERE tcode IN (SELECT value FROM json_each(?8)) AND +seq > ?1 "
+        "ORDER BY seq LIMIT ?2",
     [SRV_ST_LOG_SCOPE] = "SELECT seq, owner, grp, asg FROM srv_log WHERE tcode = ?1 AND rid = ?2",
     [SRV_ST_LOG_ALL] = "SELECT tcode, rid FROM srv_log ORDER BY seq",
     [SRV_ST_REVOKE_ADD] = "INSERT INTO srv_revoke(seq, tcode, rid, uuid, owner, grp, asg) "

@@ -48,6 +48,8 @@ typedef enum srv_st {
   SRV_ST_LOG_SET,       /* ?1 seq ?2 tcode ?3 rid ?4 owner ?5 grp ?6 asg: latest change + scope */
   SRV_ST_LOG_PAGE,      /* ?1 since ?2 max ?3 all-mask ?4 own-mask ?5 group-mask ?6 user
                            ?7 groups (JSON array) -> seq, tcode, rid, owner: the visible feed */
+  SRV_ST_LOG_PAGE_OWN,  /* as LOG_PAGE for a narrow subject (srv_subject.narrow): ?1 since
+                           ?2 max ?4 own-mask ?6 user ?8 all-level type codes (JSON) */
   SRV_ST_LOG_SCOPE,     /* ?1 tcode ?2 rid -> seq, owner, grp, asg */
   SRV_ST_LOG_ALL,       /* -> tcode, rid */
   SRV_ST_REVOKE_ADD,    /* ?1 seq ?2 tcode ?3 rid ?4 uuid ?5 owner ?6 grp ?7 asg */

@@ -180,6 +180,20 @@ int srv_subject_load(srv_db *d, const char *user, srv_subject *out, kt_err *err)
   out->who.groups = out->groups;
   if ((rc = srv_role_rights(d, out->role, &out->who.rights, err))) return rc;
   kt_rights_read_masks(&out->who.rights, &out->mask_all, &out->mask_own, &out->mask_group);
+  /* narrow: own level only, and level all only for the small configuration types */
+  uint64_t small = 0;
+  int nt;
+  const kt_typedef *types = kt_registry_types(&nt);
+  for (int i = 0; i < nt; i++)
+    if (types[i].flags & KT_TF_CONFIG && strcmp(types[i].name, "reminder") != 0)
+      small |= 1ull << types[i].code;
+  out->narrow = out->mask_group == 0 && out->mask_own != 0 && (out->mask_all & ~small) == 0;
+  size_t k = 0;
+  out->all_json[k++] = '[';
+  for (int c = 0; c < 64; c++)
+    if (out->mask_all >> c & 1)
+      k += (size_t)snprintf(out->all_json + k, sizeof out->all_json - k, "%s%d", k > 1 ? "," : "", c);
+  snprintf(out->all_json + k, sizeof out->all_json - k, "]");
   /* the user's groups (comma-separated) and, repeatedly, every group whose parent is in */
   size_t used = 0;
   for (char *tok = strtok(grp, ","); tok; tok = strtok(NULL, ",")) {

@@ -27,6 +27,11 @@ typedef struct srv_subject {
   char gbuf[768];
   char groups_json[1024]; /* the groups as a JSON array, for the feed filter */
   uint64_t mask_all, mask_own, mask_group; /* read levels by type code */
+  /* Reads only its own records (and what is assigned to it) besides the
+   * office configuration: its feed is read through the owner and assignee
+   * indexes instead of scanning everybody's changes (SRV_ST_LOG_PAGE_OWN). */
+  bool narrow;
+  char all_json[320]; /* the type codes read at level all, as a JSON array */
 } srv_subject;
 
 /* Writes the shipped roles that are missing. */

@@ -1199,7 +1199,8 @@ int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t
   const int64_t fd_code = kt_model_type(s->model, "field_def")->def->code;
   bool defs_first = !subj || ((subj->mask_all >> fd_code) & 1);
   sqlite3_stmt *ds = defs_first ? srv_db_st(s->d, SRV_ST_LOG_DEFS, err) : NULL;
-  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_LOG_PAGE, err);
+  bool narrow = subj && subj->narrow;
+  sqlite3_stmt *st = srv_db_st(s->d, narrow ? SRV_ST_LOG_PAGE_OWN : SRV_ST_LOG_PAGE, err);
   if ((defs_first && !ds) || !st) return KT_EDB;
   int64_t *rows = NULL;
   size_t n = 0, cap = 0, ndefs = 0;
@@ -1215,11 +1216,15 @@ int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t
   }
   sqlite3_bind_int64(st, 1, (int64_t)since);
   sqlite3_bind_int64(st, 2, (int64_t)max);
-  sqlite3_bind_int64(st, 3, subj ? (int64_t)subj->mask_all : -1);
   sqlite3_bind_int64(st, 4, subj ? (int64_t)subj->mask_own : 0);
-  sqlite3_bind_int64(st, 5, subj ? (int64_t)subj->mask_group : 0);
   sqlite3_bind_text(st, 6, subj ? subj->user : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 7, subj ? subj->groups_json : "[]", -1, SQLITE_STATIC);
+  if (narrow) {
+    sqlite3_bind_text(st, 8, subj->all_json, -1, SQLITE_STATIC);
+  } else {
+    sqlite3_bind_int64(st, 3, subj ? (int64_t)subj->mask_all : -1);
+    sqlite3_bind_int64(st, 5, subj ? (int64_t)subj->mask_group : 0);
+    sqlite3_bind_text(st, 7, subj ? subj->groups_json : "[]", -1, SQLITE_STATIC);
+  }
   while (!oom && n < ndefs + max && sqlite3_step(st) == SQLITE_ROW) {
     const unsigned char *owner = sqlite3_column_text(st, 3);
     oom = rows_add(&rows, &n, &cap, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
