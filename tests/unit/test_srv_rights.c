@@ -295,6 +295,34 @@ static void test_subject_groups_and_subgroups(void **state) {
   assert_string_equal(s.groups_json, "[]");
 }
 
+/* Who gets the narrow feed (own rows through the owner index): the manager
+ * role; not a role reading all or by group; the all-level types as JSON. */
+static void test_subject_narrow_feed(void **state) {
+  t_srvdb *t = *state;
+  srv_db *d = &t->db;
+  kt_err err;
+  assert_int_equal(srv_roles_seed(d, &err), 0);
+  assert_int_equal(srv_user_add(d, "anna", "password-1", "manager", NULL, &err), 0);
+  assert_int_equal(srv_user_add(d, "hugo", "password-1", "head_of_sales", NULL, &err), 0);
+  assert_int_equal(srv_user_add(d, "asya", "password-1", "assistant", NULL, &err), 0);
+  srv_subject s;
+  assert_int_equal(srv_subject_load(d, "anna", &s, &err), 0);
+  assert_true(s.narrow);
+  char want[64];
+  snprintf(want, sizeof want, "[%d,%d,%d,%d]", code("group"), code("field_def"), code("section"),
+           code("staff"));
+  assert_string_equal(s.all_json, want);
+  assert_int_equal(srv_subject_load(d, "hugo", &s, &err), 0);
+  assert_false(s.narrow);
+  assert_int_equal(srv_subject_load(d, "asya", &s, &err), 0);
+  assert_false(s.narrow);
+  /* a role that reads organizations by group is not narrow either */
+  assert_int_equal(srv_role_set(d, "junior", "manager", "org.read=group", &err), 0);
+  assert_int_equal(srv_user_add(d, "jun", "password-1", "junior", NULL, &err), 0);
+  assert_int_equal(srv_subject_load(d, "jun", &s, &err), 0);
+  assert_false(s.narrow);
+}
+
 static void test_subject_many_groups_capped(void **state) {
   t_srvdb *t = *state;
   srv_db *d = &t->db;
@@ -380,6 +408,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_custom_role_stored_and_used, setup, teardown),
       cmocka_unit_test_setup_teardown(test_existing_role_keeps_config_rights, setup, teardown),
       cmocka_unit_test_setup_teardown(test_subject_groups_and_subgroups, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_subject_narrow_feed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_subject_many_groups_capped, setup, teardown),
       cmocka_unit_test_setup_teardown(test_subject_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_scope_gen, setup, teardown),
