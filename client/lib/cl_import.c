@@ -27,6 +27,12 @@ int cl_import_csv(cl_store *s, const char *path, const char *type, const cl_colm
   kt_mtype *t;
   int rc = kt_model_type_get(cl_store_model(s), type, &t, err);
   if (rc) return rc;
+  const kt_rights *rights = cl_store_rights(s);
+  if (rights && !rights->can_import)
+    return kt_err_set(err, KT_EPERM, "your role (%s) may not import cards; ask your administrator "
+                      "for the import right (`kartoteka admin role set --role ROLE --rights "
+                      "+import`)",
+                      cl_store_role(s));
   cl_csv c;
   if ((rc = cl_csv_open(&c, path, encoding, err))) return rc;
   kt_buf hdr = KT_BUF_INIT, row = KT_BUF_INIT;

@@ -22,7 +22,8 @@ typedef void (*cl_import_skip_fn)(void *ud, int line, const struct cl_claim *cla
 /* Imports path as records of type. encoding NULL = UTF-8. *count = rows
  * imported (or that would be, with dry_run). claims (NULL = no check): rows
  * that would duplicate an existing client (same phone, e-mail or tax id, as
- * the server or this PC knows) are skipped and reported through skip. */
+ * the server or this PC knows) are skipped and reported through skip.
+ * KT_EPERM when the user's role lacks the import right (nothing read). */
 int cl_import_csv(cl_store *s, const char *path, const char *type, const cl_colmap *map, int nmap,
                   const char *encoding, bool dry_run, struct cl_claimer *claims,
                   cl_import_skip_fn skip, void *skip_ud, int *count, kt_err *err);

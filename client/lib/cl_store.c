@@ -296,6 +296,9 @@ void cl_store_close(cl_store *s) {
 }
 
 kt_model *cl_store_model(cl_store *s) { return s->model; }
+const kt_rights *cl_store_rights(const cl_store *s) { return s->has_rights ? &s->who.rights : NULL; }
+const char *cl_store_role(const cl_store *s) { return s->role; }
+
 const char *cl_store_user(const cl_store *s) { return s->user; }
 const char *cl_store_device(const cl_store *s) { return s->device; }
 bool cl_store_in_batch(const cl_store *s) { return s->in_batch; }

@@ -16,6 +16,7 @@
 #include "kt_hlc.h"
 #include "kt_model.h"
 #include "kt_rec.h"
+#include "kt_rights.h"
 #include "kartoteka.pb-c.h"
 #include "kt_uuid.h"
 #include "kt_ver.h"
@@ -40,7 +41,12 @@ void cl_store_close(cl_store *s);
 
 kt_model *cl_store_model(cl_store *s);        /* borrowed */
 const char *cl_store_user(const cl_store *s);  /* the profile's user name */
-const char *cl_store_device(const cl_store *s);/* this replica's device UUID */
+/* The user's rights as the server last told them (borrowed), or NULL when not
+ * known (a local profile, or one that never synced): the server enforces them;
+ * the client uses them to refuse at once what the server would refuse or what
+ * only the client can do (import, export). */
+const kt_rights *cl_store_rights(const cl_store *s);
+const char *cl_store_role(const cl_store *s); /* the user's role, "" when not known */const char *cl_store_device(const cl_store *s);/* this replica's device UUID */
 struct sqlite3 *cl_store_sqlite(cl_store *s);  /* for tests and benchmarks */
 /* Overrides the wall clock (tests); NULL restores the real one. */
 void cl_store_set_clock(cl_store *s, kt_clock_fn fn, void *ud);

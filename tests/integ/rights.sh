@@ -77,7 +77,7 @@ check_eq "anna's search finds nothing of boris's" "0" "$(k anna search Бори�
 
 # reassignment: the head of sales gives Zebrafirm to boris
 check "head reassigns anna's card to boris" k head edit "$A1" --set owner=boris
-k head sync >/dev/null
+k anna sync >/dev/null; k head sync >/dev/null
 check "anna syncs after the reassignment" k anna sync
 check_eq "the card left anna's replica" "" "$(k anna list org --json | json '" ".join(r["name"] for r in d)' | grep Zebra)"
 check_eq "... with its contact and task" "0" "$(sqlite3 "$T/anna/replica.db" "SELECT (SELECT count(*) FROM t_contact WHERE id='$AC') + (SELECT count(*) FROM t_task WHERE id='$AT')")"
@@ -109,10 +109,17 @@ check_fails "a phone changed on a card is claimed (and kept by later edits)" "al
 
 # import uses the claim check too: duplicates of existing clients are skipped and named
 printf 'name,phone\nИмпорт один,+7 495 700-00-01\nИмпорт два,+7 (495) 321-00-00\nИмпорт три,+7 495 111-22-33\n' > "$T/imp.csv"
-out=$(k anna import csv "$T/imp.csv" --type org 2>&1)
+# (import is a right: the manager role has none, the head of sales has it)
+n0=$(k anna list org --json | json 'len(d)')
+check_fails "a manager may not import" "your role \(manager\) may not import cards; ask your administrator" \
+  k anna import csv "$T/imp.csv" --type org
+check_eq "... and nothing was added" "$n0" "$(k anna list org --json | json 'len(d)')"
+k anna sync >/dev/null; k head sync >/dev/null
+out=$(k head import csv "$T/imp.csv" --type org 2>&1)
 check_contains "import adds the new client" "imported 1 rows; 2 skipped" "$out"
 check_contains "... names the duplicate of a colleague's client" "line 4 skipped: a client with this phone (+7 495 111-22-33) already exists, assigned to boris" "$out"
-check_eq "... and really skipped them" "1" "$(k anna list org --json | json 'len([r for r in d if r["name"].startswith("Импорт")])')"
+check_contains "... and of another's" "line 3 skipped: a client with this phone (+7 (495) 321-00-00) already exists, assigned to anna" "$out"
+check_eq "... and really skipped them" "1" "$(k head list org --json | json 'len([r for r in d if r["name"].startswith("Импорт")])')"
 
 # role changes rebuild the replica under the new rights
 check "the administrator makes boris an assistant from his PC" k boss admin user role boris --role assistant
