@@ -12,6 +12,8 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -pthread $(WARN) -Icommon -Iclient/lib -Iserver -I$(O)/gen \
            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+# what only the client library needs (the server does not link it)
+CLIENT_LIBS := $(shell pkg-config --libs xlsxwriter 2>/dev/null)
 
 ifeq ($(BUILD),debug)
   CFLAGS_B := -O1 -g
@@ -89,7 +91,7 @@ $(CLI_OBJ): ALL_CFLAGS += $(NOTIFY_CFLAGS)
 $(BIN_CLI): $(CLI_OBJ) $(LIBCLIENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	@echo "  LD    $@"
-	@$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(NOTIFY_LIBS)
+	@$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(CLIENT_LIBS) $(NOTIFY_LIBS)
 
 $(BIN_SRV): $(SRV_OBJ) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -102,12 +104,12 @@ SRV_LIB_OBJ := $(filter-out $(O)/server/srv_main.o,$(SRV_OBJ))
 $(O)/tests/test_%: tests/unit/test_%.c $(TLIB_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(SRV_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	@echo "  LD    $@"
-	@$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(TLIB_OBJ) $(SRV_LIB_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS) -lcmocka
+	@$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(TLIB_OBJ) $(SRV_LIB_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(CLIENT_LIBS) -lcmocka
 
 BENCH_UTIL := tests/bench/util/bench_util.c
 $(O)/bench/%: tests/bench/%.c $(BENCH_UTIL) tests/bench/util/bench_util.h $(LIBCLIENT) $(LIBCOMMON) $(SRV_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/lib -Itests/bench/util $(ALL_LDFLAGS) -o $@ $< $(BENCH_UTIL) $(SRV_LIB_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS)
+	$(CC) $(ALL_CFLAGS) -Itests/lib -Itests/bench/util $(ALL_LDFLAGS) -o $@ $< $(BENCH_UTIL) $(SRV_LIB_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(CLIENT_LIBS)
 
 # check: install deps, build, run every test; last line "N passed, N failed"
 check: deps

@@ -85,5 +85,14 @@ int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_done(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_import(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_export(cli_ctx *ctx, int argc, char **argv);
+
+/* The query options shared by list and export: --where F=V (repeatable),
+ * --sort F, --desc. At argv[*i]: 1 and *i advanced when it was one (where
+ * has room for one filter per argument), 0 when not, -1 after a usage
+ * message for a bad filter. */
+int cli_query_opt(const char *cmd, int argc, char **argv, int *i, cl_query *q, cl_filter *where);
+/* Splits "a,b,c" in place into at most max names; returns how many. */
+int cli_split_columns(char *s, const char **cols, int max);
 
 #endif

@@ -6,24 +6,7 @@
 
 #include "cli.h"
 
-/* Splits "FIELD=VALUE", "FIELD!=VALUE", "FIELD~TEXT", "FIELD<V", "FIELD>V". */
-static int parse_filter(char *w, cl_filter *f) {
-  char *p = w + strcspn(w, "=~<>!");
-  if (!*p || p == w) return -1;
-  f->op = *p;
-  if (*p == '!') {
-    if (p[1] != '=') return -1;
-    *p = '\0';
-    f->value = p + 2;
-  } else {
-    *p = '\0';
-    f->value = p + 1;
-  }
-  f->field = w;
-  return 0;
-}
-
-static int split_columns(char *s, const char **cols, int max) {
+int cli_split_columns(char *s, const char **cols, int max) {
   int n = 0;
   for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ",")) cols[n++] = tok;
   return n;
@@ -39,25 +22,17 @@ int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
   for (int i = 2; i < argc; i++) {
     const char *o = argv[i];
     bool has = i + 1 < argc;
-    if (strcmp(o, "--where") == 0 && has) {
-      if (parse_filter(argv[++i], &where[q.nwhere])) {
-        rc = cli_usage("list", "bad filter '%s': use FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT, "
-                       "FIELD<VALUE or FIELD>VALUE", argv[i]);
-        goto out;
-      }
-      q.nwhere++;
-    } else if (strcmp(o, "--sort") == 0 && has) {
-      q.sort = argv[++i];
-    } else if (strcmp(o, "--desc") == 0) {
-      q.desc = true;
-    } else if (strcmp(o, "--trash") == 0) {
+    int qo = cli_query_opt("list", argc, argv, &i, &q, where);
+    if (qo < 0) goto out;
+    if (qo) continue;
+    if (strcmp(o, "--trash") == 0) {
       q.trash = true;
     } else if (strcmp(o, "--limit") == 0 && has) {
       q.limit = atoi(argv[++i]);
     } else if (strcmp(o, "--offset") == 0 && has) {
       q.offset = atoi(argv[++i]);
     } else if (strcmp(o, "--fields") == 0 && has) {
-      ncols = split_columns(argv[++i], cols, 32);
+      ncols = cli_split_columns(argv[++i], cols, 32);
     } else {
       rc = cli_usage("list", "unknown option '%s'", o);
       goto out;

@@ -149,3 +149,41 @@ void cli_list_finish(cli_list_out *o) {
   }
   kt_buf_free(&o->json);
 }
+
+/* Splits "FIELD=VALUE", "FIELD!=VALUE", "FIELD~TEXT", "FIELD<V", "FIELD>V" in
+ * place (w is modified; f points into it). -1 when it is none of these. */
+static int cli_parse_filter(char *w, cl_filter *f) {
+  char *p = w + strcspn(w, "=~<>!");
+  if (!*p || p == w) return -1;
+  f->op = *p;
+  if (*p == '!') {
+    if (p[1] != '=') return -1;
+    *p = '\0';
+    f->value = p + 2;
+  } else {
+    *p = '\0';
+    f->value = p + 1;
+  }
+  f->field = w;
+  return 0;
+}
+
+int cli_query_opt(const char *cmd, int argc, char **argv, int *i, cl_query *q, cl_filter *where) {
+  const char *o = argv[*i];
+  bool has = *i + 1 < argc;
+  if (strcmp(o, "--where") == 0 && has) {
+    if (cli_parse_filter(argv[++*i], &where[q->nwhere])) {
+      cli_usage(cmd, "bad filter '%s': use FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT, FIELD<VALUE or "
+                "FIELD>VALUE", argv[*i]);
+      return -1;
+    }
+    q->nwhere++;
+  } else if (strcmp(o, "--sort") == 0 && has) {
+    q->sort = argv[++*i];
+  } else if (strcmp(o, "--desc") == 0) {
+    q->desc = true;
+  } else {
+    return 0;
+  }
+  return 1;
+}

@@ -55,7 +55,7 @@ pending() { # the outbox size as `kartoteka status --json` reports it
 
 # ---- 1. kill -9 during a 10,000-change push --------------------------------------
 D=$T/d1 P=$T/p1
-init_server "$D"; add_user "$D" anna
+init_server "$D"; add_user "$D" anna head_of_sales  # imports: a right
 serve "$D" || { fail "server start" "$(cat "$T/serve.err")"; finish; }
 connect "$P" "$(invite "$D")" || fail "connect"
 { echo 'name,city'; for ((i = 0; i < N; i++)); do printf 'Клиент %05d,Город %d\n' $i $((i % 97)); done; } >"$T/cards.csv"
@@ -128,7 +128,7 @@ power_cuts() {
   local mode=$1 max=$2 d=$T/d_$1 p=$T/p_$1 envs=(KARTOTEKAD_TEST_VFS=cut)
   [ "$mode" = normal ] && envs+=(KARTOTEKAD_TEST_SYNC=normal)
   CUT_N=0 CUT_LOST=0 CUT_RISKY=0 CUT_ACKED=0
-  init_server "$d"; add_user "$d" anna
+  init_server "$d"; add_user "$d" anna head_of_sales
   local inv; inv=$(invite "$d") # before the start: nothing else may open the database while
   # the server runs on the cut VFS with writes unsynced (srv_cutvfs.h)
   serve "$d" "${envs[@]}" || { fail "$mode: server start" "$(tail -3 "$T/serve.err")"; return; }

@@ -13,35 +13,18 @@
 #include <sqlite3.h>
 
 #include "cl_store.h"
+#include "t_store.h"
 
-typedef struct fx {
-  char dir[64];
-  char path[128];
-  cl_store *s;
-} fx;
+typedef t_store fx;
 
 static int setup(void **state) {
   fx *f = calloc(1, sizeof *f);
-  snprintf(f->dir, sizeof f->dir, "/tmp/kt-store-XXXXXX");
-  if (!mkdtemp(f->dir)) return -1;
-  snprintf(f->path, sizeof f->path, "%s/replica.db", f->dir);
-  kt_err err;
-  if (cl_store_create(f->path, "tester", "local", NULL, &err)) return -1;
-  cl_open_opts o = {.locale = "ru"};
-  if (cl_store_open(f->path, &o, &f->s, &err)) return -1;
+  if (!f || t_store_open(f, "store")) return -1;
   *state = f;
   return 0;
 }
 
-static int teardown(void **state) {
-  fx *f = *state;
-  cl_store_close(f->s);
-  char cmd[200];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-  if (system(cmd)) return -1;
-  free(f);
-  return 0;
-}
+#define teardown t_store_teardown
 
 static int64_t count(cl_store *s, const char *sql) {
   sqlite3_stmt *st;

@@ -1,0 +1,61 @@
+/* cli_export — `kartoteka export csv|xlsx FILE --type TYPE [--where ...]
+ * [--sort F] [--desc] [--fields F,F]`: the file appears whole or not at all;
+ * on a connected profile only with the server's leave (export right, audit). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_export.h"
+#include "cli.h"
+
+int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
+  if (argc < 3) return cli_usage("export", "give the format (csv or xlsx) and the file");
+  cl_export_fmt fmt;
+  kt_err err;
+  kt_err_clear(&err);
+  if (cl_export_format(argv[1], &fmt, &err)) return cli_usage("export", "%s", err.msg);
+  const char *file = argv[2];
+  cl_filter *where = calloc((size_t)argc, sizeof *where);
+  if (!where) return cli_failf("out of memory");
+  cl_query q = {.where = where};
+  const char *cols[64];
+  int ncols = 0, rc = 2;
+  for (int i = 3; i < argc; i++) {
+    const char *o = argv[i];
+    bool has = i + 1 < argc;
+    int qo = cli_query_opt("export", argc, argv, &i, &q, where);
+    if (qo < 0) goto out;
+    if (qo) continue;
+    if (strcmp(o, "--type") == 0 && has) {
+      q.type = argv[++i];
+    } else if (strcmp(o, "--fields") == 0 && has) {
+      ncols = cli_split_columns(argv[++i], cols, 64);
+    } else {
+      rc = cli_usage("export", "unknown or incomplete option '%s'", o);
+      goto out;
+    }
+  }
+  if (!q.type) {
+    rc = cli_usage("export", "say which cards with --type (org, contact, ...)");
+    goto out;
+  }
+  cl_store *s = cli_open(ctx, false);
+  rc = 1;
+  if (!s) goto out;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  int64_t n = 0;
+  if (cl_export(&loop, ctx->profile, s, &q, cols, ncols, fmt, file, &n, &err)) {
+    rc = cli_fail(&err);
+    fprintf(stderr, "nothing was written\n");
+  } else {
+    rc = 0;
+    if (ctx->json) printf("{\"exported\": %lld}\n", (long long)n);
+    else printf("exported %lld %s cards to %s\n", (long long)n, q.type, file);
+  }
+  uv_loop_close(&loop);
+  cl_store_close(s);
+out:
+  free(where);
+  return rc;
+}

@@ -1,0 +1,35 @@
+/* cl_export — writing records of one type to a file other programs open:
+ * CSV in Excel's form (UTF-8 with a BOM, ';' between fields, CRLF; what
+ * cl_import reads back) or an .xlsx workbook (libxlsxwriter: a header row of
+ * field labels, numbers as numbers). The file appears whole or not at all
+ * (written beside it, then renamed).
+ *
+ * Export is a right: on a profile connected to an office server the export is
+ * allowed only after the server said yes (it checks the user's export right
+ * and records the export in its audit log); without the server it is refused,
+ * so no copy of the base leaves a PC unrecorded. A standalone profile exports
+ * freely. */
+#ifndef CL_EXPORT_H
+#define CL_EXPORT_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "cl_store.h"
+
+typedef enum { CL_EXPORT_CSV, CL_EXPORT_XLSX } cl_export_fmt;
+
+/* "csv" / "xlsx" -> *fmt; KT_EINVAL naming the formats otherwise. */
+int cl_export_format(const char *name, cl_export_fmt *fmt, kt_err *err);
+
+/* Writes the records q selects to path. columns: field names (NULL or 0 =
+ * every visible field but the id and times. profile_dir: the profile, to ask the office
+ * server (NULL = do not ask: tests of the writer on a standalone store).
+ * *count = rows written. Errors: KT_EPERM (no export right: the server or the
+ * mirrored rights said no), KT_ENET (the server could not be asked),
+ * KT_EINVAL (type, field, format), KT_EIO (the file); nothing is left then. */
+int cl_export(uv_loop_t *loop, const char *profile_dir, cl_store *s, const cl_query *q,
+              const char *const *columns, int ncolumns, cl_export_fmt fmt, const char *path,
+              int64_t *count, kt_err *err);
+
+#endif
