@@ -6,7 +6,7 @@
 # client handed over to another manager, a disabled account, the audit log.
 set -euo pipefail
 BIN=$(cd "${1:?usage: demo.sh BINDIR}" && pwd)
-D=$(mktemp -d /tmp/kartoteka-demo.XXXXXX)
+D=$(mktemp -d "${TMPDIR:-/tmp}/kartoteka-demo.XXXXXX")
 trap 'kill $SRV 2>/dev/null || true; wait 2>/dev/null; rm -rf "$D"' EXIT
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ %s\n' "$*" | sed "s|$BIN/||g; s|$D/||g"; "$@"; }
@@ -81,8 +81,14 @@ echo "(\`kartoteka agent\` shows them as desktop notifications when they are due
 run "$KD" user disable --data "$D/server" --user anna
 A sync || echo "(Anna's PC removed the card index when the server said the account is disabled)"
 
+say "Copying the base out is a right: Boris may not export; Vera may, and the server records it"
+B export xlsx "$D/clients-boris.xlsx" --type org || true
+V export xlsx "$D/clients.xlsx" --type org
+
 say "Every sensitive act is in the server's hash-chained audit log"
 run "$KD" audit --data "$D/server" --action reassign
+run "$KD" audit --data "$D/server" --action export
+run "$KD" audit --data "$D/server" --action denied.export
 run "$KD" audit --data "$D/server" --verify
 
 say "Status of Boris's PC"

@@ -748,8 +748,9 @@ static void handle_admin(srv_conn *c, const Kartoteka__Envelope *env) {
     if (!c->subj->who.rights.can_export) {
       rc = kt_err_set(&err, KT_EPERM, "your role (%s) may not export cards; ask your "
                       "administrator for the export right", c->subj->role);
-      srv_audit_note(&c->srv->db, c->who.user, c->device_id, "denied.export", type,
-                     "%s rows as %s", rows ? rows : "?", fmt ? fmt : "?");
+      srv_audit_note(&c->srv->db, c->who.user, c->device_id, "denied.export", type, "as %s%s%s",
+                     fmt ? fmt : "?", rows && strcmp(rows, "?") ? ", rows: " : "",
+                     rows && strcmp(rows, "?") ? rows : "");
     } else {
       rc = 0;
       srv_audit_note(&c->srv->db, c->who.user, c->device_id, "export", type,
