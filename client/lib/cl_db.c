@@ -232,6 +232,17 @@ sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err) 
   return st;
 }
 
+void cl_db_reftitles_sql(const kt_mtype *t, const kt_mfield *tf, const char *name, kt_buf *sql) {
+  char tab[64];
+  cl_db_table(t, tab, sizeof tab);
+  kt_buf_printf(sql,
+                "DROP TABLE IF EXISTS temp.%s; "
+                "CREATE TEMP TABLE %s (id TEXT PRIMARY KEY, title TEXT, n INTEGER) WITHOUT ROWID; "
+                "INSERT INTO temp.%s SELECT id, \"%s\", count(*) OVER (PARTITION BY "
+                "kt_fold(\"%s\")) FROM %s WHERE deleted = 0 AND \"%s\" IS NOT NULL",
+                name, name, name, tf->column, tf->column, tab, tf->column);
+}
+
 int cl_db_add_column(cl_db *d, const kt_mtype *t, const kt_mfield *f, kt_err *err) {
   char tab[64];
   cl_db_table(t, tab, sizeof tab);

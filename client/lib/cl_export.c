@@ -24,6 +24,7 @@ int cl_export_format(const char *name, cl_export_fmt *fmt, kt_err *err) {
 typedef struct writer {
   cl_export_fmt fmt;
   const kt_mfield **cols;
+  cl_reftitles **names;      /* per column: references written as unique names */
   int ncols;
   FILE *f;                   /* CSV */
   lxw_workbook *wb;          /* XLSX */
@@ -57,7 +58,12 @@ static bool is_number(const kt_mfield *f) {
 
 static int write_cell(writer *w, int col, const kt_mfield *f, const kt_value *v) {
   kt_buf_reset(&w->cell);
-  if (v && v->kind != KT_V_NULL) kt_mfield_format(f, v, false, &w->cell);
+  if (v && v->kind == KT_V_TEXT && w->names && w->names[col]) {
+    int rc = cl_reftitles_get(w->names[col], v->s, &w->cell, w->err);
+    if (rc) return rc;
+  } else if (v && v->kind != KT_V_NULL) {
+    kt_mfield_format(f, v, false, &w->cell);
+  }
   const char *s = kt_buf_str(&w->cell);
   if (w->fmt == CL_EXPORT_CSV) {
     if (col) fputc(';', w->f);
@@ -202,6 +208,13 @@ int cl_export(uv_loop_t *loop, const char *profile_dir, cl_store *s, const cl_qu
     w.bold = workbook_add_format(w.wb);
     format_set_bold(w.bold);
   }
+  if (!(w.names = calloc((size_t)w.ncols + 1, sizeof *w.names))) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (int i = 0; !rc && i < w.ncols; i++)
+    if (w.cols[i]->type == KT_FT_REF) rc = cl_reftitles_open(s, w.cols[i]->ref, &w.names[i], err);
+  if (rc) goto out;
   if ((rc = header(&w))) goto out;
   rc = cl_store_list(s, q, on_rec, &w, err);
   if (w.rc) rc = w.rc;
@@ -234,6 +247,8 @@ out:
   if (w.wb) workbook_close(w.wb);
   if (rc) unlink(tmp);
   kt_buf_free(&w.cell);
+  for (int i = 0; w.names && i < w.ncols; i++) cl_reftitles_close(w.names[i]);
+  free(w.names);
   free(w.cols);
   return rc;
 }

@@ -1,8 +1,10 @@
 /* cl_export — writing records of one type to a file other programs open:
  * CSV in Excel's form (UTF-8 with a BOM, ';' between fields, CRLF; what
  * cl_import reads back) or an .xlsx workbook (libxlsxwriter: a header row of
- * field labels, numbers as numbers). The file appears whole or not at all
- * (written beside it, then renamed).
+ * field labels, numbers as numbers). A reference (a contact's organization)
+ * is written as the name when exactly one record has it, as import resolves
+ * names, else as the id. The file appears whole or not at all (written beside
+ * it, then renamed).
  *
  * Export is a right: on a profile connected to an office server the export is
  * allowed only after the server said yes (it checks the user's export right

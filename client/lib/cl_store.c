@@ -731,6 +731,70 @@ static int ref_exists(cl_store *s, const kt_mfield *f, const char *id, kt_err *e
                     "`kartoteka list %s`", f->name, f->ref, id, f->ref);
 }
 
+/* The one title field of t, or NULL when its title has several (or none). */
+static const kt_mfield *single_title(const kt_mtype *t) {
+  const kt_mfield *tf = NULL;
+  for (int k = 0; k < t->nfields; k++)
+    if (t->fields[k].flags & KT_FF_TITLE) {
+      if (tf) return NULL;
+      tf = &t->fields[k];
+    }
+  return tf;
+}
+
+struct cl_reftitles {
+  cl_store *s;
+  sqlite3_stmt *get;
+  char table[64];
+};
+
+int cl_reftitles_open(cl_store *s, const char *type, cl_reftitles **out, kt_err *err) {
+  *out = NULL;
+  kt_mtype *t = kt_model_type(s->model, type ? type : "");
+  const kt_mfield *tf = t ? single_title(t) : NULL;
+  if (!tf) return 0;
+  cl_reftitles *rt = calloc(1, sizeof *rt);
+  if (!rt) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  rt->s = s;
+  snprintf(rt->table, sizeof rt->table, "ref_titles_%d", t->def->code);
+  kt_buf sql = KT_BUF_INIT;
+  cl_db_reftitles_sql(t, tf, rt->table, &sql);
+  int rc = sqlite3_exec(s->d.db, kt_buf_str(&sql), NULL, NULL, NULL);
+  kt_buf_reset(&sql);
+  if (rc == SQLITE_OK) {
+    kt_buf_printf(&sql, "SELECT title, n FROM temp.%s WHERE id = ?1", rt->table);
+    rc = sqlite3_prepare_v2(s->d.db, kt_buf_str(&sql), -1, &rt->get, NULL);
+  }
+  kt_buf_free(&sql);
+  if (rc != SQLITE_OK) {
+    rc = cl_db_error(&s->d, rc, "reading names for references", err);
+    cl_reftitles_close(rt);
+    return rc;
+  }
+  *out = rt;
+  return 0;
+}
+
+int cl_reftitles_get(cl_reftitles *rt, const char *id, kt_buf *out, kt_err *err) {
+  sqlite3_bind_text(rt->get, 1, id, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(rt->get);
+  const char *title = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(rt->get, 0) : NULL;
+  bool unique = rc == SQLITE_ROW && sqlite3_column_int64(rt->get, 1) == 1;
+  kt_buf_puts(out, unique && title && *title ? title : id);
+  sqlite3_reset(rt->get);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+                                               : cl_db_error(&rt->s->d, rc, "reading a name", err);
+}
+
+void cl_reftitles_close(cl_reftitles *rt) {
+  if (!rt) return;
+  sqlite3_finalize(rt->get);
+  char sql[128];
+  snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS temp.%s", rt->table);
+  sqlite3_exec(rt->s->d.db, sql, NULL, NULL, NULL);
+  free(rt);
+}
+
 /* Resolves a reference typed as a name ("ООО Ромашка") to an id when exactly
  * one live record of the target type has that title. */
 static int resolve_ref(cl_store *s, const kt_mfield *f, const char *text, kt_buf *id_out,

@@ -126,6 +126,18 @@ typedef struct cl_query {
   int offset;
 } cl_query;
 
+/* Names for references (export): the live records of one type by their
+ * title, where the type's title is one field (an organization's name). A
+ * reference is then written as the name when exactly one live record has it
+ * (compared as resolve by name does when reading it back: case and
+ * diacritics folded), else as the id. Open/close around one export. */
+typedef struct cl_reftitles cl_reftitles;
+/* *out NULL (and 0) when the type has no one-field title: ids are kept. */
+int cl_reftitles_open(cl_store *s, const char *type, cl_reftitles **out, kt_err *err);
+/* Appends the record's unique name, or the id itself. */
+int cl_reftitles_get(cl_reftitles *rt, const char *id, kt_buf *out, kt_err *err);
+void cl_reftitles_close(cl_reftitles *rt);
+
 /* Lists records; calls cb for each, in order. */
 int cl_store_list(cl_store *s, const cl_query *q, cl_rec_cb cb, void *ud, kt_err *err);
 /* Full-text search (prefixes of words, any script, diacritics ignored; phone

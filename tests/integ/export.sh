@@ -36,6 +36,17 @@ check_contains "... a bold header of labels" '<c r="A1" s="1" t="inlineStr"><is>
 check_contains "... numbers as numbers" '<v>42</v>' "$xl"
 check_contains "... text as text" 'Тверь' "$xl"
 
+# references: an organization by its name when the name is unique (import resolves it back)
+k solo add contact --set last_name=Петрова --set org="Лютик" >/dev/null
+k solo export csv "$T/c.csv" --type contact --fields last_name,org >/dev/null
+check_eq "a contact's organization is written by its name" $'Surname;Organization\r\nПетрова;Лютик\r' "$(tail -c +4 "$T/c.csv")"
+check_contains "... which import resolves back" "imported 1 rows" "$(k back import csv "$T/c.csv" --type contact 2>/dev/null)"
+check_eq "... to the same organization" "Лютик" \
+  "$(k back show "$(k back list contact --json | json 'd[0]["org"]')" --json | json 'd["name"]')"
+k solo add org --set name="ЛЮТИК" >/dev/null
+k solo export csv "$T/c2.csv" --type contact --fields last_name,org >/dev/null
+check_contains "... and by its id when two organizations share the name" "Петрова;$(k solo list contact --json | json 'd[0]["org"]')" "$(cat "$T/c2.csv")"
+
 # bad input: a clear error, a non-zero status and no file (not even a part)
 check_fails "an unknown format" "unsupported export format 'pdf'" k solo export pdf "$T/x.pdf" --type org
 check_fails "an unknown type" "unknown type 'orgs'" k solo export csv "$T/x.csv" --type orgs

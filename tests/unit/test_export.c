@@ -94,6 +94,32 @@ static void test_xlsx_is_a_zip(void **state) {
   free(data);
 }
 
+/* A reference is written as the organization's name while that name is
+ * unique (case and diacritics folded), as the id otherwise. */
+static void test_references_by_unique_name(void **state) {
+  fx *f = *state;
+  kt_err err;
+  char id[37], out[200];
+  cl_set c[] = {{"last_name", "Петрова"}, {"org", "Лютик"}};
+  assert_int_equal(cl_store_add(f->s, "contact", c, 2, id, &err), 0);
+  snprintf(out, sizeof out, "%s/c.csv", f->dir);
+  const char *cols[] = {"last_name", "org"};
+  cl_query q = {.type = "contact"};
+  int64_t n = 0;
+  assert_int_equal(cl_export(NULL, NULL, f->s, &q, cols, 2, CL_EXPORT_CSV, out, &n, &err), 0);
+  size_t len;
+  char *text = slurp(out, &len);
+  assert_string_equal(text, "\xEF\xBB\xBFSurname;Organization\r\nПетрова;Лютик\r\n");
+  free(text);
+  cl_set d[] = {{"name", "ЛЮТИК"}};
+  assert_int_equal(cl_store_add(f->s, "org", d, 1, id, &err), 0);
+  assert_int_equal(cl_export(NULL, NULL, f->s, &q, cols, 2, CL_EXPORT_CSV, out, &n, &err), 0);
+  text = slurp(out, &len);
+  assert_null(strstr(text, "Лютик"));
+  assert_int_equal(strlen(text), strlen("\xEF\xBB\xBFSurname;Organization\r\nПетрова;\r\n") + 36);
+  free(text);
+}
+
 static void test_bad_input_leaves_nothing(void **state) {
   fx *f = *state;
   kt_err err;
@@ -124,6 +150,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_csv_layout_and_quoting, setup, teardown),
       cmocka_unit_test_setup_teardown(test_filter_and_default_columns, setup, teardown),
       cmocka_unit_test_setup_teardown(test_xlsx_is_a_zip, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_references_by_unique_name, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_input_leaves_nothing, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
