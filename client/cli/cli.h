@@ -42,7 +42,11 @@ int cli_parse_assign(const char *cmd, char *word, cl_set *out);
 
 /* Record output. */
 void cli_print_rec_json(kt_buf *out, const cl_rec *r, bool pretty_unused);
-void cli_print_rec_human(const cl_rec *r, bool all_fields);
+/* s (may be NULL): shows references as the referenced card's title. */
+void cli_print_rec_human(cl_store *s, const cl_rec *r, bool all_fields);
+/* A value as people read it: formatted; a reference as "Title" (the id when
+ * the card is not on this PC or s is NULL). */
+void cli_value_text(cl_store *s, const kt_mfield *f, const kt_value *v, kt_buf *out);
 /* JSON array collector for list/search. */
 typedef struct cli_list_out {
   const cli_ctx *ctx;
@@ -50,6 +54,7 @@ typedef struct cli_list_out {
   int count;
   const char **columns; /* human: extra columns */
   int ncolumns;
+  cl_store *s; /* human: to show references by title (NULL: ids) */
 } cli_list_out;
 int cli_list_cb(void *ud, const cl_rec *r);
 void cli_list_finish(cli_list_out *o);

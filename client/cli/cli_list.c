@@ -41,7 +41,7 @@ int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
   cl_store *s = cli_open(ctx, false);
   rc = 1;
   if (!s) goto out;
-  cli_list_out lo = {.ctx = ctx, .columns = cols, .ncolumns = ncols};
+  cli_list_out lo = {.ctx = ctx, .columns = cols, .ncolumns = ncols, .s = s};
   kt_err err;
   kt_err_clear(&err);
   if (ncols) {

@@ -50,7 +50,7 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
     out.len--; /* reopen the object to add "related" */
     kt_buf_puts(&out, ", \"related\": [");
   } else {
-    cli_print_rec_human(r, true);
+    cli_print_rec_human(s, r, true);
   }
   rc = cl_store_related(s, r, on_related, &c, &err);
   if (rc) rc = cli_fail(&err);

@@ -100,7 +100,20 @@ void cli_print_rec_json(kt_buf *out, const cl_rec *r, bool pretty) {
   kt_json_obj_end(&j);
 }
 
-void cli_print_rec_human(const cl_rec *r, bool all_fields) {
+void cli_value_text(cl_store *s, const kt_mfield *f, const kt_value *v, kt_buf *out) {
+  if (s && f->type == KT_FT_REF && v->kind == KT_V_TEXT) {
+    cl_rec *ref = NULL;
+    kt_err err;
+    if (cl_store_get(s, v->s, &ref, &err) == 0) {
+      cl_rec_title(ref, out);
+      cl_rec_free(ref);
+      return;
+    }
+  }
+  kt_mfield_format(f, v, false, out);
+}
+
+void cli_print_rec_human(cl_store *s, const cl_rec *r, bool all_fields) {
   kt_buf t = KT_BUF_INIT;
   cl_rec_title(r, &t);
   printf("%s: %s%s\n", kt_mtype_label(r->type), kt_buf_str(&t),
@@ -112,7 +125,7 @@ void cli_print_rec_human(const cl_rec *r, bool all_fields) {
     if (r->v[k].kind == KT_V_NULL || f->hidden) continue;
     if (!all_fields && (f->flags & KT_FF_NOTLIST)) continue;
     kt_buf_reset(&t);
-    kt_mfield_format(f, &r->v[k], false, &t);
+    cli_value_text(s, f, &r->v[k], &t);
     printf("  %-20s %s\n", kt_mfield_label(f), kt_buf_str(&t));
   }
   kt_buf_free(&t);
@@ -133,7 +146,7 @@ int cli_list_cb(void *ud, const cl_rec *r) {
   for (int i = 0; i < o->ncolumns; i++) {
     kt_mfield *f = kt_mtype_field(r->type, o->columns[i]);
     kt_buf_reset(&t);
-    if (f) kt_mfield_format(f, &r->v[r->type->pos[f->vidx]], false, &t);
+    if (f) cli_value_text(o->s, f, &r->v[r->type->pos[f->vidx]], &t);
     printf("  %s", t.len ? kt_buf_str(&t) : "-");
   }
   printf("\n");

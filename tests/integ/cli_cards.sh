@@ -28,6 +28,9 @@ check_contains "show lists related event" "Позвонить насчёт сч�
 check_contains "show lists related deal" "12500.50" "$out"
 check_contains "show lists related note" "$N1" "$out"
 check_contains "show lists related task" "Отправить КП" "$out"
+check_contains "a contact shows its organization by name" "Organization         ООО Ромашка" "$(k show "$C1")"
+check_contains "... and so does a list column" "Łódź Meble Sp. z o.o." "$(k list contact --fields org | grep Żółkiewska)"
+check_contains "... while --json keeps the id" "\"org\":\"$ORG\"" "$(k list contact --json | grep Иванова)"
 js=$(k show "$ORG" --json)
 check_eq "show --json related count" 5 "$(echo "$js" | json 'len(d["related"])')"
 check_eq "email normalised" "info@romashka.ru" "$(echo "$js" | json 'd["email"]')"
