@@ -561,7 +561,8 @@ static int audit_verify(srv_db *d, const char *data, const char *head, kt_err *e
   if (!rc && head && !(rc = srv_audit_parse_anchor(head, &hseq, hhash, err)))
     rc = srv_audit_check_anchor(d, hseq, hhash, "the head given with --head", err);
   kt_buf epoch = KT_BUF_INIT;
-  if (!rc) rc = srv_db_meta_get(d, "epoch", &epoch, err);
+  if (!rc && (rc = srv_db_meta_get(d, "epoch", &epoch, err)) == KT_ENOTFOUND)
+    rc = 0; /* made before epochs: its backups have none either */
   char **paths = NULL;
   int n = 0, checked = 0, other = 0;
   if (!rc) rc = srv_backup_list(data, &paths, &n, err);

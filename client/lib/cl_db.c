@@ -232,10 +232,13 @@ sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err) 
   return st;
 }
 
-void cl_db_reftitles_sql(const kt_mtype *t, const kt_mfield *tf, const char *name, kt_buf *sql) {
+void cl_db_reftitles_sql(const kt_mtype *t, const kt_mfield *tf, const char *name, kt_buf *fill,
+                         kt_buf *get, kt_buf *drop) {
   char tab[64];
   cl_db_table(t, tab, sizeof tab);
-  kt_buf_printf(sql,
+  kt_buf_printf(get, "SELECT title, n FROM temp.%s WHERE id = ?1", name);
+  kt_buf_printf(drop, "DROP TABLE IF EXISTS temp.%s", name);
+  kt_buf_printf(fill,
                 "DROP TABLE IF EXISTS temp.%s; "
                 "CREATE TEMP TABLE %s (id TEXT PRIMARY KEY, title TEXT, n INTEGER) WITHOUT ROWID; "
                 "INSERT INTO temp.%s SELECT id, \"%s\", count(*) OVER (PARTITION BY "

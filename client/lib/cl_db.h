@@ -96,10 +96,12 @@ int cl_db_add_column(cl_db *d, const kt_mtype *t, const kt_mfield *f, kt_err *er
 /* Checks every model field of every type has its column; names what is missing. */
 int cl_db_check_schema(cl_db *d, kt_err *err);
 
-/* Builds the statements that fill temp table `name` with (id, title, n) for
- * the live records of t, n = how many share the title (folded, as resolving a
- * name compares them); title field tf. */
-void cl_db_reftitles_sql(const kt_mtype *t, const kt_mfield *tf, const char *name, kt_buf *sql);
+/* The SQL of a names-for-references table `name` (temp): `fill` fills it
+ * with (id, title, n) for the live records of t, n = how many share the title
+ * (folded, as resolving a name compares them; title field tf); `get` reads
+ * ?1 id -> title, n; `drop` removes it. Appended to the buffers given. */
+void cl_db_reftitles_sql(const kt_mtype *t, const kt_mfield *tf, const char *name, kt_buf *fill,
+                         kt_buf *get, kt_buf *drop);
 /* Builds "SELECT rowid, id, ver, cols FROM t_x" + where + order for a list.
  * Appends to sql; the caller binds parameters it added to where. */
 void cl_db_select_prefix(const kt_mtype *t, kt_buf *sql);

@@ -110,7 +110,8 @@ static int header(writer *w) {
   return end_row(w);
 }
 
-/* The columns: the ones asked for, or every visible field but the id and the times the program keeps. */
+/* The columns: the ones asked for, or every visible field but the id and the
+ * times the program keeps. */
 static int pick_columns(kt_mtype *t, const char *const *names, int n, const kt_mfield ***out,
                         int *nout, kt_err *err) {
   const kt_mfield **cols = calloc((size_t)t->nfields, sizeof *cols);
@@ -142,16 +143,9 @@ static int pick_columns(kt_mtype *t, const char *const *names, int n, const kt_m
 
 /* Asks the office server for leave (a connected profile only): the right is
  * checked there and the export goes into the audit log. */
-static bool connected(cl_store *s) {
-  kt_buf srv = KT_BUF_INIT;
-  bool yes = cl_store_meta_get(s, "server", &srv, NULL) == 0 && srv.len;
-  kt_buf_free(&srv);
-  return yes;
-}
-
 static int ask_server(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *type,
                       int64_t rows, cl_export_fmt fmt, const char *path, kt_err *err) {
-  if (!profile_dir || !connected(s)) return 0; /* a standalone card index */
+  if (!profile_dir || !cl_store_connected(s)) return 0; /* a standalone card index */
   char nrows[32] = "?"; /* -1: refused before counting */
   if (rows >= 0) snprintf(nrows, sizeof nrows, "%lld", (long long)rows);
   const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -181,7 +175,7 @@ int cl_export(uv_loop_t *loop, const char *profile_dir, cl_store *s, const cl_qu
   if (!path || !*path) return kt_err_set(err, KT_EINVAL, "give the file to write");
   /* the rights the server sent at login already say no: nothing is written, and the
      server is still asked so that the attempt is in its audit log */
-  const kt_rights *rights = connected(s) ? cl_store_rights(s) : NULL;
+  const kt_rights *rights = cl_store_connected(s) ? cl_store_rights(s) : NULL;
   if (rights && !rights->can_export) {
     rc = ask_server(loop, profile_dir, s, t->def->name, -1, fmt, path, err);
     if (rc == 0 || rc == KT_ENET)

@@ -82,9 +82,7 @@ int cl_claimer_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, cl_cl
   cl_claimer *c = calloc(1, sizeof *c);
   if (!c) return kt_err_set(err, KT_ENOMEM, "out of memory");
   c->s = s;
-  kt_buf mode = KT_BUF_INIT;
-  bool server = cl_store_meta_get(s, "server", &mode, NULL) == 0 && mode.len;
-  kt_buf_free(&mode);
+  bool server = cl_store_connected(s);
   kt_err cerr;
   kt_err_clear(&cerr);
   if (!server)

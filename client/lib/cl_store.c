@@ -298,6 +298,12 @@ void cl_store_close(cl_store *s) {
 kt_model *cl_store_model(cl_store *s) { return s->model; }
 const kt_rights *cl_store_rights(const cl_store *s) { return s->has_rights ? &s->who.rights : NULL; }
 const char *cl_store_role(const cl_store *s) { return s->role; }
+bool cl_store_connected(cl_store *s) {
+  kt_buf srv = KT_BUF_INIT;
+  bool yes = cl_store_meta_get(s, "server", &srv, NULL) == 0 && srv.len;
+  kt_buf_free(&srv);
+  return yes;
+}
 
 const char *cl_store_user(const cl_store *s) { return s->user; }
 const char *cl_store_device(const cl_store *s) { return s->device; }
@@ -745,7 +751,7 @@ static const kt_mfield *single_title(const kt_mtype *t) {
 struct cl_reftitles {
   cl_store *s;
   sqlite3_stmt *get;
-  char table[64];
+  kt_buf drop;
 };
 
 int cl_reftitles_open(cl_store *s, const char *type, cl_reftitles **out, kt_err *err) {
@@ -756,16 +762,15 @@ int cl_reftitles_open(cl_store *s, const char *type, cl_reftitles **out, kt_err 
   cl_reftitles *rt = calloc(1, sizeof *rt);
   if (!rt) return kt_err_set(err, KT_ENOMEM, "out of memory");
   rt->s = s;
-  snprintf(rt->table, sizeof rt->table, "ref_titles_%d", t->def->code);
-  kt_buf sql = KT_BUF_INIT;
-  cl_db_reftitles_sql(t, tf, rt->table, &sql);
-  int rc = sqlite3_exec(s->d.db, kt_buf_str(&sql), NULL, NULL, NULL);
-  kt_buf_reset(&sql);
-  if (rc == SQLITE_OK) {
-    kt_buf_printf(&sql, "SELECT title, n FROM temp.%s WHERE id = ?1", rt->table);
-    rc = sqlite3_prepare_v2(s->d.db, kt_buf_str(&sql), -1, &rt->get, NULL);
-  }
-  kt_buf_free(&sql);
+  rt->drop = (kt_buf)KT_BUF_INIT;
+  char table[64];
+  snprintf(table, sizeof table, "ref_titles_%d", t->def->code);
+  kt_buf fill = KT_BUF_INIT, get = KT_BUF_INIT;
+  cl_db_reftitles_sql(t, tf, table, &fill, &get, &rt->drop);
+  int rc = sqlite3_exec(s->d.db, kt_buf_str(&fill), NULL, NULL, NULL);
+  if (rc == SQLITE_OK) rc = sqlite3_prepare_v2(s->d.db, kt_buf_str(&get), -1, &rt->get, NULL);
+  kt_buf_free(&fill);
+  kt_buf_free(&get);
   if (rc != SQLITE_OK) {
     rc = cl_db_error(&s->d, rc, "reading names for references", err);
     cl_reftitles_close(rt);
@@ -789,9 +794,8 @@ int cl_reftitles_get(cl_reftitles *rt, const char *id, kt_buf *out, kt_err *err)
 void cl_reftitles_close(cl_reftitles *rt) {
   if (!rt) return;
   sqlite3_finalize(rt->get);
-  char sql[128];
-  snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS temp.%s", rt->table);
-  sqlite3_exec(rt->s->d.db, sql, NULL, NULL, NULL);
+  if (rt->drop.len) sqlite3_exec(rt->s->d.db, kt_buf_str(&rt->drop), NULL, NULL, NULL);
+  kt_buf_free(&rt->drop);
   free(rt);
 }
 
