@@ -114,6 +114,12 @@ void kt_links_set(kt_links *l, const kt_mfield *f, const kt_value *v) {
   else if (strcmp(n, "rid") == 0) copy_text(l->rid, sizeof l->rid, v);
 }
 
+bool kt_links_move(const kt_links *a, const kt_links *b) {
+  return strcmp(a->org, b->org) != 0 || strcmp(a->contact, b->contact) != 0 ||
+         strcmp(a->asg, b->asg) != 0 || strcmp(a->owner, b->owner) != 0 ||
+         strcmp(a->grp, b->grp) != 0;
+}
+
 void kt_links_from_rec(const kt_rec *r, kt_links *out) {
   memset(out, 0, sizeof *out);
   for (int i = 0; i < r->type->nfields; i++) kt_links_set(out, &r->type->fields[i], &r->v[i]);
@@ -331,9 +337,21 @@ int kt_rights_check(const kt_who *who, const char *role, const kt_mtype *t, cons
     return kt_err_set(err, KT_EPERM, "you may not delete or restore this %s: your role (%s) does "
                       "not allow it", tn, role);
   if (k->reassign && !who->rights.reassign)
-    return kt_err_set(err, KT_EPERM, "you may not assign %s cards to a manager (or change their "
-                      "group): ask a head of sales", tn);
-  if ((k->isnew || k->other) && !kt_rights_allows_scope(who, code, KT_ACT_EDIT, after))
+    return kt_err_set(err, KT_EPERM, "your role (%s) may not give %s cards to another person or "
+                      "move them to another group: ask a head of sales", role, tn);
+  if (!k->isnew && k->moves) {
+    kt_scope b = *before, a = *after;
+    b.asg[0] = a.asg[0] = '\0';
+    const kt_scope *no = !kt_rights_allows_scope(who, code, KT_ACT_EDIT, &b) ? before
+                         : !kt_rights_allows_scope(who, code, KT_ACT_EDIT, &a) ? after : NULL;
+    if (no)
+      return kt_err_set(err, KT_EPERM, "you may not move this %s to another card or person: "
+                        "it would leave or land on %s's card, and your role (%s) lets you only "
+                        "record what was done", tn, no->owner[0] ? no->owner : "nobody", role);
+  }
+  kt_scope a = *after;
+  if (k->isnew) a.asg[0] = '\0'; /* assigning a new record to oneself plants nothing */
+  if ((k->isnew || k->other) && !kt_rights_allows_scope(who, code, KT_ACT_EDIT, &a))
     return kt_err_set(err, KT_EPERM, "you may not %s this %s%s%s: your role (%s) does not allow "
                       "it", k->isnew ? "create" : "move", tn, after->owner[0] ? " owned by " : "",
                       after->owner, role);

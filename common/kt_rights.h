@@ -76,6 +76,10 @@ void kt_links_from_rec(const kt_rec *r, kt_links *out);
  * rid) from v; other fields are ignored. */
 void kt_links_set(kt_links *l, const kt_mfield *f, const kt_value *v);
 
+/* Whether a and b differ in where the record belongs: its card (org, contact),
+ * owner, group or assignee. */
+bool kt_links_move(const kt_links *a, const kt_links *b);
+
 /* Reads the card (or conflict subject) of type `type` with id `id` into *out
  * (caller frees with kt_rec_free); *out = NULL when there is none. */
 typedef int (*kt_card_fn)(void *ud, const char *type, const char *id, kt_rec **out, kt_err *err);
@@ -93,6 +97,7 @@ typedef struct kt_change_kind {
   bool del;       /* deletes or restores it */
   bool other;     /* changes other fields */
   bool reassign;  /* changes a card's owner or group, or creates one for somebody else */
+  bool moves;     /* changes where the record belongs (its card, owner, group or assignee) */
   const kt_mfield *contact_field; /* a phone/e-mail field it writes (NULL: none) */
 } kt_change_kind;
 
@@ -101,8 +106,11 @@ typedef struct kt_change_kind {
  * make change k to a record of type t whose scope is `before` (unused for new
  * records) and will be `after`? EDIT on both (a record cannot be moved where
  * its writer may not edit it), DELETE for deleting or restoring, the reassign
- * right, see_contacts for others' phones and e-mails. 0, or KT_EPERM with a
- * message in err. A record the user may not even read is "no such record". */
+ * right, see_contacts for others' phones and e-mails. Creating or moving a
+ * record needs EDIT by the card's owner and group: an assignee's privilege
+ * covers the task or event given to them, not planting records on a card or
+ * taking one off it. 0, or KT_EPERM with a message in err. A record the user
+ * may not even read is "no such record". */
 int kt_rights_check(const kt_who *who, const char *role, const kt_mtype *t, const char *id,
                     const kt_scope *before, const kt_scope *after, const kt_change_kind *k,
                     kt_err *err);

@@ -265,8 +265,14 @@ static int throttle(srv_db *d, const char *user, kt_err *err) {
   return 0;
 }
 
+/* The account a login attempt on this device counts against: the device's. */
+static const char *login_account(const srv_login_job *job) {
+  return job->device_user[0] ? job->device_user : job->user;
+}
+
 int srv_login_begin(srv_db *d, srv_login_job *job, kt_err *err) {
-  int rc = throttle(d, job->user, err);
+  job->foreign = strcmp(job->user, login_account(job)) != 0;
+  int rc = throttle(d, login_account(job), err);
   if (rc) return rc;
   sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_GET, err);
   if (!st) return KT_EDB;
@@ -276,6 +282,7 @@ int srv_login_begin(srv_db *d, srv_login_job *job, kt_err *err) {
   if (rc == SQLITE_ROW) col(st, 1, job->hash, sizeof job->hash);
   sqlite3_reset(st);
   if (rc != SQLITE_ROW && rc != SQLITE_DONE) return srv_db_error(d, rc, "reading accounts", err);
+  if (job->foreign) job->hash[0] = '\0'; /* the dummy hash: same work, same answer */
   return 0;
 }
 
@@ -298,16 +305,13 @@ int srv_login_finish(srv_db *d, srv_login_job *job, srv_auth_info *info, char to
                      kt_err *err) {
   int rc;
   if (job->verify_rc) {
-    note_failure(d, job->user, job->hash[0] != '\0');
+    note_failure(d, login_account(job), job->foreign || job->hash[0] != '\0');
     kt_log_info("auth", "failed login for an account on device %s", job->device_id);
     return kt_err_set(err, KT_EAUTH, "wrong user name or password");
   }
   bool disabled = false;
   if ((rc = user_get(d, job->user, info, &disabled, NULL, err))) return rc;
   if (disabled) return kt_err_set(err, KT_EDISABLED, "this account is disabled; ask your administrator");
-  if (strcmp(job->user, job->device_user) != 0)
-    return kt_err_set(err, KT_EAUTH, "this PC was enrolled for another user; ask your "
-                      "administrator for an invite of your own");
   char hash[65];
   if ((rc = random_hex(token, 32, err))) return rc;
   sha256_hex(token, hash);

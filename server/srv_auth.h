@@ -62,6 +62,7 @@ typedef struct srv_login_job {
   char password[1100];
   char hash[256]; /* "" for an unknown user: a dummy hash is verified instead */
   int verify_rc;  /* set by srv_login_verify */
+  bool foreign;   /* another user's name on this device: can never succeed */
 } srv_login_job;
 
 int srv_login_begin(srv_db *d, srv_login_job *job, kt_err *err);
@@ -72,7 +73,10 @@ void srv_login_job_wipe(srv_login_job *job);
 
 /* Password login on an enrolled device of that user; on success a new
  * session token (64 hex chars) in token. KT_EAUTH (wrong user/password: one
- * message for both), KT_ETHROTTLED (wait), KT_ELOCKED, KT_EPERM (disabled). */
+ * message for both, also for another user's name on this device, right
+ * password or not), KT_ETHROTTLED (wait), KT_ELOCKED, KT_EPERM (disabled).
+ * Failures and throttling count against the device's own user: guesses made
+ * on one PC never lock a colleague out. */
 int srv_login(srv_db *d, const char *device_id, const char *device_user, const char *user,
               const char *password, srv_auth_info *info, char token[65], kt_err *err);
 /* Resumes a session: the token must be live, of this device, issued after the

@@ -521,6 +521,15 @@ static void on_group_check(uv_check_t *h) { group_flush(h->data); }
 static void handle_push(srv_conn *c, const Kartoteka__Envelope *env) {
   srv_server *s = c->srv;
   if (!session_check(c, env->req_id)) return;
+  if (env->push->n_changes > SRV_PUSH_MAX) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "a push may hold at most %d changes (this one had %zu); Kartoteka "
+             "sends them in smaller batches: use an unmodified, current client", SRV_PUSH_MAX,
+             env->push->n_changes);
+    srv_audit_note(&s->db, c->who.user, c->device_id, "denied.push", "", "%s", msg);
+    send_error_close(c, env->req_id, KT_ETOOBIG, msg);
+    return;
+  }
   kt_err err;
   kt_err_clear(&err);
   pending_ack *p = calloc(1, sizeof *p);
@@ -968,6 +977,9 @@ static void conn_read(srv_conn *c, ssize_t nread, const uv_buf_t *buf) {
       rc = srv_device_lookup(&c->srv->db, fpr, c->device_id, c->device_user, &err);
       if (rc) {
         kt_tls_session_drop(c->tls); /* its ticket must not skip this check's cost either */
+        if (rc == KT_EREVOKED)
+          srv_audit_note(&c->srv->db, c->device_user, c->device_id, "device.refused", c->peer,
+                         "a revoked device tried to connect");
         send_error_close(c, 0, rc, err.msg);
         return;
       }

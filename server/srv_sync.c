@@ -1,5 +1,6 @@
 /* srv_sync — see srv_sync.h. */
 #include "srv_sync.h"
+#include "srv_sync_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +14,6 @@
 #include "kt_rec.h"
 #include "kt_uuid.h"
 
-typedef struct devname {
-  uint32_t idx;
-  char uuid[40];
-} devname;
-
-struct srv_sync {
-  srv_db *d;
-  kt_hlc *hlc;
-  kt_model *model;
-  char server_id[40];
-  kt_uuid_gen ugen;
-  devname *devs;
-  int ndevs, capdevs;
-};
-
 /* ---- device index <-> UUID --------------------------------------------------- */
 
 static int load_devices(srv_sync *s, kt_err *err);
@@ -35,7 +21,7 @@ static int load_devices(srv_sync *s, kt_err *err);
 /* Another process (`kartotekad user ...` writing a staff record while the
  * server runs) may have numbered a device since the cache was read: a miss
  * reads the table again once. */
-static const char *dev_name(void *ud, uint32_t idx) {
+const char *srv__dev_name(void *ud, uint32_t idx) {
   srv_sync *s = ud;
   for (int pass = 0; pass < 2; pass++) {
     for (int i = 0; i < s->ndevs; i++)
@@ -51,7 +37,7 @@ static const char *dev_name(void *ud, uint32_t idx) {
 static int dev_remember(srv_sync *s, uint32_t idx, const char *uuid) {
   if (s->ndevs == s->capdevs) {
     int cap = s->capdevs ? s->capdevs * 2 : 16;
-    devname *p = realloc(s->devs, (size_t)cap * sizeof *p);
+    srv_devname *p = realloc(s->devs, (size_t)cap * sizeof *p);
     if (!p) return KT_ENOMEM;
     s->devs = p;
     s->capdevs = cap;
@@ -62,7 +48,7 @@ static int dev_remember(srv_sync *s, uint32_t idx, const char *uuid) {
   return 0;
 }
 
-static int dev_index(srv_sync *s, const char *uuid, uint32_t *idx, kt_err *err) {
+int srv__dev_index(srv_sync *s, const char *uuid, uint32_t *idx, kt_err *err) {
   for (int i = 0; i < s->ndevs; i++)
     if (strcmp(s->devs[i].uuid, uuid) == 0) {
       *idx = s->devs[i].idx;
@@ -99,7 +85,7 @@ static int load_devices(srv_sync *s, kt_err *err) {
 
 /* ---- model: custom fields from the master's field_def records ----------------- */
 
-static int apply_field_def(srv_sync *s, const kt_rec *r, kt_err *err) {
+int srv__apply_field_def(srv_sync *s, const kt_rec *r, kt_err *err) {
   kt_mtype *ft = r->type;
   const char *vals[5] = {0};
   static const char *names[5] = {"etype", "name", "label", "ftype", "choices"};
@@ -165,7 +151,7 @@ void srv_sync_free(srv_sync *s) {
 
 /* ---- push ---------------------------------------------------------------------------- */
 
-static int load_by_id(srv_sync *s, kt_mtype *t, const char *id, kt_rec **out, kt_err *err) {
+int srv__load_by_id(srv_sync *s, kt_mtype *t, const char *id, kt_rec **out, kt_err *err) {
   *out = NULL;
   sqlite3_stmt *st = srv_db_tst(s->d, t, SRV_TST_BY_ID, err);
   if (!st) return KT_EDB;
@@ -196,17 +182,17 @@ static int next_seq(srv_sync *s, int64_t *seq, kt_err *err) {
 
 /* ---- scopes: whose each feed row is ------------------------------------------------ */
 
-static int card_fn(void *ud, const char *type, const char *id, kt_rec **out, kt_err *err) {
+int srv__card_fn(void *ud, const char *type, const char *id, kt_rec **out, kt_err *err) {
   srv_sync *s = ud;
   *out = NULL;
   kt_mtype *t = kt_model_type(s->model, type);
-  return t ? load_by_id(s, t, id, out, err) : 0;
+  return t ? srv__load_by_id(s, t, id, out, err) : 0;
 }
 
-static int scope_of(srv_sync *s, const kt_rec *r, kt_scope *sc, kt_err *err) {
+int srv__scope_of(srv_sync *s, const kt_rec *r, kt_scope *sc, kt_err *err) {
   kt_links l;
   kt_links_from_rec(r, &l);
-  return kt_rights_scope(r->type, &l, card_fn, s, sc, err);
+  return kt_rights_scope(r->type, &l, srv__card_fn, s, sc, err);
 }
 
 static bool scope_eq(const kt_scope *a, const kt_scope *b) {
@@ -214,18 +200,13 @@ static bool scope_eq(const kt_scope *a, const kt_scope *b) {
          strcmp(a->asg, b->asg) == 0;
 }
 
-typedef struct logrow {
-  bool found;
-  int64_t seq;
-  kt_scope sc;
-} logrow;
 
 static void col_text(sqlite3_stmt *st, int i, char *out, size_t n) {
   const unsigned char *t = sqlite3_column_text(st, i);
   snprintf(out, n, "%s", t ? (const char *)t : "");
 }
 
-static int log_get(srv_sync *s, int tcode, int64_t rid, logrow *out, kt_err *err) {
+int srv__log_get(srv_sync *s, int tcode, int64_t rid, srv_logrow *out, kt_err *err) {
   memset(out, 0, sizeof *out);
   sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_LOG_SCOPE, err);
   if (!st) return KT_EDB;
@@ -251,7 +232,7 @@ static void bind_opt(sqlite3_stmt *st, int i, const char *v) {
 /* Gives the record a new feed row with scope sc; when its scope changed, the
  * old one goes to srv_revoke under the same sequence number. */
 static int log_put(srv_sync *s, int tcode, int64_t rid, const char *uuid, const kt_scope *sc,
-                   const logrow *old, int64_t *seq_out, kt_err *err) {
+                   const srv_logrow *old, int64_t *seq_out, kt_err *err) {
   int64_t seq = 0;
   int rc = next_seq(s, &seq, err);
   if (rc) return rc;
@@ -339,8 +320,8 @@ static int rescope_dependents(srv_sync *s, const char *tname, const char *uuid, 
       sqlite3_reset(rs);
       if (step != SQLITE_ROW) continue;
       kt_scope sc;
-      logrow old;
-      if ((rc = scope_of(s, r, &sc, err)) || (rc = log_get(s, t->def->code, rows[k], &old, err)))
+      srv_logrow old;
+      if ((rc = srv__scope_of(s, r, &sc, err)) || (rc = srv__log_get(s, t->def->code, rows[k], &old, err)))
         break;
       if (old.found && scope_eq(&old.sc, &sc)) continue;
       char id[64];
@@ -414,7 +395,7 @@ int srv_sync_claim(srv_sync *s, const char *phone, const char *email, const char
 /* Writes r (insert when rowid == 0) and records it in the feed with its scope;
  * claims: a phone, e-mail, tax id or the deleted flag may have changed (the
  * card's claim keys are rewritten). */
-static int write_rec(srv_sync *s, kt_rec *r, bool claims, int64_t *seq_out, kt_err *err) {
+int srv__write_rec(srv_sync *s, kt_rec *r, bool claims, int64_t *seq_out, kt_err *err) {
   kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(kt_vers_max(&r->vers)));
   kt_buf ver = KT_BUF_INIT;
   kt_vers_encode(&r->vers, NULL, &ver);
@@ -429,9 +410,9 @@ static int write_rec(srv_sync *s, kt_rec *r, bool claims, int64_t *seq_out, kt_e
   if (rc) return rc;
   if (insert) r->rowid = sqlite3_last_insert_rowid(s->d->db);
   kt_scope sc;
-  logrow old;
+  srv_logrow old;
   int code = r->type->def->code;
-  if ((rc = scope_of(s, r, &sc, err)) || (rc = log_get(s, code, r->rowid, &old, err))) return rc;
+  if ((rc = srv__scope_of(s, r, &sc, err)) || (rc = srv__log_get(s, code, r->rowid, &old, err))) return rc;
   if ((rc = log_put(s, code, r->rowid, kt_rec_id(r), &sc, &old, seq_out, err))) return rc;
   if ((claims || insert) && (rc = claims_update(s, r, err))) return rc;
   bool card = (r->type->def->flags & KT_TF_CLIENT) != 0;
@@ -483,11 +464,11 @@ static int backfill_scopes(srv_sync *s, kt_err *err) {
     sqlite3_reset(rs);
     if (step == SQLITE_ROW) {
       kt_scope sc;
-      rc = scope_of(s, r, &sc, err);
+      rc = srv__scope_of(s, r, &sc, err);
       if (!rc) {
         /* same sequence number: only the scope columns are filled in */
-        logrow old;
-        rc = log_get(s, t->def->code, r->rowid, &old, err);
+        srv_logrow old;
+        rc = srv__log_get(s, t->def->code, r->rowid, &old, err);
         sqlite3_stmt *ls = rc ? NULL : srv_db_st(s->d, SRV_ST_LOG_SET, err);
         if (!rc && !ls) rc = KT_EDB;
         if (!rc) {
@@ -513,7 +494,7 @@ static int backfill_scopes(srv_sync *s, kt_err *err) {
 }
 
 /* Records the losing value of a concurrent edit as a conflict record. */
-static int log_conflict(srv_sync *s, const kt_rec *card, const kt_mfield *f, const kt_value *lost,
+int srv__log_conflict(srv_sync *s, const kt_rec *card, const kt_mfield *f, const kt_value *lost,
                         const kt_value *kept, const char *lost_by, const char *won_by, kt_err *err) {
   kt_mtype *ct = kt_model_type(s->model, "conflict");
   kt_rec *c = kt_rec_new(ct);
@@ -540,7 +521,7 @@ static int log_conflict(srv_sync *s, const kt_rec *card, const kt_mfield *f, con
              {"lost_by", lost_by},
              {"won_by", won_by}};
   uint32_t self;
-  rc = dev_index(s, s->server_id, &self, err);
+  rc = srv__dev_index(s, s->server_id, &self, err);
   kt_stamp stamp = kt_hlc_now(s->hlc);
   for (size_t i = 0; !rc && i < sizeof set / sizeof set[0]; i++) {
     if (!set[i].val || !*set[i].val) continue;
@@ -554,144 +535,9 @@ static int log_conflict(srv_sync *s, const kt_rec *card, const kt_mfield *f, con
   kt_buf_free(&lv);
   kt_buf_free(&kv);
   int64_t seq;
-  if (!rc) rc = write_rec(s, c, false, &seq, err);
+  if (!rc) rc = srv__write_rec(s, c, false, &seq, err);
 out:
   kt_rec_free(c);
-  return rc;
-}
-
-/* The user whose device wrote a value ("" when unknown: the server itself). */
-static void device_user(srv_sync *s, const char *dev, char *out, size_t n) {
-  out[0] = '\0';
-  sqlite3_stmt *st = dev ? srv_db_st(s->d, SRV_ST_DEVICE_USER, NULL) : NULL;
-  if (!st) return;
-  sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
-  if (sqlite3_step(st) == SQLITE_ROW) snprintf(out, n, "%s", sqlite3_column_text(st, 0));
-  sqlite3_reset(st);
-}
-
-static bool user_exists(srv_sync *s, const char *name) {
-  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_USER_GET, NULL);
-  if (!st) return true; /* a database problem surfaces elsewhere */
-  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-  bool ok = sqlite3_step(st) == SQLITE_ROW;
-  sqlite3_reset(st);
-  return ok;
-}
-
-typedef struct incoming {
-  kt_mfield *f;
-  kt_value v;
-  kt_stamp stamp, base;
-} incoming;
-
-/* Whether `who` may make this change: EDIT on the record as it is and as it will
- * be (a record cannot be moved where its writer may not edit it), DELETE for
- * deleting or restoring, the reassign right for changing a card's owner or
- * group (or creating one for somebody else), and see_contacts for writing the
- * phones and e-mails of others' cards. KT_EPERM (verr says why) when not. */
-static int check_rights(srv_sync *s, const srv_writer *w, kt_mtype *t, const kt_rec *r, bool isnew,
-                        const incoming *in, size_t n, kt_err *verr, kt_err *err) {
-  int code = t->def->code;
-  kt_scope before;
-  memset(&before, 0, sizeof before);
-  int rc;
-  if (!isnew) {
-    logrow lr;
-    if ((rc = log_get(s, code, r->rowid, &lr, err))) return rc;
-    if (lr.found) before = lr.sc;
-    else if ((rc = scope_of(s, r, &before, err))) return rc;
-  }
-  kt_links l;
-  kt_links_from_rec(r, &l);
-  kt_change_kind k = {.isnew = isnew};
-  for (size_t i = 0; i < n; i++) {
-    const kt_mfield *f = in[i].f;
-    int pos = t->pos[f->vidx];
-    if (in[i].stamp <= r->vers.f[f->vidx].stamp) continue; /* loses the merge: changes nothing */
-    if (kt_value_equal(&r->v[pos], &in[i].v)) continue;
-    if (f->flags & KT_FF_CONTACT && !k.contact_field) k.contact_field = f;
-    kt_links_set(&l, f, &in[i].v);
-    if (f->vidx == KT_F_DELETED) k.del = true;
-    else k.other = true;
-    if ((f->vidx == KT_F_OWNER || f->vidx == KT_F_GRP) && !isnew) k.reassign = true;
-  }
-  if (isnew && strcmp(l.owner, w->user) != 0 && (t->def->flags & KT_TF_CLIENT)) k.reassign = true;
-  kt_scope after;
-  if ((rc = kt_rights_scope(t, &l, card_fn, s, &after, err))) return rc;
-  return kt_rights_check(&w->subj->who, w->subj->role, t, kt_rec_id(r), &before, &after, &k, verr);
-}
-
-/* The title of a client card for messages: an organization's name, a
- * contact's names. */
-static void card_title(const kt_rec *c, char *out, size_t n) {
-  out[0] = '\0';
-  size_t len = 0;
-  static const char *names[] = {"name", "last_name", "first_name"};
-  for (size_t i = 0; i < sizeof names / sizeof names[0] && len + 2 < n; i++) {
-    kt_mfield *f = kt_mtype_field(c->type, names[i]);
-    if (!f || f->custom) continue;
-    const kt_value *v = &c->v[c->type->pos[f->vidx]];
-    if (v->kind != KT_V_TEXT || !v->s[0]) continue;
-    len += (size_t)snprintf(out + len, n - len, "%s%s", len ? " " : "", v->s);
-  }
-  if (!len) snprintf(out, n, "%s", kt_rec_id(c));
-}
-
-/* A task or event may be given only to somebody who can see the client card it
- * belongs to: otherwise the reminder would fire about a client the assignee
- * cannot open. Checked when the record is created or its assignee or card
- * changes (a later edit of other fields is not refused because the card moved
- * on), with the assignee's own rights (kt_rights_allows on the card's scope).
- * KT_EINVAL with the reason in verr when not: the change stays in the
- * writer's outbox until the assignee or the card is corrected. */
-static int check_assignee(srv_sync *s, kt_mtype *t, const kt_rec *r, bool isnew,
-                          const incoming *in, size_t n, kt_err *verr, kt_err *err) {
-  if (!(t->def->flags & KT_TF_ASSIGNED)) return 0;
-  kt_links l;
-  kt_links_from_rec(r, &l);
-  bool touched = isnew;
-  for (size_t i = 0; i < n; i++) {
-    const kt_mfield *f = in[i].f;
-    if (in[i].stamp <= r->vers.f[f->vidx].stamp) continue; /* loses the merge */
-    kt_links_set(&l, f, &in[i].v);
-    if (!f->custom && (strcmp(f->name, "assignee") == 0 || strcmp(f->name, "org") == 0 ||
-                       strcmp(f->name, "contact") == 0) &&
-        !kt_value_equal(&r->v[t->pos[f->vidx]], &in[i].v))
-      touched = true;
-  }
-  if (!touched || !l.asg[0] || (!l.org[0] && !l.contact[0])) return 0;
-  kt_rec *card = NULL;
-  int rc = 0;
-  if (l.org[0]) rc = card_fn(s, "org", l.org, &card, err);
-  if (!rc && !card && l.contact[0]) rc = card_fn(s, "contact", l.contact, &card, err);
-  if (rc || !card) return rc; /* a card this server does not have yet: nothing to judge */
-  kt_links cl;
-  kt_links_from_rec(card, &cl);
-  kt_scope sc;
-  srv_subject *subj = malloc(sizeof *subj);
-  if (!subj) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-  if (!rc) rc = kt_rights_scope(card->type, &cl, card_fn, s, &sc, err);
-  if (!rc) {
-    kt_err e2;
-    int lr = srv_subject_load(s->d, l.asg, subj, &e2);
-    if (lr == KT_ENOTFOUND) lr = 0; /* "no user named" is said elsewhere */
-    else if (lr) rc = kt_err_set(err, lr, "%s", e2.msg);
-    else if (!kt_rights_allows(&subj->who, card->type->def->code, KT_ACT_READ, sc.owner, sc.grp,
-                               NULL)) {
-      char title[200];
-      card_title(card, title, sizeof title);
-      const char *what = card->type->def->code == kt_registry_type("org")->code
-                             ? "organization" : "contact";
-      rc = kt_err_set(verr, KT_EINVAL,
-                      "%s cannot be assigned: %s may not see the %s \"%s\" it belongs to (%s's "
-                      "client, role %s); assign it to someone who can see this client, or hand "
-                      "the card over or share it with %s first", t->def->name, l.asg, what, title,
-                      sc.owner[0] ? sc.owner : "nobody", subj->role, l.asg);
-    }
-  }
-  free(subj);
-  kt_rec_free(card);
   return rc;
 }
 
@@ -705,7 +551,7 @@ int srv_sync_put_staff(srv_sync *s, const char *id, const char *name, const char
   int rc = srv_db_begin(s->d, err);
   if (rc) return rc;
   kt_rec *r = NULL;
-  if ((rc = load_by_id(s, t, id, &r, err))) goto fail;
+  if ((rc = srv__load_by_id(s, t, id, &r, err))) goto fail;
   if (!r && !create) goto done; /* nothing to change (no birthday was ever set) */
   if (!r) {
     if (!(r = kt_rec_new(t))) {
@@ -715,7 +561,7 @@ int srv_sync_put_staff(srv_sync *s, const char *id, const char *name, const char
     kt_value_set_text(&r->v[KT_F_ID], id, strlen(id));
   }
   uint32_t self;
-  if ((rc = dev_index(s, s->server_id, &self, err))) goto fail;
+  if ((rc = srv__dev_index(s, s->server_id, &self, err))) goto fail;
   /* later than anything the record holds, whichever process wrote it */
   kt_hlc_recv(s->hlc, kt_vers_max(&r->vers), 0, NULL);
   kt_stamp stamp = kt_hlc_now(s->hlc);
@@ -755,7 +601,7 @@ int srv_sync_put_staff(srv_sync *s, const char *id, const char *name, const char
     *changed = true;
   }
   int64_t seq;
-  if (*changed && (rc = write_rec(s, r, false, &seq, err))) goto fail;
+  if (*changed && (rc = srv__write_rec(s, r, false, &seq, err))) goto fail;
 done:
   kt_rec_free(r);
   return srv_db_commit(s->d, err);
@@ -765,271 +611,15 @@ fail:
   return rc;
 }
 
-/* Applies one change; *status/reason/seq describe the result. Database errors
- * return non-zero (the whole batch is rolled back). */
-static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
-                        const Kartoteka__Change *ch, Kartoteka__ChangeResult *res, kt_err *err) {
-  static char reason[KT_ERR_MSG_MAX];
-  kt_err verr;
-  kt_err_clear(&verr);
-  kt_mtype *t = kt_model_type(s->model, ch->type);
-  kt_rec *r = NULL;
-  incoming *in = NULL;
-  int rc = 0;
-  res->status = KARTOTEKA__CHANGE_RESULT__STATUS__REJECTED;
-  if (!t) {
-    kt_err_set(&verr, KT_EINVAL, "unknown record type '%s'", ch->type);
-    goto reject;
-  }
-  if (t->def->flags & KT_TF_SYSTEM) {
-    kt_err_set(&verr, KT_EPERM, "%s records are written by the server only", ch->type);
-    goto reject;
-  }
-  if (!kt_uuid_str_is_valid(ch->id)) {
-    kt_err_set(&verr, KT_EINVAL, "'%s' is not a record id", ch->id);
-    goto reject;
-  }
-  in = calloc(ch->n_fields ? ch->n_fields : 1, sizeof *in);
-  if (!in) return kt_err_set(err, KT_ENOMEM, "out of memory");
-  uint64_t limit = kt_now_ms() + SRV_MAX_SKEW_MS;
-  for (size_t i = 0; i < ch->n_fields; i++) {
-    const Kartoteka__FieldValue *fv = ch->fields[i];
-    kt_mfield *f = kt_mtype_field(t, fv->name);
-    if (!f) {
-      kt_err_set(&verr, KT_EINVAL, "unknown field '%s' for %s", fv->name, ch->type);
-      goto reject;
-    }
-    if (f->vidx == KT_F_ID || f->vidx == KT_F_UPDATED) {
-      kt_err_set(&verr, KT_EINVAL, "field %s cannot be written", fv->name);
-      goto reject;
-    }
-    if (KT_STAMP_MS(fv->stamp) > limit) {
-      kt_err_set(&verr, KT_ECLOCK, "the PC's clock is %llu s ahead of the server's; set the "
-                 "correct time (or turn on automatic time) and sync again",
-                 (unsigned long long)((KT_STAMP_MS(fv->stamp) - kt_now_ms()) / 1000));
-      goto reject;
-    }
-    if (!fv->stamp) {
-      kt_err_set(&verr, KT_EINVAL, "field %s has no version stamp", fv->name);
-      goto reject;
-    }
-    if (kt_change_value(f, fv, &in[i].v, &verr)) goto reject;
-    /* owners and assignees must be accounts of this office */
-    if (f->type == KT_FT_USER && in[i].v.kind == KT_V_TEXT && t->def->flags != KT_TF_SYSTEM &&
-        !user_exists(s, in[i].v.s)) {
-      kt_err_set(&verr, KT_EINVAL, "%s: there is no user named %s in this office", f->name,
-                 in[i].v.s);
-      goto reject;
-    }
-    in[i].f = f;
-    in[i].stamp = fv->stamp;
-    in[i].base = fv->base_stamp;
-  }
-  if ((rc = load_by_id(s, t, ch->id, &r, err))) goto out;
-  bool isnew = !r;
-  if (!r) {
-    if (!(r = kt_rec_new(t))) {
-      rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-      goto out;
-    }
-    kt_value_set_text(&r->v[KT_F_ID], ch->id, strlen(ch->id));
-  }
-  if (w->subj) {
-    rc = check_rights(s, w, t, r, isnew, in, ch->n_fields, &verr, err);
-    if (rc == KT_EPERM) {
-      rc = 0;
-      res->code = KT_EPERM;
-      srv_audit_note(s->d, w->user, w->device_id, "denied.push", ch->id, "%s: %s", ch->type,
-                     verr.msg);
-      goto reject;
-    }
-    if (rc) goto out;
-  }
-  rc = check_assignee(s, t, r, isnew, in, ch->n_fields, &verr, err);
-  if (rc == KT_EINVAL && verr.code) {
-    rc = 0;
-    srv_audit_note(s->d, w->user, w->device_id, "denied.assign", ch->id, "%s: %s", ch->type,
-                   verr.msg);
-    goto reject;
-  }
-  if (rc) goto out;
-  char old_owner[80];
-  snprintf(old_owner, sizeof old_owner, "%s",
-           r->v[KT_F_OWNER].kind == KT_V_TEXT ? r->v[KT_F_OWNER].s : "");
-  bool any = false, claims = false;
-  for (size_t i = 0; i < ch->n_fields; i++) {
-    kt_mfield *f = in[i].f;
-    int pos = t->pos[f->vidx];
-    kt_fver *cur = &r->vers.f[f->vidx];
-    const char *cur_dev = cur->stamp ? dev_name(s, cur->dev) : "";
-    kt_hlc_recv(s->hlc, in[i].stamp, 0, NULL);
-    int cmp = kt_merge_cmp(in[i].stamp, w->device_id, cur->stamp, cur_dev);
-    bool concurrent = cur->stamp && cur->stamp != in[i].base && cur_dev &&
-                      strcmp(cur_dev, w->device_id) != 0 && !kt_value_equal(&r->v[pos], &in[i].v);
-    char other[80] = "";
-    if (concurrent) device_user(s, cur_dev, other, sizeof other);
-    if (cmp > 0) {
-      if (concurrent && (rc = log_conflict(s, r, f, &r->v[pos], &in[i].v, other, w->user, err)))
-        goto out;
-      kt_value_clear(&r->v[pos]);
-      r->v[pos] = in[i].v;
-      memset(&in[i].v, 0, sizeof in[i].v);
-      cur->stamp = in[i].stamp;
-      cur->dev = wdev;
-      any = true;
-      claims = claims || kt_mfield_claims(f) || f->vidx == KT_F_DELETED;
-    } else if (cmp < 0 && concurrent) {
-      if ((rc = log_conflict(s, r, f, &in[i].v, &r->v[pos], w->user, other, err))) goto out;
-    }
-  }
-  if (any) {
-    int64_t seq;
-    if ((rc = write_rec(s, r, claims, &seq, err))) goto out;
-    const char *new_owner = r->v[KT_F_OWNER].kind == KT_V_TEXT ? r->v[KT_F_OWNER].s : "";
-    if (!isnew && (t->def->flags & KT_TF_CLIENT) && strcmp(old_owner, new_owner) != 0)
-      srv_audit_note(s->d, w->user, w->device_id, "reassign", ch->id, "%s from %s to %s",
-                     ch->type, old_owner[0] ? old_owner : "nobody",
-                     new_owner[0] ? new_owner : "nobody");
-    if (strcmp(t->def->name, "field_def") == 0 && (rc = apply_field_def(s, r, err))) goto out;
-    res->status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
-    res->server_seq = (uint64_t)seq;
-  } else {
-    res->status = KARTOTEKA__CHANGE_RESULT__STATUS__SUPERSEDED;
-  }
-  goto out;
-reject:
-  snprintf(reason, sizeof reason, "%s", verr.msg);
-  res->reason = strdup(reason);
-  kt_log_info("sync", "rejected a change from device %s: %s", w->device_id, verr.msg);
-out:
-  if (in)
-    for (size_t i = 0; i < ch->n_fields; i++) kt_value_clear(&in[i].v);
-  free(in);
-  kt_rec_free(r);
-  return rc;
-}
-
-/* Applies a push inside the caller's transaction; fills ack. */
-static int push_apply(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
-                      Kartoteka__PushAck *ack, kt_err *err) {
-  Kartoteka__ChangeResult **res = calloc(push->n_changes ? push->n_changes : 1, sizeof *res);
-  Kartoteka__ChangeResult *vals = calloc(push->n_changes ? push->n_changes : 1, sizeof *vals);
-  if (!res || !vals) {
-    free(res);
-    free(vals);
-    return kt_err_set(err, KT_ENOMEM, "out of memory");
-  }
-  for (size_t i = 0; i < push->n_changes; i++) {
-    kartoteka__change_result__init(&vals[i]);
-    res[i] = &vals[i];
-  }
-  ack->results = res;
-  ack->n_results = push->n_changes;
-  int rc;
-  uint32_t wdev;
-  if ((rc = dev_index(s, w->device_id, &wdev, err))) goto fail;
-  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_DEVCTR_GET, err);
-  if (!st) {
-    rc = KT_EDB;
-    goto fail;
-  }
-  sqlite3_bind_text(st, 1, w->device_id, -1, SQLITE_STATIC);
-  int64_t last = 0;
-  if (sqlite3_step(st) == SQLITE_ROW) last = sqlite3_column_int64(st, 0);
-  sqlite3_reset(st);
-  int64_t high = last;
-  /* field definitions first: a definition edited after a card got a value of
-     the field is behind that card in the client's outbox (an edited entry takes
-     a new number), and the batch is one transaction anyway */
-  for (int defs = 1; defs >= 0; defs--)
-    for (size_t i = 0; i < push->n_changes; i++) {
-      const Kartoteka__Change *ch = push->changes[i];
-      if ((strcmp(ch->type, "field_def") == 0) != defs) continue;
-      if ((int64_t)ch->counter <= last) { /* already applied: a resend after a lost ack */
-        vals[i].status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
-        continue;
-      }
-      if ((rc = apply_change(s, w, wdev, ch, &vals[i], err))) goto fail;
-      if ((int64_t)ch->counter > high) high = (int64_t)ch->counter;
-    }
-  if (high != last) {
-    if (!(st = srv_db_st(s->d, SRV_ST_DEVCTR_SET, err))) {
-      rc = KT_EDB;
-      goto fail;
-    }
-    sqlite3_bind_text(st, 1, w->device_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, high);
-    if ((rc = srv_db_step_done(s->d, st, err))) goto fail;
-  }
-  return 0;
-fail:
-  srv_sync_ack_free(ack);
-  return rc;
-}
-
 /* After a rollback: the model may have gained a field inside it, and the device
  * cache a number whose row is gone (the next new device would get that number
  * too, and its values would be served as this device's). */
-static void model_reload(srv_sync *s) {
+void srv__model_reload(srv_sync *s) {
   kt_model_free(s->model);
   s->model = NULL;
   if (kt_model_new(&s->model, NULL) == 0) load_model(s, NULL);
   s->ndevs = 0;
   load_devices(s, NULL);
-}
-
-int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
-                  Kartoteka__PushAck *ack, kt_err *err) {
-  int rc = srv_db_begin(s->d, err);
-  if (!rc && (rc = push_apply(s, w, push, ack, err))) srv_db_rollback(s->d);
-  if (!rc && (rc = srv_db_commit(s->d, err))) srv_sync_ack_free(ack);
-  if (rc) model_reload(s);
-  return rc;
-}
-
-/* ---- group commit ---------------------------------------------------------------- */
-
-int srv_sync_group_begin(srv_sync *s, kt_err *err) { return srv_db_begin(s->d, err); }
-
-int srv_sync_push_grouped(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
-                          Kartoteka__PushAck *ack, kt_err *err) {
-  char *msg = NULL;
-  if (sqlite3_exec(s->d->db, "SAVEPOINT push", NULL, NULL, &msg) != SQLITE_OK) {
-    int rc = kt_err_set(err, KT_EDB, "cannot apply the changes: %s", msg ? msg : "");
-    sqlite3_free(msg);
-    return rc;
-  }
-  int rc = push_apply(s, w, push, ack, err);
-  if (rc) {
-    /* this push only; the others of the group stay */
-    sqlite3_exec(s->d->db, "ROLLBACK TO push; RELEASE push", NULL, NULL, NULL);
-    model_reload(s);
-    return rc;
-  }
-  if (sqlite3_exec(s->d->db, "RELEASE push", NULL, NULL, &msg) != SQLITE_OK) {
-    rc = kt_err_set(err, KT_EDB, "cannot apply the changes: %s", msg ? msg : "");
-    sqlite3_free(msg);
-    sqlite3_exec(s->d->db, "ROLLBACK TO push; RELEASE push", NULL, NULL, NULL);
-    srv_sync_ack_free(ack);
-    model_reload(s);
-  }
-  return rc;
-}
-
-int srv_sync_group_commit(srv_sync *s, kt_err *err) {
-  int rc = srv_db_commit(s->d, err); /* rolls back on failure */
-  if (rc) model_reload(s);
-  return rc;
-}
-
-void srv_sync_ack_free(Kartoteka__PushAck *ack) {
-  if (ack->n_results) {
-    for (size_t i = 0; i < ack->n_results; i++) free(ack->results[i]->reason == (char *)protobuf_c_empty_string ? NULL : ack->results[i]->reason);
-    free(ack->results[0]);
-  }
-  free(ack->results);
-  ack->results = NULL;
-  ack->n_results = 0;
 }
 
 /* ---- pull ---------------------------------------------------------------------------- */
@@ -1057,7 +647,7 @@ static int page_add(srv_sync *s, srv_page *page, kt_rec *r, uint64_t seq, bool h
       if (!(r->type->fields[i].flags & KT_FF_CONTACT)) kt_fset_add(&only, r->type->fields[i].vidx);
     op = &only;
   }
-  int rc = kt_change_from_rec(r, op, NULL, dev_name, s, &page->vals[k], err);
+  int rc = kt_change_from_rec(r, op, NULL, srv__dev_name, s, &page->vals[k], err);
   page->vals[k].server_seq = seq;
   for (size_t f = 0; f < page->vals[k].n_fields; f++) {
     const Kartoteka__FieldValue *fv = page->vals[k].fields[f];
@@ -1127,8 +717,8 @@ static int page_revokes(srv_sync *s, const srv_subject *subj, uint64_t since, ui
     if (!page->revs || !page->msg.revokes) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
   }
   for (size_t i = 0; !rc && i < n; i++) {
-    logrow now;
-    if ((rc = log_get(s, list[i].tcode, list[i].rid, &now, err))) break;
+    srv_logrow now;
+    if ((rc = srv__log_get(s, list[i].tcode, list[i].rid, &now, err))) break;
     if (now.found && subj_reads(subj, list[i].tcode, &now.sc)) continue; /* still visible */
     bool dup = false; /* moved twice in the range: one revoke is enough */
     for (size_t k = 0; k < page->msg.n_revokes; k++)
@@ -1285,10 +875,10 @@ int srv_sync_get(srv_sync *s, const srv_subject *subj, const char *type, const c
   kt_mtype *t = kt_model_type(s->model, type ? type : "");
   kt_rec *r = NULL;
   int rc = 0;
-  if (t && kt_uuid_str_is_valid(id) && (rc = load_by_id(s, t, id, &r, err))) return rc;
-  logrow lr;
+  if (t && kt_uuid_str_is_valid(id) && (rc = srv__load_by_id(s, t, id, &r, err))) return rc;
+  srv_logrow lr;
   memset(&lr, 0, sizeof lr);
-  if (r && (rc = log_get(s, t->def->code, r->rowid, &lr, err))) {
+  if (r && (rc = srv__log_get(s, t->def->code, r->rowid, &lr, err))) {
     kt_rec_free(r);
     return rc;
   }
@@ -1315,9 +905,9 @@ int srv_sync_notify_page(srv_sync *s, uint64_t since, uint32_t max, srv_page *pa
   page->scopes = calloc(n ? n : 1, sizeof *page->scopes);
   if (!page->scopes) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
   for (size_t i = 0; !rc && i < n; i++) {
-    logrow lr;
+    srv_logrow lr;
     const kt_rec *r = page->recs[i];
-    if (!(rc = log_get(s, r->type->def->code, r->rowid, &lr, err))) page->scopes[i] = lr.sc;
+    if (!(rc = srv__log_get(s, r->type->def->code, r->rowid, &lr, err))) page->scopes[i] = lr.sc;
   }
   sqlite3_stmt *st = rc ? NULL : srv_db_st(s->d, SRV_ST_REVOKE_RANGE, err);
   if (!rc && !st) rc = KT_EDB;
@@ -1378,7 +968,7 @@ int srv_sync_dump(srv_sync *s, kt_buf *out, kt_err *err) {
     kt_rec *r = kt_rec_new(&types[i]);
     while (r && sqlite3_step(st) == SQLITE_ROW) {
       kt_rec_load(r, st);
-      kt_rec_dump_line(r, dev_name, s, out);
+      kt_rec_dump_line(r, srv__dev_name, s, out);
     }
     kt_rec_free(r);
     sqlite3_finalize(st);

@@ -20,6 +20,9 @@
 #include "srv_rights.h"
 
 #define SRV_MAX_SKEW_MS (5 * 60 * 1000)
+/* the most changes one Push may hold (a client sends 500 at a time): a bigger
+   one is refused whole, so one message cannot keep the loop busy for long */
+#define SRV_PUSH_MAX 5000
 #define SRV_PULL_MAX 5000
 /* a page stops early once its changes hold about this many bytes */
 #define SRV_PULL_BYTES (4u << 20)

@@ -963,6 +963,7 @@ static int local_rights(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err 
   }
   if (!old && strcmp(la.owner, s->user) != 0 && (r->type->def->flags & KT_TF_CLIENT))
     k.reassign = true;
+  if (old && kt_links_move(&lb, &la)) k.moves = true;
   return kt_rights_check(&s->who, s->role, r->type, cl_rec_id(r), &before, &after, &k, err);
 }
 

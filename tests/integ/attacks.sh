@@ -16,11 +16,11 @@ init_server "$D"
 "$KTD" role set --data "$D" --role junior --from manager --rights 'org.read=all contact.read=all' >/dev/null \
   || { echo "FAIL: role set junior"; exit 1; }
 add_user "$D" anna manager; add_user "$D" boris manager; add_user "$D" head head_of_sales
-add_user "$D" jun junior; add_user "$D" victim manager
+add_user "$D" jun junior; add_user "$D" victim manager; add_user "$D" asst assistant; add_user "$D" mallory manager
 start_server "$D"
 # anna2 is anna's second PC: the attacker's raw client uses its certificate, so the
 # device counters of anna's normal PC are not disturbed
-for p in anna:anna anna:anna2 boris:boris head:head jun:jun victim:victim; do
+for p in mallory:mallory boss:bossp anna:anna anna:anna2 boris:boris head:head jun:jun victim:victim; do
   enroll "$D" "${p%%:*}" "$T/${p#*:}" || { echo "FAIL: enroll $p"; exit 1; }
 done
 k() { "$KT" --profile "$T/$1" "${@:2}"; }
@@ -116,9 +116,9 @@ check_contains "3 ... edit: may not" "you may not change this org: it is boris\\
 check_contains "3 ... delete/restore: may not" "you may not delete or restore this org" "$out"
 check_eq "3 ... master unchanged" "$before" "$(dump)"
 den=$(audit --action denied.push)
-check_eq "3 ... audited (denied.push) for anna" 3 "$(grep -c -E "^[0-9]+ \S+ anna $A2DEV denied.push ($B1|$B2) " <<<"$den")"
-check_eq "3 ... and for junior" 3 "$(grep -c -E "^[0-9]+ \S+ jun \S+ denied.push ($B1|$B2) " <<<"$den")"
-check_eq "3 ... nothing else" 6 "$(( $(nact denied.push) - n0 ))"
+check_eq "3 ... audited (denied.push), one row per push, for anna" 1 "$(grep -c -E "^[0-9]+ \S+ anna $A2DEV denied.push ($B1|$B2) .*\(3 of 3 changes of this push refused\)" <<<"$den")"
+check_eq "3 ... and for junior" 1 "$(grep -c -E "^[0-9]+ \S+ jun \S+ denied.push ($B1|$B2) .*\(3 of 3 changes" <<<"$den")"
+check_eq "3 ... nothing else" 2 "$(( $(nact denied.push) - n0 ))"
 
 # ---- 4. taking a card over / planting one on a colleague -----------------------------
 NEWID=$(uuid7)
@@ -128,13 +128,13 @@ out=$(AS anna2 anna "$(push "1004 org $B1 $(txt owner anna)" \
 check_eq "4 owner=anna on boris's card, a new card owned by boris, her card given to boris: rejected" \
   3 "$(cnt 'status: REJECTED' "$out")"
 check_eq "4 ... KT_EPERM" 3 "$(cnt 'code: -9' "$out")"
-check_eq "4 ... without the reassign right" 2 "$(cnt 'you may not assign org cards to a manager' "$out")"
+check_eq "4 ... without the reassign right" 2 "$(cnt 'may not give org cards to another person' "$out")"
 out=$(AS jun jun "$(push "1004 org $B1 $(txt owner jun)")" read)
 check_contains "4 junior taking boris's card: rejected" "status: REJECTED reason: \"you may not change this org: it is boris\\'s" "$out"
 check_eq "4 ... master unchanged" "$before" "$(dump)"
 check_eq "4 ... the planted card is not on the master" 0 "$(sq "$M" "SELECT count(*) FROM t_org WHERE id='$NEWID'")"
-check_eq "4 ... audited" 4 "$(( $(nact denied.push) - n0 ))"
-check_contains "4 ... the planted card too" "anna $A2DEV denied.push $NEWID org: you may not assign" "$(audit --action denied.push)"
+check_eq "4 ... audited, a row per push" 2 "$(( $(nact denied.push) - n0 ))"
+check_contains "4 ... with the count" "anna $A2DEV denied.push $B1 org: there is no org $B1 that you may change (3 of 3 changes" "$(audit --action denied.push)"
 
 # ---- 5. protected fields ------------------------------------------------------------
 before=$(dump); n0=$(nact denied.push)
@@ -144,7 +144,7 @@ check_contains "5 ... phone is protected" "phone of a colleague\\'s card is prot
 check_contains "5 ... e-mail is protected" "email of a colleague\\'s card is protected" "$out"
 check_eq "5 ... KT_EPERM" 2 "$(cnt 'code: -9' "$out")"
 check_eq "5 ... master unchanged" "$before" "$(dump)"
-check_eq "5 ... audited" 2 "$(( $(nact denied.push) - n0 ))"
+check_eq "5 ... audited" 1 "$(( $(nact denied.push) - n0 ))"
 check_contains "5 ... with the reason" "jun" "$(audit --action denied.push | grep "$B1 org: phone of a colleague's card is protected")"
 
 # ---- 6. forged identities -------------------------------------------------------------
@@ -157,9 +157,15 @@ check_contains "6 ... the value is attributed to the certificate's device" "city
 check_eq "6 ... (anna2), not boris's" "$A2DEV" "$(grep -o 'city=Forgedville@[0-9]*/[0-9a-f-]*' <<<"$line" | sed 's|.*/||')"
 before=$(dump)
 out=$(RC anna2 "$HELLO" read "$(login boris)" read)
-check_contains "6 logging in as boris on anna's PC (right password): refused" "error { code: -11 message: \"this PC was enrolled for another user" "$out"
+check_contains "6 logging in as boris on anna's PC (right password): refused" "error { code: -11 message: \"wrong user name or password\"" "$out"
+wrong=$(RC anna2 "$HELLO" read "$(login boris "$(cat "$T/wrongpw")")" read)
+check_eq "6 ... answered exactly like a wrong password" "$(sed -n 2p <<<"$wrong")" "$(sed -n 2p <<<"$out")"
 check_eq "6 ... master unchanged" "$before" "$(dump)"
 check_contains "6 ... audited" "boris $A2DEV login.failed" "$(audit --action login.failed)"
+check_eq "6 ... the failures count against the PC's own user (anna), not boris" "2 0" \
+  "$(sq "$M" "SELECT (SELECT failures FROM srv_user WHERE name='anna')||' '||(SELECT failures FROM srv_user WHERE name='boris')")"
+out=$(AS anna2 anna)
+check_contains "6 ... anna logs in on her PC (the count starts again)" "auth_ok" "$out"
 
 # ---- 7. replaying a change set ----------------------------------------------------------
 P=$(push "1020 org $A1 $(txt comment replay-one)")
@@ -246,9 +252,11 @@ check_contains "8 ... with the reason" "boris $BDEV resume.refused" "$(audit --a
 ms() { sed -n 's/^ms=\([0-9]*\) .*/\1/p' <<<"$1" | tail -1; }
 answer() { sed -n 's/^ms=[0-9]* //p' <<<"$1" | tail -1; }
 try() { RC victim "$HELLO" read "$(login "$1" "${2:-$PW}")" timed-read; }
+# guesses count against the PC's own user: the unknown names are tried on mallory's PC
+tryx() { RC mallory "$HELLO" read "$(login "$1" "${2:-$PW}")" timed-read; }
 su=0; sv=0
 for i in 1 2 3; do
-  u=$(try nosuchuser "guess $i"); v=$(try victim "guess $i")
+  u=$(tryx nosuchuser "guess $i"); v=$(try victim "guess $i")
   su=$((su + $(ms "$u"))); sv=$((sv + $(ms "$v")))
 done
 check_eq "11 wrong password of an existing user: the usual message" \
@@ -264,7 +272,7 @@ l3=$(lastf)
 out=$(try victim "guess 4")
 check_contains "11 the 4th guess right away: told to wait" 'error { code: -21 message: "too many wrong passwords; wait 1 s' "$out"
 # the wait must not tell which user names exist
-check_eq "11 ... the same answer for the 4th guess of an unknown user name" "$(answer "$out")" "$(answer "$(try nosuchuser "guess 4")")"
+check_eq "11 ... the same answer for the 4th guess of an unknown user name" "$(answer "$out")" "$(answer "$(tryx nosuchuser "guess 4")")"
 # guess again until the server checks a password again
 until_checked() {
   local o
@@ -373,6 +381,102 @@ wait $sub
 out=$(cat "$T/sub.out")
 check_contains "14 boris's live connection gets the change set with the notify" "NotifyVisible" "$out"
 check_not_contains "14 ... without anna's card" "NotifySecret" "$out"
+
+# ---- 15. a field named twice in one change -------------------------------------------------
+# the rights check once read one occurrence and the merge kept the other (the higher stamp)
+enroll "$D" anna "$T/anna3" || fail "15 enroll anna's third PC"
+enroll "$D" asst "$T/asst" || fail "15 enroll the assistant's PC"
+check_contains "13 a revoked device's attempt is audited" "anna $A2DEV device.refused" "$(audit --action device.refused)"
+N1=$(uuid7); N2=$(uuid7)
+lo=$(now); hi=$(( lo + 65536 ))
+before=$(dump); n0=$(nact denied.push)
+out=$(AS anna3 anna "$(push "2001 org $N1 $(txt name Twice) $(txt owner boris $hi) $(txt owner anna $lo)" \
+  "2002 note $N2 $(txt title Planted) $(txt org "$B1" $hi) $(txt org "$A1" $lo)" \
+  "2003 org $A1 $(txt city Same $hi) $(txt city Same $hi)")" read)
+check_eq "15 owner twice (colleague higher), org twice (colleague's card higher), a field twice: refused" \
+  3 "$(cnt 'status: REJECTED' "$out")"
+check_eq "15 ... as invalid (KT_EINVAL)" 3 "$(cnt 'code: -1 }' "$out")"
+check_contains "15 ... saying why" "field owner is named twice in one change" "$out"
+check_eq "15 ... master unchanged" "$before" "$(dump)"
+check_eq "15 ... no card planted on boris" 0 "$(sq "$M" "SELECT count(*) FROM t_org WHERE id='$N1'")"
+check_eq "15 ... no note planted in boris's card" 0 "$(sq "$M" "SELECT count(*) FROM t_note WHERE id='$N2'")"
+check_eq "15 ... audited, one row" 1 "$(( $(nact denied.push) - n0 ))"
+
+# ---- 16. a value sent with exactly the stored stamp ------------------------------------------
+# the check skipped it ("changes nothing"), the merge broke the tie by device id: a device
+# enrolled later (anna3, asst) won. Stamps are visible to anyone who reads the record.
+stamp_of() { dump | grep "^$1 $2 " | grep -o " $3=[^@]*@[0-9]*" | sed 's/.*@//'; }
+k bossp field add org --name prio --label "Priority" --type text >/dev/null && k bossp sync >/dev/null \
+  || fail "16 setup: the administrator adds a custom field"
+FD=$(sq "$M" "SELECT id FROM t_field_def WHERE name='prio'")
+H1=$(k head add org --set name="Given to anna" --set owner=anna)
+k head sync >/dev/null || fail "16 setup: head gives anna a card"
+check_eq "16 (control) the card is anna's" "anna" "$(sq "$M" "SELECT owner FROM t_org WHERE id='$H1'")"
+before=$(dump); n0=$(nact denied.push)
+out=$(AS anna3 anna "$(push "2010 field_def $FD $(txt label Hacked "$(stamp_of field_def "$FD" label)")")" read \
+  "$(push "2011 org $H1 $(txt owner boris "$(stamp_of org "$H1" owner)")")" read)
+check_contains "16 a manager relabelling the administrator's field with its stamp: refused" \
+  "you may not change this field_def" "$out"
+check_contains "16 a manager giving away (stored stamp) the card his head assigned him: refused" \
+  "may not give org cards to another person" "$out"
+out=$(AS asst asst "$(push "2012 org $B1 $(txt name Renamed "$(stamp_of org "$B1" name)")")" read)
+check_contains "16 a read-only role renaming a colleague's card with its stamp: refused" \
+  "you may not change this org" "$out"
+check_eq "16 ... KT_EPERM" 1 "$(cnt 'code: -9' "$out")"
+check_eq "16 ... master unchanged" "$before" "$(dump)"
+check_eq "16 ... audited" 3 "$(( $(nact denied.push) - n0 ))"
+out=$(AS anna3 anna "$(push "2013 org $A1 $(txt comment "same stamp, own card" "$(stamp_of org "$A1" comment)")")" read)
+check_contains "16 (control) the same stamp on her own card wins the tie and is applied" "server_seq:" "$out"
+
+# ---- 17. refusals that are not about rights carry a code and are audited ------------------
+n0=$(nact denied.push)
+FAR=$(( ($(date +%s%3N) + 3600000) << 16 ))
+out=$(AS anna3 anna "$(push "2020 org $A1 $(txt city Future $FAR)" "2021 org $A1 $(txt employees many)" \
+  "2022 conflict $(uuid7) $(txt value x)" "2023 nosuch $(uuid7) $(txt x y)" "2024 org not-an-id $(txt city x)")" read)
+check_eq "17 clock, invalid value, server-only type, unknown type, bad id: all refused" 5 "$(cnt 'status: REJECTED' "$out")"
+check_eq "17 ... none without a code" 0 "$(grep -o 'results { status: REJECTED reason: "[^"]*" }' <<<"$out" | wc -l)"
+check_contains "17 ... the clock one as KT_ECLOCK" "ahead of the server\\'s; set the correct time" "$out"
+check_eq "17 ... KT_ECLOCK (-15)" 1 "$(cnt 'code: -15' "$out")"
+check_eq "17 ... audited like rights refusals" 1 "$(( $(nact denied.push) - n0 ))"
+check_contains "17 ... with the count" "(5 of 5 changes of this push refused)" "$(audit --action denied.push)"
+
+# ---- 18. what one hostile push may cost the other PCs -------------------------------------------
+n0=$(nact denied.push)
+res=$(/usr/bin/python3 "$LIB/bigpush.py" 127.0.0.1 "${SRV_ADDR##*:}" "$D/ca.crt" asst "$PW" "$T/asst" "$T/anna" 5000 "$B1")
+echo "measured, a push of 5000 refused changes: $res"
+check_eq "18 a push of 5000 refused changes: all refused" "answer=push_ack refused=5000" "$(grep -o 'answer=[^ ]* refused=[0-9]*' <<<"$res")"
+check_eq "18 ... one audit row" 1 "$(( $(nact denied.push) - n0 ))"
+check_contains "18 ... with the count" "(5000 of 5000 changes of this push refused)" "$(audit --action denied.push | tail -1)"
+ms=$(sed -n 's/.*ping_max_ms=\([0-9-]*\).*/\1/p' <<<"$res")
+[ "${ms:-9999}" -ge 0 ] && [ "${ms:-9999}" -lt 1000 ] && pass "18 ... another PC waited ${ms} ms at most (< 1000)" \
+  || fail "18 ... another PC waited too long" "$res"
+res=$(/usr/bin/python3 "$LIB/bigpush.py" 127.0.0.1 "${SRV_ADDR##*:}" "$D/ca.crt" asst "$PW" "$T/asst" "$T/anna" 200000 "$B1")
+echo "measured, a push of 200000 refused changes: $res"
+check_contains "18 a push of 200000 changes: refused whole (KT_ETOOBIG)" "answer=error:-13" "$res"
+ms=$(sed -n 's/.*ping_max_ms=\([0-9-]*\).*/\1/p' <<<"$res")
+[ "${ms:-9999}" -ge 0 ] && [ "${ms:-9999}" -lt 1000 ] && pass "18 ... another PC waited ${ms} ms at most (< 1000)" \
+  || fail "18 ... another PC waited too long" "$res"
+check_contains "18 ... audited" "a push may hold at most 5000 changes" "$(audit --action denied.push | tail -1)"
+
+# ---- 19. an assignee records results but does not move the task -----------------------------
+# junior reads every card and edits his own; boris gives him a call on boris's client
+JT=$(k boris add task --set title="Call Borisfirm for boris" --set org="$B1" --set assignee=jun)
+k boris sync >/dev/null || fail "19 setup: boris assigns junior a task on his card"
+J1=$(k jun add org --set name="Junfirm")
+k jun sync >/dev/null || fail "19 setup: junior's own card"
+before=$(dump); n0=$(nact denied.push)
+out=$(AS jun jun "$(push "2030 task $JT $(txt org "$J1")")" read)
+check_contains "19 junior moving boris's task (assigned to him) into his own card: refused" \
+  "you may not move this task to another card or person" "$out"
+out=$(AS jun jun "$(push "2031 task $JT $(txt assignee head)")" read)
+check_contains "19 ... nor passing it to somebody else" "you may not move this task" "$out"
+J2=$(uuid7)
+out=$(AS jun jun "$(push "2032 task $J2 $(txt title Planted) $(txt org "$B1") $(txt assignee jun)")" read)
+check_contains "19 ... nor creating a task on boris's card by assigning it to himself" "you may not create this task" "$out"
+check_eq "19 ... master unchanged" "$before" "$(dump)"
+out=$(AS jun jun "$(push "2033 task $JT $(txt status done)")" read)
+check_contains "19 ... but he records that it is done" "server_seq:" "$out"
+check_eq "19 ... which boris sees" "done" "$(k boris sync >/dev/null; k boris show "$JT" --json | json 'd["status"]')"
 
 check "server alive" kill -0 "$SRV_PID"
 stop_server "$D"; check_eq "clean shutdown" 0 $?

@@ -92,7 +92,7 @@ check_contains "... with its note" "Zebranote" "$(k boris show "$AN")"
 same_as_master anna
 same_as_master boris
 check_contains "the reassignment is in the audit log" "reassign $A1 org from anna to boris" "$("$KTD" audit --data "$D")"
-check_fails "a manager may not reassign" "may not assign" sh -c "'$KT' --profile '$T/boris' edit '$B1' --set owner=anna >/dev/null && '$KT' --profile '$T/boris' sync"
+check_fails "a manager may not reassign" "may not give org cards to another person" sh -c "'$KT' --profile '$T/boris' edit '$B1' --set owner=anna >/dev/null && '$KT' --profile '$T/boris' sync"
 check_eq "... the refused change left the master as it was" "boris" "$(sqlite3 "$M" "SELECT owner FROM t_org WHERE id='$B1'")"
 
 # duplicate claim check: the server answers across the whole base

@@ -323,11 +323,14 @@ static void test_login_refusals(void **state) {
   kt_err err;
   char dev[40], tok[65];
   device_of(f, "boris", dev);
-  /* right password, but the PC was enrolled for boris */
+  /* right password, but the PC was enrolled for boris: answered like a wrong
+     password, and counted against boris (whose PC it is), not anna */
   assert_int_equal(login(d, dev, "boris", "anna", "anna-pass-1", tok, &err), KT_EAUTH);
-  assert_non_null(strstr(err.msg, "enrolled for another user"));
+  assert_string_equal(err.msg, "wrong user name or password");
   assert_int_equal(tok[0], '\0');
   assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_session"), 0);
+  assert_int_equal(t_sql_int(d, "SELECT failures FROM srv_user WHERE name = 'anna'"), 0);
+  assert_int_equal(t_sql_int(d, "SELECT failures FROM srv_user WHERE name = 'boris'"), 1);
   /* wrong password and unknown user: one message */
   char m1[KT_ERR_MSG_MAX], m2[KT_ERR_MSG_MAX];
   assert_int_equal(login(d, dev, "boris", "boris", "wrong-pass", tok, &err), KT_EAUTH);
@@ -337,8 +340,12 @@ static void test_login_refusals(void **state) {
   assert_string_equal(m1, "wrong user name or password");
   assert_string_equal(m1, m2);
   assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_session"), 0);
-  /* a good login resets the count of failures */
-  assert_int_equal(t_sql_int(d, "SELECT failures FROM srv_user WHERE name = 'boris'"), 1);
+  /* all three attempts on boris's PC counted against boris; a good login
+     (once the delay after three failures is over) resets the count */
+  assert_int_equal(t_sql_int(d, "SELECT failures FROM srv_user WHERE name = 'boris'"), 3);
+  assert_int_equal(login(d, dev, "boris", "boris", "boris-pass-1", tok, &err), KT_ETHROTTLED);
+  assert_int_equal(t_sql_exec(d, "UPDATE srv_user SET last_failure = last_failure - 5000 "
+                                 "WHERE name = 'boris'"), 0);
   assert_int_equal(login(d, dev, "boris", "boris", "boris-pass-1", tok, &err), 0);
   assert_int_equal(t_sql_int(d, "SELECT failures FROM srv_user WHERE name = 'boris'"), 0);
 }

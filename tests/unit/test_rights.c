@@ -75,10 +75,42 @@ static void test_group_level_and_fields(void **state) {
   assert_string_equal(kt_level_name(KT_LVL_GROUP), "group");
 }
 
+/* An assignee records results on a colleague's card, but does not move the
+ * task, pass it on or plant a new one there (issue 12). */
+static void test_assignee_does_not_move(void **state) {
+  (void)state;
+  kt_model *m = NULL;
+  assert_int_equal(kt_model_new(&m, NULL), 0);
+  const kt_mtype *task = kt_model_type(m, "task");
+  kt_who anna = {"anna", NULL, 0, {{{0}}, 0, 0, 0, 0, 0, 0}};
+  assert_int_equal(kt_rights_role("manager", &anna.rights, NULL), 0);
+  kt_scope boris_card = {"boris", "", "anna"}, anna_card = {"anna", "", "anna"};
+  kt_err err;
+  kt_change_kind edit = {.other = true};
+  assert_int_equal(kt_rights_check(&anna, "manager", task, "t1", &boris_card, &boris_card, &edit, &err), 0);
+  kt_change_kind move = {.other = true, .moves = true};
+  assert_int_equal(kt_rights_check(&anna, "manager", task, "t1", &boris_card, &anna_card, &move, &err),
+                   KT_EPERM);
+  assert_non_null(strstr(err.msg, "may not move this task"));
+  assert_non_null(strstr(err.msg, "boris"));
+  assert_int_equal(kt_rights_check(&anna, "manager", task, "t1", &anna_card, &boris_card, &move, &err),
+                   KT_EPERM);
+  kt_change_kind create = {.isnew = true, .other = true};
+  assert_int_equal(kt_rights_check(&anna, "manager", task, "t2", NULL, &boris_card, &create, &err),
+                   KT_EPERM);
+  assert_non_null(strstr(err.msg, "may not create this task"));
+  /* her own card: she moves and creates as she likes */
+  kt_scope anna_card2 = {"anna", "", "vera"};
+  assert_int_equal(kt_rights_check(&anna, "manager", task, "t1", &anna_card, &anna_card2, &move, &err), 0);
+  assert_int_equal(kt_rights_check(&anna, "manager", task, "t2", NULL, &anna_card, &create, &err), 0);
+  kt_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_roles),
       cmocka_unit_test(test_group_level_and_fields),
+      cmocka_unit_test(test_assignee_does_not_move),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
