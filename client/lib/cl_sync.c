@@ -141,11 +141,12 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
           kt_log_warn("sync", "the server refused a change: %s", r->reason);
           if (r->code == KT_EPERM) {
             /* not allowed by the user's rights: resending cannot help; the card
-               goes back to what the server holds (below) */
-            if (!undo_add(&undo, p.vals[i].type, p.vals[i].id)) {
-              p.seqs[acked++] = p.seqs[i];
-              st->undone++;
-            }
+               goes back to what the server holds (below). The entry is not acked
+               here: the reset drops it with the card's local edit in one
+               transaction, so a sync cut before the undo leaves both, and the
+               next one (the entry renumbered below, so the server judges it
+               again) undoes it then */
+            if (!undo_add(&undo, p.vals[i].type, p.vals[i].id)) st->undone++;
           }
           continue;
         }
@@ -159,13 +160,13 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
         size_t k = 0;
         if (!ref) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
         for (size_t i = 0; ref && i < p.n; i++)
-          if (rep->push_ack->results[i]->status == KARTOTEKA__CHANGE_RESULT__STATUS__REJECTED &&
-              rep->push_ack->results[i]->code != KT_EPERM)
+          if (rep->push_ack->results[i]->status == KARTOTEKA__CHANGE_RESULT__STATUS__REJECTED)
             ref[k++] = (int64_t)p.vals[i].counter;
         if (!rc) rc = cl_store_outbox_renumber(s, ref, k, err);
         free(ref);
       }
-      if (!rc && acked == 0) only_refused = true; /* do not resend them in this round */
+      /* do not resend them in this round (the undone ones leave the outbox) */
+      if (!rc && acked == 0 && undo.n == 0) only_refused = true;
     }
     size_t n = p.n;
     for (size_t i = 0; i < p.n; i++) {
