@@ -1,5 +1,5 @@
 # Kartoteka — top-level build. Objects per configuration in build/$(BUILD)/.
-#   make [all] · check · asan · bench · fuzz · run · demo · install (PREFIX, DESTDIR) · clean
+#   make [all] · check · asan · bench · fuzz (· fuzz-hostile) · run · demo · install (PREFIX, DESTDIR) · clean
 BUILD   ?= debug
 CC      ?= gcc
 PREFIX  ?= /usr/local

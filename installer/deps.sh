@@ -11,7 +11,7 @@ build_pkgs=(
   libssl-dev openssl libargon2-dev libicu-dev
   libcmocka-dev libical-dev libxlsxwriter-dev libzip-dev libxml2-dev
   libcurl4-openssl-dev libnotify-dev
-  python3-dbusmock dbus dbus-x11 libnotify-bin strace
+  python3-dbusmock python3-protobuf dbus dbus-x11 libnotify-bin strace
 )
 
 missing=()

@@ -45,7 +45,7 @@ run_integ() {
 if [ "$filter" != integ ] && [ "$filter" != fuzz ]; then
   for b in "$KT_BUILD_DIR"/tests/test_*; do
     [ -x "$b" ] || continue
-    case "$filter" in ""|unit) ;; integ) continue ;; *) [[ "$b" == *"$filter"* ]] || continue ;; esac
+    case "$filter" in ""|unit) ;; integ) continue ;; *) [[ "${b##*/}" == *"$filter"* ]] || continue ;; esac
     run_unit "$b"
   done
 fi

@@ -3,6 +3,9 @@
 #   make fuzz          build each tests/fuzz/fuzz_NAME.c with clang + libFuzzer +
 #                      ASan/UBSan into build/fuzz/ and run it FUZZ_SECONDS (60) each;
 #                      new inputs go to build/fuzz/corpus/NAME, crashes to build/fuzz/artifacts/
+#   make fuzz-hostile  the randomized hostile pusher (tests/integ/hostile.sh) against a real
+#                      kartotekad, FUZZ_PUSHES (50000) pushes instead of make check's 4000;
+#                      `make fuzz` runs it after the harnesses (KT_SEED=N replays a run)
 #   make fuzz-replay   build the same harnesses with $(CC)/$(ALL_CFLAGS) (-DKT_FUZZ_REPLAY)
 #                      into $(O)/fuzz/ and replay tests/fuzz/corpus/NAME/*; fails on a crash
 #                      (under BUILD=asan every input also runs under ASan/UBSan)
@@ -48,7 +51,9 @@ else
   FUZZ_PBC_LIBS := -lprotobuf-c
 endif
 
-.PHONY: fuzz fuzz-build fuzz-replay
+FUZZ_PUSHES  ?= 50000
+
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-hostile
 .SECONDARY: $(FUZZ_O)/gen/kartoteka.pb-c.c $(FUZZ_O)/gen/kartoteka.pb-c.h
 
 $(FUZZ_PBC_DIR)/protobuf-c/protobuf-c.c:
@@ -86,6 +91,13 @@ fuzz: fuzz-build
 	  $(FUZZ_O)/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=70000 -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_O)/artifacts/$$f- $(FUZZ_O)/corpus/$$f tests/fuzz/corpus/$$f; \
 	done
+	@$(MAKE) --no-print-directory fuzz-hostile
+
+# the hostile pusher needs the normal build (kartotekad, kartoteka) of $(BUILD)
+fuzz-hostile:
+	@$(MAKE) --no-print-directory all
+	@echo "fuzz: hostile pushes ($(FUZZ_PUSHES))"
+	@KT_PUSHES=$(FUZZ_PUSHES) KT_HOSTILE_SECONDS=0 BUILD=$(BUILD) tests/run.sh hostile
 
 $(O)/fuzz/replay_%: tests/fuzz/fuzz_%.c $(LIBCOMMON)
 	@mkdir -p $(dir $@)
