@@ -63,6 +63,7 @@ int kt_change_value(const kt_mfield *f, const Kartoteka__FieldValue *fv, kt_valu
     kt_value_set_int(out, fv->num);
   } else if (fv->value_case == KARTOTEKA__FIELD_VALUE__VALUE_TEXT) {
     if (want_int) return kt_err_set(err, KT_EINVAL, "%s: expected a number", f->name);
+    if (!fv->text[0]) return 0; /* empty text is no value: one form of "empty" on every side */
     if (kt_value_set_text(out, fv->text, strlen(fv->text)))
       return kt_err_set(err, KT_ENOMEM, "out of memory");
   } else {

@@ -118,6 +118,13 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_LOG_DEFS] = "SELECT seq, tcode, rid FROM srv_log WHERE tcode = ?1 AND seq > ?2 ORDER BY seq",
     [SRV_ST_DEVCTR_GET] = "SELECT last_counter FROM srv_device WHERE id = ?1",
     [SRV_ST_DEVCTR_SET] = "UPDATE srv_device SET last_counter = ?2 WHERE id = ?1",
+    [SRV_ST_REFUSED_HAS] = "SELECT 1 FROM srv_refused WHERE device = ?1 AND counter = ?2",
+    [SRV_ST_REFUSED_ADD] = "INSERT OR IGNORE INTO srv_refused(device, counter) VALUES (?1, ?2)",
+    [SRV_ST_REFUSED_DEL] = "DELETE FROM srv_refused WHERE device = ?1 AND counter = ?2",
+    [SRV_ST_REFUSED_PRUNE] = "DELETE FROM srv_refused WHERE device = ?1 AND counter < ?2",
+    [SRV_ST_REFUSED_CAP] = "DELETE FROM srv_refused WHERE device = ?1 AND counter < (SELECT "
+                           "counter FROM srv_refused WHERE device = ?1 ORDER BY counter DESC "
+                           "LIMIT 1 OFFSET ?2)",
     [SRV_ST_DEVIDX_GET] = "SELECT idx FROM device WHERE uuid = ?1",
     [SRV_ST_DEVIDX_ADD] = "INSERT INTO device(uuid) VALUES (?1)",
     [SRV_ST_DEVIDX_ALL] = "SELECT idx, uuid FROM device",

@@ -75,6 +75,11 @@ typedef enum srv_st {
   SRV_ST_LOG_DEFS,      /* ?1 tcode ?2 since -> seq, tcode, rid of that type's changes */
   SRV_ST_DEVCTR_GET,    /* ?1 device id -> last_counter */
   SRV_ST_DEVCTR_SET,    /* ?1 device id ?2 counter */
+  SRV_ST_REFUSED_HAS,   /* ?1 device id ?2 counter -> 1 when that change was refused */
+  SRV_ST_REFUSED_ADD,   /* ?1 device id ?2 counter */
+  SRV_ST_REFUSED_DEL,   /* ?1 device id ?2 counter */
+  SRV_ST_REFUSED_PRUNE, /* ?1 device id ?2 counter: forget the refusals below it */
+  SRV_ST_REFUSED_CAP,   /* ?1 device id ?2 n: keep only the n newest refusals */
   SRV_ST_DEVIDX_GET,    /* ?1 uuid -> idx */
   SRV_ST_DEVIDX_ADD,    /* ?1 uuid */
   SRV_ST_DEVIDX_ALL,    /* -> idx, uuid */

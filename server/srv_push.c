@@ -7,6 +7,7 @@
  * rights and assignee checks read only that judgement and the record as it
  * will be, and apply writes exactly the values judged to win. So no value can
  * win the merge that the checks did not look at. Loop thread only. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 /* at most this many changes of one push are judged once this many were refused:
    the rest are refused unread, so a hostile batch costs the other PCs little */
 #define PUSH_MAX_REFUSED 200
+/* refused change numbers remembered per device (a client sends 500 at a time) */
+#define PUSH_KEEP_REFUSED 10000
 
 /* The user whose device wrote a value ("" when unknown: the server itself). */
 static void device_user(srv_sync *s, const char *dev, char *out, size_t n) {
@@ -373,6 +376,20 @@ static void refusals_audit(srv_sync *s, const srv_writer *w, const refusals *rf,
                    rf->n, total);
 }
 
+/* srv_refused: the change numbers of this device that were refused. */
+static int refused_op(srv_sync *s, srv_st which, const char *device, int64_t counter, bool *hit,
+                      kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(s->d, which, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 2, counter);
+  if (which != SRV_ST_REFUSED_HAS) return srv_db_step_done(s->d, st, err);
+  int rc = sqlite3_step(st);
+  *hit = rc == SQLITE_ROW;
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : srv_db_error(s->d, rc, "reading refusals", err);
+}
+
 /* Applies a push inside the caller's transaction; fills ack. */
 static int push_apply(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
                       Kartoteka__PushAck *ack, kt_err *err) {
@@ -403,6 +420,13 @@ static int push_apply(srv_sync *s, const srv_writer *w, const Kartoteka__Push *p
   if (sqlite3_step(st) == SQLITE_ROW) last = sqlite3_column_int64(st, 0);
   sqlite3_reset(st);
   int64_t high = last;
+  /* the client has seen the answers to its earlier pushes below this one's lowest number */
+  int64_t low = INT64_MAX;
+  for (size_t i = 0; i < push->n_changes; i++)
+    if ((int64_t)push->changes[i]->counter < low) low = (int64_t)push->changes[i]->counter;
+  bool hit = false;
+  if (push->n_changes && (rc = refused_op(s, SRV_ST_REFUSED_PRUNE, w->device_id, low, &hit, err)))
+    goto fail;
   /* field definitions first: a definition edited after a card got a value of
      the field is behind that card in the client's outbox (an edited entry takes
      a new number), and the batch is one transaction anyway */
@@ -410,19 +434,29 @@ static int push_apply(srv_sync *s, const srv_writer *w, const Kartoteka__Push *p
     for (size_t i = 0; i < push->n_changes; i++) {
       const Kartoteka__Change *ch = push->changes[i];
       if ((strcmp(ch->type, "field_def") == 0) != defs) continue;
-      if ((int64_t)ch->counter <= last) { /* already applied: a resend after a lost ack */
-        vals[i].status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
-        continue;
+      bool again = false; /* refused before: its answer may have been lost, judge it again */
+      if ((int64_t)ch->counter <= last) {
+        if ((rc = refused_op(s, SRV_ST_REFUSED_HAS, w->device_id, (int64_t)ch->counter, &again,
+                             err)))
+          goto fail;
+        if (!again) { /* already applied: a resend after a lost ack */
+          vals[i].status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
+          continue;
+        }
       }
       if (rf.n >= PUSH_MAX_REFUSED) {
         vals[i].status = KARTOTEKA__CHANGE_RESULT__STATUS__REJECTED;
         vals[i].code = KT_ETHROTTLED;
         vals[i].reason = strdup("not looked at: this push had too many refused changes");
         rf.n++;
-        if ((int64_t)ch->counter > high) high = (int64_t)ch->counter;
-        continue;
+      } else if ((rc = apply_change(s, w, wdev, ch, &vals[i], &rf, err))) {
+        goto fail;
       }
-      if ((rc = apply_change(s, w, wdev, ch, &vals[i], &rf, err))) goto fail;
+      bool refused = vals[i].status == KARTOTEKA__CHANGE_RESULT__STATUS__REJECTED;
+      if (refused != again &&
+          (rc = refused_op(s, refused ? SRV_ST_REFUSED_ADD : SRV_ST_REFUSED_DEL, w->device_id,
+                           (int64_t)ch->counter, &hit, err)))
+        goto fail;
       if ((int64_t)ch->counter > high) high = (int64_t)ch->counter;
     }
   if (high != last) {
@@ -434,6 +468,9 @@ static int push_apply(srv_sync *s, const srv_writer *w, const Kartoteka__Push *p
     sqlite3_bind_int64(st, 2, high);
     if ((rc = srv_db_step_done(s->d, st, err))) goto fail;
   }
+  /* a hostile client that never moves its numbers on cannot grow the table */
+  if (rf.n && (rc = refused_op(s, SRV_ST_REFUSED_CAP, w->device_id, PUSH_KEEP_REFUSED, &hit, err)))
+    goto fail;
   refusals_audit(s, w, &rf, push->n_changes);
   return 0;
 fail:

@@ -321,6 +321,41 @@ static void test_revoke_on_reassign(void **state) {
                                        "AND detail = 'org from anna to boris'"), 1);
 }
 
+/* A refused change keeps its answer when it is sent again with the same number
+ * (the first answer was lost): it was never applied, so it is judged again. */
+static void test_refused_resend_judged_again(void **state) {
+  fx *f = *state;
+  kt_stamp st = now_stamp();
+  two_cards(f, st);
+  fv v[] = {{"name", "Hijacked", st + 10, st}};
+  for (int i = 0; i < 2; i++) {
+    pushed p = push1(f, "anna", DEV_ANNA, 10, "org", ORG_B, v, 1);
+    assert_int_equal(status_of(&p), REJECTED);
+    assert_int_equal(p.ack.results[0]->code, KT_EPERM);
+    srv_sync_ack_free(&p.ack);
+  }
+  assert_int_equal(t_sql_int(&f->t.db, "SELECT count(*) FROM srv_refused"), 1);
+  /* once the rights allow it (the card became hers), the same change applies */
+  fv give[] = {{"owner", "anna", st + 20, st}};
+  pushed p = push1(f, "boss", DEV_BORIS, 10, "org", ORG_B, give, 1);
+  assert_int_equal(status_of(&p), APPLIED);
+  srv_sync_ack_free(&p.ack);
+  p = push1(f, "anna", DEV_ANNA, 10, "org", ORG_B, v, 1);
+  assert_int_equal(status_of(&p), APPLIED);
+  assert_true(p.ack.results[0]->server_seq > 0);
+  srv_sync_ack_free(&p.ack);
+  assert_int_equal(t_sql_int(&f->t.db, "SELECT count(*) FROM srv_refused"), 0);
+  /* a later push starting above a refused number forgets it */
+  fv bad[] = {{"name", "Again", st + 30, st}};
+  p = push1(f, "asst", DEV_ASST, 5, "org", ORG_B, bad, 1);
+  assert_int_equal(status_of(&p), REJECTED);
+  srv_sync_ack_free(&p.ack);
+  assert_int_equal(t_sql_int(&f->t.db, "SELECT count(*) FROM srv_refused WHERE counter = 5"), 1);
+  p = push1(f, "asst", DEV_ASST, 6, "org", ORG_B, bad, 1);
+  srv_sync_ack_free(&p.ack);
+  assert_int_equal(t_sql_int(&f->t.db, "SELECT count(*) FROM srv_refused WHERE counter = 5"), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_idempotent_by_counter, setup, teardown),
@@ -330,6 +365,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_equal_stamp_is_checked, setup, teardown),
       cmocka_unit_test_setup_teardown(test_protected_field_tells_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoke_on_reassign, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_refused_resend_judged_again, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
