@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "kt_json.h"
+#include "kt_text.h"
 
 int cli_fail(const kt_err *err) {
   fprintf(stderr, "kartoteka: %s\n", err && err->msg[0] ? err->msg : "failed");
@@ -113,22 +114,35 @@ void cli_value_text(cl_store *s, const kt_mfield *f, const kt_value *v, kt_buf *
   kt_mfield_format(f, v, false, out);
 }
 
+static bool human_field(const cl_rec *r, int k, bool all_fields) {
+  const kt_mfield *f = &r->type->fields[k];
+  return r->v[k].kind != KT_V_NULL && !f->hidden && (all_fields || !(f->flags & KT_FF_NOTLIST));
+}
+
 void cli_print_rec_human(cl_store *s, const cl_rec *r, bool all_fields) {
-  kt_buf t = KT_BUF_INIT;
+  kt_buf t = KT_BUF_INIT, line = KT_BUF_INIT;
   cl_rec_title(r, &t);
   printf("%s: %s%s\n", kt_mtype_label(r->type), kt_buf_str(&t),
          cl_rec_deleted(r) ? "  [in trash]" : "");
-  kt_buf_reset(&t);
-  printf("  %-20s %s\n", "id", cl_rec_id(r));
+  /* the labels' column is as wide as the widest label shown (at least 20) */
+  size_t lw = 20;
   for (int k = 1; k < r->type->nfields; k++) {
+    size_t w = kt_text_width(kt_mfield_label(&r->type->fields[k]), (size_t)-1);
+    if (human_field(r, k, all_fields) && w > lw) lw = w;
+  }
+  for (int k = 0; k < r->type->nfields; k++) {
     const kt_mfield *f = &r->type->fields[k];
-    if (r->v[k].kind == KT_V_NULL || f->hidden) continue;
-    if (!all_fields && (f->flags & KT_FF_NOTLIST)) continue;
+    if (k && !human_field(r, k, all_fields)) continue;
     kt_buf_reset(&t);
-    cli_value_text(s, f, &r->v[k], &t);
-    printf("  %-20s %s\n", kt_mfield_label(f), kt_buf_str(&t));
+    kt_buf_reset(&line);
+    if (k) cli_value_text(s, f, &r->v[k], &t);
+    else kt_buf_puts(&t, cl_rec_id(r));
+    kt_buf_puts(&line, "  ");
+    cli_pad(&line, k ? kt_mfield_label(f) : "id", lw);
+    printf("%s %s\n", kt_buf_str(&line), kt_buf_str(&t));
   }
   kt_buf_free(&t);
+  kt_buf_free(&line);
 }
 
 int cli_list_cb(void *ud, const cl_rec *r) {
@@ -140,17 +154,20 @@ int cli_list_cb(void *ud, const cl_rec *r) {
     cli_print_rec_json(&o->json, r, false);
     return 0;
   }
-  kt_buf t = KT_BUF_INIT;
+  kt_buf t = KT_BUF_INIT, line = KT_BUF_INIT;
   cl_rec_title(r, &t);
-  printf("%s  %-40s", cl_rec_id(r), kt_buf_str(&t));
+  kt_buf_printf(&line, "%s  ", cl_rec_id(r));
+  /* rows are printed as they come: the title gets a fixed width of 40 columns */
+  cli_pad(&line, kt_buf_str(&t), o->ncolumns ? 40 : 0);
   for (int i = 0; i < o->ncolumns; i++) {
     kt_mfield *f = kt_mtype_field(r->type, o->columns[i]);
     kt_buf_reset(&t);
     if (f) cli_value_text(o->s, f, &r->v[r->type->pos[f->vidx]], &t);
-    printf("  %s", t.len ? kt_buf_str(&t) : "-");
+    kt_buf_printf(&line, "  %s", t.len ? kt_buf_str(&t) : "-");
   }
-  printf("\n");
+  printf("%s\n", kt_buf_str(&line));
   kt_buf_free(&t);
+  kt_buf_free(&line);
   return 0;
 }
 
