@@ -16,6 +16,7 @@
 #include "kt_json.h"
 #include "kt_log.h"
 #include "kt_pki.h"
+#include "kt_table.h"
 #include "kt_time.h"
 #include "kt_uuid.h"
 #include "srv_admin.h"
@@ -39,7 +40,7 @@ static int usage(const char *msg, const char *arg) {
                   "  kartotekad init --data DIR --admin NAME [--password-file F] [--name HOST ...]\n"
                   "  kartotekad serve --data DIR [--listen ADDR:PORT] [--log-level L] [--verbose]\n"
                   "  kartotekad invite --data DIR --user NAME [--address HOST:PORT] [--hours N]\n"
-                  "  kartotekad device list|revoke --data DIR [--id ID]\n"
+                  "  kartotekad device list|revoke --data DIR [--id ID] [--json]\n"
                   "  kartotekad backup --data DIR --out FILE · restore --data DIR --from FILE\n"
                   "  kartotekad check --data DIR\n"
                   "  kartotekad user add|passwd|disable|enable|role|birthday|list --data DIR\n"
@@ -315,9 +316,11 @@ static int cmd_invite(int argc, char **argv) {
 static int cmd_device(int argc, char **argv) {
   if (argc < 3) return usage("say what to do with devices", NULL);
   const char *data = NULL, *id = NULL;
+  bool json = false;
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) data = argv[++i];
     else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc) id = argv[++i];
+    else if (strcmp(argv[i], "--json") == 0) json = true;
     else return usage("unknown or incomplete option", argv[i]);
   }
   if (!data) return usage("give the data folder with --data DIR", NULL);
@@ -338,9 +341,16 @@ static int cmd_device(int argc, char **argv) {
       kt_buf_free(&res.out);
     }
   } else if (strcmp(argv[2], "list") == 0) {
-    kt_buf out = KT_BUF_INIT;
-    if (srv_device_list(&d, &out, &err)) rc = fail(&err);
-    else fputs(kt_buf_str(&out), stdout);
+    kt_buf rows = KT_BUF_INIT, out = KT_BUF_INIT;
+    kt_table *t = NULL;
+    if (srv_admin_device_rows(&d, &rows, &err) || kt_table_parse(kt_buf_str(&rows), &t, &err)) {
+      rc = fail(&err);
+    } else {
+      kt_table_write(t, json, &out);
+      fputs(kt_buf_str(&out), stdout);
+    }
+    kt_table_free(t);
+    kt_buf_free(&rows);
     kt_buf_free(&out);
   } else {
     rc = usage("unknown device action", argv[2]);

@@ -10,6 +10,7 @@
 #include "cl_store.h"
 #include "kt_buf.h"
 #include "kt_err.h"
+#include "kt_table.h"
 
 typedef struct cli_ctx {
   const char *profile; /* profile dir (resolved) */
@@ -59,26 +60,11 @@ typedef struct cli_list_out {
 int cli_list_cb(void *ud, const cl_rec *r);
 void cli_list_finish(cli_list_out *o);
 
-/* Appends s to out, then spaces up to `width` display columns (kt_text_width:
- * Cyrillic letters count one, wide characters two). */
-void cli_pad(kt_buf *out, const char *s, size_t width);
-
-/* A table for output (cli_table.c): people get a header line and columns
- * aligned by display width, --json gets an array of objects keyed by column. */
-typedef struct cli_col {
-  const char *key;  /* JSON member name */
-  const char *head; /* the human header */
-  bool blank;       /* people see an empty cell as blank, not "-" (flags) */
-} cli_col;
-typedef struct cli_table cli_table;
-/* cols is borrowed (must outlive the table). NULL when out of memory. */
-cli_table *cli_table_new(const cli_col *cols, int ncols);
-/* Adds a row of ncols cells (copied; NULL or "" = no value). 0, or -1 when out of memory. */
-int cli_table_add(cli_table *t, const char *const *cells);
-int cli_table_rows(const cli_table *t);
-/* Prints to stdout: JSON always (an empty table is []), people only when there are rows. */
-void cli_table_print(const cli_table *t, bool json);
-void cli_table_free(cli_table *t); /* NULL is a no-op */
+/* Prints one JSON object of string members to stdout: key, value, ..., NULL
+ * (a NULL value is null). */
+void cli_print_json_pairs(const char *key, ...);
+/* Prints a table (kt_table) to stdout: JSON or aligned for people. */
+void cli_table_print(const kt_table *t, bool json);
 
 /* subcommands */
 /* Reads a password from a file ("-" = stdin) or asks on the terminal; 0 or 1

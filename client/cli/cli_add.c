@@ -78,7 +78,7 @@ int cli_cmd_add(cli_ctx *ctx, int argc, char **argv) {
   if (cl_store_add(s, argv[1], sets, n, id, &err)) {
     rc = cli_fail(&err);
   } else {
-    if (ctx->json) printf("{\"id\": \"%s\", \"type\": \"%s\"}\n", id, argv[1]);
+    if (ctx->json) cli_print_json_pairs("id", id, "kind", argv[1], NULL);
     else printf("%s\n", id);
     rc = 0;
   }

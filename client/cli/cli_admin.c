@@ -6,12 +6,42 @@
 
 #include "cl_remote.h"
 #include "cli.h"
+#include "kt_json.h"
 
 #define ADMIN_USAGE                                                                            \
   "admin user add|passwd|disable|enable|role|birthday|list [NAME] [--role R] [--group G] "     \
   "[--password-file F] [--birthday YYYY-MM-DD|none] · "                                        \
   "admin role list|set [NAME] [--from ROLE] [--rights TEXT] · "                                \
   "admin device list|revoke ID · admin invite USER [--address HOST:PORT] [--hours N]"
+
+/* A listing answer (kt_table's text form) as a table for people or JSON. */
+static int print_admin_table(const cli_ctx *ctx, const char *text) {
+  kt_table *t = NULL;
+  kt_err err;
+  if (kt_table_parse(text, &t, &err)) return cli_fail(&err);
+  if (!ctx->json && !kt_table_rows(t)) fprintf(stderr, "(nothing found)\n");
+  cli_table_print(t, ctx->json);
+  kt_table_free(t);
+  return 0;
+}
+
+/* What a request that is not a listing answered, as JSON: {"op", "name", "result"}. */
+static void print_admin_json(const char *op, const char *name, const char *result) {
+  kt_buf b = KT_BUF_INIT;
+  kt_json j;
+  kt_json_init(&j, &b, false);
+  kt_json_obj_begin(&j);
+  kt_json_key(&j, "op");
+  kt_json_str(&j, op);
+  kt_json_key(&j, "name");
+  kt_json_str(&j, name);
+  kt_json_key(&j, "result");
+  size_t n = strlen(result);
+  kt_json_strn(&j, result, n && result[n - 1] == '\n' ? n - 1 : n);
+  kt_json_obj_end(&j);
+  printf("%s\n", kt_buf_str(&b));
+  kt_buf_free(&b);
+}
 
 int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 2) return cli_usage("admin", ADMIN_USAGE);
@@ -81,8 +111,10 @@ int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
     kt_buf_free(&out);
     return cli_fail(&err);
   }
-  if (out.len) fputs(kt_buf_str(&out), stdout);
+  if (out.len && out.p[0] == '#') rc = print_admin_table(ctx, kt_buf_str(&out));
+  else if (ctx->json) print_admin_json(op, name, out.len ? kt_buf_str(&out) : "done");
+  else if (out.len) fputs(kt_buf_str(&out), stdout);
   else printf("%s%s%s: done\n", op, name ? " " : "", name ? name : "");
   kt_buf_free(&out);
-  return 0;
+  return rc;
 }

@@ -28,7 +28,7 @@ static void print_occ(out_ctx *o, const cl_occurrence *x) {
   if (o->ctx->json) {
     kt_datetime_format(x->occurs, true, when, sizeof when);
     kt_json_obj_begin(&o->j);
-    kt_json_key(&o->j, "type");
+    kt_json_key(&o->j, "kind");
     kt_json_str(&o->j, x->rtype);
     kt_json_key(&o->j, "id");
     kt_json_str(&o->j, x->rid);

@@ -13,10 +13,10 @@ static int field_list(cli_ctx *ctx, cl_store *s, const char *type) {
   kt_buf out = KT_BUF_INIT;
   kt_json j;
   kt_json_init(&j, &out, true);
-  static const cli_col cols[] = {{"name", "Name", false}, {"label", "Label", false},
+  static const kt_table_col cols[] = {{"name", "Name", false}, {"label", "Label", false},
                                  {"type", "Type", false}, {"", "Flags", true},
                                  {"choices", "Choices", false}};
-  cli_table *tab = ctx->json ? NULL : cli_table_new(cols, 5);
+  kt_table *tab = ctx->json ? NULL : kt_table_new(cols, 5);
   if (ctx->json) kt_json_arr_begin(&j);
   else if (!tab) return cli_failf("out of memory");
   for (int k = 0; k < t->nfields; k++) {
@@ -45,8 +45,8 @@ static int field_list(cli_ctx *ctx, cl_store *s, const char *type) {
                           : f->hidden           ? "hidden"
                                                 : "";
       const char *cells[] = {f->name, kt_mfield_label(f), kt_ftype_name(f->type), flags, ch};
-      if (cli_table_add(tab, cells)) {
-        cli_table_free(tab);
+      if (kt_table_add(tab, cells)) {
+        kt_table_free(tab);
         return cli_failf("out of memory");
       }
     }
@@ -56,7 +56,7 @@ static int field_list(cli_ctx *ctx, cl_store *s, const char *type) {
     printf("%s\n", kt_buf_str(&out));
   } else {
     cli_table_print(tab, false);
-    cli_table_free(tab);
+    kt_table_free(tab);
   }
   kt_buf_free(&out);
   return 0;
@@ -120,9 +120,9 @@ int cli_cmd_section(cli_ctx *ctx, int argc, char **argv) {
     kt_buf out = KT_BUF_INIT;
     kt_json j;
     kt_json_init(&j, &out, true);
-    static const cli_col cols[] = {{"kind", "Type", false}, {"label", "Label", false},
+    static const kt_table_col cols[] = {{"kind", "Type", false}, {"label", "Label", false},
                                    {"hidden", "", true}};
-    cli_table *tab = ctx->json ? NULL : cli_table_new(cols, 3);
+    kt_table *tab = ctx->json ? NULL : kt_table_new(cols, 3);
     if (ctx->json) kt_json_arr_begin(&j);
     else if (!tab) rc = cli_failf("out of memory");
     for (int i = 0; i < n && !rc; i++) {
@@ -139,7 +139,7 @@ int cli_cmd_section(cli_ctx *ctx, int argc, char **argv) {
       } else {
         const char *cells[] = {types[i].def->name, kt_mtype_label(&types[i]),
                                types[i].hidden ? "(hidden)" : NULL};
-        if (cli_table_add(tab, cells)) rc = cli_failf("out of memory");
+        if (kt_table_add(tab, cells)) rc = cli_failf("out of memory");
       }
     }
     if (ctx->json) {
@@ -148,7 +148,7 @@ int cli_cmd_section(cli_ctx *ctx, int argc, char **argv) {
     } else if (!rc) {
       cli_table_print(tab, false);
     }
-    cli_table_free(tab);
+    kt_table_free(tab);
     kt_buf_free(&out);
   } else if (argc < 3) {
     rc = cli_usage("section", "give the section's TYPE");

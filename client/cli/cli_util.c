@@ -83,7 +83,7 @@ static void rec_json(kt_json *j, const cl_rec *r) {
   kt_json_obj_begin(j);
   kt_json_key(j, "id");
   kt_json_str(j, cl_rec_id(r));
-  kt_json_key(j, "type");
+  kt_json_key(j, "kind"); /* the record type: an event has a field "type" of its own */
   kt_json_str(j, r->type->def->name);
   for (int k = 1; k < r->type->nfields; k++) {
     const kt_mfield *f = &r->type->fields[k];
@@ -138,7 +138,7 @@ void cli_print_rec_human(cl_store *s, const cl_rec *r, bool all_fields) {
     if (k) cli_value_text(s, f, &r->v[k], &t);
     else kt_buf_puts(&t, cl_rec_id(r));
     kt_buf_puts(&line, "  ");
-    cli_pad(&line, k ? kt_mfield_label(f) : "id", lw);
+    kt_pad(&line, k ? kt_mfield_label(f) : "id", lw);
     printf("%s %s\n", kt_buf_str(&line), kt_buf_str(&t));
   }
   kt_buf_free(&t);
@@ -158,7 +158,7 @@ int cli_list_cb(void *ud, const cl_rec *r) {
   cl_rec_title(r, &t);
   kt_buf_printf(&line, "%s  ", cl_rec_id(r));
   /* rows are printed as they come: the title gets a fixed width of 40 columns */
-  cli_pad(&line, kt_buf_str(&t), o->ncolumns ? 40 : 0);
+  kt_pad(&line, kt_buf_str(&t), o->ncolumns ? 40 : 0);
   for (int i = 0; i < o->ncolumns; i++) {
     kt_mfield *f = kt_mtype_field(r->type, o->columns[i]);
     kt_buf_reset(&t);
@@ -216,4 +216,28 @@ int cli_query_opt(const char *cmd, int argc, char **argv, int *i, cl_query *q, c
     return 0;
   }
   return 1;
+}
+
+void cli_table_print(const kt_table *t, bool json) {
+  kt_buf b = KT_BUF_INIT;
+  kt_table_write(t, json, &b);
+  fputs(kt_buf_str(&b), stdout);
+  kt_buf_free(&b);
+}
+
+void cli_print_json_pairs(const char *key, ...) {
+  kt_buf b = KT_BUF_INIT;
+  kt_json j;
+  kt_json_init(&j, &b, false);
+  kt_json_obj_begin(&j);
+  va_list ap;
+  va_start(ap, key);
+  for (const char *k = key; k; k = va_arg(ap, const char *)) {
+    kt_json_key(&j, k);
+    kt_json_str(&j, va_arg(ap, const char *));
+  }
+  va_end(ap);
+  kt_json_obj_end(&j);
+  printf("%s\n", kt_buf_str(&b));
+  kt_buf_free(&b);
 }

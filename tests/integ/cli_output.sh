@@ -21,6 +21,18 @@ for n in needles:
 print(" ".join(out))
 PY
 }
+# nodup: reads JSON on stdin; prints "ok" when no object anywhere repeats a key
+nodup() {
+  /usr/bin/python3 -c '
+import json, sys
+bad = []
+def hook(pairs):
+    keys = [k for k, _ in pairs]
+    bad.extend(k for k in set(keys) if keys.count(k) > 1)
+    return dict(pairs)
+json.load(sys.stdin, object_pairs_hook=hook)
+print("ok" if not bad else "repeated: " + ",".join(sorted(set(bad))))'
+}
 k init --local --user ivanov >/dev/null
 
 # ---- display width -------------------------------------------------------------
@@ -35,5 +47,33 @@ check_eq "show: values after Cyrillic and Latin labels start in one column" "23 
 out=$(k list org --fields city)
 check_eq "list: columns after Cyrillic, Polish and wide titles line up" "80 80 80" \
   "$(dcol "$out" Москва Tokyo Kraków)"
+
+# ---- --json: the record type is `kind`, text is plain UTF-8 -------------------------
+E1=$(k add event --set type=call --set title="Позвонить в Ромашку" --set org="$ORG" \
+  --set start="$(date -d '-1 day' +%Y-%m-%dT10:00)" --set remind_before=15m)
+js=$(k show "$E1" --json)
+check_eq "an event's JSON has no repeated key" ok "$(nodup <<<"$js")"
+check_eq "... the record type is kind" event "$(json 'd["kind"]' <<<"$js")"
+check_eq "... and type is the event's own field" call "$(json 'd["type"]' <<<"$js")"
+js=$(k show "$ORG" --json)
+check_eq "show --json: related cards carry kind" "event" "$(json '",".join(r["kind"] for r in d["related"])' <<<"$js")"
+check_contains "... Cyrillic is written as UTF-8" '"city":"Москва"' "$js"
+check_not_contains "... never as \\u escapes" '\u' "$js"
+check_eq "list --json: kind and no repeated key" "event ok" \
+  "$(k list event --json | json 'd[0]["kind"]') $(k list event --json | nodup)"
+check_eq "search --json: kind" "event,org" "$(k search ромаш --json | json '",".join(sorted(r["kind"] for r in d))')"
+check_eq "agenda --json: kind" "event" \
+  "$(k agenda --from "$(date -d '-2 day' +%F)" --json | json 'd[0]["kind"]')"
+check_eq "add --json: id and kind" "note" "$(k add note --set text=x --json | json 'd["kind"]')"
+check_eq "section list --json: kind" "org" "$(k section list --json | json 'd[0]["kind"]')"
+for c in "group list" "field list org" "conflicts" "remind list" "today" "callbacks" "status"; do
+  # shellcheck disable=SC2086
+  check "$c --json is one JSON document" /usr/bin/python3 -c 'import json,sys; json.load(sys.stdin)' \
+    < <(k $c --json)
+done
+Q=$T/"профиль \"1\""
+"$KT" --profile "$Q" init --local --user ivanov >/dev/null
+check_eq "status --json escapes the profile path" "$Q" "$("$KT" --profile "$Q" status --json | json 'd["profile"]')"
+check_eq "init --json too" "$T/p2\"" "$("$KT" --profile "$T/p2\"" init --local --json | json 'd["profile"]')"
 
 finish

@@ -73,7 +73,7 @@ same_as_master boris
 check_eq "the head of sales holds the whole base" "$("$KTD" dump --data "$D")" "$(k head dump)"
 check_contains "anna has boris's task assigned to her" "Задача Бориса" "$(k anna list task)"
 check_eq "... but not the card it belongs to" "" "$(k anna list org | grep Борис)"
-check_eq "anna's search finds nothing of boris's" "0" "$(k anna search Борис --json | json 'len([r for r in d if r["type"]!="task"])')"
+check_eq "anna's search finds nothing of boris's" "0" "$(k anna search Борис --json | json 'len([r for r in d if r["kind"]!="task"])')"
 
 # reassignment: the head of sales gives Zebrafirm to boris
 check "head reassigns anna's card to boris" k head edit "$A1" --set owner=boris
@@ -177,9 +177,16 @@ check_eq "her replica no longer holds the department's cards" "" "$(k lena list 
 check "admin adds a user remotely" k boss admin user add vera --role manager --password-file "$T/pw"
 check_contains "... listed" "vera" "$(k boss admin user list)"
 INV=$(k boss admin invite vera) && check "vera connects with a remote invite" "$KT" --profile "$T/vera" connect --invite "$INV" --password-file "$T/pw"
-VDEV=$(sqlite3 "$T/vera/replica.db" "SELECT value FROM meta WHERE key='device'")
+VDEV=$(k vera status --json | json 'd["device"]')
 check_contains "the administrator lists devices from his PC (vera's new PC among them)" "$VDEV" "$(k boss admin device list)"
 check_fails "... a manager may not" "only an administrator" k anna admin device list
+# every listing answers --json (it printed tab-separated text) and people get a table with headers
+check_eq "admin user list --json" "manager" "$(k boss admin user list --json | json '[u["role"] for u in d if u["name"]=="vera"][0]')"
+check_eq "admin role list --json" "True" "$(k boss admin role list --json | json '"+manage_users" in [r for r in d if r["name"]=="administrator"][0]["rights"]')"
+check_eq "admin device list --json" "vera active" "$(k boss admin device list --json | json '" ".join([x["user"] + " " + x["state"] for x in d if x["user"]=="vera"])')"
+check_contains "admin user list has a header line" "Name" "$(k boss admin user list | head -1)"
+check "... and aligned columns" grep -qE '^vera +manager +- +active' <(k boss admin user list)
+check_eq "kartotekad device list --json" "$VDEV" "$("$KTD" device list --data "$D" --json | json '[x["id"] for x in d if x["user"]=="vera"][0]')"
 check_eq "a new manager starts with nothing but the office settings" "0" "$(k vera list org --json | json 'len(d)')"
 
 # a disabled user: sessions end, the replica is wiped on the next connection
