@@ -76,4 +76,41 @@ Q=$T/"профиль \"1\""
 check_eq "status --json escapes the profile path" "$Q" "$("$KT" --profile "$Q" status --json | json 'd["profile"]')"
 check_eq "init --json too" "$T/p2\"" "$("$KT" --profile "$T/p2\"" init --local --json | json 'd["profile"]')"
 
+# ---- the diary: today's overdue calls, when reminders ring -----------------------------
+out=$(k today)
+check_contains "today lists yesterday's planned call that was not made" "$E1" "$out"
+check_contains "... marked overdue" "[overdue]" "$(grep "$E1" <<<"$out")"
+check_eq "... and in --json" "True" "$(k today --json | json '[o["overdue"] for o in d if o["id"]=="'"$E1"'"][0]')"
+k done "$E1" --result reached >/dev/null
+check_not_contains "a call that was made is no longer overdue" "$E1" "$(k today)"
+E2=$(k add event --set type=meeting --set title="Встреча" --set start="$(date -d '+1 day' +%Y-%m-%dT10:00)" --set remind_before=30m)
+E3=$(k add event --set type=call --set title="Старый звонок" --set start="$(date -d '-2 day' +%Y-%m-%dT10:00)" --set remind_before=15m)
+out=$(k remind list)
+check_contains "remind list has a header" "Rings" "$(head -1 <<<"$out")"
+check_contains "... says when a reminder rings and that it waits" "$(date -d '+1 day' +%F) 09:30  waiting" "$(grep "$E2" <<<"$out")"
+check_contains "... and that one in the past was missed" "$(date -d '-2 day' +%F) 09:45  missed" "$(grep "$E3" <<<"$out")"
+k remind snooze "$E2" --for 10m >/dev/null
+check "... a snoozed one rings at the snooze end" \
+  grep -qE "^$(date -d '+10 min' '+%F %H:%M')(:[0-9]+)? +snoozed" <(k remind list | grep "$E2")
+
+# ---- with an office server: the conflict log as a table --------------------------------
+source "$(dirname "$0")/../lib/server.sh"
+D=$T/data
+init_server "$D"
+add_user "$D" anna manager; add_user "$D" vera head_of_sales
+start_server "$D"
+for u in boss anna vera; do enroll "$D" $u "$T/$u" || fail "enroll $u"; done
+s() { "$KT" --profile "$T/$1" "${@:2}"; }
+CO=$(s anna add org --set name="ООО Ромашка" --set city=Москва 2>/dev/null)
+s anna sync >/dev/null; s vera sync >/dev/null
+s anna edit "$CO" --set city=Казань >/dev/null; sleep 0.05; s vera edit "$CO" --set city=Тверь >/dev/null
+s anna sync >/dev/null; s vera sync >/dev/null; s anna sync >/dev/null
+out=$(s anna conflicts)
+check_contains "conflicts prints a header" "When" "$(head -1 <<<"$out")"
+check_contains "... with the card by its title and the field by its label" "Organizations: ООО Ромашка  City" "$out"
+check "... the lost and the kept value with who wrote them, aligned" \
+  grep -qE 'City +Казань +anna +Тверь +vera' <<<"$out"
+check_eq "conflicts --json: the conflict records" "conflict city Казань" \
+  "$(s anna conflicts --json | json 'd[0]["kind"] + " " + d[0]["field"] + " " + d[0]["value"]')"
+
 finish
