@@ -126,12 +126,7 @@ int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
   int rc = 0;
   if (ctx->json) { /* the conflict records themselves, as `list conflict --json` prints them */
     cli_list_out lo = {.ctx = ctx};
-    if (cl_store_list(s, &q, cli_list_cb, &lo, &err)) {
-      kt_buf_free(&lo.json);
-      rc = cli_fail(&err);
-    } else {
-      cli_list_finish(&lo);
-    }
+    rc = cli_list_finish(&lo, cl_store_list(s, &q, cli_list_cb, &lo, &err), &err);
     cl_store_close(s);
     return rc;
   }

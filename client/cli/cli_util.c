@@ -171,13 +171,18 @@ int cli_list_cb(void *ud, const cl_rec *r) {
   return 0;
 }
 
-void cli_list_finish(cli_list_out *o) {
+int cli_list_finish(cli_list_out *o, int rc, const kt_err *err) {
+  if (rc) {
+    kt_buf_free(&o->json);
+    return cli_fail(err);
+  }
   if (o->ctx->json) {
     printf("[%s%s]\n", kt_buf_str(&o->json), o->count ? "\n" : "");
   } else if (o->count == 0) {
     fprintf(stderr, "(nothing found)\n");
   }
   kt_buf_free(&o->json);
+  return 0;
 }
 
 /* Splits "FIELD=VALUE", "FIELD!=VALUE", "FIELD~TEXT", "FIELD<V", "FIELD>V" in
