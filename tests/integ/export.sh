@@ -29,6 +29,12 @@ check_contains "a filter and a field list" "exported 2 org cards" \
   "$(k solo export csv "$T/m.csv" --type org --where city=Москва --fields name,employees --sort name)"
 check_eq "... only those columns and rows, sorted" $'Name;Employees\r\nВасилёк;7\r\n"ООО ""Ромашка""; филиал";42\r' \
   "$(tail -c +4 "$T/m.csv")"
+# hiding a field takes it off the forms, not out of the data: it is still exported
+k solo field hide org city >/dev/null
+k solo export csv "$T/h.csv" --type org >/dev/null
+check_contains "a hidden field is still exported" ";City;" "$(head -1 "$T/h.csv")"
+check_contains "... with its values" "Тверь" "$(cat "$T/h.csv")"
+k solo field show org city >/dev/null
 check_contains "export xlsx" "exported 3 org cards" "$(k solo export xlsx "$T/o.xlsx" --type org --fields name,employees,city)"
 xl=$(py 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); print(z.testzip() is None, "xl/workbook.xml" in z.namelist()); print(z.read("xl/worksheets/sheet1.xml").decode())' "$T/o.xlsx")
 check_contains "... a valid workbook" "True True" "$xl"
