@@ -40,9 +40,9 @@ static int claim_gate(cli_ctx *ctx, cl_store *s, const char *type, const cl_set 
             "exists (%s); only the cards on this PC were checked\n", cl.offline);
   if (!cl.exists) return 0;
   fprintf(stderr, "kartoteka: a client with this %s (%s) already exists%s%s%s; nothing was added. "
-          "Ask %s to share it, or add it anyway with --force\n", cl.what, cl.value,
-          cl.owner[0] ? ", assigned to " : "", cl.owner, cl.on_server ? "" : " (on this PC)",
-          cl.owner[0] ? cl.owner : "a head of sales");
+          "A client card has one manager: if you are to work with it, ask a head of sales to "
+          "hand it over to you; or add it anyway with --force\n", cl.what, cl.value,
+          cl.owner[0] ? ", assigned to " : "", cl.owner, cl.on_server ? "" : " (on this PC)");
   return 1;
 }
 

@@ -90,19 +90,27 @@ int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
   bool lists = strcmp(op, "user.list") == 0 || strcmp(op, "role.list") == 0 ||
                strcmp(op, "device.list") == 0;
   if (!lists && !name) return cli_usage("admin", "whom? give the name (or device id)");
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  /* the client mirrors the rights: a non-administrator hears it before any password is asked */
+  if (cl_admin_allowed(s, &err)) {
+    cl_store_close(s);
+    return cli_fail(&err);
+  }
   char pw[1100];
   if (strcmp(op, "user.add") == 0 || strcmp(op, "user.passwd") == 0) {
-    if (cli_read_password(pwfile, pw, sizeof pw)) return 1;
+    if (cli_read_password(pwfile, pw, sizeof pw)) {
+      cl_store_close(s);
+      return 1;
+    }
     keys[np] = "password";
     vals[np++] = pw;
   }
-  cl_store *s = cli_open(ctx, false);
-  if (!s) return 1;
   uv_loop_t loop;
   uv_loop_init(&loop);
   kt_buf out = KT_BUF_INIT;
-  kt_err err;
-  kt_err_clear(&err);
   int rc = cl_admin(&loop, ctx->profile, s, op, name, keys, vals, np, &out, &err);
   uv_loop_close(&loop);
   cl_store_close(s);

@@ -124,8 +124,8 @@ check_fails "bad email" "e-?mail|@" k add org --set name=X --set email=not-an-em
 check_fails "bad phone" "phone" k add org --set name=X --set phone=call-me
 check_fails "bad ref" "no org" k add contact --set last_name=X --set org=00000000-0000-7000-8000-000000000000
 check_fails "missing required" "needs name" k add org --set city=Тверь
-check_fails "unknown id" "no record with id" k show 01234567-89ab-7def-8123-456789abcdef
-check_fails "not an id" "not a record id" k edit nonsense --set name=Y
+check_fails "unknown id" "no card with id .* in this card index" k show 01234567-89ab-7def-8123-456789abcdef
+check_fails "not an id" "not a card id" k edit nonsense --set name=Y
 check_fails "system field refused" "set by the program" k edit "$ORG" --set created=2020-01-01
 check_fails "bad rrule" "repeat rule" k add event --set start=2026-12-01T10:00 --set title=X --set rrule=FREQ=SOMETIMES
 check_fails "unknown command" "unknown command" k frobnicate

@@ -113,4 +113,19 @@ check "... the lost and the kept value with who wrote them, aligned" \
 check_eq "conflicts --json: the conflict records" "conflict city Казань" \
   "$(s anna conflicts --json | json 'd[0]["kind"] + " " + d[0]["field"] + " " + d[0]["value"]')"
 
+# ---- messages that name things a user has --------------------------------------------
+VO=$(s vera add org --set name="Клиент Веры" --set phone="+7 495 700-00-01" 2>/dev/null); s vera sync >/dev/null
+check_fails "a card anna may not see: not in her part of the base" \
+  "no card with id $VO in your part of the base: it does not exist, or it is not yours to see" s anna show "$VO"
+check_fails "a manager may not add custom fields, in words" "may not change the office's field definitions" \
+  s anna field add org --name inn --label ИНН --type text
+check_not_contains "... never the type name field_def" "field_def" "$(cat "$T/.err")"
+check_fails "a duplicate client: hand-over, not sharing" "ask a head of sales to hand it over to you" \
+  s anna add org --set name="Ещё Веры" --set phone="8 495 700-00-01"
+check_not_contains "... no sharing" "share" "$(cat "$T/.err")"
+check_fails "an admin command by a manager is refused before any password is asked for" \
+  "only an administrator may do that \(your role is manager\); nothing was sent" s anna admin user add zoe </dev/null
+check_not_contains "... no password prompt" "assword" "$(cat "$T/.err")"
+check_fails "... nor on a standalone profile" "standalone card index" k admin user list
+
 finish
