@@ -8,12 +8,6 @@
 #include "cli.h"
 #include "kt_json.h"
 
-#define ADMIN_USAGE                                                                            \
-  "admin user add|passwd|disable|enable|role|birthday|list [NAME] [--role R] [--group G] "     \
-  "[--password-file F] [--birthday YYYY-MM-DD|none] · "                                        \
-  "admin role list|set [NAME] [--from ROLE] [--rights TEXT] · "                                \
-  "admin device list|revoke ID · admin invite USER [--address HOST:PORT] [--hours N]"
-
 /* A listing answer (kt_table's text form) as a table for people or JSON. */
 static int print_admin_table(const cli_ctx *ctx, const char *text) {
   kt_table *t = NULL;
@@ -44,7 +38,7 @@ static void print_admin_json(const char *op, const char *name, const char *resul
 }
 
 int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("admin", ADMIN_USAGE);
+  if (argc < 2) return cli_usage("admin", "say what to administer: user, role, device or invite");
   const char *what = argv[1];
   const char *verb = argc > 2 ? argv[2] : "";
   int first = 3;
@@ -53,10 +47,10 @@ int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
     snprintf(op, sizeof op, "invite");
     first = 2;
   } else if (strcmp(what, "user") == 0 || strcmp(what, "role") == 0 || strcmp(what, "device") == 0) {
-    if (!*verb) return cli_usage("admin", "%s what? %s", what, ADMIN_USAGE);
+    if (!*verb) return cli_usage("admin", "%s what? see the usage below", what);
     snprintf(op, sizeof op, "%s.%s", what, verb);
   } else {
-    return cli_usage("admin", "unknown '%s'; %s", what, ADMIN_USAGE);
+    return cli_usage("admin", "unknown '%s': say user, role, device or invite", what);
   }
   const char *name = NULL, *pwfile = NULL;
   const char *keys[8], *vals[8];

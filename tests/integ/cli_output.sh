@@ -93,6 +93,26 @@ k remind snooze "$E2" --for 10m >/dev/null
 check "... a snoozed one rings at the snooze end" \
   grep -qE "^$(date -d '+10 min' '+%F %H:%M')(:[0-9]+)? +snoozed" <(k remind list | grep "$E2")
 
+# ---- --help on every command, and the nearest command for a typo --------------------------
+for c in $(k help | sed -n 's/^  \([a-z]*\) .*/\1/p'); do
+  out=$(k "$c" --help 2>&1); rc=$?
+  check_eq "kartoteka $c --help prints its usage" "0 usage: kartoteka $c" "$rc $(head -1 <<<"$out" | cut -d' ' -f1-3)"
+done
+for c in "admin user add" "field add" "remind list" "section rename" "group add"; do
+  check_eq "kartoteka $c --help" "usage: kartoteka ${c%% *}" "$(k $c --help | head -1 | cut -d' ' -f1-3)"
+done
+cmds=$("$KTD" help | sed -n 's/^  \([a-z]*\) .*/\1/p')
+check_eq "kartotekad help lists its commands" "init serve invite device backup restore check user role audit dump" "$(echo $cmds)"
+for c in $cmds; do
+  out=$("$KTD" "$c" --help 2>&1); rc=$?
+  check_eq "kartotekad $c --help prints its usage" "0 usage: kartotekad $c" "$rc $(head -1 <<<"$out" | cut -d' ' -f1-3)"
+done
+check_eq "kartotekad user add --help" "usage: kartotekad user" "$("$KTD" user add --help | head -1 | cut -d' ' -f1-3)"
+check_fails "a mistyped command suggests the nearest" "unknown command 'serach'; did you mean 'search'\?" k serach ромаш
+check_eq "... exit status 2" 2 "$(k serach ромаш 2>/dev/null; echo $?)"
+check_fails "... also for kartotekad" "unknown command 'serev'; did you mean 'serve'\?" "$KTD" serev --data "$T/x"
+check_fails "... and nothing for a word far from any" "unknown command 'frobnicate'$" k frobnicate
+
 # ---- with an office server: the conflict log as a table --------------------------------
 source "$(dirname "$0")/../lib/server.sh"
 D=$T/data
