@@ -182,6 +182,8 @@ int main(int argc, char **argv) {
   }
   ctx.profile = resolve_profile(profile);
   kt_log_set_level(ctx.verbose ? KT_LOG_DEBUG : KT_LOG_WARN);
+  /* a command's warnings are for the person at the terminal; the agent (and --verbose) log */
+  if (!ctx.verbose && strcmp(c->name, "agent") != 0) kt_log_set_plain("kartoteka");
   int rc = c->run(&ctx, n, args);
   free(args);
   return rc;

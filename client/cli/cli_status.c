@@ -17,8 +17,9 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   kt_err_clear(&err);
   int64_t pending = 0;
   int rc = 0;
-  kt_buf server = KT_BUF_INIT, last = KT_BUF_INIT, role = KT_BUF_INIT;
+  kt_buf server = KT_BUF_INIT, last = KT_BUF_INIT, role = KT_BUF_INIT, dname = KT_BUF_INIT;
   bool connected = cl_store_meta_get(s, "server", &server, NULL) == 0;
+  cl_store_meta_get(s, "device_name", &dname, NULL); /* given at `connect` (profiles since issue 13) */
   cl_store_meta_get(s, "last_sync", &last, NULL);
   /* online = the server answers and accepts this device's session now */
   bool online = false;
@@ -43,7 +44,8 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
     kt_json_init(&j, &b, false);
     kt_json_obj_begin(&j);
     const char *strs[][2] = {{"profile", ctx->profile}, {"user", cl_store_user(s)},
-                             {"device", cl_store_device(s)}, {"mode", connected ? "server" : "local"},
+                             {"device", cl_store_device(s)}, {"device_name", kt_buf_str(&dname)},
+                             {"mode", connected ? "server" : "local"},
                              {"server", kt_buf_str(&server)}};
     for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++) {
       kt_json_key(&j, strs[k][0]);
@@ -65,11 +67,12 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
     printf("%s\n", kt_buf_str(&b));
     kt_buf_free(&b);
   } else {
-    printf("profile:  %s\nuser:     %s\ndevice:   %s\nserver:   %s\nunsent:   %lld change%s\n",
-           ctx->profile, cl_store_user(s), cl_store_device(s),
-           connected ? kt_buf_str(&server) : "none (standalone)", (long long)pending,
-           pending == 1 ? "" : "s");
+    printf("profile:  %s\nuser:     %s\nserver:   %s\nunsent:   %lld change%s\n", ctx->profile,
+           cl_store_user(s), connected ? kt_buf_str(&server) : "none (standalone)",
+           (long long)pending, pending == 1 ? "" : "s");
     if (connected) {
+      /* the PC by the name it enrolled with (its id is in --json and `admin device list`) */
+      printf("this PC:  %s\n", dname.len ? kt_buf_str(&dname) : cl_store_device(s));
       if (role.len) printf("role:     %s\n", kt_buf_str(&role));
       printf("synced:   %s\n", last.len ? kt_buf_str(&last) : "never");
       printf("status:   %s%s%s\n", online ? "online" : "offline", why[0] ? " — " : "", why);
@@ -78,6 +81,7 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   kt_buf_free(&server);
   kt_buf_free(&last);
   kt_buf_free(&role);
+  kt_buf_free(&dname);
   cl_store_close(s);
   return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "cl_sync.h"
 #include "cli.h"
+#include "kt_log.h"
 
 static volatile bool stop_flag;
 
@@ -21,6 +22,7 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
     if (strcmp(argv[i], "--watch") == 0) watch = true;
     else return cli_usage("sync", "unknown option '%s'", argv[i]);
   }
+  if (watch && !ctx->verbose) kt_log_set_plain(NULL); /* runs for long: a log with times */
   cl_store *s = cli_open(ctx, false);
   if (!s) return 1;
   struct sigaction sa;
@@ -60,9 +62,9 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
     if (st.revoked)
       printf(", removed %d card%s that %s no longer yours to see", st.revoked,
              st.revoked == 1 ? "" : "s", st.revoked == 1 ? "is" : "are");
-    if (st.rejected)
-      printf("; refused by the server: %s%s", st.last_reject,
-             st.undone ? " (your change was undone)" : "");
+    if (st.rejected) /* each refusal was a warning on stderr as it came */
+      printf("; %d change%s refused by the server%s (see above)", st.rejected,
+             st.rejected == 1 ? "" : "s", st.undone ? ", undone on this PC" : "");
     printf("\n");
   }
   return st.rejected ? 1 : 0;
