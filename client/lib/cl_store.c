@@ -842,6 +842,50 @@ static int resolve_ref(cl_store *s, const kt_mfield *f, const char *text, kt_buf
                     f->name, t->def->noun, text);
 }
 
+/* A group typed by name (grp, a group's parent) must be one of the office's groups
+ * (synced group records, on every PC): exactly, or in another case ("продажи"),
+ * which is written as the group's own name. Else KT_EINVAL naming the groups. */
+static int resolve_group(cl_store *s, const kt_mfield *f, const char *text, kt_buf *name_out,
+                         kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_GROUP_NAMES, err);
+  if (!st) return KT_EDB;
+  kt_buf want = KT_BUF_INIT, fold = KT_BUF_INIT, all = KT_BUF_INIT;
+  kt_text_fold(text, strlen(text), &want);
+  int rc, n = 0;
+  bool exact = false, folded = false;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(st, 0);
+    kt_buf_printf(&all, "%s%s", n++ ? ", " : "", name);
+    if (exact) continue;
+    if (strcmp(name, text) == 0) {
+      exact = true;
+      kt_buf_reset(name_out);
+      kt_buf_puts(name_out, name);
+      continue;
+    }
+    kt_buf_reset(&fold);
+    kt_text_fold(name, strlen(name), &fold);
+    if (!folded && strcmp(kt_buf_str(&fold), kt_buf_str(&want)) == 0) {
+      folded = true;
+      kt_buf_puts(name_out, name);
+    }
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) rc = cl_db_error(&s->d, rc, "reading the groups", err);
+  else if (exact || folded) rc = 0;
+  else if (!n)
+    rc = kt_err_set(err, KT_EINVAL, "%s: there is no group '%s': this card index has no groups "
+                    "yet (%s with `kartoteka group add NAME`)", f->name, text,
+                    cl_store_connected(s) ? "an administrator adds them" : "add one");
+  else
+    rc = kt_err_set(err, KT_EINVAL, "%s: there is no group '%s'; the groups are: %s", f->name, text,
+                    kt_buf_str(&all));
+  kt_buf_free(&want);
+  kt_buf_free(&fold);
+  kt_buf_free(&all);
+  return rc;
+}
+
 /* Parses assignments into r (only the named fields), recording them in *set. */
 static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset *set,
                       kt_err *err) {
@@ -858,6 +902,12 @@ static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset
     kt_buf resolved = KT_BUF_INIT;
     if (f->type == KT_FT_REF && *text && !kt_uuid_str_is_valid(text)) {
       if ((rc = resolve_ref(s, f, text, &resolved, err))) {
+        kt_buf_free(&resolved);
+        return rc;
+      }
+      text = kt_buf_str(&resolved);
+    } else if (f->type == KT_FT_GROUP && *text) {
+      if ((rc = resolve_group(s, f, text, &resolved, err))) {
         kt_buf_free(&resolved);
         return rc;
       }

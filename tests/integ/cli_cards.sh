@@ -105,6 +105,13 @@ check_fails "custom field bad name" "bad field name" k field add org --name "Bad
 G1=$(k group add Продажи)
 G2=$(k group add "Продажи Москва" --parent Продажи)
 check_contains "group tree" "  Продажи Москва" "$(k group list)"
+check_fails "a group that does not exist is refused, naming the groups" \
+  "grp: there is no group 'Nonexistent'; the groups are: Продажи, Продажи Москва" k add org --set name=Z --set grp=Nonexistent
+check_fails "... by edit too" "there is no group 'Маркетинг'" k edit "$ORG" --set grp=Маркетинг
+check_fails "... and as a parent" "parent: there is no group 'Склад'" k group add "Склад Москва" --parent Склад
+check_eq "... nothing was added" "0" "$(k list org --where name=Z --json | json 'len(d)')"
+check "a group in another case is the group" k edit "$ORG" --set grp="продажи москва"
+check_eq "... written as the group's own name" "Продажи Москва" "$(k show "$ORG" --json | json 'd["grp"]')"
 k edit "$ORG" --set grp="Продажи Москва" >/dev/null
 check_eq "where grp includes subgroups" "1" "$(k list org --where grp=Продажи --json | json 'len(d)')"
 

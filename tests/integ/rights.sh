@@ -160,6 +160,8 @@ k boss sync >/dev/null; k boris sync >/dev/null
 BN=$(k boris add org --set name="Северный клиент" --set grp=north)
 BP=$(k boris add org --set name="Питерский клиент" --set grp=north-spb)
 BS=$(k boris add org --set name="Южный клиент")
+check_fails "a group the office does not have is refused on the PC" \
+  "there is no group 'south'; the groups are: north, north-spb" k boris add org --set name="Ещё южный" --set grp=south
 k boris sync >/dev/null
 check "a group-level role" "$KTD" role set --data "$D" --role team --from manager --rights "org=group/group/own contact=group/group/own"
 add_user "$D" lena team; "$KTD" user role --data "$D" --user lena --group north >/dev/null
