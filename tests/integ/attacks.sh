@@ -25,7 +25,14 @@ for p in anna:anna anna:anna2 boris:boris head:head jun:jun victim:victim; do
 done
 k() { "$KT" --profile "$T/$1" "${@:2}"; }
 dump() { "$KTD" dump --data "$D"; }
-audit() { "$KTD" audit --data "$D" "$@"; }
+# the audit rows as the human listing prints them, but with the device's id (people
+# see the PC's name; who did what is checked here by the certificate's device)
+audit() {
+  "$KTD" audit --data "$D" --json "$@" | /usr/bin/python3 -c 'import json, sys
+for r in json.load(sys.stdin):
+    print(r["seq"], r["time"], r["actor"] or "-", r["device"], r["action"],
+          r["object"] + (" " + r["detail"] if r["detail"] else ""))'
+}
 sq() { sqlite3 -cmd '.timeout 5000' "$@"; }
 cnt() { grep -o -- "$1" <<<"$2" | wc -l; }
 nact() { audit --action "$1" | grep -c .; }  # audit rows of an action so far
