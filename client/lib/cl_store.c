@@ -1027,7 +1027,10 @@ static int local_rights(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err 
   rc = kt_rights_check(&s->who, s->role, r->type, cl_rec_id(r), &before, &after, &k, err);
   /* the office's settings (field definitions, sections, groups) are nobody's cards: say
      what they are in words rather than "this field_def owned by anna" */
-  if (rc == KT_EPERM && (r->type->def->flags & KT_TF_CONFIG))
+  if (rc == KT_EPERM && (r->type->def->flags & KT_TF_SYSTEM))
+    kt_err_set(err, KT_EPERM, "%ss are kept by the office server: no PC may change them",
+               r->type->def->noun);
+  else if (rc == KT_EPERM && (r->type->def->flags & KT_TF_CONFIG))
     kt_err_set(err, KT_EPERM, "your role (%s) may not change the office's %ss (custom fields, "
                "labels, sections and groups are set up by an administrator)", *s->role ? s->role : "?",
                r->type->def->noun);
