@@ -9,6 +9,11 @@ typedef enum { KT_LOG_ERROR = 0, KT_LOG_WARN, KT_LOG_INFO, KT_LOG_DEBUG } kt_log
 /* Set by main() (e.g. from --verbose); default KT_LOG_WARN. */
 void kt_log_set_level(kt_log_level lvl);
 kt_log_level kt_log_get_level(void);
+/* Set by main() of an interactive command (a CLI command that returns at once,
+ * not a server or an agent): lines become "PROG: warning: message", without the
+ * time stamp and module a log needs and a person does not. prog is borrowed
+ * (a literal); NULL restores the log format. */
+void kt_log_set_plain(const char *prog);
 
 void kt_log_write(kt_log_level lvl, const char *module, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -201,19 +201,19 @@ static const kt_fielddef staff_fields[] = {
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 static const kt_typedef types[] = {
-    {"org", 1, KT_TF_CLIENT, "Organizations", org_fields, N(org_fields)},
-    {"contact", 2, KT_TF_CLIENT, "Contacts", contact_fields, N(contact_fields)},
-    {"task", 3, KT_TF_ASSIGNED, "Tasks", task_fields, N(task_fields)},
-    {"event", 4, KT_TF_ASSIGNED, "Events", event_fields, N(event_fields)},
-    {"note", 5, 0, "Notes", note_fields, N(note_fields)},
-    {"link", 6, 0, "Links", link_fields, N(link_fields)},
-    {"deal", 7, 0, "Deals", deal_fields, N(deal_fields)},
-    {"group", 8, KT_TF_CONFIG, "Groups", group_fields, N(group_fields)},
-    {"field_def", 9, KT_TF_CONFIG, "Fields", field_def_fields, N(field_def_fields)},
-    {"section", 10, KT_TF_CONFIG, "Sections", section_fields, N(section_fields)},
-    {"conflict", 11, KT_TF_SYSTEM, "Conflicts", conflict_fields, N(conflict_fields)},
-    {"reminder", 12, KT_TF_CONFIG, "Reminders", reminder_fields, N(reminder_fields)},
-    {"staff", 13, KT_TF_CONFIG | KT_TF_SYSTEM, "Staff", staff_fields, N(staff_fields)},
+    {"org", 1, KT_TF_CLIENT, "Organizations", org_fields, N(org_fields), "organization"},
+    {"contact", 2, KT_TF_CLIENT, "Contacts", contact_fields, N(contact_fields), "contact"},
+    {"task", 3, KT_TF_ASSIGNED, "Tasks", task_fields, N(task_fields), "task"},
+    {"event", 4, KT_TF_ASSIGNED, "Events", event_fields, N(event_fields), "event"},
+    {"note", 5, 0, "Notes", note_fields, N(note_fields), "note"},
+    {"link", 6, 0, "Links", link_fields, N(link_fields), "link"},
+    {"deal", 7, 0, "Deals", deal_fields, N(deal_fields), "deal"},
+    {"group", 8, KT_TF_CONFIG, "Groups", group_fields, N(group_fields), "group"},
+    {"field_def", 9, KT_TF_CONFIG, "Fields", field_def_fields, N(field_def_fields), "field definition"},
+    {"section", 10, KT_TF_CONFIG, "Sections", section_fields, N(section_fields), "section setting"},
+    {"conflict", 11, KT_TF_SYSTEM, "Conflicts", conflict_fields, N(conflict_fields), "conflict record"},
+    {"reminder", 12, KT_TF_CONFIG, "Reminders", reminder_fields, N(reminder_fields), "reminder"},
+    {"staff", 13, KT_TF_CONFIG | KT_TF_SYSTEM, "Staff", staff_fields, N(staff_fields), "staff record"},
 };
 
 const kt_typedef *kt_registry_types(int *n) {

@@ -71,6 +71,8 @@ typedef struct kt_typedef {
   const char *label;        /* default section label */
   const kt_fielddef *fields;
   int nfields;              /* built-in fields including the common ones */
+  const char *noun;         /* one record in words, for messages: "organization",
+                               "field definition" (never the type name field_def) */
 } kt_typedef;
 
 /* Common fields, present at the same indices in every type. */

@@ -322,7 +322,7 @@ int kt_rights_check(const kt_who *who, const char *role, const kt_mtype *t, cons
                     const kt_scope *before, const kt_scope *after, const kt_change_kind *k,
                     kt_err *err) {
   int code = t->def->code;
-  const char *tn = t->def->name;
+  const char *tn = t->def->noun ? t->def->noun : t->def->name; /* words, not type names */
   role = role && *role ? role : "?";
   if (!k->isnew && !kt_rights_allows_scope(who, code, KT_ACT_READ, before))
     return kt_err_set(err, KT_EPERM, "there is no %s %s that you may change", tn, id ? id : "");

@@ -481,3 +481,76 @@ void kt_collator_free(kt_collator *c) {
   if (c->coll) ucol_close(c->coll);
   free(c);
 }
+
+/* ---- display width ---------------------------------------------------------- */
+
+static int cp_width(uint32_t cp) {
+  if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) return 0;
+  if (cp < 0x300) return 1; /* Latin, the common case */
+  int gc = u_charType((UChar32)cp);
+  if (gc == U_NON_SPACING_MARK || gc == U_ENCLOSING_MARK || gc == U_FORMAT_CHAR) return 0;
+  if (cp >= 0x1160 && cp <= 0x11FF) return 0; /* Hangul medial vowels and final consonants */
+  int ea = u_getIntPropertyValue((UChar32)cp, UCHAR_EAST_ASIAN_WIDTH);
+  return ea == U_EA_WIDE || ea == U_EA_FULLWIDTH ? 2 : 1;
+}
+
+size_t kt_text_width(const char *s, size_t len) {
+  if (!s) return 0;
+  if (len == (size_t)-1) len = strlen(s);
+  const unsigned char *p = (const unsigned char *)s, *end = p + len;
+  size_t w = 0;
+  while (p < end) {
+    if (*p >= 0x20 && *p < 0x7F) {
+      w++;
+      p++;
+      continue;
+    }
+    size_t adv;
+    uint32_t cp = kt_utf8_next(p, (size_t)(end - p), &adv);
+    w += cp == KT_UTF8_BAD ? 1 : (size_t)cp_width(cp);
+    p += adv;
+  }
+  return w;
+}
+
+/* ---- nearest word ------------------------------------------------------------ */
+
+static int lower_ascii(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Optimal string alignment distance; words longer than 63 bytes are not compared. */
+static int osa_distance(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la > 63 || lb > 63) return 1 << 20;
+  int d[64][64];
+  for (size_t i = 0; i <= la; i++) d[i][0] = (int)i;
+  for (size_t j = 0; j <= lb; j++) d[0][j] = (int)j;
+  for (size_t i = 1; i <= la; i++)
+    for (size_t j = 1; j <= lb; j++) {
+      int ca = lower_ascii((unsigned char)a[i - 1]), cb = lower_ascii((unsigned char)b[j - 1]);
+      int cost = ca != cb;
+      int v = d[i - 1][j] + 1;
+      if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+      if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
+      if (i > 1 && j > 1 && ca == lower_ascii((unsigned char)b[j - 2]) &&
+          lower_ascii((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < v)
+        v = d[i - 2][j - 2] + 1; /* a transposition: serach -> search */
+      d[i][j] = v;
+    }
+  return d[la][lb];
+}
+
+int kt_text_nearest(const char *word, const char *const *cands, int n) {
+  if (!word || !*word) return -1;
+  int limit = (int)strlen(word) / 3;
+  if (limit < 1) limit = 1;
+  if (limit > 2) limit = 2;
+  int best = -1, best_d = limit + 1;
+  for (int i = 0; i < n; i++) {
+    int dist = osa_distance(word, cands[i]);
+    if (dist < best_d) {
+      best_d = dist;
+      best = i;
+    }
+  }
+  return best;
+}

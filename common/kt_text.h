@@ -80,4 +80,18 @@ const char *kt_text_trim(const char *s, size_t *len);
 /* Same as kt_text_trim for a string given by pointer and length n. */
 const char *kt_text_trimn(const char *s, size_t n, size_t *len);
 
+/* Display width of s[0..len) in terminal columns, for aligning human tables:
+ * East Asian Wide and Fullwidth characters take 2 columns, combining marks,
+ * format characters (U+200B, U+FEFF, ...) and control characters 0, everything
+ * else 1 (Cyrillic, Polish, Latin). Invalid UTF-8 counts 1 per U+FFFD it
+ * would become. len may be (size_t)-1 for a NUL-terminated string. */
+size_t kt_text_width(const char *s, size_t len);
+
+/* The word among cands[0..n) nearest to `word` by Damerau-Levenshtein
+ * distance (optimal string alignment over bytes, case-insensitive for ASCII),
+ * for "did you mean ...?" suggestions: its index, or -1 when none is within
+ * strlen(word) / 3 edits, at least 1 and at most 2 (so an unrelated word is not
+ * suggested). Ties go to the earliest candidate. */
+int kt_text_nearest(const char *word, const char *const *cands, int n);
+
 #endif

@@ -9,7 +9,19 @@ BIN=$(cd "${1:?usage: demo.sh BINDIR}" && pwd)
 D=$(mktemp -d "${TMPDIR:-/tmp}/kartoteka-demo.XXXXXX")
 trap 'kill $SRV 2>/dev/null || true; wait 2>/dev/null; rm -rf "$D"' EXIT
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*" | sed "s|$BIN/||g; s|$D/||g"; "$@"; }
+# every command the story tells is shown as it is typed (paths shortened, invites elided)
+show() {
+  local line='$' a
+  for a in "$@"; do
+    case $a in
+      '&') ;;                                       # the one word that stays bare
+      *[[:space:]\(\)\;\&\|\<\>\*\?\$\'\"]*) a="\"$a\"" ;;   # quoted as one would type it
+    esac
+    line+=" $a"
+  done
+  printf '%s\n' "$line" | sed -E "s|$BIN/||g; s|$D/||g; s|KT1\.[A-Za-z0-9_-]+|KT1.…|g"
+}
+run() { show "$@"; "$@"; }
 echo "demo password 1" > "$D/pw"
 KD=$BIN/kartotekad
 
@@ -18,6 +30,7 @@ run "$KD" init --data "$D/server" --admin boss --password-file "$D/pw"
 run "$KD" user add --data "$D/server" --user anna --role manager --password-file "$D/pw"
 run "$KD" user add --data "$D/server" --user boris --role manager --password-file "$D/pw"
 run "$KD" user add --data "$D/server" --user vera --role head_of_sales --password-file "$D/pw"
+show "$KD" serve --data "$D/server" --listen 127.0.0.1:0 '&'
 "$KD" serve --data "$D/server" --listen 127.0.0.1:0 >"$D/serve.out" 2>"$D/serve.log" &
 SRV=$!
 for _ in $(seq 100); do grep -q '^listening' "$D/serve.out" 2>/dev/null && break; sleep 0.05; done
@@ -26,17 +39,18 @@ echo "kartotekad is listening on $ADDR"
 
 say "Anna, Boris and Vera connect their PCs with one-time invites"
 for u in anna boris vera; do
+  show "$KD" invite --data "$D/server" --user $u --address "$ADDR"
   INV=$("$KD" invite --data "$D/server" --user $u --address "$ADDR")
-  run "$BIN/kartoteka" --profile "$D/$u" connect --invite "$INV" --password-file "$D/pw"
+  run "$BIN/kartoteka" --profile "$D/$u" connect --invite "$INV" --password-file "$D/pw" --device-name "$u-pc"
 done
 A() { run "$BIN/kartoteka" --profile "$D/anna" "$@"; }
 B() { run "$BIN/kartoteka" --profile "$D/boris" "$@"; }
 V() { run "$BIN/kartoteka" --profile "$D/vera" "$@"; }
 
 say "Anna adds her client and a contact, then syncs"
-ORG=$("$BIN/kartoteka" --profile "$D/anna" add org --set name="ООО Ромашка" --set city=Москва --set phone="+7 495 123-45-67")
-echo "new card: $ORG"
-A add contact --set last_name=Иванова --set first_name=Мария --set org="$ORG" >/dev/null
+A add org --set name="ООО Ромашка" --set city=Москва --set phone="+7 495 123-45-67" | tee "$D/org.id"
+ORG=$(tail -1 "$D/org.id")
+A add contact --set last_name=Иванова --set first_name=Мария --set org="ООО Ромашка"
 A sync
 
 say "Boris is a manager too: Anna's clients are not on his PC at all"
@@ -58,10 +72,10 @@ A sync; V sync; A sync
 A show "$ORG"
 A conflicts
 
+WHEN=$(date -d '+1 hour' +%Y-%m-%dT%H:%M)
 say "Anna plans a call about her client for Boris: refused, Boris may not see that client"
-"$BIN/kartoteka" --profile "$D/anna" add event --set type=call --set title="Перезвонить в Ромашку" \
-  --set org="$ORG" --set assignee=boris --set start="$(date -d '+1 hour' +%Y-%m-%dT%H:%M)" \
-  --set remind_before=15m >/dev/null
+A add event --set type=call --set title="Перезвонить в Ромашку" --set org="$ORG" --set assignee=boris \
+  --set start="$WHEN" --set remind_before=15m
 A sync || echo "(the call waits on Anna's PC until it is fixed)"
 
 say "Anna leaves; Vera hands her client over to Boris"
@@ -71,9 +85,8 @@ echo "-- Anna's clients now:"; A list org
 echo "-- Boris's clients now:"; B list org
 
 say "Vera plans the call for Boris with a reminder: it is on Boris's PC, not on Anna's"
-"$BIN/kartoteka" --profile "$D/vera" add event --set type=call --set title="Перезвонить в Ромашку" \
-  --set org="$ORG" --set assignee=boris --set start="$(date -d '+1 hour' +%Y-%m-%dT%H:%M)" \
-  --set remind_before=15m >/dev/null
+V add event --set type=call --set title="Перезвонить в Ромашку" --set org="$ORG" --set assignee=boris \
+  --set start="$WHEN" --set remind_before=15m
 V sync; B sync
 echo "-- Boris's reminders:"; B remind list
 echo "-- Anna's reminders:"; A remind list || true

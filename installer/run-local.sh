@@ -38,8 +38,10 @@ if [ ! -f "$PROFILE/replica.db" ]; then
   echo "== connecting your profile $PROFILE"
   INV=$("$BIN/kartotekad" invite --data "$DATA" --user "$ME" --address "$ADDR")
   "$BIN/kartoteka" --profile "$PROFILE" connect --invite "$INV" --password-file "$RUN/password"
-  "$BIN/kartoteka" --profile "$PROFILE" add org --set name="ООО Ромашка" --set city=Москва \
-    --set phone="+7 495 123-45-67" >/dev/null
+  # a sample client of its own: the README's examples (ООО Ромашка) are then new cards,
+  # not duplicates the server's claim check would refuse
+  "$BIN/kartoteka" --profile "$PROFILE" add org --set name="ООО Василёк" --set city=Тверь \
+    --set phone="+7 4822 55-01-02" >/dev/null
   "$BIN/kartoteka" --profile "$PROFILE" sync >/dev/null
 else
   "$BIN/kartoteka" --profile "$PROFILE" sync >/dev/null 2>&1 || true
@@ -51,8 +53,8 @@ cat <<MSG
 Kartoteka is running: server $ADDR, your profile $PROFILE (user $ME).
 The desktop client is not built yet; use the command line:
   $K list org
-  $K search ромаш
-  $K add contact --set last_name=Иванова --set org="ООО Ромашка"
+  $K search васил
+  $K add contact --set last_name=Петрова --set org="ООО Василёк"
   $K sync            # or: $K agent   (stays connected)
   $K status
   $K help

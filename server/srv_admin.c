@@ -1,10 +1,12 @@
 /* srv_admin — see srv_admin.h. */
 #include "srv_admin.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "kt_table.h"
 #include "kt_time.h"
 #include "kt_hlc.h"
 #include "srv_audit.h"
@@ -29,12 +31,30 @@ void srv_admin_default_address(srv_db *d, char *out, size_t n) {
   kt_buf_free(&last);
 }
 
+/* ---- listings: a table as text (see srv_admin.h) ---------------------------- */
+
 static int list_user(void *ud, const srv_user_info *u) {
-  kt_buf *b = ud;
-  kt_buf_printf(b, "%s\t%s\t%s\t%s\t%s\n", u->name, u->role, u->grp[0] ? u->grp : "-",
-                u->disabled ? "disabled" : u->locked ? "locked" : "active",
-                u->birthday[0] ? u->birthday : "-");
+  const char *cells[] = {u->name, u->role, u->grp,
+                         u->disabled ? "disabled" : u->locked ? "locked" : "active", u->birthday};
+  kt_table_text_line(ud, "", cells, 5);
   return 0;
+}
+
+int srv_admin_device_rows(srv_db *d, kt_buf *out, kt_err *err) {
+  static const char *const head[] = {"id", "user", "name", "state"};
+  kt_table_text_line(out, "#", head, 4);
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_DEVICE_LIST, err);
+  if (!st) return KT_EDB;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *cells[] = {(const char *)sqlite3_column_text(st, 0),
+                           (const char *)sqlite3_column_text(st, 1),
+                           (const char *)sqlite3_column_text(st, 2),
+                           sqlite3_column_int(st, 3) ? "revoked" : "active"};
+    kt_table_text_line(out, "", cells, 4);
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : srv_db_error(d, rc, "reading devices", err);
 }
 
 /* Writes the staff record of account `name` (see srv_sync_put_staff) through
@@ -75,7 +95,8 @@ static int birthday_arg(const char *in, char day[11], kt_err *err) {
 }
 
 static int list_role(void *ud, const char *name, const char *rights) {
-  kt_buf_printf(ud, "%s\t%s\n", name, rights);
+  const char *cells[] = {name, rights};
+  kt_table_text_line(ud, "", cells, 2);
   return 0;
 }
 
@@ -89,9 +110,17 @@ int srv_admin_exec(srv_db *d, srv_sync *sync, const char *actor, const char *dev
   const char *name = q->name ? q->name : "";
   int rc;
   char detail[512] = "";
-  if (strcmp(op, "user.list") == 0) return srv_user_list(d, list_user, &res->out, err);
-  if (strcmp(op, "role.list") == 0) return srv_role_list(d, list_role, &res->out, err);
-  if (strcmp(op, "device.list") == 0) return srv_device_list(d, &res->out, err);
+  if (strcmp(op, "user.list") == 0) {
+    static const char *const head[] = {"name", "role", "group", "state", "birthday"};
+    kt_table_text_line(&res->out, "#", head, 5);
+    return srv_user_list(d, list_user, &res->out, err);
+  }
+  if (strcmp(op, "role.list") == 0) {
+    static const char *const head[] = {"name", "rights"};
+    kt_table_text_line(&res->out, "#", head, 2);
+    return srv_role_list(d, list_role, &res->out, err);
+  }
+  if (strcmp(op, "device.list") == 0) return srv_admin_device_rows(d, &res->out, err);
   if (strcmp(op, "user.add") == 0) {
     char bday[11];
     if ((rc = need(q->password, "password", err)) || (rc = birthday_arg(q->birthday, bday, err)) ||
@@ -133,7 +162,9 @@ int srv_admin_exec(srv_db *d, srv_sync *sync, const char *actor, const char *dev
     kt_buf txt = KT_BUF_INIT;
     if (srv_role_rights(d, name, &r, NULL) == 0) kt_rights_format(&r, &txt);
     snprintf(detail, sizeof detail, "%s", kt_buf_str(&txt));
-    kt_buf_printf(&res->out, "%s\t%s\n", name, kt_buf_str(&txt));
+    static const char *const head[] = {"name", "rights"};
+    kt_table_text_line(&res->out, "#", head, 2);
+    list_role(&res->out, name, kt_buf_str(&txt));
     kt_buf_free(&txt);
   } else if (strcmp(op, "device.revoke") == 0) {
     if ((rc = need(q->name, "device id", err)) || (rc = srv_device_revoke(d, name, err))) return rc;

@@ -21,7 +21,10 @@ typedef struct srv_admin_req {
 } srv_admin_req;
 
 typedef struct srv_admin_res {
-  kt_buf out;           /* what to show: one line per row, or the result (invite token) */
+  kt_buf out;           /* what to show: the result (invite token, a role's rights) or, for
+                           the list requests, a table: a line "#KEY\tKEY..." naming the
+                           columns, then one line per row of tab-separated cells (no tabs
+                           or line breaks inside a cell; "" = no value) */
   char kick_user[80];   /* end this user's live sessions now (disabled, role changed) */
   bool feed_changed;    /* a synced record (staff) was written: tell live clients */
 } srv_admin_res;
@@ -31,6 +34,9 @@ typedef struct srv_admin_res {
  * records (birthdays); NULL = open one for this call (the local commands). */
 int srv_admin_exec(srv_db *d, srv_sync *sync, const char *actor, const char *device,
                    const srv_admin_req *q, srv_admin_res *res, kt_err *err);
+
+/* The devices as a table (see srv_admin_res.out: id, user, name, state), oldest first. */
+int srv_admin_device_rows(srv_db *d, kt_buf *out, kt_err *err);
 
 /* The default address for invites: where the server last listened. */
 void srv_admin_default_address(srv_db *d, char *out, size_t n);

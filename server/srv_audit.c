@@ -157,6 +157,8 @@ int srv_audit_print(srv_db *d, const srv_audit_filter *f, bool json, kt_buf *out
       kt_json_str(&w, actor);
       kt_json_key(&w, "device");
       kt_json_str(&w, colt(st, 3));
+      kt_json_key(&w, "device_name");
+      kt_json_str(&w, (const char *)sqlite3_column_text(st, 8));
       kt_json_key(&w, "action");
       kt_json_str(&w, action);
       kt_json_key(&w, "object");
@@ -165,8 +167,14 @@ int srv_audit_print(srv_db *d, const srv_audit_filter *f, bool json, kt_buf *out
       kt_json_str(&w, colt(st, 6));
       kt_json_obj_end(&w);
     } else {
+      /* people read a PC by its name (one word here); --json has the device id */
+      char dev[128];
+      const char *dname = (const char *)sqlite3_column_text(st, 8);
+      snprintf(dev, sizeof dev, "%s", dname && *dname ? dname : colt(st, 3));
+      for (char *p = dev; *p; p++)
+        if (*p == ' ' || *p == '\t') *p = '_';
       kt_buf_printf(out, "%lld %s %s %s %s %s%s%s\n", (long long)sqlite3_column_int64(st, 0), when,
-                    actor[0] ? actor : "-", colt(st, 3), action, colt(st, 5),
+                    actor[0] ? actor : "-", dev, action, colt(st, 5),
                     colt(st, 6)[0] ? " " : "", colt(st, 6));
     }
   }

@@ -107,7 +107,8 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_AUDIT_ADD] = "INSERT INTO srv_audit(seq, ts, actor, device, action, object, detail, "
                          "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [SRV_ST_AUDIT_LAST] = "SELECT seq, hash FROM srv_audit ORDER BY seq DESC LIMIT 1",
-    [SRV_ST_AUDIT_ALL] = "SELECT seq, ts, actor, device, action, object, detail, hash "
+    [SRV_ST_AUDIT_ALL] = "SELECT seq, ts, actor, device, action, object, detail, hash, "
+                         "(SELECT name FROM srv_device WHERE id = srv_audit.device) "
                          "FROM srv_audit ORDER BY seq",
     [SRV_ST_AUDIT_AT] = "SELECT hash FROM srv_audit WHERE seq = ?1",
     [SRV_ST_BK_ATTACH] = "ATTACH DATABASE ?1 AS bk",

@@ -67,7 +67,8 @@ typedef enum srv_st {
   SRV_ST_CLAIM_FIND,    /* ?1 key -> tcode, owner (of a live card) */
   SRV_ST_AUDIT_ADD,     /* ?1 seq ?2 ts ?3 actor ?4 device ?5 action ?6 object ?7 detail ?8 hash */
   SRV_ST_AUDIT_LAST,    /* -> seq, hash */
-  SRV_ST_AUDIT_ALL,     /* -> seq, ts, actor, device, action, object, detail, hash */
+  SRV_ST_AUDIT_ALL,     /* -> seq, ts, actor, device, action, object, detail, hash,
+                           the device's name (NULL: not an enrolled device) */
   SRV_ST_AUDIT_AT,      /* ?1 seq -> hash */
   SRV_ST_BK_ATTACH,     /* ?1 file: attaches a backup as schema bk (outside transactions) */
   SRV_ST_BK_HEAD,       /* -> epoch, newest audit seq, its hash of the attached backup */

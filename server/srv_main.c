@@ -16,6 +16,8 @@
 #include "kt_json.h"
 #include "kt_log.h"
 #include "kt_pki.h"
+#include "kt_table.h"
+#include "kt_text.h"
 #include "kt_time.h"
 #include "kt_uuid.h"
 #include "srv_admin.h"
@@ -33,22 +35,75 @@ static int fail(const kt_err *err) {
   return 1;
 }
 
+/* The commands' usage, one entry each (the command table at the end of the
+ * file runs them); `kartotekad CMD --help` prints one, errors print them all. */
+typedef struct srv_cmd_help {
+  const char *name, *usage, *summary;
+} srv_cmd_help;
+
+static const srv_cmd_help helps[] = {
+    {"init", "kartotekad init --data DIR --admin NAME [--password-file F] [--name HOST ...] [--json]",
+     "a new master database, private CA, server certificate and first administrator"},
+    {"serve", "kartotekad serve --data DIR [--listen ADDR:PORT] [--log-level L] [--verbose]",
+     "run the server"},
+    {"invite", "kartotekad invite --data DIR --user NAME [--address HOST:PORT] [--hours N]",
+     "a one-time invite for a PC of the user"},
+    {"device", "kartotekad device list|revoke --data DIR [--id ID] [--json]",
+     "the enrolled PCs; revoke a lost one"},
+    {"backup", "kartotekad backup --data DIR --out FILE", "a checked copy of the master database"},
+    {"restore", "kartotekad restore --data DIR --from FILE", "put a backup back"},
+    {"check", "kartotekad check --data DIR", "check the master database"},
+    {"user",
+     "kartotekad user add|passwd|disable|enable|role|birthday|list --data DIR\n"
+     "                  [--user NAME] [--role R] [--group G[,G2]] [--password-file F]\n"
+     "                  [--birthday YYYY-MM-DD|none] [--json]",
+     "accounts, directly in the master database (also with the server stopped)"},
+    {"role",
+     "kartotekad role list|set --data DIR [--role R] [--from ROLE] [--rights TEXT] [--json]\n"
+     "                  (TEXT like 'org=all/own/none contact.read=group +export -import')",
+     "roles and their rights"},
+    {"audit",
+     "kartotekad audit --data DIR [--verify [--head SEQ:HASH]] [--json] [--user U]\n"
+     "                  [--action A] [--since YYYY-MM-DD]",
+     "the hash-chained audit log; --verify checks it"},
+    {"dump", "kartotekad dump --data DIR", "canonical dump of the master's records (for support)"},
+};
+#define NHELPS (int)(sizeof helps / sizeof helps[0])
+
+static const srv_cmd_help *find_help(const char *name) {
+  for (int i = 0; i < NHELPS; i++)
+    if (strcmp(helps[i].name, name) == 0) return &helps[i];
+  return NULL;
+}
+
 static int usage(const char *msg, const char *arg) {
   fprintf(stderr, "kartotekad: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
-  fprintf(stderr, "usage:\n"
-                  "  kartotekad init --data DIR --admin NAME [--password-file F] [--name HOST ...]\n"
-                  "  kartotekad serve --data DIR [--listen ADDR:PORT] [--log-level L] [--verbose]\n"
-                  "  kartotekad invite --data DIR --user NAME [--address HOST:PORT] [--hours N]\n"
-                  "  kartotekad device list|revoke --data DIR [--id ID]\n"
-                  "  kartotekad backup --data DIR --out FILE · restore --data DIR --from FILE\n"
-                  "  kartotekad check --data DIR\n"
-                  "  kartotekad user add|passwd|disable|enable|role|birthday|list --data DIR\n"
-                  "                  [--user NAME] [--role R] [--group G[,G2]] [--password-file F]\n"
-                  "                  [--birthday YYYY-MM-DD|none] [--json]\n"
-                  "  kartotekad role list|set --data DIR [--role R] [--from ROLE] [--rights TEXT]\n"
-                  "                  (TEXT like 'org=all/own/none contact.read=group +export -import')\n"
-                  "  kartotekad audit --data DIR [--verify [--head SEQ:HASH]] [--json] [--user U]\n"
-                  "                  [--action A] [--since YYYY-MM-DD]\n");
+  fprintf(stderr, "usage:\n");
+  for (int i = 0; i < NHELPS; i++) fprintf(stderr, "  %s\n", helps[i].usage);
+  return 2;
+}
+
+/* `kartotekad help [CMD]`, `kartotekad CMD --help`: to stdout, exit 0. */
+static int print_help(const char *name) {
+  const srv_cmd_help *h = name ? find_help(name) : NULL;
+  if (h) {
+    printf("usage: %s\n  %s\n", h->usage, h->summary);
+    return 0;
+  }
+  printf("kartotekad — the Kartoteka office server.\n\nusage:\n");
+  for (int i = 0; i < NHELPS; i++) printf("  %-8s %s\n", helps[i].name, helps[i].summary);
+  printf("\n`kartotekad CMD --help` shows a command's options.\n");
+  return 0;
+}
+
+/* An unknown command, with the nearest known one when there is one. */
+static int unknown_command(const char *name) {
+  const char *names[NHELPS];
+  for (int i = 0; i < NHELPS; i++) names[i] = helps[i].name;
+  int near = kt_text_nearest(name, names, NHELPS);
+  if (near >= 0) fprintf(stderr, "kartotekad: unknown command '%s'; did you mean '%s'?\n", name, names[near]);
+  else fprintf(stderr, "kartotekad: unknown command '%s'\n", name);
+  fprintf(stderr, "run `kartotekad help` for the list of commands\n");
   return 2;
 }
 
@@ -315,9 +370,11 @@ static int cmd_invite(int argc, char **argv) {
 static int cmd_device(int argc, char **argv) {
   if (argc < 3) return usage("say what to do with devices", NULL);
   const char *data = NULL, *id = NULL;
+  bool json = false;
   for (int i = 3; i < argc; i++) {
     if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) data = argv[++i];
     else if (strcmp(argv[i], "--id") == 0 && i + 1 < argc) id = argv[++i];
+    else if (strcmp(argv[i], "--json") == 0) json = true;
     else return usage("unknown or incomplete option", argv[i]);
   }
   if (!data) return usage("give the data folder with --data DIR", NULL);
@@ -338,9 +395,16 @@ static int cmd_device(int argc, char **argv) {
       kt_buf_free(&res.out);
     }
   } else if (strcmp(argv[2], "list") == 0) {
-    kt_buf out = KT_BUF_INIT;
-    if (srv_device_list(&d, &out, &err)) rc = fail(&err);
-    else fputs(kt_buf_str(&out), stdout);
+    kt_buf rows = KT_BUF_INIT, out = KT_BUF_INIT;
+    kt_table *t = NULL;
+    if (srv_admin_device_rows(&d, &rows, &err) || kt_table_parse(kt_buf_str(&rows), &t, &err)) {
+      rc = fail(&err);
+    } else {
+      kt_table_write(t, json, &out);
+      fputs(kt_buf_str(&out), stdout);
+    }
+    kt_table_free(t);
+    kt_buf_free(&rows);
     kt_buf_free(&out);
   } else {
     rc = usage("unknown device action", argv[2]);
@@ -622,23 +686,27 @@ static int cmd_audit(int argc, char **argv) {
   return rc ? fail(&err) : 0;
 }
 
+static const struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+} commands[] = {
+    {"init", cmd_init},     {"user", cmd_user},     {"serve", cmd_serve},
+    {"invite", cmd_invite}, {"device", cmd_device}, {"role", cmd_role},
+    {"audit", cmd_audit},   {"dump", cmd_dump},     {"backup", cmd_backup},
+    {"restore", cmd_backup}, {"check", cmd_backup},
+};
+
 int main(int argc, char **argv) {
   umask(077); /* keys, password hashes and client data: owner only */
   if (argc < 2) return usage("give a command", NULL);
-  if (strcmp(argv[1], "init") == 0) return cmd_init(argc, argv);
-  if (strcmp(argv[1], "user") == 0) return cmd_user(argc, argv);
-  if (strcmp(argv[1], "serve") == 0) return cmd_serve(argc, argv);
-  if (strcmp(argv[1], "invite") == 0) return cmd_invite(argc, argv);
-  if (strcmp(argv[1], "device") == 0) return cmd_device(argc, argv);
-  if (strcmp(argv[1], "role") == 0) return cmd_role(argc, argv);
-  if (strcmp(argv[1], "audit") == 0) return cmd_audit(argc, argv);
-  if (strcmp(argv[1], "dump") == 0) return cmd_dump(argc, argv);
-  if (strcmp(argv[1], "backup") == 0 || strcmp(argv[1], "restore") == 0 ||
-      strcmp(argv[1], "check") == 0)
-    return cmd_backup(argc, argv);
-  if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-    usage("the Kartoteka server", NULL);
-    return 0;
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
+    return print_help(argc > 2 ? argv[2] : NULL);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(cmd, commands[i].name) != 0) continue;
+    for (int k = 2; k < argc; k++)
+      if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) return print_help(cmd);
+    return commands[i].run(argc, argv);
   }
-  return usage("unknown command", argv[1]);
+  return unknown_command(cmd);
 }

@@ -295,7 +295,7 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
     goto reject;
   }
   if (t->def->flags & KT_TF_SYSTEM) {
-    kt_err_set(&verr, KT_EPERM, "%s records are written by the server only", ch->type);
+    kt_err_set(&verr, KT_EPERM, "%ss are written by the office server only", t->def->noun);
     goto reject;
   }
   if (!kt_uuid_str_is_valid(ch->id)) {

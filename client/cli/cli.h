@@ -10,6 +10,7 @@
 #include "cl_store.h"
 #include "kt_buf.h"
 #include "kt_err.h"
+#include "kt_table.h"
 
 typedef struct cli_ctx {
   const char *profile; /* profile dir (resolved) */
@@ -57,7 +58,16 @@ typedef struct cli_list_out {
   cl_store *s; /* human: to show references by title (NULL: ids) */
 } cli_list_out;
 int cli_list_cb(void *ud, const cl_rec *r);
-void cli_list_finish(cli_list_out *o);
+/* Ends a listing: rc (what the listing call returned) non-zero prints err and
+ * returns 1; otherwise prints the JSON array (or "(nothing found)") and
+ * returns 0. Frees o's buffer either way. */
+int cli_list_finish(cli_list_out *o, int rc, const kt_err *err);
+
+/* Prints one JSON object of string members to stdout: key, value, ..., NULL
+ * (a NULL value is null). */
+void cli_print_json_pairs(const char *key, ...);
+/* Prints a table (kt_table) to stdout: JSON or aligned for people. */
+void cli_table_print(const kt_table *t, bool json);
 
 /* subcommands */
 /* Reads a password from a file ("-" = stdin) or asks on the terminal; 0 or 1

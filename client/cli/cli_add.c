@@ -39,10 +39,16 @@ static int claim_gate(cli_ctx *ctx, cl_store *s, const char *type, const cl_set 
     fprintf(stderr, "kartoteka: note: could not ask the server whether this client already "
             "exists (%s); only the cards on this PC were checked\n", cl.offline);
   if (!cl.exists) return 0;
+  if (strcmp(cl.owner, cl_store_user(s)) == 0) {
+    fprintf(stderr, "kartoteka: a client with this %s (%s) already exists%s and is yours; nothing "
+            "was added. Find it with `kartoteka search '%s'`, or add it anyway with --force\n",
+            cl.what, cl.value, cl.on_server ? "" : " (on this PC)", cl.value);
+    return 1;
+  }
   fprintf(stderr, "kartoteka: a client with this %s (%s) already exists%s%s%s; nothing was added. "
-          "Ask %s to share it, or add it anyway with --force\n", cl.what, cl.value,
-          cl.owner[0] ? ", assigned to " : "", cl.owner, cl.on_server ? "" : " (on this PC)",
-          cl.owner[0] ? cl.owner : "a head of sales");
+          "A client card has one manager: if you are to work with it, ask a head of sales to "
+          "hand it over to you; or add it anyway with --force\n", cl.what, cl.value,
+          cl.owner[0] ? ", assigned to " : "", cl.owner, cl.on_server ? "" : " (on this PC)");
   return 1;
 }
 
@@ -78,7 +84,7 @@ int cli_cmd_add(cli_ctx *ctx, int argc, char **argv) {
   if (cl_store_add(s, argv[1], sets, n, id, &err)) {
     rc = cli_fail(&err);
   } else {
-    if (ctx->json) printf("{\"id\": \"%s\", \"type\": \"%s\"}\n", id, argv[1]);
+    if (ctx->json) cli_print_json_pairs("id", id, "kind", argv[1], NULL);
     else printf("%s\n", id);
     rc = 0;
   }

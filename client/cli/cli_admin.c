@@ -6,15 +6,39 @@
 
 #include "cl_remote.h"
 #include "cli.h"
+#include "kt_json.h"
 
-#define ADMIN_USAGE                                                                            \
-  "admin user add|passwd|disable|enable|role|birthday|list [NAME] [--role R] [--group G] "     \
-  "[--password-file F] [--birthday YYYY-MM-DD|none] · "                                        \
-  "admin role list|set [NAME] [--from ROLE] [--rights TEXT] · "                                \
-  "admin device list|revoke ID · admin invite USER [--address HOST:PORT] [--hours N]"
+/* A listing answer (kt_table's text form) as a table for people or JSON. */
+static int print_admin_table(const cli_ctx *ctx, const char *text) {
+  kt_table *t = NULL;
+  kt_err err;
+  if (kt_table_parse(text, &t, &err)) return cli_fail(&err);
+  if (!ctx->json && !kt_table_rows(t)) fprintf(stderr, "(nothing found)\n");
+  cli_table_print(t, ctx->json);
+  kt_table_free(t);
+  return 0;
+}
+
+/* What a request that is not a listing answered, as JSON: {"op", "name", "result"}. */
+static void print_admin_json(const char *op, const char *name, const char *result) {
+  kt_buf b = KT_BUF_INIT;
+  kt_json j;
+  kt_json_init(&j, &b, false);
+  kt_json_obj_begin(&j);
+  kt_json_key(&j, "op");
+  kt_json_str(&j, op);
+  kt_json_key(&j, "name");
+  kt_json_str(&j, name);
+  kt_json_key(&j, "result");
+  size_t n = strlen(result);
+  kt_json_strn(&j, result, n && result[n - 1] == '\n' ? n - 1 : n);
+  kt_json_obj_end(&j);
+  printf("%s\n", kt_buf_str(&b));
+  kt_buf_free(&b);
+}
 
 int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("admin", ADMIN_USAGE);
+  if (argc < 2) return cli_usage("admin", "say what to administer: user, role, device or invite");
   const char *what = argv[1];
   const char *verb = argc > 2 ? argv[2] : "";
   int first = 3;
@@ -23,10 +47,10 @@ int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
     snprintf(op, sizeof op, "invite");
     first = 2;
   } else if (strcmp(what, "user") == 0 || strcmp(what, "role") == 0 || strcmp(what, "device") == 0) {
-    if (!*verb) return cli_usage("admin", "%s what? %s", what, ADMIN_USAGE);
+    if (!*verb) return cli_usage("admin", "%s what? see the usage below", what);
     snprintf(op, sizeof op, "%s.%s", what, verb);
   } else {
-    return cli_usage("admin", "unknown '%s'; %s", what, ADMIN_USAGE);
+    return cli_usage("admin", "unknown '%s': say user, role, device or invite", what);
   }
   const char *name = NULL, *pwfile = NULL;
   const char *keys[8], *vals[8];
@@ -60,19 +84,27 @@ int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
   bool lists = strcmp(op, "user.list") == 0 || strcmp(op, "role.list") == 0 ||
                strcmp(op, "device.list") == 0;
   if (!lists && !name) return cli_usage("admin", "whom? give the name (or device id)");
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  /* the client mirrors the rights: a non-administrator hears it before any password is asked */
+  if (cl_admin_allowed(s, &err)) {
+    cl_store_close(s);
+    return cli_fail(&err);
+  }
   char pw[1100];
   if (strcmp(op, "user.add") == 0 || strcmp(op, "user.passwd") == 0) {
-    if (cli_read_password(pwfile, pw, sizeof pw)) return 1;
+    if (cli_read_password(pwfile, pw, sizeof pw)) {
+      cl_store_close(s);
+      return 1;
+    }
     keys[np] = "password";
     vals[np++] = pw;
   }
-  cl_store *s = cli_open(ctx, false);
-  if (!s) return 1;
   uv_loop_t loop;
   uv_loop_init(&loop);
   kt_buf out = KT_BUF_INIT;
-  kt_err err;
-  kt_err_clear(&err);
   int rc = cl_admin(&loop, ctx->profile, s, op, name, keys, vals, np, &out, &err);
   uv_loop_close(&loop);
   cl_store_close(s);
@@ -81,8 +113,10 @@ int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
     kt_buf_free(&out);
     return cli_fail(&err);
   }
-  if (out.len) fputs(kt_buf_str(&out), stdout);
+  if (out.len && out.p[0] == '#') rc = print_admin_table(ctx, kt_buf_str(&out));
+  else if (ctx->json) print_admin_json(op, name, out.len ? kt_buf_str(&out) : "done");
+  else if (out.len) fputs(kt_buf_str(&out), stdout);
   else printf("%s%s%s: done\n", op, name ? " " : "", name ? name : "");
   kt_buf_free(&out);
-  return 0;
+  return rc;
 }

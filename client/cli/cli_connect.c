@@ -10,6 +10,7 @@
 
 #include "cl_session.h"
 #include "cli.h"
+#include "kt_json.h"
 
 /* Reads a password from a file ("-" = stdin) or asks on the terminal. */
 int cli_read_password(const char *file, char *out, size_t n) {
@@ -59,7 +60,19 @@ int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv) {
   uv_loop_close(&loop);
   memset(pw, 0, sizeof pw);
   if (rc) return cli_fail(&err);
-  if (ctx->json) printf("{\"profile\": \"%s\", \"connected\": true}\n", ctx->profile);
+  if (ctx->json) {
+    kt_buf b = KT_BUF_INIT;
+    kt_json j;
+    kt_json_init(&j, &b, false);
+    kt_json_obj_begin(&j);
+    kt_json_key(&j, "profile");
+    kt_json_str(&j, ctx->profile);
+    kt_json_key(&j, "connected");
+    kt_json_bool(&j, true);
+    kt_json_obj_end(&j);
+    printf("%s\n", kt_buf_str(&b));
+    kt_buf_free(&b);
+  }
   else printf("This PC is now connected to the office server (profile %s).\n", ctx->profile);
   return 0;
 }

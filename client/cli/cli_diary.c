@@ -22,13 +22,16 @@ typedef struct out_ctx {
   int64_t now;
 } out_ctx;
 
-static void print_occ(out_ctx *o, const cl_occurrence *x) {
+static const char *const state_names[] = {"pending", "fired", "dismissed", "snoozed", "done"};
+
+/* An occurrence: overdue = an open task, or a planned call, whose time has passed. */
+static void print_occ(out_ctx *o, const cl_occurrence *x, bool overdue) {
   char when[40], due[40];
   o->n++;
   if (o->ctx->json) {
     kt_datetime_format(x->occurs, true, when, sizeof when);
     kt_json_obj_begin(&o->j);
-    kt_json_key(&o->j, "type");
+    kt_json_key(&o->j, "kind");
     kt_json_str(&o->j, x->rtype);
     kt_json_key(&o->j, "id");
     kt_json_str(&o->j, x->rid);
@@ -41,20 +44,25 @@ static void print_occ(out_ctx *o, const cl_occurrence *x) {
       kt_json_key(&o->j, "remind");
       kt_json_str(&o->j, due);
     }
-    static const char *states[] = {"pending", "fired", "dismissed", "snoozed", "done"};
     kt_json_key(&o->j, "state");
-    kt_json_str(&o->j, x->done ? "done" : states[x->state]);
+    kt_json_str(&o->j, x->done ? "done" : state_names[x->state]);
+    kt_json_key(&o->j, "overdue");
+    kt_json_bool(&o->j, overdue);
     kt_json_obj_end(&o->j);
     return;
   }
   kt_datetime_format(x->occurs, false, when, sizeof when);
-  bool overdue = strcmp(x->rtype, "task") == 0 && !x->done && x->occurs < o->now;
   printf("%-16s  %-7s %s%s%s  (%s)\n", when, x->rtype, x->title, overdue ? "  [overdue]" : "",
          x->done ? "  [done]" : "", x->rid);
 }
 
+static bool task_overdue(const cl_occurrence *x, int64_t now) {
+  return strcmp(x->rtype, "task") == 0 && !x->done && x->occurs < now;
+}
+
 static int on_occ(void *ud, const cl_occurrence *x) {
-  print_occ(ud, x);
+  out_ctx *o = ud;
+  print_occ(o, x, task_overdue(x, o->now));
   return 0;
 }
 
@@ -91,16 +99,52 @@ static int parse_day(const char *s, bool end, int64_t *out) {
   return 0;
 }
 
-/* Overdue open tasks of the last year (shown by `today`). */
-typedef struct overdue_ctx {
-  out_ctx *o;
+/* What `today` shows before today's diary: open tasks of the last year and
+ * planned calls not made (the call-back list) from before today, oldest first. */
+typedef struct overdue_acc {
+  cl_occurrence *v;
+  int n, cap;
   int64_t before;
-} overdue_ctx;
+  int rc; /* KT_ENOMEM */
+} overdue_acc;
 
-static int on_overdue(void *ud, const cl_occurrence *x) {
-  overdue_ctx *c = ud;
-  if (strcmp(x->rtype, "task") == 0 && !x->done && x->occurs < c->before) print_occ(c->o, x);
+static int keep_overdue(overdue_acc *a, const cl_occurrence *x) {
+  if (a->n == a->cap) {
+    int cap = a->cap ? a->cap * 2 : 16;
+    cl_occurrence *p = realloc(a->v, (size_t)cap * sizeof *p);
+    if (!p) return a->rc = KT_ENOMEM;
+    a->v = p;
+    a->cap = cap;
+  }
+  a->v[a->n++] = *x;
   return 0;
+}
+
+static int on_overdue_task(void *ud, const cl_occurrence *x) {
+  overdue_acc *a = ud;
+  return task_overdue(x, a->before) ? keep_overdue(a, x) : 0;
+}
+
+static int on_overdue_call(void *ud, const cl_callback *c) {
+  overdue_acc *a = ud;
+  if (c->start >= a->before) return 0;
+  cl_occurrence x;
+  memset(&x, 0, sizeof x);
+  snprintf(x.rtype, sizeof x.rtype, "event");
+  snprintf(x.rid, sizeof x.rid, "%s", c->id);
+  kt_buf t = KT_BUF_INIT;
+  kt_buf_printf(&t, "call: %s%s%s", c->title[0] ? c->title : "call", c->org[0] ? " — " : "", c->org);
+  size_t n = t.len < sizeof x.title - 1 ? t.len : sizeof x.title - 1; /* a long title is cut */
+  memcpy(x.title, kt_buf_str(&t), n);
+  x.title[n] = '\0';
+  kt_buf_free(&t);
+  x.occurs = c->start;
+  return keep_overdue(a, &x);
+}
+
+static int by_time(const void *pa, const void *pb) {
+  const cl_occurrence *a = pa, *b = pb;
+  return a->occurs < b->occurs ? -1 : a->occurs > b->occurs;
 }
 
 int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
@@ -113,9 +157,17 @@ int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
   int64_t from = local_midnight(o.now, 0), to = local_midnight(o.now, 1) - 1;
   kt_err err;
   kt_err_clear(&err);
-  overdue_ctx oc = {&o, from};
-  int rc = cl_diary(s, cl_store_user(s), from - 365LL * 86400000, from - 1, false, on_overdue, &oc, &err);
-  if (!rc) rc = cl_diary(s, cl_store_user(s), from, to, true, on_occ, &o, &err);
+  overdue_acc a = {.before = from};
+  const char *me = cl_store_user(s);
+  int rc = cl_diary(s, me, from - 365LL * 86400000, from - 1, false, on_overdue_task, &a, &err);
+  if (!rc) rc = cl_callbacks(s, me, from - 1, on_overdue_call, &a, &err);
+  if (!rc && a.rc) rc = kt_err_set(&err, a.rc, "out of memory");
+  if (!rc) {
+    qsort(a.v, (size_t)a.n, sizeof *a.v, by_time);
+    for (int i = 0; i < a.n; i++) print_occ(&o, &a.v[i], true);
+    rc = cl_diary(s, me, from, to, true, on_occ, &o, &err);
+  }
+  free(a.v);
   if (rc) {
     kt_buf_free(&o.buf);
     cl_store_close(s);
@@ -172,6 +224,57 @@ static int on_find(void *ud, const cl_occurrence *x) {
   return 0;
 }
 
+/* `remind list` for people: when each reminder rings (the snooze end for a
+ * snoozed one) and its state, then what it is about. */
+typedef struct remind_rows {
+  kt_table *t;
+  int64_t now;
+  int rc;
+} remind_rows;
+
+static int on_remind_row(void *ud, const cl_occurrence *x) {
+  remind_rows *r = ud;
+  char rings[40], when[40];
+  kt_datetime_format(x->effective, false, rings, sizeof rings);
+  kt_datetime_format(x->occurs, false, when, sizeof when);
+  const char *state = x->done                            ? "done"
+                      : x->state == CL_REM_PENDING       ? (x->effective > r->now ? "waiting" : "missed")
+                      : x->state == CL_REM_FIRED         ? "shown"
+                      : x->state == CL_REM_SNOOZED       ? "snoozed"
+                      : x->state == CL_REM_DISMISSED     ? "dismissed"
+                                                         : "done";
+  const char *cells[] = {rings, state, when, x->rtype, x->title, x->rid};
+  return r->rc = kt_table_add(r->t, cells);
+}
+
+static int remind_list(cli_ctx *ctx, cl_store *s, int64_t now) {
+  kt_err err;
+  kt_err_clear(&err);
+  int64_t from = now - 7LL * 86400000, to = now + 7LL * 86400000;
+  if (ctx->json) {
+    out_ctx o;
+    begin_out(&o, ctx);
+    if (cl_remind_due(s, cl_store_user(s), from, to, true, on_occ, &o, &err)) {
+      kt_buf_free(&o.buf);
+      return cli_fail(&err);
+    }
+    end_out(&o);
+    return 0;
+  }
+  static const kt_table_col cols[] = {{"rings", "Rings", false}, {"state", "State", false},
+                                      {"at", "When", false},     {"kind", "Type", false},
+                                      {"title", "Title", false}, {"id", "Card", false}};
+  remind_rows r = {kt_table_new(cols, 6), now, 0};
+  int rc = 0;
+  if (!r.t || (!cl_remind_due(s, cl_store_user(s), from, to, true, on_remind_row, &r, &err) && r.rc))
+    rc = cli_failf("out of memory");
+  else if (err.code) rc = cli_fail(&err);
+  else if (!kt_table_rows(r.t)) fprintf(stderr, "(no reminders in the week before or after today)\n");
+  else cli_table_print(r.t, false);
+  kt_table_free(r.t);
+  return rc;
+}
+
 int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 2) return cli_usage("remind", "say list, dismiss or snooze");
   const char *verb = argv[1];
@@ -182,13 +285,7 @@ int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv) {
   int64_t now = (int64_t)kt_now_ms();
   int rc = 0;
   if (strcmp(verb, "list") == 0) {
-    out_ctx o;
-    begin_out(&o, ctx);
-    rc = cl_remind_due(s, cl_store_user(s), now - 7LL * 86400000, now + 7LL * 86400000, true, on_occ,
-                       &o, &err);
-    if (rc) rc = cli_fail(&err);
-    else end_out(&o);
-    if (rc) kt_buf_free(&o.buf);
+    rc = remind_list(ctx, s, now);
   } else if ((strcmp(verb, "dismiss") == 0 || strcmp(verb, "snooze") == 0) && argc >= 3) {
     int64_t snooze = cl_remind_snooze_seconds(s) * 1000;
     for (int i = 3; i < argc; i++) {

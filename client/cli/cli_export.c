@@ -51,7 +51,7 @@ int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
   } else {
     rc = 0;
     if (ctx->json) printf("{\"exported\": %lld}\n", (long long)n);
-    else printf("exported %lld %s cards to %s\n", (long long)n, q.type, file);
+    else printf("exported %lld %s card%s to %s\n", (long long)n, q.type, n == 1 ? "" : "s", file);
   }
   uv_loop_close(&loop);
   cl_store_close(s);

@@ -13,7 +13,12 @@ static int field_list(cli_ctx *ctx, cl_store *s, const char *type) {
   kt_buf out = KT_BUF_INIT;
   kt_json j;
   kt_json_init(&j, &out, true);
+  static const kt_table_col cols[] = {{"name", "Name", false}, {"label", "Label", false},
+                                 {"type", "Type", false}, {"", "Flags", true},
+                                 {"choices", "Choices", false}};
+  kt_table *tab = ctx->json ? NULL : kt_table_new(cols, 5);
   if (ctx->json) kt_json_arr_begin(&j);
+  else if (!tab) return cli_failf("out of memory");
   for (int k = 0; k < t->nfields; k++) {
     const kt_mfield *f = &t->fields[k];
     const char *ch = kt_mfield_choices(f);
@@ -35,13 +40,23 @@ static int field_list(cli_ctx *ctx, cl_store *s, const char *type) {
       }
       kt_json_obj_end(&j);
     } else {
-      printf("%-16s %-24s %-9s%s%s%s%s\n", f->name, kt_mfield_label(f), kt_ftype_name(f->type),
-             f->custom ? " custom" : "", f->hidden ? " hidden" : "", ch ? " " : "", ch ? ch : "");
+      const char *flags = f->custom && f->hidden ? "custom hidden"
+                          : f->custom           ? "custom"
+                          : f->hidden           ? "hidden"
+                                                : "";
+      const char *cells[] = {f->name, kt_mfield_label(f), kt_ftype_name(f->type), flags, ch};
+      if (kt_table_add(tab, cells)) {
+        kt_table_free(tab);
+        return cli_failf("out of memory");
+      }
     }
   }
   if (ctx->json) {
     kt_json_arr_end(&j);
     printf("%s\n", kt_buf_str(&out));
+  } else {
+    cli_table_print(tab, false);
+    kt_table_free(tab);
   }
   kt_buf_free(&out);
   return 0;
@@ -105,12 +120,16 @@ int cli_cmd_section(cli_ctx *ctx, int argc, char **argv) {
     kt_buf out = KT_BUF_INIT;
     kt_json j;
     kt_json_init(&j, &out, true);
+    static const kt_table_col cols[] = {{"kind", "Type", false}, {"label", "Label", false},
+                                   {"hidden", "", true}};
+    kt_table *tab = ctx->json ? NULL : kt_table_new(cols, 3);
     if (ctx->json) kt_json_arr_begin(&j);
-    for (int i = 0; i < n; i++) {
+    else if (!tab) rc = cli_failf("out of memory");
+    for (int i = 0; i < n && !rc; i++) {
       if (types[i].def->flags & KT_TF_CONFIG && strcmp(types[i].def->name, "group") != 0) continue;
       if (ctx->json) {
         kt_json_obj_begin(&j);
-        kt_json_key(&j, "type");
+        kt_json_key(&j, "kind");
         kt_json_str(&j, types[i].def->name);
         kt_json_key(&j, "label");
         kt_json_str(&j, kt_mtype_label(&types[i]));
@@ -118,14 +137,18 @@ int cli_cmd_section(cli_ctx *ctx, int argc, char **argv) {
         kt_json_bool(&j, types[i].hidden);
         kt_json_obj_end(&j);
       } else {
-        printf("%-8s %s%s\n", types[i].def->name, kt_mtype_label(&types[i]),
-               types[i].hidden ? "  (hidden)" : "");
+        const char *cells[] = {types[i].def->name, kt_mtype_label(&types[i]),
+                               types[i].hidden ? "(hidden)" : NULL};
+        if (kt_table_add(tab, cells)) rc = cli_failf("out of memory");
       }
     }
     if (ctx->json) {
       kt_json_arr_end(&j);
       printf("%s\n", kt_buf_str(&out));
+    } else if (!rc) {
+      cli_table_print(tab, false);
     }
+    kt_table_free(tab);
     kt_buf_free(&out);
   } else if (argc < 3) {
     rc = cli_usage("section", "give the section's TYPE");

@@ -78,8 +78,7 @@ int cli_cmd_group(cli_ctx *ctx, int argc, char **argv) {
     cl_query q = {.type = "group"};
     if (ctx->json) {
       cli_list_out lo = {.ctx = ctx};
-      if (cl_store_list(s, &q, cli_list_cb, &lo, &err)) rc = cli_fail(&err);
-      else cli_list_finish(&lo);
+      rc = cli_list_finish(&lo, cl_store_list(s, &q, cli_list_cb, &lo, &err), &err);
     } else if (cl_store_list(s, &q, collect, &a, &err)) {
       rc = cli_fail(&err);
     } else {

@@ -70,10 +70,11 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
       printf("{\"imported\": %d, \"skipped\": %d, \"dry_run\": %s}\n", dry ? 0 : count, skipped,
              dry ? "true" : "false");
     else {
-      printf(dry ? "%d rows are valid (dry run: nothing imported)" : "imported %d rows", count);
+      if (dry) printf("%d row%s valid (dry run: nothing imported)", count, count == 1 ? " is" : "s are");
+      else printf("imported %d row%s", count, count == 1 ? "" : "s");
       if (skipped)
-        printf("; %d skipped as duplicates of existing clients (import them anyway with --force)",
-               skipped);
+        printf("; %d skipped as duplicate%s of existing clients (import %s anyway with --force)",
+               skipped, skipped == 1 ? "" : "s", skipped == 1 ? "it" : "them");
       printf("\n");
     }
   }

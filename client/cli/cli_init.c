@@ -51,7 +51,7 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
                        "--profile for a new one)", ctx->profile);
     return cli_fail(&err);
   }
-  if (ctx->json) printf("{\"profile\": \"%s\", \"user\": \"%s\"}\n", ctx->profile, user);
+  if (ctx->json) cli_print_json_pairs("profile", ctx->profile, "user", user, NULL);
   else printf("Created a standalone card index in %s for user %s.\n", ctx->profile, user);
   return 0;
 }

@@ -55,13 +55,7 @@ int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
         goto out;
       }
   }
-  if (cl_store_list(s, &q, cli_list_cb, &lo, &err)) {
-    kt_buf_free(&lo.json);
-    rc = cli_fail(&err);
-  } else {
-    cli_list_finish(&lo);
-    rc = 0;
-  }
+  rc = cli_list_finish(&lo, cl_store_list(s, &q, cli_list_cb, &lo, &err), &err);
   cl_store_close(s);
 out:
   free(where);
@@ -86,13 +80,8 @@ int cli_cmd_search(cli_ctx *ctx, int argc, char **argv) {
   cli_list_out lo = {.ctx = ctx};
   kt_err err;
   kt_err_clear(&err);
-  int rc = 0;
-  if (cl_store_search(s, text, type, limit, trash, cli_list_cb, &lo, &err)) {
-    kt_buf_free(&lo.json);
-    rc = cli_fail(&err);
-  } else {
-    cli_list_finish(&lo);
-  }
+  int rc = cli_list_finish(&lo, cl_store_search(s, text, type, limit, trash, cli_list_cb, &lo, &err),
+                           &err);
   cl_store_close(s);
   return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "kt_log.h"
+#include "kt_text.h"
 
 static int cmd_help(cli_ctx *ctx, int argc, char **argv);
 
@@ -63,9 +64,11 @@ static const cli_cmd commands[] = {
     {"group", cli_cmd_group, "group add NAME [--parent P] · group list [--json]",
      "groups and departments (a tree)"},
     {"admin", cli_cmd_admin,
-     "admin user add|passwd|disable|enable|role|list [NAME] [--role R] [--group G] "
-     "[--password-file F] · admin role list|set [NAME --from R --rights TEXT] · "
-     "admin device revoke ID · admin invite USER [--address HOST:PORT] [--hours N]",
+     "admin user add|passwd|disable|enable|role|birthday|list [NAME] [--role R] [--group G]\n"
+     "          [--password-file F] [--birthday YYYY-MM-DD|none] [--json]\n"
+     "          admin role list|set [NAME] [--from ROLE] [--rights TEXT] [--json]\n"
+     "          admin device list [--json] · admin device revoke ID\n"
+     "          admin invite USER [--address HOST:PORT] [--hours N]",
      "manage users, roles and devices from this PC (administrators)"},
     {"status", cli_cmd_status, "status [--json]", "profile, user, unsent changes"},
     {"reindex", cli_cmd_reindex, "reindex", "rebuild the search index"},
@@ -77,6 +80,15 @@ static const cli_cmd *find_cmd(const char *name) {
   for (int i = 0; i < NCOMMANDS; i++)
     if (strcmp(commands[i].name, name) == 0) return &commands[i];
   return NULL;
+}
+
+/* An unknown command, with the nearest known one when there is one. */
+static int unknown_command(const char *name) {
+  const char *names[NCOMMANDS];
+  for (int i = 0; i < NCOMMANDS; i++) names[i] = commands[i].name;
+  int near = kt_text_nearest(name, names, NCOMMANDS);
+  if (near >= 0) return cli_usage(NULL, "unknown command '%s'; did you mean '%s'?", name, names[near]);
+  return cli_usage(NULL, "unknown command '%s'", name);
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...) {
@@ -96,7 +108,7 @@ static int cmd_help(cli_ctx *ctx, int argc, char **argv) {
   (void)ctx;
   if (argc > 1) {
     const cli_cmd *c = find_cmd(argv[1]);
-    if (!c) return cli_usage(NULL, "unknown command '%s'", argv[1]);
+    if (!c) return unknown_command(argv[1]);
     printf("usage: kartoteka %s\n  %s\n", c->usage, c->summary);
     return 0;
   }
@@ -155,7 +167,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   const cli_cmd *c = find_cmd(argv[i]);
-  if (!c) return cli_usage(NULL, "unknown command '%s'", argv[i]);
+  if (!c) return unknown_command(argv[i]);
   /* strip --json from the command's own words */
   int n = 0;
   char **args = calloc((size_t)(argc - i + 1), sizeof *args);
@@ -170,6 +182,8 @@ int main(int argc, char **argv) {
   }
   ctx.profile = resolve_profile(profile);
   kt_log_set_level(ctx.verbose ? KT_LOG_DEBUG : KT_LOG_WARN);
+  /* a command's warnings are for the person at the terminal; the agent (and --verbose) log */
+  if (!ctx.verbose && strcmp(c->name, "agent") != 0) kt_log_set_plain("kartoteka");
   int rc = c->run(&ctx, n, args);
   free(args);
   return rc;

@@ -6,6 +6,7 @@
 
 #include "cl_session.h"
 #include "cli.h"
+#include "kt_json.h"
 
 int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
@@ -16,8 +17,9 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   kt_err_clear(&err);
   int64_t pending = 0;
   int rc = 0;
-  kt_buf server = KT_BUF_INIT, last = KT_BUF_INIT, role = KT_BUF_INIT;
+  kt_buf server = KT_BUF_INIT, last = KT_BUF_INIT, role = KT_BUF_INIT, dname = KT_BUF_INIT;
   bool connected = cl_store_meta_get(s, "server", &server, NULL) == 0;
+  cl_store_meta_get(s, "device_name", &dname, NULL); /* given at `connect` (profiles since issue 13) */
   cl_store_meta_get(s, "last_sync", &last, NULL);
   /* online = the server answers and accepts this device's session now */
   bool online = false;
@@ -37,18 +39,40 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   if (cl_store_outbox_count(s, &pending, &err)) {
     rc = cli_fail(&err);
   } else if (ctx->json) {
-    printf("{\"profile\": \"%s\", \"user\": \"%s\", \"device\": \"%s\", \"mode\": \"%s\", "
-           "\"server\": \"%s\", \"online\": %s, \"pending\": %lld, \"last_sync\": \"%s\", "
-           "\"role\": \"%s\"}\n",
-           ctx->profile, cl_store_user(s), cl_store_device(s), connected ? "server" : "local",
-           kt_buf_str(&server), online ? "true" : "false", (long long)pending, kt_buf_str(&last),
-           kt_buf_str(&role));
+    kt_buf b = KT_BUF_INIT;
+    kt_json j;
+    kt_json_init(&j, &b, false);
+    kt_json_obj_begin(&j);
+    const char *strs[][2] = {{"profile", ctx->profile}, {"user", cl_store_user(s)},
+                             {"device", cl_store_device(s)}, {"device_name", kt_buf_str(&dname)},
+                             {"mode", connected ? "server" : "local"},
+                             {"server", kt_buf_str(&server)}};
+    for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++) {
+      kt_json_key(&j, strs[k][0]);
+      kt_json_str(&j, strs[k][1]);
+    }
+    kt_json_key(&j, "online");
+    kt_json_bool(&j, online);
+    kt_json_key(&j, "pending");
+    kt_json_int(&j, pending);
+    kt_json_key(&j, "last_sync");
+    kt_json_str(&j, kt_buf_str(&last));
+    kt_json_key(&j, "role");
+    kt_json_str(&j, kt_buf_str(&role));
+    if (!online && why[0]) {
+      kt_json_key(&j, "offline_reason");
+      kt_json_str(&j, why);
+    }
+    kt_json_obj_end(&j);
+    printf("%s\n", kt_buf_str(&b));
+    kt_buf_free(&b);
   } else {
-    printf("profile:  %s\nuser:     %s\ndevice:   %s\nserver:   %s\nunsent:   %lld change%s\n",
-           ctx->profile, cl_store_user(s), cl_store_device(s),
-           connected ? kt_buf_str(&server) : "none (standalone)", (long long)pending,
-           pending == 1 ? "" : "s");
+    printf("profile:  %s\nuser:     %s\nserver:   %s\nunsent:   %lld change%s\n", ctx->profile,
+           cl_store_user(s), connected ? kt_buf_str(&server) : "none (standalone)",
+           (long long)pending, pending == 1 ? "" : "s");
     if (connected) {
+      /* the PC by the name it enrolled with (its id is in --json and `admin device list`) */
+      printf("this PC:  %s\n", dname.len ? kt_buf_str(&dname) : cl_store_device(s));
       if (role.len) printf("role:     %s\n", kt_buf_str(&role));
       printf("synced:   %s\n", last.len ? kt_buf_str(&last) : "never");
       printf("status:   %s%s%s\n", online ? "online" : "offline", why[0] ? " — " : "", why);
@@ -57,6 +81,7 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   kt_buf_free(&server);
   kt_buf_free(&last);
   kt_buf_free(&role);
+  kt_buf_free(&dname);
   cl_store_close(s);
   return rc;
 }

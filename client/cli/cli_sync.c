@@ -7,6 +7,7 @@
 
 #include "cl_sync.h"
 #include "cli.h"
+#include "kt_log.h"
 
 static volatile bool stop_flag;
 
@@ -21,6 +22,7 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
     if (strcmp(argv[i], "--watch") == 0) watch = true;
     else return cli_usage("sync", "unknown option '%s'", argv[i]);
   }
+  if (watch && !ctx->verbose) kt_log_set_plain(NULL); /* runs for long: a log with times */
   cl_store *s = cli_open(ctx, false);
   if (!s) return 1;
   struct sigaction sa;
@@ -60,12 +62,59 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
     if (st.revoked)
       printf(", removed %d card%s that %s no longer yours to see", st.revoked,
              st.revoked == 1 ? "" : "s", st.revoked == 1 ? "is" : "are");
-    if (st.rejected)
-      printf("; refused by the server: %s%s", st.last_reject,
-             st.undone ? " (your change was undone)" : "");
+    if (st.rejected) /* each refusal was a warning on stderr as it came */
+      printf("; %d change%s refused by the server%s (see above)", st.rejected,
+             st.rejected == 1 ? "" : "s", st.undone ? ", undone on this PC" : "");
     printf("\n");
   }
   return st.rejected ? 1 : 0;
+}
+
+/* The text of a record's field `name` as people read it ("" when unset). */
+static void rec_field_text(cl_store *s, const cl_rec *r, const char *name, kt_buf *out) {
+  kt_buf_reset(out);
+  kt_mfield *f = kt_mtype_field(r->type, name);
+  if (f) cli_value_text(s, f, &r->v[r->type->pos[f->vidx]], out);
+}
+
+typedef struct conflict_rows {
+  cl_store *s;
+  kt_table *t;
+  int rc; /* KT_ENOMEM when a row could not be kept */
+} conflict_rows;
+
+/* One conflict as a row: when, the card (by its title when it is on this PC),
+ * the field (by its label), the value that lost and who wrote it, the value kept. */
+static int on_conflict(void *ud, const cl_rec *r) {
+  conflict_rows *c = ud;
+  enum { WHEN, RTYPE, RID, FIELD, VALUE, LOST_BY, WINNER, WON_BY, N };
+  static const char *const names[N] = {"created", "rtype", "rid", "field", "value", "lost_by",
+                                       "winner", "won_by"};
+  kt_buf v[N], card = KT_BUF_INIT;
+  for (int i = 0; i < N; i++) {
+    v[i] = (kt_buf)KT_BUF_INIT;
+    rec_field_text(c->s, r, names[i], &v[i]);
+  }
+  const char *field = kt_buf_str(&v[FIELD]);
+  kt_mtype *t = kt_model_type(cl_store_model(c->s), kt_buf_str(&v[RTYPE]));
+  kt_mfield *f = t ? kt_mtype_field(t, field) : NULL;
+  if (f) field = kt_mfield_label(f);
+  cl_rec *target = NULL;
+  kt_err err;
+  if (cl_store_get(c->s, kt_buf_str(&v[RID]), &target, &err) == 0) {
+    kt_buf_printf(&card, "%s: ", kt_mtype_label(target->type));
+    cl_rec_title(target, &card);
+    cl_rec_free(target);
+  } else {
+    kt_buf_printf(&card, "%s %s", kt_buf_str(&v[RTYPE]), kt_buf_str(&v[RID]));
+  }
+  const char *cells[] = {kt_buf_str(&v[WHEN]),   kt_buf_str(&card),     field,
+                         kt_buf_str(&v[VALUE]),  kt_buf_str(&v[LOST_BY]), kt_buf_str(&v[WINNER]),
+                         kt_buf_str(&v[WON_BY]), cl_rec_id(r)};
+  c->rc = kt_table_add(c->t, cells);
+  for (int i = 0; i < N; i++) kt_buf_free(&v[i]);
+  kt_buf_free(&card);
+  return c->rc;
 }
 
 int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
@@ -73,20 +122,26 @@ int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
   if (argc > 1) return cli_usage("conflicts", "no arguments expected");
   cl_store *s = cli_open(ctx, false);
   if (!s) return 1;
-  cli_list_out lo = {.ctx = ctx};
-  static const char *cols[] = {"rtype", "field", "value", "lost_by", "winner", "won_by", "rid"};
-  lo.columns = cols;
-  lo.ncolumns = 7;
   cl_query q = {.type = "conflict", .sort = "created", .desc = true};
   kt_err err;
   kt_err_clear(&err);
   int rc = 0;
-  if (cl_store_list(s, &q, cli_list_cb, &lo, &err)) {
-    kt_buf_free(&lo.json);
-    rc = cli_fail(&err);
-  } else {
-    cli_list_finish(&lo);
+  if (ctx->json) { /* the conflict records themselves, as `list conflict --json` prints them */
+    cli_list_out lo = {.ctx = ctx};
+    rc = cli_list_finish(&lo, cl_store_list(s, &q, cli_list_cb, &lo, &err), &err);
+    cl_store_close(s);
+    return rc;
   }
+  static const kt_table_col cols[] = {
+      {"created", "When", false},   {"card", "Card", false},         {"field", "Field", false},
+      {"value", "Lost value", false}, {"lost_by", "Edited by", false}, {"winner", "Kept value", false},
+      {"won_by", "Kept from", false}, {"id", "Conflict", false}};
+  conflict_rows c = {s, kt_table_new(cols, 8), 0};
+  if (!c.t || (!cl_store_list(s, &q, on_conflict, &c, &err) && c.rc)) rc = cli_failf("out of memory");
+  else if (err.code) rc = cli_fail(&err);
+  else if (!kt_table_rows(c.t)) fprintf(stderr, "(no conflicts)\n");
+  else cli_table_print(c.t, false);
+  kt_table_free(c.t);
   cl_store_close(s);
   return rc;
 }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "kt_json.h"
+#include "kt_text.h"
 
 int cli_fail(const kt_err *err) {
   fprintf(stderr, "kartoteka: %s\n", err && err->msg[0] ? err->msg : "failed");
@@ -82,7 +83,7 @@ static void rec_json(kt_json *j, const cl_rec *r) {
   kt_json_obj_begin(j);
   kt_json_key(j, "id");
   kt_json_str(j, cl_rec_id(r));
-  kt_json_key(j, "type");
+  kt_json_key(j, "kind"); /* the record type: an event has a field "type" of its own */
   kt_json_str(j, r->type->def->name);
   for (int k = 1; k < r->type->nfields; k++) {
     const kt_mfield *f = &r->type->fields[k];
@@ -113,22 +114,35 @@ void cli_value_text(cl_store *s, const kt_mfield *f, const kt_value *v, kt_buf *
   kt_mfield_format(f, v, false, out);
 }
 
+static bool human_field(const cl_rec *r, int k, bool all_fields) {
+  const kt_mfield *f = &r->type->fields[k];
+  return r->v[k].kind != KT_V_NULL && !f->hidden && (all_fields || !(f->flags & KT_FF_NOTLIST));
+}
+
 void cli_print_rec_human(cl_store *s, const cl_rec *r, bool all_fields) {
-  kt_buf t = KT_BUF_INIT;
+  kt_buf t = KT_BUF_INIT, line = KT_BUF_INIT;
   cl_rec_title(r, &t);
   printf("%s: %s%s\n", kt_mtype_label(r->type), kt_buf_str(&t),
          cl_rec_deleted(r) ? "  [in trash]" : "");
-  kt_buf_reset(&t);
-  printf("  %-20s %s\n", "id", cl_rec_id(r));
+  /* the labels' column is as wide as the widest label shown (at least 20) */
+  size_t lw = 20;
   for (int k = 1; k < r->type->nfields; k++) {
+    size_t w = kt_text_width(kt_mfield_label(&r->type->fields[k]), (size_t)-1);
+    if (human_field(r, k, all_fields) && w > lw) lw = w;
+  }
+  for (int k = 0; k < r->type->nfields; k++) {
     const kt_mfield *f = &r->type->fields[k];
-    if (r->v[k].kind == KT_V_NULL || f->hidden) continue;
-    if (!all_fields && (f->flags & KT_FF_NOTLIST)) continue;
+    if (k && !human_field(r, k, all_fields)) continue;
     kt_buf_reset(&t);
-    cli_value_text(s, f, &r->v[k], &t);
-    printf("  %-20s %s\n", kt_mfield_label(f), kt_buf_str(&t));
+    kt_buf_reset(&line);
+    if (k) cli_value_text(s, f, &r->v[k], &t);
+    else kt_buf_puts(&t, cl_rec_id(r));
+    kt_buf_puts(&line, "  ");
+    kt_pad(&line, k ? kt_mfield_label(f) : "id", lw);
+    printf("%s %s\n", kt_buf_str(&line), kt_buf_str(&t));
   }
   kt_buf_free(&t);
+  kt_buf_free(&line);
 }
 
 int cli_list_cb(void *ud, const cl_rec *r) {
@@ -140,27 +154,35 @@ int cli_list_cb(void *ud, const cl_rec *r) {
     cli_print_rec_json(&o->json, r, false);
     return 0;
   }
-  kt_buf t = KT_BUF_INIT;
+  kt_buf t = KT_BUF_INIT, line = KT_BUF_INIT;
   cl_rec_title(r, &t);
-  printf("%s  %-40s", cl_rec_id(r), kt_buf_str(&t));
+  kt_buf_printf(&line, "%s  ", cl_rec_id(r));
+  /* rows are printed as they come: the title gets a fixed width of 40 columns */
+  kt_pad(&line, kt_buf_str(&t), o->ncolumns ? 40 : 0);
   for (int i = 0; i < o->ncolumns; i++) {
     kt_mfield *f = kt_mtype_field(r->type, o->columns[i]);
     kt_buf_reset(&t);
     if (f) cli_value_text(o->s, f, &r->v[r->type->pos[f->vidx]], &t);
-    printf("  %s", t.len ? kt_buf_str(&t) : "-");
+    kt_buf_printf(&line, "  %s", t.len ? kt_buf_str(&t) : "-");
   }
-  printf("\n");
+  printf("%s\n", kt_buf_str(&line));
   kt_buf_free(&t);
+  kt_buf_free(&line);
   return 0;
 }
 
-void cli_list_finish(cli_list_out *o) {
+int cli_list_finish(cli_list_out *o, int rc, const kt_err *err) {
+  if (rc) {
+    kt_buf_free(&o->json);
+    return cli_fail(err);
+  }
   if (o->ctx->json) {
     printf("[%s%s]\n", kt_buf_str(&o->json), o->count ? "\n" : "");
   } else if (o->count == 0) {
     fprintf(stderr, "(nothing found)\n");
   }
   kt_buf_free(&o->json);
+  return 0;
 }
 
 /* Splits "FIELD=VALUE", "FIELD!=VALUE", "FIELD~TEXT", "FIELD<V", "FIELD>V" in
@@ -199,4 +221,28 @@ int cli_query_opt(const char *cmd, int argc, char **argv, int *i, cl_query *q, c
     return 0;
   }
   return 1;
+}
+
+void cli_table_print(const kt_table *t, bool json) {
+  kt_buf b = KT_BUF_INIT;
+  kt_table_write(t, json, &b);
+  fputs(kt_buf_str(&b), stdout);
+  kt_buf_free(&b);
+}
+
+void cli_print_json_pairs(const char *key, ...) {
+  kt_buf b = KT_BUF_INIT;
+  kt_json j;
+  kt_json_init(&j, &b, false);
+  kt_json_obj_begin(&j);
+  va_list ap;
+  va_start(ap, key);
+  for (const char *k = key; k; k = va_arg(ap, const char *)) {
+    kt_json_key(&j, k);
+    kt_json_str(&j, va_arg(ap, const char *));
+  }
+  va_end(ap);
+  kt_json_obj_end(&j);
+  printf("%s\n", kt_buf_str(&b));
+  kt_buf_free(&b);
 }

@@ -82,6 +82,8 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_DATA_VERSION] = "PRAGMA data_version",
     [CL_ST_GROUP_TREE] = "WITH RECURSIVE g(name) AS (SELECT ?1 UNION SELECT t.name FROM t_group t "
                          "JOIN g ON t.parent = g.name WHERE t.deleted = 0) SELECT name FROM g",
+    [CL_ST_GROUP_NAMES] = "SELECT name FROM t_group WHERE deleted = 0 AND name IS NOT NULL "
+                          "ORDER BY name",
 };
 
 static const kt_sql_names names = {

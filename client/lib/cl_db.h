@@ -44,6 +44,7 @@ typedef enum cl_st {
   CL_ST_SECTIONS,     /* -> etype, label, hidden (live, in rowid order) */
   CL_ST_CUSTOM_COLS,  /* ?1 table -> name of each custom column (c_...), oldest first */
   CL_ST_GROUP_TREE,   /* ?1 group name -> the group and its descendants' names */
+  CL_ST_GROUP_NAMES,  /* -> the live groups' names, sorted */
   CL_ST_DIARY_EVENTS, /* ?1 user -> id, title, type, start, remind_at, remind_before, rrule, status */
   CL_ST_DIARY_TASKS,  /* ?1 user -> id, title, NULL, due, remind_at, remind_before, rrule, status */
   CL_ST_BIRTHDAYS,    /* ?1 user -> id, last_name, first_name, middle_name, birthday */

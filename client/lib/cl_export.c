@@ -110,8 +110,9 @@ static int header(writer *w) {
   return end_row(w);
 }
 
-/* The columns: the ones asked for, or every visible field but the id and the
- * times the program keeps. */
+/* The columns: the ones asked for, or every field but the id and the times the
+ * program keeps. Hidden fields too: hiding takes a field off the forms, it does
+ * not make its data go away, and an export is the office's data. */
 static int pick_columns(kt_mtype *t, const char *const *names, int n, const kt_mfield ***out,
                         int *nout, kt_err *err) {
   const kt_mfield **cols = calloc((size_t)t->nfields, sizeof *cols);
@@ -130,7 +131,7 @@ static int pick_columns(kt_mtype *t, const char *const *names, int n, const kt_m
   } else {
     for (int i = 0; i < t->nfields; i++) {
       const kt_mfield *f = &t->fields[i];
-      if (f->hidden || f->vidx == KT_F_ID || f->vidx == KT_F_DELETED || f->vidx == KT_F_UPDATED ||
+      if (f->vidx == KT_F_ID || f->vidx == KT_F_DELETED || f->vidx == KT_F_UPDATED ||
           f->vidx == KT_F_CREATED)
         continue;
       cols[k++] = f;

@@ -25,7 +25,7 @@ typedef enum { CL_EXPORT_CSV, CL_EXPORT_XLSX } cl_export_fmt;
 int cl_export_format(const char *name, cl_export_fmt *fmt, kt_err *err);
 
 /* Writes the records q selects to path. columns: field names (NULL or 0 =
- * every visible field but the id and times. profile_dir: the profile, to ask the office
+ * every field, hidden ones too, but the id and times. profile_dir: the profile, to ask the office
  * server (NULL = do not ask: tests of the writer on a standalone store).
  * *count = rows written. Errors: KT_EPERM (no export right: the server or the
  * mirrored rights said no), KT_ENET (the server could not be asked),

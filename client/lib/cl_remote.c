@@ -165,6 +165,17 @@ int cl_claim_check(uv_loop_t *loop, const char *profile_dir, cl_store *s, const 
   return rc;
 }
 
+int cl_admin_allowed(cl_store *s, kt_err *err) {
+  if (!cl_store_connected(s))
+    return kt_err_set(err, KT_EINVAL, "this profile is a standalone card index (no server): "
+                      "there are no users or devices to administer");
+  const kt_rights *r = cl_store_rights(s);
+  if (r && !r->manage_users)
+    return kt_err_set(err, KT_EPERM, "only an administrator may do that (your role is %s); "
+                      "nothing was sent", *cl_store_role(s) ? cl_store_role(s) : "not known");
+  return 0;
+}
+
 int cl_admin(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *op,
              const char *name, const char *const *keys, const char *const *vals, int nparams,
              kt_buf *out, kt_err *err) {

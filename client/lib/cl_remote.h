@@ -40,6 +40,13 @@ void cl_claimer_close(cl_claimer *c);
 int cl_claim_check(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *type,
                    const cl_set *sets, int n, cl_claim *out, kt_err *err);
 
+/* May this profile send administration requests, as far as this PC knows?
+ * KT_EINVAL for a standalone card index, KT_EPERM when the rights the server
+ * last sent lack manage_users (err names the role); 0 otherwise (also when
+ * the rights are not known yet: the server decides). Lets the CLI refuse
+ * before it asks for a password. */
+int cl_admin_allowed(cl_store *s, kt_err *err);
+
 /* An administration request (op like "user.add", see srv_admin.h); params as
  * key/value pairs (role, group, password, rights, from, address, hours).
  * The server's answer rows go to out. KT_EPERM when the user may not. */

@@ -271,6 +271,7 @@ int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, con
     kt_buf_puts(&addrs, ok->addresses[i]);
   }
   rc = cl_store_meta_set(s, "server", addrs.len ? kt_buf_str(&addrs) : inv.addresses, err);
+  if (!rc) rc = cl_store_meta_set(s, "device_name", er.device_name, err); /* `status` shows it */
   kt_buf_free(&addrs);
   if (rc) goto out;
   cl_conn_free(c);

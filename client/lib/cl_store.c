@@ -683,11 +683,20 @@ static int row_write(cl_store *s, cl_rec *r, bool insert, kt_err *err) {
   return rc;
 }
 
+/* Where a card that is not on this PC would be, in words: a connected replica
+ * holds only the user's part of the office's base. */
+static const char *not_here(cl_store *s) {
+  return cl_store_connected(s) ? " in your part of the base: it does not exist, or it is not yours "
+                                 "to see (a card a colleague just made comes with the next "
+                                 "`kartoteka sync`)"
+                               : " in this card index";
+}
+
 /* Finds the type and rowid of a record id: KT_ENOTFOUND when absent. */
 static int locate(cl_store *s, const char *id, cl_rec **out, kt_err *err) {
   if (!kt_uuid_str_is_valid(id))
     return kt_err_set(err, KT_EINVAL,
-                      "'%s' is not a record id (ids look like 0193a1b2-...; see `kartoteka list "
+                      "'%s' is not a card id (ids look like 0193a1b2-...; see `kartoteka list "
                       "TYPE` or `kartoteka search TEXT`)",
                       id);
   char low[KT_UUID_STRLEN + 1];
@@ -713,10 +722,7 @@ static int locate(cl_store *s, const char *id, cl_rec **out, kt_err *err) {
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "reading a card", err);
   }
-  return kt_err_set(err, KT_ENOTFOUND,
-                    "no record with id %s in this card index (it may have been purged or not "
-                    "synced yet)",
-                    id);
+  return kt_err_set(err, KT_ENOTFOUND, "no card with id %s%s", id, not_here(s));
 }
 
 int cl_store_get(cl_store *s, const char *id, cl_rec **out, kt_err *err) {
@@ -733,8 +739,8 @@ static int ref_exists(cl_store *s, const kt_mfield *f, const char *id, kt_err *e
   sqlite3_reset(st);
   if (rc == SQLITE_ROW) return 0;
   if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "checking a reference", err);
-  return kt_err_set(err, KT_EINVAL, "%s: no %s with id %s; find it with `kartoteka search` or "
-                    "`kartoteka list %s`", f->name, f->ref, id, f->ref);
+  return kt_err_set(err, KT_EINVAL, "%s: no %s with id %s%s; find it with `kartoteka search` or "
+                    "`kartoteka list %s`", f->name, t->def->noun, id, not_here(s), f->ref);
 }
 
 /* The one title field of t, or NULL when its title has several (or none). */
@@ -810,7 +816,7 @@ static int resolve_ref(cl_store *s, const kt_mfield *f, const char *text, kt_buf
       tf = &t->fields[k];
       break;
     }
-  if (!tf) return kt_err_set(err, KT_EINVAL, "%s: '%s' is not a record id", f->name, text);
+  if (!tf) return kt_err_set(err, KT_EINVAL, "%s: '%s' is not a card id", f->name, text);
   char tab[64];
   cl_db_table(t, tab, sizeof tab);
   kt_buf sql = KT_BUF_INIT;
@@ -829,10 +835,55 @@ static int resolve_ref(cl_store *s, const kt_mfield *f, const char *text, kt_buf
   sqlite3_finalize(st);
   if (found == 1) return 0;
   if (found == 0)
-    return kt_err_set(err, KT_EINVAL, "%s: no %s named '%s'; give its id or create it first",
-                      f->name, f->ref, text);
-  return kt_err_set(err, KT_EINVAL, "%s: several %s records are named '%s'; give the id instead",
-                    f->name, f->ref, text);
+    return kt_err_set(err, KT_EINVAL, "%s: no %s named '%s'%s; give its id or create it first",
+                      f->name, t->def->noun, text,
+                      cl_store_connected(s) ? " in your part of the base" : "");
+  return kt_err_set(err, KT_EINVAL, "%s: several %ss are named '%s'; give the id instead",
+                    f->name, t->def->noun, text);
+}
+
+/* A group typed by name (grp, a group's parent) must be one of the office's groups
+ * (synced group records, on every PC): exactly, or in another case ("продажи"),
+ * which is written as the group's own name. Else KT_EINVAL naming the groups. */
+static int resolve_group(cl_store *s, const kt_mfield *f, const char *text, kt_buf *name_out,
+                         kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_GROUP_NAMES, err);
+  if (!st) return KT_EDB;
+  kt_buf want = KT_BUF_INIT, fold = KT_BUF_INIT, all = KT_BUF_INIT;
+  kt_text_fold(text, strlen(text), &want);
+  int rc, n = 0;
+  bool exact = false, folded = false;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *name = (const char *)sqlite3_column_text(st, 0);
+    kt_buf_printf(&all, "%s%s", n++ ? ", " : "", name);
+    if (exact) continue;
+    if (strcmp(name, text) == 0) {
+      exact = true;
+      kt_buf_reset(name_out);
+      kt_buf_puts(name_out, name);
+      continue;
+    }
+    kt_buf_reset(&fold);
+    kt_text_fold(name, strlen(name), &fold);
+    if (!folded && strcmp(kt_buf_str(&fold), kt_buf_str(&want)) == 0) {
+      folded = true;
+      kt_buf_puts(name_out, name);
+    }
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) rc = cl_db_error(&s->d, rc, "reading the groups", err);
+  else if (exact || folded) rc = 0;
+  else if (!n)
+    rc = kt_err_set(err, KT_EINVAL, "%s: there is no group '%s': this card index has no groups "
+                    "yet (%s with `kartoteka group add NAME`)", f->name, text,
+                    cl_store_connected(s) ? "an administrator adds them" : "add one");
+  else
+    rc = kt_err_set(err, KT_EINVAL, "%s: there is no group '%s'; the groups are: %s", f->name, text,
+                    kt_buf_str(&all));
+  kt_buf_free(&want);
+  kt_buf_free(&fold);
+  kt_buf_free(&all);
+  return rc;
 }
 
 /* Parses assignments into r (only the named fields), recording them in *set. */
@@ -855,6 +906,12 @@ static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset
         return rc;
       }
       text = kt_buf_str(&resolved);
+    } else if (f->type == KT_FT_GROUP && *text) {
+      if ((rc = resolve_group(s, f, text, &resolved, err))) {
+        kt_buf_free(&resolved);
+        return rc;
+      }
+      text = kt_buf_str(&resolved);
     }
     rc = kt_mfield_parse(f, text, &v, err);
     if (!rc && f->type == KT_FT_REF && v.kind == KT_V_TEXT) rc = ref_exists(s, f, v.s, err);
@@ -870,14 +927,17 @@ static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset
   return 0;
 }
 
+/* The article for a noun in a message ("an organization", "a contact"). */
+static const char *a_an(const char *noun) { return strchr("aeiou", noun[0]) ? "an" : "a"; }
+
 static int check_complete(const cl_rec *r, kt_err *err) {
   bool has_title = false, any_title = false;
   for (int k = 0; k < r->type->nfields; k++) {
     const kt_mfield *f = &r->type->fields[k];
     if (f->flags & KT_FF_REQUIRED) {
       if (r->v[k].kind == KT_V_NULL)
-        return kt_err_set(err, KT_EINVAL, "a %s needs %s: add --set %s=VALUE",
-                          r->type->def->name, f->name, f->name);
+        return kt_err_set(err, KT_EINVAL, "%s %s needs %s: add --set %s=VALUE",
+                          a_an(r->type->def->noun), r->type->def->noun, f->name, f->name);
       has_title = true; /* a required field is enough to identify the card */
     }
     if (f->flags & KT_FF_TITLE) {
@@ -892,7 +952,8 @@ static int check_complete(const cl_rec *r, kt_err *err) {
         if (names.len) kt_buf_puts(&names, " or ");
         kt_buf_puts(&names, r->type->fields[k].name);
       }
-    kt_err_set(err, KT_EINVAL, "a %s needs at least %s", r->type->def->name, kt_buf_str(&names));
+    kt_err_set(err, KT_EINVAL, "%s %s needs at least %s", a_an(r->type->def->noun),
+               r->type->def->noun, kt_buf_str(&names));
     kt_buf_free(&names);
     return KT_EINVAL;
   }
@@ -964,7 +1025,17 @@ static int local_rights(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err 
   if (!old && strcmp(la.owner, s->user) != 0 && (r->type->def->flags & KT_TF_CLIENT))
     k.reassign = true;
   if (old && kt_links_move(&lb, &la)) k.moves = true;
-  return kt_rights_check(&s->who, s->role, r->type, cl_rec_id(r), &before, &after, &k, err);
+  rc = kt_rights_check(&s->who, s->role, r->type, cl_rec_id(r), &before, &after, &k, err);
+  /* the office's settings (field definitions, sections, groups) are nobody's cards: say
+     what they are in words rather than "this field_def owned by anna" */
+  if (rc == KT_EPERM && (r->type->def->flags & KT_TF_SYSTEM))
+    kt_err_set(err, KT_EPERM, "%ss are kept by the office server: no PC may change them",
+               r->type->def->noun);
+  else if (rc == KT_EPERM && (r->type->def->flags & KT_TF_CONFIG))
+    kt_err_set(err, KT_EPERM, "your role (%s) may not change the office's %ss (custom fields, "
+               "labels, sections and groups are set up by an administrator)", *s->role ? s->role : "?",
+               r->type->def->noun);
+  return rc;
 }
 
 static int add_rec_locked(cl_store *s, cl_rec *r, kt_err *err) {
@@ -1090,7 +1161,7 @@ static int set_deleted(cl_store *s, const char *id, int del, kt_err *err) {
     if (cl_rec_deleted(old) == (del != 0)) {
       kt_buf t = KT_BUF_INIT;
       cl_rec_title(old, &t);
-      rc = kt_err_set(err, KT_EINVAL, "%s '%s' is %s", old->type->def->name, kt_buf_str(&t),
+      rc = kt_err_set(err, KT_EINVAL, "%s '%s' is %s", old->type->def->noun, kt_buf_str(&t),
                       del ? "already in the trash" : "not in the trash");
       kt_buf_free(&t);
     } else {

@@ -25,7 +25,14 @@ for p in mallory:mallory boss:bossp anna:anna anna:anna2 boris:boris head:head j
 done
 k() { "$KT" --profile "$T/$1" "${@:2}"; }
 dump() { "$KTD" dump --data "$D"; }
-audit() { "$KTD" audit --data "$D" "$@"; }
+# the audit rows as the human listing prints them, but with the device's id (people
+# see the PC's name; who did what is checked here by the certificate's device)
+audit() {
+  "$KTD" audit --data "$D" --json "$@" | /usr/bin/python3 -c 'import json, sys
+for r in json.load(sys.stdin):
+    print(r["seq"], r["time"], r["actor"] or "-", r["device"], r["action"],
+          r["object"] + (" " + r["detail"] if r["detail"] else ""))'
+}
 sq() { sqlite3 -cmd '.timeout 5000' "$@"; }
 cnt() { grep -o -- "$1" <<<"$2" | wc -l; }
 nact() { audit --action "$1" | grep -c .; }  # audit rows of an action so far
@@ -107,13 +114,13 @@ out=$(AS anna2 anna "$(push "1001 org $B1 $(txt name Hijacked)" "1002 org $B1 $(
   "1003 org $B2 $(num deleted 0)")" read)
 check_eq "3 anna's edit, delete and restore of boris's cards: all rejected" 3 "$(cnt 'status: REJECTED' "$out")"
 check_eq "3 ... each with KT_EPERM (-9)" 3 "$(cnt 'code: -9' "$out")"
-check_eq "3 ... each with a reason" 3 "$(cnt "reason: \"there is no org [0-9a-f-]* that you may change\"" "$out")"
+check_eq "3 ... each with a reason" 3 "$(cnt "reason: \"there is no organization [0-9a-f-]* that you may change\"" "$out")"
 out=$(AS jun jun "$(push "1001 org $B1 $(txt name Hijacked)" "1002 org $B1 $(num deleted 1)" \
   "1003 org $B2 $(num deleted 0)")" read)
 check_eq "3 junior (reads all, edits own): all rejected" 3 "$(cnt 'status: REJECTED' "$out")"
 check_eq "3 ... KT_EPERM" 3 "$(cnt 'code: -9' "$out")"
-check_contains "3 ... edit: may not" "you may not change this org: it is boris\\'s" "$out"
-check_contains "3 ... delete/restore: may not" "you may not delete or restore this org" "$out"
+check_contains "3 ... edit: may not" "you may not change this organization: it is boris\\'s" "$out"
+check_contains "3 ... delete/restore: may not" "you may not delete or restore this organization" "$out"
 check_eq "3 ... master unchanged" "$before" "$(dump)"
 den=$(audit --action denied.push)
 check_eq "3 ... audited (denied.push), one row per push, for anna" 1 "$(grep -c -E "^[0-9]+ \S+ anna $A2DEV denied.push ($B1|$B2) .*\(3 of 3 changes of this push refused\)" <<<"$den")"
@@ -128,13 +135,13 @@ out=$(AS anna2 anna "$(push "1004 org $B1 $(txt owner anna)" \
 check_eq "4 owner=anna on boris's card, a new card owned by boris, her card given to boris: rejected" \
   3 "$(cnt 'status: REJECTED' "$out")"
 check_eq "4 ... KT_EPERM" 3 "$(cnt 'code: -9' "$out")"
-check_eq "4 ... without the reassign right" 2 "$(cnt 'may not give org cards to another person' "$out")"
+check_eq "4 ... without the reassign right" 2 "$(cnt 'may not give organization cards to another person' "$out")"
 out=$(AS jun jun "$(push "1004 org $B1 $(txt owner jun)")" read)
-check_contains "4 junior taking boris's card: rejected" "status: REJECTED reason: \"you may not change this org: it is boris\\'s" "$out"
+check_contains "4 junior taking boris's card: rejected" "status: REJECTED reason: \"you may not change this organization: it is boris\\'s" "$out"
 check_eq "4 ... master unchanged" "$before" "$(dump)"
 check_eq "4 ... the planted card is not on the master" 0 "$(sq "$M" "SELECT count(*) FROM t_org WHERE id='$NEWID'")"
 check_eq "4 ... audited, a row per push" 2 "$(( $(nact denied.push) - n0 ))"
-check_contains "4 ... with the count" "anna $A2DEV denied.push $B1 org: there is no org $B1 that you may change (3 of 3 changes" "$(audit --action denied.push)"
+check_contains "4 ... with the count" "anna $A2DEV denied.push $B1 org: there is no organization $B1 that you may change (3 of 3 changes" "$(audit --action denied.push)"
 
 # ---- 5. protected fields ------------------------------------------------------------
 before=$(dump); n0=$(nact denied.push)
@@ -416,12 +423,12 @@ before=$(dump); n0=$(nact denied.push)
 out=$(AS anna3 anna "$(push "2010 field_def $FD $(txt label Hacked "$(stamp_of field_def "$FD" label)")")" read \
   "$(push "2011 org $H1 $(txt owner boris "$(stamp_of org "$H1" owner)")")" read)
 check_contains "16 a manager relabelling the administrator's field with its stamp: refused" \
-  "you may not change this field_def" "$out"
+  "you may not change this field definition" "$out"
 check_contains "16 a manager giving away (stored stamp) the card his head assigned him: refused" \
-  "may not give org cards to another person" "$out"
+  "may not give organization cards to another person" "$out"
 out=$(AS asst asst "$(push "2012 org $B1 $(txt name Renamed "$(stamp_of org "$B1" name)")")" read)
 check_contains "16 a read-only role renaming a colleague's card with its stamp: refused" \
-  "you may not change this org" "$out"
+  "you may not change this organization" "$out"
 check_eq "16 ... KT_EPERM" 1 "$(cnt 'code: -9' "$out")"
 check_eq "16 ... master unchanged" "$before" "$(dump)"
 check_eq "16 ... audited" 3 "$(( $(nact denied.push) - n0 ))"

@@ -105,6 +105,13 @@ check_fails "custom field bad name" "bad field name" k field add org --name "Bad
 G1=$(k group add Продажи)
 G2=$(k group add "Продажи Москва" --parent Продажи)
 check_contains "group tree" "  Продажи Москва" "$(k group list)"
+check_fails "a group that does not exist is refused, naming the groups" \
+  "grp: there is no group 'Nonexistent'; the groups are: Продажи, Продажи Москва" k add org --set name=Z --set grp=Nonexistent
+check_fails "... by edit too" "there is no group 'Маркетинг'" k edit "$ORG" --set grp=Маркетинг
+check_fails "... and as a parent" "parent: there is no group 'Склад'" k group add "Склад Москва" --parent Склад
+check_eq "... nothing was added" "0" "$(k list org --where name=Z --json | json 'len(d)')"
+check "a group in another case is the group" k edit "$ORG" --set grp="продажи москва"
+check_eq "... written as the group's own name" "Продажи Москва" "$(k show "$ORG" --json | json 'd["grp"]')"
 k edit "$ORG" --set grp="Продажи Москва" >/dev/null
 check_eq "where grp includes subgroups" "1" "$(k list org --where grp=Продажи --json | json 'len(d)')"
 
@@ -124,8 +131,8 @@ check_fails "bad email" "e-?mail|@" k add org --set name=X --set email=not-an-em
 check_fails "bad phone" "phone" k add org --set name=X --set phone=call-me
 check_fails "bad ref" "no org" k add contact --set last_name=X --set org=00000000-0000-7000-8000-000000000000
 check_fails "missing required" "needs name" k add org --set city=Тверь
-check_fails "unknown id" "no record with id" k show 01234567-89ab-7def-8123-456789abcdef
-check_fails "not an id" "not a record id" k edit nonsense --set name=Y
+check_fails "unknown id" "no card with id .* in this card index" k show 01234567-89ab-7def-8123-456789abcdef
+check_fails "not an id" "not a card id" k edit nonsense --set name=Y
 check_fails "system field refused" "set by the program" k edit "$ORG" --set created=2020-01-01
 check_fails "bad rrule" "repeat rule" k add event --set start=2026-12-01T10:00 --set title=X --set rrule=FREQ=SOMETIMES
 check_fails "unknown command" "unknown command" k frobnicate

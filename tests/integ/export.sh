@@ -29,6 +29,12 @@ check_contains "a filter and a field list" "exported 2 org cards" \
   "$(k solo export csv "$T/m.csv" --type org --where city=Москва --fields name,employees --sort name)"
 check_eq "... only those columns and rows, sorted" $'Name;Employees\r\nВасилёк;7\r\n"ООО ""Ромашка""; филиал";42\r' \
   "$(tail -c +4 "$T/m.csv")"
+# hiding a field takes it off the forms, not out of the data: it is still exported
+k solo field hide org city >/dev/null
+k solo export csv "$T/h.csv" --type org >/dev/null
+check_contains "a hidden field is still exported" ";City;" "$(head -1 "$T/h.csv")"
+check_contains "... with its values" "Тверь" "$(cat "$T/h.csv")"
+k solo field show org city >/dev/null
 check_contains "export xlsx" "exported 3 org cards" "$(k solo export xlsx "$T/o.xlsx" --type org --fields name,employees,city)"
 xl=$(py 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); print(z.testzip() is None, "xl/workbook.xml" in z.namelist()); print(z.read("xl/worksheets/sheet1.xml").decode())' "$T/o.xlsx")
 check_contains "... a valid workbook" "True True" "$xl"
@@ -40,7 +46,7 @@ check_contains "... text as text" 'Тверь' "$xl"
 k solo add contact --set last_name=Петрова --set org="Лютик" >/dev/null
 k solo export csv "$T/c.csv" --type contact --fields last_name,org >/dev/null
 check_eq "a contact's organization is written by its name" $'Surname;Organization\r\nПетрова;Лютик\r' "$(tail -c +4 "$T/c.csv")"
-check_contains "... which import resolves back" "imported 1 rows" "$(k back import csv "$T/c.csv" --type contact 2>/dev/null)"
+check_contains "... which import resolves back" "imported 1 row" "$(k back import csv "$T/c.csv" --type contact 2>/dev/null)"
 check_eq "... to the same organization" "Лютик" \
   "$(k back show "$(k back list contact --json | json 'd[0]["org"]')" --json | json 'd["name"]')"
 k solo add org --set name="ЛЮТИК" >/dev/null
@@ -65,7 +71,7 @@ k anna add org --set name="Клиент Анны" >/dev/null; k anna sync >/dev/
 check_fails "a manager may not export" "your role \(manager\) may not export cards" k anna export csv "$T/anna.csv" --type org
 check_eq "... and nothing was written" "" "$(ls "$T" | grep '^anna\.csv')"
 check_contains "... the attempt is in the server's audit log" "anna" "$("$KTD" audit --data "$D" --action denied.export)"
-check_contains "the head of sales exports" "exported 1 org cards" "$(k head export xlsx "$T/head.xlsx" --type org)"
+check_contains "the head of sales exports" "exported 1 org card" "$(k head export xlsx "$T/head.xlsx" --type org)"
 check_contains "... and the server recorded it" "head" "$("$KTD" audit --data "$D" --action export)"
 check_contains "... with the count, format and file" "1 rows as xlsx to head.xlsx" "$("$KTD" audit --data "$D" --action export)"
 stop_server "$D"

@@ -50,7 +50,7 @@ invite() { "$KTD" invite --data "$1" --user anna --address 127.0.0.1:$PORT; }
 connect() { "$KT" --profile "$1" connect --invite "$2" --password-file "$T/pw" >/dev/null; } # PROFILE INVITE
 pending() { # the outbox size as `kartoteka status --json` reports it
   local s; s=$("$KT" --profile "$1" status --json 2>/dev/null)
-  [[ $s =~ \"pending\":\ ([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
+  [[ $s =~ \"pending\":\ ?([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
 
 # ---- 1. kill -9 during a 10,000-change push --------------------------------------

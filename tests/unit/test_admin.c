@@ -82,8 +82,9 @@ static void test_user_requests(void **state) {
   assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_user"), 2);
   /* list */
   assert_int_equal(run(d, (srv_admin_req){.op = "user.list"}), 0);
-  assert_string_equal(kt_buf_str(&res.out), "anna\tmanager\tПродажи\tactive\t-\n"
-                                            "boris\tassistant\t-\tactive\t-\n");
+  assert_string_equal(kt_buf_str(&res.out), "#name\trole\tgroup\tstate\tbirthday\n"
+                                            "anna\tmanager\tПродажи\tactive\t\n"
+                                            "boris\tassistant\t\tactive\t\n");
   assert_int_equal(audit_rows(d), n); /* reading is not logged */
   /* passwd: the user's sessions end; the password never reaches the log */
   assert_int_equal(run(d, (srv_admin_req){.op = "user.passwd", .name = "anna", .password = "anna-pass-2"}), 0);
@@ -101,8 +102,9 @@ static void test_user_requests(void **state) {
   assert_string_equal(last_audit(d), "boss dev-1 admin.user.disable boris ");
   assert_int_equal(t_sql_exec(d, "UPDATE srv_user SET locked = 1 WHERE name = 'anna'"), 0);
   assert_int_equal(run(d, (srv_admin_req){.op = "user.list"}), 0);
-  assert_string_equal(kt_buf_str(&res.out), "anna\tmanager\tПродажи\tlocked\t-\n"
-                                            "boris\tassistant\t-\tdisabled\t-\n");
+  assert_string_equal(kt_buf_str(&res.out), "#name\trole\tgroup\tstate\tbirthday\n"
+                                            "anna\tmanager\tПродажи\tlocked\t\n"
+                                            "boris\tassistant\t\tdisabled\t\n");
   assert_int_equal(run(d, (srv_admin_req){.op = "user.enable", .name = "boris"}), 0);
   assert_string_equal(res.kick_user, "");
   assert_string_equal(last_audit(d), "boss dev-1 admin.user.enable boris ");
@@ -140,10 +142,10 @@ static void test_role_requests(void **state) {
   srv_db *d = &t->db;
   assert_int_equal(run(d, (srv_admin_req){.op = "role.list"}), 0);
   const char *o = kt_buf_str(&res.out);
-  assert_int_equal(strncmp(o, "administrator\t", 14), 0);
+  assert_int_equal(strncmp(o, "#name\trights\nadministrator\t", 27), 0);
   int lines = 0;
   for (; *o; o++) lines += *o == '\n';
-  assert_int_equal(lines, 4);
+  assert_int_equal(lines, 5); /* the header and the four shipped roles */
   int64_t n = audit_rows(d);
   assert_int_equal(run(d, (srv_admin_req){.op = "role.set", .name = "senior", .from = "manager",
                                           .rights = "+export"}), 0);
@@ -153,7 +155,7 @@ static void test_role_requests(void **state) {
   assert_true(r.can_export);
   kt_rights_format(&r, &txt);
   char want[1200];
-  snprintf(want, sizeof want, "senior\t%s\n", kt_buf_str(&txt));
+  snprintf(want, sizeof want, "#name\trights\nsenior\t%s\n", kt_buf_str(&txt));
   assert_string_equal(kt_buf_str(&res.out), want);
   snprintf(want, sizeof want, "boss dev-1 admin.role.set senior %s", kt_buf_str(&txt));
   assert_string_equal(last_audit(d), want);

@@ -344,6 +344,13 @@ static void test_print_and_filters(void **state) {
   /* an empty selection is an empty array */
   print(d, "nobody", NULL, 0, true, &out);
   assert_string_equal(kt_buf_str(&out), "[]\n");
+  /* an enrolled PC is shown by its name (one word), its id stays in the JSON */
+  assert_int_equal(t_sql_exec(d, "INSERT INTO srv_device (id, user_name, name, created) "
+                                 "VALUES ('dev-1', 'boss', 'boss pc', 0)"), 0);
+  print(d, "boss", "login.ok", 0, false, &out);
+  assert_non_null(strstr(kt_buf_str(&out), " boss boss_pc login.ok boss\n"));
+  print(d, "boss", "login.ok", 0, true, &out);
+  assert_non_null(strstr(kt_buf_str(&out), "\"device\":\"dev-1\",\"device_name\":\"boss pc\""));
   kt_buf_free(&out);
 }
 

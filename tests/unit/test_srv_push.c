@@ -249,7 +249,7 @@ static void test_equal_stamp_is_checked(void **state) {
   pushed p = push1(f, "asst", DEV_ASST, 1, "org", ORG_B, v, 1);
   assert_int_equal(status_of(&p), REJECTED);
   assert_int_equal(p.ack.results[0]->code, KT_EPERM);
-  assert_non_null(strstr(reason_of(&p), "you may not change this org"));
+  assert_non_null(strstr(reason_of(&p), "you may not change this organization"));
   srv_sync_ack_free(&p.ack);
   char name[200];
   text_of(f, "SELECT name FROM t_org WHERE id = '" ORG_B "'", name);
@@ -274,7 +274,7 @@ static void test_equal_stamp_is_checked(void **state) {
   fv give[] = {{"owner", "boris", st, st}};
   p = push1(f, "anna", DEV_ANNA2, 1, "org", ORG_A, give, 1);
   assert_int_equal(status_of(&p), REJECTED);
-  assert_non_null(strstr(reason_of(&p), "may not give org cards"));
+  assert_non_null(strstr(reason_of(&p), "may not give organization cards"));
   srv_sync_ack_free(&p.ack);
   char owner[200];
   text_of(f, "SELECT owner FROM t_org WHERE id = '" ORG_A "'", owner);

@@ -230,6 +230,35 @@ static void test_trim(void **state) {
   assert_int_equal(n, 0);
 }
 
+static void test_width(void **state) {
+  (void)state;
+  assert_int_equal(kt_text_width("Name", (size_t)-1), 4);
+  assert_int_equal(kt_text_width("Москва", (size_t)-1), 6); /* 12 bytes, 6 columns */
+  assert_int_equal(kt_text_width("Łódź", (size_t)-1), 4);
+  assert_int_equal(kt_text_width("e\xCC\x81", (size_t)-1), 1);         /* e + combining acute */
+  assert_int_equal(kt_text_width("\xE6\x97\xA5\xE6\x9C\xAC", (size_t)-1), 4); /* 日本: wide */
+  assert_int_equal(kt_text_width("\xEF\xBC\xA1", (size_t)-1), 2);     /* fullwidth A */
+  assert_int_equal(kt_text_width("a\xE2\x80\x8B" "b", (size_t)-1), 2);   /* zero-width space */
+  assert_int_equal(kt_text_width("a\tb", (size_t)-1), 2);               /* control: 0 */
+  assert_int_equal(kt_text_width("\xFF\xFEx", (size_t)-1), 3);         /* 2 x U+FFFD + x */
+  assert_int_equal(kt_text_width("Москва", 4), 2);
+  assert_int_equal(kt_text_width(NULL, 0), 0);
+}
+
+static void test_nearest(void **state) {
+  (void)state;
+  static const char *const cmds[] = {"init", "list", "search", "show", "status", "sync", "admin"};
+  int n = (int)(sizeof cmds / sizeof cmds[0]);
+  assert_int_equal(kt_text_nearest("serach", cmds, n), 2); /* a transposition */
+  assert_int_equal(kt_text_nearest("lst", cmds, n), 1);
+  assert_int_equal(kt_text_nearest("LIST", cmds, n), 1);
+  assert_int_equal(kt_text_nearest("stauts", cmds, n), 4);
+  assert_int_equal(kt_text_nearest("amdin", cmds, n), 6);
+  assert_int_equal(kt_text_nearest("frobnicate", cmds, n), -1); /* nothing near */
+  assert_int_equal(kt_text_nearest("xy", cmds, n), -1);
+  assert_int_equal(kt_text_nearest("", cmds, n), -1);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fold_basic),      cmocka_unit_test(test_fold_scripts),
@@ -237,7 +266,8 @@ int main(void) {
       cmocka_unit_test(test_fold_long),       cmocka_unit_test(test_utf8_valid),
       cmocka_unit_test(test_phone),           cmocka_unit_test(test_email),
       cmocka_unit_test(test_collate_ru),      cmocka_unit_test(test_collate_pl),
-      cmocka_unit_test(test_trim),
+      cmocka_unit_test(test_trim),            cmocka_unit_test(test_width),
+      cmocka_unit_test(test_nearest),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
