@@ -4,8 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int from_rec(const kt_rec *r, const kt_fset *only, bool mark_rest, const kt_vers *base,
+                    kt_devname_fn devname, void *ud, Kartoteka__Change *ch, kt_err *err);
+
 int kt_change_from_rec(const kt_rec *r, const kt_fset *only, const kt_vers *base,
                        kt_devname_fn devname, void *ud, Kartoteka__Change *ch, kt_err *err) {
+  return from_rec(r, only, false, base, devname, ud, ch, err);
+}
+
+int kt_change_from_rec_hiding(const kt_rec *r, const kt_fset *visible, kt_devname_fn devname,
+                              void *ud, Kartoteka__Change *ch, kt_err *err) {
+  return from_rec(r, visible, true, NULL, devname, ud, ch, err);
+}
+
+static int from_rec(const kt_rec *r, const kt_fset *only, bool mark_rest, const kt_vers *base,
+                    kt_devname_fn devname, void *ud, Kartoteka__Change *ch, kt_err *err) {
   int n = 0;
   Kartoteka__FieldValue **fv = calloc((size_t)r->type->nfields, sizeof *fv);
   Kartoteka__FieldValue *vals = calloc((size_t)r->type->nfields, sizeof *vals);
@@ -18,8 +31,16 @@ int kt_change_from_rec(const kt_rec *r, const kt_fset *only, const kt_vers *base
     const kt_mfield *f = &r->type->fields[k];
     const kt_fver *ver = &r->vers.f[f->vidx];
     if (k == KT_F_ID || k == KT_F_UPDATED || !ver->stamp) continue;
-    if (only && !kt_fset_has(only, f->vidx)) continue;
     Kartoteka__FieldValue *v = &vals[n];
+    if (only && !kt_fset_has(only, f->vidx)) {
+      if (!mark_rest) continue;
+      kartoteka__field_value__init(v); /* a value the receiver must forget */
+      v->name = (char *)f->name;
+      v->is_null = true;
+      v->hidden = true;
+      fv[n++] = v;
+      continue;
+    }
     kartoteka__field_value__init(v);
     v->name = (char *)f->name;
     const kt_value *val = &r->v[k];

@@ -18,6 +18,11 @@ typedef const char *(*kt_devname_fn)(void *ud, uint32_t idx);
  * r: keep r alive until ch is encoded. Free with kt_change_clear. */
 int kt_change_from_rec(const kt_rec *r, const kt_fset *only, const kt_vers *base,
                        kt_devname_fn devname, void *ud, Kartoteka__Change *ch, kt_err *err);
+/* Like kt_change_from_rec for a pull: the fields in `visible`, and every other
+ * field that has a version as a `hidden` marker (no value, stamp 0) telling
+ * the receiver to forget what it holds (a phone that became a colleague's). */
+int kt_change_from_rec_hiding(const kt_rec *r, const kt_fset *visible, kt_devname_fn devname,
+                              void *ud, Kartoteka__Change *ch, kt_err *err);
 void kt_change_clear(Kartoteka__Change *ch);
 
 /* Decodes one FieldValue of a change into a canonical value for f, checking

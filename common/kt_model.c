@@ -226,7 +226,8 @@ int kt_model_apply_field_def(kt_model *m, const char *etype, const char *name, c
     snprintf(f->column, sizeof f->column, "c_%s", name);
     f->type = (kt_ftype)ft;
     f->flags = (ft == KT_FT_TEXT || ft == KT_FT_LONGTEXT || ft == KT_FT_EMAIL) ? KT_FF_SEARCH : 0;
-    if (ft == KT_FT_PHONE) f->flags |= KT_FF_CONTACT;
+    /* custom phones and e-mails are protected like the built-in ones */
+    if (ft == KT_FT_PHONE || ft == KT_FT_EMAIL) f->flags |= KT_FF_CONTACT;
     f->vidx = KT_CUSTOM_BASE + t->ncustom;
     f->def_label = f->name;
     f->custom = true;

@@ -168,6 +168,10 @@ static const kt_fielddef conflict_fields[] = {
     {"winner", KT_FT_LONGTEXT, 0, "Value kept", NULL, NULL},
     {"lost_by", KT_FT_USER, 0, "Edited by", NULL, NULL},
     {"won_by", KT_FT_USER, 0, "Kept from", NULL, NULL},
+    /* the two values when the field is a protected one (a phone, an e-mail): hidden
+       like the card's own field from those who may not see it */
+    {"pvalue", KT_FT_LONGTEXT, C, "Value that lost", NULL, NULL},
+    {"pwinner", KT_FT_LONGTEXT, C, "Value kept", NULL, NULL},
 };
 
 /* A user's state of one reminder occurrence, synced so that dismissing on one

@@ -72,10 +72,13 @@ bool kt_rights_allows(const kt_who *who, int tcode, kt_action act, const char *o
                       const char *grp, const char *assignee) {
   if (tcode <= 0 || tcode >= KT_MAX_TYPES || (unsigned)act >= KT_ACT__COUNT) return false;
   bool mine = owner && who->user && strcmp(owner, who->user) == 0;
-  /* an assignee always reads (and records results of) their own tasks and events */
-  if (assignee && who->user && strcmp(assignee, who->user) == 0 && act != KT_ACT_DELETE) {
+  /* an assignee always reads (and records results of) their own tasks and events,
+     and reads the conflict records about them (whose scope carries the assignee) */
+  if (assignee && *assignee && who->user && strcmp(assignee, who->user) == 0 &&
+      act != KT_ACT_DELETE) {
     const kt_typedef *t = kt_registry_type_by_code(tcode);
-    if (t && (t->flags & KT_TF_ASSIGNED)) return true;
+    if (t && ((t->flags & KT_TF_ASSIGNED) || ((t->flags & KT_TF_SYSTEM) && act == KT_ACT_READ)))
+      return true;
   }
   switch ((kt_level)who->rights.lvl[tcode][act]) {
   case KT_LVL_ALL:
@@ -125,6 +128,9 @@ void kt_links_from_rec(const kt_rec *r, kt_links *out) {
   for (int i = 0; i < r->type->nfields; i++) kt_links_set(out, &r->type->fields[i], &r->v[i]);
 }
 
+static int card_scope_links(const kt_typedef *td, const kt_links *lp, kt_card_fn card, void *ud,
+                            int depth, kt_scope *out, kt_err *err);
+
 /* The scope of the card (org or contact) with this id; depth guards cycles. */
 static int card_scope(const char *type, const char *id, kt_card_fn card, void *ud, int depth,
                       kt_scope *out, bool *found, kt_err *err) {
@@ -138,6 +144,16 @@ static int card_scope(const char *type, const char *id, kt_card_fn card, void *u
   const kt_typedef *td = r->type->def;
   kt_rec_free(r);
   *found = true;
+  rc = card_scope_links(td, &l, card, ud, depth, out, err);
+  /* the assignee of the record (a conflict about a task is read by its assignee too) */
+  snprintf(out->asg, sizeof out->asg, "%s", td->flags & KT_TF_ASSIGNED ? l.asg : "");
+  return rc;
+}
+
+static int card_scope_links(const kt_typedef *td, const kt_links *lp, kt_card_fn card, void *ud,
+                            int depth, kt_scope *out, kt_err *err) {
+  kt_links l = *lp;
+  int rc;
   bool f2 = false;
   if (strcmp(td->name, "contact") == 0 && l.org[0]) {
     if ((rc = card_scope("org", l.org, card, ud, depth + 1, out, &f2, err))) return rc;
@@ -170,6 +186,7 @@ int kt_rights_scope(const kt_mtype *t, const kt_links *l, kt_card_fn card, void 
       if (found) {
         snprintf(out->owner, sizeof out->owner, "%s", sub.owner);
         snprintf(out->grp, sizeof out->grp, "%s", sub.grp);
+        snprintf(out->asg, sizeof out->asg, "%s", sub.asg);
       }
     }
   } else if (!(td->flags & KT_TF_CONFIG) && strcmp(td->name, "org") != 0) {

@@ -217,6 +217,9 @@ static int decode_change(srv_sync *s, kt_mtype *t, const Kartoteka__Change *ch, 
                         "the correct time (or turn on automatic time) and sync again",
                         (unsigned long long)((KT_STAMP_MS(fv->stamp) - kt_now_ms()) / 1000));
     if (!fv->stamp) return kt_err_set(verr, KT_EINVAL, "field %s has no version stamp", fv->name);
+    if (fv->hidden)
+      return kt_err_set(verr, KT_EINVAL, "field %s is marked hidden: only the server sends that",
+                        fv->name);
     if (kt_change_value(f, fv, &in[i].v, verr)) return verr->code ? verr->code : KT_EINVAL;
     /* owners and assignees must be accounts of this office */
     if (f->type == KT_FT_USER && in[i].v.kind == KT_V_TEXT && !user_exists(s, in[i].v.s))
@@ -229,17 +232,25 @@ static int decode_change(srv_sync *s, kt_mtype *t, const Kartoteka__Change *ch, 
   return 0;
 }
 
-/* What one push refused, for its one audit row. */
+/* What one push refused, for its one audit row: the first reason, the count and
+ * the ids of the first few refused records (an administrator looking for one
+ * card finds it). */
+#define REFUSALS_IDS 8
 typedef struct refusals {
   size_t n;
   const char *action; /* of the first: denied.push (rights, validity) or denied.assign */
   char id[40], type[32];
   char first[KT_ERR_MSG_MAX];
+  char ids[REFUSALS_IDS - 1][40]; /* of the 2nd... refused changes */
 } refusals;
 
 static void refusal_note(refusals *rf, const char *action, const Kartoteka__Change *ch,
                          const char *msg) {
-  if (rf->n++) return;
+  size_t k = rf->n++;
+  if (k) {
+    if (k < REFUSALS_IDS) snprintf(rf->ids[k - 1], sizeof rf->ids[0], "%s", ch->id ? ch->id : "");
+    return;
+  }
   rf->action = action;
   snprintf(rf->id, sizeof rf->id, "%s", ch->id ? ch->id : "");
   snprintf(rf->type, sizeof rf->type, "%s", ch->type ? ch->type : "");
@@ -368,12 +379,18 @@ out:
 /* One audit row per push that had refusals: the first reason and the counts. */
 static void refusals_audit(srv_sync *s, const srv_writer *w, const refusals *rf, size_t total) {
   if (!rf->n) return;
-  if (rf->n == 1)
+  if (rf->n == 1) {
     srv_audit_note(s->d, w->user, w->device_id, rf->action, rf->id, "%s: %s", rf->type, rf->first);
-  else
-    srv_audit_note(s->d, w->user, w->device_id, rf->action, rf->id,
-                   "%s: %s (%zu of %zu changes of this push refused)", rf->type, rf->first,
-                   rf->n, total);
+    return;
+  }
+  char more[REFUSALS_IDS * 40 + 32] = "";
+  size_t len = 0, shown = rf->n - 1 < REFUSALS_IDS - 1 ? rf->n - 1 : REFUSALS_IDS - 1;
+  for (size_t i = 0; i < shown; i++)
+    len += (size_t)snprintf(more + len, sizeof more - len, "%s%s", i ? " " : "", rf->ids[i]);
+  if (rf->n - 1 > shown) snprintf(more + len, sizeof more - len, " ...");
+  srv_audit_note(s->d, w->user, w->device_id, rf->action, rf->id,
+                 "%s: %.300s (%zu of %zu changes of this push refused; also %s)", rf->type,
+                 rf->first, rf->n, total, more);
 }
 
 /* srv_refused: the change numbers of this device that were refused. */

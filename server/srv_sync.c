@@ -516,8 +516,8 @@ int srv__log_conflict(srv_sync *s, const kt_rec *card, const kt_mfield *f, const
              {"rtype", card->type->def->name},
              {"rid", kt_rec_id(card)},
              {"field", f->name},
-             {"value", kt_buf_str(&lv)},
-             {"winner", kt_buf_str(&kv)},
+             {f->flags & KT_FF_CONTACT ? "pvalue" : "value", kt_buf_str(&lv)},
+             {f->flags & KT_FF_CONTACT ? "pwinner" : "winner", kt_buf_str(&kv)},
              {"lost_by", lost_by},
              {"won_by", won_by}};
   uint32_t self;
@@ -640,14 +640,16 @@ static int page_add(srv_sync *s, srv_page *page, kt_rec *r, uint64_t seq, bool h
   size_t k = page->msg.n_changes;
   page->recs[k] = r;
   kartoteka__change__init(&page->vals[k]);
-  kt_fset only, *op = NULL;
-  if (hide) {
+  kt_fset only;
+  int rc;
+  if (hide) { /* the phones and e-mails go as markers: a PC that held them forgets them */
     memset(&only, 0, sizeof only);
     for (int i = 0; i < r->type->nfields; i++)
       if (!(r->type->fields[i].flags & KT_FF_CONTACT)) kt_fset_add(&only, r->type->fields[i].vidx);
-    op = &only;
+    rc = kt_change_from_rec_hiding(r, &only, srv__dev_name, s, &page->vals[k], err);
+  } else {
+    rc = kt_change_from_rec(r, NULL, NULL, srv__dev_name, s, &page->vals[k], err);
   }
-  int rc = kt_change_from_rec(r, op, NULL, srv__dev_name, s, &page->vals[k], err);
   page->vals[k].server_seq = seq;
   for (size_t f = 0; f < page->vals[k].n_fields; f++) {
     const Kartoteka__FieldValue *fv = page->vals[k].fields[f];

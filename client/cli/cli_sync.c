@@ -87,14 +87,18 @@ typedef struct conflict_rows {
  * the field (by its label), the value that lost and who wrote it, the value kept. */
 static int on_conflict(void *ud, const cl_rec *r) {
   conflict_rows *c = ud;
-  enum { WHEN, RTYPE, RID, FIELD, VALUE, LOST_BY, WINNER, WON_BY, N };
-  static const char *const names[N] = {"created", "rtype", "rid", "field", "value", "lost_by",
-                                       "winner", "won_by"};
+  enum { WHEN, RTYPE, RID, FIELD, VALUE, LOST_BY, WINNER, WON_BY, PVALUE, PWINNER, N };
+  static const char *const names[N] = {"created", "rtype", "rid",    "field",  "value",
+                                       "lost_by", "winner", "won_by", "pvalue", "pwinner"};
   kt_buf v[N], card = KT_BUF_INIT;
   for (int i = 0; i < N; i++) {
     v[i] = (kt_buf)KT_BUF_INIT;
     rec_field_text(c->s, r, names[i], &v[i]);
   }
+  /* a protected field's values come in fields of their own (absent: not this user's to see) */
+  bool prot = v[PVALUE].len || v[PWINNER].len || (!v[VALUE].len && !v[WINNER].len);
+  const char *lost = prot ? (v[PVALUE].len ? kt_buf_str(&v[PVALUE]) : "(protected)") : kt_buf_str(&v[VALUE]);
+  const char *kept = prot ? (v[PWINNER].len ? kt_buf_str(&v[PWINNER]) : "(protected)") : kt_buf_str(&v[WINNER]);
   const char *field = kt_buf_str(&v[FIELD]);
   kt_mtype *t = kt_model_type(cl_store_model(c->s), kt_buf_str(&v[RTYPE]));
   kt_mfield *f = t ? kt_mtype_field(t, field) : NULL;
@@ -109,7 +113,7 @@ static int on_conflict(void *ud, const cl_rec *r) {
     kt_buf_printf(&card, "%s %s", kt_buf_str(&v[RTYPE]), kt_buf_str(&v[RID]));
   }
   const char *cells[] = {kt_buf_str(&v[WHEN]),   kt_buf_str(&card),     field,
-                         kt_buf_str(&v[VALUE]),  kt_buf_str(&v[LOST_BY]), kt_buf_str(&v[WINNER]),
+                         lost,                   kt_buf_str(&v[LOST_BY]), kept,
                          kt_buf_str(&v[WON_BY]), cl_rec_id(r)};
   c->rc = kt_table_add(c->t, cells);
   for (int i = 0; i < N; i++) kt_buf_free(&v[i]);

@@ -842,6 +842,15 @@ static int resolve_ref(cl_store *s, const kt_mfield *f, const char *text, kt_buf
                     f->name, t->def->noun, text);
 }
 
+/* Whether a connected replica has finished a sync round (it knows the office's
+ * groups and staff). */
+static bool synced_once(cl_store *s) {
+  kt_buf b = KT_BUF_INIT;
+  bool yes = cl_store_meta_get(s, "last_sync", &b, NULL) == 0 && b.len;
+  kt_buf_free(&b);
+  return yes;
+}
+
 /* A group typed by name (grp, a group's parent) must be one of the office's groups
  * (synced group records, on every PC): exactly, or in another case ("продажи"),
  * which is written as the group's own name. Else KT_EINVAL naming the groups. */
@@ -873,6 +882,8 @@ static int resolve_group(cl_store *s, const kt_mfield *f, const char *text, kt_b
   sqlite3_reset(st);
   if (rc != SQLITE_DONE) rc = cl_db_error(&s->d, rc, "reading the groups", err);
   else if (exact || folded) rc = 0;
+  else if (!n && cl_store_connected(s) && !synced_once(s))
+    rc = 0, kt_buf_puts(name_out, text); /* the office's groups are not here yet: the server judges */
   else if (!n)
     rc = kt_err_set(err, KT_EINVAL, "%s: there is no group '%s': this card index has no groups "
                     "yet (%s with `kartoteka group add NAME`)", f->name, text,
@@ -1877,6 +1888,16 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
       break;
     }
     if (f->vidx == KT_F_ID || f->vidx == KT_F_UPDATED) continue;
+    if (fv->hidden) { /* not this user's to see (any more): forget value and version */
+      kt_fver *hv = &r->vers.f[f->vidx];
+      int hpos = t->pos[f->vidx];
+      if (hv->stamp || r->v[hpos].kind != KT_V_NULL) {
+        kt_value_clear(&r->v[hpos]);
+        *hv = (kt_fver){0, 0};
+        any = true;
+      }
+      continue;
+    }
     kt_value v = {KT_V_NULL, 0, NULL};
     kt_err verr;
     if (kt_change_value(f, fv, &v, &verr)) {

@@ -109,7 +109,7 @@ run_op() {
   cat "$T/$p.err" >>"$T/$p.log"
   [ $rc = 0 ] && return 0
   local msg; msg=$(tr '\n' ' ' <"$T/$p.err")
-  if [[ $msg == *"that you may change"* || $msg == *"is protected"* || $msg == *"you may not"* ]]; then
+  if [[ $msg == *"that you may change"* || $msg == *"is protected"* || $msg == *" may not "* ]]; then
     NREF[$kind]=$(( ${NREF[$kind]:-0} + 1 ))
   elif [[ $msg =~ no\ (record|org|contact|task)\ with\ id ]] && [ -n "${BG[$p]:-}${WATCH[$p]:-}" ]; then
     NREF[gone]=$(( ${NREF[gone]:-0} + 1 ))   # the card (or the one it refers to) was revoked
@@ -415,7 +415,8 @@ checkpoint() {
   local unexplained
   unexplained=$(grep . "$T/pending.all" 2>/dev/null | sort -u | /usr/bin/python3 -c '
 import json, sys
-den = {e["object"] for e in json.load(open(sys.argv[1])) if e["action"].startswith("denied.")}
+aud = [e for e in json.load(open(sys.argv[1])) if e["action"].startswith("denied.")]
+den = {e["object"] for e in aud} | {w for e in aud for w in e["detail"].replace(")", " ").split()}
 print(" ".join(l.strip() for l in sys.stdin if l.strip() not in den))' "$T/audit.json")
   check_eq "$what: every change left in an outbox was refused by the server (audit)" "" "$unexplained"
   : >"$T/pending.all"
@@ -488,7 +489,8 @@ check_eq "the server's roles and groups are the ones the script set" "$want" "$h
 lost=$(printf '%s\n' "${ADDED[@]}" | /usr/bin/python3 -c '
 import json, sys
 master = {l.split(" ")[1] for l in open(sys.argv[1], encoding="utf-8") if l.strip()}
-den = {e["object"] for e in json.load(open(sys.argv[2])) if e["action"].startswith("denied.")}
+aud = [e for e in json.load(open(sys.argv[2])) if e["action"].startswith("denied.")]
+den = {e["object"] for e in aud} | {w for e in aud for w in e["detail"].replace(")", " ").split()}
 tdir = sys.argv[3]
 import sqlite3
 out = []

@@ -75,7 +75,7 @@ out=$(RC 'msg:req_id: 1 hello { protocol_version: 1 }' read "$LOGIN" read \
 check_contains "unknown field refused" "unknown field \\'nosuch" "$out"
 check_contains "wrong value type refused" "employees: expected a number" "$out"
 check_contains "clock far ahead refused" "clock is" "$out"
-check_contains "server-only records cannot be pushed" "written by the server only" "$out"
+check_contains "server-only records cannot be pushed" "written by the office server only" "$out"
 check_eq "no partial apply: nothing changed" "$before" "$("$KTD" dump --data "$D")"
 out=$(RC 'msg:req_id: 1 hello { protocol_version: 1 }' read "$LOGIN" read \
   "msg:req_id: 3 push { changes { counter: 5 type: \"org\" id: \"$ORG\" fields { name: \"city\" text: \"Старое\" stamp: $NOW } } }" read)

@@ -50,6 +50,7 @@ ASSIGNED = ("task", "event")
 PROTECTED = {
     "org": {"phone", "phone2", "email"},
     "contact": {"phone_work", "phone_mobile", "phone_home", "email", "email2", "messenger"},
+    "conflict": {"pvalue", "pwinner"},  # a conflict about a protected field keeps its values here
 }
 
 
