@@ -16,6 +16,9 @@
 static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_BEGIN] = "BEGIN IMMEDIATE",
     [SRV_ST_COMMIT] = "COMMIT",
+    [SRV_ST_SP_CHANGE] = "SAVEPOINT change",
+    [SRV_ST_SP_CHANGE_UNDO] = "ROLLBACK TO change",
+    [SRV_ST_SP_CHANGE_RELEASE] = "RELEASE change",
     [SRV_ST_ROLLBACK] = "ROLLBACK",
     [SRV_ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [SRV_ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
@@ -123,6 +126,10 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_REFUSED_ADD] = "INSERT OR IGNORE INTO srv_refused(device, counter) VALUES (?1, ?2)",
     [SRV_ST_REFUSED_DEL] = "DELETE FROM srv_refused WHERE device = ?1 AND counter = ?2",
     [SRV_ST_REFUSED_PRUNE] = "DELETE FROM srv_refused WHERE device = ?1 AND counter < ?2",
+    [SRV_ST_GROUP_PARENT] = "SELECT parent FROM t_group WHERE name = ?1 AND deleted = 0",
+    [SRV_ST_GROUP_BUMP] = "UPDATE srv_user SET scope_gen = scope_gen + 1 WHERE instr(',' || "
+                          "replace(coalesce(grp, ''), ' ', '') || ',', ',' || replace(?1, ' ', '') "
+                          "|| ',') > 0",
     [SRV_ST_REFUSED_CAP] = "DELETE FROM srv_refused WHERE device = ?1 AND counter < (SELECT "
                            "counter FROM srv_refused WHERE device = ?1 ORDER BY counter DESC "
                            "LIMIT 1 OFFSET ?2)",
@@ -290,10 +297,11 @@ int srv_db_step_done(srv_db *d, sqlite3_stmt *st, kt_err *err) {
   return kt_sql_step_done(d->db, st, &names, "writing the master database", err);
 }
 
-static int run(srv_db *d, srv_st which, kt_err *err) {
+int srv_db_run(srv_db *d, srv_st which, kt_err *err) {
   sqlite3_stmt *st = srv_db_st(d, which, err);
   return st ? srv_db_step_done(d, st, err) : KT_EDB;
 }
+#define run srv_db_run
 
 int srv_db_begin(srv_db *d, kt_err *err) { return run(d, SRV_ST_BEGIN, err); }
 int srv_db_commit(srv_db *d, kt_err *err) {

@@ -16,6 +16,9 @@
 typedef enum srv_st {
   SRV_ST_BEGIN,
   SRV_ST_COMMIT,
+  SRV_ST_SP_CHANGE,         /* a savepoint around one change (a field definition) */
+  SRV_ST_SP_CHANGE_UNDO,    /* rolls back to it */
+  SRV_ST_SP_CHANGE_RELEASE, /* ends it */
   SRV_ST_ROLLBACK,
   SRV_ST_META_GET,      /* ?1 key -> value */
   SRV_ST_META_SET,      /* ?1 key, ?2 value */
@@ -81,6 +84,8 @@ typedef enum srv_st {
   SRV_ST_REFUSED_DEL,   /* ?1 device id ?2 counter */
   SRV_ST_REFUSED_PRUNE, /* ?1 device id ?2 counter: forget the refusals below it */
   SRV_ST_REFUSED_CAP,   /* ?1 device id ?2 n: keep only the n newest refusals */
+  SRV_ST_GROUP_PARENT,  /* ?1 group name -> its parent (live groups) */
+  SRV_ST_GROUP_BUMP,    /* ?1 group name: raise scope_gen of the users in that group */
   SRV_ST_DEVIDX_GET,    /* ?1 uuid -> idx */
   SRV_ST_DEVIDX_ADD,    /* ?1 uuid */
   SRV_ST_DEVIDX_ALL,    /* -> idx, uuid */
@@ -121,6 +126,8 @@ sqlite3_stmt *srv_db_st(srv_db *d, srv_st which, kt_err *err);
 int srv_db_step_done(srv_db *d, sqlite3_stmt *st, kt_err *err);
 int srv_db_error(srv_db *d, int rc, const char *what, kt_err *err);
 int srv_db_begin(srv_db *d, kt_err *err);
+/* Runs a statement of the table that returns no rows (savepoints). */
+int srv_db_run(srv_db *d, srv_st which, kt_err *err);
 int srv_db_commit(srv_db *d, kt_err *err);
 void srv_db_rollback(srv_db *d);
 

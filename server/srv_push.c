@@ -197,6 +197,67 @@ static int check_assignee(srv_sync *s, kt_mtype *t, const verdict *vd, kt_err *v
   return rc;
 }
 
+/* The text of field `name` of r ("" when empty). */
+static const char *rec_text(const kt_rec *r, const char *name) {
+  const kt_mfield *f = kt_mtype_field(r->type, name);
+  const kt_value *v = f ? &r->v[r->type->pos[f->vidx]] : NULL;
+  return v && v->kind == KT_V_TEXT ? v->s : "";
+}
+
+/* The users of group `name` and of every group above it get a new rights
+ * generation: their sessions reload their groups, their replicas are rebuilt. */
+static int group_bump_chain(srv_sync *s, const char *name, kt_err *err) {
+  char cur[128];
+  snprintf(cur, sizeof cur, "%s", name);
+  for (int depth = 0; cur[0] && depth < 16; depth++) {
+    sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_GROUP_BUMP, err);
+    if (!st) return KT_EDB;
+    sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
+    int rc = srv_db_step_done(s->d, st, err);
+    if (rc) return rc;
+    if (!(st = srv_db_st(s->d, SRV_ST_GROUP_PARENT, err))) return KT_EDB;
+    sqlite3_bind_text(st, 1, cur, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    const unsigned char *p = rc == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    char next[128] = "";
+    if (p) snprintf(next, sizeof next, "%s", (const char *)p);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return srv_db_error(s->d, rc, "reading groups", err);
+    if (strcmp(next, cur) == 0) break;
+    snprintf(cur, sizeof cur, "%s", next);
+  }
+  return 0;
+}
+
+/* What a group record was before a change, to tell whether the tree changed. */
+typedef struct group_was {
+  char name[128], parent[128];
+  bool deleted;
+} group_was;
+
+static void group_was_take(const kt_rec *r, group_was *g) {
+  snprintf(g->name, sizeof g->name, "%s", rec_text(r, "name"));
+  snprintf(g->parent, sizeof g->parent, "%s", rec_text(r, "parent"));
+  g->deleted = kt_rec_deleted(r);
+}
+
+/* A group created, renamed, moved or deleted changes who is in which group
+ * (live sessions keep their users' group lists): everybody in it or above it,
+ * before and after, has their rights reloaded. */
+static int group_changed(srv_sync *s, const group_was *was, const kt_rec *r, bool isnew,
+                         kt_err *err) {
+  group_was now;
+  group_was_take(r, &now);
+  if (!isnew && strcmp(was->name, now.name) == 0 && strcmp(was->parent, now.parent) == 0 &&
+      was->deleted == now.deleted)
+    return 0;
+  const char *names[] = {was->name, was->parent, now.name, now.parent};
+  int rc = 0;
+  for (size_t i = 0; !rc && i < sizeof names / sizeof names[0]; i++)
+    if (names[i][0]) rc = group_bump_chain(s, names[i], err);
+  return rc;
+}
+
 /* Decodes and validates a change's values into in[] (each field once).
  * 0, or KT_E* with the reason in verr (the change is refused). */
 static int decode_change(srv_sync *s, kt_mtype *t, const Kartoteka__Change *ch, incoming *in,
@@ -309,7 +370,7 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
     kt_err_set(&verr, KT_EPERM, "%ss are written by the office server only", t->def->noun);
     goto reject;
   }
-  if (!kt_uuid_str_is_valid(ch->id)) {
+  if (!kt_uuid_str_is_valid(ch->id) || strcmp(ch->id, "00000000-0000-0000-0000-000000000000") == 0) {
     kt_err_set(&verr, KT_EINVAL, "'%s' is not a record id", ch->id);
     goto reject;
   }
@@ -351,15 +412,38 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
   }
   char old_owner[80];
   snprintf(old_owner, sizeof old_owner, "%s", vd.before.owner);
+  bool group = strcmp(t->def->name, "group") == 0, fdef = strcmp(t->def->name, "field_def") == 0;
+  group_was gw;
+  if (group) group_was_take(r, &gw);
+  /* a field definition the model refuses (another type for an existing field) is
+     refused as a change, not a failed push: its write is undone alone */
+  if (fdef && (rc = srv_db_run(s->d, SRV_ST_SP_CHANGE, err))) goto out;
   bool claims = false;
   if ((rc = apply_values(s, w, wdev, r, in, ch->n_fields, &claims, err))) goto out;
   int64_t seq;
   if ((rc = srv__write_rec(s, r, claims, &seq, err))) goto out;
+  if (group && (rc = group_changed(s, &gw, r, isnew, err))) goto out;
+  if (fdef) {
+    kt_err ferr;
+    kt_err_clear(&ferr);
+    int frc = srv__apply_field_def(s, r, &ferr);
+    if (frc == KT_EINVAL) {
+      srv_db_run(s->d, SRV_ST_SP_CHANGE_UNDO, NULL);
+      srv_db_run(s->d, SRV_ST_SP_CHANGE_RELEASE, NULL);
+      srv__model_reload(s); /* the model may have taken part of it */
+      kt_err_set(&verr, KT_EINVAL, "%s", ferr.msg);
+      goto reject;
+    }
+    if (frc) {
+      rc = kt_err_set(err, frc, "%s", ferr.msg);
+      goto out;
+    }
+    if ((rc = srv_db_run(s->d, SRV_ST_SP_CHANGE_RELEASE, err))) goto out;
+  }
   const char *new_owner = r->v[KT_F_OWNER].kind == KT_V_TEXT ? r->v[KT_F_OWNER].s : "";
   if (!isnew && (t->def->flags & KT_TF_CLIENT) && strcmp(old_owner, new_owner) != 0)
     srv_audit_note(s->d, w->user, w->device_id, "reassign", ch->id, "%s from %s to %s", ch->type,
                    old_owner[0] ? old_owner : "nobody", new_owner[0] ? new_owner : "nobody");
-  if (strcmp(t->def->name, "field_def") == 0 && (rc = srv__apply_field_def(s, r, err))) goto out;
   res->status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
   res->server_seq = (uint64_t)seq;
   goto out;

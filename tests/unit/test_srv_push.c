@@ -356,6 +356,76 @@ static void test_refused_resend_judged_again(void **state) {
   assert_int_equal(t_sql_int(&f->t.db, "SELECT count(*) FROM srv_refused WHERE counter = 5"), 0);
 }
 
+/* A field definition the model refuses (another type for an existing field)
+ * is a refused change, not a failed push; the rest of the push applies. */
+static void test_bad_field_def_refused(void **state) {
+  fx *f = *state;
+  kt_stamp st = now_stamp();
+  fv d1[] = {{"etype", "org", st, 0}, {"name", "prio", st, 0}, {"ftype", "text", st, 0},
+             {"label", "Priority", st, 0}};
+  pushed p = push1(f, "boss", DEV_BORIS, 1, "field_def", "01900000-0000-7000-8000-0000000000f1", d1, 4);
+  assert_int_equal(status_of(&p), APPLIED);
+  srv_sync_ack_free(&p.ack);
+  fv d2[] = {{"etype", "org", st, 0}, {"name", "prio", st, 0}, {"ftype", "bool", st, 0}};
+  p = push1(f, "boss", DEV_BORIS, 2, "field_def", "01900000-0000-7000-8000-0000000000f2", d2, 3);
+  assert_int_equal(status_of(&p), REJECTED);
+  assert_int_equal(p.ack.results[0]->code, KT_EINVAL);
+  assert_non_null(strstr(reason_of(&p), "already of type text"));
+  srv_sync_ack_free(&p.ack);
+  assert_int_equal(t_sql_int(&f->t.db, "SELECT count(*) FROM t_field_def"), 1);
+  /* the model still has the field as it was: a value of it is accepted */
+  fv v[] = {{"name", "Firm", st, 0}, {"owner", "boss", st, 0}, {"prio", "high", st, 0}};
+  p = push1(f, "boss", DEV_BORIS, 3, "org", ORG_N, v, 3);
+  assert_int_equal(status_of(&p), APPLIED);
+  srv_sync_ack_free(&p.ack);
+  char prio[200];
+  text_of(f, "SELECT c_prio FROM t_org WHERE id = '" ORG_N "'", prio);
+  assert_string_equal(prio, "high");
+}
+
+/* A group renamed or moved changes who is in which group: the users in it and
+ * above it get a new rights generation (their sessions reload their groups). */
+static void test_group_change_reloads_rights(void **state) {
+  fx *f = *state;
+  kt_stamp st = now_stamp();
+  srv_db *d = &f->t.db;
+  kt_err err;
+  assert_int_equal(srv_user_add(d, "lena", "pass-word-1", "manager", "north", &err), 0);
+  assert_int_equal(srv_user_add(d, "olga", "pass-word-1", "manager", "south", &err), 0);
+  fv g1[] = {{"name", "north", st, 0}};
+  pushed p = push1(f, "boss", DEV_BORIS, 1, "group", "01900000-0000-7000-8000-0000000000e1", g1, 1);
+  assert_int_equal(status_of(&p), APPLIED);
+  srv_sync_ack_free(&p.ack);
+  fv g2[] = {{"name", "north-spb", st, 0}, {"parent", "north", st, 0}};
+  p = push1(f, "boss", DEV_BORIS, 2, "group", "01900000-0000-7000-8000-0000000000e2", g2, 2);
+  assert_int_equal(status_of(&p), APPLIED);
+  srv_sync_ack_free(&p.ack);
+  int64_t lena = t_sql_int(d, "SELECT scope_gen FROM srv_user WHERE name = 'lena'");
+  int64_t olga = t_sql_int(d, "SELECT scope_gen FROM srv_user WHERE name = 'olga'");
+  fv ren[] = {{"name", "spb", st + 10, st}};
+  p = push1(f, "boss", DEV_BORIS, 3, "group", "01900000-0000-7000-8000-0000000000e2", ren, 1);
+  assert_int_equal(status_of(&p), APPLIED);
+  srv_sync_ack_free(&p.ack);
+  assert_true(t_sql_int(d, "SELECT scope_gen FROM srv_user WHERE name = 'lena'") > lena);
+  assert_int_equal(t_sql_int(d, "SELECT scope_gen FROM srv_user WHERE name = 'olga'"), olga);
+  /* a comment changes no membership */
+  lena = t_sql_int(d, "SELECT scope_gen FROM srv_user WHERE name = 'lena'");
+  fv com[] = {{"comment", "Петербург", st + 20, st}};
+  p = push1(f, "boss", DEV_BORIS, 4, "group", "01900000-0000-7000-8000-0000000000e2", com, 1);
+  assert_int_equal(status_of(&p), APPLIED);
+  srv_sync_ack_free(&p.ack);
+  assert_int_equal(t_sql_int(d, "SELECT scope_gen FROM srv_user WHERE name = 'lena'"), lena);
+}
+
+static void test_nil_id_refused(void **state) {
+  fx *f = *state;
+  fv v[] = {{"name", "Nil", now_stamp(), 0}};
+  pushed p = push1(f, "boss", DEV_BORIS, 1, "org", "00000000-0000-0000-0000-000000000000", v, 1);
+  assert_int_equal(status_of(&p), REJECTED);
+  assert_int_equal(p.ack.results[0]->code, KT_EINVAL);
+  srv_sync_ack_free(&p.ack);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_idempotent_by_counter, setup, teardown),
@@ -366,6 +436,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_protected_field_tells_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_revoke_on_reassign, setup, teardown),
       cmocka_unit_test_setup_teardown(test_refused_resend_judged_again, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bad_field_def_refused, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_group_change_reloads_rights, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_nil_id_refused, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
