@@ -83,7 +83,7 @@ fail:
 
 void srv_audit_note(srv_db *d, const char *actor, const char *device, const char *action,
                     const char *object, const char *fmt, ...) {
-  char detail[1024];
+  char detail[4096];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(detail, sizeof detail, fmt, ap);

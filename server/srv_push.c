@@ -296,7 +296,7 @@ static int decode_change(srv_sync *s, kt_mtype *t, const Kartoteka__Change *ch, 
 /* What one push refused, for its one audit row: the first reason, the count and
  * the ids of the first few refused records (an administrator looking for one
  * card finds it). */
-#define REFUSALS_IDS 8
+#define REFUSALS_IDS 64
 typedef struct refusals {
   size_t n;
   const char *action; /* of the first: denied.push (rights, validity) or denied.assign */

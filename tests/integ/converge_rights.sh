@@ -111,7 +111,7 @@ run_op() {
   local msg; msg=$(tr '\n' ' ' <"$T/$p.err")
   if [[ $msg == *"that you may change"* || $msg == *"is protected"* || $msg == *" may not "* ]]; then
     NREF[$kind]=$(( ${NREF[$kind]:-0} + 1 ))
-  elif [[ $msg =~ no\ (record|org|contact|task)\ with\ id ]] && [ -n "${BG[$p]:-}${WATCH[$p]:-}" ]; then
+  elif [[ $msg =~ no\ [a-z]+\ with\ id ]] && [ -n "${BG[$p]:-}${WATCH[$p]:-}" ]; then
     NREF[gone]=$(( ${NREF[gone]:-0} + 1 ))   # the card (or the one it refers to) was revoked
                                              # by this PC's background sync meanwhile
   else
