@@ -406,6 +406,9 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
     cl_conn *c = NULL;
     rc = cl_session_open(loop, dir, s, NULL, watch ? on_push : NULL, &w, 0, &c, err);
     if (!rc) rc = cl_sync_round(c, s, st, err);
+    /* read before the hook and the Subscribe (which run the loop): what the
+       reminder scheduler writes meanwhile (fired states) is a local edit to send */
+    int64_t seen_version = cl_store_data_version(s);
     if (!rc && synced) synced(synced_ud, st);
     if (!rc && watch) {
       Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
@@ -415,7 +418,6 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
       rc = cl_conn_request(c, &req, &rep, err);
       kt_frame_env_free(rep);
       backoff = 500;
-      int64_t seen_version = cl_store_data_version(s);
       while (!rc && !*stop) {
         rc = cl_conn_run(c, 200, err);
         int64_t pending = 0;
