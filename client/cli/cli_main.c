@@ -54,7 +54,7 @@ static const cli_cmd commands[] = {
     {"field", cli_cmd_field,
      "field add TYPE --name N --label L --type text|longtext|number|int|money|date|datetime|"
      "choice|phone|email|url|bool [--choices a,b]\n"
-     "          field label TYPE NAME --label L · field choices TYPE NAME --choices a,b\n"
+     "          field label TYPE NAME --label L · field choices TYPE NAME --choices code=Label,b\n"
      "          field hide|show TYPE NAME · field list TYPE [--json]",
      "custom fields, labels and choice lists"},
     {"section", cli_cmd_section,

@@ -1551,6 +1551,9 @@ int cl_store_field_add(cl_store *s, const char *type, const char *name, const ch
   if ((rc = kt_model_new(&scratch, err))) return rc;
   bool added;
   rc = kt_model_apply_field_def(scratch, type, name, label, ftype, choices, false, &added, err);
+  if (!rc && choices && *choices)
+    rc = kt_mfield_choices_check(kt_mtype_field(kt_model_type(scratch, type), name), type, choices,
+                                 err);
   kt_model_free(scratch);
   if (rc) return rc;
   cl_rec *r = cl_rec_new(kt_model_type(s->model, "field_def"));
@@ -1579,8 +1582,8 @@ int cl_store_field_set(cl_store *s, const char *type, const char *name, const ch
   kt_mfield *f;
   int rc = kt_model_type_get(s->model, type, &t, err);
   if (rc || (rc = kt_mtype_field_get(t, name, &f, err))) return rc;
-  if (choices && *choices && f->type != KT_FT_CHOICE)
-    return kt_err_set(err, KT_EINVAL, "%s.%s is not a choice field", type, name);
+  /* codes and labels well formed, and the codes the program keys on kept */
+  if (choices && *choices && (rc = kt_mfield_choices_check(f, type, choices, err))) return rc;
   cl_rec *old = NULL, *r = NULL;
   if ((rc = tx_begin(s, err))) return rc;
   if ((rc = find_config(s, "field_def", type, name, &old, err))) goto out;

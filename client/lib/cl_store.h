@@ -150,7 +150,10 @@ int cl_store_search(cl_store *s, const char *text, const char *type, int limit, 
 /* Every live record that refers to r (contacts, events, deals... of an org). */
 int cl_store_related(cl_store *s, const cl_rec *r, cl_rec_cb cb, void *ud, kt_err *err);
 
-/* Office model edits (stored as synced field_def / section records). */
+/* Office model edits (stored as synced field_def / section records). A choice
+ * list is "code=Label,..." (kt_choice.h); one without a code the program
+ * needs (kt_registry_needs), or with a repeated code or label, is refused
+ * (KT_EINVAL) and nothing is written. */
 int cl_store_field_add(cl_store *s, const char *type, const char *name, const char *label,
                        const char *ftype, const char *choices, kt_err *err);
 int cl_store_field_set(cl_store *s, const char *type, const char *name, const char *label,
