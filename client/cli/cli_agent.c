@@ -23,6 +23,7 @@
 #include "kt_time.h"
 
 #define PUMP_MS 100 /* GLib's main context (notification actions) is looked at this often */
+#define BACKUP_CHECK_MS (3600 * 1000) /* standalone: is the daily backup due? */
 
 static volatile bool stop_flag;
 
@@ -188,6 +189,10 @@ static void on_pump_due(uv_timer_t *t) {
   }
 }
 
+/* A standalone agent runs for days: its profile's daily backup (a cheap
+ * look at the newest backup's time, a copy once a day). */
+static void on_backup_due(uv_timer_t *t) { cli_backup_due(t->data); }
+
 static void on_stop_signal(uv_signal_t *h, int sig) {
   (void)h;
   (void)sig;
@@ -221,9 +226,11 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   uv_signal_init(&loop, &sigterm);
   uv_signal_start(&sigint, on_stop_signal, SIGINT);
   uv_signal_start(&sigterm, on_stop_signal, SIGTERM);
-  uv_timer_t pump;
+  uv_timer_t pump, backup;
   uv_timer_init(&loop, &pump);
   pump.data = &a;
+  uv_timer_init(&loop, &backup);
+  backup.data = ctx;
   uv_timer_start(&pump, on_pump_due, PUMP_MS, PUMP_MS);
   cl_sched_cbs cbs = {.on_show = on_show, .ud = &a, .wait_sync = connected};
   rc = cl_sched_new(&loop, s, a.user, &cbs, &a.sched, &err);
@@ -243,6 +250,7 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
       memset(&st, 0, sizeof st);
       rc = cl_sync_run(&loop, ctx->profile, s, true, &stop_flag, on_synced, &a, &st, &err);
     } else {
+      uv_timer_start(&backup, on_backup_due, BACKUP_CHECK_MS, BACKUP_CHECK_MS);
       while (!stop_flag) uv_run(&loop, UV_RUN_ONCE);
     }
   }
@@ -250,6 +258,7 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   cl_sched_free(a.sched);
   a.sched = NULL;
   uv_close((uv_handle_t *)&pump, NULL);
+  uv_close((uv_handle_t *)&backup, NULL);
   uv_close((uv_handle_t *)&sigint, NULL);
   uv_close((uv_handle_t *)&sigterm, NULL);
   uv_run(&loop, UV_RUN_DEFAULT);

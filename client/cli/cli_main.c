@@ -69,6 +69,9 @@ static const cli_cmd commands[] = {
      "manage users, roles and devices from this PC (administrators)"},
     {"status", cli_cmd_status, "status [--json]", "profile, user, unsent changes"},
     {"reindex", cli_cmd_reindex, "reindex", "rebuild the search index"},
+    {"repair", cli_cmd_repair, "repair [--password-file F]",
+     "rebuild a damaged card index: from the office server (keeping this PC's enrollment and "
+     "unsent changes), a standalone one from its newest good backup"},
     {"help", cmd_help, "help [COMMAND]", "this help"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])

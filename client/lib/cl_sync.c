@@ -351,8 +351,7 @@ static void on_push(cl_conn *c, const Kartoteka__Envelope *env, void *ud) {
   }
 }
 
-/* Takes the profile's sync lock (only one process syncs a replica). */
-static int sync_lock(const char *dir, int *fd, kt_err *err) {
+int cl_sync_lock(const char *dir, int *fd, kt_err *err) {
   char p[4200];
   snprintf(p, sizeof p, "%s/sync.lock", dir);
   *fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -398,7 +397,7 @@ static void nap_ms(uv_loop_t *loop, int ms, volatile bool *stop) {
 int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volatile bool *stop,
                 cl_sync_synced_fn synced, void *synced_ud, cl_sync_stats *st, kt_err *err) {
   int lockfd;
-  int rc = sync_lock(dir, &lockfd, err);
+  int rc = cl_sync_lock(dir, &lockfd, err);
   if (rc) return rc;
   int backoff = 500;
   do {
