@@ -87,8 +87,8 @@ int cli_cmd_repair(cli_ctx *ctx, int argc, char **argv) {
   } else {
     if (r.backup[0]) printf("Restored the backup %s.\n", r.backup);
     else printf("No good backup: rebuilt from what could be read.\n");
-    printf("%d card%s changed since %s read back from the damaged file (%d value%s).\n",
-           r.merged, r.merged == 1 ? "" : "s", r.backup[0] ? "the backup were" : "ever were",
+    printf("Read back from the damaged file: %d card%s changed since %s (%d value%s).\n",
+           r.merged, r.merged == 1 ? "" : "s", r.backup[0] ? "the backup" : "it was created",
            r.queued, r.queued == 1 ? "" : "s");
   }
   return 0;
