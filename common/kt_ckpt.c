@@ -43,7 +43,10 @@ static void *ckpt_main(void *arg) {
     }
     if (c->own) {
       rc = sqlite3_wal_checkpoint_v2(c->own, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-      if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+      if ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL)
+        kt_log_error("db", "background checkpoint failed: %s (%s): check the disk (dmesg, df)",
+                     sqlite3_errmsg(c->own), c->path);
+      else if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         kt_log_warn("db", "background checkpoint failed: %s", sqlite3_errmsg(c->own));
     }
     pthread_mutex_lock(&c->mu);

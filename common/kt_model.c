@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "kt_choice.h"
 #include "kt_text.h"
 #include "kt_time.h"
 #include "kt_uuid.h"
@@ -60,7 +61,7 @@ bool kt_value_equal(const kt_value *a, const kt_value *b) {
 
 /* ---- model ------------------------------------------------------------------ */
 
-static void set_builtin(kt_mfield *f, const kt_fielddef *d, int idx) {
+static void set_builtin(kt_mfield *f, const kt_typedef *t, const kt_fielddef *d, int idx) {
   memset(f, 0, sizeof *f);
   snprintf(f->name, sizeof f->name, "%s", d->name);
   snprintf(f->column, sizeof f->column, "%s", d->name);
@@ -70,6 +71,7 @@ static void set_builtin(kt_mfield *f, const kt_fielddef *d, int idx) {
   f->ref = d->ref;
   f->def_label = d->label;
   f->def_choices = d->choices;
+  f->needs = d->type == KT_FT_CHOICE ? kt_registry_needs(t->name, d->name) : NULL;
 }
 
 int kt_model_new(kt_model **out, kt_err *err) {
@@ -89,7 +91,7 @@ int kt_model_new(kt_model **out, kt_err *err) {
     }
     for (int k = 0; k < KT_MAX_FIELDS; k++) t->pos[k] = -1;
     for (int k = 0; k < defs[i].nfields; k++) {
-      set_builtin(&t->fields[k], &defs[i].fields[k], k);
+      set_builtin(&t->fields[k], &defs[i], &defs[i].fields[k], k);
       t->pos[k] = k;
     }
   }
@@ -174,6 +176,14 @@ const char *kt_mfield_choices(const kt_mfield *f) {
 }
 const char *kt_mtype_label(const kt_mtype *t) { return t->label ? t->label : t->def->label; }
 
+int kt_mfield_choices_check(const kt_mfield *f, const char *etype, const char *list, kt_err *err) {
+  if (f->type != KT_FT_CHOICE)
+    return kt_err_set(err, KT_EINVAL, "%s.%s is not a choice field", etype, f->name);
+  char what[KT_NAME_MAX * 2 + 2];
+  snprintf(what, sizeof what, "%s.%s", etype, f->name);
+  return kt_choice_validate(list, f->needs, what, err);
+}
+
 static int replace_str(char **dst, const char *src) {
   char *p = NULL;
   if (src && *src && !(p = strdup(src))) return KT_ENOMEM;
@@ -242,7 +252,12 @@ int kt_model_apply_field_def(kt_model *m, const char *etype, const char *name, c
   if (replace_str(&f->label, label)) return kt_err_set(err, KT_ENOMEM, "out of memory");
   if (choices && *choices && f->type != KT_FT_CHOICE)
     return kt_err_set(err, KT_EINVAL, "field %s.%s is not a choice field", etype, name);
-  if (replace_str(&f->choices, choices)) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  /* a list saved without a code the program needs (by an older version, on
+     another PC) keeps it anyway */
+  char *eff = NULL;
+  if (kt_choice_with_needs(choices, f->needs, &eff)) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  free(f->choices);
+  f->choices = eff;
   f->hidden = hidden;
   return 0;
 }
@@ -277,31 +292,6 @@ static int parse_bool(const char *s, int64_t *out) {
   for (int i = 0; no[i]; i++)
     if (strcasecmp(s, no[i]) == 0) return (*out = 0), 0;
   return -1;
-}
-
-/* Finds s in a comma-separated list (case-insensitive in any script); copies
- * the canonical spelling into out. */
-static bool choice_find(const char *list, const char *s, kt_buf *out) {
-  kt_buf want = KT_BUF_INIT, item = KT_BUF_INIT;
-  bool found = false;
-  kt_text_fold(s, strlen(s), &want);
-  const char *p = list;
-  while (p && *p && !found) {
-    const char *e = strchr(p, ',');
-    size_t len = e ? (size_t)(e - p) : strlen(p);
-    while (len && *p == ' ') p++, len--;
-    while (len && p[len - 1] == ' ') len--;
-    kt_buf_reset(&item);
-    kt_text_fold(p, len, &item);
-    if (item.len == want.len && memcmp(kt_buf_str(&item), kt_buf_str(&want), want.len) == 0) {
-      kt_buf_append(out, p, len);
-      found = true;
-    }
-    p = e ? e + 1 : NULL;
-  }
-  kt_buf_free(&want);
-  kt_buf_free(&item);
-  return found;
 }
 
 int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err *err) {
@@ -382,7 +372,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
     const char *list = kt_mfield_choices(f);
     if (!list || !*list) return kt_value_set_text(out, s, n);
     kt_buf c = KT_BUF_INIT;
-    if (!choice_find(list, tmp, &c)) {
+    if (!kt_choice_find(list, tmp, &c)) { /* a code, else a label: stored as the code */
       kt_buf_free(&c);
       return kt_err_set(err, KT_EINVAL, "%s: '%s' is not one of: %s", f->name, tmp, list);
     }
@@ -475,7 +465,8 @@ void kt_mfield_format(const kt_mfield *f, const kt_value *v, bool iso, kt_buf *o
   char tmp[64];
   if (v->kind == KT_V_NULL) return;
   if (v->kind == KT_V_TEXT) {
-    kt_buf_puts(out, v->s);
+    if (f->type == KT_FT_CHOICE && !iso) kt_choice_label(kt_mfield_choices(f), v->s, out);
+    else kt_buf_puts(out, v->s);
     return;
   }
   switch (f->type) {

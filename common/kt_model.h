@@ -45,6 +45,7 @@ typedef struct kt_mfield {
   char *label;              /* office label override (owned) or NULL */
   char *choices;            /* office choice list override (owned) or NULL */
   const char *def_choices;  /* registry choices (static) */
+  const char *needs;        /* registry: codes every list keeps (static) or NULL */
   bool custom;
   bool hidden;
 } kt_mfield;
@@ -79,7 +80,13 @@ int kt_mtype_field_get(kt_mtype *t, const char *name, kt_mfield **out, kt_err *e
 kt_mfield *kt_mtype_field_by_vidx(kt_mtype *t, int vidx);
 
 const char *kt_mfield_label(const kt_mfield *f);
-const char *kt_mfield_choices(const kt_mfield *f); /* NULL for non-choice fields */
+/* The choice list in use ("code=Label,..." — kt_choice.h): the office's, with
+ * the codes the program needs kept, else the registry's. NULL for non-choice
+ * fields. */
+const char *kt_mfield_choices(const kt_mfield *f);
+/* Checks a choice list an office gives for f (kt_choice_validate with the
+ * codes f needs). KT_EINVAL with a message; KT_EINVAL too for a non-choice f. */
+int kt_mfield_choices_check(const kt_mfield *f, const char *etype, const char *list, kt_err *err);
 const char *kt_mtype_label(const kt_mtype *t);
 
 /* Applies one field_def record (built-in override or custom field). ftype and
@@ -104,8 +111,9 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
 /* Checks a value arriving from elsewhere (sync, import) has the right kind and
  * shape for f. */
 int kt_mfield_check(const kt_mfield *f, const kt_value *v, kt_err *err);
-/* Appends the display form of v: local time for datetimes, "1234.50" for money.
- * iso=true gives ISO 8601 with offset for datetimes (JSON). */
+/* Appends the display form of v: local time for datetimes, "1234.50" for money,
+ * a choice's label. iso=true gives the stored form (JSON, the program's own
+ * use): ISO 8601 with offset for datetimes, a choice's code. */
 void kt_mfield_format(const kt_mfield *f, const kt_value *v, bool iso, kt_buf *out);
 /* True when the JSON form is a number (int, money as string is false). */
 bool kt_mfield_json_is_number(const kt_mfield *f);

@@ -249,6 +249,26 @@ const kt_fielddef *kt_registry_field(const kt_typedef *t, const char *name, int 
 
 const char *kt_registry_type_names(void) { return "org contact task event note link deal group"; }
 
+/* What the program keys on, by code (cl_remind, cl_db's diary and call-back
+ * queries, the sync of reminder states, custom field types). */
+static const struct {
+  const char *type, *field, *needs;
+} needed_codes[] = {
+    {"task", "status", "done,cancelled"},
+    {"event", "type", "call"},
+    {"event", "status", "planned,done,cancelled"},
+    {"event", "result", "call_back"},
+    {"reminder", "state", "fired,dismissed,snoozed,done"},
+    {"field_def", "ftype", "text,longtext,number,int,money,date,datetime,choice,phone,email,url,bool"},
+};
+
+const char *kt_registry_needs(const char *type, const char *field) {
+  for (int i = 0; i < N(needed_codes); i++)
+    if (strcmp(needed_codes[i].type, type) == 0 && strcmp(needed_codes[i].field, field) == 0)
+      return needed_codes[i].needs;
+  return NULL;
+}
+
 static const char *const ftype_names[KT_FT__COUNT] = {
     "text", "longtext", "int", "number", "money", "date", "datetime", "duration", "bool",
     "choice", "ref", "phone", "email", "url", "user", "group", "rrule", "uuid"};

@@ -99,6 +99,10 @@ const kt_typedef *kt_registry_type_by_code(int code);
 const kt_fielddef *kt_registry_field(const kt_typedef *t, const char *name, int *idx);
 /* Space-separated names of the user-facing types ("org contact task ...") — for messages. */
 const char *kt_registry_type_names(void);
+/* The codes of a built-in choice field the program keys on (an event of type
+ * call, the result call_back, the statuses done/cancelled): every office list
+ * keeps them (under any label). Comma-separated, static; NULL when none. */
+const char *kt_registry_needs(const char *type, const char *field);
 /* Name of a field type ("text", "date", ...) and back (-1 if unknown). */
 const char *kt_ftype_name(kt_ftype t);
 int kt_ftype_parse(const char *name);

@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "kt_log.h"
+
 int kt_sql_error(sqlite3 *db, int rc, const kt_sql_names *n, const char *what, kt_err *err) {
   const char *m = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   switch (rc & 0xff) {
@@ -14,6 +16,7 @@ int kt_sql_error(sqlite3 *db, int rc, const kt_sql_names *n, const char *what, k
     return kt_err_set(err, KT_ECORRUPT, "%s: %s is damaged (%s); %s", what, n->noun, m,
                       n->corrupt_hint);
   case SQLITE_FULL:
+    if (n->io_hint) kt_log_error("db", "%s: %s is on a full disk (%s): %s", what, n->noun, m, n->io_hint);
     return kt_err_set(err, KT_EIO, "%s: the disk is full; free some space and try again", what);
   case SQLITE_READONLY:
   case SQLITE_CANTOPEN:
@@ -21,6 +24,12 @@ int kt_sql_error(sqlite3 *db, int rc, const kt_sql_names *n, const char *what, k
     return kt_err_set(err, KT_EPERM, "%s: cannot write %s (%s); check the file's owner and "
                       "permissions", what, n->noun, m);
   case SQLITE_IOERR:
+    if (n->io_hint)
+      kt_log_error("db", "%s: disk input/output error on %s (%s%s): %s", what, n->noun, m,
+                   rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC ? ", flushing to disk failed"
+                   : rc == SQLITE_IOERR_WRITE ? ", a write failed"
+                   : rc == SQLITE_IOERR_READ || rc == SQLITE_IOERR_SHORT_READ ? ", a read failed" : "",
+                   n->io_hint);
     return kt_err_set(err, KT_EIO, "%s: disk input/output error (%s)", what, m);
   default:
     return kt_err_set(err, KT_EDB, "%s: %s", what, m);

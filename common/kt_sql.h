@@ -14,10 +14,13 @@ typedef struct kt_sql_names {
   const char *noun;         /* "the card index", "the master database" */
   const char *busy_hint;    /* what to do when locked */
   const char *corrupt_hint; /* what to do when damaged */
+  const char *io_hint;      /* non-NULL: a disk error (I/O, full) is also logged at level
+                               error with this advice for whoever runs the program */
 } kt_sql_names;
 
 /* Maps rc (with db's last message) to KT_EBUSY, KT_ECORRUPT, KT_EIO, KT_EPERM
- * or KT_EDB, filling err with "WHAT: ... HINT". Returns the code. */
+ * or KT_EDB, filling err with "WHAT: ... HINT". Returns the code. A disk
+ * error is logged (kt_log_error) when the names carry an io_hint. */
 int kt_sql_error(sqlite3 *db, int rc, const kt_sql_names *n, const char *what, kt_err *err);
 
 /* Returns the statement in *slot, preparing sql (persistent) on first use and

@@ -169,6 +169,16 @@ static unsigned fold_put(kt_buf *out, uint32_t cp) {
   return u_getCombiningClass((UChar32)cp) != 0 ? FOLD_MARK : 0;
 }
 
+bool kt_text_same_folded(const char *a, size_t an, const char *b, size_t bn) {
+  kt_buf x = KT_BUF_INIT, y = KT_BUF_INIT;
+  kt_text_fold(a, an, &x);
+  kt_text_fold(b, bn, &y);
+  bool eq = !x.oom && !y.oom && x.len == y.len && memcmp(kt_buf_str(&x), kt_buf_str(&y), x.len) == 0;
+  kt_buf_free(&x);
+  kt_buf_free(&y);
+  return eq;
+}
+
 int kt_text_fold(const char *s, size_t len, kt_buf *out) {
   pthread_once(&g_fold_once, fold_init);
   if (kt_buf_reserve(out, len + 8)) return KT_ENOMEM;

@@ -30,6 +30,8 @@
  * table; other code points use u_tolower.
  * Returns 0, or KT_ENOMEM if out ran out of memory (out->oom is then set). */
 int kt_text_fold(const char *s, size_t len, kt_buf *out);
+/* True when a[0..an) and b[0..bn) fold alike (kt_text_fold). */
+bool kt_text_same_folded(const char *a, size_t an, const char *b, size_t bn);
 
 /* Phone normalisation for search and duplicate detection. Keeps digits only:
  *  - a leading '+' means the number already has its country code: digits as typed;

@@ -154,7 +154,11 @@ void srv_db_path(const char *data_dir, char *out, size_t outsz) {
 
 static const kt_sql_names names = {
     "the master database", "another kartotekad may be running on this data folder; try again",
-    "restore the latest backup with `kartotekad restore`"};
+    "restore the latest backup with `kartotekad restore`",
+    "what was being written is not stored (clients keep their changes and send them again); "
+    "check the disk now (kernel log: "
+    "dmesg; free space: df), and if errors go on stop kartotekad, fix or replace the disk and "
+    "restore the latest backup (`kartotekad restore`)"};
 
 int srv_db_error(srv_db *d, int rc, const char *what, kt_err *err) {
   return kt_sql_error(d ? d->db : NULL, rc, &names, what, err);

@@ -34,8 +34,12 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 
 /* Path of the replica database in the profile (static buffer per call site). */
 void cli_db_path(const cli_ctx *ctx, char *out, size_t outsz);
-/* Opens the profile's store (error printed; returns NULL). */
+/* Opens the profile's store (error printed; returns NULL). A standalone
+ * profile opened for writing makes its daily backup first (cli_backup_due). */
 cl_store *cli_open(const cli_ctx *ctx, bool readonly);
+/* The standalone profile's daily backup when due (cl_backup_daily); a
+ * failure is a warning on stderr, never an error of the command. */
+void cli_backup_due(const cli_ctx *ctx);
 
 /* Parses "--set FIELD=VALUE" style words into sets (pointers into argv,
  * modified in place). Returns count or -1 (error printed). */
@@ -88,6 +92,7 @@ int cli_cmd_section(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_group(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_status(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_reindex(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_repair(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_login(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv);

@@ -3,9 +3,11 @@
  * (libnotify: Dismiss / Snooze actions) and log lines. The scheduling is the
  * client library's (cl_sched: a timer for the next due reminder on this
  * loop, clock jumps, the missed-reminders check after the first sync, one
- * summary instead of a storm); this front end only shows what it is given
- * and records the buttons pressed. Only this front end talks to the desktop;
- * the client library stays GLib-free. */
+ * summary instead of a storm); this front end only shows what it is given,
+ * says how much of it reached the notification service (only that counts as
+ * fired), and records the buttons pressed. It watches the service's bus name,
+ * so reminders held back while there was none come as soon as it appears.
+ * Only this front end talks to the desktop; the client library stays GLib-free. */
 #include <libnotify/notify.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,13 +23,17 @@
 #include "kt_time.h"
 
 #define PUMP_MS 100 /* GLib's main context (notification actions) is looked at this often */
+#define BACKUP_CHECK_MS (3600 * 1000) /* standalone: is the daily backup due? */
 
 static volatile bool stop_flag;
+
+#define NOTIFY_NAME "org.freedesktop.Notifications"
 
 typedef struct agent {
   cl_store *s;
   const char *user;
-  bool notify_ok;
+  bool notify_ok;   /* libnotify initialised */
+  bool unreachable; /* the last attempt to show a notification failed */
   cl_sched *sched;
   GSList *shown; /* notifications with actions, kept until closed (their actions need them) */
 } agent;
@@ -70,6 +76,15 @@ static void on_closed(NotifyNotification *n, gpointer ud) {
   g_idle_add(unref_later, n); /* not while it is emitting */
 }
 
+static void unreachable(agent *a, const char *why, const char *summary) {
+  if (!a->unreachable)
+    fprintf(stderr, "kartoteka agent: cannot show a desktop notification (%s): \"%s\" stays due "
+            "and is shown when a notification service is there\n", why, summary);
+  else
+    kt_log_debug("agent", "still no notification service: %s", why);
+  a->unreachable = true;
+}
+
 static void snooze_label(agent *a, char *out, size_t n) {
   int64_t sec = cl_remind_snooze_seconds(a->s);
   if (sec % 3600 == 0) snprintf(out, n, "Snooze %lld h", (long long)(sec / 3600));
@@ -77,10 +92,13 @@ static void snooze_label(agent *a, char *out, size_t n) {
   else snprintf(out, n, "Snooze %lld s", (long long)sec);
 }
 
-static void show(agent *a, const char *summary, const char *body, const cl_occurrence *o) {
-  fprintf(stderr, "%s reminder: %s%s%s\n", o ? o->rid : "-", summary, body && *body ? " — " : "",
-          body ? body : "");
-  if (!a->notify_ok) return;
+/* Shows one notification; false when the notification service could not be
+ * reached (the reminder then stays due: said once, until one gets through). */
+static bool show(agent *a, const char *summary, const char *body, const cl_occurrence *o) {
+  if (!a->notify_ok) {
+    unreachable(a, "libnotify could not start", summary);
+    return false;
+  }
   NotifyNotification *n = notify_notification_new(summary, body, "appointment-soon");
   notify_notification_set_category(n, "x-kartoteka.reminder");
   if (o) {
@@ -95,18 +113,23 @@ static void show(agent *a, const char *summary, const char *body, const cl_occur
   }
   GError *ge = NULL;
   if (!notify_notification_show(n, &ge)) {
-    kt_log_warn("agent", "cannot show a desktop notification: %s", ge ? ge->message : "?");
+    unreachable(a, ge ? ge->message : "?", summary);
     g_clear_error(&ge);
     g_object_unref(n);
-    return;
+    return false;
   }
+  if (a->unreachable) fprintf(stderr, "kartoteka agent: desktop notifications work again\n");
+  a->unreachable = false;
+  fprintf(stderr, "%s reminder: %s%s%s\n", o ? o->rid : "-", summary, body && *body ? " — " : "",
+          body ? body : "");
   if (!o) {
     g_object_unref(n);
-    return;
+    return true;
   }
   /* libnotify delivers ActionInvoked only to a live notification object */
   a->shown = g_slist_prepend(a->shown, n);
   g_signal_connect(n, "closed", G_CALLBACK(on_closed), a);
+  return true;
 }
 
 static void describe(const cl_occurrence *o, char *body, size_t n) {
@@ -116,19 +139,44 @@ static void describe(const cl_occurrence *o, char *body, size_t n) {
 }
 
 /* The scheduler's batch: one summary, or one notification (with Dismiss and
- * Snooze) per occurrence. Each is already recorded as fired. */
-static void on_show(void *ud, const cl_sched_batch *b) {
+ * Snooze) per occurrence. Returns how many were shown (the scheduler records
+ * those as fired). */
+static int on_show(void *ud, const cl_sched_batch *b) {
   agent *a = ud;
-  if (b->summary) {
-    show(a, b->title, b->body, NULL);
-    return;
-  }
+  if (b->summary) return show(a, b->title, b->body, NULL) ? b->n : 0;
   char body[512], summary[340];
   for (int i = 0; i < b->n; i++) {
     describe(&b->v[i], body, sizeof body);
     snprintf(summary, sizeof summary, "%s%s", b->missed ? "Missed: " : "", b->v[i].title);
-    show(a, summary, body, &b->v[i]);
+    if (!show(a, summary, body, &b->v[i])) return i;
   }
+  return b->n;
+}
+
+/* A notification service took the bus name: show what was held back. */
+static void on_service_appeared(GDBusConnection *c, const gchar *name, const gchar *owner,
+                                gpointer ud) {
+  (void)c;
+  (void)name;
+  (void)owner;
+  agent *a = ud;
+  if (a->sched) cl_sched_retry(a->sched);
+}
+
+/* Whether a notification service answers now (the start-up message). */
+static bool service_reachable(agent *a, char *why, size_t n) {
+  if (!a->notify_ok) {
+    snprintf(why, n, "libnotify could not start");
+    return false;
+  }
+  char *name = NULL, *vendor = NULL, *version = NULL, *spec = NULL;
+  bool ok = notify_get_server_info(&name, &vendor, &version, &spec);
+  g_free(name);
+  g_free(vendor);
+  g_free(version);
+  g_free(spec);
+  if (!ok) snprintf(why, n, "no session bus or no notification daemon on it");
+  return ok;
 }
 
 /* Notification actions arrive on GLib's main context: pumped from the loop,
@@ -140,6 +188,10 @@ static void on_pump_due(uv_timer_t *t) {
   while (g_main_context_iteration(NULL, FALSE)) {
   }
 }
+
+/* A standalone agent runs for days: its profile's daily backup (a cheap
+ * look at the newest backup's time, a copy once a day). */
+static void on_backup_due(uv_timer_t *t) { cli_backup_due(t->data); }
 
 static void on_stop_signal(uv_signal_t *h, int sig) {
   (void)h;
@@ -174,25 +226,39 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   uv_signal_init(&loop, &sigterm);
   uv_signal_start(&sigint, on_stop_signal, SIGINT);
   uv_signal_start(&sigterm, on_stop_signal, SIGTERM);
-  uv_timer_t pump;
+  uv_timer_t pump, backup;
   uv_timer_init(&loop, &pump);
   pump.data = &a;
-  if (a.notify_ok) uv_timer_start(&pump, on_pump_due, PUMP_MS, PUMP_MS);
+  uv_timer_init(&loop, &backup);
+  backup.data = ctx;
+  uv_timer_start(&pump, on_pump_due, PUMP_MS, PUMP_MS);
   cl_sched_cbs cbs = {.on_show = on_show, .ud = &a, .wait_sync = connected};
   rc = cl_sched_new(&loop, s, a.user, &cbs, &a.sched, &err);
+  guint watch = 0;
   if (!rc) {
     fprintf(stderr, "kartoteka agent: running for %s%s\n", a.user,
             connected ? "" : " (standalone: reminders only)");
+    char why[120];
+    if (!service_reachable(&a, why, sizeof why))
+      fprintf(stderr, "kartoteka agent: cannot reach a desktop notification service (%s): "
+              "reminders stay due and are shown once one is there (tried again every %d s and "
+              "at each due reminder)\n", why, CL_SCHED_RETRY_MS / 1000);
+    watch = g_bus_watch_name(G_BUS_TYPE_SESSION, NOTIFY_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                             on_service_appeared, NULL, &a, NULL);
     if (connected) {
       cl_sync_stats st;
       memset(&st, 0, sizeof st);
       rc = cl_sync_run(&loop, ctx->profile, s, true, &stop_flag, on_synced, &a, &st, &err);
     } else {
+      uv_timer_start(&backup, on_backup_due, BACKUP_CHECK_MS, BACKUP_CHECK_MS);
       while (!stop_flag) uv_run(&loop, UV_RUN_ONCE);
     }
   }
+  if (watch) g_bus_unwatch_name(watch);
   cl_sched_free(a.sched);
+  a.sched = NULL;
   uv_close((uv_handle_t *)&pump, NULL);
+  uv_close((uv_handle_t *)&backup, NULL);
   uv_close((uv_handle_t *)&sigint, NULL);
   uv_close((uv_handle_t *)&sigterm, NULL);
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -55,7 +55,7 @@ static const cli_cmd commands[] = {
     {"field", cli_cmd_field,
      "field add TYPE --name N --label L --type text|longtext|number|int|money|date|datetime|"
      "choice|phone|email|url|bool [--choices a,b]\n"
-     "          field label TYPE NAME --label L · field choices TYPE NAME --choices a,b\n"
+     "          field label TYPE NAME --label L · field choices TYPE NAME --choices code=Label,b\n"
      "          field hide|show TYPE NAME · field list TYPE [--json]",
      "custom fields, labels and choice lists"},
     {"section", cli_cmd_section,
@@ -72,6 +72,9 @@ static const cli_cmd commands[] = {
      "manage users, roles and devices from this PC (administrators)"},
     {"status", cli_cmd_status, "status [--json]", "profile, user, unsent changes"},
     {"reindex", cli_cmd_reindex, "reindex", "rebuild the search index"},
+    {"repair", cli_cmd_repair, "repair [--password-file F]",
+     "rebuild a damaged card index: from the office server (keeping this PC's enrollment and "
+     "unsent changes), a standalone one from its newest good backup"},
     {"help", cmd_help, "help [COMMAND]", "this help"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cl_repair.h"
 #include "cli.h"
 #include "kt_json.h"
 #include "kt_text.h"
@@ -28,6 +29,18 @@ void cli_db_path(const cli_ctx *ctx, char *out, size_t outsz) {
   snprintf(out, outsz, "%s/replica.db", ctx->profile);
 }
 
+void cli_backup_due(const cli_ctx *ctx) {
+  bool made = false;
+  kt_err err;
+  kt_err_clear(&err);
+  if (cl_backup_daily(ctx->profile, &made, &err) == 0) return;
+  if (err.code == KT_ECORRUPT)
+    fprintf(stderr, "kartoteka: warning: no backup made, the card index failed its check (%s); "
+            "run `kartoteka repair`\n", err.msg);
+  else
+    fprintf(stderr, "kartoteka: warning: the daily backup of the card index failed: %s\n", err.msg);
+}
+
 cl_store *cli_open(const cli_ctx *ctx, bool readonly) {
   char path[4200];
   cli_db_path(ctx, path, sizeof path);
@@ -45,6 +58,7 @@ cl_store *cli_open(const cli_ctx *ctx, bool readonly) {
       cli_fail(&err);
     return NULL;
   }
+  if (!readonly && !cl_store_connected(s)) cli_backup_due(ctx);
   return s;
 }
 

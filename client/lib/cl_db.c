@@ -89,8 +89,10 @@ static const char *const st_sql[CL_ST__COUNT] = {
 static const kt_sql_names names = {
     "the card index", "another Kartoteka program is using it; wait for it to finish or close "
                       "it, then try again",
-    "restore it from a backup, or move it away and re-create the profile (a connected PC "
-    "resyncs from the server)"};
+    "run `kartoteka repair`: it keeps this PC's enrollment and the unsent changes it can still "
+    "read and rebuilds the card index from the office server (a standalone one from its newest "
+    "good backup)",
+    NULL};
 
 int cl_db_error(cl_db *d, int rc, const char *what, kt_err *err) {
   return kt_sql_error(d ? d->db : NULL, rc, &names, what, err);

@@ -10,15 +10,9 @@
 #include "kt_text.h"
 
 static bool same_folded(const char *a, const char *b) {
-  kt_buf fa = KT_BUF_INIT, fb = KT_BUF_INIT;
   size_t la, lb;
   const char *ta = kt_text_trim(a, &la), *tb = kt_text_trim(b, &lb);
-  kt_text_fold(ta, la, &fa);
-  kt_text_fold(tb, lb, &fb);
-  bool eq = fa.len == fb.len && memcmp(kt_buf_str(&fa), kt_buf_str(&fb), fa.len) == 0;
-  kt_buf_free(&fa);
-  kt_buf_free(&fb);
-  return eq;
+  return kt_text_same_folded(ta, la, tb, lb);
 }
 
 int cl_import_csv(cl_store *s, const char *path, const char *type, const cl_colmap *map, int nmap,

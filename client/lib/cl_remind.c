@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cl_db.h"
+#include "kt_choice.h"
 #include "kt_hlc.h"
 #include "kt_log.h"
 #include "kt_time.h"
@@ -297,9 +298,15 @@ static int walk_items(cl_store *s, const char *user, int64_t a, int64_t b, bool 
                       gather *g, kt_err *err) {
   cl_db *d = cl_store_db(s);
   static const cl_st which[2] = {CL_ST_DIARY_EVENTS, CL_ST_DIARY_TASKS};
+  /* an event's type is shown by its label ("Звонок: ..."), stored by its code */
+  const kt_mfield *etype = kt_mtype_field(kt_model_type(cl_store_model(s), "event"), "type");
+  kt_buf tl = KT_BUF_INIT;
   for (int w = 0; w < 2; w++) {
     sqlite3_stmt *st = cl_db_st(d, which[w], err);
-    if (!st) return KT_EDB;
+    if (!st) {
+      kt_buf_free(&tl);
+      return KT_EDB;
+    }
     sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -307,9 +314,11 @@ static int walk_items(cl_store *s, const char *user, int64_t a, int64_t b, bool 
       memset(&it, 0, sizeof it);
       it.rtype = w ? "task" : "event";
       it.rid = col(st, 0);
+      kt_buf_reset(&tl);
+      if (col(st, 2)) kt_choice_label(kt_mfield_choices(etype), col(st, 2), &tl);
       char title[300];
-      snprintf(title, sizeof title, "%s%s%s", col(st, 2) ? col(st, 2) : "",
-               col(st, 2) && col(st, 1) ? ": " : "", col(st, 1) ? col(st, 1) : "");
+      snprintf(title, sizeof title, "%s%s%s", kt_buf_str(&tl), col(st, 2) && col(st, 1) ? ": " : "",
+               col(st, 1) ? col(st, 1) : "");
       it.title = title;
       it.start = sqlite3_column_int64(st, 3);
       bool has_at = sqlite3_column_type(st, 4) != SQLITE_NULL;
@@ -329,8 +338,12 @@ static int walk_items(cl_store *s, const char *user, int64_t a, int64_t b, bool 
       expand(&it, lo, hi, on_occ, g);
     }
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE) return cl_db_error(d, rc, "reading the diary", err);
+    if (rc != SQLITE_DONE) {
+      kt_buf_free(&tl);
+      return cl_db_error(d, rc, "reading the diary", err);
+    }
   }
+  kt_buf_free(&tl);
   if (!birthdays) return 0;
   int rc = walk_birthdays(s, CL_ST_BIRTHDAYS, "contact", user, a, b, g, err);
   if (!rc) rc = walk_birthdays(s, CL_ST_STAFF_BIRTHDAYS, "staff", user, a, b, g, err);
@@ -454,9 +467,13 @@ int cl_record_result(cl_store *s, const char *id, const char *result, const char
   if (rc) return rc;
   const char *tn = r->type->def->name;
   bool event = strcmp(tn, "event") == 0;
-  bool call_back = call_back_at || (result && strcmp(result, "call_back") == 0);
+  kt_value code = {KT_V_NULL, 0, NULL};
   kt_buf title = KT_BUF_INIT, old = KT_BUF_INIT, org = KT_BUF_INIT, contact = KT_BUF_INIT,
          asg = KT_BUF_INIT, lead = KT_BUF_INIT, text = KT_BUF_INIT;
+  /* the result as typed (a code or a label) keys the call back by its code */
+  if (event && result && (rc = kt_mfield_parse(kt_mtype_field(r->type, "result"), result, &code, err)))
+    goto out;
+  bool call_back = call_back_at || (code.kind == KT_V_TEXT && strcmp(code.s, "call_back") == 0);
   if (!event && strcmp(tn, "task") != 0) {
     rc = kt_err_set(err, KT_EINVAL, "%s is a %s: results are recorded for events and tasks", id, tn);
     goto out;
@@ -517,6 +534,7 @@ out:
   kt_buf_free(&asg);
   kt_buf_free(&lead);
   kt_buf_free(&text);
+  kt_value_clear(&code);
   cl_rec_free(r);
   return rc;
 }

@@ -80,9 +80,10 @@ int cl_callbacks(cl_store *s, const char *user, int64_t until, cl_callback_cb cb
                  kt_err *err);
 
 /* Records what happened: a task or event becomes done; for an event, result
- * (one of the event's result choices, NULL = keep) and comment (appended to
- * the event's comment on a new line, NULL = none). When result is
- * "call_back" or call_back_at is non-zero, a follow-up call is planned in the
+ * (one of the event's result choices by code or label, stored as the code;
+ * NULL = keep) and comment (appended to the event's comment on a new line,
+ * NULL = none). When result is the code call_back (whatever its label) or
+ * call_back_at is non-zero, a follow-up call is planned in the
  * same transaction: an event of type call at call_back_at (0 = a day after
  * now), with the same organization, contact and assignee, title "Call back:
  * <title>", and the original's reminder lead (else 15 minutes); its id goes

@@ -1,7 +1,10 @@
 /* cl_sched — see cl_sched.h. One uv_timer does everything: each wake reads
  * the wall clock, notices a clock jump, runs the missed-reminders check once,
  * rescans when something changed, fires what is due and arms the timer for
- * the next due time (at most CL_SCHED_MAX_SLEEP_MS away). Changes made by
+ * the next due time (at most CL_SCHED_MAX_SLEEP_MS away). What the front end
+ * could not show is held: only due times after the failure count as new, and
+ * the held window is offered again at the retry time or with the next new
+ * one. Changes made by
  * other processes are noticed through the replica's WAL file (uv_fs_event)
  * and PRAGMA data_version; a wake never writes into an open batch (a sync
  * pull between pages runs this loop): it comes back 50 ms later. */
@@ -38,6 +41,11 @@ struct cl_sched {
   bool started; /* the missed-reminders check ran */
   bool synced;  /* cl_sched_synced came */
   bool dirty;   /* cl_sched_changed came */
+  bool holding;       /* the front end could not show everything that was due */
+  bool retry_now;     /* cl_sched_retry came */
+  int64_t held_from;  /* wall: the held window starts here */
+  int64_t held_at;    /* wall: when showing failed (due times after it are new) */
+  int64_t retry_mono; /* when to offer the held window again */
   cl_sched_stats stats;
 };
 
@@ -70,7 +78,21 @@ static int collect(void *ud, const cl_occurrence *o) {
   return 0;
 }
 
-/* Records as fired, then shows, what is due in [from, now]. */
+/* The front end could not show all of what was due in [from, now]: it stays
+ * due (not recorded) and is offered again later. */
+static void hold(cl_sched *s, int64_t from, int64_t now, int unshown) {
+  if (!s->holding || from < s->held_from) s->held_from = from;
+  if (!s->holding)
+    kt_log_warn("sched", "%d reminder%s could not be shown: kept due, offered again when "
+                "notifications work", unshown, unshown == 1 ? "" : "s");
+  s->holding = true;
+  s->held_at = now;
+  s->retry_now = false;
+  s->retry_mono = mono_now() + CL_SCHED_RETRY_MS;
+  s->stats.unshown++;
+}
+
+/* Shows what is due in [from, now], then records as fired what was shown. */
 static void fire(cl_sched *s, int64_t from, int64_t now, bool missed) {
   fire_list *f = calloc(1, sizeof *f);
   if (!f) {
@@ -83,12 +105,10 @@ static void fire(cl_sched *s, int64_t from, int64_t now, bool missed) {
     kt_log_warn("sched", "reading reminders: %s", err.msg);
     goto out;
   }
-  if (!f->total) goto out;
-  /* recorded (and synced) first: whatever the front end does, it does not fire again */
-  for (int i = 0; i < f->n; i++)
-    if (cl_remind_set(s->store, s->user, f->v[i].rtype, f->v[i].rid, f->v[i].occurs, "fired", 0,
-                      &err))
-      kt_log_warn("sched", "recording a fired reminder: %s", err.msg);
+  if (!f->total) {
+    s->holding = false; /* what was held was dismissed or done meanwhile */
+    goto out;
+  }
   cl_sched_batch b;
   memset(&b, 0, sizeof b);
   b.v = f->v;
@@ -104,7 +124,20 @@ static void fire(cl_sched *s, int64_t from, int64_t now, bool missed) {
                               f->v[i].title);
   }
   s->stats.shown++;
-  s->cbs.on_show(s->cbs.ud, &b);
+  int k = s->cbs.on_show(s->cbs.ud, &b);
+  if (k < 0) k = 0;
+  if (k > f->n) k = f->n;
+  /* only what a front end showed counts as fired (and stops the other PCs) */
+  for (int i = 0; i < k; i++)
+    if (cl_remind_set(s->store, s->user, f->v[i].rtype, f->v[i].rid, f->v[i].occurs, "fired", 0,
+                      &err))
+      kt_log_warn("sched", "recording a fired reminder: %s", err.msg);
+  if (k < f->n) {
+    hold(s, from, now, f->total - k);
+  } else if (s->holding) {
+    s->holding = false;
+    kt_log_info("sched", "reminders are shown again");
+  }
 out:
   free(f);
 }
@@ -121,7 +154,9 @@ static void rescan(cl_sched *s, int64_t now) {
   kt_err_clear(&err);
   s->next_due = INT64_MAX;
   s->data_version = cl_store_data_version(s->store);
-  if (cl_remind_due(s->store, s->user, now - DAY_MS, now + 2 * CL_SCHED_MAX_SLEEP_MS, false,
+  /* while holding, what was due at the failure waits for the retry */
+  int64_t from = s->holding && s->held_at + 1 > now - DAY_MS ? s->held_at + 1 : now - DAY_MS;
+  if (cl_remind_due(s->store, s->user, from, now + 2 * CL_SCHED_MAX_SLEEP_MS, false,
                     first_cb, &s->next_due, &err))
     kt_log_warn("sched", "reading reminders: %s", err.msg);
   s->last_scan = now;
@@ -164,15 +199,20 @@ static void on_timer_due(uv_timer_t *t) {
         now < s->last_scan || now - s->last_scan >= CL_SCHED_MAX_SLEEP_MS - 1000)
       rescan(s, now);
   }
-  if (now >= s->next_due) {
-    fire(s, now - DAY_MS, now, false);
+  bool retry = s->holding && (s->retry_now || mono >= s->retry_mono);
+  if (retry || now >= s->next_due) {
+    /* a retry, or a new due time while holding, offers the whole held window */
+    if (s->holding) fire(s, s->held_from, now, true);
+    else fire(s, now - DAY_MS, now, false);
     rescan(s, now);
-    if (now >= s->next_due) {
+    if (!s->holding && now >= s->next_due) {
       arm(s, REFIRE_MS);
       return;
     }
   }
-  arm(s, s->next_due == INT64_MAX ? CL_SCHED_MAX_SLEEP_MS : s->next_due - now);
+  int64_t wait = s->next_due == INT64_MAX ? CL_SCHED_MAX_SLEEP_MS : s->next_due - now;
+  if (s->holding && s->retry_mono - mono < wait) wait = s->retry_mono - mono;
+  arm(s, wait);
 }
 
 /* Another process (or this one) wrote to the replica: look at data_version now. */
@@ -245,6 +285,14 @@ void cl_sched_synced(cl_sched *s) {
 }
 
 bool cl_sched_is_started(const cl_sched *s) { return s->started; }
+
+void cl_sched_retry(cl_sched *s) {
+  if (!s->holding) return;
+  s->retry_now = true;
+  arm(s, 0);
+}
+
+bool cl_sched_is_holding(const cl_sched *s) { return s->holding; }
 
 void cl_sched_stats_get(const cl_sched *s, cl_sched_stats *out) { *out = s->stats; }
 

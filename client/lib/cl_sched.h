@@ -3,11 +3,13 @@
  * CL_SCHED_MAX_SLEEP_MS, because libuv timers run on the monotonic clock,
  * which stops during suspend: at each wake the wall clock is compared with
  * the monotonic time elapsed, and a jump (suspend/resume, a manual change)
- * makes it look again. Due times stay wall-clock instants. Each occurrence is
- * recorded as fired (synced) before the front end is asked to show it, so it
- * never fires twice; more than 3 due at once (or several missed at start)
- * become one summary. Used by every front end (the agent with libnotify, the
- * GUI); GLib-free. Runs on the loop's thread only. */
+ * makes it look again. Due times stay wall-clock instants. An occurrence is
+ * recorded as fired (synced, so the user's other PCs stay quiet) only once the
+ * front end says it showed it; what it could not show stays due and is
+ * offered again (as missed) every CL_SCHED_RETRY_MS, when another reminder
+ * comes due, or at cl_sched_retry. More than 3 due at once (or several missed
+ * at start) become one summary. Used by every front end (the agent with
+ * libnotify, the GUI); GLib-free. Runs on the loop's thread only. */
 #ifndef CL_SCHED_H
 #define CL_SCHED_H
 
@@ -23,25 +25,29 @@
 #define CL_SCHED_STORM_LIMIT 3        /* more due at once than this: one summary */
 #define CL_SCHED_OFFLINE_START_MS 15000 /* no first sync by then: start anyway */
 #define CL_SCHED_SHOW_MAX 64          /* occurrences passed to on_show at most */
+#define CL_SCHED_RETRY_MS 60000       /* nothing could be shown: offer it again this often */
 
 typedef struct cl_sched cl_sched;
 
-/* What to show now. Every occurrence in v is already recorded as fired.
- * summary: show one notification (title, body: the first titles) instead of
- * one per occurrence; else one each, titled "Missed: <title>" when missed.
- * v and the strings are borrowed for the call. */
+/* What to show now. summary: show one notification (title, body: the first
+ * titles) instead of one per occurrence; else one each, titled "Missed:
+ * <title>" when missed. v and the strings are borrowed for the call. */
 typedef struct cl_sched_batch {
   const cl_occurrence *v;
   int n;          /* in v (at most CL_SCHED_SHOW_MAX) */
   int total;      /* due in all */
-  bool missed;    /* the check at start: what came due while the PC was off */
+  bool missed;    /* the check at start (what came due while the PC was off), or a
+                     retry of what could not be shown when it came due */
   bool summary;
   char title[128]; /* summary only: "5 reminders", "3 missed reminders" */
   char body[512];  /* summary only: up to 5 titles, one a line */
 } cl_sched_batch;
 
 typedef struct cl_sched_cbs {
-  void (*on_show)(void *ud, const cl_sched_batch *b); /* required */
+  /* Required. Shows b and returns how many of b->v, from the first, were
+     shown (a summary: b->n or 0). Those are then recorded as fired; the rest
+     stay due and come again (see CL_SCHED_RETRY_MS). */
+  int (*on_show)(void *ud, const cl_sched_batch *b);
   void *ud;
   /* true: the missed-reminders check waits for cl_sched_synced (so another
      PC's dismissals are known first) or CL_SCHED_OFFLINE_START_MS; nothing
@@ -66,6 +72,12 @@ void cl_sched_changed(cl_sched *s);
 void cl_sched_synced(cl_sched *s);
 /* True once the missed-reminders check ran. */
 bool cl_sched_is_started(const cl_sched *s);
+/* The front end can show notifications again (its notification service
+ * appeared): what it could not show is offered at the next turn of the loop.
+ * No-op when nothing is held back. */
+void cl_sched_retry(cl_sched *s);
+/* True while reminders are held back because the front end could not show them. */
+bool cl_sched_is_holding(const cl_sched *s);
 
 /* What the scheduler did so far (logs, tests). */
 typedef struct cl_sched_stats {
@@ -73,6 +85,7 @@ typedef struct cl_sched_stats {
   int scans;  /* rescans of the diary */
   int jumps;  /* clock jumps noticed */
   int shown;  /* on_show calls */
+  int unshown; /* on_show calls that could not show everything */
 } cl_sched_stats;
 void cl_sched_stats_get(const cl_sched *s, cl_sched_stats *out);
 

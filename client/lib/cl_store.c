@@ -1633,6 +1633,9 @@ int cl_store_field_add(cl_store *s, const char *type, const char *name, const ch
   if ((rc = kt_model_new(&scratch, err))) return rc;
   bool added;
   rc = kt_model_apply_field_def(scratch, type, name, label, ftype, choices, false, &added, err);
+  if (!rc && choices && *choices)
+    rc = kt_mfield_choices_check(kt_mtype_field(kt_model_type(scratch, type), name), type, choices,
+                                 err);
   kt_model_free(scratch);
   if (rc) return rc;
   cl_rec *r = cl_rec_new(kt_model_type(s->model, "field_def"));
@@ -1661,8 +1664,8 @@ int cl_store_field_set(cl_store *s, const char *type, const char *name, const ch
   kt_mfield *f;
   int rc = kt_model_type_get(s->model, type, &t, err);
   if (rc || (rc = kt_mtype_field_get(t, name, &f, err))) return rc;
-  if (choices && *choices && f->type != KT_FT_CHOICE)
-    return kt_err_set(err, KT_EINVAL, "%s.%s is not a choice field", type, name);
+  /* codes and labels well formed, and the codes the program keys on kept */
+  if (choices && *choices && (rc = kt_mfield_choices_check(f, type, choices, err))) return rc;
   cl_rec *old = NULL, *r = NULL;
   if ((rc = tx_begin(s, err))) return rc;
   if ((rc = find_config(s, "field_def", type, name, &old, err))) goto out;
@@ -1933,6 +1936,74 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
   cl_rec_free(old);
   cl_rec_free(r);
   return rc;
+}
+
+int cl_store_apply_unsent(cl_store *s, const Kartoteka__Change *ch, int *queued, kt_err *err) {
+  *queued = 0;
+  kt_mtype *t = kt_model_type(s->model, ch->type);
+  if (!t) return kt_err_set(err, KT_EINVAL, "unknown type %s", ch->type);
+  /* only this device's values of fields this replica knows (a custom field
+     whose definition is lost everywhere cannot be kept) */
+  Kartoteka__Change own = *ch;
+  own.fields = calloc(ch->n_fields ? ch->n_fields : 1, sizeof *own.fields);
+  if (!own.fields) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  own.n_fields = 0;
+  for (size_t i = 0; i < ch->n_fields; i++)
+    if (kt_mtype_field(t, ch->fields[i]->name) && strcmp(ch->fields[i]->device, s->device) == 0)
+      own.fields[own.n_fields++] = ch->fields[i];
+  cl_rec *before = NULL, *r = NULL;
+  int rc = own.n_fields ? tx_begin(s, err) : 0;
+  if (!own.n_fields) goto out;
+  if ((rc = locate(s, own.id, &before, err)) == KT_ENOTFOUND) rc = 0;
+  if (!rc && !(rc = cl_store_apply(s, &own, err)) &&
+      (rc = locate(s, own.id, &r, err)) == KT_ENOTFOUND)
+    rc = 0; /* nothing of it won */
+  kt_fset set = {{0, 0}};
+  kt_vers base;
+  memset(&base, 0, sizeof base);
+  for (size_t i = 0; !rc && r && i < own.n_fields; i++) {
+    const kt_mfield *f = kt_mtype_field(r->type, own.fields[i]->name);
+    const kt_fver *v = &r->vers.f[f->vidx];
+    if (v->stamp != own.fields[i]->stamp || v->dev != s->selfdev) continue; /* a newer value won */
+    const kt_fver *b = before ? &before->vers.f[f->vidx] : NULL;
+    if (b && b->stamp == v->stamp && b->dev == v->dev) continue; /* the server has it already */
+    kt_fset_add(&set, f->vidx);
+    base.f[f->vidx].stamp = own.fields[i]->base_stamp;
+    (*queued)++;
+  }
+  if (!rc && r && !kt_fset_empty(&set)) rc = outbox_note(s, r, &set, &base, err);
+  rc = tx_end(s, rc, err);
+out:
+  cl_rec_free(before);
+  cl_rec_free(r);
+  free(own.fields);
+  if (rc) *queued = 0;
+  return rc;
+}
+
+int cl_store_outbox_floor(cl_store *s, int64_t seq, kt_err *err) {
+  int rc = tx_begin(s, err);
+  if (rc) return rc;
+  /* AUTOINCREMENT numbers continue above the highest seq in sqlite_sequence */
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->d.db, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'", -1, &st,
+                         NULL) != SQLITE_OK)
+    rc = cl_db_error(&s->d, sqlite3_errcode(s->d.db), "reading the change counter", err);
+  bool has = !rc && sqlite3_step(st) == SQLITE_ROW;
+  int64_t cur = has ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_finalize(st);
+  if (!rc && seq > cur) {
+    const char *sql = has ? "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'outbox'"
+                          : "INSERT INTO sqlite_sequence(name, seq) VALUES ('outbox', ?1)";
+    if (sqlite3_prepare_v2(s->d.db, sql, -1, &st, NULL) != SQLITE_OK) {
+      rc = cl_db_error(&s->d, sqlite3_errcode(s->d.db), "setting the change counter", err);
+    } else {
+      sqlite3_bind_int64(st, 1, seq);
+      rc = cl_db_step_done(&s->d, st, err);
+      sqlite3_finalize(st);
+    }
+  }
+  return tx_end(s, rc, err);
 }
 
 int cl_store_dump(cl_store *s, kt_buf *out, kt_err *err) {

@@ -150,7 +150,10 @@ int cl_store_search(cl_store *s, const char *text, const char *type, int limit, 
 /* Every live record that refers to r (contacts, events, deals... of an org). */
 int cl_store_related(cl_store *s, const cl_rec *r, cl_rec_cb cb, void *ud, kt_err *err);
 
-/* Office model edits (stored as synced field_def / section records). */
+/* Office model edits (stored as synced field_def / section records). A choice
+ * list is "code=Label,..." (kt_choice.h); one without a code the program
+ * needs (kt_registry_needs), or with a repeated code or label, is refused
+ * (KT_EINVAL) and nothing is written. */
 int cl_store_field_add(cl_store *s, const char *type, const char *name, const char *label,
                        const char *ftype, const char *choices, kt_err *err);
 int cl_store_field_set(cl_store *s, const char *type, const char *name, const char *label,
@@ -218,6 +221,18 @@ int cl_store_refresh(cl_store *s, kt_err *err);
  * removes it, its search entries and any unsent change of it. No-op when
  * absent. Inside a batch or its own transaction. */
 int cl_store_revoke(cl_store *s, const char *type, const char *id, kt_err *err);
+/* Repair: merges a change this device made but never sent (read from a
+ * damaged replica: cl_salvage) like a pulled one — per field the higher
+ * stamp wins — keeping only this device's values of fields this replica
+ * knows; the fields where it won (and that did not hold that very value
+ * already: it reached the server, only its acknowledgement was lost) go to
+ * the outbox with the change's base stamps, to be sent at the next sync as
+ * the edit they were. *queued = how many. In its own transaction or the
+ * open batch. */
+int cl_store_apply_unsent(cl_store *s, const Kartoteka__Change *ch, int *queued, kt_err *err);
+/* Repair: change numbers handed out from now on are above seq (the server
+ * takes a number it has seen as a resend and drops it). */
+int cl_store_outbox_floor(cl_store *s, int64_t seq, kt_err *err);
 /* Replaces the local copy of a record (and drops its unsent changes) with the
  * server's: after the server refused a change the user had no right to make. */
 int cl_store_reset(cl_store *s, const Kartoteka__Change *ch, kt_err *err);

@@ -352,8 +352,7 @@ static void on_push(cl_conn *c, const Kartoteka__Envelope *env, void *ud) {
   }
 }
 
-/* Takes the profile's sync lock (only one process syncs a replica). */
-static int sync_lock(const char *dir, int *fd, kt_err *err) {
+int cl_sync_lock(const char *dir, int *fd, kt_err *err) {
   char p[4200];
   snprintf(p, sizeof p, "%s/sync.lock", dir);
   *fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -399,7 +398,7 @@ static void nap_ms(uv_loop_t *loop, int ms, volatile bool *stop) {
 int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volatile bool *stop,
                 cl_sync_synced_fn synced, void *synced_ud, cl_sync_stats *st, kt_err *err) {
   int lockfd;
-  int rc = sync_lock(dir, &lockfd, err);
+  int rc = cl_sync_lock(dir, &lockfd, err);
   if (rc) return rc;
   int backoff = 500;
   do {
@@ -407,6 +406,9 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
     cl_conn *c = NULL;
     rc = cl_session_open(loop, dir, s, NULL, watch ? on_push : NULL, &w, 0, &c, err);
     if (!rc) rc = cl_sync_round(c, s, st, err);
+    /* read before the hook and the Subscribe (which run the loop): what the
+       reminder scheduler writes meanwhile (fired states) is a local edit to send */
+    int64_t seen_version = cl_store_data_version(s);
     if (!rc && synced) synced(synced_ud, st);
     if (!rc && watch) {
       Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
@@ -416,7 +418,6 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
       rc = cl_conn_request(c, &req, &rep, err);
       kt_frame_env_free(rep);
       backoff = 500;
-      int64_t seen_version = cl_store_data_version(s);
       while (!rc && !*stop) {
         rc = cl_conn_run(c, 200, err);
         int64_t pending = 0;

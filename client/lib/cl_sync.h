@@ -55,4 +55,9 @@ int cl_sync_run(uv_loop_t *loop, const char *profile_dir, cl_store *s, bool watc
                 volatile bool *stop, cl_sync_synced_fn synced, void *synced_ud, cl_sync_stats *st,
                 kt_err *err);
 
+/* Takes the profile's sync lock (only one process syncs a replica; the agent
+ * holds it while it runs): *fd to close to release it. KT_EBUSY when another
+ * process holds it, KT_EIO. cl_sync_run takes it itself. */
+int cl_sync_lock(const char *profile_dir, int *fd, kt_err *err);
+
 #endif

@@ -91,8 +91,9 @@ check_eq "choice canonical spelling" "выставка" "$(k show "$C1" --json |
 check_eq "custom field in list --where" "1" "$(k list contact --where source=выставка --json | json 'len(d)')"
 check "label rename" k field label org name --label "Название"
 check_contains "renamed label shown" "Название" "$(k show "$ORG")"
-check "event results configurable" k field choices event result --choices "дозвонились,не дозвонились,перезвонить"
+check "event results configurable" k field choices event result --choices "reached=дозвонились,no_answer=не дозвонились,call_back=перезвонить"
 check "event result from the new list" k edit "$E1" --set result=перезвонить
+check_eq "...stored as its code" "call_back" "$(k show "$E1" --json | json 'd["result"]')"
 check_fails "old result value rejected" "not one of" k edit "$E1" --set result=order
 check "section rename" k section rename org --label Клиенты
 check "section hide" k section hide note

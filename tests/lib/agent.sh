@@ -43,3 +43,44 @@ invoke_action() {
     --method org.freedesktop.DBus.Mock.EmitSignal \
     org.freedesktop.Notifications ActionInvoked us "[<uint32 $2>, <'$3'>]" >/dev/null
 }
+# start_agent_nobus NAME PROFILE: the agent with no session bus at all (a
+# console login, a service without a desktop session).
+start_agent_nobus() {
+  local name=$1 profile=$2
+  : >"$T/$name.notify.log"
+  setsid env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY -u WAYLAND_DISPLAY XDG_RUNTIME_DIR="$T/$name.norun" \
+    "$KT" --profile "$profile" agent 2>"$T/$name.agent.err" &
+  local pid=$!
+  _bg_pids+=($pid)
+  eval "AGENT_PGID_$name=$pid"
+}
+# start_agent_nodaemon NAME PROFILE: a private session bus with no
+# notification daemon on it yet; start_daemon NAME puts the mock daemon there.
+start_agent_nodaemon() {
+  local name=$1 profile=$2
+  : >"$T/$name.notify.log"; rm -f "$T/$name.bus"
+  setsid dbus-run-session -- bash -c '
+    echo "$DBUS_SESSION_BUS_ADDRESS" >"$3"
+    exec "$1" --profile "$2" agent' _ "$KT" "$profile" "$T/$name.bus" 2>"$T/$name.agent.err" &
+  local pid=$!
+  _bg_pids+=($pid)
+  eval "AGENT_PGID_$name=$pid"
+  for _ in $(seq 50); do [ -s "$T/$name.bus" ] && break; sleep 0.1; done
+}
+start_daemon() {
+  local name=$1
+  DBUS_SESSION_BUS_ADDRESS=$(cat "$T/$name.bus") /usr/bin/python3 -m dbusmock --session \
+    --template notification_daemon -p '{"capabilities": "body actions"}' \
+    -l "$T/$name.notify.log" >/dev/null 2>&1 &
+  _bg_pids+=($!)
+  DBUS_SESSION_BUS_ADDRESS=$(cat "$T/$name.bus") gdbus wait --session --timeout 10 org.freedesktop.Notifications
+}
+# wait_log NAME TEXT [SECONDS]: 0 when the agent's stderr has TEXT
+wait_log() {
+  local end=$(( $(date +%s) + ${3:-10} ))
+  while [ "$(date +%s)" -le $end ]; do
+    grep -q -- "$2" "$T/$1.agent.err" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}

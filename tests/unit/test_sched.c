@@ -4,7 +4,8 @@
  * when another connection wrote it); a dismissed one is not shown; a clock
  * jump is noticed and what it skipped over comes as one summary; the check
  * at start waits for the first sync and reports missed ones once; nothing is
- * written while a batch is open. */
+ * written while a batch is open; what the front end could not show stays
+ * due (not recorded) and comes, as missed, when it can. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +26,7 @@ typedef struct shown {
   int64_t at[16];       /* wall time of each batch */
   cl_sched_batch last;  /* v is not kept */
   char titles[16][300]; /* of the last batch */
+  bool refuse;          /* the front end cannot show anything (no notification service) */
 } shown;
 
 typedef struct fx {
@@ -61,15 +63,17 @@ static int teardown(void **state) {
   return rc || lrc ? -1 : 0;
 }
 
-static void on_show(void *ud, const cl_sched_batch *b) {
+static int on_show(void *ud, const cl_sched_batch *b) {
   fx *f = ud;
   shown *sh = &f->sh;
+  if (sh->refuse) return 0;
   if (sh->batches < 16) sh->at[sh->batches] = (int64_t)kt_now_ms() + f->offset;
   sh->batches++;
   sh->occurrences += b->n;
   sh->last = *b;
   sh->last.v = NULL;
   for (int i = 0; i < b->n && i < 16; i++) snprintf(sh->titles[i], sizeof sh->titles[i], "%s", b->v[i].title);
+  return b->n;
 }
 
 static uint64_t fake_clock(void *ud) {
@@ -331,6 +335,69 @@ static void test_waits_for_open_batch(void **state) {
   assert_int_equal(state_of(f, id), CL_REM_FIRED);
 }
 
+/* The front end cannot show notifications (no notification service): the
+ * reminder is not recorded as fired and is not offered again at every wake;
+ * a new due reminder tries again; once the front end can, cl_sched_retry
+ * brings both, as missed, and only then are they recorded. */
+static void test_unshown_stays_due(void **state) {
+  fx *f = *state;
+  char a[37], b[37];
+  int64_t now = (int64_t)kt_now_ms();
+  add_event(f->s, "Позвонить", now + 200, a, NULL);
+  f->sh.refuse = true;
+  start(f, false);
+  run_for(f, 800);
+  cl_sched_stats st;
+  cl_sched_stats_get(f->sched, &st);
+  assert_int_equal(st.shown, 1); /* offered once */
+  assert_int_equal(st.unshown, 1);
+  assert_true(cl_sched_is_holding(f->sched));
+  assert_int_equal(state_of(f, a), CL_REM_PENDING); /* not fired: other PCs still show it */
+  run_for(f, 1500);
+  cl_sched_stats_get(f->sched, &st);
+  assert_int_equal(st.shown, 1); /* not again at every wake */
+  add_event(f->s, "Отправить счёт", (int64_t)kt_now_ms() + 200, b, NULL);
+  cl_sched_changed(f->sched);
+  run_for(f, 800);
+  cl_sched_stats_get(f->sched, &st);
+  assert_int_equal(st.shown, 2); /* a new due reminder tries again */
+  assert_int_equal(state_of(f, a), CL_REM_PENDING);
+  assert_int_equal(state_of(f, b), CL_REM_PENDING);
+  f->sh.refuse = false;
+  cl_sched_retry(f->sched); /* the notification service appeared */
+  run_for(f, 300);
+  assert_false(cl_sched_is_holding(f->sched));
+  assert_int_equal(f->sh.batches, 1);
+  assert_true(f->sh.last.missed);
+  assert_true(f->sh.last.summary);
+  assert_string_equal(f->sh.last.title, "2 missed reminders");
+  assert_int_equal(state_of(f, a), CL_REM_FIRED);
+  assert_int_equal(state_of(f, b), CL_REM_FIRED);
+  run_for(f, 1200);
+  assert_int_equal(f->sh.batches, 1); /* and never again */
+}
+
+/* The missed-reminders check at start could not show anything: it stays
+ * held (not recorded) until the front end can, then comes as "Missed: ...". */
+static void test_unshown_retried(void **state) {
+  fx *f = *state;
+  char a[37];
+  add_event(f->s, "Отправить счёт", (int64_t)kt_now_ms() - 3600000, a, NULL);
+  f->sh.refuse = true;
+  start(f, false);
+  run_for(f, 300);
+  assert_true(cl_sched_is_holding(f->sched));
+  assert_int_equal(state_of(f, a), CL_REM_PENDING);
+  f->sh.refuse = false;
+  cl_sched_retry(f->sched);
+  run_for(f, 300);
+  assert_int_equal(f->sh.batches, 1);
+  assert_true(f->sh.last.missed);
+  assert_false(f->sh.last.summary);
+  assert_string_equal(f->sh.titles[0], "Отправить счёт");
+  assert_int_equal(state_of(f, a), CL_REM_FIRED);
+}
+
 static void test_bad_args(void **state) {
   fx *f = *state;
   cl_sched_cbs cbs = {.on_show = NULL};
@@ -352,6 +419,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_missed_after_first_sync, setup, teardown),
       cmocka_unit_test_setup_teardown(test_one_missed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_waits_for_open_batch, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unshown_stays_due, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unshown_retried, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_args, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

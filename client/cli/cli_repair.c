@@ -1,0 +1,95 @@
+/* cli_repair — `kartoteka repair [--password-file F]`: a damaged card index
+ * is rebuilt (cl_repair: from the office server, or a standalone one from
+ * its newest good backup) keeping this PC's enrollment and every unsent
+ * change that can still be read; the damaged file is kept aside. */
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+
+#include "cl_repair.h"
+#include "cli.h"
+#include "kt_json.h"
+
+static void report_json(const cl_repair_report *r) {
+  kt_buf out = KT_BUF_INIT;
+  kt_json j;
+  kt_json_init(&j, &out, true);
+  kt_json_obj_begin(&j);
+  kt_json_key(&j, "connected");
+  kt_json_bool(&j, r->connected);
+  kt_json_key(&j, "kept");
+  kt_json_str(&j, r->kept);
+  kt_json_key(&j, "backup");
+  kt_json_str(&j, r->backup[0] ? r->backup : NULL);
+  kt_json_key(&j, "unreadable");
+  kt_json_bool(&j, r->unreadable);
+  kt_json_key(&j, "unsent_read");
+  kt_json_int(&j, r->salvage.changes);
+  kt_json_key(&j, "unsent_lost");
+  kt_json_int(&j, r->salvage.rows_lost);
+  kt_json_key(&j, "damaged_stretches");
+  kt_json_int(&j, r->salvage.gaps);
+  kt_json_key(&j, "pulled");
+  kt_json_int(&j, r->pulled);
+  kt_json_key(&j, "merged");
+  kt_json_int(&j, r->merged);
+  kt_json_key(&j, "queued");
+  kt_json_int(&j, r->queued);
+  kt_json_obj_end(&j);
+  printf("%s\n", kt_buf_str(&out));
+  kt_buf_free(&out);
+}
+
+int cli_cmd_repair(cli_ctx *ctx, int argc, char **argv) {
+  const char *pwfile = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc) pwfile = argv[++i];
+    else return cli_usage("repair", "unknown or incomplete option '%s'", argv[i]);
+  }
+  char pw[1100] = "";
+  if (pwfile && cli_read_password(pwfile, pw, sizeof pw)) return 1;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  cl_repair_report r;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = cl_repair(&loop, ctx->profile, pwfile ? pw : NULL, &r, &err);
+  memset(pw, 0, sizeof pw);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  if (rc) {
+    if (err.code == KT_ENOPROFILE)
+      return cli_failf("no card index in %s to repair (pass --profile DIR)", ctx->profile);
+    cli_failf("repair failed: %s", err.msg);
+    if (r.kept[0]) fprintf(stderr, "(the damaged card index is kept as %s)\n", r.kept);
+    else fprintf(stderr, "(nothing was changed: the card index is as it was)\n");
+    return 1;
+  }
+  if (ctx->json) {
+    report_json(&r);
+    return 0;
+  }
+  printf("The damaged card index is kept as %s (delete it once all is well).\n", r.kept);
+  if (r.unreadable)
+    printf("Nothing could be read from it.\n");
+  else
+    printf("Read from it: %d unsent change%s%s.\n", r.salvage.changes, r.salvage.changes == 1 ? "" : "s",
+           r.salvage.rows_lost ? "" : " (all there were)");
+  if (r.salvage.rows_lost)
+    printf("Lost: %d unsent change%s on damaged pages.\n", r.salvage.rows_lost,
+           r.salvage.rows_lost == 1 ? "" : "s");
+  if (r.connected) {
+    printf("Rebuilt from the office server: %d card%s received; this PC keeps its enrollment.\n",
+           r.pulled, r.pulled == 1 ? "" : "s");
+    printf("%d change%s of yours (%d value%s) wait%s to be sent at the next sync (`kartoteka "
+           "sync`, or the agent).\n", r.merged, r.merged == 1 ? "" : "s", r.queued,
+           r.queued == 1 ? "" : "s", r.merged == 1 ? "s" : "");
+  } else {
+    if (r.backup[0]) printf("Restored the backup %s.\n", r.backup);
+    else printf("No good backup: rebuilt from what could be read.\n");
+    printf("Read back from the damaged file: %d card%s changed since %s (%d value%s).\n",
+           r.merged, r.merged == 1 ? "" : "s", r.backup[0] ? "the backup" : "it was created",
+           r.queued, r.queued == 1 ? "" : "s");
+  }
+  return 0;
+}
