@@ -63,8 +63,15 @@ static const char *const st_sql[CL_ST__COUNT] = {
                           "FROM t_task WHERE deleted = 0 AND due IS NOT NULL AND "
                           "(assignee = ?1 OR (assignee IS NULL AND owner = ?1)) AND "
                           "(status IS NULL OR status NOT IN ('cancelled'))",
-    [CL_ST_BIRTHDAYS] = "SELECT id, last_name, first_name, middle_name, birthday FROM t_contact "
-                        "WHERE deleted = 0 AND birthday IS NOT NULL AND owner = ?1",
+    /* whose client a contact is follows kt_rights_scope: its organization's owner
+       when the organization is on this PC, else its own (both halves use indexes) */
+    [CL_ST_BIRTHDAYS] = "SELECT c.id, c.last_name, c.first_name, c.middle_name, c.birthday "
+                        "FROM t_org o JOIN t_contact c ON c.org = o.id WHERE o.owner = ?1 AND "
+                        "c.deleted = 0 AND c.birthday IS NOT NULL UNION ALL "
+                        "SELECT c.id, c.last_name, c.first_name, c.middle_name, c.birthday "
+                        "FROM t_contact c WHERE c.owner = ?1 AND c.deleted = 0 AND "
+                        "c.birthday IS NOT NULL AND NOT EXISTS (SELECT 1 FROM t_org o "
+                        "WHERE o.id = c.org)",
     [CL_ST_STAFF_BIRTHDAYS] = "SELECT id, name, NULL, NULL, birthday FROM t_staff WHERE deleted = 0 "
                               "AND birthday IS NOT NULL AND birthday <> '' AND name IS NOT ?1",
     [CL_ST_CALLBACKS] = "SELECT e.id, e.title, e.start, o.name, "

@@ -46,7 +46,8 @@ typedef enum cl_st {
   CL_ST_GROUP_TREE,   /* ?1 group name -> the group and its descendants' names */
   CL_ST_DIARY_EVENTS, /* ?1 user -> id, title, type, start, remind_at, remind_before, rrule, status */
   CL_ST_DIARY_TASKS,  /* ?1 user -> id, title, NULL, due, remind_at, remind_before, rrule, status */
-  CL_ST_BIRTHDAYS,    /* ?1 user -> id, last_name, first_name, middle_name, birthday */
+  CL_ST_BIRTHDAYS,    /* ?1 user -> id, last_name, first_name, middle_name, birthday: the
+                         contacts that are ?1's clients (by their organization's owner) */
   CL_ST_STAFF_BIRTHDAYS, /* ?1 user -> id, name, NULL, NULL, birthday (colleagues, not ?1) */
   CL_ST_CALLBACKS,    /* ?1 user, ?2 until ms -> id, title, start, org name, contact name,
                          phone, org id, contact id: planned one-off calls due by ?2 */
