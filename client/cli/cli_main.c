@@ -67,7 +67,10 @@ static const cli_cmd commands[] = {
      "[--password-file F] · admin role list|set [NAME --from R --rights TEXT] · "
      "admin device revoke ID · admin invite USER [--address HOST:PORT] [--hours N]",
      "manage users, roles and devices from this PC (administrators)"},
-    {"status", cli_cmd_status, "status [--json]", "profile, user, unsent changes"},
+    {"status", cli_cmd_status, "status [--json]",
+     "profile, user, unsent changes and those the server refused"},
+    {"outbox", cli_cmd_outbox, "outbox list [--json] · outbox drop ID|--all-refused",
+     "the changes waiting to be sent; drop one (the card goes back to the server's copy)"},
     {"reindex", cli_cmd_reindex, "reindex", "rebuild the search index"},
     {"help", cmd_help, "help [COMMAND]", "this help"},
 };

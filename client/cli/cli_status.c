@@ -4,8 +4,29 @@
 #include <string.h>
 #include <uv.h>
 
+#include "cl_outbox.h"
 #include "cl_session.h"
+#include "kt_json.h"
 #include "cli.h"
+
+/* The changes the server refused at the last sync. */
+typedef struct refused_ctx {
+  kt_json *j; /* --json: written here */
+  int n;
+} refused_ctx;
+
+static int on_refused(void *ud, const cl_outbox_entry *e) {
+  refused_ctx *r = ud;
+  if (!e->refused || e->hold) return 0;
+  r->n++;
+  if (r->j) cli_outbox_entry_json(r->j, e);
+  return 0;
+}
+
+static int on_refused_human(void *ud, const cl_outbox_entry *e) {
+  if (e->refused && !e->hold) cli_outbox_entry_human(e, "  ");
+  return 0;
+}
 
 int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
@@ -16,7 +37,7 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   kt_err_clear(&err);
   int64_t pending = 0;
   int rc = 0;
-  kt_buf server = KT_BUF_INIT, last = KT_BUF_INIT, role = KT_BUF_INIT;
+  kt_buf server = KT_BUF_INIT, last = KT_BUF_INIT, role = KT_BUF_INIT, out = KT_BUF_INIT;
   bool connected = cl_store_meta_get(s, "server", &server, NULL) == 0;
   cl_store_meta_get(s, "last_sync", &last, NULL);
   /* online = the server answers and accepts this device's session now */
@@ -34,20 +55,45 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
     uv_loop_close(&loop);
   }
   cl_store_meta_get(s, "role", &role, NULL); /* after the session: it refreshes the role */
-  if (cl_store_outbox_count(s, &pending, &err)) {
+  kt_json j;
+  kt_json_init(&j, &out, false);
+  refused_ctx rf = {ctx->json ? &j : NULL, 0};
+  if (ctx->json) {
+    kt_json_obj_begin(&j);
+    kt_json_key(&j, "refused");
+    kt_json_arr_begin(&j);
+  }
+  if (cl_store_outbox_count(s, &pending, &err) || cl_outbox_list(s, false, on_refused, &rf, &err)) {
     rc = cli_fail(&err);
   } else if (ctx->json) {
-    printf("{\"profile\": \"%s\", \"user\": \"%s\", \"device\": \"%s\", \"mode\": \"%s\", "
-           "\"server\": \"%s\", \"online\": %s, \"pending\": %lld, \"last_sync\": \"%s\", "
-           "\"role\": \"%s\"}\n",
-           ctx->profile, cl_store_user(s), cl_store_device(s), connected ? "server" : "local",
-           kt_buf_str(&server), online ? "true" : "false", (long long)pending, kt_buf_str(&last),
-           kt_buf_str(&role));
+    kt_json_arr_end(&j);
+    const struct {
+      const char *k, *v;
+    } str[] = {{"profile", ctx->profile},       {"user", cl_store_user(s)},
+               {"device", cl_store_device(s)},  {"mode", connected ? "server" : "local"},
+               {"server", kt_buf_str(&server)}, {"last_sync", kt_buf_str(&last)},
+               {"role", kt_buf_str(&role)}};
+    for (size_t i = 0; i < sizeof str / sizeof str[0]; i++) {
+      kt_json_key(&j, str[i].k);
+      kt_json_str(&j, str[i].v);
+    }
+    kt_json_key(&j, "online");
+    kt_json_bool(&j, online);
+    kt_json_key(&j, "pending");
+    kt_json_int(&j, pending);
+    kt_json_obj_end(&j);
+    printf("%s\n", kt_buf_str(&out));
   } else {
     printf("profile:  %s\nuser:     %s\ndevice:   %s\nserver:   %s\nunsent:   %lld change%s\n",
            ctx->profile, cl_store_user(s), cl_store_device(s),
            connected ? kt_buf_str(&server) : "none (standalone)", (long long)pending,
            pending == 1 ? "" : "s");
+    if (rf.n) {
+      printf("refused:  %d change%s the server refused at the last sync; fix the card (`kartoteka "
+             "edit ID`) and sync, or give the change up (`kartoteka outbox drop ID`):\n", rf.n,
+             rf.n == 1 ? "" : "s");
+      cl_outbox_list(s, false, on_refused_human, NULL, NULL);
+    }
     if (connected) {
       if (role.len) printf("role:     %s\n", kt_buf_str(&role));
       printf("synced:   %s\n", last.len ? kt_buf_str(&last) : "never");
@@ -57,6 +103,7 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   kt_buf_free(&server);
   kt_buf_free(&last);
   kt_buf_free(&role);
+  kt_buf_free(&out);
   cl_store_close(s);
   return rc;
 }

@@ -52,8 +52,8 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
   }
   if (ctx->json)
     printf("{\"pushed\": %d, \"superseded\": %d, \"rejected\": %d, \"undone\": %d, "
-           "\"pulled\": %d, \"revoked\": %d, \"pending\": %lld}\n",
-           st.pushed, st.superseded, st.rejected, st.undone, st.pulled, st.revoked,
+           "\"dropped\": %d, \"pulled\": %d, \"revoked\": %d, \"pending\": %lld}\n",
+           st.pushed, st.superseded, st.rejected, st.undone, st.dropped, st.pulled, st.revoked,
            (long long)pending);
   else {
     printf("sent %d change%s, received %d", st.pushed, st.pushed == 1 ? "" : "s", st.pulled);
@@ -63,6 +63,11 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
     if (st.rejected)
       printf("; refused by the server: %s%s", st.last_reject,
              st.undone ? " (your change was undone)" : "");
+    if (st.rejected > st.undone)
+      printf("\n%d refused change%s wait%s on this PC: see `kartoteka status`; fix the card and "
+             "sync again, or give the change up with `kartoteka outbox drop ID`",
+             st.rejected - st.undone, st.rejected - st.undone == 1 ? "" : "s",
+             st.rejected - st.undone == 1 ? "s" : "");
     printf("\n");
   }
   return st.rejected ? 1 : 0;

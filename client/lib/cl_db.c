@@ -32,10 +32,16 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_DEVICE_GET] = "SELECT idx FROM device WHERE uuid = ?1",
     [CL_ST_DEVICE_ADD] = "INSERT INTO device(uuid) VALUES (?1)",
     [CL_ST_DEVICE_ALL] = "SELECT idx, uuid FROM device ORDER BY idx",
-    [CL_ST_OUTBOX_GET] = "SELECT seq, fields, base FROM outbox WHERE tcode = ?1 AND rid = ?2",
+    [CL_ST_OUTBOX_GET] = "SELECT seq, fields, base, refused, hold FROM outbox WHERE tcode = ?1 "
+                         "AND rid = ?2",
     [CL_ST_OUTBOX_DEL] = "DELETE FROM outbox WHERE seq = ?1",
-    [CL_ST_OUTBOX_ADD] = "INSERT INTO outbox(tcode, rid, fields, base) VALUES (?1, ?2, ?3, ?4)",
-    [CL_ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox",
+    /* a new entry is neither refused nor held: a local edit starts the judgement over */
+    [CL_ST_OUTBOX_ADD] = "INSERT INTO outbox(tcode, rid, fields, base, refused, refused_code) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [CL_ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE hold <> 1",
+    [CL_ST_OUTBOX_HOLD] = "UPDATE outbox SET hold = ?3 WHERE tcode = ?1 AND rid = ?2",
+    [CL_ST_OUTBOX_LIST] = "SELECT seq, tcode, rid, fields, base, refused, refused_code, hold "
+                          "FROM outbox WHERE hold <> 1 OR ?1 ORDER BY seq",
     [CL_ST_OUTBOX_FORGET] = "DELETE FROM outbox WHERE tcode = ?1 AND rid = ?2",
     [CL_ST_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE tcode = ?1 AND rid = ?2",
     [CL_ST_FTS_ADD] = "INSERT INTO fts(rowid, body) VALUES (?1, ?2)",

@@ -28,10 +28,13 @@ typedef enum cl_st {
   CL_ST_DEVICE_GET,   /* ?1 uuid -> idx */
   CL_ST_DEVICE_ADD,   /* ?1 uuid */
   CL_ST_DEVICE_ALL,   /* -> idx, uuid */
-  CL_ST_OUTBOX_GET,   /* ?1 tcode, ?2 rid -> seq, fields, base */
+  CL_ST_OUTBOX_GET,   /* ?1 tcode, ?2 rid -> seq, fields, base, refused, hold */
   CL_ST_OUTBOX_DEL,   /* ?1 seq */
-  CL_ST_OUTBOX_ADD,   /* ?1 tcode, ?2 rid, ?3 fields, ?4 base */
-  CL_ST_OUTBOX_COUNT, /* -> count */
+  CL_ST_OUTBOX_ADD,   /* ?1 tcode, ?2 rid, ?3 fields, ?4 base [, ?5 refused, ?6 refused_code] */
+  CL_ST_OUTBOX_COUNT, /* -> count of the entries waiting (parked ones not counted) */
+  CL_ST_OUTBOX_HOLD,  /* ?1 tcode, ?2 rid, ?3 hold */
+  CL_ST_OUTBOX_LIST,  /* ?1 held too (1/0) -> seq, tcode, rid, fields, base, refused,
+                         refused_code, hold: the entries not parked, oldest first */
   CL_ST_OUTBOX_FORGET,/* ?1 tcode, ?2 rid */
   CL_ST_OUTBOX_HAS,   /* ?1 tcode, ?2 rid -> 1 when the record has unsent changes */
   CL_ST_FTS_ADD,      /* ?1 rowid, ?2 body */

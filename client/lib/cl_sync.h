@@ -19,6 +19,8 @@ typedef struct cl_sync_stats {
   int superseded;
   int rejected; /* refused by the server (reason logged) */
   int undone;   /* of those, refused for lack of rights: set back to the server's copy */
+  int dropped;  /* unsent changes of cards deleted since (never accepted, or refused):
+                   set back to the server's copy and the deletion sent, or removed */
   int pulled;   /* changes applied locally */
   int revoked;  /* records removed: no longer the user's to see */
   int rounds;   /* completed sync rounds */
