@@ -122,6 +122,8 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_DEVIDX_ADD] = "INSERT INTO device(uuid) VALUES (?1)",
     [SRV_ST_DEVIDX_ALL] = "SELECT idx, uuid FROM device",
     [SRV_ST_DEVICE_USER] = "SELECT user_name FROM srv_device WHERE id = ?1",
+    [SRV_ST_STAFF_MISSING] = "SELECT u.id, u.name, u.disabled FROM srv_user u WHERE NOT EXISTS "
+                             "(SELECT 1 FROM t_staff s WHERE s.id = u.id) ORDER BY u.name",
     /* every definition, deleted ones too: custom fields are numbered in this
        order (their version slots), so the list may only ever grow */
     [SRV_ST_FIELD_DEFS] = "SELECT etype, name, label, ftype, choices, hidden FROM t_field_def "

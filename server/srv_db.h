@@ -80,6 +80,7 @@ typedef enum srv_st {
   SRV_ST_DEVIDX_ALL,    /* -> idx, uuid */
   SRV_ST_FIELD_DEFS,    /* -> etype, name, label, ftype, choices, hidden */
   SRV_ST_DEVICE_USER,   /* ?1 device id -> user_name */
+  SRV_ST_STAFF_MISSING, /* -> id, name, disabled of the accounts without a staff record */
   SRV_ST__COUNT
 } srv_st;
 

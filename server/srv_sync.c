@@ -123,6 +123,7 @@ static int load_model(srv_sync *s, kt_err *err) {
 }
 
 static int backfill_scopes(srv_sync *s, kt_err *err);
+static int backfill_staff(srv_sync *s, kt_err *err);
 
 int srv_sync_new(srv_db *d, kt_hlc *hlc, const char *server_id, srv_sync **out, kt_err *err) {
   srv_sync *s = calloc(1, sizeof *s);
@@ -134,6 +135,7 @@ int srv_sync_new(srv_db *d, kt_hlc *hlc, const char *server_id, srv_sync **out, 
   if (!rc) rc = load_devices(s, err);
   if (!rc) rc = load_model(s, err);
   if (!rc) rc = backfill_scopes(s, err);
+  if (!rc) rc = backfill_staff(s, err);
   if (rc) {
     srv_sync_free(s);
     return rc;
@@ -608,6 +610,50 @@ done:
 fail:
   kt_rec_free(r);
   srv_db_rollback(s->d);
+  return rc;
+}
+
+/* Gives every account without one its staff record: once, after migration 0011
+ * (before it only accounts with a birthday had one; now every PC learns the
+ * office's user names from them). */
+static int backfill_staff(srv_sync *s, kt_err *err) {
+  kt_buf flag = KT_BUF_INIT;
+  int rc = srv_db_meta_get(s->d, "staff_backfill", &flag, NULL);
+  bool need = rc == 0 && strcmp(kt_buf_str(&flag), "1") == 0;
+  kt_buf_free(&flag);
+  if (!need) return 0;
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_STAFF_MISSING, err);
+  if (!st) return KT_EDB;
+  typedef struct acct {
+    char id[40], name[80];
+    int disabled;
+  } acct;
+  acct *v = NULL;
+  size_t n = 0, cap = 0;
+  rc = 0;
+  while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 16;
+      acct *p = realloc(v, cap * sizeof *p);
+      if (!p) {
+        rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+        break;
+      }
+      v = p;
+    }
+    col_text(st, 0, v[n].id, sizeof v[n].id);
+    col_text(st, 1, v[n].name, sizeof v[n].name);
+    v[n++].disabled = sqlite3_column_int(st, 2);
+  }
+  sqlite3_reset(st);
+  for (size_t i = 0; !rc && i < n; i++) {
+    bool changed;
+    rc = srv_sync_put_staff(s, v[i].id, v[i].name, NULL, v[i].disabled ? 1 : 0, true, &changed,
+                            err);
+  }
+  free(v);
+  if (!rc) rc = srv_db_meta_set(s->d, "staff_backfill", "0", err);
+  if (!rc && n) kt_log_info("sync", "wrote the staff records of %zu accounts", n);
   return rc;
 }
 

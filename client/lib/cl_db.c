@@ -42,6 +42,9 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_OUTBOX_HOLD] = "UPDATE outbox SET hold = ?3 WHERE tcode = ?1 AND rid = ?2",
     [CL_ST_OUTBOX_LIST] = "SELECT seq, tcode, rid, fields, base, refused, refused_code, hold "
                           "FROM outbox WHERE hold <> 1 OR ?1 ORDER BY seq",
+    [CL_ST_STAFF_HAS] = "SELECT 1 FROM t_staff WHERE name = ?1",
+    [CL_ST_STAFF_NAMES] = "SELECT name FROM t_staff WHERE deleted = 0 AND name IS NOT NULL "
+                          "ORDER BY name",
     [CL_ST_OUTBOX_FORGET] = "DELETE FROM outbox WHERE tcode = ?1 AND rid = ?2",
     [CL_ST_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE tcode = ?1 AND rid = ?2",
     [CL_ST_FTS_ADD] = "INSERT INTO fts(rowid, body) VALUES (?1, ?2)",

@@ -35,6 +35,8 @@ typedef enum cl_st {
   CL_ST_OUTBOX_HOLD,  /* ?1 tcode, ?2 rid, ?3 hold */
   CL_ST_OUTBOX_LIST,  /* ?1 held too (1/0) -> seq, tcode, rid, fields, base, refused,
                          refused_code, hold: the entries not parked, oldest first */
+  CL_ST_STAFF_HAS,    /* ?1 name -> 1 when an account (live or disabled) has that name */
+  CL_ST_STAFF_NAMES,  /* -> name of every live account, sorted */
   CL_ST_OUTBOX_FORGET,/* ?1 tcode, ?2 rid */
   CL_ST_OUTBOX_HAS,   /* ?1 tcode, ?2 rid -> 1 when the record has unsent changes */
   CL_ST_FTS_ADD,      /* ?1 rowid, ?2 body */

@@ -877,6 +877,34 @@ static int resolve_ref(cl_store *s, const kt_mfield *f, const char *text, kt_buf
                     f->name, f->ref, text);
 }
 
+/* An owner or assignee must be an account of the office: every account has a
+ * staff record on every PC, so a name the server would refuse (and the change
+ * then wait in the outbox) is refused here, with the names there are. A PC that
+ * has no staff records (standalone, or never synced) leaves it to the server. */
+static int check_user(cl_store *s, const kt_mfield *f, const char *name, kt_err *err) {
+  if (!strcmp(name, s->user)) return 0;
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_STAFF_HAS, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW) return 0;
+  if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "reading the office's users", err);
+  if (!(st = cl_db_st(&s->d, CL_ST_STAFF_NAMES, err))) return KT_EDB;
+  kt_buf names = KT_BUF_INIT;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    kt_buf_printf(&names, "%s%s", names.len ? ", " : "", sqlite3_column_text(st, 0));
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE && names.len)
+    rc = kt_err_set(err, KT_EINVAL, "%s: there is no user named %s in this office; the users "
+                    "are: %s (as this PC last synced: sync first if the account is new)",
+                    f->name, name, kt_buf_str(&names));
+  else
+    rc = rc == SQLITE_DONE ? 0 : cl_db_error(&s->d, rc, "reading the office's users", err);
+  kt_buf_free(&names);
+  return rc;
+}
+
 /* Parses assignments into r (only the named fields), recording them in *set. */
 static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset *set,
                       kt_err *err) {
@@ -900,6 +928,9 @@ static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset
     }
     rc = kt_mfield_parse(f, text, &v, err);
     if (!rc && f->type == KT_FT_REF && v.kind == KT_V_TEXT) rc = ref_exists(s, f, v.s, err);
+    if (!rc && f->type == KT_FT_USER && v.kind == KT_V_TEXT &&
+        !(r->type->def->flags & KT_TF_SYSTEM)) /* (the server's own records name users) */
+      rc = check_user(s, f, v.s, err);
     kt_buf_free(&resolved);
     if (rc) {
       kt_value_clear(&v);

@@ -6,8 +6,9 @@
 # copy, a new card the server never accepted is removed); putting the card in
 # the trash clears the refusal (a never-accepted new card is not sent, and the
 # next sync removes it; a refused edit is set back and the deletion alone sent);
-# and a never-synced new card deleted on the PC never reaches the server unless
-# restored first.
+# a never-synced new card deleted on the PC never reaches the server unless
+# restored first; and an unknown owner or assignee is refused on the PC before
+# saving, with the office's users named.
 source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/server.sh"
 D=$T/data
@@ -116,6 +117,16 @@ check_eq "...the server never hears of it" "0" "$(sqlite3 "$M" "SELECT count(*) 
 check_fails "...and it is gone from anna's PC too" "no record with id" k anna show "$NOTE2"
 check_eq "anna's PC holds what the master holds for her" "$("$KTD" dump --data "$D" | grep -c "^note ")" \
   "$(k anna dump | grep -c "^note ")"
+
+# what the PC can know itself: owners and assignees are accounts of the office
+check_fails "an unknown assignee is refused before saving" \
+  "assignee: there is no user named nobody in this office; the users are: anna, boris, boss, vera" \
+  k anna add task --set title="Кому?" --set assignee=nobody
+check_fails "...and an unknown owner on edit" "owner: there is no user named ghost" k anna edit "$ORG" --set owner=ghost
+check_eq "...nothing was written" "0" "$(pending anna)"
+check "a known colleague passes the check (the server judges the rights)" \
+  k anna add task --set title="Для Веры" --set assignee=vera
+k anna sync >/dev/null
 
 check "server alive" kill -0 "$SRV_PID"
 stop_server "$D"

@@ -70,6 +70,14 @@ static void test_every_level_migrates_to_latest(void **state) {
       assert_int_equal(sqlite3_column_int(st, 4), 0);
       sqlite3_finalize(st);
     }
+    /* the staff records of every account are written when the server opens it (0011) */
+    sqlite3_stmt *fl;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'staff_backfill'",
+                                        -1, &fl, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(fl), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(fl, 0), "1");
+    sqlite3_finalize(fl);
     /* idempotent */
     assert_int_equal(kt_migrate_apply(db, 0, &err), 0);
     sqlite3_close(db);

@@ -1,6 +1,7 @@
 /* Unit tests for cl_store: the write path (row + versions + index + outbox in
  * one transaction), outbox collapsing, refusals and trash in the outbox, search,
- * trash, custom fields, and that a rejected edit writes nothing. */
+ * trash, custom fields, owners and assignees checked against the staff list,
+ * and that a rejected edit writes nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,6 +202,34 @@ static void test_referred_new_card_is_sent(void **state) {
   assert_int_equal(cl_store_delete(f->s, org, NULL), 0);
   assert_int_equal(count(f->s, "SELECT count(*) FROM outbox WHERE hold = 0"), 2);
   assert_int_equal(sendable(f->s), 2);
+}
+
+/* Owners and assignees are accounts: with the office's staff list on the PC an
+ * unknown name is refused before saving, and the message names the users. */
+static void test_unknown_user_refused(void **state) {
+  fx *f = *state;
+  char id[37];
+  kt_err err;
+  cl_set t1[] = {{"title", "Кому?"}, {"assignee", "ghost"}};
+  assert_int_equal(cl_store_add(f->s, "task", t1, 2, id, &err), 0); /* no staff list: the server's */
+  cl_set st[] = {{"name", "boris"}, {"owner", "boris"}};
+  assert_int_equal(cl_store_add_with_id(f->s, "staff", "01a20000-0000-7000-8000-00000000b0b0", st, 2,
+                                        NULL), 0);
+  cl_set st2[] = {{"name", "anna"}, {"owner", "anna"}};
+  assert_int_equal(cl_store_add_with_id(f->s, "staff", "01a20000-0000-7000-8000-00000000a0a0", st2,
+                                        2, NULL), 0);
+  int64_t before = count(f->s, "SELECT count(*) FROM t_task");
+  assert_int_equal(cl_store_add(f->s, "task", t1, 2, id, &err), KT_EINVAL);
+  assert_non_null(strstr(err.msg, "assignee: there is no user named ghost in this office; the "
+                                  "users are: anna, boris"));
+  assert_int_equal(count(f->s, "SELECT count(*) FROM t_task"), before);
+  cl_set t2[] = {{"title", "Борису"}, {"assignee", "boris"}};
+  assert_int_equal(cl_store_add(f->s, "task", t2, 2, id, &err), 0);
+  cl_set me[] = {{"assignee", "tester"}}; /* the profile's own user is always known */
+  assert_int_equal(cl_store_edit(f->s, id, me, 1, NULL, &err), 0);
+  cl_set bad[] = {{"owner", "ghost"}};
+  assert_int_equal(cl_store_edit(f->s, id, bad, 1, NULL, &err), KT_EINVAL);
+  assert_non_null(strstr(err.msg, "owner: there is no user named ghost"));
 }
 
 static void test_rejected_edit_writes_nothing(void **state) {
@@ -511,6 +540,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_outbox_collapses_and_renumbers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_outbox_refusals_and_trash, setup, teardown),
       cmocka_unit_test_setup_teardown(test_referred_new_card_is_sent, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unknown_user_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rejected_edit_writes_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_search_and_trash, setup, teardown),
       cmocka_unit_test_setup_teardown(test_custom_field_survives_reopen, setup, teardown),
