@@ -8,11 +8,7 @@
 # organization stays its own owner's.
 source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/server.sh"
-D=$T/data
-init_server "$D"
-add_user "$D" anna manager; add_user "$D" boris manager; add_user "$D" head head_of_sales
-start_server "$D"
-for u in anna boris head; do enroll "$D" $u "$T/$u" || { echo "FAIL: enroll $u"; exit 1; }; done
+office anna:manager boris:manager head:head_of_sales
 k() { "$KT" --profile "$T/$1" "${@:2}"; }
 
 ORG=$(k anna add org --set name="ООО Берёзка")

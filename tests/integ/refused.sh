@@ -11,11 +11,7 @@
 # saving, with the office's users named.
 source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/server.sh"
-D=$T/data
-init_server "$D"
-add_user "$D" anna manager; add_user "$D" vera manager; add_user "$D" boris head_of_sales
-start_server "$D"
-for u in anna vera; do enroll "$D" $u "$T/$u" || { echo "FAIL: enroll $u"; exit 1; }; done
+office anna:manager vera:manager boris:head_of_sales
 k() { "$KT" --profile "$T/$1" "${@:2}"; }
 at() { date -d "@$(( $(date +%s) + $1 ))" +%Y-%m-%dT%H:%M:%S; }
 M=$D/master.db

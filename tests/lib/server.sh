@@ -29,6 +29,16 @@ stop_server() {
 
 # add_user DIR NAME [ROLE]
 add_user() { "$KTD" user add --data "$1" --user "$2" --role "${3:-manager}" --password-file "$T/pw" >/dev/null; }
+# office USER:ROLE ...: a master in $D=$T/data with these accounts, a running server,
+# and an enrolled profile $T/USER for each
+office() {
+  D=$T/data
+  init_server "$D"
+  local u
+  for u in "$@"; do add_user "$D" "${u%%:*}" "${u#*:}"; done
+  start_server "$D"
+  for u in "$@"; do enroll "$D" "${u%%:*}" "$T/${u%%:*}" || { echo "FAIL: enroll ${u%%:*}"; exit 1; }; done
+}
 # enroll DIR USER PROFILE: invite + connect
 enroll() {
   local inv; inv=$("$KTD" invite --data "$1" --user "$2") || return 1
