@@ -158,7 +158,12 @@ static const kt_fielddef section_fields[] = {
 };
 
 /* The conflict log: a losing value of a concurrent edit, kept so that both
- * people can see it ("write a copy", never a silent loss). Server-written. */
+ * people can see it ("write a copy", never a silent loss); and (kind
+ * "duplicate") a new client card pushed with a phone, e-mail or tax id that a
+ * colleague's card already has: one record about each card, field = the card's
+ * field that holds it, lost_by = who added the new card, won_by = whose client
+ * the other card is (no value: never the other card's content, nor a phone a
+ * reader may not see). Server-written. */
 static const kt_fielddef conflict_fields[] = {
     COMMON_FIELDS,
     {"rtype", KT_FT_TEXT, T, "Section", NULL, NULL},
@@ -168,6 +173,7 @@ static const kt_fielddef conflict_fields[] = {
     {"winner", KT_FT_LONGTEXT, 0, "Value kept", NULL, NULL},
     {"lost_by", KT_FT_USER, 0, "Edited by", NULL, NULL},
     {"won_by", KT_FT_USER, 0, "Kept from", NULL, NULL},
+    {"kind", KT_FT_CHOICE, 0, "Kind", NULL, "edit,duplicate"}, /* none = edit */
 };
 
 /* A user's state of one reminder occurrence, synced so that dismissing on one

@@ -104,6 +104,9 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_CLAIM_FIND] = "SELECT c.tcode, l.owner FROM srv_claim c JOIN srv_log l "
                           "ON l.tcode = c.tcode AND l.rid = c.rid WHERE c.key = ?1 "
                           "ORDER BY l.seq LIMIT 1",
+    [SRV_ST_CLAIM_OTHERS] = "SELECT c.tcode, c.rid, l.owner FROM srv_claim c JOIN srv_log l "
+                            "ON l.tcode = c.tcode AND l.rid = c.rid WHERE c.key = ?1 AND "
+                            "NOT (c.tcode = ?2 AND c.rid = ?3) ORDER BY l.seq",
     [SRV_ST_AUDIT_ADD] = "INSERT INTO srv_audit(seq, ts, actor, device, action, object, detail, "
                          "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [SRV_ST_AUDIT_LAST] = "SELECT seq, hash FROM srv_audit ORDER BY seq DESC LIMIT 1",

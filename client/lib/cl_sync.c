@@ -135,6 +135,10 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
         }
         if (r->status == KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED) st->pushed++;
         else st->superseded++;
+        if (r->reason && r->reason[0]) { /* kept, with a warning */
+          if (!st->warned++) snprintf(st->warning, sizeof st->warning, "%s", r->reason);
+          kt_log_warn("sync", "%s %s: %s", p.vals[i].type, p.vals[i].id, r->reason);
+        }
         p.seqs[acked++] = p.seqs[i];
       }
       if (!rc) rc = cl_store_outbox_ack(s, p.seqs, acked, err);

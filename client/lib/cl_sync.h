@@ -24,7 +24,9 @@ typedef struct cl_sync_stats {
   int pulled;   /* changes applied locally */
   int revoked;  /* records removed: no longer the user's to see */
   int rounds;   /* completed sync rounds */
+  int warned;   /* applied with a warning (a new card duplicates a colleague's client) */
   char last_reject[KT_ERR_MSG_MAX];
+  char warning[KT_ERR_MSG_MAX]; /* the first warning */
 } cl_sync_stats;
 
 /* One round over an open authenticated connection: push everything, pull
