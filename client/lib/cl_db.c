@@ -32,10 +32,11 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_DEVICE_GET] = "SELECT idx FROM device WHERE uuid = ?1",
     [CL_ST_DEVICE_ADD] = "INSERT INTO device(uuid) VALUES (?1)",
     [CL_ST_DEVICE_ALL] = "SELECT idx, uuid FROM device ORDER BY idx",
-    [CL_ST_OUTBOX_GET] = "SELECT seq, fields, base, refused, hold FROM outbox WHERE tcode = ?1 "
-                         "AND rid = ?2",
+    [CL_ST_OUTBOX_GET] = "SELECT seq, fields, base, refused, hold, refused_code FROM outbox "
+                         "WHERE tcode = ?1 AND rid = ?2",
     [CL_ST_OUTBOX_DEL] = "DELETE FROM outbox WHERE seq = ?1",
-    /* a new entry is neither refused nor held: a local edit starts the judgement over */
+    /* a new entry is not held; a local edit clears the reason (the change is judged
+       again), the code stays: the change was refused before */
     [CL_ST_OUTBOX_ADD] = "INSERT INTO outbox(tcode, rid, fields, base, refused, refused_code) "
                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [CL_ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE hold <> 1",

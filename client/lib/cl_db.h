@@ -28,7 +28,7 @@ typedef enum cl_st {
   CL_ST_DEVICE_GET,   /* ?1 uuid -> idx */
   CL_ST_DEVICE_ADD,   /* ?1 uuid */
   CL_ST_DEVICE_ALL,   /* -> idx, uuid */
-  CL_ST_OUTBOX_GET,   /* ?1 tcode, ?2 rid -> seq, fields, base, refused, hold */
+  CL_ST_OUTBOX_GET,   /* ?1 tcode, ?2 rid -> seq, fields, base, refused, hold, refused_code */
   CL_ST_OUTBOX_DEL,   /* ?1 seq */
   CL_ST_OUTBOX_ADD,   /* ?1 tcode, ?2 rid, ?3 fields, ?4 base [, ?5 refused, ?6 refused_code] */
   CL_ST_OUTBOX_COUNT, /* -> count of the entries waiting (parked ones not counted) */

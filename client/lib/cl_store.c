@@ -620,8 +620,8 @@ static int outbox_hold(cl_store *s, const cl_rec *r, int hold, kt_err *err) {
 
 /* Records that fields `set` of r changed; base = versions before the edit (NULL
  * for a new record). Merges into an unsent entry, which takes a new number and
- * loses the server's last refusal (the change is judged again); a record that
- * stays in the trash keeps its entry's hold. */
+ * loses the server's last reason (the change is judged again) but remembers it
+ * was refused (its code); a record that stays in the trash keeps its hold. */
 static int outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const kt_vers *base,
                        kt_err *err) {
   int tcode = r->type->def->code;
@@ -637,6 +637,8 @@ static int outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const k
   sqlite3_bind_int64(st, 2, r->rowid);
   int rc = sqlite3_step(st);
   int hold = 0;
+  bool was_refused = false;
+  int code = 0;
   if (rc == SQLITE_ROW) {
     int64_t seq = sqlite3_column_int64(st, 0);
     kt_fset prev;
@@ -644,6 +646,8 @@ static int outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const k
     kt_fset_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &prev);
     kt_vers_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &pbase);
     hold = cl_rec_deleted(r) ? sqlite3_column_int(st, 4) : 0; /* still in the trash: still held */
+    was_refused = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    code = sqlite3_column_int(st, 5);
     sqlite3_reset(st);
     for (int i = 0; i < KT_MAX_FIELDS; i++)
       if (kt_fset_has(&prev, i)) b.f[i] = pbase.f[i]; /* keep the first unsent edit's base */
@@ -671,6 +675,7 @@ static int outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const k
     sqlite3_bind_int64(st, 2, r->rowid);
     sqlite3_bind_blob(st, 3, fb.p, (int)fb.len, SQLITE_STATIC);
     sqlite3_bind_blob(st, 4, bb.p, (int)bb.len, SQLITE_STATIC);
+    if (was_refused) sqlite3_bind_int(st, 6, code);
     rc = cl_db_step_done(&s->d, st, err);
   }
   kt_buf_free(&fb);
@@ -679,8 +684,8 @@ static int outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const k
 }
 
 /* The record's unsent entry: whether there is one, whether it creates the
- * record (the server never accepted it), whether the server refused it, and
- * its hold. */
+ * record (the server never accepted it), whether the server refused it (at
+ * the last sync, or before an edit made since), and its hold. */
 typedef struct entry_state {
   bool has, isnew, refused;
   int hold;
@@ -700,7 +705,7 @@ static int outbox_state(cl_store *s, const cl_rec *r, entry_state *es, kt_err *e
     kt_vers_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &b);
     es->has = true;
     es->isnew = cl_outbox_is_new(&f, &b);
-    es->refused = sqlite3_column_type(st, 3) != SQLITE_NULL;
+    es->refused = sqlite3_column_type(st, 5) != SQLITE_NULL;
     es->hold = sqlite3_column_int(st, 4);
   }
   sqlite3_reset(st);

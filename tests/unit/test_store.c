@@ -172,6 +172,9 @@ static void test_outbox_refusals_and_trash(void **state) {
   assert_int_equal(cl_store_edit(f->s, id, c, 1, NULL, NULL), 0);
   assert_false(entry_of(f->s).isnew);
   refuse(f->s, "not yours");
+  cl_set d2[] = {{"comment", "потом"}}; /* an edit since: judged again, but refused before */
+  assert_int_equal(cl_store_edit(f->s, id, d2, 1, NULL, NULL), 0);
+  assert_string_equal(entry_of(f->s).refused, "");
   assert_int_equal(cl_store_delete(f->s, id, NULL), 0);
   o = entry_of(f->s);
   assert_int_equal(o.hold, 2);
