@@ -56,7 +56,7 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   }
   cl_store_meta_get(s, "role", &role, NULL); /* after the session: it refreshes the role */
   kt_json j;
-  kt_json_init(&j, &out, false);
+  kt_json_init(&j, &out, true); /* (one key per line, "key": value, like before) */
   refused_ctx rf = {ctx->json ? &j : NULL, 0};
   if (ctx->json) {
     kt_json_obj_begin(&j);
