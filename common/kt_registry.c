@@ -158,7 +158,12 @@ static const kt_fielddef section_fields[] = {
 };
 
 /* The conflict log: a losing value of a concurrent edit, kept so that both
- * people can see it ("write a copy", never a silent loss). Server-written. */
+ * people can see it ("write a copy", never a silent loss); and (kind
+ * "duplicate") a new client card pushed with a phone, e-mail or tax id that a
+ * colleague's card already has: one record about each card, field = the card's
+ * field that holds it, lost_by = who added the new card, won_by = whose client
+ * the other card is (no value: never the other card's content, nor a phone a
+ * reader may not see). Server-written. */
 static const kt_fielddef conflict_fields[] = {
     COMMON_FIELDS,
     {"rtype", KT_FT_TEXT, T, "Section", NULL, NULL},
@@ -172,6 +177,7 @@ static const kt_fielddef conflict_fields[] = {
        like the card's own field from those who may not see it */
     {"pvalue", KT_FT_LONGTEXT, C, "Value that lost", NULL, NULL},
     {"pwinner", KT_FT_LONGTEXT, C, "Value kept", NULL, NULL},
+    {"cause", KT_FT_CHOICE, 0, "Cause", NULL, "edit,duplicate"}, /* none = edit */
 };
 
 /* A user's state of one reminder occurrence, synced so that dismissing on one

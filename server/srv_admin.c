@@ -126,7 +126,8 @@ int srv_admin_exec(srv_db *d, srv_sync *sync, const char *actor, const char *dev
     if ((rc = need(q->password, "password", err)) || (rc = birthday_arg(q->birthday, bday, err)) ||
         (rc = srv_user_add(d, name, q->password, q->role, q->group, err)))
       return rc;
-    if (*bday && (rc = put_staff(d, sync, name, bday, 0, true, res, err))) return rc;
+    /* every account has a staff record: every PC knows the office's user names */
+    if ((rc = put_staff(d, sync, name, *bday ? bday : NULL, 0, true, res, err))) return rc;
     snprintf(detail, sizeof detail, "role %s%s%s%s%s", q->role ? q->role : "manager",
              q->group && *q->group ? ", groups " : "", q->group && *q->group ? q->group : "",
              *bday ? ", birthday " : "", bday);

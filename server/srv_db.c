@@ -107,6 +107,9 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_CLAIM_FIND] = "SELECT c.tcode, l.owner FROM srv_claim c JOIN srv_log l "
                           "ON l.tcode = c.tcode AND l.rid = c.rid WHERE c.key = ?1 "
                           "ORDER BY l.seq LIMIT 1",
+    [SRV_ST_CLAIM_OTHERS] = "SELECT c.tcode, c.rid, l.owner FROM srv_claim c JOIN srv_log l "
+                            "ON l.tcode = c.tcode AND l.rid = c.rid WHERE c.key = ?1 AND "
+                            "NOT (c.tcode = ?2 AND c.rid = ?3) ORDER BY l.seq",
     [SRV_ST_AUDIT_ADD] = "INSERT INTO srv_audit(seq, ts, actor, device, action, object, detail, "
                          "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [SRV_ST_AUDIT_LAST] = "SELECT seq, hash FROM srv_audit ORDER BY seq DESC LIMIT 1",
@@ -137,6 +140,8 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_DEVIDX_ADD] = "INSERT INTO device(uuid) VALUES (?1)",
     [SRV_ST_DEVIDX_ALL] = "SELECT idx, uuid FROM device",
     [SRV_ST_DEVICE_USER] = "SELECT user_name FROM srv_device WHERE id = ?1",
+    [SRV_ST_STAFF_MISSING] = "SELECT u.id, u.name, u.disabled FROM srv_user u WHERE NOT EXISTS "
+                             "(SELECT 1 FROM t_staff s WHERE s.id = u.id) ORDER BY u.name",
     /* every definition, deleted ones too: custom fields are numbered in this
        order (their version slots), so the list may only ever grow */
     [SRV_ST_FIELD_DEFS] = "SELECT etype, name, label, ftype, choices, hidden FROM t_field_def "

@@ -68,6 +68,8 @@ typedef enum srv_st {
   SRV_ST_CLAIM_DEL,     /* ?1 tcode ?2 rid */
   SRV_ST_CLAIM_ADD,     /* ?1 key ?2 tcode ?3 rid */
   SRV_ST_CLAIM_FIND,    /* ?1 key -> tcode, owner (of a live card) */
+  SRV_ST_CLAIM_OTHERS,  /* ?1 key ?2 tcode ?3 rid -> tcode, rid, owner of the other live
+                           cards with the key, oldest change first */
   SRV_ST_AUDIT_ADD,     /* ?1 seq ?2 ts ?3 actor ?4 device ?5 action ?6 object ?7 detail ?8 hash */
   SRV_ST_AUDIT_LAST,    /* -> seq, hash */
   SRV_ST_AUDIT_ALL,     /* -> seq, ts, actor, device, action, object, detail, hash,
@@ -91,6 +93,7 @@ typedef enum srv_st {
   SRV_ST_DEVIDX_ALL,    /* -> idx, uuid */
   SRV_ST_FIELD_DEFS,    /* -> etype, name, label, ftype, choices, hidden */
   SRV_ST_DEVICE_USER,   /* ?1 device id -> user_name */
+  SRV_ST_STAFF_MISSING, /* -> id, name, disabled of the accounts without a staff record */
   SRV_ST__COUNT
 } srv_st;
 

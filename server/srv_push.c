@@ -444,6 +444,9 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
   if (!isnew && (t->def->flags & KT_TF_CLIENT) && strcmp(old_owner, new_owner) != 0)
     srv_audit_note(s->d, w->user, w->device_id, "reassign", ch->id, "%s from %s to %s", ch->type,
                    old_owner[0] ? old_owner : "nobody", new_owner[0] ? new_owner : "nobody");
+  /* a new client card that duplicates a colleague's client is kept (offline work is
+     never lost); both hear of it, the writer also in the ack's reason (srv_sync.c) */
+  if (isnew && (rc = srv__note_duplicates(s, w->user, r, &res->reason, err))) goto out;
   res->status = KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED;
   res->server_seq = (uint64_t)seq;
   goto out;

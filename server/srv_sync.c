@@ -123,6 +123,7 @@ static int load_model(srv_sync *s, kt_err *err) {
 }
 
 static int backfill_scopes(srv_sync *s, kt_err *err);
+static int backfill_staff(srv_sync *s, kt_err *err);
 
 int srv_sync_new(srv_db *d, kt_hlc *hlc, const char *server_id, srv_sync **out, kt_err *err) {
   srv_sync *s = calloc(1, sizeof *s);
@@ -134,6 +135,7 @@ int srv_sync_new(srv_db *d, kt_hlc *hlc, const char *server_id, srv_sync **out, 
   if (!rc) rc = load_devices(s, err);
   if (!rc) rc = load_model(s, err);
   if (!rc) rc = backfill_scopes(s, err);
+  if (!rc) rc = backfill_staff(s, err);
   if (rc) {
     srv_sync_free(s);
     return rc;
@@ -493,9 +495,11 @@ static int backfill_scopes(srv_sync *s, kt_err *err) {
   return rc;
 }
 
-/* Records the losing value of a concurrent edit as a conflict record. */
-int srv__log_conflict(srv_sync *s, const kt_rec *card, const kt_mfield *f, const kt_value *lost,
-                        const kt_value *kept, const char *lost_by, const char *won_by, kt_err *err) {
+/* Writes a conflict record about card (kind NULL: a concurrent edit; protect:
+ * the field is a phone or e-mail, its values go to pvalue/pwinner). */
+static int write_conflict(srv_sync *s, const kt_rec *card, const char *kind, const char *field,
+                          bool protect, const char *value, const char *winner,
+                          const char *lost_by, const char *won_by, kt_err *err) {
   kt_mtype *ct = kt_model_type(s->model, "conflict");
   kt_rec *c = kt_rec_new(ct);
   if (!c) return kt_err_set(err, KT_ENOMEM, "out of memory");
@@ -504,9 +508,6 @@ int srv__log_conflict(srv_sync *s, const kt_rec *card, const kt_mfield *f, const
   int rc = kt_uuid_gen_next(&s->ugen, kt_now_ms(), &u, err);
   if (rc) goto out;
   kt_uuid_format(&u, id);
-  kt_buf lv = KT_BUF_INIT, kv = KT_BUF_INIT;
-  kt_mfield_format(f, lost, false, &lv);
-  kt_mfield_format(f, kept, false, &kv);
   struct {
     const char *name;
     const char *val;
@@ -515,11 +516,13 @@ int srv__log_conflict(srv_sync *s, const kt_rec *card, const kt_mfield *f, const
              {"grp", card->v[KT_F_GRP].kind == KT_V_TEXT ? card->v[KT_F_GRP].s : NULL},
              {"rtype", card->type->def->name},
              {"rid", kt_rec_id(card)},
-             {"field", f->name},
-             {f->flags & KT_FF_CONTACT ? "pvalue" : "value", kt_buf_str(&lv)},
-             {f->flags & KT_FF_CONTACT ? "pwinner" : "winner", kt_buf_str(&kv)},
+             {"field", field},
+             /* a protected field's values are kept in protected fields of the record */
+             {protect ? "pvalue" : "value", value},
+             {protect ? "pwinner" : "winner", winner},
              {"lost_by", lost_by},
-             {"won_by", won_by}};
+             {"won_by", won_by},
+             {"cause", kind}};
   uint32_t self;
   rc = srv__dev_index(s, s->server_id, &self, err);
   kt_stamp stamp = kt_hlc_now(s->hlc);
@@ -532,12 +535,106 @@ int srv__log_conflict(srv_sync *s, const kt_rec *card, const kt_mfield *f, const
   }
   kt_value_set_int(&c->v[KT_F_CREATED], (int64_t)kt_now_ms());
   c->vers.f[KT_F_CREATED] = (kt_fver){stamp, self};
-  kt_buf_free(&lv);
-  kt_buf_free(&kv);
   int64_t seq;
   if (!rc) rc = srv__write_rec(s, c, false, &seq, err);
 out:
   kt_rec_free(c);
+  return rc;
+}
+
+/* Records the losing value of a concurrent edit as a conflict record. */
+int srv__log_conflict(srv_sync *s, const kt_rec *card, const kt_mfield *f, const kt_value *lost,
+                        const kt_value *kept, const char *lost_by, const char *won_by, kt_err *err) {
+  kt_buf lv = KT_BUF_INIT, kv = KT_BUF_INIT;
+  kt_mfield_format(f, lost, false, &lv);
+  kt_mfield_format(f, kept, false, &kv);
+  int rc = write_conflict(s, card, NULL, f->name, (f->flags & KT_FF_CONTACT) != 0, kt_buf_str(&lv),
+                          kt_buf_str(&kv), lost_by, won_by, err);
+  kt_buf_free(&lv);
+  kt_buf_free(&kv);
+  return rc;
+}
+
+/* The other live card (of another scope owner than `owner`, none of those in
+ * skip) that has claim key `key`, loaded into *out (NULL when none), with its
+ * scope owner and the field that holds the key. */
+static int claim_other(srv_sync *s, const char *key, const kt_rec *r, const char *owner,
+                       kt_rec *const *skip, int nskip, kt_rec **out, char *other_owner,
+                       size_t n, const kt_mfield **of, kt_err *err) {
+  *out = NULL;
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_CLAIM_OTHERS, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(st, 2, r->type->def->code);
+  sqlite3_bind_int64(st, 3, r->rowid);
+  int tcode = 0, rc;
+  int64_t rid = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    col_text(st, 2, other_owner, n);
+    if (strcmp(other_owner, owner) == 0) continue; /* the same manager's clients */
+    bool seen = false;
+    for (int k = 0; k < nskip; k++)
+      seen = seen || (skip[k]->type->def->code == sqlite3_column_int(st, 0) &&
+                      skip[k]->rowid == sqlite3_column_int64(st, 1));
+    if (seen) continue;
+    tcode = sqlite3_column_int(st, 0);
+    rid = sqlite3_column_int64(st, 1);
+    break;
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return srv_db_error(s->d, rc, "checking claims", err);
+  kt_mtype *t = tcode ? kt_model_type_by_code(s->model, tcode) : NULL;
+  if (!t) return 0;
+  if (!(st = srv_db_tst(s->d, t, SRV_TST_BY_ROWID, err))) return KT_EDB;
+  sqlite3_bind_int64(st, 1, rid);
+  kt_rec *o = NULL;
+  if (sqlite3_step(st) == SQLITE_ROW && (o = kt_rec_new(t))) kt_rec_load(o, st);
+  sqlite3_reset(st);
+  for (int i = 0; o && i < t->nfields && !*of; i++) {
+    char k2[300];
+    if (o->v[i].kind == KT_V_TEXT && kt_mfield_claim_key(&t->fields[i], o->v[i].s, k2, sizeof k2) &&
+        strcmp(k2, key) == 0)
+      *of = &t->fields[i];
+  }
+  if (o && !*of) kt_rec_free(o); /* (claims are rewritten with the card: cannot happen) */
+  else *out = o;
+  return 0;
+}
+
+int srv__note_duplicates(srv_sync *s, const char *writer, const kt_rec *r, char **warning,
+                         kt_err *err) {
+  if (!(r->type->def->flags & KT_TF_CLIENT) || kt_rec_deleted(r)) return 0;
+  kt_scope mine;
+  int rc = srv__scope_of(s, r, &mine, err);
+  kt_rec *others[4];
+  int n = 0;
+  char first[KT_ERR_MSG_MAX] = "";
+  for (int i = 0; !rc && i < r->type->nfields && n < 4; i++) {
+    const kt_mfield *f = &r->type->fields[i];
+    char key[300], owner[80];
+    if (r->v[i].kind != KT_V_TEXT || !kt_mfield_claim_key(f, r->v[i].s, key, sizeof key)) continue;
+    kt_rec *o = NULL;
+    const kt_mfield *of = NULL;
+    if ((rc = claim_other(s, key, r, mine.owner, others, n, &o, owner, sizeof owner, &of, err)) ||
+        !o)
+      continue;
+    others[n++] = o;
+    /* no value: a reader of either card who may not see its phones would see it here */
+    rc = write_conflict(s, r, "duplicate", f->name, false, NULL, NULL, writer, owner, err);
+    if (!rc) rc = write_conflict(s, o, "duplicate", of->name, false, NULL, NULL, writer, owner, err);
+    const char *what = key[0] == 'p' ? "phone" : key[0] == 'e' ? "e-mail" : "tax id";
+    if (!first[0])
+      snprintf(first, sizeof first, "your new %s has the %s %s of a client %s%s; it was kept: "
+               "ask a head of sales to hand one of the two cards over or to merge them "
+               "(`kartoteka conflicts` lists it)", r->type->def->noun, what, r->v[i].s,
+               owner[0] ? "assigned to " : "nobody is assigned to", owner);
+  }
+  for (int k = 0; k < n; k++) kt_rec_free(others[k]);
+  if (!rc && first[0]) {
+    if (n > 1)
+      snprintf(first + strlen(first), sizeof first - strlen(first), " (and %d more)", n - 1);
+    if (!(*warning = strdup(first))) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
   return rc;
 }
 
@@ -608,6 +705,50 @@ done:
 fail:
   kt_rec_free(r);
   srv_db_rollback(s->d);
+  return rc;
+}
+
+/* Gives every account without one its staff record: once, after migration 0013
+ * (before it only accounts with a birthday had one; now every PC learns the
+ * office's user names from them). */
+static int backfill_staff(srv_sync *s, kt_err *err) {
+  kt_buf flag = KT_BUF_INIT;
+  int rc = srv_db_meta_get(s->d, "staff_backfill", &flag, NULL);
+  bool need = rc == 0 && strcmp(kt_buf_str(&flag), "1") == 0;
+  kt_buf_free(&flag);
+  if (!need) return 0;
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_STAFF_MISSING, err);
+  if (!st) return KT_EDB;
+  typedef struct acct {
+    char id[40], name[80];
+    int disabled;
+  } acct;
+  acct *v = NULL;
+  size_t n = 0, cap = 0;
+  rc = 0;
+  while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 16;
+      acct *p = realloc(v, cap * sizeof *p);
+      if (!p) {
+        rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+        break;
+      }
+      v = p;
+    }
+    col_text(st, 0, v[n].id, sizeof v[n].id);
+    col_text(st, 1, v[n].name, sizeof v[n].name);
+    v[n++].disabled = sqlite3_column_int(st, 2);
+  }
+  sqlite3_reset(st);
+  for (size_t i = 0; !rc && i < n; i++) {
+    bool changed;
+    rc = srv_sync_put_staff(s, v[i].id, v[i].name, NULL, v[i].disabled ? 1 : 0, true, &changed,
+                            err);
+  }
+  free(v);
+  if (!rc) rc = srv_db_meta_set(s->d, "staff_backfill", "0", err);
+  if (!rc && n) kt_log_info("sync", "wrote the staff records of %zu accounts", n);
   return rc;
 }
 

@@ -47,6 +47,13 @@ int srv__write_rec(srv_sync *s, kt_rec *r, bool claims, int64_t *seq_out, kt_err
 /* Records the losing value of a concurrent edit of card's field f. */
 int srv__log_conflict(srv_sync *s, const kt_rec *card, const kt_mfield *f, const kt_value *lost,
                       const kt_value *kept, const char *lost_by, const char *won_by, kt_err *err);
+/* After a new client card r was written by `writer`: for each of its phones,
+ * e-mails and tax id that a live card of someone else (another scope owner)
+ * already has, a conflict record of kind "duplicate" about each of the two
+ * cards (naming the other card's owner, never its content). *warning is set
+ * (malloc'd, for the writer) only when there was one. */
+int srv__note_duplicates(srv_sync *s, const char *writer, const kt_rec *r, char **warning,
+                         kt_err *err);
 /* A written field_def record: the model (and the master's columns) follow it. */
 int srv__apply_field_def(srv_sync *s, const kt_rec *r, kt_err *err);
 /* Reloads the model and the device cache after a rollback. */

@@ -106,6 +106,14 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_done(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_export(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_outbox(cli_ctx *ctx, int argc, char **argv);
+
+/* One unsent change as a JSON object / as human lines (cli_outbox.c; `status`
+ * shows the refused ones the same way). */
+struct cl_outbox_entry;
+struct kt_json;
+void cli_outbox_entry_json(struct kt_json *j, const struct cl_outbox_entry *e);
+void cli_outbox_entry_human(const struct cl_outbox_entry *e, const char *indent);
 
 /* The query options shared by list and export: --where F=V (repeatable),
  * --sort F, --desc. At argv[*i]: 1 and *i advanced when it was one (where

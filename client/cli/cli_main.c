@@ -70,7 +70,10 @@ static const cli_cmd commands[] = {
      "          admin device list [--json] · admin device revoke ID\n"
      "          admin invite USER [--address HOST:PORT] [--hours N]",
      "manage users, roles and devices from this PC (administrators)"},
-    {"status", cli_cmd_status, "status [--json]", "profile, user, unsent changes"},
+    {"status", cli_cmd_status, "status [--json]",
+     "profile, user, unsent changes and those the server refused"},
+    {"outbox", cli_cmd_outbox, "outbox list [--json] · outbox drop ID|--all-refused",
+     "the changes waiting to be sent; drop one (the card goes back to the server's copy)"},
     {"reindex", cli_cmd_reindex, "reindex", "rebuild the search index"},
     {"repair", cli_cmd_repair, "repair [--password-file F]",
      "rebuild a damaged card index: from the office server (keeping this PC's enrollment and "

@@ -4,9 +4,30 @@
 #include <string.h>
 #include <uv.h>
 
+#include "cl_outbox.h"
 #include "cl_session.h"
+#include "kt_json.h"
 #include "cli.h"
 #include "kt_json.h"
+
+/* The changes the server refused at the last sync. */
+typedef struct refused_ctx {
+  kt_json *j; /* --json: written here */
+  int n;
+} refused_ctx;
+
+static int on_refused(void *ud, const cl_outbox_entry *e) {
+  refused_ctx *r = ud;
+  if (!e->refused || e->hold) return 0;
+  r->n++;
+  if (r->j) cli_outbox_entry_json(r->j, e);
+  return 0;
+}
+
+static int on_refused_human(void *ud, const cl_outbox_entry *e) {
+  if (e->refused && !e->hold) cli_outbox_entry_human(e, "  ");
+  return 0;
+}
 
 int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
@@ -18,6 +39,7 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   int64_t pending = 0;
   int rc = 0;
   kt_buf server = KT_BUF_INIT, last = KT_BUF_INIT, role = KT_BUF_INIT, dname = KT_BUF_INIT;
+  kt_buf out = KT_BUF_INIT;
   bool connected = cl_store_meta_get(s, "server", &server, NULL) == 0;
   cl_store_meta_get(s, "device_name", &dname, NULL); /* given at `connect` (profiles since issue 13) */
   cl_store_meta_get(s, "last_sync", &last, NULL);
@@ -36,40 +58,49 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
     uv_loop_close(&loop);
   }
   cl_store_meta_get(s, "role", &role, NULL); /* after the session: it refreshes the role */
-  if (cl_store_outbox_count(s, &pending, &err)) {
+  kt_json j;
+  kt_json_init(&j, &out, true); /* (one key per line, "key": value, like before) */
+  refused_ctx rf = {ctx->json ? &j : NULL, 0};
+  if (ctx->json) {
+    kt_json_obj_begin(&j);
+    kt_json_key(&j, "refused");
+    kt_json_arr_begin(&j);
+  }
+  if (cl_store_outbox_count(s, &pending, &err) || cl_outbox_list(s, false, on_refused, &rf, &err)) {
     rc = cli_fail(&err);
   } else if (ctx->json) {
-    kt_buf b = KT_BUF_INIT;
-    kt_json j;
-    kt_json_init(&j, &b, false);
-    kt_json_obj_begin(&j);
-    const char *strs[][2] = {{"profile", ctx->profile}, {"user", cl_store_user(s)},
-                             {"device", cl_store_device(s)}, {"device_name", kt_buf_str(&dname)},
-                             {"mode", connected ? "server" : "local"},
-                             {"server", kt_buf_str(&server)}};
-    for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++) {
-      kt_json_key(&j, strs[k][0]);
-      kt_json_str(&j, strs[k][1]);
+    kt_json_arr_end(&j);
+    const struct {
+      const char *k, *v;
+    } str[] = {{"profile", ctx->profile},       {"user", cl_store_user(s)},
+               {"device", cl_store_device(s)},  {"device_name", kt_buf_str(&dname)},
+               {"mode", connected ? "server" : "local"},
+               {"server", kt_buf_str(&server)}, {"last_sync", kt_buf_str(&last)},
+               {"role", kt_buf_str(&role)}};
+    for (size_t i = 0; i < sizeof str / sizeof str[0]; i++) {
+      kt_json_key(&j, str[i].k);
+      kt_json_str(&j, str[i].v);
     }
     kt_json_key(&j, "online");
     kt_json_bool(&j, online);
     kt_json_key(&j, "pending");
     kt_json_int(&j, pending);
-    kt_json_key(&j, "last_sync");
-    kt_json_str(&j, kt_buf_str(&last));
-    kt_json_key(&j, "role");
-    kt_json_str(&j, kt_buf_str(&role));
     if (!online && why[0]) {
       kt_json_key(&j, "offline_reason");
       kt_json_str(&j, why);
     }
     kt_json_obj_end(&j);
-    printf("%s\n", kt_buf_str(&b));
-    kt_buf_free(&b);
+    printf("%s\n", kt_buf_str(&out));
   } else {
     printf("profile:  %s\nuser:     %s\nserver:   %s\nunsent:   %lld change%s\n", ctx->profile,
            cl_store_user(s), connected ? kt_buf_str(&server) : "none (standalone)",
            (long long)pending, pending == 1 ? "" : "s");
+    if (rf.n) {
+      printf("refused:  %d change%s the server refused at the last sync; fix the card (`kartoteka "
+             "edit ID`) and sync, or give the change up (`kartoteka outbox drop ID`):\n", rf.n,
+             rf.n == 1 ? "" : "s");
+      cl_outbox_list(s, false, on_refused_human, NULL, NULL);
+    }
     if (connected) {
       /* the PC by the name it enrolled with (its id is in --json and `admin device list`) */
       printf("this PC:  %s\n", dname.len ? kt_buf_str(&dname) : cl_store_device(s));
@@ -82,6 +113,7 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   kt_buf_free(&last);
   kt_buf_free(&role);
   kt_buf_free(&dname);
+  kt_buf_free(&out);
   cl_store_close(s);
   return rc;
 }

@@ -8,6 +8,7 @@
 #include "cl_sync.h"
 #include "cli.h"
 #include "kt_log.h"
+#include "kt_time.h"
 
 static volatile bool stop_flag;
 
@@ -54,9 +55,10 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
   }
   if (ctx->json)
     printf("{\"pushed\": %d, \"superseded\": %d, \"rejected\": %d, \"undone\": %d, "
-           "\"pulled\": %d, \"revoked\": %d, \"pending\": %lld}\n",
-           st.pushed, st.superseded, st.rejected, st.undone, st.pulled, st.revoked,
-           (long long)pending);
+           "\"dropped\": %d, \"warned\": %d, \"pulled\": %d, \"revoked\": %d, "
+           "\"pending\": %lld}\n",
+           st.pushed, st.superseded, st.rejected, st.undone, st.dropped, st.warned, st.pulled,
+           st.revoked, (long long)pending);
   else {
     printf("sent %d change%s, received %d", st.pushed, st.pushed == 1 ? "" : "s", st.pulled);
     if (st.revoked)
@@ -65,6 +67,14 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
     if (st.rejected) /* each refusal was a warning on stderr as it came */
       printf("; %d change%s refused by the server%s (see above)", st.rejected,
              st.rejected == 1 ? "" : "s", st.undone ? ", undone on this PC" : "");
+    if (st.warned)
+      printf("\nnote: %s%s", st.warning,
+             st.warned > 1 ? " (and more: see `kartoteka conflicts`)" : "");
+    if (st.rejected > st.undone)
+      printf("\n%d refused change%s wait%s on this PC: see `kartoteka status`; fix the card and "
+             "sync again, or give the change up with `kartoteka outbox drop ID`",
+             st.rejected - st.undone, st.rejected - st.undone == 1 ? "" : "s",
+             st.rejected - st.undone == 1 ? "s" : "");
     printf("\n");
   }
   return st.rejected ? 1 : 0;
@@ -88,7 +98,7 @@ typedef struct conflict_rows {
 static int on_conflict(void *ud, const cl_rec *r) {
   conflict_rows *c = ud;
   enum { WHEN, RTYPE, RID, FIELD, VALUE, LOST_BY, WINNER, WON_BY, PVALUE, PWINNER, N };
-  static const char *const names[N] = {"created", "rtype", "rid",    "field",  "value",
+  static const char *const names[N] = {"created", "rtype",  "rid",    "field",  "value",
                                        "lost_by", "winner", "won_by", "pvalue", "pwinner"};
   kt_buf v[N], card = KT_BUF_INIT;
   for (int i = 0; i < N; i++) {
@@ -96,7 +106,10 @@ static int on_conflict(void *ud, const cl_rec *r) {
     rec_field_text(c->s, r, names[i], &v[i]);
   }
   /* a protected field's values come in fields of their own (absent: not this user's to see) */
-  bool prot = v[PVALUE].len || v[PWINNER].len || (!v[VALUE].len && !v[WINNER].len);
+  const kt_mfield *cf = kt_mtype_field(r->type, "cause"); /* by its code, not its label */
+  const kt_value *cv = cf ? &r->v[r->type->pos[cf->vidx]] : NULL;
+  bool dup = cv && cv->kind == KT_V_TEXT && strcmp(cv->s, "duplicate") == 0;
+  bool prot = !dup && (v[PVALUE].len || v[PWINNER].len || (!v[VALUE].len && !v[WINNER].len));
   const char *lost = prot ? (v[PVALUE].len ? kt_buf_str(&v[PVALUE]) : "(protected)") : kt_buf_str(&v[VALUE]);
   const char *kept = prot ? (v[PWINNER].len ? kt_buf_str(&v[PWINNER]) : "(protected)") : kt_buf_str(&v[WINNER]);
   const char *field = kt_buf_str(&v[FIELD]);
@@ -111,6 +124,10 @@ static int on_conflict(void *ud, const cl_rec *r) {
     cl_rec_free(target);
   } else {
     kt_buf_printf(&card, "%s %s", kt_buf_str(&v[RTYPE]), kt_buf_str(&v[RID]));
+  }
+  if (dup) { /* no values: the same phone, e-mail or tax id is on a colleague's client */
+    lost = "(a duplicate: a new card)";
+    kept = "(the colleague's client)";
   }
   const char *cells[] = {kt_buf_str(&v[WHEN]),   kt_buf_str(&card),     field,
                          lost,                   kt_buf_str(&v[LOST_BY]), kept,

@@ -32,10 +32,20 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_DEVICE_GET] = "SELECT idx FROM device WHERE uuid = ?1",
     [CL_ST_DEVICE_ADD] = "INSERT INTO device(uuid) VALUES (?1)",
     [CL_ST_DEVICE_ALL] = "SELECT idx, uuid FROM device ORDER BY idx",
-    [CL_ST_OUTBOX_GET] = "SELECT seq, fields, base FROM outbox WHERE tcode = ?1 AND rid = ?2",
+    [CL_ST_OUTBOX_GET] = "SELECT seq, fields, base, refused, hold, refused_code FROM outbox "
+                         "WHERE tcode = ?1 AND rid = ?2",
     [CL_ST_OUTBOX_DEL] = "DELETE FROM outbox WHERE seq = ?1",
-    [CL_ST_OUTBOX_ADD] = "INSERT INTO outbox(tcode, rid, fields, base) VALUES (?1, ?2, ?3, ?4)",
-    [CL_ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox",
+    /* a new entry is not held; a local edit clears the reason (the change is judged
+       again), the code stays: the change was refused before */
+    [CL_ST_OUTBOX_ADD] = "INSERT INTO outbox(tcode, rid, fields, base, refused, refused_code) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [CL_ST_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE hold <> 1",
+    [CL_ST_OUTBOX_HOLD] = "UPDATE outbox SET hold = ?3 WHERE tcode = ?1 AND rid = ?2",
+    [CL_ST_OUTBOX_LIST] = "SELECT seq, tcode, rid, fields, base, refused, refused_code, hold "
+                          "FROM outbox WHERE hold <> 1 OR ?1 ORDER BY seq",
+    [CL_ST_STAFF_HAS] = "SELECT 1 FROM t_staff WHERE name = ?1",
+    [CL_ST_STAFF_NAMES] = "SELECT name FROM t_staff WHERE deleted = 0 AND name IS NOT NULL "
+                          "ORDER BY name",
     [CL_ST_OUTBOX_FORGET] = "DELETE FROM outbox WHERE tcode = ?1 AND rid = ?2",
     [CL_ST_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE tcode = ?1 AND rid = ?2",
     [CL_ST_FTS_ADD] = "INSERT INTO fts(rowid, body) VALUES (?1, ?2)",
@@ -63,8 +73,15 @@ static const char *const st_sql[CL_ST__COUNT] = {
                           "FROM t_task WHERE deleted = 0 AND due IS NOT NULL AND "
                           "(assignee = ?1 OR (assignee IS NULL AND owner = ?1)) AND "
                           "(status IS NULL OR status NOT IN ('cancelled'))",
-    [CL_ST_BIRTHDAYS] = "SELECT id, last_name, first_name, middle_name, birthday FROM t_contact "
-                        "WHERE deleted = 0 AND birthday IS NOT NULL AND owner = ?1",
+    /* whose client a contact is follows kt_rights_scope: its organization's owner
+       when the organization is on this PC, else its own (both halves use indexes) */
+    [CL_ST_BIRTHDAYS] = "SELECT c.id, c.last_name, c.first_name, c.middle_name, c.birthday "
+                        "FROM t_org o JOIN t_contact c ON c.org = o.id WHERE o.owner = ?1 AND "
+                        "c.deleted = 0 AND c.birthday IS NOT NULL UNION ALL "
+                        "SELECT c.id, c.last_name, c.first_name, c.middle_name, c.birthday "
+                        "FROM t_contact c WHERE c.owner = ?1 AND c.deleted = 0 AND "
+                        "c.birthday IS NOT NULL AND NOT EXISTS (SELECT 1 FROM t_org o "
+                        "WHERE o.id = c.org)",
     [CL_ST_STAFF_BIRTHDAYS] = "SELECT id, name, NULL, NULL, birthday FROM t_staff WHERE deleted = 0 "
                               "AND birthday IS NOT NULL AND birthday <> '' AND name IS NOT ?1",
     [CL_ST_CALLBACKS] = "SELECT e.id, e.title, e.start, o.name, "

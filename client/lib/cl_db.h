@@ -28,10 +28,15 @@ typedef enum cl_st {
   CL_ST_DEVICE_GET,   /* ?1 uuid -> idx */
   CL_ST_DEVICE_ADD,   /* ?1 uuid */
   CL_ST_DEVICE_ALL,   /* -> idx, uuid */
-  CL_ST_OUTBOX_GET,   /* ?1 tcode, ?2 rid -> seq, fields, base */
+  CL_ST_OUTBOX_GET,   /* ?1 tcode, ?2 rid -> seq, fields, base, refused, hold, refused_code */
   CL_ST_OUTBOX_DEL,   /* ?1 seq */
-  CL_ST_OUTBOX_ADD,   /* ?1 tcode, ?2 rid, ?3 fields, ?4 base */
-  CL_ST_OUTBOX_COUNT, /* -> count */
+  CL_ST_OUTBOX_ADD,   /* ?1 tcode, ?2 rid, ?3 fields, ?4 base [, ?5 refused, ?6 refused_code] */
+  CL_ST_OUTBOX_COUNT, /* -> count of the entries waiting (parked ones not counted) */
+  CL_ST_OUTBOX_HOLD,  /* ?1 tcode, ?2 rid, ?3 hold */
+  CL_ST_OUTBOX_LIST,  /* ?1 held too (1/0) -> seq, tcode, rid, fields, base, refused,
+                         refused_code, hold: the entries not parked, oldest first */
+  CL_ST_STAFF_HAS,    /* ?1 name -> 1 when an account (live or disabled) has that name */
+  CL_ST_STAFF_NAMES,  /* -> name of every live account, sorted */
   CL_ST_OUTBOX_FORGET,/* ?1 tcode, ?2 rid */
   CL_ST_OUTBOX_HAS,   /* ?1 tcode, ?2 rid -> 1 when the record has unsent changes */
   CL_ST_FTS_ADD,      /* ?1 rowid, ?2 body */
@@ -47,7 +52,8 @@ typedef enum cl_st {
   CL_ST_GROUP_NAMES,  /* -> the live groups' names, sorted */
   CL_ST_DIARY_EVENTS, /* ?1 user -> id, title, type, start, remind_at, remind_before, rrule, status */
   CL_ST_DIARY_TASKS,  /* ?1 user -> id, title, NULL, due, remind_at, remind_before, rrule, status */
-  CL_ST_BIRTHDAYS,    /* ?1 user -> id, last_name, first_name, middle_name, birthday */
+  CL_ST_BIRTHDAYS,    /* ?1 user -> id, last_name, first_name, middle_name, birthday: the
+                         contacts that are ?1's clients (by their organization's owner) */
   CL_ST_STAFF_BIRTHDAYS, /* ?1 user -> id, name, NULL, NULL, birthday (colleagues, not ?1) */
   CL_ST_CALLBACKS,    /* ?1 user, ?2 until ms -> id, title, start, org name, contact name,
                          phone, org id, contact id: planned one-off calls due by ?2 */

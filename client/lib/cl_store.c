@@ -609,8 +609,19 @@ out:
 
 /* ---- outbox -------------------------------------------------------------------------- */
 
+static int outbox_hold(cl_store *s, const cl_rec *r, int hold, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_HOLD, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_int(st, 1, r->type->def->code);
+  sqlite3_bind_int64(st, 2, r->rowid);
+  sqlite3_bind_int(st, 3, hold);
+  return cl_db_step_done(&s->d, st, err);
+}
+
 /* Records that fields `set` of r changed; base = versions before the edit (NULL
- * for a new record). Merges into an unsent entry, which takes a new number. */
+ * for a new record). Merges into an unsent entry, which takes a new number and
+ * loses the server's last reason (the change is judged again) but remembers it
+ * was refused (its code); a record that stays in the trash keeps its hold. */
 static int outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const kt_vers *base,
                        kt_err *err) {
   int tcode = r->type->def->code;
@@ -625,12 +636,18 @@ static int outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const k
   sqlite3_bind_int(st, 1, tcode);
   sqlite3_bind_int64(st, 2, r->rowid);
   int rc = sqlite3_step(st);
+  int hold = 0;
+  bool was_refused = false;
+  int code = 0;
   if (rc == SQLITE_ROW) {
     int64_t seq = sqlite3_column_int64(st, 0);
     kt_fset prev;
     kt_vers pbase;
     kt_fset_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &prev);
     kt_vers_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &pbase);
+    hold = cl_rec_deleted(r) ? sqlite3_column_int(st, 4) : 0; /* still in the trash: still held */
+    was_refused = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    code = sqlite3_column_int(st, 5);
     sqlite3_reset(st);
     for (int i = 0; i < KT_MAX_FIELDS; i++)
       if (kt_fset_has(&prev, i)) b.f[i] = pbase.f[i]; /* keep the first unsent edit's base */
@@ -658,11 +675,41 @@ static int outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const k
     sqlite3_bind_int64(st, 2, r->rowid);
     sqlite3_bind_blob(st, 3, fb.p, (int)fb.len, SQLITE_STATIC);
     sqlite3_bind_blob(st, 4, bb.p, (int)bb.len, SQLITE_STATIC);
+    if (was_refused) sqlite3_bind_int(st, 6, code);
     rc = cl_db_step_done(&s->d, st, err);
   }
   kt_buf_free(&fb);
   kt_buf_free(&bb);
-  return rc;
+  return rc || !hold ? rc : outbox_hold(s, r, hold, err);
+}
+
+/* The record's unsent entry: whether there is one, whether it creates the
+ * record (the server never accepted it), whether the server refused it (at
+ * the last sync, or before an edit made since), and its hold. */
+typedef struct entry_state {
+  bool has, isnew, refused;
+  int hold;
+} entry_state;
+
+static int outbox_state(cl_store *s, const cl_rec *r, entry_state *es, kt_err *err) {
+  memset(es, 0, sizeof *es);
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_GET, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_int(st, 1, r->type->def->code);
+  sqlite3_bind_int64(st, 2, r->rowid);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    kt_fset f;
+    kt_vers b;
+    kt_fset_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &f);
+    kt_vers_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), &b);
+    es->has = true;
+    es->isnew = cl_outbox_is_new(&f, &b);
+    es->refused = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    es->hold = sqlite3_column_int(st, 4);
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cl_db_error(&s->d, rc, "reading the outbox", err);
 }
 
 /* ---- row writes ------------------------------------------------------------------------ */
@@ -897,6 +944,34 @@ static int resolve_group(cl_store *s, const kt_mfield *f, const char *text, kt_b
   return rc;
 }
 
+/* An owner or assignee must be an account of the office: every account has a
+ * staff record on every PC, so a name the server would refuse (and the change
+ * then wait in the outbox) is refused here, with the names there are. A PC that
+ * has no staff records (standalone, or never synced) leaves it to the server. */
+static int check_user(cl_store *s, const kt_mfield *f, const char *name, kt_err *err) {
+  if (!strcmp(name, s->user)) return 0;
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_STAFF_HAS, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW) return 0;
+  if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "reading the office's users", err);
+  if (!(st = cl_db_st(&s->d, CL_ST_STAFF_NAMES, err))) return KT_EDB;
+  kt_buf names = KT_BUF_INIT;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    kt_buf_printf(&names, "%s%s", names.len ? ", " : "", sqlite3_column_text(st, 0));
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE && names.len)
+    rc = kt_err_set(err, KT_EINVAL, "%s: there is no user named %s in this office; the users "
+                    "are: %s (as this PC last synced: sync first if the account is new)",
+                    f->name, name, kt_buf_str(&names));
+  else
+    rc = rc == SQLITE_DONE ? 0 : cl_db_error(&s->d, rc, "reading the office's users", err);
+  kt_buf_free(&names);
+  return rc;
+}
+
 /* Parses assignments into r (only the named fields), recording them in *set. */
 static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset *set,
                       kt_err *err) {
@@ -926,6 +1001,9 @@ static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset
     }
     rc = kt_mfield_parse(f, text, &v, err);
     if (!rc && f->type == KT_FT_REF && v.kind == KT_V_TEXT) rc = ref_exists(s, f, v.s, err);
+    if (!rc && f->type == KT_FT_USER && v.kind == KT_V_TEXT &&
+        !(r->type->def->flags & KT_TF_SYSTEM)) /* (the server's own records name users) */
+      rc = check_user(s, f, v.s, err);
     kt_buf_free(&resolved);
     if (rc) {
       kt_value_clear(&v);
@@ -1164,6 +1242,10 @@ int cl_store_edit(cl_store *s, const char *id, const cl_set *sets, int n, int *c
   return rc;
 }
 
+static int related_walk(cl_store *s, const cl_rec *r, bool live, cl_rec_cb cb, void *ud,
+                        kt_err *err);
+static int on_referrer(void *ud, const cl_rec *r);
+
 static int set_deleted(cl_store *s, const char *id, int del, kt_err *err) {
   cl_rec *old = NULL, *r = NULL;
   int rc = tx_begin(s, err);
@@ -1176,8 +1258,17 @@ static int set_deleted(cl_store *s, const char *id, int del, kt_err *err) {
                       del ? "already in the trash" : "not in the trash");
       kt_buf_free(&t);
     } else {
+      /* into the trash: a new record the server never accepted is parked (it would
+         only reach the server to lie in its trash, or be refused again); a change
+         the server refused is set back at the next sync, then the deletion sent */
+      entry_state es;
+      bool referred = false; /* (a card other records name is sent: they keep their link) */
       kt_value_set_int(&r->v[KT_F_DELETED], del);
-      rc = edit_locked(s, old, r, NULL, err);
+      rc = outbox_state(s, old, &es, err);
+      if (!rc && del && es.isnew) rc = related_walk(s, old, false, on_referrer, &referred, err);
+      if (!rc) rc = edit_locked(s, old, r, NULL, err);
+      int hold = !del || !es.has ? 0 : es.isnew && !referred ? 1 : es.refused ? 2 : 0;
+      if (!rc && hold) rc = outbox_hold(s, r, hold, err);
     }
   }
   rc = tx_end(s, rc, err);
@@ -1331,7 +1422,9 @@ out:
   return rc;
 }
 
-int cl_store_related(cl_store *s, const cl_rec *r, cl_rec_cb cb, void *ud, kt_err *err) {
+/* The records that refer to r (live ones only, or those in the trash too). */
+static int related_walk(cl_store *s, const cl_rec *r, bool live, cl_rec_cb cb, void *ud,
+                        kt_err *err) {
   int n;
   kt_mtype *types = kt_model_types(s->model, &n);
   for (int i = 0; i < n; i++) {
@@ -1341,7 +1434,7 @@ int cl_store_related(cl_store *s, const cl_rec *r, cl_rec_cb cb, void *ud, kt_er
       if (f->type != KT_FT_REF || strcmp(f->ref, r->type->def->name) != 0) continue;
       kt_buf sql = KT_BUF_INIT;
       cl_db_select_prefix(t, &sql);
-      kt_buf_printf(&sql, " WHERE \"%s\" = ?1 AND deleted = 0", f->column);
+      kt_buf_printf(&sql, " WHERE \"%s\" = ?1%s", f->column, live ? " AND deleted = 0" : "");
       order_by(t, NULL, false, &sql);
       sqlite3_stmt *st = NULL;
       int rc = sqlite3_prepare_v2(s->d.db, kt_buf_str(&sql), -1, &st, NULL);
@@ -1354,6 +1447,16 @@ int cl_store_related(cl_store *s, const cl_rec *r, cl_rec_cb cb, void *ud, kt_er
     }
   }
   return 0;
+}
+
+int cl_store_related(cl_store *s, const cl_rec *r, cl_rec_cb cb, void *ud, kt_err *err) {
+  return related_walk(s, r, true, cb, ud, err);
+}
+
+static int on_referrer(void *ud, const cl_rec *r) {
+  (void)r;
+  *(bool *)ud = true;
+  return 1;
 }
 
 /* Appends an FTS5 query: every word of the folded text as a quoted prefix
@@ -1787,7 +1890,8 @@ static int dev_index(cl_store *s, const char *uuid, uint32_t *idx, kt_err *err) 
 int cl_store_outbox_walk(cl_store *s, int max, cl_outbox_cb cb, void *ud, kt_err *err) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(s->d.db,
-                              "SELECT seq, tcode, rid, fields, base FROM outbox ORDER BY seq LIMIT ?1",
+                              "SELECT seq, tcode, rid, fields, base FROM outbox WHERE hold = 0 "
+                              "ORDER BY seq LIMIT ?1",
                               -1, &st, NULL);
   if (rc != SQLITE_OK) return cl_db_error(&s->d, rc, "reading the outbox", err);
   sqlite3_bind_int(st, 1, max);
@@ -2113,6 +2217,9 @@ int cl_store_server_restored(cl_store *s, kt_err *err) {
     cl_rec *r = cl_rec_new(&types[i]);
     while (!rc && r && sqlite3_step(st) == SQLITE_ROW) {
       kt_rec_load(r, st);
+      entry_state es;
+      if ((rc = outbox_state(s, r, &es, err))) break;
+      if (es.hold == 1) continue; /* parked: never sent, so the server cannot have lost it */
       kt_fset own = {{0, 0}};
       for (int k = 0; k < KT_MAX_FIELDS; k++)
         if (r->vers.f[k].stamp && r->vers.f[k].dev == s->selfdev) kt_fset_add(&own, k);
@@ -2125,7 +2232,7 @@ int cl_store_server_restored(cl_store *s, kt_err *err) {
   return tx_end(s, rc, err);
 }
 
-int cl_store_outbox_renumber(cl_store *s, const int64_t *seqs, size_t n, kt_err *err) {
+int cl_store_outbox_refused(cl_store *s, const cl_refusal *r, size_t n, kt_err *err) {
   int rc = tx_begin(s, err);
   if (rc) return rc;
   sqlite3_stmt *get = NULL;
@@ -2133,7 +2240,7 @@ int cl_store_outbox_renumber(cl_store *s, const int64_t *seqs, size_t n, kt_err 
                           &get, NULL);
   if (rc != SQLITE_OK) rc = cl_db_error(&s->d, rc, "renumbering the outbox", err);
   for (size_t i = 0; !rc && i < n; i++) {
-    sqlite3_bind_int64(get, 1, seqs[i]);
+    sqlite3_bind_int64(get, 1, r[i].seq);
     if (sqlite3_step(get) != SQLITE_ROW) {
       sqlite3_reset(get);
       continue; /* edited since: it already has a new number */
@@ -2147,7 +2254,7 @@ int cl_store_outbox_renumber(cl_store *s, const int64_t *seqs, size_t n, kt_err 
     sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_DEL, err);
     if (!st) rc = KT_EDB;
     else {
-      sqlite3_bind_int64(st, 1, seqs[i]);
+      sqlite3_bind_int64(st, 1, r[i].seq);
       rc = cl_db_step_done(&s->d, st, err);
     }
     if (!rc && !(st = cl_db_st(&s->d, CL_ST_OUTBOX_ADD, err))) rc = KT_EDB;
@@ -2156,6 +2263,9 @@ int cl_store_outbox_renumber(cl_store *s, const int64_t *seqs, size_t n, kt_err 
       sqlite3_bind_int64(st, 2, rid);
       sqlite3_bind_blob(st, 3, f.p ? f.p : "", (int)f.len, SQLITE_STATIC);
       sqlite3_bind_blob(st, 4, b.p ? b.p : "", (int)b.len, SQLITE_STATIC);
+      sqlite3_bind_text(st, 5, r[i].reason && *r[i].reason ? r[i].reason : "refused", -1,
+                        SQLITE_STATIC);
+      sqlite3_bind_int(st, 6, r[i].code);
       rc = cl_db_step_done(&s->d, st, err);
     }
     kt_buf_free(&f);

@@ -102,7 +102,13 @@ int cl_store_add_rec(cl_store *s, cl_rec *r, kt_err *err);
 /* Edits a record; *changed = number of fields that really changed. */
 int cl_store_edit(cl_store *s, const char *id, const cl_set *sets, int n, int *changed,
                   kt_err *err);
-/* Moves to trash / restores from trash. KT_ENOTFOUND for an unknown id. */
+/* Moves to trash / restores from trash. KT_ENOTFOUND for an unknown id.
+ * Deleting a new record the server never accepted parks its outbox entry:
+ * nothing is sent and it is not counted as unsent; restored before the next
+ * sync it is sent whole, else that sync removes it from this PC once the server
+ * confirms it never had it. Deleting a record whose change the server refused
+ * holds the entry: the next sync sets the card back to the server's copy and
+ * sends the deletion alone (cl_sync). */
 int cl_store_delete(cl_store *s, const char *id, kt_err *err);
 int cl_store_restore(cl_store *s, const char *id, kt_err *err);
 
@@ -177,15 +183,29 @@ typedef struct cl_outbox_item {
   kt_vers base;
 } cl_outbox_item;
 typedef int (*cl_outbox_cb)(void *ud, const cl_outbox_item *it); /* non-zero stops */
-/* Walks up to max entries in change-number order. */
+/* Walks up to max entries to send, in change-number order (held ones are not
+ * sent: see cl_store_delete). */
 int cl_store_outbox_walk(cl_store *s, int max, cl_outbox_cb cb, void *ud, kt_err *err);
 /* Deletes acknowledged entries (an entry edited again since has a new number
  * and stays). */
 int cl_store_outbox_ack(cl_store *s, const int64_t *seqs, size_t n, kt_err *err);
-/* Gives refused entries new change numbers: the server counts a refused
- * number as seen, so a resend under the old number would be taken as a
- * duplicate and the card lost. */
-int cl_store_outbox_renumber(cl_store *s, const int64_t *seqs, size_t n, kt_err *err);
+/* What the server said about one refused entry. */
+typedef struct cl_refusal {
+  int64_t seq;        /* the entry's change number as sent */
+  const char *reason; /* for the user (borrowed) */
+  int code;           /* KT_E* */
+} cl_refusal;
+/* Records refusals: each entry keeps its reason (shown by `status` and `outbox
+ * list` until the card is edited, which starts the judgement over) and gets a
+ * new change number: the server counts a refused number as seen, so a resend
+ * under the old number would be taken as a duplicate and the card lost. An
+ * entry edited since (it has a new number already) is left alone. */
+int cl_store_outbox_refused(cl_store *s, const cl_refusal *r, size_t n, kt_err *err);
+/* Whether an entry (its fields and base versions) is a new record the server
+ * has not accepted yet: it holds the record's creation, made on this PC. */
+static inline bool cl_outbox_is_new(const kt_fset *fields, const kt_vers *base) {
+  return kt_fset_has(fields, KT_F_CREATED) && !base->f[KT_F_CREATED].stamp;
+}
 /* kt_devname_fn over the replica's device table (ud = the store). */
 const char *cl_store_devname(void *store, uint32_t idx);
 /* Applies a change pulled from the server: per field the higher (stamp,
@@ -246,7 +266,7 @@ int cl_store_purge(cl_store *s, bool force, kt_err *err);
 
 int cl_store_dump(cl_store *s, kt_buf *out, kt_err *err);
 
-/* Number of unsent outbox entries. */
+/* Number of unsent outbox entries (parked ones not counted). */
 int cl_store_outbox_count(cl_store *s, int64_t *n, kt_err *err);
 
 /* Rebuilds the search index from the records (repair). */

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "cl_outbox.h"
 #include "cl_session.h"
 #include "kt_change.h"
 #include "kt_frame.h"
@@ -48,63 +49,46 @@ static int collect(void *ud, const cl_outbox_item *it) {
   return 0;
 }
 
-/* Cards whose change the server refused for lack of rights: they are set back
- * to the server's copy (or removed when the user may not see them there). */
-typedef struct undo_list {
-  char (*ids)[40];
-  char (*types)[32];
-  size_t n, cap;
-} undo_list;
+/* Cards the user deleted whose change must not be sent as it is: a new card
+ * the server never accepted (parked) and a refused change (held). Each goes
+ * back to the server's copy, then the deletion alone is written again and sent
+ * with the rest of the outbox; a card the server has no copy of (the parked
+ * ones, unless an acknowledgement was lost) is removed from this PC. */
+typedef struct held_ctx {
+  cl_cards cards;
+  int rc;
+} held_ctx;
 
-static int undo_add(undo_list *u, const char *type, const char *id) {
-  if (u->n == u->cap) {
-    size_t cap = u->cap ? u->cap * 2 : 8;
-    char(*ids)[40] = realloc(u->ids, cap * sizeof *ids);
-    if (ids) u->ids = ids;
-    char(*types)[32] = realloc(u->types, cap * sizeof *types);
-    if (types) u->types = types;
-    if (!ids || !types) return -1;
-    u->cap = cap;
-  }
-  snprintf(u->ids[u->n], sizeof u->ids[0], "%s", id);
-  snprintf(u->types[u->n], sizeof u->types[0], "%s", type);
-  u->n++;
+static int on_held(void *ud, const cl_outbox_entry *e) {
+  held_ctx *h = ud;
+  if (e->hold && (h->rc = cl_cards_add(&h->cards, e->type, e->id))) return 1;
   return 0;
 }
 
-static void undo_free(undo_list *u) {
-  free(u->ids);
-  free(u->types);
-}
-
-static int undo_run(cl_conn *c, cl_store *s, const undo_list *u, kt_err *err) {
-  for (size_t i = 0; i < u->n; i++) {
-    Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
-    Kartoteka__Get get = KARTOTEKA__GET__INIT;
-    get.type = u->types[i];
-    get.id = u->ids[i];
-    req.body_case = KARTOTEKA__ENVELOPE__BODY_GET;
-    req.get = &get;
-    kt_err gerr;
-    kt_err_clear(&gerr);
-    int rc = cl_conn_request(c, &req, &rep, &gerr);
-    if (rc == KT_ENOTFOUND) {
-      rc = cl_store_revoke(s, u->types[i], u->ids[i], err);
-    } else if (rc) {
-      return kt_err_set(err, rc, "%s", gerr.msg);
-    } else if (rep->body_case == KARTOTEKA__ENVELOPE__BODY_CHANGES && rep->changes->n_changes == 1) {
-      rc = cl_store_reset(s, rep->changes->changes[0], err);
-    }
-    kt_frame_env_free(rep);
-    if (rc) return rc;
-    kt_log_info("sync", "%s %s was set back to the server's copy", u->types[i], u->ids[i]);
+static int run_held(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
+  held_ctx h = {{0}, 0};
+  int rc = cl_outbox_list(s, true, on_held, &h, err);
+  if (!rc && h.rc) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (!rc && h.cards.n) rc = cl_outbox_reset(c, s, &h.cards, NULL, err);
+  for (size_t i = 0; !rc && i < h.cards.n; i++) {
+    cl_rec *r = NULL;
+    kt_err e2;
+    if (cl_store_get(s, h.cards.ids[i], &r, NULL) == 0 && !cl_rec_deleted(r) &&
+        cl_store_delete(s, h.cards.ids[i], &e2))
+      kt_log_warn("sync", "%s %s is back as the server has it but cannot be deleted: %s",
+                  h.cards.types[i], h.cards.ids[i], e2.msg);
+    cl_rec_free(r);
+    st->dropped++;
   }
-  return 0;
+  cl_cards_free(&h.cards);
+  return rc;
 }
 
 static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
+  int rc0 = run_held(c, s, st, err);
+  if (rc0) return rc0;
   for (;;) {
-    undo_list undo = {0};
+    cl_cards undo = {0};
     push_ctx p = {.s = s, .err = err};
     p.vals = calloc(PUSH_BATCH, sizeof *p.vals);
     p.chs = calloc(PUSH_BATCH, sizeof *p.chs);
@@ -146,23 +130,29 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
                transaction, so a sync cut before the undo leaves both, and the
                next one (the entry renumbered below, so the server judges it
                again) undoes it then */
-            if (!undo_add(&undo, p.vals[i].type, p.vals[i].id)) st->undone++;
+            if (!cl_cards_add(&undo, p.vals[i].type, p.vals[i].id)) st->undone++;
           }
           continue;
         }
         if (r->status == KARTOTEKA__CHANGE_RESULT__STATUS__APPLIED) st->pushed++;
         else st->superseded++;
+        if (r->reason && r->reason[0]) { /* kept, with a warning */
+          if (!st->warned++) snprintf(st->warning, sizeof st->warning, "%s", r->reason);
+          kt_log_warn("sync", "%s %s: %s", p.vals[i].type, p.vals[i].id, r->reason);
+        }
         p.seqs[acked++] = p.seqs[i];
       }
       if (!rc) rc = cl_store_outbox_ack(s, p.seqs, acked, err);
-      if (!rc && acked < p.n) { /* the refused ones: new numbers for their next try */
-        int64_t *ref = calloc(p.n, sizeof *ref);
+      if (!rc && acked < p.n) { /* the refused ones: their reason, new numbers for their next try */
+        cl_refusal *ref = calloc(p.n, sizeof *ref);
         size_t k = 0;
         if (!ref) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-        for (size_t i = 0; ref && i < p.n; i++)
-          if (rep->push_ack->results[i]->status == KARTOTEKA__CHANGE_RESULT__STATUS__REJECTED)
-            ref[k++] = (int64_t)p.vals[i].counter;
-        if (!rc) rc = cl_store_outbox_renumber(s, ref, k, err);
+        for (size_t i = 0; ref && i < p.n; i++) {
+          const Kartoteka__ChangeResult *r = rep->push_ack->results[i];
+          if (r->status == KARTOTEKA__CHANGE_RESULT__STATUS__REJECTED)
+            ref[k++] = (cl_refusal){(int64_t)p.vals[i].counter, r->reason, r->code};
+        }
+        if (!rc) rc = cl_store_outbox_refused(s, ref, k, err);
         free(ref);
       }
       /* do not resend them in this round (the undone ones leave the outbox) */
@@ -179,8 +169,8 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     free(p.recs);
     free(p.seqs);
     free(p.bases);
-    if (!rc) rc = undo_run(c, s, &undo, err);
-    undo_free(&undo);
+    if (!rc) rc = cl_outbox_reset(c, s, &undo, NULL, err);
+    cl_cards_free(&undo);
     if (rc) return rc;
     if (n < PUSH_BATCH || only_refused) return 0;
   }

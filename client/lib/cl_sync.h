@@ -19,10 +19,14 @@ typedef struct cl_sync_stats {
   int superseded;
   int rejected; /* refused by the server (reason logged) */
   int undone;   /* of those, refused for lack of rights: set back to the server's copy */
+  int dropped;  /* unsent changes of cards deleted since (never accepted, or refused):
+                   set back to the server's copy and the deletion sent, or removed */
   int pulled;   /* changes applied locally */
   int revoked;  /* records removed: no longer the user's to see */
   int rounds;   /* completed sync rounds */
+  int warned;   /* applied with a warning (a new card duplicates a colleague's client) */
   char last_reject[KT_ERR_MSG_MAX];
+  char warning[KT_ERR_MSG_MAX]; /* the first warning */
 } cl_sync_stats;
 
 /* One round over an open authenticated connection: push everything, pull

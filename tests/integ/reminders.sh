@@ -111,13 +111,19 @@ stop_agent b1
 check_contains "today shows the overdue task" "overdue" "$(k b1 today)"
 check_contains "agenda expands the weekly series" "Планёрка" "$(k b1 agenda --from "$(date -d '+7 days' +%Y-%m-%d)" --to "$(date -d '+8 days' +%Y-%m-%d)")"
 check_fails "bad rrule refused" "repeat rule" k anna add event --set title=x --set start="$(at 60)" --set rrule="FREQ=EVERY-SO-OFTEN"
-BAD=$(k anna add task --set title="Кому?" --set assignee=nobody --set due="$(at 600)")
-check_fails "an assignee who is not a user is refused by the server" "no user named nobody" k anna sync
-check_eq "...and the task waits in the outbox, not lost" "1" "$(k anna status --json | json 'd["pending"]')"
-check_fails "a second sync is refused again, not taken as a duplicate" "no user named nobody" k anna sync
-check_eq "...still waiting" "1" "$(k anna status --json | json 'd["pending"]')"
-k anna edit "$BAD" --set assignee=boris >/dev/null
-check "after the fix it is sent whole" k anna sync
+check_fails "an assignee who is not a user is refused on the PC, which names the users" \
+  "no user named nobody in this office; the users are: anna, boris, boss, vera" \
+  k anna add task --set title="Кому?" --set assignee=nobody --set due="$(at 600)"
+# a PC that has not heard the office's users yet (enrolled, never synced) leaves it to the server
+enroll "$D" anna "$T/anna2"
+BAD=$(k anna2 add task --set title="Кому?" --set assignee=nobody --set due="$(at 600)")
+check_fails "...and by the server" "no user named nobody" k anna2 sync
+check_eq "...and the task waits in the outbox, not lost" "1" "$(k anna2 status --json | json 'd["pending"]')"
+check_fails "a second sync is refused again, not taken as a duplicate" "no user named nobody" k anna2 sync
+check_eq "...still waiting" "1" "$(k anna2 status --json | json 'd["pending"]')"
+k anna2 edit "$BAD" --set assignee=boris >/dev/null
+check "after the fix it is sent whole" k anna2 sync
+k anna sync >/dev/null
 check_contains "the server has the whole task" "title=Кому?" "$("$KTD" dump --data "$D" | grep "$BAD")"
 # an assignee who may not see the client: refused by the server, nothing changes
 VORG=$(k vera add org --set name="ЗАО Вектор")

@@ -54,10 +54,11 @@ expect_ids() {
       WHERE COALESCE(o.owner, co.owner, c.owner, t.owner) = '$u'
     UNION ALL SELECT id FROM t_group UNION ALL SELECT id FROM t_field_def
     UNION ALL SELECT id FROM t_section UNION ALL SELECT id FROM t_reminder WHERE owner = '$u'
+    UNION ALL SELECT id FROM t_staff
     UNION ALL SELECT f.id FROM t_conflict f JOIN t_org o ON o.id = f.rid WHERE o.owner = '$u'" | sort
 }
 replica_ids() {
-  local tabs="org contact task event note link deal group field_def section conflict reminder" q="" t
+  local tabs="org contact task event note link deal group field_def section conflict reminder staff" q="" t
   for t in $tabs; do q="$q${q:+ UNION ALL }SELECT id FROM t_$t"; done
   sqlite3 "$T/$1/replica.db" "$q" | sort
 }

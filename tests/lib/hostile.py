@@ -91,7 +91,7 @@ TYPES = {
     "field_def": (CONFIG, _f("etype:text name:text label:text ftype:choice choices:longtext hidden:bool")),
     "section": (CONFIG, _f("etype:text label:text hidden:bool")),
     "conflict": (SYSTEM, _f("rtype:text rid:text field:text value:longtext winner:longtext "
-                            "lost_by:user won_by:user pvalue:longtext:C pwinner:longtext:C")),
+                            "lost_by:user won_by:user pvalue:longtext:C pwinner:longtext:C cause:choice")),
     "reminder": (CONFIG, _f("rtype:text rid:text at:datetime state:choice until:datetime")),
     "staff": (CONFIG | SYSTEM, _f("name:user birthday:date")),
 }

@@ -1,5 +1,6 @@
 # server.sh — start/stop a real kartotekad for integration scripts (sourced
-# after integ.sh). start_server DIR [ADMIN] sets SRV_PID and SRV_ADDR.
+# after integ.sh). start_server DIR [ADDR:PORT] sets SRV_PID and SRV_ADDR (a given
+# address: the restart of a server the profiles already know).
 echo "correct horse battery" > "$T/pw"
 echo "wrong password here" > "$T/wrongpw"
 
@@ -8,7 +9,8 @@ init_server() { "$KTD" init --data "$1" --admin boss --password-file "$T/pw" >/d
 
 start_server() {
   local d=$1 out="$1.serve.out"
-  "$KTD" serve --data "$d" --listen 127.0.0.1:0 >"$out" 2>"$d.serve.err" &
+  : >"$out"
+  "$KTD" serve --data "$d" --listen "${2:-127.0.0.1:0}" >"$out" 2>>"$d.serve.err" &
   SRV_PID=$!; _bg_pids+=($SRV_PID)
   for _ in $(seq 100); do grep -q '^listening' "$out" 2>/dev/null && break; sleep 0.05; done
   SRV_ADDR=$(sed -n 's/^listening //p' "$out")
@@ -27,6 +29,16 @@ stop_server() {
 
 # add_user DIR NAME [ROLE]
 add_user() { "$KTD" user add --data "$1" --user "$2" --role "${3:-manager}" --password-file "$T/pw" >/dev/null; }
+# office USER:ROLE ...: a master in $D=$T/data with these accounts, a running server,
+# and an enrolled profile $T/USER for each
+office() {
+  D=$T/data
+  init_server "$D"
+  local u
+  for u in "$@"; do add_user "$D" "${u%%:*}" "${u#*:}"; done
+  start_server "$D"
+  for u in "$@"; do enroll "$D" "${u%%:*}" "$T/${u%%:*}" || { echo "FAIL: enroll ${u%%:*}"; exit 1; }; done
+}
 # enroll DIR USER PROFILE: invite + connect
 enroll() {
   local inv; inv=$("$KTD" invite --data "$1" --user "$2") || return 1

@@ -47,6 +47,10 @@ static void test_every_level_migrates_to_latest(void **state) {
                                     "('0193a1b2-0000-7000-8000-000000000001', x'00', 'Ромашка')",
                                     NULL, NULL, NULL),
                        SQLITE_OK);
+    if (from >= 1) /* ... and so must an unsent change */
+      assert_int_equal(sqlite3_exec(db, "INSERT INTO outbox(tcode, rid, fields, base) VALUES "
+                                        "(1, 1, x'01', NULL)", NULL, NULL, NULL),
+                       SQLITE_OK);
     assert_int_equal(kt_migrate_apply(db, 0, &err), 0);
     assert_int_equal(level_of(db), latest);
     assert_schema_matches_registry(db);
@@ -56,7 +60,24 @@ static void test_every_level_migrates_to_latest(void **state) {
       assert_int_equal(sqlite3_step(st), SQLITE_ROW);
       assert_string_equal((const char *)sqlite3_column_text(st, 0), "Ромашка");
       sqlite3_finalize(st);
+      /* the outbox entry is kept, not refused and not held (0012) */
+      assert_int_equal(sqlite3_prepare_v2(db, "SELECT tcode, rid, refused IS NULL, "
+                                              "refused_code IS NULL, hold FROM outbox",
+                                          -1, &st, NULL),
+                       SQLITE_OK);
+      assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+      for (int c = 0; c < 4; c++) assert_int_equal(sqlite3_column_int(st, c), 1);
+      assert_int_equal(sqlite3_column_int(st, 4), 0);
+      sqlite3_finalize(st);
     }
+    /* the staff records of every account are written when the server opens it (0013) */
+    sqlite3_stmt *fl;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'staff_backfill'",
+                                        -1, &fl, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(fl), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(fl, 0), "1");
+    sqlite3_finalize(fl);
     /* idempotent */
     assert_int_equal(kt_migrate_apply(db, 0, &err), 0);
     sqlite3_close(db);

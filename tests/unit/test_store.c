@@ -1,6 +1,7 @@
 /* Unit tests for cl_store: the write path (row + versions + index + outbox in
- * one transaction), outbox collapsing, search, trash, custom fields, and that a
- * rejected edit writes nothing. */
+ * one transaction), outbox collapsing, refusals and trash in the outbox, search,
+ * trash, custom fields, owners and assignees checked against the staff list,
+ * and that a rejected edit writes nothing. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "cl_outbox.h"
 #include "cl_store.h"
 #include "t_store.h"
 
@@ -83,6 +85,154 @@ static void test_outbox_collapses_and_renumbers(void **state) {
   assert_int_equal(cl_store_edit(f->s, id, c, 1, &changed, &err), 0);
   assert_int_equal(changed, 0);
   assert_int_equal(count(f->s, "SELECT max(seq) FROM outbox"), seq2);
+}
+
+/* The one entry of the outbox as cl_outbox_list sees it (parked ones too). */
+typedef struct one_entry {
+  int n;
+  int64_t seq;
+  bool isnew, deletes;
+  int hold;
+  char refused[200];
+  bool has_name;
+} one_entry;
+
+static int on_one(void *ud, const cl_outbox_entry *e) {
+  one_entry *o = ud;
+  o->n++;
+  o->seq = e->seq;
+  o->isnew = e->isnew;
+  o->deletes = e->deletes;
+  o->hold = e->hold;
+  snprintf(o->refused, sizeof o->refused, "%s", e->refused ? e->refused : "");
+  o->has_name = kt_fset_has(e->fields, kt_mtype_field(e->rec->type, "name")->vidx);
+  return 0;
+}
+
+static one_entry entry_of(cl_store *s) {
+  one_entry o;
+  memset(&o, 0, sizeof o);
+  assert_int_equal(cl_outbox_list(s, true, on_one, &o, NULL), 0);
+  assert_true(o.n <= 1);
+  return o;
+}
+
+static int walk_cb(void *ud, const cl_outbox_item *it) {
+  (*(int *)ud)++;
+  cl_rec_free(it->rec_copy);
+  return 0;
+}
+
+static int sendable(cl_store *s) {
+  int n = 0;
+  assert_int_equal(cl_store_outbox_walk(s, 100, walk_cb, &n, NULL), 0);
+  return n;
+}
+
+static void refuse(cl_store *s, const char *why) {
+  one_entry o = entry_of(s);
+  cl_refusal r = {o.seq, why, KT_EINVAL};
+  assert_int_equal(cl_store_outbox_refused(s, &r, 1, NULL), 0);
+  one_entry after = entry_of(s);
+  assert_true(after.seq > o.seq); /* a new number for the next try */
+  assert_string_equal(after.refused, why);
+}
+
+/* A refusal is kept with its entry until the card is edited; a new card the
+ * server never accepted is parked when it goes to the trash (not sent, not
+ * counted) and sent whole when restored; a refused edit of an accepted card
+ * that goes to the trash is held for the sync (set back, then deleted). */
+static void test_outbox_refusals_and_trash(void **state) {
+  fx *f = *state;
+  char id[37];
+  int64_t n;
+  cl_set a[] = {{"name", "Гамма"}};
+  assert_int_equal(cl_store_add(f->s, "org", a, 1, id, NULL), 0);
+  assert_true(entry_of(f->s).isnew);
+  refuse(f->s, "no such thing");
+  cl_set b[] = {{"city", "Тверь"}};
+  assert_int_equal(cl_store_edit(f->s, id, b, 1, NULL, NULL), 0);
+  assert_string_equal(entry_of(f->s).refused, ""); /* judged again at the next push */
+  refuse(f->s, "still not");
+  assert_int_equal(cl_store_delete(f->s, id, NULL), 0);
+  one_entry o = entry_of(f->s);
+  assert_int_equal(o.hold, 1);
+  assert_int_equal(cl_store_outbox_count(f->s, &n, NULL), 0);
+  assert_int_equal(n, 0);
+  assert_int_equal(sendable(f->s), 0);
+  assert_int_equal(cl_store_restore(f->s, id, NULL), 0);
+  o = entry_of(f->s);
+  assert_int_equal(o.hold, 0);
+  assert_true(o.isnew && o.has_name && !o.deletes); /* whole, as new */
+  assert_int_equal(sendable(f->s), 1);
+  /* accepted (acknowledged), then edited and refused, then deleted */
+  assert_int_equal(cl_store_outbox_ack(f->s, &o.seq, 1, NULL), 0);
+  assert_int_equal(entry_of(f->s).n, 0);
+  cl_set c[] = {{"city", "Псков"}};
+  assert_int_equal(cl_store_edit(f->s, id, c, 1, NULL, NULL), 0);
+  assert_false(entry_of(f->s).isnew);
+  refuse(f->s, "not yours");
+  cl_set d2[] = {{"comment", "потом"}}; /* an edit since: judged again, but refused before */
+  assert_int_equal(cl_store_edit(f->s, id, d2, 1, NULL, NULL), 0);
+  assert_string_equal(entry_of(f->s).refused, "");
+  assert_int_equal(cl_store_delete(f->s, id, NULL), 0);
+  o = entry_of(f->s);
+  assert_int_equal(o.hold, 2);
+  assert_true(o.deletes);
+  assert_int_equal(cl_store_outbox_count(f->s, &n, NULL), 0);
+  assert_int_equal(n, 1); /* still to do */
+  assert_int_equal(sendable(f->s), 0); /* but not sent as it is */
+  /* an accepted card deleted without a refusal is an ordinary deletion */
+  assert_int_equal(cl_store_restore(f->s, id, NULL), 0);
+  o = entry_of(f->s);
+  assert_int_equal(cl_store_outbox_ack(f->s, &o.seq, 1, NULL), 0);
+  assert_int_equal(cl_store_delete(f->s, id, NULL), 0);
+  o = entry_of(f->s);
+  assert_int_equal(o.hold, 0);
+  assert_true(o.deletes && !o.isnew);
+  assert_int_equal(sendable(f->s), 1);
+}
+
+/* A new card that another card names (a new organization with its contact) is
+ * not parked when deleted: it is sent to the trash, so the link stays valid. */
+static void test_referred_new_card_is_sent(void **state) {
+  fx *f = *state;
+  char org[37], c[37];
+  cl_set o[] = {{"name", "Дельта"}};
+  assert_int_equal(cl_store_add(f->s, "org", o, 1, org, NULL), 0);
+  cl_set ct[] = {{"last_name", "Петров"}, {"org", org}};
+  assert_int_equal(cl_store_add(f->s, "contact", ct, 2, c, NULL), 0);
+  assert_int_equal(cl_store_delete(f->s, org, NULL), 0);
+  assert_int_equal(count(f->s, "SELECT count(*) FROM outbox WHERE hold = 0"), 2);
+  assert_int_equal(sendable(f->s), 2);
+}
+
+/* Owners and assignees are accounts: with the office's staff list on the PC an
+ * unknown name is refused before saving, and the message names the users. */
+static void test_unknown_user_refused(void **state) {
+  fx *f = *state;
+  char id[37];
+  kt_err err;
+  cl_set t1[] = {{"title", "Кому?"}, {"assignee", "ghost"}};
+  assert_int_equal(cl_store_add(f->s, "task", t1, 2, id, &err), 0); /* no staff list: the server's */
+  cl_set st[] = {{"name", "boris"}, {"owner", "boris"}};
+  assert_int_equal(cl_store_add_with_id(f->s, "staff", "01a20000-0000-7000-8000-00000000b0b0", st, 2,
+                                        NULL), 0);
+  cl_set st2[] = {{"name", "anna"}, {"owner", "anna"}};
+  assert_int_equal(cl_store_add_with_id(f->s, "staff", "01a20000-0000-7000-8000-00000000a0a0", st2,
+                                        2, NULL), 0);
+  int64_t before = count(f->s, "SELECT count(*) FROM t_task");
+  assert_int_equal(cl_store_add(f->s, "task", t1, 2, id, &err), KT_EINVAL);
+  assert_non_null(strstr(err.msg, "assignee: there is no user named ghost in this office; the "
+                                  "users are: anna, boris"));
+  assert_int_equal(count(f->s, "SELECT count(*) FROM t_task"), before);
+  cl_set t2[] = {{"title", "Борису"}, {"assignee", "boris"}};
+  assert_int_equal(cl_store_add(f->s, "task", t2, 2, id, &err), 0);
+  cl_set me[] = {{"assignee", "tester"}}; /* the profile's own user is always known */
+  assert_int_equal(cl_store_edit(f->s, id, me, 1, NULL, &err), 0);
+  cl_set bad[] = {{"owner", "ghost"}};
+  assert_int_equal(cl_store_edit(f->s, id, bad, 1, NULL, &err), KT_EINVAL);
+  assert_non_null(strstr(err.msg, "owner: there is no user named ghost"));
 }
 
 static void test_rejected_edit_writes_nothing(void **state) {
@@ -391,6 +541,9 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_add_writes_row_versions_index_outbox, setup, teardown),
       cmocka_unit_test_setup_teardown(test_outbox_collapses_and_renumbers, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_outbox_refusals_and_trash, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_referred_new_card_is_sent, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_unknown_user_refused, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rejected_edit_writes_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_search_and_trash, setup, teardown),
       cmocka_unit_test_setup_teardown(test_custom_field_survives_reopen, setup, teardown),
