@@ -46,7 +46,7 @@ check_not_contains "agenda --user vera no longer lists it" "Перезвонит
 check_contains "...it is in anna's trash until the next sync" "Перезвонить Ромашке" "$(k anna list event --trash)"
 check "sync succeeds again" k anna sync
 check_eq "the server never had it" "0" "$(sqlite3 "$M" "SELECT count(*) FROM t_event WHERE id='$EV'")"
-check_fails "...and, the server having confirmed it, it left anna's PC" "no record with id" k anna show "$EV"
+check_fails "...and, the server having confirmed it, it left anna's PC" "no card with id" k anna show "$EV"
 
 # a refused edit of an accepted event: outbox drop sets it back to the server's copy
 E2=$(k anna add event --set type=call --set title="Звонок в Ромашку" --set org="$ORG" \
@@ -90,8 +90,8 @@ k anna sync >/dev/null 2>&1
 check_eq "two refused, the note accepted" "2" "$(k anna status --json | json 'len(d["refused"])')"
 check_contains "drop --all-refused" "dropped 2 new cards the server never accepted: removed from this PC" \
   "$(k anna outbox drop --all-refused)"
-check_fails "...the first is gone from anna's PC" "no record with id" k anna show "$N1"
-check_fails "...and the second" "no record with id" k anna show "$N2"
+check_fails "...the first is gone from anna's PC" "no card with id" k anna show "$N1"
+check_fails "...and the second" "no card with id" k anna show "$N2"
 check_contains "...the accepted note stays" "Заметка" "$(k anna show "$OK")"
 check_fails "nothing is left to drop" "refused none of this PC's changes" k anna outbox drop --all-refused
 check "sync succeeds" k anna sync
@@ -110,7 +110,7 @@ NOTE2=$(k anna add note --set title="Второй черновик" --set text="
 k anna delete "$NOTE2" >/dev/null
 check "deleted before it was ever sent" k anna sync
 check_eq "...the server never hears of it" "0" "$(sqlite3 "$M" "SELECT count(*) FROM t_note WHERE id='$NOTE2'")"
-check_fails "...and it is gone from anna's PC too" "no record with id" k anna show "$NOTE2"
+check_fails "...and it is gone from anna's PC too" "no card with id" k anna show "$NOTE2"
 check_eq "anna's PC holds what the master holds for her" "$("$KTD" dump --data "$D" | grep -c "^note ")" \
   "$(k anna dump | grep -c "^note ")"
 
