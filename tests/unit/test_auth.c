@@ -66,7 +66,7 @@ static void invite(srv_db *d, const char *user, int hours, kt_invite *inv) {
   kt_err_clear(&err);
   if (srv_invite_create(d, user, "127.0.0.1:7433,crm.office.lan:7433", hours, &tok, &err))
     fail_msg("invite: %s", err.msg);
-  assert_int_equal(strncmp(kt_buf_str(&tok), "KT1.", 4), 0);
+  assert_int_equal(strncmp(kt_buf_str(&tok), "KT2.", 4), 0);
   assert_int_equal(kt_invite_decode(kt_buf_str(&tok), inv, &err), 0);
   kt_buf_free(&tok);
 }
