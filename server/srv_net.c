@@ -61,11 +61,15 @@ typedef struct srv_conn {
 #define TLS_RESUME_S (8 * 3600)
 #define TLS_RESUME_MAX 20000
 
+/* A password check waiting for or running in the thread pool: a Login, or an
+ * enrollment (which carries the password too). */
 typedef struct login_work {
   uv_work_t req;
   srv_conn *c;
   uint64_t req_id;
-  srv_login_job job;
+  srv_login_job *job;     /* &login, or &enroll->login */
+  srv_login_job login;
+  srv_enroll_job *enroll; /* an enrollment's job (heap), else NULL */
   struct login_work *next;
 } login_work;
 
@@ -292,10 +296,26 @@ static bool session_check(srv_conn *c, uint64_t req_id) {
 }
 
 static void login_start(srv_server *s);
+static void enroll_done(srv_conn *c, login_work *w);
 
 static void on_login_work(uv_work_t *req) {
   login_work *w = req->data;
-  srv_login_verify(&w->job);
+  srv_login_verify(w->job);
+}
+
+/* Wipes the password and frees w; the connection it held may go now. */
+static void login_work_free(login_work *w) {
+  srv_conn *c = w->c;
+  if (w->enroll) {
+    srv_enroll_job_wipe(w->enroll);
+    free(w->enroll);
+  }
+  srv_login_job_wipe(&w->login);
+  free(w);
+  if (c) {
+    c->pending_work--;
+    conn_release(c);
+  }
 }
 
 static void on_login_done(uv_work_t *req, int status) {
@@ -304,19 +324,18 @@ static void on_login_done(uv_work_t *req, int status) {
   srv_server *s = c->srv;
   group_flush(s); /* the login's own writes must not join the pushes' transaction */
   s->hashing--;
-  c->pending_work--;
-  if (status == 0 && c->state == ST_LOGIN) {
+  if (status == 0 && c->state == ST_LOGIN && w->enroll) {
+    enroll_done(c, w);
+  } else if (status == 0 && c->state == ST_LOGIN) {
     kt_err err;
     kt_err_clear(&err);
-    int rc = srv_login_finish(&s->db, &w->job, &c->who, c->token, &err);
-    srv_audit_note(&s->db, w->job.user, c->device_id, rc ? "login.failed" : "login", c->peer,
+    int rc = srv_login_finish(&s->db, w->job, &c->who, c->token, &err);
+    srv_audit_note(&s->db, w->job->user, c->device_id, rc ? "login.failed" : "login", c->peer,
                    "%s", rc ? err.msg : "");
     if (rc) send_error_close(c, w->req_id, rc, err.msg);
     else send_auth_ok(c, w->req_id);
   }
-  srv_login_job_wipe(&w->job);
-  free(w);
-  conn_release(c);
+  login_work_free(w);
   login_start(s);
 }
 
@@ -327,23 +346,30 @@ static void login_start(srv_server *s) {
     s->wait_head = w->next;
     if (!s->wait_head) s->wait_tail = NULL;
     if (w->c->state != ST_LOGIN) { /* the client left while waiting */
-      w->c->pending_work--;
-      srv_conn *c = w->c;
-      srv_login_job_wipe(&w->job);
-      free(w);
-      conn_release(c);
+      login_work_free(w);
       continue;
     }
     s->hashing++;
     w->req.data = w;
     if (uv_queue_work(&s->loop, &w->req, on_login_work, on_login_done)) {
       s->hashing--;
-      srv_login_verify(&w->job); /* no thread pool: verify here */
+      srv_login_verify(w->job); /* no thread pool: verify here */
       w->req.data = w;
       s->hashing++;
       on_login_done(&w->req, 0);
     }
   }
+}
+
+/* Queues a begun password check; nothing else is accepted until its answer. */
+static void login_queue(srv_conn *c, login_work *w) {
+  c->pending_work++;
+  c->state = ST_LOGIN;
+  srv_server *s = c->srv;
+  if (s->wait_tail) s->wait_tail->next = w;
+  else s->wait_head = w;
+  s->wait_tail = w;
+  login_start(s);
 }
 
 static void handle_login(srv_conn *c, const Kartoteka__Envelope *env) {
@@ -354,27 +380,21 @@ static void handle_login(srv_conn *c, const Kartoteka__Envelope *env) {
     send_error_close(c, env->req_id, KT_ENOMEM, "out of memory");
     return;
   }
-  w->c = c;
   w->req_id = env->req_id;
-  snprintf(w->job.user, sizeof w->job.user, "%s", env->login->user);
-  snprintf(w->job.device_id, sizeof w->job.device_id, "%s", c->device_id);
-  snprintf(w->job.device_user, sizeof w->job.device_user, "%s", c->device_user);
-  snprintf(w->job.password, sizeof w->job.password, "%s", env->login->password);
-  int rc = srv_login_begin(&c->srv->db, &w->job, &err);
+  w->job = &w->login;
+  snprintf(w->login.user, sizeof w->login.user, "%s", env->login->user);
+  snprintf(w->login.device_id, sizeof w->login.device_id, "%s", c->device_id);
+  snprintf(w->login.device_user, sizeof w->login.device_user, "%s", c->device_user);
+  snprintf(w->login.password, sizeof w->login.password, "%s", env->login->password);
+  int rc = srv_login_begin(&c->srv->db, w->job, &err);
   if (rc) { /* throttled or locked: refused before any hashing, and audited too */
-    srv_audit_note(&c->srv->db, w->job.user, c->device_id, "login.refused", c->peer, "%s", err.msg);
-    srv_login_job_wipe(&w->job);
-    free(w);
+    srv_audit_note(&c->srv->db, w->login.user, c->device_id, "login.refused", c->peer, "%s", err.msg);
+    login_work_free(w);
     send_error_close(c, env->req_id, rc, err.msg);
     return;
   }
-  c->pending_work++;
-  c->state = ST_LOGIN; /* nothing else is accepted until the answer */
-  srv_server *s = c->srv;
-  if (s->wait_tail) s->wait_tail->next = w;
-  else s->wait_head = w;
-  s->wait_tail = w;
-  login_start(s);
+  w->c = c;
+  login_queue(c, w);
 }
 
 static void handle_resume(srv_conn *c, const Kartoteka__Envelope *env) {
@@ -391,22 +411,54 @@ static void handle_resume(srv_conn *c, const Kartoteka__Envelope *env) {
   send_auth_ok(c, env->req_id);
 }
 
+/* An EnrollRequest: the invite and the CSR are checked at once, the password
+ * in the thread pool like a Login's (enroll_done finishes it). */
 static void handle_enroll(srv_conn *c, const Kartoteka__Envelope *env) {
   const Kartoteka__EnrollRequest *r = env->enroll_request;
+  kt_err err;
+  kt_err_clear(&err);
+  login_work *w = calloc(1, sizeof *w);
+  srv_enroll_job *j = w ? malloc(sizeof *j) : NULL;
+  if (!j) {
+    free(w);
+    send_error_close(c, env->req_id, KT_ENOMEM, "out of memory");
+    return;
+  }
+  w->req_id = env->req_id;
+  w->enroll = j;
+  w->job = &j->login;
+  int rc = srv_enroll_begin(&c->srv->db, j, r->secret, r->password, r->csr_der.data,
+                            r->csr_der.len, r->device_name, &err);
+  if (rc) {
+    if (j->login.user[0]) /* a known invite: throttled, locked, a bad request */
+      srv_audit_note(&c->srv->db, j->login.user, "", "enroll.refused", c->peer, "%s", err.msg);
+    login_work_free(w);
+    send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  w->c = c;
+  login_queue(c, w);
+}
+
+/* The password was checked: the enrollment happens (one transaction) or not at all. */
+static void enroll_done(srv_conn *c, login_work *w) {
+  srv_server *s = c->srv;
   srv_enrolled e;
   memset(&e, 0, sizeof e);
   kt_err err;
   kt_err_clear(&err);
-  int rc = srv_enroll(&c->srv->db, c->srv->ca_key, c->srv->ca, r->secret, r->csr_der.data,
-                      r->csr_der.len, r->device_name, &e, &err);
+  int rc = srv_enroll_finish(&s->db, s->ca_key, s->ca, w->enroll, &e, &err);
+  srv_audit_note(&s->db, w->job->user, e.device_id, rc ? "enroll.failed" : "enroll", c->peer,
+                 "%s", rc ? err.msg : w->enroll->device_name);
   if (rc) {
-    send_error_close(c, env->req_id, rc, err.msg);
+    send_error_close(c, w->req_id, rc, err.msg);
     return;
   }
+  srv_audit_note(&s->db, e.user, e.device_id, "login", c->peer, "at enrollment");
   kt_buf ca_der = KT_BUF_INIT;
-  if ((rc = kt_pki_cert_to_der(c->srv->ca, &ca_der, &err))) {
+  if ((rc = kt_pki_cert_to_der(s->ca, &ca_der, &err))) {
     kt_buf_free(&e.cert_der);
-    send_error_close(c, env->req_id, rc, err.msg);
+    send_error_close(c, w->req_id, rc, err.msg);
     return;
   }
   Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
@@ -416,15 +468,19 @@ static void handle_enroll(srv_conn *c, const Kartoteka__Envelope *env) {
   ok.ca_der.data = (uint8_t *)ca_der.p;
   ok.ca_der.len = ca_der.len;
   ok.device_id = e.device_id;
+  ok.token = e.token;
+  ok.user = e.user;
   char *addrs[16];
   size_t n = 0;
   for (char *tok = strtok(e.addresses, ","); tok && n < 16; tok = strtok(NULL, ",")) addrs[n++] = tok;
   ok.addresses = addrs;
   ok.n_addresses = n;
-  out.req_id = env->req_id;
+  out.req_id = w->req_id;
   out.body_case = KARTOTEKA__ENVELOPE__BODY_ENROLL_OK;
   out.enroll_ok = &ok;
+  c->state = ST_AUTH; /* the device connects again with its certificate */
   conn_send(c, &out);
+  memset(e.token, 0, sizeof e.token);
   kt_buf_free(&e.cert_der);
   kt_buf_free(&ca_der);
 }

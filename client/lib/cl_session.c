@@ -238,6 +238,7 @@ int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, con
   Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__EnrollRequest er = KARTOTEKA__ENROLL_REQUEST__INIT;
   er.secret = inv.secret;
+  er.password = (char *)(password ? password : "");
   er.csr_der.data = (uint8_t *)csr_der.p;
   er.csr_der.len = csr_der.len;
   er.device_name = device_name && *device_name ? (char *)device_name : host;
@@ -260,10 +261,12 @@ int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, con
                     "administrator");
     goto out;
   }
+  /* the account is the server's word (a KT1 invite's user name could be cut short) */
+  const char *user = ok->user && *ok->user ? ok->user : inv.user;
   if ((rc = kt_pki_key_save_pem(keyp, key, err)) || (rc = kt_pki_cert_save_pem(crtp, cert, err)) ||
       (rc = kt_pki_cert_save_pem(cap, ca, err)))
     goto out;
-  if ((rc = cl_store_create(db, inv.user, "server", ok->device_id, err))) goto out;
+  if ((rc = cl_store_create(db, user, "server", ok->device_id, err))) goto out;
   if ((rc = cl_store_open(db, NULL, &s, err))) goto out;
   kt_buf addrs = KT_BUF_INIT;
   for (size_t i = 0; i < ok->n_addresses; i++) {
@@ -272,13 +275,22 @@ int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, con
   }
   rc = cl_store_meta_set(s, "server", addrs.len ? kt_buf_str(&addrs) : inv.addresses, err);
   kt_buf_free(&addrs);
+  if (!rc && ok->token && *ok->token) rc = cl_store_meta_set(s, "token", ok->token, err);
   if (rc) goto out;
   cl_conn_free(c);
   c = NULL;
-  /* second connection: mutual TLS with the new certificate, then the password */
-  if (password) {
-    if ((rc = cl_session_open(loop, dir, s, password, NULL, NULL, 0, &c, err))) goto out;
-  }
+  /* second connection: mutual TLS with the new certificate; the session the
+     enrollment opened (a server without one: log in with the password) */
+  bool have_token = ok->token && *ok->token;
+  if (!have_token && !password) goto out;
+  kt_err e2;
+  kt_err_clear(&e2);
+  int rc2 = cl_session_open(loop, dir, s, have_token ? NULL : password, NULL, NULL, 0, &c, &e2);
+  if (rc2 && have_token) /* enrolled: the profile works once the server answers */
+    kt_log_warn("session", "this PC is enrolled, but the first connection with its certificate "
+                "failed (%s); `kartoteka sync` tries again", e2.msg);
+  else if (rc2)
+    rc = kt_err_set(err, rc2, "%s", e2.msg);
 out:
   kt_frame_env_free(rep);
   cl_conn_free(c);

@@ -16,9 +16,13 @@
 
 /* Enrolls this PC from an invite and creates the profile in profile_dir:
  * device key + CSR, enrollment over TLS pinned to the invite's CA
- * fingerprint, device certificate saved, replica created with the device id
- * the server assigned, then a password login whose token is kept. Nothing is
- * left in profile_dir on failure. */
+ * fingerprint with the password (the server checks both before it spends the
+ * invite, and opens a session), device certificate saved, replica created with
+ * the device id the server assigned, then a first connection with the device
+ * certificate that resumes that session. Nothing is left in profile_dir when
+ * the enrollment fails (a damaged or spent invite, a wrong password); once the
+ * server has enrolled the device the profile stays, even if that first
+ * connection fails (logged; the next sync tries again). */
 int cl_session_connect(uv_loop_t *loop, const char *profile_dir, const char *invite,
                        const char *password, const char *device_name, kt_err *err);
 
