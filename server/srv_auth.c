@@ -11,6 +11,7 @@
 #include "kt_log.h"
 #include "kt_pki.h"
 #include "kt_pwhash.h"
+#include "kt_time.h"
 #include "kt_uuid.h"
 #include "srv_user.h"
 
@@ -100,11 +101,13 @@ int srv_device_lookup(srv_db *d, const char *fpr, char device_id[40], char user[
   if (!st) return KT_EDB;
   sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
-  bool revoked = false;
+  bool revoked = false, current = false, prev = false;
   if (rc == SQLITE_ROW) {
     col(st, 0, device_id, 40);
     col(st, 1, user, 80);
     revoked = sqlite3_column_int(st, 2) != 0;
+    current = sqlite3_column_int(st, 3) != 0;
+    prev = sqlite3_column_int(st, 4) != 0;
   }
   sqlite3_reset(st);
   if (rc == SQLITE_DONE)
@@ -114,7 +117,57 @@ int srv_device_lookup(srv_db *d, const char *fpr, char device_id[40], char user[
   if (revoked)
     return kt_err_set(err, KT_EREVOKED, "this device was revoked by the administrator; it can "
                       "no longer connect");
+  if (current && prev) { /* the renewed certificate arrived: the one before it is done */
+    if (!(st = srv_db_st(d, SRV_ST_DEVICE_PREV_END, err))) return KT_EDB;
+    sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+    if ((rc = srv_db_step_done(d, st, err))) return rc;
+    kt_log_info("auth", "device %s uses its renewed certificate", device_id);
+  }
   return 0;
+}
+
+int srv_device_renew(srv_db *d, EVP_PKEY *ca_key, X509 *ca, const char *device_id,
+                     X509 *presented, const void *csr_der, size_t csr_len, kt_buf *cert_der,
+                     kt_err *err) {
+  int64_t from = 0, to = 0, now = (int64_t)kt_now_ms();
+  int rc = kt_pki_cert_validity(presented, &from, &to, err);
+  if (rc) return rc;
+  if (now < from + (to - from) / 2) {
+    char when[40];
+    kt_datetime_format(from + (to - from) / 3 * 2, false, when, sizeof when);
+    return kt_err_set(err, KT_EINVAL, "this device's certificate is not due for renewal yet (it "
+                      "is renewed from %s on)", when);
+  }
+  char old_fpr[KT_PKI_FPR_HEX_MAX], fpr[KT_PKI_FPR_HEX_MAX];
+  X509_REQ *csr = NULL;
+  X509 *cert = NULL;
+  if ((rc = kt_pki_cert_fingerprint(presented, false, old_fpr, sizeof old_fpr, err)) ||
+      (rc = kt_pki_csr_from_der(csr_der, csr_len, &csr, err)))
+    goto out;
+  /* bound to the session's device: its id is the CN, whatever the request says */
+  if ((rc = kt_pki_csr_sign(ca_key, ca, csr, device_id, 0, &cert, err)) ||
+      (rc = kt_pki_cert_fingerprint(cert, false, fpr, sizeof fpr, err)))
+    goto out;
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_DEVICE_RENEW, err);
+  if (!st) {
+    rc = KT_EDB;
+    goto out;
+  }
+  sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, old_fpr, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, fpr, -1, SQLITE_STATIC);
+  if ((rc = srv_db_step_done(d, st, err))) goto out;
+  if (sqlite3_changes(d->db) != 1) {
+    rc = kt_err_set(err, KT_EREVOKED, "this device was revoked by the administrator; it can no "
+                    "longer connect");
+    goto out;
+  }
+  rc = kt_pki_cert_to_der(cert, cert_der, err);
+  if (!rc) kt_log_info("auth", "device %s renewed its certificate", device_id);
+out:
+  X509_REQ_free(csr);
+  X509_free(cert);
+  return rc;
 }
 
 int srv_device_revoke(srv_db *d, const char *device_id, kt_err *err) {

@@ -40,8 +40,20 @@ typedef struct srv_enrolled {
 } srv_enrolled;
 
 /* The device a client certificate (fingerprint, hex without colons) belongs
- * to. KT_ENOTFOUND unknown, KT_EREVOKED revoked. */
+ * to: its current certificate, or the one it renewed from as long as the new
+ * one has not been seen (the first sight of the new one ends the old one).
+ * KT_ENOTFOUND unknown, KT_EREVOKED revoked. */
 int srv_device_lookup(srv_db *d, const char *fpr, char device_id[40], char user[80], kt_err *err);
+/* Renews a device certificate: presented is the certificate of the device's
+ * authenticated session, which must be at least half-way into its life (a
+ * device renews from two thirds on; earlier requests are refused, KT_EINVAL).
+ * The CSR (its signature and key checked) is signed for device_id with a full
+ * lifetime; srv_device then holds the new fingerprint, the presented one as the
+ * previous. The new certificate's DER is appended to cert_der. KT_EREVOKED for
+ * a device revoked meanwhile. */
+int srv_device_renew(srv_db *d, EVP_PKEY *ca_key, X509 *ca, const char *device_id,
+                     X509 *presented, const void *csr_der, size_t csr_len, kt_buf *cert_der,
+                     kt_err *err);
 int srv_device_revoke(srv_db *d, const char *device_id, kt_err *err);
 /* Appends one line per device ("ID  USER  NAME[  revoked]"), oldest first. */
 int srv_device_list(srv_db *d, kt_buf *out, kt_err *err);

@@ -19,6 +19,7 @@
 #include "srv_rights.h"
 #include "srv_backup.h"
 #include "srv_db.h"
+#include "srv_pki.h"
 #include "srv_sync.h"
 
 #define PROTOCOL_VERSION 1
@@ -88,6 +89,9 @@ struct srv_server {
   char epoch[64];
   uv_timer_t backup_timer; /* the daily online backup */
   uv_timer_t users_timer;  /* notices account changes made by `kartotekad user ...` */
+  uv_timer_t cert_timer;   /* renews the server certificate, announces the CA's end */
+  int64_t cert_due_ms;     /* when the server certificate is due for renewal */
+  int64_t ca_warned_ms;    /* the CA warning was logged then (daily) */
   int64_t users_gen;
   uv_work_t backup_work;
   bool backup_running;
@@ -111,6 +115,7 @@ struct srv_server {
 
 static void conn_close(srv_conn *c);
 static void conn_release(srv_conn *c);
+static void on_cert_timer(uv_timer_t *t);
 static void pull_ahead_build(srv_conn *c);
 static void group_flush(srv_server *s);
 
@@ -214,6 +219,9 @@ static void handle_hello(srv_conn *c, const Kartoteka__Envelope *env) {
   ok.server_id = c->srv->server_id;
   ok.epoch = c->srv->epoch;
   ok.server_hlc = kt_hlc_now(&c->srv->hlc);
+  static char *features[] = {"renew"};
+  ok.features = features;
+  ok.n_features = 1;
   out.req_id = env->req_id;
   out.body_case = KARTOTEKA__ENVELOPE__BODY_HELLO_OK;
   out.hello_ok = &ok;
@@ -483,6 +491,40 @@ static void enroll_done(srv_conn *c, login_work *w) {
   memset(e.token, 0, sizeof e.token);
   kt_buf_free(&e.cert_der);
   kt_buf_free(&ca_der);
+}
+
+/* RenewRequest: a new certificate for the session's own device (never the
+ * message's), from the certificate this connection was authenticated with. */
+static void handle_renew(srv_conn *c, const Kartoteka__Envelope *env) {
+  if (!session_check(c, env->req_id)) return;
+  const Kartoteka__RenewRequest *r = env->renew_request;
+  kt_buf der = KT_BUF_INIT;
+  kt_err err;
+  kt_err_clear(&err);
+  srv_server *s = c->srv;
+  int rc = srv_device_renew(&s->db, s->ca_key, s->ca, c->device_id, kt_tls_peer_cert_get(c->tls),
+                            r->csr_der.data, r->csr_der.len, &der, &err);
+  srv_audit_note(&s->db, c->who.user, c->device_id, rc ? "device.renew.refused" : "device.renewed",
+                 c->peer, "%s", rc ? err.msg : "");
+  if (rc) kt_buf_free(&der);
+  if (rc == KT_EREVOKED || rc == KT_EDB) {
+    send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  if (rc) { /* refused (not due, a bad request): an answer, the session goes on */
+    send_error(c, env->req_id, rc, err.msg);
+    return;
+  }
+  kt_tls_session_drop(c->tls); /* its session holds the old certificate */
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__RenewOk ok = KARTOTEKA__RENEW_OK__INIT;
+  ok.cert_der.data = (uint8_t *)der.p;
+  ok.cert_der.len = der.len;
+  out.req_id = env->req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_RENEW_OK;
+  out.renew_ok = &ok;
+  conn_send(c, &out);
+  kt_buf_free(&der);
 }
 
 /* Notify after a commit. The changes since the previous notify travel with it
@@ -937,6 +979,10 @@ static void dispatch(srv_conn *c, const Kartoteka__Envelope *env) {
     if (c->state != ST_READY) break;
     handle_admin(c, env);
     return;
+  case KARTOTEKA__ENVELOPE__BODY_RENEW_REQUEST:
+    if (c->state != ST_READY) break;
+    handle_renew(c, env);
+    return;
   default:
     break;
   }
@@ -1205,6 +1251,51 @@ static void on_backup_timer(uv_timer_t *t) {
     s->backup_running = false;
 }
 
+/* ---- certificates ----------------------------------------------------------------------- */
+
+/* Logs the CA warning once a day while it applies. */
+static void ca_check(srv_server *s) {
+  int64_t now = (int64_t)kt_now_ms();
+  char msg[300];
+  if (now - s->ca_warned_ms < 86400000 || !srv_pki_ca_warning(s->ca, now, msg, sizeof msg)) return;
+  s->ca_warned_ms = now;
+  kt_log_warn("pki", "%s", msg);
+}
+
+static void cert_timer_arm(srv_server *s) {
+  int64_t wait = s->cert_due_ms - (int64_t)kt_now_ms();
+  if (wait > 86400000 || s->cert_due_ms == 0) wait = 86400000; /* daily in any case */
+  if (wait < 1000) wait = 1000;
+  uv_timer_start(&s->cert_timer, on_cert_timer, (uint64_t)wait, 0);
+}
+
+/* The server certificate is renewed a third of its life before it ends; new
+ * handshakes present the new one at once, connections keep theirs. */
+static void on_cert_timer(uv_timer_t *t) {
+  srv_server *s = t->data;
+  if (s->stopping) return;
+  group_flush(s); /* the renewal's database writes are a transaction of their own */
+  kt_err err;
+  kt_err_clear(&err);
+  bool renewed = false;
+  int64_t next = 0;
+  int rc = srv_pki_renew_server(&s->db, s->cfg.data_dir, s->ca_key, s->ca, false, &renewed, &next,
+                                &err);
+  if (!rc && renewed) {
+    char crt[4200], key[4200];
+    snprintf(crt, sizeof crt, "%s/server.crt", s->cfg.data_dir);
+    snprintf(key, sizeof key, "%s/server.key", s->cfg.data_dir);
+    rc = kt_tls_ctx_reload_cert(s->tls, crt, key, &err);
+  }
+  if (rc) {
+    kt_log_error("pki", "cannot renew the server certificate: %s; trying again in an hour", err.msg);
+    next = (int64_t)kt_now_ms() + 3600000;
+  }
+  s->cert_due_ms = next;
+  ca_check(s);
+  cert_timer_arm(s);
+}
+
 /* ---- server life ---------------------------------------------------------------------- */
 
 static void on_signal(uv_signal_t *sig, int signum) {
@@ -1215,6 +1306,7 @@ static void on_signal(uv_signal_t *sig, int signum) {
   uv_close((uv_handle_t *)&s->listener, NULL);
   uv_timer_stop(&s->backup_timer);
   uv_timer_stop(&s->users_timer);
+  uv_timer_stop(&s->cert_timer);
   uv_signal_stop(&s->sigterm);
   uv_signal_stop(&s->sigint);
   for (srv_conn *c = s->conns; c; c = c->next) {
@@ -1290,6 +1382,13 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   snprintf(cakey, sizeof cakey, "%s/ca.key", cfg->data_dir);
   if ((rc = kt_pki_cert_load_pem(ca, &s->ca, err)) || (rc = kt_pki_key_load_pem(cakey, &s->ca_key, err)))
     goto fail_db;
+  /* the server certificate: an interrupted renewal finished, a due one done now */
+  bool renewed = false;
+  if ((rc = srv_pki_recover(&s->db, cfg->data_dir, err)) ||
+      (rc = srv_pki_renew_server(&s->db, cfg->data_dir, s->ca_key, s->ca, false, &renewed,
+                                 &s->cert_due_ms, err)))
+    goto fail_db;
+  ca_check(s);
   if ((rc = kt_tls_ctx_new_server(crt, key, ca, false, &s->tls, err))) goto fail_db;
   if ((rc = kt_tls_ctx_set_resumption(s->tls, TLS_RESUME_S, TLS_RESUME_MAX, err))) goto fail_tls;
   uv_loop_init(&s->loop);
@@ -1317,6 +1416,10 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   s->users_timer.data = s;
   uv_timer_start(&s->users_timer, on_users_timer, 1000, 1000);
   uv_unref((uv_handle_t *)&s->users_timer);
+  uv_timer_init(&s->loop, &s->cert_timer);
+  s->cert_timer.data = s;
+  cert_timer_arm(s);
+  uv_unref((uv_handle_t *)&s->cert_timer);
   uv_check_init(&s->loop, &s->group_check);
   s->group_check.data = s;
   uv_check_start(&s->group_check, on_group_check);

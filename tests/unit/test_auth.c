@@ -1,7 +1,7 @@
 /* Unit tests for srv_auth: invites (only hashes stored; unknown, expired,
  * reused ones refused; a bad CSR does not use one up), enrollment into a
  * CA-signed device certificate in one step with the password (a wrong one
- * spends nothing and is throttled like a login), device lookup and
+ * spends nothing and is throttled like a login), device lookup, renewal and
  * revocation, password login
  * and sessions (resume, logout, another device, expiry, password change,
  * disabled user, revoked device, deleted account), and login throttling:
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "kt_hlc.h"
 #include "kt_invite.h"
@@ -298,6 +299,84 @@ static void test_device_lookup_and_revoke(void **state) {
   kt_err_clear(&err);
   assert_int_equal(srv_device_revoke(d, "no-such-device", &err), KT_ENOTFOUND);
   assert_non_null(strstr(err.msg, "no-such-device"));
+  kt_buf_free(&e.cert_der);
+}
+
+/* A device renews its certificate from its session's certificate: refused while
+ * young; then signed for the same device id, and the one it renewed from is
+ * accepted until the new one is first seen (a lost answer does not lock the
+ * PC out), never after; a revoked device gets none. */
+static void test_device_renew(void **state) {
+  fx *f = *state;
+  srv_db *d = &f->t.db;
+  kt_err err;
+  kt_invite inv;
+  srv_enrolled e;
+  kt_buf der = KT_BUF_INIT, csr = KT_BUF_INIT;
+  X509 *old = NULL, *young = NULL;
+  csr_der(&csr);
+  invite(d, "anna", 0, &inv);
+  assert_int_equal(enroll(f, &inv, "PC", &e, &err), 0);
+  assert_int_equal(kt_pki_cert_from_der(e.cert_der.p, e.cert_der.len, &young, NULL), 0);
+  kt_err_clear(&err);
+  assert_int_equal(srv_device_renew(d, f->ca_key, f->ca, e.device_id, young, csr.p, csr.len, &der,
+                                    &err),
+                   KT_EINVAL);
+  assert_non_null(strstr(err.msg, "not due for renewal"));
+  assert_int_equal(der.len, 0);
+  kt_buf_free(&e.cert_der);
+  /* a certificate of 2 s, 1.2 s later: past half its life */
+  setenv("KT_TEST_CERT_SECONDS", "2", 1);
+  invite(d, "anna", 0, &inv);
+  assert_int_equal(enroll(f, &inv, "PC 2", &e, &err), 0);
+  unsetenv("KT_TEST_CERT_SECONDS");
+  assert_int_equal(kt_pki_cert_from_der(e.cert_der.p, e.cert_der.len, &old, NULL), 0);
+  usleep(1200 * 1000);
+  static const char junk[] = "not a request";
+  assert_int_equal(srv_device_renew(d, f->ca_key, f->ca, e.device_id, old, junk, sizeof junk, &der,
+                                    &err),
+                   KT_EINVAL);
+  char fold[KT_PKI_FPR_HEX_MAX], fnew[KT_PKI_FPR_HEX_MAX], id[40], user[80], cn[KT_PKI_CN_BUF];
+  device_fpr(&e, fold, sizeof fold);
+  kt_err_clear(&err);
+  assert_int_equal(srv_device_renew(d, f->ca_key, f->ca, e.device_id, old, csr.p, csr.len, &der,
+                                    &err),
+                   0);
+  X509 *x = NULL;
+  assert_int_equal(kt_pki_cert_from_der(der.p, der.len, &x, NULL), 0);
+  assert_int_equal(kt_pki_cert_verify(x, f->ca, NULL), 0);
+  assert_int_equal(kt_pki_cert_cn(x, cn, sizeof cn, NULL), 0);
+  assert_string_equal(cn, e.device_id); /* bound to the device, whatever the CSR names */
+  assert_int_equal(kt_pki_cert_fingerprint(x, false, fnew, sizeof fnew, NULL), 0);
+  int64_t a, b;
+  assert_int_equal(kt_pki_cert_validity(x, &a, &b, NULL), 0);
+  assert_true(b - a > 800LL * 86400000); /* a full lifetime */
+  char sql[400];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM srv_device WHERE id = '%s' AND cert_fpr = '%s' "
+           "AND prev_fpr = '%s'", e.device_id, fnew, fold);
+  assert_int_equal(t_sql_int(d, sql), 1);
+  /* the old one still works until the new one is seen */
+  assert_int_equal(srv_device_lookup(d, fold, id, user, &err), 0);
+  assert_string_equal(id, e.device_id);
+  assert_int_equal(srv_device_lookup(d, fnew, id, user, &err), 0);
+  assert_string_equal(id, e.device_id);
+  assert_string_equal(user, "anna");
+  kt_err_clear(&err);
+  assert_int_equal(srv_device_lookup(d, fold, id, user, &err), KT_ENOTFOUND);
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM srv_device WHERE id = '%s' AND prev_fpr IS NULL",
+           e.device_id);
+  assert_int_equal(t_sql_int(d, sql), 1);
+  /* revoked: no renewal */
+  kt_buf_reset(&der);
+  assert_int_equal(srv_device_revoke(d, e.device_id, &err), 0);
+  assert_int_equal(srv_device_renew(d, f->ca_key, f->ca, e.device_id, old, csr.p, csr.len, &der,
+                                    &err),
+                   KT_EREVOKED);
+  X509_free(x);
+  X509_free(old);
+  X509_free(young);
+  kt_buf_free(&der);
+  kt_buf_free(&csr);
   kt_buf_free(&e.cert_der);
 }
 
@@ -587,6 +666,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_enroll_expired_and_bad_csr, setup, teardown),
       cmocka_unit_test_setup_teardown(test_enroll_password, setup, teardown),
       cmocka_unit_test_setup_teardown(test_device_lookup_and_revoke, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_device_renew, setup, teardown),
       cmocka_unit_test_setup_teardown(test_login_and_sessions, setup, teardown),
       cmocka_unit_test_setup_teardown(test_login_refusals, setup, teardown),
       cmocka_unit_test_setup_teardown(test_password_change_ends_sessions, setup, teardown),
