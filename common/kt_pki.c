@@ -91,8 +91,8 @@ long kt_pki_cert_lifetime_s(void) {
   return (long)KT_PKI_CERT_DAYS * 86400;
 }
 
-/* A new X509 with version 3, random serial, validity of `seconds` (capped at
- * the issuer's end), subject CN and the subject public key; issuer taken from
+/* A new X509 with version 3, random serial, a validity of `seconds` from a
+ * little in the past (capped at the issuer's end), subject CN and the subject public key; issuer taken from
  * `issuer` (NULL = self). */
 static int cert_start(const char *cn, long seconds, EVP_PKEY *pub, X509 *issuer, X509 **out,
                       kt_err *err) {
@@ -104,10 +104,11 @@ static int cert_start(const char *cn, long seconds, EVP_PKEY *pub, X509 *issuer,
     goto out;
   }
   if ((rc = set_random_serial(x, err))) goto out;
-  /* a little back: PCs whose clock is a little behind accept it at once */
-  long back = seconds / 10 < 300 ? seconds / 10 : 300;
+  /* a little back: PCs whose clock is a little behind accept it at once; the
+     whole validity is `seconds` (825 days is the most TLS checkers accept) */
+  long back = seconds / 10 < 300 ? seconds / 10 : 300, ahead = seconds - back;
   if (!X509_gmtime_adj(X509_getm_notBefore(x), -back) ||
-      !X509_time_adj_ex(X509_getm_notAfter(x), (int)(seconds / 86400), seconds % 86400, NULL)) {
+      !X509_time_adj_ex(X509_getm_notAfter(x), (int)(ahead / 86400), ahead % 86400, NULL)) {
     rc = ossl_fail(err, KT_EINTERNAL, "cannot set the certificate validity");
     goto out;
   }

@@ -34,7 +34,8 @@
  * variable KT_TEST_CERT_SECONDS when it is set to a positive number (tests of
  * renewal use certificates that live seconds). Certificates start
  * min(5 minutes, a tenth of their life) in the past, so PCs whose clock is a
- * little behind accept them at once, and never outlive the CA that signs them. */
+ * little behind accept them at once (the whole validity is this lifetime), and
+ * never outlive the CA that signs them. */
 long kt_pki_cert_lifetime_s(void);
 
 /* The validity of cert in milliseconds since the epoch. 0 or KT_EINVAL. */

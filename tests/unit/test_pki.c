@@ -129,7 +129,7 @@ static void test_lifetimes_and_renewal(void **state) {
                    0);
   assert_int_equal(kt_pki_cert_validity(srv, &a, &b, NULL), 0);
   assert_true(a <= now - 299000 && a >= now - 302000);
-  assert_true(b - now > (int64_t)KT_PKI_CERT_DAYS * 86400000 - 5000);
+  assert_true(b - a == (int64_t)KT_PKI_CERT_DAYS * 86400000); /* no more than 825 days in all */
   X509_free(srv);
   EVP_PKEY_free(key);
   setenv("KT_TEST_CERT_SECONDS", "60", 1);
@@ -139,7 +139,7 @@ static void test_lifetimes_and_renewal(void **state) {
                    0);
   assert_int_equal(kt_pki_cert_validity(srv, &a, &b, NULL), 0);
   assert_true(a >= now - 8000 && a <= now - 5000); /* 6 s back */
-  assert_true(b >= now + 58000 && b <= now + 62000);
+  assert_true(b - a == 60000);
   assert_true(kt_pki_cert_renew_at_ms(srv) == a + (b - a) / 3 * 2);
   /* renewed: same CN and names, another key, still the CA's */
   assert_int_equal(kt_pki_server_cert_renew(f->ca_key, f->ca, srv, &k2, &x2, NULL), 0);
