@@ -92,8 +92,8 @@ long kt_pki_cert_lifetime_s(void) {
 }
 
 /* A new X509 with version 3, random serial, a validity of `seconds` from a
- * little in the past (capped at the issuer's end), subject CN and the subject public key; issuer taken from
- * `issuer` (NULL = self). */
+ * little in the past (capped at the issuer's end), subject CN and the subject
+ * public key; issuer taken from `issuer` (NULL = self). */
 static int cert_start(const char *cn, long seconds, EVP_PKEY *pub, X509 *issuer, X509 **out,
                       kt_err *err) {
   int rc;

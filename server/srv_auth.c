@@ -400,7 +400,8 @@ int srv_enroll_begin(srv_db *d, srv_enroll_job *job, const char *secret, const c
            device_name && *device_name ? device_name : "PC");
   snprintf(job->login.device_user, sizeof job->login.device_user, "%s", job->login.user);
   snprintf(job->login.password, sizeof job->login.password, "%s", password);
-  return srv_login_begin(d, &job->login, err); /* throttled like a login, against the invite's user */
+  /* throttled like a login, against the invite's user */
+  return srv_login_begin(d, &job->login, err);
 }
 
 int srv_enroll_finish(srv_db *d, EVP_PKEY *ca_key, X509 *ca, srv_enroll_job *job,

@@ -406,7 +406,8 @@ static int cmd_backup(int argc, char **argv) {
 
 /* `kartotekad ca rotate`: see srv_pki_rotate_ca; the server must be stopped. */
 static int cmd_ca(int argc, char **argv) {
-  if (argc < 3 || strcmp(argv[2], "rotate") != 0) return usage("the ca command is `ca rotate`", NULL);
+  if (argc < 3 || strcmp(argv[2], "rotate") != 0)
+    return usage("the ca command is `ca rotate`", NULL);
   opts o = {0};
   int rc = parse_opts(argc, argv, 3, &o);
   if (rc) return rc;

@@ -396,7 +396,8 @@ static void handle_login(srv_conn *c, const Kartoteka__Envelope *env) {
   snprintf(w->login.password, sizeof w->login.password, "%s", env->login->password);
   int rc = srv_login_begin(&c->srv->db, w->job, &err);
   if (rc) { /* throttled or locked: refused before any hashing, and audited too */
-    srv_audit_note(&c->srv->db, w->login.user, c->device_id, "login.refused", c->peer, "%s", err.msg);
+    srv_audit_note(&c->srv->db, w->login.user, c->device_id, "login.refused", c->peer, "%s",
+                   err.msg);
     login_work_free(w);
     send_error_close(c, env->req_id, rc, err.msg);
     return;
@@ -1288,7 +1289,8 @@ static void on_cert_timer(uv_timer_t *t) {
     rc = kt_tls_ctx_reload_cert(s->tls, crt, key, &err);
   }
   if (rc) {
-    kt_log_error("pki", "cannot renew the server certificate: %s; trying again in an hour", err.msg);
+    kt_log_error("pki", "cannot renew the server certificate: %s; trying again in an hour",
+                 err.msg);
     next = (int64_t)kt_now_ms() + 3600000;
   }
   s->cert_due_ms = next;

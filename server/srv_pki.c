@@ -128,7 +128,8 @@ int srv_pki_renew_server(srv_db *d, const char *data_dir, EVP_PKEY *ca_key, X509
   char when[40], fpr[KT_PKI_FPR_HEX_MAX] = "?";
   kt_datetime_format(until, false, when, sizeof when);
   kt_pki_cert_fingerprint(x, false, fpr, sizeof fpr, NULL);
-  kt_log_info("pki", "server certificate renewed: valid until %s (fingerprint %.16s…)", when, fpr);
+  kt_log_info("pki", "server certificate renewed: valid until %s (fingerprint %.16s…)", when,
+              fpr);
 out:
   X509_free(old);
   X509_free(x);

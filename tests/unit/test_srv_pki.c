@@ -110,14 +110,16 @@ static void test_renew_when_due(void **state) {
   bool renewed = true;
   int64_t next = 0;
   /* a new certificate: not due; when it is due is said */
-  assert_int_equal(srv_pki_renew_server(d, f->t.dir, f->ca_key, f->ca, false, &renewed, &next, &err),
+  assert_int_equal(srv_pki_renew_server(d, f->t.dir, f->ca_key, f->ca, false, &renewed, &next,
+                                        &err),
                    0);
   assert_false(renewed);
   assert_true(next > (int64_t)kt_now_ms() + 500LL * 86400000);
   fpr_of(f->crt, after);
   assert_string_equal(before, after);
   /* forced: renewed, the same names, the key that goes with it, the database in step */
-  assert_int_equal(srv_pki_renew_server(d, f->t.dir, f->ca_key, f->ca, true, &renewed, &next, &err),
+  assert_int_equal(srv_pki_renew_server(d, f->t.dir, f->ca_key, f->ca, true, &renewed, &next,
+                                        &err),
                    0);
   assert_true(renewed);
   fpr_of(f->crt, after);
@@ -134,11 +136,13 @@ static void test_renew_when_due(void **state) {
   assert_int_not_equal(access(p, F_OK), 0);
   /* a short-lived one becomes due two thirds in */
   setenv("KT_TEST_CERT_SECONDS", "3", 1);
-  assert_int_equal(srv_pki_renew_server(d, f->t.dir, f->ca_key, f->ca, true, &renewed, &next, &err),
+  assert_int_equal(srv_pki_renew_server(d, f->t.dir, f->ca_key, f->ca, true, &renewed, &next,
+                                        &err),
                    0);
   fpr_of(f->crt, before);
   usleep(2300 * 1000);
-  assert_int_equal(srv_pki_renew_server(d, f->t.dir, f->ca_key, f->ca, false, &renewed, &next, &err),
+  assert_int_equal(srv_pki_renew_server(d, f->t.dir, f->ca_key, f->ca, false, &renewed, &next,
+                                        &err),
                    0);
   assert_true(renewed);
   fpr_of(f->crt, after);
