@@ -1,5 +1,5 @@
 # Kartoteka — top-level build. Objects per configuration in build/$(BUILD)/.
-#   make [all] · check · asan · bench · fuzz (· fuzz-hostile) · run · demo · install (PREFIX, DESTDIR) · clean
+#   make [all] · check · asan · bench · fuzz (· fuzz-hostile) · run · demo · install (PREFIX, DESTDIR) · testssl · clean
 BUILD   ?= debug
 CC      ?= gcc
 PREFIX  ?= /usr/local
@@ -52,7 +52,7 @@ TLIB_SRC   := $(wildcard tests/lib/*.c)
 BENCH_SRC  := $(wildcard tests/bench/*.c)
 BENCH_BIN  := $(patsubst tests/bench/%.c,$(O)/bench/%,$(BENCH_SRC))
 
-.PHONY: all deps check unit asan bench run demo install clean deb
+.PHONY: all deps check unit asan bench run demo install clean deb testssl
 all: $(BIN_CLI) $(if $(SRV_SRC),$(BIN_SRV)) $(UNIT_BIN) $(patsubst tests/fuzz/fuzz_%.c,$(O)/fuzz/replay_%,$(wildcard tests/fuzz/fuzz_*.c))
 
 deps:
@@ -144,6 +144,10 @@ install: all
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@installer/demo.sh $(O)/bin
+
+# testssl (Debian package testssl.sh) against a fresh server; not in check (slow)
+testssl: all
+	@tools/testssl.sh $(O)/bin
 
 deb: deps
 	@$(MAKE) --no-print-directory BUILD=release build/release/bin/kartoteka build/release/bin/kartotekad

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -80,9 +81,20 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, kt_err 
   return ok == 1 ? 0 : ossl_fail(err, KT_ENOMEM, "cannot add a certificate extension");
 }
 
-/* A new X509 with version 3, random serial, validity, subject CN and the
- * subject public key; issuer taken from `issuer` (NULL = self). */
-static int cert_start(const char *cn, int days, EVP_PKEY *pub, X509 *issuer, X509 **out,
+long kt_pki_cert_lifetime_s(void) {
+  const char *t = getenv("KT_TEST_CERT_SECONDS"); /* tests only: see kt_pki.h */
+  if (t && *t) {
+    char *end;
+    long v = strtol(t, &end, 10);
+    if (*end == '\0' && v > 0) return v;
+  }
+  return (long)KT_PKI_CERT_DAYS * 86400;
+}
+
+/* A new X509 with version 3, random serial, a validity of `seconds` from a
+ * little in the past (capped at the issuer's end), subject CN and the subject
+ * public key; issuer taken from `issuer` (NULL = self). */
+static int cert_start(const char *cn, long seconds, EVP_PKEY *pub, X509 *issuer, X509 **out,
                       kt_err *err) {
   int rc;
   X509 *x = X509_new();
@@ -92,9 +104,17 @@ static int cert_start(const char *cn, int days, EVP_PKEY *pub, X509 *issuer, X50
     goto out;
   }
   if ((rc = set_random_serial(x, err))) goto out;
-  /* 5 minutes back: PCs whose clock is a little behind accept it at once */
-  if (!X509_gmtime_adj(X509_getm_notBefore(x), -300) ||
-      !X509_time_adj_ex(X509_getm_notAfter(x), days, 0, NULL)) {
+  /* a little back: PCs whose clock is a little behind accept it at once; the
+     whole validity is `seconds` (825 days is the most TLS checkers accept) */
+  long back = seconds / 10 < 300 ? seconds / 10 : 300, ahead = seconds - back;
+  if (!X509_gmtime_adj(X509_getm_notBefore(x), -back) ||
+      !X509_time_adj_ex(X509_getm_notAfter(x), (int)(ahead / 86400), ahead % 86400, NULL)) {
+    rc = ossl_fail(err, KT_EINTERNAL, "cannot set the certificate validity");
+    goto out;
+  }
+  /* a certificate never outlives its CA (the chain would fail from then on) */
+  if (issuer && ASN1_TIME_compare(X509_get0_notAfter(x), X509_get0_notAfter(issuer)) > 0 &&
+      !X509_set1_notAfter(x, X509_get0_notAfter(issuer))) {
     rc = ossl_fail(err, KT_EINTERNAL, "cannot set the certificate validity");
     goto out;
   }
@@ -112,6 +132,32 @@ out:
   return rc;
 }
 
+static long life_s(int days) { return days > 0 ? (long)days * 86400 : kt_pki_cert_lifetime_s(); }
+
+static int asn1_ms(const ASN1_TIME *t, int64_t *out) {
+  struct tm tm;
+  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return -1;
+  *out = (int64_t)timegm(&tm) * 1000;
+  return 0;
+}
+
+int kt_pki_cert_validity(X509 *cert, int64_t *not_before_ms, int64_t *not_after_ms, kt_err *err) {
+  int64_t a = 0, b = 0;
+  if (!cert || asn1_ms(X509_get0_notBefore(cert), &a) || asn1_ms(X509_get0_notAfter(cert), &b)) {
+    ERR_clear_error();
+    return kt_err_set(err, KT_EINVAL, "the certificate's validity dates cannot be read");
+  }
+  if (not_before_ms) *not_before_ms = a;
+  if (not_after_ms) *not_after_ms = b;
+  return 0;
+}
+
+int64_t kt_pki_cert_renew_at_ms(X509 *cert) {
+  int64_t a, b;
+  if (kt_pki_cert_validity(cert, &a, &b, NULL) || b <= a) return 0;
+  return a + (b - a) / 3 * 2;
+}
+
 static int cert_sign(X509 *x, EVP_PKEY *key, kt_err *err) {
   if (X509_sign(x, key, EVP_sha256()) <= 0)
     return ossl_fail(err, KT_EINTERNAL, "cannot sign the certificate");
@@ -125,7 +171,7 @@ int kt_pki_ca_new(const char *cn, int days, EVP_PKEY **key_out, X509 **cert_out,
   EVP_PKEY *key = NULL;
   X509 *x = NULL;
   if ((rc = kt_pki_key_new(&key, err))) return rc;
-  if ((rc = cert_start(cn, days, key, NULL, &x, err))) goto out;
+  if ((rc = cert_start(cn, (long)days * 86400, key, NULL, &x, err))) goto out;
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
   if ((rc = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0", err)) ||
@@ -216,6 +262,35 @@ out:
   return rc;
 }
 
+/* Server certificate for key with the given subject and SANs (a GENERAL_NAMES
+ * extension built by add_sans or copied from an older certificate). */
+static int server_cert_make(EVP_PKEY *ca_key, X509 *ca_cert, const char *cn, EVP_PKEY *key,
+                            long seconds, const char *const *names, size_t n,
+                            GENERAL_NAMES *copy_sans, X509 **out, kt_err *err) {
+  X509 *x = NULL;
+  int rc = cert_start(cn, seconds, key, ca_cert, &x, err);
+  if (rc) return rc;
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, ca_cert, x, NULL, NULL, 0);
+  if ((rc = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE", err)) ||
+      (rc = add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature", err)) ||
+      (rc = add_ext(x, &ctx, NID_ext_key_usage, "serverAuth", err)) ||
+      (rc = add_ext(x, &ctx, NID_subject_key_identifier, "hash", err)) ||
+      (rc = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always", err)))
+    goto out;
+  if (copy_sans) {
+    if (X509_add1_ext_i2d(x, NID_subject_alt_name, copy_sans, 0, X509V3_ADD_DEFAULT) != 1)
+      rc = ossl_fail(err, KT_EINTERNAL, "cannot add the certificate's names");
+  } else {
+    rc = add_sans(x, names, n, err);
+  }
+  if (!rc) rc = cert_sign(x, ca_key, err);
+out:
+  if (rc) X509_free(x);
+  else *out = x;
+  return rc;
+}
+
 int kt_pki_server_cert_new(EVP_PKEY *ca_key, X509 *ca_cert, const char *cn,
                            const char *const *names, size_t n, int days, EVP_PKEY **key_out,
                            X509 **cert_out, kt_err *err) {
@@ -225,26 +300,64 @@ int kt_pki_server_cert_new(EVP_PKEY *ca_key, X509 *ca_cert, const char *cn,
   if (n == 0 || !names)
     return kt_err_set(err, KT_EINVAL,
                       "the server certificate needs at least one host name or IP address");
-  if (days <= 0) days = KT_PKI_CERT_DAYS;
   EVP_PKEY *key = NULL;
   X509 *x = NULL;
   if ((rc = kt_pki_key_new(&key, err))) return rc;
-  if ((rc = cert_start(cn, days, key, ca_cert, &x, err))) goto out;
-  X509V3_CTX ctx;
-  X509V3_set_ctx(&ctx, ca_cert, x, NULL, NULL, 0);
-  if ((rc = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE", err)) ||
-      (rc = add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature", err)) ||
-      (rc = add_ext(x, &ctx, NID_ext_key_usage, "serverAuth", err)) ||
-      (rc = add_ext(x, &ctx, NID_subject_key_identifier, "hash", err)) ||
-      (rc = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always", err)) ||
-      (rc = add_sans(x, names, n, err)) || (rc = cert_sign(x, ca_key, err)))
-    goto out;
+  if ((rc = server_cert_make(ca_key, ca_cert, cn, key, life_s(days), names, n, NULL, &x, err))) {
+    EVP_PKEY_free(key);
+    return rc;
+  }
   *key_out = key;
   *cert_out = x;
   return 0;
+}
+
+int kt_pki_server_cert_renew(EVP_PKEY *ca_key, X509 *ca_cert, X509 *old, EVP_PKEY **key_out,
+                             X509 **cert_out, kt_err *err) {
+  if (!ca_key || !ca_cert || !old) return kt_err_set(err, KT_EINVAL, "no CA or old certificate");
+  char cn[KT_PKI_CN_BUF];
+  int rc = kt_pki_cert_cn(old, cn, sizeof cn, err);
+  if (rc) return rc;
+  GENERAL_NAMES *sans = X509_get_ext_d2i(old, NID_subject_alt_name, NULL, NULL);
+  if (!sans || sk_GENERAL_NAME_num(sans) == 0) {
+    GENERAL_NAMES_free(sans);
+    ERR_clear_error();
+    return kt_err_set(err, KT_EINVAL, "the server certificate has no names to renew it with");
+  }
+  EVP_PKEY *key = NULL;
+  X509 *x = NULL;
+  if (!(rc = kt_pki_key_new(&key, err)))
+    rc = server_cert_make(ca_key, ca_cert, cn, key, kt_pki_cert_lifetime_s(), NULL, 0, sans, &x,
+                          err);
+  GENERAL_NAMES_free(sans);
+  if (rc) {
+    EVP_PKEY_free(key);
+    return rc;
+  }
+  *key_out = key;
+  *cert_out = x;
+  return 0;
+}
+
+int kt_pki_csr_for_key(EVP_PKEY *key, const char *device_name, X509_REQ **csr_out,
+                       kt_err *err) {
+  int rc = check_name("device name", device_name, err);
+  if (rc) return rc;
+  X509_REQ *req = X509_REQ_new();
+  if (!req) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (X509_REQ_set_version(req, X509_REQ_VERSION_1) != 1) {
+    rc = ossl_fail(err, KT_EINTERNAL, "cannot set the request version");
+    goto out;
+  }
+  if ((rc = set_cn(X509_REQ_get_subject_name(req), device_name, err))) goto out;
+  if (X509_REQ_set_pubkey(req, key) != 1 || X509_REQ_sign(req, key, EVP_sha256()) <= 0) {
+    rc = ossl_fail(err, KT_EINTERNAL, "cannot sign the certificate request");
+    goto out;
+  }
+  *csr_out = req;
+  return 0;
 out:
-  X509_free(x);
-  EVP_PKEY_free(key);
+  X509_REQ_free(req);
   return rc;
 }
 
@@ -253,30 +366,13 @@ int kt_pki_csr_new(const char *device_name, EVP_PKEY **key_out, X509_REQ **csr_o
   int rc = check_name("device name", device_name, err);
   if (rc) return rc;
   EVP_PKEY *key = NULL;
-  X509_REQ *req = NULL;
   if ((rc = kt_pki_key_new(&key, err))) return rc;
-  req = X509_REQ_new();
-  if (!req) {
-    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-    goto out;
-  }
-  if (X509_REQ_set_version(req, X509_REQ_VERSION_1) != 1) {
-    rc = ossl_fail(err, KT_EINTERNAL, "cannot set the request version");
-    goto out;
-  }
-  X509_NAME *name = X509_REQ_get_subject_name(req);
-  if ((rc = set_cn(name, device_name, err))) goto out;
-  if (X509_REQ_set_pubkey(req, key) != 1 || X509_REQ_sign(req, key, EVP_sha256()) <= 0) {
-    rc = ossl_fail(err, KT_EINTERNAL, "cannot sign the certificate request");
-    goto out;
+  if ((rc = kt_pki_csr_for_key(key, device_name, csr_out, err))) {
+    EVP_PKEY_free(key);
+    return rc;
   }
   *key_out = key;
-  *csr_out = req;
   return 0;
-out:
-  X509_REQ_free(req);
-  EVP_PKEY_free(key);
-  return rc;
 }
 
 static int check_device_key(EVP_PKEY *pub, kt_err *err) {
@@ -309,7 +405,6 @@ int kt_pki_csr_sign(EVP_PKEY *ca_key, X509 *ca_cert, X509_REQ *csr, const char *
   int rc = check_name("device id", device_id, err);
   if (rc) return rc;
   if (!ca_key || !ca_cert || !csr) return kt_err_set(err, KT_EINVAL, "missing CA or request");
-  if (days <= 0) days = KT_PKI_CERT_DAYS;
   EVP_PKEY *pub = X509_REQ_get0_pubkey(csr);
   if (!pub) return ossl_fail(err, KT_EINVAL, "the certificate request has no usable key");
   if ((rc = check_device_key(pub, err))) return rc;
@@ -317,7 +412,7 @@ int kt_pki_csr_sign(EVP_PKEY *ca_key, X509 *ca_cert, X509_REQ *csr, const char *
     return ossl_fail(err, KT_EINVAL,
                      "the certificate request's signature is wrong; run connect again");
   X509 *x = NULL;
-  if ((rc = cert_start(device_id, days, pub, ca_cert, &x, err))) return rc;
+  if ((rc = cert_start(device_id, life_s(days), pub, ca_cert, &x, err))) return rc;
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, ca_cert, x, NULL, NULL, 0);
   if ((rc = add_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE", err)) ||

@@ -147,6 +147,30 @@ int kt_tls_ctx_set_resumption(kt_tls_ctx *ctx, unsigned lifetime_s, unsigned max
   return 0;
 }
 
+int kt_tls_ctx_reload_cert(kt_tls_ctx *ctx, const char *cert_pem_path, const char *key_pem_path,
+                           kt_err *err) {
+  if (!ctx || !ctx->server) return kt_err_set(err, KT_EINVAL, "not a server context");
+  X509 *x = NULL;
+  EVP_PKEY *k = NULL;
+  int rc = kt_pki_cert_load_pem(cert_pem_path, &x, err);
+  if (!rc) rc = kt_pki_key_load_pem(key_pem_path, &k, err);
+  if (!rc && X509_check_private_key(x, k) != 1)
+    rc = kt_err_set(err, KT_EINVAL, "the key in %s does not belong to the certificate in %s",
+                    key_pem_path, cert_pem_path);
+  if (!rc) {
+    STACK_OF(X509) *chain = NULL;
+    SSL_CTX_get0_chain_certs(ctx->ssl, &chain); /* the CA, sent for pinning */
+    STACK_OF(X509) *copy = chain ? X509_chain_up_ref(chain) : NULL;
+    if ((chain && !copy) || SSL_CTX_use_cert_and_key(ctx->ssl, x, k, copy, 1) != 1)
+      rc = ossl_fail(err, KT_ETLS, "cannot use the renewed server certificate");
+    sk_X509_pop_free(copy, X509_free);
+  }
+  ERR_clear_error();
+  X509_free(x);
+  EVP_PKEY_free(k);
+  return rc;
+}
+
 void kt_tls_ctx_free(kt_tls_ctx *ctx) {
   if (!ctx) return;
   SSL_CTX_free(ctx->ssl);

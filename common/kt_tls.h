@@ -12,8 +12,9 @@
  * Users: the server's connections (mutual TLS; device identity = the client
  * certificate's CN and fingerprint) and the client's sync engine (the server
  * is checked against the CA file, or against the CA fingerprint of an invite).
- * A kt_tls_ctx is immutable once made and may be shared by many sessions on
- * one thread; a kt_tls session belongs to one connection on one thread. */
+ * A kt_tls_ctx may be shared by many sessions on one thread and changes only
+ * through kt_tls_ctx_reload_cert on that thread (a renewed server
+ * certificate); a kt_tls session belongs to one connection on one thread. */
 #ifndef KT_TLS_H
 #define KT_TLS_H
 
@@ -59,6 +60,14 @@ int kt_tls_ctx_new_client(const char *ca_pem_path, const char *expect_ca_fpr_hex
  * KT_EINVAL (not a server context) / KT_ETLS. */
 int kt_tls_ctx_set_resumption(kt_tls_ctx *ctx, unsigned lifetime_s, unsigned max_sessions,
                               kt_err *err);
+
+/* Server context: new handshakes present the certificate and key of these
+ * files from now on (a renewed server certificate; the CA stays in the chain
+ * that is sent). Sessions made before keep theirs; the resumption cache is
+ * kept. Nothing changes on failure: KT_ENOTFOUND/KT_EINVAL for unusable files
+ * (the message names them), KT_ETLS. */
+int kt_tls_ctx_reload_cert(kt_tls_ctx *ctx, const char *cert_pem_path, const char *key_pem_path,
+                           kt_err *err);
 
 /* Frees a context (NULL ok). Sessions hold their own reference, so a context
  * may be freed while sessions made from it are still open. */

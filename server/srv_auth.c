@@ -3,6 +3,7 @@
 
 #include <openssl/sha.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kt_hlc.h"
@@ -10,6 +11,7 @@
 #include "kt_log.h"
 #include "kt_pki.h"
 #include "kt_pwhash.h"
+#include "kt_time.h"
 #include "kt_uuid.h"
 #include "srv_user.h"
 
@@ -94,88 +96,18 @@ int srv_invite_create(srv_db *d, const char *user, const char *addresses, int ho
   return kt_invite_encode(&inv, out, err);
 }
 
-int srv_enroll(srv_db *d, EVP_PKEY *ca_key, X509 *ca, const char *secret, const void *csr_der,
-               size_t csr_len, const char *device_name, srv_enrolled *out, kt_err *err) {
-  char hash[65];
-  sha256_hex(secret, hash);
-  X509_REQ *csr = NULL;
-  X509 *cert = NULL;
-  int rc = srv_db_begin(d, err);
-  if (rc) return rc;
-  sqlite3_stmt *st = srv_db_st(d, SRV_ST_INVITE_GET, err);
-  if (!st) {
-    rc = KT_EDB;
-    goto out;
-  }
-  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-  int s = sqlite3_step(st);
-  if (s != SQLITE_ROW) {
-    sqlite3_reset(st);
-    rc = s == SQLITE_DONE ? kt_err_set(err, KT_EAUTH, "this invite is not known to the server; "
-                                       "ask your administrator for a new one")
-                          : srv_db_error(d, s, "reading invites", err);
-    goto out;
-  }
-  col(st, 0, out->user, sizeof out->user);
-  col(st, 1, out->addresses, sizeof out->addresses);
-  int64_t expires = sqlite3_column_int64(st, 2);
-  bool used = sqlite3_column_int(st, 3) != 0;
-  sqlite3_reset(st);
-  if (used) {
-    rc = kt_err_set(err, KT_EEXISTS, "this invite was already used (each invite enrolls one "
-                    "PC once); ask your administrator for a new one");
-    goto out;
-  }
-  if ((int64_t)kt_now_ms() > expires) {
-    rc = kt_err_set(err, KT_EEXPIRED, "this invite has expired; ask your administrator for a "
-                    "new one");
-    goto out;
-  }
-  if ((rc = kt_pki_csr_from_der(csr_der, csr_len, &csr, err))) goto out;
-  if ((rc = kt_uuid_new_str(out->device_id, err))) goto out;
-  if ((rc = kt_pki_csr_sign(ca_key, ca, csr, out->device_id, KT_PKI_CERT_DAYS, &cert, err))) goto out;
-  char fpr[KT_PKI_FPR_HEX_MAX];
-  if ((rc = kt_pki_cert_fingerprint(cert, false, fpr, sizeof fpr, err))) goto out;
-  if ((rc = kt_pki_cert_to_der(cert, &out->cert_der, err))) goto out;
-  if (!(st = srv_db_st(d, SRV_ST_DEVICE_ADD, err))) {
-    rc = KT_EDB;
-    goto out;
-  }
-  sqlite3_bind_text(st, 1, out->device_id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, out->user, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, device_name && *device_name ? device_name : "PC", -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, fpr, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 5, (int64_t)kt_now_ms());
-  if ((rc = srv_db_step_done(d, st, err))) goto out;
-  if (!(st = srv_db_st(d, SRV_ST_INVITE_USE, err))) {
-    rc = KT_EDB;
-    goto out;
-  }
-  sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-  rc = srv_db_step_done(d, st, err);
-out:
-  X509_REQ_free(csr);
-  X509_free(cert);
-  if (rc) {
-    srv_db_rollback(d);
-    kt_buf_free(&out->cert_der);
-    return rc;
-  }
-  rc = srv_db_commit(d, err);
-  if (!rc) kt_log_info("auth", "device %s enrolled for %s", out->device_id, out->user);
-  return rc;
-}
-
 int srv_device_lookup(srv_db *d, const char *fpr, char device_id[40], char user[80], kt_err *err) {
   sqlite3_stmt *st = srv_db_st(d, SRV_ST_DEVICE_BY_FPR, err);
   if (!st) return KT_EDB;
   sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
-  bool revoked = false;
+  bool revoked = false, current = false, prev = false;
   if (rc == SQLITE_ROW) {
     col(st, 0, device_id, 40);
     col(st, 1, user, 80);
     revoked = sqlite3_column_int(st, 2) != 0;
+    current = sqlite3_column_int(st, 3) != 0;
+    prev = sqlite3_column_int(st, 4) != 0;
   }
   sqlite3_reset(st);
   if (rc == SQLITE_DONE)
@@ -185,7 +117,57 @@ int srv_device_lookup(srv_db *d, const char *fpr, char device_id[40], char user[
   if (revoked)
     return kt_err_set(err, KT_EREVOKED, "this device was revoked by the administrator; it can "
                       "no longer connect");
+  if (current && prev) { /* the renewed certificate arrived: the one before it is done */
+    if (!(st = srv_db_st(d, SRV_ST_DEVICE_PREV_END, err))) return KT_EDB;
+    sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+    if ((rc = srv_db_step_done(d, st, err))) return rc;
+    kt_log_info("auth", "device %s uses its renewed certificate", device_id);
+  }
   return 0;
+}
+
+int srv_device_renew(srv_db *d, EVP_PKEY *ca_key, X509 *ca, const char *device_id,
+                     X509 *presented, const void *csr_der, size_t csr_len, kt_buf *cert_der,
+                     kt_err *err) {
+  int64_t from = 0, to = 0, now = (int64_t)kt_now_ms();
+  int rc = kt_pki_cert_validity(presented, &from, &to, err);
+  if (rc) return rc;
+  if (now < from + (to - from) / 2) {
+    char when[40];
+    kt_datetime_format(from + (to - from) / 3 * 2, false, when, sizeof when);
+    return kt_err_set(err, KT_EINVAL, "this device's certificate is not due for renewal yet (it "
+                      "is renewed from %s on)", when);
+  }
+  char old_fpr[KT_PKI_FPR_HEX_MAX], fpr[KT_PKI_FPR_HEX_MAX];
+  X509_REQ *csr = NULL;
+  X509 *cert = NULL;
+  if ((rc = kt_pki_cert_fingerprint(presented, false, old_fpr, sizeof old_fpr, err)) ||
+      (rc = kt_pki_csr_from_der(csr_der, csr_len, &csr, err)))
+    goto out;
+  /* bound to the session's device: its id is the CN, whatever the request says */
+  if ((rc = kt_pki_csr_sign(ca_key, ca, csr, device_id, 0, &cert, err)) ||
+      (rc = kt_pki_cert_fingerprint(cert, false, fpr, sizeof fpr, err)))
+    goto out;
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_DEVICE_RENEW, err);
+  if (!st) {
+    rc = KT_EDB;
+    goto out;
+  }
+  sqlite3_bind_text(st, 1, device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, old_fpr, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, fpr, -1, SQLITE_STATIC);
+  if ((rc = srv_db_step_done(d, st, err))) goto out;
+  if (sqlite3_changes(d->db) != 1) {
+    rc = kt_err_set(err, KT_EREVOKED, "this device was revoked by the administrator; it can no "
+                    "longer connect");
+    goto out;
+  }
+  rc = kt_pki_cert_to_der(cert, cert_der, err);
+  if (!rc) kt_log_info("auth", "device %s renewed its certificate", device_id);
+out:
+  X509_REQ_free(csr);
+  X509_free(cert);
+  return rc;
 }
 
 int srv_device_revoke(srv_db *d, const char *device_id, kt_err *err) {
@@ -301,34 +283,51 @@ void srv_login_verify(srv_login_job *job) {
   job->verify_rc = kt_pwhash_verify(job->hash, job->password);
 }
 
-int srv_login_finish(srv_db *d, srv_login_job *job, srv_auth_info *info, char token[65],
-                     kt_err *err) {
-  int rc;
+/* The password's verdict: a failure is counted and answered KT_EAUTH (msg), a
+ * disabled account KT_EDISABLED; info filled on success. */
+static int login_judge(srv_db *d, srv_login_job *job, const char *msg, srv_auth_info *info,
+                       kt_err *err) {
   if (job->verify_rc) {
     note_failure(d, login_account(job), job->foreign || job->hash[0] != '\0');
-    kt_log_info("auth", "failed login for an account on device %s", job->device_id);
-    return kt_err_set(err, KT_EAUTH, "wrong user name or password");
+    kt_log_info("auth", "failed password for an account on device %s",
+                job->device_id[0] ? job->device_id : "(enrolling)");
+    return kt_err_set(err, KT_EAUTH, "%s", msg);
   }
   bool disabled = false;
-  if ((rc = user_get(d, job->user, info, &disabled, NULL, err))) return rc;
+  int rc = user_get(d, job->user, info, &disabled, NULL, err);
+  if (rc) return rc;
   if (disabled) return kt_err_set(err, KT_EDISABLED, "this account is disabled; ask your administrator");
+  return 0;
+}
+
+/* A new session of user on device: the token into token, its hash stored;
+ * the account's failures forgotten. */
+static int session_open(srv_db *d, const char *user, const char *device_id, char token[65],
+                        kt_err *err) {
   char hash[65];
-  if ((rc = random_hex(token, 32, err))) return rc;
+  int rc = random_hex(token, 32, err);
+  if (rc) return rc;
   sha256_hex(token, hash);
   int64_t now = (int64_t)kt_now_ms();
   sqlite3_stmt *st = srv_db_st(d, SRV_ST_USER_OK, err);
   if (!st) return KT_EDB;
-  sqlite3_bind_text(st, 1, job->user, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
   if ((rc = srv_db_step_done(d, st, err))) return rc;
   if (!(st = srv_db_st(d, SRV_ST_SESSION_ADD, err))) return KT_EDB;
   sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 2, job->user, -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 3, job->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, user, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, device_id, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 4, now);
   sqlite3_bind_int64(st, 5, now + (int64_t)SRV_SESSION_DAYS * 86400000);
   if ((rc = srv_db_step_done(d, st, err))) return rc;
-  kt_log_info("auth", "login of %s on device %s", job->user, job->device_id);
+  kt_log_info("auth", "login of %s on device %s", user, device_id);
   return 0;
+}
+
+int srv_login_finish(srv_db *d, srv_login_job *job, srv_auth_info *info, char token[65],
+                     kt_err *err) {
+  int rc = login_judge(d, job, "wrong user name or password", info, err);
+  return rc ? rc : session_open(d, job->user, job->device_id, token, err);
 }
 
 void srv_login_job_wipe(srv_login_job *job) {
@@ -350,6 +349,133 @@ int srv_login(srv_db *d, const char *device_id, const char *device_user, const c
     rc = srv_login_finish(d, &job, info, token, err);
   }
   srv_login_job_wipe(&job);
+  return rc;
+}
+
+/* ---- enrollment ------------------------------------------------------------------ */
+
+/* The invite of secret_hash: its user and addresses. KT_EAUTH unknown,
+ * KT_EEXISTS used, KT_EEXPIRED. */
+static int invite_get(srv_db *d, const char *secret_hash, char user[80], char addresses[512],
+                      kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_INVITE_GET, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, secret_hash, -1, SQLITE_STATIC);
+  int s = sqlite3_step(st);
+  if (s != SQLITE_ROW) {
+    sqlite3_reset(st);
+    return s == SQLITE_DONE ? kt_err_set(err, KT_EAUTH, "this invite is not known to the server; "
+                                         "ask your administrator for a new one")
+                            : srv_db_error(d, s, "reading invites", err);
+  }
+  col(st, 0, user, 80);
+  col(st, 1, addresses, 512);
+  int64_t expires = sqlite3_column_int64(st, 2);
+  bool used = sqlite3_column_int(st, 3) != 0;
+  sqlite3_reset(st);
+  if (used)
+    return kt_err_set(err, KT_EEXISTS, "this invite was already used (each invite enrolls one "
+                      "PC once); ask your administrator for a new one");
+  if ((int64_t)kt_now_ms() > expires)
+    return kt_err_set(err, KT_EEXPIRED, "this invite has expired; ask your administrator for a "
+                      "new one");
+  return 0;
+}
+
+int srv_enroll_begin(srv_db *d, srv_enroll_job *job, const char *secret, const char *password,
+                     const void *csr_der, size_t csr_len, const char *device_name, kt_err *err) {
+  memset(job, 0, sizeof *job);
+  sha256_hex(secret ? secret : "", job->secret_hash);
+  int rc = invite_get(d, job->secret_hash, job->login.user, job->addresses, err);
+  if (rc) return rc;
+  if (!password || !*password)
+    return kt_err_set(err, KT_EINVAL, "no password was sent with the enrollment (an older "
+                      "kartoteka?); update Kartoteka on this PC and connect again");
+  X509_REQ *csr = NULL;
+  if ((rc = kt_pki_csr_from_der(csr_der, csr_len, &csr, err))) return rc;
+  X509_REQ_free(csr);
+  kt_buf_append(&job->csr_der, csr_der, csr_len);
+  if (job->csr_der.oom) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  snprintf(job->device_name, sizeof job->device_name, "%s",
+           device_name && *device_name ? device_name : "PC");
+  snprintf(job->login.device_user, sizeof job->login.device_user, "%s", job->login.user);
+  snprintf(job->login.password, sizeof job->login.password, "%s", password);
+  /* throttled like a login, against the invite's user */
+  return srv_login_begin(d, &job->login, err);
+}
+
+int srv_enroll_finish(srv_db *d, EVP_PKEY *ca_key, X509 *ca, srv_enroll_job *job,
+                      srv_enrolled *out, kt_err *err) {
+  char msg[200];
+  snprintf(msg, sizeof msg, "wrong password for %s; the invite was not used up: connect again "
+           "with the right password", job->login.user);
+  int rc = login_judge(d, &job->login, msg, NULL, err);
+  if (rc) return rc;
+  X509_REQ *csr = NULL;
+  X509 *cert = NULL;
+  if ((rc = srv_db_begin(d, err))) return rc;
+  /* again inside the transaction: a concurrent enrollment may have spent it */
+  if ((rc = invite_get(d, job->secret_hash, out->user, out->addresses, err))) goto out;
+  if ((rc = kt_pki_csr_from_der(job->csr_der.p, job->csr_der.len, &csr, err))) goto out;
+  if ((rc = kt_uuid_new_str(out->device_id, err))) goto out;
+  if ((rc = kt_pki_csr_sign(ca_key, ca, csr, out->device_id, 0, &cert, err))) goto out;
+  char fpr[KT_PKI_FPR_HEX_MAX];
+  if ((rc = kt_pki_cert_fingerprint(cert, false, fpr, sizeof fpr, err))) goto out;
+  if ((rc = kt_pki_cert_to_der(cert, &out->cert_der, err))) goto out;
+  sqlite3_stmt *st = srv_db_st(d, SRV_ST_DEVICE_ADD, err);
+  if (!st) {
+    rc = KT_EDB;
+    goto out;
+  }
+  sqlite3_bind_text(st, 1, out->device_id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, out->user, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 3, job->device_name, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 4, fpr, -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, (int64_t)kt_now_ms());
+  if ((rc = srv_db_step_done(d, st, err))) goto out;
+  if (!(st = srv_db_st(d, SRV_ST_INVITE_USE, err))) {
+    rc = KT_EDB;
+    goto out;
+  }
+  sqlite3_bind_text(st, 1, job->secret_hash, -1, SQLITE_STATIC);
+  if ((rc = srv_db_step_done(d, st, err))) goto out;
+  rc = session_open(d, out->user, out->device_id, out->token, err);
+out:
+  X509_REQ_free(csr);
+  X509_free(cert);
+  if (rc) {
+    srv_db_rollback(d);
+    kt_buf_free(&out->cert_der);
+    memset(out->token, 0, sizeof out->token);
+    return rc;
+  }
+  rc = srv_db_commit(d, err);
+  if (rc) {
+    kt_buf_free(&out->cert_der);
+    memset(out->token, 0, sizeof out->token);
+    return rc;
+  }
+  kt_log_info("auth", "device %s enrolled for %s", out->device_id, out->user);
+  return 0;
+}
+
+void srv_enroll_job_wipe(srv_enroll_job *job) {
+  srv_login_job_wipe(&job->login);
+  kt_buf_free(&job->csr_der);
+}
+
+int srv_enroll(srv_db *d, EVP_PKEY *ca_key, X509 *ca, const char *secret, const char *password,
+               const void *csr_der, size_t csr_len, const char *device_name, srv_enrolled *out,
+               kt_err *err) {
+  srv_enroll_job *job = malloc(sizeof *job);
+  if (!job) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  int rc = srv_enroll_begin(d, job, secret, password, csr_der, csr_len, device_name, err);
+  if (!rc) {
+    srv_login_verify(&job->login);
+    rc = srv_enroll_finish(d, ca_key, ca, job, out, err);
+  }
+  srv_enroll_job_wipe(job);
+  free(job);
   return rc;
 }
 

@@ -57,9 +57,15 @@ static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_INVITE_USE] = "UPDATE srv_invite SET used = 1 WHERE secret_hash = ?1 AND used = 0",
     [SRV_ST_DEVICE_ADD] = "INSERT INTO srv_device(id, user_name, name, cert_fpr, created) "
                           "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [SRV_ST_DEVICE_BY_FPR] = "SELECT id, user_name, revoked FROM srv_device WHERE cert_fpr = ?1",
+    [SRV_ST_DEVICE_BY_FPR] = "SELECT id, user_name, revoked, cert_fpr = ?1, prev_fpr IS NOT NULL "
+                             "FROM srv_device WHERE cert_fpr = ?1 OR prev_fpr = ?1",
+    [SRV_ST_DEVICE_PREV_END] = "UPDATE srv_device SET prev_fpr = NULL WHERE id = ?1",
+    [SRV_ST_DEVICE_RENEW] = "UPDATE srv_device SET prev_fpr = ?2, cert_fpr = ?3 "
+                            "WHERE id = ?1 AND revoked = 0",
     [SRV_ST_DEVICE_LIST] = "SELECT id, user_name, name, revoked, created FROM srv_device ORDER BY created",
     [SRV_ST_DEVICE_REVOKE] = "UPDATE srv_device SET revoked = 1 WHERE id = ?1",
+    [SRV_ST_DEVICE_REVOKE_ALL] = "UPDATE srv_device SET revoked = 1 WHERE revoked = 0",
+    [SRV_ST_INVITE_EXPIRE_ALL] = "UPDATE srv_invite SET expires = 0 WHERE used = 0",
     [SRV_ST_SESSION_ADD] = "INSERT INTO srv_session(token_hash, user_name, device_id, created, expires) "
                            "VALUES (?1, ?2, ?3, ?4, ?5)",
     [SRV_ST_SESSION_GET] = "SELECT s.user_name, s.device_id, s.created, s.expires, s.ended, "

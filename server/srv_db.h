@@ -40,9 +40,14 @@ typedef enum srv_st {
   SRV_ST_INVITE_GET,    /* ?1 secret_hash -> user_name, addresses, expires, used */
   SRV_ST_INVITE_USE,    /* ?1 secret_hash */
   SRV_ST_DEVICE_ADD,    /* ?1 id ?2 user ?3 name ?4 cert_fpr ?5 now */
-  SRV_ST_DEVICE_BY_FPR, /* ?1 cert_fpr -> id, user_name, revoked */
+  SRV_ST_DEVICE_BY_FPR, /* ?1 cert_fpr -> id, user_name, revoked, is the current one,
+                           a previous one is still accepted (matches cert_fpr or prev_fpr) */
+  SRV_ST_DEVICE_PREV_END, /* ?1 id: the previous certificate is no longer accepted */
+  SRV_ST_DEVICE_RENEW,  /* ?1 id ?2 the certificate renewed from ?3 the new one (not revoked) */
   SRV_ST_DEVICE_LIST,   /* -> id, user_name, name, revoked, created */
   SRV_ST_DEVICE_REVOKE, /* ?1 id */
+  SRV_ST_DEVICE_REVOKE_ALL, /* every device (a new CA: their certificates are the old one's) */
+  SRV_ST_INVITE_EXPIRE_ALL, /* every unused invite (they name the old CA) */
   SRV_ST_SESSION_ADD,   /* ?1 token_hash ?2 user ?3 device ?4 now ?5 expires */
   SRV_ST_SESSION_GET,   /* ?1 token_hash -> user_name, device_id, created, expires, ended, revoked */
   SRV_ST_SESSION_END,   /* ?1 token_hash */

@@ -27,6 +27,7 @@
 #include "srv_backup.h"
 #include "srv_db.h"
 #include "srv_net.h"
+#include "srv_pki.h"
 #include "srv_sync.h"
 #include "srv_user.h"
 
@@ -52,7 +53,9 @@ static const srv_cmd_help helps[] = {
      "the enrolled PCs; revoke a lost one"},
     {"backup", "kartotekad backup --data DIR --out FILE", "a checked copy of the master database"},
     {"restore", "kartotekad restore --data DIR --from FILE", "put a backup back"},
-    {"check", "kartotekad check --data DIR", "check the master database"},
+    {"check", "kartotekad check --data DIR", "check the master database and the certificates"},
+    {"ca", "kartotekad ca rotate --data DIR",
+     "a new office CA (before the old one expires): every PC enrolls again"},
     {"user",
      "kartotekad user add|passwd|disable|enable|role|birthday|list --data DIR\n"
      "                  [--user NAME] [--role R] [--group G[,G2]] [--password-file F]\n"
@@ -183,7 +186,7 @@ static int make_pki(const char *dir, const opts *o, char *fpr, size_t fprsz, kt_
   size_t n = 4;
   for (int i = 0; i < o->nnames; i++) names[n++] = o->names[i];
   int rc = kt_pki_ca_new(cn, KT_PKI_CA_DAYS, &ca_key, &ca, err);
-  if (!rc) rc = kt_pki_server_cert_new(ca_key, ca, host, names, n, KT_PKI_CERT_DAYS, &srv_key, &srv, err);
+  if (!rc) rc = kt_pki_server_cert_new(ca_key, ca, host, names, n, 0, &srv_key, &srv, err);
   if (!rc) {
     snprintf(p, sizeof p, "%s/ca.key", dir);
     rc = kt_pki_key_save_pem(p, ca_key, err);
@@ -240,21 +243,7 @@ static int cmd_init(int argc, char **argv) {
   if (!rc) rc = srv_db_meta_set(&d, "epoch", sid, &err);
   if (!rc) rc = make_pki(o.data, &o, fpr, sizeof fpr, &err);
   /* the keys also live in the database, so one backup file restores a whole server */
-  static const char *pki[] = {"ca.key", "ca.crt", "server.key", "server.crt"};
-  for (size_t i = 0; !rc && i < 4; i++) {
-    char p[4200], key[32];
-    snprintf(p, sizeof p, "%s/%s", o.data, pki[i]);
-    snprintf(key, sizeof key, "pki_%s", pki[i]);
-    kt_buf pem = KT_BUF_INIT;
-    FILE *f = fopen(p, "r");
-    char chunk[4096];
-    size_t n;
-    while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0) kt_buf_append(&pem, chunk, n);
-    if (f) fclose(f);
-    rc = f ? srv_db_meta_set(&d, key, kt_buf_str(&pem), &err)
-           : kt_err_set(&err, KT_EIO, "cannot read %s", p);
-    kt_buf_free(&pem);
-  }
+  if (!rc) rc = srv_pki_save_copies(&d, o.data, &err);
   if (!rc) rc = srv_db_meta_set(&d, "ca_fpr", fpr, &err);
   if (!rc) rc = srv_roles_seed(&d, &err);
   if (!rc) rc = srv_user_add(&d, o.admin, pw, "administrator", NULL, &err);
@@ -469,7 +458,45 @@ static int cmd_backup(int argc, char **argv) {
     srv_db_path(data, db, sizeof db);
     if ((rc = srv_backup_check(db, &err))) return fail(&err);
     printf("%s: ok\n", db);
+    kt_buf st = KT_BUF_INIT; /* and the certificates: when they end, the CA warning */
+    bool warn = false;
+    rc = srv_pki_status(data, &st, &warn, &err);
+    fputs(kt_buf_str(&st), stdout);
+    if (warn) fprintf(stderr, "kartotekad: %s", strstr(kt_buf_str(&st), "warning: "));
+    kt_buf_free(&st);
+    if (rc) return fail(&err);
   }
+  return 0;
+}
+
+/* `kartotekad ca rotate`: see srv_pki_rotate_ca; the server must be stopped. */
+static int cmd_ca(int argc, char **argv) {
+  if (argc < 3 || strcmp(argv[2], "rotate") != 0)
+    return usage("the ca command is `ca rotate`", NULL);
+  opts o = {0};
+  int rc = parse_opts(argc, argv, 3, &o);
+  if (rc) return rc;
+  kt_err err;
+  kt_err_clear(&err);
+  if (check_data_dir(o.data, false, &err)) return fail(&err);
+  int lock = srv_backup_lock_serve(o.data, &err); /* not while a server runs on it */
+  if (lock < 0) return fail(&err);
+  srv_db d;
+  if ((rc = srv_db_open(&d, o.data, false, &err))) {
+    close(lock);
+    return fail(&err);
+  }
+  char fpr[KT_PKI_FPR_HEX_MAX];
+  int devices = 0;
+  rc = srv_pki_rotate_ca(&d, o.data, fpr, &devices, &err);
+  if (!rc) srv_audit_note(&d, "", "local", "ca.rotate", fpr, "%d devices revoked", devices);
+  srv_db_close(&d);
+  close(lock);
+  if (rc) return fail(&err);
+  printf("a new office CA is in %s\n  CA fingerprint (SHA-256): %s\n"
+         "%d device%s revoked: send every user a new invite (kartotekad invite) and connect each "
+         "PC into a new profile (kartoteka --profile NEW connect --invite ...)\n",
+         o.data, fpr, devices, devices == 1 ? "" : "s");
   return 0;
 }
 
@@ -693,7 +720,7 @@ static const struct {
     {"init", cmd_init},     {"user", cmd_user},     {"serve", cmd_serve},
     {"invite", cmd_invite}, {"device", cmd_device}, {"role", cmd_role},
     {"audit", cmd_audit},   {"dump", cmd_dump},     {"backup", cmd_backup},
-    {"restore", cmd_backup}, {"check", cmd_backup},
+    {"restore", cmd_backup}, {"check", cmd_backup}, {"ca", cmd_ca},
 };
 
 int main(int argc, char **argv) {

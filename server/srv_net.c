@@ -19,6 +19,7 @@
 #include "srv_rights.h"
 #include "srv_backup.h"
 #include "srv_db.h"
+#include "srv_pki.h"
 #include "srv_sync.h"
 
 #define PROTOCOL_VERSION 1
@@ -61,11 +62,15 @@ typedef struct srv_conn {
 #define TLS_RESUME_S (8 * 3600)
 #define TLS_RESUME_MAX 20000
 
+/* A password check waiting for or running in the thread pool: a Login, or an
+ * enrollment (which carries the password too). */
 typedef struct login_work {
   uv_work_t req;
   srv_conn *c;
   uint64_t req_id;
-  srv_login_job job;
+  srv_login_job *job;     /* &login, or &enroll->login */
+  srv_login_job login;
+  srv_enroll_job *enroll; /* an enrollment's job (heap), else NULL */
   struct login_work *next;
 } login_work;
 
@@ -84,6 +89,9 @@ struct srv_server {
   char epoch[64];
   uv_timer_t backup_timer; /* the daily online backup */
   uv_timer_t users_timer;  /* notices account changes made by `kartotekad user ...` */
+  uv_timer_t cert_timer;   /* renews the server certificate, announces the CA's end */
+  int64_t cert_due_ms;     /* when the server certificate is due for renewal */
+  int64_t ca_warned_ms;    /* the CA warning was logged then (daily) */
   int64_t users_gen;
   uv_work_t backup_work;
   bool backup_running;
@@ -107,6 +115,7 @@ struct srv_server {
 
 static void conn_close(srv_conn *c);
 static void conn_release(srv_conn *c);
+static void on_cert_timer(uv_timer_t *t);
 static void pull_ahead_build(srv_conn *c);
 static void group_flush(srv_server *s);
 
@@ -210,6 +219,9 @@ static void handle_hello(srv_conn *c, const Kartoteka__Envelope *env) {
   ok.server_id = c->srv->server_id;
   ok.epoch = c->srv->epoch;
   ok.server_hlc = kt_hlc_now(&c->srv->hlc);
+  static char *features[] = {"renew"};
+  ok.features = features;
+  ok.n_features = 1;
   out.req_id = env->req_id;
   out.body_case = KARTOTEKA__ENVELOPE__BODY_HELLO_OK;
   out.hello_ok = &ok;
@@ -292,10 +304,26 @@ static bool session_check(srv_conn *c, uint64_t req_id) {
 }
 
 static void login_start(srv_server *s);
+static void enroll_done(srv_conn *c, login_work *w);
 
 static void on_login_work(uv_work_t *req) {
   login_work *w = req->data;
-  srv_login_verify(&w->job);
+  srv_login_verify(w->job);
+}
+
+/* Wipes the password and frees w; the connection it held may go now. */
+static void login_work_free(login_work *w) {
+  srv_conn *c = w->c;
+  if (w->enroll) {
+    srv_enroll_job_wipe(w->enroll);
+    free(w->enroll);
+  }
+  srv_login_job_wipe(&w->login);
+  free(w);
+  if (c) {
+    c->pending_work--;
+    conn_release(c);
+  }
 }
 
 static void on_login_done(uv_work_t *req, int status) {
@@ -304,19 +332,18 @@ static void on_login_done(uv_work_t *req, int status) {
   srv_server *s = c->srv;
   group_flush(s); /* the login's own writes must not join the pushes' transaction */
   s->hashing--;
-  c->pending_work--;
-  if (status == 0 && c->state == ST_LOGIN) {
+  if (status == 0 && c->state == ST_LOGIN && w->enroll) {
+    enroll_done(c, w);
+  } else if (status == 0 && c->state == ST_LOGIN) {
     kt_err err;
     kt_err_clear(&err);
-    int rc = srv_login_finish(&s->db, &w->job, &c->who, c->token, &err);
-    srv_audit_note(&s->db, w->job.user, c->device_id, rc ? "login.failed" : "login", c->peer,
+    int rc = srv_login_finish(&s->db, w->job, &c->who, c->token, &err);
+    srv_audit_note(&s->db, w->job->user, c->device_id, rc ? "login.failed" : "login", c->peer,
                    "%s", rc ? err.msg : "");
     if (rc) send_error_close(c, w->req_id, rc, err.msg);
     else send_auth_ok(c, w->req_id);
   }
-  srv_login_job_wipe(&w->job);
-  free(w);
-  conn_release(c);
+  login_work_free(w);
   login_start(s);
 }
 
@@ -327,23 +354,30 @@ static void login_start(srv_server *s) {
     s->wait_head = w->next;
     if (!s->wait_head) s->wait_tail = NULL;
     if (w->c->state != ST_LOGIN) { /* the client left while waiting */
-      w->c->pending_work--;
-      srv_conn *c = w->c;
-      srv_login_job_wipe(&w->job);
-      free(w);
-      conn_release(c);
+      login_work_free(w);
       continue;
     }
     s->hashing++;
     w->req.data = w;
     if (uv_queue_work(&s->loop, &w->req, on_login_work, on_login_done)) {
       s->hashing--;
-      srv_login_verify(&w->job); /* no thread pool: verify here */
+      srv_login_verify(w->job); /* no thread pool: verify here */
       w->req.data = w;
       s->hashing++;
       on_login_done(&w->req, 0);
     }
   }
+}
+
+/* Queues a begun password check; nothing else is accepted until its answer. */
+static void login_queue(srv_conn *c, login_work *w) {
+  c->pending_work++;
+  c->state = ST_LOGIN;
+  srv_server *s = c->srv;
+  if (s->wait_tail) s->wait_tail->next = w;
+  else s->wait_head = w;
+  s->wait_tail = w;
+  login_start(s);
 }
 
 static void handle_login(srv_conn *c, const Kartoteka__Envelope *env) {
@@ -354,27 +388,22 @@ static void handle_login(srv_conn *c, const Kartoteka__Envelope *env) {
     send_error_close(c, env->req_id, KT_ENOMEM, "out of memory");
     return;
   }
-  w->c = c;
   w->req_id = env->req_id;
-  snprintf(w->job.user, sizeof w->job.user, "%s", env->login->user);
-  snprintf(w->job.device_id, sizeof w->job.device_id, "%s", c->device_id);
-  snprintf(w->job.device_user, sizeof w->job.device_user, "%s", c->device_user);
-  snprintf(w->job.password, sizeof w->job.password, "%s", env->login->password);
-  int rc = srv_login_begin(&c->srv->db, &w->job, &err);
+  w->job = &w->login;
+  snprintf(w->login.user, sizeof w->login.user, "%s", env->login->user);
+  snprintf(w->login.device_id, sizeof w->login.device_id, "%s", c->device_id);
+  snprintf(w->login.device_user, sizeof w->login.device_user, "%s", c->device_user);
+  snprintf(w->login.password, sizeof w->login.password, "%s", env->login->password);
+  int rc = srv_login_begin(&c->srv->db, w->job, &err);
   if (rc) { /* throttled or locked: refused before any hashing, and audited too */
-    srv_audit_note(&c->srv->db, w->job.user, c->device_id, "login.refused", c->peer, "%s", err.msg);
-    srv_login_job_wipe(&w->job);
-    free(w);
+    srv_audit_note(&c->srv->db, w->login.user, c->device_id, "login.refused", c->peer, "%s",
+                   err.msg);
+    login_work_free(w);
     send_error_close(c, env->req_id, rc, err.msg);
     return;
   }
-  c->pending_work++;
-  c->state = ST_LOGIN; /* nothing else is accepted until the answer */
-  srv_server *s = c->srv;
-  if (s->wait_tail) s->wait_tail->next = w;
-  else s->wait_head = w;
-  s->wait_tail = w;
-  login_start(s);
+  w->c = c;
+  login_queue(c, w);
 }
 
 static void handle_resume(srv_conn *c, const Kartoteka__Envelope *env) {
@@ -391,22 +420,54 @@ static void handle_resume(srv_conn *c, const Kartoteka__Envelope *env) {
   send_auth_ok(c, env->req_id);
 }
 
+/* An EnrollRequest: the invite and the CSR are checked at once, the password
+ * in the thread pool like a Login's (enroll_done finishes it). */
 static void handle_enroll(srv_conn *c, const Kartoteka__Envelope *env) {
   const Kartoteka__EnrollRequest *r = env->enroll_request;
+  kt_err err;
+  kt_err_clear(&err);
+  login_work *w = calloc(1, sizeof *w);
+  srv_enroll_job *j = w ? malloc(sizeof *j) : NULL;
+  if (!j) {
+    free(w);
+    send_error_close(c, env->req_id, KT_ENOMEM, "out of memory");
+    return;
+  }
+  w->req_id = env->req_id;
+  w->enroll = j;
+  w->job = &j->login;
+  int rc = srv_enroll_begin(&c->srv->db, j, r->secret, r->password, r->csr_der.data,
+                            r->csr_der.len, r->device_name, &err);
+  if (rc) {
+    if (j->login.user[0]) /* a known invite: throttled, locked, a bad request */
+      srv_audit_note(&c->srv->db, j->login.user, "", "enroll.refused", c->peer, "%s", err.msg);
+    login_work_free(w);
+    send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  w->c = c;
+  login_queue(c, w);
+}
+
+/* The password was checked: the enrollment happens (one transaction) or not at all. */
+static void enroll_done(srv_conn *c, login_work *w) {
+  srv_server *s = c->srv;
   srv_enrolled e;
   memset(&e, 0, sizeof e);
   kt_err err;
   kt_err_clear(&err);
-  int rc = srv_enroll(&c->srv->db, c->srv->ca_key, c->srv->ca, r->secret, r->csr_der.data,
-                      r->csr_der.len, r->device_name, &e, &err);
+  int rc = srv_enroll_finish(&s->db, s->ca_key, s->ca, w->enroll, &e, &err);
+  srv_audit_note(&s->db, w->job->user, e.device_id, rc ? "enroll.failed" : "enroll", c->peer,
+                 "%s", rc ? err.msg : w->enroll->device_name);
   if (rc) {
-    send_error_close(c, env->req_id, rc, err.msg);
+    send_error_close(c, w->req_id, rc, err.msg);
     return;
   }
+  srv_audit_note(&s->db, e.user, e.device_id, "login", c->peer, "at enrollment");
   kt_buf ca_der = KT_BUF_INIT;
-  if ((rc = kt_pki_cert_to_der(c->srv->ca, &ca_der, &err))) {
+  if ((rc = kt_pki_cert_to_der(s->ca, &ca_der, &err))) {
     kt_buf_free(&e.cert_der);
-    send_error_close(c, env->req_id, rc, err.msg);
+    send_error_close(c, w->req_id, rc, err.msg);
     return;
   }
   Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
@@ -416,17 +477,55 @@ static void handle_enroll(srv_conn *c, const Kartoteka__Envelope *env) {
   ok.ca_der.data = (uint8_t *)ca_der.p;
   ok.ca_der.len = ca_der.len;
   ok.device_id = e.device_id;
+  ok.token = e.token;
+  ok.user = e.user;
   char *addrs[16];
   size_t n = 0;
   for (char *tok = strtok(e.addresses, ","); tok && n < 16; tok = strtok(NULL, ",")) addrs[n++] = tok;
   ok.addresses = addrs;
   ok.n_addresses = n;
-  out.req_id = env->req_id;
+  out.req_id = w->req_id;
   out.body_case = KARTOTEKA__ENVELOPE__BODY_ENROLL_OK;
   out.enroll_ok = &ok;
+  c->state = ST_AUTH; /* the device connects again with its certificate */
   conn_send(c, &out);
+  memset(e.token, 0, sizeof e.token);
   kt_buf_free(&e.cert_der);
   kt_buf_free(&ca_der);
+}
+
+/* RenewRequest: a new certificate for the session's own device (never the
+ * message's), from the certificate this connection was authenticated with. */
+static void handle_renew(srv_conn *c, const Kartoteka__Envelope *env) {
+  if (!session_check(c, env->req_id)) return;
+  const Kartoteka__RenewRequest *r = env->renew_request;
+  kt_buf der = KT_BUF_INIT;
+  kt_err err;
+  kt_err_clear(&err);
+  srv_server *s = c->srv;
+  int rc = srv_device_renew(&s->db, s->ca_key, s->ca, c->device_id, kt_tls_peer_cert_get(c->tls),
+                            r->csr_der.data, r->csr_der.len, &der, &err);
+  srv_audit_note(&s->db, c->who.user, c->device_id, rc ? "device.renew.refused" : "device.renewed",
+                 c->peer, "%s", rc ? err.msg : "");
+  if (rc) kt_buf_free(&der);
+  if (rc == KT_EREVOKED || rc == KT_EDB) {
+    send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  if (rc) { /* refused (not due, a bad request): an answer, the session goes on */
+    send_error(c, env->req_id, rc, err.msg);
+    return;
+  }
+  kt_tls_session_drop(c->tls); /* its session holds the old certificate */
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__RenewOk ok = KARTOTEKA__RENEW_OK__INIT;
+  ok.cert_der.data = (uint8_t *)der.p;
+  ok.cert_der.len = der.len;
+  out.req_id = env->req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_RENEW_OK;
+  out.renew_ok = &ok;
+  conn_send(c, &out);
+  kt_buf_free(&der);
 }
 
 /* Notify after a commit. The changes since the previous notify travel with it
@@ -881,6 +980,10 @@ static void dispatch(srv_conn *c, const Kartoteka__Envelope *env) {
     if (c->state != ST_READY) break;
     handle_admin(c, env);
     return;
+  case KARTOTEKA__ENVELOPE__BODY_RENEW_REQUEST:
+    if (c->state != ST_READY) break;
+    handle_renew(c, env);
+    return;
   default:
     break;
   }
@@ -1149,6 +1252,52 @@ static void on_backup_timer(uv_timer_t *t) {
     s->backup_running = false;
 }
 
+/* ---- certificates ----------------------------------------------------------------------- */
+
+/* Logs the CA warning once a day while it applies. */
+static void ca_check(srv_server *s) {
+  int64_t now = (int64_t)kt_now_ms();
+  char msg[300];
+  if (now - s->ca_warned_ms < 86400000 || !srv_pki_ca_warning(s->ca, now, msg, sizeof msg)) return;
+  s->ca_warned_ms = now;
+  kt_log_warn("pki", "%s", msg);
+}
+
+static void cert_timer_arm(srv_server *s) {
+  int64_t wait = s->cert_due_ms - (int64_t)kt_now_ms();
+  if (wait > 86400000 || s->cert_due_ms == 0) wait = 86400000; /* daily in any case */
+  if (wait < 1000) wait = 1000;
+  uv_timer_start(&s->cert_timer, on_cert_timer, (uint64_t)wait, 0);
+}
+
+/* The server certificate is renewed a third of its life before it ends; new
+ * handshakes present the new one at once, connections keep theirs. */
+static void on_cert_timer(uv_timer_t *t) {
+  srv_server *s = t->data;
+  if (s->stopping) return;
+  group_flush(s); /* the renewal's database writes are a transaction of their own */
+  kt_err err;
+  kt_err_clear(&err);
+  bool renewed = false;
+  int64_t next = 0;
+  int rc = srv_pki_renew_server(&s->db, s->cfg.data_dir, s->ca_key, s->ca, false, &renewed, &next,
+                                &err);
+  if (!rc && renewed) {
+    char crt[4200], key[4200];
+    snprintf(crt, sizeof crt, "%s/server.crt", s->cfg.data_dir);
+    snprintf(key, sizeof key, "%s/server.key", s->cfg.data_dir);
+    rc = kt_tls_ctx_reload_cert(s->tls, crt, key, &err);
+  }
+  if (rc) {
+    kt_log_error("pki", "cannot renew the server certificate: %s; trying again in an hour",
+                 err.msg);
+    next = (int64_t)kt_now_ms() + 3600000;
+  }
+  s->cert_due_ms = next;
+  ca_check(s);
+  cert_timer_arm(s);
+}
+
 /* ---- server life ---------------------------------------------------------------------- */
 
 static void on_signal(uv_signal_t *sig, int signum) {
@@ -1159,6 +1308,7 @@ static void on_signal(uv_signal_t *sig, int signum) {
   uv_close((uv_handle_t *)&s->listener, NULL);
   uv_timer_stop(&s->backup_timer);
   uv_timer_stop(&s->users_timer);
+  uv_timer_stop(&s->cert_timer);
   uv_signal_stop(&s->sigterm);
   uv_signal_stop(&s->sigint);
   for (srv_conn *c = s->conns; c; c = c->next) {
@@ -1234,6 +1384,13 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   snprintf(cakey, sizeof cakey, "%s/ca.key", cfg->data_dir);
   if ((rc = kt_pki_cert_load_pem(ca, &s->ca, err)) || (rc = kt_pki_key_load_pem(cakey, &s->ca_key, err)))
     goto fail_db;
+  /* the server certificate: an interrupted renewal finished, a due one done now */
+  bool renewed = false;
+  if ((rc = srv_pki_recover(&s->db, cfg->data_dir, err)) ||
+      (rc = srv_pki_renew_server(&s->db, cfg->data_dir, s->ca_key, s->ca, false, &renewed,
+                                 &s->cert_due_ms, err)))
+    goto fail_db;
+  ca_check(s);
   if ((rc = kt_tls_ctx_new_server(crt, key, ca, false, &s->tls, err))) goto fail_db;
   if ((rc = kt_tls_ctx_set_resumption(s->tls, TLS_RESUME_S, TLS_RESUME_MAX, err))) goto fail_tls;
   uv_loop_init(&s->loop);
@@ -1261,6 +1418,10 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   s->users_timer.data = s;
   uv_timer_start(&s->users_timer, on_users_timer, 1000, 1000);
   uv_unref((uv_handle_t *)&s->users_timer);
+  uv_timer_init(&s->loop, &s->cert_timer);
+  s->cert_timer.data = s;
+  cert_timer_arm(s);
+  uv_unref((uv_handle_t *)&s->cert_timer);
   uv_check_init(&s->loop, &s->group_check);
   s->group_check.data = s;
   uv_check_start(&s->group_check, on_group_check);

@@ -11,6 +11,7 @@
 #include "cl_session.h"
 #include "cli.h"
 #include "kt_json.h"
+#include "kt_invite.h"
 
 /* Reads a password from a file ("-" = stdin) or asks on the terminal. */
 int cli_read_password(const char *file, char *out, size_t n) {
@@ -50,12 +51,14 @@ int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv) {
     else return cli_usage("connect", "unknown or incomplete option '%s'", argv[i]);
   }
   if (!invite) return cli_usage("connect", "give the invite your administrator sent with --invite");
+  kt_invite inv;
+  kt_err err;
+  kt_err_clear(&err);
+  if (kt_invite_decode(invite, &inv, &err)) return cli_fail(&err); /* before asking the password */
   char pw[1100];
   if (cli_read_password(pwfile, pw, sizeof pw)) return 1;
   uv_loop_t loop;
   uv_loop_init(&loop);
-  kt_err err;
-  kt_err_clear(&err);
   int rc = cl_session_connect(&loop, ctx->profile, invite, pw, name, &err);
   uv_loop_close(&loop);
   memset(pw, 0, sizeof pw);

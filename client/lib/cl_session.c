@@ -7,14 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "kt_frame.h"
+#include "kt_hlc.h"
 #include "kt_invite.h"
 #include "kt_log.h"
 #include "kt_pki.h"
 #include "kt_rights.h"
+#include "kt_time.h"
+
+#include <openssl/err.h>
 
 #define PROTOCOL_VERSION 1
 
@@ -50,14 +55,19 @@ static int hello_send(cl_conn *c, const char *device_id, kt_err *err) {
   return cl_conn_request_send(c, &req, err);
 }
 
-static int hello_recv(cl_conn *c, char *epoch_out, kt_err *err) {
+/* HelloOk: the server's epoch (64 bytes) and whether it renews device
+ * certificates; either out-param may be NULL. */
+static int hello_recv(cl_conn *c, char *epoch_out, bool *renews, kt_err *err) {
   Kartoteka__Envelope *rep = NULL;
   int rc = cl_conn_request_wait(c, &rep, err);
   if (rc) return rc;
-  if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_HELLO_OK)
+  if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_HELLO_OK) {
     rc = kt_err_set(err, KT_EPROTO, "the server answered Hello with %s", kt_frame_body_name(rep));
-  else if (epoch_out)
-    snprintf(epoch_out, 64, "%s", rep->hello_ok->epoch);
+  } else {
+    if (epoch_out) snprintf(epoch_out, 64, "%s", rep->hello_ok->epoch);
+    for (size_t i = 0; renews && i < rep->hello_ok->n_features; i++)
+      if (strcmp(rep->hello_ok->features[i], "renew") == 0) *renews = true;
+  }
   kt_frame_env_free(rep);
   return rc;
 }
@@ -77,7 +87,7 @@ void cl_session_disabled(cl_store *s) {
 
 static int hello(cl_conn *c, const char *device_id, char *epoch_out, kt_err *err) {
   int rc = hello_send(c, device_id, err);
-  return rc ? rc : hello_recv(c, epoch_out, err);
+  return rc ? rc : hello_recv(c, epoch_out, NULL, err);
 }
 
 /* Login or Resume (send half). */
@@ -158,6 +168,7 @@ static int auth_recv(cl_conn *c, cl_store *s, const char *password, kt_err *err)
  * exchange. Losing it only costs a full handshake, so it is not fsynced and
  * failures to read or write it are ignored. */
 #define TLS_SESSION_FILE "tls-session"
+#define RENEW_LOCK_FILE "renew.lock" /* one process at a time renews the certificate */
 #define TLS_SESSION_MAX 16384
 
 static void tls_session_load(const char *dir, kt_buf *out) {
@@ -191,9 +202,11 @@ static void tls_session_save(const char *dir, cl_conn *c) {
   kt_buf_free(&s);
 }
 
+static int note_renews(cl_store *s, bool renews, kt_err *err);
+
 static void remove_profile(const char *dir) {
   static const char *files[] = {"replica.db", "replica.db-wal", "replica.db-shm", "device.key",
-                                "device.crt", "ca.crt", TLS_SESSION_FILE};
+                                "device.crt", "ca.crt", TLS_SESSION_FILE, RENEW_LOCK_FILE};
   char p[4200];
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     path_in(dir, files[i], p, sizeof p);
@@ -238,6 +251,7 @@ int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, con
   Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__EnrollRequest er = KARTOTEKA__ENROLL_REQUEST__INIT;
   er.secret = inv.secret;
+  er.password = (char *)(password ? password : "");
   er.csr_der.data = (uint8_t *)csr_der.p;
   er.csr_der.len = csr_der.len;
   er.device_name = device_name && *device_name ? (char *)device_name : host;
@@ -260,10 +274,12 @@ int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, con
                     "administrator");
     goto out;
   }
+  /* the account is the server's word (a KT1 invite's user name could be cut short) */
+  const char *user = ok->user && *ok->user ? ok->user : inv.user;
   if ((rc = kt_pki_key_save_pem(keyp, key, err)) || (rc = kt_pki_cert_save_pem(crtp, cert, err)) ||
       (rc = kt_pki_cert_save_pem(cap, ca, err)))
     goto out;
-  if ((rc = cl_store_create(db, inv.user, "server", ok->device_id, err))) goto out;
+  if ((rc = cl_store_create(db, user, "server", ok->device_id, err))) goto out;
   if ((rc = cl_store_open(db, NULL, &s, err))) goto out;
   kt_buf addrs = KT_BUF_INIT;
   for (size_t i = 0; i < ok->n_addresses; i++) {
@@ -273,13 +289,22 @@ int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, con
   rc = cl_store_meta_set(s, "server", addrs.len ? kt_buf_str(&addrs) : inv.addresses, err);
   if (!rc) rc = cl_store_meta_set(s, "device_name", er.device_name, err); /* `status` shows it */
   kt_buf_free(&addrs);
+  if (!rc && ok->token && *ok->token) rc = cl_store_meta_set(s, "token", ok->token, err);
   if (rc) goto out;
   cl_conn_free(c);
   c = NULL;
-  /* second connection: mutual TLS with the new certificate, then the password */
-  if (password) {
-    if ((rc = cl_session_open(loop, dir, s, password, NULL, NULL, 0, &c, err))) goto out;
-  }
+  /* second connection: mutual TLS with the new certificate; the session the
+     enrollment opened (a server without one: log in with the password) */
+  bool have_token = ok->token && *ok->token;
+  if (!have_token && !password) goto out;
+  kt_err e2;
+  kt_err_clear(&e2);
+  int rc2 = cl_session_open(loop, dir, s, have_token ? NULL : password, NULL, NULL, 0, &c, &e2);
+  if (rc2 && have_token) /* enrolled: the profile works once the server answers */
+    kt_log_warn("session", "this PC is enrolled, but the first connection with its certificate "
+                "failed (%s); `kartoteka sync` tries again", e2.msg);
+  else if (rc2)
+    rc = kt_err_set(err, rc2, "%s", e2.msg);
 out:
   kt_frame_env_free(rep);
   cl_conn_free(c);
@@ -325,14 +350,155 @@ int cl_session_open(uv_loop_t *loop, const char *dir, cl_store *s, const char *p
   kt_buf_free(&sess);
   if (rc) return rc;
   char epoch[64] = "";
+  bool renews = false;
   if (!(rc = hello_send(c, cl_store_device(s), err)) &&
       !(rc = auth_send(c, s, cl_store_user(s), password, err)) &&
-      !(rc = hello_recv(c, epoch, err)))
+      !(rc = hello_recv(c, epoch, &renews, err)))
     tls_session_save(dir, c); /* the server's ticket came before its HelloOk */
-  if (rc || (rc = auth_recv(c, s, password, err)) || (rc = check_epoch(s, epoch, err))) {
+  int64_t next = 0;
+  if (rc || (rc = auth_recv(c, s, password, err)) || (rc = check_epoch(s, epoch, err)) ||
+      (rc = note_renews(s, renews, err)) || (rc = cl_session_renew(c, dir, s, &next, err))) {
     cl_conn_free(c);
     return rc;
   }
   *out = c;
   return 0;
+}
+
+/* ---- device certificate renewal ------------------------------------------------- */
+
+/* Whether the server renews certificates is kept in the replica
+ * ("server_renews"), for cl_session_renew on a connection opened earlier;
+ * written only when it changes. */
+static int note_renews(cl_store *s, bool renews, kt_err *err) {
+  kt_buf cur = KT_BUF_INIT;
+  const char *v = renews ? "1" : "0";
+  int rc = 0;
+  if (cl_store_meta_get(s, "server_renews", &cur, NULL) != 0 || strcmp(kt_buf_str(&cur), v) != 0)
+    rc = cl_store_meta_set(s, "server_renews", v, err);
+  kt_buf_free(&cur);
+  return rc;
+}
+
+int64_t cl_session_renew_due_ms(const char *dir) {
+  char crtp[4200];
+  path_in(dir, "device.crt", crtp, sizeof crtp);
+  X509 *x = NULL;
+  if (kt_pki_cert_load_pem(crtp, &x, NULL)) return 0;
+  int64_t due = kt_pki_cert_renew_at_ms(x);
+  X509_free(x);
+  return due;
+}
+
+/* After a refusal or a failure, the next try: soon for short-lived (test)
+ * certificates, at most an hour later. */
+static int64_t retry_at(X509 *cert) {
+  int64_t a = 0, b = 0, wait = 3600000;
+  if (kt_pki_cert_validity(cert, &a, &b, NULL) == 0 && (b - a) / 20 < wait) wait = (b - a) / 20;
+  return (int64_t)kt_now_ms() + (wait < 1000 ? 1000 : wait);
+}
+
+/* The server's new certificate for this device: ours (our key, our device id,
+ * from the office CA), then written over device.crt (atomically). */
+static int renew_take(const char *dir, cl_store *s, EVP_PKEY *key, X509 *ca,
+                      const Kartoteka__RenewOk *ok, X509 **out, kt_err *err) {
+  X509 *x = NULL;
+  char cn[KT_PKI_CN_BUF], crtp[4200];
+  int rc = kt_pki_cert_from_der(ok->cert_der.data, ok->cert_der.len, &x, err);
+  if (!rc) rc = kt_pki_cert_verify(x, ca, err);
+  if (!rc) rc = kt_pki_cert_cn(x, cn, sizeof cn, err);
+  if (!rc && (strcmp(cn, cl_store_device(s)) != 0 || X509_check_private_key(x, key) != 1)) {
+    ERR_clear_error();
+    rc = kt_err_set(err, KT_ETLS, "the server's renewed certificate is not for this device");
+  }
+  path_in(dir, "device.crt", crtp, sizeof crtp);
+  if (!rc) rc = kt_pki_cert_save_pem(crtp, x, err);
+  if (rc) X509_free(x);
+  else *out = x;
+  return rc;
+}
+
+int cl_session_renew(cl_conn *c, const char *dir, cl_store *s, int64_t *next_ms, kt_err *err) {
+  *next_ms = 0;
+  kt_buf flag = KT_BUF_INIT;
+  bool offered = cl_store_meta_get(s, "server_renews", &flag, NULL) == 0 &&
+                 strcmp(kt_buf_str(&flag), "1") == 0;
+  kt_buf_free(&flag);
+  if (!offered) return 0; /* an older server: the certificate lasts its 825 days */
+  char lockp[4200], keyp[4200], crtp[4200], cap[4200];
+  path_in(dir, RENEW_LOCK_FILE, lockp, sizeof lockp);
+  path_in(dir, "device.key", keyp, sizeof keyp);
+  path_in(dir, "device.crt", crtp, sizeof crtp);
+  path_in(dir, "ca.crt", cap, sizeof cap);
+  int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) { /* another program renews it now */
+    if (lock >= 0) close(lock);
+    *next_ms = (int64_t)kt_now_ms() + 60000;
+    return 0;
+  }
+  X509 *cur = NULL, *ca = NULL, *fresh = NULL;
+  EVP_PKEY *key = NULL;
+  X509_REQ *csr = NULL;
+  kt_buf der = KT_BUF_INIT;
+  Kartoteka__Envelope *rep = NULL;
+  kt_err e2;
+  kt_err_clear(&e2);
+  /* read again under the lock: another program may have renewed it meanwhile */
+  int rc = kt_pki_cert_load_pem(crtp, &cur, &e2);
+  int64_t due = rc ? 0 : kt_pki_cert_renew_at_ms(cur);
+  if (rc || (int64_t)kt_now_ms() < due) {
+    *next_ms = due;
+    rc = 0;
+    goto out;
+  }
+  if ((rc = kt_pki_key_load_pem(keyp, &key, &e2)) || (rc = kt_pki_cert_load_pem(cap, &ca, &e2)) ||
+      (rc = kt_pki_csr_for_key(key, cl_store_device(s), &csr, &e2)) ||
+      (rc = kt_pki_csr_to_der(csr, &der, &e2)))
+    goto failed;
+  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__RenewRequest rr = KARTOTEKA__RENEW_REQUEST__INIT;
+  rr.csr_der.data = (uint8_t *)der.p;
+  rr.csr_der.len = der.len;
+  req.body_case = KARTOTEKA__ENVELOPE__BODY_RENEW_REQUEST;
+  req.renew_request = &rr;
+  if ((rc = cl_conn_request(c, &req, &rep, &e2))) {
+    if (rc == KT_ENET || rc == KT_EREVOKED || !cl_conn_is_open(c)) { /* the session is over */
+      kt_err_set(err, rc, "%s", e2.msg);
+      goto out;
+    }
+    goto failed; /* refused: the connection goes on, the old certificate is still good */
+  }
+  if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_RENEW_OK) {
+    rc = kt_err_set(&e2, KT_EPROTO, "unexpected answer to renewal: %s", kt_frame_body_name(rep));
+    goto failed;
+  }
+  if ((rc = renew_take(dir, s, key, ca, rep->renew_ok, &fresh, &e2))) goto failed;
+  /* the saved TLS session holds the old certificate, which the server drops once
+     the new one is seen: the next connection makes a full handshake with the new one */
+  char sp[4200];
+  path_in(dir, TLS_SESSION_FILE, sp, sizeof sp);
+  unlink(sp);
+  *next_ms = kt_pki_cert_renew_at_ms(fresh);
+  int64_t until = 0;
+  kt_pki_cert_validity(fresh, NULL, &until, NULL);
+  char when[40];
+  kt_datetime_format(until, false, when, sizeof when);
+  kt_log_info("session", "this PC's certificate was renewed: valid until %s", when);
+  goto out;
+failed:
+  kt_log_warn("session", "cannot renew this PC's certificate now (%s); the current one stays "
+              "valid, trying again later", e2.msg);
+  *next_ms = retry_at(cur);
+  rc = 0;
+out:
+  kt_frame_env_free(rep);
+  kt_buf_free(&der);
+  X509_REQ_free(csr);
+  EVP_PKEY_free(key);
+  X509_free(cur);
+  X509_free(ca);
+  X509_free(fresh);
+  flock(lock, LOCK_UN);
+  close(lock);
+  return rc;
 }

@@ -408,8 +408,11 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
       rc = cl_conn_request(c, &req, &rep, err);
       kt_frame_env_free(rep);
       backoff = 500;
+      int64_t renew_at = cl_session_renew_due_ms(dir); /* a connection may outlive it */
       while (!rc && !*stop) {
         rc = cl_conn_run(c, 200, err);
+        if (!rc && renew_at && (int64_t)kt_now_ms() >= renew_at)
+          rc = cl_session_renew(c, dir, s, &renew_at, err);
         int64_t pending = 0;
         cl_store_outbox_count(s, &pending, NULL);
         int64_t dv = cl_store_data_version(s);

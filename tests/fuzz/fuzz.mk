@@ -35,6 +35,7 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -O1 -g $(FUZZ_SAN) -Icommon -I$(FUZZ_O)/gen
 # Sources each fuzzer links (kept small: it does not need the rest of common/).
 FUZZ_SRC_frame := common/kt_frame.c common/kt_err.c common/kt_buf.c common/kt_utf8.c
+FUZZ_SRC_invite := common/kt_invite.c common/kt_err.c common/kt_buf.c
 
 FUZZ_PBC_VER := 1.4.1
 FUZZ_PBC_DIR := $(FUZZ_O)/protobuf-c-$(FUZZ_PBC_VER)
@@ -82,6 +83,11 @@ $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_O)/gen/kartoteka.pb-c.c $(FUZZ_PBC_
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_PBC_INC) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRC_$*) \
 	  $(FUZZ_O)/gen/kartoteka.pb-c.c $(FUZZ_PBC_OBJ) $(FUZZ_PBC_LIBS)
 
+# the invite decoder needs no protobuf-c, only OpenSSL's SHA-256
+$(FUZZ_O)/fuzz_invite: tests/fuzz/fuzz_invite.c $(FUZZ_SRC_invite)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRC_invite) -lcrypto
+
 fuzz-build: $(patsubst %,$(FUZZ_O)/fuzz_%,$(FUZZ_NAMES))
 
 fuzz: fuzz-build
@@ -99,7 +105,7 @@ fuzz-hostile:
 	@echo "fuzz: hostile pushes ($(FUZZ_PUSHES))"
 	@KT_PUSHES=$(FUZZ_PUSHES) KT_HOSTILE_SECONDS=0 BUILD=$(BUILD) tests/run.sh hostile
 
-$(O)/fuzz/replay_%: tests/fuzz/fuzz_%.c $(LIBCOMMON)
+$(O)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_replay.h $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DKT_FUZZ_REPLAY $(ALL_LDFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS)
 

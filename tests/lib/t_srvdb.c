@@ -17,7 +17,7 @@ int t_srvdb_open(t_srvdb *t, const char *tag) {
   kt_err_clear(&err);
   if (srv_db_open(&t->db, t->dir, true, &err) ||
       srv_db_meta_set(&t->db, "server_id", "00000000-0000-4000-8000-000000000001", &err) ||
-      srv_db_meta_set(&t->db, "ca_fpr", "AB:CD:EF:01", &err)) {
+      srv_db_meta_set(&t->db, "ca_fpr", T_SRVDB_CA_FPR, &err)) {
     fprintf(stderr, "t_srvdb_open: %s\n", err.msg);
     t_srvdb_close(t);
     return -1;

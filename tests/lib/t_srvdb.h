@@ -12,6 +12,12 @@
 
 #include "srv_db.h"
 
+/* The CA fingerprint t_srvdb_open writes (as `kartotekad init` would: SHA-256
+ * with colons; invites carry it without). */
+#define T_SRVDB_CA_FPR                                                                      \
+  "AB:CD:EF:01:AB:CD:EF:01:AB:CD:EF:01:AB:CD:EF:01:AB:CD:EF:01:AB:CD:EF:01:AB:CD:EF:01:AB:" \
+  "CD:EF:01"
+
 typedef struct t_srvdb {
   char dir[64];
   srv_db db;

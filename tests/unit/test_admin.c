@@ -219,7 +219,8 @@ static void test_invite_and_default_address(void **state) {
   assert_int_equal(kt_invite_decode(kt_buf_str(&res.out), &inv, &err), 0);
   assert_string_equal(inv.user, "anna");
   assert_string_equal(inv.addresses, "10.0.0.5:7500");
-  assert_string_equal(inv.ca_fpr, "ABCDEF01");
+  assert_string_equal(inv.ca_fpr,
+                      "ABCDEF01ABCDEF01ABCDEF01ABCDEF01ABCDEF01ABCDEF01ABCDEF01ABCDEF01");
   assert_string_equal(last_audit(d), "boss dev-1 admin.invite anna for 10.0.0.5:7500");
   /* the secret is not in the log */
   char sql[200];

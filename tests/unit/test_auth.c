@@ -1,6 +1,8 @@
 /* Unit tests for srv_auth: invites (only hashes stored; unknown, expired,
  * reused ones refused; a bad CSR does not use one up), enrollment into a
- * CA-signed device certificate, device lookup and revocation, password login
+ * CA-signed device certificate in one step with the password (a wrong one
+ * spends nothing and is throttled like a login), device lookup, renewal and
+ * revocation, password login
  * and sessions (resume, logout, another device, expiry, password change,
  * disabled user, revoked device, deleted account), and login throttling:
  * growing delays, the lock after SRV_LOCK_AFTER failures, and the same
@@ -14,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "kt_hlc.h"
 #include "kt_invite.h"
@@ -66,7 +69,7 @@ static void invite(srv_db *d, const char *user, int hours, kt_invite *inv) {
   kt_err_clear(&err);
   if (srv_invite_create(d, user, "127.0.0.1:7433,crm.office.lan:7433", hours, &tok, &err))
     fail_msg("invite: %s", err.msg);
-  assert_int_equal(strncmp(kt_buf_str(&tok), "KT1.", 4), 0);
+  assert_int_equal(strncmp(kt_buf_str(&tok), "KT2.", 4), 0);
   assert_int_equal(kt_invite_decode(kt_buf_str(&tok), inv, &err), 0);
   kt_buf_free(&tok);
 }
@@ -80,14 +83,22 @@ static void csr_der(kt_buf *out) {
   EVP_PKEY_free(key);
 }
 
-static int enroll(fx *f, const char *secret, const char *name, srv_enrolled *out, kt_err *err) {
+static int enroll_pw(fx *f, const char *secret, const char *pw, const char *name,
+                     srv_enrolled *out, kt_err *err) {
   kt_buf der = KT_BUF_INIT;
   csr_der(&der);
   memset(out, 0, sizeof *out);
   kt_err_clear(err);
-  int rc = srv_enroll(&f->t.db, f->ca_key, f->ca, secret, der.p, der.len, name, out, err);
+  int rc = srv_enroll(&f->t.db, f->ca_key, f->ca, secret, pw, der.p, der.len, name, out, err);
   kt_buf_free(&der);
   return rc;
+}
+
+/* Enrolls with the invite's user's right password (USER-pass-1). */
+static int enroll(fx *f, const kt_invite *inv, const char *name, srv_enrolled *out, kt_err *err) {
+  char pw[100];
+  snprintf(pw, sizeof pw, "%s-pass-1", inv->user);
+  return enroll_pw(f, inv->secret, pw, name, out, err);
 }
 
 /* The fingerprint (hex, no colons) of an enrolled device's certificate. */
@@ -148,7 +159,7 @@ static void test_enroll(void **state) {
   kt_invite inv;
   invite(d, "anna", 0, &inv);
   srv_enrolled e;
-  assert_int_equal(enroll(f, inv.secret, "Ноутбук Анны", &e, &err), 0);
+  assert_int_equal(enroll(f, &inv, "Ноутбук Анны", &e, &err), 0);
   assert_string_equal(e.user, "anna");
   assert_string_equal(e.addresses, "127.0.0.1:7433,crm.office.lan:7433");
   assert_int_equal(strlen(e.device_id), 36);
@@ -168,17 +179,18 @@ static void test_enroll(void **state) {
   assert_int_equal(t_sql_int(d, "SELECT used FROM srv_invite"), 1);
   kt_buf_free(&e.cert_der);
   /* used once: refused the second time, no second device */
-  assert_int_equal(enroll(f, inv.secret, "PC 2", &e, &err), KT_EEXISTS);
+  assert_int_equal(enroll(f, &inv, "PC 2", &e, &err), KT_EEXISTS);
   assert_non_null(strstr(err.msg, "already used"));
   assert_int_equal(e.cert_der.len, 0);
   assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_device"), 1);
   /* unknown secret */
-  assert_int_equal(enroll(f, "00112233445566778899aabbccddeeff0011223344556677", "PC", &e, &err),
+  assert_int_equal(enroll_pw(f, "00112233445566778899aabbccddeeff0011223344556677", "anna-pass-1",
+                             "PC", &e, &err),
                    KT_EAUTH);
   assert_non_null(strstr(err.msg, "not known to the server"));
   /* no device name: "PC" */
   invite(d, "boris", 0, &inv);
-  assert_int_equal(enroll(f, inv.secret, NULL, &e, &err), 0);
+  assert_int_equal(enroll(f, &inv, NULL, &e, &err), 0);
   snprintf(sql, sizeof sql, "SELECT count(*) FROM srv_device WHERE id = '%s' AND name = 'PC'", e.device_id);
   assert_int_equal(t_sql_int(d, sql), 1);
   kt_buf_free(&e.cert_der);
@@ -195,21 +207,71 @@ static void test_enroll_expired_and_bad_csr(void **state) {
   static const char junk[] = "this is not a certificate request";
   kt_err_clear(&err);
   memset(&e, 0, sizeof e);
-  assert_int_equal(srv_enroll(d, f->ca_key, f->ca, inv.secret, junk, sizeof junk, "PC", &e, &err),
+  assert_int_equal(srv_enroll(d, f->ca_key, f->ca, inv.secret, "anna-pass-1", junk, sizeof junk,
+                              "PC", &e, &err),
                    KT_EINVAL);
   assert_int_equal(e.cert_der.len, 0);
   assert_int_equal(t_sql_int(d, "SELECT used FROM srv_invite"), 0);
   assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_device"), 0);
   /* expired: refused, still unused */
   assert_int_equal(t_sql_exec(d, "UPDATE srv_invite SET expires = created - 1"), 0);
-  assert_int_equal(enroll(f, inv.secret, "PC", &e, &err), KT_EEXPIRED);
+  assert_int_equal(enroll(f, &inv, "PC", &e, &err), KT_EEXPIRED);
   assert_non_null(strstr(err.msg, "expired"));
   assert_int_equal(t_sql_int(d, "SELECT used FROM srv_invite"), 0);
   assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_device"), 0);
   /* valid again (the clock is what matters): enrolls */
   assert_int_equal(t_sql_exec(d, "UPDATE srv_invite SET expires = created + 3600000"), 0);
-  assert_int_equal(enroll(f, inv.secret, "PC", &e, &err), 0);
+  assert_int_equal(enroll(f, &inv, "PC", &e, &err), 0);
   kt_buf_free(&e.cert_der);
+}
+
+/* Enrollment is one step: a wrong password spends nothing, counts against the
+ * invite's user like a login and is throttled; the right password then enrolls
+ * with the same invite, and the session it opens resumes on the new device. */
+static void test_enroll_password(void **state) {
+  fx *f = *state;
+  srv_db *d = &f->t.db;
+  kt_err err;
+  kt_invite inv;
+  srv_enrolled e;
+  invite(d, "anna", 0, &inv);
+  for (int i = 0; i < SRV_DELAY_AFTER; i++) {
+    assert_int_equal(enroll_pw(f, inv.secret, "boris-pass-1", "PC", &e, &err), KT_EAUTH);
+    assert_non_null(strstr(err.msg, "wrong password for anna"));
+    assert_non_null(strstr(err.msg, "not used up"));
+    assert_int_equal(e.cert_der.len, 0);
+    assert_int_equal(e.token[0], '\0');
+  }
+  assert_int_equal(t_sql_int(d, "SELECT used FROM srv_invite"), 0);
+  assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_device"), 0);
+  assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_session"), 0);
+  assert_int_equal(t_sql_int(d, "SELECT failures FROM srv_user WHERE name = 'anna'"),
+                   SRV_DELAY_AFTER);
+  assert_int_equal(t_sql_int(d, "SELECT failures FROM srv_user WHERE name = 'boris'"), 0);
+  /* throttled before any hashing, the right password included */
+  assert_int_equal(enroll(f, &inv, "PC", &e, &err), KT_ETHROTTLED);
+  assert_non_null(strstr(err.msg, "wait"));
+  /* no password at all (an older client): refused, nothing spent or counted */
+  assert_int_equal(t_sql_exec(d, "UPDATE srv_user SET failures = 0"), 0);
+  assert_int_equal(enroll_pw(f, inv.secret, "", "PC", &e, &err), KT_EINVAL);
+  assert_int_equal(t_sql_int(d, "SELECT failures FROM srv_user WHERE name = 'anna'"), 0);
+  /* the same invite with the right password */
+  assert_int_equal(enroll(f, &inv, "PC", &e, &err), 0);
+  assert_string_equal(e.user, "anna");
+  assert_int_equal(strlen(e.token), 64);
+  assert_int_equal(t_sql_int(d, "SELECT used FROM srv_invite"), 1);
+  assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_device"), 1);
+  srv_auth_info info;
+  kt_err_clear(&err);
+  assert_int_equal(srv_resume(d, e.device_id, e.token, &info, &err), 0);
+  assert_string_equal(info.user, "anna");
+  kt_buf_free(&e.cert_der);
+  /* an account disabled after its invite was made: refused, nothing spent */
+  invite(d, "boris", 0, &inv);
+  assert_int_equal(srv_user_set_disabled(d, "boris", true, &err), 0);
+  assert_int_equal(enroll(f, &inv, "PC", &e, &err), KT_EDISABLED);
+  assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_device"), 1);
+  assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_invite WHERE used = 0"), 1);
 }
 
 static void test_device_lookup_and_revoke(void **state) {
@@ -219,7 +281,7 @@ static void test_device_lookup_and_revoke(void **state) {
   kt_invite inv;
   srv_enrolled e;
   invite(d, "anna", 0, &inv);
-  assert_int_equal(enroll(f, inv.secret, "PC", &e, &err), 0);
+  assert_int_equal(enroll(f, &inv, "PC", &e, &err), 0);
   char fpr[KT_PKI_FPR_HEX_MAX], id[40], user[80];
   device_fpr(&e, fpr, sizeof fpr);
   assert_int_equal(srv_device_lookup(d, fpr, id, user, &err), 0);
@@ -240,6 +302,84 @@ static void test_device_lookup_and_revoke(void **state) {
   kt_buf_free(&e.cert_der);
 }
 
+/* A device renews its certificate from its session's certificate: refused while
+ * young; then signed for the same device id, and the one it renewed from is
+ * accepted until the new one is first seen (a lost answer does not lock the
+ * PC out), never after; a revoked device gets none. */
+static void test_device_renew(void **state) {
+  fx *f = *state;
+  srv_db *d = &f->t.db;
+  kt_err err;
+  kt_invite inv;
+  srv_enrolled e;
+  kt_buf der = KT_BUF_INIT, csr = KT_BUF_INIT;
+  X509 *old = NULL, *young = NULL;
+  csr_der(&csr);
+  invite(d, "anna", 0, &inv);
+  assert_int_equal(enroll(f, &inv, "PC", &e, &err), 0);
+  assert_int_equal(kt_pki_cert_from_der(e.cert_der.p, e.cert_der.len, &young, NULL), 0);
+  kt_err_clear(&err);
+  assert_int_equal(srv_device_renew(d, f->ca_key, f->ca, e.device_id, young, csr.p, csr.len, &der,
+                                    &err),
+                   KT_EINVAL);
+  assert_non_null(strstr(err.msg, "not due for renewal"));
+  assert_int_equal(der.len, 0);
+  kt_buf_free(&e.cert_der);
+  /* a certificate of 2 s, 1.2 s later: past half its life */
+  setenv("KT_TEST_CERT_SECONDS", "2", 1);
+  invite(d, "anna", 0, &inv);
+  assert_int_equal(enroll(f, &inv, "PC 2", &e, &err), 0);
+  unsetenv("KT_TEST_CERT_SECONDS");
+  assert_int_equal(kt_pki_cert_from_der(e.cert_der.p, e.cert_der.len, &old, NULL), 0);
+  usleep(1200 * 1000);
+  static const char junk[] = "not a request";
+  assert_int_equal(srv_device_renew(d, f->ca_key, f->ca, e.device_id, old, junk, sizeof junk, &der,
+                                    &err),
+                   KT_EINVAL);
+  char fold[KT_PKI_FPR_HEX_MAX], fnew[KT_PKI_FPR_HEX_MAX], id[40], user[80], cn[KT_PKI_CN_BUF];
+  device_fpr(&e, fold, sizeof fold);
+  kt_err_clear(&err);
+  assert_int_equal(srv_device_renew(d, f->ca_key, f->ca, e.device_id, old, csr.p, csr.len, &der,
+                                    &err),
+                   0);
+  X509 *x = NULL;
+  assert_int_equal(kt_pki_cert_from_der(der.p, der.len, &x, NULL), 0);
+  assert_int_equal(kt_pki_cert_verify(x, f->ca, NULL), 0);
+  assert_int_equal(kt_pki_cert_cn(x, cn, sizeof cn, NULL), 0);
+  assert_string_equal(cn, e.device_id); /* bound to the device, whatever the CSR names */
+  assert_int_equal(kt_pki_cert_fingerprint(x, false, fnew, sizeof fnew, NULL), 0);
+  int64_t a, b;
+  assert_int_equal(kt_pki_cert_validity(x, &a, &b, NULL), 0);
+  assert_true(b - a > 800LL * 86400000); /* a full lifetime */
+  char sql[400];
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM srv_device WHERE id = '%s' AND cert_fpr = '%s' "
+           "AND prev_fpr = '%s'", e.device_id, fnew, fold);
+  assert_int_equal(t_sql_int(d, sql), 1);
+  /* the old one still works until the new one is seen */
+  assert_int_equal(srv_device_lookup(d, fold, id, user, &err), 0);
+  assert_string_equal(id, e.device_id);
+  assert_int_equal(srv_device_lookup(d, fnew, id, user, &err), 0);
+  assert_string_equal(id, e.device_id);
+  assert_string_equal(user, "anna");
+  kt_err_clear(&err);
+  assert_int_equal(srv_device_lookup(d, fold, id, user, &err), KT_ENOTFOUND);
+  snprintf(sql, sizeof sql, "SELECT count(*) FROM srv_device WHERE id = '%s' AND prev_fpr IS NULL",
+           e.device_id);
+  assert_int_equal(t_sql_int(d, sql), 1);
+  /* revoked: no renewal */
+  kt_buf_reset(&der);
+  assert_int_equal(srv_device_revoke(d, e.device_id, &err), 0);
+  assert_int_equal(srv_device_renew(d, f->ca_key, f->ca, e.device_id, old, csr.p, csr.len, &der,
+                                    &err),
+                   KT_EREVOKED);
+  X509_free(x);
+  X509_free(old);
+  X509_free(young);
+  kt_buf_free(&der);
+  kt_buf_free(&csr);
+  kt_buf_free(&e.cert_der);
+}
+
 /* ---- login and sessions ------------------------------------------------------ */
 
 /* An enrolled device of user; its id into id. */
@@ -248,7 +388,7 @@ static void device_of(fx *f, const char *user, char id[40]) {
   srv_enrolled e;
   kt_err err;
   invite(&f->t.db, user, 0, &inv);
-  assert_int_equal(enroll(f, inv.secret, "PC", &e, &err), 0);
+  assert_int_equal(enroll(f, &inv, "PC", &e, &err), 0);
   snprintf(id, 40, "%s", e.device_id);
   kt_buf_free(&e.cert_der);
 }
@@ -323,12 +463,13 @@ static void test_login_refusals(void **state) {
   kt_err err;
   char dev[40], tok[65];
   device_of(f, "boris", dev);
+  assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_session"), 1); /* the enrollment's */
   /* right password, but the PC was enrolled for boris: answered like a wrong
      password, and counted against boris (whose PC it is), not anna */
   assert_int_equal(login(d, dev, "boris", "anna", "anna-pass-1", tok, &err), KT_EAUTH);
   assert_string_equal(err.msg, "wrong user name or password");
   assert_int_equal(tok[0], '\0');
-  assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_session"), 0);
+  assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_session"), 1);
   assert_int_equal(t_sql_int(d, "SELECT failures FROM srv_user WHERE name = 'anna'"), 0);
   assert_int_equal(t_sql_int(d, "SELECT failures FROM srv_user WHERE name = 'boris'"), 1);
   /* wrong password and unknown user: one message */
@@ -339,7 +480,7 @@ static void test_login_refusals(void **state) {
   snprintf(m2, sizeof m2, "%s", err.msg);
   assert_string_equal(m1, "wrong user name or password");
   assert_string_equal(m1, m2);
-  assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_session"), 0);
+  assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_session"), 1);
   /* all three attempts on boris's PC counted against boris; a good login
      (once the delay after three failures is over) resets the count */
   assert_int_equal(t_sql_int(d, "SELECT failures FROM srv_user WHERE name = 'boris'"), 3);
@@ -381,7 +522,7 @@ static void test_disabled_user(void **state) {
   assert_int_equal(resume(d, dev, tok, &err), KT_EDISABLED);
   assert_non_null(strstr(err.msg, "disabled"));
   assert_int_equal(login(d, dev, "anna", "anna", "anna-pass-1", t2, &err), KT_EDISABLED);
-  assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_session"), 1);
+  assert_int_equal(t_sql_int(d, "SELECT count(*) FROM srv_session"), 2); /* enrollment + login */
   /* enabled again: the old session stays over, a new login works */
   assert_int_equal(srv_user_set_disabled(d, "anna", false, &err), 0);
   assert_int_equal(resume(d, dev, tok, &err), KT_EAUTH);
@@ -523,7 +664,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_invite_create, setup, teardown),
       cmocka_unit_test_setup_teardown(test_enroll, setup, teardown),
       cmocka_unit_test_setup_teardown(test_enroll_expired_and_bad_csr, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_enroll_password, setup, teardown),
       cmocka_unit_test_setup_teardown(test_device_lookup_and_revoke, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_device_renew, setup, teardown),
       cmocka_unit_test_setup_teardown(test_login_and_sessions, setup, teardown),
       cmocka_unit_test_setup_teardown(test_login_refusals, setup, teardown),
       cmocka_unit_test_setup_teardown(test_password_change_ends_sessions, setup, teardown),

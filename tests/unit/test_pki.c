@@ -1,4 +1,5 @@
-/* Unit tests for kt_pki: CA, server and device certificates, fingerprints, files. */
+/* Unit tests for kt_pki: CA, server and device certificates, fingerprints,
+ * files, lifetimes (the test-only KT_TEST_CERT_SECONDS) and renewal. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -105,6 +107,80 @@ static void test_server_cert(void **state) {
   assert_int_equal(
       kt_pki_server_cert_new(f->ca_key, f->ca, "kartotekad", names, 0, 0, &key, &srv, &err),
       KT_EINVAL);
+}
+
+/* Lifetimes and renewal dates: KT_PKI_CERT_DAYS, or KT_TEST_CERT_SECONDS when
+ * set (tests only); the start lies a tenth of the life (at most 5 minutes)
+ * back; renewal is due two thirds in; nothing outlives its CA. A renewed
+ * server certificate keeps the names with a new key; a CSR for an existing key
+ * (device renewal) carries that key. */
+static void test_lifetimes_and_renewal(void **state) {
+  fx *f = *state;
+  const char *names[] = {"localhost", "127.0.0.1", "crm.office.lan"};
+  EVP_PKEY *key = NULL, *k2 = NULL;
+  X509 *srv = NULL, *x2 = NULL;
+  int64_t a, b, now = (int64_t)time(NULL) * 1000;
+  unsetenv("KT_TEST_CERT_SECONDS");
+  assert_int_equal(kt_pki_cert_lifetime_s(), (long)KT_PKI_CERT_DAYS * 86400);
+  setenv("KT_TEST_CERT_SECONDS", "junk", 1);
+  assert_int_equal(kt_pki_cert_lifetime_s(), (long)KT_PKI_CERT_DAYS * 86400);
+  assert_int_equal(kt_pki_server_cert_new(f->ca_key, f->ca, "kartotekad", names, 3, 0, &key,
+                                          &srv, NULL),
+                   0);
+  assert_int_equal(kt_pki_cert_validity(srv, &a, &b, NULL), 0);
+  assert_true(a <= now - 299000 && a >= now - 302000);
+  assert_true(b - a == (int64_t)KT_PKI_CERT_DAYS * 86400000); /* no more than 825 days in all */
+  X509_free(srv);
+  EVP_PKEY_free(key);
+  setenv("KT_TEST_CERT_SECONDS", "60", 1);
+  assert_int_equal(kt_pki_cert_lifetime_s(), 60);
+  assert_int_equal(kt_pki_server_cert_new(f->ca_key, f->ca, "kartotekad", names, 3, 0, &key,
+                                          &srv, NULL),
+                   0);
+  assert_int_equal(kt_pki_cert_validity(srv, &a, &b, NULL), 0);
+  assert_true(a >= now - 8000 && a <= now - 5000); /* 6 s back */
+  assert_true(b - a == 60000);
+  assert_true(kt_pki_cert_renew_at_ms(srv) == a + (b - a) / 3 * 2);
+  /* renewed: same CN and names, another key, still the CA's */
+  assert_int_equal(kt_pki_server_cert_renew(f->ca_key, f->ca, srv, &k2, &x2, NULL), 0);
+  assert_int_equal(kt_pki_cert_verify(x2, f->ca, NULL), 0);
+  char cn[80];
+  assert_int_equal(kt_pki_cert_cn(x2, cn, sizeof cn, NULL), 0);
+  assert_string_equal(cn, "kartotekad");
+  assert_int_equal(X509_check_host(x2, "crm.office.lan", 0, 0, NULL), 1);
+  assert_int_equal(X509_check_ip_asc(x2, "127.0.0.1", 0), 1);
+  assert_int_equal(X509_check_purpose(x2, X509_PURPOSE_SSL_SERVER, 0), 1);
+  assert_int_equal(X509_check_private_key(x2, key), 0);
+  assert_int_equal(X509_check_private_key(x2, k2), 1);
+  ERR_clear_error();
+  X509_free(x2);
+  EVP_PKEY_free(k2);
+  /* a device CSR for an existing key */
+  X509_REQ *csr = NULL;
+  assert_int_equal(kt_pki_csr_for_key(key, "PC", &csr, NULL), 0);
+  assert_int_equal(X509_REQ_verify(csr, key), 1);
+  X509 *dev = NULL;
+  assert_int_equal(kt_pki_csr_sign(f->ca_key, f->ca, csr, "dev-1", 0, &dev, NULL), 0);
+  assert_int_equal(X509_check_private_key(dev, key), 1);
+  X509_free(dev);
+  /* never beyond the CA: a CA of 1 day signs certificates ending with it */
+  EVP_PKEY *sk = NULL;
+  X509 *short_ca = NULL;
+  int64_t ca_end;
+  setenv("KT_TEST_CERT_SECONDS", "864000", 1); /* 10 days */
+  assert_int_equal(kt_pki_ca_new("short CA", 1, &sk, &short_ca, NULL), 0);
+  assert_int_equal(kt_pki_cert_validity(short_ca, NULL, &ca_end, NULL), 0);
+  assert_int_equal(kt_pki_csr_sign(sk, short_ca, csr, "dev-2", 0, &dev, NULL), 0);
+  assert_int_equal(kt_pki_cert_validity(dev, NULL, &b, NULL), 0);
+  assert_true(b == ca_end);
+  unsetenv("KT_TEST_CERT_SECONDS");
+  X509_free(dev);
+  X509_free(short_ca);
+  EVP_PKEY_free(sk);
+  X509_REQ_free(csr);
+  X509_free(srv);
+  EVP_PKEY_free(key);
+  assert_int_equal(kt_pki_cert_renew_at_ms(NULL), 0);
 }
 
 static void test_device_cert(void **state) {
@@ -283,7 +359,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_ca),          cmocka_unit_test(test_server_cert),
       cmocka_unit_test(test_device_cert), cmocka_unit_test(test_fingerprint),
-      cmocka_unit_test(test_files),
+      cmocka_unit_test(test_files),       cmocka_unit_test(test_lifetimes_and_renewal),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,5 +1,6 @@
 /* Unit tests for kt_tls: a client and a server session pumped against each
- * other in memory, with certificates made by kt_pki in a temporary folder. */
+ * other in memory, with certificates made by kt_pki in a temporary folder;
+ * a renewed server certificate reloaded into a live context. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +34,7 @@ static int make_pki(fx *f, const char *tag, char *ca_path, char *cert_path, char
   X509 *ca = NULL, *srv = NULL, *dev = NULL;
   X509_REQ *csr = NULL;
   const char *names[] = {"localhost", "127.0.0.1"};
+  char p_cakey[200];
   int rc = -1;
   sprintf(ca_path, "%s/%s-ca.pem", f->dir, tag);
   sprintf(cert_path, "%s/%s-server.pem", f->dir, tag);
@@ -44,6 +46,7 @@ static int make_pki(fx *f, const char *tag, char *ca_path, char *cert_path, char
       kt_pki_csr_new("Reception PC", &dkey, &csr, NULL) ||
       kt_pki_csr_sign(ca_key, ca, csr, DEVICE_ID, 0, &dev, NULL) ||
       kt_pki_cert_save_pem(ca_path, ca, NULL) || kt_pki_cert_save_pem(cert_path, srv, NULL) ||
+      kt_pki_key_save_pem(strcat(strcpy(p_cakey, ca_path), ".key"), ca_key, NULL) ||
       kt_pki_key_save_pem(key_path, srv_key, NULL) ||
       kt_pki_cert_save_pem(dcert_path, dev, NULL) || kt_pki_key_save_pem(dkey_path, dkey, NULL) ||
       kt_pki_cert_fingerprint(ca, true, fpr, KT_PKI_FPR_HEX_MAX, NULL) ||
@@ -555,13 +558,90 @@ static void test_resumption(void **state) {
   kt_tls_ctx_free(sctx);
 }
 
+/* A renewed server certificate (kt_pki_server_cert_renew: same names, new
+ * key) is presented by new handshakes after kt_tls_ctx_reload_cert; a session
+ * made before keeps the old one; unusable files change nothing. */
+static void test_reload_cert(void **state) {
+  fx *f = *state;
+  char cakey[200], crt2[200], key2[200];
+  snprintf(cakey, sizeof cakey, "%s.key", f->ca);
+  snprintf(crt2, sizeof crt2, "%s/renewed.pem", f->dir);
+  snprintf(key2, sizeof key2, "%s/renewed.key", f->dir);
+  EVP_PKEY *ca_key = NULL, *k2 = NULL;
+  X509 *ca = NULL, *old = NULL, *x2 = NULL;
+  assert_int_equal(kt_pki_key_load_pem(cakey, &ca_key, NULL), 0);
+  assert_int_equal(kt_pki_cert_load_pem(f->ca, &ca, NULL), 0);
+  assert_int_equal(kt_pki_cert_load_pem(f->srv_cert, &old, NULL), 0);
+  assert_int_equal(kt_pki_server_cert_renew(ca_key, ca, old, &k2, &x2, NULL), 0);
+  assert_int_equal(kt_pki_cert_verify(x2, ca, NULL), 0);
+  assert_int_equal(kt_pki_cert_save_pem(crt2, x2, NULL), 0);
+  assert_int_equal(kt_pki_key_save_pem(key2, k2, NULL), 0);
+  char fold[KT_PKI_FPR_HEX_MAX], fnew[KT_PKI_FPR_HEX_MAX], got[KT_PKI_FPR_HEX_MAX];
+  char cn[80];
+  assert_int_equal(kt_pki_cert_fingerprint(old, true, fold, sizeof fold, NULL), 0);
+  assert_int_equal(kt_pki_cert_fingerprint(x2, true, fnew, sizeof fnew, NULL), 0);
+  assert_string_not_equal(fold, fnew);
+  assert_int_equal(kt_pki_cert_cn(x2, cn, sizeof cn, NULL), 0);
+  assert_string_equal(cn, "kartotekad");
+
+  kt_tls_ctx *sctx = NULL, *cctx = NULL;
+  kt_err err;
+  kt_err_clear(&err);
+  assert_int_equal(kt_tls_ctx_new_server(f->srv_cert, f->srv_key, f->ca, true, &sctx, NULL), 0);
+  assert_int_equal(kt_tls_ctx_new_client(f->ca, f->ca_fpr, f->dev_cert, f->dev_key, &cctx, NULL),
+                   0);
+  side c, s, c0, s0;
+  open_pair(cctx, sctx, "127.0.0.1", &c0, &s0); /* made before the reload */
+  /* a key that is not the certificate's: refused, nothing changes */
+  assert_int_equal(kt_tls_ctx_reload_cert(sctx, crt2, f->srv_key, &err), KT_EINVAL);
+  assert_non_null(strstr(err.msg, "does not belong"));
+  assert_int_equal(kt_tls_ctx_reload_cert(sctx, "/nonexistent.pem", key2, &err), KT_ENOTFOUND);
+  open_pair(cctx, sctx, "127.0.0.1", &c, &s);
+  pump(&c, &s);
+  assert_true(kt_tls_handshake_done(c.t));
+  assert_int_equal(kt_tls_peer_cert_fingerprint(c.t, true, got, sizeof got, NULL), 0);
+  assert_string_equal(got, fold);
+  close_pair(&c, &s);
+  /* the renewed pair: new handshakes present it (the CA still travels, the pin holds) */
+  assert_int_equal(kt_tls_ctx_reload_cert(sctx, crt2, key2, &err), 0);
+  open_pair(cctx, sctx, "127.0.0.1", &c, &s);
+  pump(&c, &s);
+  assert_int_equal(c.rc, 0);
+  assert_true(kt_tls_handshake_done(c.t));
+  assert_true(kt_tls_handshake_done(s.t));
+  assert_int_equal(kt_tls_peer_cert_fingerprint(c.t, true, got, sizeof got, NULL), 0);
+  assert_string_equal(got, fnew);
+  close_pair(&c, &s);
+  kt_tls_ctx *pctx = NULL; /* pinned only, as right after enrollment */
+  assert_int_equal(kt_tls_ctx_new_client(NULL, f->ca_fpr, f->dev_cert, f->dev_key, &pctx, NULL),
+                   0);
+  open_pair(pctx, sctx, "localhost", &c, &s);
+  pump(&c, &s);
+  assert_true(kt_tls_handshake_done(c.t));
+  close_pair(&c, &s);
+  kt_tls_ctx_free(pctx);
+  /* the session made before the reload keeps the old certificate */
+  pump(&c0, &s0);
+  assert_true(kt_tls_handshake_done(c0.t));
+  assert_int_equal(kt_tls_peer_cert_fingerprint(c0.t, true, got, sizeof got, NULL), 0);
+  assert_string_equal(got, fold);
+  close_pair(&c0, &s0);
+  kt_tls_ctx_free(cctx);
+  kt_tls_ctx_free(sctx);
+  EVP_PKEY_free(ca_key);
+  EVP_PKEY_free(k2);
+  X509_free(ca);
+  X509_free(old);
+  X509_free(x2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_mutual_tls_pinned),    cmocka_unit_test(test_ca_file_and_names),
       cmocka_unit_test(test_pin_mismatch),         cmocka_unit_test(test_client_cert_required),
       cmocka_unit_test(test_enrollment_without_cert), cmocka_unit_test(test_garbage),
       cmocka_unit_test(test_protocol_versions),    cmocka_unit_test(test_ctx_errors),
-      cmocka_unit_test(test_resumption),
+      cmocka_unit_test(test_resumption),           cmocka_unit_test(test_reload_cert),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
