@@ -102,7 +102,7 @@ for c in "admin user add" "field add" "remind list" "section rename" "group add"
   check_eq "kartoteka $c --help" "usage: kartoteka ${c%% *}" "$(k $c --help | head -1 | cut -d' ' -f1-3)"
 done
 cmds=$("$KTD" help | sed -n 's/^  \([a-z]*\) .*/\1/p')
-check_eq "kartotekad help lists its commands" "init serve invite device backup restore check user role audit dump" "$(echo $cmds)"
+check_eq "kartotekad help lists its commands" "init serve invite device backup restore check ca user role audit dump" "$(echo $cmds)"
 for c in $cmds; do
   out=$("$KTD" "$c" --help 2>&1); rc=$?
   check_eq "kartotekad $c --help prints its usage" "0 usage: kartotekad $c" "$rc $(head -1 <<<"$out" | cut -d' ' -f1-3)"
