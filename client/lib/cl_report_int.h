@@ -55,14 +55,6 @@ typedef struct rp_client {
   bool org;                              /* an organization (else a private contact) */
 } rp_client;
 
-typedef struct rp_map {
-  uint32_t *slot; /* entry + 1; 0 = empty */
-  uint32_t mask;
-  const char **key;
-  int32_t *val;
-  uint32_t n, cap;
-} rp_map;
-
 typedef struct rp_data {
   rp_client *cl;
   int32_t ncl, capcl;
@@ -74,7 +66,7 @@ typedef struct rp_data {
   int32_t maxseg; /* the most deals one client has */
   /* what the load left out, for the notes */
   int64_t undated, future, noclient;
-  rp_map orgs, contacts;
+  struct rp_ids *orgs, *contacts; /* card id -> client (cl_report_data.c) */
 } rp_data;
 
 typedef struct rp_load {
