@@ -144,9 +144,9 @@ int cl_report__abc(rp_ctx *c, kt_err *err) {
   }
   if (nonpos)
     cl_report__note(c->r,
-                    "%lld clients whose refunds cancel their purchases in the period (sum 0 or "
-                    "less) are not ranked",
-                    (long long)nonpos);
+                    "%lld client%s whose refunds cancel their purchases in the period (a sum of 0 "
+                    "or less) %s not ranked",
+                    (long long)nonpos, nonpos == 1 ? "" : "s", nonpos == 1 ? "is" : "are");
   if (!n) cl_report__note(c->r, "no purchases in the period");
   cl_report__load_notes(c);
   return 0;

@@ -561,9 +561,9 @@ int cl_report__lapsed(rp_ctx *c, kt_err *err) {
   rp_i(&x[3], value);
   if (oneday)
     cl_report__note(c->r,
-                    "%lld clients with %d+ purchases bought all on one date: no interval yet, not "
+                    "%lld client%s with %d+ purchases bought all on one date: no interval yet, not "
                     "judged",
-                    (long long)oneday, c->min);
+                    (long long)oneday, oneday == 1 ? "" : "s", c->min);
   if (!regular) cl_report__note(c->r, "no client has %d or more purchases yet", c->min);
   cl_report__load_notes(c);
   return 0;
