@@ -85,9 +85,9 @@ static const rp_def defs[] = {
      "recency (days since the last purchase), frequency (purchases) and monetary (sum), each "
      "scored 1-5 by quintiles of the clients' ranks (5 = most recent, most frequent, largest; "
      "a value's score is 1 + 5 x its mid-rank share, so tied values score alike), and the "
-     "segment they form: champions (R 4-5, F 4-5, M 4-5), loyal (R 3-5, F 4-5), potential (R "
-     "3-5, F 2-3), new (R 4-5, F 1-2), needs attention (R 3, F 1), at risk (R 1-2, F 3-5), "
-     "hibernating (R 2, F 1-2), lost (R 1, F 1-2)."},
+     "segment they form, the first that fits of: champions (R 4-5, F 4-5, M 4-5), loyal (R "
+     "3-5, F 4-5), new (R 4-5, F 1-2), potential (R 3-5, F 2-3), needs attention (R 3, F 1), "
+     "at risk (R 1-2, F 3-5), hibernating (R 2, F 1-2), lost (R 1, F 1-2)."},
     {"funnel", cl_report__funnel, O_AT | O_OWNER, "[--at DATE]",
      "The funnel of the organization cards: how many are at each pipeline stage (0.5 ... 1.0, "
      "in the order of the stage's choice list) and the conversion from each stage to the next "
@@ -201,7 +201,8 @@ const char *cl_report__str(cl_report *r, const char *s) {
   return p;
 }
 
-static const char *vstrf(cl_report *r, const char *fmt, va_list ap) {
+__attribute__((format(printf, 2, 0))) static const char *vstrf(cl_report *r, const char *fmt,
+                                                               va_list ap) {
   va_list ap2;
   va_copy(ap2, ap);
   char tmp[512];

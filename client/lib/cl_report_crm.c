@@ -364,7 +364,7 @@ int cl_report__managers(rp_ctx *c, kt_err *err) {
       if (strcmp(m.v[i].name, c->owner) == 0) m.v[keep++] = m.v[i];
     m.n = keep;
   }
-  qsort(m.v, m.n, sizeof *m.v, mgr_cmp);
+  if (m.n) qsort(m.v, m.n, sizeof *m.v, mgr_cmp);
   rp_col cols[] = {{"manager", "Manager", CL_RT_TEXT, false},
                    {"clients", "Clients", CL_RT_INT, false},
                    {"new_clients", "New clients", CL_RT_INT, false},

@@ -26,9 +26,9 @@ enum { RS_DEALS, RS_DEALS_PAID, RS_DEALS_UNITS, RS_EVENTS, RS_ORG_ROWS, RS_DEAL_
    order: the sort happens in memory. Older deals are skipped inside SQLite,
    before their other columns are decoded; each variant reads only the
    columns it needs (SQLite computes every result column of every row). */
-#define RS_DEALS_SQL(extra)                                                                \
-  "SELECT org, contact, date, state, amount" extra " FROM t_deal WHERE deleted = 0 AND "  \
-  "(date IS NULL OR date >= ?1)"
+#define RS_DEALS_SQL(extra)                                                                 \
+  ("SELECT org, contact, date, state, amount" extra " FROM t_deal WHERE deleted = 0 AND "  \
+   "(date IS NULL OR date >= ?1)")
 
 static const char *const rs_sql[RS__COUNT] = {
     [RS_DEALS] = RS_DEALS_SQL(""),
@@ -38,8 +38,8 @@ static const char *const rs_sql[RS__COUNT] = {
     [RS_ORG_ROWS] = "SELECT max(rowid) FROM t_org",
     [RS_DEAL_ROWS] = "SELECT max(rowid) FROM t_deal",
     /* ?1, ?2: start in [?1, ?2) ms; the diary's attribution: assignee, else owner */
-    [RS_EVENTS] = "SELECT coalesce(assignee, owner), type, result FROM t_event WHERE deleted = 0 "
-                  "AND start >= ?1 AND start < ?2 AND (status IS NULL OR status <> 'cancelled')",
+    [RS_EVENTS] = ("SELECT coalesce(assignee, owner), type, result FROM t_event WHERE deleted = 0 "
+                   "AND start >= ?1 AND start < ?2 AND (status IS NULL OR status <> 'cancelled')"),
 };
 
 static int prepare(cl_store *s, const char *sql, sqlite3_stmt **st, kt_err *err) {
