@@ -431,6 +431,12 @@ int cli_report_today(cl_store *s, const cli_ctx *ctx, kt_json *j, int *count, kt
 }
 
 void cli_report_card(cl_store *s, const cl_rec *r, kt_buf *json) {
+  /* client cards only: an organization, or a person of none (a private client) */
+  const char *type = r->type->def->name;
+  const kt_mfield *of = kt_mtype_field(r->type, "org");
+  if (!(r->type->def->flags & KT_TF_CLIENT) ||
+      (strcmp(type, "org") != 0 && of && r->v[r->type->pos[of->vidx]].kind != KT_V_NULL))
+    return;
   cl_client_sales cs;
   kt_err err;
   kt_err_clear(&err);

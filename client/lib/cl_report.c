@@ -427,7 +427,38 @@ static int by_value_desc(const void *a, const void *b, void *ud) {
 
 void cl_report__sort_desc(const rp_data *d, const int64_t *vals, int32_t *idx, size_t n) {
   sort_ctx c = {d, vals};
-  qsort_r(idx, n, sizeof *idx, by_value_desc, &c);
+  if (n > 1) qsort_r(idx, n, sizeof *idx, by_value_desc, &c);
+}
+
+/* a heap of the k best so far, the worst of them at the root */
+static void sift(int32_t *h, size_t n, size_t i, sort_ctx *c) {
+  for (;;) {
+    size_t l = 2 * i + 1, r = l + 1, w = i;
+    if (l < n && by_value_desc(&h[l], &h[w], c) > 0) w = l;
+    if (r < n && by_value_desc(&h[r], &h[w], c) > 0) w = r;
+    if (w == i) return;
+    int32_t t = h[i];
+    h[i] = h[w];
+    h[w] = t;
+    i = w;
+  }
+}
+
+void cl_report__top_desc(const rp_data *d, const int64_t *vals, int32_t *idx, size_t n, size_t k) {
+  sort_ctx c = {d, vals};
+  if (k >= n) {
+    cl_report__sort_desc(d, vals, idx, n);
+    return;
+  }
+  for (size_t i = k / 2 + 1; i-- > 0;) sift(idx, k, i, &c);
+  for (size_t i = k; i < n; i++)
+    if (by_value_desc(&idx[i], &idx[0], &c) < 0) { /* better than the worst kept */
+      int32_t t = idx[0];
+      idx[0] = idx[i];
+      idx[i] = t;
+      sift(idx, k, 0, &c);
+    }
+  cl_report__sort_desc(d, vals, idx, k);
 }
 
 /* ---- options ------------------------------------------------------------------------ */

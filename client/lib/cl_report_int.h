@@ -1,7 +1,7 @@
 /* cl_report_int — what the files of the report module share (cl_report.c:
  * options, results, the catalogue; cl_report_data.c: loading the replica and
- * the report statements; cl_report_sales.c, cl_report_rank.c,
- * cl_report_crm.c: the reports). Not for other modules.
+ * the report statements; cl_report_date.c: the calendar; cl_report_sales.c,
+ * cl_report_rank.c, cl_report_crm.c: the reports). Not for other modules.
  *
  * The data a report works on (rp_data): the client cards in scope and their
  * deals sorted by client, then date, as parallel arrays (one packed day+kind
@@ -36,6 +36,24 @@ int32_t cl_report__pidx(int per, int32_t day);     /* month: y*12+m-1 ... */
 int32_t cl_report__pfirst(int per, int32_t pidx);  /* its first day */
 int32_t cl_report__plast(int per, int32_t pidx);   /* its last day */
 void cl_report__plabel(int per, int32_t pidx, char out[16]); /* 2026-03, 2026-Q1, 2026 */
+
+/* The period of a day, remembering the last one: a client's deals come in
+ * date order, so most lookups fall in the period of the one before. */
+typedef struct rp_pcache {
+  int per;
+  int32_t first, last, p; /* last < first: empty */
+} rp_pcache;
+static inline void rp_pcache_init(rp_pcache *pc, int per) {
+  *pc = (rp_pcache){per, 1, 0, 0};
+}
+static inline int32_t rp_pidx(rp_pcache *pc, int32_t day) {
+  if (day < pc->first || day > pc->last) {
+    pc->p = cl_report__pidx(pc->per, day);
+    pc->first = cl_report__pfirst(pc->per, pc->p);
+    pc->last = cl_report__plast(pc->per, pc->p);
+  }
+  return pc->p;
+}
 
 /* ---- the data -------------------------------------------------------------------- */
 
@@ -218,6 +236,9 @@ static inline bool rp_lt(int64_t a, int64_t b, int64_t c, int64_t d) {
 /* Orders clients by a value descending, then by name (code points), then by
  * index; vals indexed by client. */
 void cl_report__sort_desc(const rp_data *d, const int64_t *vals, int32_t *idx, size_t n);
+/* The same for the first k only (a short list out of many): idx[0 .. min(k, n))
+ * are the top k in that order, the rest in no order. O(n log k). */
+void cl_report__top_desc(const rp_data *d, const int64_t *vals, int32_t *idx, size_t n, size_t k);
 
 /* ---- the reports ------------------------------------------------------------------- */
 

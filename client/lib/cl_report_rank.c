@@ -239,11 +239,13 @@ int cl_report__vip(rp_ctx *c, kt_err *err) {
   vip_month mon[VIP_MONTHS] = {{0}};
   if (!ms || !vals || !bits) goto oom;
   memset(ms, 0, ncl * VIP_MONTHS * sizeof *ms);
+  rp_pcache pc;
+  rp_pcache_init(&pc, RP_MONTH);
   for (int32_t k = 0; k < d->ncl; k++)
     for (int32_t i = d->off[k]; i < d->off[k + 1]; i++) {
       int32_t day = rp_day(d->dk[i]);
       if (day > to) break;
-      ms[(size_t)k * VIP_MONTHS + (size_t)(cl_report__pidx(RP_MONTH, day) - m0)] += d->v[i];
+      ms[(size_t)k * VIP_MONTHS + (size_t)(rp_pidx(&pc, day) - m0)] += d->v[i];
     }
   for (int j = 0; j < VIP_MONTHS; j++) {
     vip_month *m = &mon[j];

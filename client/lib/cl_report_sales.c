@@ -49,13 +49,15 @@ static int32_t period_walk(const rp_data *d, int32_t c, int per, int32_t p0, int
                            int32_t to, ptot *tot, pcell *cells, int32_t *q) {
   int32_t ncell = 0, cur = -1, qh = 0, qt = 0;
   int32_t n = 0;
+  rp_pcache pc;
+  rp_pcache_init(&pc, per);
   int64_t sum = 0;
   bool any = false;
   for (int32_t i = d->off[c]; i <= d->off[c + 1]; i++) {
     bool end = i == d->off[c + 1];
     int32_t day = end ? 0 : rp_day(d->dk[i]);
     int k = end ? RP_PURCHASE : rp_kind(d->dk[i]);
-    int32_t p = end ? -1 : cl_report__pidx(per, day);
+    int32_t p = end ? -1 : rp_pidx(&pc, day);
     bool in = !end && day >= from && day <= to;
     if (end || (in && p != cur && k != RP_QUOTE)) {
       if (any) {
@@ -138,6 +140,8 @@ int cl_report__period(rp_ctx *c, kt_err *err) {
   }
   /* the clients with anything in the span, by their sum there */
   size_t n = 0, ncells = 0;
+  rp_pcache mc;
+  rp_pcache_init(&mc, RP_MONTH);
   for (int32_t k = 0; k < d->ncl; k++) {
     rp_stat st;
     cl_report__stat(d, k, from, to, &st);
@@ -147,7 +151,7 @@ int cl_report__period(rp_ctx *c, kt_err *err) {
     for (int32_t i = d->off[k]; i < d->off[k + 1]; i++) {
       int32_t day = rp_day(d->dk[i]);
       if (rp_kind(d->dk[i]) == RP_QUOTE || day < from || day > to) continue;
-      mrank *m = &months[cl_report__pidx(RP_MONTH, day) - m0];
+      mrank *m = &months[rp_pidx(&mc, day) - m0];
       m->sum += d->v[i];
       if (rp_kind(d->dk[i]) == RP_PURCHASE) m->n++;
     }
@@ -290,7 +294,7 @@ static cl_rtable *act_list(rp_ctx *c, const char *name, const char *title, int c
   cl_rtable *t = cl_report__table(c->r, name, title, cols == ACT_DATES ? lcols : rcols, 6);
   if (!idx || !v || !t) return NULL;
   memcpy(idx, from, n * sizeof *idx);
-  cl_report__sort_desc(c->d, key, idx, n);
+  cl_report__top_desc(c->d, key, idx, n, (size_t)c->top);
   cl_report__virtual(t, n < (size_t)c->top ? n : (size_t)c->top, act_row, v);
   return t;
 }
@@ -336,6 +340,8 @@ int cl_report__activity(rp_ctx *c, kt_err *err) {
     return KT_ENOMEM;
   }
   size_t nact = 0, nreg = 0;
+  rp_pcache pc;
+  rp_pcache_init(&pc, per);
   int64_t buyers = 0, newc = 0, purchases = 0, refunds = 0, sum = 0, span = 0, gaps = 0;
   for (int32_t k = 0; k < d->ncl; k++) {
     rp_stat all, st;
@@ -347,7 +353,7 @@ int cl_report__activity(rp_ctx *c, kt_err *err) {
     if (pf >= p0 && pf < p0 + np) {
       rnew[pf - p0]++;
       for (int32_t i = d->off[k]; i < d->off[k + 1]; i++)
-        if (rp_kind(d->dk[i]) == RP_PURCHASE && cl_report__pidx(per, rp_day(d->dk[i])) == pf + 1) {
+        if (rp_kind(d->dk[i]) == RP_PURCHASE && rp_pidx(&pc, rp_day(d->dk[i])) == pf + 1) {
           ragain[pf - p0]++;
           break;
         }
