@@ -142,6 +142,18 @@ static void test_abc_boundaries_ties_refunds(void **state) {
   for (size_t i = 1; i < 6; i++) assert_string_equal(t_cs(r, "clients", i, "class"), "C");
   assert_int_equal(t_ci(r, "classes", 2, "share"), 2500);
   cl_report_free(r);
+
+  /* a period with no data while the base has some: empty, shares null */
+  o = (cl_report_opts){.at = "2026-07-01", .from = "2020-01-01", .to = "2020-01-31"};
+  r = t_run(f, "abc", &o);
+  assert_int_equal(t_nrows(r, "clients"), 0);
+  assert_true(t_isnull(r, "classes", 0, "share"));
+  assert_true(t_has_note(r, "no purchases in the period"));
+  cl_report_free(r);
+  r = t_run(f, "rfm", &o);
+  assert_int_equal(t_nrows(r, "clients"), 0);
+  assert_true(t_isnull(r, "segments", 0, "share"));
+  cl_report_free(r);
 }
 
 /* ---- vip -------------------------------------------------------------------------- */
