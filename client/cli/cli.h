@@ -96,8 +96,8 @@ int cli_cmd_report(cli_ctx *ctx, int argc, char **argv);
 void cli_report_help(void); /* the reports, after report's usage line */
 /* `today`: the lapsed clients of the profile's user, printed (human) or as
  * objects of type "lapsed" into the array j (json); *count increased. When
- * they cannot be computed a warning is printed and 0 returned. */
-int cli_report_today(cl_store *s, const cli_ctx *ctx, kt_json *j, int *count, kt_err *err);
+ * they cannot be computed a warning says why (the diary is shown anyway). */
+void cli_report_today(cl_store *s, const cli_ctx *ctx, kt_json *j, int *count);
 /* `show`: the sales figures of a client card, printed after its fields, or
  * appended to json as an object (json != NULL). Nothing for other cards. */
 void cli_report_card(cl_store *s, const cl_rec *r, kt_buf *json);

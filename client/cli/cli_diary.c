@@ -116,7 +116,7 @@ int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
   overdue_ctx oc = {&o, from};
   int rc = cl_diary(s, cl_store_user(s), from - 365LL * 86400000, from - 1, false, on_overdue, &oc, &err);
   if (!rc) rc = cl_diary(s, cl_store_user(s), from, to, true, on_occ, &o, &err);
-  if (!rc) rc = cli_report_today(s, ctx, &o.j, &o.n, &err);
+  if (!rc) cli_report_today(s, ctx, &o.j, &o.n);
   if (rc) {
     kt_buf_free(&o.buf);
     cl_store_close(s);

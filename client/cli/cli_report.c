@@ -382,12 +382,14 @@ int cli_cmd_report(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- today and show ------------------------------------------------------------------- */
 
-int cli_report_today(cl_store *s, const cli_ctx *ctx, kt_json *j, int *count, kt_err *err) {
+void cli_report_today(cl_store *s, const cli_ctx *ctx, kt_json *j, int *count) {
   cl_report_opts o = {.owner = cl_store_user(s)};
   cl_report *r = NULL;
-  if (cl_report_run(s, "lapsed", &o, &r, err)) { /* the diary matters more: say so, go on */
-    fprintf(stderr, "kartoteka: the lapsed clients are not shown: %s\n", err->msg);
-    return 0;
+  kt_err err;
+  kt_err_clear(&err);
+  if (cl_report_run(s, "lapsed", &o, &r, &err)) { /* the diary matters more: say so, go on */
+    fprintf(stderr, "kartoteka: the lapsed clients are not shown: %s\n", err.msg);
+    return;
   }
   const cl_rtable *t = cl_report_main(r);
   size_t n = cl_rtable_nrows(t);
@@ -429,7 +431,6 @@ int cli_report_today(cl_store *s, const cli_ctx *ctx, kt_json *j, int *count, kt
   kt_buf_free(&usual);
   kt_buf_free(&b);
   cl_report_free(r);
-  return 0;
 }
 
 void cli_report_card(cl_store *s, const cl_rec *r, kt_buf *json) {
