@@ -118,9 +118,11 @@ static const kt_fielddef link_fields[] = {
     {"org", KT_FT_REF, I, "Organization", "org", NULL},
 };
 
+/* A deal's date is optional: a quote or a planned deal may not have one yet
+ * (reports leave undated deals out and say how many). */
 static const kt_fielddef deal_fields[] = {
     COMMON_FIELDS,
-    {"date", KT_FT_DATE, T | R, "Date", NULL, NULL},
+    {"date", KT_FT_DATE, T, "Date", NULL, NULL},
     {"amount", KT_FT_MONEY, T, "Amount", NULL, NULL},
     {"paid", KT_FT_MONEY, 0, "Paid", NULL, NULL},
     {"state", KT_FT_CHOICE, 0, "State", NULL, "quote,invoice,paid,shipped,cancelled"},

@@ -11,6 +11,7 @@
 #include "kt_buf.h"
 #include "kt_err.h"
 #include "kt_table.h"
+#include "kt_json.h"
 
 typedef struct cli_ctx {
   const char *profile; /* profile dir (resolved) */
@@ -114,6 +115,15 @@ struct cl_outbox_entry;
 struct kt_json;
 void cli_outbox_entry_json(struct kt_json *j, const struct cl_outbox_entry *e);
 void cli_outbox_entry_human(const struct cl_outbox_entry *e, const char *indent);
+int cli_cmd_report(cli_ctx *ctx, int argc, char **argv);
+void cli_report_help(void); /* the reports, after report's usage line */
+/* `today`: the lapsed clients of the profile's user, printed (human) or as
+ * objects of type "lapsed" into the array j (json); *count increased. When
+ * they cannot be computed a warning says why (the diary is shown anyway). */
+void cli_report_today(cl_store *s, const cli_ctx *ctx, kt_json *j, int *count);
+/* `show`: the sales figures of a client card, printed after its fields, or
+ * appended to json as an object (json != NULL). Nothing for other cards. */
+void cli_report_card(cl_store *s, const cl_rec *r, kt_buf *json);
 
 /* The query options shared by list and export: --where F=V (repeatable),
  * --sort F, --desc. At argv[*i]: 1 and *i advanced when it was one (where

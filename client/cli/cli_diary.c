@@ -167,6 +167,7 @@ int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
     for (int i = 0; i < a.n; i++) print_occ(&o, &a.v[i], true);
     rc = cl_diary(s, me, from, to, true, on_occ, &o, &err);
   }
+  if (!rc) cli_report_today(s, ctx, &o.j, &o.n);
   free(a.v);
   if (rc) {
     kt_buf_free(&o.buf);

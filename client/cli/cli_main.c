@@ -70,6 +70,9 @@ static const cli_cmd commands[] = {
      "          admin device list [--json] · admin device revoke ID\n"
      "          admin invite USER [--address HOST:PORT] [--hours N]",
      "manage users, roles and devices from this PC (administrators)"},
+    {"report", cli_cmd_report,
+     "report period|activity|lapsed|vip|abc|rfm|funnel|managers [options] [--json | --csv]",
+     "client analytics: who buys, who is drifting away, VIPs, ABC, RFM, funnel, managers"},
     {"status", cli_cmd_status, "status [--json]",
      "profile, user, unsent changes and those the server refused"},
     {"outbox", cli_cmd_outbox, "outbox list [--json] · outbox drop ID|--all-refused",
@@ -81,6 +84,11 @@ static const cli_cmd commands[] = {
     {"help", cmd_help, "help [COMMAND]", "this help"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
+
+/* commands whose --help says more than their usage line */
+static void more_help(const cli_cmd *c) {
+  if (strcmp(c->name, "report") == 0) cli_report_help();
+}
 
 static const cli_cmd *find_cmd(const char *name) {
   for (int i = 0; i < NCOMMANDS; i++)
@@ -116,6 +124,7 @@ static int cmd_help(cli_ctx *ctx, int argc, char **argv) {
     const cli_cmd *c = find_cmd(argv[1]);
     if (!c) return unknown_command(argv[1]);
     printf("usage: kartoteka %s\n  %s\n", c->usage, c->summary);
+    more_help(c);
     return 0;
   }
   printf("Kartoteka — the office card index.\n\n"
@@ -183,6 +192,7 @@ int main(int argc, char **argv) {
     else if (k > i && (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)) {
       free(args);
       printf("usage: kartoteka %s\n  %s\n", c->usage, c->summary);
+      more_help(c);
       return 0;
     } else args[n++] = argv[k];
   }

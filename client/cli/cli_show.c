@@ -47,10 +47,15 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
   rel_ctx c = {ctx, &rel, 0, NULL};
   if (ctx->json) {
     cli_print_rec_json(&out, r, false);
-    out.len--; /* reopen the object to add "related" */
+    out.len--; /* reopen the object to add "sales" and "related" */
+    kt_buf sales = KT_BUF_INIT;
+    cli_report_card(s, r, &sales);
+    if (sales.len) kt_buf_printf(&out, ", \"sales\": %s", kt_buf_str(&sales));
+    kt_buf_free(&sales);
     kt_buf_puts(&out, ", \"related\": [");
   } else {
     cli_print_rec_human(s, r, true);
+    cli_report_card(s, r, NULL);
   }
   rc = cl_store_related(s, r, on_related, &c, &err);
   if (rc) rc = cli_fail(&err);

@@ -5,7 +5,8 @@
  * from the model's own identifiers and re-prepared when a custom field adds a
  * column. Used only by cl_store (the replica's single writer) and by readers
  * holding their own read-only connection. Not thread-safe: one cl_db per
- * thread. */
+ * thread. The reports' read-only statements are a table of their own, in
+ * cl_report_data.c. */
 #ifndef CL_DB_H
 #define CL_DB_H
 

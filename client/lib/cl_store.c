@@ -1310,10 +1310,12 @@ static void order_by(kt_mtype *t, const kt_mfield *f, bool desc, kt_buf *sql) {
                   kt_ftype_is_int(f->type) || f->type == KT_FT_DATE ? "" : " COLLATE kt_coll", dir);
     return;
   }
-  /* default: a required date/time field (events, deals), else the title fields */
+  /* default: a date/time field that is required or part of the title (an
+     event's start, a deal's date), else the title fields */
   for (int k = 0; k < t->nfields; k++) {
     const kt_mfield *g = &t->fields[k];
-    if ((g->flags & KT_FF_REQUIRED) && (g->type == KT_FT_DATETIME || g->type == KT_FT_DATE)) {
+    if ((g->flags & (KT_FF_REQUIRED | KT_FF_TITLE)) &&
+        (g->type == KT_FT_DATETIME || g->type == KT_FT_DATE)) {
       order_by(t, g, desc, sql);
       return;
     }

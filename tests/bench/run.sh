@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every benchmark binary in build/$BUILD/bench (built by `make bench`)
 # and prints their numbers. Not part of `make check`. Env: BENCH_N (records,
-# default 1000000), BENCH_DIR (scratch directory, default /tmp).
+# default 1000000), BENCH_DIR (scratch directory, default /tmp); each bench's
+# own (bench_report: BENCH_REPORT_ORGS, BENCH_REPORT_DEALS, BENCH_REPORT_DB).
+# Usage: tests/bench/run.sh [NAME-substring]   (e.g. run.sh report)
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-release}
@@ -15,6 +17,7 @@ if [ ${#bins[@]} -eq 0 ]; then
 fi
 for b in "${bins[@]}"; do
   [ -x "$b" ] || continue
+  [[ "$(basename "$b")" == *"${1:-}"* ]] || continue
   echo "== $(basename "$b") (BENCH_N=${BENCH_N:-1000000})"
   "$b" || { echo "FAILED: $(basename "$b") exited with $?"; rc=1; }
 done

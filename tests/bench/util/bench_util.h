@@ -24,6 +24,8 @@ extern pid_t bench_srv;     /* the running server, 0 when none */
 /* Sets bench_bin from argv0 and makes a scratch dir under $BENCH_DIR (or /tmp). */
 void bench_init(const char *name, const char *argv0);
 double bench_now(void);
+/* splitmix64: a deterministic PRNG for generated data (seed = any state). */
+uint64_t bench_rand(uint64_t *state);
 void bench_die(const char *what, const kt_err *e) __attribute__((noreturn));
 void bench_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void bench_capture(char *out, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
