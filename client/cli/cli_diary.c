@@ -163,7 +163,7 @@ int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
   if (!rc) rc = cl_callbacks(s, me, from - 1, on_overdue_call, &a, &err);
   if (!rc && a.rc) rc = kt_err_set(&err, a.rc, "out of memory");
   if (!rc) {
-    qsort(a.v, (size_t)a.n, sizeof *a.v, by_time);
+    if (a.n) qsort(a.v, (size_t)a.n, sizeof *a.v, by_time); /* (NULL when none: UB for qsort) */
     for (int i = 0; i < a.n; i++) print_occ(&o, &a.v[i], true);
     rc = cl_diary(s, me, from, to, true, on_occ, &o, &err);
   }
