@@ -56,6 +56,8 @@ int srv__note_duplicates(srv_sync *s, const char *writer, const kt_rec *r, char 
                          kt_err *err);
 /* A written field_def record: the model (and the master's columns) follow it. */
 int srv__apply_field_def(srv_sync *s, const kt_rec *r, kt_err *err);
+/* Column i of st as text into out ("" when NULL). */
+void srv__col_text(sqlite3_stmt *st, int i, char *out, size_t n);
 /* Reloads the model and the device cache after a rollback. */
 void srv__model_reload(srv_sync *s);
 
