@@ -16,6 +16,9 @@
 static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_BEGIN] = "BEGIN IMMEDIATE",
     [SRV_ST_COMMIT] = "COMMIT",
+    [SRV_ST_SP_PUSH] = "SAVEPOINT push",
+    [SRV_ST_SP_PUSH_UNDO] = "ROLLBACK TO push",
+    [SRV_ST_SP_PUSH_RELEASE] = "RELEASE push",
     [SRV_ST_SP_CHANGE] = "SAVEPOINT change",
     [SRV_ST_SP_CHANGE_UNDO] = "ROLLBACK TO change",
     [SRV_ST_SP_CHANGE_RELEASE] = "RELEASE change",

@@ -16,6 +16,9 @@
 typedef enum srv_st {
   SRV_ST_BEGIN,
   SRV_ST_COMMIT,
+  SRV_ST_SP_PUSH,           /* a savepoint around one push of a group commit */
+  SRV_ST_SP_PUSH_UNDO,      /* rolls back to it */
+  SRV_ST_SP_PUSH_RELEASE,   /* ends it */
   SRV_ST_SP_CHANGE,         /* a savepoint around one change (a field definition) */
   SRV_ST_SP_CHANGE_UNDO,    /* rolls back to it */
   SRV_ST_SP_CHANGE_RELEASE, /* ends it */

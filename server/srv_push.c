@@ -595,27 +595,24 @@ int srv_sync_push(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
 
 int srv_sync_group_begin(srv_sync *s, kt_err *err) { return srv_db_begin(s->d, err); }
 
+/* Undoes this push alone (the others of the group stay). */
+static void push_undo(srv_sync *s) {
+  srv_db_run(s->d, SRV_ST_SP_PUSH_UNDO, NULL);
+  srv_db_run(s->d, SRV_ST_SP_PUSH_RELEASE, NULL);
+  srv__model_reload(s);
+}
+
 int srv_sync_push_grouped(srv_sync *s, const srv_writer *w, const Kartoteka__Push *push,
                           Kartoteka__PushAck *ack, kt_err *err) {
-  char *msg = NULL;
-  if (sqlite3_exec(s->d->db, "SAVEPOINT push", NULL, NULL, &msg) != SQLITE_OK) {
-    int rc = kt_err_set(err, KT_EDB, "cannot apply the changes: %s", msg ? msg : "");
-    sqlite3_free(msg);
+  int rc = srv_db_run(s->d, SRV_ST_SP_PUSH, err);
+  if (rc) return rc;
+  if ((rc = push_apply(s, w, push, ack, err))) {
+    push_undo(s);
     return rc;
   }
-  int rc = push_apply(s, w, push, ack, err);
-  if (rc) {
-    /* this push only; the others of the group stay */
-    sqlite3_exec(s->d->db, "ROLLBACK TO push; RELEASE push", NULL, NULL, NULL);
-    srv__model_reload(s);
-    return rc;
-  }
-  if (sqlite3_exec(s->d->db, "RELEASE push", NULL, NULL, &msg) != SQLITE_OK) {
-    rc = kt_err_set(err, KT_EDB, "cannot apply the changes: %s", msg ? msg : "");
-    sqlite3_free(msg);
-    sqlite3_exec(s->d->db, "ROLLBACK TO push; RELEASE push", NULL, NULL, NULL);
+  if ((rc = srv_db_run(s->d, SRV_ST_SP_PUSH_RELEASE, err))) {
+    push_undo(s);
     srv_sync_ack_free(ack);
-    srv__model_reload(s);
   }
   return rc;
 }
