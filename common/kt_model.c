@@ -201,9 +201,6 @@ static bool valid_ident(const char *s) {
   return n < KT_NAME_MAX - 2;
 }
 
-static const char *const custom_types[] = {"text", "longtext", "number", "int",   "money",
-                                           "date", "datetime", "choice", "phone", "email",
-                                           "url",  "bool",     NULL};
 
 int kt_model_apply_field_def(kt_model *m, const char *etype, const char *name, const char *label,
                              const char *ftype, const char *choices, bool hidden, bool *added,
@@ -219,14 +216,10 @@ int kt_model_apply_field_def(kt_model *m, const char *etype, const char *name, c
                         "bad field name '%s': use lower-case Latin letters, digits and _ "
                         "(starting with a letter, at most %d characters)",
                         name ? name : "", KT_NAME_MAX - 3);
-    int ft = -1;
-    for (int i = 0; ftype && custom_types[i]; i++)
-      if (strcmp(custom_types[i], ftype) == 0) ft = kt_ftype_parse(ftype);
-    if (ft < 0)
-      return kt_err_set(err, KT_EINVAL,
-                        "bad field type '%s'; use one of: text longtext number int money date "
-                        "datetime choice phone email url bool",
-                        ftype ? ftype : "");
+    int ft = ftype ? kt_ftype_parse(ftype) : -1;
+    if (ft < 0 || !kt_ftype_is_custom((kt_ftype)ft))
+      return kt_err_set(err, KT_EINVAL, "bad field type '%s'; use one of: %s", ftype ? ftype : "",
+                        KT_FTYPE_CUSTOM_LIST);
     if (t->ncustom >= KT_MAX_FIELDS - KT_CUSTOM_BASE)
       return kt_err_set(err, KT_EINVAL, "%s already has %d custom fields, the maximum", etype,
                         t->ncustom);

@@ -146,7 +146,7 @@ static const kt_fielddef field_def_fields[] = {
     {"etype", KT_FT_TEXT, T | R, "Section", NULL, NULL},
     {"name", KT_FT_TEXT, T | R, "Name", NULL, NULL},
     {"label", KT_FT_TEXT, 0, "Label", NULL, NULL},
-    {"ftype", KT_FT_CHOICE, 0, "Type", NULL, "text,longtext,number,int,money,date,datetime,choice,phone,email,url,bool"},
+    {"ftype", KT_FT_CHOICE, 0, "Type", NULL, KT_FTYPE_CUSTOM_LIST},
     {"choices", KT_FT_LONGTEXT, 0, "Choices", NULL, NULL},
     {"hidden", KT_FT_BOOL, 0, "Hidden", NULL, NULL},
 };
@@ -267,7 +267,7 @@ static const struct {
     {"event", "status", "planned,done,cancelled"},
     {"event", "result", "call_back"},
     {"reminder", "state", "fired,dismissed,snoozed,done"},
-    {"field_def", "ftype", "text,longtext,number,int,money,date,datetime,choice,phone,email,url,bool"},
+    {"field_def", "ftype", KT_FTYPE_CUSTOM_LIST},
 };
 
 const char *kt_registry_needs(const char *type, const char *field) {
@@ -277,29 +277,27 @@ const char *kt_registry_needs(const char *type, const char *field) {
   return NULL;
 }
 
-static const char *const ftype_names[KT_FT__COUNT] = {
-    "text", "longtext", "int", "number", "money", "date", "datetime", "duration", "bool",
-    "choice", "ref", "phone", "email", "url", "user", "group", "rrule", "uuid"};
+static const struct {
+  const char *name;
+  bool isint, custom;
+} ftypes[KT_FT__COUNT] = {
+#define KT__FT_ROW(NAME, name, isint, custom, what) {name, isint, KT__FT_IS_##custom},
+#define KT__FT_IS_Y true
+#define KT__FT_IS_N false
+    KT_FTYPE_MAP(KT__FT_ROW)
+#undef KT__FT_ROW
+};
 
 const char *kt_ftype_name(kt_ftype t) {
-  return (unsigned)t < KT_FT__COUNT ? ftype_names[t] : "?";
+  return (unsigned)t < KT_FT__COUNT ? ftypes[t].name : "?";
 }
 
 int kt_ftype_parse(const char *name) {
   for (int i = 0; i < KT_FT__COUNT; i++)
-    if (strcmp(ftype_names[i], name) == 0) return i;
+    if (strcmp(ftypes[i].name, name) == 0) return i;
   return -1;
 }
 
-bool kt_ftype_is_int(kt_ftype t) {
-  switch (t) {
-  case KT_FT_INT:
-  case KT_FT_MONEY:
-  case KT_FT_DATETIME:
-  case KT_FT_DURATION:
-  case KT_FT_BOOL:
-    return true;
-  default:
-    return false;
-  }
-}
+bool kt_ftype_is_int(kt_ftype t) { return (unsigned)t < KT_FT__COUNT && ftypes[t].isint; }
+
+bool kt_ftype_is_custom(kt_ftype t) { return (unsigned)t < KT_FT__COUNT && ftypes[t].custom; }

@@ -13,27 +13,41 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The one list of field types: X(NAME, name, int, custom, what) — the enum
+ * KT_FT_NAME, its name in field definitions and messages, whether values are
+ * integers (an INTEGER column), whether a custom field may have it (Y/N). */
+#define KT_FTYPE_MAP(X)                                                         \
+  X(TEXT, "text", 0, Y, "one line of text")                                     \
+  X(LONGTEXT, "longtext", 0, Y, "free text (comments, descriptions)")           \
+  X(INT, "int", 1, Y, "integer")                                                \
+  X(NUMBER, "number", 0, Y, "decimal number kept as canonical text \"0.5\"")    \
+  X(MONEY, "money", 1, Y, "decimal string in, stored as integer minor units")   \
+  X(DATE, "date", 0, Y, "plain date YYYY-MM-DD (birthdays), no time zone")      \
+  X(DATETIME, "datetime", 1, Y, "UTC instant, unix ms; shown in local time")    \
+  X(DURATION, "duration", 1, N, "minutes")                                      \
+  X(BOOL, "bool", 1, Y, "0/1")                                                  \
+  X(CHOICE, "choice", 0, Y, "one value of a configurable list")                 \
+  X(REF, "ref", 0, N, "id of a record of def->ref type")                        \
+  X(PHONE, "phone", 0, Y, "as entered; normalised digits are indexed")          \
+  X(EMAIL, "email", 0, Y, "normalised to lower case")                           \
+  X(URL, "url", 0, Y, "web address")                                            \
+  X(USER, "user", 0, N, "a user name")                                          \
+  X(GROUP, "group", 0, N, "a group name")                                       \
+  X(RRULE, "rrule", 0, N, "iCalendar RRULE")                                    \
+  X(UUID, "uuid", 0, N, "the record id")
+
 typedef enum kt_ftype {
-  KT_FT_TEXT,     /* one line of text */
-  KT_FT_LONGTEXT, /* free text (comments, descriptions) */
-  KT_FT_INT,      /* integer */
-  KT_FT_NUMBER,   /* decimal number kept as canonical text "0.5" */
-  KT_FT_MONEY,    /* decimal string in, stored as integer minor units */
-  KT_FT_DATE,     /* plain date YYYY-MM-DD (birthdays), no time zone */
-  KT_FT_DATETIME, /* UTC instant, unix ms; read and shown in local time */
-  KT_FT_DURATION, /* minutes */
-  KT_FT_BOOL,     /* 0/1 */
-  KT_FT_CHOICE,   /* one value of a configurable list */
-  KT_FT_REF,      /* id of a record of def->ref type */
-  KT_FT_PHONE,    /* as entered; normalised digits are indexed */
-  KT_FT_EMAIL,    /* normalised to lower case */
-  KT_FT_URL,      /* web address */
-  KT_FT_USER,     /* a user name */
-  KT_FT_GROUP,    /* a group name */
-  KT_FT_RRULE,    /* iCalendar RRULE */
-  KT_FT_UUID,     /* the record id */
+#define KT__FT_ENUM(NAME, name, isint, custom, what) KT_FT_##NAME,
+  KT_FTYPE_MAP(KT__FT_ENUM)
+#undef KT__FT_ENUM
   KT_FT__COUNT
 } kt_ftype;
+
+/* The types a custom field may have, comma-separated ("text,longtext,..."). */
+#define KT__FT_CUSTOM_Y(name) "," name
+#define KT__FT_CUSTOM_N(name)
+#define KT__FT_CUSTOM(NAME, name, isint, custom, what) KT__FT_CUSTOM_##custom(name)
+#define KT_FTYPE_CUSTOM_LIST (KT_FTYPE_MAP(KT__FT_CUSTOM) + 1)
 
 /* field flags */
 enum {
@@ -108,5 +122,7 @@ const char *kt_ftype_name(kt_ftype t);
 int kt_ftype_parse(const char *name);
 /* SQL affinity of a field type: true = INTEGER column, false = TEXT. */
 bool kt_ftype_is_int(kt_ftype t);
+/* Whether a custom field may have this type (KT_FTYPE_CUSTOM_LIST). */
+bool kt_ftype_is_custom(kt_ftype t);
 
 #endif
