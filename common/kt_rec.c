@@ -143,3 +143,14 @@ void kt_rec_dump_line(const kt_rec *r, kt_rec_devname_fn devname, void *ud, kt_b
   }
   kt_buf_putc(out, '\n');
 }
+
+void kt_rec_title(const kt_rec *r, kt_buf *out) {
+  size_t start = out->len;
+  for (int k = 0; k < r->type->nfields; k++) {
+    const kt_mfield *f = &r->type->fields[k];
+    if (!(f->flags & KT_FF_TITLE) || r->v[k].kind == KT_V_NULL) continue;
+    if (out->len > start) kt_buf_putc(out, ' ');
+    kt_mfield_format(f, &r->v[k], false, out);
+  }
+  if (out->len == start) kt_buf_puts(out, "(untitled)");
+}

@@ -26,6 +26,11 @@ typedef struct kt_rec {
 kt_rec *kt_rec_new(kt_mtype *t); /* NULL on OOM; caller frees with kt_rec_free */
 void kt_rec_free(kt_rec *r);
 const char *kt_rec_id(const kt_rec *r); /* "" when unset */
+/* Appends the record's title to out: its title fields (KT_FF_TITLE: an
+ * organization's name, a contact's names, a task's title...) as people read
+ * them, space-separated; "(untitled)" when all are empty. The one title both
+ * sides use (lists, messages). */
+void kt_rec_title(const kt_rec *r, kt_buf *out);
 bool kt_rec_deleted(const kt_rec *r);
 /* Fills r from a row of a statement built by kt_recsql_select. */
 void kt_rec_load(kt_rec *r, sqlite3_stmt *st);

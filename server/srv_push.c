@@ -133,22 +133,6 @@ static int check_rights(srv_sync *s, const srv_writer *w, kt_mtype *t, const kt_
   return kt_rights_check(&w->subj->who, w->subj->role, t, kt_rec_id(r), &before, &after, &k, verr);
 }
 
-/* The title of a client card for messages: an organization's name, a
- * contact's names. */
-static void card_title(const kt_rec *c, char *out, size_t n) {
-  out[0] = '\0';
-  size_t len = 0;
-  static const char *names[] = {"name", "last_name", "first_name"};
-  for (size_t i = 0; i < sizeof names / sizeof names[0] && len + 2 < n; i++) {
-    kt_mfield *f = kt_mtype_field(c->type, names[i]);
-    if (!f || f->custom) continue;
-    const kt_value *v = &c->v[c->type->pos[f->vidx]];
-    if (v->kind != KT_V_TEXT || !v->s[0]) continue;
-    len += (size_t)snprintf(out + len, n - len, "%s%s", len ? " " : "", v->s);
-  }
-  if (!len) snprintf(out, n, "%s", kt_rec_id(c));
-}
-
 /* A task or event may be given only to somebody who can see the client card it
  * belongs to: otherwise the reminder would fire about a client the assignee
  * cannot open. Checked on the record as it will be, when it is created or its
@@ -181,15 +165,16 @@ static int check_assignee(srv_sync *s, kt_mtype *t, const verdict *vd, kt_err *v
     else if (lr) rc = kt_err_set(err, lr, "%s", e2.msg);
     else if (!kt_rights_allows(&subj->who, card->type->def->code, KT_ACT_READ, sc.owner, sc.grp,
                                NULL)) {
-      char title[200];
-      card_title(card, title, sizeof title);
-      const char *what = card->type->def->code == kt_registry_type("org")->code
-                             ? "organization" : "contact";
+      kt_buf title = KT_BUF_INIT;
+      kt_rec_title(card, &title);
+      const char *what = card->type->def->noun;
       rc = kt_err_set(verr, KT_EINVAL,
                       "%s cannot be assigned: %s may not see the %s \"%s\" it belongs to (%s's "
                       "client, role %s); assign it to someone who can see this client, or ask "
-                      "a head of sales to hand the client over to %s", t->def->name, l->asg,
-                      what, title, sc.owner[0] ? sc.owner : "nobody", subj->role, l->asg);
+                      "a head of sales to hand the client over to %s", t->def->noun, l->asg,
+                      what, kt_buf_str(&title), sc.owner[0] ? sc.owner : "nobody", subj->role,
+                      l->asg);
+      kt_buf_free(&title);
     }
   }
   free(subj);
