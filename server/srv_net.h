@@ -1,6 +1,7 @@
 /* srv_net — the server's network side: a libuv TCP listener, one srv_conn per
  * client with TLS over memory BIOs (kt_tls) and length-prefixed protobuf
- * frames (kt_frame), the per-connection state machine and the dispatcher.
+ * frames (kt_frame), the per-connection state machine and the dispatcher
+ * (srv_net.c, srv_dispatch.c and srv_handle_*.c, sharing srv_net_int.h).
  *
  * One loop thread owns every connection and the master database. A connection
  * is freed only in its close callback. Any protocol violation (bad frame,

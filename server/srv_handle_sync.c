@@ -1,0 +1,357 @@
+/* srv_handle_sync — the handlers of the replica's traffic: Push (group
+ * commit: the pushes of one loop turn share one synced transaction, their acks
+ * go out after it), Pull (pages built one ahead), Subscribe and the Notify
+ * after commits, Get (one record) and ClaimCheck. Each handler's table entry
+ * (srv_net_int.h) follows it; srv_dispatch.c has checked the entry's states
+ * and the session before it runs. Loop thread only. */
+#include "srv_net_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kt_frame.h"
+#include "kt_tls.h"
+#include "srv_audit.h"
+#include "srv_sync.h"
+
+/* Notify after a commit. The changes since the previous notify travel with it
+ * when they are few (NOTIFY_DIRECT_MAX), so a subscriber that is up to date
+ * applies them without a Pull round trip. Each subscriber gets what its own
+ * pull would return (srv_sync_page_view: the records it may read); one whose
+ * view cannot be made that way (a revoke in the range, hidden phones) gets the
+ * bare Notify and pulls. */
+#define NOTIFY_DIRECT_MAX 64
+
+void srv__notify_all(srv_server *s) {
+  uint64_t latest = 0;
+  if (srv_sync_latest(s->sync, &latest, NULL)) return;
+  uint64_t since = s->notified_seq;
+  s->notified_seq = latest;
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__Notify n = KARTOTEKA__NOTIFY__INIT;
+  n.latest_seq = latest;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_NOTIFY;
+  out.notify = &n;
+  srv_page page;
+  Kartoteka__Change **buf = NULL;
+  bool direct = s->subs && since && since < latest && latest - since <= NOTIFY_DIRECT_MAX &&
+                srv_sync_notify_page(s->sync, since, NOTIFY_DIRECT_MAX, &page, NULL) == 0;
+  if (direct && (page.msg.more ||
+                 !(buf = calloc(page.msg.n_changes ? page.msg.n_changes : 1, sizeof *buf)))) {
+    srv_page_free(&page);
+    direct = false;
+  }
+  for (srv_conn *c = s->subs; c; c = c->sub_next) {
+    if (c->state != SRV__ST_READY) continue;
+    Kartoteka__Changes view;
+    bool mine = direct && c->subj && srv_sync_page_view(&page, c->subj, &view, buf);
+    n.since_seq = mine ? since : 0;
+    n.changes = mine ? &view : NULL;
+    srv__conn_send(c, &out);
+  }
+  if (direct) {
+    free(buf);
+    srv_page_free(&page);
+  }
+}
+
+/* Group commit (DESIGN.md: pushes arriving in one loop turn commit together).
+ * The first push of a loop turn opens a transaction; each push is applied in
+ * a savepoint and its answer waits; at the end of the turn (a uv_check
+ * handle, after every read of the turn) one synced commit makes them all
+ * durable, then the acks go out and subscribers are notified once. Anything
+ * else that reads the master for a client (a pull, a login...) first commits
+ * the open group (srv__group_flush), so no client ever sees what is not durable. */
+typedef struct pending_ack {
+  struct pending_ack *next;
+  srv_conn *c; /* held by pending_work until the answer is sent */
+  uint64_t req_id;
+  Kartoteka__PushAck ack;
+  bool applied;
+} pending_ack;
+
+void srv__group_flush(srv_server *s) {
+  if (!s->group_open) return;
+  s->group_open = false;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = srv_sync_group_commit(s->sync, &err);
+  bool applied = false;
+  pending_ack *p = s->acks;
+  s->acks = s->acks_tail = NULL;
+  while (p) {
+    pending_ack *next = p->next;
+    srv_conn *c = p->c;
+    if (rc) {
+      srv__send_error_close(c, p->req_id, rc, err.msg);
+    } else {
+      Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+      out.req_id = p->req_id;
+      out.body_case = KARTOTEKA__ENVELOPE__BODY_PUSH_ACK;
+      out.push_ack = &p->ack;
+      srv__conn_send(c, &out); /* after the commit: the ack is durable */
+      applied = applied || p->applied;
+    }
+    srv_sync_ack_free(&p->ack);
+    free(p);
+    c->pending_work--;
+    srv__conn_release(c); /* frees it only if it closed meanwhile */
+    p = next;
+  }
+  if (applied) srv__notify_all(s);
+}
+
+void srv__on_group_check(uv_check_t *h) { srv__group_flush(h->data); }
+
+static void handle_push(srv_conn *c, const Kartoteka__Envelope *env) {
+  srv_server *s = c->srv;
+  if (env->push->n_changes > SRV_PUSH_MAX) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "a push may hold at most %d changes (this one had %zu); Kartoteka "
+             "sends them in smaller batches: use an unmodified, current client", SRV_PUSH_MAX,
+             env->push->n_changes);
+    srv_audit_note(&s->db, c->who.user, c->device_id, "denied.push", "", "%s", msg);
+    srv__send_error_close(c, env->req_id, KT_ETOOBIG, msg);
+    return;
+  }
+  kt_err err;
+  kt_err_clear(&err);
+  pending_ack *p = calloc(1, sizeof *p);
+  if (!p) {
+    srv__send_error_close(c, env->req_id, KT_ENOMEM, "out of memory");
+    return;
+  }
+  int rc = 0;
+  if (!s->group_open && !(rc = srv_sync_group_begin(s->sync, &err))) s->group_open = true;
+  kartoteka__push_ack__init(&p->ack);
+  srv_writer w = {c->device_id, c->who.user, c->subj};
+  if (!rc) rc = srv_sync_push_grouped(s->sync, &w, env->push, &p->ack, &err);
+  if (rc) {
+    free(p);
+    srv__send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  for (size_t i = 0; i < p->ack.n_results; i++)
+    if (p->ack.results[i]->server_seq) p->applied = true;
+  p->c = c;
+  p->req_id = env->req_id;
+  c->pending_work++;
+  if (s->acks_tail) s->acks_tail->next = p;
+  else s->acks = p;
+  s->acks_tail = p;
+}
+
+const srv__handler srv__push_entry = {
+    .body = KARTOTEKA__ENVELOPE__BODY_PUSH,
+    .states = SRV__IN(SRV__ST_READY),
+    .session = true,
+    .fn = handle_push};
+
+/* Pull pages are built one ahead: once a page with `more` has been written
+ * to the socket, the next one (since = its next_seq) is built and encoded,
+ * while the client applies the page it got, and goes out as soon as the client
+ * asks for it; a catching-up client then hardly waits for the server. A page built before later
+ * commits is still a correct answer: what commits later gets higher sequence
+ * numbers and comes in a later page. The page is kept encoded without its
+ * req_id (an Envelope field that may come in any order), which is prepended
+ * when it is sent. */
+typedef struct pull_ahead {
+  uint64_t since;
+  uint32_t max;
+  uint64_t scope;   /* the rights generation the client asked with */
+  uint64_t gen;     /* ... and the user's when the page was built (a change rebuilds it) */
+  bool more, wipe;
+  size_t n_revokes;
+  uint64_t next;
+  kt_buf frame; /* length prefix + Envelope{changes} with req_id 0 */
+} pull_ahead;
+
+void srv__ahead_free(pull_ahead *a) {
+  if (!a) return;
+  kt_buf_free(&a->frame);
+  free(a);
+}
+
+/* Builds the page after `since` for c (what its user may read), encoded. */
+static int pull_build(srv_conn *c, uint64_t since, uint32_t max, uint64_t scope, pull_ahead **out,
+                      kt_err *err) {
+  srv_page page;
+  int rc = srv_sync_pull(c->srv->sync, c->subj, since, scope, max, &page, err);
+  if (rc) return rc;
+  pull_ahead *a = calloc(1, sizeof *a);
+  if (!a) {
+    srv_page_free(&page);
+    return kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
+  a->since = since;
+  a->max = max;
+  a->scope = scope;
+  a->gen = c->subj->scope_gen;
+  a->more = page.msg.more;
+  a->wipe = page.msg.wipe;
+  a->n_revokes = page.msg.n_revokes;
+  a->next = page.msg.next_seq;
+  Kartoteka__Envelope env = KARTOTEKA__ENVELOPE__INIT;
+  env.body_case = KARTOTEKA__ENVELOPE__BODY_CHANGES;
+  env.changes = &page.msg;
+  rc = kt_frame_encode_max(&env, c->srv->cfg.max_frame, &a->frame, err);
+  srv_page_free(&page);
+  if (rc) {
+    srv__ahead_free(a);
+    return rc;
+  }
+  *out = a;
+  return 0;
+}
+
+/* Sends an encoded page as the answer to req_id. */
+static int pull_send_page(srv_conn *c, uint64_t req_id, const pull_ahead *a, kt_err *err) {
+  unsigned char hdr[16];
+  size_t k = KT_FRAME_HEADER;
+  hdr[k++] = 0x08; /* Envelope.req_id: field 1, varint */
+  for (uint64_t v = req_id;; v >>= 7) {
+    hdr[k++] = (unsigned char)(v < 0x80 ? v : (v & 0x7f) | 0x80);
+    if (v < 0x80) break;
+  }
+  size_t body = a->frame.len - KT_FRAME_HEADER, n = k - KT_FRAME_HEADER + body;
+  hdr[0] = (unsigned char)(n >> 24);
+  hdr[1] = (unsigned char)(n >> 16);
+  hdr[2] = (unsigned char)(n >> 8);
+  hdr[3] = (unsigned char)n;
+  int rc = kt_tls_write_plain(c->tls, hdr, k, err);
+  if (!rc) rc = kt_tls_write_plain(c->tls, a->frame.p + KT_FRAME_HEADER, body, err);
+  if (!c->in_read) srv__conn_flush(c);
+  return rc;
+}
+
+static void send_page(srv_conn *c, uint64_t req_id, srv_page *page) {
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  out.req_id = req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_CHANGES;
+  out.changes = &page->msg;
+  srv__conn_send(c, &out);
+  srv_page_free(page);
+}
+
+static void handle_pull(srv_conn *c, const Kartoteka__Envelope *env) {
+  kt_err err;
+  kt_err_clear(&err);
+  const Kartoteka__Pull *p = env->pull;
+  pull_ahead *a = c->ahead;
+  c->ahead = NULL;
+  int rc = 0;
+  if (!a || a->since != p->since_seq || a->max != p->max || a->scope != p->scope ||
+      a->gen != c->subj->scope_gen) {
+    srv__ahead_free(a);
+    a = NULL;
+    rc = pull_build(c, p->since_seq, p->max, p->scope, &a, &err);
+  }
+  if (!rc && (p->since_seq == 0 || a->wipe) && !c->bulk_noted) {
+    /* a whole replica is being read: worth a line in the audit log */
+    c->bulk_noted = true;
+    srv_audit_note(&c->srv->db, c->who.user, c->device_id, "pull.full", c->peer, "role %s%s",
+                   c->subj->role, a->wipe && p->since_seq ? ", rights changed" : "");
+  }
+  if (!rc && a->n_revokes)
+    srv_audit_note(&c->srv->db, c->who.user, c->device_id, "revoke", c->peer, "%zu records",
+                   a->n_revokes);
+  if (!rc) rc = pull_send_page(c, env->req_id, a, &err);
+  if (rc) {
+    srv__ahead_free(a);
+    srv__send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  c->ahead_wanted = a->more; /* built when this page is written (on_conn_write) */
+  c->ahead_since = a->next;
+  c->ahead_max = p->max;
+  c->ahead_scope = a->gen;
+  srv__ahead_free(a);
+}
+
+const srv__handler srv__pull_entry = {
+    .body = KARTOTEKA__ENVELOPE__BODY_PULL,
+    .states = SRV__IN(SRV__ST_READY),
+    .session = true,
+    .fn = handle_pull};
+
+void srv__pull_ahead_build(srv_conn *c) {
+  c->ahead_wanted = false;
+  if (c->state != SRV__ST_READY || c->ahead) return;
+  srv__group_flush(c->srv); /* a page holds durable changes only */
+  if (pull_build(c, c->ahead_since, c->ahead_max, c->ahead_scope, &c->ahead, NULL)) c->ahead = NULL;
+}
+
+static void handle_get(srv_conn *c, const Kartoteka__Envelope *env) {
+  srv_page page;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = srv_sync_get(c->srv->sync, c->subj, env->get->type, env->get->id, &page, &err);
+  if (rc == KT_ENOTFOUND) {
+    srv_audit_note(&c->srv->db, c->who.user, c->device_id, "get.notfound", env->get->id, "%s",
+                   env->get->type);
+    srv__send_error(c, env->req_id, rc, err.msg); /* an answer, not a protocol violation */
+    return;
+  }
+  if (rc) {
+    srv__send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  send_page(c, env->req_id, &page);
+}
+
+const srv__handler srv__get_entry = {
+    .body = KARTOTEKA__ENVELOPE__BODY_GET,
+    .states = SRV__IN(SRV__ST_READY),
+    .session = true,
+    .fn = handle_get};
+
+static void handle_claim(srv_conn *c, const Kartoteka__Envelope *env) {
+  const Kartoteka__ClaimCheck *q = env->claim_check;
+  srv_claim cl;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = srv_sync_claim(c->srv->sync, q->phone, q->email, q->tax_id, &cl, &err);
+  if (rc) {
+    srv__send_error_close(c, env->req_id, rc, err.msg);
+    return;
+  }
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__ClaimResult res = KARTOTEKA__CLAIM_RESULT__INIT;
+  res.exists = cl.exists;
+  res.owner = cl.owner;
+  res.type = cl.type;
+  out.req_id = env->req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_CLAIM_RESULT;
+  out.claim_result = &res;
+  srv__conn_send(c, &out);
+}
+
+const srv__handler srv__claim_entry = {
+    .body = KARTOTEKA__ENVELOPE__BODY_CLAIM_CHECK,
+    .states = SRV__IN(SRV__ST_READY),
+    .session = true,
+    .fn = handle_claim};
+
+static void handle_subscribe(srv_conn *c, const Kartoteka__Envelope *env) {
+  if (!c->subscribed) {
+    c->subscribed = true;
+    srv_server *s = c->srv;
+    c->sub_prev = NULL;
+    c->sub_next = s->subs;
+    if (s->subs) s->subs->sub_prev = c;
+    s->subs = c;
+  }
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__Notify n = KARTOTEKA__NOTIFY__INIT;
+  srv_sync_latest(c->srv->sync, &n.latest_seq, NULL);
+  out.req_id = env->req_id;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_NOTIFY;
+  out.notify = &n;
+  srv__conn_send(c, &out);
+}
+
+const srv__handler srv__subscribe_entry = {
+    .body = KARTOTEKA__ENVELOPE__BODY_SUBSCRIBE,
+    .states = SRV__IN(SRV__ST_READY),
+    .fn = handle_subscribe};
