@@ -1,0 +1,140 @@
+/* cl_store_int — what the files of the store share (cl_store.c: open, close,
+ * transactions, meta; cl_store_index.c: the search index; cl_store_write.c:
+ * local writes and the rights mirror; cl_store_outbox.c: the outbox rows and
+ * the device cache; cl_store_query.c: reads and search; cl_store_config.c: the
+ * office configuration; cl_store_apply.c: pulled data, revocation, wipe).
+ * Not for other modules: they use cl_store.h. */
+#ifndef CL_STORE_INT_H
+#define CL_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cl_db.h"
+#include "cl_store.h"
+#include "kt_change.h"
+#include "kt_log.h"
+#include "kt_rights.h"
+#include "kt_text.h"
+
+struct cl_store {
+  cl_db d;
+  kt_model *model;
+  kt_hlc hlc;
+  kt_stamp hlc_saved;
+  kt_uuid_gen ugen;
+  char user[128];
+  char device[KT_UUID_STRLEN + 1];
+  uint32_t selfdev;
+  bool in_batch;
+  bool relaxed; /* the open batch commits with synchronous=NORMAL */
+  bool readonly;
+  int64_t schema_seen; /* PRAGMA schema_version the model was read at */
+  bool purge_needed;   /* rows were revoked: clean the index and the WAL (cl_store_purge) */
+  bool has_rights;     /* the server told this profile's rights: mirror them on local edits */
+  kt_who who;
+  char role[32];
+  bool model_stale;    /* a rollback may have undone custom fields the model has */
+  int64_t commits;     /* this connection's commits (data_version counts only others') */
+  /* device index <-> UUID cache for sync (the device table is append-only;
+     emptied by a rollback) */
+  struct devname *devs;
+  int ndevs, capdevs;
+  /* batch: queued index adds of new records (see the file comment) */
+  kt_buf pend_text;
+  struct pend_ent *pend;
+  size_t npend, pend_cap;
+  /* search-index bytes written in this transaction (merge work at commit) */
+  size_t tx_fts_bytes;
+  int64_t merge_debt; /* search-index pages to merge, left by live updates */
+  bool defer_merge;   /* the open batch leaves its merge as debt */
+};
+
+/* The search-index rowid of a record: its type code above the row's rowid. */
+#define FTS_ROWID(tcode, rowid) (((int64_t)(tcode) << 40) | (int64_t)(rowid))
+
+/* The record's unsent entry: whether there is one, whether it creates the
+ * record (the server never accepted it), whether the server refused it (at
+ * the last sync, or before an edit made since), and its hold. */
+typedef struct entry_state {
+  bool has, isnew, refused;
+  int hold;
+} entry_state;
+
+/* ---- cl_store.c: transactions ---------------------------------------------- */
+
+/* Opens a transaction unless a batch is open (then the batch's is used).
+ * KT_EPERM on a read-only connection. */
+int cl__tx_begin(cl_store *s, kt_err *err);
+/* Ends what cl__tx_begin opened: rc != 0 rolls back (and returns rc), 0
+ * commits; inside a batch it only returns rc. */
+int cl__tx_end(cl_store *s, int rc, kt_err *err);
+
+/* ---- cl_store_index.c: the search index ---------------------------------------- */
+
+/* Forgets the queued index adds (after a flush or a rollback). */
+void cl__pend_drop(cl_store *s);
+/* Writes the queued index adds, in rowid order per index. */
+int cl__pend_flush(cl_store *s, kt_err *err);
+/* Replaces the index entries of old (may be NULL) by those of r (may be
+ * NULL); queues the entries of a new record inside a batch. */
+int cl__index_update(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err *err);
+
+/* ---- cl_store_write.c: local writes ------------------------------------------------ */
+
+/* Writes r's row (values and version blob); insert sets r->rowid. */
+int cl__row_write(cl_store *s, cl_rec *r, bool insert, kt_err *err);
+/* Resolves a reference typed as a name to an id (into id_out) when exactly
+ * one live record of f's target type has that title. */
+int cl__resolve_ref(cl_store *s, const kt_mfield *f, const char *text, kt_buf *id_out,
+                    kt_err *err);
+/* Reads the rights and role the server told (meta) into s; none: no mirror. */
+void cl__load_rights(cl_store *s);
+/* Adds r (id, owner, creation time filled in when empty) inside an open
+ * transaction: rights check, row, index, outbox. r stays the caller's. */
+int cl__add_rec_locked(cl_store *s, cl_rec *r, kt_err *err);
+/* Writes the fields of r that differ from old (same record) as one edit,
+ * inside an open transaction; *changed (may be NULL) = how many. */
+int cl__edit_locked(cl_store *s, const cl_rec *old, cl_rec *r, int *changed, kt_err *err);
+/* A deep copy of src (values, versions, rowid) in *out, the caller's to free. */
+int cl__clone_rec(const cl_rec *src, cl_rec **out, kt_err *err);
+
+/* ---- cl_store_outbox.c: outbox rows and devices -------------------------------------- */
+
+/* Sets the hold of r's outbox entry (0 none, 1 a new card in the trash, 2 refused). */
+int cl__outbox_hold(cl_store *s, const cl_rec *r, int hold, kt_err *err);
+/* Records that fields `set` of r changed; base = versions before the edit (NULL
+ * for a new record). Merges into an unsent entry, which takes a new number and
+ * loses the server's last reason (the change is judged again) but remembers it
+ * was refused (its code); a record that stays in the trash keeps its hold. */
+int cl__outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const kt_vers *base,
+                    kt_err *err);
+/* Reads the state of r's unsent entry into *es (all zero: none). */
+int cl__outbox_state(cl_store *s, const cl_rec *r, entry_state *es, kt_err *err);
+/* The device index of a device UUID, adding the device when it is new. */
+int cl__dev_index(cl_store *s, const char *uuid, uint32_t *idx, kt_err *err);
+
+/* ---- cl_store_query.c: reads ----------------------------------------------------------- */
+
+/* Calls cb on the records that refer to r (live ones only, or those in the
+ * trash too) until it returns non-zero. */
+int cl__related_walk(cl_store *s, const cl_rec *r, bool live, cl_rec_cb cb, void *ud,
+                     kt_err *err);
+/* Where a card that is not on this PC would be, in words (static text). */
+const char *cl__not_here(cl_store *s);
+/* Reads the record with this id (any type) into *out, the caller's to free;
+ * KT_EINVAL for a malformed id, KT_ENOTFOUND when absent. */
+int cl__locate(cl_store *s, const char *id, cl_rec **out, kt_err *err);
+/* Steps st (rows of type t) and calls cb per record until it returns
+ * non-zero; the record passed is reused between calls. st is not reset. */
+int cl__walk(cl_store *s, kt_mtype *t, sqlite3_stmt *st, cl_rec_cb cb, void *ud, kt_err *err);
+
+/* ---- cl_store_config.c: office configuration ------------------------------------------ */
+
+/* Re-applies a synced field_def/section record to the model (new custom
+ * fields get their column). */
+int cl__apply_config(cl_store *s, const cl_rec *r, kt_err *err);
+
+#endif
