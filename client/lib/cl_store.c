@@ -14,16 +14,7 @@ static int schema_version(cl_store *s, int64_t *v);
 
 /* ---- records ------------------------------------------------------------------ */
 
-void cl_rec_title(const cl_rec *r, kt_buf *out) {
-  size_t start = out->len;
-  for (int k = 0; k < r->type->nfields; k++) {
-    const kt_mfield *f = &r->type->fields[k];
-    if (!(f->flags & KT_FF_TITLE) || r->v[k].kind == KT_V_NULL) continue;
-    if (out->len > start) kt_buf_putc(out, ' ');
-    kt_mfield_format(f, &r->v[k], false, out);
-  }
-  if (out->len == start) kt_buf_puts(out, "(untitled)");
-}
+void cl_rec_title(const cl_rec *r, kt_buf *out) { kt_rec_title(r, out); }
 
 /* ---- open / create ------------------------------------------------------------- */
 
