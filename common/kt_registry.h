@@ -47,7 +47,7 @@ typedef enum kt_ftype {
 #define KT__FT_CUSTOM_Y(name) "," name
 #define KT__FT_CUSTOM_N(name)
 #define KT__FT_CUSTOM(NAME, name, isint, custom, what) KT__FT_CUSTOM_##custom(name)
-#define KT_FTYPE_CUSTOM_LIST (KT_FTYPE_MAP(KT__FT_CUSTOM) + 1)
+#define KT_FTYPE_CUSTOM_LIST (&(KT_FTYPE_MAP(KT__FT_CUSTOM))[1]) /* past the first comma */
 
 /* field flags */
 enum {
