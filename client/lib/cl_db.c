@@ -48,6 +48,10 @@ static const char *const st_sql[CL_ST__COUNT] = {
                           "ORDER BY name",
     [CL_ST_OUTBOX_FORGET] = "DELETE FROM outbox WHERE tcode = ?1 AND rid = ?2",
     [CL_ST_OUTBOX_HAS] = "SELECT 1 FROM outbox WHERE tcode = ?1 AND rid = ?2",
+    [CL_ST_OUTBOX_BY_SEQ] = "SELECT tcode, rid, fields, base FROM outbox WHERE seq = ?1",
+    [CL_ST_OUTBOX_CTR] = "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'",
+    [CL_ST_OUTBOX_CTR_SET] = "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'outbox'",
+    [CL_ST_OUTBOX_CTR_ADD] = "INSERT INTO sqlite_sequence(name, seq) VALUES ('outbox', ?1)",
     [CL_ST_FTS_ADD] = "INSERT INTO fts(rowid, body) VALUES (?1, ?2)",
     [CL_ST_FTS_DEL] = "INSERT INTO fts(fts, rowid, body) VALUES ('delete', ?1, ?2)",
     [CL_ST_FTS_MATCH] = "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3 "

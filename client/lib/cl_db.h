@@ -40,6 +40,10 @@ typedef enum cl_st {
   CL_ST_STAFF_NAMES,  /* -> name of every live account, sorted */
   CL_ST_OUTBOX_FORGET,/* ?1 tcode, ?2 rid */
   CL_ST_OUTBOX_HAS,   /* ?1 tcode, ?2 rid -> 1 when the record has unsent changes */
+  CL_ST_OUTBOX_BY_SEQ,/* ?1 seq -> tcode, rid, fields, base */
+  CL_ST_OUTBOX_CTR,   /* -> the outbox's AUTOINCREMENT counter (no row: never used) */
+  CL_ST_OUTBOX_CTR_SET, /* ?1 counter (the row exists) */
+  CL_ST_OUTBOX_CTR_ADD, /* ?1 counter (no row yet) */
   CL_ST_FTS_ADD,      /* ?1 rowid, ?2 body */
   CL_ST_FTS_DEL,      /* ?1 rowid, ?2 old body */
   CL_ST_FTS_MATCH,    /* ?1 query, ?2 lo rowid, ?3 hi rowid, ?4 limit -> rowid (newest first) */

@@ -231,22 +231,20 @@ int cl_store_outbox_floor(cl_store *s, int64_t seq, kt_err *err) {
   int rc = cl__tx_begin(s, err);
   if (rc) return rc;
   /* AUTOINCREMENT numbers continue above the highest seq in sqlite_sequence */
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(s->d.db, "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'", -1, &st,
-                         NULL) != SQLITE_OK)
-    rc = cl_db_error(&s->d, sqlite3_errcode(s->d.db), "reading the change counter", err);
-  bool has = !rc && sqlite3_step(st) == SQLITE_ROW;
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_CTR, err);
+  if (!st) rc = KT_EDB;
+  int step = rc ? SQLITE_ERROR : sqlite3_step(st);
+  bool has = step == SQLITE_ROW;
   int64_t cur = has ? sqlite3_column_int64(st, 0) : 0;
-  sqlite3_finalize(st);
+  if (st) sqlite3_reset(st);
+  if (!rc && step != SQLITE_ROW && step != SQLITE_DONE)
+    rc = cl_db_error(&s->d, step, "reading the change counter", err);
   if (!rc && seq > cur) {
-    const char *sql = has ? "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'outbox'"
-                          : "INSERT INTO sqlite_sequence(name, seq) VALUES ('outbox', ?1)";
-    if (sqlite3_prepare_v2(s->d.db, sql, -1, &st, NULL) != SQLITE_OK) {
-      rc = cl_db_error(&s->d, sqlite3_errcode(s->d.db), "setting the change counter", err);
+    if (!(st = cl_db_st(&s->d, has ? CL_ST_OUTBOX_CTR_SET : CL_ST_OUTBOX_CTR_ADD, err))) {
+      rc = KT_EDB;
     } else {
       sqlite3_bind_int64(st, 1, seq);
       rc = cl_db_step_done(&s->d, st, err);
-      sqlite3_finalize(st);
     }
   }
   return cl__tx_end(s, rc, err);
@@ -255,10 +253,8 @@ int cl_store_outbox_floor(cl_store *s, int64_t seq, kt_err *err) {
 int cl_store_outbox_refused(cl_store *s, const cl_refusal *r, size_t n, kt_err *err) {
   int rc = cl__tx_begin(s, err);
   if (rc) return rc;
-  sqlite3_stmt *get = NULL;
-  rc = sqlite3_prepare_v2(s->d.db, "SELECT tcode, rid, fields, base FROM outbox WHERE seq = ?1", -1,
-                          &get, NULL);
-  if (rc != SQLITE_OK) rc = cl_db_error(&s->d, rc, "renumbering the outbox", err);
+  sqlite3_stmt *get = cl_db_st(&s->d, CL_ST_OUTBOX_BY_SEQ, err);
+  if (!get) rc = KT_EDB;
   for (size_t i = 0; !rc && i < n; i++) {
     sqlite3_bind_int64(get, 1, r[i].seq);
     if (sqlite3_step(get) != SQLITE_ROW) {
@@ -291,6 +287,5 @@ int cl_store_outbox_refused(cl_store *s, const cl_refusal *r, size_t n, kt_err *
     kt_buf_free(&f);
     kt_buf_free(&b);
   }
-  sqlite3_finalize(get);
   return cl__tx_end(s, rc, err);
 }
