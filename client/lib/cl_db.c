@@ -105,6 +105,7 @@ static const char *const st_sql[CL_ST__COUNT] = {
                          "JOIN g ON t.parent = g.name WHERE t.deleted = 0) SELECT name FROM g",
     [CL_ST_GROUP_NAMES] = "SELECT name FROM t_group WHERE deleted = 0 AND name IS NOT NULL "
                           "ORDER BY name",
+    [CL_ST_READ_BEGIN] = "BEGIN",
 };
 
 static const kt_sql_names names = {
