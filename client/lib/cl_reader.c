@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt_migrate.h"
+
 static const char *default_locale(void) {
   const char *l = getenv("LC_ALL");
   if (!l || !*l) l = getenv("LC_COLLATE");
@@ -28,6 +30,19 @@ int cl_reader_open(const char *path, const cl_reader_opts *opts, cl_reader **out
   if (rc) goto fail;
   cl_open_opts so = {.locale = locale, .busy_ms = o.busy_ms, .readonly = true};
   if ((rc = cl_store_open(path, &so, &r->s, err))) goto fail;
+  int level = 0; /* a reader does not migrate: the writer upgrades the file */
+  if ((rc = kt_migrate_level(cl_store_sqlite(r->s), &level, err))) goto fail;
+  if (level != kt_migrate_latest()) {
+    rc = kt_err_set(err, KT_EVERSION,
+                    level < kt_migrate_latest()
+                        ? "the card index %s is from an older version of Kartoteka (schema %d, "
+                          "this program has %d): it is upgraded when a program that writes opens "
+                          "it (the agent, or any command that changes something)"
+                        : "the card index %s was made by a newer version of Kartoteka (schema "
+                          "%d, this program knows %d): update Kartoteka on this PC",
+                    path, level, kt_migrate_latest());
+    goto fail;
+  }
   r->dv = cl_store_data_version(r->s);
   r->model_gen = 1;
   *out = r;
