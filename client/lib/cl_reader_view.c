@@ -27,11 +27,25 @@
 #include <string.h>
 
 typedef struct vrow {
+  uint64_t head;    /* the key's first 8 bytes, big-endian (most comparisons end here) */
   const uint8_t *k; /* into keys (set after the build) */
   uint32_t klen;
   uint32_t koff;
   int64_t rowid;
 } vrow;
+
+/* Sort keys of recent texts, per order field, while building: names repeat
+ * (surnames, first names, cities), and an ICU sort key costs ~1.5 us. */
+enum { KCACHE = 4096 };
+typedef struct kc_ent {
+  uint64_t h;
+  char *s;
+  uint32_t slen, klen;
+  uint8_t *k;
+} kc_ent;
+typedef struct kcache {
+  kc_ent e[KCACHE];
+} kcache;
 
 struct cl_view {
   cl_reader *r;
@@ -48,6 +62,7 @@ struct cl_view {
   bool newest_first; /* a search without a sort field: rowid descending */
   /* the build */
   int64_t dv;
+  kcache *kc[CL__MAX_ORDER]; /* during a build only */
   vrow *rows;
   int64_t n, cap;
   kt_buf keys;
@@ -55,10 +70,46 @@ struct cl_view {
 
 /* ---- keys ------------------------------------------------------------------------------- */
 
+static void kcache_free(kcache *c) {
+  if (!c) return;
+  for (int i = 0; i < KCACHE; i++) {
+    free(c->e[i].s);
+    free(c->e[i].k);
+  }
+  free(c);
+}
+
+/* The collation key of s through the cache c (may be NULL). */
+static int coll_key(const cl_view *v, kcache *c, const char *s, size_t n, kt_buf *out) {
+  if (!c || n > 256) return kt_collate_key(v->r->coll, s, n, out);
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  kc_ent *e = &c->e[h & (KCACHE - 1)];
+  if (e->s && e->h == h && e->slen == n && memcmp(e->s, s, n) == 0) {
+    kt_buf_append(out, e->k, e->klen);
+    return out->oom ? KT_ENOMEM : 0;
+  }
+  size_t start = out->len;
+  if (kt_collate_key(v->r->coll, s, n, out)) return KT_ENOMEM;
+  char *sc = malloc(n + 1);
+  uint8_t *kc = malloc(out->len - start);
+  if (!sc || !kc) { /* the cache is only a help */
+    free(sc);
+    free(kc);
+    return 0;
+  }
+  memcpy(sc, s, n);
+  memcpy(kc, out->p + start, out->len - start);
+  free(e->s);
+  free(e->k);
+  *e = (kc_ent){h, sc, (uint32_t)n, (uint32_t)(out->len - start), kc};
+  return 0;
+}
+
 /* Appends one order field's part of a sort key: kind KT_V_NULL/INT/TEXT with
- * the value (i, or s of n bytes). */
-static int key_add(const cl_view *v, const kt_mfield *f, kt_vkind kind, int64_t i, const char *s,
-                   size_t n, kt_buf *out) {
+ * the value (i, or s of n bytes); c: the field's key cache or NULL. */
+static int key_add(const cl_view *v, const kt_mfield *f, kcache *c, kt_vkind kind, int64_t i,
+                   const char *s, size_t n, kt_buf *out) {
   if (kind == KT_V_NULL) {
     kt_buf_putc(out, 1); /* after every value, in either direction */
     return out->oom ? KT_ENOMEM : 0;
@@ -73,7 +124,7 @@ static int key_add(const cl_view *v, const kt_mfield *f, kt_vkind kind, int64_t 
   } else if (!cl__sorts_by_collation(f)) {
     kt_buf_append(out, s, n); /* a plain date: its text orders it */
     kt_buf_putc(out, 0);
-  } else if (kt_collate_key(v->r->coll, s, n, out)) {
+  } else if (coll_key(v, c, s, n, out)) {
     return KT_ENOMEM;
   }
   if (out->oom) return KT_ENOMEM;
@@ -97,7 +148,7 @@ static int key_of_rec(const cl_view *v, const kt_rec *rec, kt_buf *out) {
   }
   for (int i = 0; i < v->nof; i++) {
     const kt_value *val = &rec->v[v->of[i] - v->t->fields];
-    int rc = key_add(v, v->of[i], val->kind, val->i, val->s, val->s ? strlen(val->s) : 0, out);
+    int rc = key_add(v, v->of[i], NULL, val->kind, val->i, val->s, val->s ? strlen(val->s) : 0, out);
     if (rc) return rc;
   }
   return 0;
@@ -113,7 +164,14 @@ static int row_cmp(const uint8_t *ka, uint32_t la, int64_t ra, const uint8_t *kb
 
 static int vrow_cmp(const void *a, const void *b) {
   const vrow *x = a, *y = b;
+  if (x->head != y->head) return x->head < y->head ? -1 : 1;
   return row_cmp(x->k, x->klen, x->rowid, y->k, y->klen, y->rowid);
+}
+
+static uint64_t key_head(const uint8_t *k, uint32_t len) {
+  uint64_t h = 0;
+  for (uint32_t i = 0; i < 8; i++) h = h << 8 | (i < len ? k[i] : 0);
+  return h;
 }
 
 /* ---- building ------------------------------------------------------------------------------ */
@@ -140,7 +198,7 @@ static int push_row(cl_view *v, int64_t rowid, size_t koff, size_t klen, kt_err 
   }
   if (koff > UINT32_MAX || klen > UINT32_MAX)
     return kt_err_set(err, KT_ENOMEM, "the list's sort keys are too large (over 4 GiB)");
-  v->rows[v->n++] = (vrow){NULL, (uint32_t)klen, (uint32_t)koff, rowid};
+  v->rows[v->n++] = (vrow){0, NULL, (uint32_t)klen, (uint32_t)koff, rowid};
   return 0;
 }
 
@@ -218,6 +276,8 @@ static int build(cl_view *v, kt_err *err) {
   }
   v->n = 0;
   kt_buf_reset(&v->keys);
+  for (int i = 0; i < v->nof; i++)
+    if (cl__sorts_by_collation(v->of[i])) v->kc[i] = calloc(1, sizeof(kcache)); /* NULL: no cache */
   int src;
   while ((src = sqlite3_step(st)) == SQLITE_ROW) {
     int64_t rowid = sqlite3_column_int64(st, 0);
@@ -226,11 +286,13 @@ static int build(cl_view *v, kt_err *err) {
     for (int i = 0; i < v->nof && !rc; i++) {
       int ct = sqlite3_column_type(st, i + 1);
       if (ct == SQLITE_NULL)
-        rc = key_add(v, v->of[i], KT_V_NULL, 0, NULL, 0, &v->keys);
+        rc = key_add(v, v->of[i], NULL, KT_V_NULL, 0, NULL, 0, &v->keys);
       else if (ct == SQLITE_INTEGER || ct == SQLITE_FLOAT)
-        rc = key_add(v, v->of[i], KT_V_INT, sqlite3_column_int64(st, i + 1), NULL, 0, &v->keys);
+        rc = key_add(v, v->of[i], NULL, KT_V_INT, sqlite3_column_int64(st, i + 1), NULL, 0,
+                     &v->keys);
       else
-        rc = key_add(v, v->of[i], KT_V_TEXT, 0, (const char *)sqlite3_column_text(st, i + 1),
+        rc = key_add(v, v->of[i], v->kc[i], KT_V_TEXT, 0,
+                     (const char *)sqlite3_column_text(st, i + 1),
                      (size_t)sqlite3_column_bytes(st, i + 1), &v->keys);
     }
     if (rc || v->keys.oom) {
@@ -243,10 +305,18 @@ static int build(cl_view *v, kt_err *err) {
     rc = cl_db_error(&s->d, src, "reading the card index", err);
     goto out;
   }
-  for (int64_t i = 0; i < v->n; i++) v->rows[i].k = (const uint8_t *)v->keys.p + v->rows[i].koff;
+  for (int64_t i = 0; i < v->n; i++) {
+    vrow *w = &v->rows[i];
+    w->k = (const uint8_t *)v->keys.p + w->koff;
+    w->head = key_head(w->k, w->klen);
+  }
   qsort(v->rows, (size_t)v->n, sizeof *v->rows, vrow_cmp);
   v->dv = dv;
 out:
+  for (int i = 0; i < CL__MAX_ORDER; i++) {
+    kcache_free(v->kc[i]);
+    v->kc[i] = NULL;
+  }
   sqlite3_finalize(st);
   if (in_tx) read_end(s);
   if (rc) v->n = 0;
