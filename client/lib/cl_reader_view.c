@@ -156,7 +156,7 @@ static int key_of_rec(const cl_view *v, const kt_rec *rec, kt_buf *out) {
 
 static int row_cmp(const uint8_t *ka, uint32_t la, int64_t ra, const uint8_t *kb, uint32_t lb,
                    int64_t rb) {
-  int c = memcmp(ka, kb, la < lb ? la : lb);
+  int c = la && lb ? memcmp(ka, kb, la < lb ? la : lb) : 0;
   if (c) return c;
   if (la != lb) return la < lb ? -1 : 1;
   return ra < rb ? -1 : ra > rb;
@@ -305,12 +305,13 @@ static int build(cl_view *v, kt_err *err) {
     rc = cl_db_error(&s->d, src, "reading the card index", err);
     goto out;
   }
+  static const uint8_t none[1];
   for (int64_t i = 0; i < v->n; i++) {
     vrow *w = &v->rows[i];
-    w->k = (const uint8_t *)v->keys.p + w->koff;
+    w->k = v->keys.p ? (const uint8_t *)v->keys.p + w->koff : none;
     w->head = key_head(w->k, w->klen);
   }
-  qsort(v->rows, (size_t)v->n, sizeof *v->rows, vrow_cmp);
+  if (v->n > 1) qsort(v->rows, (size_t)v->n, sizeof *v->rows, vrow_cmp);
   v->dv = dv;
 out:
   for (int i = 0; i < CL__MAX_ORDER; i++) {
