@@ -105,6 +105,14 @@ int64_t cl_view_count(const cl_view *v);
  * (may be NULL). Positions and counts may then differ. */
 int cl_view_refresh(cl_view *v, bool *changed, kt_err *err);
 
+/* Updates the view for changed records without a rebuild: each record of
+ * the view's type named in ids (added, edited, moved to or from the trash)
+ * is taken out and put back where its values now place it, if it still
+ * belongs. For the ids of the core's "records changed" events, which name
+ * every change; O(n) per id (a move in the array), so many ids, a record
+ * removed from this PC or a new office model make it rebuild instead. */
+int cl_view_patch(cl_view *v, const char *const *ids, int n, kt_err *err);
+
 /* Reads up to n rows from position pos (0-based) into rows[] (room for n),
  * in view order; *got = how many (fewer at the end, 0 past it). Each record
  * is the caller's (kt_rec_free). A row removed since the build is skipped. */
