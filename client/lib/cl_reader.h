@@ -50,8 +50,10 @@ struct cl_store *cl_reader_store(cl_reader *r);
 
 /* Whether anything was committed to the replica (by any connection) since
  * the last refresh (or the open): *changed. Reloads the office model when
- * another program changed it (custom fields, labels); views opened before
- * are rebuilt by their cl_view_refresh. Cheap: one PRAGMA. */
+ * another program changed it (custom fields, labels: rare); views rebuild
+ * themselves against the new one. Records read before such a reload point
+ * into the old model, which is freed: re-read rows after a refresh that
+ * said *changed, as a list model does anyway. Cheap: one PRAGMA. */
 int cl_reader_refresh(cl_reader *r, bool *changed, kt_err *err);
 /* A number that changes whenever anything committed (SQLite data_version). */
 int64_t cl_reader_data_version(cl_reader *r);

@@ -538,6 +538,13 @@ void cl_view_free(cl_view *v) {
 
 int64_t cl_view_count(const cl_view *v) { return v->n; }
 
+/* A view whose model the reader has replaced (a refresh after another
+ * program changed custom fields) holds pointers into the freed one: build
+ * it again against the new one before anything reads it. */
+static int current(cl_view *v, kt_err *err) {
+  return v->gen == v->r->model_gen ? 0 : build(v, err);
+}
+
 int cl_view_refresh(cl_view *v, bool *changed, kt_err *err) {
   int64_t dv = cl_store_data_version(v->r->s);
   bool ch = dv != v->dv || v->gen != v->r->model_gen;
@@ -551,12 +558,11 @@ int cl_view_page(cl_view *v, int64_t pos, int n, kt_rec **rows, int *got, kt_err
   *got = 0;
   if (pos < 0 || n < 0)
     return kt_err_set(err, KT_EINVAL, "bad page: position %lld, %d rows", (long long)pos, n);
-  if (v->gen != v->r->model_gen)
-    return kt_err_set(err, KT_EINVAL, "the office model changed: refresh the list first");
+  int rc = current(v, err);
+  if (rc) return rc;
   if (pos >= v->n || n == 0) return 0;
   cl_store *s = v->r->s;
-  int rc = read_begin(s, err);
-  if (rc) return rc;
+  if ((rc = read_begin(s, err))) return rc;
   sqlite3_stmt *st = cl_db_tst(&s->d, v->t, CL_TST_BY_ROWID, err);
   if (!st) rc = KT_EDB;
   for (int64_t i = pos; !rc && i < v->n && *got < n; i++) {
@@ -583,10 +589,10 @@ int cl_view_page(cl_view *v, int64_t pos, int n, kt_rec **rows, int *got, kt_err
 }
 
 int cl_view_find(cl_view *v, const char *id, int64_t *pos, kt_err *err) {
-  if (v->gen != v->r->model_gen)
-    return kt_err_set(err, KT_EINVAL, "the office model changed: refresh the list first");
+  int rc = current(v, err);
+  if (rc) return rc;
   kt_rec *rec = NULL;
-  int rc = cl_store_get(v->r->s, id, &rec, err);
+  rc = cl_store_get(v->r->s, id, &rec, err);
   if (rc) return rc;
   kt_buf key = KT_BUF_INIT;
   rc = rec->type != v->t ? KT_ENOTFOUND : key_of_rec(v, rec, &key);
