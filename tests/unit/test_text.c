@@ -210,6 +210,33 @@ static void test_collate_pl(void **state) {
   assert_int_equal(e.code, KT_EINVAL);
 }
 
+/* kt_collate_key: memcmp of two keys orders the texts as kt_collate does. */
+static void test_collate_key(void **state) {
+  (void)state;
+  const char *w[] = {"Ёлкин", "Елкин", "елкин", "Ельцин", "Аристов", "item 10", "item 2", "Łukasz",
+                     "Lucyna", "Ślęzak", "Szymański", "", "a\xff\xfe", "ЁЛКИН", "Żaneta", "Zenon"};
+  const char *locs[] = {"ru", "pl", "en"};
+  for (int l = 0; l < 3; l++) {
+    kt_collator *c = NULL;
+    assert_int_equal(kt_collator_new(locs[l], &c, NULL), 0);
+    for (size_t i = 0; i < sizeof w / sizeof w[0]; i++)
+      for (size_t j = 0; j < sizeof w / sizeof w[0]; j++) {
+        kt_buf a = KT_BUF_INIT, b = KT_BUF_INIT;
+        assert_int_equal(kt_collate_key(c, w[i], strlen(w[i]), &a), 0);
+        assert_int_equal(kt_collate_key(c, w[j], strlen(w[j]), &b), 0);
+        assert_true(a.len > 0 && a.p[a.len - 1] == 0);
+        assert_null(memchr(a.p, 0, a.len - 1)); /* one 0x00, at the end */
+        size_t n = a.len < b.len ? a.len : b.len;
+        int m = memcmp(a.p, b.p, n);
+        int km = m < 0 ? -1 : m > 0 ? 1 : a.len < b.len ? -1 : a.len > b.len;
+        assert_int_equal(km, kt_collate(c, w[i], -1, w[j], -1));
+        kt_buf_free(&a);
+        kt_buf_free(&b);
+      }
+    kt_collator_free(c);
+  }
+}
+
 static void test_trim(void **state) {
   (void)state;
   size_t n;
@@ -266,6 +293,7 @@ int main(void) {
       cmocka_unit_test(test_fold_long),       cmocka_unit_test(test_utf8_valid),
       cmocka_unit_test(test_phone),           cmocka_unit_test(test_email),
       cmocka_unit_test(test_collate_ru),      cmocka_unit_test(test_collate_pl),
+      cmocka_unit_test(test_collate_key),
       cmocka_unit_test(test_trim),            cmocka_unit_test(test_width),
       cmocka_unit_test(test_nearest),
   };
