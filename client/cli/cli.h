@@ -40,7 +40,8 @@ void cli_db_path(const cli_ctx *ctx, char *out, size_t outsz);
 cl_store *cli_open(const cli_ctx *ctx, bool readonly);
 /* Opens the profile's card index read-only (cl_reader) for the commands
  * that only read (error printed; returns NULL). A card index from an older
- * version is first upgraded by opening it for writing once. */
+ * version is first upgraded by opening it for writing once. A standalone
+ * profile makes its daily backup first, as with cli_open. */
 struct cl_reader;
 struct cl_reader *cli_open_reader(const cli_ctx *ctx);
 /* The standalone profile's daily backup when due (cl_backup_daily); a

@@ -88,6 +88,9 @@ struct cl_reader *cli_open_reader(const cli_ctx *ctx) {
       cli_fail(&err);
     return NULL;
   }
+  /* the daily backup of a standalone profile comes with its first command of
+     the day, reading ones too (a copy made by its own connection) */
+  if (!cl_store_connected(cl_reader_store(r))) cli_backup_due(ctx);
   return r;
 }
 
