@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "kt_frame.h"
+#include "kt_log.h"
+#include "kt_stream.h"
 #include "kt_tls.h"
 #include "srv_audit.h"
 #include "srv_sync.h"
@@ -44,6 +46,15 @@ void srv__notify_all(srv_server *s) {
   }
   for (srv_conn *c = s->subs; c; c = c->sub_next) {
     if (c->state != SRV__ST_READY) continue;
+    if (kt_stream_over_cap(&c->st)) {
+      /* it does not read: no more live changes pile up for it, one bare Notify
+         goes out once it is below the cap (on_conn_pressure) and it pulls */
+      if (!c->notify_owed)
+        kt_log_info("net", "conn %llu (%s): over the write cap; live changes held back",
+                    (unsigned long long)c->id, c->peer);
+      c->notify_owed = true;
+      continue;
+    }
     Kartoteka__Changes view;
     bool mine = direct && c->subj && srv_sync_page_view(&page, c->subj, &view, buf);
     n.since_seq = mine ? since : 0;
@@ -219,9 +230,8 @@ static int pull_send_page(srv_conn *c, uint64_t req_id, const pull_ahead *a, kt_
   hdr[1] = (unsigned char)(n >> 16);
   hdr[2] = (unsigned char)(n >> 8);
   hdr[3] = (unsigned char)n;
-  int rc = kt_tls_write_plain(c->tls, hdr, k, err);
-  if (!rc) rc = kt_tls_write_plain(c->tls, a->frame.p + KT_FRAME_HEADER, body, err);
-  if (!c->in_read) srv__conn_flush(c);
+  int rc = kt_stream_send_raw(&c->st, hdr, k, err);
+  if (!rc) rc = kt_stream_send_raw(&c->st, a->frame.p + KT_FRAME_HEADER, body, err);
   return rc;
 }
 
