@@ -137,7 +137,8 @@ static void plain_reset(kt_buf *b) {
 static void deliver(kt_stream *st) {
   kt_err err;
   kt_err_clear(&err);
-  while (!st->closing && !st->failed && !st->over) {
+  /* the cap counts what is still in TLS too: a read full of requests stops at it */
+  while (!st->closing && !st->failed && !st->paused && !kt_stream_over_cap(st)) {
     Kartoteka__Envelope *env = NULL;
     int rc = kt_frame_reader_next(&st->rd, &env, &err);
     if (rc == 0) return;
@@ -211,7 +212,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 
 static void read_resume(kt_stream *st) {
   deliver(st); /* what arrived before the pause */
-  if (st->closing || st->failed || st->over || st->reading) return;
+  if (st->closing || st->failed || st->over || st->paused || st->reading) return;
   if (uv_read_start((uv_stream_t *)&st->tcp, on_alloc, on_read) == 0) st->reading = true;
 }
 
@@ -309,6 +310,17 @@ void kt_stream_close(kt_stream *st) {
   uv_close((uv_handle_t *)&st->tcp, on_handle_closed);
   uv_close((uv_handle_t *)&st->stall, on_handle_closed);
   uv_close((uv_handle_t *)&st->flusher, on_handle_closed);
+}
+
+void kt_stream_pause(kt_stream *st, bool paused) {
+  if (st->closing || st->paused == paused) return;
+  st->paused = paused;
+  if (paused) {
+    if (st->reading) uv_read_stop((uv_stream_t *)&st->tcp);
+    st->reading = false;
+  } else if (st->connected) {
+    read_resume(st);
+  }
 }
 
 Kartoteka__Envelope *kt_stream_frame_take(kt_stream *st) {

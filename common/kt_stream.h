@@ -79,7 +79,7 @@ struct kt_stream {
   uv_connect_t creq;
   size_t queued;         /* bytes handed to libuv and not yet written */
   int handles_open;
-  bool connected, ready, reading, over, failed, closing, dirty;
+  bool connected, ready, reading, over, paused, failed, closing, dirty;
   Kartoteka__Envelope *delivering;
 };
 
@@ -109,6 +109,11 @@ void kt_stream_shutdown(kt_stream *st);
  * follows. Idempotent. */
 void kt_stream_close(kt_stream *st);
 
+/* The owner stops (paused) or resumes reading from the peer and delivering
+ * the frames already received (e.g. while a request waits for its turn, or a
+ * reader cannot keep up); independent of the write cap's own pause. Resuming
+ * delivers what was held back first, from within this call. */
+void kt_stream_pause(kt_stream *st, bool paused);
 /* Inside on_frame only: takes the envelope (caller frees with kt_frame_env_free). */
 Kartoteka__Envelope *kt_stream_frame_take(kt_stream *st);
 /* The stream's TLS session (borrowed), for certificates and session tickets. */

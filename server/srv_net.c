@@ -128,14 +128,16 @@ static void on_conn_activity(kt_stream *st) {
  * after which it catches up by cursor like any client that was away. */
 static void on_conn_pressure(kt_stream *st, bool over) {
   srv_conn *c = st->data;
+  /* the first time at info, then debug: a slow link crosses the cap often */
+  kt_log_level lv = c->slow_noted ? KT_LOG_DEBUG : KT_LOG_INFO;
   if (over) {
-    kt_log_info("net", "conn %llu (%s): reads slowly: %zu bytes queued; reading from it paused",
-                (unsigned long long)c->id, c->peer, kt_stream_queued(st));
+    KT_LOG(lv, "net", "conn %llu (%s): reads slowly: %zu bytes queued; reading from it paused",
+           (unsigned long long)c->id, c->peer, kt_stream_queued(st));
     return;
   }
-  kt_log_info("net", "conn %llu (%s): below the write cap again; reading resumed%s",
-              (unsigned long long)c->id, c->peer,
-              c->notify_owed ? ", told to catch up by cursor" : "");
+  KT_LOG(lv, "net", "conn %llu (%s): below the write cap again; reading resumed%s",
+         (unsigned long long)c->id, c->peer, c->notify_owed ? ", told to catch up by cursor" : "");
+  c->slow_noted = true;
   if (!c->notify_owed || c->state != SRV__ST_READY) return;
   c->notify_owed = false;
   Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
@@ -149,7 +151,7 @@ static void on_conn_pressure(kt_stream *st, bool over) {
 /* A page was written: the next one is built while the client applies it. */
 static void on_conn_drain(kt_stream *st) {
   srv_conn *c = st->data;
-  if (c->ahead_wanted) srv__pull_ahead_build(c);
+  srv__pull_ahead_want(c);
 }
 
 static void on_conn_handle_closed(uv_handle_t *h) {
@@ -495,6 +497,9 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   s->cert_timer.data = s;
   cert_timer_arm(s);
   uv_unref((uv_handle_t *)&s->cert_timer);
+  uv_idle_init(&s->loop, &s->pull_idle);
+  s->pull_idle.data = s;
+  srv_sync_set_page_bytes(s->sync, s->cfg.write_cap ? s->cfg.write_cap : SRV_WRITE_CAP_DEFAULT);
   uv_check_init(&s->loop, &s->group_check);
   s->group_check.data = s;
   uv_check_start(&s->group_check, srv__on_group_check);

@@ -61,6 +61,12 @@ typedef struct srv_conn {
   uint32_t ahead_max;
   uint64_t ahead_scope;
   bool notify_owed;       /* a Notify held back while over the write cap: sent once below it */
+  bool slow_noted;        /* its first pause for the write cap was logged at info */
+  bool pull_queued;       /* in the server's pull queue (holds pending_work) */
+  bool pull_req;          /* ... with this request waiting for its answer */
+  uint64_t pull_req_id, pull_since, pull_scope;
+  uint32_t pull_max;
+  struct srv_conn *pq_next;
   struct srv_conn *sub_prev, *sub_next; /* the list of subscribed connections */
   int pending_work;       /* login jobs in flight: the conn is freed only after them */
 } srv_conn;
@@ -96,6 +102,8 @@ struct srv_server {
   bool group_open;
   struct pending_ack *acks, *acks_tail; /* their answers, sent after the commit */
   struct login_work *wait_head, *wait_tail; /* logins waiting for a hashing slot */
+  srv_conn *pq_head, *pq_tail; /* connections whose pull work waits (srv_handle_sync.c) */
+  uv_idle_t pull_idle;         /* ... done while it is active, a slice per loop turn */
   int hashing;
   char rbuf[65536]; /* ciphertext read buffer and ... */
   kt_buf plain;     /* ... plaintext scratch, shared: each read is consumed at once */
@@ -171,6 +179,10 @@ void srv__on_group_check(uv_check_t *h);
 void srv__notify_all(srv_server *s);
 /* Builds c's next pull page ahead of its request (c->ahead_*). */
 void srv__pull_ahead_build(srv_conn *c);
+/* c's last page was written: its next one is built when the pull queue gets to it. */
+void srv__pull_ahead_want(srv_conn *c);
+/* uv_idle callback (data = the server): a slice of the queued pull work. */
+void srv__on_pull_idle(uv_idle_t *h);
 /* Frees a page built ahead; NULL is a no-op. */
 void srv__ahead_free(struct pull_ahead *a);
 
