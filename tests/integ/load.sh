@@ -26,13 +26,16 @@ N=${LOAD_CHANGES:-10}
 WRITE_CAP=65536
 STALL_S=3
 RSS_BOUND_KB=200000 # measured ~82 MB (debug build); the bound leaves room for allocator noise
-SLOW=1              # sanitizer builds run several times slower and use more memory
+SLOW=1              # sanitizer builds run several times slower
 case "$KT_BIN" in *asan*|*tsan*) SLOW=3 ;; esac
-RSS_BOUND_KB=$((RSS_BOUND_KB * SLOW))
 ulimit -n 8192 2>/dev/null || { echo "FAIL: cannot raise the file limit for $((P + S + 1)) connections"; exit 1; }
 
 D=$T/data
 init_server "$D"
+check_fails "--write-cap refuses what is not a size" "write-cap takes bytes from 4096" \
+  "$KTD" serve --data "$D" --write-cap 12x
+check_fails "--stall-timeout refuses 0" "stall-timeout takes seconds from 1" \
+  "$KTD" serve --data "$D" --stall-timeout 0
 mkdir -p "$T/lg"
 check "provision $((P + S + 1)) devices" "$LOADGEN" provision "$D" "$T/lg" "$P" "$S"
 
@@ -97,7 +100,9 @@ if /usr/bin/python3 -c "import sys; sys.exit(0 if 0 <= float(sys.argv[1]) < floa
 else
   fail "ack p99 $p99 ms < $bound ms"
 fi
-if [ -n "$hwm" ] && [ "$hwm" -lt "$RSS_BOUND_KB" ]; then pass "server peak RSS $hwm kB < $RSS_BOUND_KB kB"
+if [ "$SLOW" -gt 1 ]; then # the sanitizer's quarantine and shadow memory are most of it
+  echo "note: the RSS bound is checked in normal builds only (here $hwm kB)"
+elif [ -n "$hwm" ] && [ "$hwm" -lt "$RSS_BOUND_KB" ]; then pass "server peak RSS $hwm kB < $RSS_BOUND_KB kB"
 else fail "server peak RSS ${hwm:-?} kB < $RSS_BOUND_KB kB"; fi
 # the log says what happened to the PC that never read, with its connection id
 check_contains "the disconnection is logged (warn, with the connection)" "disconnected: the peer read nothing" "$(grep 'warn net: conn [0-9]' "$D.serve.err")"
