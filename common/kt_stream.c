@@ -109,7 +109,7 @@ static void schedule_flush(kt_stream *st) {
 static void on_stall(uv_timer_t *t) {
   kt_stream *st = t->data;
   char msg[160];
-  snprintf(msg, sizeof msg, "the peer read nothing of %zu queued bytes for %u s", st->queued,
+  snprintf(msg, sizeof msg, "the peer stayed over the write cap (%zu bytes queued) for %u s", st->queued,
            (unsigned)((st->o.stall_ms + 999) / 1000));
   fail(st, KT_ENET, 0, msg);
 }

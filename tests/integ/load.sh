@@ -105,7 +105,7 @@ if [ "$SLOW" -gt 1 ]; then # the sanitizer's quarantine and shadow memory are mo
 elif [ -n "$hwm" ] && [ "$hwm" -lt "$RSS_BOUND_KB" ]; then pass "server peak RSS $hwm kB < $RSS_BOUND_KB kB"
 else fail "server peak RSS ${hwm:-?} kB < $RSS_BOUND_KB kB"; fi
 # the log says what happened to the PC that never read, with its connection id
-check_contains "the disconnection is logged (warn, with the connection)" "disconnected: the peer read nothing" "$(grep 'warn net: conn [0-9]' "$D.serve.err")"
+check_contains "the disconnection is logged (warn, with the connection)" "disconnected: the peer stayed over the write cap" "$(grep 'warn net: conn [0-9]' "$D.serve.err")"
 check_contains "a slow reader is logged (info)" "reads slowly" "$(grep 'info net: conn [0-9]' "$D.serve.err")"
 check_not_contains "no sanitizer report" "Sanitizer" "$(cat "$D.serve.err" "$T/loadgen.err")"
 finish
