@@ -64,6 +64,9 @@ check_eq "the run completed" 1 "$(v completed)"
 check_eq "every connection was set up" "$((P + S + 1))" "$(v ready)"
 check_eq "every pusher got its ack" "$P" "$(v acks)"
 check_eq "every change applied, once" "$((P * N))" "$(v applied_new)"
+L=$(v late)
+check_eq "the late cards (while the deaf PC is over the cap) applied" "$L" "$(v late_applied)"
+[ "${L:-0}" -gt 0 ] && pass "commits happened while the deaf PC was over the cap ($L)" || fail "commits happened while the deaf PC was over the cap"
 check_eq "no sequence number given twice" 0 "$(v dup_seq)"
 check_eq "a batch resent after a lost ack is a no-op" "$(( ( (P + 9) / 10) * N ))" "$(v resend_noop)"
 check_eq "nothing refused, no errors" "0 0 0" "$(v rejected) $(v errors) $(v resend_bad)"
@@ -73,7 +76,7 @@ check_eq "the PC that never reads was disconnected" 1 "$(v deaf_disconnected)"
 check_eq "... and resumed its session" 1 "$(v deaf_resumed)"
 
 # the master against what was pushed
-read -r cards distinct seq_after counters <<<"$(/usr/bin/python3 - "$D/master.db" "$P" "$N" <<'EOF'
+read -r cards distinct seq_after counters counters_late <<<"$(/usr/bin/python3 - "$D/master.db" "$P" "$N" <<'EOF'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 p, n = int(sys.argv[2]), int(sys.argv[3])
@@ -81,12 +84,13 @@ cards = db.execute("SELECT count(*) FROM t_org WHERE name LIKE 'load %'").fetcho
 distinct = db.execute("SELECT count(DISTINCT name) FROM t_org WHERE name LIKE 'load %'").fetchone()[0]
 seq = db.execute("SELECT value FROM srv_counter WHERE name='seq'").fetchone()[0]
 ok = db.execute("SELECT count(*) FROM srv_device WHERE name = 'load test PC' AND last_counter = ?", (n,)).fetchone()[0]
-print(cards, distinct, seq, ok)
+ok0 = db.execute("SELECT count(*) FROM srv_device WHERE name = 'load test PC' AND last_counter > ?", (n,)).fetchone()[0]
+print(cards, distinct, seq, ok, ok0)
 EOF
 )"
-check_eq "the master holds every pushed card once" "$((P * N)) $((P * N))" "$cards $distinct"
-check_eq "the feed moved by exactly the changes pushed" "$((P * N))" "$((seq_after - seq_before))"
-check_eq "each pusher's device counter is $N" "$P" "$counters"
+check_eq "the master holds every pushed card once" "$((P * N + L)) $((P * N + L))" "$cards $distinct"
+check_eq "the feed moved by exactly the changes pushed" "$((P * N + L))" "$((seq_after - seq_before))"
+check_eq "each pusher's device counter is $N (pusher 0: $N + late)" "$((P - 1)) 1" "$counters $counters_late"
 
 # p99 of the acknowledgements: 500 ms on a quiet machine; on a busy one (load
 # average above the cores) the bound grows with the load (capped at 4x), and
@@ -107,5 +111,8 @@ else fail "server peak RSS ${hwm:-?} kB < $RSS_BOUND_KB kB"; fi
 # the log says what happened to the PC that never read, with its connection id
 check_contains "the disconnection is logged (warn, with the connection)" "disconnected: the peer stayed over the write cap" "$(grep 'warn net: conn [0-9]' "$D.serve.err")"
 check_contains "a slow reader is logged (info)" "reads slowly" "$(grep 'info net: conn [0-9]' "$D.serve.err")"
+deaf_conn=$(sed -n 's/.*warn net: conn \([0-9]*\) .*disconnected: the peer stayed over.*/\1/p' "$D.serve.err" | head -1)
+check_contains "the deaf PC's live changes were held back (info)" "conn $deaf_conn " \
+  "$(grep 'over the write cap; live changes held back' "$D.serve.err")"
 check_not_contains "no sanitizer report" "Sanitizer" "$(cat "$D.serve.err" "$T/loadgen.err")"
 finish

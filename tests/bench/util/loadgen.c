@@ -15,7 +15,8 @@
  * on a Notify they pull by cursor like the client), then at one moment every pusher sends one Push of CHANGES new cards;
  * every tenth sends it again after the ack (a lost ack) and must get it back
  * as already applied. The deaf device subscribes, asks for the whole base 400
- * times and never reads; it must be disconnected by the server, and then
+ * times and never reads (meanwhile pusher 0 adds a card every 300 ms, so
+ * commits happen while it is over the cap); it must be disconnected by the server, and then
  * resume its session. Prints one line of key=value results; exit 0 when the
  * run completed (the script judges the numbers). */
 #include <inttypes.h>
@@ -44,6 +45,8 @@
 #define MAX_CONNECTING 64
 #define RESEND_EVERY 10
 #define DEAF_PULLS 400
+#define MAX_LATE 100 /* late pushes while the deaf PC is over the cap */
+#define LATE_EVERY_MS 300
 
 static void die(const char *what, const kt_err *e) {
   fprintf(stderr, "loadgen: %s: %s\n", what, e ? e->msg : "");
@@ -173,6 +176,8 @@ struct lg {
   int deaf_disconnected, deaf_resumed;
   int sub_dropped;
   uint64_t t_start, t_burst, t_end;
+  uint64_t t_late;  /* the last late push (ns) */
+  int late, late_applied, late_acked;
   uv_timer_t tick;
   bool burst_started;
   int reconnects;
@@ -239,6 +244,39 @@ static void send_push(lc *c) {
   e.body_case = KARTOTEKA__ENVELOPE__BODY_PUSH;
   e.push = &p;
   c->t_push = uv_hrtime();
+  send_env(c, &e);
+}
+
+/* Pusher 0 edits one more card (a new one, counter CHANGES + 1 + k): commits
+ * that happen while the deaf PC is over the server's cap, whose live changes
+ * must be held back from it. */
+static void send_late(lc *c, int k) {
+  lg *g = c->g;
+  char id[40], name[40];
+  snprintf(id, sizeof id, "01934000-0000-7000-a%03x-000000000000", k);
+  snprintf(name, sizeof name, "load late %d", k);
+  Kartoteka__FieldValue fv[2], *pfv[2];
+  for (int j = 0; j < 2; j++) {
+    kartoteka__field_value__init(&fv[j]);
+    fv[j].name = j ? "owner" : "name";
+    fv[j].value_case = KARTOTEKA__FIELD_VALUE__VALUE_TEXT;
+    fv[j].text = j ? c->user : name;
+    fv[j].stamp = (kt_stamp)kt_now_ms() << 16;
+    pfv[j] = &fv[j];
+  }
+  Kartoteka__Change ch = KARTOTEKA__CHANGE__INIT, *pch = &ch;
+  ch.counter = (uint64_t)g->changes + 1 + (uint64_t)k;
+  ch.type = "org";
+  ch.id = id;
+  ch.fields = pfv;
+  ch.n_fields = 2;
+  Kartoteka__Push p = KARTOTEKA__PUSH__INIT;
+  p.changes = &pch;
+  p.n_changes = 1;
+  Kartoteka__Envelope e = KARTOTEKA__ENVELOPE__INIT;
+  e.req_id = 500 + (uint64_t)k;
+  e.body_case = KARTOTEKA__ENVELOPE__BODY_PUSH;
+  e.push = &p;
   send_env(c, &e);
 }
 
@@ -362,6 +400,17 @@ static void on_frame(kt_stream *st, Kartoteka__Envelope *e) {
     if (e->changes->more || c->latest > c->cursor) sub_pull(c);
     return;
   case KARTOTEKA__ENVELOPE__BODY_PUSH_ACK:
+    if (e->req_id >= 500) { /* a late push */
+      g->late_acked++;
+      for (size_t i = 0; i < e->push_ack->n_results; i++)
+        if (e->push_ack->results[i]->server_seq) {
+          g->late_applied++;
+          g->seqs[g->nseqs++] = e->push_ack->results[i]->server_seq;
+          if (e->push_ack->results[i]->server_seq > g->seq_max)
+            g->seq_max = e->push_ack->results[i]->server_seq;
+        }
+      return;
+    }
     on_ack(c, e->push_ack);
     return;
   case KARTOTEKA__ENVELOPE__BODY_ERROR:
@@ -477,7 +526,7 @@ static bool all_done(lg *g) {
     if (g->c[i].phase != 5 && !g->c[i].failed) return false;
   for (int i = g->pushers; i < g->pushers + g->subs; i++)
     if (!g->c[i].failed && (g->c[i].pulling || g->c[i].cursor < g->seq_max)) return false;
-  return g->deaf_resumed;
+  return g->deaf_resumed && g->late_acked == g->late;
 }
 
 static void on_tick(uv_timer_t *t) {
@@ -500,8 +549,14 @@ static void on_tick(uv_timer_t *t) {
     for (int i = 0; i < g->pushers && pushed; i++) pushed = g->c[i].phase == 5 || g->c[i].failed;
     if (pushed && g->c[g->n - 1].phase == 3) {
       g->deaf_flooded = true;
+      g->t_late = now;
       deaf_flood(&g->c[g->n - 1]);
     }
+  }
+  if (g->deaf_flooded && !g->deaf_disconnected && g->late < MAX_LATE && g->c[0].phase == 5 &&
+      now - g->t_late > (uint64_t)LATE_EVERY_MS * 1000000u) {
+    g->t_late = now;
+    send_late(&g->c[0], g->late++);
   }
   if (g->burst_started && all_done(g)) g->t_end = now;
   if (g->t_end || (double)(now - g->t_start) / 1e9 > 100) {
@@ -529,7 +584,7 @@ static int run(const char *addr, const char *ca, const char *out, int pushers, i
   g.n = pushers + subs + 1;
   g.c = calloc((size_t)g.n, sizeof *g.c);
   g.lat = calloc((size_t)pushers + 1, sizeof *g.lat);
-  g.seqs = calloc((size_t)pushers * (size_t)changes + 1, sizeof *g.seqs);
+  g.seqs = calloc((size_t)pushers * (size_t)changes + MAX_LATE + 1, sizeof *g.seqs);
   if (!g.c || !g.lat || !g.seqs) die("out of memory", NULL);
   char host[64];
   const char *colon = strrchr(addr, ':');
@@ -580,10 +635,10 @@ static int run(const char *addr, const char *ca, const char *out, int pushers, i
   printf("ready=%d setup_failed=%d acks=%d applied_new=%d dup_seq=%d resend_noop=%d "
          "resend_bad=%d rejected=%d errors=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f seq0=%" PRIu64
          " seq_max=%" PRIu64 " subs_caught_up=%d sub_dropped=%d notifies=%d bare_notifies=%d "
-         "deaf_disconnected=%d deaf_resumed=%d burst_s=%.2f completed=%d\n",
+         "late=%d late_applied=%d deaf_disconnected=%d deaf_resumed=%d burst_s=%.2f completed=%d\n",
          g.ready, g.failed_setup, g.nlat, g.applied_new, dup, g.resend_noop, g.resend_bad,
          g.rejected, g.errors, p50, p99, mx, g.seq0, g.seq_max, caught, g.sub_dropped, notifies,
-         bare, g.deaf_disconnected, g.deaf_resumed,
+         bare, g.late, g.late_applied, g.deaf_disconnected, g.deaf_resumed,
          g.t_end ? (double)(g.t_end - g.t_burst) / 1e9 : -1.0, g.t_end != 0);
   for (int i = 0; i < g.n; i++) kt_tls_ctx_free(g.c[i].ctx);
   free(g.c);
