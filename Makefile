@@ -159,3 +159,11 @@ clean:
 include tests/fuzz/fuzz.mk
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# the load generator of tests/integ/load.sh (server objects: it provisions devices offline)
+LOADGEN := $(O)/tests/loadgen
+all: $(LOADGEN)
+$(LOADGEN): tests/bench/util/loadgen.c $(O)/tests/lib/t_srvdb.o $(LIBCOMMON) $(SRV_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  LD    $@"
+	@$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(O)/tests/lib/t_srvdb.o $(SRV_LIB_OBJ) $(LIBCOMMON) $(LIBS)

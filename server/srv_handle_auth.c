@@ -328,7 +328,7 @@ static void handle_renew(srv_conn *c, const Kartoteka__Envelope *env) {
   kt_err err;
   kt_err_clear(&err);
   srv_server *s = c->srv;
-  int rc = srv_device_renew(&s->db, s->ca_key, s->ca, c->device_id, kt_tls_peer_cert_get(c->tls),
+  int rc = srv_device_renew(&s->db, s->ca_key, s->ca, c->device_id, kt_tls_peer_cert_get(srv__conn_tls(c)),
                             r->csr_der.data, r->csr_der.len, &der, &err);
   srv_audit_note(&s->db, c->who.user, c->device_id, rc ? "device.renew.refused" : "device.renewed",
                  c->peer, "%s", rc ? err.msg : "");
@@ -341,7 +341,7 @@ static void handle_renew(srv_conn *c, const Kartoteka__Envelope *env) {
     srv__send_error(c, env->req_id, rc, err.msg);
     return;
   }
-  kt_tls_session_drop(c->tls); /* its session holds the old certificate */
+  kt_tls_session_drop(srv__conn_tls(c)); /* its session holds the old certificate */
   Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__RenewOk ok = KARTOTEKA__RENEW_OK__INIT;
   ok.cert_der.data = (uint8_t *)der.p;

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "kt_frame.h"
+#include "kt_log.h"
+#include "kt_stream.h"
 #include "kt_tls.h"
 #include "srv_audit.h"
 #include "srv_sync.h"
@@ -44,6 +46,15 @@ void srv__notify_all(srv_server *s) {
   }
   for (srv_conn *c = s->subs; c; c = c->sub_next) {
     if (c->state != SRV__ST_READY) continue;
+    if (kt_stream_over_cap(&c->st)) {
+      /* it does not read: no more live changes pile up for it, one bare Notify
+         goes out once it is below the cap (on_conn_pressure) and it pulls */
+      if (!c->notify_owed)
+        kt_log_info("net", "conn %llu (%s): over the write cap; live changes held back",
+                    (unsigned long long)c->id, c->peer);
+      c->notify_owed = true;
+      continue;
+    }
     Kartoteka__Changes view;
     bool mine = direct && c->subj && srv_sync_page_view(&page, c->subj, &view, buf);
     n.since_seq = mine ? since : 0;
@@ -219,9 +230,8 @@ static int pull_send_page(srv_conn *c, uint64_t req_id, const pull_ahead *a, kt_
   hdr[1] = (unsigned char)(n >> 16);
   hdr[2] = (unsigned char)(n >> 8);
   hdr[3] = (unsigned char)n;
-  int rc = kt_tls_write_plain(c->tls, hdr, k, err);
-  if (!rc) rc = kt_tls_write_plain(c->tls, a->frame.p + KT_FRAME_HEADER, body, err);
-  if (!c->in_read) srv__conn_flush(c);
+  int rc = kt_stream_send_raw(&c->st, hdr, k, err);
+  if (!rc) rc = kt_stream_send_raw(&c->st, a->frame.p + KT_FRAME_HEADER, body, err);
   return rc;
 }
 
@@ -234,10 +244,76 @@ static void send_page(srv_conn *c, uint64_t req_id, srv_page *page) {
   srv_page_free(page);
 }
 
+/* Pulls wait their turn. Building a page is the server's biggest piece of
+ * work, so pull requests (and pages built ahead) are queued and done after
+ * the loop turn's I/O and group commit, a slice of PULL_SLICE_MS at a time
+ * (a uv_idle handle keeps the loop from sleeping while work waits): a crowd
+ * catching up never holds back the acks of the PCs that push. While its pull
+ * waits, nothing more is read from that connection (answers stay in order). */
+#define PULL_SLICE_MS 5
+
+static void pull_answer(srv_conn *c);
+
+static void pull_enqueue(srv_conn *c) {
+  srv_server *s = c->srv;
+  if (c->pull_queued) return;
+  c->pull_queued = true;
+  c->pending_work++; /* freed only once it left the queue */
+  c->pq_next = NULL;
+  if (s->pq_tail) s->pq_tail->pq_next = c;
+  else s->pq_head = c;
+  s->pq_tail = c;
+  uv_idle_start(&s->pull_idle, srv__on_pull_idle);
+}
+
+void srv__on_pull_idle(uv_idle_t *h) {
+  srv_server *s = h->data;
+  uint64_t t0 = uv_hrtime();
+  srv__group_flush(s); /* pages hold durable changes only */
+  while (s->pq_head && uv_hrtime() - t0 < (uint64_t)PULL_SLICE_MS * 1000000u) {
+    srv_conn *c = s->pq_head;
+    s->pq_head = c->pq_next;
+    if (!s->pq_head) s->pq_tail = NULL;
+    c->pull_queued = false;
+    if (c->state == SRV__ST_READY) {
+      if (c->pull_req) {
+        c->pull_req = false;
+        pull_answer(c);
+        kt_stream_pause(&c->st, false); /* may dispatch what it sent meanwhile */
+      } else if (c->ahead_wanted) {
+        srv__pull_ahead_build(c);
+      }
+    }
+    c->pending_work--;
+    srv__conn_release(c); /* frees it only if it closed meanwhile */
+  }
+  if (!s->pq_head) uv_idle_stop(h);
+}
+
+void srv__pull_ahead_want(srv_conn *c) {
+  if (c->ahead_wanted && c->state == SRV__ST_READY) pull_enqueue(c);
+}
+
 static void handle_pull(srv_conn *c, const Kartoteka__Envelope *env) {
+  const Kartoteka__Pull *p = env->pull;
+  c->pull_req = true;
+  c->pull_req_id = env->req_id;
+  c->pull_since = p->since_seq;
+  c->pull_max = p->max;
+  c->pull_scope = p->scope;
+  kt_stream_pause(&c->st, true);
+  pull_enqueue(c);
+}
+
+static void pull_answer(srv_conn *c) {
   kt_err err;
   kt_err_clear(&err);
-  const Kartoteka__Pull *p = env->pull;
+  Kartoteka__Pull req = KARTOTEKA__PULL__INIT, *p = &req;
+  req.since_seq = c->pull_since;
+  req.max = c->pull_max;
+  req.scope = c->pull_scope;
+  Kartoteka__Envelope envs = KARTOTEKA__ENVELOPE__INIT, *env = &envs;
+  envs.req_id = c->pull_req_id;
   pull_ahead *a = c->ahead;
   c->ahead = NULL;
   int rc = 0;
@@ -262,7 +338,7 @@ static void handle_pull(srv_conn *c, const Kartoteka__Envelope *env) {
     srv__send_error_close(c, env->req_id, rc, err.msg);
     return;
   }
-  c->ahead_wanted = a->more; /* built when this page is written (on_conn_write) */
+  c->ahead_wanted = a->more; /* built once this page is written (srv__pull_ahead_want) */
   c->ahead_since = a->next;
   c->ahead_max = p->max;
   c->ahead_scope = a->gen;

@@ -45,7 +45,8 @@ typedef struct srv_cmd_help {
 static const srv_cmd_help helps[] = {
     {"init", "kartotekad init --data DIR --admin NAME [--password-file F] [--name HOST ...] [--json]",
      "a new master database, private CA, server certificate and first administrator"},
-    {"serve", "kartotekad serve --data DIR [--listen ADDR:PORT] [--log-level L] [--verbose]",
+    {"serve", "kartotekad serve --data DIR [--listen ADDR:PORT] [--log-level L] [--verbose] "
+              "[--write-cap BYTES] [--stall-timeout SECONDS]",
      "run the server"},
     {"invite", "kartotekad invite --data DIR --user NAME [--address HOST:PORT] [--hours N]",
      "a one-time invite for a PC of the user"},
@@ -282,14 +283,31 @@ static int cmd_init(int argc, char **argv) {
   return 0;
 }
 
+/* A whole decimal number in [lo, hi]; -1 otherwise. */
+static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(s, &end, 10);
+  if (!*s || *s == '-' || *end || errno || v < lo || v > hi) return -1;
+  *out = (uint32_t)v;
+  return 0;
+}
+
 static int cmd_serve(int argc, char **argv) {
   const char *data = NULL, *listen = NULL, *level = "info"; /* one line per event */
+  uint32_t write_cap = 0, stall_s = 0;
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) data = argv[++i];
     else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) listen = argv[++i];
     else if (strcmp(argv[i], "--verbose") == 0) level = "debug";
     else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) level = argv[++i];
-    else return usage("unknown or incomplete option", argv[i]);
+    else if (strcmp(argv[i], "--write-cap") == 0 && i + 1 < argc) {
+      if (parse_u32(argv[++i], 4096, 1u << 30, &write_cap))
+        return usage("--write-cap takes bytes from 4096 to 1073741824", argv[i]);
+    } else if (strcmp(argv[i], "--stall-timeout") == 0 && i + 1 < argc) {
+      if (parse_u32(argv[++i], 1, 86400, &stall_s))
+        return usage("--stall-timeout takes seconds from 1 to 86400", argv[i]);
+    } else return usage("unknown or incomplete option", argv[i]);
   }
   if (!data) return usage("give the data folder with --data DIR", NULL);
   static const char *const levels[] = {"error", "warn", "info", "debug"};
@@ -304,7 +322,8 @@ static int cmd_serve(int argc, char **argv) {
   int lock = srv_backup_lock_serve(data, &err); /* one server per data folder; restore waits */
   if (lock < 0) return fail(&err);
   signal(SIGPIPE, SIG_IGN); /* a client that went away is a write error, not our death */
-  srv_config cfg = {.data_dir = data, .listen = listen};
+  srv_config cfg = {.data_dir = data, .listen = listen, .write_cap = write_cap,
+                    .stall_timeout_ms = stall_s * 1000};
   srv_server *s = NULL;
   if (srv_server_new(&cfg, &s, &err)) return fail(&err);
   int rc = srv_server_run(s, &err);

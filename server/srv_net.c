@@ -1,6 +1,6 @@
 /* srv_net — see srv_net.h. This file: the listener, accepting, a connection's
- * life (timers, close, release), TLS read and write, the write path (one flush
- * per read callback), the daily backup, account and certificate timers, and
+ * life on its kt_stream (timers, close, release, the write cap's
+ * consequences), the daily backup, account and certificate timers, and
  * the server's start and stop. Messages go to srv__dispatch (srv_dispatch.c);
  * the shared structs are in srv_net_int.h. */
 #include "srv_net.h"
@@ -16,6 +16,7 @@
 #include "kt_frame.h"
 #include "kt_hlc.h"
 #include "kt_log.h"
+#include "kt_stream.h"
 #include "kt_tls.h"
 #include "kt_pki.h"
 #include "srv_audit.h"
@@ -35,54 +36,12 @@ static void on_cert_timer(uv_timer_t *t);
 
 /* ---- sending ------------------------------------------------------------------ */
 
-typedef struct write_req {
-  uv_write_t req;
-  char *data;
-} write_req;
-
-static void on_conn_write(uv_write_t *req, int status) {
-  write_req *w = (write_req *)req;
-  srv_conn *c = req->handle->data;
-  free(w->data);
-  free(w);
-  c->writes--;
-  /* a failed write shows up as a read error/EOF */
-  if (status == 0 && c->writes == 0 && c->ahead_wanted) srv__pull_ahead_build(c);
-}
-
-void srv__conn_flush(srv_conn *c) {
-  if (!c->tls || uv_is_closing((uv_handle_t *)&c->tcp)) return;
-  kt_buf out = KT_BUF_INIT;
-  if (kt_tls_take_cipher(c->tls, &out) || !out.len) {
-    kt_buf_free(&out);
-    return;
-  }
-  write_req *w = malloc(sizeof *w);
-  if (!w) {
-    kt_buf_free(&out);
-    srv__conn_close(c);
-    return;
-  }
-  size_t len = out.len;
-  w->data = kt_buf_take(&out);
-  uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
-  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_conn_write)) {
-    free(w->data);
-    free(w);
-    srv__conn_close(c);
-    return;
-  }
-  c->writes++;
-}
-
 int srv__conn_send(srv_conn *c, Kartoteka__Envelope *env) {
-  kt_buf frame = KT_BUF_INIT;
+  if (c->state == SRV__ST_CLOSING) return KT_ENET; /* an ack for a client that left */
   kt_err err;
-  int rc = kt_frame_encode(env, &frame, &err);
-  if (!rc) rc = kt_tls_write_plain(c->tls, frame.p, frame.len, &err);
-  kt_buf_free(&frame);
+  kt_err_clear(&err);
+  int rc = kt_stream_send(&c->st, env, &err);
   if (rc) kt_log_warn("net", "conn %llu: cannot send: %s", (unsigned long long)c->id, err.msg);
-  if (!c->in_read) srv__conn_flush(c);
   return rc;
 }
 
@@ -107,126 +66,117 @@ void srv__send_error_close(srv_conn *c, uint64_t req_id, int code, const char *m
   env.error = &e;
   kt_log_info("net", "conn %llu (%s): error %s: %s", (unsigned long long)c->id, c->peer,
               kt_err_name(code), msg);
-  if (c->tls && kt_tls_handshake_done(c->tls)) srv__conn_send(c, &env);
-  srv__conn_flush(c);
+  if (kt_stream_is_ready(&c->st)) srv__conn_send(c, &env);
+  srv__conn_close(c); /* flushes the Error first */
+}
+
+/* ---- the stream's callbacks ------------------------------------------------------------ */
+
+/* The handshake is done: the device certificate (if any) names the device. */
+static void on_conn_ready(kt_stream *st) {
+  srv_conn *c = st->data;
+  kt_tls *tls = srv__conn_tls(c);
+  c->state = SRV__ST_HELLO;
+  kt_log_debug("net", "conn %llu: %s %s", (unsigned long long)c->id, kt_tls_version(tls),
+               kt_tls_cipher(tls));
+  char fpr[KT_PKI_FPR_HEX_MAX];
+  if (kt_tls_peer_cert_fingerprint(tls, false, fpr, sizeof fpr, NULL) != 0) return;
+  /* identity comes from the certificate; a revoked device is refused at once */
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = srv_device_lookup(&c->srv->db, fpr, c->device_id, c->device_user, &err);
+  if (rc) {
+    kt_tls_session_drop(tls); /* its ticket must not skip this check's cost either */
+    if (rc == KT_EREVOKED)
+      srv_audit_note(&c->srv->db, c->device_user, c->device_id, "device.refused", c->peer,
+                     "a revoked device tried to connect");
+    srv__send_error_close(c, 0, rc, err.msg);
+    return;
+  }
+  c->enrolled = true;
+}
+
+static void on_conn_frame(kt_stream *st, Kartoteka__Envelope *env) {
+  srv_conn *c = st->data;
+  if (c->state != SRV__ST_CLOSING) srv__dispatch(c, env);
+}
+
+static void on_conn_fail(kt_stream *st, int code, uint64_t req_id, const char *msg) {
+  srv_conn *c = st->data;
+  if (code == KT_EPROTO || code == KT_ETOOBIG) {
+    srv__send_error_close(c, req_id, code, msg); /* a bad frame or message: say why */
+    return;
+  }
+  if (code == KT_ENET && kt_stream_over_cap(st))
+    kt_log_warn("net", "conn %llu (%s): disconnected: %s (it may resume its session)",
+                (unsigned long long)c->id, c->peer, msg);
+  else if (code == KT_ETLS && c->state == SRV__ST_TLS)
+    kt_log_info("net", "conn %llu (%s): TLS handshake failed: %s", (unsigned long long)c->id,
+                c->peer, msg);
+  else
+    kt_log_debug("net", "conn %llu: %s", (unsigned long long)c->id, msg);
   srv__conn_close(c);
 }
 
-/* ---- reading ---------------------------------------------------------------------- */
-
-/* Connections share one read buffer and one plaintext buffer (the loop runs one
- * callback at a time and each read is consumed before it returns), so an idle
- * connection holds no buffers of its own. */
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  (void)suggested;
-  srv_conn *c = h->data;
-  buf->base = c->srv->rbuf;
-  buf->len = sizeof c->srv->rbuf;
-}
-
-static void plain_reset(srv_server *s) {
-  if (s->plain.cap > (1u << 20)) kt_buf_free(&s->plain); /* after a big frame */
-  else kt_buf_reset(&s->plain);
-}
-
-static void process_plain(srv_conn *c) {
-  kt_err err;
-  kt_buf *plain = &c->srv->plain;
-  if (!plain->len) return;
-  int rc = kt_frame_reader_feed(&c->rd, plain->p, plain->len, &err);
-  plain_reset(c->srv);
-  if (rc) {
-    srv__send_error_close(c, 0, err.code, err.msg);
-    return;
-  }
-  for (;;) {
-    if (c->state == SRV__ST_CLOSING) return;
-    Kartoteka__Envelope *env = NULL;
-    rc = kt_frame_reader_next(&c->rd, &env, &err);
-    if (rc == 0) return;
-    if (rc < 0) {
-      srv__send_error_close(c, 0, rc, err.msg);
-      return;
-    }
-    if (kt_frame_env_validate(env, &err)) srv__send_error_close(c, env->req_id, KT_EPROTO, err.msg);
-    else srv__dispatch(c, env);
-    kt_frame_env_free(env);
-  }
-}
-
-static void conn_read(srv_conn *c, ssize_t nread, const uv_buf_t *buf);
-
-/* Everything the messages of one read answer goes out in one write. */
-static void on_conn_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
-  srv_conn *c = stream->data;
-  c->in_read = true;
-  conn_read(c, nread, buf);
-  c->in_read = false;
-  srv__conn_flush(c);
-}
-
-static void conn_read(srv_conn *c, ssize_t nread, const uv_buf_t *buf) {
-  if (nread < 0) {
-    srv__conn_close(c);
-    return;
-  }
-  if (nread == 0 || c->state == SRV__ST_CLOSING) {
-    return;
-  }
+static void on_conn_activity(kt_stream *st) {
+  srv_conn *c = st->data;
   uv_timer_again(&c->timer);
-  kt_err err;
-  int rc = kt_tls_feed_cipher(c->tls, buf->base, (size_t)nread, &err);
-  if (rc) {
-    srv__conn_close(c);
-    return;
-  }
-  if (c->state == SRV__ST_TLS) {
-    rc = kt_tls_handshake(c->tls, &err);
-    srv__conn_flush(c);
-    if (rc < 0) {
-      kt_log_info("net", "conn %llu (%s): TLS handshake failed: %s", (unsigned long long)c->id,
-                  c->peer, err.msg);
-      srv__conn_close(c);
-      return;
-    }
-    if (rc == 0) return;
-    c->state = SRV__ST_HELLO;
-    kt_log_debug("net", "conn %llu: %s %s", (unsigned long long)c->id, kt_tls_version(c->tls),
-                 kt_tls_cipher(c->tls));
-    char fpr[KT_PKI_FPR_HEX_MAX];
-    if (kt_tls_peer_cert_fingerprint(c->tls, false, fpr, sizeof fpr, NULL) == 0) {
-      /* identity comes from the certificate; a revoked device is refused at once */
-      rc = srv_device_lookup(&c->srv->db, fpr, c->device_id, c->device_user, &err);
-      if (rc) {
-        kt_tls_session_drop(c->tls); /* its ticket must not skip this check's cost either */
-        if (rc == KT_EREVOKED)
-          srv_audit_note(&c->srv->db, c->device_user, c->device_id, "device.refused", c->peer,
-                         "a revoked device tried to connect");
-        srv__send_error_close(c, 0, rc, err.msg);
-        return;
-      }
-      c->enrolled = true;
-    }
-  }
-  plain_reset(c->srv);
-  rc = kt_tls_read_plain(c->tls, &c->srv->plain, &err);
-  srv__conn_flush(c);
-  if (rc < 0) {
-    plain_reset(c->srv);
-    srv__conn_close(c);
-    return;
-  }
-  process_plain(c);
-  if (rc == 1 && c->state != SRV__ST_CLOSING) srv__conn_close(c); /* close_notify */
 }
 
-/* ---- connection life ---------------------------------------------------------------- */
+/* Over the write cap the stream stops reading from c; live changes for it give
+ * way to one bare Notify (srv__notify_all), sent once it is below the cap again,
+ * after which it catches up by cursor like any client that was away. */
+static void on_conn_pressure(kt_stream *st, bool over) {
+  srv_conn *c = st->data;
+  /* the first time at info, then debug: a slow link crosses the cap often */
+  kt_log_level lv = c->slow_noted ? KT_LOG_DEBUG : KT_LOG_INFO;
+  if (over) {
+    KT_LOG(lv, "net", "conn %llu (%s): reads slowly: %zu bytes queued; reading from it paused",
+           (unsigned long long)c->id, c->peer, kt_stream_queued(st));
+    return;
+  }
+  KT_LOG(lv, "net", "conn %llu (%s): below the write cap again; reading resumed%s",
+         (unsigned long long)c->id, c->peer, c->notify_owed ? ", told to catch up by cursor" : "");
+  c->slow_noted = true;
+  if (!c->notify_owed || c->state != SRV__ST_READY) return;
+  c->notify_owed = false;
+  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+  Kartoteka__Notify n = KARTOTEKA__NOTIFY__INIT;
+  n.latest_seq = c->srv->notified_seq;
+  out.body_case = KARTOTEKA__ENVELOPE__BODY_NOTIFY;
+  out.notify = &n;
+  srv__conn_send(c, &out);
+}
+
+/* A page was written: the next one is built while the client applies it. */
+static void on_conn_drain(kt_stream *st) {
+  srv_conn *c = st->data;
+  srv__pull_ahead_want(c);
+}
 
 static void on_conn_handle_closed(uv_handle_t *h) {
   srv_conn *c = h->data;
   --c->handles_open;
   srv__conn_release(c);
 }
+
+static void on_conn_stream_closed(kt_stream *st) {
+  srv_conn *c = st->data;
+  --c->handles_open;
+  srv__conn_release(c);
+}
+
+static const kt_stream_ops conn_ops = {
+    .on_ready = on_conn_ready,
+    .on_frame = on_conn_frame,
+    .on_fail = on_conn_fail,
+    .on_activity = on_conn_activity,
+    .on_pressure = on_conn_pressure,
+    .on_drain = on_conn_drain,
+    .on_closed = on_conn_stream_closed,
+};
+
+/* ---- connection life ---------------------------------------------------------------- */
 
 void srv__conn_release(srv_conn *c) {
   if (c->handles_open > 0 || c->pending_work > 0) return;
@@ -241,8 +191,6 @@ void srv__conn_release(srv_conn *c) {
   }
   s->nconns--;
   srv__ahead_free(c->ahead);
-  kt_tls_free(c->tls);
-  kt_frame_reader_close(&c->rd);
   free(c->subj);
   free(c);
   if (s->stopping && !s->conns) uv_stop(&s->loop);
@@ -253,7 +201,7 @@ void srv__conn_close(srv_conn *c) {
   c->state = SRV__ST_CLOSING;
   kt_log_debug("net", "conn %llu: closing", (unsigned long long)c->id);
   uv_close((uv_handle_t *)&c->timer, on_conn_handle_closed);
-  uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
+  kt_stream_close(&c->st);
 }
 
 static void on_conn_timeout(uv_timer_t *t) {
@@ -271,25 +219,38 @@ static void on_connection(uv_stream_t *server, int status) {
   if (status < 0 || s->stopping) return;
   srv_conn *c = calloc(1, sizeof *c);
   if (!c) return;
+  /* connections share one read buffer and one plaintext buffer (the loop runs one
+     callback at a time and each read is consumed before it returns), so an idle
+     connection holds no buffers of its own */
+  kt_stream_opts so = {.max_frame = s->cfg.max_frame ? s->cfg.max_frame : KT_FRAME_MAX_DEFAULT,
+                       .write_cap = s->cfg.write_cap ? s->cfg.write_cap : SRV_WRITE_CAP_DEFAULT,
+                       .stall_ms = s->cfg.stall_timeout_ms ? s->cfg.stall_timeout_ms
+                                                           : SRV_STALL_DEFAULT_MS,
+                       .rbuf = s->rbuf,
+                       .rbuf_len = sizeof s->rbuf,
+                       .plain = &s->plain};
+  kt_err err;
+  if (kt_stream_init(&c->st, &s->loop, &conn_ops, c, &so, &err)) {
+    free(c);
+    return;
+  }
   c->srv = s;
   c->id = ++s->next_id;
-  uv_tcp_init(&s->loop, &c->tcp);
   uv_timer_init(&s->loop, &c->timer);
-  c->tcp.data = c->timer.data = c;
-  c->handles_open = 2;
+  c->timer.data = c;
+  c->handles_open = 2; /* the timer and the stream */
   c->next = s->conns;
   if (s->conns) s->conns->prev = c;
   s->conns = c;
   s->nconns++;
-  kt_frame_reader_init(&c->rd, s->cfg.max_frame ? s->cfg.max_frame : KT_FRAME_MAX_DEFAULT);
-  kt_err err;
-  if (uv_accept(server, (uv_stream_t *)&c->tcp) || kt_tls_new(s->tls, NULL, &c->tls, &err)) {
+  kt_tls *tls = NULL;
+  if (kt_tls_new(s->tls, NULL, &tls, &err) || kt_stream_accept(&c->st, server, tls, &err)) {
     srv__conn_close(c);
     return;
   }
   struct sockaddr_storage ss;
   int len = sizeof ss;
-  if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+  if (uv_tcp_getpeername(kt_stream_tcp(&c->st), (struct sockaddr *)&ss, &len) == 0) {
     char ip[48] = "?";
     int port = 0;
     if (ss.ss_family == AF_INET) {
@@ -301,12 +262,10 @@ static void on_connection(uv_stream_t *server, int status) {
     }
     snprintf(c->peer, sizeof c->peer, "%s:%d", ip, port);
   }
-  uv_tcp_nodelay(&c->tcp, 1);
   c->state = SRV__ST_TLS;
   uint32_t hs = s->cfg.handshake_timeout_ms ? s->cfg.handshake_timeout_ms : 10000;
   uint32_t idle = s->cfg.idle_timeout_ms ? s->cfg.idle_timeout_ms : 600000;
   uv_timer_start(&c->timer, on_conn_timeout, hs, idle);
-  uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_conn_read);
   kt_log_debug("net", "conn %llu: accepted from %s", (unsigned long long)c->id, c->peer);
 }
 
@@ -431,10 +390,7 @@ static void on_signal(uv_signal_t *sig, int signum) {
   uv_signal_stop(&s->sigterm);
   uv_signal_stop(&s->sigint);
   for (srv_conn *c = s->conns; c; c = c->next) {
-    if (c->tls && kt_tls_handshake_done(c->tls)) {
-      kt_tls_shutdown(c->tls, NULL);
-      srv__conn_flush(c);
-    }
+    kt_stream_shutdown(&c->st);
     srv__conn_close(c);
   }
   if (!s->conns) uv_stop(&s->loop);
@@ -541,6 +497,9 @@ int srv_server_new(const srv_config *cfg, srv_server **out, kt_err *err) {
   s->cert_timer.data = s;
   cert_timer_arm(s);
   uv_unref((uv_handle_t *)&s->cert_timer);
+  uv_idle_init(&s->loop, &s->pull_idle);
+  s->pull_idle.data = s;
+  srv_sync_set_page_bytes(s->sync, s->cfg.write_cap ? s->cfg.write_cap : SRV_WRITE_CAP_DEFAULT);
   uv_check_init(&s->loop, &s->group_check);
   s->group_check.data = s;
   uv_check_start(&s->group_check, srv__on_group_check);

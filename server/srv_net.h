@@ -17,12 +17,19 @@
 
 typedef struct srv_server srv_server;
 
+#define SRV_WRITE_CAP_DEFAULT (4u * 1024u * 1024u)
+#define SRV_STALL_DEFAULT_MS 60000u
+
 typedef struct srv_config {
   const char *data_dir;
   const char *listen;          /* "ADDR:PORT"; port 0 = any free port */
   uint32_t max_frame;          /* bytes; 0 = KT_FRAME_MAX_DEFAULT */
   uint32_t handshake_timeout_ms; /* TLS + Hello must finish within; 0 = 10 s */
   uint32_t idle_timeout_ms;    /* no traffic at all; 0 = 10 min */
+  uint32_t write_cap;          /* bytes queued for one client before its reading pauses and
+                                  live changes give way to one Notify; 0 = SRV_WRITE_CAP_DEFAULT */
+  uint32_t stall_timeout_ms;   /* over the cap this long: disconnected (it may resume);
+                                  0 = SRV_STALL_DEFAULT_MS */
 } srv_config;
 
 /* Opens the master database and TLS context and starts listening. On success

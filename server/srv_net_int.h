@@ -19,6 +19,7 @@
 #include "kt_err.h"
 #include "kt_frame.h"
 #include "kt_hlc.h"
+#include "kt_stream.h"
 #include "kt_tls.h"
 #include "srv_auth.h"
 #include "srv_db.h"
@@ -38,12 +39,10 @@ typedef enum srv__conn_state {
 } srv__conn_state;
 
 typedef struct srv_conn {
-  uv_tcp_t tcp;          /* first: the handle's data points back to us */
+  kt_stream st;          /* TCP, TLS, frames, the write queue; st.data points back to us */
   uv_timer_t timer;
   srv_server *srv;
   struct srv_conn *prev, *next;
-  kt_tls *tls;
-  kt_frame_reader rd;
   uint64_t id;
   srv__conn_state state;
   int handles_open;
@@ -61,8 +60,13 @@ typedef struct srv_conn {
   uint64_t ahead_since;
   uint32_t ahead_max;
   uint64_t ahead_scope;
-  int writes;               /* writes handed to libuv and not completed */
-  bool in_read;           /* answers are flushed once, when the read callback ends */
+  bool notify_owed;       /* a Notify held back while over the write cap: sent once below it */
+  bool slow_noted;        /* its first pause for the write cap was logged at info */
+  bool pull_queued;       /* in the server's pull queue (holds pending_work) */
+  bool pull_req;          /* ... with this request waiting for its answer */
+  uint64_t pull_req_id, pull_since, pull_scope;
+  uint32_t pull_max;
+  struct srv_conn *pq_next;
   struct srv_conn *sub_prev, *sub_next; /* the list of subscribed connections */
   int pending_work;       /* login jobs in flight: the conn is freed only after them */
 } srv_conn;
@@ -98,6 +102,8 @@ struct srv_server {
   bool group_open;
   struct pending_ack *acks, *acks_tail; /* their answers, sent after the commit */
   struct login_work *wait_head, *wait_tail; /* logins waiting for a hashing slot */
+  srv_conn *pq_head, *pq_tail; /* connections whose pull work waits (srv_handle_sync.c) */
+  uv_idle_t pull_idle;         /* ... done while it is active, a slice per loop turn */
   int hashing;
   char rbuf[65536]; /* ciphertext read buffer and ... */
   kt_buf plain;     /* ... plaintext scratch, shared: each read is consumed at once */
@@ -108,11 +114,10 @@ struct srv_server {
 
 /* ---- srv_net.c: sending and closing ---------------------------------------------- */
 
-/* Hands whatever ciphertext c's TLS session has queued to libuv; on failure
- * the connection is closed. */
-void srv__conn_flush(srv_conn *c);
-/* Encodes env (borrowed) into c's TLS session; flushed at once unless inside
- * the read callback (which flushes once at its end). 0 or a KT_E* code (logged). */
+/* c's TLS session (borrowed). */
+#define srv__conn_tls(c) kt_stream_tls(&(c)->st)
+/* Encodes env (borrowed) into c's stream; it goes out at the end of the loop
+ * turn (kt_stream). 0 or a KT_E* code (logged). */
 int srv__conn_send(srv_conn *c, Kartoteka__Envelope *env);
 /* An Error answer to one request; the connection stays open. */
 void srv__send_error(srv_conn *c, uint64_t req_id, int code, const char *msg);
@@ -174,6 +179,10 @@ void srv__on_group_check(uv_check_t *h);
 void srv__notify_all(srv_server *s);
 /* Builds c's next pull page ahead of its request (c->ahead_*). */
 void srv__pull_ahead_build(srv_conn *c);
+/* c's last page was written: its next one is built when the pull queue gets to it. */
+void srv__pull_ahead_want(srv_conn *c);
+/* uv_idle callback (data = the server): a slice of the queued pull work. */
+void srv__on_pull_idle(uv_idle_t *h);
 /* Frees a page built ahead; NULL is a no-op. */
 void srv__ahead_free(struct pull_ahead *a);
 

@@ -161,6 +161,10 @@ static int rows_add(int64_t **rows, size_t *n, size_t *cap, int64_t seq, int64_t
   return 0;
 }
 
+void srv_sync_set_page_bytes(srv_sync *s, size_t bytes) {
+  s->page_bytes = bytes && bytes < SRV_PULL_BYTES ? bytes : SRV_PULL_BYTES;
+}
+
 int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t scope,
                   uint32_t max, srv_page *page, kt_err *err) {
   if (!max || max > SRV_PULL_MAX) max = SRV_PULL_MAX;
@@ -226,7 +230,7 @@ int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t
   for (size_t i = 0; !rc && i < n; i++) {
     const int64_t *row = rows + 4 * i;
     if (i >= ndefs) {
-      if (bytes >= SRV_PULL_BYTES && i > ndefs) { /* far below the frame limit: the rest next page */
+      if (bytes >= s->page_bytes && i > ndefs) { /* far below the frame limit: the rest next page */
         cut = true;
         break;
       }

@@ -133,6 +133,7 @@ int srv_sync_new(srv_db *d, kt_hlc *hlc, const char *server_id, srv_sync **out, 
   if (!s) return kt_err_set(err, KT_ENOMEM, "out of memory");
   s->d = d;
   s->hlc = hlc;
+  s->page_bytes = SRV_PULL_BYTES;
   snprintf(s->server_id, sizeof s->server_id, "%s", server_id);
   int rc = kt_model_new(&s->model, err);
   if (!rc) rc = load_devices(s, err);

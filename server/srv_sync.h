@@ -75,6 +75,10 @@ typedef struct srv_page {
  * srv_page_free. */
 int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t scope,
                   uint32_t max, srv_page *page, kt_err *err);
+/* Pull pages stop early once their changes hold about this many bytes (0 or
+ * more than SRV_PULL_BYTES: SRV_PULL_BYTES); the server sets its write cap, so
+ * one page is about what a connection may have queued. */
+void srv_sync_set_page_bytes(srv_sync *s, size_t bytes);
 /* One record that subj may read; KT_ENOTFOUND (the same message) when it does
  * not exist or is not visible. */
 int srv_sync_get(srv_sync *s, const srv_subject *subj, const char *type, const char *id,

@@ -22,6 +22,7 @@ struct srv_sync {
   kt_uuid_gen ugen;
   srv_devname *devs;
   int ndevs, capdevs;
+  size_t page_bytes; /* a pull page stops early past this (srv_sync_set_page_bytes) */
 };
 
 /* A record's row in the feed: its latest sequence and the scope it had then. */

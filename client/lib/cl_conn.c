@@ -1,4 +1,5 @@
-/* cl_conn — see cl_conn.h. */
+/* cl_conn — see cl_conn.h. The transport is a kt_stream (the same as the
+ * server's); this file adds requests, replies by req_id and the blocking waits. */
 #include "cl_conn.h"
 
 #include <stdio.h>
@@ -8,19 +9,16 @@
 #include "kt_buf.h"
 #include "kt_frame.h"
 #include "kt_log.h"
+#include "kt_stream.h"
 #include "kt_tls.h"
 
 struct cl_conn {
   cl_conn_opts o;
-  uv_tcp_t tcp;
-  uv_connect_t creq;
+  kt_stream st;        /* TCP, TLS, frames; st.data points back to us */
   uv_timer_t timer;
   kt_tls_ctx *ctx;
-  kt_tls *tls;
-  kt_frame_reader rd;
-  kt_buf plain;
-  int handles_open;
-  bool connected, ready, closed, timed_out, broken_out;
+  int handles_open;    /* the timer and the stream */
+  bool ready, closed, timed_out, broken_out;
   int close_code;
   char close_msg[KT_ERR_MSG_MAX];
   uint64_t next_req;
@@ -32,62 +30,16 @@ struct cl_conn {
   int ninflight;
   bool have_reply;               /* the oldest request's reply arrived */
   Kartoteka__Envelope *pushing;  /* the unsolicited message on_push is looking at */
-  char *rbuf;                    /* read buffer, reused: each read is consumed at once */
 };
-
-#define RBUF_SIZE 65536
 
 static void set_closed(cl_conn *c, int code, const char *msg) {
   if (c->closed) return;
   c->closed = true;
   c->close_code = code;
   snprintf(c->close_msg, sizeof c->close_msg, "%s", msg);
-  if (!uv_is_closing((uv_handle_t *)&c->tcp)) uv_read_stop((uv_stream_t *)&c->tcp);
 }
 
-typedef struct wreq {
-  uv_write_t req;
-  char *data;
-} wreq;
-
-static void on_write(uv_write_t *req, int status) {
-  wreq *w = (wreq *)req;
-  free(w->data);
-  free(w);
-  (void)status;
-}
-
-static void flush(cl_conn *c) {
-  if (!c->tls || !c->connected || uv_is_closing((uv_handle_t *)&c->tcp)) return;
-  kt_buf out = KT_BUF_INIT;
-  if (kt_tls_take_cipher(c->tls, &out) || !out.len) {
-    kt_buf_free(&out);
-    return;
-  }
-  wreq *w = malloc(sizeof *w);
-  if (!w) {
-    kt_buf_free(&out);
-    set_closed(c, KT_ENOMEM, "out of memory");
-    return;
-  }
-  size_t len = out.len;
-  w->data = kt_buf_take(&out);
-  uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
-  if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write)) {
-    free(w->data);
-    free(w);
-    set_closed(c, KT_ENET, "the connection to the server broke");
-  }
-}
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  (void)suggested;
-  cl_conn *c = h->data;
-  if (!c->rbuf) c->rbuf = malloc(RBUF_SIZE);
-  buf->base = c->rbuf;
-  buf->len = c->rbuf ? RBUF_SIZE : 0;
-}
-
+/* Takes env (owned). */
 static void handle_env(cl_conn *c, Kartoteka__Envelope *env) {
   for (int i = 0; env->req_id && i < c->ninflight; i++)
     if (c->inflight[i].id == env->req_id && !c->inflight[i].reply) {
@@ -107,74 +59,47 @@ static void handle_env(cl_conn *c, Kartoteka__Envelope *env) {
   kt_frame_env_free(env);
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-  cl_conn *c = s->data;
-  kt_err err;
-  kt_err_clear(&err);
-  if (nread < 0) {
-    if (!c->ready) set_closed(c, KT_ETLS, "the server closed the connection during the secure "
-                              "handshake (is this device's certificate revoked or unknown?)");
-    else set_closed(c, KT_ENET, "the server closed the connection");
-    return;
-  }
-  if (nread == 0) {
-    return;
-  }
-  int rc = kt_tls_feed_cipher(c->tls, buf->base, (size_t)nread, &err);
-  if (!rc && !c->ready) {
-    rc = kt_tls_handshake(c->tls, &err);
-    flush(c);
-    if (rc == 1) c->ready = true;
-    else if (rc == 0) return;
-  }
-  if (rc < 0) {
-    set_closed(c, rc, err.msg);
-    return;
-  }
-  rc = kt_tls_read_plain(c->tls, &c->plain, &err);
-  flush(c);
-  if (rc < 0) {
-    set_closed(c, rc, err.msg);
-    return;
-  }
-  if (c->plain.len) {
-    if (kt_frame_reader_feed(&c->rd, c->plain.p, c->plain.len, &err)) {
-      set_closed(c, KT_EPROTO, err.msg);
-      return;
-    }
-    kt_buf_reset(&c->plain);
-    for (;;) {
-      Kartoteka__Envelope *env = NULL;
-      int n = kt_frame_reader_next(&c->rd, &env, &err);
-      if (n == 0) break;
-      if (n < 0 || kt_frame_env_validate(env, &err)) {
-        kt_frame_env_free(env);
-        set_closed(c, KT_EPROTO, err.msg);
-        return;
-      }
-      handle_env(c, env);
-      if (c->closed) return;
-    }
-  }
-  if (rc == 1) set_closed(c, KT_ENET, "the server closed the connection");
+static void on_stream_ready(kt_stream *st) {
+  cl_conn *c = st->data;
+  c->ready = true;
 }
 
-static void on_connect(uv_connect_t *req, int status) {
-  cl_conn *c = req->data;
-  if (status < 0) {
-    char msg[300];
-    snprintf(msg, sizeof msg, "cannot reach the server at %s: %s; check the address and that "
-             "kartotekad is running", c->o.address, uv_strerror(status));
-    set_closed(c, KT_ENET, msg);
-    return;
-  }
-  c->connected = true;
-  uv_tcp_nodelay(&c->tcp, 1);
-  uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
-  kt_err err;
-  if (kt_tls_handshake(c->tls, &err) < 0) set_closed(c, KT_ETLS, err.msg);
-  flush(c);
+static void on_stream_frame(kt_stream *st, Kartoteka__Envelope *env) {
+  cl_conn *c = st->data;
+  if (c->closed) return; /* after the server's closing Error: nothing more counts */
+  handle_env(c, kt_stream_frame_take(st));
 }
+
+static void on_stream_fail(kt_stream *st, int code, uint64_t req_id, const char *msg) {
+  (void)req_id;
+  cl_conn *c = st->data;
+  char m[KT_ERR_MSG_MAX];
+  if (!kt_stream_is_connected(st)) {
+    snprintf(m, sizeof m, "cannot reach the server at %s: %s; check the address and that "
+             "kartotekad is running", c->o.address, msg);
+    set_closed(c, KT_ENET, m);
+  } else if (code == KT_ENET && !c->ready)
+    set_closed(c, KT_ETLS, "the server closed the connection during the secure "
+               "handshake (is this device's certificate revoked or unknown?)");
+  else if (code == KT_ENET)
+    set_closed(c, KT_ENET, "the server closed the connection");
+  else if (code == KT_ETOOBIG)
+    set_closed(c, KT_EPROTO, msg);
+  else
+    set_closed(c, code, msg);
+}
+
+static void on_stream_closed(kt_stream *st) {
+  cl_conn *c = st->data;
+  c->handles_open--;
+}
+
+static const kt_stream_ops conn_ops = {
+    .on_ready = on_stream_ready,
+    .on_frame = on_stream_frame,
+    .on_fail = on_stream_fail,
+    .on_closed = on_stream_closed,
+};
 
 static void on_timer(uv_timer_t *t) {
   cl_conn *c = t->data;
@@ -223,24 +148,30 @@ int cl_conn_open(const cl_conn_opts *o, cl_conn **out, kt_err *err) {
   if (!c) return kt_err_set(err, KT_ENOMEM, "out of memory");
   c->o = *o;
   if (!c->o.timeout_ms) c->o.timeout_ms = 15000;
+  kt_tls *tls = NULL;
   int rc = kt_tls_ctx_new_client(o->ca_file, o->pin_fpr, o->cert_file, o->key_file, &c->ctx, err);
   if (rc) {
     free(c);
     return rc;
   }
-  if ((rc = kt_tls_new(c->ctx, host, &c->tls, err))) {
+  if ((rc = kt_tls_new(c->ctx, host, &tls, err))) {
     kt_tls_ctx_free(c->ctx);
     free(c);
     return rc;
   }
   if (o->tls_session && o->tls_session_len) /* unusable: a full handshake follows */
-    kt_tls_session_offer(c->tls, o->tls_session, o->tls_session_len, NULL);
+    kt_tls_session_offer(tls, o->tls_session, o->tls_session_len, NULL);
   c->o.tls_session = NULL; /* borrowed: not kept past this call */
   c->o.tls_session_len = 0;
-  kt_frame_reader_init(&c->rd, KT_FRAME_MAX_DEFAULT);
-  uv_tcp_init(o->loop, &c->tcp);
+  kt_stream_opts so = {.max_frame = KT_FRAME_MAX_DEFAULT}; /* no write cap: requests are sequential */
+  if ((rc = kt_stream_init(&c->st, o->loop, &conn_ops, c, &so, err))) {
+    kt_tls_free(tls);
+    kt_tls_ctx_free(c->ctx);
+    free(c);
+    return rc;
+  }
   uv_timer_init(o->loop, &c->timer);
-  c->tcp.data = c->timer.data = c->creq.data = c;
+  c->timer.data = c;
   c->handles_open = 2;
   struct addrinfo hints;
   memset(&hints, 0, sizeof hints);
@@ -248,14 +179,16 @@ int cl_conn_open(const cl_conn_opts *o, cl_conn **out, kt_err *err) {
   uv_getaddrinfo_t gai;
   int urc = uv_getaddrinfo(o->loop, &gai, NULL, host, port, &hints);
   if (urc) {
+    kt_tls_free(tls);
     rc = kt_err_set(err, KT_ENET, "cannot find the server %s: %s", host, uv_strerror(urc));
     cl_conn_free(c);
     return rc;
   }
-  urc = uv_tcp_connect(&c->creq, &c->tcp, gai.addrinfo->ai_addr, on_connect);
+  kt_err cerr;
+  rc = kt_stream_connect(&c->st, gai.addrinfo->ai_addr, tls, &cerr);
   uv_freeaddrinfo(gai.addrinfo);
-  if (urc) {
-    rc = kt_err_set(err, KT_ENET, "cannot connect to %s: %s", o->address, uv_strerror(urc));
+  if (rc) {
+    rc = kt_err_set(err, KT_ENET, "cannot connect to %s: %s", o->address, cerr.msg);
     cl_conn_free(c);
     return rc;
   }
@@ -273,12 +206,7 @@ int cl_conn_open(const cl_conn_opts *o, cl_conn **out, kt_err *err) {
 static int send_env(cl_conn *c, Kartoteka__Envelope *env, kt_err *err) {
   if (c->closed)
     return kt_err_set(err, c->close_code ? c->close_code : KT_ENET, "%s", c->close_msg);
-  kt_buf frame = KT_BUF_INIT;
-  int rc = kt_frame_encode(env, &frame, err);
-  if (!rc) rc = kt_tls_write_plain(c->tls, frame.p, frame.len, err);
-  kt_buf_free(&frame);
-  flush(c);
-  return rc;
+  return kt_stream_send(&c->st, env, err); /* goes out when the loop runs next */
 }
 
 int cl_conn_send(cl_conn *c, Kartoteka__Envelope *env, kt_err *err) {
@@ -334,10 +262,14 @@ int cl_conn_run(cl_conn *c, uint32_t timeout_ms, kt_err *err) {
 }
 
 int cl_conn_tls_session_take(cl_conn *c, kt_buf *out) {
-  return c->tls ? kt_tls_session_take(c->tls, out) : KT_ENOTFOUND;
+  kt_tls *t = kt_stream_tls(&c->st);
+  return t ? kt_tls_session_take(t, out) : KT_ENOTFOUND;
 }
 
-bool cl_conn_tls_resumed(const cl_conn *c) { return c->tls && kt_tls_session_resumed(c->tls); }
+bool cl_conn_tls_resumed(const cl_conn *c) {
+  const kt_tls *t = kt_stream_tls_const(&c->st);
+  return t && kt_tls_session_resumed(t);
+}
 
 Kartoteka__Envelope *cl_conn_push_take(cl_conn *c) {
   Kartoteka__Envelope *e = c->pushing;
@@ -350,18 +282,11 @@ bool cl_conn_is_open(const cl_conn *c) { return c && !c->closed; }
 
 void cl_conn_free(cl_conn *c) {
   if (!c) return;
-  if (c->ready && !c->closed && c->tls) {
-    kt_tls_shutdown(c->tls, NULL);
-    flush(c);
-  }
-  uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+  if (c->ready && !c->closed) kt_stream_shutdown(&c->st);
   uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+  kt_stream_close(&c->st);
   while (c->handles_open > 0) uv_run(c->o.loop, UV_RUN_ONCE);
   for (int i = 0; i < c->ninflight; i++) kt_frame_env_free(c->inflight[i].reply);
-  kt_tls_free(c->tls);
   kt_tls_ctx_free(c->ctx);
-  kt_frame_reader_close(&c->rd);
-  kt_buf_free(&c->plain);
-  free(c->rbuf);
   free(c);
 }
