@@ -23,6 +23,7 @@ typedef struct srv_config {
   uint32_t max_frame;          /* bytes; 0 = KT_FRAME_MAX_DEFAULT */
   uint32_t handshake_timeout_ms; /* TLS + Hello must finish within; 0 = 10 s */
   uint32_t idle_timeout_ms;    /* no traffic at all; 0 = 10 min */
+  uint32_t history_days;       /* a card's history is kept this many days; 0 = forever */
 } srv_config;
 
 /* Opens the master database and TLS context and starts listening. On success

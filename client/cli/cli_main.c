@@ -81,6 +81,9 @@ static const cli_cmd commands[] = {
     {"repair", cli_cmd_repair, "repair [--password-file F]",
      "rebuild a damaged card index: from the office server (keeping this PC's enrollment and "
      "unsent changes), a standalone one from its newest good backup"},
+    {"history", cli_cmd_history, "history ID [--field F] [--limit N] [--json]",
+     "who changed what on a card, from which PC, when (the office server's record; offline: "
+     "this PC's unsent changes)"},
     {"help", cmd_help, "help [COMMAND]", "this help"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
