@@ -21,11 +21,22 @@ bool srv_history_kept(const kt_mtype *t) {
 
 void srv_hist_begin(srv_hist *h, const kt_mtype *t) {
   h->on = srv_history_kept(t);
+  h->created = false;
   h->n = 0;
 }
 
+void srv_hist_created(srv_hist *h) {
+  if (!h->on || h->created) return;
+  h->created = true;
+  h->item[0].vidx = KT_F_CREATED;
+  h->item[0].stamp = 0; /* the newest stamp of its values (srv_hist_take) */
+  memset(&h->item[0].old, 0, sizeof h->item[0].old);
+  h->n = 1;
+}
+
 int srv_hist_take(srv_hist *h, const kt_rec *r, const kt_mfield *f, kt_stamp stamp, kt_err *err) {
-  if (!h->on || h->n >= KT_MAX_FIELDS || f->vidx == KT_F_UPDATED) return 0;
+  if (h->on && h->created && stamp > h->item[0].stamp) h->item[0].stamp = stamp; /* its time */
+  if (!h->on || h->created || h->n >= KT_MAX_FIELDS || f->vidx == KT_F_UPDATED) return 0;
   int k = h->n;
   memset(&h->item[k].old, 0, sizeof h->item[k].old);
   if (kt_value_copy(&h->item[k].old, &r->v[r->type->pos[f->vidx]]))

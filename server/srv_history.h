@@ -26,6 +26,7 @@
  * is known only then). On the caller's stack; srv_hist_clear frees the values. */
 typedef struct srv_hist {
   bool on; /* the type keeps a history */
+  bool created; /* a new record: one row, its creation (its values are the record's own) */
   int n;
   struct {
     int vidx;
@@ -38,6 +39,11 @@ typedef struct srv_hist {
 bool srv_history_kept(const kt_mtype *t);
 /* Starts an empty set for a change of a record of type t. */
 void srv_hist_begin(srv_hist *h, const kt_mtype *t);
+/* The change creates the record: one row (field `created`, who, which PC) stands
+ * for its first values, which the record itself holds (the first later change
+ * of a field has the value it started with as its old value). Takes after this
+ * are ignored. */
+void srv_hist_created(srv_hist *h);
 /* Keeps the value field f of r has now (before the change replaces it by a
  * value with this stamp). Nothing when the type keeps no history. KT_ENOMEM. */
 int srv_hist_take(srv_hist *h, const kt_rec *r, const kt_mfield *f, kt_stamp stamp, kt_err *err);

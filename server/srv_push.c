@@ -406,6 +406,7 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
   /* a field definition the model refuses (another type for an existing field) is
      refused as a change, not a failed push: its write is undone alone */
   if (fdef && (rc = srv_db_run(s->d, SRV_ST_SP_CHANGE, err))) goto out;
+  if (isnew) srv_hist_created(&hist);
   for (size_t i = 0; i < ch->n_fields; i++)
     if (in[i].changes && (rc = srv_hist_take(&hist, r, in[i].f, in[i].stamp, err))) goto out;
   bool claims = false;

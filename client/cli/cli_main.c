@@ -39,7 +39,8 @@ static const cli_cmd commands[] = {
     {"edit", cli_cmd_edit, "edit ID --set FIELD=VALUE ...", "change fields of a card"},
     {"delete", cli_cmd_delete, "delete ID", "move a card to the trash"},
     {"restore", cli_cmd_restore, "restore ID", "bring a card back from the trash"},
-    {"show", cli_cmd_show, "show ID [--json]", "show a card with its related cards"},
+    {"show", cli_cmd_show, "show ID [--json] · show ID --timeline [--oldest-first] [--json]",
+     "show a card with its related cards; --timeline: its events, tasks, deals, notes by date"},
     {"list", cli_cmd_list,
      "list TYPE [--where FIELD=VALUE|FIELD~TEXT|FIELD<V|FIELD>V ...] [--sort FIELD] [--desc]\n"
      "          [--limit N] [--offset N] [--fields F,F] [--trash] [--json]",

@@ -136,30 +136,35 @@ static kt_stamp anna_card(fx *f) {
   assert_int_equal(push1(f, "anna", DEV_ANNA, 1, "org", ORG_A, a, 4), APPLIED);
   fv b[] = {{"city", "Тверь", st + 1, st}};
   assert_int_equal(push1(f, "anna", DEV_ANNA2, 1, "org", ORG_A, b, 1), APPLIED);
+  fv c[] = {{"phone", "+7 495 999-00-00", st + 2, st}};
+  assert_int_equal(push1(f, "anna", DEV_ANNA, 2, "org", ORG_A, c, 1), APPLIED);
   return st;
 }
 
 static void test_push_writes_one_row_per_changed_field(void **state) {
   fx *f = *state;
   kt_stamp st = anna_card(f);
-  assert_int_equal(rows(f), 5); /* four values of the new card, one edit */
+  /* the new card is one row (its creation: its values are the card's), then the edits */
+  assert_int_equal(rows(f), 3);
+  assert_int_equal(t_sql_int(&f->t.db, "SELECT count(*) FROM srv_history WHERE vidx = 3 AND "
+                             "old IS NULL"), 1);
   char text[200];
   assert_int_equal(t_sql_text(&f->t.db, "SELECT old || '>' || new FROM srv_history "
-                              "ORDER BY id DESC LIMIT 1", text, sizeof text), 0);
+                              "ORDER BY id LIMIT 1 OFFSET 1", text, sizeof text), 0);
   assert_string_equal(text, "Москва>Тверь");
   /* a value that loses the merge, one equal to the stored value, a refused
      change: nothing is written */
   fv older[] = {{"city", "Старое", st - 5, st}};
-  assert_int_equal(push1(f, "anna", DEV_ANNA, 2, "org", ORG_A, older, 1), SUPERSEDED);
+  assert_int_equal(push1(f, "anna", DEV_ANNA, 3, "org", ORG_A, older, 1), SUPERSEDED);
   fv same[] = {{"city", "Тверь", st + 9, st + 1}};
-  assert_int_equal(push1(f, "anna", DEV_ANNA, 3, "org", ORG_A, same, 1), APPLIED);
+  assert_int_equal(push1(f, "anna", DEV_ANNA, 4, "org", ORG_A, same, 1), APPLIED);
   fv theirs[] = {{"city", "Чужое", st + 20, st + 1}};
   assert_int_equal(push1(f, "boris", DEV_BORIS, 1, "org", ORG_A, theirs, 1), REJECTED);
-  assert_int_equal(rows(f), 5);
+  assert_int_equal(rows(f), 3);
   /* configuration keeps no history */
   fv g[] = {{"name", "Продажи", st, 0}};
-  assert_int_equal(push1(f, "boss", DEV_ANNA, 4, "group", GRP_X, g, 1), APPLIED);
-  assert_int_equal(rows(f), 5);
+  assert_int_equal(push1(f, "boss", DEV_ANNA, 5, "group", GRP_X, g, 1), APPLIED);
+  assert_int_equal(rows(f), 3);
 }
 
 static void test_read_in_order_with_devices(void **state) {
@@ -169,23 +174,25 @@ static void test_read_in_order_with_devices(void **state) {
   kt_err err;
   assert_int_equal(hist(f, "anna", ORG_A, NULL, 0, 0, &h, &err), 0);
   assert_string_equal(h.type, "org");
-  assert_int_equal(h.n_entries, 5);
+  assert_int_equal(h.n_entries, 3);
   assert_false(h.more);
-  /* newest first: the laptop's edit */
-  const Kartoteka__HistoryEntry *e = h.entries[0];
+  /* newest first: the phone, then the laptop's edit */
+  assert_string_equal(h.entries[0]->new_value->name, "phone");
+  const Kartoteka__HistoryEntry *e = h.entries[1];
   assert_string_equal(e->new_value->name, "city");
   assert_string_equal(e->old_value->text, "Москва");
   assert_string_equal(e->new_value->text, "Тверь");
   assert_string_equal(e->user, "anna");
   assert_string_equal(e->device_name, "laptop");
   assert_string_equal(e->device, DEV_ANNA2);
-  assert_string_equal(h.entries[4]->device_name, "office");
-  assert_true(h.entries[4]->old_value->is_null); /* a new card's value replaced nothing */
+  assert_string_equal(h.entries[2]->new_value->name, "created");
+  assert_string_equal(h.entries[2]->device_name, "office");
+  assert_true(h.entries[2]->old_value->is_null); /* a new card replaced nothing */
   for (size_t i = 1; i < h.n_entries; i++) assert_true(h.entries[i]->seq < h.entries[i - 1]->seq);
   srv_history_free(&h);
   /* one field only */
   assert_int_equal(hist(f, "anna", ORG_A, "city", 0, 0, &h, &err), 0);
-  assert_int_equal(h.n_entries, 2);
+  assert_int_equal(h.n_entries, 1);
   srv_history_free(&h);
   assert_int_equal(hist(f, "anna", ORG_A, "colour", 0, 0, &h, &err), KT_EINVAL);
 }
@@ -197,7 +204,7 @@ static void test_pages(void **state) {
   for (int i = 0; i < 7; i++) {
     snprintf(n, sizeof n, "%d", i);
     fv e[] = {{"street", n, st + 10 + (kt_stamp)i, 0}};
-    assert_int_equal(push1(f, "anna", DEV_ANNA, 10 + (uint64_t)i, "org", ORG_A, e, 1), APPLIED);
+    assert_int_equal(push1(f, "anna", DEV_ANNA, 20 + (uint64_t)i, "org", ORG_A, e, 1), APPLIED);
   }
   Kartoteka__History h;
   kt_err err;
@@ -252,13 +259,14 @@ static void test_rights_of_the_card(void **state) {
   srv_history_free(&h);
   /* the owner sees it */
   assert_int_equal(hist(f, "anna", ORG_A, "phone", 0, 0, &h, &e1), 0);
-  assert_string_equal(h.entries[0]->new_value->text, "+7 495 111-22-33");
+  assert_string_equal(h.entries[0]->old_value->text, "+7 495 111-22-33");
+  assert_string_equal(h.entries[0]->new_value->text, "+7 495 999-00-00");
   srv_history_free(&h);
 }
 
 static void test_prune_oldest_only(void **state) {
   fx *f = *state;
-  anna_card(f); /* 5 entries of now */
+  anna_card(f); /* 3 entries of now */
   srv_db *d = &f->t.db;
   /* 2,500 entries older than the cutoff before them (ids below theirs) */
   char sql[300];
@@ -273,7 +281,7 @@ static void test_prune_oldest_only(void **state) {
   assert_int_equal(srv_history_prune(d, cutoff, 1200, &n, &err), 0);
   assert_true(n >= 1200 && n < 2500);
   assert_int_equal(srv_history_prune(d, cutoff, 100000, &n, &err), 0);
-  assert_int_equal(rows(f), 5);
+  assert_int_equal(rows(f), 3);
   assert_int_equal(srv_history_prune(d, cutoff, 100000, &n, &err), 0);
   assert_int_equal(n, 0);
   /* append-only: an entry cannot be rewritten */
