@@ -285,6 +285,12 @@ sqlite3_stmt *srv_db_tst(srv_db *d, const kt_mtype *t, srv_tst which, kt_err *er
       kt_buf_printf(&sql, "SELECT rowid FROM %s WHERE \"%s\" = ?1", tab, col);
       break;
     }
+    case SRV_TST_BY_OWNER: {
+      char tab[64];
+      kt_recsql_table(t, tab, sizeof tab);
+      kt_buf_printf(&sql, "SELECT rowid FROM %s WHERE owner = ?1 AND deleted = 0 ORDER BY rowid", tab);
+      break;
+    }
     default:
       kt_recsql_update(t, &sql);
     }

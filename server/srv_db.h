@@ -119,6 +119,7 @@ typedef enum srv_tst {
   SRV_TST_BY_ORG,     /* ?1 org id -> rowid (types with an org reference) */
   SRV_TST_BY_CONTACT, /* ?1 contact id -> rowid (types with a contact reference) */
   SRV_TST_BY_RID,     /* ?1 record id -> rowid (conflict records about it) */
+  SRV_TST_BY_OWNER,   /* ?1 owner -> rowid, live records (a hand-over's clients) */
   SRV_TST__COUNT
 } srv_tst;
 

@@ -58,7 +58,11 @@ static void handle_admin(srv_conn *c, const Kartoteka__Envelope *env) {
     srv_admin_req r = {q->op, q->n_args ? q->args[0] : param(q, "name"), param(q, "role"),
                        param(q, "group"), param(q, "password"), param(q, "rights"),
                        param(q, "from"), param(q, "address"), param(q, "birthday"),
-                       h ? atoi(h) : 0};
+                       h ? atoi(h) : 0, NULL, NULL, false, false};
+    r.to = param(q, "to");
+    r.where = param(q, "where");
+    r.with_tasks = param(q, "with_tasks") != NULL;
+    r.dry_run = param(q, "dry_run") != NULL;
     rc = srv_admin_exec(&c->srv->db, c->srv->sync, c->who.user, c->device_id, &r, &res, &err);
   }
   resp.code = rc;

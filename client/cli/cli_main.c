@@ -69,7 +69,9 @@ static const cli_cmd commands[] = {
      "          [--password-file F] [--birthday YYYY-MM-DD|none] [--json]\n"
      "          admin role list|set [NAME] [--from ROLE] [--rights TEXT] [--json]\n"
      "          admin device list [--json] · admin device revoke ID\n"
-     "          admin invite USER [--address HOST:PORT] [--hours N]",
+     "          admin invite USER [--address HOST:PORT] [--hours N]\n"
+     "          admin handover --from USER --to USER [--where FIELD=VALUE ...] [--with-tasks]\n"
+     "          [--dry-run] [--json]",
      "manage users, roles and devices from this PC (administrators)"},
     {"report", cli_cmd_report,
      "report period|activity|lapsed|vip|abc|rfm|funnel|managers [options] [--json | --csv]",
