@@ -36,7 +36,10 @@ static const cli_cmd commands[] = {
      "record what happened: the event or task is done; a call back plans the next call"},
     {"dump", cli_cmd_dump, "dump", "canonical dump of the card index (for support)"},
     {"add", cli_cmd_add, "add TYPE --set FIELD=VALUE ... [--json]", "add a card; prints its id"},
-    {"edit", cli_cmd_edit, "edit ID --set FIELD=VALUE ...", "change fields of a card"},
+    {"edit", cli_cmd_edit,
+     "edit ID --set FIELD=VALUE ... · edit TYPE --where FIELD=VALUE ... --set FIELD=VALUE ... "
+     "[--dry-run] [--json]",
+     "change fields of a card, or of every card that matches (needs the mass_update right)"},
     {"delete", cli_cmd_delete, "delete ID", "move a card to the trash"},
     {"restore", cli_cmd_restore, "restore ID", "bring a card back from the trash"},
     {"show", cli_cmd_show, "show ID [--json] · show ID --timeline [--oldest-first] [--json]",
