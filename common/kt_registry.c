@@ -149,6 +149,7 @@ static const kt_fielddef field_def_fields[] = {
     {"ftype", KT_FT_CHOICE, 0, "Type", NULL, KT_FTYPE_CUSTOM_LIST},
     {"choices", KT_FT_LONGTEXT, 0, "Choices", NULL, NULL},
     {"hidden", KT_FT_BOOL, 0, "Hidden", NULL, NULL},
+    {"yearly", KT_FT_BOOL, 0, "Remind every year", NULL, NULL}, /* a date field, like a birthday */
 };
 
 /* A section's renamed label / hidden flag. */

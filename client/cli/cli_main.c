@@ -60,7 +60,8 @@ static const cli_cmd commands[] = {
      "field add TYPE --name N --label L --type text|longtext|number|int|money|date|datetime|"
      "choice|phone|email|url|bool [--choices a,b]\n"
      "          field label TYPE NAME --label L · field choices TYPE NAME --choices code=Label,b\n"
-     "          field hide|show TYPE NAME · field list TYPE [--json]",
+     "          field hide|show TYPE NAME · field list TYPE [--json]\n"
+     "          field yearly TYPE NAME on|off   (a client's date reminded every year)",
      "custom fields, labels and choice lists"},
     {"section", cli_cmd_section,
      "section rename TYPE --label L · section hide|show TYPE · section list [--json]",
