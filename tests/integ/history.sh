@@ -88,6 +88,27 @@ check_fails "an unknown card" "there is no" k anna1 history 01234567-89ab-7def-8
 check_fails "not an id at all" "there is no" k anna1 history nonsense
 check_fails "--history-days takes a number" "history-days" "$KTD" serve --data "$D" --history-days soon
 
+# a hostile client: requests by hand (the raw protocol)
+LIB=$(cd "$(dirname "$0")/../lib" && pwd)
+RAW() { local p=$1 u=$2; shift 2
+  KT_CERT=$T/$p/device.crt KT_KEY=$T/$p/device.key /usr/bin/python3 "$LIB/rawclient.py" 127.0.0.1 \
+    "${SRV_ADDR##*:}" "$D/ca.crt" 'msg:req_id: 1 hello { protocol_version: 1 }' read \
+    "msg:req_id: 2 login { user: \"$u\" password: \"correct horse battery\" }" read "$@" 2>>"$T/rc.err"; }
+out=$(RAW boris boris "msg:req_id: 3 history_request { id: \"$ORG\" }" read \
+  "msg:req_id: 4 history_request { type: \"reminder\" id: \"$ORG\" }" read \
+  "msg:req_id: 5 history_request { type: \"org\" id: \"' OR 1=1 --\" field: \"city; DROP TABLE t_org\" }" read \
+  'msg:req_id: 6 ping { nonce: 7 }' read)
+check_eq "raw: three refusals alike (not found), the connection stays" "3" "$(grep -o 'code: -4 message: "there is no' <<<"$out" | wc -l)"
+check_contains "raw: ... and answers a ping after them" "nonce: 7" "$out"
+check_not_contains "raw: nothing of the card leaks" "Ромашка" "$out"
+out=$(RAW anna1 anna "msg:req_id: 3 history_request { id: \"$ORG\" max: 4000000000 before: 18446744073709551615 }" read \
+  "msg:req_id: 4 history_request { id: \"$ORG\" field: \"no_such\" }" read)
+check_contains "raw: a huge page and cursor are capped, answered" "history {" "$out"
+check_contains "raw: an unknown field is a clear error" "has no field" "$out"
+out=$(RAW anna1 nobody "msg:req_id: 3 history_request { id: \"$ORG\" }" read expect-close 2>&1)
+check_not_contains "raw: before a login nothing is answered" "Ромашка" "$out"
+check "the server survived" kill -0 "$SRV_PID"
+
 # append-only
 check_fails "the history cannot be rewritten" "append-only" \
   sqlite3 "$D/master.db" "UPDATE srv_history SET new = 'forged'"
