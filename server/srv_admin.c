@@ -180,7 +180,7 @@ int srv_admin_exec(srv_db *d, srv_sync *sync, const char *actor, const char *dev
     if (!sync)
       return kt_err_set(err, KT_EINVAL, "a hand-over runs in the server: use `kartoteka admin "
                         "handover` while kartotekad serves");
-    srv_handover_req h = {q->from, q->to, q->where, q->with_tasks, q->dry_run};
+    srv_handover_req h = {q->from, q->to, q->where, q->with_tasks, q->dry_run, device};
     srv_handover_res hr;
     if ((rc = srv_handover_run(sync, &h, &hr, err))) {
       srv_audit_note(d, actor ? actor : "", device ? device : "local", "denied.handover",

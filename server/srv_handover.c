@@ -27,7 +27,8 @@ typedef struct run {
   const srv_handover_req *q;
   filter f[WHERE_MAX];
   int nf;
-  uint32_t self; /* the server's device number */
+  uint32_t self; /* the server's device number (the values' stamps) */
+  uint32_t by;   /* the history's writer: the administrator's PC, else the server */
   srv_handover_res *res;
 } run;
 
@@ -168,7 +169,7 @@ static int move_rec(run *u, kt_rec *r, kt_err *err) {
   if (!rc && asg) rc = set_text(u, r, af->vidx, &h, err);
   int64_t seq;
   if (!rc && (owner || asg)) rc = srv__write_rec(u->s, r, false, &seq, err);
-  if (!rc && (owner || asg)) rc = srv_hist_write(u->s->d, r, u->self, &h, err);
+  if (!rc && (owner || asg)) rc = srv_hist_write(u->s->d, r, u->by, &h, err);
   if (!rc && owner) u->res->records++;
   if (!rc && asg) u->res->reassigned++;
   srv_hist_clear(&h);
@@ -241,6 +242,9 @@ int srv_handover_run(srv_sync *s, const srv_handover_req *q, srv_handover_res *r
   if ((rc = parse_where(&u, err))) return rc;
   /* the server's own device number, made (committed) before any client's transaction */
   if ((rc = srv__dev_index(s, s->server_id, &u.self, err))) return rc;
+  u.by = u.self;
+  if (q->device && kt_uuid_str_is_valid(q->device) && (rc = srv__dev_index(s, q->device, &u.by, err)))
+    return rc;
   int nt;
   kt_mtype *types = kt_model_types(s->model, &nt);
   for (int i = 0; !rc && i < nt; i++) {

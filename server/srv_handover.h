@@ -23,6 +23,7 @@ typedef struct srv_handover_req {
   const char *where; /* "FIELD=VALUE" filters on the client card, '\n'-separated; NULL/"" = all */
   bool with_tasks;
   bool dry_run;      /* count only: nothing is written */
+  const char *device; /* the administrator's PC (device id): the history names it; NULL = the server */
 } srv_handover_req;
 
 typedef struct srv_handover_res {

@@ -68,7 +68,9 @@ check_contains "the done task keeps its assignee" "assignee=anna@" "$(master | g
 check_eq "the other client stayed" "owner=anna" "$(owner_of "$O2")"
 check_contains "audited with counts" "1 clients, 7 records, 2 open tasks and events reassigned" \
   "$("$KTD" audit --data "$D" 2>/dev/null | grep admin.handover)"
-check_contains "the history names the hand-over" "boris" "$(k boss history "$O1" --field owner)"
+check "the card's history names the hand-over" k boss history "$O1" --field owner --json
+check_eq "... anna -> boris, by the administrator" "anna boris boss" \
+  "$(json '"%s %s %s" % (d["changes"][-1]["old"], d["changes"][-1]["new"], d["changes"][-1]["user"])' < "$T/.out")"
 
 k anna sync >/dev/null; k boris sync >/dev/null
 A=$(k anna dump); [ -n "${KT_SHOW:-}" ] && echo "$A"
