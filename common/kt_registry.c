@@ -73,7 +73,7 @@ static const kt_fielddef task_fields[] = {
     COMMON_FIELDS,
     {"title", KT_FT_TEXT, S | T | R, "Title", NULL, NULL},
     {"description", KT_FT_LONGTEXT, S, "Description", NULL, NULL},
-    {"due", KT_FT_DATETIME, 0, "Due", NULL, NULL},
+    {"due", KT_FT_DATETIME, KT_FF_WHEN, "Due", NULL, NULL},
     {"priority", KT_FT_CHOICE, 0, "Priority", NULL, "low,normal,high"},
     {"status", KT_FT_CHOICE, 0, "Status", NULL, "open,in_progress,done,cancelled"},
     {"assignee", KT_FT_USER, I, "Assignee", NULL, NULL},
@@ -88,7 +88,7 @@ static const kt_fielddef event_fields[] = {
     COMMON_FIELDS,
     {"type", KT_FT_CHOICE, T, "Type", NULL, "call,meeting,letter,email,visit,presentation,other"},
     {"title", KT_FT_TEXT, S | T, "Title", NULL, NULL},
-    {"start", KT_FT_DATETIME, R, "Start", NULL, NULL},
+    {"start", KT_FT_DATETIME, R | KT_FF_WHEN, "Start", NULL, NULL},
     {"duration", KT_FT_DURATION, 0, "Duration", NULL, NULL},
     {"assignee", KT_FT_USER, I, "Assignee", NULL, NULL},
     {"org", KT_FT_REF, I, "Organization", "org", NULL},
@@ -122,7 +122,7 @@ static const kt_fielddef link_fields[] = {
  * (reports leave undated deals out and say how many). */
 static const kt_fielddef deal_fields[] = {
     COMMON_FIELDS,
-    {"date", KT_FT_DATE, T, "Date", NULL, NULL},
+    {"date", KT_FT_DATE, T | KT_FF_WHEN, "Date", NULL, NULL},
     {"amount", KT_FT_MONEY, T, "Amount", NULL, NULL},
     {"paid", KT_FT_MONEY, 0, "Paid", NULL, NULL},
     {"state", KT_FT_CHOICE, 0, "State", NULL, "quote,invoice,paid,shipped,cancelled"},
@@ -149,6 +149,7 @@ static const kt_fielddef field_def_fields[] = {
     {"ftype", KT_FT_CHOICE, 0, "Type", NULL, KT_FTYPE_CUSTOM_LIST},
     {"choices", KT_FT_LONGTEXT, 0, "Choices", NULL, NULL},
     {"hidden", KT_FT_BOOL, 0, "Hidden", NULL, NULL},
+    {"yearly", KT_FT_BOOL, 0, "Remind every year", NULL, NULL}, /* a date field, like a birthday */
 };
 
 /* A section's renamed label / hidden flag. */
@@ -215,11 +216,11 @@ static const kt_fielddef staff_fields[] = {
 static const kt_typedef types[] = {
     {"org", 1, KT_TF_CLIENT, "Organizations", org_fields, N(org_fields), "organization"},
     {"contact", 2, KT_TF_CLIENT, "Contacts", contact_fields, N(contact_fields), "contact"},
-    {"task", 3, KT_TF_ASSIGNED, "Tasks", task_fields, N(task_fields), "task"},
-    {"event", 4, KT_TF_ASSIGNED, "Events", event_fields, N(event_fields), "event"},
-    {"note", 5, 0, "Notes", note_fields, N(note_fields), "note"},
+    {"task", 3, KT_TF_ASSIGNED | KT_TF_TIMELINE, "Tasks", task_fields, N(task_fields), "task"},
+    {"event", 4, KT_TF_ASSIGNED | KT_TF_TIMELINE, "Events", event_fields, N(event_fields), "event"},
+    {"note", 5, KT_TF_TIMELINE, "Notes", note_fields, N(note_fields), "note"},
     {"link", 6, 0, "Links", link_fields, N(link_fields), "link"},
-    {"deal", 7, 0, "Deals", deal_fields, N(deal_fields), "deal"},
+    {"deal", 7, KT_TF_TIMELINE, "Deals", deal_fields, N(deal_fields), "deal"},
     {"group", 8, KT_TF_CONFIG, "Groups", group_fields, N(group_fields), "group"},
     {"field_def", 9, KT_TF_CONFIG, "Fields", field_def_fields, N(field_def_fields), "field definition"},
     {"section", 10, KT_TF_CONFIG, "Sections", section_fields, N(section_fields), "section setting"},

@@ -58,6 +58,7 @@ enum {
   KT_FF_CONTACT = 1u << 4,  /* phone/e-mail: hidden from others' cards without the right */
   KT_FF_INDEX = 1u << 5,    /* has an SQL index (refs, owner) */
   KT_FF_NOTLIST = 1u << 6,  /* not shown in the default human list/show output */
+  KT_FF_WHEN = 1u << 7,     /* the record's date on its card's timeline (KT_TF_TIMELINE) */
 };
 
 typedef struct kt_fielddef {
@@ -76,6 +77,8 @@ enum {
   KT_TF_ASSIGNED = 1u << 2, /* has an assignee (tasks, events) */
   KT_TF_SYSTEM = 1u << 3,   /* written only by the server (the conflict log; with
                                KT_TF_CONFIG: office-wide, read by all, e.g. staff) */
+  KT_TF_TIMELINE = 1u << 4, /* on the timeline of the card it refers to (`show --timeline`),
+                               dated by its KT_FF_WHEN field, else by when it was created */
 };
 
 typedef struct kt_typedef {

@@ -40,10 +40,11 @@ int kt_rights_role(const char *role, kt_rights *out, kt_err *err) {
           strcmp(t[i].name, "reminder") != 0)
         out->lvl[t[i].code][KT_ACT_EDIT] = out->lvl[t[i].code][KT_ACT_DELETE] = KT_LVL_ALL;
     out->can_export = out->can_import = out->mass_mail = out->reassign = out->manage_users =
-        out->see_contacts = true;
+        out->see_contacts = out->mass_update = true;
   } else if (role && strcmp(role, "head_of_sales") == 0) {
     fill(out, KT_LVL_ALL, KT_LVL_ALL, KT_LVL_ALL);
-    out->can_export = out->can_import = out->mass_mail = out->reassign = out->see_contacts = true;
+    out->can_export = out->can_import = out->mass_mail = out->reassign = out->see_contacts =
+        out->mass_update = true;
   } else if (role && strcmp(role, "manager") == 0) {
     fill(out, KT_LVL_OWN, KT_LVL_OWN, KT_LVL_OWN);
   } else if (role && strcmp(role, "assistant") == 0) {
@@ -222,12 +223,12 @@ void kt_rights_read_masks(const kt_rights *r, uint64_t *all, uint64_t *own, uint
 /* ---- text form --------------------------------------------------------------------- */
 
 static const char *const flag_names[] = {"export", "import", "mass_mail", "reassign",
-                                         "manage_users", "see_contacts", NULL};
+                                         "manage_users", "see_contacts", "mass_update", NULL};
 const char *const *kt_rights_flag_names(void) { return flag_names; }
 
 static bool *flag_ptr(kt_rights *r, int i) {
   bool *p[] = {&r->can_export, &r->can_import, &r->mass_mail, &r->reassign, &r->manage_users,
-               &r->see_contacts};
+               &r->see_contacts, &r->mass_update};
   return p[i];
 }
 
@@ -264,7 +265,7 @@ static int parse_token(const char *tok, kt_rights *r, kt_err *err) {
         return 0;
       }
     return kt_err_set(err, KT_EINVAL, "unknown right '%s'; the flags are export, import, "
-                      "mass_mail, reassign, manage_users and see_contacts", tok + 1);
+                      "mass_mail, reassign, manage_users, see_contacts and mass_update", tok + 1);
   }
   const char *eq = strchr(tok, '=');
   if (!eq) return kt_err_set(err, KT_EINVAL, "'%s' is not a right: write TYPE=READ/EDIT/DELETE, "

@@ -27,6 +27,7 @@ typedef enum kt_action { KT_ACT_READ = 0, KT_ACT_EDIT, KT_ACT_DELETE, KT_ACT__CO
 typedef struct kt_rights {
   unsigned char lvl[KT_MAX_TYPES][KT_ACT__COUNT]; /* kt_level by type code and action */
   bool can_export, can_import, mass_mail, reassign, manage_users, see_contacts;
+  bool mass_update; /* edit many cards at once (`edit TYPE --where ... --set`) */
 } kt_rights;
 
 /* The rights of a shipped role. KT_EINVAL (listing the roles) when unknown. */
@@ -126,7 +127,8 @@ void kt_rights_read_masks(const kt_rights *r, uint64_t *all, uint64_t *own, uint
  * TYPE.read|edit|delete=LEVEL and +FLAG / -FLAG). */
 void kt_rights_format(const kt_rights *r, kt_buf *out);
 int kt_rights_parse(const char *text, kt_rights *r, kt_err *err);
-/* The flag names, in order: export import mass_mail reassign manage_users see_contacts. */
+/* The flag names, in order: export import mass_mail reassign manage_users see_contacts
+ * mass_update. */
 const char *const *kt_rights_flag_names(void);
 
 #endif

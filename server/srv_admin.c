@@ -11,6 +11,7 @@
 #include "kt_hlc.h"
 #include "srv_audit.h"
 #include "srv_auth.h"
+#include "srv_handover.h"
 #include "srv_rights.h"
 #include "srv_user.h"
 
@@ -175,6 +176,31 @@ int srv_admin_exec(srv_db *d, srv_sync *sync, const char *actor, const char *dev
     else srv_admin_default_address(d, addr, sizeof addr);
     if ((rc = srv_invite_create(d, name, addr, q->hours, &res->out, err))) return rc;
     snprintf(detail, sizeof detail, "for %s", addr);
+  } else if (strcmp(op, "handover") == 0) {
+    if (!sync)
+      return kt_err_set(err, KT_EINVAL, "a hand-over runs in the server: use `kartoteka admin "
+                        "handover` while kartotekad serves");
+    srv_handover_req h = {q->from, q->to, q->where, q->with_tasks, q->dry_run, device};
+    srv_handover_res hr;
+    if ((rc = srv_handover_run(sync, &h, &hr, err))) {
+      srv_audit_note(d, actor ? actor : "", device ? device : "local", "denied.handover",
+                     q->from ? q->from : "", "to %s: %s", q->to ? q->to : "", err->msg);
+      return rc;
+    }
+    static const char *const head[] = {"clients", "records", "reassigned", "dry_run"};
+    kt_table_text_line(&res->out, "#", head, 4);
+    char c1[24], c2[24], c3[24];
+    snprintf(c1, sizeof c1, "%zu", hr.clients);
+    snprintf(c2, sizeof c2, "%zu", hr.records);
+    snprintf(c3, sizeof c3, "%zu", hr.reassigned);
+    const char *cells[] = {c1, c2, c3, q->dry_run ? "yes" : "no"};
+    kt_table_text_line(&res->out, "", cells, 4);
+    snprintf(detail, sizeof detail, "%sto %s: %zu clients, %zu records, %zu open tasks and "
+             "events reassigned%s%s", q->dry_run ? "dry run, " : "", q->to, hr.clients,
+             hr.records, hr.reassigned, q->where && *q->where ? ", where " : "",
+             q->where ? q->where : "");
+    name = q->from;
+    res->feed_changed = !q->dry_run;
   } else {
     return kt_err_set(err, KT_EINVAL, "unknown administration request '%s'; the requests are "
                       "user add|passwd|disable|enable|role|birthday|list, role list|set, device list|revoke, "

@@ -13,11 +13,14 @@
 typedef struct srv_admin_req {
   const char *op;       /* user.add user.passwd user.disable user.enable user.role
                            user.birthday user.list role.list role.set device.list
-                           device.revoke invite */
+                           device.revoke invite handover */
   const char *name;     /* the user, role or device id it is about */
   const char *role, *group, *password, *rights, *from, *address;
   const char *birthday; /* user.add (optional), user.birthday: YYYY-MM-DD; "" or "none" clears */
   int hours;            /* invite validity; 0 = default */
+  /* handover (srv_handover.h): from (above) -> to, filters, options */
+  const char *to, *where;
+  bool with_tasks, dry_run;
 } srv_admin_req;
 
 typedef struct srv_admin_res {

@@ -155,6 +155,16 @@ static const char *const st_sql[SRV_ST__COUNT] = {
        order (their version slots), so the list may only ever grow */
     [SRV_ST_FIELD_DEFS] = "SELECT etype, name, label, ftype, choices, hidden FROM t_field_def "
                           "ORDER BY rowid",
+    /* a card's history (srv_history.c) */
+    [SRV_ST_HIST_ADD] = "INSERT INTO srv_history(tcode, rid, vidx, stamp, dev, old, new) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [SRV_ST_HIST_PAGE] = "SELECT h.id, h.vidx, h.stamp, h.old, h.new, coalesce(d.uuid, ''), "
+                         "coalesce(sd.name, ''), coalesce(sd.user_name, '') FROM srv_history h "
+                         "LEFT JOIN device d ON d.idx = h.dev LEFT JOIN srv_device sd ON "
+                         "sd.id = d.uuid WHERE h.tcode = ?1 AND h.rid = ?2 AND h.id < ?3 AND "
+                         "(?4 < 0 OR h.vidx = ?4) ORDER BY h.id DESC LIMIT ?5",
+    [SRV_ST_HIST_OLDEST] = "SELECT id, stamp FROM srv_history ORDER BY id LIMIT ?1",
+    [SRV_ST_HIST_PRUNE] = "DELETE FROM srv_history WHERE id <= ?1",
 };
 
 /* WAL size (pages) that wakes the background checkpoint, and the size from
@@ -273,6 +283,12 @@ sqlite3_stmt *srv_db_tst(srv_db *d, const kt_mtype *t, srv_tst which, kt_err *er
       char tab[64];
       kt_recsql_table(t, tab, sizeof tab);
       kt_buf_printf(&sql, "SELECT rowid FROM %s WHERE \"%s\" = ?1", tab, col);
+      break;
+    }
+    case SRV_TST_BY_OWNER: {
+      char tab[64];
+      kt_recsql_table(t, tab, sizeof tab);
+      kt_buf_printf(&sql, "SELECT rowid FROM %s WHERE owner = ?1 AND deleted = 0 ORDER BY rowid", tab);
       break;
     }
     default:

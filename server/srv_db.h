@@ -102,6 +102,11 @@ typedef enum srv_st {
   SRV_ST_FIELD_DEFS,    /* -> etype, name, label, ftype, choices, hidden */
   SRV_ST_DEVICE_USER,   /* ?1 device id -> user_name */
   SRV_ST_STAFF_MISSING, /* -> id, name, disabled of the accounts without a staff record */
+  SRV_ST_HIST_ADD,      /* ?1 tcode ?2 rid ?3 vidx ?4 stamp ?5 dev ?6 old ?7 new */
+  SRV_ST_HIST_PAGE,     /* ?1 tcode ?2 rid ?3 before ?4 vidx (-1 = all) ?5 max -> id, vidx,
+                           stamp, old, new, device uuid, device name, user, newest first */
+  SRV_ST_HIST_OLDEST,   /* ?1 n -> id, stamp of the n oldest entries */
+  SRV_ST_HIST_PRUNE,    /* ?1 id: deletes the entries up to it */
   SRV_ST__COUNT
 } srv_st;
 
@@ -114,6 +119,7 @@ typedef enum srv_tst {
   SRV_TST_BY_ORG,     /* ?1 org id -> rowid (types with an org reference) */
   SRV_TST_BY_CONTACT, /* ?1 contact id -> rowid (types with a contact reference) */
   SRV_TST_BY_RID,     /* ?1 record id -> rowid (conflict records about it) */
+  SRV_TST_BY_OWNER,   /* ?1 owner -> rowid, live records (a hand-over's clients) */
   SRV_TST__COUNT
 } srv_tst;
 

@@ -17,7 +17,7 @@ static const srv__handler *const handlers[] = {
     &srv__hello_entry,  &srv__ping_entry,   &srv__enroll_entry,    &srv__login_entry,
     &srv__resume_entry, &srv__logout_entry, &srv__push_entry,      &srv__pull_entry,
     &srv__get_entry,    &srv__claim_entry,  &srv__subscribe_entry, &srv__admin_entry,
-    &srv__renew_entry,
+    &srv__renew_entry,  &srv__history_entry,
 };
 
 static const srv__handler *handler_get(Kartoteka__Envelope__BodyCase body) {

@@ -48,6 +48,20 @@ static void handle_admin(srv_conn *c, const Kartoteka__Envelope *env) {
       srv_audit_note(&c->srv->db, c->who.user, c->device_id, "export", type,
                      "%s rows as %s to %s", rows ? rows : "?", fmt ? fmt : "?", file ? file : "?");
     }
+  } else if (q->op && strcmp(q->op, "mass_edit") == 0) {
+    /* not administration either: leave for a mass edit (`edit TYPE --where ... --set`),
+       given with the mass_update right and recorded with its count */
+    const char *type = q->n_args ? q->args[0] : "", *n = param(q, "count"), *w = param(q, "what");
+    if (!c->subj->who.rights.mass_update) {
+      rc = kt_err_set(&err, KT_EPERM, "your role (%s) may not edit many cards at once; ask your "
+                      "administrator for the mass_update right", c->subj->role);
+      srv_audit_note(&c->srv->db, c->who.user, c->device_id, "denied.mass_edit", type,
+                     "%s cards: %.300s", n ? n : "?", w ? w : "");
+    } else {
+      rc = 0;
+      srv_audit_note(&c->srv->db, c->who.user, c->device_id, "mass_edit", type, "%s cards: %.300s",
+                     n ? n : "?", w ? w : "");
+    }
   } else if (!c->subj->who.rights.manage_users) {
     rc = kt_err_set(&err, KT_EPERM, "only an administrator may do that (your role is %s)",
                     c->subj->role);
@@ -58,7 +72,11 @@ static void handle_admin(srv_conn *c, const Kartoteka__Envelope *env) {
     srv_admin_req r = {q->op, q->n_args ? q->args[0] : param(q, "name"), param(q, "role"),
                        param(q, "group"), param(q, "password"), param(q, "rights"),
                        param(q, "from"), param(q, "address"), param(q, "birthday"),
-                       h ? atoi(h) : 0};
+                       h ? atoi(h) : 0, NULL, NULL, false, false};
+    r.to = param(q, "to");
+    r.where = param(q, "where");
+    r.with_tasks = param(q, "with_tasks") != NULL;
+    r.dry_run = param(q, "dry_run") != NULL;
     rc = srv_admin_exec(&c->srv->db, c->srv->sync, c->who.user, c->device_id, &r, &res, &err);
   }
   resp.code = rc;

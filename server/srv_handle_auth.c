@@ -104,6 +104,7 @@ static void send_auth_ok(srv_conn *c, uint64_t req_id) {
   ok.reassign = r->reassign;
   ok.manage_users = r->manage_users;
   ok.see_contacts = r->see_contacts;
+  ok.mass_update = r->mass_update;
   out.req_id = req_id;
   out.body_case = KARTOTEKA__ENVELOPE__BODY_AUTH_OK;
   out.auth_ok = &ok;

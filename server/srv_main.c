@@ -45,8 +45,8 @@ typedef struct srv_cmd_help {
 static const srv_cmd_help helps[] = {
     {"init", "kartotekad init --data DIR --admin NAME [--password-file F] [--name HOST ...] [--json]",
      "a new master database, private CA, server certificate and first administrator"},
-    {"serve", "kartotekad serve --data DIR [--listen ADDR:PORT] [--log-level L] [--verbose] "
-              "[--write-cap BYTES] [--stall-timeout SECONDS]",
+    {"serve", "kartotekad serve --data DIR [--listen ADDR:PORT] [--history-days N] [--log-level L] "
+              "[--verbose] [--write-cap BYTES] [--stall-timeout SECONDS]",
      "run the server"},
     {"invite", "kartotekad invite --data DIR --user NAME [--address HOST:PORT] [--hours N]",
      "a one-time invite for a PC of the user"},
@@ -296,9 +296,17 @@ static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out) {
 static int cmd_serve(int argc, char **argv) {
   const char *data = NULL, *listen = NULL, *level = "info"; /* one line per event */
   uint32_t write_cap = 0, stall_s = 0;
+  long history_days = 0; /* a card's history: kept forever unless told */
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) data = argv[++i];
     else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) listen = argv[++i];
+    else if (strcmp(argv[i], "--history-days") == 0 && i + 1 < argc) {
+      char *end = NULL;
+      history_days = strtol(argv[++i], &end, 10);
+      if (!*argv[i] || *end || history_days < 0 || history_days > 100000)
+        return usage("--history-days takes a number of days (0 = keep the history forever)",
+                     argv[i]);
+    }
     else if (strcmp(argv[i], "--verbose") == 0) level = "debug";
     else if (strcmp(argv[i], "--log-level") == 0 && i + 1 < argc) level = argv[++i];
     else if (strcmp(argv[i], "--write-cap") == 0 && i + 1 < argc) {
@@ -323,7 +331,7 @@ static int cmd_serve(int argc, char **argv) {
   if (lock < 0) return fail(&err);
   signal(SIGPIPE, SIG_IGN); /* a client that went away is a write error, not our death */
   srv_config cfg = {.data_dir = data, .listen = listen, .write_cap = write_cap,
-                    .stall_timeout_ms = stall_s * 1000};
+                    .stall_timeout_ms = stall_s * 1000, .history_days = (uint32_t)history_days};
   srv_server *s = NULL;
   if (srv_server_new(&cfg, &s, &err)) return fail(&err);
   int rc = srv_server_run(s, &err);

@@ -304,6 +304,7 @@ static int64_t users_gen(srv_server *s) {
  * and ended sessions are shown the door at once. One cheap read per second. */
 static void on_users_timer(uv_timer_t *t) {
   srv_server *s = t->data;
+  srv__history_tick(s);
   int64_t g = users_gen(s);
   if (g == s->users_gen || s->stopping) return;
   s->users_gen = g;

@@ -30,6 +30,7 @@ typedef struct srv_config {
                                   live changes give way to one Notify; 0 = SRV_WRITE_CAP_DEFAULT */
   uint32_t stall_timeout_ms;   /* over the cap this long: disconnected (it may resume);
                                   0 = SRV_STALL_DEFAULT_MS */
+  uint32_t history_days;       /* a card's history is kept this many days; 0 = forever */
 } srv_config;
 
 /* Opens the master database and TLS context and starts listening. On success

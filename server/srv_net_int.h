@@ -90,6 +90,7 @@ struct srv_server {
   int64_t cert_due_ms;     /* when the server certificate is due for renewal */
   int64_t ca_warned_ms;    /* the CA warning was logged then (daily) */
   int64_t users_gen;
+  int64_t history_pruned_ms; /* the history's retention last ran then */
   uv_work_t backup_work;
   bool backup_running;
   int backup_keep;
@@ -166,6 +167,11 @@ extern const srv__handler srv__push_entry, srv__pull_entry, srv__subscribe_entry
     srv__get_entry, srv__claim_entry;
 /* srv_handle_admin.c */
 extern const srv__handler srv__admin_entry, srv__ping_entry;
+/* srv_handle_history.c */
+extern const srv__handler srv__history_entry;
+/* The history's retention (cfg.history_days): prunes what is older, at most
+ * hourly; called from a periodic timer. */
+void srv__history_tick(srv_server *s);
 
 /* ---- srv_handle_sync.c: group commit, notify, pull-ahead --------------------------- */
 

@@ -371,3 +371,9 @@ int srv_sync_dump(srv_sync *s, kt_buf *out, kt_err *err) {
   }
   return 0;
 }
+
+bool srv__subj_reads(const srv_subject *subj, int tcode, const kt_scope *sc) {
+  return subj_reads(subj, tcode, sc);
+}
+
+bool srv__subj_hides(const srv_subject *subj, const char *owner) { return subj_hides(subj, owner); }

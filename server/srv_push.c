@@ -16,6 +16,7 @@
 #include "kt_log.h"
 #include "kt_time.h"
 #include "srv_audit.h"
+#include "srv_history.h"
 #include "srv_sync_int.h"
 
 /* at most this many changes of one push are judged once this many were refused:
@@ -344,6 +345,8 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
   kt_mtype *t = kt_model_type(s->model, ch->type);
   kt_rec *r = NULL;
   incoming *in = NULL;
+  srv_hist hist; /* the values this change replaces, for the card's history */
+  srv_hist_begin(&hist, t);
   const char *action = "denied.push";
   int rc = 0;
   res->status = KARTOTEKA__CHANGE_RESULT__STATUS__REJECTED;
@@ -403,10 +406,14 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
   /* a field definition the model refuses (another type for an existing field) is
      refused as a change, not a failed push: its write is undone alone */
   if (fdef && (rc = srv_db_run(s->d, SRV_ST_SP_CHANGE, err))) goto out;
+  if (isnew) srv_hist_created(&hist);
+  for (size_t i = 0; i < ch->n_fields; i++)
+    if (in[i].changes && (rc = srv_hist_take(&hist, r, in[i].f, in[i].stamp, err))) goto out;
   bool claims = false;
   if ((rc = apply_values(s, w, wdev, r, in, ch->n_fields, &claims, err))) goto out;
   int64_t seq;
   if ((rc = srv__write_rec(s, r, claims, &seq, err))) goto out;
+  if ((rc = srv_hist_write(s->d, r, wdev, &hist, err))) goto out;
   if (group && (rc = group_changed(s, &gw, r, isnew, err))) goto out;
   if (fdef) {
     kt_err ferr;
@@ -441,6 +448,7 @@ reject:
   refusal_note(rf, action, ch, verr.msg);
   kt_log_info("sync", "refused a change from device %s: %s", w->device_id, verr.msg);
 out:
+  srv_hist_clear(&hist);
   if (in)
     for (size_t i = 0; i < ch->n_fields; i++) kt_value_clear(&in[i].v);
   free(in);

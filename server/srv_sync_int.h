@@ -61,5 +61,10 @@ int srv__apply_field_def(srv_sync *s, const kt_rec *r, kt_err *err);
 void srv__col_text(sqlite3_stmt *st, int i, char *out, size_t n);
 /* Reloads the model and the device cache after a rollback. */
 void srv__model_reload(srv_sync *s);
+/* Pull's rules (srv_pull.c), for the history: may subj (NULL = anyone) read a
+ * record of type tcode in scope sc; does it not see the protected fields of a
+ * card owned by `owner`. */
+bool srv__subj_reads(const srv_subject *subj, int tcode, const kt_scope *sc);
+bool srv__subj_hides(const srv_subject *subj, const char *owner);
 
 #endif

@@ -114,6 +114,14 @@ int cli_cmd_done(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_outbox(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_history(cli_ctx *ctx, int argc, char **argv);
+/* `show ID --timeline`: the card's events, tasks, deals, notes in date order
+ * (cli_timeline.c); 0 or 1 (message printed). */
+int cli_show_timeline(cli_ctx *ctx, cl_store *s, const cl_rec *card, bool oldest_first);
+/* `admin handover --from U --to U ...` (cli_handover.c; argv[1] = "handover"). */
+int cli_admin_handover(cli_ctx *ctx, int argc, char **argv);
+/* `edit TYPE --where ... --set ...` (cli_mass.c): many cards at once. */
+int cli_cmd_mass_edit(cli_ctx *ctx, int argc, char **argv);
 
 /* One unsent change as a JSON object / as human lines (cli_outbox.c; `status`
  * shows the refused ones the same way). */

@@ -96,6 +96,9 @@ out:
 
 int cli_cmd_edit(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 2) return cli_usage("edit", "which card? give its id");
+  for (int i = 1; i < argc; i++) /* edit TYPE --where ...: many cards (cli_mass.c) */
+    if (strcmp(argv[i], "--where") == 0 || strcmp(argv[i], "--dry-run") == 0)
+      return cli_cmd_mass_edit(ctx, argc, argv);
   cl_set *sets = calloc((size_t)argc, sizeof *sets);
   if (!sets) return cli_failf("out of memory");
   int n = collect_sets("edit", argc, argv, 2, sets);

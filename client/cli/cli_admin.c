@@ -40,6 +40,7 @@ static void print_admin_json(const char *op, const char *name, const char *resul
 int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 2) return cli_usage("admin", "say what to administer: user, role, device or invite");
   const char *what = argv[1];
+  if (strcmp(what, "handover") == 0) return cli_admin_handover(ctx, argc, argv);
   const char *verb = argc > 2 ? argv[2] : "";
   int first = 3;
   char op[64];

@@ -62,8 +62,25 @@ static int field_list(cli_ctx *ctx, cl_store *s, const char *type) {
   return 0;
 }
 
+/* `field yearly TYPE NAME on|off`: a client's date reminded every year. */
+static int field_yearly(cli_ctx *ctx, int argc, char **argv) {
+  if (argc != 5 || (strcmp(argv[4], "on") != 0 && strcmp(argv[4], "off") != 0))
+    return cli_usage("field", "say field yearly TYPE NAME on|off");
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  bool on = strcmp(argv[4], "on") == 0;
+  int rc = 0;
+  if (cl_store_field_yearly(s, argv[2], argv[3], on, &err)) rc = cli_fail(&err);
+  else printf("%s.%s is %s every year\n", argv[2], argv[3], on ? "now reminded" : "no longer reminded");
+  cl_store_close(s);
+  return rc;
+}
+
 int cli_cmd_field(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 3) return cli_usage("field", "say what to do");
+  if (strcmp(argv[1], "yearly") == 0) return field_yearly(ctx, argc, argv);
   const char *verb = argv[1], *type = argv[2];
   const char *name = NULL, *label = NULL, *ftype = NULL, *choices = NULL;
   int i = 3;

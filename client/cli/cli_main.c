@@ -36,10 +36,14 @@ static const cli_cmd commands[] = {
      "record what happened: the event or task is done; a call back plans the next call"},
     {"dump", cli_cmd_dump, "dump", "canonical dump of the card index (for support)"},
     {"add", cli_cmd_add, "add TYPE --set FIELD=VALUE ... [--json]", "add a card; prints its id"},
-    {"edit", cli_cmd_edit, "edit ID --set FIELD=VALUE ...", "change fields of a card"},
+    {"edit", cli_cmd_edit,
+     "edit ID --set FIELD=VALUE ... · edit TYPE --where FIELD=VALUE ... --set FIELD=VALUE ... "
+     "[--dry-run] [--json]",
+     "change fields of a card, or of every card that matches (needs the mass_update right)"},
     {"delete", cli_cmd_delete, "delete ID", "move a card to the trash"},
     {"restore", cli_cmd_restore, "restore ID", "bring a card back from the trash"},
-    {"show", cli_cmd_show, "show ID [--json]", "show a card with its related cards"},
+    {"show", cli_cmd_show, "show ID [--json] · show ID --timeline [--oldest-first] [--json]",
+     "show a card with its related cards; --timeline: its events, tasks, deals, notes by date"},
     {"list", cli_cmd_list,
      "list TYPE [--where FIELD=VALUE|FIELD~TEXT|FIELD<V|FIELD>V ...] [--sort FIELD] [--desc]\n"
      "          [--limit N] [--offset N] [--fields F,F] [--trash] [--json]",
@@ -56,7 +60,8 @@ static const cli_cmd commands[] = {
      "field add TYPE --name N --label L --type text|longtext|number|int|money|date|datetime|"
      "choice|phone|email|url|bool [--choices a,b]\n"
      "          field label TYPE NAME --label L · field choices TYPE NAME --choices code=Label,b\n"
-     "          field hide|show TYPE NAME · field list TYPE [--json]",
+     "          field hide|show TYPE NAME · field list TYPE [--json]\n"
+     "          field yearly TYPE NAME on|off   (a client's date reminded every year)",
      "custom fields, labels and choice lists"},
     {"section", cli_cmd_section,
      "section rename TYPE --label L · section hide|show TYPE · section list [--json]",
@@ -68,7 +73,9 @@ static const cli_cmd commands[] = {
      "          [--password-file F] [--birthday YYYY-MM-DD|none] [--json]\n"
      "          admin role list|set [NAME] [--from ROLE] [--rights TEXT] [--json]\n"
      "          admin device list [--json] · admin device revoke ID\n"
-     "          admin invite USER [--address HOST:PORT] [--hours N]",
+     "          admin invite USER [--address HOST:PORT] [--hours N]\n"
+     "          admin handover --from USER --to USER [--where FIELD=VALUE ...] [--with-tasks]\n"
+     "          [--dry-run] [--json]",
      "manage users, roles and devices from this PC (administrators)"},
     {"report", cli_cmd_report,
      "report period|activity|lapsed|vip|abc|rfm|funnel|managers [options] [--json | --csv]",
@@ -81,6 +88,9 @@ static const cli_cmd commands[] = {
     {"repair", cli_cmd_repair, "repair [--password-file F]",
      "rebuild a damaged card index: from the office server (keeping this PC's enrollment and "
      "unsent changes), a standalone one from its newest good backup"},
+    {"history", cli_cmd_history, "history ID [--field F] [--limit N] [--json]",
+     "who changed what on a card, from which PC, when (the office server's record; offline: "
+     "this PC's unsent changes)"},
     {"help", cmd_help, "help [COMMAND]", "this help"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])

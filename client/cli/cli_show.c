@@ -1,4 +1,5 @@
-/* cli_show — `kartoteka show ID [--json]`: a card and its related cards. */
+/* cli_show — `kartoteka show ID [--json]`: a card and its related cards;
+ * `--timeline [--oldest-first]`: its story in date order (cli_timeline.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -33,17 +34,33 @@ static int on_related(void *ud, const cl_rec *r) {
 }
 
 int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
-  if (argc != 2) return cli_usage("show", "give exactly one card id");
+  const char *id = NULL;
+  bool timeline = false, oldest = false;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--timeline") == 0) timeline = true;
+    else if (strcmp(argv[i], "--oldest-first") == 0) oldest = true;
+    else if (argv[i][0] == '-') return cli_usage("show", "unknown option '%s'", argv[i]);
+    else if (id) return cli_usage("show", "give exactly one card id");
+    else id = argv[i];
+  }
+  if (!id) return cli_usage("show", "give exactly one card id");
+  if (oldest && !timeline) return cli_usage("show", "--oldest-first goes with --timeline");
   cl_reader *rd = cli_open_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only, for the output helpers */
   kt_err err;
   kt_err_clear(&err);
   cl_rec *r = NULL;
-  int rc = cl_reader_get(rd, argv[1], &r, &err);
+  int rc = cl_reader_get(rd, id, &r, &err);
   if (rc) {
     cl_reader_close(rd);
     return cli_fail(&err);
+  }
+  if (timeline) {
+    rc = cli_show_timeline(ctx, s, r, oldest);
+    cl_rec_free(r);
+    cl_reader_close(rd);
+    return rc;
   }
   kt_buf out = KT_BUF_INIT, rel = KT_BUF_INIT;
   rel_ctx c = {ctx, &rel, 0, NULL};

@@ -86,6 +86,8 @@ static const char *const st_sql[CL_ST__COUNT] = {
                         "FROM t_contact c WHERE c.owner = ?1 AND c.deleted = 0 AND "
                         "c.birthday IS NOT NULL AND NOT EXISTS (SELECT 1 FROM t_org o "
                         "WHERE o.id = c.org)",
+    [CL_ST_YEARLY_FIELDS] = "SELECT etype, name FROM t_field_def WHERE deleted = 0 AND yearly = 1 "
+                            "ORDER BY rowid",
     [CL_ST_STAFF_BIRTHDAYS] = "SELECT id, name, NULL, NULL, birthday FROM t_staff WHERE deleted = 0 "
                               "AND birthday IS NOT NULL AND birthday <> '' AND name IS NOT ?1",
     [CL_ST_CALLBACKS] = "SELECT e.id, e.title, e.start, o.name, "

@@ -60,6 +60,7 @@ typedef enum cl_st {
   CL_ST_BIRTHDAYS,    /* ?1 user -> id, last_name, first_name, middle_name, birthday: the
                          contacts that are ?1's clients (by their organization's owner) */
   CL_ST_STAFF_BIRTHDAYS, /* ?1 user -> id, name, NULL, NULL, birthday (colleagues, not ?1) */
+  CL_ST_YEARLY_FIELDS, /* -> etype, name of the date fields reminded every year (cl_remind) */
   CL_ST_CALLBACKS,    /* ?1 user, ?2 until ms -> id, title, start, org name, contact name,
                          phone, org id, contact id: planned one-off calls due by ?2 */
   CL_ST_REMIND_STATES,/* ?1 user -> id, rid, at, state, until */

@@ -249,6 +249,26 @@ int cl_remind_snooze_parse(const char *text, int64_t *seconds, kt_err *err) {
 
 static const char *col(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
 
+/* A date that comes back every year (m/dd) in the years around [ya, yb]: the
+ * day at 00:00 local, reminded `days` days ahead at 09:00; 29 February is kept
+ * on the 28th in other years. */
+static void every_year(gather *g, const char *rtype, const char *rid, const char *title, int m,
+                       int dd, int days, int ya, int yb, int64_t a, int64_t b) {
+  for (int year = ya - 1; year <= yb + 1; year++) {
+    int day = dd;
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (m == 2 && dd == 29 && !leap) day = 28;
+    item it = {rtype, rid, title, kt_local_to_ms(year, m, day, 0, 0, 0),
+               (int64_t)days * 86400000LL - 9 * 3600000LL, NULL, false};
+    int64_t lo = a, hi = b;
+    if (g->reminders) {
+      lo = a - 86400000LL;
+      hi = b + it.lead;
+    }
+    if (it.start >= lo && it.start <= hi) on_occ(g, &it, it.start);
+  }
+}
+
 /* Birthdays from statement which (id, three name parts, birthday) in the
  * years around [a, b]: the day at 00:00 local, reminded `birthday_days` days
  * ahead at 09:00; 29 February is kept on the 28th in other years. rtype:
@@ -274,22 +294,79 @@ static int walk_birthdays(cl_store *s, cl_st which, const char *rtype, const cha
       if (col(st, k) && *col(st, k))
         snprintf(title + strlen(title), sizeof title - strlen(title), " %s", col(st, k));
     if (staff) snprintf(title + strlen(title), sizeof title - strlen(title), " (colleague)");
-    for (int year = la.tm_year + 1900 - 1; year <= lb.tm_year + 1900 + 1; year++) {
-      int day = dd;
-      bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-      if (m == 2 && dd == 29 && !leap) day = 28;
-      item it = {rtype, col(st, 0), title, kt_local_to_ms(year, m, day, 0, 0, 0),
-                 (int64_t)days * 86400000LL - 9 * 3600000LL, NULL, false};
-      int64_t lo = a, hi = b;
-      if (g->reminders) {
-        lo = a - 86400000LL;
-        hi = b + it.lead;
-      }
-      if (it.start >= lo && it.start <= hi) on_occ(g, &it, it.start);
-    }
+    every_year(g, rtype, col(st, 0), title, m, dd, days, la.tm_year + 1900, lb.tm_year + 1900, a, b);
   }
   sqlite3_reset(st);
   return rc == SQLITE_DONE ? 0 : cl_db_error(d, rc, "reading birthdays", err);
+}
+
+/* The dates of the date fields marked "remind every year" (field_def.yearly:
+ * company anniversaries, contract renewals) on the user's clients, reminded
+ * like birthdays: "Label: card title". Whose client follows kt_rights_scope,
+ * as CL_ST_BIRTHDAYS does: a type with an organization reference (contacts)
+ * is its organization's owner's when that is on this PC, else its own owner's.
+ * The statements are built from the model's own identifiers. */
+static int walk_yearly(cl_store *s, const char *user, int64_t a, int64_t b, gather *g,
+                       kt_err *err) {
+  cl_db *d = cl_store_db(s);
+  kt_model *m = cl_store_model(s);
+  sqlite3_stmt *fs = cl_db_st(d, CL_ST_YEARLY_FIELDS, err);
+  if (!fs) return KT_EDB;
+  char fields[16][2][KT_NAME_MAX]; /* read first: the walk below uses the connection */
+  int nf = 0, rc;
+  while ((rc = sqlite3_step(fs)) == SQLITE_ROW && nf < 16) {
+    snprintf(fields[nf][0], KT_NAME_MAX, "%s", col(fs, 0) ? col(fs, 0) : "");
+    snprintf(fields[nf][1], KT_NAME_MAX, "%s", col(fs, 1) ? col(fs, 1) : "");
+    nf++;
+  }
+  sqlite3_reset(fs);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return cl_db_error(d, rc, "reading field settings", err);
+  int days = cl_remind_birthday_days(s);
+  time_t ta = (time_t)(a / 1000), tb = (time_t)(b / 1000);
+  struct tm la, lb;
+  localtime_r(&ta, &la);
+  localtime_r(&tb, &lb);
+  rc = 0;
+  for (int i = 0; i < nf && !rc; i++) {
+    kt_mtype *t = kt_model_type(m, fields[i][0]);
+    kt_mfield *f = t ? kt_mtype_field(t, fields[i][1]) : NULL;
+    if (!t || !f || f->hidden || f->type != KT_FT_DATE || !(t->def->flags & KT_TF_CLIENT)) continue;
+    char tab[64];
+    kt_recsql_table(t, tab, sizeof tab);
+    kt_buf sql = KT_BUF_INIT;
+    cl_db_select_prefix(t, &sql);
+    kt_buf_printf(&sql, " WHERE deleted = 0 AND \"%s\" IS NOT NULL AND ", f->column);
+    kt_mfield *org = kt_mtype_field(t, "org");
+    if (org && org->type == KT_FT_REF && !org->custom)
+      kt_buf_printf(&sql, "((owner = ?1 AND NOT EXISTS (SELECT 1 FROM t_org o WHERE o.id = "
+                    "%s.org)) OR org IN (SELECT id FROM t_org WHERE owner = ?1 AND deleted = 0))",
+                    tab);
+    else
+      kt_buf_puts(&sql, "owner = ?1");
+    sqlite3_stmt *st = NULL;
+    int prc = sqlite3_prepare_v2(d->db, kt_buf_str(&sql), -1, &st, NULL);
+    kt_buf_free(&sql);
+    if (prc != SQLITE_OK) return cl_db_error(d, prc, "reading yearly dates", err);
+    sqlite3_bind_text(st, 1, user, -1, SQLITE_STATIC);
+    kt_rec *r = kt_rec_new(t);
+    if (!r) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    while (!rc && (prc = sqlite3_step(st)) == SQLITE_ROW) {
+      kt_rec_load(r, st);
+      const kt_value *v = &r->v[t->pos[f->vidx]];
+      int y, mo, dd;
+      if (v->kind != KT_V_TEXT || sscanf(v->s, "%d-%d-%d", &y, &mo, &dd) != 3) continue;
+      kt_buf title = KT_BUF_INIT;
+      kt_buf_printf(&title, "%s: ", kt_mfield_label(f));
+      kt_rec_title(r, &title);
+      every_year(g, t->def->name, kt_rec_id(r), kt_buf_str(&title), mo, dd, days,
+                 la.tm_year + 1900, lb.tm_year + 1900, a, b);
+      kt_buf_free(&title);
+    }
+    if (!rc && prc != SQLITE_DONE) rc = cl_db_error(d, prc, "reading yearly dates", err);
+    kt_rec_free(r);
+    sqlite3_finalize(st);
+  }
+  return rc;
 }
 
 /* Walks the user's events, tasks (and birthdays); a/b is the window of
@@ -347,6 +424,7 @@ static int walk_items(cl_store *s, const char *user, int64_t a, int64_t b, bool 
   if (!birthdays) return 0;
   int rc = walk_birthdays(s, CL_ST_BIRTHDAYS, "contact", user, a, b, g, err);
   if (!rc) rc = walk_birthdays(s, CL_ST_STAFF_BIRTHDAYS, "staff", user, a, b, g, err);
+  if (!rc) rc = walk_yearly(s, user, a, b, g, err);
   return rc;
 }
 

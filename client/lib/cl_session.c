@@ -154,6 +154,7 @@ static int auth_recv(cl_conn *c, cl_store *s, const char *password, kt_err *err)
     r.reassign = a->reassign;
     r.manage_users = a->manage_users;
     r.see_contacts = a->see_contacts;
+    r.mass_update = a->mass_update;
     kt_buf txt = KT_BUF_INIT;
     kt_rights_format(&r, &txt);
     cl_store_meta_set(s, "rights", kt_buf_str(&txt), NULL);

@@ -164,6 +164,10 @@ int cl_store_field_add(cl_store *s, const char *type, const char *name, const ch
                        const char *ftype, const char *choices, kt_err *err);
 int cl_store_field_set(cl_store *s, const char *type, const char *name, const char *label,
                        const char *choices, int hidden /* -1 = keep */, kt_err *err);
+/* Marks a date field of a client card (org, contact; built in or custom) to be
+ * reminded every year like a birthday (on) or not. KT_EINVAL for another kind
+ * of field or type. An office setting: the server lets administrators write it. */
+int cl_store_field_yearly(cl_store *s, const char *type, const char *name, bool on, kt_err *err);
 int cl_store_section_set(cl_store *s, const char *type, const char *label,
                          int hidden /* -1 = keep */, kt_err *err);
 

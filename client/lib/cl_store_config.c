@@ -146,6 +146,44 @@ out:
   return rc;
 }
 
+int cl_store_field_yearly(cl_store *s, const char *type, const char *name, bool on, kt_err *err) {
+  kt_mtype *t;
+  kt_mfield *f;
+  int rc = kt_model_type_get(s->model, type, &t, err);
+  if (rc || (rc = kt_mtype_field_get(t, name, &f, err))) return rc;
+  if (!(t->def->flags & KT_TF_CLIENT))
+    return kt_err_set(err, KT_EINVAL, "only dates of clients (org, contact) are reminded every "
+                      "year, not of %s", type);
+  if (f->type != KT_FT_DATE)
+    return kt_err_set(err, KT_EINVAL, "%s %s is not a date field (it is %s): only dates can be "
+                      "reminded every year", type, name, kt_ftype_name(f->type));
+  /* the office's configuration: the server lets only those who may edit it write it */
+  const kt_rights *rt = cl_store_connected(s) ? cl_store_rights(s) : NULL;
+  const kt_mtype *fd = kt_model_type(s->model, "field_def");
+  if (rt && fd && rt->lvl[fd->def->code][KT_ACT_EDIT] == KT_LVL_NONE)
+    return kt_err_set(err, KT_EPERM, "only an administrator may change the office's fields "
+                      "(your role is %s); nothing changed",
+                      *cl_store_role(s) ? cl_store_role(s) : "not known");
+  cl_rec *old = NULL, *r = NULL;
+  if ((rc = cl__tx_begin(s, err))) return rc;
+  if ((rc = find_config(s, "field_def", type, name, &old, err))) goto out;
+  if (old) rc = cl__clone_rec(old, &r, err);
+  else if (!(r = cl_rec_new(kt_model_type(s->model, "field_def"))))
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (rc) goto out;
+  if (!old && (set_text(r, "etype", type) || set_text(r, "name", name))) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  set_int(r, "yearly", on ? 1 : 0);
+  rc = config_write(s, old, r, err);
+out:
+  rc = cl__tx_end(s, rc, err);
+  cl_rec_free(old);
+  cl_rec_free(r);
+  return rc;
+}
+
 int cl_store_section_set(cl_store *s, const char *type, const char *label, int hidden,
                          kt_err *err) {
   kt_mtype *t;

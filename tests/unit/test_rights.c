@@ -12,7 +12,7 @@ static int code(const char *t) { return kt_registry_type(t)->code; }
 
 static void test_roles(void **state) {
   (void)state;
-  kt_who boss = {"boss", NULL, 0, {{{0}}, 0, 0, 0, 0, 0, 0}}, head = boss, anna = boss, asst = boss;
+  kt_who boss = {"boss", NULL, 0, {{{0}}, 0, 0, 0, 0, 0, 0, 0}}, head = boss, anna = boss, asst = boss;
   anna.user = "anna";
   head.user = "head";
   asst.user = "asst";
@@ -56,7 +56,7 @@ static void test_roles(void **state) {
 static void test_group_level_and_fields(void **state) {
   (void)state;
   const char *groups[] = {"Продажи", "Продажи Москва"};
-  kt_who w = {"anna", groups, 2, {{{0}}, 0, 0, 0, 0, 0, 0}};
+  kt_who w = {"anna", groups, 2, {{{0}}, 0, 0, 0, 0, 0, 0, 0}};
   assert_int_equal(kt_rights_role("manager", &w.rights, NULL), 0);
   int org = code("org");
   w.rights.lvl[org][KT_ACT_READ] = KT_LVL_GROUP; /* an office's own role */
@@ -82,7 +82,7 @@ static void test_assignee_does_not_move(void **state) {
   kt_model *m = NULL;
   assert_int_equal(kt_model_new(&m, NULL), 0);
   const kt_mtype *task = kt_model_type(m, "task");
-  kt_who anna = {"anna", NULL, 0, {{{0}}, 0, 0, 0, 0, 0, 0}};
+  kt_who anna = {"anna", NULL, 0, {{{0}}, 0, 0, 0, 0, 0, 0, 0}};
   assert_int_equal(kt_rights_role("manager", &anna.rights, NULL), 0);
   kt_scope boris_card = {"boris", "", "anna"}, anna_card = {"anna", "", "anna"};
   kt_err err;
