@@ -116,7 +116,7 @@ typedef struct tnodes {
 
 /* The paragraph's text nodes in order (DOCX: those inside w:t), not those of
  * paragraphs nested in it (text boxes, notes: they are filled on their own). */
-static int collect(const filler *f, xmlNode *n, bool in_t, tnodes *t) {
+static int collect(const filler *f, xmlNode *n, bool in_t, bool into_pars, tnodes *t) {
   for (xmlNode *c = n->children; c; c = c->next) {
     if (c->type == XML_TEXT_NODE && (!f->docx || in_t)) {
       if (t->n == t->cap) {
@@ -131,8 +131,8 @@ static int collect(const filler *f, xmlNode *n, bool in_t, tnodes *t) {
       t->v[t->n] = c;
       t->start[t->n++] = t->text.len;
       kt_buf_puts(&t->text, c->content ? (const char *)c->content : "");
-    } else if (c->type == XML_ELEMENT_NODE && !is_par(f, c)) {
-      int rc = collect(f, c, in_t || (f->docx && elem(c, NS_W, "t")), t);
+    } else if (c->type == XML_ELEMENT_NODE && (into_pars || !is_par(f, c))) {
+      int rc = collect(f, c, in_t || (f->docx && elem(c, NS_W, "t")), into_pars, t);
       if (rc) return rc;
     }
   }
@@ -176,7 +176,7 @@ static int on_piece_spread(void *ud, size_t src, size_t n, const char *val, size
 static int fill_par(filler *f, xmlNode *p, const cl_tmpl_ctx *ctx) {
   f->npar++;
   tnodes t = {0};
-  int rc = collect(f, p, false, &t);
+  int rc = collect(f, p, false, false, &t);
   if (rc || !t.text.len || (!strstr(t.text.p, "{{") && !strstr(t.text.p, "}}"))) {
     if (rc) rc = kt_err_set(f->err, KT_ENOMEM, "out of memory");
     goto out;
@@ -218,7 +218,7 @@ static int walk(filler *f, xmlNode *n, const cl_tmpl_ctx *ctx);
 static const char *row_type(filler *f, xmlNode *row) {
   tnodes t = {0};
   const char *found = NULL;
-  if (collect(&(filler){.m = f->m, .docx = f->docx}, row, false, &t) == 0 && t.text.len &&
+  if (collect(f, row, false, true, &t) == 0 && t.text.len &&
       strstr(t.text.p, "{{")) {
     /* the row's paragraphs' text together; each paragraph is checked when filled */
     int n;
