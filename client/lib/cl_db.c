@@ -118,7 +118,8 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_MAIL_RCPT_UNSURE] = "UPDATE mail_rcpt SET state = 'unknown', detail = 'the run was "
                                "cut during its SMTP transaction' WHERE run = ?1 AND state = 'sending'",
     [CL_ST_MAIL_RECENT] = "SELECT 1 FROM t_event WHERE deleted = 0 AND type = 'letter' AND "
-                          "result = 'sent' AND start >= ?2 AND (org = ?1 OR contact = ?1) LIMIT 1",
+                          "result = 'sent' AND start >= ?2 AND (contact = ?1 OR (org = ?1 AND "
+                          "contact IS NULL)) LIMIT 1",
     [CL_ST_TEMPLATE_BY_NAME] = "SELECT id FROM t_template WHERE deleted = 0 AND name = ?1 "
                                "ORDER BY rowid LIMIT 1",
     [CL_ST_TEMPLATE_ALL] = "SELECT id FROM t_template WHERE deleted = 0 ORDER BY name, rowid",

@@ -72,7 +72,8 @@ typedef enum cl_st {
   CL_ST_MAIL_RCPT_SET,  /* ?1 run, ?2 seq, ?3 state, ?4 detail */
   CL_ST_MAIL_RCPT_LIST, /* ?1 run -> seq, rtype, rid, email, state, detail (in order) */
   CL_ST_MAIL_RCPT_UNSURE, /* ?1 run: 'sending' -> 'unknown' (a run cut mid-transaction) */
-  CL_ST_MAIL_RECENT,    /* ?1 card id, ?2 since ms -> 1 when a letter was sent to it since */
+  CL_ST_MAIL_RECENT,    /* ?1 card id, ?2 since ms -> 1 when a letter was sent to it since
+                           (to the organization itself, not to one of its contacts) */
   CL_ST_TEMPLATE_BY_NAME, /* ?1 name -> id of the live template (oldest first) */
   CL_ST_TEMPLATE_ALL,   /* -> id of every live template, by name */
   CL_ST_MAIL_SETTING,   /* -> id of the office's live mail settings record */

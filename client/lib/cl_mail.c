@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -491,6 +492,29 @@ out:
   return rc;
 }
 
+/* One mailing at a time per profile: two processes sending the same run
+ * would each send the letters still pending. The lock is a profile file held
+ * with flock while the run is worked on (released by the kernel on any exit). */
+static int run_lock(cl_store *s, int *fd, kt_err *err) {
+  char path[4096];
+  const char *p = cl_store_path(s), *slash = strrchr(p, '/');
+  if (slash) snprintf(path, sizeof path, "%.*s/mail.lock", (int)(slash - p), p);
+  else snprintf(path, sizeof path, "mail.lock");
+  *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (*fd < 0) return kt_err_set(err, KT_EIO, "cannot open %s: %s", path, strerror(errno));
+  if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+    close(*fd);
+    *fd = -1;
+    return kt_err_set(err, KT_EBUSY, "another kartoteka is sending a mailing from this profile; "
+                      "wait for it to finish (or stop it, then `kartoteka mail resume`)");
+  }
+  return 0;
+}
+
+static void run_unlock(int fd) {
+  if (fd >= 0) close(fd);
+}
+
 /* ---- send, dry run, resume ------------------------------------------------------------ */
 
 typedef struct collect {
@@ -619,7 +643,10 @@ int cl_mail_send(cl_store *s, const cl_mail_opts *o, cl_mail_sum *sum, kt_err *e
   if (!o->to || !o->to->type || (strcmp(o->to->type, "org") != 0 && strcmp(o->to->type, "contact") != 0))
     return kt_err_set(err, KT_EINVAL, "mail goes to organizations or contacts: --to org or --to "
                       "contact (with --where FIELD=VALUE ...)");
+  int lock = -1;
+  if (!dry && (rc = run_lock(s, &lock, err))) return rc;
   if (!dry && (rc = open_run(s, &run, NULL, 0, NULL, NULL, err)) != KT_ENOTFOUND) {
+    run_unlock(lock);
     if (!rc)
       rc = kt_err_set(err, KT_EEXISTS, "an earlier mailing was not finished: finish it with "
                       "`kartoteka mail resume` (or drop it with `kartoteka mail resume --abandon`)");
@@ -671,6 +698,7 @@ int cl_mail_send(cl_store *s, const cl_mail_opts *o, cl_mail_sum *sum, kt_err *e
 out:
   free(c.v);
   mailer_close(&m);
+  run_unlock(lock);
   return rc;
 }
 
@@ -691,12 +719,18 @@ int cl_mail_resume(cl_store *s, const cl_mail_opts *o, cl_mail_sum *sum, kt_err 
   memset(sum, 0, sizeof *sum);
   char tname[256];
   kt_buf att = KT_BUF_INIT;
-  int rate = 0;
+  int rate = 0, lock = -1;
   int64_t run;
-  int rc = open_run(s, &run, tname, sizeof tname, &att, &rate, err);
-  if (rc == KT_ENOTFOUND)
-    return kt_err_set(err, KT_ENOTFOUND, "there is no unfinished mailing on this PC");
+  int rc = run_lock(s, &lock, err);
   if (rc) return rc;
+  rc = open_run(s, &run, tname, sizeof tname, &att, &rate, err);
+  if (rc) {
+    run_unlock(lock);
+    kt_buf_free(&att);
+    if (rc == KT_ENOTFOUND)
+      return kt_err_set(err, KT_ENOTFOUND, "there is no unfinished mailing on this PC");
+    return rc;
+  }
   cl_mail_opts oo = *o;
   if (oo.rate <= 0) oo.rate = rate;
   mailer m = {.s = s, .o = &oo, .sum = sum, .run = run};
@@ -713,18 +747,23 @@ int cl_mail_resume(cl_store *s, const cl_mail_opts *o, cl_mail_sum *sum, kt_err 
   if (!rc) rc = run_process(&m, err);
   mailer_close(&m);
   kt_buf_free(&att);
+  run_unlock(lock);
   return rc;
 }
 
 int cl_mail_abandon(cl_store *s, kt_err *err) {
   int64_t run;
-  int rc = open_run(s, &run, NULL, 0, NULL, NULL, err);
-  if (rc == KT_ENOTFOUND)
-    return kt_err_set(err, KT_ENOTFOUND, "there is no unfinished mailing on this PC");
+  int lock = -1, rc = run_lock(s, &lock, err);
   if (rc) return rc;
+  rc = open_run(s, &run, NULL, 0, NULL, NULL, err);
+  if (rc == KT_ENOTFOUND) rc = kt_err_set(err, KT_ENOTFOUND, "there is no unfinished mailing on this PC");
   cl_db *d = cl_store_db(s);
-  sqlite3_stmt *st = cl_db_st(d, CL_ST_MAIL_RUN_DONE, err);
-  if (!st) return err ? err->code : KT_EDB;
-  sqlite3_bind_int64(st, 1, run);
-  return cl_db_step_done(d, st, err);
+  sqlite3_stmt *st = rc ? NULL : cl_db_st(d, CL_ST_MAIL_RUN_DONE, err);
+  if (!rc && !st) rc = err ? err->code : KT_EDB;
+  if (!rc) {
+    sqlite3_bind_int64(st, 1, run);
+    rc = cl_db_step_done(d, st, err);
+  }
+  run_unlock(lock);
+  return rc;
 }
