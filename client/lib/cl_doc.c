@@ -240,13 +240,45 @@ static const char *row_type(filler *f, xmlNode *row) {
   return found;
 }
 
+/* A copied row carries copies of the namespace declarations it used (libxml2
+ * declares them on the copy): point its nodes back at the declarations in
+ * scope where it was inserted and drop the copies, so the output reads like
+ * the input (<w:tr>, not <w:tr xmlns:w=...>). */
+static void relink_ns(xmlNode *n, const xmlNs *defs, xmlNode *scope) {
+  for (; n; n = n->next) {
+    if (n->type != XML_ELEMENT_NODE) continue;
+    for (const xmlNs *d = defs; d; d = d->next) {
+      xmlNs *o = xmlSearchNsByHref(n->doc, scope, d->href);
+      if (!o || !xmlStrEqual(o->prefix, d->prefix)) continue;
+      if (n->ns == d) n->ns = o;
+      for (xmlAttr *a = n->properties; a; a = a->next)
+        if (a->ns == d) a->ns = o;
+    }
+    relink_ns(n->children, defs, scope);
+  }
+}
+
+static void drop_copied_ns(xmlNode *copy, xmlNode *scope) {
+  for (xmlNs *d = copy->nsDef; d; d = d->next) {
+    xmlNs *o = xmlSearchNsByHref(copy->doc, scope, d->href);
+    if (!o || !xmlStrEqual(o->prefix, d->prefix)) return; /* not all in scope: keep them */
+  }
+  xmlNode one = *copy; /* the copy alone (not its next siblings), children and attributes shared */
+  one.next = NULL;
+  relink_ns(&one, copy->nsDef, scope);
+  copy->ns = one.ns;
+  xmlFreeNsList(copy->nsDef);
+  copy->nsDef = NULL;
+}
+
 static int fill_row(filler *f, xmlNode *row, const char *type, const cl_tmpl_ctx *ctx) {
   int rc = 0, copies = 0;
   for (int i = 0; i < f->nrelated && !rc; i++) {
     if (strcmp(f->related[i]->type->def->name, type) != 0) continue;
-    xmlNode *copy = xmlCopyNode(row, 1);
+    xmlNode *copy = xmlDocCopyNode(row, row->doc, 1);
     if (!copy) return kt_err_set(f->err, KT_ENOMEM, "out of memory");
     xmlAddPrevSibling(row, copy);
+    if (row->parent) drop_copied_ns(copy, row->parent);
     cl_tmpl_ctx c2 = *ctx;
     cl_tmpl_ctx_set(&c2, f->related[i]);
     rc = walk(f, copy, &c2);

@@ -16,7 +16,7 @@
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 void cl_mime_base64(const unsigned char *d, size_t n, int wrap, kt_buf *out) {
-  kt_buf_reserve(out, n / 3 * 4 + n / 57 * 2 + 8);
+  if (n) kt_buf_reserve(out, n / 3 * 4 + n / 57 * 2 + 8); /* (an empty reserve leaves no NUL) */
   int col = 0;
   for (size_t i = 0; i < n; i += 3) {
     unsigned v = (unsigned)d[i] << 16;
