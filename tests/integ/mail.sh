@@ -113,6 +113,14 @@ k a mail config --days 0 >/dev/null
 check_contains "with the office's limit off they get the next one" "sent 2," "$(k a mail send --template promo --to contact)"
 k a mail config --days 7 >/dev/null
 check_contains "organizations are recipients too" "sent 1," "$(k a mail send --template promo --to org)"
+# a template that no longer fits the office's fields (edited elsewhere, an older version):
+# checked again before anything is sent
+sqlite3 "$T/a/replica.db" "UPDATE t_template SET body = 'Добрый день!' || char(10) || '  {{org.inn}}' WHERE name = 'promo'"
+k a mail config --days 0 >/dev/null
+n0=$(ls "$T/box/new" | wc -l)
+check_fails "a stored template with an unknown placeholder is refused before sending" \
+  "the template's text, line 2, column 9: unknown placeholder \{\{org.inn\}\}" k a mail send --template promo --to contact
+check_eq "... nothing sent" "$n0" "$(ls "$T/box/new" | wc -l)"
 
 # ---- kill -9 mid-run, resume without a duplicate ---------------------------------------------------
 k b init --local >/dev/null
