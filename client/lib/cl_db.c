@@ -114,7 +114,7 @@ static const char *const st_sql[CL_ST__COUNT] = {
                             "VALUES (?1, ?2, ?3, ?4, ?5)",
     [CL_ST_MAIL_RCPT_SET] = "UPDATE mail_rcpt SET state = ?3, detail = ?4 WHERE run = ?1 AND seq = ?2",
     [CL_ST_MAIL_RCPT_LIST] = "SELECT seq, rtype, rid, email, state, detail FROM mail_rcpt "
-                             "WHERE run = ?1 ORDER BY seq",
+                             "WHERE run = ?1 AND seq > ?2 ORDER BY seq LIMIT 256",
     [CL_ST_MAIL_RCPT_UNSURE] = "UPDATE mail_rcpt SET state = 'unknown', detail = 'the run was "
                                "cut during its SMTP transaction' WHERE run = ?1 AND state = 'sending'",
     [CL_ST_MAIL_RECENT] = "SELECT 1 FROM t_event WHERE deleted = 0 AND type = 'letter' AND "

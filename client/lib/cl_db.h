@@ -70,7 +70,8 @@ typedef enum cl_st {
   CL_ST_MAIL_RUN_DONE,  /* ?1 run */
   CL_ST_MAIL_RCPT_ADD,  /* ?1 run, ?2 seq, ?3 rtype, ?4 rid, ?5 email */
   CL_ST_MAIL_RCPT_SET,  /* ?1 run, ?2 seq, ?3 state, ?4 detail */
-  CL_ST_MAIL_RCPT_LIST, /* ?1 run -> seq, rtype, rid, email, state, detail (in order) */
+  CL_ST_MAIL_RCPT_LIST, /* ?1 run, ?2 after seq -> seq, rtype, rid, email, state, detail:
+                           the next page (256) in order */
   CL_ST_MAIL_RCPT_UNSURE, /* ?1 run: 'sending' -> 'unknown' (a run cut mid-transaction) */
   CL_ST_MAIL_RECENT,    /* ?1 card id, ?2 since ms -> 1 when a letter was sent to it since
                            (to the organization itself, not to one of its contacts) */

@@ -376,11 +376,14 @@ typedef struct rcpt_row {
   char *detail;
 } rcpt_row;
 
-static int load_rows(mailer *m, rcpt_row **out, int *n, kt_err *err) {
+/* The next page of the run's recipients after seq `after` (a run may have
+ * a million: they are never all in memory). */
+static int load_rows(mailer *m, int64_t after, rcpt_row **out, int *n, kt_err *err) {
   cl_db *d = cl_store_db(m->s);
   sqlite3_stmt *st = cl_db_st(d, CL_ST_MAIL_RCPT_LIST, err);
   if (!st) return err ? err->code : KT_EDB;
   sqlite3_bind_int64(st, 1, m->run);
+  sqlite3_bind_int64(st, 2, after);
   rcpt_row *rows = NULL;
   int cap = 0, rc = 0, sr;
   *n = 0;
@@ -422,49 +425,68 @@ static void note(mailer *m, cl_mail_what w, const cl_rec *card, const char *emai
   kt_buf_free(&t);
 }
 
-/* Sends every pending recipient of the run, in order. */
-static int run_process(mailer *m, kt_err *err) {
-  rcpt_row *rows = NULL;
-  int n = 0, rc = load_rows(m, &rows, &n, err), stop = 0, done_one = 0;
-  if (rc) return rc;
-  if ((rc = smtp_open(m, err))) goto out;
-  char detail[1024];
-  for (int i = 0; i < n && !rc && !stop; i++) {
-    rcpt_row *r = &rows[i];
-    if (strcmp(r->state, "unknown") == 0) {
-      m->sum->unknown++;
-      note(m, CL_MAIL_UNKNOWN, NULL, r->email, r->detail);
-    }
-    if (strcmp(r->state, "pending") != 0) continue;
-    card_ctx c;
-    kt_buf msg = KT_BUF_INIT;
-    if ((rc = card_ctx_load(m->s, r->rid, &c, err)) == KT_ENOTFOUND || (!rc && cl_rec_deleted(c.card))) {
-      /* the card went away since the run started: nobody to write to */
-      card_ctx_free(&c);
-      rc = rcpt_set(m, r->seq, "gone", "the card was deleted", err);
-      m->sum->skipped++;
-      continue;
-    }
-    if (!rc) rc = build_message(m, &c, r->email, &msg, err);
-    if (!rc && done_one) pause_for_rate(m->o->rate);
-    if (!rc) rc = rcpt_set(m, r->seq, "sending", NULL, err);
-    if (!rc) {
-      outcome o = smtp_send(m, r->email, &msg, &stop, detail, sizeof detail);
-      done_one = 1;
-      rc = rcpt_done(m, r->seq, &c, o, detail, err);
-      if (!rc) {
-        if (o == OUT_SENT) m->sum->sent++, note(m, CL_MAIL_SENT, c.card, r->email, detail);
-        else if (o == OUT_REFUSED) m->sum->refused++, note(m, CL_MAIL_REFUSED, c.card, r->email, detail);
-        else if (o == OUT_UNKNOWN) m->sum->unknown++, note(m, CL_MAIL_UNKNOWN, c.card, r->email, detail);
-      }
-    }
-    kt_buf_free(&msg);
+static void free_rows(rcpt_row *rows, int n) {
+  for (int i = 0; i < n; i++) free(rows[i].detail);
+  free(rows);
+}
+
+/* One recipient: 'sending', the SMTP transaction, then its final state and
+ * event. *stop set when the run must stop (the server's fault). */
+static int send_one(mailer *m, const rcpt_row *r, bool *done_one, int *stop, char *detail,
+                    size_t dn, kt_err *err) {
+  card_ctx c;
+  kt_buf msg = KT_BUF_INIT;
+  int rc = card_ctx_load(m->s, r->rid, &c, err);
+  if (rc == KT_ENOTFOUND || (!rc && cl_rec_deleted(c.card))) {
+    /* the card went away since the run started: nobody to write to */
     card_ctx_free(&c);
+    m->sum->skipped++;
+    return rcpt_set(m, r->seq, "gone", "the card was deleted", err);
   }
-  if (!rc && stop) {
+  if (!rc) rc = build_message(m, &c, r->email, &msg, err);
+  if (!rc && *done_one) pause_for_rate(m->o->rate);
+  if (!rc) rc = rcpt_set(m, r->seq, "sending", NULL, err);
+  if (!rc) {
+    outcome o = smtp_send(m, r->email, &msg, stop, detail, dn);
+    *done_one = true;
+    rc = rcpt_done(m, r->seq, &c, o, detail, err);
+    if (!rc && o == OUT_SENT) m->sum->sent++, note(m, CL_MAIL_SENT, c.card, r->email, detail);
+    else if (!rc && o == OUT_REFUSED) m->sum->refused++, note(m, CL_MAIL_REFUSED, c.card, r->email, detail);
+    else if (!rc && o == OUT_UNKNOWN) m->sum->unknown++, note(m, CL_MAIL_UNKNOWN, c.card, r->email, detail);
+  }
+  kt_buf_free(&msg);
+  card_ctx_free(&c);
+  return rc;
+}
+
+/* Sends every pending recipient of the run, in order, a page at a time. */
+static int run_process(mailer *m, kt_err *err) {
+  int rc = smtp_open(m, err), stop = 0;
+  bool done_one = false;
+  char detail[1024] = "";
+  int64_t after = 0;
+  while (!rc && !stop) {
+    rcpt_row *rows = NULL;
+    int n = 0;
+    if ((rc = load_rows(m, after, &rows, &n, err)) || n == 0) {
+      free_rows(rows, n);
+      break;
+    }
+    for (int i = 0; i < n && !rc && !stop; i++) {
+      const rcpt_row *r = &rows[i];
+      after = r->seq;
+      if (strcmp(r->state, "unknown") == 0) {
+        m->sum->unknown++;
+        note(m, CL_MAIL_UNKNOWN, NULL, r->email, r->detail);
+      }
+      if (strcmp(r->state, "pending") == 0)
+        rc = send_one(m, r, &done_one, &stop, detail, sizeof detail, err);
+    }
+    free_rows(rows, n);
+  }
+  if (!rc && stop)
     rc = kt_err_set(err, stop, "%s; the letters not sent yet wait: `kartoteka mail resume` "
                     "sends them (nobody gets a second copy)", detail);
-  }
   if (!rc) {
     cl_db *d = cl_store_db(m->s);
     sqlite3_stmt *st = cl_db_st(d, CL_ST_MAIL_RUN_DONE, err);
@@ -474,21 +496,16 @@ static int run_process(mailer *m, kt_err *err) {
       rc = cl_db_step_done(d, st, err);
     }
   }
-out:
-  /* what is left */
-  if (rc) {
-    rcpt_row *now = NULL;
-    int nn = 0;
-    if (load_rows(m, &now, &nn, NULL) == 0) {
-      for (int i = 0; i < nn; i++) {
-        if (strcmp(now[i].state, "pending") == 0) m->sum->pending++;
-        free(now[i].detail);
-      }
-      free(now);
+  if (rc) { /* what is left for resume */
+    rcpt_row *rows = NULL;
+    int n = 0;
+    for (after = 0; load_rows(m, after, &rows, &n, NULL) == 0 && n > 0; rows = NULL) {
+      for (int i = 0; i < n; i++) m->sum->pending += strcmp(rows[i].state, "pending") == 0;
+      after = rows[n - 1].seq;
+      free_rows(rows, n);
     }
+    free_rows(rows, 0);
   }
-  for (int i = 0; i < n; i++) free(rows[i].detail);
-  free(rows);
   return rc;
 }
 
