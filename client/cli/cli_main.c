@@ -84,7 +84,7 @@ static const cli_cmd commands[] = {
     {"template", cli_cmd_template,
      "template add --name N [--subject S] --body-file F [--html-file F] [--kind mail|doc] · "
      "template list [--json] · template show NAME [--json] · template edit NAME [--name NEW] "
-     "[--subject S] [--body-file F] [--html-file F]",
+     "[--subject S] [--body-file F] [--html-file F | --no-html]",
      "letter templates with {{org.name}}-style placeholders (synced)"},
     {"mail", cli_cmd_mail,
      "mail config [--smtp smtp://HOST:PORT|smtps://HOST:PORT] [--starttls] [--user U] "

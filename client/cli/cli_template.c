@@ -49,6 +49,7 @@ static int save(cli_ctx *ctx, int argc, char **argv, bool add) {
     else if (strcmp(o, "--body-file") == 0 && has) body_file = argv[++i];
     else if (strcmp(o, "--html-file") == 0 && has) html_file = argv[++i];
     else if (strcmp(o, "--kind") == 0 && has) in.kind = argv[++i];
+    else if (strcmp(o, "--no-html") == 0 && !add) in.html = ""; /* plain text only from now on */
     else return cli_usage("template", "%s: unknown option '%s'", cmd, o);
   }
   if (add && (!in.name || !body_file))
@@ -58,7 +59,7 @@ static int save(cli_ctx *ctx, int argc, char **argv, bool add) {
   if (body_file && !(body = cli_read_text_file(body_file))) goto out;
   if (html_file && !(html = cli_read_text_file(html_file))) goto out;
   in.body = body;
-  in.html = html;
+  if (html) in.html = html;
   cl_store *s = cli_open(ctx, false);
   if (!s) goto out;
   kt_err err;

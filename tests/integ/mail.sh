@@ -70,6 +70,10 @@ check "a template is saved" k a template add --name promo --subject 'Новый 
   --body-file "$T/body.txt" --html-file "$T/body.html"
 check_contains "... and listed" "promo" "$(k a template list)"
 check_contains "... and shown" "Новый прайс для" "$(k a template show promo)"
+check "... and edited" k a template edit promo --name tmp --no-html
+check_eq "... (renamed, HTML dropped)" "tmp false" "$(k a template list --json | json 'd[0]["name"] + " " + str(d[0]["html"]).lower()')"
+check_fails "... an edit is checked like a new one" "unknown placeholder \{\{org.x\}\}" k a template edit tmp --subject '{{org.x}}'
+k a template edit tmp --name promo --html-file "$T/body.html" >/dev/null
 check_fails "a mailing needs the office's settings" "an administrator sets them with .kartoteka mail config" \
   k a mail send --template promo --to contact
 check_fails "a bad SMTP address is refused" "not an SMTP server address" k a mail config --smtp http://x --from a@b.ru
