@@ -223,7 +223,9 @@ check "... and the office's mail settings" k boss mail config --smtp smtp://127.
 k boss sync >/dev/null; k anna sync >/dev/null
 check_contains "templates are synced to colleagues" "office" "$(k anna template list)"
 check_contains "... and so are the settings" "smtp://127.0.0.1:25" "$(k anna mail config)"
-check_fails "a manager may not change the office's templates" "" k anna template add --name mine --body-file "$T/body.txt"
+check_fails "a manager may not change the office's templates" "your role \(manager\) may not change the office's templates" \
+  k anna template add --name mine --body-file "$T/body.txt"
+check_fails "... nor its mail settings" "may not change the office's mail settings" k anna mail config --days 1
 k anna add contact --set last_name=Клиент --set email=client@example.org >/dev/null 2>&1
 check_fails "a user without the mass-mail right may not send a mailing" "mass-mail right" k anna mail send --template office --to contact
 check_fails "... nor a dry run" "mass-mail right" k anna mail send --template office --to contact --dry-run "$T/annadry"
