@@ -78,8 +78,12 @@ static int has_break(const char *s) { return s && (strchr(s, '\r') || strchr(s, 
 static void put_addr(kt_buf *out, const char *hdr, const char *name, const char *addr) {
   kt_buf_printf(out, "%s: ", hdr);
   if (name && *name) {
-    if (plain_ascii(name) && !strpbrk(name, "\"\\()<>,;:@[]")) kt_buf_printf(out, "\"%s\"", name);
-    else cl_mime_header_text(name, strlen(hdr) + 2, out);
+    if (plain_ascii(name) && strlen(name) < 40 && !strpbrk(name, "\"\\()<>,;:@[]"))
+      kt_buf_printf(out, "\"%s\"", name);
+    else {
+      cl_mime_header_text(name, strlen(hdr) + 2, out);
+      kt_buf_puts(out, "\r\n"); /* folded: the address on its own line keeps it under 78 */
+    }
     kt_buf_printf(out, " <%s>\r\n", addr);
   } else {
     kt_buf_printf(out, "%s\r\n", addr);

@@ -130,6 +130,17 @@ static void test_message_layout(void **state) {
   assert_non_null(strstr(s, "filename=\"a.txt\""));
   assert_non_null(strstr(s, "AAEC/w0KLi4=")); /* the binary attachment */
   kt_buf_free(&b);
+  /* a long plain name and a long address still fold under 78 columns */
+  char longname[200], longaddr[120];
+  memset(longname, 'N', 150);
+  longname[150] = 0;
+  memset(longaddr, 'a', 60); /* (an address itself cannot be folded) */
+  strcpy(longaddr + 60, "@example.org");
+  cl_mime_msg l = {.from = "office@example.com", .to = longaddr, .to_name = longname, .subject = "s",
+                   .text = "x", .msgid = "m"};
+  assert_int_equal(cl_mime_build(&l, &b, &err), 0);
+  check_lines(kt_buf_str(&b));
+  kt_buf_free(&b);
   /* plain text alone: one part, no multipart */
   cl_mime_msg p = {.from = "office@example.com", .to = "a@b.ru", .subject = "Hi", .text = "x",
                    .date_ms = 0, .msgid = "m"};
