@@ -46,6 +46,7 @@ static const kt_fielddef org_fields[] = {
      "white,grey,green,yellow,green-gold,gold,platinum,red-green,red-gold,red-platinum"},
     {"temperature", KT_FT_CHOICE, 0, "Temperature", NULL, "cold,warm,hot"},
     {"comment", KT_FT_LONGTEXT, S, "Comment", NULL, NULL},
+    {"no_mailings", KT_FT_BOOL, 0, "No mailings", NULL, NULL}, /* opted out of mailings */
 };
 
 static const kt_fielddef contact_fields[] = {
@@ -67,6 +68,7 @@ static const kt_fielddef contact_fields[] = {
     {"birthday", KT_FT_DATE, 0, "Birthday", NULL, NULL},
     {"gender", KT_FT_CHOICE, 0, "Gender", NULL, "male,female"},
     {"comment", KT_FT_LONGTEXT, S, "Comment", NULL, NULL},
+    {"no_mailings", KT_FT_BOOL, 0, "No mailings", NULL, NULL}, /* opted out of mailings */
 };
 
 static const kt_fielddef task_fields[] = {
@@ -95,7 +97,7 @@ static const kt_fielddef event_fields[] = {
     {"contact", KT_FT_REF, I, "Contact", "contact", NULL},
     {"status", KT_FT_CHOICE, 0, "Status", NULL, "planned,done,cancelled"},
     {"result", KT_FT_CHOICE, 0, "Result", NULL,
-     "reached,no_answer,call_back,interested,agreed,order,refused"},
+     "reached,no_answer,call_back,interested,agreed,order,refused,sent"},
     {"remind_at", KT_FT_DATETIME, 0, "Remind at", NULL, NULL},
     {"remind_before", KT_FT_DURATION, 0, "Remind before", NULL, NULL},
     {"rrule", KT_FT_RRULE, 0, "Repeat", NULL, NULL},
@@ -206,6 +208,30 @@ static const kt_fielddef staff_fields[] = {
     {"birthday", KT_FT_DATE, 0, "Birthday", NULL, NULL},
 };
 
+/* A letter or document template (issue 19): placeholders {{type.field|filter}}
+ * checked against the model when saved (cl_tmpl). kind: mail (subject, body,
+ * html) or doc. Office configuration: everybody reads, the administrator edits. */
+static const kt_fielddef template_fields[] = {
+    COMMON_FIELDS,
+    {"name", KT_FT_TEXT, S | T | R, "Name", NULL, NULL},
+    {"kind", KT_FT_CHOICE, 0, "Kind", NULL, "mail,doc"},
+    {"subject", KT_FT_TEXT, 0, "Subject", NULL, NULL},
+    {"body", KT_FT_LONGTEXT, 0, "Text", NULL, NULL},
+    {"html", KT_FT_LONGTEXT, 0, "HTML text", NULL, NULL},
+    {"comment", KT_FT_LONGTEXT, 0, "Comment", NULL, NULL},
+};
+
+/* The office's mail settings (issue 19; `kartoteka mail config`): one live
+ * record. The SMTP password is never here: it stays in the sending PC's profile. */
+static const kt_fielddef mail_setting_fields[] = {
+    COMMON_FIELDS,
+    {"smtp", KT_FT_URL, T, "SMTP server", NULL, NULL},
+    {"starttls", KT_FT_BOOL, 0, "STARTTLS", NULL, NULL},
+    {"login", KT_FT_TEXT, 0, "SMTP user", NULL, NULL},
+    {"sender", KT_FT_EMAIL, 0, "From", NULL, NULL},
+    {"days", KT_FT_INT, 0, "Days between mailings", NULL, NULL},
+};
+
 #undef S
 #undef T
 #undef R
@@ -227,6 +253,9 @@ static const kt_typedef types[] = {
     {"conflict", 11, KT_TF_SYSTEM, "Conflicts", conflict_fields, N(conflict_fields), "conflict record"},
     {"reminder", 12, KT_TF_CONFIG, "Reminders", reminder_fields, N(reminder_fields), "reminder"},
     {"staff", 13, KT_TF_CONFIG | KT_TF_SYSTEM, "Staff", staff_fields, N(staff_fields), "staff record"},
+    {"template", 14, KT_TF_CONFIG, "Templates", template_fields, N(template_fields), "template"},
+    {"mail_setting", 15, KT_TF_CONFIG, "Mail settings", mail_setting_fields,
+     N(mail_setting_fields), "mail setting"},
 };
 
 const kt_typedef *kt_registry_types(int *n) {

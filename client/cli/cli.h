@@ -147,4 +147,11 @@ int cli_query_opt(const char *cmd, int argc, char **argv, int *i, cl_query *q, c
 /* Splits "a,b,c" in place into at most max names; returns how many. */
 int cli_split_columns(char *s, const char **cols, int max);
 
+/* issue 19: templates, mailings, documents */
+int cli_cmd_template(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_mail(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_doc(cli_ctx *ctx, int argc, char **argv);
+/* Reads a whole text file (no NUL bytes); NULL after printing why. Caller frees. */
+char *cli_read_text_file(const char *path);
+
 #endif

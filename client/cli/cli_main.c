@@ -91,6 +91,22 @@ static const cli_cmd commands[] = {
     {"history", cli_cmd_history, "history ID [--field F] [--limit N] [--json]",
      "who changed what on a card, from which PC, when (the office server's record; offline: "
      "this PC's unsent changes)"},
+
+    {"template", cli_cmd_template,
+     "template add --name N [--subject S] --body-file F [--html-file F] [--kind mail|doc] · "
+     "template list [--json] · template show NAME [--json] · template edit NAME [--name NEW] "
+     "[--subject S] [--body-file F] [--html-file F | --no-html]",
+     "letter templates with {{org.name}}-style placeholders (synced)"},
+    {"mail", cli_cmd_mail,
+     "mail config [--smtp smtp://HOST:PORT|smtps://HOST:PORT] [--starttls] [--user U] "
+     "[--from ADDRESS] [--days N] · mail password [--password-file F] [--ca-file F] [--clear] · "
+     "mail send --template T --to org|contact [--where F=V ...] [--attach FILE ...] "
+     "[--dry-run DIR] [--rate N/min] [--timeout S] · mail resume [--abandon]",
+     "mailings from a template: one personal letter per card, recorded on its timeline"},
+    {"doc", cli_cmd_doc,
+     "doc fill --template FILE.odt|FILE.docx (--id ID --out FILE | --to org|contact "
+     "[--where F=V ...] --out-dir DIR)",
+     "fill an ODT/DOCX template with a card's data (recorded on the card's timeline)"},
     {"help", cmd_help, "help [COMMAND]", "this help"},
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])

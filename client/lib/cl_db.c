@@ -108,6 +108,26 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_GROUP_NAMES] = "SELECT name FROM t_group WHERE deleted = 0 AND name IS NOT NULL "
                           "ORDER BY name",
     [CL_ST_READ_BEGIN] = "BEGIN",
+
+    [CL_ST_MAIL_RUN_ADD] = "INSERT INTO mail_run(template, attach, rate, started) "
+                           "VALUES (?1, ?2, ?3, ?4)",
+    [CL_ST_MAIL_RUN_OPEN] = "SELECT id, template, attach, rate FROM mail_run WHERE done = 0 "
+                            "ORDER BY id DESC LIMIT 1",
+    [CL_ST_MAIL_RUN_DONE] = "UPDATE mail_run SET done = 1 WHERE id = ?1",
+    [CL_ST_MAIL_RCPT_ADD] = "INSERT INTO mail_rcpt(run, seq, rtype, rid, email) "
+                            "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [CL_ST_MAIL_RCPT_SET] = "UPDATE mail_rcpt SET state = ?3, detail = ?4 WHERE run = ?1 AND seq = ?2",
+    [CL_ST_MAIL_RCPT_LIST] = "SELECT seq, rtype, rid, email, state, detail FROM mail_rcpt "
+                             "WHERE run = ?1 AND seq > ?2 ORDER BY seq LIMIT 256",
+    [CL_ST_MAIL_RCPT_UNSURE] = "UPDATE mail_rcpt SET state = 'unknown', detail = 'the run was "
+                               "cut during its SMTP transaction' WHERE run = ?1 AND state = 'sending'",
+    [CL_ST_MAIL_RECENT] = "SELECT 1 FROM t_event WHERE deleted = 0 AND type = 'letter' AND "
+                          "result = 'sent' AND start >= ?2 AND (contact = ?1 OR (org = ?1 AND "
+                          "contact IS NULL)) LIMIT 1",
+    [CL_ST_TEMPLATE_BY_NAME] = "SELECT id FROM t_template WHERE deleted = 0 AND name = ?1 "
+                               "ORDER BY rowid LIMIT 1",
+    [CL_ST_TEMPLATE_ALL] = "SELECT id FROM t_template WHERE deleted = 0 ORDER BY name, rowid",
+    [CL_ST_MAIL_SETTING] = "SELECT id FROM t_mail_setting WHERE deleted = 0 ORDER BY rowid LIMIT 1",
 };
 
 static const kt_sql_names names = {

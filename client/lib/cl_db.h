@@ -66,6 +66,21 @@ typedef enum cl_st {
   CL_ST_REMIND_STATES,/* ?1 user -> id, rid, at, state, until */
   CL_ST_DATA_VERSION, /* -> PRAGMA data_version (changes when another connection commits) */
   CL_ST_READ_BEGIN,   /* a read transaction (readers: one snapshot for a page) */
+
+  /* mailings (cl_mail, issue 19): the client-local run tables and lookups */
+  CL_ST_MAIL_RUN_ADD,   /* ?1 template, ?2 attach, ?3 rate, ?4 started ms */
+  CL_ST_MAIL_RUN_OPEN,  /* -> id, template, attach, rate: the newest unfinished run */
+  CL_ST_MAIL_RUN_DONE,  /* ?1 run */
+  CL_ST_MAIL_RCPT_ADD,  /* ?1 run, ?2 seq, ?3 rtype, ?4 rid, ?5 email */
+  CL_ST_MAIL_RCPT_SET,  /* ?1 run, ?2 seq, ?3 state, ?4 detail */
+  CL_ST_MAIL_RCPT_LIST, /* ?1 run, ?2 after seq -> seq, rtype, rid, email, state, detail:
+                           the next page (256) in order */
+  CL_ST_MAIL_RCPT_UNSURE, /* ?1 run: 'sending' -> 'unknown' (a run cut mid-transaction) */
+  CL_ST_MAIL_RECENT,    /* ?1 card id, ?2 since ms -> 1 when a letter was sent to it since
+                           (to the organization itself, not to one of its contacts) */
+  CL_ST_TEMPLATE_BY_NAME, /* ?1 name -> id of the live template (oldest first) */
+  CL_ST_TEMPLATE_ALL,   /* -> id of every live template, by name */
+  CL_ST_MAIL_SETTING,   /* -> id of the office's live mail settings record */
   CL_ST__COUNT
 } cl_st;
 

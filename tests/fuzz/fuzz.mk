@@ -113,3 +113,16 @@ fuzz-replay: $(patsubst %,$(O)/fuzz/replay_%,$(FUZZ_NAMES))
 	@set -e; for f in $(FUZZ_NAMES); do \
 	  if [ -d tests/fuzz/corpus/$$f ]; then $(O)/fuzz/replay_$$f tests/fuzz/corpus/$$f; fi; \
 	done
+
+# the template parser (issue 19) lives in the client library: its harness
+# links cl_tmpl.c with common/ (the model, the registry, ICU for case mapping)
+FUZZ_SRC_tmpl := client/lib/cl_tmpl.c common/kt_model.c common/kt_registry.c common/kt_text.c \
+                 common/kt_time.c common/kt_buf.c common/kt_err.c common/kt_choice.c common/kt_utf8.c \
+                 common/kt_rec.c common/kt_ver.c common/kt_uuid.c
+$(FUZZ_O)/fuzz_tmpl: tests/fuzz/fuzz_tmpl.c $(FUZZ_SRC_tmpl)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iclient/lib -fsanitize=fuzzer -o $@ $< $(FUZZ_SRC_tmpl) \
+	  $(shell pkg-config --libs icu-uc icu-i18n libical sqlite3 libcrypto) -lm
+$(O)/fuzz/replay_tmpl: tests/fuzz/fuzz_tmpl.c tests/fuzz/fuzz_replay.h client/lib/cl_tmpl.c $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DKT_FUZZ_REPLAY $(ALL_LDFLAGS) -o $@ $< client/lib/cl_tmpl.c $(LIBCOMMON) $(LIBS)

@@ -309,8 +309,8 @@ static void test_subject_narrow_feed(void **state) {
   assert_int_equal(srv_subject_load(d, "anna", &s, &err), 0);
   assert_true(s.narrow);
   char want[64];
-  snprintf(want, sizeof want, "[%d,%d,%d,%d]", code("group"), code("field_def"), code("section"),
-           code("staff"));
+  snprintf(want, sizeof want, "[%d,%d,%d,%d,%d,%d]", code("group"), code("field_def"), code("section"),
+           code("staff"), code("template"), code("mail_setting"));
   assert_string_equal(s.all_json, want);
   assert_int_equal(srv_subject_load(d, "hugo", &s, &err), 0);
   assert_false(s.narrow);

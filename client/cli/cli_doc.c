@@ -1,0 +1,117 @@
+/* cli_doc — `kartoteka doc fill --template F --id ID --out FILE` and
+ * `doc fill --template F --to org|contact [--where F=V ...] --out-dir DIR`:
+ * ODT/DOCX documents filled with a card's data (cl_doc), one per card, each
+ * recorded on the card's timeline. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cl_doc.h"
+#include "cli.h"
+
+typedef struct ids {
+  char **v;
+  int n, cap;
+} ids;
+
+static int on_card(void *ud, const cl_rec *r) {
+  ids *l = ud;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    char **p = realloc(l->v, (size_t)l->cap * sizeof *p);
+    if (!p) return 1;
+    l->v = p;
+  }
+  l->v[l->n++] = strdup(cl_rec_id(r));
+  return 0;
+}
+
+/* A file name from the card's title: letters kept, / and controls replaced. */
+static void out_name(cl_store *s, const char *dir, const char *id, int i, const char *ext,
+                     char *out, size_t n) {
+  kt_buf t = KT_BUF_INIT;
+  cl_rec *r = NULL;
+  kt_err err;
+  if (cl_store_get(s, id, &r, &err) == 0) cl_rec_title(r, &t);
+  cl_rec_free(r);
+  char safe[120];
+  size_t k = 0;
+  for (const char *p = kt_buf_str(&t); *p && k + 1 < sizeof safe; p++)
+    safe[k++] = ((unsigned char)*p < 0x20 || strchr("/\\:*?\"<>|", *p)) ? '_' : *p;
+  while (k && (safe[k - 1] & 0xC0) == 0x80 && k + 4 >= sizeof safe) k--; /* a cut character */
+  safe[k] = 0;
+  snprintf(out, n, "%s/%04d %s.%s", dir, i + 1, k ? safe : "card", ext);
+  kt_buf_free(&t);
+}
+
+static int fill(cli_ctx *ctx, int argc, char **argv) {
+  const char *tmpl = NULL, *id = NULL, *outf = NULL, *dir = NULL;
+  cl_filter *where = calloc((size_t)argc, sizeof *where);
+  cl_query q = {.where = where};
+  ids l = {0};
+  int rc = 2;
+  if (!where) return cli_failf("out of memory");
+  for (int i = 2; i < argc; i++) {
+    const char *o = argv[i];
+    bool has = i + 1 < argc;
+    int qo = cli_query_opt("doc", argc, argv, &i, &q, where);
+    if (qo < 0) goto out;
+    if (qo) continue;
+    if (strcmp(o, "--template") == 0 && has) tmpl = argv[++i];
+    else if (strcmp(o, "--id") == 0 && has) id = argv[++i];
+    else if (strcmp(o, "--out") == 0 && has) outf = argv[++i];
+    else if (strcmp(o, "--out-dir") == 0 && has) dir = argv[++i];
+    else if ((strcmp(o, "--to") == 0 || strcmp(o, "--type") == 0) && has) q.type = argv[++i];
+    else {
+      rc = cli_usage("doc", "doc fill: unknown option '%s'", o);
+      goto out;
+    }
+  }
+  if (!tmpl || (id && !outf) || (!id && (!dir || (!q.type && !q.nwhere)))) {
+    rc = cli_usage("doc", "give --template F and either --id ID --out FILE or --to org|contact "
+                   "[--where F=V ...] --out-dir DIR");
+    goto out;
+  }
+  if (!id && !q.type) q.type = "org";
+  cl_store *s = cli_open(ctx, false);
+  rc = 1;
+  if (!s) goto out;
+  kt_err err;
+  kt_err_clear(&err);
+  cl_doc *d = NULL;
+  int r = cl_doc_open(cl_store_model(s), tmpl, &d, &err);
+  if (!r && id) {
+    r = cl_doc_fill_card(s, d, id, outf, &err);
+    if (!r) printf("%s\n", outf);
+  } else if (!r) {
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+      r = kt_err_set(&err, KT_EIO, "cannot make the folder %s: %m", dir);
+    } else if (!(r = cl_store_list(s, &q, on_card, &l, &err))) {
+      int made = 0;
+      for (int i = 0; i < l.n && !r; i++) {
+        char path[4096];
+        out_name(s, dir, l.v[i], i, cl_doc_ext(d), path, sizeof path);
+        if (!(r = cl_doc_fill_card(s, d, l.v[i], path, &err))) {
+          printf("%s\n", path);
+          made++;
+        }
+      }
+      fprintf(stderr, "%d document%s made\n", made, made == 1 ? "" : "s");
+    }
+  }
+  cl_doc_free(d);
+  cl_store_close(s);
+  rc = r ? cli_fail(&err) : 0;
+out:
+  for (int i = 0; i < l.n; i++) free(l.v[i]);
+  free(l.v);
+  free(where);
+  return rc;
+}
+
+int cli_cmd_doc(cli_ctx *ctx, int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "fill") == 0) return fill(ctx, argc, argv);
+  return cli_usage("doc", "doc fill --template F ...");
+}
