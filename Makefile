@@ -14,6 +14,9 @@ BASE_CFLAGS := -std=c17 -D_GNU_SOURCE -pthread $(WARN) -Icommon -Iclient/lib -Is
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
 # what only the client library needs (the server does not link it)
 CLIENT_LIBS := $(shell pkg-config --libs xlsxwriter 2>/dev/null)
+# spreadsheets read and written by the client library (cl_sheet: XLSX/ODS)
+CLIENT_LIBS += $(shell pkg-config --libs libzip libxml-2.0 2>/dev/null)
+BASE_CFLAGS += $(shell pkg-config --cflags libzip libxml-2.0 2>/dev/null)
 
 ifeq ($(BUILD),debug)
   CFLAGS_B := -O1 -g
