@@ -150,9 +150,14 @@ static int xml_next(xmlTextReaderPtr x, const char *name, kt_err *err) {
   int r = xmlTextReaderRead(x);
   if (r < 0) {
     const xmlError *e = xmlGetLastError();
-    return kt_err_set(err, KT_EINVAL, "%s is not well-formed XML%s%s%s", name,
-                      e && e->message ? " (" : "", e && e->message ? e->message : "",
-                      e && e->message ? ")" : "");
+    char why[160] = "";
+    if (e && e->message) {
+      snprintf(why, sizeof why, " (line %d: %s", e->line, e->message);
+      size_t l = strlen(why);
+      while (l && (why[l - 1] == '\n' || why[l - 1] == ' ')) why[--l] = '\0';
+      snprintf(why + l, sizeof why - l, ")");
+    }
+    return kt_err_set(err, KT_EINVAL, "%s is not well-formed XML%s", name, why);
   }
   if (r == 1 && xmlTextReaderNodeType(x) == XML_READER_TYPE_DOCUMENT_TYPE)
     return kt_err_set(err, KT_EINVAL, "%s declares a DTD, which spreadsheets never do; refused", name);
@@ -191,8 +196,9 @@ static int64_t attr_int(xmlTextReaderPtr x, const char *local, int64_t dflt) {
   if (!v) return dflt;
   char *e;
   long long n = strtoll(v, &e, 10);
+  bool ok = *v && *e == '\0' && n >= 0;
   xmlFree(v);
-  return (e && *e == '\0' && n >= 0) ? n : dflt;
+  return ok ? n : dflt;
 }
 
 static void add_text(xmlTextReaderPtr x, kt_buf *b) {
