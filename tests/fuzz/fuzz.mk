@@ -36,6 +36,15 @@ FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -O1 -g $(FUZZ_SAN) -Icommon -I$(FUZZ_O)/g
 # Sources each fuzzer links (kept small: it does not need the rest of common/).
 FUZZ_SRC_frame := common/kt_frame.c common/kt_err.c common/kt_buf.c common/kt_utf8.c
 FUZZ_SRC_invite := common/kt_invite.c common/kt_err.c common/kt_buf.c
+# the import readers (cl_rowset's table links every reader): they need libical, ICU, libzip, libxml2
+FUZZ_READERS := $(wildcard client/lib/cl_rowset.c client/lib/cl_grid.c client/lib/cl_vcard.c \
+                client/lib/cl_ical.c client/lib/cl_sheet.c client/lib/cl_csv.c) \
+                common/kt_err.c common/kt_buf.c common/kt_time.c
+FUZZ_READERS_CFLAGS = -Iclient/lib $(shell pkg-config --cflags libical icu-uc libzip libxml-2.0)
+FUZZ_READERS_LIBS = $(shell pkg-config --libs libical icu-uc icu-i18n libzip libxml-2.0) -lm
+FUZZ_SRC_vcard := $(FUZZ_READERS)
+FUZZ_SRC_ical := $(FUZZ_READERS)
+FUZZ_SRC_sheet := $(FUZZ_READERS)
 
 FUZZ_PBC_VER := 1.4.1
 FUZZ_PBC_DIR := $(FUZZ_O)/protobuf-c-$(FUZZ_PBC_VER)
@@ -87,6 +96,16 @@ $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_O)/gen/kartoteka.pb-c.c $(FUZZ_PBC_
 $(FUZZ_O)/fuzz_invite: tests/fuzz/fuzz_invite.c $(FUZZ_SRC_invite)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRC_invite) -lcrypto
+
+# the readers' fuzzers: libFuzzer build, and the replay of `make check` (links the client library)
+FUZZ_READER_NAMES := vcard ical sheet
+$(patsubst %,$(FUZZ_O)/fuzz_%,$(FUZZ_READER_NAMES)): $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_READERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_READERS_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_READERS) $(FUZZ_READERS_LIBS)
+
+$(patsubst %,$(O)/fuzz/replay_%,$(FUZZ_READER_NAMES)): $(O)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_replay.h $(LIBCLIENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DKT_FUZZ_REPLAY $(ALL_LDFLAGS) -o $@ $< $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(CLIENT_LIBS)
 
 fuzz-build: $(patsubst %,$(FUZZ_O)/fuzz_%,$(FUZZ_NAMES))
 
