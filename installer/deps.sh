@@ -12,6 +12,7 @@ build_pkgs=(
   libcmocka-dev libical-dev libxlsxwriter-dev libzip-dev libxml2-dev
   libcurl4-openssl-dev libnotify-dev
   python3-dbusmock python3-protobuf dbus dbus-x11 libnotify-bin strace
+  libreoffice-calc-nogui python3-vobject python3-icalendar python3-openpyxl
 )
 
 missing=()

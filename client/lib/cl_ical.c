@@ -71,6 +71,7 @@ static const struct {
 
 #define X_PREFIX "X-KARTOTEKA-"
 #define IC_MAX_BYTES (256u << 20)
+#define IC_MAX_MINUTES (3660LL * 24 * 60) /* a duration or a reminder lead: ten years */
 
 static const char *comp_type(icalcomponent_kind k) {
   return k == ICAL_VEVENT_COMPONENT ? "event" : k == ICAL_VTODO_COMPONENT ? "task" : NULL;
@@ -198,7 +199,7 @@ static int read_alarms(icalcomponent *c, const char *type, int64_t dur_min, cl_g
         int64_t before = -(int64_t)icaldurationtype_as_int(tr.duration) / 60;
         icalparameter *rel = icalproperty_get_first_parameter(tp, ICAL_RELATED_PARAMETER);
         if (rel && icalparameter_get_related(rel) == ICAL_RELATED_END) before -= dur_min;
-        if (before >= 0) rc = set_minutes(g, m->field, before, err);
+        if (before >= 0 && before <= IC_MAX_MINUTES) rc = set_minutes(g, m->field, before, err);
       }
     }
   }
@@ -244,6 +245,9 @@ static int read_comp(icalcomponent *root, icalcomponent *c, const char *type, in
             !(rc = prop_time(root, pe, line, &e, &he, err)) && hs && he && e >= s)
           min = (e - s) / 60000;
       }
+      if (!rc && min > IC_MAX_MINUTES)
+        rc = kt_err_set(err, KT_EINVAL, "line %d: the %s lasts more than ten years; check its "
+                        "DTSTART, DTEND and DURATION", line, type);
       if (!rc && min >= 0) {
         dur_min = min;
         rc = set_minutes(g, m->field, min, err);
@@ -444,7 +448,9 @@ int cl_ical_write(kt_buf *out, const char *type, const char *const *names,
       }
       break;
     case IK_DURATION:
-      if (!(rc = kt_duration_parse(v, &x, err)))
+      if (!(rc = kt_duration_parse(v, &x, err)) && x > IC_MAX_MINUTES)
+        rc = kt_err_set(err, KT_EINVAL, "%s: %s is longer than ten years", m->field, v);
+      if (!rc)
         icalcomponent_add_property(c, icalproperty_new_duration(icaldurationtype_from_int((int)x * 60)));
       break;
     case IK_STATUS: {
@@ -479,7 +485,9 @@ int cl_ical_write(kt_buf *out, const char *type, const char *const *names,
       break;
     }
     case IK_ALARM_REL:
-      if (!(rc = kt_duration_parse(v, &x, err))) {
+      if (!(rc = kt_duration_parse(v, &x, err)) && x > IC_MAX_MINUTES)
+        rc = kt_err_set(err, KT_EINVAL, "%s: %s is longer than ten years", m->field, v);
+      if (!rc) {
         struct icaltriggertype tr = {.time = icaltime_null_time(),
                                      .duration = icaldurationtype_from_int(-(int)x * 60)};
         icalcomponent_add_component(c, alarm(title, tr));

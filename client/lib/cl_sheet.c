@@ -639,7 +639,11 @@ static int ods_table(xmlTextReaderPtr x, rows *rw, kt_err *err) {
       if (xmlTextReaderIsEmptyElement(x)) rownum += rrep;
     } else if (is_end(x, "table-row")) {
       /* an empty row only moves the counter, however often it is repeated */
-      rc = row_end(rw, rownum + 1, rw->len ? rrep : 1);
+      if (rw->len && rrep > CL_SHEET_MAX_REPEAT)
+        rc = kt_err_set(err, KT_EINVAL, "row %lld is repeated %lld times; a sheet that big "
+                        "cannot be imported (at most %d copies of a row)", (long long)(rownum + 1),
+                        (long long)rrep, CL_SHEET_MAX_REPEAT);
+      if (!rc) rc = row_end(rw, rownum + 1, rw->len ? rrep : 1);
       rownum += rrep; /* LibreOffice ends a sheet with a million empty rows repeated */
     } else if (is_elem(x, "table-cell") || is_elem(x, "covered-table-cell")) {
       crep = attr_int(x, "number-columns-repeated", 1);

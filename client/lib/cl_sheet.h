@@ -25,7 +25,10 @@
 /* Limits (a sheet past them is refused with a message saying to split it). */
 #define CL_SHEET_MAX_ROWS 1048576
 #define CL_SHEET_MAX_COLS 16384
+#ifndef CL_SHEET_MAX_CELLS /* the fuzz build makes it smaller */
 #define CL_SHEET_MAX_CELLS (32u << 20)      /* cells a rowset may hold */
+#endif
+#define CL_SHEET_MAX_REPEAT 65536           /* copies of one non-empty ODS row */
 #define CL_SHEET_MAX_ENTRY ((size_t)512 << 20) /* bytes of one unpacked zip entry */
 
 /* Reads a workbook from memory (n bytes of the .xlsx / .ods file). sheet:

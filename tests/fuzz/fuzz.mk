@@ -40,7 +40,7 @@ FUZZ_SRC_invite := common/kt_invite.c common/kt_err.c common/kt_buf.c
 FUZZ_READERS := $(wildcard client/lib/cl_rowset.c client/lib/cl_grid.c client/lib/cl_vcard.c \
                 client/lib/cl_ical.c client/lib/cl_sheet.c client/lib/cl_csv.c) \
                 common/kt_err.c common/kt_buf.c common/kt_time.c common/kt_utf8.c
-FUZZ_READERS_CFLAGS = -Iclient/lib $(shell pkg-config --cflags libical icu-uc libzip libxml-2.0)
+FUZZ_READERS_CFLAGS = -Iclient/lib -DCL_SHEET_MAX_CELLS=300000u $(shell pkg-config --cflags libical icu-uc libzip libxml-2.0)
 FUZZ_READERS_LIBS = $(shell pkg-config --libs libical icu-uc icu-i18n libzip libxml-2.0) -lm
 FUZZ_SRC_vcard := $(FUZZ_READERS)
 FUZZ_SRC_ical := $(FUZZ_READERS)
