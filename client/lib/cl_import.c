@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_csv.h"
+#include "cl_rowset.h"
 #include "cl_remote.h"
 #include "kt_text.h"
 
@@ -27,22 +27,16 @@ int cl_import_csv(cl_store *s, const char *path, const char *type, const cl_colm
                       "for the import right (`kartoteka admin role set --role ROLE --rights "
                       "+import`)",
                       cl_store_role(s));
-  cl_csv c;
-  if ((rc = cl_csv_open(&c, path, encoding, err))) return rc;
-  kt_buf hdr = KT_BUF_INIT, row = KT_BUF_INIT;
-  const char **h = NULL, **v = NULL;
-  int nh = 0, nv = 0;
+  cl_rowset *rs = NULL;
+  cl_read_opts ro = {encoding, 0, NULL};
+  if ((rc = cl_rowset_read("csv", path, &ro, &rs, err))) return rc;
   const char **fields = NULL;
   cl_set *sets = NULL;
+  int nh = rs->nheader;
+  char **h = rs->header;
   *count = 0;
-  rc = cl_csv_next(&c, &hdr, &h, &nh, err);
-  if (rc <= 0) {
-    if (rc == 0) rc = kt_err_set(err, KT_EINVAL, "%s is empty: the first line must name the columns", path);
-    goto out;
-  }
-  rc = 0;
-  fields = calloc((size_t)nh, sizeof *fields);
-  sets = calloc((size_t)nh, sizeof *sets);
+  fields = calloc((size_t)nh + 1, sizeof *fields);
+  sets = calloc((size_t)nh + 1, sizeof *sets);
   if (!fields || !sets) {
     rc = kt_err_set(err, KT_ENOMEM, "out of memory");
     goto out;
@@ -63,19 +57,15 @@ int cl_import_csv(cl_store *s, const char *path, const char *type, const cl_colm
     fields[i] = *f ? f : NULL;
   }
   if ((rc = cl_store_begin(s, err))) goto out;
-  for (;;) {
-    int r = cl_csv_next(&c, &row, &v, &nv, err);
-    if (r < 0) {
-      rc = r;
-      break;
-    }
-    if (r == 0) break;
-    int n = 0;
+  for (int ri = 0; ri < rs->nrows; ri++) {
+    const cl_row *row = &rs->rows[ri];
+    int nv = row->ncells, n = 0;
+    char **v = row->cells;
     for (int i = 0; i < nv && i < nh; i++)
       if (fields[i] && *v[i]) sets[n++] = (cl_set){fields[i], v[i]};
     if (nv > nh) {
       rc = kt_err_set(err, KT_EINVAL, "line %d has %d values but the header names %d columns",
-                      c.line, nv, nh);
+                      row->line, nv, nh);
       break;
     }
     if (!n) continue;
@@ -83,12 +73,12 @@ int cl_import_csv(cl_store *s, const char *path, const char *type, const cl_colm
       cl_claim cl;
       if ((rc = cl_claimer_check(claims, type, sets, n, &cl, err))) break;
       if (cl.exists) {
-        if (skip) skip(skip_ud, c.line, &cl);
+        if (skip) skip(skip_ud, row->line, &cl);
         continue;
       }
     }
     if ((rc = cl_store_add(s, type, sets, n, NULL, err))) {
-      kt_err_prefix(err, "%s line %d", path, c.line);
+      kt_err_prefix(err, "%s line %d", path, row->line);
       break;
     }
     (*count)++;
@@ -98,8 +88,6 @@ int cl_import_csv(cl_store *s, const char *path, const char *type, const cl_colm
 out:
   free(fields);
   free(sets);
-  kt_buf_free(&hdr);
-  kt_buf_free(&row);
-  cl_csv_close(&c);
+  cl_rowset_free(rs);
   return rc;
 }

@@ -150,7 +150,7 @@ printf 'name,employees\nX1,10\nX2,many\n' > "$T/bad.csv"
 check_fails "a bad row: clear error with its line" "line 3: employees" k import csv "$T/bad.csv" --type org
 check_eq "...and nothing imported" "$n_before" "$(k list org --json | json 'len(d)')"
 printf 'Название;Город\nООО Ирис;Омск\n' | iconv -f utf-8 -t cp1251 > "$T/cp.csv"
-check_fails "cp1251 without --encoding is explained" "encoding cp1251" k import csv "$T/cp.csv" --type org
+check_fails "cp1251 read as UTF-8 is explained" "encoding cp1251" k import csv "$T/cp.csv" --type org --encoding utf-8
 check "cp1251 with --encoding and --map" k import csv "$T/cp.csv" --type org --encoding cp1251 --map Название=name --map Город=city
 check_contains "cp1251 text arrived as UTF-8" "ООО Ирис" "$(k search ирис)"
 check_fails "unknown column is explained" "matches no field" k import csv "$T/bad.csv" --type contact
