@@ -113,3 +113,14 @@ fuzz-replay: $(patsubst %,$(O)/fuzz/replay_%,$(FUZZ_NAMES))
 	@set -e; for f in $(FUZZ_NAMES); do \
 	  if [ -d tests/fuzz/corpus/$$f ]; then $(O)/fuzz/replay_$$f tests/fuzz/corpus/$$f; fi; \
 	done
+
+# the CSV reader (issue 16) is client library code: cl_csv + cl_rowset, with ICU
+FUZZ_SRC_csv := client/lib/cl_csv.c client/lib/cl_rowset.c common/kt_err.c common/kt_buf.c \
+                common/kt_utf8.c
+$(FUZZ_O)/fuzz_csv: tests/fuzz/fuzz_csv.c $(FUZZ_SRC_csv)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iclient/lib -fsanitize=fuzzer -o $@ $< $(FUZZ_SRC_csv) -licuuc
+
+$(O)/fuzz/replay_csv: tests/fuzz/fuzz_csv.c tests/fuzz/fuzz_replay.h $(LIBCLIENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DKT_FUZZ_REPLAY $(ALL_LDFLAGS) -o $@ $< $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(CLIENT_LIBS)
