@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct gcell {
   int col;
@@ -181,4 +182,11 @@ int cl_grid_load(const char *path, size_t max, kt_buf *out, kt_err *err) {
   fclose(f);
   if (!rc && out->oom) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
   return rc;
+}
+
+bool cl_grid_starts(const char *t, size_t n, const char *word) {
+  size_t i = 0, w = strlen(word);
+  if (n >= 3 && memcmp(t, "\xEF\xBB\xBF", 3) == 0) i = 3;
+  while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r' || t[i] == '\n')) i++;
+  return n - i >= w && strncasecmp(t + i, word, w) == 0;
 }

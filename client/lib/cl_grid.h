@@ -38,4 +38,8 @@ int cl_grid_rowset(const cl_grid *g, const char *format, cl_rowset **out, kt_err
  * naming the file, KT_ETOOBIG past max bytes, KT_ENOMEM. */
 int cl_grid_load(const char *path, size_t max, kt_buf *out, kt_err *err);
 
+/* Whether text (n bytes) starts with word, case-insensitively, after a UTF-8
+ * BOM and white space (the readers' content sniffers). */
+bool cl_grid_starts(const char *text, size_t n, const char *word);
+
 #endif

@@ -369,6 +369,8 @@ int cl_ical_read(const char *path, const cl_read_opts *opts, cl_rowset **out, kt
   return rc;
 }
 
+int cl_ical_sniff(const char *head, size_t n) { return cl_grid_starts(head, n, "BEGIN:VCALENDAR") ? 2 : 0; }
+
 /* ---- writing ------------------------------------------------------------- */
 
 void cl_ical_begin(kt_buf *out) {

@@ -28,6 +28,10 @@ int cl_ical_parse(const char *data, size_t n, cl_rowset **out, kt_err *err);
 /* The same for a file (opts unused). KT_EIO when it cannot be read. */
 int cl_ical_read(const char *path, const cl_read_opts *opts, cl_rowset **out, kt_err *err);
 
+/* Content sniffer for cl_rowset: 2 when the text starts with BEGIN:VCALENDAR
+ * (after a BOM or blank lines), else 0. */
+int cl_ical_sniff(const char *head, size_t n);
+
 /* Writing: cl_ical_begin, then one cl_ical_write per record, then cl_ical_end. */
 void cl_ical_begin(kt_buf *out);
 /* Appends a VEVENT (type "event") or VTODO ("task") for a record given as n

@@ -753,6 +753,20 @@ out:
   return rc;
 }
 
+/* ---- detection ------------------------------------------------------------- */
+
+static bool is_ods(const char *head, size_t n) {
+  static const char mt[] = "mimetypeapplication/vnd.oasis.opendocument.spreadsheet";
+  return n >= 30 + sizeof mt - 1 && memcmp(head, "PK\3\4", 4) == 0 &&
+         memcmp(head + 30, mt, sizeof mt - 1) == 0;
+}
+
+int cl_sheet_sniff_ods(const char *head, size_t n) { return is_ods(head, n) ? 2 : 0; }
+
+int cl_sheet_sniff_xlsx(const char *head, size_t n) {
+  return n >= 4 && memcmp(head, "PK\3\4", 4) == 0 && !is_ods(head, n) ? 2 : 0;
+}
+
 /* ---- files ----------------------------------------------------------------- */
 
 static int read_file(const char *path, const cl_read_opts *opts, cl_rowset **out, kt_err *err,

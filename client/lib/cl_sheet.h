@@ -43,6 +43,12 @@ int cl_sheet_parse_ods(const void *data, size_t n, const char *sheet, cl_rowset 
 int cl_sheet_read_xlsx(const char *path, const cl_read_opts *opts, cl_rowset **out, kt_err *err);
 int cl_sheet_read_ods(const char *path, const cl_read_opts *opts, cl_rowset **out, kt_err *err);
 
+/* Content sniffers for cl_rowset: 2 for a zip whose first entry is ODF's
+ * spreadsheet mimetype (ods), 2 for any other zip (xlsx: the reader then says
+ * what it lacks), else 0. */
+int cl_sheet_sniff_xlsx(const char *head, size_t n);
+int cl_sheet_sniff_ods(const char *head, size_t n);
+
 /* ODS writer: cells are written to a temporary file beside path as they
  * come (memory stays flat for a million rows); cl_ods_close packs the
  * document. Not thread-safe per writer. */

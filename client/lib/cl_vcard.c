@@ -476,6 +476,8 @@ int cl_vcard_read(const char *path, const cl_read_opts *opts, cl_rowset **out, k
   return rc;
 }
 
+int cl_vcard_sniff(const char *head, size_t n) { return cl_grid_starts(head, n, "BEGIN:VCARD") ? 2 : 0; }
+
 /* ---- writing ------------------------------------------------------------- */
 
 /* Appends text escaped for a vCard value (3.0/4.0). */

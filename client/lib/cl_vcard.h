@@ -26,6 +26,10 @@ int cl_vcard_parse(const char *data, size_t n, cl_rowset **out, kt_err *err);
 /* The same for a file (opts unused). KT_EIO when it cannot be read. */
 int cl_vcard_read(const char *path, const cl_read_opts *opts, cl_rowset **out, kt_err *err);
 
+/* Content sniffer for cl_rowset (the first n bytes of a file): 2 when it
+ * starts with BEGIN:VCARD (after a BOM or blank lines), else 0. */
+int cl_vcard_sniff(const char *head, size_t n);
+
 /* Appends one vCard (version 3 or 4) for a contact given as n field names and
  * their values as people type them ("" or NULL = none; dates ISO). uid (may be
  * NULL) becomes UID. FN is made from the names (or the organization). */
