@@ -161,7 +161,7 @@ check_contains "... with the headings" "<th>Surname</th>" "$(cat "$T/none.html")
 if k solo import --help 2>&1 | grep -q vcard; then
   k back init --local >/dev/null
   for f in org:o.ods org:o.xlsx contact:c.vcard; do
-    t=${f%%:*}; file=${f#*:}; fmt=${file##*.}; [ "$fmt" = vcard ] && fmt=vcard
+    t=${f%%:*}; file=${f#*:}; fmt=${file##*.}
     k "back-$fmt" init --local >/dev/null
     [ "$t" = contact ] && k "back-$fmt" import ods "$T/o.ods" --type org >/dev/null 2>&1
     check "import $fmt reads our $file" k "back-$fmt" import "$fmt" "$T/$file" --type "$t"
@@ -170,6 +170,7 @@ if k solo import --help 2>&1 | grep -q vcard; then
   done
   for t in event task; do
     k "back-$t" init --local >/dev/null
+    k "back-$t" import ods "$T/o.ods" --type org >/dev/null 2>&1
     file=$([ $t = event ] && echo e.ics || echo t.ics)
     check "import ical reads our $t export" k "back-$t" import ical "$T/$file" --type $t
     keep='import json,sys; print(sorted(json.dumps({k:v for k,v in r.items() if k not in ("id","created","updated","org","kind")}, ensure_ascii=False, sort_keys=True) for r in json.load(sys.stdin)))'
