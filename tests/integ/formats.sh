@@ -180,6 +180,39 @@ else
   echo "NOTE: import does not read vcard/ods/xlsx/ical yet: round trips are in the unit tests (test_vcard, test_ical, test_sheet)"
 fi
 
+# ---- files as other programs write them, through import -----------------------------------------
+if k solo import --help 2>&1 | grep -q vcard; then
+  D=$(cd "$(dirname "$0")/../data/import" && pwd)
+  k real init --local >/dev/null
+  check_contains "a phone's vCard 3.0 (format detected)" "imported 2 rows" "$(k real import "$D/phone_3.0.vcf" --create-missing 2>&1)"
+  c=$(k real list contact --where last_name=Петров --json)
+  check_contains "... its numbers by kind" '"phone_work":"+7 495 111-22-33","phone_mobile":"+7 916 123-45-67","phone_home":"+7 495 444-55-66"' "$c"
+  check_contains "... a second mobile number is not lost" "+7 903 765-43-21" "$c"
+  check_contains "... its organization created" "$(k real list org --json | json 'd[0]["id"]')" "$c"
+  check_contains "... a birthday without a year" '"birthday":"--05-17"' "$(k real list contact --where last_name=Сидорова --json)"
+  check_contains "a 2.1 vCard with quoted-printable Cyrillic" "imported 1 row" "$(k real import vcard "$D/phone_2.1.vcf" 2>&1)"
+  check_contains "... CHARSET=WINDOWS-1251 read" '"last_name":"Смирнова","first_name":"Ольга"' "$(k real list contact --where last_name=Смирнова --json)"
+  check_contains "an Outlook vCard" "imported 1 row" "$(k real import "$D/outlook.vcf" --create-missing 2>&1)"
+  check_contains "... its work phone (the fax left out) and address" '"phone_work":"+7 (495) 777-88-99","phone_mobile":"+7 (926) 000-11-22","email":"vasiliev@vector.ru","address":"ул. Ленина, 1, 101000, Россия","city":"Москва"' \
+    "$(k real list contact --where last_name=Васильев --json)"
+  check_contains "a Google Contacts vCard" "imported 2 rows" "$(k real import "$D/google.vcf" --create-missing 2>&1)"
+  check_contains "... both e-mails" '"email":"maria@example.pl","email2":"m.kowalska@firma.pl"' "$(k real list contact --where last_name=Kowalska --json)"
+  check_contains "a calendar app's .ics (VTIMEZONE, VALARM, RRULE)" "imported 4 rows" "$(k real import "$D/calendar.ics" 2>&1)"
+  check_contains "... the meeting in Moscow time, weekly, reminded 15 min before" '"start":"2026-11-23T10:00:00+03:00","duration":60,"status":"planned","remind_before":15,"rrule":"FREQ=WEEKLY;BYDAY=MO"' \
+    "$(k real list event --where title=Планёрка --json)"
+  check_contains "... the task" '"due":"2026-11-25T18:00:00+03:00","priority":"high","status":"open","remind_before":60' "$(k real list task --json)"
+  check_contains "an XLSX made by LibreOffice (dates and numbers as stored)" "1 row would be created" \
+    "$(k real import "$D/libreoffice.xlsx" --type contact --dry-run 2>&1)"
+  check_contains "an ODS made by LibreOffice" "1 row would be created" "$(k real import "$D/libreoffice.ods" --type contact --dry-run 2>&1)"
+  printf 'BEGIN:VCARD\nVERSION:3.0\nN:Ок;Первый;;;\nEND:VCARD\nBEGIN:VCARD\nVERSION:3.0\nTEL:123\nEND:VCARD\n' > "$T/noname.vcf"
+  check_fails "a vCard without N or FN is named by its line" "line 5.*neither N nor FN" k real import "$T/noname.vcf"
+  printf 'BEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\n' > "$T/nocal.ics"
+  check_fails "an .ics without VCALENDAR" "no BEGIN:VCALENDAR" k real import ical "$T/nocal.ics" --type event
+  head -c 2000 "$D/libreoffice.xlsx" > "$T/cut.xlsx"
+  check_fails "a truncated workbook" "not a complete zip" k real import "$T/cut.xlsx" --type contact
+  check_eq "... and nothing of them was imported" "0" "$(k real list contact --where last_name=Ок --json | json 'len(d)')"
+fi
+
 # ---- bad requests: a clear error and no file ------------------------------------------------------
 check_fails "vCard of organizations" "vcard export holds contact cards" k solo export vcard "$T/x.vcf" --type org
 check_fails "iCalendar of contacts" "ical export holds event task cards" k solo export ical "$T/x.ics" --type contact
