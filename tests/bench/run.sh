@@ -2,7 +2,8 @@
 # Runs every benchmark binary in build/$BUILD/bench (built by `make bench`)
 # and prints their numbers. Not part of `make check`. Env: BENCH_N (records,
 # default 1000000), BENCH_DIR (scratch directory, default /tmp); each bench's
-# own (bench_report: BENCH_REPORT_ORGS, BENCH_REPORT_DEALS, BENCH_REPORT_DB).
+# own (bench_report: BENCH_REPORT_ORGS, BENCH_REPORT_DEALS, BENCH_REPORT_DB; bench_export:
+# BENCH_EXPORT_DB, BENCH_EXPORT_FORMATS).
 # Usage: tests/bench/run.sh [NAME-substring]   (e.g. run.sh report)
 set -u
 cd "$(dirname "$0")/../.."
