@@ -158,6 +158,18 @@ check "an empty selection is a valid HTML page" k solo export html "$T/none.html
 check_contains "... with the headings" "<th>Surname</th>" "$(cat "$T/none.html")"
 
 # ---- round trips through import (once the pipeline reads these formats) ---------------------------
+# every field but the ids and times the program keeps; a reference by the name of what it names
+cards() { # PROFILE TYPE
+  k "$1" list org --json > "$T/.orgs.json"
+  k "$1" list "$2" --json | py 'import json,sys
+orgs = {o["id"]: o["name"] for o in json.load(open(sys.argv[1]))}
+out = []
+for r in json.load(sys.stdin):
+    r = {k: v for k, v in r.items() if k not in ("id", "created", "updated", "kind")}
+    if "org" in r: r["org"] = orgs.get(r["org"], r["org"])
+    out.append(json.dumps(r, ensure_ascii=False, sort_keys=True))
+print(sorted(out))' "$T/.orgs.json"
+}
 if k solo import --help 2>&1 | grep -q vcard; then
   k back init --local >/dev/null
   for f in org:o.ods org:o.xlsx contact:c.vcard; do
@@ -165,16 +177,14 @@ if k solo import --help 2>&1 | grep -q vcard; then
     k "back-$fmt" init --local >/dev/null
     [ "$t" = contact ] && k "back-$fmt" import ods "$T/o.ods" --type org >/dev/null 2>&1
     check "import $fmt reads our $file" k "back-$fmt" import "$fmt" "$T/$file" --type "$t"
-    keep='import json,sys; print(sorted(json.dumps({k:v for k,v in r.items() if k not in ("id","created","updated","org","kind")}, ensure_ascii=False, sort_keys=True) for r in json.load(sys.stdin)))'
-    check_eq "... the same $t cards ($fmt round trip)" "$(k solo list "$t" --json | py "$keep")" "$(k "back-$fmt" list "$t" --json | py "$keep")"
+    check_eq "... the same $t cards ($fmt round trip)" "$(cards solo "$t")" "$(cards "back-$fmt" "$t")"
   done
   for t in event task; do
     k "back-$t" init --local >/dev/null
     k "back-$t" import ods "$T/o.ods" --type org >/dev/null 2>&1
     file=$([ $t = event ] && echo e.ics || echo t.ics)
     check "import ical reads our $t export" k "back-$t" import ical "$T/$file" --type $t
-    keep='import json,sys; print(sorted(json.dumps({k:v for k,v in r.items() if k not in ("id","created","updated","org","kind")}, ensure_ascii=False, sort_keys=True) for r in json.load(sys.stdin)))'
-    check_eq "... the same ${t}s (ical round trip)" "$(k solo list $t --json | py "$keep")" "$(k "back-$t" list $t --json | py "$keep")"
+    check_eq "... the same ${t}s (ical round trip)" "$(cards solo $t)" "$(cards "back-$t" $t)"
   done
 else
   echo "NOTE: import does not read vcard/ods/xlsx/ical yet: round trips are in the unit tests (test_vcard, test_ical, test_sheet)"
