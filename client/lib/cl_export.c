@@ -14,6 +14,7 @@
 #include "cl_export_int.h"
 #include "cl_remote.h"
 #include "kt_buf.h"
+#include "kt_time.h"
 
 /* ---- CSV ------------------------------------------------------------------- */
 
@@ -87,6 +88,10 @@ static int xlsx_begin(cl__exp *w) {
     return kt_err_set(w->err, KT_EIO, "cannot write %s", w->path);
   w->bold = workbook_add_format(w->wb);
   format_set_bold(w->bold);
+  w->date = workbook_add_format(w->wb);
+  format_set_num_format(w->date, "yyyy-mm-dd");
+  w->datetime = workbook_add_format(w->wb);
+  format_set_num_format(w->datetime, "yyyy-mm-dd hh:mm");
   for (int i = 0; i < w->ncols; i++)
     if (worksheet_write_string(w->ws, 0, (lxw_col_t)i, kt_mfield_label(w->cols[i]), w->bold) !=
         LXW_NO_ERROR)
@@ -102,10 +107,23 @@ static int xlsx_row(cl__exp *w, const cl_rec *r) {
     const char *s = w->v[i];
     if (!*s) continue;
     lxw_error e;
-    if (cl__exp_is_number(f)) {
+    const kt_value *val = &r->v[r->type->pos[f->vidx]];
+    lxw_datetime dt = {0};
+    if (f->type == KT_FT_DATE && sscanf(s, "%4d-%2d-%2d", &dt.year, &dt.month, &dt.day) == 3) {
+      e = worksheet_write_datetime(w->ws, w->row, (lxw_col_t)i, &dt, w->date);
+    } else if (f->type == KT_FT_DATETIME && val->kind == KT_V_INT) {
+      /* the PC's local time, as a spreadsheet keeps it (no zone) */
+      char iso[40];
+      int sec = 0;
+      kt_datetime_format(val->i, true, iso, sizeof iso);
+      if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d", &dt.year, &dt.month, &dt.day, &dt.hour, &dt.min,
+                 &sec) != 6)
+        return kt_err_set(w->err, KT_EINVAL, "internal: time '%s'", iso);
+      dt.sec = sec;
+      e = worksheet_write_datetime(w->ws, w->row, (lxw_col_t)i, &dt, w->datetime);
+    } else if (cl__exp_is_number(f)) {
       /* a duration as its minutes: "1h30m" is no number */
-      const kt_value *v = &r->v[r->type->pos[f->vidx]];
-      double d = f->type == KT_FT_DURATION && v->kind == KT_V_INT ? (double)v->i : strtod(s, NULL);
+      double d = f->type == KT_FT_DURATION && val->kind == KT_V_INT ? (double)val->i : strtod(s, NULL);
       e = worksheet_write_number(w->ws, w->row, (lxw_col_t)i, d, NULL);
     } else {
       e = worksheet_write_string(w->ws, w->row, (lxw_col_t)i, s, NULL);

@@ -28,6 +28,7 @@ typedef struct cl__exp {
   lxw_workbook *wb;     /* XLSX */
   lxw_worksheet *ws;
   lxw_format *bold;
+  lxw_format *date, *datetime; /* XLSX: dates as dates, with a date format */
   lxw_row_t row;
   cl_ods *ods;          /* ODS */
   kt_table *table;      /* text */

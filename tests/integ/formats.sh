@@ -36,6 +36,8 @@ check_contains "export ical of events" "exported 2 event cards" "$(k solo export
 check_contains "export ical of tasks" "exported 1 task card" "$(k solo export ical "$T/t.ics" --type task)"
 check_contains "export ods of organizations" "exported 2 org cards" "$(k solo export ods "$T/o.ods" --type org)"
 check_contains "export xlsx of organizations" "exported 2 org cards" "$(k solo export xlsx "$T/o.xlsx" --type org)"
+check_contains "export xlsx of contacts" "exported 2 contact cards" "$(k solo export xlsx "$T/c.xlsx" --type contact)"
+check_contains "export xlsx of events" "exported 2 event cards" "$(k solo export xlsx "$T/e.xlsx" --type event)"
 check_contains "vCard needs no --type" "exported 2 contact cards" "$(k solo export vcard "$T/c2.vcf")"
 check_eq "no part files are left" "" "$(ls "$T" | grep -E '\.part|\.content')"
 
@@ -47,7 +49,7 @@ if command -v soffice >/dev/null 2>&1; then
     timeout 120 soffice -env:UserInstallation=file://"$T/lo-profile" --headless "${in[@]}" \
       --convert-to 'csv:Text - txt - csv (StarCalc):59,34,76,1' --outdir "$2" "$1" >/dev/null 2>&1
   }
-  lo_csv "$T/o.ods" "$T/lo-ods"; lo_csv "$T/o.xlsx" "$T/lo-xlsx"; lo_csv "$T/c.ods" "$T/lo-cods"
+  lo_csv "$T/o.ods" "$T/lo-ods"; lo_csv "$T/o.xlsx" "$T/lo-xlsx"; lo_csv "$T/c.ods" "$T/lo-cods"; lo_csv "$T/c.xlsx" "$T/lo-cxlsx"
   k solo export csv "$T/o.csv" --type org >/dev/null
   lo_csv "$T/o.csv" "$T/lo-csv"
   for f in lo-ods/o.csv lo-xlsx/o.csv lo-cods/c.csv lo-csv/o.csv; do
@@ -76,6 +78,11 @@ print(sorted(r[col("Comment")] for r in rows[1:]))'
 for r in csv.reader(open(sys.argv[1], encoding="utf-8-sig"), delimiter=";"): print("|".join(r))' "$T/lo-cods/c.csv")
   check_contains "LibreOffice reads a contact's birthday from our ods as a date" "|1980-05-17|" "$out"
   check_contains "... and the names" "Петров|Иван|Сергеевич|Директор|ООО \"Ромашка\" & <Ко>" "$out"
+  check_contains "LibreOffice reads a contact's birthday from our xlsx as a date" "1980-05-17" "$(cat "$T/lo-cxlsx/c.csv")"
+  check "... stored as a date (a number with a date format), not text" py 'import openpyxl, sys, datetime
+ws = openpyxl.load_workbook(sys.argv[1]).active
+col = [c.value for c in ws[1]].index("Birthday") + 1
+assert any(isinstance(ws.cell(r, col).value, datetime.datetime) for r in range(2, ws.max_row + 1))' "$T/c.xlsx"
 else
   echo "NOTE: soffice not installed: LibreOffice checks skipped (installer/deps.sh installs it)"
 fi
@@ -172,10 +179,10 @@ print(sorted(out))' "$T/.orgs.json"
 }
 if k solo import --help 2>&1 | grep -q vcard; then
   k back init --local >/dev/null
-  for f in org:o.ods org:o.xlsx contact:c.vcard; do
+  for f in org:o.ods org:o.xlsx contact:c.vcard contact:c.xlsx contact:c.ods event:e.xlsx; do
     t=${f%%:*}; file=${f#*:}; fmt=${file##*.}
     k "back-$fmt" init --local >/dev/null
-    [ "$t" = contact ] && k "back-$fmt" import ods "$T/o.ods" --type org >/dev/null 2>&1
+    k "back-$fmt" list org --json | grep -q name || k "back-$fmt" import ods "$T/o.ods" --type org >/dev/null 2>&1
     check "import $fmt reads our $file" k "back-$fmt" import "$fmt" "$T/$file" --type "$t"
     check_eq "... the same $t cards ($fmt round trip)" "$(cards solo "$t")" "$(cards "back-$fmt" "$t")"
   done
