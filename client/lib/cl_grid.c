@@ -86,6 +86,9 @@ static int store(cl_grid *g, const char *name, const char *v, size_t n, int mode
   if (!g->nrows) return kt_err_set(err, KT_EINVAL, "internal: a cell before its row");
   int col = col_find(g, name);
   if (col < 0) {
+    if (g->ncols >= CL_GRID_MAX_COLS)
+      return kt_err_set(err, KT_EINVAL, "line %d: the file names more than %d different fields "
+                        "(a broken or hostile file?)", g->rows[g->nrows - 1].line, CL_GRID_MAX_COLS);
     if (g->ncols == g->capcols) {
       int cap = g->capcols ? g->capcols * 2 : 16;
       char **c = realloc(g->cols, (size_t)cap * sizeof *c);

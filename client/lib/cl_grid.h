@@ -16,6 +16,10 @@
 
 typedef struct cl_grid cl_grid;
 
+/* Columns a grid may have: a card index has a few dozen fields; more are a hostile file
+ * (column lookups are linear). */
+#define CL_GRID_MAX_COLS 512
+
 cl_grid *cl_grid_new(void); /* NULL when out of memory */
 void cl_grid_free(cl_grid *g); /* NULL is a no-op */
 /* Starts a new row at line, of record type `type` (static or NULL). KT_ENOMEM. */

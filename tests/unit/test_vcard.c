@@ -152,6 +152,14 @@ static void test_bad_input(void **state) {
   assert_non_null(strstr(err.msg, "not UTF-8"));
   assert_int_equal(parse("BEGIN:VCARD\nN;CHARSET=no-such-charset:abc\nEND:VCARD\n", &rs, &err), KT_EINVAL);
   assert_non_null(strstr(err.msg, "line 2"));
+  /* thousands of made-up fields: refused, not a slow quadratic walk */
+  kt_buf many = KT_BUF_INIT;
+  kt_buf_puts(&many, "BEGIN:VCARD\nN:A;B\n");
+  for (int i = 0; i < 5000; i++) kt_buf_printf(&many, "X-KARTOTEKA-F%d:x\n", i);
+  kt_buf_puts(&many, "END:VCARD\n");
+  assert_int_equal(cl_vcard_parse(many.p, many.len, &rs, &err), KT_EINVAL);
+  assert_non_null(strstr(err.msg, "more than 512 different fields"));
+  kt_buf_free(&many);
   kt_err_clear(&err);
   assert_int_equal(cl_vcard_read("/nonexistent/x.vcf", NULL, &rs, &err), KT_EIO);
 }
