@@ -2,7 +2,8 @@
  * ODS (cl_sheet's writer: numbers as numbers, dates as dates), vCard 3.0
  * (contacts, cl_vcard), iCalendar (events and tasks, cl_ical), HTML (a
  * printable list, or one card with its related cards) and aligned plain text
- * (kt_table). Text formats are built in w->out and written a block at a time. */
+ * (kt_table's alignment, streamed). Text formats are built in w->out and written a
+ * block at a time. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,8 @@
 #include "cl_export_int.h"
 #include "cl_ical.h"
 #include "cl_vcard.h"
+#include "kt_table.h"
+#include "kt_text.h"
 #include "kt_time.h"
 
 #define FLUSH_AT (256u << 10)
@@ -277,36 +280,112 @@ int cl__exp_html_card(cl__exp *w, const cl_rec *r) {
 
 /* ---- plain text ------------------------------------------------------------ */
 
+/* Aligned like kt_table (two spaces between columns padded to the widest
+ * cell by display width, trailing spaces dropped), but streamed: the rows go
+ * to FILE.part.rows as tab-separated lines while the widths are counted, and
+ * are padded on the way into the file at the end, so a million cards take
+ * no more memory than one. */
+typedef struct plain {
+  FILE *rows;
+  char path[4300];
+  size_t *width;
+} plain;
+
 static int plain_begin(cl__exp *w) {
   int rc = text_begin(w);
   if (rc) return rc;
-  kt_table_col *cols = calloc((size_t)w->ncols + 1, sizeof *cols);
-  if (!cols) return kt_err_set(w->err, KT_ENOMEM, "out of memory");
+  plain *p = calloc(1, sizeof *p);
+  if (!p || !(p->width = calloc((size_t)w->ncols + 1, sizeof *p->width))) {
+    if (p) free(p);
+    return kt_err_set(w->err, KT_ENOMEM, "out of memory");
+  }
+  w->state = 0;
+  snprintf(p->path, sizeof p->path, "%s.rows", w->tmp);
+  if (!(p->rows = fopen(p->path, "w+b"))) {
+    free(p->width);
+    free(p);
+    return kt_err_set(w->err, KT_EIO, "cannot write %s: %s", w->path, strerror(errno));
+  }
+  unlink(p->path); /* gone with the handle, whatever happens */
   for (int i = 0; i < w->ncols; i++)
-    cols[i] = (kt_table_col){.key = w->cols[i]->name, .head = kt_mfield_label(w->cols[i]), .blank = true};
-  w->table = kt_table_new(cols, w->ncols);
-  free(cols);
-  return w->table ? 0 : kt_err_set(w->err, KT_ENOMEM, "out of memory");
+    p->width[i] = kt_text_width(kt_mfield_label(w->cols[i]), (size_t)-1);
+  w->priv = p;
+  return 0;
 }
 
 static int plain_row(cl__exp *w, const cl_rec *r) {
+  plain *p = w->priv;
   int rc = cl__exp_values(w, r, false);
   if (rc) return rc;
   for (size_t i = 0; i < w->vals.len; i++) /* one line per card */
     if (w->vals.p[i] == '\n' || w->vals.p[i] == '\r' || w->vals.p[i] == '\t') w->vals.p[i] = ' ';
-  return kt_table_add(w->table, w->v) ? kt_err_set(w->err, KT_ENOMEM, "out of memory") : 0;
+  for (int i = 0; i < w->ncols; i++) {
+    size_t cw = kt_text_width(w->v[i], (size_t)-1);
+    if (cw > p->width[i]) p->width[i] = cw;
+    if (i) fputc('\t', p->rows);
+    fputs(w->v[i], p->rows);
+  }
+  fputc('\n', p->rows);
+  if (ferror(p->rows)) return kt_err_set(w->err, KT_EIO, "cannot write %s: %s", w->path, strerror(errno));
+  return 0;
+}
+
+static void plain_line(cl__exp *w, const plain *p, char **cells) {
+  size_t start = w->out.len;
+  for (int i = 0; i < w->ncols; i++) {
+    if (i) kt_buf_puts(&w->out, "  ");
+    kt_pad(&w->out, cells[i] ? cells[i] : "", p->width[i]);
+  }
+  while (w->out.len > start && w->out.p[w->out.len - 1] == ' ') w->out.p[--w->out.len] = '\0';
+  kt_buf_putc(&w->out, '\n');
+}
+
+static void plain_free(cl__exp *w) {
+  plain *p = w->priv;
+  if (!p) return;
+  if (p->rows) fclose(p->rows);
+  free(p->width);
+  free(p);
+  w->priv = NULL;
 }
 
 static int plain_end(cl__exp *w) {
-  kt_table_write(w->table, false, &w->out);
-  kt_table_free(w->table);
-  w->table = NULL;
-  return text_end(w);
+  plain *p = w->priv;
+  char **cells = calloc((size_t)w->ncols + 1, sizeof *cells);
+  char *line = NULL;
+  size_t cap = 0;
+  int rc = 0;
+  if (!cells) {
+    rc = kt_err_set(w->err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (int i = 0; i < w->ncols; i++) cells[i] = (char *)kt_mfield_label(w->cols[i]);
+  plain_line(w, p, cells);
+  rewind(p->rows);
+  ssize_t got;
+  while (!rc && (got = getline(&line, &cap, p->rows)) > 0) {
+    if (line[got - 1] == '\n') line[--got] = '\0';
+    char *c = line;
+    for (int i = 0; i < w->ncols; i++) {
+      cells[i] = c;
+      char *tab = c ? strchr(c, '\t') : NULL;
+      if (tab) *tab = '\0';
+      c = tab ? tab + 1 : NULL;
+    }
+    plain_line(w, p, cells);
+    rc = cl__exp_flush(w, 256u << 10);
+  }
+  if (!rc && ferror(p->rows)) rc = kt_err_set(w->err, KT_EIO, "cannot read back %s", p->path);
+  if (!rc) rc = text_end(w);
+out:
+  free(line);
+  free(cells);
+  plain_free(w);
+  return rc;
 }
 
 static void plain_drop(cl__exp *w) {
-  kt_table_free(w->table);
-  w->table = NULL;
+  plain_free(w);
   text_drop(w);
 }
 

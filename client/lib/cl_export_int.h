@@ -12,7 +12,6 @@
 
 #include "cl_export.h"
 #include "cl_sheet.h"
-#include "kt_table.h"
 
 typedef struct cl__exp {
   cl_store *s;
@@ -31,7 +30,7 @@ typedef struct cl__exp {
   lxw_format *date, *datetime; /* XLSX: dates as dates, with a date format */
   lxw_row_t row;
   cl_ods *ods;          /* ODS */
-  kt_table *table;      /* text */
+  void *priv;           /* a writer's own state (text: its row file and widths) */
   kt_buf out;           /* text being written, flushed to f */
   int state;            /* HTML: the list's table has begun */
   /* the record being written: one value per column */
