@@ -519,6 +519,11 @@ static int xlsx_sheet(xlsx *w, const char *part, rows *rw) {
     if (is_elem(x, "row")) {
       int64_t n = attr_int(x, "r", rownum + 1);
       rownum = n > rownum ? n : rownum + 1;
+      if (rownum > CL_SHEET_MAX_ROWS) {
+        rc = kt_err_set(w->err, KT_EINVAL, "the sheet has a row past row %d; a spreadsheet has "
+                        "at most %d", CL_SHEET_MAX_ROWS, CL_SHEET_MAX_ROWS);
+        break;
+      }
       col = -1;
       if (xmlTextReaderIsEmptyElement(x)) rc = row_end(rw, rownum, 1);
     } else if (is_end(x, "row")) {
@@ -635,6 +640,7 @@ static int ods_table(xmlTextReaderPtr x, rows *rw, kt_err *err) {
     if (is_elem(x, "table-row")) {
       rrep = attr_int(x, "number-rows-repeated", 1);
       if (rrep < 1) rrep = 1;
+      if (rrep > CL_SHEET_MAX_ROWS) rrep = CL_SHEET_MAX_ROWS + 1; /* past the end either way */
       col = 0;
       if (xmlTextReaderIsEmptyElement(x)) rownum += rrep;
     } else if (is_end(x, "table-row")) {
@@ -648,6 +654,7 @@ static int ods_table(xmlTextReaderPtr x, rows *rw, kt_err *err) {
     } else if (is_elem(x, "table-cell") || is_elem(x, "covered-table-cell")) {
       crep = attr_int(x, "number-columns-repeated", 1);
       if (crep < 1) crep = 1;
+      if (crep > CL_SHEET_MAX_COLS) crep = CL_SHEET_MAX_COLS + 1;
       kt_buf_reset(&val);
       kt_buf_reset(&text);
       ods_value(x, &val, &typed);

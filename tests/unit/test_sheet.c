@@ -313,7 +313,7 @@ static void test_hostile(void **state) {
                 "<table:table-cell office:value-type=\"float\" office:value=\"1\"/></table:table-row>" ODS_TAIL,
                 &rs, &err);
   assert_int_equal(rc, KT_EINVAL);
-  assert_non_null(strstr(err.msg, "row 2 is repeated 1000000000 times"));
+  assert_non_null(strstr(err.msg, "row 2 is repeated"));
   /* a value repeated past the last column */
   rc = ods_text(ODS_HEAD "<table:table-row><table:table-cell table:number-columns-repeated=\"100000\" "
                 "office:value-type=\"float\" office:value=\"1\"/></table:table-row>" ODS_TAIL, &rs, &err);
