@@ -259,7 +259,10 @@ static void serial_text(const char *v, bool date1904, bool with_time, kt_buf *ou
   } else {
     int y, m, dd;
     civil(days + epoch, &y, &m, &dd);
-    if (with_time || secs)
+    if ((with_time || secs) && secs % 60) /* seconds only when there are some */
+      snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d", y, m, dd, (int)(secs / 3600),
+               (int)(secs / 60 % 60), (int)(secs % 60));
+    else if (with_time || secs)
       snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d", y, m, dd, (int)(secs / 3600),
                (int)(secs / 60 % 60));
     else

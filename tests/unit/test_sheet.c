@@ -122,6 +122,8 @@ static void test_excel_storage(void **state) {
   worksheet_write_boolean(s2, 2, 3, 1, NULL);
   lxw_datetime m = {2026, 11, 23, 10, 30, 0};
   worksheet_write_datetime(s2, 2, 5, &m, dt);
+  lxw_datetime sec = {2026, 11, 23, 10, 30, 15};
+  worksheet_write_datetime(s2, 3, 5, &sec, dt);
   lxw_datetime old = {1900, 2, 1, 0, 0, 0};
   worksheet_write_datetime(s2, 3, 1, &old, date);
   worksheet_write_string(s2, 3, 0, "Старый", NULL);
@@ -142,6 +144,7 @@ static void test_excel_storage(void **state) {
   assert_string_equal(cell(rs, 0, 3), "TRUE");
   assert_string_equal(cell(rs, 0, 5), "2026-11-23T10:30");
   assert_string_equal(cell(rs, 1, 1), "1900-02-01"); /* before Excel's phantom 29 Feb 1900 */
+  assert_string_equal(cell(rs, 1, 5), "2026-11-23T10:30:15"); /* seconds kept when there are some */
   cl_rowset_free(rs);
   cl_rowset *first;
   assert_int_equal(cl_sheet_read_xlsx(path, NULL, &first, &err), 0);
