@@ -287,6 +287,24 @@ static int parse_bool(const char *s, int64_t *out) {
   return -1;
 }
 
+/* A date without its year, "--MM-DD" (ISO 8601, vCard 4, Google Contacts) or
+ * "--MMDD": canonical "--MM-DD" in out; 29 February is a day. */
+static bool noyear_date(const char *in, char out[11]) {
+  static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  size_t n = strlen(in);
+  if (n < 6 || in[0] != '-' || in[1] != '-') return false;
+  const char *p = in + 2;
+  if (!(p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9')) return false;
+  int m = (p[0] - '0') * 10 + (p[1] - '0');
+  p += 2;
+  if (*p == '-') p++;
+  if (!(p[0] >= '0' && p[0] <= '9' && p[1] >= '0' && p[1] <= '9') || p[2]) return false;
+  int d = (p[0] - '0') * 10 + (p[1] - '0');
+  if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1]) return false;
+  snprintf(out, 11, "--%02d-%02d", m, d);
+  return true;
+}
+
 int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err *err) {
   size_t n;
   const char *s = kt_text_trim(text ? text : "", &n);
@@ -338,6 +356,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
   }
   case KT_FT_DATE: {
     char d[11];
+    if ((f->flags & KT_FF_NOYEAR) && noyear_date(tmp, d)) return kt_value_set_text(out, d, 7);
     if ((rc = kt_date_parse(tmp, d, &sub))) break;
     return kt_value_set_text(out, d, 10);
   }
@@ -489,8 +508,7 @@ bool kt_mfield_json_is_number(const kt_mfield *f) {
 }
 
 bool kt_mfield_claims(const kt_mfield *f) {
-  return f->type == KT_FT_PHONE || f->type == KT_FT_EMAIL ||
-         (strcmp(f->name, "tax_id") == 0 && !f->custom);
+  return f->type == KT_FT_PHONE || f->type == KT_FT_EMAIL || (f->flags & KT_FF_CLAIM);
 }
 
 bool kt_mfield_claim_key(const kt_mfield *f, const char *v, char *out, size_t n) {
@@ -508,7 +526,7 @@ bool kt_mfield_claim_key(const kt_mfield *f, const char *v, char *out, size_t n)
     kt_buf_free(&b);
     return ok;
   }
-  if (strcmp(f->name, "tax_id") == 0 && !f->custom) {
+  if (f->flags & KT_FF_CLAIM) {
     char d[64];
     size_t k = 0;
     for (const char *p = v; *p && k + 1 < sizeof d; p++)

@@ -25,14 +25,14 @@ static const kt_fielddef org_fields[] = {
     COMMON_FIELDS,
     {"name", KT_FT_TEXT, S | T | R, "Name", NULL, NULL},
     {"legal_name", KT_FT_TEXT, S, "Legal name", NULL, NULL},
-    {"tax_id", KT_FT_TEXT, S, "Tax id", NULL, NULL},
+    {"tax_id", KT_FT_TEXT, S | KT_FF_CLAIM, "Tax id", NULL, NULL},
     {"industry", KT_FT_TEXT, S, "Industry", NULL, NULL},
     {"size", KT_FT_CHOICE, 0, "Size", NULL, "micro,small,medium,large"},
     {"employees", KT_FT_INT, 0, "Employees", NULL, NULL},
     {"turnover", KT_FT_MONEY, 0, "Annual turnover", NULL, NULL},
     {"country", KT_FT_TEXT, S, "Country", NULL, NULL},
     {"region", KT_FT_TEXT, S, "Region", NULL, NULL},
-    {"city", KT_FT_TEXT, S, "City", NULL, NULL},
+    {"city", KT_FT_TEXT, S | KT_FF_PLACE, "City", NULL, NULL},
     {"street", KT_FT_TEXT, S, "Street", NULL, NULL},
     {"phone", KT_FT_PHONE, C, "Phone", NULL, NULL},
     {"phone2", KT_FT_PHONE, C, "Phone 2", NULL, NULL},
@@ -64,8 +64,8 @@ static const kt_fielddef contact_fields[] = {
     {"messenger", KT_FT_TEXT, S | C, "Messenger", NULL, NULL},
     {"social", KT_FT_TEXT, S, "Social networks", NULL, NULL},
     {"address", KT_FT_TEXT, S, "Address", NULL, NULL},
-    {"city", KT_FT_TEXT, S, "City", NULL, NULL},
-    {"birthday", KT_FT_DATE, 0, "Birthday", NULL, NULL},
+    {"city", KT_FT_TEXT, S | KT_FF_PLACE, "City", NULL, NULL},
+    {"birthday", KT_FT_DATE, KT_FF_NOYEAR, "Birthday", NULL, NULL},
     {"gender", KT_FT_CHOICE, 0, "Gender", NULL, "male,female"},
     {"comment", KT_FT_LONGTEXT, S, "Comment", NULL, NULL},
     {"no_mailings", KT_FT_BOOL, 0, "No mailings", NULL, NULL}, /* opted out of mailings */
@@ -205,7 +205,7 @@ static const kt_fielddef reminder_fields[] = {
 static const kt_fielddef staff_fields[] = {
     COMMON_FIELDS,
     {"name", KT_FT_USER, S | T | R, "User", NULL, NULL},
-    {"birthday", KT_FT_DATE, 0, "Birthday", NULL, NULL},
+    {"birthday", KT_FT_DATE, KT_FF_NOYEAR, "Birthday", NULL, NULL},
 };
 
 /* A letter or document template (issue 19): placeholders {{type.field|filter}}

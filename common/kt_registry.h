@@ -58,7 +58,13 @@ enum {
   KT_FF_CONTACT = 1u << 4,  /* phone/e-mail: hidden from others' cards without the right */
   KT_FF_INDEX = 1u << 5,    /* has an SQL index (refs, owner) */
   KT_FF_NOTLIST = 1u << 6,  /* not shown in the default human list/show output */
-  KT_FF_WHEN = 1u << 7,     /* the record's date on its card's timeline (KT_TF_TIMELINE) */
+  KT_FF_CLAIM = 1u << 7,    /* a duplicate-claim key of client cards (the tax id); phones and
+                               e-mails are claim keys by their type */
+  KT_FF_PLACE = 1u << 8,    /* with the title, what makes two client cards the same one
+                               (the city): "similar name in the same city" */
+  KT_FF_NOYEAR = 1u << 9,   /* a date that may lack its year ("--05-17": a birthday
+                               whose year is not known) */
+  KT_FF_WHEN = 1u << 11,    /* the record's date on its card's timeline (KT_TF_TIMELINE) */
 };
 
 typedef struct kt_fielddef {

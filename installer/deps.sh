@@ -13,6 +13,7 @@ build_pkgs=(
   libcurl4-openssl-dev libnotify-dev
   python3-dbusmock python3-protobuf dbus dbus-x11 libnotify-bin strace
   python3-aiosmtpd libreoffice-writer-nogui
+  libreoffice-calc-nogui python3-vobject python3-icalendar python3-openpyxl
 )
 
 missing=()

@@ -372,11 +372,15 @@ int srv_sync_claim(srv_sync *s, const char *phone, const char *email, const char
     const char *v;
     kt_ftype type;
     const char *name;
-  } q[] = {{phone, KT_FT_PHONE, "phone"}, {email, KT_FT_EMAIL, "email"}, {tax_id, KT_FT_TEXT, "tax_id"}};
+    unsigned flags;
+  } q[] = {{phone, KT_FT_PHONE, "phone", 0},
+           {email, KT_FT_EMAIL, "email", 0},
+           {tax_id, KT_FT_TEXT, "tax_id", KT_FF_CLAIM}};
   for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
     kt_mfield f;
     memset(&f, 0, sizeof f);
     f.type = q[i].type;
+    f.flags = q[i].flags;
     snprintf(f.name, sizeof f.name, "%s", q[i].name);
     char key[300];
     if (!kt_mfield_claim_key(&f, q[i].v, key, sizeof key)) continue;

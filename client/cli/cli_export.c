@@ -1,6 +1,9 @@
-/* cli_export — `kartoteka export csv|xlsx FILE --type TYPE [--where ...]
- * [--sort F] [--desc] [--fields F,F]`: the file appears whole or not at all;
- * on a connected profile only with the server's leave (export right, audit). */
+/* cli_export — `kartoteka export csv|xlsx|ods|vcard|ical|html|text FILE
+ * --type TYPE [--where ...] [--sort F] [--desc] [--fields F,F]` or `... FILE
+ * --id ID` (one card; in HTML with its related cards, ready to print): the
+ * file appears whole or not at all; on a connected profile only with the
+ * server's leave (export right, audit). vCard is for contacts (the default
+ * type there). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +12,8 @@
 #include "cli.h"
 
 int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 3) return cli_usage("export", "give the format (csv or xlsx) and the file");
+  if (argc < 3)
+    return cli_usage("export", "give the format (csv, xlsx, ods, vcard, ical, html or text) and the file");
   cl_export_fmt fmt;
   kt_err err;
   kt_err_clear(&err);
@@ -18,6 +22,7 @@ int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
   cl_filter *where = calloc((size_t)argc, sizeof *where);
   if (!where) return cli_failf("out of memory");
   cl_query q = {.where = where};
+  const char *id = NULL;
   const char *cols[64];
   int ncols = 0, rc = 2;
   for (int i = 3; i < argc; i++) {
@@ -28,6 +33,8 @@ int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
     if (qo) continue;
     if (strcmp(o, "--type") == 0 && has) {
       q.type = argv[++i];
+    } else if (strcmp(o, "--id") == 0 && has) {
+      id = argv[++i];
     } else if (strcmp(o, "--fields") == 0 && has) {
       ncols = cli_split_columns(argv[++i], cols, 64);
     } else {
@@ -35,8 +42,13 @@ int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
       goto out;
     }
   }
-  if (!q.type) {
-    rc = cli_usage("export", "say which cards with --type (org, contact, ...)");
+  if (!q.type && fmt == CL_EXPORT_VCARD) q.type = "contact";
+  if (!q.type && !id) {
+    rc = cli_usage("export", "say which cards with --type (org, contact, ...) or --id ID");
+    goto out;
+  }
+  if (id && (q.type || q.nwhere || ncols)) {
+    rc = cli_usage("export", "--id exports that one card: leave out --type, --where and --fields");
     goto out;
   }
   cl_store *s = cli_open(ctx, false);
@@ -45,7 +57,16 @@ int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   int64_t n = 0;
-  if (cl_export(&loop, ctx->profile, s, &q, cols, ncols, fmt, file, &n, &err)) {
+  if (id) {
+    if (cl_export_card(&loop, ctx->profile, s, id, fmt, file, &err)) {
+      rc = cli_fail(&err);
+      fprintf(stderr, "nothing was written\n");
+    } else {
+      rc = 0;
+      if (ctx->json) printf("{\"exported\": 1}\n");
+      else printf("exported card %s to %s\n", id, file);
+    }
+  } else if (cl_export(&loop, ctx->profile, s, &q, cols, ncols, fmt, file, &n, &err)) {
     rc = cli_fail(&err);
     fprintf(stderr, "nothing was written\n");
   } else {

@@ -1,5 +1,7 @@
-/* cli_import — `kartoteka import csv FILE --type TYPE [--map COL=FIELD ...]
- * [--encoding E] [--dry-run]`: all rows or none. */
+/* cli_import — `kartoteka import [FORMAT] FILE [--type T] [--map COL=FIELD ...]
+ * [--encoding E] [--delimiter D] [--sheet S] [--on-duplicate skip|update|create]
+ * [--create-missing] [--dry-run] [--skip-bad-rows] [--strict] [--force] [--json]`:
+ * all rows or none (unless --skip-bad-rows); every problem named by its line. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,33 +12,110 @@
 #include "cl_remote.h"
 #include "cli.h"
 
-static void on_skip(void *ud, int line, const cl_claim *cl) {
-  int *n = ud;
-  (*n)++;
-  fprintf(stderr, "line %d skipped: a client with this %s (%s) already exists%s%s%s\n", line,
-          cl->what, cl->value, cl->owner[0] ? ", assigned to " : "", cl->owner,
-          cl->on_server ? "" : " (on this PC)");
+static const char *const formats[] = {"csv", "text", "xlsx", "ods", "vcard", "ical", NULL};
+
+typedef struct out_ctx {
+  bool json;
+  kt_json *j;    /* the notes array (json) */
+  const char *file;
+} out_ctx;
+
+static const char *kind_name(cl_note_kind k) {
+  static const char *const names[] = {"created", "updated", "skipped", "problem",
+                                      "unmapped", "created_ref", "warning"};
+  return names[k];
+}
+
+static void on_note(void *ud, const cl_import_note *n) {
+  out_ctx *c = ud;
+  if (c->json) {
+    kt_json_obj_begin(c->j);
+    kt_json_key(c->j, "kind");
+    kt_json_str(c->j, kind_name(n->kind));
+    if (n->line) {
+      kt_json_key(c->j, "line");
+      kt_json_int(c->j, n->line);
+    }
+    if (n->column) {
+      kt_json_key(c->j, "column");
+      kt_json_int(c->j, n->column);
+    }
+    if (n->text) {
+      kt_json_key(c->j, "text");
+      kt_json_str(c->j, n->text);
+    }
+    if (n->id) {
+      kt_json_key(c->j, "id");
+      kt_json_str(c->j, n->id);
+    }
+    kt_json_obj_end(c->j);
+    return;
+  }
+  switch (n->kind) {
+  case CL_NOTE_CREATED: break; /* counted in the summary */
+  case CL_NOTE_UPDATED: fprintf(stderr, "line %d updated %s: %s\n", n->line, n->id, n->text); break;
+  case CL_NOTE_SKIPPED: fprintf(stderr, "line %d skipped: %s\n", n->line, n->text); break;
+  case CL_NOTE_BAD: fprintf(stderr, "%s: %s\n", c->file, n->text); break;
+  case CL_NOTE_UNMAPPED:
+    fprintf(stderr, "column %d '%s' matches no field: skipped (map it with --map '%s=FIELD')\n",
+            n->column, *n->text ? n->text : "(no name)", n->text);
+    break;
+  case CL_NOTE_REF_CREATED: fprintf(stderr, "line %d: created the %s (%s)\n", n->line, n->text, n->id); break;
+  case CL_NOTE_WARNING: fprintf(stderr, "%s: %s\n", c->file, n->text); break;
+  }
+}
+
+static bool is_format(const char *a) {
+  for (int i = 0; formats[i]; i++)
+    if (strcmp(a, formats[i]) == 0) return true;
+  return false;
+}
+
+static int parse_delim(const char *a, char *out) {
+  if (strcmp(a, "tab") == 0 || strcmp(a, "\\t") == 0) *out = '\t';
+  else if (strlen(a) == 1) *out = a[0];
+  else return -1;
+  return 0;
 }
 
 int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 3) return cli_usage("import", "give the format and the file");
-  if (strcmp(argv[1], "csv") != 0)
-    return cli_usage("import", "unsupported format '%s' (supported: csv)", argv[1]);
-  const char *file = argv[2], *type = NULL, *enc = NULL;
-  bool dry = false, force = false;
+  if (argc < 2) return cli_usage("import", "give the file (and its format if you like: csv, xlsx, ...)");
+  int first = 1;
+  const char *format = NULL;
+  if (argc >= 3 && is_format(argv[1])) format = argv[first++];
+  const char *file = argv[first++];
+  cl_import_opts o = {.format = format, .check_duplicates = true, .on_duplicate = CL_DUP_SKIP};
   cl_colmap *map = calloc((size_t)argc, sizeof *map);
   int nmap = 0, rc = 2;
   if (!map) return cli_failf("out of memory");
-  for (int i = 3; i < argc; i++) {
+  for (int i = first; i < argc; i++) {
     bool has = i + 1 < argc;
-    if (strcmp(argv[i], "--type") == 0 && has) type = argv[++i];
-    else if (strcmp(argv[i], "--encoding") == 0 && has) enc = argv[++i];
-    else if (strcmp(argv[i], "--dry-run") == 0) dry = true;
-    else if (strcmp(argv[i], "--force") == 0) force = true;
+    if (strcmp(argv[i], "--type") == 0 && has) o.type = argv[++i];
+    else if (strcmp(argv[i], "--encoding") == 0 && has) o.read.encoding = argv[++i];
+    else if (strcmp(argv[i], "--sheet") == 0 && has) o.read.sheet = argv[++i];
+    else if (strcmp(argv[i], "--delimiter") == 0 && has) {
+      if (parse_delim(argv[++i], &o.read.delimiter)) {
+        rc = cli_usage("import", "--delimiter takes one character: ',', ';', '|' or tab");
+        goto out;
+      }
+    } else if (strcmp(argv[i], "--on-duplicate") == 0 && has) {
+      const char *v = argv[++i];
+      if (strcmp(v, "skip") == 0) o.on_duplicate = CL_DUP_SKIP;
+      else if (strcmp(v, "update") == 0) o.on_duplicate = CL_DUP_UPDATE;
+      else if (strcmp(v, "create") == 0) o.on_duplicate = CL_DUP_CREATE;
+      else {
+        rc = cli_usage("import", "--on-duplicate takes skip, update or create (not '%s')", v);
+        goto out;
+      }
+    } else if (strcmp(argv[i], "--dry-run") == 0) o.dry_run = true;
+    else if (strcmp(argv[i], "--force") == 0) o.check_duplicates = false;
+    else if (strcmp(argv[i], "--create-missing") == 0) o.create_missing = true;
+    else if (strcmp(argv[i], "--skip-bad-rows") == 0) o.skip_bad_rows = true;
+    else if (strcmp(argv[i], "--strict") == 0) o.strict = true;
     else if (strcmp(argv[i], "--map") == 0 && has) {
       char *eq = strchr(argv[++i], '=');
       if (!eq) {
-        rc = cli_usage("import", "--map takes COLUMN=FIELD");
+        rc = cli_usage("import", "--map takes COLUMN=FIELD (or COLUMN= to skip the column)");
         goto out;
       }
       *eq = '\0';
@@ -46,38 +125,88 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
       goto out;
     }
   }
-  if (!type) {
-    rc = cli_usage("import", "say what the rows are with --type (org, contact, ...)");
+  if (!o.check_duplicates && o.on_duplicate != CL_DUP_SKIP) {
+    rc = cli_usage("import", "--force turns the duplicate check off: --on-duplicate needs it on");
     goto out;
   }
+  o.map = map;
+  o.nmap = nmap;
   cl_store *s = cli_open(ctx, false);
   rc = 1;
   if (!s) goto out;
   kt_err err;
   kt_err_clear(&err);
-  int count = 0, skipped = 0;
-  /* duplicates of existing clients are skipped (the server knows the whole base) */
+  /* duplicates of clients this PC does not hold are asked of the server (it knows the whole base) */
   uv_loop_t loop;
   uv_loop_init(&loop);
   cl_claimer *claims = NULL;
-  if (!force && cl_claimer_open(&loop, ctx->profile, s, &claims, &err)) claims = NULL;
-  if (cl_import_csv(s, file, type, map, nmap, enc, dry, claims, on_skip, &skipped, &count, &err)) {
+  if (o.check_duplicates && cl_store_connected(s) && cl_claimer_open(&loop, ctx->profile, s, &claims, &err))
+    claims = NULL;
+  o.claims = claims;
+  kt_buf jb = KT_BUF_INIT;
+  kt_json j;
+  kt_json_init(&j, &jb, false);
+  out_ctx oc = {ctx->json, &j, file};
+  if (ctx->json) {
+    kt_json_obj_begin(&j);
+    kt_json_key(&j, "notes");
+    kt_json_arr_begin(&j);
+  }
+  cl_import_result res;
+  int irc = cl_import(s, file, &o, on_note, &oc, &res, &err);
+  if (ctx->json) {
+    kt_json_arr_end(&j);
+    const char *keys[] = {"rows", "imported", "updated", "skipped", "bad", "created_refs", "unmapped"};
+    int vals[] = {res.rows, o.dry_run || irc ? 0 : res.created, o.dry_run || irc ? 0 : res.updated,
+                  res.skipped, res.bad, res.refs_created, res.unmapped};
+    for (size_t k = 0; k < sizeof vals / sizeof *vals; k++) {
+      kt_json_key(&j, keys[k]);
+      kt_json_int(&j, vals[k]);
+    }
+    kt_json_key(&j, "would_create");
+    kt_json_int(&j, res.created);
+    kt_json_key(&j, "would_update");
+    kt_json_int(&j, res.updated);
+    kt_json_key(&j, "format");
+    kt_json_str(&j, res.format);
+    kt_json_key(&j, "encoding");
+    kt_json_str(&j, res.encoding);
+    kt_json_key(&j, "dry_run");
+    kt_json_bool(&j, o.dry_run);
+    kt_json_key(&j, "ok");
+    kt_json_bool(&j, irc == 0);
+    if (irc) {
+      kt_json_key(&j, "error");
+      kt_json_str(&j, err.msg);
+    }
+    kt_json_obj_end(&j);
+    printf("%s\n", kt_buf_str(&jb));
+  }
+  if (irc) {
     rc = cli_fail(&err);
-    fprintf(stderr, "nothing was imported\n");
+    if (irc != KT_EPERM || !ctx->json) fprintf(stderr, "nothing was imported\n");
   } else {
     rc = 0;
-    if (ctx->json)
-      printf("{\"imported\": %d, \"skipped\": %d, \"dry_run\": %s}\n", dry ? 0 : count, skipped,
-             dry ? "true" : "false");
-    else {
-      if (dry) printf("%d row%s valid (dry run: nothing imported)", count, count == 1 ? " is" : "s are");
-      else printf("imported %d row%s", count, count == 1 ? "" : "s");
-      if (skipped)
-        printf("; %d skipped as duplicate%s of existing clients (import %s anyway with --force)",
-               skipped, skipped == 1 ? "" : "s", skipped == 1 ? "it" : "them");
+    if (!ctx->json) {
+      if (o.dry_run)
+        printf("dry run: %d row%s would be created, %d updated, %d skipped%s (nothing imported)",
+               res.created, res.created == 1 ? "" : "s", res.updated, res.skipped,
+               res.bad ? ", bad rows skipped" : "");
+      else
+        printf("imported %d row%s", res.created, res.created == 1 ? "" : "s");
+      if (!o.dry_run && res.updated) printf("; %d updated", res.updated);
+      if (!o.dry_run && res.skipped)
+        printf("; %d skipped as duplicate%s of existing clients (import %s anyway with "
+               "--on-duplicate create, or update %s with --on-duplicate update)",
+               res.skipped, res.skipped == 1 ? "" : "s", res.skipped == 1 ? "it" : "them",
+               res.skipped == 1 ? "it" : "them");
+      if (res.refs_created) printf("; %d referenced card%s created", res.refs_created, res.refs_created == 1 ? "" : "s");
+      if (res.bad) printf("; %d bad row%s skipped (listed above)", res.bad, res.bad == 1 ? "" : "s");
+      if (res.unmapped) printf("; %d column%s skipped", res.unmapped, res.unmapped == 1 ? "" : "s");
       printf("\n");
     }
   }
+  kt_buf_free(&jb);
   cl_claimer_close(claims);
   uv_loop_close(&loop);
   cl_store_close(s);

@@ -51,11 +51,15 @@ static const cli_cmd commands[] = {
     {"search", cli_cmd_search, "search TEXT [--type TYPE] [--limit N] [--trash] [--json]",
      "find cards by words, name prefixes or phone digits"},
     {"import", cli_cmd_import,
-     "import csv FILE --type TYPE [--map COLUMN=FIELD ...] [--encoding cp1251] [--dry-run]",
-     "add cards from a CSV file (Excel: ; or , separated, UTF-8 or cp1251); all rows or none"},
+     "import [csv|text|xlsx|ods|vcard|ical] FILE [--type TYPE] [--map COLUMN=FIELD ...]\n"
+     "          [--encoding E] [--delimiter D] [--sheet S] [--on-duplicate skip|update|create]\n"
+     "          [--create-missing] [--dry-run] [--skip-bad-rows] [--strict] [--force] [--json]",
+     "add cards from a file (format, encoding, delimiter and columns detected); all rows or none"},
     {"export", cli_cmd_export,
-     "export csv|xlsx FILE --type TYPE [--where ...] [--sort FIELD] [--desc] [--fields F,F]",
-     "write cards to a file for Excel (needs the export right; the server records it)"},
+     "export csv|xlsx|ods|vcard|ical|html|text FILE --type TYPE [--where ...] [--sort FIELD]\n"
+     "          [--desc] [--fields F,F] · export FORMAT FILE --id ID (one card; html: with its related)",
+     "write cards to a file for Excel, LibreOffice, phones, calendars or print (needs the export "
+     "right; the server records it)"},
     {"field", cli_cmd_field,
      "field add TYPE --name N --label L --type text|longtext|number|int|money|date|datetime|"
      "choice|phone|email|url|bool [--choices a,b]\n"

@@ -1,7 +1,9 @@
 /* cl_export — writing records of one type to a file other programs open:
  * CSV in Excel's form (UTF-8 with a BOM, ';' between fields, CRLF; what
- * cl_import reads back) or an .xlsx workbook (libxlsxwriter: a header row of
- * field labels, numbers as numbers). A reference (a contact's organization)
+ * cl_import reads back), an .xlsx workbook (libxlsxwriter: a header row of
+ * field labels, numbers as numbers), an .ods spreadsheet (dates as dates),
+ * vCard 3.0 (contacts), iCalendar (events, tasks), a printable HTML list or
+ * card, or aligned plain text. A reference (a contact's organization)
  * is written as the name when exactly one record has it, as import resolves
  * names, else as the id. The file appears whole or not at all (written beside
  * it, then renamed).
@@ -19,9 +21,18 @@
 
 #include "cl_store.h"
 
-typedef enum { CL_EXPORT_CSV, CL_EXPORT_XLSX } cl_export_fmt;
+typedef enum {
+  CL_EXPORT_CSV,
+  CL_EXPORT_XLSX,
+  CL_EXPORT_ODS,
+  CL_EXPORT_VCARD,
+  CL_EXPORT_ICAL,
+  CL_EXPORT_HTML,
+  CL_EXPORT_TEXT,
+} cl_export_fmt;
 
-/* "csv" / "xlsx" -> *fmt; KT_EINVAL naming the formats otherwise. */
+/* "csv", "xlsx", "ods", "vcard", "ical", "html", "text" -> *fmt; KT_EINVAL
+ * naming the formats otherwise. */
 int cl_export_format(const char *name, cl_export_fmt *fmt, kt_err *err);
 
 /* Writes the records q selects to path. columns: field names (NULL or 0 =
@@ -33,5 +44,12 @@ int cl_export_format(const char *name, cl_export_fmt *fmt, kt_err *err);
 int cl_export(uv_loop_t *loop, const char *profile_dir, cl_store *s, const cl_query *q,
               const char *const *columns, int ncolumns, cl_export_fmt fmt, const char *path,
               int64_t *count, kt_err *err);
+
+/* Exports the one card id (any type) to path: in HTML a printable card with
+ * its related cards (an organization's contacts, events, deals...); in the
+ * other formats that card alone, as cl_export writes it. Same rights, leave
+ * and atomic file as cl_export. KT_ENOTFOUND for an unknown id. */
+int cl_export_card(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *id,
+                   cl_export_fmt fmt, const char *path, kt_err *err);
 
 #endif

@@ -1,105 +1,487 @@
-/* cl_import — see cl_import.h. */
+/* cl_import — see cl_import.h. Column mapping and value forms: cl_import_map.c. */
 #include "cl_import.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cl_csv.h"
+#include "cl_dup.h"
+#include "cl_import_int.h"
 #include "cl_remote.h"
 #include "kt_text.h"
+#include "kt_uuid.h"
 
-static bool same_folded(const char *a, const char *b) {
-  size_t la, lb;
-  const char *ta = kt_text_trim(a, &la), *tb = kt_text_trim(b, &lb);
-  return kt_text_same_folded(ta, la, tb, lb);
+#define MAX_PROBLEMS 1000 /* a broken file is not read to its end for its 100,000th error */
+#define REF_CACHE 256
+
+typedef struct tmap {
+  bool done;
+  const kt_mfield **fields; /* per header column */
+  bool *skipped;
+} tmap;
+
+typedef struct refent {
+  int tcode;
+  char *name; /* as written in the file */
+  char id[KT_UUID_STRLEN + 1];
+} refent;
+
+typedef struct extra {
+  const kt_mfield *from;
+  size_t off; /* value in the row buffer */
+} extra;
+
+typedef struct imp {
+  cl_store *s;
+  const cl_import_opts *o;
+  cl_import_note_fn note;
+  void *ud;
+  cl_import_result *res;
+  cl_rowset *rs;
+  tmap maps[KT_MAX_TYPES];
+  cl_dupidx *idx;
+  refent refs[REF_CACHE];
+  int nrefs, nextref;
+  int problems;   /* rows with a problem */
+  bool row_bad;
+  kt_err first;   /* the first problem */
+} imp;
+
+static void emit(imp *im, cl_note_kind kind, int line, int column, const char *text, const char *id) {
+  if (!im->note) return;
+  cl_import_note n = {kind, line, column, text, id};
+  im->note(im->ud, &n);
 }
 
-int cl_import_csv(cl_store *s, const char *path, const char *type, const cl_colmap *map, int nmap,
-                  const char *encoding, bool dry_run, struct cl_claimer *claims,
-                  cl_import_skip_fn skip, void *skip_ud, int *count, kt_err *err) {
-  kt_mtype *t;
-  int rc = kt_model_type_get(cl_store_model(s), type, &t, err);
+/* A problem of one row (column 0: the row as a whole). */
+__attribute__((format(printf, 4, 5))) static void problem(imp *im, int line, int col,
+                                                          const char *fmt, ...) {
+  char msg[KT_ERR_MSG_MAX], where[KT_ERR_MSG_MAX + 64];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (col > 0 && col <= im->rs->nheader && *im->rs->header[col - 1])
+    snprintf(where, sizeof where, "line %d, column %d (%s): %s", line, col,
+             im->rs->header[col - 1], msg);
+  else if (col > 0)
+    snprintf(where, sizeof where, "line %d, column %d: %s", line, col, msg);
+  else
+    snprintf(where, sizeof where, "line %d: %s", line, msg);
+  if (!im->row_bad) im->problems++;
+  im->row_bad = true;
+  if (!im->first.code) kt_err_set(&im->first, KT_EINVAL, "%s", where);
+  emit(im, CL_NOTE_BAD, line, col, where, NULL);
+}
+
+static int get_map(imp *im, kt_mtype *t, tmap **out, kt_err *err) {
+  tmap *m = &im->maps[t->def->code];
+  *out = m;
+  if (m->done) return 0;
+  int n = im->rs->nheader ? im->rs->nheader : 1;
+  m->fields = calloc((size_t)n, sizeof *m->fields);
+  m->skipped = calloc((size_t)n, sizeof *m->skipped);
+  if (!m->fields || !m->skipped) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  bool report = im->res->unmapped == 0; /* the first type's unmapped columns are told once */
+  int rc = cl__import_map(t, im->rs->header, im->rs->nheader, im->o->map, im->o->nmap,
+                          im->o->strict, report, m->fields, m->skipped, im->note, im->ud, err);
   if (rc) return rc;
+  for (int i = 0; i < im->rs->nheader; i++)
+    if (!m->fields[i] && !m->skipped[i] && report) im->res->unmapped++;
+  m->done = true;
+  return 0;
+}
+
+/* The first field of t with the title flag, when the title is that one field. */
+static const kt_mfield *sole_title(kt_mtype *t) {
+  const kt_mfield *f = NULL;
+  for (int k = 0; k < t->nfields; k++)
+    if (t->fields[k].flags & KT_FF_TITLE) {
+      if (f) return NULL;
+      f = &t->fields[k];
+    }
+  return f;
+}
+
+typedef struct find_ctx {
+  char id[KT_UUID_STRLEN + 1];
+  int n;
+} find_ctx;
+
+static int find_cb(void *ud, const cl_rec *r) {
+  find_ctx *c = ud;
+  if (!c->n++) snprintf(c->id, sizeof c->id, "%s", cl_rec_id(r));
+  return c->n > 1;
+}
+
+/* A reference written as a name -> the id (created with create_missing).
+ * 0 and id, or a problem reported (-1). */
+static int resolve_ref(imp *im, const kt_mfield *f, const char *name, int line, int col,
+                       char id[KT_UUID_STRLEN + 1], kt_err *err) {
+  kt_mtype *rt = kt_model_type(cl_store_model(im->s), f->ref);
+  const kt_mfield *tf = rt ? sole_title(rt) : NULL;
+  if (!tf) {
+    problem(im, line, col, "%s: '%s' is not a card id", f->name, name);
+    return -1;
+  }
+  size_t nl = strlen(name);
+  for (int i = 0; i < im->nrefs; i++)
+    if (im->refs[i].tcode == rt->def->code && kt_text_same_folded(im->refs[i].name, strlen(im->refs[i].name), name, nl)) {
+      memcpy(id, im->refs[i].id, KT_UUID_STRLEN + 1);
+      return 0;
+    }
+  cl_filter w = {tf->name, '=', name};
+  cl_query q = {.type = rt->def->name, .where = &w, .nwhere = 1, .limit = 2};
+  find_ctx c = {{0}, 0};
+  int rc = cl_store_list(im->s, &q, find_cb, &c, err);
+  if (rc) return rc;
+  if (c.n > 1) {
+    problem(im, line, col, "%s: several %ss are named '%s'; give the id instead", f->name,
+            rt->def->noun, name);
+    return -1;
+  }
+  if (c.n == 0) {
+    if (!im->o->create_missing) {
+      problem(im, line, col, "%s: no %s named '%s'%s; create it first or add --create-missing",
+              f->name, rt->def->noun, name, cl_store_connected(im->s) ? " in your part of the base" : "");
+      return -1;
+    }
+    cl_set set = {tf->name, name};
+    kt_err e2;
+    kt_err_clear(&e2);
+    if ((rc = cl_store_add(im->s, rt->def->name, &set, 1, c.id, &e2))) {
+      if (rc == KT_ENOMEM || rc == KT_EDB || rc == KT_EIO) return kt_err_set(err, rc, "%s", e2.msg);
+      problem(im, line, col, "cannot create the %s '%s': %s", rt->def->noun, name, e2.msg);
+      return -1;
+    }
+    im->res->refs_created++;
+    char what[300];
+    snprintf(what, sizeof what, "%s '%s'", rt->def->noun, name);
+    emit(im, CL_NOTE_REF_CREATED, line, col, what, c.id);
+  }
+  refent *e = &im->refs[im->nextref];
+  free(e->name);
+  e->name = strdup(name);
+  if (!e->name) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  e->tcode = rt->def->code;
+  memcpy(e->id, c.id, sizeof e->id);
+  im->nextref = (im->nextref + 1) % REF_CACHE;
+  if (im->nrefs < REF_CACHE) im->nrefs++;
+  memcpy(id, c.id, KT_UUID_STRLEN + 1);
+  return 0;
+}
+
+static bool is_multi_kind(const kt_mfield *f) {
+  return f->type == KT_FT_PHONE || f->type == KT_FT_EMAIL;
+}
+
+/* Parses a cell into the row's record (references and names of users and
+ * groups are checked when the card is written). false: a problem was told. */
+static bool parse_cell(imp *im, cl_rec *r, const kt_mfield *f, const char *v, int line, int col) {
+  if (f->type == KT_FT_REF || f->type == KT_FT_GROUP || f->type == KT_FT_USER) return true;
+  kt_value val = {KT_V_NULL, 0, NULL};
+  kt_err e;
+  kt_err_clear(&e);
+  if (kt_mfield_parse(f, v, &val, &e)) {
+    problem(im, line, col, "%s", e.msg);
+    return false;
+  }
+  int pos = r->type->pos[f->vidx];
+  kt_value_clear(&r->v[pos]);
+  r->v[pos] = val;
+  return true;
+}
+
+/* One row: returns 0 (done, skipped or a problem told) or a hard error. */
+static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *err) {
+  const cl_import_opts *o = im->o;
+  int nh = im->rs->nheader, line = row->line, rc = 0;
+  im->row_bad = false;
+  for (int i = nh; i < row->ncells; i++)
+    if (*row->cells[i]) {
+      problem(im, line, 0, "%d values but the header names %d columns (a delimiter inside an "
+              "unquoted value?)", row->ncells, nh);
+      return 0;
+    }
+  kt_buf vals = KT_BUF_INIT;
+  size_t *offs = calloc((size_t)t->nfields, sizeof *offs);
+  bool *filled = calloc((size_t)t->nfields, sizeof *filled);
+  int *colof = calloc((size_t)t->nfields, sizeof *colof);
+  extra *extras = NULL;
+  int nextra = 0, capextra = 0;
+  cl_rec *r = cl_rec_new(t);
+  cl_set *sets = calloc((size_t)t->nfields, sizeof *sets);
+  char (*refids)[KT_UUID_STRLEN + 1] = calloc((size_t)t->nfields, sizeof *refids);
+  if (!offs || !filled || !colof || !r || !sets || !refids) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  kt_buf_putc(&vals, '\0'); /* offset 0 = no value */
+  for (int i = 0; i < nh && i < row->ncells; i++) {
+    const kt_mfield *f = m->fields[i];
+    if (!f) continue;
+    int pos = t->pos[f->vidx];
+    size_t start = vals.len;
+    cl__import_value(f, row->cells[i], &vals);
+    if (vals.len == start) continue;
+    kt_buf_putc(&vals, '\0');
+    if (vals.oom) break;
+    char *v = vals.p + start;
+    /* "a ::: b": the first value here, the others to the card's other fields of the kind */
+    char *sep = is_multi_kind(f) ? strstr(v, CL_ROWSET_MULTI) : NULL;
+    while (sep) {
+      *sep = '\0';
+      char *next = sep + strlen(CL_ROWSET_MULTI);
+      char *more = strstr(next, CL_ROWSET_MULTI);
+      size_t l;
+      const char *tv = kt_text_trim(next, &l);
+      if (l) {
+        if (nextra == capextra) {
+          capextra = capextra ? capextra * 2 : 4;
+          extra *e = realloc(extras, (size_t)capextra * sizeof *e);
+          if (!e) {
+            rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+            goto out;
+          }
+          extras = e;
+        }
+        extras[nextra++] = (extra){f, (size_t)(tv - vals.p)};
+        ((char *)tv)[l] = '\0';
+      }
+      sep = more;
+    }
+    size_t l;
+    const char *tv = kt_text_trim(v, &l);
+    ((char *)tv)[l] = '\0';
+    if (!l) continue;
+    offs[pos] = (size_t)(tv - vals.p);
+    filled[pos] = true;
+    colof[pos] = i + 1;
+  }
+  if (vals.oom) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  /* spread the extra values over empty fields of their type, else into the first long text */
+  kt_buf over = KT_BUF_INIT;
+  for (int e = 0; e < nextra; e++) {
+    int k;
+    for (k = 0; k < t->nfields; k++)
+      if (t->fields[k].type == extras[e].from->type && !filled[k] && !(t->fields[k].flags & KT_FF_SYSTEM))
+        break;
+    if (k < t->nfields) {
+      offs[k] = extras[e].off;
+      filled[k] = true;
+      colof[k] = colof[t->pos[extras[e].from->vidx]];
+    } else {
+      kt_buf_printf(&over, "%s%s: %s", over.len ? "\n" : "", kt_mfield_label(extras[e].from),
+                    vals.p + extras[e].off);
+    }
+  }
+  if (over.len) {
+    int k;
+    for (k = 0; k < t->nfields && t->fields[k].type != KT_FT_LONGTEXT; k++) {
+    }
+    if (k < t->nfields) {
+      size_t start = vals.len;
+      if (filled[k]) kt_buf_printf(&vals, "%s\n", vals.p + offs[k]);
+      kt_buf_puts(&vals, kt_buf_str(&over));
+      kt_buf_putc(&vals, '\0');
+      offs[k] = start;
+      filled[k] = true;
+      char w[KT_ERR_MSG_MAX];
+      snprintf(w, sizeof w, "line %d: more values than the card has fields for; kept in %s: %s",
+               line, t->fields[k].name, kt_buf_str(&over));
+      emit(im, CL_NOTE_WARNING, line, 0, w, NULL);
+    } else {
+      problem(im, line, 0, "more values than the card has fields for: %s", kt_buf_str(&over));
+    }
+  }
+  kt_buf_free(&over);
+  if (vals.oom) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto out;
+  }
+  int n = 0;
+  for (int k = 0; k < t->nfields; k++) {
+    if (!filled[k]) continue;
+    const kt_mfield *f = &t->fields[k];
+    const char *v = vals.p + offs[k];
+    if (!parse_cell(im, r, f, v, line, colof[k])) continue;
+    sets[n++] = (cl_set){f->name, v};
+  }
+  if (!n || im->row_bad) goto out; /* an empty row, or one with a problem (told) */
+  /* references by name */
+  for (int i = 0; i < n; i++) {
+    const kt_mfield *f = kt_mtype_field(t, sets[i].field);
+    if (f->type != KT_FT_REF || kt_uuid_str_is_valid(sets[i].value)) continue;
+    int k = t->pos[f->vidx];
+    int r2 = resolve_ref(im, f, sets[i].value, line, colof[k], refids[k], err);
+    if (r2 < 0 && r2 != -1) {
+      rc = r2;
+      goto out;
+    }
+    if (r2 == 0) {
+      sets[i].value = refids[k];
+      kt_value_set_text(&r->v[k], refids[k], KT_UUID_STRLEN);
+    }
+  }
+  if (im->row_bad) goto out;
+  /* the same client already in the base? */
+  if (o->check_duplicates && (t->def->flags & KT_TF_CLIENT)) {
+    cl_dupkey keys[CL_DUP_MAX_KEYS];
+    int nk = cl_dup_rec_keys(r, keys, CL_DUP_MAX_KEYS);
+    const cl_duprec *d = NULL;
+    int which = -1;
+    for (int i = 0; i < nk && !d && o->on_duplicate != CL_DUP_CREATE; i++)
+      if ((d = cl_dupidx_find(im->idx, keys[i].key, 0))) which = i;
+    if (d && o->on_duplicate == CL_DUP_UPDATE && d->tcode == t->def->code) {
+      int changed = 0;
+      kt_err e;
+      kt_err_clear(&e);
+      if ((rc = cl_store_edit(im->s, d->id, sets, n, &changed, &e))) {
+        if (rc == KT_ENOMEM || rc == KT_EDB || rc == KT_EIO) {
+          kt_err_set(err, rc, "%s", e.msg);
+          goto out;
+        }
+        rc = 0;
+        problem(im, line, 0, "cannot update %s (%s): %s", d->title, d->id, e.msg);
+        goto out;
+      }
+      im->res->updated++;
+      char w[KT_ERR_MSG_MAX];
+      snprintf(w, sizeof w, "same %s as %s: %d field%s changed", cl_dup_key_reason(keys[which].key),
+               d->title, changed, changed == 1 ? "" : "s");
+      emit(im, CL_NOTE_UPDATED, line, 0, w, d->id);
+      goto out;
+    }
+    if (d) {
+      im->res->skipped++;
+      char w[KT_ERR_MSG_MAX];
+      const kt_mfield *kf = keys[which].f;
+      const kt_value *kv = &r->v[t->pos[kf->vidx]];
+      if (keys[which].key[0] == 'n')
+        snprintf(w, sizeof w, "a client with the same name in the same city already exists%s%s: "
+                 "%s (%s)", *d->owner ? ", assigned to " : "", d->owner, d->title, d->id);
+      else
+        snprintf(w, sizeof w, "a client with this %s (%s) already exists%s%s: %s (%s)", kf->name,
+                 kv->kind == KT_V_TEXT ? kv->s : "", *d->owner ? ", assigned to " : "", d->owner,
+                 d->title, d->id);
+      emit(im, CL_NOTE_SKIPPED, line, 0, w, d->id);
+      goto out;
+    }
+    if (o->claims && o->on_duplicate != CL_DUP_CREATE) {
+      cl_claim cl;
+      if ((rc = cl_claimer_check(o->claims, t->def->name, sets, n, &cl, err))) goto out;
+      if (cl.exists) {
+        im->res->skipped++;
+        char w[KT_ERR_MSG_MAX];
+        snprintf(w, sizeof w, "a client with this %s (%s) already exists%s%s%s", cl.what, cl.value,
+                 cl.owner[0] ? ", assigned to " : "", cl.owner, cl.on_server ? "" : " (on this PC)");
+        emit(im, CL_NOTE_SKIPPED, line, 0, w, NULL);
+        goto out;
+      }
+    }
+  }
+  char id[KT_UUID_STRLEN + 1];
+  kt_err e;
+  kt_err_clear(&e);
+  if ((rc = cl_store_add(im->s, t->def->name, sets, n, id, &e))) {
+    if (rc == KT_ENOMEM || rc == KT_EDB || rc == KT_EIO) {
+      kt_err_set(err, rc, "line %d: %s", line, e.msg);
+      goto out;
+    }
+    rc = 0;
+    problem(im, line, 0, "%s", e.msg);
+    goto out;
+  }
+  im->res->created++;
+  emit(im, CL_NOTE_CREATED, line, 0, NULL, id);
+  if (im->idx) {
+    kt_value_set_text(&r->v[KT_F_ID], id, strlen(id));
+    if (r->v[KT_F_OWNER].kind == KT_V_NULL) {
+      const char *u = cl_store_user(im->s);
+      kt_value_set_text(&r->v[KT_F_OWNER], u, strlen(u));
+    }
+    rc = cl_dupidx_add(im->idx, r, err);
+  }
+out:
+  kt_buf_free(&vals);
+  free(offs);
+  free(filled);
+  free(colof);
+  free(extras);
+  free(sets);
+  free(refids);
+  if (r) cl_rec_free(r);
+  return rc;
+}
+
+int cl_import(cl_store *s, const char *path, const cl_import_opts *o, cl_import_note_fn note,
+              void *ud, cl_import_result *res, kt_err *err) {
+  memset(res, 0, sizeof *res);
   const kt_rights *rights = cl_store_rights(s);
   if (rights && !rights->can_import)
     return kt_err_set(err, KT_EPERM, "your role (%s) may not import cards; ask your administrator "
                       "for the import right (`kartoteka admin role set --role ROLE --rights "
                       "+import`)",
                       cl_store_role(s));
-  cl_csv c;
-  if ((rc = cl_csv_open(&c, path, encoding, err))) return rc;
-  kt_buf hdr = KT_BUF_INIT, row = KT_BUF_INIT;
-  const char **h = NULL, **v = NULL;
-  int nh = 0, nv = 0;
-  const char **fields = NULL;
-  cl_set *sets = NULL;
-  *count = 0;
-  rc = cl_csv_next(&c, &hdr, &h, &nh, err);
-  if (rc <= 0) {
-    if (rc == 0) rc = kt_err_set(err, KT_EINVAL, "%s is empty: the first line must name the columns", path);
-    goto out;
-  }
-  rc = 0;
-  fields = calloc((size_t)nh, sizeof *fields);
-  sets = calloc((size_t)nh, sizeof *sets);
-  if (!fields || !sets) {
-    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-    goto out;
-  }
-  for (int i = 0; i < nh; i++) {
-    const char *f = NULL;
-    for (int m = 0; m < nmap; m++)
-      if (same_folded(map[m].column, h[i])) f = map[m].field;
-    for (int k = 0; !f && k < t->nfields; k++)
-      if (same_folded(t->fields[k].name, h[i]) || same_folded(kt_mfield_label(&t->fields[k]), h[i]))
-        f = t->fields[k].name;
-    if (!f) {
-      rc = kt_err_set(err, KT_EINVAL, "column '%s' matches no field of %s; map it with --map "
-                      "'%s=FIELD' (or --map '%s=' to skip it); `kartoteka field list %s` lists the "
-                      "fields", h[i], type, h[i], h[i], type);
+  kt_mtype *deft = NULL;
+  int rc;
+  if (o->type && (rc = kt_model_type_get(cl_store_model(s), o->type, &deft, err))) return rc;
+  imp im = {.s = s, .o = o, .note = note, .ud = ud, .res = res};
+  kt_err_clear(&im.first);
+  bool began = false;
+  if ((rc = cl_rowset_read(o->format, path, &o->read, &im.rs, err))) return rc;
+  snprintf(res->format, sizeof res->format, "%s", im.rs->format ? im.rs->format : "");
+  snprintf(res->encoding, sizeof res->encoding, "%s", im.rs->encoding);
+  res->delimiter = im.rs->delimiter;
+  res->rows = im.rs->nrows;
+  for (int i = 0; i < im.rs->nrows; i++)
+    if (!im.rs->rows[i].type && !deft) {
+      rc = kt_err_set(err, KT_EINVAL, "say what the rows are with --type (%s)",
+                      kt_registry_type_names());
       goto out;
     }
-    fields[i] = *f ? f : NULL;
+  if (deft && (rc = get_map(&im, deft, &(tmap *){NULL}, err))) goto out;
+  if (o->check_duplicates) {
+    if ((rc = cl_dupidx_new(&im.idx, err))) goto out;
+    if ((rc = cl_dupidx_load(im.idx, s, NULL, err))) goto out;
+    if (o->claims) cl_claimer_server_only(o->claims);
   }
   if ((rc = cl_store_begin(s, err))) goto out;
-  for (;;) {
-    int r = cl_csv_next(&c, &row, &v, &nv, err);
-    if (r < 0) {
-      rc = r;
-      break;
+  began = true;
+  for (int i = 0; i < im.rs->nrows && im.problems < MAX_PROBLEMS; i++) {
+    const cl_row *row = &im.rs->rows[i];
+    kt_mtype *t = deft;
+    if (row->type && (rc = kt_model_type_get(cl_store_model(s), row->type, &t, err))) {
+      kt_err_prefix(err, "line %d", row->line);
+      goto out;
     }
-    if (r == 0) break;
-    int n = 0;
-    for (int i = 0; i < nv && i < nh; i++)
-      if (fields[i] && *v[i]) sets[n++] = (cl_set){fields[i], v[i]};
-    if (nv > nh) {
-      rc = kt_err_set(err, KT_EINVAL, "line %d has %d values but the header names %d columns",
-                      c.line, nv, nh);
-      break;
-    }
-    if (!n) continue;
-    if (claims) {
-      cl_claim cl;
-      if ((rc = cl_claimer_check(claims, type, sets, n, &cl, err))) break;
-      if (cl.exists) {
-        if (skip) skip(skip_ud, c.line, &cl);
-        continue;
-      }
-    }
-    if ((rc = cl_store_add(s, type, sets, n, NULL, err))) {
-      kt_err_prefix(err, "%s line %d", path, c.line);
-      break;
-    }
-    (*count)++;
+    tmap *m;
+    if ((rc = get_map(&im, t, &m, err))) goto out;
+    if ((rc = import_row(&im, row, t, m, err))) goto out;
   }
-  if (rc || dry_run) cl_store_rollback(s);
-  else rc = cl_store_commit(s, err);
+  res->bad = im.problems;
+  if (im.problems && !o->skip_bad_rows) {
+    rc = kt_err_set(err, KT_EINVAL, "%s%s; nothing was imported%s", im.first.msg,
+                    im.problems > 1 ? " (and more: see the list above)" : "",
+                    " (fix the file, or import the good rows with --skip-bad-rows)");
+    err->code = KT_EINVAL;
+    goto out;
+  }
 out:
-  free(fields);
-  free(sets);
-  kt_buf_free(&hdr);
-  kt_buf_free(&row);
-  cl_csv_close(&c);
+  if (began) {
+    if (rc || o->dry_run) cl_store_rollback(s);
+    else rc = cl_store_commit(s, err);
+  }
+  for (int i = 0; i < REF_CACHE; i++) free(im.refs[i].name);
+  for (int i = 0; i < KT_MAX_TYPES; i++) {
+    free(im.maps[i].fields);
+    free(im.maps[i].skipped);
+  }
+  cl_dupidx_free(im.idx);
+  cl_rowset_free(im.rs);
   return rc;
 }

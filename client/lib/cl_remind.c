@@ -288,7 +288,10 @@ static int walk_birthdays(cl_store *s, cl_st which, const char *rtype, const cha
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     int y, m, dd;
-    if (!col(st, 4) || sscanf(col(st, 4), "%d-%d-%d", &y, &m, &dd) != 3) continue;
+    /* "--05-17": a birthday whose year is not known is reminded all the same */
+    if (!col(st, 4) || (sscanf(col(st, 4), "%d-%d-%d", &y, &m, &dd) != 3 &&
+                        sscanf(col(st, 4), "--%d-%d", &m, &dd) != 2))
+      continue;
     char title[300] = "Birthday:";
     for (int k = 1; k <= 3; k++)
       if (col(st, k) && *col(st, k))

@@ -74,8 +74,11 @@ static int ask_server(cl_conn *c, const want *w, cl_claim *out, kt_err *err) {
 struct cl_claimer {
   cl_store *s;
   cl_conn *conn;
+  bool server_only;
   char offline[KT_ERR_MSG_MAX];
 };
+
+void cl_claimer_server_only(cl_claimer *c) { c->server_only = true; }
 
 int cl_claimer_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, cl_claimer **out,
                     kt_err *err) {
@@ -116,7 +119,7 @@ int cl_claimer_check(cl_claimer *c, const char *type, const cl_set *sets, int n,
   }
   int rc = 0;
   /* this PC first: it also knows the cards not sent yet */
-  for (int i = 0; !rc && i < nw && !out->exists; i++) {
+  for (int i = 0; !rc && i < nw && !out->exists && !c->server_only; i++) {
     rc = check_local(c->s, &w[i], out, err);
     if (out->exists) {
       snprintf(out->what, sizeof out->what, "%s", w[i].f->name);

@@ -31,6 +31,9 @@ int cl_claimer_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, cl_cl
 int cl_claimer_check(cl_claimer *c, const char *type, const cl_set *sets, int n, cl_claim *out,
                      kt_err *err);
 void cl_claimer_close(cl_claimer *c);
+/* The caller checks this PC's cards itself (import, with cl_dup's index):
+ * from now on checks ask only the server (none when it cannot be reached). */
+void cl_claimer_server_only(cl_claimer *c);
 
 /* Does a client card with one of the phones, e-mails or the tax id among
  * these assignments (for a new card of `type`) already exist? Asks the server

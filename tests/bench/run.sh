@@ -5,6 +5,8 @@
 # own (bench_report: BENCH_REPORT_ORGS, BENCH_REPORT_DEALS, BENCH_REPORT_DB).
 # bench_reader: cl_reader pages of 100 at the start/middle/end of BENCH_N
 # contacts sorted by name (goal p99 < 5 ms), count, search-prefix first page.
+# own (bench_report: BENCH_REPORT_ORGS, BENCH_REPORT_DEALS, BENCH_REPORT_DB; bench_export:
+# BENCH_EXPORT_DB, BENCH_EXPORT_FORMATS).
 # Usage: tests/bench/run.sh [NAME-substring]   (e.g. run.sh report)
 set -u
 cd "$(dirname "$0")/../.."

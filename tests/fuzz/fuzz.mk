@@ -36,6 +36,15 @@ FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -O1 -g $(FUZZ_SAN) -Icommon -I$(FUZZ_O)/g
 # Sources each fuzzer links (kept small: it does not need the rest of common/).
 FUZZ_SRC_frame := common/kt_frame.c common/kt_err.c common/kt_buf.c common/kt_utf8.c
 FUZZ_SRC_invite := common/kt_invite.c common/kt_err.c common/kt_buf.c
+# the import readers (cl_rowset's table links every reader): they need libical, ICU, libzip, libxml2
+FUZZ_READERS := $(wildcard client/lib/cl_rowset.c client/lib/cl_grid.c client/lib/cl_vcard.c \
+                client/lib/cl_ical.c client/lib/cl_sheet.c client/lib/cl_csv.c) \
+                common/kt_err.c common/kt_buf.c common/kt_time.c common/kt_utf8.c
+FUZZ_READERS_CFLAGS = -Iclient/lib -DCL_SHEET_MAX_CELLS=300000u $(shell pkg-config --cflags libical icu-uc libzip libxml-2.0)
+FUZZ_READERS_LIBS = $(shell pkg-config --libs libical icu-uc icu-i18n libzip libxml-2.0) -lm
+FUZZ_SRC_vcard := $(FUZZ_READERS)
+FUZZ_SRC_ical := $(FUZZ_READERS)
+FUZZ_SRC_sheet := $(FUZZ_READERS)
 
 FUZZ_PBC_VER := 1.4.1
 FUZZ_PBC_DIR := $(FUZZ_O)/protobuf-c-$(FUZZ_PBC_VER)
@@ -88,6 +97,16 @@ $(FUZZ_O)/fuzz_invite: tests/fuzz/fuzz_invite.c $(FUZZ_SRC_invite)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRC_invite) -lcrypto
 
+# the readers' fuzzers: libFuzzer build, and the replay of `make check` (links the client library)
+FUZZ_READER_NAMES := vcard ical sheet
+$(patsubst %,$(FUZZ_O)/fuzz_%,$(FUZZ_READER_NAMES)): $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_READERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_READERS_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_READERS) $(FUZZ_READERS_LIBS)
+
+$(patsubst %,$(O)/fuzz/replay_%,$(FUZZ_READER_NAMES)): $(O)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_replay.h $(LIBCLIENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DKT_FUZZ_REPLAY $(ALL_LDFLAGS) -o $@ $< $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(CLIENT_LIBS)
+
 fuzz-build: $(patsubst %,$(FUZZ_O)/fuzz_%,$(FUZZ_NAMES))
 
 fuzz: fuzz-build
@@ -126,3 +145,14 @@ $(FUZZ_O)/fuzz_tmpl: tests/fuzz/fuzz_tmpl.c $(FUZZ_SRC_tmpl)
 $(O)/fuzz/replay_tmpl: tests/fuzz/fuzz_tmpl.c tests/fuzz/fuzz_replay.h client/lib/cl_tmpl.c $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DKT_FUZZ_REPLAY $(ALL_LDFLAGS) -o $@ $< client/lib/cl_tmpl.c $(LIBCOMMON) $(LIBS)
+
+# the CSV reader (issue 16) is client library code: cl_csv + cl_rowset, with ICU
+# (cl_rowset's table links every reader: the same sources as the other readers' fuzzers)
+FUZZ_SRC_csv := $(FUZZ_READERS)
+$(FUZZ_O)/fuzz_csv: tests/fuzz/fuzz_csv.c $(FUZZ_SRC_csv)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_READERS_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRC_csv) $(FUZZ_READERS_LIBS)
+
+$(O)/fuzz/replay_csv: tests/fuzz/fuzz_csv.c tests/fuzz/fuzz_replay.h $(LIBCLIENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DKT_FUZZ_REPLAY $(ALL_LDFLAGS) -o $@ $< $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(CLIENT_LIBS)

@@ -147,13 +147,13 @@ check_eq "quoted newline and separator kept" "две
 строки; с ;" "$(k list org --where 'name=ООО "Лютик"' --json | json 'd[0]["comment"]')"
 n_before=$(k list org --json | json 'len(d)')
 printf 'name,employees\nX1,10\nX2,many\n' > "$T/bad.csv"
-check_fails "a bad row: clear error with its line" "line 3: employees" k import csv "$T/bad.csv" --type org
+check_fails "a bad row: clear error with its line and column" "line 3, column 2 (employees): employees: not a number" k import csv "$T/bad.csv" --type org
 check_eq "...and nothing imported" "$n_before" "$(k list org --json | json 'len(d)')"
 printf 'Название;Город\nООО Ирис;Омск\n' | iconv -f utf-8 -t cp1251 > "$T/cp.csv"
-check_fails "cp1251 without --encoding is explained" "encoding cp1251" k import csv "$T/cp.csv" --type org
+check_fails "cp1251 read as UTF-8 is explained" "encoding cp1251" k import csv "$T/cp.csv" --type org --encoding utf-8
 check "cp1251 with --encoding and --map" k import csv "$T/cp.csv" --type org --encoding cp1251 --map Название=name --map Город=city
 check_contains "cp1251 text arrived as UTF-8" "ООО Ирис" "$(k search ирис)"
-check_fails "unknown column is explained" "matches no field" k import csv "$T/bad.csv" --type contact
+check_fails "an unknown column with --strict is refused" "1 column matches no field of contact: 'employees'" k import csv "$T/bad.csv" --type contact --strict
 check_contains "dry run validates only" "dry run" "$(printf 'name\nY\n' > "$T/y.csv"; k import csv "$T/y.csv" --type org --dry-run)"
 
 # locked and corrupt database

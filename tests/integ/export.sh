@@ -74,6 +74,10 @@ check_contains "... the attempt is in the server's audit log" "anna" "$("$KTD" a
 check_contains "the head of sales exports" "exported 1 org card" "$(k head export xlsx "$T/head.xlsx" --type org)"
 check_contains "... and the server recorded it" "head" "$("$KTD" audit --data "$D" --action export)"
 check_contains "... with the count, format and file" "1 rows as xlsx to head.xlsx" "$("$KTD" audit --data "$D" --action export)"
+check_contains "every format asks the server: ods" "exported 1 org card" "$(k head export ods "$T/head.ods" --type org)"
+check_contains "... and it is recorded as ods" "1 rows as ods to head.ods" "$("$KTD" audit --data "$D" --action export)"
+check_fails "a manager may not export a card to HTML either" "may not export" k anna export html "$T/anna.html" --id "$(k anna list org --json | json 'd[0]["id"]')"
+check_eq "... no file" "" "$(ls "$T" | grep '^anna\.html')"
 stop_server "$D"
 check_fails "with the server down nothing is exported" "needs the office server" k head export csv "$T/off.csv" --type org
 check_eq "... no file" "" "$(ls "$T" | grep '^off\.csv')"
