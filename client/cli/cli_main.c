@@ -18,7 +18,7 @@ static const cli_cmd commands[] = {
     {"demo", cli_cmd_demo, "demo [--seed N]",
      "fill an empty card index with the demo office (a few hundred clients, three years of deals)"},
     {"connect", cli_cmd_connect,
-     "connect --invite INVITE [--password-file F] [--device-name NAME]",
+     "connect --invite INVITE [--password-file F] [--device-name NAME] [--upload]",
      "join the office server with an invite from the administrator"},
     {"login", cli_cmd_login, "login [--password-file F]", "log in again with your password"},
     {"sync", cli_cmd_sync, "sync [--watch] [--json]",
