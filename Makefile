@@ -1,4 +1,5 @@
 # Kartoteka — top-level build. Objects per configuration in build/$(BUILD)/.
+#   make run [DEMO=1]: the local office (DEMO=1: a new profile gets the demo base)
 #   make [all] · check · asan · bench · fuzz (· fuzz-hostile) · run · demo · install (PREFIX, DESTDIR) · testssl · clean
 BUILD   ?= debug
 CC      ?= gcc
@@ -131,7 +132,7 @@ bench: deps
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@installer/run-local.sh $(O)/bin
+	@KARTOTEKA_DEMO=$(DEMO) installer/run-local.sh $(O)/bin
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

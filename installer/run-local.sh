@@ -38,6 +38,10 @@ if [ ! -f "$PROFILE/replica.db" ]; then
   echo "== connecting your profile $PROFILE"
   INV=$("$BIN/kartotekad" invite --data "$DATA" --user "$ME" --address "$ADDR")
   "$BIN/kartoteka" --profile "$PROFILE" connect --invite "$INV" --password-file "$RUN/password"
+  if [ -n "${KARTOTEKA_DEMO:-}" ]; then
+    # make run DEMO=1: the demo office base, sent to the server like any cards
+    "$BIN/kartoteka" --profile "$PROFILE" demo
+  fi
   # a sample client of its own: the README's examples (ООО Ромашка) are then new cards,
   # not duplicates the server's claim check would refuse
   "$BIN/kartoteka" --profile "$PROFILE" add org --set name="ООО Василёк" --set city=Тверь \

@@ -86,6 +86,8 @@ void cli_table_print(const kt_table *t, bool json);
 int cli_read_password(const char *file, char *out, size_t n);
 
 int cli_cmd_init(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_demo(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_check(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_add(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_edit(cli_ctx *ctx, int argc, char **argv);

@@ -1,5 +1,6 @@
-/* cli_connect — `kartoteka connect --invite INVITE [--password-file F]`
- * (join an office server) and `kartoteka login [--password-file F]`. */
+/* cli_connect — `kartoteka connect --invite INVITE [--password-file F]
+ * [--upload]` (join an office server; a standalone profile takes its cards
+ * along, see cl_upload.h) and `kartoteka login [--password-file F]`. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include <uv.h>
 
 #include "cl_session.h"
+#include "cl_sync.h"
+#include "cl_upload.h"
 #include "cli.h"
 #include "kt_json.h"
 #include "kt_invite.h"
@@ -41,15 +44,140 @@ int cli_read_password(const char *file, char *out, size_t n) {
   return 0;
 }
 
+/* Asks on the terminal whether to upload; false without a terminal. */
+static bool ask_upload(const cli_ctx *ctx, int cards) {
+  if (!isatty(STDIN_FILENO)) return false;
+  fprintf(stderr,
+          "This profile (%s) is a standalone card index with %d card(s).\n"
+          "Send them to the office server as your cards? The standalone file is kept. [y/N] ",
+          ctx->profile, cards);
+  char line[16];
+  if (!fgets(line, sizeof line, stdin)) return false;
+  return line[0] == 'y' || line[0] == 'Y' || strncmp(line, "д", strlen("д")) == 0 ||
+         strncmp(line, "Д", strlen("Д")) == 0;
+}
+
+static void print_connected(const cli_ctx *ctx, const cl_upload_report *up, const cl_sync_stats *st,
+                            int sync_rc, const kt_err *serr) {
+  if (ctx->json) {
+    kt_buf b = KT_BUF_INIT;
+    kt_json j;
+    kt_json_init(&j, &b, false);
+    kt_json_obj_begin(&j);
+    kt_json_key(&j, "profile");
+    kt_json_str(&j, ctx->profile);
+    kt_json_key(&j, "connected");
+    kt_json_bool(&j, true);
+    if (up) {
+      kt_json_key(&j, "uploaded");
+      kt_json_int(&j, st ? st->pushed : 0);
+      kt_json_key(&j, "cards");
+      kt_json_int(&j, up->cards);
+      kt_json_key(&j, "refused");
+      kt_json_int(&j, st ? st->rejected : 0);
+      kt_json_key(&j, "duplicates");
+      kt_json_int(&j, st ? st->warned : 0);
+      kt_json_key(&j, "unsent");
+      kt_json_bool(&j, sync_rc != 0);
+      kt_json_key(&j, "trash_left");
+      kt_json_int(&j, up->trash_left);
+      kt_json_key(&j, "dropped_fields");
+      kt_json_str(&j, up->dropped);
+      kt_json_key(&j, "kept");
+      kt_json_str(&j, up->kept);
+    }
+    kt_json_obj_end(&j);
+    printf("%s\n", kt_buf_str(&b));
+    kt_buf_free(&b);
+    return;
+  }
+  printf("This PC is now connected to the office server (profile %s).\n", ctx->profile);
+  if (!up) return;
+  printf("%s%d card(s) of the standalone card index are now yours in the office; the standalone "
+         "file is kept as %s.\n",
+         up->resumed ? "Finished the interrupted connection. " : "", up->cards, up->kept);
+  if (up->trash_left) printf("%d card(s) in the trash were not sent (they stay in that file).\n",
+                             up->trash_left);
+  if (up->values_dropped)
+    printf("%d value(s) of fields the office does not have (%s) were not sent; ask your "
+           "administrator to add those fields.\n",
+           up->values_dropped, up->dropped);
+  if (sync_rc)
+    printf("They are not all sent yet (%s); `kartoteka sync` sends the rest.\n", serr->msg);
+  else if (st && st->rejected)
+    printf("The server refused %d of them (a duplicate of a colleague's client, or no right): "
+           "they stay on this PC; see `kartoteka outbox list`.\n",
+           st->rejected);
+  else
+    printf("All of them were sent.\n");
+  if (!sync_rc && st && st->warned)
+    printf("%d of them have the phone, e-mail or tax id of a colleague's client: they were kept; "
+           "see `kartoteka conflicts` and settle them with the colleague.\n",
+           st->warned);
+}
+
+/* A standalone profile joins the office with its cards (or an interrupted
+ * join is finished). */
+static int connect_upload(cli_ctx *ctx, const char *invite, const char *pwfile, const char *name,
+                          bool upload) {
+  kt_err err;
+  kt_err_clear(&err);
+  int cards = 0;
+  bool resumable = false;
+  if (cl_upload_pending(ctx->profile, &cards, &resumable, &err)) return cli_fail(&err);
+  if (!resumable && !upload && !ask_upload(ctx, cards))
+    return cli_failf("this profile (%s) is a standalone card index with %d card(s); nothing was "
+                     "changed. Say --upload to send them to the office server as your cards (the "
+                     "standalone file is kept), or connect another --profile",
+                     ctx->profile, cards);
+  char pw[1100] = "";
+  if (!resumable) {
+    if (!invite)
+      return cli_usage("connect", "give the invite your administrator sent with --invite");
+    kt_invite inv;
+    if (kt_invite_decode(invite, &inv, &err)) return cli_fail(&err);
+    if (cli_read_password(pwfile, pw, sizeof pw)) return 1;
+  }
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  cl_upload_report up;
+  int rc = cl_upload_connect(&loop, ctx->profile, invite, pw, name, &up, &err);
+  memset(pw, 0, sizeof pw);
+  if (rc) {
+    uv_loop_close(&loop);
+    return cli_fail(&err);
+  }
+  /* send them now through the ordinary push; what is not sent waits in the outbox */
+  cl_sync_stats st = {0};
+  kt_err serr;
+  kt_err_clear(&serr);
+  int src = KT_ENOPROFILE;
+  cl_store *s = cli_open(ctx, false);
+  if (s) {
+    volatile bool no_stop = false;
+    src = cl_sync_run(&loop, ctx->profile, s, false, &no_stop, NULL, NULL, &st, &serr);
+    cl_store_close(s);
+  } else
+    kt_err_set(&serr, KT_ENOPROFILE, "the new card index did not open");
+  uv_loop_close(&loop);
+  print_connected(ctx, &up, &st, src, &serr);
+  return 0;
+}
+
 int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv) {
   const char *invite = NULL, *pwfile = NULL, *name = NULL;
+  bool upload = false;
   for (int i = 1; i < argc; i++) {
     bool has = i + 1 < argc;
     if (strcmp(argv[i], "--invite") == 0 && has) invite = argv[++i];
     else if (strcmp(argv[i], "--password-file") == 0 && has) pwfile = argv[++i];
     else if (strcmp(argv[i], "--device-name") == 0 && has) name = argv[++i];
+    else if (strcmp(argv[i], "--upload") == 0) upload = true;
     else return cli_usage("connect", "unknown or incomplete option '%s'", argv[i]);
   }
+  char db[4200];
+  cli_db_path(ctx, db, sizeof db);
+  if (access(db, F_OK) == 0) return connect_upload(ctx, invite, pwfile, name, upload);
   if (!invite) return cli_usage("connect", "give the invite your administrator sent with --invite");
   kt_invite inv;
   kt_err err;
@@ -63,20 +191,7 @@ int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv) {
   uv_loop_close(&loop);
   memset(pw, 0, sizeof pw);
   if (rc) return cli_fail(&err);
-  if (ctx->json) {
-    kt_buf b = KT_BUF_INIT;
-    kt_json j;
-    kt_json_init(&j, &b, false);
-    kt_json_obj_begin(&j);
-    kt_json_key(&j, "profile");
-    kt_json_str(&j, ctx->profile);
-    kt_json_key(&j, "connected");
-    kt_json_bool(&j, true);
-    kt_json_obj_end(&j);
-    printf("%s\n", kt_buf_str(&b));
-    kt_buf_free(&b);
-  }
-  else printf("This PC is now connected to the office server (profile %s).\n", ctx->profile);
+  print_connected(ctx, NULL, NULL, 0, NULL);
   return 0;
 }
 

@@ -1,4 +1,7 @@
-/* cli_init — `kartoteka init --local [--user NAME]`: a standalone card index. */
+/* cli_init — `kartoteka init --local [--user NAME] [--demo [--seed N]]`: a
+ * standalone card index (with --demo, filled with the demo office base), and
+ * `kartoteka demo [--seed N]`: the demo base in an empty card index of any
+ * profile (a connected one sends it to the server at the next sync). */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -7,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cl_demo.h"
 #include "cli.h"
 
 static int mkdirs(const char *path) {
@@ -22,12 +26,60 @@ static int mkdirs(const char *path) {
   return 0;
 }
 
+/* "--seed N" -> *seed; -1 (usage printed) when N is not a positive number. */
+static int parse_seed(const char *cmd, const char *text, uint64_t *seed) {
+  char *end;
+  unsigned long long v = strtoull(text, &end, 10);
+  if (!*text || *end || v == 0)
+    return cli_usage(cmd, "--seed takes a positive whole number, not '%s'", text), -1;
+  *seed = v;
+  return 0;
+}
+
+/* Fills the open store with the demo base and says what it made. */
+static int fill_demo(cli_ctx *ctx, cl_store *s, uint64_t seed) {
+  kt_err err;
+  kt_err_clear(&err);
+  cl_demo_stats st;
+  if (cl_demo_fill(s, seed, 0, &st, &err)) return cli_fail(&err);
+  if (ctx->json)
+    printf("{\"orgs\":%d,\"contacts\":%d,\"deals\":%d,\"events\":%d,\"tasks\":%d,"
+           "\"notes\":%d,\"seed\":%llu}\n",
+           st.orgs, st.contacts, st.deals, st.events, st.tasks, st.notes,
+           (unsigned long long)seed);
+else
+    printf("Demo base: %d organizations, %d contacts, %d deals, %d diary entries, %d tasks, "
+           "%d notes (seed %llu).\n",
+           st.orgs, st.contacts, st.deals, st.events, st.tasks, st.notes,
+           (unsigned long long)seed);
+  return 0;
+}
+
+int cli_cmd_demo(cli_ctx *ctx, int argc, char **argv) {
+  uint64_t seed = CL_DEMO_SEED;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+      if (parse_seed("demo", argv[++i], &seed)) return 2;
+    } else
+      return cli_usage("demo", "unknown or incomplete option '%s'", argv[i]);
+  }
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return 1;
+  int rc = fill_demo(ctx, s, seed);
+  cl_store_close(s);
+  return rc;
+}
+
 int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
-  bool local = false;
+  bool local = false, demo = false;
   const char *user = NULL;
+  uint64_t seed = CL_DEMO_SEED;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--local") == 0) local = true;
-    else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) user = argv[++i];
+    else if (strcmp(argv[i], "--demo") == 0) demo = true;
+    else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
+      if (parse_seed("init", argv[++i], &seed)) return 2;
+    } else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) user = argv[++i];
     else return cli_usage("init", "unknown option '%s'", argv[i]);
   }
   if (!local)
@@ -50,6 +102,15 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
       return cli_failf("a card index already exists in %s; nothing was changed (use another "
                        "--profile for a new one)", ctx->profile);
     return cli_fail(&err);
+  }
+  if (demo) {
+    /* the JSON answer is the demo's; the human one says both */
+    if (!ctx->json) printf("Created a standalone card index in %s for user %s.\n", ctx->profile, user);
+    cl_store *s = cli_open(ctx, false);
+    if (!s) return 1;
+    int rc = fill_demo(ctx, s, seed);
+    cl_store_close(s);
+    return rc;
   }
   if (ctx->json) cli_print_json_pairs("profile", ctx->profile, "user", user, NULL);
   else printf("Created a standalone card index in %s for user %s.\n", ctx->profile, user);

@@ -13,9 +13,12 @@
 static int cmd_help(cli_ctx *ctx, int argc, char **argv);
 
 static const cli_cmd commands[] = {
-    {"init", cli_cmd_init, "init --local [--user NAME]", "create a standalone card index"},
+    {"init", cli_cmd_init, "init --local [--user NAME] [--demo [--seed N]]",
+     "create a standalone card index (--demo: filled with a realistic demo office)"},
+    {"demo", cli_cmd_demo, "demo [--seed N]",
+     "fill an empty card index with the demo office (a few hundred clients, three years of deals)"},
     {"connect", cli_cmd_connect,
-     "connect --invite INVITE [--password-file F] [--device-name NAME]",
+     "connect --invite INVITE [--password-file F] [--device-name NAME] [--upload]",
      "join the office server with an invite from the administrator"},
     {"login", cli_cmd_login, "login [--password-file F]", "log in again with your password"},
     {"sync", cli_cmd_sync, "sync [--watch] [--json]",
@@ -88,6 +91,8 @@ static const cli_cmd commands[] = {
      "profile, user, unsent changes and those the server refused"},
     {"outbox", cli_cmd_outbox, "outbox list [--json] · outbox drop ID|--all-refused",
      "the changes waiting to be sent; drop one (the card goes back to the server's copy)"},
+    {"check", cli_cmd_check, "check [--json]",
+     "is this card index sound? (the file, every value, required fields, references)"},
     {"reindex", cli_cmd_reindex, "reindex", "rebuild the search index"},
     {"repair", cli_cmd_repair, "repair [--password-file F]",
      "rebuild a damaged card index: from the office server (keeping this PC's enrollment and "
