@@ -486,6 +486,41 @@ int kt_collate(const kt_collator *c, const char *a, int alen, const char *b, int
   return r == UCOL_LESS ? -1 : r == UCOL_GREATER ? 1 : 0;
 }
 
+int kt_collate_key(const kt_collator *c, const char *s, size_t len, kt_buf *out) {
+  UChar stackbuf[256], *u = stackbuf;
+  int32_t ulen = 0;
+  UErrorCode st = U_ZERO_ERROR;
+  u_strFromUTF8WithSub(u, 256, &ulen, s, (int32_t)len, 0xFFFD, NULL, &st);
+  if (st == U_BUFFER_OVERFLOW_ERROR) {
+    if (!(u = malloc(((size_t)ulen + 1) * sizeof *u))) return KT_ENOMEM;
+    st = U_ZERO_ERROR;
+    u_strFromUTF8WithSub(u, ulen + 1, &ulen, s, (int32_t)len, 0xFFFD, NULL, &st);
+  }
+  int rc = 0;
+  if (U_FAILURE(st)) { /* cannot happen with substitution: sort by bytes */
+    kt_buf_append(out, s, len);
+    kt_buf_putc(out, '\0');
+    goto out;
+  }
+  uint8_t kb[512];
+  int32_t need = ucol_getSortKey(c->coll, u, ulen, kb, (int32_t)sizeof kb);
+  if (need <= (int32_t)sizeof kb) {
+    kt_buf_append(out, kb, (size_t)need);
+  } else {
+    uint8_t *big = malloc((size_t)need);
+    if (!big) {
+      rc = KT_ENOMEM;
+      goto out;
+    }
+    ucol_getSortKey(c->coll, u, ulen, big, need);
+    kt_buf_append(out, big, (size_t)need);
+    free(big);
+  }
+out:
+  if (u != stackbuf) free(u);
+  return rc || out->oom ? KT_ENOMEM : 0;
+}
+
 void kt_collator_free(kt_collator *c) {
   if (!c) return;
   if (c->coll) ucol_close(c->coll);

@@ -70,6 +70,13 @@ int kt_collator_new(const char *locale, kt_collator **out, kt_err *err);
  * NUL-terminated. Invalid UTF-8 compares as U+FFFD. Uses ucol_strcollUTF8. */
 int kt_collate(const kt_collator *c, const char *a, int alen, const char *b, int blen);
 
+/* Appends c's sort key of the UTF-8 text s (len bytes) to out: comparing
+ * two keys with memcmp orders the texts as kt_collate does (ICU guarantees
+ * it). The key ends with one 0x00 byte and holds no other, so keys of
+ * several fields concatenated compare field by field. Invalid UTF-8 sorts
+ * as U+FFFD. 0 or KT_ENOMEM. */
+int kt_collate_key(const kt_collator *c, const char *s, size_t len, kt_buf *out);
+
 /* Frees a collator; NULL is a no-op. */
 void kt_collator_free(kt_collator *c);
 

@@ -38,6 +38,11 @@ void cli_db_path(const cli_ctx *ctx, char *out, size_t outsz);
 /* Opens the profile's store (error printed; returns NULL). A standalone
  * profile opened for writing makes its daily backup first (cli_backup_due). */
 cl_store *cli_open(const cli_ctx *ctx, bool readonly);
+/* Opens the profile's card index read-only (cl_reader) for the commands
+ * that only read (error printed; returns NULL). A card index from an older
+ * version is first upgraded by opening it for writing once. */
+struct cl_reader;
+struct cl_reader *cli_open_reader(const cli_ctx *ctx);
 /* The standalone profile's daily backup when due (cl_backup_daily); a
  * failure is a warning on stderr, never an error of the command. */
 void cli_backup_due(const cli_ctx *ctx);

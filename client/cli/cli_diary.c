@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cl_remind.h"
+#include "cl_reader.h"
 #include "cli.h"
 #include "kt_hlc.h"
 #include "kt_json.h"
@@ -150,8 +151,9 @@ static int by_time(const void *pa, const void *pb) {
 int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
   if (argc > 1) return cli_usage("today", "no arguments expected (see `kartoteka agenda`)");
-  cl_store *s = cli_open(ctx, false);
-  if (!s) return 1;
+  cl_reader *rd = cli_open_reader(ctx);
+  if (!rd) return 1;
+  cl_store *s = cl_reader_store(rd); /* read-only */
   out_ctx o;
   begin_out(&o, ctx);
   int64_t from = local_midnight(o.now, 0), to = local_midnight(o.now, 1) - 1;
@@ -171,11 +173,11 @@ int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
   free(a.v);
   if (rc) {
     kt_buf_free(&o.buf);
-    cl_store_close(s);
+    cl_reader_close(rd);
     return cli_fail(&err);
   }
   end_out(&o);
-  cl_store_close(s);
+  cl_reader_close(rd);
   return 0;
 }
 
@@ -192,8 +194,9 @@ int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv) {
   if (from_s && parse_day(from_s, false, &from)) return 2;
   if (to_s && parse_day(to_s, true, &to)) return 2;
   if (to < from) return cli_usage("agenda", "--to is before --from");
-  cl_store *s = cli_open(ctx, false);
-  if (!s) return 1;
+  cl_reader *rd = cli_open_reader(ctx);
+  if (!rd) return 1;
+  cl_store *s = cl_reader_store(rd); /* read-only */
   out_ctx o;
   begin_out(&o, ctx);
   kt_err err;
@@ -201,11 +204,11 @@ int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv) {
   int rc = cl_diary(s, user ? user : cl_store_user(s), from, to, true, on_occ, &o, &err);
   if (rc) {
     kt_buf_free(&o.buf);
-    cl_store_close(s);
+    cl_reader_close(rd);
     return cli_fail(&err);
   }
   end_out(&o);
-  cl_store_close(s);
+  cl_reader_close(rd);
   return 0;
 }
 
@@ -381,8 +384,9 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
     if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) user = argv[++i];
     else return cli_usage("callbacks", "unknown or incomplete option '%s'", argv[i]);
   }
-  cl_store *s = cli_open(ctx, false);
-  if (!s) return 1;
+  cl_reader *rd = cli_open_reader(ctx);
+  if (!rd) return 1;
+  cl_store *s = cl_reader_store(rd); /* read-only */
   out_ctx o;
   begin_out(&o, ctx);
   kt_err err;
@@ -392,11 +396,11 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
                         &o, &err);
   if (rc) {
     kt_buf_free(&o.buf);
-    cl_store_close(s);
+    cl_reader_close(rd);
     return cli_fail(&err);
   }
   end_out(&o);
-  cl_store_close(s);
+  cl_reader_close(rd);
   return 0;
 }
 

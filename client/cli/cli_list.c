@@ -4,12 +4,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_reader.h"
 #include "cli.h"
 
 int cli_split_columns(char *s, const char **cols, int max) {
   int n = 0;
   for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ",")) cols[n++] = tok;
   return n;
+}
+
+/* The rows of q (--limit/--offset as cl_store_list reads them) from a view,
+ * a page at a time, to cli_list_cb. */
+static int list_view(cl_reader *rd, const cl_query *q, cli_list_out *lo, kt_err *err) {
+  cl_view_filter *w = calloc((size_t)q->nwhere + 1, sizeof *w);
+  if (!w) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  for (int i = 0; i < q->nwhere; i++)
+    w[i] = (cl_view_filter){q->where[i].field, q->where[i].op, q->where[i].value};
+  cl_view_spec sp = {.type = q->type, .where = w, .nwhere = q->nwhere, .sort = q->sort,
+                     .desc = q->desc, .trash = q->trash};
+  cl_view *v = NULL;
+  int rc = cl_view_open(rd, &sp, &v, err);
+  free(w);
+  if (rc) return rc;
+  int64_t pos = q->limit > 0 && q->offset > 0 ? q->offset : 0;
+  int64_t left = q->limit > 0 ? q->limit : cl_view_count(v);
+  enum { PAGE = 256 };
+  kt_rec *rows[PAGE];
+  while (!rc && left > 0) {
+    int got = 0;
+    rc = cl_view_page(v, pos, left < PAGE ? (int)left : PAGE, rows, &got, err);
+    if (!got) break;
+    for (int i = 0; i < got; i++) {
+      if (!rc) rc = cli_list_cb(lo, rows[i]);
+      kt_rec_free(rows[i]);
+    }
+    pos += got; /* rows removed since the view was built are skipped by the page */
+    left -= got;
+  }
+  cl_view_free(v);
+  return rc;
 }
 
 int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
@@ -38,9 +71,10 @@ int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
       goto out;
     }
   }
-  cl_store *s = cli_open(ctx, false);
+  cl_reader *rd = cli_open_reader(ctx);
   rc = 1;
-  if (!s) goto out;
+  if (!rd) goto out;
+  cl_store *s = cl_reader_store(rd);
   cli_list_out lo = {.ctx = ctx, .columns = cols, .ncolumns = ncols, .s = s};
   kt_err err;
   kt_err_clear(&err);
@@ -51,12 +85,12 @@ int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
       if (kt_model_type_get(cl_store_model(s), q.type, &t, &err) ||
           kt_mtype_field_get(t, cols[i], &f, &err)) {
         rc = cli_fail(&err);
-        cl_store_close(s);
+        cl_reader_close(rd);
         goto out;
       }
   }
-  rc = cli_list_finish(&lo, cl_store_list(s, &q, cli_list_cb, &lo, &err), &err);
-  cl_store_close(s);
+  rc = cli_list_finish(&lo, list_view(rd, &q, &lo, &err), &err);
+  cl_reader_close(rd);
 out:
   free(where);
   return rc;
@@ -75,13 +109,13 @@ int cli_cmd_search(cli_ctx *ctx, int argc, char **argv) {
     else return cli_usage("search", "give the search text as one argument (quote it)");
   }
   if (!text) return cli_usage("search", "what to search for?");
-  cl_store *s = cli_open(ctx, false);
-  if (!s) return 1;
+  cl_reader *rd = cli_open_reader(ctx);
+  if (!rd) return 1;
   cli_list_out lo = {.ctx = ctx};
   kt_err err;
   kt_err_clear(&err);
-  int rc = cli_list_finish(&lo, cl_store_search(s, text, type, limit, trash, cli_list_cb, &lo, &err),
+  int rc = cli_list_finish(&lo, cl_reader_search(rd, text, type, limit, trash, cli_list_cb, &lo, &err),
                            &err);
-  cl_store_close(s);
+  cl_reader_close(rd);
   return rc;
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cl_reader.h"
 #include "cli.h"
 #include "kt_json.h"
 
@@ -33,14 +34,15 @@ static int on_related(void *ud, const cl_rec *r) {
 
 int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
   if (argc != 2) return cli_usage("show", "give exactly one card id");
-  cl_store *s = cli_open(ctx, false);
-  if (!s) return 1;
+  cl_reader *rd = cli_open_reader(ctx);
+  if (!rd) return 1;
+  cl_store *s = cl_reader_store(rd); /* read-only, for the output helpers */
   kt_err err;
   kt_err_clear(&err);
   cl_rec *r = NULL;
-  int rc = cl_store_get(s, argv[1], &r, &err);
+  int rc = cl_reader_get(rd, argv[1], &r, &err);
   if (rc) {
-    cl_store_close(s);
+    cl_reader_close(rd);
     return cli_fail(&err);
   }
   kt_buf out = KT_BUF_INIT, rel = KT_BUF_INIT;
@@ -57,12 +59,12 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
     cli_print_rec_human(s, r, true);
     cli_report_card(s, r, NULL);
   }
-  rc = cl_store_related(s, r, on_related, &c, &err);
+  rc = cl_reader_related(rd, r, on_related, &c, &err);
   if (rc) rc = cli_fail(&err);
   else if (ctx->json) printf("%s%s]}\n", kt_buf_str(&out), kt_buf_str(&rel));
   kt_buf_free(&out);
   kt_buf_free(&rel);
   cl_rec_free(r);
-  cl_store_close(s);
+  cl_reader_close(rd);
   return rc;
 }

@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include "cl_sync.h"
+#include "cl_reader.h"
 #include "cli.h"
 #include "kt_log.h"
 #include "kt_time.h"
@@ -141,8 +142,9 @@ static int on_conflict(void *ud, const cl_rec *r) {
 int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
   if (argc > 1) return cli_usage("conflicts", "no arguments expected");
-  cl_store *s = cli_open(ctx, false);
-  if (!s) return 1;
+  cl_reader *rd = cli_open_reader(ctx);
+  if (!rd) return 1;
+  cl_store *s = cl_reader_store(rd); /* read-only */
   cl_query q = {.type = "conflict", .sort = "created", .desc = true};
   kt_err err;
   kt_err_clear(&err);
@@ -150,7 +152,7 @@ int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
   if (ctx->json) { /* the conflict records themselves, as `list conflict --json` prints them */
     cli_list_out lo = {.ctx = ctx};
     rc = cli_list_finish(&lo, cl_store_list(s, &q, cli_list_cb, &lo, &err), &err);
-    cl_store_close(s);
+    cl_reader_close(rd);
     return rc;
   }
   static const kt_table_col cols[] = {
@@ -163,22 +165,23 @@ int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
   else if (!kt_table_rows(c.t)) fprintf(stderr, "(no conflicts)\n");
   else cli_table_print(c.t, false);
   kt_table_free(c.t);
-  cl_store_close(s);
+  cl_reader_close(rd);
   return rc;
 }
 
 int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
   if (argc > 1) return cli_usage("dump", "no arguments expected");
-  cl_store *s = cli_open(ctx, false);
-  if (!s) return 1;
+  cl_reader *rd = cli_open_reader(ctx);
+  if (!rd) return 1;
+  cl_store *s = cl_reader_store(rd); /* read-only */
   kt_buf out = KT_BUF_INIT;
   kt_err err;
   kt_err_clear(&err);
   int rc = cl_store_dump(s, &out, &err) ? cli_fail(&err) : 0;
   if (!rc) fwrite(kt_buf_str(&out), 1, out.len, stdout);
   kt_buf_free(&out);
-  cl_store_close(s);
+  cl_reader_close(rd);
   return rc;
 }
 

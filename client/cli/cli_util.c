@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cl_reader.h"
 #include "cl_repair.h"
 #include "cli.h"
 #include "kt_json.h"
@@ -60,6 +61,34 @@ cl_store *cli_open(const cli_ctx *ctx, bool readonly) {
   }
   if (!readonly && !cl_store_connected(s)) cli_backup_due(ctx);
   return s;
+}
+
+struct cl_reader *cli_open_reader(const cli_ctx *ctx) {
+  char path[4200];
+  cli_db_path(ctx, path, sizeof path);
+  const char *busy = getenv("KARTOTEKA_BUSY_MS");
+  cl_reader_opts o = {.locale = ctx->locale, .busy_ms = busy ? atoi(busy) : 0};
+  cl_reader *r = NULL;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = cl_reader_open(path, &o, &r, &err);
+  if (rc == KT_EVERSION) { /* older: the writer migrates it (or says why not) */
+    cl_store *s = cli_open(ctx, false);
+    if (!s) return NULL;
+    cl_store_close(s);
+    kt_err_clear(&err);
+    rc = cl_reader_open(path, &o, &r, &err);
+  }
+  if (rc) {
+    if (err.code == KT_ENOPROFILE)
+      cli_failf("no profile in %s: create one with `kartoteka init --local` (standalone) or "
+                "`kartoteka connect --invite INVITE` (office server), or pass --profile DIR",
+                ctx->profile);
+    else
+      cli_fail(&err);
+    return NULL;
+  }
+  return r;
 }
 
 int cli_parse_assign(const char *cmd, char *word, cl_set *out) {

@@ -105,6 +105,7 @@ static const char *const st_sql[CL_ST__COUNT] = {
                          "JOIN g ON t.parent = g.name WHERE t.deleted = 0) SELECT name FROM g",
     [CL_ST_GROUP_NAMES] = "SELECT name FROM t_group WHERE deleted = 0 AND name IS NOT NULL "
                           "ORDER BY name",
+    [CL_ST_READ_BEGIN] = "BEGIN",
 };
 
 static const kt_sql_names names = {
@@ -172,7 +173,9 @@ int cl_db_open(cl_db *d, const char *path, bool create, bool readonly, int busy_
                           NULL, NULL);
   /* The first real read tells a damaged or foreign file apart. */
   char *msg = NULL;
-  const char *pragmas = readonly ? "PRAGMA query_only=1; SELECT count(*) FROM sqlite_master;"
+  /* a reader: point lookups of a page read through mmap, not a pread each */
+  const char *pragmas = readonly ? "PRAGMA query_only=1; PRAGMA cache_size=-32768; "
+                                   "PRAGMA mmap_size=1073741824; SELECT count(*) FROM sqlite_master;"
                                  : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
                                    "PRAGMA secure_delete=ON; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; "
                                    "SELECT count(*) FROM sqlite_master;";

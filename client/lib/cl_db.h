@@ -64,6 +64,7 @@ typedef enum cl_st {
                          phone, org id, contact id: planned one-off calls due by ?2 */
   CL_ST_REMIND_STATES,/* ?1 user -> id, rid, at, state, until */
   CL_ST_DATA_VERSION, /* -> PRAGMA data_version (changes when another connection commits) */
+  CL_ST_READ_BEGIN,   /* a read transaction (readers: one snapshot for a page) */
   CL_ST__COUNT
 } cl_st;
 

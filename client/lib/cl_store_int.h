@@ -131,6 +131,31 @@ int cl__locate(cl_store *s, const char *id, cl_rec **out, kt_err *err);
  * non-zero; the record passed is reused between calls. st is not reset. */
 int cl__walk(cl_store *s, kt_mtype *t, sqlite3_stmt *st, cl_rec_cb cb, void *ud, kt_err *err);
 
+/* The WHERE clause of a list (" WHERE deleted = 0 AND ..." for the filters:
+ * parameters ?1..?nwhere), appended to sql; *w holds the parsed values to
+ * bind (cl__where_bind) until cl__where_free. KT_EINVAL for an unknown field,
+ * a bad operator or value (nothing to free then). */
+typedef struct cl__where {
+  const cl_filter *w;
+  int n;
+  kt_value *vals;
+  kt_buf *texts;
+} cl__where;
+int cl__where_sql(cl_store *s, kt_mtype *t, const cl_filter *where, int nwhere, bool trash,
+                  kt_buf *sql, cl__where *w, kt_err *err);
+void cl__where_bind(const cl__where *w, sqlite3_stmt *st);
+void cl__where_free(cl__where *w);
+/* The fields a list is ordered by: f alone, or the type's default order (a
+ * required or title date field, else the title fields), at most max; then
+ * rowid. Text-like fields sort by the locale's collation
+ * (cl__sorts_by_collation), numbers and dates by value; empty values last. */
+enum { CL__MAX_ORDER = 8 };
+int cl__order_fields(const kt_mtype *t, const kt_mfield *f, const kt_mfield **out, int max);
+bool cl__sorts_by_collation(const kt_mfield *f);
+/* Appends the FTS5 query of a search text (every word a quoted prefix);
+ * nothing appended when the text has no word. 0 or KT_ENOMEM. */
+int cl__fts_query(const char *text, kt_buf *q);
+
 /* ---- cl_store_config.c: office configuration ------------------------------------------ */
 
 /* Re-applies a synced field_def/section record to the model (new custom

@@ -138,12 +138,10 @@ static bool is_textual(kt_ftype t) {
          t == KT_FT_EMAIL || t == KT_FT_PHONE;
 }
 
-static void order_by(kt_mtype *t, const kt_mfield *f, bool desc, kt_buf *sql) {
-  const char *dir = desc ? " DESC" : "";
+int cl__order_fields(const kt_mtype *t, const kt_mfield *f, const kt_mfield **out, int max) {
   if (f) {
-    kt_buf_printf(sql, " ORDER BY (\"%s\" IS NULL), \"%s\"%s%s, rowid", f->column, f->column,
-                  kt_ftype_is_int(f->type) || f->type == KT_FT_DATE ? "" : " COLLATE kt_coll", dir);
-    return;
+    out[0] = f;
+    return 1;
   }
   /* default: a date/time field that is required or part of the title (an
      event's start, a deal's date), else the title fields */
@@ -151,34 +149,67 @@ static void order_by(kt_mtype *t, const kt_mfield *f, bool desc, kt_buf *sql) {
     const kt_mfield *g = &t->fields[k];
     if ((g->flags & (KT_FF_REQUIRED | KT_FF_TITLE)) &&
         (g->type == KT_FT_DATETIME || g->type == KT_FT_DATE)) {
-      order_by(t, g, desc, sql);
-      return;
+      out[0] = g;
+      return 1;
     }
   }
+  int n = 0;
+  for (int k = 0; k < t->nfields && n < max; k++)
+    if (t->fields[k].flags & KT_FF_TITLE) out[n++] = &t->fields[k];
+  return n;
+}
+
+bool cl__sorts_by_collation(const kt_mfield *f) {
+  return !(kt_ftype_is_int(f->type) || f->type == KT_FT_DATE);
+}
+
+static void order_by(kt_mtype *t, const kt_mfield *f, bool desc, kt_buf *sql) {
+  const char *dir = desc ? " DESC" : "";
+  const kt_mfield *fs[CL__MAX_ORDER];
+  int n = cl__order_fields(t, f, fs, CL__MAX_ORDER);
   kt_buf_puts(sql, " ORDER BY ");
-  for (int k = 0; k < t->nfields; k++)
-    if (t->fields[k].flags & KT_FF_TITLE)
-      kt_buf_printf(sql, "(\"%s\" IS NULL), \"%s\" COLLATE kt_coll%s, ", t->fields[k].column,
-                    t->fields[k].column, dir);
+  for (int i = 0; i < n; i++)
+    kt_buf_printf(sql, "(\"%s\" IS NULL), \"%s\"%s%s, ", fs[i]->column, fs[i]->column,
+                  cl__sorts_by_collation(fs[i]) ? " COLLATE kt_coll" : "", dir);
   kt_buf_puts(sql, "rowid");
 }
 
-int cl_store_list(cl_store *s, const cl_query *q, cl_rec_cb cb, void *ud, kt_err *err) {
-  kt_mtype *t;
-  int rc = kt_model_type_get(s->model, q->type, &t, err);
-  if (rc) return rc;
-  kt_buf sql = KT_BUF_INIT;
-  kt_value *vals = calloc((size_t)q->nwhere + 1, sizeof *vals);
-  kt_buf *texts = calloc((size_t)q->nwhere + 1, sizeof *texts);
-  sqlite3_stmt *st = NULL;
-  if (!vals || !texts) {
+void cl__where_free(cl__where *w) {
+  for (int i = 0; w->vals && w->texts && i < w->n; i++) {
+    kt_value_clear(&w->vals[i]);
+    kt_buf_free(&w->texts[i]);
+  }
+  free(w->vals);
+  free(w->texts);
+  memset(w, 0, sizeof *w);
+}
+
+void cl__where_bind(const cl__where *w, sqlite3_stmt *st) {
+  for (int i = 0; i < w->n; i++) {
+    if (w->w[i].op == '~')
+      sqlite3_bind_text(st, i + 1, kt_buf_str(&w->texts[i]), -1, SQLITE_STATIC);
+    else
+      kt_rec_bind_value(st, i + 1, &w->vals[i]);
+  }
+}
+
+int cl__where_sql(cl_store *s, kt_mtype *t, const cl_filter *where, int nwhere, bool trash,
+                  kt_buf *sql, cl__where *out, kt_err *err) {
+  int rc = 0;
+  memset(out, 0, sizeof *out);
+  out->w = where;
+  out->n = nwhere;
+  out->vals = calloc((size_t)nwhere + 1, sizeof *out->vals);
+  out->texts = calloc((size_t)nwhere + 1, sizeof *out->texts);
+  if (!out->vals || !out->texts) {
     rc = kt_err_set(err, KT_ENOMEM, "out of memory");
     goto out;
   }
-  cl_db_select_prefix(t, &sql);
-  kt_buf_printf(&sql, " WHERE deleted = %d", q->trash ? 1 : 0);
-  for (int i = 0; i < q->nwhere; i++) {
-    const cl_filter *w = &q->where[i];
+  kt_value *vals = out->vals;
+  kt_buf *texts = out->texts;
+  kt_buf_printf(sql, " WHERE deleted = %d", trash ? 1 : 0);
+  for (int i = 0; i < nwhere; i++) {
+    const cl_filter *w = &where[i];
     kt_mfield *f;
     if ((rc = kt_mtype_field_get(t, w->field, &f, err))) goto out;
     if (w->op == '~') {
@@ -188,10 +219,10 @@ int cl_store_list(cl_store *s, const cl_query *q, cl_rec_cb cb, void *ud, kt_err
         kt_buf_putc(&texts[i], *p);
       }
       kt_buf_putc(&texts[i], '%');
-      kt_buf_printf(&sql, " AND kt_fold(\"%s\") LIKE kt_fold(?%d) ESCAPE '\\'", f->column, i + 1);
+      kt_buf_printf(sql, " AND kt_fold(\"%s\") LIKE kt_fold(?%d) ESCAPE '\\'", f->column, i + 1);
       continue;
     }
-    if (strchr("=!<>", w->op) == NULL) {
+    if (!w->op || strchr("=!<>", w->op) == NULL) {
       rc = kt_err_set(err, KT_EINVAL, "bad filter operator '%c'; use = != < > or ~", w->op);
       goto out;
     }
@@ -211,22 +242,36 @@ int cl_store_list(cl_store *s, const cl_query *q, cl_rec_cb cb, void *ud, kt_err
         rc = kt_err_set(err, KT_EINVAL, "%s: give a value to compare with", f->name);
         goto out;
       }
-      kt_buf_printf(&sql, " AND \"%s\" IS %sNULL", col, w->op == '!' ? "NOT " : "");
+      kt_buf_printf(sql, " AND \"%s\" IS %sNULL", col, w->op == '!' ? "NOT " : "");
     } else if (f->type == KT_FT_GROUP && (w->op == '=' || w->op == '!')) {
-      kt_buf_printf(&sql,
+      kt_buf_printf(sql,
                     " AND \"%s\" %sIN (WITH RECURSIVE g(name) AS (SELECT ?%d UNION SELECT "
                     "x.name FROM t_group x JOIN g ON x.parent = g.name WHERE x.deleted = 0) "
                     "SELECT name FROM g)",
                     col, w->op == '!' ? "NOT " : "", i + 1);
     } else if ((f->type == KT_FT_TEXT || f->type == KT_FT_LONGTEXT) && (w->op == '=' || w->op == '!')) {
-      kt_buf_printf(&sql, " AND kt_fold(\"%s\") %s kt_fold(?%d)", col, w->op == '=' ? "=" : "IS NOT",
+      kt_buf_printf(sql, " AND kt_fold(\"%s\") %s kt_fold(?%d)", col, w->op == '=' ? "=" : "IS NOT",
                     i + 1);
     } else {
       const char *op = w->op == '=' ? "=" : w->op == '!' ? "IS NOT" : w->op == '<' ? "<" : ">";
-      kt_buf_printf(&sql, " AND \"%s\" %s ?%d%s", col, op, i + 1,
+      kt_buf_printf(sql, " AND \"%s\" %s ?%d%s", col, op, i + 1,
                     is_textual(f->type) && (w->op == '<' || w->op == '>') ? " COLLATE kt_coll" : "");
     }
   }
+out:
+  if (rc) cl__where_free(out);
+  return rc;
+}
+
+int cl_store_list(cl_store *s, const cl_query *q, cl_rec_cb cb, void *ud, kt_err *err) {
+  kt_mtype *t;
+  int rc = kt_model_type_get(s->model, q->type, &t, err);
+  if (rc) return rc;
+  kt_buf sql = KT_BUF_INIT;
+  cl__where wh = {0};
+  sqlite3_stmt *st = NULL;
+  cl_db_select_prefix(t, &sql);
+  if ((rc = cl__where_sql(s, t, q->where, q->nwhere, q->trash, &sql, &wh, err))) goto out;
   kt_mfield *sf = NULL;
   if (q->sort && (rc = kt_mtype_field_get(t, q->sort, &sf, err))) goto out;
   order_by(t, sf, q->desc, &sql);
@@ -240,21 +285,11 @@ int cl_store_list(cl_store *s, const cl_query *q, cl_rec_cb cb, void *ud, kt_err
     rc = cl_db_error(&s->d, rc, "building the list query", err);
     goto out;
   }
-  for (int i = 0; i < q->nwhere; i++) {
-    if (q->where[i].op == '~')
-      sqlite3_bind_text(st, i + 1, kt_buf_str(&texts[i]), -1, SQLITE_STATIC);
-    else
-      kt_rec_bind_value(st, i + 1, &vals[i]);
-  }
+  cl__where_bind(&wh, st);
   rc = cl__walk(s, t, st, cb, ud, err);
 out:
   sqlite3_finalize(st);
-  for (int i = 0; vals && texts && i < q->nwhere; i++) {
-    kt_value_clear(&vals[i]);
-    kt_buf_free(&texts[i]);
-  }
-  free(vals);
-  free(texts);
+  cl__where_free(&wh);
   kt_buf_free(&sql);
   return rc;
 }
@@ -292,7 +327,7 @@ int cl_store_related(cl_store *s, const cl_rec *r, cl_rec_cb cb, void *ud, kt_er
 
 /* Appends an FTS5 query: every word of the folded text as a quoted prefix
  * term (so punctuation can never form FTS syntax). */
-static int fts_query(const char *text, kt_buf *q) {
+int cl__fts_query(const char *text, kt_buf *q) {
   kt_buf folded = KT_BUF_INIT;
   if (kt_text_fold(text, strlen(text), &folded)) {
     kt_buf_free(&folded);
@@ -366,7 +401,7 @@ int cl_store_search(cl_store *s, const char *text, const char *type, int limit, 
   }
   kt_buf q = KT_BUF_INIT;
   hitset h = {NULL, 0, 0};
-  if ((rc = fts_query(text, &q))) {
+  if ((rc = cl__fts_query(text, &q))) {
     kt_buf_free(&q);
     return kt_err_set(err, KT_ENOMEM, "out of memory");
   }

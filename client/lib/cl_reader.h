@@ -1,0 +1,121 @@
+/* cl_reader — a front end's read-only view of the replica.
+ *
+ * A cl_reader is its own read-only WAL connection to the card index: it
+ * reads while the writer (the client core, the agent, another CLI command)
+ * writes, and it never writes (the file's bytes stay as they are). It offers
+ * records by id with their related cards, and "views": the records of one
+ * type with the filters of `kartoteka list --where`, the full-text search of
+ * `kartoteka search`, the trash, and an order by any field (text by the
+ * locale's ICU collation, numbers, dates; empty values last; ties by rowid,
+ * as `list` orders them), counted, and read a page at any position or keyset
+ * forwards/backwards from a row, without OFFSET scans.
+ *
+ * Threads: a cl_reader and its views belong to one thread (the GUI's main
+ * thread, the CLI's); open one reader per thread that reads. Records handed
+ * out are the caller's (free with kt_rec_free). No SQLite, protobuf or libuv
+ * types here (kt_rec's header names sqlite3_stmt for the store's own use). */
+#ifndef CL_READER_H
+#define CL_READER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kt_err.h"
+#include "kt_model.h"
+#include "kt_rec.h"
+
+typedef struct cl_reader cl_reader;
+typedef struct cl_view cl_view;
+struct cl_store;
+
+typedef struct cl_reader_opts {
+  const char *locale; /* collation for sorting ("ru", "pl", "en"); NULL = from LC_COLLATE/LANG */
+  int busy_ms;        /* wait this long for a lock; 0 = 5000 */
+} cl_reader_opts;
+
+/* Opens a read-only connection to the card index at path (opts may be NULL).
+ * *out is the caller's: cl_reader_close. Errors: KT_ENOPROFILE (no file),
+ * KT_EBUSY, KT_ECORRUPT, KT_EVERSION (made by a newer program), KT_EDB. */
+int cl_reader_open(const char *path, const cl_reader_opts *opts, cl_reader **out, kt_err *err);
+/* Closes the connection; views of r must be freed first. NULL is a no-op. */
+void cl_reader_close(cl_reader *r);
+
+/* The office model as this reader last read it (borrowed; valid until the
+ * next cl_reader_refresh that reports a model change). */
+kt_model *cl_reader_model(cl_reader *r);
+/* The read-only store underneath (borrowed), for the client library's
+ * read functions that take a cl_store (reports, reminders, output helpers).
+ * Any write through it fails with KT_EPERM. */
+struct cl_store *cl_reader_store(cl_reader *r);
+
+/* Whether anything was committed to the replica (by any connection) since
+ * the last refresh (or the open): *changed. Reloads the office model when
+ * another program changed it (custom fields, labels); views opened before
+ * are rebuilt by their cl_view_refresh. Cheap: one PRAGMA. */
+int cl_reader_refresh(cl_reader *r, bool *changed, kt_err *err);
+/* A number that changes whenever anything committed (SQLite data_version). */
+int64_t cl_reader_data_version(cl_reader *r);
+
+/* The record with this id (any type), the caller's. KT_EINVAL for a
+ * malformed id, KT_ENOTFOUND when it is not on this PC. */
+int cl_reader_get(cl_reader *r, const char *id, kt_rec **out, kt_err *err);
+/* Calls cb on every live record that refers to rec (an organization's
+ * contacts, events, tasks, deals, notes: what `show` prints), each type in
+ * its default order. The record passed is reused between calls (copy what
+ * you keep); cb returns non-zero to stop. */
+typedef int (*cl_reader_cb)(void *ud, const kt_rec *rec);
+int cl_reader_related(cl_reader *r, const kt_rec *rec, cl_reader_cb cb, void *ud, kt_err *err);
+/* `kartoteka search` across all types (type NULL) or one: newest first, at
+ * most limit (0 = 100); cb as above. KT_EINVAL for text with no word. */
+int cl_reader_search(cl_reader *r, const char *text, const char *type, int limit, bool trash,
+                     cl_reader_cb cb, void *ud, kt_err *err);
+
+/* ---- views ------------------------------------------------------------------------------ */
+
+/* A filter, as cl_filter (cl_store.h) and `list --where`: op '=' equal, '!'
+ * not equal, '~' contains (case/diacritic-insensitive), '<', '>'. */
+typedef struct cl_view_filter {
+  const char *field;
+  char op;
+  const char *value;
+} cl_view_filter;
+
+typedef struct cl_view_spec {
+  const char *type;              /* "contact", "org", ... (required) */
+  const cl_view_filter *where;   /* nwhere filters, all must hold */
+  int nwhere;
+  const char *search;            /* NULL, or text as for `kartoteka search` */
+  const char *sort;              /* field name; NULL = the type's default order
+                                    (the title; an event's start, a deal's date),
+                                    or newest first when searching */
+  bool desc;
+  bool trash;                    /* the trash instead of live records */
+} cl_view_spec;
+
+/* Builds a view (the spec's strings are copied). Reads the matching rows'
+ * sort keys once (O(n log n) for n rows); pages are then O(page).
+ * KT_EINVAL for an unknown type or field, a bad operator or value, search
+ * text with no word: nothing is built. *out is the caller's: cl_view_free. */
+int cl_view_open(cl_reader *r, const cl_view_spec *spec, cl_view **out, kt_err *err);
+void cl_view_free(cl_view *v); /* NULL is a no-op */
+
+/* How many rows the view has (as of its last build). */
+int64_t cl_view_count(const cl_view *v);
+/* Rebuilds the view when the replica changed since it was built: *changed
+ * (may be NULL). Positions and counts may then differ. */
+int cl_view_refresh(cl_view *v, bool *changed, kt_err *err);
+
+/* Reads up to n rows from position pos (0-based) into rows[] (room for n),
+ * in view order; *got = how many (fewer at the end, 0 past it). Each record
+ * is the caller's (kt_rec_free). A row removed since the build is skipped. */
+int cl_view_page(cl_view *v, int64_t pos, int n, kt_rec **rows, int *got, kt_err *err);
+/* Keyset paging: the n rows after the row with id `after` (NULL: from the
+ * start), or before the row `before` (NULL: up to the end), in view order
+ * either way. KT_ENOTFOUND when the row is not in the view. */
+int cl_view_next(cl_view *v, const char *after, int n, kt_rec **rows, int *got, kt_err *err);
+int cl_view_prev(cl_view *v, const char *before, int n, kt_rec **rows, int *got, kt_err *err);
+/* The position of the row with this id in the view: KT_ENOTFOUND when it is
+ * not in it. O(log n). */
+int cl_view_find(cl_view *v, const char *id, int64_t *pos, kt_err *err);
+
+#endif

@@ -1,0 +1,523 @@
+/* Unit tests for cl_reader: views sorted by any field (Cyrillic and Polish
+ * collation as ICU gives it, numbers, dates, empty values last, ties by
+ * rowid) paged forwards and backwards and at arbitrary positions, equal to
+ * the full ordered list cl_store_list gives; filters and search equal to
+ * cl_store_list / cl_store_search; the writer's commits seen after refresh;
+ * the reader never writes; bad sort fields and filters are KT_EINVAL. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cl_reader.h"
+#include "cl_store.h"
+#include "t_store.h"
+
+typedef struct fx {
+  t_store ts;
+  cl_reader *r;
+} fx;
+
+static int setup(void **state) {
+  fx *f = calloc(1, sizeof *f);
+  if (!f || t_store_open(&f->ts, "reader")) return -1;
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fx *f = *state;
+  cl_reader_close(f->r);
+  t_store_close(&f->ts);
+  free(f);
+  return 0;
+}
+
+static cl_reader *reader(fx *f, const char *locale) {
+  kt_err err;
+  cl_reader_opts o = {.locale = locale};
+  cl_reader_close(f->r);
+  f->r = NULL;
+  int rc = cl_reader_open(f->ts.path, &o, &f->r, &err);
+  if (rc) fprintf(stderr, "cl_reader_open: %s\n", err.msg);
+  assert_int_equal(rc, 0);
+  return f->r;
+}
+
+static void add(cl_store *s, const char *type, const cl_set *sets, int n, char *id_out) {
+  kt_err err;
+  char id[KT_UUID_STRLEN + 1];
+  int rc = cl_store_add(s, type, sets, n, id, &err);
+  if (rc) fprintf(stderr, "add: %s\n", err.msg);
+  assert_int_equal(rc, 0);
+  if (id_out) memcpy(id_out, id, sizeof id);
+}
+
+static void add_contact(cl_store *s, const char *last, const char *first, const char *city) {
+  cl_set sets[3] = {{"last_name", last}, {"first_name", first}, {"city", city}};
+  add(s, "contact", sets, city ? 3 : 2, NULL);
+}
+
+/* ---- id lists ------------------------------------------------------------------------------ */
+
+typedef struct ids {
+  char (*id)[KT_UUID_STRLEN + 1];
+  int n, cap;
+} ids;
+
+static void ids_add(ids *l, const char *id) {
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    l->id = realloc(l->id, (size_t)l->cap * sizeof *l->id);
+    assert_non_null(l->id);
+  }
+  snprintf(l->id[l->n++], KT_UUID_STRLEN + 1, "%s", id);
+}
+
+static int ids_cb(void *ud, const cl_rec *r) {
+  ids_add(ud, cl_rec_id(r));
+  return 0;
+}
+
+static void ids_assert_equal(const ids *a, const ids *b) {
+  assert_int_equal(a->n, b->n);
+  for (int i = 0; i < a->n; i++) assert_string_equal(a->id[i], b->id[i]);
+}
+
+/* What cl_store_list gives for the same query (the reference order). */
+static ids store_list(cl_store *s, const char *type, const char *sort, bool desc,
+                      const cl_filter *where, int nwhere, bool trash) {
+  ids l = {0};
+  kt_err err;
+  cl_query q = {.type = type, .sort = sort, .desc = desc, .where = where, .nwhere = nwhere,
+                .trash = trash};
+  assert_int_equal(cl_store_list(s, &q, ids_cb, &l, &err), 0);
+  return l;
+}
+
+/* Every row of a view, one page at a time forwards (keyset from the last
+ * row of the previous page). */
+static ids view_forward(cl_view *v, int page) {
+  ids l = {0};
+  kt_err err;
+  kt_rec *rows[64];
+  char last[KT_UUID_STRLEN + 1] = "";
+  for (;;) {
+    int got = 0;
+    assert_int_equal(cl_view_next(v, *last ? last : NULL, page, rows, &got, &err), 0);
+    if (!got) break;
+    for (int i = 0; i < got; i++) {
+      ids_add(&l, kt_rec_id(rows[i]));
+      kt_rec_free(rows[i]);
+    }
+    snprintf(last, sizeof last, "%s", l.id[l.n - 1]);
+  }
+  return l;
+}
+
+/* Every row of a view, one page at a time backwards from the end, put back
+ * in view order. */
+static ids view_backward(cl_view *v, int page) {
+  ids rev = {0};
+  kt_err err;
+  kt_rec *rows[64];
+  char first[KT_UUID_STRLEN + 1] = "";
+  for (;;) {
+    int got = 0;
+    assert_int_equal(cl_view_prev(v, *first ? first : NULL, page, rows, &got, &err), 0);
+    if (!got) break;
+    for (int i = got - 1; i >= 0; i--) {
+      ids_add(&rev, kt_rec_id(rows[i]));
+      kt_rec_free(rows[i]);
+    }
+    snprintf(first, sizeof first, "%s", rev.id[rev.n - 1]);
+  }
+  ids l = {0};
+  for (int i = rev.n - 1; i >= 0; i--) ids_add(&l, rev.id[i]);
+  free(rev.id);
+  return l;
+}
+
+static cl_view *view(cl_reader *r, const cl_view_spec *spec) {
+  cl_view *v = NULL;
+  kt_err err;
+  int rc = cl_view_open(r, spec, &v, &err);
+  if (rc) fprintf(stderr, "cl_view_open: %s\n", err.msg);
+  assert_int_equal(rc, 0);
+  return v;
+}
+
+/* The last names of a view in order, "|"-separated. */
+static void view_names(cl_view *v, const char *field, char *out, size_t n) {
+  kt_err err;
+  kt_rec *rows[64];
+  int got = 0;
+  assert_int_equal(cl_view_page(v, 0, 64, rows, &got, &err), 0);
+  out[0] = '\0';
+  for (int i = 0; i < got; i++) {
+    const kt_value *val = &rows[i]->v[kt_mtype_field(rows[i]->type, field) - rows[i]->type->fields];
+    size_t len = strlen(out);
+    snprintf(out + len, n - len, "%s%s", i ? "|" : "", val->s ? val->s : "-");
+    kt_rec_free(rows[i]);
+  }
+}
+
+/* ---- tests --------------------------------------------------------------------------------- */
+
+static void test_cyrillic_order_and_ties(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  const char *names[] = {"Ёлкин", "Елкин", "Аристов", "Яковлев", "елкин", "Аристова", "Жуков",
+                         "Ёлкин", "Аристов", "Ельцин"};
+  for (int i = 0; i < 10; i++) add_contact(s, names[i], i % 2 ? "Иван" : "Пётр", NULL);
+  cl_reader *r = reader(f, "ru");
+  cl_view_spec sp = {.type = "contact", .sort = "last_name"};
+  cl_view *v = view(r, &sp);
+  assert_int_equal(cl_view_count(v), 10);
+  char got[512];
+  view_names(v, "last_name", got, sizeof got);
+  /* ICU ru: е and ё differ at the second level only (Елкин < Ёлкин < Ельцин),
+     lower case before upper at the third */
+  assert_string_equal(got, "Аристов|Аристов|Аристова|елкин|Елкин|Ёлкин|Ёлкин|Ельцин|Жуков|Яковлев");
+  ids want = store_list(s, "contact", "last_name", false, NULL, 0, false);
+  ids fw = view_forward(v, 3), bw = view_backward(v, 4);
+  ids_assert_equal(&fw, &want);
+  ids_assert_equal(&bw, &want);
+  cl_view_free(v);
+  free(want.id), free(fw.id), free(bw.id);
+  /* descending: values reversed, ties still by rowid, as list orders them */
+  sp.desc = true;
+  v = view(r, &sp);
+  want = store_list(s, "contact", "last_name", true, NULL, 0, false);
+  fw = view_forward(v, 5);
+  ids_assert_equal(&fw, &want);
+  cl_view_free(v);
+  free(want.id), free(fw.id);
+  /* the default order (the title fields: last, first, middle name) */
+  sp = (cl_view_spec){.type = "contact"};
+  v = view(r, &sp);
+  want = store_list(s, "contact", NULL, false, NULL, 0, false);
+  fw = view_forward(v, 2);
+  ids_assert_equal(&fw, &want);
+  cl_view_free(v);
+  free(want.id), free(fw.id);
+}
+
+static void test_polish_order(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  const char *names[] = {"Żaneta", "Łukasz", "Ślęzak", "Zenon", "Lucyna", "Szymański", "Sławomir",
+                         "Ździsław", "Ewa", "Ćwik", "Cezary"};
+  for (int i = 0; i < 11; i++) {
+    cl_set set = {"name", names[i]};
+    add(s, "org", &set, 1, NULL);
+  }
+  cl_reader *r = reader(f, "pl_PL.UTF-8");
+  cl_view_spec sp = {.type = "org", .sort = "name"};
+  cl_view *v = view(r, &sp);
+  char got[512];
+  view_names(v, "name", got, sizeof got);
+  /* Polish: C < Ć, L < Ł, S < Ś, Z < Ź < Ż (letters of their own) */
+  assert_string_equal(got, "Cezary|Ćwik|Ewa|Lucyna|Łukasz|Sławomir|Szymański|Ślęzak|Zenon|Ździsław|Żaneta");
+  cl_view_free(v);
+  /* the same names in a Russian reader: the accents are second-level only */
+  r = reader(f, "ru");
+  v = view(r, &sp);
+  view_names(v, "name", got, sizeof got);
+  assert_string_equal(got, "Cezary|Ćwik|Ewa|Lucyna|Łukasz|Sławomir|Ślęzak|Szymański|Żaneta|Ździsław|Zenon");
+  cl_view_free(v);
+}
+
+/* Pages at arbitrary positions, keyset both ways, numbers and dates with
+ * empty values, over many ties. */
+static void test_pages_anywhere(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  kt_err err;
+  const char *last[] = {"Иванов", "Петров", "Сидоров", "Ёжиков", "Абрамов"};
+  char bday[16], emp[16], name[64];
+  assert_int_equal(cl_store_begin(s, &err), 0);
+  for (int i = 0; i < 257; i++) {
+    snprintf(bday, sizeof bday, "19%02d-0%d-1%d", 50 + i % 7, 1 + i % 9, i % 10);
+    snprintf(emp, sizeof emp, "%d", (i * 37) % 11 - 5);
+    snprintf(name, sizeof name, "ООО %s %d", last[i % 5], i % 13);
+    cl_set c[] = {{"last_name", last[i % 5]}, {"first_name", "Анна"}, {"birthday", bday}};
+    add(s, "contact", c, i % 6 ? 3 : 2, NULL); /* every sixth has no birthday */
+    cl_set o[] = {{"name", name}, {"employees", emp}};
+    add(s, "org", o, i % 4 ? 2 : 1, NULL);    /* every fourth has no head count */
+  }
+  assert_int_equal(cl_store_commit(s, &err), 0);
+  cl_reader *r = reader(f, "ru");
+  struct { const char *type, *sort; bool desc; } cases[] = {
+      {"contact", "last_name", false}, {"contact", "birthday", false}, {"contact", "birthday", true},
+      {"org", "employees", false},     {"org", "employees", true},     {"org", "name", true},
+      {"org", NULL, false},            {"contact", "created", true},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    cl_view_spec sp = {.type = cases[c].type, .sort = cases[c].sort, .desc = cases[c].desc};
+    cl_view *v = view(r, &sp);
+    ids want = store_list(s, sp.type, sp.sort, sp.desc, NULL, 0, false);
+    assert_int_equal(cl_view_count(v), want.n);
+    ids fw = view_forward(v, 17), bw = view_backward(v, 64);
+    ids_assert_equal(&fw, &want);
+    ids_assert_equal(&bw, &want);
+    const int64_t at[] = {0, 1, 100, 128, 200, 250, 256};
+    for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
+      kt_rec *rows[10];
+      int got = 0;
+      assert_int_equal(cl_view_page(v, at[k], 10, rows, &got, &err), 0);
+      assert_int_equal(got, at[k] + 10 <= want.n ? 10 : want.n - at[k]);
+      for (int i = 0; i < got; i++) {
+        assert_string_equal(kt_rec_id(rows[i]), want.id[at[k] + i]);
+        int64_t pos = -1;
+        assert_int_equal(cl_view_find(v, want.id[at[k] + i], &pos, &err), 0);
+        assert_int_equal(pos, at[k] + i);
+        kt_rec_free(rows[i]);
+      }
+    }
+    kt_rec *none[1];
+    int got = 1;
+    assert_int_equal(cl_view_page(v, want.n, 1, none, &got, &err), 0);
+    assert_int_equal(got, 0);
+    cl_view_free(v);
+    free(want.id), free(fw.id), free(bw.id);
+  }
+}
+
+static void test_filters_search_trash_match_store(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  kt_err err;
+  add_contact(s, "Ёлкина", "Мария", "Москва");
+  add_contact(s, "Елкин", "Łukasz", "Краков");
+  add_contact(s, "Ślęzak", "Żaneta", "Москва");
+  add_contact(s, "Фёдоров", "Иван", "Тверь");
+  char del[KT_UUID_STRLEN + 1];
+  cl_set c[] = {{"last_name", "Елкина"}, {"phone_mobile", "+7 (916) 123-45-67"}, {"city", "Москва"}};
+  add(s, "contact", c, 3, del);
+  cl_set c2[] = {{"last_name", "Телефонов"}, {"phone_work", "8 495 765-45-67"}};
+  add(s, "contact", c2, 2, NULL);
+  assert_int_equal(cl_store_delete(s, del, &err), 0);
+  cl_reader *r = reader(f, "ru");
+  /* filters: the very ones `list --where` takes */
+  cl_view_filter vw[] = {{"city", '=', "москва"}, {"last_name", '~', "ЁЛК"}};
+  cl_filter sw[] = {{"city", '=', "москва"}, {"last_name", '~', "ЁЛК"}};
+  for (int nw = 1; nw <= 2; nw++)
+    for (int trash = 0; trash < 2; trash++) {
+      cl_view_spec sp = {.type = "contact", .where = vw, .nwhere = nw, .trash = trash,
+                         .sort = "last_name"};
+      cl_view *v = view(r, &sp);
+      ids want = store_list(s, "contact", "last_name", false, sw, nw, trash);
+      ids got = view_forward(v, 2);
+      assert_true(want.n > 0);
+      ids_assert_equal(&got, &want);
+      cl_view_free(v);
+      free(want.id), free(got.id);
+    }
+  /* search: case, ё/е, Polish letters, phone fragments; newest first like `search` */
+  const char *texts[] = {"елкин", "ЁЛК", "lukasz", "slezak", "4567", "916 123", "фед"};
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+    for (int trash = 0; trash < 2; trash++) {
+      cl_view_spec sp = {.type = "contact", .search = texts[i], .trash = trash};
+      cl_view *v = view(r, &sp);
+      ids want = {0};
+      assert_int_equal(cl_store_search(s, texts[i], "contact", 0, trash, ids_cb, &want, &err), 0);
+      ids got = view_forward(v, 3);
+      ids_assert_equal(&got, &want);
+      assert_int_equal(cl_view_count(v), want.n);
+      if (!trash && strcmp(texts[i], "916 123") != 0) assert_true(want.n > 0); /* that phone is in the trash */
+      if (trash && strcmp(texts[i], "916 123") == 0) assert_int_equal(want.n, 1);
+      cl_view_free(v);
+      free(want.id), free(got.id);
+    }
+  /* search and a filter and a sort together */
+  cl_view_spec sp = {.type = "contact", .search = "елк", .where = vw, .nwhere = 1, .sort = "first_name"};
+  cl_view *v = view(r, &sp);
+  assert_int_equal(cl_view_count(v), 1); /* Ёлкина; Елкина of Москва is in the trash */
+  cl_view_free(v);
+  /* a record by id with its related cards, through the reader */
+  char org[KT_UUID_STRLEN + 1];
+  cl_set o = {"name", "ООО Ромашка"};
+  add(s, "org", &o, 1, org);
+  cl_set k[] = {{"last_name", "Сотрудников"}, {"org", org}};
+  add(s, "contact", k, 2, NULL);
+  kt_rec *rec = NULL;
+  assert_int_equal(cl_reader_get(r, org, &rec, &err), 0);
+  ids rel = {0};
+  assert_int_equal(cl_reader_related(r, rec, ids_cb, &rel, &err), 0);
+  assert_int_equal(rel.n, 1);
+  kt_rec_free(rec);
+  free(rel.id);
+  assert_int_equal(cl_reader_get(r, "0193a1b2-0000-7000-8000-000000000000", &rec, &err), KT_ENOTFOUND);
+}
+
+static void test_writer_seen_after_refresh(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  kt_err err;
+  add_contact(s, "Борисов", "Олег", NULL);
+  add_contact(s, "Аристов", "Юрий", NULL);
+  cl_reader *r = reader(f, "ru");
+  cl_view_spec sp = {.type = "contact", .sort = "last_name"};
+  cl_view *v = view(r, &sp);
+  assert_int_equal(cl_view_count(v), 2);
+  bool changed = true;
+  assert_int_equal(cl_reader_refresh(r, &changed, &err), 0);
+  assert_false(changed);
+  add_contact(s, "Абрамов", "Лев", NULL); /* the writer commits while the reader is open */
+  assert_int_equal(cl_reader_refresh(r, &changed, &err), 0);
+  assert_true(changed);
+  assert_int_equal(cl_view_count(v), 2); /* as built */
+  assert_int_equal(cl_view_refresh(v, &changed, &err), 0);
+  assert_true(changed);
+  assert_int_equal(cl_view_count(v), 3);
+  char got[256];
+  view_names(v, "last_name", got, sizeof got);
+  assert_string_equal(got, "Абрамов|Аристов|Борисов");
+  assert_int_equal(cl_view_refresh(v, &changed, &err), 0);
+  assert_false(changed);
+  /* a custom field added by the writer: the reader's model follows */
+  assert_int_equal(cl_store_field_add(s, "contact", "vip", "VIP", "text", NULL, &err), 0);
+  cl_set set = {"vip", "да"};
+  char id[KT_UUID_STRLEN + 1];
+  cl_set c[] = {{"last_name", "Важный"}, set};
+  add(s, "contact", c, 2, id);
+  assert_int_equal(cl_view_refresh(v, &changed, &err), 0);
+  assert_true(changed);
+  cl_view_free(v);
+  cl_view_spec sv = {.type = "contact", .sort = "vip"};
+  v = view(r, &sv);
+  int64_t pos = -1;
+  assert_int_equal(cl_view_find(v, id, &pos, &err), 0);
+  assert_int_equal(pos, 0); /* the only one with a value; empty ones last */
+  cl_view_free(v);
+}
+
+static unsigned char *slurp(const char *path, size_t *n) {
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  fseek(fp, 0, SEEK_END);
+  long len = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  unsigned char *p = malloc((size_t)len + 1);
+  assert_non_null(p);
+  assert_int_equal(fread(p, 1, (size_t)len, fp), (size_t)len);
+  fclose(fp);
+  *n = (size_t)len;
+  return p;
+}
+
+static void test_reader_never_writes(void **state) {
+  fx *f = *state;
+  kt_err err;
+  for (int i = 0; i < 50; i++) add_contact(f->ts.s, i % 2 ? "Петров" : "Ёлкин", "Анна", "Москва");
+  cl_store_close(f->ts.s); /* the writer checkpoints and goes: the file is all there is */
+  f->ts.s = NULL;
+  size_t n0, n1;
+  unsigned char *before = slurp(f->ts.path, &n0);
+  cl_reader *r = reader(f, "ru");
+  cl_view_filter w = {"city", '~', "моск"};
+  cl_view_spec sp = {.type = "contact", .sort = "last_name", .where = &w, .nwhere = 1};
+  cl_view *v = view(r, &sp);
+  kt_rec *rows[20];
+  int got = 0;
+  assert_int_equal(cl_view_page(v, 10, 20, rows, &got, &err), 0);
+  assert_int_equal(got, 20);
+  char id[KT_UUID_STRLEN + 1];
+  snprintf(id, sizeof id, "%s", kt_rec_id(rows[0]));
+  for (int i = 0; i < got; i++) kt_rec_free(rows[i]);
+  int64_t pos;
+  assert_int_equal(cl_view_find(v, id, &pos, &err), 0);
+  cl_view_free(v);
+  sp = (cl_view_spec){.type = "contact", .search = "ёлкин"};
+  v = view(r, &sp);
+  assert_int_equal(cl_view_count(v), 25);
+  cl_view_free(v);
+  bool changed;
+  assert_int_equal(cl_reader_refresh(r, &changed, &err), 0);
+  /* a write through the store underneath is refused */
+  cl_set set = {"last_name", "Писатель"};
+  char nid[KT_UUID_STRLEN + 1];
+  assert_int_equal(cl_store_add(cl_reader_store(r), "contact", &set, 1, nid, &err), KT_EPERM);
+  cl_reader_close(r);
+  f->r = NULL;
+  unsigned char *after = slurp(f->ts.path, &n1);
+  assert_int_equal(n0, n1);
+  assert_memory_equal(before, after, n0);
+  char wal[200];
+  snprintf(wal, sizeof wal, "%s-wal", f->ts.path);
+  FILE *fp = fopen(wal, "rb");
+  if (fp) { /* a reader may leave an empty WAL behind, never frames */
+    fseek(fp, 0, SEEK_END);
+    assert_int_equal(ftell(fp), 0);
+    fclose(fp);
+  }
+  free(before);
+  free(after);
+}
+
+static void test_bad_input(void **state) {
+  fx *f = *state;
+  kt_err err;
+  add_contact(f->ts.s, "Иванов", "Иван", NULL);
+  cl_reader *r = reader(f, "ru");
+  cl_view *v = NULL;
+  cl_view_spec sp = {.type = "contact", .sort = "shoe_size"};
+  assert_int_equal(cl_view_open(r, &sp, &v, &err), KT_EINVAL);
+  assert_non_null(strstr(err.msg, "shoe_size"));
+  assert_null(v);
+  sp = (cl_view_spec){.type = "spaceship"};
+  assert_int_equal(cl_view_open(r, &sp, &v, &err), KT_EINVAL);
+  assert_non_null(strstr(err.msg, "spaceship"));
+  cl_view_filter bad_field = {"colour", '=', "red"};
+  sp = (cl_view_spec){.type = "contact", .where = &bad_field, .nwhere = 1};
+  assert_int_equal(cl_view_open(r, &sp, &v, &err), KT_EINVAL);
+  assert_non_null(strstr(err.msg, "colour"));
+  cl_view_filter bad_op = {"last_name", '^', "x"};
+  sp.where = &bad_op;
+  assert_int_equal(cl_view_open(r, &sp, &v, &err), KT_EINVAL);
+  cl_view_filter no_op = {"last_name", 0, "x"};
+  sp.where = &no_op;
+  assert_int_equal(cl_view_open(r, &sp, &v, &err), KT_EINVAL);
+  cl_view_filter bad_date = {"birthday", '<', "yesterday-ish"};
+  sp.where = &bad_date;
+  assert_int_equal(cl_view_open(r, &sp, &v, &err), KT_EINVAL);
+  cl_view_filter no_value = {"last_name", '=', NULL};
+  sp.where = &no_value;
+  assert_int_equal(cl_view_open(r, &sp, &v, &err), KT_EINVAL);
+  sp = (cl_view_spec){.type = "contact", .search = " ,.; "};
+  assert_int_equal(cl_view_open(r, &sp, &v, &err), KT_EINVAL);
+  assert_null(v);
+  sp = (cl_view_spec){.type = "contact"};
+  v = view(r, &sp);
+  kt_rec *rows[2];
+  int got;
+  assert_int_equal(cl_view_page(v, -1, 2, rows, &got, &err), KT_EINVAL);
+  int64_t pos;
+  assert_int_equal(cl_view_find(v, "not-an-id", &pos, &err), KT_EINVAL);
+  assert_int_equal(cl_view_next(v, "0193a1b2-0000-7000-8000-000000000000", 2, rows, &got, &err),
+                   KT_ENOTFOUND);
+  cl_view_free(v);
+  kt_err_clear(&err);
+  cl_reader *r2 = NULL;
+  assert_int_equal(cl_reader_open("/nonexistent/replica.db", NULL, &r2, &err), KT_ENOPROFILE);
+  assert_null(r2);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_cyrillic_order_and_ties, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_polish_order, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_pages_anywhere, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_filters_search_trash_match_store, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_writer_seen_after_refresh, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reader_never_writes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
