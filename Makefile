@@ -99,6 +99,24 @@ $(BIN_SRV): $(SRV_OBJ) $(LIBCOMMON)
 	@echo "  LD    $@"
 	@$(CC) $(ALL_LDFLAGS) -o $@ $(SRV_OBJ) $(LIBCOMMON) $(LIBS)
 
+# ---- the desktop app (client/gtk): GTK 4 + libadwaita, on the client library only --------
+GTK_PKGS   := gtk4 libadwaita-1
+HAVE_GTK   := $(shell pkg-config --exists $(GTK_PKGS) 2>/dev/null && echo 1)
+GTK_SRC    := $(wildcard client/gtk/*.c)
+GTK_OBJ    := $(patsubst %.c,$(O)/%.o,$(GTK_SRC))
+BIN_GTK    := $(O)/bin/kartoteka-gtk
+$(GTK_OBJ): ALL_CFLAGS += $(shell pkg-config --cflags $(GTK_PKGS) 2>/dev/null) \
+  -DKARTOTEKA_LOCALEDIR='"$(PREFIX)/share/locale"' -Wno-missing-field-initializers
+$(GTK_OBJ): | $(PROTO_C)
+$(BIN_GTK): $(GTK_OBJ) $(LIBCLIENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@echo "  LD    $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $(GTK_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(CLIENT_LIBS) \
+	  $(shell pkg-config --libs $(GTK_PKGS))
+ifeq ($(HAVE_GTK),1)
+all: $(BIN_GTK)
+endif
+
 TLIB_OBJ := $(patsubst %.c,$(O)/%.o,$(TLIB_SRC))
 .SECONDARY: $(TLIB_OBJ)
 SRV_LIB_OBJ := $(filter-out $(O)/server/srv_main.o,$(SRV_OBJ))

@@ -58,6 +58,7 @@ enum {
   KT_FF_CONTACT = 1u << 4,  /* phone/e-mail: hidden from others' cards without the right */
   KT_FF_INDEX = 1u << 5,    /* has an SQL index (refs, owner) */
   KT_FF_NOTLIST = 1u << 6,  /* not shown in the default human list/show output */
+  KT_FF_COLUMN = 1u << 10,  /* a column of the desktop app's list of the type */
 };
 
 typedef struct kt_fielddef {

@@ -12,6 +12,9 @@ build_pkgs=(
   libcmocka-dev libical-dev libxlsxwriter-dev libzip-dev libxml2-dev
   libcurl4-openssl-dev libnotify-dev
   python3-dbusmock python3-protobuf dbus dbus-x11 libnotify-bin strace
+  # the desktop app (GTK 4 + libadwaita) and its tests: Xvfb, AT-SPI, xdotool, screenshots
+  libgtk-4-dev libadwaita-1-dev gettext xvfb xauth at-spi2-core python3-pyatspi
+  gir1.2-atspi-2.0 python3-gi xdotool imagemagick
 )
 
 missing=()
