@@ -113,8 +113,25 @@ $(BIN_GTK): $(GTK_OBJ) $(LIBCLIENT) $(LIBCOMMON)
 	@echo "  LD    $@"
 	@$(CC) $(ALL_LDFLAGS) -o $@ $(GTK_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(CLIENT_LIBS) \
 	  $(shell pkg-config --libs $(GTK_PKGS))
+# its languages: po/LL.po -> $(O)/share/locale/LL/LC_MESSAGES/kartoteka.mo (the app looks in
+# ../share/locale beside its binary); `make pot` refreshes po/kartoteka.pot and merges po/*.po
+PO_FILES   := $(wildcard po/*.po)
+MO_FILES   := $(patsubst po/%.po,$(O)/share/locale/%/LC_MESSAGES/kartoteka.mo,$(PO_FILES))
+TOOL_REGSTR := $(O)/tools/registry_strings
+$(O)/share/locale/%/LC_MESSAGES/kartoteka.mo: po/%.po
+	@mkdir -p $(dir $@)
+	@msgfmt -c -o $@ $<
+$(TOOL_REGSTR): tools/registry_strings.c $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS)
+.PHONY: pot screenshots
+# PNGs of the desktop app's main screens (Russian and English) in $(O)/screenshots
+screenshots: all
+	@tools/screenshots.sh $(O)/bin $(O)/screenshots
+pot: $(TOOL_REGSTR)
+	tools/make_pot.sh $(TOOL_REGSTR)
 ifeq ($(HAVE_GTK),1)
-all: $(BIN_GTK)
+all: $(BIN_GTK) $(MO_FILES) $(TOOL_REGSTR)
 endif
 
 TLIB_OBJ := $(patsubst %.c,$(O)/%.o,$(TLIB_SRC))

@@ -2,8 +2,8 @@
 #include "gui_app.h"
 
 #include <glib/gi18n.h>
-#include <locale.h>
 
+#include "gui_i18n.h"
 #include "gui_window.h"
 
 struct _GuiApp {
@@ -86,11 +86,7 @@ static char *resolve_profile(int *argc, char **argv) {
 }
 
 int gui_app_run(int argc, char **argv) {
-  setlocale(LC_ALL, "");
-  const char *dir = g_getenv("KARTOTEKA_LOCALEDIR");
-  bindtextdomain("kartoteka", dir && *dir ? dir : KARTOTEKA_LOCALEDIR);
-  bind_textdomain_codeset("kartoteka", "UTF-8");
-  textdomain("kartoteka");
+  gui_i18n_init(argc > 0 ? argv[0] : NULL);
   char *profile = resolve_profile(&argc, argv);
   /* one instance per profile: the id carries a hash of its path */
   char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, profile, -1);

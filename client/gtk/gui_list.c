@@ -2,6 +2,7 @@
  * past that it starts again (GTK asks only for what is on screen). */
 #include "gui_list.h"
 
+#include "gui_i18n.h"
 #include "kt_buf.h"
 
 #define PAGE 100
@@ -60,7 +61,7 @@ static char *cell_text(GuiList *l, const kt_mfield *f, const kt_value *v) {
     else kt_buf_puts(&b, v->s);
     kt_rec_free(ref);
   } else
-    kt_mfield_format(f, v, false, &b);
+    gui_value_text(gui_list_type(l), f, v, &b);
   char *s = g_strdup(kt_buf_str(&b));
   kt_buf_free(&b);
   return s;
@@ -130,6 +131,9 @@ GuiList *gui_list_new(cl_reader *reader) {
 }
 
 int gui_list_ncols(GuiList *l) { return l->ncols; }
+const kt_mtype *gui_list_type(GuiList *l) {
+  return l->spec.type ? kt_model_type(cl_reader_model(l->reader), l->spec.type) : NULL;
+}
 const kt_mfield *gui_list_col(GuiList *l, int i) { return i < l->ncols ? l->cols[i] : NULL; }
 
 static const char *keep(GuiList *l, const char *s) {

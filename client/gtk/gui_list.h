@@ -32,6 +32,7 @@ gboolean gui_list_reload(GuiList *l, kt_err *err);
 /* The columns of the current type: how many, and each one's field (borrowed
  * from the reader's model). */
 int gui_list_ncols(GuiList *l);
+const kt_mtype *gui_list_type(GuiList *l); /* the type shown (borrowed), NULL before any */
 const kt_mfield *gui_list_col(GuiList *l, int i);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "gui_i18n.h"
 #include "gui_list.h"
 #include "kt_buf.h"
 
@@ -34,15 +35,6 @@ static void set_role_desc(GtkWidget *w, const char *what) {
   gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, what, -1);
 }
 
-/* A field's label as the office named it (a built-in label translated). */
-static const char *field_label(const kt_mfield *f) {
-  const char *l = kt_mfield_label(f);
-  return f->label || f->custom ? l : _(l);
-}
-static const char *type_label(const kt_mtype *t) {
-  const char *l = kt_mtype_label(t);
-  return t->label ? l : _(l);
-}
 
 /* ---- the card pane -------------------------------------------------------------------- */
 
@@ -80,7 +72,7 @@ typedef struct related_ctx {
 static int add_related(void *ud, const kt_rec *r) {
   related_ctx *c = ud;
   kt_buf b = KT_BUF_INIT;
-  kt_buf_printf(&b, "%s: ", type_label(r->type));
+  kt_buf_printf(&b, "%s: ", gui_type_label(r->type));
   kt_rec_title(r, &b);
   GtkWidget *l = gtk_label_new(kt_buf_str(&b));
   gtk_label_set_xalign(GTK_LABEL(l), 0);
@@ -126,8 +118,8 @@ static void show_card(GuiWindow *w, const char *id) {
       else kt_buf_puts(&b, r->v[k].s);
       kt_rec_free(ref);
     } else
-      kt_mfield_format(f, &r->v[k], false, &b);
-    GtkWidget *l = gtk_label_new(field_label(f));
+      gui_value_text(r->type, f, &r->v[k], &b);
+    GtkWidget *l = gtk_label_new(gui_field_label(r->type, f));
     gtk_label_set_xalign(GTK_LABEL(l), 1);
     gtk_widget_add_css_class(l, "dim-label");
     GtkWidget *v = value_widget(w, f, &r->v[k], kt_buf_str(&b));
@@ -191,7 +183,7 @@ static void set_columns(GuiWindow *w) {
     g_signal_connect(f, "setup", G_CALLBACK(cell_setup), GINT_TO_POINTER(i));
     g_signal_connect(f, "bind", G_CALLBACK(cell_bind), GINT_TO_POINTER(i));
     GtkColumnViewColumn *c =
-        gtk_column_view_column_new(field_label(gui_list_col(w->list, i)), f);
+        gtk_column_view_column_new(gui_field_label(gui_list_type(w->list), gui_list_col(w->list, i)), f);
     gtk_column_view_column_set_resizable(c, TRUE);
     gtk_column_view_column_set_expand(c, i == 0);
     gtk_column_view_append_column(w->table, c);
@@ -255,7 +247,7 @@ static void fill_sections(GuiWindow *w) {
     if (t->hidden || (t->def->flags & (KT_TF_CONFIG | KT_TF_SYSTEM)) ||
         kt_model_type_get(m, t->def->name, &chk, NULL))
       continue;
-    GtkWidget *l = gtk_label_new(type_label(t));
+    GtkWidget *l = gtk_label_new(gui_type_label(t));
     gtk_label_set_xalign(GTK_LABEL(l), 0);
     gtk_widget_set_margin_start(l, 12);
     gtk_widget_set_margin_end(l, 12);
