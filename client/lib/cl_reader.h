@@ -50,8 +50,10 @@ struct cl_store *cl_reader_store(cl_reader *r);
 
 /* Whether anything was committed to the replica (by any connection) since
  * the last refresh (or the open): *changed. Reloads the office model when
- * another program changed it (custom fields, labels); views opened before
- * are rebuilt by their cl_view_refresh. Cheap: one PRAGMA. */
+ * another program changed it (custom fields, labels: rare); views rebuild
+ * themselves against the new one. Records read before such a reload point
+ * into the old model, which is freed: re-read rows after a refresh that
+ * said *changed, as a list model does anyway. Cheap: one PRAGMA. */
 int cl_reader_refresh(cl_reader *r, bool *changed, kt_err *err);
 /* A number that changes whenever anything committed (SQLite data_version). */
 int64_t cl_reader_data_version(cl_reader *r);
@@ -104,6 +106,14 @@ int64_t cl_view_count(const cl_view *v);
 /* Rebuilds the view when the replica changed since it was built: *changed
  * (may be NULL). Positions and counts may then differ. */
 int cl_view_refresh(cl_view *v, bool *changed, kt_err *err);
+
+/* Updates the view for changed records without a rebuild: each record of
+ * the view's type named in ids (added, edited, moved to or from the trash)
+ * is taken out and put back where its values now place it, if it still
+ * belongs. For the ids of the core's "records changed" events, which name
+ * every change; O(n) per id (a move in the array), so many ids, a record
+ * removed from this PC or a new office model make it rebuild instead. */
+int cl_view_patch(cl_view *v, const char *const *ids, int n, kt_err *err);
 
 /* Reads up to n rows from position pos (0-based) into rows[] (room for n),
  * in view order; *got = how many (fewer at the end, 0 past it). Each record

@@ -63,6 +63,8 @@ struct cl_view {
   /* the build */
   int64_t dv;
   kcache *kc[CL__MAX_ORDER]; /* during a build only */
+  uint8_t **extra;           /* keys of rows patched in since the build */
+  int nextra, capextra;
   vrow *rows;
   int64_t n, cap;
   kt_buf keys;
@@ -156,7 +158,7 @@ static int key_of_rec(const cl_view *v, const kt_rec *rec, kt_buf *out) {
 
 static int row_cmp(const uint8_t *ka, uint32_t la, int64_t ra, const uint8_t *kb, uint32_t lb,
                    int64_t rb) {
-  int c = memcmp(ka, kb, la < lb ? la : lb);
+  int c = la && lb ? memcmp(ka, kb, la < lb ? la : lb) : 0;
   if (c) return c;
   if (la != lb) return la < lb ? -1 : 1;
   return ra < rb ? -1 : ra > rb;
@@ -240,90 +242,233 @@ static void read_end(cl_store *s) {
   if ((st = cl_db_st(&s->d, CL_ST_ROLLBACK, NULL))) cl_db_step_done(&s->d, st, NULL);
 }
 
-static int build(cl_view *v, kt_err *err) {
+/* The view's query, prepared and bound: the matching rows' rowid and order
+ * columns; one_row adds "AND rowid = ?" (bound by the caller: vq->rowid_param). */
+typedef struct vquery {
+  sqlite3_stmt *st;
+  cl__where wh;
+  kt_buf q, pq;
+  int rowid_param;
+} vquery;
+
+static void vquery_close(vquery *vq) {
+  sqlite3_finalize(vq->st);
+  cl__where_free(&vq->wh);
+  kt_buf_free(&vq->q);
+  kt_buf_free(&vq->pq);
+  memset(vq, 0, sizeof *vq);
+}
+
+static int vquery_open(cl_view *v, bool one_row, vquery *vq, kt_err *err) {
   cl_store *s = v->r->s;
-  int rc;
-  if (v->gen != v->r->model_gen && (rc = resolve(v, err))) return rc;
-  kt_buf sql = KT_BUF_INIT, q = KT_BUF_INIT, pq = KT_BUF_INIT;
-  cl__where wh = {0};
-  sqlite3_stmt *st = NULL;
-  bool in_tx = false;
+  memset(vq, 0, sizeof *vq);
+  vq->q = (kt_buf)KT_BUF_INIT;
+  vq->pq = (kt_buf)KT_BUF_INIT;
+  kt_buf sql = KT_BUF_INIT;
   char tab[64];
   cl_db_table(v->t, tab, sizeof tab);
   kt_buf_puts(&sql, "SELECT rowid");
   for (int i = 0; i < v->nof; i++) kt_buf_printf(&sql, ", \"%s\"", v->of[i]->column);
   kt_buf_printf(&sql, " FROM %s", tab);
-  if ((rc = cl__where_sql(s, v->t, v->where, v->nwhere, v->trash, &sql, &wh, err))) goto out;
-  if (v->search && (rc = search_sql(v, v->nwhere + 1, &sql, &q, &pq, err))) goto out;
-  if (sql.oom) {
-    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-    goto out;
+  int rc = cl__where_sql(s, v->t, v->where, v->nwhere, v->trash, &sql, &vq->wh, err);
+  if (!rc && v->search) rc = search_sql(v, v->nwhere + 1, &sql, &vq->q, &vq->pq, err);
+  if (!rc && one_row) {
+    vq->rowid_param = v->nwhere + 5;
+    kt_buf_printf(&sql, " AND rowid = ?%d", vq->rowid_param);
   }
-  if ((rc = read_begin(s, err))) goto out;
-  in_tx = true;
-  int64_t dv = cl_store_data_version(s);
-  if ((rc = sqlite3_prepare_v2(s->d.db, sql.p, (int)sql.len, &st, NULL)) != SQLITE_OK) {
+  if (!rc && sql.oom) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (!rc && (rc = sqlite3_prepare_v2(s->d.db, sql.p, (int)sql.len, &vq->st, NULL)) != SQLITE_OK)
     rc = cl_db_error(&s->d, rc, "building the list query", err);
-    goto out;
+  kt_buf_free(&sql);
+  if (rc) {
+    vquery_close(vq);
+    return rc;
   }
-  cl__where_bind(&wh, st);
+  cl__where_bind(&vq->wh, vq->st);
   if (v->search) {
     int p = v->nwhere + 1;
-    sqlite3_bind_int64(st, p, FTS_ROWID(v->t->def->code, 0));
-    sqlite3_bind_text(st, p + 1, kt_buf_str(&q), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, p + 2, FTS_ROWID(v->t->def->code + 1, 0) - 1);
-    if (pq.len) sqlite3_bind_text(st, p + 3, kt_buf_str(&pq), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(vq->st, p, FTS_ROWID(v->t->def->code, 0));
+    sqlite3_bind_text(vq->st, p + 1, kt_buf_str(&vq->q), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(vq->st, p + 2, FTS_ROWID(v->t->def->code + 1, 0) - 1);
+    if (vq->pq.len) sqlite3_bind_text(vq->st, p + 3, kt_buf_str(&vq->pq), -1, SQLITE_STATIC);
   }
+  return 0;
+}
+
+/* Appends the sort key of st's current row (rowid, order columns) to out. */
+static int row_key(cl_view *v, sqlite3_stmt *st, kt_buf *out) {
+  int rc = 0;
+  if (v->newest_first) key_rowid_desc(sqlite3_column_int64(st, 0), out);
+  for (int i = 0; i < v->nof && !rc; i++) {
+    int ct = sqlite3_column_type(st, i + 1);
+    if (ct == SQLITE_NULL)
+      rc = key_add(v, v->of[i], NULL, KT_V_NULL, 0, NULL, 0, out);
+    else if (ct == SQLITE_INTEGER || ct == SQLITE_FLOAT)
+      rc = key_add(v, v->of[i], NULL, KT_V_INT, sqlite3_column_int64(st, i + 1), NULL, 0, out);
+    else
+      rc = key_add(v, v->of[i], v->kc[i], KT_V_TEXT, 0, (const char *)sqlite3_column_text(st, i + 1),
+                   (size_t)sqlite3_column_bytes(st, i + 1), out);
+  }
+  return rc || out->oom ? KT_ENOMEM : 0;
+}
+
+static void extra_free(cl_view *v) {
+  for (int i = 0; i < v->nextra; i++) free(v->extra[i]);
+  free(v->extra);
+  v->extra = NULL;
+  v->nextra = v->capextra = 0;
+}
+
+static int build(cl_view *v, kt_err *err) {
+  cl_store *s = v->r->s;
+  int rc;
+  if (v->gen != v->r->model_gen && (rc = resolve(v, err))) return rc;
+  vquery vq;
+  bool in_tx = false;
+  if ((rc = read_begin(s, err))) return rc;
+  in_tx = true;
+  int64_t dv = cl_store_data_version(s);
+  if ((rc = vquery_open(v, false, &vq, err))) goto out;
   v->n = 0;
   kt_buf_reset(&v->keys);
+  extra_free(v);
   for (int i = 0; i < v->nof; i++)
     if (cl__sorts_by_collation(v->of[i])) v->kc[i] = calloc(1, sizeof(kcache)); /* NULL: no cache */
   int src;
-  while ((src = sqlite3_step(st)) == SQLITE_ROW) {
-    int64_t rowid = sqlite3_column_int64(st, 0);
+  while ((src = sqlite3_step(vq.st)) == SQLITE_ROW) {
     size_t off = v->keys.len;
-    if (v->newest_first) key_rowid_desc(rowid, &v->keys);
-    for (int i = 0; i < v->nof && !rc; i++) {
-      int ct = sqlite3_column_type(st, i + 1);
-      if (ct == SQLITE_NULL)
-        rc = key_add(v, v->of[i], NULL, KT_V_NULL, 0, NULL, 0, &v->keys);
-      else if (ct == SQLITE_INTEGER || ct == SQLITE_FLOAT)
-        rc = key_add(v, v->of[i], NULL, KT_V_INT, sqlite3_column_int64(st, i + 1), NULL, 0,
-                     &v->keys);
-      else
-        rc = key_add(v, v->of[i], v->kc[i], KT_V_TEXT, 0,
-                     (const char *)sqlite3_column_text(st, i + 1),
-                     (size_t)sqlite3_column_bytes(st, i + 1), &v->keys);
-    }
-    if (rc || v->keys.oom) {
+    if (row_key(v, vq.st, &v->keys)) {
       rc = kt_err_set(err, KT_ENOMEM, "out of memory building a list");
       goto out;
     }
-    if ((rc = push_row(v, rowid, off, v->keys.len - off, err))) goto out;
+    if ((rc = push_row(v, sqlite3_column_int64(vq.st, 0), off, v->keys.len - off, err))) goto out;
   }
   if (src != SQLITE_DONE) {
     rc = cl_db_error(&s->d, src, "reading the card index", err);
     goto out;
   }
+  static const uint8_t none[1];
   for (int64_t i = 0; i < v->n; i++) {
     vrow *w = &v->rows[i];
-    w->k = (const uint8_t *)v->keys.p + w->koff;
+    w->k = v->keys.p ? (const uint8_t *)v->keys.p + w->koff : none;
     w->head = key_head(w->k, w->klen);
   }
-  qsort(v->rows, (size_t)v->n, sizeof *v->rows, vrow_cmp);
+  if (v->n > 1) qsort(v->rows, (size_t)v->n, sizeof *v->rows, vrow_cmp);
   v->dv = dv;
 out:
   for (int i = 0; i < CL__MAX_ORDER; i++) {
     kcache_free(v->kc[i]);
     v->kc[i] = NULL;
   }
-  sqlite3_finalize(st);
+  vquery_close(&vq);
   if (in_tx) read_end(s);
   if (rc) v->n = 0;
-  cl__where_free(&wh);
-  kt_buf_free(&sql);
-  kt_buf_free(&q);
-  kt_buf_free(&pq);
+  return rc;
+}
+
+/* The index of the row with this rowid, or -1 (a linear scan: the row's key
+ * as built is not known any more). */
+static int64_t index_of_rowid(const cl_view *v, int64_t rowid) {
+  for (int64_t i = 0; i < v->n; i++)
+    if (v->rows[i].rowid == rowid) return i;
+  return -1;
+}
+
+/* The first index whose row is not below (key, rowid). */
+static int64_t lower_bound(const cl_view *v, const uint8_t *key, uint32_t klen, int64_t rowid) {
+  int64_t lo = 0, hi = v->n;
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    const vrow *m = &v->rows[mid];
+    if (row_cmp(m->k, m->klen, m->rowid, key, klen, rowid) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* Room for one more row and one more patched key. */
+static int grow(cl_view *v, kt_err *err) {
+  if (v->n == v->cap) {
+    int64_t cap = v->cap ? v->cap * 2 : 1024;
+    vrow *p = realloc(v->rows, (size_t)cap * sizeof *p);
+    if (!p) return kt_err_set(err, KT_ENOMEM, "out of memory updating a list");
+    v->rows = p;
+    v->cap = cap;
+  }
+  if (v->nextra == v->capextra) {
+    int cap = v->capextra ? v->capextra * 2 : 16;
+    uint8_t **p = realloc(v->extra, (size_t)cap * sizeof *p);
+    if (!p) return kt_err_set(err, KT_ENOMEM, "out of memory updating a list");
+    v->extra = p;
+    v->capextra = cap;
+  }
+  return 0;
+}
+
+/* Takes the row of rowid out of the view and puts it back where its current
+ * values place it, if it still belongs (vq: the one-row query). */
+static int patch_row(cl_view *v, vquery *vq, int64_t rowid, kt_err *err) {
+  int64_t at = index_of_rowid(v, rowid);
+  if (at >= 0) {
+    memmove(&v->rows[at], &v->rows[at + 1], (size_t)(v->n - at - 1) * sizeof *v->rows);
+    v->n--;
+  }
+  sqlite3_bind_int64(vq->st, vq->rowid_param, rowid);
+  int src = sqlite3_step(vq->st);
+  int rc = 0;
+  if (src == SQLITE_ROW) {
+    kt_buf key = KT_BUF_INIT;
+    uint8_t *k = NULL;
+    uint32_t klen = 0;
+    if (!row_key(v, vq->st, &key) && !grow(v, err)) {
+      klen = (uint32_t)key.len;
+      k = klen ? (uint8_t *)kt_buf_take(&key) : calloc(1, 1);
+    }
+    if (!k) {
+      kt_buf_free(&key);
+      sqlite3_reset(vq->st);
+      return kt_err_set(err, KT_ENOMEM, "out of memory updating a list");
+    }
+    v->extra[v->nextra++] = k;
+    int64_t pos = lower_bound(v, k, klen, rowid);
+    memmove(&v->rows[pos + 1], &v->rows[pos], (size_t)(v->n - pos) * sizeof *v->rows);
+    v->rows[pos] = (vrow){key_head(k, klen), k, klen, 0, rowid};
+    v->n++;
+  } else if (src != SQLITE_DONE) {
+    rc = cl_db_error(&v->r->s->d, src, "reading the card index", err);
+  }
+  sqlite3_reset(vq->st);
+  return rc;
+}
+
+int cl_view_patch(cl_view *v, const char *const *ids, int n, kt_err *err) {
+  if (n < 0 || (n && !ids)) return kt_err_set(err, KT_EINVAL, "bad list of changed cards");
+  cl_store *s = v->r->s;
+  int rc = cl__reader_sync_model(v->r, err);
+  if (rc) return rc;
+  /* many changes (or a new model): one build costs less than many moves */
+  if (v->gen != v->r->model_gen || n > 64 + v->n / 64) return build(v, err);
+  if ((rc = read_begin(s, err))) return rc;
+  int64_t dv = cl_store_data_version(s);
+  vquery vq;
+  bool rebuild = false;
+  if ((rc = vquery_open(v, true, &vq, err))) {
+    read_end(s);
+    return rc;
+  }
+  for (int i = 0; !rc && !rebuild && i < n; i++) {
+    kt_rec *rec = NULL;
+    kt_err e2;
+    int g = cl_store_get(s, ids[i], &rec, &e2);
+    if (g == KT_ENOTFOUND) rebuild = true; /* removed from this PC: its rowid is gone */
+    else if (g) rc = kt_err_set(err, g, "%s", e2.msg);
+    else if (rec->type == v->t) rc = patch_row(v, &vq, rec->rowid, err);
+    kt_rec_free(rec);
+  }
+  vquery_close(&vq);
+  read_end(s);
+  if (!rc && rebuild) return build(v, err);
+  if (!rc) v->dv = dv;
   return rc;
 }
 
@@ -387,10 +532,18 @@ void cl_view_free(cl_view *v) {
   free(v->sort);
   free(v->rows);
   kt_buf_free(&v->keys);
+  extra_free(v);
   free(v);
 }
 
 int64_t cl_view_count(const cl_view *v) { return v->n; }
+
+/* A view whose model the reader has replaced (a refresh after another
+ * program changed custom fields) holds pointers into the freed one: build
+ * it again against the new one before anything reads it. */
+static int current(cl_view *v, kt_err *err) {
+  return v->gen == v->r->model_gen ? 0 : build(v, err);
+}
 
 int cl_view_refresh(cl_view *v, bool *changed, kt_err *err) {
   int64_t dv = cl_store_data_version(v->r->s);
@@ -405,12 +558,11 @@ int cl_view_page(cl_view *v, int64_t pos, int n, kt_rec **rows, int *got, kt_err
   *got = 0;
   if (pos < 0 || n < 0)
     return kt_err_set(err, KT_EINVAL, "bad page: position %lld, %d rows", (long long)pos, n);
-  if (v->gen != v->r->model_gen)
-    return kt_err_set(err, KT_EINVAL, "the office model changed: refresh the list first");
+  int rc = current(v, err);
+  if (rc) return rc;
   if (pos >= v->n || n == 0) return 0;
   cl_store *s = v->r->s;
-  int rc = read_begin(s, err);
-  if (rc) return rc;
+  if ((rc = read_begin(s, err))) return rc;
   sqlite3_stmt *st = cl_db_tst(&s->d, v->t, CL_TST_BY_ROWID, err);
   if (!st) rc = KT_EDB;
   for (int64_t i = pos; !rc && i < v->n && *got < n; i++) {
@@ -437,10 +589,10 @@ int cl_view_page(cl_view *v, int64_t pos, int n, kt_rec **rows, int *got, kt_err
 }
 
 int cl_view_find(cl_view *v, const char *id, int64_t *pos, kt_err *err) {
-  if (v->gen != v->r->model_gen)
-    return kt_err_set(err, KT_EINVAL, "the office model changed: refresh the list first");
+  int rc = current(v, err);
+  if (rc) return rc;
   kt_rec *rec = NULL;
-  int rc = cl_store_get(v->r->s, id, &rec, err);
+  rc = cl_store_get(v->r->s, id, &rec, err);
   if (rc) return rc;
   kt_buf key = KT_BUF_INIT;
   rc = rec->type != v->t ? KT_ENOTFOUND : key_of_rec(v, rec, &key);

@@ -213,12 +213,53 @@ int main(int argc, char **argv) {
   t0 = bench_now();
   if (cl_view_refresh(v, &changed, &err)) bench_die("refresh", &err);
   printf("  refresh with nothing changed: %.3f ms\n", (bench_now() - t0) * 1e3);
+  /* the writer renames the card in the middle: patch vs rebuild */
+  {
+    cl_store *w;
+    cl_open_opts oo = {.locale = "ru"};
+    if (cl_store_open(path, &oo, &w, &err)) bench_die("open writer", &err);
+    double pms[20], pcpu[20];
+    for (int i = 0; i < 20; i++) {
+      kt_rec *rows[1];
+      int got = 0;
+      if (cl_view_page(v, cl_view_count(v) / 4 + i * (cl_view_count(v) / 40), 1, rows, &got, &err) || !got)
+        bench_die("page", &err);
+      char id[KT_UUID_STRLEN + 1];
+      snprintf(id, sizeof id, "%s", kt_rec_id(rows[0]));
+      free_rows(rows, got);
+      cl_set set = {"last_name", i % 2 ? "Абрамов" : "Яшин"};
+      int ch;
+      if (cl_store_edit(w, id, &set, 1, &ch, &err)) bench_die("edit", &err);
+      const char *ids[] = {id};
+      double c0 = cpu_ms();
+      t0 = bench_now();
+      if (cl_view_patch(v, ids, 1, &err)) bench_die("patch", &err);
+      pms[i] = (bench_now() - t0) * 1e3;
+      pcpu[i] = cpu_ms() - c0;
+    }
+    report("patch after one edit (20 edits)", pms, pcpu, 20);
+    cl_set set = {"last_name", "Последний"};
+    kt_rec *rows[1];
+    int got = 0, ch;
+    if (cl_view_page(v, 0, 1, rows, &got, &err) || !got) bench_die("page", &err);
+    if (cl_store_edit(w, kt_rec_id(rows[0]), &set, 1, &ch, &err)) bench_die("edit", &err);
+    free_rows(rows, got);
+    t0 = bench_now();
+    if (cl_view_refresh(v, &changed, &err)) bench_die("refresh", &err);
+    printf("  refresh after an edit (a rebuild): %.0f ms\n", (bench_now() - t0) * 1e3);
+    cl_store_close(w);
+  }
   cl_view_free(v);
 
   cl_view_spec bybday = {.type = "contact", .sort = "birthday", .desc = true};
   build = open_view(rd, &bybday, &v);
   printf("  view by birthday (a date, newest first): built in %.0f ms\n", build);
   pages_at(v, cl_view_count(v) / 2, "page of 100 in the middle (by birthday)");
+  cl_view_free(v);
+
+  cl_view_spec byphone = {.type = "contact", .sort = "phone_mobile"};
+  build = open_view(rd, &byphone, &v);
+  printf("  view by mobile phone (unique texts: an ICU key each): built in %.0f ms\n", build);
   cl_view_free(v);
 
   cl_view_filter w = {"city", '=', "Казань"};

@@ -398,6 +398,66 @@ static void test_writer_seen_after_refresh(void **state) {
   cl_view_free(v);
 }
 
+/* cl_view_patch with the changed ids gives what a fresh build gives. */
+static void test_patch_equals_rebuild(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  kt_err err;
+  char id[6][KT_UUID_STRLEN + 1];
+  const char *names[] = {"Борисов", "Аристов", "Ёлкин", "Елкин", "Яковлев", "Жуков"};
+  for (int i = 0; i < 6; i++) {
+    cl_set c[] = {{"last_name", names[i]}, {"city", i % 2 ? "Москва" : "Тверь"}};
+    add(s, "contact", c, 2, id[i]);
+  }
+  cl_reader *r = reader(f, "ru");
+  cl_view_filter w = {"city", '=', "Москва"};
+  cl_view_spec specs[] = {{.type = "contact", .sort = "last_name"},
+                          {.type = "contact", .sort = "last_name", .desc = true, .where = &w, .nwhere = 1},
+                          {.type = "contact", .search = "елкин"},
+                          {.type = "contact", .trash = true}};
+  cl_view *v[4];
+  for (int k = 0; k < 4; k++) v[k] = view(r, &specs[k]);
+  /* the writer: a new card, a rename that moves one, a move out of the filter,
+     one to the trash, an organization (another type) */
+  char nid[KT_UUID_STRLEN + 1], oid[KT_UUID_STRLEN + 1];
+  cl_set c[] = {{"last_name", "Ёжиков"}, {"city", "Москва"}};
+  add(s, "contact", c, 2, nid);
+  int changed;
+  cl_set ren = {"last_name", "Щукин"};
+  assert_int_equal(cl_store_edit(s, id[1], &ren, 1, &changed, &err), 0);
+  cl_set city = {"city", "Тверь"};
+  assert_int_equal(cl_store_edit(s, id[3], &city, 1, &changed, &err), 0);
+  assert_int_equal(cl_store_delete(s, id[2], &err), 0);
+  cl_set o = {"name", "ООО Елкин и сыновья"};
+  add(s, "org", &o, 1, oid);
+  const char *chg[] = {nid, id[1], id[3], id[2], oid};
+  for (int k = 0; k < 4; k++) {
+    assert_int_equal(cl_view_patch(v[k], chg, 5, &err), 0);
+    cl_view *fresh = view(r, &specs[k]);
+    ids a = view_forward(v[k], 2), b = view_forward(fresh, 100);
+    ids_assert_equal(&a, &b);
+    assert_int_equal(cl_view_count(v[k]), cl_view_count(fresh));
+    for (int i = 0; i < a.n; i++) { /* positions found by key, also for patched rows */
+      int64_t pos = -1;
+      assert_int_equal(cl_view_find(v[k], a.id[i], &pos, &err), 0);
+      assert_int_equal(pos, i);
+    }
+    bool ch = true;
+    assert_int_equal(cl_view_refresh(v[k], &ch, &err), 0);
+    assert_false(ch); /* the patch brought it up to date */
+    cl_view_free(fresh);
+    free(a.id), free(b.id);
+  }
+  assert_int_equal(cl_view_count(v[0]), 6); /* 7 contacts, one in the trash */
+  assert_int_equal(cl_view_count(v[3]), 1);
+  /* a card removed from this PC (revoked): the view rebuilds */
+  assert_int_equal(cl_store_revoke(s, "contact", id[0], &err), 0);
+  const char *gone[] = {id[0]};
+  assert_int_equal(cl_view_patch(v[0], gone, 1, &err), 0);
+  assert_int_equal(cl_view_count(v[0]), 5);
+  for (int k = 0; k < 4; k++) cl_view_free(v[k]);
+}
+
 static unsigned char *slurp(const char *path, size_t *n) {
   FILE *fp = fopen(path, "rb");
   assert_non_null(fp);
@@ -516,6 +576,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_pages_anywhere, setup, teardown),
       cmocka_unit_test_setup_teardown(test_filters_search_trash_match_store, setup, teardown),
       cmocka_unit_test_setup_teardown(test_writer_seen_after_refresh, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_patch_equals_rebuild, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reader_never_writes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
   };
