@@ -102,6 +102,41 @@ $(BIN_SRV): $(SRV_OBJ) $(LIBCOMMON)
 	@echo "  LD    $@"
 	@$(CC) $(ALL_LDFLAGS) -o $@ $(SRV_OBJ) $(LIBCOMMON) $(LIBS)
 
+# ---- the desktop app (client/gtk): GTK 4 + libadwaita, on the client library only --------
+GTK_PKGS   := gtk4 libadwaita-1
+HAVE_GTK   := $(shell pkg-config --exists $(GTK_PKGS) 2>/dev/null && echo 1)
+GTK_SRC    := $(wildcard client/gtk/*.c)
+GTK_OBJ    := $(patsubst %.c,$(O)/%.o,$(GTK_SRC))
+BIN_GTK    := $(O)/bin/kartoteka-gtk
+$(GTK_OBJ): ALL_CFLAGS += $(shell pkg-config --cflags $(GTK_PKGS) 2>/dev/null) \
+  -DKARTOTEKA_LOCALEDIR='"$(PREFIX)/share/locale"' -Wno-missing-field-initializers
+$(GTK_OBJ): | $(PROTO_C)
+$(BIN_GTK): $(GTK_OBJ) $(LIBCLIENT) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@echo "  LD    $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $(GTK_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(CLIENT_LIBS) \
+	  $(shell pkg-config --libs $(GTK_PKGS))
+# its languages: po/LL.po -> $(O)/share/locale/LL/LC_MESSAGES/kartoteka.mo (the app looks in
+# ../share/locale beside its binary); `make pot` refreshes po/kartoteka.pot and merges po/*.po
+PO_FILES   := $(wildcard po/*.po)
+MO_FILES   := $(patsubst po/%.po,$(O)/share/locale/%/LC_MESSAGES/kartoteka.mo,$(PO_FILES))
+TOOL_REGSTR := $(O)/tools/registry_strings
+$(O)/share/locale/%/LC_MESSAGES/kartoteka.mo: po/%.po
+	@mkdir -p $(dir $@)
+	@msgfmt -c -o $@ $<
+$(TOOL_REGSTR): tools/registry_strings.c $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS)
+.PHONY: pot screenshots
+# PNGs of the desktop app's main screens (Russian and English) in $(O)/screenshots
+screenshots: all
+	@tools/screenshots.sh $(O)/bin $(O)/screenshots
+pot: $(TOOL_REGSTR)
+	tools/make_pot.sh $(TOOL_REGSTR)
+ifeq ($(HAVE_GTK),1)
+all: $(BIN_GTK) $(MO_FILES) $(TOOL_REGSTR)
+endif
+
 TLIB_OBJ := $(patsubst %.c,$(O)/%.o,$(TLIB_SRC))
 .SECONDARY: $(TLIB_OBJ)
 SRV_LIB_OBJ := $(filter-out $(O)/server/srv_main.o,$(SRV_OBJ))

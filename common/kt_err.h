@@ -36,7 +36,8 @@
   X(EXPIRED, -22, "expired")                                              \
   X(REVOKED, -23, "revoked")                                              \
   X(INTERNAL, -24, "internal error")                                      \
-  X(DISABLED, -25, "account disabled")
+  X(DISABLED, -25, "account disabled")                                    \
+  X(CLOSED, -26, "shut down")
 
 enum {
 #define KT_ERR_ENUM(name, val, desc) KT_E##name = (val),

@@ -65,6 +65,7 @@ enum {
   KT_FF_NOYEAR = 1u << 9,   /* a date that may lack its year ("--05-17": a birthday
                                whose year is not known) */
   KT_FF_WHEN = 1u << 11,    /* the record's date on its card's timeline (KT_TF_TIMELINE) */
+  KT_FF_COLUMN = 1u << 10,  /* a column of the desktop app's list of the type */
 };
 
 typedef struct kt_fielddef {

@@ -10,6 +10,7 @@
 
 #include "cl_remind.h"
 #include "cl_reader.h"
+#include "cl_today.h"
 #include "cli.h"
 #include "kt_hlc.h"
 #include "kt_json.h"
@@ -57,13 +58,10 @@ static void print_occ(out_ctx *o, const cl_occurrence *x, bool overdue) {
          x->done ? "  [done]" : "", x->rid);
 }
 
-static bool task_overdue(const cl_occurrence *x, int64_t now) {
-  return strcmp(x->rtype, "task") == 0 && !x->done && x->occurs < now;
-}
 
 static int on_occ(void *ud, const cl_occurrence *x) {
   out_ctx *o = ud;
-  print_occ(o, x, task_overdue(x, o->now));
+  print_occ(o, x, cl_task_overdue(x, o->now));
   return 0;
 }
 
@@ -86,66 +84,17 @@ static void end_out(out_ctx *o) {
   kt_buf_free(&o->buf);
 }
 
-static int64_t local_midnight(int64_t ms, int add_days) {
-  time_t t = (time_t)(ms / 1000);
-  struct tm lt;
-  localtime_r(&t, &lt);
-  return kt_local_to_ms(lt.tm_year + 1900, lt.tm_mon + 1, lt.tm_mday + add_days, 0, 0, 0);
-}
 
 static int parse_day(const char *s, bool end, int64_t *out) {
   kt_err err;
   if (kt_datetime_parse(s, out, &err)) return cli_usage("agenda", "%s", err.msg);
-  if (end && !strchr(s, 'T') && !strchr(s, ' ')) *out = local_midnight(*out, 1) - 1;
+  if (end && !strchr(s, 'T') && !strchr(s, ' ')) *out = cl_local_midnight(*out, 1) - 1;
   return 0;
 }
 
-/* What `today` shows before today's diary: open tasks of the last year and
- * planned calls not made (the call-back list) from before today, oldest first. */
-typedef struct overdue_acc {
-  cl_occurrence *v;
-  int n, cap;
-  int64_t before;
-  int rc; /* KT_ENOMEM */
-} overdue_acc;
-
-static int keep_overdue(overdue_acc *a, const cl_occurrence *x) {
-  if (a->n == a->cap) {
-    int cap = a->cap ? a->cap * 2 : 16;
-    cl_occurrence *p = realloc(a->v, (size_t)cap * sizeof *p);
-    if (!p) return a->rc = KT_ENOMEM;
-    a->v = p;
-    a->cap = cap;
-  }
-  a->v[a->n++] = *x;
+static int on_today(void *ud, const cl_occurrence *x, bool overdue) {
+  print_occ(ud, x, overdue);
   return 0;
-}
-
-static int on_overdue_task(void *ud, const cl_occurrence *x) {
-  overdue_acc *a = ud;
-  return task_overdue(x, a->before) ? keep_overdue(a, x) : 0;
-}
-
-static int on_overdue_call(void *ud, const cl_callback *c) {
-  overdue_acc *a = ud;
-  if (c->start >= a->before) return 0;
-  cl_occurrence x;
-  memset(&x, 0, sizeof x);
-  snprintf(x.rtype, sizeof x.rtype, "event");
-  snprintf(x.rid, sizeof x.rid, "%s", c->id);
-  kt_buf t = KT_BUF_INIT;
-  kt_buf_printf(&t, "call: %s%s%s", c->title[0] ? c->title : "call", c->org[0] ? " — " : "", c->org);
-  size_t n = t.len < sizeof x.title - 1 ? t.len : sizeof x.title - 1; /* a long title is cut */
-  memcpy(x.title, kt_buf_str(&t), n);
-  x.title[n] = '\0';
-  kt_buf_free(&t);
-  x.occurs = c->start;
-  return keep_overdue(a, &x);
-}
-
-static int by_time(const void *pa, const void *pb) {
-  const cl_occurrence *a = pa, *b = pb;
-  return a->occurs < b->occurs ? -1 : a->occurs > b->occurs;
 }
 
 int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
@@ -156,21 +105,10 @@ int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
   cl_store *s = cl_reader_store(rd); /* read-only */
   out_ctx o;
   begin_out(&o, ctx);
-  int64_t from = local_midnight(o.now, 0), to = local_midnight(o.now, 1) - 1;
   kt_err err;
   kt_err_clear(&err);
-  overdue_acc a = {.before = from};
-  const char *me = cl_store_user(s);
-  int rc = cl_diary(s, me, from - 365LL * 86400000, from - 1, false, on_overdue_task, &a, &err);
-  if (!rc) rc = cl_callbacks(s, me, from - 1, on_overdue_call, &a, &err);
-  if (!rc && a.rc) rc = kt_err_set(&err, a.rc, "out of memory");
-  if (!rc) {
-    if (a.n) qsort(a.v, (size_t)a.n, sizeof *a.v, by_time); /* (NULL when none: UB for qsort) */
-    for (int i = 0; i < a.n; i++) print_occ(&o, &a.v[i], true);
-    rc = cl_diary(s, me, from, to, true, on_occ, &o, &err);
-  }
+  int rc = cl_today(s, cl_store_user(s), o.now, on_today, &o, &err);
   if (!rc) cli_report_today(s, ctx, &o.j, &o.n);
-  free(a.v);
   if (rc) {
     kt_buf_free(&o.buf);
     cl_reader_close(rd);
@@ -190,7 +128,7 @@ int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv) {
     else if (strcmp(argv[i], "--user") == 0 && has) user = argv[++i];
     else return cli_usage("agenda", "unknown or incomplete option '%s'", argv[i]);
   }
-  int64_t now = (int64_t)kt_now_ms(), from = local_midnight(now, 0), to = local_midnight(now, 7) - 1;
+  int64_t now = (int64_t)kt_now_ms(), from = cl_local_midnight(now, 0), to = cl_local_midnight(now, 7) - 1;
   if (from_s && parse_day(from_s, false, &from)) return 2;
   if (to_s && parse_day(to_s, true, &to)) return 2;
   if (to < from) return cli_usage("agenda", "--to is before --from");
@@ -392,7 +330,7 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
   kt_err err;
   kt_err_clear(&err);
   /* due today or earlier: everything planned before the end of today */
-  int rc = cl_callbacks(s, user ? user : cl_store_user(s), local_midnight(o.now, 1) - 1, on_callback,
+  int rc = cl_callbacks(s, user ? user : cl_store_user(s), cl_local_midnight(o.now, 1) - 1, on_callback,
                         &o, &err);
   if (rc) {
     kt_buf_free(&o.buf);

@@ -10,7 +10,7 @@ if [ -f /usr/share/common-licenses/GPL-3 ]; then
   check "... word for word" cmp -s /usr/share/common-licenses/GPL-3 "$R/LICENSE"
 fi
 check "README has the SPDX line" grep -qx "SPDX-License-Identifier: GPL-3.0-or-later" "$R/README.md"
-pkgs=$(sed -n '/^build_pkgs=(/,/^)/p' "$R/installer/deps.sh" | sed '1d;$d' | tr -s ' \n' '\n' | grep -v '^$')
+pkgs=$(sed -n '/^build_pkgs=(/,/^)/p' "$R/installer/deps.sh" | sed '1d;$d' | sed 's/#.*//' | tr -s ' \n' '\n' | grep -v '^$')
 check_eq "deps.sh lists packages" "yes" "$([ "$(wc -l <<<"$pkgs")" -gt 20 ] && echo yes)"
 for p in $pkgs; do
   check "README names the licence of $p" grep -qE "^\| \`$p\` \| [^|]+ \|" "$R/README.md"

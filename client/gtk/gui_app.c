@@ -1,0 +1,103 @@
+/* gui_app — see gui_app.h. */
+#include "gui_app.h"
+
+#include <glib/gi18n.h>
+
+#include "gui_i18n.h"
+#include "gui_window.h"
+
+struct _GuiApp {
+  AdwApplication parent;
+  char *profile;
+  cl_reader *reader;
+  GtkWindow *window;
+};
+
+G_DEFINE_FINAL_TYPE(GuiApp, gui_app, ADW_TYPE_APPLICATION)
+
+const char *gui_app_profile(GuiApp *app) { return app->profile; }
+cl_reader *gui_app_reader(GuiApp *app) { return app->reader; }
+
+static void show_error(GuiApp *app, const char *title, const char *msg) {
+  GtkWidget *w = adw_message_dialog_new(NULL, title, msg);
+  adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(w), "close", _("Close"));
+  gtk_window_set_application(GTK_WINDOW(w), GTK_APPLICATION(app));
+  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
+  gtk_window_present(GTK_WINDOW(w));
+}
+
+static void on_activate(GApplication *gapp) {
+  GuiApp *app = GUI_APP(gapp);
+  if (app->window) { /* a second start on this profile: bring the window forward */
+    gtk_window_present(app->window);
+    return;
+  }
+  char *db = g_build_filename(app->profile, "replica.db", NULL);
+  kt_err err;
+  kt_err_clear(&err);
+  if (!app->reader && cl_reader_open(db, NULL, &app->reader, &err)) {
+    g_free(db);
+    if (err.code == KT_ENOPROFILE) {
+      char *msg = g_strdup_printf(
+          _("There is no card index in %s yet. Create one with “kartoteka init --local” or "
+            "connect to your office with “kartoteka connect --invite INVITE”."),
+          app->profile);
+      show_error(app, _("No card index"), msg);
+      g_free(msg);
+    } else
+      show_error(app, _("The card index cannot be opened"), err.msg);
+    return;
+  }
+  g_free(db);
+  app->window = GTK_WINDOW(gui_window_new(app));
+  g_object_add_weak_pointer(G_OBJECT(app->window), (gpointer *)&app->window);
+  gtk_window_present(app->window);
+}
+
+static void gui_app_finalize(GObject *obj) {
+  GuiApp *app = GUI_APP(obj);
+  cl_reader_close(app->reader);
+  g_free(app->profile);
+  G_OBJECT_CLASS(gui_app_parent_class)->finalize(obj);
+}
+
+static void gui_app_class_init(GuiAppClass *klass) {
+  G_APPLICATION_CLASS(klass)->activate = on_activate;
+  G_OBJECT_CLASS(klass)->finalize = gui_app_finalize;
+}
+
+static void gui_app_init(GuiApp *app) { (void)app; }
+
+/* The profile as the CLI resolves it: --profile, $KARTOTEKA_PROFILE, else the
+ * user data folder. */
+static char *resolve_profile(int *argc, char **argv) {
+  char *given = NULL;
+  int out = 1;
+  for (int i = 1; i < *argc; i++) {
+    if (strcmp(argv[i], "--profile") == 0 && i + 1 < *argc) given = argv[++i];
+    else if (strncmp(argv[i], "--profile=", 10) == 0) given = argv[i] + 10;
+    else argv[out++] = argv[i];
+  }
+  *argc = out;
+  argv[out] = NULL;
+  if (!given) given = (char *)g_getenv("KARTOTEKA_PROFILE");
+  if (given && *given) return g_canonicalize_filename(given, NULL);
+  return g_build_filename(g_get_user_data_dir(), "kartoteka", NULL);
+}
+
+int gui_app_run(int argc, char **argv) {
+  gui_i18n_init(argc > 0 ? argv[0] : NULL);
+  char *profile = resolve_profile(&argc, argv);
+  /* one instance per profile: the id carries a hash of its path */
+  char *hash = g_compute_checksum_for_string(G_CHECKSUM_SHA256, profile, -1);
+  char *id = g_strdup_printf("org.kartoteka.Kartoteka.p%.16s", hash);
+  GuiApp *app = g_object_new(GUI_TYPE_APP, "application-id", id, "flags",
+                             G_APPLICATION_DEFAULT_FLAGS, NULL);
+  app->profile = profile;
+  g_set_application_name(_("Kartoteka"));
+  int rc = g_application_run(G_APPLICATION(app), argc, argv);
+  g_object_unref(app);
+  g_free(id);
+  g_free(hash);
+  return rc;
+}

@@ -1,0 +1,356 @@
+/* gui_window — see gui_window.h. The list is a GtkColumnView over GuiList
+ * (pages fetched on demand); the card pane is rebuilt from the registry for
+ * the selected record: every field the office shows, labels as renamed,
+ * phones as tel: and e-mails as mailto: links, then the related cards. */
+#include "gui_window.h"
+
+#include <glib/gi18n.h>
+
+#include "gui_i18n.h"
+#include "gui_list.h"
+#include "kt_buf.h"
+
+struct _GuiWindow {
+  AdwApplicationWindow parent;
+  GuiApp *app;
+  GtkListBox *sections;
+  GtkSearchEntry *search;
+  GtkColumnView *table;
+  GtkSingleSelection *selection;
+  GuiList *list;
+  GtkBox *card;
+  GtkLabel *status;
+  char *type;     /* the section shown */
+  char *card_id;  /* the card shown, or NULL */
+};
+
+G_DEFINE_FINAL_TYPE(GuiWindow, gui_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void set_name(GtkWidget *w, const char *name) {
+  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+}
+/* Labels keep their text as their accessible name; what they are is said in
+ * the description (tests find them by it). */
+static void set_role_desc(GtkWidget *w, const char *what) {
+  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, what, -1);
+}
+
+
+/* ---- the card pane -------------------------------------------------------------------- */
+
+static void clear_box(GtkBox *box) {
+  GtkWidget *c;
+  while ((c = gtk_widget_get_first_child(GTK_WIDGET(box)))) gtk_box_remove(box, c);
+}
+
+static GtkWidget *value_widget(GuiWindow *w, const kt_mfield *f, const kt_value *v,
+                               const char *text) {
+  if (f->type == KT_FT_PHONE || f->type == KT_FT_EMAIL || f->type == KT_FT_URL) {
+    char *uri = f->type == KT_FT_PHONE ? g_strdup_printf("tel:%s", text)
+                : f->type == KT_FT_EMAIL ? g_strdup_printf("mailto:%s", text)
+                                         : g_strdup(text);
+    GtkWidget *b = gtk_link_button_new_with_label(uri, text);
+    gtk_widget_set_halign(b, GTK_ALIGN_START);
+    g_free(uri);
+    return b;
+  }
+  (void)w;
+  (void)v;
+  GtkWidget *l = gtk_label_new(text);
+  gtk_label_set_xalign(GTK_LABEL(l), 0);
+  gtk_label_set_wrap(GTK_LABEL(l), TRUE);
+  gtk_label_set_selectable(GTK_LABEL(l), TRUE);
+  return l;
+}
+
+typedef struct related_ctx {
+  GuiWindow *w;
+  GtkBox *box;
+  int n;
+} related_ctx;
+
+static int add_related(void *ud, const kt_rec *r) {
+  related_ctx *c = ud;
+  kt_buf b = KT_BUF_INIT;
+  kt_buf_printf(&b, "%s: ", gui_type_label(r->type));
+  kt_rec_title(r, &b);
+  GtkWidget *l = gtk_label_new(kt_buf_str(&b));
+  gtk_label_set_xalign(GTK_LABEL(l), 0);
+  gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+  gtk_box_append(c->box, l);
+  kt_buf_free(&b);
+  return ++c->n >= 200; /* a long history: the first 200 */
+}
+
+static void show_card(GuiWindow *w, const char *id) {
+  clear_box(w->card);
+  g_free(w->card_id);
+  w->card_id = id && *id ? g_strdup(id) : NULL;
+  if (!w->card_id) return;
+  cl_reader *rd = gui_app_reader(w->app);
+  kt_rec *r = NULL;
+  kt_err err;
+  kt_err_clear(&err);
+  if (cl_reader_get(rd, id, &r, &err)) {
+    gtk_box_append(w->card, gtk_label_new(err.msg));
+    return;
+  }
+  kt_buf title = KT_BUF_INIT;
+  kt_rec_title(r, &title);
+  GtkWidget *h = gtk_label_new(kt_buf_str(&title));
+  gtk_widget_add_css_class(h, "title-1");
+  gtk_label_set_xalign(GTK_LABEL(h), 0);
+  gtk_label_set_wrap(GTK_LABEL(h), TRUE);
+  set_role_desc(h, "Card title");
+  gtk_box_append(w->card, h);
+  kt_buf_free(&title);
+  GtkWidget *grid = gtk_grid_new();
+  gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
+  gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
+  int row = 0;
+  for (int k = 0; k < r->type->nfields; k++) {
+    const kt_mfield *f = &r->type->fields[k];
+    if ((f->flags & KT_FF_SYSTEM) || f->hidden || r->v[k].kind == KT_V_NULL) continue;
+    kt_buf b = KT_BUF_INIT;
+    if (f->type == KT_FT_REF && r->v[k].kind == KT_V_TEXT) {
+      kt_rec *ref = NULL;
+      if (cl_reader_get(rd, r->v[k].s, &ref, NULL) == 0) kt_rec_title(ref, &b);
+      else kt_buf_puts(&b, r->v[k].s);
+      kt_rec_free(ref);
+    } else
+      gui_value_text(r->type, f, &r->v[k], &b);
+    GtkWidget *l = gtk_label_new(gui_field_label(r->type, f));
+    gtk_label_set_xalign(GTK_LABEL(l), 1);
+    gtk_widget_add_css_class(l, "dim-label");
+    GtkWidget *v = value_widget(w, f, &r->v[k], kt_buf_str(&b));
+    char *an = g_strdup_printf("%s: %s", f->name, kt_buf_str(&b));
+    set_name(v, an);
+    g_free(an);
+    gtk_grid_attach(GTK_GRID(grid), l, 0, row, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), v, 1, row, 1, 1);
+    row++;
+    kt_buf_free(&b);
+  }
+  gtk_box_append(w->card, grid);
+  GtkWidget *rel = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+  related_ctx rc = {w, GTK_BOX(rel), 0};
+  cl_reader_related(rd, r, add_related, &rc, NULL);
+  if (rc.n) {
+    GtkWidget *rh = gtk_label_new(_("Related"));
+    gtk_widget_add_css_class(rh, "heading");
+    gtk_label_set_xalign(GTK_LABEL(rh), 0);
+    gtk_box_append(w->card, rh);
+    set_name(rel, "Related cards");
+    gtk_box_append(w->card, rel);
+  } else
+    g_object_ref_sink(rel), g_object_unref(rel);
+  kt_rec_free(r);
+}
+
+static void on_selected(GtkSingleSelection *sel, GParamSpec *p, GuiWindow *w) {
+  (void)p;
+  GuiRow *row = gtk_single_selection_get_selected_item(sel);
+  show_card(w, row ? gui_row_id(row) : NULL);
+}
+
+/* ---- the list ------------------------------------------------------------------------- */
+
+static void cell_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer col) {
+  (void)f;
+  (void)col;
+  GtkWidget *l = gtk_label_new(NULL);
+  gtk_label_set_xalign(GTK_LABEL(l), 0);
+  gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+  gtk_list_item_set_child(item, l);
+}
+
+static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer col) {
+  (void)f;
+  GuiRow *row = gtk_list_item_get_item(item);
+  gtk_label_set_text(GTK_LABEL(gtk_list_item_get_child(item)),
+                     gui_row_text(row, GPOINTER_TO_INT(col)));
+}
+
+static void set_columns(GuiWindow *w) {
+  GListModel *cols = gtk_column_view_get_columns(w->table);
+  while (g_list_model_get_n_items(cols) > 0) {
+    GtkColumnViewColumn *c = g_list_model_get_item(cols, 0);
+    gtk_column_view_remove_column(w->table, c);
+    g_object_unref(c);
+  }
+  for (int i = 0; i < gui_list_ncols(w->list); i++) {
+    GtkListItemFactory *f = gtk_signal_list_item_factory_new();
+    g_signal_connect(f, "setup", G_CALLBACK(cell_setup), GINT_TO_POINTER(i));
+    g_signal_connect(f, "bind", G_CALLBACK(cell_bind), GINT_TO_POINTER(i));
+    GtkColumnViewColumn *c =
+        gtk_column_view_column_new(gui_field_label(gui_list_type(w->list), gui_list_col(w->list, i)), f);
+    gtk_column_view_column_set_resizable(c, TRUE);
+    gtk_column_view_column_set_expand(c, i == 0);
+    gtk_column_view_append_column(w->table, c);
+    g_object_unref(c);
+  }
+}
+
+static void show_section(GuiWindow *w, const char *type) {
+  const char *text = gtk_editable_get_text(GTK_EDITABLE(w->search));
+  bool words = false;
+  for (const char *p = text; *p; p++)
+    if (!g_ascii_isspace(*p)) words = true;
+  cl_view_spec spec = {.type = type, .search = words ? text : NULL};
+  kt_err err;
+  kt_err_clear(&err);
+  if (!gui_list_set_spec(w->list, &spec, &err)) {
+    gtk_label_set_text(w->status, err.msg);
+    return;
+  }
+  if (type != w->type) {
+    g_free(w->type);
+    w->type = g_strdup(type);
+  }
+  set_columns(w);
+  char *st = g_strdup_printf(ngettext("%u card", "%u cards",
+                                      g_list_model_get_n_items(G_LIST_MODEL(w->list))),
+                             g_list_model_get_n_items(G_LIST_MODEL(w->list)));
+  gtk_label_set_text(w->status, st);
+  g_free(st);
+}
+
+static void on_section(GtkListBox *box, GtkListBoxRow *row, GuiWindow *w) {
+  (void)box;
+  if (row) show_section(w, gtk_widget_get_name(GTK_WIDGET(row)));
+}
+
+static void on_search(GtkSearchEntry *e, GuiWindow *w) {
+  (void)e;
+  if (w->type) show_section(w, w->type);
+}
+
+void gui_window_reload(GuiWindow *w) {
+  bool changed = false;
+  if (cl_reader_refresh(gui_app_reader(w->app), &changed, NULL) || !changed) return;
+  if (w->type) show_section(w, w->type);
+  if (w->card_id) {
+    char *id = g_strdup(w->card_id);
+    show_card(w, id);
+    g_free(id);
+  }
+}
+
+static void fill_sections(GuiWindow *w) {
+  int n = 0;
+  kt_model *m = cl_reader_model(gui_app_reader(w->app));
+  kt_mtype *types = kt_model_types(m, &n);
+  GtkListBoxRow *first = NULL;
+  for (int i = 0; i < n; i++) {
+    kt_mtype *t = &types[i];
+    kt_mtype *chk;
+    if (t->hidden || (t->def->flags & (KT_TF_CONFIG | KT_TF_SYSTEM)) ||
+        kt_model_type_get(m, t->def->name, &chk, NULL))
+      continue;
+    GtkWidget *l = gtk_label_new(gui_type_label(t));
+    gtk_label_set_xalign(GTK_LABEL(l), 0);
+    gtk_widget_set_margin_start(l, 12);
+    gtk_widget_set_margin_end(l, 12);
+    gtk_widget_set_margin_top(l, 8);
+    gtk_widget_set_margin_bottom(l, 8);
+    GtkWidget *row = gtk_list_box_row_new();
+    gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), l);
+    gtk_widget_set_name(row, t->def->name);
+    char *an = g_strdup_printf("Section %s", t->def->name);
+    set_name(row, an);
+    g_free(an);
+    gtk_list_box_append(w->sections, row);
+    if (!first) first = GTK_LIST_BOX_ROW(row);
+  }
+  if (first) gtk_list_box_select_row(w->sections, first);
+}
+
+static void on_focus_search(GSimpleAction *a, GVariant *p, gpointer ud) {
+  (void)a;
+  (void)p;
+  gtk_widget_grab_focus(GTK_WIDGET(GUI_WINDOW(ud)->search));
+}
+
+static void gui_window_finalize(GObject *o) {
+  GuiWindow *w = GUI_WINDOW(o);
+  g_free(w->type);
+  g_free(w->card_id);
+  G_OBJECT_CLASS(gui_window_parent_class)->finalize(o);
+}
+static void gui_window_class_init(GuiWindowClass *k) {
+  G_OBJECT_CLASS(k)->finalize = gui_window_finalize;
+}
+static void gui_window_init(GuiWindow *w) { (void)w; }
+
+GuiWindow *gui_window_new(GuiApp *app) {
+  GuiWindow *w = g_object_new(GUI_TYPE_WINDOW, "application", app, NULL);
+  w->app = app;
+  gtk_window_set_title(GTK_WINDOW(w), _("Kartoteka"));
+  gtk_window_set_default_size(GTK_WINDOW(w), 1200, 760);
+
+  GtkWidget *root = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *header = adw_header_bar_new();
+  w->search = GTK_SEARCH_ENTRY(gtk_search_entry_new());
+  gtk_widget_set_size_request(GTK_WIDGET(w->search), 360, -1);
+  set_name(GTK_WIDGET(w->search), "Search");
+  adw_header_bar_set_title_widget(ADW_HEADER_BAR(header), GTK_WIDGET(w->search));
+  gtk_box_append(GTK_BOX(root), header);
+
+  GtkWidget *panes = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
+  gtk_widget_set_vexpand(panes, TRUE);
+  w->sections = GTK_LIST_BOX(gtk_list_box_new());
+  gtk_widget_add_css_class(GTK_WIDGET(w->sections), "navigation-sidebar");
+  set_name(GTK_WIDGET(w->sections), "Sections");
+  GtkWidget *side = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(side), GTK_WIDGET(w->sections));
+  gtk_widget_set_size_request(side, 180, -1);
+  gtk_paned_set_start_child(GTK_PANED(panes), side);
+  gtk_paned_set_shrink_start_child(GTK_PANED(panes), FALSE);
+
+  GtkWidget *right = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
+  w->list = gui_list_new(gui_app_reader(app));
+  w->selection = gtk_single_selection_new(G_LIST_MODEL(w->list));
+  gtk_single_selection_set_autoselect(w->selection, FALSE);
+  gtk_single_selection_set_can_unselect(w->selection, TRUE);
+  w->table = GTK_COLUMN_VIEW(gtk_column_view_new(GTK_SELECTION_MODEL(w->selection)));
+  set_name(GTK_WIDGET(w->table), "Cards");
+  GtkWidget *tscroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(tscroll), GTK_WIDGET(w->table));
+  gtk_widget_set_hexpand(tscroll, TRUE);
+  GtkWidget *middle = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+  gtk_box_append(GTK_BOX(middle), tscroll);
+  gtk_widget_set_vexpand(tscroll, TRUE);
+  w->status = GTK_LABEL(gtk_label_new(""));
+  gtk_label_set_xalign(w->status, 0);
+  gtk_widget_set_margin_start(GTK_WIDGET(w->status), 8);
+  gtk_widget_add_css_class(GTK_WIDGET(w->status), "dim-label");
+  set_role_desc(GTK_WIDGET(w->status), "Status");
+  gtk_box_append(GTK_BOX(middle), GTK_WIDGET(w->status));
+  gtk_paned_set_start_child(GTK_PANED(right), middle);
+
+  w->card = GTK_BOX(gtk_box_new(GTK_ORIENTATION_VERTICAL, 12));
+  gtk_widget_set_margin_start(GTK_WIDGET(w->card), 18);
+  gtk_widget_set_margin_end(GTK_WIDGET(w->card), 18);
+  gtk_widget_set_margin_top(GTK_WIDGET(w->card), 18);
+  set_name(GTK_WIDGET(w->card), "Card");
+  GtkWidget *cscroll = gtk_scrolled_window_new();
+  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(cscroll), GTK_WIDGET(w->card));
+  gtk_widget_set_size_request(cscroll, 380, -1);
+  gtk_paned_set_end_child(GTK_PANED(right), cscroll);
+  gtk_paned_set_end_child(GTK_PANED(panes), right);
+  gtk_paned_set_position(GTK_PANED(panes), 200);
+  gtk_paned_set_position(GTK_PANED(right), 600);
+  gtk_paned_set_resize_start_child(GTK_PANED(panes), FALSE);
+  gtk_box_append(GTK_BOX(root), panes);
+  adw_application_window_set_content(ADW_APPLICATION_WINDOW(w), root);
+
+  g_signal_connect(w->sections, "row-selected", G_CALLBACK(on_section), w);
+  g_signal_connect(w->search, "search-changed", G_CALLBACK(on_search), w);
+  g_signal_connect(w->selection, "notify::selected-item", G_CALLBACK(on_selected), w);
+  static const GActionEntry actions[] = {{.name = "search", .activate = on_focus_search}};
+  g_action_map_add_action_entries(G_ACTION_MAP(w), actions, G_N_ELEMENTS(actions), w);
+  const char *accels[] = {"<Control>f", NULL};
+  gtk_application_set_accels_for_action(GTK_APPLICATION(app), "win.search", accels);
+  fill_sections(w);
+  return w;
+}

@@ -1,0 +1,48 @@
+"""The desktop app's first screen, driven like a user would (see
+tests/integ/gtk_app.sh): the sections, the list, search as you type with
+kartoteka search's folding, a card opened from the list."""
+import sys
+
+import gui_driver as g
+
+pid = int(sys.argv[1])
+app = g.app_by_pid(pid)
+g.check("the app is on the accessibility bus", app is not None)
+if app is None:
+    g.finish()
+
+g.check("the sidebar lists the sections", g.find(app, "Section org") is not None and
+        g.find(app, "Section contact") is not None)
+status = g.find_desc(app, "Status")
+g.check("the organizations are listed", status is not None and
+        g.wait_for(lambda: g.name_of(status) == "3 cards"), status and g.name_of(status))
+
+search = g.find(app, "Search")
+g.check("a search entry", search is not None)
+g.click(search)
+g.type_text("васил")
+g.check("search as you type narrows the list", g.wait_for(lambda: g.name_of(status) == "1 card"),
+        g.name_of(status))
+cell = g.find(app, "ООО Василёк")
+g.check("... to the card searched for", cell is not None)
+
+# ё and е fold, as in kartoteka search
+g.key("ctrl+a")
+g.type_text("ромаш")
+g.check("another search", g.wait_for(lambda: g.name_of(status) == "1 card"))
+g.key("ctrl+a")
+g.key("BackSpace")
+g.check("an empty search lists everything again", g.wait_for(lambda: g.name_of(status) == "3 cards"))
+g.type_text("василек")
+g.check("ё and е are the same letter to search", g.wait_for(lambda: g.name_of(status) == "1 card"))
+
+cell = g.find(app, "ООО Василёк")
+if cell is not None:
+    g.click(cell)
+title = g.find_desc(app, "Card title")
+g.check("clicking a row opens its card", title is not None and
+        g.wait_for(lambda: g.name_of(title) == "ООО Василёк"), title and g.name_of(title))
+g.check("the card shows the phone as a link", g.find(app, "phone: +7 4822 55-01-02") is not None)
+g.check("the card shows the city", g.find(app, "city: Тверь") is not None)
+g.check("the card lists its related contact", g.find(app, "Contacts: Петрова Анна", prefix=True) is not None)
+g.finish()
