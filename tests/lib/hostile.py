@@ -72,11 +72,11 @@ TYPES = {
                        "employees:int turnover:money country:text region:text city:text street:text "
                        "phone:phone:C phone2:phone:C email:email:C site:url work_hours:text "
                        "best_time:text channel:choice stage:choice color:choice temperature:choice "
-                       "comment:longtext")),
+                       "comment:longtext no_mailings:bool")),
     "contact": (CLIENT, _f("last_name:text first_name:text middle_name:text position:text org:ref "
                            "phone_work:phone:C phone_mobile:phone:C phone_home:phone:C email:email:C "
                            "email2:email:C messenger:text:C social:text address:text city:text "
-                           "birthday:date gender:choice comment:longtext")),
+                           "birthday:date gender:choice comment:longtext no_mailings:bool")),
     "task": (ASSIGNED, _f("title:text description:longtext due:datetime priority:choice status:choice "
                           "assignee:user org:ref contact:ref remind_at:datetime remind_before:duration "
                           "rrule:rrule")),
@@ -88,12 +88,16 @@ TYPES = {
     "deal": (0, _f("date:date amount:money paid:money state:choice units:number org:ref contact:ref "
                    "comment:longtext")),
     "group": (CONFIG, _f("name:text parent:group comment:longtext")),
-    "field_def": (CONFIG, _f("etype:text name:text label:text ftype:choice choices:longtext hidden:bool")),
+    "field_def": (CONFIG, _f("etype:text name:text label:text ftype:choice choices:longtext hidden:bool "
+                                   "yearly:bool")),
     "section": (CONFIG, _f("etype:text label:text hidden:bool")),
     "conflict": (SYSTEM, _f("rtype:text rid:text field:text value:longtext winner:longtext "
                             "lost_by:user won_by:user pvalue:longtext:C pwinner:longtext:C cause:choice")),
     "reminder": (CONFIG, _f("rtype:text rid:text at:datetime state:choice until:datetime")),
     "staff": (CONFIG | SYSTEM, _f("name:user birthday:date")),
+    "template": (CONFIG, _f("name:text kind:choice subject:text body:longtext html:longtext "
+                            "comment:longtext")),
+    "mail_setting": (CONFIG, _f("smtp:url starttls:bool login:text sender:email days:int")),
 }
 for _t, (_fl, _fs) in TYPES.items():
     TYPES[_t] = (_fl, COMMON + _fs)

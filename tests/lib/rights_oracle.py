@@ -45,7 +45,7 @@ import re
 import sys
 
 CLIENT_TYPES = ("org", "contact", "task", "event", "note", "link", "deal")
-CONFIG_TYPES = ("group", "field_def", "section", "staff")
+CONFIG_TYPES = ("group", "field_def", "section", "staff", "template", "mail_setting")
 ASSIGNED = ("task", "event")
 PROTECTED = {
     "org": {"phone", "phone2", "email"},
