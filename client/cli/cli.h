@@ -107,6 +107,8 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_done(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_export(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_duplicates(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_merge(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_outbox(cli_ctx *ctx, int argc, char **argv);
 
 /* One unsent change as a JSON object / as human lines (cli_outbox.c; `status`
