@@ -13,6 +13,7 @@ build_pkgs=(
   libcurl4-openssl-dev libnotify-dev
   python3-dbusmock python3-protobuf dbus dbus-x11 libnotify-bin strace
 )
+build_pkgs+=(libreoffice-calc-nogui) # tests: a third-party reader of our CSV (issue 16)
 
 missing=()
 for p in "${build_pkgs[@]}"; do
