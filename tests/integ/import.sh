@@ -118,7 +118,7 @@ else
 fi
 
 # ---- with a server: duplicates, merge, sync, rights -------------------------------------------------
-office head:head_of_sales anna:manager
+office head:head_of_sales anna:manager boris:assistant
 k head sync >/dev/null
 O1=$(k head add org --set name="Берёза" --set city=Тула --set phone="+7 4872 11-22-33")
 O2=$(k head add org --set name="БЕРЕЗА" --set city="тула" --force)
@@ -146,6 +146,11 @@ k anna sync >/dev/null; k head sync >/dev/null
 # the head of sales reassigns one to himself; anna may not merge a card that is not hers
 k head edit "$A2" --set owner=head >/dev/null && k head sync >/dev/null && k anna sync >/dev/null
 check_fails "merge without the rights on OTHER is refused" "may not|not yours|right|cannot|no card" k anna merge "$A1" "$A2"
+echo "# anna was told: $(head -c 300 "$T/.err")"
+k boris sync >/dev/null
+check_fails "an assistant (sees all, edits none) may not merge" "may not" k boris merge "$A1" "$A2"
+echo "# boris was told: $(head -c 300 "$T/.err")"
+check_eq "... nothing changed" "" "$(k boris list org --trash --json | grep -o "$A2")"
 check_eq "... nothing changed: A1 is live" "False" "$(k anna show "$A1" --json | json 'd["deleted"]')"
 check "server alive" kill -0 "$SRV_PID"
 stop_server "$D"
