@@ -18,6 +18,7 @@ build_pkgs=(
   libgtk-4-dev libadwaita-1-dev gettext xvfb xauth at-spi2-core python3-pyatspi
   gir1.2-atspi-2.0 python3-gi xdotool imagemagick locales
 )
+build_pkgs+=(libreoffice-calc-nogui) # tests: a third-party reader of our CSV (issue 16)
 
 missing=()
 for p in "${build_pkgs[@]}"; do

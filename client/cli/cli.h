@@ -115,6 +115,8 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_done(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_export(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_duplicates(cli_ctx *ctx, int argc, char **argv);
+int cli_cmd_merge(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_outbox(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_history(cli_ctx *ctx, int argc, char **argv);
 /* `show ID --timeline`: the card's events, tasks, deals, notes in date order

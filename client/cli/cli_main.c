@@ -58,6 +58,10 @@ static const cli_cmd commands[] = {
      "          [--encoding E] [--delimiter D] [--sheet S] [--on-duplicate skip|update|create]\n"
      "          [--create-missing] [--dry-run] [--skip-bad-rows] [--strict] [--force] [--json]",
      "add cards from a file (format, encoding, delimiter and columns detected); all rows or none"},
+    {"duplicates", cli_cmd_duplicates, "duplicates [--type org|contact] [--json]",
+     "likely duplicate clients (same phone, e-mail, tax id, name in the same city)"},
+    {"merge", cli_cmd_merge, "merge KEEP OTHER [--take FIELD,...]",
+     "merge two cards of one client: OTHER's related cards move to KEEP, OTHER to the trash"},
     {"export", cli_cmd_export,
      "export csv|xlsx|ods|vcard|ical|html|text FILE --type TYPE [--where ...] [--sort FIELD]\n"
      "          [--desc] [--fields F,F] · export FORMAT FILE --id ID (one card; html: with its related)",

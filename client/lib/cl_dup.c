@@ -337,7 +337,7 @@ int cl_dupidx_groups(const cl_dupidx *x, int tcode, cl_dupgroup **groups, int *n
       goto out;
     }
   }
-  for (int i = 0; i < x->nrecs; i++) { /* records were added oldest first */
+  for (int i = 0; i < x->nrecs; i++) { /* in the order the cards were added */
     int r = gid[uf_find(parent, i)];
     if (r >= 0) g[r].recs[g[r].nrecs++] = &x->recs[i];
   }

@@ -57,7 +57,7 @@ typedef struct cl_dupgroup {
   int score;             /* 0..100: tax id 100, e-mail 90, phone 80, name and city 60,
                             +5 for each further reason (at most 100) */
   char reasons[160];     /* "same phone +79161234567, same e-mail a@b.ru" */
-  const cl_duprec **recs; /* nrecs cards, oldest first (borrowed from the index) */
+  const cl_duprec **recs; /* nrecs cards, in the order loaded (by title; borrowed) */
   int nrecs;
 } cl_dupgroup;
 

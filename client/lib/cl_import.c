@@ -2,6 +2,7 @@
 #include "cl_import.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,6 @@
 #include "kt_uuid.h"
 
 #define MAX_PROBLEMS 1000 /* a broken file is not read to its end for its 100,000th error */
-#define REF_CACHE 256
 
 typedef struct tmap {
   bool done;
@@ -21,11 +21,17 @@ typedef struct tmap {
   bool *skipped;
 } tmap;
 
-typedef struct refent {
-  int tcode;
-  char *name; /* as written in the file */
-  char id[KT_UUID_STRLEN + 1];
-} refent;
+/* The live cards of a referenced type by folded title (loaded once, on the
+ * first reference by name; grows with the cards --create-missing makes), so
+ * resolving names stays O(1) per row. id "" = several cards have the name. */
+typedef struct names {
+  bool loaded;
+  char **keys;
+  char (*ids)[KT_UUID_STRLEN + 1];
+  int n, cap;
+  int *slots; /* index + 1, 0 = empty */
+  size_t nslots;
+} names;
 
 typedef struct extra {
   const kt_mfield *from;
@@ -41,8 +47,7 @@ typedef struct imp {
   cl_rowset *rs;
   tmap maps[KT_MAX_TYPES];
   cl_dupidx *idx;
-  refent refs[REF_CACHE];
-  int nrefs, nextref;
+  names refs[KT_MAX_TYPES];
   int problems;   /* rows with a problem */
   bool row_bad;
   kt_err first;   /* the first problem */
@@ -109,10 +114,82 @@ typedef struct find_ctx {
   int n;
 } find_ctx;
 
-static int find_cb(void *ud, const cl_rec *r) {
-  find_ctx *c = ud;
-  if (!c->n++) snprintf(c->id, sizeof c->id, "%s", cl_rec_id(r));
-  return c->n > 1;
+
+static uint64_t name_hash(const char *k) {
+  uint64_t h = 1469598103934665603ULL;
+  for (; *k; k++) h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+  return h;
+}
+
+static size_t names_slot(const names *nm, const char *k) {
+  size_t mask = nm->nslots - 1, i = (size_t)name_hash(k) & mask;
+  while (nm->slots[i] && strcmp(nm->keys[nm->slots[i] - 1], k) != 0) i = (i + 1) & mask;
+  return i;
+}
+
+static int names_find(const names *nm, const char *k) {
+  if (!nm->nslots) return -1;
+  size_t i = names_slot(nm, k);
+  return nm->slots[i] ? nm->slots[i] - 1 : -1;
+}
+
+/* Adds k -> id; a second card with k makes the name ambiguous (id ""). -1 on OOM. */
+static int names_put(names *nm, const char *k, const char *id) {
+  int at = names_find(nm, k);
+  if (at >= 0) {
+    nm->ids[at][0] = '\0';
+    return 0;
+  }
+  if ((size_t)(nm->n + 1) * 2 > nm->nslots) {
+    size_t ns = nm->nslots ? nm->nslots * 2 : 256;
+    int *sl = calloc(ns, sizeof *sl);
+    if (!sl) return -1;
+    free(nm->slots);
+    nm->slots = sl;
+    nm->nslots = ns;
+    for (int i = 0; i < nm->n; i++) nm->slots[names_slot(nm, nm->keys[i])] = i + 1;
+  }
+  if (nm->n == nm->cap) {
+    int cap = nm->cap ? nm->cap * 2 : 256;
+    char **kk = realloc(nm->keys, (size_t)cap * sizeof *kk);
+    if (!kk) return -1;
+    nm->keys = kk;
+    char (*ii)[KT_UUID_STRLEN + 1] = realloc(nm->ids, (size_t)cap * sizeof *ii);
+    if (!ii) return -1;
+    nm->ids = ii;
+    nm->cap = cap;
+  }
+  if (!(nm->keys[nm->n] = strdup(k))) return -1;
+  snprintf(nm->ids[nm->n], sizeof nm->ids[nm->n], "%s", id);
+  nm->slots[names_slot(nm, k)] = nm->n + 1;
+  nm->n++;
+  return 0;
+}
+
+static void names_free(names *nm) {
+  for (int i = 0; i < nm->n; i++) free(nm->keys[i]);
+  free(nm->keys);
+  free(nm->ids);
+  free(nm->slots);
+}
+
+typedef struct load_ctx {
+  names *nm;
+  const kt_mfield *tf;
+  int rc;
+} load_ctx;
+
+static int load_cb(void *ud, const cl_rec *r) {
+  load_ctx *c = ud;
+  const kt_value *v = &r->v[r->type->pos[c->tf->vidx]];
+  if (v->kind != KT_V_TEXT) return 0;
+  kt_buf key = KT_BUF_INIT;
+  size_t n;
+  const char *t = kt_text_trim(v->s, &n);
+  kt_text_fold(t, n, &key);
+  if (key.oom || names_put(c->nm, kt_buf_str(&key), cl_rec_id(r))) c->rc = -1;
+  kt_buf_free(&key);
+  return c->rc;
 }
 
 /* A reference written as a name -> the id (created with create_missing).
@@ -125,24 +202,38 @@ static int resolve_ref(imp *im, const kt_mfield *f, const char *name, int line, 
     problem(im, line, col, "%s: '%s' is not a card id", f->name, name);
     return -1;
   }
-  size_t nl = strlen(name);
-  for (int i = 0; i < im->nrefs; i++)
-    if (im->refs[i].tcode == rt->def->code && kt_text_same_folded(im->refs[i].name, strlen(im->refs[i].name), name, nl)) {
-      memcpy(id, im->refs[i].id, KT_UUID_STRLEN + 1);
-      return 0;
-    }
-  cl_filter w = {tf->name, '=', name};
-  cl_query q = {.type = rt->def->name, .where = &w, .nwhere = 1, .limit = 2};
+  names *nm = &im->refs[rt->def->code];
+  if (!nm->loaded) {
+    cl_query q = {.type = rt->def->name};
+    load_ctx lc = {nm, tf, 0};
+    int rc = cl_store_list(im->s, &q, load_cb, &lc, err);
+    if (!rc && lc.rc) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    if (rc) return rc;
+    nm->loaded = true;
+  }
+  kt_buf key = KT_BUF_INIT;
+  size_t nl;
+  const char *tn = kt_text_trim(name, &nl);
+  kt_text_fold(tn, nl, &key);
+  if (key.oom) {
+    kt_buf_free(&key);
+    return kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
   find_ctx c = {{0}, 0};
-  int rc = cl_store_list(im->s, &q, find_cb, &c, err);
-  if (rc) return rc;
+  int rc = 0, at = names_find(nm, kt_buf_str(&key));
+  if (at >= 0) {
+    c.n = nm->ids[at][0] ? 1 : 2;
+    memcpy(c.id, nm->ids[at], sizeof c.id);
+  }
   if (c.n > 1) {
+    kt_buf_free(&key);
     problem(im, line, col, "%s: several %ss are named '%s'; give the id instead", f->name,
             rt->def->noun, name);
     return -1;
   }
   if (c.n == 0) {
     if (!im->o->create_missing) {
+      kt_buf_free(&key);
       problem(im, line, col, "%s: no %s named '%s'%s; create it first or add --create-missing",
               f->name, rt->def->noun, name, cl_store_connected(im->s) ? " in your part of the base" : "");
       return -1;
@@ -151,6 +242,7 @@ static int resolve_ref(imp *im, const kt_mfield *f, const char *name, int line, 
     kt_err e2;
     kt_err_clear(&e2);
     if ((rc = cl_store_add(im->s, rt->def->name, &set, 1, c.id, &e2))) {
+      kt_buf_free(&key);
       if (rc == KT_ENOMEM || rc == KT_EDB || rc == KT_EIO) return kt_err_set(err, rc, "%s", e2.msg);
       problem(im, line, col, "cannot create the %s '%s': %s", rt->def->noun, name, e2.msg);
       return -1;
@@ -160,14 +252,11 @@ static int resolve_ref(imp *im, const kt_mfield *f, const char *name, int line, 
     snprintf(what, sizeof what, "%s '%s'", rt->def->noun, name);
     emit(im, CL_NOTE_REF_CREATED, line, col, what, c.id);
   }
-  refent *e = &im->refs[im->nextref];
-  free(e->name);
-  e->name = strdup(name);
-  if (!e->name) return kt_err_set(err, KT_ENOMEM, "out of memory");
-  e->tcode = rt->def->code;
-  memcpy(e->id, c.id, sizeof e->id);
-  im->nextref = (im->nextref + 1) % REF_CACHE;
-  if (im->nrefs < REF_CACHE) im->nrefs++;
+  if (at < 0 && names_put(nm, kt_buf_str(&key), c.id)) {
+    kt_buf_free(&key);
+    return kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
+  kt_buf_free(&key);
   memcpy(id, c.id, KT_UUID_STRLEN + 1);
   return 0;
 }
@@ -476,7 +565,7 @@ out:
     if (rc || o->dry_run) cl_store_rollback(s);
     else rc = cl_store_commit(s, err);
   }
-  for (int i = 0; i < REF_CACHE; i++) free(im.refs[i].name);
+  for (int i = 0; i < KT_MAX_TYPES; i++) names_free(&im.refs[i]);
   for (int i = 0; i < KT_MAX_TYPES; i++) {
     free(im.maps[i].fields);
     free(im.maps[i].skipped);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_dup.h"
 #include "cl_session.h"
 #include "kt_frame.h"
 
@@ -71,6 +72,79 @@ static int ask_server(cl_conn *c, const want *w, cl_claim *out, kt_err *err) {
   return rc;
 }
 
+/* ---- the name key: a client card with the same folded name in the same city ---- */
+
+typedef struct name_ctx {
+  const char *key;
+  cl_claim *out;
+} name_ctx;
+
+static int name_cb(void *ud, const cl_rec *r) {
+  name_ctx *c = ud;
+  cl_dupkey keys[CL_DUP_MAX_KEYS];
+  int nk = cl_dup_rec_keys(r, keys, CL_DUP_MAX_KEYS);
+  for (int i = 0; i < nk; i++)
+    if (strcmp(keys[i].key, c->key) == 0) {
+      c->out->exists = true;
+      snprintf(c->out->type, sizeof c->out->type, "%s", r->type->def->name);
+      const kt_value *o = &r->v[KT_F_OWNER];
+      snprintf(c->out->owner, sizeof c->out->owner, "%s", o->kind == KT_V_TEXT ? o->s : "");
+      return 1;
+    }
+  return 0;
+}
+
+/* The name key of a new card from its assignments (key[0] = 0: none) and how
+ * it reads ("Ромашка, Москва"); the first place field's value in *place. */
+static void name_key(kt_mtype *t, const cl_set *sets, int n, char key[CL_DUP_KEY_MAX], char *shown, size_t shown_n,
+                     const char **place) {
+  key[0] = '\0';
+  *place = NULL;
+  cl_rec *r = cl_rec_new(t);
+  if (!r) return;
+  for (int i = 0; i < n; i++) {
+    kt_mfield *f = kt_mtype_field(t, sets[i].field);
+    if (!f || !(f->flags & (KT_FF_TITLE | KT_FF_PLACE)) || f->type != KT_FT_TEXT) continue;
+    kt_value v = {KT_V_NULL, 0, NULL};
+    if (kt_mfield_parse(f, sets[i].value, &v, NULL)) continue;
+    kt_value_clear(&r->v[t->pos[f->vidx]]);
+    r->v[t->pos[f->vidx]] = v;
+    if ((f->flags & KT_FF_PLACE) && !*place) *place = sets[i].value;
+  }
+  cl_dupkey keys[CL_DUP_MAX_KEYS];
+  int nk = cl_dup_rec_keys(r, keys, CL_DUP_MAX_KEYS);
+  for (int i = 0; i < nk; i++)
+    if (keys[i].key[0] == 'n') {
+      memcpy(key, keys[i].key, CL_DUP_KEY_MAX);
+      kt_buf b = KT_BUF_INIT;
+      cl_rec_title(r, &b);
+      snprintf(shown, shown_n, "%s, %s", kt_buf_str(&b), *place);
+      kt_buf_free(&b);
+    }
+  cl_rec_free(r);
+}
+
+/* This PC's live cards of t in the same place with the same name key. */
+static int check_name_local(cl_store *s, kt_mtype *t, const cl_set *sets, int n, cl_claim *out,
+                            kt_err *err) {
+  char key[CL_DUP_KEY_MAX], shown[160];
+  const char *place;
+  name_key(t, sets, n, key, shown, sizeof shown, &place);
+  if (!key[0]) return 0;
+  const kt_mfield *pf = NULL;
+  for (int k = 0; k < t->nfields && !pf; k++)
+    if (t->fields[k].flags & KT_FF_PLACE) pf = &t->fields[k];
+  cl_filter w = {pf->name, '=', place};
+  cl_query q = {.type = t->def->name, .where = &w, .nwhere = 1};
+  name_ctx c = {key, out};
+  int rc = cl_store_list(s, &q, name_cb, &c, err);
+  if (!rc && out->exists) {
+    snprintf(out->what, sizeof out->what, "name and city");
+    snprintf(out->value, sizeof out->value, "%s", shown);
+  }
+  return rc;
+}
+
 struct cl_claimer {
   cl_store *s;
   cl_conn *conn;
@@ -127,6 +201,8 @@ int cl_claimer_check(cl_claimer *c, const char *type, const cl_set *sets, int n,
       return 0;
     }
   }
+  if (!rc && !c->server_only && (rc = check_name_local(c->s, t, sets, n, out, err))) return rc;
+  if (out->exists) return 0;
   for (int i = 0; !rc && i < nw && !out->exists && c->conn; i++) {
     if (c->conn) {
       kt_err cerr;
@@ -160,7 +236,10 @@ int cl_claim_check(uv_loop_t *loop, const char *profile_dir, cl_store *s, const 
     kt_mfield *f = kt_mtype_field(t, sets[i].field);
     any = f && kt_mfield_claim_key(f, sets[i].value, key, sizeof key);
   }
-  if (!any) return 0;
+  char nkey[CL_DUP_KEY_MAX], shown[160];
+  const char *place;
+  if (!any) name_key(t, sets, n, nkey, shown, sizeof shown, &place);
+  if (!any && !nkey[0]) return 0;
   cl_claimer *c = NULL;
   int rc = cl_claimer_open(loop, profile_dir, s, &c, err);
   if (!rc) rc = cl_claimer_check(c, type, sets, n, out, err);

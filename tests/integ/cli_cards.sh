@@ -147,7 +147,7 @@ check_eq "quoted newline and separator kept" "две
 строки; с ;" "$(k list org --where 'name=ООО "Лютик"' --json | json 'd[0]["comment"]')"
 n_before=$(k list org --json | json 'len(d)')
 printf 'name,employees\nX1,10\nX2,many\n' > "$T/bad.csv"
-check_fails "a bad row: clear error with its line and column" "line 3, column 2 (employees): employees: not a number" k import csv "$T/bad.csv" --type org
+check_fails "a bad row: clear error with its line and column" "line 3, column 2 \\(employees\\): employees: not a number" k import csv "$T/bad.csv" --type org
 check_eq "...and nothing imported" "$n_before" "$(k list org --json | json 'len(d)')"
 printf 'Название;Город\nООО Ирис;Омск\n' | iconv -f utf-8 -t cp1251 > "$T/cp.csv"
 check_fails "cp1251 read as UTF-8 is explained" "encoding cp1251" k import csv "$T/cp.csv" --type org --encoding utf-8

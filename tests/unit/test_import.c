@@ -312,6 +312,14 @@ static void test_create_missing_and_dry_run(void **state) {
   assert_int_equal(count(f, "org"), 1);
   assert_int_equal(count(f, "contact"), 2);
   assert_non_null(strstr(kt_buf_str(&f->notes), "ref 2 2: organization 'ООО Ясень'"));
+  /* a name two organizations have is not guessed */
+  char id[37];
+  cl_set d[] = {{"name", "Дубль"}};
+  assert_int_equal(cl_store_add(f->st.s, "org", d, 1, id, &err), 0);
+  assert_int_equal(cl_store_add(f->st.s, "org", d, 1, id, &err), 0);
+  write_file(f, "Фамилия;Организация\nКротов;дубль\n");
+  assert_int_equal(run(f, "contact", &o, &res, &err), KT_EINVAL);
+  assert_non_null(strstr(err.msg, "line 2, column 2 (Организация): org: several organizations are named 'дубль'"));
 }
 
 static void test_needs_type_and_rights(void **state) {

@@ -124,6 +124,29 @@ static void test_states_and_birthdays(void **state) {
   assert_int_equal(cl_remind_set(f->s, "me", "event", ev, 1, "bogus", 0, &err), KT_EINVAL);
 }
 
+/* A birthday without its year ("--11-25", as Google Contacts and vCard 4 write
+ * it) is reminded like any other; only fields flagged KT_FF_NOYEAR take it. */
+static void test_birthday_without_year(void **state) {
+  fx *f = *state;
+  char c[37];
+  cl_set b[] = {{"last_name", "Безгодов"}, {"birthday", "--11-25"}};
+  assert_int_equal(cl_store_add(f->s, "contact", b, 2, c, NULL), 0);
+  assert_int_equal(cl_store_meta_set(f->s, "birthday_days", "2", NULL), 0);
+  int64_t from = kt_local_to_ms(2026, 11, 1, 0, 0, 0), to = kt_local_to_ms(2026, 11, 30, 0, 0, 0);
+  acc a = {.n = 0};
+  assert_int_equal(cl_remind_due(f->s, "me", from, to, false, collect, &a, NULL), 0);
+  assert_int_equal(a.n, 1);
+  assert_string_equal(a.v[0].rid, c);
+  assert_true(a.v[0].due == kt_local_to_ms(2026, 11, 23, 9, 0, 0));
+  kt_err err;
+  cl_set bad[] = {{"last_name", "X"}, {"birthday", "--02-30"}};
+  assert_int_equal(cl_store_add(f->s, "contact", bad, 2, c, &err), KT_EINVAL);
+  cl_set leap[] = {{"last_name", "Y"}, {"birthday", "--0229"}};
+  assert_int_equal(cl_store_add(f->s, "contact", leap, 2, c, &err), 0);
+  cl_set deal[] = {{"amount", "1"}, {"date", "--05-17"}};
+  assert_int_equal(cl_store_add(f->s, "deal", deal, 2, c, &err), KT_EINVAL);
+}
+
 /* Colleagues' birthdays (synced staff records): reminded N days ahead every
  * year like a contact's, shown in the diary, not one's own, not a departed
  * colleague's (the record in the trash). */
@@ -258,6 +281,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_weekly_across_dst, setup, teardown),
       cmocka_unit_test_setup_teardown(test_states_and_birthdays, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_birthday_without_year, setup, teardown),
       cmocka_unit_test_setup_teardown(test_staff_birthdays, setup, teardown),
       cmocka_unit_test_setup_teardown(test_callbacks_and_results, setup, teardown),
       cmocka_unit_test_setup_teardown(test_snooze_setting, setup, teardown),

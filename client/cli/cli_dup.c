@@ -1,0 +1,130 @@
+/* cli_dup — `kartoteka duplicates [--type T] [--json]` (groups of likely
+ * duplicate client cards among those this PC holds, i.e. the user may see,
+ * with a score and the reasons) and `kartoteka merge KEEP OTHER [--take FIELD
+ * ...]` (cl_merge). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl_dup.h"
+#include "cl_merge.h"
+#include "cli.h"
+
+int cli_cmd_duplicates(cli_ctx *ctx, int argc, char **argv) {
+  const char *type = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) type = argv[++i];
+    else return cli_usage("duplicates", "unknown or incomplete option '%s'", argv[i]);
+  }
+  cl_store *s = cli_open(ctx, true);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = 0, tcode = 0, ng = 0;
+  cl_dupidx *x = NULL;
+  cl_dupgroup *g = NULL;
+  if (type) {
+    kt_mtype *t;
+    if ((rc = kt_model_type_get(cl_store_model(s), type, &t, &err))) goto out;
+    if (!(t->def->flags & KT_TF_CLIENT)) {
+      rc = kt_err_set(&err, KT_EINVAL, "duplicates are looked for among client cards (org, "
+                      "contact), not %ss", t->def->noun);
+      goto out;
+    }
+    tcode = t->def->code;
+  }
+  if ((rc = cl_dupidx_new(&x, &err)) || (rc = cl_dupidx_load(x, s, type, &err)) ||
+      (rc = cl_dupidx_groups(x, tcode, &g, &ng, &err)))
+    goto out;
+  if (ctx->json) {
+    kt_buf b = KT_BUF_INIT;
+    kt_json j;
+    kt_json_init(&j, &b, false);
+    kt_json_arr_begin(&j);
+    for (int i = 0; i < ng; i++) {
+      kt_json_obj_begin(&j);
+      kt_json_key(&j, "score");
+      kt_json_int(&j, g[i].score);
+      kt_json_key(&j, "reasons");
+      kt_json_str(&j, g[i].reasons);
+      kt_json_key(&j, "cards");
+      kt_json_arr_begin(&j);
+      for (int k = 0; k < g[i].nrecs; k++) {
+        const cl_duprec *r = g[i].recs[k];
+        kt_json_obj_begin(&j);
+        kt_json_key(&j, "id");
+        kt_json_str(&j, r->id);
+        kt_json_key(&j, "type");
+        kt_json_str(&j, kt_registry_type_by_code(r->tcode)->name);
+        kt_json_key(&j, "title");
+        kt_json_str(&j, r->title);
+        kt_json_key(&j, "owner");
+        kt_json_str(&j, r->owner);
+        kt_json_obj_end(&j);
+      }
+      kt_json_arr_end(&j);
+      kt_json_obj_end(&j);
+    }
+    kt_json_arr_end(&j);
+    printf("%s\n", kt_buf_str(&b));
+    kt_buf_free(&b);
+  } else if (!ng) {
+    printf("no likely duplicates among the %s you see\n", type ? type : "client cards");
+  } else {
+    for (int i = 0; i < ng; i++) {
+      printf("%d%% %s\n", g[i].score, g[i].reasons);
+      for (int k = 0; k < g[i].nrecs; k++) {
+        const cl_duprec *r = g[i].recs[k];
+        printf("  %s  %s%s%s%s\n", r->id, r->title, *r->owner ? " (" : "", r->owner,
+               *r->owner ? ")" : "");
+      }
+    }
+    printf("%d group%s; merge two cards with `kartoteka merge KEEP OTHER`\n", ng, ng == 1 ? "" : "s");
+  }
+out:
+  if (rc) rc = cli_fail(&err);
+  cl_dupgroups_free(g, ng);
+  cl_dupidx_free(x);
+  cl_store_close(s);
+  return rc;
+}
+
+int cli_cmd_merge(cli_ctx *ctx, int argc, char **argv) {
+  if (argc < 3) return cli_usage("merge", "give the card to keep and the one merged into it");
+  const char **take = calloc((size_t)argc, sizeof *take);
+  int ntake = 0;
+  if (!take) return cli_failf("out of memory");
+  for (int i = 3; i < argc; i++) {
+    if (strcmp(argv[i], "--take") == 0 && i + 1 < argc) {
+      /* --take a,b or --take a --take b */
+      for (char *p = strtok(argv[++i], ","); p; p = strtok(NULL, ",")) take[ntake++] = p;
+    } else {
+      free(take);
+      return cli_usage("merge", "unknown or incomplete option '%s'", argv[i]);
+    }
+  }
+  cl_store *s = cli_open(ctx, false);
+  if (!s) {
+    free(take);
+    return 1;
+  }
+  kt_err err;
+  kt_err_clear(&err);
+  cl_merge_result res;
+  int rc = cl_merge(s, argv[1], argv[2], take, ntake, &res, &err);
+  if (rc) {
+    rc = cli_fail(&err);
+    fprintf(stderr, "nothing was changed\n");
+  } else if (ctx->json) {
+    printf("{\"kept\": \"%s\", \"trashed\": \"%s\", \"fields\": %d, \"moved\": %d}\n", argv[1],
+           argv[2], res.fields, res.moved);
+  } else {
+    printf("merged %s into %s: %d field%s taken, %d related card%s moved; %s is in the trash "
+           "(`kartoteka restore %s` brings it back, without what was moved)\n",
+           argv[2], argv[1], res.fields, res.fields == 1 ? "" : "s", res.moved,
+           res.moved == 1 ? "" : "s", argv[2], argv[2]);
+  }
+  free(take);
+  cl_store_close(s);
+  return rc;
+}
