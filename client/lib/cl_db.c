@@ -105,6 +105,18 @@ static const char *const st_sql[CL_ST__COUNT] = {
                          "JOIN g ON t.parent = g.name WHERE t.deleted = 0) SELECT name FROM g",
     [CL_ST_GROUP_NAMES] = "SELECT name FROM t_group WHERE deleted = 0 AND name IS NOT NULL "
                           "ORDER BY name",
+    [CL_ST_KEPT_GET] = "SELECT stamp, device FROM kept_value WHERE tcode = ?1 AND name = ?2 AND "
+                       "rid = ?3",
+    [CL_ST_KEPT_PUT] = "INSERT OR REPLACE INTO kept_value (tcode, name, rid, value, stamp, device) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [CL_ST_KEPT_DEL] = "DELETE FROM kept_value WHERE tcode = ?1 AND name = ?2 AND rid = ?3",
+    [CL_ST_KEPT_OF_REC] = "SELECT name, value, stamp, device FROM kept_value WHERE tcode = ?1 AND "
+                          "rid = ?2 ORDER BY name",
+    [CL_ST_KEPT_FORGET] = "DELETE FROM kept_value WHERE tcode = ?1 AND rid = ?2",
+    [CL_ST_KEPT_NEXT] = "SELECT tcode, name FROM kept_value WHERE (tcode, name) > (?1, ?2) "
+                        "ORDER BY tcode, name LIMIT 1",
+    [CL_ST_KEPT_OF_FIELD] = "SELECT name, value, stamp, device, rid FROM kept_value WHERE "
+                            "tcode = ?1 AND name = ?2",
 };
 
 static const kt_sql_names names = {

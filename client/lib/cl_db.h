@@ -64,6 +64,13 @@ typedef enum cl_st {
                          phone, org id, contact id: planned one-off calls due by ?2 */
   CL_ST_REMIND_STATES,/* ?1 user -> id, rid, at, state, until */
   CL_ST_DATA_VERSION, /* -> PRAGMA data_version (changes when another connection commits) */
+  CL_ST_KEPT_GET,     /* ?1 tcode, ?2 name, ?3 rid -> stamp, device */
+  CL_ST_KEPT_PUT,     /* ?1 tcode, ?2 name, ?3 rid, ?4 value, ?5 stamp, ?6 device */
+  CL_ST_KEPT_DEL,     /* ?1 tcode, ?2 name, ?3 rid */
+  CL_ST_KEPT_OF_REC,  /* ?1 tcode, ?2 rid -> name, value, stamp, device (by name) */
+  CL_ST_KEPT_FORGET,  /* ?1 tcode, ?2 rid: every kept value of a removed record */
+  CL_ST_KEPT_NEXT,    /* ?1 tcode, ?2 name -> the next (tcode, name) after it */
+  CL_ST_KEPT_OF_FIELD,/* ?1 tcode, ?2 name -> name, value, stamp, device, rid */
   CL_ST__COUNT
 } cl_st;
 

@@ -18,10 +18,10 @@
 #include "kt_pki.h"
 #include "kt_rights.h"
 #include "kt_time.h"
+#include "kt_version.h"
 
 #include <openssl/err.h>
 
-#define PROTOCOL_VERSION 1
 
 static void path_in(const char *dir, const char *name, char *out, size_t n) {
   snprintf(out, n, "%s/%s", dir, name);
@@ -47,7 +47,11 @@ static int check_epoch(cl_store *s, const char *epoch, kt_err *err) {
 static int hello_send(cl_conn *c, const char *device_id, kt_err *err) {
   Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__Hello h = KARTOTEKA__HELLO__INIT;
-  h.protocol_version = PROTOCOL_VERSION;
+  kt_version own;
+  kt_version_own(&own);
+  h.protocol_version = own.protocol;
+  h.min_protocol_version = own.protocol_min;
+  h.schema_version = own.schema;
   h.device_id = (char *)(device_id ? device_id : "");
   h.client_name = "kartoteka";
   req.body_case = KARTOTEKA__ENVELOPE__BODY_HELLO;
@@ -64,6 +68,14 @@ static int hello_recv(cl_conn *c, char *epoch_out, bool *renews, kt_err *err) {
   if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_HELLO_OK) {
     rc = kt_err_set(err, KT_EPROTO, "the server answered Hello with %s", kt_frame_body_name(rep));
   } else {
+    /* a server that does not check (older than these fields) is judged here */
+    const Kartoteka__HelloOk *ok = rep->hello_ok;
+    kt_version own, srv = kt_version_peer(ok->protocol_version, ok->min_protocol_version,
+                                          ok->schema_version);
+    kt_version_own(&own);
+    rc = kt_version_check(&own, &srv, err);
+  }
+  if (!rc) {
     if (epoch_out) snprintf(epoch_out, 64, "%s", rep->hello_ok->epoch);
     for (size_t i = 0; renews && i < rep->hello_ok->n_features; i++)
       if (strcmp(rep->hello_ok->features[i], "renew") == 0) *renews = true;

@@ -204,6 +204,10 @@ int cl_store_open(const char *path, const cl_open_opts *opts, cl_store **out, kt
   if ((rc = self_device(s, err)) || (rc = load_model(s, err)) ||
       (rc = cl_db_check_schema(&s->d, err)))
     goto fail;
+  if (!s->readonly) { /* values kept by an older version of this program, or before a definition */
+    if (!(rc = cl__tx_begin(s, err))) rc = cl__kept_promote(s, err);
+    if ((rc = cl__tx_end(s, rc, err))) goto fail;
+  }
   schema_version(s, &s->schema_seen);
   cl__load_rights(s);
   *out = s;

@@ -28,15 +28,15 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
   else if (!(r = cl_rec_new(t))) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
   else if (kt_value_set_text(&r->v[KT_F_ID], ch->id, strlen(ch->id))) rc = KT_ENOMEM;
   bool any = false;
+  size_t nunknown = 0;
   for (size_t i = 0; !rc && i < ch->n_fields; i++) {
     const Kartoteka__FieldValue *fv = ch->fields[i];
     kt_mfield *f = kt_mtype_field(t, fv->name);
-    if (!f) {
-      /* a custom field this process has not seen yet: its definition arrived
-         earlier in the feed, so it must exist — never skip data silently */
-      rc = kt_err_set(err, KT_EVERSION, "a change has the unknown field %s.%s; sync again (or "
-                      "update Kartoteka)", ch->type, fv->name);
-      break;
+    if (!f || !cl__field_known(t, fv->name)) {
+      /* a newer server's field, or a definition not got yet: kept as received
+         (below, once the row exists), never dropped and never a stop */
+      nunknown++;
+      continue;
     }
     if (f->vidx == KT_F_ID || f->vidx == KT_F_UPDATED) continue;
     if (fv->hidden) { /* not this user's to see (any more): forget value and version */
@@ -74,12 +74,17 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
       kt_value_clear(&v);
     }
   }
-  if (!rc && any) {
+  if (!rc && (any || (nunknown && !old))) {
     kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(kt_vers_max(&r->vers)));
     rc = cl__row_write(s, r, old == NULL, err);
     if (!rc) rc = cl__index_update(s, old, r, err);
     if (!rc && (strcmp(t->def->name, "field_def") == 0 || strcmp(t->def->name, "section") == 0))
       rc = cl__apply_config(s, r, err);
+  }
+  for (size_t i = 0; !rc && nunknown && i < ch->n_fields; i++) {
+    const Kartoteka__FieldValue *fv = ch->fields[i];
+    if (!kt_mtype_field(t, fv->name) || !cl__field_known(t, fv->name))
+      rc = cl__kept_note(s, t, r->rowid, fv, err);
   }
   cl_rec_free(old);
   cl_rec_free(r);
@@ -197,6 +202,7 @@ static int remove_row(cl_store *s, kt_mtype *t, int64_t rowid, bool keep_unsent,
   sqlite3_bind_int(st, 1, t->def->code);
   sqlite3_bind_int64(st, 2, rowid);
   if ((rc = cl_db_step_done(&s->d, st, err))) return rc;
+  if ((rc = cl__kept_forget(s, t, rowid, err))) return rc;
   *removed = true;
   s->purge_needed = true;
   return 0;

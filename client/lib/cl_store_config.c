@@ -101,6 +101,7 @@ int cl_store_field_add(cl_store *s, const char *type, const char *name, const ch
   if (!rc) rc = kt_model_apply_field_def(s->model, type, name, label, ftype, choices, false,
                                          &added, err);
   if (!rc && added) rc = cl_db_add_column(&s->d, t, kt_mtype_field(t, name), err);
+  if (!rc && added) rc = cl__kept_promote(s, err);
   rc = cl__tx_end(s, rc, err);
   cl_rec_free(r);
   return rc;
@@ -191,6 +192,7 @@ int cl__apply_config(cl_store *s, const cl_rec *r, kt_err *err) {
                                     TXT("choices"), hidden, &added, err);
   if (rc || !added) return rc;
   kt_mtype *et = kt_model_type(s->model, TXT("etype"));
-  return cl_db_add_column(&s->d, et, kt_mtype_field(et, TXT("name")), err);
+  rc = cl_db_add_column(&s->d, et, kt_mtype_field(et, TXT("name")), err);
+  return rc ? rc : cl__kept_promote(s, err); /* values that came before their definition */
 #undef TXT
 }

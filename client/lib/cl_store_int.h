@@ -137,4 +137,18 @@ int cl__walk(cl_store *s, kt_mtype *t, sqlite3_stmt *st, cl_rec_cb cb, void *ud,
  * fields get their column). */
 int cl__apply_config(cl_store *s, const cl_rec *r, kt_err *err);
 
+/* cl_store_kept.c: values of fields this program does not know. */
+/* Whether pulled values of t.name go into the record (false: kept aside);
+ * the model knowing the field is checked by the caller. */
+bool cl__field_known(const kt_mtype *t, const char *name);
+/* Keeps a pulled value fv of an unknown field of record rid (merged: the
+ * higher stamp wins; a hidden marker forgets it). */
+int cl__kept_note(cl_store *s, const kt_mtype *t, int64_t rid, const Kartoteka__FieldValue *fv,
+                  kt_err *err);
+/* Forgets the kept values of a removed record. */
+int cl__kept_forget(cl_store *s, const kt_mtype *t, int64_t rid, kt_err *err);
+/* Moves the kept values of every field the model now knows into the records
+ * (inside the caller's transaction). */
+int cl__kept_promote(cl_store *s, kt_err *err);
+
 #endif

@@ -28,6 +28,7 @@ typedef struct push_ctx {
   kt_rec **recs;
   int64_t *seqs;
   kt_vers *bases;
+  void **kept; /* per change: the kept values attached (cl_store_kept_attach) */
   size_t n;
   kt_err *err;
   int rc;
@@ -41,7 +42,13 @@ static int collect(void *ud, const cl_outbox_item *it) {
   p->recs[i] = it->rec_copy;
   p->rc = kt_change_from_rec(it->rec_copy, &it->fields, &p->bases[i], cl_store_devname, p->s,
                              &p->vals[i], p->err);
-  if (p->rc) return 1;
+  if (!p->rc) p->rc = cl_store_kept_attach(p->s, it->rec_copy, &p->vals[i], &p->kept[i], p->err);
+  if (p->rc) { /* the walk stops: this entry's copy is not in recs[0..n) */
+    kt_change_clear(&p->vals[i]);
+    cl_rec_free(it->rec_copy);
+    p->recs[i] = NULL;
+    return 1;
+  }
   p->vals[i].counter = (uint64_t)it->seq;
   p->chs[i] = &p->vals[i];
   p->seqs[i] = it->seq;
@@ -95,8 +102,9 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     p.recs = calloc(PUSH_BATCH, sizeof *p.recs);
     p.seqs = calloc(PUSH_BATCH, sizeof *p.seqs);
     p.bases = calloc(PUSH_BATCH, sizeof *p.bases);
+    p.kept = calloc(PUSH_BATCH, sizeof *p.kept);
     int rc = 0;
-    if (!p.vals || !p.chs || !p.recs || !p.seqs || !p.bases)
+    if (!p.vals || !p.chs || !p.recs || !p.seqs || !p.bases || !p.kept)
       rc = kt_err_set(err, KT_ENOMEM, "out of memory");
     if (!rc) rc = cl_store_outbox_walk(s, PUSH_BATCH, collect, &p, err);
     if (!rc) rc = p.rc;
@@ -161,6 +169,7 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     size_t n = p.n;
     for (size_t i = 0; i < p.n; i++) {
       kt_change_clear(&p.vals[i]);
+      cl_store_kept_release(p.kept[i]);
       cl_rec_free(p.recs[i]);
     }
     kt_frame_env_free(rep);
@@ -169,6 +178,7 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     free(p.recs);
     free(p.seqs);
     free(p.bases);
+    free(p.kept);
     if (!rc) rc = cl_outbox_reset(c, s, &undo, NULL, err);
     cl_cards_free(&undo);
     if (rc) return rc;
