@@ -6,7 +6,7 @@
 
 atomic_long kt__alloc_countdown;
 static atomic_long count;  /* allocations since armed */
-static atomic_bool sticky, fired;
+static atomic_bool sticky, fired, with_sqlite;
 
 bool kt__alloc_tick(void) {
   atomic_fetch_add(&count, 1);
@@ -18,11 +18,12 @@ bool kt__alloc_tick(void) {
   return true;
 }
 
-void kt_alloc_fail_nth(long n, bool stick) {
+void kt_alloc_fail_nth(long n, int flags) {
   atomic_store(&kt__alloc_countdown, 0);
   atomic_store(&count, 0);
   atomic_store(&fired, false);
-  atomic_store(&sticky, stick);
+  atomic_store(&sticky, (flags & KT_ALLOC_STICKY) != 0);
+  atomic_store(&with_sqlite, (flags & KT_ALLOC_SQLITE) != 0);
   atomic_store(&kt__alloc_countdown, n > 0 ? n : 0);
 }
 
@@ -41,8 +42,12 @@ char *kt_strndup(const char *s, size_t n) {
 
 /* SQLite's allocations: a size header in front of each block (xSize). */
 #define HDR 16
+static bool sq_fails(void) {
+  return __builtin_expect(atomic_load_explicit(&kt__alloc_countdown, memory_order_relaxed) != 0, 0) &&
+         atomic_load(&with_sqlite) && kt__alloc_tick();
+}
 static void *sq_malloc(int n) {
-  if (n <= 0 || kt__alloc_fails()) return NULL;
+  if (n <= 0 || sq_fails()) return NULL;
   unsigned char *p = malloc((size_t)n + HDR);
   if (!p) return NULL;
   memcpy(p, &n, sizeof n);
@@ -58,7 +63,7 @@ static int sq_size(void *p) {
 }
 static void *sq_realloc(void *p, int n) {
   if (!p) return sq_malloc(n);
-  if (n <= 0 || kt__alloc_fails()) return NULL;
+  if (n <= 0 || sq_fails()) return NULL;
   unsigned char *q = realloc((unsigned char *)p - HDR, (size_t)n + HDR);
   if (!q) return NULL;
   memcpy(q, &n, sizeof n);

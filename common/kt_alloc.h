@@ -36,8 +36,11 @@ char *kt_strndup(const char *s, size_t n);
 static inline void kt_free(void *p) { free(p); }
 
 /* Tests: arm the hook so that the nth allocation from now (n >= 1) fails; with
- * sticky, every one after it too. n = 0 disarms. Counting restarts. */
-void kt_alloc_fail_nth(long n, bool sticky);
+ * KT_ALLOC_STICKY every one after it too; with KT_ALLOC_SQLITE SQLite's own
+ * allocations count as well (when routed here: kt_alloc_sqlite_methods).
+ * n = 0 disarms. Counting restarts. */
+enum { KT_ALLOC_STICKY = 1, KT_ALLOC_SQLITE = 2 };
+void kt_alloc_fail_nth(long n, int flags);
 /* Tests: whether the armed failure has happened; allocations counted since
  * kt_alloc_fail_nth (failed ones included). */
 bool kt_alloc_failed(void);

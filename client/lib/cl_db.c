@@ -224,8 +224,19 @@ void cl_db_reset_types(cl_db *d) {
     }
 }
 
+/* A statement lookup failed with e: remembered for cl_db_st_rc. */
+static sqlite3_stmt *st_failed(cl_db *d, const kt_err *e, kt_err *err) {
+  d->st_rc = e->code ? e->code : KT_EDB;
+  if (err) *err = *e;
+  return NULL;
+}
+
+int cl_db_st_rc(const cl_db *d) { return d->st_rc ? d->st_rc : KT_EDB; }
+
 sqlite3_stmt *cl_db_st(cl_db *d, cl_st which, kt_err *err) {
-  return kt_sql_cached(d->db, &d->st[which], st_sql[which], &names, err);
+  kt_err e;
+  sqlite3_stmt *st = kt_sql_cached(d->db, &d->st[which], st_sql[which], &names, &e);
+  return st ? st : st_failed(d, &e, err);
 }
 
 void cl_db_table(const kt_mtype *t, char *out, size_t outsz) { kt_recsql_table(t, out, outsz); }
@@ -234,6 +245,7 @@ void cl_db_select_prefix(const kt_mtype *t, kt_buf *sql) { kt_recsql_select(t, s
 
 sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err) {
   sqlite3_stmt **slot = &d->tst[t->def->code][which];
+  kt_err e;
   if (*slot) return kt_sql_cached(d->db, slot, NULL, &names, err);
   kt_buf sql = KT_BUF_INIT;
   switch (which) {
@@ -261,12 +273,13 @@ sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err) 
   }
   if (sql.oom) {
     kt_buf_free(&sql);
-    kt_err_set(err, KT_ENOMEM, "out of memory");
-    return NULL;
+    kt_err_set(&e, KT_ENOMEM, "out of memory preparing a query; close other programs and try "
+               "again");
+    return st_failed(d, &e, err);
   }
-  sqlite3_stmt *st = kt_sql_cached(d->db, slot, sql.p, &names, err);
+  sqlite3_stmt *st = kt_sql_cached(d->db, slot, sql.p, &names, &e);
   kt_buf_free(&sql);
-  return st;
+  return st ? st : st_failed(d, &e, err);
 }
 
 void cl_db_reftitles_sql(const kt_mtype *t, const kt_mfield *tf, const char *name, kt_buf *fill,

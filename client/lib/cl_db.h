@@ -91,6 +91,7 @@ typedef struct cl_db {
   sqlite3_stmt *st[CL_ST__COUNT];
   sqlite3_stmt *tst[KT_MAX_TYPES][CL_TST__COUNT];
   struct kt_ckpt *ckpt; /* background WAL checkpoints (writer connections) */
+  int st_rc;            /* KT_E* of the last statement lookup that failed */
 } cl_db;
 
 /* Opens (creating when `create`) the replica file, sets pragmas (WAL,
@@ -105,6 +106,10 @@ void cl_db_close(cl_db *d);
 /* Fixed statement, prepared on first use and reset+cleared for reuse; NULL on
  * failure (err set). Borrowed: do not finalize. */
 sqlite3_stmt *cl_db_st(cl_db *d, cl_st which, kt_err *err);
+/* The KT_E* code of the last cl_db_st/cl_db_tst that returned NULL (KT_ENOMEM
+ * when SQLite or the SQL builder ran out of memory, else KT_EDB): what a
+ * caller returns when the lookup failed (err holds the message). */
+int cl_db_st_rc(const cl_db *d);
 /* Per-type statement for t (built from the model). */
 sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err);
 /* Drops cached per-type statements (after the model changed). */

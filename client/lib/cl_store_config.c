@@ -29,8 +29,9 @@ static int find_config(cl_store *s, const char *ctype, const char *etype, const 
   if (rc == SQLITE_ROW) {
     cl_rec *r = cl_rec_new(t);
     if (!r) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-    else {
-      kt_rec_load(r, st);
+    else if ((rc = kt_rec_load(r, st, err))) {
+      cl_rec_free(r);
+    } else {
       *out = r;
       rc = 0;
     }

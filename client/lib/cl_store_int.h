@@ -14,6 +14,7 @@
 
 #include "cl_db.h"
 #include "cl_store.h"
+#include "kt_alloc.h"
 #include "kt_change.h"
 #include "kt_log.h"
 #include "kt_rights.h"
@@ -30,6 +31,7 @@ struct cl_store {
   uint32_t selfdev;
   bool in_batch;
   bool relaxed; /* the open batch commits with synchronous=NORMAL */
+  bool sync_lowered; /* synchronous may not be FULL: cl__sync_full before a transaction */
   bool readonly;
   int64_t schema_seen; /* PRAGMA schema_version the model was read at */
   bool purge_needed;   /* rows were revoked: clean the index and the WAL (cl_store_purge) */
@@ -68,6 +70,9 @@ typedef struct entry_state {
 /* Opens a transaction unless a batch is open (then the batch's is used).
  * KT_EPERM on a read-only connection. */
 int cl__tx_begin(cl_store *s, kt_err *err);
+/* Puts synchronous back to FULL when a pulled batch or a merge lowered it and
+ * could not restore it (out of memory): local edits always commit synced. */
+int cl__sync_full(cl_store *s, kt_err *err);
 /* Ends what cl__tx_begin opened: rc != 0 rolls back (and returns rc), 0
  * commits; inside a batch it only returns rc. */
 int cl__tx_end(cl_store *s, int rc, kt_err *err);

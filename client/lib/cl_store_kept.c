@@ -41,11 +41,11 @@ int cl__kept_note(cl_store *s, const kt_mtype *t, int64_t rid, const Kartoteka__
                   kt_err *err) {
   sqlite3_stmt *st;
   if (fv->hidden) { /* not the user's to see (any more): forget it */
-    if (!(st = cl_db_st(&s->d, CL_ST_KEPT_DEL, err))) return KT_EDB;
+    if (!(st = cl_db_st(&s->d, CL_ST_KEPT_DEL, err))) return cl_db_st_rc(&s->d);
     bind_key(st, t, fv->name, rid);
     return cl_db_step_done(&s->d, st, err);
   }
-  if (!(st = cl_db_st(&s->d, CL_ST_KEPT_GET, err))) return KT_EDB;
+  if (!(st = cl_db_st(&s->d, CL_ST_KEPT_GET, err))) return cl_db_st_rc(&s->d);
   bind_key(st, t, fv->name, rid);
   int src = sqlite3_step(st);
   int cmp = 1;
@@ -57,7 +57,7 @@ int cl__kept_note(cl_store *s, const kt_mtype *t, int64_t rid, const Kartoteka__
     return cl_db_error(&s->d, src, "reading a kept value", err);
   kt_hlc_recv(&s->hlc, fv->stamp, 0, NULL);
   if (cmp <= 0) return 0; /* what is kept is as new or newer */
-  if (!(st = cl_db_st(&s->d, CL_ST_KEPT_PUT, err))) return KT_EDB;
+  if (!(st = cl_db_st(&s->d, CL_ST_KEPT_PUT, err))) return cl_db_st_rc(&s->d);
   bind_key(st, t, fv->name, rid);
   if (fv->is_null) sqlite3_bind_null(st, 4);
   else if (fv->value_case == KARTOTEKA__FIELD_VALUE__VALUE_NUM) sqlite3_bind_int64(st, 4, fv->num);
@@ -71,7 +71,7 @@ int cl__kept_note(cl_store *s, const kt_mtype *t, int64_t rid, const Kartoteka__
 
 int cl__kept_forget(cl_store *s, const kt_mtype *t, int64_t rid, kt_err *err) {
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_KEPT_FORGET, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_int(st, 1, t->def->code);
   sqlite3_bind_int64(st, 2, rid);
   return cl_db_step_done(&s->d, st, err);
@@ -133,7 +133,7 @@ int cl_store_kept_attach(cl_store *s, const cl_rec *r, Kartoteka__Change *ch, vo
   int64_t rid = r->rowid;
   int src;
   sqlite3_stmt *st;
-  if (!(st = cl_db_st(&s->d, CL_ST_KEPT_OF_REC, err))) return KT_EDB;
+  if (!(st = cl_db_st(&s->d, CL_ST_KEPT_OF_REC, err))) return cl_db_st_rc(&s->d);
   sqlite3_bind_int(st, 1, t->def->code);
   sqlite3_bind_int64(st, 2, rid);
   kept_node *head = NULL, **tail = &head;
@@ -170,7 +170,7 @@ int cl_store_kept_attach(cl_store *s, const cl_rec *r, Kartoteka__Change *ch, vo
  * the records: each applied as a pulled value (the higher stamp wins). */
 static int promote_field(cl_store *s, kt_mtype *t, const char *name, kt_err *err) {
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_KEPT_OF_FIELD, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_int(st, 1, t->def->code);
   sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
   /* read them all first: applying writes the tables the statement reads */
@@ -190,7 +190,7 @@ static int promote_field(cl_store *s, kt_mtype *t, const char *name, kt_err *err
   for (kept_node *k = head; !rc && k; k = k->next) {
     int64_t rid = k->rid;
     if (!(st = cl_db_tst(&s->d, t, CL_TST_BY_ROWID, err))) {
-      rc = KT_EDB;
+      rc = cl_db_st_rc(&s->d);
       break;
     }
     sqlite3_bind_int64(st, 1, rid);
@@ -211,7 +211,7 @@ static int promote_field(cl_store *s, kt_mtype *t, const char *name, kt_err *err
     }
     kt_buf_free(&id);
     if (!rc) {
-      if (!(st = cl_db_st(&s->d, CL_ST_KEPT_DEL, err))) rc = KT_EDB;
+      if (!(st = cl_db_st(&s->d, CL_ST_KEPT_DEL, err))) rc = cl_db_st_rc(&s->d);
       else {
         bind_key(st, t, name, rid);
         rc = cl_db_step_done(&s->d, st, err);
@@ -229,7 +229,7 @@ int cl__kept_promote(cl_store *s, kt_err *err) {
   for (;;) {
     sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_KEPT_NEXT, err);
     if (!st) {
-      rc = KT_EDB;
+      rc = cl_db_st_rc(&s->d);
       break;
     }
     sqlite3_bind_int(st, 1, tcode);

@@ -11,6 +11,7 @@
 
 #include "cl_outbox.h"
 #include "cl_session.h"
+#include "kt_alloc.h"
 #include "kt_change.h"
 #include "kt_frame.h"
 #include "kt_hlc.h"
@@ -97,12 +98,12 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   for (;;) {
     cl_cards undo = {0};
     push_ctx p = {.s = s, .err = err};
-    p.vals = calloc(PUSH_BATCH, sizeof *p.vals);
-    p.chs = calloc(PUSH_BATCH, sizeof *p.chs);
-    p.recs = calloc(PUSH_BATCH, sizeof *p.recs);
-    p.seqs = calloc(PUSH_BATCH, sizeof *p.seqs);
-    p.bases = calloc(PUSH_BATCH, sizeof *p.bases);
-    p.kept = calloc(PUSH_BATCH, sizeof *p.kept);
+    p.vals = kt_calloc(PUSH_BATCH, sizeof *p.vals);
+    p.chs = kt_calloc(PUSH_BATCH, sizeof *p.chs);
+    p.recs = kt_calloc(PUSH_BATCH, sizeof *p.recs);
+    p.seqs = kt_calloc(PUSH_BATCH, sizeof *p.seqs);
+    p.bases = kt_calloc(PUSH_BATCH, sizeof *p.bases);
+    p.kept = kt_calloc(PUSH_BATCH, sizeof *p.kept);
     int rc = 0;
     if (!p.vals || !p.chs || !p.recs || !p.seqs || !p.bases || !p.kept)
       rc = kt_err_set(err, KT_ENOMEM, "out of memory");
@@ -152,7 +153,7 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
       }
       if (!rc) rc = cl_store_outbox_ack(s, p.seqs, acked, err);
       if (!rc && acked < p.n) { /* the refused ones: their reason, new numbers for their next try */
-        cl_refusal *ref = calloc(p.n, sizeof *ref);
+        cl_refusal *ref = kt_calloc(p.n, sizeof *ref);
         size_t k = 0;
         if (!ref) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
         for (size_t i = 0; ref && i < p.n; i++) {
