@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "kt_buf.h"
 #include "kt_ckpt.h"
 #include "kt_migrate.h"
+#include "kt_plat.h"
 #include "kt_rec.h"
 #include "kt_sql.h"
 #include "kt_text.h"
@@ -157,13 +157,12 @@ static void coll_free(void *ud) { kt_collator_free(ud); }
 int cl_db_open(cl_db *d, const char *path, bool create, bool readonly, int busy_ms,
                const char *locale, kt_err *err) {
   memset(d, 0, sizeof *d);
-  struct stat stt;
-  if (!create && stat(path, &stt) != 0)
+  if (!create && kt_plat_file_info(path, NULL) != 0)
     return kt_err_set(err, KT_ENOPROFILE,
                       "no card index at %s; create one with `kartoteka init --local` or join "
                       "a server with `kartoteka connect --invite INVITE`",
                       path);
-  if (create && stat(path, &stt) == 0)
+  if (create && kt_plat_file_info(path, NULL) == 0)
     return kt_err_set(err, KT_EEXISTS, "%s already exists; nothing was changed", path);
   int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path, &d->db, flags | SQLITE_OPEN_NOMUTEX, NULL);

@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <xlsxwriter.h>
 
 #include "cl_remote.h"
 #include "kt_buf.h"
+#include "kt_plat.h"
 
 int cl_export_format(const char *name, cl_export_fmt *fmt, kt_err *err) {
   if (name && strcmp(name, "csv") == 0) *fmt = CL_EXPORT_CSV;
@@ -215,7 +215,7 @@ int cl_export(uv_loop_t *loop, const char *profile_dir, cl_store *s, const cl_qu
   if (w.rc) rc = w.rc;
   if (rc) goto out;
   if (w.f) {
-    int bad = fflush(w.f) != 0 || fsync(fileno(w.f)) != 0;
+    int bad = kt_plat_fsync_file(w.f) != 0;
     bad |= fclose(w.f) != 0;
     w.f = NULL;
     if (bad) {
@@ -232,7 +232,7 @@ int cl_export(uv_loop_t *loop, const char *profile_dir, cl_store *s, const cl_qu
   }
   /* the file is complete: now the server's leave (and its audit row), then it appears */
   if ((rc = ask_server(loop, profile_dir, s, t->def->name, w.count, fmt, path, err))) goto out;
-  if (rename(tmp, path) != 0) {
+  if (kt_plat_rename(tmp, path) != 0) {
     rc = kt_err_set(err, KT_EIO, "cannot write %s: %s", path, strerror(errno));
     goto out;
   }
@@ -240,7 +240,7 @@ int cl_export(uv_loop_t *loop, const char *profile_dir, cl_store *s, const cl_qu
 out:
   if (w.f) fclose(w.f);
   if (w.wb) workbook_close(w.wb);
-  if (rc) unlink(tmp);
+  if (rc) kt_plat_remove(tmp);
   kt_buf_free(&w.cell);
   for (int i = 0; w.names && i < w.ncols; i++) cl_reftitles_close(w.names[i]);
   free(w.names);

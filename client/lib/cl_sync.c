@@ -2,12 +2,9 @@
 #include "cl_sync.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "cl_outbox.h"
 #include "cl_session.h"
@@ -16,6 +13,7 @@
 #include "kt_frame.h"
 #include "kt_hlc.h"
 #include "kt_log.h"
+#include "kt_plat.h"
 #include "kt_time.h"
 
 #define PUSH_BATCH 500
@@ -356,11 +354,9 @@ static void on_push(cl_conn *c, const Kartoteka__Envelope *env, void *ud) {
 int cl_sync_lock(const char *dir, int *fd, kt_err *err) {
   char p[4200];
   snprintf(p, sizeof p, "%s/sync.lock", dir);
-  *fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (*fd < 0) return kt_err_set(err, KT_EIO, "cannot open %s: %s", p, strerror(errno));
-  if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
-    close(*fd);
-    *fd = -1;
+  int rc = kt_plat_lock(p, fd);
+  if (rc < 0) return kt_err_set(err, KT_EIO, "cannot open %s: %s", p, strerror(errno));
+  if (rc > 0) {
     return kt_err_set(err, KT_EBUSY, "another Kartoteka program (the agent?) is syncing this "
                       "profile right now; it will send your changes, or stop it and try again");
   }
@@ -453,6 +449,6 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
     nap_ms(loop, backoff, stop);
     if (backoff < 30000) backoff *= 2;
   } while (!*stop);
-  close(lockfd);
+  kt_plat_unlock(lockfd);
   return *stop && watch ? 0 : rc;
 }
