@@ -183,6 +183,11 @@ int cl_store_open(const char *path, const cl_open_opts *opts, cl_store **out, kt
     return rc;
   }
   s->readonly = o.readonly;
+  const char *unknown = getenv("KT_TEST_UNKNOWN_FIELDS"); /* cl__field_known */
+  if (unknown && *unknown && !(s->test_unknown = kt_strdup(unknown))) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto fail;
+  }
   if ((rc = kt_model_new(&s->model, err))) goto fail;
   s->d.model = s->model;
   kt_buf b = KT_BUF_INIT;
@@ -225,6 +230,7 @@ void cl_store_close(cl_store *s) {
   free(s->devs);
   cl_db_close(&s->d);
   kt_model_free(s->model);
+  free(s->test_unknown);
   free(s);
 }
 

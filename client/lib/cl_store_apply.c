@@ -36,7 +36,7 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
   for (size_t i = 0; !rc && i < ch->n_fields; i++) {
     const Kartoteka__FieldValue *fv = ch->fields[i];
     kt_mfield *f = kt_mtype_field(t, fv->name);
-    if (!f || !cl__field_known(t, fv->name)) {
+    if (!f || !cl__field_known(s, t, fv->name)) {
       /* a newer server's field, or a definition not got yet: kept as received
          (below, once the row exists), never dropped and never a stop */
       nunknown++;
@@ -91,7 +91,7 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
   }
   for (size_t i = 0; !rc && nunknown && i < ch->n_fields; i++) {
     const Kartoteka__FieldValue *fv = ch->fields[i];
-    if (!kt_mtype_field(t, fv->name) || !cl__field_known(t, fv->name))
+    if (!kt_mtype_field(t, fv->name) || !cl__field_known(s, t, fv->name))
       rc = cl__kept_note(s, t, r->rowid, fv, err);
   }
   cl_rec_free(old);

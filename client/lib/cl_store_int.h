@@ -32,6 +32,7 @@ struct cl_store {
   bool in_batch;
   bool relaxed; /* the open batch commits with synchronous=NORMAL */
   bool sync_lowered; /* synchronous may not be FULL: cl__sync_full before a transaction */
+  char *test_unknown;  /* KT_TEST_UNKNOWN_FIELDS at open (tests only), or NULL */
   bool readonly;
   int64_t schema_seen; /* PRAGMA schema_version the model was read at */
   bool purge_needed;   /* rows were revoked: clean the index and the WAL (cl_store_purge) */
@@ -145,7 +146,7 @@ int cl__apply_config(cl_store *s, const cl_rec *r, kt_err *err);
 /* cl_store_kept.c: values of fields this program does not know. */
 /* Whether pulled values of t.name go into the record (false: kept aside);
  * the model knowing the field is checked by the caller. */
-bool cl__field_known(const kt_mtype *t, const char *name);
+bool cl__field_known(const cl_store *s, const kt_mtype *t, const char *name);
 /* Keeps a pulled value fv of an unknown field of record rid (merged: the
  * higher stamp wins; a hidden marker forgets it). */
 int cl__kept_note(cl_store *s, const kt_mtype *t, int64_t rid, const Kartoteka__FieldValue *fv,

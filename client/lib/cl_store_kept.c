@@ -14,11 +14,11 @@
 
 #include "kt_alloc.h"
 
-/* Tests only: KT_TEST_UNKNOWN_FIELDS="type.name,..." makes this program treat
- * those fields as unknown when it applies pulled data (an older PC). */
-bool cl__field_known(const kt_mtype *t, const char *name) {
-  const char *e = getenv("KT_TEST_UNKNOWN_FIELDS");
-  if (!e || !*e) return true;
+/* Tests only: KT_TEST_UNKNOWN_FIELDS="type.name,..." (read at open) makes this
+ * program treat those fields as unknown when it applies pulled data (an older PC). */
+bool cl__field_known(const cl_store *s, const kt_mtype *t, const char *name) {
+  const char *e = s->test_unknown;
+  if (!e) return true;
   size_t tl = strlen(t->def->name), nl = strlen(name);
   for (const char *p = e; *p;) {
     const char *end = strchr(p, ',');
@@ -251,7 +251,7 @@ int cl__kept_promote(cl_store *s, kt_err *err) {
       break;
     }
     kt_mtype *t = kt_model_type_by_code(s->model, tcode);
-    if (t && kt_mtype_field(t, kt_buf_str(&name)) && cl__field_known(t, kt_buf_str(&name)) &&
+    if (t && kt_mtype_field(t, kt_buf_str(&name)) && cl__field_known(s, t, kt_buf_str(&name)) &&
         (rc = promote_field(s, t, kt_buf_str(&name), err)))
       break;
   }

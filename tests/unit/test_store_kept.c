@@ -237,7 +237,9 @@ static void test_upgrade_promotes_at_open(void **state) {
   fx *f = *state;
   kt_err err;
   char buf[64];
-  setenv("KT_TEST_UNKNOWN_FIELDS", "org.city,contact.position", 1);
+  setenv("KT_TEST_UNKNOWN_FIELDS", "org.city,contact.position", 1); /* read at open */
+  cl_store_close(f->s);
+  assert_int_equal(cl_store_open(f->path, NULL, &f->s, &err), 0);
   Kartoteka__FieldValue v[2] = {text_fv("last_name", "Сидорова", stamp(9000)),
                                 text_fv("position", "Директор", stamp(9000))};
   assert_int_equal(pull(f->s, "contact", CID, v, 2, &err), 0);
