@@ -1,26 +1,16 @@
 /* kt_backup — see kt_backup.h. */
 #include "kt_backup.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-int kt_backup_fsync_path(const char *path, bool dir) {
-  int fd = open(path, dir ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0) return -1;
-  int rc = fsync(fd);
-  int e = errno;
-  close(fd);
-  errno = e;
-  return rc;
-}
+#include "kt_plat.h"
+
+int kt_backup_fsync_path(const char *path, bool dir) { return kt_plat_fsync_path(path, dir); }
 
 static void dir_of(const char *path, char *out, size_t n) {
   snprintf(out, n, "%s", path);
@@ -41,8 +31,7 @@ static int sql_err(sqlite3 *db, int rc, const char *what, kt_err *err) {
 }
 
 int kt_backup_integrity(const char *path, kt_err *err) {
-  struct stat st;
-  if (stat(path, &st) != 0) return kt_err_set(err, KT_ENOTFOUND, "no file %s", path);
+  if (kt_plat_file_info(path, NULL) != 0) return kt_err_set(err, KT_ENOTFOUND, "no file %s", path);
   sqlite3 *db = NULL;
   int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
   sqlite3_stmt *q = NULL;
@@ -67,10 +56,10 @@ out:
 
 int kt_backup_copy(const char *src, const char *out, kt_backup_check_fn check, kt_err *err) {
   char tmp[4300], dir[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp-%d", out, (int)getpid());
-  struct stat st;
-  if (stat(src, &st) != 0) return kt_err_set(err, KT_ENOTFOUND, "no database %s", src);
-  if (stat(out, &st) == 0 && !S_ISREG(st.st_mode))
+  snprintf(tmp, sizeof tmp, "%s.tmp-%d", out, kt_plat_pid());
+  kt_plat_finfo st;
+  if (kt_plat_file_info(src, NULL) != 0) return kt_err_set(err, KT_ENOTFOUND, "no database %s", src);
+  if (kt_plat_file_info(out, &st) == 0 && !st.is_file)
     return kt_err_set(err, KT_EINVAL, "%s is not a regular file; give a file name for the backup",
                       out);
   sqlite3 *from = NULL, *to = NULL;
@@ -107,7 +96,7 @@ int kt_backup_copy(const char *src, const char *out, kt_backup_check_fn check, k
     goto fail;
   }
   if ((rc = kt_backup_integrity(tmp, err)) || (check && (rc = check(tmp, err)))) goto fail;
-  if (rename(tmp, out) != 0) {
+  if (kt_plat_rename(tmp, out) != 0) {
     rc = kt_err_set(err, KT_EIO, "cannot put the backup in place (%s): %s", out, strerror(errno));
     goto fail;
   }
@@ -117,7 +106,7 @@ int kt_backup_copy(const char *src, const char *out, kt_backup_check_fn check, k
 fail:
   sqlite3_close(to);
   sqlite3_close(from);
-  unlink(tmp);
+  kt_plat_remove(tmp);
   return rc;
 }
 
@@ -125,47 +114,48 @@ static int cmp_names(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* kt_backup_list's walk: PREFIX<time>.db names (a .tmp is a backup still being written). */
+typedef struct list_ctx {
+  const char *dir, *prefix;
+  size_t plen;
+  char **v;
+  int cnt, cap;
+  kt_err *err;
+} list_ctx;
+
+static int on_name(void *ud, const char *name) {
+  list_ctx *l = ud;
+  if (strncmp(name, l->prefix, l->plen) != 0 || !strstr(name, ".db") || strstr(name, ".tmp"))
+    return 0;
+  if (l->cnt == l->cap) {
+    int cap = l->cap ? l->cap * 2 : 16;
+    char **p = realloc(l->v, (size_t)cap * sizeof *p);
+    if (!p) return kt_err_set(l->err, KT_ENOMEM, "out of memory");
+    l->v = p;
+    l->cap = cap;
+  }
+  size_t len = strlen(l->dir) + strlen(name) + 2;
+  if (!(l->v[l->cnt] = malloc(len))) return kt_err_set(l->err, KT_ENOMEM, "out of memory");
+  snprintf(l->v[l->cnt++], len, "%s/%s", l->dir, name);
+  return 0;
+}
+
 int kt_backup_list(const char *dir, const char *prefix, char ***paths, int *n, kt_err *err) {
   *paths = NULL;
   *n = 0;
-  DIR *d = opendir(dir);
-  if (!d) {
+  list_ctx l = {dir, prefix, strlen(prefix), NULL, 0, 0, err};
+  int rc = kt_plat_dir_list(dir, on_name, &l);
+  if (rc == -1) {
     if (errno == ENOENT) return 0;
     return kt_err_set(err, KT_EIO, "cannot read %s: %s", dir, strerror(errno));
   }
-  char **v = NULL;
-  int cnt = 0, cap = 0, rc = 0;
-  size_t plen = strlen(prefix);
-  struct dirent *e;
-  while (!rc && (e = readdir(d))) {
-    /* PREFIX<time>.db; a .tmp is a backup still being written */
-    if (strncmp(e->d_name, prefix, plen) != 0 || !strstr(e->d_name, ".db") ||
-        strstr(e->d_name, ".tmp"))
-      continue;
-    if (cnt == cap) {
-      cap = cap ? cap * 2 : 16;
-      char **p = realloc(v, (size_t)cap * sizeof *p);
-      if (!p) {
-        rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-        break;
-      }
-      v = p;
-    }
-    size_t len = strlen(dir) + strlen(e->d_name) + 2;
-    if (!(v[cnt] = malloc(len))) {
-      rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-      break;
-    }
-    snprintf(v[cnt++], len, "%s/%s", dir, e->d_name);
-  }
-  closedir(d);
   if (rc) {
-    kt_backup_list_free(v, cnt);
+    kt_backup_list_free(l.v, l.cnt);
     return rc;
   }
-  qsort(v, (size_t)cnt, sizeof *v, cmp_names); /* names sort by time */
-  *paths = v;
-  *n = cnt;
+  qsort(l.v, (size_t)l.cnt, sizeof *l.v, cmp_names); /* names sort by time */
+  *paths = l.v;
+  *n = l.cnt;
   return 0;
 }
 
@@ -177,7 +167,7 @@ void kt_backup_list_free(char **paths, int n) {
 int kt_backup_rotate(const char *dir, const char *prefix, int keep, const char *src,
                      kt_backup_check_fn check, char *made, size_t madesz, kt_err *err) {
   char out[4400];
-  if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+  if (kt_plat_mkdir_private(dir, false) != 0)
     return kt_err_set(err, KT_EIO, "cannot create %s: %s", dir, strerror(errno));
   char stamp[32];
   time_t now = time(NULL);
@@ -193,7 +183,7 @@ int kt_backup_rotate(const char *dir, const char *prefix, int keep, const char *
   char **paths;
   int n;
   if (kt_backup_list(dir, prefix, &paths, &n, NULL)) return 0; /* the backup itself is made */
-  for (int i = 0; i < n - keep; i++) unlink(paths[i]);
+  for (int i = 0; i < n - keep; i++) kt_plat_remove(paths[i]);
   kt_backup_list_free(paths, n);
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt_alloc.h"
 #include "kt_err.h"
 
 int kt_buf_reserve(kt_buf *b, size_t extra) {
@@ -14,7 +15,7 @@ int kt_buf_reserve(kt_buf *b, size_t extra) {
   if (need <= b->cap) return 0;
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need) cap *= 2;
-  char *p = realloc(b->p, cap);
+  char *p = kt_realloc(b->p, cap);
   if (!p) {
     b->oom = true;
     return KT_ENOMEM;
@@ -96,7 +97,7 @@ char *kt_buf_take(kt_buf *b) {
     kt_buf_free(b);
     return NULL;
   }
-  char *p = b->p ? b->p : strdup("");
+  char *p = b->p ? b->p : kt_strdup("");
   b->p = NULL;
   b->len = b->cap = 0;
   return p;

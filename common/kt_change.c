@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt_alloc.h"
+
 static int from_rec(const kt_rec *r, const kt_fset *only, bool mark_rest, const kt_vers *base,
                     kt_devname_fn devname, void *ud, Kartoteka__Change *ch, kt_err *err);
 
@@ -20,8 +22,8 @@ int kt_change_from_rec_hiding(const kt_rec *r, const kt_fset *visible, kt_devnam
 static int from_rec(const kt_rec *r, const kt_fset *only, bool mark_rest, const kt_vers *base,
                     kt_devname_fn devname, void *ud, Kartoteka__Change *ch, kt_err *err) {
   int n = 0;
-  Kartoteka__FieldValue **fv = calloc((size_t)r->type->nfields, sizeof *fv);
-  Kartoteka__FieldValue *vals = calloc((size_t)r->type->nfields, sizeof *vals);
+  Kartoteka__FieldValue **fv = kt_calloc((size_t)r->type->nfields, sizeof *fv);
+  Kartoteka__FieldValue *vals = kt_calloc((size_t)r->type->nfields, sizeof *vals);
   if (!fv || !vals) {
     free(fv);
     free(vals);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "kt_alloc.h"
 #include "kt_choice.h"
 #include "kt_text.h"
 #include "kt_time.h"
@@ -28,7 +29,7 @@ void kt_value_clear(kt_value *v) {
 }
 
 int kt_value_set_text(kt_value *v, const char *s, size_t n) {
-  char *p = malloc(n + 1);
+  char *p = kt_malloc(n + 1);
   if (!p) return KT_ENOMEM;
   memcpy(p, s, n);
   p[n] = '\0';
@@ -75,7 +76,7 @@ static void set_builtin(kt_mfield *f, const kt_typedef *t, const kt_fielddef *d,
 }
 
 int kt_model_new(kt_model **out, kt_err *err) {
-  kt_model *m = calloc(1, sizeof *m);
+  kt_model *m = kt_calloc(1, sizeof *m);
   if (!m) return kt_err_set(err, KT_ENOMEM, "out of memory");
   int n;
   const kt_typedef *defs = kt_registry_types(&n);
@@ -83,7 +84,7 @@ int kt_model_new(kt_model **out, kt_err *err) {
     kt_mtype *t = &m->types[i];
     t->def = &defs[i];
     t->nfields = defs[i].nfields;
-    t->fields = calloc(KT_MAX_FIELDS, sizeof *t->fields);
+    t->fields = kt_calloc(KT_MAX_FIELDS, sizeof *t->fields);
     if (!t->fields) {
       m->ntypes = i;
       kt_model_free(m);
@@ -186,7 +187,7 @@ int kt_mfield_choices_check(const kt_mfield *f, const char *etype, const char *l
 
 static int replace_str(char **dst, const char *src) {
   char *p = NULL;
-  if (src && *src && !(p = strdup(src))) return KT_ENOMEM;
+  if (src && *src && !(p = kt_strdup(src))) return KT_ENOMEM;
   free(*dst);
   *dst = p;
   return 0;
@@ -305,6 +306,13 @@ static bool noyear_date(const char *in, char out[11]) {
   return true;
 }
 
+/* kt_value_set_text for a parsed value: KT_ENOMEM with a message. */
+static int parsed_text(kt_value *out, const char *s, size_t n, kt_err *err) {
+  if (kt_value_set_text(out, s, n))
+    return kt_err_set(err, KT_ENOMEM, "out of memory; close other programs and try again");
+  return 0;
+}
+
 int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err *err) {
   size_t n;
   const char *s = kt_text_trim(text ? text : "", &n);
@@ -346,7 +354,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
   case KT_FT_NUMBER: {
     char d[64];
     if ((rc = kt_decimal_parse(tmp, d, sizeof d, &sub))) break;
-    return kt_value_set_text(out, d, strlen(d));
+    return parsed_text(out, d, strlen(d), err);
   }
   case KT_FT_MONEY: {
     int64_t v;
@@ -358,7 +366,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
     char d[11];
     if ((f->flags & KT_FF_NOYEAR) && noyear_date(tmp, d)) return kt_value_set_text(out, d, 7);
     if ((rc = kt_date_parse(tmp, d, &sub))) break;
-    return kt_value_set_text(out, d, 10);
+    return parsed_text(out, d, 10, err);
   }
   case KT_FT_DATETIME: {
     int64_t v;
@@ -382,7 +390,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
   }
   case KT_FT_CHOICE: {
     const char *list = kt_mfield_choices(f);
-    if (!list || !*list) return kt_value_set_text(out, s, n);
+    if (!list || !*list) return parsed_text(out, s, n, err);
     kt_buf c = KT_BUF_INIT;
     if (!kt_choice_find(list, tmp, &c)) { /* a code, else a label: stored as the code */
       kt_buf_free(&c);
@@ -397,7 +405,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
     if (!kt_uuid_str_is_valid(tmp))
       return kt_err_set(err, KT_EINVAL, "%s: '%s' is not a record id", f->name, tmp);
     for (char *p = tmp; *p; p++) *p = (char)tolower((unsigned char)*p);
-    return kt_value_set_text(out, tmp, n);
+    return parsed_text(out, tmp, n, err);
   case KT_FT_PHONE: {
     char digits[40];
     if (kt_phone_normalize(tmp, "7", digits, sizeof digits) <= 0)
@@ -405,7 +413,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
                         "%s: '%s' is not a phone number (digits, spaces, ()+- and an "
                         "extension are allowed)",
                         f->name, tmp);
-    return kt_value_set_text(out, s, n);
+    return parsed_text(out, s, n, err);
   }
   case KT_FT_EMAIL: {
     kt_buf e = KT_BUF_INIT;
@@ -421,7 +429,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
     for (size_t i = 0; i < n; i++)
       if (isspace((unsigned char)s[i]))
         return kt_err_set(err, KT_EINVAL, "%s: a web address cannot contain spaces", f->name);
-    return kt_value_set_text(out, s, n);
+    return parsed_text(out, s, n, err);
   case KT_FT_RRULE: {
     struct icalrecurrencetype r = icalrecurrencetype_from_string(tmp);
     icalerror_clear_errno();
@@ -431,7 +439,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
                         "FREQ=WEEKLY;BYDAY=MO,WE or FREQ=MONTHLY;COUNT=6",
                         f->name, tmp);
     for (char *p = tmp; *p; p++) *p = (char)toupper((unsigned char)*p);
-    return kt_value_set_text(out, tmp, n);
+    return parsed_text(out, tmp, n, err);
   }
   default:
     return kt_err_set(err, KT_EINVAL, "%s: unsupported field type", f->name);

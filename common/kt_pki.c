@@ -1,15 +1,14 @@
 /* kt_pki — see kt_pki.h. */
 #include "kt_pki.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <uv.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -21,6 +20,8 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+
+#include "kt_plat.h"
 
 /* Sets err from the OpenSSL error queue (first error) and clears the queue. */
 static int ossl_fail(kt_err *err, int code, const char *what) {
@@ -137,7 +138,7 @@ static long life_s(int days) { return days > 0 ? (long)days * 86400 : kt_pki_cer
 static int asn1_ms(const ASN1_TIME *t, int64_t *out) {
   struct tm tm;
   if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return -1;
-  *out = (int64_t)timegm(&tm) * 1000;
+  *out = kt_plat_timegm(&tm) * 1000;
   return 0;
 }
 
@@ -215,8 +216,8 @@ static int add_sans(X509 *x, const char *const *names, size_t n, kt_err *err) {
     const char *s = names[i];
     unsigned char ip[16];
     int iplen = 0;
-    if (s && inet_pton(AF_INET, s, ip) == 1) iplen = 4;
-    else if (s && inet_pton(AF_INET6, s, ip) == 1) iplen = 16;
+    if (s && uv_inet_pton(AF_INET, s, ip) == 0) iplen = 4;
+    else if (s && uv_inet_pton(AF_INET6, s, ip) == 0) iplen = 16;
     GENERAL_NAME *g = GENERAL_NAME_new();
     if (!g) {
       rc = kt_err_set(err, KT_ENOMEM, "out of memory");
@@ -567,7 +568,7 @@ int kt_pki_write_file_atomic(const char *path, const void *data, size_t len, uns
     goto out;
   }
   snprintf(tmp, pl + 16, "%s.tmp.XXXXXX", path);
-  fd = mkstemp(tmp); /* created 0600: a key is never readable by others, not even briefly */
+  fd = kt_plat_mkstemp(tmp); /* created 0600: a key is never readable by others, not even briefly */
   if (fd < 0) {
     rc = kt_err_set(err, KT_EIO, "cannot create a file next to %s: %s; check the folder exists "
                                  "and is writable",
@@ -575,7 +576,7 @@ int kt_pki_write_file_atomic(const char *path, const void *data, size_t len, uns
     tmp[0] = '\0';
     goto out;
   }
-  if (fchmod(fd, (mode_t)mode) != 0) goto io_fail;
+  if (kt_plat_fd_set_mode(fd, mode) != 0) goto io_fail;
   const char *p = data;
   size_t left = len;
   while (left > 0) {
@@ -587,13 +588,13 @@ int kt_pki_write_file_atomic(const char *path, const void *data, size_t len, uns
     p += w;
     left -= (size_t)w;
   }
-  if (fsync(fd) != 0) goto io_fail;
+  if (kt_plat_fsync_fd(fd) != 0) goto io_fail;
   if (close(fd) != 0) {
     fd = -1;
     goto io_fail;
   }
   fd = -1;
-  if (rename(tmp, path) != 0) goto io_fail;
+  if (kt_plat_rename(tmp, path) != 0) goto io_fail;
   tmp[0] = '\0';
   /* make the rename itself durable */
   const char *slash = strrchr(path, '/');
@@ -603,22 +604,16 @@ int kt_pki_write_file_atomic(const char *path, const void *data, size_t len, uns
     dir[slash - path] = '\0';
   } else
     strcpy(dir, ".");
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    int fr = fsync(dfd);
-    int fe = errno;
-    close(dfd);
-    if (fr != 0) {
-      rc = kt_err_set(err, KT_EIO, "cannot sync the folder of %s: %s", path, strerror(fe));
-      goto out;
-    }
+  if (kt_plat_fsync_path(dir, true) != 0 && errno != ENOENT && errno != EACCES) {
+    rc = kt_err_set(err, KT_EIO, "cannot sync the folder of %s: %s", path, strerror(errno));
+    goto out;
   }
   goto out;
 io_fail:
   rc = kt_err_set(err, KT_EIO, "cannot write %s: %s", path, strerror(errno));
 out:
   if (fd >= 0) close(fd);
-  if (tmp && tmp[0]) unlink(tmp);
+  if (tmp && tmp[0]) kt_plat_remove(tmp);
   free(tmp);
   free(dir);
   return rc;

@@ -5,22 +5,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
+
+#include "kt_plat.h"
 
 #define PREFIX "$argon2id$v=19$"
 
-static int fill_random(unsigned char *p, size_t n) {
-  while (n > 0) {
-    ssize_t r = getrandom(p, n, 0);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return -1;
-    }
-    p += r;
-    n -= (size_t)r;
-  }
-  return 0;
-}
+static int fill_random(unsigned char *p, size_t n) { return kt_plat_random(p, n); }
 
 int kt_pwhash_hash(const char *pw, char *out, size_t outsz, kt_err *err) {
   if (!pw || !*pw) return kt_err_set(err, KT_EINVAL, "the password is empty");

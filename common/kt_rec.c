@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt_alloc.h"
+
 kt_rec *kt_rec_new(kt_mtype *t) {
-  kt_rec *r = calloc(1, sizeof *r);
+  kt_rec *r = kt_calloc(1, sizeof *r);
   if (!r) return NULL;
   r->type = t;
-  r->v = calloc((size_t)KT_MAX_FIELDS, sizeof *r->v);
+  r->v = kt_calloc((size_t)KT_MAX_FIELDS, sizeof *r->v);
   if (!r->v) {
     free(r);
     return NULL;
@@ -32,17 +34,30 @@ bool kt_rec_deleted(const kt_rec *r) {
   return r->v[KT_F_DELETED].kind == KT_V_INT && r->v[KT_F_DELETED].i != 0;
 }
 
-void kt_rec_load(kt_rec *r, sqlite3_stmt *st) {
+int kt_rec_load(kt_rec *r, sqlite3_stmt *st, kt_err *err) {
   r->rowid = sqlite3_column_int64(st, 0);
   kt_vers_decode(sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), &r->vers);
   for (int k = 0; k < r->type->nfields; k++) {
     int c = k + 2;
     kt_value *v = &r->v[k];
-    if (sqlite3_column_type(st, c) == SQLITE_NULL) kt_value_clear(v);
-    else if (kt_ftype_is_int(r->type->fields[k].type)) kt_value_set_int(v, sqlite3_column_int64(st, c));
-    else
-      kt_value_set_text(v, (const char *)sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
+    if (sqlite3_column_type(st, c) == SQLITE_NULL) {
+      kt_value_clear(v);
+    } else if (kt_ftype_is_int(r->type->fields[k].type)) {
+      kt_value_set_int(v, sqlite3_column_int64(st, c));
+    } else {
+      /* SQLite's own conversion can fail too: NULL for a column that is not NULL */
+      const char *text = (const char *)sqlite3_column_text(st, c);
+      if (!text || kt_value_set_text(v, text, (size_t)sqlite3_column_bytes(st, c))) {
+        /* never leave a reused record half old, half new: it could be written back */
+        for (int j = 0; j < KT_MAX_FIELDS; j++) kt_value_clear(&r->v[j]);
+        memset(&r->vers, 0, sizeof r->vers);
+        r->rowid = 0;
+        return kt_err_set(err, KT_ENOMEM, "out of memory reading a %s; close other programs "
+                          "and try again", r->type->def->noun);
+      }
+    }
   }
+  return 0;
 }
 
 void kt_rec_bind_value(sqlite3_stmt *st, int i, const kt_value *v) {

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "kt_buf.h"
+#include "kt_err.h"
 #include "kt_model.h"
 #include "kt_ver.h"
 
@@ -32,8 +33,10 @@ const char *kt_rec_id(const kt_rec *r); /* "" when unset */
  * sides use (lists, messages). */
 void kt_rec_title(const kt_rec *r, kt_buf *out);
 bool kt_rec_deleted(const kt_rec *r);
-/* Fills r from a row of a statement built by kt_recsql_select. */
-void kt_rec_load(kt_rec *r, sqlite3_stmt *st);
+/* Fills r from a row of a statement built by kt_recsql_select. KT_ENOMEM
+ * (with a message) when a value cannot be copied: then r holds no values, no
+ * versions and rowid 0, never a mix of this row and the one it held before. */
+int kt_rec_load(kt_rec *r, sqlite3_stmt *st, kt_err *err);
 /* Binds r to an INSERT (insert=true) or UPDATE built here; ver = encoded
  * versions (kept alive by the caller until the step). */
 void kt_rec_bind(const kt_rec *r, sqlite3_stmt *st, bool insert, const kt_buf *ver);

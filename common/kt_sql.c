@@ -15,6 +15,9 @@ int kt_sql_error(sqlite3 *db, int rc, const kt_sql_names *n, const char *what, k
   case SQLITE_CORRUPT:
     return kt_err_set(err, KT_ECORRUPT, "%s: %s is damaged (%s); %s", what, n->noun, m,
                       n->corrupt_hint);
+  case SQLITE_NOMEM:
+    return kt_err_set(err, KT_ENOMEM, "%s: out of memory; close other programs and try again",
+                      what);
   case SQLITE_FULL:
     if (n->io_hint) kt_log_error("db", "%s: %s is on a full disk (%s): %s", what, n->noun, m, n->io_hint);
     return kt_err_set(err, KT_EIO, "%s: the disk is full; free some space and try again", what);

@@ -3,21 +3,13 @@
 
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
+#include "kt_plat.h"
+
 int kt_random_bytes(void *buf, size_t n, kt_err *err) {
-  unsigned char *p = buf;
-  while (n > 0) {
-    ssize_t r = getrandom(p, n, 0);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return kt_err_set(err, KT_EIO, "cannot get random bytes from the system (getrandom: %s)",
-                        strerror(errno));
-    }
-    p += r;
-    n -= (size_t)r;
-  }
+  if (kt_plat_random(buf, n))
+    return kt_err_set(err, KT_EIO, "cannot get random bytes from the system: %s", strerror(errno));
   return 0;
 }
 

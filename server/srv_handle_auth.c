@@ -12,12 +12,12 @@
 
 #include "kt_log.h"
 #include "kt_pki.h"
+#include "kt_version.h"
 #include "srv_audit.h"
 #include "srv_auth.h"
 #include "srv_pki.h"
 #include "srv_rights.h"
 
-#define PROTOCOL_VERSION 1
 #define MAX_HASHING 2 /* Argon2 verifications at a time (memory: 19 MiB each) */
 
 /* A password check waiting for or running in the thread pool: a Login, or an
@@ -34,18 +34,23 @@ typedef struct login_work {
 
 static void handle_hello(srv_conn *c, const Kartoteka__Envelope *env) {
   const Kartoteka__Hello *h = env->hello;
-  if (h->protocol_version != PROTOCOL_VERSION) {
-    char msg[200];
-    snprintf(msg, sizeof msg,
-             "protocol version %u is not supported by this server (it speaks %d); install the "
-             "Kartoteka version that matches the server",
-             h->protocol_version, PROTOCOL_VERSION);
-    srv__send_error_close(c, env->req_id, KT_EVERSION, msg);
+  kt_version own, pc = kt_version_peer(h->protocol_version, h->min_protocol_version,
+                                       h->schema_version);
+  kt_version_own(&own);
+  kt_err verr;
+  kt_err_clear(&verr);
+  if (kt_version_check(&pc, &own, &verr)) {
+    kt_log_info("net", "conn %llu: refused Hello (protocol %u, schema %u): %s",
+                (unsigned long long)c->id, h->protocol_version, h->schema_version, verr.msg);
+    srv__send_error_close(c, env->req_id, KT_EVERSION, verr.msg);
     return;
   }
   Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__HelloOk ok = KARTOTEKA__HELLO_OK__INIT;
-  ok.protocol_version = PROTOCOL_VERSION;
+  /* the highest protocol both speak (kt_version_check: the ranges overlap) */
+  ok.protocol_version = pc.protocol < own.protocol ? pc.protocol : own.protocol;
+  ok.min_protocol_version = own.protocol_min;
+  ok.schema_version = own.schema;
   ok.server_id = c->srv->server_id;
   ok.epoch = c->srv->epoch;
   ok.server_hlc = kt_hlc_now(&c->srv->hlc);

@@ -118,7 +118,12 @@ static int load_rowid(srv_sync *s, kt_mtype *t, int64_t rowid, kt_rec **out, kt_
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     if (!(*out = kt_rec_new(t))) rc = SQLITE_NOMEM;
-    else kt_rec_load(*out, st);
+    else if (kt_rec_load(*out, st, err)) {
+      kt_rec_free(*out);
+      *out = NULL;
+      sqlite3_reset(st);
+      return err && err->code ? err->code : KT_ENOMEM;
+    }
   }
   sqlite3_reset(st);
   if (rc == SQLITE_NOMEM) return kt_err_set(err, KT_ENOMEM, "out of memory");

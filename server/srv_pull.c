@@ -250,8 +250,9 @@ int srv_sync_pull(srv_sync *s, const srv_subject *subj, uint64_t since, uint64_t
       if (!r) {
         rc = kt_err_set(err, KT_ENOMEM, "out of memory");
       } else {
-        kt_rec_load(r, rs);
-        rc = page_add(s, page, r, (uint64_t)row[0], row[3] != 0, &bytes, err);
+        rc = kt_rec_load(r, rs, err);
+        if (!rc) rc = page_add(s, page, r, (uint64_t)row[0], row[3] != 0, &bytes, err);
+        else kt_rec_free(r);
       }
     }
     sqlite3_reset(rs);
@@ -362,12 +363,12 @@ int srv_sync_dump(srv_sync *s, kt_buf *out, kt_err *err) {
     kt_buf_free(&sql);
     if (rc != SQLITE_OK) return srv_db_error(s->d, rc, "dumping", err);
     kt_rec *r = kt_rec_new(&types[i]);
-    while (r && sqlite3_step(st) == SQLITE_ROW) {
-      kt_rec_load(r, st);
-      kt_rec_dump_line(r, srv__dev_name, s, out);
-    }
+    if (!r) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    while (!rc && sqlite3_step(st) == SQLITE_ROW)
+      if (!(rc = kt_rec_load(r, st, err))) kt_rec_dump_line(r, srv__dev_name, s, out);
     kt_rec_free(r);
     sqlite3_finalize(st);
+    if (rc) return rc;
   }
   return 0;
 }

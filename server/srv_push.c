@@ -247,11 +247,16 @@ static int group_changed(srv_sync *s, const group_was *was, const kt_rec *r, boo
 /* Decodes and validates a change's values into in[] (each field once).
  * 0, or KT_E* with the reason in verr (the change is refused). */
 static int decode_change(srv_sync *s, kt_mtype *t, const Kartoteka__Change *ch, incoming *in,
-                         kt_err *verr) {
+                         size_t *nin, kt_err *verr) {
   uint64_t limit = kt_now_ms() + SRV_MAX_SKEW_MS;
   unsigned char seen[KT_MAX_FIELDS] = {0};
-  for (size_t i = 0; i < ch->n_fields; i++) {
-    const Kartoteka__FieldValue *fv = ch->fields[i];
+  *nin = 0;
+  for (size_t j = 0; j < ch->n_fields; j++) {
+    const Kartoteka__FieldValue *fv = ch->fields[j];
+    /* a value an older PC does not know, sent back as pulled: not an edit, and
+       its device is not the pusher's, so it is never written (the master has it) */
+    if (fv->kept) continue;
+    size_t i = (*nin)++;
     kt_mfield *f = kt_mtype_field(t, fv->name);
     if (!f) return kt_err_set(verr, KT_EINVAL, "unknown field '%s' for %s", fv->name, ch->type);
     if (f->vidx == KT_F_ID || f->vidx == KT_F_UPDATED)
@@ -364,7 +369,8 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
   }
   in = calloc(ch->n_fields ? ch->n_fields : 1, sizeof *in);
   if (!in) return kt_err_set(err, KT_ENOMEM, "out of memory");
-  if (decode_change(s, t, ch, in, &verr)) goto reject;
+  size_t nin = 0;
+  if (decode_change(s, t, ch, in, &nin, &verr)) goto reject;
   if ((rc = srv__load_by_id(s, t, ch->id, &r, err))) goto out;
   bool isnew = !r;
   if (!r) {
@@ -375,9 +381,9 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
     kt_value_set_text(&r->v[KT_F_ID], ch->id, strlen(ch->id));
   }
   verdict vd;
-  judge(s, w, r, isnew, in, ch->n_fields, &vd);
+  judge(s, w, r, isnew, in, nin, &vd);
   if (w->subj) {
-    rc = check_rights(s, w, t, r, &vd, in, ch->n_fields, &verr, err);
+    rc = check_rights(s, w, t, r, &vd, in, nin, &verr, err);
     if (rc == KT_EPERM && verr.code) {
       rc = 0;
       goto reject;
@@ -394,7 +400,7 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
   if (!vd.any) {
     /* nothing wins; a concurrent loser is still kept in the conflict log */
     bool claims = false;
-    rc = apply_values(s, w, wdev, r, in, ch->n_fields, &claims, err);
+    rc = apply_values(s, w, wdev, r, in, nin, &claims, err);
     res->status = KARTOTEKA__CHANGE_RESULT__STATUS__SUPERSEDED;
     goto out;
   }
@@ -410,7 +416,7 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
   for (size_t i = 0; i < ch->n_fields; i++)
     if (in[i].changes && (rc = srv_hist_take(&hist, r, in[i].f, in[i].stamp, err))) goto out;
   bool claims = false;
-  if ((rc = apply_values(s, w, wdev, r, in, ch->n_fields, &claims, err))) goto out;
+  if ((rc = apply_values(s, w, wdev, r, in, nin, &claims, err))) goto out;
   int64_t seq;
   if ((rc = srv__write_rec(s, r, claims, &seq, err))) goto out;
   if ((rc = srv_hist_write(s->d, r, wdev, &hist, err))) goto out;

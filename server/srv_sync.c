@@ -169,8 +169,14 @@ int srv__load_by_id(srv_sync *s, kt_mtype *t, const char *id, kt_rec **out, kt_e
       sqlite3_reset(st);
       return kt_err_set(err, KT_ENOMEM, "out of memory");
     }
-    kt_rec_load(r, st);
+    int lrc = kt_rec_load(r, st, err);
+    sqlite3_reset(st);
+    if (lrc) {
+      kt_rec_free(r);
+      return lrc;
+    }
     *out = r;
+    return 0;
   }
   sqlite3_reset(st);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : srv_db_error(s->d, rc, "reading a record", err);
@@ -322,7 +328,10 @@ static int rescope_dependents(srv_sync *s, const char *tname, const char *uuid, 
       }
       sqlite3_bind_int64(rs, 1, rows[k]);
       int step = sqlite3_step(rs);
-      if (step == SQLITE_ROW) kt_rec_load(r, rs);
+      if (step == SQLITE_ROW && (rc = kt_rec_load(r, rs, err))) {
+        sqlite3_reset(rs);
+        break;
+      }
       sqlite3_reset(rs);
       if (step != SQLITE_ROW) continue;
       kt_scope sc;
@@ -469,10 +478,14 @@ static int backfill_scopes(srv_sync *s, kt_err *err) {
     }
     sqlite3_bind_int64(rs, 1, rows[2 * i + 1]);
     kt_rec *r = kt_rec_new(t);
-    int step = r ? sqlite3_step(rs) : SQLITE_NOMEM;
-    if (step == SQLITE_ROW) kt_rec_load(r, rs);
+    if (!r) {
+      rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+      break;
+    }
+    int step = sqlite3_step(rs);
+    if (step == SQLITE_ROW) rc = kt_rec_load(r, rs, err);
     sqlite3_reset(rs);
-    if (step == SQLITE_ROW) {
+    if (!rc && step == SQLITE_ROW) {
       kt_scope sc;
       rc = srv__scope_of(s, r, &sc, err);
       if (!rc) {
@@ -596,8 +609,14 @@ static int claim_other(srv_sync *s, const char *key, const kt_rec *r, const char
   if (!(st = srv_db_tst(s->d, t, SRV_TST_BY_ROWID, err))) return KT_EDB;
   sqlite3_bind_int64(st, 1, rid);
   kt_rec *o = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW && (o = kt_rec_new(t))) kt_rec_load(o, st);
+  int step = sqlite3_step(st), lrc = 0;
+  if (step == SQLITE_ROW && !(o = kt_rec_new(t))) lrc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  else if (step == SQLITE_ROW && (lrc = kt_rec_load(o, st, err))) {
+    kt_rec_free(o);
+    o = NULL;
+  }
   sqlite3_reset(st);
+  if (lrc) return lrc;
   for (int i = 0; o && i < t->nfields && !*of; i++) {
     char k2[300];
     if (o->v[i].kind == KT_V_TEXT && kt_mfield_claim_key(&t->fields[i], o->v[i].s, k2, sizeof k2) &&

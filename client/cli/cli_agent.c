@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "kt_hlc.h"
 #include "kt_log.h"
+#include "kt_plat.h"
 #include "kt_time.h"
 
 #define PUMP_MS 100 /* GLib's main context (notification actions) is looked at this often */
@@ -209,7 +210,7 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   if (argc > 1) return cli_usage("agent", "no arguments expected");
   cl_store *s = cli_open(ctx, false);
   if (!s) return 1;
-  signal(SIGPIPE, SIG_IGN);
+  kt_plat_process_init(); /* SIGPIPE: also when run from another front end */
   agent a = {.s = s, .user = cl_store_user(s)};
   a.notify_ok = notify_init("Kartoteka");
   kt_log_set_level(ctx->verbose ? KT_LOG_DEBUG : KT_LOG_INFO);

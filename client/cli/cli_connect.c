@@ -5,8 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include "cl_session.h"
@@ -15,6 +13,7 @@
 #include "cli.h"
 #include "kt_json.h"
 #include "kt_invite.h"
+#include "kt_plat.h"
 
 /* Reads a password from a file ("-" = stdin) or asks on the terminal. */
 int cli_read_password(const char *file, char *out, size_t n) {
@@ -27,20 +26,9 @@ int cli_read_password(const char *file, char *out, size_t n) {
     out[strcspn(out, "\r\n")] = '\0';
     return 0;
   }
-  if (!isatty(STDIN_FILENO))
+  if (!kt_plat_is_tty(stdin))
     return cli_failf("give the password with --password-file FILE (no terminal to ask on)");
-  struct termios old, quiet;
-  fprintf(stderr, "Password: ");
-  fflush(stderr);
-  tcgetattr(STDIN_FILENO, &old);
-  quiet = old;
-  quiet.c_lflag &= (tcflag_t)~ECHO;
-  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
-  bool ok = fgets(out, (int)n, stdin) != NULL;
-  tcsetattr(STDIN_FILENO, TCSANOW, &old);
-  fprintf(stderr, "\n");
-  if (!ok) return cli_failf("no password given");
-  out[strcspn(out, "\r\n")] = '\0';
+  if (kt_plat_read_secret("Password: ", out, n)) return cli_failf("no password given");
   return 0;
 }
 

@@ -3,28 +3,14 @@
  * `kartoteka demo [--seed N]`: the demo base in an empty card index of any
  * profile (a connected one sends it to the server at the next sync). */
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cl_demo.h"
 #include "cli.h"
+#include "kt_plat.h"
 
-static int mkdirs(const char *path) {
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s", path);
-  for (char *p = tmp + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(tmp, 0700) && errno != EEXIST) return -1;
-      *p = '/';
-    }
-  if (mkdir(tmp, 0700) && errno != EEXIST) return -1;
-  return 0;
-}
 
 /* "--seed N" -> *seed; -1 (usage printed) when N is not a positive number. */
 static int parse_seed(const char *cmd, const char *text, uint64_t *seed) {
@@ -85,13 +71,12 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
   if (!local)
     return cli_usage("init", "say --local for a standalone card index; to join an office server "
                      "use `kartoteka connect --invite INVITE`");
+  char login[256];
   if (!user) {
-    struct passwd *pw = getpwuid(getuid());
-    user = getenv("USER");
-    if ((!user || !*user) && pw) user = pw->pw_name;
-    if (!user || !*user) user = "me";
+    kt_plat_user_name(login, sizeof login);
+    user = login;
   }
-  if (mkdirs(ctx->profile))
+  if (kt_plat_mkdir_private(ctx->profile, true))
     return cli_failf("cannot create the profile folder %s: %s", ctx->profile, strerror(errno));
   char path[4200];
   cli_db_path(ctx, path, sizeof path);

@@ -1,13 +1,12 @@
 /* cli_main — `kartoteka`: global options, the command table, dispatch. */
 #include <stdarg.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "kt_log.h"
+#include "kt_plat.h"
 #include "kt_text.h"
 
 static int cmd_help(cli_ctx *ctx, int argc, char **argv);
@@ -181,18 +180,17 @@ static const char *resolve_profile(const char *given) {
   if (given && *given) return given;
   const char *env = getenv("KARTOTEKA_PROFILE");
   if (env && *env) return env;
-  const char *xdg = getenv("XDG_DATA_HOME");
-  if (xdg && *xdg) snprintf(profile_buf, sizeof profile_buf, "%s/kartoteka", xdg);
-  else snprintf(profile_buf, sizeof profile_buf, "%s/.local/share/kartoteka",
-                getenv("HOME") ? getenv("HOME") : ".");
+  char base[4000];
+  kt_plat_data_dir(base, sizeof base);
+  snprintf(profile_buf, sizeof profile_buf, "%s/kartoteka", base);
   return profile_buf;
 }
 
 int main(int argc, char **argv) {
-  umask(077); /* the card index, keys and tokens are the user's alone */
-  /* a server that closed the connection (a revoked device, a restart) is a write
-     error with a message, not a silent death */
-  signal(SIGPIPE, SIG_IGN);
+  /* the card index, keys and tokens are the user's alone; a server that closed
+     the connection (a revoked device, a restart) is a write error with a
+     message, not a silent death */
+  kt_plat_process_init();
   cli_ctx ctx = {0};
   const char *profile = NULL;
   /* global options before the command; --json may appear anywhere */

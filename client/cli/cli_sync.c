@@ -1,6 +1,5 @@
 /* cli_sync — `kartoteka sync [--watch]`, `kartoteka conflicts`, and
  * `kartoteka dump` (the canonical dump support and tests compare). */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <uv.h>
@@ -9,6 +8,7 @@
 #include "cl_reader.h"
 #include "cli.h"
 #include "kt_log.h"
+#include "kt_plat.h"
 #include "kt_time.h"
 
 static volatile bool stop_flag;
@@ -27,12 +27,7 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
   if (watch && !ctx->verbose) kt_log_set_plain(NULL); /* runs for long: a log with times */
   cl_store *s = cli_open(ctx, false);
   if (!s) return 1;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
+  kt_plat_on_stop(on_signal);
   uv_loop_t loop;
   uv_loop_init(&loop);
   cl_sync_stats st;

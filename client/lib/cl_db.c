@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "kt_buf.h"
 #include "kt_ckpt.h"
 #include "kt_migrate.h"
+#include "kt_plat.h"
 #include "kt_rec.h"
 #include "kt_sql.h"
 #include "kt_text.h"
@@ -128,6 +128,19 @@ static const char *const st_sql[CL_ST__COUNT] = {
                                "ORDER BY rowid LIMIT 1",
     [CL_ST_TEMPLATE_ALL] = "SELECT id FROM t_template WHERE deleted = 0 ORDER BY name, rowid",
     [CL_ST_MAIL_SETTING] = "SELECT id FROM t_mail_setting WHERE deleted = 0 ORDER BY rowid LIMIT 1",
+
+    [CL_ST_KEPT_GET] = "SELECT stamp, device FROM kept_value WHERE tcode = ?1 AND name = ?2 AND "
+                       "rid = ?3",
+    [CL_ST_KEPT_PUT] = "INSERT OR REPLACE INTO kept_value (tcode, name, rid, value, stamp, device) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [CL_ST_KEPT_DEL] = "DELETE FROM kept_value WHERE tcode = ?1 AND name = ?2 AND rid = ?3",
+    [CL_ST_KEPT_OF_REC] = "SELECT name, value, stamp, device FROM kept_value WHERE tcode = ?1 AND "
+                          "rid = ?2 ORDER BY name",
+    [CL_ST_KEPT_FORGET] = "DELETE FROM kept_value WHERE tcode = ?1 AND rid = ?2",
+    [CL_ST_KEPT_NEXT] = "SELECT tcode, name FROM kept_value WHERE (tcode, name) > (?1, ?2) "
+                        "ORDER BY tcode, name LIMIT 1",
+    [CL_ST_KEPT_OF_FIELD] = "SELECT name, value, stamp, device, rid FROM kept_value WHERE "
+                            "tcode = ?1 AND name = ?2",
 };
 
 static const kt_sql_names names = {
@@ -168,13 +181,12 @@ static void coll_free(void *ud) { kt_collator_free(ud); }
 int cl_db_open(cl_db *d, const char *path, bool create, bool readonly, int busy_ms,
                const char *locale, kt_err *err) {
   memset(d, 0, sizeof *d);
-  struct stat stt;
-  if (!create && stat(path, &stt) != 0)
+  if (!create && kt_plat_file_info(path, NULL) != 0)
     return kt_err_set(err, KT_ENOPROFILE,
                       "no card index at %s; create one with `kartoteka init --local` or join "
                       "a server with `kartoteka connect --invite INVITE`",
                       path);
-  if (create && stat(path, &stt) == 0)
+  if (create && kt_plat_file_info(path, NULL) == 0)
     return kt_err_set(err, KT_EEXISTS, "%s already exists; nothing was changed", path);
   int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
   int rc = sqlite3_open_v2(path, &d->db, flags | SQLITE_OPEN_NOMUTEX, NULL);
@@ -237,8 +249,19 @@ void cl_db_reset_types(cl_db *d) {
     }
 }
 
+/* A statement lookup failed with e: remembered for cl_db_st_rc. */
+static sqlite3_stmt *st_failed(cl_db *d, const kt_err *e, kt_err *err) {
+  d->st_rc = e->code ? e->code : KT_EDB;
+  if (err) *err = *e;
+  return NULL;
+}
+
+int cl_db_st_rc(const cl_db *d) { return d->st_rc ? d->st_rc : KT_EDB; }
+
 sqlite3_stmt *cl_db_st(cl_db *d, cl_st which, kt_err *err) {
-  return kt_sql_cached(d->db, &d->st[which], st_sql[which], &names, err);
+  kt_err e;
+  sqlite3_stmt *st = kt_sql_cached(d->db, &d->st[which], st_sql[which], &names, &e);
+  return st ? st : st_failed(d, &e, err);
 }
 
 void cl_db_table(const kt_mtype *t, char *out, size_t outsz) { kt_recsql_table(t, out, outsz); }
@@ -247,6 +270,7 @@ void cl_db_select_prefix(const kt_mtype *t, kt_buf *sql) { kt_recsql_select(t, s
 
 sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err) {
   sqlite3_stmt **slot = &d->tst[t->def->code][which];
+  kt_err e;
   if (*slot) return kt_sql_cached(d->db, slot, NULL, &names, err);
   kt_buf sql = KT_BUF_INIT;
   switch (which) {
@@ -274,12 +298,13 @@ sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err) 
   }
   if (sql.oom) {
     kt_buf_free(&sql);
-    kt_err_set(err, KT_ENOMEM, "out of memory");
-    return NULL;
+    kt_err_set(&e, KT_ENOMEM, "out of memory preparing a query; close other programs and try "
+               "again");
+    return st_failed(d, &e, err);
   }
-  sqlite3_stmt *st = kt_sql_cached(d->db, slot, sql.p, &names, err);
+  sqlite3_stmt *st = kt_sql_cached(d->db, slot, sql.p, &names, &e);
   kt_buf_free(&sql);
-  return st;
+  return st ? st : st_failed(d, &e, err);
 }
 
 void cl_db_reftitles_sql(const kt_mtype *t, const kt_mfield *tf, const char *name, kt_buf *fill,

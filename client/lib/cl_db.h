@@ -81,6 +81,14 @@ typedef enum cl_st {
   CL_ST_TEMPLATE_BY_NAME, /* ?1 name -> id of the live template (oldest first) */
   CL_ST_TEMPLATE_ALL,   /* -> id of every live template, by name */
   CL_ST_MAIL_SETTING,   /* -> id of the office's live mail settings record */
+
+  CL_ST_KEPT_GET,     /* ?1 tcode, ?2 name, ?3 rid -> stamp, device */
+  CL_ST_KEPT_PUT,     /* ?1 tcode, ?2 name, ?3 rid, ?4 value, ?5 stamp, ?6 device */
+  CL_ST_KEPT_DEL,     /* ?1 tcode, ?2 name, ?3 rid */
+  CL_ST_KEPT_OF_REC,  /* ?1 tcode, ?2 rid -> name, value, stamp, device (by name) */
+  CL_ST_KEPT_FORGET,  /* ?1 tcode, ?2 rid: every kept value of a removed record */
+  CL_ST_KEPT_NEXT,    /* ?1 tcode, ?2 name -> the next (tcode, name) after it */
+  CL_ST_KEPT_OF_FIELD,/* ?1 tcode, ?2 name -> name, value, stamp, device, rid */
   CL_ST__COUNT
 } cl_st;
 
@@ -101,6 +109,7 @@ typedef struct cl_db {
   sqlite3_stmt *st[CL_ST__COUNT];
   sqlite3_stmt *tst[KT_MAX_TYPES][CL_TST__COUNT];
   struct kt_ckpt *ckpt; /* background WAL checkpoints (writer connections) */
+  int st_rc;            /* KT_E* of the last statement lookup that failed */
 } cl_db;
 
 /* Opens (creating when `create`) the replica file, sets pragmas (WAL,
@@ -115,6 +124,10 @@ void cl_db_close(cl_db *d);
 /* Fixed statement, prepared on first use and reset+cleared for reuse; NULL on
  * failure (err set). Borrowed: do not finalize. */
 sqlite3_stmt *cl_db_st(cl_db *d, cl_st which, kt_err *err);
+/* The KT_E* code of the last cl_db_st/cl_db_tst that returned NULL (KT_ENOMEM
+ * when SQLite or the SQL builder ran out of memory, else KT_EDB): what a
+ * caller returns when the lookup failed (err holds the message). */
+int cl_db_st_rc(const cl_db *d);
 /* Per-type statement for t (built from the model). */
 sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err);
 /* Drops cached per-type statements (after the model changed). */

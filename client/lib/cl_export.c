@@ -15,6 +15,7 @@
 #include "cl_remote.h"
 #include "kt_buf.h"
 #include "kt_time.h"
+#include "kt_plat.h"
 
 /* ---- CSV ------------------------------------------------------------------- */
 
@@ -338,7 +339,7 @@ static int run(uv_loop_t *loop, const char *profile_dir, cl_store *s, const cl_q
   if (rc || (rc = sink->end(&w))) goto out;
   /* the file is complete: now the server's leave (and its audit row), then it appears */
   if ((rc = ask_server(loop, profile_dir, s, t->def->name, w.count, sink->name, path, err))) goto out;
-  if (rename(tmp, path) != 0) {
+  if (kt_plat_rename(tmp, path) != 0) {
     rc = kt_err_set(err, KT_EIO, "cannot write %s: %s", path, strerror(errno));
     goto out;
   }
@@ -346,7 +347,7 @@ static int run(uv_loop_t *loop, const char *profile_dir, cl_store *s, const cl_q
 out:
   if (rc && begun) {
     sink->drop(&w);
-    unlink(tmp);
+    kt_plat_remove(tmp);
   }
   kt_buf_free(&w.cell);
   kt_buf_free(&w.vals);

@@ -8,6 +8,7 @@
 
 #include "cl_db.h"
 #include "cl_session.h"
+#include "kt_alloc.h"
 #include "kt_frame.h"
 #include "kt_log.h"
 
@@ -15,7 +16,7 @@ int cl_outbox_list(cl_store *s, bool parked, cl_outbox_entry_cb cb, void *ud, kt
   cl_db *d = cl_store_db(s);
   kt_model *m = cl_store_model(s);
   sqlite3_stmt *st = cl_db_st(d, CL_ST_OUTBOX_LIST, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(d);
   sqlite3_bind_int(st, 1, parked);
   /* read the rows first: the callback may read the store (and the statement is shared) */
   typedef struct row {
@@ -31,7 +32,7 @@ int cl_outbox_list(cl_store *s, bool parked, cl_outbox_entry_cb cb, void *ud, kt
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (n == cap) {
       cap = cap ? cap * 2 : 16;
-      row *p = realloc(rows, cap * sizeof *p);
+      row *p = kt_realloc(rows, cap * sizeof *p);
       if (!p) {
         rc = SQLITE_NOMEM;
         break;
@@ -46,7 +47,7 @@ int cl_outbox_list(cl_store *s, bool parked, cl_outbox_entry_cb cb, void *ud, kt
     kt_fset_decode(sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3), &r->fields);
     kt_vers_decode(sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), &r->base);
     const char *why = (const char *)sqlite3_column_text(st, 5);
-    if (why && !(r->refused = strdup(why))) {
+    if (why && !(r->refused = kt_strdup(why))) {
       rc = SQLITE_NOMEM;
       break;
     }
@@ -63,15 +64,18 @@ int cl_outbox_list(cl_store *s, bool parked, cl_outbox_entry_cb cb, void *ud, kt
     if (!t) continue;
     sqlite3_stmt *rs = cl_db_tst(d, t, CL_TST_BY_ROWID, err);
     if (!rs) {
-      rc = KT_EDB;
+      rc = cl_db_st_rc(d);
       break;
     }
     sqlite3_bind_int64(rs, 1, rows[i].rid);
     cl_rec *r = NULL;
     int step = sqlite3_step(rs);
-    if (step == SQLITE_ROW && (r = cl_rec_new(t))) kt_rec_load(r, rs);
+    if (step == SQLITE_ROW && !(r = cl_rec_new(t))) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    else if (step == SQLITE_ROW && (rc = kt_rec_load(r, rs, err))) {
+      cl_rec_free(r);
+      r = NULL;
+    }
     sqlite3_reset(rs);
-    if (step == SQLITE_ROW && !r) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
     if (!r) continue; /* an entry of a record that is gone is never sent either */
     kt_buf_reset(&title);
     cl_rec_title(r, &title);
@@ -101,9 +105,9 @@ int cl_outbox_list(cl_store *s, bool parked, cl_outbox_entry_cb cb, void *ud, kt
 int cl_cards_add(cl_cards *l, const char *type, const char *id) {
   if (l->n == l->cap) {
     size_t cap = l->cap ? l->cap * 2 : 8;
-    char(*ids)[40] = realloc(l->ids, cap * sizeof *ids);
+    char(*ids)[40] = kt_realloc(l->ids, cap * sizeof *ids);
     if (ids) l->ids = ids;
-    char(*types)[32] = realloc(l->types, cap * sizeof *types);
+    char(*types)[32] = kt_realloc(l->types, cap * sizeof *types);
     if (types) l->types = types;
     if (!ids || !types) return KT_ENOMEM;
     l->cap = cap;

@@ -571,10 +571,10 @@ int cl_view_page(cl_view *v, int64_t pos, int n, kt_rec **rows, int *got, kt_err
     if (src == SQLITE_ROW) {
       kt_rec *rec = kt_rec_new(v->t);
       if (!rec) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-      else {
-        kt_rec_load(rec, st);
+      else if ((rc = kt_rec_load(rec, st, err)))
+        kt_rec_free(rec);
+      else
         rows[(*got)++] = rec;
-      }
     } else if (src != SQLITE_DONE) {
       rc = cl_db_error(&s->d, src, "reading the card index", err);
     }

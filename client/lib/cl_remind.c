@@ -354,7 +354,7 @@ static int walk_yearly(cl_store *s, const char *user, int64_t a, int64_t b, gath
     kt_rec *r = kt_rec_new(t);
     if (!r) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
     while (!rc && (prc = sqlite3_step(st)) == SQLITE_ROW) {
-      kt_rec_load(r, st);
+      if ((rc = kt_rec_load(r, st, err))) break;
       const kt_value *v = &r->v[t->pos[f->vidx]];
       int y, mo, dd;
       if (v->kind != KT_V_TEXT || sscanf(v->s, "%d-%d-%d", &y, &mo, &dd) != 3) continue;

@@ -9,9 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "cl_session.h"
 #include "cl_store.h"
@@ -20,6 +18,7 @@
 #include "kt_hlc.h"
 #include "kt_log.h"
 #include "kt_pki.h"
+#include "kt_plat.h"
 
 #define BACKUP_PREFIX "replica-"
 
@@ -32,18 +31,15 @@ static void path_in(const char *dir, const char *name, char *out, size_t n) {
   snprintf(out, n, "%s/%s", dir, name);
 }
 
-static bool exists(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0;
-}
+static bool exists(const char *path) { return kt_plat_file_info(path, NULL) == 0; }
 
 static void remove_db(const char *path) {
   char p[4400];
-  unlink(path);
+  kt_plat_remove(path);
   snprintf(p, sizeof p, "%s-wal", path);
-  unlink(p);
+  kt_plat_remove(p);
   snprintf(p, sizeof p, "%s-shm", path);
-  unlink(p);
+  kt_plat_remove(p);
 }
 
 /* Renames a database with its WAL (the -shm is only a cache: dropped). */
@@ -51,10 +47,10 @@ static int move_db(const char *from, const char *to) {
   char fw[4400], tw[4400];
   snprintf(fw, sizeof fw, "%s-wal", from);
   snprintf(tw, sizeof tw, "%s-wal", to);
-  if (rename(from, to) != 0) return -1;
-  if (exists(fw) && rename(fw, tw) != 0) return -1;
+  if (kt_plat_rename(from, to) != 0) return -1;
+  if (exists(fw) && kt_plat_rename(fw, tw) != 0) return -1;
   snprintf(fw, sizeof fw, "%s-shm", from);
-  unlink(fw);
+  kt_plat_remove(fw);
   return 0;
 }
 
@@ -94,9 +90,9 @@ int cl_backup_daily(const char *profile_dir, bool *made, kt_err *err) {
   int n;
   int rc = kt_backup_list(dir, BACKUP_PREFIX, &paths, &n, err);
   if (rc) return rc;
-  struct stat st;
-  bool due = n == 0 || stat(paths[n - 1], &st) != 0 ||
-             time(NULL) - st.st_mtime >= CL_BACKUP_INTERVAL_S || time(NULL) < st.st_mtime;
+  kt_plat_finfo st;
+  bool due = n == 0 || kt_plat_file_info(paths[n - 1], &st) != 0 ||
+             time(NULL) - st.mtime >= CL_BACKUP_INTERVAL_S || time(NULL) < st.mtime;
   kt_backup_list_free(paths, n);
   if (!due) return 0;
   rc = kt_backup_rotate(dir, BACKUP_PREFIX, CL_BACKUP_KEEP, db, check_card_index, NULL, 0, err);
@@ -143,7 +139,7 @@ static int build_connected(uv_loop_t *loop, const char *dir, const char *tmp, co
     cl_conn_free(c);
   }
   if (!rc) {
-    close(*lock); /* the sync takes the profile's lock itself */
+    kt_plat_unlock(*lock); /* the sync takes the profile's lock itself */
     *lock = -1;
     volatile bool stop = false;
     cl_sync_stats st;
@@ -283,7 +279,7 @@ int cl_repair(uv_loop_t *loop, const char *profile_dir, const char *password,
   strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
   snprintf(rep->kept, sizeof rep->kept, "%s.damaged-%s", db, stamp);
   if (move_db(db, rep->kept) != 0) {
-    close(lock);
+    kt_plat_unlock(lock);
     return kt_err_set(err, KT_EIO, "cannot move the damaged card index aside: %s", strerror(errno));
   }
   char certdev[KT_PKI_CN_BUF];
@@ -294,7 +290,7 @@ int cl_repair(uv_loop_t *loop, const char *profile_dir, const char *password,
   if (cl_salvage_read(rep->kept, certdev[0] ? certdev : NULL, &sv, &e2)) {
     if (e2.code == KT_ENOMEM) {
       move_db(rep->kept, db);
-      close(lock);
+      kt_plat_unlock(lock);
       return kt_err_set(err, KT_ENOMEM, "out of memory");
     }
     rep->unreadable = true;
@@ -316,6 +312,6 @@ int cl_repair(uv_loop_t *loop, const char *profile_dir, const char *password,
     if (!exists(db) && move_db(rep->kept, db) == 0) rep->kept[0] = '\0';
   }
   cl_salvage_free(sv);
-  if (lock >= 0) close(lock);
+  if (lock >= 0) kt_plat_unlock(lock);
   return rc;
 }

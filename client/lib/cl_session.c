@@ -2,26 +2,23 @@
 #include "cl_session.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "kt_frame.h"
 #include "kt_hlc.h"
 #include "kt_invite.h"
 #include "kt_log.h"
 #include "kt_pki.h"
+#include "kt_plat.h"
 #include "kt_rights.h"
 #include "kt_time.h"
+#include "kt_version.h"
 
 #include <openssl/err.h>
 
-#define PROTOCOL_VERSION 1
 
 static void path_in(const char *dir, const char *name, char *out, size_t n) {
   snprintf(out, n, "%s/%s", dir, name);
@@ -47,7 +44,11 @@ static int check_epoch(cl_store *s, const char *epoch, kt_err *err) {
 static int hello_send(cl_conn *c, const char *device_id, kt_err *err) {
   Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__Hello h = KARTOTEKA__HELLO__INIT;
-  h.protocol_version = PROTOCOL_VERSION;
+  kt_version own;
+  kt_version_own(&own);
+  h.protocol_version = own.protocol;
+  h.min_protocol_version = own.protocol_min;
+  h.schema_version = own.schema;
   h.device_id = (char *)(device_id ? device_id : "");
   h.client_name = "kartoteka";
   req.body_case = KARTOTEKA__ENVELOPE__BODY_HELLO;
@@ -64,6 +65,14 @@ static int hello_recv(cl_conn *c, char *epoch_out, bool *renews, kt_err *err) {
   if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_HELLO_OK) {
     rc = kt_err_set(err, KT_EPROTO, "the server answered Hello with %s", kt_frame_body_name(rep));
   } else {
+    /* a server that does not check (older than these fields) is judged here */
+    const Kartoteka__HelloOk *ok = rep->hello_ok;
+    kt_version own, srv = kt_version_peer(ok->protocol_version, ok->min_protocol_version,
+                                          ok->schema_version);
+    kt_version_own(&own);
+    rc = kt_version_check(&own, &srv, err);
+  }
+  if (!rc) {
     if (epoch_out) snprintf(epoch_out, 64, "%s", rep->hello_ok->epoch);
     for (size_t i = 0; renews && i < rep->hello_ok->n_features; i++)
       if (strcmp(rep->hello_ok->features[i], "renew") == 0) *renews = true;
@@ -175,14 +184,14 @@ static int auth_recv(cl_conn *c, cl_store *s, const char *password, kt_err *err)
 static void tls_session_load(const char *dir, kt_buf *out) {
   char p[4200];
   path_in(dir, TLS_SESSION_FILE, p, sizeof p);
-  int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;
+  FILE *f = fopen(p, "rb");
+  if (!f) return;
   if (kt_buf_reserve(out, TLS_SESSION_MAX) == 0) {
-    ssize_t n = read(fd, out->p, TLS_SESSION_MAX);
-    out->len = n > 0 && n < TLS_SESSION_MAX ? (size_t)n : 0;
+    size_t n = fread(out->p, 1, TLS_SESSION_MAX, f);
+    out->len = n > 0 && n < TLS_SESSION_MAX ? n : 0;
     out->p[out->len] = '\0';
   }
-  close(fd);
+  fclose(f);
 }
 
 static void tls_session_save(const char *dir, cl_conn *c) {
@@ -191,11 +200,12 @@ static void tls_session_save(const char *dir, cl_conn *c) {
     char p[4200], tmp[4300];
     path_in(dir, TLS_SESSION_FILE, p, sizeof p);
     snprintf(tmp, sizeof tmp, "%s.tmp", p);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    bool ok = fd >= 0 && write(fd, s.p, s.len) == (ssize_t)s.len;
-    if (fd >= 0) close(fd);
-    if (!ok || rename(tmp, p) != 0) {
-      unlink(tmp);
+    FILE *f = fopen(tmp, "wb");
+    bool ok = f && kt_plat_fd_set_mode(fileno(f), 0600) == 0 && /* the user's alone */
+              fwrite(s.p, 1, s.len, f) == s.len;
+    if (f && fclose(f) != 0) ok = false;
+    if (!ok || kt_plat_rename(tmp, p) != 0) {
+      kt_plat_remove(tmp);
       kt_log_debug("session", "cannot keep the TLS session in %s", p);
     }
     memset(s.p, 0, s.len);
@@ -211,7 +221,7 @@ static void remove_profile(const char *dir) {
   char p[4200];
   for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
     path_in(dir, files[i], p, sizeof p);
-    unlink(p);
+    kt_plat_remove(p);
   }
 }
 
@@ -225,14 +235,13 @@ int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, con
   path_in(dir, "device.key", keyp, sizeof keyp);
   path_in(dir, "device.crt", crtp, sizeof crtp);
   path_in(dir, "ca.crt", cap, sizeof cap);
-  struct stat st;
-  if (stat(db, &st) == 0)
+  if (kt_plat_file_info(db, NULL) == 0)
     return kt_err_set(err, KT_EEXISTS, "a card index already exists in %s; nothing was changed "
                       "(use another --profile for a new connection)", dir);
-  if (mkdir(dir, 0700) && errno != EEXIST)
+  if (kt_plat_mkdir_private(dir, false))
     return kt_err_set(err, KT_EIO, "cannot create the profile folder %s: %s", dir, strerror(errno));
-  char host[128] = "PC";
-  gethostname(host, sizeof host - 1);
+  char host[128];
+  kt_plat_host_name(host, sizeof host);
   EVP_PKEY *key = NULL;
   X509_REQ *csr = NULL;
   X509 *cert = NULL, *ca = NULL;
@@ -431,9 +440,8 @@ int cl_session_renew(cl_conn *c, const char *dir, cl_store *s, int64_t *next_ms,
   path_in(dir, "device.key", keyp, sizeof keyp);
   path_in(dir, "device.crt", crtp, sizeof crtp);
   path_in(dir, "ca.crt", cap, sizeof cap);
-  int lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) { /* another program renews it now */
-    if (lock >= 0) close(lock);
+  int lock;
+  if (kt_plat_lock(lockp, &lock) != 0) { /* another program renews it now */
     *next_ms = (int64_t)kt_now_ms() + 60000;
     return 0;
   }
@@ -499,7 +507,6 @@ out:
   X509_free(cur);
   X509_free(ca);
   X509_free(fresh);
-  flock(lock, LOCK_UN);
-  close(lock);
+  kt_plat_unlock(lock);
   return rc;
 }

@@ -50,7 +50,7 @@ int cl_store_create(const char *path, const char *user, const char *mode, const 
       sqlite3_bind_text(st, 1, dev, -1, SQLITE_STATIC);
       rc = cl_db_step_done(&d, st, err);
     } else {
-      rc = KT_EDB;
+      rc = cl_db_st_rc(&d);
     }
   }
   if (!rc && sqlite3_exec(d.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
@@ -90,7 +90,7 @@ static int apply_field_defs(cl_store *s, fdef_row *defs, size_t n, kt_err *err) 
     char tab[64];
     cl_db_table(&types[i], tab, sizeof tab);
     sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_CUSTOM_COLS, err);
-    if (!st) return KT_EDB;
+    if (!st) return cl_db_st_rc(&s->d);
     sqlite3_bind_text(st, 1, tab, -1, SQLITE_TRANSIENT);
     int src;
     while ((src = sqlite3_step(st)) == SQLITE_ROW) {
@@ -116,7 +116,7 @@ static int apply_field_defs(cl_store *s, fdef_row *defs, size_t n, kt_err *err) 
 
 static int load_model(cl_store *s, kt_err *err) {
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_FIELD_DEFS, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   int rc;
   fdef_row *defs = NULL;
   size_t n = 0, cap = 0;
@@ -124,7 +124,7 @@ static int load_model(cl_store *s, kt_err *err) {
   while (!oom && (rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (n == cap) {
       cap = cap ? cap * 2 : 16;
-      fdef_row *p = realloc(defs, cap * sizeof *p);
+      fdef_row *p = kt_realloc(defs, cap * sizeof *p);
       if (!p) {
         oom = true;
         break;
@@ -135,7 +135,7 @@ static int load_model(cl_store *s, kt_err *err) {
     memset(d, 0, sizeof *d);
     for (int c = 0; c < 6; c++) {
       const char *v = (const char *)sqlite3_column_text(st, c);
-      if (v && !(d->col[c] = strdup(v))) oom = true;
+      if (v && !(d->col[c] = kt_strdup(v))) oom = true;
     }
   }
   sqlite3_reset(st);
@@ -146,7 +146,7 @@ static int load_model(cl_store *s, kt_err *err) {
     for (int c = 0; c < 6; c++) free(defs[k].col[c]);
   free(defs);
   if (rc) return rc;
-  if (!(st = cl_db_st(&s->d, CL_ST_SECTIONS, err))) return KT_EDB;
+  if (!(st = cl_db_st(&s->d, CL_ST_SECTIONS, err))) return cl_db_st_rc(&s->d);
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     kt_err e2;
     kt_model_apply_section(s->model, (const char *)sqlite3_column_text(st, 0),
@@ -161,7 +161,7 @@ static int load_model(cl_store *s, kt_err *err) {
 
 static int self_device(cl_store *s, kt_err *err) {
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_DEVICE_GET, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_text(st, 1, s->device, -1, SQLITE_STATIC);
   if (sqlite3_step(st) == SQLITE_ROW) s->selfdev = (uint32_t)sqlite3_column_int64(st, 0);
   sqlite3_reset(st);
@@ -174,7 +174,7 @@ static int self_device(cl_store *s, kt_err *err) {
 int cl_store_open(const char *path, const cl_open_opts *opts, cl_store **out, kt_err *err) {
   cl_open_opts o = {0};
   if (opts) o = *opts;
-  cl_store *s = calloc(1, sizeof *s);
+  cl_store *s = kt_calloc(1, sizeof *s);
   if (!s) return kt_err_set(err, KT_ENOMEM, "out of memory");
   int rc = cl_db_open(&s->d, path, false, o.readonly, o.busy_ms,
                       o.locale ? o.locale : default_locale(), err);
@@ -183,6 +183,11 @@ int cl_store_open(const char *path, const cl_open_opts *opts, cl_store **out, kt
     return rc;
   }
   s->readonly = o.readonly;
+  const char *unknown = getenv("KT_TEST_UNKNOWN_FIELDS"); /* cl__field_known */
+  if (unknown && *unknown && !(s->test_unknown = kt_strdup(unknown))) {
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    goto fail;
+  }
   if ((rc = kt_model_new(&s->model, err))) goto fail;
   s->d.model = s->model;
   kt_buf b = KT_BUF_INIT;
@@ -204,6 +209,10 @@ int cl_store_open(const char *path, const cl_open_opts *opts, cl_store **out, kt
   if ((rc = self_device(s, err)) || (rc = load_model(s, err)) ||
       (rc = cl_db_check_schema(&s->d, err)))
     goto fail;
+  if (!s->readonly) { /* values kept by an older version of this program, or before a definition */
+    if (!(rc = cl__tx_begin(s, err))) rc = cl__kept_promote(s, err);
+    if ((rc = cl__tx_end(s, rc, err))) goto fail;
+  }
   schema_version(s, &s->schema_seen);
   cl__load_rights(s);
   *out = s;
@@ -221,6 +230,7 @@ void cl_store_close(cl_store *s) {
   free(s->devs);
   cl_db_close(&s->d);
   kt_model_free(s->model);
+  free(s->test_unknown);
   free(s);
 }
 
@@ -268,8 +278,10 @@ int cl__tx_begin(cl_store *s, kt_err *err) {
   if (s->readonly)
     return kt_err_set(err, KT_EPERM, "this connection to the card index is read-only");
   if (s->in_batch) return 0;
+  int rc = cl__sync_full(s, err); /* a synced commit for everything but pulled data */
+  if (rc) return rc;
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_BEGIN, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   return cl_db_step_done(&s->d, st, err);
 }
 
@@ -292,7 +304,7 @@ static int fts_merge(cl_store *s, int64_t pages, kt_err *err) {
   static const cl_st which[2] = {CL_ST_FTS_MERGE, CL_ST_PHONE_MERGE};
   for (int i = 0; i < 2; i++) {
     sqlite3_stmt *st = cl_db_st(&s->d, which[i], err);
-    if (!st) return KT_EDB;
+    if (!st) return cl_db_st_rc(&s->d);
     sqlite3_bind_int64(st, 1, pages);
     int rc = cl_db_step_done(&s->d, st, err);
     if (rc) return rc;
@@ -323,7 +335,7 @@ static int tx_commit(cl_store *s, kt_err *err) {
   if (!rc) rc = persist_hlc(s, err);
   sqlite3_stmt *st = rc ? NULL : cl_db_st(&s->d, CL_ST_COMMIT, err);
   if (st) rc = cl_db_step_done(&s->d, st, err);
-  else if (!rc) rc = KT_EDB;
+  else if (!rc) rc = cl_db_st_rc(&s->d);
   if (rc) {
     rolled_back(s);
     sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
@@ -350,17 +362,27 @@ int cl_store_begin(cl_store *s, kt_err *err) {
   return rc;
 }
 
-static void set_synchronous(cl_store *s, cl_st which) {
-  sqlite3_stmt *st = cl_db_st(&s->d, which, NULL);
-  if (st) cl_db_step_done(&s->d, st, NULL);
+static int set_synchronous(cl_store *s, cl_st which, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, which, err);
+  return st ? cl_db_step_done(&s->d, st, err) : cl_db_st_rc(&s->d);
+}
+
+int cl__sync_full(cl_store *s, kt_err *err) {
+  if (!s->sync_lowered) return 0;
+  int rc = set_synchronous(s, CL_ST_SYNC_FULL, err);
+  if (!rc) s->sync_lowered = false;
+  return rc;
 }
 
 int cl_store_begin_pulled(cl_store *s, bool live, kt_err *err) {
   if (s->in_batch) return kt_err_set(err, KT_EINVAL, "a batch is already open");
-  set_synchronous(s, CL_ST_SYNC_NORMAL); /* outside a transaction, as SQLite wants */
-  int rc = cl_store_begin(s, err);
+  /* outside a transaction, as SQLite wants; until FULL is back (end_relaxed, or
+     the next transaction's cl__tx_begin) no local edit may commit */
+  int rc = set_synchronous(s, CL_ST_SYNC_NORMAL, err);
+  if (!rc) rc = cl_store_begin(s, err);
+  s->sync_lowered = true;
   if (rc) {
-    set_synchronous(s, CL_ST_SYNC_FULL);
+    cl__sync_full(s, NULL);
   } else {
     s->relaxed = true;
     s->defer_merge = live;
@@ -372,23 +394,24 @@ static void end_relaxed(cl_store *s) {
   s->defer_merge = false;
   if (!s->relaxed) return;
   s->relaxed = false;
-  set_synchronous(s, CL_ST_SYNC_FULL);
+  cl__sync_full(s, NULL); /* else retried before the next transaction */
 }
 
 int cl_store_maintain(cl_store *s, kt_err *err) {
   if (!s->merge_debt || s->in_batch || s->readonly) return 0;
   int64_t pages = s->merge_debt;
-  set_synchronous(s, CL_ST_SYNC_NORMAL); /* a lost merge only leaves the index unmerged */
-  int rc = cl__tx_begin(s, err);
+  int rc = set_synchronous(s, CL_ST_SYNC_NORMAL, err); /* a lost merge only leaves the index unmerged */
+  if (!rc) rc = cl__tx_begin(s, err);
+  s->sync_lowered = true;
   if (!rc) {
     rc = fts_merge(s, pages, err);
     sqlite3_stmt *st = rc ? NULL : cl_db_st(&s->d, CL_ST_COMMIT, err);
     if (st) rc = cl_db_step_done(&s->d, st, err);
-    else if (!rc) rc = KT_EDB;
+    else if (!rc) rc = cl_db_st_rc(&s->d);
     if (rc) sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
     else s->merge_debt = 0;
   }
-  set_synchronous(s, CL_ST_SYNC_FULL);
+  cl__sync_full(s, NULL);
   return rc;
 }
 

@@ -214,8 +214,20 @@ static inline bool cl_outbox_is_new(const kt_fset *fields, const kt_vers *base) 
 const char *cl_store_devname(void *store, uint32_t idx);
 /* Applies a change pulled from the server: per field the higher (stamp,
  * device) wins (an unsent local edit may win and stays in the outbox);
- * nothing goes to the outbox. Use inside cl_store_begin/commit. */
+ * nothing goes to the outbox. A value of a field this program does not know
+ * (a newer server's built-in field, a definition not got yet) is kept as
+ * received, merged by the same rule (cl_store_kept_attach). Use inside
+ * cl_store_begin/commit. */
 int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err);
+/* Appends to ch (the change of record r that the outbox pushes, with at least
+ * one field, built by kt_change_from_rec) the values the replica keeps for r
+ * without knowing their fields, exactly as pulled and marked `kept` (the
+ * server skips them: they are never an edit). *block receives what they point
+ * into (NULL when none): release it with cl_store_kept_release after ch is
+ * encoded, before kt_change_clear. KT_ENOMEM/KT_EDB; ch unchanged then. */
+int cl_store_kept_attach(cl_store *s, const cl_rec *r, Kartoteka__Change *ch, void **block,
+                         kt_err *err);
+void cl_store_kept_release(void *block);
 /* A number that changes whenever anything committed to the replica (another
  * process, or this store: sync, edits): cheap polling for "records changed". */
 int64_t cl_store_data_version(cl_store *s);

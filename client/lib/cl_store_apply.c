@@ -17,26 +17,30 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
   int rc = 0;
   cl_rec *old = NULL, *r = NULL;
   sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_text(st, 1, ch->id, -1, SQLITE_STATIC);
   int src = sqlite3_step(st);
-  if (src == SQLITE_ROW && (old = cl_rec_new(t))) kt_rec_load(old, st);
+  if (src == SQLITE_ROW && !(old = cl_rec_new(t))) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  else if (src == SQLITE_ROW) rc = kt_rec_load(old, st, err);
   sqlite3_reset(st);
   if (src != SQLITE_ROW && src != SQLITE_DONE) return cl_db_error(&s->d, src, "reading a card", err);
-  if (src == SQLITE_ROW && !old) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (rc) {
+    cl_rec_free(old);
+    return rc;
+  }
   if (old) rc = cl__clone_rec(old, &r, err);
   else if (!(r = cl_rec_new(t))) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
   else if (kt_value_set_text(&r->v[KT_F_ID], ch->id, strlen(ch->id))) rc = KT_ENOMEM;
   bool any = false;
+  size_t nunknown = 0;
   for (size_t i = 0; !rc && i < ch->n_fields; i++) {
     const Kartoteka__FieldValue *fv = ch->fields[i];
     kt_mfield *f = kt_mtype_field(t, fv->name);
-    if (!f) {
-      /* a custom field this process has not seen yet: its definition arrived
-         earlier in the feed, so it must exist — never skip data silently */
-      rc = kt_err_set(err, KT_EVERSION, "a change has the unknown field %s.%s; sync again (or "
-                      "update Kartoteka)", ch->type, fv->name);
-      break;
+    if (!f || !cl__field_known(s, t, fv->name)) {
+      /* a newer server's field, or a definition not got yet: kept as received
+         (below, once the row exists), never dropped and never a stop */
+      nunknown++;
+      continue;
     }
     if (f->vidx == KT_F_ID || f->vidx == KT_F_UPDATED) continue;
     if (fv->hidden) { /* not this user's to see (any more): forget value and version */
@@ -52,6 +56,10 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
     kt_value v = {KT_V_NULL, 0, NULL};
     kt_err verr;
     if (kt_change_value(f, fv, &v, &verr)) {
+      if (verr.code == KT_ENOMEM) { /* not the value's fault: nothing of the change is taken */
+        rc = kt_err_set(err, KT_ENOMEM, "%s", verr.msg);
+        break;
+      }
       kt_log_warn("sync", "skipping a bad value of %s.%s: %s", ch->type, fv->name, verr.msg);
       continue;
     }
@@ -74,12 +82,17 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
       kt_value_clear(&v);
     }
   }
-  if (!rc && any) {
+  if (!rc && (any || (nunknown && !old))) {
     kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(kt_vers_max(&r->vers)));
     rc = cl__row_write(s, r, old == NULL, err);
     if (!rc) rc = cl__index_update(s, old, r, err);
     if (!rc && (strcmp(t->def->name, "field_def") == 0 || strcmp(t->def->name, "section") == 0))
       rc = cl__apply_config(s, r, err);
+  }
+  for (size_t i = 0; !rc && nunknown && i < ch->n_fields; i++) {
+    const Kartoteka__FieldValue *fv = ch->fields[i];
+    if (!kt_mtype_field(t, fv->name) || !cl__field_known(s, t, fv->name))
+      rc = cl__kept_note(s, t, r->rowid, fv, err);
   }
   cl_rec_free(old);
   cl_rec_free(r);
@@ -93,7 +106,7 @@ int cl_store_apply_unsent(cl_store *s, const Kartoteka__Change *ch, int *queued,
   /* only this device's values of fields this replica knows (a custom field
      whose definition is lost everywhere cannot be kept) */
   Kartoteka__Change own = *ch;
-  own.fields = calloc(ch->n_fields ? ch->n_fields : 1, sizeof *own.fields);
+  own.fields = kt_calloc(ch->n_fields ? ch->n_fields : 1, sizeof *own.fields);
   if (!own.fields) return kt_err_set(err, KT_ENOMEM, "out of memory");
   own.n_fields = 0;
   for (size_t i = 0; i < ch->n_fields; i++)
@@ -146,8 +159,9 @@ int cl_store_server_restored(cl_store *s, kt_err *err) {
     }
     rc = 0;
     cl_rec *r = cl_rec_new(&types[i]);
-    while (!rc && r && sqlite3_step(st) == SQLITE_ROW) {
-      kt_rec_load(r, st);
+    if (!r) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+      if ((rc = kt_rec_load(r, st, err))) break;
       entry_state es;
       if ((rc = cl__outbox_state(s, r, &es, err))) break;
       if (es.hold == 1) continue; /* parked: never sent, so the server cannot have lost it */
@@ -172,31 +186,32 @@ static int remove_row(cl_store *s, kt_mtype *t, int64_t rowid, bool keep_unsent,
   *removed = false;
   sqlite3_stmt *st;
   if (keep_unsent) {
-    if (!(st = cl_db_st(&s->d, CL_ST_OUTBOX_HAS, err))) return KT_EDB;
+    if (!(st = cl_db_st(&s->d, CL_ST_OUTBOX_HAS, err))) return cl_db_st_rc(&s->d);
     sqlite3_bind_int(st, 1, t->def->code);
     sqlite3_bind_int64(st, 2, rowid);
     bool unsent = sqlite3_step(st) == SQLITE_ROW;
     sqlite3_reset(st);
     if (unsent) return 0;
   }
-  if (!(st = cl_db_tst(&s->d, t, CL_TST_BY_ROWID, err))) return KT_EDB;
+  if (!(st = cl_db_tst(&s->d, t, CL_TST_BY_ROWID, err))) return cl_db_st_rc(&s->d);
   sqlite3_bind_int64(st, 1, rowid);
   cl_rec *old = NULL;
-  int src = sqlite3_step(st);
-  if (src == SQLITE_ROW && (old = cl_rec_new(t))) kt_rec_load(old, st);
+  int src = sqlite3_step(st), rc = 0;
+  if (src == SQLITE_ROW && !(old = cl_rec_new(t))) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  else if (src == SQLITE_ROW) rc = kt_rec_load(old, st, err);
   sqlite3_reset(st);
   if (src != SQLITE_ROW) return src == SQLITE_DONE ? 0 : cl_db_error(&s->d, src, "reading a card", err);
-  if (!old) return kt_err_set(err, KT_ENOMEM, "out of memory");
-  int rc = cl__index_update(s, old, NULL, err);
+  if (!rc) rc = cl__index_update(s, old, NULL, err);
   cl_rec_free(old);
   if (rc) return rc;
-  if (!(st = cl_db_tst(&s->d, t, CL_TST_DELETE, err))) return KT_EDB;
+  if (!(st = cl_db_tst(&s->d, t, CL_TST_DELETE, err))) return cl_db_st_rc(&s->d);
   sqlite3_bind_int64(st, 1, rowid);
   if ((rc = cl_db_step_done(&s->d, st, err))) return rc;
-  if (!(st = cl_db_st(&s->d, CL_ST_OUTBOX_FORGET, err))) return KT_EDB;
+  if (!(st = cl_db_st(&s->d, CL_ST_OUTBOX_FORGET, err))) return cl_db_st_rc(&s->d);
   sqlite3_bind_int(st, 1, t->def->code);
   sqlite3_bind_int64(st, 2, rowid);
   if ((rc = cl_db_step_done(&s->d, st, err))) return rc;
+  if ((rc = cl__kept_forget(s, t, rowid, err))) return rc;
   *removed = true;
   s->purge_needed = true;
   return 0;
@@ -208,7 +223,7 @@ int cl_store_revoke(cl_store *s, const char *type, const char *id, kt_err *err) 
   int rc = cl__tx_begin(s, err);
   if (rc) return rc;
   sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
-  if (!st) return cl__tx_end(s, KT_EDB, err);
+  if (!st) return cl__tx_end(s, cl_db_st_rc(&s->d), err);
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   int64_t rowid = 0;
   if (sqlite3_step(st) == SQLITE_ROW) rowid = sqlite3_column_int64(st, 0);
@@ -231,7 +246,7 @@ int cl_store_wipe(cl_store *s, bool keep_unsent, kt_err *err) {
     if (strcmp(types[i].def->name, "field_def") == 0) continue;
     sqlite3_stmt *st = cl_db_tst(&s->d, &types[i], CL_TST_ALL_ROWIDS, err);
     if (!st) {
-      rc = KT_EDB;
+      rc = cl_db_st_rc(&s->d);
       break;
     }
     int64_t *rows = NULL;
@@ -239,7 +254,7 @@ int cl_store_wipe(cl_store *s, bool keep_unsent, kt_err *err) {
     while (sqlite3_step(st) == SQLITE_ROW) {
       if (nr == cap) {
         cap = cap ? cap * 2 : 256;
-        int64_t *p = realloc(rows, cap * sizeof *p);
+        int64_t *p = kt_realloc(rows, cap * sizeof *p);
         if (!p) {
           rc = kt_err_set(err, KT_ENOMEM, "out of memory");
           break;
@@ -286,7 +301,7 @@ int cl_store_reset(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
   int rc = cl__tx_begin(s, err);
   if (rc) return rc;
   sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
-  if (!st) return cl__tx_end(s, KT_EDB, err);
+  if (!st) return cl__tx_end(s, cl_db_st_rc(&s->d), err);
   sqlite3_bind_text(st, 1, ch->id, -1, SQLITE_STATIC);
   int64_t rowid = 0;
   if (sqlite3_step(st) == SQLITE_ROW) rowid = sqlite3_column_int64(st, 0);

@@ -29,8 +29,9 @@ static int find_config(cl_store *s, const char *ctype, const char *etype, const 
   if (rc == SQLITE_ROW) {
     cl_rec *r = cl_rec_new(t);
     if (!r) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-    else {
-      kt_rec_load(r, st);
+    else if ((rc = kt_rec_load(r, st, err))) {
+      cl_rec_free(r);
+    } else {
       *out = r;
       rc = 0;
     }
@@ -101,6 +102,7 @@ int cl_store_field_add(cl_store *s, const char *type, const char *name, const ch
   if (!rc) rc = kt_model_apply_field_def(s->model, type, name, label, ftype, choices, false,
                                          &added, err);
   if (!rc && added) rc = cl_db_add_column(&s->d, t, kt_mtype_field(t, name), err);
+  if (!rc && added) rc = cl__kept_promote(s, err);
   rc = cl__tx_end(s, rc, err);
   cl_rec_free(r);
   return rc;
@@ -229,6 +231,7 @@ int cl__apply_config(cl_store *s, const cl_rec *r, kt_err *err) {
                                     TXT("choices"), hidden, &added, err);
   if (rc || !added) return rc;
   kt_mtype *et = kt_model_type(s->model, TXT("etype"));
-  return cl_db_add_column(&s->d, et, kt_mtype_field(et, TXT("name")), err);
+  rc = cl_db_add_column(&s->d, et, kt_mtype_field(et, TXT("name")), err);
+  return rc ? rc : cl__kept_promote(s, err); /* values that came before their definition */
 #undef TXT
 }

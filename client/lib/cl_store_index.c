@@ -46,7 +46,7 @@ static void build_phones(const cl_rec *r, kt_buf *out) {
 static int index_write(cl_store *s, const cl_rec *r, cl_st st_id, const kt_buf *text, kt_err *err) {
   if (!text->len) return 0;
   sqlite3_stmt *st = cl_db_st(&s->d, st_id, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_int64(st, 1, FTS_ROWID(r->type->def->code, r->rowid));
   sqlite3_bind_text(st, 2, text->p, (int)text->len, SQLITE_STATIC);
   s->tx_fts_bytes += text->len;
@@ -75,7 +75,7 @@ int cl__pend_flush(cl_store *s, kt_err *err) {
     const pend_ent *e = &s->pend[i];
     sqlite3_stmt *st = cl_db_st(&s->d, (cl_st)e->which, err);
     if (!st) {
-      rc = KT_EDB;
+      rc = cl_db_st_rc(&s->d);
       break;
     }
     sqlite3_bind_int64(st, 1, e->rowid);
@@ -91,7 +91,7 @@ static int pend_add(cl_store *s, const cl_rec *r, cl_st which, const kt_buf *tex
   if (!text->len) return 0;
   if (s->npend == s->pend_cap) {
     size_t cap = s->pend_cap ? s->pend_cap * 2 : 1024;
-    pend_ent *p = realloc(s->pend, cap * sizeof *p);
+    pend_ent *p = kt_realloc(s->pend, cap * sizeof *p);
     if (!p) return kt_err_set(err, KT_ENOMEM, "out of memory");
     s->pend = p;
     s->pend_cap = cap;

@@ -14,6 +14,7 @@
 
 #include "cl_db.h"
 #include "cl_store.h"
+#include "kt_alloc.h"
 #include "kt_change.h"
 #include "kt_log.h"
 #include "kt_rights.h"
@@ -30,6 +31,8 @@ struct cl_store {
   uint32_t selfdev;
   bool in_batch;
   bool relaxed; /* the open batch commits with synchronous=NORMAL */
+  bool sync_lowered; /* synchronous may not be FULL: cl__sync_full before a transaction */
+  char *test_unknown;  /* KT_TEST_UNKNOWN_FIELDS at open (tests only), or NULL */
   bool readonly;
   int64_t schema_seen; /* PRAGMA schema_version the model was read at */
   bool purge_needed;   /* rows were revoked: clean the index and the WAL (cl_store_purge) */
@@ -68,6 +71,9 @@ typedef struct entry_state {
 /* Opens a transaction unless a batch is open (then the batch's is used).
  * KT_EPERM on a read-only connection. */
 int cl__tx_begin(cl_store *s, kt_err *err);
+/* Puts synchronous back to FULL when a pulled batch or a merge lowered it and
+ * could not restore it (out of memory): local edits always commit synced. */
+int cl__sync_full(cl_store *s, kt_err *err);
 /* Ends what cl__tx_begin opened: rc != 0 rolls back (and returns rc), 0
  * commits; inside a batch it only returns rc. */
 int cl__tx_end(cl_store *s, int rc, kt_err *err);
@@ -161,5 +167,19 @@ int cl__fts_query(const char *text, kt_buf *q);
 /* Re-applies a synced field_def/section record to the model (new custom
  * fields get their column). */
 int cl__apply_config(cl_store *s, const cl_rec *r, kt_err *err);
+
+/* cl_store_kept.c: values of fields this program does not know. */
+/* Whether pulled values of t.name go into the record (false: kept aside);
+ * the model knowing the field is checked by the caller. */
+bool cl__field_known(const cl_store *s, const kt_mtype *t, const char *name);
+/* Keeps a pulled value fv of an unknown field of record rid (merged: the
+ * higher stamp wins; a hidden marker forgets it). */
+int cl__kept_note(cl_store *s, const kt_mtype *t, int64_t rid, const Kartoteka__FieldValue *fv,
+                  kt_err *err);
+/* Forgets the kept values of a removed record. */
+int cl__kept_forget(cl_store *s, const kt_mtype *t, int64_t rid, kt_err *err);
+/* Moves the kept values of every field the model now knows into the records
+ * (inside the caller's transaction). */
+int cl__kept_promote(cl_store *s, kt_err *err);
 
 #endif

@@ -12,7 +12,7 @@
 
 int cl__outbox_hold(cl_store *s, const cl_rec *r, int hold, kt_err *err) {
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_HOLD, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_int(st, 1, r->type->def->code);
   sqlite3_bind_int64(st, 2, r->rowid);
   sqlite3_bind_int(st, 3, hold);
@@ -33,7 +33,7 @@ int cl__outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const kt_v
     for (int i = 0; i < KT_MAX_FIELDS; i++)
       if (kt_fset_has(set, i)) b.f[i] = base->f[i];
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_GET, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_int(st, 1, tcode);
   sqlite3_bind_int64(st, 2, r->rowid);
   int rc = sqlite3_step(st);
@@ -54,7 +54,7 @@ int cl__outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const kt_v
       if (kt_fset_has(&prev, i)) b.f[i] = pbase.f[i]; /* keep the first unsent edit's base */
     kt_fset_or(&fields, &prev);
     sqlite3_stmt *del = cl_db_st(&s->d, CL_ST_OUTBOX_DEL, err);
-    if (!del) return KT_EDB;
+    if (!del) return cl_db_st_rc(&s->d);
     sqlite3_bind_int64(del, 1, seq);
     if ((rc = cl_db_step_done(&s->d, del, err))) return rc;
   } else {
@@ -70,7 +70,7 @@ int cl__outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const kt_v
     return kt_err_set(err, KT_ENOMEM, "out of memory");
   }
   st = cl_db_st(&s->d, CL_ST_OUTBOX_ADD, err);
-  if (!st) rc = KT_EDB;
+  if (!st) rc = cl_db_st_rc(&s->d);
   else {
     sqlite3_bind_int(st, 1, tcode);
     sqlite3_bind_int64(st, 2, r->rowid);
@@ -88,7 +88,7 @@ int cl__outbox_note(cl_store *s, const cl_rec *r, const kt_fset *set, const kt_v
 int cl__outbox_state(cl_store *s, const cl_rec *r, entry_state *es, kt_err *err) {
   memset(es, 0, sizeof *es);
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_GET, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_int(st, 1, r->type->def->code);
   sqlite3_bind_int64(st, 2, r->rowid);
   int rc = sqlite3_step(st);
@@ -108,7 +108,7 @@ int cl__outbox_state(cl_store *s, const cl_rec *r, entry_state *es, kt_err *err)
 
 int cl_store_outbox_count(cl_store *s, int64_t *n, kt_err *err) {
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_COUNT, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
   sqlite3_reset(st);
@@ -125,12 +125,12 @@ typedef struct devname {
 static int dev_load(cl_store *s, kt_err *err) {
   if (s->ndevs) return 0;
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_DEVICE_ALL, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (s->ndevs == s->capdevs) {
       int cap = s->capdevs ? s->capdevs * 2 : 16;
-      devname *p = realloc(s->devs, (size_t)cap * sizeof *p);
+      devname *p = kt_realloc(s->devs, (size_t)cap * sizeof *p);
       if (!p) {
         sqlite3_reset(st);
         return kt_err_set(err, KT_ENOMEM, "out of memory");
@@ -163,7 +163,7 @@ int cl__dev_index(cl_store *s, const char *uuid, uint32_t *idx, kt_err *err) {
       return 0;
     }
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_DEVICE_ADD, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
   if ((rc = cl_db_step_done(&s->d, st, err))) return rc;
   s->ndevs = 0; /* reload with the new row */
@@ -180,7 +180,8 @@ int cl_store_outbox_walk(cl_store *s, int max, cl_outbox_cb cb, void *ud, kt_err
   if (rc != SQLITE_OK) return cl_db_error(&s->d, rc, "reading the outbox", err);
   sqlite3_bind_int(st, 1, max);
   rc = 0;
-  while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+  int src = SQLITE_DONE;
+  while (!rc && (src = sqlite3_step(st)) == SQLITE_ROW) {
     cl_outbox_item it;
     memset(&it, 0, sizeof it);
     it.seq = sqlite3_column_int64(st, 0);
@@ -190,14 +191,20 @@ int cl_store_outbox_walk(cl_store *s, int max, cl_outbox_cb cb, void *ud, kt_err
     if (!t) continue;
     sqlite3_stmt *rs = cl_db_tst(&s->d, t, CL_TST_BY_ROWID, err);
     if (!rs) {
-      rc = KT_EDB;
+      rc = cl_db_st_rc(&s->d);
       break;
     }
     sqlite3_bind_int64(rs, 1, sqlite3_column_int64(st, 2));
-    if (sqlite3_step(rs) == SQLITE_ROW) {
+    int rstep = sqlite3_step(rs);
+    if (rstep != SQLITE_ROW && rstep != SQLITE_DONE)
+      rc = cl_db_error(&s->d, rstep, "reading a card of the outbox", err);
+    if (rstep == SQLITE_ROW) {
       it.rec_copy = cl_rec_new(t);
       if (!it.rec_copy) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-      else kt_rec_load(it.rec_copy, rs);
+      else if ((rc = kt_rec_load(it.rec_copy, rs, err))) {
+        cl_rec_free(it.rec_copy);
+        it.rec_copy = NULL;
+      }
     }
     sqlite3_reset(rs);
     if (rc || !it.rec_copy) continue;
@@ -208,6 +215,8 @@ int cl_store_outbox_walk(cl_store *s, int max, cl_outbox_cb cb, void *ud, kt_err
         it.fields.w[i >> 6] &= ~(1ull << (i & 63));
     if (cb(ud, &it)) break;
   }
+  if (!rc && src != SQLITE_ROW && src != SQLITE_DONE)
+    rc = cl_db_error(&s->d, src, "reading the outbox", err);
   sqlite3_finalize(st);
   return rc;
 }
@@ -218,7 +227,7 @@ int cl_store_outbox_ack(cl_store *s, const int64_t *seqs, size_t n, kt_err *err)
   for (size_t i = 0; !rc && i < n; i++) {
     sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_DEL, err);
     if (!st) {
-      rc = KT_EDB;
+      rc = cl_db_st_rc(&s->d);
       break;
     }
     sqlite3_bind_int64(st, 1, seqs[i]);
@@ -232,7 +241,7 @@ int cl_store_outbox_floor(cl_store *s, int64_t seq, kt_err *err) {
   if (rc) return rc;
   /* AUTOINCREMENT numbers continue above the highest seq in sqlite_sequence */
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_CTR, err);
-  if (!st) rc = KT_EDB;
+  if (!st) rc = cl_db_st_rc(&s->d);
   int step = rc ? SQLITE_ERROR : sqlite3_step(st);
   bool has = step == SQLITE_ROW;
   int64_t cur = has ? sqlite3_column_int64(st, 0) : 0;
@@ -241,7 +250,7 @@ int cl_store_outbox_floor(cl_store *s, int64_t seq, kt_err *err) {
     rc = cl_db_error(&s->d, step, "reading the change counter", err);
   if (!rc && seq > cur) {
     if (!(st = cl_db_st(&s->d, has ? CL_ST_OUTBOX_CTR_SET : CL_ST_OUTBOX_CTR_ADD, err))) {
-      rc = KT_EDB;
+      rc = cl_db_st_rc(&s->d);
     } else {
       sqlite3_bind_int64(st, 1, seq);
       rc = cl_db_step_done(&s->d, st, err);
@@ -254,7 +263,7 @@ int cl_store_outbox_refused(cl_store *s, const cl_refusal *r, size_t n, kt_err *
   int rc = cl__tx_begin(s, err);
   if (rc) return rc;
   sqlite3_stmt *get = cl_db_st(&s->d, CL_ST_OUTBOX_BY_SEQ, err);
-  if (!get) rc = KT_EDB;
+  if (!get) rc = cl_db_st_rc(&s->d);
   for (size_t i = 0; !rc && i < n; i++) {
     sqlite3_bind_int64(get, 1, r[i].seq);
     if (sqlite3_step(get) != SQLITE_ROW) {
@@ -268,12 +277,12 @@ int cl_store_outbox_refused(cl_store *s, const cl_refusal *r, size_t n, kt_err *
     kt_buf_append(&b, sqlite3_column_blob(get, 3), (size_t)sqlite3_column_bytes(get, 3));
     sqlite3_reset(get);
     sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_DEL, err);
-    if (!st) rc = KT_EDB;
+    if (!st) rc = cl_db_st_rc(&s->d);
     else {
       sqlite3_bind_int64(st, 1, r[i].seq);
       rc = cl_db_step_done(&s->d, st, err);
     }
-    if (!rc && !(st = cl_db_st(&s->d, CL_ST_OUTBOX_ADD, err))) rc = KT_EDB;
+    if (!rc && !(st = cl_db_st(&s->d, CL_ST_OUTBOX_ADD, err))) rc = cl_db_st_rc(&s->d);
     if (!rc) {
       sqlite3_bind_int(st, 1, tcode);
       sqlite3_bind_int64(st, 2, rid);

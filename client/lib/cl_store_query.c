@@ -29,7 +29,7 @@ int cl__locate(cl_store *s, const char *id, cl_rec **out, kt_err *err) {
   kt_mtype *types = kt_model_types(s->model, &n);
   for (int i = 0; i < n; i++) {
     sqlite3_stmt *st = cl_db_tst(&s->d, &types[i], CL_TST_BY_ID, err);
-    if (!st) return KT_EDB;
+    if (!st) return cl_db_st_rc(&s->d);
     sqlite3_bind_text(st, 1, low, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
@@ -38,8 +38,12 @@ int cl__locate(cl_store *s, const char *id, cl_rec **out, kt_err *err) {
         sqlite3_reset(st);
         return kt_err_set(err, KT_ENOMEM, "out of memory");
       }
-      kt_rec_load(r, st);
+      int lrc = kt_rec_load(r, st, err);
       sqlite3_reset(st);
+      if (lrc) {
+        cl_rec_free(r);
+        return lrc;
+      }
       *out = r;
       return 0;
     }
@@ -75,7 +79,7 @@ int cl_reftitles_open(cl_store *s, const char *type, cl_reftitles **out, kt_err 
   kt_mtype *t = kt_model_type(s->model, type ? type : "");
   const kt_mfield *tf = t ? single_title(t) : NULL;
   if (!tf) return 0;
-  cl_reftitles *rt = calloc(1, sizeof *rt);
+  cl_reftitles *rt = kt_calloc(1, sizeof *rt);
   if (!rt) return kt_err_set(err, KT_ENOMEM, "out of memory");
   rt->s = s;
   rt->drop = (kt_buf)KT_BUF_INIT;
@@ -121,14 +125,16 @@ int cl__walk(cl_store *s, kt_mtype *t, sqlite3_stmt *st, cl_rec_cb cb, void *ud,
   cl_rec *r = cl_rec_new(t);
   if (!r) return kt_err_set(err, KT_ENOMEM, "out of memory");
   int rc;
+  int lrc = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    kt_rec_load(r, st);
+    if ((lrc = kt_rec_load(r, st, err))) break;
     if (cb(ud, r)) {
       rc = SQLITE_DONE;
       break;
     }
   }
   cl_rec_free(r);
+  if (lrc) return lrc;
   if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "reading the card index", err);
   return 0;
 }
@@ -199,8 +205,8 @@ int cl__where_sql(cl_store *s, kt_mtype *t, const cl_filter *where, int nwhere, 
   memset(out, 0, sizeof *out);
   out->w = where;
   out->n = nwhere;
-  out->vals = calloc((size_t)nwhere + 1, sizeof *out->vals);
-  out->texts = calloc((size_t)nwhere + 1, sizeof *out->texts);
+  out->vals = kt_calloc((size_t)nwhere + 1, sizeof *out->vals);
+  out->texts = kt_calloc((size_t)nwhere + 1, sizeof *out->texts);
   if (!out->vals || !out->texts) {
     rc = kt_err_set(err, KT_ENOMEM, "out of memory");
     goto out;
@@ -359,7 +365,7 @@ static int hit_add(hitset *h, int64_t id) {
     if (h->ids[i] == id) return 0;
   if (h->n == h->cap) {
     int cap = h->cap ? h->cap * 2 : 64;
-    int64_t *p = realloc(h->ids, (size_t)cap * sizeof *p);
+    int64_t *p = kt_realloc(h->ids, (size_t)cap * sizeof *p);
     if (!p) return KT_ENOMEM;
     h->ids = p;
     h->cap = cap;
@@ -371,7 +377,7 @@ static int hit_add(hitset *h, int64_t id) {
 static int match_into(cl_store *s, cl_st which, const char *query, int64_t lo, int64_t hi,
                       int limit, hitset *h, kt_err *err) {
   sqlite3_stmt *st = cl_db_st(&s->d, which, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_text(st, 1, query, -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 2, lo);
   sqlite3_bind_int64(st, 3, hi);
@@ -432,7 +438,7 @@ int cl_store_search(cl_store *s, const char *text, const char *type, int limit, 
     if (!t || (t->def->flags & KT_TF_CONFIG && t != only)) continue;
     sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ROWID, err);
     if (!st) {
-      rc = KT_EDB;
+      rc = cl_db_st_rc(&s->d);
       break;
     }
     sqlite3_bind_int64(st, 1, rowid);
@@ -442,8 +448,7 @@ int cl_store_search(cl_store *s, const char *text, const char *type, int limit, 
       if (!r) {
         rc = kt_err_set(err, KT_ENOMEM, "out of memory");
       } else {
-        kt_rec_load(r, st);
-        if (cl_rec_deleted(r) == trash) {
+        if (!(rc = kt_rec_load(r, st, err)) && cl_rec_deleted(r) == trash) {
           shown++;
           if (cb(ud, r)) shown = limit;
         }
@@ -476,12 +481,12 @@ int cl_store_dump(cl_store *s, kt_buf *out, kt_err *err) {
     }
     rc = 0;
     cl_rec *r = cl_rec_new(t);
-    while (r && sqlite3_step(st) == SQLITE_ROW) {
-      kt_rec_load(r, st);
-      kt_rec_dump_line(r, cl_store_devname, s, out);
-    }
+    if (!r) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    while (!rc && sqlite3_step(st) == SQLITE_ROW)
+      if (!(rc = kt_rec_load(r, st, err))) kt_rec_dump_line(r, cl_store_devname, s, out);
     cl_rec_free(r);
     sqlite3_finalize(st);
+    if (rc) return rc;
   }
   return rc;
 }

@@ -21,7 +21,7 @@ int cl__row_write(cl_store *s, cl_rec *r, bool insert, kt_err *err) {
   sqlite3_stmt *st = cl_db_tst(&s->d, r->type, insert ? CL_TST_INSERT : CL_TST_UPDATE, err);
   if (!st) {
     kt_buf_free(&vb);
-    return KT_EDB;
+    return cl_db_st_rc(&s->d);
   }
   kt_rec_bind(r, st, insert, &vb);
   int rc = cl_db_step_done(&s->d, st, err);
@@ -34,7 +34,7 @@ static int ref_exists(cl_store *s, const kt_mfield *f, const char *id, kt_err *e
   kt_mtype *t = kt_model_type(s->model, f->ref);
   if (!t) return kt_err_set(err, KT_EINTERNAL, "bad reference type %s", f->ref);
   sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
@@ -96,7 +96,7 @@ static bool synced_once(cl_store *s) {
 static int resolve_group(cl_store *s, const kt_mfield *f, const char *text, kt_buf *name_out,
                          kt_err *err) {
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_GROUP_NAMES, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   kt_buf want = KT_BUF_INIT, fold = KT_BUF_INIT, all = KT_BUF_INIT;
   kt_text_fold(text, strlen(text), &want);
   int rc, n = 0;
@@ -143,13 +143,13 @@ static int resolve_group(cl_store *s, const kt_mfield *f, const char *text, kt_b
 static int check_user(cl_store *s, const kt_mfield *f, const char *name, kt_err *err) {
   if (!strcmp(name, s->user)) return 0;
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_STAFF_HAS, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
   if (rc == SQLITE_ROW) return 0;
   if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "reading the office's users", err);
-  if (!(st = cl_db_st(&s->d, CL_ST_STAFF_NAMES, err))) return KT_EDB;
+  if (!(st = cl_db_st(&s->d, CL_ST_STAFF_NAMES, err))) return cl_db_st_rc(&s->d);
   kt_buf names = KT_BUF_INIT;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW)
     kt_buf_printf(&names, "%s%s", names.len ? ", " : "", sqlite3_column_text(st, 0));
@@ -270,12 +270,16 @@ static int card_fn(void *ud, const char *type, const char *id, kt_rec **out, kt_
   kt_mtype *t = kt_model_type(s->model, type);
   if (!t) return 0;
   sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
-  if (!st) return KT_EDB;
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW && (*out = cl_rec_new(t))) kt_rec_load(*out, st);
+  int rc = sqlite3_step(st), lrc = 0;
+  if (rc == SQLITE_ROW && !(*out = cl_rec_new(t))) lrc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  else if (rc == SQLITE_ROW && (lrc = kt_rec_load(*out, st, err))) {
+    cl_rec_free(*out);
+    *out = NULL;
+  }
   sqlite3_reset(st);
-  if (rc == SQLITE_ROW && !*out) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (lrc) return lrc;
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cl_db_error(&s->d, rc, "reading a card", err);
 }
 

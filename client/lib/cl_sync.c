@@ -2,19 +2,18 @@
 #include "cl_sync.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "cl_outbox.h"
 #include "cl_session.h"
+#include "kt_alloc.h"
 #include "kt_change.h"
 #include "kt_frame.h"
 #include "kt_hlc.h"
 #include "kt_log.h"
+#include "kt_plat.h"
 #include "kt_time.h"
 
 #define PUSH_BATCH 500
@@ -28,6 +27,7 @@ typedef struct push_ctx {
   kt_rec **recs;
   int64_t *seqs;
   kt_vers *bases;
+  void **kept; /* per change: the kept values attached (cl_store_kept_attach) */
   size_t n;
   kt_err *err;
   int rc;
@@ -41,7 +41,13 @@ static int collect(void *ud, const cl_outbox_item *it) {
   p->recs[i] = it->rec_copy;
   p->rc = kt_change_from_rec(it->rec_copy, &it->fields, &p->bases[i], cl_store_devname, p->s,
                              &p->vals[i], p->err);
-  if (p->rc) return 1;
+  if (!p->rc) p->rc = cl_store_kept_attach(p->s, it->rec_copy, &p->vals[i], &p->kept[i], p->err);
+  if (p->rc) { /* the walk stops: this entry's copy is not in recs[0..n) */
+    kt_change_clear(&p->vals[i]);
+    cl_rec_free(it->rec_copy);
+    p->recs[i] = NULL;
+    return 1;
+  }
   p->vals[i].counter = (uint64_t)it->seq;
   p->chs[i] = &p->vals[i];
   p->seqs[i] = it->seq;
@@ -90,13 +96,14 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   for (;;) {
     cl_cards undo = {0};
     push_ctx p = {.s = s, .err = err};
-    p.vals = calloc(PUSH_BATCH, sizeof *p.vals);
-    p.chs = calloc(PUSH_BATCH, sizeof *p.chs);
-    p.recs = calloc(PUSH_BATCH, sizeof *p.recs);
-    p.seqs = calloc(PUSH_BATCH, sizeof *p.seqs);
-    p.bases = calloc(PUSH_BATCH, sizeof *p.bases);
+    p.vals = kt_calloc(PUSH_BATCH, sizeof *p.vals);
+    p.chs = kt_calloc(PUSH_BATCH, sizeof *p.chs);
+    p.recs = kt_calloc(PUSH_BATCH, sizeof *p.recs);
+    p.seqs = kt_calloc(PUSH_BATCH, sizeof *p.seqs);
+    p.bases = kt_calloc(PUSH_BATCH, sizeof *p.bases);
+    p.kept = kt_calloc(PUSH_BATCH, sizeof *p.kept);
     int rc = 0;
-    if (!p.vals || !p.chs || !p.recs || !p.seqs || !p.bases)
+    if (!p.vals || !p.chs || !p.recs || !p.seqs || !p.bases || !p.kept)
       rc = kt_err_set(err, KT_ENOMEM, "out of memory");
     if (!rc) rc = cl_store_outbox_walk(s, PUSH_BATCH, collect, &p, err);
     if (!rc) rc = p.rc;
@@ -144,7 +151,7 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
       }
       if (!rc) rc = cl_store_outbox_ack(s, p.seqs, acked, err);
       if (!rc && acked < p.n) { /* the refused ones: their reason, new numbers for their next try */
-        cl_refusal *ref = calloc(p.n, sizeof *ref);
+        cl_refusal *ref = kt_calloc(p.n, sizeof *ref);
         size_t k = 0;
         if (!ref) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
         for (size_t i = 0; ref && i < p.n; i++) {
@@ -161,6 +168,7 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     size_t n = p.n;
     for (size_t i = 0; i < p.n; i++) {
       kt_change_clear(&p.vals[i]);
+      cl_store_kept_release(p.kept[i]);
       cl_rec_free(p.recs[i]);
     }
     kt_frame_env_free(rep);
@@ -169,6 +177,7 @@ static int push_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     free(p.recs);
     free(p.seqs);
     free(p.bases);
+    free(p.kept);
     if (!rc) rc = cl_outbox_reset(c, s, &undo, NULL, err);
     cl_cards_free(&undo);
     if (rc) return rc;
@@ -345,11 +354,9 @@ static void on_push(cl_conn *c, const Kartoteka__Envelope *env, void *ud) {
 int cl_sync_lock(const char *dir, int *fd, kt_err *err) {
   char p[4200];
   snprintf(p, sizeof p, "%s/sync.lock", dir);
-  *fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (*fd < 0) return kt_err_set(err, KT_EIO, "cannot open %s: %s", p, strerror(errno));
-  if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
-    close(*fd);
-    *fd = -1;
+  int rc = kt_plat_lock(p, fd);
+  if (rc < 0) return kt_err_set(err, KT_EIO, "cannot open %s: %s", p, strerror(errno));
+  if (rc > 0) {
     return kt_err_set(err, KT_EBUSY, "another Kartoteka program (the agent?) is syncing this "
                       "profile right now; it will send your changes, or stop it and try again");
   }
@@ -442,6 +449,6 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volat
     nap_ms(loop, backoff, stop);
     if (backoff < 30000) backoff *= 2;
   } while (!*stop);
-  close(lockfd);
+  kt_plat_unlock(lockfd);
   return *stop && watch ? 0 : rc;
 }

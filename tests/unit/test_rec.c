@@ -58,7 +58,7 @@ static void test_row_roundtrip_and_dump(void **state) {
   assert_int_equal(sqlite3_prepare_v2(db, sql.p, -1, &st, NULL), SQLITE_OK);
   assert_int_equal(sqlite3_step(st), SQLITE_ROW);
   kt_rec *back = kt_rec_new(org);
-  kt_rec_load(back, st);
+  assert_int_equal(kt_rec_load(back, st, NULL), 0);
   sqlite3_finalize(st);
   assert_string_equal(back->v[name].s, "ООО Ромашка");
   assert_int_equal(back->v[emp].i, 42);
