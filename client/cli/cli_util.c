@@ -88,6 +88,20 @@ struct cl_reader *cli_open_reader(const cli_ctx *ctx) {
       cli_fail(&err);
     return NULL;
   }
+  /* values an older version kept aside, for fields this one knows: the writer
+     moves them into their cards once, so reading commands show them */
+  if (cl_store_kept_waiting(cl_reader_store(r))) {
+    cl_reader_close(r);
+    r = NULL;
+    cl_store *s = cli_open(ctx, false);
+    if (!s) return NULL;
+    cl_store_close(s);
+    kt_err_clear(&err);
+    if (cl_reader_open(path, &o, &r, &err)) {
+      cli_fail(&err);
+      return NULL;
+    }
+  }
   /* the daily backup of a standalone profile comes with its first command of
      the day, reading ones too (a copy made by its own connection) */
   if (!cl_store_connected(cl_reader_store(r))) cli_backup_due(ctx);

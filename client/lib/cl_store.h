@@ -53,6 +53,12 @@ struct sqlite3 *cl_store_sqlite(cl_store *s);  /* for tests and benchmarks */
 /* Overrides the wall clock (tests); NULL restores the real one. */
 void cl_store_set_clock(cl_store *s, kt_clock_fn fn, void *ud);
 
+/* True when values kept for a field this program did not know (rolling
+ * upgrades) wait to be moved into their records now that it knows the field:
+ * a read-only opener then opens the card index for writing once, which moves
+ * them. */
+bool cl_store_kept_waiting(cl_store *s);
+
 /* A record as read from the store (kt_rec: values by field position, field
  * versions). Owned by the caller: free with cl_rec_free. */
 typedef kt_rec cl_rec;

@@ -222,7 +222,9 @@ static int promote_field(cl_store *s, kt_mtype *t, const char *name, kt_err *err
   return rc;
 }
 
-int cl__kept_promote(cl_store *s, kt_err *err) {
+/* Walks the fields that have kept values; those this program knows now are
+ * moved into their records (promote) or just noticed (*found). */
+static int kept_scan(cl_store *s, bool promote, bool *found, kt_err *err) {
   int tcode = -1;
   kt_buf name = KT_BUF_INIT;
   int rc = 0;
@@ -251,10 +253,19 @@ int cl__kept_promote(cl_store *s, kt_err *err) {
       break;
     }
     kt_mtype *t = kt_model_type_by_code(s->model, tcode);
-    if (t && kt_mtype_field(t, kt_buf_str(&name)) && cl__field_known(s, t, kt_buf_str(&name)) &&
-        (rc = promote_field(s, t, kt_buf_str(&name), err)))
-      break;
+    if (t && kt_mtype_field(t, kt_buf_str(&name)) && cl__field_known(s, t, kt_buf_str(&name))) {
+      if (found) *found = true;
+      if (!promote) break;
+      if ((rc = promote_field(s, t, kt_buf_str(&name), err))) break;
+    }
   }
   kt_buf_free(&name);
   return rc;
+}
+
+int cl__kept_promote(cl_store *s, kt_err *err) { return kept_scan(s, true, NULL, err); }
+
+bool cl_store_kept_waiting(cl_store *s) {
+  bool found = false;
+  return kept_scan(s, false, &found, NULL) == 0 && found;
 }
