@@ -5,9 +5,11 @@
 #include "gui_window.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "gui_i18n.h"
 #include "gui_list.h"
+#include "gui_today.h"
 #include "kt_buf.h"
 
 struct _GuiWindow {
@@ -20,6 +22,8 @@ struct _GuiWindow {
   GuiList *list;
   GtkBox *card;
   GtkLabel *status;
+  GtkStack *stack;   /* "list" (a section) or "today" */
+  GtkWidget *today;
   char *type;     /* the section shown */
   char *card_id;  /* the card shown, or NULL */
 };
@@ -215,9 +219,19 @@ static void show_section(GuiWindow *w, const char *type) {
   g_free(st);
 }
 
+static void open_card(void *ud, const char *id) { show_card(ud, id); }
+
 static void on_section(GtkListBox *box, GtkListBoxRow *row, GuiWindow *w) {
   (void)box;
-  if (row) show_section(w, gtk_widget_get_name(GTK_WIDGET(row)));
+  if (!row) return;
+  const char *name = gtk_widget_get_name(GTK_WIDGET(row));
+  if (strcmp(name, "today") == 0) {
+    gtk_stack_set_visible_child_name(w->stack, "today");
+    gui_today_reload(w->today);
+    return;
+  }
+  gtk_stack_set_visible_child_name(w->stack, "list");
+  show_section(w, name);
 }
 
 static void on_search(GtkSearchEntry *e, GuiWindow *w) {
@@ -229,6 +243,7 @@ void gui_window_reload(GuiWindow *w) {
   bool changed = false;
   if (cl_reader_refresh(gui_app_reader(w->app), &changed, NULL) || !changed) return;
   if (w->type) show_section(w, w->type);
+  gui_today_reload(w->today);
   if (w->card_id) {
     char *id = g_strdup(w->card_id);
     show_card(w, id);
@@ -240,6 +255,18 @@ static void fill_sections(GuiWindow *w) {
   int n = 0;
   kt_model *m = cl_reader_model(gui_app_reader(w->app));
   kt_mtype *types = kt_model_types(m, &n);
+  /* the day first */
+  GtkWidget *tl = gtk_label_new(_("Today"));
+  gtk_label_set_xalign(GTK_LABEL(tl), 0);
+  gtk_widget_set_margin_start(tl, 12);
+  gtk_widget_set_margin_end(tl, 12);
+  gtk_widget_set_margin_top(tl, 8);
+  gtk_widget_set_margin_bottom(tl, 8);
+  GtkWidget *trow = gtk_list_box_row_new();
+  gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(trow), tl);
+  gtk_widget_set_name(trow, "today");
+  set_name(trow, "Section today");
+  gtk_list_box_append(w->sections, trow);
   GtkListBoxRow *first = NULL;
   for (int i = 0; i < n; i++) {
     kt_mtype *t = &types[i];
@@ -326,7 +353,11 @@ GuiWindow *gui_window_new(GuiApp *app) {
   gtk_widget_add_css_class(GTK_WIDGET(w->status), "dim-label");
   set_role_desc(GTK_WIDGET(w->status), "Status");
   gtk_box_append(GTK_BOX(middle), GTK_WIDGET(w->status));
-  gtk_paned_set_start_child(GTK_PANED(right), middle);
+  w->stack = GTK_STACK(gtk_stack_new());
+  gtk_stack_add_named(w->stack, middle, "list");
+  w->today = gui_today_new(gui_app_reader(app), open_card, w);
+  gtk_stack_add_named(w->stack, w->today, "today");
+  gtk_paned_set_start_child(GTK_PANED(right), GTK_WIDGET(w->stack));
 
   w->card = GTK_BOX(gtk_box_new(GTK_ORIENTATION_VERTICAL, 12));
   gtk_widget_set_margin_start(GTK_WIDGET(w->card), 18);

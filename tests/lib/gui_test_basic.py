@@ -45,4 +45,32 @@ g.check("clicking a row opens its card", title is not None and
 g.check("the card shows the phone as a link", g.find(app, "phone: +7 4822 55-01-02") is not None)
 g.check("the card shows the city", g.find(app, "city: Тверь") is not None)
 g.check("the card lists its related contact", g.find(app, "Contacts: Петрова Анна", prefix=True) is not None)
+
+today = g.find(app, "Section today")
+g.check("the sidebar has Today", today is not None)
+if today is not None:
+    g.click(today)
+g.check("Today lists the overdue task", g.find(app, "Overdue task: Отправить КП Васильку") is not None)
+g.check("Today lists today's call", g.find(app, "event: call: Позвонить в Ромашку", prefix=True) is not None
+        or g.find(app, "event: Позвонить в Ромашку", prefix=True) is not None)
+row = g.find(app, "Overdue task: Отправить КП Васильку")
+if row is not None:
+    g.click(row)
+title = g.find_desc(app, "Card title")
+g.check("a Today row opens its card", title is not None and
+        g.wait_for(lambda: g.name_of(title) == "Отправить КП Васильку"), title and g.name_of(title))
+
+today = g.find(app, "Section today")
+g.check("the sidebar has Today", today is not None)
+if today is not None:
+    g.click(today)
+g.check("Today lists the overdue task", g.find(app, "Overdue task: Отправить КП Васильку") is not None)
+g.check("Today lists today's call", g.find(app, "event: call: Позвонить в Ромашку", prefix=True) is not None
+        or g.find(app, "event: Позвонить в Ромашку", prefix=True) is not None)
+row = g.find(app, "Overdue task: Отправить КП Васильку")
+if row is not None:
+    g.click(row)
+title = g.find_desc(app, "Card title")
+g.check("a Today row opens its card", title is not None and
+        g.wait_for(lambda: g.name_of(title) == "Отправить КП Васильку"), title and g.name_of(title))
 g.finish()
