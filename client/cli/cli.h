@@ -38,6 +38,11 @@ void cli_db_path(const cli_ctx *ctx, char *out, size_t outsz);
 /* Opens the profile's store (error printed; returns NULL). A standalone
  * profile opened for writing makes its daily backup first (cli_backup_due). */
 cl_store *cli_open(const cli_ctx *ctx, bool readonly);
+/* Starts the client core (cl_client) on the profile for a long-running front
+ * end (agent, sync --watch): opts' profile, locale and busy time are filled
+ * in; the error is printed as cli_open prints it (returns NULL). */
+struct cl_client_opts;
+struct cl_client *cli_client_open(const cli_ctx *ctx, struct cl_client_opts *opts);
 /* The standalone profile's daily backup when due (cl_backup_daily); a
  * failure is a warning on stderr, never an error of the command. */
 void cli_backup_due(const cli_ctx *ctx);
