@@ -297,7 +297,7 @@ void cl_sched_synced(cl_sched *s) {
 bool cl_sched_is_started(const cl_sched *s) { return s->started; }
 
 void cl_sched_retry(cl_sched *s) {
-  if (!s->holding) return;
+  if (!s->holding || s->awaiting) return; /* awaiting: the front end has not reported yet */
   s->retry_now = true;
   arm(s, 0);
 }
