@@ -18,7 +18,7 @@ k add event --set type=call --set title="Позвонить в Ромашку" -
 cat > "$T/session.sh" <<SH
 "$KT_BIN/kartoteka-gtk" --profile "$P" >"$T/gtk.log" 2>&1 &
 pid=\$!
-PYTHONPATH="$(cd "$(dirname "$0")/../lib" && pwd)" /usr/bin/python3 "$(cd "$(dirname "$0")/../lib" && pwd)/gui_test_basic.py" \$pid
+KT_CLI="$KT" KT_PROFILE="$P" PYTHONPATH="$(cd "$(dirname "$0")/../lib" && pwd)" /usr/bin/python3 "$(cd "$(dirname "$0")/../lib" && pwd)/gui_test_basic.py" \$pid
 rc=\$?
 kill \$pid 2>/dev/null; wait \$pid 2>/dev/null
 exit \$rc
