@@ -26,6 +26,9 @@ else ifeq ($(BUILD),asan)
   LDFLAGS_B := -fsanitize=address,undefined
 else ifeq ($(BUILD),release)
   CFLAGS_B := -O2 -g -DNDEBUG
+else ifeq ($(BUILD),tsan)
+  CFLAGS_B := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+  LDFLAGS_B := -fsanitize=thread
 endif
 ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS_B) $(CFLAGS)
 ALL_LDFLAGS := $(LDFLAGS_B) $(LDFLAGS)
@@ -194,6 +197,17 @@ deb: deps
 
 clean:
 	rm -rf build
+
+# ThreadSanitizer (clang, objects in build/tsan) over the client core and the
+# sync/scheduler tests; the programs too, as test_client starts them. Any report fails.
+TSAN_TESTS := test_client test_sched test_srv_push
+.PHONY: tsan
+tsan:
+	@$(MAKE) --no-print-directory BUILD=tsan CC=clang build/tsan/bin/kartoteka \
+	  build/tsan/bin/kartotekad $(addprefix build/tsan/tests/,$(TSAN_TESTS))
+	@for t in $(TSAN_TESTS); do echo "== tsan $$t"; \
+	  TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" build/tsan/tests/$$t || exit 1; done
+	@echo "tsan: no findings"
 
 include tests/fuzz/fuzz.mk
 

@@ -44,6 +44,12 @@ cl_store *cli_open(const cli_ctx *ctx, bool readonly);
  * profile makes its daily backup first, as with cli_open. */
 struct cl_reader;
 struct cl_reader *cli_open_reader(const cli_ctx *ctx);
+
+/* Starts the client core (cl_client) on the profile for a long-running front
+ * end (agent, sync --watch): opts' profile, locale and busy time are filled
+ * in; the error is printed as cli_open prints it (returns NULL). */
+struct cl_client_opts;
+struct cl_client *cli_client_open(const cli_ctx *ctx, struct cl_client_opts *opts);
 /* The standalone profile's daily backup when due (cl_backup_daily); a
  * failure is a warning on stderr, never an error of the command. */
 void cli_backup_due(const cli_ctx *ctx);

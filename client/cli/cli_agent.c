@@ -1,65 +1,84 @@
 /* cli_agent — `kartoteka agent`: stays connected (live sync, reconnects with
  * backoff) and shows this user's reminders as desktop notifications
- * (libnotify: Dismiss / Snooze actions) and log lines. The scheduling is the
- * client library's (cl_sched: a timer for the next due reminder on this
- * loop, clock jumps, the missed-reminders check after the first sync, one
- * summary instead of a storm); this front end only shows what it is given,
- * says how much of it reached the notification service (only that counts as
- * fired), and records the buttons pressed. It watches the service's bus name,
- * so reminders held back while there was none come as soon as it appears.
- * Only this front end talks to the desktop; the client library stays GLib-free. */
+ * (libnotify: Dismiss / Snooze actions) and log lines. It runs on the client
+ * core (cl_client), as the desktop app does: the core's thread syncs and
+ * schedules (cl_sched: the next due reminder, clock jumps, the missed-reminders
+ * check after the first sync, one summary instead of a storm); this front end,
+ * on GLib's main loop, only shows what it is given, reports how much of it
+ * reached the notification service (only that counts as fired: CL_CMD_SHOWN),
+ * and sends the buttons pressed as commands. It watches the service's bus
+ * name, so reminders held back while there was none come as soon as it
+ * appears. Nothing polls: the main loop sleeps until the core's wakeup hook,
+ * a D-Bus message or a signal. Only this front end talks to the desktop; the
+ * client library stays GLib-free. */
+#include <glib-unix.h>
 #include <libnotify/notify.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <uv.h>
 
-#include "cl_remind.h"
+#include "cl_client.h"
 #include "cl_sched.h"
-#include "cl_sync.h"
 #include "cli.h"
 #include "kt_hlc.h"
 #include "kt_log.h"
 #include "kt_plat.h"
 #include "kt_time.h"
 
-#define PUMP_MS 100 /* GLib's main context (notification actions) is looked at this often */
-#define BACKUP_CHECK_MS (3600 * 1000) /* standalone: is the daily backup due? */
-
-static volatile bool stop_flag;
+#define BACKUP_CHECK_S 3600 /* standalone: is the daily backup due? */
 
 #define NOTIFY_NAME "org.freedesktop.Notifications"
 
 typedef struct agent {
-  cl_store *s;
-  const char *user;
+  cl_client *c;
   bool notify_ok;   /* libnotify initialised */
   bool unreachable; /* the last attempt to show a notification failed */
-  cl_sched *sched;
+  int64_t snooze_s; /* the profile's snooze time, as the last reminder batch said */
   GSList *shown; /* notifications with actions, kept until closed (their actions need them) */
+  GHashTable *asked; /* request id -> action_ctx: Dismiss / Snooze waiting for their result */
+  GMainLoop *main;
+  int rc;           /* the sync's refusal that ended the agent */
+  char msg[KT_ERR_MSG_MAX];
 } agent;
 
 /* Data passed to a notification action (owned by the notification). */
 typedef struct action_ctx {
   agent *a;
-  cl_occurrence o;
+  cl_client_occ o;
+  bool snooze;
 } action_ctx;
 
 /* Dismiss or Snooze pressed: recorded (and synced) like `kartoteka remind
- * dismiss|snooze`, so the user's other PCs do not show it either. */
+ * dismiss|snooze`, so the user's other PCs do not show it either; the line on
+ * stderr comes with the core's result. */
 static void on_action(NotifyNotification *n, char *action, gpointer ud) {
   action_ctx *c = ud;
+  bool snooze = strcmp(action, "snooze") == 0;
+  cl_client_cmd cmd = {.kind = snooze ? CL_CMD_SNOOZE : CL_CMD_DISMISS, .occ = &c->o};
+  uint64_t req = 0;
   kt_err err;
   kt_err_clear(&err);
-  int64_t now = (int64_t)kt_now_ms();
-  bool snooze = strcmp(action, "snooze") == 0;
-  int64_t until = now + cl_remind_snooze_seconds(c->a->s) * 1000;
-  int rc = cl_remind_set(c->a->s, c->a->user, c->o.rtype, c->o.rid, c->o.occurs,
-                         snooze ? "snoozed" : "dismissed", snooze ? until : 0, &err);
-  if (rc) kt_log_warn("agent", "recording the reminder's state: %s", err.msg);
-  else fprintf(stderr, "%s reminder %s: %s\n", c->o.rid, snooze ? "snoozed" : "dismissed", c->o.title);
-  cl_sched_changed(c->a->sched); /* recompute the next due time */
+  if (cl_client_submit(c->a->c, &cmd, &req, &err)) {
+    kt_log_warn("agent", "recording the reminder's state: %s", err.msg);
+  } else {
+    action_ctx *copy = g_new0(action_ctx, 1);
+    *copy = *c;
+    copy->snooze = snooze;
+    g_hash_table_insert(c->a->asked, GSIZE_TO_POINTER((gsize)req), copy);
+  }
   notify_notification_close(n, NULL);
+}
+
+static void on_result(agent *a, const cl_client_event *ev) {
+  gpointer key = GSIZE_TO_POINTER((gsize)ev->result.req);
+  action_ctx *c = g_hash_table_lookup(a->asked, key);
+  if (!c) return;
+  if (ev->result.code)
+    kt_log_warn("agent", "recording the reminder's state: %s", ev->result.msg);
+  else
+    fprintf(stderr, "%s reminder %s: %s\n", c->o.rid, c->snooze ? "snoozed" : "dismissed",
+            c->o.title);
+  g_hash_table_remove(a->asked, key);
 }
 
 /* The daemon closed a notification (expired, clicked away, or after an
@@ -87,7 +106,7 @@ static void unreachable(agent *a, const char *why, const char *summary) {
 }
 
 static void snooze_label(agent *a, char *out, size_t n) {
-  int64_t sec = cl_remind_snooze_seconds(a->s);
+  int64_t sec = a->snooze_s > 0 ? a->snooze_s : 600;
   if (sec % 3600 == 0) snprintf(out, n, "Snooze %lld h", (long long)(sec / 3600));
   else if (sec % 60 == 0) snprintf(out, n, "Snooze %lld min", (long long)(sec / 60));
   else snprintf(out, n, "Snooze %lld s", (long long)sec);
@@ -95,7 +114,7 @@ static void snooze_label(agent *a, char *out, size_t n) {
 
 /* Shows one notification; false when the notification service could not be
  * reached (the reminder then stays due: said once, until one gets through). */
-static bool show(agent *a, const char *summary, const char *body, const cl_occurrence *o) {
+static bool show(agent *a, const char *summary, const char *body, const cl_client_occ *o) {
   if (!a->notify_ok) {
     unreachable(a, "libnotify could not start", summary);
     return false;
@@ -133,25 +152,64 @@ static bool show(agent *a, const char *summary, const char *body, const cl_occur
   return true;
 }
 
-static void describe(const cl_occurrence *o, char *body, size_t n) {
+static void describe(const cl_client_occ *o, char *body, size_t n) {
   char when[40];
   kt_datetime_format(o->occurs, false, when, sizeof when);
   snprintf(body, n, "%s %s", strcmp(o->rtype, "task") == 0 ? "due" : "at", when);
 }
 
 /* The scheduler's batch: one summary, or one notification (with Dismiss and
- * Snooze) per occurrence. Returns how many were shown (the scheduler records
- * those as fired). */
-static int on_show(void *ud, const cl_sched_batch *b) {
-  agent *a = ud;
-  if (b->summary) return show(a, b->title, b->body, NULL) ? b->n : 0;
-  char body[512], summary[340];
-  for (int i = 0; i < b->n; i++) {
-    describe(&b->v[i], body, sizeof body);
-    snprintf(summary, sizeof summary, "%s%s", b->missed ? "Missed: " : "", b->v[i].title);
-    if (!show(a, summary, body, &b->v[i])) return i;
+ * Snooze) per occurrence. Reports how many were shown (the core records those
+ * as fired). */
+static void on_reminders(agent *a, const cl_client_event *ev) {
+  a->snooze_s = ev->reminders.snooze_seconds;
+  int shown = 0;
+  if (ev->reminders.summary) {
+    shown = show(a, ev->reminders.title, ev->reminders.body, NULL) ? ev->reminders.n : 0;
+  } else {
+    char body[512], summary[340];
+    for (; shown < ev->reminders.n; shown++) {
+      const cl_client_occ *o = &ev->reminders.v[shown];
+      describe(o, body, sizeof body);
+      snprintf(summary, sizeof summary, "%s%s", ev->reminders.missed ? "Missed: " : "", o->title);
+      if (!show(a, summary, body, o)) break;
+    }
   }
-  return b->n;
+  cl_client_cmd cmd = {.kind = CL_CMD_SHOWN, .batch = ev->reminders.batch, .shown = shown};
+  kt_err err;
+  if (cl_client_submit(a->c, &cmd, NULL, &err))
+    kt_log_warn("agent", "reporting the reminders shown: %s", err.msg);
+}
+
+/* The core's events, on the main loop: reminders to show, the buttons'
+ * results, and the sync state (a refusal ends the agent, as it always did). */
+static gboolean drain(gpointer ud) {
+  agent *a = ud;
+  cl_client_event *ev;
+  bool ended = false;
+  if (!a->c) return G_SOURCE_REMOVE; /* an invoke queued before the end */
+  while (cl_client_next_event(a->c, &ev)) {
+    if (ev->kind == CL_EV_REMINDERS) on_reminders(a, ev);
+    else if (ev->kind == CL_EV_RESULT) on_result(a, ev);
+    else if (ev->kind == CL_EV_SYNC) {
+      if (ev->sync.status == CL_SYNC_STOPPED && ev->sync.code && !a->rc) {
+        a->rc = ev->sync.code;
+        snprintf(a->msg, sizeof a->msg, "%s", ev->sync.error);
+        cl_client_shutdown(a->c);
+      }
+      ended = ended || ev->sync.ended;
+    }
+    cl_client_event_free(ev);
+  }
+  if (ended) g_main_loop_quit(a->main);
+  return G_SOURCE_REMOVE;
+}
+
+/* The core's wakeup hook (its thread): drain on the main loop. Not
+ * g_main_context_invoke: from a thread that can acquire the default context
+ * (before the main loop runs) it would call drain right there. */
+static void on_core_wakeup(void *ud) {
+  g_idle_add_full(G_PRIORITY_DEFAULT, drain, ud, NULL);
 }
 
 /* A notification service took the bus name: show what was held back. */
@@ -161,7 +219,10 @@ static void on_service_appeared(GDBusConnection *c, const gchar *name, const gch
   (void)name;
   (void)owner;
   agent *a = ud;
-  if (a->sched) cl_sched_retry(a->sched);
+  cl_client_cmd cmd = {.kind = CL_CMD_RETRY};
+  kt_err err;
+  if (a->c && cl_client_submit(a->c, &cmd, NULL, &err))
+    kt_log_warn("agent", "offering held reminders again: %s", err.msg);
 }
 
 /* Whether a notification service answers now (the start-up message). */
@@ -180,64 +241,37 @@ static bool service_reachable(agent *a, char *why, size_t n) {
   return ok;
 }
 
-/* Notification actions arrive on GLib's main context: pumped from the loop,
- * but not while a sync pull holds a batch open (a button's write would join
- * that transaction): the next pump gets it. */
-static void on_pump_due(uv_timer_t *t) {
-  agent *a = t->data;
-  if (cl_store_in_batch(a->s)) return;
-  while (g_main_context_iteration(NULL, FALSE)) {
-  }
-}
-
 /* A standalone agent runs for days: its profile's daily backup (a cheap
  * look at the newest backup's time, a copy once a day). */
-static void on_backup_due(uv_timer_t *t) { cli_backup_due(t->data); }
-
-static void on_stop_signal(uv_signal_t *h, int sig) {
-  (void)h;
-  (void)sig;
-  stop_flag = true;
+static gboolean on_backup_due(gpointer ctx) {
+  cli_backup_due(ctx);
+  return G_SOURCE_CONTINUE;
 }
 
-static void on_synced(void *ud, const cl_sync_stats *st) {
-  (void)st;
-  cl_sched_synced(((agent *)ud)->sched);
+static gboolean on_stop_signal(gpointer ud) {
+  cl_client_shutdown(((agent *)ud)->c);
+  return G_SOURCE_CONTINUE;
 }
 
 int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
   if (argc > 1) return cli_usage("agent", "no arguments expected");
-  cl_store *s = cli_open(ctx, false);
-  if (!s) return 1;
   kt_plat_process_init(); /* SIGPIPE: also when run from another front end */
-  agent a = {.s = s, .user = cl_store_user(s)};
-  a.notify_ok = notify_init("Kartoteka");
   kt_log_set_level(ctx->verbose ? KT_LOG_DEBUG : KT_LOG_INFO);
-  kt_buf server = KT_BUF_INIT;
-  bool connected = cl_store_meta_get(s, "server", &server, NULL) == 0;
-  kt_buf_free(&server);
-  kt_err err;
-  kt_err_clear(&err);
-  int rc = 0;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  uv_signal_t sigint, sigterm;
-  uv_signal_init(&loop, &sigint);
-  uv_signal_init(&loop, &sigterm);
-  uv_signal_start(&sigint, on_stop_signal, SIGINT);
-  uv_signal_start(&sigterm, on_stop_signal, SIGTERM);
-  uv_timer_t pump, backup;
-  uv_timer_init(&loop, &pump);
-  pump.data = &a;
-  uv_timer_init(&loop, &backup);
-  backup.data = ctx;
-  uv_timer_start(&pump, on_pump_due, PUMP_MS, PUMP_MS);
-  cl_sched_cbs cbs = {.on_show = on_show, .ud = &a, .wait_sync = connected};
-  rc = cl_sched_new(&loop, s, a.user, &cbs, &a.sched, &err);
-  guint watch = 0;
-  if (!rc) {
-    fprintf(stderr, "kartoteka agent: running for %s%s\n", a.user,
+  agent a = {.rc = 0};
+  a.asked = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+  a.main = g_main_loop_new(NULL, FALSE);
+  a.notify_ok = notify_init("Kartoteka");
+  /* the signal sources before the core's thread exists: GLib then owns them */
+  guint sig_int = g_unix_signal_add(SIGINT, on_stop_signal, &a);
+  guint sig_term = g_unix_signal_add(SIGTERM, on_stop_signal, &a);
+  cl_client_opts opts = {.sync = true, .reminders = true, .wakeup = on_core_wakeup,
+                         .wakeup_ud = &a};
+  a.c = cli_client_open(ctx, &opts);
+  guint watch = 0, backup = 0;
+  if (a.c) {
+    bool connected = cl_client_connected(a.c);
+    fprintf(stderr, "kartoteka agent: running for %s%s\n", cl_client_user(a.c),
             connected ? "" : " (standalone: reminders only)");
     char why[120];
     if (!service_reachable(&a, why, sizeof why))
@@ -246,27 +280,29 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
               "at each due reminder)\n", why, CL_SCHED_RETRY_MS / 1000);
     watch = g_bus_watch_name(G_BUS_TYPE_SESSION, NOTIFY_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                              on_service_appeared, NULL, &a, NULL);
-    if (connected) {
-      cl_sync_stats st;
-      memset(&st, 0, sizeof st);
-      rc = cl_sync_run(&loop, ctx->profile, s, true, &stop_flag, on_synced, &a, &st, &err);
-    } else {
-      uv_timer_start(&backup, on_backup_due, BACKUP_CHECK_MS, BACKUP_CHECK_MS);
-      while (!stop_flag) uv_run(&loop, UV_RUN_ONCE);
-    }
+    if (!connected) backup = g_timeout_add_seconds(BACKUP_CHECK_S, on_backup_due, ctx);
+    g_main_loop_run(a.main); /* until the core's last event */
+    cl_client_join(a.c);
+    drain(&a);
   }
   if (watch) g_bus_unwatch_name(watch);
-  cl_sched_free(a.sched);
-  a.sched = NULL;
-  uv_close((uv_handle_t *)&pump, NULL);
-  uv_close((uv_handle_t *)&backup, NULL);
-  uv_close((uv_handle_t *)&sigint, NULL);
-  uv_close((uv_handle_t *)&sigterm, NULL);
-  uv_run(&loop, UV_RUN_DEFAULT);
-  uv_loop_close(&loop);
+  if (backup) g_source_remove(backup);
+  g_source_remove(sig_int);
+  g_source_remove(sig_term);
+  bool started = a.c != NULL;
+  cl_client_free(a.c);
+  a.c = NULL;
+  while (g_main_context_iteration(NULL, FALSE)) { /* the invokes queued before the end */
+  }
   g_slist_free_full(a.shown, g_object_unref);
+  g_hash_table_destroy(a.asked);
+  g_main_loop_unref(a.main);
   if (a.notify_ok) notify_uninit();
-  cl_store_close(s);
-  if (rc) return cli_fail(&err);
+  if (!started) return 1; /* said by cli_client_open */
+  if (a.rc) {
+    kt_err err;
+    kt_err_set(&err, a.rc, "%s", a.msg);
+    return cli_fail(&err);
+  }
   return 0;
 }

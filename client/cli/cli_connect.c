@@ -142,8 +142,7 @@ static int connect_upload(cli_ctx *ctx, const char *invite, const char *pwfile, 
   int src = KT_ENOPROFILE;
   cl_store *s = cli_open(ctx, false);
   if (s) {
-    volatile bool no_stop = false;
-    src = cl_sync_run(&loop, ctx->profile, s, false, &no_stop, NULL, NULL, &st, &serr);
+    src = cl_sync_run(&loop, ctx->profile, s, false, NULL, NULL, NULL, &st, &serr);
     cl_store_close(s);
   } else
     kt_err_set(&serr, KT_ENOPROFILE, "the new card index did not open");

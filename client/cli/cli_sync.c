@@ -4,6 +4,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "cl_client.h"
 #include "cl_sync.h"
 #include "cl_reader.h"
 #include "cli.h"
@@ -11,11 +12,122 @@
 #include "kt_plat.h"
 #include "kt_time.h"
 
-static volatile bool stop_flag;
+/* What `sync` prints at the end: the totals, or why it failed. */
+typedef struct sync_outcome {
+  int rc;
+  char msg[KT_ERR_MSG_MAX];
+  int64_t pending;
+  cl_sync_stats st;
+} sync_outcome;
 
-static void on_signal(int sig) {
+/* ---- sync --watch: on the client core, like the agent and the desktop app */
+
+typedef struct watcher {
+  uv_loop_t loop;
+  uv_async_t wake; /* the core's wakeup hook */
+  uv_signal_t sigint, sigterm;
+  cl_client *c;
+  sync_outcome *out;
+  bool ended;
+} watcher;
+
+static void on_core_wakeup(void *ud) { uv_async_send(&((watcher *)ud)->wake); }
+
+static void take_totals(sync_outcome *o, const cl_client_event *ev) {
+  const cl_client_sync_totals *t = &ev->sync.totals;
+  o->pending = ev->sync.pending;
+  o->st.pushed = t->pushed;
+  o->st.superseded = t->superseded;
+  o->st.rejected = t->rejected;
+  o->st.undone = t->undone;
+  o->st.dropped = t->dropped;
+  o->st.pulled = t->pulled;
+  o->st.revoked = t->revoked;
+  o->st.rounds = t->rounds;
+  o->st.warned = t->warned;
+  snprintf(o->st.warning, sizeof o->st.warning, "%s", t->warning);
+}
+
+/* Drains the core's events: only the sync state matters here; sync stopping
+ * by itself (a refusal) ends the watch with its error. */
+static void on_events(uv_async_t *h) {
+  watcher *w = h->data;
+  cl_client_event *ev;
+  while (cl_client_next_event(w->c, &ev)) {
+    if (ev->kind == CL_EV_SYNC) {
+      take_totals(w->out, ev);
+      if (ev->sync.status == CL_SYNC_STOPPED && ev->sync.code && !w->out->rc) {
+        w->out->rc = ev->sync.code;
+        snprintf(w->out->msg, sizeof w->out->msg, "%s", ev->sync.error);
+        cl_client_shutdown(w->c);
+      }
+      if (ev->sync.ended) w->ended = true;
+    }
+    cl_client_event_free(ev);
+  }
+  if (w->ended) uv_stop(&w->loop);
+}
+
+static void on_stop_signal(uv_signal_t *h, int sig) {
   (void)sig;
-  stop_flag = true;
+  cl_client_shutdown(((watcher *)h->data)->c);
+}
+
+static void close_cb(uv_handle_t *h) { (void)h; }
+
+/* Returns 1 when the profile is standalone (the caller's one-shot sync says
+ * why it cannot), else 0 with *o filled. */
+static int watch_on_core(cli_ctx *ctx, sync_outcome *o) {
+  watcher w;
+  memset(&w, 0, sizeof w);
+  w.out = o;
+  uv_loop_init(&w.loop);
+  uv_async_init(&w.loop, &w.wake, on_events);
+  w.wake.data = &w;
+  cl_client_opts opts = {.sync = true, .wakeup = on_core_wakeup, .wakeup_ud = &w};
+  w.c = cli_client_open(ctx, &opts);
+  if (!w.c) {
+    o->rc = -1; /* printed */
+  } else if (!cl_client_connected(w.c)) {
+    cl_client_free(w.c);
+    w.c = NULL;
+    uv_close((uv_handle_t *)&w.wake, close_cb);
+    uv_run(&w.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&w.loop);
+    return 1;
+  } else {
+    uv_signal_init(&w.loop, &w.sigint);
+    uv_signal_init(&w.loop, &w.sigterm);
+    w.sigint.data = w.sigterm.data = &w;
+    uv_signal_start(&w.sigint, on_stop_signal, SIGINT);
+    uv_signal_start(&w.sigterm, on_stop_signal, SIGTERM);
+    uv_run(&w.loop, UV_RUN_DEFAULT); /* until the core's last event */
+    cl_client_join(w.c);
+    on_events(&w.wake); /* anything after the stop */
+    cl_client_free(w.c);
+    uv_close((uv_handle_t *)&w.sigint, close_cb);
+    uv_close((uv_handle_t *)&w.sigterm, close_cb);
+  }
+  uv_close((uv_handle_t *)&w.wake, close_cb);
+  uv_run(&w.loop, UV_RUN_DEFAULT);
+  uv_loop_close(&w.loop);
+  return 0;
+}
+
+/* One round (`kartoteka sync`). */
+static int sync_once(cli_ctx *ctx, sync_outcome *o) {
+  cl_store *s = cli_open(ctx, false);
+  if (!s) return o->rc = -1;
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  kt_err err;
+  kt_err_clear(&err);
+  o->rc = cl_sync_run(&loop, ctx->profile, s, false, NULL, NULL, NULL, &o->st, &err);
+  snprintf(o->msg, sizeof o->msg, "%s", err.msg);
+  uv_loop_close(&loop);
+  cl_store_outbox_count(s, &o->pending, NULL);
+  cl_store_close(s);
+  return o->rc;
 }
 
 int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
@@ -25,28 +137,22 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
     else return cli_usage("sync", "unknown option '%s'", argv[i]);
   }
   if (watch && !ctx->verbose) kt_log_set_plain(NULL); /* runs for long: a log with times */
-  cl_store *s = cli_open(ctx, false);
-  if (!s) return 1;
-  kt_plat_on_stop(on_signal);
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  cl_sync_stats st;
-  memset(&st, 0, sizeof st);
-  kt_err err;
-  kt_err_clear(&err);
-  int rc = cl_sync_run(&loop, ctx->profile, s, watch, &stop_flag, NULL, NULL, &st, &err);
-  uv_loop_close(&loop);
-  int64_t pending = 0;
-  cl_store_outbox_count(s, &pending, NULL);
-  cl_store_close(s);
+  kt_plat_process_init(); /* SIGPIPE */
+  sync_outcome o;
+  memset(&o, 0, sizeof o);
+  if (!watch || watch_on_core(ctx, &o) == 1) sync_once(ctx, &o);
+  if (o.rc == -1) return 1; /* the profile could not be opened: said */
+  const cl_sync_stats st = o.st;
+  int rc = o.rc;
+  int64_t pending = o.pending;
   if (rc == KT_EDISABLED) {
     fprintf(stderr, "kartoteka: sync failed: %s\n(the card index on this PC was removed)\n",
-            err.msg);
+            o.msg);
     return 1;
   }
   if (rc) {
     fprintf(stderr, "kartoteka: sync failed: %s\n(your changes are kept on this PC: %lld waiting "
-            "to be sent)\n", err.msg, (long long)pending);
+            "to be sent)\n", o.msg, (long long)pending);
     return 1;
   }
   if (ctx->json)

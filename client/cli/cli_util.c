@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cl_reader.h"
+#include "cl_client.h"
 #include "cl_repair.h"
 #include "cli.h"
 #include "kt_json.h"
@@ -42,6 +43,15 @@ void cli_backup_due(const cli_ctx *ctx) {
     fprintf(stderr, "kartoteka: warning: the daily backup of the card index failed: %s\n", err.msg);
 }
 
+static void open_failed(const cli_ctx *ctx, const kt_err *err) {
+  if (err->code == KT_ENOPROFILE)
+    cli_failf("no profile in %s: create one with `kartoteka init --local` (standalone) or "
+              "`kartoteka connect --invite INVITE` (office server), or pass --profile DIR",
+              ctx->profile);
+  else
+    cli_fail(err);
+}
+
 cl_store *cli_open(const cli_ctx *ctx, bool readonly) {
   char path[4200];
   cli_db_path(ctx, path, sizeof path);
@@ -51,12 +61,7 @@ cl_store *cli_open(const cli_ctx *ctx, bool readonly) {
   kt_err err;
   kt_err_clear(&err);
   if (cl_store_open(path, &o, &s, &err)) {
-    if (err.code == KT_ENOPROFILE)
-      cli_failf("no profile in %s: create one with `kartoteka init --local` (standalone) or "
-                "`kartoteka connect --invite INVITE` (office server), or pass --profile DIR",
-                ctx->profile);
-    else
-      cli_fail(&err);
+    open_failed(ctx, &err);
     return NULL;
   }
   if (!readonly && !cl_store_connected(s)) cli_backup_due(ctx);
@@ -106,6 +111,22 @@ struct cl_reader *cli_open_reader(const cli_ctx *ctx) {
      the day, reading ones too (a copy made by its own connection) */
   if (!cl_store_connected(cl_reader_store(r))) cli_backup_due(ctx);
   return r;
+}
+
+cl_client *cli_client_open(const cli_ctx *ctx, cl_client_opts *opts) {
+  const char *busy = getenv("KARTOTEKA_BUSY_MS");
+  opts->profile_dir = ctx->profile;
+  opts->locale = ctx->locale;
+  opts->busy_ms = busy ? atoi(busy) : 0;
+  cl_client *c = NULL;
+  kt_err err;
+  kt_err_clear(&err);
+  if (cl_client_new(opts, &c, &err)) {
+    open_failed(ctx, &err);
+    return NULL;
+  }
+  if (!cl_client_connected(c)) cli_backup_due(ctx);
+  return c;
 }
 
 int cli_parse_assign(const char *cmd, char *word, cl_set *out) {

@@ -10,6 +10,7 @@ struct _GuiApp {
   AdwApplication parent;
   char *profile;
   cl_reader *reader;
+  cl_client *client;
   GtkWindow *window;
 };
 
@@ -17,6 +18,30 @@ G_DEFINE_FINAL_TYPE(GuiApp, gui_app, ADW_TYPE_APPLICATION)
 
 const char *gui_app_profile(GuiApp *app) { return app->profile; }
 cl_reader *gui_app_reader(GuiApp *app) { return app->reader; }
+cl_client *gui_app_client(GuiApp *app) { return app->client; }
+
+/* Main thread: hands the core's events to the window, a bounded number per
+ * turn so a flood never freezes it; more waiting: another turn. */
+static gboolean drain_events(gpointer ud) {
+  GuiApp *app = ud;
+  cl_client_event *ev = NULL;
+  int n = 0;
+  while (n < GUI_EVENTS_PER_TURN && app->client && cl_client_next_event(app->client, &ev) == 1) {
+    if (app->window) gui_window_event(GUI_WINDOW(app->window), ev);
+    cl_client_event_free(ev);
+    n++;
+  }
+  if (n == GUI_EVENTS_PER_TURN && app->client && cl_client_queued(app->client) > 0)
+    return G_SOURCE_CONTINUE; /* the rest at the next idle turn */
+  g_object_unref(app);
+  return G_SOURCE_REMOVE;
+}
+
+/* The core's thread: the event queue became non-empty. */
+static void on_wakeup(void *ud) {
+  GuiApp *app = ud;
+  g_main_context_invoke(NULL, drain_events, g_object_ref(app));
+}
 
 static void show_error(GuiApp *app, const char *title, const char *msg) {
   GtkWidget *w = adw_message_dialog_new(NULL, title, msg);
@@ -49,13 +74,30 @@ static void on_activate(GApplication *gapp) {
     return;
   }
   g_free(db);
+  if (!app->client) {
+    cl_client_opts o = {.profile_dir = app->profile, .sync = true, .reminders = true,
+                        .wakeup = on_wakeup, .wakeup_ud = app};
+    if (cl_client_new(&o, &app->client, &err)) {
+      show_error(app, _("The card index cannot be opened"), err.msg);
+      return;
+    }
+  }
   app->window = GTK_WINDOW(gui_window_new(app));
   g_object_add_weak_pointer(G_OBJECT(app->window), (gpointer *)&app->window);
   gtk_window_present(app->window);
 }
 
+static void on_shutdown(GApplication *gapp) {
+  GuiApp *app = GUI_APP(gapp);
+  cl_client *c = app->client;
+  app->client = NULL; /* events still invoked are dropped */
+  cl_client_free(c);
+  G_APPLICATION_CLASS(gui_app_parent_class)->shutdown(gapp);
+}
+
 static void gui_app_finalize(GObject *obj) {
   GuiApp *app = GUI_APP(obj);
+  cl_client_free(app->client);
   cl_reader_close(app->reader);
   g_free(app->profile);
   G_OBJECT_CLASS(gui_app_parent_class)->finalize(obj);
@@ -63,6 +105,7 @@ static void gui_app_finalize(GObject *obj) {
 
 static void gui_app_class_init(GuiAppClass *klass) {
   G_APPLICATION_CLASS(klass)->activate = on_activate;
+  G_APPLICATION_CLASS(klass)->shutdown = on_shutdown;
   G_OBJECT_CLASS(klass)->finalize = gui_app_finalize;
 }
 

@@ -9,6 +9,7 @@
 
 #include <adwaita.h>
 
+#include "cl_client.h"
 #include "cl_reader.h"
 
 G_BEGIN_DECLS
@@ -24,6 +25,11 @@ int gui_app_run(int argc, char **argv);
 const char *gui_app_profile(GuiApp *app);
 /* The reader of the open profile (borrowed), NULL before it is open. */
 cl_reader *gui_app_reader(GuiApp *app);
+/* The client core of the open profile (borrowed): every write goes through
+ * its commands; its events arrive on the main thread (the wakeup hook is one
+ * g_main_context_invoke that drains at most GUI_EVENTS_PER_TURN events). */
+cl_client *gui_app_client(GuiApp *app);
+#define GUI_EVENTS_PER_TURN 64
 
 G_END_DECLS
 

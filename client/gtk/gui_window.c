@@ -5,9 +5,11 @@
 #include "gui_window.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
 #include "gui_i18n.h"
 #include "gui_list.h"
+#include "gui_today.h"
 #include "kt_buf.h"
 
 struct _GuiWindow {
@@ -20,6 +22,12 @@ struct _GuiWindow {
   GuiList *list;
   GtkBox *card;
   GtkLabel *status;
+  GtkStack *stack;   /* "list" (a section) or "today" */
+  GtkLabel *sync;    /* the sync indicator */
+  AdwToastOverlay *toasts;
+  cl_client_occ *occ; /* the last reminder batch shown (for Dismiss) */
+  int nocc;
+  GtkWidget *today;
   char *type;     /* the section shown */
   char *card_id;  /* the card shown, or NULL */
 };
@@ -215,9 +223,19 @@ static void show_section(GuiWindow *w, const char *type) {
   g_free(st);
 }
 
+static void open_card(void *ud, const char *id) { show_card(ud, id); }
+
 static void on_section(GtkListBox *box, GtkListBoxRow *row, GuiWindow *w) {
   (void)box;
-  if (row) show_section(w, gtk_widget_get_name(GTK_WIDGET(row)));
+  if (!row) return;
+  const char *name = gtk_widget_get_name(GTK_WIDGET(row));
+  if (strcmp(name, "today") == 0) {
+    gtk_stack_set_visible_child_name(w->stack, "today");
+    gui_today_reload(w->today);
+    return;
+  }
+  gtk_stack_set_visible_child_name(w->stack, "list");
+  show_section(w, name);
 }
 
 static void on_search(GtkSearchEntry *e, GuiWindow *w) {
@@ -229,6 +247,7 @@ void gui_window_reload(GuiWindow *w) {
   bool changed = false;
   if (cl_reader_refresh(gui_app_reader(w->app), &changed, NULL) || !changed) return;
   if (w->type) show_section(w, w->type);
+  gui_today_reload(w->today);
   if (w->card_id) {
     char *id = g_strdup(w->card_id);
     show_card(w, id);
@@ -240,6 +259,18 @@ static void fill_sections(GuiWindow *w) {
   int n = 0;
   kt_model *m = cl_reader_model(gui_app_reader(w->app));
   kt_mtype *types = kt_model_types(m, &n);
+  /* the day first */
+  GtkWidget *tl = gtk_label_new(_("Today"));
+  gtk_label_set_xalign(GTK_LABEL(tl), 0);
+  gtk_widget_set_margin_start(tl, 12);
+  gtk_widget_set_margin_end(tl, 12);
+  gtk_widget_set_margin_top(tl, 8);
+  gtk_widget_set_margin_bottom(tl, 8);
+  GtkWidget *trow = gtk_list_box_row_new();
+  gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(trow), tl);
+  gtk_widget_set_name(trow, "today");
+  set_name(trow, "Section today");
+  gtk_list_box_append(w->sections, trow);
   GtkListBoxRow *first = NULL;
   for (int i = 0; i < n; i++) {
     kt_mtype *t = &types[i];
@@ -271,8 +302,98 @@ static void on_focus_search(GSimpleAction *a, GVariant *p, gpointer ud) {
   gtk_widget_grab_focus(GTK_WIDGET(GUI_WINDOW(ud)->search));
 }
 
+/* ---- the core's events ------------------------------------------------------------------ */
+
+static void toast(GuiWindow *w, const char *text, const char *button, const char *action,
+                  GVariant *target) {
+  AdwToast *t = adw_toast_new(text);
+  adw_toast_set_timeout(t, 8);
+  if (button) {
+    adw_toast_set_button_label(t, button);
+    adw_toast_set_action_name(t, action);
+    if (target) adw_toast_set_action_target_value(t, target);
+  }
+  adw_toast_overlay_add_toast(w->toasts, t);
+}
+
+static void show_sync(GuiWindow *w, const cl_client_event *ev) {
+  char *text = NULL;
+  int64_t p = ev->sync.pending;
+  char *pend = p ? g_strdup_printf(ngettext(", %lld change waiting", ", %lld changes waiting", p),
+                                   (long long)p)
+                 : g_strdup("");
+  switch (ev->sync.status) {
+  case CL_SYNC_LOCAL: text = g_strdup(_("This PC only")); break;
+  case CL_SYNC_CONNECTING: text = g_strdup_printf(_("Connecting…%s"), pend); break;
+  case CL_SYNC_ONLINE:
+    text = g_strdup_printf(_("Online%s"), pend);
+    break;
+  case CL_SYNC_OFFLINE: text = g_strdup_printf(_("Offline%s"), pend); break;
+  case CL_SYNC_LOGIN: text = g_strdup(_("Session expired: log in again")); break;
+  case CL_SYNC_STOPPED: text = g_strdup_printf(_("Not syncing: %s"), ev->sync.error); break;
+  }
+  gtk_label_set_text(w->sync, text ? text : "");
+  set_role_desc(GTK_WIDGET(w->sync), "Sync status"); /* (GTK 4.8 drops it with a tooltip) */
+  char *tip = ev->sync.last_sync[0]
+                  ? g_strdup_printf(_("Last sync %s%s%s"), ev->sync.last_sync,
+                                    ev->sync.error[0] ? "\n" : "", ev->sync.error)
+                  : g_strdup(ev->sync.error);
+  gtk_widget_set_tooltip_text(GTK_WIDGET(w->sync), tip);
+  set_role_desc(GTK_WIDGET(w->sync), "Sync status");
+  g_free(tip);
+  g_free(text);
+  g_free(pend);
+  if (ev->sync.totals.last_reject[0] && ev->sync.totals.rejected) {
+    char *m = g_strdup_printf(_("The server refused a change: %s"), ev->sync.totals.last_reject);
+    toast(w, m, NULL, NULL, NULL);
+    g_free(m);
+  }
+}
+
+static void show_reminders(GuiWindow *w, const cl_client_event *ev) {
+  g_free(w->occ);
+  w->nocc = ev->reminders.n;
+  w->occ = g_memdup2(ev->reminders.v, sizeof *w->occ * (size_t)ev->reminders.n);
+  if (ev->reminders.summary)
+    toast(w, ev->reminders.title, NULL, NULL, NULL);
+  else
+    for (int i = 0; i < ev->reminders.n; i++) {
+      char *m = g_strdup_printf(ev->reminders.missed ? _("Missed: %s") : _("Reminder: %s"),
+                                ev->reminders.v[i].title);
+      toast(w, m, _("Dismiss"), "win.dismiss", g_variant_new_int32(i));
+      g_free(m);
+    }
+  cl_client_cmd c = {.kind = CL_CMD_SHOWN, .batch = ev->reminders.batch, .shown = ev->reminders.n};
+  cl_client_submit(gui_app_client(w->app), &c, NULL, NULL);
+}
+
+void gui_window_event(GuiWindow *w, const cl_client_event *ev) {
+  switch (ev->kind) {
+  case CL_EV_CHANGED: gui_window_reload(w); break;
+  case CL_EV_SYNC: show_sync(w, ev); break;
+  case CL_EV_REMINDERS: show_reminders(w, ev); break;
+  case CL_EV_CONFLICT:
+    toast(w, _("A colleague edited the same field at the same time: both values are kept in Conflicts"),
+          NULL, NULL, NULL);
+    break;
+  case CL_EV_RESULT:
+    if (ev->result.code) toast(w, ev->result.msg, NULL, NULL, NULL);
+    break;
+  }
+}
+
+static void on_dismiss(GSimpleAction *a, GVariant *p, gpointer ud) {
+  (void)a;
+  GuiWindow *w = ud;
+  int i = g_variant_get_int32(p);
+  if (i < 0 || i >= w->nocc) return;
+  cl_client_cmd c = {.kind = CL_CMD_DISMISS, .occ = &w->occ[i]};
+  cl_client_submit(gui_app_client(w->app), &c, NULL, NULL);
+}
+
 static void gui_window_finalize(GObject *o) {
   GuiWindow *w = GUI_WINDOW(o);
+  g_free(w->occ);
   g_free(w->type);
   g_free(w->card_id);
   G_OBJECT_CLASS(gui_window_parent_class)->finalize(o);
@@ -294,6 +415,13 @@ GuiWindow *gui_window_new(GuiApp *app) {
   gtk_widget_set_size_request(GTK_WIDGET(w->search), 360, -1);
   set_name(GTK_WIDGET(w->search), "Search");
   adw_header_bar_set_title_widget(ADW_HEADER_BAR(header), GTK_WIDGET(w->search));
+  w->sync = GTK_LABEL(gtk_label_new(""));
+  gtk_widget_add_css_class(GTK_WIDGET(w->sync), "dim-label");
+  set_role_desc(GTK_WIDGET(w->sync), "Sync status");
+  adw_header_bar_pack_end(ADW_HEADER_BAR(header), GTK_WIDGET(w->sync));
+  gtk_label_set_text(w->sync, cl_client_connected(gui_app_client(app)) ? _("Connecting…")
+                                                                         : _("This PC only"));
+  set_role_desc(GTK_WIDGET(w->sync), "Sync status");
   gtk_box_append(GTK_BOX(root), header);
 
   GtkWidget *panes = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
@@ -326,7 +454,11 @@ GuiWindow *gui_window_new(GuiApp *app) {
   gtk_widget_add_css_class(GTK_WIDGET(w->status), "dim-label");
   set_role_desc(GTK_WIDGET(w->status), "Status");
   gtk_box_append(GTK_BOX(middle), GTK_WIDGET(w->status));
-  gtk_paned_set_start_child(GTK_PANED(right), middle);
+  w->stack = GTK_STACK(gtk_stack_new());
+  gtk_stack_add_named(w->stack, middle, "list");
+  w->today = gui_today_new(gui_app_reader(app), open_card, w);
+  gtk_stack_add_named(w->stack, w->today, "today");
+  gtk_paned_set_start_child(GTK_PANED(right), GTK_WIDGET(w->stack));
 
   w->card = GTK_BOX(gtk_box_new(GTK_ORIENTATION_VERTICAL, 12));
   gtk_widget_set_margin_start(GTK_WIDGET(w->card), 18);
@@ -342,12 +474,16 @@ GuiWindow *gui_window_new(GuiApp *app) {
   gtk_paned_set_position(GTK_PANED(right), 600);
   gtk_paned_set_resize_start_child(GTK_PANED(panes), FALSE);
   gtk_box_append(GTK_BOX(root), panes);
-  adw_application_window_set_content(ADW_APPLICATION_WINDOW(w), root);
+  w->toasts = ADW_TOAST_OVERLAY(adw_toast_overlay_new());
+  adw_toast_overlay_set_child(w->toasts, root);
+  adw_application_window_set_content(ADW_APPLICATION_WINDOW(w), GTK_WIDGET(w->toasts));
 
   g_signal_connect(w->sections, "row-selected", G_CALLBACK(on_section), w);
   g_signal_connect(w->search, "search-changed", G_CALLBACK(on_search), w);
   g_signal_connect(w->selection, "notify::selected-item", G_CALLBACK(on_selected), w);
-  static const GActionEntry actions[] = {{.name = "search", .activate = on_focus_search}};
+  static const GActionEntry actions[] = {{.name = "search", .activate = on_focus_search},
+                                         {.name = "dismiss", .activate = on_dismiss,
+                                          .parameter_type = "i"}};
   g_action_map_add_action_entries(G_ACTION_MAP(w), actions, G_N_ELEMENTS(actions), w);
   const char *accels[] = {"<Control>f", NULL};
   gtk_application_set_accels_for_action(GTK_APPLICATION(app), "win.search", accels);

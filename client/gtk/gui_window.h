@@ -16,6 +16,9 @@ GuiWindow *gui_window_new(GuiApp *app);
 /* The replica changed (the core's "records changed", another program): the
  * list and the open card are read again. */
 void gui_window_reload(GuiWindow *w);
+/* One event of the client core (borrowed for the call): records changed,
+ * the sync state, a command's result, reminders, a conflict. */
+void gui_window_event(GuiWindow *w, const cl_client_event *ev);
 
 G_END_DECLS
 

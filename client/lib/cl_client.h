@@ -48,6 +48,8 @@ typedef struct cl_client_opts {
   bool sync;               /* connected profiles: stay subscribed and sync live; a
                               standalone profile ignores it */
   bool reminders;          /* schedule this user's reminders (CL_EV_REMINDERS) */
+  bool wait_login;         /* an expired session waits for CL_CMD_LOGIN (CL_SYNC_LOGIN);
+                              false: sync stops (CL_SYNC_STOPPED with the refusal) */
   /* Called on the core's thread when the event queue becomes non-empty. Must
      not block and must not call cl_client_free; it may call the other
      functions. NULL: the host polls cl_client_next_event itself. */
@@ -187,6 +189,7 @@ typedef struct cl_client_event {
       int total;            /* due in all */
       char title[128];      /* summary only */
       char body[512];       /* summary only: up to 5 titles, one a line */
+      int64_t snooze_seconds; /* the profile's snooze time (for a Snooze button) */
       cl_client_occ *v;     /* owned by the event */
     } reminders;
     struct {                /* CL_EV_SYNC */

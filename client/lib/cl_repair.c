@@ -141,10 +141,9 @@ static int build_connected(uv_loop_t *loop, const char *dir, const char *tmp, co
   if (!rc) {
     kt_plat_unlock(*lock); /* the sync takes the profile's lock itself */
     *lock = -1;
-    volatile bool stop = false;
     cl_sync_stats st;
     memset(&st, 0, sizeof st);
-    rc = cl_sync_run(loop, dir, s, false, &stop, NULL, NULL, &st, err);
+    rc = cl_sync_run(loop, dir, s, false, NULL, NULL, NULL, &st, err);
     rep->pulled = st.pulled;
     if (rc == KT_EAUTH && !password && err) {
       char why[KT_ERR_MSG_MAX];

@@ -42,6 +42,7 @@ struct cl_sched {
   bool synced;  /* cl_sched_synced came */
   bool dirty;   /* cl_sched_changed came */
   bool holding;       /* the front end could not show everything that was due */
+  bool awaiting;      /* held quietly: the front end answered CL_SCHED_LATER */
   bool retry_now;     /* cl_sched_retry came */
   int64_t held_from;  /* wall: the held window starts here */
   int64_t held_at;    /* wall: when showing failed (due times after it are new) */
@@ -82,10 +83,11 @@ static int collect(void *ud, const cl_occurrence *o) {
  * due (not recorded) and is offered again later. */
 static void hold(cl_sched *s, int64_t from, int64_t now, int unshown) {
   if (!s->holding || from < s->held_from) s->held_from = from;
-  if (!s->holding)
+  if (!s->holding || s->awaiting)
     kt_log_warn("sched", "%d reminder%s could not be shown: kept due, offered again when "
                 "notifications work", unshown, unshown == 1 ? "" : "s");
   s->holding = true;
+  s->awaiting = false;
   s->held_at = now;
   s->retry_now = false;
   s->retry_mono = mono_now() + CL_SCHED_RETRY_MS;
@@ -125,6 +127,14 @@ static void fire(cl_sched *s, int64_t from, int64_t now, bool missed) {
   }
   s->stats.shown++;
   int k = s->cbs.on_show(s->cbs.ud, &b);
+  if (k == CL_SCHED_LATER) { /* the front end reports with cl_sched_report */
+    if (!s->holding || from < s->held_from) s->held_from = from;
+    s->holding = s->awaiting = true;
+    s->held_at = now;
+    s->retry_now = false;
+    s->retry_mono = mono_now() + CL_SCHED_RETRY_MS;
+    goto out;
+  }
   if (k < 0) k = 0;
   if (k > f->n) k = f->n;
   /* only what a front end showed counts as fired (and stops the other PCs) */
@@ -135,8 +145,8 @@ static void fire(cl_sched *s, int64_t from, int64_t now, bool missed) {
   if (k < f->n) {
     hold(s, from, now, f->total - k);
   } else if (s->holding) {
-    s->holding = false;
-    kt_log_info("sched", "reminders are shown again");
+    if (!s->awaiting) kt_log_info("sched", "reminders are shown again");
+    s->holding = s->awaiting = false;
   }
 out:
   free(f);
@@ -287,8 +297,26 @@ void cl_sched_synced(cl_sched *s) {
 bool cl_sched_is_started(const cl_sched *s) { return s->started; }
 
 void cl_sched_retry(cl_sched *s) {
-  if (!s->holding) return;
+  if (!s->holding || s->awaiting) return; /* awaiting: the front end has not reported yet */
   s->retry_now = true;
+  arm(s, 0);
+}
+
+void cl_sched_report(cl_sched *s, const cl_occurrence *v, int n, int shown, bool latest) {
+  if (shown < 0) shown = 0;
+  if (shown > n) shown = n;
+  kt_err err;
+  kt_err_clear(&err);
+  for (int i = 0; i < shown; i++)
+    if (cl_remind_set(s->store, s->user, v[i].rtype, v[i].rid, v[i].occurs, "fired", 0, &err))
+      kt_log_warn("sched", "recording a fired reminder: %s", err.msg);
+  /* a report on an older batch only records: the newer one holds the window */
+  if (latest && s->awaiting) {
+    int64_t now = wall_now(s);
+    if (shown < n) hold(s, s->held_from, now, n - shown);
+    else s->holding = s->awaiting = false;
+  }
+  s->dirty = true;
   arm(s, 0);
 }
 

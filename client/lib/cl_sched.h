@@ -43,10 +43,16 @@ typedef struct cl_sched_batch {
   char body[512];  /* summary only: up to 5 titles, one a line */
 } cl_sched_batch;
 
+/* on_show's answer when the front end shows later, on a thread of its own
+ * (the client core's host): it reports with cl_sched_report. Until then the
+ * batch is held quietly, and offered again (as missed) after
+ * CL_SCHED_RETRY_MS, with the next due reminder, or at cl_sched_retry. */
+#define CL_SCHED_LATER (-1)
+
 typedef struct cl_sched_cbs {
   /* Required. Shows b and returns how many of b->v, from the first, were
-     shown (a summary: b->n or 0). Those are then recorded as fired; the rest
-     stay due and come again (see CL_SCHED_RETRY_MS). */
+     shown (a summary: b->n or 0), or CL_SCHED_LATER. Those are then recorded
+     as fired; the rest stay due and come again (see CL_SCHED_RETRY_MS). */
   int (*on_show)(void *ud, const cl_sched_batch *b);
   void *ud;
   /* true: the missed-reminders check waits for cl_sched_synced (so another
@@ -76,6 +82,12 @@ bool cl_sched_is_started(const cl_sched *s);
  * appeared): what it could not show is offered at the next turn of the loop.
  * No-op when nothing is held back. */
 void cl_sched_retry(cl_sched *s);
+/* The front end's report on a batch it answered CL_SCHED_LATER to: of v (a
+ * copy of that batch's b->v, n of them), the first `shown` reached the user
+ * and are recorded as fired. latest: it is the last batch offered; then, when
+ * some were not shown, they are held (as when on_show returns fewer), else
+ * the hold ends. Loop thread. */
+void cl_sched_report(cl_sched *s, const cl_occurrence *v, int n, int shown, bool latest);
 /* True while reminders are held back because the front end could not show them. */
 bool cl_sched_is_holding(const cl_sched *s);
 

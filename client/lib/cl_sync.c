@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl_client.h"
 #include "cl_outbox.h"
 #include "cl_session.h"
 #include "kt_alloc.h"
@@ -19,6 +20,8 @@
 #define PUSH_BATCH 500
 #define PULL_MAX 5000 /* the server may send fewer (it caps a page's size) */
 #define PULL_TX_RECORDS 20000 /* pages applied in one transaction while catching up */
+#define SETTLE_MS 20       /* after the last WAL write seen, look at the data version */
+#define SETTLE_LATE_MS 250 /* and once more then */
 
 typedef struct push_ctx {
   cl_store *s;
@@ -193,6 +196,11 @@ static int note_sync_time(cl_store *s, kt_err *err) {
   return cl_store_meta_set(s, "last_sync", when, err);
 }
 
+/* Tells the observer (cl_sync_ctl.on_pulled) of a record a pull touched. */
+static void pulled(const cl_sync_stats *st, const char *type, const char *id) {
+  if (st->ctl && st->ctl->on_pulled) st->ctl->on_pulled(st->ctl->ud, type, id);
+}
+
 static int pull_send(cl_conn *c, uint64_t since, uint64_t scope, kt_err *err) {
   Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT;
   Kartoteka__Pull pull = KARTOTEKA__PULL__INIT;
@@ -237,14 +245,17 @@ static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     if (!rc && ch->wipe) {
       kt_log_info("sync", "your rights changed: the card index is rebuilt from the server");
       rc = cl_store_wipe(s, true, err);
+      pulled(st, NULL, NULL);
     }
     for (size_t i = 0; !rc && i < ch->n_revokes; i++) {
       rc = cl_store_revoke(s, ch->revokes[i]->type, ch->revokes[i]->id, err);
       if (!rc) st->revoked++;
+      if (!rc) pulled(st, ch->revokes[i]->type, ch->revokes[i]->id);
     }
     for (size_t i = 0; !rc && i < ch->n_changes; i++) {
       rc = cl_store_apply(s, ch->changes[i], err);
       if (!rc) st->pulled++;
+      if (!rc) pulled(st, ch->changes[i]->type, ch->changes[i]->id);
     }
     in_tx_n += ch->n_changes;
     char buf[32];
@@ -291,6 +302,7 @@ static int apply_direct(cl_store *s, const Kartoteka__Changes *ch, cl_sync_stats
   for (size_t i = 0; !rc && i < ch->n_changes; i++) {
     rc = cl_store_apply(s, ch->changes[i], err);
     if (!rc) st->pulled++;
+    if (!rc) pulled(st, ch->changes[i]->type, ch->changes[i]->id);
   }
   char buf[32];
   snprintf(buf, sizeof buf, "%llu", (unsigned long long)ch->next_seq);
@@ -335,22 +347,6 @@ int cl_sync_notified(cl_conn *c, cl_store *s, Kartoteka__Envelope *notify, cl_sy
   return cl_sync_round(c, s, st, err);
 }
 
-typedef struct watch_ctx {
-  bool notified;
-  Kartoteka__Envelope *notify; /* the latest Notify that carried changes */
-} watch_ctx;
-
-static void on_push(cl_conn *c, const Kartoteka__Envelope *env, void *ud) {
-  watch_ctx *w = ud;
-  if (env->body_case == KARTOTEKA__ENVELOPE__BODY_NOTIFY) {
-    w->notified = true;
-    /* keep only the latest: after an unapplied one, its start is not our cursor */
-    kt_frame_env_free(w->notify);
-    w->notify = env->notify->changes ? cl_conn_push_take(c) : NULL;
-    cl_conn_break(c); /* apply now, not at the end of the 200 ms wait */
-  }
-}
-
 int cl_sync_lock(const char *dir, int *fd, kt_err *err) {
   char p[4200];
   snprintf(p, sizeof p, "%s/sync.lock", dir);
@@ -363,17 +359,71 @@ int cl_sync_lock(const char *dir, int *fd, kt_err *err) {
   return 0;
 }
 
+typedef struct watch_ctx {
+  bool notified;
+  bool local; /* the replica's WAL changed: maybe a local edit to push */
+  Kartoteka__Envelope *notify; /* the latest Notify that carried changes */
+  cl_sync_ctl *ctl;
+  cl_store *s;
+  const char *wal; /* the WAL file's name in the profile directory */
+  uv_timer_t settle; /* a WAL write is seen before its commit is: look a moment later */
+  int settle_step;
+} watch_ctx;
+
+static void on_push(cl_conn *c, const Kartoteka__Envelope *env, void *ud) {
+  watch_ctx *w = ud;
+  if (env->body_case == KARTOTEKA__ENVELOPE__BODY_NOTIFY) {
+    w->notified = true;
+    /* keep only the latest: after an unapplied one, its start is not our cursor */
+    kt_frame_env_free(w->notify);
+    w->notify = env->notify->changes ? cl_conn_push_take(c) : NULL;
+    cl_conn_break(c); /* apply it now */
+  }
+}
+
+/* Something in the profile directory changed: a commit to the replica's WAL
+ * (by this process or another one) may be a local edit to send. The data
+ * version tells, once the watch loop looks. A pull's own pages (a batch is
+ * open) are not news. */
+static void on_settled(uv_timer_t *t) {
+  watch_ctx *w = t->data;
+  w->local = true;
+  if (w->ctl->conn) cl_conn_break(w->ctl->conn);
+  /* once more a little later: a slow writer's commit may not be visible yet */
+  if (w->settle_step++ == 0) uv_timer_start(&w->settle, on_settled, SETTLE_LATE_MS, 0);
+}
+
+static void on_dir_changed(uv_fs_event_t *h, const char *name, int events, int status) {
+  (void)events;
+  watch_ctx *w = h->data;
+  if (status < 0 || (name && strcmp(name, w->wal) != 0) || cl_store_in_batch(w->s)) return;
+  /* the committer writes the WAL, then the shared index readers look at: the
+     commit is visible only after that, so look when the writes have settled */
+  w->settle_step = 0;
+  uv_timer_start(&w->settle, on_settled, SETTLE_MS, 0);
+}
+
+void cl_sync_ctl_wake(cl_sync_ctl *ctl) {
+  if (ctl && ctl->conn) cl_conn_break(ctl->conn);
+  /* offline, the backoff nap looks at the flags after every turn of the loop */
+}
+
+static void set_state(cl_sync_ctl *ctl, int status, int code, const char *msg) {
+  if (ctl && ctl->on_state) ctl->on_state(ctl->ud, status, code, msg ? msg : "");
+}
+
 /* Waits ms on the loop, so its other handles (the reminder scheduler's
- * timer) run meanwhile; *stop is looked at every 100 ms. */
+ * timer, the core's commands) run meanwhile; ends early when ctl asks for
+ * something (stop, a round now, a password to log in with). No ms: until then. */
 typedef struct nap {
   uv_timer_t t;
-  int left;
+  bool done;
   bool closed;
 } nap;
 
 static void on_nap(uv_timer_t *t) {
   nap *n = t->data;
-  n->left -= 100;
+  n->done = true;
 }
 
 static void on_nap_closed(uv_handle_t *h) {
@@ -381,74 +431,176 @@ static void on_nap_closed(uv_handle_t *h) {
   n->closed = true;
 }
 
-static void nap_ms(uv_loop_t *loop, int ms, volatile bool *stop) {
-  nap n = {.left = ms};
+static bool ctl_wants(const cl_sync_ctl *ctl) {
+  return ctl && (ctl->stop || ctl->now || ctl->password);
+}
+
+static void nap_ms(uv_loop_t *loop, int ms, const cl_sync_ctl *ctl) {
+  nap n = {.done = false};
   uv_timer_init(loop, &n.t);
   n.t.data = &n;
   uv_update_time(loop);
-  uv_timer_start(&n.t, on_nap, 100, 100);
-  while (n.left > 0 && !*stop) uv_run(loop, UV_RUN_ONCE);
+  if (ms > 0) uv_timer_start(&n.t, on_nap, (uint64_t)ms, 0);
+  while (!n.done && !ctl_wants(ctl)) uv_run(loop, UV_RUN_ONCE);
   uv_close((uv_handle_t *)&n.t, on_nap_closed);
   while (!n.closed) uv_run(loop, UV_RUN_ONCE);
 }
 
-int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, volatile bool *stop,
+static void take_password(cl_sync_ctl *ctl, char **pw) {
+  *pw = NULL;
+  if (!ctl || !ctl->password) return;
+  *pw = ctl->password;
+  ctl->password = NULL;
+}
+
+static void wipe_password(char *pw) {
+  if (!pw) return;
+  volatile char *p = pw;
+  while (*p) *p++ = 0;
+  free(pw);
+}
+
+static void on_fs_closed(uv_handle_t *h) { *(bool *)h->data = true; }
+
+/* The watch: subscribed, it sleeps in the loop until the server notifies,
+ * the WAL changes, the certificate renewal is due or ctl wakes it. */
+static int watch_conn(cl_conn *c, const char *dir, cl_store *s, watch_ctx *w,
+                      cl_sync_synced_fn synced, void *synced_ud, cl_sync_stats *st,
+                      int64_t seen_version, kt_err *err) {
+  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
+  Kartoteka__Subscribe sub = KARTOTEKA__SUBSCRIBE__INIT;
+  req.body_case = KARTOTEKA__ENVELOPE__BODY_SUBSCRIBE;
+  req.subscribe = &sub;
+  int rc = cl_conn_request(c, &req, &rep, err);
+  kt_frame_env_free(rep);
+  if (!rc) set_state(w->ctl, CL_SYNC_ONLINE, 0, NULL);
+  int64_t renew_at = cl_session_renew_due_ms(dir); /* a connection may outlive it */
+  while (!rc && !w->ctl->stop) {
+    uint32_t wait = 0; /* until the connection ends or something breaks the wait */
+    if (renew_at) {
+      int64_t left = renew_at - (int64_t)kt_now_ms();
+      wait = left < 1 ? 1 : left > 3600000 ? 3600000 : (uint32_t)left;
+    }
+    rc = cl_conn_run(c, wait, err);
+    if (!rc && renew_at && (int64_t)kt_now_ms() >= renew_at)
+      rc = cl_session_renew(c, dir, s, &renew_at, err);
+    if (rc || w->ctl->stop) break;
+    bool edited = false;
+    if (w->local) { /* local edits (the replica changed); refused changes waiting in
+                       the outbox are retried only after the next local edit */
+      w->local = false;
+      int64_t pending = 0;
+      cl_store_outbox_count(s, &pending, NULL);
+      edited = pending && cl_store_data_version(s) != seen_version;
+    }
+    bool now = w->ctl->now;
+    w->ctl->now = false;
+    if (w->notified || edited || now) {
+      w->notified = false;
+      Kartoteka__Envelope *nf = w->notify;
+      w->notify = NULL;
+      if (now) { /* asked for: a whole round, whatever the Notify said */
+        kt_frame_env_free(nf);
+        rc = cl_sync_round(c, s, st, err);
+      } else {
+        rc = cl_sync_notified(c, s, nf, st, err);
+      }
+      if (!rc && synced) synced(synced_ud, st);
+      kt_err e2;
+      if (!rc && cl_store_maintain(s, &e2)) /* after the change is visible */
+        kt_log_warn("sync", "merging the search index: %s", e2.msg);
+      seen_version = cl_store_data_version(s);
+    }
+  }
+  return rc;
+}
+
+int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, cl_sync_ctl *ctl,
                 cl_sync_synced_fn synced, void *synced_ud, cl_sync_stats *st, kt_err *err) {
+  if (watch && !ctl) return kt_err_set(err, KT_EINVAL, "a watching sync needs its control");
   int lockfd;
   int rc = cl_sync_lock(dir, &lockfd, err);
   if (rc) return rc;
+  const cl_sync_ctl *saved = st->ctl;
+  if (ctl) st->ctl = ctl;
+  const char *slash = strrchr(cl_store_path(s), '/');
+  char wal[300];
+  snprintf(wal, sizeof wal, "%s-wal", slash ? slash + 1 : cl_store_path(s));
+  watch_ctx w = {.ctl = ctl, .s = s, .wal = wal};
+  uv_fs_event_t fs;
+  bool fs_on = false, fs_closed = false, settle_closed = false;
+  if (watch) {
+    uv_timer_init(loop, &w.settle);
+    w.settle.data = &w;
+  }
+  if (watch && uv_fs_event_init(loop, &fs) == 0) {
+    fs.data = &w;
+    int urc = uv_fs_event_start(&fs, on_dir_changed, dir, 0);
+    if (urc) {
+      kt_log_warn("sync", "cannot watch %s for edits (%s): they are sent with the next round",
+                  dir, uv_strerror(urc));
+      fs.data = &fs_closed;
+      uv_close((uv_handle_t *)&fs, on_fs_closed);
+      while (!fs_closed) uv_run(loop, UV_RUN_ONCE);
+    } else {
+      fs_on = true;
+    }
+  }
   int backoff = 500;
   do {
-    watch_ctx w = {false, NULL};
+    w.notified = false;
+    w.notify = NULL;
     cl_conn *c = NULL;
-    rc = cl_session_open(loop, dir, s, NULL, watch ? on_push : NULL, &w, 0, &c, err);
+    char *pw = NULL;
+    take_password(ctl, &pw);
+    set_state(ctl, CL_SYNC_CONNECTING, 0, NULL);
+    rc = cl_session_open(loop, dir, s, pw, watch ? on_push : NULL, &w, 0, &c, err);
+    wipe_password(pw);
+    if (ctl) {
+      ctl->conn = c;
+      ctl->now = false;
+    }
     if (!rc) rc = cl_sync_round(c, s, st, err);
     /* read before the hook and the Subscribe (which run the loop): what the
        reminder scheduler writes meanwhile (fired states) is a local edit to send */
     int64_t seen_version = cl_store_data_version(s);
     if (!rc && synced) synced(synced_ud, st);
     if (!rc && watch) {
-      Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
-      Kartoteka__Subscribe sub = KARTOTEKA__SUBSCRIBE__INIT;
-      req.body_case = KARTOTEKA__ENVELOPE__BODY_SUBSCRIBE;
-      req.subscribe = &sub;
-      rc = cl_conn_request(c, &req, &rep, err);
-      kt_frame_env_free(rep);
       backoff = 500;
-      int64_t renew_at = cl_session_renew_due_ms(dir); /* a connection may outlive it */
-      while (!rc && !*stop) {
-        rc = cl_conn_run(c, 200, err);
-        if (!rc && renew_at && (int64_t)kt_now_ms() >= renew_at)
-          rc = cl_session_renew(c, dir, s, &renew_at, err);
-        int64_t pending = 0;
-        cl_store_outbox_count(s, &pending, NULL);
-        int64_t dv = cl_store_data_version(s);
-        /* local edits (the replica changed) or the server's news; refused changes
-           waiting in the outbox are retried only after the next local edit */
-        if (!rc && (w.notified || (pending && dv != seen_version))) {
-          w.notified = false;
-          Kartoteka__Envelope *nf = w.notify;
-          w.notify = NULL;
-          rc = cl_sync_notified(c, s, nf, st, err);
-          if (!rc && synced) synced(synced_ud, st);
-          kt_err e2;
-          if (!rc && cl_store_maintain(s, &e2)) /* after the change is visible */
-            kt_log_warn("sync", "merging the search index: %s", e2.msg);
-          seen_version = cl_store_data_version(s);
-        }
-      }
+      rc = watch_conn(c, dir, s, &w, synced, synced_ud, st, seen_version, err);
     }
+    if (ctl) ctl->conn = NULL;
     cl_conn_free(c);
     kt_frame_env_free(w.notify);
+    w.notify = NULL;
     if (rc == KT_EDISABLED) cl_session_disabled(s); /* ended while connected */
-    if (!watch || *stop) break;
+    if (!watch || ctl->stop) break;
+    if (rc == KT_EAUTH && ctl->wait_login) {
+      set_state(ctl, CL_SYNC_LOGIN, rc, err ? err->msg : "");
+      nap_ms(loop, 0, ctl); /* until a password, a round asked for, or the stop */
+      continue;
+    }
     if (rc == KT_EAUTH || rc == KT_EREVOKED || rc == KT_EPERM || rc == KT_ELOCKED ||
         rc == KT_EDISABLED)
       break;
     kt_log_warn("sync", "offline: %s; retrying in %d ms", err ? err->msg : "", backoff);
-    nap_ms(loop, backoff, stop);
+    set_state(ctl, CL_SYNC_OFFLINE, rc, err ? err->msg : "");
+    nap_ms(loop, backoff, ctl);
     if (backoff < 30000) backoff *= 2;
-  } while (!*stop);
+  } while (!ctl->stop);
+  if (fs_on) {
+    fs.data = &fs_closed;
+    uv_close((uv_handle_t *)&fs, on_fs_closed);
+    while (!fs_closed) uv_run(loop, UV_RUN_ONCE);
+  }
+  if (watch) {
+    w.settle.data = &settle_closed;
+    uv_close((uv_handle_t *)&w.settle, on_fs_closed);
+    while (!settle_closed) uv_run(loop, UV_RUN_ONCE);
+  }
+  st->ctl = saved;
   kt_plat_unlock(lockfd);
-  return *stop && watch ? 0 : rc;
+  bool stopped = watch && ctl->stop;
+  set_state(ctl, CL_SYNC_STOPPED, stopped ? 0 : rc, stopped ? "" : err ? err->msg : "");
+  return stopped ? 0 : rc;
 }

@@ -13,14 +13,17 @@ k add org --set name="ООО Ромашка" --set city=Москва --set phone
 V=$(k add org --set name="ООО Василёк" --set city=Тверь --set phone="+7 4822 55-01-02")
 k add org --set name="Łódź Meble Sp. z o.o." --set city="Łódź" >/dev/null
 k add contact --set last_name=Петрова --set first_name=Анна --set org="$V" >/dev/null
+k add task --set title="Отправить КП Васильку" --set due="$(date -d yesterday +%F)T18:00" --set org="$V" >/dev/null
+k add event --set type=call --set title="Позвонить в Ромашку" --set start="$(date +%F)T23:30" >/dev/null
 cat > "$T/session.sh" <<SH
 "$KT_BIN/kartoteka-gtk" --profile "$P" >"$T/gtk.log" 2>&1 &
 pid=\$!
-PYTHONPATH="$(cd "$(dirname "$0")/../lib" && pwd)" /usr/bin/python3 "$(cd "$(dirname "$0")/../lib" && pwd)/gui_test_basic.py" \$pid
+KT_CLI="$KT" KT_PROFILE="$P" PYTHONPATH="$(cd "$(dirname "$0")/../lib" && pwd)" /usr/bin/python3 "$(cd "$(dirname "$0")/../lib" && pwd)/gui_test_basic.py" \$pid
 rc=\$?
 kill \$pid 2>/dev/null; wait \$pid 2>/dev/null
 exit \$rc
 SH
-LANG=en_US.UTF-8 gui_run bash "$T/session.sh" 2>"$T/session.err"
+LANG=en_US.UTF-8 gui_run bash "$T/session.sh" 2>"$T/session.err" ||
+  fail "the GUI session ran to its end" "$(tail -c 600 "$T/session.err")"
 if grep -qE 'CRITICAL|runtime error|Sanitizer' "$T/gtk.log"; then fail "the app logged no criticals" "$(head -c 400 "$T/gtk.log")"; else pass "the app logged no criticals"; fi
 finish

@@ -37,6 +37,7 @@ rc=\$?
 kill \$pid 2>/dev/null; wait \$pid 2>/dev/null
 exit \$rc
 SH
-  gui_run bash "$T/session-$lang.sh" 2>>"$T/session.err"
+  gui_run bash "$T/session-$lang.sh" 2>>"$T/session.err" ||
+    fail "[$lang] the GUI session ran to its end" "$(tail -c 600 "$T/session.err")"
 done
 finish

@@ -17,6 +17,23 @@ status = g.find_desc(app, "Status")
 g.check("the organizations are listed", status is not None and
         g.wait_for(lambda: g.name_of(status) == "3 cards"), status and g.name_of(status))
 
+sync = g.find_desc(app, "Sync status")
+g.check("the sync indicator says this PC works alone", sync is not None and
+        g.wait_for(lambda: g.name_of(sync) == "This PC only"), sync and g.name_of(sync))
+
+# another program writes the card index: the open list shows it within a second or two
+import os
+import subprocess
+import time
+t0 = time.time()
+subprocess.run([os.environ["KT_CLI"], "--profile", os.environ["KT_PROFILE"], "add", "org",
+                "--set", "name=ООО Новая Заря", "--set", "city=Казань"], check=False,
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+seen = g.wait_for(lambda: g.name_of(status) == "4 cards", timeout=5)
+g.check("a card added by another program appears in the open list", seen, g.name_of(status))
+g.check("... within 2 s", seen and time.time() - t0 < 2.5, round(time.time() - t0, 2))
+g.check("... and shows in it", g.find(app, "ООО Новая Заря", timeout=3) is not None)
+
 search = g.find(app, "Search")
 g.check("a search entry", search is not None)
 g.click(search)
@@ -32,7 +49,7 @@ g.type_text("ромаш")
 g.check("another search", g.wait_for(lambda: g.name_of(status) == "1 card"))
 g.key("ctrl+a")
 g.key("BackSpace")
-g.check("an empty search lists everything again", g.wait_for(lambda: g.name_of(status) == "3 cards"))
+g.check("an empty search lists everything again", g.wait_for(lambda: g.name_of(status) == "4 cards"))
 g.type_text("василек")
 g.check("ё and е are the same letter to search", g.wait_for(lambda: g.name_of(status) == "1 card"))
 
@@ -45,4 +62,32 @@ g.check("clicking a row opens its card", title is not None and
 g.check("the card shows the phone as a link", g.find(app, "phone: +7 4822 55-01-02") is not None)
 g.check("the card shows the city", g.find(app, "city: Тверь") is not None)
 g.check("the card lists its related contact", g.find(app, "Contacts: Петрова Анна", prefix=True) is not None)
+
+today = g.find(app, "Section today")
+g.check("the sidebar has Today", today is not None)
+if today is not None:
+    g.click(today)
+g.check("Today lists the overdue task", g.find(app, "Overdue task: Отправить КП Васильку") is not None)
+g.check("Today lists today's call", g.find(app, "event: call: Позвонить в Ромашку", prefix=True) is not None
+        or g.find(app, "event: Позвонить в Ромашку", prefix=True) is not None)
+row = g.find(app, "Overdue task: Отправить КП Васильку")
+if row is not None:
+    g.click(row)
+title = g.find_desc(app, "Card title")
+g.check("a Today row opens its card", title is not None and
+        g.wait_for(lambda: g.name_of(title) == "Отправить КП Васильку"), title and g.name_of(title))
+
+today = g.find(app, "Section today")
+g.check("the sidebar has Today", today is not None)
+if today is not None:
+    g.click(today)
+g.check("Today lists the overdue task", g.find(app, "Overdue task: Отправить КП Васильку") is not None)
+g.check("Today lists today's call", g.find(app, "event: call: Позвонить в Ромашку", prefix=True) is not None
+        or g.find(app, "event: Позвонить в Ромашку", prefix=True) is not None)
+row = g.find(app, "Overdue task: Отправить КП Васильку")
+if row is not None:
+    g.click(row)
+title = g.find_desc(app, "Card title")
+g.check("a Today row opens its card", title is not None and
+        g.wait_for(lambda: g.name_of(title) == "Отправить КП Васильку"), title and g.name_of(title))
 g.finish()
