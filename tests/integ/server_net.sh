@@ -26,7 +26,7 @@ check_contains "Ping answered with Pong" "pong { nonce: 42 }" "$out"
 check_contains "reply echoes req_id" "req_id: 2" "$out"
 out=$(RC 'msg:hello { protocol_version: 99 }' read expect-close)
 check_contains "unknown protocol version refused" "code: -14" "$out"
-check_contains "... with a message that says what to do" "install the Kartoteka version" "$out"
+check_contains "... with a message that says which program to upgrade" "upgrade kartotekad on the server" "$out"
 out=$(RC 'msg:ping { nonce: 1 }' read expect-close)
 check_contains "message before Hello refused" "before Hello" "$out"
 out=$(RC 'raw:7fffffff00' read expect-close)
