@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: a local office in build/run — a kartotekad on 127.0.0.1 with a
 # generated administrator and certificates, and a client profile of your own
-# connected to it — then how to use it. (The desktop client is not built yet;
-# until it is, this prints the CLI commands to use.)
+# connected to it — then how to use it; with a display, the desktop app opens on
+# that profile (KARTOTEKA_NO_WINDOW=1: not).
 set -euo pipefail
 BIN=$(cd "${1:?usage: run-local.sh BINDIR}" && pwd)
 RUN=${KARTOTEKA_RUN_DIR:-$PWD/build/run}
@@ -52,10 +52,18 @@ else
 fi
 
 K="$BIN/kartoteka --profile $PROFILE"
+WINDOW=""
+if [ -x "$BIN/kartoteka-gtk" ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; } &&
+   [ -z "${KARTOTEKA_NO_WINDOW:-}" ]; then
+  # the desktop app on this profile (a second start brings its window forward)
+  nohup "$BIN/kartoteka-gtk" --profile "$PROFILE" >"$RUN/gtk.log" 2>&1 &
+  WINDOW="The desktop app is opening (log $RUN/gtk.log): $BIN/kartoteka-gtk --profile $PROFILE"
+fi
 cat <<MSG
 
 Kartoteka is running: server $ADDR, your profile $PROFILE (user $ME).
-The desktop client is not built yet; use the command line:
+${WINDOW:-No display here, so no window (the desktop app: $BIN/kartoteka-gtk --profile $PROFILE).}
+From the command line:
   $K list org
   $K search васил
   $K add contact --set last_name=Петрова --set org="ООО Василёк"

@@ -5,7 +5,7 @@
 # client, which the server's duplicate check would refuse).
 source "$(dirname "$0")/../lib/integ.sh"
 R=$T/run
-out=$(KARTOTEKA_RUN_DIR=$R USER=ivanov "$(dirname "$0")/../../installer/run-local.sh" "$KT_BIN" 2>&1); rc=$?
+out=$(env -u DISPLAY -u WAYLAND_DISPLAY KARTOTEKA_RUN_DIR=$R USER=ivanov "$(dirname "$0")/../../installer/run-local.sh" "$KT_BIN" 2>&1); rc=$?
 [ -f "$R/server.pid" ] && _bg_pids+=("$(cat "$R/server.pid")")
 check_eq "make run starts" 0 "$rc"
 check_contains "... and says how to use it" "Kartoteka is running" "$out"
@@ -19,4 +19,21 @@ while IFS= read -r line; do
   check "README: ${line:0:60}" bash -c "K='$K'; ORG=\$(cat '$T/org' 2>/dev/null); $line; rc=\$?; [ -n \"\${ORG:-}\" ] && echo \"\$ORG\" > '$T/org'; exit \$rc"
 done <<<"$readme"
 check_eq "... the README's client was added, next to the sample" "2" "$($K list org --json | json 'len(d)')"
+check_contains "without a display it says so and opens no window" "No display here" "$out"
+
+# with a display, make run opens the desktop app on the profile (a second run: the server and
+# the profile exist already)
+source "$(dirname "$0")/../lib/gui_session.sh"
+if gui_available; then
+  cat > "$T/run.sh" <<SH
+KARTOTEKA_RUN_DIR=$R USER=ivanov "$(cd "$(dirname "$0")/../.." && pwd)/installer/run-local.sh" "$KT_BIN" > "$T/run2.out" 2>&1
+for i in \$(seq 50); do pgrep -f "kartoteka-gtk --profile $R/profile" > "$T/gtk.pid" && break; sleep 0.1; done
+sleep 1
+pkill -f "kartoteka-gtk --profile $R/profile"
+exit 0
+SH
+  gui_run bash "$T/run.sh" 2>/dev/null
+  check_contains "with a display it says the app is opening" "The desktop app is opening" "$(cat "$T/run2.out")"
+  check "... and the app ran on that profile" test -s "$T/gtk.pid"
+fi
 finish
