@@ -182,6 +182,14 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/user
 	sed 's|/usr/bin/|$(PREFIX)/bin/|' installer/systemd/kartoteka-agent.service \
 	  > $(DESTDIR)$(PREFIX)/lib/systemd/user/kartoteka-agent.service
+ifeq ($(HAVE_GTK),1)
+	install -m 755 $(BIN_GTK) $(DESTDIR)$(PREFIX)/bin/kartoteka-gtk
+	install -D -m 644 installer/desktop/org.kartoteka.Kartoteka.desktop \
+	  $(DESTDIR)$(PREFIX)/share/applications/org.kartoteka.Kartoteka.desktop
+	install -D -m 644 installer/desktop/org.kartoteka.Kartoteka.svg \
+	  $(DESTDIR)$(PREFIX)/share/icons/hicolor/scalable/apps/org.kartoteka.Kartoteka.svg
+	$(foreach mo,$(MO_FILES),install -D -m 644 $(mo) $(DESTDIR)$(PREFIX)/$(patsubst $(O)/%,%,$(mo));)
+endif
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -192,7 +200,8 @@ testssl: all
 	@tools/testssl.sh $(O)/bin
 
 deb: deps
-	@$(MAKE) --no-print-directory BUILD=release build/release/bin/kartoteka build/release/bin/kartotekad
+	@$(MAKE) --no-print-directory BUILD=release build/release/bin/kartoteka build/release/bin/kartotekad \
+	  $(if $(HAVE_GTK),build/release/bin/kartoteka-gtk $(patsubst $(O)/%,build/release/%,$(MO_FILES)))
 	@installer/build-deb.sh build/release/bin build/deb
 
 clean:

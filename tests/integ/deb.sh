@@ -11,6 +11,17 @@ if dpkg -s kartoteka-server >/dev/null 2>&1; then echo "deb: kartoteka-server al
 check "packages built" test -f "$T/deb/kartoteka-server_0.1.0_$(dpkg --print-architecture).deb"
 check_contains "server Depends computed from its libraries" "libsqlite3-0" "$(dpkg-deb -f "$T"/deb/kartoteka-server_*.deb Depends)"
 check_contains "client ships the agent's user unit" "kartoteka-agent.service" "$(dpkg-deb -c "$T"/deb/kartoteka-client_*.deb)"
+if [ -x "$KT_BIN/kartoteka-gtk" ]; then
+  cont=$(dpkg-deb -c "$T"/deb/kartoteka-client_*.deb)
+  check_contains "client ships the desktop app" "./usr/bin/kartoteka-gtk" "$cont"
+  check_contains "... its menu entry" "usr/share/applications/org.kartoteka.Kartoteka.desktop" "$cont"
+  check_contains "... its icon" "usr/share/icons/hicolor/scalable/apps/org.kartoteka.Kartoteka.svg" "$cont"
+  check_contains "... its Russian catalogue" "usr/share/locale/ru/LC_MESSAGES/kartoteka.mo" "$cont"
+  check_contains "client Depends include GTK 4" "libgtk-4-1" "$(dpkg-deb -f "$T"/deb/kartoteka-client_*.deb Depends)"
+  if command -v desktop-file-validate >/dev/null; then
+    check "the menu entry is valid" desktop-file-validate "$ROOT/installer/desktop/org.kartoteka.Kartoteka.desktop"
+  fi
+fi
 check_contains "server unit is hardened" "ProtectSystem=strict" "$(dpkg-deb --fsys-tarfile "$T"/deb/kartoteka-server_*.deb | tar -xO ./lib/systemd/system/kartotekad.service)"
 
 dpkgi() { for _ in 1 2 3 4 5; do dpkg "$@" && return 0; sleep 3; done; return 1; }
