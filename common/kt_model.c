@@ -135,7 +135,7 @@ kt_mtype *kt_model_type_by_code(kt_model *m, int code) {
 
 int kt_model_type_get(kt_model *m, const char *name, kt_mtype **out, kt_err *err) {
   kt_mtype *t = kt_model_type(m, name);
-  if (!t || (t->def->flags & KT_TF_CONFIG && strcmp(name, "group") != 0))
+  if (!t || !(t->def->flags & KT_TF_USER))
     return kt_err_set(err, KT_EINVAL, "unknown type '%s'; valid types: %s", name ? name : "",
                       kt_registry_type_names());
   *out = t;

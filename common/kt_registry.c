@@ -3,6 +3,8 @@
  * that adds the column (the open-time schema check names any mismatch). */
 #include "kt_registry.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #define COMMON_FIELDS                                                                    \
@@ -240,17 +242,17 @@ static const kt_fielddef mail_setting_fields[] = {
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 static const kt_typedef types[] = {
-    {"org", 1, KT_TF_CLIENT, "Organizations", org_fields, N(org_fields), "organization"},
-    {"contact", 2, KT_TF_CLIENT, "Contacts", contact_fields, N(contact_fields), "contact"},
-    {"task", 3, KT_TF_ASSIGNED | KT_TF_TIMELINE, "Tasks", task_fields, N(task_fields), "task"},
-    {"event", 4, KT_TF_ASSIGNED | KT_TF_TIMELINE, "Events", event_fields, N(event_fields), "event"},
-    {"note", 5, KT_TF_TIMELINE, "Notes", note_fields, N(note_fields), "note"},
-    {"link", 6, 0, "Links", link_fields, N(link_fields), "link"},
-    {"deal", 7, KT_TF_TIMELINE, "Deals", deal_fields, N(deal_fields), "deal"},
-    {"group", 8, KT_TF_CONFIG, "Groups", group_fields, N(group_fields), "group"},
+    {"org", 1, KT_TF_CLIENT | KT_TF_USER, "Organizations", org_fields, N(org_fields), "organization"},
+    {"contact", 2, KT_TF_CLIENT | KT_TF_USER, "Contacts", contact_fields, N(contact_fields), "contact"},
+    {"task", 3, KT_TF_ASSIGNED | KT_TF_TIMELINE | KT_TF_USER, "Tasks", task_fields, N(task_fields), "task"},
+    {"event", 4, KT_TF_ASSIGNED | KT_TF_TIMELINE | KT_TF_USER, "Events", event_fields, N(event_fields), "event"},
+    {"note", 5, KT_TF_TIMELINE | KT_TF_USER, "Notes", note_fields, N(note_fields), "note"},
+    {"link", 6, KT_TF_USER, "Links", link_fields, N(link_fields), "link"},
+    {"deal", 7, KT_TF_TIMELINE | KT_TF_USER, "Deals", deal_fields, N(deal_fields), "deal"},
+    {"group", 8, KT_TF_CONFIG | KT_TF_USER, "Groups", group_fields, N(group_fields), "group"},
     {"field_def", 9, KT_TF_CONFIG, "Fields", field_def_fields, N(field_def_fields), "field definition"},
     {"section", 10, KT_TF_CONFIG, "Sections", section_fields, N(section_fields), "section setting"},
-    {"conflict", 11, KT_TF_SYSTEM, "Conflicts", conflict_fields, N(conflict_fields), "conflict record"},
+    {"conflict", 11, KT_TF_SYSTEM | KT_TF_USER, "Conflicts", conflict_fields, N(conflict_fields), "conflict record"},
     {"reminder", 12, KT_TF_CONFIG, "Reminders", reminder_fields, N(reminder_fields), "reminder"},
     {"staff", 13, KT_TF_CONFIG | KT_TF_SYSTEM, "Staff", staff_fields, N(staff_fields), "staff record"},
     {"template", 14, KT_TF_CONFIG, "Templates", template_fields, N(template_fields), "template"},
@@ -285,7 +287,20 @@ const kt_fielddef *kt_registry_field(const kt_typedef *t, const char *name, int 
   return NULL;
 }
 
-const char *kt_registry_type_names(void) { return "org contact task event note link deal group"; }
+/* The names of the KT_TF_USER types people write (the conflict log is only read), built once. */
+static char type_names[256];
+static pthread_once_t type_names_once = PTHREAD_ONCE_INIT;
+static void build_type_names(void) {
+  size_t o = 0;
+  for (int i = 0; i < N(types); i++)
+    if ((types[i].flags & KT_TF_USER) && !(types[i].flags & KT_TF_SYSTEM))
+      o += (size_t)snprintf(type_names + o, sizeof type_names - o, "%s%s", o ? " " : "",
+                            types[i].name);
+}
+const char *kt_registry_type_names(void) {
+  pthread_once(&type_names_once, build_type_names);
+  return type_names;
+}
 
 /* What the program keys on, by code (cl_remind, cl_db's diary and call-back
  * queries, the sync of reminder states, custom field types). */

@@ -86,6 +86,8 @@ enum {
                                KT_TF_CONFIG: office-wide, read by all, e.g. staff) */
   KT_TF_TIMELINE = 1u << 4, /* on the timeline of the card it refers to (`show --timeline`),
                                dated by its KT_FF_WHEN field, else by when it was created */
+  KT_TF_USER = 1u << 5,     /* a type the commands address by name (the sections, groups and
+                               the conflict log); the rest is the program's own bookkeeping */
 };
 
 typedef struct kt_typedef {

@@ -143,7 +143,7 @@ int cli_cmd_section(cli_ctx *ctx, int argc, char **argv) {
     if (ctx->json) kt_json_arr_begin(&j);
     else if (!tab) rc = cli_failf("out of memory");
     for (int i = 0; i < n && !rc; i++) {
-      if (types[i].def->flags & KT_TF_CONFIG && strcmp(types[i].def->name, "group") != 0) continue;
+      if (!(types[i].def->flags & KT_TF_USER)) continue;
       if (ctx->json) {
         kt_json_obj_begin(&j);
         kt_json_key(&j, "kind");
