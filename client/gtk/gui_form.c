@@ -1,0 +1,333 @@
+/* gui_form — see gui_form.h. One row per field the office shows: its label,
+ * its editor and a hidden reason label. What the form started with is kept
+ * per field, so an edit sends only what the user changed. */
+#include "gui_form.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "gui_i18n.h"
+#include "kt_buf.h"
+#include "kt_choice.h"
+
+typedef struct form_field {
+  const kt_mfield *f;
+  GtkWidget *editor; /* GtkEntry or GtkDropDown */
+  GtkWidget *reason; /* the label under it */
+  char *initial;     /* the text (entry) or code (drop-down) it started with */
+  GPtrArray *codes;  /* drop-down: the code of every item ("" first: none) */
+} form_field;
+
+typedef struct gui_form {
+  kt_mtype *t;
+  char *id; /* NULL: a new card */
+  int n;
+  form_field *fields;
+  GtkWidget *message;
+  uint64_t req;
+} gui_form;
+
+static void form_free(gpointer p) {
+  gui_form *fm = p;
+  for (int i = 0; i < fm->n; i++) {
+    g_free(fm->fields[i].initial);
+    if (fm->fields[i].codes) g_ptr_array_unref(fm->fields[i].codes);
+  }
+  g_free(fm->fields);
+  g_free(fm->id);
+  g_free(fm);
+}
+
+static gui_form *form_of(GtkWidget *w) { return g_object_get_data(G_OBJECT(w), "gui-form"); }
+
+static void set_name(GtkWidget *w, const char *name) {
+  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+}
+
+/* ---- drop-downs ------------------------------------------------------------------------ */
+
+typedef struct choice_ctx {
+  const kt_mtype *t;
+  const kt_mfield *f;
+  GtkStringList *labels;
+  GPtrArray *codes;
+} choice_ctx;
+
+static int add_choice(void *ud, const kt_choice_item *it) {
+  choice_ctx *c = ud;
+  char *label = g_strndup(it->label, it->label_len);
+  /* a built-in list's labels are translated; an office's own shown as written */
+  bool builtin = !c->f->choices && !c->f->custom;
+  gtk_string_list_append(c->labels, builtin ? g_dpgettext2(NULL, c->t->def->name, label) : label);
+  g_ptr_array_add(c->codes, g_strndup(it->code, it->code_len));
+  g_free(label);
+  return 0;
+}
+
+static GtkWidget *drop_down(const kt_mtype *t, form_field *ff, const char *code) {
+  GtkStringList *labels = gtk_string_list_new(NULL);
+  ff->codes = g_ptr_array_new_with_free_func(g_free);
+  gtk_string_list_append(labels, "—");
+  g_ptr_array_add(ff->codes, g_strdup(""));
+  if (ff->f->type == KT_FT_BOOL) {
+    gtk_string_list_append(labels, _("yes"));
+    g_ptr_array_add(ff->codes, g_strdup("yes"));
+    gtk_string_list_append(labels, _("no"));
+    g_ptr_array_add(ff->codes, g_strdup("no"));
+  } else {
+    choice_ctx c = {t, ff->f, labels, ff->codes};
+    kt_choice_each(kt_mfield_choices(ff->f), add_choice, &c);
+  }
+  GtkWidget *dd = gtk_drop_down_new(G_LIST_MODEL(labels), NULL);
+  guint sel = 0;
+  for (guint i = 0; i < ff->codes->len; i++)
+    if (strcmp(g_ptr_array_index(ff->codes, i), code) == 0) sel = i;
+  if (sel == 0 && *code) { /* a code no longer on the list: kept, shown as it is */
+    gtk_string_list_append(labels, code);
+    g_ptr_array_add(ff->codes, g_strdup(code));
+    sel = ff->codes->len - 1;
+  }
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(dd), sel);
+  return dd;
+}
+
+/* ---- building ------------------------------------------------------------------------- */
+
+static const char *hint(const kt_mfield *f) {
+  switch (f->type) {
+  case KT_FT_DATE: return _("YYYY-MM-DD");
+  case KT_FT_DATETIME: return _("YYYY-MM-DD HH:MM");
+  case KT_FT_DURATION: return _("e.g. 15m, 1h, 2d");
+  case KT_FT_REF: return _("a card's name or id");
+  case KT_FT_PHONE: return _("+7 495 123-45-67");
+  case KT_FT_EMAIL: return _("name@example.com");
+  default: return NULL;
+  }
+}
+
+/* The text the field's editor starts with (an entry's text, a drop-down's code). */
+static char *initial_text(cl_reader *rd, const kt_mtype *t, const kt_mfield *f,
+                          const kt_value *v) {
+  if (!v || v->kind == KT_V_NULL) return g_strdup("");
+  kt_buf b = KT_BUF_INIT;
+  if (f->type == KT_FT_REF && v->kind == KT_V_TEXT) {
+    kt_rec *ref = NULL;
+    if (cl_reader_get(rd, v->s, &ref, NULL) == 0) kt_rec_title(ref, &b);
+    else kt_buf_puts(&b, v->s);
+    kt_rec_free(ref);
+  } else if (f->type == KT_FT_BOOL)
+    kt_buf_puts(&b, v->i ? "yes" : "no");
+  else if (f->type == KT_FT_CHOICE)
+    kt_mfield_format(f, v, true, &b); /* the code */
+  else
+    kt_mfield_format(f, v, false, &b);
+  (void)t;
+  char *s = g_strdup(kt_buf_str(&b));
+  kt_buf_free(&b);
+  return s;
+}
+
+static bool editable(const kt_mfield *f) {
+  return !(f->flags & KT_FF_SYSTEM) && !f->hidden && f->type != KT_FT_UUID;
+}
+
+static void on_activate_entry(GtkEntry *e, GtkWidget *save) {
+  (void)e;
+  gtk_widget_activate(save);
+}
+
+GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, GCallback save,
+                        GCallback cancel, void *ud) {
+  gui_form *fm = g_new0(gui_form, 1);
+  fm->t = t;
+  fm->id = r ? g_strdup(kt_rec_id(r)) : NULL;
+  fm->fields = g_new0(form_field, t->nfields);
+  GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
+  g_object_set_data_full(G_OBJECT(box), "gui-form", fm, form_free);
+  set_name(box, r ? "Edit form" : "New card form");
+
+  kt_buf title = KT_BUF_INIT;
+  if (r) kt_rec_title(r, &title);
+  else kt_buf_printf(&title, _("New card: %s"), gui_type_label(t));
+  GtkWidget *h = gtk_label_new(kt_buf_str(&title));
+  kt_buf_free(&title);
+  gtk_widget_add_css_class(h, "title-2");
+  gtk_label_set_xalign(GTK_LABEL(h), 0);
+  gtk_label_set_wrap(GTK_LABEL(h), TRUE);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(h), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                 "Form title", -1);
+  gtk_box_append(GTK_BOX(box), h);
+
+  fm->message = gtk_label_new("");
+  gtk_label_set_xalign(GTK_LABEL(fm->message), 0);
+  gtk_label_set_wrap(GTK_LABEL(fm->message), TRUE);
+  gtk_widget_add_css_class(fm->message, "error");
+  gtk_accessible_update_property(GTK_ACCESSIBLE(fm->message), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                 "Form error", -1);
+  gtk_widget_set_visible(fm->message, FALSE);
+  gtk_box_append(GTK_BOX(box), fm->message);
+
+  GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *bsave = gtk_button_new_with_label(_("Save"));
+  gtk_widget_add_css_class(bsave, "suggested-action");
+  set_name(bsave, "Save");
+  gtk_widget_set_tooltip_text(bsave, _("Save (Ctrl+S)"));
+  GtkWidget *bcancel = gtk_button_new_with_label(_("Cancel"));
+  set_name(bcancel, "Cancel");
+  gtk_widget_set_tooltip_text(bcancel, _("Leave the form without saving (Esc)"));
+  g_signal_connect_swapped(bsave, "clicked", save, ud);
+  g_signal_connect_swapped(bcancel, "clicked", cancel, ud);
+
+  GtkWidget *grid = gtk_grid_new();
+  gtk_grid_set_row_spacing(GTK_GRID(grid), 4);
+  gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
+  int row = 0;
+  for (int k = 0; k < t->nfields; k++) {
+    const kt_mfield *f = &t->fields[k];
+    if (!editable(f)) continue;
+    form_field *ff = &fm->fields[fm->n++];
+    ff->f = f;
+    ff->initial = initial_text(rd, t, f, r ? &r->v[k] : NULL);
+    GtkWidget *l = gtk_label_new(gui_field_label(t, f));
+    gtk_label_set_xalign(GTK_LABEL(l), 1);
+    gtk_widget_set_valign(l, GTK_ALIGN_START);
+    gtk_widget_set_margin_top(l, 6);
+    gtk_widget_add_css_class(l, "dim-label");
+    if (f->type == KT_FT_CHOICE || f->type == KT_FT_BOOL) {
+      ff->editor = drop_down(t, ff, ff->initial);
+    } else {
+      ff->editor = gtk_entry_new();
+      gtk_editable_set_text(GTK_EDITABLE(ff->editor), ff->initial);
+      const char *ph = hint(f);
+      if (ph) gtk_entry_set_placeholder_text(GTK_ENTRY(ff->editor), ph);
+      g_signal_connect(ff->editor, "activate", G_CALLBACK(on_activate_entry), bsave);
+    }
+    gtk_widget_set_hexpand(ff->editor, TRUE);
+    char *an = g_strdup_printf("Field %s", f->name);
+    set_name(ff->editor, an);
+    g_free(an);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(ff->editor), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                   gui_field_label(t, f), -1);
+    ff->reason = gtk_label_new("");
+    gtk_label_set_xalign(GTK_LABEL(ff->reason), 0);
+    gtk_label_set_wrap(GTK_LABEL(ff->reason), TRUE);
+    gtk_widget_add_css_class(ff->reason, "error");
+    gtk_widget_add_css_class(ff->reason, "caption");
+    char *ad = g_strdup_printf("Error %s", f->name);
+    gtk_accessible_update_property(GTK_ACCESSIBLE(ff->reason), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                   ad, -1);
+    g_free(ad);
+    gtk_widget_set_visible(ff->reason, FALSE);
+    GtkWidget *cell = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+    gtk_box_append(GTK_BOX(cell), ff->editor);
+    gtk_box_append(GTK_BOX(cell), ff->reason);
+    gtk_grid_attach(GTK_GRID(grid), l, 0, row, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), cell, 1, row, 1, 1);
+    row++;
+  }
+  gtk_box_append(GTK_BOX(buttons), bsave);
+  gtk_box_append(GTK_BOX(buttons), bcancel);
+  gtk_box_append(GTK_BOX(box), buttons);
+  gtk_box_append(GTK_BOX(box), grid);
+  return box;
+}
+
+/* ---- checking and submitting ----------------------------------------------------------- */
+
+static void mark(form_field *ff, const char *reason) {
+  if (reason) {
+    gtk_widget_add_css_class(ff->editor, "error");
+    gtk_label_set_text(GTK_LABEL(ff->reason), reason);
+    gtk_widget_set_visible(ff->reason, TRUE);
+    gtk_accessible_update_state(GTK_ACCESSIBLE(ff->editor), GTK_ACCESSIBLE_STATE_INVALID,
+                                GTK_ACCESSIBLE_INVALID_TRUE, -1);
+  } else {
+    gtk_widget_remove_css_class(ff->editor, "error");
+    gtk_label_set_text(GTK_LABEL(ff->reason), "");
+    gtk_widget_set_visible(ff->reason, FALSE);
+    gtk_accessible_reset_state(GTK_ACCESSIBLE(ff->editor), GTK_ACCESSIBLE_STATE_INVALID);
+  }
+}
+
+static void form_message(gui_form *fm, const char *msg) {
+  gtk_label_set_text(GTK_LABEL(fm->message), msg ? msg : "");
+  gtk_widget_set_visible(fm->message, msg && *msg);
+}
+
+/* The field's current text (entry) or code (drop-down); borrowed. */
+static const char *current(form_field *ff) {
+  if (GTK_IS_DROP_DOWN(ff->editor)) {
+    guint i = gtk_drop_down_get_selected(GTK_DROP_DOWN(ff->editor));
+    return i < ff->codes->len ? g_ptr_array_index(ff->codes, i) : "";
+  }
+  return gtk_editable_get_text(GTK_EDITABLE(ff->editor));
+}
+
+int gui_form_submit(GtkWidget *form, cl_client *c, uint64_t *req, kt_err *err) {
+  gui_form *fm = form_of(form);
+  cl_client_set *sets = g_new0(cl_client_set, fm->n ? fm->n : 1);
+  int nsets = 0, bad = 0, rc = 0;
+  form_message(fm, NULL);
+  for (int i = 0; i < fm->n; i++) {
+    form_field *ff = &fm->fields[i];
+    const char *text = current(ff);
+    mark(ff, NULL);
+    if (fm->id ? strcmp(text, ff->initial) == 0 : !*text) continue;
+    /* references, users and groups are resolved by the core (a name or an id) */
+    if (ff->f->type != KT_FT_REF && ff->f->type != KT_FT_USER && ff->f->type != KT_FT_GROUP) {
+      kt_value v = {0};
+      kt_err e;
+      kt_err_clear(&e);
+      if (kt_mfield_parse(ff->f, text, &v, &e)) {
+        mark(ff, e.msg);
+        if (!bad++) gtk_widget_grab_focus(ff->editor);
+      }
+      kt_value_clear(&v);
+    }
+    sets[nsets++] = (cl_client_set){ff->f->name, text};
+  }
+  if (bad) {
+    form_message(fm, ngettext("A value is not valid: fix it, then save.",
+                              "Some values are not valid: fix them, then save.", bad));
+    rc = 1;
+    goto out;
+  }
+  if (!nsets) {
+    rc = 2;
+    goto out;
+  }
+  cl_client_cmd cmd = {.kind = fm->id ? CL_CMD_EDIT : CL_CMD_ADD, .type = fm->t->def->name,
+                       .id = fm->id, .sets = sets, .nsets = nsets};
+  if ((rc = cl_client_submit(c, &cmd, &fm->req, err))) {
+    fm->req = 0;
+    form_message(fm, err->msg);
+    goto out;
+  }
+  if (req) *req = fm->req;
+out:
+  g_free(sets);
+  return rc;
+}
+
+void gui_form_refused(GtkWidget *form, const char *msg) {
+  gui_form *fm = form_of(form);
+  fm->req = 0;
+  size_t n = strcspn(msg, ":");
+  for (int i = 0; msg[n] == ':' && i < fm->n; i++) {
+    form_field *ff = &fm->fields[i];
+    if (strlen(ff->f->name) == n && strncmp(msg, ff->f->name, n) == 0) {
+      mark(ff, msg);
+      gtk_widget_grab_focus(ff->editor);
+      form_message(fm, _("The card was not saved: fix the marked value, then save."));
+      return;
+    }
+  }
+  form_message(fm, msg);
+}
+
+uint64_t gui_form_pending(GtkWidget *form) { return form_of(form)->req; }
+
+void gui_form_focus(GtkWidget *form) {
+  gui_form *fm = form_of(form);
+  if (fm->n) gtk_widget_grab_focus(fm->fields[0].editor);
+}
