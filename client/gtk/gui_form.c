@@ -15,6 +15,7 @@ typedef struct form_field {
   GtkWidget *editor; /* GtkEntry or GtkDropDown */
   GtkWidget *reason; /* the label under it */
   char *initial;     /* the text (entry) or code (drop-down) it started with */
+  char *ref_id;      /* a reference: the id the initial title stands for, or NULL */
   GPtrArray *codes;  /* drop-down: the code of every item ("" first: none) */
 } form_field;
 
@@ -31,6 +32,7 @@ static void form_free(gpointer p) {
   gui_form *fm = p;
   for (int i = 0; i < fm->n; i++) {
     g_free(fm->fields[i].initial);
+    g_free(fm->fields[i].ref_id);
     if (fm->fields[i].codes) g_ptr_array_unref(fm->fields[i].codes);
   }
   g_free(fm->fields);
@@ -136,8 +138,16 @@ static void on_activate_entry(GtkEntry *e, GtkWidget *save) {
   gtk_widget_activate(save);
 }
 
-GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, GCallback save,
-                        GCallback cancel, void *ud) {
+/* The preset of field f (borrowed), or NULL. */
+static const char *preset(const kt_mfield *f, const cl_client_set *presets, int n) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(presets[i].field, f->name) == 0) return presets[i].value;
+  return NULL;
+}
+
+GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_client_set *presets,
+                        int npresets, const char *title_text, GCallback save, GCallback cancel,
+                        void *ud) {
   gui_form *fm = g_new0(gui_form, 1);
   fm->t = t;
   fm->id = r ? g_strdup(kt_rec_id(r)) : NULL;
@@ -147,7 +157,8 @@ GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, GCallback s
   set_name(box, r ? "Edit form" : "New card form");
 
   kt_buf title = KT_BUF_INIT;
-  if (r) kt_rec_title(r, &title);
+  if (title_text) kt_buf_puts(&title, title_text);
+  else if (r) kt_rec_title(r, &title);
   else kt_buf_printf(&title, _("New card: %s"), gui_type_label(t));
   GtkWidget *h = gtk_label_new(kt_buf_str(&title));
   kt_buf_free(&title);
@@ -187,7 +198,15 @@ GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, GCallback s
     if (!editable(f)) continue;
     form_field *ff = &fm->fields[fm->n++];
     ff->f = f;
-    ff->initial = initial_text(rd, t, f, r ? &r->v[k] : NULL);
+    const char *pre = r ? NULL : preset(f, presets, npresets);
+    if (pre && f->type == KT_FT_REF) { /* an id: shown as that card's title */
+      kt_value v = {.kind = KT_V_TEXT, .s = (char *)pre};
+      ff->initial = initial_text(rd, t, f, &v);
+      ff->ref_id = g_strdup(pre);
+    } else if (pre)
+      ff->initial = g_strdup(pre);
+    else
+      ff->initial = initial_text(rd, t, f, r ? &r->v[k] : NULL);
     GtkWidget *l = gtk_label_new(gui_field_label(t, f));
     gtk_label_set_xalign(GTK_LABEL(l), 1);
     gtk_widget_set_valign(l, GTK_ALIGN_START);
@@ -284,6 +303,7 @@ int gui_form_submit(GtkWidget *form, cl_client *c, uint64_t *req, kt_err *err) {
       }
       kt_value_clear(&v);
     }
+    if (ff->ref_id && strcmp(text, ff->initial) == 0) text = ff->ref_id; /* as preset */
     sets[nsets++] = (cl_client_set){ff->f->name, text};
   }
   if (bad) {
@@ -329,5 +349,8 @@ uint64_t gui_form_pending(GtkWidget *form) { return form_of(form)->req; }
 
 void gui_form_focus(GtkWidget *form) {
   gui_form *fm = form_of(form);
-  if (fm->n) gtk_widget_grab_focus(fm->fields[0].editor);
+  int first = 0; /* the first title field (a name, a title), else the first */
+  for (int i = fm->n - 1; i >= 0; i--)
+    if (fm->fields[i].f->flags & KT_FF_TITLE) first = i;
+  if (fm->n) gtk_widget_grab_focus(fm->fields[first].editor);
 }

@@ -22,11 +22,15 @@
 #include "cl_client.h"
 #include "cl_reader.h"
 
-/* A new form for record r of type t (r NULL: an empty form for a new card).
- * r is only read during the call. save and cancel are called (with ud) when
- * the user presses the form's buttons. Returns a floating widget. */
-GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, GCallback save,
-                        GCallback cancel, void *ud);
+/* A new form for record r of type t (r NULL: a form for a new card, its
+ * fields empty but for the npresets presets: a choice's code, a reference's
+ * id — shown as that card's title — or text). title NULL: the card's title
+ * or "New card: SECTION". r and presets are only read during the call. save
+ * and cancel are called (with ud) when the user presses the form's buttons.
+ * Returns a floating widget. */
+GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_client_set *presets,
+                        int npresets, const char *title, GCallback save, GCallback cancel,
+                        void *ud);
 
 /* Checks every changed value and submits the command: 0 submitted (*req its
  * request id), 1 an invalid value was marked on its field (nothing sent),

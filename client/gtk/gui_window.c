@@ -96,6 +96,23 @@ static int add_related(void *ud, const kt_rec *r) {
 }
 
 static void on_edit(GuiWindow *w);
+static void on_plan_call(GuiWindow *w);
+
+/* Quick actions: a planned call is a record of this type, with these codes
+ * (the registry's names; the labels the user sees come from the registry). */
+#define QUICK_EVENT_TYPE "event"
+#define QUICK_CALL_CODE "call"
+#define QUICK_REMIND_BEFORE "15m"
+
+/* The field of the event type that refers to cards of type t, or NULL. */
+static const kt_mfield *event_ref_to(cl_reader *rd, const kt_mtype *t) {
+  kt_mtype *ev = kt_model_type(cl_reader_model(rd), QUICK_EVENT_TYPE);
+  for (int k = 0; ev && k < ev->nfields; k++)
+    if (ev->fields[k].type == KT_FT_REF && ev->fields[k].ref &&
+        strcmp(ev->fields[k].ref, t->def->name) == 0 && !ev->fields[k].hidden)
+      return &ev->fields[k];
+  return NULL;
+}
 
 static void show_card(GuiWindow *w, const char *id) {
   w->form = NULL; /* a form open in the pane goes with it */
@@ -125,7 +142,16 @@ static void show_card(GuiWindow *w, const char *id) {
   gtk_widget_set_tooltip_text(edit, _("Edit this card (Ctrl+E)"));
   set_name(edit, "Edit card");
   g_signal_connect_swapped(edit, "clicked", G_CALLBACK(on_edit), w);
-  gtk_box_append(w->card, edit);
+  GtkWidget *actions = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append(GTK_BOX(actions), edit);
+  if (event_ref_to(rd, r->type)) {
+    GtkWidget *plan = gtk_button_new_with_label(_("Plan a call"));
+    gtk_widget_set_tooltip_text(plan, _("Plan a call with a reminder"));
+    set_name(plan, "Plan a call");
+    g_signal_connect_swapped(plan, "clicked", G_CALLBACK(on_plan_call), w);
+    gtk_box_append(GTK_BOX(actions), plan);
+  }
+  gtk_box_append(w->card, actions);
   GtkWidget *grid = gtk_grid_new();
   gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
   gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
@@ -176,7 +202,8 @@ static void leave_form(GuiWindow *w);
 
 /* Opens the form in the card pane: the shown card (id) or, id NULL, a new
  * card of type. */
-static void open_form(GuiWindow *w, const char *type, const char *id) {
+static void open_form(GuiWindow *w, const char *type, const char *id, const cl_client_set *presets,
+                      int npresets, const char *title) {
   cl_reader *rd = gui_app_reader(w->app);
   kt_rec *r = NULL;
   kt_err err;
@@ -188,14 +215,32 @@ static void open_form(GuiWindow *w, const char *type, const char *id) {
   kt_mtype *t = r ? r->type : kt_model_type(cl_reader_model(rd), type);
   if (!t) return;
   clear_box(w->card);
-  w->form = gui_form_new(rd, t, r, G_CALLBACK(on_form_save), G_CALLBACK(leave_form), w);
+  w->form = gui_form_new(rd, t, r, presets, npresets, title, G_CALLBACK(on_form_save),
+                         G_CALLBACK(leave_form), w);
   gtk_box_append(w->card, w->form);
   kt_rec_free(r);
   gui_form_focus(w->form);
 }
 
 static void on_edit(GuiWindow *w) {
-  if (w->card_id) open_form(w, NULL, w->card_id);
+  if (w->card_id) open_form(w, NULL, w->card_id, NULL, 0, NULL);
+}
+
+/* "Plan a call": a new call in the diary, linked to the card shown, with a
+ * reminder; the user gives the time. */
+static void on_plan_call(GuiWindow *w) {
+  if (!w->card_id) return;
+  cl_reader *rd = gui_app_reader(w->app);
+  kt_rec *r = NULL;
+  if (cl_reader_get(rd, w->card_id, &r, NULL)) return;
+  const kt_mfield *link = event_ref_to(rd, r->type);
+  if (link) {
+    cl_client_set pre[] = {{"type", QUICK_CALL_CODE},
+                           {link->name, w->card_id},
+                           {"remind_before", QUICK_REMIND_BEFORE}};
+    open_form(w, QUICK_EVENT_TYPE, NULL, pre, G_N_ELEMENTS(pre), _("Plan a call"));
+  }
+  kt_rec_free(r);
 }
 
 /* Esc, Cancel: back to the card shown before (or nothing, for a new card). */
@@ -239,7 +284,7 @@ static void on_action_new(GSimpleAction *a, GVariant *p, gpointer ud) {
   (void)a;
   (void)p;
   GuiWindow *w = ud;
-  if (w->type) open_form(w, w->type, NULL);
+  if (w->type) open_form(w, w->type, NULL, NULL, 0, NULL);
 }
 static void on_action_edit(GSimpleAction *a, GVariant *p, gpointer ud) {
   (void)a;

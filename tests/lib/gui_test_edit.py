@@ -154,4 +154,37 @@ g.check("with an existing organization's name it is saved", g.wait_for(
 rc, out, _ = cli("search", "Formova", "--json")
 rows = json.loads(out) if rc == 0 and out.strip() else []
 g.check("... linked to that organization", len(rows) == 1 and rows[0].get("org") == oid, rows)
+cid = rows[0]["id"] if rows else ""
+
+# ---- quick action: plan a call from the contact's card ----
+title = g.find_desc(app, "Card title")
+g.check("the saved contact is shown", title is not None and
+        g.wait_for(lambda: g.name_of(title).startswith("Formova")), title and g.name_of(title))
+plan = g.find(app, "Plan a call")
+g.check("the card offers Plan a call", plan is not None)
+if plan is not None:
+    g.click(plan)
+g.check("... which opens a call form", g.find(app, "Field start", timeout=5) is not None)
+contact_field = g.find(app, "Field contact")
+g.check("... linked to the card (its title shown)", contact_field is not None and
+        g.text_of(contact_field).startswith("Formova"), contact_field and g.text_of(contact_field))
+g.key("ctrl+s")
+g.check("a call without its time is refused on the form",
+        g.wait_for(lambda: g.find_desc(app, "Form error", timeout=0) is not None, timeout=5))
+import datetime
+when = (datetime.date.today() + datetime.timedelta(days=1)).isoformat() + " 10:30"
+set_field(app, "start", when)
+g.key("ctrl+s")
+
+
+def planned():
+    rc, out, _ = cli("list", "event", "--json")
+    return [e for e in (json.loads(out) if rc == 0 and out.strip() else []) if e.get("contact") == cid]
+
+
+g.check("with the time the call is planned", g.wait_for(lambda: len(planned()) == 1, timeout=5),
+        planned())
+ev = planned()[0] if planned() else {}
+g.check("... a call with a reminder 15 minutes before", ev.get("type") == "call" and
+        ev.get("remind_before") == 15 and when.replace(" ", "T") in (ev.get("start") or ""), ev)
 g.finish()
