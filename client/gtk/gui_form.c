@@ -9,6 +9,7 @@
 #include "gui_i18n.h"
 #include "kt_buf.h"
 #include "kt_choice.h"
+#include "kt_time.h"
 
 typedef struct form_field {
   const kt_mfield *f;
@@ -26,6 +27,9 @@ typedef struct gui_form {
   form_field *fields;
   GtkWidget *message;
   uint64_t req;
+  bool done;           /* "log a call": CL_CMD_DONE with the result, a comment, a call back */
+  GtkWidget *callback; /* done: the call back's entry */
+  GtkWidget *callback_reason;
 } gui_form;
 
 static void form_free(gpointer p) {
@@ -145,16 +149,38 @@ static const char *preset(const kt_mfield *f, const cl_client_set *presets, int 
   return NULL;
 }
 
-GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_client_set *presets,
-                        int npresets, const char *title_text, GCallback save, GCallback cancel,
-                        void *ud) {
+static bool listed(const char *name, const char *const *only) {
+  if (!only) return true;
+  for (; *only; only++)
+    if (strcmp(*only, name) == 0) return true;
+  return false;
+}
+
+static GtkWidget *reason_label(const char *name) {
+  GtkWidget *l = gtk_label_new("");
+  gtk_label_set_xalign(GTK_LABEL(l), 0);
+  gtk_label_set_wrap(GTK_LABEL(l), TRUE);
+  gtk_widget_add_css_class(l, "error");
+  gtk_widget_add_css_class(l, "caption");
+  char *ad = g_strdup_printf("Error %s", name);
+  gtk_accessible_update_property(GTK_ACCESSIBLE(l), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, ad, -1);
+  g_free(ad);
+  gtk_widget_set_visible(l, FALSE);
+  return l;
+}
+
+/* The form; done: "log a call" on r with only the fields in only, empty. */
+static GtkWidget *build(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_client_set *presets,
+                        int npresets, const char *title_text, const char *const *only, bool done,
+                        GCallback save, GCallback cancel, void *ud) {
   gui_form *fm = g_new0(gui_form, 1);
   fm->t = t;
+  fm->done = done;
   fm->id = r ? g_strdup(kt_rec_id(r)) : NULL;
   fm->fields = g_new0(form_field, t->nfields);
   GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
   g_object_set_data_full(G_OBJECT(box), "gui-form", fm, form_free);
-  set_name(box, r ? "Edit form" : "New card form");
+  set_name(box, done ? "Log a call form" : r ? "Edit form" : "New card form");
 
   kt_buf title = KT_BUF_INIT;
   if (title_text) kt_buf_puts(&title, title_text);
@@ -195,7 +221,7 @@ GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
   int row = 0;
   for (int k = 0; k < t->nfields; k++) {
     const kt_mfield *f = &t->fields[k];
-    if (!editable(f)) continue;
+    if (!editable(f) || !listed(f->name, only)) continue;
     form_field *ff = &fm->fields[fm->n++];
     ff->f = f;
     const char *pre = r ? NULL : preset(f, presets, npresets);
@@ -206,7 +232,7 @@ GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
     } else if (pre)
       ff->initial = g_strdup(pre);
     else
-      ff->initial = initial_text(rd, t, f, r ? &r->v[k] : NULL);
+      ff->initial = initial_text(rd, t, f, r && !done ? &r->v[k] : NULL);
     GtkWidget *l = gtk_label_new(gui_field_label(t, f));
     gtk_label_set_xalign(GTK_LABEL(l), 1);
     gtk_widget_set_valign(l, GTK_ALIGN_START);
@@ -227,22 +253,30 @@ GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
     g_free(an);
     gtk_accessible_update_property(GTK_ACCESSIBLE(ff->editor), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
                                    gui_field_label(t, f), -1);
-    ff->reason = gtk_label_new("");
-    gtk_label_set_xalign(GTK_LABEL(ff->reason), 0);
-    gtk_label_set_wrap(GTK_LABEL(ff->reason), TRUE);
-    gtk_widget_add_css_class(ff->reason, "error");
-    gtk_widget_add_css_class(ff->reason, "caption");
-    char *ad = g_strdup_printf("Error %s", f->name);
-    gtk_accessible_update_property(GTK_ACCESSIBLE(ff->reason), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                   ad, -1);
-    g_free(ad);
-    gtk_widget_set_visible(ff->reason, FALSE);
+    ff->reason = reason_label(f->name);
     GtkWidget *cell = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
     gtk_box_append(GTK_BOX(cell), ff->editor);
     gtk_box_append(GTK_BOX(cell), ff->reason);
     gtk_grid_attach(GTK_GRID(grid), l, 0, row, 1, 1);
     gtk_grid_attach(GTK_GRID(grid), cell, 1, row, 1, 1);
     row++;
+  }
+  if (done) { /* the call back: not a field of the call, a new call planned */
+    GtkWidget *l = gtk_label_new(_("Call back at"));
+    gtk_label_set_xalign(GTK_LABEL(l), 1);
+    gtk_widget_set_valign(l, GTK_ALIGN_START);
+    gtk_widget_set_margin_top(l, 6);
+    gtk_widget_add_css_class(l, "dim-label");
+    fm->callback = gtk_entry_new();
+    gtk_entry_set_placeholder_text(GTK_ENTRY(fm->callback), _("YYYY-MM-DD HH:MM"));
+    set_name(fm->callback, "Field callback");
+    g_signal_connect(fm->callback, "activate", G_CALLBACK(on_activate_entry), bsave);
+    fm->callback_reason = reason_label("callback");
+    GtkWidget *cell = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+    gtk_box_append(GTK_BOX(cell), fm->callback);
+    gtk_box_append(GTK_BOX(cell), fm->callback_reason);
+    gtk_grid_attach(GTK_GRID(grid), l, 0, row, 1, 1);
+    gtk_grid_attach(GTK_GRID(grid), cell, 1, row, 1, 1);
   }
   gtk_box_append(GTK_BOX(buttons), bsave);
   gtk_box_append(GTK_BOX(buttons), bcancel);
@@ -251,22 +285,37 @@ GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
   return box;
 }
 
+GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_client_set *presets,
+                        int npresets, const char *title_text, GCallback save, GCallback cancel,
+                        void *ud) {
+  return build(rd, t, r, presets, npresets, title_text, NULL, false, save, cancel, ud);
+}
+
+GtkWidget *gui_form_new_done(cl_reader *rd, const kt_rec *r, const char *result_field,
+                             const char *comment_field, GCallback save, GCallback cancel,
+                             void *ud) {
+  const char *only[] = {result_field, comment_field, NULL};
+  return build(rd, r->type, r, NULL, 0, _("Log a call"), only, true, save, cancel, ud);
+}
+
 /* ---- checking and submitting ----------------------------------------------------------- */
 
-static void mark(form_field *ff, const char *reason) {
+/* Marks an editor invalid with the reason under it (label), or clears it (reason NULL). */
+static void mark_widgets(GtkWidget *editor, GtkWidget *label, const char *reason) {
   if (reason) {
-    gtk_widget_add_css_class(ff->editor, "error");
-    gtk_label_set_text(GTK_LABEL(ff->reason), reason);
-    gtk_widget_set_visible(ff->reason, TRUE);
-    gtk_accessible_update_state(GTK_ACCESSIBLE(ff->editor), GTK_ACCESSIBLE_STATE_INVALID,
+    gtk_widget_add_css_class(editor, "error");
+    gtk_label_set_text(GTK_LABEL(label), reason);
+    gtk_widget_set_visible(label, TRUE);
+    gtk_accessible_update_state(GTK_ACCESSIBLE(editor), GTK_ACCESSIBLE_STATE_INVALID,
                                 GTK_ACCESSIBLE_INVALID_TRUE, -1);
   } else {
-    gtk_widget_remove_css_class(ff->editor, "error");
-    gtk_label_set_text(GTK_LABEL(ff->reason), "");
-    gtk_widget_set_visible(ff->reason, FALSE);
-    gtk_accessible_reset_state(GTK_ACCESSIBLE(ff->editor), GTK_ACCESSIBLE_STATE_INVALID);
+    gtk_widget_remove_css_class(editor, "error");
+    gtk_label_set_text(GTK_LABEL(label), "");
+    gtk_widget_set_visible(label, FALSE);
+    gtk_accessible_reset_state(GTK_ACCESSIBLE(editor), GTK_ACCESSIBLE_STATE_INVALID);
   }
 }
+static void mark(form_field *ff, const char *reason) { mark_widgets(ff->editor, ff->reason, reason); }
 
 static void form_message(gui_form *fm, const char *msg) {
   gtk_label_set_text(GTK_LABEL(fm->message), msg ? msg : "");
@@ -291,7 +340,7 @@ int gui_form_submit(GtkWidget *form, cl_client *c, uint64_t *req, kt_err *err) {
     form_field *ff = &fm->fields[i];
     const char *text = current(ff);
     mark(ff, NULL);
-    if (fm->id ? strcmp(text, ff->initial) == 0 : !*text) continue;
+    if (fm->id && !fm->done ? strcmp(text, ff->initial) == 0 : !*text) continue;
     /* references, users and groups are resolved by the core (a name or an id) */
     if (ff->f->type != KT_FT_REF && ff->f->type != KT_FT_USER && ff->f->type != KT_FT_GROUP) {
       kt_value v = {0};
@@ -306,10 +355,32 @@ int gui_form_submit(GtkWidget *form, cl_client *c, uint64_t *req, kt_err *err) {
     if (ff->ref_id && strcmp(text, ff->initial) == 0) text = ff->ref_id; /* as preset */
     sets[nsets++] = (cl_client_set){ff->f->name, text};
   }
+  int64_t when = 0;
+  if (fm->done) {
+    const char *cb = gtk_editable_get_text(GTK_EDITABLE(fm->callback));
+    kt_err e;
+    kt_err_clear(&e);
+    mark_widgets(fm->callback, fm->callback_reason, NULL);
+    if (*cb && kt_datetime_parse(cb, &when, &e)) {
+      mark_widgets(fm->callback, fm->callback_reason, e.msg);
+      if (!bad++) gtk_widget_grab_focus(fm->callback);
+    }
+  }
   if (bad) {
     form_message(fm, ngettext("A value is not valid: fix it, then save.",
                               "Some values are not valid: fix them, then save.", bad));
     rc = 1;
+    goto out;
+  }
+  cl_client_cmd done = {.kind = CL_CMD_DONE, .id = fm->id, .when = when};
+  for (int i = 0; fm->done && i < nsets; i++) {
+    const kt_mfield *f = kt_mtype_field(fm->t, sets[i].field);
+    if (f && f->type == KT_FT_CHOICE) done.result = sets[i].value;
+    else done.comment = sets[i].value;
+  }
+  if (fm->done) {
+    if ((rc = cl_client_submit(c, &done, &fm->req, err))) goto refused;
+    if (req) *req = fm->req;
     goto out;
   }
   if (!nsets) {
@@ -318,12 +389,12 @@ int gui_form_submit(GtkWidget *form, cl_client *c, uint64_t *req, kt_err *err) {
   }
   cl_client_cmd cmd = {.kind = fm->id ? CL_CMD_EDIT : CL_CMD_ADD, .type = fm->t->def->name,
                        .id = fm->id, .sets = sets, .nsets = nsets};
-  if ((rc = cl_client_submit(c, &cmd, &fm->req, err))) {
-    fm->req = 0;
-    form_message(fm, err->msg);
-    goto out;
-  }
+  if ((rc = cl_client_submit(c, &cmd, &fm->req, err))) goto refused;
   if (req) *req = fm->req;
+  goto out;
+refused:
+  fm->req = 0;
+  form_message(fm, err->msg);
 out:
   g_free(sets);
   return rc;

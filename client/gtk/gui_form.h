@@ -32,6 +32,13 @@ GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
                         int npresets, const char *title, GCallback save, GCallback cancel,
                         void *ud);
 
+/* "Log a call" on the call r: its result (a drop-down of result_field's
+ * choices), a comment (appended to comment_field) and the time of a call
+ * back ("Field callback"); submitted as CL_CMD_DONE. */
+GtkWidget *gui_form_new_done(cl_reader *rd, const kt_rec *r, const char *result_field,
+                             const char *comment_field, GCallback save, GCallback cancel,
+                             void *ud);
+
 /* Checks every changed value and submits the command: 0 submitted (*req its
  * request id), 1 an invalid value was marked on its field (nothing sent),
  * 2 nothing changed (nothing sent), negative KT_E* when the core refused the

@@ -103,6 +103,9 @@ static void on_plan_call(GuiWindow *w);
 #define QUICK_EVENT_TYPE "event"
 #define QUICK_CALL_CODE "call"
 #define QUICK_REMIND_BEFORE "15m"
+#define QUICK_RESULT_FIELD "result" /* a call's result ("log a call") */
+#define QUICK_COMMENT_FIELD "comment"
+static void on_log_call(GuiWindow *w);
 
 /* The field of the event type that refers to cards of type t, or NULL. */
 static const kt_mfield *event_ref_to(cl_reader *rd, const kt_mtype *t) {
@@ -150,6 +153,13 @@ static void show_card(GuiWindow *w, const char *id) {
     set_name(plan, "Plan a call");
     g_signal_connect_swapped(plan, "clicked", G_CALLBACK(on_plan_call), w);
     gtk_box_append(GTK_BOX(actions), plan);
+  }
+  if (strcmp(r->type->def->name, QUICK_EVENT_TYPE) == 0 && kt_mtype_field(r->type, QUICK_RESULT_FIELD)) {
+    GtkWidget *log = gtk_button_new_with_label(_("Log a call"));
+    gtk_widget_set_tooltip_text(log, _("Mark it done with its result, and plan a call back"));
+    set_name(log, "Log a call");
+    g_signal_connect_swapped(log, "clicked", G_CALLBACK(on_log_call), w);
+    gtk_box_append(GTK_BOX(actions), log);
   }
   gtk_box_append(w->card, actions);
   GtkWidget *grid = gtk_grid_new();
@@ -226,6 +236,20 @@ static void on_edit(GuiWindow *w) {
   if (w->card_id) open_form(w, NULL, w->card_id, NULL, 0, NULL);
 }
 
+/* "Log a call": the call shown is done, with its result, a comment and
+ * perhaps a call back (CL_CMD_DONE, as `kartoteka done`). */
+static void on_log_call(GuiWindow *w) {
+  cl_reader *rd = gui_app_reader(w->app);
+  kt_rec *r = NULL;
+  if (!w->card_id || cl_reader_get(rd, w->card_id, &r, NULL)) return;
+  clear_box(w->card);
+  w->form = gui_form_new_done(rd, r, QUICK_RESULT_FIELD, QUICK_COMMENT_FIELD,
+                              G_CALLBACK(on_form_save), G_CALLBACK(leave_form), w);
+  gtk_box_append(w->card, w->form);
+  gui_form_focus(w->form);
+  kt_rec_free(r);
+}
+
 /* "Plan a call": a new call in the diary, linked to the card shown, with a
  * reminder; the user gives the time. */
 static void on_plan_call(GuiWindow *w) {
@@ -296,6 +320,9 @@ static gboolean on_escape(GtkWidget *widget, GVariant *args, gpointer ud) {
   (void)args;
   GuiWindow *w = ud;
   if (!w->form) return FALSE;
+  /* an open drop-down's list (a popover) closes first */
+  GtkWidget *focus = gtk_root_get_focus(GTK_ROOT(w));
+  if (focus && gtk_widget_get_native(focus) != GTK_NATIVE(w)) return FALSE;
   leave_form(w);
   return TRUE;
 }

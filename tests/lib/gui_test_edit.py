@@ -187,4 +187,40 @@ g.check("with the time the call is planned", g.wait_for(lambda: len(planned()) =
 ev = planned()[0] if planned() else {}
 g.check("... a call with a reminder 15 minutes before", ev.get("type") == "call" and
         ev.get("remind_before") == 15 and when.replace(" ", "T") in (ev.get("start") or ""), ev)
+
+# ---- quick action: log the call with its result and a call back ----
+evid = ev.get("id", "")
+title = g.find_desc(app, "Card title")
+g.check("the planned call is shown", title is not None and
+        g.wait_for(lambda: g.name_of(title) != "" and g.find(app, "Log a call", timeout=0) is not None,
+                   timeout=5), title and g.name_of(title))
+log = g.find(app, "Log a call")
+if log is not None:
+    g.click(log)
+g.check("Log a call opens its form", g.find(app, "Log a call form", timeout=5) is not None)
+result = g.find(app, "Field result")
+g.check("... with the result as a drop-down", result is not None)
+import time
+g.key("space")      # the result has the focus: open its list,
+time.sleep(0.8)
+g.key("Down")       # "—" -> reached -> no answer
+g.key("Down")
+g.key("Return")
+time.sleep(0.5)
+set_field(app, "comment", "busy, call tomorrow")
+set_field(app, "callback", "tomorrowish")
+g.key("ctrl+s")
+g.check("an invalid call-back time is marked on its field",
+        g.wait_for(lambda: reason(app, "callback") != "", timeout=5), reason(app, "callback"))
+g.check("... and the call is not done", card(evid).get("status") != "done", card(evid))
+back = (datetime.date.today() + datetime.timedelta(days=2)).isoformat() + " 15:00"
+set_field(app, "callback", back)
+g.key("ctrl+s")
+g.check("the call is logged", g.wait_for(lambda: card(evid).get("status") == "done", timeout=5),
+        card(evid))
+done = card(evid)
+g.check("... with the result chosen and the comment", done.get("result") == "no_answer" and
+        "busy, call tomorrow" in (done.get("comment") or ""), done)
+g.check("... and the call back planned", g.wait_for(lambda: any(
+    back.replace(" ", "T") in (e.get("start") or "") for e in planned()), timeout=5), planned())
 g.finish()
