@@ -16,12 +16,18 @@ typedef struct form_field {
   GtkWidget *editor; /* GtkEntry or GtkDropDown */
   GtkWidget *reason; /* the label under it */
   char *initial;     /* the text (entry) or code (drop-down) it started with */
-  char *ref_id;      /* a reference: the id the initial title stands for, or NULL */
+  char *ref_id;      /* a reference: the card chosen (a preset, a pick from the list) */
+  char *ref_title;   /* ... and its title: while the entry shows it, ref_id is sent */
+  GtkWidget *popover; /* a reference: the cards matching what is typed */
+  GtkWidget *matches; /* ... its list */
+  struct gui_form *fm;
   GPtrArray *codes;  /* drop-down: the code of every item ("" first: none) */
 } form_field;
 
 typedef struct gui_form {
+  cl_reader *rd; /* borrowed: the app's, it outlives the form */
   kt_mtype *t;
+  bool filling;  /* the form itself sets an entry: no search */
   char *id; /* NULL: a new card */
   int n;
   form_field *fields;
@@ -37,6 +43,7 @@ static void form_free(gpointer p) {
   for (int i = 0; i < fm->n; i++) {
     g_free(fm->fields[i].initial);
     g_free(fm->fields[i].ref_id);
+    g_free(fm->fields[i].ref_title);
     if (fm->fields[i].codes) g_ptr_array_unref(fm->fields[i].codes);
   }
   g_free(fm->fields);
@@ -137,6 +144,112 @@ static bool editable(const kt_mfield *f) {
   return !(f->flags & KT_FF_SYSTEM) && !f->hidden && f->type != KT_FT_UUID;
 }
 
+/* ---- references: the cards matching what is typed ----------------------------------------- */
+
+static void set_ref(form_field *ff, const char *id, const char *title) {
+  g_free(ff->ref_id);
+  g_free(ff->ref_title);
+  ff->ref_id = g_strdup(id);
+  ff->ref_title = g_strdup(title);
+}
+
+static void on_match(GtkListBox *box, GtkListBoxRow *row, form_field *ff) {
+  (void)box;
+  const char *id = g_object_get_data(G_OBJECT(row), "id");
+  const char *title = g_object_get_data(G_OBJECT(row), "title");
+  set_ref(ff, id, title);
+  ff->fm->filling = true;
+  gtk_editable_set_text(GTK_EDITABLE(ff->editor), title);
+  gtk_editable_set_position(GTK_EDITABLE(ff->editor), -1);
+  ff->fm->filling = false;
+  gtk_popover_popdown(GTK_POPOVER(ff->popover));
+  gtk_widget_grab_focus(ff->editor);
+}
+
+typedef struct match_ctx {
+  GtkListBox *list;
+  int n;
+} match_ctx;
+
+static int add_match(void *ud, const kt_rec *r) {
+  match_ctx *c = ud;
+  kt_buf b = KT_BUF_INIT;
+  kt_rec_title(r, &b);
+  GtkWidget *l = gtk_label_new(kt_buf_str(&b));
+  gtk_label_set_xalign(GTK_LABEL(l), 0);
+  gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+  GtkWidget *row = gtk_list_box_row_new();
+  gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), l);
+  g_object_set_data_full(G_OBJECT(row), "id", g_strdup(kt_rec_id(r)), g_free);
+  g_object_set_data_full(G_OBJECT(row), "title", g_strdup(kt_buf_str(&b)), g_free);
+  char *an = g_strdup_printf("Choose %s", kt_buf_str(&b));
+  set_name(row, an);
+  g_free(an);
+  gtk_list_box_append(c->list, row);
+  kt_buf_free(&b);
+  return ++c->n >= 8;
+}
+
+static void on_ref_changed(GtkEditable *e, form_field *ff) {
+  if (ff->fm->filling) return;
+  const char *text = gtk_editable_get_text(e);
+  GtkWidget *c;
+  while ((c = gtk_widget_get_first_child(ff->matches)))
+    gtk_list_box_remove(GTK_LIST_BOX(ff->matches), c);
+  match_ctx mc = {GTK_LIST_BOX(ff->matches), 0};
+  if (*text && (!ff->ref_title || strcmp(text, ff->ref_title) != 0))
+    cl_reader_search(ff->fm->rd, text, ff->f->ref, 8, false, add_match, &mc, NULL);
+  if (mc.n) gtk_popover_popup(GTK_POPOVER(ff->popover));
+  else gtk_popover_popdown(GTK_POPOVER(ff->popover));
+}
+
+/* Enter while cards are listed takes the first one (and does not save yet). */
+static void on_ref_activate(GtkEntry *e, form_field *ff) {
+  GtkWidget *first = gtk_widget_get_first_child(ff->matches);
+  if (!gtk_widget_get_visible(ff->popover) || !first) return;
+  on_match(GTK_LIST_BOX(ff->matches), GTK_LIST_BOX_ROW(first), ff);
+  g_signal_stop_emission_by_name(e, "activate");
+}
+
+/* Down while cards are listed goes into the list. */
+static gboolean on_ref_key(GtkEventControllerKey *k, guint keyval, guint code,
+                           GdkModifierType state, form_field *ff) {
+  (void)k;
+  (void)code;
+  (void)state;
+  GtkWidget *first = gtk_widget_get_first_child(ff->matches);
+  if (keyval != GDK_KEY_Down || !first || !gtk_widget_get_visible(ff->popover)) return FALSE;
+  gtk_widget_grab_focus(first);
+  return TRUE;
+}
+
+static void on_ref_destroy(GtkWidget *entry, form_field *ff) {
+  (void)entry;
+  if (ff->popover) gtk_widget_unparent(ff->popover);
+  ff->popover = NULL;
+}
+
+static void ref_search(form_field *ff) {
+  ff->matches = gtk_list_box_new();
+  gtk_list_box_set_activate_on_single_click(GTK_LIST_BOX(ff->matches), TRUE);
+  char *an = g_strdup_printf("Cards matching %s", ff->f->name);
+  set_name(ff->matches, an);
+  g_free(an);
+  ff->popover = gtk_popover_new();
+  gtk_popover_set_child(GTK_POPOVER(ff->popover), ff->matches);
+  gtk_popover_set_autohide(GTK_POPOVER(ff->popover), FALSE); /* typing goes on in the entry */
+  gtk_popover_set_has_arrow(GTK_POPOVER(ff->popover), FALSE);
+  gtk_popover_set_position(GTK_POPOVER(ff->popover), GTK_POS_BOTTOM);
+  gtk_widget_set_parent(ff->popover, ff->editor);
+  g_signal_connect(ff->matches, "row-activated", G_CALLBACK(on_match), ff);
+  g_signal_connect(ff->editor, "changed", G_CALLBACK(on_ref_changed), ff);
+  g_signal_connect(ff->editor, "activate", G_CALLBACK(on_ref_activate), ff);
+  GtkEventController *keys = gtk_event_controller_key_new();
+  g_signal_connect(keys, "key-pressed", G_CALLBACK(on_ref_key), ff);
+  gtk_widget_add_controller(ff->editor, keys);
+  g_signal_connect(ff->editor, "destroy", G_CALLBACK(on_ref_destroy), ff);
+}
+
 static void on_activate_entry(GtkEntry *e, GtkWidget *save) {
   (void)e;
   gtk_widget_activate(save);
@@ -174,6 +287,7 @@ static GtkWidget *build(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
                         int npresets, const char *title_text, const char *const *only, bool done,
                         GCallback save, GCallback cancel, void *ud) {
   gui_form *fm = g_new0(gui_form, 1);
+  fm->rd = rd;
   fm->t = t;
   fm->done = done;
   fm->id = r ? g_strdup(kt_rec_id(r)) : NULL;
@@ -224,11 +338,12 @@ static GtkWidget *build(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
     if (!editable(f) || !listed(f->name, only)) continue;
     form_field *ff = &fm->fields[fm->n++];
     ff->f = f;
+    ff->fm = fm;
     const char *pre = r ? NULL : preset(f, presets, npresets);
     if (pre && f->type == KT_FT_REF) { /* an id: shown as that card's title */
       kt_value v = {.kind = KT_V_TEXT, .s = (char *)pre};
       ff->initial = initial_text(rd, t, f, &v);
-      ff->ref_id = g_strdup(pre);
+      set_ref(ff, pre, ff->initial);
     } else if (pre)
       ff->initial = g_strdup(pre);
     else
@@ -245,6 +360,7 @@ static GtkWidget *build(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
       gtk_editable_set_text(GTK_EDITABLE(ff->editor), ff->initial);
       const char *ph = hint(f);
       if (ph) gtk_entry_set_placeholder_text(GTK_ENTRY(ff->editor), ph);
+      if (f->type == KT_FT_REF && f->ref) ref_search(ff); /* (its Enter first) */
       g_signal_connect(ff->editor, "activate", G_CALLBACK(on_activate_entry), bsave);
     }
     gtk_widget_set_hexpand(ff->editor, TRUE);
@@ -352,7 +468,7 @@ int gui_form_submit(GtkWidget *form, cl_client *c, uint64_t *req, kt_err *err) {
       }
       kt_value_clear(&v);
     }
-    if (ff->ref_id && strcmp(text, ff->initial) == 0) text = ff->ref_id; /* as preset */
+    if (ff->ref_id && strcmp(text, ff->ref_title) == 0) text = ff->ref_id; /* the card chosen */
     sets[nsets++] = (cl_client_set){ff->f->name, text};
   }
   int64_t when = 0;
