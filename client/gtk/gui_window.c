@@ -7,6 +7,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "gui_form.h"
 #include "gui_i18n.h"
 #include "gui_list.h"
 #include "gui_today.h"
@@ -30,6 +31,7 @@ struct _GuiWindow {
   GtkWidget *today;
   char *type;     /* the section shown */
   char *card_id;  /* the card shown, or NULL */
+  GtkWidget *form; /* the open form in the card pane (owned by it), or NULL */
 };
 
 G_DEFINE_FINAL_TYPE(GuiWindow, gui_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -43,6 +45,9 @@ static void set_role_desc(GtkWidget *w, const char *what) {
   gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, what, -1);
 }
 
+
+static void toast(GuiWindow *w, const char *text, const char *button, const char *action,
+                  GVariant *target);
 
 /* ---- the card pane -------------------------------------------------------------------- */
 
@@ -90,7 +95,30 @@ static int add_related(void *ud, const kt_rec *r) {
   return ++c->n >= 200; /* a long history: the first 200 */
 }
 
+static void on_edit(GuiWindow *w);
+static void on_plan_call(GuiWindow *w);
+
+/* Quick actions: a planned call is a record of this type, with these codes
+ * (the registry's names; the labels the user sees come from the registry). */
+#define QUICK_EVENT_TYPE "event"
+#define QUICK_CALL_CODE "call"
+#define QUICK_REMIND_BEFORE "15m"
+#define QUICK_RESULT_FIELD "result" /* a call's result ("log a call") */
+#define QUICK_COMMENT_FIELD "comment"
+static void on_log_call(GuiWindow *w);
+
+/* The field of the event type that refers to cards of type t, or NULL. */
+static const kt_mfield *event_ref_to(cl_reader *rd, const kt_mtype *t) {
+  kt_mtype *ev = kt_model_type(cl_reader_model(rd), QUICK_EVENT_TYPE);
+  for (int k = 0; ev && k < ev->nfields; k++)
+    if (ev->fields[k].type == KT_FT_REF && ev->fields[k].ref &&
+        strcmp(ev->fields[k].ref, t->def->name) == 0 && !ev->fields[k].hidden)
+      return &ev->fields[k];
+  return NULL;
+}
+
 static void show_card(GuiWindow *w, const char *id) {
+  w->form = NULL; /* a form open in the pane goes with it */
   clear_box(w->card);
   g_free(w->card_id);
   w->card_id = id && *id ? g_strdup(id) : NULL;
@@ -112,6 +140,28 @@ static void show_card(GuiWindow *w, const char *id) {
   set_role_desc(h, "Card title");
   gtk_box_append(w->card, h);
   kt_buf_free(&title);
+  GtkWidget *edit = gtk_button_new_with_label(_("Edit"));
+  gtk_widget_set_halign(edit, GTK_ALIGN_START);
+  gtk_widget_set_tooltip_text(edit, _("Edit this card (Ctrl+E)"));
+  set_name(edit, "Edit card");
+  g_signal_connect_swapped(edit, "clicked", G_CALLBACK(on_edit), w);
+  GtkWidget *actions = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_box_append(GTK_BOX(actions), edit);
+  if (event_ref_to(rd, r->type)) {
+    GtkWidget *plan = gtk_button_new_with_label(_("Plan a call"));
+    gtk_widget_set_tooltip_text(plan, _("Plan a call with a reminder"));
+    set_name(plan, "Plan a call");
+    g_signal_connect_swapped(plan, "clicked", G_CALLBACK(on_plan_call), w);
+    gtk_box_append(GTK_BOX(actions), plan);
+  }
+  if (strcmp(r->type->def->name, QUICK_EVENT_TYPE) == 0 && kt_mtype_field(r->type, QUICK_RESULT_FIELD)) {
+    GtkWidget *log = gtk_button_new_with_label(_("Log a call"));
+    gtk_widget_set_tooltip_text(log, _("Mark it done with its result, and plan a call back"));
+    set_name(log, "Log a call");
+    g_signal_connect_swapped(log, "clicked", G_CALLBACK(on_log_call), w);
+    gtk_box_append(GTK_BOX(actions), log);
+  }
+  gtk_box_append(w->card, actions);
   GtkWidget *grid = gtk_grid_new();
   gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
   gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
@@ -153,6 +203,128 @@ static void show_card(GuiWindow *w, const char *id) {
   } else
     g_object_ref_sink(rel), g_object_unref(rel);
   kt_rec_free(r);
+}
+
+/* ---- the form ------------------------------------------------------------------------- */
+
+static void on_form_save(GuiWindow *w);
+static void leave_form(GuiWindow *w);
+
+/* Opens the form in the card pane: the shown card (id) or, id NULL, a new
+ * card of type. */
+static void open_form(GuiWindow *w, const char *type, const char *id, const cl_client_set *presets,
+                      int npresets, const char *title) {
+  cl_reader *rd = gui_app_reader(w->app);
+  kt_rec *r = NULL;
+  kt_err err;
+  kt_err_clear(&err);
+  if (id && cl_reader_get(rd, id, &r, &err)) {
+    toast(w, err.msg, NULL, NULL, NULL);
+    return;
+  }
+  kt_mtype *t = r ? r->type : kt_model_type(cl_reader_model(rd), type);
+  if (!t) return;
+  clear_box(w->card);
+  w->form = gui_form_new(rd, t, r, presets, npresets, title, G_CALLBACK(on_form_save),
+                         G_CALLBACK(leave_form), w);
+  gtk_box_append(w->card, w->form);
+  kt_rec_free(r);
+  gui_form_focus(w->form);
+}
+
+static void on_edit(GuiWindow *w) {
+  if (w->card_id) open_form(w, NULL, w->card_id, NULL, 0, NULL);
+}
+
+/* "Log a call": the call shown is done, with its result, a comment and
+ * perhaps a call back (CL_CMD_DONE, as `kartoteka done`). */
+static void on_log_call(GuiWindow *w) {
+  cl_reader *rd = gui_app_reader(w->app);
+  kt_rec *r = NULL;
+  if (!w->card_id || cl_reader_get(rd, w->card_id, &r, NULL)) return;
+  clear_box(w->card);
+  w->form = gui_form_new_done(rd, r, QUICK_RESULT_FIELD, QUICK_COMMENT_FIELD,
+                              G_CALLBACK(on_form_save), G_CALLBACK(leave_form), w);
+  gtk_box_append(w->card, w->form);
+  gui_form_focus(w->form);
+  kt_rec_free(r);
+}
+
+/* "Plan a call": a new call in the diary, linked to the card shown, with a
+ * reminder; the user gives the time. */
+static void on_plan_call(GuiWindow *w) {
+  if (!w->card_id) return;
+  cl_reader *rd = gui_app_reader(w->app);
+  kt_rec *r = NULL;
+  if (cl_reader_get(rd, w->card_id, &r, NULL)) return;
+  const kt_mfield *link = event_ref_to(rd, r->type);
+  if (link) {
+    cl_client_set pre[] = {{"type", QUICK_CALL_CODE},
+                           {link->name, w->card_id},
+                           {"remind_before", QUICK_REMIND_BEFORE}};
+    open_form(w, QUICK_EVENT_TYPE, NULL, pre, G_N_ELEMENTS(pre), _("Plan a call"));
+  }
+  kt_rec_free(r);
+}
+
+/* Esc, Cancel: back to the card shown before (or nothing, for a new card). */
+static void leave_form(GuiWindow *w) {
+  if (!w->form) return;
+  char *id = g_strdup(w->card_id);
+  show_card(w, id);
+  g_free(id);
+}
+
+static void on_form_save(GuiWindow *w) {
+  if (!w->form || gui_form_pending(w->form)) return; /* one save at a time */
+  kt_err err;
+  kt_err_clear(&err);
+  int rc = gui_form_submit(w->form, gui_app_client(w->app), NULL, &err);
+  if (rc == 2) leave_form(w); /* nothing changed */
+}
+
+/* The core answered the form's command: refused -> marked on the form; done
+ * -> the saved card is shown. */
+static bool form_result(GuiWindow *w, const cl_client_event *ev) {
+  if (!w->form || !gui_form_pending(w->form) || ev->result.req != gui_form_pending(w->form))
+    return false;
+  if (ev->result.code) {
+    gui_form_refused(w->form, ev->result.msg);
+    return true;
+  }
+  char *id = g_strdup(ev->result.cmd == CL_CMD_ADD ? ev->result.id : w->card_id);
+  show_card(w, id);
+  g_free(id);
+  toast(w, _("Saved"), NULL, NULL, NULL);
+  return true;
+}
+
+static void on_action_save(GSimpleAction *a, GVariant *p, gpointer ud) {
+  (void)a;
+  (void)p;
+  on_form_save(ud);
+}
+static void on_action_new(GSimpleAction *a, GVariant *p, gpointer ud) {
+  (void)a;
+  (void)p;
+  GuiWindow *w = ud;
+  if (w->type) open_form(w, w->type, NULL, NULL, 0, NULL);
+}
+static void on_action_edit(GSimpleAction *a, GVariant *p, gpointer ud) {
+  (void)a;
+  (void)p;
+  on_edit(ud);
+}
+static gboolean on_escape(GtkWidget *widget, GVariant *args, gpointer ud) {
+  (void)widget;
+  (void)args;
+  GuiWindow *w = ud;
+  if (!w->form) return FALSE;
+  /* an open drop-down's list (a popover) closes first */
+  GtkWidget *focus = gtk_root_get_focus(GTK_ROOT(w));
+  if (focus && gtk_widget_get_native(focus) != GTK_NATIVE(w)) return FALSE;
+  leave_form(w);
+  return TRUE;
 }
 
 static void on_selected(GtkSingleSelection *sel, GParamSpec *p, GuiWindow *w) {
@@ -248,7 +420,7 @@ void gui_window_reload(GuiWindow *w) {
   if (cl_reader_refresh(gui_app_reader(w->app), &changed, NULL) || !changed) return;
   if (w->type) show_section(w, w->type);
   gui_today_reload(w->today);
-  if (w->card_id) {
+  if (w->card_id && !w->form) { /* an open form is not thrown away under the user's hands */
     char *id = g_strdup(w->card_id);
     show_card(w, id);
     g_free(id);
@@ -377,6 +549,7 @@ void gui_window_event(GuiWindow *w, const cl_client_event *ev) {
           NULL, NULL, NULL);
     break;
   case CL_EV_RESULT:
+    if (form_result(w, ev)) break;
     if (ev->result.code) toast(w, ev->result.msg, NULL, NULL, NULL);
     break;
   }
@@ -483,10 +656,26 @@ GuiWindow *gui_window_new(GuiApp *app) {
   g_signal_connect(w->selection, "notify::selected-item", G_CALLBACK(on_selected), w);
   static const GActionEntry actions[] = {{.name = "search", .activate = on_focus_search},
                                          {.name = "dismiss", .activate = on_dismiss,
-                                          .parameter_type = "i"}};
+                                          .parameter_type = "i"},
+                                         {.name = "save", .activate = on_action_save},
+                                         {.name = "new", .activate = on_action_new},
+                                         {.name = "edit", .activate = on_action_edit}};
   g_action_map_add_action_entries(G_ACTION_MAP(w), actions, G_N_ELEMENTS(actions), w);
   const char *accels[] = {"<Control>f", NULL};
   gtk_application_set_accels_for_action(GTK_APPLICATION(app), "win.search", accels);
+  const char *save_accels[] = {"<Control>s", NULL}, *new_accels[] = {"<Control>n", NULL},
+             *edit_accels[] = {"<Control>e", NULL};
+  gtk_application_set_accels_for_action(GTK_APPLICATION(app), "win.save", save_accels);
+  gtk_application_set_accels_for_action(GTK_APPLICATION(app), "win.new", new_accels);
+  gtk_application_set_accels_for_action(GTK_APPLICATION(app), "win.edit", edit_accels);
+  /* Esc leaves the form (capture phase: an entry would take it first) */
+  GtkEventController *keys = gtk_shortcut_controller_new();
+  gtk_event_controller_set_propagation_phase(keys, GTK_PHASE_CAPTURE);
+  gtk_shortcut_controller_add_shortcut(
+      GTK_SHORTCUT_CONTROLLER(keys),
+      gtk_shortcut_new(gtk_keyval_trigger_new(GDK_KEY_Escape, 0),
+                       gtk_callback_action_new(on_escape, w, NULL)));
+  gtk_widget_add_controller(GTK_WIDGET(w), keys);
   fill_sections(w);
   return w;
 }

@@ -26,4 +26,9 @@ SH
 LANG=en_US.UTF-8 gui_run bash "$T/session.sh" 2>"$T/session.err" ||
   fail "the GUI session ran to its end" "$(tail -c 600 "$T/session.err")"
 if grep -qE 'CRITICAL|runtime error|Sanitizer' "$T/gtk.log"; then fail "the app logged no criticals" "$(head -c 400 "$T/gtk.log")"; else pass "the app logged no criticals"; fi
+# editing: the form, Ctrl+N / Ctrl+S / Esc, invalid values marked on their fields
+sed -e 's/gui_test_basic.py/gui_test_edit.py/' -e 's/gtk.log/gtk-edit.log/' "$T/session.sh" >"$T/session-edit.sh"
+LANG=en_US.UTF-8 gui_run bash "$T/session-edit.sh" 2>"$T/session-edit.err" ||
+  fail "the editing session ran to its end" "$(tail -c 600 "$T/session-edit.err")"
+if grep -qE 'CRITICAL|runtime error|Sanitizer' "$T/gtk-edit.log"; then fail "the app logged no criticals while editing" "$(head -c 400 "$T/gtk-edit.log")"; else pass "the app logged no criticals while editing"; fi
 finish

@@ -23,3 +23,18 @@ first = g.find(app, "АО «", prefix=True) or g.find(app, "ООО «", prefix=T
 if first is not None:
     g.click(first)
 shot("card")
+edit = g.find(app, "Edit card", timeout=3)
+if edit is not None:
+    g.click(edit)
+    shot("form")
+    phone = g.find(app, "Field phone", timeout=3)
+    if phone is not None:
+        try:
+            phone.queryEditableText().setTextContents("call me")
+        except Exception:
+            pass
+        save = g.find(app, "Save", timeout=3)
+        if save is not None:
+            g.click(save)
+        shot("form-error")
+    g.key("Escape")
