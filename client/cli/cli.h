@@ -20,11 +20,30 @@ typedef struct cli_ctx {
   const char *locale;
 } cli_ctx;
 
+/* What a command does with the profile's card index (documentation of the
+ * entry; the command opens it itself). */
+typedef enum cli_store_mode { CLI_STORE_NONE, CLI_STORE_READ, CLI_STORE_WRITE } cli_store_mode;
+
+/* One option a command accepts: "--limit" with a value "N", or a flag (arg
+ * NULL). A command's list ends with {0}. */
+typedef struct cli_opt {
+  const char *name;
+  const char *arg;
+  const char *help; /* one line */
+} cli_opt;
+
+/* A command's entry: each cli_<command>.c declares its own (cli_entry_NAME,
+ * listed in cli_cmd.h); cli_main.c's table only orders them. The options are
+ * checked (cli_cmd_check_opts) before run is called, and `help NAME` /
+ * `NAME --help` are printed from the entry (cli_cmd_help). */
 typedef struct cli_cmd {
   const char *name;
   int (*run)(cli_ctx *ctx, int argc, char **argv); /* argv[0] = command name */
   const char *usage;
   const char *summary;
+  cli_store_mode store;
+  const cli_opt *opts;     /* every option the command accepts; NULL: none */
+  void (*more_help)(void); /* printed after the options (NULL: nothing) */
 } cli_cmd;
 
 /* Prints "kartoteka: MESSAGE" to stderr and returns 1. */

@@ -20,6 +20,7 @@
 #include "cl_client.h"
 #include "cl_sched.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_hlc.h"
 #include "kt_log.h"
 #include "kt_plat.h"
@@ -306,3 +307,12 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   }
   return 0;
 }
+
+/* ---- the command table's entries ---- */
+const cli_cmd cli_entry_agent = {
+    .name = "agent",
+    .run = cli_cmd_agent,
+    .usage = "agent [--verbose]",
+    .summary = "stay connected in the background: live sync and your reminders as notifications",
+    .store = CLI_STORE_WRITE,
+};

@@ -11,6 +11,7 @@
 #include "cl_sync.h"
 #include "cl_upload.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 #include "kt_invite.h"
 #include "kt_plat.h"
@@ -209,3 +210,31 @@ int cli_cmd_login(cli_ctx *ctx, int argc, char **argv) {
   printf("logged in\n");
   return 0;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt connect_opts[] = {
+    {"--invite", "INVITE", "the invite the administrator gave you"},
+    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
+    {"--device-name", "NAME", "how this PC is called in the device list"},
+    {"--upload", NULL, "send this standalone card index's cards to the new office server"},
+    {0}};
+const cli_cmd cli_entry_connect = {
+    .name = "connect",
+    .run = cli_cmd_connect,
+    .usage = "connect --invite INVITE [--password-file F] [--device-name NAME] [--upload]",
+    .summary = "join the office server with an invite from the administrator",
+    .store = CLI_STORE_WRITE,
+    .opts = connect_opts,
+};
+
+static const cli_opt login_opts[] = {
+    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
+    {0}};
+const cli_cmd cli_entry_login = {
+    .name = "login",
+    .run = cli_cmd_login,
+    .usage = "login [--password-file F]",
+    .summary = "log in again with your password",
+    .store = CLI_STORE_WRITE,
+    .opts = login_opts,
+};

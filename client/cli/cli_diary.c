@@ -12,6 +12,7 @@
 #include "cl_reader.h"
 #include "cl_today.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_hlc.h"
 #include "kt_json.h"
 #include "kt_time.h"
@@ -375,3 +376,73 @@ int cli_cmd_done(cli_ctx *ctx, int argc, char **argv) {
   }
   return 0;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt today_opts[] = {
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_today = {
+    .name = "today",
+    .run = cli_cmd_today,
+    .usage = "today [--json]",
+    .summary = "today's events and tasks, overdue tasks, birthdays",
+    .store = CLI_STORE_READ,
+    .opts = today_opts,
+};
+
+static const cli_opt agenda_opts[] = {
+    {"--from", "D", "the first day (YYYY-MM-DD; default today)"},
+    {"--to", "D", "the last day (YYYY-MM-DD)"},
+    {"--user", "U", "that user's diary instead of yours"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_agenda = {
+    .name = "agenda",
+    .run = cli_cmd_agenda,
+    .usage = "agenda [--from D] [--to D] [--user U] [--json]",
+    .summary = "the diary for a period (default: the next 7 days); recurring items expanded",
+    .store = CLI_STORE_READ,
+    .opts = agenda_opts,
+};
+
+static const cli_opt remind_opts[] = {
+    {"--for", "10m|30s", "snooze for that long (default: your snooze time)"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_remind = {
+    .name = "remind",
+    .run = cli_cmd_remind,
+    .usage = "remind list [--json] · remind dismiss ID · remind snooze ID [--for 10m|30s] · remind days N · "
+     "remind snooze-time [10m|30s]",
+    .summary = "your reminders (dismissing here stops them on your other PCs too)",
+    .store = CLI_STORE_WRITE,
+    .opts = remind_opts,
+};
+
+static const cli_opt callbacks_opts[] = {
+    {"--user", "U", "that user's calls instead of yours"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_callbacks = {
+    .name = "callbacks",
+    .run = cli_cmd_callbacks,
+    .usage = "callbacks [--user U] [--json]",
+    .summary = "calls to make: planned calls due today or overdue, with the client's phone",
+    .store = CLI_STORE_READ,
+    .opts = callbacks_opts,
+};
+
+static const cli_opt done_opts[] = {
+    {"--result", "R", "how it went (a code of the result field)"},
+    {"--comment", "TEXT", "a note on what happened"},
+    {"--call-back", "WHEN", "plan the next call (a date, a time, or e.g. 3d)"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_done = {
+    .name = "done",
+    .run = cli_cmd_done,
+    .usage = "done ID [--result R] [--comment TEXT] [--call-back WHEN] [--json]",
+    .summary = "record what happened: the event or task is done; a call back plans the next call",
+    .store = CLI_STORE_WRITE,
+    .opts = done_opts,
+};

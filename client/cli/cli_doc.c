@@ -10,6 +10,7 @@
 
 #include "cl_doc.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 typedef struct ids {
   char **v;
@@ -115,3 +116,24 @@ int cli_cmd_doc(cli_ctx *ctx, int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "fill") == 0) return fill(ctx, argc, argv);
   return cli_usage("doc", "doc fill --template F ...");
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt doc_opts[] = {
+    {"--template", "FILE", "the ODT or DOCX template"},
+    {"--id", "ID", "fill it for that one card"},
+    {"--out", "FILE", "the filled document"},
+    {"--to", "org|contact", "fill one per card of that section"},
+    {"--type", "org|contact", "the same as --to"},
+    {"--where", "F=V", "only the cards that match (repeatable)"},
+    {"--out-dir", "DIR", "where the filled documents go"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_doc = {
+    .name = "doc",
+    .run = cli_cmd_doc,
+    .usage = "doc fill --template FILE.odt|FILE.docx (--id ID --out FILE | --to org|contact "
+     "[--where F=V ...] --out-dir DIR)",
+    .summary = "fill an ODT/DOCX template with a card's data (recorded on the card's timeline)",
+    .store = CLI_STORE_WRITE,
+    .opts = doc_opts,
+};

@@ -10,6 +10,7 @@
 
 #include "cl_export.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 3)
@@ -80,3 +81,24 @@ out:
   free(where);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt export_opts[] = {
+    {"--type", "TYPE", "the section to export"},
+    {"--where", "FIELD=VALUE", "only cards that match (repeatable; also FIELD~TEXT, FIELD<V, FIELD>V)"},
+    {"--sort", "FIELD", "sorted by that field"},
+    {"--desc", NULL, "in descending order"},
+    {"--fields", "F,F", "the columns to write"},
+    {"--id", "ID", "that one card"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_export = {
+    .name = "export",
+    .run = cli_cmd_export,
+    .usage = "export csv|xlsx|ods|vcard|ical|html|text FILE --type TYPE [--where ...] [--sort FIELD]\n"
+     "          [--desc] [--fields F,F] · export FORMAT FILE --id ID (one card; html: with its related)",
+    .summary = "write cards to a file for Excel, LibreOffice, phones, calendars or print (needs the export "
+     "right; the server records it)",
+    .store = CLI_STORE_READ,
+    .opts = export_opts,
+};

@@ -8,6 +8,7 @@
 
 #include "cl_history.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 #include "kt_time.h"
 
@@ -166,3 +167,19 @@ int cli_cmd_history(cli_ctx *ctx, int argc, char **argv) {
   cl_store_close(s);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt history_opts[] = {
+    {"--field", "F", "only that field's changes"},
+    {"--limit", "N", "at most N changes (0: all)"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_history = {
+    .name = "history",
+    .run = cli_cmd_history,
+    .usage = "history ID [--field F] [--limit N] [--json]",
+    .summary = "who changed what on a card, from which PC, when (the office server's record; offline: "
+     "this PC's unsent changes)",
+    .store = CLI_STORE_READ,
+    .opts = history_opts,
+};

@@ -11,6 +11,7 @@
 #include "cl_import.h"
 #include "cl_remote.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 static const char *const formats[] = {"csv", "text", "xlsx", "ods", "vcard", "ical", NULL};
 
@@ -214,3 +215,29 @@ out:
   free(map);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt import_opts[] = {
+    {"--type", "TYPE", "the section the rows become cards of"},
+    {"--map", "COLUMN=FIELD", "the field a column goes to (COLUMN= skips it; repeatable)"},
+    {"--encoding", "E", "the file's text encoding (default: detected)"},
+    {"--delimiter", "D", "the column separator of a text file (default: detected)"},
+    {"--sheet", "S", "the sheet of a spreadsheet to read"},
+    {"--on-duplicate", "skip|update|create", "what to do with a row that is a client you have"},
+    {"--create-missing", NULL, "create the referenced cards that do not exist yet"},
+    {"--dry-run", NULL, "check every row, add nothing"},
+    {"--skip-bad-rows", NULL, "add the good rows, report the bad ones"},
+    {"--strict", NULL, "a value that needs guessing is an error"},
+    {"--force", NULL, "no duplicate check"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_import = {
+    .name = "import",
+    .run = cli_cmd_import,
+    .usage = "import [csv|text|xlsx|ods|vcard|ical] FILE [--type TYPE] [--map COLUMN=FIELD ...]\n"
+     "          [--encoding E] [--delimiter D] [--sheet S] [--on-duplicate skip|update|create]\n"
+     "          [--create-missing] [--dry-run] [--skip-bad-rows] [--strict] [--force] [--json]",
+    .summary = "add cards from a file (format, encoding, delimiter and columns detected); all rows or none",
+    .store = CLI_STORE_WRITE,
+    .opts = import_opts,
+};

@@ -9,6 +9,7 @@
 
 #include "cl_demo.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_plat.h"
 
 
@@ -101,3 +102,31 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
   else printf("Created a standalone card index in %s for user %s.\n", ctx->profile, user);
   return 0;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt init_opts[] = {
+    {"--local", NULL, "a standalone card index on this PC (no office server)"},
+    {"--user", "NAME", "your user name in it"},
+    {"--demo", NULL, "fill it with a realistic demo office"},
+    {"--seed", "N", "the demo office's random seed (the same seed, the same office)"},
+    {0}};
+const cli_cmd cli_entry_init = {
+    .name = "init",
+    .run = cli_cmd_init,
+    .usage = "init --local [--user NAME] [--demo [--seed N]]",
+    .summary = "create a standalone card index (--demo: filled with a realistic demo office)",
+    .store = CLI_STORE_WRITE,
+    .opts = init_opts,
+};
+
+static const cli_opt demo_opts[] = {
+    {"--seed", "N", "the random seed (the same seed, the same office)"},
+    {0}};
+const cli_cmd cli_entry_demo = {
+    .name = "demo",
+    .run = cli_cmd_demo,
+    .usage = "demo [--seed N]",
+    .summary = "fill an empty card index with the demo office (a few hundred clients, three years of deals)",
+    .store = CLI_STORE_WRITE,
+    .opts = demo_opts,
+};

@@ -6,6 +6,7 @@
 
 #include "cl_reader.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 int cli_split_columns(char *s, const char **cols, int max) {
   int n = 0;
@@ -119,3 +120,39 @@ int cli_cmd_search(cli_ctx *ctx, int argc, char **argv) {
   cl_reader_close(rd);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt list_opts[] = {
+    {"--where", "FIELD=VALUE", "only cards that match (repeatable; also FIELD~TEXT, FIELD<V, FIELD>V)"},
+    {"--sort", "FIELD", "sorted by that field"},
+    {"--desc", NULL, "in descending order"},
+    {"--limit", "N", "at most N cards"},
+    {"--offset", "N", "skip the first N cards"},
+    {"--fields", "F,F", "the columns to show"},
+    {"--trash", NULL, "the cards in the trash"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_list = {
+    .name = "list",
+    .run = cli_cmd_list,
+    .usage = "list TYPE [--where FIELD=VALUE|FIELD~TEXT|FIELD<V|FIELD>V ...] [--sort FIELD] [--desc]\n"
+     "          [--limit N] [--offset N] [--fields F,F] [--trash] [--json]",
+    .summary = "list cards of a section",
+    .store = CLI_STORE_READ,
+    .opts = list_opts,
+};
+
+static const cli_opt search_opts[] = {
+    {"--type", "TYPE", "only cards of that section"},
+    {"--limit", "N", "at most N cards"},
+    {"--trash", NULL, "search the trash"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_search = {
+    .name = "search",
+    .run = cli_cmd_search,
+    .usage = "search TEXT [--type TYPE] [--limit N] [--trash] [--json]",
+    .summary = "find cards by words, name prefixes or phone digits",
+    .store = CLI_STORE_READ,
+    .opts = search_opts,
+};

@@ -8,6 +8,7 @@
 
 #include "cl_repair.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 
 static void report_json(const cl_repair_report *r) {
@@ -93,3 +94,17 @@ int cli_cmd_repair(cli_ctx *ctx, int argc, char **argv) {
   }
   return 0;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt repair_opts[] = {
+    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
+    {0}};
+const cli_cmd cli_entry_repair = {
+    .name = "repair",
+    .run = cli_cmd_repair,
+    .usage = "repair [--password-file F]",
+    .summary = "rebuild a damaged card index: from the office server (keeping this PC's enrollment and "
+     "unsent changes), a standalone one from its newest good backup",
+    .store = CLI_STORE_WRITE,
+    .opts = repair_opts,
+};

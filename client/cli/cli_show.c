@@ -5,6 +5,7 @@
 
 #include "cl_reader.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 
 typedef struct rel_ctx {
@@ -85,3 +86,18 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
   cl_reader_close(rd);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt show_opts[] = {
+    {"--timeline", NULL, "the card's events, tasks, deals and notes by date"},
+    {"--oldest-first", NULL, "the timeline from its oldest entry"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_show = {
+    .name = "show",
+    .run = cli_cmd_show,
+    .usage = "show ID [--json] · show ID --timeline [--oldest-first] [--json]",
+    .summary = "show a card with its related cards; --timeline: its events, tasks, deals, notes by date",
+    .store = CLI_STORE_READ,
+    .opts = show_opts,
+};
