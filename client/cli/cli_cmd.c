@@ -42,11 +42,16 @@ int cli_cmd_check_opts(const cli_cmd *c, int argc, char **argv) {
 void cli_cmd_help(const cli_cmd *c) {
   printf("usage: kartoteka %s\n  %s\n", c->usage, c->summary);
   if (c->opts && c->opts->name) {
+    int width = 0; /* the options' help in one column */
+    for (const cli_opt *o = c->opts; o->name; o++) {
+      int w = (int)strlen(o->name) + (o->arg ? 1 + (int)strlen(o->arg) : 0);
+      if (w > width) width = w;
+    }
     printf("options:\n");
     for (const cli_opt *o = c->opts; o->name; o++) {
-      char head[64];
+      char head[128];
       snprintf(head, sizeof head, "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-      printf("  %-24s %s\n", head, o->help);
+      printf("  %-*s  %s\n", width, head, o->help);
     }
   }
   if (c->more_help) c->more_help();
