@@ -24,19 +24,41 @@ static int unknown_opt(const cli_cmd *c, const char *word) {
   return cli_usage(c->name, "unknown option '%s' for %s", word, c->name);
 }
 
-int cli_cmd_check_opts(const cli_cmd *c, int argc, char **argv) {
-  for (int i = 1; i < argc; i++) {
-    const char *w = argv[i];
-    if (strncmp(w, "--", 2) != 0 || w[2] == '\0') continue; /* a positional word */
-    const char *eq = strchr(w, '=');
-    const cli_opt *o = find_opt(c, w, eq ? (size_t)(eq - w) : strlen(w));
-    if (!o || (eq && !o->arg)) return unknown_opt(c, w);
-    if (o->arg && !eq) {
-      if (i + 1 >= argc) return cli_usage(c->name, "%s needs a value: %s %s", o->name, o->name, o->arg);
-      i++; /* the value, whatever it looks like */
-    }
+cli_args cli_args_begin(const cli_cmd *c, int argc, char **argv) {
+  return (cli_args){.cmd = c, .argc = argc, .argv = argv, .i = 1};
+}
+
+int cli_args_next(cli_args *a, const char **opt, const char **val) {
+  *opt = NULL;
+  *val = NULL;
+  if (a->i >= a->argc) return 0;
+  const char *w = a->argv[a->i++];
+  if (strncmp(w, "--", 2) != 0 || w[2] == '\0') { /* a positional word */
+    *val = w;
+    return 1;
   }
-  return 0;
+  const char *eq = strchr(w, '=');
+  const cli_opt *o = find_opt(a->cmd, w, eq ? (size_t)(eq - w) : strlen(w));
+  if (!o || (eq && !o->arg)) return unknown_opt(a->cmd, w);
+  *opt = o->name;
+  if (!o->arg) return 1;
+  if (eq) {
+    *val = eq + 1;
+    return 1;
+  }
+  if (a->i >= a->argc)
+    return cli_usage(a->cmd->name, "%s needs a value: %s %s", o->name, o->name, o->arg);
+  *val = a->argv[a->i++]; /* the value, whatever it looks like */
+  return 1;
+}
+
+int cli_cmd_check_opts(const cli_cmd *c, int argc, char **argv) {
+  cli_args a = cli_args_begin(c, argc, argv);
+  const char *opt, *val;
+  int rc;
+  while ((rc = cli_args_next(&a, &opt, &val)) == 1) {
+  }
+  return rc;
 }
 
 void cli_cmd_help(const cli_cmd *c) {

@@ -14,6 +14,23 @@
  * Positional words are the command's own business. */
 int cli_cmd_check_opts(const cli_cmd *c, int argc, char **argv);
 
+/* The one option parser: walks a command's words (argv[0] = its name) in
+ * order, knowing from the entry which options take a value. */
+typedef struct cli_args {
+  const cli_cmd *cmd;
+  int argc;
+  char **argv;
+  int i; /* the next word */
+} cli_args;
+/* Starts at argv[1]. */
+cli_args cli_args_begin(const cli_cmd *c, int argc, char **argv);
+/* The next word: 1 with *opt the option's declared name and *val its value
+ * (NULL for a flag; "--opt=VALUE" too), or 1 with *opt NULL and *val a
+ * positional word (one not starting with "--"); 0 at the end; 2 after a usage
+ * error naming an unknown option or one without its value (printed).
+ * Pointers are into argv and the entry. */
+int cli_args_next(cli_args *a, const char **opt, const char **val);
+
 /* Prints a command's help to stdout: usage, summary, its options with their
  * one-line help, then more_help. `help NAME` and `NAME --help` both use it. */
 void cli_cmd_help(const cli_cmd *c);

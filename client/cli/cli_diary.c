@@ -345,15 +345,18 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
 
 int cli_cmd_done(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL, *result = NULL, *comment = NULL, *when_s = NULL;
-  for (int i = 1; i < argc; i++) {
-    bool has = i + 1 < argc;
-    if (strcmp(argv[i], "--result") == 0 && has) result = argv[++i];
-    else if (strcmp(argv[i], "--comment") == 0 && has) comment = argv[++i];
-    else if (strcmp(argv[i], "--call-back") == 0 && has) when_s = argv[++i];
-    else if (argv[i][0] == '-') return cli_usage("done", "unknown or incomplete option '%s'", argv[i]);
-    else if (!id) id = argv[i];
-    else return cli_usage("done", "one card at a time ('%s' is extra)", argv[i]);
+  cli_args a = cli_args_begin(&cli_entry_done, argc, argv);
+  const char *o, *v;
+  int more;
+  while ((more = cli_args_next(&a, &o, &v)) == 1) {
+    if (o && strcmp(o, "--result") == 0) result = v;
+    else if (o && strcmp(o, "--comment") == 0) comment = v;
+    else if (o && strcmp(o, "--call-back") == 0) when_s = v;
+    else if (o || v[0] == '-') return cli_usage("done", "unknown or incomplete option '%s'", o ? o : v);
+    else if (!id) id = v;
+    else return cli_usage("done", "one card at a time ('%s' is extra)", v);
   }
+  if (more) return more;
   if (!id) return cli_usage("done", "which event or task? give its id");
   kt_err err;
   kt_err_clear(&err);

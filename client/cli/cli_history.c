@@ -130,23 +130,26 @@ static int print_human(cl_store *s, const cl_history *h) {
 int cli_cmd_history(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL, *field = NULL;
   long limit = HISTORY_LIMIT_DEFAULT;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--field") == 0 && i + 1 < argc) {
-      field = argv[++i];
-    } else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+  cli_args a = cli_args_begin(&cli_entry_history, argc, argv);
+  const char *o, *v;
+  int more;
+  while ((more = cli_args_next(&a, &o, &v)) == 1) {
+    if (o && strcmp(o, "--field") == 0) {
+      field = v;
+    } else if (o && strcmp(o, "--limit") == 0) {
       char *end = NULL;
-      limit = strtol(argv[++i], &end, 10);
-      if (!*argv[i] || *end || limit < 0)
-        return cli_usage("history", "--limit takes a number of changes (0 = all), not '%s'",
-                         argv[i]);
-    } else if (argv[i][0] == '-') {
-      return cli_usage("history", "unknown or incomplete option '%s'", argv[i]);
+      limit = strtol(v, &end, 10);
+      if (!*v || *end || limit < 0)
+        return cli_usage("history", "--limit takes a number of changes (0 = all), not '%s'", v);
+    } else if (o || v[0] == '-') {
+      return cli_usage("history", "unknown or incomplete option '%s'", o ? o : v);
     } else if (id) {
       return cli_usage("history", "give exactly one card id");
     } else {
-      id = argv[i];
+      id = v;
     }
   }
+  if (more) return more;
   if (!id) return cli_usage("history", "give the id of the card");
   cl_store *s = cli_open(ctx, true);
   if (!s) return 1;

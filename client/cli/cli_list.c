@@ -101,14 +101,17 @@ int cli_cmd_search(cli_ctx *ctx, int argc, char **argv) {
   const char *text = NULL, *type = NULL;
   int limit = 0;
   bool trash = false;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) type = argv[++i];
-    else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) limit = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--trash") == 0) trash = true;
-    else if (argv[i][0] == '-' && argv[i][1] == '-') return cli_usage("search", "unknown option '%s'", argv[i]);
-    else if (!text) text = argv[i];
-    else return cli_usage("search", "give the search text as one argument (quote it)");
+  cli_args a = cli_args_begin(&cli_entry_search, argc, argv);
+  const char *o, *v;
+  int more;
+  while ((more = cli_args_next(&a, &o, &v)) == 1) {
+    if (!o && !text) text = v;
+    else if (!o) return cli_usage("search", "give the search text as one argument (quote it)");
+    else if (strcmp(o, "--type") == 0) type = v;
+    else if (strcmp(o, "--limit") == 0) limit = atoi(v);
+    else if (strcmp(o, "--trash") == 0) trash = true;
   }
+  if (more) return more;
   if (!text) return cli_usage("search", "what to search for?");
   cl_reader *rd = cli_open_reader(ctx);
   if (!rd) return 1;

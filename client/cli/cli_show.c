@@ -37,13 +37,18 @@ static int on_related(void *ud, const cl_rec *r) {
 int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL;
   bool timeline = false, oldest = false;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--timeline") == 0) timeline = true;
-    else if (strcmp(argv[i], "--oldest-first") == 0) oldest = true;
-    else if (argv[i][0] == '-') return cli_usage("show", "unknown option '%s'", argv[i]);
+  cli_args a = cli_args_begin(&cli_entry_show, argc, argv);
+  const char *o, *v;
+  int more;
+  while ((more = cli_args_next(&a, &o, &v)) == 1) {
+    if (o && strcmp(o, "--timeline") == 0) timeline = true;
+    else if (o && strcmp(o, "--oldest-first") == 0) oldest = true;
+    else if (o) return cli_usage("show", "unknown option '%s'", o);
+    else if (v[0] == '-') return cli_usage("show", "unknown option '%s'", v);
     else if (id) return cli_usage("show", "give exactly one card id");
-    else id = argv[i];
+    else id = v;
   }
+  if (more) return more;
   if (!id) return cli_usage("show", "give exactly one card id");
   if (oldest && !timeline) return cli_usage("show", "--oldest-first goes with --timeline");
   cl_reader *rd = cli_open_reader(ctx);
