@@ -122,13 +122,16 @@ int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
 
 int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv) {
   const char *from_s = NULL, *to_s = NULL, *user = NULL;
-  for (int i = 1; i < argc; i++) {
-    bool has = i + 1 < argc;
-    if (strcmp(argv[i], "--from") == 0 && has) from_s = argv[++i];
-    else if (strcmp(argv[i], "--to") == 0 && has) to_s = argv[++i];
-    else if (strcmp(argv[i], "--user") == 0 && has) user = argv[++i];
-    else return cli_usage("agenda", "unknown or incomplete option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_agenda, argc, argv);
+  const char *opt, *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--from") == 0) from_s = val;
+    else if (opt && strcmp(opt, "--to") == 0) to_s = val;
+    else if (opt && strcmp(opt, "--user") == 0) user = val;
+    else return cli_usage("agenda", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   int64_t now = (int64_t)kt_now_ms(), from = cl_local_midnight(now, 0), to = cl_local_midnight(now, 7) - 1;
   if (from_s && parse_day(from_s, false, &from)) return 2;
   if (to_s && parse_day(to_s, true, &to)) return 2;
@@ -319,10 +322,14 @@ static int on_callback(void *ud, const cl_callback *c) {
 
 int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
   const char *user = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) user = argv[++i];
-    else return cli_usage("callbacks", "unknown or incomplete option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_callbacks, argc, argv);
+  const char *opt, *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--user") == 0) user = val;
+    else return cli_usage("callbacks", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   cl_reader *rd = cli_open_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only */
@@ -345,16 +352,16 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
 
 int cli_cmd_done(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL, *result = NULL, *comment = NULL, *when_s = NULL;
-  cli_args a = cli_args_begin(&cli_entry_done, argc, argv);
-  const char *o, *v;
+  cli_args words = cli_args_begin(&cli_entry_done, argc, argv);
+  const char *opt, *val;
   int more;
-  while ((more = cli_args_next(&a, &o, &v)) == 1) {
-    if (o && strcmp(o, "--result") == 0) result = v;
-    else if (o && strcmp(o, "--comment") == 0) comment = v;
-    else if (o && strcmp(o, "--call-back") == 0) when_s = v;
-    else if (o || v[0] == '-') return cli_usage("done", "unknown or incomplete option '%s'", o ? o : v);
-    else if (!id) id = v;
-    else return cli_usage("done", "one card at a time ('%s' is extra)", v);
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--result") == 0) result = val;
+    else if (opt && strcmp(opt, "--comment") == 0) comment = val;
+    else if (opt && strcmp(opt, "--call-back") == 0) when_s = val;
+    else if (opt || val[0] == '-') return cli_usage("done", "unknown or incomplete option '%s'", opt ? opt : val);
+    else if (!id) id = val;
+    else return cli_usage("done", "one card at a time ('%s' is extra)", val);
   }
   if (more) return more;
   if (!id) return cli_usage("done", "which event or task? give its id");

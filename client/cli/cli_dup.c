@@ -13,10 +13,14 @@
 
 int cli_cmd_duplicates(cli_ctx *ctx, int argc, char **argv) {
   const char *type = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) type = argv[++i];
-    else return cli_usage("duplicates", "unknown or incomplete option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_duplicates, argc, argv);
+  const char *opt, *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--type") == 0) type = val;
+    else return cli_usage("duplicates", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   cl_store *s = cli_open(ctx, true);
   if (!s) return 1;
   kt_err err;

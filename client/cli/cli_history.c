@@ -130,23 +130,23 @@ static int print_human(cl_store *s, const cl_history *h) {
 int cli_cmd_history(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL, *field = NULL;
   long limit = HISTORY_LIMIT_DEFAULT;
-  cli_args a = cli_args_begin(&cli_entry_history, argc, argv);
-  const char *o, *v;
+  cli_args words = cli_args_begin(&cli_entry_history, argc, argv);
+  const char *opt, *val;
   int more;
-  while ((more = cli_args_next(&a, &o, &v)) == 1) {
-    if (o && strcmp(o, "--field") == 0) {
-      field = v;
-    } else if (o && strcmp(o, "--limit") == 0) {
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--field") == 0) {
+      field = val;
+    } else if (opt && strcmp(opt, "--limit") == 0) {
       char *end = NULL;
-      limit = strtol(v, &end, 10);
-      if (!*v || *end || limit < 0)
-        return cli_usage("history", "--limit takes a number of changes (0 = all), not '%s'", v);
-    } else if (o || v[0] == '-') {
-      return cli_usage("history", "unknown or incomplete option '%s'", o ? o : v);
+      limit = strtol(val, &end, 10);
+      if (!*val || *end || limit < 0)
+        return cli_usage("history", "--limit takes a number of changes (0 = all), not '%s'", val);
+    } else if (opt || val[0] == '-') {
+      return cli_usage("history", "unknown or incomplete option '%s'", opt ? opt : val);
     } else if (id) {
       return cli_usage("history", "give exactly one card id");
     } else {
-      id = v;
+      id = val;
     }
   }
   if (more) return more;

@@ -44,12 +44,16 @@ else
 
 int cli_cmd_demo(cli_ctx *ctx, int argc, char **argv) {
   uint64_t seed = CL_DEMO_SEED;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-      if (parse_seed("demo", argv[++i], &seed)) return 2;
+  cli_args words = cli_args_begin(&cli_entry_demo, argc, argv);
+  const char *opt, *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--seed") == 0) {
+      if (parse_seed("demo", val, &seed)) return 2;
     } else
-      return cli_usage("demo", "unknown or incomplete option '%s'", argv[i]);
+      return cli_usage("demo", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   cl_store *s = cli_open(ctx, false);
   if (!s) return 1;
   int rc = fill_demo(ctx, s, seed);
@@ -61,14 +65,18 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
   bool local = false, demo = false;
   const char *user = NULL;
   uint64_t seed = CL_DEMO_SEED;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--local") == 0) local = true;
-    else if (strcmp(argv[i], "--demo") == 0) demo = true;
-    else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-      if (parse_seed("init", argv[++i], &seed)) return 2;
-    } else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) user = argv[++i];
-    else return cli_usage("init", "unknown option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_init, argc, argv);
+  const char *opt, *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--local") == 0) local = true;
+    else if (opt && strcmp(opt, "--demo") == 0) demo = true;
+    else if (opt && strcmp(opt, "--seed") == 0) {
+      if (parse_seed("init", val, &seed)) return 2;
+    } else if (opt && strcmp(opt, "--user") == 0) user = val;
+    else return cli_usage("init", "unknown option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   if (!local)
     return cli_usage("init", "say --local for a standalone card index; to join an office server "
                      "use `kartoteka connect --invite INVITE`");

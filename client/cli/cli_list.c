@@ -101,15 +101,15 @@ int cli_cmd_search(cli_ctx *ctx, int argc, char **argv) {
   const char *text = NULL, *type = NULL;
   int limit = 0;
   bool trash = false;
-  cli_args a = cli_args_begin(&cli_entry_search, argc, argv);
-  const char *o, *v;
+  cli_args words = cli_args_begin(&cli_entry_search, argc, argv);
+  const char *opt, *val;
   int more;
-  while ((more = cli_args_next(&a, &o, &v)) == 1) {
-    if (!o && !text) text = v;
-    else if (!o) return cli_usage("search", "give the search text as one argument (quote it)");
-    else if (strcmp(o, "--type") == 0) type = v;
-    else if (strcmp(o, "--limit") == 0) limit = atoi(v);
-    else if (strcmp(o, "--trash") == 0) trash = true;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (!opt && !text) text = val;
+    else if (!opt) return cli_usage("search", "give the search text as one argument (quote it)");
+    else if (strcmp(opt, "--type") == 0) type = val;
+    else if (strcmp(opt, "--limit") == 0) limit = atoi(val);
+    else if (strcmp(opt, "--trash") == 0) trash = true;
   }
   if (more) return more;
   if (!text) return cli_usage("search", "what to search for?");

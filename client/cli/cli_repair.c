@@ -43,10 +43,14 @@ static void report_json(const cl_repair_report *r) {
 
 int cli_cmd_repair(cli_ctx *ctx, int argc, char **argv) {
   const char *pwfile = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc) pwfile = argv[++i];
-    else return cli_usage("repair", "unknown or incomplete option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_repair, argc, argv);
+  const char *opt, *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--password-file") == 0) pwfile = val;
+    else return cli_usage("repair", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   char pw[1100] = "";
   if (pwfile && cli_read_password(pwfile, pw, sizeof pw)) return 1;
   uv_loop_t loop;

@@ -37,16 +37,16 @@ static int on_related(void *ud, const cl_rec *r) {
 int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL;
   bool timeline = false, oldest = false;
-  cli_args a = cli_args_begin(&cli_entry_show, argc, argv);
-  const char *o, *v;
+  cli_args words = cli_args_begin(&cli_entry_show, argc, argv);
+  const char *opt, *val;
   int more;
-  while ((more = cli_args_next(&a, &o, &v)) == 1) {
-    if (o && strcmp(o, "--timeline") == 0) timeline = true;
-    else if (o && strcmp(o, "--oldest-first") == 0) oldest = true;
-    else if (o) return cli_usage("show", "unknown option '%s'", o);
-    else if (v[0] == '-') return cli_usage("show", "unknown option '%s'", v);
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--timeline") == 0) timeline = true;
+    else if (opt && strcmp(opt, "--oldest-first") == 0) oldest = true;
+    else if (opt) return cli_usage("show", "unknown option '%s'", opt);
+    else if (val[0] == '-') return cli_usage("show", "unknown option '%s'", val);
     else if (id) return cli_usage("show", "give exactly one card id");
-    else id = v;
+    else id = val;
   }
   if (more) return more;
   if (!id) return cli_usage("show", "give exactly one card id");

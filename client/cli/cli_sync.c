@@ -133,10 +133,14 @@ static int sync_once(cli_ctx *ctx, sync_outcome *o) {
 
 int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
   bool watch = false;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--watch") == 0) watch = true;
-    else return cli_usage("sync", "unknown option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_sync, argc, argv);
+  const char *opt, *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--watch") == 0) watch = true;
+    else return cli_usage("sync", "unknown option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   if (watch && !ctx->verbose) kt_log_set_plain(NULL); /* runs for long: a log with times */
   kt_plat_process_init(); /* SIGPIPE */
   sync_outcome o;
