@@ -1,6 +1,8 @@
-/* cli — the `kartoteka` command-line front end. Every subcommand is one entry
- * of the table in cli_main.c and one file cli_<command>.c; they parse their own
- * options and call the cl_* client library (no SQL, no business rules here).
+/* cli — the `kartoteka` command-line front end. Every subcommand is one file
+ * cli_<command>.c that declares its entry (cli_cmd: options, usage, store
+ * mode; cli_cmd.h), which cli_main.c's table only orders; its options are
+ * checked against the entry before it runs, and it calls the cl_* client
+ * library (no SQL, no business rules here).
  * Exit status: 0 ok, 1 error (message on stderr), 2 usage error. */
 #ifndef CLI_H
 #define CLI_H
