@@ -28,16 +28,16 @@ cli_args cli_args_begin(const cli_cmd *c, int argc, char **argv) {
   return (cli_args){.cmd = c, .argc = argc, .argv = argv, .i = 1};
 }
 
-int cli_args_next(cli_args *a, const char **opt, const char **val) {
+int cli_args_next(cli_args *a, const char **opt, char **val) {
   *opt = NULL;
   *val = NULL;
   if (a->i >= a->argc) return 0;
-  const char *w = a->argv[a->i++];
+  char *w = a->argv[a->i++];
   if (strncmp(w, "--", 2) != 0 || w[2] == '\0') { /* a positional word */
     *val = w;
     return 1;
   }
-  const char *eq = strchr(w, '=');
+  char *eq = strchr(w, '=');
   const cli_opt *o = find_opt(a->cmd, w, eq ? (size_t)(eq - w) : strlen(w));
   if (!o || (eq && !o->arg)) return unknown_opt(a->cmd, w);
   *opt = o->name;
@@ -54,7 +54,8 @@ int cli_args_next(cli_args *a, const char **opt, const char **val) {
 
 int cli_cmd_check_opts(const cli_cmd *c, int argc, char **argv) {
   cli_args a = cli_args_begin(c, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int rc;
   while ((rc = cli_args_next(&a, &opt, &val)) == 1) {
   }

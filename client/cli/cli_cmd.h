@@ -28,8 +28,8 @@ cli_args cli_args_begin(const cli_cmd *c, int argc, char **argv);
  * (NULL for a flag; "--opt=VALUE" too), or 1 with *opt NULL and *val a
  * positional word (one not starting with "--"); 0 at the end; 2 after a usage
  * error naming an unknown option or one without its value (printed).
- * Pointers are into argv and the entry. */
-int cli_args_next(cli_args *a, const char **opt, const char **val);
+ * Pointers are into argv (a command may split a value in place) and the entry. */
+int cli_args_next(cli_args *a, const char **opt, char **val);
 
 /* Prints a command's help to stdout: usage, summary, its options with their
  * one-line help, then more_help. `help NAME` and `NAME --help` both use it. */

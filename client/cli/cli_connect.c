@@ -156,7 +156,8 @@ int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv) {
   const char *invite = NULL, *pwfile = NULL, *name = NULL;
   bool upload = false;
   cli_args words = cli_args_begin(&cli_entry_connect, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--invite") == 0) invite = val;
@@ -189,7 +190,8 @@ int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv) {
 int cli_cmd_login(cli_ctx *ctx, int argc, char **argv) {
   const char *pwfile = NULL;
   cli_args words = cli_args_begin(&cli_entry_login, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--password-file") == 0) pwfile = val;

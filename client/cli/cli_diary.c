@@ -123,7 +123,8 @@ int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
 int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv) {
   const char *from_s = NULL, *to_s = NULL, *user = NULL;
   cli_args words = cli_args_begin(&cli_entry_agenda, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--from") == 0) from_s = val;
@@ -323,7 +324,8 @@ static int on_callback(void *ud, const cl_callback *c) {
 int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
   const char *user = NULL;
   cli_args words = cli_args_begin(&cli_entry_callbacks, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--user") == 0) user = val;
@@ -353,7 +355,8 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
 int cli_cmd_done(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL, *result = NULL, *comment = NULL, *when_s = NULL;
   cli_args words = cli_args_begin(&cli_entry_done, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--result") == 0) result = val;

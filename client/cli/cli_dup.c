@@ -14,7 +14,8 @@
 int cli_cmd_duplicates(cli_ctx *ctx, int argc, char **argv) {
   const char *type = NULL;
   cli_args words = cli_args_begin(&cli_entry_duplicates, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--type") == 0) type = val;

@@ -131,7 +131,8 @@ int cli_cmd_history(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL, *field = NULL;
   long limit = HISTORY_LIMIT_DEFAULT;
   cli_args words = cli_args_begin(&cli_entry_history, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--field") == 0) {

@@ -45,7 +45,8 @@ else
 int cli_cmd_demo(cli_ctx *ctx, int argc, char **argv) {
   uint64_t seed = CL_DEMO_SEED;
   cli_args words = cli_args_begin(&cli_entry_demo, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--seed") == 0) {
@@ -66,7 +67,8 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
   const char *user = NULL;
   uint64_t seed = CL_DEMO_SEED;
   cli_args words = cli_args_begin(&cli_entry_init, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--local") == 0) local = true;

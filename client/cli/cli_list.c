@@ -102,7 +102,8 @@ int cli_cmd_search(cli_ctx *ctx, int argc, char **argv) {
   int limit = 0;
   bool trash = false;
   cli_args words = cli_args_begin(&cli_entry_search, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (!opt && !text) text = val;

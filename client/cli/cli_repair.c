@@ -44,7 +44,8 @@ static void report_json(const cl_repair_report *r) {
 int cli_cmd_repair(cli_ctx *ctx, int argc, char **argv) {
   const char *pwfile = NULL;
   cli_args words = cli_args_begin(&cli_entry_repair, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--password-file") == 0) pwfile = val;

@@ -38,7 +38,8 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL;
   bool timeline = false, oldest = false;
   cli_args words = cli_args_begin(&cli_entry_show, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--timeline") == 0) timeline = true;

@@ -134,7 +134,8 @@ static int sync_once(cli_ctx *ctx, sync_outcome *o) {
 int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
   bool watch = false;
   cli_args words = cli_args_begin(&cli_entry_sync, argc, argv);
-  const char *opt, *val;
+  const char *opt;
+  char *val;
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--watch") == 0) watch = true;
