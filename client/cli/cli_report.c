@@ -488,16 +488,16 @@ void cli_report_card(cl_store *s, const cl_rec *r, kt_buf *json) {
 
 /* ---- the command table's entries ---- */
 static const cli_opt report_opts[] = {
-    {"--measure", "M", "what is counted (see below)"},
+    {"--measure", "M", "what is measured (see the reports below)"},
     {"--at", "DATE", "the day the report is for"},
     {"--from", "DATE", "the first day"},
     {"--to", "DATE", "the last day"},
-    {"--period", "P", "the period"},
+    {"--period", "P", "month, quarter or year (see the reports below)"},
     {"--month", "M", "the month"},
-    {"--variant", "V", "the variant of the report"},
-    {"--split", "S", "how it is split"},
-    {"--factor", "F", "the factor"},
-    {"--min", "N", "the least value shown"},
+    {"--variant", "V", "the report's variant (see the reports below)"},
+    {"--split", "S", "how the clients are split (see the reports below)"},
+    {"--factor", "F", "the report's factor (see the reports below)"},
+    {"--min", "N", "the least value shown (see the reports below)"},
     {"--top", "N", "the first N"},
     {"--owner", "U", "only that manager's clients"},
     {"--table", "T", "the table --csv writes"},
