@@ -148,6 +148,8 @@ static const cli_opt edit_opts[] = {
     {"--set", "FIELD=VALUE", "the new value of a field (repeatable; empty clears it)"},
     {"--where", "FIELD=VALUE", "change every card of TYPE that matches (repeatable)"},
     {"--dry-run", NULL, "show what would change, change nothing"},
+    {"--sort", "FIELD", "with --where: the order the cards are changed in"},
+    {"--desc", NULL, "with --where: in descending order"},
     {"--force", NULL, "save it even when it looks like a duplicate of a client you have"},
     {"--json", NULL, "print JSON for programs instead of text for people"},
     {0}};

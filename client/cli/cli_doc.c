@@ -126,6 +126,8 @@ static const cli_opt doc_opts[] = {
     {"--type", "org|contact", "the same as --to"},
     {"--where", "F=V", "only the cards that match (repeatable)"},
     {"--out-dir", "DIR", "where the filled documents go"},
+    {"--sort", "FIELD", "fill them in the order of that field"},
+    {"--desc", NULL, "in descending order"},
     {"--json", NULL, "print JSON for programs instead of text for people"},
     {0}};
 const cli_cmd cli_entry_doc = {

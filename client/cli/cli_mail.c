@@ -212,6 +212,8 @@ static const cli_opt mail_opts[] = {
     {"--to", "org|contact", "send: to which cards"},
     {"--where", "F=V", "send: only the cards that match (repeatable)"},
     {"--attach", "FILE", "send: attach a file (repeatable)"},
+    {"--sort", "FIELD", "send: in the order of that field"},
+    {"--desc", NULL, "send: in descending order"},
     {"--dry-run", "DIR", "send: write the letters to DIR, send nothing"},
     {"--rate", "N/min", "messages per minute (0: unlimited)"},
     {"--timeout", "S", "seconds to wait for the mail server"},
