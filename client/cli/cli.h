@@ -175,6 +175,9 @@ void cli_report_card(cl_store *s, const cl_rec *r, kt_buf *json);
  * has room for one filter per argument), 0 when not, -1 after a usage
  * message for a bad filter. */
 int cli_query_opt(const char *cmd, int argc, char **argv, int *i, cl_query *q, cl_filter *where);
+/* The same for a word of the shared parser (cli_args_next): opt and its
+ * value (NULL for --desc). 1, 0 or -1 as cli_query_opt. */
+int cli_query_word(const char *cmd, const char *opt, char *val, cl_query *q, cl_filter *where);
 /* Splits "a,b,c" in place into at most max names; returns how many. */
 int cli_split_columns(char *s, const char **cols, int max);
 

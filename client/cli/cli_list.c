@@ -53,24 +53,31 @@ int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
   if (!where) return cli_failf("out of memory");
   cl_query q = {.type = argv[1], .where = where};
   int ncols = 0, rc = 2;
-  for (int i = 2; i < argc; i++) {
-    const char *o = argv[i];
-    bool has = i + 1 < argc;
-    int qo = cli_query_opt("list", argc, argv, &i, &q, where);
+  cli_args words = cli_args_begin(&cli_entry_list, argc, argv);
+  words.i = 2;
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    int qo = opt ? cli_query_word("list", opt, val, &q, where) : 0;
     if (qo < 0) goto out;
     if (qo) continue;
-    if (strcmp(o, "--trash") == 0) {
+    if (opt && strcmp(opt, "--trash") == 0) {
       q.trash = true;
-    } else if (strcmp(o, "--limit") == 0 && has) {
-      q.limit = atoi(argv[++i]);
-    } else if (strcmp(o, "--offset") == 0 && has) {
-      q.offset = atoi(argv[++i]);
-    } else if (strcmp(o, "--fields") == 0 && has) {
-      ncols = cli_split_columns(argv[++i], cols, 32);
+    } else if (opt && strcmp(opt, "--limit") == 0) {
+      q.limit = atoi(val);
+    } else if (opt && strcmp(opt, "--offset") == 0) {
+      q.offset = atoi(val);
+    } else if (opt && strcmp(opt, "--fields") == 0) {
+      ncols = cli_split_columns(val, cols, 32);
     } else {
-      rc = cli_usage("list", "unknown option '%s'", o);
+      rc = cli_usage("list", "unknown option '%s'", opt ? opt : val);
       goto out;
     }
+  }
+  if (more) {
+    rc = more;
+    goto out;
   }
   cl_reader *rd = cli_open_reader(ctx);
   rc = 1;
