@@ -66,6 +66,13 @@ for f in "$SRC"/cli_*.c; do
   check_eq "$b: every option its code reads is in the help ($(echo $owners))" "" "$missing"
 done
 
+# --opt=VALUE is an option with its value; a flag takes none
+check_fails "--limit=5 is --limit 5 (the check goes on to the next word)" "unknown option '--zz-unknown' for list" \
+  k list org --limit=5 --zz-unknown
+check_fails "a flag with =VALUE is an unknown option" "unknown option '--trash=1' for list" k list org --trash=1
+check_fails "the nearest option is suggested" "did you mean '--limit'?" k list org --limt 5
+check_fails "a value that looks like an option is still the value" "unknown option '--zz-unknown'" \
+  k search --type --trash --zz-unknown
 # the generated help is the one `help admin` once lacked things in
 check_contains "help admin lists --birthday" "--birthday YYYY-MM-DD|none" "$(k help admin)"
 check_contains "help admin shows device list" "admin device list" "$(k help admin)"
