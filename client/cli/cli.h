@@ -1,6 +1,8 @@
-/* cli — the `kartoteka` command-line front end. Every subcommand is one entry
- * of the table in cli_main.c and one file cli_<command>.c; they parse their own
- * options and call the cl_* client library (no SQL, no business rules here).
+/* cli — the `kartoteka` command-line front end. Every subcommand is one file
+ * cli_<command>.c that declares its entry (cli_cmd: options, usage, store
+ * mode; cli_cmd.h), which cli_main.c's table only orders; its options are
+ * checked against the entry before it runs, and it calls the cl_* client
+ * library (no SQL, no business rules here).
  * Exit status: 0 ok, 1 error (message on stderr), 2 usage error. */
 #ifndef CLI_H
 #define CLI_H
@@ -20,11 +22,30 @@ typedef struct cli_ctx {
   const char *locale;
 } cli_ctx;
 
+/* What a command does with the profile's card index (documentation of the
+ * entry; the command opens it itself). */
+typedef enum cli_store_mode { CLI_STORE_NONE, CLI_STORE_READ, CLI_STORE_WRITE } cli_store_mode;
+
+/* One option a command accepts: "--limit" with a value "N", or a flag (arg
+ * NULL). A command's list ends with {0}. */
+typedef struct cli_opt {
+  const char *name;
+  const char *arg;
+  const char *help; /* one line */
+} cli_opt;
+
+/* A command's entry: each cli_<command>.c declares its own (cli_entry_NAME,
+ * listed in cli_cmd.h); cli_main.c's table only orders them. The options are
+ * checked (cli_cmd_check_opts) before run is called, and `help NAME` /
+ * `NAME --help` are printed from the entry (cli_cmd_help). */
 typedef struct cli_cmd {
   const char *name;
   int (*run)(cli_ctx *ctx, int argc, char **argv); /* argv[0] = command name */
   const char *usage;
   const char *summary;
+  cli_store_mode store;
+  const cli_opt *opts;     /* every option the command accepts; NULL: none */
+  void (*more_help)(void); /* printed after the options (NULL: nothing) */
 } cli_cmd;
 
 /* Prints "kartoteka: MESSAGE" to stderr and returns 1. */
@@ -154,6 +175,9 @@ void cli_report_card(cl_store *s, const cl_rec *r, kt_buf *json);
  * has room for one filter per argument), 0 when not, -1 after a usage
  * message for a bad filter. */
 int cli_query_opt(const char *cmd, int argc, char **argv, int *i, cl_query *q, cl_filter *where);
+/* The same for a word of the shared parser (cli_args_next): opt and its
+ * value (NULL for --desc). 1, 0 or -1 as cli_query_opt. */
+int cli_query_word(const char *cmd, const char *opt, char *val, cl_query *q, cl_filter *where);
 /* Splits "a,b,c" in place into at most max names; returns how many. */
 int cli_split_columns(char *s, const char **cols, int max);
 

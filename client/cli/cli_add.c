@@ -5,6 +5,7 @@
 
 #include "cl_remote.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 /* Collects --set FIELD=VALUE (also FIELD=VALUE bare words) from argv[first..]. */
 static int collect_sets(const char *cmd, int argc, char **argv, int first, cl_set *sets) {
@@ -127,3 +128,37 @@ out:
   free(sets);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt add_opts[] = {
+    {"--set", "FIELD=VALUE", "a field of the new card (repeatable; also --set=FIELD=VALUE)"},
+    {"--force", NULL, "add it even when it looks like a duplicate of a client you have"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_add = {
+    .name = "add",
+    .run = cli_cmd_add,
+    .usage = "add TYPE --set FIELD=VALUE ... [--json]",
+    .summary = "add a card; prints its id",
+    .store = CLI_STORE_WRITE,
+    .opts = add_opts,
+};
+
+static const cli_opt edit_opts[] = {
+    {"--set", "FIELD=VALUE", "the new value of a field (repeatable; empty clears it)"},
+    {"--where", "FIELD=VALUE", "change every card of TYPE that matches (repeatable)"},
+    {"--dry-run", NULL, "show what would change, change nothing"},
+    {"--sort", "FIELD", "with --where: the order the cards are changed in"},
+    {"--desc", NULL, "with --where: in descending order"},
+    {"--force", NULL, "save it even when it looks like a duplicate of a client you have"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_edit = {
+    .name = "edit",
+    .run = cli_cmd_edit,
+    .usage = "edit ID --set FIELD=VALUE ... · edit TYPE --where FIELD=VALUE ... --set FIELD=VALUE ... "
+     "[--dry-run] [--json]",
+    .summary = "change fields of a card, or of every card that matches (needs the mass_update right)",
+    .store = CLI_STORE_WRITE,
+    .opts = edit_opts,
+};

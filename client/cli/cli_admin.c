@@ -6,6 +6,7 @@
 
 #include "cl_remote.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 
 /* A listing answer (kt_table's text form) as a table for people or JSON. */
@@ -121,3 +122,34 @@ int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
   kt_buf_free(&out);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt admin_opts[] = {
+    {"--role", "R", "the user's role"},
+    {"--group", "G", "the user's group"},
+    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
+    {"--birthday", "YYYY-MM-DD|none", "the user's birthday"},
+    {"--from", "ROLE|USER", "role set: start from that role; handover: whose clients"},
+    {"--rights", "TEXT", "the role's rights"},
+    {"--address", "HOST:PORT", "the server address the invite names"},
+    {"--hours", "N", "how long the invite is valid"},
+    {"--to", "USER", "handover: who takes the clients over"},
+    {"--where", "FIELD=VALUE", "handover: only the clients that match (repeatable)"},
+    {"--with-tasks", NULL, "handover: their open tasks and events too"},
+    {"--dry-run", NULL, "handover: show what would move, move nothing"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_admin = {
+    .name = "admin",
+    .run = cli_cmd_admin,
+    .usage = "admin user add|passwd|disable|enable|role|birthday|list [NAME] [--role R] [--group G]\n"
+     "          [--password-file F] [--birthday YYYY-MM-DD|none] [--json]\n"
+     "          admin role list|set [NAME] [--from ROLE] [--rights TEXT] [--json]\n"
+     "          admin device list [--json] · admin device revoke ID\n"
+     "          admin invite USER [--address HOST:PORT] [--hours N]\n"
+     "          admin handover --from USER --to USER [--where FIELD=VALUE ...] [--with-tasks]\n"
+     "          [--dry-run] [--json]",
+    .summary = "manage users, roles and devices from this PC (administrators)",
+    .store = CLI_STORE_READ,
+    .opts = admin_opts,
+};

@@ -20,6 +20,7 @@
 #include "cl_client.h"
 #include "cl_sched.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_hlc.h"
 #include "kt_log.h"
 #include "kt_plat.h"
@@ -254,8 +255,10 @@ static gboolean on_stop_signal(gpointer ud) {
 }
 
 int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
-  (void)argv;
-  if (argc > 1) return cli_usage("agent", "no arguments expected");
+  /* its usage says `agent --verbose`: the option may also follow the command */
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--verbose") == 0) ctx->verbose = true;
+    else return cli_usage("agent", "no arguments expected");
   kt_plat_process_init(); /* SIGPIPE: also when run from another front end */
   kt_log_set_level(ctx->verbose ? KT_LOG_DEBUG : KT_LOG_INFO);
   agent a = {.rc = 0};
@@ -306,3 +309,16 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   }
   return 0;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt agent_opts[] = {
+    {"--verbose", NULL, "log what the agent does (also `kartoteka --verbose agent`)"},
+    {0}};
+const cli_cmd cli_entry_agent = {
+    .name = "agent",
+    .run = cli_cmd_agent,
+    .usage = "agent [--verbose]",
+    .summary = "stay connected in the background: live sync and your reminders as notifications",
+    .store = CLI_STORE_WRITE,
+    .opts = agent_opts,
+};

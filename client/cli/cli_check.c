@@ -6,6 +6,7 @@
 
 #include "cl_check.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 typedef struct found {
   const cli_ctx *ctx;
@@ -70,3 +71,16 @@ int cli_cmd_check(cli_ctx *ctx, int argc, char **argv) {
   kt_buf_free(&out);
   return rep.problems ? 1 : 0;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt check_opts[] = {
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_check = {
+    .name = "check",
+    .run = cli_cmd_check,
+    .usage = "check [--json]",
+    .summary = "is this card index sound? (the file, every value, required fields, references)",
+    .store = CLI_STORE_READ,
+    .opts = check_opts,
+};

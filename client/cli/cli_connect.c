@@ -11,6 +11,7 @@
 #include "cl_sync.h"
 #include "cl_upload.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 #include "kt_invite.h"
 #include "kt_plat.h"
@@ -154,14 +155,18 @@ static int connect_upload(cli_ctx *ctx, const char *invite, const char *pwfile, 
 int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv) {
   const char *invite = NULL, *pwfile = NULL, *name = NULL;
   bool upload = false;
-  for (int i = 1; i < argc; i++) {
-    bool has = i + 1 < argc;
-    if (strcmp(argv[i], "--invite") == 0 && has) invite = argv[++i];
-    else if (strcmp(argv[i], "--password-file") == 0 && has) pwfile = argv[++i];
-    else if (strcmp(argv[i], "--device-name") == 0 && has) name = argv[++i];
-    else if (strcmp(argv[i], "--upload") == 0) upload = true;
-    else return cli_usage("connect", "unknown or incomplete option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_connect, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--invite") == 0) invite = val;
+    else if (opt && strcmp(opt, "--password-file") == 0) pwfile = val;
+    else if (opt && strcmp(opt, "--device-name") == 0) name = val;
+    else if (opt && strcmp(opt, "--upload") == 0) upload = true;
+    else return cli_usage("connect", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   char db[4200];
   cli_db_path(ctx, db, sizeof db);
   if (access(db, F_OK) == 0) return connect_upload(ctx, invite, pwfile, name, upload);
@@ -184,10 +189,15 @@ int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv) {
 
 int cli_cmd_login(cli_ctx *ctx, int argc, char **argv) {
   const char *pwfile = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc) pwfile = argv[++i];
-    else return cli_usage("login", "unknown or incomplete option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_login, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--password-file") == 0) pwfile = val;
+    else return cli_usage("login", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   cl_store *s = cli_open(ctx, false);
   if (!s) return 1;
   char pw[1100];
@@ -209,3 +219,31 @@ int cli_cmd_login(cli_ctx *ctx, int argc, char **argv) {
   printf("logged in\n");
   return 0;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt connect_opts[] = {
+    {"--invite", "INVITE", "the invite the administrator gave you"},
+    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
+    {"--device-name", "NAME", "how this PC is called in the device list"},
+    {"--upload", NULL, "send this standalone card index's cards to the new office server"},
+    {0}};
+const cli_cmd cli_entry_connect = {
+    .name = "connect",
+    .run = cli_cmd_connect,
+    .usage = "connect --invite INVITE [--password-file F] [--device-name NAME] [--upload]",
+    .summary = "join the office server with an invite from the administrator",
+    .store = CLI_STORE_WRITE,
+    .opts = connect_opts,
+};
+
+static const cli_opt login_opts[] = {
+    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
+    {0}};
+const cli_cmd cli_entry_login = {
+    .name = "login",
+    .run = cli_cmd_login,
+    .usage = "login [--password-file F]",
+    .summary = "log in again with your password",
+    .store = CLI_STORE_WRITE,
+    .opts = login_opts,
+};

@@ -12,6 +12,7 @@
 #include "cl_reader.h"
 #include "cl_today.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_hlc.h"
 #include "kt_json.h"
 #include "kt_time.h"
@@ -121,13 +122,17 @@ int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
 
 int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv) {
   const char *from_s = NULL, *to_s = NULL, *user = NULL;
-  for (int i = 1; i < argc; i++) {
-    bool has = i + 1 < argc;
-    if (strcmp(argv[i], "--from") == 0 && has) from_s = argv[++i];
-    else if (strcmp(argv[i], "--to") == 0 && has) to_s = argv[++i];
-    else if (strcmp(argv[i], "--user") == 0 && has) user = argv[++i];
-    else return cli_usage("agenda", "unknown or incomplete option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_agenda, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--from") == 0) from_s = val;
+    else if (opt && strcmp(opt, "--to") == 0) to_s = val;
+    else if (opt && strcmp(opt, "--user") == 0) user = val;
+    else return cli_usage("agenda", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   int64_t now = (int64_t)kt_now_ms(), from = cl_local_midnight(now, 0), to = cl_local_midnight(now, 7) - 1;
   if (from_s && parse_day(from_s, false, &from)) return 2;
   if (to_s && parse_day(to_s, true, &to)) return 2;
@@ -318,10 +323,15 @@ static int on_callback(void *ud, const cl_callback *c) {
 
 int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
   const char *user = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) user = argv[++i];
-    else return cli_usage("callbacks", "unknown or incomplete option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_callbacks, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--user") == 0) user = val;
+    else return cli_usage("callbacks", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   cl_reader *rd = cli_open_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only */
@@ -344,15 +354,19 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
 
 int cli_cmd_done(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL, *result = NULL, *comment = NULL, *when_s = NULL;
-  for (int i = 1; i < argc; i++) {
-    bool has = i + 1 < argc;
-    if (strcmp(argv[i], "--result") == 0 && has) result = argv[++i];
-    else if (strcmp(argv[i], "--comment") == 0 && has) comment = argv[++i];
-    else if (strcmp(argv[i], "--call-back") == 0 && has) when_s = argv[++i];
-    else if (argv[i][0] == '-') return cli_usage("done", "unknown or incomplete option '%s'", argv[i]);
-    else if (!id) id = argv[i];
-    else return cli_usage("done", "one card at a time ('%s' is extra)", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_done, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--result") == 0) result = val;
+    else if (opt && strcmp(opt, "--comment") == 0) comment = val;
+    else if (opt && strcmp(opt, "--call-back") == 0) when_s = val;
+    else if (opt || val[0] == '-') return cli_usage("done", "unknown or incomplete option '%s'", opt ? opt : val);
+    else if (!id) id = val;
+    else return cli_usage("done", "one card at a time ('%s' is extra)", val);
   }
+  if (more) return more;
   if (!id) return cli_usage("done", "which event or task? give its id");
   kt_err err;
   kt_err_clear(&err);
@@ -375,3 +389,73 @@ int cli_cmd_done(cli_ctx *ctx, int argc, char **argv) {
   }
   return 0;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt today_opts[] = {
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_today = {
+    .name = "today",
+    .run = cli_cmd_today,
+    .usage = "today [--json]",
+    .summary = "today's events and tasks, overdue tasks, birthdays",
+    .store = CLI_STORE_READ,
+    .opts = today_opts,
+};
+
+static const cli_opt agenda_opts[] = {
+    {"--from", "D", "the first day (YYYY-MM-DD; default today)"},
+    {"--to", "D", "the last day (YYYY-MM-DD)"},
+    {"--user", "U", "that user's diary instead of yours"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_agenda = {
+    .name = "agenda",
+    .run = cli_cmd_agenda,
+    .usage = "agenda [--from D] [--to D] [--user U] [--json]",
+    .summary = "the diary for a period (default: the next 7 days); recurring items expanded",
+    .store = CLI_STORE_READ,
+    .opts = agenda_opts,
+};
+
+static const cli_opt remind_opts[] = {
+    {"--for", "10m|30s", "snooze for that long (default: your snooze time)"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_remind = {
+    .name = "remind",
+    .run = cli_cmd_remind,
+    .usage = "remind list [--json] · remind dismiss ID · remind snooze ID [--for 10m|30s] · remind days N · "
+     "remind snooze-time [10m|30s]",
+    .summary = "your reminders (dismissing here stops them on your other PCs too)",
+    .store = CLI_STORE_WRITE,
+    .opts = remind_opts,
+};
+
+static const cli_opt callbacks_opts[] = {
+    {"--user", "U", "that user's calls instead of yours"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_callbacks = {
+    .name = "callbacks",
+    .run = cli_cmd_callbacks,
+    .usage = "callbacks [--user U] [--json]",
+    .summary = "calls to make: planned calls due today or overdue, with the client's phone",
+    .store = CLI_STORE_READ,
+    .opts = callbacks_opts,
+};
+
+static const cli_opt done_opts[] = {
+    {"--result", "R", "how it went (a code of the result field)"},
+    {"--comment", "TEXT", "a note on what happened"},
+    {"--call-back", "WHEN", "plan the next call (a date, a time, or e.g. 3d)"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_done = {
+    .name = "done",
+    .run = cli_cmd_done,
+    .usage = "done ID [--result R] [--comment TEXT] [--call-back WHEN] [--json]",
+    .summary = "record what happened: the event or task is done; a call back plans the next call",
+    .store = CLI_STORE_WRITE,
+    .opts = done_opts,
+};

@@ -10,6 +10,7 @@
 
 #include "cl_doc.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 typedef struct ids {
   char **v;
@@ -53,21 +54,28 @@ static int fill(cli_ctx *ctx, int argc, char **argv) {
   ids l = {0};
   int rc = 2;
   if (!where) return cli_failf("out of memory");
-  for (int i = 2; i < argc; i++) {
-    const char *o = argv[i];
-    bool has = i + 1 < argc;
-    int qo = cli_query_opt("doc", argc, argv, &i, &q, where);
+  cli_args words = cli_args_begin(&cli_entry_doc, argc, argv);
+  words.i = 2;
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    int qo = opt ? cli_query_word("doc", opt, val, &q, where) : 0;
     if (qo < 0) goto out;
     if (qo) continue;
-    if (strcmp(o, "--template") == 0 && has) tmpl = argv[++i];
-    else if (strcmp(o, "--id") == 0 && has) id = argv[++i];
-    else if (strcmp(o, "--out") == 0 && has) outf = argv[++i];
-    else if (strcmp(o, "--out-dir") == 0 && has) dir = argv[++i];
-    else if ((strcmp(o, "--to") == 0 || strcmp(o, "--type") == 0) && has) q.type = argv[++i];
+    if (opt && strcmp(opt, "--template") == 0) tmpl = val;
+    else if (opt && strcmp(opt, "--id") == 0) id = val;
+    else if (opt && strcmp(opt, "--out") == 0) outf = val;
+    else if (opt && strcmp(opt, "--out-dir") == 0) dir = val;
+    else if (opt && (strcmp(opt, "--to") == 0 || strcmp(opt, "--type") == 0)) q.type = val;
     else {
-      rc = cli_usage("doc", "doc fill: unknown option '%s'", o);
+      rc = cli_usage("doc", "doc fill: unknown option '%s'", opt ? opt : val);
       goto out;
     }
+  }
+  if (more) {
+    rc = more;
+    goto out;
   }
   if (!tmpl || (id && !outf) || (!id && (!dir || (!q.type && !q.nwhere)))) {
     rc = cli_usage("doc", "give --template F and either --id ID --out FILE or --to org|contact "
@@ -115,3 +123,26 @@ int cli_cmd_doc(cli_ctx *ctx, int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "fill") == 0) return fill(ctx, argc, argv);
   return cli_usage("doc", "doc fill --template F ...");
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt doc_opts[] = {
+    {"--template", "FILE", "the ODT or DOCX template"},
+    {"--id", "ID", "fill it for that one card"},
+    {"--out", "FILE", "the filled document"},
+    {"--to", "org|contact", "fill one per card of that section"},
+    {"--type", "org|contact", "the same as --to"},
+    {"--where", "F=V", "only the cards that match (repeatable)"},
+    {"--out-dir", "DIR", "where the filled documents go"},
+    {"--sort", "FIELD", "fill them in the order of that field"},
+    {"--desc", NULL, "in descending order"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_doc = {
+    .name = "doc",
+    .run = cli_cmd_doc,
+    .usage = "doc fill --template FILE.odt|FILE.docx (--id ID --out FILE | --to org|contact "
+     "[--where F=V ...] --out-dir DIR)",
+    .summary = "fill an ODT/DOCX template with a card's data (recorded on the card's timeline)",
+    .store = CLI_STORE_WRITE,
+    .opts = doc_opts,
+};

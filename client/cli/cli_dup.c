@@ -9,13 +9,19 @@
 #include "cl_dup.h"
 #include "cl_merge.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 int cli_cmd_duplicates(cli_ctx *ctx, int argc, char **argv) {
   const char *type = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) type = argv[++i];
-    else return cli_usage("duplicates", "unknown or incomplete option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_duplicates, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--type") == 0) type = val;
+    else return cli_usage("duplicates", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   cl_store *s = cli_open(ctx, true);
   if (!s) return 1;
   kt_err err;
@@ -128,3 +134,30 @@ int cli_cmd_merge(cli_ctx *ctx, int argc, char **argv) {
   cl_store_close(s);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt duplicates_opts[] = {
+    {"--type", "org|contact", "only organizations or only contacts"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_duplicates = {
+    .name = "duplicates",
+    .run = cli_cmd_duplicates,
+    .usage = "duplicates [--type org|contact] [--json]",
+    .summary = "likely duplicate clients (same phone, e-mail, tax id, name in the same city)",
+    .store = CLI_STORE_READ,
+    .opts = duplicates_opts,
+};
+
+static const cli_opt merge_opts[] = {
+    {"--take", "FIELD,...", "the fields whose value comes from OTHER"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_merge = {
+    .name = "merge",
+    .run = cli_cmd_merge,
+    .usage = "merge KEEP OTHER [--take FIELD,...]",
+    .summary = "merge two cards of one client: OTHER's related cards move to KEEP, OTHER to the trash",
+    .store = CLI_STORE_WRITE,
+    .opts = merge_opts,
+};

@@ -10,6 +10,7 @@
 
 #include "cl_export.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 3)
@@ -25,22 +26,29 @@ int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL;
   const char *cols[64];
   int ncols = 0, rc = 2;
-  for (int i = 3; i < argc; i++) {
-    const char *o = argv[i];
-    bool has = i + 1 < argc;
-    int qo = cli_query_opt("export", argc, argv, &i, &q, where);
+  cli_args words = cli_args_begin(&cli_entry_export, argc, argv);
+  words.i = 3;
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    int qo = opt ? cli_query_word("export", opt, val, &q, where) : 0;
     if (qo < 0) goto out;
     if (qo) continue;
-    if (strcmp(o, "--type") == 0 && has) {
-      q.type = argv[++i];
-    } else if (strcmp(o, "--id") == 0 && has) {
-      id = argv[++i];
-    } else if (strcmp(o, "--fields") == 0 && has) {
-      ncols = cli_split_columns(argv[++i], cols, 64);
+    if (opt && strcmp(opt, "--type") == 0) {
+      q.type = val;
+    } else if (opt && strcmp(opt, "--id") == 0) {
+      id = val;
+    } else if (opt && strcmp(opt, "--fields") == 0) {
+      ncols = cli_split_columns(val, cols, 64);
     } else {
-      rc = cli_usage("export", "unknown or incomplete option '%s'", o);
+      rc = cli_usage("export", "unknown or incomplete option '%s'", opt ? opt : val);
       goto out;
     }
+  }
+  if (more) {
+    rc = more;
+    goto out;
   }
   if (!q.type && fmt == CL_EXPORT_VCARD) q.type = "contact";
   if (!q.type && !id) {
@@ -80,3 +88,24 @@ out:
   free(where);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt export_opts[] = {
+    {"--type", "TYPE", "the section to export"},
+    {"--where", "FIELD=VALUE", "only cards that match (repeatable; also FIELD~TEXT, FIELD<V, FIELD>V)"},
+    {"--sort", "FIELD", "sorted by that field"},
+    {"--desc", NULL, "in descending order"},
+    {"--fields", "F,F", "the columns to write"},
+    {"--id", "ID", "that one card"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_export = {
+    .name = "export",
+    .run = cli_cmd_export,
+    .usage = "export csv|xlsx|ods|vcard|ical|html|text FILE --type TYPE [--where ...] [--sort FIELD]\n"
+     "          [--desc] [--fields F,F] · export FORMAT FILE --id ID (one card; html: with its related)",
+    .summary = "write cards to a file for Excel, LibreOffice, phones, calendars or print (needs the export "
+     "right; the server records it)",
+    .store = CLI_STORE_READ,
+    .opts = export_opts,
+};

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 
 static int field_list(cli_ctx *ctx, cl_store *s, const char *type) {
@@ -183,3 +184,37 @@ int cli_cmd_section(cli_ctx *ctx, int argc, char **argv) {
   cl_store_close(s);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt field_opts[] = {
+    {"--name", "N", "the new field's name (letters, digits, _)"},
+    {"--label", "L", "what people see"},
+    {"--type", "T", "the new field's type"},
+    {"--choices", "a,b", "a choice field's codes (code=Label)"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_field = {
+    .name = "field",
+    .run = cli_cmd_field,
+    .usage = "field add TYPE --name N --label L --type text|longtext|number|int|money|date|datetime|"
+     "choice|phone|email|url|bool [--choices a,b]\n"
+     "          field label TYPE NAME --label L · field choices TYPE NAME --choices code=Label,b\n"
+     "          field hide|show TYPE NAME · field list TYPE [--json]\n"
+     "          field yearly TYPE NAME on|off   (a client's date reminded every year)",
+    .summary = "custom fields, labels and choice lists",
+    .store = CLI_STORE_WRITE,
+    .opts = field_opts,
+};
+
+static const cli_opt section_opts[] = {
+    {"--label", "L", "the section's new name"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_section = {
+    .name = "section",
+    .run = cli_cmd_section,
+    .usage = "section rename TYPE --label L · section hide|show TYPE · section list [--json]",
+    .summary = "rename or hide sections",
+    .store = CLI_STORE_WRITE,
+    .opts = section_opts,
+};

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_cmd.h"
 
 typedef struct grp_row {
   char *name, *parent, *id;
@@ -96,3 +97,17 @@ int cli_cmd_group(cli_ctx *ctx, int argc, char **argv) {
   cl_store_close(s);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt group_opts[] = {
+    {"--parent", "P", "the group it belongs to"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_group = {
+    .name = "group",
+    .run = cli_cmd_group,
+    .usage = "group add NAME [--parent P] · group list [--json]",
+    .summary = "groups and departments (a tree)",
+    .store = CLI_STORE_WRITE,
+    .opts = group_opts,
+};

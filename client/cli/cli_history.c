@@ -8,6 +8,7 @@
 
 #include "cl_history.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 #include "kt_time.h"
 
@@ -129,23 +130,27 @@ static int print_human(cl_store *s, const cl_history *h) {
 int cli_cmd_history(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL, *field = NULL;
   long limit = HISTORY_LIMIT_DEFAULT;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--field") == 0 && i + 1 < argc) {
-      field = argv[++i];
-    } else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+  cli_args words = cli_args_begin(&cli_entry_history, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--field") == 0) {
+      field = val;
+    } else if (opt && strcmp(opt, "--limit") == 0) {
       char *end = NULL;
-      limit = strtol(argv[++i], &end, 10);
-      if (!*argv[i] || *end || limit < 0)
-        return cli_usage("history", "--limit takes a number of changes (0 = all), not '%s'",
-                         argv[i]);
-    } else if (argv[i][0] == '-') {
-      return cli_usage("history", "unknown or incomplete option '%s'", argv[i]);
+      limit = strtol(val, &end, 10);
+      if (!*val || *end || limit < 0)
+        return cli_usage("history", "--limit takes a number of changes (0 = all), not '%s'", val);
+    } else if (opt || val[0] == '-') {
+      return cli_usage("history", "unknown or incomplete option '%s'", opt ? opt : val);
     } else if (id) {
       return cli_usage("history", "give exactly one card id");
     } else {
-      id = argv[i];
+      id = val;
     }
   }
+  if (more) return more;
   if (!id) return cli_usage("history", "give the id of the card");
   cl_store *s = cli_open(ctx, true);
   if (!s) return 1;
@@ -166,3 +171,19 @@ int cli_cmd_history(cli_ctx *ctx, int argc, char **argv) {
   cl_store_close(s);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt history_opts[] = {
+    {"--field", "F", "only that field's changes"},
+    {"--limit", "N", "at most N changes (0: all)"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_history = {
+    .name = "history",
+    .run = cli_cmd_history,
+    .usage = "history ID [--field F] [--limit N] [--json]",
+    .summary = "who changed what on a card, from which PC, when (the office server's record; offline: "
+     "this PC's unsent changes)",
+    .store = CLI_STORE_READ,
+    .opts = history_opts,
+};

@@ -11,6 +11,7 @@
 #include "cl_import.h"
 #include "cl_remote.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 static const char *const formats[] = {"csv", "text", "xlsx", "ods", "vcard", "ical", NULL};
 
@@ -88,18 +89,22 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
   cl_colmap *map = calloc((size_t)argc, sizeof *map);
   int nmap = 0, rc = 2;
   if (!map) return cli_failf("out of memory");
-  for (int i = first; i < argc; i++) {
-    bool has = i + 1 < argc;
-    if (strcmp(argv[i], "--type") == 0 && has) o.type = argv[++i];
-    else if (strcmp(argv[i], "--encoding") == 0 && has) o.read.encoding = argv[++i];
-    else if (strcmp(argv[i], "--sheet") == 0 && has) o.read.sheet = argv[++i];
-    else if (strcmp(argv[i], "--delimiter") == 0 && has) {
-      if (parse_delim(argv[++i], &o.read.delimiter)) {
+  cli_args words = cli_args_begin(&cli_entry_import, argc, argv);
+  words.i = first;
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--type") == 0) o.type = val;
+    else if (opt && strcmp(opt, "--encoding") == 0) o.read.encoding = val;
+    else if (opt && strcmp(opt, "--sheet") == 0) o.read.sheet = val;
+    else if (opt && strcmp(opt, "--delimiter") == 0) {
+      if (parse_delim(val, &o.read.delimiter)) {
         rc = cli_usage("import", "--delimiter takes one character: ',', ';', '|' or tab");
         goto out;
       }
-    } else if (strcmp(argv[i], "--on-duplicate") == 0 && has) {
-      const char *v = argv[++i];
+    } else if (opt && strcmp(opt, "--on-duplicate") == 0) {
+      const char *v = val;
       if (strcmp(v, "skip") == 0) o.on_duplicate = CL_DUP_SKIP;
       else if (strcmp(v, "update") == 0) o.on_duplicate = CL_DUP_UPDATE;
       else if (strcmp(v, "create") == 0) o.on_duplicate = CL_DUP_CREATE;
@@ -107,23 +112,27 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
         rc = cli_usage("import", "--on-duplicate takes skip, update or create (not '%s')", v);
         goto out;
       }
-    } else if (strcmp(argv[i], "--dry-run") == 0) o.dry_run = true;
-    else if (strcmp(argv[i], "--force") == 0) o.check_duplicates = false;
-    else if (strcmp(argv[i], "--create-missing") == 0) o.create_missing = true;
-    else if (strcmp(argv[i], "--skip-bad-rows") == 0) o.skip_bad_rows = true;
-    else if (strcmp(argv[i], "--strict") == 0) o.strict = true;
-    else if (strcmp(argv[i], "--map") == 0 && has) {
-      char *eq = strchr(argv[++i], '=');
+    } else if (opt && strcmp(opt, "--dry-run") == 0) o.dry_run = true;
+    else if (opt && strcmp(opt, "--force") == 0) o.check_duplicates = false;
+    else if (opt && strcmp(opt, "--create-missing") == 0) o.create_missing = true;
+    else if (opt && strcmp(opt, "--skip-bad-rows") == 0) o.skip_bad_rows = true;
+    else if (opt && strcmp(opt, "--strict") == 0) o.strict = true;
+    else if (opt && strcmp(opt, "--map") == 0) {
+      char *eq = strchr(val, '=');
       if (!eq) {
         rc = cli_usage("import", "--map takes COLUMN=FIELD (or COLUMN= to skip the column)");
         goto out;
       }
       *eq = '\0';
-      map[nmap++] = (cl_colmap){argv[i], eq + 1};
+      map[nmap++] = (cl_colmap){val, eq + 1};
     } else {
-      rc = cli_usage("import", "unknown or incomplete option '%s'", argv[i]);
+      rc = cli_usage("import", "unknown or incomplete option '%s'", opt ? opt : val);
       goto out;
     }
+  }
+  if (more) {
+    rc = more;
+    goto out;
   }
   if (!o.check_duplicates && o.on_duplicate != CL_DUP_SKIP) {
     rc = cli_usage("import", "--force turns the duplicate check off: --on-duplicate needs it on");
@@ -214,3 +223,29 @@ out:
   free(map);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt import_opts[] = {
+    {"--type", "TYPE", "the section the rows become cards of"},
+    {"--map", "COLUMN=FIELD", "the field a column goes to (COLUMN= skips it; repeatable)"},
+    {"--encoding", "E", "the file's text encoding (default: detected)"},
+    {"--delimiter", "D", "the column separator of a text file (default: detected)"},
+    {"--sheet", "S", "the sheet of a spreadsheet to read"},
+    {"--on-duplicate", "skip|update|create", "what to do with a row that is a client you have"},
+    {"--create-missing", NULL, "create the referenced cards that do not exist yet"},
+    {"--dry-run", NULL, "check every row, add nothing"},
+    {"--skip-bad-rows", NULL, "add the good rows, report the bad ones"},
+    {"--strict", NULL, "a value that needs guessing is an error"},
+    {"--force", NULL, "no duplicate check"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_import = {
+    .name = "import",
+    .run = cli_cmd_import,
+    .usage = "import [csv|text|xlsx|ods|vcard|ical] FILE [--type TYPE] [--map COLUMN=FIELD ...]\n"
+     "          [--encoding E] [--delimiter D] [--sheet S] [--on-duplicate skip|update|create]\n"
+     "          [--create-missing] [--dry-run] [--skip-bad-rows] [--strict] [--force] [--json]",
+    .summary = "add cards from a file (format, encoding, delimiter and columns detected); all rows or none",
+    .store = CLI_STORE_WRITE,
+    .opts = import_opts,
+};

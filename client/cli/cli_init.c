@@ -9,6 +9,7 @@
 
 #include "cl_demo.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_plat.h"
 
 
@@ -43,12 +44,17 @@ else
 
 int cli_cmd_demo(cli_ctx *ctx, int argc, char **argv) {
   uint64_t seed = CL_DEMO_SEED;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-      if (parse_seed("demo", argv[++i], &seed)) return 2;
+  cli_args words = cli_args_begin(&cli_entry_demo, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--seed") == 0) {
+      if (parse_seed("demo", val, &seed)) return 2;
     } else
-      return cli_usage("demo", "unknown or incomplete option '%s'", argv[i]);
+      return cli_usage("demo", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   cl_store *s = cli_open(ctx, false);
   if (!s) return 1;
   int rc = fill_demo(ctx, s, seed);
@@ -60,14 +66,19 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
   bool local = false, demo = false;
   const char *user = NULL;
   uint64_t seed = CL_DEMO_SEED;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--local") == 0) local = true;
-    else if (strcmp(argv[i], "--demo") == 0) demo = true;
-    else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc) {
-      if (parse_seed("init", argv[++i], &seed)) return 2;
-    } else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) user = argv[++i];
-    else return cli_usage("init", "unknown option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_init, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--local") == 0) local = true;
+    else if (opt && strcmp(opt, "--demo") == 0) demo = true;
+    else if (opt && strcmp(opt, "--seed") == 0) {
+      if (parse_seed("init", val, &seed)) return 2;
+    } else if (opt && strcmp(opt, "--user") == 0) user = val;
+    else return cli_usage("init", "unknown option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   if (!local)
     return cli_usage("init", "say --local for a standalone card index; to join an office server "
                      "use `kartoteka connect --invite INVITE`");
@@ -101,3 +112,31 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
   else printf("Created a standalone card index in %s for user %s.\n", ctx->profile, user);
   return 0;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt init_opts[] = {
+    {"--local", NULL, "a standalone card index on this PC (no office server)"},
+    {"--user", "NAME", "your user name in it"},
+    {"--demo", NULL, "fill it with a realistic demo office"},
+    {"--seed", "N", "the demo office's random seed (the same seed, the same office)"},
+    {0}};
+const cli_cmd cli_entry_init = {
+    .name = "init",
+    .run = cli_cmd_init,
+    .usage = "init --local [--user NAME] [--demo [--seed N]]",
+    .summary = "create a standalone card index (--demo: filled with a realistic demo office)",
+    .store = CLI_STORE_WRITE,
+    .opts = init_opts,
+};
+
+static const cli_opt demo_opts[] = {
+    {"--seed", "N", "the random seed (the same seed, the same office)"},
+    {0}};
+const cli_cmd cli_entry_demo = {
+    .name = "demo",
+    .run = cli_cmd_demo,
+    .usage = "demo [--seed N]",
+    .summary = "fill an empty card index with the demo office (a few hundred clients, three years of deals)",
+    .store = CLI_STORE_WRITE,
+    .opts = demo_opts,
+};

@@ -6,6 +6,7 @@
 
 #include "cl_reader.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 int cli_split_columns(char *s, const char **cols, int max) {
   int n = 0;
@@ -52,24 +53,31 @@ int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
   if (!where) return cli_failf("out of memory");
   cl_query q = {.type = argv[1], .where = where};
   int ncols = 0, rc = 2;
-  for (int i = 2; i < argc; i++) {
-    const char *o = argv[i];
-    bool has = i + 1 < argc;
-    int qo = cli_query_opt("list", argc, argv, &i, &q, where);
+  cli_args words = cli_args_begin(&cli_entry_list, argc, argv);
+  words.i = 2;
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    int qo = opt ? cli_query_word("list", opt, val, &q, where) : 0;
     if (qo < 0) goto out;
     if (qo) continue;
-    if (strcmp(o, "--trash") == 0) {
+    if (opt && strcmp(opt, "--trash") == 0) {
       q.trash = true;
-    } else if (strcmp(o, "--limit") == 0 && has) {
-      q.limit = atoi(argv[++i]);
-    } else if (strcmp(o, "--offset") == 0 && has) {
-      q.offset = atoi(argv[++i]);
-    } else if (strcmp(o, "--fields") == 0 && has) {
-      ncols = cli_split_columns(argv[++i], cols, 32);
+    } else if (opt && strcmp(opt, "--limit") == 0) {
+      q.limit = atoi(val);
+    } else if (opt && strcmp(opt, "--offset") == 0) {
+      q.offset = atoi(val);
+    } else if (opt && strcmp(opt, "--fields") == 0) {
+      ncols = cli_split_columns(val, cols, 32);
     } else {
-      rc = cli_usage("list", "unknown option '%s'", o);
+      rc = cli_usage("list", "unknown option '%s'", opt ? opt : val);
       goto out;
     }
+  }
+  if (more) {
+    rc = more;
+    goto out;
   }
   cl_reader *rd = cli_open_reader(ctx);
   rc = 1;
@@ -100,14 +108,18 @@ int cli_cmd_search(cli_ctx *ctx, int argc, char **argv) {
   const char *text = NULL, *type = NULL;
   int limit = 0;
   bool trash = false;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--type") == 0 && i + 1 < argc) type = argv[++i];
-    else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) limit = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--trash") == 0) trash = true;
-    else if (argv[i][0] == '-' && argv[i][1] == '-') return cli_usage("search", "unknown option '%s'", argv[i]);
-    else if (!text) text = argv[i];
-    else return cli_usage("search", "give the search text as one argument (quote it)");
+  cli_args words = cli_args_begin(&cli_entry_search, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (!opt && !text) text = val;
+    else if (!opt) return cli_usage("search", "give the search text as one argument (quote it)");
+    else if (strcmp(opt, "--type") == 0) type = val;
+    else if (strcmp(opt, "--limit") == 0) limit = atoi(val);
+    else if (strcmp(opt, "--trash") == 0) trash = true;
   }
+  if (more) return more;
   if (!text) return cli_usage("search", "what to search for?");
   cl_reader *rd = cli_open_reader(ctx);
   if (!rd) return 1;
@@ -119,3 +131,39 @@ int cli_cmd_search(cli_ctx *ctx, int argc, char **argv) {
   cl_reader_close(rd);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt list_opts[] = {
+    {"--where", "FIELD=VALUE", "only cards that match (repeatable; also FIELD~TEXT, FIELD<V, FIELD>V)"},
+    {"--sort", "FIELD", "sorted by that field"},
+    {"--desc", NULL, "in descending order"},
+    {"--limit", "N", "at most N cards"},
+    {"--offset", "N", "skip the first N cards"},
+    {"--fields", "F,F", "the columns to show"},
+    {"--trash", NULL, "the cards in the trash"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_list = {
+    .name = "list",
+    .run = cli_cmd_list,
+    .usage = "list TYPE [--where FIELD=VALUE|FIELD~TEXT|FIELD<V|FIELD>V ...] [--sort FIELD] [--desc]\n"
+     "          [--limit N] [--offset N] [--fields F,F] [--trash] [--json]",
+    .summary = "list cards of a section",
+    .store = CLI_STORE_READ,
+    .opts = list_opts,
+};
+
+static const cli_opt search_opts[] = {
+    {"--type", "TYPE", "only cards of that section"},
+    {"--limit", "N", "at most N cards"},
+    {"--trash", NULL, "search the trash"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_search = {
+    .name = "search",
+    .run = cli_cmd_search,
+    .usage = "search TEXT [--type TYPE] [--limit N] [--trash] [--json]",
+    .summary = "find cards by words, name prefixes or phone digits",
+    .store = CLI_STORE_READ,
+    .opts = search_opts,
+};

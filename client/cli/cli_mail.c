@@ -8,6 +8,7 @@
 
 #include "cl_mail.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 static const char *what_name(cl_mail_what w) {
   static const char *names[] = {"sent", "refused", "unknown", "written", "skipped", "skipped",
@@ -195,3 +196,38 @@ int cli_cmd_mail(cli_ctx *ctx, int argc, char **argv) {
   if (strcmp(argv[1], "resume") == 0) return resume(ctx, argc, argv);
   return cli_usage("mail", "unknown subcommand '%s': config, password, send or resume", argv[1]);
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt mail_opts[] = {
+    {"--smtp", "URL", "the mail server (smtp://HOST:PORT or smtps://HOST:PORT)"},
+    {"--starttls", NULL, "config: require STARTTLS"},
+    {"--no-starttls", NULL, "config: do not use STARTTLS"},
+    {"--user", "U", "config: the mail server account"},
+    {"--from", "ADDRESS", "config: the sender address"},
+    {"--days", "N", "config: keep sent letters N days (0: no limit)"},
+    {"--password-file", "F", "password: read it from F (\"-\": standard input)"},
+    {"--ca-file", "F", "password: trust the mail server's certificate from F"},
+    {"--clear", NULL, "password: forget the stored password"},
+    {"--template", "T", "send: the template"},
+    {"--to", "org|contact", "send: to which cards"},
+    {"--where", "F=V", "send: only the cards that match (repeatable)"},
+    {"--attach", "FILE", "send: attach a file (repeatable)"},
+    {"--sort", "FIELD", "send: in the order of that field"},
+    {"--desc", NULL, "send: in descending order"},
+    {"--dry-run", "DIR", "send: write the letters to DIR, send nothing"},
+    {"--rate", "N/min", "messages per minute (0: unlimited)"},
+    {"--timeout", "S", "seconds to wait for the mail server"},
+    {"--abandon", NULL, "resume: give up the interrupted mailing"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_mail = {
+    .name = "mail",
+    .run = cli_cmd_mail,
+    .usage = "mail config [--smtp smtp://HOST:PORT|smtps://HOST:PORT] [--starttls] [--user U] "
+     "[--from ADDRESS] [--days N] · mail password [--password-file F] [--ca-file F] [--clear] · "
+     "mail send --template T --to org|contact [--where F=V ...] [--attach FILE ...] "
+     "[--dry-run DIR] [--rate N/min] [--timeout S] · mail resume [--abandon]",
+    .summary = "mailings from a template: one personal letter per card, recorded on its timeline",
+    .store = CLI_STORE_WRITE,
+    .opts = mail_opts,
+};

@@ -8,6 +8,7 @@
 
 #include "cl_outbox.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 
 /* "new", "delete", or "edit" with the names of the fields it changes. */
@@ -155,3 +156,17 @@ int cli_cmd_outbox(cli_ctx *ctx, int argc, char **argv) {
   cl_store_close(s);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt outbox_opts[] = {
+    {"--all-refused", NULL, "drop every change the server refused"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_outbox = {
+    .name = "outbox",
+    .run = cli_cmd_outbox,
+    .usage = "outbox list [--json] · outbox drop ID|--all-refused",
+    .summary = "the changes waiting to be sent; drop one (the card goes back to the server's copy)",
+    .store = CLI_STORE_WRITE,
+    .opts = outbox_opts,
+};

@@ -8,6 +8,7 @@
 
 #include "cl_repair.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 
 static void report_json(const cl_repair_report *r) {
@@ -42,10 +43,15 @@ static void report_json(const cl_repair_report *r) {
 
 int cli_cmd_repair(cli_ctx *ctx, int argc, char **argv) {
   const char *pwfile = NULL;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc) pwfile = argv[++i];
-    else return cli_usage("repair", "unknown or incomplete option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_repair, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--password-file") == 0) pwfile = val;
+    else return cli_usage("repair", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   char pw[1100] = "";
   if (pwfile && cli_read_password(pwfile, pw, sizeof pw)) return 1;
   uv_loop_t loop;
@@ -93,3 +99,17 @@ int cli_cmd_repair(cli_ctx *ctx, int argc, char **argv) {
   }
   return 0;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt repair_opts[] = {
+    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
+    {0}};
+const cli_cmd cli_entry_repair = {
+    .name = "repair",
+    .run = cli_cmd_repair,
+    .usage = "repair [--password-file F]",
+    .summary = "rebuild a damaged card index: from the office server (keeping this PC's enrollment and "
+     "unsent changes), a standalone one from its newest good backup",
+    .store = CLI_STORE_WRITE,
+    .opts = repair_opts,
+};

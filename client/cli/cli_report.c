@@ -10,6 +10,7 @@
 
 #include "cl_report.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 #include "kt_time.h"
 #include "kt_utf8.h"
@@ -484,3 +485,32 @@ void cli_report_card(cl_store *s, const cl_rec *r, kt_buf *json) {
   printf("  %-20s %s\n", "Debt", debt);
   printf("  %-20s %s\n", "ABC class", cs.abc ? abc : "- (nothing bought in the last 12 months)");
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt report_opts[] = {
+    {"--measure", "M", "what is measured (see the reports below)"},
+    {"--at", "DATE", "the day the report is for"},
+    {"--from", "DATE", "the first day"},
+    {"--to", "DATE", "the last day"},
+    {"--period", "P", "month, quarter or year (see the reports below)"},
+    {"--month", "M", "the month"},
+    {"--variant", "V", "the report's variant (see the reports below)"},
+    {"--split", "S", "how the clients are split (see the reports below)"},
+    {"--factor", "F", "the report's factor (see the reports below)"},
+    {"--min", "N", "the least value shown (see the reports below)"},
+    {"--top", "N", "the first N"},
+    {"--owner", "U", "only that manager's clients"},
+    {"--table", "T", "the table --csv writes"},
+    {"--csv", NULL, "CSV instead of text"},
+    {"--limit", "N", "at most N rows"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_report = {
+    .name = "report",
+    .run = cli_cmd_report,
+    .usage = "report period|activity|lapsed|vip|abc|rfm|funnel|managers [options] [--json | --csv]",
+    .summary = "client analytics: who buys, who is drifting away, VIPs, ABC, RFM, funnel, managers",
+    .store = CLI_STORE_READ,
+    .opts = report_opts,
+    .more_help = cli_report_help,
+};

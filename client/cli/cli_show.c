@@ -5,6 +5,7 @@
 
 #include "cl_reader.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 
 typedef struct rel_ctx {
@@ -36,13 +37,19 @@ static int on_related(void *ud, const cl_rec *r) {
 int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL;
   bool timeline = false, oldest = false;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--timeline") == 0) timeline = true;
-    else if (strcmp(argv[i], "--oldest-first") == 0) oldest = true;
-    else if (argv[i][0] == '-') return cli_usage("show", "unknown option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_show, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--timeline") == 0) timeline = true;
+    else if (opt && strcmp(opt, "--oldest-first") == 0) oldest = true;
+    else if (opt) return cli_usage("show", "unknown option '%s'", opt);
+    else if (val[0] == '-') return cli_usage("show", "unknown option '%s'", val);
     else if (id) return cli_usage("show", "give exactly one card id");
-    else id = argv[i];
+    else id = val;
   }
+  if (more) return more;
   if (!id) return cli_usage("show", "give exactly one card id");
   if (oldest && !timeline) return cli_usage("show", "--oldest-first goes with --timeline");
   cl_reader *rd = cli_open_reader(ctx);
@@ -85,3 +92,18 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
   cl_reader_close(rd);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt show_opts[] = {
+    {"--timeline", NULL, "the card's events, tasks, deals and notes by date"},
+    {"--oldest-first", NULL, "the timeline from its oldest entry"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_show = {
+    .name = "show",
+    .run = cli_cmd_show,
+    .usage = "show ID [--json] · show ID --timeline [--oldest-first] [--json]",
+    .summary = "show a card with its related cards; --timeline: its events, tasks, deals, notes by date",
+    .store = CLI_STORE_READ,
+    .opts = show_opts,
+};

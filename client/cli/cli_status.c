@@ -8,6 +8,7 @@
 #include "cl_session.h"
 #include "kt_json.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 
 /* The changes the server refused at the last sync. */
@@ -130,3 +131,24 @@ int cli_cmd_reindex(cli_ctx *ctx, int argc, char **argv) {
   cl_store_close(s);
   return rc;
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt status_opts[] = {
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_status = {
+    .name = "status",
+    .run = cli_cmd_status,
+    .usage = "status [--json]",
+    .summary = "profile, user, unsent changes and those the server refused",
+    .store = CLI_STORE_READ,
+    .opts = status_opts,
+};
+
+const cli_cmd cli_entry_reindex = {
+    .name = "reindex",
+    .run = cli_cmd_reindex,
+    .usage = "reindex",
+    .summary = "rebuild the search index",
+    .store = CLI_STORE_WRITE,
+};

@@ -8,6 +8,7 @@
 #include "cl_sync.h"
 #include "cl_reader.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_log.h"
 #include "kt_plat.h"
 #include "kt_time.h"
@@ -132,10 +133,15 @@ static int sync_once(cli_ctx *ctx, sync_outcome *o) {
 
 int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
   bool watch = false;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--watch") == 0) watch = true;
-    else return cli_usage("sync", "unknown option '%s'", argv[i]);
+  cli_args words = cli_args_begin(&cli_entry_sync, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--watch") == 0) watch = true;
+    else return cli_usage("sync", "unknown option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   if (watch && !ctx->verbose) kt_log_set_plain(NULL); /* runs for long: a log with times */
   kt_plat_process_init(); /* SIGPIPE */
   sync_outcome o;
@@ -286,3 +292,36 @@ int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv) {
   return rc;
 }
 
+/* ---- the command table's entries ---- */
+static const cli_opt sync_opts[] = {
+    {"--watch", NULL, "stay connected and keep syncing until interrupted"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_sync = {
+    .name = "sync",
+    .run = cli_cmd_sync,
+    .usage = "sync [--watch] [--json]",
+    .summary = "send this PC's changes to the office server and receive the others'",
+    .store = CLI_STORE_WRITE,
+    .opts = sync_opts,
+};
+
+static const cli_opt conflicts_opts[] = {
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_conflicts = {
+    .name = "conflicts",
+    .run = cli_cmd_conflicts,
+    .usage = "conflicts [--json]",
+    .summary = "edits that lost to a colleague's simultaneous edit of the same field",
+    .store = CLI_STORE_READ,
+    .opts = conflicts_opts,
+};
+
+const cli_cmd cli_entry_dump = {
+    .name = "dump",
+    .run = cli_cmd_dump,
+    .usage = "dump",
+    .summary = "canonical dump of the card index (for support)",
+    .store = CLI_STORE_READ,
+};

@@ -7,6 +7,7 @@
 
 #include "cl_mail.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 /* Reads a whole text file; NULL after printing why. Caller frees. */
 char *cli_read_text_file(const char *path) {
@@ -167,3 +168,24 @@ int cli_cmd_template(cli_ctx *ctx, int argc, char **argv) {
   }
   return cli_usage("template", "unknown subcommand '%s': add, list, show or edit", argv[1]);
 }
+
+/* ---- the command table's entries ---- */
+static const cli_opt template_opts[] = {
+    {"--name", "N", "the template's name"},
+    {"--subject", "S", "the letter's subject"},
+    {"--body-file", "F", "the text body"},
+    {"--html-file", "F", "the HTML body"},
+    {"--kind", "mail|doc", "what the template is for"},
+    {"--no-html", NULL, "edit: plain text only from now on"},
+    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {0}};
+const cli_cmd cli_entry_template = {
+    .name = "template",
+    .run = cli_cmd_template,
+    .usage = "template add --name N [--subject S] --body-file F [--html-file F] [--kind mail|doc] · "
+     "template list [--json] · template show NAME [--json] · template edit NAME [--name NEW] "
+     "[--subject S] [--body-file F] [--html-file F | --no-html]",
+    .summary = "letter templates with {{org.name}}-style placeholders (synced)",
+    .store = CLI_STORE_WRITE,
+    .opts = template_opts,
+};

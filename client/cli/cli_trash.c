@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "cli_cmd.h"
 
 static int trash(cli_ctx *ctx, int argc, char **argv, bool del) {
   const char *cmd = del ? "delete" : "restore";
@@ -21,3 +22,20 @@ static int trash(cli_ctx *ctx, int argc, char **argv, bool del) {
 
 int cli_cmd_delete(cli_ctx *ctx, int argc, char **argv) { return trash(ctx, argc, argv, true); }
 int cli_cmd_restore(cli_ctx *ctx, int argc, char **argv) { return trash(ctx, argc, argv, false); }
+
+/* ---- the command table's entries ---- */
+const cli_cmd cli_entry_delete = {
+    .name = "delete",
+    .run = cli_cmd_delete,
+    .usage = "delete ID",
+    .summary = "move a card to the trash",
+    .store = CLI_STORE_WRITE,
+};
+
+const cli_cmd cli_entry_restore = {
+    .name = "restore",
+    .run = cli_cmd_restore,
+    .usage = "restore ID",
+    .summary = "bring a card back from the trash",
+    .store = CLI_STORE_WRITE,
+};

@@ -284,24 +284,31 @@ static int cli_parse_filter(char *w, cl_filter *f) {
   return 0;
 }
 
-int cli_query_opt(const char *cmd, int argc, char **argv, int *i, cl_query *q, cl_filter *where) {
-  const char *o = argv[*i];
-  bool has = *i + 1 < argc;
-  if (strcmp(o, "--where") == 0 && has) {
-    if (cli_parse_filter(argv[++*i], &where[q->nwhere])) {
+int cli_query_word(const char *cmd, const char *opt, char *val, cl_query *q, cl_filter *where) {
+  if (strcmp(opt, "--where") == 0) {
+    if (cli_parse_filter(val, &where[q->nwhere])) {
       cli_usage(cmd, "bad filter '%s': use FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT, FIELD<VALUE or "
-                "FIELD>VALUE", argv[*i]);
+                "FIELD>VALUE", val);
       return -1;
     }
     q->nwhere++;
-  } else if (strcmp(o, "--sort") == 0 && has) {
-    q->sort = argv[++*i];
-  } else if (strcmp(o, "--desc") == 0) {
+  } else if (strcmp(opt, "--sort") == 0) {
+    q->sort = val;
+  } else if (strcmp(opt, "--desc") == 0) {
     q->desc = true;
   } else {
     return 0;
   }
   return 1;
+}
+
+int cli_query_opt(const char *cmd, int argc, char **argv, int *i, cl_query *q, cl_filter *where) {
+  const char *o = argv[*i];
+  bool has = *i + 1 < argc;
+  if (strcmp(o, "--desc") == 0) return cli_query_word(cmd, o, NULL, q, where);
+  if ((strcmp(o, "--where") != 0 && strcmp(o, "--sort") != 0) || !has) return 0;
+  ++*i;
+  return cli_query_word(cmd, o, argv[*i], q, where);
 }
 
 void cli_table_print(const kt_table *t, bool json) {

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The CLI command table (issue 14): every command's help is generated from its
+# entry, so `help CMD` and `CMD --help` are the same text; every option the
+# command's code compares against is in that help; the option check runs
+# before the command: an unknown option or an option without its value is a
+# usage error (exit 2) that names it, and nothing is created or opened.
+source "$(dirname "$0")/../lib/integ.sh"
+SRC=$(cd "$(dirname "$0")/../.." && pwd)/client/cli
+P=$T/nothing-here # no profile: the check must fail before anything opens it
+k() { "$KT" --profile "$P" "$@"; }
+# opts_of CMD: the options its help lists, one a line ("--name" or "--name ARG")
+opts_of() { k "$1" --help | sed -n '/^options:$/,/^$/p' | sed -n 's/^  \(--[a-z-]*\)\( [^ ]*\)\?  .*/\1\2/p'; }
+
+cmds=$(k help | sed -n 's/^  \([a-z]*\) .*/\1/p')
+check_eq "help lists every command" 39 "$(echo "$cmds" | wc -l)"
+for c in $cmds; do
+  out=$(k "$c" --help 2>&1); rc=$?
+  check_eq "$c --help exits 0 with its usage" "0 usage: kartoteka $c" "$rc $(head -1 <<<"$out" | cut -d' ' -f1-3)"
+  check_eq "help $c is $c --help" "$out" "$(k help "$c" 2>&1)"
+  check_eq "$c -h is $c --help" "$out" "$(k "$c" -h 2>&1)"
+  # every option in the usage synopsis is in the options list, and the reverse
+  syn=$(sed -n '1,/^  [^ ]/p' <<<"$out" | grep -o -- '--[a-z][a-z-]*' | sort -u)
+  listed=$(opts_of "$c" | cut -d' ' -f1 | sort -u)
+  missing=$(comm -23 <(echo "$syn") <(echo "$listed") | tr '\n' ' ')
+  check_eq "$c: every option of its usage line is explained" "" "$missing"
+  # an unknown option: a usage error naming it, exit 2, no profile created
+  err=$(k "$c" --no-such-option 2>&1 >/dev/null); rc=$?
+  check_eq "$c --no-such-option is a usage error" 2 "$rc"
+  check_contains "$c: the error names the option" "unknown option '--no-such-option'" "$err"
+  check_contains "$c: the error shows the usage" "usage: kartoteka $c" "$err"
+  # each listed option passes the check (the trailing unknown one is what fails);
+  # one that takes a value without it is a usage error
+  bad=""; noval=""
+  while read -r o a; do
+    [ -n "$o" ] || continue
+    if [ -n "$a" ]; then
+      e=$(k "$c" "$o" VALUE --zz-unknown 2>&1); r=$?
+      [ $r -eq 2 ] && [[ "$e" == *"'--zz-unknown'"* ]] || bad+="$o "
+      e=$(k "$c" "$o" 2>&1); r=$?
+      [ $r -eq 2 ] && [[ "$e" == *"$o needs a value"* ]] || noval+="$o "
+    else
+      e=$(k "$c" "$o" --zz-unknown 2>&1); r=$?
+      [ $r -eq 2 ] && [[ "$e" == *"'--zz-unknown'"* ]] || bad+="$o "
+    fi
+  done < <(opts_of "$c")
+  check_eq "$c: every option its help lists is accepted" "" "$bad"
+  check_eq "$c: an option without its value is a usage error" "" "$noval"
+done
+check_eq "nothing was created by the failed commands" "no" "$([ -e "$P" ] && echo yes || echo no)"
+
+# every option a command's code compares against is in the help of a command of
+# that file (cli_handover.c is admin's, cli_mass.c edit's, cli_timeline.c show's;
+# cli_util.c's query options are those of every file that calls cli_query_opt)
+for f in "$SRC"/cli_*.c; do
+  b=$(basename "$f" .c)
+  case $b in cli_main | cli_cmd | cli_util) continue ;; esac
+  owners=$(grep -o 'cli_entry_[a-z]* =' "$f" | sed 's/cli_entry_\([a-z]*\) =/\1/')
+  case $b in cli_handover) owners=admin ;; cli_mass) owners=edit ;; cli_timeline) owners=show ;; esac
+  [ -n "$owners" ] || { fail "$b declares no command entry"; continue; }
+  code=$(grep -o 'strcmp([^,]*, "--[a-z-]*")' "$f" | grep -o -- '--[a-z-]*' | sort -u)
+  if grep -q 'cli_query_opt(' "$f"; then
+    code=$( (echo "$code"; grep -o 'strcmp([^,]*, "--[a-z-]*")' "$SRC/cli_util.c" | grep -o -- '--[a-z-]*') | sort -u)
+  fi
+  help=$(for c in $owners; do opts_of "$c" | cut -d' ' -f1; done | sort -u)
+  missing=$(comm -23 <(echo "$code") <(echo "$help") | grep . | tr '\n' ' ')
+  check_eq "$b: every option its code reads is in the help ($(echo $owners))" "" "$missing"
+done
+
+# --opt=VALUE is an option with its value; a flag takes none
+check_fails "--limit=5 is --limit 5 (the check goes on to the next word)" "unknown option '--zz-unknown' for list" \
+  k list org --limit=5 --zz-unknown
+check_fails "a flag with =VALUE is an unknown option" "unknown option '--trash=1' for list" k list org --trash=1
+check_fails "the nearest option is suggested" "did you mean '--limit'?" k list org --limt 5
+check_fails "a value that looks like an option is still the value" "unknown option '--zz-unknown'" \
+  k search --type --trash --zz-unknown
+# the generated help is the one `help admin` once lacked things in
+check_contains "help admin lists --birthday" "--birthday YYYY-MM-DD|none" "$(k help admin)"
+check_contains "help admin shows device list" "admin device list" "$(k help admin)"
+check_contains "report --help still explains every report" "rfm [--from DATE]" "$(k report --help)"
+check_fails "an unknown command is still a usage error" "unknown command 'lst'; did you mean 'list'" k lst
+finish
