@@ -30,6 +30,7 @@ typedef struct watcher {
   cl_client *c;
   sync_outcome *out;
   bool ended;
+  bool stopping; /* a stop signal came */
 } watcher;
 
 static void on_core_wakeup(void *ud) { uv_async_send(&((watcher *)ud)->wake); }
@@ -71,7 +72,9 @@ static void on_events(uv_async_t *h) {
 
 static void on_stop_signal(uv_signal_t *h, int sig) {
   (void)sig;
-  cl_client_shutdown(((watcher *)h->data)->c);
+  watcher *w = h->data;
+  w->stopping = true;
+  if (w->c) cl_client_shutdown(w->c);
 }
 
 static void close_cb(uv_handle_t *h) { (void)h; }
@@ -85,30 +88,36 @@ static int watch_on_core(cli_ctx *ctx, sync_outcome *o) {
   uv_loop_init(&w.loop);
   uv_async_init(&w.loop, &w.wake, on_events);
   w.wake.data = &w;
+  /* a stop signal is ours from the start: one that comes while the core opens
+     ends the watch cleanly as soon as it is open */
+  uv_signal_init(&w.loop, &w.sigint);
+  uv_signal_init(&w.loop, &w.sigterm);
+  w.sigint.data = w.sigterm.data = &w;
+  uv_signal_start(&w.sigint, on_stop_signal, SIGINT);
+  uv_signal_start(&w.sigterm, on_stop_signal, SIGTERM);
   cl_client_opts opts = {.sync = true, .wakeup = on_core_wakeup, .wakeup_ud = &w};
   w.c = cli_client_open(ctx, &opts);
+  uv_run(&w.loop, UV_RUN_NOWAIT); /* a signal that came meanwhile */
+  if (w.c && w.stopping) cl_client_shutdown(w.c);
   if (!w.c) {
     o->rc = -1; /* printed */
   } else if (!cl_client_connected(w.c)) {
     cl_client_free(w.c);
     w.c = NULL;
+    uv_close((uv_handle_t *)&w.sigint, close_cb);
+    uv_close((uv_handle_t *)&w.sigterm, close_cb);
     uv_close((uv_handle_t *)&w.wake, close_cb);
     uv_run(&w.loop, UV_RUN_DEFAULT);
     uv_loop_close(&w.loop);
     return 1;
   } else {
-    uv_signal_init(&w.loop, &w.sigint);
-    uv_signal_init(&w.loop, &w.sigterm);
-    w.sigint.data = w.sigterm.data = &w;
-    uv_signal_start(&w.sigint, on_stop_signal, SIGINT);
-    uv_signal_start(&w.sigterm, on_stop_signal, SIGTERM);
     uv_run(&w.loop, UV_RUN_DEFAULT); /* until the core's last event */
     cl_client_join(w.c);
     on_events(&w.wake); /* anything after the stop */
     cl_client_free(w.c);
-    uv_close((uv_handle_t *)&w.sigint, close_cb);
-    uv_close((uv_handle_t *)&w.sigterm, close_cb);
   }
+  uv_close((uv_handle_t *)&w.sigint, close_cb);
+  uv_close((uv_handle_t *)&w.sigterm, close_cb);
   uv_close((uv_handle_t *)&w.wake, close_cb);
   uv_run(&w.loop, UV_RUN_DEFAULT);
   uv_loop_close(&w.loop);
