@@ -15,7 +15,8 @@
 
 /* What `sync` prints at the end: the totals, or why it failed. */
 typedef struct sync_outcome {
-  int rc;
+  int rc;          /* 0 or the sync's KT_E* code (KT_EINVAL is -1: not a flag) */
+  bool said;       /* the profile could not be opened: the error is printed */
   char msg[KT_ERR_MSG_MAX];
   int64_t pending;
   cl_sync_stats st;
@@ -100,7 +101,7 @@ static int watch_on_core(cli_ctx *ctx, sync_outcome *o) {
   uv_run(&w.loop, UV_RUN_NOWAIT); /* a signal that came meanwhile */
   if (w.c && w.stopping) cl_client_shutdown(w.c);
   if (!w.c) {
-    o->rc = -1; /* printed */
+    o->said = true; /* printed */
   } else if (!cl_client_connected(w.c)) {
     cl_client_free(w.c);
     w.c = NULL;
@@ -127,7 +128,10 @@ static int watch_on_core(cli_ctx *ctx, sync_outcome *o) {
 /* One round (`kartoteka sync`). */
 static int sync_once(cli_ctx *ctx, sync_outcome *o) {
   cl_store *s = cli_open(ctx, false);
-  if (!s) return o->rc = -1;
+  if (!s) {
+    o->said = true;
+    return 1;
+  }
   uv_loop_t loop;
   uv_loop_init(&loop);
   kt_err err;
@@ -156,10 +160,12 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
   sync_outcome o;
   memset(&o, 0, sizeof o);
   if (!watch || watch_on_core(ctx, &o) == 1) sync_once(ctx, &o);
-  if (o.rc == -1) return 1; /* the profile could not be opened: said */
+  if (o.said) return 1; /* the profile could not be opened: said */
   const cl_sync_stats st = o.st;
   int rc = o.rc;
   int64_t pending = o.pending;
+  if (rc && !o.msg[0]) /* every failure says what it was, even one that came without words */
+    snprintf(o.msg, sizeof o.msg, "%s (%s)", kt_strerror(rc), kt_err_name(rc));
   if (rc == KT_EDISABLED) {
     fprintf(stderr, "kartoteka: sync failed: %s\n(the card index on this PC was removed)\n",
             o.msg);

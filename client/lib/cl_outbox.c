@@ -125,33 +125,67 @@ void cl_cards_free(cl_cards *l) {
   memset(l, 0, sizeof *l);
 }
 
+/* One card of cl_outbox_reset; held_only: see cl_outbox_reset_held. */
+static int reset_one(cl_conn *c, cl_store *s, const char *type, const char *id, bool held_only,
+                     bool *removed, bool *left, kt_err *err) {
+  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
+  Kartoteka__Get get = KARTOTEKA__GET__INIT;
+  get.type = (char *)type;
+  get.id = (char *)id;
+  req.body_case = KARTOTEKA__ENVELOPE__BODY_GET;
+  req.get = &get;
+  kt_err gerr;
+  kt_err_clear(&gerr);
+  int rc = cl_conn_request(c, &req, &rep, &gerr);
+  bool gone = rc == KT_ENOTFOUND;
+  if (rc && !gone) return kt_err_set(err, rc, "%s", gerr.msg);
+  rc = 0;
+  /* the answer took a round trip: another program (`kartoteka restore`, an edit)
+     may have taken the card out of the trash meanwhile. The check and the reset
+     are one transaction, so a restore is either seen here or comes after. */
+  bool batch = held_only && !(rc = cl_store_begin(s, err));
+  int hold = 1;
+  if (batch) rc = cl_store_outbox_hold(s, id, &hold, err);
+  if (!rc && !hold) {
+    *left = true;
+  } else if (!rc && batch && !gone && hold == 1) {
+    /* parked as never accepted, yet the server has it (the push's ack was lost):
+       the entry goes as it is, the deletion and any edit made in the trash with it */
+    rc = cl_store_outbox_unpark(s, id, err);
+    if (!rc) *left = true;
+  } else if (!rc && gone) {
+    rc = cl_store_revoke(s, type, id, err);
+    if (!rc) *removed = true;
+  } else if (!rc && rep->body_case == KARTOTEKA__ENVELOPE__BODY_CHANGES &&
+             rep->changes->n_changes == 1) {
+    rc = cl_store_reset(s, rep->changes->changes[0], err);
+  }
+  if (batch && rc) cl_store_rollback(s);
+  else if (batch) rc = cl_store_commit(s, err);
+  kt_frame_env_free(rep);
+  if (rc) return rc;
+  kt_log_info("sync", "%s %s %s", type, id,
+              *left ? "is sent as it is (taken out of the trash meanwhile, or the server has it)"
+              : gone ? "was removed from this PC (the server has no copy of it for you)"
+                     : "was set back to the server's copy");
+  return 0;
+}
+
 int cl_outbox_reset(cl_conn *c, cl_store *s, const cl_cards *l, size_t *removed, kt_err *err) {
   for (size_t i = 0; i < l->n; i++) {
-    Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
-    Kartoteka__Get get = KARTOTEKA__GET__INIT;
-    get.type = l->types[i];
-    get.id = l->ids[i];
-    req.body_case = KARTOTEKA__ENVELOPE__BODY_GET;
-    req.get = &get;
-    kt_err gerr;
-    kt_err_clear(&gerr);
-    int rc = cl_conn_request(c, &req, &rep, &gerr);
-    bool gone = rc == KT_ENOTFOUND;
-    if (gone) {
-      rc = cl_store_revoke(s, l->types[i], l->ids[i], err);
-      if (!rc && removed) (*removed)++;
-    } else if (rc) {
-      return kt_err_set(err, rc, "%s", gerr.msg);
-    } else if (rep->body_case == KARTOTEKA__ENVELOPE__BODY_CHANGES && rep->changes->n_changes == 1) {
-      rc = cl_store_reset(s, rep->changes->changes[0], err);
-    }
-    kt_frame_env_free(rep);
+    bool gone = false, left = false;
+    int rc = reset_one(c, s, l->types[i], l->ids[i], false, &gone, &left, err);
     if (rc) return rc;
-    kt_log_info("sync", "%s %s %s", l->types[i], l->ids[i],
-                gone ? "was removed from this PC (the server has no copy of it for you)"
-                     : "was set back to the server's copy");
+    if (gone && removed) (*removed)++;
   }
   return 0;
+}
+
+int cl_outbox_reset_held(cl_conn *c, cl_store *s, const char *type, const char *id, bool *left,
+                         kt_err *err) {
+  bool gone = false;
+  *left = false;
+  return reset_one(c, s, type, id, true, &gone, left, err);
 }
 
 typedef struct pick {

@@ -51,6 +51,16 @@ void cl_cards_free(cl_cards *l);
  * (may be NULL) counts the removed ones. */
 int cl_outbox_reset(cl_conn *c, cl_store *s, const cl_cards *l, size_t *removed, kt_err *err);
 
+/* The same for one card whose entry was held (parked or refused, then put in
+ * the trash) when the outbox was read: only if it still is once the server's
+ * copy is here, checked in the transaction that resets it. *left is true when
+ * the entry is sent as it is instead: it is no longer held (restored meanwhile
+ * by another program), or it was parked but the server has the card (the ack
+ * of its first push was lost: the entry is un-parked, edits made in the trash
+ * kept). */
+int cl_outbox_reset_held(cl_conn *c, cl_store *s, const char *type, const char *id, bool *left,
+                         kt_err *err);
+
 /* `kartoteka outbox drop`: drops the unsent change of the card `id`, or (id
  * NULL) every change the server refused, over a session of its own on loop
  * (the server's copy is needed: KT_E* of the connection when it cannot be

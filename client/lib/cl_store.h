@@ -291,6 +291,16 @@ int cl_store_dump(cl_store *s, kt_buf *out, kt_err *err);
 /* Number of unsent outbox entries (parked ones not counted). */
 int cl_store_outbox_count(cl_store *s, int64_t *n, kt_err *err);
 
+/* The hold of card id's outbox entry as it is now (see cl_outbox_entry.hold):
+ * 0 when it has none, is not held, or the card is gone. Another program may
+ * have restored the card since a list was read: a sync reads it again, in the
+ * transaction that acts on it. Caller's thread. */
+int cl_store_outbox_hold(cl_store *s, const char *id, int *hold, kt_err *err);
+/* Sends card id's parked entry at the next push after all (the server has the
+ * card: the acknowledgement of its first push was lost), edits made in the
+ * trash included. Caller's thread. */
+int cl_store_outbox_unpark(cl_store *s, const char *id, kt_err *err);
+
 /* Rebuilds the search index from the records (repair). */
 int cl_store_reindex(cl_store *s, kt_err *err);
 

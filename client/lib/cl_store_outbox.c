@@ -171,6 +171,26 @@ int cl__dev_index(cl_store *s, const char *uuid, uint32_t *idx, kt_err *err) {
   return dev_load(s, err);
 }
 
+int cl_store_outbox_hold(cl_store *s, const char *id, int *hold, kt_err *err) {
+  *hold = 0;
+  cl_rec *r = NULL;
+  int rc = cl__locate(s, id, &r, err);
+  if (rc == KT_ENOTFOUND) return 0;
+  entry_state es;
+  if (!rc && !(rc = cl__outbox_state(s, r, &es, err)) && es.has) *hold = es.hold;
+  cl_rec_free(r);
+  return rc;
+}
+
+int cl_store_outbox_unpark(cl_store *s, const char *id, kt_err *err) {
+  cl_rec *r = NULL;
+  int rc = cl__locate(s, id, &r, err);
+  if (rc == KT_ENOTFOUND) return 0;
+  if (!rc && !(rc = cl__tx_begin(s, err))) rc = cl__tx_end(s, cl__outbox_hold(s, r, 0, err), err);
+  cl_rec_free(r);
+  return rc;
+}
+
 int cl_store_outbox_walk(cl_store *s, int max, cl_outbox_cb cb, void *ud, kt_err *err) {
   sqlite3_stmt *st = NULL;
   int rc = sqlite3_prepare_v2(s->d.db,

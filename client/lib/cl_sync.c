@@ -78,8 +78,10 @@ static int run_held(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
   held_ctx h = {{0}, 0};
   int rc = cl_outbox_list(s, true, on_held, &h, err);
   if (!rc && h.rc) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-  if (!rc && h.cards.n) rc = cl_outbox_reset(c, s, &h.cards, NULL, err);
   for (size_t i = 0; !rc && i < h.cards.n; i++) {
+    bool left = false; /* restored meanwhile by another program: sent as it is */
+    rc = cl_outbox_reset_held(c, s, h.cards.types[i], h.cards.ids[i], &left, err);
+    if (rc || left) continue;
     cl_rec *r = NULL;
     kt_err e2;
     if (cl_store_get(s, h.cards.ids[i], &r, NULL) == 0 && !cl_rec_deleted(r) &&

@@ -130,13 +130,21 @@ op_edit() {
   else badop "edit $CT.$f" "$p"; fi
 }
 
+# a sync of this PC running meanwhile (in the background, or --watch) may have
+# brought a colleague's delete or restore of the card since it was read: then
+# "already in the trash" / "not in the trash" is the right answer, not a failure
+moved_meanwhile() {
+  [ -n "${BG[$1]:-}${WATCH[$1]:-}" ] && tail -1 "$T/$1.log" | grep -qE "(already|not) in the trash"
+}
 op_trash() {
   local p=$1
   pick_card
   if [ "$CDEL" = 1 ]; then
-    if k "$p" restore "$CID" >/dev/null; then oplog "$p" set "$CID" deleted 0; else badop restore "$p"; fi
+    if k "$p" restore "$CID" >/dev/null; then oplog "$p" set "$CID" deleted 0
+    elif ! moved_meanwhile "$p"; then badop restore "$p"; fi
   else
-    if k "$p" delete "$CID" >/dev/null; then oplog "$p" set "$CID" deleted 1; else badop delete "$p"; fi
+    if k "$p" delete "$CID" >/dev/null; then oplog "$p" set "$CID" deleted 1
+    elif ! moved_meanwhile "$p"; then badop delete "$p"; fi
   fi
 }
 
