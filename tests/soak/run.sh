@@ -71,7 +71,7 @@ one() { # PART SCRIPT MINIMUM-FIELD VAR=VALUE...: a part that is one run of a sc
   s=$(part_seed "$part"); : >"$LOG/$part.log"
   echo "soak: $part (seed $s; replay: KT_SEED=$s tests/soak/run.sh $part)"
   run_script "$part" "$sh" KT_SEED="$s" "$@"
-  row "$part" "$(field "$key" "$R_SOAK")" "$R_FAIL" "$(field worst "$R_SOAK")" $((SECONDS - t0))
+  row "$part" "$(field "$key" "$R_SOAK") $key" "$R_FAIL" "$(field worst "$R_SOAK")" $((SECONDS - t0))
 }
 
 # fuzz: every target, all at once and for the whole run (nice 19: they take the CPU the
@@ -98,7 +98,7 @@ if [ ${#fz[@]} -gt 0 ]; then
 fi
 
 one server-kill tests/integ/server_crash.sh points KT_CRASH_PARTS=1 KT_CRASH_KILLS="$(scale 300 20)"
-one client-kill-pull tests/integ/client_kill.sh points KT_KILL_N=5000 KT_KILL_ROUNDS="$(scale 340 20)"
+one client-kill-pull tests/integ/client_kill.sh points KT_KILL_N=10000 KT_KILL_ROUNDS="$(scale 340 20)"
 one client-kill-import tests/soak/import_kill.sh points KT_IMPORT_KILLS="$(scale 400 20)"
 one master-cut tests/integ/server_crash.sh cuts KT_CRASH_PARTS=2 KT_CRASH_CUTS="$(scale 1000 30)"
 one master-cut-normal tests/integ/server_crash.sh cuts KT_CRASH_PARTS=3
