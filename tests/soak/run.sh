@@ -98,7 +98,7 @@ if [ ${#fz[@]} -gt 0 ]; then
 fi
 
 one server-kill tests/integ/server_crash.sh points KT_CRASH_PARTS=1 KT_CRASH_KILLS="$(scale 300 20)"
-one client-kill-pull tests/integ/client_kill.sh points KT_KILL_N=10000 KT_KILL_ROUNDS="$(scale 340 20)"
+one client-kill-pull tests/integ/client_kill.sh points KT_KILL_N=10000 KT_KILL_SPREAD=110 KT_KILL_ROUNDS="$(scale 450 20)"
 one client-kill-import tests/soak/import_kill.sh points KT_IMPORT_KILLS="$(scale 400 20)"
 one master-cut tests/integ/server_crash.sh cuts KT_CRASH_PARTS=2 KT_CRASH_CUTS="$(scale 1000 30)"
 one master-cut-normal tests/integ/server_crash.sh cuts KT_CRASH_PARTS=3
