@@ -229,3 +229,10 @@ $(LOADGEN): tests/bench/util/loadgen.c $(O)/tests/lib/t_srvdb.o $(LIBCOMMON) $(S
 	@mkdir -p $(dir $@)
 	@echo "  LD    $@"
 	@$(CC) $(ALL_CFLAGS) -Itests/lib $(ALL_LDFLAGS) -o $@ $< $(O)/tests/lib/t_srvdb.o $(SRV_LIB_OBJ) $(LIBCOMMON) $(LIBS)
+
+# soak (issue 20): the crash, power-cut, convergence and fuzz harnesses at scale,
+# SOAK_MINUTES (60) in all; not part of check. tests/soak/run.sh [PART...] runs parts.
+.PHONY: soak
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) SOAK_MINUTES=$(or $(SOAK_MINUTES),60) tests/soak/run.sh

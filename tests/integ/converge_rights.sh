@@ -44,6 +44,7 @@
 #   KT_SEED=N  rerun one scenario (the seed is printed; timing still varies)
 #   KT_ROUNDS=N rounds (10)   KT_OPS=N operations per PC and round (7)
 #   KT_CHECK_EVERY=N clean checkpoint every N rounds (2)   KT_KNOWN="KIND ..." (none)
+#   KT_PCS=8 adds a second PC of the head of sales (vera2) for 8 PCs in all (7; make soak)
 #   KT_KEEP=1 keep a failed run's files (dumps of each failed checkpoint: dump.*.roundN)
 source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/server.sh"
@@ -54,7 +55,8 @@ RANDOM=$SEED
 ROUNDS=${KT_ROUNDS:-10}; OPS=${KT_OPS:-7}; CHECK_EVERY=${KT_CHECK_EVERY:-2}
 P=(anna anna2 boris vera gleb dina)
 LATE=boris2                                   # joins halfway
-declare -A USER=([anna]=anna [anna2]=anna [boris]=boris [boris2]=boris [vera]=vera [gleb]=gleb [dina]=dina)
+declare -A USER=([anna]=anna [anna2]=anna [boris]=boris [boris2]=boris [vera]=vera [vera2]=vera [gleb]=gleb [dina]=dina)
+[ "${KT_PCS:-7}" -ge 8 ] && P+=(vera2)
 USERS=(anna boris vera gleb dina)
 ADMIN=gleb
 declare -A ROLE=([anna]=manager [boris]=manager [vera]=head_of_sales [gleb]=administrator [dina]=lead)
@@ -540,6 +542,7 @@ else pass "no sanitizer reports"; fi
 check "server alive" kill -0 "$SRV_PID"
 stop_server "$D"; check_eq "clean shutdown" 0 $?
 echo "seed=$SEED took $(( ($(date +%s%N) - t_start) / 1000000 )) ms"
+echo "soak: converge-rights rounds=$ROUNDS pcs=${#P[@]} worst=failed_checks:$_nfail"
 if [ "$_nfail" -gt 0 ] && [ -n "${KT_KEEP:-}" ]; then
   keep=/tmp/kt-converge-rights-$SEED; rm -rf "$keep"; cp -a "$T" "$keep"; cp -a "$D".serve.* "$keep"/ 2>/dev/null
   echo "kept: $keep"

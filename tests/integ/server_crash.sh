@@ -15,12 +15,15 @@
 #    be caught losing an acknowledged change within KT_CRASH_NORMAL_MAX (20)
 #    cuts; if they are not, the harness cannot see a loss and the test fails.
 # KT_SEED fixes the random kill points; the numbers are printed ("numbers:").
+# KT_CRASH_PARTS (123) picks the parts to run (make soak runs 1 and 23 apart, at scale);
+# a "soak:" line per part gives its count of distinct kill points or cuts and its worst case.
 source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/server.sh"
 N=${KT_CRASH_N:-10000}
 KILLS=${KT_CRASH_KILLS:-100}
 CUTS=${KT_CRASH_CUTS:-30}
 NORMAL_MAX=${KT_CRASH_NORMAL_MAX:-20}
+PARTS=${KT_CRASH_PARTS:-123}
 SEED=${KT_SEED:-$$}
 RANDOM=$SEED
 echo "seed $SEED (KT_SEED to repeat)"
@@ -54,6 +57,8 @@ pending() { # the outbox size as `kartoteka status --json` reports it
 }
 
 # ---- 1. kill -9 during a 10,000-change push --------------------------------------
+if [[ $PARTS == *1* ]]; then
+declare -A POINTS=() # distinct kill points: ms from the start of the sync, kills during the push
 D=$T/d1 P=$T/p1
 init_server "$D"; add_user "$D" anna head_of_sales  # imports: a right
 serve "$D" || { fail "server start" "$(cat "$T/serve.err")"; finish; }
@@ -71,13 +76,14 @@ while [ $left -gt 0 ] && [ $rounds -lt $((KILLS * 5)) ]; do
   serve "$D" || { fail "server restart $rounds" "$(tail -3 "$T/serve.err")"; break; }
   "$KT" --profile "$P" sync >/dev/null 2>&1 &
   CL=$!
-  nap_us $(((RANDOM * 32768 + RANDOM) % delay + 1))
+  pt=$(((RANDOM * 32768 + RANDOM) % delay + 1))
+  nap_us $pt
   crash && kills=$((kills + 1))
   wait $CL 2>/dev/null
   # the PC's outbox and the master's cards, both processes stopped
   IFS='|' read -r now master < <(sqlite3 "$P/replica.db" \
     "ATTACH '$D/master.db' AS m; SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM m.t_org)")
-  [ "$now" -gt 0 ] && in_push=$((in_push + 1))
+  [ "$now" -gt 0 ] && in_push=$((in_push + 1)) && POINTS[$((pt / 1000))]=1
   [ $in_push -eq $KILLS ] && [ $left_at_k -lt 0 ] && left_at_k=$now
   prog=$((left - now))
   [ $prog -gt 0 ] && progress=$((progress + 1))
@@ -104,6 +110,7 @@ echo "numbers: part 1: $kills kills in $rounds rounds, $in_push of them with the
   "$progress rounds acknowledged something ($((N - (left_at_k < 0 ? 0 : left_at_k))) changes by kill $KILLS);" \
   "$lost_acks times the master had committed a batch whose ack was lost;" \
   "kill window 1..$((dmin / 1000)) to 1..$((dmax / 1000)) ms; $((SECONDS - t0)) s"
+echo "soak: server-kill points=${#POINTS[@]} kills=$in_push worst=commits_whose_ack_was_lost:$lost_acks"
 check "at least $KILLS kills during the push" test $in_push -ge $KILLS
 check_eq "the push finished between the kills" 0 "$left"
 serve "$D" || fail "server restart"
@@ -118,6 +125,7 @@ check_eq "outbox empty" "0" "$(pending "$P")"
 check_eq "master passes the integrity check" "ok" "$(sqlite3 "$D/master.db" 'PRAGMA integrity_check')"
 kill -TERM $SRV_PID; wait $SRV_PID 2>/dev/null
 check_not_contains "no sanitizer report from the server" "Sanitizer" "$(cat "$T/serve.err")"
+fi
 
 # ---- 2 and 3. power cuts ------------------------------------------------------------
 # power_cuts full|normal MAX: up to MAX cycles of (new cards, sync, kill -9 as a
@@ -176,9 +184,11 @@ power_cuts() {
   done
 }
 
+if [[ $PARTS == *2* ]]; then
 t0=$SECONDS
 : >"$T/serve.err"
 power_cuts full "$CUTS"
+echo "soak: master-cut cuts=$CUT_N risky=$CUT_RISKY worst=lost:$CUT_LOST"
 echo "numbers: part 2: synchronous=FULL: $CUT_N power cuts, $CUT_RISKY right after new acks," \
   "$CUT_ACKED acknowledged-card checks, lost $CUT_LOST; $((SECONDS - t0)) s"
 check_contains "the server ran on the cut VFS" "KARTOTEKAD_TEST_VFS=cut" "$(cat "$T/serve.err")"
@@ -190,14 +200,18 @@ check_eq "FULL: the replica equals the master after one more cut" "$("$KTD" dump
   "$("$KT" --profile "$T/p_full" dump)"
 check_eq "FULL: master passes the integrity check" "ok" "$(sqlite3 "$T/d_full/master.db" 'PRAGMA integrity_check')"
 check_not_contains "no sanitizer report from the server" "Sanitizer" "$(cat "$T/serve.err")"
+fi
 
+if [[ $PARTS == *3* ]]; then
 t0=$SECONDS
 : >"$T/serve.err"
 power_cuts normal "$NORMAL_MAX"
+echo "soak: master-cut-normal cuts=$CUT_N worst=caught_at:$CUT_N"
 echo "numbers: part 3: synchronous=NORMAL: lost $CUT_LOST acknowledged cards at power cut $CUT_N" \
   "(budget $NORMAL_MAX; $CUT_RISKY cuts right after new acks); $((SECONDS - t0)) s"
 check_contains "the server ran with synchronous=NORMAL" "KARTOTEKAD_TEST_SYNC=normal" "$(cat "$T/serve.err")"
 check "NORMAL: the harness catches a lost acknowledged push" test $CUT_LOST -gt 0
 crash
 check_not_contains "no sanitizer report from the server" "Sanitizer" "$(cat "$T/serve.err")"
+fi
 finish
