@@ -59,7 +59,9 @@ static void on_events(uv_async_t *h) {
   while (cl_client_next_event(w->c, &ev)) {
     if (ev->kind == CL_EV_SYNC) {
       take_totals(w->out, ev);
-      if (ev->sync.status == CL_SYNC_STOPPED && ev->sync.code && !w->out->rc) {
+      /* stopped for good by the server (refused, disabled, revoked); not when we
+         asked it to stop (a signal), whatever the last offline cause was */
+      if (ev->sync.status == CL_SYNC_STOPPED && ev->sync.code && !w->out->rc && !w->stopping) {
         w->out->rc = ev->sync.code;
         snprintf(w->out->msg, sizeof w->out->msg, "%s", ev->sync.error);
         cl_client_shutdown(w->c);
@@ -79,6 +81,21 @@ static void on_stop_signal(uv_signal_t *h, int sig) {
 }
 
 static void close_cb(uv_handle_t *h) { (void)h; }
+
+static void close_left(uv_handle_t *h, void *arg) {
+  (void)arg;
+  kt_log_warn("sync", "a libuv handle (type %d) was still open at the end; closed", (int)h->type);
+  if (!uv_is_closing(h)) uv_close(h, close_cb);
+}
+
+/* Closes the loop; a handle left open would keep its memory: closed first. */
+static void loop_end(uv_loop_t *loop) {
+  if (uv_loop_close(loop) == UV_EBUSY) {
+    uv_walk(loop, close_left, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_loop_close(loop);
+  }
+}
 
 /* Returns 1 when the profile is standalone (the caller's one-shot sync says
  * why it cannot), else 0 with *o filled. */
@@ -109,7 +126,7 @@ static int watch_on_core(cli_ctx *ctx, sync_outcome *o) {
     uv_close((uv_handle_t *)&w.sigterm, close_cb);
     uv_close((uv_handle_t *)&w.wake, close_cb);
     uv_run(&w.loop, UV_RUN_DEFAULT);
-    uv_loop_close(&w.loop);
+    loop_end(&w.loop);
     return 1;
   } else {
     uv_run(&w.loop, UV_RUN_DEFAULT); /* until the core's last event */
@@ -120,8 +137,11 @@ static int watch_on_core(cli_ctx *ctx, sync_outcome *o) {
   uv_close((uv_handle_t *)&w.sigint, close_cb);
   uv_close((uv_handle_t *)&w.sigterm, close_cb);
   uv_close((uv_handle_t *)&w.wake, close_cb);
-  uv_run(&w.loop, UV_RUN_DEFAULT);
-  uv_loop_close(&w.loop);
+  /* (a uv_stop from on_events makes the first run return at once: run until
+     the closes are done) */
+  while (uv_run(&w.loop, UV_RUN_DEFAULT) != 0) {
+  }
+  loop_end(&w.loop);
   return 0;
 }
 
