@@ -246,7 +246,7 @@ static void at_str(const demo *d, int offset, int hour, int minute, char *out, s
 typedef struct sets {
   cl_set v[MAXSET];
   int n;
-  char buf[MAXSET][160];
+  char buf[MAXSET][256];
 } sets;
 
 static void set(sets *s, const char *field, const char *value) {

@@ -19,8 +19,11 @@
 #define STAGING "connect.tmp"
 #define DB "replica.db"
 
+/* dir/name into out; a path too long for out becomes "" (every use then fails
+ * with the name of what it could not reach, never on a cut-short path). */
 static void path_in(const char *dir, const char *name, char *out, size_t n) {
-  snprintf(out, n, "%s/%s", dir, name);
+  int w = snprintf(out, n, "%s/%s", dir, name);
+  if (w < 0 || (size_t)w >= n) out[0] = '\0';
 }
 
 static bool exists(const char *p) {
