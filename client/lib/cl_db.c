@@ -52,6 +52,12 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_OUTBOX_CTR] = "SELECT seq FROM sqlite_sequence WHERE name = 'outbox'",
     [CL_ST_OUTBOX_CTR_SET] = "UPDATE sqlite_sequence SET seq = ?1 WHERE name = 'outbox'",
     [CL_ST_OUTBOX_CTR_ADD] = "INSERT INTO sqlite_sequence(name, seq) VALUES ('outbox', ?1)",
+    [CL_ST_OUTBOX_WALK] = "SELECT seq, tcode, rid, fields, base FROM outbox WHERE hold = 0 "
+                          "ORDER BY seq LIMIT ?1",
+    [CL_ST_FTS_OPTIMIZE] = "INSERT INTO fts(fts) VALUES('optimize')",
+    [CL_ST_PHONE_OPTIMIZE] = "INSERT INTO fts_phone(fts_phone) VALUES('optimize')",
+    [CL_ST_FTS_CLEAR] = "INSERT INTO fts(fts) VALUES('delete-all')",
+    [CL_ST_PHONE_CLEAR] = "INSERT INTO fts_phone(fts_phone) VALUES('delete-all')",
     [CL_ST_FTS_ADD] = "INSERT INTO fts(rowid, body) VALUES (?1, ?2)",
     [CL_ST_FTS_DEL] = "INSERT INTO fts(fts, rowid, body) VALUES ('delete', ?1, ?2)",
     [CL_ST_FTS_MATCH] = "SELECT rowid FROM fts WHERE fts MATCH ?1 AND rowid BETWEEN ?2 AND ?3 "

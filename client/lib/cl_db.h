@@ -44,6 +44,11 @@ typedef enum cl_st {
   CL_ST_OUTBOX_CTR,   /* -> the outbox's AUTOINCREMENT counter (no row: never used) */
   CL_ST_OUTBOX_CTR_SET, /* ?1 counter (the row exists) */
   CL_ST_OUTBOX_CTR_ADD, /* ?1 counter (no row yet) */
+  CL_ST_OUTBOX_WALK,  /* ?1 max -> seq, tcode, rid, fields, base: the entries to send, oldest first */
+  CL_ST_FTS_OPTIMIZE, /* merge every search-index segment (drops deleted rows' entries) */
+  CL_ST_PHONE_OPTIMIZE,
+  CL_ST_FTS_CLEAR,    /* empty the search index (a reindex follows) */
+  CL_ST_PHONE_CLEAR,
   CL_ST_FTS_ADD,      /* ?1 rowid, ?2 body */
   CL_ST_FTS_DEL,      /* ?1 rowid, ?2 old body */
   CL_ST_FTS_MATCH,    /* ?1 query, ?2 lo rowid, ?3 hi rowid, ?4 limit -> rowid (newest first) */

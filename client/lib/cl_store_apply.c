@@ -280,12 +280,14 @@ int cl_store_purge(cl_store *s, bool force, kt_err *err) {
   /* merging every search-index segment drops the entries of deleted rows for
      good (secure_delete zeroes the freed pages); the checkpoint copies the
      pages into the database and empties the WAL, which still held old copies */
-  int rc = sqlite3_exec(s->d.db,
-                        "INSERT INTO fts(fts) VALUES('optimize'); "
-                        "INSERT INTO fts_phone(fts_phone) VALUES('optimize');",
-                        NULL, NULL, NULL);
-  if (rc != SQLITE_OK) return cl_db_error(&s->d, rc, "cleaning the search index", err);
-  rc = sqlite3_wal_checkpoint_v2(s->d.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+  static const cl_st optimize[] = {CL_ST_FTS_OPTIMIZE, CL_ST_PHONE_OPTIMIZE};
+  for (size_t i = 0; i < sizeof optimize / sizeof optimize[0]; i++) {
+    sqlite3_stmt *st = cl_db_st(&s->d, optimize[i], err);
+    if (!st) return cl_db_st_rc(&s->d);
+    int src = cl_db_step_done(&s->d, st, err);
+    if (src) return src;
+  }
+  int rc = sqlite3_wal_checkpoint_v2(s->d.db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
   if (rc != SQLITE_OK && rc != SQLITE_BUSY)
     return cl_db_error(&s->d, rc, "writing the card index through", err);
   if (rc == SQLITE_BUSY)

@@ -162,11 +162,11 @@ int cl_store_reindex(cl_store *s, kt_err *err) {
   int rc = cl__tx_begin(s, err);
   if (rc) return rc;
   cl__pend_drop(s); /* every record is indexed again below */
-  rc = sqlite3_exec(s->d.db,
-                    "INSERT INTO fts(fts) VALUES('delete-all'); "
-                    "INSERT INTO fts_phone(fts_phone) VALUES('delete-all');",
-                    NULL, NULL, NULL);
-  if (rc != SQLITE_OK) rc = cl_db_error(&s->d, rc, "clearing the search index", err);
+  static const cl_st clear[] = {CL_ST_FTS_CLEAR, CL_ST_PHONE_CLEAR};
+  for (size_t i = 0; !rc && i < sizeof clear / sizeof clear[0]; i++) {
+    sqlite3_stmt *st = cl_db_st(&s->d, clear[i], err);
+    rc = st ? cl_db_step_done(&s->d, st, err) : cl_db_st_rc(&s->d);
+  }
   int n;
   kt_mtype *types = kt_model_types(s->model, &n);
   for (int i = 0; !rc && i < n; i++) {

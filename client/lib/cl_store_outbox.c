@@ -192,14 +192,10 @@ int cl_store_outbox_unpark(cl_store *s, const char *id, kt_err *err) {
 }
 
 int cl_store_outbox_walk(cl_store *s, int max, cl_outbox_cb cb, void *ud, kt_err *err) {
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(s->d.db,
-                              "SELECT seq, tcode, rid, fields, base FROM outbox WHERE hold = 0 "
-                              "ORDER BY seq LIMIT ?1",
-                              -1, &st, NULL);
-  if (rc != SQLITE_OK) return cl_db_error(&s->d, rc, "reading the outbox", err);
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_OUTBOX_WALK, err);
+  if (!st) return cl_db_st_rc(&s->d);
   sqlite3_bind_int(st, 1, max);
-  rc = 0;
+  int rc = 0;
   int src = SQLITE_DONE;
   while (!rc && (src = sqlite3_step(st)) == SQLITE_ROW) {
     cl_outbox_item it;
@@ -237,7 +233,7 @@ int cl_store_outbox_walk(cl_store *s, int max, cl_outbox_cb cb, void *ud, kt_err
   }
   if (!rc && src != SQLITE_ROW && src != SQLITE_DONE)
     rc = cl_db_error(&s->d, src, "reading the outbox", err);
-  sqlite3_finalize(st);
+  sqlite3_reset(st); /* the statement table keeps it */
   return rc;
 }
 
