@@ -2,6 +2,8 @@
 #include "kt_uuid.h"
 
 #include <errno.h>
+#include <openssl/sha.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -133,4 +135,14 @@ int kt_uuid_new_str(char out[KT_UUID_STRLEN + 1], kt_err *err) {
   if (rc) return rc;
   kt_uuid_format(&u, out);
   return 0;
+}
+
+void kt_uuid_derive(const char *key, size_t n, char out[KT_UUID_STRLEN + 1]) {
+  unsigned char h[SHA256_DIGEST_LENGTH];
+  SHA256((const unsigned char *)key, n, h);
+  h[6] = (unsigned char)((h[6] & 0x0f) | 0x80); /* version 8: name-based, custom */
+  h[8] = (unsigned char)((h[8] & 0x3f) | 0x80); /* RFC 9562 variant */
+  kt_uuid u;
+  memcpy(u.b, h, sizeof u.b);
+  kt_uuid_format(&u, out);
 }

@@ -58,6 +58,12 @@ int kt_uuid_cmp(const kt_uuid *a, const kt_uuid *b);
  * so ids from separate calls are ordered by ms only). 0 or KT_EIO. */
 int kt_uuid_new_str(char out[KT_UUID_STRLEN + 1], kt_err *err);
 
+/* A name-based id: the same key gives the same id on every PC (SHA-256 of
+ * the key's n bytes, version 8, RFC 9562 variant), for records whose identity
+ * is their content (reminder states, an imported file's UID). Lowercase text
+ * and a NUL into out. */
+void kt_uuid_derive(const char *key, size_t n, char out[KT_UUID_STRLEN + 1]);
+
 /* Fills buf with n bytes from getrandom(); loops on EINTR and short reads.
  * 0 or KT_EIO (err says why). */
 int kt_random_bytes(void *buf, size_t n, kt_err *err);

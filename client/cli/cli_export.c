@@ -2,8 +2,9 @@
  * --type TYPE [--where ...] [--sort F] [--desc] [--fields F,F]` or `... FILE
  * --id ID` (one card; in HTML with its related cards, ready to print): the
  * file appears whole or not at all; on a connected profile only with the
- * server's leave (export right, audit). vCard is for contacts (the default
- * type there). */
+ * server's leave (export right, audit). vCard (3.0; vcard4: 4.0) is for
+ * contacts (the default type there); ical without --type writes events and
+ * tasks into one calendar. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,7 @@
 
 int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 3)
-    return cli_usage("export", "give the format (csv, xlsx, ods, vcard, ical, html or text) and the file");
+    return cli_usage("export", "give the format (csv, xlsx, ods, vcard, vcard4, ical, html or text) and the file");
   cl_export_fmt fmt;
   kt_err err;
   kt_err_clear(&err);
@@ -50,8 +51,8 @@ int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
     rc = more;
     goto out;
   }
-  if (!q.type && fmt == CL_EXPORT_VCARD) q.type = "contact";
-  if (!q.type && !id) {
+  if (!q.type && (fmt == CL_EXPORT_VCARD || fmt == CL_EXPORT_VCARD4)) q.type = "contact";
+  if (!q.type && !id && fmt != CL_EXPORT_ICAL) {
     rc = cli_usage("export", "say which cards with --type (org, contact, ...) or --id ID");
     goto out;
   }
@@ -80,7 +81,8 @@ int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
   } else {
     rc = 0;
     if (ctx->json) printf("{\"exported\": %lld}\n", (long long)n);
-    else printf("exported %lld %s card%s to %s\n", (long long)n, q.type, n == 1 ? "" : "s", file);
+    else printf("exported %lld %s card%s to %s\n", (long long)n, q.type ? q.type : "event and task",
+                n == 1 ? "" : "s", file);
   }
   uv_loop_close(&loop);
   cl_store_close(s);
@@ -102,7 +104,7 @@ static const cli_opt export_opts[] = {
 const cli_cmd cli_entry_export = {
     .name = "export",
     .run = cli_cmd_export,
-    .usage = "export csv|xlsx|ods|vcard|ical|html|text FILE --type TYPE [--where ...] [--sort FIELD]\n"
+    .usage = "export csv|xlsx|ods|vcard|vcard4|ical|html|text FILE --type TYPE [--where ...] [--sort FIELD]\n"
      "          [--desc] [--fields F,F] · export FORMAT FILE --id ID (one card; html: with its related)",
     .summary = "write cards to a file for Excel, LibreOffice, phones, calendars or print (needs the export "
      "right; the server records it)",

@@ -205,7 +205,7 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
         printf("imported %d row%s", res.created, res.created == 1 ? "" : "s");
       if (!o.dry_run && res.updated) printf("; %d updated", res.updated);
       if (!o.dry_run && res.skipped)
-        printf("; %d skipped as duplicate%s of existing clients (import %s anyway with "
+        printf("; %d skipped as duplicate%s of existing cards (import %s anyway with "
                "--on-duplicate create, or update %s with --on-duplicate update)",
                res.skipped, res.skipped == 1 ? "" : "s", res.skipped == 1 ? "it" : "them",
                res.skipped == 1 ? "it" : "them");

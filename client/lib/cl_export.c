@@ -154,7 +154,7 @@ static const cl__exp_sink sink_xlsx = {"xlsx", CL_EXPORT_XLSX, NULL, xlsx_begin,
 /* ---- the frame ------------------------------------------------------------- */
 
 static const cl__exp_sink *const sinks[] = {&sink_csv, &sink_xlsx, &cl__exp_ods, &cl__exp_vcard,
-                                            &cl__exp_ical, &cl__exp_html, &cl__exp_text};
+                                            &cl__exp_ical, &cl__exp_html, &cl__exp_text, &cl__exp_vcard4};
 #define NSINKS ((int)(sizeof sinks / sizeof sinks[0]))
 
 static const cl__exp_sink *sink_of(cl_export_fmt fmt) {
@@ -169,8 +169,12 @@ int cl_export_format(const char *name, cl_export_fmt *fmt, kt_err *err) {
       *fmt = sinks[i]->fmt;
       return 0;
     }
-  return kt_err_set(err, KT_EINVAL, "unsupported export format '%s' (supported: csv, xlsx, ods, "
-                    "vcard, ical, html, text)", name ? name : "");
+  kt_buf names = KT_BUF_INIT;
+  for (int i = 0; i < NSINKS; i++) kt_buf_printf(&names, "%s%s", i ? ", " : "", sinks[i]->name);
+  int rc = kt_err_set(err, KT_EINVAL, "unsupported export format '%s' (supported: %s)",
+                      name ? name : "", kt_buf_str(&names));
+  kt_buf_free(&names);
+  return rc;
 }
 
 int cl__exp_values(cl__exp *w, const cl_rec *r, bool iso) {
@@ -285,22 +289,69 @@ static int type_fits(const cl__exp_sink *sink, const kt_mtype *t, kt_err *err) {
                     sink->name, sink->types, name, sink->types);
 }
 
-/* The export of what q selects (card: one card, for HTML with its related). */
+/* Makes w ready for records of type t: its columns and their buffers. */
+static int open_type(cl__exp *w, kt_mtype *t, const char *const *columns, int ncolumns,
+                     kt_err *err) {
+  w->type = t;
+  int rc = pick_columns(t, columns, ncolumns, &w->cols, &w->ncols, err);
+  if (rc) return rc;
+  if (!(w->names = calloc((size_t)w->ncols + 1, sizeof *w->names)) ||
+      !(w->off = calloc((size_t)w->ncols + 1, sizeof *w->off)) ||
+      !(w->v = calloc((size_t)w->ncols + 1, sizeof *w->v)) ||
+      !(w->fieldnames = calloc((size_t)w->ncols + 1, sizeof *w->fieldnames)))
+    return kt_err_set(err, KT_ENOMEM, "out of memory");
+  for (int i = 0; i < w->ncols; i++) w->fieldnames[i] = w->cols[i]->name;
+  for (int i = 0; !rc && i < w->ncols; i++)
+    if (w->cols[i]->type == KT_FT_REF) rc = cl_reftitles_open(w->s, w->cols[i]->ref, &w->names[i], err);
+  return rc;
+}
+
+static void close_type(cl__exp *w) {
+  for (int i = 0; w->names && i < w->ncols; i++) cl_reftitles_close(w->names[i]);
+  free(w->names);
+  free(w->off);
+  free(w->v);
+  free(w->fieldnames);
+  free(w->cols);
+  w->names = NULL, w->off = NULL, w->v = NULL, w->fieldnames = NULL, w->cols = NULL;
+  w->ncols = 0;
+}
+
+#define EXP_MAX_TYPES 4
+
+/* The export of what q selects (card: one card, for HTML with its related).
+ * Without a type, a format that holds several (iCalendar: events and tasks)
+ * takes all of them into the one file. */
 static int run(uv_loop_t *loop, const char *profile_dir, cl_store *s, const cl_query *q,
                const cl_rec *card, const char *const *columns, int ncolumns, cl_export_fmt fmt,
                const char *path, int64_t *count, kt_err *err) {
   *count = 0;
-  kt_mtype *t;
-  int rc = kt_model_type_get(cl_store_model(s), q->type, &t, err);
-  if (rc) return rc;
-  if (!path || !*path) return kt_err_set(err, KT_EINVAL, "give the file to write");
   const cl__exp_sink *sink = sink_of(fmt);
-  if (!(card && fmt == CL_EXPORT_HTML) && (rc = type_fits(sink, t, err))) return rc;
+  kt_mtype *types[EXP_MAX_TYPES];
+  int ntypes = 0, rc = 0;
+  if (q->type) {
+    if ((rc = kt_model_type_get(cl_store_model(s), q->type, &types[0], err))) return rc;
+    ntypes = 1;
+  } else if (sink->types && !card) {
+    char name[64];
+    for (const char *p = sink->types; *p && ntypes < EXP_MAX_TYPES;) {
+      size_t n = strcspn(p, " ");
+      snprintf(name, sizeof name, "%.*s", (int)n, p);
+      if ((rc = kt_model_type_get(cl_store_model(s), name, &types[ntypes++], err))) return rc;
+      p += n + (p[n] == ' ');
+    }
+  } else {
+    return kt_err_set(err, KT_EINVAL, "say which cards to export: a type (org, contact, ...) "
+                      "or one card's id");
+  }
+  if (!path || !*path) return kt_err_set(err, KT_EINVAL, "give the file to write");
+  for (int i = 0; i < ntypes; i++)
+    if (!(card && fmt == CL_EXPORT_HTML) && (rc = type_fits(sink, types[i], err))) return rc;
   /* the rights the server sent at login already say no: nothing is written, and the
      server is still asked so that the attempt is in its audit log */
   const kt_rights *rights = cl_store_connected(s) ? cl_store_rights(s) : NULL;
   if (rights && !rights->can_export) {
-    rc = ask_server(loop, profile_dir, s, t->def->name, -1, sink->name, path, err);
+    rc = ask_server(loop, profile_dir, s, types[0]->def->name, -1, sink->name, path, err);
     if (rc == 0 || rc == KT_ENET)
       rc = kt_err_set(err, KT_EPERM, "your role (%s) may not export cards; ask your "
                       "administrator for the export right", cl_store_role(s));
@@ -310,35 +361,37 @@ static int run(uv_loop_t *loop, const char *profile_dir, cl_store *s, const cl_q
   snprintf(tmp, sizeof tmp, "%s.part", path);
   struct timeval tv;
   gettimeofday(&tv, NULL);
-  cl__exp w = {.s = s, .type = t, .path = path, .tmp = tmp, .err = err, .cell = KT_BUF_INIT,
-               .vals = KT_BUF_INIT, .out = KT_BUF_INIT,
+  cl__exp w = {.s = s, .type = types[0], .path = path, .tmp = tmp, .err = err,
+               .cell = KT_BUF_INIT, .vals = KT_BUF_INIT, .out = KT_BUF_INIT,
                .now_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000};
+  int64_t per[EXP_MAX_TYPES] = {0};
   bool begun = false;
-  if ((rc = pick_columns(t, columns, ncolumns, &w.cols, &w.ncols, err))) return rc;
-  if (!(w.names = calloc((size_t)w.ncols + 1, sizeof *w.names)) ||
-      !(w.off = calloc((size_t)w.ncols + 1, sizeof *w.off)) ||
-      !(w.v = calloc((size_t)w.ncols + 1, sizeof *w.v)) ||
-      !(w.fieldnames = calloc((size_t)w.ncols + 1, sizeof *w.fieldnames))) {
-    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-    goto out;
-  }
-  for (int i = 0; i < w.ncols; i++) w.fieldnames[i] = w.cols[i]->name;
-  for (int i = 0; !rc && i < w.ncols; i++)
-    if (w.cols[i]->type == KT_FT_REF) rc = cl_reftitles_open(s, w.cols[i]->ref, &w.names[i], err);
-  if (rc) goto out;
+  if ((rc = open_type(&w, types[0], columns, ncolumns, err))) goto out;
   begun = true;
   if ((rc = sink->begin(&w))) goto out;
   if (card && fmt == CL_EXPORT_HTML) {
     rc = cl__exp_html_card(&w, card);
-    if (!rc) w.count = 1;
+    if (!rc) w.count = per[0] = 1;
   } else {
-    walk k = {.w = &w, .sink = sink};
-    rc = cl_store_list(s, q, on_rec, &k, err);
-    if (k.rc) rc = k.rc;
+    for (int i = 0; !rc && i < ntypes; i++) {
+      if (i) {
+        close_type(&w);
+        if ((rc = open_type(&w, types[i], columns, ncolumns, err))) break;
+      }
+      cl_query qt = *q;
+      qt.type = types[i]->def->name;
+      int64_t before = w.count;
+      walk k = {.w = &w, .sink = sink};
+      rc = cl_store_list(s, &qt, on_rec, &k, err);
+      if (k.rc) rc = k.rc;
+      per[i] = w.count - before;
+    }
   }
   if (rc || (rc = sink->end(&w))) goto out;
   /* the file is complete: now the server's leave (and its audit row), then it appears */
-  if ((rc = ask_server(loop, profile_dir, s, t->def->name, w.count, sink->name, path, err))) goto out;
+  for (int i = 0; !rc && i < ntypes; i++)
+    rc = ask_server(loop, profile_dir, s, types[i]->def->name, per[i], sink->name, path, err);
+  if (rc) goto out;
   if (kt_plat_rename(tmp, path) != 0) {
     rc = kt_err_set(err, KT_EIO, "cannot write %s: %s", path, strerror(errno));
     goto out;
@@ -352,12 +405,7 @@ out:
   kt_buf_free(&w.cell);
   kt_buf_free(&w.vals);
   kt_buf_free(&w.out);
-  for (int i = 0; w.names && i < w.ncols; i++) cl_reftitles_close(w.names[i]);
-  free(w.names);
-  free(w.off);
-  free(w.v);
-  free(w.fieldnames);
-  free(w.cols);
+  close_type(&w);
   return rc;
 }
 

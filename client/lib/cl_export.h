@@ -2,7 +2,8 @@
  * CSV in Excel's form (UTF-8 with a BOM, ';' between fields, CRLF; what
  * cl_import reads back), an .xlsx workbook (libxlsxwriter: a header row of
  * field labels, numbers as numbers), an .ods spreadsheet (dates as dates),
- * vCard 3.0 (contacts), iCalendar (events, tasks), a printable HTML list or
+ * vCard 3.0 or 4.0 (contacts), iCalendar (events and tasks, in one file when
+ * no type is asked for), a printable HTML list or
  * card, or aligned plain text. A reference (a contact's organization)
  * is written as the name when exactly one record has it, as import resolves
  * names, else as the id. The file appears whole or not at all (written beside
@@ -29,9 +30,10 @@ typedef enum {
   CL_EXPORT_ICAL,
   CL_EXPORT_HTML,
   CL_EXPORT_TEXT,
+  CL_EXPORT_VCARD4, /* vCard 4.0 (CL_EXPORT_VCARD is 3.0) */
 } cl_export_fmt;
 
-/* "csv", "xlsx", "ods", "vcard", "ical", "html", "text" -> *fmt; KT_EINVAL
+/* "csv", "xlsx", "ods", "vcard", "vcard4", "ical", "html", "text" -> *fmt; KT_EINVAL
  * naming the formats otherwise. */
 int cl_export_format(const char *name, cl_export_fmt *fmt, kt_err *err);
 

@@ -89,15 +89,21 @@ const cl__exp_sink cl__exp_ods = {"ods", CL_EXPORT_ODS, NULL, ods_begin, ods_row
 
 /* ---- vCard, iCalendar ------------------------------------------------------ */
 
-static int vcard_row(cl__exp *w, const cl_rec *r) {
+static int vcard_version_row(cl__exp *w, const cl_rec *r, int version) {
   int rc = cl__exp_values(w, r, true);
   if (rc) return rc;
-  cl_vcard_write(&w->out, 3, w->fieldnames, w->v, w->ncols, cl_rec_id(r));
+  cl_vcard_write(&w->out, version, w->fieldnames, w->v, w->ncols, cl_rec_id(r));
   return cl__exp_flush(w, FLUSH_AT);
 }
 
+/* 3.0 by default: what Outlook and most phones read; 4.0 (RFC 6350) on request */
+static int vcard_row(cl__exp *w, const cl_rec *r) { return vcard_version_row(w, r, 3); }
+static int vcard4_row(cl__exp *w, const cl_rec *r) { return vcard_version_row(w, r, 4); }
+
 const cl__exp_sink cl__exp_vcard = {"vcard", CL_EXPORT_VCARD, "contact", text_begin, vcard_row,
                                     text_end, text_drop};
+const cl__exp_sink cl__exp_vcard4 = {"vcard4", CL_EXPORT_VCARD4, "contact", text_begin,
+                                     vcard4_row, text_end, text_drop};
 
 static int ical_begin(cl__exp *w) {
   int rc = text_begin(w);

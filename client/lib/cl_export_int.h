@@ -53,7 +53,7 @@ typedef struct cl__exp_sink {
   void (*drop)(cl__exp *w);
 } cl__exp_sink;
 
-extern const cl__exp_sink cl__exp_ods, cl__exp_vcard, cl__exp_ical, cl__exp_html, cl__exp_text;
+extern const cl__exp_sink cl__exp_ods, cl__exp_vcard, cl__exp_vcard4, cl__exp_ical, cl__exp_html, cl__exp_text;
 
 /* Formats r's columns into w->v (iso: the stored form, as JSON has it; else
  * as people read it, choices by label). References by unique name. */

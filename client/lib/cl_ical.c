@@ -281,6 +281,10 @@ static int read_comp(icalcomponent *root, icalcomponent *c, const char *type, in
     }
   }
   if (!rc) rc = read_alarms(c, type, dur_min, g, err);
+  /* its identity: our own files carry the card's id, other programs their UID (the import
+     derives an id from it, so a file imported twice makes its events once) */
+  const char *uid = icalcomponent_get_uid(c);
+  if (!rc && uid && *uid) rc = set_text(g, "id", uid, err);
   /* our own fields, as they are (they win over the standard properties) */
   for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_X_PROPERTY); p && !rc;
        p = icalcomponent_get_next_property(c, ICAL_X_PROPERTY)) {

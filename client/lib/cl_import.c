@@ -80,7 +80,9 @@ __attribute__((format(printf, 4, 5))) static void problem(imp *im, int line, int
   emit(im, CL_NOTE_BAD, line, col, where, NULL);
 }
 
-static int get_map(imp *im, kt_mtype *t, tmap **out, kt_err *err) {
+/* t's column map (made once). report: unmapped columns are told (and refused
+ * with --strict) now; else tell_unmapped tells them for all types at once. */
+static int get_map(imp *im, kt_mtype *t, bool report, tmap **out, kt_err *err) {
   tmap *m = &im->maps[t->def->code];
   *out = m;
   if (m->done) return 0;
@@ -88,14 +90,41 @@ static int get_map(imp *im, kt_mtype *t, tmap **out, kt_err *err) {
   m->fields = calloc((size_t)n, sizeof *m->fields);
   m->skipped = calloc((size_t)n, sizeof *m->skipped);
   if (!m->fields || !m->skipped) return kt_err_set(err, KT_ENOMEM, "out of memory");
-  bool report = im->res->unmapped == 0; /* the first type's unmapped columns are told once */
   int rc = cl__import_map(t, im->rs->header, im->rs->nheader, im->o->map, im->o->nmap,
-                          im->o->strict, report, m->fields, m->skipped, im->note, im->ud, err);
+                          im->o->strict && report, report, m->fields, m->skipped, im->note,
+                          im->ud, err);
   if (rc) return rc;
   for (int i = 0; i < im->rs->nheader; i++)
     if (!m->fields[i] && !m->skipped[i] && report) im->res->unmapped++;
   m->done = true;
   return 0;
+}
+
+/* Rows of several types (a calendar's events and tasks): a column is unmapped
+ * only when no type of the rows takes it. Tells them, and refuses them with
+ * --strict. */
+static int tell_unmapped(imp *im, kt_err *err) {
+  kt_buf un = KT_BUF_INIT;
+  int nun = 0;
+  for (int i = 0; i < im->rs->nheader; i++) {
+    bool taken = false;
+    for (int k = 0; k < KT_MAX_TYPES && !taken; k++)
+      taken = im->maps[k].done && (im->maps[k].fields[i] || im->maps[k].skipped[i]);
+    if (taken) continue;
+    nun++;
+    im->res->unmapped++;
+    kt_buf_printf(&un, "%s'%s'", un.len ? ", " : "", *im->rs->header[i] ? im->rs->header[i] : "(no name)");
+    emit(im, CL_NOTE_UNMAPPED, 0, i + 1, im->rs->header[i], NULL);
+  }
+  int rc = 0;
+  if (un.oom) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  else if (nun && im->o->strict)
+    rc = kt_err_set(err, KT_EINVAL, "--strict: %d column%s match%s no field of the file's "
+                    "cards: %s; map %s with --map 'COLUMN=FIELD' or skip with --map 'COLUMN='",
+                    nun, nun == 1 ? "" : "s", nun == 1 ? "es" : "", kt_buf_str(&un),
+                    nun == 1 ? "it" : "them");
+  kt_buf_free(&un);
+  return rc;
 }
 
 /* The first field of t with the title flag, when the title is that one field. */
@@ -282,6 +311,78 @@ static bool parse_cell(imp *im, cl_rec *r, const kt_mfield *f, const char *v, in
   return true;
 }
 
+/* The id a row's id cell gives: the id itself, else one derived from the type
+ * and the text (another program's UID). */
+static void row_id(const kt_mtype *t, const char *v, char out[KT_UUID_STRLEN + 1]) {
+  kt_uuid u;
+  if (kt_uuid_parse(v, &u) == 0) {
+    kt_uuid_format(&u, out);
+    return;
+  }
+  char key[1200];
+  int n = snprintf(key, sizeof key, "%s\n%s", t->def->name, v);
+  kt_uuid_derive(key, n < 0 ? 0 : (size_t)n < sizeof key ? (size_t)n : sizeof key - 1, out);
+}
+
+/* A row whose identity names a card that exists: skipped, or (--on-duplicate
+ * update) merged into it as an ordinary edit. 0: no such card (with create,
+ * want is cleared when the id is taken: the row gets a new one); -1: the row
+ * is done (told); -KT_E...: a hard error (in err). */
+static int same_card(imp *im, kt_mtype *t, char want[KT_UUID_STRLEN + 1], const cl_set *sets,
+                     int n, int line, kt_err *err) {
+  cl_rec *cur = NULL;
+  kt_err e;
+  kt_err_clear(&e);
+  int rc = cl_store_get(im->s, want, &cur, &e);
+  if (rc == KT_ENOTFOUND) return 0;
+  if (rc) {
+    kt_err_set(err, rc, "line %d: %s", line, e.msg);
+    return -rc;
+  }
+  rc = -1;
+  kt_buf title = KT_BUF_INIT;
+  cl_rec_title(cur, &title);
+  char w[KT_ERR_MSG_MAX];
+  if (im->o->on_duplicate == CL_DUP_CREATE) {
+    want[0] = '\0';
+    rc = 0;
+  } else if (cur->type != t) {
+    problem(im, line, 0, "its id %s is that of the %s %s, not of a %s; remove the id or UID "
+            "to import it as a new card", want, cur->type->def->noun, kt_buf_str(&title),
+            t->def->noun);
+  } else if (cl_rec_deleted(cur)) {
+    im->res->skipped++;
+    snprintf(w, sizeof w, "the same card (id %s) is in the trash: %s; restore it to update it",
+             want, kt_buf_str(&title));
+    emit(im, CL_NOTE_SKIPPED, line, 0, w, want);
+  } else if (im->o->on_duplicate == CL_DUP_UPDATE) {
+    int changed = 0;
+    if ((rc = cl_store_edit(im->s, want, sets, n, &changed, &e))) {
+      if (rc == KT_ENOMEM || rc == KT_EDB || rc == KT_EIO) {
+        kt_err_set(err, rc, "%s", e.msg);
+        rc = -rc;
+      } else {
+        problem(im, line, 0, "cannot update %s (%s): %s", kt_buf_str(&title), want, e.msg);
+        rc = -1;
+      }
+    } else {
+      im->res->updated++;
+      snprintf(w, sizeof w, "the same card (id) as %s: %d field%s changed", kt_buf_str(&title),
+               changed, changed == 1 ? "" : "s");
+      emit(im, CL_NOTE_UPDATED, line, 0, w, want);
+      rc = -1;
+    }
+  } else {
+    im->res->skipped++;
+    snprintf(w, sizeof w, "the same card (id %s) is already in the base: %s", want,
+             kt_buf_str(&title));
+    emit(im, CL_NOTE_SKIPPED, line, 0, w, want);
+  }
+  kt_buf_free(&title);
+  cl_rec_free(cur);
+  return rc;
+}
+
 /* One row: returns 0 (done, skipped or a problem told) or a hard error. */
 static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *err) {
   const cl_import_opts *o = im->o;
@@ -392,6 +493,15 @@ static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *
     rc = kt_err_set(err, KT_ENOMEM, "out of memory");
     goto out;
   }
+  /* the row's identity: a card id (our own files) or another program's UID, from which an
+     id is derived, so the same UID is the same card: a file imported twice makes its cards
+     once, and a card exported and imported back is found again */
+  char want[KT_UUID_STRLEN + 1] = "";
+  int idpos = t->pos[KT_F_ID];
+  if (filled[idpos]) {
+    filled[idpos] = false;
+    row_id(t, vals.p + offs[idpos], want);
+  }
   int n = 0;
   for (int k = 0; k < t->nfields; k++) {
     if (!filled[k]) continue;
@@ -417,6 +527,14 @@ static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *
     }
   }
   if (im->row_bad) goto out;
+  /* this very card already in the base? */
+  if (*want) {
+    int k = same_card(im, t, want, sets, n, line, err);
+    if (k < 0) {
+      rc = k == -1 ? 0 : -k;
+      goto out;
+    }
+  }
   /* the same client already in the base? */
   if (o->check_duplicates && (t->def->flags & KT_TF_CLIENT)) {
     cl_dupkey keys[CL_DUP_MAX_KEYS];
@@ -476,7 +594,9 @@ static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *
   char id[KT_UUID_STRLEN + 1];
   kt_err e;
   kt_err_clear(&e);
-  if ((rc = cl_store_add(im->s, t->def->name, sets, n, id, &e))) {
+  if (*want) snprintf(id, sizeof id, "%s", want);
+  if ((rc = *want ? cl_store_add_as(im->s, t->def->name, want, sets, n, &e)
+                  : cl_store_add(im->s, t->def->name, sets, n, id, &e))) {
     if (rc == KT_ENOMEM || rc == KT_EDB || rc == KT_EIO) {
       kt_err_set(err, rc, "line %d: %s", line, e.msg);
       goto out;
@@ -533,7 +653,18 @@ int cl_import(cl_store *s, const char *path, const cl_import_opts *o, cl_import_
                       kt_registry_type_names());
       goto out;
     }
-  if (deft && (rc = get_map(&im, deft, &(tmap *){NULL}, err))) goto out;
+  if (deft && (rc = get_map(&im, deft, true, &(tmap *){NULL}, err))) goto out;
+  if (!deft) {
+    for (int i = 0; i < im.rs->nrows; i++) {
+      kt_mtype *t;
+      if ((rc = kt_model_type_get(cl_store_model(s), im.rs->rows[i].type, &t, err))) {
+        kt_err_prefix(err, "line %d", im.rs->rows[i].line);
+        goto out;
+      }
+      if ((rc = get_map(&im, t, false, &(tmap *){NULL}, err))) goto out;
+    }
+    if ((rc = tell_unmapped(&im, err))) goto out;
+  }
   if (o->check_duplicates) {
     if ((rc = cl_dupidx_new(&im.idx, err))) goto out;
     if ((rc = cl_dupidx_load(im.idx, s, NULL, err))) goto out;
@@ -549,7 +680,7 @@ int cl_import(cl_store *s, const char *path, const cl_import_opts *o, cl_import_
       goto out;
     }
     tmap *m;
-    if ((rc = get_map(&im, t, &m, err))) goto out;
+    if ((rc = get_map(&im, t, false, &m, err))) goto out;
     if ((rc = import_row(&im, row, t, m, err))) goto out;
   }
   res->bad = im.problems;

@@ -53,6 +53,7 @@ static const cl_alias aliases[] = {
     {"gender", "Пол|Gender|Płeć"},
     {"comment", "Комментарий|Примечание|Заметки|Описание|Comment|Notes|Note|Uwagi|Notatki"},
     {"owner", "Менеджер|Ответственный|Owner|Opiekun"},
+    {"id", "UID|Идентификатор|Identyfikator"}, /* a card's identity (vCard, iCalendar) */
 };
 
 const cl_alias *cl__import_aliases(int *n) {
@@ -80,11 +81,17 @@ static bool in_names(const char *names, const char *h) {
   return false;
 }
 
+/* Whether column values may go into f: not a field the program sets, but the
+ * id (a row's identity: the card it is, see cl_import.c). */
+static bool importable(const kt_mfield *f) {
+  return !(f->flags & KT_FF_SYSTEM) || f->vidx == KT_F_ID;
+}
+
 /* The field of t that column h names, and how (CL_MAP_*). */
 static const kt_mfield *match(kt_mtype *t, const char *h, int *rank) {
   for (int k = 0; k < t->nfields; k++) {
     const kt_mfield *f = &t->fields[k];
-    if (!(f->flags & KT_FF_SYSTEM) && same_z(f->name, h)) return (*rank = CL_MAP_NAME), f;
+    if (importable(f) && same_z(f->name, h)) return (*rank = CL_MAP_NAME), f;
   }
   for (size_t a = 0; a < sizeof aliases / sizeof *aliases; a++) {
     kt_mfield *f = kt_mtype_field(t, aliases[a].field);
@@ -123,7 +130,7 @@ int cl__import_map(kt_mtype *t, char *const *header, int nheader, const cl_colma
         kt_err_prefix(err, "--map '%s=%s'", map[m].column, map[m].field);
         goto out;
       }
-      if (f->flags & KT_FF_SYSTEM) {
+      if (!importable(f)) {
         rc = kt_err_set(err, KT_EINVAL, "--map '%s=%s': %s is set by the program, not imported",
                         map[m].column, map[m].field, f->name);
         goto out;

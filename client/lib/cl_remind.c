@@ -2,7 +2,7 @@
 #include "cl_remind.h"
 
 #include <libical/ical.h>
-#include <openssl/sha.h>
+#include "kt_uuid.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -469,15 +469,8 @@ int cl_remind_due(cl_store *s, const char *user, int64_t from, int64_t to, bool 
 /* The id of a reminder state record: the same on every PC of the user. */
 static void state_id(const char *user, const char *rid, int64_t at, char out[KT_UUID_STRLEN + 1]) {
   char key[256];
-  snprintf(key, sizeof key, "%s|%s|%lld", user, rid, (long long)at);
-  unsigned char h[SHA256_DIGEST_LENGTH];
-  SHA256((const unsigned char *)key, strlen(key), h);
-  h[6] = (unsigned char)((h[6] & 0x0f) | 0x80); /* version 8: name-based, custom */
-  h[8] = (unsigned char)((h[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-  snprintf(out, KT_UUID_STRLEN + 1,
-           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", h[0], h[1],
-           h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10], h[11], h[12], h[13], h[14],
-           h[15]);
+  int n = snprintf(key, sizeof key, "%s|%s|%lld", user, rid, (long long)at);
+  kt_uuid_derive(key, n < 0 ? 0 : (size_t)n < sizeof key ? (size_t)n : sizeof key - 1, out);
 }
 
 int cl_remind_set(cl_store *s, const char *user, const char *rtype, const char *rid,

@@ -98,6 +98,10 @@ void cl_store_rollback(cl_store *s);
  * id...): on error nothing is written. owner defaults to the profile user. */
 int cl_store_add(cl_store *s, const char *type, const cl_set *sets, int n,
                  char id_out[KT_UUID_STRLEN + 1], kt_err *err);
+/* Like cl_store_add, with the id given (valid UUID text): a card from a file
+ * that keeps its identity (import). The caller checks the id is free. */
+int cl_store_add_as(cl_store *s, const char *type, const char *id, const cl_set *sets, int n,
+                    kt_err *err);
 /* Like cl_store_add for internal types too (reminder states), with the id
  * given (derived ids make every PC write the same record). */
 int cl_store_add_with_id(cl_store *s, const char *type, const char *id, const cl_set *sets, int n,

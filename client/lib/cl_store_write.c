@@ -363,16 +363,20 @@ int cl_store_add_rec(cl_store *s, cl_rec *r, kt_err *err) {
   return cl__tx_end(s, rc, err);
 }
 
-int cl_store_add(cl_store *s, const char *type, const cl_set *sets, int n,
-                 char id_out[KT_UUID_STRLEN + 1], kt_err *err) {
+/* cl_store_add with the id given (NULL: a new one). */
+static int add_checked(cl_store *s, const char *type, const char *id, const cl_set *sets, int n,
+                       char id_out[KT_UUID_STRLEN + 1], kt_err *err) {
   kt_mtype *t;
   int rc = kt_model_type_get(s->model, type, &t, err);
   if (rc) return rc;
+  if (id && !kt_uuid_str_is_valid(id)) return kt_err_set(err, KT_EINVAL, "bad id '%s'", id);
   cl_rec *r = cl_rec_new(t);
   if (!r) return kt_err_set(err, KT_ENOMEM, "out of memory");
   kt_fset set = {{0, 0}};
   if ((rc = cl__tx_begin(s, err))) goto out;
-  rc = apply_sets(s, r, sets, n, &set, err);
+  if (id && kt_value_set_text(&r->v[KT_F_ID], id, strlen(id)))
+    rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (!rc) rc = apply_sets(s, r, sets, n, &set, err);
   if (!rc) rc = check_complete(r, err);
   if (!rc) rc = cl__add_rec_locked(s, r, err);
   rc = cl__tx_end(s, rc, err);
@@ -380,6 +384,16 @@ int cl_store_add(cl_store *s, const char *type, const cl_set *sets, int n,
 out:
   cl_rec_free(r);
   return rc;
+}
+
+int cl_store_add(cl_store *s, const char *type, const cl_set *sets, int n,
+                 char id_out[KT_UUID_STRLEN + 1], kt_err *err) {
+  return add_checked(s, type, NULL, sets, n, id_out, err);
+}
+
+int cl_store_add_as(cl_store *s, const char *type, const char *id, const cl_set *sets, int n,
+                    kt_err *err) {
+  return add_checked(s, type, id, sets, n, NULL, err);
 }
 
 /* Writes the fields of r that differ from old (same record) as one edit. */

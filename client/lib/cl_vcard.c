@@ -21,6 +21,7 @@ enum {
   VM_MULTI = 1u << 0, /* several values joined (phones, e-mails) */
   VM_DATE = 1u << 1,  /* a date: 19800517, 1980-05-17, --0517 -> ISO */
   VM_TEL = 1u << 2,   /* a tel: URI prefix is dropped */
+  VM_UID = 1u << 3,   /* the card's identity: read into "id"; written from the uid argument */
 };
 
 /* The one correspondence of vCard properties and contact fields. Reading: the
@@ -55,6 +56,7 @@ static const vmap vmap_rows[] = {
     {"IMPP", NULL, 0, "messenger", VM_MULTI},
     {"URL", NULL, 0, "social", VM_MULTI},
     {"NOTE", NULL, 0, "comment", 0},
+    {"UID", NULL, 0, "id", VM_UID},
 };
 #define NVMAP ((int)(sizeof vmap_rows / sizeof vmap_rows[0]))
 
@@ -324,7 +326,7 @@ static int take_prop(vstate *st, const vprop *p, int line, kt_err *err) {
   bool x = strncmp(p->name, X_PREFIX, strlen(X_PREFIX)) == 0;
   bool known = x || strcmp(p->name, "FN") == 0;
   for (int i = 0; !known && i < NVMAP; i++) known = strcmp(vmap_rows[i].prop, p->name) == 0;
-  if (!known) return 0; /* VERSION, PRODID, REV, UID, X-...: nothing of ours */
+  if (!known) return 0; /* VERSION, PRODID, REV, X-...: nothing of ours */
   if ((rc = decode_value(p, line, &st->raw, &st->val, err))) return rc;
   const char *v = kt_buf_str(&st->val);
   size_t vn = st->val.len;
@@ -588,7 +590,7 @@ void cl_vcard_write(kt_buf *out, int version, const char *const *names,
       put_line(out, l.p, l.len);
       continue;
     }
-    if (!writes(i)) continue;
+    if (!writes(i) || (m->flags & VM_UID)) continue;
     const char *v = lookup(names, values, n, m->field);
     if (!v) continue;
     kt_buf_reset(&l);

@@ -123,11 +123,31 @@ static void test_new_str(void **state) {
   assert_true(kt_uuid_v7_ms(&u) > UINT64_C(1700000000000)); /* after 2023 */
 }
 
+/* derived ids: stable (a known vector), version 8 with the RFC variant, and different keys differ */
+static void test_derive(void **state) {
+  (void)state;
+  char a[KT_UUID_STRLEN + 1], b[KT_UUID_STRLEN + 1], c[KT_UUID_STRLEN + 1];
+  kt_uuid_derive("event\nabc@google.com", 20, a);
+  kt_uuid_derive("event\nabc@google.com", 20, b);
+  kt_uuid_derive("event\nabd@google.com", 20, c);
+  assert_string_equal(a, b);
+  assert_string_not_equal(a, c);
+  assert_true(kt_uuid_str_is_valid(a));
+  kt_uuid u;
+  assert_int_equal(kt_uuid_parse(a, &u), 0);
+  assert_int_equal(kt_uuid_version(&u), 8);
+  assert_int_equal(u.b[8] & 0xc0, 0x80);
+  /* the reminder states of earlier versions have these ids: they must not change */
+  kt_uuid_derive("abc", 3, a);
+  assert_string_equal(a, "ba7816bf-8f01-8fea-8141-40de5dae2223");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_layout),         cmocka_unit_test(test_monotonic_same_ms),
       cmocka_unit_test(test_clock_back),     cmocka_unit_test(test_random_differs),
       cmocka_unit_test(test_parse),          cmocka_unit_test(test_new_str),
+      cmocka_unit_test(test_derive),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
