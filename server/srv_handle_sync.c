@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt_alloc.h"
 #include "kt_frame.h"
 #include "kt_log.h"
 #include "kt_stream.h"
@@ -382,25 +383,60 @@ const srv__handler srv__get_entry = {
     .session = true,
     .fn = handle_get};
 
+typedef struct claim_hits {
+  Kartoteka__ClaimHit *hit;
+  Kartoteka__ClaimHit **ptr;
+  srv_claim *claim;
+  size_t n;
+} claim_hits;
+
+static int on_claim_hit(void *ud, const char *key, const srv_claim *cl) {
+  claim_hits *h = ud;
+  Kartoteka__ClaimHit *x = &h->hit[h->n];
+  kartoteka__claim_hit__init(x);
+  h->claim[h->n] = *cl;
+  x->key = (char *)key;
+  x->type = h->claim[h->n].type;
+  x->owner = h->claim[h->n].owner;
+  h->ptr[h->n++] = x;
+  return 0;
+}
+
 static void handle_claim(srv_conn *c, const Kartoteka__Envelope *env) {
   const Kartoteka__ClaimCheck *q = env->claim_check;
   srv_claim cl;
   kt_err err;
   kt_err_clear(&err);
   int rc = srv_sync_claim(c->srv->sync, q->phone, q->email, q->tax_id, &cl, &err);
+  claim_hits h = {0};
+  size_t nk = q->n_keys;
+  if (!rc && nk) {
+    h.hit = kt_calloc(nk, sizeof *h.hit);
+    h.ptr = kt_calloc(nk, sizeof *h.ptr);
+    h.claim = kt_calloc(nk, sizeof *h.claim);
+    if (!h.hit || !h.ptr || !h.claim) rc = kt_err_set(&err, KT_ENOMEM, "out of memory");
+    else rc = srv_sync_claim_keys(c->srv->sync, (const char *const *)q->keys, nk, on_claim_hit, &h,
+                                  &err);
+  }
   if (rc) {
     srv__send_error_close(c, env->req_id, rc, err.msg);
-    return;
+  } else {
+    Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+    Kartoteka__ClaimResult res = KARTOTEKA__CLAIM_RESULT__INIT;
+    res.exists = cl.exists;
+    res.owner = cl.owner;
+    res.type = cl.type;
+    res.batch = true;
+    res.n_hits = h.n;
+    res.hits = h.ptr;
+    out.req_id = env->req_id;
+    out.body_case = KARTOTEKA__ENVELOPE__BODY_CLAIM_RESULT;
+    out.claim_result = &res;
+    srv__conn_send(c, &out);
   }
-  Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
-  Kartoteka__ClaimResult res = KARTOTEKA__CLAIM_RESULT__INIT;
-  res.exists = cl.exists;
-  res.owner = cl.owner;
-  res.type = cl.type;
-  out.req_id = env->req_id;
-  out.body_case = KARTOTEKA__ENVELOPE__BODY_CLAIM_RESULT;
-  out.claim_result = &res;
-  srv__conn_send(c, &out);
+  kt_free(h.hit);
+  kt_free(h.ptr);
+  kt_free(h.claim);
 }
 
 const srv__handler srv__claim_entry = {

@@ -374,6 +374,23 @@ static int claims_update(srv_sync *s, const kt_rec *r, kt_err *err) {
   return 0;
 }
 
+/* The live client card holding claim key `key`, if any, into *out. */
+static int find_claim(srv_sync *s, const char *key, srv_claim *out, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_CLAIM_FIND, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    const kt_typedef *td = kt_registry_type_by_code(sqlite3_column_int(st, 0));
+    out->exists = true;
+    snprintf(out->type, sizeof out->type, "%s", td ? td->name : "");
+    srv__col_text(st, 1, out->owner, sizeof out->owner);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return srv_db_error(s->d, rc, "checking claims", err);
+  return 0;
+}
+
 int srv_sync_claim(srv_sync *s, const char *phone, const char *email, const char *tax_id,
                    srv_claim *out, kt_err *err) {
   memset(out, 0, sizeof *out);
@@ -393,20 +410,29 @@ int srv_sync_claim(srv_sync *s, const char *phone, const char *email, const char
     snprintf(f.name, sizeof f.name, "%s", q[i].name);
     char key[300];
     if (!kt_mfield_claim_key(&f, q[i].v, key, sizeof key)) continue;
-    sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_CLAIM_FIND, err);
-    if (!st) return KT_EDB;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-      const kt_typedef *td = kt_registry_type_by_code(sqlite3_column_int(st, 0));
-      out->exists = true;
-      snprintf(out->type, sizeof out->type, "%s", td ? td->name : "");
-      srv__col_text(st, 1, out->owner, sizeof out->owner);
+    int rc = find_claim(s, key, out, err);
+    if (rc) return rc;
+    if (out->exists) {
       snprintf(out->what, sizeof out->what, "%s", q[i].name);
+      return 0;
     }
-    sqlite3_reset(st);
-    if (rc == SQLITE_ROW) return 0;
-    if (rc != SQLITE_DONE) return srv_db_error(s->d, rc, "checking claims", err);
+  }
+  return 0;
+}
+
+int srv_sync_claim_keys(srv_sync *s, const char *const *keys, size_t n, srv_claim_hit_fn hit,
+                        void *ud, kt_err *err) {
+  if (n > SRV_CLAIM_KEYS_MAX)
+    return kt_err_set(err, KT_EINVAL, "a claim check of %zu keys; at most %d a request", n,
+                      SRV_CLAIM_KEYS_MAX);
+  for (size_t i = 0; i < n; i++) {
+    if (!keys[i] || strlen(keys[i]) >= 300)
+      return kt_err_set(err, KT_EINVAL, "claim key %zu is empty or too long", i + 1);
+    srv_claim cl;
+    memset(&cl, 0, sizeof cl);
+    int rc = find_claim(s, keys[i], &cl, err);
+    if (rc) return rc;
+    if (cl.exists && (rc = hit(ud, keys[i], &cl))) return rc;
   }
   return 0;
 }

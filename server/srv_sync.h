@@ -92,6 +92,14 @@ typedef struct srv_claim {
 } srv_claim;
 int srv_sync_claim(srv_sync *s, const char *phone, const char *email, const char *tax_id,
                    srv_claim *out, kt_err *err);
+/* The claim check of many cards (an import): for each of the n claim keys
+ * (kt_mfield_claim_key's form) that a live client card holds, hit(ud, key,
+ * claim) (non-zero stops, returned). KT_EINVAL for more than
+ * SRV_CLAIM_KEYS_MAX keys or a malformed one. */
+#define SRV_CLAIM_KEYS_MAX 1000
+typedef int (*srv_claim_hit_fn)(void *ud, const char *key, const srv_claim *claim);
+int srv_sync_claim_keys(srv_sync *s, const char *const *keys, size_t n, srv_claim_hit_fn hit,
+                        void *ud, kt_err *err);
 /* The changes after since as everybody's Notify would carry them: unfiltered,
  * with each change's scope, for srv_sync_page_view. KT_ENOTFOUND-free: fails only
  * on database errors. At most max changes; page->msg.more when there are more. */

@@ -145,12 +145,135 @@ static int check_name_local(cl_store *s, kt_mtype *t, const cl_set *sets, int n,
   return rc;
 }
 
+/* ---- keys the server was asked about in advance (cl_claimer_prefetch) ---- */
+
+typedef struct asked {
+  char *key;          /* NULL: an empty slot */
+  bool hit;           /* a live client card holds it */
+  char type[32], owner[80];
+} asked;
+
+typedef struct asked_set {
+  asked *slot;
+  size_t nslots, n;
+} asked_set;
+
+static uint64_t key_hash(const char *k) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (; *k; k++) h = (h ^ (unsigned char)*k) * 1099511628211ull;
+  return h;
+}
+
+static asked *asked_find(const asked_set *a, const char *key) {
+  if (!a->nslots) return NULL;
+  for (size_t i = key_hash(key) & (a->nslots - 1);; i = (i + 1) & (a->nslots - 1)) {
+    if (!a->slot[i].key) return NULL;
+    if (strcmp(a->slot[i].key, key) == 0) return &a->slot[i];
+  }
+}
+
+static int asked_grow(asked_set *a) {
+  size_t n = a->nslots ? a->nslots * 2 : 1024;
+  asked *s = calloc(n, sizeof *s);
+  if (!s) return KT_ENOMEM;
+  for (size_t i = 0; i < a->nslots; i++) {
+    if (!a->slot[i].key) continue;
+    size_t j = key_hash(a->slot[i].key) & (n - 1);
+    while (s[j].key) j = (j + 1) & (n - 1);
+    s[j] = a->slot[i];
+  }
+  free(a->slot);
+  a->slot = s;
+  a->nslots = n;
+  return 0;
+}
+
+/* The entry of key, added (not hit) when new; NULL when out of memory. */
+static asked *asked_put(asked_set *a, const char *key) {
+  asked *e = asked_find(a, key);
+  if (e) return e;
+  if ((a->n + 1) * 2 > a->nslots && asked_grow(a)) return NULL;
+  size_t i = key_hash(key) & (a->nslots - 1);
+  while (a->slot[i].key) i = (i + 1) & (a->nslots - 1);
+  if (!(a->slot[i].key = strdup(key))) return NULL;
+  a->n++;
+  return &a->slot[i];
+}
+
+static void asked_free(asked_set *a) {
+  for (size_t i = 0; i < a->nslots; i++) free(a->slot[i].key);
+  free(a->slot);
+  memset(a, 0, sizeof *a);
+}
+
 struct cl_claimer {
   cl_store *s;
   cl_conn *conn;
   bool server_only;
+  bool no_batch; /* the server answers one key at a time only (an older version) */
+  asked_set asked;
   char offline[KT_ERR_MSG_MAX];
 };
+
+/* One request for keys[0..n): the answers into c->asked. 1 when the server
+ * does not read many keys at once; 0 done; else the connection failed. */
+static int ask_many(cl_claimer *c, char **keys, size_t n, kt_err *err) {
+  Kartoteka__Envelope req = KARTOTEKA__ENVELOPE__INIT, *rep = NULL;
+  Kartoteka__ClaimCheck q = KARTOTEKA__CLAIM_CHECK__INIT;
+  q.keys = keys;
+  q.n_keys = n;
+  req.body_case = KARTOTEKA__ENVELOPE__BODY_CLAIM_CHECK;
+  req.claim_check = &q;
+  int rc = cl_conn_request(c->conn, &req, &rep, err);
+  if (rc) return rc;
+  if (rep->body_case != KARTOTEKA__ENVELOPE__BODY_CLAIM_RESULT) {
+    rc = kt_err_set(err, KT_EPROTO, "the server answered the claim check with %s",
+                    kt_frame_body_name(rep));
+  } else if (!rep->claim_result->batch) {
+    rc = 1;
+  } else {
+    for (size_t i = 0; i < n && !rc; i++)
+      if (!asked_put(&c->asked, keys[i])) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < rep->claim_result->n_hits && !rc; i++) {
+      const Kartoteka__ClaimHit *h = rep->claim_result->hits[i];
+      asked *e = asked_find(&c->asked, h->key ? h->key : "");
+      if (!e) continue; /* not a key we asked about */
+      e->hit = true;
+      snprintf(e->type, sizeof e->type, "%s", h->type ? h->type : "");
+      snprintf(e->owner, sizeof e->owner, "%s", h->owner ? h->owner : "");
+    }
+  }
+  kt_frame_env_free(rep);
+  return rc;
+}
+
+int cl_claimer_prefetch(cl_claimer *c, const char *const *keys, int n, kt_err *err) {
+  if (!c->conn || c->no_batch || n <= 0) return 0;
+  char **chunk = malloc(CL_CLAIM_BATCH * sizeof *chunk);
+  if (!chunk) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  int rc = 0;
+  for (int i = 0; i < n && !rc && c->conn;) {
+    size_t k = 0;
+    for (; i < n && k < CL_CLAIM_BATCH; i++)
+      if (!asked_find(&c->asked, keys[i])) chunk[k++] = (char *)keys[i];
+    if (!k) break;
+    kt_err cerr;
+    kt_err_clear(&cerr);
+    int r = ask_many(c, chunk, k, &cerr);
+    if (r == 1) {
+      c->no_batch = true;
+      break;
+    }
+    if (r == KT_ENOMEM) rc = kt_err_set(err, r, "%s", cerr.msg);
+    else if (r) { /* lost the server: the checks use this PC's cards, as one by one */
+      snprintf(c->offline, sizeof c->offline, "%s", cerr.msg);
+      cl_conn_free(c->conn);
+      c->conn = NULL;
+    }
+  }
+  free(chunk);
+  return rc;
+}
 
 void cl_claimer_server_only(cl_claimer *c) { c->server_only = true; }
 
@@ -173,6 +296,7 @@ int cl_claimer_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, cl_cl
 
 void cl_claimer_close(cl_claimer *c) {
   if (!c) return;
+  asked_free(&c->asked);
   cl_conn_free(c->conn);
   free(c);
 }
@@ -204,7 +328,15 @@ int cl_claimer_check(cl_claimer *c, const char *type, const cl_set *sets, int n,
   if (!rc && !c->server_only && (rc = check_name_local(c->s, t, sets, n, out, err))) return rc;
   if (out->exists) return 0;
   for (int i = 0; !rc && i < nw && !out->exists && c->conn; i++) {
-    if (c->conn) {
+    const asked *a = asked_find(&c->asked, w[i].key);
+    if (a) { /* asked in advance */
+      out->on_server = true;
+      if (a->hit) {
+        out->exists = true;
+        snprintf(out->type, sizeof out->type, "%s", a->type);
+        snprintf(out->owner, sizeof out->owner, "%s", a->owner);
+      }
+    } else if (c->conn) {
       kt_err cerr;
       kt_err_clear(&cerr);
       if (ask_server(c->conn, &w[i], out, &cerr)) { /* lost the server: this PC's cards */

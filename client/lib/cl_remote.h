@@ -31,6 +31,13 @@ int cl_claimer_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, cl_cl
 int cl_claimer_check(cl_claimer *c, const char *type, const cl_set *sets, int n, cl_claim *out,
                      kt_err *err);
 void cl_claimer_close(cl_claimer *c);
+/* Asks the server about many claim keys (kt_mfield_claim_key's form; an
+ * import's rows, before they are checked one by one) in requests of
+ * CL_CLAIM_BATCH keys: cl_claimer_check then answers those keys from what it
+ * heard instead of a round trip each. Without a server, or with one too old
+ * to answer many keys at once, nothing changes. Errors only for memory. */
+#define CL_CLAIM_BATCH 1000
+int cl_claimer_prefetch(cl_claimer *c, const char *const *keys, int n, kt_err *err);
 /* The caller checks this PC's cards itself (import, with cl_dup's index):
  * from now on checks ask only the server (none when it cannot be reached). */
 void cl_claimer_server_only(cl_claimer *c);

@@ -121,6 +121,15 @@ check_contains "import adds the new client" "imported 1 row; 2 skipped" "$out"
 check_contains "... names the duplicate of a colleague's client" "line 4 skipped: a client with this phone (+7 495 111-22-33) already exists, assigned to boris" "$out"
 check_contains "... and of another's" "line 3 skipped: a client with this phone (+7 (495) 321-00-00) already exists, assigned to anna" "$out"
 check_eq "... and really skipped them" "1" "$(k head list org --json | json 'len([r for r in d if r["name"].startswith("Импорт")])')"
+# a bigger file asks the server about its keys a thousand at a time (two requests here),
+# and a duplicate past the first thousand is still found
+{ echo 'name,phone,email'
+  for i in $(seq 1 1500); do
+    if [ "$i" = 1200 ]; then echo "Пакет $i,+7 495 111-22-33,"; else printf 'Пакет %s,+7 812 %03d-%02d-%02d,p%s@example.ru\n' "$i" $((i / 10000)) $((i / 100 % 100)) $((i % 100)) "$i"; fi
+  done; } > "$T/imp2.csv"
+out=$(k head import csv "$T/imp2.csv" --type org 2>&1)
+check_contains "a 1,500-row import checks its claims in batches" "imported 1499 rows; 1 skipped" "$out"
+check_contains "... the duplicate past the first thousand named" "line 1201 skipped: a client with this phone (+7 495 111-22-33) already exists, assigned to boris" "$out"
 
 # role changes rebuild the replica under the new rights
 check "the administrator makes boris an assistant from his PC" k boss admin user role boris --role assistant
