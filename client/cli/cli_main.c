@@ -15,7 +15,7 @@ static int cmd_help(cli_ctx *ctx, int argc, char **argv);
 static const cli_cmd help_entry = {
     .name = "help",
     .run = cmd_help,
-    .usage = "help [COMMAND]",
+    .usage = "help [COMMAND [SUB-COMMAND ...]]",
     .summary = "this help",
     .store = CLI_STORE_NONE,
 };
@@ -40,6 +40,21 @@ static const cli_cmd *find_cmd(const char *name) {
   return NULL;
 }
 
+/* The (sub-)command being run: a usage error of its command shows its usage. */
+static const cli_cmd *current;
+
+/* The deepest sub-command of c that words[1..] name; *depth how many words
+ * were taken. */
+static const cli_cmd *descend(const cli_cmd *c, int n, char **words, int *depth) {
+  *depth = 0;
+  const cli_cmd *s;
+  while (c->subs && *depth + 1 < n && (s = cli_cmd_sub(c, words[*depth + 1]))) {
+    c = s;
+    ++*depth;
+  }
+  return c;
+}
+
 /* An unknown command, with the nearest known one when there is one. */
 static int unknown_command(const char *name) {
   const char *names[NCOMMANDS];
@@ -56,8 +71,12 @@ int cli_usage(const char *cmd, const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   fprintf(stderr, "\n");
   va_end(ap);
-  const cli_cmd *c = cmd ? find_cmd(cmd) : NULL;
-  if (c) fprintf(stderr, "usage: kartoteka %s\n", c->usage);
+  size_t len = cmd ? strlen(cmd) : 0;
+  const cli_cmd *c = current && cmd && strncmp(current->name, cmd, len) == 0 &&
+                             (current->name[len] == ' ' || current->name[len] == '\0')
+                         ? current
+                         : cmd ? find_cmd(cmd) : NULL;
+  if (c) cli_cmd_usage(c, stderr);
   else fprintf(stderr, "run `kartoteka help` for the list of commands\n");
   return 2;
 }
@@ -67,6 +86,14 @@ static int cmd_help(cli_ctx *ctx, int argc, char **argv) {
   if (argc > 1) {
     const cli_cmd *c = find_cmd(argv[1]);
     if (!c) return unknown_command(argv[1]);
+    int depth;
+    c = descend(c, argc - 1, argv + 1, &depth);
+    if (depth + 2 < argc) {
+      current = c;
+      return c->subs ? cli_cmd_no_sub(c, argc - 1 - depth, argv + 1 + depth)
+                     : cli_usage(c->name, "help: %s has no sub-command '%s'", c->name,
+                                 argv[depth + 2]);
+    }
     cli_cmd_help(c);
     return 0;
   }
@@ -127,23 +154,32 @@ int main(int argc, char **argv) {
   if (!c) return unknown_command(argv[i]);
   /* strip --json from the command's own words */
   int n = 0;
+  bool help = false;
   char **args = calloc((size_t)(argc - i + 1), sizeof *args);
   if (!args) return cli_failf("out of memory");
   for (int k = i; k < argc; k++) {
     if (strcmp(argv[k], "--json") == 0) ctx.json = true;
-    else if (k > i && (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)) {
-      free(args);
-      cli_cmd_help(c);
-      return 0;
-    } else args[n++] = argv[k];
+    else if (k > i && (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)) help = true;
+    else args[n++] = argv[k];
   }
+  /* the sub-command the words name (admin user add): its entry is checked and run */
+  int depth;
+  c = descend(c, n, args, &depth);
+  if (help) {
+    free(args);
+    cli_cmd_help(c);
+    return 0;
+  }
+  current = ctx.cmd = c;
   ctx.profile = resolve_profile(profile);
   kt_log_set_level(ctx.verbose ? KT_LOG_DEBUG : KT_LOG_WARN);
   /* a command's warnings are for the person at the terminal; the agent (and --verbose) log */
   if (!ctx.verbose && strcmp(c->name, "agent") != 0) kt_log_set_plain("kartoteka");
   /* every option is checked against the command's entry before it runs */
-  int rc = cli_cmd_check_opts(c, n, args);
-  if (rc == 0) rc = c->run(&ctx, n, args);
+  int rc = cli_cmd_check_opts(c, n - depth, args + depth);
+  if (rc == 0) rc = c->run ? c->run(&ctx, n - depth, args + depth)
+                           : cli_cmd_no_sub(c, n - depth, args + depth);
+  cli_ctx_close(&ctx); /* the card index the entry's store mode opened (cli_store) */
   free(args);
   return rc;
 }
