@@ -43,6 +43,10 @@ typedef struct cli_opt {
   const char *help; /* one line */
 } cli_opt;
 
+/* The --json option as every entry that prints JSON lists it (cli_main takes
+ * --json out of the words anywhere: it is for the help). */
+#define CLI_OPT_JSON {"--json", NULL, "print JSON for programs instead of text for people"}
+
 /* A command's entry: each cli_<command>.c declares its own (cli_entry_NAME,
  * listed in cli_cmd.h); cli_main.c's table only orders them. The options are
  * checked (cli_cmd_check_opts) before run is called, and `help NAME` /

@@ -100,33 +100,32 @@ static int admin_request(cli_ctx *ctx, int argc, char **argv) {
 }
 
 /* ---- the command table's entries ---- */
-#define JSON_OPT {"--json", NULL, "print JSON for programs instead of text for people"}
 static const cli_opt user_add_opts[] = {
     {"--role", "R", "the user's role"},
     {"--group", "G", "the user's group"},
     {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
     {"--birthday", "YYYY-MM-DD|none", "the user's birthday"},
-    JSON_OPT,
+    CLI_OPT_JSON,
     {0}};
 static const cli_opt user_passwd_opts[] = {
     {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
-    JSON_OPT,
+    CLI_OPT_JSON,
     {0}};
 static const cli_opt user_role_opts[] = {
-    {"--role", "R", "the user's new role"}, {"--group", "G", "the user's new group"}, JSON_OPT, {0}};
+    {"--role", "R", "the user's new role"}, {"--group", "G", "the user's new group"}, CLI_OPT_JSON, {0}};
 static const cli_opt user_birthday_opts[] = {
-    {"--birthday", "YYYY-MM-DD|none", "the user's birthday (none: forget it)"}, JSON_OPT, {0}};
+    {"--birthday", "YYYY-MM-DD|none", "the user's birthday (none: forget it)"}, CLI_OPT_JSON, {0}};
 static const cli_opt role_set_opts[] = {
     {"--from", "ROLE", "start from that role's rights"},
     {"--rights", "TEXT", "the role's rights"},
-    JSON_OPT,
+    CLI_OPT_JSON,
     {0}};
 static const cli_opt invite_opts[] = {
     {"--address", "HOST:PORT", "the server address the invite names"},
     {"--hours", "N", "how long the invite is valid"},
-    JSON_OPT,
+    CLI_OPT_JSON,
     {0}};
-static const cli_opt json_only_opts[] = {JSON_OPT, {0}};
+static const cli_opt json_only_opts[] = {CLI_OPT_JSON, {0}};
 
 #define ADMIN_ENTRY(var, path, use, sum, options)                                         \
   static const cli_cmd var = {.name = path, .run = admin_request, .usage = use, .summary = sum, \
@@ -164,7 +163,7 @@ static const cli_opt handover_opts[] = {
     {"--where", "FIELD=VALUE", "only the clients that match (repeatable)"},
     {"--with-tasks", NULL, "their open tasks and events too"},
     {"--dry-run", NULL, "show what would move, move nothing"},
-    JSON_OPT,
+    CLI_OPT_JSON,
     {0}};
 static const cli_cmd handover = {
     .name = "admin handover",

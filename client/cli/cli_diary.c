@@ -445,7 +445,7 @@ const cli_cmd cli_entry_agenda = {
 };
 
 static const cli_opt remind_json_opts[] = {
-    {"--json", NULL, "print JSON for programs instead of text for people"}, {0}};
+    CLI_OPT_JSON, {0}};
 static const cli_opt remind_for_opts[] = {
     {"--for", "10m|30s", "snooze for that long (default: your snooze time)"}, {0}};
 static const cli_cmd remind_list_entry = {

@@ -198,7 +198,6 @@ static int section_run(cli_ctx *ctx, int argc, char **argv) {
 }
 
 /* ---- the command table's entries ---- */
-#define JSON_OPT {"--json", NULL, "print JSON for programs instead of text for people"}
 static const cli_opt add_opts[] = {
     {"--name", "N", "the new field's name (letters, digits, _)"},
     {"--label", "L", "what people see"},
@@ -208,7 +207,7 @@ static const cli_opt add_opts[] = {
 static const cli_opt label_opts[] = {{"--label", "L", "what people see"}, {0}};
 static const cli_opt choices_opts[] = {
     {"--choices", "code=Label,b", "the choice field's codes and labels"}, {0}};
-static const cli_opt json_opts[] = {JSON_OPT, {0}};
+static const cli_opt json_opts[] = {CLI_OPT_JSON, {0}};
 
 #define MODEL_ENTRY(var, path, fn, mode, use, sum, options) \
   static const cli_cmd var = {                              \

@@ -106,7 +106,7 @@ static int group_list(cli_ctx *ctx, int argc, char **argv) {
 /* ---- the command table's entries ---- */
 static const cli_opt add_opts[] = {{"--parent", "P", "the group it belongs to"}, {0}};
 static const cli_opt list_opts[] = {
-    {"--json", NULL, "print JSON for programs instead of text for people"}, {0}};
+    CLI_OPT_JSON, {0}};
 static const cli_cmd group_add_entry = {
     .name = "group add",
     .run = group_add,

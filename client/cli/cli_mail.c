@@ -204,7 +204,6 @@ static int resume(cli_ctx *ctx, int argc, char **argv) {
 }
 
 /* ---- the command table's entries ---- */
-#define JSON_OPT {"--json", NULL, "print JSON for programs instead of text for people"}
 #define RATE_OPTS                                                      \
   {"--rate", "N/min", "messages per minute (0: unlimited)"},           \
   {"--timeout", "S", "seconds to wait for the mail server"}
@@ -215,7 +214,7 @@ static const cli_opt config_opts[] = {
     {"--user", "U", "the mail server account"},
     {"--from", "ADDRESS", "the sender address"},
     {"--days", "N", "keep sent letters N days (0: no limit)"},
-    JSON_OPT,
+    CLI_OPT_JSON,
     {0}};
 static const cli_opt password_opts[] = {
     {"--password-file", "F", "read it from F (\"-\": standard input)"},

@@ -20,6 +20,21 @@ static const cli_cmd help_entry = {
     .store = CLI_STORE_NONE,
 };
 
+/* the options before the command */
+static const cli_opt global_opts[] = {
+    {"--profile", "DIR", "the profile folder"},
+    {"--json", NULL, "print JSON for programs instead of text for people (also after the command)"},
+    {"--verbose", NULL, "log what happens (also -v)"},
+    {"--help", NULL, "this help (also -h; after a command: the command's)"},
+    {"--version", NULL, "the program's version"},
+    {0}};
+static const cli_cmd global_entry = {
+    .name = "kartoteka",
+    .usage = "[--profile DIR] [--json] [--verbose] COMMAND ...",
+    .summary = "the office card index",
+    .opts = global_opts,
+};
+
 /* The order of `kartoteka help`; each entry lives in its command's file. */
 static const cli_cmd *const commands[] = {
     &cli_entry_init, &cli_entry_demo, &cli_entry_connect, &cli_entry_login, &cli_entry_sync,
@@ -98,7 +113,7 @@ static int cmd_help(cli_ctx *ctx, int argc, char **argv) {
     return 0;
   }
   printf("Kartoteka — the office card index.\n\n"
-         "usage: kartoteka [--profile DIR] [--json] [--verbose] COMMAND ...\n\n");
+         "usage: kartoteka %s\n\n", global_entry.usage);
   for (int i = 0; i < NCOMMANDS; i++) printf("  %-9s %s\n", commands[i]->name, commands[i]->summary);
   printf("\nTypes: org contact task event note link deal group.\n"
          "Profile: --profile DIR, else $KARTOTEKA_PROFILE, else ~/.local/share/kartoteka.\n"
@@ -125,27 +140,31 @@ int main(int argc, char **argv) {
   kt_plat_process_init();
   cli_ctx ctx = {0};
   const char *profile = NULL;
-  /* global options before the command; --json may appear anywhere */
-  int i = 1;
-  for (; i < argc; i++) {
-    if (strcmp(argv[i], "--profile") == 0) {
-      if (i + 1 >= argc) return cli_usage(NULL, "--profile needs a directory");
-      profile = argv[++i];
-    } else if (strncmp(argv[i], "--profile=", 10) == 0) {
-      profile = argv[i] + 10;
-    } else if (strcmp(argv[i], "--json") == 0) {
-      ctx.json = true;
-    } else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
-      ctx.verbose = true;
-    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      return cmd_help(&ctx, 1, argv);
-    } else if (strcmp(argv[i], "--version") == 0) {
-      printf("kartoteka 0.1\n");
-      return 0;
-    } else {
+  /* global options before the command (the one parser, over their table);
+     --json may appear anywhere */
+  cli_args g = cli_args_begin(&global_entry, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&g, &opt, &val)) == 1) {
+    if (!opt && strcmp(val, "-v") == 0) opt = "--verbose";
+    else if (!opt && strcmp(val, "-h") == 0) opt = "--help";
+    if (!opt) { /* the command */
+      g.i--;
+      more = 0;
       break;
     }
+    if (strcmp(opt, "--profile") == 0) profile = val;
+    else if (strcmp(opt, "--json") == 0) ctx.json = true;
+    else if (strcmp(opt, "--verbose") == 0) ctx.verbose = true;
+    else if (strcmp(opt, "--help") == 0) return cmd_help(&ctx, 1, argv);
+    else if (strcmp(opt, "--version") == 0) {
+      printf("kartoteka 0.1\n");
+      return 0;
+    }
   }
+  if (more) return more;
+  int i = g.i;
   if (i >= argc) {
     cmd_help(&ctx, 1, argv);
     return 2;

@@ -159,10 +159,10 @@ static int outbox_drop_run(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- the command table's entries ---- */
 static const cli_opt list_opts[] = {
-    {"--json", NULL, "print JSON for programs instead of text for people"}, {0}};
+    CLI_OPT_JSON, {0}};
 static const cli_opt drop_opts[] = {
     {"--all-refused", NULL, "drop every change the server refused"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    CLI_OPT_JSON,
     {0}};
 static const cli_cmd outbox_list_entry = {
     .name = "outbox list",

@@ -160,7 +160,6 @@ static int show(cli_ctx *ctx, int argc, char **argv) {
 }
 
 /* ---- the command table's entries ---- */
-#define JSON_OPT {"--json", NULL, "print JSON for programs instead of text for people"}
 #define SAVE_OPTS                                                   \
   {"--subject", "S", "the letter's subject"},                       \
   {"--body-file", "F", "the text body"},                             \
@@ -169,7 +168,7 @@ static int show(cli_ctx *ctx, int argc, char **argv) {
 static const cli_opt add_opts[] = {{"--name", "N", "the template's name"}, SAVE_OPTS, {0}};
 static const cli_opt edit_opts[] = {{"--name", "NEW", "rename it"}, SAVE_OPTS,
                                     {"--no-html", NULL, "plain text only from now on"}, {0}};
-static const cli_opt json_opts[] = {JSON_OPT, {0}};
+static const cli_opt json_opts[] = {CLI_OPT_JSON, {0}};
 static const cli_cmd template_add = {
     .name = "template add",
     .run = save,

@@ -128,5 +128,9 @@ check_fails "a sub-command's option is not another's" "unknown option '--label' 
 # the one parser (cli_args_next), so the strcmp on argv left are sub-command words
 check_eq "no command compares argv with an option" "" \
   "$(grep -n 'strcmp(argv\[[^]]*\], "-' "$SRC"/cli_*.c | grep -v cli_main.c)"
+check_fails "the options before the command are a table too: the nearest is named" \
+  "unknown option '--profil' for kartoteka; did you mean '--profile'?" "$KT" --profil "$P" list org
+check_fails "... --profile=DIR is --profile DIR" "no profile in $P" "$KT" --profile="$P" list org
+check_fails "... and --profile needs its value" "--profile needs a value" "$KT" --profile
 check_fails "an unknown command is still a usage error" "unknown command 'lst'; did you mean 'list'" k lst
 finish
