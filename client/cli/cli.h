@@ -15,16 +15,25 @@
 #include "kt_table.h"
 #include "kt_json.h"
 
+/* What a command does with the profile's card index, declared by its entry:
+ * NONE: it opens nothing through cli_store (init, connect, repair, agent make
+ * or mend the profile, or run the client core); READ: a read-only connection
+ * (cl_reader: writes fail, a read-only file is fine); WRITE: read-write. */
+typedef enum cli_store_mode { CLI_STORE_NONE, CLI_STORE_READ, CLI_STORE_WRITE } cli_store_mode;
+
+struct cli_cmd;
+struct cl_reader;
 typedef struct cli_ctx {
   const char *profile; /* profile dir (resolved) */
   bool json;           /* --json anywhere on the command line */
   bool verbose;
   const char *locale;
+  const struct cli_cmd *cmd; /* the (sub-)command's entry being run (cli_main) */
+  /* the profile's card index in cmd->store's mode: opened by the first
+     cli_store / cli_reader call, closed by cli_main after the command */
+  cl_store *store;
+  struct cl_reader *reader; /* READ: the reader whose store is `store` */
 } cli_ctx;
-
-/* What a command does with the profile's card index (documentation of the
- * entry; the command opens it itself). */
-typedef enum cli_store_mode { CLI_STORE_NONE, CLI_STORE_READ, CLI_STORE_WRITE } cli_store_mode;
 
 /* One option a command accepts: "--limit" with a value "N", or a flag (arg
  * NULL). A command's list ends with {0}. */
@@ -34,18 +43,27 @@ typedef struct cli_opt {
   const char *help; /* one line */
 } cli_opt;
 
+/* The --json option as every entry that prints JSON lists it (cli_main takes
+ * --json out of the words anywhere: it is for the help). */
+#define CLI_OPT_JSON {"--json", NULL, "print JSON for programs instead of text for people"}
+
 /* A command's entry: each cli_<command>.c declares its own (cli_entry_NAME,
  * listed in cli_cmd.h); cli_main.c's table only orders them. The options are
  * checked (cli_cmd_check_opts) before run is called, and `help NAME` /
- * `NAME --help` are printed from the entry (cli_cmd_help). */
+ * `NAME --help` are printed from the entry (cli_cmd_help).
+ * A command made of sub-commands (admin, field, mail, template ...) lists
+ * them in subs, entries of the same kind whose name is the whole path
+ * ("admin user add"; the last word is the one typed); the deepest one the
+ * words name is checked and run, with argv[0] its own word. */
 typedef struct cli_cmd {
   const char *name;
-  int (*run)(cli_ctx *ctx, int argc, char **argv); /* argv[0] = command name */
+  int (*run)(cli_ctx *ctx, int argc, char **argv); /* argv[0] = (sub-)command word */
   const char *usage;
   const char *summary;
   cli_store_mode store;
   const cli_opt *opts;     /* every option the command accepts; NULL: none */
   void (*more_help)(void); /* printed after the options (NULL: nothing) */
+  const struct cli_cmd *const *subs; /* sub-commands, NULL-terminated; NULL: none */
 } cli_cmd;
 
 /* Prints "kartoteka: MESSAGE" to stderr and returns 1. */
@@ -56,14 +74,26 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 
 /* Path of the replica database in the profile (static buffer per call site). */
 void cli_db_path(const cli_ctx *ctx, char *out, size_t outsz);
-/* Opens the profile's store (error printed; returns NULL). A standalone
+/* The profile's card index in the mode the running entry declares
+ * (ctx->cmd->store), opened on the first call and then the same: READ a
+ * read-only reader's store, WRITE read-write. NULL after the error is
+ * printed (also for an entry that declares NONE). Owned by ctx: cli_main
+ * closes it after the command (cli_ctx_close); commands never close it. */
+cl_store *cli_store(cli_ctx *ctx);
+/* A READ entry's reader (cl_reader over the same connection as cli_store);
+ * NULL after the error is printed (also for a WRITE or NONE entry). */
+struct cl_reader *cli_reader(cli_ctx *ctx);
+/* Closes what cli_store / cli_reader opened. */
+void cli_ctx_close(cli_ctx *ctx);
+
+/* Opens the profile's store (error printed; returns NULL): for the NONE
+ * commands that make or mend the profile; the others use cli_store. A standalone
  * profile opened for writing makes its daily backup first (cli_backup_due). */
 cl_store *cli_open(const cli_ctx *ctx, bool readonly);
-/* Opens the profile's card index read-only (cl_reader) for the commands
- * that only read (error printed; returns NULL). A card index from an older
+/* Opens the profile's card index read-only (cl_reader) (error printed;
+ * returns NULL): cli_store / cli_reader of a READ entry use it. A card index from an older
  * version is first upgraded by opening it for writing once. A standalone
  * profile makes its daily backup first, as with cli_open. */
-struct cl_reader;
 struct cl_reader *cli_open_reader(const cli_ctx *ctx);
 
 /* Starts the client core (cl_client) on the profile for a long-running front
@@ -115,7 +145,6 @@ int cli_read_password(const char *file, char *out, size_t n);
 int cli_cmd_init(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_demo(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_check(cli_ctx *ctx, int argc, char **argv);
-int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_add(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_edit(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_delete(cli_ctx *ctx, int argc, char **argv);
@@ -123,9 +152,6 @@ int cli_cmd_restore(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_show(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_list(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_search(cli_ctx *ctx, int argc, char **argv);
-int cli_cmd_field(cli_ctx *ctx, int argc, char **argv);
-int cli_cmd_section(cli_ctx *ctx, int argc, char **argv);
-int cli_cmd_group(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_status(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_reindex(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_repair(cli_ctx *ctx, int argc, char **argv);
@@ -137,19 +163,17 @@ int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_today(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv);
-int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_done(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_import(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_export(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_duplicates(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_merge(cli_ctx *ctx, int argc, char **argv);
-int cli_cmd_outbox(cli_ctx *ctx, int argc, char **argv);
 int cli_cmd_history(cli_ctx *ctx, int argc, char **argv);
 /* `show ID --timeline`: the card's events, tasks, deals, notes in date order
  * (cli_timeline.c); 0 or 1 (message printed). */
 int cli_show_timeline(cli_ctx *ctx, cl_store *s, const cl_rec *card, bool oldest_first);
-/* `admin handover --from U --to U ...` (cli_handover.c; argv[1] = "handover"). */
+/* `admin handover --from U --to U ...` (cli_handover.c; argv[0] = "handover"). */
 int cli_admin_handover(cli_ctx *ctx, int argc, char **argv);
 /* `edit TYPE --where ... --set ...` (cli_mass.c): many cards at once. */
 int cli_cmd_mass_edit(cli_ctx *ctx, int argc, char **argv);
@@ -170,21 +194,16 @@ void cli_report_today(cl_store *s, const cli_ctx *ctx, kt_json *j, int *count);
  * appended to json as an object (json != NULL). Nothing for other cards. */
 void cli_report_card(cl_store *s, const cl_rec *r, kt_buf *json);
 
-/* The query options shared by list and export: --where F=V (repeatable),
- * --sort F, --desc. At argv[*i]: 1 and *i advanced when it was one (where
- * has room for one filter per argument), 0 when not, -1 after a usage
- * message for a bad filter. */
-int cli_query_opt(const char *cmd, int argc, char **argv, int *i, cl_query *q, cl_filter *where);
-/* The same for a word of the shared parser (cli_args_next): opt and its
- * value (NULL for --desc). 1, 0 or -1 as cli_query_opt. */
+/* The query options shared by list, export, doc fill, mail send and mass
+ * edit: --where F=V (repeatable), --sort F, --desc, for a word of the one
+ * parser (cli_args_next): opt and its value (NULL for --desc). 1 when it
+ * was one (where has room for one filter per word), 0 when not, -1 after a
+ * usage message for a bad filter. */
 int cli_query_word(const char *cmd, const char *opt, char *val, cl_query *q, cl_filter *where);
 /* Splits "a,b,c" in place into at most max names; returns how many. */
 int cli_split_columns(char *s, const char **cols, int max);
 
 /* issue 19: templates, mailings, documents */
-int cli_cmd_template(cli_ctx *ctx, int argc, char **argv);
-int cli_cmd_mail(cli_ctx *ctx, int argc, char **argv);
-int cli_cmd_doc(cli_ctx *ctx, int argc, char **argv);
 /* Reads a whole text file (no NUL bytes); NULL after printing why. Caller frees. */
 char *cli_read_text_file(const char *path);
 

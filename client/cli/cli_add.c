@@ -7,23 +7,31 @@
 #include "cli.h"
 #include "cli_cmd.h"
 
-/* Collects --set FIELD=VALUE (also FIELD=VALUE bare words) from argv[first..]. */
-static int collect_sets(const char *cmd, int argc, char **argv, int first, cl_set *sets) {
-  int n = 0;
-  for (int i = first; i < argc; i++) {
-    char *w = argv[i];
-    if (strcmp(w, "--set") == 0 || strcmp(w, "-s") == 0) {
-      if (i + 1 >= argc) return cli_usage(cmd, "--set needs FIELD=VALUE"), -1;
-      w = argv[++i];
-    } else if (strncmp(w, "--set=", 6) == 0) {
-      w += 6;
-    } else if (w[0] == '-') {
-      return cli_usage(cmd, "unknown option '%s'", w), -1;
+/* Collects --set FIELD=VALUE (also FIELD=VALUE bare words and "-s FIELD=VALUE")
+ * from argv[2..] with the one parser; --force (add only) sets *force.
+ * Returns how many, or -1 after a usage error. */
+static int collect_sets(cli_ctx *ctx, int argc, char **argv, cl_set *sets, bool *force) {
+  const char *cmd = ctx->cmd->name;
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  words.i = 2;
+  const char *opt;
+  char *w;
+  int n = 0, more;
+  while ((more = cli_args_next(&words, &opt, &w)) == 1) {
+    if (opt && strcmp(opt, "--force") == 0) {
+      *force = true;
+      continue;
+    }
+    if (!opt && strcmp(w, "-s") == 0) {
+      if (words.i >= argc) return cli_usage(cmd, "--set needs FIELD=VALUE"), -1;
+      w = argv[words.i++];
+    } else if ((!opt && w[0] == '-') || (opt && strcmp(opt, "--set") != 0)) {
+      return cli_usage(cmd, "unknown option '%s'", opt ? opt : w), -1;
     }
     if (cli_parse_assign(cmd, w, &sets[n]) < 0) return -1;
     n++;
   }
-  return n;
+  return more ? -1 : n;
 }
 
 /* The duplicate claim check before a new client card: 0 go on, 1 refused. */
@@ -56,30 +64,22 @@ static int claim_gate(cli_ctx *ctx, cl_store *s, const char *type, const cl_set 
 int cli_cmd_add(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 2) return cli_usage("add", "which type? one of org contact task event note link deal group");
   bool force = false;
-  for (int i = 2; i < argc; i++)
-    if (strcmp(argv[i], "--force") == 0) {
-      force = true;
-      memmove(&argv[i], &argv[i + 1], (size_t)(argc - i - 1) * sizeof *argv);
-      argc--;
-      i--;
-    }
   cl_set *sets = calloc((size_t)argc, sizeof *sets);
   if (!sets) return cli_failf("out of memory");
-  int n = collect_sets("add", argc, argv, 2, sets);
+  int n = collect_sets(ctx, argc, argv, sets, &force);
   int rc = 2;
   if (n < 0) goto out;
   if (n == 0) {
     rc = cli_usage("add", "give the card's fields with --set FIELD=VALUE");
     goto out;
   }
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   rc = 1;
   if (!s) goto out;
   char id[KT_UUID_STRLEN + 1];
   kt_err err;
   kt_err_clear(&err);
   if (!force && (rc = claim_gate(ctx, s, argv[1], sets, n))) {
-    cl_store_close(s);
     goto out;
   }
   if (cl_store_add(s, argv[1], sets, n, id, &err)) {
@@ -89,7 +89,6 @@ int cli_cmd_add(cli_ctx *ctx, int argc, char **argv) {
     else printf("%s\n", id);
     rc = 0;
   }
-  cl_store_close(s);
 out:
   free(sets);
   return rc;
@@ -97,19 +96,23 @@ out:
 
 int cli_cmd_edit(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 2) return cli_usage("edit", "which card? give its id");
-  for (int i = 1; i < argc; i++) /* edit TYPE --where ...: many cards (cli_mass.c) */
-    if (strcmp(argv[i], "--where") == 0 || strcmp(argv[i], "--dry-run") == 0)
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *opt;
+  char *val;
+  while (cli_args_next(&words, &opt, &val) == 1) /* edit TYPE --where ...: many cards (cli_mass.c) */
+    if (opt && (strcmp(opt, "--where") == 0 || strcmp(opt, "--dry-run") == 0))
       return cli_cmd_mass_edit(ctx, argc, argv);
+  bool force = false; /* edit has no --force: the parser refuses it */
   cl_set *sets = calloc((size_t)argc, sizeof *sets);
   if (!sets) return cli_failf("out of memory");
-  int n = collect_sets("edit", argc, argv, 2, sets);
+  int n = collect_sets(ctx, argc, argv, sets, &force);
   int rc = 2;
   if (n < 0) goto out;
   if (n == 0) {
     rc = cli_usage("edit", "give the fields to change with --set FIELD=VALUE");
     goto out;
   }
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   rc = 1;
   if (!s) goto out;
   kt_err err;
@@ -123,7 +126,6 @@ int cli_cmd_edit(cli_ctx *ctx, int argc, char **argv) {
     else printf("%d field%s changed\n", changed, changed == 1 ? "" : "s");
     rc = 0;
   }
-  cl_store_close(s);
 out:
   free(sets);
   return rc;
@@ -138,7 +140,7 @@ static const cli_opt add_opts[] = {
 const cli_cmd cli_entry_add = {
     .name = "add",
     .run = cli_cmd_add,
-    .usage = "add TYPE --set FIELD=VALUE ... [--json]",
+    .usage = "add TYPE --set FIELD=VALUE ... [--force] [--json]",
     .summary = "add a card; prints its id",
     .store = CLI_STORE_WRITE,
     .opts = add_opts,
@@ -150,14 +152,13 @@ static const cli_opt edit_opts[] = {
     {"--dry-run", NULL, "show what would change, change nothing"},
     {"--sort", "FIELD", "with --where: the order the cards are changed in"},
     {"--desc", NULL, "with --where: in descending order"},
-    {"--force", NULL, "save it even when it looks like a duplicate of a client you have"},
     {"--json", NULL, "print JSON for programs instead of text for people"},
     {0}};
 const cli_cmd cli_entry_edit = {
     .name = "edit",
     .run = cli_cmd_edit,
     .usage = "edit ID --set FIELD=VALUE ... · edit TYPE --where FIELD=VALUE ... --set FIELD=VALUE ... "
-     "[--dry-run] [--json]",
+     "[--sort FIELD] [--desc] [--dry-run] [--json]",
     .summary = "change fields of a card, or of every card that matches (needs the mass_update right)",
     .store = CLI_STORE_WRITE,
     .opts = edit_opts,

@@ -38,69 +38,46 @@ static void print_admin_json(const char *op, const char *name, const char *resul
   kt_buf_free(&b);
 }
 
-int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("admin", "say what to administer: user, role, device or invite");
-  const char *what = argv[1];
-  if (strcmp(what, "handover") == 0) return cli_admin_handover(ctx, argc, argv);
-  const char *verb = argc > 2 ? argv[2] : "";
-  int first = 3;
+/* Every `admin user|role|device ...` and `admin invite`: the request is the
+ * entry's path ("admin user add" -> "user.add"), each option but
+ * --password-file one of its parameters (--role R -> role=R). */
+static int admin_request(cli_ctx *ctx, int argc, char **argv) {
   char op[64];
-  if (strcmp(what, "invite") == 0) {
-    snprintf(op, sizeof op, "invite");
-    first = 2;
-  } else if (strcmp(what, "user") == 0 || strcmp(what, "role") == 0 || strcmp(what, "device") == 0) {
-    if (!*verb) return cli_usage("admin", "%s what? see the usage below", what);
-    snprintf(op, sizeof op, "%s.%s", what, verb);
-  } else {
-    return cli_usage("admin", "unknown '%s': say user, role, device or invite", what);
-  }
+  snprintf(op, sizeof op, "%s", ctx->cmd->name + strlen("admin "));
+  char *sp = strchr(op, ' ');
+  if (sp) *sp = '.';
   const char *name = NULL, *pwfile = NULL;
   const char *keys[8], *vals[8];
   int np = 0;
-  for (int i = first; i < argc; i++) {
-    const char *a = argv[i];
-    bool has = i + 1 < argc;
-    const char *key = NULL;
-    if (strcmp(a, "--role") == 0) key = "role";
-    else if (strcmp(a, "--group") == 0) key = "group";
-    else if (strcmp(a, "--rights") == 0) key = "rights";
-    else if (strcmp(a, "--from") == 0) key = "from";
-    else if (strcmp(a, "--address") == 0) key = "address";
-    else if (strcmp(a, "--hours") == 0) key = "hours";
-    else if (strcmp(a, "--birthday") == 0) key = "birthday";
-    if (key) {
-      if (!has) return cli_usage("admin", "%s needs a value", a);
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *opt;
+  char *a;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &a)) == 1) {
+    if (opt && strcmp(opt, "--password-file") == 0) {
+      pwfile = a;
+    } else if (opt) {
       if (np >= 7) return cli_usage("admin", "too many options (give each once)");
-      keys[np] = key;
-      vals[np++] = argv[++i];
-    } else if (strcmp(a, "--password-file") == 0 && has) {
-      pwfile = argv[++i];
-    } else if (a[0] == '-') {
-      return cli_usage("admin", "unknown option '%s'", a);
+      keys[np] = opt + 2; /* the option's name is the parameter's */
+      vals[np++] = a;
     } else if (!name) {
       name = a;
     } else {
       return cli_usage("admin", "one name at a time ('%s' is extra)", a);
     }
   }
-  bool lists = strcmp(op, "user.list") == 0 || strcmp(op, "role.list") == 0 ||
-               strcmp(op, "device.list") == 0;
+  if (more) return more;
+  bool lists = strcmp(argv[0], "list") == 0;
   if (!lists && !name) return cli_usage("admin", "whom? give the name (or device id)");
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
   /* the client mirrors the rights: a non-administrator hears it before any password is asked */
-  if (cl_admin_allowed(s, &err)) {
-    cl_store_close(s);
-    return cli_fail(&err);
-  }
+  if (cl_admin_allowed(s, &err)) return cli_fail(&err);
   char pw[1100];
   if (strcmp(op, "user.add") == 0 || strcmp(op, "user.passwd") == 0) {
-    if (cli_read_password(pwfile, pw, sizeof pw)) {
-      cl_store_close(s);
-      return 1;
-    }
+    if (cli_read_password(pwfile, pw, sizeof pw)) return 1;
     keys[np] = "password";
     vals[np++] = pw;
   }
@@ -109,7 +86,6 @@ int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
   kt_buf out = KT_BUF_INIT;
   int rc = cl_admin(&loop, ctx->profile, s, op, name, keys, vals, np, &out, &err);
   uv_loop_close(&loop);
-  cl_store_close(s);
   memset(pw, 0, sizeof pw);
   if (rc) {
     kt_buf_free(&out);
@@ -124,32 +100,95 @@ int cli_cmd_admin(cli_ctx *ctx, int argc, char **argv) {
 }
 
 /* ---- the command table's entries ---- */
-static const cli_opt admin_opts[] = {
+static const cli_opt user_add_opts[] = {
     {"--role", "R", "the user's role"},
     {"--group", "G", "the user's group"},
     {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
     {"--birthday", "YYYY-MM-DD|none", "the user's birthday"},
-    {"--from", "ROLE|USER", "role set: start from that role; handover: whose clients"},
+    CLI_OPT_JSON,
+    {0}};
+static const cli_opt user_passwd_opts[] = {
+    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
+    CLI_OPT_JSON,
+    {0}};
+static const cli_opt user_role_opts[] = {
+    {"--role", "R", "the user's new role"}, {"--group", "G", "the user's new group"}, CLI_OPT_JSON, {0}};
+static const cli_opt user_birthday_opts[] = {
+    {"--birthday", "YYYY-MM-DD|none", "the user's birthday (none: forget it)"}, CLI_OPT_JSON, {0}};
+static const cli_opt role_set_opts[] = {
+    {"--from", "ROLE", "start from that role's rights"},
     {"--rights", "TEXT", "the role's rights"},
+    CLI_OPT_JSON,
+    {0}};
+static const cli_opt invite_opts[] = {
     {"--address", "HOST:PORT", "the server address the invite names"},
     {"--hours", "N", "how long the invite is valid"},
-    {"--to", "USER", "handover: who takes the clients over"},
-    {"--where", "FIELD=VALUE", "handover: only the clients that match (repeatable)"},
-    {"--with-tasks", NULL, "handover: their open tasks and events too"},
-    {"--dry-run", NULL, "handover: show what would move, move nothing"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    CLI_OPT_JSON,
     {0}};
+static const cli_opt json_only_opts[] = {CLI_OPT_JSON, {0}};
+
+#define ADMIN_ENTRY(var, path, use, sum, options)                                         \
+  static const cli_cmd var = {.name = path, .run = admin_request, .usage = use, .summary = sum, \
+                              .store = CLI_STORE_WRITE, .opts = options}
+ADMIN_ENTRY(user_add, "admin user add",
+            "admin user add NAME [--role R] [--group G] [--password-file F]\n"
+            "          [--birthday YYYY-MM-DD|none] [--json]",
+            "add a user (with a password)", user_add_opts);
+ADMIN_ENTRY(user_passwd, "admin user passwd", "admin user passwd NAME [--password-file F] [--json]",
+            "set a user's password", user_passwd_opts);
+ADMIN_ENTRY(user_disable, "admin user disable", "admin user disable NAME [--json]",
+            "stop a user from logging in", json_only_opts);
+ADMIN_ENTRY(user_enable, "admin user enable", "admin user enable NAME [--json]",
+            "let a disabled user log in again", json_only_opts);
+ADMIN_ENTRY(user_role, "admin user role", "admin user role NAME [--role R] [--group G] [--json]",
+            "change a user's role or group", user_role_opts);
+ADMIN_ENTRY(user_birthday, "admin user birthday",
+            "admin user birthday NAME --birthday YYYY-MM-DD|none [--json]",
+            "set or clear a user's birthday", user_birthday_opts);
+ADMIN_ENTRY(user_list, "admin user list", "admin user list [--json]", "the users", json_only_opts);
+ADMIN_ENTRY(role_list, "admin role list", "admin role list [--json]", "the roles and their rights",
+            json_only_opts);
+ADMIN_ENTRY(role_set, "admin role set", "admin role set NAME [--from ROLE] [--rights TEXT] [--json]",
+            "define or change a role", role_set_opts);
+ADMIN_ENTRY(device_list, "admin device list", "admin device list [--json]",
+            "the office's devices", json_only_opts);
+ADMIN_ENTRY(device_revoke, "admin device revoke", "admin device revoke ID [--json]",
+            "revoke a device (it is logged out and stops syncing)", json_only_opts);
+ADMIN_ENTRY(invite, "admin invite", "admin invite USER [--address HOST:PORT] [--hours N] [--json]",
+            "an invite for a user's new PC (for `kartoteka connect`)", invite_opts);
+
+static const cli_opt handover_opts[] = {
+    {"--from", "USER", "whose clients"},
+    {"--to", "USER", "who takes the clients over"},
+    {"--where", "FIELD=VALUE", "only the clients that match (repeatable)"},
+    {"--with-tasks", NULL, "their open tasks and events too"},
+    {"--dry-run", NULL, "show what would move, move nothing"},
+    CLI_OPT_JSON,
+    {0}};
+static const cli_cmd handover = {
+    .name = "admin handover",
+    .run = cli_admin_handover,
+    .usage = "admin handover --from USER --to USER [--where FIELD=VALUE ...] [--with-tasks]\n"
+             "          [--dry-run] [--json]",
+    .summary = "give a manager's clients, with their cards, to a colleague",
+    .store = CLI_STORE_WRITE,
+    .opts = handover_opts,
+};
+
+static const cli_cmd *const user_subs[] = {&user_add,  &user_passwd,   &user_disable, &user_enable,
+                                           &user_role, &user_birthday, &user_list,    NULL};
+static const cli_cmd user = {
+    .name = "admin user", .summary = "users", .store = CLI_STORE_NONE, .subs = user_subs};
+static const cli_cmd *const role_subs[] = {&role_list, &role_set, NULL};
+static const cli_cmd role = {
+    .name = "admin role", .summary = "roles", .store = CLI_STORE_NONE, .subs = role_subs};
+static const cli_cmd *const device_subs[] = {&device_list, &device_revoke, NULL};
+static const cli_cmd device = {
+    .name = "admin device", .summary = "devices", .store = CLI_STORE_NONE, .subs = device_subs};
+static const cli_cmd *const admin_subs[] = {&user, &role, &device, &invite, &handover, NULL};
 const cli_cmd cli_entry_admin = {
     .name = "admin",
-    .run = cli_cmd_admin,
-    .usage = "admin user add|passwd|disable|enable|role|birthday|list [NAME] [--role R] [--group G]\n"
-     "          [--password-file F] [--birthday YYYY-MM-DD|none] [--json]\n"
-     "          admin role list|set [NAME] [--from ROLE] [--rights TEXT] [--json]\n"
-     "          admin device list [--json] · admin device revoke ID\n"
-     "          admin invite USER [--address HOST:PORT] [--hours N]\n"
-     "          admin handover --from USER --to USER [--where FIELD=VALUE ...] [--with-tasks]\n"
-     "          [--dry-run] [--json]",
     .summary = "manage users, roles and devices from this PC (administrators)",
-    .store = CLI_STORE_READ,
-    .opts = admin_opts,
+    .store = CLI_STORE_NONE,
+    .subs = admin_subs,
 };

@@ -256,9 +256,14 @@ static gboolean on_stop_signal(gpointer ud) {
 
 int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   /* its usage says `agent --verbose`: the option may also follow the command */
-  for (int i = 1; i < argc; i++)
-    if (strcmp(argv[i], "--verbose") == 0) ctx->verbose = true;
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1)
+    if (opt && strcmp(opt, "--verbose") == 0) ctx->verbose = true;
     else return cli_usage("agent", "no arguments expected");
+  if (more) return more;
   kt_plat_process_init(); /* SIGPIPE: also when run from another front end */
   kt_log_set_level(ctx->verbose ? KT_LOG_DEBUG : KT_LOG_INFO);
   agent a = {.rc = 0};
@@ -319,6 +324,6 @@ const cli_cmd cli_entry_agent = {
     .run = cli_cmd_agent,
     .usage = "agent [--verbose]",
     .summary = "stay connected in the background: live sync and your reminders as notifications",
-    .store = CLI_STORE_WRITE,
+    .store = CLI_STORE_NONE,
     .opts = agent_opts,
 };

@@ -33,7 +33,7 @@ static void on_problem(void *ud, const char *type, const char *id, const char *m
 int cli_cmd_check(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
   if (argc > 1) return cli_usage("check", "no arguments expected (besides --json)");
-  cl_store *s = cli_open(ctx, true);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
@@ -48,7 +48,6 @@ int cli_cmd_check(cli_ctx *ctx, int argc, char **argv) {
   }
   cl_check_report rep = {0};
   int rc = cl_check(s, on_problem, &f, &rep, &err);
-  cl_store_close(s);
   if (rc) {
     kt_buf_free(&out);
     return cli_fail(&err);

@@ -62,8 +62,55 @@ int cli_cmd_check_opts(const cli_cmd *c, int argc, char **argv) {
   return rc;
 }
 
+/* The word a (sub-)command is typed as: the last of its path. */
+static const char *word_of(const cli_cmd *c) {
+  const char *sp = strrchr(c->name, ' ');
+  return sp ? sp + 1 : c->name;
+}
+
+const cli_cmd *cli_cmd_sub(const cli_cmd *c, const char *word) {
+  for (const cli_cmd *const *s = c->subs; s && *s; s++)
+    if (strcmp(word_of(*s), word) == 0) return *s;
+  return NULL;
+}
+
+void cli_cmd_usage(const cli_cmd *c, FILE *f) {
+  if (c->usage) {
+    fprintf(f, "usage: kartoteka %s\n", c->usage);
+    return;
+  }
+  fprintf(f, "usage: kartoteka %s ", c->name); /* generated from the sub-commands */
+  for (const cli_cmd *const *s = c->subs; s && *s; s++)
+    fprintf(f, "%s%s", s == c->subs ? "" : "|", word_of(*s));
+  fprintf(f, " ...\n");
+}
+
+int cli_cmd_no_sub(const cli_cmd *c, int argc, char **argv) {
+  const char *names[MAX_OPTS];
+  int n = 0;
+  for (const cli_cmd *const *s = c->subs; s && *s && n < MAX_OPTS; s++) names[n++] = word_of(*s);
+  if (argc < 2) return cli_usage(c->name, "%s what? see the usage below", c->name);
+  int near = n ? kt_text_nearest(argv[1], names, n) : -1;
+  if (near >= 0)
+    return cli_usage(c->name, "unknown sub-command '%s' for %s; did you mean '%s'?", argv[1],
+                     c->name, names[near]);
+  return cli_usage(c->name, "unknown sub-command '%s' for %s", argv[1], c->name);
+}
+
+/* Every sub-command under c down to the ones that run: usage and summary. */
+static void help_subs(const cli_cmd *c) {
+  for (const cli_cmd *const *s = c->subs; s && *s; s++) {
+    if ((*s)->subs) {
+      help_subs(*s);
+      continue;
+    }
+    printf("  %s\n      %s\n", (*s)->usage, (*s)->summary);
+  }
+}
+
 void cli_cmd_help(const cli_cmd *c) {
-  printf("usage: kartoteka %s\n  %s\n", c->usage, c->summary);
+  cli_cmd_usage(c, stdout);
+  printf("  %s\n", c->summary);
   if (c->opts && c->opts->name) {
     int width = 0; /* the options' help in one column */
     for (const cli_opt *o = c->opts; o->name; o++) {
@@ -78,4 +125,8 @@ void cli_cmd_help(const cli_cmd *c) {
     }
   }
   if (c->more_help) c->more_help();
+  if (c->subs) {
+    printf("commands (`kartoteka help %s ...` for one):\n", c->name);
+    help_subs(c);
+  }
 }

@@ -4,6 +4,8 @@
 #ifndef CLI_CMD_H
 #define CLI_CMD_H
 
+#include <stdio.h>
+
 #include "cli.h"
 
 /* Checks a command's words (argv[0] = command name, global options already
@@ -31,8 +33,19 @@ cli_args cli_args_begin(const cli_cmd *c, int argc, char **argv);
  * Pointers are into argv (a command may split a value in place) and the entry. */
 int cli_args_next(cli_args *a, const char **opt, char **val);
 
+/* c's sub-command typed as word; NULL when none. */
+const cli_cmd *cli_cmd_sub(const cli_cmd *c, const char *word);
+/* A command of sub-commands given none or an unknown one (argv[1]): the
+ * usage error, with the nearest sub-command; returns 2. */
+int cli_cmd_no_sub(const cli_cmd *c, int argc, char **argv);
+/* Prints "usage: kartoteka ..." and a newline to f: the entry's usage, or
+ * for a command of sub-commands without one, generated from them. */
+void cli_cmd_usage(const cli_cmd *c, FILE *f);
+
 /* Prints a command's help to stdout: usage, summary, its options with their
- * one-line help, then more_help. `help NAME` and `NAME --help` both use it. */
+ * one-line help, then more_help, then (a command of sub-commands) every
+ * sub-command's usage and summary. `help NAME ...` and `NAME ... --help`
+ * both use it. */
 void cli_cmd_help(const cli_cmd *c);
 
 /* the entries, one per command, each in its command's file */

@@ -198,13 +198,10 @@ int cli_cmd_login(cli_ctx *ctx, int argc, char **argv) {
     else return cli_usage("login", "unknown or incomplete option '%s'", opt ? opt : val);
   }
   if (more) return more;
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   char pw[1100];
-  if (cli_read_password(pwfile, pw, sizeof pw)) {
-    cl_store_close(s);
-    return 1;
-  }
+  if (cli_read_password(pwfile, pw, sizeof pw)) return 1;
   uv_loop_t loop;
   uv_loop_init(&loop);
   kt_err err;
@@ -214,7 +211,6 @@ int cli_cmd_login(cli_ctx *ctx, int argc, char **argv) {
   memset(pw, 0, sizeof pw);
   cl_conn_free(c);
   uv_loop_close(&loop);
-  cl_store_close(s);
   if (rc) return cli_fail(&err);
   printf("logged in\n");
   return 0;
@@ -232,7 +228,7 @@ const cli_cmd cli_entry_connect = {
     .run = cli_cmd_connect,
     .usage = "connect --invite INVITE [--password-file F] [--device-name NAME] [--upload]",
     .summary = "join the office server with an invite from the administrator",
-    .store = CLI_STORE_WRITE,
+    .store = CLI_STORE_NONE,
     .opts = connect_opts,
 };
 

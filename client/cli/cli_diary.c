@@ -101,7 +101,7 @@ static int on_today(void *ud, const cl_occurrence *x, bool overdue) {
 int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
   if (argc > 1) return cli_usage("today", "no arguments expected (see `kartoteka agenda`)");
-  cl_reader *rd = cli_open_reader(ctx);
+  cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only */
   out_ctx o;
@@ -112,11 +112,9 @@ int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
   if (!rc) cli_report_today(s, ctx, &o.j, &o.n);
   if (rc) {
     kt_buf_free(&o.buf);
-    cl_reader_close(rd);
     return cli_fail(&err);
   }
   end_out(&o);
-  cl_reader_close(rd);
   return 0;
 }
 
@@ -137,7 +135,7 @@ int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv) {
   if (from_s && parse_day(from_s, false, &from)) return 2;
   if (to_s && parse_day(to_s, true, &to)) return 2;
   if (to < from) return cli_usage("agenda", "--to is before --from");
-  cl_reader *rd = cli_open_reader(ctx);
+  cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only */
   out_ctx o;
@@ -147,11 +145,9 @@ int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv) {
   int rc = cl_diary(s, user ? user : cl_store_user(s), from, to, true, on_occ, &o, &err);
   if (rc) {
     kt_buf_free(&o.buf);
-    cl_reader_close(rd);
     return cli_fail(&err);
   }
   end_out(&o);
-  cl_reader_close(rd);
   return 0;
 }
 
@@ -222,63 +218,96 @@ static int remind_list(cli_ctx *ctx, cl_store *s, int64_t now) {
   return rc;
 }
 
-int cli_cmd_remind(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("remind", "say list, dismiss or snooze");
-  const char *verb = argv[1];
-  cl_store *s = cli_open(ctx, false);
+/* A remind sub-command's words: positional ones (ID, N, the snooze time) and
+ * --for, from the one parser. 0, or 2 after a usage error. */
+static int remind_words(cli_ctx *ctx, int argc, char **argv, const char **pos, int maxpos,
+                        int *npos, const char **for_) {
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  *npos = 0;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt) *for_ = val; /* --for, the only option a remind sub-command has */
+    else if (*npos < maxpos) pos[(*npos)++] = val;
+    else return cli_usage("remind", "unknown or incomplete option '%s'", val);
+  }
+  return more;
+}
+
+static int remind_list_run(cli_ctx *ctx, int argc, char **argv) {
+  const char *pos[1], *for_ = NULL;
+  int npos, rc = remind_words(ctx, argc, argv, pos, 0, &npos, &for_);
+  if (rc) return rc;
+  cl_store *s = cli_store(ctx);
+  return s ? remind_list(ctx, s, (int64_t)kt_now_ms()) : 1;
+}
+
+/* `remind dismiss|snooze ID [--for T]` (the verb is argv[0]) */
+static int remind_mark(cli_ctx *ctx, int argc, char **argv) {
+  const char *verb = argv[0], *pos[1], *for_ = NULL;
+  int npos, rc = remind_words(ctx, argc, argv, pos, 1, &npos, &for_);
+  if (rc) return rc;
+  if (npos != 1) return cli_usage("remind", "unknown action '%s'", verb);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
   int64_t now = (int64_t)kt_now_ms();
-  int rc = 0;
-  if (strcmp(verb, "list") == 0) {
-    rc = remind_list(ctx, s, now);
-  } else if ((strcmp(verb, "dismiss") == 0 || strcmp(verb, "snooze") == 0) && argc >= 3) {
-    int64_t snooze = cl_remind_snooze_seconds(s) * 1000;
-    for (int i = 3; i < argc; i++) {
-      if (strcmp(argv[i], "--for") == 0 && i + 1 < argc) {
-        int64_t sec;
-        if (cl_remind_snooze_parse(argv[++i], &sec, &err)) {
-          cl_store_close(s);
-          return cli_usage("remind", "%s", err.msg);
-        }
-        snooze = sec * 1000;
-      } else {
-        cl_store_close(s);
-        return cli_usage("remind", "unknown or incomplete option '%s'", argv[i]);
-      }
-    }
-    find_ctx f = {.rid = argv[2], .now = now};
-    rc = cl_remind_due(s, cl_store_user(s), now - 30LL * 86400000, now + 30LL * 86400000, true,
-                       on_find, &f, &err);
-    if (rc) rc = cli_fail(&err);
-    else if (!f.found)
-      rc = cli_failf("no reminder of %s for you within 30 days; see `kartoteka remind list`", argv[2]);
-    else if (cl_remind_set(s, cl_store_user(s), f.best.rtype, f.best.rid, f.best.occurs,
-                           verb[0] == 'd' ? "dismissed" : "snoozed",
-                           verb[0] == 'd' ? 0 : now + snooze, &err))
-      rc = cli_fail(&err);
-    else printf("%s: %s\n", verb[0] == 'd' ? "dismissed" : "snoozed", f.best.title);
-  } else if (strcmp(verb, "days") == 0 && argc == 3) {
-    char *end;
-    long days = strtol(argv[2], &end, 10);
-    if (*end || days < 0 || days > 60) rc = cli_usage("remind", "days must be 0..60");
-    else if (cl_store_meta_set(s, "birthday_days", argv[2], &err)) rc = cli_fail(&err);
-    else printf("birthdays are reminded %ld day%s ahead\n", days, days == 1 ? "" : "s");
-  } else if (strcmp(verb, "snooze-time") == 0 && argc <= 3) {
+  int64_t snooze = cl_remind_snooze_seconds(s) * 1000;
+  if (for_) {
     int64_t sec;
-    if (argc == 2) printf("Snooze puts a reminder off for %llds\n", (long long)cl_remind_snooze_seconds(s));
-    else if (cl_remind_snooze_parse(argv[2], &sec, &err)) rc = cli_usage("remind", "%s", err.msg);
-    else {
-      char v[32];
-      snprintf(v, sizeof v, "%lld", (long long)sec);
-      if (cl_store_meta_set(s, "snooze_seconds", v, &err)) rc = cli_fail(&err);
-      else printf("Snooze puts a reminder off for %llds\n", (long long)sec);
-    }
-  } else {
-    rc = cli_usage("remind", "unknown action '%s'", verb);
+    if (cl_remind_snooze_parse(for_, &sec, &err)) return cli_usage("remind", "%s", err.msg);
+    snooze = sec * 1000;
   }
-  cl_store_close(s);
+  find_ctx f = {.rid = pos[0], .now = now};
+  rc = cl_remind_due(s, cl_store_user(s), now - 30LL * 86400000, now + 30LL * 86400000, true,
+                     on_find, &f, &err);
+  if (rc) rc = cli_fail(&err);
+  else if (!f.found)
+    rc = cli_failf("no reminder of %s for you within 30 days; see `kartoteka remind list`", pos[0]);
+  else if (cl_remind_set(s, cl_store_user(s), f.best.rtype, f.best.rid, f.best.occurs,
+                         verb[0] == 'd' ? "dismissed" : "snoozed",
+                         verb[0] == 'd' ? 0 : now + snooze, &err))
+    rc = cli_fail(&err);
+  else printf("%s: %s\n", verb[0] == 'd' ? "dismissed" : "snoozed", f.best.title);
+  return rc;
+}
+
+static int remind_days(cli_ctx *ctx, int argc, char **argv) {
+  const char *pos[1], *for_ = NULL;
+  int npos, rc = remind_words(ctx, argc, argv, pos, 1, &npos, &for_);
+  if (rc) return rc;
+  if (npos != 1) return cli_usage("remind", "unknown action '%s'", argv[0]);
+  cl_store *s = cli_store(ctx);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  char *end;
+  long days = strtol(pos[0], &end, 10);
+  if (*end || days < 0 || days > 60) rc = cli_usage("remind", "days must be 0..60");
+  else if (cl_store_meta_set(s, "birthday_days", pos[0], &err)) rc = cli_fail(&err);
+  else printf("birthdays are reminded %ld day%s ahead\n", days, days == 1 ? "" : "s");
+  return rc;
+}
+
+static int remind_snooze_time(cli_ctx *ctx, int argc, char **argv) {
+  const char *pos[1], *for_ = NULL;
+  int npos, rc = remind_words(ctx, argc, argv, pos, 1, &npos, &for_);
+  if (rc) return rc;
+  cl_store *s = cli_store(ctx);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  int64_t sec;
+  if (npos == 0) printf("Snooze puts a reminder off for %llds\n", (long long)cl_remind_snooze_seconds(s));
+  else if (cl_remind_snooze_parse(pos[0], &sec, &err)) rc = cli_usage("remind", "%s", err.msg);
+  else {
+    char v[32];
+    snprintf(v, sizeof v, "%lld", (long long)sec);
+    if (cl_store_meta_set(s, "snooze_seconds", v, &err)) rc = cli_fail(&err);
+    else printf("Snooze puts a reminder off for %llds\n", (long long)sec);
+  }
   return rc;
 }
 
@@ -332,7 +361,7 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
     else return cli_usage("callbacks", "unknown or incomplete option '%s'", opt ? opt : val);
   }
   if (more) return more;
-  cl_reader *rd = cli_open_reader(ctx);
+  cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only */
   out_ctx o;
@@ -344,11 +373,9 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
                         &o, &err);
   if (rc) {
     kt_buf_free(&o.buf);
-    cl_reader_close(rd);
     return cli_fail(&err);
   }
   end_out(&o);
-  cl_reader_close(rd);
   return 0;
 }
 
@@ -374,11 +401,10 @@ int cli_cmd_done(cli_ctx *ctx, int argc, char **argv) {
   if (when_s && kt_datetime_parse(when_s, &when, &err)) return cli_usage("done", "%s", err.msg);
   if (when_s && when < (int64_t)kt_now_ms())
     return cli_usage("done", "the call back at %s would be in the past; give a later time", when_s);
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   char nid[KT_UUID_STRLEN + 1];
   int rc = cl_record_result(s, id, result, comment, when, nid, &err);
-  cl_store_close(s);
   if (rc) return cli_fail(&err);
   if (ctx->json) {
     printf("{\"done\": \"%s\", \"call_back\": %s%s%s}\n", id, nid[0] ? "\"" : "",
@@ -418,18 +444,54 @@ const cli_cmd cli_entry_agenda = {
     .opts = agenda_opts,
 };
 
-static const cli_opt remind_opts[] = {
-    {"--for", "10m|30s", "snooze for that long (default: your snooze time)"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
-    {0}};
+static const cli_opt remind_json_opts[] = {
+    CLI_OPT_JSON, {0}};
+static const cli_opt remind_for_opts[] = {
+    {"--for", "10m|30s", "snooze for that long (default: your snooze time)"}, {0}};
+static const cli_cmd remind_list_entry = {
+    .name = "remind list",
+    .run = remind_list_run,
+    .usage = "remind list [--json]",
+    .summary = "your reminders of the week before and after today",
+    .store = CLI_STORE_READ,
+    .opts = remind_json_opts,
+};
+static const cli_cmd remind_dismiss = {
+    .name = "remind dismiss",
+    .run = remind_mark,
+    .usage = "remind dismiss ID",
+    .summary = "stop a reminder (on your other PCs too)",
+    .store = CLI_STORE_WRITE,
+};
+static const cli_cmd remind_snooze = {
+    .name = "remind snooze",
+    .run = remind_mark,
+    .usage = "remind snooze ID [--for 10m|30s]",
+    .summary = "put a reminder off",
+    .store = CLI_STORE_WRITE,
+    .opts = remind_for_opts,
+};
+static const cli_cmd remind_days_entry = {
+    .name = "remind days",
+    .run = remind_days,
+    .usage = "remind days N",
+    .summary = "how many days ahead birthdays are reminded (0..60)",
+    .store = CLI_STORE_WRITE,
+};
+static const cli_cmd remind_snooze_time_entry = {
+    .name = "remind snooze-time",
+    .run = remind_snooze_time,
+    .usage = "remind snooze-time [10m|30s]",
+    .summary = "how long snooze puts a reminder off (shown without a time)",
+    .store = CLI_STORE_WRITE,
+};
+static const cli_cmd *const remind_subs[] = {&remind_list_entry, &remind_dismiss, &remind_snooze,
+                                             &remind_days_entry, &remind_snooze_time_entry, NULL};
 const cli_cmd cli_entry_remind = {
     .name = "remind",
-    .run = cli_cmd_remind,
-    .usage = "remind list [--json] · remind dismiss ID · remind snooze ID [--for 10m|30s] · remind days N · "
-     "remind snooze-time [10m|30s]",
     .summary = "your reminders (dismissing here stops them on your other PCs too)",
-    .store = CLI_STORE_WRITE,
-    .opts = remind_opts,
+    .store = CLI_STORE_NONE,
+    .subs = remind_subs,
 };
 
 static const cli_opt callbacks_opts[] = {

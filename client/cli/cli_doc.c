@@ -54,8 +54,7 @@ static int fill(cli_ctx *ctx, int argc, char **argv) {
   ids l = {0};
   int rc = 2;
   if (!where) return cli_failf("out of memory");
-  cli_args words = cli_args_begin(&cli_entry_doc, argc, argv);
-  words.i = 2;
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
   const char *opt;
   char *val;
   int more;
@@ -83,7 +82,7 @@ static int fill(cli_ctx *ctx, int argc, char **argv) {
     goto out;
   }
   if (!id && !q.type) q.type = "org";
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   rc = 1;
   if (!s) goto out;
   kt_err err;
@@ -110,18 +109,12 @@ static int fill(cli_ctx *ctx, int argc, char **argv) {
     }
   }
   cl_doc_free(d);
-  cl_store_close(s);
   rc = r ? cli_fail(&err) : 0;
 out:
   for (int i = 0; i < l.n; i++) free(l.v[i]);
   free(l.v);
   free(where);
   return rc;
-}
-
-int cli_cmd_doc(cli_ctx *ctx, int argc, char **argv) {
-  if (argc >= 2 && strcmp(argv[1], "fill") == 0) return fill(ctx, argc, argv);
-  return cli_usage("doc", "doc fill --template F ...");
 }
 
 /* ---- the command table's entries ---- */
@@ -137,12 +130,19 @@ static const cli_opt doc_opts[] = {
     {"--desc", NULL, "in descending order"},
     {"--json", NULL, "print JSON for programs instead of text for people"},
     {0}};
-const cli_cmd cli_entry_doc = {
-    .name = "doc",
-    .run = cli_cmd_doc,
-    .usage = "doc fill --template FILE.odt|FILE.docx (--id ID --out FILE | --to org|contact "
-     "[--where F=V ...] --out-dir DIR)",
+static const cli_cmd doc_fill = {
+    .name = "doc fill",
+    .run = fill,
+    .usage = "doc fill --template FILE.odt|FILE.docx (--id ID --out FILE | --to|--type org|contact\n"
+             "          [--where F=V ...] [--sort FIELD] [--desc] --out-dir DIR)",
     .summary = "fill an ODT/DOCX template with a card's data (recorded on the card's timeline)",
     .store = CLI_STORE_WRITE,
     .opts = doc_opts,
+};
+static const cli_cmd *const doc_subs[] = {&doc_fill, NULL};
+const cli_cmd cli_entry_doc = {
+    .name = "doc",
+    .summary = "fill an ODT/DOCX template with a card's data (recorded on the card's timeline)",
+    .store = CLI_STORE_NONE,
+    .subs = doc_subs,
 };

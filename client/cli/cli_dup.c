@@ -22,7 +22,7 @@ int cli_cmd_duplicates(cli_ctx *ctx, int argc, char **argv) {
     else return cli_usage("duplicates", "unknown or incomplete option '%s'", opt ? opt : val);
   }
   if (more) return more;
-  cl_store *s = cli_open(ctx, true);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
@@ -91,7 +91,6 @@ out:
   if (rc) rc = cli_fail(&err);
   cl_dupgroups_free(g, ng);
   cl_dupidx_free(x);
-  cl_store_close(s);
   return rc;
 }
 
@@ -100,16 +99,25 @@ int cli_cmd_merge(cli_ctx *ctx, int argc, char **argv) {
   const char **take = calloc((size_t)argc, sizeof *take);
   int ntake = 0;
   if (!take) return cli_failf("out of memory");
-  for (int i = 3; i < argc; i++) {
-    if (strcmp(argv[i], "--take") == 0 && i + 1 < argc) {
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  words.i = 3;
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--take") == 0) {
       /* --take a,b or --take a --take b */
-      for (char *p = strtok(argv[++i], ","); p; p = strtok(NULL, ",")) take[ntake++] = p;
+      for (char *p = strtok(val, ","); p; p = strtok(NULL, ",")) take[ntake++] = p;
     } else {
       free(take);
-      return cli_usage("merge", "unknown or incomplete option '%s'", argv[i]);
+      return cli_usage("merge", "unknown or incomplete option '%s'", opt ? opt : val);
     }
   }
-  cl_store *s = cli_open(ctx, false);
+  if (more) {
+    free(take);
+    return more;
+  }
+  cl_store *s = cli_store(ctx);
   if (!s) {
     free(take);
     return 1;
@@ -131,7 +139,6 @@ int cli_cmd_merge(cli_ctx *ctx, int argc, char **argv) {
            res.moved == 1 ? "" : "s", argv[2], argv[2]);
   }
   free(take);
-  cl_store_close(s);
   return rc;
 }
 

@@ -60,7 +60,7 @@ int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
     rc = cli_usage("export", "--id exports that one card: leave out --type, --where and --fields");
     goto out;
   }
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   rc = 1;
   if (!s) goto out;
   uv_loop_t loop;
@@ -85,7 +85,6 @@ int cli_cmd_export(cli_ctx *ctx, int argc, char **argv) {
                 n == 1 ? "" : "s", file);
   }
   uv_loop_close(&loop);
-  cl_store_close(s);
 out:
   free(where);
   return rc;
@@ -108,6 +107,8 @@ const cli_cmd cli_entry_export = {
      "          [--desc] [--fields F,F] · export FORMAT FILE --id ID (one card; html: with its related)",
     .summary = "write cards to a file for Excel, LibreOffice, phones, calendars or print (needs the export "
      "right; the server records it)",
-    .store = CLI_STORE_READ,
+    /* WRITE: references are written by name through a temporary table, which a
+       query-only (READ) connection refuses */
+    .store = CLI_STORE_WRITE,
     .opts = export_opts,
 };

@@ -63,75 +63,90 @@ static int field_list(cli_ctx *ctx, cl_store *s, const char *type) {
   return 0;
 }
 
+/* A field or section sub-command's words: its positional words (TYPE, NAME,
+ * on|off) and options, from the one parser. 0, or 2 after a usage error. */
+typedef struct model_words {
+  const char *pos[3];
+  int npos;
+  const char *name, *label, *ftype, *choices;
+} model_words;
+
+static int model_words_parse(cli_ctx *ctx, int argc, char **argv, model_words *w) {
+  *w = (model_words){0};
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (!opt && w->npos < 3) w->pos[w->npos++] = val;
+    else if (!opt) return cli_usage(ctx->cmd->name, "too many words ('%s' is extra)", val);
+    else if (strcmp(opt, "--name") == 0) w->name = val;
+    else if (strcmp(opt, "--label") == 0) w->label = val;
+    else if (strcmp(opt, "--type") == 0) w->ftype = val;
+    else if (strcmp(opt, "--choices") == 0) w->choices = val;
+  }
+  return more;
+}
+
 /* `field yearly TYPE NAME on|off`: a client's date reminded every year. */
 static int field_yearly(cli_ctx *ctx, int argc, char **argv) {
-  if (argc != 5 || (strcmp(argv[4], "on") != 0 && strcmp(argv[4], "off") != 0))
+  model_words w;
+  int rc = model_words_parse(ctx, argc, argv, &w);
+  if (rc) return rc;
+  if (w.npos != 3 || (strcmp(w.pos[2], "on") != 0 && strcmp(w.pos[2], "off") != 0))
     return cli_usage("field", "say field yearly TYPE NAME on|off");
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
-  bool on = strcmp(argv[4], "on") == 0;
-  int rc = 0;
-  if (cl_store_field_yearly(s, argv[2], argv[3], on, &err)) rc = cli_fail(&err);
-  else printf("%s.%s is %s every year\n", argv[2], argv[3], on ? "now reminded" : "no longer reminded");
-  cl_store_close(s);
+  bool on = strcmp(w.pos[2], "on") == 0;
+  if (cl_store_field_yearly(s, w.pos[0], w.pos[1], on, &err)) rc = cli_fail(&err);
+  else printf("%s.%s is %s every year\n", w.pos[0], w.pos[1], on ? "now reminded" : "no longer reminded");
   return rc;
 }
 
-int cli_cmd_field(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 3) return cli_usage("field", "say what to do");
-  if (strcmp(argv[1], "yearly") == 0) return field_yearly(ctx, argc, argv);
-  const char *verb = argv[1], *type = argv[2];
-  const char *name = NULL, *label = NULL, *ftype = NULL, *choices = NULL;
-  int i = 3;
+/* `field add|label|choices|hide|show|list TYPE ...` (the verb is argv[0]). */
+static int field_run(cli_ctx *ctx, int argc, char **argv) {
+  model_words w;
+  int rc = model_words_parse(ctx, argc, argv, &w);
+  if (rc) return rc;
+  if (w.npos < 1) return cli_usage("field", "say what to do");
+  const char *verb = argv[0], *type = w.pos[0], *name = w.name;
   if (strcmp(verb, "add") != 0 && strcmp(verb, "list") != 0) {
-    if (argc < 4) return cli_usage("field", "give TYPE and the field NAME");
-    name = argv[3];
-    i = 4;
+    if (w.npos < 2) return cli_usage("field", "give TYPE and the field NAME");
+    name = w.pos[1];
   }
-  for (; i < argc; i++) {
-    bool has = i + 1 < argc;
-    if (strcmp(argv[i], "--name") == 0 && has) name = argv[++i];
-    else if (strcmp(argv[i], "--label") == 0 && has) label = argv[++i];
-    else if (strcmp(argv[i], "--type") == 0 && has) ftype = argv[++i];
-    else if (strcmp(argv[i], "--choices") == 0 && has) choices = argv[++i];
-    else return cli_usage("field", "unknown or incomplete option '%s'", argv[i]);
-  }
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
-  int rc = 0;
   if (strcmp(verb, "list") == 0) {
     rc = field_list(ctx, s, type);
   } else if (strcmp(verb, "add") == 0) {
     if (!name) rc = cli_usage("field", "give the new field's --name");
-    else if (cl_store_field_add(s, type, name, label, ftype, choices, &err)) rc = cli_fail(&err);
+    else if (cl_store_field_add(s, type, name, w.label, w.ftype, w.choices, &err)) rc = cli_fail(&err);
     else printf("added field %s.%s\n", type, name);
-  } else if (strcmp(verb, "label") == 0 || strcmp(verb, "choices") == 0 ||
-             strcmp(verb, "hide") == 0 || strcmp(verb, "show") == 0) {
-    int hidden = strcmp(verb, "hide") == 0 ? 1 : strcmp(verb, "show") == 0 ? 0 : -1;
-    if (strcmp(verb, "label") == 0 && !label) rc = cli_usage("field", "give the new --label");
-    else if (strcmp(verb, "choices") == 0 && !choices)
-      rc = cli_usage("field", "give the list with --choices 'a,b,c'");
-    else if (cl_store_field_set(s, type, name, label, choices, hidden, &err)) rc = cli_fail(&err);
-    else printf("updated field %s.%s\n", type, name);
   } else {
-    rc = cli_usage("field", "unknown action '%s'", verb);
+    int hidden = strcmp(verb, "hide") == 0 ? 1 : strcmp(verb, "show") == 0 ? 0 : -1;
+    if (strcmp(verb, "label") == 0 && !w.label) rc = cli_usage("field", "give the new --label");
+    else if (strcmp(verb, "choices") == 0 && !w.choices)
+      rc = cli_usage("field", "give the list with --choices 'a,b,c'");
+    else if (cl_store_field_set(s, type, name, w.label, w.choices, hidden, &err)) rc = cli_fail(&err);
+    else printf("updated field %s.%s\n", type, name);
   }
-  cl_store_close(s);
   return rc;
 }
 
-int cli_cmd_section(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("section", "say what to do");
-  const char *verb = argv[1];
-  cl_store *s = cli_open(ctx, false);
+/* `section list|rename|hide|show [TYPE]` (the verb is argv[0]). */
+static int section_run(cli_ctx *ctx, int argc, char **argv) {
+  model_words w;
+  int rc = model_words_parse(ctx, argc, argv, &w);
+  if (rc) return rc;
+  const char *verb = argv[0];
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
-  int rc = 0;
   if (strcmp(verb, "list") == 0) {
     int n;
     kt_mtype *types = kt_model_types(cl_store_model(s), &n);
@@ -168,53 +183,74 @@ int cli_cmd_section(cli_ctx *ctx, int argc, char **argv) {
     }
     kt_table_free(tab);
     kt_buf_free(&out);
-  } else if (argc < 3) {
+  } else if (w.npos < 1) {
     rc = cli_usage("section", "give the section's TYPE");
   } else if (strcmp(verb, "rename") == 0) {
-    const char *label = argc >= 5 && strcmp(argv[3], "--label") == 0 ? argv[4] : NULL;
+    const char *label = w.label;
     if (!label) rc = cli_usage("section", "give the new name with --label");
-    else if (cl_store_section_set(s, argv[2], label, -1, &err)) rc = cli_fail(&err);
-    else printf("section %s is now called %s\n", argv[2], label);
-  } else if (strcmp(verb, "hide") == 0 || strcmp(verb, "show") == 0) {
-    if (cl_store_section_set(s, argv[2], NULL, strcmp(verb, "hide") == 0, &err)) rc = cli_fail(&err);
-    else printf("section %s is now %s\n", argv[2], strcmp(verb, "hide") == 0 ? "hidden" : "shown");
+    else if (cl_store_section_set(s, w.pos[0], label, -1, &err)) rc = cli_fail(&err);
+    else printf("section %s is now called %s\n", w.pos[0], label);
   } else {
-    rc = cli_usage("section", "unknown action '%s'", verb);
+    if (cl_store_section_set(s, w.pos[0], NULL, strcmp(verb, "hide") == 0, &err)) rc = cli_fail(&err);
+    else printf("section %s is now %s\n", w.pos[0], strcmp(verb, "hide") == 0 ? "hidden" : "shown");
   }
-  cl_store_close(s);
   return rc;
 }
 
 /* ---- the command table's entries ---- */
-static const cli_opt field_opts[] = {
+static const cli_opt add_opts[] = {
     {"--name", "N", "the new field's name (letters, digits, _)"},
     {"--label", "L", "what people see"},
     {"--type", "T", "the new field's type"},
     {"--choices", "a,b", "a choice field's codes (code=Label)"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
     {0}};
+static const cli_opt label_opts[] = {{"--label", "L", "what people see"}, {0}};
+static const cli_opt choices_opts[] = {
+    {"--choices", "code=Label,b", "the choice field's codes and labels"}, {0}};
+static const cli_opt json_opts[] = {CLI_OPT_JSON, {0}};
+
+#define MODEL_ENTRY(var, path, fn, mode, use, sum, options) \
+  static const cli_cmd var = {                              \
+      .name = path, .run = fn, .usage = use, .summary = sum, .store = mode, .opts = options}
+MODEL_ENTRY(field_add, "field add", field_run, CLI_STORE_WRITE,
+            "field add TYPE --name N --label L --type text|longtext|number|int|money|date|datetime|"
+            "choice|phone|email|url|bool [--choices a,b]",
+            "a custom field", add_opts);
+MODEL_ENTRY(field_label, "field label", field_run, CLI_STORE_WRITE, "field label TYPE NAME --label L",
+            "rename a field", label_opts);
+MODEL_ENTRY(field_choices, "field choices", field_run, CLI_STORE_WRITE,
+            "field choices TYPE NAME --choices code=Label,b", "a choice field's list", choices_opts);
+MODEL_ENTRY(field_hide, "field hide", field_run, CLI_STORE_WRITE, "field hide TYPE NAME",
+            "hide a field", NULL);
+MODEL_ENTRY(field_show, "field show", field_run, CLI_STORE_WRITE, "field show TYPE NAME",
+            "show a hidden field again", NULL);
+MODEL_ENTRY(field_lst, "field list", field_run, CLI_STORE_READ, "field list TYPE [--json]",
+            "a section's fields", json_opts);
+MODEL_ENTRY(field_yr, "field yearly", field_yearly, CLI_STORE_WRITE, "field yearly TYPE NAME on|off",
+            "a client's date reminded every year", NULL);
+static const cli_cmd *const field_subs[] = {&field_add,  &field_label, &field_choices, &field_hide,
+                                            &field_show, &field_lst,   &field_yr,      NULL};
 const cli_cmd cli_entry_field = {
     .name = "field",
-    .run = cli_cmd_field,
-    .usage = "field add TYPE --name N --label L --type text|longtext|number|int|money|date|datetime|"
-     "choice|phone|email|url|bool [--choices a,b]\n"
-     "          field label TYPE NAME --label L · field choices TYPE NAME --choices code=Label,b\n"
-     "          field hide|show TYPE NAME · field list TYPE [--json]\n"
-     "          field yearly TYPE NAME on|off   (a client's date reminded every year)",
     .summary = "custom fields, labels and choice lists",
-    .store = CLI_STORE_WRITE,
-    .opts = field_opts,
+    .store = CLI_STORE_NONE,
+    .subs = field_subs,
 };
 
-static const cli_opt section_opts[] = {
-    {"--label", "L", "the section's new name"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
-    {0}};
+static const cli_opt rename_opts[] = {{"--label", "L", "the section's new name"}, {0}};
+MODEL_ENTRY(section_rename, "section rename", section_run, CLI_STORE_WRITE,
+            "section rename TYPE --label L", "rename a section", rename_opts);
+MODEL_ENTRY(section_hide, "section hide", section_run, CLI_STORE_WRITE, "section hide TYPE",
+            "hide a section", NULL);
+MODEL_ENTRY(section_show, "section show", section_run, CLI_STORE_WRITE, "section show TYPE",
+            "show a hidden section again", NULL);
+MODEL_ENTRY(section_lst, "section list", section_run, CLI_STORE_READ, "section list [--json]",
+            "the sections", json_opts);
+static const cli_cmd *const section_subs[] = {&section_rename, &section_hide, &section_show,
+                                              &section_lst, NULL};
 const cli_cmd cli_entry_section = {
     .name = "section",
-    .run = cli_cmd_section,
-    .usage = "section rename TYPE --label L · section hide|show TYPE · section list [--json]",
     .summary = "rename or hide sections",
-    .store = CLI_STORE_WRITE,
-    .opts = section_opts,
+    .store = CLI_STORE_NONE,
+    .subs = section_subs,
 };

@@ -51,63 +51,82 @@ static void print_tree(const grp_acc *a, const char *parent, int depth) {
   }
 }
 
-int cli_cmd_group(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("group", "say what to do");
-  cl_store *s = cli_open(ctx, false);
+/* `group add NAME [--parent P]` */
+static int group_add(cli_ctx *ctx, int argc, char **argv) {
+  const char *name = NULL, *parent = NULL;
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--parent") == 0) parent = val;
+    else if (!opt && !name) name = val;
+    else return cli_usage("group", "unknown option '%s'", opt ? opt : val);
+  }
+  if (more) return more;
+  if (!name) return cli_usage("group", "give the group's NAME");
+  cl_store *s = cli_store(ctx);
+  if (!s) return 1;
+  kt_err err;
+  kt_err_clear(&err);
+  cl_set sets[2] = {{"name", name}, {"parent", parent}};
+  char id[KT_UUID_STRLEN + 1];
+  if (cl_store_add(s, "group", sets, parent ? 2 : 1, id, &err)) return cli_fail(&err);
+  printf("%s\n", id);
+  return 0;
+}
+
+/* `group list`: the tree (or the group cards as JSON) */
+static int group_list(cli_ctx *ctx, int argc, char **argv) {
+  if (argc > 1) return cli_usage("group", "unknown option '%s'", argv[1]);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
   int rc = 0;
-  if (strcmp(argv[1], "add") == 0) {
-    if (argc < 3) {
-      rc = cli_usage("group", "give the group's NAME");
-    } else {
-      cl_set sets[2] = {{"name", argv[2]}, {"parent", NULL}};
-      int n = 1;
-      if (argc >= 5 && strcmp(argv[3], "--parent") == 0) {
-        sets[1].value = argv[4];
-        n = 2;
-      } else if (argc > 3) {
-        rc = cli_usage("group", "unknown option '%s'", argv[3]);
-      }
-      char id[KT_UUID_STRLEN + 1];
-      if (!rc && cl_store_add(s, "group", sets, n, id, &err)) rc = cli_fail(&err);
-      else if (!rc) printf("%s\n", id);
-    }
-  } else if (strcmp(argv[1], "list") == 0) {
-    grp_acc a = {0};
-    cl_query q = {.type = "group"};
-    if (ctx->json) {
-      cli_list_out lo = {.ctx = ctx};
-      rc = cli_list_finish(&lo, cl_store_list(s, &q, cli_list_cb, &lo, &err), &err);
-    } else if (cl_store_list(s, &q, collect, &a, &err)) {
-      rc = cli_fail(&err);
-    } else {
-      print_tree(&a, NULL, 0);
-    }
-    for (int i = 0; i < a.n; i++) {
-      free(a.rows[i].name);
-      free(a.rows[i].parent);
-      free(a.rows[i].id);
-    }
-    free(a.rows);
+  grp_acc a = {0};
+  cl_query q = {.type = "group"};
+  if (ctx->json) {
+    cli_list_out lo = {.ctx = ctx};
+    rc = cli_list_finish(&lo, cl_store_list(s, &q, cli_list_cb, &lo, &err), &err);
+  } else if (cl_store_list(s, &q, collect, &a, &err)) {
+    rc = cli_fail(&err);
   } else {
-    rc = cli_usage("group", "unknown action '%s'", argv[1]);
+    print_tree(&a, NULL, 0);
   }
-  cl_store_close(s);
+  for (int i = 0; i < a.n; i++) {
+    free(a.rows[i].name);
+    free(a.rows[i].parent);
+    free(a.rows[i].id);
+  }
+  free(a.rows);
   return rc;
 }
 
 /* ---- the command table's entries ---- */
-static const cli_opt group_opts[] = {
-    {"--parent", "P", "the group it belongs to"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
-    {0}};
+static const cli_opt add_opts[] = {{"--parent", "P", "the group it belongs to"}, {0}};
+static const cli_opt list_opts[] = {
+    CLI_OPT_JSON, {0}};
+static const cli_cmd group_add_entry = {
+    .name = "group add",
+    .run = group_add,
+    .usage = "group add NAME [--parent P]",
+    .summary = "a new group (in the one it belongs to)",
+    .store = CLI_STORE_WRITE,
+    .opts = add_opts,
+};
+static const cli_cmd group_list_entry = {
+    .name = "group list",
+    .run = group_list,
+    .usage = "group list [--json]",
+    .summary = "the groups as a tree",
+    .store = CLI_STORE_READ,
+    .opts = list_opts,
+};
+static const cli_cmd *const group_subs[] = {&group_add_entry, &group_list_entry, NULL};
 const cli_cmd cli_entry_group = {
     .name = "group",
-    .run = cli_cmd_group,
-    .usage = "group add NAME [--parent P] · group list [--json]",
     .summary = "groups and departments (a tree)",
-    .store = CLI_STORE_WRITE,
-    .opts = group_opts,
+    .store = CLI_STORE_NONE,
+    .subs = group_subs,
 };

@@ -8,6 +8,7 @@
 
 #include "cl_remote.h"
 #include "cli.h"
+#include "cli_cmd.h"
 #include "kt_json.h"
 
 int cli_admin_handover(cli_ctx *ctx, int argc, char **argv) {
@@ -15,19 +16,21 @@ int cli_admin_handover(cli_ctx *ctx, int argc, char **argv) {
   bool with_tasks = false, dry_run = false;
   kt_buf where = KT_BUF_INIT;
   int rc = 0;
-  for (int i = 2; i < argc && !rc; i++) {
-    const char *a = argv[i];
-    bool has = i + 1 < argc;
-    if (strcmp(a, "--from") == 0 && has) from = argv[++i];
-    else if (strcmp(a, "--to") == 0 && has) to = argv[++i];
-    else if (strcmp(a, "--where") == 0 && has) {
-      const char *w = argv[++i];
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *opt;
+  char *val;
+  while (!rc && (rc = cli_args_next(&words, &opt, &val)) == 1) {
+    rc = 0;
+    if (opt && strcmp(opt, "--from") == 0) from = val;
+    else if (opt && strcmp(opt, "--to") == 0) to = val;
+    else if (opt && strcmp(opt, "--where") == 0) {
+      const char *w = val;
       if (!strchr(w, '=') || w[0] == '=' || strchr(w, '\n'))
         rc = cli_usage("admin", "--where takes FIELD=VALUE (e.g. city=Москва), not '%s'", w);
       else kt_buf_printf(&where, "%s%s", where.len ? "\n" : "", w);
-    } else if (strcmp(a, "--with-tasks") == 0) with_tasks = true;
-    else if (strcmp(a, "--dry-run") == 0) dry_run = true;
-    else rc = cli_usage("admin", "unknown or incomplete option '%s' for handover", a);
+    } else if (opt && strcmp(opt, "--with-tasks") == 0) with_tasks = true;
+    else if (opt && strcmp(opt, "--dry-run") == 0) dry_run = true;
+    else rc = cli_usage("admin", "unknown or incomplete option '%s' for handover", opt ? opt : val);
   }
   if (!rc && (!from || !to))
     rc = cli_usage("admin", "say whose clients and to whom: handover --from USER --to USER");
@@ -35,7 +38,7 @@ int cli_admin_handover(cli_ctx *ctx, int argc, char **argv) {
     kt_buf_free(&where);
     return rc;
   }
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) {
     kt_buf_free(&where);
     return 1;
@@ -43,7 +46,6 @@ int cli_admin_handover(cli_ctx *ctx, int argc, char **argv) {
   kt_err err;
   kt_err_clear(&err);
   if (cl_admin_allowed(s, &err)) {
-    cl_store_close(s);
     kt_buf_free(&where);
     return cli_fail(&err);
   }
@@ -59,7 +61,6 @@ int cli_admin_handover(cli_ctx *ctx, int argc, char **argv) {
   kt_buf out = KT_BUF_INIT;
   rc = cl_admin(&loop, ctx->profile, s, "handover", NULL, keys, vals, np, &out, &err);
   uv_loop_close(&loop);
-  cl_store_close(s);
   kt_buf_free(&where);
   if (rc) {
     kt_buf_free(&out);

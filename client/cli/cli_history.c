@@ -152,7 +152,7 @@ int cli_cmd_history(cli_ctx *ctx, int argc, char **argv) {
   }
   if (more) return more;
   if (!id) return cli_usage("history", "give the id of the card");
-  cl_store *s = cli_open(ctx, true);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   uv_loop_t loop;
   uv_loop_init(&loop);
@@ -162,13 +162,11 @@ int cli_cmd_history(cli_ctx *ctx, int argc, char **argv) {
   int rc = cl_history_get(&loop, ctx->profile, s, id, field, (size_t)limit, &h, &err);
   uv_loop_close(&loop);
   if (rc) {
-    cl_store_close(s);
     return cli_fail(&err);
   }
   if (ctx->json) print_json(s, id, &h);
   else rc = print_human(s, &h);
   cl_history_free(&h);
-  cl_store_close(s);
   return rc;
 }
 

@@ -140,7 +140,7 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
   }
   o.map = map;
   o.nmap = nmap;
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   rc = 1;
   if (!s) goto out;
   kt_err err;
@@ -218,7 +218,6 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
   kt_buf_free(&jb);
   cl_claimer_close(claims);
   uv_loop_close(&loop);
-  cl_store_close(s);
 out:
   free(map);
   return rc;

@@ -55,11 +55,9 @@ int cli_cmd_demo(cli_ctx *ctx, int argc, char **argv) {
       return cli_usage("demo", "unknown or incomplete option '%s'", opt ? opt : val);
   }
   if (more) return more;
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
-  int rc = fill_demo(ctx, s, seed);
-  cl_store_close(s);
-  return rc;
+  return fill_demo(ctx, s, seed);
 }
 
 int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
@@ -125,7 +123,7 @@ const cli_cmd cli_entry_init = {
     .run = cli_cmd_init,
     .usage = "init --local [--user NAME] [--demo [--seed N]]",
     .summary = "create a standalone card index (--demo: filled with a realistic demo office)",
-    .store = CLI_STORE_WRITE,
+    .store = CLI_STORE_NONE,
     .opts = init_opts,
 };
 

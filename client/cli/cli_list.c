@@ -79,7 +79,7 @@ int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
     rc = more;
     goto out;
   }
-  cl_reader *rd = cli_open_reader(ctx);
+  cl_reader *rd = cli_reader(ctx);
   rc = 1;
   if (!rd) goto out;
   cl_store *s = cl_reader_store(rd);
@@ -93,12 +93,10 @@ int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
       if (kt_model_type_get(cl_store_model(s), q.type, &t, &err) ||
           kt_mtype_field_get(t, cols[i], &f, &err)) {
         rc = cli_fail(&err);
-        cl_reader_close(rd);
         goto out;
       }
   }
   rc = cli_list_finish(&lo, list_view(rd, &q, &lo, &err), &err);
-  cl_reader_close(rd);
 out:
   free(where);
   return rc;
@@ -121,14 +119,13 @@ int cli_cmd_search(cli_ctx *ctx, int argc, char **argv) {
   }
   if (more) return more;
   if (!text) return cli_usage("search", "what to search for?");
-  cl_reader *rd = cli_open_reader(ctx);
+  cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cli_list_out lo = {.ctx = ctx};
   kt_err err;
   kt_err_clear(&err);
   int rc = cli_list_finish(&lo, cl_reader_search(rd, text, type, limit, trash, cli_list_cb, &lo, &err),
                            &err);
-  cl_reader_close(rd);
   return rc;
 }
 

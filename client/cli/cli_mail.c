@@ -47,22 +47,25 @@ static int parse_rate(const char *s) {
 static int config(cli_ctx *ctx, int argc, char **argv) {
   const char *smtp = NULL, *user = NULL, *from = NULL;
   int starttls = -1, days = -1;
-  for (int i = 2; i < argc; i++) {
-    const char *o = argv[i];
-    bool has = i + 1 < argc;
-    if (strcmp(o, "--smtp") == 0 && has) smtp = argv[++i];
-    else if (strcmp(o, "--starttls") == 0) starttls = 1;
-    else if (strcmp(o, "--no-starttls") == 0) starttls = 0;
-    else if (strcmp(o, "--user") == 0 && has) user = argv[++i];
-    else if (strcmp(o, "--from") == 0 && has) from = argv[++i];
-    else if (strcmp(o, "--days") == 0 && has) {
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *o;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &o, &val)) == 1) {
+    if (o && strcmp(o, "--smtp") == 0) smtp = val;
+    else if (o && strcmp(o, "--starttls") == 0) starttls = 1;
+    else if (o && strcmp(o, "--no-starttls") == 0) starttls = 0;
+    else if (o && strcmp(o, "--user") == 0) user = val;
+    else if (o && strcmp(o, "--from") == 0) from = val;
+    else if (o && strcmp(o, "--days") == 0) {
       char *end;
-      days = (int)strtol(argv[++i], &end, 10);
+      days = (int)strtol(val, &end, 10);
       if (*end || days < 0) return cli_usage("mail", "--days is a number of days (0: no limit)");
-    } else return cli_usage("mail", "mail config: unknown option '%s'", o);
+    } else return cli_usage("mail", "mail config: unknown option '%s'", o ? o : val);
   }
+  if (more) return more;
   bool change = smtp || user || from || starttls >= 0 || days >= 0;
-  cl_store *s = cli_open(ctx, !change);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
@@ -81,28 +84,31 @@ static int config(cli_ctx *ctx, int argc, char **argv) {
              cfg.sender, cfg.days);
     }
   }
-  cl_store_close(s);
   return rc ? cli_fail(&err) : 0;
 }
 
 static int password(cli_ctx *ctx, int argc, char **argv) {
   const char *file = NULL, *ca = NULL;
   bool clear = false;
-  for (int i = 2; i < argc; i++) {
-    if (strcmp(argv[i], "--password-file") == 0 && i + 1 < argc) file = argv[++i];
-    else if (strcmp(argv[i], "--ca-file") == 0 && i + 1 < argc) ca = argv[++i];
-    else if (strcmp(argv[i], "--clear") == 0) clear = true;
-    else return cli_usage("mail", "mail password: unknown option '%s'", argv[i]);
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--password-file") == 0) file = val;
+    else if (opt && strcmp(opt, "--ca-file") == 0) ca = val;
+    else if (opt && strcmp(opt, "--clear") == 0) clear = true;
+    else return cli_usage("mail", "mail password: unknown option '%s'", opt ? opt : val);
   }
+  if (more) return more;
   char pw[512] = "";
   if (!clear && (file || !ca) && cli_read_password(file, pw, sizeof pw)) return 1;
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
   int rc = cl_mail_local_set(s, clear ? "" : (file || !ca) ? pw : NULL, ca, &err);
   memset(pw, 0, sizeof pw);
-  cl_store_close(s);
   if (rc) return cli_fail(&err);
   printf("%s\n", clear ? "the SMTP password was removed from this PC"
                        : "saved on this PC only (never synced)");
@@ -119,32 +125,38 @@ static int send(cli_ctx *ctx, int argc, char **argv) {
     rc = cli_failf("out of memory");
     goto out;
   }
-  for (int i = 2; i < argc; i++) {
-    const char *a = argv[i];
-    bool has = i + 1 < argc;
-    int qo = cli_query_opt("mail", argc, argv, &i, &q, where);
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *a;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &a, &val)) == 1) {
+    int qo = a ? cli_query_word("mail", a, val, &q, where) : 0;
     if (qo < 0) goto out;
     if (qo) continue;
-    if (strcmp(a, "--template") == 0 && has) o.tmpl = argv[++i];
-    else if (strcmp(a, "--to") == 0 && has) q.type = argv[++i];
-    else if (strcmp(a, "--attach") == 0 && has) att[o.nattach++] = argv[++i];
-    else if (strcmp(a, "--dry-run") == 0 && has) o.dry_run_dir = argv[++i];
-    else if (strcmp(a, "--rate") == 0 && has) {
-      if ((o.rate = parse_rate(argv[++i])) < 0) {
+    if (a && strcmp(a, "--template") == 0) o.tmpl = val;
+    else if (a && strcmp(a, "--to") == 0) q.type = val;
+    else if (a && strcmp(a, "--attach") == 0) att[o.nattach++] = val;
+    else if (a && strcmp(a, "--dry-run") == 0) o.dry_run_dir = val;
+    else if (a && strcmp(a, "--rate") == 0) {
+      if ((o.rate = parse_rate(val)) < 0) {
         rc = cli_usage("mail", "--rate is messages per minute: --rate 30/min (0: unlimited)");
         goto out;
       }
-    } else if (strcmp(a, "--timeout") == 0 && has) o.timeout_s = atoi(argv[++i]);
+    } else if (a && strcmp(a, "--timeout") == 0) o.timeout_s = atoi(val);
     else {
-      rc = cli_usage("mail", "mail send: unknown option '%s'", a);
+      rc = cli_usage("mail", "mail send: unknown option '%s'", a ? a : val);
       goto out;
     }
+  }
+  if (more) {
+    rc = more;
+    goto out;
   }
   if (!o.tmpl || !q.type) {
     rc = cli_usage("mail", "mail send needs --template T and --to org|contact [--where F=V ...]");
     goto out;
   }
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   rc = 1;
   if (!s) goto out;
   kt_err err;
@@ -152,7 +164,6 @@ static int send(cli_ctx *ctx, int argc, char **argv) {
   cl_mail_sum sum;
   int r = cl_mail_send(s, &o, &sum, &err);
   summary(&sum);
-  cl_store_close(s);
   rc = r ? cli_fail(&err) : 0;
 out:
   free(where);
@@ -163,15 +174,20 @@ out:
 static int resume(cli_ctx *ctx, int argc, char **argv) {
   cl_mail_opts o = {.note = on_note};
   bool abandon = false;
-  for (int i = 2; i < argc; i++) {
-    if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc) {
-      if ((o.rate = parse_rate(argv[++i])) < 0)
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--rate") == 0) {
+      if ((o.rate = parse_rate(val)) < 0)
         return cli_usage("mail", "--rate is messages per minute: --rate 30/min");
-    } else if (strcmp(argv[i], "--timeout") == 0 && i + 1 < argc) o.timeout_s = atoi(argv[++i]);
-    else if (strcmp(argv[i], "--abandon") == 0) abandon = true;
-    else return cli_usage("mail", "mail resume: unknown option '%s'", argv[i]);
+    } else if (opt && strcmp(opt, "--timeout") == 0) o.timeout_s = atoi(val);
+    else if (opt && strcmp(opt, "--abandon") == 0) abandon = true;
+    else return cli_usage("mail", "mail resume: unknown option '%s'", opt ? opt : val);
   }
-  cl_store *s = cli_open(ctx, false);
+  if (more) return more;
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
@@ -184,50 +200,78 @@ static int resume(cli_ctx *ctx, int argc, char **argv) {
     rc = cl_mail_resume(s, &o, &sum, &err);
     summary(&sum);
   }
-  cl_store_close(s);
   return rc ? cli_fail(&err) : 0;
 }
 
-int cli_cmd_mail(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("mail", "config, password, send or resume?");
-  if (strcmp(argv[1], "config") == 0) return config(ctx, argc, argv);
-  if (strcmp(argv[1], "password") == 0) return password(ctx, argc, argv);
-  if (strcmp(argv[1], "send") == 0) return send(ctx, argc, argv);
-  if (strcmp(argv[1], "resume") == 0) return resume(ctx, argc, argv);
-  return cli_usage("mail", "unknown subcommand '%s': config, password, send or resume", argv[1]);
-}
-
 /* ---- the command table's entries ---- */
-static const cli_opt mail_opts[] = {
+#define RATE_OPTS                                                      \
+  {"--rate", "N/min", "messages per minute (0: unlimited)"},           \
+  {"--timeout", "S", "seconds to wait for the mail server"}
+static const cli_opt config_opts[] = {
     {"--smtp", "URL", "the mail server (smtp://HOST:PORT or smtps://HOST:PORT)"},
-    {"--starttls", NULL, "config: require STARTTLS"},
-    {"--no-starttls", NULL, "config: do not use STARTTLS"},
-    {"--user", "U", "config: the mail server account"},
-    {"--from", "ADDRESS", "config: the sender address"},
-    {"--days", "N", "config: keep sent letters N days (0: no limit)"},
-    {"--password-file", "F", "password: read it from F (\"-\": standard input)"},
-    {"--ca-file", "F", "password: trust the mail server's certificate from F"},
-    {"--clear", NULL, "password: forget the stored password"},
-    {"--template", "T", "send: the template"},
-    {"--to", "org|contact", "send: to which cards"},
-    {"--where", "F=V", "send: only the cards that match (repeatable)"},
-    {"--attach", "FILE", "send: attach a file (repeatable)"},
-    {"--sort", "FIELD", "send: in the order of that field"},
-    {"--desc", NULL, "send: in descending order"},
-    {"--dry-run", "DIR", "send: write the letters to DIR, send nothing"},
-    {"--rate", "N/min", "messages per minute (0: unlimited)"},
-    {"--timeout", "S", "seconds to wait for the mail server"},
-    {"--abandon", NULL, "resume: give up the interrupted mailing"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--starttls", NULL, "require STARTTLS"},
+    {"--no-starttls", NULL, "do not use STARTTLS"},
+    {"--user", "U", "the mail server account"},
+    {"--from", "ADDRESS", "the sender address"},
+    {"--days", "N", "keep sent letters N days (0: no limit)"},
+    CLI_OPT_JSON,
     {0}};
+static const cli_opt password_opts[] = {
+    {"--password-file", "F", "read it from F (\"-\": standard input)"},
+    {"--ca-file", "F", "trust the mail server's certificate from F"},
+    {"--clear", NULL, "forget the stored password"},
+    {0}};
+static const cli_opt send_opts[] = {
+    {"--template", "T", "the template"},
+    {"--to", "org|contact", "to which cards"},
+    {"--where", "F=V", "only the cards that match (repeatable)"},
+    {"--attach", "FILE", "attach a file (repeatable)"},
+    {"--sort", "FIELD", "in the order of that field"},
+    {"--desc", NULL, "in descending order"},
+    {"--dry-run", "DIR", "write the letters to DIR, send nothing"},
+    RATE_OPTS,
+    {0}};
+static const cli_opt resume_opts[] = {
+    RATE_OPTS, {"--abandon", NULL, "give up the interrupted mailing"}, {0}};
+static const cli_cmd mail_config = {
+    .name = "mail config",
+    .run = config,
+    .usage = "mail config [--smtp smtp://HOST:PORT|smtps://HOST:PORT] [--starttls] [--no-starttls]\n"
+             "          [--user U] [--from ADDRESS] [--days N] [--json]",
+    .summary = "the office's mail server settings (changing them: administrators)",
+    .store = CLI_STORE_WRITE,
+    .opts = config_opts,
+};
+static const cli_cmd mail_password = {
+    .name = "mail password",
+    .run = password,
+    .usage = "mail password [--password-file F] [--ca-file F] [--clear]",
+    .summary = "this PC's password for the mail server (never synced)",
+    .store = CLI_STORE_WRITE,
+    .opts = password_opts,
+};
+static const cli_cmd mail_send = {
+    .name = "mail send",
+    .run = send,
+    .usage = "mail send --template T --to org|contact [--where F=V ...] [--sort FIELD] [--desc]\n"
+             "          [--attach FILE ...] [--dry-run DIR] [--rate N/min] [--timeout S]",
+    .summary = "one personal letter per card, recorded on its timeline",
+    .store = CLI_STORE_WRITE,
+    .opts = send_opts,
+};
+static const cli_cmd mail_resume = {
+    .name = "mail resume",
+    .run = resume,
+    .usage = "mail resume [--rate N/min] [--timeout S] [--abandon]",
+    .summary = "go on with an interrupted mailing (or give it up)",
+    .store = CLI_STORE_WRITE,
+    .opts = resume_opts,
+};
+static const cli_cmd *const mail_subs[] = {&mail_config, &mail_password, &mail_send, &mail_resume,
+                                           NULL};
 const cli_cmd cli_entry_mail = {
     .name = "mail",
-    .run = cli_cmd_mail,
-    .usage = "mail config [--smtp smtp://HOST:PORT|smtps://HOST:PORT] [--starttls] [--user U] "
-     "[--from ADDRESS] [--days N] · mail password [--password-file F] [--ca-file F] [--clear] · "
-     "mail send --template T --to org|contact [--where F=V ...] [--attach FILE ...] "
-     "[--dry-run DIR] [--rate N/min] [--timeout S] · mail resume [--abandon]",
     .summary = "mailings from a template: one personal letter per card, recorded on its timeline",
-    .store = CLI_STORE_WRITE,
-    .opts = mail_opts,
+    .store = CLI_STORE_NONE,
+    .subs = mail_subs,
 };

@@ -15,9 +15,24 @@ static int cmd_help(cli_ctx *ctx, int argc, char **argv);
 static const cli_cmd help_entry = {
     .name = "help",
     .run = cmd_help,
-    .usage = "help [COMMAND]",
+    .usage = "help [COMMAND [SUB-COMMAND ...]]",
     .summary = "this help",
     .store = CLI_STORE_NONE,
+};
+
+/* the options before the command */
+static const cli_opt global_opts[] = {
+    {"--profile", "DIR", "the profile folder"},
+    {"--json", NULL, "print JSON for programs instead of text for people (also after the command)"},
+    {"--verbose", NULL, "log what happens (also -v)"},
+    {"--help", NULL, "this help (also -h; after a command: the command's)"},
+    {"--version", NULL, "the program's version"},
+    {0}};
+static const cli_cmd global_entry = {
+    .name = "kartoteka",
+    .usage = "[--profile DIR] [--json] [--verbose] COMMAND ...",
+    .summary = "the office card index",
+    .opts = global_opts,
 };
 
 /* The order of `kartoteka help`; each entry lives in its command's file. */
@@ -40,6 +55,21 @@ static const cli_cmd *find_cmd(const char *name) {
   return NULL;
 }
 
+/* The (sub-)command being run: a usage error of its command shows its usage. */
+static const cli_cmd *current;
+
+/* The deepest sub-command of c that words[1..] name; *depth how many words
+ * were taken. */
+static const cli_cmd *descend(const cli_cmd *c, int n, char **words, int *depth) {
+  *depth = 0;
+  const cli_cmd *s;
+  while (c->subs && *depth + 1 < n && (s = cli_cmd_sub(c, words[*depth + 1]))) {
+    c = s;
+    ++*depth;
+  }
+  return c;
+}
+
 /* An unknown command, with the nearest known one when there is one. */
 static int unknown_command(const char *name) {
   const char *names[NCOMMANDS];
@@ -56,8 +86,12 @@ int cli_usage(const char *cmd, const char *fmt, ...) {
   vfprintf(stderr, fmt, ap);
   fprintf(stderr, "\n");
   va_end(ap);
-  const cli_cmd *c = cmd ? find_cmd(cmd) : NULL;
-  if (c) fprintf(stderr, "usage: kartoteka %s\n", c->usage);
+  size_t len = cmd ? strlen(cmd) : 0;
+  const cli_cmd *c = current && cmd && strncmp(current->name, cmd, len) == 0 &&
+                             (current->name[len] == ' ' || current->name[len] == '\0')
+                         ? current
+                         : cmd ? find_cmd(cmd) : NULL;
+  if (c) cli_cmd_usage(c, stderr);
   else fprintf(stderr, "run `kartoteka help` for the list of commands\n");
   return 2;
 }
@@ -67,11 +101,19 @@ static int cmd_help(cli_ctx *ctx, int argc, char **argv) {
   if (argc > 1) {
     const cli_cmd *c = find_cmd(argv[1]);
     if (!c) return unknown_command(argv[1]);
+    int depth;
+    c = descend(c, argc - 1, argv + 1, &depth);
+    if (depth + 2 < argc) {
+      current = c;
+      return c->subs ? cli_cmd_no_sub(c, argc - 1 - depth, argv + 1 + depth)
+                     : cli_usage(c->name, "help: %s has no sub-command '%s'", c->name,
+                                 argv[depth + 2]);
+    }
     cli_cmd_help(c);
     return 0;
   }
   printf("Kartoteka — the office card index.\n\n"
-         "usage: kartoteka [--profile DIR] [--json] [--verbose] COMMAND ...\n\n");
+         "usage: kartoteka %s\n\n", global_entry.usage);
   for (int i = 0; i < NCOMMANDS; i++) printf("  %-9s %s\n", commands[i]->name, commands[i]->summary);
   printf("\nTypes: org contact task event note link deal group.\n"
          "Profile: --profile DIR, else $KARTOTEKA_PROFILE, else ~/.local/share/kartoteka.\n"
@@ -98,27 +140,31 @@ int main(int argc, char **argv) {
   kt_plat_process_init();
   cli_ctx ctx = {0};
   const char *profile = NULL;
-  /* global options before the command; --json may appear anywhere */
-  int i = 1;
-  for (; i < argc; i++) {
-    if (strcmp(argv[i], "--profile") == 0) {
-      if (i + 1 >= argc) return cli_usage(NULL, "--profile needs a directory");
-      profile = argv[++i];
-    } else if (strncmp(argv[i], "--profile=", 10) == 0) {
-      profile = argv[i] + 10;
-    } else if (strcmp(argv[i], "--json") == 0) {
-      ctx.json = true;
-    } else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
-      ctx.verbose = true;
-    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      return cmd_help(&ctx, 1, argv);
-    } else if (strcmp(argv[i], "--version") == 0) {
-      printf("kartoteka 0.1\n");
-      return 0;
-    } else {
+  /* global options before the command (the one parser, over their table);
+     --json may appear anywhere */
+  cli_args g = cli_args_begin(&global_entry, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&g, &opt, &val)) == 1) {
+    if (!opt && strcmp(val, "-v") == 0) opt = "--verbose";
+    else if (!opt && strcmp(val, "-h") == 0) opt = "--help";
+    if (!opt) { /* the command */
+      g.i--;
+      more = 0;
       break;
     }
+    if (strcmp(opt, "--profile") == 0) profile = val;
+    else if (strcmp(opt, "--json") == 0) ctx.json = true;
+    else if (strcmp(opt, "--verbose") == 0) ctx.verbose = true;
+    else if (strcmp(opt, "--help") == 0) return cmd_help(&ctx, 1, argv);
+    else if (strcmp(opt, "--version") == 0) {
+      printf("kartoteka 0.1\n");
+      return 0;
+    }
   }
+  if (more) return more;
+  int i = g.i;
   if (i >= argc) {
     cmd_help(&ctx, 1, argv);
     return 2;
@@ -127,23 +173,32 @@ int main(int argc, char **argv) {
   if (!c) return unknown_command(argv[i]);
   /* strip --json from the command's own words */
   int n = 0;
+  bool help = false;
   char **args = calloc((size_t)(argc - i + 1), sizeof *args);
   if (!args) return cli_failf("out of memory");
   for (int k = i; k < argc; k++) {
     if (strcmp(argv[k], "--json") == 0) ctx.json = true;
-    else if (k > i && (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)) {
-      free(args);
-      cli_cmd_help(c);
-      return 0;
-    } else args[n++] = argv[k];
+    else if (k > i && (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)) help = true;
+    else args[n++] = argv[k];
   }
+  /* the sub-command the words name (admin user add): its entry is checked and run */
+  int depth;
+  c = descend(c, n, args, &depth);
+  if (help) {
+    free(args);
+    cli_cmd_help(c);
+    return 0;
+  }
+  current = ctx.cmd = c;
   ctx.profile = resolve_profile(profile);
   kt_log_set_level(ctx.verbose ? KT_LOG_DEBUG : KT_LOG_WARN);
   /* a command's warnings are for the person at the terminal; the agent (and --verbose) log */
   if (!ctx.verbose && strcmp(c->name, "agent") != 0) kt_log_set_plain("kartoteka");
   /* every option is checked against the command's entry before it runs */
-  int rc = cli_cmd_check_opts(c, n, args);
-  if (rc == 0) rc = c->run(&ctx, n, args);
+  int rc = cli_cmd_check_opts(c, n - depth, args + depth);
+  if (rc == 0) rc = c->run ? c->run(&ctx, n - depth, args + depth)
+                           : cli_cmd_no_sub(c, n - depth, args + depth);
+  cli_ctx_close(&ctx); /* the card index the entry's store mode opened (cli_store) */
   free(args);
   return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "cl_mass.h"
 #include "cli.h"
+#include "cli_cmd.h"
 
 int cli_cmd_mass_edit(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 2 || argv[1][0] == '-')
@@ -19,25 +20,31 @@ int cli_cmd_mass_edit(cli_ctx *ctx, int argc, char **argv) {
   bool dry_run = false;
   cl_query q = {.type = argv[1], .where = where};
   if (!where || !sets) rc = cli_failf("out of memory");
-  for (int i = 2; i < argc && !rc; i++) {
-    if (strcmp(argv[i], "--dry-run") == 0) {
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  words.i = 2;
+  const char *opt;
+  char *val;
+  int more = 0;
+  while (!rc && (more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--dry-run") == 0) {
       dry_run = true;
       continue;
     }
-    if (strcmp(argv[i], "--where") == 0 && i + 1 < argc)
-      kt_buf_printf(&what, "%swhere %s", what.len ? " " : "", argv[i + 1]);
-    if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
-      kt_buf_printf(&what, "%sset %s", what.len ? " " : "", argv[i + 1]);
-      if (cli_parse_assign("edit", argv[++i], &sets[n]) < 0) rc = 2;
+    if (opt && strcmp(opt, "--where") == 0)
+      kt_buf_printf(&what, "%swhere %s", what.len ? " " : "", val);
+    if (opt && strcmp(opt, "--set") == 0) {
+      kt_buf_printf(&what, "%sset %s", what.len ? " " : "", val);
+      if (cli_parse_assign("edit", val, &sets[n]) < 0) rc = 2;
       else n++;
       continue;
     }
-    int qo = cli_query_opt("edit", argc, argv, &i, &q, where);
+    int qo = opt ? cli_query_word("edit", opt, val, &q, where) : 0;
     if (qo < 0) rc = 2;
-    else if (!qo) rc = cli_usage("edit", "unknown or incomplete option '%s'", argv[i]);
+    else if (!qo) rc = cli_usage("edit", "unknown or incomplete option '%s'", opt ? opt : val);
   }
+  if (!rc && more) rc = more;
   if (!rc && !n) rc = cli_usage("edit", "give the fields to change with --set FIELD=VALUE");
-  cl_store *s = rc ? NULL : cli_open(ctx, false);
+  cl_store *s = rc ? NULL : cli_store(ctx);
   if (!rc && !s) rc = 1;
   if (!rc) {
     uv_loop_t loop;
@@ -58,7 +65,6 @@ int cli_cmd_mass_edit(cli_ctx *ctx, int argc, char **argv) {
              dry_run ? "; nothing changed (--dry-run)" : "");
     }
   }
-  if (s) cl_store_close(s);
   kt_buf_free(&what);
   free(where);
   free(sets);

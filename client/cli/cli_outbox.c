@@ -132,41 +132,58 @@ static int outbox_drop(cli_ctx *ctx, cl_store *s, const char *id) {
   return 0;
 }
 
-int cli_cmd_outbox(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("outbox", "say list or drop");
-  const char *verb = argv[1];
+static int outbox_list_run(cli_ctx *ctx, int argc, char **argv) {
+  if (argc > 1) return cli_usage("outbox", "unknown option '%s'", argv[1]);
+  cl_store *s = cli_store(ctx);
+  return s ? outbox_list(ctx, s) : 1;
+}
+
+static int outbox_drop_run(cli_ctx *ctx, int argc, char **argv) {
   const char *id = NULL;
   bool all = false;
-  if (strcmp(verb, "list") == 0) {
-    if (argc > 2) return cli_usage("outbox", "unknown option '%s'", argv[2]);
-  } else if (strcmp(verb, "drop") == 0) {
-    for (int i = 2; i < argc; i++) {
-      if (strcmp(argv[i], "--all-refused") == 0) all = true;
-      else if (argv[i][0] == '-') return cli_usage("outbox", "unknown option '%s'", argv[i]);
-      else if (id) return cli_usage("outbox", "give one card id (or --all-refused)");
-      else id = argv[i];
-    }
-    if (!id == !all) return cli_usage("outbox", "give the card id of the change, or --all-refused");
-  } else {
-    return cli_usage("outbox", "unknown subcommand '%s' (list or drop)", verb);
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
+    if (opt && strcmp(opt, "--all-refused") == 0) all = true;
+    else if (opt || val[0] == '-') return cli_usage("outbox", "unknown option '%s'", opt ? opt : val);
+    else if (id) return cli_usage("outbox", "give one card id (or --all-refused)");
+    else id = val;
   }
-  cl_store *s = cli_open(ctx, false);
-  if (!s) return 1;
-  int rc = verb[0] == 'l' ? outbox_list(ctx, s) : outbox_drop(ctx, s, id);
-  cl_store_close(s);
-  return rc;
+  if (more) return more;
+  if (!id == !all) return cli_usage("outbox", "give the card id of the change, or --all-refused");
+  cl_store *s = cli_store(ctx);
+  return s ? outbox_drop(ctx, s, id) : 1;
 }
 
 /* ---- the command table's entries ---- */
-static const cli_opt outbox_opts[] = {
+static const cli_opt list_opts[] = {
+    CLI_OPT_JSON, {0}};
+static const cli_opt drop_opts[] = {
     {"--all-refused", NULL, "drop every change the server refused"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    CLI_OPT_JSON,
     {0}};
+static const cli_cmd outbox_list_entry = {
+    .name = "outbox list",
+    .run = outbox_list_run,
+    .usage = "outbox list [--json]",
+    .summary = "the changes waiting to be sent, and those the server refused",
+    .store = CLI_STORE_READ,
+    .opts = list_opts,
+};
+static const cli_cmd outbox_drop_entry = {
+    .name = "outbox drop",
+    .run = outbox_drop_run,
+    .usage = "outbox drop ID|--all-refused [--json]",
+    .summary = "drop a change (the card goes back to the server's copy)",
+    .store = CLI_STORE_WRITE,
+    .opts = drop_opts,
+};
+static const cli_cmd *const outbox_subs[] = {&outbox_list_entry, &outbox_drop_entry, NULL};
 const cli_cmd cli_entry_outbox = {
     .name = "outbox",
-    .run = cli_cmd_outbox,
-    .usage = "outbox list [--json] · outbox drop ID|--all-refused",
     .summary = "the changes waiting to be sent; drop one (the card goes back to the server's copy)",
-    .store = CLI_STORE_WRITE,
-    .opts = outbox_opts,
+    .store = CLI_STORE_NONE,
+    .subs = outbox_subs,
 };

@@ -110,6 +110,6 @@ const cli_cmd cli_entry_repair = {
     .usage = "repair [--password-file F]",
     .summary = "rebuild a damaged card index: from the office server (keeping this PC's enrollment and "
      "unsent changes), a standalone one from its newest good backup",
-    .store = CLI_STORE_WRITE,
+    .store = CLI_STORE_NONE,
     .opts = repair_opts,
 };

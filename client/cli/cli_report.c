@@ -323,39 +323,43 @@ int cli_cmd_report(cli_ctx *ctx, int argc, char **argv) {
               {"--variant", &o.variant}, {"--split", &o.split},   {"--factor", &o.factor},
               {"--min", &o.min},         {"--top", &o.top},       {"--owner", &o.owner},
               {"--table", &table}};
-  for (int i = 2; i < argc; i++) {
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  words.i = 2;
+  const char *opt;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     bool done = false;
-    for (size_t k = 0; k < sizeof opts / sizeof opts[0] && !done; k++)
-      if (strcmp(argv[i], opts[k].name) == 0) {
-        if (i + 1 >= argc) return cli_usage("report", "%s needs a value", argv[i]);
-        *opts[k].slot = argv[++i];
+    for (size_t k = 0; opt && k < sizeof opts / sizeof opts[0] && !done; k++)
+      if (strcmp(opt, opts[k].name) == 0) {
+        *opts[k].slot = val;
         done = true;
       }
     if (done) continue;
-    if (strcmp(argv[i], "--csv") == 0) {
+    if (opt && strcmp(opt, "--csv") == 0) {
       csv = true;
-    } else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+    } else if (opt && strcmp(opt, "--limit") == 0) {
       char *end;
-      long v = strtol(argv[++i], &end, 10);
-      if (*end || v < 1) return cli_usage("report", "--limit: '%s' is not a positive number", argv[i]);
+      long v = strtol(val, &end, 10);
+      if (*end || v < 1) return cli_usage("report", "--limit: '%s' is not a positive number", val);
       limit = (size_t)v;
     } else {
-      return cli_usage("report", "unknown option '%s' (see `kartoteka report --help`)", argv[i]);
+      return cli_usage("report", "unknown option '%s' (see `kartoteka report --help`)", opt ? opt : val);
     }
   }
+  if (more) return more;
   if (csv && ctx->json) return cli_usage("report", "give --json or --csv, not both");
   if (table && !csv) return cli_usage("report", "--table chooses the table --csv writes");
   if (!cl_report_help(argv[1]))
     return cli_usage("report", "unknown report '%s'; the reports are: %s", argv[1],
                      cl_report_names());
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
   cl_report *r = NULL;
   int rc = cl_report_run(s, argv[1], &o, &r, &err);
   if (rc) {
-    cl_store_close(s);
     if (rc == KT_EINVAL) return cli_usage("report", "%s", err.msg);
     return cli_fail(&err);
   }
@@ -377,7 +381,6 @@ int cli_cmd_report(cli_ctx *ctx, int argc, char **argv) {
     print_human(r, limit);
   }
   cl_report_free(r);
-  cl_store_close(s);
   return rc;
 }
 

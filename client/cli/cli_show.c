@@ -52,7 +52,7 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
   if (more) return more;
   if (!id) return cli_usage("show", "give exactly one card id");
   if (oldest && !timeline) return cli_usage("show", "--oldest-first goes with --timeline");
-  cl_reader *rd = cli_open_reader(ctx);
+  cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only, for the output helpers */
   kt_err err;
@@ -60,13 +60,11 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
   cl_rec *r = NULL;
   int rc = cl_reader_get(rd, id, &r, &err);
   if (rc) {
-    cl_reader_close(rd);
     return cli_fail(&err);
   }
   if (timeline) {
     rc = cli_show_timeline(ctx, s, r, oldest);
     cl_rec_free(r);
-    cl_reader_close(rd);
     return rc;
   }
   kt_buf out = KT_BUF_INIT, rel = KT_BUF_INIT;
@@ -89,7 +87,6 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
   kt_buf_free(&out);
   kt_buf_free(&rel);
   cl_rec_free(r);
-  cl_reader_close(rd);
   return rc;
 }
 

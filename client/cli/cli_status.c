@@ -33,7 +33,7 @@ static int on_refused_human(void *ud, const cl_outbox_entry *e) {
 int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
   if (argc > 1) return cli_usage("status", "no arguments expected");
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
@@ -47,16 +47,20 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   /* online = the server answers and accepts this device's session now */
   bool online = false;
   char why[KT_ERR_MSG_MAX] = "";
-  if (connected) {
+  /* the session records what the server answers (epoch, role, rights): the
+     one write of `status`, on a read-write connection of its own */
+  cl_store *w = connected ? cli_open(ctx, false) : NULL;
+  if (w) {
     uv_loop_t loop;
     uv_loop_init(&loop);
     cl_conn *c = NULL;
     kt_err e2;
     kt_err_clear(&e2);
-    online = cl_session_open(&loop, ctx->profile, s, NULL, NULL, NULL, 3000, &c, &e2) == 0;
+    online = cl_session_open(&loop, ctx->profile, w, NULL, NULL, NULL, 3000, &c, &e2) == 0;
     if (!online) snprintf(why, sizeof why, "%s", e2.msg);
     cl_conn_free(c);
     uv_loop_close(&loop);
+    cl_store_close(w);
   }
   cl_store_meta_get(s, "role", &role, NULL); /* after the session: it refreshes the role */
   kt_json j;
@@ -115,20 +119,18 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   kt_buf_free(&role);
   kt_buf_free(&dname);
   kt_buf_free(&out);
-  cl_store_close(s);
   return rc;
 }
 
 int cli_cmd_reindex(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
   if (argc > 1) return cli_usage("reindex", "no arguments expected");
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
   int rc = cl_store_reindex(s, &err) ? cli_fail(&err) : 0;
   if (!rc) printf("search index rebuilt\n");
-  cl_store_close(s);
   return rc;
 }
 

@@ -147,7 +147,7 @@ static int watch_on_core(cli_ctx *ctx, sync_outcome *o) {
 
 /* One round (`kartoteka sync`). */
 static int sync_once(cli_ctx *ctx, sync_outcome *o) {
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) {
     o->said = true;
     return 1;
@@ -160,7 +160,6 @@ static int sync_once(cli_ctx *ctx, sync_outcome *o) {
   snprintf(o->msg, sizeof o->msg, "%s", err.msg);
   uv_loop_close(&loop);
   cl_store_outbox_count(s, &o->pending, NULL);
-  cl_store_close(s);
   return o->rc;
 }
 
@@ -284,7 +283,7 @@ static int on_conflict(void *ud, const cl_rec *r) {
 int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
   if (argc > 1) return cli_usage("conflicts", "no arguments expected");
-  cl_reader *rd = cli_open_reader(ctx);
+  cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only */
   cl_query q = {.type = "conflict", .sort = "created", .desc = true};
@@ -294,7 +293,6 @@ int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
   if (ctx->json) { /* the conflict records themselves, as `list conflict --json` prints them */
     cli_list_out lo = {.ctx = ctx};
     rc = cli_list_finish(&lo, cl_store_list(s, &q, cli_list_cb, &lo, &err), &err);
-    cl_reader_close(rd);
     return rc;
   }
   static const kt_table_col cols[] = {
@@ -307,14 +305,13 @@ int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
   else if (!kt_table_rows(c.t)) fprintf(stderr, "(no conflicts)\n");
   else cli_table_print(c.t, false);
   kt_table_free(c.t);
-  cl_reader_close(rd);
   return rc;
 }
 
 int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
   if (argc > 1) return cli_usage("dump", "no arguments expected");
-  cl_reader *rd = cli_open_reader(ctx);
+  cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only */
   kt_buf out = KT_BUF_INIT;
@@ -323,7 +320,6 @@ int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv) {
   int rc = cl_store_dump(s, &out, &err) ? cli_fail(&err) : 0;
   if (!rc) fwrite(kt_buf_str(&out), 1, out.len, stdout);
   kt_buf_free(&out);
-  cl_reader_close(rd);
   return rc;
 }
 

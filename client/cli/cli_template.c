@@ -30,29 +30,30 @@ char *cli_read_text_file(const char *path) {
   return b.p ? kt_buf_take(&b) : strdup("");
 }
 
-static int save(cli_ctx *ctx, int argc, char **argv, bool add) {
-  const char *cmd = add ? "template add" : "template edit";
+static int save(cli_ctx *ctx, int argc, char **argv) {
+  const char *cmd = ctx->cmd->name;
+  bool add = strcmp(argv[0], "add") == 0;
   cl_template_in in = {0};
   const char *body_file = NULL, *html_file = NULL;
-  int i = 2;
-  if (!add) {
-    if (argc < 3 || argv[2][0] == '-') return cli_usage("template", "which template? template edit NAME ...");
-    in.name = argv[2];
-    i = 3;
+  if (!add && (argc < 2 || argv[1][0] == '-'))
+    return cli_usage("template", "which template? template edit NAME ...");
+  cli_args words = cli_args_begin(ctx->cmd, argc, argv);
+  const char *o;
+  char *val;
+  int more;
+  while ((more = cli_args_next(&words, &o, &val)) == 1) {
+    if (!o && !add && !in.name) in.name = val;
+    else if (o && strcmp(o, "--name") == 0) {
+      if (add) in.name = val;
+      else in.rename = val;
+    } else if (o && strcmp(o, "--subject") == 0) in.subject = val;
+    else if (o && strcmp(o, "--body-file") == 0) body_file = val;
+    else if (o && strcmp(o, "--html-file") == 0) html_file = val;
+    else if (o && strcmp(o, "--kind") == 0) in.kind = val;
+    else if (o && strcmp(o, "--no-html") == 0) in.html = ""; /* plain text only from now on */
+    else return cli_usage("template", "%s: unknown option '%s'", cmd, o ? o : val);
   }
-  for (; i < argc; i++) {
-    const char *o = argv[i];
-    bool has = i + 1 < argc;
-    if (strcmp(o, "--name") == 0 && has) {
-      if (add) in.name = argv[++i];
-      else in.rename = argv[++i];
-    } else if (strcmp(o, "--subject") == 0 && has) in.subject = argv[++i];
-    else if (strcmp(o, "--body-file") == 0 && has) body_file = argv[++i];
-    else if (strcmp(o, "--html-file") == 0 && has) html_file = argv[++i];
-    else if (strcmp(o, "--kind") == 0 && has) in.kind = argv[++i];
-    else if (strcmp(o, "--no-html") == 0 && !add) in.html = ""; /* plain text only from now on */
-    else return cli_usage("template", "%s: unknown option '%s'", cmd, o);
-  }
+  if (more) return more;
   if (add && (!in.name || !body_file))
     return cli_usage("template", "template add needs --name N and --body-file F");
   char *body = NULL, *html = NULL;
@@ -61,7 +62,7 @@ static int save(cli_ctx *ctx, int argc, char **argv, bool add) {
   if (html_file && !(html = cli_read_text_file(html_file))) goto out;
   in.body = body;
   if (html) in.html = html;
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) goto out;
   kt_err err;
   kt_err_clear(&err);
@@ -70,7 +71,6 @@ static int save(cli_ctx *ctx, int argc, char **argv, bool add) {
     rc = 0;
     printf("template '%s' %s\n", in.rename ? in.rename : in.name, add ? "added" : "saved");
   }
-  cl_store_close(s);
 out:
   free(body);
   free(html);
@@ -101,8 +101,10 @@ static int on_template(void *ud, const cl_rec *r) {
   return 0;
 }
 
-static int list(cli_ctx *ctx) {
-  cl_store *s = cli_open(ctx, true);
+static int list(cli_ctx *ctx, int argc, char **argv) {
+  (void)argv;
+  if (argc > 1) return cli_usage("template", "template list takes no names");
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_buf out = KT_BUF_INIT;
   kt_json j;
@@ -117,12 +119,13 @@ static int list(cli_ctx *ctx) {
     if (!rc) printf("%s\n", kt_buf_str(&out));
   }
   kt_buf_free(&out);
-  cl_store_close(s);
   return rc ? cli_fail(&err) : 0;
 }
 
-static int show(cli_ctx *ctx, const char *name) {
-  cl_store *s = cli_open(ctx, true);
+static int show(cli_ctx *ctx, int argc, char **argv) {
+  if (argc != 2) return cli_usage("template", "which template? template show NAME");
+  const char *name = argv[1];
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
@@ -153,39 +156,57 @@ static int show(cli_ctx *ctx, const char *name) {
     }
   }
   cl_rec_free(r);
-  cl_store_close(s);
   return rc ? cli_fail(&err) : 0;
 }
 
-int cli_cmd_template(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("template", "add, list, show or edit?");
-  if (strcmp(argv[1], "add") == 0) return save(ctx, argc, argv, true);
-  if (strcmp(argv[1], "edit") == 0) return save(ctx, argc, argv, false);
-  if (strcmp(argv[1], "list") == 0) return list(ctx);
-  if (strcmp(argv[1], "show") == 0) {
-    if (argc < 3) return cli_usage("template", "which template? template show NAME");
-    return show(ctx, argv[2]);
-  }
-  return cli_usage("template", "unknown subcommand '%s': add, list, show or edit", argv[1]);
-}
-
 /* ---- the command table's entries ---- */
-static const cli_opt template_opts[] = {
-    {"--name", "N", "the template's name"},
-    {"--subject", "S", "the letter's subject"},
-    {"--body-file", "F", "the text body"},
-    {"--html-file", "F", "the HTML body"},
-    {"--kind", "mail|doc", "what the template is for"},
-    {"--no-html", NULL, "edit: plain text only from now on"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
-    {0}};
+#define SAVE_OPTS                                                   \
+  {"--subject", "S", "the letter's subject"},                       \
+  {"--body-file", "F", "the text body"},                             \
+  {"--html-file", "F", "the HTML body"},                             \
+  {"--kind", "mail|doc", "what the template is for"}
+static const cli_opt add_opts[] = {{"--name", "N", "the template's name"}, SAVE_OPTS, {0}};
+static const cli_opt edit_opts[] = {{"--name", "NEW", "rename it"}, SAVE_OPTS,
+                                    {"--no-html", NULL, "plain text only from now on"}, {0}};
+static const cli_opt json_opts[] = {CLI_OPT_JSON, {0}};
+static const cli_cmd template_add = {
+    .name = "template add",
+    .run = save,
+    .usage = "template add --name N [--subject S] --body-file F [--html-file F] [--kind mail|doc]",
+    .summary = "a new template (every placeholder is checked)",
+    .store = CLI_STORE_WRITE,
+    .opts = add_opts,
+};
+static const cli_cmd template_list = {
+    .name = "template list",
+    .run = list,
+    .usage = "template list [--json]",
+    .summary = "the templates",
+    .store = CLI_STORE_READ,
+    .opts = json_opts,
+};
+static const cli_cmd template_show = {
+    .name = "template show",
+    .run = show,
+    .usage = "template show NAME [--json]",
+    .summary = "a template's subject and bodies",
+    .store = CLI_STORE_READ,
+    .opts = json_opts,
+};
+static const cli_cmd template_edit = {
+    .name = "template edit",
+    .run = save,
+    .usage = "template edit NAME [--name NEW] [--subject S] [--body-file F] [--kind mail|doc]\n"
+             "          [--html-file F | --no-html]",
+    .summary = "change a template",
+    .store = CLI_STORE_WRITE,
+    .opts = edit_opts,
+};
+static const cli_cmd *const template_subs[] = {&template_add, &template_list, &template_show,
+                                               &template_edit, NULL};
 const cli_cmd cli_entry_template = {
     .name = "template",
-    .run = cli_cmd_template,
-    .usage = "template add --name N [--subject S] --body-file F [--html-file F] [--kind mail|doc] · "
-     "template list [--json] · template show NAME [--json] · template edit NAME [--name NEW] "
-     "[--subject S] [--body-file F] [--html-file F | --no-html]",
     .summary = "letter templates with {{org.name}}-style placeholders (synced)",
-    .store = CLI_STORE_WRITE,
-    .opts = template_opts,
+    .store = CLI_STORE_NONE,
+    .subs = template_subs,
 };

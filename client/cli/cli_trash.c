@@ -7,7 +7,7 @@
 static int trash(cli_ctx *ctx, int argc, char **argv, bool del) {
   const char *cmd = del ? "delete" : "restore";
   if (argc != 2) return cli_usage(cmd, "give exactly one card id");
-  cl_store *s = cli_open(ctx, false);
+  cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
@@ -16,7 +16,6 @@ static int trash(cli_ctx *ctx, int argc, char **argv, bool del) {
   else if (ctx->json) printf("{\"id\": \"%s\", \"deleted\": %s}\n", argv[1], del ? "true" : "false");
   else printf(del ? "moved to the trash (restore with `kartoteka restore %s`)\n" : "restored %s\n",
               argv[1]);
-  cl_store_close(s);
   return rc;
 }
 

@@ -113,6 +113,35 @@ struct cl_reader *cli_open_reader(const cli_ctx *ctx) {
   return r;
 }
 
+cl_store *cli_store(cli_ctx *ctx) {
+  if (ctx->store) return ctx->store;
+  cli_store_mode m = ctx->cmd ? ctx->cmd->store : CLI_STORE_NONE;
+  if (m == CLI_STORE_READ) {
+    if (!(ctx->reader = cli_open_reader(ctx))) return NULL;
+    ctx->store = cl_reader_store(ctx->reader);
+  } else if (m == CLI_STORE_WRITE) {
+    ctx->store = cli_open(ctx, false);
+  } else {
+    cli_failf("internal error: %s declares no card index", ctx->cmd ? ctx->cmd->name : "?");
+  }
+  return ctx->store;
+}
+
+cl_reader *cli_reader(cli_ctx *ctx) {
+  if (ctx->cmd && ctx->cmd->store != CLI_STORE_READ) {
+    cli_failf("internal error: %s does not declare a reading card index", ctx->cmd->name);
+    return NULL;
+  }
+  return cli_store(ctx) ? ctx->reader : NULL;
+}
+
+void cli_ctx_close(cli_ctx *ctx) {
+  if (ctx->reader) cl_reader_close(ctx->reader);
+  else if (ctx->store) cl_store_close(ctx->store);
+  ctx->reader = NULL;
+  ctx->store = NULL;
+}
+
 cl_client *cli_client_open(const cli_ctx *ctx, cl_client_opts *opts) {
   const char *busy = getenv("KARTOTEKA_BUSY_MS");
   opts->profile_dir = ctx->profile;
@@ -300,15 +329,6 @@ int cli_query_word(const char *cmd, const char *opt, char *val, cl_query *q, cl_
     return 0;
   }
   return 1;
-}
-
-int cli_query_opt(const char *cmd, int argc, char **argv, int *i, cl_query *q, cl_filter *where) {
-  const char *o = argv[*i];
-  bool has = *i + 1 < argc;
-  if (strcmp(o, "--desc") == 0) return cli_query_word(cmd, o, NULL, q, where);
-  if ((strcmp(o, "--where") != 0 && strcmp(o, "--sort") != 0) || !has) return 0;
-  ++*i;
-  return cli_query_word(cmd, o, argv[*i], q, where);
 }
 
 void cli_table_print(const kt_table *t, bool json) {
