@@ -160,15 +160,22 @@ static int reindex_one(void *ud, const cl_rec *r) {
   return c->rc;
 }
 
+/* Runs the two parameterless statements a and b (emptying an index). */
+static int run2(cl_store *s, cl_st a, cl_st b, kt_err *err) {
+  int rc = 0;
+  const cl_st which[] = {a, b};
+  for (size_t i = 0; !rc && i < 2; i++) {
+    sqlite3_stmt *st = cl_db_st(&s->d, which[i], err);
+    rc = st ? cl_db_step_done(&s->d, st, err) : cl_db_st_rc(&s->d);
+  }
+  return rc;
+}
+
 int cl_store_reindex(cl_store *s, kt_err *err) {
   int rc = cl__tx_begin(s, err);
   if (rc) return rc;
   cl__pend_drop(s); /* every record is indexed again below */
-  static const cl_st clear[] = {CL_ST_FTS_CLEAR, CL_ST_PHONE_CLEAR};
-  for (size_t i = 0; !rc && i < sizeof clear / sizeof clear[0]; i++) {
-    sqlite3_stmt *st = cl_db_st(&s->d, clear[i], err);
-    rc = st ? cl_db_step_done(&s->d, st, err) : cl_db_st_rc(&s->d);
-  }
+  rc = run2(s, CL_ST_FTS_CLEAR, CL_ST_PHONE_CLEAR, err);
   int n;
   kt_mtype *types = kt_model_types(s->model, &n);
   s->sortix_off = true; /* rebuilt whole below */
@@ -508,14 +515,9 @@ static int build_type(cl_store *s, kt_mtype *t, kt_err *err) {
 }
 
 int cl__sortix_rebuild(cl_store *s, kt_err *err) {
-  int rc = 0;
   kt_collator_free(s->skcoll); /* built again with the store's own collator */
   s->skcoll = NULL;
-  static const cl_st clear[] = {CL_ST_SORTKEY_CLEAR, CL_ST_BUCKET_CLEAR};
-  for (size_t i = 0; !rc && i < sizeof clear / sizeof clear[0]; i++) {
-    sqlite3_stmt *st = cl_db_st(&s->d, clear[i], err);
-    rc = st ? cl_db_step_done(&s->d, st, err) : cl_db_st_rc(&s->d);
-  }
+  int rc = run2(s, CL_ST_SORTKEY_CLEAR, CL_ST_BUCKET_CLEAR, err);
   int n;
   kt_mtype *types = kt_model_types(s->model, &n);
   for (int i = 0; !rc && i < n; i++) rc = build_type(s, &types[i], err);
