@@ -35,6 +35,8 @@ struct _GuiWindow {
   /* --bench-startup (gui_window_bench): times to rows on screen */
   gint64 bench_t0;  /* 0: not benchmarking; else when the current measure began */
   gboolean bound;   /* a list cell was bound since bench_t0 */
+  gboolean painted; /* a frame began with it bound */
+  gboolean searched; /* the search of the current step has begun */
   int bench_step;   /* 0 start-up, 1.. the search prefixes */
 };
 
@@ -420,7 +422,8 @@ static void on_search(GtkSearchEntry *e, GuiWindow *w) {
   (void)e;
   if (w->bench_t0) { /* the search starts now (the entry's typing delay is not ours) */
     w->bench_t0 = g_get_monotonic_time();
-    w->bound = FALSE;
+    w->bound = w->painted = FALSE;
+    w->searched = TRUE;
   }
   if (w->type) show_section(w, w->type);
 }
@@ -590,15 +593,21 @@ static void gui_window_init(GuiWindow *w) { (void)w; }
 
 static const char *const bench_prefixes[] = {"Ив", "Смир", "Ёлк", "Łuk", "Фёд"};
 
-/* Each frame: a frame after the one whose layout bound list cells has been
- * painted, so the rows are on screen. Then the next measure, or quit. */
+/* Each frame (a tick comes before a frame's layout and paint): the second
+ * tick that finds list cells bound comes after a frame painted them, so the
+ * rows are on screen. Then the next measure, or quit. */
 static gboolean bench_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer ud) {
   (void)clock;
   (void)ud;
   GuiWindow *w = GUI_WINDOW(widget);
-  if (!w->bound) return G_SOURCE_CONTINUE;
-  double ms = (double)(g_get_monotonic_time() - w->bench_t0) / 1000.0;
   guint n = g_list_model_get_n_items(G_LIST_MODEL(w->list));
+  if (w->bench_step > 0 && !w->searched) return G_SOURCE_CONTINUE;
+  if (!w->bound && (w->bench_step == 0 || n > 0)) return G_SOURCE_CONTINUE; /* none found: shown */
+  if (!w->painted) { /* this frame paints the bound rows; the next tick comes after it */
+    w->painted = TRUE;
+    return G_SOURCE_CONTINUE;
+  }
+  double ms = (double)(g_get_monotonic_time() - w->bench_t0) / 1000.0;
   int nprefix = (int)G_N_ELEMENTS(bench_prefixes);
   if (w->bench_step == 0)
     printf("kartoteka-gtk: first rows on screen %.1f ms after start (%u cards in %s; goal < 1000 ms)\n",
@@ -611,14 +620,13 @@ static gboolean bench_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer ud)
     g_application_quit(G_APPLICATION(w->app));
     return G_SOURCE_REMOVE;
   }
-  w->bound = FALSE;
+  w->bound = w->painted = w->searched = FALSE;
   gtk_editable_set_text(GTK_EDITABLE(w->search), bench_prefixes[w->bench_step++]);
   return G_SOURCE_CONTINUE;
 }
 
 void gui_window_bench(GuiWindow *w, gint64 t0) {
-  w->bench_t0 = t0;
-  w->bound = FALSE;
+  w->bench_t0 = t0; /* (the rows may be bound already: before the first frame) */
   gtk_widget_add_tick_callback(GTK_WIDGET(w), bench_tick, NULL, NULL);
 }
 
