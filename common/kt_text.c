@@ -486,6 +486,14 @@ int kt_collate(const kt_collator *c, const char *a, int alen, const char *b, int
   return r == UCOL_LESS ? -1 : r == UCOL_GREATER ? 1 : 0;
 }
 
+void kt_collator_id(const kt_collator *c, char *out, size_t n) {
+  UErrorCode st = U_ZERO_ERROR;
+  const char *loc = ucol_getLocaleByType(c->coll, ULOC_ACTUAL_LOCALE, &st);
+  UVersionInfo v;
+  ucol_getVersion(c->coll, v);
+  snprintf(out, n, "%s %u.%u.%u.%u", U_SUCCESS(st) && loc ? loc : "?", v[0], v[1], v[2], v[3]);
+}
+
 int kt_collate_key(const kt_collator *c, const char *s, size_t len, kt_buf *out) {
   UChar stackbuf[256], *u = stackbuf;
   int32_t ulen = 0;

@@ -77,6 +77,12 @@ int kt_collate(const kt_collator *c, const char *a, int alen, const char *b, int
  * as U+FFFD. 0 or KT_ENOMEM. */
 int kt_collate_key(const kt_collator *c, const char *s, size_t len, kt_buf *out);
 
+/* What c's sort keys depend on, as text into out (n bytes, NUL-terminated,
+ * cut if short): the locale ICU actually uses and its collation version
+ * ("ru 153.120.0.0"). Stored sort keys made by one collator stay valid for
+ * another with the same id. */
+void kt_collator_id(const kt_collator *c, char *out, size_t n);
+
 /* Frees a collator; NULL is a no-op. */
 void kt_collator_free(kt_collator *c);
 

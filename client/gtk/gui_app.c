@@ -16,6 +16,8 @@ struct _GuiApp {
 
 G_DEFINE_FINAL_TYPE(GuiApp, gui_app, ADW_TYPE_APPLICATION)
 
+static gint64 bench_t0; /* --bench-startup: when the program started; 0 = not given */
+
 const char *gui_app_profile(GuiApp *app) { return app->profile; }
 cl_reader *gui_app_reader(GuiApp *app) { return app->reader; }
 cl_client *gui_app_client(GuiApp *app) { return app->client; }
@@ -84,6 +86,7 @@ static void on_activate(GApplication *gapp) {
   }
   app->window = GTK_WINDOW(gui_window_new(app));
   g_object_add_weak_pointer(G_OBJECT(app->window), (gpointer *)&app->window);
+  if (bench_t0) gui_window_bench(GUI_WINDOW(app->window), bench_t0);
   gtk_window_present(app->window);
 }
 
@@ -119,6 +122,7 @@ static char *resolve_profile(int *argc, char **argv) {
   for (int i = 1; i < *argc; i++) {
     if (strcmp(argv[i], "--profile") == 0 && i + 1 < *argc) given = argv[++i];
     else if (strncmp(argv[i], "--profile=", 10) == 0) given = argv[i] + 10;
+    else if (strcmp(argv[i], "--bench-startup") == 0) continue; /* read by gui_app_run */
     else argv[out++] = argv[i];
   }
   *argc = out;
@@ -129,6 +133,9 @@ static char *resolve_profile(int *argc, char **argv) {
 }
 
 int gui_app_run(int argc, char **argv) {
+  gint64 t0 = g_get_monotonic_time();
+  for (int i = 1; i < argc; i++)
+    if (strcmp(argv[i], "--bench-startup") == 0) bench_t0 = t0;
   gui_i18n_init(argc > 0 ? argv[0] : NULL);
   char *profile = resolve_profile(&argc, argv);
   /* one instance per profile: the id carries a hash of its path */

@@ -32,6 +32,12 @@ struct _GuiWindow {
   char *type;     /* the section shown */
   char *card_id;  /* the card shown, or NULL */
   GtkWidget *form; /* the open form in the card pane (owned by it), or NULL */
+  /* --bench-startup (gui_window_bench): times to rows on screen */
+  gint64 bench_t0;  /* 0: not benchmarking; else when the current measure began */
+  gboolean bound;   /* a list cell was bound since bench_t0 */
+  gboolean painted; /* a frame began with it bound */
+  gboolean searched; /* the search of the current step has begun */
+  int bench_step;   /* 0 start-up, 1.. the search prefixes */
 };
 
 G_DEFINE_FINAL_TYPE(GuiWindow, gui_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -345,8 +351,9 @@ static void cell_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer 
 }
 
 static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer col) {
-  (void)f;
   GuiRow *row = gtk_list_item_get_item(item);
+  GuiWindow *w = g_object_get_data(G_OBJECT(f), "window");
+  if (w && *gui_row_id(row)) w->bound = TRUE;
   gtk_label_set_text(GTK_LABEL(gtk_list_item_get_child(item)),
                      gui_row_text(row, GPOINTER_TO_INT(col)));
 }
@@ -362,6 +369,7 @@ static void set_columns(GuiWindow *w) {
     GtkListItemFactory *f = gtk_signal_list_item_factory_new();
     g_signal_connect(f, "setup", G_CALLBACK(cell_setup), GINT_TO_POINTER(i));
     g_signal_connect(f, "bind", G_CALLBACK(cell_bind), GINT_TO_POINTER(i));
+    g_object_set_data(G_OBJECT(f), "window", w);
     GtkColumnViewColumn *c =
         gtk_column_view_column_new(gui_field_label(gui_list_type(w->list), gui_list_col(w->list, i)), f);
     gtk_column_view_column_set_resizable(c, TRUE);
@@ -412,6 +420,11 @@ static void on_section(GtkListBox *box, GtkListBoxRow *row, GuiWindow *w) {
 
 static void on_search(GtkSearchEntry *e, GuiWindow *w) {
   (void)e;
+  if (w->bench_t0) { /* the search starts now (the entry's typing delay is not ours) */
+    w->bench_t0 = g_get_monotonic_time();
+    w->bound = w->painted = FALSE;
+    w->searched = TRUE;
+  }
   if (w->type) show_section(w, w->type);
 }
 
@@ -575,6 +588,47 @@ static void gui_window_class_init(GuiWindowClass *k) {
   G_OBJECT_CLASS(k)->finalize = gui_window_finalize;
 }
 static void gui_window_init(GuiWindow *w) { (void)w; }
+
+/* ---- --bench-startup ------------------------------------------------------------------ */
+
+static const char *const bench_prefixes[] = {"Ив", "Смир", "Ёлк", "Łuk", "Фёд"};
+
+/* Each frame (a tick comes before a frame's layout and paint): the second
+ * tick that finds list cells bound comes after a frame painted them, so the
+ * rows are on screen. Then the next measure, or quit. */
+static gboolean bench_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer ud) {
+  (void)clock;
+  (void)ud;
+  GuiWindow *w = GUI_WINDOW(widget);
+  guint n = g_list_model_get_n_items(G_LIST_MODEL(w->list));
+  if (w->bench_step > 0 && !w->searched) return G_SOURCE_CONTINUE;
+  if (!w->bound && (w->bench_step == 0 || n > 0)) return G_SOURCE_CONTINUE; /* none found: shown */
+  if (!w->painted) { /* this frame paints the bound rows; the next tick comes after it */
+    w->painted = TRUE;
+    return G_SOURCE_CONTINUE;
+  }
+  double ms = (double)(g_get_monotonic_time() - w->bench_t0) / 1000.0;
+  int nprefix = (int)G_N_ELEMENTS(bench_prefixes);
+  if (w->bench_step == 0)
+    printf("kartoteka-gtk: first rows on screen %.1f ms after start (%u cards in %s; goal < 1000 ms)\n",
+           ms, n, w->type ? w->type : "?");
+  else
+    printf("kartoteka-gtk: search \"%s\": first rows on screen %.1f ms after the search began "
+           "(%u found; goal < 50 ms)\n", bench_prefixes[w->bench_step - 1], ms, n);
+  fflush(stdout);
+  if (w->bench_step == nprefix) {
+    g_application_quit(G_APPLICATION(w->app));
+    return G_SOURCE_REMOVE;
+  }
+  w->bound = w->painted = w->searched = FALSE;
+  gtk_editable_set_text(GTK_EDITABLE(w->search), bench_prefixes[w->bench_step++]);
+  return G_SOURCE_CONTINUE;
+}
+
+void gui_window_bench(GuiWindow *w, gint64 t0) {
+  w->bench_t0 = t0; /* (the rows may be bound already: before the first frame) */
+  gtk_widget_add_tick_callback(GTK_WIDGET(w), bench_tick, NULL, NULL);
+}
 
 GuiWindow *gui_window_new(GuiApp *app) {
   GuiWindow *w = g_object_new(GUI_TYPE_WINDOW, "application", app, NULL);

@@ -13,6 +13,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE(GuiWindow, gui_window, GUI, WINDOW, AdwApplicationWindow)
 
 GuiWindow *gui_window_new(GuiApp *app);
+/* --bench-startup: prints when the list's first rows are on screen (t0: the
+ * program's start, g_get_monotonic_time), then types a few name prefixes
+ * into the search and prints when their first rows are, then quits. */
+void gui_window_bench(GuiWindow *w, gint64 t0);
 /* The replica changed (the core's "records changed", another program): the
  * list and the open card are read again. */
 void gui_window_reload(GuiWindow *w);

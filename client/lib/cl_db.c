@@ -147,6 +147,23 @@ static const char *const st_sql[CL_ST__COUNT] = {
                         "ORDER BY tcode, name LIMIT 1",
     [CL_ST_KEPT_OF_FIELD] = "SELECT name, value, stamp, device, rid FROM kept_value WHERE "
                             "tcode = ?1 AND name = ?2",
+    [CL_ST_SORTKEY_ADD] = "INSERT INTO sort_key (t, live, k, rid) VALUES (?1, ?2, ?3, ?4)",
+    [CL_ST_SORTKEY_DEL] = "DELETE FROM sort_key WHERE t = ?1 AND live = ?2 AND k = ?3 AND rid = ?4",
+    [CL_ST_SORTKEY_OF] = "SELECT live, k FROM sort_key WHERE t = ?1 AND rid = ?2",
+    [CL_ST_SORTKEY_NTH] = "SELECT k, rid FROM sort_key WHERE t = ?1 AND live = ?2 AND "
+                          "(k, rid) >= (?3, ?4) ORDER BY k, rid LIMIT ?5 OFFSET ?6",
+    [CL_ST_SORTKEY_RANK] = "SELECT count(*) FROM sort_key WHERE t = ?1 AND live = ?2 AND "
+                           "(k, rid) >= (?3, ?4) AND (k, rid) < (?5, ?6)",
+    [CL_ST_SORTKEY_CLEAR] = "DELETE FROM sort_key",
+    [CL_ST_BUCKET_FIND] = "SELECT k, rid, n FROM sort_bucket WHERE t = ?1 AND live = ?2 AND "
+                          "(k, rid) <= (?3, ?4) ORDER BY k DESC, rid DESC LIMIT 1",
+    [CL_ST_BUCKET_ADD] = "INSERT INTO sort_bucket (t, live, k, rid, n) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [CL_ST_BUCKET_SET] = "UPDATE sort_bucket SET n = ?5 WHERE t = ?1 AND live = ?2 AND k = ?3 "
+                         "AND rid = ?4",
+    [CL_ST_BUCKET_DEL] = "DELETE FROM sort_bucket WHERE t = ?1 AND live = ?2 AND k = ?3 AND rid = ?4",
+    [CL_ST_BUCKET_ALL] = "SELECT k, rid, n FROM sort_bucket WHERE t = ?1 AND live = ?2 "
+                         "ORDER BY k, rid",
+    [CL_ST_BUCKET_CLEAR] = "DELETE FROM sort_bucket",
 };
 
 static const kt_sql_names names = {
@@ -209,6 +226,7 @@ int cl_db_open(cl_db *d, const char *path, bool create, bool readonly, int busy_
     return rc;
   }
   sqlite3_create_collation_v2(d->db, "kt_coll", SQLITE_UTF8, coll, coll_fn, coll_free);
+  d->coll = coll;
   sqlite3_create_function(d->db, "kt_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fold_fn,
                           NULL, NULL);
   /* The first real read tells a damaged or foreign file apart. */

@@ -94,6 +94,23 @@ typedef enum cl_st {
   CL_ST_KEPT_FORGET,  /* ?1 tcode, ?2 rid: every kept value of a removed record */
   CL_ST_KEPT_NEXT,    /* ?1 tcode, ?2 name -> the next (tcode, name) after it */
   CL_ST_KEPT_OF_FIELD,/* ?1 tcode, ?2 name -> name, value, stamp, device, rid */
+
+  /* the sort index (0021; cl_store_index.c writes it, cl_reader_view.c reads it):
+     t = type code, live = 1 live / 0 trash, (k, rid) = sort key and rowid */
+  CL_ST_SORTKEY_ADD,    /* ?1 t, ?2 live, ?3 k, ?4 rid */
+  CL_ST_SORTKEY_DEL,    /* ?1 t, ?2 live, ?3 k, ?4 rid */
+  CL_ST_SORTKEY_OF,     /* ?1 t, ?2 rid -> live, k */
+  CL_ST_SORTKEY_NTH,    /* ?1 t, ?2 live, ?3 k, ?4 rid, ?5 limit, ?6 skip -> k, rid: the
+                           keys from (k, rid) on, in order, after skipping ?6 */
+  CL_ST_SORTKEY_RANK,   /* ?1 t, ?2 live, ?3 k, ?4 rid, ?5 k2, ?6 rid2 -> how many keys are
+                           from (k, rid) on and below (k2, rid2) */
+  CL_ST_SORTKEY_CLEAR,  /* empties the keys (a rebuild follows) */
+  CL_ST_BUCKET_FIND,    /* ?1 t, ?2 live, ?3 k, ?4 rid -> k, rid, n of the bucket holding it */
+  CL_ST_BUCKET_ADD,     /* ?1 t, ?2 live, ?3 k, ?4 rid, ?5 n */
+  CL_ST_BUCKET_SET,     /* ?1 t, ?2 live, ?3 k, ?4 rid, ?5 n */
+  CL_ST_BUCKET_DEL,     /* ?1 t, ?2 live, ?3 k, ?4 rid */
+  CL_ST_BUCKET_ALL,     /* ?1 t, ?2 live -> k, rid, n of every bucket, in key order */
+  CL_ST_BUCKET_CLEAR,
   CL_ST__COUNT
 } cl_st;
 
@@ -115,6 +132,7 @@ typedef struct cl_db {
   sqlite3_stmt *tst[KT_MAX_TYPES][CL_TST__COUNT];
   struct kt_ckpt *ckpt; /* background WAL checkpoints (writer connections) */
   int st_rc;            /* KT_E* of the last statement lookup that failed */
+  struct kt_collator *coll; /* the kt_coll collation's collator (owned by SQLite) */
 } cl_db;
 
 /* Opens (creating when `create`) the replica file, sets pragmas (WAL,

@@ -45,6 +45,7 @@ int cl_reader_open(const char *path, const cl_reader_opts *opts, cl_reader **out
   }
   r->dv = cl_store_data_version(r->s);
   r->model_gen = 1;
+  r->no_index = o.no_sort_index;
   *out = r;
   return 0;
 fail:

@@ -31,6 +31,7 @@ struct cl_store;
 typedef struct cl_reader_opts {
   const char *locale; /* collation for sorting ("ru", "pl", "en"); NULL = from LC_COLLATE/LANG */
   int busy_ms;        /* wait this long for a lock; 0 = 5000 */
+  bool no_sort_index; /* never read through the stored sort index (tests, benches) */
 } cl_reader_opts;
 
 /* Opens a read-only connection to the card index at path (opts may be NULL).
@@ -95,7 +96,8 @@ typedef struct cl_view_spec {
 } cl_view_spec;
 
 /* Builds a view (the spec's strings are copied). Reads the matching rows'
- * sort keys once (O(n log n) for n rows); pages are then O(page).
+ * sort keys once (O(n log n) for n rows), or only the sort index's counts
+ * (cl_view_indexed); pages are then O(page).
  * KT_EINVAL for an unknown type or field, a bad operator or value, search
  * text with no word: nothing is built. *out is the caller's: cl_view_free. */
 int cl_view_open(cl_reader *r, const cl_view_spec *spec, cl_view **out, kt_err *err);
@@ -103,6 +105,14 @@ void cl_view_free(cl_view *v); /* NULL is a no-op */
 
 /* How many rows the view has (as of its last build). */
 int64_t cl_view_count(const cl_view *v);
+/* Whether the view reads through the replica's stored sort index: a whole
+ * live or trash list in its type's default order, and the index made with
+ * this reader's collation. Such a view's build reads only the index's
+ * bucket counts (~1,500 rows per million: milliseconds), a page at any
+ * position is a bucket plus a keyset step of at most 1,024 index entries,
+ * and cl_view_patch is a build. Other views (filters, search, another sort
+ * field or direction) sort their rows in memory as described above. */
+bool cl_view_indexed(const cl_view *v);
 /* Rebuilds the view when the replica changed since it was built: *changed
  * (may be NULL). Positions and counts may then differ. */
 int cl_view_refresh(cl_view *v, bool *changed, kt_err *err);

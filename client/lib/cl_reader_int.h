@@ -15,6 +15,7 @@ struct cl_reader {
   kt_collator *coll;  /* the store's locale: sort keys order as kt_coll does */
   int64_t dv;         /* data version at the last cl_reader_refresh */
   int64_t model_gen;  /* bumped when the office model was reloaded */
+  bool no_index;      /* cl_reader_opts.no_sort_index */
 };
 
 /* Reloads the office model if another program changed the schema (bumps

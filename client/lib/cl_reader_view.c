@@ -34,19 +34,6 @@ typedef struct vrow {
   int64_t rowid;
 } vrow;
 
-/* Sort keys of recent texts, per order field, while building: names repeat
- * (surnames, first names, cities), and an ICU sort key costs ~1.5 us. */
-enum { KCACHE = 4096 };
-typedef struct kc_ent {
-  uint64_t h;
-  char *s;
-  uint32_t slen, klen;
-  uint8_t *k;
-} kc_ent;
-typedef struct kcache {
-  kc_ent e[KCACHE];
-} kcache;
-
 struct cl_view {
   cl_reader *r;
   /* the spec, copied */
@@ -62,7 +49,12 @@ struct cl_view {
   bool newest_first; /* a search without a sort field: rowid descending */
   /* the build */
   int64_t dv;
-  kcache *kc[CL__MAX_ORDER]; /* during a build only */
+  cl__kcache *kc[CL__MAX_ORDER]; /* during a build only */
+  /* read through the stored sort index (ix): its buckets as of the build */
+  bool ix;
+  struct vbucket *b;
+  int64_t nb, capb;
+  kt_buf bkeys;
   uint8_t **extra;           /* keys of rows patched in since the build */
   int nextra, capextra;
   vrow *rows;
@@ -72,67 +64,16 @@ struct cl_view {
 
 /* ---- keys ------------------------------------------------------------------------------- */
 
-static void kcache_free(kcache *c) {
-  if (!c) return;
-  for (int i = 0; i < KCACHE; i++) {
-    free(c->e[i].s);
-    free(c->e[i].k);
-  }
-  free(c);
-}
+/* One bucket of the sort index: it starts at key (koff, klen; empty: the
+ * first one) and rid, and holds n keys, the first at position start. */
+typedef struct vbucket {
+  int64_t start, n, rid;
+  uint32_t koff, klen;
+} vbucket;
 
-/* The collation key of s through the cache c (may be NULL). */
-static int coll_key(const cl_view *v, kcache *c, const char *s, size_t n, kt_buf *out) {
-  if (!c || n > 256) return kt_collate_key(v->r->coll, s, n, out);
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-  kc_ent *e = &c->e[h & (KCACHE - 1)];
-  if (e->s && e->h == h && e->slen == n && memcmp(e->s, s, n) == 0) {
-    kt_buf_append(out, e->k, e->klen);
-    return out->oom ? KT_ENOMEM : 0;
-  }
-  size_t start = out->len;
-  if (kt_collate_key(v->r->coll, s, n, out)) return KT_ENOMEM;
-  char *sc = malloc(n + 1);
-  uint8_t *kc = malloc(out->len - start);
-  if (!sc || !kc) { /* the cache is only a help */
-    free(sc);
-    free(kc);
-    return 0;
-  }
-  memcpy(sc, s, n);
-  memcpy(kc, out->p + start, out->len - start);
-  free(e->s);
-  free(e->k);
-  *e = (kc_ent){h, sc, (uint32_t)n, (uint32_t)(out->len - start), kc};
-  return 0;
-}
-
-/* Appends one order field's part of a sort key: kind KT_V_NULL/INT/TEXT with
- * the value (i, or s of n bytes); c: the field's key cache or NULL. */
-static int key_add(const cl_view *v, const kt_mfield *f, kcache *c, kt_vkind kind, int64_t i,
+static int key_add(const cl_view *v, const kt_mfield *f, cl__kcache *c, kt_vkind kind, int64_t i,
                    const char *s, size_t n, kt_buf *out) {
-  if (kind == KT_V_NULL) {
-    kt_buf_putc(out, 1); /* after every value, in either direction */
-    return out->oom ? KT_ENOMEM : 0;
-  }
-  kt_buf_putc(out, 0);
-  size_t start = out->len;
-  if (kind == KT_V_INT) {
-    uint64_t u = (uint64_t)i ^ 0x8000000000000000ull;
-    uint8_t b[8];
-    for (int k = 0; k < 8; k++) b[k] = (uint8_t)(u >> (56 - 8 * k));
-    kt_buf_append(out, b, 8);
-  } else if (!cl__sorts_by_collation(f)) {
-    kt_buf_append(out, s, n); /* a plain date: its text orders it */
-    kt_buf_putc(out, 0);
-  } else if (coll_key(v, c, s, n, out)) {
-    return KT_ENOMEM;
-  }
-  if (out->oom) return KT_ENOMEM;
-  if (v->desc)
-    for (size_t k = start; k < out->len; k++) out->p[k] = (char)~(unsigned char)out->p[k];
-  return 0;
+  return cl__key_part(v->r->coll, f, v->desc, c, kind, i, s, n, out);
 }
 
 static void key_rowid_desc(int64_t rowid, kt_buf *out) {
@@ -148,12 +89,7 @@ static int key_of_rec(const cl_view *v, const kt_rec *rec, kt_buf *out) {
     key_rowid_desc(rec->rowid, out);
     return out->oom ? KT_ENOMEM : 0;
   }
-  for (int i = 0; i < v->nof; i++) {
-    const kt_value *val = &rec->v[v->of[i] - v->t->fields];
-    int rc = key_add(v, v->of[i], NULL, val->kind, val->i, val->s, val->s ? strlen(val->s) : 0, out);
-    if (rc) return rc;
-  }
-  return 0;
+  return cl__key_of_rec(v->r->coll, v->of, v->nof, v->desc, NULL, rec, out);
 }
 
 static int row_cmp(const uint8_t *ka, uint32_t la, int64_t ra, const uint8_t *kb, uint32_t lb,
@@ -187,6 +123,11 @@ static int resolve(cl_view *v, kt_err *err) {
   v->newest_first = v->search && !sf;
   v->nof = v->newest_first ? 0 : cl__order_fields(v->t, sf, v->of, CL__MAX_ORDER);
   v->gen = v->r->model_gen;
+  /* the stored sort index holds the default order of the whole list */
+  const kt_mfield *ixf[CL__MAX_ORDER];
+  int nix = cl__sortix_fields(v->t, ixf);
+  v->ix = !v->r->no_index && !v->nwhere && !v->search && !v->desc && nix == v->nof && nix > 0 &&
+          memcmp(ixf, v->of, (size_t)nix * sizeof *ixf) == 0;
   return 0;
 }
 
@@ -319,10 +260,155 @@ static void extra_free(cl_view *v) {
   v->nextra = v->capextra = 0;
 }
 
+/* Whether the replica's sort index was made by a collator that orders as
+ * this reader's does. */
+static bool ix_same_collation(cl_view *v) {
+  char want[128];
+  cl__sortix_id(v->r->coll, want, sizeof want);
+  kt_buf cur = KT_BUF_INIT;
+  bool same = cl_db_meta_get_text(&v->r->s->d, "sort_index", &cur, NULL) == 0 && !cur.oom &&
+              strcmp(kt_buf_str(&cur), want) == 0;
+  kt_buf_free(&cur);
+  return same;
+}
+
+/* Reads the buckets of the sort index (inside the build's read transaction):
+ * the count and where each bucket's rows start. 1: the index cannot serve
+ * this view (another collation), build the sorted array instead. */
+static int build_ix(cl_view *v, kt_err *err) {
+  cl_store *s = v->r->s;
+  if (!ix_same_collation(v)) return 1;
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_BUCKET_ALL, err);
+  if (!st) return cl_db_st_rc(&s->d);
+  sqlite3_bind_int(st, 1, v->t->def->code);
+  sqlite3_bind_int(st, 2, !v->trash);
+  v->nb = v->n = 0;
+  kt_buf_reset(&v->bkeys);
+  int src, rc = 0;
+  while (!rc && (src = sqlite3_step(st)) == SQLITE_ROW) {
+    if (v->nb == v->capb) {
+      int64_t cap = v->capb ? v->capb * 2 : 256;
+      vbucket *p = realloc(v->b, (size_t)cap * sizeof *p);
+      if (!p) {
+        rc = kt_err_set(err, KT_ENOMEM, "out of memory opening a list");
+        break;
+      }
+      v->b = p;
+      v->capb = cap;
+    }
+    size_t off = v->bkeys.len, len = (size_t)sqlite3_column_bytes(st, 0);
+    kt_buf_append(&v->bkeys, sqlite3_column_blob(st, 0), len);
+    if (v->bkeys.oom || v->bkeys.len > UINT32_MAX) {
+      rc = kt_err_set(err, KT_ENOMEM, "out of memory opening a list");
+      break;
+    }
+    int64_t n = sqlite3_column_int64(st, 2);
+    v->b[v->nb++] = (vbucket){v->n, n, sqlite3_column_int64(st, 1), (uint32_t)off, (uint32_t)len};
+    v->n += n;
+  }
+  if (!rc && src != SQLITE_DONE) rc = cl_db_error(&s->d, src, "reading the sort index", err);
+  sqlite3_reset(st);
+  if (rc) v->nb = v->n = 0;
+  return rc;
+}
+
+static const uint8_t *bkey(const cl_view *v, const vbucket *b) {
+  return b->klen ? (const uint8_t *)v->bkeys.p + b->koff : (const uint8_t *)"";
+}
+
+/* The bucket holding position pos (0 <= pos < v->n). */
+static const vbucket *bucket_at(const cl_view *v, int64_t pos) {
+  int64_t lo = 0, hi = v->nb - 1;
+  while (lo < hi) { /* the last bucket starting at or before pos */
+    int64_t mid = lo + (hi - lo + 1) / 2;
+    if (v->b[mid].start <= pos) lo = mid;
+    else hi = mid - 1;
+  }
+  return &v->b[lo];
+}
+
+/* The rowids of up to n rows from position pos, through the index: the
+ * bucket's start plus a keyset step of at most a bucket's size. */
+static int ix_rowids(cl_view *v, int64_t pos, int n, int64_t *rids, int *got, kt_err *err) {
+  cl_store *s = v->r->s;
+  const vbucket *b = bucket_at(v, pos);
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_SORTKEY_NTH, err);
+  if (!st) return cl_db_st_rc(&s->d);
+  sqlite3_bind_int(st, 1, v->t->def->code);
+  sqlite3_bind_int(st, 2, !v->trash);
+  sqlite3_bind_blob(st, 3, bkey(v, b), (int)b->klen, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, b->rid);
+  sqlite3_bind_int64(st, 5, n);
+  sqlite3_bind_int64(st, 6, pos - b->start);
+  int src;
+  while (*got < n && (src = sqlite3_step(st)) == SQLITE_ROW) rids[(*got)++] = sqlite3_column_int64(st, 1);
+  sqlite3_reset(st);
+  if (*got < n && src != SQLITE_DONE) return cl_db_error(&s->d, src, "reading the sort index", err);
+  return 0;
+}
+
+/* The position of the row rid through the index (inside a read
+ * transaction): its stored key, the bucket holding it, the keys before it
+ * in that bucket. -1 when it is not in the view. */
+static int ix_find(cl_view *v, int64_t rid, int64_t *pos, kt_err *err) {
+  cl_store *s = v->r->s;
+  *pos = -1;
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_SORTKEY_OF, err);
+  if (!st) return cl_db_st_rc(&s->d);
+  sqlite3_bind_int(st, 1, v->t->def->code);
+  sqlite3_bind_int64(st, 2, rid);
+  kt_buf key = KT_BUF_INIT;
+  int src = sqlite3_step(st);
+  bool in = src == SQLITE_ROW && sqlite3_column_int(st, 0) == !v->trash;
+  if (in) kt_buf_append(&key, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+  sqlite3_reset(st);
+  int rc = 0;
+  if (src != SQLITE_ROW && src != SQLITE_DONE) rc = cl_db_error(&s->d, src, "reading the sort index", err);
+  else if (key.oom) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (rc || !in || !v->nb) goto out;
+  const uint8_t *k = key.len ? (const uint8_t *)key.p : (const uint8_t *)"";
+  int64_t lo = 0, hi = v->nb - 1; /* the last bucket starting at or before (k, rid) */
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo + 1) / 2;
+    const vbucket *m = &v->b[mid];
+    if (row_cmp(bkey(v, m), m->klen, m->rid, k, (uint32_t)key.len, rid) <= 0) lo = mid;
+    else hi = mid - 1;
+  }
+  const vbucket *b = &v->b[lo];
+  if (!(st = cl_db_st(&s->d, CL_ST_SORTKEY_RANK, err))) {
+    rc = cl_db_st_rc(&s->d);
+    goto out;
+  }
+  sqlite3_bind_int(st, 1, v->t->def->code);
+  sqlite3_bind_int(st, 2, !v->trash);
+  sqlite3_bind_blob(st, 3, bkey(v, b), (int)b->klen, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, b->rid);
+  sqlite3_bind_blob(st, 5, k, (int)key.len, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 6, rid);
+  if ((src = sqlite3_step(st)) == SQLITE_ROW) *pos = b->start + sqlite3_column_int64(st, 0);
+  else rc = cl_db_error(&s->d, src, "reading the sort index", err);
+  sqlite3_reset(st);
+  if (!rc && *pos >= v->n) *pos = -1; /* added since the build */
+out:
+  kt_buf_free(&key);
+  return rc;
+}
+
 static int build(cl_view *v, kt_err *err) {
   cl_store *s = v->r->s;
   int rc;
   if (v->gen != v->r->model_gen && (rc = resolve(v, err))) return rc;
+  if (v->ix) {
+    if ((rc = read_begin(s, err))) return rc;
+    int64_t dv = cl_store_data_version(s);
+    rc = build_ix(v, err);
+    read_end(s);
+    if (rc <= 0) {
+      if (!rc) v->dv = dv;
+      return rc;
+    }
+    v->ix = false; /* another collation: sort here */
+  }
   vquery vq;
   bool in_tx = false;
   if ((rc = read_begin(s, err))) return rc;
@@ -333,7 +419,7 @@ static int build(cl_view *v, kt_err *err) {
   kt_buf_reset(&v->keys);
   extra_free(v);
   for (int i = 0; i < v->nof; i++)
-    if (cl__sorts_by_collation(v->of[i])) v->kc[i] = calloc(1, sizeof(kcache)); /* NULL: no cache */
+    if (cl__sorts_by_collation(v->of[i])) v->kc[i] = cl__kcache_new(); /* NULL: no cache */
   int src;
   while ((src = sqlite3_step(vq.st)) == SQLITE_ROW) {
     size_t off = v->keys.len;
@@ -357,7 +443,7 @@ static int build(cl_view *v, kt_err *err) {
   v->dv = dv;
 out:
   for (int i = 0; i < CL__MAX_ORDER; i++) {
-    kcache_free(v->kc[i]);
+    cl__kcache_free(v->kc[i]);
     v->kc[i] = NULL;
   }
   vquery_close(&vq);
@@ -447,7 +533,7 @@ int cl_view_patch(cl_view *v, const char *const *ids, int n, kt_err *err) {
   int rc = cl__reader_sync_model(v->r, err);
   if (rc) return rc;
   /* many changes (or a new model): one build costs less than many moves */
-  if (v->gen != v->r->model_gen || n > 64 + v->n / 64) return build(v, err);
+  if (v->gen != v->r->model_gen || v->ix || n > 64 + v->n / 64) return build(v, err);
   if ((rc = read_begin(s, err))) return rc;
   int64_t dv = cl_store_data_version(s);
   vquery vq;
@@ -490,6 +576,7 @@ int cl_view_open(cl_reader *r, const cl_view_spec *spec, cl_view **out, kt_err *
   if (!v) return kt_err_set(err, KT_ENOMEM, "out of memory");
   v->r = r;
   v->keys = (kt_buf)KT_BUF_INIT;
+  v->bkeys = (kt_buf)KT_BUF_INIT;
   bool oom = false;
   v->type = dup_or_null(spec->type, &oom);
   v->search = dup_or_null(spec->search, &oom);
@@ -532,11 +619,14 @@ void cl_view_free(cl_view *v) {
   free(v->sort);
   free(v->rows);
   kt_buf_free(&v->keys);
+  free(v->b);
+  kt_buf_free(&v->bkeys);
   extra_free(v);
   free(v);
 }
 
 int64_t cl_view_count(const cl_view *v) { return v->n; }
+bool cl_view_indexed(const cl_view *v) { return v->ix; }
 
 /* A view whose model the reader has replaced (a refresh after another
  * program changed custom fields) holds pointers into the freed one: build
@@ -561,12 +651,22 @@ int cl_view_page(cl_view *v, int64_t pos, int n, kt_rec **rows, int *got, kt_err
   int rc = current(v, err);
   if (rc) return rc;
   if (pos >= v->n || n == 0) return 0;
+  if (n > v->n - pos) n = (int)(v->n - pos);
   cl_store *s = v->r->s;
-  if ((rc = read_begin(s, err))) return rc;
-  sqlite3_stmt *st = cl_db_tst(&s->d, v->t, CL_TST_BY_ROWID, err);
-  if (!st) rc = KT_EDB;
-  for (int64_t i = pos; !rc && i < v->n && *got < n; i++) {
-    sqlite3_bind_int64(st, 1, v->rows[i].rowid);
+  int64_t *rids = malloc((size_t)n * sizeof *rids);
+  if (!rids) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  int nr = 0;
+  if ((rc = read_begin(s, err))) {
+    free(rids);
+    return rc;
+  }
+  if (v->ix) rc = ix_rowids(v, pos, n, rids, &nr, err);
+  else
+    for (; nr < n; nr++) rids[nr] = v->rows[pos + nr].rowid;
+  sqlite3_stmt *st = rc ? NULL : cl_db_tst(&s->d, v->t, CL_TST_BY_ROWID, err);
+  if (!rc && !st) rc = cl_db_st_rc(&s->d);
+  for (int i = 0; !rc && i < nr; i++) {
+    sqlite3_bind_int64(st, 1, rids[i]);
     int src = sqlite3_step(st);
     if (src == SQLITE_ROW) {
       kt_rec *rec = kt_rec_new(v->t);
@@ -581,6 +681,7 @@ int cl_view_page(cl_view *v, int64_t pos, int n, kt_rec **rows, int *got, kt_err
     sqlite3_reset(st);
   }
   read_end(s);
+  free(rids);
   if (rc) {
     for (int i = 0; i < *got; i++) kt_rec_free(rows[i]);
     *got = 0;
@@ -595,10 +696,17 @@ int cl_view_find(cl_view *v, const char *id, int64_t *pos, kt_err *err) {
   rc = cl_store_get(v->r->s, id, &rec, err);
   if (rc) return rc;
   kt_buf key = KT_BUF_INIT;
-  rc = rec->type != v->t ? KT_ENOTFOUND : key_of_rec(v, rec, &key);
-  if (rc == KT_ENOMEM) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
   int64_t found = -1;
-  if (!rc) {
+  if (rec->type == v->t && v->ix) {
+    if (!(rc = read_begin(v->r->s, err))) {
+      rc = ix_find(v, rec->rowid, &found, err);
+      read_end(v->r->s);
+    }
+    if (!rc && found < 0) rc = KT_ENOTFOUND;
+  } else
+    rc = rec->type != v->t ? KT_ENOTFOUND : key_of_rec(v, rec, &key);
+  if (rc == KT_ENOMEM) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (!rc && !v->ix) {
     int64_t lo = 0, hi = v->n; /* first row not below (key, rowid) */
     while (lo < hi) {
       int64_t mid = lo + (hi - lo) / 2;

@@ -212,6 +212,7 @@ int cl_store_open(const char *path, const cl_open_opts *opts, cl_store **out, kt
   if (!s->readonly) { /* values kept by an older version of this program, or before a definition */
     if (!(rc = cl__tx_begin(s, err))) rc = cl__kept_promote(s, err);
     if ((rc = cl__tx_end(s, rc, err))) goto fail;
+    if ((rc = cl__sortix_check(s, err))) goto fail; /* just migrated, or ICU upgraded */
   }
   schema_version(s, &s->schema_seen);
   cl__load_rights(s);
@@ -228,6 +229,7 @@ void cl_store_close(cl_store *s) {
   kt_buf_free(&s->pend_text);
   free(s->pend);
   free(s->devs);
+  kt_collator_free(s->skcoll);
   cl_db_close(&s->d);
   kt_model_free(s->model);
   free(s->test_unknown);

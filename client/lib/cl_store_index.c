@@ -9,6 +9,7 @@
 #include "cl_store_int.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct pend_ent {
@@ -139,6 +140,7 @@ int cl__index_update(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err *er
     if (r && (rc = index_write(s, r, CL_ST_PHONE_ADD, &np, err))) goto out;
   }
 out:
+  if (!rc) rc = cl__sortix_update(s, old, r, err);
   kt_buf_free(&ob);
   kt_buf_free(&nb);
   kt_buf_free(&op);
@@ -158,17 +160,25 @@ static int reindex_one(void *ud, const cl_rec *r) {
   return c->rc;
 }
 
+/* Runs the two parameterless statements a and b (emptying an index). */
+static int run2(cl_store *s, cl_st a, cl_st b, kt_err *err) {
+  int rc = 0;
+  const cl_st which[] = {a, b};
+  for (size_t i = 0; !rc && i < 2; i++) {
+    sqlite3_stmt *st = cl_db_st(&s->d, which[i], err);
+    rc = st ? cl_db_step_done(&s->d, st, err) : cl_db_st_rc(&s->d);
+  }
+  return rc;
+}
+
 int cl_store_reindex(cl_store *s, kt_err *err) {
   int rc = cl__tx_begin(s, err);
   if (rc) return rc;
   cl__pend_drop(s); /* every record is indexed again below */
-  static const cl_st clear[] = {CL_ST_FTS_CLEAR, CL_ST_PHONE_CLEAR};
-  for (size_t i = 0; !rc && i < sizeof clear / sizeof clear[0]; i++) {
-    sqlite3_stmt *st = cl_db_st(&s->d, clear[i], err);
-    rc = st ? cl_db_step_done(&s->d, st, err) : cl_db_st_rc(&s->d);
-  }
+  rc = run2(s, CL_ST_FTS_CLEAR, CL_ST_PHONE_CLEAR, err);
   int n;
   kt_mtype *types = kt_model_types(s->model, &n);
+  s->sortix_off = true; /* rebuilt whole below */
   for (int i = 0; !rc && i < n; i++) {
     for (int trash = 0; !rc && trash < 2; trash++) {
       cl_query q = {.type = types[i].def->name, .trash = trash};
@@ -189,5 +199,356 @@ int cl_store_reindex(cl_store *s, kt_err *err) {
       if (!rc) rc = c.rc;
     }
   }
+  s->sortix_off = false;
+  if (!rc) rc = cl__sortix_rebuild(s, err);
+  return cl__tx_end(s, rc, err);
+}
+
+/* ---- sort keys ------------------------------------------------------------------------- */
+
+/* Sort keys of recent texts (names repeat: surnames, first names, cities),
+ * while a list or the sort index is built: an ICU sort key costs ~1.5 us. */
+enum { KCACHE = 4096 };
+typedef struct kc_ent {
+  uint64_t h;
+  char *s;
+  uint32_t slen, klen;
+  uint8_t *k;
+} kc_ent;
+struct cl__kcache {
+  kc_ent e[KCACHE];
+};
+
+cl__kcache *cl__kcache_new(void) { return kt_calloc(1, sizeof(cl__kcache)); }
+
+void cl__kcache_free(cl__kcache *c) {
+  if (!c) return;
+  for (int i = 0; i < KCACHE; i++) {
+    free(c->e[i].s);
+    free(c->e[i].k);
+  }
+  free(c);
+}
+
+/* The collation key of s through the cache c (may be NULL). */
+static int coll_key(const kt_collator *coll, cl__kcache *c, const char *s, size_t n, kt_buf *out) {
+  if (!c || n > 256) return kt_collate_key(coll, s, n, out);
+  uint64_t h = 1469598103934665603ull;
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+  kc_ent *e = &c->e[h & (KCACHE - 1)];
+  if (e->s && e->h == h && e->slen == n && memcmp(e->s, s, n) == 0) {
+    kt_buf_append(out, e->k, e->klen);
+    return out->oom ? KT_ENOMEM : 0;
+  }
+  size_t start = out->len;
+  if (kt_collate_key(coll, s, n, out)) return KT_ENOMEM;
+  char *sc = kt_malloc(n + 1);
+  uint8_t *kc = kt_malloc(out->len - start);
+  if (!sc || !kc) { /* the cache is only a help */
+    free(sc);
+    free(kc);
+    return 0;
+  }
+  memcpy(sc, s, n);
+  memcpy(kc, out->p + start, out->len - start);
+  free(e->s);
+  free(e->k);
+  *e = (kc_ent){h, sc, (uint32_t)n, (uint32_t)(out->len - start), kc};
+  return 0;
+}
+
+int cl__key_part(const kt_collator *coll, const kt_mfield *f, bool desc, cl__kcache *c,
+                 kt_vkind kind, int64_t i, const char *s, size_t n, kt_buf *out) {
+  if (kind == KT_V_NULL) {
+    kt_buf_putc(out, 1); /* after every value, in either direction */
+    return out->oom ? KT_ENOMEM : 0;
+  }
+  kt_buf_putc(out, 0);
+  size_t start = out->len;
+  if (kind == KT_V_INT) {
+    uint64_t u = (uint64_t)i ^ 0x8000000000000000ull;
+    uint8_t b[8];
+    for (int k = 0; k < 8; k++) b[k] = (uint8_t)(u >> (56 - 8 * k));
+    kt_buf_append(out, b, 8);
+  } else if (!cl__sorts_by_collation(f)) {
+    kt_buf_append(out, s, n); /* a plain date: its text orders it */
+    kt_buf_putc(out, 0);
+  } else if (coll_key(coll, c, s, n, out)) {
+    return KT_ENOMEM;
+  }
+  if (out->oom) return KT_ENOMEM;
+  if (desc)
+    for (size_t k = start; k < out->len; k++) out->p[k] = (char)~(unsigned char)out->p[k];
+  return 0;
+}
+
+int cl__key_of_rec(const kt_collator *coll, const kt_mfield *const *of, int nof, bool desc,
+                   cl__kcache *c, const kt_rec *rec, kt_buf *out) {
+  for (int i = 0; i < nof; i++) {
+    const kt_value *val = &rec->v[of[i] - rec->type->fields];
+    int rc = cl__key_part(coll, of[i], desc, c, val->kind, val->i, val->s,
+                          val->s ? strlen(val->s) : 0, out);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* ---- the sort index (migration 0021) ---------------------------------------------------- */
+
+/* A bucket is split when it passes this many keys: row N of a list is then
+ * at most this many index steps from the bucket it falls in. */
+enum { BUCKET_MAX = 1024 };
+
+/* The fields of t's default order when t has a sort index (the registry's
+ * user-facing types), else 0. */
+int cl__sortix_fields(const kt_mtype *t, const kt_mfield **of) {
+  if (!(t->def->flags & KT_TF_USER)) return 0;
+  return cl__order_fields(t, NULL, of, CL__MAX_ORDER);
+}
+
+/* The collator the stored keys are made with: the one the index was built
+ * with (meta 'sort_index'), else the store's own. */
+static const kt_collator *sk_coll(const cl_store *s) { return s->skcoll ? s->skcoll : s->d.coll; }
+
+void cl__sortix_id(const kt_collator *c, char *out, size_t n) {
+  char id[96];
+  kt_collator_id(c, id, sizeof id);
+  snprintf(out, n, "1 %s", id); /* 1: the key format of cl__key_part */
+}
+
+static void bind_key(sqlite3_stmt *st, int t, int live, const void *k, size_t klen, int64_t rid) {
+  sqlite3_bind_int(st, 1, t);
+  sqlite3_bind_int(st, 2, live);
+  sqlite3_bind_blob(st, 3, klen ? k : "", (int)klen, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 4, rid);
+}
+
+static int st_key(cl_store *s, cl_st which, int t, int live, const void *k, size_t klen,
+                  int64_t rid, int64_t n, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, which, err);
+  if (!st) return cl_db_st_rc(&s->d);
+  bind_key(st, t, live, k, klen, rid);
+  if (which == CL_ST_BUCKET_ADD || which == CL_ST_BUCKET_SET) sqlite3_bind_int64(st, 5, n);
+  return cl_db_step_done(&s->d, st, err);
+}
+
+/* The bucket holding (k, rid): its start into *bk / *brid, its count *n
+ * (*found false when the (t, live) has no bucket yet). */
+static int bucket_find(cl_store *s, int t, int live, const void *k, size_t klen, int64_t rid,
+                       kt_buf *bk, int64_t *brid, int64_t *n, bool *found, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_BUCKET_FIND, err);
+  if (!st) return cl_db_st_rc(&s->d);
+  bind_key(st, t, live, k, klen, rid);
+  int src = sqlite3_step(st);
+  *found = src == SQLITE_ROW;
+  if (*found) {
+    kt_buf_reset(bk);
+    kt_buf_append(bk, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    *brid = sqlite3_column_int64(st, 1);
+    *n = sqlite3_column_int64(st, 2);
+  }
+  sqlite3_reset(st);
+  if (src != SQLITE_ROW && src != SQLITE_DONE) return cl_db_error(&s->d, src, "reading the sort index", err);
+  return bk->oom ? kt_err_set(err, KT_ENOMEM, "out of memory") : 0;
+}
+
+/* Splits the bucket starting at (bk, brid) with n keys in two halves. */
+static int bucket_split(cl_store *s, int t, int live, const kt_buf *bk, int64_t brid, int64_t n,
+                        kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_SORTKEY_NTH, err);
+  if (!st) return cl_db_st_rc(&s->d);
+  bind_key(st, t, live, bk->p, bk->len, brid);
+  sqlite3_bind_int64(st, 5, 1);
+  sqlite3_bind_int64(st, 6, n / 2);
+  int src = sqlite3_step(st);
+  kt_buf mk = KT_BUF_INIT;
+  int64_t mrid = 0;
+  if (src == SQLITE_ROW) {
+    kt_buf_append(&mk, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+    mrid = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_reset(st);
+  int rc = 0;
+  if (src != SQLITE_ROW) rc = cl_db_error(&s->d, src, "reading the sort index", err);
+  else if (mk.oom) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (!rc) rc = st_key(s, CL_ST_BUCKET_SET, t, live, bk->p, bk->len, brid, n / 2, err);
+  if (!rc) rc = st_key(s, CL_ST_BUCKET_ADD, t, live, mk.p, mk.len, mrid, n - n / 2, err);
+  kt_buf_free(&mk);
+  return rc;
+}
+
+/* Adds (delta 1) or removes (-1) the key (k, rid) of a (t, live) list. */
+static int sortix_put(cl_store *s, int t, int live, const kt_buf *k, int64_t rid, int delta,
+                      kt_err *err) {
+  int rc = st_key(s, delta > 0 ? CL_ST_SORTKEY_ADD : CL_ST_SORTKEY_DEL, t, live, k->p, k->len,
+                  rid, 0, err);
+  kt_buf bk = KT_BUF_INIT;
+  int64_t brid = 0, n = 0;
+  bool found = false;
+  if (!rc) rc = bucket_find(s, t, live, k->p, k->len, rid, &bk, &brid, &n, &found, err);
+  if (!rc && !found && delta > 0)
+    rc = st_key(s, CL_ST_BUCKET_ADD, t, live, "", 0, 0, 1, err); /* the first bucket */
+  else if (!rc && found && n + delta <= 0 && bk.len)
+    rc = st_key(s, CL_ST_BUCKET_DEL, t, live, bk.p, bk.len, brid, 0, err);
+  else if (!rc && found)
+    rc = st_key(s, CL_ST_BUCKET_SET, t, live, bk.p, bk.len, brid, n + delta < 0 ? 0 : n + delta,
+                err);
+  if (!rc && found && n + delta > BUCKET_MAX) rc = bucket_split(s, t, live, &bk, brid, n + delta, err);
+  kt_buf_free(&bk);
+  return rc;
+}
+
+int cl__sortix_update(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err *err) {
+  const cl_rec *any = r ? r : old;
+  const kt_mfield *of[CL__MAX_ORDER];
+  int nof = s->sortix_off ? 0 : cl__sortix_fields(any->type, of);
+  if (!nof) return 0;
+  int t = any->type->def->code;
+  kt_buf ok = KT_BUF_INIT, nk = KT_BUF_INIT;
+  int rc = 0, olive = -1;
+  if (old) { /* the key as stored (the record's values may not say what it was built from) */
+    sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_SORTKEY_OF, err);
+    if (!st) return cl_db_st_rc(&s->d);
+    sqlite3_bind_int(st, 1, t);
+    sqlite3_bind_int64(st, 2, old->rowid);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+      olive = sqlite3_column_int(st, 0);
+      kt_buf_append(&ok, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+    }
+    sqlite3_reset(st);
+    if (src != SQLITE_ROW && src != SQLITE_DONE) rc = cl_db_error(&s->d, src, "reading the sort index", err);
+  }
+  int nlive = r ? !cl_rec_deleted(r) : -1;
+  if (!rc && r && cl__key_of_rec(sk_coll(s), of, nof, false, NULL, r, &nk))
+    rc = KT_ENOMEM;
+  if (!rc && (ok.oom || nk.oom)) rc = KT_ENOMEM;
+  if (rc == KT_ENOMEM) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  bool same = olive == nlive && ok.len == nk.len && (!ok.len || memcmp(ok.p, nk.p, ok.len) == 0);
+  if (!rc && !same && olive >= 0) rc = sortix_put(s, t, olive, &ok, old->rowid, -1, err);
+  if (!rc && !same && r) rc = sortix_put(s, t, nlive, &nk, r->rowid, 1, err);
+  kt_buf_free(&ok);
+  kt_buf_free(&nk);
+  return rc;
+}
+
+/* One record's key while the whole index is built. */
+typedef struct bkey {
+  int live;
+  uint32_t off, len;
+  int64_t rid;
+  const uint8_t *k; /* into the keys, once they are all read */
+} bkey;
+
+typedef struct build_ctx {
+  cl_store *s;
+  const kt_mfield *of[CL__MAX_ORDER];
+  int nof;
+  cl__kcache *kc;
+  kt_buf keys;
+  bkey *v;
+  size_t n, cap;
+  kt_err *err;
+} build_ctx;
+
+static int build_one(void *ud, const cl_rec *r) {
+  build_ctx *c = ud;
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 4096;
+    bkey *p = kt_realloc(c->v, cap * sizeof *p);
+    if (!p) return kt_err_set(c->err, KT_ENOMEM, "out of memory building the sort index");
+    c->v = p;
+    c->cap = cap;
+  }
+  size_t off = c->keys.len;
+  if (cl__key_of_rec(sk_coll(c->s), c->of, c->nof, false, c->kc, r, &c->keys) || c->keys.oom ||
+      c->keys.len > UINT32_MAX)
+    return kt_err_set(c->err, KT_ENOMEM, "out of memory building the sort index");
+  c->v[c->n++] = (bkey){!cl_rec_deleted(r), (uint32_t)off, (uint32_t)(c->keys.len - off), r->rowid,
+                        NULL};
+  return 0;
+}
+
+static int bkey_cmp(const void *a, const void *b) {
+  const bkey *x = a, *y = b;
+  if (x->live != y->live) return x->live < y->live ? -1 : 1;
+  uint32_t m = x->len < y->len ? x->len : y->len;
+  int c = m ? memcmp(x->k, y->k, m) : 0;
+  if (c) return c;
+  if (x->len != y->len) return x->len < y->len ? -1 : 1;
+  return x->rid < y->rid ? -1 : x->rid > y->rid;
+}
+
+/* Builds the keys and buckets of every record of t (the index is empty). */
+static int build_type(cl_store *s, kt_mtype *t, kt_err *err) {
+  build_ctx c = {.s = s, .keys = KT_BUF_INIT, .err = err};
+  if (!(c.nof = cl__sortix_fields(t, c.of))) return 0;
+  kt_buf sql = KT_BUF_INIT;
+  cl_db_select_prefix(t, &sql);
+  sqlite3_stmt *st = NULL;
+  int rc = sql.oom ? SQLITE_NOMEM : sqlite3_prepare_v2(s->d.db, kt_buf_str(&sql), -1, &st, NULL);
+  kt_buf_free(&sql);
+  if (rc != SQLITE_OK) return cl_db_error(&s->d, rc, "building the sort index", err);
+  c.kc = cl__kcache_new();
+  rc = cl__walk(s, t, st, build_one, &c, err);
+  sqlite3_finalize(st);
+  for (size_t i = 0; !rc && i < c.n; i++) c.v[i].k = (const uint8_t *)c.keys.p + c.v[i].off;
+  if (!rc && c.n > 1) qsort(c.v, c.n, sizeof *c.v, bkey_cmp);
+  int code = t->def->code;
+  for (size_t i = 0, start = 0; !rc && i < c.n; i++) {
+    const bkey *e = &c.v[i];
+    const uint8_t *k = e->k;
+    if (i == start || e->live != c.v[i - 1].live) start = i;
+    if ((i - start) % (BUCKET_MAX / 2) == 0) { /* a new bucket: count its keys */
+      size_t j = i;
+      while (j < c.n && c.v[j].live == e->live && j - i < BUCKET_MAX / 2) j++;
+      rc = i == start ? st_key(s, CL_ST_BUCKET_ADD, code, e->live, "", 0, 0, (int64_t)(j - i), err)
+                      : st_key(s, CL_ST_BUCKET_ADD, code, e->live, k, e->len, e->rid,
+                               (int64_t)(j - i), err);
+    }
+    if (!rc) rc = st_key(s, CL_ST_SORTKEY_ADD, code, e->live, k, e->len, e->rid, 0, err);
+  }
+  cl__kcache_free(c.kc);
+  kt_buf_free(&c.keys);
+  free(c.v);
+  return rc;
+}
+
+int cl__sortix_rebuild(cl_store *s, kt_err *err) {
+  kt_collator_free(s->skcoll); /* built again with the store's own collator */
+  s->skcoll = NULL;
+  int rc = run2(s, CL_ST_SORTKEY_CLEAR, CL_ST_BUCKET_CLEAR, err);
+  int n;
+  kt_mtype *types = kt_model_types(s->model, &n);
+  for (int i = 0; !rc && i < n; i++) rc = build_type(s, &types[i], err);
+  char id[128];
+  cl__sortix_id(s->d.coll, id, sizeof id);
+  if (!rc) rc = cl_db_meta_set_text(&s->d, "sort_index", id, err);
+  return rc;
+}
+
+int cl__sortix_check(cl_store *s, kt_err *err) {
+  char id[128], loc[64] = "";
+  kt_buf cur = KT_BUF_INIT;
+  int g = cl_db_meta_get_text(&s->d, "sort_index", &cur, NULL);
+  bool same = false;
+  /* "1 LOCALE VERSION": keep the index's locale when this ICU still makes the
+     same keys for it (a program run under another LANG must not rebuild it) */
+  if (g == 0 && !cur.oom && sscanf(kt_buf_str(&cur), "1 %63s", loc) == 1) {
+    kt_collator *c = NULL;
+    if (kt_collator_new(strcmp(loc, "root") ? loc : "", &c, NULL) == 0) {
+      cl__sortix_id(c, id, sizeof id);
+      if ((same = strcmp(kt_buf_str(&cur), id) == 0)) {
+        kt_collator_free(s->skcoll);
+        s->skcoll = c;
+      } else {
+        kt_collator_free(c);
+      }
+    }
+  }
+  kt_buf_free(&cur);
+  if (same) return 0;
+  int rc = cl__tx_begin(s, err);
+  if (!rc) rc = cl__sortix_rebuild(s, err);
   return cl__tx_end(s, rc, err);
 }

@@ -53,6 +53,9 @@ struct cl_store {
   size_t tx_fts_bytes;
   int64_t merge_debt; /* search-index pages to merge, left by live updates */
   bool defer_merge;   /* the open batch leaves its merge as debt */
+  /* the sort index (cl_store_index.c) */
+  kt_collator *skcoll; /* the collator of the index's locale when not the store's, or NULL */
+  bool sortix_off;     /* a rebuild follows: writes do not touch the index */
 };
 
 /* The search-index rowid of a record: its type code above the row's rowid. */
@@ -87,6 +90,40 @@ int cl__pend_flush(cl_store *s, kt_err *err);
 /* Replaces the index entries of old (may be NULL) by those of r (may be
  * NULL); queues the entries of a new record inside a batch. */
 int cl__index_update(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err *err);
+
+/* ---- cl_store_index.c: sort keys and the sort index ----------------------------------- */
+
+/* A sort key orders records by their order fields with memcmp: per field a
+ * null flag (empty values last, either direction) and the value's key (the
+ * collator's ICU sort key for text, 8 big-endian bytes for numbers and
+ * instants, a plain date's text), inverted for a descending order; ties go
+ * by rowid. The reader's views and the stored sort index use these keys. */
+typedef struct cl__kcache cl__kcache; /* recent texts' keys, for bulk builds */
+cl__kcache *cl__kcache_new(void);     /* NULL when out of memory (then no cache) */
+void cl__kcache_free(cl__kcache *c);
+/* Appends one field's part: kind KT_V_NULL/INT/TEXT with i, or s of n bytes;
+ * c may be NULL. 0 or KT_ENOMEM. */
+int cl__key_part(const kt_collator *coll, const kt_mfield *f, bool desc, cl__kcache *c,
+                 kt_vkind kind, int64_t i, const char *s, size_t n, kt_buf *out);
+/* Appends the key of rec's values of the fields of[0..nof). */
+int cl__key_of_rec(const kt_collator *coll, const kt_mfield *const *of, int nof, bool desc,
+                   cl__kcache *c, const kt_rec *rec, kt_buf *out);
+
+/* The stored sort index (tables sort_key, sort_bucket; see 0021): the key of
+ * every record of a user-facing type in its default order, live and trash
+ * apart, with counted buckets. Which fields: cl__sortix_fields (0: t has
+ * none). The index's collator is named in meta 'sort_index' (cl__sortix_id). */
+int cl__sortix_fields(const kt_mtype *t, const kt_mfield **of);
+void cl__sortix_id(const kt_collator *c, char *out, size_t n);
+/* Moves a record's key from old's (may be NULL) to r's (may be NULL); called
+ * by cl__index_update, so every write, pull and removal keeps it. */
+int cl__sortix_update(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err *err);
+/* Empties and rebuilds the whole index with the store's collator (inside the
+ * caller's transaction). */
+int cl__sortix_rebuild(cl_store *s, kt_err *err);
+/* At a writer's open: rebuilds the index when it is missing (a file just
+ * migrated to 0021) or its collator now makes other keys (ICU upgraded). */
+int cl__sortix_check(cl_store *s, kt_err *err);
 
 /* ---- cl_store_write.c: local writes ------------------------------------------------ */
 

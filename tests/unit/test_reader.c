@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "cl_reader.h"
 #include "cl_store.h"
@@ -458,6 +459,237 @@ static void test_patch_equals_rebuild(void **state) {
   for (int k = 0; k < 4; k++) cl_view_free(v[k]);
 }
 
+/* ---- the stored sort index ------------------------------------------------------------------ */
+
+static cl_reader *reader_opts(const char *path, const char *locale, bool no_index) {
+  kt_err err;
+  cl_reader_opts o = {.locale = locale, .no_sort_index = no_index};
+  cl_reader *r = NULL;
+  int rc = cl_reader_open(path, &o, &r, &err);
+  if (rc) fprintf(stderr, "cl_reader_open: %s\n", err.msg);
+  assert_int_equal(rc, 0);
+  return r;
+}
+
+/* The indexed view v and the in-memory sort of the same spec (full) agree:
+ * count, every row forwards and backwards (keyset pages crossing buckets),
+ * row N and the position of its id for random N. */
+static void assert_same_as_full_sort(cl_view *v, cl_view *full, unsigned *seed) {
+  kt_err err;
+  assert_true(cl_view_indexed(v));
+  assert_false(cl_view_indexed(full));
+  assert_int_equal(cl_view_count(v), cl_view_count(full));
+  ids want = view_forward(full, 64), fw = view_forward(v, 61), bw = view_backward(v, 64);
+  ids_assert_equal(&fw, &want);
+  ids_assert_equal(&bw, &want);
+  for (int k = 0; k < 60 && want.n; k++) {
+    int64_t n = k == 0 ? 0 : k == 1 ? want.n - 1 : (int64_t)(rand_r(seed) % (unsigned)want.n);
+    kt_rec *rows[7];
+    int got = 0;
+    assert_int_equal(cl_view_page(v, n, 7, rows, &got, &err), 0);
+    assert_int_equal(got, n + 7 <= want.n ? 7 : want.n - n);
+    for (int i = 0; i < got; i++) {
+      assert_string_equal(kt_rec_id(rows[i]), want.id[n + i]);
+      kt_rec_free(rows[i]);
+    }
+    int64_t pos = -1;
+    assert_int_equal(cl_view_find(v, want.id[n], &pos, &err), 0);
+    assert_int_equal(pos, n);
+  }
+  free(want.id), free(fw.id), free(bw.id);
+}
+
+/* Many rows (several buckets, split as they grow), Cyrillic names with ties
+ * and empty first names; then inserts, renames, deletions to the trash and
+ * back, revocations under open views: after each round the patched view
+ * equals the full sort, live and trash. */
+static void test_sort_index_equals_full_sort(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  kt_err err;
+  unsigned seed = 14;
+  const char *last[] = {"Иванов", "Ёлкин", "Елкин", "елкин", "Ельцин", "Аристов", "Жуков", "Яковлев",
+                        "Łukasz", "Zenon", "Ślęzak", "Ovsyannikov"};
+  const char *first[] = {"Анна", "Пётр", NULL, "Ёжик"};
+  int nid = 3000;
+  char (*id)[KT_UUID_STRLEN + 1] = calloc((size_t)nid + 400, sizeof *id);
+  assert_non_null(id);
+  assert_int_equal(cl_store_begin(s, &err), 0); /* a batch: the keys of new records in bulk */
+  for (int i = 0; i < nid; i++) {
+    char mid[32];
+    snprintf(mid, sizeof mid, "%d", i % 37);
+    cl_set c[] = {{"last_name", last[i % 12]}, {"middle_name", mid}, {"first_name", first[i % 4]}};
+    add(s, "contact", c, first[i % 4] ? 3 : 2, id[i]);
+  }
+  assert_int_equal(cl_store_commit(s, &err), 0);
+  cl_reader *r = reader(f, "ru"), *rf = reader_opts(f->ts.path, "ru", true);
+  cl_view_spec live = {.type = "contact"}, trash = {.type = "contact", .trash = true};
+  cl_view *v = view(r, &live), *vt = view(r, &trash);
+  assert_int_equal(cl_view_count(v), nid);
+  assert_int_equal(cl_view_count(vt), 0);
+  cl_view *full = view(rf, &live);
+  assert_same_as_full_sort(v, full, &seed);
+  cl_view_free(full);
+  for (int round = 0; round < 3; round++) {
+    const char *chg[400];
+    int nchg = 0;
+    for (int i = 0; i < 100; i++) { /* new cards, one write each (bucket splits) */
+      cl_set c[] = {{"last_name", last[(i + round) % 12]}, {"first_name", "Борис"}};
+      add(s, "contact", c, 2, id[nid]);
+      chg[nchg++] = id[nid++];
+    }
+    for (int i = 0; i < 60; i++) { /* renames that move cards across the list */
+      int k = (int)(rand_r(&seed) % (unsigned)nid);
+      cl_set ren = {"last_name", last[rand_r(&seed) % 12]};
+      int changed;
+      kt_err e2;
+      if (cl_store_edit(s, id[k], &ren, 1, &changed, &e2) == 0) chg[nchg++] = id[k];
+    }
+    for (int i = 0; i < 80; i++) { /* to the trash, some back */
+      int k = (int)(rand_r(&seed) % (unsigned)nid);
+      kt_err e2;
+      if (cl_store_delete(s, id[k], &e2) == 0) chg[nchg++] = id[k];
+      if (i % 4 == 0 && cl_store_restore(s, id[k], &e2) == 0) chg[nchg++] = id[k];
+    }
+    assert_int_equal(cl_view_patch(v, chg, nchg, &err), 0);
+    bool ch = false;
+    assert_int_equal(cl_view_refresh(vt, &ch, &err), 0);
+    assert_true(ch);
+    full = view(rf, &live);
+    assert_same_as_full_sort(v, full, &seed);
+    cl_view_free(full);
+    full = view(rf, &trash);
+    assert_true(cl_view_count(vt) > 0);
+    assert_same_as_full_sort(vt, full, &seed);
+    cl_view_free(full);
+  }
+  /* cards removed from this PC (revoked) leave the index too */
+  for (int i = 0; i < 50; i++) assert_int_equal(cl_store_revoke(s, "contact", id[i * 7], &err), 0);
+  assert_int_equal(cl_view_refresh(v, NULL, &err), 0);
+  full = view(rf, &live);
+  assert_same_as_full_sort(v, full, &seed);
+  cl_view_free(full);
+  /* the index as a fresh rebuild would make it: same order after a reindex */
+  ids before = view_forward(v, 64);
+  assert_int_equal(cl_store_reindex(s, &err), 0);
+  assert_int_equal(cl_view_refresh(v, NULL, &err), 0);
+  ids after = view_forward(v, 64);
+  ids_assert_equal(&before, &after);
+  free(before.id), free(after.id);
+  cl_view_free(v);
+  cl_view_free(vt);
+  cl_reader_close(rf);
+  free(id);
+}
+
+/* Which views the index serves: the whole list in the default order with
+ * the index's collation; the others sort in memory and stay correct. */
+static void test_sort_index_which_views(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  for (int i = 0; i < 20; i++) add_contact(s, i % 2 ? "Ёлкин" : "Елкин", "Анна", "Москва");
+  cl_reader *r = reader(f, "ru_RU.UTF-8");
+  cl_view_filter w = {"city", '=', "Москва"};
+  struct { cl_view_spec sp; bool ix; } cases[] = {
+      {{.type = "contact"}, true},
+      {{.type = "contact", .trash = true}, true},
+      {{.type = "contact", .sort = "last_name"}, false}, /* one field, not the title's three */
+      {{.type = "contact", .desc = true}, false},
+      {{.type = "contact", .where = &w, .nwhere = 1}, false},
+      {{.type = "contact", .search = "елкин"}, false},
+      {{.type = "event"}, true}, /* an event's start */
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    cl_view *v = view(r, &cases[c].sp);
+    assert_int_equal(cl_view_indexed(v), cases[c].ix);
+    cl_view_free(v);
+  }
+  /* another collation than the index's: sorted in memory */
+  r = reader(f, "pl");
+  cl_view_spec sp = {.type = "contact"};
+  cl_view *v = view(r, &sp);
+  assert_false(cl_view_indexed(v));
+  assert_int_equal(cl_view_count(v), 20);
+  cl_view_free(v);
+}
+
+/* A writer under another locale keeps the index's (no rebuild per LANG);
+ * an index whose collator is unknown (ICU upgraded: meta says another
+ * version) is rebuilt with the writer's own, here Polish. */
+static void test_sort_index_collation_change(void **state) {
+  fx *f = *state;
+  kt_err err;
+  const char *names[] = {"Żaneta", "Łukasz", "Ślęzak", "Zenon", "Lucyna", "Szymański", "Sławomir",
+                         "Ździsław", "Ewa", "Ćwik", "Cezary"};
+  for (int i = 0; i < 11; i++) {
+    cl_set set = {"name", names[i]};
+    add(f->ts.s, "org", &set, 1, NULL);
+  }
+  cl_store_close(f->ts.s);
+  cl_open_opts o = {.locale = "pl"};
+  assert_int_equal(cl_store_open(f->ts.path, &o, &f->ts.s, &err), 0);
+  kt_buf id = KT_BUF_INIT;
+  assert_int_equal(cl_store_meta_get(f->ts.s, "sort_index", &id, &err), 0);
+  assert_non_null(strstr(kt_buf_str(&id), " ru ")); /* kept */
+  assert_int_equal(cl_store_meta_set(f->ts.s, "sort_index", "1 ru 0.0.0.0", &err), 0);
+  cl_store_close(f->ts.s);
+  assert_int_equal(cl_store_open(f->ts.path, &o, &f->ts.s, &err), 0);
+  kt_buf_reset(&id);
+  assert_int_equal(cl_store_meta_get(f->ts.s, "sort_index", &id, &err), 0);
+  assert_non_null(strstr(kt_buf_str(&id), " pl ")); /* rebuilt */
+  kt_buf_free(&id);
+  cl_set more = {"name", "Łódź"};
+  add(f->ts.s, "org", &more, 1, NULL);
+  cl_reader *r = reader(f, "pl_PL.UTF-8");
+  cl_view_spec sp = {.type = "org"};
+  cl_view *v = view(r, &sp);
+  assert_true(cl_view_indexed(v));
+  char got[512];
+  view_names(v, "name", got, sizeof got);
+  assert_string_equal(got, "Cezary|Ćwik|Ewa|Lucyna|Łódź|Łukasz|Sławomir|Szymański|Ślęzak|Zenon|"
+                           "Ździsław|Żaneta");
+  cl_view_free(v);
+}
+
+/* A card index from before 0021 (schema 19, no sort index): a reader
+ * refuses it until a writer upgrades it; the writer's upgrade builds the
+ * index, which then equals the full sort. */
+static void test_sort_index_after_upgrade(void **state) {
+  fx *f = *state;
+  kt_err err;
+  unsigned seed = 15;
+  for (int i = 0; i < 1500; i++) {
+    char name[32];
+    snprintf(name, sizeof name, "Фирма %d", (i * 7919) % 1000);
+    cl_set set = {"name", name};
+    if (i == 0) assert_int_equal(cl_store_begin(f->ts.s, &err), 0);
+    add(f->ts.s, "org", &set, 1, NULL);
+  }
+  assert_int_equal(cl_store_commit(f->ts.s, &err), 0);
+  cl_store_close(f->ts.s);
+  f->ts.s = NULL;
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(f->ts.path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, "DROP TABLE sort_key; DROP TABLE sort_bucket; DELETE FROM meta "
+                                    "WHERE key = 'sort_index'; PRAGMA user_version = 19;",
+                                NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  cl_reader_opts ro = {.locale = "ru"};
+  cl_reader *r = NULL;
+  assert_int_equal(cl_reader_open(f->ts.path, &ro, &r, &err), KT_EVERSION);
+  cl_open_opts o = {.locale = "ru"};
+  assert_int_equal(cl_store_open(f->ts.path, &o, &f->ts.s, &err), 0);
+  r = reader(f, "ru");
+  cl_reader *rf = reader_opts(f->ts.path, "ru", true);
+  cl_view_spec sp = {.type = "org"};
+  cl_view *v = view(r, &sp), *full = view(rf, &sp);
+  assert_int_equal(cl_view_count(v), 1500);
+  assert_same_as_full_sort(v, full, &seed);
+  cl_view_free(v);
+  cl_view_free(full);
+  cl_reader_close(rf);
+}
+
 static unsigned char *slurp(const char *path, size_t *n) {
   FILE *fp = fopen(path, "rb");
   assert_non_null(fp);
@@ -579,6 +811,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_patch_equals_rebuild, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reader_never_writes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sort_index_equals_full_sort, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sort_index_which_views, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sort_index_collation_change, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sort_index_after_upgrade, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
