@@ -1,5 +1,6 @@
 /* kt_model — see kt_model.h. */
 #include "kt_model.h"
+#include "kt_tags.h"
 
 #include <ctype.h>
 #include <libical/ical.h>
@@ -221,6 +222,9 @@ int kt_model_apply_field_def(kt_model *m, const char *etype, const char *name, c
     if (ft < 0 || !kt_ftype_is_custom((kt_ftype)ft))
       return kt_err_set(err, KT_EINVAL, "bad field type '%s'; use one of: %s", ftype ? ftype : "",
                         KT_FTYPE_CUSTOM_LIST);
+    if (kt_ftype_is_multi((kt_ftype)ft) && !kt_tags_card_ref(kt_tags_elem_type(m), etype))
+      return kt_err_set(err, KT_EINVAL, "a %s field can be added to organizations and contacts "
+                        "(org, contact), not to %s", ftype, etype);
     if (t->ncustom >= KT_MAX_FIELDS - KT_CUSTOM_BASE)
       return kt_err_set(err, KT_EINVAL, "%s already has %d custom fields, the maximum", etype,
                         t->ncustom);
@@ -229,7 +233,8 @@ int kt_model_apply_field_def(kt_model *m, const char *etype, const char *name, c
     snprintf(f->name, sizeof f->name, "%s", name);
     snprintf(f->column, sizeof f->column, "c_%s", name);
     f->type = (kt_ftype)ft;
-    f->flags = (ft == KT_FT_TEXT || ft == KT_FT_LONGTEXT || ft == KT_FT_EMAIL) ? KT_FF_SEARCH : 0;
+    f->flags = (ft == KT_FT_TEXT || ft == KT_FT_LONGTEXT || ft == KT_FT_EMAIL ||
+                kt_ftype_is_multi((kt_ftype)ft)) ? KT_FF_SEARCH : 0;
     /* custom phones and e-mails are protected like the built-in ones */
     if (ft == KT_FT_PHONE || ft == KT_FT_EMAIL) f->flags |= KT_FF_CONTACT;
     f->vidx = KT_CUSTOM_BASE + t->ncustom;
@@ -322,6 +327,18 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
     return kt_err_set(err, KT_EINVAL, "%s: the text is not valid UTF-8; convert it to UTF-8",
                       f->name);
   char tmp[4096];
+  if (f->type == KT_FT_TAGS) { /* the canonical list: trimmed, folded-unique, sorted */
+    kt_tags l = KT_TAGS_INIT;
+    kt_buf b = KT_BUF_INIT;
+    int trc = kt_tags_parse(&l, s, err);
+    if (!trc) kt_tags_join(&l, &b);
+    if (!trc && b.len && kt_value_set_text(out, kt_buf_str(&b), b.len))
+      trc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    kt_tags_free(&l);
+    kt_buf_free(&b);
+    if (trc == KT_EINVAL) kt_err_prefix(err, "%s", f->name);
+    return trc;
+  }
   if (n >= sizeof tmp && f->type != KT_FT_TEXT && f->type != KT_FT_LONGTEXT)
     return kt_err_set(err, KT_EINVAL, "%s: value too long", f->name);
   if (n < sizeof tmp) {

@@ -49,6 +49,7 @@ static const kt_fielddef org_fields[] = {
     {"temperature", KT_FT_CHOICE, 0, "Temperature", NULL, "cold,warm,hot"},
     {"comment", KT_FT_LONGTEXT, S, "Comment", NULL, NULL},
     {"no_mailings", KT_FT_BOOL, 0, "No mailings", NULL, NULL}, /* opted out of mailings */
+    {"tags", KT_FT_TAGS, S | KT_FF_COLUMN, "Tags", NULL, NULL}, /* derived from taggings */
 };
 
 static const kt_fielddef contact_fields[] = {
@@ -71,6 +72,7 @@ static const kt_fielddef contact_fields[] = {
     {"gender", KT_FT_CHOICE, 0, "Gender", NULL, "male,female"},
     {"comment", KT_FT_LONGTEXT, S, "Comment", NULL, NULL},
     {"no_mailings", KT_FT_BOOL, 0, "No mailings", NULL, NULL}, /* opted out of mailings */
+    {"tags", KT_FT_TAGS, S, "Tags", NULL, NULL}, /* derived from taggings */
 };
 
 static const kt_fielddef task_fields[] = {
@@ -234,6 +236,20 @@ static const kt_fielddef mail_setting_fields[] = {
     {"days", KT_FT_INT, 0, "Days between mailings", NULL, NULL},
 };
 
+/* One tag of a card's tags field (built in or custom), its own synced record so
+ * that tags added on two PCs both stay: org or contact names the card (its scope
+ * and rights follow the card, like a note's), field the card's tags field, tag
+ * the spelling as first typed. The id is derived from card id, field and folded
+ * tag (kt_tags_id): every PC adding the same tag writes the same record; a
+ * removal is the trash (a stamped tombstone), adding it again restores it. */
+static const kt_fielddef tagging_fields[] = {
+    COMMON_FIELDS,
+    {"org", KT_FT_REF, I, "Organization", "org", NULL},
+    {"contact", KT_FT_REF, I, "Contact", "contact", NULL},
+    {"field", KT_FT_TEXT, T | R, "Field", NULL, NULL},
+    {"tag", KT_FT_TEXT, T | R, "Tag", NULL, NULL},
+};
+
 #undef S
 #undef T
 #undef R
@@ -258,6 +274,7 @@ static const kt_typedef types[] = {
     {"template", 14, KT_TF_CONFIG, "Templates", template_fields, N(template_fields), "template"},
     {"mail_setting", 15, KT_TF_CONFIG, "Mail settings", mail_setting_fields,
      N(mail_setting_fields), "mail setting"},
+    {"tagging", 16, KT_TF_ELEMENT, "Tags", tagging_fields, N(tagging_fields), "tag"},
 };
 
 const kt_typedef *kt_registry_types(int *n) {
@@ -324,9 +341,9 @@ const char *kt_registry_needs(const char *type, const char *field) {
 
 static const struct {
   const char *name;
-  bool isint, custom;
+  bool isint, custom, multi;
 } ftypes[KT_FT__COUNT] = {
-#define KT__FT_ROW(NAME, name, isint, custom, what) {name, isint, KT__FT_IS_##custom},
+#define KT__FT_ROW(NAME, name, isint, custom, multi, what) {name, isint, KT__FT_IS_##custom, multi},
 #define KT__FT_IS_Y true
 #define KT__FT_IS_N false
     KT_FTYPE_MAP(KT__FT_ROW)
@@ -346,3 +363,5 @@ int kt_ftype_parse(const char *name) {
 bool kt_ftype_is_int(kt_ftype t) { return (unsigned)t < KT_FT__COUNT && ftypes[t].isint; }
 
 bool kt_ftype_is_custom(kt_ftype t) { return (unsigned)t < KT_FT__COUNT && ftypes[t].custom; }
+
+bool kt_ftype_is_multi(kt_ftype t) { return (unsigned)t < KT_FT__COUNT && ftypes[t].multi; }

@@ -13,31 +13,34 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The one list of field types: X(NAME, name, int, custom, what) — the enum
- * KT_FT_NAME, its name in field definitions and messages, whether values are
- * integers (an INTEGER column), whether a custom field may have it (Y/N). */
+/* The one list of field types: X(NAME, name, int, custom, multi, what) — the
+ * enum KT_FT_NAME, its name in field definitions and messages, whether values
+ * are integers (an INTEGER column), whether a custom field may have it (Y/N),
+ * whether it holds a set of values (1: each value is its own synced element
+ * record, and the card's column is derived from them — kt_tags.h). */
 #define KT_FTYPE_MAP(X)                                                         \
-  X(TEXT, "text", 0, Y, "one line of text")                                     \
-  X(LONGTEXT, "longtext", 0, Y, "free text (comments, descriptions)")           \
-  X(INT, "int", 1, Y, "integer")                                                \
-  X(NUMBER, "number", 0, Y, "decimal number kept as canonical text \"0.5\"")    \
-  X(MONEY, "money", 1, Y, "decimal string in, stored as integer minor units")   \
-  X(DATE, "date", 0, Y, "plain date YYYY-MM-DD (birthdays), no time zone")      \
-  X(DATETIME, "datetime", 1, Y, "UTC instant, unix ms; shown in local time")    \
-  X(DURATION, "duration", 1, N, "minutes")                                      \
-  X(BOOL, "bool", 1, Y, "0/1")                                                  \
-  X(CHOICE, "choice", 0, Y, "one value of a configurable list")                 \
-  X(REF, "ref", 0, N, "id of a record of def->ref type")                        \
-  X(PHONE, "phone", 0, Y, "as entered; normalised digits are indexed")          \
-  X(EMAIL, "email", 0, Y, "normalised to lower case")                           \
-  X(URL, "url", 0, Y, "web address")                                            \
-  X(USER, "user", 0, N, "a user name")                                          \
-  X(GROUP, "group", 0, N, "a group name")                                       \
-  X(RRULE, "rrule", 0, N, "iCalendar RRULE")                                    \
-  X(UUID, "uuid", 0, N, "the record id")
+  X(TEXT, "text", 0, Y, 0, "one line of text")                                     \
+  X(LONGTEXT, "longtext", 0, Y, 0, "free text (comments, descriptions)")           \
+  X(INT, "int", 1, Y, 0, "integer")                                                \
+  X(NUMBER, "number", 0, Y, 0, "decimal number kept as canonical text \"0.5\"")    \
+  X(MONEY, "money", 1, Y, 0, "decimal string in, stored as integer minor units")   \
+  X(DATE, "date", 0, Y, 0, "plain date YYYY-MM-DD (birthdays), no time zone")      \
+  X(DATETIME, "datetime", 1, Y, 0, "UTC instant, unix ms; shown in local time")    \
+  X(DURATION, "duration", 1, N, 0, "minutes")                                      \
+  X(BOOL, "bool", 1, Y, 0, "0/1")                                                  \
+  X(CHOICE, "choice", 0, Y, 0, "one value of a configurable list")                 \
+  X(REF, "ref", 0, N, 0, "id of a record of def->ref type")                        \
+  X(PHONE, "phone", 0, Y, 0, "as entered; normalised digits are indexed")          \
+  X(EMAIL, "email", 0, Y, 0, "normalised to lower case")                           \
+  X(URL, "url", 0, Y, 0, "web address")                                            \
+  X(USER, "user", 0, N, 0, "a user name")                                          \
+  X(GROUP, "group", 0, N, 0, "a group name")                                       \
+  X(RRULE, "rrule", 0, N, 0, "iCalendar RRULE")                                    \
+  X(UUID, "uuid", 0, N, 0, "the record id")                                 \
+  X(TAGS, "tags", 0, Y, 1, "a set of tags, shown \"VIP, Опт\"; synced per tag")
 
 typedef enum kt_ftype {
-#define KT__FT_ENUM(NAME, name, isint, custom, what) KT_FT_##NAME,
+#define KT__FT_ENUM(NAME, name, isint, custom, multi, what) KT_FT_##NAME,
   KT_FTYPE_MAP(KT__FT_ENUM)
 #undef KT__FT_ENUM
   KT_FT__COUNT
@@ -46,7 +49,7 @@ typedef enum kt_ftype {
 /* The types a custom field may have, comma-separated ("text,longtext,..."). */
 #define KT__FT_CUSTOM_Y(name) "," name
 #define KT__FT_CUSTOM_N(name)
-#define KT__FT_CUSTOM(NAME, name, isint, custom, what) KT__FT_CUSTOM_##custom(name)
+#define KT__FT_CUSTOM(NAME, name, isint, custom, multi, what) KT__FT_CUSTOM_##custom(name)
 #define KT_FTYPE_CUSTOM_LIST (&(KT_FTYPE_MAP(KT__FT_CUSTOM))[1]) /* past the first comma */
 
 /* field flags */
@@ -66,6 +69,7 @@ enum {
                                whose year is not known) */
   KT_FF_WHEN = 1u << 11,    /* the record's date on its card's timeline (KT_TF_TIMELINE) */
   KT_FF_COLUMN = 1u << 10,  /* a column of the desktop app's list of the type */
+  /* (bit 12 is free: a multi-value field is marked by its type, kt_ftype_is_multi) */
 };
 
 typedef struct kt_fielddef {
@@ -88,6 +92,9 @@ enum {
                                dated by its KT_FF_WHEN field, else by when it was created */
   KT_TF_USER = 1u << 5,     /* a type the commands address by name (the sections, groups and
                                the conflict log); the rest is the program's own bookkeeping */
+  KT_TF_ELEMENT = 1u << 6,  /* one value of a card's multi-value field (a tagging): follows
+                               the card (org/contact reference) for scope and rights; its id is
+                               derived from card, field and folded value (kt_tags.h) */
 };
 
 typedef struct kt_typedef {
@@ -136,5 +143,7 @@ int kt_ftype_parse(const char *name);
 bool kt_ftype_is_int(kt_ftype t);
 /* Whether a custom field may have this type (KT_FTYPE_CUSTOM_LIST). */
 bool kt_ftype_is_custom(kt_ftype t);
+/* Whether a field of this type holds a set of values synced one by one (tags). */
+bool kt_ftype_is_multi(kt_ftype t);
 
 #endif

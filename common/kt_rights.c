@@ -29,7 +29,30 @@ static void fill(kt_rights *r, kt_level read, kt_level edit, kt_level del) {
   }
 }
 
+/* The values of cards' multi-value fields (taggings) are parts of the cards: read like
+   the cards, and tagging or untagging is editing the card (removing a tag is not
+   deleting a card). They follow the organizations' levels and are never in the text. */
+static int role_levels(const char *role, kt_rights *out, kt_err *err);
+
+static void elements_follow_cards(kt_rights *r) {
+  const kt_typedef *org = kt_registry_type("org");
+  int n;
+  const kt_typedef *t = kt_registry_types(&n);
+  for (int i = 0; org && i < n; i++)
+    if (t[i].flags & KT_TF_ELEMENT) {
+      r->lvl[t[i].code][KT_ACT_READ] = r->lvl[org->code][KT_ACT_READ];
+      r->lvl[t[i].code][KT_ACT_EDIT] = r->lvl[t[i].code][KT_ACT_DELETE] =
+          r->lvl[org->code][KT_ACT_EDIT];
+    }
+}
+
 int kt_rights_role(const char *role, kt_rights *out, kt_err *err) {
+  int rc = role_levels(role, out, err);
+  if (!rc) elements_follow_cards(out);
+  return rc;
+}
+
+static int role_levels(const char *role, kt_rights *out, kt_err *err) {
   memset(out, 0, sizeof *out);
   if (role && strcmp(role, "administrator") == 0) {
     fill(out, KT_LVL_ALL, KT_LVL_ALL, KT_LVL_ALL);
@@ -237,7 +260,7 @@ void kt_rights_format(const kt_rights *r, kt_buf *out) {
   const kt_typedef *t = kt_registry_types(&n);
   bool first = true;
   for (int i = 0; i < n; i++) {
-    if (t[i].flags & KT_TF_SYSTEM) continue;
+    if (t[i].flags & (KT_TF_SYSTEM | KT_TF_ELEMENT)) continue;
     const unsigned char *l = r->lvl[t[i].code];
     kt_buf_printf(out, "%s%s=%s/%s/%s", first ? "" : " ", t[i].name, kt_level_name(l[0]),
                   kt_level_name(l[1]), kt_level_name(l[2]));
@@ -332,6 +355,7 @@ int kt_rights_parse(const char *text, kt_rights *r, kt_err *err) {
                                         : org ? tmp.lvl[org->code][KT_ACT_READ] : KT_LVL_NONE;
       tmp.lvl[t[i].code][KT_ACT_EDIT] = tmp.lvl[t[i].code][KT_ACT_DELETE] = KT_LVL_NONE;
     }
+  elements_follow_cards(&tmp);
   *r = tmp;
   return 0;
 }

@@ -60,7 +60,7 @@ int kt_uuid_new_str(char out[KT_UUID_STRLEN + 1], kt_err *err);
 
 /* A name-based id: the same key gives the same id on every PC (SHA-256 of
  * the key's n bytes, version 8, RFC 9562 variant), for records whose identity
- * is their content (reminder states, an imported file's UID). Lowercase text
+ * is their content (reminder states, taggings, an imported file's UID). Lowercase text
  * and a NUL into out. */
 void kt_uuid_derive(const char *key, size_t n, char out[KT_UUID_STRLEN + 1]);
 

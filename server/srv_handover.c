@@ -5,6 +5,7 @@
  * written with srv__write_rec, which keeps its feed row, scope and the
  * revokes. */
 #include "srv_handover.h"
+#include "kt_tags.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,8 +70,11 @@ static bool matches(const run *u, const kt_rec *r) {
     kt_value want;
     memset(&want, 0, sizeof want);
     kt_err e;
+    const kt_value *have = &r->v[r->type->pos[f->vidx]];
     bool ok = kt_mfield_parse(f, u->f[i].value, &want, &e) == 0 &&
-              kt_value_equal(&r->v[r->type->pos[f->vidx]], &want);
+              (kt_ftype_is_multi(f->type) /* tags: has this one */
+                   ? have->kind == KT_V_TEXT && want.kind == KT_V_TEXT && kt_tags_has(have->s, want.s)
+                   : kt_value_equal(have, &want));
     kt_value_clear(&want);
     if (!ok) return false;
   }

@@ -261,6 +261,9 @@ static int decode_change(srv_sync *s, kt_mtype *t, const Kartoteka__Change *ch, 
     if (!f) return kt_err_set(verr, KT_EINVAL, "unknown field '%s' for %s", fv->name, ch->type);
     if (f->vidx == KT_F_ID || f->vidx == KT_F_UPDATED)
       return kt_err_set(verr, KT_EINVAL, "field %s cannot be written", fv->name);
+    if (kt_ftype_is_multi(f->type)) /* derived from the card's tagging records */
+      return kt_err_set(verr, KT_EINVAL, "field %s is a list of tags: each tag is pushed as its "
+                        "own record, not as the card's field", fv->name);
     if (seen[f->vidx]++)
       return kt_err_set(verr, KT_EINVAL, "field %s is named twice in one change; a change "
                         "names each field once", fv->name);
@@ -397,6 +400,23 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
     goto reject;
   }
   if (rc) goto out;
+  if (t->def->flags & KT_TF_ELEMENT) { /* a tag: judged as it will be */
+    kt_value *after = calloc((size_t)t->nfields, sizeof *after);
+    if (!after) {
+      rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+      goto out;
+    }
+    for (int k = 0; k < t->nfields; k++) after[k] = r->v[k]; /* borrowed */
+    for (size_t i = 0; i < nin; i++)
+      if (in[i].wins) after[t->pos[in[i].f->vidx]] = in[i].v;
+    rc = srv__tags_check(s, r, after, &verr, err);
+    free(after);
+    if (rc == KT_EINVAL && verr.code) {
+      rc = 0;
+      goto reject;
+    }
+    if (rc) goto out;
+  }
   if (!vd.any) {
     /* nothing wins; a concurrent loser is still kept in the conflict log */
     bool claims = false;
@@ -419,6 +439,7 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
   if ((rc = apply_values(s, w, wdev, r, in, nin, &claims, err))) goto out;
   int64_t seq;
   if ((rc = srv__write_rec(s, r, claims, &seq, err))) goto out;
+  if ((rc = srv__tags_rebuild(s, r, err))) goto out;
   if ((rc = srv_hist_write(s->d, r, wdev, &hist, err))) goto out;
   if (group && (rc = group_changed(s, &gw, r, isnew, err))) goto out;
   if (fdef) {

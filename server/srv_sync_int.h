@@ -57,6 +57,13 @@ int srv__note_duplicates(srv_sync *s, const char *writer, const kt_rec *r, char 
                          kt_err *err);
 /* A written field_def record: the model (and the master's columns) follow it. */
 int srv__apply_field_def(srv_sync *s, const kt_rec *r, kt_err *err);
+/* srv_sync_tags.c: a pushed tagging (cur: the stored record, rowid 0 when new;
+ * after: its values once the change is applied) is refused in verr (KT_EINVAL)
+ * unless it is well formed and its card is on the master; 0 for other types. */
+int srv__tags_check(srv_sync *s, const kt_rec *cur, const kt_value *after, kt_err *verr,
+                    kt_err *err);
+/* After a tagging was written: its card's derived tags column follows. */
+int srv__tags_rebuild(srv_sync *s, const kt_rec *elem, kt_err *err);
 /* Column i of st as text into out ("" when NULL). */
 void srv__col_text(sqlite3_stmt *st, int i, char *out, size_t n);
 /* Reloads the model and the device cache after a rollback. */

@@ -10,6 +10,7 @@
 #include "cl_repair.h"
 #include "cli.h"
 #include "kt_json.h"
+#include "kt_tags.h"
 #include "kt_text.h"
 
 int cli_fail(const kt_err *err) {
@@ -181,6 +182,16 @@ static void json_value(kt_json *j, const kt_mfield *f, const kt_value *v) {
   }
   if (kt_mfield_json_is_number(f) && v->kind == KT_V_INT) {
     kt_json_int(j, v->i);
+    return;
+  }
+  if (kt_ftype_is_multi(f->type) && v->kind == KT_V_TEXT) { /* tags: a list */
+    kt_tags l = KT_TAGS_INIT;
+    kt_tags_parse(&l, v->s, NULL);
+    kt_tags_sort(&l);
+    kt_json_arr_begin(j);
+    for (int i = 0; i < l.n; i++) kt_json_str(j, l.v[i].text);
+    kt_json_arr_end(j);
+    kt_tags_free(&l);
     return;
   }
   kt_buf b = KT_BUF_INIT;

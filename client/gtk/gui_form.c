@@ -114,6 +114,7 @@ static const char *hint(const kt_mfield *f) {
   case KT_FT_REF: return _("a card's name or id");
   case KT_FT_PHONE: return _("+7 495 123-45-67");
   case KT_FT_EMAIL: return _("name@example.com");
+  case KT_FT_TAGS: return _("tags, comma-separated: VIP, wholesale");
   default: return NULL;
   }
 }

@@ -308,6 +308,11 @@ sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err) 
     kt_recsql_select(t, &sql);
     kt_buf_puts(&sql, " WHERE id = ?1");
     break;
+  case CL_TST_BY_ORG:
+  case CL_TST_BY_CONTACT:
+    kt_recsql_select(t, &sql);
+    kt_buf_puts(&sql, which == CL_TST_BY_ORG ? " WHERE \"org\" = ?1" : " WHERE \"contact\" = ?1");
+    break;
   case CL_TST_DELETE:
   case CL_TST_ALL_ROWIDS: {
     char tab[64];

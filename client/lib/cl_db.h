@@ -122,6 +122,8 @@ typedef enum cl_tst {
   CL_TST_BY_ROWID,  /* ?1 rowid -> same */
   CL_TST_DELETE,    /* ?1 rowid: removes the row (revoked: no longer the user's to see) */
   CL_TST_ALL_ROWIDS,/* -> rowid of every row */
+  CL_TST_BY_ORG,    /* ?1 org id -> rows like BY_ID (types with an org reference: taggings) */
+  CL_TST_BY_CONTACT,/* ?1 contact id -> same, by the contact reference */
   CL_TST__COUNT
 } cl_tst;
 

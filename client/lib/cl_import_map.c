@@ -54,6 +54,8 @@ static const cl_alias aliases[] = {
     {"comment", "Комментарий|Примечание|Заметки|Описание|Comment|Notes|Note|Uwagi|Notatki"},
     {"owner", "Менеджер|Ответственный|Owner|Opiekun"},
     {"id", "UID|Идентификатор|Identyfikator"}, /* a card's identity (vCard, iCalendar) */
+    /* tags: a list ("VIP, Опт"; Google's "Labels" and "Group Membership" join with " ::: ") */
+    {"tags", "Теги|Метки|Категории|Tags|Categories|Labels|Group Membership|Tagi|Kategorie"},
 };
 
 const cl_alias *cl__import_aliases(int *n) {

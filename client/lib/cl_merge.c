@@ -1,6 +1,7 @@
 /* cl_merge — see cl_merge.h. */
 #include "cl_merge.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,7 @@ int cl_merge(cl_store *s, const char *keep, const char *other, const char *const
   cl_set *sets = NULL;
   kt_buf vals = KT_BUF_INIT;
   size_t *offs = NULL;
+  char (*names)[KT_NAME_MAX + 2] = NULL; /* the sets' field names ("tags+" for a union) */
   bool began = false;
   int rc;
   if (strcmp(keep, other) == 0)
@@ -86,7 +88,8 @@ int cl_merge(cl_store *s, const char *keep, const char *other, const char *const
   /* KEEP's new values: the taken fields, and OTHER's values where KEEP has none */
   sets = calloc((size_t)t->nfields, sizeof *sets);
   offs = calloc((size_t)t->nfields, sizeof *offs);
-  if (!sets || !offs) {
+  names = calloc((size_t)t->nfields, sizeof *names);
+  if (!sets || !offs || !names) {
     free(taken);
     rc = kt_err_set(err, KT_ENOMEM, "out of memory");
     goto out;
@@ -95,12 +98,16 @@ int cl_merge(cl_store *s, const char *keep, const char *other, const char *const
   for (int i = 0; i < t->nfields; i++) {
     const kt_mfield *f = &t->fields[i];
     if ((f->flags & KT_FF_SYSTEM) || f->vidx == KT_F_OWNER) continue; /* the owner stays KEEP's */
-    bool want = taken[i] || (k->v[i].kind == KT_V_NULL && o->v[i].kind != KT_V_NULL);
+    /* tags: KEEP gets OTHER's too (tags+=), unless --take gives it OTHER's alone */
+    bool add = kt_ftype_is_multi(f->type) && !taken[i] && o->v[i].kind != KT_V_NULL;
+    bool want = add || taken[i] || (k->v[i].kind == KT_V_NULL && o->v[i].kind != KT_V_NULL);
     if (!want || kt_value_equal(&k->v[i], &o->v[i])) continue;
     offs[n] = vals.len;
     if (o->v[i].kind != KT_V_NULL) kt_mfield_format(f, &o->v[i], true, &vals);
     kt_buf_putc(&vals, '\0');
-    sets[n++].field = f->name;
+    snprintf(names[n], sizeof names[n], "%s%s", f->name, add ? "+" : "");
+    sets[n].field = names[n];
+    n++;
   }
   free(taken);
   if (vals.oom) {
@@ -141,6 +148,7 @@ out:
   free(d.v);
   free(sets);
   free(offs);
+  free(names);
   kt_buf_free(&vals);
   if (k) cl_rec_free(k);
   if (o) cl_rec_free(o);

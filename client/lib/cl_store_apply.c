@@ -86,6 +86,7 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
     kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(kt_vers_max(&r->vers)));
     rc = cl__row_write(s, r, old == NULL, err);
     if (!rc) rc = cl__index_update(s, old, r, err);
+    if (!rc) rc = cl__tags_pulled(s, r, old == NULL, err);
     if (!rc && (strcmp(t->def->name, "field_def") == 0 || strcmp(t->def->name, "section") == 0))
       rc = cl__apply_config(s, r, err);
   }

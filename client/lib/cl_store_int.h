@@ -144,6 +144,35 @@ int cl__edit_locked(cl_store *s, const cl_rec *old, cl_rec *r, int *changed, kt_
 /* A deep copy of src (values, versions, rowid) in *out, the caller's to free. */
 int cl__clone_rec(const cl_rec *src, cl_rec **out, kt_err *err);
 
+/* ---- cl_store_tags.c: multi-value (tags) fields ------------------------------------------ */
+
+/* One tag change of an edit: '=' replaces the field's set, '+' adds, '-' removes. */
+typedef struct cl__tagop {
+  const kt_mfield *f;
+  char op;
+  const char *text; /* borrowed from the cl_set */
+} cl__tagop;
+#define CL__MAX_TAGOPS 16
+typedef struct cl__tagops {
+  cl__tagop v[CL__MAX_TAGOPS];
+  int n;
+} cl__tagops;
+/* Whether assignment set ("tags=A,B", "tags+=A", "tags-=A") is a tag change of
+ * type t (*taken); if so it is checked and noted in ops (NULL: tags may not be
+ * set here, KT_EINVAL). KT_EINVAL too for F+= / F-= on a field that is not tags. */
+int cl__tagop_take(kt_mtype *t, const cl_set *set, cl__tagops *ops, bool *taken, kt_err *err);
+/* Applies ops to the written card inside the open transaction: its elements
+ * added, restored or trashed (rights checked, outbox noted), then its derived
+ * columns rebuilt; *changed (may be NULL) grows by the elements written. */
+int cl__tags_write(cl_store *s, const cl_rec *card, const cl__tagops *ops, int *changed,
+                   kt_err *err);
+/* Rebuilds the derived tags columns of card (type ct, id) from its live
+ * elements (no version, no outbox); 0 when the card is not here. */
+int cl__tags_rebuild(cl_store *s, kt_mtype *ct, const char *id, kt_err *err);
+/* After pulled record r was written (inserted: it is new here): the card it is
+ * a tag of, or a new card itself, gets its derived columns rebuilt. */
+int cl__tags_pulled(cl_store *s, const cl_rec *r, bool inserted, kt_err *err);
+
 /* ---- cl_store_outbox.c: outbox rows and devices -------------------------------------- */
 
 /* Sets the hold of r's outbox entry (0 none, 1 a new card in the trash, 2 refused). */

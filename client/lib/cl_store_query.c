@@ -255,6 +255,15 @@ int cl__where_sql(cl_store *s, kt_mtype *t, const cl_filter *where, int nwhere, 
                     "x.name FROM t_group x JOIN g ON x.parent = g.name WHERE x.deleted = 0) "
                     "SELECT name FROM g)",
                     col, w->op == '!' ? "NOT " : "", i + 1);
+    } else if (kt_ftype_is_multi(f->type) && (w->op == '=' || w->op == '!')) {
+      /* has (or has not) this tag: the derived list "a, b" holds it between separators */
+      if (strchr(vals[i].s, ',')) {
+        rc = kt_err_set(err, KT_EINVAL, "%s: one tag per filter; repeat --where %s=TAG for each",
+                        f->name, f->name);
+        goto out;
+      }
+      kt_buf_printf(sql, " AND instr(', ' || kt_fold(coalesce(\"%s\", '')) || ',', ', ' || "
+                    "kt_fold(?%d) || ',') %s 0", col, i + 1, w->op == '=' ? ">" : "=");
     } else if ((f->type == KT_FT_TEXT || f->type == KT_FT_LONGTEXT) && (w->op == '=' || w->op == '!')) {
       kt_buf_printf(sql, " AND kt_fold(\"%s\") %s kt_fold(?%d)", col, w->op == '=' ? "=" : "IS NOT",
                     i + 1);
@@ -310,6 +319,7 @@ int cl__related_walk(cl_store *s, const cl_rec *r, bool live, cl_rec_cb cb, void
     for (int k = 0; k < t->nfields; k++) {
       const kt_mfield *f = &t->fields[k];
       if (f->type != KT_FT_REF || strcmp(f->ref, r->type->def->name) != 0) continue;
+      if (t->def->flags & KT_TF_ELEMENT) continue; /* a card's tags are its own field */
       kt_buf sql = KT_BUF_INIT;
       cl_db_select_prefix(t, &sql);
       kt_buf_printf(&sql, " WHERE \"%s\" = ?1%s", f->column, live ? " AND deleted = 0" : "");

@@ -166,11 +166,14 @@ static int check_user(cl_store *s, const kt_mfield *f, const char *name, kt_err 
 
 /* Parses assignments into r (only the named fields), recording them in *set. */
 static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset *set,
-                      kt_err *err) {
+                      cl__tagops *ops, kt_err *err) {
   for (int i = 0; i < n; i++) {
     kt_mfield *f;
-    int rc = kt_mtype_field_get(r->type, sets[i].field, &f, err);
+    bool tagop;
+    int rc = cl__tagop_take(r->type, &sets[i], ops, &tagop, err);
     if (rc) return rc;
+    if (tagop) continue; /* written as the card's elements, after the card */
+    if ((rc = kt_mtype_field_get(r->type, sets[i].field, &f, err))) return rc;
     if (f->flags & KT_FF_SYSTEM)
       return kt_err_set(err, KT_EINVAL, "%s is set by the program and cannot be changed%s",
                         f->name, f->vidx == KT_F_DELETED ? " (use `kartoteka delete`/`restore`)" : "");
@@ -345,6 +348,7 @@ int cl__add_rec_locked(cl_store *s, cl_rec *r, kt_err *err) {
   memset(&r->vers, 0, sizeof r->vers);
   for (int k = 0; k < r->type->nfields; k++) {
     if (k == KT_F_UPDATED || r->v[k].kind == KT_V_NULL) continue;
+    if (kt_ftype_is_multi(r->type->fields[k].type)) continue; /* derived: its elements sync */
     int vi = r->type->fields[k].vidx;
     r->vers.f[vi].stamp = stamp;
     r->vers.f[vi].dev = s->selfdev;
@@ -360,6 +364,7 @@ int cl_store_add_rec(cl_store *s, cl_rec *r, kt_err *err) {
   if (rc) return rc;
   if ((rc = cl__tx_begin(s, err))) return rc;
   rc = cl__add_rec_locked(s, r, err);
+  if (!rc) rc = cl__tags_pulled(s, r, false, err); /* a copied tag: its card's column */
   return cl__tx_end(s, rc, err);
 }
 
@@ -373,12 +378,14 @@ static int add_checked(cl_store *s, const char *type, const char *id, const cl_s
   cl_rec *r = cl_rec_new(t);
   if (!r) return kt_err_set(err, KT_ENOMEM, "out of memory");
   kt_fset set = {{0, 0}};
+  cl__tagops ops = {.n = 0};
   if ((rc = cl__tx_begin(s, err))) goto out;
   if (id && kt_value_set_text(&r->v[KT_F_ID], id, strlen(id)))
     rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-  if (!rc) rc = apply_sets(s, r, sets, n, &set, err);
+  if (!rc) rc = apply_sets(s, r, sets, n, &set, &ops, err);
   if (!rc) rc = check_complete(r, err);
   if (!rc) rc = cl__add_rec_locked(s, r, err);
+  if (!rc) rc = cl__tags_write(s, r, &ops, NULL, err);
   rc = cl__tx_end(s, rc, err);
   if (!rc && id_out) snprintf(id_out, KT_UUID_STRLEN + 1, "%s", cl_rec_id(r));
 out:
@@ -403,6 +410,7 @@ int cl__edit_locked(cl_store *s, const cl_rec *old, cl_rec *r, int *changed, kt_
   for (int k = 0; k < r->type->nfields; k++) {
     if (k == KT_F_UPDATED || k == KT_F_ID) continue;
     if (kt_value_equal(&old->v[k], &r->v[k])) continue;
+    if (kt_ftype_is_multi(r->type->fields[k].type)) continue; /* derived: its elements sync */
     kt_fset_add(&set, r->type->fields[k].vidx);
     n++;
   }
@@ -441,11 +449,13 @@ int cl_store_edit(cl_store *s, const char *id, const cl_set *sets, int n, int *c
                   kt_err *err) {
   cl_rec *old = NULL, *r = NULL;
   kt_fset set = {{0, 0}};
+  cl__tagops ops = {.n = 0};
   int rc = cl__tx_begin(s, err);
   if (rc) return rc;
   if (!(rc = cl__locate(s, id, &old, err)) && !(rc = cl__clone_rec(old, &r, err)) &&
-      !(rc = apply_sets(s, r, sets, n, &set, err)) && !(rc = check_complete(r, err)))
-    rc = cl__edit_locked(s, old, r, changed, err);
+      !(rc = apply_sets(s, r, sets, n, &set, &ops, err)) && !(rc = check_complete(r, err)) &&
+      !(rc = cl__edit_locked(s, old, r, changed, err)))
+    rc = cl__tags_write(s, r, &ops, changed, err);
   rc = cl__tx_end(s, rc, err);
   cl_rec_free(old);
   cl_rec_free(r);
@@ -505,7 +515,7 @@ int cl_store_add_with_id(cl_store *s, const char *type, const char *id, const cl
   int rc = cl__tx_begin(s, err);
   if (!rc) {
     if (kt_value_set_text(&r->v[KT_F_ID], id, strlen(id))) rc = KT_ENOMEM;
-    if (!rc) rc = apply_sets(s, r, sets, n, &set, err);
+    if (!rc) rc = apply_sets(s, r, sets, n, &set, NULL, err);
     if (!rc) rc = cl__add_rec_locked(s, r, err);
     rc = cl__tx_end(s, rc, err);
   }

@@ -5,6 +5,7 @@
  * ICU, backslash escapes) and looks the property up in `vmap`. The writer
  * walks the same table. */
 #include "cl_vcard.h"
+#include "kt_tags.h"
 
 #include <ctype.h>
 #include <stdbool.h>
@@ -22,6 +23,7 @@ enum {
   VM_DATE = 1u << 1,  /* a date: 19800517, 1980-05-17, --0517 -> ISO */
   VM_TEL = 1u << 2,   /* a tel: URI prefix is dropped */
   VM_UID = 1u << 3,   /* the card's identity: read into "id"; written from the uid argument */
+  VM_LIST = 1u << 4, /* a list value (CATEGORIES): the tags, each escaped, joined by ',' */
 };
 
 /* The one correspondence of vCard properties and contact fields. Reading: the
@@ -57,6 +59,7 @@ static const vmap vmap_rows[] = {
     {"URL", NULL, 0, "social", VM_MULTI},
     {"NOTE", NULL, 0, "comment", 0},
     {"UID", NULL, 0, "id", VM_UID},
+    {"CATEGORIES", NULL, 0, "tags", VM_LIST},
 };
 #define NVMAP ((int)(sizeof vmap_rows / sizeof vmap_rows[0]))
 
@@ -598,7 +601,17 @@ void cl_vcard_write(kt_buf *out, int version, const char *const *names,
     put_type(&l, version, m->type);
     if (m->flags & VM_TEL && version >= 4) kt_buf_puts(&l, ";VALUE=text");
     kt_buf_putc(&l, ':');
-    escape(&l, v);
+    if (m->flags & VM_LIST) {
+      kt_tags tl = KT_TAGS_INIT;
+      kt_tags_parse(&tl, v, NULL);
+      for (int k = 0; k < tl.n; k++) {
+        if (k) kt_buf_putc(&l, ',');
+        escape(&l, tl.v[k].text);
+      }
+      kt_tags_free(&tl);
+    } else {
+      escape(&l, v);
+    }
     put_line(out, l.p, l.len);
   }
   /* the fields the table does not name: as they are, under our own name */

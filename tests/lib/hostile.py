@@ -72,11 +72,11 @@ TYPES = {
                        "employees:int turnover:money country:text region:text city:text street:text "
                        "phone:phone:C phone2:phone:C email:email:C site:url work_hours:text "
                        "best_time:text channel:choice stage:choice color:choice temperature:choice "
-                       "comment:longtext no_mailings:bool")),
+                       "comment:longtext no_mailings:bool tags:tags")),
     "contact": (CLIENT, _f("last_name:text first_name:text middle_name:text position:text org:ref "
                            "phone_work:phone:C phone_mobile:phone:C phone_home:phone:C email:email:C "
                            "email2:email:C messenger:text:C social:text address:text city:text "
-                           "birthday:date gender:choice comment:longtext no_mailings:bool")),
+                           "birthday:date gender:choice comment:longtext no_mailings:bool tags:tags")),
     "task": (ASSIGNED, _f("title:text description:longtext due:datetime priority:choice status:choice "
                           "assignee:user org:ref contact:ref remind_at:datetime remind_before:duration "
                           "rrule:rrule")),
@@ -98,6 +98,8 @@ TYPES = {
     "template": (CONFIG, _f("name:text kind:choice subject:text body:longtext html:longtext "
                             "comment:longtext")),
     "mail_setting": (CONFIG, _f("smtp:url starttls:bool login:text sender:email days:int")),
+    # one tag of a card (KT_TF_ELEMENT): scope and rights follow the card (org's levels)
+    "tagging": (0, _f("org:ref contact:ref field:text tag:text")),
 }
 for _t, (_fl, _fs) in TYPES.items():
     TYPES[_t] = (_fl, COMMON + _fs)
@@ -303,6 +305,8 @@ class Who:
                 self.lvl.setdefault(t, [0, 0, 0])[("read", "edit", "delete").index(a)] = LEVELS[lv]
             else:
                 self.lvl[t] = [LEVELS[x] for x in lv.split("/")]
+        # a card's tags are part of the card: read like it, tagging and untagging is editing it
+        self.lvl["tagging"] = [self.lvl["org"][READ], self.lvl["org"][EDIT], self.lvl["org"][EDIT]]
         for t in TYPES:  # written by the server only, whatever a role's text says
             if flags(t) & SYSTEM:
                 self.lvl[t][EDIT] = self.lvl[t][DELETE] = 0
@@ -380,6 +384,13 @@ def custom_ftype(snap, t, name):
             return row.s("ftype")
     return None
 
+def derived(snap, t, col):
+    """A card's tags column: rebuilt by the server from the card's taggings (no version)."""
+    for name, ft, fl in TYPES[t][1]:
+        if name == col:
+            return ft == "tags"
+    return col.startswith("c_") and custom_ftype(snap, t, col[2:]) == "tags"
+
 def fmt_sc(sc):
     return "%s/%s%s" % (sc[0] or "-", sc[1] or "-", "/asg=" + sc[2] if sc[2] else "")
 
@@ -389,7 +400,7 @@ def judge_record(before, after, t, rid, who):
     B, A = before.row(t, rid), after.row(t, rid)
     if A is None:
         return "removed", (["a row disappeared"] if B is not None else []), ["removed"]
-    cols = [c for c in after.cols[t] if c not in ("id", "ver")]
+    cols = [c for c in after.cols[t] if c not in ("id", "ver") and not derived(after, t, c)]
     av = A.vers()
     bv = B.vers() if B else {}
     changed = [c for c in cols if (B.get(c) if B else None) != A.get(c) or bv.get(c) != av.get(c)]

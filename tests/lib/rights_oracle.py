@@ -57,6 +57,7 @@ PROTECTED = {
 def shipped(level, see):
     read = {t: level for t in CLIENT_TYPES}
     read["conflict"] = level
+    read["tagging"] = level  # a card's tags (one record per tag) are read like the cards
     return {"read": read, "see_contacts": see}
 
 
@@ -122,7 +123,7 @@ class Master:
             o = self.card("org", val(r, "org"))
             if o is not None:
                 return self.scope("org", o, depth + 1)[:2] + ("",)
-        elif typ in ("task", "event", "note", "deal", "link"):
+        elif typ in ("task", "event", "note", "deal", "link", "tagging"):
             o = self.card("org", val(r, "org"))
             if o is not None:
                 return self.scope("org", o, depth + 1)[:2] + (asg,)

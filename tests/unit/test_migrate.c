@@ -60,6 +60,19 @@ static void test_every_level_migrates_to_latest(void **state) {
       assert_int_equal(sqlite3_step(st), SQLITE_ROW);
       assert_string_equal((const char *)sqlite3_column_text(st, 0), "Ромашка");
       sqlite3_finalize(st);
+      /* the card has no tags yet (0020), and its tags can be found by card */
+      assert_int_equal(sqlite3_prepare_v2(db, "SELECT tags IS NULL FROM t_org", -1, &st, NULL),
+                       SQLITE_OK);
+      assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+      assert_int_equal(sqlite3_column_int(st, 0), 1);
+      sqlite3_finalize(st);
+      assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = "
+                                              "'index' AND name IN ('t_tagging_org', "
+                                              "'t_tagging_contact')", -1, &st, NULL),
+                       SQLITE_OK);
+      assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+      assert_int_equal(sqlite3_column_int(st, 0), 2);
+      sqlite3_finalize(st);
       /* the outbox entry is kept, not refused and not held (0012) */
       assert_int_equal(sqlite3_prepare_v2(db, "SELECT tcode, rid, refused IS NULL, "
                                               "refused_code IS NULL, hold FROM outbox",
