@@ -460,7 +460,7 @@ static void fill_sections(GuiWindow *w) {
   for (int i = 0; i < n; i++) {
     kt_mtype *t = &types[i];
     kt_mtype *chk;
-    if (t->hidden || (t->def->flags & (KT_TF_CONFIG | KT_TF_SYSTEM)) ||
+    if (t->hidden || (t->def->flags & (KT_TF_CONFIG | KT_TF_SYSTEM | KT_TF_ELEMENT)) ||
         kt_model_type_get(m, t->def->name, &chk, NULL))
       continue;
     GtkWidget *l = gtk_label_new(gui_type_label(t));

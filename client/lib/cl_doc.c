@@ -224,7 +224,7 @@ static const char *row_type(filler *f, xmlNode *row) {
     int n;
     kt_mtype *ts = kt_model_types(f->m, &n);
     for (int i = 0; i < n && !found; i++) {
-      if (ts[i].def->flags & (KT_TF_CLIENT | KT_TF_CONFIG | KT_TF_SYSTEM)) continue;
+      if (ts[i].def->flags & (KT_TF_CLIENT | KT_TF_CONFIG | KT_TF_SYSTEM | KT_TF_ELEMENT)) continue;
       char pat[KT_NAME_MAX + 3];
       snprintf(pat, sizeof pat, "%s.", ts[i].def->name);
       for (const char *p = strstr(t.text.p, "{{"); p && !found; p = strstr(p + 2, "{{")) {

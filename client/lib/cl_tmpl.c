@@ -160,7 +160,7 @@ static int filter_arg(parser *p, char **out) {
 
 /* The types a placeholder may name: client cards and what belongs to them. */
 static bool usable_type(const kt_mtype *t) {
-  return !(t->def->flags & (KT_TF_CONFIG | KT_TF_SYSTEM));
+  return !(t->def->flags & (KT_TF_CONFIG | KT_TF_SYSTEM | KT_TF_ELEMENT));
 }
 
 static int usable_types(kt_model *m, kt_buf *out) {

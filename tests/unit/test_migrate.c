@@ -60,7 +60,7 @@ static void test_every_level_migrates_to_latest(void **state) {
       assert_int_equal(sqlite3_step(st), SQLITE_ROW);
       assert_string_equal((const char *)sqlite3_column_text(st, 0), "Ромашка");
       sqlite3_finalize(st);
-      /* the card has no tags yet (0020), and its tags can be found by card */
+      /* the card has no tags yet (0022), and its tags can be found by card */
       assert_int_equal(sqlite3_prepare_v2(db, "SELECT tags IS NULL FROM t_org", -1, &st, NULL),
                        SQLITE_OK);
       assert_int_equal(sqlite3_step(st), SQLITE_ROW);

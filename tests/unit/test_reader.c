@@ -671,7 +671,9 @@ static void test_sort_index_after_upgrade(void **state) {
   sqlite3 *db = NULL;
   assert_int_equal(sqlite3_open(f->ts.path, &db), SQLITE_OK);
   assert_int_equal(sqlite3_exec(db, "DROP TABLE sort_key; DROP TABLE sort_bucket; DELETE FROM meta "
-                                    "WHERE key = 'sort_index'; PRAGMA user_version = 19;",
+                                    "WHERE key = 'sort_index'; DROP TABLE t_tagging; "
+                                    "ALTER TABLE t_org DROP COLUMN tags; "
+                                    "ALTER TABLE t_contact DROP COLUMN tags; PRAGMA user_version = 20;",
                                 NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
   cl_reader_opts ro = {.locale = "ru"};
