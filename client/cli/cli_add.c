@@ -44,7 +44,8 @@ static int claim_gate(cli_ctx *ctx, cl_store *s, const char *type, const cl_set 
   int rc = cl_claim_check(&loop, ctx->profile, s, type, sets, n, &cl, &err);
   uv_loop_close(&loop);
   if (rc) return cli_fail(&err);
-  if (cl.offline[0] && !cl.exists)
+  /* a standalone card index has no server to ask: nothing to note */
+  if (cl.offline[0] && !cl.exists && cl_store_connected(s))
     fprintf(stderr, "kartoteka: note: could not ask the server whether this client already "
             "exists (%s); only the cards on this PC were checked\n", cl.offline);
   if (!cl.exists) return 0;

@@ -48,7 +48,8 @@ const char *cl_store_user(const cl_store *s);  /* the profile's user name */
 const kt_rights *cl_store_rights(const cl_store *s);
 const char *cl_store_role(const cl_store *s); /* the user's role, "" when not known */
 /* True when the profile is connected to an office server (not standalone). */
-bool cl_store_connected(cl_store *s);const char *cl_store_device(const cl_store *s);/* this replica's device UUID */
+bool cl_store_connected(cl_store *s);
+const char *cl_store_device(const cl_store *s); /* this replica's device UUID */
 struct sqlite3 *cl_store_sqlite(cl_store *s);  /* for tests and benchmarks */
 /* Overrides the wall clock (tests); NULL restores the real one. */
 void cl_store_set_clock(cl_store *s, kt_clock_fn fn, void *ud);

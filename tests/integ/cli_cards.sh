@@ -12,6 +12,9 @@ check_fails "second init refused" "already exists" k init --local
 
 ORG=$(k add org --set name="ООО Ромашка" --set city=Москва --set phone="+7 (495) 123-45-67" --set email=Info@Romashka.RU --set stage=0.7 --set temperature=warm)
 check_eq "add prints an id" 36 "${#ORG}"
+"$KT" --profile "$T/solo" init --local --user petrov >/dev/null
+"$KT" --profile "$T/solo" add org --set name="ООО Берёзка" --set city=Тверь >/dev/null 2>"$T/add.err"
+check_eq "a standalone card index adds a client without a note about a server" "" "$(cat "$T/add.err")"
 PL=$(k add org --set name="Łódź Meble Sp. z o.o." --set city="Łódź" --set phone="+48 42 630 12 34" --set country=Polska)
 C1=$(k add contact --set last_name=Иванова --set first_name=Мария --set middle_name=Петровна --set org="$ORG" --set phone_mobile="8 916 555-12-34" --set birthday=1985-03-08 --set position="Главный бухгалтер")
 C2=$(k add contact --set last_name=Żółkiewska --set first_name=Agnieszka --set org="Łódź Meble Sp. z o.o." --set email=a.zolkiewska@meble.pl)
