@@ -64,6 +64,13 @@ int srv_hist_write(srv_db *d, const kt_rec *r, uint32_t dev, const srv_hist *h, 
   return 0;
 }
 
+kt_stamp srv_hist_newest(const srv_hist *h) {
+  kt_stamp t = 0;
+  for (int k = 0; k < h->n; k++)
+    if (h->item[k].stamp > t) t = h->item[k].stamp;
+  return t;
+}
+
 void srv_hist_clear(srv_hist *h) {
   for (int k = 0; k < h->n; k++) kt_value_clear(&h->item[k].old);
   h->n = 0;

@@ -51,6 +51,8 @@ int srv_hist_take(srv_hist *h, const kt_rec *r, const kt_mfield *f, kt_stamp sta
  * transaction: one history row per kept value, written by local device dev. */
 int srv_hist_write(srv_db *d, const kt_rec *r, uint32_t dev, const srv_hist *h, kt_err *err);
 void srv_hist_clear(srv_hist *h);
+/* The newest stamp of the kept values (when the change happened); 0 when none. */
+kt_stamp srv_hist_newest(const srv_hist *h);
 
 /* One page of a record's history for subj (NULL = no rights check): q->type
  * may be empty (the record is found by id). KT_ENOTFOUND, with the same

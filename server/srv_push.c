@@ -439,7 +439,7 @@ static int apply_change(srv_sync *s, const srv_writer *w, uint32_t wdev,
   if ((rc = apply_values(s, w, wdev, r, in, nin, &claims, err))) goto out;
   int64_t seq;
   if ((rc = srv__write_rec(s, r, claims, &seq, err))) goto out;
-  if ((rc = srv__tags_rebuild(s, r, err))) goto out;
+  if ((rc = srv__tags_rebuild(s, r, wdev, srv_hist_newest(&hist), err))) goto out;
   if ((rc = srv_hist_write(s->d, r, wdev, &hist, err))) goto out;
   if (group && (rc = group_changed(s, &gw, r, isnew, err))) goto out;
   if (fdef) {

@@ -62,8 +62,11 @@ int srv__apply_field_def(srv_sync *s, const kt_rec *r, kt_err *err);
  * unless it is well formed and its card is on the master; 0 for other types. */
 int srv__tags_check(srv_sync *s, const kt_rec *cur, const kt_value *after, kt_err *verr,
                     kt_err *err);
-/* After a tagging was written: its card's derived tags column follows. */
-int srv__tags_rebuild(srv_sync *s, const kt_rec *elem, kt_err *err);
+/* After a tagging was written by local device dev: its card's derived tags column
+ * follows, and a change of it is a row of the card's history (old -> new list,
+ * at stamp: when the tagging changed). */
+int srv__tags_rebuild(srv_sync *s, const kt_rec *elem, uint32_t dev, kt_stamp stamp,
+                      kt_err *err);
 /* Column i of st as text into out ("" when NULL). */
 void srv__col_text(sqlite3_stmt *st, int i, char *out, size_t n);
 /* Reloads the model and the device cache after a rollback. */

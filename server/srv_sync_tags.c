@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kt_tags.h"
+#include "srv_history.h"
 
 int srv__tags_check(srv_sync *s, const kt_rec *cur, const kt_value *after, kt_err *verr,
                     kt_err *err) {
@@ -31,7 +32,8 @@ int srv__tags_check(srv_sync *s, const kt_rec *cur, const kt_value *after, kt_er
   return 0;
 }
 
-int srv__tags_rebuild(srv_sync *s, const kt_rec *elem, kt_err *err) {
+int srv__tags_rebuild(srv_sync *s, const kt_rec *elem, uint32_t dev, kt_stamp stamp,
+                      kt_err *err) {
   kt_tags_elem e;
   if (!(elem->type->def->flags & KT_TF_ELEMENT) || !kt_tags_elem_of(elem->type, elem->v, &e) ||
       !e.field)
@@ -43,6 +45,7 @@ int srv__tags_rebuild(srv_sync *s, const kt_rec *elem, kt_err *err) {
   kt_rec *card = NULL, *x = NULL;
   int rc = srv__load_by_id(s, ct, e.card_id, &card, err);
   if (rc || !card) return rc;
+  srv_hist hist = {.on = false, .n = 0};
   kt_tags l = KT_TAGS_INIT;
   kt_buf joined = KT_BUF_INIT, ver = KT_BUF_INIT;
   int64_t *rows = NULL;
@@ -96,7 +99,16 @@ int srv__tags_rebuild(srv_sync *s, const kt_rec *elem, kt_err *err) {
     kt_value_clear(&v);
     goto out;
   }
-  kt_value_clear(&card->v[pos]);
+  /* the card's history: the list before and after (the tagging has its own rows too) */
+  srv_hist_begin(&hist, ct);
+  if (hist.on) {
+    hist.item[0].vidx = f->vidx;
+    hist.item[0].stamp = stamp;
+    hist.item[0].old = card->v[pos];
+    hist.n = 1;
+  } else {
+    kt_value_clear(&card->v[pos]);
+  }
   card->v[pos] = v;
   /* the derived column only: the card's versions, feed row and updated time stay */
   kt_vers_encode(&card->vers, NULL, &ver);
@@ -106,7 +118,9 @@ int srv__tags_rebuild(srv_sync *s, const kt_rec *elem, kt_err *err) {
   }
   kt_rec_bind(card, st, false, &ver);
   rc = srv_db_step_done(s->d, st, err);
+  if (!rc) rc = srv_hist_write(s->d, card, dev, &hist, err);
 out:
+  srv_hist_clear(&hist);
   free(rows);
   kt_rec_free(x);
   kt_rec_free(card);

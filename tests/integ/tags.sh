@@ -55,6 +55,15 @@ for u in anna boris; do k $u sync >/dev/null || fail "sync $u"; done
 check_eq "... on boris's PC too" "VIP, Опт" "$(tags boris "$ORG")"
 m=$("$KTD" dump --data "$D")
 check_eq "anna's replica equals the master" "$m" "$(k anna dump)"
+# the card's history has the changes of its tags: the list before and after, who, which PC
+h=$(k anna history "$ORG" --field tags --json)
+hl() { echo "$h" | json "$1"; }
+check_eq "the first change: anna tagged VIP" "anna: None -> VIP" "$(hl '"%s: %s -> %s" % (d["changes"][0]["user"], d["changes"][0]["old"], d["changes"][0]["new"])')"
+check_eq "the second: boris added Опт (the list before and after)" "boris: VIP -> VIP, Опт" \
+  "$(hl '"%s: %s -> %s" % (d["changes"][1]["user"], d["changes"][1]["old"], d["changes"][1]["new"])')"
+check_eq "the last: the set replaced" "VIP, Опт" "$(hl 'd["changes"][-1]["new"]')"
+check_eq "every tag change is a row of the card's history, from a named PC" "ok" \
+  "$(hl '"ok" if len(d["changes"]) >= 7 and all(c["field"] == "tags" and c["device"] for c in d["changes"]) else d["changes"]')"
 check_eq "boris's replica equals the master" "$m" "$(k boris dump)"
 
 # bad input

@@ -694,7 +694,7 @@ class Gen:
         """A random Change (Change message, description)."""
         rng = self.rng
         t = rng.choices(list(TYPES) + ["invoice", "ORG", "t_org"],
-                        weights=[14, 12, 12, 8, 6, 4, 6, 4, 4, 4, 5, 4, 3, 2, 2, 1, 1, 1])[0]
+                        weights=[14, 12, 12, 8, 6, 4, 6, 4, 4, 4, 5, 4, 3, 2, 2, 3, 1, 1, 1])[0]
         x = rng.random()
         pool = self.ids(snap, [t]) if t in TYPES else []
         if x < 0.62 and pool:
