@@ -385,6 +385,9 @@ static int one_org(demo *d, int i, int stem, int ending) {
                    : k == K_REGULAR ? "green" : k == K_LAPSING ? "yellow" : "white");
   set(&s, "stage", k == K_PROSPECT ? "0.7" : k == K_COLD ? "0.5" : "1.0");
   if (k == K_LAPSING) set(&s, "comment", "Раньше покупали регулярно — выяснить, почему пропали.");
+  /* segments (tags) from what was drawn already, so the base stays the same for a seed */
+  setf(&s, "tags", "%s%s%s", vip ? "VIP, " : "", i % 3 == 0 ? "Опт" : "Розница",
+       k == K_REGULAR ? ", Постоянный" : k == K_LAPSING ? ", Вернуть" : "");
   char org[KT_UUID_STRLEN + 1];
   int rc = add(d, "org", &s, org, &d->st.orgs);
   if (rc) return rc;

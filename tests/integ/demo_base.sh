@@ -13,6 +13,9 @@ check_eq "init --demo makes 300 organizations" 300 "$(echo "$out" | json 'd["org
 n=$(echo "$out" | json 'd["contacts"]'); [ "$n" -ge 300 ] && pass "a few hundred contacts ($n)" || fail "contacts" "$n"
 n=$(echo "$out" | json 'd["deals"]'); [ "$n" -ge 1000 ] && pass "three years of deals ($n)" || fail "deals" "$n"
 
+n=$(k list org --where tags=VIP --json | json 'len(d)'); [ "$n" -gt 0 ] && pass "VIP clients are tagged ($n)" || fail "VIP tags" "$n"
+check_eq "every organization is wholesale or retail (tags)" 300 \
+  $(( $(k list org --where tags=Опт --json | json 'len(d)') + $(k list org --where tags=Розница --json | json 'len(d)') ))
 check "the demo base passes kartoteka check" k check
 check_contains "check says how many records" "records checked" "$(cat "$T/.out")"
 check_eq "check --json: ok" True "$(k check --json | json 'd["ok"]')"
