@@ -7,10 +7,13 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "gui_conflicts.h"
 #include "gui_form.h"
 #include "gui_i18n.h"
 #include "gui_list.h"
+#include "gui_reminders.h"
 #include "gui_today.h"
+#include "gui_trash.h"
 #include "kt_buf.h"
 
 struct _GuiWindow {
@@ -23,12 +26,15 @@ struct _GuiWindow {
   GuiList *list;
   GtkBox *card;
   GtkLabel *status;
-  GtkStack *stack;   /* "list" (a section) or "today" */
+  GtkStack *stack;   /* "list" (a section), "today", "trash", "conflicts", "reminders" */
   GtkLabel *sync;    /* the sync indicator */
   AdwToastOverlay *toasts;
   cl_client_occ *occ; /* the last reminder batch shown (for Dismiss) */
   int nocc;
   GtkWidget *today;
+  GtkWidget *trash, *conflicts, *reminders; /* pages of the stack */
+  GtkLabel *conflicts_label;                /* the sidebar's "Conflicts (N)" */
+  GtkButton *remind_button;                 /* the header bar's "Reminders (N)" */
   char *type;     /* the section shown */
   char *card_id;  /* the card shown, or NULL */
   GtkWidget *form; /* the open form in the card pane (owned by it), or NULL */
@@ -405,6 +411,14 @@ static void show_section(GuiWindow *w, const char *type) {
 
 static void open_card(void *ud, const char *id) { show_card(ud, id); }
 
+/* Reads the conflict log again; the sidebar says how many there are. */
+static void count_conflicts(GuiWindow *w) {
+  int n = gui_conflicts_reload(w->conflicts);
+  char *t = n ? g_strdup_printf(_("Conflicts (%d)"), n) : g_strdup(_("Conflicts"));
+  gtk_label_set_text(w->conflicts_label, t);
+  g_free(t);
+}
+
 static void on_section(GtkListBox *box, GtkListBoxRow *row, GuiWindow *w) {
   (void)box;
   if (!row) return;
@@ -412,6 +426,12 @@ static void on_section(GtkListBox *box, GtkListBoxRow *row, GuiWindow *w) {
   if (strcmp(name, "today") == 0) {
     gtk_stack_set_visible_child_name(w->stack, "today");
     gui_today_reload(w->today);
+    return;
+  }
+  if (strcmp(name, "trash") == 0 || strcmp(name, "conflicts") == 0) {
+    gtk_stack_set_visible_child_name(w->stack, name);
+    if (*name == 't') gui_trash_reload(w->trash);
+    else count_conflicts(w);
     return;
   }
   gtk_stack_set_visible_child_name(w->stack, "list");
@@ -433,11 +453,29 @@ void gui_window_reload(GuiWindow *w) {
   if (cl_reader_refresh(gui_app_reader(w->app), &changed, NULL) || !changed) return;
   if (w->type) show_section(w, w->type);
   gui_today_reload(w->today);
+  count_conflicts(w);
+  if (strcmp(gtk_stack_get_visible_child_name(w->stack), "trash") == 0) gui_trash_reload(w->trash);
   if (w->card_id && !w->form) { /* an open form is not thrown away under the user's hands */
     char *id = g_strdup(w->card_id);
     show_card(w, id);
     g_free(id);
   }
+}
+
+/* A sidebar row of a page that is not a section (Conflicts, Trash): its label. */
+static GtkLabel *page_row(GuiWindow *w, const char *name, const char *label, const char *an) {
+  GtkWidget *l = gtk_label_new(label);
+  gtk_label_set_xalign(GTK_LABEL(l), 0);
+  gtk_widget_set_margin_start(l, 12);
+  gtk_widget_set_margin_end(l, 12);
+  gtk_widget_set_margin_top(l, 8);
+  gtk_widget_set_margin_bottom(l, 8);
+  GtkWidget *row = gtk_list_box_row_new();
+  gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), l);
+  gtk_widget_set_name(row, name);
+  set_name(row, an);
+  gtk_list_box_append(w->sections, row);
+  return GTK_LABEL(l);
 }
 
 static void fill_sections(GuiWindow *w) {
@@ -478,6 +516,9 @@ static void fill_sections(GuiWindow *w) {
     gtk_list_box_append(w->sections, row);
     if (!first) first = GTK_LIST_BOX_ROW(row);
   }
+  w->conflicts_label = page_row(w, "conflicts", _("Conflicts"), "Section conflicts");
+  page_row(w, "trash", _("Trash"), "Section trash");
+  count_conflicts(w);
   if (first) gtk_list_box_select_row(w->sections, first);
 }
 
@@ -536,6 +577,7 @@ static void show_sync(GuiWindow *w, const cl_client_event *ev) {
 }
 
 static void show_reminders(GuiWindow *w, const cl_client_event *ev) {
+  gui_reminders_add(w->reminders, ev);
   g_free(w->occ);
   w->nocc = ev->reminders.n;
   w->occ = g_memdup2(ev->reminders.v, sizeof *w->occ * (size_t)ev->reminders.n);
@@ -558,11 +600,16 @@ void gui_window_event(GuiWindow *w, const cl_client_event *ev) {
   case CL_EV_SYNC: show_sync(w, ev); break;
   case CL_EV_REMINDERS: show_reminders(w, ev); break;
   case CL_EV_CONFLICT:
+    count_conflicts(w);
     toast(w, _("A colleague edited the same field at the same time: both values are kept in Conflicts"),
-          NULL, NULL, NULL);
+          _("Show"), "win.conflicts", NULL);
     break;
   case CL_EV_RESULT:
     if (form_result(w, ev)) break;
+    if (gui_trash_result(w->trash, ev) || gui_reminders_result(w->reminders, ev)) {
+      if (ev->result.code) toast(w, ev->result.msg, NULL, NULL, NULL);
+      break;
+    }
     if (ev->result.code) toast(w, ev->result.msg, NULL, NULL, NULL);
     break;
   }
@@ -573,8 +620,34 @@ static void on_dismiss(GSimpleAction *a, GVariant *p, gpointer ud) {
   GuiWindow *w = ud;
   int i = g_variant_get_int32(p);
   if (i < 0 || i >= w->nocc) return;
-  cl_client_cmd c = {.kind = CL_CMD_DISMISS, .occ = &w->occ[i]};
-  cl_client_submit(gui_app_client(w->app), &c, NULL, NULL);
+  gui_reminders_dismiss(w->reminders, &w->occ[i]); /* (it leaves the list too) */
+}
+
+/* The toast's "Show", a conflict recorded: the Conflicts page. */
+static void on_show_conflicts(GSimpleAction *a, GVariant *p, gpointer ud) {
+  (void)a;
+  (void)p;
+  GuiWindow *w = ud;
+  for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(w->sections)); c;
+       c = gtk_widget_get_next_sibling(c))
+    if (strcmp(gtk_widget_get_name(c), "conflicts") == 0)
+      gtk_list_box_select_row(w->sections, GTK_LIST_BOX_ROW(c));
+}
+
+/* The header bar's Reminders: the in-app list (no section stays selected). */
+static void on_show_reminders(GuiWindow *w) {
+  gtk_list_box_unselect_all(w->sections);
+  gtk_stack_set_visible_child_name(w->stack, "reminders");
+}
+
+static void on_reminders_count(void *ud, int n) {
+  GuiWindow *w = ud;
+  char *t = n ? g_strdup_printf(_("Reminders (%d)"), n) : g_strdup(_("Reminders"));
+  gtk_button_set_label(w->remind_button, t);
+  g_free(t);
+  char *an = g_strdup_printf("Reminders %d", n);
+  set_name(GTK_WIDGET(w->remind_button), an);
+  g_free(an);
 }
 
 static void gui_window_finalize(GObject *o) {
@@ -649,6 +722,11 @@ GuiWindow *gui_window_new(GuiApp *app) {
   gtk_label_set_text(w->sync, cl_client_connected(gui_app_client(app)) ? _("Connecting…")
                                                                          : _("This PC only"));
   set_role_desc(GTK_WIDGET(w->sync), "Sync status");
+  w->remind_button = GTK_BUTTON(gtk_button_new_with_label(_("Reminders")));
+  gtk_widget_set_tooltip_text(GTK_WIDGET(w->remind_button), _("Reminders due and missed"));
+  set_name(GTK_WIDGET(w->remind_button), "Reminders 0");
+  g_signal_connect_swapped(w->remind_button, "clicked", G_CALLBACK(on_show_reminders), w);
+  adw_header_bar_pack_start(ADW_HEADER_BAR(header), GTK_WIDGET(w->remind_button));
   gtk_box_append(GTK_BOX(root), header);
 
   GtkWidget *panes = gtk_paned_new(GTK_ORIENTATION_HORIZONTAL);
@@ -685,6 +763,12 @@ GuiWindow *gui_window_new(GuiApp *app) {
   gtk_stack_add_named(w->stack, middle, "list");
   w->today = gui_today_new(gui_app_reader(app), open_card, w);
   gtk_stack_add_named(w->stack, w->today, "today");
+  w->trash = gui_trash_new(gui_app_reader(app), gui_app_client(app));
+  gtk_stack_add_named(w->stack, w->trash, "trash");
+  w->conflicts = gui_conflicts_new(gui_app_reader(app), open_card, w);
+  gtk_stack_add_named(w->stack, w->conflicts, "conflicts");
+  w->reminders = gui_reminders_new(gui_app_client(app), open_card, on_reminders_count, w);
+  gtk_stack_add_named(w->stack, w->reminders, "reminders");
   gtk_paned_set_start_child(GTK_PANED(right), GTK_WIDGET(w->stack));
 
   w->card = GTK_BOX(gtk_box_new(GTK_ORIENTATION_VERTICAL, 12));
@@ -711,6 +795,7 @@ GuiWindow *gui_window_new(GuiApp *app) {
   static const GActionEntry actions[] = {{.name = "search", .activate = on_focus_search},
                                          {.name = "dismiss", .activate = on_dismiss,
                                           .parameter_type = "i"},
+                                         {.name = "conflicts", .activate = on_show_conflicts},
                                          {.name = "save", .activate = on_action_save},
                                          {.name = "new", .activate = on_action_new},
                                          {.name = "edit", .activate = on_action_edit}};

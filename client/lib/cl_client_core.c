@@ -12,6 +12,7 @@
 #include "cl_client_int.h"
 #include "cl_db.h"
 #include "kt_log.h"
+#include "kt_plat.h"
 #include "kt_time.h"
 
 /* Commits made by other connections (PRAGMA data_version alone: this store's
@@ -115,8 +116,24 @@ static void on_synced(void *ud, const cl_sync_stats *st) {
 
 /* ---- reminders ------------------------------------------------------------ */
 
+/* One program at a time shows a profile's reminders (the desktop app, the
+ * agent): the one holding reminders.lock in the profile. Another one's
+ * scheduler finds nothing shown and offers the batch again later (as missed,
+ * every CL_SCHED_RETRY_MS): by then the holder has recorded it fired, or has
+ * ended and left the lock to this one. */
+static bool remind_lock(cl_client *c) {
+  if (c->remind_held) return true;
+  char path[1100];
+  snprintf(path, sizeof path, "%s/reminders.lock", c->profile);
+  int fd = -1;
+  if (kt_plat_lock(path, &fd) != 0) return false;
+  c->remind_fd = fd;
+  return c->remind_held = true;
+}
+
 static int on_show(void *ud, const cl_sched_batch *b) {
   cl_client *c = ud;
+  if (!remind_lock(c)) return 0; /* another program shows them: offered again later */
   cl_batch *slot = &c->batches[0];
   for (int i = 0; i < CL_CLIENT_BATCHES; i++) /* a free slot, else the oldest */
     if (!c->batches[i].no || c->batches[i].no < slot->no) slot = &c->batches[i];
@@ -378,6 +395,8 @@ void *cl_client_core_main(void *arg) {
   }
   cl_sched_free(c->sched);
   c->sched = NULL;
+  if (c->remind_held) kt_plat_unlock(c->remind_fd);
+  c->remind_held = false;
   if (c->fs_on) uv_close((uv_handle_t *)&c->fs, NULL);
   uv_close((uv_handle_t *)&c->busy, NULL);
   uv_close((uv_handle_t *)&c->settle, NULL);

@@ -90,6 +90,8 @@ struct cl_client {
   char wal[300];            /* the replica's WAL file name */
   cl_store *s;
   cl_sched *sched;
+  bool remind_held;         /* this process shows the profile's reminders (remind_fd) */
+  int remind_fd;
   cl_sync_ctl ctl;
   cl_sync_stats st;
   bool stopping;            /* the core saw closing */

@@ -8,6 +8,7 @@
  * search mean what they mean for `list` and `search`. */
 #include "cl_reader_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,4 +96,131 @@ int cl_reader_related(cl_reader *r, const kt_rec *rec, cl_reader_cb cb, void *ud
 int cl_reader_search(cl_reader *r, const char *text, const char *type, int limit, bool trash,
                      cl_reader_cb cb, void *ud, kt_err *err) {
   return cl_store_search(r->s, text, type, limit, trash, cb, ud, err);
+}
+
+/* ---- the trash of every section, the conflict log ----------------------------------- */
+
+/* A section: a type people keep cards of (what the desktop app's sidebar lists). */
+static bool is_section(const kt_mtype *t) {
+  return (t->def->flags & KT_TF_USER) && !t->hidden &&
+         !(t->def->flags & (KT_TF_CONFIG | KT_TF_SYSTEM | KT_TF_ELEMENT));
+}
+
+typedef struct trashed {
+  int64_t deleted;
+  char id[KT_UUID_STRLEN + 1];
+} trashed;
+
+typedef struct trash_walk {
+  trashed *v;
+  size_t n, cap;
+  bool oom;
+} trash_walk;
+
+static int on_trashed(void *ud, const kt_rec *rec) {
+  trash_walk *w = ud;
+  if (w->n == w->cap) {
+    size_t cap = w->cap ? w->cap * 2 : 64;
+    trashed *v = realloc(w->v, cap * sizeof *v);
+    if (!v) return w->oom = true;
+    w->v = v, w->cap = cap;
+  }
+  trashed *t = &w->v[w->n++];
+  t->deleted = (int64_t)(rec->vers.f[KT_F_DELETED].stamp >> 16); /* an HLC stamp's ms */
+  snprintf(t->id, sizeof t->id, "%s", kt_rec_id(rec));
+  return 0;
+}
+
+/* Newest deletion first; ties by id (UUIDv7: newest card first). */
+static int cmp_trashed(const void *a, const void *b) {
+  const trashed *x = a, *y = b;
+  if (x->deleted != y->deleted) return x->deleted < y->deleted ? 1 : -1;
+  return -strcmp(x->id, y->id);
+}
+
+int cl_reader_trash(cl_reader *r, int limit, cl_reader_trash_cb cb, void *ud, kt_err *err) {
+  int n = 0, rc = 0;
+  kt_mtype *types = kt_model_types(cl_store_model(r->s), &n);
+  trash_walk w = {0};
+  for (int i = 0; i < n && !rc; i++) {
+    if (!is_section(&types[i])) continue;
+    cl_query q = {.type = types[i].def->name, .trash = true};
+    rc = cl_store_list(r->s, &q, on_trashed, &w, err);
+    if (!rc && w.oom) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  }
+  if (!rc && w.n) qsort(w.v, w.n, sizeof *w.v, cmp_trashed);
+  size_t max = limit > 0 ? (size_t)limit : 1000;
+  for (size_t i = 0; !rc && i < w.n && i < max; i++) {
+    kt_rec *rec = NULL;
+    if (cl_store_get(r->s, w.v[i].id, &rec, NULL)) continue; /* (gone meanwhile) */
+    if (cb(ud, rec, w.v[i].deleted)) i = w.n;
+    kt_rec_free(rec);
+  }
+  free(w.v);
+  return rc;
+}
+
+/* The text of a conflict record's field ("" unset); *set whether it has a value. */
+static const char *conflict_text(const kt_rec *c, const char *name, bool *set) {
+  kt_mfield *f = kt_mtype_field(c->type, name);
+  const kt_value *v = f ? &c->v[c->type->pos[f->vidx]] : NULL;
+  if (set) *set = v && v->kind != KT_V_NULL;
+  return v && v->kind == KT_V_TEXT && v->s ? v->s : "";
+}
+
+typedef struct conflict_walk {
+  cl_reader *r;
+  cl_reader_conflict_cb cb;
+  void *ud;
+  int n, rc;
+} conflict_walk;
+
+static int on_conflict_rec(void *ud, const kt_rec *c) {
+  conflict_walk *w = ud;
+  cl_reader_conflict x = {.id = kt_rec_id(c)};
+  const kt_mfield *cf = kt_mtype_field(c->type, "created");
+  if (cf && c->v[c->type->pos[cf->vidx]].kind == KT_V_INT) x.when = c->v[c->type->pos[cf->vidx]].i;
+  x.rtype = conflict_text(c, "rtype", NULL);
+  x.rid = conflict_text(c, "rid", NULL);
+  x.field_name = conflict_text(c, "field", NULL);
+  x.lost_by = conflict_text(c, "lost_by", NULL);
+  x.kept_by = conflict_text(c, "won_by", NULL);
+  x.duplicate = strcmp(conflict_text(c, "cause", NULL), "duplicate") == 0; /* by its code */
+  kt_mtype *t = kt_model_type(cl_store_model(w->r->s), x.rtype);
+  x.type = t;
+  x.field = t ? kt_mtype_field(t, x.field_name) : NULL;
+  if (!x.duplicate) {
+    /* a protected field's values come in fields of their own, absent when this user
+       may not see them; an open field's in value / winner */
+    bool value, winner, pvalue, pwinner;
+    const char *v = conflict_text(c, "value", &value), *k = conflict_text(c, "winner", &winner);
+    const char *pv = conflict_text(c, "pvalue", &pvalue), *pk = conflict_text(c, "pwinner", &pwinner);
+    bool prot = pvalue || pwinner || (!value && !winner);
+    x.lost = prot ? pv : v;
+    x.kept = prot ? pk : k;
+    x.lost_hidden = prot && !pvalue;
+    x.kept_hidden = prot && !pwinner;
+  } else
+    x.lost = x.kept = "";
+  kt_rec *card = NULL;
+  kt_buf title = KT_BUF_INIT;
+  if (*x.rid && cl_store_get(w->r->s, x.rid, &card, NULL) == 0) {
+    kt_rec_title(card, &title);
+    x.card = kt_buf_str(&title);
+  }
+  w->n++;
+  int stop = w->cb(w->ud, &x);
+  kt_buf_free(&title);
+  kt_rec_free(card);
+  return stop;
+}
+
+int cl_reader_conflicts(cl_reader *r, int limit, cl_reader_conflict_cb cb, void *ud, int *n,
+                        kt_err *err) {
+  conflict_walk w = {r, cb, ud, 0, 0};
+  cl_query q = {.type = "conflict", .sort = "created", .desc = true,
+                .limit = limit > 0 ? limit : 1000};
+  int rc = cl_store_list(r->s, &q, on_conflict_rec, &w, err);
+  if (!rc && n) *n = w.n;
+  return rc;
 }

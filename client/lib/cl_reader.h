@@ -73,6 +73,40 @@ int cl_reader_related(cl_reader *r, const kt_rec *rec, cl_reader_cb cb, void *ud
 int cl_reader_search(cl_reader *r, const char *text, const char *type, int limit, bool trash,
                      cl_reader_cb cb, void *ud, kt_err *err);
 
+/* The trash of every section (the user-facing types the office shows: not
+ * its settings, the server's logs or a card's elements, not a hidden
+ * section), newest deletion first, at most limit (0 = 1000): cb gets each
+ * deleted card and when it went to the trash (UTC ms: the stamp of its
+ * deletion). The record passed is reused between calls; cb returns non-zero
+ * to stop. */
+typedef int (*cl_reader_trash_cb)(void *ud, const kt_rec *rec, int64_t deleted_ms);
+int cl_reader_trash(cl_reader *r, int limit, cl_reader_trash_cb cb, void *ud, kt_err *err);
+
+/* One record of the conflict log as `kartoteka conflicts` shows it: the value
+ * that lost to a colleague's simultaneous edit and who wrote it, the value
+ * kept and whose it is. Strings borrowed for the call; "" when unset. */
+typedef struct cl_reader_conflict {
+  const char *id;          /* the conflict record */
+  int64_t when;            /* when it was recorded (UTC ms) */
+  const char *rtype, *rid; /* the card it is about */
+  const kt_mtype *type;    /* the card's type in the model (NULL: unknown here) */
+  const kt_mfield *field;  /* the field in that type (NULL: unknown), else field_name */
+  const char *field_name;
+  const char *card;        /* the card's title, NULL when the card is not on this PC */
+  const char *lost, *lost_by;
+  const char *kept, *kept_by;
+  bool lost_hidden, kept_hidden; /* a protected field's value this user may not see
+                                    (lost / kept then ""): say so, never show it */
+  bool duplicate;          /* not an edit: a new card with the phone, e-mail or tax id
+                              of a colleague's client (lost_by added it, kept_by owns
+                              the other); no values */
+} cl_reader_conflict;
+typedef int (*cl_reader_conflict_cb)(void *ud, const cl_reader_conflict *c);
+/* The conflict log, newest first, at most limit (0 = 1000); cb returns
+ * non-zero to stop. *n (may be NULL) = how many were passed to cb. */
+int cl_reader_conflicts(cl_reader *r, int limit, cl_reader_conflict_cb cb, void *ud, int *n,
+                        kt_err *err);
+
 /* ---- views ------------------------------------------------------------------------------ */
 
 /* A filter, as cl_filter (cl_store.h) and `list --where`: op '=' equal, '!'

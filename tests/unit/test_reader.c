@@ -17,6 +17,8 @@
 
 #include "cl_reader.h"
 #include "cl_store.h"
+#include "kt_change.h"
+#include "kt_time.h"
 #include "t_store.h"
 
 typedef struct fx {
@@ -803,6 +805,194 @@ static void test_bad_input(void **state) {
   assert_null(r2);
 }
 
+/* ---- the trash of every section, the conflict log ------------------------------------------ */
+
+typedef struct trash_rows {
+  char id[8][KT_UUID_STRLEN + 1];
+  char type[8][16];
+  int64_t when[8];
+  int n;
+} trash_rows;
+
+static int on_trash_row(void *ud, const kt_rec *rec, int64_t deleted_ms) {
+  trash_rows *t = ud;
+  assert_true(t->n < 8);
+  assert_true(kt_rec_deleted(rec));
+  snprintf(t->id[t->n], sizeof t->id[0], "%s", kt_rec_id(rec));
+  snprintf(t->type[t->n], sizeof t->type[0], "%s", rec->type->def->name);
+  t->when[t->n++] = deleted_ms;
+  return 0;
+}
+
+static void test_trash_across_types(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  kt_err err;
+  char org[KT_UUID_STRLEN + 1], task[KT_UUID_STRLEN + 1], con[KT_UUID_STRLEN + 1],
+      live[KT_UUID_STRLEN + 1];
+  cl_set o = {"name", "ООО Ромашка"}, t = {"title", "Позвонить"}, l = {"name", "ООО Живая"};
+  add(s, "org", &o, 1, org);
+  add(s, "org", &l, 1, live);
+  add(s, "task", &t, 1, task);
+  cl_set c[] = {{"last_name", "Петрова"}, {"first_name", "Анна"}};
+  add(s, "contact", c, 2, con);
+  int64_t t0 = (int64_t)kt_now_ms();
+  /* deleted in this order: the task, the org, the contact */
+  assert_int_equal(cl_store_delete(s, task, &err), 0);
+  usleep(3000);
+  assert_int_equal(cl_store_delete(s, org, &err), 0);
+  usleep(3000);
+  assert_int_equal(cl_store_delete(s, con, &err), 0);
+  cl_reader *r = reader(f, "ru");
+  trash_rows got = {0};
+  assert_int_equal(cl_reader_trash(r, 0, on_trash_row, &got, &err), 0);
+  assert_int_equal(got.n, 3); /* every type, the live org not */
+  assert_string_equal(got.id[0], con); /* newest deletion first */
+  assert_string_equal(got.type[0], "contact");
+  assert_string_equal(got.id[1], org);
+  assert_string_equal(got.id[2], task);
+  assert_string_equal(got.type[2], "task");
+  assert_true(got.when[0] >= got.when[1] && got.when[1] >= got.when[2]);
+  assert_true(got.when[2] >= t0 - 1000 && got.when[0] <= (int64_t)kt_now_ms() + 1000);
+  /* a limit; a restore leaves it (seen after refresh) */
+  trash_rows one = {0};
+  assert_int_equal(cl_reader_trash(r, 1, on_trash_row, &one, &err), 0);
+  assert_int_equal(one.n, 1);
+  assert_string_equal(one.id[0], con);
+  assert_int_equal(cl_store_restore(s, org, &err), 0);
+  bool changed = false;
+  assert_int_equal(cl_reader_refresh(r, &changed, &err), 0);
+  assert_true(changed);
+  trash_rows after = {0};
+  assert_int_equal(cl_reader_trash(r, 0, on_trash_row, &after, &err), 0);
+  assert_int_equal(after.n, 2);
+  assert_string_equal(after.id[0], con);
+  assert_string_equal(after.id[1], task);
+  /* a hidden section's cards are not listed */
+  assert_int_equal(cl_store_section_set(s, "task", NULL, 1, &err), 0);
+  r = reader(f, "ru");
+  trash_rows hid = {0};
+  assert_int_equal(cl_reader_trash(r, 0, on_trash_row, &hid, &err), 0);
+  assert_int_equal(hid.n, 1);
+  assert_string_equal(hid.id[0], con);
+}
+
+#define DEV "01890000-0000-7000-8000-0000000000aa"
+
+static Kartoteka__FieldValue fv_text(const char *name, const char *text) {
+  Kartoteka__FieldValue v = KARTOTEKA__FIELD_VALUE__INIT;
+  v.name = (char *)name;
+  v.value_case = KARTOTEKA__FIELD_VALUE__VALUE_TEXT;
+  v.text = (char *)text;
+  v.stamp = kt_now_ms() << 16;
+  v.device = DEV;
+  return v;
+}
+
+/* A conflict record as the server sends it (pulled): the given fields. */
+static void pull_conflict(cl_store *s, const char *id, Kartoteka__FieldValue *vals, size_t n,
+                          int64_t created) {
+  Kartoteka__FieldValue *ptr[16], cr = KARTOTEKA__FIELD_VALUE__INIT;
+  cr.name = "created";
+  cr.value_case = KARTOTEKA__FIELD_VALUE__VALUE_NUM;
+  cr.num = created;
+  cr.stamp = kt_now_ms() << 16;
+  cr.device = DEV;
+  ptr[0] = &cr;
+  for (size_t i = 0; i < n; i++) ptr[i + 1] = &vals[i];
+  Kartoteka__Change ch = KARTOTEKA__CHANGE__INIT;
+  ch.type = "conflict";
+  ch.id = (char *)id;
+  ch.fields = ptr;
+  ch.n_fields = n + 1;
+  kt_err err;
+  int rc = cl_store_begin_pulled(s, false, &err);
+  if (!rc) rc = cl_store_apply(s, &ch, &err);
+  if (!rc) rc = cl_store_commit(s, &err);
+  else cl_store_rollback(s);
+  if (rc) fprintf(stderr, "pull: %s\n", err.msg);
+  assert_int_equal(rc, 0);
+}
+
+typedef struct conflict_rows {
+  cl_reader_conflict c[4];
+  char card[4][64], lost[4][64], kept[4][64], field[4][64], by[4][2][16];
+  int n;
+} conflict_rows;
+
+static int on_conflict_row(void *ud, const cl_reader_conflict *c) {
+  conflict_rows *t = ud;
+  assert_true(t->n < 4);
+  t->c[t->n] = *c; /* (strings borrowed: copied below) */
+  snprintf(t->card[t->n], 64, "%s", c->card ? c->card : "(none)");
+  snprintf(t->lost[t->n], 64, "%s", c->lost);
+  snprintf(t->kept[t->n], 64, "%s", c->kept);
+  snprintf(t->field[t->n], 64, "%s", c->field ? c->field->name : c->field_name);
+  snprintf(t->by[t->n][0], 16, "%s", c->lost_by);
+  snprintf(t->by[t->n][1], 16, "%s", c->kept_by);
+  t->n++;
+  return 0;
+}
+
+static void test_conflicts(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  kt_err err;
+  char org[KT_UUID_STRLEN + 1];
+  cl_set o[] = {{"name", "ООО Ромашка"}, {"city", "Тверь"}};
+  add(s, "org", o, 2, org);
+  int64_t now = (int64_t)kt_now_ms();
+  /* an edit of the city that lost (the oldest), a protected phone not this user's to see,
+     a duplicate (the newest), about a card not on this PC */
+  Kartoteka__FieldValue a[] = {fv_text("rtype", "org"),     fv_text("rid", org),
+                               fv_text("field", "city"),    fv_text("value", "Казань"),
+                               fv_text("winner", "Тверь"),  fv_text("lost_by", "anna"),
+                               fv_text("won_by", "boris")};
+  pull_conflict(s, "01890000-0000-7000-8000-00000000c001", a, 7, now - 3000);
+  Kartoteka__FieldValue b[] = {fv_text("rtype", "org"), fv_text("rid", org),
+                               fv_text("field", "phone"), fv_text("lost_by", "anna"),
+                               fv_text("won_by", "boris")};
+  pull_conflict(s, "01890000-0000-7000-8000-00000000c002", b, 5, now - 2000);
+  Kartoteka__FieldValue c[] = {fv_text("rtype", "contact"),
+                               fv_text("rid", "01890000-0000-7000-8000-0000000000ff"),
+                               fv_text("field", "phone_mobile"), fv_text("lost_by", "vera"),
+                               fv_text("won_by", "boris"), fv_text("cause", "duplicate")};
+  pull_conflict(s, "01890000-0000-7000-8000-00000000c003", c, 6, now - 1000);
+  cl_reader *r = reader(f, "ru");
+  conflict_rows got = {0};
+  int n = -1;
+  assert_int_equal(cl_reader_conflicts(r, 0, on_conflict_row, &got, &n, &err), 0);
+  assert_int_equal(n, 3);
+  assert_int_equal(got.n, 3);
+  /* newest first: the duplicate, about a card not here */
+  assert_true(got.c[0].duplicate);
+  assert_string_equal(got.card[0], "(none)");
+  assert_string_equal(got.field[0], "phone_mobile");
+  assert_string_equal(got.by[0][0], "vera");
+  assert_string_equal(got.lost[0], "");
+  /* the protected phone: both values hidden, the writers shown */
+  assert_false(got.c[1].duplicate);
+  assert_true(got.c[1].lost_hidden && got.c[1].kept_hidden);
+  assert_string_equal(got.card[1], "ООО Ромашка");
+  assert_string_equal(got.field[1], "phone");
+  /* the edit: both values, who wrote each, when, the card's title and type */
+  assert_false(got.c[2].lost_hidden || got.c[2].kept_hidden || got.c[2].duplicate);
+  assert_string_equal(got.card[2], "ООО Ромашка");
+  assert_string_equal(got.field[2], "city");
+  assert_string_equal(got.lost[2], "Казань");
+  assert_string_equal(got.kept[2], "Тверь");
+  assert_string_equal(got.by[2][0], "anna");
+  assert_string_equal(got.by[2][1], "boris");
+  assert_int_equal(got.c[2].when, now - 3000);
+  assert_non_null(got.c[2].type);
+  assert_string_equal(got.c[2].type->def->name, "org");
+  /* a limit */
+  conflict_rows one = {0};
+  assert_int_equal(cl_reader_conflicts(r, 1, on_conflict_row, &one, &n, &err), 0);
+  assert_int_equal(n, 1);
+  assert_true(one.c[0].duplicate);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_cyrillic_order_and_ties, setup, teardown),
@@ -813,6 +1003,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_patch_equals_rebuild, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reader_never_writes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_trash_across_types, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sort_index_equals_full_sort, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sort_index_which_views, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sort_index_collation_change, setup, teardown),
