@@ -13,13 +13,16 @@
  *    first open by a new reader; warm: again; goal < 300 ms warm, < 1 s) and
  *    the in-memory sort it replaces, one row N at random positions, and a
  *    scroll through the whole list a page of 100 at a time (time per page).
- * Env: BENCH_N (records), BENCH_DIR (scratch folder; /tmp). */
+ * Env: BENCH_N (records), BENCH_DIR (scratch folder; /tmp), BENCH_READER_DB (a
+ * replica file to keep between runs: loaded there when missing, reused as it
+ * is when present; the patch part renames 21 cards in it each run). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <malloc.h>
+#include <unistd.h>
 
 #include "bench_util.h"
 #include "cl_reader.h"
@@ -191,8 +194,11 @@ int main(int argc, char **argv) {
   long n = ns ? atol(ns) : 1000000;
   if (n < 30000) n = 30000; /* 200 pages of 100 at each place */
   char path[400];
-  snprintf(path, sizeof path, "%s/replica.db", bench_dir);
-  load(path, n);
+  const char *keep = getenv("BENCH_READER_DB");
+  snprintf(path, sizeof path, "%s", keep && *keep ? keep : "");
+  if (!*path) snprintf(path, sizeof path, "%s/replica.db", bench_dir);
+  if (!*path || access(path, F_OK) != 0) load(path, n);
+  else printf("  reusing the replica %s (BENCH_READER_DB)\n", path);
 
   kt_err err;
   cl_reader *rd;
