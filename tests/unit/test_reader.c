@@ -692,6 +692,140 @@ static void test_sort_index_after_upgrade(void **state) {
   cl_reader_close(rf);
 }
 
+/* ---- search views: the search index's plan against the records' ------------------------------ */
+
+/* Two views of one spec (the new plan v, the records' plan old) hold the
+ * same rows in the same order: count, keyset both ways, row N, positions. */
+static void assert_same_rows(cl_view *v, cl_view *old, unsigned *seed) {
+  kt_err err;
+  assert_int_equal(cl_view_count(v), cl_view_count(old));
+  ids want = view_forward(old, 64), fw = view_forward(v, 13), bw = view_backward(v, 29);
+  ids_assert_equal(&fw, &want);
+  ids_assert_equal(&bw, &want);
+  for (int k = 0; k < 30 && want.n; k++) {
+    int64_t n = k == 0 ? 0 : k == 1 ? want.n - 1 : (int64_t)(rand_r(seed) % (unsigned)want.n);
+    kt_rec *rows[5];
+    int got = 0;
+    assert_int_equal(cl_view_page(v, n, 5, rows, &got, &err), 0);
+    assert_int_equal(got, n + 5 <= want.n ? 5 : want.n - n);
+    for (int i = 0; i < got; i++) {
+      assert_string_equal(kt_rec_id(rows[i]), want.id[n + i]);
+      kt_rec_free(rows[i]);
+    }
+    int64_t pos = -1;
+    assert_int_equal(cl_view_find(v, want.id[n], &pos, &err), 0);
+    assert_int_equal(pos, n);
+  }
+  free(want.id), free(fw.id), free(bw.id);
+}
+
+/* Searches with and without filters (ё/е, Polish letters, phone digits, a
+ * city of two words, a word of the city elsewhere in a card), live and
+ * trash, through the search index and the narrowed match, equal to the
+ * plans that read every record; then edits that make cards stop and start
+ * matching, patched in, equal to a fresh build of the old plan. */
+static void test_search_plans_equal(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  kt_err err;
+  unsigned seed = 16;
+  const char *last[] = {"Ёлкина", "Елкин", "елкин", "Ślęzak", "Łukasiewicz", "Фёдоров", "Федоров",
+                        "Петров", "Казанцев", "Иванов"};
+  const char *first[] = {"Łukasz", "Мария", "Иван", "Żaneta", NULL};
+  const char *city[] = {"Москва", "Казань", "Санкт-Петербург", "Kraków", NULL};
+  int nid = 700;
+  char (*id)[KT_UUID_STRLEN + 1] = calloc((size_t)nid, sizeof *id);
+  assert_non_null(id);
+  assert_int_equal(cl_store_begin(s, &err), 0);
+  for (int i = 0; i < nid; i++) {
+    char phone[32], bday[16];
+    snprintf(phone, sizeof phone, "+7 (916) %03d-45-%02d", i % 1000, i % 100);
+    snprintf(bday, sizeof bday, "19%02d-03-0%d", 50 + i % 40, 1 + i % 9);
+    cl_set c[6] = {{"last_name", last[i % 10]}, {"phone_mobile", phone}, {"birthday", bday}};
+    int n = 3;
+    if (first[i % 5]) c[n++] = (cl_set){"first_name", first[i % 5]};
+    if (city[i % 7 % 5]) c[n++] = (cl_set){"city", city[i % 7 % 5]};
+    if (i % 11 == 0) c[n++] = (cl_set){"comment", "переехал из Казани, бывал в Казань-Арене"};
+    add(s, "contact", c, n, id[i]);
+  }
+  assert_int_equal(cl_store_commit(s, &err), 0);
+  for (int i = 0; i < nid; i += 9) assert_int_equal(cl_store_delete(s, id[i], &err), 0);
+  cl_reader *r = reader(f, "ru"), *rf = reader_opts(f->ts.path, "ru", true);
+  cl_view_filter fl[][2] = {
+      {{"city", '=', "Казань"}},
+      {{"city", '=', "санкт-петербург"}},
+      {{"city", '~', "каз"}},
+      {{"last_name", '=', "ЁЛКИНА"}},
+      {{"city", '=', "kraków"}, {"birthday", '>', "1970-01-01"}},
+  };
+  int nfl[] = {1, 1, 1, 1, 2};
+  const char *texts[] = {"елк", "ЁЛКИН", "lukasz", "ślę", "фед", "каз", "4567", "916 12", "ив ка"};
+  for (size_t ti = 0; ti < sizeof texts / sizeof texts[0]; ti++)
+    for (int fi = -1; fi < (int)(sizeof nfl / sizeof nfl[0]); fi++)
+      for (int trash = 0; trash < 2; trash++) {
+        cl_view_spec sp = {.type = "contact", .search = texts[ti], .trash = trash,
+                           .where = fi < 0 ? NULL : fl[fi], .nwhere = fi < 0 ? 0 : nfl[fi]};
+        cl_view *v = view(r, &sp), *old = view(rf, &sp);
+        assert_string_equal(cl_view_plan(v), fi < 0 ? "search index" : "sorted in memory");
+        assert_string_equal(cl_view_plan(old), "sorted in memory");
+        if (fi < 0 && !trash) assert_true(cl_view_count(v) > 0);
+        assert_same_rows(v, old, &seed);
+        cl_view_free(v);
+        cl_view_free(old);
+      }
+  /* edits under open views: a card stops matching (renamed, moved to another
+     city, to the trash), another starts (renamed, restored), then patched */
+  cl_view_spec specs[] = {{.type = "contact", .search = "елк"},
+                          {.type = "contact", .search = "елк", .trash = true},
+                          {.type = "contact", .search = "елк", .where = fl[0], .nwhere = 1}};
+  cl_view *v[3];
+  for (int k = 0; k < 3; k++) v[k] = view(r, &specs[k]);
+  const char *chg[8];
+  int nchg = 0, changed;
+  cl_set out = {"last_name", "Петров"}, in = {"last_name", "Ёлкин"}, moved = {"city", "Тверь"},
+         there = {"city", "казань"};
+  assert_int_equal(cl_store_edit(s, id[1], &out, 1, &changed, &err), 0); /* Елкин -> Петров */
+  chg[nchg++] = id[1];
+  assert_int_equal(cl_store_edit(s, id[7], &in, 1, &changed, &err), 0); /* Петров -> Ёлкин */
+  chg[nchg++] = id[7];
+  assert_int_equal(cl_store_edit(s, id[7], &there, 1, &changed, &err), 0);
+  assert_int_equal(cl_store_edit(s, id[71], &moved, 1, &changed, &err), 0); /* Ёлкина of Казань */
+  chg[nchg++] = id[71];
+  assert_int_equal(cl_store_delete(s, id[2], &err), 0); /* елкин to the trash */
+  chg[nchg++] = id[2];
+  assert_int_equal(cl_store_restore(s, id[0], &err), 0); /* Ёлкина back */
+  chg[nchg++] = id[0];
+  for (int k = 0; k < 3; k++) {
+    assert_int_equal(cl_view_patch(v[k], chg, nchg, &err), 0);
+    cl_view *fresh = view(rf, &specs[k]);
+    assert_same_rows(v[k], fresh, &seed);
+    cl_view_free(fresh);
+    bool ch = true;
+    assert_int_equal(cl_view_refresh(v[k], &ch, &err), 0);
+    assert_false(ch);
+    cl_view_free(v[k]);
+  }
+  /* a trash longer than the hits: each hit asked of the sort index */
+  assert_int_equal(cl_store_begin(s, &err), 0);
+  for (int i = 0; i < 4600; i++) {
+    cl_set c = {"last_name", "Корзинкин"};
+    char tid[KT_UUID_STRLEN + 1];
+    add(s, "contact", &c, 1, tid);
+    assert_int_equal(cl_store_delete(s, tid, &err), 0);
+  }
+  assert_int_equal(cl_store_commit(s, &err), 0);
+  for (int trash = 0; trash < 2; trash++) {
+    cl_view_spec sp = {.type = "contact", .search = "елк", .trash = trash};
+    cl_view *a = view(r, &sp), *old = view(rf, &sp);
+    assert_string_equal(cl_view_plan(a), "search index");
+    assert_same_rows(a, old, &seed);
+    cl_view_free(a);
+    cl_view_free(old);
+  }
+  cl_reader_close(rf);
+  free(id);
+}
+
 static unsigned char *slurp(const char *path, size_t *n) {
   FILE *fp = fopen(path, "rb");
   assert_non_null(fp);
@@ -817,6 +951,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_sort_index_which_views, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sort_index_collation_change, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sort_index_after_upgrade, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_search_plans_equal, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
