@@ -17,6 +17,7 @@
 
 #include "cl_reader.h"
 #include "cl_store.h"
+#include "t_reader.h"
 #include "t_store.h"
 
 typedef struct fx {
@@ -64,93 +65,15 @@ static void add_contact(cl_store *s, const char *last, const char *first, const 
   add(s, "contact", sets, city ? 3 : 2, NULL);
 }
 
-/* ---- id lists ------------------------------------------------------------------------------ */
-
-typedef struct ids {
-  char (*id)[KT_UUID_STRLEN + 1];
-  int n, cap;
-} ids;
-
-static void ids_add(ids *l, const char *id) {
-  if (l->n == l->cap) {
-    l->cap = l->cap ? l->cap * 2 : 64;
-    l->id = realloc(l->id, (size_t)l->cap * sizeof *l->id);
-    assert_non_null(l->id);
-  }
-  snprintf(l->id[l->n++], KT_UUID_STRLEN + 1, "%s", id);
-}
-
-static int ids_cb(void *ud, const cl_rec *r) {
-  ids_add(ud, cl_rec_id(r));
-  return 0;
-}
-
-static void ids_assert_equal(const ids *a, const ids *b) {
-  assert_int_equal(a->n, b->n);
-  for (int i = 0; i < a->n; i++) assert_string_equal(a->id[i], b->id[i]);
-}
-
 /* What cl_store_list gives for the same query (the reference order). */
-static ids store_list(cl_store *s, const char *type, const char *sort, bool desc,
+static t_ids store_list(cl_store *s, const char *type, const char *sort, bool desc,
                       const cl_filter *where, int nwhere, bool trash) {
-  ids l = {0};
+  t_ids l = {0};
   kt_err err;
   cl_query q = {.type = type, .sort = sort, .desc = desc, .where = where, .nwhere = nwhere,
                 .trash = trash};
-  assert_int_equal(cl_store_list(s, &q, ids_cb, &l, &err), 0);
+  assert_int_equal(cl_store_list(s, &q, t_ids_cb, &l, &err), 0);
   return l;
-}
-
-/* Every row of a view, one page at a time forwards (keyset from the last
- * row of the previous page). */
-static ids view_forward(cl_view *v, int page) {
-  ids l = {0};
-  kt_err err;
-  kt_rec *rows[64];
-  char last[KT_UUID_STRLEN + 1] = "";
-  for (;;) {
-    int got = 0;
-    assert_int_equal(cl_view_next(v, *last ? last : NULL, page, rows, &got, &err), 0);
-    if (!got) break;
-    for (int i = 0; i < got; i++) {
-      ids_add(&l, kt_rec_id(rows[i]));
-      kt_rec_free(rows[i]);
-    }
-    snprintf(last, sizeof last, "%s", l.id[l.n - 1]);
-  }
-  return l;
-}
-
-/* Every row of a view, one page at a time backwards from the end, put back
- * in view order. */
-static ids view_backward(cl_view *v, int page) {
-  ids rev = {0};
-  kt_err err;
-  kt_rec *rows[64];
-  char first[KT_UUID_STRLEN + 1] = "";
-  for (;;) {
-    int got = 0;
-    assert_int_equal(cl_view_prev(v, *first ? first : NULL, page, rows, &got, &err), 0);
-    if (!got) break;
-    for (int i = got - 1; i >= 0; i--) {
-      ids_add(&rev, kt_rec_id(rows[i]));
-      kt_rec_free(rows[i]);
-    }
-    snprintf(first, sizeof first, "%s", rev.id[rev.n - 1]);
-  }
-  ids l = {0};
-  for (int i = rev.n - 1; i >= 0; i--) ids_add(&l, rev.id[i]);
-  free(rev.id);
-  return l;
-}
-
-static cl_view *view(cl_reader *r, const cl_view_spec *spec) {
-  cl_view *v = NULL;
-  kt_err err;
-  int rc = cl_view_open(r, spec, &v, &err);
-  if (rc) fprintf(stderr, "cl_view_open: %s\n", err.msg);
-  assert_int_equal(rc, 0);
-  return v;
 }
 
 /* The last names of a view in order, "|"-separated. */
@@ -178,33 +101,33 @@ static void test_cyrillic_order_and_ties(void **state) {
   for (int i = 0; i < 10; i++) add_contact(s, names[i], i % 2 ? "Иван" : "Пётр", NULL);
   cl_reader *r = reader(f, "ru");
   cl_view_spec sp = {.type = "contact", .sort = "last_name"};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   assert_int_equal(cl_view_count(v), 10);
   char got[512];
   view_names(v, "last_name", got, sizeof got);
   /* ICU ru: е and ё differ at the second level only (Елкин < Ёлкин < Ельцин),
      lower case before upper at the third */
   assert_string_equal(got, "Аристов|Аристов|Аристова|елкин|Елкин|Ёлкин|Ёлкин|Ельцин|Жуков|Яковлев");
-  ids want = store_list(s, "contact", "last_name", false, NULL, 0, false);
-  ids fw = view_forward(v, 3), bw = view_backward(v, 4);
-  ids_assert_equal(&fw, &want);
-  ids_assert_equal(&bw, &want);
+  t_ids want = store_list(s, "contact", "last_name", false, NULL, 0, false);
+  t_ids fw = t_view_forward(v, 3), bw = t_view_backward(v, 4);
+  t_ids_equal(&fw, &want);
+  t_ids_equal(&bw, &want);
   cl_view_free(v);
   free(want.id), free(fw.id), free(bw.id);
   /* descending: values reversed, ties still by rowid, as list orders them */
   sp.desc = true;
-  v = view(r, &sp);
+  v = t_view(r, &sp);
   want = store_list(s, "contact", "last_name", true, NULL, 0, false);
-  fw = view_forward(v, 5);
-  ids_assert_equal(&fw, &want);
+  fw = t_view_forward(v, 5);
+  t_ids_equal(&fw, &want);
   cl_view_free(v);
   free(want.id), free(fw.id);
   /* the default order (the title fields: last, first, middle name) */
   sp = (cl_view_spec){.type = "contact"};
-  v = view(r, &sp);
+  v = t_view(r, &sp);
   want = store_list(s, "contact", NULL, false, NULL, 0, false);
-  fw = view_forward(v, 2);
-  ids_assert_equal(&fw, &want);
+  fw = t_view_forward(v, 2);
+  t_ids_equal(&fw, &want);
   cl_view_free(v);
   free(want.id), free(fw.id);
 }
@@ -220,7 +143,7 @@ static void test_polish_order(void **state) {
   }
   cl_reader *r = reader(f, "pl_PL.UTF-8");
   cl_view_spec sp = {.type = "org", .sort = "name"};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   char got[512];
   view_names(v, "name", got, sizeof got);
   /* Polish: C < Ć, L < Ł, S < Ś, Z < Ź < Ż (letters of their own) */
@@ -228,7 +151,7 @@ static void test_polish_order(void **state) {
   cl_view_free(v);
   /* the same names in a Russian reader: the accents are second-level only */
   r = reader(f, "ru");
-  v = view(r, &sp);
+  v = t_view(r, &sp);
   view_names(v, "name", got, sizeof got);
   assert_string_equal(got, "Cezary|Ćwik|Ewa|Lucyna|Łukasz|Sławomir|Ślęzak|Szymański|Żaneta|Ździsław|Zenon");
   cl_view_free(v);
@@ -261,12 +184,12 @@ static void test_pages_anywhere(void **state) {
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     cl_view_spec sp = {.type = cases[c].type, .sort = cases[c].sort, .desc = cases[c].desc};
-    cl_view *v = view(r, &sp);
-    ids want = store_list(s, sp.type, sp.sort, sp.desc, NULL, 0, false);
+    cl_view *v = t_view(r, &sp);
+    t_ids want = store_list(s, sp.type, sp.sort, sp.desc, NULL, 0, false);
     assert_int_equal(cl_view_count(v), want.n);
-    ids fw = view_forward(v, 17), bw = view_backward(v, 64);
-    ids_assert_equal(&fw, &want);
-    ids_assert_equal(&bw, &want);
+    t_ids fw = t_view_forward(v, 17), bw = t_view_backward(v, 64);
+    t_ids_equal(&fw, &want);
+    t_ids_equal(&bw, &want);
     const int64_t at[] = {0, 1, 100, 128, 200, 250, 256};
     for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
       kt_rec *rows[10];
@@ -312,11 +235,11 @@ static void test_filters_search_trash_match_store(void **state) {
     for (int trash = 0; trash < 2; trash++) {
       cl_view_spec sp = {.type = "contact", .where = vw, .nwhere = nw, .trash = trash,
                          .sort = "last_name"};
-      cl_view *v = view(r, &sp);
-      ids want = store_list(s, "contact", "last_name", false, sw, nw, trash);
-      ids got = view_forward(v, 2);
+      cl_view *v = t_view(r, &sp);
+      t_ids want = store_list(s, "contact", "last_name", false, sw, nw, trash);
+      t_ids got = t_view_forward(v, 2);
       assert_true(want.n > 0);
-      ids_assert_equal(&got, &want);
+      t_ids_equal(&got, &want);
       cl_view_free(v);
       free(want.id), free(got.id);
     }
@@ -325,11 +248,11 @@ static void test_filters_search_trash_match_store(void **state) {
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
     for (int trash = 0; trash < 2; trash++) {
       cl_view_spec sp = {.type = "contact", .search = texts[i], .trash = trash};
-      cl_view *v = view(r, &sp);
-      ids want = {0};
-      assert_int_equal(cl_store_search(s, texts[i], "contact", 0, trash, ids_cb, &want, &err), 0);
-      ids got = view_forward(v, 3);
-      ids_assert_equal(&got, &want);
+      cl_view *v = t_view(r, &sp);
+      t_ids want = {0};
+      assert_int_equal(cl_store_search(s, texts[i], "contact", 0, trash, t_ids_cb, &want, &err), 0);
+      t_ids got = t_view_forward(v, 3);
+      t_ids_equal(&got, &want);
       assert_int_equal(cl_view_count(v), want.n);
       if (!trash && strcmp(texts[i], "916 123") != 0) assert_true(want.n > 0); /* that phone is in the trash */
       if (trash && strcmp(texts[i], "916 123") == 0) assert_int_equal(want.n, 1);
@@ -338,7 +261,7 @@ static void test_filters_search_trash_match_store(void **state) {
     }
   /* search and a filter and a sort together */
   cl_view_spec sp = {.type = "contact", .search = "елк", .where = vw, .nwhere = 1, .sort = "first_name"};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   assert_int_equal(cl_view_count(v), 1); /* Ёлкина; Елкина of Москва is in the trash */
   cl_view_free(v);
   /* a record by id with its related cards, through the reader */
@@ -349,8 +272,8 @@ static void test_filters_search_trash_match_store(void **state) {
   add(s, "contact", k, 2, NULL);
   kt_rec *rec = NULL;
   assert_int_equal(cl_reader_get(r, org, &rec, &err), 0);
-  ids rel = {0};
-  assert_int_equal(cl_reader_related(r, rec, ids_cb, &rel, &err), 0);
+  t_ids rel = {0};
+  assert_int_equal(cl_reader_related(r, rec, t_ids_cb, &rel, &err), 0);
   assert_int_equal(rel.n, 1);
   kt_rec_free(rec);
   free(rel.id);
@@ -365,7 +288,7 @@ static void test_writer_seen_after_refresh(void **state) {
   add_contact(s, "Аристов", "Юрий", NULL);
   cl_reader *r = reader(f, "ru");
   cl_view_spec sp = {.type = "contact", .sort = "last_name"};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   assert_int_equal(cl_view_count(v), 2);
   bool changed = true;
   assert_int_equal(cl_reader_refresh(r, &changed, &err), 0);
@@ -392,7 +315,7 @@ static void test_writer_seen_after_refresh(void **state) {
   assert_true(changed);
   cl_view_free(v);
   cl_view_spec sv = {.type = "contact", .sort = "vip"};
-  v = view(r, &sv);
+  v = t_view(r, &sv);
   int64_t pos = -1;
   assert_int_equal(cl_view_find(v, id, &pos, &err), 0);
   assert_int_equal(pos, 0); /* the only one with a value; empty ones last */
@@ -417,7 +340,7 @@ static void test_patch_equals_rebuild(void **state) {
                           {.type = "contact", .search = "елкин"},
                           {.type = "contact", .trash = true}};
   cl_view *v[4];
-  for (int k = 0; k < 4; k++) v[k] = view(r, &specs[k]);
+  for (int k = 0; k < 4; k++) v[k] = t_view(r, &specs[k]);
   /* the writer: a new card, a rename that moves one, a move out of the filter,
      one to the trash, an organization (another type) */
   char nid[KT_UUID_STRLEN + 1], oid[KT_UUID_STRLEN + 1];
@@ -434,9 +357,9 @@ static void test_patch_equals_rebuild(void **state) {
   const char *chg[] = {nid, id[1], id[3], id[2], oid};
   for (int k = 0; k < 4; k++) {
     assert_int_equal(cl_view_patch(v[k], chg, 5, &err), 0);
-    cl_view *fresh = view(r, &specs[k]);
-    ids a = view_forward(v[k], 2), b = view_forward(fresh, 100);
-    ids_assert_equal(&a, &b);
+    cl_view *fresh = t_view(r, &specs[k]);
+    t_ids a = t_view_forward(v[k], 2), b = t_view_forward(fresh, 100);
+    t_ids_equal(&a, &b);
     assert_int_equal(cl_view_count(v[k]), cl_view_count(fresh));
     for (int i = 0; i < a.n; i++) { /* positions found by key, also for patched rows */
       int64_t pos = -1;
@@ -461,16 +384,6 @@ static void test_patch_equals_rebuild(void **state) {
 
 /* ---- the stored sort index ------------------------------------------------------------------ */
 
-static cl_reader *reader_opts(const char *path, const char *locale, bool no_index) {
-  kt_err err;
-  cl_reader_opts o = {.locale = locale, .no_sort_index = no_index};
-  cl_reader *r = NULL;
-  int rc = cl_reader_open(path, &o, &r, &err);
-  if (rc) fprintf(stderr, "cl_reader_open: %s\n", err.msg);
-  assert_int_equal(rc, 0);
-  return r;
-}
-
 /* The indexed view v and the in-memory sort of the same spec (full) agree:
  * count, every row forwards and backwards (keyset pages crossing buckets),
  * row N and the position of its id for random N. */
@@ -479,9 +392,9 @@ static void assert_same_as_full_sort(cl_view *v, cl_view *full, unsigned *seed) 
   assert_true(cl_view_indexed(v));
   assert_false(cl_view_indexed(full));
   assert_int_equal(cl_view_count(v), cl_view_count(full));
-  ids want = view_forward(full, 64), fw = view_forward(v, 61), bw = view_backward(v, 64);
-  ids_assert_equal(&fw, &want);
-  ids_assert_equal(&bw, &want);
+  t_ids want = t_view_forward(full, 64), fw = t_view_forward(v, 61), bw = t_view_backward(v, 64);
+  t_ids_equal(&fw, &want);
+  t_ids_equal(&bw, &want);
   for (int k = 0; k < 60 && want.n; k++) {
     int64_t n = k == 0 ? 0 : k == 1 ? want.n - 1 : (int64_t)(rand_r(seed) % (unsigned)want.n);
     kt_rec *rows[7];
@@ -522,12 +435,12 @@ static void test_sort_index_equals_full_sort(void **state) {
     add(s, "contact", c, first[i % 4] ? 3 : 2, id[i]);
   }
   assert_int_equal(cl_store_commit(s, &err), 0);
-  cl_reader *r = reader(f, "ru"), *rf = reader_opts(f->ts.path, "ru", true);
+  cl_reader *r = reader(f, "ru"), *rf = t_reader(f->ts.path, "ru", true);
   cl_view_spec live = {.type = "contact"}, trash = {.type = "contact", .trash = true};
-  cl_view *v = view(r, &live), *vt = view(r, &trash);
+  cl_view *v = t_view(r, &live), *vt = t_view(r, &trash);
   assert_int_equal(cl_view_count(v), nid);
   assert_int_equal(cl_view_count(vt), 0);
-  cl_view *full = view(rf, &live);
+  cl_view *full = t_view(rf, &live);
   assert_same_as_full_sort(v, full, &seed);
   cl_view_free(full);
   for (int round = 0; round < 3; round++) {
@@ -555,10 +468,10 @@ static void test_sort_index_equals_full_sort(void **state) {
     bool ch = false;
     assert_int_equal(cl_view_refresh(vt, &ch, &err), 0);
     assert_true(ch);
-    full = view(rf, &live);
+    full = t_view(rf, &live);
     assert_same_as_full_sort(v, full, &seed);
     cl_view_free(full);
-    full = view(rf, &trash);
+    full = t_view(rf, &trash);
     assert_true(cl_view_count(vt) > 0);
     assert_same_as_full_sort(vt, full, &seed);
     cl_view_free(full);
@@ -566,15 +479,15 @@ static void test_sort_index_equals_full_sort(void **state) {
   /* cards removed from this PC (revoked) leave the index too */
   for (int i = 0; i < 50; i++) assert_int_equal(cl_store_revoke(s, "contact", id[i * 7], &err), 0);
   assert_int_equal(cl_view_refresh(v, NULL, &err), 0);
-  full = view(rf, &live);
+  full = t_view(rf, &live);
   assert_same_as_full_sort(v, full, &seed);
   cl_view_free(full);
   /* the index as a fresh rebuild would make it: same order after a reindex */
-  ids before = view_forward(v, 64);
+  t_ids before = t_view_forward(v, 64);
   assert_int_equal(cl_store_reindex(s, &err), 0);
   assert_int_equal(cl_view_refresh(v, NULL, &err), 0);
-  ids after = view_forward(v, 64);
-  ids_assert_equal(&before, &after);
+  t_ids after = t_view_forward(v, 64);
+  t_ids_equal(&before, &after);
   free(before.id), free(after.id);
   cl_view_free(v);
   cl_view_free(vt);
@@ -600,14 +513,14 @@ static void test_sort_index_which_views(void **state) {
       {{.type = "event"}, true}, /* an event's start */
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    cl_view *v = view(r, &cases[c].sp);
+    cl_view *v = t_view(r, &cases[c].sp);
     assert_int_equal(cl_view_indexed(v), cases[c].ix);
     cl_view_free(v);
   }
   /* another collation than the index's: sorted in memory */
   r = reader(f, "pl");
   cl_view_spec sp = {.type = "contact"};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   assert_false(cl_view_indexed(v));
   assert_int_equal(cl_view_count(v), 20);
   cl_view_free(v);
@@ -642,7 +555,7 @@ static void test_sort_index_collation_change(void **state) {
   add(f->ts.s, "org", &more, 1, NULL);
   cl_reader *r = reader(f, "pl_PL.UTF-8");
   cl_view_spec sp = {.type = "org"};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   assert_true(cl_view_indexed(v));
   char got[512];
   view_names(v, "name", got, sizeof got);
@@ -682,148 +595,14 @@ static void test_sort_index_after_upgrade(void **state) {
   cl_open_opts o = {.locale = "ru"};
   assert_int_equal(cl_store_open(f->ts.path, &o, &f->ts.s, &err), 0);
   r = reader(f, "ru");
-  cl_reader *rf = reader_opts(f->ts.path, "ru", true);
+  cl_reader *rf = t_reader(f->ts.path, "ru", true);
   cl_view_spec sp = {.type = "org"};
-  cl_view *v = view(r, &sp), *full = view(rf, &sp);
+  cl_view *v = t_view(r, &sp), *full = t_view(rf, &sp);
   assert_int_equal(cl_view_count(v), 1500);
   assert_same_as_full_sort(v, full, &seed);
   cl_view_free(v);
   cl_view_free(full);
   cl_reader_close(rf);
-}
-
-/* ---- search views: the search index's plan against the records' ------------------------------ */
-
-/* Two views of one spec (the new plan v, the records' plan old) hold the
- * same rows in the same order: count, keyset both ways, row N, positions. */
-static void assert_same_rows(cl_view *v, cl_view *old, unsigned *seed) {
-  kt_err err;
-  assert_int_equal(cl_view_count(v), cl_view_count(old));
-  ids want = view_forward(old, 64), fw = view_forward(v, 13), bw = view_backward(v, 29);
-  ids_assert_equal(&fw, &want);
-  ids_assert_equal(&bw, &want);
-  for (int k = 0; k < 30 && want.n; k++) {
-    int64_t n = k == 0 ? 0 : k == 1 ? want.n - 1 : (int64_t)(rand_r(seed) % (unsigned)want.n);
-    kt_rec *rows[5];
-    int got = 0;
-    assert_int_equal(cl_view_page(v, n, 5, rows, &got, &err), 0);
-    assert_int_equal(got, n + 5 <= want.n ? 5 : want.n - n);
-    for (int i = 0; i < got; i++) {
-      assert_string_equal(kt_rec_id(rows[i]), want.id[n + i]);
-      kt_rec_free(rows[i]);
-    }
-    int64_t pos = -1;
-    assert_int_equal(cl_view_find(v, want.id[n], &pos, &err), 0);
-    assert_int_equal(pos, n);
-  }
-  free(want.id), free(fw.id), free(bw.id);
-}
-
-/* Searches with and without filters (ё/е, Polish letters, phone digits, a
- * city of two words, a word of the city elsewhere in a card), live and
- * trash, through the search index and the narrowed match, equal to the
- * plans that read every record; then edits that make cards stop and start
- * matching, patched in, equal to a fresh build of the old plan. */
-static void test_search_plans_equal(void **state) {
-  fx *f = *state;
-  cl_store *s = f->ts.s;
-  kt_err err;
-  unsigned seed = 16;
-  const char *last[] = {"Ёлкина", "Елкин", "елкин", "Ślęzak", "Łukasiewicz", "Фёдоров", "Федоров",
-                        "Петров", "Казанцев", "Иванов"};
-  const char *first[] = {"Łukasz", "Мария", "Иван", "Żaneta", NULL};
-  const char *city[] = {"Москва", "Казань", "Санкт-Петербург", "Kraków", NULL};
-  int nid = 700;
-  char (*id)[KT_UUID_STRLEN + 1] = calloc((size_t)nid, sizeof *id);
-  assert_non_null(id);
-  assert_int_equal(cl_store_begin(s, &err), 0);
-  for (int i = 0; i < nid; i++) {
-    char phone[32], bday[16];
-    snprintf(phone, sizeof phone, "+7 (916) %03d-45-%02d", i % 1000, i % 100);
-    snprintf(bday, sizeof bday, "19%02d-03-0%d", 50 + i % 40, 1 + i % 9);
-    cl_set c[6] = {{"last_name", last[i % 10]}, {"phone_mobile", phone}, {"birthday", bday}};
-    int n = 3;
-    if (first[i % 5]) c[n++] = (cl_set){"first_name", first[i % 5]};
-    if (city[i % 7 % 5]) c[n++] = (cl_set){"city", city[i % 7 % 5]};
-    if (i % 11 == 0) c[n++] = (cl_set){"comment", "переехал из Казани, бывал в Казань-Арене"};
-    add(s, "contact", c, n, id[i]);
-  }
-  assert_int_equal(cl_store_commit(s, &err), 0);
-  for (int i = 0; i < nid; i += 9) assert_int_equal(cl_store_delete(s, id[i], &err), 0);
-  cl_reader *r = reader(f, "ru"), *rf = reader_opts(f->ts.path, "ru", true);
-  cl_view_filter fl[][2] = {
-      {{"city", '=', "Казань"}},
-      {{"city", '=', "санкт-петербург"}},
-      {{"city", '~', "каз"}},
-      {{"last_name", '=', "ЁЛКИНА"}},
-      {{"city", '=', "kraków"}, {"birthday", '>', "1970-01-01"}},
-  };
-  int nfl[] = {1, 1, 1, 1, 2};
-  const char *texts[] = {"елк", "ЁЛКИН", "lukasz", "ślę", "фед", "каз", "4567", "916 12", "ив ка"};
-  for (size_t ti = 0; ti < sizeof texts / sizeof texts[0]; ti++)
-    for (int fi = -1; fi < (int)(sizeof nfl / sizeof nfl[0]); fi++)
-      for (int trash = 0; trash < 2; trash++) {
-        cl_view_spec sp = {.type = "contact", .search = texts[ti], .trash = trash,
-                           .where = fi < 0 ? NULL : fl[fi], .nwhere = fi < 0 ? 0 : nfl[fi]};
-        cl_view *v = view(r, &sp), *old = view(rf, &sp);
-        assert_string_equal(cl_view_plan(v), fi < 0 ? "search index" : "sorted in memory");
-        assert_string_equal(cl_view_plan(old), "sorted in memory");
-        if (fi < 0 && !trash) assert_true(cl_view_count(v) > 0);
-        assert_same_rows(v, old, &seed);
-        cl_view_free(v);
-        cl_view_free(old);
-      }
-  /* edits under open views: a card stops matching (renamed, moved to another
-     city, to the trash), another starts (renamed, restored), then patched */
-  cl_view_spec specs[] = {{.type = "contact", .search = "елк"},
-                          {.type = "contact", .search = "елк", .trash = true},
-                          {.type = "contact", .search = "елк", .where = fl[0], .nwhere = 1}};
-  cl_view *v[3];
-  for (int k = 0; k < 3; k++) v[k] = view(r, &specs[k]);
-  const char *chg[8];
-  int nchg = 0, changed;
-  cl_set out = {"last_name", "Петров"}, in = {"last_name", "Ёлкин"}, moved = {"city", "Тверь"},
-         there = {"city", "казань"};
-  assert_int_equal(cl_store_edit(s, id[1], &out, 1, &changed, &err), 0); /* Елкин -> Петров */
-  chg[nchg++] = id[1];
-  assert_int_equal(cl_store_edit(s, id[7], &in, 1, &changed, &err), 0); /* Петров -> Ёлкин */
-  chg[nchg++] = id[7];
-  assert_int_equal(cl_store_edit(s, id[7], &there, 1, &changed, &err), 0);
-  assert_int_equal(cl_store_edit(s, id[71], &moved, 1, &changed, &err), 0); /* Ёлкина of Казань */
-  chg[nchg++] = id[71];
-  assert_int_equal(cl_store_delete(s, id[2], &err), 0); /* елкин to the trash */
-  chg[nchg++] = id[2];
-  assert_int_equal(cl_store_restore(s, id[0], &err), 0); /* Ёлкина back */
-  chg[nchg++] = id[0];
-  for (int k = 0; k < 3; k++) {
-    assert_int_equal(cl_view_patch(v[k], chg, nchg, &err), 0);
-    cl_view *fresh = view(rf, &specs[k]);
-    assert_same_rows(v[k], fresh, &seed);
-    cl_view_free(fresh);
-    bool ch = true;
-    assert_int_equal(cl_view_refresh(v[k], &ch, &err), 0);
-    assert_false(ch);
-    cl_view_free(v[k]);
-  }
-  /* a trash longer than the hits: each hit asked of the sort index */
-  assert_int_equal(cl_store_begin(s, &err), 0);
-  for (int i = 0; i < 4600; i++) {
-    cl_set c = {"last_name", "Корзинкин"};
-    char tid[KT_UUID_STRLEN + 1];
-    add(s, "contact", &c, 1, tid);
-    assert_int_equal(cl_store_delete(s, tid, &err), 0);
-  }
-  assert_int_equal(cl_store_commit(s, &err), 0);
-  for (int trash = 0; trash < 2; trash++) {
-    cl_view_spec sp = {.type = "contact", .search = "елк", .trash = trash};
-    cl_view *a = view(r, &sp), *old = view(rf, &sp);
-    assert_string_equal(cl_view_plan(a), "search index");
-    assert_same_rows(a, old, &seed);
-    cl_view_free(a);
-    cl_view_free(old);
-  }
-  cl_reader_close(rf);
-  free(id);
 }
 
 static unsigned char *slurp(const char *path, size_t *n) {
@@ -851,7 +630,7 @@ static void test_reader_never_writes(void **state) {
   cl_reader *r = reader(f, "ru");
   cl_view_filter w = {"city", '~', "моск"};
   cl_view_spec sp = {.type = "contact", .sort = "last_name", .where = &w, .nwhere = 1};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   kt_rec *rows[20];
   int got = 0;
   assert_int_equal(cl_view_page(v, 10, 20, rows, &got, &err), 0);
@@ -863,7 +642,7 @@ static void test_reader_never_writes(void **state) {
   assert_int_equal(cl_view_find(v, id, &pos, &err), 0);
   cl_view_free(v);
   sp = (cl_view_spec){.type = "contact", .search = "ёлкин"};
-  v = view(r, &sp);
+  v = t_view(r, &sp);
   assert_int_equal(cl_view_count(v), 25);
   cl_view_free(v);
   bool changed;
@@ -922,7 +701,7 @@ static void test_bad_input(void **state) {
   assert_int_equal(cl_view_open(r, &sp, &v, &err), KT_EINVAL);
   assert_null(v);
   sp = (cl_view_spec){.type = "contact"};
-  v = view(r, &sp);
+  v = t_view(r, &sp);
   kt_rec *rows[2];
   int got;
   assert_int_equal(cl_view_page(v, -1, 2, rows, &got, &err), KT_EINVAL);
@@ -951,7 +730,6 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_sort_index_which_views, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sort_index_collation_change, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sort_index_after_upgrade, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_search_plans_equal, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
