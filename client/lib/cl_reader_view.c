@@ -18,6 +18,10 @@
  * once per data version, measured in bench_reader — and ~24 bytes plus the
  * key per row of memory.
  *
+ * A search newest first with no filter builds the same array without
+ * reading a record: its rows are the search index's hits minus the trash
+ * that the sort index tells (cl_reader_hits.c).
+ *
  * Consistency: the build reads one snapshot; each page reads another (the
  * current one), so a row edited since shows its new values at its old place
  * and a removed row is skipped, until cl_view_refresh rebuilds. */
