@@ -155,6 +155,8 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_SORTKEY_RANK] = "SELECT count(*) FROM sort_key WHERE t = ?1 AND live = ?2 AND "
                            "(k, rid) >= (?3, ?4) AND (k, rid) < (?5, ?6)",
     [CL_ST_SORTKEY_CLEAR] = "DELETE FROM sort_key",
+    [CL_ST_SORTKEY_RIDS] = "SELECT rid FROM sort_key WHERE t = ?1 AND live = ?2",
+    [CL_ST_BUCKET_SUM] = "SELECT coalesce(sum(n), 0) FROM sort_bucket WHERE t = ?1 AND live = ?2",
     [CL_ST_BUCKET_FIND] = "SELECT k, rid, n FROM sort_bucket WHERE t = ?1 AND live = ?2 AND "
                           "(k, rid) <= (?3, ?4) ORDER BY k DESC, rid DESC LIMIT 1",
     [CL_ST_BUCKET_ADD] = "INSERT INTO sort_bucket (t, live, k, rid, n) VALUES (?1, ?2, ?3, ?4, ?5)",

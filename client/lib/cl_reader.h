@@ -31,7 +31,9 @@ struct cl_store;
 typedef struct cl_reader_opts {
   const char *locale; /* collation for sorting ("ru", "pl", "en"); NULL = from LC_COLLATE/LANG */
   int busy_ms;        /* wait this long for a lock; 0 = 5000 */
-  bool no_sort_index; /* never read through the stored sort index (tests, benches) */
+  bool no_sort_index; /* never read through the stored sort index, nor narrow a search
+                         by the view's filters: the plans of before them (tests and
+                         benches compare the two) */
 } cl_reader_opts;
 
 /* Opens a read-only connection to the card index at path (opts may be NULL).
@@ -147,6 +149,13 @@ int64_t cl_view_count(const cl_view *v);
  * and cl_view_patch is a build. Other views (filters, search, another sort
  * field or direction) sort their rows in memory as described above. */
 bool cl_view_indexed(const cl_view *v);
+/* How the view was built, for benches and tests: "sort index" (as
+ * cl_view_indexed), "search index" (a search newest first with no filter:
+ * its rows are the search index's hits minus the trash, or only those in
+ * it, told by the sort index; no record is read, so the build costs ~50 ns
+ * per hit and pages are a slice) or "sorted in memory" (every matching
+ * record read for its sort columns). Static text. */
+const char *cl_view_plan(const cl_view *v);
 /* Rebuilds the view when the replica changed since it was built: *changed
  * (may be NULL). Positions and counts may then differ. */
 int cl_view_refresh(cl_view *v, bool *changed, kt_err *err);

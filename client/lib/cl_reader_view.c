@@ -18,6 +18,10 @@
  * once per data version, measured in bench_reader — and ~24 bytes plus the
  * key per row of memory.
  *
+ * A search newest first with no filter builds the same array without
+ * reading a record: its rows are the search index's hits minus the trash
+ * that the sort index tells (cl_reader_hits.c).
+ *
  * Consistency: the build reads one snapshot; each page reads another (the
  * current one), so a row edited since shows its new values at its old place
  * and a removed row is skipped, until cl_view_refresh rebuilds. */
@@ -47,6 +51,7 @@ struct cl_view {
   const kt_mfield *of[CL__MAX_ORDER];
   int nof;
   bool newest_first; /* a search without a sort field: rowid descending */
+  bool hits;         /* such a search with no filter: rows from the search index alone */
   /* the build */
   int64_t dv;
   cl__kcache *kc[CL__MAX_ORDER]; /* during a build only */
@@ -121,6 +126,7 @@ static int resolve(cl_view *v, kt_err *err) {
   kt_mfield *sf = NULL;
   if (v->sort && (rc = kt_mtype_field_get(v->t, v->sort, &sf, err))) return rc;
   v->newest_first = v->search && !sf;
+  v->hits = v->newest_first && !v->nwhere && !v->r->no_index;
   v->nof = v->newest_first ? 0 : cl__order_fields(v->t, sf, v->of, CL__MAX_ORDER);
   v->gen = v->r->model_gen;
   /* the stored sort index holds the default order of the whole list */
@@ -146,18 +152,11 @@ static int push_row(cl_view *v, int64_t rowid, size_t koff, size_t klen, kt_err 
 }
 
 /* The search part of the build query: the rows of t the search index
- * matches (words, and phone digits of 3+), as `search` finds them. */
+ * matches (words, and phone digits of 3+), as `search` finds them; the word
+ * query narrowed by the view's text filters (cl__view_match). */
 static int search_sql(cl_view *v, int pbase, kt_buf *sql, kt_buf *q, kt_buf *pq, kt_err *err) {
-  if (cl__fts_query(v->search, q)) return kt_err_set(err, KT_ENOMEM, "out of memory");
-  if (!q->len)
-    return kt_err_set(err, KT_EINVAL,
-                      "nothing to search for: give a word, a name or a phone number");
-  char digits[40];
-  int nd = 0;
-  for (const char *p = v->search; *p && nd < 39; p++)
-    if (*p >= '0' && *p <= '9') digits[nd++] = *p;
-  digits[nd] = '\0';
-  if (nd >= 3) kt_buf_printf(pq, "\"%s\"", digits);
+  int rc = cl__view_match(v->t, v->search, v->where, v->nwhere, !v->r->no_index, q, pq, err);
+  if (rc) return rc;
   kt_buf_printf(sql,
                 " AND rowid IN (SELECT rowid - ?%d FROM fts WHERE fts MATCH ?%d AND rowid "
                 "BETWEEN ?%d AND ?%d",
@@ -394,6 +393,32 @@ out:
   return rc;
 }
 
+/* The rows of a search newest first with no filter, from the search index's
+ * hits and the sort index's trash list (cl__hits_read): no record is read.
+ * 1: the index cannot tell, build from the records. */
+static int build_hits(cl_view *v, kt_err *err) {
+  kt_buf q = KT_BUF_INIT, pq = KT_BUF_INIT;
+  int64_t *rids = NULL, n = 0;
+  int rc = cl__view_match(v->t, v->search, NULL, 0, false, &q, &pq, err);
+  if (!rc) rc = cl__hits_read(v->r->s, v->t, kt_buf_str(&q), kt_buf_str(&pq), v->trash, &rids, &n, err);
+  kt_buf_free(&q);
+  kt_buf_free(&pq);
+  if (rc) return rc;
+  for (int64_t i = 0; !rc && i < n; i++) { /* newest first is already their order */
+    size_t off = v->keys.len;
+    key_rowid_desc(rids[i], &v->keys);
+    rc = v->keys.oom ? kt_err_set(err, KT_ENOMEM, "out of memory building a list")
+                     : push_row(v, rids[i], off, 8, err);
+  }
+  free(rids);
+  for (int64_t i = 0; !rc && i < v->n; i++) {
+    vrow *w = &v->rows[i];
+    w->k = (const uint8_t *)v->keys.p + w->koff;
+    w->head = key_head(w->k, w->klen);
+  }
+  return rc;
+}
+
 static int build(cl_view *v, kt_err *err) {
   cl_store *s = v->r->s;
   int rc;
@@ -409,15 +434,23 @@ static int build(cl_view *v, kt_err *err) {
     }
     v->ix = false; /* another collation: sort here */
   }
-  vquery vq;
+  vquery vq = {0};
   bool in_tx = false;
   if ((rc = read_begin(s, err))) return rc;
   in_tx = true;
   int64_t dv = cl_store_data_version(s);
-  if ((rc = vquery_open(v, false, &vq, err))) goto out;
   v->n = 0;
   kt_buf_reset(&v->keys);
   extra_free(v);
+  if (v->hits) {
+    if ((rc = build_hits(v, err)) <= 0) {
+      if (!rc) v->dv = dv;
+      goto out;
+    }
+    rc = 0;
+    v->hits = false; /* no sort index to tell the trash: read the records */
+  }
+  if ((rc = vquery_open(v, false, &vq, err))) goto out;
   for (int i = 0; i < v->nof; i++)
     if (cl__sorts_by_collation(v->of[i])) v->kc[i] = cl__kcache_new(); /* NULL: no cache */
   int src;
@@ -627,6 +660,9 @@ void cl_view_free(cl_view *v) {
 
 int64_t cl_view_count(const cl_view *v) { return v->n; }
 bool cl_view_indexed(const cl_view *v) { return v->ix; }
+const char *cl_view_plan(const cl_view *v) {
+  return v->ix ? "sort index" : v->hits ? "search index" : "sorted in memory";
+}
 
 /* A view whose model the reader has replaced (a refresh after another
  * program changed custom fields) holds pointers into the freed one: build

@@ -3,7 +3,8 @@
 # and prints their numbers. Not part of `make check`. Env: BENCH_N (records,
 # default 1000000), BENCH_DIR (scratch directory, default /tmp); each bench's
 # bench_reader: cl_reader pages of 100 at the start/middle/end of BENCH_N
-# contacts sorted by name (goal p99 < 5 ms), count, search-prefix first page.
+# contacts sorted by name (goal p99 < 5 ms), count, search-prefix first page (goal < 50 ms;
+# before/after: each search also through no_sort_index, the plans of before).
 # own (bench_report: BENCH_REPORT_ORGS, BENCH_REPORT_DEALS, BENCH_REPORT_DB; bench_export:
 # BENCH_EXPORT_DB, BENCH_EXPORT_FORMATS).
 # Usage: tests/bench/run.sh [NAME-substring]   (e.g. run.sh report)

@@ -19,6 +19,7 @@
 #include "cl_store.h"
 #include "kt_change.h"
 #include "kt_time.h"
+#include "t_reader.h"
 #include "t_store.h"
 
 typedef struct fx {
@@ -66,93 +67,15 @@ static void add_contact(cl_store *s, const char *last, const char *first, const 
   add(s, "contact", sets, city ? 3 : 2, NULL);
 }
 
-/* ---- id lists ------------------------------------------------------------------------------ */
-
-typedef struct ids {
-  char (*id)[KT_UUID_STRLEN + 1];
-  int n, cap;
-} ids;
-
-static void ids_add(ids *l, const char *id) {
-  if (l->n == l->cap) {
-    l->cap = l->cap ? l->cap * 2 : 64;
-    l->id = realloc(l->id, (size_t)l->cap * sizeof *l->id);
-    assert_non_null(l->id);
-  }
-  snprintf(l->id[l->n++], KT_UUID_STRLEN + 1, "%s", id);
-}
-
-static int ids_cb(void *ud, const cl_rec *r) {
-  ids_add(ud, cl_rec_id(r));
-  return 0;
-}
-
-static void ids_assert_equal(const ids *a, const ids *b) {
-  assert_int_equal(a->n, b->n);
-  for (int i = 0; i < a->n; i++) assert_string_equal(a->id[i], b->id[i]);
-}
-
 /* What cl_store_list gives for the same query (the reference order). */
-static ids store_list(cl_store *s, const char *type, const char *sort, bool desc,
+static t_ids store_list(cl_store *s, const char *type, const char *sort, bool desc,
                       const cl_filter *where, int nwhere, bool trash) {
-  ids l = {0};
+  t_ids l = {0};
   kt_err err;
   cl_query q = {.type = type, .sort = sort, .desc = desc, .where = where, .nwhere = nwhere,
                 .trash = trash};
-  assert_int_equal(cl_store_list(s, &q, ids_cb, &l, &err), 0);
+  assert_int_equal(cl_store_list(s, &q, t_ids_cb, &l, &err), 0);
   return l;
-}
-
-/* Every row of a view, one page at a time forwards (keyset from the last
- * row of the previous page). */
-static ids view_forward(cl_view *v, int page) {
-  ids l = {0};
-  kt_err err;
-  kt_rec *rows[64];
-  char last[KT_UUID_STRLEN + 1] = "";
-  for (;;) {
-    int got = 0;
-    assert_int_equal(cl_view_next(v, *last ? last : NULL, page, rows, &got, &err), 0);
-    if (!got) break;
-    for (int i = 0; i < got; i++) {
-      ids_add(&l, kt_rec_id(rows[i]));
-      kt_rec_free(rows[i]);
-    }
-    snprintf(last, sizeof last, "%s", l.id[l.n - 1]);
-  }
-  return l;
-}
-
-/* Every row of a view, one page at a time backwards from the end, put back
- * in view order. */
-static ids view_backward(cl_view *v, int page) {
-  ids rev = {0};
-  kt_err err;
-  kt_rec *rows[64];
-  char first[KT_UUID_STRLEN + 1] = "";
-  for (;;) {
-    int got = 0;
-    assert_int_equal(cl_view_prev(v, *first ? first : NULL, page, rows, &got, &err), 0);
-    if (!got) break;
-    for (int i = got - 1; i >= 0; i--) {
-      ids_add(&rev, kt_rec_id(rows[i]));
-      kt_rec_free(rows[i]);
-    }
-    snprintf(first, sizeof first, "%s", rev.id[rev.n - 1]);
-  }
-  ids l = {0};
-  for (int i = rev.n - 1; i >= 0; i--) ids_add(&l, rev.id[i]);
-  free(rev.id);
-  return l;
-}
-
-static cl_view *view(cl_reader *r, const cl_view_spec *spec) {
-  cl_view *v = NULL;
-  kt_err err;
-  int rc = cl_view_open(r, spec, &v, &err);
-  if (rc) fprintf(stderr, "cl_view_open: %s\n", err.msg);
-  assert_int_equal(rc, 0);
-  return v;
 }
 
 /* The last names of a view in order, "|"-separated. */
@@ -180,33 +103,33 @@ static void test_cyrillic_order_and_ties(void **state) {
   for (int i = 0; i < 10; i++) add_contact(s, names[i], i % 2 ? "Иван" : "Пётр", NULL);
   cl_reader *r = reader(f, "ru");
   cl_view_spec sp = {.type = "contact", .sort = "last_name"};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   assert_int_equal(cl_view_count(v), 10);
   char got[512];
   view_names(v, "last_name", got, sizeof got);
   /* ICU ru: е and ё differ at the second level only (Елкин < Ёлкин < Ельцин),
      lower case before upper at the third */
   assert_string_equal(got, "Аристов|Аристов|Аристова|елкин|Елкин|Ёлкин|Ёлкин|Ельцин|Жуков|Яковлев");
-  ids want = store_list(s, "contact", "last_name", false, NULL, 0, false);
-  ids fw = view_forward(v, 3), bw = view_backward(v, 4);
-  ids_assert_equal(&fw, &want);
-  ids_assert_equal(&bw, &want);
+  t_ids want = store_list(s, "contact", "last_name", false, NULL, 0, false);
+  t_ids fw = t_view_forward(v, 3), bw = t_view_backward(v, 4);
+  t_ids_equal(&fw, &want);
+  t_ids_equal(&bw, &want);
   cl_view_free(v);
   free(want.id), free(fw.id), free(bw.id);
   /* descending: values reversed, ties still by rowid, as list orders them */
   sp.desc = true;
-  v = view(r, &sp);
+  v = t_view(r, &sp);
   want = store_list(s, "contact", "last_name", true, NULL, 0, false);
-  fw = view_forward(v, 5);
-  ids_assert_equal(&fw, &want);
+  fw = t_view_forward(v, 5);
+  t_ids_equal(&fw, &want);
   cl_view_free(v);
   free(want.id), free(fw.id);
   /* the default order (the title fields: last, first, middle name) */
   sp = (cl_view_spec){.type = "contact"};
-  v = view(r, &sp);
+  v = t_view(r, &sp);
   want = store_list(s, "contact", NULL, false, NULL, 0, false);
-  fw = view_forward(v, 2);
-  ids_assert_equal(&fw, &want);
+  fw = t_view_forward(v, 2);
+  t_ids_equal(&fw, &want);
   cl_view_free(v);
   free(want.id), free(fw.id);
 }
@@ -222,7 +145,7 @@ static void test_polish_order(void **state) {
   }
   cl_reader *r = reader(f, "pl_PL.UTF-8");
   cl_view_spec sp = {.type = "org", .sort = "name"};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   char got[512];
   view_names(v, "name", got, sizeof got);
   /* Polish: C < Ć, L < Ł, S < Ś, Z < Ź < Ż (letters of their own) */
@@ -230,7 +153,7 @@ static void test_polish_order(void **state) {
   cl_view_free(v);
   /* the same names in a Russian reader: the accents are second-level only */
   r = reader(f, "ru");
-  v = view(r, &sp);
+  v = t_view(r, &sp);
   view_names(v, "name", got, sizeof got);
   assert_string_equal(got, "Cezary|Ćwik|Ewa|Lucyna|Łukasz|Sławomir|Ślęzak|Szymański|Żaneta|Ździsław|Zenon");
   cl_view_free(v);
@@ -263,12 +186,12 @@ static void test_pages_anywhere(void **state) {
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     cl_view_spec sp = {.type = cases[c].type, .sort = cases[c].sort, .desc = cases[c].desc};
-    cl_view *v = view(r, &sp);
-    ids want = store_list(s, sp.type, sp.sort, sp.desc, NULL, 0, false);
+    cl_view *v = t_view(r, &sp);
+    t_ids want = store_list(s, sp.type, sp.sort, sp.desc, NULL, 0, false);
     assert_int_equal(cl_view_count(v), want.n);
-    ids fw = view_forward(v, 17), bw = view_backward(v, 64);
-    ids_assert_equal(&fw, &want);
-    ids_assert_equal(&bw, &want);
+    t_ids fw = t_view_forward(v, 17), bw = t_view_backward(v, 64);
+    t_ids_equal(&fw, &want);
+    t_ids_equal(&bw, &want);
     const int64_t at[] = {0, 1, 100, 128, 200, 250, 256};
     for (size_t k = 0; k < sizeof at / sizeof at[0]; k++) {
       kt_rec *rows[10];
@@ -314,11 +237,11 @@ static void test_filters_search_trash_match_store(void **state) {
     for (int trash = 0; trash < 2; trash++) {
       cl_view_spec sp = {.type = "contact", .where = vw, .nwhere = nw, .trash = trash,
                          .sort = "last_name"};
-      cl_view *v = view(r, &sp);
-      ids want = store_list(s, "contact", "last_name", false, sw, nw, trash);
-      ids got = view_forward(v, 2);
+      cl_view *v = t_view(r, &sp);
+      t_ids want = store_list(s, "contact", "last_name", false, sw, nw, trash);
+      t_ids got = t_view_forward(v, 2);
       assert_true(want.n > 0);
-      ids_assert_equal(&got, &want);
+      t_ids_equal(&got, &want);
       cl_view_free(v);
       free(want.id), free(got.id);
     }
@@ -327,11 +250,11 @@ static void test_filters_search_trash_match_store(void **state) {
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
     for (int trash = 0; trash < 2; trash++) {
       cl_view_spec sp = {.type = "contact", .search = texts[i], .trash = trash};
-      cl_view *v = view(r, &sp);
-      ids want = {0};
-      assert_int_equal(cl_store_search(s, texts[i], "contact", 0, trash, ids_cb, &want, &err), 0);
-      ids got = view_forward(v, 3);
-      ids_assert_equal(&got, &want);
+      cl_view *v = t_view(r, &sp);
+      t_ids want = {0};
+      assert_int_equal(cl_store_search(s, texts[i], "contact", 0, trash, t_ids_cb, &want, &err), 0);
+      t_ids got = t_view_forward(v, 3);
+      t_ids_equal(&got, &want);
       assert_int_equal(cl_view_count(v), want.n);
       if (!trash && strcmp(texts[i], "916 123") != 0) assert_true(want.n > 0); /* that phone is in the trash */
       if (trash && strcmp(texts[i], "916 123") == 0) assert_int_equal(want.n, 1);
@@ -340,7 +263,7 @@ static void test_filters_search_trash_match_store(void **state) {
     }
   /* search and a filter and a sort together */
   cl_view_spec sp = {.type = "contact", .search = "елк", .where = vw, .nwhere = 1, .sort = "first_name"};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   assert_int_equal(cl_view_count(v), 1); /* Ёлкина; Елкина of Москва is in the trash */
   cl_view_free(v);
   /* a record by id with its related cards, through the reader */
@@ -351,8 +274,8 @@ static void test_filters_search_trash_match_store(void **state) {
   add(s, "contact", k, 2, NULL);
   kt_rec *rec = NULL;
   assert_int_equal(cl_reader_get(r, org, &rec, &err), 0);
-  ids rel = {0};
-  assert_int_equal(cl_reader_related(r, rec, ids_cb, &rel, &err), 0);
+  t_ids rel = {0};
+  assert_int_equal(cl_reader_related(r, rec, t_ids_cb, &rel, &err), 0);
   assert_int_equal(rel.n, 1);
   kt_rec_free(rec);
   free(rel.id);
@@ -367,7 +290,7 @@ static void test_writer_seen_after_refresh(void **state) {
   add_contact(s, "Аристов", "Юрий", NULL);
   cl_reader *r = reader(f, "ru");
   cl_view_spec sp = {.type = "contact", .sort = "last_name"};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   assert_int_equal(cl_view_count(v), 2);
   bool changed = true;
   assert_int_equal(cl_reader_refresh(r, &changed, &err), 0);
@@ -394,7 +317,7 @@ static void test_writer_seen_after_refresh(void **state) {
   assert_true(changed);
   cl_view_free(v);
   cl_view_spec sv = {.type = "contact", .sort = "vip"};
-  v = view(r, &sv);
+  v = t_view(r, &sv);
   int64_t pos = -1;
   assert_int_equal(cl_view_find(v, id, &pos, &err), 0);
   assert_int_equal(pos, 0); /* the only one with a value; empty ones last */
@@ -419,7 +342,7 @@ static void test_patch_equals_rebuild(void **state) {
                           {.type = "contact", .search = "елкин"},
                           {.type = "contact", .trash = true}};
   cl_view *v[4];
-  for (int k = 0; k < 4; k++) v[k] = view(r, &specs[k]);
+  for (int k = 0; k < 4; k++) v[k] = t_view(r, &specs[k]);
   /* the writer: a new card, a rename that moves one, a move out of the filter,
      one to the trash, an organization (another type) */
   char nid[KT_UUID_STRLEN + 1], oid[KT_UUID_STRLEN + 1];
@@ -436,9 +359,9 @@ static void test_patch_equals_rebuild(void **state) {
   const char *chg[] = {nid, id[1], id[3], id[2], oid};
   for (int k = 0; k < 4; k++) {
     assert_int_equal(cl_view_patch(v[k], chg, 5, &err), 0);
-    cl_view *fresh = view(r, &specs[k]);
-    ids a = view_forward(v[k], 2), b = view_forward(fresh, 100);
-    ids_assert_equal(&a, &b);
+    cl_view *fresh = t_view(r, &specs[k]);
+    t_ids a = t_view_forward(v[k], 2), b = t_view_forward(fresh, 100);
+    t_ids_equal(&a, &b);
     assert_int_equal(cl_view_count(v[k]), cl_view_count(fresh));
     for (int i = 0; i < a.n; i++) { /* positions found by key, also for patched rows */
       int64_t pos = -1;
@@ -463,16 +386,6 @@ static void test_patch_equals_rebuild(void **state) {
 
 /* ---- the stored sort index ------------------------------------------------------------------ */
 
-static cl_reader *reader_opts(const char *path, const char *locale, bool no_index) {
-  kt_err err;
-  cl_reader_opts o = {.locale = locale, .no_sort_index = no_index};
-  cl_reader *r = NULL;
-  int rc = cl_reader_open(path, &o, &r, &err);
-  if (rc) fprintf(stderr, "cl_reader_open: %s\n", err.msg);
-  assert_int_equal(rc, 0);
-  return r;
-}
-
 /* The indexed view v and the in-memory sort of the same spec (full) agree:
  * count, every row forwards and backwards (keyset pages crossing buckets),
  * row N and the position of its id for random N. */
@@ -481,9 +394,9 @@ static void assert_same_as_full_sort(cl_view *v, cl_view *full, unsigned *seed) 
   assert_true(cl_view_indexed(v));
   assert_false(cl_view_indexed(full));
   assert_int_equal(cl_view_count(v), cl_view_count(full));
-  ids want = view_forward(full, 64), fw = view_forward(v, 61), bw = view_backward(v, 64);
-  ids_assert_equal(&fw, &want);
-  ids_assert_equal(&bw, &want);
+  t_ids want = t_view_forward(full, 64), fw = t_view_forward(v, 61), bw = t_view_backward(v, 64);
+  t_ids_equal(&fw, &want);
+  t_ids_equal(&bw, &want);
   for (int k = 0; k < 60 && want.n; k++) {
     int64_t n = k == 0 ? 0 : k == 1 ? want.n - 1 : (int64_t)(rand_r(seed) % (unsigned)want.n);
     kt_rec *rows[7];
@@ -524,12 +437,12 @@ static void test_sort_index_equals_full_sort(void **state) {
     add(s, "contact", c, first[i % 4] ? 3 : 2, id[i]);
   }
   assert_int_equal(cl_store_commit(s, &err), 0);
-  cl_reader *r = reader(f, "ru"), *rf = reader_opts(f->ts.path, "ru", true);
+  cl_reader *r = reader(f, "ru"), *rf = t_reader(f->ts.path, "ru", true);
   cl_view_spec live = {.type = "contact"}, trash = {.type = "contact", .trash = true};
-  cl_view *v = view(r, &live), *vt = view(r, &trash);
+  cl_view *v = t_view(r, &live), *vt = t_view(r, &trash);
   assert_int_equal(cl_view_count(v), nid);
   assert_int_equal(cl_view_count(vt), 0);
-  cl_view *full = view(rf, &live);
+  cl_view *full = t_view(rf, &live);
   assert_same_as_full_sort(v, full, &seed);
   cl_view_free(full);
   for (int round = 0; round < 3; round++) {
@@ -557,10 +470,10 @@ static void test_sort_index_equals_full_sort(void **state) {
     bool ch = false;
     assert_int_equal(cl_view_refresh(vt, &ch, &err), 0);
     assert_true(ch);
-    full = view(rf, &live);
+    full = t_view(rf, &live);
     assert_same_as_full_sort(v, full, &seed);
     cl_view_free(full);
-    full = view(rf, &trash);
+    full = t_view(rf, &trash);
     assert_true(cl_view_count(vt) > 0);
     assert_same_as_full_sort(vt, full, &seed);
     cl_view_free(full);
@@ -568,15 +481,15 @@ static void test_sort_index_equals_full_sort(void **state) {
   /* cards removed from this PC (revoked) leave the index too */
   for (int i = 0; i < 50; i++) assert_int_equal(cl_store_revoke(s, "contact", id[i * 7], &err), 0);
   assert_int_equal(cl_view_refresh(v, NULL, &err), 0);
-  full = view(rf, &live);
+  full = t_view(rf, &live);
   assert_same_as_full_sort(v, full, &seed);
   cl_view_free(full);
   /* the index as a fresh rebuild would make it: same order after a reindex */
-  ids before = view_forward(v, 64);
+  t_ids before = t_view_forward(v, 64);
   assert_int_equal(cl_store_reindex(s, &err), 0);
   assert_int_equal(cl_view_refresh(v, NULL, &err), 0);
-  ids after = view_forward(v, 64);
-  ids_assert_equal(&before, &after);
+  t_ids after = t_view_forward(v, 64);
+  t_ids_equal(&before, &after);
   free(before.id), free(after.id);
   cl_view_free(v);
   cl_view_free(vt);
@@ -602,14 +515,14 @@ static void test_sort_index_which_views(void **state) {
       {{.type = "event"}, true}, /* an event's start */
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    cl_view *v = view(r, &cases[c].sp);
+    cl_view *v = t_view(r, &cases[c].sp);
     assert_int_equal(cl_view_indexed(v), cases[c].ix);
     cl_view_free(v);
   }
   /* another collation than the index's: sorted in memory */
   r = reader(f, "pl");
   cl_view_spec sp = {.type = "contact"};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   assert_false(cl_view_indexed(v));
   assert_int_equal(cl_view_count(v), 20);
   cl_view_free(v);
@@ -644,7 +557,7 @@ static void test_sort_index_collation_change(void **state) {
   add(f->ts.s, "org", &more, 1, NULL);
   cl_reader *r = reader(f, "pl_PL.UTF-8");
   cl_view_spec sp = {.type = "org"};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   assert_true(cl_view_indexed(v));
   char got[512];
   view_names(v, "name", got, sizeof got);
@@ -684,9 +597,9 @@ static void test_sort_index_after_upgrade(void **state) {
   cl_open_opts o = {.locale = "ru"};
   assert_int_equal(cl_store_open(f->ts.path, &o, &f->ts.s, &err), 0);
   r = reader(f, "ru");
-  cl_reader *rf = reader_opts(f->ts.path, "ru", true);
+  cl_reader *rf = t_reader(f->ts.path, "ru", true);
   cl_view_spec sp = {.type = "org"};
-  cl_view *v = view(r, &sp), *full = view(rf, &sp);
+  cl_view *v = t_view(r, &sp), *full = t_view(rf, &sp);
   assert_int_equal(cl_view_count(v), 1500);
   assert_same_as_full_sort(v, full, &seed);
   cl_view_free(v);
@@ -719,7 +632,7 @@ static void test_reader_never_writes(void **state) {
   cl_reader *r = reader(f, "ru");
   cl_view_filter w = {"city", '~', "моск"};
   cl_view_spec sp = {.type = "contact", .sort = "last_name", .where = &w, .nwhere = 1};
-  cl_view *v = view(r, &sp);
+  cl_view *v = t_view(r, &sp);
   kt_rec *rows[20];
   int got = 0;
   assert_int_equal(cl_view_page(v, 10, 20, rows, &got, &err), 0);
@@ -731,7 +644,7 @@ static void test_reader_never_writes(void **state) {
   assert_int_equal(cl_view_find(v, id, &pos, &err), 0);
   cl_view_free(v);
   sp = (cl_view_spec){.type = "contact", .search = "ёлкин"};
-  v = view(r, &sp);
+  v = t_view(r, &sp);
   assert_int_equal(cl_view_count(v), 25);
   cl_view_free(v);
   bool changed;
@@ -790,7 +703,7 @@ static void test_bad_input(void **state) {
   assert_int_equal(cl_view_open(r, &sp, &v, &err), KT_EINVAL);
   assert_null(v);
   sp = (cl_view_spec){.type = "contact"};
-  v = view(r, &sp);
+  v = t_view(r, &sp);
   kt_rec *rows[2];
   int got;
   assert_int_equal(cl_view_page(v, -1, 2, rows, &got, &err), KT_EINVAL);

@@ -1,0 +1,186 @@
+/* Unit tests for cl_reader's search views: a search newest first read from
+ * the search index's hits and the sort index's trash list, and a search with
+ * filters whose text filters narrow the search index's match, give exactly
+ * the rows, in the same order, of the plans that read every record
+ * (no_sort_index): ё/е, Polish letters, phone digits, live and trash, after
+ * edits that make cards stop and start matching (cl_view_patch). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cl_reader.h"
+#include "cl_store.h"
+#include "t_reader.h"
+#include "t_store.h"
+
+typedef struct fx {
+  t_store ts;
+} fx;
+
+static int setup(void **state) {
+  fx *f = calloc(1, sizeof *f);
+  if (!f || t_store_open(&f->ts, "rsearch")) return -1;
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fx *f = *state;
+  t_store_close(&f->ts);
+  free(f);
+  return 0;
+}
+
+static void add(cl_store *s, const char *type, const cl_set *sets, int n, char *id_out) {
+  kt_err err;
+  char id[KT_UUID_STRLEN + 1];
+  int rc = cl_store_add(s, type, sets, n, id, &err);
+  if (rc) fprintf(stderr, "add: %s\n", err.msg);
+  assert_int_equal(rc, 0);
+  if (id_out) memcpy(id_out, id, sizeof id);
+}
+
+/* Two views of one spec (the new plan v, the records' plan old) hold the
+ * same rows in the same order: count, keyset both ways, row N, positions. */
+static void assert_same_rows(cl_view *v, cl_view *old, unsigned *seed) {
+  kt_err err;
+  assert_int_equal(cl_view_count(v), cl_view_count(old));
+  t_ids want = t_view_forward(old, 64), fw = t_view_forward(v, 13), bw = t_view_backward(v, 29);
+  t_ids_equal(&fw, &want);
+  t_ids_equal(&bw, &want);
+  for (int k = 0; k < 30 && want.n; k++) {
+    int64_t n = k == 0 ? 0 : k == 1 ? want.n - 1 : (int64_t)(rand_r(seed) % (unsigned)want.n);
+    kt_rec *rows[5];
+    int got = 0;
+    assert_int_equal(cl_view_page(v, n, 5, rows, &got, &err), 0);
+    assert_int_equal(got, n + 5 <= want.n ? 5 : want.n - n);
+    for (int i = 0; i < got; i++) {
+      assert_string_equal(kt_rec_id(rows[i]), want.id[n + i]);
+      kt_rec_free(rows[i]);
+    }
+    int64_t pos = -1;
+    assert_int_equal(cl_view_find(v, want.id[n], &pos, &err), 0);
+    assert_int_equal(pos, n);
+  }
+  free(want.id), free(fw.id), free(bw.id);
+}
+
+/* Searches with and without filters (ё/е, Polish letters, phone digits, a
+ * city of two words, a word of the city elsewhere in a card), live and
+ * trash, through the search index and the narrowed match, equal to the
+ * plans that read every record; then edits that make cards stop and start
+ * matching, patched in, equal to a fresh build of the old plan. */
+static void test_search_plans_equal(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  kt_err err;
+  unsigned seed = 16;
+  const char *last[] = {"Ёлкина", "Елкин", "елкин", "Ślęzak", "Łukasiewicz", "Фёдоров", "Федоров",
+                        "Петров", "Казанцев", "Иванов"};
+  const char *first[] = {"Łukasz", "Мария", "Иван", "Żaneta", NULL};
+  const char *city[] = {"Москва", "Казань", "Санкт-Петербург", "Kraków", NULL};
+  int nid = 700;
+  char (*id)[KT_UUID_STRLEN + 1] = calloc((size_t)nid, sizeof *id);
+  assert_non_null(id);
+  assert_int_equal(cl_store_begin(s, &err), 0);
+  for (int i = 0; i < nid; i++) {
+    char phone[32], bday[16];
+    snprintf(phone, sizeof phone, "+7 (916) %03d-45-%02d", i % 1000, i % 100);
+    snprintf(bday, sizeof bday, "19%02d-03-0%d", 50 + i % 40, 1 + i % 9);
+    cl_set c[6] = {{"last_name", last[i % 10]}, {"phone_mobile", phone}, {"birthday", bday}};
+    int n = 3;
+    if (first[i % 5]) c[n++] = (cl_set){"first_name", first[i % 5]};
+    if (city[i % 7 % 5]) c[n++] = (cl_set){"city", city[i % 7 % 5]};
+    if (i % 11 == 0) c[n++] = (cl_set){"comment", "переехал из Казани, бывал в Казань-Арене"};
+    add(s, "contact", c, n, id[i]);
+  }
+  assert_int_equal(cl_store_commit(s, &err), 0);
+  for (int i = 0; i < nid; i += 9) assert_int_equal(cl_store_delete(s, id[i], &err), 0);
+  cl_reader *r = t_reader(f->ts.path, "ru", false), *rf = t_reader(f->ts.path, "ru", true);
+  cl_view_filter fl[][2] = {
+      {{"city", '=', "Казань"}},
+      {{"city", '=', "санкт-петербург"}},
+      {{"city", '~', "каз"}},
+      {{"last_name", '=', "ЁЛКИНА"}},
+      {{"city", '=', "kraków"}, {"birthday", '>', "1970-01-01"}},
+  };
+  int nfl[] = {1, 1, 1, 1, 2};
+  const char *texts[] = {"елк", "ЁЛКИН", "lukasz", "ślę", "фед", "каз", "4567", "916 12", "ив ка"};
+  for (size_t ti = 0; ti < sizeof texts / sizeof texts[0]; ti++)
+    for (int fi = -1; fi < (int)(sizeof nfl / sizeof nfl[0]); fi++)
+      for (int trash = 0; trash < 2; trash++) {
+        cl_view_spec sp = {.type = "contact", .search = texts[ti], .trash = trash,
+                           .where = fi < 0 ? NULL : fl[fi], .nwhere = fi < 0 ? 0 : nfl[fi]};
+        cl_view *v = t_view(r, &sp), *old = t_view(rf, &sp);
+        assert_string_equal(cl_view_plan(v), fi < 0 ? "search index" : "sorted in memory");
+        assert_string_equal(cl_view_plan(old), "sorted in memory");
+        if (fi < 0 && !trash) assert_true(cl_view_count(v) > 0);
+        assert_same_rows(v, old, &seed);
+        cl_view_free(v);
+        cl_view_free(old);
+      }
+  /* edits under open views: a card stops matching (renamed, moved to another
+     city, to the trash), another starts (renamed, restored), then patched */
+  cl_view_spec specs[] = {{.type = "contact", .search = "елк"},
+                          {.type = "contact", .search = "елк", .trash = true},
+                          {.type = "contact", .search = "елк", .where = fl[0], .nwhere = 1}};
+  cl_view *v[3];
+  for (int k = 0; k < 3; k++) v[k] = t_view(r, &specs[k]);
+  const char *chg[8];
+  int nchg = 0, changed;
+  cl_set out = {"last_name", "Петров"}, in = {"last_name", "Ёлкин"}, moved = {"city", "Тверь"},
+         there = {"city", "казань"};
+  assert_int_equal(cl_store_edit(s, id[1], &out, 1, &changed, &err), 0); /* Елкин -> Петров */
+  chg[nchg++] = id[1];
+  assert_int_equal(cl_store_edit(s, id[7], &in, 1, &changed, &err), 0); /* Петров -> Ёлкин */
+  chg[nchg++] = id[7];
+  assert_int_equal(cl_store_edit(s, id[7], &there, 1, &changed, &err), 0);
+  assert_int_equal(cl_store_edit(s, id[71], &moved, 1, &changed, &err), 0); /* Ёлкина of Казань */
+  chg[nchg++] = id[71];
+  assert_int_equal(cl_store_delete(s, id[2], &err), 0); /* елкин to the trash */
+  chg[nchg++] = id[2];
+  assert_int_equal(cl_store_restore(s, id[0], &err), 0); /* Ёлкина back */
+  chg[nchg++] = id[0];
+  for (int k = 0; k < 3; k++) {
+    assert_int_equal(cl_view_patch(v[k], chg, nchg, &err), 0);
+    cl_view *fresh = t_view(rf, &specs[k]);
+    assert_same_rows(v[k], fresh, &seed);
+    cl_view_free(fresh);
+    bool ch = true;
+    assert_int_equal(cl_view_refresh(v[k], &ch, &err), 0);
+    assert_false(ch);
+    cl_view_free(v[k]);
+  }
+  /* a trash longer than the hits: each hit asked of the sort index */
+  assert_int_equal(cl_store_begin(s, &err), 0);
+  for (int i = 0; i < 4600; i++) {
+    cl_set c = {"last_name", "Корзинкин"};
+    char tid[KT_UUID_STRLEN + 1];
+    add(s, "contact", &c, 1, tid);
+    assert_int_equal(cl_store_delete(s, tid, &err), 0);
+  }
+  assert_int_equal(cl_store_commit(s, &err), 0);
+  for (int trash = 0; trash < 2; trash++) {
+    cl_view_spec sp = {.type = "contact", .search = "елк", .trash = trash};
+    cl_view *a = t_view(r, &sp), *old = t_view(rf, &sp);
+    assert_string_equal(cl_view_plan(a), "search index");
+    assert_same_rows(a, old, &seed);
+    cl_view_free(a);
+    cl_view_free(old);
+  }
+  cl_reader_close(r);
+  cl_reader_close(rf);
+  free(id);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_search_plans_equal, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
