@@ -144,6 +144,9 @@ int cli_list_finish(cli_list_out *o, int rc, const kt_err *err);
 /* Prints one JSON object of string members to stdout: key, value, ..., NULL
  * (a NULL value is null). */
 void cli_print_json_pairs(const char *key, ...);
+/* kt_table_new with each column's head (N_() in the caller's table)
+ * translated; the keys, which JSON uses, are kept. NULL when out of memory. */
+kt_table *cli_table_new(const kt_table_col *cols, int ncols);
 /* Prints a table (kt_table) to stdout: JSON or aligned for people. */
 void cli_table_print(const kt_table *t, bool json);
 
