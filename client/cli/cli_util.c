@@ -343,7 +343,10 @@ int cli_query_word(const char *cmd, const char *opt, char *val, cl_query *q, cl_
 kt_table *cli_table_new(const kt_table_col *cols, int ncols) {
   kt_table_col tr[32];
   if (ncols < 0 || ncols > (int)(sizeof tr / sizeof tr[0])) return NULL;
-  for (int c = 0; c < ncols; c++) tr[c] = (kt_table_col){cols[c].key, cols[c].head && *cols[c].head ? _(cols[c].head) : "", cols[c].blank};
+  for (int c = 0; c < ncols; c++) { /* _("") would be the catalogue's header */
+    const char *head = cols[c].head && *cols[c].head ? _(cols[c].head) : "";
+    tr[c] = (kt_table_col){cols[c].key, head, cols[c].blank};
+  }
   return kt_table_new(tr, ncols);
 }
 
