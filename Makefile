@@ -93,7 +93,7 @@ $(LIBCLIENT): $(CLLIB_OBJ)
 # only the CLI front end talks to the desktop (libnotify/GLib); the library never does
 NOTIFY_CFLAGS := $(shell pkg-config --cflags libnotify 2>/dev/null)
 NOTIFY_LIBS   := $(shell pkg-config --libs libnotify 2>/dev/null)
-$(CLI_OBJ): ALL_CFLAGS += $(NOTIFY_CFLAGS)
+$(CLI_OBJ): ALL_CFLAGS += $(NOTIFY_CFLAGS) -DKARTOTEKA_LOCALEDIR='"$(PREFIX)/share/locale"'
 
 $(BIN_CLI): $(CLI_OBJ) $(LIBCLIENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -119,8 +119,9 @@ $(BIN_GTK): $(GTK_OBJ) $(LIBCLIENT) $(LIBCOMMON)
 	@echo "  LD    $@"
 	@$(CC) $(ALL_LDFLAGS) -o $@ $(GTK_OBJ) $(LIBCLIENT) $(LIBCOMMON) $(LIBS) $(CLIENT_LIBS) \
 	  $(shell pkg-config --libs $(GTK_PKGS))
-# its languages: po/LL.po -> $(O)/share/locale/LL/LC_MESSAGES/kartoteka.mo (the app looks in
-# ../share/locale beside its binary); `make pot` refreshes po/kartoteka.pot and merges po/*.po
+# the languages of the app and the CLI: po/LL.po -> $(O)/share/locale/LL/LC_MESSAGES/kartoteka.mo
+# (both look in ../share/locale beside their binary, kt_i18n.c); `make pot` refreshes
+# po/kartoteka.pot and merges po/*.po
 PO_FILES   := $(wildcard po/*.po)
 MO_FILES   := $(patsubst po/%.po,$(O)/share/locale/%/LC_MESSAGES/kartoteka.mo,$(PO_FILES))
 TOOL_REGSTR := $(O)/tools/registry_strings
@@ -136,8 +137,12 @@ screenshots: all
 	@tools/screenshots.sh $(O)/bin $(O)/screenshots
 pot: $(TOOL_REGSTR)
 	tools/make_pot.sh $(TOOL_REGSTR)
+HAVE_MSGFMT := $(shell command -v msgfmt >/dev/null 2>&1 && echo 1)
+ifeq ($(HAVE_MSGFMT),1)
+all: $(MO_FILES)
+endif
 ifeq ($(HAVE_GTK),1)
-all: $(BIN_GTK) $(MO_FILES) $(TOOL_REGSTR)
+all: $(BIN_GTK) $(TOOL_REGSTR)
 endif
 
 TLIB_OBJ := $(patsubst %.c,$(O)/%.o,$(TLIB_SRC))
@@ -188,6 +193,8 @@ ifeq ($(HAVE_GTK),1)
 	  $(DESTDIR)$(PREFIX)/share/applications/org.kartoteka.Kartoteka.desktop
 	install -D -m 644 installer/desktop/org.kartoteka.Kartoteka.svg \
 	  $(DESTDIR)$(PREFIX)/share/icons/hicolor/scalable/apps/org.kartoteka.Kartoteka.svg
+endif
+ifeq ($(HAVE_MSGFMT),1)
 	$(foreach mo,$(MO_FILES),install -D -m 644 $(mo) $(DESTDIR)$(PREFIX)/$(patsubst $(O)/%,%,$(mo));)
 endif
 
@@ -201,7 +208,8 @@ testssl: all
 
 deb: deps
 	@$(MAKE) --no-print-directory BUILD=release build/release/bin/kartoteka build/release/bin/kartotekad \
-	  $(if $(HAVE_GTK),build/release/bin/kartoteka-gtk $(patsubst $(O)/%,build/release/%,$(MO_FILES)))
+	  $(if $(HAVE_GTK),build/release/bin/kartoteka-gtk) \
+	  $(if $(HAVE_MSGFMT),$(patsubst $(O)/%,build/release/%,$(MO_FILES)))
 	@installer/build-deb.sh build/release/bin build/deb
 
 clean:

@@ -63,17 +63,18 @@ install -D -m 644 installer/systemd/kartoteka-agent.service "$C/usr/lib/systemd/
 install -D -m 644 man/kartoteka.1 "$C/usr/share/man/man1/kartoteka.1"
 gzip -9n "$C/usr/share/man/man1/kartoteka.1"
 client_bins=("$BIN/kartoteka")
-if [ -x "$BIN/kartoteka-gtk" ]; then # the desktop app, its menu entry, icon and languages
+if [ -x "$BIN/kartoteka-gtk" ]; then # the desktop app, its menu entry and icon
   install -D -m 755 "$BIN/kartoteka-gtk" "$C/usr/bin/kartoteka-gtk"
   install -D -m 644 installer/desktop/org.kartoteka.Kartoteka.desktop \
     "$C/usr/share/applications/org.kartoteka.Kartoteka.desktop"
   install -D -m 644 installer/desktop/org.kartoteka.Kartoteka.svg \
     "$C/usr/share/icons/hicolor/scalable/apps/org.kartoteka.Kartoteka.svg"
-  for mo in "$BIN"/../share/locale/*/LC_MESSAGES/kartoteka.mo; do
-    [ -f "$mo" ] || continue
-    lang=$(basename "$(dirname "$(dirname "$mo")")")
-    install -D -m 644 "$mo" "$C/usr/share/locale/$lang/LC_MESSAGES/kartoteka.mo"
-  done
   client_bins+=("$BIN/kartoteka-gtk")
 fi
+# the languages of the app and of the CLI
+for mo in "$BIN"/../share/locale/*/LC_MESSAGES/kartoteka.mo; do
+  [ -f "$mo" ] || continue
+  lang=$(basename "$(dirname "$(dirname "$mo")")")
+  install -D -m 644 "$mo" "$C/usr/share/locale/$lang/LC_MESSAGES/kartoteka.mo"
+done
 pkg kartoteka-client "Kartoteka card index client, agent and desktop app" "$(depends "${client_bins[@]}")"

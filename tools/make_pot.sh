@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make pot`: the gettext template po/kartoteka.pot from the desktop app's
+# `make pot`: the gettext template po/kartoteka.pot from the desktop app's and the CLI's
 # sources (xgettext) and the registry's strings (tools/registry_strings), then
 # each po/LL.po merged with it (new strings come in untranslated; the i18n
 # test fails until they are translated).
@@ -12,7 +12,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --keyword=C_:1c,2 \
   --keyword=ngettext:1,2 --add-comments=TRANSLATORS --package-name=kartoteka \
-  -o "$tmp/gui.pot" client/gtk/*.c
+  -o "$tmp/gui.pot" client/gtk/*.c client/cli/*.c
 "$tool" > "$tmp/registry.pot"
 msgcat --use-first "$tmp/gui.pot" "$tmp/registry.pot" -o "$tmp/kartoteka.pot"
 sed -i 's/charset=CHARSET/charset=UTF-8/; /^"POT-Creation-Date/d' "$tmp/kartoteka.pot"

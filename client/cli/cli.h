@@ -3,10 +3,15 @@
  * mode; cli_cmd.h), which cli_main.c's table only orders; its options are
  * checked against the entry before it runs, and it calls the cl_* client
  * library (no SQL, no business rules here).
- * Exit status: 0 ok, 1 error (message on stderr), 2 usage error. */
+ * Exit status: 0 ok, 1 error (message on stderr), 2 usage error.
+ * Language: what people read (help, errors, notes, headings) is translated
+ * with gettext (_(), N_() for static tables, translated where printed; the
+ * catalogues are the desktop app's, po/); what programs read (--json, ids,
+ * field, command and option names, the lines scripts parse) never is. */
 #ifndef CLI_H
 #define CLI_H
 
+#include <libintl.h>
 #include <stdbool.h>
 
 #include "cl_store.h"
@@ -20,6 +25,11 @@
  * or mend the profile, or run the client core); READ: a read-only connection
  * (cl_reader: writes fail, a read-only file is fine); WRITE: read-write. */
 typedef enum cli_store_mode { CLI_STORE_NONE, CLI_STORE_READ, CLI_STORE_WRITE } cli_store_mode;
+
+/* gettext: _() translates at the call; N_() marks a static initialiser's
+ * string for xgettext (tools/make_pot.sh), translated with _() where printed. */
+#define _(s) gettext(s)
+#define N_(s) (s)
 
 struct cli_cmd;
 struct cl_reader;
@@ -40,12 +50,12 @@ typedef struct cli_ctx {
 typedef struct cli_opt {
   const char *name;
   const char *arg;
-  const char *help; /* one line */
+  const char *help; /* one line, N_(): translated where printed */
 } cli_opt;
 
 /* The --json option as every entry that prints JSON lists it (cli_main takes
  * --json out of the words anywhere: it is for the help). */
-#define CLI_OPT_JSON {"--json", NULL, "print JSON for programs instead of text for people"}
+#define CLI_OPT_JSON {"--json", NULL, N_("print JSON for programs instead of text for people")}
 
 /* A command's entry: each cli_<command>.c declares its own (cli_entry_NAME,
  * listed in cli_cmd.h); cli_main.c's table only orders them. The options are
@@ -58,8 +68,8 @@ typedef struct cli_opt {
 typedef struct cli_cmd {
   const char *name;
   int (*run)(cli_ctx *ctx, int argc, char **argv); /* argv[0] = (sub-)command word */
-  const char *usage;
-  const char *summary;
+  const char *usage;   /* the words as typed: never translated */
+  const char *summary; /* N_(): translated where printed */
   cli_store_mode store;
   const cli_opt *opts;     /* every option the command accepts; NULL: none */
   void (*more_help)(void); /* printed after the options (NULL: nothing) */
@@ -134,6 +144,9 @@ int cli_list_finish(cli_list_out *o, int rc, const kt_err *err);
 /* Prints one JSON object of string members to stdout: key, value, ..., NULL
  * (a NULL value is null). */
 void cli_print_json_pairs(const char *key, ...);
+/* kt_table_new with each column's head (N_() in the caller's table)
+ * translated; the keys, which JSON uses, are kept. NULL when out of memory. */
+kt_table *cli_table_new(const kt_table_col *cols, int ncols);
 /* Prints a table (kt_table) to stdout: JSON or aligned for people. */
 void cli_table_print(const kt_table *t, bool json);
 

@@ -23,10 +23,10 @@ static int collect_sets(cli_ctx *ctx, int argc, char **argv, cl_set *sets, bool 
       continue;
     }
     if (!opt && strcmp(w, "-s") == 0) {
-      if (words.i >= argc) return cli_usage(cmd, "--set needs FIELD=VALUE"), -1;
+      if (words.i >= argc) return cli_usage(cmd, _("--set needs FIELD=VALUE")), -1;
       w = argv[words.i++];
     } else if ((!opt && w[0] == '-') || (opt && strcmp(opt, "--set") != 0)) {
-      return cli_usage(cmd, "unknown option '%s'", opt ? opt : w), -1;
+      return cli_usage(cmd, _("unknown option '%s'"), opt ? opt : w), -1;
     }
     if (cli_parse_assign(cmd, w, &sets[n]) < 0) return -1;
     n++;
@@ -46,32 +46,52 @@ static int claim_gate(cli_ctx *ctx, cl_store *s, const char *type, const cl_set 
   if (rc) return cli_fail(&err);
   /* a standalone card index has no server to ask: nothing to note */
   if (cl.offline[0] && !cl.exists && cl_store_connected(s))
-    fprintf(stderr, "kartoteka: note: could not ask the server whether this client already "
-            "exists (%s); only the cards on this PC were checked\n", cl.offline);
+    fprintf(stderr, _("kartoteka: note: could not ask the server whether this client already "
+            "exists (%s); only the cards on this PC were checked\n"), cl.offline);
   if (!cl.exists) return 0;
   if (strcmp(cl.owner, cl_store_user(s)) == 0) {
-    fprintf(stderr, "kartoteka: a client with this %s (%s) already exists%s and is yours; nothing "
-            "was added. Find it with `kartoteka search '%s'`, or add it anyway with --force\n",
-            cl.what, cl.value, cl.on_server ? "" : " (on this PC)", cl.value);
+    if (cl.on_server)
+      fprintf(stderr, _("kartoteka: a client with this %s (%s) already exists and is yours; "
+                        "nothing was added. Find it with `kartoteka search '%s'`, or add it "
+                        "anyway with --force\n"),
+              cl.what, cl.value, cl.value);
+    else
+      fprintf(stderr, _("kartoteka: a client with this %s (%s) already exists (on this PC) and is "
+                        "yours; nothing was added. Find it with `kartoteka search '%s'`, or add "
+                        "it anyway with --force\n"),
+              cl.what, cl.value, cl.value);
     return 1;
   }
-  fprintf(stderr, "kartoteka: a client with this %s (%s) already exists%s%s%s; nothing was added. "
-          "A client card has one manager: if you are to work with it, ask a head of sales to "
-          "hand it over to you; or add it anyway with --force\n", cl.what, cl.value,
-          cl.owner[0] ? ", assigned to " : "", cl.owner, cl.on_server ? "" : " (on this PC)");
+  if (cl.owner[0] && cl.on_server)
+    fprintf(stderr, _("kartoteka: a client with this %s (%s) already exists, assigned to %s; "
+                      "nothing was added."),
+            cl.what, cl.value, cl.owner);
+  else if (cl.owner[0])
+    fprintf(stderr, _("kartoteka: a client with this %s (%s) already exists, assigned to %s (on "
+                      "this PC); nothing was added."),
+            cl.what, cl.value, cl.owner);
+  else if (cl.on_server)
+    fprintf(stderr, _("kartoteka: a client with this %s (%s) already exists; nothing was added."),
+            cl.what, cl.value);
+  else
+    fprintf(stderr, _("kartoteka: a client with this %s (%s) already exists (on this PC); nothing "
+                      "was added."),
+            cl.what, cl.value);
+  fprintf(stderr, " %s\n", _("A client card has one manager: if you are to work with it, ask a head "
+                             "of sales to hand it over to you; or add it anyway with --force"));
   return 1;
 }
 
 int cli_cmd_add(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("add", "which type? one of org contact task event note link deal group");
+  if (argc < 2) return cli_usage("add", _("which type? one of org contact task event note link deal group"));
   bool force = false;
   cl_set *sets = calloc((size_t)argc, sizeof *sets);
-  if (!sets) return cli_failf("out of memory");
+  if (!sets) return cli_failf("%s", _("out of memory"));
   int n = collect_sets(ctx, argc, argv, sets, &force);
   int rc = 2;
   if (n < 0) goto out;
   if (n == 0) {
-    rc = cli_usage("add", "give the card's fields with --set FIELD=VALUE");
+    rc = cli_usage("add", _("give the card's fields with --set FIELD=VALUE"));
     goto out;
   }
   cl_store *s = cli_store(ctx);
@@ -96,7 +116,7 @@ out:
 }
 
 int cli_cmd_edit(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("edit", "which card? give its id");
+  if (argc < 2) return cli_usage("edit", _("which card? give its id"));
   cli_args words = cli_args_begin(ctx->cmd, argc, argv);
   const char *opt;
   char *val;
@@ -105,12 +125,12 @@ int cli_cmd_edit(cli_ctx *ctx, int argc, char **argv) {
       return cli_cmd_mass_edit(ctx, argc, argv);
   bool force = false; /* edit has no --force: the parser refuses it */
   cl_set *sets = calloc((size_t)argc, sizeof *sets);
-  if (!sets) return cli_failf("out of memory");
+  if (!sets) return cli_failf("%s", _("out of memory"));
   int n = collect_sets(ctx, argc, argv, sets, &force);
   int rc = 2;
   if (n < 0) goto out;
   if (n == 0) {
-    rc = cli_usage("edit", "give the fields to change with --set FIELD=VALUE");
+    rc = cli_usage("edit", _("give the fields to change with --set FIELD=VALUE"));
     goto out;
   }
   cl_store *s = cli_store(ctx);
@@ -123,8 +143,8 @@ int cli_cmd_edit(cli_ctx *ctx, int argc, char **argv) {
     rc = cli_fail(&err);
   } else {
     if (ctx->json) printf("{\"id\": \"%s\", \"changed\": %d}\n", argv[1], changed);
-    else if (!changed) printf("nothing changed\n");
-    else printf("%d field%s changed\n", changed, changed == 1 ? "" : "s");
+    else if (!changed) printf("%s\n", _("nothing changed"));
+    else printf(ngettext("%d field changed\n", "%d fields changed\n", (unsigned long)changed), changed);
     rc = 0;
   }
 out:
@@ -134,33 +154,33 @@ out:
 
 /* ---- the command table's entries ---- */
 static const cli_opt add_opts[] = {
-    {"--set", "FIELD=VALUE", "a field of the new card (repeatable; also --set=FIELD=VALUE)"},
-    {"--force", NULL, "add it even when it looks like a duplicate of a client you have"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--set", "FIELD=VALUE", N_("a field of the new card (repeatable; also --set=FIELD=VALUE)")},
+    {"--force", NULL, N_("add it even when it looks like a duplicate of a client you have")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_add = {
     .name = "add",
     .run = cli_cmd_add,
     .usage = "add TYPE --set FIELD=VALUE ... [--force] [--json]",
-    .summary = "add a card; prints its id",
+    .summary = N_("add a card; prints its id"),
     .store = CLI_STORE_WRITE,
     .opts = add_opts,
 };
 
 static const cli_opt edit_opts[] = {
-    {"--set", "FIELD=VALUE", "the new value of a field (repeatable; empty clears it)"},
-    {"--where", "FIELD=VALUE", "change every card of TYPE that matches (repeatable)"},
-    {"--dry-run", NULL, "show what would change, change nothing"},
-    {"--sort", "FIELD", "with --where: the order the cards are changed in"},
-    {"--desc", NULL, "with --where: in descending order"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--set", "FIELD=VALUE", N_("the new value of a field (repeatable; empty clears it)")},
+    {"--where", "FIELD=VALUE", N_("change every card of TYPE that matches (repeatable)")},
+    {"--dry-run", NULL, N_("show what would change, change nothing")},
+    {"--sort", "FIELD", N_("with --where: the order the cards are changed in")},
+    {"--desc", NULL, N_("with --where: in descending order")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_edit = {
     .name = "edit",
     .run = cli_cmd_edit,
     .usage = "edit ID --set FIELD=VALUE ... · edit TYPE --where FIELD=VALUE ... --set FIELD=VALUE ... "
      "[--sort FIELD] [--desc] [--dry-run] [--json]",
-    .summary = "change fields of a card, or of every card that matches (needs the mass_update right)",
+    .summary = N_("change fields of a card, or of every card that matches (needs the mass_update right)"),
     .store = CLI_STORE_WRITE,
     .opts = edit_opts,
 };

@@ -14,7 +14,7 @@ static int print_admin_table(const cli_ctx *ctx, const char *text) {
   kt_table *t = NULL;
   kt_err err;
   if (kt_table_parse(text, &t, &err)) return cli_fail(&err);
-  if (!ctx->json && !kt_table_rows(t)) fprintf(stderr, "(nothing found)\n");
+  if (!ctx->json && !kt_table_rows(t)) fprintf(stderr, "%s\n", _("(nothing found)"));
   cli_table_print(t, ctx->json);
   kt_table_free(t);
   return 0;
@@ -57,18 +57,18 @@ static int admin_request(cli_ctx *ctx, int argc, char **argv) {
     if (opt && strcmp(opt, "--password-file") == 0) {
       pwfile = a;
     } else if (opt) {
-      if (np >= 7) return cli_usage("admin", "too many options (give each once)");
+      if (np >= 7) return cli_usage("admin", _("too many options (give each once)"));
       keys[np] = opt + 2; /* the option's name is the parameter's */
       vals[np++] = a;
     } else if (!name) {
       name = a;
     } else {
-      return cli_usage("admin", "one name at a time ('%s' is extra)", a);
+      return cli_usage("admin", _("one name at a time ('%s' is extra)"), a);
     }
   }
   if (more) return more;
   bool lists = strcmp(argv[0], "list") == 0;
-  if (!lists && !name) return cli_usage("admin", "whom? give the name (or device id)");
+  if (!lists && !name) return cli_usage("admin", _("whom? give the name (or device id)"));
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
@@ -94,35 +94,35 @@ static int admin_request(cli_ctx *ctx, int argc, char **argv) {
   if (out.len && out.p[0] == '#') rc = print_admin_table(ctx, kt_buf_str(&out));
   else if (ctx->json) print_admin_json(op, name, out.len ? kt_buf_str(&out) : "done");
   else if (out.len) fputs(kt_buf_str(&out), stdout);
-  else printf("%s%s%s: done\n", op, name ? " " : "", name ? name : "");
+  else printf(_("%s%s%s: done\n"), op, name ? " " : "", name ? name : "");
   kt_buf_free(&out);
   return rc;
 }
 
 /* ---- the command table's entries ---- */
 static const cli_opt user_add_opts[] = {
-    {"--role", "R", "the user's role"},
-    {"--group", "G", "the user's group"},
-    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
-    {"--birthday", "YYYY-MM-DD|none", "the user's birthday"},
+    {"--role", "R", N_("the user's role")},
+    {"--group", "G", N_("the user's group")},
+    {"--password-file", "F", N_("read the password from F (\"-\": standard input) instead of asking")},
+    {"--birthday", "YYYY-MM-DD|none", N_("the user's birthday")},
     CLI_OPT_JSON,
     {0}};
 static const cli_opt user_passwd_opts[] = {
-    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
+    {"--password-file", "F", N_("read the password from F (\"-\": standard input) instead of asking")},
     CLI_OPT_JSON,
     {0}};
 static const cli_opt user_role_opts[] = {
-    {"--role", "R", "the user's new role"}, {"--group", "G", "the user's new group"}, CLI_OPT_JSON, {0}};
+    {"--role", "R", N_("the user's new role")}, {"--group", "G", N_("the user's new group")}, CLI_OPT_JSON, {0}};
 static const cli_opt user_birthday_opts[] = {
-    {"--birthday", "YYYY-MM-DD|none", "the user's birthday (none: forget it)"}, CLI_OPT_JSON, {0}};
+    {"--birthday", "YYYY-MM-DD|none", N_("the user's birthday (none: forget it)")}, CLI_OPT_JSON, {0}};
 static const cli_opt role_set_opts[] = {
-    {"--from", "ROLE", "start from that role's rights"},
-    {"--rights", "TEXT", "the role's rights"},
+    {"--from", "ROLE", N_("start from that role's rights")},
+    {"--rights", "TEXT", N_("the role's rights")},
     CLI_OPT_JSON,
     {0}};
 static const cli_opt invite_opts[] = {
-    {"--address", "HOST:PORT", "the server address the invite names"},
-    {"--hours", "N", "how long the invite is valid"},
+    {"--address", "HOST:PORT", N_("the server address the invite names")},
+    {"--hours", "N", N_("how long the invite is valid")},
     CLI_OPT_JSON,
     {0}};
 static const cli_opt json_only_opts[] = {CLI_OPT_JSON, {0}};
@@ -133,36 +133,36 @@ static const cli_opt json_only_opts[] = {CLI_OPT_JSON, {0}};
 ADMIN_ENTRY(user_add, "admin user add",
             "admin user add NAME [--role R] [--group G] [--password-file F]\n"
             "          [--birthday YYYY-MM-DD|none] [--json]",
-            "add a user (with a password)", user_add_opts);
+            N_("add a user (with a password)"), user_add_opts);
 ADMIN_ENTRY(user_passwd, "admin user passwd", "admin user passwd NAME [--password-file F] [--json]",
-            "set a user's password", user_passwd_opts);
+            N_("set a user's password"), user_passwd_opts);
 ADMIN_ENTRY(user_disable, "admin user disable", "admin user disable NAME [--json]",
-            "stop a user from logging in", json_only_opts);
+            N_("stop a user from logging in"), json_only_opts);
 ADMIN_ENTRY(user_enable, "admin user enable", "admin user enable NAME [--json]",
-            "let a disabled user log in again", json_only_opts);
+            N_("let a disabled user log in again"), json_only_opts);
 ADMIN_ENTRY(user_role, "admin user role", "admin user role NAME [--role R] [--group G] [--json]",
-            "change a user's role or group", user_role_opts);
+            N_("change a user's role or group"), user_role_opts);
 ADMIN_ENTRY(user_birthday, "admin user birthday",
             "admin user birthday NAME --birthday YYYY-MM-DD|none [--json]",
-            "set or clear a user's birthday", user_birthday_opts);
-ADMIN_ENTRY(user_list, "admin user list", "admin user list [--json]", "the users", json_only_opts);
-ADMIN_ENTRY(role_list, "admin role list", "admin role list [--json]", "the roles and their rights",
+            N_("set or clear a user's birthday"), user_birthday_opts);
+ADMIN_ENTRY(user_list, "admin user list", "admin user list [--json]", N_("the users"), json_only_opts);
+ADMIN_ENTRY(role_list, "admin role list", "admin role list [--json]", N_("the roles and their rights"),
             json_only_opts);
 ADMIN_ENTRY(role_set, "admin role set", "admin role set NAME [--from ROLE] [--rights TEXT] [--json]",
-            "define or change a role", role_set_opts);
+            N_("define or change a role"), role_set_opts);
 ADMIN_ENTRY(device_list, "admin device list", "admin device list [--json]",
-            "the office's devices", json_only_opts);
+            N_("the office's devices"), json_only_opts);
 ADMIN_ENTRY(device_revoke, "admin device revoke", "admin device revoke ID [--json]",
-            "revoke a device (it is logged out and stops syncing)", json_only_opts);
+            N_("revoke a device (it is logged out and stops syncing)"), json_only_opts);
 ADMIN_ENTRY(invite, "admin invite", "admin invite USER [--address HOST:PORT] [--hours N] [--json]",
-            "an invite for a user's new PC (for `kartoteka connect`)", invite_opts);
+            N_("an invite for a user's new PC (for `kartoteka connect`)"), invite_opts);
 
 static const cli_opt handover_opts[] = {
-    {"--from", "USER", "whose clients"},
-    {"--to", "USER", "who takes the clients over"},
-    {"--where", "FIELD=VALUE", "only the clients that match (repeatable)"},
-    {"--with-tasks", NULL, "their open tasks and events too"},
-    {"--dry-run", NULL, "show what would move, move nothing"},
+    {"--from", "USER", N_("whose clients")},
+    {"--to", "USER", N_("who takes the clients over")},
+    {"--where", "FIELD=VALUE", N_("only the clients that match (repeatable)")},
+    {"--with-tasks", NULL, N_("their open tasks and events too")},
+    {"--dry-run", NULL, N_("show what would move, move nothing")},
     CLI_OPT_JSON,
     {0}};
 static const cli_cmd handover = {
@@ -170,7 +170,7 @@ static const cli_cmd handover = {
     .run = cli_admin_handover,
     .usage = "admin handover --from USER --to USER [--where FIELD=VALUE ...] [--with-tasks]\n"
              "          [--dry-run] [--json]",
-    .summary = "give a manager's clients, with their cards, to a colleague",
+    .summary = N_("give a manager's clients, with their cards, to a colleague"),
     .store = CLI_STORE_WRITE,
     .opts = handover_opts,
 };
@@ -178,17 +178,17 @@ static const cli_cmd handover = {
 static const cli_cmd *const user_subs[] = {&user_add,  &user_passwd,   &user_disable, &user_enable,
                                            &user_role, &user_birthday, &user_list,    NULL};
 static const cli_cmd user = {
-    .name = "admin user", .summary = "users", .store = CLI_STORE_NONE, .subs = user_subs};
+    .name = "admin user", .summary = N_("users"), .store = CLI_STORE_NONE, .subs = user_subs};
 static const cli_cmd *const role_subs[] = {&role_list, &role_set, NULL};
 static const cli_cmd role = {
-    .name = "admin role", .summary = "roles", .store = CLI_STORE_NONE, .subs = role_subs};
+    .name = "admin role", .summary = N_("roles"), .store = CLI_STORE_NONE, .subs = role_subs};
 static const cli_cmd *const device_subs[] = {&device_list, &device_revoke, NULL};
 static const cli_cmd device = {
-    .name = "admin device", .summary = "devices", .store = CLI_STORE_NONE, .subs = device_subs};
+    .name = "admin device", .summary = N_("devices"), .store = CLI_STORE_NONE, .subs = device_subs};
 static const cli_cmd *const admin_subs[] = {&user, &role, &device, &invite, &handover, NULL};
 const cli_cmd cli_entry_admin = {
     .name = "admin",
-    .summary = "manage users, roles and devices from this PC (administrators)",
+    .summary = N_("manage users, roles and devices from this PC (administrators)"),
     .store = CLI_STORE_NONE,
     .subs = admin_subs,
 };

@@ -76,9 +76,10 @@ static void on_result(agent *a, const cl_client_event *ev) {
   if (!c) return;
   if (ev->result.code)
     kt_log_warn("agent", "recording the reminder's state: %s", ev->result.msg);
+  else if (c->snooze)
+    fprintf(stderr, _("%s reminder snoozed: %s\n"), c->o.rid, c->o.title);
   else
-    fprintf(stderr, "%s reminder %s: %s\n", c->o.rid, c->snooze ? "snoozed" : "dismissed",
-            c->o.title);
+    fprintf(stderr, _("%s reminder dismissed: %s\n"), c->o.rid, c->o.title);
   g_hash_table_remove(a->asked, key);
 }
 
@@ -99,8 +100,9 @@ static void on_closed(NotifyNotification *n, gpointer ud) {
 
 static void unreachable(agent *a, const char *why, const char *summary) {
   if (!a->unreachable)
-    fprintf(stderr, "kartoteka agent: cannot show a desktop notification (%s): \"%s\" stays due "
-            "and is shown when a notification service is there\n", why, summary);
+    fprintf(stderr, _("kartoteka agent: cannot show a desktop notification (%s): \"%s\" stays due "
+                      "and is shown when a notification service is there\n"),
+            why, summary);
   else
     kt_log_debug("agent", "still no notification service: %s", why);
   a->unreachable = true;
@@ -108,16 +110,17 @@ static void unreachable(agent *a, const char *why, const char *summary) {
 
 static void snooze_label(agent *a, char *out, size_t n) {
   int64_t sec = a->snooze_s > 0 ? a->snooze_s : 600;
-  if (sec % 3600 == 0) snprintf(out, n, "Snooze %lld h", (long long)(sec / 3600));
-  else if (sec % 60 == 0) snprintf(out, n, "Snooze %lld min", (long long)(sec / 60));
-  else snprintf(out, n, "Snooze %lld s", (long long)sec);
+  /* TRANSLATORS: a notification's button: remind again in so many hours, minutes, seconds */
+  if (sec % 3600 == 0) snprintf(out, n, _("Snooze %lld h"), (long long)(sec / 3600));
+  else if (sec % 60 == 0) snprintf(out, n, _("Snooze %lld min"), (long long)(sec / 60));
+  else snprintf(out, n, _("Snooze %lld s"), (long long)sec);
 }
 
 /* Shows one notification; false when the notification service could not be
  * reached (the reminder then stays due: said once, until one gets through). */
 static bool show(agent *a, const char *summary, const char *body, const cl_client_occ *o) {
   if (!a->notify_ok) {
-    unreachable(a, "libnotify could not start", summary);
+    unreachable(a, _("libnotify could not start"), summary);
     return false;
   }
   NotifyNotification *n = notify_notification_new(summary, body, "appointment-soon");
@@ -129,7 +132,7 @@ static bool show(agent *a, const char *summary, const char *body, const cl_clien
     char label[40];
     snooze_label(a, label, sizeof label);
     notify_notification_set_hint(n, "x-kartoteka-id", g_variant_new_string(o->rid));
-    notify_notification_add_action(n, "dismiss", "Dismiss", on_action, c, g_free);
+    notify_notification_add_action(n, "dismiss", _("Dismiss"), on_action, c, g_free);
     notify_notification_add_action(n, "snooze", label, on_action, c, NULL);
   }
   GError *ge = NULL;
@@ -139,9 +142,9 @@ static bool show(agent *a, const char *summary, const char *body, const cl_clien
     g_object_unref(n);
     return false;
   }
-  if (a->unreachable) fprintf(stderr, "kartoteka agent: desktop notifications work again\n");
+  if (a->unreachable) fprintf(stderr, "%s\n", _("kartoteka agent: desktop notifications work again"));
   a->unreachable = false;
-  fprintf(stderr, "%s reminder: %s%s%s\n", o ? o->rid : "-", summary, body && *body ? " — " : "",
+  fprintf(stderr, _("%s reminder: %s%s%s\n"), o ? o->rid : "-", summary, body && *body ? " — " : "",
           body ? body : "");
   if (!o) {
     g_object_unref(n);
@@ -156,7 +159,8 @@ static bool show(agent *a, const char *summary, const char *body, const cl_clien
 static void describe(const cl_client_occ *o, char *body, size_t n) {
   char when[40];
   kt_datetime_format(o->occurs, false, when, sizeof when);
-  snprintf(body, n, "%s %s", strcmp(o->rtype, "task") == 0 ? "due" : "at", when);
+  if (strcmp(o->rtype, "task") == 0) snprintf(body, n, _("due %s"), when);
+  else snprintf(body, n, _("at %s"), when);
 }
 
 /* The scheduler's batch: one summary, or one notification (with Dismiss and
@@ -172,7 +176,8 @@ static void on_reminders(agent *a, const cl_client_event *ev) {
     for (; shown < ev->reminders.n; shown++) {
       const cl_client_occ *o = &ev->reminders.v[shown];
       describe(o, body, sizeof body);
-      snprintf(summary, sizeof summary, "%s%s", ev->reminders.missed ? "Missed: " : "", o->title);
+      if (ev->reminders.missed) snprintf(summary, sizeof summary, _("Missed: %s"), o->title);
+      else snprintf(summary, sizeof summary, "%s", o->title);
       if (!show(a, summary, body, o)) break;
     }
   }
@@ -229,7 +234,7 @@ static void on_service_appeared(GDBusConnection *c, const gchar *name, const gch
 /* Whether a notification service answers now (the start-up message). */
 static bool service_reachable(agent *a, char *why, size_t n) {
   if (!a->notify_ok) {
-    snprintf(why, n, "libnotify could not start");
+    snprintf(why, n, "%s", _("libnotify could not start"));
     return false;
   }
   char *name = NULL, *vendor = NULL, *version = NULL, *spec = NULL;
@@ -238,7 +243,7 @@ static bool service_reachable(agent *a, char *why, size_t n) {
   g_free(vendor);
   g_free(version);
   g_free(spec);
-  if (!ok) snprintf(why, n, "no session bus or no notification daemon on it");
+  if (!ok) snprintf(why, n, "%s", _("no session bus or no notification daemon on it"));
   return ok;
 }
 
@@ -262,7 +267,7 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1)
     if (opt && strcmp(opt, "--verbose") == 0) ctx->verbose = true;
-    else return cli_usage("agent", "no arguments expected");
+    else return cli_usage("agent", _("no arguments expected"));
   if (more) return more;
   kt_plat_process_init(); /* SIGPIPE: also when run from another front end */
   kt_log_set_level(ctx->verbose ? KT_LOG_DEBUG : KT_LOG_INFO);
@@ -279,13 +284,15 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
   guint watch = 0, backup = 0;
   if (a.c) {
     bool connected = cl_client_connected(a.c);
-    fprintf(stderr, "kartoteka agent: running for %s%s\n", cl_client_user(a.c),
-            connected ? "" : " (standalone: reminders only)");
+    if (connected) fprintf(stderr, _("kartoteka agent: running for %s\n"), cl_client_user(a.c));
+    else
+      fprintf(stderr, _("kartoteka agent: running for %s (standalone: reminders only)\n"),
+              cl_client_user(a.c));
     char why[120];
     if (!service_reachable(&a, why, sizeof why))
-      fprintf(stderr, "kartoteka agent: cannot reach a desktop notification service (%s): "
+      fprintf(stderr, _("kartoteka agent: cannot reach a desktop notification service (%s): "
               "reminders stay due and are shown once one is there (tried again every %d s and "
-              "at each due reminder)\n", why, CL_SCHED_RETRY_MS / 1000);
+              "at each due reminder)\n"), why, CL_SCHED_RETRY_MS / 1000);
     watch = g_bus_watch_name(G_BUS_TYPE_SESSION, NOTIFY_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                              on_service_appeared, NULL, &a, NULL);
     if (!connected) backup = g_timeout_add_seconds(BACKUP_CHECK_S, on_backup_due, ctx);
@@ -317,13 +324,13 @@ int cli_cmd_agent(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- the command table's entries ---- */
 static const cli_opt agent_opts[] = {
-    {"--verbose", NULL, "log what the agent does (also `kartoteka --verbose agent`)"},
+    {"--verbose", NULL, N_("log what the agent does (also `kartoteka --verbose agent`)")},
     {0}};
 const cli_cmd cli_entry_agent = {
     .name = "agent",
     .run = cli_cmd_agent,
     .usage = "agent [--verbose]",
-    .summary = "stay connected in the background: live sync and your reminders as notifications",
+    .summary = N_("stay connected in the background: live sync and your reminders as notifications"),
     .store = CLI_STORE_NONE,
     .opts = agent_opts,
 };

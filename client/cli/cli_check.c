@@ -32,7 +32,7 @@ static void on_problem(void *ud, const char *type, const char *id, const char *m
 
 int cli_cmd_check(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
-  if (argc > 1) return cli_usage("check", "no arguments expected (besides --json)");
+  if (argc > 1) return cli_usage("check", _("no arguments expected (besides --json)"));
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
@@ -61,11 +61,11 @@ int cli_cmd_check(cli_ctx *ctx, int argc, char **argv) {
     kt_json_obj_end(&j);
     printf("%s\n", kt_buf_str(&out));
   } else if (rep.problems == 0)
-    printf("The card index is sound: %lld records checked.\n", (long long)rep.records);
+    printf(_("The card index is sound: %lld records checked.\n"), (long long)rep.records);
   else
     fprintf(stderr,
-            "kartoteka: %lld problem(s) in %lld records (listed above); `kartoteka repair` "
-            "rebuilds the card index from the server or the newest backup\n",
+            _("kartoteka: %lld problem(s) in %lld records (listed above); `kartoteka repair` "
+            "rebuilds the card index from the server or the newest backup\n"),
             (long long)rep.problems, (long long)rep.records);
   kt_buf_free(&out);
   return rep.problems ? 1 : 0;
@@ -73,13 +73,13 @@ int cli_cmd_check(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- the command table's entries ---- */
 static const cli_opt check_opts[] = {
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_check = {
     .name = "check",
     .run = cli_cmd_check,
     .usage = "check [--json]",
-    .summary = "is this card index sound? (the file, every value, required fields, references)",
+    .summary = N_("is this card index sound? (the file, every value, required fields, references)"),
     .store = CLI_STORE_READ,
     .opts = check_opts,
 };

@@ -19,9 +19,9 @@ static int unknown_opt(const cli_cmd *c, const char *word) {
   for (const cli_opt *o = c->opts; o && o->name && n < MAX_OPTS; o++) names[n++] = o->name;
   int near = n ? kt_text_nearest(word, names, n) : -1;
   if (near >= 0)
-    return cli_usage(c->name, "unknown option '%s' for %s; did you mean '%s'?", word, c->name,
+    return cli_usage(c->name, _("unknown option '%s' for %s; did you mean '%s'?"), word, c->name,
                      names[near]);
-  return cli_usage(c->name, "unknown option '%s' for %s", word, c->name);
+  return cli_usage(c->name, _("unknown option '%s' for %s"), word, c->name);
 }
 
 cli_args cli_args_begin(const cli_cmd *c, int argc, char **argv) {
@@ -47,7 +47,7 @@ int cli_args_next(cli_args *a, const char **opt, char **val) {
     return 1;
   }
   if (a->i >= a->argc)
-    return cli_usage(a->cmd->name, "%s needs a value: %s %s", o->name, o->name, o->arg);
+    return cli_usage(a->cmd->name, _("%s needs a value: %s %s"), o->name, o->name, o->arg);
   *val = a->argv[a->i++]; /* the value, whatever it looks like */
   return 1;
 }
@@ -76,25 +76,30 @@ const cli_cmd *cli_cmd_sub(const cli_cmd *c, const char *word) {
 
 void cli_cmd_usage(const cli_cmd *c, FILE *f) {
   if (c->usage) {
-    fprintf(f, "usage: kartoteka %s\n", c->usage);
+    /* TRANSLATORS: %s is the command's synopsis, the words as typed */
+    fprintf(f, _("usage: kartoteka %s"), c->usage);
+    fputc('\n', f);
     return;
   }
-  fprintf(f, "usage: kartoteka %s ", c->name); /* generated from the sub-commands */
-  for (const cli_cmd *const *s = c->subs; s && *s; s++)
-    fprintf(f, "%s%s", s == c->subs ? "" : "|", word_of(*s));
-  fprintf(f, " ...\n");
+  char syn[512]; /* generated from the sub-commands */
+  size_t n = (size_t)snprintf(syn, sizeof syn, "%s ", c->name);
+  for (const cli_cmd *const *s = c->subs; s && *s && n < sizeof syn; s++)
+    n += (size_t)snprintf(syn + n, sizeof syn - n, "%s%s", s == c->subs ? "" : "|", word_of(*s));
+  if (n < sizeof syn) snprintf(syn + n, sizeof syn - n, " ...");
+  fprintf(f, _("usage: kartoteka %s"), syn);
+  fputc('\n', f);
 }
 
 int cli_cmd_no_sub(const cli_cmd *c, int argc, char **argv) {
   const char *names[MAX_OPTS];
   int n = 0;
   for (const cli_cmd *const *s = c->subs; s && *s && n < MAX_OPTS; s++) names[n++] = word_of(*s);
-  if (argc < 2) return cli_usage(c->name, "%s what? see the usage below", c->name);
+  if (argc < 2) return cli_usage(c->name, _("%s what? see the usage below"), c->name);
   int near = n ? kt_text_nearest(argv[1], names, n) : -1;
   if (near >= 0)
-    return cli_usage(c->name, "unknown sub-command '%s' for %s; did you mean '%s'?", argv[1],
+    return cli_usage(c->name, _("unknown sub-command '%s' for %s; did you mean '%s'?"), argv[1],
                      c->name, names[near]);
-  return cli_usage(c->name, "unknown sub-command '%s' for %s", argv[1], c->name);
+  return cli_usage(c->name, _("unknown sub-command '%s' for %s"), argv[1], c->name);
 }
 
 /* Every sub-command under c down to the ones that run: usage and summary. */
@@ -104,29 +109,30 @@ static void help_subs(const cli_cmd *c) {
       help_subs(*s);
       continue;
     }
-    printf("  %s\n      %s\n", (*s)->usage, (*s)->summary);
+    printf("  %s\n      %s\n", (*s)->usage, _((*s)->summary));
   }
 }
 
 void cli_cmd_help(const cli_cmd *c) {
   cli_cmd_usage(c, stdout);
-  printf("  %s\n", c->summary);
+  printf("  %s\n", _(c->summary));
   if (c->opts && c->opts->name) {
     int width = 0; /* the options' help in one column */
     for (const cli_opt *o = c->opts; o->name; o++) {
       int w = (int)strlen(o->name) + (o->arg ? 1 + (int)strlen(o->arg) : 0);
       if (w > width) width = w;
     }
-    printf("options:\n");
+    printf("%s\n", _("options:"));
     for (const cli_opt *o = c->opts; o->name; o++) {
       char head[128];
       snprintf(head, sizeof head, "%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
-      printf("  %-*s  %s\n", width, head, o->help);
+      printf("  %-*s  %s\n", width, head, _(o->help));
     }
   }
   if (c->more_help) c->more_help();
   if (c->subs) {
-    printf("commands (`kartoteka help %s ...` for one):\n", c->name);
+    printf(_("commands (`kartoteka help %s ...` for one):"), c->name);
+    putchar('\n');
     help_subs(c);
   }
 }

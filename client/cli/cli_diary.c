@@ -80,7 +80,7 @@ static void end_out(out_ctx *o) {
     kt_json_arr_end(&o->j);
     printf("%s\n", kt_buf_str(&o->buf));
   } else if (!o->n) {
-    fprintf(stderr, "(nothing)\n");
+    fprintf(stderr, _("(nothing)\n"));
   }
   kt_buf_free(&o->buf);
 }
@@ -100,7 +100,7 @@ static int on_today(void *ud, const cl_occurrence *x, bool overdue) {
 
 int cli_cmd_today(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
-  if (argc > 1) return cli_usage("today", "no arguments expected (see `kartoteka agenda`)");
+  if (argc > 1) return cli_usage("today", _("no arguments expected (see `kartoteka agenda`)"));
   cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only */
@@ -128,13 +128,13 @@ int cli_cmd_agenda(cli_ctx *ctx, int argc, char **argv) {
     if (opt && strcmp(opt, "--from") == 0) from_s = val;
     else if (opt && strcmp(opt, "--to") == 0) to_s = val;
     else if (opt && strcmp(opt, "--user") == 0) user = val;
-    else return cli_usage("agenda", "unknown or incomplete option '%s'", opt ? opt : val);
+    else return cli_usage("agenda", _("unknown or incomplete option '%s'"), opt ? opt : val);
   }
   if (more) return more;
   int64_t now = (int64_t)kt_now_ms(), from = cl_local_midnight(now, 0), to = cl_local_midnight(now, 7) - 1;
   if (from_s && parse_day(from_s, false, &from)) return 2;
   if (to_s && parse_day(to_s, true, &to)) return 2;
-  if (to < from) return cli_usage("agenda", "--to is before --from");
+  if (to < from) return cli_usage("agenda", _("--to is before --from"));
   cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only */
@@ -204,15 +204,15 @@ static int remind_list(cli_ctx *ctx, cl_store *s, int64_t now) {
     end_out(&o);
     return 0;
   }
-  static const kt_table_col cols[] = {{"rings", "Rings", false}, {"state", "State", false},
-                                      {"at", "When", false},     {"kind", "Type", false},
-                                      {"title", "Title", false}, {"id", "Card", false}};
-  remind_rows r = {kt_table_new(cols, 6), now, 0};
+  static const kt_table_col cols[] = {{"rings", N_("Rings"), false}, {"state", N_("State"), false},
+                                      {"at", N_("When"), false},     {"kind", N_("Type"), false},
+                                      {"title", N_("Title"), false}, {"id", N_("Card"), false}};
+  remind_rows r = {cli_table_new(cols, 6), now, 0};
   int rc = 0;
   if (!r.t || (!cl_remind_due(s, cl_store_user(s), from, to, true, on_remind_row, &r, &err) && r.rc))
-    rc = cli_failf("out of memory");
+    rc = cli_failf("%s", _("out of memory"));
   else if (err.code) rc = cli_fail(&err);
-  else if (!kt_table_rows(r.t)) fprintf(stderr, "(no reminders in the week before or after today)\n");
+  else if (!kt_table_rows(r.t)) fprintf(stderr, _("(no reminders in the week before or after today)\n"));
   else cli_table_print(r.t, false);
   kt_table_free(r.t);
   return rc;
@@ -230,7 +230,7 @@ static int remind_words(cli_ctx *ctx, int argc, char **argv, const char **pos, i
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt) *for_ = val; /* --for, the only option a remind sub-command has */
     else if (*npos < maxpos) pos[(*npos)++] = val;
-    else return cli_usage("remind", "unknown or incomplete option '%s'", val);
+    else return cli_usage("remind", _("unknown or incomplete option '%s'"), val);
   }
   return more;
 }
@@ -248,7 +248,7 @@ static int remind_mark(cli_ctx *ctx, int argc, char **argv) {
   const char *verb = argv[0], *pos[1], *for_ = NULL;
   int npos, rc = remind_words(ctx, argc, argv, pos, 1, &npos, &for_);
   if (rc) return rc;
-  if (npos != 1) return cli_usage("remind", "unknown action '%s'", verb);
+  if (npos != 1) return cli_usage("remind", _("unknown action '%s'"), verb);
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
@@ -265,7 +265,7 @@ static int remind_mark(cli_ctx *ctx, int argc, char **argv) {
                      on_find, &f, &err);
   if (rc) rc = cli_fail(&err);
   else if (!f.found)
-    rc = cli_failf("no reminder of %s for you within 30 days; see `kartoteka remind list`", pos[0]);
+    rc = cli_failf(_("no reminder of %s for you within 30 days; see `kartoteka remind list`"), pos[0]);
   else if (cl_remind_set(s, cl_store_user(s), f.best.rtype, f.best.rid, f.best.occurs,
                          verb[0] == 'd' ? "dismissed" : "snoozed",
                          verb[0] == 'd' ? 0 : now + snooze, &err))
@@ -278,16 +278,19 @@ static int remind_days(cli_ctx *ctx, int argc, char **argv) {
   const char *pos[1], *for_ = NULL;
   int npos, rc = remind_words(ctx, argc, argv, pos, 1, &npos, &for_);
   if (rc) return rc;
-  if (npos != 1) return cli_usage("remind", "unknown action '%s'", argv[0]);
+  if (npos != 1) return cli_usage("remind", _("unknown action '%s'"), argv[0]);
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
   char *end;
   long days = strtol(pos[0], &end, 10);
-  if (*end || days < 0 || days > 60) rc = cli_usage("remind", "days must be 0..60");
+  if (*end || days < 0 || days > 60) rc = cli_usage("remind", _("days must be 0..60"));
   else if (cl_store_meta_set(s, "birthday_days", pos[0], &err)) rc = cli_fail(&err);
-  else printf("birthdays are reminded %ld day%s ahead\n", days, days == 1 ? "" : "s");
+  else
+    printf(ngettext("birthdays are reminded %ld day ahead\n", "birthdays are reminded %ld days ahead\n",
+                    (unsigned long)days),
+           days);
   return rc;
 }
 
@@ -300,13 +303,13 @@ static int remind_snooze_time(cli_ctx *ctx, int argc, char **argv) {
   kt_err err;
   kt_err_clear(&err);
   int64_t sec;
-  if (npos == 0) printf("Snooze puts a reminder off for %llds\n", (long long)cl_remind_snooze_seconds(s));
+  if (npos == 0) printf(_("Snooze puts a reminder off for %llds\n"), (long long)cl_remind_snooze_seconds(s));
   else if (cl_remind_snooze_parse(pos[0], &sec, &err)) rc = cli_usage("remind", "%s", err.msg);
   else {
     char v[32];
     snprintf(v, sizeof v, "%lld", (long long)sec);
     if (cl_store_meta_set(s, "snooze_seconds", v, &err)) rc = cli_fail(&err);
-    else printf("Snooze puts a reminder off for %llds\n", (long long)sec);
+    else printf(_("Snooze puts a reminder off for %llds\n"), (long long)sec);
   }
   return rc;
 }
@@ -346,7 +349,7 @@ static int on_callback(void *ud, const cl_callback *c) {
   printf("%-16s  %s%s%s%s%s%s%s  (%s)\n", when, c->title[0] ? c->title : "call",
          c->org[0] || c->contact[0] ? " — " : "", c->org, c->org[0] && c->contact[0] ? ", " : "",
          c->contact, c->phone[0] ? "  tel. " : "", c->phone, c->id);
-  if (overdue) printf("%-16s  [overdue]\n", "");
+  if (overdue) printf(_("%-16s  [overdue]\n"), "");
   return 0;
 }
 
@@ -358,7 +361,7 @@ int cli_cmd_callbacks(cli_ctx *ctx, int argc, char **argv) {
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--user") == 0) user = val;
-    else return cli_usage("callbacks", "unknown or incomplete option '%s'", opt ? opt : val);
+    else return cli_usage("callbacks", _("unknown or incomplete option '%s'"), opt ? opt : val);
   }
   if (more) return more;
   cl_reader *rd = cli_reader(ctx);
@@ -389,18 +392,18 @@ int cli_cmd_done(cli_ctx *ctx, int argc, char **argv) {
     if (opt && strcmp(opt, "--result") == 0) result = val;
     else if (opt && strcmp(opt, "--comment") == 0) comment = val;
     else if (opt && strcmp(opt, "--call-back") == 0) when_s = val;
-    else if (opt || val[0] == '-') return cli_usage("done", "unknown or incomplete option '%s'", opt ? opt : val);
+    else if (opt || val[0] == '-') return cli_usage("done", _("unknown or incomplete option '%s'"), opt ? opt : val);
     else if (!id) id = val;
-    else return cli_usage("done", "one card at a time ('%s' is extra)", val);
+    else return cli_usage("done", _("one card at a time ('%s' is extra)"), val);
   }
   if (more) return more;
-  if (!id) return cli_usage("done", "which event or task? give its id");
+  if (!id) return cli_usage("done", _("which event or task? give its id"));
   kt_err err;
   kt_err_clear(&err);
   int64_t when = 0;
   if (when_s && kt_datetime_parse(when_s, &when, &err)) return cli_usage("done", "%s", err.msg);
   if (when_s && when < (int64_t)kt_now_ms())
-    return cli_usage("done", "the call back at %s would be in the past; give a later time", when_s);
+    return cli_usage("done", _("the call back at %s would be in the past; give a later time"), when_s);
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   char nid[KT_UUID_STRLEN + 1];
@@ -410,36 +413,37 @@ int cli_cmd_done(cli_ctx *ctx, int argc, char **argv) {
     printf("{\"done\": \"%s\", \"call_back\": %s%s%s}\n", id, nid[0] ? "\"" : "",
            nid[0] ? nid : "null", nid[0] ? "\"" : "");
   } else {
-    printf("done: %s%s%s\n", id, result ? ", result " : "", result ? result : "");
-    if (nid[0]) printf("call back planned: %s\n", nid);
+    if (result) printf(_("done: %s, result %s\n"), id, result);
+    else printf(_("done: %s\n"), id);
+    if (nid[0]) printf(_("call back planned: %s\n"), nid);
   }
   return 0;
 }
 
 /* ---- the command table's entries ---- */
 static const cli_opt today_opts[] = {
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_today = {
     .name = "today",
     .run = cli_cmd_today,
     .usage = "today [--json]",
-    .summary = "today's events and tasks, overdue tasks, birthdays",
+    .summary = N_("today's events and tasks, overdue tasks, birthdays"),
     .store = CLI_STORE_READ,
     .opts = today_opts,
 };
 
 static const cli_opt agenda_opts[] = {
-    {"--from", "D", "the first day (YYYY-MM-DD; default today)"},
-    {"--to", "D", "the last day (YYYY-MM-DD)"},
-    {"--user", "U", "that user's diary instead of yours"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--from", "D", N_("the first day (YYYY-MM-DD; default today)")},
+    {"--to", "D", N_("the last day (YYYY-MM-DD)")},
+    {"--user", "U", N_("that user's diary instead of yours")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_agenda = {
     .name = "agenda",
     .run = cli_cmd_agenda,
     .usage = "agenda [--from D] [--to D] [--user U] [--json]",
-    .summary = "the diary for a period (default: the next 7 days); recurring items expanded",
+    .summary = N_("the diary for a period (default: the next 7 days); recurring items expanded"),
     .store = CLI_STORE_READ,
     .opts = agenda_opts,
 };
@@ -447,12 +451,12 @@ const cli_cmd cli_entry_agenda = {
 static const cli_opt remind_json_opts[] = {
     CLI_OPT_JSON, {0}};
 static const cli_opt remind_for_opts[] = {
-    {"--for", "10m|30s", "snooze for that long (default: your snooze time)"}, {0}};
+    {"--for", "10m|30s", N_("snooze for that long (default: your snooze time)")}, {0}};
 static const cli_cmd remind_list_entry = {
     .name = "remind list",
     .run = remind_list_run,
     .usage = "remind list [--json]",
-    .summary = "your reminders of the week before and after today",
+    .summary = N_("your reminders of the week before and after today"),
     .store = CLI_STORE_READ,
     .opts = remind_json_opts,
 };
@@ -460,14 +464,14 @@ static const cli_cmd remind_dismiss = {
     .name = "remind dismiss",
     .run = remind_mark,
     .usage = "remind dismiss ID",
-    .summary = "stop a reminder (on your other PCs too)",
+    .summary = N_("stop a reminder (on your other PCs too)"),
     .store = CLI_STORE_WRITE,
 };
 static const cli_cmd remind_snooze = {
     .name = "remind snooze",
     .run = remind_mark,
     .usage = "remind snooze ID [--for 10m|30s]",
-    .summary = "put a reminder off",
+    .summary = N_("put a reminder off"),
     .store = CLI_STORE_WRITE,
     .opts = remind_for_opts,
 };
@@ -475,49 +479,49 @@ static const cli_cmd remind_days_entry = {
     .name = "remind days",
     .run = remind_days,
     .usage = "remind days N",
-    .summary = "how many days ahead birthdays are reminded (0..60)",
+    .summary = N_("how many days ahead birthdays are reminded (0..60)"),
     .store = CLI_STORE_WRITE,
 };
 static const cli_cmd remind_snooze_time_entry = {
     .name = "remind snooze-time",
     .run = remind_snooze_time,
     .usage = "remind snooze-time [10m|30s]",
-    .summary = "how long snooze puts a reminder off (shown without a time)",
+    .summary = N_("how long snooze puts a reminder off (shown without a time)"),
     .store = CLI_STORE_WRITE,
 };
 static const cli_cmd *const remind_subs[] = {&remind_list_entry, &remind_dismiss, &remind_snooze,
                                              &remind_days_entry, &remind_snooze_time_entry, NULL};
 const cli_cmd cli_entry_remind = {
     .name = "remind",
-    .summary = "your reminders (dismissing here stops them on your other PCs too)",
+    .summary = N_("your reminders (dismissing here stops them on your other PCs too)"),
     .store = CLI_STORE_NONE,
     .subs = remind_subs,
 };
 
 static const cli_opt callbacks_opts[] = {
-    {"--user", "U", "that user's calls instead of yours"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--user", "U", N_("that user's calls instead of yours")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_callbacks = {
     .name = "callbacks",
     .run = cli_cmd_callbacks,
     .usage = "callbacks [--user U] [--json]",
-    .summary = "calls to make: planned calls due today or overdue, with the client's phone",
+    .summary = N_("calls to make: planned calls due today or overdue, with the client's phone"),
     .store = CLI_STORE_READ,
     .opts = callbacks_opts,
 };
 
 static const cli_opt done_opts[] = {
-    {"--result", "R", "how it went (a code of the result field)"},
-    {"--comment", "TEXT", "a note on what happened"},
-    {"--call-back", "WHEN", "plan the next call (a date, a time, or e.g. 3d)"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--result", "R", N_("how it went (a code of the result field)")},
+    {"--comment", "TEXT", N_("a note on what happened")},
+    {"--call-back", "WHEN", N_("plan the next call (a date, a time, or e.g. 3d)")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_done = {
     .name = "done",
     .run = cli_cmd_done,
     .usage = "done ID [--result R] [--comment TEXT] [--call-back WHEN] [--json]",
-    .summary = "record what happened: the event or task is done; a call back plans the next call",
+    .summary = N_("record what happened: the event or task is done; a call back plans the next call"),
     .store = CLI_STORE_WRITE,
     .opts = done_opts,
 };

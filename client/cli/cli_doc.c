@@ -53,7 +53,7 @@ static int fill(cli_ctx *ctx, int argc, char **argv) {
   cl_query q = {.where = where};
   ids l = {0};
   int rc = 2;
-  if (!where) return cli_failf("out of memory");
+  if (!where) return cli_failf("%s", _("out of memory"));
   cli_args words = cli_args_begin(ctx->cmd, argc, argv);
   const char *opt;
   char *val;
@@ -68,7 +68,7 @@ static int fill(cli_ctx *ctx, int argc, char **argv) {
     else if (opt && strcmp(opt, "--out-dir") == 0) dir = val;
     else if (opt && (strcmp(opt, "--to") == 0 || strcmp(opt, "--type") == 0)) q.type = val;
     else {
-      rc = cli_usage("doc", "doc fill: unknown option '%s'", opt ? opt : val);
+      rc = cli_usage("doc", _("doc fill: unknown option '%s'"), opt ? opt : val);
       goto out;
     }
   }
@@ -77,8 +77,8 @@ static int fill(cli_ctx *ctx, int argc, char **argv) {
     goto out;
   }
   if (!tmpl || (id && !outf) || (!id && (!dir || (!q.type && !q.nwhere)))) {
-    rc = cli_usage("doc", "give --template F and either --id ID --out FILE or --to org|contact "
-                   "[--where F=V ...] --out-dir DIR");
+    rc = cli_usage("doc", _("give --template F and either --id ID --out FILE or --to org|contact "
+                   "[--where F=V ...] --out-dir DIR"));
     goto out;
   }
   if (!id && !q.type) q.type = "org";
@@ -94,7 +94,7 @@ static int fill(cli_ctx *ctx, int argc, char **argv) {
     if (!r) printf("%s\n", outf);
   } else if (!r) {
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-      r = kt_err_set(&err, KT_EIO, "cannot make the folder %s: %m", dir);
+      r = kt_err_set(&err, KT_EIO, _("cannot make the folder %s: %m"), dir);
     } else if (!(r = cl_store_list(s, &q, on_card, &l, &err))) {
       int made = 0;
       for (int i = 0; i < l.n && !r; i++) {
@@ -105,7 +105,7 @@ static int fill(cli_ctx *ctx, int argc, char **argv) {
           made++;
         }
       }
-      fprintf(stderr, "%d document%s made\n", made, made == 1 ? "" : "s");
+      fprintf(stderr, ngettext("%d document made\n", "%d documents made\n", (unsigned long)made), made);
     }
   }
   cl_doc_free(d);
@@ -119,30 +119,30 @@ out:
 
 /* ---- the command table's entries ---- */
 static const cli_opt doc_opts[] = {
-    {"--template", "FILE", "the ODT or DOCX template"},
-    {"--id", "ID", "fill it for that one card"},
-    {"--out", "FILE", "the filled document"},
-    {"--to", "org|contact", "fill one per card of that section"},
-    {"--type", "org|contact", "the same as --to"},
-    {"--where", "F=V", "only the cards that match (repeatable)"},
-    {"--out-dir", "DIR", "where the filled documents go"},
-    {"--sort", "FIELD", "fill them in the order of that field"},
-    {"--desc", NULL, "in descending order"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--template", "FILE", N_("the ODT or DOCX template")},
+    {"--id", "ID", N_("fill it for that one card")},
+    {"--out", "FILE", N_("the filled document")},
+    {"--to", "org|contact", N_("fill one per card of that section")},
+    {"--type", "org|contact", N_("the same as --to")},
+    {"--where", "F=V", N_("only the cards that match (repeatable)")},
+    {"--out-dir", "DIR", N_("where the filled documents go")},
+    {"--sort", "FIELD", N_("fill them in the order of that field")},
+    {"--desc", NULL, N_("in descending order")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 static const cli_cmd doc_fill = {
     .name = "doc fill",
     .run = fill,
     .usage = "doc fill --template FILE.odt|FILE.docx (--id ID --out FILE | --to|--type org|contact\n"
              "          [--where F=V ...] [--sort FIELD] [--desc] --out-dir DIR)",
-    .summary = "fill an ODT/DOCX template with a card's data (recorded on the card's timeline)",
+    .summary = N_("fill an ODT/DOCX template with a card's data (recorded on the card's timeline)"),
     .store = CLI_STORE_WRITE,
     .opts = doc_opts,
 };
 static const cli_cmd *const doc_subs[] = {&doc_fill, NULL};
 const cli_cmd cli_entry_doc = {
     .name = "doc",
-    .summary = "fill an ODT/DOCX template with a card's data (recorded on the card's timeline)",
+    .summary = N_("fill an ODT/DOCX template with a card's data (recorded on the card's timeline)"),
     .store = CLI_STORE_NONE,
     .subs = doc_subs,
 };

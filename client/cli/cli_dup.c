@@ -19,7 +19,7 @@ int cli_cmd_duplicates(cli_ctx *ctx, int argc, char **argv) {
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--type") == 0) type = val;
-    else return cli_usage("duplicates", "unknown or incomplete option '%s'", opt ? opt : val);
+    else return cli_usage("duplicates", _("unknown or incomplete option '%s'"), opt ? opt : val);
   }
   if (more) return more;
   cl_store *s = cli_store(ctx);
@@ -33,8 +33,9 @@ int cli_cmd_duplicates(cli_ctx *ctx, int argc, char **argv) {
     kt_mtype *t;
     if ((rc = kt_model_type_get(cl_store_model(s), type, &t, &err))) goto out;
     if (!(t->def->flags & KT_TF_CLIENT)) {
-      rc = kt_err_set(&err, KT_EINVAL, "duplicates are looked for among client cards (org, "
-                      "contact), not %ss", t->def->noun);
+      rc = kt_err_set(&err, KT_EINVAL,
+                      _("duplicates are looked for among client cards (org, contact), not %ss"),
+                      t->def->noun);
       goto out;
     }
     tcode = t->def->code;
@@ -75,7 +76,8 @@ int cli_cmd_duplicates(cli_ctx *ctx, int argc, char **argv) {
     printf("%s\n", kt_buf_str(&b));
     kt_buf_free(&b);
   } else if (!ng) {
-    printf("no likely duplicates among the %s you see\n", type ? type : "client cards");
+    if (type) printf(_("no likely duplicates among the %s you see\n"), type);
+    else printf("%s\n", _("no likely duplicates among the client cards you see"));
   } else {
     for (int i = 0; i < ng; i++) {
       printf("%d%% %s\n", g[i].score, g[i].reasons);
@@ -85,7 +87,9 @@ int cli_cmd_duplicates(cli_ctx *ctx, int argc, char **argv) {
                *r->owner ? ")" : "");
       }
     }
-    printf("%d group%s; merge two cards with `kartoteka merge KEEP OTHER`\n", ng, ng == 1 ? "" : "s");
+    printf(ngettext("%d group; merge two cards with `kartoteka merge KEEP OTHER`\n",
+                    "%d groups; merge two cards with `kartoteka merge KEEP OTHER`\n", (unsigned long)ng),
+           ng);
   }
 out:
   if (rc) rc = cli_fail(&err);
@@ -95,10 +99,10 @@ out:
 }
 
 int cli_cmd_merge(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 3) return cli_usage("merge", "give the card to keep and the one merged into it");
+  if (argc < 3) return cli_usage("merge", _("give the card to keep and the one merged into it"));
   const char **take = calloc((size_t)argc, sizeof *take);
   int ntake = 0;
-  if (!take) return cli_failf("out of memory");
+  if (!take) return cli_failf("%s", _("out of memory"));
   cli_args words = cli_args_begin(ctx->cmd, argc, argv);
   words.i = 3;
   const char *opt;
@@ -110,7 +114,7 @@ int cli_cmd_merge(cli_ctx *ctx, int argc, char **argv) {
       for (char *p = strtok(val, ","); p; p = strtok(NULL, ",")) take[ntake++] = p;
     } else {
       free(take);
-      return cli_usage("merge", "unknown or incomplete option '%s'", opt ? opt : val);
+      return cli_usage("merge", _("unknown or incomplete option '%s'"), opt ? opt : val);
     }
   }
   if (more) {
@@ -128,15 +132,19 @@ int cli_cmd_merge(cli_ctx *ctx, int argc, char **argv) {
   int rc = cl_merge(s, argv[1], argv[2], take, ntake, &res, &err);
   if (rc) {
     rc = cli_fail(&err);
-    fprintf(stderr, "nothing was changed\n");
+    fprintf(stderr, "%s\n", _("nothing was changed"));
   } else if (ctx->json) {
     printf("{\"kept\": \"%s\", \"trashed\": \"%s\", \"fields\": %d, \"moved\": %d}\n", argv[1],
            argv[2], res.fields, res.moved);
   } else {
-    printf("merged %s into %s: %d field%s taken, %d related card%s moved; %s is in the trash "
-           "(`kartoteka restore %s` brings it back, without what was moved)\n",
-           argv[2], argv[1], res.fields, res.fields == 1 ? "" : "s", res.moved,
-           res.moved == 1 ? "" : "s", argv[2], argv[2]);
+    printf(_("merged %s into %s: "), argv[2], argv[1]);
+    printf(ngettext("%d field taken", "%d fields taken", (unsigned long)res.fields), res.fields);
+    printf(", ");
+    printf(ngettext("%d related card moved", "%d related cards moved", (unsigned long)res.moved),
+           res.moved);
+    printf(_("; %s is in the trash (`kartoteka restore %s` brings it back, without what was "
+             "moved)\n"),
+           argv[2], argv[2]);
   }
   free(take);
   return rc;
@@ -144,27 +152,27 @@ int cli_cmd_merge(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- the command table's entries ---- */
 static const cli_opt duplicates_opts[] = {
-    {"--type", "org|contact", "only organizations or only contacts"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--type", "org|contact", N_("only organizations or only contacts")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_duplicates = {
     .name = "duplicates",
     .run = cli_cmd_duplicates,
     .usage = "duplicates [--type org|contact] [--json]",
-    .summary = "likely duplicate clients (same phone, e-mail, tax id, name in the same city)",
+    .summary = N_("likely duplicate clients (same phone, e-mail, tax id, name in the same city)"),
     .store = CLI_STORE_READ,
     .opts = duplicates_opts,
 };
 
 static const cli_opt merge_opts[] = {
-    {"--take", "FIELD,...", "the fields whose value comes from OTHER"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--take", "FIELD,...", N_("the fields whose value comes from OTHER")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_merge = {
     .name = "merge",
     .run = cli_cmd_merge,
     .usage = "merge KEEP OTHER [--take FIELD,...]",
-    .summary = "merge two cards of one client: OTHER's related cards move to KEEP, OTHER to the trash",
+    .summary = N_("merge two cards of one client: OTHER's related cards move to KEEP, OTHER to the trash"),
     .store = CLI_STORE_WRITE,
     .opts = merge_opts,
 };

@@ -14,12 +14,12 @@ static int field_list(cli_ctx *ctx, cl_store *s, const char *type) {
   kt_buf out = KT_BUF_INIT;
   kt_json j;
   kt_json_init(&j, &out, true);
-  static const kt_table_col cols[] = {{"name", "Name", false}, {"label", "Label", false},
-                                 {"type", "Type", false}, {"", "Flags", true},
-                                 {"choices", "Choices", false}};
-  kt_table *tab = ctx->json ? NULL : kt_table_new(cols, 5);
+  static const kt_table_col cols[] = {{"name", N_("Name"), false}, {"label", N_("Label"), false},
+                                 {"type", N_("Type"), false}, {"", N_("Flags"), true},
+                                 {"choices", N_("Choices"), false}};
+  kt_table *tab = ctx->json ? NULL : cli_table_new(cols, 5);
   if (ctx->json) kt_json_arr_begin(&j);
-  else if (!tab) return cli_failf("out of memory");
+  else if (!tab) return cli_failf("%s", _("out of memory"));
   for (int k = 0; k < t->nfields; k++) {
     const kt_mfield *f = &t->fields[k];
     const char *ch = kt_mfield_choices(f);
@@ -41,14 +41,14 @@ static int field_list(cli_ctx *ctx, cl_store *s, const char *type) {
       }
       kt_json_obj_end(&j);
     } else {
-      const char *flags = f->custom && f->hidden ? "custom hidden"
-                          : f->custom           ? "custom"
-                          : f->hidden           ? "hidden"
+      const char *flags = f->custom && f->hidden ? _("custom hidden")
+                          : f->custom           ? _("custom")
+                          : f->hidden           ? _("hidden")
                                                 : "";
       const char *cells[] = {f->name, kt_mfield_label(f), kt_ftype_name(f->type), flags, ch};
       if (kt_table_add(tab, cells)) {
         kt_table_free(tab);
-        return cli_failf("out of memory");
+        return cli_failf("%s", _("out of memory"));
       }
     }
   }
@@ -79,7 +79,7 @@ static int model_words_parse(cli_ctx *ctx, int argc, char **argv, model_words *w
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (!opt && w->npos < 3) w->pos[w->npos++] = val;
-    else if (!opt) return cli_usage(ctx->cmd->name, "too many words ('%s' is extra)", val);
+    else if (!opt) return cli_usage(ctx->cmd->name, _("too many words ('%s' is extra)"), val);
     else if (strcmp(opt, "--name") == 0) w->name = val;
     else if (strcmp(opt, "--label") == 0) w->label = val;
     else if (strcmp(opt, "--type") == 0) w->ftype = val;
@@ -94,14 +94,15 @@ static int field_yearly(cli_ctx *ctx, int argc, char **argv) {
   int rc = model_words_parse(ctx, argc, argv, &w);
   if (rc) return rc;
   if (w.npos != 3 || (strcmp(w.pos[2], "on") != 0 && strcmp(w.pos[2], "off") != 0))
-    return cli_usage("field", "say field yearly TYPE NAME on|off");
+    return cli_usage("field", _("say field yearly TYPE NAME on|off"));
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
   bool on = strcmp(w.pos[2], "on") == 0;
   if (cl_store_field_yearly(s, w.pos[0], w.pos[1], on, &err)) rc = cli_fail(&err);
-  else printf("%s.%s is %s every year\n", w.pos[0], w.pos[1], on ? "now reminded" : "no longer reminded");
+  else if (on) printf(_("%s.%s is now reminded every year\n"), w.pos[0], w.pos[1]);
+  else printf(_("%s.%s is no longer reminded every year\n"), w.pos[0], w.pos[1]);
   return rc;
 }
 
@@ -110,10 +111,10 @@ static int field_run(cli_ctx *ctx, int argc, char **argv) {
   model_words w;
   int rc = model_words_parse(ctx, argc, argv, &w);
   if (rc) return rc;
-  if (w.npos < 1) return cli_usage("field", "say what to do");
+  if (w.npos < 1) return cli_usage("field", _("say what to do"));
   const char *verb = argv[0], *type = w.pos[0], *name = w.name;
   if (strcmp(verb, "add") != 0 && strcmp(verb, "list") != 0) {
-    if (w.npos < 2) return cli_usage("field", "give TYPE and the field NAME");
+    if (w.npos < 2) return cli_usage("field", _("give TYPE and the field NAME"));
     name = w.pos[1];
   }
   cl_store *s = cli_store(ctx);
@@ -123,16 +124,16 @@ static int field_run(cli_ctx *ctx, int argc, char **argv) {
   if (strcmp(verb, "list") == 0) {
     rc = field_list(ctx, s, type);
   } else if (strcmp(verb, "add") == 0) {
-    if (!name) rc = cli_usage("field", "give the new field's --name");
+    if (!name) rc = cli_usage("field", _("give the new field's --name"));
     else if (cl_store_field_add(s, type, name, w.label, w.ftype, w.choices, &err)) rc = cli_fail(&err);
-    else printf("added field %s.%s\n", type, name);
+    else printf(_("added field %s.%s\n"), type, name);
   } else {
     int hidden = strcmp(verb, "hide") == 0 ? 1 : strcmp(verb, "show") == 0 ? 0 : -1;
-    if (strcmp(verb, "label") == 0 && !w.label) rc = cli_usage("field", "give the new --label");
+    if (strcmp(verb, "label") == 0 && !w.label) rc = cli_usage("field", _("give the new --label"));
     else if (strcmp(verb, "choices") == 0 && !w.choices)
-      rc = cli_usage("field", "give the list with --choices 'a,b,c'");
+      rc = cli_usage("field", _("give the list with --choices 'a,b,c'"));
     else if (cl_store_field_set(s, type, name, w.label, w.choices, hidden, &err)) rc = cli_fail(&err);
-    else printf("updated field %s.%s\n", type, name);
+    else printf(_("updated field %s.%s\n"), type, name);
   }
   return rc;
 }
@@ -153,11 +154,11 @@ static int section_run(cli_ctx *ctx, int argc, char **argv) {
     kt_buf out = KT_BUF_INIT;
     kt_json j;
     kt_json_init(&j, &out, true);
-    static const kt_table_col cols[] = {{"kind", "Type", false}, {"label", "Label", false},
+    static const kt_table_col cols[] = {{"kind", N_("Type"), false}, {"label", N_("Label"), false},
                                    {"hidden", "", true}};
-    kt_table *tab = ctx->json ? NULL : kt_table_new(cols, 3);
+    kt_table *tab = ctx->json ? NULL : cli_table_new(cols, 3);
     if (ctx->json) kt_json_arr_begin(&j);
-    else if (!tab) rc = cli_failf("out of memory");
+    else if (!tab) rc = cli_failf("%s", _("out of memory"));
     for (int i = 0; i < n && !rc; i++) {
       if (!(types[i].def->flags & KT_TF_USER)) continue;
       if (ctx->json) {
@@ -171,8 +172,8 @@ static int section_run(cli_ctx *ctx, int argc, char **argv) {
         kt_json_obj_end(&j);
       } else {
         const char *cells[] = {types[i].def->name, kt_mtype_label(&types[i]),
-                               types[i].hidden ? "(hidden)" : NULL};
-        if (kt_table_add(tab, cells)) rc = cli_failf("out of memory");
+                               types[i].hidden ? _("(hidden)") : NULL};
+        if (kt_table_add(tab, cells)) rc = cli_failf("%s", _("out of memory"));
       }
     }
     if (ctx->json) {
@@ -184,29 +185,30 @@ static int section_run(cli_ctx *ctx, int argc, char **argv) {
     kt_table_free(tab);
     kt_buf_free(&out);
   } else if (w.npos < 1) {
-    rc = cli_usage("section", "give the section's TYPE");
+    rc = cli_usage("section", _("give the section's TYPE"));
   } else if (strcmp(verb, "rename") == 0) {
     const char *label = w.label;
-    if (!label) rc = cli_usage("section", "give the new name with --label");
+    if (!label) rc = cli_usage("section", _("give the new name with --label"));
     else if (cl_store_section_set(s, w.pos[0], label, -1, &err)) rc = cli_fail(&err);
-    else printf("section %s is now called %s\n", w.pos[0], label);
+    else printf(_("section %s is now called %s\n"), w.pos[0], label);
   } else {
     if (cl_store_section_set(s, w.pos[0], NULL, strcmp(verb, "hide") == 0, &err)) rc = cli_fail(&err);
-    else printf("section %s is now %s\n", w.pos[0], strcmp(verb, "hide") == 0 ? "hidden" : "shown");
+    else if (strcmp(verb, "hide") == 0) printf(_("section %s is now hidden\n"), w.pos[0]);
+    else printf(_("section %s is now shown\n"), w.pos[0]);
   }
   return rc;
 }
 
 /* ---- the command table's entries ---- */
 static const cli_opt add_opts[] = {
-    {"--name", "N", "the new field's name (letters, digits, _)"},
-    {"--label", "L", "what people see"},
-    {"--type", "T", "the new field's type"},
-    {"--choices", "a,b", "a choice field's codes (code=Label)"},
+    {"--name", "N", N_("the new field's name (letters, digits, _)")},
+    {"--label", "L", N_("what people see")},
+    {"--type", "T", N_("the new field's type")},
+    {"--choices", "a,b", N_("a choice field's codes (code=Label)")},
     {0}};
-static const cli_opt label_opts[] = {{"--label", "L", "what people see"}, {0}};
+static const cli_opt label_opts[] = {{"--label", "L", N_("what people see")}, {0}};
 static const cli_opt choices_opts[] = {
-    {"--choices", "code=Label,b", "the choice field's codes and labels"}, {0}};
+    {"--choices", "code=Label,b", N_("the choice field's codes and labels")}, {0}};
 static const cli_opt json_opts[] = {CLI_OPT_JSON, {0}};
 
 #define MODEL_ENTRY(var, path, fn, mode, use, sum, options) \
@@ -215,42 +217,42 @@ static const cli_opt json_opts[] = {CLI_OPT_JSON, {0}};
 MODEL_ENTRY(field_add, "field add", field_run, CLI_STORE_WRITE,
             "field add TYPE --name N --label L --type text|longtext|number|int|money|date|datetime|"
             "choice|phone|email|url|bool [--choices a,b]",
-            "a custom field", add_opts);
+            N_("a custom field"), add_opts);
 MODEL_ENTRY(field_label, "field label", field_run, CLI_STORE_WRITE, "field label TYPE NAME --label L",
-            "rename a field", label_opts);
+            N_("rename a field"), label_opts);
 MODEL_ENTRY(field_choices, "field choices", field_run, CLI_STORE_WRITE,
-            "field choices TYPE NAME --choices code=Label,b", "a choice field's list", choices_opts);
+            "field choices TYPE NAME --choices code=Label,b", N_("a choice field's list"), choices_opts);
 MODEL_ENTRY(field_hide, "field hide", field_run, CLI_STORE_WRITE, "field hide TYPE NAME",
-            "hide a field", NULL);
+            N_("hide a field"), NULL);
 MODEL_ENTRY(field_show, "field show", field_run, CLI_STORE_WRITE, "field show TYPE NAME",
-            "show a hidden field again", NULL);
+            N_("show a hidden field again"), NULL);
 MODEL_ENTRY(field_lst, "field list", field_run, CLI_STORE_READ, "field list TYPE [--json]",
-            "a section's fields", json_opts);
+            N_("a section's fields"), json_opts);
 MODEL_ENTRY(field_yr, "field yearly", field_yearly, CLI_STORE_WRITE, "field yearly TYPE NAME on|off",
-            "a client's date reminded every year", NULL);
+            N_("a client's date reminded every year"), NULL);
 static const cli_cmd *const field_subs[] = {&field_add,  &field_label, &field_choices, &field_hide,
                                             &field_show, &field_lst,   &field_yr,      NULL};
 const cli_cmd cli_entry_field = {
     .name = "field",
-    .summary = "custom fields, labels and choice lists",
+    .summary = N_("custom fields, labels and choice lists"),
     .store = CLI_STORE_NONE,
     .subs = field_subs,
 };
 
-static const cli_opt rename_opts[] = {{"--label", "L", "the section's new name"}, {0}};
+static const cli_opt rename_opts[] = {{"--label", "L", N_("the section's new name")}, {0}};
 MODEL_ENTRY(section_rename, "section rename", section_run, CLI_STORE_WRITE,
-            "section rename TYPE --label L", "rename a section", rename_opts);
+            "section rename TYPE --label L", N_("rename a section"), rename_opts);
 MODEL_ENTRY(section_hide, "section hide", section_run, CLI_STORE_WRITE, "section hide TYPE",
-            "hide a section", NULL);
+            N_("hide a section"), NULL);
 MODEL_ENTRY(section_show, "section show", section_run, CLI_STORE_WRITE, "section show TYPE",
-            "show a hidden section again", NULL);
+            N_("show a hidden section again"), NULL);
 MODEL_ENTRY(section_lst, "section list", section_run, CLI_STORE_READ, "section list [--json]",
-            "the sections", json_opts);
+            N_("the sections"), json_opts);
 static const cli_cmd *const section_subs[] = {&section_rename, &section_hide, &section_show,
                                               &section_lst, NULL};
 const cli_cmd cli_entry_section = {
     .name = "section",
-    .summary = "rename or hide sections",
+    .summary = N_("rename or hide sections"),
     .store = CLI_STORE_NONE,
     .subs = section_subs,
 };

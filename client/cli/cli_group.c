@@ -61,10 +61,10 @@ static int group_add(cli_ctx *ctx, int argc, char **argv) {
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--parent") == 0) parent = val;
     else if (!opt && !name) name = val;
-    else return cli_usage("group", "unknown option '%s'", opt ? opt : val);
+    else return cli_usage("group", _("unknown option '%s'"), opt ? opt : val);
   }
   if (more) return more;
-  if (!name) return cli_usage("group", "give the group's NAME");
+  if (!name) return cli_usage("group", _("give the group's NAME"));
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
@@ -78,7 +78,7 @@ static int group_add(cli_ctx *ctx, int argc, char **argv) {
 
 /* `group list`: the tree (or the group cards as JSON) */
 static int group_list(cli_ctx *ctx, int argc, char **argv) {
-  if (argc > 1) return cli_usage("group", "unknown option '%s'", argv[1]);
+  if (argc > 1) return cli_usage("group", _("unknown option '%s'"), argv[1]);
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
@@ -104,14 +104,14 @@ static int group_list(cli_ctx *ctx, int argc, char **argv) {
 }
 
 /* ---- the command table's entries ---- */
-static const cli_opt add_opts[] = {{"--parent", "P", "the group it belongs to"}, {0}};
+static const cli_opt add_opts[] = {{"--parent", "P", N_("the group it belongs to")}, {0}};
 static const cli_opt list_opts[] = {
     CLI_OPT_JSON, {0}};
 static const cli_cmd group_add_entry = {
     .name = "group add",
     .run = group_add,
     .usage = "group add NAME [--parent P]",
-    .summary = "a new group (in the one it belongs to)",
+    .summary = N_("a new group (in the one it belongs to)"),
     .store = CLI_STORE_WRITE,
     .opts = add_opts,
 };
@@ -119,14 +119,14 @@ static const cli_cmd group_list_entry = {
     .name = "group list",
     .run = group_list,
     .usage = "group list [--json]",
-    .summary = "the groups as a tree",
+    .summary = N_("the groups as a tree"),
     .store = CLI_STORE_READ,
     .opts = list_opts,
 };
 static const cli_cmd *const group_subs[] = {&group_add_entry, &group_list_entry, NULL};
 const cli_cmd cli_entry_group = {
     .name = "group",
-    .summary = "groups and departments (a tree)",
+    .summary = N_("groups and departments (a tree)"),
     .store = CLI_STORE_NONE,
     .subs = group_subs,
 };

@@ -26,14 +26,14 @@ int cli_admin_handover(cli_ctx *ctx, int argc, char **argv) {
     else if (opt && strcmp(opt, "--where") == 0) {
       const char *w = val;
       if (!strchr(w, '=') || w[0] == '=' || strchr(w, '\n'))
-        rc = cli_usage("admin", "--where takes FIELD=VALUE (e.g. city=Москва), not '%s'", w);
+        rc = cli_usage("admin", _("--where takes FIELD=VALUE (e.g. city=Москва), not '%s'"), w);
       else kt_buf_printf(&where, "%s%s", where.len ? "\n" : "", w);
     } else if (opt && strcmp(opt, "--with-tasks") == 0) with_tasks = true;
     else if (opt && strcmp(opt, "--dry-run") == 0) dry_run = true;
-    else rc = cli_usage("admin", "unknown or incomplete option '%s' for handover", opt ? opt : val);
+    else rc = cli_usage("admin", _("unknown or incomplete option '%s' for handover"), opt ? opt : val);
   }
   if (!rc && (!from || !to))
-    rc = cli_usage("admin", "say whose clients and to whom: handover --from USER --to USER");
+    rc = cli_usage("admin", _("say whose clients and to whom: handover --from USER --to USER"));
   if (rc) {
     kt_buf_free(&where);
     return rc;
@@ -71,8 +71,8 @@ int cli_admin_handover(cli_ctx *ctx, int argc, char **argv) {
   const char *row = strchr(kt_buf_str(&out), '\n');
   if (!row || sscanf(row + 1, "%zu\t%zu\t%zu", &clients, &records, &reassigned) != 3) {
     kt_buf_free(&out);
-    return cli_failf("the server's answer to the hand-over was not understood (update "
-                     "Kartoteka?)");
+    return cli_failf(_("the server's answer to the hand-over was not understood (update "
+                     "Kartoteka?)"));
   }
   kt_buf_free(&out);
   if (ctx->json) {
@@ -96,10 +96,17 @@ int cli_admin_handover(cli_ctx *ctx, int argc, char **argv) {
     printf("%s\n", kt_buf_str(&b));
     kt_buf_free(&b);
   } else {
-    printf("%s %zu client%s of %s to %s (%zu records in all)", dry_run ? "would hand" : "handed",
-           clients, clients == 1 ? "" : "s", from, to, records);
-    if (with_tasks) printf("; %zu open tasks and planned events reassigned", reassigned);
-    printf(dry_run ? "; nothing changed (--dry-run)\n" : "\n");
+    if (dry_run)
+      printf(ngettext("would hand %zu client of %s to %s (%zu records in all)",
+                      "would hand %zu clients of %s to %s (%zu records in all)", clients),
+             clients, from, to, records);
+    else
+      printf(ngettext("handed %zu client of %s to %s (%zu records in all)",
+                      "handed %zu clients of %s to %s (%zu records in all)", clients),
+             clients, from, to, records);
+    if (with_tasks) printf(_("; %zu open tasks and planned events reassigned"), reassigned);
+    if (dry_run) printf("%s", _("; nothing changed (--dry-run)"));
+    printf("\n");
   }
   return 0;
 }

@@ -89,11 +89,11 @@ static void print_json(cl_store *s, const char *id, const cl_history *h) {
 }
 
 static int print_human(cl_store *s, const cl_history *h) {
-  static const kt_table_col cols[] = {{"at", "When", false},     {"user", "Who", false},
-                                      {"pc", "PC", false},       {"field", "Field", false},
-                                      {"old", "Was", false},     {"new", "Now", false}};
-  kt_table *t = kt_table_new(cols, 6);
-  if (!t) return cli_failf("out of memory");
+  static const kt_table_col cols[] = {{"at", N_("When"), false},     {"user", N_("Who"), false},
+                                      {"pc", N_("PC"), false},       {"field", N_("Field"), false},
+                                      {"old", N_("Was"), false},     {"new", N_("Now"), false}};
+  kt_table *t = cli_table_new(cols, 6);
+  if (!t) return cli_failf("%s", _("out of memory"));
   kt_buf oldb = KT_BUF_INIT, newb = KT_BUF_INIT;
   int rc = 0;
   for (size_t i = 0; i < h->n && !rc; i++) {
@@ -103,23 +103,23 @@ static int print_human(cl_store *s, const cl_history *h) {
     kt_buf_reset(&oldb);
     kt_buf_reset(&newb);
     if (e->old_known) value_text(s, e, &e->old_v, false, &oldb);
-    else kt_buf_puts(&oldb, "(not sent yet)");
+    else kt_buf_puts(&oldb, _("(not sent yet)"));
     value_text(s, e, &e->new_v, false, &newb);
     const char *label = e->f ? kt_mfield_label(e->f) : e->field;
-    const char *cells[6] = {at, e->user[0] ? e->user : "(server)",
+    const char *cells[6] = {at, e->user[0] ? e->user : _("(server)"),
                             e->device_name[0] ? e->device_name : e->device, label,
                             kt_buf_str(&oldb), kt_buf_str(&newb)};
-    if (kt_table_add(t, cells)) rc = cli_failf("out of memory");
+    if (kt_table_add(t, cells)) rc = cli_failf("%s", _("out of memory"));
   }
   if (!rc) {
     kt_buf out = KT_BUF_INIT;
     if (h->n) kt_table_write(t, false, &out);
-    else kt_buf_puts(&out, h->online ? "no changes recorded\n" : "no unsent changes on this PC\n");
+    else kt_buf_printf(&out, "%s\n", h->online ? _("no changes recorded") : _("no unsent changes on this PC"));
     fputs(kt_buf_str(&out), stdout);
     kt_buf_free(&out);
     if (h->more)
-      printf("(older changes not shown: --limit N shows more, --limit 0 all)\n");
-    if (h->note[0]) printf("note: %s\n", h->note);
+      printf(_("(older changes not shown: --limit N shows more, --limit 0 all)\n"));
+    if (h->note[0]) printf(_("note: %s\n"), h->note);
   }
   kt_buf_free(&oldb);
   kt_buf_free(&newb);
@@ -141,17 +141,17 @@ int cli_cmd_history(cli_ctx *ctx, int argc, char **argv) {
       char *end = NULL;
       limit = strtol(val, &end, 10);
       if (!*val || *end || limit < 0)
-        return cli_usage("history", "--limit takes a number of changes (0 = all), not '%s'", val);
+        return cli_usage("history", _("--limit takes a number of changes (0 = all), not '%s'"), val);
     } else if (opt || val[0] == '-') {
-      return cli_usage("history", "unknown or incomplete option '%s'", opt ? opt : val);
+      return cli_usage("history", _("unknown or incomplete option '%s'"), opt ? opt : val);
     } else if (id) {
-      return cli_usage("history", "give exactly one card id");
+      return cli_usage("history", _("give exactly one card id"));
     } else {
       id = val;
     }
   }
   if (more) return more;
-  if (!id) return cli_usage("history", "give the id of the card");
+  if (!id) return cli_usage("history", _("give the id of the card"));
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   uv_loop_t loop;
@@ -172,16 +172,16 @@ int cli_cmd_history(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- the command table's entries ---- */
 static const cli_opt history_opts[] = {
-    {"--field", "F", "only that field's changes"},
-    {"--limit", "N", "at most N changes (0: all)"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--field", "F", N_("only that field's changes")},
+    {"--limit", "N", N_("at most N changes (0: all)")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_history = {
     .name = "history",
     .run = cli_cmd_history,
     .usage = "history ID [--field F] [--limit N] [--json]",
-    .summary = "who changed what on a card, from which PC, when (the office server's record; offline: "
-     "this PC's unsent changes)",
+    .summary = N_("who changed what on a card, from which PC, when (the office server's record; offline: "
+     "this PC's unsent changes)"),
     .store = CLI_STORE_READ,
     .opts = history_opts,
 };

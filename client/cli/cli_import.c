@@ -54,14 +54,14 @@ static void on_note(void *ud, const cl_import_note *n) {
   }
   switch (n->kind) {
   case CL_NOTE_CREATED: break; /* counted in the summary */
-  case CL_NOTE_UPDATED: fprintf(stderr, "line %d updated %s: %s\n", n->line, n->id, n->text); break;
-  case CL_NOTE_SKIPPED: fprintf(stderr, "line %d skipped: %s\n", n->line, n->text); break;
+  case CL_NOTE_UPDATED: fprintf(stderr, _("line %d updated %s: %s\n"), n->line, n->id, n->text); break;
+  case CL_NOTE_SKIPPED: fprintf(stderr, _("line %d skipped: %s\n"), n->line, n->text); break;
   case CL_NOTE_BAD: fprintf(stderr, "%s: %s\n", c->file, n->text); break;
   case CL_NOTE_UNMAPPED:
-    fprintf(stderr, "column %d '%s' matches no field: skipped (map it with --map '%s=FIELD')\n",
-            n->column, *n->text ? n->text : "(no name)", n->text);
+    fprintf(stderr, _("column %d '%s' matches no field: skipped (map it with --map '%s=FIELD')\n"),
+            n->column, *n->text ? n->text : _("(no name)"), n->text);
     break;
-  case CL_NOTE_REF_CREATED: fprintf(stderr, "line %d: created the %s (%s)\n", n->line, n->text, n->id); break;
+  case CL_NOTE_REF_CREATED: fprintf(stderr, _("line %d: created the %s (%s)\n"), n->line, n->text, n->id); break;
   case CL_NOTE_WARNING: fprintf(stderr, "%s: %s\n", c->file, n->text); break;
   }
 }
@@ -80,7 +80,7 @@ static int parse_delim(const char *a, char *out) {
 }
 
 int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("import", "give the file (and its format if you like: csv, xlsx, ...)");
+  if (argc < 2) return cli_usage("import", _("give the file (and its format if you like: csv, xlsx, ...)"));
   int first = 1;
   const char *format = NULL;
   if (argc >= 3 && is_format(argv[1])) format = argv[first++];
@@ -88,7 +88,7 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
   cl_import_opts o = {.format = format, .check_duplicates = true, .on_duplicate = CL_DUP_SKIP};
   cl_colmap *map = calloc((size_t)argc, sizeof *map);
   int nmap = 0, rc = 2;
-  if (!map) return cli_failf("out of memory");
+  if (!map) return cli_failf("%s", _("out of memory"));
   cli_args words = cli_args_begin(&cli_entry_import, argc, argv);
   words.i = first;
   const char *opt;
@@ -100,7 +100,7 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
     else if (opt && strcmp(opt, "--sheet") == 0) o.read.sheet = val;
     else if (opt && strcmp(opt, "--delimiter") == 0) {
       if (parse_delim(val, &o.read.delimiter)) {
-        rc = cli_usage("import", "--delimiter takes one character: ',', ';', '|' or tab");
+        rc = cli_usage("import", _("--delimiter takes one character: ',', ';', '|' or tab"));
         goto out;
       }
     } else if (opt && strcmp(opt, "--on-duplicate") == 0) {
@@ -109,7 +109,7 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
       else if (strcmp(v, "update") == 0) o.on_duplicate = CL_DUP_UPDATE;
       else if (strcmp(v, "create") == 0) o.on_duplicate = CL_DUP_CREATE;
       else {
-        rc = cli_usage("import", "--on-duplicate takes skip, update or create (not '%s')", v);
+        rc = cli_usage("import", _("--on-duplicate takes skip, update or create (not '%s')"), v);
         goto out;
       }
     } else if (opt && strcmp(opt, "--dry-run") == 0) o.dry_run = true;
@@ -120,13 +120,13 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
     else if (opt && strcmp(opt, "--map") == 0) {
       char *eq = strchr(val, '=');
       if (!eq) {
-        rc = cli_usage("import", "--map takes COLUMN=FIELD (or COLUMN= to skip the column)");
+        rc = cli_usage("import", _("--map takes COLUMN=FIELD (or COLUMN= to skip the column)"));
         goto out;
       }
       *eq = '\0';
       map[nmap++] = (cl_colmap){val, eq + 1};
     } else {
-      rc = cli_usage("import", "unknown or incomplete option '%s'", opt ? opt : val);
+      rc = cli_usage("import", _("unknown or incomplete option '%s'"), opt ? opt : val);
       goto out;
     }
   }
@@ -135,7 +135,7 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
     goto out;
   }
   if (!o.check_duplicates && o.on_duplicate != CL_DUP_SKIP) {
-    rc = cli_usage("import", "--force turns the duplicate check off: --on-duplicate needs it on");
+    rc = cli_usage("import", _("--force turns the duplicate check off: --on-duplicate needs it on"));
     goto out;
   }
   o.map = map;
@@ -193,25 +193,40 @@ int cli_cmd_import(cli_ctx *ctx, int argc, char **argv) {
   }
   if (irc) {
     rc = cli_fail(&err);
-    if (irc != KT_EPERM || !ctx->json) fprintf(stderr, "nothing was imported\n");
+    if (irc != KT_EPERM || !ctx->json) fprintf(stderr, "%s\n", _("nothing was imported"));
   } else {
     rc = 0;
     if (!ctx->json) {
-      if (o.dry_run)
-        printf("dry run: %d row%s would be created, %d updated, %d skipped%s (nothing imported)",
-               res.created, res.created == 1 ? "" : "s", res.updated, res.skipped,
-               res.bad ? ", bad rows skipped" : "");
-      else
-        printf("imported %d row%s", res.created, res.created == 1 ? "" : "s");
-      if (!o.dry_run && res.updated) printf("; %d updated", res.updated);
+      if (o.dry_run) {
+        printf(ngettext("dry run: %d row would be created, %d updated, %d skipped",
+                        "dry run: %d rows would be created, %d updated, %d skipped",
+                        (unsigned long)res.created),
+               res.created, res.updated, res.skipped);
+        if (res.bad) printf("%s", _(", bad rows skipped"));
+        printf("%s", _(" (nothing imported)"));
+      } else {
+        printf(ngettext("imported %d row", "imported %d rows", (unsigned long)res.created),
+               res.created);
+      }
+      if (!o.dry_run && res.updated) printf(_("; %d updated"), res.updated);
       if (!o.dry_run && res.skipped)
-        printf("; %d skipped as duplicate%s of existing cards (import %s anyway with "
-               "--on-duplicate create, or update %s with --on-duplicate update)",
-               res.skipped, res.skipped == 1 ? "" : "s", res.skipped == 1 ? "it" : "them",
-               res.skipped == 1 ? "it" : "them");
-      if (res.refs_created) printf("; %d referenced card%s created", res.refs_created, res.refs_created == 1 ? "" : "s");
-      if (res.bad) printf("; %d bad row%s skipped (listed above)", res.bad, res.bad == 1 ? "" : "s");
-      if (res.unmapped) printf("; %d column%s skipped", res.unmapped, res.unmapped == 1 ? "" : "s");
+        printf(ngettext("; %d skipped as duplicate of existing cards (import it anyway with "
+                        "--on-duplicate create, or update it with --on-duplicate update)",
+                        "; %d skipped as duplicates of existing cards (import them anyway with "
+                        "--on-duplicate create, or update them with --on-duplicate update)",
+                        (unsigned long)res.skipped),
+               res.skipped);
+      if (res.refs_created)
+        printf(ngettext("; %d referenced card created", "; %d referenced cards created",
+                        (unsigned long)res.refs_created),
+               res.refs_created);
+      if (res.bad)
+        printf(ngettext("; %d bad row skipped (listed above)", "; %d bad rows skipped (listed above)",
+                        (unsigned long)res.bad),
+               res.bad);
+      if (res.unmapped)
+        printf(ngettext("; %d column skipped", "; %d columns skipped", (unsigned long)res.unmapped),
+               res.unmapped);
       printf("\n");
     }
   }
@@ -225,18 +240,18 @@ out:
 
 /* ---- the command table's entries ---- */
 static const cli_opt import_opts[] = {
-    {"--type", "TYPE", "the section the rows become cards of"},
-    {"--map", "COLUMN=FIELD", "the field a column goes to (COLUMN= skips it; repeatable)"},
-    {"--encoding", "E", "the file's text encoding (default: detected)"},
-    {"--delimiter", "D", "the column separator of a text file (default: detected)"},
-    {"--sheet", "S", "the sheet of a spreadsheet to read"},
-    {"--on-duplicate", "skip|update|create", "what to do with a row that is a client you have"},
-    {"--create-missing", NULL, "create the referenced cards that do not exist yet"},
-    {"--dry-run", NULL, "check every row, add nothing"},
-    {"--skip-bad-rows", NULL, "add the good rows, report the bad ones"},
-    {"--strict", NULL, "a value that needs guessing is an error"},
-    {"--force", NULL, "no duplicate check"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--type", "TYPE", N_("the section the rows become cards of")},
+    {"--map", "COLUMN=FIELD", N_("the field a column goes to (COLUMN= skips it; repeatable)")},
+    {"--encoding", "E", N_("the file's text encoding (default: detected)")},
+    {"--delimiter", "D", N_("the column separator of a text file (default: detected)")},
+    {"--sheet", "S", N_("the sheet of a spreadsheet to read")},
+    {"--on-duplicate", "skip|update|create", N_("what to do with a row that is a client you have")},
+    {"--create-missing", NULL, N_("create the referenced cards that do not exist yet")},
+    {"--dry-run", NULL, N_("check every row, add nothing")},
+    {"--skip-bad-rows", NULL, N_("add the good rows, report the bad ones")},
+    {"--strict", NULL, N_("a value that needs guessing is an error")},
+    {"--force", NULL, N_("no duplicate check")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_import = {
     .name = "import",
@@ -244,7 +259,7 @@ const cli_cmd cli_entry_import = {
     .usage = "import [csv|text|xlsx|ods|vcard|ical] FILE [--type TYPE] [--map COLUMN=FIELD ...]\n"
      "          [--encoding E] [--delimiter D] [--sheet S] [--on-duplicate skip|update|create]\n"
      "          [--create-missing] [--dry-run] [--skip-bad-rows] [--strict] [--force] [--json]",
-    .summary = "add cards from a file (format, encoding, delimiter and columns detected); all rows or none",
+    .summary = N_("add cards from a file (format, encoding, delimiter and columns detected); all rows or none"),
     .store = CLI_STORE_WRITE,
     .opts = import_opts,
 };

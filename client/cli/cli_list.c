@@ -18,7 +18,7 @@ int cli_split_columns(char *s, const char **cols, int max) {
  * a page at a time, to cli_list_cb. */
 static int list_view(cl_reader *rd, const cl_query *q, cli_list_out *lo, kt_err *err) {
   cl_view_filter *w = calloc((size_t)q->nwhere + 1, sizeof *w);
-  if (!w) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  if (!w) return kt_err_set(err, KT_ENOMEM, "%s", _("out of memory"));
   for (int i = 0; i < q->nwhere; i++)
     w[i] = (cl_view_filter){q->where[i].field, q->where[i].op, q->where[i].value};
   cl_view_spec sp = {.type = q->type, .where = w, .nwhere = q->nwhere, .sort = q->sort,
@@ -47,10 +47,10 @@ static int list_view(cl_reader *rd, const cl_query *q, cli_list_out *lo, kt_err 
 }
 
 int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
-  if (argc < 2) return cli_usage("list", "which type? one of org contact task event note link deal group");
+  if (argc < 2) return cli_usage("list", _("which type? one of org contact task event note link deal group"));
   cl_filter *where = calloc((size_t)argc, sizeof *where);
   const char *cols[32];
-  if (!where) return cli_failf("out of memory");
+  if (!where) return cli_failf("%s", _("out of memory"));
   cl_query q = {.type = argv[1], .where = where};
   int ncols = 0, rc = 2;
   cli_args words = cli_args_begin(&cli_entry_list, argc, argv);
@@ -71,7 +71,7 @@ int cli_cmd_list(cli_ctx *ctx, int argc, char **argv) {
     } else if (opt && strcmp(opt, "--fields") == 0) {
       ncols = cli_split_columns(val, cols, 32);
     } else {
-      rc = cli_usage("list", "unknown option '%s'", opt ? opt : val);
+      rc = cli_usage("list", _("unknown option '%s'"), opt ? opt : val);
       goto out;
     }
   }
@@ -112,13 +112,13 @@ int cli_cmd_search(cli_ctx *ctx, int argc, char **argv) {
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (!opt && !text) text = val;
-    else if (!opt) return cli_usage("search", "give the search text as one argument (quote it)");
+    else if (!opt) return cli_usage("search", _("give the search text as one argument (quote it)"));
     else if (strcmp(opt, "--type") == 0) type = val;
     else if (strcmp(opt, "--limit") == 0) limit = atoi(val);
     else if (strcmp(opt, "--trash") == 0) trash = true;
   }
   if (more) return more;
-  if (!text) return cli_usage("search", "what to search for?");
+  if (!text) return cli_usage("search", _("what to search for?"));
   cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cli_list_out lo = {.ctx = ctx};
@@ -131,36 +131,36 @@ int cli_cmd_search(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- the command table's entries ---- */
 static const cli_opt list_opts[] = {
-    {"--where", "FIELD=VALUE", "only cards that match (repeatable; also FIELD~TEXT, FIELD<V, FIELD>V)"},
-    {"--sort", "FIELD", "sorted by that field"},
-    {"--desc", NULL, "in descending order"},
-    {"--limit", "N", "at most N cards"},
-    {"--offset", "N", "skip the first N cards"},
-    {"--fields", "F,F", "the columns to show"},
-    {"--trash", NULL, "the cards in the trash"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--where", "FIELD=VALUE", N_("only cards that match (repeatable; also FIELD~TEXT, FIELD<V, FIELD>V)")},
+    {"--sort", "FIELD", N_("sorted by that field")},
+    {"--desc", NULL, N_("in descending order")},
+    {"--limit", "N", N_("at most N cards")},
+    {"--offset", "N", N_("skip the first N cards")},
+    {"--fields", "F,F", N_("the columns to show")},
+    {"--trash", NULL, N_("the cards in the trash")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_list = {
     .name = "list",
     .run = cli_cmd_list,
     .usage = "list TYPE [--where FIELD=VALUE|FIELD~TEXT|FIELD<V|FIELD>V ...] [--sort FIELD] [--desc]\n"
      "          [--limit N] [--offset N] [--fields F,F] [--trash] [--json]",
-    .summary = "list cards of a section",
+    .summary = N_("list cards of a section"),
     .store = CLI_STORE_READ,
     .opts = list_opts,
 };
 
 static const cli_opt search_opts[] = {
-    {"--type", "TYPE", "only cards of that section"},
-    {"--limit", "N", "at most N cards"},
-    {"--trash", NULL, "search the trash"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--type", "TYPE", N_("only cards of that section")},
+    {"--limit", "N", N_("at most N cards")},
+    {"--trash", NULL, N_("search the trash")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_search = {
     .name = "search",
     .run = cli_cmd_search,
     .usage = "search TEXT [--type TYPE] [--limit N] [--trash] [--json]",
-    .summary = "find cards by words, name prefixes or phone digits",
+    .summary = N_("find cards by words, name prefixes or phone digits"),
     .store = CLI_STORE_READ,
     .opts = search_opts,
 };

@@ -19,7 +19,7 @@ static const char *what_name(cl_mail_what w) {
 static void on_note(void *ud, cl_mail_what w, const char *title, const char *email,
                     const char *detail) {
   (void)ud;
-  const char *why = w == CL_MAIL_NO_EMAIL ? "no e-mail" : w == CL_MAIL_OPTED_OUT ? "opted out"
+  const char *why = w == CL_MAIL_NO_EMAIL ? _("no e-mail") : w == CL_MAIL_OPTED_OUT ? _("opted out")
                     : "";
   printf("%-8s %s%s%s%s", what_name(w), *title ? title : "?", *email ? " <" : "", email,
          *email ? ">" : "");
@@ -29,9 +29,9 @@ static void on_note(void *ud, cl_mail_what w, const char *title, const char *ema
 }
 
 static void summary(const cl_mail_sum *s) {
-  printf("sent %d, refused %d, unknown %d, skipped %d", s->sent, s->refused, s->unknown, s->skipped);
-  if (s->written) printf(", written %d", s->written);
-  if (s->pending) printf(", waiting %d", s->pending);
+  printf(_("sent %d, refused %d, unknown %d, skipped %d"), s->sent, s->refused, s->unknown, s->skipped);
+  if (s->written) printf(_(", written %d"), s->written);
+  if (s->pending) printf(_(", waiting %d"), s->pending);
   printf("\n");
 }
 
@@ -60,8 +60,8 @@ static int config(cli_ctx *ctx, int argc, char **argv) {
     else if (o && strcmp(o, "--days") == 0) {
       char *end;
       days = (int)strtol(val, &end, 10);
-      if (*end || days < 0) return cli_usage("mail", "--days is a number of days (0: no limit)");
-    } else return cli_usage("mail", "mail config: unknown option '%s'", o ? o : val);
+      if (*end || days < 0) return cli_usage("mail", _("--days is a number of days (0: no limit)"));
+    } else return cli_usage("mail", _("mail config: unknown option '%s'"), o ? o : val);
   }
   if (more) return more;
   bool change = smtp || user || from || starttls >= 0 || days >= 0;
@@ -79,8 +79,8 @@ static int config(cli_ctx *ctx, int argc, char **argv) {
       cli_print_json_pairs("smtp", cfg.smtp, "starttls", cfg.starttls ? "yes" : "no", "user",
                            cfg.login, "from", cfg.sender, "days", d, NULL);
     } else {
-      printf("SMTP server: %s%s\nUser:        %s\nFrom:        %s\nDays between mailings: %d\n",
-             cfg.smtp, cfg.starttls ? " (STARTTLS)" : "", *cfg.login ? cfg.login : "(no login)",
+      printf(_("SMTP server: %s%s\nUser:        %s\nFrom:        %s\nDays between mailings: %d\n"),
+             cfg.smtp, cfg.starttls ? " (STARTTLS)" : "", *cfg.login ? cfg.login : _("(no login)"),
              cfg.sender, cfg.days);
     }
   }
@@ -98,7 +98,7 @@ static int password(cli_ctx *ctx, int argc, char **argv) {
     if (opt && strcmp(opt, "--password-file") == 0) file = val;
     else if (opt && strcmp(opt, "--ca-file") == 0) ca = val;
     else if (opt && strcmp(opt, "--clear") == 0) clear = true;
-    else return cli_usage("mail", "mail password: unknown option '%s'", opt ? opt : val);
+    else return cli_usage("mail", _("mail password: unknown option '%s'"), opt ? opt : val);
   }
   if (more) return more;
   char pw[512] = "";
@@ -110,8 +110,8 @@ static int password(cli_ctx *ctx, int argc, char **argv) {
   int rc = cl_mail_local_set(s, clear ? "" : (file || !ca) ? pw : NULL, ca, &err);
   memset(pw, 0, sizeof pw);
   if (rc) return cli_fail(&err);
-  printf("%s\n", clear ? "the SMTP password was removed from this PC"
-                       : "saved on this PC only (never synced)");
+  printf("%s\n", clear ? _("the SMTP password was removed from this PC")
+                       : _("saved on this PC only (never synced)"));
   return 0;
 }
 
@@ -122,7 +122,7 @@ static int send(cli_ctx *ctx, int argc, char **argv) {
   cl_mail_opts o = {.to = &q, .attach = att, .note = on_note};
   int rc = 2;
   if (!where || !att) {
-    rc = cli_failf("out of memory");
+    rc = cli_failf("%s", _("out of memory"));
     goto out;
   }
   cli_args words = cli_args_begin(ctx->cmd, argc, argv);
@@ -139,12 +139,12 @@ static int send(cli_ctx *ctx, int argc, char **argv) {
     else if (a && strcmp(a, "--dry-run") == 0) o.dry_run_dir = val;
     else if (a && strcmp(a, "--rate") == 0) {
       if ((o.rate = parse_rate(val)) < 0) {
-        rc = cli_usage("mail", "--rate is messages per minute: --rate 30/min (0: unlimited)");
+        rc = cli_usage("mail", _("--rate is messages per minute: --rate 30/min (0: unlimited)"));
         goto out;
       }
     } else if (a && strcmp(a, "--timeout") == 0) o.timeout_s = atoi(val);
     else {
-      rc = cli_usage("mail", "mail send: unknown option '%s'", a ? a : val);
+      rc = cli_usage("mail", _("mail send: unknown option '%s'"), a ? a : val);
       goto out;
     }
   }
@@ -153,7 +153,7 @@ static int send(cli_ctx *ctx, int argc, char **argv) {
     goto out;
   }
   if (!o.tmpl || !q.type) {
-    rc = cli_usage("mail", "mail send needs --template T and --to org|contact [--where F=V ...]");
+    rc = cli_usage("mail", _("mail send needs --template T and --to org|contact [--where F=V ...]"));
     goto out;
   }
   cl_store *s = cli_store(ctx);
@@ -181,10 +181,10 @@ static int resume(cli_ctx *ctx, int argc, char **argv) {
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--rate") == 0) {
       if ((o.rate = parse_rate(val)) < 0)
-        return cli_usage("mail", "--rate is messages per minute: --rate 30/min");
+        return cli_usage("mail", _("--rate is messages per minute: --rate 30/min"));
     } else if (opt && strcmp(opt, "--timeout") == 0) o.timeout_s = atoi(val);
     else if (opt && strcmp(opt, "--abandon") == 0) abandon = true;
-    else return cli_usage("mail", "mail resume: unknown option '%s'", opt ? opt : val);
+    else return cli_usage("mail", _("mail resume: unknown option '%s'"), opt ? opt : val);
   }
   if (more) return more;
   cl_store *s = cli_store(ctx);
@@ -194,7 +194,7 @@ static int resume(cli_ctx *ctx, int argc, char **argv) {
   int rc;
   if (abandon) {
     rc = cl_mail_abandon(s, &err);
-    if (!rc) printf("the unfinished mailing was dropped; nothing more is sent\n");
+    if (!rc) printf(_("the unfinished mailing was dropped; nothing more is sent\n"));
   } else {
     cl_mail_sum sum;
     rc = cl_mail_resume(s, &o, &sum, &err);
@@ -205,40 +205,40 @@ static int resume(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- the command table's entries ---- */
 #define RATE_OPTS                                                      \
-  {"--rate", "N/min", "messages per minute (0: unlimited)"},           \
-  {"--timeout", "S", "seconds to wait for the mail server"}
+  {"--rate", "N/min", N_("messages per minute (0: unlimited)")},           \
+  {"--timeout", "S", N_("seconds to wait for the mail server")}
 static const cli_opt config_opts[] = {
-    {"--smtp", "URL", "the mail server (smtp://HOST:PORT or smtps://HOST:PORT)"},
-    {"--starttls", NULL, "require STARTTLS"},
-    {"--no-starttls", NULL, "do not use STARTTLS"},
-    {"--user", "U", "the mail server account"},
-    {"--from", "ADDRESS", "the sender address"},
-    {"--days", "N", "keep sent letters N days (0: no limit)"},
+    {"--smtp", "URL", N_("the mail server (smtp://HOST:PORT or smtps://HOST:PORT)")},
+    {"--starttls", NULL, N_("require STARTTLS")},
+    {"--no-starttls", NULL, N_("do not use STARTTLS")},
+    {"--user", "U", N_("the mail server account")},
+    {"--from", "ADDRESS", N_("the sender address")},
+    {"--days", "N", N_("keep sent letters N days (0: no limit)")},
     CLI_OPT_JSON,
     {0}};
 static const cli_opt password_opts[] = {
-    {"--password-file", "F", "read it from F (\"-\": standard input)"},
-    {"--ca-file", "F", "trust the mail server's certificate from F"},
-    {"--clear", NULL, "forget the stored password"},
+    {"--password-file", "F", N_("read it from F (\"-\": standard input)")},
+    {"--ca-file", "F", N_("trust the mail server's certificate from F")},
+    {"--clear", NULL, N_("forget the stored password")},
     {0}};
 static const cli_opt send_opts[] = {
-    {"--template", "T", "the template"},
-    {"--to", "org|contact", "to which cards"},
-    {"--where", "F=V", "only the cards that match (repeatable)"},
-    {"--attach", "FILE", "attach a file (repeatable)"},
-    {"--sort", "FIELD", "in the order of that field"},
-    {"--desc", NULL, "in descending order"},
-    {"--dry-run", "DIR", "write the letters to DIR, send nothing"},
+    {"--template", "T", N_("the template")},
+    {"--to", "org|contact", N_("to which cards")},
+    {"--where", "F=V", N_("only the cards that match (repeatable)")},
+    {"--attach", "FILE", N_("attach a file (repeatable)")},
+    {"--sort", "FIELD", N_("in the order of that field")},
+    {"--desc", NULL, N_("in descending order")},
+    {"--dry-run", "DIR", N_("write the letters to DIR, send nothing")},
     RATE_OPTS,
     {0}};
 static const cli_opt resume_opts[] = {
-    RATE_OPTS, {"--abandon", NULL, "give up the interrupted mailing"}, {0}};
+    RATE_OPTS, {"--abandon", NULL, N_("give up the interrupted mailing")}, {0}};
 static const cli_cmd mail_config = {
     .name = "mail config",
     .run = config,
     .usage = "mail config [--smtp smtp://HOST:PORT|smtps://HOST:PORT] [--starttls] [--no-starttls]\n"
              "          [--user U] [--from ADDRESS] [--days N] [--json]",
-    .summary = "the office's mail server settings (changing them: administrators)",
+    .summary = N_("the office's mail server settings (changing them: administrators)"),
     .store = CLI_STORE_WRITE,
     .opts = config_opts,
 };
@@ -246,7 +246,7 @@ static const cli_cmd mail_password = {
     .name = "mail password",
     .run = password,
     .usage = "mail password [--password-file F] [--ca-file F] [--clear]",
-    .summary = "this PC's password for the mail server (never synced)",
+    .summary = N_("this PC's password for the mail server (never synced)"),
     .store = CLI_STORE_WRITE,
     .opts = password_opts,
 };
@@ -255,7 +255,7 @@ static const cli_cmd mail_send = {
     .run = send,
     .usage = "mail send --template T --to org|contact [--where F=V ...] [--sort FIELD] [--desc]\n"
              "          [--attach FILE ...] [--dry-run DIR] [--rate N/min] [--timeout S]",
-    .summary = "one personal letter per card, recorded on its timeline",
+    .summary = N_("one personal letter per card, recorded on its timeline"),
     .store = CLI_STORE_WRITE,
     .opts = send_opts,
 };
@@ -263,7 +263,7 @@ static const cli_cmd mail_resume = {
     .name = "mail resume",
     .run = resume,
     .usage = "mail resume [--rate N/min] [--timeout S] [--abandon]",
-    .summary = "go on with an interrupted mailing (or give it up)",
+    .summary = N_("go on with an interrupted mailing (or give it up)"),
     .store = CLI_STORE_WRITE,
     .opts = resume_opts,
 };
@@ -271,7 +271,7 @@ static const cli_cmd *const mail_subs[] = {&mail_config, &mail_password, &mail_s
                                            NULL};
 const cli_cmd cli_entry_mail = {
     .name = "mail",
-    .summary = "mailings from a template: one personal letter per card, recorded on its timeline",
+    .summary = N_("mailings from a template: one personal letter per card, recorded on its timeline"),
     .store = CLI_STORE_NONE,
     .subs = mail_subs,
 };

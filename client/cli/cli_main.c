@@ -1,4 +1,5 @@
 /* cli_main — `kartoteka`: global options, the command table, dispatch. */
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 
 #include "cli.h"
 #include "cli_cmd.h"
+#include "kt_i18n.h"
 #include "kt_log.h"
 #include "kt_plat.h"
 #include "kt_text.h"
@@ -16,22 +18,22 @@ static const cli_cmd help_entry = {
     .name = "help",
     .run = cmd_help,
     .usage = "help [COMMAND [SUB-COMMAND ...]]",
-    .summary = "this help",
+    .summary = N_("this help"),
     .store = CLI_STORE_NONE,
 };
 
 /* the options before the command */
 static const cli_opt global_opts[] = {
-    {"--profile", "DIR", "the profile folder"},
-    {"--json", NULL, "print JSON for programs instead of text for people (also after the command)"},
-    {"--verbose", NULL, "log what happens (also -v)"},
-    {"--help", NULL, "this help (also -h; after a command: the command's)"},
-    {"--version", NULL, "the program's version"},
+    {"--profile", "DIR", N_("the profile folder")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people (also after the command)")},
+    {"--verbose", NULL, N_("log what happens (also -v)")},
+    {"--help", NULL, N_("this help (also -h; after a command: the command's)")},
+    {"--version", NULL, N_("the program's version")},
     {0}};
 static const cli_cmd global_entry = {
     .name = "kartoteka",
     .usage = "[--profile DIR] [--json] [--verbose] COMMAND ...",
-    .summary = "the office card index",
+    .summary = N_("the office card index"),
     .opts = global_opts,
 };
 
@@ -75,8 +77,9 @@ static int unknown_command(const char *name) {
   const char *names[NCOMMANDS];
   for (int i = 0; i < NCOMMANDS; i++) names[i] = commands[i]->name;
   int near = kt_text_nearest(name, names, NCOMMANDS);
-  if (near >= 0) return cli_usage(NULL, "unknown command '%s'; did you mean '%s'?", name, names[near]);
-  return cli_usage(NULL, "unknown command '%s'", name);
+  if (near >= 0)
+    return cli_usage(NULL, _("unknown command '%s'; did you mean '%s'?"), name, names[near]);
+  return cli_usage(NULL, _("unknown command '%s'"), name);
 }
 
 int cli_usage(const char *cmd, const char *fmt, ...) {
@@ -92,7 +95,7 @@ int cli_usage(const char *cmd, const char *fmt, ...) {
                          ? current
                          : cmd ? find_cmd(cmd) : NULL;
   if (c) cli_cmd_usage(c, stderr);
-  else fprintf(stderr, "run `kartoteka help` for the list of commands\n");
+  else fprintf(stderr, "%s\n", _("run `kartoteka help` for the list of commands"));
   return 2;
 }
 
@@ -106,18 +109,22 @@ static int cmd_help(cli_ctx *ctx, int argc, char **argv) {
     if (depth + 2 < argc) {
       current = c;
       return c->subs ? cli_cmd_no_sub(c, argc - 1 - depth, argv + 1 + depth)
-                     : cli_usage(c->name, "help: %s has no sub-command '%s'", c->name,
+                     : cli_usage(c->name, _("help: %s has no sub-command '%s'"), c->name,
                                  argv[depth + 2]);
     }
     cli_cmd_help(c);
     return 0;
   }
-  printf("Kartoteka — the office card index.\n\n"
-         "usage: kartoteka %s\n\n", global_entry.usage);
-  for (int i = 0; i < NCOMMANDS; i++) printf("  %-9s %s\n", commands[i]->name, commands[i]->summary);
-  printf("\nTypes: org contact task event note link deal group.\n"
-         "Profile: --profile DIR, else $KARTOTEKA_PROFILE, else ~/.local/share/kartoteka.\n"
-         "`kartoteka help COMMAND` shows a command's options.\n");
+  printf("%s\n\n", _("Kartoteka — the office card index."));
+  cli_cmd_usage(&global_entry, stdout);
+  printf("\n");
+  for (int i = 0; i < NCOMMANDS; i++)
+    printf("  %-9s %s\n", commands[i]->name, _(commands[i]->summary));
+  printf("\n%s\n%s\n%s\n",
+         /* TRANSLATORS: the type names are typed as they are: keep them in English */
+         _("Types: org contact task event note link deal group."),
+         _("Profile: --profile DIR, else $KARTOTEKA_PROFILE, else ~/.local/share/kartoteka."),
+         _("`kartoteka help COMMAND` shows a command's options."));
   return 0;
 }
 
@@ -138,6 +145,11 @@ int main(int argc, char **argv) {
      the connection (a revoked device, a restart) is a write error with a
      message, not a silent death */
   kt_plat_process_init();
+  /* messages in the PC's language; numbers and dates that programs read (JSON,
+     CSV, mail headers, templates' dates) stay as the C locale writes them */
+  kt_i18n_init(argc > 0 ? argv[0] : NULL, KARTOTEKA_LOCALEDIR);
+  setlocale(LC_NUMERIC, "C");
+  setlocale(LC_TIME, "C");
   cli_ctx ctx = {0};
   const char *profile = NULL;
   /* global options before the command (the one parser, over their table);
@@ -175,7 +187,7 @@ int main(int argc, char **argv) {
   int n = 0;
   bool help = false;
   char **args = calloc((size_t)(argc - i + 1), sizeof *args);
-  if (!args) return cli_failf("out of memory");
+  if (!args) return cli_failf("%s", _("out of memory"));
   for (int k = i; k < argc; k++) {
     if (strcmp(argv[k], "--json") == 0) ctx.json = true;
     else if (k > i && (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)) help = true;

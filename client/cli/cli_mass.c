@@ -12,14 +12,14 @@
 
 int cli_cmd_mass_edit(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 2 || argv[1][0] == '-')
-    return cli_usage("edit", "say which cards: edit TYPE --where FIELD=VALUE --set FIELD=VALUE");
+    return cli_usage("edit", _("say which cards: edit TYPE --where FIELD=VALUE --set FIELD=VALUE"));
   cl_filter *where = calloc((size_t)argc, sizeof *where);
   cl_set *sets = calloc((size_t)argc, sizeof *sets);
   kt_buf what = KT_BUF_INIT; /* as typed, for the audit log */
   int rc = 0, n = 0;
   bool dry_run = false;
   cl_query q = {.type = argv[1], .where = where};
-  if (!where || !sets) rc = cli_failf("out of memory");
+  if (!where || !sets) rc = cli_failf("%s", _("out of memory"));
   cli_args words = cli_args_begin(ctx->cmd, argc, argv);
   words.i = 2;
   const char *opt;
@@ -40,10 +40,10 @@ int cli_cmd_mass_edit(cli_ctx *ctx, int argc, char **argv) {
     }
     int qo = opt ? cli_query_word("edit", opt, val, &q, where) : 0;
     if (qo < 0) rc = 2;
-    else if (!qo) rc = cli_usage("edit", "unknown or incomplete option '%s'", opt ? opt : val);
+    else if (!qo) rc = cli_usage("edit", _("unknown or incomplete option '%s'"), opt ? opt : val);
   }
   if (!rc && more) rc = more;
-  if (!rc && !n) rc = cli_usage("edit", "give the fields to change with --set FIELD=VALUE");
+  if (!rc && !n) rc = cli_usage("edit", _("give the fields to change with --set FIELD=VALUE"));
   cl_store *s = rc ? NULL : cli_store(ctx);
   if (!rc && !s) rc = 1;
   if (!rc) {
@@ -60,9 +60,16 @@ int cli_cmd_mass_edit(cli_ctx *ctx, int argc, char **argv) {
       printf("{\"matched\": %zu, \"changed\": %zu, \"dry_run\": %s}\n", res.matched, res.changed,
              dry_run ? "true" : "false");
     } else {
-      printf("%s %zu of %zu matching card%s%s\n", dry_run ? "would change" : "changed",
-             res.changed, res.matched, res.matched == 1 ? "" : "s",
-             dry_run ? "; nothing changed (--dry-run)" : "");
+      if (dry_run)
+        printf(ngettext("would change %zu of %zu matching card", "would change %zu of %zu matching cards",
+                        res.matched),
+               res.changed, res.matched);
+      else
+        printf(ngettext("changed %zu of %zu matching card", "changed %zu of %zu matching cards",
+                        res.matched),
+               res.changed, res.matched);
+      if (dry_run) printf("%s", _("; nothing changed (--dry-run)"));
+      printf("\n");
     }
   }
   kt_buf_free(&what);

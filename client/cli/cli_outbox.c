@@ -73,10 +73,10 @@ void cli_outbox_entry_human(const cl_outbox_entry *e, const char *indent) {
   printf("%s%s  %-8s %s%s%s%s\n", indent, e->id, e->type, e->title[0] ? "\"" : "", e->title,
          e->title[0] ? "\" " : "", kt_buf_str(&ch));
   if (e->hold == 2)
-    printf("%s  deleted since: the next sync sets it back to the server's copy and sends the "
-           "deletion\n", indent);
+    printf(_("%s  deleted since: the next sync sets it back to the server's copy and sends the "
+           "deletion\n"), indent);
   else if (e->refused)
-    printf("%s  refused by the server: %s\n", indent, e->refused);
+    printf(_("%s  refused by the server: %s\n"), indent, e->refused);
   kt_buf_free(&ch);
 }
 
@@ -105,7 +105,7 @@ static int outbox_list(cli_ctx *ctx, cl_store *s) {
   if (ctx->json) kt_json_arr_end(&l.j);
   if (rc) rc = cli_fail(&err);
   else if (ctx->json) printf("%s\n", kt_buf_str(&out));
-  else if (!l.n) printf("nothing waits to be sent\n");
+  else if (!l.n) printf(_("nothing waits to be sent\n"));
   kt_buf_free(&out);
   return rc;
 }
@@ -124,16 +124,19 @@ static int outbox_drop(cli_ctx *ctx, cl_store *s, const char *id) {
     return 0;
   }
   if (res.reset)
-    printf("dropped %zu change%s: the card%s set back to the server's copy\n", res.reset,
-           res.reset == 1 ? "" : "s", res.reset == 1 ? " is" : "s are");
+    printf(ngettext("dropped %zu change: the card is set back to the server's copy\n",
+                    "dropped %zu changes: the cards are set back to the server's copy\n", res.reset),
+           res.reset);
   if (res.removed)
-    printf("dropped %zu new card%s the server never accepted: removed from this PC\n",
-           res.removed, res.removed == 1 ? "" : "s");
+    printf(ngettext("dropped %zu new card the server never accepted: removed from this PC\n",
+                    "dropped %zu new cards the server never accepted: removed from this PC\n",
+                    res.removed),
+           res.removed);
   return 0;
 }
 
 static int outbox_list_run(cli_ctx *ctx, int argc, char **argv) {
-  if (argc > 1) return cli_usage("outbox", "unknown option '%s'", argv[1]);
+  if (argc > 1) return cli_usage("outbox", _("unknown option '%s'"), argv[1]);
   cl_store *s = cli_store(ctx);
   return s ? outbox_list(ctx, s) : 1;
 }
@@ -147,12 +150,12 @@ static int outbox_drop_run(cli_ctx *ctx, int argc, char **argv) {
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--all-refused") == 0) all = true;
-    else if (opt || val[0] == '-') return cli_usage("outbox", "unknown option '%s'", opt ? opt : val);
-    else if (id) return cli_usage("outbox", "give one card id (or --all-refused)");
+    else if (opt || val[0] == '-') return cli_usage("outbox", _("unknown option '%s'"), opt ? opt : val);
+    else if (id) return cli_usage("outbox", _("give one card id (or --all-refused)"));
     else id = val;
   }
   if (more) return more;
-  if (!id == !all) return cli_usage("outbox", "give the card id of the change, or --all-refused");
+  if (!id == !all) return cli_usage("outbox", _("give the card id of the change, or --all-refused"));
   cl_store *s = cli_store(ctx);
   return s ? outbox_drop(ctx, s, id) : 1;
 }
@@ -161,14 +164,14 @@ static int outbox_drop_run(cli_ctx *ctx, int argc, char **argv) {
 static const cli_opt list_opts[] = {
     CLI_OPT_JSON, {0}};
 static const cli_opt drop_opts[] = {
-    {"--all-refused", NULL, "drop every change the server refused"},
+    {"--all-refused", NULL, N_("drop every change the server refused")},
     CLI_OPT_JSON,
     {0}};
 static const cli_cmd outbox_list_entry = {
     .name = "outbox list",
     .run = outbox_list_run,
     .usage = "outbox list [--json]",
-    .summary = "the changes waiting to be sent, and those the server refused",
+    .summary = N_("the changes waiting to be sent, and those the server refused"),
     .store = CLI_STORE_READ,
     .opts = list_opts,
 };
@@ -176,14 +179,14 @@ static const cli_cmd outbox_drop_entry = {
     .name = "outbox drop",
     .run = outbox_drop_run,
     .usage = "outbox drop ID|--all-refused [--json]",
-    .summary = "drop a change (the card goes back to the server's copy)",
+    .summary = N_("drop a change (the card goes back to the server's copy)"),
     .store = CLI_STORE_WRITE,
     .opts = drop_opts,
 };
 static const cli_cmd *const outbox_subs[] = {&outbox_list_entry, &outbox_drop_entry, NULL};
 const cli_cmd cli_entry_outbox = {
     .name = "outbox",
-    .summary = "the changes waiting to be sent; drop one (the card goes back to the server's copy)",
+    .summary = N_("the changes waiting to be sent; drop one (the card goes back to the server's copy)"),
     .store = CLI_STORE_NONE,
     .subs = outbox_subs,
 };

@@ -49,7 +49,7 @@ int cli_cmd_repair(cli_ctx *ctx, int argc, char **argv) {
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--password-file") == 0) pwfile = val;
-    else return cli_usage("repair", "unknown or incomplete option '%s'", opt ? opt : val);
+    else return cli_usage("repair", _("unknown or incomplete option '%s'"), opt ? opt : val);
   }
   if (more) return more;
   char pw[1100] = "";
@@ -65,51 +65,67 @@ int cli_cmd_repair(cli_ctx *ctx, int argc, char **argv) {
   uv_loop_close(&loop);
   if (rc) {
     if (err.code == KT_ENOPROFILE)
-      return cli_failf("no card index in %s to repair (pass --profile DIR)", ctx->profile);
-    cli_failf("repair failed: %s", err.msg);
-    if (r.kept[0]) fprintf(stderr, "(the damaged card index is kept as %s)\n", r.kept);
-    else fprintf(stderr, "(nothing was changed: the card index is as it was)\n");
+      return cli_failf(_("no card index in %s to repair (pass --profile DIR)"), ctx->profile);
+    cli_failf(_("repair failed: %s"), err.msg);
+    if (r.kept[0]) fprintf(stderr, _("(the damaged card index is kept as %s)\n"), r.kept);
+    else fprintf(stderr, "%s\n", _("(nothing was changed: the card index is as it was)"));
     return 1;
   }
   if (ctx->json) {
     report_json(&r);
     return 0;
   }
-  printf("The damaged card index is kept as %s (delete it once all is well).\n", r.kept);
+  printf(_("The damaged card index is kept as %s (delete it once all is well).\n"), r.kept);
   if (r.unreadable)
-    printf("Nothing could be read from it.\n");
+    printf("%s\n", _("Nothing could be read from it."));
   else
-    printf("Read from it: %d unsent change%s%s.\n", r.salvage.changes, r.salvage.changes == 1 ? "" : "s",
-           r.salvage.rows_lost ? "" : " (all there were)");
+    printf(ngettext("Read from it: %d unsent change", "Read from it: %d unsent changes",
+                    (unsigned long)r.salvage.changes),
+           r.salvage.changes);
+  if (!r.unreadable) printf("%s.\n", r.salvage.rows_lost ? "" : _(" (all there were)"));
   if (r.salvage.rows_lost)
-    printf("Lost: %d unsent change%s on damaged pages.\n", r.salvage.rows_lost,
-           r.salvage.rows_lost == 1 ? "" : "s");
+    printf(ngettext("Lost: %d unsent change on damaged pages.\n",
+                    "Lost: %d unsent changes on damaged pages.\n", (unsigned long)r.salvage.rows_lost),
+           r.salvage.rows_lost);
   if (r.connected) {
-    printf("Rebuilt from the office server: %d card%s received; this PC keeps its enrollment.\n",
-           r.pulled, r.pulled == 1 ? "" : "s");
-    printf("%d change%s of yours (%d value%s) wait%s to be sent at the next sync (`kartoteka "
-           "sync`, or the agent).\n", r.merged, r.merged == 1 ? "" : "s", r.queued,
-           r.queued == 1 ? "" : "s", r.merged == 1 ? "s" : "");
+    printf(ngettext("Rebuilt from the office server: %d card received; this PC keeps its enrollment.\n",
+                    "Rebuilt from the office server: %d cards received; this PC keeps its enrollment.\n",
+                    (unsigned long)r.pulled),
+           r.pulled);
+    /* TRANSLATORS: "(%d values)" follows: "N changes of yours (M values) wait to be sent ..." */
+    printf(ngettext("%d change of yours", "%d changes of yours", (unsigned long)r.merged), r.merged);
+    printf(ngettext(" (%d value)", " (%d values)", (unsigned long)r.queued), r.queued);
+    printf(ngettext(" waits to be sent at the next sync (`kartoteka sync`, or the agent).\n",
+                    " wait to be sent at the next sync (`kartoteka sync`, or the agent).\n",
+                    (unsigned long)r.merged));
   } else {
-    if (r.backup[0]) printf("Restored the backup %s.\n", r.backup);
-    else printf("No good backup: rebuilt from what could be read.\n");
-    printf("Read back from the damaged file: %d card%s changed since %s (%d value%s).\n",
-           r.merged, r.merged == 1 ? "" : "s", r.backup[0] ? "the backup" : "it was created",
-           r.queued, r.queued == 1 ? "" : "s");
+    if (r.backup[0]) printf(_("Restored the backup %s.\n"), r.backup);
+    else printf("%s\n", _("No good backup: rebuilt from what could be read."));
+    if (r.backup[0])
+      printf(ngettext("Read back from the damaged file: %d card changed since the backup",
+                      "Read back from the damaged file: %d cards changed since the backup",
+                      (unsigned long)r.merged),
+             r.merged);
+    else
+      printf(ngettext("Read back from the damaged file: %d card changed since it was created",
+                      "Read back from the damaged file: %d cards changed since it was created",
+                      (unsigned long)r.merged),
+             r.merged);
+    printf(ngettext(" (%d value).\n", " (%d values).\n", (unsigned long)r.queued), r.queued);
   }
   return 0;
 }
 
 /* ---- the command table's entries ---- */
 static const cli_opt repair_opts[] = {
-    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
+    {"--password-file", "F", N_("read the password from F (\"-\": standard input) instead of asking")},
     {0}};
 const cli_cmd cli_entry_repair = {
     .name = "repair",
     .run = cli_cmd_repair,
     .usage = "repair [--password-file F]",
-    .summary = "rebuild a damaged card index: from the office server (keeping this PC's enrollment and "
-     "unsent changes), a standalone one from its newest good backup",
+    .summary = N_("rebuild a damaged card index: from the office server (keeping this PC's enrollment and "
+     "unsent changes), a standalone one from its newest good backup"),
     .store = CLI_STORE_NONE,
     .opts = repair_opts,
 };

@@ -114,8 +114,8 @@ static void human_table(const cl_rtable *t, size_t limit, cl_rcell *x, kt_buf *b
     }
     printf("\n");
   }
-  if (!cl_rtable_nrows(t)) printf("  (none)\n");
-  else if (n < cl_rtable_nrows(t)) printf("  ... %zu more (--limit)\n", cl_rtable_nrows(t) - n);
+  if (!cl_rtable_nrows(t)) printf(_("  (none)\n"));
+  else if (n < cl_rtable_nrows(t)) printf(_("  ... %zu more (--limit)\n"), cl_rtable_nrows(t) - n);
   free(w);
 }
 
@@ -135,7 +135,7 @@ static void print_human(const cl_report *r, size_t limit) {
     printf("\n");
     human_table(cl_report_table(r, i), limit, x, &b);
   }
-  if (cl_report_nnotes(r)) printf("\nNotes:\n");
+  if (cl_report_nnotes(r)) printf(_("\nNotes:\n"));
   for (size_t i = 0; i < cl_report_nnotes(r); i++) printf("  - %s\n", cl_report_note(r, i));
   kt_buf_free(&b);
   free(x);
@@ -242,7 +242,7 @@ static void print_csv(const cl_rtable *t, size_t limit) {
   cl_rcell *x = calloc((size_t)nc, sizeof *x);
   kt_buf b = KT_BUF_INIT;
   if (!x) return;
-  fputs("\xEF\xBB\xBF", stdout);
+  fputs("\xEF\xBB\xBF", stdout); /* the BOM Excel reads UTF-8 by */
   for (int c = 0; c < nc; c++) {
     if (c) putchar(';');
     csv_field(cl_rtable_col_label(t, c));
@@ -287,29 +287,29 @@ static void wrapped(const char *text, int indent, int width) {
 }
 
 void cli_report_help(void) {
-  printf("\nReports (they read this PC's card index: they work offline and cover the clients\n"
-         "you may see):\n");
+  printf(_("\nReports (they read this PC's card index: they work offline and cover the clients\n"
+         "you may see):\n"));
   for (int i = 0; i < cl_report_count(); i++) {
     const char *n = cl_report_name_at(i);
     printf("\n  %s %s\n", n, cl_report_options(n));
     wrapped(cl_report_help(n), 4, 78);
   }
-  printf("\nOptions:\n%s", cl_report_options_help());
-  printf("  --json        one JSON document: params, tables (by name), notes\n"
+  printf(_("\nOptions:\n%s"), cl_report_options_help());
+  printf(_("  --json        one JSON document: params, tables (by name), notes\n"
          "  --csv         the main table as Excel's CSV (UTF-8 BOM, ';'); --table NAME for another\n"
          "  --limit N     at most N rows per table\n"
          "\nA client is an organization; a deal with only a contact counts for the contact's\n"
          "organization, or for the contact as a private client. A purchase is a dated deal\n"
          "that is not a quote or cancelled; a negative amount is a refund (it reduces the\n"
          "sums and is not a purchase). Undated and planned (future) deals are left out and\n"
-         "counted in the notes. Money is summed exactly; shares are rounded to 0.01 %%.\n");
+         "counted in the notes. Money is summed exactly; shares are rounded to 0.01 %%.\n"));
 }
 
 /* ---- the command ------------------------------------------------------------------------ */
 
 int cli_cmd_report(cli_ctx *ctx, int argc, char **argv) {
   if (argc < 2)
-    return cli_usage("report", "which report? one of: %s (see `kartoteka report --help`)",
+    return cli_usage("report", _("which report? one of: %s (see `kartoteka report --help`)"),
                      cl_report_names());
   cl_report_opts o = {0};
   const char *table = NULL;
@@ -341,17 +341,17 @@ int cli_cmd_report(cli_ctx *ctx, int argc, char **argv) {
     } else if (opt && strcmp(opt, "--limit") == 0) {
       char *end;
       long v = strtol(val, &end, 10);
-      if (*end || v < 1) return cli_usage("report", "--limit: '%s' is not a positive number", val);
+      if (*end || v < 1) return cli_usage("report", _("--limit: '%s' is not a positive number"), val);
       limit = (size_t)v;
     } else {
-      return cli_usage("report", "unknown option '%s' (see `kartoteka report --help`)", opt ? opt : val);
+      return cli_usage("report", _("unknown option '%s' (see `kartoteka report --help`)"), opt ? opt : val);
     }
   }
   if (more) return more;
-  if (csv && ctx->json) return cli_usage("report", "give --json or --csv, not both");
-  if (table && !csv) return cli_usage("report", "--table chooses the table --csv writes");
+  if (csv && ctx->json) return cli_usage("report", _("give --json or --csv, not both"));
+  if (table && !csv) return cli_usage("report", _("--table chooses the table --csv writes"));
   if (!cl_report_help(argv[1]))
-    return cli_usage("report", "unknown report '%s'; the reports are: %s", argv[1],
+    return cli_usage("report", _("unknown report '%s'; the reports are: %s"), argv[1],
                      cl_report_names());
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
@@ -369,7 +369,7 @@ int cli_cmd_report(cli_ctx *ctx, int argc, char **argv) {
       kt_buf names = KT_BUF_INIT;
       for (size_t i = 0; i < cl_report_ntables(r); i++)
         kt_buf_printf(&names, "%s%s", i ? " " : "", cl_rtable_name(cl_report_table(r, i)));
-      rc = cli_usage("report", "report %s has no table '%s'; its tables: %s", argv[1], table,
+      rc = cli_usage("report", _("report %s has no table '%s'; its tables: %s"), argv[1], table,
                      kt_buf_str(&names));
       kt_buf_free(&names);
     } else {
@@ -392,14 +392,14 @@ void cli_report_today(cl_store *s, const cli_ctx *ctx, kt_json *j, int *count) {
   kt_err err;
   kt_err_clear(&err);
   if (cl_report_run(s, "lapsed", &o, &r, &err)) { /* the diary matters more: say so, go on */
-    fprintf(stderr, "kartoteka: the lapsed clients are not shown: %s\n", err.msg);
+    fprintf(stderr, _("kartoteka: the lapsed clients are not shown: %s\n"), err.msg);
     return;
   }
   const cl_rtable *t = cl_report_main(r);
   size_t n = cl_rtable_nrows(t);
   cl_rcell x[16];
   kt_buf b = KT_BUF_INIT, usual = KT_BUF_INIT;
-  if (n && !ctx->json) printf("Lapsed clients: longer than usual since their last purchase, call them:\n");
+  if (n && !ctx->json) printf(_("Lapsed clients: longer than usual since their last purchase, call them:\n"));
   for (size_t i = 0; i < n && cl_rtable_ncols(t) <= 16; i++) {
     cl_rtable_row(t, i, x);
     const char *name = x[0].s, *id = x[1].s, *phone = x[3].s;
@@ -427,7 +427,7 @@ void cli_report_today(cl_store *s, const cli_ctx *ctx, kt_json *j, int *count) {
       kt_json_raw(j, kt_buf_str(&b));
       kt_json_obj_end(j);
     } else {
-      printf("  %s%s%s: last bought %s, usually every %s days, %s days overdue\n", name,
+      printf(_("  %s%s%s: last bought %s, usually every %s days, %s days overdue\n"), name,
              *phone ? ", " : "", phone, last, kt_buf_str(&usual), kt_buf_str(&b));
     }
     (*count)++;
@@ -435,6 +435,16 @@ void cli_report_today(cl_store *s, const cli_ctx *ctx, kt_json *j, int *count) {
   kt_buf_free(&usual);
   kt_buf_free(&b);
   cl_report_free(r);
+}
+
+/* One line of a card's sales figures: the label padded to 20 columns of
+ * display width (a translated label may be Cyrillic). */
+static void figure(const char *label, const char *value) {
+  kt_buf l = KT_BUF_INIT;
+  kt_buf_puts(&l, "  ");
+  kt_pad(&l, label, 20);
+  printf("%s %s\n", kt_buf_str(&l), value);
+  kt_buf_free(&l);
 }
 
 void cli_report_card(cl_store *s, const cl_rec *r, kt_buf *json) {
@@ -450,7 +460,7 @@ void cli_report_card(cl_store *s, const cl_rec *r, kt_buf *json) {
   int rc = cl_report_client_sales(s, cl_rec_id(r), &cs, &err);
   if (rc == KT_ENOTFOUND) return; /* a contact of an organization, not a client of its own */
   if (rc) {
-    fprintf(stderr, "kartoteka: the card's sales figures are not shown: %s\n", err.msg);
+    fprintf(stderr, _("kartoteka: the card's sales figures are not shown: %s\n"), err.msg);
     return;
   }
   char first[11] = "", last[11] = "", total[40], debt[40], abc[2] = {cs.abc, 0};
@@ -479,40 +489,42 @@ void cli_report_card(cl_store *s, const cl_rec *r, kt_buf *json) {
     kt_json_obj_end(&j);
     return;
   }
-  printf("  %-20s %lld\n", "Purchases", (long long)cs.purchases);
+  char n[32];
+  snprintf(n, sizeof n, "%lld", (long long)cs.purchases);
+  figure(_("Purchases"), n);
   if (cs.purchases) {
-    printf("  %-20s %s\n", "First purchase", first);
-    printf("  %-20s %s\n", "Last purchase", last);
+    figure(_("First purchase"), first);
+    figure(_("Last purchase"), last);
   }
-  printf("  %-20s %s\n", "Total", total);
-  printf("  %-20s %s\n", "Debt", debt);
-  printf("  %-20s %s\n", "ABC class", cs.abc ? abc : "- (nothing bought in the last 12 months)");
+  figure(_("Total"), total);
+  figure(_("Debt"), debt);
+  figure(_("ABC class"), cs.abc ? abc : _("- (nothing bought in the last 12 months)"));
 }
 
 /* ---- the command table's entries ---- */
 static const cli_opt report_opts[] = {
-    {"--measure", "M", "what is measured (see the reports below)"},
-    {"--at", "DATE", "the day the report is for"},
-    {"--from", "DATE", "the first day"},
-    {"--to", "DATE", "the last day"},
-    {"--period", "P", "month, quarter or year (see the reports below)"},
-    {"--month", "M", "the month"},
-    {"--variant", "V", "the report's variant (see the reports below)"},
-    {"--split", "S", "how the clients are split (see the reports below)"},
-    {"--factor", "F", "the report's factor (see the reports below)"},
-    {"--min", "N", "the least value shown (see the reports below)"},
-    {"--top", "N", "the first N"},
-    {"--owner", "U", "only that manager's clients"},
-    {"--table", "T", "the table --csv writes"},
-    {"--csv", NULL, "CSV instead of text"},
-    {"--limit", "N", "at most N rows"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--measure", "M", N_("what is measured (see the reports below)")},
+    {"--at", "DATE", N_("the day the report is for")},
+    {"--from", "DATE", N_("the first day")},
+    {"--to", "DATE", N_("the last day")},
+    {"--period", "P", N_("month, quarter or year (see the reports below)")},
+    {"--month", "M", N_("the month")},
+    {"--variant", "V", N_("the report's variant (see the reports below)")},
+    {"--split", "S", N_("how the clients are split (see the reports below)")},
+    {"--factor", "F", N_("the report's factor (see the reports below)")},
+    {"--min", "N", N_("the least value shown (see the reports below)")},
+    {"--top", "N", N_("the first N")},
+    {"--owner", "U", N_("only that manager's clients")},
+    {"--table", "T", N_("the table --csv writes")},
+    {"--csv", NULL, N_("CSV instead of text")},
+    {"--limit", "N", N_("at most N rows")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_report = {
     .name = "report",
     .run = cli_cmd_report,
     .usage = "report period|activity|lapsed|vip|abc|rfm|funnel|managers [options] [--json | --csv]",
-    .summary = "client analytics: who buys, who is drifting away, VIPs, ABC, RFM, funnel, managers",
+    .summary = N_("client analytics: who buys, who is drifting away, VIPs, ABC, RFM, funnel, managers"),
     .store = CLI_STORE_READ,
     .opts = report_opts,
     .more_help = cli_report_help,

@@ -44,14 +44,14 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--timeline") == 0) timeline = true;
     else if (opt && strcmp(opt, "--oldest-first") == 0) oldest = true;
-    else if (opt) return cli_usage("show", "unknown option '%s'", opt);
-    else if (val[0] == '-') return cli_usage("show", "unknown option '%s'", val);
-    else if (id) return cli_usage("show", "give exactly one card id");
+    else if (opt) return cli_usage("show", _("unknown option '%s'"), opt);
+    else if (val[0] == '-') return cli_usage("show", _("unknown option '%s'"), val);
+    else if (id) return cli_usage("show", _("give exactly one card id"));
     else id = val;
   }
   if (more) return more;
-  if (!id) return cli_usage("show", "give exactly one card id");
-  if (oldest && !timeline) return cli_usage("show", "--oldest-first goes with --timeline");
+  if (!id) return cli_usage("show", _("give exactly one card id"));
+  if (oldest && !timeline) return cli_usage("show", _("--oldest-first goes with --timeline"));
   cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only, for the output helpers */
@@ -92,15 +92,15 @@ int cli_cmd_show(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- the command table's entries ---- */
 static const cli_opt show_opts[] = {
-    {"--timeline", NULL, "the card's events, tasks, deals and notes by date"},
-    {"--oldest-first", NULL, "the timeline from its oldest entry"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--timeline", NULL, N_("the card's events, tasks, deals and notes by date")},
+    {"--oldest-first", NULL, N_("the timeline from its oldest entry")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_show = {
     .name = "show",
     .run = cli_cmd_show,
     .usage = "show ID [--json] · show ID --timeline [--oldest-first] [--json]",
-    .summary = "show a card with its related cards; --timeline: its events, tasks, deals, notes by date",
+    .summary = N_("show a card with its related cards; --timeline: its events, tasks, deals, notes by date"),
     .store = CLI_STORE_READ,
     .opts = show_opts,
 };

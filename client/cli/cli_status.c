@@ -32,7 +32,7 @@ static int on_refused_human(void *ud, const cl_outbox_entry *e) {
 
 int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
-  if (argc > 1) return cli_usage("status", "no arguments expected");
+  if (argc > 1) return cli_usage("status", _("no arguments expected"));
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
@@ -97,21 +97,27 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
     kt_json_obj_end(&j);
     printf("%s\n", kt_buf_str(&out));
   } else {
-    printf("profile:  %s\nuser:     %s\nserver:   %s\nunsent:   %lld change%s\n", ctx->profile,
-           cl_store_user(s), connected ? kt_buf_str(&server) : "none (standalone)",
-           (long long)pending, pending == 1 ? "" : "s");
+    printf(_("profile:  %s\nuser:     %s\nserver:   %s\n"), ctx->profile, cl_store_user(s),
+           connected ? kt_buf_str(&server) : _("none (standalone)"));
+    printf(ngettext("unsent:   %lld change\n", "unsent:   %lld changes\n", (unsigned long)pending),
+           (long long)pending);
     if (rf.n) {
-      printf("refused:  %d change%s the server refused at the last sync; fix the card (`kartoteka "
-             "edit ID`) and sync, or give the change up (`kartoteka outbox drop ID`):\n", rf.n,
-             rf.n == 1 ? "" : "s");
+      printf(ngettext("refused:  %d change the server refused at the last sync; fix the card "
+                      "(`kartoteka edit ID`) and sync, or give the change up (`kartoteka outbox "
+                      "drop ID`):\n",
+                      "refused:  %d changes the server refused at the last sync; fix the card "
+                      "(`kartoteka edit ID`) and sync, or give the change up (`kartoteka outbox "
+                      "drop ID`):\n",
+                      (unsigned long)rf.n),
+             rf.n);
       cl_outbox_list(s, false, on_refused_human, NULL, NULL);
     }
     if (connected) {
       /* the PC by the name it enrolled with (its id is in --json and `admin device list`) */
-      printf("this PC:  %s\n", dname.len ? kt_buf_str(&dname) : cl_store_device(s));
-      if (role.len) printf("role:     %s\n", kt_buf_str(&role));
-      printf("synced:   %s\n", last.len ? kt_buf_str(&last) : "never");
-      printf("status:   %s%s%s\n", online ? "online" : "offline", why[0] ? " — " : "", why);
+      printf(_("this PC:  %s\n"), dname.len ? kt_buf_str(&dname) : cl_store_device(s));
+      if (role.len) printf(_("role:     %s\n"), kt_buf_str(&role));
+      printf(_("synced:   %s\n"), last.len ? kt_buf_str(&last) : _("never"));
+      printf(_("status:   %s%s%s\n"), online ? _("online") : _("offline"), why[0] ? " — " : "", why);
     }
   }
   kt_buf_free(&server);
@@ -124,25 +130,25 @@ int cli_cmd_status(cli_ctx *ctx, int argc, char **argv) {
 
 int cli_cmd_reindex(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
-  if (argc > 1) return cli_usage("reindex", "no arguments expected");
+  if (argc > 1) return cli_usage("reindex", _("no arguments expected"));
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
   kt_err_clear(&err);
   int rc = cl_store_reindex(s, &err) ? cli_fail(&err) : 0;
-  if (!rc) printf("search index rebuilt\n");
+  if (!rc) printf(_("search index rebuilt\n"));
   return rc;
 }
 
 /* ---- the command table's entries ---- */
 static const cli_opt status_opts[] = {
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_status = {
     .name = "status",
     .run = cli_cmd_status,
     .usage = "status [--json]",
-    .summary = "profile, user, unsent changes and those the server refused",
+    .summary = N_("profile, user, unsent changes and those the server refused"),
     .store = CLI_STORE_READ,
     .opts = status_opts,
 };
@@ -151,6 +157,6 @@ const cli_cmd cli_entry_reindex = {
     .name = "reindex",
     .run = cli_cmd_reindex,
     .usage = "reindex",
-    .summary = "rebuild the search index",
+    .summary = N_("rebuild the search index"),
     .store = CLI_STORE_WRITE,
 };

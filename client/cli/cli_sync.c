@@ -171,7 +171,7 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--watch") == 0) watch = true;
-    else return cli_usage("sync", "unknown option '%s'", opt ? opt : val);
+    else return cli_usage("sync", _("unknown option '%s'"), opt ? opt : val);
   }
   if (more) return more;
   if (watch && !ctx->verbose) kt_log_set_plain(NULL); /* runs for long: a log with times */
@@ -186,13 +186,14 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
   if (rc && !o.msg[0]) /* every failure says what it was, even one that came without words */
     snprintf(o.msg, sizeof o.msg, "%s (%s)", kt_strerror(rc), kt_err_name(rc));
   if (rc == KT_EDISABLED) {
-    fprintf(stderr, "kartoteka: sync failed: %s\n(the card index on this PC was removed)\n",
+    fprintf(stderr, _("kartoteka: sync failed: %s\n(the card index on this PC was removed)\n"),
             o.msg);
     return 1;
   }
   if (rc) {
-    fprintf(stderr, "kartoteka: sync failed: %s\n(your changes are kept on this PC: %lld waiting "
-            "to be sent)\n", o.msg, (long long)pending);
+    fprintf(stderr, _("kartoteka: sync failed: %s\n(your changes are kept on this PC: %lld waiting "
+                      "to be sent)\n"),
+            o.msg, (long long)pending);
     return 1;
   }
   if (ctx->json)
@@ -202,21 +203,29 @@ int cli_cmd_sync(cli_ctx *ctx, int argc, char **argv) {
            st.pushed, st.superseded, st.rejected, st.undone, st.dropped, st.warned, st.pulled,
            st.revoked, (long long)pending);
   else {
-    printf("sent %d change%s, received %d", st.pushed, st.pushed == 1 ? "" : "s", st.pulled);
+    printf(ngettext("sent %d change, received %d", "sent %d changes, received %d",
+                    (unsigned long)st.pushed),
+           st.pushed, st.pulled);
     if (st.revoked)
-      printf(", removed %d card%s that %s no longer yours to see", st.revoked,
-             st.revoked == 1 ? "" : "s", st.revoked == 1 ? "is" : "are");
-    if (st.rejected) /* each refusal was a warning on stderr as it came */
-      printf("; %d change%s refused by the server%s (see above)", st.rejected,
-             st.rejected == 1 ? "" : "s", st.undone ? ", undone on this PC" : "");
+      printf(ngettext(", removed %d card that is no longer yours to see",
+                      ", removed %d cards that are no longer yours to see", (unsigned long)st.revoked),
+             st.revoked);
+    if (st.rejected) { /* each refusal was a warning on stderr as it came */
+      printf(ngettext("; %d change refused by the server", "; %d changes refused by the server",
+                      (unsigned long)st.rejected),
+             st.rejected);
+      printf("%s%s", st.undone ? _(", undone on this PC") : "", _(" (see above)"));
+    }
     if (st.warned)
-      printf("\nnote: %s%s", st.warning,
-             st.warned > 1 ? " (and more: see `kartoteka conflicts`)" : "");
+      printf(_("\nnote: %s%s"), st.warning,
+             st.warned > 1 ? _(" (and more: see `kartoteka conflicts`)") : "");
     if (st.rejected > st.undone)
-      printf("\n%d refused change%s wait%s on this PC: see `kartoteka status`; fix the card and "
-             "sync again, or give the change up with `kartoteka outbox drop ID`",
-             st.rejected - st.undone, st.rejected - st.undone == 1 ? "" : "s",
-             st.rejected - st.undone == 1 ? "s" : "");
+      printf(ngettext("\n%d refused change waits on this PC: see `kartoteka status`; fix the card "
+                      "and sync again, or give the change up with `kartoteka outbox drop ID`",
+                      "\n%d refused changes wait on this PC: see `kartoteka status`; fix the card "
+                      "and sync again, or give the change up with `kartoteka outbox drop ID`",
+                      (unsigned long)(st.rejected - st.undone)),
+             st.rejected - st.undone);
     printf("\n");
   }
   return st.rejected ? 1 : 0;
@@ -268,8 +277,8 @@ static int on_conflict(void *ud, const cl_rec *r) {
     kt_buf_printf(&card, "%s %s", kt_buf_str(&v[RTYPE]), kt_buf_str(&v[RID]));
   }
   if (dup) { /* no values: the same phone, e-mail or tax id is on a colleague's client */
-    lost = "(a duplicate: a new card)";
-    kept = "(the colleague's client)";
+    lost = _("(a duplicate: a new card)");
+    kept = _("(the colleague's client)");
   }
   const char *cells[] = {kt_buf_str(&v[WHEN]),   kt_buf_str(&card),     field,
                          lost,                   kt_buf_str(&v[LOST_BY]), kept,
@@ -282,7 +291,7 @@ static int on_conflict(void *ud, const cl_rec *r) {
 
 int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
-  if (argc > 1) return cli_usage("conflicts", "no arguments expected");
+  if (argc > 1) return cli_usage("conflicts", _("no arguments expected"));
   cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only */
@@ -296,13 +305,13 @@ int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   }
   static const kt_table_col cols[] = {
-      {"created", "When", false},   {"card", "Card", false},         {"field", "Field", false},
-      {"value", "Lost value", false}, {"lost_by", "Edited by", false}, {"winner", "Kept value", false},
-      {"won_by", "Kept from", false}, {"id", "Conflict", false}};
-  conflict_rows c = {s, kt_table_new(cols, 8), 0};
-  if (!c.t || (!cl_store_list(s, &q, on_conflict, &c, &err) && c.rc)) rc = cli_failf("out of memory");
+      {"created", N_("When"), false},   {"card", N_("Card"), false},         {"field", N_("Field"), false},
+      {"value", N_("Lost value"), false}, {"lost_by", N_("Edited by"), false}, {"winner", N_("Kept value"), false},
+      {"won_by", N_("Kept from"), false}, {"id", N_("Conflict"), false}};
+  conflict_rows c = {s, cli_table_new(cols, 8), 0};
+  if (!c.t || (!cl_store_list(s, &q, on_conflict, &c, &err) && c.rc)) rc = cli_failf("%s", _("out of memory"));
   else if (err.code) rc = cli_fail(&err);
-  else if (!kt_table_rows(c.t)) fprintf(stderr, "(no conflicts)\n");
+  else if (!kt_table_rows(c.t)) fprintf(stderr, _("(no conflicts)\n"));
   else cli_table_print(c.t, false);
   kt_table_free(c.t);
   return rc;
@@ -310,7 +319,7 @@ int cli_cmd_conflicts(cli_ctx *ctx, int argc, char **argv) {
 
 int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
-  if (argc > 1) return cli_usage("dump", "no arguments expected");
+  if (argc > 1) return cli_usage("dump", _("no arguments expected"));
   cl_reader *rd = cli_reader(ctx);
   if (!rd) return 1;
   cl_store *s = cl_reader_store(rd); /* read-only */
@@ -325,26 +334,26 @@ int cli_cmd_dump(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- the command table's entries ---- */
 static const cli_opt sync_opts[] = {
-    {"--watch", NULL, "stay connected and keep syncing until interrupted"},
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--watch", NULL, N_("stay connected and keep syncing until interrupted")},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_sync = {
     .name = "sync",
     .run = cli_cmd_sync,
     .usage = "sync [--watch] [--json]",
-    .summary = "send this PC's changes to the office server and receive the others'",
+    .summary = N_("send this PC's changes to the office server and receive the others'"),
     .store = CLI_STORE_WRITE,
     .opts = sync_opts,
 };
 
 static const cli_opt conflicts_opts[] = {
-    {"--json", NULL, "print JSON for programs instead of text for people"},
+    {"--json", NULL, N_("print JSON for programs instead of text for people")},
     {0}};
 const cli_cmd cli_entry_conflicts = {
     .name = "conflicts",
     .run = cli_cmd_conflicts,
     .usage = "conflicts [--json]",
-    .summary = "edits that lost to a colleague's simultaneous edit of the same field",
+    .summary = N_("edits that lost to a colleague's simultaneous edit of the same field"),
     .store = CLI_STORE_READ,
     .opts = conflicts_opts,
 };
@@ -353,6 +362,6 @@ const cli_cmd cli_entry_dump = {
     .name = "dump",
     .run = cli_cmd_dump,
     .usage = "dump",
-    .summary = "canonical dump of the card index (for support)",
+    .summary = N_("canonical dump of the card index (for support)"),
     .store = CLI_STORE_READ,
 };

@@ -13,7 +13,7 @@
 char *cli_read_text_file(const char *path) {
   FILE *f = fopen(path, "rb");
   if (!f) {
-    cli_failf("cannot read %s: %m", path);
+    cli_failf(_("cannot read %s: %m"), path);
     return NULL;
   }
   kt_buf b = KT_BUF_INIT;
@@ -23,7 +23,8 @@ char *cli_read_text_file(const char *path) {
   int bad = ferror(f);
   fclose(f);
   if (bad || b.oom || (b.len && memchr(b.p, 0, b.len))) {
-    cli_failf("cannot read %s as text%s", path, bad ? "" : " (it holds NUL bytes: not a text file)");
+    if (bad) cli_failf(_("cannot read %s as text"), path);
+    else cli_failf(_("cannot read %s as text (it holds NUL bytes: not a text file)"), path);
     kt_buf_free(&b);
     return NULL;
   }
@@ -36,7 +37,7 @@ static int save(cli_ctx *ctx, int argc, char **argv) {
   cl_template_in in = {0};
   const char *body_file = NULL, *html_file = NULL;
   if (!add && (argc < 2 || argv[1][0] == '-'))
-    return cli_usage("template", "which template? template edit NAME ...");
+    return cli_usage("template", _("which template? template edit NAME ..."));
   cli_args words = cli_args_begin(ctx->cmd, argc, argv);
   const char *o;
   char *val;
@@ -51,11 +52,11 @@ static int save(cli_ctx *ctx, int argc, char **argv) {
     else if (o && strcmp(o, "--html-file") == 0) html_file = val;
     else if (o && strcmp(o, "--kind") == 0) in.kind = val;
     else if (o && strcmp(o, "--no-html") == 0) in.html = ""; /* plain text only from now on */
-    else return cli_usage("template", "%s: unknown option '%s'", cmd, o ? o : val);
+    else return cli_usage("template", _("%s: unknown option '%s'"), cmd, o ? o : val);
   }
   if (more) return more;
   if (add && (!in.name || !body_file))
-    return cli_usage("template", "template add needs --name N and --body-file F");
+    return cli_usage("template", _("template add needs --name N and --body-file F"));
   char *body = NULL, *html = NULL;
   int rc = 1;
   if (body_file && !(body = cli_read_text_file(body_file))) goto out;
@@ -69,7 +70,8 @@ static int save(cli_ctx *ctx, int argc, char **argv) {
   if (cl_template_save(s, &in, add, &err)) rc = cli_fail(&err);
   else {
     rc = 0;
-    printf("template '%s' %s\n", in.rename ? in.rename : in.name, add ? "added" : "saved");
+    if (add) printf(_("template '%s' added\n"), in.rename ? in.rename : in.name);
+    else printf(_("template '%s' saved\n"), in.rename ? in.rename : in.name);
   }
 out:
   free(body);
@@ -103,7 +105,7 @@ static int on_template(void *ud, const cl_rec *r) {
 
 static int list(cli_ctx *ctx, int argc, char **argv) {
   (void)argv;
-  if (argc > 1) return cli_usage("template", "template list takes no names");
+  if (argc > 1) return cli_usage("template", _("template list takes no names"));
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_buf out = KT_BUF_INIT;
@@ -123,7 +125,7 @@ static int list(cli_ctx *ctx, int argc, char **argv) {
 }
 
 static int show(cli_ctx *ctx, int argc, char **argv) {
-  if (argc != 2) return cli_usage("template", "which template? template show NAME");
+  if (argc != 2) return cli_usage("template", _("which template? template show NAME"));
   const char *name = argv[1];
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
@@ -148,10 +150,10 @@ static int show(cli_ctx *ctx, int argc, char **argv) {
       printf("%s\n", kt_buf_str(&out));
       kt_buf_free(&out);
     } else {
-      printf("Name:    %s\nKind:    %s\nSubject: %s\n\n%s", cl_template_text(r, "name"),
+      printf(_("Name:    %s\nKind:    %s\nSubject: %s\n\n%s"), cl_template_text(r, "name"),
              cl_template_text(r, "kind"), cl_template_text(r, "subject"),
              cl_template_text(r, "body"));
-      if (*cl_template_text(r, "html")) printf("\n--- HTML ---\n%s", cl_template_text(r, "html"));
+      if (*cl_template_text(r, "html")) printf(_("\n--- HTML ---\n%s"), cl_template_text(r, "html"));
       printf("\n");
     }
   }
@@ -161,19 +163,19 @@ static int show(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- the command table's entries ---- */
 #define SAVE_OPTS                                                   \
-  {"--subject", "S", "the letter's subject"},                       \
-  {"--body-file", "F", "the text body"},                             \
-  {"--html-file", "F", "the HTML body"},                             \
-  {"--kind", "mail|doc", "what the template is for"}
-static const cli_opt add_opts[] = {{"--name", "N", "the template's name"}, SAVE_OPTS, {0}};
-static const cli_opt edit_opts[] = {{"--name", "NEW", "rename it"}, SAVE_OPTS,
-                                    {"--no-html", NULL, "plain text only from now on"}, {0}};
+  {"--subject", "S", N_("the letter's subject")},                       \
+  {"--body-file", "F", N_("the text body")},                             \
+  {"--html-file", "F", N_("the HTML body")},                             \
+  {"--kind", "mail|doc", N_("what the template is for")}
+static const cli_opt add_opts[] = {{"--name", "N", N_("the template's name")}, SAVE_OPTS, {0}};
+static const cli_opt edit_opts[] = {{"--name", "NEW", N_("rename it")}, SAVE_OPTS,
+                                    {"--no-html", NULL, N_("plain text only from now on")}, {0}};
 static const cli_opt json_opts[] = {CLI_OPT_JSON, {0}};
 static const cli_cmd template_add = {
     .name = "template add",
     .run = save,
     .usage = "template add --name N [--subject S] --body-file F [--html-file F] [--kind mail|doc]",
-    .summary = "a new template (every placeholder is checked)",
+    .summary = N_("a new template (every placeholder is checked)"),
     .store = CLI_STORE_WRITE,
     .opts = add_opts,
 };
@@ -181,7 +183,7 @@ static const cli_cmd template_list = {
     .name = "template list",
     .run = list,
     .usage = "template list [--json]",
-    .summary = "the templates",
+    .summary = N_("the templates"),
     .store = CLI_STORE_READ,
     .opts = json_opts,
 };
@@ -189,7 +191,7 @@ static const cli_cmd template_show = {
     .name = "template show",
     .run = show,
     .usage = "template show NAME [--json]",
-    .summary = "a template's subject and bodies",
+    .summary = N_("a template's subject and bodies"),
     .store = CLI_STORE_READ,
     .opts = json_opts,
 };
@@ -198,7 +200,7 @@ static const cli_cmd template_edit = {
     .run = save,
     .usage = "template edit NAME [--name NEW] [--subject S] [--body-file F] [--kind mail|doc]\n"
              "          [--html-file F | --no-html]",
-    .summary = "change a template",
+    .summary = N_("change a template"),
     .store = CLI_STORE_WRITE,
     .opts = edit_opts,
 };
@@ -206,7 +208,7 @@ static const cli_cmd *const template_subs[] = {&template_add, &template_list, &t
                                                &template_edit, NULL};
 const cli_cmd cli_entry_template = {
     .name = "template",
-    .summary = "letter templates with {{org.name}}-style placeholders (synced)",
+    .summary = N_("letter templates with {{org.name}}-style placeholders (synced)"),
     .store = CLI_STORE_NONE,
     .subs = template_subs,
 };

@@ -95,12 +95,16 @@ int cli_show_timeline(cli_ctx *ctx, cl_store *s, const cl_rec *card, bool oldest
     kt_buf_puts(&out, "]}");
     printf("%s\n", kt_buf_str(&out));
   } else {
-    static const kt_table_col cols[] = {{"when", "When", false}, {"kind", "What", false},
+    static const kt_table_col cols[] = {{"when", N_("When"), false}, {"kind", N_("What"), false},
                                         {"title", "", false},     {"result", "", true}};
-    kt_table *t = kt_table_new(cols, 4);
+    kt_table *t = cli_table_new(cols, 4);
     cl_rec_title(card, &a);
-    printf("%s: %s — %zu on the timeline, %s first\n", kt_mtype_label(card->type),
-           kt_buf_str(&a), tl.n, oldest_first ? "oldest" : "newest");
+    if (oldest_first)
+      printf(_("%s: %s — %zu on the timeline, oldest first\n"), kt_mtype_label(card->type),
+             kt_buf_str(&a), tl.n);
+    else
+      printf(_("%s: %s — %zu on the timeline, newest first\n"), kt_mtype_label(card->type),
+             kt_buf_str(&a), tl.n);
     for (size_t i = 0; t && i < tl.n; i++) {
       const cl_rec *r = tl.it[i].rec;
       kt_buf_reset(&a);

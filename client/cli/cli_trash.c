@@ -6,7 +6,7 @@
 
 static int trash(cli_ctx *ctx, int argc, char **argv, bool del) {
   const char *cmd = del ? "delete" : "restore";
-  if (argc != 2) return cli_usage(cmd, "give exactly one card id");
+  if (argc != 2) return cli_usage(cmd, _("give exactly one card id"));
   cl_store *s = cli_store(ctx);
   if (!s) return 1;
   kt_err err;
@@ -14,8 +14,8 @@ static int trash(cli_ctx *ctx, int argc, char **argv, bool del) {
   int rc = del ? cl_store_delete(s, argv[1], &err) : cl_store_restore(s, argv[1], &err);
   if (rc) rc = cli_fail(&err);
   else if (ctx->json) printf("{\"id\": \"%s\", \"deleted\": %s}\n", argv[1], del ? "true" : "false");
-  else printf(del ? "moved to the trash (restore with `kartoteka restore %s`)\n" : "restored %s\n",
-              argv[1]);
+  else if (del) printf(_("moved to the trash (restore with `kartoteka restore %s`)\n"), argv[1]);
+  else printf(_("restored %s\n"), argv[1]);
   return rc;
 }
 
@@ -27,7 +27,7 @@ const cli_cmd cli_entry_delete = {
     .name = "delete",
     .run = cli_cmd_delete,
     .usage = "delete ID",
-    .summary = "move a card to the trash",
+    .summary = N_("move a card to the trash"),
     .store = CLI_STORE_WRITE,
 };
 
@@ -35,6 +35,6 @@ const cli_cmd cli_entry_restore = {
     .name = "restore",
     .run = cli_cmd_restore,
     .usage = "restore ID",
-    .summary = "bring a card back from the trash",
+    .summary = N_("bring a card back from the trash"),
     .store = CLI_STORE_WRITE,
 };

@@ -14,7 +14,7 @@
 #include "kt_text.h"
 
 int cli_fail(const kt_err *err) {
-  fprintf(stderr, "kartoteka: %s\n", err && err->msg[0] ? err->msg : "failed");
+  fprintf(stderr, "kartoteka: %s\n", err && err->msg[0] ? err->msg : _("failed"));
   return 1;
 }
 
@@ -38,16 +38,18 @@ void cli_backup_due(const cli_ctx *ctx) {
   kt_err_clear(&err);
   if (cl_backup_daily(ctx->profile, &made, &err) == 0) return;
   if (err.code == KT_ECORRUPT)
-    fprintf(stderr, "kartoteka: warning: no backup made, the card index failed its check (%s); "
-            "run `kartoteka repair`\n", err.msg);
+    fprintf(stderr, _("kartoteka: warning: no backup made, the card index failed its check (%s); "
+                      "run `kartoteka repair`\n"),
+            err.msg);
   else
-    fprintf(stderr, "kartoteka: warning: the daily backup of the card index failed: %s\n", err.msg);
+    fprintf(stderr, _("kartoteka: warning: the daily backup of the card index failed: %s\n"),
+            err.msg);
 }
 
 static void open_failed(const cli_ctx *ctx, const kt_err *err) {
   if (err->code == KT_ENOPROFILE)
-    cli_failf("no profile in %s: create one with `kartoteka init --local` (standalone) or "
-              "`kartoteka connect --invite INVITE` (office server), or pass --profile DIR",
+    cli_failf(_("no profile in %s: create one with `kartoteka init --local` (standalone) or "
+                "`kartoteka connect --invite INVITE` (office server), or pass --profile DIR"),
               ctx->profile);
   else
     cli_fail(err);
@@ -86,12 +88,7 @@ struct cl_reader *cli_open_reader(const cli_ctx *ctx) {
     rc = cl_reader_open(path, &o, &r, &err);
   }
   if (rc) {
-    if (err.code == KT_ENOPROFILE)
-      cli_failf("no profile in %s: create one with `kartoteka init --local` (standalone) or "
-                "`kartoteka connect --invite INVITE` (office server), or pass --profile DIR",
-                ctx->profile);
-    else
-      cli_fail(&err);
+    open_failed(ctx, &err);
     return NULL;
   }
   /* values an older version kept aside, for fields this one knows: the writer
@@ -123,14 +120,14 @@ cl_store *cli_store(cli_ctx *ctx) {
   } else if (m == CLI_STORE_WRITE) {
     ctx->store = cli_open(ctx, false);
   } else {
-    cli_failf("internal error: %s declares no card index", ctx->cmd ? ctx->cmd->name : "?");
+    cli_failf(_("internal error: %s declares no card index"), ctx->cmd ? ctx->cmd->name : "?");
   }
   return ctx->store;
 }
 
 cl_reader *cli_reader(cli_ctx *ctx) {
   if (ctx->cmd && ctx->cmd->store != CLI_STORE_READ) {
-    cli_failf("internal error: %s does not declare a reading card index", ctx->cmd->name);
+    cli_failf(_("internal error: %s does not declare a reading card index"), ctx->cmd->name);
     return NULL;
   }
   return cli_store(ctx) ? ctx->reader : NULL;
@@ -162,7 +159,7 @@ cl_client *cli_client_open(const cli_ctx *ctx, cl_client_opts *opts) {
 int cli_parse_assign(const char *cmd, char *word, cl_set *out) {
   char *eq = strchr(word, '=');
   if (!eq || eq == word) {
-    cli_usage(cmd, "expected FIELD=VALUE, got '%s'", word);
+    cli_usage(cmd, _("expected FIELD=VALUE, got '%s'"), word);
     return -1;
   }
   *eq = '\0';
@@ -244,7 +241,7 @@ void cli_print_rec_human(cl_store *s, const cl_rec *r, bool all_fields) {
   kt_buf t = KT_BUF_INIT, line = KT_BUF_INIT;
   cl_rec_title(r, &t);
   printf("%s: %s%s\n", kt_mtype_label(r->type), kt_buf_str(&t),
-         cl_rec_deleted(r) ? "  [in trash]" : "");
+         cl_rec_deleted(r) ? _("  [in trash]") : "");
   /* the labels' column is as wide as the widest label shown (at least 20) */
   size_t lw = 20;
   for (int k = 1; k < r->type->nfields; k++) {
@@ -300,7 +297,7 @@ int cli_list_finish(cli_list_out *o, int rc, const kt_err *err) {
   if (o->ctx->json) {
     printf("[%s%s]\n", kt_buf_str(&o->json), o->count ? "\n" : "");
   } else if (o->count == 0) {
-    fprintf(stderr, "(nothing found)\n");
+    fprintf(stderr, "%s\n", _("(nothing found)"));
   }
   kt_buf_free(&o->json);
   return 0;
@@ -327,8 +324,9 @@ static int cli_parse_filter(char *w, cl_filter *f) {
 int cli_query_word(const char *cmd, const char *opt, char *val, cl_query *q, cl_filter *where) {
   if (strcmp(opt, "--where") == 0) {
     if (cli_parse_filter(val, &where[q->nwhere])) {
-      cli_usage(cmd, "bad filter '%s': use FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT, FIELD<VALUE or "
-                "FIELD>VALUE", val);
+      cli_usage(cmd, _("bad filter '%s': use FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT, FIELD<VALUE or "
+                       "FIELD>VALUE"),
+                val);
       return -1;
     }
     q->nwhere++;
@@ -340,6 +338,16 @@ int cli_query_word(const char *cmd, const char *opt, char *val, cl_query *q, cl_
     return 0;
   }
   return 1;
+}
+
+kt_table *cli_table_new(const kt_table_col *cols, int ncols) {
+  kt_table_col tr[32];
+  if (ncols < 0 || ncols > (int)(sizeof tr / sizeof tr[0])) return NULL;
+  for (int c = 0; c < ncols; c++) { /* _("") would be the catalogue's header */
+    const char *head = cols[c].head && *cols[c].head ? _(cols[c].head) : "";
+    tr[c] = (kt_table_col){cols[c].key, head, cols[c].blank};
+  }
+  return kt_table_new(tr, ncols);
 }
 
 void cli_table_print(const kt_table *t, bool json) {

@@ -2,29 +2,11 @@
 #include "gui_i18n.h"
 
 #include <glib/gi18n.h>
-#include <locale.h>
+
+#include "kt_i18n.h"
 
 void gui_i18n_init(const char *argv0) {
-  setlocale(LC_ALL, "");
-  const char *env = g_getenv("KARTOTEKA_LOCALEDIR");
-  char *dir = NULL;
-  if (env && *env) dir = g_strdup(env);
-  else {
-    char *exe = g_file_read_link("/proc/self/exe", NULL);
-    if (!exe && argv0) exe = g_canonicalize_filename(argv0, NULL);
-    if (exe) {
-      char *bin = g_path_get_dirname(exe);
-      char *cand = g_build_filename(bin, "..", "share", "locale", NULL);
-      if (g_file_test(cand, G_FILE_TEST_IS_DIR)) dir = cand;
-      else g_free(cand);
-      g_free(bin);
-      g_free(exe);
-    }
-  }
-  bindtextdomain("kartoteka", dir ? dir : KARTOTEKA_LOCALEDIR);
-  bind_textdomain_codeset("kartoteka", "UTF-8");
-  textdomain("kartoteka");
-  g_free(dir);
+  kt_i18n_init(argv0, KARTOTEKA_LOCALEDIR); /* the CLI finds its catalogues the same way */
 }
 
 const char *gui_type_label(const kt_mtype *t) {

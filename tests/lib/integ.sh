@@ -2,6 +2,10 @@
 # "PASS: name" or "FAIL: name"; tests/run.sh counts them. Temp dirs are removed
 # on exit; background processes started with bg_start are killed.
 set -u
+# the programs speak the PC's language (kt_i18n): the checks read their English
+# messages, so every test runs in English unless it sets LANG for a command itself
+export LANG=C.UTF-8
+unset LC_ALL LC_MESSAGES LANGUAGE
 KT_BIN=${KT_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/${BUILD:-debug}/bin}
 KT=$KT_BIN/kartoteka
 KTD=$KT_BIN/kartotekad

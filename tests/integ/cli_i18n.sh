@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The CLI's languages (issue 15): `kartoteka` speaks the PC's locale like the
+# desktop app (the same catalogues, found the same way: kt_i18n) — its help,
+# its errors and notes in Russian, Polish or English — while what programs
+# read stays the same whatever the locale: --json output is byte-identical,
+# and so are ids, command and option names.
+source "$(dirname "$0")/../lib/integ.sh"
+have_locale() { locale -a 2>/dev/null | grep -qiE "^${1}\.utf-?8$"; }
+for l in ru_RU pl_PL; do
+  if ! have_locale "$l"; then
+    echo "PASS: skipped: no $l.UTF-8 locale here (installer/deps.sh generates it as root)"; finish; fi
+done
+if ! ls "$KT_BUILD_DIR"/share/locale/ru/LC_MESSAGES/kartoteka.mo >/dev/null 2>&1; then
+  echo "PASS: skipped: no catalogues built (no msgfmt here)"; finish; fi
+P=$T/prof
+# lang LANG CMD...: CMD in LANG (LC_ALL and LANGUAGE unset, as on an office PC)
+lang() { local L=$1; shift; env -u LC_ALL -u LANGUAGE LANG="$L" "$KT" "$@"; }
+
+# help, the list of commands and one command's
+ru=$(lang ru_RU.UTF-8 help); pl=$(lang pl_PL.UTF-8 help); en=$(lang C.UTF-8 help)
+check_contains "[ru] help is Russian" "Картотека — картотека клиентов офиса." "$ru"
+check_contains "[ru] ... a command's summary too" "переместить карточку в корзину" "$ru"
+check_contains "[pl] help is Polish" "Kartoteka — kartoteka klientów biura." "$pl"
+check_contains "[pl] ... a command's summary too" "przenieś kartę do kosza" "$pl"
+check_contains "[en] help is English" "Kartoteka — the office card index." "$en"
+check_contains "[en] ... a command's summary too" "move a card to the trash" "$en"
+check_eq "the command names are the same in every language" \
+  "$(sed -n 's/^  \([a-z]*\) .*/\1/p' <<<"$en")" "$(sed -n 's/^  \([a-z]*\) .*/\1/p' <<<"$ru")"
+check_eq "... in Polish too" \
+  "$(sed -n 's/^  \([a-z]*\) .*/\1/p' <<<"$en")" "$(sed -n 's/^  \([a-z]*\) .*/\1/p' <<<"$pl")"
+out=$(lang ru_RU.UTF-8 help list)
+check_contains "[ru] help list: the usage line" "использование: kartoteka list" "$out"
+check_contains "[ru] ... the options heading" "параметры:" "$out"
+check_contains "[ru] ... an option's help" "--limit N" "$out"
+check_contains "[ru] ... translated" "не больше N карточек" "$out"
+check_contains "[pl] help list: an option's help" "najwyżej N kart" "$(lang pl_PL.UTF-8 list --help)"
+check_contains "[en] help list: an option's help" "at most N cards" "$(lang en_US.UTF-8 help list)"
+# en_US has no catalogue: English, the msgids
+check_eq "en_US.UTF-8 is the C locale's English" "$(lang C.UTF-8 help admin)" "$(lang en_US.UTF-8 help admin)"
+check_eq "LANG=C (not UTF-8) is English too" "$en" "$(lang C help)"
+
+# an error: no profile (nothing is created)
+err() { lang "$1" --profile "$P" show nosuchid 2>&1 >/dev/null; }
+check_contains "[ru] an error is Russian" "нет профиля" "$(err ru_RU.UTF-8)"
+check_contains "[pl] an error is Polish" "brak profilu" "$(err pl_PL.UTF-8)"
+check_contains "[en] an error is English" "no profile in $P" "$(err C.UTF-8)"
+check_eq "... and none made a profile" "no" "$([ -e "$P" ] && echo yes || echo no)"
+# a usage error keeps its exit status and names the option as typed
+e=$(lang ru_RU.UTF-8 --profile "$P" list org --limt 5 2>&1); rc=$?
+check_eq "[ru] a usage error still exits 2" 2 "$rc"
+check_contains "[ru] ... in Russian, the option as typed" "неизвестный параметр '--limt' для list; может быть, '--limit'?" "$e"
+check_contains "[pl] a usage error in Polish" "nieznana opcja '--limt' dla list; czy chodziło o '--limit'?" \
+  "$(lang pl_PL.UTF-8 --profile "$P" list org --limt 5 2>&1)"
+
+# a card index, for the output of commands that work
+check "init --local" lang C.UTF-8 --profile "$P" init --local --user anna
+ORG=$(lang ru_RU.UTF-8 --profile "$P" add org --set name="ООО Ромашка" --set city=Москва --set stage=0.7)
+check_eq "[ru] add still prints just the id" 36 "${#ORG}"
+lang C.UTF-8 --profile "$P" add deal --set date=2026-11-20 --set amount="12 500,50" --set org="$ORG" \
+  --set state=invoice >/dev/null
+lang C.UTF-8 --profile "$P" add contact --set last_name=Żółkiewska --set org="$ORG" >/dev/null
+check_contains "[ru] a confirmation in Russian" "изменено полей: 1" \
+  "$(lang ru_RU.UTF-8 --profile "$P" edit "$ORG" --set city=Тверь)"
+check_contains "[pl] a confirmation in Polish" "zmieniono pól: 1" \
+  "$(lang pl_PL.UTF-8 --profile "$P" edit "$ORG" --set city=Москва)"
+check_contains "[ru] a note in Russian" "(ничего не найдено)" \
+  "$(lang ru_RU.UTF-8 --profile "$P" list task 2>&1)"
+check_contains "[ru] table headings in Russian" "Подпись" "$(lang ru_RU.UTF-8 --profile "$P" field list org)"
+check_contains "[pl] table headings in Polish" "Etykieta" "$(lang pl_PL.UTF-8 --profile "$P" field list org)"
+check_contains "[ru] a card's sales figures in Russian" "Покупок" "$(lang ru_RU.UTF-8 --profile "$P" show "$ORG")"
+
+# what programs read: --json is byte-identical in every language (numbers too)
+same=""
+for args in "show $ORG" "list org" "list deal" "search Ромашка" "field list org" "section list" \
+  "status" "check" "history $ORG" "today" "report abc" "edit $ORG --set city=Москва"; do
+  # shellcheck disable=SC2086 # the words of the command
+  c=$(lang C.UTF-8 --profile "$P" $args --json 2>/dev/null)
+  # shellcheck disable=SC2086
+  r=$(lang ru_RU.UTF-8 --profile "$P" $args --json 2>/dev/null)
+  # shellcheck disable=SC2086
+  p=$(lang pl_PL.UTF-8 --profile "$P" $args --json 2>/dev/null)
+  { [ -n "$c" ] && [ "$c" == "$r" ] && [ "$c" == "$p" ]; } || same+="[$args] "
+done
+check_eq "--json is the same under C, ru_RU and pl_PL" "" "$same"
+check_contains "... numbers stay as programs read them" '"stage":"0.7"' "$(lang ru_RU.UTF-8 --profile "$P" show "$ORG" --json)"
+check_contains "... amounts too" '12500.50' "$(lang pl_PL.UTF-8 --profile "$P" list deal --json)"
+# the line a script reads after a change is the same
+lang C.UTF-8 --profile "$P" delete "$ORG" >/dev/null
+c=$(lang C.UTF-8 --profile "$P" restore "$ORG" --json)
+lang C.UTF-8 --profile "$P" delete "$ORG" >/dev/null
+check_eq "[pl] restore --json is the same" "$c" "$(lang pl_PL.UTF-8 --profile "$P" restore "$ORG" --json)"
+# a CSV export for Excel is the same file whatever the locale
+lang C.UTF-8 --profile "$P" export csv "$T/c.csv" --type org >/dev/null 2>&1
+lang ru_RU.UTF-8 --profile "$P" export csv "$T/r.csv" --type org >/dev/null 2>&1
+check "the CSV export is the same under ru_RU" cmp "$T/c.csv" "$T/r.csv"
+finish
