@@ -35,6 +35,8 @@ int kt_plat_rename(const char *from, const char *to) { return rename(from, to); 
 
 int kt_plat_remove(const char *path) { return unlink(path); }
 
+int kt_plat_remove_dir(const char *path) { return rmdir(path); }
+
 int kt_plat_fsync_path(const char *path, bool dir) {
   int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
   if (fd < 0) return -1;

@@ -25,6 +25,8 @@ int kt_plat_mkdir_private(const char *path, bool parents);
 int kt_plat_rename(const char *from, const char *to);
 /* Removes a file (ENOENT is an error the caller may ignore). */
 int kt_plat_remove(const char *path);
+/* Removes an empty folder (ENOTEMPTY when something is in it). */
+int kt_plat_remove_dir(const char *path);
 /* Writes what a file or folder holds through to the disk (a folder: the names
  * in it, after a rename or a create). */
 int kt_plat_fsync_path(const char *path, bool dir);

@@ -7,13 +7,13 @@
 #include <string.h>
 #include <uv.h>
 
+#include "cl_profile.h"
 #include "cl_session.h"
 #include "cl_sync.h"
 #include "cl_upload.h"
 #include "cli.h"
 #include "cli_cmd.h"
 #include "kt_json.h"
-#include "kt_invite.h"
 #include "kt_plat.h"
 
 /* Reads a password from a file ("-" = stdin) or asks on the terminal. */
@@ -123,8 +123,8 @@ static int connect_upload(cli_ctx *ctx, const char *invite, const char *pwfile, 
   if (!resumable) {
     if (!invite)
       return cli_usage("connect", "give the invite your administrator sent with --invite");
-    kt_invite inv;
-    if (kt_invite_decode(invite, &inv, &err)) return cli_fail(&err);
+    cl_profile_invite inv;
+    if (cl_profile_invite_read(invite, &inv, &err)) return cli_fail(&err);
     if (cli_read_password(pwfile, pw, sizeof pw)) return 1;
   }
   uv_loop_t loop;
@@ -167,20 +167,15 @@ int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv) {
     else return cli_usage("connect", "unknown or incomplete option '%s'", opt ? opt : val);
   }
   if (more) return more;
-  char db[4200];
-  cli_db_path(ctx, db, sizeof db);
-  if (access(db, F_OK) == 0) return connect_upload(ctx, invite, pwfile, name, upload);
+  if (cl_profile_exists(ctx->profile)) return connect_upload(ctx, invite, pwfile, name, upload);
   if (!invite) return cli_usage("connect", "give the invite your administrator sent with --invite");
-  kt_invite inv;
+  cl_profile_invite inv;
   kt_err err;
   kt_err_clear(&err);
-  if (kt_invite_decode(invite, &inv, &err)) return cli_fail(&err); /* before asking the password */
+  if (cl_profile_invite_read(invite, &inv, &err)) return cli_fail(&err); /* before the password */
   char pw[1100];
   if (cli_read_password(pwfile, pw, sizeof pw)) return 1;
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  int rc = cl_session_connect(&loop, ctx->profile, invite, pw, name, &err);
-  uv_loop_close(&loop);
+  int rc = cl_profile_connect(ctx->profile, invite, pw, name, NULL, &err);
   memset(pw, 0, sizeof pw);
   if (rc) return cli_fail(&err);
   print_connected(ctx, NULL, NULL, 0, NULL);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cl_demo.h"
+#include "cl_profile.h"
 #include "cli.h"
 #include "cli_cmd.h"
 #include "kt_plat.h"
@@ -85,18 +86,9 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
     kt_plat_user_name(login, sizeof login);
     user = login;
   }
-  if (kt_plat_mkdir_private(ctx->profile, true))
-    return cli_failf("cannot create the profile folder %s: %s", ctx->profile, strerror(errno));
-  char path[4200];
-  cli_db_path(ctx, path, sizeof path);
   kt_err err;
   kt_err_clear(&err);
-  if (cl_store_create(path, user, "local", NULL, &err)) {
-    if (err.code == KT_EEXISTS)
-      return cli_failf("a card index already exists in %s; nothing was changed (use another "
-                       "--profile for a new one)", ctx->profile);
-    return cli_fail(&err);
-  }
+  if (cl_profile_init_local(ctx->profile, user, &err)) return cli_fail(&err);
   if (demo) {
     /* the JSON answer is the demo's; the human one says both */
     if (!ctx->json) printf("Created a standalone card index in %s for user %s.\n", ctx->profile, user);

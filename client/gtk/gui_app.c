@@ -3,6 +3,8 @@
 
 #include <glib/gi18n.h>
 
+#include "cl_profile.h"
+#include "gui_connect.h"
 #include "gui_i18n.h"
 #include "gui_window.h"
 
@@ -12,6 +14,7 @@ struct _GuiApp {
   cl_reader *reader;
   cl_client *client;
   GtkWindow *window;
+  GtkWindow *first; /* the first-start window, while there is no card index */
 };
 
 G_DEFINE_FINAL_TYPE(GuiApp, gui_app, ADW_TYPE_APPLICATION)
@@ -29,7 +32,7 @@ static gboolean drain_events(gpointer ud) {
   cl_client_event *ev = NULL;
   int n = 0;
   while (n < GUI_EVENTS_PER_TURN && app->client && cl_client_next_event(app->client, &ev) == 1) {
-    if (app->window) gui_window_event(GUI_WINDOW(app->window), ev);
+    if (!gui_connect_event(app, ev) && app->window) gui_window_event(GUI_WINDOW(app->window), ev);
     cl_client_event_free(ev);
     n++;
   }
@@ -53,41 +56,48 @@ static void show_error(GuiApp *app, const char *title, const char *msg) {
   gtk_window_present(GTK_WINDOW(w));
 }
 
-static void on_activate(GApplication *gapp) {
-  GuiApp *app = GUI_APP(gapp);
-  if (app->window) { /* a second start on this profile: bring the window forward */
+gboolean gui_app_open(GuiApp *app) {
+  if (app->window) {
     gtk_window_present(app->window);
-    return;
+    return TRUE;
   }
   char *db = g_build_filename(app->profile, "replica.db", NULL);
   kt_err err;
   kt_err_clear(&err);
   if (!app->reader && cl_reader_open(db, NULL, &app->reader, &err)) {
     g_free(db);
-    if (err.code == KT_ENOPROFILE) {
-      char *msg = g_strdup_printf(
-          _("There is no card index in %s yet. Create one with “kartoteka init --local” or "
-            "connect to your office with “kartoteka connect --invite INVITE”."),
-          app->profile);
-      show_error(app, _("No card index"), msg);
-      g_free(msg);
-    } else
-      show_error(app, _("The card index cannot be opened"), err.msg);
-    return;
+    show_error(app, _("The card index cannot be opened"), err.msg);
+    return FALSE;
   }
   g_free(db);
   if (!app->client) {
     cl_client_opts o = {.profile_dir = app->profile, .sync = true, .reminders = true,
-                        .wakeup = on_wakeup, .wakeup_ud = app};
+                        .wait_login = true, .wakeup = on_wakeup, .wakeup_ud = app};
     if (cl_client_new(&o, &app->client, &err)) {
       show_error(app, _("The card index cannot be opened"), err.msg);
-      return;
+      return FALSE;
     }
   }
   app->window = GTK_WINDOW(gui_window_new(app));
   g_object_add_weak_pointer(G_OBJECT(app->window), (gpointer *)&app->window);
   if (bench_t0) gui_window_bench(GUI_WINDOW(app->window), bench_t0);
   gtk_window_present(app->window);
+  return TRUE;
+}
+
+static void on_activate(GApplication *gapp) {
+  GuiApp *app = GUI_APP(gapp);
+  if (app->window || app->first) { /* a second start on this profile: bring the window forward */
+    gtk_window_present(app->window ? app->window : app->first);
+    return;
+  }
+  if (!app->reader && !cl_profile_exists(app->profile)) { /* the first start */
+    app->first = GTK_WINDOW(gui_first_new(app));
+    g_object_add_weak_pointer(G_OBJECT(app->first), (gpointer *)&app->first);
+    gtk_window_present(app->first);
+    return;
+  }
+  gui_app_open(app);
 }
 
 static void on_shutdown(GApplication *gapp) {

@@ -21,6 +21,10 @@ G_DECLARE_FINAL_TYPE(GuiApp, gui_app, GUI, APP, AdwApplication)
  * folder, as the CLI). Returns the exit status. */
 int gui_app_run(int argc, char **argv);
 
+/* Opens the profile's card index (reader, client core) and presents the main
+ * window: a normal start, and the first-start window's end. FALSE (an error
+ * dialog shown) when it cannot be opened. */
+gboolean gui_app_open(GuiApp *app);
 /* The profile folder (borrowed). */
 const char *gui_app_profile(GuiApp *app);
 /* The reader of the open profile (borrowed), NULL before it is open. */
