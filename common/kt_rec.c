@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kt_alloc.h"
+#include "kt_text.h"
 
 kt_rec *kt_rec_new(kt_mtype *t) {
   kt_rec *r = kt_calloc(1, sizeof *r);
@@ -168,4 +169,33 @@ void kt_rec_title(const kt_rec *r, kt_buf *out) {
     kt_mfield_format(f, &r->v[k], false, out);
   }
   if (out->len == start) kt_buf_puts(out, "(untitled)");
+}
+
+bool kt_mfield_in_name_key(const kt_mfield *f) {
+  return (f->flags & (KT_FF_TITLE | KT_FF_PLACE)) != 0;
+}
+
+/* Folded text of r's fields with flag (text values only), joined by ' '. */
+static void folded_fields(const kt_rec *r, unsigned flag, kt_buf *out) {
+  for (int k = 0; k < r->type->nfields; k++) {
+    const kt_mfield *f = &r->type->fields[k];
+    if (!(f->flags & flag) || r->v[k].kind != KT_V_TEXT) continue;
+    size_t len;
+    const char *t = kt_text_trim(r->v[k].s, &len);
+    if (!len) continue;
+    if (out->len) kt_buf_putc(out, ' ');
+    kt_text_fold(t, len, out);
+  }
+}
+
+bool kt_rec_name_key(const kt_rec *r, char *out, size_t n) {
+  if (!(r->type->def->flags & KT_TF_CLIENT)) return false;
+  kt_buf name = KT_BUF_INIT, place = KT_BUF_INIT;
+  folded_fields(r, KT_FF_TITLE, &name);
+  folded_fields(r, KT_FF_PLACE, &place);
+  bool ok = name.len && place.len && !name.oom && !place.oom && name.len + place.len + 3 < n;
+  if (ok) snprintf(out, n, "n:%s|%s", kt_buf_str(&name), kt_buf_str(&place));
+  kt_buf_free(&name);
+  kt_buf_free(&place);
+  return ok;
 }

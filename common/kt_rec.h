@@ -33,6 +33,19 @@ const char *kt_rec_id(const kt_rec *r); /* "" when unset */
  * sides use (lists, messages). */
 void kt_rec_title(const kt_rec *r, kt_buf *out);
 bool kt_rec_deleted(const kt_rec *r);
+/* The name key of a client card: "n:" + its folded title fields (KT_FF_TITLE,
+ * kt_text_fold, trimmed, joined by ' ') + "|" + its folded place fields
+ * (KT_FF_PLACE: the city), e.g. "n:ооо ромашка|москва" -- "a similar name in
+ * the same city". false (out untouched) for a type that is not a client card,
+ * when the title or the place is empty (namesakes without a city are not one
+ * client), or when the key would not fit in n bytes (KT_NAME_KEY_MAX always
+ * fits what the server keeps). The one computation both sides use: the
+ * server keeps it as a claim key beside kt_mfield_claim_key's, the client's
+ * duplicate index (cl_dup) and claim check compare it. */
+#define KT_NAME_KEY_MAX 300
+bool kt_rec_name_key(const kt_rec *r, char *out, size_t n);
+/* Whether values of f go into kt_rec_name_key (a title or place field). */
+bool kt_mfield_in_name_key(const kt_mfield *f);
 /* Fills r from a row of a statement built by kt_recsql_select. KT_ENOMEM
  * (with a message) when a value cannot be copied: then r holds no values, no
  * versions and rowid 0, never a mix of this row and the one it held before. */

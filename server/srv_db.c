@@ -291,6 +291,10 @@ sqlite3_stmt *srv_db_tst(srv_db *d, const kt_mtype *t, srv_tst which, kt_err *er
       kt_buf_printf(&sql, "SELECT rowid FROM %s WHERE owner = ?1 AND deleted = 0 ORDER BY rowid", tab);
       break;
     }
+    case SRV_TST_LIVE:
+      kt_recsql_select(t, &sql);
+      kt_buf_puts(&sql, " WHERE deleted = 0");
+      break;
     default:
       kt_recsql_update(t, &sql);
     }

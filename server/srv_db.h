@@ -120,6 +120,7 @@ typedef enum srv_tst {
   SRV_TST_BY_CONTACT, /* ?1 contact id -> rowid (types with a contact reference) */
   SRV_TST_BY_RID,     /* ?1 record id -> rowid (conflict records about it) */
   SRV_TST_BY_OWNER,   /* ?1 owner -> rowid, live records (a hand-over's clients) */
+  SRV_TST_LIVE,       /* -> every live record (kt_recsql_select's row) */
   SRV_TST__COUNT
 } srv_tst;
 

@@ -333,7 +333,8 @@ static int apply_values(srv_sync *s, const srv_writer *w, uint32_t wdev, kt_rec 
       memset(&in[i].v, 0, sizeof in[i].v);
       cur->stamp = in[i].stamp;
       cur->dev = wdev;
-      *claims = *claims || kt_mfield_claims(f) || f->vidx == KT_F_DELETED;
+      *claims = *claims || kt_mfield_claims(f) || kt_mfield_in_name_key(f) ||
+                f->vidx == KT_F_DELETED;
     } else if (in[i].concurrent &&
                (rc = srv__log_conflict(s, r, f, &in[i].v, &r->v[pos], w->user, other, err))) {
       return rc;

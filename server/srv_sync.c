@@ -126,6 +126,7 @@ static int load_model(srv_sync *s, kt_err *err) {
 }
 
 static int backfill_scopes(srv_sync *s, kt_err *err);
+static int backfill_name_claims(srv_sync *s, kt_err *err);
 static int backfill_staff(srv_sync *s, kt_err *err);
 
 int srv_sync_new(srv_db *d, kt_hlc *hlc, const char *server_id, srv_sync **out, kt_err *err) {
@@ -139,6 +140,7 @@ int srv_sync_new(srv_db *d, kt_hlc *hlc, const char *server_id, srv_sync **out, 
   if (!rc) rc = load_devices(s, err);
   if (!rc) rc = load_model(s, err);
   if (!rc) rc = backfill_scopes(s, err);
+  if (!rc) rc = backfill_name_claims(s, err);
   if (!rc) rc = backfill_staff(s, err);
   if (rc) {
     srv_sync_free(s);
@@ -351,8 +353,19 @@ static int rescope_dependents(srv_sync *s, const char *tname, const char *uuid, 
   return 0;
 }
 
-/* ---- duplicate claims: normalised phones, e-mails and tax ids of client cards ---------- */
+/* ---- duplicate claims: normalised phones, e-mails and tax ids of client cards, and
+ *      their name keys (kt_rec_name_key: folded name + city) ------------------------- */
 
+static int claim_add(srv_sync *s, const kt_rec *r, const char *key, kt_err *err) {
+  sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_CLAIM_ADD, err);
+  if (!st) return KT_EDB;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(st, 2, r->type->def->code);
+  sqlite3_bind_int64(st, 3, r->rowid);
+  return srv_db_step_done(s->d, st, err);
+}
+
+/* Rewrites the claim keys of card r: none once it is in the trash. */
 static int claims_update(srv_sync *s, const kt_rec *r, kt_err *err) {
   if (!(r->type->def->flags & KT_TF_CLIENT)) return 0;
   sqlite3_stmt *st = srv_db_st(s->d, SRV_ST_CLAIM_DEL, err);
@@ -361,17 +374,14 @@ static int claims_update(srv_sync *s, const kt_rec *r, kt_err *err) {
   sqlite3_bind_int64(st, 2, r->rowid);
   int rc = srv_db_step_done(s->d, st, err);
   if (rc || kt_rec_deleted(r)) return rc;
+  char key[KT_NAME_KEY_MAX];
   for (int i = 0; i < r->type->nfields; i++) {
     const kt_mfield *f = &r->type->fields[i];
-    char key[300];
     if (r->v[i].kind != KT_V_TEXT || !kt_mfield_claim_key(f, r->v[i].s, key, sizeof key)) continue;
-    if (!(st = srv_db_st(s->d, SRV_ST_CLAIM_ADD, err))) return KT_EDB;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, r->type->def->code);
-    sqlite3_bind_int64(st, 3, r->rowid);
-    if ((rc = srv_db_step_done(s->d, st, err))) return rc;
+    if ((rc = claim_add(s, r, key, err))) return rc;
   }
-  return 0;
+  if (kt_rec_name_key(r, key, sizeof key)) rc = claim_add(s, r, key, err);
+  return rc;
 }
 
 /* The live client card holding claim key `key`, if any, into *out. */
@@ -438,8 +448,8 @@ int srv_sync_claim_keys(srv_sync *s, const char *const *keys, size_t n, srv_clai
 }
 
 /* Writes r (insert when rowid == 0) and records it in the feed with its scope;
- * claims: a phone, e-mail, tax id or the deleted flag may have changed (the
- * card's claim keys are rewritten). */
+ * claims: a phone, e-mail, tax id, a title or place field (the name key) or the
+ * deleted flag may have changed (the card's claim keys are rewritten). */
 int srv__write_rec(srv_sync *s, kt_rec *r, bool claims, int64_t *seq_out, kt_err *err) {
   kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(kt_vers_max(&r->vers)));
   kt_buf ver = KT_BUF_INIT;
@@ -539,6 +549,45 @@ static int backfill_scopes(srv_sync *s, kt_err *err) {
   if (!rc) rc = srv_db_commit(s->d, err);
   else srv_db_rollback(s->d);
   if (!rc && n) kt_log_info("sync", "filled in the scopes of %zu records", n);
+  return rc;
+}
+
+/* Adds the name key of every live client card: once, after migration 0023 (a
+ * master whose claims held phones, e-mails and tax ids only). One transaction. */
+static int backfill_name_claims(srv_sync *s, kt_err *err) {
+  kt_buf flag = KT_BUF_INIT;
+  int rc = srv_db_meta_get(s->d, "claim_backfill", &flag, NULL);
+  bool need = rc == 0 && strcmp(kt_buf_str(&flag), "1") == 0;
+  kt_buf_free(&flag);
+  if (!need) return 0;
+  if ((rc = srv_db_begin(s->d, err))) return rc;
+  int nt;
+  kt_mtype *ts = kt_model_types(s->model, &nt);
+  size_t n = 0;
+  uint64_t t0 = kt_now_ms();
+  for (int i = 0; !rc && i < nt; i++) {
+    if (!(ts[i].def->flags & KT_TF_CLIENT)) continue;
+    sqlite3_stmt *st = srv_db_tst(s->d, &ts[i], SRV_TST_LIVE, err);
+    kt_rec *r = st ? kt_rec_new(&ts[i]) : NULL;
+    if (!st) rc = KT_EDB;
+    else if (!r) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
+      char key[KT_NAME_KEY_MAX];
+      if (!(rc = kt_rec_load(r, st, err)) && kt_rec_name_key(r, key, sizeof key) &&
+          !(rc = claim_add(s, r, key, err)))
+        n++;
+    }
+    if (!rc && step != SQLITE_DONE) rc = srv_db_error(s->d, step, "reading cards", err);
+    if (st) sqlite3_reset(st);
+    kt_rec_free(r);
+  }
+  if (!rc) rc = srv_db_meta_set(s->d, "claim_backfill", "0", err);
+  if (!rc) rc = srv_db_commit(s->d, err);
+  else srv_db_rollback(s->d);
+  if (!rc && n)
+    kt_log_info("sync", "kept the name and city of %zu client cards for the claim check (%llu ms)",
+                n, (unsigned long long)(kt_now_ms() - t0));
   return rc;
 }
 

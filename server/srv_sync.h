@@ -93,7 +93,8 @@ typedef struct srv_claim {
 int srv_sync_claim(srv_sync *s, const char *phone, const char *email, const char *tax_id,
                    srv_claim *out, kt_err *err);
 /* The claim check of many cards (an import): for each of the n claim keys
- * (kt_mfield_claim_key's form) that a live client card holds, hit(ud, key,
+ * (kt_mfield_claim_key's form, or kt_rec_name_key's "n:" name and city) that a
+ * live client card holds, hit(ud, key,
  * claim) (non-zero stops, returned). KT_EINVAL for more than
  * SRV_CLAIM_KEYS_MAX keys or a malformed one. */
 #define SRV_CLAIM_KEYS_MAX 1000

@@ -7,22 +7,8 @@
 #include <string.h>
 
 #include "kt_buf.h"
-#include "kt_text.h"
 
 /* ---- keys ------------------------------------------------------------------ */
-
-/* Folded text of the fields with flag (text values only), joined by ' '. */
-static void folded_fields(const cl_rec *r, unsigned flag, kt_buf *out) {
-  for (int k = 0; k < r->type->nfields; k++) {
-    const kt_mfield *f = &r->type->fields[k];
-    if (!(f->flags & flag) || r->v[k].kind != KT_V_TEXT) continue;
-    size_t n;
-    const char *t = kt_text_trim(r->v[k].s, &n);
-    if (!n) continue;
-    if (out->len) kt_buf_putc(out, ' ');
-    kt_text_fold(t, n, out);
-  }
-}
 
 int cl_dup_rec_keys(const cl_rec *r, cl_dupkey *out, int max) {
   if (!(r->type->def->flags & KT_TF_CLIENT)) return 0;
@@ -38,18 +24,8 @@ int cl_dup_rec_keys(const cl_rec *r, cl_dupkey *out, int max) {
     if (seen) continue;
     out[n++].f = f;
   }
-  if (n < max && title) {
-    kt_buf name = KT_BUF_INIT, place = KT_BUF_INIT;
-    folded_fields(r, KT_FF_TITLE, &name);
-    folded_fields(r, KT_FF_PLACE, &place);
-    if (name.len && place.len && !name.oom && !place.oom &&
-        name.len + place.len + 3 < CL_DUP_KEY_MAX) {
-      snprintf(out[n].key, CL_DUP_KEY_MAX, "n:%s|%s", kt_buf_str(&name), kt_buf_str(&place));
-      out[n++].f = title;
-    }
-    kt_buf_free(&name);
-    kt_buf_free(&place);
-  }
+  /* the name key as the server keeps it (kt_rec_name_key: one computation) */
+  if (n < max && title && kt_rec_name_key(r, out[n].key, CL_DUP_KEY_MAX)) out[n++].f = title;
   return n;
 }
 

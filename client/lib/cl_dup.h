@@ -15,9 +15,10 @@
 
 #include "cl_store.h"
 #include "kt_err.h"
+#include "kt_rec.h"
 #include "kt_uuid.h"
 
-#define CL_DUP_KEY_MAX 300
+#define CL_DUP_KEY_MAX KT_NAME_KEY_MAX /* (claim keys and the name key alike) */
 #define CL_DUP_MAX_KEYS 24
 
 typedef struct cl_dupkey {

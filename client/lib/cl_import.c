@@ -383,13 +383,48 @@ static int same_card(imp *im, kt_mtype *t, char want[KT_UUID_STRLEN + 1], const 
   return rc;
 }
 
-/* Asks the server in advance about the claim keys (phones, e-mails, tax ids)
- * of every client row, a thousand a request, so the rows' checks need no
- * round trip each. */
+/* Appends a copy of key to *keys (n used of *cap). 0 or KT_ENOMEM. */
+static int key_push(char ***keys, int *n, int *cap, const char *key, kt_err *err) {
+  if (*n == *cap) {
+    int c = *cap ? *cap * 2 : 1024;
+    char **nk = realloc(*keys, (size_t)c * sizeof *nk);
+    if (!nk) return kt_err_set(err, KT_ENOMEM, "out of memory");
+    *keys = nk;
+    *cap = c;
+  }
+  if (!((*keys)[*n] = strdup(key))) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  (*n)++;
+  return 0;
+}
+
+/* The name key of a row (kt_rec_name_key over its title and place cells), in
+ * rec (the type's scratch record, cleared here); false when it has none. */
+static bool row_name_key(const imp *im, const cl_row *row, const tmap *m, kt_rec *rec, char *key,
+                         size_t n) {
+  for (int k = 0; k < rec->type->nfields; k++) kt_value_clear(&rec->v[k]);
+  bool any = false;
+  for (int i = 0; i < im->rs->nheader && i < row->ncells; i++) {
+    const kt_mfield *f = m->fields[i];
+    if (!f || !kt_mfield_in_name_key(f) || f->type != KT_FT_TEXT || !row->cells[i] ||
+        !*row->cells[i])
+      continue;
+    kt_value v = {KT_V_NULL, 0, NULL};
+    if (kt_mfield_parse(f, row->cells[i], &v, NULL)) continue;
+    kt_value_clear(&rec->v[rec->type->pos[f->vidx]]);
+    rec->v[rec->type->pos[f->vidx]] = v;
+    any = true;
+  }
+  return any && kt_rec_name_key(rec, key, n);
+}
+
+/* Asks the server in advance about the claim keys (phones, e-mails, tax ids,
+ * the name and city) of every client row, a thousand a request, so the rows'
+ * checks need no round trip each. */
 static int prefetch_claims(imp *im, kt_mtype *deft, kt_err *err) {
   char **keys = NULL;
   int n = 0, cap = 0, rc = 0;
   kt_buf part = KT_BUF_INIT;
+  kt_rec *scratch[KT_MAX_TYPES] = {0};
   for (int r = 0; r < im->rs->nrows && !rc; r++) {
     const cl_row *row = &im->rs->rows[r];
     kt_mtype *t = row->type ? kt_model_type(cl_store_model(im->s), row->type) : deft;
@@ -404,24 +439,19 @@ static int prefetch_claims(imp *im, kt_mtype *deft, kt_err *err) {
         size_t len = sep ? (size_t)(sep - p) : strlen(p);
         kt_buf_reset(&part);
         kt_buf_append(&part, p, len);
-        char key[300];
-        if (!part.oom && kt_mfield_claim_key(f, kt_buf_str(&part), key, sizeof key)) {
-          if (n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            char **nk = realloc(keys, (size_t)cap * sizeof *nk);
-            if (!nk) {
-              rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-              break;
-            }
-            keys = nk;
-          }
-          if (!(keys[n] = strdup(key))) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-          else n++;
-        }
+        char key[CL_DUP_KEY_MAX];
+        if (!part.oom && kt_mfield_claim_key(f, kt_buf_str(&part), key, sizeof key))
+          rc = key_push(&keys, &n, &cap, key, err);
         p = sep ? sep + strlen(CL_ROWSET_MULTI) : NULL;
       }
     }
+    kt_rec **sr = &scratch[t->def->code];
+    if (!rc && !*sr && !(*sr = kt_rec_new(t))) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    char key[CL_DUP_KEY_MAX];
+    if (!rc && row_name_key(im, row, m, *sr, key, sizeof key))
+      rc = key_push(&keys, &n, &cap, key, err);
   }
+  for (int i = 0; i < KT_MAX_TYPES; i++) kt_rec_free(scratch[i]);
   if (part.oom && !rc) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
   if (!rc) rc = cl_claimer_prefetch(im->o->claims, (const char *const *)keys, n, err);
   for (int i = 0; i < n; i++) free(keys[i]);

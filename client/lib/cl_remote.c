@@ -275,6 +275,46 @@ int cl_claimer_prefetch(cl_claimer *c, const char *const *keys, int n, kt_err *e
   return rc;
 }
 
+/* The name key across the whole base: asked of the server as ClaimCheck.keys
+ * (in advance by an import, else one request now). A server too old to read
+ * keys keeps no name keys either: then this PC's cards were all there was. */
+static int check_name_server(cl_claimer *c, kt_mtype *t, const cl_set *sets, int n, cl_claim *out,
+                             kt_err *err) {
+  char key[CL_DUP_KEY_MAX], shown[160];
+  const char *place;
+  name_key(t, sets, n, key, shown, sizeof shown, &place);
+  if (!key[0]) return 0;
+  const asked *a = asked_find(&c->asked, key);
+  if (!a && !c->no_batch) {
+    char *one[1] = {key};
+    kt_err cerr;
+    kt_err_clear(&cerr);
+    int r = ask_many(c, one, 1, &cerr);
+    if (r == 1) {
+      c->no_batch = true;
+    } else if (r == KT_ENOMEM) {
+      return kt_err_set(err, r, "%s", cerr.msg);
+    } else if (r) { /* lost the server: what this PC holds was checked */
+      snprintf(c->offline, sizeof c->offline, "%s", cerr.msg);
+      cl_conn_free(c->conn);
+      c->conn = NULL;
+      out->on_server = false;
+    } else {
+      a = asked_find(&c->asked, key);
+    }
+  }
+  if (!a) return 0;
+  out->on_server = true;
+  if (a->hit) {
+    out->exists = true;
+    snprintf(out->type, sizeof out->type, "%s", a->type);
+    snprintf(out->owner, sizeof out->owner, "%s", a->owner);
+    snprintf(out->what, sizeof out->what, "name and city");
+    snprintf(out->value, sizeof out->value, "%s", shown);
+  }
+  return 0;
+}
+
 void cl_claimer_server_only(cl_claimer *c) { c->server_only = true; }
 
 int cl_claimer_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, cl_claimer **out,
@@ -353,6 +393,7 @@ int cl_claimer_check(cl_claimer *c, const char *type, const cl_set *sets, int n,
       snprintf(out->value, sizeof out->value, "%s", w[i].value);
     }
   }
+  if (!rc && !out->exists && c->conn) rc = check_name_server(c, t, sets, n, out, err);
   if (!out->on_server) snprintf(out->offline, sizeof out->offline, "%s", c->offline);
   return rc;
 }

@@ -31,7 +31,8 @@ int cl_claimer_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, cl_cl
 int cl_claimer_check(cl_claimer *c, const char *type, const cl_set *sets, int n, cl_claim *out,
                      kt_err *err);
 void cl_claimer_close(cl_claimer *c);
-/* Asks the server about many claim keys (kt_mfield_claim_key's form; an
+/* Asks the server about many claim keys (kt_mfield_claim_key's form, and
+ * kt_rec_name_key's for the name and city; an
  * import's rows, before they are checked one by one) in requests of
  * CL_CLAIM_BATCH keys: cl_claimer_check then answers those keys from what it
  * heard instead of a round trip each. Without a server, or with one too old
@@ -43,10 +44,12 @@ int cl_claimer_prefetch(cl_claimer *c, const char *const *keys, int n, kt_err *e
 void cl_claimer_server_only(cl_claimer *c);
 
 /* Does a client card with one of the phones, e-mails or the tax id among
- * these assignments (for a new card of `type`) already exist? Asks the server
- * (across the whole base, without revealing more than "exists, assigned to
- * X"); when it cannot be reached (or the profile is standalone) checks this
- * PC's cards and says so in out->offline. Errors only for bad arguments. */
+ * these assignments (for a new card of `type`), or with the same name in the
+ * same city (kt_rec_name_key; out->what "name and city", out->value "Name,
+ * City"), already exist? This PC's cards first, then the server (across the
+ * whole base, without revealing more than "exists, assigned to X"); when it
+ * cannot be reached (or the profile is standalone) only this PC's cards, and
+ * out->offline says so. Errors only for bad arguments. */
 int cl_claim_check(uv_loop_t *loop, const char *profile_dir, cl_store *s, const char *type,
                    const cl_set *sets, int n, cl_claim *out, kt_err *err);
 

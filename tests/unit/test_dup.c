@@ -46,6 +46,9 @@ static void test_keys(void **state) {
   assert_non_null(strstr(kt_buf_str(&all), "[n:ооо  ромашка|москва]"));
   kt_buf_free(&all);
   assert_string_equal(cl_dup_key_reason(k[3].key), "name and city");
+  char nk[KT_NAME_KEY_MAX]; /* the very key the server keeps */
+  assert_true(kt_rec_name_key(r, nk, sizeof nk));
+  assert_string_equal(k[3].key, nk);
   cl_rec_free(r);
   /* no city: no name key; not a client type: no keys */
   cl_set b[] = {{"name", "Лютик"}};

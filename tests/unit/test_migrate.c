@@ -91,6 +91,13 @@ static void test_every_level_migrates_to_latest(void **state) {
     assert_int_equal(sqlite3_step(fl), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(fl, 0), "1");
     sqlite3_finalize(fl);
+    /* ... and the name keys of the client cards kept for the claim check (0023) */
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'claim_backfill'",
+                                        -1, &fl, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(fl), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(fl, 0), "1");
+    sqlite3_finalize(fl);
     /* idempotent */
     assert_int_equal(kt_migrate_apply(db, 0, &err), 0);
     sqlite3_close(db);

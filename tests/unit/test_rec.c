@@ -1,5 +1,5 @@
 /* Unit tests for kt_rec (row SQL, load/bind round trip, canonical dump, the
- * merge order) and kt_change (record <-> protocol Change). */
+ * merge order, the name key) and kt_change (record <-> protocol Change). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,11 +136,78 @@ static void test_dump_custom_field_order(void **state) {
   kt_buf_free(&b);
 }
 
+/* Sets field name of r to text v (NULL: no value). */
+static void put(kt_rec *r, const char *name, const char *v) {
+  kt_mfield *f = kt_mtype_field(r->type, name);
+  assert_non_null(f);
+  kt_value *x = &r->v[r->type->pos[f->vidx]];
+  kt_value_clear(x);
+  if (v) kt_value_set_text(x, v, strlen(v));
+}
+
+/* The name key of a card built from (field, value) pairs of type, "" for none. */
+static void key_of(kt_model *m, const char *type, const char *const *fv, int n, char *out,
+                   size_t outsz) {
+  kt_rec *r = kt_rec_new(kt_model_type(m, type));
+  for (int i = 0; i < n; i++) put(r, fv[2 * i], fv[2 * i + 1]);
+  if (!kt_rec_name_key(r, out, outsz)) out[0] = '\0';
+  kt_rec_free(r);
+}
+
+static void test_name_key(void **state) {
+  (void)state;
+  kt_model *m;
+  assert_int_equal(kt_model_new(&m, NULL), 0);
+  char k[KT_NAME_KEY_MAX], k2[KT_NAME_KEY_MAX];
+  /* folding: case, ё -> е, the place trimmed; quotes and the legal form are kept as written */
+  const char *a[] = {"name", "ООО «Ёлка»", "city", "  Москва "};
+  key_of(m, "org", a, 2, k, sizeof k);
+  assert_string_equal(k, "n:ооо «елка»|москва");
+  const char *b[] = {"name", "ооо «ЕЛКА»", "city", "МОСКВА"};
+  key_of(m, "org", b, 2, k2, sizeof k2);
+  assert_string_equal(k, k2);
+  const char *c[] = {"name", "ООО \"Ёлка\"", "city", "Москва"};
+  key_of(m, "org", c, 2, k2, sizeof k2);
+  assert_string_equal(k2, "n:ооо \"елка\"|москва"); /* not normalised: another key */
+  const char *pl[] = {"name", "Łódzka Spółka", "city", "Łódź"};
+  key_of(m, "org", pl, 2, k2, sizeof k2);
+  assert_string_equal(k2, "n:lodzka spolka|lodz");
+  /* a contact: every title field (names), joined by one space, empty ones left out */
+  const char *d[] = {"last_name", "Фёдоров", "first_name", "  Пётр", "middle_name", "",
+                     "city", "Тверь"};
+  key_of(m, "contact", d, 4, k, sizeof k);
+  assert_string_equal(k, "n:федоров петр|тверь");
+  /* no place, a blank place, no name, not a client type: no key */
+  const char *e[] = {"name", "Ромашка"};
+  key_of(m, "org", e, 1, k, sizeof k);
+  assert_string_equal(k, "");
+  const char *f[] = {"name", "Ромашка", "city", " \t"};
+  key_of(m, "org", f, 2, k, sizeof k);
+  assert_string_equal(k, "");
+  const char *g[] = {"city", "Москва", "phone", "+7 495 111-22-33"};
+  key_of(m, "org", g, 2, k, sizeof k);
+  assert_string_equal(k, "");
+  const char *h[] = {"title", "Ромашка", "description", "Москва"};
+  key_of(m, "task", h, 2, k, sizeof k);
+  assert_string_equal(k, "");
+  /* a key that does not fit is no key (never a truncated one that could match another) */
+  key_of(m, "org", a, 2, k, 12);
+  assert_string_equal(k, "");
+  /* which fields feed it */
+  kt_mtype *org = kt_model_type(m, "org");
+  assert_true(kt_mfield_in_name_key(kt_mtype_field(org, "name")));
+  assert_true(kt_mfield_in_name_key(kt_mtype_field(org, "city")));
+  assert_false(kt_mfield_in_name_key(kt_mtype_field(org, "phone")));
+  assert_false(kt_mfield_in_name_key(kt_mtype_field(org, "street")));
+  kt_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_merge_order),
       cmocka_unit_test(test_row_roundtrip_and_dump),
       cmocka_unit_test(test_dump_custom_field_order),
+      cmocka_unit_test(test_name_key),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,9 @@
  * losing value kept with both writers, and the conflict record reaching the
  * owner's pull), and revoking (a card reassigned leaves the old owner's next
  * pull as a Revoke; rights narrowed answer a pull under the old generation
- * with wipe). test_srv_push.c has the push-only rules (refusals, audit). */
+ * with wipe), and the name+city claim keys (kept through edits, trash,
+ * restore and reassignment; filled in for a master from before 0023).
+ * test_srv_push.c has the push-only rules (refusals, audit). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -98,8 +100,13 @@ static void batch_build(batch *b, const ch *cs, size_t n) {
       Kartoteka__FieldValue *v = &b->vals[i][k];
       kartoteka__field_value__init(v);
       v->name = (char *)cs[i].v[k].name;
-      v->value_case = KARTOTEKA__FIELD_VALUE__VALUE_TEXT;
-      v->text = (char *)cs[i].v[k].text;
+      if (strcmp(v->name, "deleted") == 0) { /* the one number field the tests write */
+        v->value_case = KARTOTEKA__FIELD_VALUE__VALUE_NUM;
+        v->num = atoi(cs[i].v[k].text);
+      } else {
+        v->value_case = KARTOTEKA__FIELD_VALUE__VALUE_TEXT;
+        v->text = (char *)cs[i].v[k].text;
+      }
       v->stamp = cs[i].v[k].stamp;
       v->base_stamp = cs[i].v[k].base;
       b->pv[i][k] = v;
@@ -441,6 +448,109 @@ static void test_rights_narrowed_wipe(void **state) {
   srv_page_free(&pg);
 }
 
+/* ---- name + city claims (issue 16) -------------------------------------------------- */
+
+typedef struct hits {
+  int n;
+  char owner[80], type[32], key[300];
+} hits;
+
+static int on_hit(void *ud, const char *key, const srv_claim *c) {
+  hits *h = ud;
+  h->n++;
+  snprintf(h->owner, sizeof h->owner, "%s", c->owner);
+  snprintf(h->type, sizeof h->type, "%s", c->type);
+  snprintf(h->key, sizeof h->key, "%s", key);
+  return 0;
+}
+
+/* The claim check of one key: "" when no live card holds it, else its owner. */
+static const char *claim_owner(fx *f, const char *key, hits *h) {
+  memset(h, 0, sizeof *h);
+  kt_err err;
+  const char *keys[] = {key};
+  assert_int_equal(srv_sync_claim_keys(f->s, keys, 1, on_hit, h, &err), 0);
+  assert_true(h->n <= 1);
+  if (h->n) {
+    assert_string_equal(h->type, "org");
+    assert_string_equal(h->key, key);
+  }
+  return h->owner;
+}
+
+static void test_name_claims(void **state) {
+  fx *f = *state;
+  kt_stamp st = now_stamp();
+  Kartoteka__PushAck ack;
+  anna_cards(f, st, &ack); /* "Альфа" in Казань; two cards without a city */
+  srv_sync_ack_free(&ack);
+  hits h;
+  assert_string_equal(claim_owner(f, "n:альфа|казань", &h), "anna");
+  assert_string_equal(claim_owner(f, "n:бета|", &h), ""); /* no city: no name key */
+  assert_int_equal(t_sql_int(&f->t.db, "SELECT count(*) FROM srv_claim WHERE key LIKE 'n:%'"), 1);
+  /* a new name, then a new city: the key follows at once */
+  ch ren[] = {{4, ORG_A, {{"name", "Альфа-Плюс", st + 1, st}}, 1}};
+  push(f, "anna", DEV_ANNA, ren, 1, &ack);
+  srv_sync_ack_free(&ack);
+  assert_string_equal(claim_owner(f, "n:альфа|казань", &h), "");
+  assert_string_equal(claim_owner(f, "n:альфа-плюс|казань", &h), "anna");
+  ch moved[] = {{5, ORG_A, {{"city", "Самара", st + 2, st}}, 1}};
+  push(f, "anna", DEV_ANNA, moved, 1, &ack);
+  srv_sync_ack_free(&ack);
+  assert_string_equal(claim_owner(f, "n:альфа-плюс|казань", &h), "");
+  assert_string_equal(claim_owner(f, "n:альфа-плюс|самара", &h), "anna");
+  /* a city given to a card that had none makes its key */
+  ch city[] = {{6, ORG_A2, {{"city", "Ёлкино", st + 3, 0}}, 1}};
+  push(f, "anna", DEV_ANNA, city, 1, &ack);
+  srv_sync_ack_free(&ack);
+  assert_string_equal(claim_owner(f, "n:бета|елкино", &h), "anna");
+  /* reassigned: the key stays, the owner it names is the new one */
+  ch give[] = {{1, ORG_A, {{"owner", "boris", st + 4, st}}, 1}};
+  push(f, "boss", DEV_BOSS, give, 1, &ack);
+  assert_int_equal(ack.results[0]->status, APPLIED);
+  srv_sync_ack_free(&ack);
+  assert_string_equal(claim_owner(f, "n:альфа-плюс|самара", &h), "boris");
+  /* in the trash: no claim; restored: claimed again */
+  ch trash[] = {{2, ORG_A, {{"deleted", "1", st + 5, 0}}, 1}};
+  push(f, "boss", DEV_BOSS, trash, 1, &ack);
+  assert_int_equal(ack.results[0]->status, APPLIED);
+  srv_sync_ack_free(&ack);
+  assert_string_equal(claim_owner(f, "n:альфа-плюс|самара", &h), "");
+  ch back[] = {{3, ORG_A, {{"deleted", "0", st + 6, st + 5}}, 1}};
+  push(f, "boss", DEV_BOSS, back, 1, &ack);
+  assert_int_equal(ack.results[0]->status, APPLIED);
+  srv_sync_ack_free(&ack);
+  assert_string_equal(claim_owner(f, "n:альфа-плюс|самара", &h), "boris");
+  /* a master from before 0023 kept no name keys: the server fills them in once,
+     when it opens the database, without touching the other claims or the feed */
+  int64_t phones = t_sql_int(&f->t.db, "SELECT count(*) FROM srv_claim WHERE key NOT LIKE 'n:%'");
+  int64_t rows = feed_rows(f);
+  assert_int_equal(t_sql_exec(&f->t.db, "DELETE FROM srv_claim WHERE key LIKE 'n:%'"), 0);
+  assert_int_equal(t_sql_exec(&f->t.db, "UPDATE t_org SET deleted = 1 WHERE id = '" ORG_A3 "'"), 0);
+  assert_int_equal(t_sql_exec(&f->t.db, "UPDATE t_org SET city = 'Тверь' WHERE id = '" ORG_A3 "'"), 0);
+  assert_int_equal(t_sql_exec(&f->t.db, "INSERT OR REPLACE INTO meta(key, value) VALUES "
+                                        "('claim_backfill', '1')"), 0);
+  srv_sync_free(f->s);
+  kt_err err;
+  assert_int_equal(srv_sync_new(&f->t.db, &f->hlc, "00000000-0000-4000-8000-000000000001", &f->s,
+                                &err), 0);
+  assert_string_equal(claim_owner(f, "n:альфа-плюс|самара", &h), "boris");
+  assert_string_equal(claim_owner(f, "n:бета|елкино", &h), "anna");
+  assert_string_equal(claim_owner(f, "n:gamma|тверь", &h), ""); /* in the trash */
+  assert_int_equal(t_sql_int(&f->t.db, "SELECT count(*) FROM srv_claim WHERE key LIKE 'n:%'"), 2);
+  assert_int_equal(t_sql_int(&f->t.db, "SELECT count(*) FROM srv_claim WHERE key NOT LIKE 'n:%'"),
+                   phones);
+  assert_int_equal(feed_rows(f), rows);
+  char flag[200];
+  text_of(f, "SELECT value FROM meta WHERE key = 'claim_backfill'", flag);
+  assert_string_equal(flag, "0");
+  /* once: reopening adds nothing */
+  srv_sync_free(f->s);
+  assert_int_equal(srv_sync_new(&f->t.db, &f->hlc, "00000000-0000-4000-8000-000000000001", &f->s,
+                                &err), 0);
+  assert_int_equal(t_sql_int(&f->t.db, "SELECT count(*) FROM srv_claim WHERE key LIKE 'n:%'"), 2);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_resend_after_lost_ack, setup, teardown),
@@ -449,6 +559,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_conflict_both_writers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reassign_revokes_on_pull, setup, teardown),
       cmocka_unit_test_setup_teardown(test_rights_narrowed_wipe, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_name_claims, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
