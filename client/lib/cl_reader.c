@@ -63,6 +63,7 @@ void cl_reader_close(cl_reader *r) {
 
 kt_model *cl_reader_model(cl_reader *r) { return cl_store_model(r->s); }
 struct cl_store *cl_reader_store(cl_reader *r) { return r->s; }
+const char *cl_reader_path(cl_reader *r) { return cl_store_path(r->s); }
 int64_t cl_reader_data_version(cl_reader *r) { return cl_store_data_version(r->s); }
 
 int cl__reader_sync_model(cl_reader *r, kt_err *err) {

@@ -61,6 +61,8 @@ struct cl_store *cl_reader_store(cl_reader *r);
  * into the old model, which is freed: re-read rows after a refresh that
  * said *changed, as a list model does anyway. Cheap: one PRAGMA. */
 int cl_reader_refresh(cl_reader *r, bool *changed, kt_err *err);
+/* The card index's path (borrowed): to open another reader on it. */
+const char *cl_reader_path(cl_reader *r);
 /* A number that changes whenever anything committed (SQLite data_version). */
 int64_t cl_reader_data_version(cl_reader *r);
 
