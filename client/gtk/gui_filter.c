@@ -230,3 +230,24 @@ void gui_filter_clear(GtkWidget *bar) {
   }
   b->quiet = FALSE;
 }
+
+gboolean gui_filter_set(GtkWidget *bar, const char *field, const char *value) {
+  filter_bar *b = bar_of(bar);
+  for (int i = 0; b && i < b->n; i++) {
+    filter_item *it = &b->item[i];
+    if (strcmp(it->field, field) != 0) continue;
+    b->quiet = TRUE;
+    gboolean ok = !it->codes;
+    if (ok) gtk_editable_set_text(GTK_EDITABLE(it->w), value);
+    for (guint k = 1; it->codes && k < it->codes->len; k++)
+      if (strcmp(g_ptr_array_index(it->codes, k), value) == 0) {
+        gtk_drop_down_set_selected(GTK_DROP_DOWN(it->w), k);
+        ok = TRUE;
+        break;
+      }
+    if (b->typing) g_source_remove(b->typing), b->typing = 0;
+    b->quiet = FALSE;
+    return ok;
+  }
+  return FALSE;
+}

@@ -32,6 +32,10 @@ int gui_filter_where(GtkWidget *bar, cl_view_filter *out);
 /* Whether bar offers what the model now says t's filters are (a custom
  * field added or a choice list edited elsewhere makes it stale). */
 gboolean gui_filter_fits(GtkWidget *bar, const kt_mtype *t);
+/* Sets field's filter to value (an entry's text, or the drop-down item whose
+ * stored value it is) without calling changed: FALSE when the bar has no
+ * such filter or item. For --bench-startup. */
+gboolean gui_filter_set(GtkWidget *bar, const char *field, const char *value);
 /* Resets every filter to "Any"/empty without calling changed. */
 void gui_filter_clear(GtkWidget *bar);
 
