@@ -69,7 +69,9 @@ enum {
                                whose year is not known) */
   KT_FF_WHEN = 1u << 11,    /* the record's date on its card's timeline (KT_TF_TIMELINE) */
   KT_FF_COLUMN = 1u << 10,  /* a column of the desktop app's list of the type */
-  /* (bit 12 is free: a multi-value field is marked by its type, kt_ftype_is_multi) */
+  KT_FF_FILTER = 1u << 12,  /* a text field the desktop app's filter bar offers (the city:
+                               an entry, exact match folded as `list --where F=V`); its
+                               choice, user and group fields are offered by their type */
 };
 
 typedef struct kt_fielddef {

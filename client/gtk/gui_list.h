@@ -24,10 +24,25 @@ G_DECLARE_FINAL_TYPE(GuiList, gui_list, GUI, LIST, GObject)
 
 /* An empty model over reader (borrowed; must outlive it). */
 GuiList *gui_list_new(cl_reader *reader);
-/* Shows spec (type, filters, search, sort; copied). FALSE with *err set (the
- * model keeps what it showed) when the view cannot be built. */
+/* Shows spec (type, filters, search, sort; copied) now, built on this
+ * thread. FALSE with *err set (the model keeps what it showed) when the view
+ * cannot be built. Supersedes any request. */
 gboolean gui_list_set_spec(GuiList *l, const cl_view_spec *spec, kt_err *err);
-/* Rebuilds after the replica changed; emits items-changed. */
+/* Called on the main thread when a request's rows are in (err NULL) or its
+ * view could not be built (err borrowed for the call; the rows stay). */
+typedef void (*GuiListDone)(gpointer ud, const kt_err *err);
+void gui_list_set_done(GuiList *l, GuiListDone done, gpointer ud);
+/* Shows spec (copied): a whole list in the stored order or a search newest
+ * first at once, as gui_list_set_spec; one with filters or a sort order
+ * (which may sort a million rows in memory) is built by a worker on a reader
+ * of its own while the rows shown stay, then swapped in. A newer request
+ * supersedes an older one (its result is never shown, done never called for
+ * it). done is called after the rows changed or the build failed. */
+void gui_list_request(GuiList *l, const cl_view_spec *spec);
+/* Whether a request is being built. */
+gboolean gui_list_building(GuiList *l);
+/* Rebuilds after the replica changed (in a worker when the spec is slow, as
+ * gui_list_request); emits items-changed. */
 gboolean gui_list_reload(GuiList *l, kt_err *err);
 /* The columns of the current type: how many, and each one's field (borrowed
  * from the reader's model). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "gui_conflicts.h"
+#include "gui_filter.h"
 #include "gui_form.h"
 #include "gui_i18n.h"
 #include "gui_list.h"
@@ -26,6 +27,15 @@ struct _GuiWindow {
   GuiList *list;
   GtkBox *card;
   GtkLabel *status;
+  /* the list's filters and column sort */
+  GtkToggleButton *filter_toggle; /* "Filters": reveals the bar */
+  GtkRevealer *filter_revealer;
+  GtkBox *filter_holder;          /* holds the bar of the section shown */
+  GtkWidget *filter_bar;          /* gui_filter, or NULL */
+  char *sort_field;               /* the column sorted by, NULL: the stored order */
+  gboolean sort_desc;
+  gboolean cols_quiet;            /* the columns are being rebuilt: no sort change */
+  char *cols_sig;                 /* the type and columns the column view shows */
   GtkStack *stack;   /* "list" (a section), "today", "trash", "conflicts", "reminders" */
   GtkLabel *sync;    /* the sync indicator */
   AdwToastOverlay *toasts;
@@ -44,6 +54,7 @@ struct _GuiWindow {
   gboolean painted; /* a frame began with it bound */
   gboolean searched; /* the search of the current step has begun */
   int bench_step;   /* 0 start-up, 1.. the search prefixes */
+  int bench_filter; /* the filter step (after start-up): 0 to come, 1 measuring, 2 done */
 };
 
 G_DEFINE_FINAL_TYPE(GuiWindow, gui_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -364,13 +375,57 @@ static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer c
                      gui_row_text(row, GPOINTER_TO_INT(col)));
 }
 
+/* Column sort (GTK 4.8 has no getter for the column view sorter's state):
+ * each column's sorter is a probe that names its column on the first item
+ * and says "smaller"; comparing two probe items through the view's sorter
+ * then tells the primary column (the one whose probe ran) and the direction
+ * (the view inverts a descending column's answer). */
+static int probe_cmp(gconstpointer a, gconstpointer b, gpointer col) {
+  (void)b;
+  g_object_set_data(G_OBJECT(a), "probe-col", GINT_TO_POINTER(GPOINTER_TO_INT(col) + 1));
+  return GTK_ORDERING_SMALLER;
+}
+
+static void show_section(GuiWindow *w, const char *type);
+
+static void on_sort_changed(GtkSorter *sorter, GtkSorterChange change, GuiWindow *w) {
+  (void)change;
+  if (w->cols_quiet) return;
+  GObject *a = g_object_new(G_TYPE_OBJECT, NULL), *b = g_object_new(G_TYPE_OBJECT, NULL);
+  GtkOrdering o = gtk_sorter_compare(sorter, a, b);
+  int col = GPOINTER_TO_INT(g_object_get_data(a, "probe-col")) - 1;
+  g_object_unref(a);
+  g_object_unref(b);
+  const kt_mfield *f = col >= 0 ? gui_list_col(w->list, col) : NULL;
+  g_free(w->sort_field);
+  w->sort_field = f ? g_strdup(f->name) : NULL;
+  w->sort_desc = f && o == GTK_ORDERING_LARGER;
+  if (w->type) show_section(w, w->type);
+}
+
+/* The columns of the list's type; rebuilt only when they differ from those
+ * shown (a rebuild loses the header's sort arrow: it is put back). */
 static void set_columns(GuiWindow *w) {
+  GString *sig = g_string_new(gui_list_type(w->list) ? gui_list_type(w->list)->def->name : "");
+  for (int i = 0; i < gui_list_ncols(w->list); i++) {
+    const kt_mfield *f = gui_list_col(w->list, i);
+    g_string_append_printf(sig, "|%s:%s", f->name,
+                           gui_field_label(gui_list_type(w->list), f));
+  }
+  if (w->cols_sig && strcmp(w->cols_sig, sig->str) == 0) {
+    g_string_free(sig, TRUE);
+    return;
+  }
+  g_free(w->cols_sig);
+  w->cols_sig = g_string_free(sig, FALSE);
+  w->cols_quiet = TRUE;
   GListModel *cols = gtk_column_view_get_columns(w->table);
   while (g_list_model_get_n_items(cols) > 0) {
     GtkColumnViewColumn *c = g_list_model_get_item(cols, 0);
     gtk_column_view_remove_column(w->table, c);
     g_object_unref(c);
   }
+  GtkColumnViewColumn *sorted = NULL;
   for (int i = 0; i < gui_list_ncols(w->list); i++) {
     GtkListItemFactory *f = gtk_signal_list_item_factory_new();
     g_signal_connect(f, "setup", G_CALLBACK(cell_setup), GINT_TO_POINTER(i));
@@ -380,33 +435,78 @@ static void set_columns(GuiWindow *w) {
         gtk_column_view_column_new(gui_field_label(gui_list_type(w->list), gui_list_col(w->list, i)), f);
     gtk_column_view_column_set_resizable(c, TRUE);
     gtk_column_view_column_set_expand(c, i == 0);
+    GtkSorter *probe = GTK_SORTER(gtk_custom_sorter_new(probe_cmp, GINT_TO_POINTER(i), NULL));
+    gtk_column_view_column_set_sorter(c, probe);
+    g_object_unref(probe);
     gtk_column_view_append_column(w->table, c);
+    if (w->sort_field && strcmp(gui_list_col(w->list, i)->name, w->sort_field) == 0) sorted = c;
     g_object_unref(c);
   }
+  gtk_column_view_sort_by_column(w->table, sorted,
+                                 w->sort_desc ? GTK_SORT_DESCENDING : GTK_SORT_ASCENDING);
+  if (!sorted) g_clear_pointer(&w->sort_field, g_free);
+  w->cols_quiet = FALSE;
+}
+
+/* The status line: how many cards the list shows ("1,234 cards"). */
+static void show_count(GuiWindow *w) {
+  guint n = g_list_model_get_n_items(G_LIST_MODEL(w->list));
+  char *num = g_strdup_printf("%'u", n);
+  char *st = g_strdup_printf(ngettext("%s card", "%s cards", n), num);
+  gtk_label_set_text(w->status, st);
+  g_free(st);
+  g_free(num);
+}
+
+/* The list's request is in (or failed): columns, the count. */
+static void on_list_ready(gpointer ud, const kt_err *err) {
+  GuiWindow *w = ud;
+  if (err) {
+    gtk_label_set_text(w->status, err->msg);
+    return;
+  }
+  set_columns(w);
+  show_count(w);
+}
+
+static void on_filter_changed(gpointer ud) {
+  GuiWindow *w = ud;
+  if (w->type) show_section(w, w->type);
+}
+
+/* The filter bar of type (a new one for another section, or when the
+ * office's model of it changed). */
+static void set_filter_bar(GuiWindow *w, const char *type, gboolean new_section) {
+  kt_mtype *t = kt_model_type(cl_reader_model(gui_app_reader(w->app)), type);
+  if (!t) return;
+  if (w->filter_bar && !new_section && gui_filter_fits(w->filter_bar, t)) return;
+  if (w->filter_bar) gtk_box_remove(w->filter_holder, w->filter_bar);
+  w->filter_bar = gui_filter_new(gui_app_reader(w->app), t, on_filter_changed, w);
+  gtk_box_append(w->filter_holder, w->filter_bar);
 }
 
 static void show_section(GuiWindow *w, const char *type) {
+  gboolean new_section = !w->type || strcmp(type, w->type) != 0;
+  if (new_section) { /* another section: its own filters, the stored order */
+    g_clear_pointer(&w->sort_field, g_free);
+    w->sort_desc = FALSE;
+  }
+  set_filter_bar(w, type, new_section);
   const char *text = gtk_editable_get_text(GTK_EDITABLE(w->search));
   bool words = false;
   for (const char *p = text; *p; p++)
     if (!g_ascii_isspace(*p)) words = true;
-  cl_view_spec spec = {.type = type, .search = words ? text : NULL};
-  kt_err err;
-  kt_err_clear(&err);
-  if (!gui_list_set_spec(w->list, &spec, &err)) {
-    gtk_label_set_text(w->status, err.msg);
-    return;
-  }
-  if (type != w->type) {
+  cl_view_filter where[GUI_FILTER_MAX];
+  int nwhere = w->filter_bar ? gui_filter_where(w->filter_bar, where) : 0;
+  cl_view_spec spec = {.type = type, .search = words ? text : NULL, .where = where,
+                       .nwhere = nwhere, .sort = w->sort_field, .desc = w->sort_desc};
+  if (new_section) {
+    char *t = g_strdup(type); /* (type may be w->type) */
     g_free(w->type);
-    w->type = g_strdup(type);
+    w->type = t;
   }
-  set_columns(w);
-  char *st = g_strdup_printf(ngettext("%u card", "%u cards",
-                                      g_list_model_get_n_items(G_LIST_MODEL(w->list))),
-                             g_list_model_get_n_items(G_LIST_MODEL(w->list)));
-  gtk_label_set_text(w->status, st);
-  g_free(st);
+  gui_list_request(w->list, &spec);
+  if (gui_list_building(w->list)) gtk_label_set_text(w->status, _("Updating the list…"));
 }
 
 static void open_card(void *ud, const char *id) { show_card(ud, id); }
@@ -655,6 +755,8 @@ static void gui_window_finalize(GObject *o) {
   g_free(w->occ);
   g_free(w->type);
   g_free(w->card_id);
+  g_free(w->sort_field);
+  g_free(w->cols_sig);
   G_OBJECT_CLASS(gui_window_parent_class)->finalize(o);
 }
 static void gui_window_class_init(GuiWindowClass *k) {
@@ -664,6 +766,8 @@ static void gui_window_init(GuiWindow *w) { (void)w; }
 
 /* ---- --bench-startup ------------------------------------------------------------------ */
 
+#define BENCH_FILTER_FIELD "city"
+#define BENCH_FILTER_VALUE "Казань"
 static const char *const bench_prefixes[] = {"Ив", "Смир", "Ёлк", "Łuk", "Фёд"};
 
 /* Each frame (a tick comes before a frame's layout and paint): the second
@@ -674,6 +778,10 @@ static gboolean bench_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer ud)
   (void)ud;
   GuiWindow *w = GUI_WINDOW(widget);
   guint n = g_list_model_get_n_items(G_LIST_MODEL(w->list));
+  if (gui_list_building(w->list)) { /* (the rows bound meanwhile are the old ones) */
+    w->bound = w->painted = FALSE;
+    return G_SOURCE_CONTINUE;
+  }
   if (w->bench_step > 0 && !w->searched) return G_SOURCE_CONTINUE;
   if (!w->bound && (w->bench_step == 0 || n > 0)) return G_SOURCE_CONTINUE; /* none found: shown */
   if (!w->painted) { /* this frame paints the bound rows; the next tick comes after it */
@@ -682,10 +790,26 @@ static gboolean bench_tick(GtkWidget *widget, GdkFrameClock *clock, gpointer ud)
   }
   double ms = (double)(g_get_monotonic_time() - w->bench_t0) / 1000.0;
   int nprefix = (int)G_N_ELEMENTS(bench_prefixes);
-  if (w->bench_step == 0)
+  if (w->bench_step == 0 && w->bench_filter == 0) {
     printf("kartoteka-gtk: first rows on screen %.1f ms after start (%u cards in %s; goal < 1000 ms)\n",
            ms, n, w->type ? w->type : "?");
-  else
+    /* then a filter (a view sorted in memory, built by the worker) */
+    fflush(stdout);
+    if (w->filter_bar && gui_filter_set(w->filter_bar, BENCH_FILTER_FIELD, BENCH_FILTER_VALUE)) {
+      w->bench_filter = 1;
+      w->bound = w->painted = FALSE;
+      w->bench_t0 = g_get_monotonic_time();
+      show_section(w, w->type);
+      return G_SOURCE_CONTINUE;
+    }
+    w->bench_filter = 2;
+  } else if (w->bench_step == 0 && w->bench_filter == 1) {
+    printf("kartoteka-gtk: filter %s=%s: first rows on screen %.1f ms after the filter changed "
+           "(%u cards; sorted in memory by a worker)\n", BENCH_FILTER_FIELD, BENCH_FILTER_VALUE,
+           ms, n);
+    gui_filter_clear(w->filter_bar); /* (the searches next read no filter) */
+    w->bench_filter = 2;
+  } else
     printf("kartoteka-gtk: search \"%s\": first rows on screen %.1f ms after the search began "
            "(%u found; goal < 50 ms)\n", bench_prefixes[w->bench_step - 1], ms, n);
   fflush(stdout);
@@ -747,10 +871,29 @@ GuiWindow *gui_window_new(GuiApp *app) {
   gtk_single_selection_set_can_unselect(w->selection, TRUE);
   w->table = GTK_COLUMN_VIEW(gtk_column_view_new(GTK_SELECTION_MODEL(w->selection)));
   set_name(GTK_WIDGET(w->table), "Cards");
+  gui_list_set_done(w->list, on_list_ready, w);
+  g_signal_connect(gtk_column_view_get_sorter(w->table), "changed", G_CALLBACK(on_sort_changed), w);
   GtkWidget *tscroll = gtk_scrolled_window_new();
   gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(tscroll), GTK_WIDGET(w->table));
   gtk_widget_set_hexpand(tscroll, TRUE);
   GtkWidget *middle = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
+  /* the list's header: Filters reveals the filter bar of the section */
+  GtkWidget *lhead = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+  gtk_widget_set_margin_start(lhead, 8);
+  gtk_widget_set_margin_top(lhead, 4);
+  gtk_widget_set_margin_bottom(lhead, 4);
+  w->filter_toggle = GTK_TOGGLE_BUTTON(gtk_toggle_button_new_with_label(_("Filters")));
+  gtk_widget_set_tooltip_text(GTK_WIDGET(w->filter_toggle), _("Show only the cards that match"));
+  set_name(GTK_WIDGET(w->filter_toggle), "Filters");
+  gtk_box_append(GTK_BOX(lhead), GTK_WIDGET(w->filter_toggle));
+  gtk_box_append(GTK_BOX(middle), lhead);
+  w->filter_revealer = GTK_REVEALER(gtk_revealer_new());
+  set_name(GTK_WIDGET(w->filter_revealer), "Filter panel");
+  w->filter_holder = GTK_BOX(gtk_box_new(GTK_ORIENTATION_VERTICAL, 0));
+  gtk_revealer_set_child(w->filter_revealer, GTK_WIDGET(w->filter_holder));
+  g_object_bind_property(w->filter_toggle, "active", w->filter_revealer, "reveal-child",
+                         G_BINDING_SYNC_CREATE);
+  gtk_box_append(GTK_BOX(middle), GTK_WIDGET(w->filter_revealer));
   gtk_box_append(GTK_BOX(middle), tscroll);
   gtk_widget_set_vexpand(tscroll, TRUE);
   w->status = GTK_LABEL(gtk_label_new(""));

@@ -63,6 +63,7 @@ void cl_reader_close(cl_reader *r) {
 
 kt_model *cl_reader_model(cl_reader *r) { return cl_store_model(r->s); }
 struct cl_store *cl_reader_store(cl_reader *r) { return r->s; }
+const char *cl_reader_path(cl_reader *r) { return cl_store_path(r->s); }
 int64_t cl_reader_data_version(cl_reader *r) { return cl_store_data_version(r->s); }
 
 int cl__reader_sync_model(cl_reader *r, kt_err *err) {
@@ -222,5 +223,102 @@ int cl_reader_conflicts(cl_reader *r, int limit, cl_reader_conflict_cb cb, void 
                 .limit = limit > 0 ? limit : 1000};
   int rc = cl_store_list(r->s, &q, on_conflict_rec, &w, err);
   if (!rc && n) *n = w.n;
+  return rc;
+}
+
+/* ---- the names of users and groups, for filters --------------------------------------- */
+
+typedef struct name_set {
+  char **v;
+  size_t n, cap;
+} name_set;
+
+#define NAMES_MAX 1000
+
+static int name_add(name_set *ns, const char *name, kt_err *err) {
+  if (!name || !*name || ns->n >= NAMES_MAX) return 0;
+  if (ns->n == ns->cap) {
+    size_t cap = ns->cap ? ns->cap * 2 : 32;
+    char **v = realloc(ns->v, cap * sizeof *v);
+    if (!v) return kt_err_set(err, KT_ENOMEM, "out of memory");
+    ns->v = v, ns->cap = cap;
+  }
+  if (!(ns->v[ns->n] = strdup(name))) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  ns->n++;
+  return 0;
+}
+
+static int names_of_st(cl_reader *r, cl_st which, name_set *ns, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&r->s->d, which, err);
+  if (!st) return cl_db_st_rc(&r->s->d);
+  int rc, arc = 0;
+  while (!arc && (rc = sqlite3_step(st)) == SQLITE_ROW)
+    arc = name_add(ns, (const char *)sqlite3_column_text(st, 0), err);
+  sqlite3_reset(st);
+  if (arc) return arc;
+  return rc == SQLITE_DONE ? 0 : cl_db_error(&r->s->d, rc, "reading the office's names", err);
+}
+
+/* The distinct values of an indexed column: each the next one after the last,
+ * one index seek apiece (no scan of the cards). */
+static int names_held(cl_reader *r, const kt_mtype *t, const kt_mfield *f, name_set *ns,
+                      kt_err *err) {
+  char tab[64];
+  cl_db_table(t, tab, sizeof tab);
+  kt_buf sql = KT_BUF_INIT;
+  kt_buf_printf(&sql, "SELECT \"%s\" FROM %s WHERE \"%s\" > ?1 ORDER BY \"%s\" LIMIT 1",
+                f->column, tab, f->column, f->column);
+  sqlite3_stmt *st = NULL;
+  int rc = sql.oom ? kt_err_set(err, KT_ENOMEM, "out of memory")
+                   : sqlite3_prepare_v2(r->s->d.db, kt_buf_str(&sql), -1, &st, NULL);
+  kt_buf_free(&sql);
+  if (rc) return rc > 0 ? cl_db_error(&r->s->d, rc, "reading the names cards hold", err) : rc;
+  kt_buf last = KT_BUF_INIT;
+  kt_buf_puts(&last, "");
+  for (int i = 0; !rc && i < NAMES_MAX; i++) {
+    sqlite3_bind_text(st, 1, kt_buf_str(&last), -1, SQLITE_TRANSIENT);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+      const char *name = (const char *)sqlite3_column_text(st, 0);
+      rc = name_add(ns, name, err);
+      kt_buf_reset(&last);
+      kt_buf_puts(&last, name ? name : "");
+    } else if (step == SQLITE_DONE)
+      i = NAMES_MAX;
+    else
+      rc = cl_db_error(&r->s->d, step, "reading the names cards hold", err);
+    sqlite3_reset(st);
+  }
+  if (!rc && last.oom) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+  kt_buf_free(&last);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cl_reader_names(cl_reader *r, const char *type, const char *field, cl_reader_name_cb cb,
+                    void *ud, kt_err *err) {
+  kt_mtype *t = NULL;
+  kt_mfield *f = NULL;
+  int rc = kt_model_type_get(cl_store_model(r->s), type, &t, err);
+  if (!rc) rc = kt_mtype_field_get(t, field, &f, err);
+  if (rc) return rc;
+  if (f->type != KT_FT_USER && f->type != KT_FT_GROUP)
+    return kt_err_set(err, KT_EINVAL, "%s of %s is not a user or group field", field, type);
+  name_set ns = {0};
+  if (f->type == KT_FT_USER) {
+    rc = name_add(&ns, cl_store_user(r->s), err);
+    if (!rc) rc = names_of_st(r, CL_ST_STAFF_NAMES, &ns, err);
+  } else
+    rc = names_of_st(r, CL_ST_GROUP_NAMES, &ns, err);
+  if (!rc && (f->flags & KT_FF_INDEX)) rc = names_held(r, t, f, &ns, err);
+  if (!rc && ns.n) qsort(ns.v, ns.n, sizeof *ns.v, cmp_name);
+  for (size_t i = 0; !rc && i < ns.n; i++)
+    if ((i == 0 || strcmp(ns.v[i], ns.v[i - 1]) != 0) && cb(ud, ns.v[i])) break;
+  for (size_t i = 0; i < ns.n; i++) free(ns.v[i]);
+  free(ns.v);
   return rc;
 }

@@ -11,7 +11,10 @@
  * forwards/backwards from a row, without OFFSET scans.
  *
  * Threads: a cl_reader and its views belong to one thread (the GUI's main
- * thread, the CLI's); open one reader per thread that reads. Records handed
+ * thread, the CLI's); open one reader per thread that reads. A reader may be
+ * handed to another thread together with all its views (the GUI builds a
+ * slow view on a reader of its own in a worker, then pages it on the main
+ * thread): never used by two threads at once. Records handed
  * out are the caller's (free with kt_rec_free). No SQLite, protobuf or libuv
  * types here (kt_rec's header names sqlite3_stmt for the store's own use). */
 #ifndef CL_READER_H
@@ -58,6 +61,8 @@ struct cl_store *cl_reader_store(cl_reader *r);
  * into the old model, which is freed: re-read rows after a refresh that
  * said *changed, as a list model does anyway. Cheap: one PRAGMA. */
 int cl_reader_refresh(cl_reader *r, bool *changed, kt_err *err);
+/* The card index's path (borrowed): to open another reader on it. */
+const char *cl_reader_path(cl_reader *r);
 /* A number that changes whenever anything committed (SQLite data_version). */
 int64_t cl_reader_data_version(cl_reader *r);
 
@@ -108,6 +113,18 @@ typedef int (*cl_reader_conflict_cb)(void *ud, const cl_reader_conflict *c);
  * non-zero to stop. *n (may be NULL) = how many were passed to cb. */
 int cl_reader_conflicts(cl_reader *r, int limit, cl_reader_conflict_cb cb, void *ud, int *n,
                         kt_err *err);
+
+/* The names a filter by a user or group field may offer (the desktop app's
+ * drop-downs): for a user field (owner, assignee) the office's live accounts
+ * and this PC's user, for a group field the live groups; with either, when
+ * the field has an index (KT_FF_INDEX: owner, assignee), every name the
+ * type's cards hold (one index seek per name). Byte order, each once, at most
+ * 1,000; cb gets each (borrowed for the call) and returns non-zero to stop.
+ * KT_EINVAL for an unknown type or field, or one that is not a user or group
+ * field. */
+typedef int (*cl_reader_name_cb)(void *ud, const char *name);
+int cl_reader_names(cl_reader *r, const char *type, const char *field, cl_reader_name_cb cb,
+                    void *ud, kt_err *err);
 
 /* ---- views ------------------------------------------------------------------------------ */
 

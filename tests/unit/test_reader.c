@@ -906,6 +906,61 @@ static void test_conflicts(void **state) {
   assert_true(one.c[0].duplicate);
 }
 
+typedef struct names_got {
+  char v[8][32];
+  int n;
+} names_got;
+
+static int on_name(void *ud, const char *name) {
+  names_got *g = ud;
+  if (g->n < 8) snprintf(g->v[g->n++], sizeof g->v[0], "%s", name);
+  return 0;
+}
+
+/* The names a filter by owner or group offers: the office's accounts (not a
+ * disabled one), this PC's user and the owners cards hold, sorted, once each;
+ * the live groups; KT_EINVAL for a field that names no user or group. */
+static void test_names_for_filters(void **state) {
+  fx *f = *state;
+  cl_set o1[] = {{"name", "Альфа"}, {"owner", "vera"}};
+  cl_set o2[] = {{"name", "Бета"}, {"owner", "boris"}};
+  cl_set o3[] = {{"name", "Гамма"}, {"owner", "boris"}};
+  add(f->ts.s, "org", o1, 2, NULL);
+  add(f->ts.s, "org", o2, 2, NULL);
+  add(f->ts.s, "org", o3, 2, NULL);
+  cl_set anna[] = {{"name", "anna"}, {"owner", "anna"}};
+  assert_int_equal(cl_store_add_with_id(f->ts.s, "staff", "01a20000-0000-7000-8000-00000000a0a0",
+                                        anna, 2, NULL), 0);
+  cl_set gleb[] = {{"name", "gleb"}, {"owner", "gleb"}};
+  assert_int_equal(cl_store_add_with_id(f->ts.s, "staff", "01a20000-0000-7000-8000-0000000000ff",
+                                        gleb, 2, NULL), 0);
+  assert_int_equal(cl_store_delete(f->ts.s, "01a20000-0000-7000-8000-0000000000ff", NULL), 0);
+  cl_set g1[] = {{"name", "Продажи"}};
+  cl_set g2[] = {{"name", "Опт"}};
+  add(f->ts.s, "group", g1, 1, NULL);
+  add(f->ts.s, "group", g2, 1, NULL);
+  cl_reader *r = reader(f, "ru");
+  names_got g = {0};
+  kt_err err;
+  assert_int_equal(cl_reader_names(r, "org", "owner", on_name, &g, &err), 0);
+  assert_int_equal(g.n, 4);
+  assert_string_equal(g.v[0], "anna");
+  assert_string_equal(g.v[1], "boris");
+  assert_string_equal(g.v[2], "tester");
+  assert_string_equal(g.v[3], "vera");
+  memset(&g, 0, sizeof g);
+  assert_int_equal(cl_reader_names(r, "org", "grp", on_name, &g, &err), 0);
+  assert_int_equal(g.n, 2);
+  assert_string_equal(g.v[0], "Опт");
+  assert_string_equal(g.v[1], "Продажи");
+  memset(&g, 0, sizeof g);
+  assert_int_equal(cl_reader_names(r, "task", "assignee", on_name, &g, &err), 0);
+  assert_int_equal(g.n, 2); /* anna, tester: no task holds a name */
+  assert_int_equal(cl_reader_names(r, "org", "city", on_name, &g, &err), KT_EINVAL);
+  assert_int_equal(cl_reader_names(r, "org", "nope", on_name, &g, &err), KT_EINVAL);
+  assert_int_equal(cl_reader_names(r, "nope", "owner", on_name, &g, &err), KT_EINVAL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_cyrillic_order_and_ties, setup, teardown),
@@ -918,6 +973,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
       cmocka_unit_test_setup_teardown(test_trash_across_types, setup, teardown),
       cmocka_unit_test_setup_teardown(test_conflicts, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_names_for_filters, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sort_index_equals_full_sort, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sort_index_which_views, setup, teardown),
       cmocka_unit_test_setup_teardown(test_sort_index_collation_change, setup, teardown),
