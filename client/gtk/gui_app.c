@@ -64,20 +64,30 @@ gboolean gui_app_open(GuiApp *app) {
   char *db = g_build_filename(app->profile, "replica.db", NULL);
   kt_err err;
   kt_err_clear(&err);
+  /* the reader first (the window's rows come sooner); a card index from an older
+     version is upgraded by the core's writer, then read */
+  int rrc = app->reader ? 0 : cl_reader_open(db, NULL, &app->reader, &err);
+  if (rrc && rrc != KT_EVERSION) {
+    g_free(db);
+    show_error(app, _("The card index cannot be opened"), err.msg);
+    return FALSE;
+  }
+  if (!app->client) {
+    cl_client_opts o = {.profile_dir = app->profile, .sync = true, .reminders = true,
+                        .wait_login = true, .wakeup = on_wakeup, .wakeup_ud = app};
+    kt_err_clear(&err);
+    if (cl_client_new(&o, &app->client, &err)) {
+      g_free(db);
+      show_error(app, _("The card index cannot be opened"), err.msg);
+      return FALSE;
+    }
+  }
   if (!app->reader && cl_reader_open(db, NULL, &app->reader, &err)) {
     g_free(db);
     show_error(app, _("The card index cannot be opened"), err.msg);
     return FALSE;
   }
   g_free(db);
-  if (!app->client) {
-    cl_client_opts o = {.profile_dir = app->profile, .sync = true, .reminders = true,
-                        .wait_login = true, .wakeup = on_wakeup, .wakeup_ud = app};
-    if (cl_client_new(&o, &app->client, &err)) {
-      show_error(app, _("The card index cannot be opened"), err.msg);
-      return FALSE;
-    }
-  }
   app->window = GTK_WINDOW(gui_window_new(app));
   g_object_add_weak_pointer(G_OBJECT(app->window), (gpointer *)&app->window);
   if (bench_t0) gui_window_bench(GUI_WINDOW(app->window), bench_t0);
