@@ -406,7 +406,7 @@ static void on_tab(GtkNotebook *nb, GtkWidget *page, guint n, GuiCard *c) {
 static GtkWidget *related_tabs(GuiCard *c, const kt_rec *r) {
   GPtrArray *items = related(c, r);
   GtkWidget *nb = gtk_notebook_new();
-  gtk_notebook_set_scrollable(GTK_NOTEBOOK(nb), TRUE);
+  gtk_notebook_set_tab_pos(GTK_NOTEBOOK(nb), GTK_POS_LEFT); /* five tabs fit a narrow pane */
   set_name(nb, "Related tabs");
   for (int i = 0; i < NTABS; i++) {
     const tab_def *td = &tabs[i];

@@ -88,7 +88,8 @@ static gboolean on_escape(GtkWidget *widget, GVariant *args, gpointer ud) {
 static void on_selected(GtkSingleSelection *sel, GParamSpec *p, GuiWindow *w) {
   (void)p;
   GuiRow *row = gtk_single_selection_get_selected_item(sel);
-  gui_card_show(w->card, row ? gui_row_id(row) : NULL);
+  /* none selected (the list read again after a change): the card shown stays */
+  if (row) gui_card_show(w->card, gui_row_id(row));
 }
 
 /* ---- the list ------------------------------------------------------------------------- */
