@@ -16,8 +16,6 @@
 #include "kt_buf.h"
 
 #define RELATED_MAX 200 /* a long history: the first 200 related cards */
-#define STAFF_TYPE "staff"
-#define STAFF_NAME_FIELD "name"
 #define OWNER_FIELD "owner"
 #define ASSIGNEE_FIELD "assignee"
 
@@ -132,27 +130,19 @@ static int link_presets(const kt_mtype *t, const kt_rec *r, cl_client_set *out, 
   return n;
 }
 
-/* The office's users (the staff records every PC has), the user first;
- * NULL-terminated, the caller's (g_strfreev). */
+static int add_user(void *ud, const char *name) {
+  GPtrArray *a = ud;
+  if (a->len == 0 || strcmp(g_ptr_array_index(a, 0), name) != 0) g_ptr_array_add(a, g_strdup(name));
+  return 0;
+}
+
+/* The office's users (cl_store_users), the user first; NULL-terminated, the
+ * caller's (g_strfreev). */
 static char **office_users(GuiCard *c, int *n) {
   GPtrArray *a = g_ptr_array_new();
   const char *me = cl_client_user(gui_app_client(c->app));
   if (*me) g_ptr_array_add(a, g_strdup(me));
-  cl_view *v = NULL;
-  cl_view_spec spec = {.type = STAFF_TYPE};
-  kt_mtype *st = kt_model_type(cl_reader_model(reader(c)), STAFF_TYPE);
-  const kt_mfield *name = st ? kt_mtype_field(st, STAFF_NAME_FIELD) : NULL;
-  if (name && cl_view_open(reader(c), &spec, &v, NULL) == 0) {
-    kt_rec *rows[64];
-    int got = 0;
-    for (int64_t pos = 0; cl_view_page(v, pos, 64, rows, &got, NULL) == 0 && got > 0; pos += got)
-      for (int i = 0; i < got; i++) {
-        const kt_value *val = &rows[i]->v[name - st->fields];
-        if (val->kind == KT_V_TEXT && strcmp(val->s, me) != 0) g_ptr_array_add(a, g_strdup(val->s));
-        kt_rec_free(rows[i]);
-      }
-  }
-  cl_view_free(v);
+  cl_store_users(cl_reader_store(reader(c)), add_user, a, NULL);
   *n = (int)a->len;
   g_ptr_array_add(a, NULL);
   return (char **)g_ptr_array_free(a, FALSE);
