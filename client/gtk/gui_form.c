@@ -104,6 +104,33 @@ static GtkWidget *drop_down(const kt_mtype *t, form_field *ff, const char *code)
   return dd;
 }
 
+/* A user field as a drop-down of the office's users (codes and labels are the
+ * names); "—" first only when the field starts empty, a name not on the list
+ * kept and shown as it is. */
+static GtkWidget *user_drop_down(form_field *ff, const char *name, const char *const *users,
+                                 int nusers) {
+  GtkStringList *labels = gtk_string_list_new(NULL);
+  ff->codes = g_ptr_array_new_with_free_func(g_free);
+  if (!*name) {
+    gtk_string_list_append(labels, "—");
+    g_ptr_array_add(ff->codes, g_strdup(""));
+  }
+  guint sel = G_MAXUINT;
+  for (int i = 0; i < nusers; i++) {
+    if (strcmp(users[i], name) == 0) sel = ff->codes->len;
+    gtk_string_list_append(labels, users[i]);
+    g_ptr_array_add(ff->codes, g_strdup(users[i]));
+  }
+  if (sel == G_MAXUINT && *name) {
+    sel = ff->codes->len;
+    gtk_string_list_append(labels, name);
+    g_ptr_array_add(ff->codes, g_strdup(name));
+  }
+  GtkWidget *dd = gtk_drop_down_new(G_LIST_MODEL(labels), NULL);
+  gtk_drop_down_set_selected(GTK_DROP_DOWN(dd), sel == G_MAXUINT ? 0 : sel);
+  return dd;
+}
+
 /* ---- building ------------------------------------------------------------------------- */
 
 static const char *hint(const kt_mfield *f) {
@@ -285,8 +312,9 @@ static GtkWidget *reason_label(const char *name) {
 
 /* The form; done: "log a call" on r with only the fields in only, empty. */
 static GtkWidget *build(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_client_set *presets,
-                        int npresets, const char *title_text, const char *const *only, bool done,
+                        int npresets, const char *title_text, const gui_form_opts *o, bool done,
                         GCallback save, GCallback cancel, void *ud) {
+  const char *const *only = o ? o->only : NULL;
   gui_form *fm = g_new0(gui_form, 1);
   fm->rd = rd;
   fm->t = t;
@@ -295,7 +323,7 @@ static GtkWidget *build(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
   fm->fields = g_new0(form_field, t->nfields);
   GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
   g_object_set_data_full(G_OBJECT(box), "gui-form", fm, form_free);
-  set_name(box, done ? "Log a call form" : r ? "Edit form" : "New card form");
+  set_name(box, o && o->name ? o->name : done ? "Log a call form" : r ? "Edit form" : "New card form");
 
   kt_buf title = KT_BUF_INIT;
   if (title_text) kt_buf_puts(&title, title_text);
@@ -356,6 +384,8 @@ static GtkWidget *build(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
     gtk_widget_add_css_class(l, "dim-label");
     if (f->type == KT_FT_CHOICE || f->type == KT_FT_BOOL) {
       ff->editor = drop_down(t, ff, ff->initial);
+    } else if (f->type == KT_FT_USER && o && o->nusers > 0) {
+      ff->editor = user_drop_down(ff, ff->initial, o->users, o->nusers);
     } else {
       ff->editor = gtk_entry_new();
       gtk_editable_set_text(GTK_EDITABLE(ff->editor), ff->initial);
@@ -408,11 +438,18 @@ GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
   return build(rd, t, r, presets, npresets, title_text, NULL, false, save, cancel, ud);
 }
 
+GtkWidget *gui_form_new_opts(cl_reader *rd, kt_mtype *t, const kt_rec *r,
+                             const cl_client_set *presets, int npresets, const char *title_text,
+                             const gui_form_opts *o, GCallback save, GCallback cancel, void *ud) {
+  return build(rd, t, r, presets, npresets, title_text, o, false, save, cancel, ud);
+}
+
 GtkWidget *gui_form_new_done(cl_reader *rd, const kt_rec *r, const char *result_field,
                              const char *comment_field, GCallback save, GCallback cancel,
                              void *ud) {
   const char *only[] = {result_field, comment_field, NULL};
-  return build(rd, r->type, r, NULL, 0, _("Log a call"), only, true, save, cancel, ud);
+  gui_form_opts o = {.only = only};
+  return build(rd, r->type, r, NULL, 0, _("Log a call"), &o, true, save, cancel, ud);
 }
 
 /* ---- checking and submitting ----------------------------------------------------------- */

@@ -32,6 +32,19 @@ GtkWidget *gui_form_new(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
                         int npresets, const char *title, GCallback save, GCallback cancel,
                         void *ud);
 
+/* What a form may do beyond gui_form_new (zero: nothing more). */
+typedef struct gui_form_opts {
+  const char *name;          /* the form's accessible name (NULL: "Edit form", "New card form") */
+  const char *const *only;   /* NULL-terminated: only these fields (NULL: every field shown) */
+  const char *const *users;  /* the office's user names: user fields (owner, assignee) as a */
+  int nusers;                /* drop-down of them; none: entries (the core resolves a name) */
+} gui_form_opts;
+
+/* gui_form_new with options o (may be NULL; only read during the call). */
+GtkWidget *gui_form_new_opts(cl_reader *rd, kt_mtype *t, const kt_rec *r,
+                             const cl_client_set *presets, int npresets, const char *title,
+                             const gui_form_opts *o, GCallback save, GCallback cancel, void *ud);
+
 /* "Log a call" on the call r: its result (a drop-down of result_field's
  * choices), a comment (appended to comment_field) and the time of a call
  * back ("Field callback"); submitted as CL_CMD_DONE. */

@@ -1,15 +1,14 @@
 /* gui_window — see gui_window.h. The list is a GtkColumnView over GuiList
- * (pages fetched on demand); the card pane is rebuilt from the registry for
- * the selected record: every field the office shows, labels as renamed,
- * phones as tel: and e-mails as mailto: links, then the related cards. */
+ * (pages fetched on demand); the card pane (gui_card) shows the selected
+ * record with its quick actions and its related cards. */
 #include "gui_window.h"
 
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "gui_card.h"
 #include "gui_conflicts.h"
 #include "gui_filter.h"
-#include "gui_form.h"
 #include "gui_i18n.h"
 #include "gui_list.h"
 #include "gui_reminders.h"
@@ -25,7 +24,7 @@ struct _GuiWindow {
   GtkColumnView *table;
   GtkSingleSelection *selection;
   GuiList *list;
-  GtkBox *card;
+  GuiCard *card;  /* the card pane */
   GtkLabel *status;
   /* the list's filters and column sort */
   GtkToggleButton *filter_toggle; /* "Filters": reveals the bar */
@@ -46,8 +45,6 @@ struct _GuiWindow {
   GtkLabel *conflicts_label;                /* the sidebar's "Conflicts (N)" */
   GtkButton *remind_button;                 /* the header bar's "Reminders (N)" */
   char *type;     /* the section shown */
-  char *card_id;  /* the card shown, or NULL */
-  GtkWidget *form; /* the open form in the card pane (owned by it), or NULL */
   /* --bench-startup (gui_window_bench): times to rows on screen */
   gint64 bench_t0;  /* 0: not benchmarking; else when the current measure began */
   gboolean bound;   /* a list cell was bound since bench_t0 */
@@ -72,288 +69,38 @@ static void set_role_desc(GtkWidget *w, const char *what) {
 static void toast(GuiWindow *w, const char *text, const char *button, const char *action,
                   GVariant *target);
 
-/* ---- the card pane -------------------------------------------------------------------- */
-
-static void clear_box(GtkBox *box) {
-  GtkWidget *c;
-  while ((c = gtk_widget_get_first_child(GTK_WIDGET(box)))) gtk_box_remove(box, c);
-}
-
-static GtkWidget *value_widget(GuiWindow *w, const kt_mfield *f, const kt_value *v,
-                               const char *text) {
-  if (f->type == KT_FT_PHONE || f->type == KT_FT_EMAIL || f->type == KT_FT_URL) {
-    char *uri = f->type == KT_FT_PHONE ? g_strdup_printf("tel:%s", text)
-                : f->type == KT_FT_EMAIL ? g_strdup_printf("mailto:%s", text)
-                                         : g_strdup(text);
-    GtkWidget *b = gtk_link_button_new_with_label(uri, text);
-    gtk_widget_set_halign(b, GTK_ALIGN_START);
-    g_free(uri);
-    return b;
-  }
-  (void)w;
-  (void)v;
-  GtkWidget *l = gtk_label_new(text);
-  gtk_label_set_xalign(GTK_LABEL(l), 0);
-  gtk_label_set_wrap(GTK_LABEL(l), TRUE);
-  gtk_label_set_selectable(GTK_LABEL(l), TRUE);
-  return l;
-}
-
-typedef struct related_ctx {
-  GuiWindow *w;
-  GtkBox *box;
-  int n;
-} related_ctx;
-
-static int add_related(void *ud, const kt_rec *r) {
-  related_ctx *c = ud;
-  kt_buf b = KT_BUF_INIT;
-  kt_buf_printf(&b, "%s: ", gui_type_label(r->type));
-  kt_rec_title(r, &b);
-  GtkWidget *l = gtk_label_new(kt_buf_str(&b));
-  gtk_label_set_xalign(GTK_LABEL(l), 0);
-  gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
-  gtk_box_append(c->box, l);
-  kt_buf_free(&b);
-  return ++c->n >= 200; /* a long history: the first 200 */
-}
-
-static void on_edit(GuiWindow *w);
-static void on_plan_call(GuiWindow *w);
-
-/* Quick actions: a planned call is a record of this type, with these codes
- * (the registry's names; the labels the user sees come from the registry). */
-#define QUICK_EVENT_TYPE "event"
-#define QUICK_CALL_CODE "call"
-#define QUICK_REMIND_BEFORE "15m"
-#define QUICK_RESULT_FIELD "result" /* a call's result ("log a call") */
-#define QUICK_COMMENT_FIELD "comment"
-static void on_log_call(GuiWindow *w);
-
-/* The field of the event type that refers to cards of type t, or NULL. */
-static const kt_mfield *event_ref_to(cl_reader *rd, const kt_mtype *t) {
-  kt_mtype *ev = kt_model_type(cl_reader_model(rd), QUICK_EVENT_TYPE);
-  for (int k = 0; ev && k < ev->nfields; k++)
-    if (ev->fields[k].type == KT_FT_REF && ev->fields[k].ref &&
-        strcmp(ev->fields[k].ref, t->def->name) == 0 && !ev->fields[k].hidden)
-      return &ev->fields[k];
-  return NULL;
-}
-
-static void show_card(GuiWindow *w, const char *id) {
-  w->form = NULL; /* a form open in the pane goes with it */
-  clear_box(w->card);
-  g_free(w->card_id);
-  w->card_id = id && *id ? g_strdup(id) : NULL;
-  if (!w->card_id) return;
-  cl_reader *rd = gui_app_reader(w->app);
-  kt_rec *r = NULL;
-  kt_err err;
-  kt_err_clear(&err);
-  if (cl_reader_get(rd, id, &r, &err)) {
-    gtk_box_append(w->card, gtk_label_new(err.msg));
-    return;
-  }
-  kt_buf title = KT_BUF_INIT;
-  kt_rec_title(r, &title);
-  GtkWidget *h = gtk_label_new(kt_buf_str(&title));
-  gtk_widget_add_css_class(h, "title-1");
-  gtk_label_set_xalign(GTK_LABEL(h), 0);
-  gtk_label_set_wrap(GTK_LABEL(h), TRUE);
-  set_role_desc(h, "Card title");
-  gtk_box_append(w->card, h);
-  kt_buf_free(&title);
-  GtkWidget *edit = gtk_button_new_with_label(_("Edit"));
-  gtk_widget_set_halign(edit, GTK_ALIGN_START);
-  gtk_widget_set_tooltip_text(edit, _("Edit this card (Ctrl+E)"));
-  set_name(edit, "Edit card");
-  g_signal_connect_swapped(edit, "clicked", G_CALLBACK(on_edit), w);
-  GtkWidget *actions = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append(GTK_BOX(actions), edit);
-  if (event_ref_to(rd, r->type)) {
-    GtkWidget *plan = gtk_button_new_with_label(_("Plan a call"));
-    gtk_widget_set_tooltip_text(plan, _("Plan a call with a reminder"));
-    set_name(plan, "Plan a call");
-    g_signal_connect_swapped(plan, "clicked", G_CALLBACK(on_plan_call), w);
-    gtk_box_append(GTK_BOX(actions), plan);
-  }
-  if (strcmp(r->type->def->name, QUICK_EVENT_TYPE) == 0 && kt_mtype_field(r->type, QUICK_RESULT_FIELD)) {
-    GtkWidget *log = gtk_button_new_with_label(_("Log a call"));
-    gtk_widget_set_tooltip_text(log, _("Mark it done with its result, and plan a call back"));
-    set_name(log, "Log a call");
-    g_signal_connect_swapped(log, "clicked", G_CALLBACK(on_log_call), w);
-    gtk_box_append(GTK_BOX(actions), log);
-  }
-  gtk_box_append(w->card, actions);
-  GtkWidget *grid = gtk_grid_new();
-  gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
-  gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
-  int row = 0;
-  for (int k = 0; k < r->type->nfields; k++) {
-    const kt_mfield *f = &r->type->fields[k];
-    if ((f->flags & KT_FF_SYSTEM) || f->hidden || r->v[k].kind == KT_V_NULL) continue;
-    kt_buf b = KT_BUF_INIT;
-    if (f->type == KT_FT_REF && r->v[k].kind == KT_V_TEXT) {
-      kt_rec *ref = NULL;
-      if (cl_reader_get(rd, r->v[k].s, &ref, NULL) == 0) kt_rec_title(ref, &b);
-      else kt_buf_puts(&b, r->v[k].s);
-      kt_rec_free(ref);
-    } else
-      gui_value_text(r->type, f, &r->v[k], &b);
-    GtkWidget *l = gtk_label_new(gui_field_label(r->type, f));
-    gtk_label_set_xalign(GTK_LABEL(l), 1);
-    gtk_widget_add_css_class(l, "dim-label");
-    GtkWidget *v = value_widget(w, f, &r->v[k], kt_buf_str(&b));
-    char *an = g_strdup_printf("%s: %s", f->name, kt_buf_str(&b));
-    set_name(v, an);
-    g_free(an);
-    gtk_grid_attach(GTK_GRID(grid), l, 0, row, 1, 1);
-    gtk_grid_attach(GTK_GRID(grid), v, 1, row, 1, 1);
-    row++;
-    kt_buf_free(&b);
-  }
-  gtk_box_append(w->card, grid);
-  GtkWidget *rel = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
-  related_ctx rc = {w, GTK_BOX(rel), 0};
-  cl_reader_related(rd, r, add_related, &rc, NULL);
-  if (rc.n) {
-    GtkWidget *rh = gtk_label_new(_("Related"));
-    gtk_widget_add_css_class(rh, "heading");
-    gtk_label_set_xalign(GTK_LABEL(rh), 0);
-    gtk_box_append(w->card, rh);
-    set_name(rel, "Related cards");
-    gtk_box_append(w->card, rel);
-  } else
-    g_object_ref_sink(rel), g_object_unref(rel);
-  kt_rec_free(r);
-}
-
-/* ---- the form ------------------------------------------------------------------------- */
-
-static void on_form_save(GuiWindow *w);
-static void leave_form(GuiWindow *w);
-
-/* Opens the form in the card pane: the shown card (id) or, id NULL, a new
- * card of type. */
-static void open_form(GuiWindow *w, const char *type, const char *id, const cl_client_set *presets,
-                      int npresets, const char *title) {
-  cl_reader *rd = gui_app_reader(w->app);
-  kt_rec *r = NULL;
-  kt_err err;
-  kt_err_clear(&err);
-  if (id && cl_reader_get(rd, id, &r, &err)) {
-    toast(w, err.msg, NULL, NULL, NULL);
-    return;
-  }
-  kt_mtype *t = r ? r->type : kt_model_type(cl_reader_model(rd), type);
-  if (!t) return;
-  clear_box(w->card);
-  w->form = gui_form_new(rd, t, r, presets, npresets, title, G_CALLBACK(on_form_save),
-                         G_CALLBACK(leave_form), w);
-  gtk_box_append(w->card, w->form);
-  kt_rec_free(r);
-  gui_form_focus(w->form);
-}
-
-static void on_edit(GuiWindow *w) {
-  if (w->card_id) open_form(w, NULL, w->card_id, NULL, 0, NULL);
-}
-
-/* "Log a call": the call shown is done, with its result, a comment and
- * perhaps a call back (CL_CMD_DONE, as `kartoteka done`). */
-static void on_log_call(GuiWindow *w) {
-  cl_reader *rd = gui_app_reader(w->app);
-  kt_rec *r = NULL;
-  if (!w->card_id || cl_reader_get(rd, w->card_id, &r, NULL)) return;
-  clear_box(w->card);
-  w->form = gui_form_new_done(rd, r, QUICK_RESULT_FIELD, QUICK_COMMENT_FIELD,
-                              G_CALLBACK(on_form_save), G_CALLBACK(leave_form), w);
-  gtk_box_append(w->card, w->form);
-  gui_form_focus(w->form);
-  kt_rec_free(r);
-}
-
-/* "Plan a call": a new call in the diary, linked to the card shown, with a
- * reminder; the user gives the time. */
-static void on_plan_call(GuiWindow *w) {
-  if (!w->card_id) return;
-  cl_reader *rd = gui_app_reader(w->app);
-  kt_rec *r = NULL;
-  if (cl_reader_get(rd, w->card_id, &r, NULL)) return;
-  const kt_mfield *link = event_ref_to(rd, r->type);
-  if (link) {
-    cl_client_set pre[] = {{"type", QUICK_CALL_CODE},
-                           {link->name, w->card_id},
-                           {"remind_before", QUICK_REMIND_BEFORE}};
-    open_form(w, QUICK_EVENT_TYPE, NULL, pre, G_N_ELEMENTS(pre), _("Plan a call"));
-  }
-  kt_rec_free(r);
-}
-
-/* Esc, Cancel: back to the card shown before (or nothing, for a new card). */
-static void leave_form(GuiWindow *w) {
-  if (!w->form) return;
-  char *id = g_strdup(w->card_id);
-  show_card(w, id);
-  g_free(id);
-}
-
-static void on_form_save(GuiWindow *w) {
-  if (!w->form || gui_form_pending(w->form)) return; /* one save at a time */
-  kt_err err;
-  kt_err_clear(&err);
-  int rc = gui_form_submit(w->form, gui_app_client(w->app), NULL, &err);
-  if (rc == 2) leave_form(w); /* nothing changed */
-}
-
-/* The core answered the form's command: refused -> marked on the form; done
- * -> the saved card is shown. */
-static bool form_result(GuiWindow *w, const cl_client_event *ev) {
-  if (!w->form || !gui_form_pending(w->form) || ev->result.req != gui_form_pending(w->form))
-    return false;
-  if (ev->result.code) {
-    gui_form_refused(w->form, ev->result.msg);
-    return true;
-  }
-  char *id = g_strdup(ev->result.cmd == CL_CMD_ADD ? ev->result.id : w->card_id);
-  show_card(w, id);
-  g_free(id);
-  toast(w, _("Saved"), NULL, NULL, NULL);
-  return true;
-}
-
 static void on_action_save(GSimpleAction *a, GVariant *p, gpointer ud) {
   (void)a;
   (void)p;
-  on_form_save(ud);
+  gui_card_save(GUI_WINDOW(ud)->card);
 }
 static void on_action_new(GSimpleAction *a, GVariant *p, gpointer ud) {
   (void)a;
   (void)p;
   GuiWindow *w = ud;
-  if (w->type) open_form(w, w->type, NULL, NULL, 0, NULL);
+  if (w->type) gui_card_new_card(w->card, w->type);
 }
 static void on_action_edit(GSimpleAction *a, GVariant *p, gpointer ud) {
   (void)a;
   (void)p;
-  on_edit(ud);
+  gui_card_edit(GUI_WINDOW(ud)->card);
 }
 static gboolean on_escape(GtkWidget *widget, GVariant *args, gpointer ud) {
   (void)widget;
   (void)args;
   GuiWindow *w = ud;
-  if (!w->form) return FALSE;
+  if (!gui_card_has_form(w->card)) return FALSE;
   /* an open drop-down's list (a popover) closes first */
   GtkWidget *focus = gtk_root_get_focus(GTK_ROOT(w));
   if (focus && gtk_widget_get_native(focus) != GTK_NATIVE(w)) return FALSE;
-  leave_form(w);
-  return TRUE;
+  return gui_card_leave(w->card);
 }
 
 static void on_selected(GtkSingleSelection *sel, GParamSpec *p, GuiWindow *w) {
   (void)p;
   GuiRow *row = gtk_single_selection_get_selected_item(sel);
-  show_card(w, row ? gui_row_id(row) : NULL);
+  /* none selected (the list read again after a change): the card shown stays */
+  if (row) gui_card_show(w->card, gui_row_id(row));
 }
 
 /* ---- the list ------------------------------------------------------------------------- */
@@ -509,7 +256,7 @@ static void show_section(GuiWindow *w, const char *type) {
   if (gui_list_building(w->list)) gtk_label_set_text(w->status, _("Updating the list…"));
 }
 
-static void open_card(void *ud, const char *id) { show_card(ud, id); }
+static void open_card(void *ud, const char *id) { gui_card_show(GUI_WINDOW(ud)->card, id); }
 
 /* Reads the conflict log again; the sidebar says how many there are. */
 static void count_conflicts(GuiWindow *w) {
@@ -558,11 +305,7 @@ void gui_window_reload(GuiWindow *w) {
   gui_today_reload(w->today);
   count_conflicts(w);
   if (strcmp(gtk_stack_get_visible_child_name(w->stack), "trash") == 0) gui_trash_reload(w->trash);
-  if (w->card_id && !w->form) { /* an open form is not thrown away under the user's hands */
-    char *id = g_strdup(w->card_id);
-    show_card(w, id);
-    g_free(id);
-  }
+  gui_card_reload(w->card);
 }
 
 /* A sidebar row of a page that is not a section (Conflicts, Trash): its label. */
@@ -672,11 +415,7 @@ static void show_sync(GuiWindow *w, const cl_client_event *ev) {
   g_free(tip);
   g_free(text);
   g_free(pend);
-  if (ev->sync.totals.last_reject[0] && ev->sync.totals.rejected) {
-    char *m = g_strdup_printf(_("The server refused a change: %s"), ev->sync.totals.last_reject);
-    toast(w, m, NULL, NULL, NULL);
-    g_free(m);
-  }
+  gui_card_sync(w->card, ev); /* a refusal: said, and shown on the card */
 }
 
 static void show_reminders(GuiWindow *w, const cl_client_event *ev) {
@@ -708,7 +447,7 @@ void gui_window_event(GuiWindow *w, const cl_client_event *ev) {
           _("Show"), "win.conflicts", NULL);
     break;
   case CL_EV_RESULT:
-    if (form_result(w, ev)) break;
+    if (gui_card_result(w->card, ev)) break;
     if (gui_trash_result(w->trash, ev) || gui_reminders_result(w->reminders, ev)) {
       if (ev->result.code) toast(w, ev->result.msg, NULL, NULL, NULL);
       break;
@@ -757,7 +496,6 @@ static void gui_window_finalize(GObject *o) {
   GuiWindow *w = GUI_WINDOW(o);
   g_free(w->occ);
   g_free(w->type);
-  g_free(w->card_id);
   g_free(w->sort_field);
   g_free(w->cols_sig);
   G_OBJECT_CLASS(gui_window_parent_class)->finalize(o);
@@ -829,6 +567,8 @@ void gui_window_bench(GuiWindow *w, gint64 t0) {
   w->bench_t0 = t0; /* (the rows may be bound already: before the first frame) */
   gtk_widget_add_tick_callback(GTK_WIDGET(w), bench_tick, NULL, NULL);
 }
+
+static void card_say(void *ud, const char *text) { toast(ud, text, NULL, NULL, NULL); }
 
 GuiWindow *gui_window_new(GuiApp *app) {
   GuiWindow *w = g_object_new(GUI_TYPE_WINDOW, "application", app, NULL);
@@ -917,11 +657,10 @@ GuiWindow *gui_window_new(GuiApp *app) {
   gtk_stack_add_named(w->stack, w->reminders, "reminders");
   gtk_paned_set_start_child(GTK_PANED(right), GTK_WIDGET(w->stack));
 
-  w->card = GTK_BOX(gtk_box_new(GTK_ORIENTATION_VERTICAL, 12));
+  w->card = GUI_CARD(gui_card_new(app, card_say, w));
   gtk_widget_set_margin_start(GTK_WIDGET(w->card), 18);
   gtk_widget_set_margin_end(GTK_WIDGET(w->card), 18);
   gtk_widget_set_margin_top(GTK_WIDGET(w->card), 18);
-  set_name(GTK_WIDGET(w->card), "Card");
   GtkWidget *cscroll = gtk_scrolled_window_new();
   gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(cscroll), GTK_WIDGET(w->card));
   gtk_widget_set_size_request(cscroll, 380, -1);

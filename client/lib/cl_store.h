@@ -47,6 +47,11 @@ const char *cl_store_user(const cl_store *s);  /* the profile's user name */
  * only the client can do (import, export). */
 const kt_rights *cl_store_rights(const cl_store *s);
 const char *cl_store_role(const cl_store *s); /* the user's role, "" when not known */
+/* The office's users: the name of every live account (each has a staff record
+ * on every PC), sorted; none on a standalone PC or one that never synced. cb
+ * gets each name (borrowed for the call) and returns non-zero to stop. Works
+ * on a read-only store (cl_reader_store). KT_EDB on a read error. */
+int cl_store_users(cl_store *s, int (*cb)(void *ud, const char *name), void *ud, kt_err *err);
 /* True when the profile is connected to an office server (not standalone). */
 bool cl_store_connected(cl_store *s);
 const char *cl_store_device(const cl_store *s); /* this replica's device UUID */

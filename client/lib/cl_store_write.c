@@ -164,6 +164,19 @@ static int check_user(cl_store *s, const kt_mfield *f, const char *name, kt_err 
   return rc;
 }
 
+int cl_store_users(cl_store *s, int (*cb)(void *ud, const char *name), void *ud, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_STAFF_NAMES, err);
+  if (!st) return cl_db_st_rc(&s->d);
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    if (cb(ud, (const char *)sqlite3_column_text(st, 0))) {
+      rc = SQLITE_DONE;
+      break;
+    }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : cl_db_error(&s->d, rc, "reading the office's users", err);
+}
+
 /* Parses assignments into r (only the named fields), recording them in *set. */
 static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset *set,
                       cl__tagops *ops, kt_err *err) {

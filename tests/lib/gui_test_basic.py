@@ -61,7 +61,7 @@ g.check("clicking a row opens its card", title is not None and
         g.wait_for(lambda: g.name_of(title) == "ООО Василёк"), title and g.name_of(title))
 g.check("the card shows the phone as a link", g.find(app, "phone: +7 4822 55-01-02") is not None)
 g.check("the card shows the city", g.find(app, "city: Тверь") is not None)
-g.check("the card lists its related contact", g.find(app, "Contacts: Петрова Анна", prefix=True) is not None)
+g.check("the card lists its related contact", g.find(app, "Row contacts Петрова Анна", prefix=True) is not None)
 
 today = g.find(app, "Section today")
 g.check("the sidebar has Today", today is not None)
