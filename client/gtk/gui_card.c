@@ -70,6 +70,7 @@ struct _GuiCard {
   gui_card_say_fn say;
   void *ud;
   GtkWidget *banner;  /* the server's refusal, above the card */
+  int undone;         /* the sync totals' undone changes seen so far */
   GtkBox *content;    /* the card or the form */
   char *id;           /* the card shown, or NULL */
   GtkWidget *form;    /* the open form (owned by content), or NULL */
@@ -606,8 +607,10 @@ gboolean gui_card_result(GuiCard *c, const cl_client_event *ev) {
   return TRUE;
 }
 
-void gui_card_sync(GuiCard *c, const cl_client_event *ev) {
+gboolean gui_card_sync(GuiCard *c, const cl_client_event *ev) {
   const cl_client_sync_totals *t = &ev->sync.totals;
+  gboolean more = t->rejected > c->rejected || t->undone > c->undone;
+  c->undone = t->undone;
   if (t->rejected > c->rejected && t->last_reject[0]) {
     char *m = g_strdup_printf(_("The server refused a change: %s"), t->last_reject);
     gtk_label_set_text(GTK_LABEL(c->banner), m);
@@ -616,6 +619,7 @@ void gui_card_sync(GuiCard *c, const cl_client_event *ev) {
     g_free(m);
   }
   c->rejected = t->rejected;
+  return more;
 }
 
 static void gui_card_finalize(GObject *o) {

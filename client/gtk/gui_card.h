@@ -51,8 +51,10 @@ void gui_card_reload(GuiCard *c);
  * the form; done: the saved card shown). */
 gboolean gui_card_result(GuiCard *c, const cl_client_event *ev);
 /* The sync state: when the server refused more changes than before, its
- * message is said and shown on the pane. */
-void gui_card_sync(GuiCard *c, const cl_client_event *ev);
+ * message is said and shown on the pane. TRUE when changes were refused or
+ * undone since the last call: what is shown must be read again (the undo's
+ * "records changed" may have come before the form's result). */
+gboolean gui_card_sync(GuiCard *c, const cl_client_event *ev);
 
 G_END_DECLS
 

@@ -415,7 +415,11 @@ static void show_sync(GuiWindow *w, const cl_client_event *ev) {
   g_free(tip);
   g_free(text);
   g_free(pend);
-  gui_card_sync(w->card, ev); /* a refusal: said, and shown on the card */
+  if (gui_card_sync(w->card, ev)) { /* a refusal: said, shown on the card, and undone */
+    cl_reader_refresh(gui_app_reader(w->app), NULL, NULL);
+    if (w->type) show_section(w, w->type);
+    gui_card_reload(w->card);
+  }
 }
 
 static void show_reminders(GuiWindow *w, const cl_client_event *ev) {

@@ -226,6 +226,7 @@ elif mode == "manager":
         lambda: g.name_of(banner).startswith("The server refused a change:") and
         len(g.name_of(banner)) > 30, timeout=25), banner and g.name_of(banner))
     g.check("... and the card shows the server's value again",
-            g.wait_for(lambda: g.find(app, "city: Тверь", timeout=0) is not None, timeout=15))
+            g.wait_for(lambda: g.find(app, "city: Тверь", timeout=0) is not None, timeout=15),
+            [g.name_of(x) for x in [g.find(app, "city:", prefix=True, timeout=0)] if x is not None])
     g.check("... the replica too (CLI)", card(USER, VEC).get("city") == "Тверь", card(USER, VEC))
 g.finish()
