@@ -20,9 +20,10 @@
 #   client-kill-handover tests/soak/handover_kill.sh: kill -9 of the administrator's PC at
 #                      >= 300 points of a hand-over of 200 clients, each followed by a rerun
 #   client-kill-mail   tests/soak/mail_kill.sh: kill -9 of a PC at >= 300 points of a mailing
-#   converge-rights    tests/integ/converge_rights.sh with 8 PCs, runs of 10 rounds through
-#                      the fault proxy for the time the other parts leave (2,000 rounds
-#                      are asked for at 60 minutes: see the README for what one run takes)
+#   converge-rights    tests/integ/converge_rights.sh with 8 PCs, runs of 50 rounds (a clean
+#                      checkpoint every 10) through the fault proxy for the time the other
+#                      parts leave (2,000 rounds are asked for at 60 minutes: see the README
+#                      for what a round takes); SOAK_CONVERGE_ROUNDS=N rounds per run
 #   hostile            tests/integ/hostile.sh, the randomized hostile pusher, scaled
 #   fuzz-NAME          every libFuzzer target of tests/fuzz (make fuzz-build), all at once
 #                      for the whole run; new inputs in build/fuzz/corpus/NAME, crashes
@@ -121,16 +122,19 @@ if want hostile; then
   row hostile "$pushes pushes" "$R_FAIL" "-" $((SECONDS - t0))
 fi
 
-# converge-rights: runs of 10 rounds for the rest of the run (at least one run)
+# converge-rights: runs of 50 rounds for the rest of the run (at least one run); each PC's
+# operations go through one `kartoteka batch` process (KT_BATCH=1), and a long run pays the
+# server's start and the 8 enrollments less often
 if want converge-rights; then
   part=converge-rights t0=$SECONDS runs=0 rounds=0 fails=0 worst=0
+  crounds=${SOAK_CONVERGE_ROUNDS:-50} cevery=$(( ${SOAK_CONVERGE_ROUNDS:-50} >= 20 ? 10 : 5 ))
   share=$((deadline - SECONDS - 30)); : >"$LOG/$part.log"
   base=$(part_seed $part)
   while :; do
     s=$(( (base + runs * 104729) % 1000000 + 1 ))
-    echo "soak: $part run $((runs + 1)) (seed $s; replay: KT_SEED=$s KT_PCS=8 KT_ROUNDS=10 tests/run.sh converge_rights)"
+    echo "soak: $part run $((runs + 1)) (seed $s; replay: KT_SEED=$s KT_PCS=8 KT_ROUNDS=$crounds KT_CHECK_EVERY=$cevery tests/integ/converge_rights.sh)"
     echo "==== run $((runs + 1)) seed $s" >>"$LOG/$part.log"
-    run_script $part tests/integ/converge_rights.sh KT_SEED="$s" KT_PCS=8 KT_ROUNDS=10 KT_CHECK_EVERY=5
+    run_script $part tests/integ/converge_rights.sh KT_SEED="$s" KT_PCS=8 KT_ROUNDS="$crounds" KT_CHECK_EVERY="$cevery"
     r=$(field rounds "$R_SOAK"); runs=$((runs + 1)) rounds=$((rounds + ${r:-0}))
     f=$(( R_FAIL - fails )); fails=$R_FAIL; [ $f -gt $worst ] && worst=$f
     [ -n "${KT_SEED:-}" ] && break
