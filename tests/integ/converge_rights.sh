@@ -449,9 +449,8 @@ watch_start() {
   WATCH[$1]=$!; nwatch=$((nwatch+1))
 }
 # watch_signal PC: a --watch run gets its stop signal (kill -9 in a quarter of them);
-# watch_end PC waits for it (the end of a round signals every PC's first, then waits:
-# the shutdowns overlap, each one still checked)
-
+# watch_end PC waits for it (with KT_BATCH=1 the end of a round signals every PC's first,
+# then waits: the shutdowns overlap, each one still checked)
 watch_signal() {
   local p=$1 pid=${WATCH[$1]:-}
   [ -n "$pid" ] || return 0
@@ -509,6 +508,13 @@ ncheck=0
 json_num() { /usr/bin/python3 -c 'import json,sys
 try: d=json.loads(sys.stdin.read().strip().splitlines()[-1]); print(d["pushed"]+d["pulled"]+d["revoked"]+d["undone"])
 except Exception: print(-1)'; }
+# the same in bash (no python per sync): N from OUT's last line, -1 when it lacks a count
+sync_moved() {
+  local l=${1##*$'\n'} key; N=0
+  for key in pushed pulled revoked undone; do
+    if [[ $l == "{"*"}" && $l =~ \"$key\":\ *([0-9]+) ]]; then N=$((N + BASH_REMATCH[1])); else N=-1; return; fi
+  done
+}
 checkpoint() {
   local what=$1 pass p out moved settled=0
   ncheck=$((ncheck+1))
@@ -516,9 +522,9 @@ checkpoint() {
   for pass in 1 2 3 4 5 6; do
     moved=0
     for p in "${P[@]}"; do
-      if [ -n "${BQ[$p]:-}" ]; then echo "+ sync --json" >>"$T/$p.log"; ask "$p" sync --json; out=$OUT
-      else out=$(k "$p" sync --json); fi
-      n=$(echo "$out" | json_num)
+      if [ -n "${BQ[$p]:-}" ]; then
+        echo "+ sync --json" >>"$T/$p.log"; ask "$p" sync --json; sync_moved "$OUT"; n=$N
+      else out=$(k "$p" sync --json); n=$(echo "$out" | json_num); fi
       [ "$n" = 0 ] || moved=1
     done
     [ $moved = 0 ] && { settled=$pass; break; }
@@ -606,8 +612,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
     us_since "$t0"; TIME_IN[$1]=$(( ${TIME_IN[$1]:-0} + US ))
   done
   us_since; t0=$US
-  for p in "${P[@]}"; do bg_wait "$p"; watch_signal "$p"; done
-  for p in "${P[@]}"; do watch_end "$p"; done
+  if [ "$BATCH" = 1 ]; then
+    for p in "${P[@]}"; do bg_wait "$p"; watch_signal "$p"; done
+    for p in "${P[@]}"; do watch_end "$p"; done
+  else   # (the old way: one after the other)
+    for p in "${P[@]}"; do bg_wait "$p"; watch_signal "$p"; watch_end "$p"; done
+  fi
   us_since "$t0"; TIME_IN[stop]=$(( ${TIME_IN[stop]:-0} + US ))
   if [ $round -lt $ROUNDS ] && [ $((round % CHECK_EVERY)) -eq 0 ]; then
     us_since; t0=$US; checkpoint "round $round"; us_since "$t0"; TIME_IN[check]=$(( ${TIME_IN[check]:-0} + US ))
