@@ -258,26 +258,47 @@ value() {
 
 sq() { sqlite3 -cmd '.timeout 3000' "$T/$1/replica.db" "$2" 2>>"$T/$1.log"; }
 ADDED=()   # "type id profile" of every add, in order
+# known PC: CARDS = "type|id|deleted" of the replica's orgs, contacts, tasks (in that
+# order, each in table order), and C_org, C_contact, C_task each type's part of it (one
+# read of three answers: bash loops over hundreds of cards per operation cost more
+# than the operation itself)
+CARD_TYPES=(org contact task)
 known() {
   if [ "$READS" = batch ] && [ -n "${BQ[$1]:-}" ]; then known_listed "$1"; return; fi
-  sqf "$1" "SELECT 'org', id, coalesce(deleted,0) FROM t_org UNION ALL
-    SELECT 'contact', id, coalesce(deleted,0) FROM t_contact UNION ALL
-    SELECT 'task', id, coalesce(deleted,0) FROM t_task"
-  CARDS=("${SQ[@]}")
+  local t q=()
+  for t in "${CARD_TYPES[@]}"; do
+    q+=(".once $T/$1.rows.$t" "SELECT '$t', id, coalesce(deleted,0) FROM t_$t;")
+  done
+  if [ -n "${SQ_Q[$1]:-}" ]; then
+    local l=""
+    printf '%s\n' "${q[@]}" ".print $RS" >&"${SQ_Q[$1]}"
+    while IFS= read -r -u "${SQ_A[$1]}" l && [[ $l != "$RS"* ]]; do :; done
+  else
+    sqlite3 -cmd '.timeout 3000' "$T/$1/replica.db" "${q[@]}" 2>>"$T/$1.log"
+  fi
+  mapfile -t C_org <"$T/$1.rows.org"
+  mapfile -t C_contact <"$T/$1.rows.contact"
+  mapfile -t C_task <"$T/$1.rows.task"
+  CARDS=("${C_org[@]}" "${C_contact[@]}" "${C_task[@]}")
 }
 # the same through the batch's `list` (KT_READS=batch; in the order list gives)
 known_listed() {
-  local t tr l trash; CARDS=()
-  for t in org contact task; do
+  local t tr l trash
+  C_org=() C_contact=() C_task=()
+  for t in "${CARD_TYPES[@]}"; do
     for tr in 0 1; do
       trash=(); [ $tr = 1 ] && trash=(--trash)
       ask "$1" list "$t" "${trash[@]}" || continue
-      while read -r l _; do [ -n "$l" ] && CARDS+=("$t|$l|$tr"); done <<<"$OUT"
+      while read -r l _; do [ -n "$l" ] && eval "C_$t+=(\"\$t|\$l|\$tr\")"; done <<<"$OUT"
     done
   done
+  CARDS=("${C_org[@]}" "${C_contact[@]}" "${C_task[@]}")
 }
-# ids of the replica's cards of one type
-ids_of() { local c out=(); for c in "${CARDS[@]}"; do [[ $c == "$1|"* ]] && { c=${c#*|}; out+=("${c%|*}"); }; done; IDS=("${out[@]}"); }
+# ids_of TYPE: IDS = the ids of the replica's cards of one type
+ids_of() {
+  case $1 in org) IDS=("${C_org[@]#*|}") ;; contact) IDS=("${C_contact[@]#*|}") ;; task) IDS=("${C_task[@]#*|}") ;; esac
+  IDS=("${IDS[@]%|*}")
+}
 
 op_add() {
   local p=$1 u=${USER[$1]} t sets=() tag="$1-$round-$nops"
@@ -310,14 +331,19 @@ op_add() {
 }
 
 pick_card() { # [TYPE...]: a card of these types (any when none given); 1 when none
-  local pool=() c
+  local pool=() c t
   if [ $# -eq 0 ]; then pool=("${CARDS[@]}")
-  else for c in "${CARDS[@]}"; do for t in "$@"; do [[ $c == "$t|"* ]] && pool+=("$c"); done; done; fi
+  else   # in CARDS' order, whatever the order of the arguments
+    for t in "${CARD_TYPES[@]}"; do
+      [[ " $* " == *" $t "* ]] || continue
+      case $t in org) pool+=("${C_org[@]}") ;; contact) pool+=("${C_contact[@]}") ;; task) pool+=("${C_task[@]}") ;; esac
+    done
+  fi
   [ ${#pool[@]} -gt 0 ] || return 1
   local hot=$(( ${#pool[@]} < 4 ? ${#pool[@]} : 4 ))
   rnd 2
   if [ $R -eq 0 ]; then rnd $hot; else rnd ${#pool[@]}; fi
-  IFS='|' read -r CT CID CDEL <<<"${pool[R]}"
+  c=${pool[R]}; CT=${c%%|*}; c=${c#*|}; CID=${c%|*}; CDEL=${c##*|}
 }
 
 op_edit() {
@@ -590,6 +616,7 @@ t_rounds=$(date +%s%N)
 declare -A TIME_IN=()   # microseconds spent in each kind of event (op, sync, role, stop, check)
 us_since() { local t=${EPOCHREALTIME/./}; US=$((10#$t - ${1:-0})); }   # (no subshell)
 for ((round = 1; round <= ROUNDS; round++)); do
+  us_since; t_round=$US
   echo on >"$T/faults"
   [ $round -eq $((ROUNDS / 2 + 1)) ] && late_join "$LATE"
   rseed=$(( (SEED * 7919 + round) & 0x7fffffff )); RANDOM=$rseed
@@ -622,6 +649,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   if [ $round -lt $ROUNDS ] && [ $((round % CHECK_EVERY)) -eq 0 ]; then
     us_since; t0=$US; checkpoint "round $round"; us_since "$t0"; TIME_IN[check]=$(( ${TIME_IN[check]:-0} + US ))
   fi
+  us_since "$t_round"; echo "round $round took $((US / 1000)) ms (${#CARDS[@]} cards on the last PC to act)"
 done
 refused=""; for kd in "${!NREF[@]}"; do refused+="${refused:+, }$kd ${NREF[$kd]}"; done
 echo "ops: $nops (${#ADDED[@]} adds; refused at once for rights: ${refused:-none}); role changes: $nrole ($nrole_remote remote)"
