@@ -48,6 +48,20 @@ void cli_cmd_usage(const cli_cmd *c, FILE *f);
  * both use it. */
 void cli_cmd_help(const cli_cmd *c);
 
+/* Runs one command line as `kartoteka` does (cli_main.c): argv[0] is the
+ * program's name (skipped), then the global options, the command and its
+ * words (modified in place). base NULL: the process's own command line;
+ * otherwise a line of `batch`, whose global options (profile, json,
+ * verbose) come first and the line's own after them, and which refuses
+ * what cli_batch_refusal refuses. The card index the command's entry
+ * declares is opened and closed within the call; nothing of one call is
+ * left for the next. Returns the exit status (0, 1, 2: cli.h). */
+int cli_run(const cli_ctx *base, int argc, char **argv);
+/* Why a (sub-)command with its words (argv[0] = its word, options checked)
+ * cannot run as a line of `batch` (cli_batch.c): a static reason, or NULL
+ * when it can. */
+const char *cli_batch_refusal(const cli_cmd *c, int argc, char **argv);
+
 /* the entries, one per command, each in its command's file */
 extern const cli_cmd cli_entry_init, cli_entry_demo, cli_entry_connect, cli_entry_login,
     cli_entry_sync, cli_entry_conflicts, cli_entry_agent, cli_entry_today, cli_entry_agenda,
@@ -56,6 +70,6 @@ extern const cli_cmd cli_entry_init, cli_entry_demo, cli_entry_connect, cli_entr
     cli_entry_search, cli_entry_import, cli_entry_duplicates, cli_entry_merge, cli_entry_export,
     cli_entry_field, cli_entry_section, cli_entry_group, cli_entry_admin, cli_entry_report,
     cli_entry_status, cli_entry_outbox, cli_entry_check, cli_entry_reindex, cli_entry_repair,
-    cli_entry_history, cli_entry_template, cli_entry_mail, cli_entry_doc;
+    cli_entry_history, cli_entry_template, cli_entry_mail, cli_entry_doc, cli_entry_batch;
 
 #endif

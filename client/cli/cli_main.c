@@ -46,7 +46,7 @@ static const cli_cmd *const commands[] = {
     &cli_entry_import, &cli_entry_duplicates, &cli_entry_merge, &cli_entry_export, &cli_entry_field,
     &cli_entry_section, &cli_entry_group, &cli_entry_admin, &cli_entry_report, &cli_entry_status,
     &cli_entry_outbox, &cli_entry_check, &cli_entry_reindex, &cli_entry_repair, &cli_entry_history,
-    &cli_entry_template, &cli_entry_mail, &cli_entry_doc,
+    &cli_entry_template, &cli_entry_mail, &cli_entry_doc, &cli_entry_batch,
     &help_entry,
 };
 #define NCOMMANDS (int)(sizeof commands / sizeof commands[0])
@@ -140,18 +140,15 @@ static const char *resolve_profile(const char *given) {
   return profile_buf;
 }
 
-int main(int argc, char **argv) {
-  /* the card index, keys and tokens are the user's alone; a server that closed
-     the connection (a revoked device, a restart) is a write error with a
-     message, not a silent death */
-  kt_plat_process_init();
-  /* messages in the PC's language; numbers and dates that programs read (JSON,
-     CSV, mail headers, templates' dates) stay as the C locale writes them */
-  kt_i18n_init(argc > 0 ? argv[0] : NULL, KARTOTEKA_LOCALEDIR);
-  setlocale(LC_NUMERIC, "C");
-  setlocale(LC_TIME, "C");
+int cli_run(const cli_ctx *base, int argc, char **argv) {
   cli_ctx ctx = {0};
   const char *profile = NULL;
+  if (base) { /* a line of `batch`: the batch's global options, then the line's own */
+    ctx.json = base->json;
+    ctx.verbose = base->verbose;
+    profile = base->profile;
+  }
+  current = NULL; /* nothing of the previous line's command */
   /* global options before the command (the one parser, over their table);
      --json may appear anywhere */
   cli_args g = cli_args_begin(&global_entry, argc, argv);
@@ -204,13 +201,30 @@ int main(int argc, char **argv) {
   current = ctx.cmd = c;
   ctx.profile = resolve_profile(profile);
   kt_log_set_level(ctx.verbose ? KT_LOG_DEBUG : KT_LOG_WARN);
-  /* a command's warnings are for the person at the terminal; the agent (and --verbose) log */
-  if (!ctx.verbose && strcmp(c->name, "agent") != 0) kt_log_set_plain("kartoteka");
+  /* a command's warnings are for the person at the terminal; the agent (and --verbose) log
+     (set for every command: a line of `batch` gets no format from the line before) */
+  kt_log_set_plain(!ctx.verbose && strcmp(c->name, "agent") != 0 ? "kartoteka" : NULL);
   /* every option is checked against the command's entry before it runs */
   int rc = cli_cmd_check_opts(c, n - depth, args + depth);
-  if (rc == 0) rc = c->run ? c->run(&ctx, n - depth, args + depth)
-                           : cli_cmd_no_sub(c, n - depth, args + depth);
+  const char *refused = base && rc == 0 ? cli_batch_refusal(c, n - depth, args + depth) : NULL;
+  if (refused) rc = cli_usage(c->name, _("%s cannot run inside batch: %s"), c->name, refused);
+  else if (rc == 0) rc = c->run ? c->run(&ctx, n - depth, args + depth)
+                                : cli_cmd_no_sub(c, n - depth, args + depth);
   cli_ctx_close(&ctx); /* the card index the entry's store mode opened (cli_store) */
   free(args);
+  current = NULL;
   return rc;
+}
+
+int main(int argc, char **argv) {
+  /* the card index, keys and tokens are the user's alone; a server that closed
+     the connection (a revoked device, a restart) is a write error with a
+     message, not a silent death */
+  kt_plat_process_init();
+  /* messages in the PC's language; numbers and dates that programs read (JSON,
+     CSV, mail headers, templates' dates) stay as the C locale writes them */
+  kt_i18n_init(argc > 0 ? argv[0] : NULL, KARTOTEKA_LOCALEDIR);
+  setlocale(LC_NUMERIC, "C");
+  setlocale(LC_TIME, "C");
+  return cli_run(NULL, argc, argv);
 }
