@@ -47,3 +47,18 @@ void kt_i18n_init(const char *argv0, const char *compiled_dir) {
   bind_textdomain_codeset(KT_I18N_DOMAIN, "UTF-8");
   textdomain(KT_I18N_DOMAIN);
 }
+
+const char *kt_i18n_noun(const char *noun) {
+  if (!noun) return "";
+  char key[160];
+  if (snprintf(key, sizeof key, "noun\004%s", noun) >= (int)sizeof key) return noun;
+  const char *t = dgettext(KT_I18N_DOMAIN, key);
+  return t == key ? noun : t;
+}
+
+const char *kt_i18n_a_noun(const char *noun, char *out, size_t n) {
+  const char *t = kt_i18n_noun(noun);
+  if (t != noun) snprintf(out, n, "%s", t);
+  else snprintf(out, n, "%s %s", strchr("aeiou", noun[0]) && noun[0] ? "an" : "a", noun);
+  return out;
+}

@@ -6,9 +6,32 @@
 #ifndef KT_I18N_H
 #define KT_I18N_H
 
+#include <libintl.h>
 #include <stddef.h>
 
 #define KT_I18N_DOMAIN "kartoteka"
+
+/* The client library's and common code's messages for people (value checks,
+ * the store's refusals, import and sync problems): KT_() translates at the
+ * call in the domain above, KT_N_() marks a static initialiser's string
+ * (translated with KT_() where used), KT_NG_() picks a plural form. No GLib:
+ * plain libintl. The programs that bound the domain (kt_i18n_init) get their
+ * language; the server never binds it and runs in the C locale, so there they
+ * return the English msgid and its logs and protocol messages stay English.
+ * tools/make_pot.sh reads these keywords. */
+#define KT_(s) dgettext(KT_I18N_DOMAIN, s)
+#define KT_N_(s) (s)
+#define KT_NG_(s, p, n) dngettext(KT_I18N_DOMAIN, s, p, (unsigned long)(n))
+
+/* A registry noun ("organization", kt_typedef.noun) in the programs'
+ * language (msgctxt "noun", from tools/registry_strings); the noun itself
+ * when it has no translation. Static or the catalogue's: never freed. */
+const char *kt_i18n_noun(const char *noun);
+
+/* "an organization" in English; the translated noun alone otherwise (the
+ * translated sentences put it where no article is needed). Written into out
+ * (n bytes); returns out. */
+const char *kt_i18n_a_noun(const char *noun, char *out, size_t n);
 
 /* setlocale(LC_ALL, "") and binds the domain to the first of:
  * $KARTOTEKA_LOCALEDIR; ../share/locale beside the running program (the build

@@ -11,6 +11,7 @@
 
 #include "kt_alloc.h"
 #include "kt_choice.h"
+#include "kt_i18n.h"
 #include "kt_text.h"
 #include "kt_time.h"
 #include "kt_uuid.h"
@@ -137,7 +138,7 @@ kt_mtype *kt_model_type_by_code(kt_model *m, int code) {
 int kt_model_type_get(kt_model *m, const char *name, kt_mtype **out, kt_err *err) {
   kt_mtype *t = kt_model_type(m, name);
   if (!t || !(t->def->flags & KT_TF_USER))
-    return kt_err_set(err, KT_EINVAL, "unknown type '%s'; valid types: %s", name ? name : "",
+    return kt_err_set(err, KT_EINVAL, KT_("unknown type '%s'; valid types: %s"), name ? name : "",
                       kt_registry_type_names());
   *out = t;
   return 0;
@@ -160,7 +161,7 @@ int kt_mtype_field_get(kt_mtype *t, const char *name, kt_mfield **out, kt_err *e
     if (k) kt_buf_putc(&b, ' ');
     kt_buf_puts(&b, t->fields[k].name);
   }
-  kt_err_set(err, KT_EINVAL, "unknown field '%s' for %s; valid fields: %s", name, t->def->name,
+  kt_err_set(err, KT_EINVAL, KT_("unknown field '%s' for %s; valid fields: %s"), name, t->def->name,
              kt_buf_str(&b));
   kt_buf_free(&b);
   return KT_EINVAL;
@@ -180,7 +181,7 @@ const char *kt_mtype_label(const kt_mtype *t) { return t->label ? t->label : t->
 
 int kt_mfield_choices_check(const kt_mfield *f, const char *etype, const char *list, kt_err *err) {
   if (f->type != KT_FT_CHOICE)
-    return kt_err_set(err, KT_EINVAL, "%s.%s is not a choice field", etype, f->name);
+    return kt_err_set(err, KT_EINVAL, KT_("%s.%s is not a choice field"), etype, f->name);
   char what[KT_NAME_MAX * 2 + 2];
   snprintf(what, sizeof what, "%s.%s", etype, f->name);
   return kt_choice_validate(list, f->needs, what, err);
@@ -209,24 +210,24 @@ int kt_model_apply_field_def(kt_model *m, const char *etype, const char *name, c
                              kt_err *err) {
   *added = false;
   kt_mtype *t = kt_model_type(m, etype);
-  if (!t) return kt_err_set(err, KT_EINVAL, "unknown type '%s'; valid types: %s", etype ? etype : "",
+  if (!t) return kt_err_set(err, KT_EINVAL, KT_("unknown type '%s'; valid types: %s"), etype ? etype : "",
                             kt_registry_type_names());
   kt_mfield *f = kt_mtype_field(t, name ? name : "");
   if (!f) {
     if (!valid_ident(name))
       return kt_err_set(err, KT_EINVAL,
-                        "bad field name '%s': use lower-case Latin letters, digits and _ "
-                        "(starting with a letter, at most %d characters)",
+                        KT_("bad field name '%s': use lower-case Latin letters, digits and _ "
+                        "(starting with a letter, at most %d characters)"),
                         name ? name : "", KT_NAME_MAX - 3);
     int ft = ftype ? kt_ftype_parse(ftype) : -1;
     if (ft < 0 || !kt_ftype_is_custom((kt_ftype)ft))
-      return kt_err_set(err, KT_EINVAL, "bad field type '%s'; use one of: %s", ftype ? ftype : "",
+      return kt_err_set(err, KT_EINVAL, KT_("bad field type '%s'; use one of: %s"), ftype ? ftype : "",
                         KT_FTYPE_CUSTOM_LIST);
     if (kt_ftype_is_multi((kt_ftype)ft) && !kt_tags_card_ref(kt_tags_elem_type(m), etype))
-      return kt_err_set(err, KT_EINVAL, "a %s field can be added to organizations and contacts "
-                        "(org, contact), not to %s", ftype, etype);
+      return kt_err_set(err, KT_EINVAL, KT_("a %s field can be added to organizations and contacts "
+                        "(org, contact), not to %s"), ftype, etype);
     if (t->ncustom >= KT_MAX_FIELDS - KT_CUSTOM_BASE)
-      return kt_err_set(err, KT_EINVAL, "%s already has %d custom fields, the maximum", etype,
+      return kt_err_set(err, KT_EINVAL, KT_("%s already has %d custom fields, the maximum"), etype,
                         t->ncustom);
     f = &t->fields[t->nfields];
     memset(f, 0, sizeof *f);
@@ -245,12 +246,12 @@ int kt_model_apply_field_def(kt_model *m, const char *etype, const char *name, c
     t->ncustom++;
     *added = true;
   } else if (ftype && *ftype && f->custom && strcmp(ftype, kt_ftype_name(f->type)) != 0) {
-    return kt_err_set(err, KT_EINVAL, "field %s.%s is already of type %s", etype, name,
+    return kt_err_set(err, KT_EINVAL, KT_("field %s.%s is already of type %s"), etype, name,
                       kt_ftype_name(f->type));
   }
   if (replace_str(&f->label, label)) return kt_err_set(err, KT_ENOMEM, "out of memory");
   if (choices && *choices && f->type != KT_FT_CHOICE)
-    return kt_err_set(err, KT_EINVAL, "field %s.%s is not a choice field", etype, name);
+    return kt_err_set(err, KT_EINVAL, KT_("field %s.%s is not a choice field"), etype, name);
   /* a list saved without a code the program needs (by an older version, on
      another PC) keeps it anyway */
   char *eff = NULL;
@@ -263,9 +264,9 @@ int kt_model_apply_field_def(kt_model *m, const char *etype, const char *name, c
 
 int kt_model_reserve_custom(kt_model *m, const char *etype, kt_err *err) {
   kt_mtype *t = kt_model_type(m, etype ? etype : "");
-  if (!t) return kt_err_set(err, KT_EINVAL, "unknown type '%s'", etype ? etype : "");
+  if (!t) return kt_err_set(err, KT_EINVAL, KT_("unknown type '%s'"), etype ? etype : "");
   if (t->ncustom >= KT_MAX_FIELDS - KT_CUSTOM_BASE)
-    return kt_err_set(err, KT_EINVAL, "%s already has %d custom fields, the maximum", etype,
+    return kt_err_set(err, KT_EINVAL, KT_("%s already has %d custom fields, the maximum"), etype,
                       t->ncustom);
   t->ncustom++;
   return 0;
@@ -274,7 +275,7 @@ int kt_model_reserve_custom(kt_model *m, const char *etype, kt_err *err) {
 int kt_model_apply_section(kt_model *m, const char *etype, const char *label, bool hidden,
                            kt_err *err) {
   kt_mtype *t = kt_model_type(m, etype);
-  if (!t) return kt_err_set(err, KT_EINVAL, "unknown type '%s'; valid types: %s", etype ? etype : "",
+  if (!t) return kt_err_set(err, KT_EINVAL, KT_("unknown type '%s'; valid types: %s"), etype ? etype : "",
                             kt_registry_type_names());
   if (replace_str(&t->label, label)) return kt_err_set(err, KT_ENOMEM, "out of memory");
   t->hidden = hidden;
@@ -314,7 +315,7 @@ static bool noyear_date(const char *in, char out[11]) {
 /* kt_value_set_text for a parsed value: KT_ENOMEM with a message. */
 static int parsed_text(kt_value *out, const char *s, size_t n, kt_err *err) {
   if (kt_value_set_text(out, s, n))
-    return kt_err_set(err, KT_ENOMEM, "out of memory; close other programs and try again");
+    return kt_err_set(err, KT_ENOMEM, KT_("out of memory; close other programs and try again"));
   return 0;
 }
 
@@ -324,7 +325,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
   kt_value_clear(out);
   if (n == 0) return 0;
   if (!kt_utf8_valid(s, n))
-    return kt_err_set(err, KT_EINVAL, "%s: the text is not valid UTF-8; convert it to UTF-8",
+    return kt_err_set(err, KT_EINVAL, KT_("%s: the text is not valid UTF-8; convert it to UTF-8"),
                       f->name);
   char tmp[4096];
   if (f->type == KT_FT_TAGS) { /* the canonical list: trimmed, folded-unique, sorted */
@@ -340,7 +341,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
     return trc;
   }
   if (n >= sizeof tmp && f->type != KT_FT_TEXT && f->type != KT_FT_LONGTEXT)
-    return kt_err_set(err, KT_EINVAL, "%s: value too long", f->name);
+    return kt_err_set(err, KT_EINVAL, KT_("%s: value too long"), f->name);
   if (n < sizeof tmp) {
     memcpy(tmp, s, n);
     tmp[n] = '\0';
@@ -355,10 +356,10 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
   case KT_FT_GROUP: {
     size_t max = f->type == KT_FT_LONGTEXT ? 100000 : 1000;
     if (n > max)
-      return kt_err_set(err, KT_EINVAL, "%s: value too long (%zu bytes, at most %zu)", f->name, n,
+      return kt_err_set(err, KT_EINVAL, KT_("%s: value too long (%zu bytes, at most %zu)"), f->name, n,
                         max);
     if (f->type == KT_FT_USER && memchr(s, ' ', n))
-      return kt_err_set(err, KT_EINVAL, "%s: '%.*s' is not a user name (no spaces allowed)",
+      return kt_err_set(err, KT_EINVAL, KT_("%s: '%.*s' is not a user name (no spaces allowed)"),
                         f->name, (int)n, s);
     return kt_value_set_text(out, s, n) ? kt_err_set(err, KT_ENOMEM, "out of memory") : 0;
   }
@@ -400,7 +401,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
   case KT_FT_BOOL: {
     int64_t v;
     if (parse_bool(tmp, &v))
-      return kt_err_set(err, KT_EINVAL, "%s: '%s' is not yes/no (use yes, no, 1 or 0)", f->name,
+      return kt_err_set(err, KT_EINVAL, KT_("%s: '%s' is not yes/no (use yes, no, 1 or 0)"), f->name,
                         tmp);
     kt_value_set_int(out, v);
     return 0;
@@ -411,7 +412,7 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
     kt_buf c = KT_BUF_INIT;
     if (!kt_choice_find(list, tmp, &c)) { /* a code, else a label: stored as the code */
       kt_buf_free(&c);
-      return kt_err_set(err, KT_EINVAL, "%s: '%s' is not one of: %s", f->name, tmp, list);
+      return kt_err_set(err, KT_EINVAL, KT_("%s: '%s' is not one of: %s"), f->name, tmp, list);
     }
     rc = kt_value_set_text(out, c.p, c.len);
     kt_buf_free(&c);
@@ -420,15 +421,15 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
   case KT_FT_REF:
   case KT_FT_UUID:
     if (!kt_uuid_str_is_valid(tmp))
-      return kt_err_set(err, KT_EINVAL, "%s: '%s' is not a record id", f->name, tmp);
+      return kt_err_set(err, KT_EINVAL, KT_("%s: '%s' is not a record id"), f->name, tmp);
     for (char *p = tmp; *p; p++) *p = (char)tolower((unsigned char)*p);
     return parsed_text(out, tmp, n, err);
   case KT_FT_PHONE: {
     char digits[40];
     if (kt_phone_normalize(tmp, "7", digits, sizeof digits) <= 0)
       return kt_err_set(err, KT_EINVAL,
-                        "%s: '%s' is not a phone number (digits, spaces, ()+- and an "
-                        "extension are allowed)",
+                        KT_("%s: '%s' is not a phone number (digits, spaces, ()+- and an "
+                        "extension are allowed)"),
                         f->name, tmp);
     return parsed_text(out, s, n, err);
   }
@@ -445,15 +446,15 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
   case KT_FT_URL:
     for (size_t i = 0; i < n; i++)
       if (isspace((unsigned char)s[i]))
-        return kt_err_set(err, KT_EINVAL, "%s: a web address cannot contain spaces", f->name);
+        return kt_err_set(err, KT_EINVAL, KT_("%s: a web address cannot contain spaces"), f->name);
     return parsed_text(out, s, n, err);
   case KT_FT_RRULE: {
     struct icalrecurrencetype r = icalrecurrencetype_from_string(tmp);
     icalerror_clear_errno();
     if (r.freq == ICAL_NO_RECURRENCE)
       return kt_err_set(err, KT_EINVAL,
-                        "%s: '%s' is not a valid repeat rule; use an iCalendar RRULE such as "
-                        "FREQ=WEEKLY;BYDAY=MO,WE or FREQ=MONTHLY;COUNT=6",
+                        KT_("%s: '%s' is not a valid repeat rule; use an iCalendar RRULE such as "
+                        "FREQ=WEEKLY;BYDAY=MO,WE or FREQ=MONTHLY;COUNT=6"),
                         f->name, tmp);
     for (char *p = tmp; *p; p++) *p = (char)toupper((unsigned char)*p);
     return parsed_text(out, tmp, n, err);
@@ -483,7 +484,7 @@ int kt_mfield_check(const kt_mfield *f, const kt_value *v, kt_err *err) {
       kt_text_trim(v->s, &n);
       size_t max = f->type == KT_FT_LONGTEXT ? 100000 : 1000;
       if (n > max)
-        return kt_err_set(err, KT_EINVAL, "%s: value too long (%zu bytes, at most %zu)", f->name,
+        return kt_err_set(err, KT_EINVAL, KT_("%s: value too long (%zu bytes, at most %zu)"), f->name,
                           n, max);
       return 0;
     }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kt_i18n.h"
+
 static void fill(kt_rights *r, kt_level read, kt_level edit, kt_level del) {
   int n;
   const kt_typedef *t = kt_registry_types(&n);
@@ -364,38 +366,48 @@ int kt_rights_check(const kt_who *who, const char *role, const kt_mtype *t, cons
                     const kt_scope *before, const kt_scope *after, const kt_change_kind *k,
                     kt_err *err) {
   int code = t->def->code;
-  const char *tn = t->def->noun ? t->def->noun : t->def->name; /* words, not type names */
+  /* words, not type names; in the programs' language (the server's stay English) */
+  const char *tn = kt_i18n_noun(t->def->noun ? t->def->noun : t->def->name);
   role = role && *role ? role : "?";
   if (!k->isnew && !kt_rights_allows_scope(who, code, KT_ACT_READ, before))
-    return kt_err_set(err, KT_EPERM, "there is no %s %s that you may change", tn, id ? id : "");
+    return kt_err_set(err, KT_EPERM, KT_("there is no %s %s that you may change"), tn, id ? id : "");
   const char *whose = k->isnew ? after->owner : before->owner;
   if (k->contact_field && !kt_rights_field_visible(who, k->contact_field, whose))
-    return kt_err_set(err, KT_EPERM, "%s of a colleague's card is protected: your role may not "
-                      "see or change it", k->contact_field->name);
+    return kt_err_set(err, KT_EPERM, KT_("%s of a colleague's card is protected: your role may not "
+                      "see or change it"), k->contact_field->name);
   if (!k->isnew && k->other && !kt_rights_allows_scope(who, code, KT_ACT_EDIT, before))
-    return kt_err_set(err, KT_EPERM, "you may not change this %s: it is %s's and your role (%s) "
-                      "does not allow it", tn, before->owner[0] ? before->owner : "nobody", role);
+    return kt_err_set(err, KT_EPERM, KT_("you may not change this %s: it is %s's and your role (%s) "
+                      "does not allow it"), tn, before->owner[0] ? before->owner : KT_("nobody"), role);
   if (!k->isnew && k->del && !kt_rights_allows_scope(who, code, KT_ACT_DELETE, before))
-    return kt_err_set(err, KT_EPERM, "you may not delete or restore this %s: your role (%s) does "
-                      "not allow it", tn, role);
+    return kt_err_set(err, KT_EPERM, KT_("you may not delete or restore this %s: your role (%s) does "
+                      "not allow it"), tn, role);
   if (k->reassign && !who->rights.reassign)
-    return kt_err_set(err, KT_EPERM, "your role (%s) may not give %s cards to another person or "
-                      "move them to another group: ask a head of sales", role, tn);
+    return kt_err_set(err, KT_EPERM, KT_("your role (%s) may not give %s cards to another person or "
+                      "move them to another group: ask a head of sales"), role, tn);
   if (!k->isnew && k->moves) {
     kt_scope b = *before, a = *after;
     b.asg[0] = a.asg[0] = '\0';
     const kt_scope *no = !kt_rights_allows_scope(who, code, KT_ACT_EDIT, &b) ? before
                          : !kt_rights_allows_scope(who, code, KT_ACT_EDIT, &a) ? after : NULL;
     if (no)
-      return kt_err_set(err, KT_EPERM, "you may not move this %s to another card or person: "
+      return kt_err_set(err, KT_EPERM, KT_("you may not move this %s to another card or person: "
                         "it would leave or land on %s's card, and your role (%s) lets you only "
-                        "record what was done", tn, no->owner[0] ? no->owner : "nobody", role);
+                        "record what was done"), tn, no->owner[0] ? no->owner : KT_("nobody"), role);
   }
   kt_scope a = *after;
   if (k->isnew) a.asg[0] = '\0'; /* assigning a new record to oneself plants nothing */
-  if ((k->isnew || k->other) && !kt_rights_allows_scope(who, code, KT_ACT_EDIT, &a))
-    return kt_err_set(err, KT_EPERM, "you may not %s this %s%s%s: your role (%s) does not allow "
-                      "it", k->isnew ? "create" : "move", tn, after->owner[0] ? " owned by " : "",
-                      after->owner, role);
+  if ((k->isnew || k->other) && !kt_rights_allows_scope(who, code, KT_ACT_EDIT, &a)) {
+    if (!after->owner[0])
+      return kt_err_set(err, KT_EPERM,
+                        k->isnew ? KT_("you may not create this %s: your role (%s) does not allow it")
+                                 : KT_("you may not move this %s: your role (%s) does not allow it"),
+                        tn, role);
+    return kt_err_set(err, KT_EPERM,
+                      k->isnew ? KT_("you may not create this %s owned by %s: your role (%s) does "
+                                     "not allow it")
+                               : KT_("you may not move this %s owned by %s: your role (%s) does "
+                                     "not allow it"),
+                      tn, after->owner, role);
+  }
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt_i18n.h"
 #include "kt_text.h"
 
 void kt_tags_free(kt_tags *l) {
@@ -19,18 +20,18 @@ void kt_tags_free(kt_tags *l) {
 int kt_tags_valid(const char *s, size_t n, kt_err *err) {
   size_t len;
   const char *t = kt_text_trimn(s, n, &len);
-  if (!len) return kt_err_set(err, KT_EINVAL, "a tag is empty: write tags as VIP,Опт");
+  if (!len) return kt_err_set(err, KT_EINVAL, KT_("a tag is empty: write tags as VIP,Опт"));
   if (len > KT_TAG_MAX)
-    return kt_err_set(err, KT_EINVAL, "tag '%.40s...' is longer than %d bytes: shorten it", t,
+    return kt_err_set(err, KT_EINVAL, KT_("tag '%.40s...' is longer than %d bytes: shorten it"), t,
                       KT_TAG_MAX);
   if (!kt_utf8_valid(t, len))
-    return kt_err_set(err, KT_EINVAL, "a tag is not valid UTF-8 text: check the file's encoding");
+    return kt_err_set(err, KT_EINVAL, KT_("a tag is not valid UTF-8 text: check the file's encoding"));
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)t[i];
     if (c == ',' || c < 0x20 || c == 0x7f)
-      return kt_err_set(err, KT_EINVAL, "tag '%.*s' has a %s: one tag is one word or phrase "
-                        "without commas or line breaks", (int)len, t, c == ',' ? "comma" :
-                        "control character");
+      return kt_err_set(err, KT_EINVAL, KT_("tag '%.*s' has a %s: one tag is one word or phrase "
+                        "without commas or line breaks"), (int)len, t, c == ',' ? KT_("comma") :
+                        KT_("control character"));
   }
   return 0;
 }

@@ -5,6 +5,7 @@
  * mapping, then for Latin letters the "Latin-ASCII" transliterator (falling back
  * to NFD minus combining marks), then the Cyrillic/Greek special cases. After
  * that the table is only read. */
+#include "kt_i18n.h"
 #include "kt_text.h"
 #include "kt_utf8.h"
 
@@ -395,14 +396,14 @@ int kt_email_normalize(const char *in, kt_buf *out, kt_err *err) {
   const char *s = kt_text_trim(in, &n);
   const char *what = NULL;
   size_t at = 0, nat = 0;
-  if (n == 0) return kt_err_set(err, KT_EINVAL, "the e-mail address is empty; type it like name@example.com");
-  if (!kt_utf8_valid(s, n)) what = "it is not valid UTF-8 text";
-  else if (n > 254) what = "it is longer than 254 characters";
+  if (n == 0) return kt_err_set(err, KT_EINVAL, KT_("the e-mail address is empty; type it like name@example.com"));
+  if (!kt_utf8_valid(s, n)) what = KT_("it is not valid UTF-8 text");
+  else if (n > 254) what = KT_("it is longer than 254 characters");
   for (size_t i = 0; !what && i < n;) {
     size_t adv;
     uint32_t c = kt_utf8_next((const unsigned char *)s + i, n - i, &adv);
-    if (cp_is_space(c)) what = "it contains a space";
-    else if (c < 0x20 || c == 0x7F) what = "it contains a control character";
+    if (cp_is_space(c)) what = KT_("it contains a space");
+    else if (c < 0x20 || c == 0x7F) what = KT_("it contains a control character");
     else if (c == '@') {
       at = i;
       nat++;
@@ -410,22 +411,22 @@ int kt_email_normalize(const char *in, kt_buf *out, kt_err *err) {
     i += adv;
   }
   if (!what) {
-    if (nat != 1) what = nat ? "it has more than one '@'" : "it has no '@'";
-    else if (at == 0) what = "the part before '@' is empty";
+    if (nat != 1) what = nat ? KT_("it has more than one '@'") : KT_("it has no '@'");
+    else if (at == 0) what = KT_("the part before '@' is empty");
     else {
       const char *dom = s + at + 1;
       size_t dn = n - at - 1;
-      if (dn == 0) what = "the domain after '@' is empty";
-      else if (!memchr(dom, '.', dn)) what = "the domain has no dot (e.g. example.com)";
-      else if (dom[0] == '.' || dom[dn - 1] == '.') what = "the domain starts or ends with a dot";
+      if (dn == 0) what = KT_("the domain after '@' is empty");
+      else if (!memchr(dom, '.', dn)) what = KT_("the domain has no dot (e.g. example.com)");
+      else if (dom[0] == '.' || dom[dn - 1] == '.') what = KT_("the domain starts or ends with a dot");
       else {
         for (size_t i = 0; i + 1 < dn; i++)
-          if (dom[i] == '.' && dom[i + 1] == '.') what = "the domain has two dots in a row";
+          if (dom[i] == '.' && dom[i + 1] == '.') what = KT_("the domain has two dots in a row");
       }
     }
   }
   if (what)
-    return kt_err_set(err, KT_EINVAL, "bad e-mail address '%.*s': %s; type it like name@example.com",
+    return kt_err_set(err, KT_EINVAL, KT_("bad e-mail address '%.*s': %s; type it like name@example.com"),
                       (int)(n > 300 ? 300 : n), s, what);
   size_t old = out->len;
   int rc = email_lower(s, n, out);

@@ -6,6 +6,8 @@
  * documented answer (earlier instant for overlaps, forward by the gap for gaps). */
 #include "kt_time.h"
 
+#include "kt_i18n.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -119,12 +121,12 @@ static int date_error(kt_err *err, const char *b, const char *e, const ymd *v, i
   int n = (int)(e - b > QUOTE_MAX ? QUOTE_MAX : e - b);
   if (rc == -2 && v->m >= 1 && v->m <= 12 && v->y >= 1)
     return kt_err_set(err, KT_EINVAL,
-                      "bad date '%.*s': %04d-%02d has only %d days; use YYYY-MM-DD, e.g. 2026-11-22", n, b,
+                      KT_("bad date '%.*s': %04d-%02d has only %d days; use YYYY-MM-DD, e.g. 2026-11-22"), n, b,
                       v->y, v->m, month_days(v->y, v->m));
   if (rc == -2)
     return kt_err_set(err, KT_EINVAL,
-                      "bad date '%.*s': no such month or year; use YYYY-MM-DD, e.g. 2026-11-22", n, b);
-  return kt_err_set(err, KT_EINVAL, "bad date '%.*s': use YYYY-MM-DD, e.g. 2026-11-22", n, b);
+                      KT_("bad date '%.*s': no such month or year; use YYYY-MM-DD, e.g. 2026-11-22"), n, b);
+  return kt_err_set(err, KT_EINVAL, KT_("bad date '%.*s': use YYYY-MM-DD, e.g. 2026-11-22"), n, b);
 }
 
 int kt_date_parse(const char *in, char out[11], kt_err *err) {
@@ -250,7 +252,7 @@ int kt_datetime_parse(const char *in, int64_t *ms, kt_err *err) {
       }
     }
     if (hh > 23 || mi > 59 || ss > 59) {
-      return kt_err_set(err, KT_EINVAL, "bad time in '%.*s': hours go to 23, minutes and seconds to 59",
+      return kt_err_set(err, KT_EINVAL, KT_("bad time in '%.*s': hours go to 23, minutes and seconds to 59"),
                         (int)(e - b > QUOTE_MAX ? QUOTE_MAX : e - b), b);
     }
     if (!parse_zone(&p, e, &has_zone, &off) || p != e) goto bad;
@@ -267,8 +269,8 @@ int kt_datetime_parse(const char *in, int64_t *ms, kt_err *err) {
   return 0;
 bad:
   return kt_err_set(err, KT_EINVAL,
-                    "bad date/time '%.*s': use YYYY-MM-DD HH:MM, e.g. 2026-11-22 10:00 "
-                    "(seconds and a zone like +03:00 or Z are optional)",
+                    KT_("bad date/time '%.*s': use YYYY-MM-DD HH:MM, e.g. 2026-11-22 10:00 "
+                    "(seconds and a zone like +03:00 or Z are optional)"),
                     (int)(e - b > QUOTE_MAX ? QUOTE_MAX : e - b), b);
 }
 
@@ -301,14 +303,14 @@ void kt_datetime_format(int64_t ms, bool iso, char *out, size_t outsz) {
 /* ---- money ---------------------------------------------------------------- */
 
 static int money_error(kt_err *err, const char *b, const char *e, const char *why) {
-  return kt_err_set(err, KT_EINVAL, "bad amount '%.*s': %s; write it like 1234.50 or 1 234,50",
+  return kt_err_set(err, KT_EINVAL, KT_("bad amount '%.*s': %s; write it like 1234.50 or 1 234,50"),
                     (int)(e - b > QUOTE_MAX ? QUOTE_MAX : e - b), b, why);
 }
 
 int kt_money_parse(const char *in, int64_t *cents, kt_err *err) {
   const char *e, *b = trim(in, &e), *p = b;
   bool neg = false;
-  if (p == e) return money_error(err, b, e, "it is empty");
+  if (p == e) return money_error(err, b, e, KT_("it is empty"));
   if (*p == '-' || *p == '+') {
     neg = *p == '-';
     p++;
@@ -326,7 +328,7 @@ int kt_money_parse(const char *in, int64_t *cents, kt_err *err) {
     if (*q == '.' || *q == ',') dec = q;
   }
   if (dec && ((*dec == '.' && ndot > 1) || (*dec == ',' && ncomma > 1))) dec = NULL;
-  if (ndot > 1 && ncomma > 1) return money_error(err, b, e, "too many separators");
+  if (ndot > 1 && ncomma > 1) return money_error(err, b, e, KT_("too many separators"));
   uint64_t units = 0;
   const uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
   int ndig = 0, group = -1; /* digits in the current group; -1 = no group separator seen */
@@ -335,36 +337,36 @@ int kt_money_parse(const char *in, int64_t *cents, kt_err *err) {
   while (q < iend) {
     size_t adv = 1;
     if (is_digit(*q)) {
-      if (units > (lim / 100 - (uint64_t)(*q - '0')) / 10) return money_error(err, b, e, "it is too large");
+      if (units > (lim / 100 - (uint64_t)(*q - '0')) / 10) return money_error(err, b, e, KT_("it is too large"));
       units = units * 10 + (uint64_t)(*q - '0');
       ndig++;
       if (group >= 0) group++;
     } else if (*q == '\'' || *q == '.' || *q == ',' || is_space_at(q, iend, &adv)) {
-      if (gsep && gsep != *q) return money_error(err, b, e, "mixed group separators");
+      if (gsep && gsep != *q) return money_error(err, b, e, KT_("mixed group separators"));
       gsep = *q;
       if (ndig == 0 || (group < 0 && ndig > 3) || (group >= 0 && group != 3))
-        return money_error(err, b, e, "digit groups must have 3 digits");
+        return money_error(err, b, e, KT_("digit groups must have 3 digits"));
       group = 0;
     } else {
-      return money_error(err, b, e, "only digits, a sign and separators are allowed (no currency)");
+      return money_error(err, b, e, KT_("only digits, a sign and separators are allowed (no currency)"));
     }
     q += adv;
   }
-  if (group >= 0 && group != 3) return money_error(err, b, e, "digit groups must have 3 digits");
+  if (group >= 0 && group != 3) return money_error(err, b, e, KT_("digit groups must have 3 digits"));
   int frac = 0, nfrac = 0;
   if (dec) {
-    if (gsep == *dec) return money_error(err, b, e, "the decimal separator is also used for groups");
+    if (gsep == *dec) return money_error(err, b, e, KT_("the decimal separator is also used for groups"));
     for (q = dec + 1; q < e; q++) {
-      if (!is_digit(*q)) return money_error(err, b, e, "only digits may follow the decimal separator");
-      if (++nfrac > 2) return money_error(err, b, e, "at most 2 digits after the decimal separator");
+      if (!is_digit(*q)) return money_error(err, b, e, KT_("only digits may follow the decimal separator"));
+      if (++nfrac > 2) return money_error(err, b, e, KT_("at most 2 digits after the decimal separator"));
       frac = frac * 10 + (*q - '0');
     }
-    if (nfrac == 0) return money_error(err, b, e, "digits must follow the decimal separator");
+    if (nfrac == 0) return money_error(err, b, e, KT_("digits must follow the decimal separator"));
     if (nfrac == 1) frac *= 10;
   }
-  if (ndig == 0 && nfrac == 0) return money_error(err, b, e, "there are no digits");
+  if (ndig == 0 && nfrac == 0) return money_error(err, b, e, KT_("there are no digits"));
   uint64_t total = units * 100 + (uint64_t)frac;
-  if (total > lim) return money_error(err, b, e, "it is too large");
+  if (total > lim) return money_error(err, b, e, KT_("it is too large"));
   *cents = neg ? (int64_t)(0 - total) : (int64_t)total;
   return 0;
 }
@@ -379,8 +381,8 @@ void kt_money_format(int64_t cents, char *out, size_t outsz) {
 
 static int duration_error(kt_err *err, const char *b, const char *e) {
   return kt_err_set(err, KT_EINVAL,
-                    "bad duration '%.*s': use minutes (90 or 90m), hours and minutes (1h30m or 1:30) "
-                    "or days (2d)",
+                    KT_("bad duration '%.*s': use minutes (90 or 90m), hours and minutes (1h30m or 1:30) "
+                    "or days (2d)"),
                     (int)(e - b > QUOTE_MAX ? QUOTE_MAX : e - b), b);
 }
 
@@ -486,13 +488,13 @@ int kt_int_parse(const char *in, int64_t *out, kt_err *err) {
   int qn = (int)(e - b > QUOTE_MAX ? QUOTE_MAX : e - b);
   bool neg = false;
   if (p < e && (*p == '-' || *p == '+')) neg = *p++ == '-';
-  if (p == e) return kt_err_set(err, KT_EINVAL, "not a number: '%.*s'", qn, b);
+  if (p == e) return kt_err_set(err, KT_EINVAL, KT_("not a number: '%.*s'"), qn, b);
   uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
   for (; p < e; p++) {
-    if (!is_digit(*p)) return kt_err_set(err, KT_EINVAL, "not a number: '%.*s'", qn, b);
+    if (!is_digit(*p)) return kt_err_set(err, KT_EINVAL, KT_("not a number: '%.*s'"), qn, b);
     unsigned d = (unsigned)(*p - '0');
     if (v > (lim - d) / 10)
-      return kt_err_set(err, KT_EINVAL, "number out of range: '%.*s' (the limit is about 9.2e18)", qn, b);
+      return kt_err_set(err, KT_EINVAL, KT_("number out of range: '%.*s' (the limit is about 9.2e18)"), qn, b);
     v = v * 10 + d;
   }
   *out = neg ? (int64_t)(0 - v) : (int64_t)v;
@@ -512,15 +514,15 @@ int kt_decimal_parse(const char *in, char *out, size_t outsz, kt_err *err) {
     while (p < e && is_digit(*p)) p++;
     fe = p;
     if (fe == fb)
-      return kt_err_set(err, KT_EINVAL, "not a number: '%.*s' (digits must follow the separator)", qn, b);
+      return kt_err_set(err, KT_EINVAL, KT_("not a number: '%.*s' (digits must follow the separator)"), qn, b);
   }
-  if (p != e || (ie == ib && fe == fb)) return kt_err_set(err, KT_EINVAL, "not a number: '%.*s'", qn, b);
+  if (p != e || (ie == ib && fe == fb)) return kt_err_set(err, KT_EINVAL, KT_("not a number: '%.*s'"), qn, b);
   while (ib < ie - 1 && *ib == '0') ib++; /* leading zeros */
   while (fe > fb && fe[-1] == '0') fe--;  /* trailing fractional zeros */
   bool zero = fe == fb && (ie == ib || (ie - ib == 1 && *ib == '0'));
   size_t need =
       (size_t)(neg && !zero) + (ie == ib ? 1 : (size_t)(ie - ib)) + (fe > fb ? 1 + (size_t)(fe - fb) : 0) + 1;
-  if (!out || need > outsz) return kt_err_set(err, KT_EINVAL, "number too long: '%.*s'", qn, b);
+  if (!out || need > outsz) return kt_err_set(err, KT_EINVAL, KT_("number too long: '%.*s'"), qn, b);
   char *w = out;
   if (neg && !zero) *w++ = '-';
   if (ie == ib)

@@ -3,7 +3,8 @@
  * (.pot) fragment, so the translations of the desktop app cover what the
  * registry says without a second list of it. Used by `make pot`. Contexts:
  * "section" for section labels, the type name for its fields' labels and
- * choices (an organization's "Name" is not a contact's). The app looks them
+ * choices (an organization's "Name" is not a contact's), "noun" for the
+ * nouns of the library's messages (kt_i18n_noun). The app looks them
  * up with the same contexts (gui_i18n.c). */
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,13 @@ int main(void) {
         kt_choice_each(f->choices, on_choice, &c);
       }
     }
+  }
+  /* each record's noun, for the library's messages (kt_i18n_noun): all types,
+     a message may name a field definition too */
+  for (int i = 0; i < n; i++) {
+    char where[160];
+    snprintf(where, sizeof where, "registry: one %s record in messages (nominative)", types[i].name);
+    emit("noun", where, types[i].noun, strlen(types[i].noun));
   }
   return 0;
 }

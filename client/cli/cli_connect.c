@@ -20,16 +20,16 @@
 int cli_read_password(const char *file, char *out, size_t n) {
   if (file) {
     FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
-    if (!f) return cli_failf("cannot read the password file %s: %s", file, strerror(errno));
+    if (!f) return cli_failf(_("cannot read the password file %s: %s"), file, strerror(errno));
     bool ok = fgets(out, (int)n, f) != NULL;
     if (f != stdin) fclose(f);
-    if (!ok) return cli_failf("the password file %s is empty", file);
+    if (!ok) return cli_failf(_("the password file %s is empty"), file);
     out[strcspn(out, "\r\n")] = '\0';
     return 0;
   }
   if (!kt_plat_is_tty(stdin))
-    return cli_failf("give the password with --password-file FILE (no terminal to ask on)");
-  if (kt_plat_read_secret("Password: ", out, n)) return cli_failf("no password given");
+    return cli_failf("%s", _("give the password with --password-file FILE (no terminal to ask on)"));
+  if (kt_plat_read_secret(_("Password: "), out, n)) return cli_failf("%s", _("no password given"));
   return 0;
 }
 
@@ -37,9 +37,13 @@ int cli_read_password(const char *file, char *out, size_t n) {
 static bool ask_upload(const cli_ctx *ctx, int cards) {
   if (!isatty(STDIN_FILENO)) return false;
   fprintf(stderr,
-          "This profile (%s) is a standalone card index with %d card(s).\n"
-          "Send them to the office server as your cards? The standalone file is kept. [y/N] ",
+          ngettext("This profile (%s) is a standalone card index with %d card.\n",
+                   "This profile (%s) is a standalone card index with %d cards.\n",
+                   (unsigned long)cards),
           ctx->profile, cards);
+  /* TRANSLATORS: the answer is y (or д) for yes, anything else for no */
+  fputs(_("Send them to the office server as your cards? The standalone file is kept. [y/N] "),
+        stderr);
   char line[16];
   if (!fgets(line, sizeof line, stdin)) return false;
   return line[0] == 'y' || line[0] == 'Y' || strncmp(line, "д", strlen("д")) == 0 ||
@@ -80,28 +84,44 @@ static void print_connected(const cli_ctx *ctx, const cl_upload_report *up, cons
     kt_buf_free(&b);
     return;
   }
-  printf("This PC is now connected to the office server (profile %s).\n", ctx->profile);
+  printf(_("This PC is now connected to the office server (profile %s).\n"), ctx->profile);
   if (!up) return;
-  printf("%s%d card(s) of the standalone card index are now yours in the office; the standalone "
-         "file is kept as %s.\n",
-         up->resumed ? "Finished the interrupted connection. " : "", up->cards, up->kept);
-  if (up->trash_left) printf("%d card(s) in the trash were not sent (they stay in that file).\n",
-                             up->trash_left);
+  if (up->resumed) printf("%s ", _("Finished the interrupted connection."));
+  printf(ngettext("%d card of the standalone card index is now yours in the office; the "
+                  "standalone file is kept as %s.\n",
+                  "%d cards of the standalone card index are now yours in the office; the "
+                  "standalone file is kept as %s.\n",
+                  (unsigned long)up->cards),
+         up->cards, up->kept);
+  if (up->trash_left)
+    printf(ngettext("%d card in the trash was not sent (it stays in that file).\n",
+                    "%d cards in the trash were not sent (they stay in that file).\n",
+                    (unsigned long)up->trash_left),
+           up->trash_left);
   if (up->values_dropped)
-    printf("%d value(s) of fields the office does not have (%s) were not sent; ask your "
-           "administrator to add those fields.\n",
+    printf(ngettext("%d value of fields the office does not have (%s) was not sent; ask your "
+                    "administrator to add those fields.\n",
+                    "%d values of fields the office does not have (%s) were not sent; ask your "
+                    "administrator to add those fields.\n",
+                    (unsigned long)up->values_dropped),
            up->values_dropped, up->dropped);
   if (sync_rc)
-    printf("They are not all sent yet (%s); `kartoteka sync` sends the rest.\n", serr->msg);
+    printf(_("They are not all sent yet (%s); `kartoteka sync` sends the rest.\n"), serr->msg);
   else if (st && st->rejected)
-    printf("The server refused %d of them (a duplicate of a colleague's client, or no right): "
-           "they stay on this PC; see `kartoteka outbox list`.\n",
+    printf(ngettext("The server refused %d of them (a duplicate of a colleague's client, or no "
+                    "right): it stays on this PC; see `kartoteka outbox list`.\n",
+                    "The server refused %d of them (a duplicate of a colleague's client, or no "
+                    "right): they stay on this PC; see `kartoteka outbox list`.\n",
+                    (unsigned long)st->rejected),
            st->rejected);
   else
-    printf("All of them were sent.\n");
+    printf("%s\n", _("All of them were sent."));
   if (!sync_rc && st && st->warned)
-    printf("%d of them have the phone, e-mail or tax id of a colleague's client: they were kept; "
-           "see `kartoteka conflicts` and settle them with the colleague.\n",
+    printf(ngettext("%d of them has the phone, e-mail or tax id of a colleague's client: it was "
+                    "kept; see `kartoteka conflicts` and settle it with the colleague.\n",
+                    "%d of them have the phone, e-mail or tax id of a colleague's client: they "
+                    "were kept; see `kartoteka conflicts` and settle them with the colleague.\n",
+                    (unsigned long)st->warned),
            st->warned);
 }
 
@@ -115,14 +135,20 @@ static int connect_upload(cli_ctx *ctx, const char *invite, const char *pwfile, 
   bool resumable = false;
   if (cl_upload_pending(ctx->profile, &cards, &resumable, &err)) return cli_fail(&err);
   if (!resumable && !upload && !ask_upload(ctx, cards))
-    return cli_failf("this profile (%s) is a standalone card index with %d card(s); nothing was "
-                     "changed. Say --upload to send them to the office server as your cards (the "
-                     "standalone file is kept), or connect another --profile",
+    return cli_failf(ngettext("this profile (%s) is a standalone card index with %d card; "
+                              "nothing was changed. Say --upload to send it to the office server "
+                              "as your card (the standalone file is kept), or connect another "
+                              "--profile",
+                              "this profile (%s) is a standalone card index with %d cards; "
+                              "nothing was changed. Say --upload to send them to the office "
+                              "server as your cards (the standalone file is kept), or connect "
+                              "another --profile",
+                              (unsigned long)cards),
                      ctx->profile, cards);
   char pw[1100] = "";
   if (!resumable) {
     if (!invite)
-      return cli_usage("connect", "give the invite your administrator sent with --invite");
+      return cli_usage("connect", "%s", _("give the invite your administrator sent with --invite"));
     cl_profile_invite inv;
     if (cl_profile_invite_read(invite, &inv, &err)) return cli_fail(&err);
     if (cli_read_password(pwfile, pw, sizeof pw)) return 1;
@@ -146,7 +172,7 @@ static int connect_upload(cli_ctx *ctx, const char *invite, const char *pwfile, 
     src = cl_sync_run(&loop, ctx->profile, s, false, NULL, NULL, NULL, &st, &serr);
     cl_store_close(s);
   } else
-    kt_err_set(&serr, KT_ENOPROFILE, "the new card index did not open");
+    kt_err_set(&serr, KT_ENOPROFILE, "%s", _("the new card index did not open"));
   uv_loop_close(&loop);
   print_connected(ctx, &up, &st, src, &serr);
   return 0;
@@ -164,11 +190,11 @@ int cli_cmd_connect(cli_ctx *ctx, int argc, char **argv) {
     else if (opt && strcmp(opt, "--password-file") == 0) pwfile = val;
     else if (opt && strcmp(opt, "--device-name") == 0) name = val;
     else if (opt && strcmp(opt, "--upload") == 0) upload = true;
-    else return cli_usage("connect", "unknown or incomplete option '%s'", opt ? opt : val);
+    else return cli_usage("connect", _("unknown or incomplete option '%s'"), opt ? opt : val);
   }
   if (more) return more;
   if (cl_profile_exists(ctx->profile)) return connect_upload(ctx, invite, pwfile, name, upload);
-  if (!invite) return cli_usage("connect", "give the invite your administrator sent with --invite");
+  if (!invite) return cli_usage("connect", "%s", _("give the invite your administrator sent with --invite"));
   cl_profile_invite inv;
   kt_err err;
   kt_err_clear(&err);
@@ -190,7 +216,7 @@ int cli_cmd_login(cli_ctx *ctx, int argc, char **argv) {
   int more;
   while ((more = cli_args_next(&words, &opt, &val)) == 1) {
     if (opt && strcmp(opt, "--password-file") == 0) pwfile = val;
-    else return cli_usage("login", "unknown or incomplete option '%s'", opt ? opt : val);
+    else return cli_usage("login", _("unknown or incomplete option '%s'"), opt ? opt : val);
   }
   if (more) return more;
   cl_store *s = cli_store(ctx);
@@ -207,34 +233,34 @@ int cli_cmd_login(cli_ctx *ctx, int argc, char **argv) {
   cl_conn_free(c);
   uv_loop_close(&loop);
   if (rc) return cli_fail(&err);
-  printf("logged in\n");
+  printf("%s\n", _("logged in"));
   return 0;
 }
 
 /* ---- the command table's entries ---- */
 static const cli_opt connect_opts[] = {
-    {"--invite", "INVITE", "the invite the administrator gave you"},
-    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
-    {"--device-name", "NAME", "how this PC is called in the device list"},
-    {"--upload", NULL, "send this standalone card index's cards to the new office server"},
+    {"--invite", "INVITE", N_("the invite the administrator gave you")},
+    {"--password-file", "F", N_("read the password from F (\"-\": standard input) instead of asking")},
+    {"--device-name", "NAME", N_("how this PC is called in the device list")},
+    {"--upload", NULL, N_("send this standalone card index's cards to the new office server")},
     {0}};
 const cli_cmd cli_entry_connect = {
     .name = "connect",
     .run = cli_cmd_connect,
     .usage = "connect --invite INVITE [--password-file F] [--device-name NAME] [--upload]",
-    .summary = "join the office server with an invite from the administrator",
+    .summary = N_("join the office server with an invite from the administrator"),
     .store = CLI_STORE_NONE,
     .opts = connect_opts,
 };
 
 static const cli_opt login_opts[] = {
-    {"--password-file", "F", "read the password from F (\"-\": standard input) instead of asking"},
+    {"--password-file", "F", N_("read the password from F (\"-\": standard input) instead of asking")},
     {0}};
 const cli_cmd cli_entry_login = {
     .name = "login",
     .run = cli_cmd_login,
     .usage = "login [--password-file F]",
-    .summary = "log in again with your password",
+    .summary = N_("log in again with your password"),
     .store = CLI_STORE_WRITE,
     .opts = login_opts,
 };

@@ -13,13 +13,12 @@
 #include "cli_cmd.h"
 #include "kt_plat.h"
 
-
 /* "--seed N" -> *seed; -1 (usage printed) when N is not a positive number. */
 static int parse_seed(const char *cmd, const char *text, uint64_t *seed) {
   char *end;
   unsigned long long v = strtoull(text, &end, 10);
   if (!*text || *end || v == 0)
-    return cli_usage(cmd, "--seed takes a positive whole number, not '%s'", text), -1;
+    return cli_usage(cmd, _("--seed takes a positive whole number, not '%s'"), text), -1;
   *seed = v;
   return 0;
 }
@@ -35,11 +34,17 @@ static int fill_demo(cli_ctx *ctx, cl_store *s, uint64_t seed) {
            "\"notes\":%d,\"seed\":%llu}\n",
            st.orgs, st.contacts, st.deals, st.events, st.tasks, st.notes,
            (unsigned long long)seed);
-else
-    printf("Demo base: %d organizations, %d contacts, %d deals, %d diary entries, %d tasks, "
-           "%d notes (seed %llu).\n",
-           st.orgs, st.contacts, st.deals, st.events, st.tasks, st.notes,
-           (unsigned long long)seed);
+  else {
+    /* one sentence per count: each has its plural form */
+    printf("%s ", _("Demo base:"));
+    printf(ngettext("%d organization, ", "%d organizations, ", (unsigned long)st.orgs), st.orgs);
+    printf(ngettext("%d contact, ", "%d contacts, ", (unsigned long)st.contacts), st.contacts);
+    printf(ngettext("%d deal, ", "%d deals, ", (unsigned long)st.deals), st.deals);
+    printf(ngettext("%d diary entry, ", "%d diary entries, ", (unsigned long)st.events), st.events);
+    printf(ngettext("%d task, ", "%d tasks, ", (unsigned long)st.tasks), st.tasks);
+    printf(ngettext("%d note ", "%d notes ", (unsigned long)st.notes), st.notes);
+    printf(_("(seed %llu).\n"), (unsigned long long)seed);
+  }
   return 0;
 }
 
@@ -53,7 +58,7 @@ int cli_cmd_demo(cli_ctx *ctx, int argc, char **argv) {
     if (opt && strcmp(opt, "--seed") == 0) {
       if (parse_seed("demo", val, &seed)) return 2;
     } else
-      return cli_usage("demo", "unknown or incomplete option '%s'", opt ? opt : val);
+      return cli_usage("demo", _("unknown or incomplete option '%s'"), opt ? opt : val);
   }
   if (more) return more;
   cl_store *s = cli_store(ctx);
@@ -75,12 +80,12 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
     else if (opt && strcmp(opt, "--seed") == 0) {
       if (parse_seed("init", val, &seed)) return 2;
     } else if (opt && strcmp(opt, "--user") == 0) user = val;
-    else return cli_usage("init", "unknown option '%s'", opt ? opt : val);
+    else return cli_usage("init", _("unknown option '%s'"), opt ? opt : val);
   }
   if (more) return more;
   if (!local)
-    return cli_usage("init", "say --local for a standalone card index; to join an office server "
-                     "use `kartoteka connect --invite INVITE`");
+    return cli_usage("init", "%s", _("say --local for a standalone card index; to join an office "
+                                     "server use `kartoteka connect --invite INVITE`"));
   char login[256];
   if (!user) {
     kt_plat_user_name(login, sizeof login);
@@ -91,7 +96,7 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
   if (cl_profile_init_local(ctx->profile, user, &err)) return cli_fail(&err);
   if (demo) {
     /* the JSON answer is the demo's; the human one says both */
-    if (!ctx->json) printf("Created a standalone card index in %s for user %s.\n", ctx->profile, user);
+    if (!ctx->json) printf(_("Created a standalone card index in %s for user %s.\n"), ctx->profile, user);
     cl_store *s = cli_open(ctx, false);
     if (!s) return 1;
     int rc = fill_demo(ctx, s, seed);
@@ -99,34 +104,35 @@ int cli_cmd_init(cli_ctx *ctx, int argc, char **argv) {
     return rc;
   }
   if (ctx->json) cli_print_json_pairs("profile", ctx->profile, "user", user, NULL);
-  else printf("Created a standalone card index in %s for user %s.\n", ctx->profile, user);
+  else printf(_("Created a standalone card index in %s for user %s.\n"), ctx->profile, user);
   return 0;
 }
 
 /* ---- the command table's entries ---- */
 static const cli_opt init_opts[] = {
-    {"--local", NULL, "a standalone card index on this PC (no office server)"},
-    {"--user", "NAME", "your user name in it"},
-    {"--demo", NULL, "fill it with a realistic demo office"},
-    {"--seed", "N", "the demo office's random seed (the same seed, the same office)"},
+    {"--local", NULL, N_("a standalone card index on this PC (no office server)")},
+    {"--user", "NAME", N_("your user name in it")},
+    {"--demo", NULL, N_("fill it with a realistic demo office")},
+    {"--seed", "N", N_("the demo office's random seed (the same seed, the same office)")},
     {0}};
 const cli_cmd cli_entry_init = {
     .name = "init",
     .run = cli_cmd_init,
     .usage = "init --local [--user NAME] [--demo [--seed N]]",
-    .summary = "create a standalone card index (--demo: filled with a realistic demo office)",
+    .summary = N_("create a standalone card index (--demo: filled with a realistic demo office)"),
     .store = CLI_STORE_NONE,
     .opts = init_opts,
 };
 
 static const cli_opt demo_opts[] = {
-    {"--seed", "N", "the random seed (the same seed, the same office)"},
+    {"--seed", "N", N_("the random seed (the same seed, the same office)")},
     {0}};
 const cli_cmd cli_entry_demo = {
     .name = "demo",
     .run = cli_cmd_demo,
     .usage = "demo [--seed N]",
-    .summary = "fill an empty card index with the demo office (a few hundred clients, three years of deals)",
+    .summary = N_("fill an empty card index with the demo office (a few hundred clients, three "
+                  "years of deals)"),
     .store = CLI_STORE_WRITE,
     .opts = demo_opts,
 };

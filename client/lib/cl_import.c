@@ -10,6 +10,7 @@
 #include "cl_dup.h"
 #include "cl_import_int.h"
 #include "cl_remote.h"
+#include "kt_i18n.h"
 #include "kt_text.h"
 #include "kt_uuid.h"
 
@@ -709,9 +710,9 @@ int cl_import(cl_store *s, const char *path, const cl_import_opts *o, cl_import_
   memset(res, 0, sizeof *res);
   const kt_rights *rights = cl_store_rights(s);
   if (rights && !rights->can_import)
-    return kt_err_set(err, KT_EPERM, "your role (%s) may not import cards; ask your administrator "
+    return kt_err_set(err, KT_EPERM, KT_("your role (%s) may not import cards; ask your administrator "
                       "for the import right (`kartoteka admin role set --role ROLE --rights "
-                      "+import`)",
+                      "+import`)"),
                       cl_store_role(s));
   kt_mtype *deft = NULL;
   int rc;
@@ -726,7 +727,7 @@ int cl_import(cl_store *s, const char *path, const cl_import_opts *o, cl_import_
   res->rows = im.rs->nrows;
   for (int i = 0; i < im.rs->nrows; i++)
     if (!im.rs->rows[i].type && !deft) {
-      rc = kt_err_set(err, KT_EINVAL, "say what the rows are with --type (%s)",
+      rc = kt_err_set(err, KT_EINVAL, KT_("say what the rows are with --type (%s)"),
                       kt_registry_type_names());
       goto out;
     }
@@ -765,9 +766,13 @@ int cl_import(cl_store *s, const char *path, const cl_import_opts *o, cl_import_
   }
   res->bad = im.problems;
   if (im.problems && !o->skip_bad_rows) {
-    rc = kt_err_set(err, KT_EINVAL, "%s%s; nothing was imported%s", im.first.msg,
-                    im.problems > 1 ? " (and more: see the list above)" : "",
-                    " (fix the file, or import the good rows with --skip-bad-rows)");
+    rc = kt_err_set(err, KT_EINVAL,
+                    im.problems > 1
+                        ? KT_("%s (and more: see the list above); nothing was imported (fix the "
+                              "file, or import the good rows with --skip-bad-rows)")
+                        : KT_("%s; nothing was imported (fix the file, or import the good rows "
+                              "with --skip-bad-rows)"),
+                    im.first.msg);
     err->code = KT_EINVAL;
     goto out;
   }

@@ -8,6 +8,7 @@
 #include "cl_dup.h"
 #include "cl_session.h"
 #include "kt_frame.h"
+#include "kt_i18n.h"
 
 #define REMOTE_TIMEOUT_MS 5000
 
@@ -326,7 +327,7 @@ int cl_claimer_open(uv_loop_t *loop, const char *profile_dir, cl_store *s, cl_cl
   kt_err cerr;
   kt_err_clear(&cerr);
   if (!server)
-    snprintf(c->offline, sizeof c->offline, "this card index is not connected to a server");
+    snprintf(c->offline, sizeof c->offline, "%s", KT_("this card index is not connected to a server"));
   else if (cl_session_open(loop, profile_dir, s, NULL, NULL, NULL, REMOTE_TIMEOUT_MS, &c->conn,
                            &cerr))
     snprintf(c->offline, sizeof c->offline, "%s", cerr.msg);
@@ -422,12 +423,12 @@ int cl_claim_check(uv_loop_t *loop, const char *profile_dir, cl_store *s, const 
 
 int cl_admin_allowed(cl_store *s, kt_err *err) {
   if (!cl_store_connected(s))
-    return kt_err_set(err, KT_EINVAL, "this profile is a standalone card index (no server): "
-                      "there are no users or devices to administer");
+    return kt_err_set(err, KT_EINVAL, KT_("this profile is a standalone card index (no server): "
+                      "there are no users or devices to administer"));
   const kt_rights *r = cl_store_rights(s);
   if (r && !r->manage_users)
-    return kt_err_set(err, KT_EPERM, "only an administrator may do that (your role is %s); "
-                      "nothing was sent", *cl_store_role(s) ? cl_store_role(s) : "not known");
+    return kt_err_set(err, KT_EPERM, KT_("only an administrator may do that (your role is %s); "
+                      "nothing was sent"), *cl_store_role(s) ? cl_store_role(s) : KT_("not known"));
   return 0;
 }
 

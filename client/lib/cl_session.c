@@ -9,6 +9,7 @@
 
 #include "kt_frame.h"
 #include "kt_hlc.h"
+#include "kt_i18n.h"
 #include "kt_invite.h"
 #include "kt_log.h"
 #include "kt_pki.h"
@@ -119,10 +120,10 @@ static int auth_send(cl_conn *c, cl_store *s, const char *user, const char *pass
                       strcmp(kt_buf_str(&acct), "disabled") == 0;
       kt_buf_free(&acct);
       if (disabled)
-        return kt_err_set(err, KT_EDISABLED, "this account is disabled; ask your administrator "
-                          "(the card index on this PC was removed)");
-      return kt_err_set(err, KT_EAUTH, "not logged in: run `kartoteka login` (or give "
-                        "--password-file) to log in with your password");
+        return kt_err_set(err, KT_EDISABLED, KT_("this account is disabled; ask your administrator "
+                          "(the card index on this PC was removed)"));
+      return kt_err_set(err, KT_EAUTH, KT_("not logged in: run `kartoteka login` (or give "
+                        "--password-file) to log in with your password"));
     }
     resume.token = tok.p;
     req.body_case = KARTOTEKA__ENVELOPE__BODY_RESUME;
@@ -236,10 +237,10 @@ int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, con
   path_in(dir, "device.crt", crtp, sizeof crtp);
   path_in(dir, "ca.crt", cap, sizeof cap);
   if (kt_plat_file_info(db, NULL) == 0)
-    return kt_err_set(err, KT_EEXISTS, "a card index already exists in %s; nothing was changed "
-                      "(use another --profile for a new connection)", dir);
+    return kt_err_set(err, KT_EEXISTS, KT_("a card index already exists in %s; nothing was changed "
+                      "(use another --profile for a new connection)"), dir);
   if (kt_plat_mkdir_private(dir, false))
-    return kt_err_set(err, KT_EIO, "cannot create the profile folder %s: %s", dir, strerror(errno));
+    return kt_err_set(err, KT_EIO, KT_("cannot create the profile folder %s: %s"), dir, strerror(errno));
   char host[128];
   kt_plat_host_name(host, sizeof host);
   EVP_PKEY *key = NULL;
@@ -280,8 +281,8 @@ int cl_session_connect(uv_loop_t *loop, const char *dir, const char *invite, con
   char fpr[KT_PKI_FPR_HEX_MAX];
   if ((rc = kt_pki_cert_fingerprint(ca, false, fpr, sizeof fpr, err))) goto out;
   if (strcasecmp(fpr, inv.ca_fpr) != 0) {
-    rc = kt_err_set(err, KT_ETLS, "the server sent a CA that does not match the invite; ask your "
-                    "administrator");
+    rc = kt_err_set(err, KT_ETLS, KT_("the server sent a CA that does not match the invite; ask your "
+                    "administrator"));
     goto out;
   }
   /* the account is the server's word (a KT1 invite's user name could be cut short) */
@@ -339,8 +340,8 @@ int cl_session_open(uv_loop_t *loop, const char *dir, cl_store *s, const char *p
   int rc = cl_store_meta_get(s, "server", &servers, NULL);
   if (rc) {
     kt_buf_free(&servers);
-    return kt_err_set(err, KT_EINVAL, "this profile is a standalone card index (no server); "
-                      "connect a new profile with `kartoteka connect --invite INVITE`");
+    return kt_err_set(err, KT_EINVAL, KT_("this profile is a standalone card index (no server); "
+                      "connect a new profile with `kartoteka connect --invite INVITE`"));
   }
   /* try each address of the office server in turn */
   char *list = kt_buf_take(&servers);

@@ -7,13 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt_i18n.h"
+
 /* Where a card that is not on this PC would be, in words: a connected replica
  * holds only the user's part of the office's base. */
 const char *cl__not_here(cl_store *s) {
-  return cl_store_connected(s) ? " in your part of the base: it does not exist, or it is not yours "
-                                 "to see (a card a colleague just made comes with the next "
-                                 "`kartoteka sync`)"
-                               : " in this card index";
+  return cl_store_connected(s) ? KT_(" in your part of the base: it does not exist, or it is not "
+                                     "yours to see (a card a colleague just made comes with the "
+                                     "next `kartoteka sync`)")
+                               : KT_(" in this card index");
 }
 
 /* Finds the type and rowid of a record id: KT_ENOTFOUND when absent. */
@@ -50,7 +52,7 @@ int cl__locate(cl_store *s, const char *id, cl_rec **out, kt_err *err) {
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "reading a card", err);
   }
-  return kt_err_set(err, KT_ENOTFOUND, "no card with id %s%s", id, cl__not_here(s));
+  return kt_err_set(err, KT_ENOTFOUND, KT_("no card with id %s%s"), id, cl__not_here(s));
 }
 
 int cl_store_get(cl_store *s, const char *id, cl_rec **out, kt_err *err) {

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kt_i18n.h"
+
 /* ---- row writes ------------------------------------------------------------------------ */
 
 int cl__row_write(cl_store *s, cl_rec *r, bool insert, kt_err *err) {
@@ -40,8 +42,10 @@ static int ref_exists(cl_store *s, const kt_mfield *f, const char *id, kt_err *e
   sqlite3_reset(st);
   if (rc == SQLITE_ROW) return 0;
   if (rc != SQLITE_DONE) return cl_db_error(&s->d, rc, "checking a reference", err);
-  return kt_err_set(err, KT_EINVAL, "%s: no %s with id %s%s; find it with `kartoteka search` or "
-                    "`kartoteka list %s`", f->name, t->def->noun, id, cl__not_here(s), f->ref);
+  return kt_err_set(err, KT_EINVAL,
+                    KT_("%s: no %s with id %s%s; find it with `kartoteka search` or `kartoteka "
+                        "list %s`"),
+                    f->name, kt_i18n_noun(t->def->noun), id, cl__not_here(s), f->ref);
 }
 
 /* Resolves a reference typed as a name ("ООО Ромашка") to an id when exactly
@@ -55,7 +59,7 @@ int cl__resolve_ref(cl_store *s, const kt_mfield *f, const char *text, kt_buf *i
       tf = &t->fields[k];
       break;
     }
-  if (!tf) return kt_err_set(err, KT_EINVAL, "%s: '%s' is not a card id", f->name, text);
+  if (!tf) return kt_err_set(err, KT_EINVAL, KT_("%s: '%s' is not a card id"), f->name, text);
   char tab[64];
   cl_db_table(t, tab, sizeof tab);
   kt_buf sql = KT_BUF_INIT;
@@ -74,11 +78,14 @@ int cl__resolve_ref(cl_store *s, const kt_mfield *f, const char *text, kt_buf *i
   sqlite3_finalize(st);
   if (found == 1) return 0;
   if (found == 0)
-    return kt_err_set(err, KT_EINVAL, "%s: no %s named '%s'%s; give its id or create it first",
-                      f->name, t->def->noun, text,
-                      cl_store_connected(s) ? " in your part of the base" : "");
-  return kt_err_set(err, KT_EINVAL, "%s: several %ss are named '%s'; give the id instead",
-                    f->name, t->def->noun, text);
+    return kt_err_set(err, KT_EINVAL,
+                      cl_store_connected(s)
+                          ? KT_("%s: no %s named '%s' in your part of the base; give its id or "
+                                "create it first")
+                          : KT_("%s: no %s named '%s'; give its id or create it first"),
+                      f->name, kt_i18n_noun(t->def->noun), text);
+  return kt_err_set(err, KT_EINVAL, KT_("%s: several %ss are named '%s'; give the id instead"),
+                    f->name, kt_i18n_noun(t->def->noun), text);
 }
 
 /* Whether a connected replica has finished a sync round (it knows the office's
@@ -124,11 +131,15 @@ static int resolve_group(cl_store *s, const kt_mfield *f, const char *text, kt_b
   else if (!n && cl_store_connected(s) && !synced_once(s))
     rc = 0, kt_buf_puts(name_out, text); /* the office's groups are not here yet: the server judges */
   else if (!n)
-    rc = kt_err_set(err, KT_EINVAL, "%s: there is no group '%s': this card index has no groups "
-                    "yet (%s with `kartoteka group add NAME`)", f->name, text,
-                    cl_store_connected(s) ? "an administrator adds them" : "add one");
+    rc = kt_err_set(err, KT_EINVAL,
+                    cl_store_connected(s)
+                        ? KT_("%s: there is no group '%s': this card index has no groups yet (an "
+                              "administrator adds them with `kartoteka group add NAME`)")
+                        : KT_("%s: there is no group '%s': this card index has no groups yet (add "
+                              "one with `kartoteka group add NAME`)"),
+                    f->name, text);
   else
-    rc = kt_err_set(err, KT_EINVAL, "%s: there is no group '%s'; the groups are: %s", f->name, text,
+    rc = kt_err_set(err, KT_EINVAL, KT_("%s: there is no group '%s'; the groups are: %s"), f->name, text,
                     kt_buf_str(&all));
   kt_buf_free(&want);
   kt_buf_free(&fold);
@@ -155,8 +166,8 @@ static int check_user(cl_store *s, const kt_mfield *f, const char *name, kt_err 
     kt_buf_printf(&names, "%s%s", names.len ? ", " : "", sqlite3_column_text(st, 0));
   sqlite3_reset(st);
   if (rc == SQLITE_DONE && names.len)
-    rc = kt_err_set(err, KT_EINVAL, "%s: there is no user named %s in this office; the users "
-                    "are: %s (as this PC last synced: sync first if the account is new)",
+    rc = kt_err_set(err, KT_EINVAL, KT_("%s: there is no user named %s in this office; the users "
+                    "are: %s (as this PC last synced: sync first if the account is new)"),
                     f->name, name, kt_buf_str(&names));
   else
     rc = rc == SQLITE_DONE ? 0 : cl_db_error(&s->d, rc, "reading the office's users", err);
@@ -188,8 +199,12 @@ static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset
     if (tagop) continue; /* written as the card's elements, after the card */
     if ((rc = kt_mtype_field_get(r->type, sets[i].field, &f, err))) return rc;
     if (f->flags & KT_FF_SYSTEM)
-      return kt_err_set(err, KT_EINVAL, "%s is set by the program and cannot be changed%s",
-                        f->name, f->vidx == KT_F_DELETED ? " (use `kartoteka delete`/`restore`)" : "");
+      return kt_err_set(err, KT_EINVAL,
+                        f->vidx == KT_F_DELETED
+                            ? KT_("%s is set by the program and cannot be changed (use `kartoteka "
+                                  "delete`/`restore`)")
+                            : KT_("%s is set by the program and cannot be changed"),
+                        f->name);
     int pos = r->type->pos[f->vidx];
     kt_value v = {KT_V_NULL, 0, NULL};
     const char *text = sets[i].value ? sets[i].value : "";
@@ -224,17 +239,15 @@ static int apply_sets(cl_store *s, cl_rec *r, const cl_set *sets, int n, kt_fset
   return 0;
 }
 
-/* The article for a noun in a message ("an organization", "a contact"). */
-static const char *a_an(const char *noun) { return strchr("aeiou", noun[0]) ? "an" : "a"; }
-
 static int check_complete(const cl_rec *r, kt_err *err) {
   bool has_title = false, any_title = false;
+  char what[96]; /* "an organization" */
   for (int k = 0; k < r->type->nfields; k++) {
     const kt_mfield *f = &r->type->fields[k];
     if (f->flags & KT_FF_REQUIRED) {
       if (r->v[k].kind == KT_V_NULL)
-        return kt_err_set(err, KT_EINVAL, "%s %s needs %s: add --set %s=VALUE",
-                          a_an(r->type->def->noun), r->type->def->noun, f->name, f->name);
+        return kt_err_set(err, KT_EINVAL, KT_("%s needs %s: add --set %s=VALUE"),
+                          kt_i18n_a_noun(r->type->def->noun, what, sizeof what), f->name, f->name);
       has_title = true; /* a required field is enough to identify the card */
     }
     if (f->flags & KT_FF_TITLE) {
@@ -246,11 +259,11 @@ static int check_complete(const cl_rec *r, kt_err *err) {
     kt_buf names = KT_BUF_INIT;
     for (int k = 0; k < r->type->nfields; k++)
       if (r->type->fields[k].flags & KT_FF_TITLE) {
-        if (names.len) kt_buf_puts(&names, " or ");
+        if (names.len) kt_buf_puts(&names, KT_(" or "));
         kt_buf_puts(&names, r->type->fields[k].name);
       }
-    kt_err_set(err, KT_EINVAL, "%s %s needs at least %s", a_an(r->type->def->noun),
-               r->type->def->noun, kt_buf_str(&names));
+    kt_err_set(err, KT_EINVAL, KT_("%s needs at least %s"),
+               kt_i18n_a_noun(r->type->def->noun, what, sizeof what), kt_buf_str(&names));
     kt_buf_free(&names);
     return KT_EINVAL;
   }
@@ -330,12 +343,13 @@ static int local_rights(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err 
   /* the office's settings (field definitions, sections, groups) are nobody's cards: say
      what they are in words rather than "this field_def owned by anna" */
   if (rc == KT_EPERM && (r->type->def->flags & KT_TF_SYSTEM))
-    kt_err_set(err, KT_EPERM, "%ss are kept by the office server: no PC may change them",
-               r->type->def->noun);
+    kt_err_set(err, KT_EPERM, KT_("%ss are kept by the office server: no PC may change them"),
+               kt_i18n_noun(r->type->def->noun));
   else if (rc == KT_EPERM && (r->type->def->flags & KT_TF_CONFIG))
-    kt_err_set(err, KT_EPERM, "your role (%s) may not change the office's %ss (custom fields, "
-               "labels, sections and groups are set up by an administrator)", *s->role ? s->role : "?",
-               r->type->def->noun);
+    kt_err_set(err, KT_EPERM,
+               KT_("your role (%s) may not change the office's %ss (custom fields, labels, "
+                   "sections and groups are set up by an administrator)"),
+               *s->role ? s->role : "?", kt_i18n_noun(r->type->def->noun));
   return rc;
 }
 
@@ -490,8 +504,9 @@ static int set_deleted(cl_store *s, const char *id, int del, kt_err *err) {
     if (cl_rec_deleted(old) == (del != 0)) {
       kt_buf t = KT_BUF_INIT;
       cl_rec_title(old, &t);
-      rc = kt_err_set(err, KT_EINVAL, "%s '%s' is %s", old->type->def->noun, kt_buf_str(&t),
-                      del ? "already in the trash" : "not in the trash");
+      rc = kt_err_set(err, KT_EINVAL,
+                      del ? KT_("%s '%s' is already in the trash") : KT_("%s '%s' is not in the trash"),
+                      kt_i18n_noun(old->type->def->noun), kt_buf_str(&t));
       kt_buf_free(&t);
     } else {
       /* into the trash: a new record the server never accepted is parked (it would

@@ -13,6 +13,7 @@
 #include "kt_change.h"
 #include "kt_frame.h"
 #include "kt_hlc.h"
+#include "kt_i18n.h"
 #include "kt_log.h"
 #include "kt_plat.h"
 #include "kt_time.h"
@@ -353,10 +354,10 @@ int cl_sync_lock(const char *dir, int *fd, kt_err *err) {
   char p[4200];
   snprintf(p, sizeof p, "%s/sync.lock", dir);
   int rc = kt_plat_lock(p, fd);
-  if (rc < 0) return kt_err_set(err, KT_EIO, "cannot open %s: %s", p, strerror(errno));
+  if (rc < 0) return kt_err_set(err, KT_EIO, KT_("cannot open %s: %s"), p, strerror(errno));
   if (rc > 0) {
-    return kt_err_set(err, KT_EBUSY, "another Kartoteka program (the agent?) is syncing this "
-                      "profile right now; it will send your changes, or stop it and try again");
+    return kt_err_set(err, KT_EBUSY, KT_("another Kartoteka program (the agent?) is syncing this "
+                      "profile right now; it will send your changes, or stop it and try again"));
   }
   return 0;
 }

@@ -28,6 +28,12 @@ check_eq "the command names are the same in every language" \
   "$(sed -n 's/^  \([a-z]*\) .*/\1/p' <<<"$en")" "$(sed -n 's/^  \([a-z]*\) .*/\1/p' <<<"$ru")"
 check_eq "... in Polish too" \
   "$(sed -n 's/^  \([a-z]*\) .*/\1/p' <<<"$en")" "$(sed -n 's/^  \([a-z]*\) .*/\1/p' <<<"$pl")"
+# init, connect, login and demo say what they do in the locale's language too
+check_contains "[ru] help: init's summary" "создать отдельную картотеку" "$ru"
+check_contains "[ru] help: connect's summary" "подключиться к серверу офиса по приглашению администратора" "$ru"
+check_contains "[ru] help: login's summary" "снова войти со своим паролем" "$ru"
+check_contains "[pl] help: connect's summary" "dołącz do serwera biura z zaproszeniem od administratora" "$pl"
+check_contains "[ru] help init: an option's help" "отдельная картотека на этом компьютере" "$(lang ru_RU.UTF-8 help init)"
 out=$(lang ru_RU.UTF-8 help list)
 check_contains "[ru] help list: the usage line" "использование: kartoteka list" "$out"
 check_contains "[ru] ... the options heading" "параметры:" "$out"
@@ -68,6 +74,19 @@ check_contains "[ru] a note in Russian" "(ничего не найдено)" \
 check_contains "[ru] table headings in Russian" "Подпись" "$(lang ru_RU.UTF-8 --profile "$P" field list org)"
 check_contains "[pl] table headings in Polish" "Etykieta" "$(lang pl_PL.UTF-8 --profile "$P" field list org)"
 check_contains "[ru] a card's sales figures in Russian" "Покупок" "$(lang ru_RU.UTF-8 --profile "$P" show "$ORG")"
+
+# the library's messages (a value's check, a store's refusal) speak the same language
+bad() { lang "$1" --profile "$P" add org --set name=X --set phone=abc 2>&1 >/dev/null; }
+check_contains "[ru] an invalid phone is said in Russian" "phone: 'abc' — не номер телефона" "$(bad ru_RU.UTF-8)"
+check_contains "[pl] an invalid phone is said in Polish" "phone: 'abc' to nie jest numer telefonu" "$(bad pl_PL.UTF-8)"
+check_contains "[en] an invalid phone is said in English" "phone: 'abc' is not a phone number" "$(bad C.UTF-8)"
+check_eq "... and nothing was added" "0" "$(lang C.UTF-8 --profile "$P" list org --json | grep -c '"name":"X"')"
+check_contains "[ru] a bad date too" "неверная дата '2026-02-30'" \
+  "$(lang ru_RU.UTF-8 --profile "$P" add deal --set date=2026-02-30 --set amount=1 --set org="$ORG" 2>&1)"
+check_contains "[pl] a required field, with the card's noun" "firma: trzeba wypełnić pole name" \
+  "$(lang pl_PL.UTF-8 --profile "$P" add org --set city=Łódź 2>&1)"
+check_contains "[en] ... in English as before" "an organization needs name: add --set name=VALUE" \
+  "$(lang C.UTF-8 --profile "$P" add org --set city=Łódź 2>&1)"
 
 # what programs read: --json is byte-identical in every language (numbers too)
 same=""
