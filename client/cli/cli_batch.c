@@ -38,7 +38,7 @@ static int split_line(char *line, char **words, const char **why) {
       if (*r == '\'') {
         char *end = strchr(r + 1, '\'');
         if (!end) {
-          *why = "a single quote (') is not closed";
+          *why = N_("a single quote (') is not closed");
           return -1;
         }
         size_t len = (size_t)(end - r - 1);
@@ -48,7 +48,7 @@ static int split_line(char *line, char **words, const char **why) {
       } else if (*r == '"') {
         for (r++; *r != '"'; r++) {
           if (*r == '\0') {
-            *why = "a double quote (\") is not closed";
+            *why = N_("a double quote (\") is not closed");
             return -1;
           }
           if (*r == '\\' && r[1] && strchr("\"\\$`", r[1])) r++;
@@ -57,7 +57,7 @@ static int split_line(char *line, char **words, const char **why) {
         r++;
       } else if (*r == '\\') {
         if (r[1] == '\0') {
-          *why = "the line ends with a backslash (lines do not continue)";
+          *why = N_("the line ends with a backslash (lines do not continue)");
           return -1;
         }
         *w++ = r[1];
@@ -73,16 +73,16 @@ static int split_line(char *line, char **words, const char **why) {
 }
 
 const char *cli_batch_refusal(const cli_cmd *c, int argc, char **argv) {
-  if (c == &cli_entry_batch) return "a batch does not start another batch";
-  if (c == &cli_entry_agent) return "the agent runs until it is stopped; start it on its own";
+  if (c == &cli_entry_batch) return N_("a batch does not start another batch");
+  if (c == &cli_entry_agent) return N_("the agent runs until it is stopped; start it on its own");
   cli_args a = cli_args_begin(c, argc, argv);
   const char *opt;
   char *val;
   while (cli_args_next(&a, &opt, &val) == 1) {
     if (c == &cli_entry_sync && opt && strcmp(opt, "--watch") == 0)
-      return "sync --watch runs until it is stopped; start it on its own (plain sync works)";
+      return N_("sync --watch runs until it is stopped; start it on its own (plain sync works)");
     if (opt && strcmp(opt, "--password-file") == 0 && val && strcmp(val, "-") == 0)
-      return "standard input is the batch's; give the password in a file";
+      return N_("standard input is the batch's; give the password in a file");
   }
   return NULL;
 }
@@ -95,11 +95,11 @@ static void mark(int rc) {
 }
 
 static int cmd_batch(cli_ctx *ctx, int argc, char **argv) {
-  if (argc > 2) return cli_usage("batch", "give one file of commands (or - for standard input)");
+  if (argc > 2) return cli_usage("batch", _("give one file of commands (or - for standard input)"));
   const char *path = argc == 2 ? argv[1] : "-";
   bool from_stdin = strcmp(path, "-") == 0;
   FILE *in = from_stdin ? stdin : fopen(path, "r");
-  if (!in) return cli_failf("cannot read %s: %s", path, strerror(errno));
+  if (!in) return cli_failf(_("cannot read %s: %s"), path, strerror(errno));
   char *line = NULL, **words = NULL;
   size_t cap = 0, wcap = 0;
   long lineno = 0;
@@ -112,7 +112,7 @@ static int cmd_batch(cli_ctx *ctx, int argc, char **argv) {
     if (need > wcap) {
       char **nw = realloc(words, need * sizeof *nw);
       if (!nw) {
-        status = cli_failf("batch: line %ld: out of memory", lineno);
+        status = cli_failf(_("batch: line %ld: out of memory"), lineno);
         break;
       }
       words = nw;
@@ -123,7 +123,7 @@ static int cmd_batch(cli_ctx *ctx, int argc, char **argv) {
     if (n == 0) continue; /* blank or a comment: nothing runs, no marker */
     int rc;
     if (n < 0) { /* a usage error of that line, without batch's usage */
-      cli_failf("batch: line %ld: %s", lineno, why);
+      cli_failf(_("batch: line %ld: %s"), lineno, _(why));
       rc = 2;
     } else {
       words[0] = "kartoteka";
@@ -133,7 +133,7 @@ static int cmd_batch(cli_ctx *ctx, int argc, char **argv) {
     if (rc) status = 1;
     mark(rc);
   }
-  if (ferror(in)) status = cli_failf("batch: reading %s failed after line %ld", path, lineno);
+  if (ferror(in)) status = cli_failf(_("batch: reading %s failed after line %ld"), path, lineno);
   free(words);
   free(line);
   if (!from_stdin) fclose(in);
@@ -142,7 +142,7 @@ static int cmd_batch(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- the command table's entry ---- */
 static void batch_help(void) {
-  printf("Each line is one command as it would follow `kartoteka` (global options may\n"
+  printf("%s", _("Each line is one command as it would follow `kartoteka` (global options may\n"
          "come first: --profile, --json, -v; those given before `batch` apply to every\n"
          "line). Words are split as a shell splits them: '...' and \"...\" quote,\n"
          "a backslash takes the next character, an unquoted # begins a comment; blank\n"
@@ -154,14 +154,14 @@ static void batch_help(void) {
          "each command, as by separate invocations. batch, agent, sync --watch and\n"
          "--password-file - are refused (status 2). The batch goes on after a failed\n"
          "line; at the end of the input its exit status is 0 when every line\n"
-         "succeeded, else 1.\n");
+         "succeeded, else 1.\n"));
 }
 
 const cli_cmd cli_entry_batch = {
     .name = "batch",
     .run = cmd_batch,
     .usage = "batch [FILE|-]",
-    .summary = "run commands read from a file or stdin, one a line, in one process",
+    .summary = N_("run commands read from a file or stdin, one a line, in one process"),
     .store = CLI_STORE_NONE,
     .more_help = batch_help,
 };

@@ -207,7 +207,7 @@ int cli_run(const cli_ctx *base, int argc, char **argv) {
   /* every option is checked against the command's entry before it runs */
   int rc = cli_cmd_check_opts(c, n - depth, args + depth);
   const char *refused = base && rc == 0 ? cli_batch_refusal(c, n - depth, args + depth) : NULL;
-  if (refused) rc = cli_usage(c->name, _("%s cannot run inside batch: %s"), c->name, refused);
+  if (refused) rc = cli_usage(c->name, _("%s cannot run inside batch: %s"), c->name, _(refused));
   else if (rc == 0) rc = c->run ? c->run(&ctx, n - depth, args + depth)
                                 : cli_cmd_no_sub(c, n - depth, args + depth);
   cli_ctx_close(&ctx); /* the card index the entry's store mode opened (cli_store) */
