@@ -33,19 +33,17 @@ FUZZ_O       := build/fuzz
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -std=c17 -D_GNU_SOURCE -O1 -g $(FUZZ_SAN) -Icommon -I$(FUZZ_O)/gen
-# Sources each fuzzer links (kept small: it does not need the rest of common/).
-FUZZ_SRC_frame := common/kt_frame.c common/kt_err.c common/kt_buf.c common/kt_utf8.c
-FUZZ_SRC_invite := common/kt_invite.c common/kt_err.c common/kt_buf.c
-# the import readers (cl_rowset's table links every reader): they need libical, ICU, libzip, libxml2
-FUZZ_READERS := $(wildcard client/lib/cl_rowset.c client/lib/cl_grid.c client/lib/cl_vcard.c \
-                client/lib/cl_ical.c client/lib/cl_sheet.c client/lib/cl_csv.c) \
-                common/kt_err.c common/kt_buf.c common/kt_time.c common/kt_utf8.c
-FUZZ_READERS_CFLAGS = -Iclient/lib -DCL_SHEET_MAX_CELLS=300000u $(shell pkg-config --cflags libical icu-uc libzip libxml-2.0)
-FUZZ_READERS_LIBS = $(shell pkg-config --libs libical icu-uc icu-i18n libzip libxml-2.0) -lm
-FUZZ_SRC_vcard := $(FUZZ_READERS)
-FUZZ_SRC_ical := $(FUZZ_READERS)
-FUZZ_SRC_sheet := $(FUZZ_READERS)
-
+# The harnesses of client-library and common code link one archive of every common/ and
+# client/lib/ source built with the fuzzer's instrumentation (the linker takes what a
+# harness needs): no per-harness source lists to fall behind the code they call.
+FUZZ_LIB_SRC := $(wildcard common/*.c) $(wildcard client/lib/*.c)
+FUZZ_LIB_OBJ := $(patsubst %.c,$(FUZZ_O)/obj/%.o,$(FUZZ_LIB_SRC)) $(FUZZ_O)/obj/gen/kt_sql_embed.o
+FUZZ_LIB     := $(FUZZ_O)/libfuzzkt.a
+FUZZ_LIB_CFLAGS = $(filter-out -Werror -I$(O)/gen,$(BASE_CFLAGS)) -O1 -g $(FUZZ_SAN) \
+                  -fsanitize=fuzzer-no-link -I$(FUZZ_O)/gen -DCL_SHEET_MAX_CELLS=300000u \
+                  -DKARTOTEKA_LOCALEDIR='"$(PREFIX)/share/locale"' -Wno-missing-field-initializers
+FUZZ_LIB_LIBS = $(LIBS) $(CLIENT_LIBS)
+FUZZ_READERS_CFLAGS = -Iclient/lib
 FUZZ_PBC_VER := 1.4.1
 FUZZ_PBC_DIR := $(FUZZ_O)/protobuf-c-$(FUZZ_PBC_VER)
 FUZZ_APT     := -o Dir::Etc::SourceList=$(CURDIR)/$(FUZZ_O)/apt/sources.list \
@@ -85,23 +83,34 @@ $(FUZZ_O)/gen/%.pb-c.c $(FUZZ_O)/gen/%.pb-c.h: proto/%.proto
 	@mkdir -p $(dir $@)
 	protoc-c --proto_path=proto --c_out=$(FUZZ_O)/gen $<
 
-# FUZZ_SRC_<name> is looked up per target (second expansion)
-.SECONDEXPANSION:
-$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_O)/gen/kartoteka.pb-c.c $(FUZZ_PBC_OBJ) $$(FUZZ_SRC_$$*)
+$(FUZZ_O)/obj/%.o: %.c $(FUZZ_O)/gen/kartoteka.pb-c.h
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_PBC_INC) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRC_$*) \
-	  $(FUZZ_O)/gen/kartoteka.pb-c.c $(FUZZ_PBC_OBJ) $(FUZZ_PBC_LIBS)
+	@$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) $(FUZZ_PBC_INC) -c $< -o $@
+$(FUZZ_O)/gen/kt_sql_embed.c: $(SQL_FILES) tools/embed_sql.sh
+	@mkdir -p $(dir $@)
+	tools/embed_sql.sh $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+$(FUZZ_O)/obj/gen/kt_sql_embed.o: $(FUZZ_O)/gen/kt_sql_embed.c
+	@mkdir -p $(dir $@)
+	@$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) -c $< -o $@
+$(FUZZ_O)/obj/gen/kartoteka.pb-c.o: $(FUZZ_O)/gen/kartoteka.pb-c.c
+	@mkdir -p $(dir $@)
+	@$(FUZZ_CC) $(FUZZ_LIB_CFLAGS) $(FUZZ_PBC_INC) -c $< -o $@
+$(FUZZ_LIB): $(FUZZ_LIB_OBJ) $(FUZZ_O)/obj/gen/kartoteka.pb-c.o $(FUZZ_PBC_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
 
-# the invite decoder needs no protobuf-c, only OpenSSL's SHA-256
-$(FUZZ_O)/fuzz_invite: tests/fuzz/fuzz_invite.c $(FUZZ_SRC_invite)
+# every harness: its own file + the instrumented archive (frame: kt_frame's decoder and
+# the generated descriptors; invite: kt_invite and OpenSSL's SHA-256)
+$(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRC_invite) -lcrypto
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_PBC_INC) -Iclient/lib -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) \
+	  $(FUZZ_LIB_LIBS)
 
 # the readers' fuzzers: libFuzzer build, and the replay of `make check` (links the client library)
 FUZZ_READER_NAMES := vcard ical sheet
-$(patsubst %,$(FUZZ_O)/fuzz_%,$(FUZZ_READER_NAMES)): $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_READERS)
+$(patsubst %,$(FUZZ_O)/fuzz_%,$(FUZZ_READER_NAMES)): $(FUZZ_O)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_READERS_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_READERS) $(FUZZ_READERS_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_READERS_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(FUZZ_LIB_LIBS)
 
 $(patsubst %,$(O)/fuzz/replay_%,$(FUZZ_READER_NAMES)): $(O)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_replay.h $(LIBCLIENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
@@ -135,23 +144,18 @@ fuzz-replay: $(patsubst %,$(O)/fuzz/replay_%,$(FUZZ_NAMES))
 
 # the template parser (issue 19) lives in the client library: its harness
 # links cl_tmpl.c with common/ (the model, the registry, ICU for case mapping)
-FUZZ_SRC_tmpl := client/lib/cl_tmpl.c common/kt_model.c common/kt_registry.c common/kt_text.c \
-                 common/kt_time.c common/kt_buf.c common/kt_err.c common/kt_choice.c common/kt_utf8.c \
-                 common/kt_rec.c common/kt_ver.c common/kt_uuid.c
-$(FUZZ_O)/fuzz_tmpl: tests/fuzz/fuzz_tmpl.c $(FUZZ_SRC_tmpl)
+$(FUZZ_O)/fuzz_tmpl: tests/fuzz/fuzz_tmpl.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iclient/lib -fsanitize=fuzzer -o $@ $< $(FUZZ_SRC_tmpl) \
-	  $(shell pkg-config --libs icu-uc icu-i18n libical sqlite3 libcrypto) -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iclient/lib -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(FUZZ_LIB_LIBS)
 $(O)/fuzz/replay_tmpl: tests/fuzz/fuzz_tmpl.c tests/fuzz/fuzz_replay.h client/lib/cl_tmpl.c $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DKT_FUZZ_REPLAY $(ALL_LDFLAGS) -o $@ $< client/lib/cl_tmpl.c $(LIBCOMMON) $(LIBS)
 
 # the CSV reader (issue 16) is client library code: cl_csv + cl_rowset, with ICU
 # (cl_rowset's table links every reader: the same sources as the other readers' fuzzers)
-FUZZ_SRC_csv := $(FUZZ_READERS)
-$(FUZZ_O)/fuzz_csv: tests/fuzz/fuzz_csv.c $(FUZZ_SRC_csv)
+$(FUZZ_O)/fuzz_csv: tests/fuzz/fuzz_csv.c $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_READERS_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SRC_csv) $(FUZZ_READERS_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_READERS_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB) $(FUZZ_LIB_LIBS)
 
 $(O)/fuzz/replay_csv: tests/fuzz/fuzz_csv.c tests/fuzz/fuzz_replay.h $(LIBCLIENT) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
