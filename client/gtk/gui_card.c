@@ -13,6 +13,7 @@
 #include "cl_timeline.h"
 #include "gui_form.h"
 #include "gui_i18n.h"
+#include "gui_util.h"
 #include "kt_buf.h"
 
 #define RELATED_MAX 200 /* a long history: the first 200 related cards */
@@ -80,13 +81,6 @@ struct _GuiCard {
 
 G_DEFINE_FINAL_TYPE(GuiCard, gui_card, GTK_TYPE_BOX)
 
-static void set_name(GtkWidget *w, const char *name) {
-  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-}
-/* Labels keep their text as their name; what they are is the description. */
-static void set_desc(GtkWidget *w, const char *what) {
-  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, what, -1);
-}
 
 static void clear(GuiCard *c) {
   GtkWidget *w;
@@ -380,7 +374,7 @@ static GtkWidget *rel_row(const tab_def *td, const rel_item *it) {
   gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), box);
   g_object_set_data_full(G_OBJECT(row), "id", g_strdup(it->id), g_free);
   char *an = g_strdup_printf("Row %s %s", td->key, it->title);
-  set_name(row, an);
+  gui_set_name(row, an);
   g_free(an);
   char *tip = g_strdup_printf(_("Open %s"), it->title);
   gtk_widget_set_tooltip_text(row, tip);
@@ -398,7 +392,7 @@ static GtkWidget *related_tabs(GuiCard *c, const kt_rec *r) {
   GPtrArray *items = related(c, r);
   GtkWidget *nb = gtk_notebook_new();
   gtk_notebook_set_tab_pos(GTK_NOTEBOOK(nb), GTK_POS_LEFT); /* five tabs fit a narrow pane */
-  set_name(nb, "Related tabs");
+  gui_set_name(nb, "Related tabs");
   for (int i = 0; i < NTABS; i++) {
     const tab_def *td = &tabs[i];
     GtkWidget *list = gtk_list_box_new();
@@ -406,7 +400,7 @@ static GtkWidget *related_tabs(GuiCard *c, const kt_rec *r) {
     gtk_list_box_set_activate_on_single_click(GTK_LIST_BOX(list), TRUE);
     gtk_widget_add_css_class(list, "boxed-list");
     char *an = g_strdup_printf("List %s", td->key);
-    set_name(list, an);
+    gui_set_name(list, an);
     g_free(an);
     g_signal_connect(list, "row-activated", G_CALLBACK(on_row), c);
     int n = 0;
@@ -427,7 +421,7 @@ static GtkWidget *related_tabs(GuiCard *c, const kt_rec *r) {
       gtk_widget_add_css_class(e, "dim-label");
       gtk_label_set_xalign(GTK_LABEL(e), 0);
       char *ed = g_strdup_printf("Empty %s", td->key);
-      set_desc(e, ed);
+      gui_set_desc(e, ed);
       g_free(ed);
       gtk_box_append(GTK_BOX(page), e);
     }
@@ -435,7 +429,7 @@ static GtkWidget *related_tabs(GuiCard *c, const kt_rec *r) {
     GtkWidget *tl = gtk_label_new(title);
     g_free(title);
     char *td_desc = g_strdup_printf("Tab %s", td->key);
-    set_desc(tl, td_desc);
+    gui_set_desc(tl, td_desc);
     g_free(td_desc);
     gtk_notebook_append_page(GTK_NOTEBOOK(nb), page, tl);
   }
@@ -467,7 +461,7 @@ static GtkWidget *value_widget(const kt_mfield *f, const char *text) {
 static GtkWidget *action_button(const char *label, const char *tooltip, const char *name) {
   GtkWidget *b = gtk_button_new_with_label(label);
   gtk_widget_set_tooltip_text(b, tooltip);
-  set_name(b, name);
+  gui_set_name(b, name);
   return b;
 }
 
@@ -479,7 +473,7 @@ static GtkWidget *actions(GuiCard *c, const kt_rec *r) {
   gtk_flow_box_set_column_spacing(GTK_FLOW_BOX(box), 6);
   gtk_flow_box_set_row_spacing(GTK_FLOW_BOX(box), 6);
   gtk_flow_box_set_homogeneous(GTK_FLOW_BOX(box), FALSE);
-  set_name(box, "Card actions");
+  gui_set_name(box, "Card actions");
   GtkWidget *edit = action_button(_("Edit"), _("Edit this card (Ctrl+E)"), "Edit card");
   g_signal_connect_swapped(edit, "clicked", G_CALLBACK(on_edit), c);
   gtk_flow_box_append(GTK_FLOW_BOX(box), edit);
@@ -510,7 +504,7 @@ static GtkWidget *fields(GuiCard *c, const kt_rec *r) {
   GtkWidget *grid = gtk_grid_new();
   gtk_grid_set_row_spacing(GTK_GRID(grid), 6);
   gtk_grid_set_column_spacing(GTK_GRID(grid), 12);
-  set_name(grid, "Card fields");
+  gui_set_name(grid, "Card fields");
   int row = 0;
   for (int k = 0; k < r->type->nfields; k++) {
     const kt_mfield *f = &r->type->fields[k];
@@ -528,7 +522,7 @@ static GtkWidget *fields(GuiCard *c, const kt_rec *r) {
     gtk_widget_add_css_class(l, "dim-label");
     GtkWidget *v = value_widget(f, kt_buf_str(&b));
     char *an = g_strdup_printf("%s: %s", f->name, kt_buf_str(&b));
-    set_name(v, an);
+    gui_set_name(v, an);
     g_free(an);
     gtk_grid_attach(GTK_GRID(grid), l, 0, row, 1, 1);
     gtk_grid_attach(GTK_GRID(grid), v, 1, row, 1, 1);
@@ -563,7 +557,7 @@ void gui_card_show(GuiCard *c, const char *id) {
   gtk_widget_add_css_class(h, "title-1");
   gtk_label_set_xalign(GTK_LABEL(h), 0);
   gtk_label_set_wrap(GTK_LABEL(h), TRUE);
-  set_desc(h, "Card title");
+  gui_set_desc(h, "Card title");
   gtk_box_append(c->content, h);
   gtk_box_append(c->content, actions(c, r));
   gtk_box_append(c->content, fields(c, r));
@@ -635,12 +629,12 @@ GtkWidget *gui_card_new(GuiApp *app, gui_card_say_fn say, void *ud) {
   c->app = app;
   c->say = say;
   c->ud = ud;
-  set_name(GTK_WIDGET(c), "Card");
+  gui_set_name(GTK_WIDGET(c), "Card");
   c->banner = gtk_label_new("");
   gtk_label_set_xalign(GTK_LABEL(c->banner), 0);
   gtk_label_set_wrap(GTK_LABEL(c->banner), TRUE);
   gtk_widget_add_css_class(c->banner, "error");
-  set_desc(c->banner, "Refused");
+  gui_set_desc(c->banner, "Refused");
   gtk_widget_set_visible(c->banner, FALSE);
   gtk_box_append(GTK_BOX(c), c->banner);
   c->content = GTK_BOX(gtk_box_new(GTK_ORIENTATION_VERTICAL, 12));

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "gui_i18n.h"
+#include "gui_util.h"
 #include "kt_time.h"
 
 typedef struct conflicts {
@@ -15,9 +16,6 @@ typedef struct conflicts {
   GtkLabel *empty;
 } conflicts;
 
-static void set_name(GtkWidget *w, const char *name) {
-  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-}
 
 static GtkWidget *text(const char *s, const char *css) {
   GtkWidget *l = gtk_label_new(s);
@@ -36,7 +34,7 @@ static void value_line(GtkGrid *g, int row, const char *what, const char *value,
   GtkWidget *v = text(*shown || duplicate ? shown : _("(empty)"), NULL);
   gtk_widget_set_hexpand(v, TRUE);
   char *an = g_strdup_printf("%s: %s, by %s", an_what, hidden ? "(protected)" : value, who);
-  set_name(v, an);
+  gui_set_name(v, an);
   g_free(an);
   gtk_grid_attach(g, v, 1, row, 1, 1);
   gtk_grid_attach(g, text(who, NULL), 2, row, 1, 1);
@@ -78,7 +76,7 @@ static int add_row(void *ud, const cl_reader_conflict *c) {
   gtk_widget_set_name(row, c->rid);
   char *an = g_strdup_printf("Conflict %s %s: %s", c->rtype, c->field_name,
                              c->card ? c->card : c->rid);
-  set_name(row, an);
+  gui_set_name(row, an);
   g_free(an);
   gtk_widget_set_tooltip_text(row, c->card ? _("Open the card") : NULL);
   gtk_list_box_append(t->box, row);
@@ -111,32 +109,10 @@ GtkWidget *gui_conflicts_new(cl_reader *reader, gui_open_fn open, void *ud) {
   t->reader = reader;
   t->open = open;
   t->ud = ud;
-  GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *h = gtk_label_new(_("Conflicts"));
-  gtk_widget_add_css_class(h, "title-2");
-  gtk_label_set_xalign(GTK_LABEL(h), 0);
-  gtk_widget_set_margin_start(h, 12);
-  gtk_widget_set_margin_top(h, 12);
-  gtk_box_append(GTK_BOX(page), h);
-  GtkWidget *sub = gtk_label_new(_("Edits of the same field made at the same time by two "
-                                   "people: the later one was kept, the other is here."));
-  gtk_label_set_xalign(GTK_LABEL(sub), 0);
-  gtk_label_set_wrap(GTK_LABEL(sub), TRUE);
-  gtk_widget_add_css_class(sub, "dim-label");
-  gtk_widget_set_margin_start(sub, 12);
-  gtk_box_append(GTK_BOX(page), sub);
-  t->empty = GTK_LABEL(gtk_label_new(""));
-  gtk_box_append(GTK_BOX(page), GTK_WIDGET(t->empty));
-  t->box = GTK_LIST_BOX(gtk_list_box_new());
-  gtk_list_box_set_activate_on_single_click(t->box, TRUE);
-  gtk_widget_add_css_class(GTK_WIDGET(t->box), "boxed-list");
-  gtk_widget_set_margin_start(GTK_WIDGET(t->box), 12);
-  gtk_widget_set_margin_end(GTK_WIDGET(t->box), 12);
-  set_name(GTK_WIDGET(t->box), "Conflicts");
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), GTK_WIDGET(t->box));
-  gtk_widget_set_vexpand(scroll, TRUE);
-  gtk_box_append(GTK_BOX(page), scroll);
+  GtkWidget *page = gui_list_page_new(_("Conflicts"),
+                                      _("Edits of the same field made at the same time by two "
+                                        "people: the later one was kept, the other is here."),
+                                      "Conflicts", TRUE, &t->empty, &t->box);
   g_signal_connect(t->box, "row-activated", G_CALLBACK(on_activated), t);
   g_object_set_data_full(G_OBJECT(page), "gui-conflicts", t, g_free);
   return page;

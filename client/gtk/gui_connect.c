@@ -18,13 +18,8 @@
 #include <string.h>
 
 #include "cl_profile.h"
+#include "gui_util.h"
 
-static void set_name(GtkWidget *w, const char *name) {
-  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-}
-static void set_desc(GtkWidget *w, const char *what) {
-  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, what, -1);
-}
 
 /* An error label under a field: empty and hidden until there is a reason. */
 static GtkLabel *error_label(const char *desc) {
@@ -34,7 +29,7 @@ static GtkLabel *error_label(const char *desc) {
   gtk_widget_add_css_class(l, "error");
   gtk_widget_add_css_class(l, "caption");
   gtk_widget_set_visible(l, FALSE);
-  set_desc(l, desc);
+  gui_set_desc(l, desc);
   return GTK_LABEL(l);
 }
 
@@ -62,7 +57,7 @@ static GtkLabel *value_label(const char *desc) {
   gtk_label_set_wrap(GTK_LABEL(l), TRUE);
   gtk_label_set_wrap_mode(GTK_LABEL(l), PANGO_WRAP_CHAR);
   gtk_label_set_selectable(GTK_LABEL(l), TRUE);
-  set_desc(l, desc);
+  gui_set_desc(l, desc);
   return GTK_LABEL(l);
 }
 
@@ -278,7 +273,7 @@ static gboolean on_close_request(GtkWindow *w, gpointer ud) {
 
 static GtkWidget *button(const char *label, const char *name, GCallback cb, GuiFirst *f) {
   GtkWidget *b = gtk_button_new_with_label(label);
-  set_name(b, name);
+  gui_set_name(b, name);
   g_signal_connect_swapped(b, "clicked", cb, f);
   return b;
 }
@@ -341,7 +336,7 @@ static GtkWidget *connect_page(GuiFirst *f) {
       ADW_PREFERENCES_GROUP(g1), _("Paste the invite your administrator sent you (it begins with KT2.)"));
   f->invite = GTK_ENTRY(gtk_entry_new());
   gtk_entry_set_placeholder_text(f->invite, "KT2.…");
-  set_name(GTK_WIDGET(f->invite), "Invite");
+  gui_set_name(GTK_WIDGET(f->invite), "Invite");
   f->invite_err = error_label("Error invite");
   GtkWidget *ib = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
   gtk_box_append(GTK_BOX(ib), GTK_WIDGET(f->invite));
@@ -371,7 +366,7 @@ static GtkWidget *connect_page(GuiFirst *f) {
   gtk_widget_set_hexpand(GTK_WIDGET(f->fingerprint), TRUE);
   f->confirm = GTK_CHECK_BUTTON(
       gtk_check_button_new_with_label(_("This is my office's server: the fingerprint matches")));
-  set_name(GTK_WIDGET(f->confirm), "Confirm server");
+  gui_set_name(GTK_WIDGET(f->confirm), "Confirm server");
   f->server_err = error_label("Error server");
   GtkWidget *cb = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
   gtk_box_append(GTK_BOX(cb), grid);
@@ -388,7 +383,7 @@ static GtkWidget *connect_page(GuiFirst *f) {
                                         _("The password of your account on the office server"));
   f->password = gtk_password_entry_new();
   gtk_password_entry_set_show_peek_icon(GTK_PASSWORD_ENTRY(f->password), TRUE);
-  set_name(f->password, "Password");
+  gui_set_name(f->password, "Password");
   f->password_err = error_label("Error password");
   GtkWidget *pb = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
   gtk_box_append(GTK_BOX(pb), f->password);
@@ -418,7 +413,7 @@ static GtkWidget *local_page(GuiFirst *f) {
                                         _("The cards you make will be yours under this name"));
   f->user = GTK_ENTRY(gtk_entry_new());
   gtk_editable_set_text(GTK_EDITABLE(f->user), g_get_user_name());
-  set_name(GTK_WIDGET(f->user), "User name");
+  gui_set_name(GTK_WIDGET(f->user), "User name");
   f->user_err = error_label("Error user name");
   GtkWidget *ub = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
   gtk_box_append(GTK_BOX(ub), GTK_WIDGET(f->user));
@@ -522,7 +517,7 @@ static void login_present(GuiApp *app, const char *why) {
   }
   gtk_window_set_title(d->win, _("Log in"));
   gtk_window_set_default_size(d->win, 440, -1);
-  set_name(GTK_WIDGET(d->win), "Log in");
+  gui_set_name(GTK_WIDGET(d->win), "Log in");
   GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
   gtk_widget_set_margin_start(box, 24);
   gtk_widget_set_margin_end(box, 24);
@@ -547,15 +542,15 @@ static void login_present(GuiApp *app, const char *why) {
   }
   d->password = gtk_password_entry_new();
   gtk_password_entry_set_show_peek_icon(GTK_PASSWORD_ENTRY(d->password), TRUE);
-  set_name(d->password, "Session password");
+  gui_set_name(d->password, "Session password");
   gtk_box_append(GTK_BOX(box), d->password);
   d->err = error_label("Error session password");
   gtk_box_append(GTK_BOX(box), GTK_WIDGET(d->err));
   GtkWidget *later = gtk_button_new_with_label(_("Later"));
-  set_name(later, "Later");
+  gui_set_name(later, "Later");
   gtk_widget_set_tooltip_text(later, _("Work offline; the changes wait on this PC"));
   d->ok = GTK_BUTTON(gtk_button_new_with_label(_("Log in")));
-  set_name(GTK_WIDGET(d->ok), "Log in now");
+  gui_set_name(GTK_WIDGET(d->ok), "Log in now");
   d->spin = GTK_SPINNER(gtk_spinner_new());
   GtkWidget *row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
   gtk_box_append(GTK_BOX(row), later);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gui_i18n.h"
+#include "gui_util.h"
 #include "kt_choice.h"
 
 #define TYPING_PAUSE_MS 300
@@ -40,9 +41,6 @@ static void bar_free(gpointer p) {
 
 static filter_bar *bar_of(GtkWidget *w) { return g_object_get_data(G_OBJECT(w), "gui-filter"); }
 
-static void set_name(GtkWidget *w, const char *name) {
-  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-}
 
 /* Which fields a bar offers, and how: 'c' choice, 'u' user or group, 't' text. */
 static char field_kind(const kt_mfield *f) {
@@ -140,7 +138,7 @@ GtkWidget *gui_filter_new(cl_reader *reader, const kt_mtype *t, GuiFilterChanged
   gtk_widget_set_margin_start(bar, 8);
   gtk_widget_set_margin_end(bar, 8);
   gtk_widget_set_margin_bottom(bar, 6);
-  set_name(bar, "Filter bar");
+  gui_set_name(bar, "Filter bar");
   g_object_set_data_full(G_OBJECT(bar), "gui-filter", b, bar_free);
   GtkWidget *flow = gtk_flow_box_new();
   gtk_flow_box_set_selection_mode(GTK_FLOW_BOX(flow), GTK_SELECTION_NONE);
@@ -170,7 +168,7 @@ GtkWidget *gui_filter_new(cl_reader *reader, const kt_mtype *t, GuiFilterChanged
       it->w = gtk_drop_down_new(G_LIST_MODEL(c.labels), NULL); /* (takes the list) */
       g_signal_connect(it->w, "notify::selected", G_CALLBACK(on_dropdown), b);
     }
-    set_name(it->w, an);
+    gui_set_name(it->w, an);
     g_free(an);
     GtkWidget *cell = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
     GtkWidget *l = gtk_label_new(gui_field_label(t, f));
@@ -185,7 +183,7 @@ GtkWidget *gui_filter_new(cl_reader *reader, const kt_mtype *t, GuiFilterChanged
   GtkWidget *clear = gtk_button_new_with_label(_("Clear"));
   gtk_widget_set_halign(clear, GTK_ALIGN_START);
   gtk_widget_set_tooltip_text(clear, _("Show every card of the section again"));
-  set_name(clear, "Clear filters");
+  gui_set_name(clear, "Clear filters");
   g_signal_connect(clear, "clicked", G_CALLBACK(on_clear), bar);
   gtk_box_append(GTK_BOX(bar), clear);
   return bar;

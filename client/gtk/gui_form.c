@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gui_i18n.h"
+#include "gui_util.h"
 #include "kt_buf.h"
 #include "kt_choice.h"
 #include "kt_time.h"
@@ -53,9 +54,6 @@ static void form_free(gpointer p) {
 
 static gui_form *form_of(GtkWidget *w) { return g_object_get_data(G_OBJECT(w), "gui-form"); }
 
-static void set_name(GtkWidget *w, const char *name) {
-  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-}
 
 /* ---- drop-downs ------------------------------------------------------------------------ */
 
@@ -211,7 +209,7 @@ static int add_match(void *ud, const kt_rec *r) {
   g_object_set_data_full(G_OBJECT(row), "id", g_strdup(kt_rec_id(r)), g_free);
   g_object_set_data_full(G_OBJECT(row), "title", g_strdup(kt_buf_str(&b)), g_free);
   char *an = g_strdup_printf("Choose %s", kt_buf_str(&b));
-  set_name(row, an);
+  gui_set_name(row, an);
   g_free(an);
   gtk_list_box_append(c->list, row);
   kt_buf_free(&b);
@@ -261,7 +259,7 @@ static void ref_search(form_field *ff) {
   ff->matches = gtk_list_box_new();
   gtk_list_box_set_activate_on_single_click(GTK_LIST_BOX(ff->matches), TRUE);
   char *an = g_strdup_printf("Cards matching %s", ff->f->name);
-  set_name(ff->matches, an);
+  gui_set_name(ff->matches, an);
   g_free(an);
   ff->popover = gtk_popover_new();
   gtk_popover_set_child(GTK_POPOVER(ff->popover), ff->matches);
@@ -323,7 +321,7 @@ static GtkWidget *build(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
   fm->fields = g_new0(form_field, t->nfields);
   GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 12);
   g_object_set_data_full(G_OBJECT(box), "gui-form", fm, form_free);
-  set_name(box, o && o->name ? o->name : done ? "Log a call form" : r ? "Edit form" : "New card form");
+  gui_set_name(box, o && o->name ? o->name : done ? "Log a call form" : r ? "Edit form" : "New card form");
 
   kt_buf title = KT_BUF_INIT;
   if (title_text) kt_buf_puts(&title, title_text);
@@ -350,10 +348,10 @@ static GtkWidget *build(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
   GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *bsave = gtk_button_new_with_label(_("Save"));
   gtk_widget_add_css_class(bsave, "suggested-action");
-  set_name(bsave, "Save");
+  gui_set_name(bsave, "Save");
   gtk_widget_set_tooltip_text(bsave, _("Save (Ctrl+S)"));
   GtkWidget *bcancel = gtk_button_new_with_label(_("Cancel"));
-  set_name(bcancel, "Cancel");
+  gui_set_name(bcancel, "Cancel");
   gtk_widget_set_tooltip_text(bcancel, _("Leave the form without saving (Esc)"));
   g_signal_connect_swapped(bsave, "clicked", save, ud);
   g_signal_connect_swapped(bcancel, "clicked", cancel, ud);
@@ -396,7 +394,7 @@ static GtkWidget *build(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
     }
     gtk_widget_set_hexpand(ff->editor, TRUE);
     char *an = g_strdup_printf("Field %s", f->name);
-    set_name(ff->editor, an);
+    gui_set_name(ff->editor, an);
     g_free(an);
     gtk_accessible_update_property(GTK_ACCESSIBLE(ff->editor), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
                                    gui_field_label(t, f), -1);
@@ -416,7 +414,7 @@ static GtkWidget *build(cl_reader *rd, kt_mtype *t, const kt_rec *r, const cl_cl
     gtk_widget_add_css_class(l, "dim-label");
     fm->callback = gtk_entry_new();
     gtk_entry_set_placeholder_text(GTK_ENTRY(fm->callback), _("YYYY-MM-DD HH:MM"));
-    set_name(fm->callback, "Field callback");
+    gui_set_name(fm->callback, "Field callback");
     g_signal_connect(fm->callback, "activate", G_CALLBACK(on_activate_entry), bsave);
     fm->callback_reason = reason_label("callback");
     GtkWidget *cell = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "gui_util.h"
 #include "kt_time.h"
 
 typedef struct item {
@@ -27,9 +28,6 @@ typedef struct reminders {
 
 static reminders *page_rem(GtkWidget *page) { return g_object_get_data(G_OBJECT(page), "gui-reminders"); }
 
-static void set_name(GtkWidget *w, const char *name) {
-  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-}
 
 static bool same_occ(const cl_client_occ *a, const cl_client_occ *b) {
   return a->occurs == b->occurs && strcmp(a->rid, b->rid) == 0 && strcmp(a->rtype, b->rtype) == 0;
@@ -83,12 +81,17 @@ static const char *kind_label(const char *rtype) {
   return _("Birthday"); /* contact, staff */
 }
 
+/* A cell of a row: width > 0 a column that wide, else the one that takes the rest
+ * (ellipsized: the whole text is its tooltip). */
 static GtkWidget *cell(const char *text, int width, const char *css) {
   GtkWidget *l = gtk_label_new(text);
   gtk_label_set_xalign(GTK_LABEL(l), 0);
   gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
   if (width > 0) gtk_widget_set_size_request(l, width, -1);
-  else gtk_widget_set_hexpand(l, TRUE);
+  else {
+    gtk_widget_set_hexpand(l, TRUE);
+    gtk_widget_set_tooltip_text(l, text);
+  }
   if (css) gtk_widget_add_css_class(l, css);
   return l;
 }
@@ -98,7 +101,7 @@ static GtkWidget *button(reminders *r, item *it, const char *label, const char *
   GtkWidget *b = gtk_button_new_with_label(label);
   gtk_widget_set_tooltip_text(b, tip);
   char *an = g_strdup_printf("%s %s", an_verb, it->occ.title);
-  set_name(b, an);
+  gui_set_name(b, an);
   g_free(an);
   g_object_set_data(G_OBJECT(b), "gui-item", it);
   g_signal_connect(b, "clicked", cb, r);
@@ -133,7 +136,7 @@ static void build_row(reminders *r, item *it, int64_t snooze_seconds) {
   gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), line);
   gtk_widget_set_name(row, it->occ.rid);
   char *an = g_strdup_printf("%s %s", it->missed ? "Missed reminder" : "Reminder", it->occ.title);
-  set_name(row, an);
+  gui_set_name(row, an);
   g_free(an);
   g_object_set_data(G_OBJECT(row), "gui-item", it);
   if (it->row) { /* in place of the old one */
@@ -221,25 +224,9 @@ GtkWidget *gui_reminders_new(cl_client *client, gui_open_fn open, gui_count_fn c
   r->ud = ud;
   r->items = g_ptr_array_new_with_free_func(item_free);
   r->loose = g_ptr_array_new_with_free_func(g_free);
-  GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *h = gtk_label_new(_("Reminders"));
-  gtk_widget_add_css_class(h, "title-2");
-  gtk_label_set_xalign(GTK_LABEL(h), 0);
-  gtk_widget_set_margin_start(h, 12);
-  gtk_widget_set_margin_top(h, 12);
-  gtk_box_append(GTK_BOX(page), h);
-  r->empty = GTK_LABEL(gtk_label_new(_("No reminders due.")));
-  gtk_box_append(GTK_BOX(page), GTK_WIDGET(r->empty));
-  r->box = GTK_LIST_BOX(gtk_list_box_new());
-  gtk_list_box_set_activate_on_single_click(r->box, FALSE);
-  gtk_widget_add_css_class(GTK_WIDGET(r->box), "boxed-list");
-  gtk_widget_set_margin_start(GTK_WIDGET(r->box), 12);
-  gtk_widget_set_margin_end(GTK_WIDGET(r->box), 12);
-  set_name(GTK_WIDGET(r->box), "Reminders");
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), GTK_WIDGET(r->box));
-  gtk_widget_set_vexpand(scroll, TRUE);
-  gtk_box_append(GTK_BOX(page), scroll);
+  GtkWidget *page = gui_list_page_new(_("Reminders"), NULL, "Reminders", FALSE, &r->empty,
+                                      &r->box);
+  gtk_label_set_text(r->empty, _("No reminders due."));
   g_signal_connect(r->box, "row-activated", G_CALLBACK(on_activated), r);
   g_object_set_data_full(G_OBJECT(page), "gui-reminders", r, rem_free);
   return page;

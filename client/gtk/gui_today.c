@@ -5,6 +5,7 @@
 
 #include "cl_store.h"
 #include "cl_today.h"
+#include "gui_util.h"
 #include "kt_time.h"
 
 typedef struct today {
@@ -89,26 +90,7 @@ GtkWidget *gui_today_new(cl_reader *reader, gui_open_fn open, void *ud) {
   t->reader = reader;
   t->open = open;
   t->ud = ud;
-  GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *h = gtk_label_new(_("Today"));
-  gtk_widget_add_css_class(h, "title-2");
-  gtk_label_set_xalign(GTK_LABEL(h), 0);
-  gtk_widget_set_margin_start(h, 12);
-  gtk_widget_set_margin_top(h, 12);
-  gtk_box_append(GTK_BOX(page), h);
-  t->empty = GTK_LABEL(gtk_label_new(""));
-  gtk_box_append(GTK_BOX(page), GTK_WIDGET(t->empty));
-  t->box = GTK_LIST_BOX(gtk_list_box_new());
-  gtk_list_box_set_activate_on_single_click(t->box, TRUE);
-  gtk_widget_add_css_class(GTK_WIDGET(t->box), "boxed-list");
-  gtk_widget_set_margin_start(GTK_WIDGET(t->box), 12);
-  gtk_widget_set_margin_end(GTK_WIDGET(t->box), 12);
-  gtk_accessible_update_property(GTK_ACCESSIBLE(t->box), GTK_ACCESSIBLE_PROPERTY_LABEL, "Today",
-                                 -1);
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), GTK_WIDGET(t->box));
-  gtk_widget_set_vexpand(scroll, TRUE);
-  gtk_box_append(GTK_BOX(page), scroll);
+  GtkWidget *page = gui_list_page_new(_("Today"), NULL, "Today", TRUE, &t->empty, &t->box);
   g_signal_connect(t->box, "row-activated", G_CALLBACK(on_activated), t);
   g_object_set_data_full(G_OBJECT(page), "gui-today", t, g_free);
   return page;

@@ -5,6 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "gui_i18n.h"
+#include "gui_util.h"
 #include "kt_time.h"
 
 typedef struct trash {
@@ -18,9 +19,6 @@ typedef struct trash {
 
 static trash *page_trash(GtkWidget *page) { return g_object_get_data(G_OBJECT(page), "gui-trash"); }
 
-static void set_name(GtkWidget *w, const char *name) {
-  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-}
 
 static GtkWidget *cell(const char *text, int width, const char *css) {
   GtkWidget *l = gtk_label_new(text);
@@ -93,7 +91,7 @@ static int add_row(void *ud, const kt_rec *rec, int64_t deleted_ms) {
   GtkWidget *b = gtk_button_new_with_label(_("Restore"));
   gtk_widget_set_tooltip_text(b, _("Bring the card back to its section (Enter)"));
   char *an = g_strdup_printf("Restore %s", kt_buf_str(&title));
-  set_name(b, an);
+  gui_set_name(b, an);
   g_free(an);
   g_signal_connect(b, "clicked", G_CALLBACK(on_restore_clicked), t);
   gtk_box_append(GTK_BOX(line), b);
@@ -101,7 +99,7 @@ static int add_row(void *ud, const kt_rec *rec, int64_t deleted_ms) {
   gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), line);
   gtk_widget_set_name(row, kt_rec_id(rec));
   an = g_strdup_printf("Trash %s: %s", rec->type->def->name, kt_buf_str(&title));
-  set_name(row, an);
+  gui_set_name(row, an);
   g_free(an);
   /* a restore under way (the list was read again before its result) */
   GHashTableIter it;
@@ -157,25 +155,7 @@ GtkWidget *gui_trash_new(cl_reader *reader, cl_client *client) {
   t->reader = reader;
   t->client = client;
   t->pending = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
-  GtkWidget *page = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
-  GtkWidget *h = gtk_label_new(_("Trash"));
-  gtk_widget_add_css_class(h, "title-2");
-  gtk_label_set_xalign(GTK_LABEL(h), 0);
-  gtk_widget_set_margin_start(h, 12);
-  gtk_widget_set_margin_top(h, 12);
-  gtk_box_append(GTK_BOX(page), h);
-  t->empty = GTK_LABEL(gtk_label_new(""));
-  gtk_box_append(GTK_BOX(page), GTK_WIDGET(t->empty));
-  t->box = GTK_LIST_BOX(gtk_list_box_new());
-  gtk_list_box_set_activate_on_single_click(t->box, FALSE);
-  gtk_widget_add_css_class(GTK_WIDGET(t->box), "boxed-list");
-  gtk_widget_set_margin_start(GTK_WIDGET(t->box), 12);
-  gtk_widget_set_margin_end(GTK_WIDGET(t->box), 12);
-  set_name(GTK_WIDGET(t->box), "Trash");
-  GtkWidget *scroll = gtk_scrolled_window_new();
-  gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(scroll), GTK_WIDGET(t->box));
-  gtk_widget_set_vexpand(scroll, TRUE);
-  gtk_box_append(GTK_BOX(page), scroll);
+  GtkWidget *page = gui_list_page_new(_("Trash"), NULL, "Trash", FALSE, &t->empty, &t->box);
   g_signal_connect(t->box, "row-activated", G_CALLBACK(on_activated), t);
   g_object_set_data_full(G_OBJECT(page), "gui-trash", t, trash_free);
   return page;

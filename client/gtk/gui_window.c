@@ -14,6 +14,7 @@
 #include "gui_reminders.h"
 #include "gui_today.h"
 #include "gui_trash.h"
+#include "gui_util.h"
 #include "kt_buf.h"
 
 struct _GuiWindow {
@@ -56,14 +57,6 @@ struct _GuiWindow {
 
 G_DEFINE_FINAL_TYPE(GuiWindow, gui_window, ADW_TYPE_APPLICATION_WINDOW)
 
-static void set_name(GtkWidget *w, const char *name) {
-  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-}
-/* Labels keep their text as their accessible name; what they are is said in
- * the description (tests find them by it). */
-static void set_role_desc(GtkWidget *w, const char *what) {
-  gtk_accessible_update_property(GTK_ACCESSIBLE(w), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, what, -1);
-}
 
 
 static void toast(GuiWindow *w, const char *text, const char *button, const char *action,
@@ -182,6 +175,7 @@ static void set_columns(GuiWindow *w) {
         gtk_column_view_column_new(gui_field_label(gui_list_type(w->list), gui_list_col(w->list, i)), f);
     gtk_column_view_column_set_resizable(c, TRUE);
     gtk_column_view_column_set_expand(c, i == 0);
+    if (i == 0) gtk_column_view_column_set_fixed_width(c, 260); /* names are long: "АО «…»" */
     GtkSorter *probe = GTK_SORTER(gtk_custom_sorter_new(probe_cmp, GINT_TO_POINTER(i), NULL));
     gtk_column_view_column_set_sorter(c, probe);
     g_object_unref(probe);
@@ -319,7 +313,7 @@ static GtkLabel *page_row(GuiWindow *w, const char *name, const char *label, con
   GtkWidget *row = gtk_list_box_row_new();
   gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), l);
   gtk_widget_set_name(row, name);
-  set_name(row, an);
+  gui_set_name(row, an);
   gtk_list_box_append(w->sections, row);
   return GTK_LABEL(l);
 }
@@ -338,7 +332,7 @@ static void fill_sections(GuiWindow *w) {
   GtkWidget *trow = gtk_list_box_row_new();
   gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(trow), tl);
   gtk_widget_set_name(trow, "today");
-  set_name(trow, "Section today");
+  gui_set_name(trow, "Section today");
   gtk_list_box_append(w->sections, trow);
   GtkListBoxRow *first = NULL;
   for (int i = 0; i < n; i++) {
@@ -357,7 +351,7 @@ static void fill_sections(GuiWindow *w) {
     gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), l);
     gtk_widget_set_name(row, t->def->name);
     char *an = g_strdup_printf("Section %s", t->def->name);
-    set_name(row, an);
+    gui_set_name(row, an);
     g_free(an);
     gtk_list_box_append(w->sections, row);
     if (!first) first = GTK_LIST_BOX_ROW(row);
@@ -405,13 +399,13 @@ static void show_sync(GuiWindow *w, const cl_client_event *ev) {
   case CL_SYNC_STOPPED: text = g_strdup_printf(_("Not syncing: %s"), ev->sync.error); break;
   }
   gtk_label_set_text(w->sync, text ? text : "");
-  set_role_desc(GTK_WIDGET(w->sync), "Sync status"); /* (GTK 4.8 drops it with a tooltip) */
+  gui_set_desc(GTK_WIDGET(w->sync), "Sync status"); /* (GTK 4.8 drops it with a tooltip) */
   char *tip = ev->sync.last_sync[0]
                   ? g_strdup_printf(_("Last sync %s%s%s"), ev->sync.last_sync,
                                     ev->sync.error[0] ? "\n" : "", ev->sync.error)
                   : g_strdup(ev->sync.error);
   gtk_widget_set_tooltip_text(GTK_WIDGET(w->sync), tip);
-  set_role_desc(GTK_WIDGET(w->sync), "Sync status");
+  gui_set_desc(GTK_WIDGET(w->sync), "Sync status");
   g_free(tip);
   g_free(text);
   g_free(pend);
@@ -492,7 +486,7 @@ static void on_reminders_count(void *ud, int n) {
   gtk_button_set_label(w->remind_button, t);
   g_free(t);
   char *an = g_strdup_printf("Reminders %d", n);
-  set_name(GTK_WIDGET(w->remind_button), an);
+  gui_set_name(GTK_WIDGET(w->remind_button), an);
   g_free(an);
 }
 
@@ -584,18 +578,18 @@ GuiWindow *gui_window_new(GuiApp *app) {
   GtkWidget *header = adw_header_bar_new();
   w->search = GTK_SEARCH_ENTRY(gtk_search_entry_new());
   gtk_widget_set_size_request(GTK_WIDGET(w->search), 360, -1);
-  set_name(GTK_WIDGET(w->search), "Search");
+  gui_set_name(GTK_WIDGET(w->search), "Search");
   adw_header_bar_set_title_widget(ADW_HEADER_BAR(header), GTK_WIDGET(w->search));
   w->sync = GTK_LABEL(gtk_label_new(""));
   gtk_widget_add_css_class(GTK_WIDGET(w->sync), "dim-label");
-  set_role_desc(GTK_WIDGET(w->sync), "Sync status");
+  gui_set_desc(GTK_WIDGET(w->sync), "Sync status");
   adw_header_bar_pack_end(ADW_HEADER_BAR(header), GTK_WIDGET(w->sync));
   gtk_label_set_text(w->sync, cl_client_connected(gui_app_client(app)) ? _("Connecting…")
                                                                          : _("This PC only"));
-  set_role_desc(GTK_WIDGET(w->sync), "Sync status");
+  gui_set_desc(GTK_WIDGET(w->sync), "Sync status");
   w->remind_button = GTK_BUTTON(gtk_button_new_with_label(_("Reminders")));
   gtk_widget_set_tooltip_text(GTK_WIDGET(w->remind_button), _("Reminders due and missed"));
-  set_name(GTK_WIDGET(w->remind_button), "Reminders 0");
+  gui_set_name(GTK_WIDGET(w->remind_button), "Reminders 0");
   g_signal_connect_swapped(w->remind_button, "clicked", G_CALLBACK(on_show_reminders), w);
   adw_header_bar_pack_start(ADW_HEADER_BAR(header), GTK_WIDGET(w->remind_button));
   gtk_box_append(GTK_BOX(root), header);
@@ -604,7 +598,7 @@ GuiWindow *gui_window_new(GuiApp *app) {
   gtk_widget_set_vexpand(panes, TRUE);
   w->sections = GTK_LIST_BOX(gtk_list_box_new());
   gtk_widget_add_css_class(GTK_WIDGET(w->sections), "navigation-sidebar");
-  set_name(GTK_WIDGET(w->sections), "Sections");
+  gui_set_name(GTK_WIDGET(w->sections), "Sections");
   GtkWidget *side = gtk_scrolled_window_new();
   gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(side), GTK_WIDGET(w->sections));
   gtk_widget_set_size_request(side, 180, -1);
@@ -617,7 +611,7 @@ GuiWindow *gui_window_new(GuiApp *app) {
   gtk_single_selection_set_autoselect(w->selection, FALSE);
   gtk_single_selection_set_can_unselect(w->selection, TRUE);
   w->table = GTK_COLUMN_VIEW(gtk_column_view_new(GTK_SELECTION_MODEL(w->selection)));
-  set_name(GTK_WIDGET(w->table), "Cards");
+  gui_set_name(GTK_WIDGET(w->table), "Cards");
   gui_list_set_done(w->list, on_list_ready, w);
   g_signal_connect(gtk_column_view_get_sorter(w->table), "changed", G_CALLBACK(on_sort_changed), w);
   GtkWidget *tscroll = gtk_scrolled_window_new();
@@ -631,11 +625,11 @@ GuiWindow *gui_window_new(GuiApp *app) {
   gtk_widget_set_margin_bottom(lhead, 4);
   w->filter_toggle = GTK_TOGGLE_BUTTON(gtk_toggle_button_new_with_label(_("Filters")));
   gtk_widget_set_tooltip_text(GTK_WIDGET(w->filter_toggle), _("Show only the cards that match"));
-  set_name(GTK_WIDGET(w->filter_toggle), "Filters");
+  gui_set_name(GTK_WIDGET(w->filter_toggle), "Filters");
   gtk_box_append(GTK_BOX(lhead), GTK_WIDGET(w->filter_toggle));
   gtk_box_append(GTK_BOX(middle), lhead);
   w->filter_revealer = GTK_REVEALER(gtk_revealer_new());
-  set_name(GTK_WIDGET(w->filter_revealer), "Filter panel");
+  gui_set_name(GTK_WIDGET(w->filter_revealer), "Filter panel");
   w->filter_holder = GTK_BOX(gtk_box_new(GTK_ORIENTATION_VERTICAL, 0));
   gtk_revealer_set_child(w->filter_revealer, GTK_WIDGET(w->filter_holder));
   g_object_bind_property(w->filter_toggle, "active", w->filter_revealer, "reveal-child",
@@ -647,7 +641,7 @@ GuiWindow *gui_window_new(GuiApp *app) {
   gtk_label_set_xalign(w->status, 0);
   gtk_widget_set_margin_start(GTK_WIDGET(w->status), 8);
   gtk_widget_add_css_class(GTK_WIDGET(w->status), "dim-label");
-  set_role_desc(GTK_WIDGET(w->status), "Status");
+  gui_set_desc(GTK_WIDGET(w->status), "Status");
   gtk_box_append(GTK_BOX(middle), GTK_WIDGET(w->status));
   w->stack = GTK_STACK(gtk_stack_new());
   gtk_stack_add_named(w->stack, middle, "list");

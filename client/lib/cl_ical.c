@@ -384,10 +384,16 @@ void cl_ical_begin(kt_buf *out) {
 
 void cl_ical_end(kt_buf *out) { kt_buf_puts(out, "END:VCALENDAR\r\n"); }
 
+/* A value only of spaces and tabs is no value: libical reads "SUMMARY: " back as a
+ * property without one and drops the component's property with an error. */
+static bool blank(const char *v) {
+  return !v || v[strspn(v, " \t")] == '\0';
+}
+
 static const char *lookup(const char *const *names, const char *const *values, int n,
                           const char *field) {
   for (int i = 0; i < n; i++)
-    if (strcmp(names[i], field) == 0) return values[i] && values[i][0] ? values[i] : NULL;
+    if (strcmp(names[i], field) == 0) return blank(values[i]) ? NULL : values[i];
   return NULL;
 }
 
@@ -508,7 +514,7 @@ int cl_ical_write(kt_buf *out, const char *type, const char *const *names,
     }
   }
   for (int i = 0; !rc && i < n; i++)
-    if (values[i] && values[i][0] && !in_table(type, names[i]))
+    if (!blank(values[i]) && !in_table(type, names[i]))
       icalcomponent_add_property(c, x_prop(names[i], values[i]));
   if (!rc) {
     char *s = icalcomponent_as_ical_string_r(c);

@@ -11,6 +11,7 @@
 #include "cl_db.h"
 #include "kt_choice.h"
 #include "kt_hlc.h"
+#include "kt_i18n.h"
 #include "kt_log.h"
 #include "kt_time.h"
 
@@ -292,7 +293,8 @@ static int walk_birthdays(cl_store *s, cl_st which, const char *rtype, const cha
     if (!col(st, 4) || (sscanf(col(st, 4), "%d-%d-%d", &y, &m, &dd) != 3 &&
                         sscanf(col(st, 4), "--%d-%d", &m, &dd) != 2))
       continue;
-    char title[300] = "Birthday:";
+    char title[300];
+    snprintf(title, sizeof title, "%s", KT_("Birthday:"));
     for (int k = 1; k <= 3; k++)
       if (col(st, k) && *col(st, k))
         snprintf(title + strlen(title), sizeof title - strlen(title), " %s", col(st, k));

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt_i18n.h"
 #include "kt_log.h"
 
 #define DAY_MS 86400000LL
@@ -119,7 +120,9 @@ static void fire(cl_sched *s, int64_t from, int64_t now, bool missed) {
   b.missed = missed;
   b.summary = f->total > CL_SCHED_STORM_LIMIT || (missed && f->total > 1);
   if (b.summary) {
-    snprintf(b.title, sizeof b.title, "%d %sreminders", f->total, missed ? "missed " : "");
+    snprintf(b.title, sizeof b.title,
+             missed ? KT_NG_("%d missed reminder", "%d missed reminders", f->total)
+                    : KT_NG_("%d reminder", "%d reminders", f->total), f->total);
     size_t len = 0;
     for (int i = 0; i < f->n && i < 5 && len < sizeof b.body - 80; i++)
       len += (size_t)snprintf(b.body + len, sizeof b.body - len, "%s%s", i ? "\n" : "",

@@ -29,16 +29,18 @@ t0=$(date +%s%N); "$KT" --profile "$T/b.timing" sync >/dev/null || fail "a whole
 full_ms=$(( ($(date +%s%N) - t0) / 1000000 )); rm -rf "$T/b.timing"
 echo "a whole pull of $N cards takes $full_ms ms"
 kills=0 bad=0
-declare -A POINTS=() # distinct kill points (ms into the pull) of the kills that hit a running pull
+declare -A POINTS=() # distinct kill points (0.1 ms steps into the pull) of the kills that hit a running pull
 # each round starts from the empty replica, or (every third round) goes on from what
 # the last killed pull left, and is killed at a random moment inside the pull
 for i in $(seq $ROUNDS); do
   if [ $((i % 3)) -ne 0 ]; then rm -rf "$T/b"; cp -a "$T/b.empty" "$T/b"; fi
   "$KT" --profile "$T/b" sync >/dev/null 2>&1 &
   CL=$!
-  ms=$(( 20 + RANDOM % (full_ms * SPREAD / 100 > 21 ? full_ms * SPREAD / 100 - 20 : 1) ))
-  sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
-  kill -KILL $CL 2>/dev/null && kills=$((kills+1)) && POINTS[$ms]=1
+  # µs into the pull: from 20 ms to SPREAD % of a whole pull; a point is a 0.1 ms step
+  span=$(( full_ms * SPREAD * 10 > 20001 ? full_ms * SPREAD * 10 - 20000 : 1 ))
+  us=$(( 20000 + (RANDOM * 32768 + RANDOM) % span )); ms=$((us / 1000))
+  sleep "$(printf '%d.%06d' $((us / 1000000)) $((us % 1000000)))"
+  kill -KILL $CL 2>/dev/null && kills=$((kills+1)) && POINTS[$((us / 100))]=1
   wait $CL 2>/dev/null
   ic=$(sqlite3 "$T/b/replica.db" 'PRAGMA integrity_check')
   [ "$ic" == ok ] || { bad=$((bad+1)); fail "replica damaged after kill $i" "$ic"; }

@@ -58,7 +58,7 @@ pending() { # the outbox size as `kartoteka status --json` reports it
 
 # ---- 1. kill -9 during a 10,000-change push --------------------------------------
 if [[ $PARTS == *1* ]]; then
-declare -A POINTS=() # distinct kill points: ms from the start of the sync, kills during the push
+declare -A POINTS=() # distinct kill points: 0.1 ms steps from the start of the sync, kills during the push
 D=$T/d1 P=$T/p1
 init_server "$D"; add_user "$D" anna head_of_sales  # imports: a right
 serve "$D" || { fail "server start" "$(cat "$T/serve.err")"; finish; }
@@ -83,7 +83,7 @@ while [ $left -gt 0 ] && [ $rounds -lt $((KILLS * 5)) ]; do
   # the PC's outbox and the master's cards, both processes stopped
   IFS='|' read -r now master < <(sqlite3 "$P/replica.db" \
     "ATTACH '$D/master.db' AS m; SELECT (SELECT count(*) FROM outbox), (SELECT count(*) FROM m.t_org)")
-  [ "$now" -gt 0 ] && in_push=$((in_push + 1)) && POINTS[$((pt / 1000))]=1
+  [ "$now" -gt 0 ] && in_push=$((in_push + 1)) && POINTS[$((pt / 100))]=1
   [ $in_push -eq $KILLS ] && [ $left_at_k -lt 0 ] && left_at_k=$now
   prog=$((left - now))
   [ $prog -gt 0 ] && progress=$((progress + 1))

@@ -2,7 +2,7 @@
 # kill -9 of the administrator's PC during `kartoteka admin handover` (make soak,
 # issue 20), at KT_HANDOVER_KILLS (20) random points spread over a hand-over of
 # 200 clients with their 200 contacts (µs from its start, up to 1.2 times a whole
-# hand-over; distinct ms points of the kills that hit a running one are counted).
+# hand-over; distinct points (0.1 ms steps) of the kills that hit a running one are counted).
 # The clients go back and forth between boris and anna. After each kill a rerun
 # (the same command) moves the rest or finds nothing left: then every client and
 # its contact have the new owner (no half-moved client), nothing is duplicated,
@@ -44,7 +44,7 @@ for ((r = 1; r <= KILLS; r++)); do
   nap_us $pt
   kill -KILL $CL 2>/dev/null && hit=1 || hit=0
   wait $CL 2>/dev/null; rc=$?
-  [ $hit = 1 ] && [ $rc -ne 0 ] && kills=$((kills + 1)) && POINTS[$((pt / 1000))]=1
+  [ $hit = 1 ] && [ $rc -ne 0 ] && kills=$((kills + 1)) && POINTS[$((pt / 100))]=1
   # the rerun: moves the rest, or finds nothing left (a server still finishing the
   # killed one is waited for: a few tries)
   ok=0
@@ -62,7 +62,7 @@ for ((r = 1; r <= KILLS; r++)); do
     check_eq "round $r: $to's PC has the $N clients" $N "$(k $to list org --where city=Казань --limit 1000 --json | json 'len(d)')"
   fi
 done
-echo "numbers: $kills kills during the hand-over at ${#POINTS[@]} distinct ms points"
+echo "numbers: $kills kills during the hand-over at ${#POINTS[@]} distinct points (0.1 ms steps)"
 echo "soak: client-kill-handover points=${#POINTS[@]} kills=$kills worst=half_moved:$bad,rerun_failed:$rerun_bad"
 check "killed during the hand-over in most rounds" test $kills -ge $((KILLS / 2))
 check_eq "no half-moved client after any kill and rerun" 0 "$bad"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kill -9 of a PC during `kartoteka import csv` (make soak, issue 20), at
 # KT_IMPORT_KILLS (30) random points spread over the import (µs from its start,
-# up to 1.2 times a whole import's duration; the distinct ms points of the kills
+# up to 1.2 times a whole import's duration; the distinct points (0.1 ms steps) of the kills
 # that hit a running import are counted). An import is one transaction: after
 # each kill the replica passes its integrity check and holds all of that
 # import's cards or none, each with its outbox entry (nothing half-imported,
@@ -40,7 +40,7 @@ for ((r = 1; r <= KILLS; r++)); do
   nap_us $pt
   kill -KILL $CL 2>/dev/null && hit=1 || hit=0
   wait $CL 2>/dev/null; rc=$?
-  [ $hit = 1 ] && [ $rc -ne 0 ] && kills=$((kills + 1)) && POINTS[$((pt / 1000))]=1
+  [ $hit = 1 ] && [ $rc -ne 0 ] && kills=$((kills + 1)) && POINTS[$((pt / 100))]=1
   ic=$(q 'PRAGMA integrity_check' 2>&1)
   [ "$ic" = ok ] || { bad=$((bad + 1)); fail "kill $r: replica damaged" "$ic"; }
   IFS='|' read -r n nout < <(q "SELECT count(*), (SELECT count(*) FROM outbox o JOIN t_org t ON t.rowid = o.rid
@@ -51,7 +51,7 @@ for ((r = 1; r <= KILLS; r++)); do
   [ "$n" = "$N" ] && committed=$((committed + 1))
   [ $((r % 10)) -eq 0 ] && { "$KT" --profile "$T/a" sync >/dev/null || fail "sync after kill $r"; } # keep the replica small
 done
-echo "numbers: $kills kills during the import at ${#POINTS[@]} distinct ms points; $committed imports committed"
+echo "numbers: $kills kills during the import at ${#POINTS[@]} distinct points (0.1 ms steps); $committed imports committed"
 echo "soak: client-kill-import points=${#POINTS[@]} kills=$kills worst=half_imported:$partial,damaged:$bad"
 check "killed during the import in most rounds" test $kills -ge $((KILLS / 2))
 check "the next sync completes" "$KT" --profile "$T/a" sync

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # kill -9 of a PC during `kartoteka mail send` (make soak, issue 20), at
 # KT_MAIL_KILLS (10) random points spread over a mailing to 12 contacts (µs from
-# its start, up to 1.2 times a whole mailing; distinct ms points of the kills that
+# its start, up to 1.2 times a whole mailing; distinct points (0.1 ms steps) of the kills that
 # hit a running one are counted), each round with its own template (subject). After
 # each kill `mail resume` finishes the run: nobody got a second copy, everybody
 # got one except at most one the kill cut mid-transaction (listed unknown), a new
@@ -52,7 +52,7 @@ for ((r = 1; r <= KILLS; r++)); do
   nap_us $pt
   kill -KILL $CL 2>/dev/null && hit=1 || hit=0
   wait $CL 2>/dev/null; rc=$?
-  [ $hit = 1 ] && [ $rc -ne 0 ] && kills=$((kills + 1)) && POINTS[$((pt / 1000))]=1
+  [ $hit = 1 ] && [ $rc -ne 0 ] && kills=$((kills + 1)) && POINTS[$((pt / 100))]=1
   out=$(k b mail resume 2>&1) || [[ $out == *"no unfinished mailing"* ]] || fail "round $r: resume" "$out"
   if [[ $out == *"no unfinished mailing"* ]] && [ -z "$(sent | grep "^Раунд $r ")" ]; then
     # killed before the run was recorded: nothing went out, the user sends again
@@ -68,7 +68,7 @@ for ((r = 1; r <= KILLS; r++)); do
   [ $((got + unknown)) -ge $N ] && [ "$unknown" -le 1 ] ||
     { short=$((short + 1)); fail "round $r: $got delivered, $unknown unknown of $N"; }
 done
-echo "numbers: $kills kills during the mailing at ${#POINTS[@]} distinct ms points ($before before the run was recorded)"
+echo "numbers: $kills kills during the mailing at ${#POINTS[@]} distinct points (0.1 ms steps) ($before before the run was recorded)"
 echo "soak: client-kill-mail points=${#POINTS[@]} kills=$kills worst=duplicates:$dup,unaccounted_rounds:$short,unknown_in_a_round:$worst_unknown"
 check "killed during the mailing in most rounds" test $kills -ge $((KILLS / 2))
 check_eq "nobody got a second copy" 0 "$dup"

@@ -10,7 +10,7 @@
 #   tests/soak/run.sh [PART...]        runs only those parts (names in the table)
 # Parts (each reuses a make check harness, parametrised through the environment):
 #   server-kill        tests/integ/server_crash.sh part 1: kill -9 of the server at >= 300
-#                      distinct points (ms into a push), 10,000 changes, none lost or doubled
+#                      distinct points (0.1 ms steps into a push), 10,000 changes, none lost or doubled
 #   client-kill-pull   tests/integ/client_kill.sh: kill -9 of a PC at >= 300 points of a pull
 #   client-kill-import tests/soak/import_kill.sh: kill -9 of a PC at >= 300 points of an import
 #   master-cut         server_crash.sh parts 2 and 3: >= 1,000 power cuts of the master on

@@ -114,6 +114,26 @@ static void test_bad_input(void **state) {
   assert_int_equal(cl_ical_read("/nonexistent/x.ics", NULL, &rs, &err), KT_EIO);
 }
 
+/* A value of only spaces is written as no value: libical reads "SUMMARY: " back as a
+ * property without a value and refuses the task (found by the soak's fuzzer). */
+static void test_blank_values_read_back(void **state) {
+  (void)state;
+  const char *tn[] = {"title", "description", "comment"};
+  const char *tv[] = {" ", "\t ", "x"};
+  kt_buf out = KT_BUF_INIT;
+  kt_err err;
+  kt_err_clear(&err);
+  cl_ical_begin(&out);
+  assert_int_equal(cl_ical_write(&out, "task", tn, tv, 3, "0190a-blank", 1764000000000, &err), 0);
+  cl_ical_end(&out);
+  assert_null(strstr(kt_buf_str(&out), "SUMMARY"));
+  cl_rowset *rs = NULL;
+  assert_int_equal(cl_ical_parse(kt_buf_str(&out), out.len, &rs, &err), 0);
+  assert_int_equal(rs->nrows, 1);
+  cl_rowset_free(rs);
+  kt_buf_free(&out);
+}
+
 static void test_roundtrip(void **state) {
   (void)state;
   const char *en[] = {"type", "title", "start", "duration", "assignee", "org", "status", "result",
@@ -164,6 +184,7 @@ int main(void) {
       cmocka_unit_test(test_calendar_export),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_roundtrip),
+      cmocka_unit_test(test_blank_values_read_back),
   };
   return cmocka_run_group_tests(tests, setup, NULL);
 }
