@@ -157,9 +157,10 @@ fi
 for f in "${fz[@]}"; do
   wait "${FPID[$f]}"; rc=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$LOG/fuzz-$f.log" | tail -1)
-  crash=$(grep -o 'build/fuzz/artifacts/[^ ]*' "$LOG/fuzz-$f.log" | head -1)
+  crash=$(sed -n 's/.*Test unit written to \(build\/fuzz\/artifacts\/[^ ]*\).*/\1/p' "$LOG/fuzz-$f.log" | head -1)
   cov=$(grep -oE 'cov: [0-9]+' "$LOG/fuzz-$f.log" | tail -1)
-  read -r _ u sy <"$LOG/fuzz-$f.time" 2>/dev/null
+  # (time writes "Command exited with non-zero status N" first when the fuzzer found something)
+  read -r _ u sy < <(grep '^cpu_seconds' "$LOG/fuzz-$f.time" 2>/dev/null)
   cpu=$(awk -v u="${u:-0}" -v s="${sy:-0}" 'BEGIN { printf "%.1f", (u + s) / 60 }')
   row "fuzz-$f" "${execs:-0} execs, $cpu CPU-min" $((rc != 0)) "${crash:-no crash; ${cov:-cov ?}}" "$fuzz_s"
 done
