@@ -294,6 +294,20 @@ void cl_db_table(const kt_mtype *t, char *out, size_t outsz) { kt_recsql_table(t
 
 void cl_db_select_prefix(const kt_mtype *t, kt_buf *sql) { kt_recsql_select(t, sql); }
 
+int cl_db_next_value_st(cl_db *d, const kt_mtype *t, const kt_mfield *f, sqlite3_stmt **out,
+                        kt_err *err) {
+  char tab[64];
+  kt_recsql_table(t, tab, sizeof tab);
+  kt_buf sql = KT_BUF_INIT;
+  kt_buf_printf(&sql, "SELECT \"%s\" FROM %s WHERE \"%s\" > ?1 ORDER BY \"%s\" LIMIT 1",
+                f->column, tab, f->column, f->column);
+  *out = NULL;
+  int rc = sql.oom ? kt_err_set(err, KT_ENOMEM, "out of memory")
+                   : sqlite3_prepare_v2(d->db, kt_buf_str(&sql), -1, out, NULL);
+  kt_buf_free(&sql);
+  return rc > 0 ? cl_db_error(d, rc, "reading the names cards hold", err) : rc;
+}
+
 sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err) {
   sqlite3_stmt **slot = &d->tst[t->def->code][which];
   kt_err e;

@@ -157,6 +157,10 @@ sqlite3_stmt *cl_db_st(cl_db *d, cl_st which, kt_err *err);
 int cl_db_st_rc(const cl_db *d);
 /* Per-type statement for t (built from the model). */
 sqlite3_stmt *cl_db_tst(cl_db *d, const kt_mtype *t, cl_tst which, kt_err *err);
+/* The keyset step over one indexed column of t: ?1 a value -> the next greater value
+ * (one index seek). Per column, not cached: *out owned by the caller (sqlite3_finalize). */
+int cl_db_next_value_st(cl_db *d, const kt_mtype *t, const kt_mfield *f, sqlite3_stmt **out,
+                        kt_err *err);
 /* Drops cached per-type statements (after the model changed). */
 void cl_db_reset_types(cl_db *d);
 

@@ -263,16 +263,9 @@ static int names_of_st(cl_reader *r, cl_st which, name_set *ns, kt_err *err) {
  * one index seek apiece (no scan of the cards). */
 static int names_held(cl_reader *r, const kt_mtype *t, const kt_mfield *f, name_set *ns,
                       kt_err *err) {
-  char tab[64];
-  cl_db_table(t, tab, sizeof tab);
-  kt_buf sql = KT_BUF_INIT;
-  kt_buf_printf(&sql, "SELECT \"%s\" FROM %s WHERE \"%s\" > ?1 ORDER BY \"%s\" LIMIT 1",
-                f->column, tab, f->column, f->column);
   sqlite3_stmt *st = NULL;
-  int rc = sql.oom ? kt_err_set(err, KT_ENOMEM, "out of memory")
-                   : sqlite3_prepare_v2(r->s->d.db, kt_buf_str(&sql), -1, &st, NULL);
-  kt_buf_free(&sql);
-  if (rc) return rc > 0 ? cl_db_error(&r->s->d, rc, "reading the names cards hold", err) : rc;
+  int rc = cl_db_next_value_st(&r->s->d, t, f, &st, err);
+  if (rc) return rc;
   kt_buf last = KT_BUF_INIT;
   kt_buf_puts(&last, "");
   for (int i = 0; !rc && i < NAMES_MAX; i++) {
