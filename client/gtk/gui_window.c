@@ -302,7 +302,7 @@ void gui_window_reload(GuiWindow *w) {
   gui_card_reload(w->card);
 }
 
-/* A sidebar row of a page that is not a section (Conflicts, Trash): its label. */
+/* A sidebar row (a section, Today, Conflicts, Trash): its label. */
 static GtkLabel *page_row(GuiWindow *w, const char *name, const char *label, const char *an) {
   GtkWidget *l = gtk_label_new(label);
   gtk_label_set_xalign(GTK_LABEL(l), 0);
@@ -323,17 +323,7 @@ static void fill_sections(GuiWindow *w) {
   kt_model *m = cl_reader_model(gui_app_reader(w->app));
   kt_mtype *types = kt_model_types(m, &n);
   /* the day first */
-  GtkWidget *tl = gtk_label_new(_("Today"));
-  gtk_label_set_xalign(GTK_LABEL(tl), 0);
-  gtk_widget_set_margin_start(tl, 12);
-  gtk_widget_set_margin_end(tl, 12);
-  gtk_widget_set_margin_top(tl, 8);
-  gtk_widget_set_margin_bottom(tl, 8);
-  GtkWidget *trow = gtk_list_box_row_new();
-  gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(trow), tl);
-  gtk_widget_set_name(trow, "today");
-  gui_set_name(trow, "Section today");
-  gtk_list_box_append(w->sections, trow);
+  page_row(w, "today", _("Today"), "Section today");
   GtkListBoxRow *first = NULL;
   for (int i = 0; i < n; i++) {
     kt_mtype *t = &types[i];
@@ -341,20 +331,10 @@ static void fill_sections(GuiWindow *w) {
     if (t->hidden || (t->def->flags & (KT_TF_CONFIG | KT_TF_SYSTEM | KT_TF_ELEMENT)) ||
         kt_model_type_get(m, t->def->name, &chk, NULL))
       continue;
-    GtkWidget *l = gtk_label_new(gui_type_label(t));
-    gtk_label_set_xalign(GTK_LABEL(l), 0);
-    gtk_widget_set_margin_start(l, 12);
-    gtk_widget_set_margin_end(l, 12);
-    gtk_widget_set_margin_top(l, 8);
-    gtk_widget_set_margin_bottom(l, 8);
-    GtkWidget *row = gtk_list_box_row_new();
-    gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), l);
-    gtk_widget_set_name(row, t->def->name);
     char *an = g_strdup_printf("Section %s", t->def->name);
-    gui_set_name(row, an);
+    GtkLabel *l = page_row(w, t->def->name, gui_type_label(t), an);
     g_free(an);
-    gtk_list_box_append(w->sections, row);
-    if (!first) first = GTK_LIST_BOX_ROW(row);
+    if (!first) first = GTK_LIST_BOX_ROW(gtk_widget_get_parent(GTK_WIDGET(l)));
   }
   w->conflicts_label = page_row(w, "conflicts", _("Conflicts"), "Section conflicts");
   page_row(w, "trash", _("Trash"), "Section trash");
