@@ -93,3 +93,29 @@ cl_reader *t_reader(const char *path, const char *locale, bool no_index) {
   return r;
 }
 
+
+void t_views_same(cl_view *v, cl_view *ref, int fw_page, int bw_page, int probes, int npage,
+                  unsigned *seed) {
+  kt_err err;
+  assert_true(npage > 0 && npage <= 16);
+  assert_int_equal(cl_view_count(v), cl_view_count(ref));
+  t_ids want = t_view_forward(ref, 64), fw = t_view_forward(v, fw_page),
+        bw = t_view_backward(v, bw_page);
+  t_ids_equal(&fw, &want);
+  t_ids_equal(&bw, &want);
+  for (int k = 0; k < probes && want.n; k++) {
+    int64_t n = k == 0 ? 0 : k == 1 ? want.n - 1 : (int64_t)(rand_r(seed) % (unsigned)want.n);
+    kt_rec *rows[16];
+    int got = 0;
+    assert_int_equal(cl_view_page(v, n, npage, rows, &got, &err), 0);
+    assert_int_equal(got, n + npage <= want.n ? npage : want.n - n);
+    for (int i = 0; i < got; i++) {
+      assert_string_equal(kt_rec_id(rows[i]), want.id[n + i]);
+      kt_rec_free(rows[i]);
+    }
+    int64_t pos = -1;
+    assert_int_equal(cl_view_find(v, want.id[n], &pos, &err), 0);
+    assert_int_equal(pos, n);
+  }
+  free(want.id), free(fw.id), free(bw.id);
+}

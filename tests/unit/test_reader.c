@@ -390,28 +390,9 @@ static void test_patch_equals_rebuild(void **state) {
  * count, every row forwards and backwards (keyset pages crossing buckets),
  * row N and the position of its id for random N. */
 static void assert_same_as_full_sort(cl_view *v, cl_view *full, unsigned *seed) {
-  kt_err err;
   assert_true(cl_view_indexed(v));
   assert_false(cl_view_indexed(full));
-  assert_int_equal(cl_view_count(v), cl_view_count(full));
-  t_ids want = t_view_forward(full, 64), fw = t_view_forward(v, 61), bw = t_view_backward(v, 64);
-  t_ids_equal(&fw, &want);
-  t_ids_equal(&bw, &want);
-  for (int k = 0; k < 60 && want.n; k++) {
-    int64_t n = k == 0 ? 0 : k == 1 ? want.n - 1 : (int64_t)(rand_r(seed) % (unsigned)want.n);
-    kt_rec *rows[7];
-    int got = 0;
-    assert_int_equal(cl_view_page(v, n, 7, rows, &got, &err), 0);
-    assert_int_equal(got, n + 7 <= want.n ? 7 : want.n - n);
-    for (int i = 0; i < got; i++) {
-      assert_string_equal(kt_rec_id(rows[i]), want.id[n + i]);
-      kt_rec_free(rows[i]);
-    }
-    int64_t pos = -1;
-    assert_int_equal(cl_view_find(v, want.id[n], &pos, &err), 0);
-    assert_int_equal(pos, n);
-  }
-  free(want.id), free(fw.id), free(bw.id);
+  t_views_same(v, full, 61, 64, 60, 7, seed);
 }
 
 /* Many rows (several buckets, split as they grow), Cyrillic names with ties

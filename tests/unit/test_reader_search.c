@@ -48,26 +48,7 @@ static void add(cl_store *s, const char *type, const cl_set *sets, int n, char *
 /* Two views of one spec (the new plan v, the records' plan old) hold the
  * same rows in the same order: count, keyset both ways, row N, positions. */
 static void assert_same_rows(cl_view *v, cl_view *old, unsigned *seed) {
-  kt_err err;
-  assert_int_equal(cl_view_count(v), cl_view_count(old));
-  t_ids want = t_view_forward(old, 64), fw = t_view_forward(v, 13), bw = t_view_backward(v, 29);
-  t_ids_equal(&fw, &want);
-  t_ids_equal(&bw, &want);
-  for (int k = 0; k < 30 && want.n; k++) {
-    int64_t n = k == 0 ? 0 : k == 1 ? want.n - 1 : (int64_t)(rand_r(seed) % (unsigned)want.n);
-    kt_rec *rows[5];
-    int got = 0;
-    assert_int_equal(cl_view_page(v, n, 5, rows, &got, &err), 0);
-    assert_int_equal(got, n + 5 <= want.n ? 5 : want.n - n);
-    for (int i = 0; i < got; i++) {
-      assert_string_equal(kt_rec_id(rows[i]), want.id[n + i]);
-      kt_rec_free(rows[i]);
-    }
-    int64_t pos = -1;
-    assert_int_equal(cl_view_find(v, want.id[n], &pos, &err), 0);
-    assert_int_equal(pos, n);
-  }
-  free(want.id), free(fw.id), free(bw.id);
+  t_views_same(v, old, 13, 29, 30, 5, seed);
 }
 
 /* Searches with and without filters (ё/е, Polish letters, phone digits, a
