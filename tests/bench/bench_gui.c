@@ -11,10 +11,12 @@
  * Two starts: the first after the load (cold-ish: the file in the OS cache
  * but not in any process), the second warm. Skipped (exit 0) without
  * xvfb-run or kartoteka-gtk. Env: BENCH_N, BENCH_DIR. */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench_util.h"
@@ -25,6 +27,8 @@ static const char *const last[] = {"Иванов", "Смирнов", "Кузне
                                     "Łukasiewicz", "Żak", "Ślęzak", "Nowak", "Kowalski"};
 static const char *const kind[] = {"ООО", "АО", "ИП", "Sp. z o.o.", "ЗАО"};
 static const char *const cities[] = {"Москва", "Санкт-Петербург", "Казань", "Тверь", "Kraków", "Łódź"};
+/* the lines --bench-startup prints: start-up, the filter, 5 search prefixes */
+#define BENCH_LINES 7
 #define NELEM(a) ((unsigned)(sizeof(a) / sizeof((a)[0])))
 
 static uint64_t seed = 0x677569u;
@@ -66,13 +70,41 @@ static void load(const char *path, long n) {
   cl_store_close(s);
 }
 
+/* Prints the app's lines (indented) and says whether it failed: an exit status
+ * other than 0 (124: killed by the timeout), or fewer lines than measures
+ * (start-up, the filter, the search prefixes) — then also the log's tail. */
+static int report(const char *out, const char *log, int rc) {
+  FILE *f = fopen(out, "r");
+  char line[512];
+  int n = 0;
+  while (f && fgets(line, sizeof line, f))
+    if (strncmp(line, "kartoteka-gtk: ", 15) == 0) {
+      printf("    %s", line + 15);
+      n++;
+    }
+  if (f) fclose(f);
+  int status = rc == -1 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : 128 + WTERMSIG(rc);
+  if (status == 0 && n >= BENCH_LINES) return 0;
+  printf("    error: kartoteka-gtk %s after %d of %d measures", 
+         status == 124 ? "timed out (120 s)" : status ? "failed" : "exited", n, BENCH_LINES);
+  if (status && status != 124) printf(" (exit status %d)", status);
+  printf("; the end of its log:\n");
+  fflush(stdout);
+  char cmd[600];
+  snprintf(cmd, sizeof cmd, "tail -n 15 '%s' | sed 's/^/      /'", log);
+  if (system(cmd) != 0) printf("      (no log)\n");
+  return 1;
+}
+
 int main(int argc, char **argv) {
   (void)argc;
   bench_init("gui", argv[0]);
-  char gtk[700];
-  snprintf(gtk, sizeof gtk, "%s/kartoteka-gtk", bench_bin);
-  if (access(gtk, X_OK) != 0 || system("command -v xvfb-run >/dev/null") != 0) {
-    printf("  skipped: no xvfb-run or %s\n", gtk);
+  /* absolute: the app runs in bench_dir (bench_bin is relative when the bench
+     is, as `make bench` runs it; a relative one found nothing there) */
+  char rel[700], gtk[PATH_MAX];
+  snprintf(rel, sizeof rel, "%s/kartoteka-gtk", bench_bin);
+  if (!realpath(rel, gtk) || access(gtk, X_OK) != 0 || system("command -v xvfb-run >/dev/null") != 0) {
+    printf("  skipped: no xvfb-run or %s\n", rel);
     return 0;
   }
   const char *ns = getenv("BENCH_N");
@@ -84,16 +116,28 @@ int main(int argc, char **argv) {
   bench_run("'%s/kartoteka' --profile '%s' init --local --user bench >/dev/null", bench_bin, prof);
   load(path, n);
   const char *bus = system("command -v dbus-run-session >/dev/null") == 0 ? "dbus-run-session -- " : "";
-  for (int run = 0; run < 2; run++) {
+  int failed = 0;
+  for (int run = 0; run < 2 && !failed; run++) {
     printf("  %s start:\n", run ? "warm" : "cold-ish (first)");
     fflush(stdout);
-    bench_run("cd '%s' && LANG=ru_RU.UTF-8 GSK_RENDERER=cairo GDK_BACKEND=x11 NO_AT_BRIDGE=1 "
-              "timeout 120 xvfb-run -a -s '-screen 0 1280x800x24' %s'%s' --profile '%s' "
-              "--bench-startup 2>'%s/gtk%d.log' | sed 's/^/    /'",
-              bench_dir, bus, gtk, prof, bench_dir, run);
+    char out[500], log[500];
+    snprintf(out, sizeof out, "%s/gtk%d.out", bench_dir, run);
+    snprintf(log, sizeof log, "%s/gtk%d.log", bench_dir, run);
+    char cmd[12288];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && LANG=ru_RU.UTF-8 GSK_RENDERER=cairo GDK_BACKEND=x11 GTK_A11Y=none "
+             "timeout 120 xvfb-run -a -s '-screen 0 1280x800x24' %s'%s' --profile '%s' "
+             "--bench-startup >'%s' 2>'%s'",
+             bench_dir, bus, gtk, prof, out, log);
+    int rc = system(cmd);
+    failed = report(out, log, rc);
   }
-  char cmd[700];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", bench_dir);
-  if (system(cmd) != 0) fprintf(stderr, "bench_gui: cannot remove %s\n", bench_dir);
+  if (failed) {
+    printf("  FAILED: the app printed no or too few numbers (its output and log kept in %s)\n", bench_dir);
+    return 1;
+  }
+  char rm[700];
+  snprintf(rm, sizeof rm, "rm -rf '%s'", bench_dir);
+  if (system(rm) != 0) fprintf(stderr, "bench_gui: cannot remove %s\n", bench_dir);
   return 0;
 }
