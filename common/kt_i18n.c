@@ -48,13 +48,24 @@ void kt_i18n_init(const char *argv0, const char *compiled_dir) {
   textdomain(KT_I18N_DOMAIN);
 }
 
-const char *kt_i18n_noun(const char *noun) {
-  if (!noun) return "";
-  char key[160];
-  if (snprintf(key, sizeof key, "noun\004%s", noun) >= (int)sizeof key) return noun;
+/* kt_i18n_registry_plain: one per process, like the text domain's binding */
+static bool registry_plain;
+
+void kt_i18n_registry_plain(bool on) { registry_plain = on; }
+
+static const char *in_ctx(const char *ctx, const char *msgid) {
+  if (!msgid) return "";
+  char key[256];
+  if (!ctx || snprintf(key, sizeof key, "%s\004%s", ctx, msgid) >= (int)sizeof key) return msgid;
   const char *t = dgettext(KT_I18N_DOMAIN, key);
-  return t == key ? noun : t;
+  return t == key ? msgid : t;
 }
+
+const char *kt_i18n_ctx(const char *ctx, const char *msgid) {
+  return registry_plain ? (msgid ? msgid : "") : in_ctx(ctx, msgid);
+}
+
+const char *kt_i18n_noun(const char *noun) { return noun ? in_ctx("noun", noun) : ""; }
 
 const char *kt_i18n_a_noun(const char *noun, char *out, size_t n) {
   const char *t = kt_i18n_noun(noun);

@@ -7,6 +7,7 @@
 #define KT_I18N_H
 
 #include <libintl.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #define KT_I18N_DOMAIN "kartoteka"
@@ -27,6 +28,17 @@
  * language (msgctxt "noun", from tools/registry_strings); the noun itself
  * when it has no translation. Static or the catalogue's: never freed. */
 const char *kt_i18n_noun(const char *noun);
+
+/* msgid in context ctx (msgctxt, as tools/registry_strings writes the
+ * registry's strings: the type name for its field and choice labels) in the
+ * programs' language; msgid itself when it has no translation or the domain
+ * is not bound (the server). Static or the catalogue's: never freed. */
+const char *kt_i18n_ctx(const char *ctx, const char *msgid);
+
+/* on: kt_i18n_ctx returns msgid untranslated, so what programs read (the
+ * CLI's --json: titles with an event's type) is the same in every language;
+ * messages (KT_, kt_i18n_noun) stay translated. Call before other threads. */
+void kt_i18n_registry_plain(bool on);
 
 /* "an organization" in English; the translated noun alone otherwise (the
  * translated sentences put it where no article is needed). Written into out

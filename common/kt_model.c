@@ -173,6 +173,11 @@ kt_mfield *kt_mtype_field_by_vidx(kt_mtype *t, int vidx) {
 }
 
 const char *kt_mfield_label(const kt_mfield *f) { return f->label ? f->label : f->def_label; }
+
+const char *kt_mfield_label_tr(const kt_mtype *t, const kt_mfield *f) {
+  if (f->label || f->custom) return kt_mfield_label(f);
+  return kt_i18n_ctx(t->def->name, f->def_label);
+}
 const char *kt_mfield_choices(const kt_mfield *f) {
   if (f->type != KT_FT_CHOICE) return NULL;
   return f->choices ? f->choices : (f->def_choices ? f->def_choices : "");
@@ -527,6 +532,17 @@ void kt_mfield_format(const kt_mfield *f, const kt_value *v, bool iso, kt_buf *o
     snprintf(tmp, sizeof tmp, "%lld", (long long)v->i);
   }
   kt_buf_puts(out, tmp);
+}
+
+void kt_mfield_format_tr(const kt_mtype *t, const kt_mfield *f, const kt_value *v, kt_buf *out) {
+  if (f->type != KT_FT_CHOICE || f->choices || f->custom || v->kind != KT_V_TEXT) {
+    kt_mfield_format(f, v, false, out);
+    return;
+  }
+  kt_buf b = KT_BUF_INIT;
+  kt_mfield_format(f, v, false, &b);
+  kt_buf_puts(out, kt_i18n_ctx(t->def->name, kt_buf_str(&b)));
+  kt_buf_free(&b);
 }
 
 bool kt_mfield_json_is_number(const kt_mfield *f) {

@@ -80,6 +80,13 @@ int kt_mtype_field_get(kt_mtype *t, const char *name, kt_mfield **out, kt_err *e
 kt_mfield *kt_mtype_field_by_vidx(kt_mtype *t, int vidx);
 
 const char *kt_mfield_label(const kt_mfield *f);
+/* The label people read in the programs' language: an office's own label as
+ * written, a registry label translated (kt_i18n_ctx, context t's name). */
+const char *kt_mfield_label_tr(const kt_mtype *t, const kt_mfield *f);
+/* Appends the display form of v (kt_mfield_format, not ISO) with a registry
+ * choice list's label translated (context t's name); an office's own list
+ * and custom fields as written. */
+void kt_mfield_format_tr(const kt_mtype *t, const kt_mfield *f, const kt_value *v, kt_buf *out);
 /* The choice list in use ("code=Label,..." — kt_choice.h): the office's, with
  * the codes the program needs kept, else the registry's. NULL for non-choice
  * fields. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kt_alloc.h"
+#include "kt_i18n.h"
 #include "kt_text.h"
 
 kt_rec *kt_rec_new(kt_mtype *t) {
@@ -166,9 +167,9 @@ void kt_rec_title(const kt_rec *r, kt_buf *out) {
     const kt_mfield *f = &r->type->fields[k];
     if (!(f->flags & KT_FF_TITLE) || r->v[k].kind == KT_V_NULL) continue;
     if (out->len > start) kt_buf_putc(out, ' ');
-    kt_mfield_format(f, &r->v[k], false, out);
+    kt_mfield_format_tr(r->type, f, &r->v[k], out); /* "Звонок …", not "call …" */
   }
-  if (out->len == start) kt_buf_puts(out, "(untitled)");
+  if (out->len == start) kt_buf_puts(out, KT_("(untitled)"));
 }
 
 bool kt_mfield_in_name_key(const kt_mfield *f) {

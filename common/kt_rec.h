@@ -30,7 +30,9 @@ const char *kt_rec_id(const kt_rec *r); /* "" when unset */
 /* Appends the record's title to out: its title fields (KT_FF_TITLE: an
  * organization's name, a contact's names, a task's title...) as people read
  * them, space-separated; "(untitled)" when all are empty. The one title both
- * sides use (lists, messages). */
+ * sides use (lists, messages), in the programs' language: a registry choice
+ * label translated (an event's type: "Звонок …", never the code "call"),
+ * English on the server (which binds no catalogue). */
 void kt_rec_title(const kt_rec *r, kt_buf *out);
 bool kt_rec_deleted(const kt_rec *r);
 /* The name key of a client card: "n:" + its folded title fields (KT_FF_TITLE,

@@ -190,6 +190,8 @@ int cli_run(const cli_ctx *base, int argc, char **argv) {
     else if (k > i && (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0)) help = true;
     else args[n++] = argv[k];
   }
+  /* what programs read is the same in every language (titles keep "call …") */
+  if (ctx.json) kt_i18n_registry_plain(true);
   /* the sub-command the words name (admin user add): its entry is checked and run */
   int depth;
   c = descend(c, n, args, &depth);

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "kt_buf.h"
+#include "kt_i18n.h"
 #include "kt_time.h"
 
 int64_t cl_local_midnight(int64_t ms, int add_days) {
@@ -52,7 +53,9 @@ static int on_overdue_call(void *ud, const cl_callback *c) {
   snprintf(x.rtype, sizeof x.rtype, "event");
   snprintf(x.rid, sizeof x.rid, "%s", c->id);
   kt_buf t = KT_BUF_INIT;
-  kt_buf_printf(&t, "call: %s%s%s", c->title[0] ? c->title : "call", c->org[0] ? " — " : "", c->org);
+  /* the type's label as people read it ("звонок: …"), as walk_items writes it */
+  const char *call = kt_i18n_ctx("event", "call");
+  kt_buf_printf(&t, "%s: %s%s%s", call, c->title[0] ? c->title : call, c->org[0] ? " — " : "", c->org);
   size_t n = t.len < sizeof x.title - 1 ? t.len : sizeof x.title - 1; /* a long title is cut */
   memcpy(x.title, kt_buf_str(&t), n);
   x.title[n] = '\0';

@@ -88,9 +88,17 @@ check_contains "[pl] a required field, with the card's noun" "firma: trzeba wype
 check_contains "[en] ... in English as before" "an organization needs name: add --set name=VALUE" \
   "$(lang C.UTF-8 --profile "$P" add org --set city=Łódź 2>&1)"
 
+# an event's title names its type by the translated label, never the code (call)
+lang C.UTF-8 --profile "$P" add event --set type=call --set title=Ромашка \
+  --set start="$(date +%Y-%m-%d)T23:59" >/dev/null
+check_contains "[ru] an event's title: the type's label" "звонок Ромашка" "$(lang ru_RU.UTF-8 --profile "$P" list event)"
+check_contains "[pl] ... in Polish" "telefon Ромашка" "$(lang pl_PL.UTF-8 --profile "$P" list event)"
+check_contains "[ru] today: the label, not the code" "звонок: Ромашка" "$(lang ru_RU.UTF-8 --profile "$P" today)"
+check_contains "[en] today: in English" "call: Ромашка" "$(lang C.UTF-8 --profile "$P" today)"
+
 # what programs read: --json is byte-identical in every language (numbers too)
 same=""
-for args in "show $ORG" "list org" "list deal" "search Ромашка" "field list org" "section list" \
+for args in "show $ORG" "list org" "list deal" "list event" "agenda" "search Ромашка" "field list org" "section list" \
   "status" "check" "history $ORG" "today" "report abc" "edit $ORG --set city=Москва"; do
   # shellcheck disable=SC2086 # the words of the command
   c=$(lang C.UTF-8 --profile "$P" $args --json 2>/dev/null)
