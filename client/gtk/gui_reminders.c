@@ -5,6 +5,7 @@
 
 #include <glib/gi18n.h>
 
+#include "cl_remind.h"
 #include "gui_util.h"
 #include "kt_time.h"
 
@@ -199,6 +200,29 @@ bool gui_reminders_result(GtkWidget *page, const cl_client_event *ev) {
     return true;
   }
   return false;
+}
+
+void gui_reminders_changed(GtkWidget *page, cl_reader *reader) {
+  reminders *r = page_rem(page);
+  int n = (int)r->items->len;
+  if (!n) return;
+  const char **rids = g_new(const char *, n);
+  int64_t *ats = g_new(int64_t, n);
+  bool *settled = g_new0(bool, n);
+  for (int i = 0; i < n; i++) {
+    item *it = g_ptr_array_index(r->items, i);
+    rids[i] = it->occ.rid;
+    ats[i] = it->occ.occurs;
+  }
+  cl_store *s = cl_reader_store(reader);
+  if (cl_remind_settled(s, cl_store_user(s), n, rids, ats, g_get_real_time() / 1000, settled, NULL) == 0)
+    for (int i = n - 1; i >= 0; i--) { /* (from the end: drop removes from items) */
+      item *it = g_ptr_array_index(r->items, i);
+      if (settled[i] && !it->req) drop(r, it); /* one of ours under way: its result drops it */
+    }
+  g_free(rids);
+  g_free(ats);
+  g_free(settled);
 }
 
 int gui_reminders_count(GtkWidget *page) { return (int)page_rem(page)->items->len; }

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "cl_client.h"
+#include "cl_reader.h"
 #include "gui_today.h" /* gui_open_fn */
 
 /* Told how many reminders are listed whenever that changes. */
@@ -31,6 +32,10 @@ int gui_reminders_dismiss(GtkWidget *page, const cl_client_occ *occ);
  * Snooze (done: the reminder leaves the list; refused: it stays, the caller
  * says why with ev->result.msg). */
 bool gui_reminders_result(GtkWidget *page, const cl_client_event *ev);
+/* Records changed (CL_EV_CHANGED): the reminders settled meanwhile (dismissed
+ * or snoozed by the agent, the CLI or the user's other PC) leave the list;
+ * read through reader's store (borrowed). */
+void gui_reminders_changed(GtkWidget *page, cl_reader *reader);
 /* How many reminders are listed. */
 int gui_reminders_count(GtkWidget *page);
 

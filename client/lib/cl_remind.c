@@ -361,7 +361,7 @@ static int walk_yearly(cl_store *s, const char *user, int64_t a, int64_t b, gath
       int y, mo, dd;
       if (v->kind != KT_V_TEXT || sscanf(v->s, "%d-%d-%d", &y, &mo, &dd) != 3) continue;
       kt_buf title = KT_BUF_INIT;
-      kt_buf_printf(&title, "%s: ", kt_mfield_label(f));
+      kt_buf_printf(&title, "%s: ", kt_mfield_label_tr(t, f));
       kt_rec_title(r, &title);
       every_year(g, t->def->name, kt_rec_id(r), kt_buf_str(&title), mo, dd, days,
                  la.tm_year + 1900, lb.tm_year + 1900, a, b);
@@ -381,7 +381,8 @@ static int walk_items(cl_store *s, const char *user, int64_t a, int64_t b, bool 
   cl_db *d = cl_store_db(s);
   static const cl_st which[2] = {CL_ST_DIARY_EVENTS, CL_ST_DIARY_TASKS};
   /* an event's type is shown by its label ("Звонок: ..."), stored by its code */
-  const kt_mfield *etype = kt_mtype_field(kt_model_type(cl_store_model(s), "event"), "type");
+  kt_mtype *etype_t = kt_model_type(cl_store_model(s), "event");
+  const kt_mfield *etype = kt_mtype_field(etype_t, "type");
   kt_buf tl = KT_BUF_INIT;
   for (int w = 0; w < 2; w++) {
     sqlite3_stmt *st = cl_db_st(d, which[w], err);
@@ -397,7 +398,10 @@ static int walk_items(cl_store *s, const char *user, int64_t a, int64_t b, bool 
       it.rtype = w ? "task" : "event";
       it.rid = col(st, 0);
       kt_buf_reset(&tl);
-      if (col(st, 2)) kt_choice_label(kt_mfield_choices(etype), col(st, 2), &tl);
+      if (col(st, 2)) { /* the label in the user's language: "Звонок", not "call" */
+        kt_value v = {.kind = KT_V_TEXT, .s = (char *)col(st, 2)}; /* (only read) */
+        kt_mfield_format_tr(etype_t, etype, &v, &tl);
+      }
       char title[300];
       snprintf(title, sizeof title, "%s%s%s", kt_buf_str(&tl), col(st, 2) && col(st, 1) ? ": " : "",
                col(st, 1) ? col(st, 1) : "");
@@ -464,6 +468,19 @@ int cl_remind_due(cl_store *s, const char *user, int64_t from, int64_t to, bool 
   if (!rc) rc = walk_items(s, user, from, to, true, &g, err);
   if (!rc) rc = deliver(&l, occ_cmp_effective, cb, ud, err);
   free(l.v);
+  free(st.v);
+  return rc;
+}
+
+int cl_remind_settled(cl_store *s, const char *user, int n, const char *const *rids,
+                      const int64_t *ats, int64_t now, bool *out, kt_err *err) {
+  states st = {0};
+  int rc = load_states(s, user, &st, err);
+  for (int i = 0; !rc && i < n; i++) {
+    const state_ent *e = find_state(&st, rids[i], ats[i]);
+    out[i] = e && (e->state == CL_REM_DISMISSED || e->state == CL_REM_DONE ||
+                   (e->state == CL_REM_SNOOZED && e->until > now));
+  }
   free(st.v);
   return rc;
 }

@@ -50,6 +50,14 @@ int cl_remind_due(cl_store *s, const char *user, int64_t from, int64_t to, bool 
 int cl_remind_set(cl_store *s, const char *user, const char *rtype, const char *rid,
                   int64_t occurs, const char *state, int64_t until, kt_err *err);
 
+/* Whether each of n occurrences of user's reminders (rids[i] at ats[i], as
+ * cl_remind_due gave them) is settled now: out[i] true when it was dismissed
+ * or done, or snoozed past now (by this program, another one on this PC, or
+ * the user's other PC through sync), so a list of reminders shown drops it.
+ * One read of the user's states. 0, KT_EDB, KT_ENOMEM. */
+int cl_remind_settled(cl_store *s, const char *user, int n, const char *const *rids,
+                      const int64_t *ats, int64_t now, bool *out, kt_err *err);
+
 /* Days before a birthday its reminder comes (profile setting, default 3). */
 int cl_remind_birthday_days(cl_store *s);
 

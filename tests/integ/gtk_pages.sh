@@ -3,7 +3,8 @@
 # Xvfb (tests/lib/gui_test_pages.py): the Trash lists cards deleted with the
 # CLI and Restore (a button, and Enter) brings them back; the in-app list of
 # reminders shows one missed while the app was closed and one coming due,
-# Dismiss and Snooze reach the store, nothing fires twice (an agent started on
+# Dismiss and Snooze reach the store, one dismissed with the CLI while listed
+# leaves the list within a second, nothing fires twice (an agent started on
 # the same profile stays quiet); Conflicts shows a conflict a real kartotekad
 # recorded between two users' offline edits, both values and both writers.
 # Skipped when the desktop packages are missing.
@@ -25,6 +26,7 @@ k delete "$GONE" >/dev/null
 k delete "$GONE2" >/dev/null
 check_contains "the CLI lists the deleted org in the trash" "ООО Удалённая" "$(k list org --trash)"
 MISSED=$(k add task --set title="Отправить КП Ромашке" --set due="$(at -60)" --set remind_at="$(at -60)")
+ELSEWHERE=$(k add task --set title="Сверить акт Łódź" --set due="$(at -90)" --set remind_at="$(at -90)")
 SOON=$(k add task --set title="Позвонить в Łódź" --set due="$(at 3600)" --set remind_at="$(at 12)")
 check_contains "the missed reminder is pending" "Отправить КП Ромашке" "$(k remind list)"
 cat > "$T/session.sh" <<SH
@@ -34,7 +36,7 @@ gdbus wait --session --timeout 10 org.freedesktop.Notifications >/dev/null 2>&1
 "$KT_BIN/kartoteka-gtk" --profile "$P" >"$T/gtk.log" 2>&1 &
 pid=\$!
 KT_CLI="$KT" KT_PROFILE="$P" KT_NOTIFY_LOG="$T/notify.log" GONE="$GONE" GONE2="$GONE2" \
-  MISSED="$MISSED" SOON="$SOON" PYTHONPATH="$LIB" /usr/bin/python3 "$LIB/gui_test_pages.py" local \$pid
+  MISSED="$MISSED" SOON="$SOON" ELSEWHERE="$ELSEWHERE" PYTHONPATH="$LIB" /usr/bin/python3 "$LIB/gui_test_pages.py" local \$pid
 rc=\$?
 kill \$pid 2>/dev/null; wait \$pid 2>/dev/null
 exit \$rc

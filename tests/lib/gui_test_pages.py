@@ -98,6 +98,22 @@ def reminders(app):
     g.check("... recorded as fired (shown once)",
             g.wait_for(lambda: remind_state(os.environ["MISSED"]) == ["fired"], 5),
             remind_state(os.environ["MISSED"]))
+    # dismissed by another program on this profile (the CLI, as the agent or a
+    # sync would write it): the row leaves the list when the core reports the change
+    other = g.find(app, "Missed reminder Сверить акт Łódź")
+    g.check("the list shows a second missed reminder", other is not None)
+    def count():
+        return int(g.name_of(button).split()[-1])
+    before = count()
+    rc, _, err = cli("remind", "dismiss", os.environ["ELSEWHERE"])
+    t0 = time.monotonic()
+    g.check("... the CLI dismisses it on the same profile", rc == 0, err)
+    # (the count on the header bar's button is cheap to read: no walk of the tree)
+    fell = g.wait_for(lambda: count() <= before - 1, 5) if before else False
+    took = time.monotonic() - t0
+    g.check("... and it leaves the app's list within a second", fell and took < 1.0,
+            f"count {before} -> {count()} after {took:.2f} s")
+    g.check("... its row is gone", gone(app, "Missed reminder Сверить акт Łódź"))
     # another front end on the same profile never fires it again
     agent = subprocess.Popen([CLI, "--profile", PROF, "agent"], stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)
