@@ -448,12 +448,20 @@ static GtkWidget *value_widget(const kt_mfield *f, const char *text) {
                                          : g_strdup(text);
     GtkWidget *b = gtk_link_button_new_with_label(uri, text);
     gtk_widget_set_halign(b, GTK_ALIGN_START);
+    /* a long address is cut with "…" inside the pane (the whole one: the tooltip) */
+    GtkWidget *l = gtk_button_get_child(GTK_BUTTON(b));
+    if (GTK_IS_LABEL(l)) {
+      gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_MIDDLE);
+      gtk_label_set_max_width_chars(GTK_LABEL(l), 40);
+    }
+    gtk_widget_set_tooltip_text(b, text);
     g_free(uri);
     return b;
   }
   GtkWidget *l = gtk_label_new(text);
   gtk_label_set_xalign(GTK_LABEL(l), 0);
   gtk_label_set_wrap(GTK_LABEL(l), TRUE);
+  gtk_label_set_wrap_mode(GTK_LABEL(l), PANGO_WRAP_WORD_CHAR); /* a long word breaks too */
   gtk_label_set_selectable(GTK_LABEL(l), TRUE);
   return l;
 }

@@ -353,7 +353,7 @@ static void on_focus_search(GSimpleAction *a, GVariant *p, gpointer ud) {
 static void toast(GuiWindow *w, const char *text, const char *button, const char *action,
                   GVariant *target) {
   AdwToast *t = adw_toast_new(text);
-  adw_toast_set_timeout(t, 8);
+  adw_toast_set_timeout(t, button ? 8 : 4); /* a message alone is read in 4 s */
   if (button) {
     adw_toast_set_button_label(t, button);
     adw_toast_set_action_name(t, action);
@@ -416,8 +416,14 @@ static void show_reminders(GuiWindow *w, const cl_client_event *ev) {
 
 void gui_window_event(GuiWindow *w, const cl_client_event *ev) {
   switch (ev->kind) {
-  case CL_EV_CHANGED: gui_window_reload(w); break;
-  case CL_EV_SYNC: show_sync(w, ev); break;
+  case CL_EV_CHANGED:
+    gui_window_reload(w);
+    gui_reminders_changed(w->reminders, gui_app_reader(w->app)); /* dismissed elsewhere */
+    break;
+  case CL_EV_SYNC: /* (a login writes the rights the server sent: Reassign follows them) */
+    show_sync(w, ev);
+    gui_window_reload(w);
+    break;
   case CL_EV_REMINDERS: show_reminders(w, ev); break;
   case CL_EV_CONFLICT:
     count_conflicts(w);
@@ -642,15 +648,17 @@ GuiWindow *gui_window_new(GuiApp *app) {
   GtkWidget *cscroll = gtk_scrolled_window_new();
   gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(cscroll), GTK_WIDGET(w->card));
   gtk_widget_set_size_request(cscroll, 380, -1);
-  gtk_paned_set_end_child(GTK_PANED(right), cscroll);
+  /* toasts over the card pane only: never over the list's rows (its last one,
+     the selection) or the sidebar */
+  w->toasts = ADW_TOAST_OVERLAY(adw_toast_overlay_new());
+  adw_toast_overlay_set_child(w->toasts, cscroll);
+  gtk_paned_set_end_child(GTK_PANED(right), GTK_WIDGET(w->toasts));
   gtk_paned_set_end_child(GTK_PANED(panes), right);
   gtk_paned_set_position(GTK_PANED(panes), 200);
   gtk_paned_set_position(GTK_PANED(right), 600);
   gtk_paned_set_resize_start_child(GTK_PANED(panes), FALSE);
   gtk_box_append(GTK_BOX(root), panes);
-  w->toasts = ADW_TOAST_OVERLAY(adw_toast_overlay_new());
-  adw_toast_overlay_set_child(w->toasts, root);
-  adw_application_window_set_content(ADW_APPLICATION_WINDOW(w), GTK_WIDGET(w->toasts));
+  adw_application_window_set_content(ADW_APPLICATION_WINDOW(w), root);
 
   g_signal_connect(w->sections, "row-selected", G_CALLBACK(on_section), w);
   g_signal_connect(w->search, "search-changed", G_CALLBACK(on_search), w);

@@ -81,6 +81,7 @@ int cl_reader_refresh(cl_reader *r, bool *changed, kt_err *err) {
   if (ch) {
     int rc = cl__reader_sync_model(r, err);
     if (rc) return rc;
+    cl__load_rights(r->s); /* the server sends them at each login: a rights change */
   }
   if (changed) *changed = ch;
   return 0;
