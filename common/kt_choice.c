@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt_i18n.h"
 #include "kt_text.h"
 
 static const char *trim(const char *p, size_t n, size_t *len) { return kt_text_trimn(p, n, len); }
@@ -140,26 +141,26 @@ int kt_choice_validate(const char *list, const char *needs, const char *what, kt
   int rc = 0;
   kt_choice_each(list, collect_cb, c);
   if (c->toomany) {
-    rc = kt_err_set(err, KT_EINVAL, "%s: at most %d choices", what, MAX_ITEMS);
+    rc = kt_err_set(err, KT_EINVAL, KT_("%s: at most %d choices"), what, MAX_ITEMS);
     goto out;
   }
   if (c->nocode || !c->n) {
-    rc = kt_err_set(err, KT_EINVAL, "%s: every choice needs a code: write code=Label (like "
-                    "call_back=Перезвонить) or a bare word, separated by commas", what);
+    rc = kt_err_set(err, KT_EINVAL, KT_("%s: every choice needs a code: write code=Label (like "
+                    "call_back=Перезвонить) or a bare word, separated by commas"), what);
     goto out;
   }
   for (int i = 0; i < c->n && !rc; i++)
     for (int j = 0; j < c->n && !rc; j++) {
       const kt_choice_item *a = &c->v[i], *b = &c->v[j];
       if (i < j && kt_text_same_folded(a->code, a->code_len, b->code, b->code_len))
-        rc = kt_err_set(err, KT_EINVAL, "%s: the code %.*s is given twice", what,
+        rc = kt_err_set(err, KT_EINVAL, KT_("%s: the code %.*s is given twice"), what,
                         (int)a->code_len, a->code);
       else if (i < j && kt_text_same_folded(a->label, a->label_len, b->label, b->label_len))
-        rc = kt_err_set(err, KT_EINVAL, "%s: the label %.*s is given twice; give each choice "
-                        "its own", what, (int)a->label_len, a->label);
+        rc = kt_err_set(err, KT_EINVAL, KT_("%s: the label %.*s is given twice; give each choice "
+                        "its own"), what, (int)a->label_len, a->label);
       else if (i != j && kt_text_same_folded(a->label, a->label_len, b->code, b->code_len))
-        rc = kt_err_set(err, KT_EINVAL, "%s: the label %.*s is also the code of another choice; "
-                        "choose another label", what, (int)a->label_len, a->label);
+        rc = kt_err_set(err, KT_EINVAL, KT_("%s: the label %.*s is also the code of another choice; "
+                        "choose another label"), what, (int)a->label_len, a->label);
     }
   for (const char *p = needs; !rc && p && *p;) {
     const char *e = strchr(p, ',');
@@ -167,8 +168,8 @@ int kt_choice_validate(const char *list, const char *needs, const char *what, kt
     char code[64];
     snprintf(code, sizeof code, "%.*s", (int)n, p);
     if (!kt_choice_has_code(list, code))
-      rc = kt_err_set(err, KT_EINVAL, "%s: the choice %s cannot be removed (the program keys on "
-                      "it); keep it under the label you want, e.g. %s=YourLabel", what, code, code);
+      rc = kt_err_set(err, KT_EINVAL, KT_("%s: the choice %s cannot be removed (the program keys on "
+                      "it); keep it under the label you want, e.g. %s=YourLabel"), what, code, code);
     p = e ? e + 1 : NULL;
   }
 out:

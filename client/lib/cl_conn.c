@@ -8,6 +8,7 @@
 
 #include "kt_buf.h"
 #include "kt_frame.h"
+#include "kt_i18n.h"
 #include "kt_log.h"
 #include "kt_stream.h"
 #include "kt_tls.h"
@@ -143,7 +144,7 @@ static void on_handle_closed(uv_handle_t *h) {
 int cl_conn_open(const cl_conn_opts *o, cl_conn **out, kt_err *err) {
   char host[256], port[16];
   if (!o->address || parse_address(o->address, host, sizeof host, port, sizeof port))
-    return kt_err_set(err, KT_EINVAL, "bad server address '%s': use HOST:PORT", o->address ? o->address : "");
+    return kt_err_set(err, KT_EINVAL, KT_("bad server address '%s': use HOST:PORT"), o->address ? o->address : "");
   cl_conn *c = calloc(1, sizeof *c);
   if (!c) return kt_err_set(err, KT_ENOMEM, "out of memory");
   c->o = *o;
@@ -180,7 +181,7 @@ int cl_conn_open(const cl_conn_opts *o, cl_conn **out, kt_err *err) {
   int urc = uv_getaddrinfo(o->loop, &gai, NULL, host, port, &hints);
   if (urc) {
     kt_tls_free(tls);
-    rc = kt_err_set(err, KT_ENET, "cannot find the server %s: %s", host, uv_strerror(urc));
+    rc = kt_err_set(err, KT_ENET, KT_("cannot find the server %s: %s"), host, uv_strerror(urc));
     cl_conn_free(c);
     return rc;
   }
@@ -188,14 +189,14 @@ int cl_conn_open(const cl_conn_opts *o, cl_conn **out, kt_err *err) {
   rc = kt_stream_connect(&c->st, gai.addrinfo->ai_addr, tls, &cerr);
   uv_freeaddrinfo(gai.addrinfo);
   if (rc) {
-    rc = kt_err_set(err, KT_ENET, "cannot connect to %s: %s", o->address, cerr.msg);
+    rc = kt_err_set(err, KT_ENET, KT_("cannot connect to %s: %s"), o->address, cerr.msg);
     cl_conn_free(c);
     return rc;
   }
   run_until(c, &c->ready, c->o.timeout_ms);
   if (!c->ready) {
     if (c->closed) rc = kt_err_set(err, c->close_code, "%s", c->close_msg);
-    else rc = kt_err_set(err, KT_ENET, "the server at %s did not answer in time", o->address);
+    else rc = kt_err_set(err, KT_ENET, KT_("the server at %s did not answer in time"), o->address);
     cl_conn_free(c);
     return rc;
   }
@@ -235,7 +236,7 @@ int cl_conn_request_wait(cl_conn *c, Kartoteka__Envelope **reply, kt_err *err) {
   c->have_reply = false;
   if (!r) {
     if (c->closed) return kt_err_set(err, c->close_code ? c->close_code : KT_ENET, "%s", c->close_msg);
-    return kt_err_set(err, KT_ENET, "the server did not answer in time");
+    return kt_err_set(err, KT_ENET, KT_("the server did not answer in time"));
   }
   if (r->body_case == KARTOTEKA__ENVELOPE__BODY_ERROR) {
     int rc = kt_err_set(err, r->error->code ? r->error->code : KT_EPROTO, "%s", r->error->message);

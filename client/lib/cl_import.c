@@ -69,12 +69,12 @@ __attribute__((format(printf, 4, 5))) static void problem(imp *im, int line, int
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   if (col > 0 && col <= im->rs->nheader && *im->rs->header[col - 1])
-    snprintf(where, sizeof where, "line %d, column %d (%s): %s", line, col,
+    snprintf(where, sizeof where, KT_("line %d, column %d (%s): %s"), line, col,
              im->rs->header[col - 1], msg);
   else if (col > 0)
-    snprintf(where, sizeof where, "line %d, column %d: %s", line, col, msg);
+    snprintf(where, sizeof where, KT_("line %d, column %d: %s"), line, col, msg);
   else
-    snprintf(where, sizeof where, "line %d: %s", line, msg);
+    snprintf(where, sizeof where, KT_("line %d: %s"), line, msg);
   if (!im->row_bad) im->problems++;
   im->row_bad = true;
   if (!im->first.code) kt_err_set(&im->first, KT_EINVAL, "%s", where);
@@ -348,12 +348,12 @@ static int same_card(imp *im, kt_mtype *t, char want[KT_UUID_STRLEN + 1], const 
     want[0] = '\0';
     rc = 0;
   } else if (cur->type != t) {
-    problem(im, line, 0, "its id %s is that of the %s %s, not of a %s; remove the id or UID "
-            "to import it as a new card", want, cur->type->def->noun, kt_buf_str(&title),
+    problem(im, line, 0, KT_("its id %s is that of the %s %s, not of a %s; remove the id or UID "
+            "to import it as a new card"), want, cur->type->def->noun, kt_buf_str(&title),
             t->def->noun);
   } else if (cl_rec_deleted(cur)) {
     im->res->skipped++;
-    snprintf(w, sizeof w, "the same card (id %s) is in the trash: %s; restore it to update it",
+    snprintf(w, sizeof w, KT_("the same card (id %s) is in the trash: %s; restore it to update it"),
              want, kt_buf_str(&title));
     emit(im, CL_NOTE_SKIPPED, line, 0, w, want);
   } else if (im->o->on_duplicate == CL_DUP_UPDATE) {
@@ -363,7 +363,7 @@ static int same_card(imp *im, kt_mtype *t, char want[KT_UUID_STRLEN + 1], const 
         kt_err_set(err, rc, "%s", e.msg);
         rc = -rc;
       } else {
-        problem(im, line, 0, "cannot update %s (%s): %s", kt_buf_str(&title), want, e.msg);
+        problem(im, line, 0, KT_("cannot update %s (%s): %s"), kt_buf_str(&title), want, e.msg);
         rc = -1;
       }
     } else {
@@ -375,7 +375,7 @@ static int same_card(imp *im, kt_mtype *t, char want[KT_UUID_STRLEN + 1], const 
     }
   } else {
     im->res->skipped++;
-    snprintf(w, sizeof w, "the same card (id %s) is already in the base: %s", want,
+    snprintf(w, sizeof w, KT_("the same card (id %s) is already in the base: %s"), want,
              kt_buf_str(&title));
     emit(im, CL_NOTE_SKIPPED, line, 0, w, want);
   }
@@ -468,8 +468,8 @@ static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *
   im->row_bad = false;
   for (int i = nh; i < row->ncells; i++)
     if (*row->cells[i]) {
-      problem(im, line, 0, "%d values but the header names %d columns (a delimiter inside an "
-              "unquoted value?)", row->ncells, nh);
+      problem(im, line, 0, KT_("%d values but the header names %d columns (a delimiter inside an "
+              "unquoted value?)"), row->ncells, nh);
       return 0;
     }
   kt_buf vals = KT_BUF_INIT;
@@ -559,11 +559,11 @@ static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *
       offs[k] = start;
       filled[k] = true;
       char w[KT_ERR_MSG_MAX];
-      snprintf(w, sizeof w, "line %d: more values than the card has fields for; kept in %s: %s",
+      snprintf(w, sizeof w, KT_("line %d: more values than the card has fields for; kept in %s: %s"),
                line, t->fields[k].name, kt_buf_str(&over));
       emit(im, CL_NOTE_WARNING, line, 0, w, NULL);
     } else {
-      problem(im, line, 0, "more values than the card has fields for: %s", kt_buf_str(&over));
+      problem(im, line, 0, KT_("more values than the card has fields for: %s"), kt_buf_str(&over));
     }
   }
   kt_buf_free(&over);
@@ -631,7 +631,7 @@ static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *
           goto out;
         }
         rc = 0;
-        problem(im, line, 0, "cannot update %s (%s): %s", d->title, d->id, e.msg);
+        problem(im, line, 0, KT_("cannot update %s (%s): %s"), d->title, d->id, e.msg);
         goto out;
       }
       im->res->updated++;
@@ -647,11 +647,11 @@ static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *
       const kt_mfield *kf = keys[which].f;
       const kt_value *kv = &r->v[t->pos[kf->vidx]];
       if (keys[which].key[0] == 'n')
-        snprintf(w, sizeof w, "a client with the same name in the same city already exists%s%s: "
-                 "%s (%s)", *d->owner ? ", assigned to " : "", d->owner, d->title, d->id);
+        snprintf(w, sizeof w, KT_("a client with the same name in the same city already exists%s%s: "
+                 "%s (%s)"), *d->owner ? KT_(", assigned to ") : "", d->owner, d->title, d->id);
       else
-        snprintf(w, sizeof w, "a client with this %s (%s) already exists%s%s: %s (%s)", kf->name,
-                 kv->kind == KT_V_TEXT ? kv->s : "", *d->owner ? ", assigned to " : "", d->owner,
+        snprintf(w, sizeof w, KT_("a client with this %s (%s) already exists%s%s: %s (%s)"), kf->name,
+                 kv->kind == KT_V_TEXT ? kv->s : "", *d->owner ? KT_(", assigned to ") : "", d->owner,
                  d->title, d->id);
       emit(im, CL_NOTE_SKIPPED, line, 0, w, d->id);
       goto out;
@@ -662,8 +662,8 @@ static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *
       if (cl.exists) {
         im->res->skipped++;
         char w[KT_ERR_MSG_MAX];
-        snprintf(w, sizeof w, "a client with this %s (%s) already exists%s%s%s", cl.what, cl.value,
-                 cl.owner[0] ? ", assigned to " : "", cl.owner, cl.on_server ? "" : " (on this PC)");
+        snprintf(w, sizeof w, KT_("a client with this %s (%s) already exists%s%s%s"), cl.what, cl.value,
+                 cl.owner[0] ? KT_(", assigned to ") : "", cl.owner, cl.on_server ? "" : " (on this PC)");
         emit(im, CL_NOTE_SKIPPED, line, 0, w, NULL);
         goto out;
       }

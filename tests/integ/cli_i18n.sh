@@ -96,6 +96,17 @@ check_contains "[pl] ... in Polish" "telefon Ромашка" "$(lang pl_PL.UTF-8
 check_contains "[ru] today: the label, not the code" "звонок: Ромашка" "$(lang ru_RU.UTF-8 --profile "$P" today)"
 check_contains "[en] today: in English" "call: Ромашка" "$(lang C.UTF-8 --profile "$P" today)"
 
+# the library's messages: a choice list's check, an import row's note
+check_contains "[ru] a choice list refused in Russian" "event.result: код a указан дважды" \
+  "$(lang ru_RU.UTF-8 --profile "$P" field choices event result --choices a,a 2>&1)"
+check_contains "[pl] ... in Polish" "event.result: kod a podano dwa razy" \
+  "$(lang pl_PL.UTF-8 --profile "$P" field choices event result --choices a,a 2>&1)"
+printf 'name;city\nА;Б;В;Г\n' > "$T/bad.csv"
+check_contains "[ru] an import row's note in Russian" "строка 2: значений: 4, а в заголовке столбцов: 2" \
+  "$(lang ru_RU.UTF-8 --profile "$P" import "$T/bad.csv" --type org 2>&1)"
+check_contains "[en] ... in English" "line 2: 4 values but the header names 2 columns" \
+  "$(lang C.UTF-8 --profile "$P" import "$T/bad.csv" --type org 2>&1)"
+
 # what programs read: --json is byte-identical in every language (numbers too)
 same=""
 for args in "show $ORG" "list org" "list deal" "list event" "agenda" "search Ромашка" "field list org" "section list" \
