@@ -113,14 +113,19 @@ static GtkWidget *button(reminders *r, item *it, const char *label, const char *
 static void build_row(reminders *r, item *it, int64_t snooze_seconds) {
   char when[40];
   kt_datetime_format(it->occ.effective ? it->occ.effective : it->occ.due, false, when, sizeof when);
+  /* two lines: when, what kind, missed and the buttons; under them the title,
+     the whole width of the pane (one line with Russian buttons left it none) */
+  GtkWidget *two = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+  gtk_widget_set_margin_start(two, 12);
+  gtk_widget_set_margin_end(two, 12);
+  gtk_widget_set_margin_top(two, 6);
+  gtk_widget_set_margin_bottom(two, 6);
   GtkWidget *line = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12);
-  gtk_widget_set_margin_start(line, 12);
-  gtk_widget_set_margin_end(line, 12);
-  gtk_widget_set_margin_top(line, 6);
-  gtk_widget_set_margin_bottom(line, 6);
+  gtk_box_append(GTK_BOX(two), line);
   gtk_box_append(GTK_BOX(line), cell(when, 140, NULL));
-  gtk_box_append(GTK_BOX(line), cell(kind_label(it->occ.rtype), 90, "dim-label"));
-  gtk_box_append(GTK_BOX(line), cell(it->occ.title, 0, NULL));
+  GtkWidget *kind = cell(kind_label(it->occ.rtype), 0, "dim-label");
+  gtk_widget_set_tooltip_text(kind, NULL);
+  gtk_box_append(GTK_BOX(line), kind);
   if (it->missed) {
     GtkWidget *m = gtk_label_new(_("missed"));
     gtk_widget_add_css_class(m, "error");
@@ -133,8 +138,9 @@ static void build_row(reminders *r, item *it, int64_t snooze_seconds) {
   g_free(snooze_tip);
   gtk_box_append(GTK_BOX(line), button(r, it, _("Dismiss"), "Dismiss",
                                        _("No more reminders of this one"), G_CALLBACK(on_dismiss)));
+  gtk_box_append(GTK_BOX(two), cell(it->occ.title, 0, NULL));
   GtkWidget *row = gtk_list_box_row_new();
-  gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), line);
+  gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(row), two);
   gtk_widget_set_name(row, it->occ.rid);
   char *an = g_strdup_printf("%s %s", it->missed ? "Missed reminder" : "Reminder", it->occ.title);
   gui_set_name(row, an);
