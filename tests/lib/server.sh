@@ -10,7 +10,8 @@ init_server() { "$KTD" init --data "$1" --admin boss --password-file "$T/pw" >/d
 start_server() {
   local d=$1 out="$1.serve.out"
   : >"$out"
-  "$KTD" serve --data "$d" --listen "${2:-127.0.0.1:0}" >"$out" 2>>"$d.serve.err" &
+  # shellcheck disable=SC2086 # SRV_ARGS: extra serve options, word-split on purpose
+  "$KTD" serve --data "$d" --listen "${2:-127.0.0.1:0}" ${SRV_ARGS:-} >"$out" 2>>"$d.serve.err" &
   SRV_PID=$!; _bg_pids+=($SRV_PID)
   for _ in $(seq 100); do grep -q '^listening' "$out" 2>/dev/null && break; sleep 0.05; done
   SRV_ADDR=$(sed -n 's/^listening //p' "$out")
