@@ -8,7 +8,6 @@
 # server's words instead of quietly checking this PC's cards only.
 source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/server.sh"
-LIB=$(cd "$(dirname "$0")/../lib" && pwd)
 D=$T/data
 M=$D/master.db
 init_server "$D"
@@ -38,10 +37,7 @@ q k anna sync
 # ---- a small budget: a hand-made client over it is refused ---------------------------------------
 stop_server "$D"
 SRV_ARGS="--claim-budget 1000" start_server "$D" "$SRV_ADDR"
-RAW() {
-  KT_CERT=$T/anna/device.crt KT_KEY=$T/anna/device.key /usr/bin/python3 "$LIB/rawclient.py" 127.0.0.1 \
-    "${SRV_ADDR##*:}" "$D/ca.crt" 'msg:req_id: 1 hello { protocol_version: 1 }' read \
-    'msg:req_id: 2 login { user: "anna" password: "correct horse battery" }' read "$@" 2>>"$T/rc.err"; }
+RAW() { raw_login anna anna "$@"; }
 KEYS=$(for i in $(seq 1 999); do printf 'keys: "n:фирма x%s|москва" ' "$i"; done)
 m0=$(mdump)
 out=$(RAW "msg:req_id: 3 claim_check { $KEYS keys: \"n:лютик|казань\" }" read \
