@@ -402,11 +402,81 @@ static int on_claim_hit(void *ud, const char *key, const srv_claim *cl) {
   return 0;
 }
 
+/* ClaimCheck's budget: a token bucket of claim keys per user (names are easy
+ * to guess: without it a manager could learn whose client every firm of a
+ * city is). It holds cfg.claim_budget keys and refills at that many an hour.
+ * In memory: a restart refills it (a later HA server keeps it in the db). */
+struct srv_claim_bucket {
+  char user[80];
+  double keys;    /* left */
+  uint64_t at_ms; /* when last refilled */
+};
+
+/* Takes n keys from user's bucket: 0, or 1 when it holds fewer (nothing taken;
+ * *left and *wait_s say how many it holds and when n are back), or KT_ENOMEM. */
+static int claim_take(srv_server *s, const char *user, size_t n, double *left, int *wait_s) {
+  double cap = s->cfg.claim_budget ? s->cfg.claim_budget : SRV_CLAIM_BUDGET_DEFAULT;
+  double per_ms = cap / 3600000.0;
+  uint64_t now = kt_now_ms();
+  struct srv_claim_bucket *b = NULL;
+  for (size_t i = 0; i < s->nclaim_buckets && !b; i++)
+    if (strcmp(s->claim_buckets[i].user, user) == 0) b = &s->claim_buckets[i];
+  if (!b) {
+    if (s->nclaim_buckets == s->capclaim_buckets) {
+      size_t ncap = s->capclaim_buckets ? s->capclaim_buckets * 2 : 16;
+      struct srv_claim_bucket *p = realloc(s->claim_buckets, ncap * sizeof *p);
+      if (!p) return KT_ENOMEM;
+      s->claim_buckets = p;
+      s->capclaim_buckets = ncap;
+    }
+    b = &s->claim_buckets[s->nclaim_buckets++];
+    snprintf(b->user, sizeof b->user, "%s", user);
+    b->keys = cap;
+    b->at_ms = now;
+  }
+  if (now > b->at_ms) b->keys += (double)(now - b->at_ms) * per_ms;
+  if (b->keys > cap) b->keys = cap;
+  b->at_ms = now;
+  *left = b->keys;
+  if (b->keys >= (double)n) {
+    b->keys -= (double)n;
+    return 0;
+  }
+  *wait_s = (int)(((double)n - b->keys) / per_ms / 1000.0) + 1;
+  return 1;
+}
+
 static void handle_claim(srv_conn *c, const Kartoteka__Envelope *env) {
   const Kartoteka__ClaimCheck *q = env->claim_check;
   srv_claim cl;
   kt_err err;
   kt_err_clear(&err);
+  size_t want = q->n_keys + (q->phone && *q->phone) + (q->email && *q->email) +
+                (q->tax_id && *q->tax_id);
+  double left = 0;
+  int wait_s = 0;
+  int over = want ? claim_take(c->srv, c->who.user, want, &left, &wait_s) : 0;
+  if (over == KT_ENOMEM) {
+    srv__send_error_close(c, env->req_id, KT_ENOMEM, "out of memory");
+    return;
+  }
+  if (over) {
+    uint32_t cap = c->srv->cfg.claim_budget ? c->srv->cfg.claim_budget : SRV_CLAIM_BUDGET_DEFAULT;
+    int mins = (wait_s + 59) / 60;
+    kt_log_warn("sync", "conn %llu: %s asked %zu claim keys with %.0f of %u an hour left: refused",
+                (unsigned long long)c->id, c->who.user, want, left, cap);
+    srv_audit_note(&c->srv->db, c->who.user, c->device_id, "claim.throttled", c->who.user,
+                   "%zu keys asked, %.0f left of %u an hour", want, left, cap);
+    char msg[KT_ERR_MSG_MAX];
+    snprintf(msg, sizeof msg,
+             "too many duplicate checks: the server answers %u claim keys an hour for each user "
+             "and %s has %.0f left, fewer than the %zu asked; nothing was checked: try again in "
+             "%d minute%s (an administrator can raise the limit: kartotekad serve "
+             "--claim-budget KEYS)",
+             cap, c->who.user, left, want, mins, mins == 1 ? "" : "s");
+    srv__send_error(c, env->req_id, KT_ETHROTTLED, msg); /* an answer: the session goes on */
+    return;
+  }
   int rc = srv_sync_claim(c->srv->sync, q->phone, q->email, q->tax_id, &cl, &err);
   claim_hits h = {0};
   size_t nk = q->n_keys;

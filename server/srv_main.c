@@ -46,7 +46,7 @@ static const srv_cmd_help helps[] = {
     {"init", "kartotekad init --data DIR --admin NAME [--password-file F] [--name HOST ...] [--json]",
      "a new master database, private CA, server certificate and first administrator"},
     {"serve", "kartotekad serve --data DIR [--listen ADDR:PORT] [--history-days N] [--log-level L] "
-              "[--verbose] [--write-cap BYTES] [--stall-timeout SECONDS]",
+              "[--verbose] [--write-cap BYTES] [--stall-timeout SECONDS] [--claim-budget KEYS]",
      "run the server"},
     {"invite", "kartotekad invite --data DIR --user NAME [--address HOST:PORT] [--hours N]",
      "a one-time invite for a PC of the user"},
@@ -295,7 +295,7 @@ static int parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out) {
 
 static int cmd_serve(int argc, char **argv) {
   const char *data = NULL, *listen = NULL, *level = "info"; /* one line per event */
-  uint32_t write_cap = 0, stall_s = 0;
+  uint32_t write_cap = 0, stall_s = 0, claim_budget = 0;
   long history_days = 0; /* a card's history: kept forever unless told */
   for (int i = 2; i < argc; i++) {
     if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) data = argv[++i];
@@ -315,6 +315,10 @@ static int cmd_serve(int argc, char **argv) {
     } else if (strcmp(argv[i], "--stall-timeout") == 0 && i + 1 < argc) {
       if (parse_u32(argv[++i], 1, 86400, &stall_s))
         return usage("--stall-timeout takes seconds from 1 to 86400", argv[i]);
+    } else if (strcmp(argv[i], "--claim-budget") == 0 && i + 1 < argc) {
+      if (parse_u32(argv[++i], 1000, 1000000000, &claim_budget))
+        return usage("--claim-budget takes the claim keys one user may check an hour, from 1000 (one request) to "
+                     "1000000000", argv[i]);
     } else return usage("unknown or incomplete option", argv[i]);
   }
   if (!data) return usage("give the data folder with --data DIR", NULL);
@@ -331,7 +335,8 @@ static int cmd_serve(int argc, char **argv) {
   if (lock < 0) return fail(&err);
   signal(SIGPIPE, SIG_IGN); /* a client that went away is a write error, not our death */
   srv_config cfg = {.data_dir = data, .listen = listen, .write_cap = write_cap,
-                    .stall_timeout_ms = stall_s * 1000, .history_days = (uint32_t)history_days};
+                    .stall_timeout_ms = stall_s * 1000, .history_days = (uint32_t)history_days,
+                    .claim_budget = claim_budget};
   srv_server *s = NULL;
   if (srv_server_new(&cfg, &s, &err)) return fail(&err);
   int rc = srv_server_run(s, &err);

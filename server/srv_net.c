@@ -563,5 +563,6 @@ void srv_server_free(srv_server *s) {
   srv_sync_free(s->sync);
   srv_db_close(&s->db);
   kt_buf_free(&s->plain);
+  free(s->claim_buckets);
   free(s);
 }

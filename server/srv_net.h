@@ -31,7 +31,14 @@ typedef struct srv_config {
   uint32_t stall_timeout_ms;   /* over the cap this long: disconnected (it may resume);
                                   0 = SRV_STALL_DEFAULT_MS */
   uint32_t history_days;       /* a card's history is kept this many days; 0 = forever */
+  uint32_t claim_budget;       /* claim keys one user may check an hour (a token bucket that
+                                  holds this many); 0 = SRV_CLAIM_BUDGET_DEFAULT */
 } srv_config;
+
+/* 500,000 keys an hour: an import of 100,000 rows asks at most 5 keys a row
+ * (phone, e-mail, tax id, name + city) in one go; guessing names is slowed to
+ * ~140 keys a second once the bucket is empty. */
+#define SRV_CLAIM_BUDGET_DEFAULT 500000u
 
 /* Opens the master database and TLS context and starts listening. On success
  * prints one readiness line "listening ADDR:PORT" on stdout. Caller frees

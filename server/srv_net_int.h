@@ -98,6 +98,8 @@ struct srv_server {
   kt_err backup_err;
   srv_conn *conns;
   srv_conn *subs; /* subscribed connections only: a commit notifies these, not every idle one */
+  struct srv_claim_bucket *claim_buckets; /* per user: the ClaimCheck keys left (srv_handle_sync.c) */
+  size_t nclaim_buckets, capclaim_buckets;
   uint64_t notified_seq; /* the latest sequence number subscribers were told about */
   uv_check_t group_check;  /* end of a loop turn: commits the pushes of the turn */
   bool group_open;

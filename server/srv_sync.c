@@ -365,6 +365,22 @@ static int claim_add(srv_sync *s, const kt_rec *r, const char *key, kt_err *err)
   return srv_db_step_done(s->d, st, err);
 }
 
+/* Claim key number i of client card r into key (n bytes): i < nfields is field
+ * i's own key (kt_mfield_claim_key: a phone, an e-mail, a KT_FF_CLAIM field),
+ * i == nfields the name key (kt_rec_name_key), credited to the first title
+ * field. The field the key comes from, or NULL when there is no such key. */
+static const kt_mfield *claim_key_at(const kt_rec *r, int i, char *key, size_t n) {
+  const kt_mtype *t = r->type;
+  if (i < t->nfields)
+    return r->v[i].kind == KT_V_TEXT && kt_mfield_claim_key(&t->fields[i], r->v[i].s, key, n)
+               ? &t->fields[i]
+               : NULL;
+  if (!kt_rec_name_key(r, key, n)) return NULL;
+  for (int k = 0; k < t->nfields; k++)
+    if (t->fields[k].flags & KT_FF_TITLE) return &t->fields[k];
+  return NULL;
+}
+
 /* Rewrites the claim keys of card r: none once it is in the trash. */
 static int claims_update(srv_sync *s, const kt_rec *r, kt_err *err) {
   if (!(r->type->def->flags & KT_TF_CLIENT)) return 0;
@@ -375,12 +391,8 @@ static int claims_update(srv_sync *s, const kt_rec *r, kt_err *err) {
   int rc = srv_db_step_done(s->d, st, err);
   if (rc || kt_rec_deleted(r)) return rc;
   char key[KT_NAME_KEY_MAX];
-  for (int i = 0; i < r->type->nfields; i++) {
-    const kt_mfield *f = &r->type->fields[i];
-    if (r->v[i].kind != KT_V_TEXT || !kt_mfield_claim_key(f, r->v[i].s, key, sizeof key)) continue;
-    if ((rc = claim_add(s, r, key, err))) return rc;
-  }
-  if (kt_rec_name_key(r, key, sizeof key)) rc = claim_add(s, r, key, err);
+  for (int i = 0; !rc && i <= r->type->nfields; i++)
+    if (claim_key_at(r, i, key, sizeof key)) rc = claim_add(s, r, key, err);
   return rc;
 }
 
@@ -692,11 +704,10 @@ static int claim_other(srv_sync *s, const char *key, const kt_rec *r, const char
   }
   sqlite3_reset(st);
   if (lrc) return lrc;
-  for (int i = 0; o && i < t->nfields && !*of; i++) {
-    char k2[300];
-    if (o->v[i].kind == KT_V_TEXT && kt_mfield_claim_key(&t->fields[i], o->v[i].s, k2, sizeof k2) &&
-        strcmp(k2, key) == 0)
-      *of = &t->fields[i];
+  for (int i = 0; o && i <= t->nfields && !*of; i++) {
+    char k2[KT_NAME_KEY_MAX];
+    const kt_mfield *f = claim_key_at(o, i, k2, sizeof k2);
+    if (f && strcmp(k2, key) == 0) *of = f;
   }
   if (o && !*of) kt_rec_free(o); /* (claims are rewritten with the card: cannot happen) */
   else *out = o;
@@ -711,10 +722,10 @@ int srv__note_duplicates(srv_sync *s, const char *writer, const kt_rec *r, char 
   kt_rec *others[4];
   int n = 0;
   char first[KT_ERR_MSG_MAX] = "";
-  for (int i = 0; !rc && i < r->type->nfields && n < 4; i++) {
-    const kt_mfield *f = &r->type->fields[i];
-    char key[300], owner[80];
-    if (r->v[i].kind != KT_V_TEXT || !kt_mfield_claim_key(f, r->v[i].s, key, sizeof key)) continue;
+  for (int i = 0; !rc && i <= r->type->nfields && n < 4; i++) {
+    char key[KT_NAME_KEY_MAX], owner[80];
+    const kt_mfield *f = claim_key_at(r, i, key, sizeof key);
+    if (!f) continue;
     kt_rec *o = NULL;
     const kt_mfield *of = NULL;
     if ((rc = claim_other(s, key, r, mine.owner, others, n, &o, owner, sizeof owner, &of, err)) ||
@@ -724,12 +735,17 @@ int srv__note_duplicates(srv_sync *s, const char *writer, const kt_rec *r, char 
     /* no value: a reader of either card who may not see its phones would see it here */
     rc = write_conflict(s, r, "duplicate", f->name, false, NULL, NULL, writer, owner, err);
     if (!rc) rc = write_conflict(s, o, "duplicate", of->name, false, NULL, NULL, writer, owner, err);
-    const char *what = key[0] == 'p' ? "phone" : key[0] == 'e' ? "e-mail" : "tax id";
+    const char *what = key[0] == 'p'   ? "phone"
+                       : key[0] == 'e' ? "e-mail"
+                       : key[0] == 'n' ? "name and city"
+                                       : "tax id";
+    const kt_value *v = &r->v[f - r->type->fields];
     if (!first[0])
       snprintf(first, sizeof first, "your new %s has the %s %s of a client %s%s; it was kept: "
                "ask a head of sales to hand one of the two cards over or to merge them "
-               "(`kartoteka conflicts` lists it)", r->type->def->noun, what, r->v[i].s,
-               owner[0] ? "assigned to " : "nobody is assigned to", owner);
+               "(`kartoteka conflicts` lists it)", r->type->def->noun, what,
+               v->kind == KT_V_TEXT ? v->s : "", owner[0] ? "assigned to " : "nobody is assigned to",
+               owner);
   }
   for (int k = 0; k < n; k++) kt_rec_free(others[k]);
   if (!rc && first[0]) {

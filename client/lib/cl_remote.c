@@ -216,6 +216,14 @@ struct cl_claimer {
   char offline[KT_ERR_MSG_MAX];
 };
 
+/* A throttled claim check (the server's per-user key budget) is an answer, not a
+ * lost server: the check stops with the server's words (what, when to retry)
+ * instead of quietly checking this PC's cards only. */
+static int throttled(kt_err *err, const kt_err *cerr) {
+  return kt_err_set(err, KT_ETHROTTLED, KT_("the server refused the duplicate check: %s"),
+                    cerr->msg);
+}
+
 /* One request for keys[0..n): the answers into c->asked. 1 when the server
  * does not read many keys at once; 0 done; else the connection failed. */
 static int ask_many(cl_claimer *c, char **keys, size_t n, kt_err *err) {
@@ -266,6 +274,7 @@ int cl_claimer_prefetch(cl_claimer *c, const char *const *keys, int n, kt_err *e
       break;
     }
     if (r == KT_ENOMEM) rc = kt_err_set(err, r, "%s", cerr.msg);
+    else if (r == KT_ETHROTTLED) rc = throttled(err, &cerr);
     else if (r) { /* lost the server: the checks use this PC's cards, as one by one */
       snprintf(c->offline, sizeof c->offline, "%s", cerr.msg);
       cl_conn_free(c->conn);
@@ -295,6 +304,8 @@ static int check_name_server(cl_claimer *c, kt_mtype *t, const cl_set *sets, int
       c->no_batch = true;
     } else if (r == KT_ENOMEM) {
       return kt_err_set(err, r, "%s", cerr.msg);
+    } else if (r == KT_ETHROTTLED) {
+      return throttled(err, &cerr);
     } else if (r) { /* lost the server: what this PC holds was checked */
       snprintf(c->offline, sizeof c->offline, "%s", cerr.msg);
       cl_conn_free(c->conn);
@@ -380,7 +391,9 @@ int cl_claimer_check(cl_claimer *c, const char *type, const cl_set *sets, int n,
     } else if (c->conn) {
       kt_err cerr;
       kt_err_clear(&cerr);
-      if (ask_server(c->conn, &w[i], out, &cerr)) { /* lost the server: this PC's cards */
+      int r = ask_server(c->conn, &w[i], out, &cerr);
+      if (r == KT_ETHROTTLED) return throttled(err, &cerr);
+      if (r) { /* lost the server: this PC's cards */
         snprintf(c->offline, sizeof c->offline, "%s", cerr.msg);
         cl_conn_free(c->conn);
         c->conn = NULL;

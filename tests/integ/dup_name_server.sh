@@ -10,7 +10,6 @@
 # tells (the fact and the manager), nothing of the card.
 source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/server.sh"
-LIB=$(cd "$(dirname "$0")/../lib" && pwd)
 D=$T/data
 M=$D/master.db
 init_server "$D"
@@ -105,10 +104,7 @@ check_eq "the master has anna's new cards" "4" \
   "$(sqlite3 "$M" "SELECT count(*) FROM t_org WHERE id IN ('$A1','$A2','$A4','$A5') AND owner = 'anna'")"
 
 # ---- a hostile client asks for name keys by hand: the fact and the manager, nothing more --------
-RAW() {
-  KT_CERT=$T/anna/device.crt KT_KEY=$T/anna/device.key /usr/bin/python3 "$LIB/rawclient.py" 127.0.0.1 \
-    "${SRV_ADDR##*:}" "$D/ca.crt" 'msg:req_id: 1 hello { protocol_version: 1 }' read \
-    'msg:req_id: 2 login { user: "anna" password: "correct horse battery" }' read "$@" 2>>"$T/rc.err"; }
+RAW() { raw_login anna anna "$@"; }
 out=$(RAW 'msg:req_id: 3 claim_check { keys: "n:лютик|казань" keys: "n:нет такой|нигде" keys: "n:%|%" }' read)
 check_contains "raw: a name key is answered with the type and the manager" 'type: "org" owner: "boris" }' "$out"
 check_eq "raw: ... one hit (no pattern matching)" "1" "$(grep -o 'hits {' <<<"$out" | wc -l)"

@@ -10,7 +10,8 @@ init_server() { "$KTD" init --data "$1" --admin boss --password-file "$T/pw" >/d
 start_server() {
   local d=$1 out="$1.serve.out"
   : >"$out"
-  "$KTD" serve --data "$d" --listen "${2:-127.0.0.1:0}" >"$out" 2>>"$d.serve.err" &
+  # shellcheck disable=SC2086 # SRV_ARGS: extra serve options, word-split on purpose
+  "$KTD" serve --data "$d" --listen "${2:-127.0.0.1:0}" ${SRV_ARGS:-} >"$out" 2>>"$d.serve.err" &
   SRV_PID=$!; _bg_pids+=($SRV_PID)
   for _ in $(seq 100); do grep -q '^listening' "$out" 2>/dev/null && break; sleep 0.05; done
   SRV_ADDR=$(sed -n 's/^listening //p' "$out")
@@ -43,4 +44,15 @@ office() {
 enroll() {
   local inv; inv=$("$KTD" invite --data "$1" --user "$2") || return 1
   "$KT" --profile "$3" connect --invite "$inv" --password-file "$T/pw" >/dev/null
+}
+
+# raw_login PROFILE USER STEP...: tests/lib/rawclient.py on PROFILE's device
+# certificate against the running server, after Hello and USER's Login (req_ids 1
+# and 2); the STEPs follow (rawclient's msg:/read/expect-close). Errors to $T/rc.err.
+raw_login() {
+  local p=$1 u=$2; shift 2
+  KT_CERT=$T/$p/device.crt KT_KEY=$T/$p/device.key /usr/bin/python3 \
+    "$(dirname "${BASH_SOURCE[0]}")/rawclient.py" 127.0.0.1 "${SRV_ADDR##*:}" "$D/ca.crt" \
+    'msg:req_id: 1 hello { protocol_version: 1 }' read \
+    "msg:req_id: 2 login { user: \"$u\" password: \"$(cat "$T/pw")\" }" read "$@" 2>>"$T/rc.err"
 }
