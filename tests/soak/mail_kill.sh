@@ -58,6 +58,10 @@ for ((r = 1; r <= KILLS; r++)); do
   kill -KILL $CL 2>/dev/null && hit=1 || hit=0
   wait $CL 2>/dev/null; rc=$?
   [ $hit = 1 ] && [ $rc -ne 0 ] && kills=$((kills + 1)) && POINTS[$((pt / 100))]=1
+  # the window follows the machine's speed: a kill that came after the end narrows it
+  # (a whole run took less than the window), one that hit widens it a little (~85 % hit)
+  if [ $hit = 1 ] && [ $rc -ne 0 ]; then took=$((took * 102 / 100)); else took=$((took * 9 / 10)); fi
+  [ $took -lt 20000 ] && took=20000
   out=$(k b mail resume 2>&1) || [[ $out == *"no unfinished mailing"* ]] || fail "round $r: resume" "$out"
   if [[ $out == *"no unfinished mailing"* ]] && [ -z "$(sent | grep "^Раунд $r ")" ]; then
     # killed before the run was recorded: nothing went out, the user sends again
