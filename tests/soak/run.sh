@@ -60,19 +60,25 @@ ROWF=$LOG/rows; : >"$ROWF"  # "part|runs|failures|worst|seconds", one line a par
 # (its last "soak:" line) and R_RC (its exit status). The counts are over the part's log.
 run_script() {
   local part=$1 sh=$2 log=$LOG/$1.log rc; shift 2
-  env "$@" bash "$sh" >>"$log" 2>&1; rc=$?
+  # its CPU (with every process it waited for) added up in $LOG/PART.cpu
+  /usr/bin/time -f 'cpu_seconds %U %S' -o "$log.time" env "$@" bash "$sh" >>"$log" 2>&1; rc=$?
+  grep '^cpu_seconds' "$log.time" >>"$LOG/$part.cpu"; rm -f "$log.time"
   R_RC=$rc
   R_PASS=$(grep -c '^PASS: ' "$log"); R_FAIL=$(grep -c '^FAIL: ' "$log")
   [ $rc -ne 0 ] && [ "$R_FAIL" -eq 0 ] && R_FAIL=1
   grep -qE 'runtime error:|ERROR: (Address|Leak)Sanitizer' "$log" && R_FAIL=$((R_FAIL + 1))
   R_SOAK=$(grep '^soak: ' "$log" | tail -1)
 }
+cpu_s() { cat "$@" 2>/dev/null | awk '{ t += $2 + $3 } END { printf "%d", t }'; } # FILE...: CPU-s in them
 field() { [[ " $2 " =~ \ $1=([^ ]*) ]] && echo "${BASH_REMATCH[1]}"; } # KEY "soak: line"
-row() { printf '%s|%s|%s|%s|%s\n' "$@" >>"$ROWF"; echo "soak: $1: runs $2, failed $3, worst $4 ($5 s; log $LOG/$1.log)"; }
+row() { # PART RUNS FAILED WORST SECONDS [CPU-S]
+  printf '%s|%s|%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" "$5" "${6:-$(cpu_s "$LOG/$1.cpu")}" >>"$ROWF"
+  echo "soak: $1: runs $2, failed $3, worst $4 ($5 s; log $LOG/$1.log)"
+}
 one() { # PART SCRIPT MINIMUM-FIELD VAR=VALUE...: a part that is one run of a script
   local part=$1 sh=$2 key=$3 t0=$SECONDS s; shift 3
   want "$part" || return 0
-  s=$(part_seed "$part"); : >"$LOG/$part.log"
+  s=$(part_seed "$part"); : >"$LOG/$part.log"; : >"$LOG/$part.cpu"
   echo "soak: $part (seed $s; replay: KT_SEED=$s tests/soak/run.sh $part)"
   run_script "$part" "$sh" KT_SEED="$s" "$@"
   row "$part" "$(field "$key" "$R_SOAK") $key" "$R_FAIL" "$(field worst "$R_SOAK")" $((SECONDS - t0))
@@ -112,7 +118,7 @@ lane_kills() {
   one client-kill-handover tests/soak/handover_kill.sh points KT_HANDOVER_KILLS="$(scale 460 20)"
   one client-kill-mail tests/soak/mail_kill.sh points KT_MAIL_KILLS="$(scale 440 20)"
   if want hostile; then
-    local t0=$SECONDS s pushes; s=$(part_seed hostile); : >"$LOG/hostile.log"
+    local t0=$SECONDS s pushes; s=$(part_seed hostile); : >"$LOG/hostile.log"; : >"$LOG/hostile.cpu"
     echo "soak: hostile (seed $s; replay: KT_SEED=$s tests/soak/run.sh hostile)"
     pushes=$(scale 50000 4000)
     run_script hostile tests/integ/hostile.sh KT_SEED="$s" KT_PUSHES="$pushes" KT_HOSTILE_SECONDS=$((MIN * 60 / 20))
@@ -148,7 +154,7 @@ cwant=$(scale 2000 40)
 converge_job() {
   local j=$1 part=converge-rights.$1 t0=$SECONDS runs=0 rounds=0 fails=0 worst=0 flines=0 s r nl f per i
   local quota=$(( (cwant + cjobs - 1) / cjobs )) base; base=$(part_seed converge-rights)
-  : >"$LOG/$part.log"
+  : >"$LOG/$part.log"; : >"$LOG/$part.cpu"
   while :; do
     i=$((runs * cjobs + j)); s=$(( (base + i * 104729) % 1000000 + 1 ))
     [ -n "${KT_SEED:-}" ] && s=$KT_SEED # a replay runs the printed seed itself
@@ -181,7 +187,8 @@ lane_converge() {
     runs=$((runs + a)) rounds=$((rounds + b)) fails=$((fails + c)); [ "$d" -gt $worst ] && worst=$d
     cat "$LOG/converge-rights.$j.log" >>"$LOG/converge-rights.log"
   done
-  row converge-rights "$rounds rounds ($runs runs x 8 PCs)" "$fails" "failed_checks_in_a_run:$worst" $((SECONDS - t0))
+  row converge-rights "$rounds rounds ($runs runs x 8 PCs)" "$fails" "failed_checks_in_a_run:$worst" $((SECONDS - t0)) \
+    "$(cpu_s "$LOG"/converge-rights.[0-9]*.cpu)"
 }
 
 lane_kills & LANES+=($!)
@@ -200,24 +207,26 @@ for f in "${fz[@]}"; do
   # (time writes "Command exited with non-zero status N" first when the fuzzer found something)
   read -r _ u sy < <(grep '^cpu_seconds' "$LOG/fuzz-$f.time" 2>/dev/null)
   cpu=$(awk -v u="${u:-0}" -v s="${sy:-0}" 'BEGIN { printf "%.1f", (u + s) / 60 }')
-  row "fuzz-$f" "${execs:-0} execs, $cpu CPU-min (of $fuzz_cpu_want)" $((rc != 0)) "${crash:-no crash; ${cov:-cov ?}}" "$fuzz_s"
+  row "fuzz-$f" "${execs:-0} execs, $cpu CPU-min (of $fuzz_cpu_want)" $((rc != 0)) "${crash:-no crash; ${cov:-cov ?}}" "$fuzz_s" \
+    "$(awk -v u="${u:-0}" -v s="${sy:-0}" 'BEGIN { printf "%d", u + s }')"
 done
 
 total=$((SECONDS - t_start))
 echo
 echo "soak: $MIN minutes asked, $((total / 60)) min $((total % 60)) s taken (the counted parts $((harness_s - t_start)) s), seed $SEED"
-printf '%-22s | %-40s | %-8s | %-7s | %s\n' part runs failures seconds "worst case seen"
-printf '%s\n' "-----------------------+------------------------------------------+----------+---------+------------------------"
+printf '%-22s | %-40s | %-8s | %-7s | %-6s | %s\n' part runs failures seconds CPU-s "worst case seen"
+printf '%s\n' "-----------------------+------------------------------------------+----------+---------+--------+------------------------"
 nfail=0
 ORDER=(fuzz-build server-kill client-kill-pull client-kill-import client-kill-handover client-kill-mail hostile
   master-cut master-cut-normal replica-cut converge-rights)
 for f in $FUZZ_NAMES; do ORDER+=("fuzz-$f"); done
 for o in "${ORDER[@]}"; do
-  while IFS='|' read -r p n f w t; do
+  while IFS='|' read -r p n f w t c; do
     [ "$p" = "$o" ] || continue
-    printf '%-22s | %-40s | %-8s | %-7s | %s\n' "$p" "$n" "$f" "$t" "$w"
+    printf '%-22s | %-40s | %-8s | %-7s | %-6s | %s\n' "$p" "$n" "$f" "$t" "$c" "$w"
     [ "$f" = 0 ] || nfail=$((nfail + 1))
   done <"$ROWF"
 done
+echo "soak: CPU-s: what each part's processes used (those it waited for), of $(($(nproc) * total)) CPU-s the run had on $(nproc) cores"
 [ $nfail -eq 0 ] && echo "soak: all parts passed" || echo "soak: $nfail part(s) failed (logs in $LOG/)"
 [ $nfail -eq 0 ]
