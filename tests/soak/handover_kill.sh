@@ -45,6 +45,10 @@ for ((r = 1; r <= KILLS; r++)); do
   kill -KILL $CL 2>/dev/null && hit=1 || hit=0
   wait $CL 2>/dev/null; rc=$?
   [ $hit = 1 ] && [ $rc -ne 0 ] && kills=$((kills + 1)) && POINTS[$((pt / 100))]=1
+  # the window follows the machine's speed: a kill that came after the end narrows it
+  # (a whole run took less than the window), one that hit widens it a little (~85 % hit)
+  if [ $hit = 1 ] && [ $rc -ne 0 ]; then took=$((took * 102 / 100)); else took=$((took * 9 / 10)); fi
+  [ $took -lt 20000 ] && took=20000
   # the rerun: moves the rest, or finds nothing left (a server still finishing the
   # killed one is waited for: a few tries)
   ok=0
