@@ -227,9 +227,11 @@ run_op() {
   fi
   if [[ $msg == *"that you may change"* || $msg == *"is protected"* || $msg == *" may not "* ]]; then
     NREF[$kind]=$(( ${NREF[$kind]:-0} + 1 ))
-  elif [[ $msg =~ no\ [a-z]+\ with\ id ]] && [ -n "${BG[$p]:-}${WATCH[$p]:-}" ]; then
-    NREF[gone]=$(( ${NREF[gone]:-0} + 1 ))   # the card (or the one it refers to) was revoked
-                                             # by this PC's background sync meanwhile
+  elif [[ $msg =~ no\ [a-z]+\ with\ id || $msg == *"is already in the trash"* ]] &&
+       [ -n "${BG[$p]:-}${WATCH[$p]:-}" ]; then
+    NREF[gone]=$(( ${NREF[gone]:-0} + 1 ))   # the card (or the one it refers to) was revoked,
+                                             # or another PC's delete of it pulled, by this
+                                             # PC's background sync meanwhile
   else
     nbadops=$((nbadops+1)); [ -n "$badop" ] || badop="$p $kind ($*): $msg"
   fi
