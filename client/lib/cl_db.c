@@ -159,6 +159,8 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_BUCKET_SUM] = "SELECT coalesce(sum(n), 0) FROM sort_bucket WHERE t = ?1 AND live = ?2",
     [CL_ST_BUCKET_FIND] = "SELECT k, rid, n FROM sort_bucket WHERE t = ?1 AND live = ?2 AND "
                           "(k, rid) <= (?3, ?4) ORDER BY k DESC, rid DESC LIMIT 1",
+    [CL_ST_BUCKET_NEXT] = "SELECT k, rid FROM sort_bucket WHERE t = ?1 AND live = ?2 AND "
+                          "(k, rid) > (?3, ?4) ORDER BY k, rid LIMIT 1",
     [CL_ST_BUCKET_ADD] = "INSERT INTO sort_bucket (t, live, k, rid, n) VALUES (?1, ?2, ?3, ?4, ?5)",
     [CL_ST_BUCKET_SET] = "UPDATE sort_bucket SET n = ?5 WHERE t = ?1 AND live = ?2 AND k = ?3 "
                          "AND rid = ?4",

@@ -228,6 +228,9 @@ void cl_store_close(cl_store *s) {
   if (s->in_batch) cl_store_rollback(s);
   kt_buf_free(&s->pend_text);
   free(s->pend);
+  kt_buf_free(&s->skq_keys);
+  free(s->skq);
+  cl__kcache_free(s->skq_kc);
   free(s->devs);
   kt_collator_free(s->skcoll);
   cl_db_close(&s->d);

@@ -56,6 +56,12 @@ struct cl_store {
   /* the sort index (cl_store_index.c) */
   kt_collator *skcoll; /* the collator of the index's locale when not the store's, or NULL */
   bool sortix_off;     /* a rebuild follows: writes do not touch the index */
+  /* batch: queued sort keys of new records, written in key order with one
+     count update per bucket they fall in (cl__pend_flush) */
+  kt_buf skq_keys;
+  struct skq_ent *skq;
+  size_t nskq, skq_cap;
+  struct cl__kcache *skq_kc; /* recent texts' ICU keys while a batch queues */
 };
 
 /* The search-index rowid of a record: its type code above the row's rowid. */

@@ -408,7 +408,7 @@ static void test_sort_index_equals_full_sort(void **state) {
                         "Łukasz", "Zenon", "Ślęzak", "Ovsyannikov"};
   const char *first[] = {"Анна", "Пётр", NULL, "Ёжик"};
   int nid = 3000;
-  char (*id)[KT_UUID_STRLEN + 1] = calloc((size_t)nid + 400, sizeof *id);
+  char (*id)[KT_UUID_STRLEN + 1] = calloc((size_t)nid + 400 + 2100, sizeof *id);
   assert_non_null(id);
   assert_int_equal(cl_store_begin(s, &err), 0); /* a batch: the keys of new records in bulk */
   for (int i = 0; i < nid; i++) {
@@ -464,6 +464,32 @@ static void test_sort_index_equals_full_sort(void **state) {
   assert_int_equal(cl_view_refresh(v, NULL, &err), 0);
   full = t_view(rf, &live);
   assert_same_as_full_sort(v, full, &seed);
+  cl_view_free(full);
+  /* a second batch into the filled index: its queued keys fall in existing
+     buckets (some cut in several), an edit in the middle writes the queue
+     early, the trash moves of queued cards; a rolled-back batch leaves nothing */
+  assert_int_equal(cl_store_begin(s, &err), 0);
+  for (int i = 0; i < 2000; i++) {
+    cl_set c[] = {{"last_name", last[(i * 5) % 12]}, {"first_name", first[i % 4]}};
+    add(s, "contact", c, first[i % 4] ? 2 : 1, id[nid++]);
+    if (i == 700) {
+      cl_set ren = {"last_name", "Аристов"};
+      int changed;
+      assert_int_equal(cl_store_edit(s, id[nid - 300], &ren, 1, &changed, &err), 0);
+    }
+    if (i % 97 == 0) assert_int_equal(cl_store_delete(s, id[nid - 1], &err), 0);
+  }
+  assert_int_equal(cl_store_commit(s, &err), 0);
+  assert_int_equal(cl_store_begin(s, &err), 0);
+  for (int i = 0; i < 100; i++) add(s, "contact", (cl_set[]){{"last_name", "Жуков"}}, 1, id[nid]);
+  cl_store_rollback(s);
+  assert_int_equal(cl_view_refresh(v, NULL, &err), 0);
+  assert_int_equal(cl_view_refresh(vt, NULL, &err), 0);
+  full = t_view(rf, &live);
+  assert_same_as_full_sort(v, full, &seed);
+  cl_view_free(full);
+  full = t_view(rf, &trash);
+  assert_same_as_full_sort(vt, full, &seed);
   cl_view_free(full);
   /* the index as a fresh rebuild would make it: same order after a reindex */
   t_ids before = t_view_forward(v, 64);
