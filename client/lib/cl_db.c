@@ -29,6 +29,7 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_ROLLBACK] = "ROLLBACK",
     [CL_ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [CL_ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+    [CL_ST_META_DEL] = "DELETE FROM meta WHERE key = ?1",
     [CL_ST_DEVICE_GET] = "SELECT idx FROM device WHERE uuid = ?1",
     [CL_ST_DEVICE_ADD] = "INSERT INTO device(uuid) VALUES (?1)",
     [CL_ST_DEVICE_ALL] = "SELECT idx, uuid FROM device ORDER BY idx",

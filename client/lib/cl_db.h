@@ -26,6 +26,7 @@ typedef enum cl_st {
   CL_ST_ROLLBACK,
   CL_ST_META_GET,     /* ?1 key -> value */
   CL_ST_META_SET,     /* ?1 key, ?2 value */
+  CL_ST_META_DEL,     /* ?1 key */
   CL_ST_DEVICE_GET,   /* ?1 uuid -> idx */
   CL_ST_DEVICE_ADD,   /* ?1 uuid */
   CL_ST_DEVICE_ALL,   /* -> idx, uuid */

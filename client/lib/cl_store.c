@@ -335,7 +335,7 @@ static int fts_merge_step(cl_store *s, kt_err *err) {
 
 static int tx_commit(cl_store *s, kt_err *err) {
   s->commits++;
-  int rc = cl__pend_flush(s, err);
+  int rc = cl__pend_commit(s, err);
   if (!rc) rc = fts_merge_step(s, err);
   if (!rc) rc = persist_hlc(s, err);
   sqlite3_stmt *st = rc ? NULL : cl_db_st(&s->d, CL_ST_COMMIT, err);

@@ -22,7 +22,7 @@ typedef struct pend_ent {
 #define PEND_FLUSH_BYTES ((size_t)32 << 20)
 
 static void skq_drop(cl_store *s);
-static int skq_flush(cl_store *s, kt_err *err);
+static int skq_flush(cl_store *s, bool at_commit, kt_err *err);
 
 /* ---- search index maintenance ----------------------------------------------------- */
 
@@ -72,9 +72,20 @@ static int pend_cmp(const void *a, const void *b) {
 }
 
 /* Writes the queued index adds, in rowid order per index. */
+static int pend_write(cl_store *s, kt_err *err);
+
 int cl__pend_flush(cl_store *s, kt_err *err) {
-  int rc = skq_flush(s, err);
-  if (rc) return rc;
+  int rc = skq_flush(s, false, err);
+  return rc ? rc : pend_write(s, err);
+}
+
+int cl__pend_commit(cl_store *s, kt_err *err) {
+  int rc = skq_flush(s, true, err);
+  return rc ? rc : pend_write(s, err);
+}
+
+static int pend_write(cl_store *s, kt_err *err) {
+  int rc = 0;
   if (!s->npend) return 0;
   qsort(s->pend, s->npend, sizeof *s->pend, pend_cmp);
   for (size_t i = 0; !rc && i < s->npend; i++) {
@@ -339,11 +350,13 @@ static int st_key(cl_store *s, cl_st which, int t, int live, const void *k, size
   return cl_db_step_done(&s->d, st, err);
 }
 
-/* The bucket holding (k, rid): its start into *bk / *brid, its count *n
- * (*found false when the (t, live) has no bucket yet). */
-static int bucket_find(cl_store *s, int t, int live, const void *k, size_t klen, int64_t rid,
-                       kt_buf *bk, int64_t *brid, int64_t *n, bool *found, kt_err *err) {
-  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_BUCKET_FIND, err);
+/* The bucket holding (k, rid) (which CL_ST_BUCKET_FIND) or the next one after it
+ * (CL_ST_BUCKET_NEXT): its start into *bk / *brid, its count into *n (FIND
+ * only; n may be NULL); *found false when there is none. */
+static int bucket_row(cl_store *s, cl_st which, int t, int live, const void *k, size_t klen,
+                      int64_t rid, kt_buf *bk, int64_t *brid, int64_t *n, bool *found,
+                      kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, which, err);
   if (!st) return cl_db_st_rc(&s->d);
   bind_key(st, t, live, k, klen, rid);
   int src = sqlite3_step(st);
@@ -352,11 +365,16 @@ static int bucket_find(cl_store *s, int t, int live, const void *k, size_t klen,
     kt_buf_reset(bk);
     kt_buf_append(bk, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
     *brid = sqlite3_column_int64(st, 1);
-    *n = sqlite3_column_int64(st, 2);
+    if (n) *n = sqlite3_column_int64(st, 2);
   }
   sqlite3_reset(st);
   if (src != SQLITE_ROW && src != SQLITE_DONE) return cl_db_error(&s->d, src, "reading the sort index", err);
   return bk->oom ? kt_err_set(err, KT_ENOMEM, "out of memory") : 0;
+}
+
+static int bucket_find(cl_store *s, int t, int live, const void *k, size_t klen, int64_t rid,
+                       kt_buf *bk, int64_t *brid, int64_t *n, bool *found, kt_err *err) {
+  return bucket_row(s, CL_ST_BUCKET_FIND, t, live, k, klen, rid, bk, brid, n, found, err);
 }
 
 /* Splits the bucket starting at (bk, brid) with n keys in two halves. */
@@ -399,12 +417,24 @@ typedef struct skq_ent {
   const uint8_t *k; /* into skq_keys, set at the flush */
 } skq_ent;
 
+/* Forgets the keys queued since the last commit (a rollback); those kept
+ * from committed batches stay. */
 static void skq_drop(cl_store *s) {
-  s->nskq = 0;
-  kt_buf_reset(&s->skq_keys);
+  s->nskq = s->nskq_held;
+  s->skq_keys.len = s->skq_held_len;
   s->skq_keys.oom = false;
-  cl__kcache_free(s->skq_kc);
-  s->skq_kc = NULL;
+  if (!s->nskq) {
+    kt_buf_reset(&s->skq_keys);
+    cl__kcache_free(s->skq_kc);
+    s->skq_kc = NULL;
+  }
+}
+
+/* Forgets every queued key, kept ones too (the index is rebuilt whole). */
+static void skq_drop_all(cl_store *s) {
+  s->nskq_held = s->skq_held_len = 0;
+  s->skq_holding = false;
+  skq_drop(s);
 }
 
 static int skq_add(cl_store *s, int t, const kt_mfield *const *of, int nof, const cl_rec *r,
@@ -426,9 +456,8 @@ static int skq_add(cl_store *s, int t, const kt_mfield *const *of, int nof, cons
   return 0;
 }
 
-/* memcmp order of (k, rid), as SQLite compares the blobs. */
-static int key_cmp(const void *a, size_t alen, int64_t arid, const void *b, size_t blen,
-                   int64_t brid) {
+int cl__key_cmp(const void *a, size_t alen, int64_t arid, const void *b, size_t blen,
+                int64_t brid) {
   size_t m = alen < blen ? alen : blen;
   int c = m ? memcmp(a, b, m) : 0;
   if (c) return c;
@@ -440,25 +469,7 @@ static int skq_cmp(const void *a, const void *b) {
   const skq_ent *x = a, *y = b;
   if (x->t != y->t) return x->t < y->t ? -1 : 1;
   if (x->live != y->live) return x->live < y->live ? -1 : 1;
-  return key_cmp(x->k, x->len, x->rid, y->k, y->len, y->rid);
-}
-
-/* The start of the bucket after (k, rid) into *nk / *nrid; *found false at the last. */
-static int bucket_next(cl_store *s, int t, int live, const void *k, size_t klen, int64_t rid,
-                       kt_buf *nk, int64_t *nrid, bool *found, kt_err *err) {
-  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_BUCKET_NEXT, err);
-  if (!st) return cl_db_st_rc(&s->d);
-  bind_key(st, t, live, k, klen, rid);
-  int src = sqlite3_step(st);
-  *found = src == SQLITE_ROW;
-  if (*found) {
-    kt_buf_reset(nk);
-    kt_buf_append(nk, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-    *nrid = sqlite3_column_int64(st, 1);
-  }
-  sqlite3_reset(st);
-  if (src != SQLITE_ROW && src != SQLITE_DONE) return cl_db_error(&s->d, src, "reading the sort index", err);
-  return nk->oom ? kt_err_set(err, KT_ENOMEM, "out of memory") : 0;
+  return cl__key_cmp(x->k, x->len, x->rid, y->k, y->len, y->rid);
 }
 
 /* Cuts the bucket starting at (bk, brid), which holds n > BUCKET_MAX keys, into
@@ -516,10 +527,12 @@ static int skq_write_list(cl_store *s, const skq_ent *e, size_t m, kt_err *err) 
     int64_t brid = 0, n = 0, nrid = 0;
     bool found = false, more = false;
     rc = bucket_find(s, t, live, e[i].k, e[i].len, e[i].rid, &bk, &brid, &n, &found, err);
-    if (!rc && found) rc = bucket_next(s, t, live, bk.p, bk.len, brid, &nk, &nrid, &more, err);
+    if (!rc && found)
+      rc = bucket_row(s, CL_ST_BUCKET_NEXT, t, live, bk.p, bk.len, brid, &nk, &nrid, NULL, &more,
+                      err);
     if (rc) break;
     j = i + 1; /* the keys that fall in this bucket (all of them when it is the last) */
-    while (j < m && (!more || key_cmp(e[j].k, e[j].len, e[j].rid, nk.p, nk.len, nrid) < 0)) j++;
+    while (j < m && (!more || cl__key_cmp(e[j].k, e[j].len, e[j].rid, nk.p, nk.len, nrid) < 0)) j++;
     n += (int64_t)(j - i);
     if (!found) { /* the list's first bucket */
       kt_buf_reset(&bk);
@@ -535,19 +548,100 @@ static int skq_write_list(cl_store *s, const skq_ent *e, size_t m, kt_err *err) 
   return rc;
 }
 
-static int skq_flush(cl_store *s, kt_err *err) {
+/* Whether the keys queued since the last commit may be kept for the end of
+ * the pull: a pulled batch that is not a live update, every list they go to
+ * still empty in the index, the queue not too large. */
+enum { HOLD_MAX_KEYS = 4 << 20, HOLD_MAX_BYTES = 256 << 20 };
+static int skq_may_hold(cl_store *s, bool *hold, kt_err *err) {
+  *hold = s->relaxed && !s->defer_merge && s->nskq <= HOLD_MAX_KEYS &&
+          s->skq_keys.len <= HOLD_MAX_BYTES;
+  struct { int t, live; } seen[64];
+  int nseen = 0;
+  kt_buf bk = KT_BUF_INIT;
+  int rc = 0;
+  for (size_t i = s->nskq_held; !rc && *hold && i < s->nskq; i++) {
+    const skq_ent *e = &s->skq[i];
+    bool known = false;
+    for (int k = 0; k < nseen && !known; k++) known = seen[k].t == e->t && seen[k].live == e->live;
+    if (known) continue;
+    if (nseen == 64) {
+      *hold = false;
+      break;
+    }
+    seen[nseen].t = e->t;
+    seen[nseen++].live = e->live;
+    int64_t brid, n;
+    bool found = false;
+    rc = bucket_find(s, e->t, e->live, "", 0, 0, &bk, &brid, &n, &found, err);
+    if (found) *hold = false;
+  }
+  kt_buf_free(&bk);
+  return rc;
+}
+
+static int skq_flush(cl_store *s, bool at_commit, kt_err *err) {
+  int rc = 0;
+  if (s->skq_holding) { /* another program rebuilt the index meanwhile: it holds the kept keys */
+    kt_buf id = KT_BUF_INIT;
+    bool rebuilt = cl_db_meta_get_text(&s->d, "sort_index", &id, NULL) == 0;
+    kt_buf_free(&id);
+    if (rebuilt) {
+      memmove(s->skq, s->skq + s->nskq_held, (s->nskq - s->nskq_held) * sizeof *s->skq);
+      s->nskq -= s->nskq_held;
+      s->nskq_held = 0;
+      s->skq_holding = false;
+    }
+  }
   if (!s->nskq) return 0;
+  bool hold = false;
+  if (at_commit && (rc = skq_may_hold(s, &hold, err))) return rc;
+  if (hold) {
+    if (!s->skq_holding) {
+      sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_META_DEL, err);
+      if (!st) return cl_db_st_rc(&s->d);
+      sqlite3_bind_text(st, 1, "sort_index", -1, SQLITE_STATIC);
+      if ((rc = cl_db_step_done(&s->d, st, err))) return rc;
+      s->skq_holding = true;
+    }
+    s->nskq_held = s->nskq;
+    s->skq_held_len = s->skq_keys.len;
+    return 0;
+  }
   for (size_t i = 0; i < s->nskq; i++) s->skq[i].k = (const uint8_t *)s->skq_keys.p + s->skq[i].off;
   qsort(s->skq, s->nskq, sizeof *s->skq, skq_cmp);
-  int rc = 0;
   for (size_t i = 0, j; !rc && i < s->nskq; i = j) {
     for (j = i + 1; j < s->nskq && s->skq[j].t == s->skq[i].t && s->skq[j].live == s->skq[i].live;)
       j++;
     rc = skq_write_list(s, &s->skq[i], j - i, err);
   }
-  s->nskq = 0;
+  if (!rc && s->skq_holding) { /* complete again */
+    char id[128];
+    cl__sortix_id(sk_coll(s), id, sizeof id);
+    rc = cl_db_meta_set_text(&s->d, "sort_index", id, err);
+  }
+  if (rc) { /* the caller rolls back: the kept keys cannot be told apart any more (sorted
+               with the batch's), so the index stays marked unbuilt (meta 'sort_index'
+               absent) and untouched until a reindex or the next open rebuilds it */
+    if (s->skq_holding) s->sortix_off = true;
+    skq_drop_all(s);
+    return rc;
+  }
+  s->nskq = s->nskq_held = s->skq_held_len = 0;
+  s->skq_holding = false;
   kt_buf_reset(&s->skq_keys);
-  return rc;
+  return 0;
+}
+
+int cl_store_flush_held(cl_store *s, kt_err *err) {
+  if (!s->nskq_held) return 0;
+  if (s->in_batch) return kt_err_set(err, KT_EINVAL, "writing the kept sort keys inside a batch");
+  int rc = cl_store_begin_pulled(s, false, err);
+  if (!rc) rc = skq_flush(s, false, err);
+  if (rc) {
+    cl_store_rollback(s);
+    return rc;
+  }
+  return cl_store_commit(s, err);
 }
 
 /* Adds (delta 1) or removes (-1) the key (k, rid) of a (t, live) list. */
@@ -646,7 +740,7 @@ static int build_one(void *ud, const cl_rec *r) {
 static int bkey_cmp(const void *a, const void *b) {
   const bkey *x = a, *y = b;
   if (x->live != y->live) return x->live < y->live ? -1 : 1;
-  return key_cmp(x->k, x->len, x->rid, y->k, y->len, y->rid);
+  return cl__key_cmp(x->k, x->len, x->rid, y->k, y->len, y->rid);
 }
 
 /* Builds the keys and buckets of every record of t (the index is empty). */
@@ -685,7 +779,7 @@ static int build_type(cl_store *s, kt_mtype *t, kt_err *err) {
 }
 
 int cl__sortix_rebuild(cl_store *s, kt_err *err) {
-  skq_drop(s); /* every record's key is built below */
+  skq_drop_all(s); /* every record's key is built below */
   kt_collator_free(s->skcoll); /* built again with the store's own collator */
   s->skcoll = NULL;
   int rc = run2(s, CL_ST_SORTKEY_CLEAR, CL_ST_BUCKET_CLEAR, err);
