@@ -442,11 +442,13 @@ static int i64_cmp(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+/* Whether rid is among r[0..n), newest first (rowid descending, as
+ * cl__hits_read gives them: no sort needed). */
 static bool rid_in(const int64_t *r, int64_t n, int64_t rid) {
   int64_t lo = 0, hi = n;
   while (lo < hi) {
     int64_t mid = lo + (hi - lo) / 2;
-    if (r[mid] < rid) lo = mid + 1;
+    if (r[mid] > rid) lo = mid + 1;
     else hi = mid;
   }
   return lo < n && r[lo] == rid;
@@ -479,7 +481,7 @@ static int walk_rank(cl_view *v, int64_t rid, int64_t *rank, kt_err *err) {
 }
 
 /* How many index steps the walk should take to pass WALK_ROWS of the n hits
- * r (ascending): from the ranks of hits spread over the list. */
+ * r: from the ranks of hits spread over the list. */
 static int walk_estimate(cl_view *v, const int64_t *r, int64_t n, int64_t *steps, kt_err *err) {
   int rc = build_ix(v, err); /* the buckets (1: another collation) */
   v->n = 0;
@@ -535,7 +537,6 @@ static int build_walk(cl_view *v, kt_err *err) {
   kt_buf_free(&pq);
   if (rc) return rc;
   if (n < WALK_MIN_HITS) goto no;
-  qsort(r, (size_t)n, sizeof *r, i64_cmp);
   if ((rc = walk_estimate(v, r, n, &steps, err))) goto out;
   if (steps > WALK_COST * n) goto no; /* reading every hit costs less */
   sqlite3_stmt *walk = cl_db_st(&s->d, CL_ST_SORTKEY_NTH, err);
