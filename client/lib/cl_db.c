@@ -29,6 +29,7 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_ROLLBACK] = "ROLLBACK",
     [CL_ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [CL_ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+    [CL_ST_META_DEL] = "DELETE FROM meta WHERE key = ?1",
     [CL_ST_DEVICE_GET] = "SELECT idx FROM device WHERE uuid = ?1",
     [CL_ST_DEVICE_ADD] = "INSERT INTO device(uuid) VALUES (?1)",
     [CL_ST_DEVICE_ALL] = "SELECT idx, uuid FROM device ORDER BY idx",
@@ -159,6 +160,8 @@ static const char *const st_sql[CL_ST__COUNT] = {
     [CL_ST_BUCKET_SUM] = "SELECT coalesce(sum(n), 0) FROM sort_bucket WHERE t = ?1 AND live = ?2",
     [CL_ST_BUCKET_FIND] = "SELECT k, rid, n FROM sort_bucket WHERE t = ?1 AND live = ?2 AND "
                           "(k, rid) <= (?3, ?4) ORDER BY k DESC, rid DESC LIMIT 1",
+    [CL_ST_BUCKET_NEXT] = "SELECT k, rid FROM sort_bucket WHERE t = ?1 AND live = ?2 AND "
+                          "(k, rid) > (?3, ?4) ORDER BY k, rid LIMIT 1",
     [CL_ST_BUCKET_ADD] = "INSERT INTO sort_bucket (t, live, k, rid, n) VALUES (?1, ?2, ?3, ?4, ?5)",
     [CL_ST_BUCKET_SET] = "UPDATE sort_bucket SET n = ?5 WHERE t = ?1 AND live = ?2 AND k = ?3 "
                          "AND rid = ?4",

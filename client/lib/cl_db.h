@@ -26,6 +26,7 @@ typedef enum cl_st {
   CL_ST_ROLLBACK,
   CL_ST_META_GET,     /* ?1 key -> value */
   CL_ST_META_SET,     /* ?1 key, ?2 value */
+  CL_ST_META_DEL,     /* ?1 key */
   CL_ST_DEVICE_GET,   /* ?1 uuid -> idx */
   CL_ST_DEVICE_ADD,   /* ?1 uuid */
   CL_ST_DEVICE_ALL,   /* -> idx, uuid */
@@ -108,6 +109,7 @@ typedef enum cl_st {
   CL_ST_SORTKEY_RIDS,   /* ?1 t, ?2 live -> rid of every key of that list (in key order) */
   CL_ST_BUCKET_SUM,     /* ?1 t, ?2 live -> how many keys that list has (from its buckets) */
   CL_ST_BUCKET_FIND,    /* ?1 t, ?2 live, ?3 k, ?4 rid -> k, rid, n of the bucket holding it */
+  CL_ST_BUCKET_NEXT,    /* ?1 t, ?2 live, ?3 k, ?4 rid -> k, rid of the next bucket's start */
   CL_ST_BUCKET_ADD,     /* ?1 t, ?2 live, ?3 k, ?4 rid, ?5 n */
   CL_ST_BUCKET_SET,     /* ?1 t, ?2 live, ?3 k, ?4 rid, ?5 n */
   CL_ST_BUCKET_DEL,     /* ?1 t, ?2 live, ?3 k, ?4 rid */

@@ -228,6 +228,9 @@ void cl_store_close(cl_store *s) {
   if (s->in_batch) cl_store_rollback(s);
   kt_buf_free(&s->pend_text);
   free(s->pend);
+  kt_buf_free(&s->skq_keys);
+  free(s->skq);
+  cl__kcache_free(s->skq_kc);
   free(s->devs);
   kt_collator_free(s->skcoll);
   cl_db_close(&s->d);
@@ -332,7 +335,7 @@ static int fts_merge_step(cl_store *s, kt_err *err) {
 
 static int tx_commit(cl_store *s, kt_err *err) {
   s->commits++;
-  int rc = cl__pend_flush(s, err);
+  int rc = cl__pend_commit(s, err);
   if (!rc) rc = fts_merge_step(s, err);
   if (!rc) rc = persist_hlc(s, err);
   sqlite3_stmt *st = rc ? NULL : cl_db_st(&s->d, CL_ST_COMMIT, err);

@@ -295,6 +295,10 @@ int cl_store_wipe(cl_store *s, bool keep_unsent, kt_err *err);
 /* After revokes or a wipe (or when force): makes removed text unrecoverable
  * from the files — merges the search index and empties the WAL. Outside a batch. */
 int cl_store_purge(cl_store *s, bool force, kt_err *err);
+/* Writes what a run of pulled batches kept for its end (the sort keys of a
+ * fresh replica's lists, in one ordered pass; cl_sync's pull calls it after
+ * its last page). Outside a batch; 0 when nothing is kept. */
+int cl_store_flush_held(cl_store *s, kt_err *err);
 
 int cl_store_dump(cl_store *s, kt_buf *out, kt_err *err);
 

@@ -56,6 +56,18 @@ struct cl_store {
   /* the sort index (cl_store_index.c) */
   kt_collator *skcoll; /* the collator of the index's locale when not the store's, or NULL */
   bool sortix_off;     /* a rebuild follows: writes do not touch the index */
+  /* batch: queued sort keys of new records, written in key order with one
+     count update per bucket they fall in (cl__pend_flush) */
+  kt_buf skq_keys;
+  struct skq_ent *skq;
+  size_t nskq, skq_cap;
+  /* a fresh replica's pull: the keys of lists still empty in the index are
+     kept across its commits (skq[0..nskq_held), skq_keys[0..skq_held_len))
+     and written at its end in one ordered pass; meta 'sort_index' is absent
+     meanwhile (readers sort in memory; a writer opening the file rebuilds) */
+  size_t nskq_held, skq_held_len;
+  bool skq_holding;
+  struct cl__kcache *skq_kc; /* recent texts' ICU keys while a batch queues */
 };
 
 /* The search-index rowid of a record: its type code above the row's rowid. */
@@ -87,6 +99,8 @@ int cl__tx_end(cl_store *s, int rc, kt_err *err);
 void cl__pend_drop(cl_store *s);
 /* Writes the queued index adds, in rowid order per index. */
 int cl__pend_flush(cl_store *s, kt_err *err);
+/* The same at a commit: a pulled batch may keep a fresh list's sort keys. */
+int cl__pend_commit(cl_store *s, kt_err *err);
 /* Replaces the index entries of old (may be NULL) by those of r (may be
  * NULL); queues the entries of a new record inside a batch. */
 int cl__index_update(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err *err);
@@ -98,6 +112,10 @@ int cl__index_update(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err *er
  * collator's ICU sort key for text, 8 big-endian bytes for numbers and
  * instants, a plain date's text), inverted for a descending order; ties go
  * by rowid. The reader's views and the stored sort index use these keys. */
+/* The order of stored sort keys (k, rid): memcmp of the bytes, the shorter
+ * first, then rid, as SQLite compares (blob, integer). */
+int cl__key_cmp(const void *a, size_t alen, int64_t arid, const void *b, size_t blen,
+                int64_t brid);
 typedef struct cl__kcache cl__kcache; /* recent texts' keys, for bulk builds */
 cl__kcache *cl__kcache_new(void);     /* NULL when out of memory (then no cache) */
 void cl__kcache_free(cl__kcache *c);

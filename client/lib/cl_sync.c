@@ -276,6 +276,7 @@ static int pull_all(cl_conn *c, cl_store *s, cl_sync_stats *st, kt_err *err) {
     if (!more) break;
   }
   if (in_tx) cl_store_rollback(s); /* only after a failure */
+  if (!rc) rc = cl_store_flush_held(s, err); /* a fresh replica's sort keys */
   if (!rc) rc = cl_store_purge(s, false, err); /* revoked text leaves the files */
   if (cl_conn_request_pending(c)) { /* a failed page: drop the one already asked for */
     Kartoteka__Envelope *rep = NULL;

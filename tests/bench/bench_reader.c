@@ -358,7 +358,8 @@ int main(int argc, char **argv) {
   for (int kind = 0; kind < 3; kind++) {
     double ms[2][NELEM(prefixes)];
     int64_t rows_total[2] = {0, 0};
-    const char *plan[2] = {"", ""};
+    const char *plan[2] = {"", ""}, *plans[NELEM(prefixes)];
+    int64_t hits[NELEM(prefixes)];
     for (unsigned i = 0; i < NELEM(prefixes); i++)
       for (int k = 0; k < 2; k++) { /* each prefix through both plans, which first alternating */
         int base = (int)((i + (unsigned)k) % 2);
@@ -373,9 +374,16 @@ int main(int argc, char **argv) {
         ms[base][i] = (bench_now() - t0) * 1e3;
         rows_total[base] += cl_view_count(v);
         plan[base] = cl_view_plan(v);
+        if (!base) {
+          plans[i] = plan[base];
+          hits[i] = cl_view_count(v);
+        }
         free_rows(rows, got);
         cl_view_free(v);
       }
+    for (unsigned i = 0; kind == 2 && i < NELEM(prefixes); i++) /* which plan each prefix got */
+      printf("    %-6s %7lld hits  %7.1f ms (%s), before %7.1f ms\n", prefixes[i], (long long)hits[i],
+             ms[0][i], plans[i], ms[1][i]);
     for (int base = 1; base >= 0; base--) {
       char what[160];
       snprintf(what, sizeof what, "search prefix, first page%s (avg %lld hits; %s%s)", kinds[kind],

@@ -408,7 +408,7 @@ static void test_sort_index_equals_full_sort(void **state) {
                         "Łukasz", "Zenon", "Ślęzak", "Ovsyannikov"};
   const char *first[] = {"Анна", "Пётр", NULL, "Ёжик"};
   int nid = 3000;
-  char (*id)[KT_UUID_STRLEN + 1] = calloc((size_t)nid + 400, sizeof *id);
+  char (*id)[KT_UUID_STRLEN + 1] = calloc((size_t)nid + 400 + 2100, sizeof *id);
   assert_non_null(id);
   assert_int_equal(cl_store_begin(s, &err), 0); /* a batch: the keys of new records in bulk */
   for (int i = 0; i < nid; i++) {
@@ -465,6 +465,32 @@ static void test_sort_index_equals_full_sort(void **state) {
   full = t_view(rf, &live);
   assert_same_as_full_sort(v, full, &seed);
   cl_view_free(full);
+  /* a second batch into the filled index: its queued keys fall in existing
+     buckets (some cut in several), an edit in the middle writes the queue
+     early, the trash moves of queued cards; a rolled-back batch leaves nothing */
+  assert_int_equal(cl_store_begin(s, &err), 0);
+  for (int i = 0; i < 2000; i++) {
+    cl_set c[] = {{"last_name", last[(i * 5) % 12]}, {"first_name", first[i % 4]}};
+    add(s, "contact", c, first[i % 4] ? 2 : 1, id[nid++]);
+    if (i == 700) {
+      cl_set ren = {"last_name", "Аристов"};
+      int changed;
+      assert_int_equal(cl_store_edit(s, id[nid - 300], &ren, 1, &changed, &err), 0);
+    }
+    if (i % 97 == 0) assert_int_equal(cl_store_delete(s, id[nid - 1], &err), 0);
+  }
+  assert_int_equal(cl_store_commit(s, &err), 0);
+  assert_int_equal(cl_store_begin(s, &err), 0);
+  for (int i = 0; i < 100; i++) add(s, "contact", (cl_set[]){{"last_name", "Жуков"}}, 1, id[nid]);
+  cl_store_rollback(s);
+  assert_int_equal(cl_view_refresh(v, NULL, &err), 0);
+  assert_int_equal(cl_view_refresh(vt, NULL, &err), 0);
+  full = t_view(rf, &live);
+  assert_same_as_full_sort(v, full, &seed);
+  cl_view_free(full);
+  full = t_view(rf, &trash);
+  assert_same_as_full_sort(vt, full, &seed);
+  cl_view_free(full);
   /* the index as a fresh rebuild would make it: same order after a reindex */
   t_ids before = t_view_forward(v, 64);
   assert_int_equal(cl_store_reindex(s, &err), 0);
@@ -476,6 +502,50 @@ static void test_sort_index_equals_full_sort(void **state) {
   cl_view_free(vt);
   cl_reader_close(rf);
   free(id);
+}
+
+/* A fresh replica's pull (pulled batches into empty lists) keeps the keys
+ * across its commits and writes them at its end (cl_store_flush_held): no
+ * reader trusts the index meanwhile; a rolled-back batch's keys are not kept;
+ * afterwards the index equals the full sort, live and trash. */
+static void test_sort_index_held_by_fresh_pull(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  kt_err err;
+  unsigned seed = 21;
+  const char *last[] = {"Иванов", "Ёлкин", "Елкин", "Жуков", "Яковлев", "Łukasz", "Аристов"};
+  for (int b = 0; b < 4; b++) {
+    assert_int_equal(cl_store_begin_pulled(s, false, &err), 0);
+    for (int i = 0; i < 700; i++) {
+      cl_set c[] = {{"last_name", last[(i + b) % 7]}, {"first_name", b == 2 ? "Отменён" : "Анна"}};
+      add(s, "contact", c, 2, NULL);
+    }
+    if (b == 2) {
+      cl_store_rollback(s);
+      continue;
+    }
+    assert_int_equal(cl_store_commit(s, &err), 0);
+    cl_reader *r = reader(f, "ru");
+    cl_view_spec live = {.type = "contact"};
+    cl_view *v = t_view(r, &live);
+    assert_false(cl_view_indexed(v)); /* keys kept: not trusted yet */
+    cl_view_free(v);
+  }
+  assert_int_equal(cl_store_flush_held(s, &err), 0);
+  assert_int_equal(cl_store_flush_held(s, &err), 0); /* nothing kept: nothing done */
+  char tid[KT_UUID_STRLEN + 1];
+  add(s, "contact", (cl_set[]){{"last_name", "Жуков"}}, 1, tid);
+  assert_int_equal(cl_store_delete(s, tid, &err), 0);
+  cl_reader *r = reader(f, "ru"), *rf = t_reader(f->ts.path, "ru", true);
+  for (int trash = 0; trash < 2; trash++) {
+    cl_view_spec sp = {.type = "contact", .trash = trash};
+    cl_view *v = t_view(r, &sp), *full = t_view(rf, &sp);
+    assert_int_equal(cl_view_count(v), trash ? 1 : 2100);
+    assert_same_as_full_sort(v, full, &seed);
+    cl_view_free(v);
+    cl_view_free(full);
+  }
+  cl_reader_close(rf);
 }
 
 /* Which views the index serves: the whole list in the default order with
@@ -947,6 +1017,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_cyrillic_order_and_ties, setup, teardown),
       cmocka_unit_test_setup_teardown(test_polish_order, setup, teardown),
       cmocka_unit_test_setup_teardown(test_pages_anywhere, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sort_index_held_by_fresh_pull, setup, teardown),
       cmocka_unit_test_setup_teardown(test_filters_search_trash_match_store, setup, teardown),
       cmocka_unit_test_setup_teardown(test_writer_seen_after_refresh, setup, teardown),
       cmocka_unit_test_setup_teardown(test_patch_equals_rebuild, setup, teardown),

@@ -3,7 +3,9 @@
  * filters whose text filters narrow the search index's match, give exactly
  * the rows, in the same order, of the plans that read every record
  * (no_sort_index): ё/е, Polish letters, phone digits, live and trash, after
- * edits that make cards stop and start matching (cl_view_patch). */
+ * edits that make cards stop and start matching (cl_view_patch); a search
+ * sorted by last name with many hits, its first rows from a walk of the
+ * sort index, equal to the old plan's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -159,9 +161,97 @@ static void test_search_plans_equal(void **state) {
   free(id);
 }
 
+/* The first page of the old plan's view equals v's (read before anything
+ * else asks v for more than its first rows). */
+static void assert_first_page_same(cl_view *v, cl_view *old) {
+  kt_rec *a[100], *b[100];
+  int na = 0, nb = 0;
+  kt_err err;
+  assert_int_equal(cl_view_count(v), cl_view_count(old));
+  assert_int_equal(cl_view_page(v, 0, 100, a, &na, &err), 0);
+  assert_int_equal(cl_view_page(old, 0, 100, b, &nb, &err), 0);
+  assert_int_equal(na, nb);
+  for (int i = 0; i < na; i++) {
+    assert_string_equal(cl_rec_id((cl_rec *)a[i]), cl_rec_id((cl_rec *)b[i]));
+    kt_rec_free(a[i]);
+    kt_rec_free(b[i]);
+  }
+}
+
+/* A search sorted by the sort index's first field (last name) with many
+ * hits: its first rows come from walking the sort index (ties by rowid
+ * within a last name, as the old plan orders them), then the whole view on
+ * demand; hits clustered late in the order, few hits, the trash and a
+ * descending order keep the old plans; all equal to them, also after edits. */
+static void test_search_sorted_walk(void **state) {
+  fx *f = *state;
+  cl_store *s = f->ts.s;
+  kt_err err;
+  unsigned seed = 18;
+  const char *last[] = {"Абрамов", "Ёлкин", "Елкин", "Жуков", "Иванов", "Казанцев", "Орлов",
+                        "Петров", "Смирнов", "Фёдоров", "Федоров", "Яковлев"};
+  int nid = 9000;
+  char (*id)[KT_UUID_STRLEN + 1] = calloc((size_t)nid, sizeof *id);
+  assert_non_null(id);
+  assert_int_equal(cl_store_begin(s, &err), 0);
+  for (int i = 0; i < nid; i++) {
+    /* Иван on every third card (all last names); Яшин: 2,200 cards last in the order */
+    cl_set c[3] = {{"last_name", i >= 6800 ? "Яшин" : last[(i * 7) % 12]},
+                   {"first_name", i % 3 == 0 ? "Иван" : i % 3 == 1 ? "Мария" : "Пётр"},
+                   {"city", i % 5 ? "Москва" : "Казань"}};
+    add(s, "contact", c, 3, id[i]);
+  }
+  assert_int_equal(cl_store_commit(s, &err), 0);
+  for (int i = 0; i < nid; i += 13) assert_int_equal(cl_store_delete(s, id[i], &err), 0);
+  cl_reader *r = t_reader(f->ts.path, "ru", false), *rf = t_reader(f->ts.path, "ru", true);
+  struct {
+    cl_view_spec sp;
+    const char *plan;
+  } cases[] = {
+      {{.type = "contact", .search = "ив", .sort = "last_name"}, "sort index walk"},
+      {{.type = "contact", .search = "моск", .sort = "last_name"}, "sort index walk"},
+      {{.type = "contact", .search = "яш", .sort = "last_name"}, "sorted in memory"},
+      {{.type = "contact", .search = "ёлк", .sort = "last_name"}, "sorted in memory"},
+      {{.type = "contact", .search = "ив", .sort = "last_name", .trash = true}, "sorted in memory"},
+      {{.type = "contact", .search = "ив", .sort = "last_name", .desc = true}, "sorted in memory"},
+      {{.type = "contact", .search = "ив", .sort = "first_name"}, "sorted in memory"},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    cl_view *v = t_view(r, &cases[c].sp), *old = t_view(rf, &cases[c].sp);
+    assert_string_equal(cl_view_plan(v), cases[c].plan);
+    assert_first_page_same(v, old);
+    assert_same_rows(v, old, &seed); /* past the first rows: built whole */
+    cl_view_free(v);
+    cl_view_free(old);
+  }
+  /* edits under an open view: a rename into the first page, one out of it,
+     a card to the trash; patched (built again by a walk), equal to the old plan */
+  cl_view *v = t_view(r, &cases[0].sp);
+  int changed;
+  cl_set first = {"last_name", "Аааков"}, away = {"first_name", "Олег"};
+  assert_int_equal(cl_store_edit(s, id[3000], &first, 1, &changed, &err), 0);
+  assert_int_equal(cl_store_edit(s, id[3], &away, 1, &changed, &err), 0);
+  assert_int_equal(cl_store_delete(s, id[6], &err), 0);
+  const char *chg[] = {id[3000], id[3], id[6]};
+  assert_int_equal(cl_view_patch(v, chg, 3, &err), 0);
+  assert_string_equal(cl_view_plan(v), "sort index walk");
+  cl_view *old = t_view(rf, &cases[0].sp);
+  assert_first_page_same(v, old);
+  int64_t pos = -1;
+  assert_int_equal(cl_view_find(v, id[3000], &pos, &err), 0); /* in the first rows */
+  assert_int_equal(pos, 0);
+  assert_same_rows(v, old, &seed);
+  cl_view_free(v);
+  cl_view_free(old);
+  cl_reader_close(r);
+  cl_reader_close(rf);
+  free(id);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_search_plans_equal, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_search_sorted_walk, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
