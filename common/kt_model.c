@@ -75,6 +75,7 @@ static void set_builtin(kt_mfield *f, const kt_typedef *t, const kt_fielddef *d,
   f->def_label = d->label;
   f->def_choices = d->choices;
   f->needs = d->type == KT_FT_CHOICE ? kt_registry_needs(t->name, d->name) : NULL;
+  f->msgctxt = t->name;
 }
 
 int kt_model_new(kt_model **out, kt_err *err) {
@@ -324,6 +325,62 @@ static int parsed_text(kt_value *out, const char *s, size_t n, kt_err *err) {
   return 0;
 }
 
+/* A built-in list's labels as the catalogue translates them ("Звонок" for
+ * call): what a Russian file or a Russian user types. An office's own list
+ * (f->choices) is never translated, so it is matched by kt_choice_find alone. */
+typedef struct tr_find {
+  const char *ctx, *text;
+  size_t text_len;
+  kt_buf *code_out;
+  bool hit;
+} tr_find;
+
+static int tr_find_cb(void *ud, const kt_choice_item *it) {
+  tr_find *t = ud;
+  char label[256];
+  if (!it->code_len || it->label_len >= sizeof label) return 0;
+  memcpy(label, it->label, it->label_len);
+  label[it->label_len] = '\0';
+  const char *tr = kt_i18n_ctx(t->ctx, label);
+  if (!kt_text_same_folded(tr, strlen(tr), t->text, t->text_len)) return 0;
+  kt_buf_append(t->code_out, it->code, it->code_len);
+  t->hit = true;
+  return 1;
+}
+
+/* "Cold, Warm, Hot": the labels people read (a built-in list's translated),
+ * for a message naming what may be typed. */
+typedef struct names_ctx {
+  const kt_mfield *f;
+  kt_buf *out;
+} names_ctx;
+
+static int names_cb(void *ud, const kt_choice_item *it) {
+  names_ctx *c = ud;
+  char label[256];
+  if (it->label_len >= sizeof label) return 0;
+  memcpy(label, it->label, it->label_len);
+  label[it->label_len] = '\0';
+  if (c->out->len) kt_buf_puts(c->out, ", ");
+  bool builtin = !c->f->choices && !c->f->custom && c->f->msgctxt;
+  kt_buf_puts(c->out, builtin ? kt_i18n_ctx(c->f->msgctxt, label) : label);
+  return 0;
+}
+
+static void list_labels(const kt_mfield *f, const char *list, kt_buf *out) {
+  names_ctx c = {f, out};
+  kt_choice_each(list, names_cb, &c);
+}
+
+static bool find_translated(const kt_mfield *f, const char *text, kt_buf *code_out) {
+  if (f->choices || f->custom || !f->msgctxt || !f->def_choices) return false;
+  size_t n;
+  const char *s = kt_text_trim(text, &n);
+  tr_find t = {f->msgctxt, s, n, code_out, false};
+  kt_choice_each(f->def_choices, tr_find_cb, &t);
+  return t.hit;
+}
+
 int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err *err) {
   size_t n;
   const char *s = kt_text_trim(text ? text : "", &n);
@@ -415,9 +472,15 @@ int kt_mfield_parse(const kt_mfield *f, const char *text, kt_value *out, kt_err 
     const char *list = kt_mfield_choices(f);
     if (!list || !*list) return parsed_text(out, s, n, err);
     kt_buf c = KT_BUF_INIT;
-    if (!kt_choice_find(list, tmp, &c)) { /* a code, else a label: stored as the code */
+    if (!kt_choice_find(list, tmp, &c) && !find_translated(f, tmp, &c)) {
+      /* a code, else a label (else a built-in label as translated): stored as the code */
       kt_buf_free(&c);
-      return kt_err_set(err, KT_EINVAL, KT_("%s: '%s' is not one of: %s"), f->name, tmp, list);
+      kt_buf names = KT_BUF_INIT;
+      list_labels(f, list, &names);
+      rc = kt_err_set(err, KT_EINVAL, KT_("%s: '%s' is not one of: %s"), f->name, tmp,
+                      names.oom ? list : kt_buf_str(&names));
+      kt_buf_free(&names);
+      return rc;
     }
     rc = kt_value_set_text(out, c.p, c.len);
     kt_buf_free(&c);

@@ -46,6 +46,8 @@ typedef struct kt_mfield {
   char *choices;            /* office choice list override (owned) or NULL */
   const char *def_choices;  /* registry choices (static) */
   const char *needs;        /* registry: codes every list keeps (static) or NULL */
+  const char *msgctxt;      /* registry: its type's name, the context of its translated
+                               choice labels (static) or NULL */
   bool custom;
   bool hidden;
 } kt_mfield;

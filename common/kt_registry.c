@@ -29,7 +29,7 @@ static const kt_fielddef org_fields[] = {
     {"legal_name", KT_FT_TEXT, S, "Legal name", NULL, NULL},
     {"tax_id", KT_FT_TEXT, S | KT_FF_CLAIM, "Tax id", NULL, NULL},
     {"industry", KT_FT_TEXT, S, "Industry", NULL, NULL},
-    {"size", KT_FT_CHOICE, 0, "Size", NULL, "micro,small,medium,large"},
+    {"size", KT_FT_CHOICE, 0, "Size", NULL, "micro=Micro,small=Small,medium=Medium,large=Large"},
     {"employees", KT_FT_INT, 0, "Employees", NULL, NULL},
     {"turnover", KT_FT_MONEY, 0, "Annual turnover", NULL, NULL},
     {"country", KT_FT_TEXT, S, "Country", NULL, NULL},
@@ -42,11 +42,13 @@ static const kt_fielddef org_fields[] = {
     {"site", KT_FT_URL, S, "Web site", NULL, NULL},
     {"work_hours", KT_FT_TEXT, 0, "Working hours", NULL, NULL},
     {"best_time", KT_FT_TEXT, 0, "Best time to call", NULL, NULL},
-    {"channel", KT_FT_CHOICE, 0, "Preferred channel", NULL, "phone,email,messenger,visit"},
+    {"channel", KT_FT_CHOICE, 0, "Preferred channel", NULL,
+     "phone=By phone,email=By e-mail,messenger=Messenger,visit=Visit"},
     {"stage", KT_FT_CHOICE, KT_FF_COLUMN, "Pipeline stage", NULL, "0.5,0.6,0.7,0.8,0.9,1.0"},
     {"color", KT_FT_CHOICE, 0, "Loyalty colour", NULL,
-     "white,grey,green,yellow,green-gold,gold,platinum,red-green,red-gold,red-platinum"},
-    {"temperature", KT_FT_CHOICE, 0, "Temperature", NULL, "cold,warm,hot"},
+     "white=White,grey=Grey,green=Green,yellow=Yellow,green-gold=Green-gold,gold=Gold,"
+     "platinum=Platinum,red-green=Red-green,red-gold=Red-gold,red-platinum=Red-platinum"},
+    {"temperature", KT_FT_CHOICE, 0, "Temperature", NULL, "cold=Cold,warm=Warm,hot=Hot"},
     {"comment", KT_FT_LONGTEXT, S, "Comment", NULL, NULL},
     {"no_mailings", KT_FT_BOOL, 0, "No mailings", NULL, NULL}, /* opted out of mailings */
     {"tags", KT_FT_TAGS, S | KT_FF_COLUMN, "Tags", NULL, NULL}, /* derived from taggings */
@@ -69,7 +71,7 @@ static const kt_fielddef contact_fields[] = {
     {"address", KT_FT_TEXT, S, "Address", NULL, NULL},
     {"city", KT_FT_TEXT, S | KT_FF_PLACE | KT_FF_FILTER, "City", NULL, NULL},
     {"birthday", KT_FT_DATE, KT_FF_NOYEAR, "Birthday", NULL, NULL},
-    {"gender", KT_FT_CHOICE, 0, "Gender", NULL, "male,female"},
+    {"gender", KT_FT_CHOICE, 0, "Gender", NULL, "male=Male,female=Female"},
     {"comment", KT_FT_LONGTEXT, S, "Comment", NULL, NULL},
     {"no_mailings", KT_FT_BOOL, 0, "No mailings", NULL, NULL}, /* opted out of mailings */
     {"tags", KT_FT_TAGS, S, "Tags", NULL, NULL}, /* derived from taggings */
@@ -80,8 +82,9 @@ static const kt_fielddef task_fields[] = {
     {"title", KT_FT_TEXT, S | T | R | KT_FF_COLUMN, "Title", NULL, NULL},
     {"description", KT_FT_LONGTEXT, S, "Description", NULL, NULL},
     {"due", KT_FT_DATETIME, KT_FF_WHEN | KT_FF_COLUMN, "Due", NULL, NULL},
-    {"priority", KT_FT_CHOICE, 0, "Priority", NULL, "low,normal,high"},
-    {"status", KT_FT_CHOICE, KT_FF_COLUMN, "Status", NULL, "open,in_progress,done,cancelled"},
+    {"priority", KT_FT_CHOICE, 0, "Priority", NULL, "low=Low,normal=Normal,high=High"},
+    {"status", KT_FT_CHOICE, KT_FF_COLUMN, "Status", NULL,
+     "open=Open,in_progress=In progress,done=Done,cancelled=Cancelled"},
     {"assignee", KT_FT_USER, I | KT_FF_COLUMN, "Assignee", NULL, NULL},
     {"org", KT_FT_REF, I, "Organization", "org", NULL},
     {"contact", KT_FT_REF, I, "Contact", "contact", NULL},
@@ -92,16 +95,19 @@ static const kt_fielddef task_fields[] = {
 
 static const kt_fielddef event_fields[] = {
     COMMON_FIELDS,
-    {"type", KT_FT_CHOICE, T | KT_FF_COLUMN, "Type", NULL, "call,meeting,letter,email,visit,presentation,other"},
+    {"type", KT_FT_CHOICE, T | KT_FF_COLUMN, "Type", NULL,
+     "call=Call,meeting=Meeting,letter=Letter,email=E-mail,visit=Visit,presentation=Presentation,"
+     "other=Other"},
     {"title", KT_FT_TEXT, S | T | KT_FF_COLUMN, "Title", NULL, NULL},
     {"start", KT_FT_DATETIME, R | KT_FF_WHEN | KT_FF_COLUMN, "Start", NULL, NULL},
     {"duration", KT_FT_DURATION, 0, "Duration", NULL, NULL},
     {"assignee", KT_FT_USER, I, "Assignee", NULL, NULL},
     {"org", KT_FT_REF, I, "Organization", "org", NULL},
     {"contact", KT_FT_REF, I, "Contact", "contact", NULL},
-    {"status", KT_FT_CHOICE, KT_FF_COLUMN, "Status", NULL, "planned,done,cancelled"},
+    {"status", KT_FT_CHOICE, KT_FF_COLUMN, "Status", NULL, "planned=Planned,done=Done,cancelled=Cancelled"},
     {"result", KT_FT_CHOICE, KT_FF_COLUMN, "Result", NULL,
-     "reached,no_answer,call_back,interested,agreed,order,refused,sent"},
+     "reached=Reached,no_answer=No answer,call_back=Call back,interested=Interested,"
+     "agreed=Agreed,order=Order,refused=Refused,sent=Sent"},
     {"remind_at", KT_FT_DATETIME, 0, "Remind at", NULL, NULL},
     {"remind_before", KT_FT_DURATION, 0, "Remind before", NULL, NULL},
     {"rrule", KT_FT_RRULE, 0, "Repeat", NULL, NULL},
@@ -131,7 +137,8 @@ static const kt_fielddef deal_fields[] = {
     {"date", KT_FT_DATE, T | KT_FF_WHEN | KT_FF_COLUMN, "Date", NULL, NULL},
     {"amount", KT_FT_MONEY, T | KT_FF_COLUMN, "Amount", NULL, NULL},
     {"paid", KT_FT_MONEY, 0, "Paid", NULL, NULL},
-    {"state", KT_FT_CHOICE, KT_FF_COLUMN, "State", NULL, "quote,invoice,paid,shipped,cancelled"},
+    {"state", KT_FT_CHOICE, KT_FF_COLUMN, "State", NULL,
+     "quote=Quote,invoice=Invoice,paid=Payment received,shipped=Shipped,cancelled=Cancelled"},
     {"units", KT_FT_NUMBER, 0, "Units", NULL, NULL},
     {"org", KT_FT_REF, I | KT_FF_COLUMN, "Organization", "org", NULL},
     {"contact", KT_FT_REF, I, "Contact", "contact", NULL},
@@ -186,7 +193,7 @@ static const kt_fielddef conflict_fields[] = {
        like the card's own field from those who may not see it */
     {"pvalue", KT_FT_LONGTEXT, C, "Value that lost", NULL, NULL},
     {"pwinner", KT_FT_LONGTEXT, C, "Value kept", NULL, NULL},
-    {"cause", KT_FT_CHOICE, 0, "Cause", NULL, "edit,duplicate"}, /* none = edit */
+    {"cause", KT_FT_CHOICE, 0, "Cause", NULL, "edit=Edit,duplicate=Duplicate"}, /* none = edit */
 };
 
 /* A user's state of one reminder occurrence, synced so that dismissing on one

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kt_choice.h"
 #include "cl_report_int.h"
 
 #define HOT_DAYS 90      /* a purchase at most this many days ago makes a card hot */
@@ -42,19 +43,23 @@ static vcount *vc_add(vcounts *vc, const char *value) {
   return &vc->v[vc->n++];
 }
 
+static int vc_init_cb(void *ud, const kt_choice_item *it) {
+  vcounts *vc = ud;
+  const char *c = it->code_len ? it->code : it->label; /* the stored code, never the label */
+  size_t n = it->code_len ? it->code_len : it->label_len;
+  char tmp[128];
+  if (n && n < sizeof tmp) {
+    memcpy(tmp, c, n);
+    tmp[n] = '\0';
+    vc_add(vc, cl_report__str(vc->r, tmp));
+  }
+  return 0;
+}
+
 static void vc_init(vcounts *vc, cl_report *r, const char *choices) {
   memset(vc, 0, sizeof *vc);
   vc->r = r;
-  for (const char *p = choices ? choices : ""; *p;) {
-    size_t n = strcspn(p, ",");
-    char tmp[128];
-    if (n && n < sizeof tmp) {
-      memcpy(tmp, p, n);
-      tmp[n] = '\0';
-      vc_add(vc, cl_report__str(r, tmp));
-    }
-    p += n + (p[n] == ',');
-  }
+  kt_choice_each(choices, vc_init_cb, vc);
   vc->nchoices = vc->n;
 }
 

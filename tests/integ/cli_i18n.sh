@@ -94,7 +94,22 @@ lang C.UTF-8 --profile "$P" add event --set type=call --set title=Ромашка
 check_contains "[ru] an event's title: the type's label" "звонок Ромашка" "$(lang ru_RU.UTF-8 --profile "$P" list event)"
 check_contains "[pl] ... in Polish" "telefon Ромашка" "$(lang pl_PL.UTF-8 --profile "$P" list event)"
 check_contains "[ru] today: the label, not the code" "звонок: Ромашка" "$(lang ru_RU.UTF-8 --profile "$P" today)"
-check_contains "[en] today: in English" "call: Ромашка" "$(lang C.UTF-8 --profile "$P" today)"
+check_contains "[en] today: in English" "Call: Ромашка" "$(lang C.UTF-8 --profile "$P" today)"
+# a built-in choice's English label is a word (Call), the stored code stays call
+en=$(lang C.UTF-8 --profile "$P" list event)
+check_contains "[en] the list shows the type's label" "Call Ромашка" "$en"
+check_not_contains "[en] ... never the bare code" "call Ромашка" "$en"
+check_contains "... and the stored value is the code" '"type":"call"' "$(lang C.UTF-8 --profile "$P" list event --json)"
+check_contains "... --where type=call still finds it" "Ромашка" \
+  "$(lang C.UTF-8 --profile "$P" list event --where type=call)"
+# an import's choice column: the code, the English label or the Russian one, all stored as the code
+printf 'type;title;start\nCall;Имп1;2026-12-01T10:00\ncall;Имп2;2026-12-01T11:00\nзвонок;Имп3;2026-12-01T12:00\nВстреча;Имп4;2026-12-01T13:00\n' \
+  > "$T/types.csv"
+check_contains "[ru] an import maps Call, call and звонок to the code" "импортировано 4 строки" \
+  "$(lang ru_RU.UTF-8 --profile "$P" import "$T/types.csv" --type event 2>&1)"
+imp=$(lang C.UTF-8 --profile "$P" list event --json)
+check_eq "... all three stored as call" "3" "$(echo "$imp" | grep -o '"type":"call","title":"Имп[123]"' | wc -l)"
+check_contains "... and Встреча as meeting" '"type":"meeting","title":"Имп4"' "$imp"
 
 # the library's messages: a choice list's check, an import row's note
 check_contains "[ru] a choice list refused in Russian" "event.result: код a указан дважды" \

@@ -45,10 +45,10 @@ if [ -n "$SOFFICE" ]; then
 Состояние
 01.10.2026
 99,90
-quote
+Quote
 03.11.2026
 1 500,00
-paid
+Payment received
 Подпись: ____" "$txt"
   # the ODT LibreOffice makes of the same template (its own runs: text:span)
   timeout 120 "$SOFFICE" -env:UserInstallation=file://"$T/lo" --headless --convert-to odt --outdir "$T/odt" "$T/t.docx" >/dev/null 2>&1

@@ -29,7 +29,7 @@ check_fails "the server refuses the event" "vera may not see the organization" k
 out=$(k anna sync 2>/dev/null)
 check_contains "sync says where to look and what to do" "see \`kartoteka status\`" "$out"
 st=$(k anna status)
-check_contains "status lists the refused change with its card" "$EV  event    \"call Перезвонить Ромашке\" new" "$st"
+check_contains "status lists the refused change with its card" "$EV  event    \"Call Перезвонить Ромашке\" new" "$st"
 check_contains "...and the server's reason" 'refused by the server: event cannot be assigned: vera may not see the organization "ООО Ромашка"' "$st"
 check_contains "...and how to get out of it" "kartoteka outbox drop ID" "$st"
 check_eq "status --json has it, with the reason" "$EV event refused" \

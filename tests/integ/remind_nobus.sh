@@ -59,7 +59,7 @@ check_not_contains "...the first reminder is not shown again" "Позвонит�
 start_daemon b1 >/dev/null
 if wait_notify b1 "Согласовать скидку" 10; then pass "the daemon appears: the held reminder is shown"; else
   fail "the daemon appears: the held reminder is shown" "$(tail -5 "$T/b1.agent.err")"; fi
-check_contains "...as missed" "Missed: call: Согласовать скидку" "$(grep ' Notify ' "$T/b1.notify.log")"
+check_contains "...as missed" "Missed: Call: Согласовать скидку" "$(grep ' Notify ' "$T/b1.notify.log")"
 check_contains "...the agent says notifications work again" "notifications work again" "$(cat "$T/b1.agent.err")"
 for _ in $(seq 30); do [ "$(state b1 "$EV2")" = fired ] && break; sleep 0.2; done
 check_eq "...and marks it fired" "fired" "$(state b1 "$EV2")"

@@ -82,7 +82,7 @@ sleep 1
 check_eq "Dismiss (pressed in the daemon) is recorded" "dismissed" "$(state b1 "$ACT")"
 sleep 4
 check_eq "...and it does not come back" "2" "$(shown b1 'Согласовать скидку')"
-check_contains "the agent logs both" "reminder dismissed: call: Согласовать скидку" "$(cat "$T/b1.agent.err")"
+check_contains "the agent logs both" "reminder dismissed: Call: Согласовать скидку" "$(cat "$T/b1.agent.err")"
 stop_agent b1
 k b2 sync >/dev/null
 check_eq "the dismissal reached boris's second PC" "dismissed" "$(state b2 "$ACT")"

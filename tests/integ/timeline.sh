@@ -35,7 +35,7 @@ check "oldest first" k anna show "$ORG" --timeline --oldest-first --json
 check_eq "... the first call comes first" "Первый звонок" "$(json 'd["timeline"][0]["title"]' < "$T/.out")"
 check "timeline for people" k anna show "$ORG" --timeline
 H=$(cat "$T/.out"); [ -n "${KT_SHOW:-}" ] && echo "$H"
-check_contains "the call's result" "reached" "$H"
+check_contains "the call's result" "Reached" "$H"
 check_contains "the deal's amount" "125" "$H"
 check_contains "a heading with the count" "5 on the timeline" "$H"
 check_eq "one line per item, newest first" "Любит звонки до обеда" "$(echo "$H" | sed -n 3p | awk '{$1=$2=$3=""; print}' | sed 's/^ *//; s/  .*//')"

@@ -68,7 +68,7 @@ g.check("the sidebar has Today", today is not None)
 if today is not None:
     g.click(today)
 g.check("Today lists the overdue task", g.find(app, "Overdue task: Отправить КП Васильку") is not None)
-g.check("Today lists today's call", g.find(app, "event: call: Позвонить в Ромашку", prefix=True) is not None
+g.check("Today lists today's call", g.find(app, "event: Call: Позвонить в Ромашку", prefix=True) is not None
         or g.find(app, "event: Позвонить в Ромашку", prefix=True) is not None)
 row = g.find(app, "Overdue task: Отправить КП Васильку")
 if row is not None:
@@ -82,7 +82,7 @@ g.check("the sidebar has Today", today is not None)
 if today is not None:
     g.click(today)
 g.check("Today lists the overdue task", g.find(app, "Overdue task: Отправить КП Васильку") is not None)
-g.check("Today lists today's call", g.find(app, "event: call: Позвонить в Ромашку", prefix=True) is not None
+g.check("Today lists today's call", g.find(app, "event: Call: Позвонить в Ромашку", prefix=True) is not None
         or g.find(app, "event: Позвонить в Ромашку", prefix=True) is not None)
 row = g.find(app, "Overdue task: Отправить КП Васильку")
 if row is not None:

@@ -13,6 +13,7 @@
 
 #include "kt_choice.h"
 #include "kt_model.h"
+#include "kt_registry.h"
 
 static void test_find_and_label(void **state) {
   (void)state;
@@ -102,11 +103,51 @@ static void test_model_choices(void **state) {
   kt_model_free(m);
 }
 
+/* every built-in list: each item a code and a label of its own, the label a
+ * capitalised word (never the bare code people would read as "call") */
+static int label_cb(void *ud, const kt_choice_item *it) {
+  int *bare = ud;
+  bool digit = it->code_len && it->code[0] >= '0' && it->code[0] <= '9'; /* stages: 0.5 */
+  if (!digit && (it->label == it->code || it->label[0] < 'A' || it->label[0] > 'Z')) (*bare)++;
+  return 0;
+}
+
+static void test_registry_lists(void **state) {
+  (void)state;
+  int n = 0;
+  const kt_typedef *types = kt_registry_types(&n);
+  for (int i = 0; i < n; i++)
+    for (int k = 0; k < types[i].nfields; k++) {
+      const kt_fielddef *f = &types[i].fields[k];
+      if (f->type != KT_FT_CHOICE || !f->choices) continue;
+      kt_err err;
+      kt_err_clear(&err);
+      assert_int_equal(kt_choice_validate(f->choices, NULL, f->name, &err), 0);
+      /* the program's own states (reminders, field types, templates) are never shown */
+      if (types[i].flags & KT_TF_CONFIG) continue;
+      int bare = 0;
+      kt_choice_each(f->choices, label_cb, &bare);
+      if (bare) fail_msg("%s.%s: %d choices without an English label", types[i].name, f->name, bare);
+    }
+  kt_model *m;
+  assert_int_equal(kt_model_new(&m, NULL), 0);
+  const kt_mfield *ty = kt_mtype_field(kt_model_type(m, "event"), "type");
+  kt_buf b = KT_BUF_INIT;
+  kt_choice_label(kt_mfield_choices(ty), "call", &b);
+  assert_string_equal(kt_buf_str(&b), "Call");
+  kt_buf_reset(&b);
+  assert_true(kt_choice_find(kt_mfield_choices(ty), "CALL", &b));
+  assert_string_equal(kt_buf_str(&b), "call");
+  kt_buf_free(&b);
+  kt_model_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_find_and_label),
       cmocka_unit_test(test_validate),
       cmocka_unit_test(test_model_choices),
+      cmocka_unit_test(test_registry_lists),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,7 +54,20 @@ static void test_parse_values(void **state) {
   assert_int_equal(kt_mfield_parse(kt_mtype_field(org, "temperature"), "HOT", &v, &err), 0);
   assert_string_equal(v.s, "hot");
   assert_int_equal(kt_mfield_parse(kt_mtype_field(org, "temperature"), "tepid", &v, &err), KT_EINVAL);
-  assert_non_null(strstr(err.msg, "cold,warm,hot"));
+  assert_non_null(strstr(err.msg, "Cold, Warm, Hot"));
+  /* a built-in choice: its English label is a word, what is stored stays the code */
+  const kt_mfield *ty = kt_mtype_field(kt_model_type(m, "event"), "type");
+  assert_int_equal(kt_mfield_parse(ty, "Call", &v, &err), 0);
+  assert_string_equal(v.s, "call");
+  assert_int_equal(kt_mfield_parse(ty, "call", &v, &err), 0);
+  assert_string_equal(v.s, "call");
+  kt_buf lb = KT_BUF_INIT;
+  kt_mfield_format(ty, &v, false, &lb);
+  assert_string_equal(kt_buf_str(&lb), "Call");
+  kt_buf_reset(&lb);
+  kt_mfield_format(ty, &v, true, &lb);
+  assert_string_equal(kt_buf_str(&lb), "call");
+  kt_buf_free(&lb);
   assert_int_equal(kt_mfield_parse(kt_mtype_field(org, "email"), " Info@Firma.RU ", &v, &err), 0);
   assert_string_equal(v.s, "info@firma.ru");
   assert_int_equal(kt_mfield_parse(kt_mtype_field(org, "name"), "", &v, &err), 0);
