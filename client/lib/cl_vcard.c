@@ -316,7 +316,7 @@ static void trim_buf(kt_buf *b) {
 typedef struct vstate {
   cl_grid *g;
   kt_buf raw, val, comp, tmp;
-  char fn[1024];
+  kt_buf fn; /* the card's FN, whole (a name is never cut mid-character) */
   bool has_n;
   int begin;
 } vstate;
@@ -349,8 +349,9 @@ static int take_prop(vstate *st, const vprop *p, int line, kt_err *err) {
   if (strcmp(p->name, "FN") == 0) {
     component(v, vn, -1, &st->comp);
     trim_buf(&st->comp);
-    snprintf(st->fn, sizeof st->fn, "%s", kt_buf_str(&st->comp));
-    return 0;
+    kt_buf_reset(&st->fn);
+    kt_buf_append(&st->fn, st->comp.p ? st->comp.p : "", st->comp.len);
+    return st->fn.oom ? kt_err_set(err, KT_ENOMEM, "out of memory") : 0;
   }
   bool structured = struct_comps(p->name) > 0;
   for (int i = 0; i < NVMAP; i++) {
@@ -391,22 +392,24 @@ static int take_prop(vstate *st, const vprop *p, int line, kt_err *err) {
 static int end_card(vstate *st, kt_err *err) {
   bool named = cl_grid_get(st->g, "last_name") || cl_grid_get(st->g, "first_name") ||
                cl_grid_get(st->g, "middle_name");
-  if (!st->has_n && !st->fn[0])
+  const char *fn = kt_buf_str(&st->fn);
+  if (!st->has_n && !fn[0])
     return kt_err_set(err, KT_EINVAL, "line %d: the vCard has neither N nor FN (a name); "
                       "add one, or leave the card out", st->begin);
-  if (named || !st->fn[0]) return 0;
+  if (named || !fn[0]) return 0;
   const char *org = cl_grid_get(st->g, "org");
-  if (org && strcmp(org, st->fn) == 0) return 0; /* a company's card: its name is the org */
+  if (org && strcmp(org, fn) == 0) return 0; /* a company's card: its name is the org */
   /* FN "Given Family": the last word is the family name */
-  const char *sp = strrchr(st->fn, ' ');
-  if (!sp) return cl_grid_set(st->g, "last_name", st->fn, strlen(st->fn), false, err);
-  int rc = cl_grid_set(st->g, "first_name", st->fn, (size_t)(sp - st->fn), false, err);
+  const char *sp = strrchr(fn, ' ');
+  if (!sp) return cl_grid_set(st->g, "last_name", fn, strlen(fn), false, err);
+  int rc = cl_grid_set(st->g, "first_name", fn, (size_t)(sp - fn), false, err);
   if (!rc) rc = cl_grid_set(st->g, "last_name", sp + 1, strlen(sp + 1), false, err);
   return rc;
 }
 
 int cl_vcard_parse(const char *d, size_t n, cl_rowset **out, kt_err *err) {
-  vstate st = {.raw = KT_BUF_INIT, .val = KT_BUF_INIT, .comp = KT_BUF_INIT, .tmp = KT_BUF_INIT};
+  vstate st = {.raw = KT_BUF_INIT, .val = KT_BUF_INIT, .comp = KT_BUF_INIT, .tmp = KT_BUF_INIT,
+               .fn = KT_BUF_INIT};
   vline ln = {.text = KT_BUF_INIT};
   int rc = 0, lineno = 1, cards = 0;
   bool in = false;
@@ -436,7 +439,7 @@ int cl_vcard_parse(const char *d, size_t n, cl_rowset **out, kt_err *err) {
       }
       in = true;
       st.begin = ln.line;
-      st.fn[0] = '\0';
+      kt_buf_reset(&st.fn);
       st.has_n = false;
       rc = cl_grid_row(st.g, ln.line, "contact", err);
       continue;
@@ -468,6 +471,7 @@ out:
   kt_buf_free(&st.val);
   kt_buf_free(&st.comp);
   kt_buf_free(&st.tmp);
+  kt_buf_free(&st.fn);
   kt_buf_free(&ln.text);
   return rc;
 }

@@ -128,6 +128,22 @@ static void test_fn_without_n_and_40(void **state) {
   cl_rowset_free(rs);
 }
 
+/* An FN longer than 1 KiB (found by the soak's fuzzer: a 1 KiB buffer cut it in
+ * the middle of a character and the card came back as invalid UTF-8): kept whole. */
+static void test_long_fn(void **state) {
+  (void)state;
+  kt_err err;
+  cl_rowset *rs;
+  char vcf[4096], name[1500];
+  size_t k = 0;
+  while (k + 2 < 1401) k += (size_t)snprintf(name + k, sizeof name - k, "Ж"); /* 700 x 2 bytes */
+  snprintf(vcf, sizeof vcf, "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Иван %s\r\nEND:VCARD\r\n", name);
+  assert_int_equal(parse(vcf, &rs, &err), 0);
+  assert_string_equal(cell(rs, 0, "first_name"), "Иван");
+  assert_string_equal(cell(rs, 0, "last_name"), name);
+  cl_rowset_free(rs);
+}
+
 static void test_bad_input(void **state) {
   (void)state;
   kt_err err;
@@ -227,6 +243,7 @@ int main(void) {
       cmocka_unit_test(test_outlook),
       cmocka_unit_test(test_google),
       cmocka_unit_test(test_fn_without_n_and_40),
+      cmocka_unit_test(test_long_fn),
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_roundtrip_30),
       cmocka_unit_test(test_roundtrip_40),
