@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libical/ical.h>
+
 #include "cl_ical.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -50,6 +52,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cl_rowset_free(rs);
   }
   free(text);
+  /* libical keeps its temporary strings in a ring and frees one only when the
+     ring comes round: an input then ends with more allocations than frees, and
+     libFuzzer stops the world for a leak check after nearly every input (35
+     inputs a second in the soak instead of thousands); freeing the ring here
+     leaves a real leak of ours as visible as before */
+  icalmemory_free_ring();
   return 0;
 }
 
