@@ -227,7 +227,7 @@ run_op() {
   fi
   if [[ $msg == *"that you may change"* || $msg == *"is protected"* || $msg == *" may not "* ]]; then
     NREF[$kind]=$(( ${NREF[$kind]:-0} + 1 ))
-  elif [[ $msg =~ no\ [a-z]+\ with\ id || $msg == *"is already in the trash"* ]] &&
+  elif [[ $msg =~ no\ [a-z]+\ with\ id || $msg == *"is already in the trash"* || $msg == *"is not in the trash"* ]] &&
        [ -n "${BG[$p]:-}${WATCH[$p]:-}" ]; then
     NREF[gone]=$(( ${NREF[gone]:-0} + 1 ))   # the card (or the one it refers to) was revoked,
                                              # or another PC's delete of it pulled, by this
