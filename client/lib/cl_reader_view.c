@@ -272,6 +272,17 @@ const uint8_t *cl__vw_bkey(const cl_view *v, const vbucket *b) {
   return b->klen ? (const uint8_t *)v->bkeys.p + b->koff : (const uint8_t *)"";
 }
 
+const vbucket *cl__vw_bucket_of(const cl_view *v, const uint8_t *k, uint32_t klen, int64_t rid) {
+  int64_t lo = 0, hi = v->nb - 1; /* the last bucket starting at or before (k, rid) */
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo + 1) / 2;
+    const vbucket *m = &v->b[mid];
+    if (row_cmp(cl__vw_bkey(v, m), m->klen, m->rid, k, klen, rid) <= 0) lo = mid;
+    else hi = mid - 1;
+  }
+  return &v->b[lo];
+}
+
 /* The bucket holding position pos (0 <= pos < v->n). */
 static const vbucket *bucket_at(const cl_view *v, int64_t pos) {
   int64_t lo = 0, hi = v->nb - 1;
@@ -323,14 +334,7 @@ static int ix_find(cl_view *v, int64_t rid, int64_t *pos, kt_err *err) {
   else if (key.oom) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
   if (rc || !in || !v->nb) goto out;
   const uint8_t *k = key.len ? (const uint8_t *)key.p : (const uint8_t *)"";
-  int64_t lo = 0, hi = v->nb - 1; /* the last bucket starting at or before (k, rid) */
-  while (lo < hi) {
-    int64_t mid = lo + (hi - lo + 1) / 2;
-    const vbucket *m = &v->b[mid];
-    if (row_cmp(cl__vw_bkey(v, m), m->klen, m->rid, k, (uint32_t)key.len, rid) <= 0) lo = mid;
-    else hi = mid - 1;
-  }
-  const vbucket *b = &v->b[lo];
+  const vbucket *b = cl__vw_bucket_of(v, k, (uint32_t)key.len, rid);
   if (!(st = cl_db_st(&s->d, CL_ST_SORTKEY_RANK, err))) {
     rc = cl_db_st_rc(&s->d);
     goto out;

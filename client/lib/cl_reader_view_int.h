@@ -65,6 +65,9 @@ uint64_t cl__vw_key_head(const uint8_t *k, uint32_t len);
 /* Reads the sort index's buckets into v (inside the build's read transaction).
  * 0, 1 (the index cannot serve this view: another collation) or an error. */
 int cl__vw_build_ix(cl_view *v, kt_err *err);
+/* The bucket that holds (k, rid): the last one starting at or before it
+ * (v->nb > 0). */
+const vbucket *cl__vw_bucket_of(const cl_view *v, const uint8_t *k, uint32_t klen, int64_t rid);
 /* A bucket's first key (never NULL). */
 const uint8_t *cl__vw_bkey(const cl_view *v, const vbucket *b);
 /* The first rows of a search sorted by the sort index's first field, by

@@ -49,14 +49,8 @@ static int walk_rank(cl_view *v, int64_t rid, int64_t *rank, kt_err *err) {
   if (src == SQLITE_ROW && v->nb) {
     const uint8_t *k = sqlite3_column_blob(st, 1);
     uint32_t klen = (uint32_t)sqlite3_column_bytes(st, 1);
-    int64_t lo = 0, hi = v->nb - 1;
-    while (lo < hi) {
-      int64_t mid = lo + (hi - lo + 1) / 2;
-      const vbucket *m = &v->b[mid];
-      if (cl__key_cmp(cl__vw_bkey(v, m), m->klen, m->rid, k ? k : (const uint8_t *)"", klen, rid) <= 0) lo = mid;
-      else hi = mid - 1;
-    }
-    *rank = v->b[lo].start + v->b[lo].n / 2;
+    const vbucket *b = cl__vw_bucket_of(v, k ? k : (const uint8_t *)"", klen, rid);
+    *rank = b->start + b->n / 2;
   }
   sqlite3_reset(st);
   return src == SQLITE_ROW || src == SQLITE_DONE ? 0
