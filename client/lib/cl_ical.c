@@ -385,9 +385,12 @@ void cl_ical_begin(kt_buf *out) {
 void cl_ical_end(kt_buf *out) { kt_buf_puts(out, "END:VCALENDAR\r\n"); }
 
 /* A value only of spaces and tabs is no value: libical reads "SUMMARY: " back as a
- * property without one and drops the component's property with an error. */
+ * property without one and drops the component's property with an error. Its text
+ * writer also leaves out backspace and form feed, so a value only of those is written
+ * as no value as well (a task titled "\b" was exported as "SUMMARY:" and our own
+ * import then refused the file; found by the ical fuzzer). */
 static bool blank(const char *v) {
-  return !v || v[strspn(v, " \t")] == '\0';
+  return !v || v[strspn(v, " \t\b\f")] == '\0';
 }
 
 static const char *lookup(const char *const *names, const char *const *values, int n,

@@ -120,6 +120,7 @@ static void test_blank_values_read_back(void **state) {
   (void)state;
   const char *tn[] = {"title", "description", "comment"};
   const char *tv[] = {" ", "\t ", "x"};
+  const char *bs[] = {"\b", " \b\f", "x"}; /* what libical's writer leaves out */
   kt_buf out = KT_BUF_INIT;
   kt_err err;
   kt_err_clear(&err);
@@ -128,6 +129,18 @@ static void test_blank_values_read_back(void **state) {
   cl_ical_end(&out);
   assert_null(strstr(kt_buf_str(&out), "SUMMARY"));
   cl_rowset *rs = NULL;
+  assert_int_equal(cl_ical_parse(kt_buf_str(&out), out.len, &rs, &err), 0);
+  assert_int_equal(rs->nrows, 1);
+  cl_rowset_free(rs);
+  kt_buf_free(&out);
+
+  out = (kt_buf)KT_BUF_INIT;
+  cl_ical_begin(&out);
+  assert_int_equal(cl_ical_write(&out, "task", tn, bs, 3, "0190a-bs", 1764000000000, &err), 0);
+  cl_ical_end(&out);
+  assert_null(strstr(kt_buf_str(&out), "SUMMARY"));
+  assert_null(strstr(kt_buf_str(&out), "DESCRIPTION"));
+  rs = NULL;
   assert_int_equal(cl_ical_parse(kt_buf_str(&out), out.len, &rs, &err), 0);
   assert_int_equal(rs->nrows, 1);
   cl_rowset_free(rs);
