@@ -50,6 +50,11 @@ static int key_score(const char *key) {
 
 /* ---- the index ------------------------------------------------------------- */
 
+typedef struct dslot {
+  uint32_t tag; /* the key's hash, high half */
+  int head;     /* its first entry + 1; 0 = an empty slot */
+} dslot;
+
 typedef struct entry {
   size_t koff; /* key in x->keys */
   int rec;     /* index into x->recs */
@@ -62,7 +67,7 @@ struct cl_dupidx {
   entry *ents;
   int nents, capents;
   kt_buf keys;   /* NUL-terminated keys */
-  int *slots;    /* open addressing: head entry index + 1, 0 = empty */
+  dslot *slots;  /* open addressing: head entry index + 1 (0 = empty) and the key's hash */
   size_t nslots; /* power of two */
   int nkeys;     /* distinct keys */
 };
@@ -70,7 +75,7 @@ struct cl_dupidx {
 static uint64_t hash(const char *s) {
   uint64_t h = 1469598103934665603ULL;
   for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-  return h;
+  return h ^ (h >> 29); /* the low bits index the table: fold the well-mixed high ones in */
 }
 
 int cl_dupidx_new(cl_dupidx **out, kt_err *err) {
@@ -100,15 +105,22 @@ void cl_dupidx_free(cl_dupidx *x) {
 static const char *ent_key(const cl_dupidx *x, const entry *e) { return x->keys.p + e->koff; }
 
 /* The slot of key: its head, or the empty slot where it goes. */
-static size_t find_slot(const cl_dupidx *x, const char *key) {
-  size_t mask = x->nslots - 1, i = (size_t)hash(key) & mask;
-  while (x->slots[i] && strcmp(ent_key(x, &x->ents[x->slots[i] - 1]), key) != 0) i = (i + 1) & mask;
+static size_t find_slot_h(const cl_dupidx *x, const char *key, uint64_t h) {
+  size_t mask = x->nslots - 1, i = (size_t)h & mask;
+  uint32_t tag = (uint32_t)(h >> 32);
+  /* the stored hash is compared first: a probe past another key then costs no
+     look at the entries and the key text (two cache misses each on a big index) */
+  while (x->slots[i].head &&
+         (x->slots[i].tag != tag || strcmp(ent_key(x, &x->ents[x->slots[i].head - 1]), key) != 0))
+    i = (i + 1) & mask;
   return i;
 }
 
+static size_t find_slot(const cl_dupidx *x, const char *key) { return find_slot_h(x, key, hash(key)); }
+
 static int grow_slots(cl_dupidx *x, kt_err *err) {
   size_t n = x->nslots * 2;
-  int *old = x->slots;
+  dslot *old = x->slots;
   size_t nold = x->nslots;
   if (!(x->slots = calloc(n, sizeof *x->slots))) {
     x->slots = old;
@@ -116,7 +128,7 @@ static int grow_slots(cl_dupidx *x, kt_err *err) {
   }
   x->nslots = n;
   for (size_t i = 0; i < nold; i++)
-    if (old[i]) x->slots[find_slot(x, ent_key(x, &x->ents[old[i] - 1]))] = old[i];
+    if (old[i].head) x->slots[find_slot(x, ent_key(x, &x->ents[old[i].head - 1]))] = old[i];
   free(old);
   return 0;
 }
@@ -130,11 +142,12 @@ static int add_key(cl_dupidx *x, const char *key, int rec, kt_err *err) {
     x->ents = e;
     x->capents = cap;
   }
-  size_t slot = find_slot(x, key);
+  uint64_t h = hash(key);
+  size_t slot = find_slot_h(x, key, h);
   entry *e = &x->ents[x->nents];
   e->rec = rec;
-  if (x->slots[slot]) { /* a key seen before: share its text, append to its chain */
-    int head = x->slots[slot] - 1, last = head;
+  if (x->slots[slot].head) { /* a key seen before: share its text, append to its chain */
+    int head = x->slots[slot].head - 1, last = head;
     while (x->ents[last].next >= 0) last = x->ents[last].next;
     e->koff = x->ents[head].koff;
     e->next = -1;
@@ -144,7 +157,7 @@ static int add_key(cl_dupidx *x, const char *key, int rec, kt_err *err) {
     e->next = -1;
     kt_buf_append(&x->keys, key, strlen(key) + 1);
     if (x->keys.oom) return kt_err_set(err, KT_ENOMEM, "out of memory");
-    x->slots[slot] = x->nents + 1;
+    x->slots[slot] = (dslot){(uint32_t)(h >> 32), x->nents + 1};
     x->nkeys++;
   }
   x->nents++;
@@ -213,7 +226,7 @@ int cl_dupidx_load(cl_dupidx *x, cl_store *s, const char *type, kt_err *err) {
 
 const cl_duprec *cl_dupidx_find(const cl_dupidx *x, const char *key, int tcode) {
   size_t slot = find_slot(x, key);
-  for (int e = x->slots[slot] - 1; e >= 0; e = x->ents[e].next)
+  for (int e = x->slots[slot].head - 1; e >= 0; e = x->ents[e].next)
     if (!tcode || x->recs[x->ents[e].rec].tcode == tcode) return &x->recs[x->ents[e].rec];
   return NULL;
 }
@@ -257,9 +270,9 @@ int cl_dupidx_groups(const cl_dupidx *x, int tcode, cl_dupgroup **groups, int *n
   for (int i = 0; i < x->nrecs; i++) parent[i] = i;
   /* union the cards of one type that share a key */
   for (size_t s = 0; s < x->nslots; s++) {
-    if (!x->slots[s]) continue;
+    if (!x->slots[s].head) continue;
     int first = -1;
-    for (int e = x->slots[s] - 1; e >= 0; e = x->ents[e].next) {
+    for (int e = x->slots[s].head - 1; e >= 0; e = x->ents[e].next) {
       int r = x->ents[e].rec;
       if (tcode ? x->recs[r].tcode != tcode : first >= 0 && x->recs[r].tcode != x->recs[first].tcode)
         continue;
@@ -269,8 +282,8 @@ int cl_dupidx_groups(const cl_dupidx *x, int tcode, cl_dupgroup **groups, int *n
   }
   /* reasons per group root */
   for (size_t s = 0; s < x->nslots; s++) {
-    if (!x->slots[s]) continue;
-    int head = x->slots[s] - 1, first = -1, count = 0;
+    if (!x->slots[s].head) continue;
+    int head = x->slots[s].head - 1, first = -1, count = 0;
     for (int e = head; e >= 0; e = x->ents[e].next) {
       int r = x->ents[e].rec;
       if (tcode ? x->recs[r].tcode != tcode : first >= 0 && x->recs[r].tcode != x->recs[first].tcode)
