@@ -576,7 +576,8 @@ static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *
      once, and a card exported and imported back is found again */
   char want[KT_UUID_STRLEN + 1] = "";
   int idpos = t->pos[KT_F_ID];
-  if (filled[idpos]) {
+  bool had_id = filled[idpos];
+  if (had_id) {
     filled[idpos] = false;
     row_id(t, vals.p + offs[idpos], want);
   }
@@ -587,6 +588,14 @@ static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *
     const char *v = vals.p + offs[k];
     if (!parse_cell(im, r, f, v, line, colof[k])) continue;
     sets[n++] = (cl_set){f->name, v};
+  }
+  if (!n && had_id && !im->row_bad) {
+    /* e.g. an iCalendar task with a UID and nothing else: not an empty line of a
+       table, so it is told, never dropped silently */
+    char w[KT_ERR_MSG_MAX];
+    snprintf(w, sizeof w, KT_("line %d: nothing to import but the id of a card (%s): add at least one value"),
+             line, kt_i18n_noun(t->def->noun));
+    emit(im, CL_NOTE_WARNING, line, 0, w, NULL);
   }
   if (!n || im->row_bad) goto out; /* an empty row, or one with a problem (told) */
   /* references by name */

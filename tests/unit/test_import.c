@@ -322,6 +322,22 @@ static void test_create_missing_and_dry_run(void **state) {
   assert_non_null(strstr(err.msg, "line 2, column 2 (Организация): org: several organizations are named 'дубль'"));
 }
 
+/* A row with an id and nothing else (an iCalendar task with only a UID) is told,
+ * not dropped silently; an empty line stays silent. */
+static void test_id_only_row_told(void **state) {
+  fx *f = *state;
+  write_file(f, "id;Название\nabc-1;\n;\n");
+  cl_import_opts o = {.check_duplicates = true};
+  cl_import_result res;
+  kt_err err;
+  assert_int_equal(run(f, "org", &o, &res, &err), 0);
+  assert_int_equal(res.created, 0);
+  assert_int_equal(count(f, "org"), 0);
+  const char *n = kt_buf_str(&f->notes);
+  assert_non_null(strstr(n, "warning 2 0: line 2: nothing to import but the id of a card (organization)"));
+  assert_null(strstr(n, " 3 0:"));
+}
+
 static void test_needs_type_and_rights(void **state) {
   fx *f = *state;
   write_file(f, "name\nX\n");
@@ -371,6 +387,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_custom_field_label, setup, teardown),
       cmocka_unit_test_setup_teardown(test_duplicates_skip_update_create, setup, teardown),
       cmocka_unit_test_setup_teardown(test_create_missing_and_dry_run, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_id_only_row_told, setup, teardown),
       cmocka_unit_test_setup_teardown(test_needs_type_and_rights, setup, teardown),
       cmocka_unit_test_setup_teardown(test_alias_table_unambiguous, setup, teardown),
   };
