@@ -10,7 +10,9 @@
  * sorted in memory by the app's worker) to its first rows on screen.
  * Two starts: the first after the load (cold-ish: the file in the OS cache
  * but not in any process), the second warm. Skipped (exit 0) without
- * xvfb-run or kartoteka-gtk. Env: BENCH_N, BENCH_DIR. */
+ * xvfb-run or kartoteka-gtk. Env: BENCH_N, BENCH_DIR, BENCH_GUI_PROFILE (a
+ * profile folder to keep between runs: made and loaded there when it has no
+ * replica, reused as it is when it has one; the 1M load takes minutes). */
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -111,10 +113,15 @@ int main(int argc, char **argv) {
   long n = ns ? atol(ns) : 1000000;
   if (n < 1000) n = 1000;
   char prof[400], path[450];
-  snprintf(prof, sizeof prof, "%s/prof", bench_dir);
+  const char *keep = getenv("BENCH_GUI_PROFILE");
+  snprintf(prof, sizeof prof, "%s", keep && *keep ? keep : "");
+  if (!*prof) snprintf(prof, sizeof prof, "%s/prof", bench_dir);
   snprintf(path, sizeof path, "%s/replica.db", prof);
-  bench_run("'%s/kartoteka' --profile '%s' init --local --user bench >/dev/null", bench_bin, prof);
-  load(path, n);
+  if (access(path, F_OK) != 0) {
+    bench_run("'%s/kartoteka' --profile '%s' init --local --user bench >/dev/null", bench_bin, prof);
+    load(path, n);
+  } else
+    printf("  reusing the profile %s (BENCH_GUI_PROFILE)\n", prof);
   const char *bus = system("command -v dbus-run-session >/dev/null") == 0 ? "dbus-run-session -- " : "";
   int failed = 0;
   for (int run = 0; run < 2 && !failed; run++) {
