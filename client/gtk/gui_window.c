@@ -96,6 +96,19 @@ static void on_selected(GtkSingleSelection *sel, GParamSpec *p, GuiWindow *w) {
   if (row) gui_card_show(w->card, gui_row_id(row));
 }
 
+/* The list's rows are replaced by another view's (gui_list_set_swap): before, no
+ * row selected (its slot will hold another card; the card shown stays, as in
+ * on_selected); after a new spec (not a reload), the first rows shown. */
+static void on_list_swap(gpointer ud, gboolean before, gboolean same) {
+  GuiWindow *w = ud;
+  if (before) {
+    gtk_single_selection_set_selected(w->selection, GTK_INVALID_LIST_POSITION);
+  } else if (!same) {
+    GtkAdjustment *adj = gtk_scrollable_get_vadjustment(GTK_SCROLLABLE(w->table));
+    if (adj) gtk_adjustment_set_value(adj, gtk_adjustment_get_lower(adj));
+  }
+}
+
 /* ---- the list ------------------------------------------------------------------------- */
 
 static void cell_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer col) {
@@ -107,12 +120,30 @@ static void cell_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer 
   gtk_list_item_set_child(item, l);
 }
 
-static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer col) {
-  GuiRow *row = gtk_list_item_get_item(item);
-  GuiWindow *w = g_object_get_data(G_OBJECT(f), "window");
+/* A bound row's slot was refilled with another card (gui_list.h): its text again. */
+static void cell_changed(GuiRow *row, GtkListItem *item) {
+  GuiWindow *w = g_object_get_data(G_OBJECT(item), "window");
   if (w && *gui_row_id(row)) w->bound = TRUE;
   gtk_label_set_text(GTK_LABEL(gtk_list_item_get_child(item)),
-                     gui_row_text(row, GPOINTER_TO_INT(col)));
+                     gui_row_text(row, GPOINTER_TO_INT(g_object_get_data(G_OBJECT(item), "col"))));
+}
+
+static void cell_bind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer col) {
+  GuiRow *row = gtk_list_item_get_item(item);
+  g_object_set_data(G_OBJECT(item), "window", g_object_get_data(G_OBJECT(f), "window"));
+  g_object_set_data(G_OBJECT(item), "col", col);
+  gulong id = g_signal_connect(row, "changed", G_CALLBACK(cell_changed), item);
+  g_object_set_data(G_OBJECT(item), "changed-id", GSIZE_TO_POINTER(id));
+  cell_changed(row, item);
+}
+
+static void cell_unbind(GtkSignalListItemFactory *f, GtkListItem *item, gpointer col) {
+  (void)f;
+  (void)col;
+  gulong id = (gulong)GPOINTER_TO_SIZE(g_object_get_data(G_OBJECT(item), "changed-id"));
+  GuiRow *row = gtk_list_item_get_item(item);
+  if (row && id) g_signal_handler_disconnect(row, id);
+  g_object_set_data(G_OBJECT(item), "changed-id", NULL);
 }
 
 /* Column sort (GTK 4.8 has no getter for the column view sorter's state):
@@ -170,6 +201,7 @@ static void set_columns(GuiWindow *w) {
     GtkListItemFactory *f = gtk_signal_list_item_factory_new();
     g_signal_connect(f, "setup", G_CALLBACK(cell_setup), GINT_TO_POINTER(i));
     g_signal_connect(f, "bind", G_CALLBACK(cell_bind), GINT_TO_POINTER(i));
+    g_signal_connect(f, "unbind", G_CALLBACK(cell_unbind), GINT_TO_POINTER(i));
     g_object_set_data(G_OBJECT(f), "window", w);
     GtkColumnViewColumn *c =
         gtk_column_view_column_new(gui_field_label(gui_list_type(w->list), gui_list_col(w->list, i)), f);
@@ -599,6 +631,7 @@ GuiWindow *gui_window_new(GuiApp *app) {
   w->table = GTK_COLUMN_VIEW(gtk_column_view_new(GTK_SELECTION_MODEL(w->selection)));
   gui_set_name(GTK_WIDGET(w->table), "Cards");
   gui_list_set_done(w->list, on_list_ready, w);
+  gui_list_set_swap(w->list, on_list_swap, w);
   g_signal_connect(gtk_column_view_get_sorter(w->table), "changed", G_CALLBACK(on_sort_changed), w);
   GtkWidget *tscroll = gtk_scrolled_window_new();
   gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(tscroll), GTK_WIDGET(w->table));
