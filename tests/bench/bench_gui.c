@@ -5,7 +5,9 @@
  * a private session bus when dbus-run-session is there) prints when the
  * list's first rows are on screen after the program started (goal: under
  * 1 s) and, after typing each of a few name prefixes into the search entry,
- * when their first rows are (goal: under 50 ms from the search starting);
+ * when their first rows are (goal: under 50 ms from the search starting),
+ * newest first (the search box's order), then with the list sorted by the
+ * name column;
  * before the searches, the time from a filter change (city=Казань: a view
  * sorted in memory by the app's worker) to its first rows on screen.
  * Two starts: the first after the load (cold-ish: the file in the OS cache
@@ -29,8 +31,9 @@ static const char *const last[] = {"Иванов", "Смирнов", "Кузне
                                     "Łukasiewicz", "Żak", "Ślęzak", "Nowak", "Kowalski"};
 static const char *const kind[] = {"ООО", "АО", "ИП", "Sp. z o.o.", "ЗАО"};
 static const char *const cities[] = {"Москва", "Санкт-Петербург", "Казань", "Тверь", "Kraków", "Łódź"};
-/* the lines --bench-startup prints: start-up, the filter, 5 search prefixes */
-#define BENCH_LINES 7
+/* the lines --bench-startup prints: start-up, the filter, 7 search prefixes newest
+   first, 5 with the list sorted by name */
+#define BENCH_LINES 14
 #define NELEM(a) ((unsigned)(sizeof(a) / sizeof((a)[0])))
 
 static uint64_t seed = 0x677569u;
