@@ -29,6 +29,7 @@
 #define PAGE 100
 #define CACHE_PAGES 64
 #define MAXCOLS 12
+#define COMPLETE_MS 300
 
 /* One row's texts as read (the page cache). */
 typedef struct rowdata {
@@ -89,6 +90,7 @@ typedef struct spec_copy {
  * result. The worker owns it until the task returns; then the main thread. */
 typedef struct build_job {
   guint64 gen; /* the request it answers (GuiList.gen when it was made) */
+  gboolean complete; /* the whole of the view shown (cl_view_complete), not a request */
   char *path;
   spec_copy sc;
   cl_reader *rd;
@@ -102,6 +104,10 @@ struct _GuiList {
   cl_reader *reader;
   cl_view *view;
   cl_reader *vreader;  /* the view's own reader (built in a worker), or NULL: reader's */
+  cl_reader *spare;    /* a worker's reader no view uses now, for the next build (its
+                          collator, statements and pages warm: a new one made the walk
+                          of a search sorted by name 2-3x slower) */
+  guint complete_timer; /* the wait before building the whole of the view shown */
   spec_copy cur;       /* the spec shown */
   const kt_mfield *cols[MAXCOLS];
   int ncols;
@@ -110,6 +116,7 @@ struct _GuiList {
   GHashTable *live;    /* position -> the GuiRow GTK holds for it (not a reference) */
   guint64 gen;         /* bumped by every request: an older build's result is dropped */
   gboolean running;    /* a worker is building */
+  gboolean completing; /* another is building the whole of the view shown (cl_view_known) */
   spec_copy *pending;  /* the newest request not started yet (one worker at a time) */
   GuiListDone done;
   gpointer done_ud;
@@ -150,7 +157,11 @@ static GPtrArray *load_page(GuiList *l, guint page) {
   rows = g_ptr_array_new_with_free_func(rowdata_free);
   kt_rec *recs[PAGE];
   int got = 0;
-  if (l->view && cl_view_page(l->view, (int64_t)page * PAGE, PAGE, recs, &got, NULL) == 0) {
+  /* a view that holds only its first rows: none past them here (their page would
+     build the rest on this thread); empty rows until the whole view is in */
+  int64_t from = (int64_t)page * PAGE, known = l->view ? cl_view_known(l->view) : 0;
+  int want = known - from >= PAGE ? PAGE : known > from ? (int)(known - from) : 0;
+  if (want && cl_view_page(l->view, from, want, recs, &got, NULL) == 0) {
     /* a view built in a worker has records of its reader's model: the columns by name */
     int at[MAXCOLS];
     for (int c = 0; c < l->ncols && got > 0; c++) {
@@ -213,8 +224,10 @@ static void gui_list_finalize(GObject *o) {
   g_hash_table_iter_init(&it, l->live);
   while (g_hash_table_iter_next(&it, &k, &r)) GUI_ROW(r)->list = NULL; /* (GTK may hold some) */
   g_hash_table_destroy(l->live);
+  if (l->complete_timer) g_source_remove(l->complete_timer);
   cl_view_free(l->view);
   cl_reader_close(l->vreader);
+  cl_reader_close(l->spare);
   g_hash_table_destroy(l->pages);
   spec_copy_clear(&l->cur);
   if (l->pending) spec_copy_clear(l->pending);
@@ -289,7 +302,8 @@ static gboolean spec_same(const cl_view_spec *a, const cl_view_spec *b) {
 static void take_view(GuiList *l, cl_view *v, cl_reader *vr, gboolean same) {
   if (l->swap) l->swap(l->swap_ud, TRUE, same); /* (the selection dropped) */
   cl_view_free(l->view);
-  cl_reader_close(l->vreader);
+  if (l->vreader && !l->spare) l->spare = l->vreader;
+  else cl_reader_close(l->vreader);
   l->view = v;
   l->vreader = vr;
   g_hash_table_remove_all(l->pages);
@@ -299,7 +313,12 @@ static void take_view(GuiList *l, cl_view *v, cl_reader *vr, gboolean same) {
   gpointer k, r;
   g_hash_table_iter_init(&it, l->live);
   while (g_hash_table_iter_next(&it, &k, &r))
-    if (GUI_ROW(r)->pos < both) g_ptr_array_add(refill, g_object_ref(r));
+    if (GUI_ROW(r)->pos < both) {
+      g_ptr_array_add(refill, g_object_ref(r));
+    } else { /* a position the new view lacks (or gets anew): a slot no more */
+      GUI_ROW(r)->list = NULL;
+      g_hash_table_iter_remove(&it);
+    }
   for (guint i = 0; i < refill->len; i++) {
     GuiRow *row = g_ptr_array_index(refill, i);
     slot_fill(l, row);
@@ -365,8 +384,11 @@ static void build_thread(GTask *task, gpointer src, gpointer data, GCancellable 
   (void)src;
   (void)c;
   build_job *j = data;
-  j->rc = cl_reader_open(j->path, NULL, &j->rd, &j->err);
+  bool changed;
+  if (j->rd) j->rc = cl_reader_refresh(j->rd, &changed, &j->err); /* (the spare: the model now) */
+  else j->rc = cl_reader_open(j->path, NULL, &j->rd, &j->err);
   if (!j->rc) j->rc = cl_view_open(j->rd, &j->sc.spec, &j->v, &j->err);
+  if (!j->rc && j->complete) j->rc = cl_view_complete(j->v, &j->err);
   g_task_return_boolean(task, TRUE);
 }
 
@@ -379,24 +401,77 @@ static void job_free(build_job *j) {
 }
 
 static void start_next(GuiList *l);
+static void start_complete(GuiList *l);
+static void on_built(GObject *src, GAsyncResult *res, gpointer ud);
+
+static void run_job(GuiList *l, build_job *j) {
+  GTask *task = g_task_new(l, NULL, on_built, j);
+  g_task_set_task_data(task, j, NULL);
+  g_task_run_in_thread(task, build_thread);
+  g_object_unref(task);
+}
 
 /* The worker's view is back (main thread): shown if it answers the newest
- * request, else dropped; then the next request, if one came meanwhile. */
+ * request, else dropped; then the next request, if one came meanwhile. A
+ * view that holds only its first rows (a search sorted by name walked the
+ * sort index) is shown as it is, and another worker builds the whole of it
+ * (its own lane: the next request does not wait for it), swapped in as a
+ * reload when it is still the one shown. */
 static void on_built(GObject *src, GAsyncResult *res, gpointer ud) {
   (void)res;
   GuiList *l = GUI_LIST(src);
   build_job *j = ud;
-  l->running = FALSE;
+  gboolean complete = j->complete;
+  if (complete) l->completing = FALSE;
+  else l->running = FALSE;
   if (j->gen == l->gen) {
     if (j->rc == 0) {
       install(l, &j->sc, j->v, j->rd);
       j->v = NULL, j->rd = NULL;
       if (l->done) l->done(l->done_ud, NULL);
-    } else if (l->done)
+    } else if (l->done && !complete)
       l->done(l->done_ud, &j->err);
   }
+  if (j->rd && !l->spare) { /* a result dropped: its reader kept for the next build */
+    cl_view_free(j->v);
+    j->v = NULL;
+    l->spare = j->rd;
+    j->rd = NULL;
+  }
   job_free(j);
-  start_next(l);
+  if (!complete) start_next(l);
+  start_complete(l);
+}
+
+static gboolean complete_now(gpointer ud);
+
+/* Builds the whole of the view shown when it holds only its first rows: after a
+ * pause (COMPLETE_MS: while the user types, each search would be sorted whole
+ * for nothing, next to the next search's walk on the same cores). */
+static void start_complete(GuiList *l) {
+  if (l->completing || l->running || l->pending || !l->view || !l->cur.spec.type ||
+      cl_view_known(l->view) >= cl_view_count(l->view))
+    return;
+  if (l->complete_timer) g_source_remove(l->complete_timer);
+  l->complete_timer = g_timeout_add(COMPLETE_MS, complete_now, l);
+}
+
+static gboolean complete_now(gpointer ud) {
+  GuiList *l = ud;
+  l->complete_timer = 0;
+  if (l->completing || l->running || l->pending || !l->view || !l->cur.spec.type ||
+      cl_view_known(l->view) >= cl_view_count(l->view))
+    return G_SOURCE_REMOVE;
+  build_job *j = g_new0(build_job, 1);
+  j->gen = l->gen;
+  j->complete = TRUE;
+  j->path = g_strdup(cl_reader_path(l->reader));
+  spec_copy_init(&j->sc, &l->cur.spec);
+  j->rd = l->spare;
+  l->spare = NULL;
+  l->completing = TRUE;
+  run_job(l, j);
+  return G_SOURCE_REMOVE;
 }
 
 static void start_next(GuiList *l) {
@@ -406,11 +481,10 @@ static void start_next(GuiList *l) {
   j->path = g_strdup(cl_reader_path(l->reader));
   j->sc = *l->pending;
   g_clear_pointer(&l->pending, g_free);
+  j->rd = l->spare;
+  l->spare = NULL;
   l->running = TRUE;
-  GTask *task = g_task_new(l, NULL, on_built, j);
-  g_task_set_task_data(task, j, NULL);
-  g_task_run_in_thread(task, build_thread);
-  g_object_unref(task);
+  run_job(l, j);
 }
 
 void gui_list_request(GuiList *l, const cl_view_spec *spec) {
