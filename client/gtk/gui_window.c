@@ -92,8 +92,9 @@ static gboolean on_escape(GtkWidget *widget, GVariant *args, gpointer ud) {
 static void on_selected(GtkSingleSelection *sel, GParamSpec *p, GuiWindow *w) {
   (void)p;
   GuiRow *row = gtk_single_selection_get_selected_item(sel);
-  /* none selected (the list read again after a change): the card shown stays */
-  if (row) gui_card_show(w->card, gui_row_id(row));
+  /* none selected (the list read again after a change), or a row not read yet (past
+     the first rows of a search sorted by name, gui_list.c) or removed: the card stays */
+  if (row && *gui_row_id(row)) gui_card_show(w->card, gui_row_id(row));
 }
 
 /* The list's rows are replaced by another view's (gui_list_set_swap): before, no
