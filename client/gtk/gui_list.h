@@ -3,8 +3,11 @@
  * rows) at a time when GTK asks for a position, so a million rows scroll
  * without reading a million records. Items are GuiRow: the record id and
  * the display text of each column (the type's fields flagged KT_FF_COLUMN in
- * the registry, references shown as the referenced card's title). GTK main
- * thread only. */
+ * the registry, references shown as the referenced card's title). An item
+ * is the slot of its position: when another view replaces the rows, the
+ * items of the positions both have are refilled in place and emit "changed"
+ * (a cell bound to one sets its text again); items-changed covers only the
+ * positions past the shorter view. GTK main thread only. */
 #ifndef GUI_LIST_H
 #define GUI_LIST_H
 
@@ -32,6 +35,12 @@ gboolean gui_list_set_spec(GuiList *l, const cl_view_spec *spec, kt_err *err);
  * view could not be built (err borrowed for the call; the rows stay). */
 typedef void (*GuiListDone)(gpointer ud, const kt_err *err);
 void gui_list_set_done(GuiList *l, GuiListDone done, gpointer ud);
+/* Called on the main thread just before (before TRUE) and after another view
+ * replaced the rows; same: the spec shown read again (a reload), else a new
+ * one. Before: a selection over the list must drop its row (the slot at that
+ * position will hold another card). After a new spec: scroll to the first row. */
+typedef void (*GuiListSwap)(gpointer ud, gboolean before, gboolean same);
+void gui_list_set_swap(GuiList *l, GuiListSwap swap, gpointer ud);
 /* Shows spec (copied): a whole list in the stored order or a search newest
  * first at once, as gui_list_set_spec; one with filters or a sort order
  * (which may sort a million rows in memory) is built by a worker on a reader

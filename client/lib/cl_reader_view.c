@@ -655,6 +655,12 @@ static int current(cl_view *v, kt_err *err) {
   return v->gen == v->r->model_gen ? 0 : build(v, err);
 }
 
+int64_t cl_view_known(const cl_view *v) { return v->n; }
+int cl_view_complete(cl_view *v, kt_err *err) {
+  int rc = current(v, err);
+  return rc || !v->lazy ? rc : complete(v, err);
+}
+
 int cl_view_refresh(cl_view *v, bool *changed, kt_err *err) {
   int64_t dv = cl_store_data_version(v->r->s);
   bool ch = dv != v->dv || v->gen != v->r->model_gen;

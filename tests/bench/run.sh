@@ -6,7 +6,9 @@
 # contacts sorted by name (goal p99 < 5 ms), count, search-prefix first page (goal < 50 ms;
 # before/after: each search also through no_sort_index, the plans of before).
 # own (bench_report: BENCH_REPORT_ORGS, BENCH_REPORT_DEALS, BENCH_REPORT_DB; bench_export:
-# BENCH_EXPORT_DB, BENCH_EXPORT_FORMATS).
+# BENCH_EXPORT_DB, BENCH_EXPORT_FORMATS; bench_gui: BENCH_GUI_PROFILE, a profile folder kept
+# with its replica between runs). bench_gui: kartoteka-gtk's first rows after typed prefixes,
+# newest first and sorted by name (goal < 50 ms).
 # Usage: tests/bench/run.sh [NAME-substring]   (e.g. run.sh report)
 set -u
 cd "$(dirname "$0")/../.."

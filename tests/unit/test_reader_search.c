@@ -5,7 +5,8 @@
  * (no_sort_index): ё/е, Polish letters, phone digits, live and trash, after
  * edits that make cards stop and start matching (cl_view_patch); a search
  * sorted by last name with many hits, its first rows from a walk of the
- * sort index, equal to the old plan's. */
+ * sort index, equal to the old plan's (cl_view_known says how many are in;
+ * cl_view_complete builds the rest). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -219,8 +220,21 @@ static void test_search_sorted_walk(void **state) {
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     cl_view *v = t_view(r, &cases[c].sp), *old = t_view(rf, &cases[c].sp);
     assert_string_equal(cl_view_plan(v), cases[c].plan);
+    bool walked = strcmp(cases[c].plan, "sort index walk") == 0;
+    /* known: the first rows only after a walk (at least a page of the GUI's), else all */
+    int64_t known = cl_view_known(v);
+    if (walked) assert_true(known >= 256 && known < cl_view_count(v));
+    else assert_int_equal(known, cl_view_count(v));
+    assert_int_equal(cl_view_known(old), cl_view_count(old));
     assert_first_page_same(v, old);
+    assert_int_equal(cl_view_known(v), known); /* a page inside them builds nothing */
+    if (walked && c == 0) { /* the whole built on request (the GUI's worker) */
+      assert_int_equal(cl_view_complete(v, &err), 0);
+      assert_int_equal(cl_view_known(v), cl_view_count(v));
+      assert_int_equal(cl_view_complete(v, &err), 0); /* then a no-op */
+    }
     assert_same_rows(v, old, &seed); /* past the first rows: built whole */
+    assert_int_equal(cl_view_known(v), cl_view_count(v));
     cl_view_free(v);
     cl_view_free(old);
   }
