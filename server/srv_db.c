@@ -16,6 +16,7 @@
 static const char *const st_sql[SRV_ST__COUNT] = {
     [SRV_ST_BEGIN] = "BEGIN IMMEDIATE",
     [SRV_ST_COMMIT] = "COMMIT",
+    [SRV_ST_BEGIN_READ] = "BEGIN",
     [SRV_ST_SP_PUSH] = "SAVEPOINT push",
     [SRV_ST_SP_PUSH_UNDO] = "ROLLBACK TO push",
     [SRV_ST_SP_PUSH_RELEASE] = "RELEASE push",

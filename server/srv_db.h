@@ -16,6 +16,7 @@
 typedef enum srv_st {
   SRV_ST_BEGIN,
   SRV_ST_COMMIT,
+  SRV_ST_BEGIN_READ,     /* a read transaction (one snapshot, one lock for many reads) */
   SRV_ST_SP_PUSH,           /* a savepoint around one push of a group commit */
   SRV_ST_SP_PUSH_UNDO,      /* rolls back to it */
   SRV_ST_SP_PUSH_RELEASE,   /* ends it */

@@ -157,6 +157,10 @@ static const char *const st_sql[CL_ST__COUNT] = {
                            "(k, rid) >= (?3, ?4) AND (k, rid) < (?5, ?6)",
     [CL_ST_SORTKEY_CLEAR] = "DELETE FROM sort_key",
     [CL_ST_SORTKEY_RIDS] = "SELECT rid FROM sort_key WHERE t = ?1 AND live = ?2",
+    [CL_ST_SORTKEY_ANY] = "SELECT 1 FROM sort_key LIMIT 1",
+    [CL_ST_SORTKEY_REC_DROP] = "DROP INDEX sort_key_rec",
+    /* the text of 0021_sort_key.sql: the schema stays the one every migration path makes */
+    [CL_ST_SORTKEY_REC_MAKE] = "CREATE INDEX sort_key_rec ON sort_key (t, rid)",
     [CL_ST_BUCKET_SUM] = "SELECT coalesce(sum(n), 0) FROM sort_bucket WHERE t = ?1 AND live = ?2",
     [CL_ST_BUCKET_FIND] = "SELECT k, rid, n FROM sort_bucket WHERE t = ?1 AND live = ?2 AND "
                           "(k, rid) <= (?3, ?4) ORDER BY k DESC, rid DESC LIMIT 1",

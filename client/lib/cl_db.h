@@ -107,6 +107,9 @@ typedef enum cl_st {
                            from (k, rid) on and below (k2, rid2) */
   CL_ST_SORTKEY_CLEAR,  /* empties the keys (a rebuild follows) */
   CL_ST_SORTKEY_RIDS,   /* ?1 t, ?2 live -> rid of every key of that list (in key order) */
+  CL_ST_SORTKEY_ANY,    /* -> a row when any key is stored */
+  CL_ST_SORTKEY_REC_DROP, /* drops the index by (t, rid) (keys written in bulk without it) */
+  CL_ST_SORTKEY_REC_MAKE, /* makes it again, as 0021 does (one sort of every key) */
   CL_ST_BUCKET_SUM,     /* ?1 t, ?2 live -> how many keys that list has (from its buckets) */
   CL_ST_BUCKET_FIND,    /* ?1 t, ?2 live, ?3 k, ?4 rid -> k, rid, n of the bucket holding it */
   CL_ST_BUCKET_NEXT,    /* ?1 t, ?2 live, ?3 k, ?4 rid -> k, rid of the next bucket's start */

@@ -6,36 +6,59 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
-  kt_mtype *t = kt_model_type(s->model, ch->type);
-  if (!t) {
-    kt_log_warn("sync", "skipping a change of unknown type %s (update Kartoteka)", ch->type);
-    return 0;
-  }
+/* After this many pulled changes in a row of a type that were new records (a
+ * fresh replica's pull), the next is inserted without looking its id up: a
+ * statement less per record; when the id is there after all, the insert is
+ * refused by the id's UNIQUE constraint and the change is applied again as
+ * an update of what is stored (the run starts again). */
+enum { CL_APPLY_GUESS = 64 };
+
+/* The field called name, looked for from *hint on first (a change's fields
+ * come in the type's field order), then everywhere. */
+static kt_mfield *field_named(kt_mtype *t, const char *name, int *hint) {
+  for (int k = *hint; k < t->nfields; k++)
+    if (strcmp(t->fields[k].name, name) == 0) {
+      *hint = k + 1;
+      return &t->fields[k];
+    }
+  kt_mfield *f = kt_mtype_field(t, name);
+  if (f) *hint = (int)(f - t->fields) + 1;
+  return f;
+}
+
+/* Applies ch to the record as stored; *exists: it was stored. guess_new:
+ * without looking it up, as a new one; *exists then tells that it may be
+ * there and nothing was written (apply it again without guessing). */
+static int apply_change(cl_store *s, kt_mtype *t, const Kartoteka__Change *ch, bool guess_new,
+                        bool *exists, kt_err *err) {
   /* new records' index entries stay queued (cl__index_update flushes before it
      touches an existing record's entries) */
   int rc = 0;
   cl_rec *old = NULL, *r = NULL;
-  sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
-  if (!st) return cl_db_st_rc(&s->d);
-  sqlite3_bind_text(st, 1, ch->id, -1, SQLITE_STATIC);
-  int src = sqlite3_step(st);
-  if (src == SQLITE_ROW && !(old = cl_rec_new(t))) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
-  else if (src == SQLITE_ROW) rc = kt_rec_load(old, st, err);
-  sqlite3_reset(st);
-  if (src != SQLITE_ROW && src != SQLITE_DONE) return cl_db_error(&s->d, src, "reading a card", err);
-  if (rc) {
-    cl_rec_free(old);
-    return rc;
+  *exists = false;
+  if (!guess_new) {
+    sqlite3_stmt *st = cl_db_tst(&s->d, t, CL_TST_BY_ID, err);
+    if (!st) return cl_db_st_rc(&s->d);
+    sqlite3_bind_text(st, 1, ch->id, -1, SQLITE_STATIC);
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW && !(old = cl_rec_new(t))) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
+    else if (src == SQLITE_ROW) rc = kt_rec_load(old, st, err);
+    sqlite3_reset(st);
+    if (src != SQLITE_ROW && src != SQLITE_DONE) return cl_db_error(&s->d, src, "reading a card", err);
+    if (rc) {
+      cl_rec_free(old);
+      return rc;
+    }
   }
   if (old) rc = cl__clone_rec(old, &r, err);
   else if (!(r = cl_rec_new(t))) rc = kt_err_set(err, KT_ENOMEM, "out of memory");
   else if (kt_value_set_text(&r->v[KT_F_ID], ch->id, strlen(ch->id))) rc = KT_ENOMEM;
   bool any = false;
   size_t nunknown = 0;
+  int hint = 0;
   for (size_t i = 0; !rc && i < ch->n_fields; i++) {
     const Kartoteka__FieldValue *fv = ch->fields[i];
-    kt_mfield *f = kt_mtype_field(t, fv->name);
+    kt_mfield *f = field_named(t, fv->name, &hint);
     if (!f || !cl__field_known(s, t, fv->name)) {
       /* a newer server's field, or a definition not got yet: kept as received
          (below, once the row exists), never dropped and never a stop */
@@ -82,9 +105,22 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
       kt_value_clear(&v);
     }
   }
+  if (!rc && guess_new && !any && !nunknown) { /* nothing to insert: whether it is there decides */
+    cl_rec_free(r);
+    *exists = true;
+    return 0;
+  }
   if (!rc && (any || (nunknown && !old))) {
     kt_value_set_int(&r->v[KT_F_UPDATED], (int64_t)KT_STAMP_MS(kt_vers_max(&r->vers)));
-    rc = cl__row_write(s, r, old == NULL, err);
+    if (guess_new) {
+      rc = cl__row_insert_new(s, r, exists, err);
+      if (!rc && *exists) {
+        cl_rec_free(r);
+        return 0;
+      }
+    } else {
+      rc = cl__row_write(s, r, old == NULL, err);
+    }
     if (!rc) rc = cl__index_update(s, old, r, err);
     if (!rc) rc = cl__tags_pulled(s, r, old == NULL, err);
     if (!rc && (strcmp(t->def->name, "field_def") == 0 || strcmp(t->def->name, "section") == 0))
@@ -95,8 +131,24 @@ int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
     if (!kt_mtype_field(t, fv->name) || !cl__field_known(s, t, fv->name))
       rc = cl__kept_note(s, t, r->rowid, fv, err);
   }
+  if (!rc && !guess_new && old) *exists = true;
   cl_rec_free(old);
   cl_rec_free(r);
+  return rc;
+}
+
+int cl_store_apply(cl_store *s, const Kartoteka__Change *ch, kt_err *err) {
+  kt_mtype *t = kt_model_type(s->model, ch->type);
+  if (!t) {
+    kt_log_warn("sync", "skipping a change of unknown type %s (update Kartoteka)", ch->type);
+    return 0;
+  }
+  int code = t->def->code;
+  uint32_t *run = code >= 0 && code < 32 ? &s->apply_new_run[code] : NULL;
+  bool guess = run && *run >= CL_APPLY_GUESS, exists = false;
+  int rc = apply_change(s, t, ch, guess, &exists, err);
+  if (!rc && guess && exists) rc = apply_change(s, t, ch, false, &exists, err);
+  if (run) *run = rc || exists ? 0 : *run + 1;
   return rc;
 }
 

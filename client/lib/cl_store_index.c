@@ -178,15 +178,16 @@ static int reindex_one(void *ud, const cl_rec *r) {
   return c->rc;
 }
 
+/* Runs the parameterless statement a. */
+static int run1(cl_store *s, cl_st a, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, a, err);
+  return st ? cl_db_step_done(&s->d, st, err) : cl_db_st_rc(&s->d);
+}
+
 /* Runs the two parameterless statements a and b (emptying an index). */
 static int run2(cl_store *s, cl_st a, cl_st b, kt_err *err) {
-  int rc = 0;
-  const cl_st which[] = {a, b};
-  for (size_t i = 0; !rc && i < 2; i++) {
-    sqlite3_stmt *st = cl_db_st(&s->d, which[i], err);
-    rc = st ? cl_db_step_done(&s->d, st, err) : cl_db_st_rc(&s->d);
-  }
-  return rc;
+  int rc = run1(s, a, err);
+  return rc ? rc : run1(s, b, err);
 }
 
 int cl_store_reindex(cl_store *s, kt_err *err) {
@@ -632,11 +633,30 @@ static int skq_flush(cl_store *s, bool at_commit, kt_err *err) {
   return 0;
 }
 
+/* Whether the sort index holds no key at all. */
+static int sortkey_empty(cl_store *s, bool *empty, kt_err *err) {
+  sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_SORTKEY_ANY, err);
+  if (!st) return cl_db_st_rc(&s->d);
+  int src = sqlite3_step(st);
+  sqlite3_reset(st);
+  *empty = src == SQLITE_DONE;
+  return src == SQLITE_ROW || src == SQLITE_DONE ? 0 : cl_db_error(&s->d, src, "reading the sort index", err);
+}
+
+/* From this many kept keys into an empty index, its lookup by (t, rid) is
+ * dropped for the write and made again after it: one sort of every key
+ * instead of an insert at a random place per key (the keys go in key order). */
+enum { REC_AFTER_MIN = 2048 };
+
 int cl_store_flush_held(cl_store *s, kt_err *err) {
   if (!s->nskq_held) return 0;
   if (s->in_batch) return kt_err_set(err, KT_EINVAL, "writing the kept sort keys inside a batch");
   int rc = cl_store_begin_pulled(s, false, err);
+  bool remake = false;
+  if (!rc && s->nskq_held >= REC_AFTER_MIN) rc = sortkey_empty(s, &remake, err);
+  if (!rc && remake) rc = run1(s, CL_ST_SORTKEY_REC_DROP, err);
   if (!rc) rc = skq_flush(s, false, err);
+  if (!rc && remake) rc = run1(s, CL_ST_SORTKEY_REC_MAKE, err);
   if (rc) {
     cl_store_rollback(s);
     return rc;

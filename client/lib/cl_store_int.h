@@ -68,6 +68,10 @@ struct cl_store {
   size_t nskq_held, skq_held_len;
   bool skq_holding;
   struct cl__kcache *skq_kc; /* recent texts' ICU keys while a batch queues */
+  /* pulled changes in a row that were new records, per type code: from
+     CL_APPLY_GUESS on, the next one is inserted without looking its id up
+     first (cl_store_apply; the id's UNIQUE constraint tells when it exists) */
+  uint32_t apply_new_run[32];
 };
 
 /* The search-index rowid of a record: its type code above the row's rowid. */
@@ -147,6 +151,9 @@ int cl__sortix_check(cl_store *s, kt_err *err);
 
 /* Writes r's row (values and version blob); insert sets r->rowid. */
 int cl__row_write(cl_store *s, cl_rec *r, bool insert, kt_err *err);
+/* Inserts r's row, *exists true (nothing written, no error) when a row with
+ * its id is there already. */
+int cl__row_insert_new(cl_store *s, cl_rec *r, bool *exists, kt_err *err);
 /* Resolves a reference typed as a name to an id (into id_out) when exactly
  * one live record of f's target type has that title. */
 int cl__resolve_ref(cl_store *s, const kt_mfield *f, const char *text, kt_buf *id_out,

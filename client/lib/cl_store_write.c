@@ -32,6 +32,32 @@ int cl__row_write(cl_store *s, cl_rec *r, bool insert, kt_err *err) {
   return rc;
 }
 
+int cl__row_insert_new(cl_store *s, cl_rec *r, bool *exists, kt_err *err) {
+  *exists = false;
+  kt_buf vb = KT_BUF_INIT;
+  kt_vers_encode(&r->vers, NULL, &vb);
+  if (vb.oom) return kt_err_set(err, KT_ENOMEM, "out of memory");
+  sqlite3_stmt *st = cl_db_tst(&s->d, r->type, CL_TST_INSERT, err);
+  if (!st) {
+    kt_buf_free(&vb);
+    return cl_db_st_rc(&s->d);
+  }
+  kt_rec_bind(r, st, true, &vb);
+  int src = sqlite3_step(st);
+  int ext = sqlite3_extended_errcode(s->d.db);
+  sqlite3_reset(st);
+  kt_buf_free(&vb);
+  if (src == SQLITE_DONE) {
+    r->rowid = sqlite3_last_insert_rowid(s->d.db);
+    return 0;
+  }
+  if (ext == SQLITE_CONSTRAINT_UNIQUE) { /* the id (the only UNIQUE column of a record) */
+    *exists = true;
+    return 0;
+  }
+  return cl_db_error(&s->d, src, "writing a card", err);
+}
+
 static int ref_exists(cl_store *s, const kt_mfield *f, const char *id, kt_err *err) {
   kt_mtype *t = kt_model_type(s->model, f->ref);
   if (!t) return kt_err_set(err, KT_EINTERNAL, "bad reference type %s", f->ref);

@@ -263,8 +263,51 @@ static void test_upgrade_promotes_at_open(void **state) {
   assert_string_equal(text_of(f->s, CID, "position", buf, sizeof buf), "Бухгалтер");
 }
 
+/* After a run of pulled new records (a fresh replica's pull) the next one is
+ * inserted without looking its id up; a change of a record that is there
+ * after all is refused by the id's UNIQUE constraint and applied as the
+ * update it is: newer values win, older ones do not, a hidden marker clears. */
+static void test_pulled_run_of_new_records(void **state) {
+  fx *f = *state;
+  kt_err err;
+  char id[40], buf[64];
+  for (int i = 0; i < 100; i++) {
+    snprintf(id, sizeof id, "01890000-0000-7000-8000-0000000010%02x", i);
+    snprintf(buf, sizeof buf, "Организация %d", i);
+    Kartoteka__FieldValue v[] = {text_fv("name", buf, stamp(60000)),
+                                 text_fv("email", "info@example.ru", stamp(60000))};
+    assert_int_equal(pull(f->s, "org", id, v, 2, &err), 0);
+  }
+  const char *id3 = "01890000-0000-7000-8000-000000001003";
+  Kartoteka__FieldValue newer = text_fv("name", "Переименована", stamp(1000));
+  assert_int_equal(pull(f->s, "org", id3, &newer, 1, &err), 0);
+  assert_string_equal(text_of(f->s, id3, "name", buf, sizeof buf), "Переименована");
+  for (int i = 100; i < 200; i++) { /* another run */
+    snprintf(id, sizeof id, "01890000-0000-7000-8000-0000000010%02x", i);
+    Kartoteka__FieldValue v = text_fv("name", "Ещё одна", stamp(60000));
+    assert_int_equal(pull(f->s, "org", id, &v, 1, &err), 0);
+  }
+  Kartoteka__FieldValue older = text_fv("name", "Старое имя", stamp(3600000));
+  assert_int_equal(pull(f->s, "org", id3, &older, 1, &err), 0);
+  assert_string_equal(text_of(f->s, id3, "name", buf, sizeof buf), "Переименована");
+  for (int i = 200; i < 300; i++) {
+    snprintf(id, sizeof id, "01890000-0000-7000-8000-00000000%04x", 0x2000 + i);
+    Kartoteka__FieldValue v = text_fv("name", "И ещё", stamp(60000));
+    assert_int_equal(pull(f->s, "org", id, &v, 1, &err), 0);
+  }
+  Kartoteka__FieldValue hide = text_fv("email", NULL, 0);
+  hide.value_case = KARTOTEKA__FIELD_VALUE__VALUE__NOT_SET;
+  hide.hidden = true;
+  assert_int_equal(pull(f->s, "org", id3, &hide, 1, &err), 0);
+  assert_string_equal(text_of(f->s, id3, "email", buf, sizeof buf), "");
+  assert_string_equal(text_of(f->s, id3, "name", buf, sizeof buf), "Переименована");
+  assert_int_equal(count(f->s, "SELECT count(*) FROM t_org"), 300);
+  assert_int_equal(count(f->s, "SELECT count(DISTINCT id) FROM t_org"), 300);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_pulled_run_of_new_records, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unknown_field_kept_and_sent_back, setup, teardown),
       cmocka_unit_test_setup_teardown(test_new_record_with_only_unknown_values, setup, teardown),
       cmocka_unit_test_setup_teardown(test_upgrade_promotes_at_open, setup, teardown),
