@@ -93,6 +93,7 @@ static void handle_admin(srv_conn *c, const Kartoteka__Envelope *env) {
   kt_buf_free(&res.out);
   if (!rc && res.kick_user[0]) kick_user(c->srv, res.kick_user, c);
   if (!rc && res.feed_changed) srv__notify_all(c->srv);
+  if (!rc) srv__rights_tell(c->srv); /* a role or group changed: at once, not at the timer */
 }
 
 const srv__handler srv__admin_entry = {

@@ -17,6 +17,7 @@
 #include "srv_auth.h"
 #include "srv_pki.h"
 #include "srv_rights.h"
+#include "srv_sync.h"
 
 #define MAX_HASHING 2 /* Argon2 verifications at a time (memory: 19 MiB each) */
 
@@ -69,6 +70,39 @@ const srv__handler srv__hello_entry = {
     .states = SRV__IN(SRV__ST_HELLO),
     .fn = handle_hello};
 
+/* The AuthOk of c's subject (its rights as c->subj has them now); rv and rp
+ * hold the per-type rights it points to (KT_MAX_TYPES each), token none when
+ * NULL. */
+static void auth_ok_fill(srv_conn *c, Kartoteka__AuthOk *ok, Kartoteka__Right *rv,
+                         Kartoteka__Right **rp) {
+  const kt_rights *r = &c->subj->who.rights;
+  kartoteka__auth_ok__init(ok);
+  ok->user_id = c->who.user_id;
+  ok->user_name = c->who.user;
+  ok->role = c->subj->role;
+  int n;
+  const kt_typedef *t = kt_registry_types(&n);
+  size_t k = 0;
+  for (int i = 0; i < n && k < KT_MAX_TYPES; i++) {
+    kartoteka__right__init(&rv[k]);
+    rv[k].entity = (char *)t[i].name;
+    rv[k].read = (Kartoteka__Level)r->lvl[t[i].code][KT_ACT_READ];
+    rv[k].edit = (Kartoteka__Level)r->lvl[t[i].code][KT_ACT_EDIT];
+    rv[k].del = (Kartoteka__Level)r->lvl[t[i].code][KT_ACT_DELETE];
+    rp[k] = &rv[k];
+    k++;
+  }
+  ok->rights = rp;
+  ok->n_rights = k;
+  ok->export = r->can_export;
+  ok->import = r->can_import;
+  ok->mass_mail = r->mass_mail;
+  ok->reassign = r->reassign;
+  ok->manage_users = r->manage_users;
+  ok->see_contacts = r->see_contacts;
+  ok->mass_update = r->mass_update;
+}
+
 static void send_auth_ok(srv_conn *c, uint64_t req_id) {
   kt_err err;
   kt_err_clear(&err);
@@ -81,40 +115,48 @@ static void send_auth_ok(srv_conn *c, uint64_t req_id) {
     srv__send_error_close(c, req_id, rc, err.msg);
     return;
   }
-  const kt_rights *r = &c->subj->who.rights;
   Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
-  Kartoteka__AuthOk ok = KARTOTEKA__AUTH_OK__INIT;
-  ok.user_id = c->who.user_id;
-  ok.user_name = c->who.user;
-  ok.token = c->token;
-  ok.role = c->subj->role;
-  int n;
-  const kt_typedef *t = kt_registry_types(&n);
+  Kartoteka__AuthOk ok;
   Kartoteka__Right rv[KT_MAX_TYPES], *rp[KT_MAX_TYPES];
-  size_t k = 0;
-  for (int i = 0; i < n && k < KT_MAX_TYPES; i++) {
-    kartoteka__right__init(&rv[k]);
-    rv[k].entity = (char *)t[i].name;
-    rv[k].read = (Kartoteka__Level)r->lvl[t[i].code][KT_ACT_READ];
-    rv[k].edit = (Kartoteka__Level)r->lvl[t[i].code][KT_ACT_EDIT];
-    rv[k].del = (Kartoteka__Level)r->lvl[t[i].code][KT_ACT_DELETE];
-    rp[k] = &rv[k];
-    k++;
-  }
-  ok.rights = rp;
-  ok.n_rights = k;
-  ok.export = r->can_export;
-  ok.import = r->can_import;
-  ok.mass_mail = r->mass_mail;
-  ok.reassign = r->reassign;
-  ok.manage_users = r->manage_users;
-  ok.see_contacts = r->see_contacts;
-  ok.mass_update = r->mass_update;
+  auth_ok_fill(c, &ok, rv, rp);
+  ok.token = c->token;
   out.req_id = req_id;
   out.body_case = KARTOTEKA__ENVELOPE__BODY_AUTH_OK;
   out.auth_ok = &ok;
   c->state = SRV__ST_READY;
   srv__conn_send(c, &out);
+}
+
+void srv__rights_tell(srv_server *s) {
+  uint64_t latest = 0;
+  srv_sync_latest(s->sync, &latest, NULL);
+  for (srv_conn *c = s->subs; c; c = c->sub_next) {
+    if (c->state != SRV__ST_READY || !c->subj) continue;
+    uint64_t gen = 0;
+    bool disabled = false;
+    kt_err err;
+    kt_err_clear(&err);
+    if (srv_subject_state(&s->db, c->who.user, &gen, &disabled, &err) || disabled ||
+        gen == c->subj->scope_gen)
+      continue; /* a disabled user is shown the door by the next request or the users timer */
+    int rc = srv_subject_load(&s->db, c->who.user, c->subj, &err);
+    if (rc) {
+      srv__send_error_close(c, 0, rc, err.msg);
+      continue;
+    }
+    kt_log_info("auth", "conn %llu: the rights of %s changed (role %s): told to the session",
+                (unsigned long long)c->id, c->who.user, c->subj->role);
+    Kartoteka__Envelope out = KARTOTEKA__ENVELOPE__INIT;
+    Kartoteka__Notify n = KARTOTEKA__NOTIFY__INIT;
+    Kartoteka__AuthOk ok;
+    Kartoteka__Right rv[KT_MAX_TYPES], *rp[KT_MAX_TYPES];
+    auth_ok_fill(c, &ok, rv, rp);
+    n.latest_seq = latest; /* a bare Notify: the client pulls (and is rebuilt: a new scope) */
+    n.rights = &ok;
+    out.body_case = KARTOTEKA__ENVELOPE__BODY_NOTIFY;
+    out.notify = &n;
+    srv__conn_send(c, &out); /* (over the write cap too: one small message, and rare) */
+  }
 }
 
 static void login_start(srv_server *s);

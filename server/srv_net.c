@@ -320,6 +320,7 @@ static void on_users_timer(uv_timer_t *t) {
       srv__send_error_close(c, 0, rc, err.msg);
     }
   }
+  srv__rights_tell(s); /* a role, group or role's rights changed: the live sessions hear it */
 }
 
 static void on_backup_timer(uv_timer_t *t) {

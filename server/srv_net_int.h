@@ -185,6 +185,11 @@ void srv__group_flush(srv_server *s);
 void srv__on_group_check(uv_check_t *h);
 /* Sends Notify (with the changes when few) to every subscribed live session. */
 void srv__notify_all(srv_server *s);
+/* Tells every subscribed live session whose user's rights generation changed
+ * (a role, group or role-rights change) its new rights: the subject is
+ * reloaded and a bare Notify with `rights` goes out (srv_handle_auth.c). One
+ * read of the user's row per subscriber: called when accounts changed. */
+void srv__rights_tell(srv_server *s);
 /* Builds c's next pull page ahead of its request (c->ahead_*). */
 void srv__pull_ahead_build(srv_conn *c);
 /* c's last page was written: its next one is built when the pull queue gets to it. */

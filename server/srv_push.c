@@ -241,6 +241,8 @@ static int group_changed(srv_sync *s, const group_was *was, const kt_rec *r, boo
   int rc = 0;
   for (size_t i = 0; !rc && i < sizeof names / sizeof names[0]; i++)
     if (names[i][0]) rc = group_bump_chain(s, names[i], err);
+  /* the users timer then tells their live sessions (srv__rights_tell) */
+  if (!rc) rc = srv_db_meta_bump(s->d, "users_gen", err);
   return rc;
 }
 

@@ -2,6 +2,10 @@
 #include "gui_app.h"
 
 #include <glib/gi18n.h>
+#ifdef G_OS_UNIX
+#include <glib-unix.h>
+#include <signal.h>
+#endif
 
 #include "cl_profile.h"
 #include "gui_connect.h"
@@ -152,6 +156,16 @@ static char *resolve_profile(int *argc, char **argv) {
   return g_build_filename(g_get_user_data_dir(), "kartoteka", NULL);
 }
 
+#ifdef G_OS_UNIX
+/* SIGTERM, SIGINT (a session ending, a test's kill): quit as from the window, so
+ * the core closes the sync connection and the card index cleanly (and sanitizer
+ * builds get to report what is left at exit) */
+static gboolean on_quit_signal(gpointer ud) {
+  g_application_quit(G_APPLICATION(ud));
+  return G_SOURCE_CONTINUE;
+}
+#endif
+
 int gui_app_run(int argc, char **argv) {
   gint64 t0 = g_get_monotonic_time();
   for (int i = 1; i < argc; i++)
@@ -165,7 +179,15 @@ int gui_app_run(int argc, char **argv) {
                              G_APPLICATION_DEFAULT_FLAGS, NULL);
   app->profile = profile;
   g_set_application_name(_("Kartoteka"));
+#ifdef G_OS_UNIX
+  guint sig_term = g_unix_signal_add(SIGTERM, on_quit_signal, app);
+  guint sig_int = g_unix_signal_add(SIGINT, on_quit_signal, app);
+#endif
   int rc = g_application_run(G_APPLICATION(app), argc, argv);
+#ifdef G_OS_UNIX
+  g_source_remove(sig_term);
+  g_source_remove(sig_int);
+#endif
   g_object_unref(app);
   g_free(id);
   g_free(hash);

@@ -180,7 +180,13 @@ static void open_form(GuiCard *c, const char *type, const char *id, const cl_cli
 }
 
 static void on_edit(GuiCard *c) {
-  if (c->id) open_form(c, NULL, c->id, NULL, 0, NULL, NULL);
+  if (!c->id) return;
+  kt_rec *r = NULL;
+  bool may = cl_reader_get(reader(c), c->id, &r, NULL) || !r ||
+             cl_store_may(cl_reader_store(reader(c)), r, KT_ACT_EDIT);
+  kt_rec_free(r);
+  if (!may) c->say(c->ud, _("Your role may not edit this card")); /* (Ctrl+E) */
+  else open_form(c, NULL, c->id, NULL, 0, NULL, NULL);
 }
 
 /* A quick action: a new record of its type linked to the card shown. */
@@ -484,6 +490,10 @@ static GtkWidget *actions(GuiCard *c, const kt_rec *r) {
   gui_set_name(box, "Card actions");
   GtkWidget *edit = action_button(_("Edit"), _("Edit this card (Ctrl+E)"), "Edit card");
   g_signal_connect_swapped(edit, "clicked", G_CALLBACK(on_edit), c);
+  if (!cl_store_may(cl_reader_store(reader(c)), r, KT_ACT_EDIT)) { /* (rights may change live) */
+    gtk_widget_set_sensitive(edit, FALSE);
+    gtk_widget_set_tooltip_text(edit, _("Your role may not edit this card"));
+  }
   gtk_flow_box_append(GTK_FLOW_BOX(box), edit);
   kt_model *m = cl_reader_model(reader(c));
   for (int i = 0; i < (int)G_N_ELEMENTS(quicks); i++) {

@@ -114,10 +114,13 @@ static void on_list_swap(gpointer ud, gboolean before, gboolean same) {
 
 static void cell_setup(GtkSignalListItemFactory *f, GtkListItem *item, gpointer col) {
   (void)f;
-  (void)col;
   GtkWidget *l = gtk_label_new(NULL);
   gtk_label_set_xalign(GTK_LABEL(l), 0);
   gtk_label_set_ellipsize(GTK_LABEL(l), PANGO_ELLIPSIZE_END);
+  /* the least a cell may be cut to: names keep more ("АО «…»"), other values a few
+     characters; the header's own width is the column's least too, so no header is
+     cut off ("Стадия воронки") */
+  gtk_label_set_width_chars(GTK_LABEL(l), GPOINTER_TO_INT(col) == 0 ? 16 : 5);
   gtk_list_item_set_child(item, l);
 }
 
@@ -207,8 +210,10 @@ static void set_columns(GuiWindow *w) {
     GtkColumnViewColumn *c =
         gtk_column_view_column_new(gui_field_label(gui_list_type(w->list), gui_list_col(w->list, i)), f);
     gtk_column_view_column_set_resizable(c, TRUE);
+    /* no fixed widths: each column gets at least its header and a few characters,
+       then what the values want as far as the pane allows; the name takes what is
+       left over (a fixed 260 px name pushed a Russian header out of the pane) */
     gtk_column_view_column_set_expand(c, i == 0);
-    if (i == 0) gtk_column_view_column_set_fixed_width(c, 260); /* names are long: "АО «…»" */
     GtkSorter *probe = GTK_SORTER(gtk_custom_sorter_new(probe_cmp, GINT_TO_POINTER(i), NULL));
     gtk_column_view_column_set_sorter(c, probe);
     g_object_unref(probe);

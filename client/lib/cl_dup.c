@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kt_buf.h"
+#include "kt_i18n.h"
 
 /* ---- keys ------------------------------------------------------------------ */
 
@@ -31,10 +32,10 @@ int cl_dup_rec_keys(const cl_rec *r, cl_dupkey *out, int max) {
 
 const char *cl_dup_key_reason(const char *key) {
   switch (key[0]) {
-  case 'p': return "phone";
-  case 'e': return "e-mail";
-  case 't': return "tax id";
-  case 'n': return "name and city";
+  case 'p': return KT_N_("phone");
+  case 'e': return KT_N_("e-mail");
+  case 't': return KT_N_("tax id");
+  case 'n': return KT_N_("name and city");
   default: return "key";
   }
 }

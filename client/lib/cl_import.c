@@ -368,8 +368,10 @@ static int same_card(imp *im, kt_mtype *t, char want[KT_UUID_STRLEN + 1], const 
       }
     } else {
       im->res->updated++;
-      snprintf(w, sizeof w, "the same card (id) as %s: %d field%s changed", kt_buf_str(&title),
-               changed, changed == 1 ? "" : "s");
+      snprintf(w, sizeof w,
+               KT_NG_("the same card (id) as %s: %d field changed",
+                      "the same card (id) as %s: %d fields changed", changed),
+               kt_buf_str(&title), changed);
       emit(im, CL_NOTE_UPDATED, line, 0, w, want);
       rc = -1;
     }
@@ -645,8 +647,10 @@ static int import_row(imp *im, const cl_row *row, kt_mtype *t, tmap *m, kt_err *
       }
       im->res->updated++;
       char w[KT_ERR_MSG_MAX];
-      snprintf(w, sizeof w, "same %s as %s: %d field%s changed", cl_dup_key_reason(keys[which].key),
-               d->title, changed, changed == 1 ? "" : "s");
+      /* TRANSLATORS: the first %s is what matched: phone, e-mail, tax id, name and city */
+      snprintf(w, sizeof w,
+               KT_NG_("same %s as %s: %d field changed", "same %s as %s: %d fields changed", changed),
+               KT_(cl_dup_key_reason(keys[which].key)), d->title, changed);
       emit(im, CL_NOTE_UPDATED, line, 0, w, d->id);
       goto out;
     }

@@ -100,6 +100,32 @@ static int hello(cl_conn *c, const char *device_id, char *epoch_out, kt_err *err
   return rc ? rc : hello_recv(c, epoch_out, NULL, err);
 }
 
+int cl_session_rights_save(cl_store *s, const Kartoteka__AuthOk *a, kt_err *err) {
+  kt_rights r;
+  memset(&r, 0, sizeof r);
+  for (size_t i = 0; i < a->n_rights; i++) {
+    const kt_typedef *td = kt_registry_type(a->rights[i]->entity);
+    if (!td) continue;
+    r.lvl[td->code][KT_ACT_READ] = (unsigned char)a->rights[i]->read;
+    r.lvl[td->code][KT_ACT_EDIT] = (unsigned char)a->rights[i]->edit;
+    r.lvl[td->code][KT_ACT_DELETE] = (unsigned char)a->rights[i]->del;
+  }
+  r.can_export = a->export;
+  r.can_import = a->import;
+  r.mass_mail = a->mass_mail;
+  r.reassign = a->reassign;
+  r.manage_users = a->manage_users;
+  r.see_contacts = a->see_contacts;
+  r.mass_update = a->mass_update;
+  kt_buf txt = KT_BUF_INIT;
+  kt_rights_format(&r, &txt);
+  int rc = txt.oom ? kt_err_set(err, KT_ENOMEM, "out of memory") : 0;
+  if (!rc) rc = cl_store_meta_set(s, "role", a->role ? a->role : "", err);
+  if (!rc) rc = cl_store_meta_set(s, "rights", kt_buf_str(&txt), err);
+  kt_buf_free(&txt);
+  return rc;
+}
+
 /* Login or Resume (send half). */
 static int auth_send(cl_conn *c, cl_store *s, const char *user, const char *password,
                      kt_err *err) {
@@ -145,30 +171,8 @@ static int auth_recv(cl_conn *c, cl_store *s, const char *password, kt_err *err)
   else if (password && !(rc = cl_store_meta_set(s, "token", rep->auth_ok->token, err)))
     cl_store_meta_set(s, "account", "", NULL);
   if (!rc) {
-    const Kartoteka__AuthOk *a = rep->auth_ok;
-    cl_store_meta_set(s, "role", a->role, NULL);
-    cl_store_meta_set(s, "user_id", a->user_id, NULL);
-    /* the rights, mirrored so the client can tell the user before the server refuses */
-    kt_rights r;
-    memset(&r, 0, sizeof r);
-    for (size_t i = 0; i < a->n_rights; i++) {
-      const kt_typedef *td = kt_registry_type(a->rights[i]->entity);
-      if (!td) continue;
-      r.lvl[td->code][KT_ACT_READ] = (unsigned char)a->rights[i]->read;
-      r.lvl[td->code][KT_ACT_EDIT] = (unsigned char)a->rights[i]->edit;
-      r.lvl[td->code][KT_ACT_DELETE] = (unsigned char)a->rights[i]->del;
-    }
-    r.can_export = a->export;
-    r.can_import = a->import;
-    r.mass_mail = a->mass_mail;
-    r.reassign = a->reassign;
-    r.manage_users = a->manage_users;
-    r.see_contacts = a->see_contacts;
-    r.mass_update = a->mass_update;
-    kt_buf txt = KT_BUF_INIT;
-    kt_rights_format(&r, &txt);
-    cl_store_meta_set(s, "rights", kt_buf_str(&txt), NULL);
-    kt_buf_free(&txt);
+    cl_store_meta_set(s, "user_id", rep->auth_ok->user_id, NULL);
+    cl_session_rights_save(s, rep->auth_ok, NULL);
   }
   kt_frame_env_free(rep);
   return rc;

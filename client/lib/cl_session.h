@@ -53,6 +53,12 @@ int64_t cl_session_renew_due_ms(const char *profile_dir);
 int cl_session_renew(cl_conn *c, const char *profile_dir, cl_store *s, int64_t *next_ms,
                      kt_err *err);
 
+/* Mirrors the rights the server sent (an AuthOk at a login or resume, or a
+ * Notify's `rights` mid-session) into the replica's settings "role" and
+ * "rights"; the store's own copy follows (cl_store_rights). The client only
+ * uses them to tell the user before the server refuses. a borrowed. */
+int cl_session_rights_save(cl_store *s, const Kartoteka__AuthOk *a, kt_err *err);
+
 /* The server said the account is disabled: the replica is wiped (records,
  * unsent changes, search index; purged from the files) and the token dropped. */
 void cl_session_disabled(cl_store *s);

@@ -447,7 +447,12 @@ int cl_store_meta_set(cl_store *s, const char *key, const char *value, kt_err *e
   bool same = value && cl_db_meta_get_text(&s->d, key, &cur, NULL) == 0 && !cur.oom &&
               strcmp(kt_buf_str(&cur), value) == 0;
   kt_buf_free(&cur);
-  return same ? 0 : cl_db_meta_set_text(&s->d, key, value, err);
+  if (same) return 0;
+  int rc = cl_db_meta_set_text(&s->d, key, value, err);
+  /* the server's word on the user's rights (a login, or a change mid-session):
+     this store's checks follow at once */
+  if (!rc && (strcmp(key, "rights") == 0 || strcmp(key, "role") == 0)) cl__load_rights(s);
+  return rc;
 }
 
 static int schema_version(cl_store *s, int64_t *v) {

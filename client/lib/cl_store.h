@@ -47,6 +47,11 @@ const char *cl_store_user(const cl_store *s);  /* the profile's user name */
  * only the client can do (import, export). */
 const kt_rights *cl_store_rights(const cl_store *s);
 const char *cl_store_role(const cl_store *s); /* the user's role, "" when not known */
+/* May the user do act (KT_ACT_EDIT, KT_ACT_DELETE) on record r, by the rights
+ * the server last told this PC (the same scope the local edit check uses)?
+ * True when no rights are known (a standalone profile). For front ends, to
+ * offer only what would be taken; the server still decides. */
+bool cl_store_may(cl_store *s, const kt_rec *r, kt_action act);
 /* The office's users: the name of every live account (each has a staff record
  * on every PC), sorted; none on a standalone PC or one that never synced. cb
  * gets each name (borrowed for the call) and returns non-zero to stop. Works

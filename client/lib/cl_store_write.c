@@ -338,6 +338,15 @@ static int card_fn(void *ud, const char *type, const char *id, kt_rec **out, kt_
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : cl_db_error(&s->d, rc, "reading a card", err);
 }
 
+bool cl_store_may(cl_store *s, const kt_rec *r, kt_action act) {
+  if (!s->has_rights) return true;
+  kt_scope sc;
+  kt_links l;
+  kt_links_from_rec(r, &l);
+  if (kt_rights_scope(r->type, &l, card_fn, s, &sc, NULL)) return false;
+  return kt_rights_allows_scope(&s->who, r->type->def->code, act, &sc);
+}
+
 /* May this user make the local edit old -> r (old NULL: a new record)? */
 static int local_rights(cl_store *s, const cl_rec *old, const cl_rec *r, kt_err *err) {
   if (!s->has_rights) return 0;

@@ -367,6 +367,7 @@ typedef struct watch_ctx {
   bool notified;
   bool local; /* the replica's WAL changed: maybe a local edit to push */
   Kartoteka__Envelope *notify; /* the latest Notify that carried changes */
+  Kartoteka__Envelope *rights; /* the latest Notify that carried new rights */
   cl_sync_ctl *ctl;
   cl_store *s;
   const char *wal; /* the WAL file's name in the profile directory */
@@ -380,7 +381,13 @@ static void on_push(cl_conn *c, const Kartoteka__Envelope *env, void *ud) {
     w->notified = true;
     /* keep only the latest: after an unapplied one, its start is not our cursor */
     kt_frame_env_free(w->notify);
-    w->notify = env->notify->changes ? cl_conn_push_take(c) : NULL;
+    w->notify = NULL;
+    if (env->notify->rights) { /* the user's rights changed: saved, then a pull rebuilds */
+      kt_frame_env_free(w->rights);
+      w->rights = cl_conn_push_take(c);
+    } else if (env->notify->changes) {
+      w->notify = cl_conn_push_take(c);
+    }
     cl_conn_break(c); /* apply it now */
   }
 }
@@ -501,6 +508,17 @@ static int watch_conn(cl_conn *c, const char *dir, cl_store *s, watch_ctx *w,
     w->ctl->now = false;
     if (w->notified || edited || now) {
       w->notified = false;
+      if (w->rights) { /* before the round: it writes under the new rights */
+        const Kartoteka__AuthOk *a = w->rights->notify->rights;
+        kt_err e2;
+        if (cl_session_rights_save(s, a, &e2))
+          kt_log_warn("sync", "saving the new rights: %s", e2.msg);
+        else
+          kt_log_info("sync", "the office changed this user's rights (role %s) during the session",
+                      a->role ? a->role : "");
+        kt_frame_env_free(w->rights);
+        w->rights = NULL;
+      }
       Kartoteka__Envelope *nf = w->notify;
       w->notify = NULL;
       if (now) { /* asked for: a whole round, whatever the Notify said */
@@ -554,6 +572,7 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, cl_sy
   do {
     w.notified = false;
     w.notify = NULL;
+    w.rights = NULL;
     cl_conn *c = NULL;
     char *pw = NULL;
     take_password(ctl, &pw);
@@ -577,6 +596,8 @@ int cl_sync_run(uv_loop_t *loop, const char *dir, cl_store *s, bool watch, cl_sy
     cl_conn_free(c);
     kt_frame_env_free(w.notify);
     w.notify = NULL;
+    kt_frame_env_free(w.rights);
+    w.rights = NULL;
     if (rc == KT_EDISABLED) cl_session_disabled(s); /* ended while connected */
     if (!watch || ctl->stop) break;
     if (rc == KT_EAUTH && ctl->wait_login) {

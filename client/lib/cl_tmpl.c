@@ -430,7 +430,8 @@ static int value_of(const tnode *nd, const cl_tmpl_ctx *c, kt_buf *cur) {
       formatted = true;
     }
   }
-  if (!formatted && v) kt_mfield_format(f, v, false, cur);
+  /* a built-in choice in the user's language, as the app and the titles show it */
+  if (!formatted && v) kt_mfield_format_tr(r->type, f, v, cur);
   for (int k = 0; k < nd->nfl; k++) {
     const tfilter *fl = &nd->fl[k];
     int rc = 0;

@@ -7,6 +7,8 @@
  *   {{deal.amount|money}} · |money:"руб."       1 234 567,50 (no-break spaces)
  * A placeholder that names an unknown type, field or filter is refused when
  * the template is parsed, with its line and column (1-based, in characters).
+ * A built-in choice prints its label in the programs' language (kt_mfield_format_tr:
+ * the translation the app and the titles use), an office's own list as written.
  * There is no escape for a literal "{{".
  *
  * Used by cl_mail (subjects and bodies), cl_doc (ODT/DOCX) and the CLI's

@@ -33,6 +33,13 @@ check_not_contains "... no placeholder is left" "{{" "$xml"
 check_contains "... headers too (a default for an empty field)" "Для: —" "$(unzip -p "$T/o.docx" word/header1.xml)"
 check_eq "... the deal row is repeated per deal (a header row and two deal rows)" "3" "$(echo "$xml" | grep -o '<w:tr>' | wc -l)"
 check_contains "... the document is on the card's timeline" "Document o.docx" "$(k a list note --where org="$O" --fields title)"
+check_contains "... a choice's label in English here" '>Quote<' "$xml"
+# a choice's label in the user's language, the translation the app and titles use
+check "a Russian office fills the same template" env LANG=ru_RU.UTF-8 "$KT" --profile "$T/a" doc fill --template "$T/t.docx" --id "$O" --out "$T/o-ru.docx"
+xml_ru=$(unzip -p "$T/o-ru.docx" word/document.xml)
+check_contains "... the deal state's label in Russian" '>предложение<' "$xml_ru"
+check_contains "... both of them" '>оплачено<' "$xml_ru"
+check_not_contains "... no English label left" '>Quote<' "$xml_ru"
 
 if [ -n "$SOFFICE" ]; then
   txt=$(to_text "$T/o.docx")

@@ -5,9 +5,11 @@
 # events & tasks, deals, notes, related), a row opening its card; the quick
 # actions Add a note, Add a deal, Plan a meeting and Reassign through the
 # registry-generated form, checked with the CLI (a colleague's PC sees the
-# new owner after its sync); a manager's app has no Reassign; a change the
-# server refused (the manager's role made read-only while the app runs) is
-# set back on screen with the server's message. Skipped when the desktop
+# new owner after its sync); a manager's app has no Reassign; a role changed
+# on the server while the app stays connected greys Edit out or brings
+# Reassign within seconds; a change the server refused (the role made
+# read-only while the server was paused) is set back on screen with the
+# server's message. Skipped when the desktop
 # packages are missing (installer/deps.sh installs them).
 source "$(dirname "$0")/../lib/integ.sh"
 source "$(dirname "$0")/../lib/gui_session.sh"
@@ -34,7 +36,7 @@ session() { # USER MODE LOG
   cat > "$T/session-$2.sh" <<SH
 "$KT_BIN/kartoteka-gtk" --profile "$T/$1" >"$T/$3" 2>&1 &
 pid=\$!
-KT_CLI="$KT" KTD="$KTD" KT_DATA="$D" KT_T="$T" KT_USER="$1" KT_ORG="$ORG" KT_VEC="$VEC" \
+KT_CLI="$KT" KTD="$KTD" KT_DATA="$D" KT_SRV_PID="$SRV_PID" KT_T="$T" KT_USER="$1" KT_ORG="$ORG" KT_VEC="$VEC" \
   PYTHONPATH="$LIB" /usr/bin/python3 "$LIB/gui_test_card.py" \$pid $2
 rc=\$?
 kill \$pid 2>/dev/null; wait \$pid 2>/dev/null

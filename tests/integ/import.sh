@@ -86,6 +86,16 @@ check_contains "--on-duplicate update edits the existing card" "1 updated" "$(k 
 check_eq "... with the row's values, keeping the others" "ООО \"Ромашка\"|обновлено|Москва" \
   "$(k solo list org --where 'name=ООО "Ромашка"' --json | json '"|".join([d[0]["name"], d[0]["comment"], d[0]["city"]])')"
 check_eq "... no second card" "1" "$(k solo list org --where 'name=ООО "Ромашка"' --json | json 'len(d)')"
+# the update's note counts the fields changed in the user's language (ngettext plural forms)
+printf 'name,phone,comment\n"ООО ""Ромашка""",+7 495 111 22 33,zmiana\n' > "$T/upd-pl.csv"
+check_contains "the update note in Polish: 1 pole" "zgodność (telefon) z ООО \"Ромашка\": zmieniono 1 pole" \
+  "$(LANG=pl_PL.UTF-8 k solo import "$T/upd-pl.csv" --type org --on-duplicate update 2>&1)"
+printf 'name,phone,comment,city\n"ООО ""Ромашка""",+7 495 111 22 33,снова,Тверь\n' > "$T/upd-ru.csv"
+check_contains "... in Russian: 2 поля" "совпадение (телефон) с ООО \"Ромашка\": изменено 2 поля" \
+  "$(LANG=ru_RU.UTF-8 k solo import "$T/upd-ru.csv" --type org --on-duplicate update 2>&1)"
+printf 'name,phone,comment,city\n"ООО ""Ромашка""",+7 495 111 22 33,обновлено,Москва\n' > "$T/upd-en.csv"
+check_contains "... in English: 2 fields" "same phone as ООО \"Ромашка\": 2 fields changed" \
+  "$(k solo import "$T/upd-en.csv" --type org --on-duplicate update 2>&1)"
 printf 'name,phone\nРомашка-клон,+7 495 111 22 33\n' > "$T/clone.csv"
 check_contains "--on-duplicate create adds it anyway" "imported 1 row" "$(k solo import "$T/clone.csv" --type org --on-duplicate create)"
 printf 'Фамилия;Организация\nОрлов;ООО Новая Фирма\nСоколов;ооо новая фирма\n' > "$T/miss.csv"

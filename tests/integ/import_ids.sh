@@ -36,6 +36,13 @@ k a export vcard "$T/c2.vcf" >/dev/null
 out=$(k b import "$T/c2.vcf" --on-duplicate update 2>&1)
 check_contains "--on-duplicate update merges into the same card" "updated" "$out"
 check_contains "... the new value is there" '"position":"Директор"' "$(k b show "$PETROV" --json)"
+check_contains "... the note counts the field (English)" "the same card (id) as" "$out"
+check_contains "... 1 field, singular" ": 1 field changed" "$out"
+k a edit "$PETROV" --set position=Бухгалтер >/dev/null
+k a export vcard "$T/c3.vcf" >/dev/null
+check_contains "... in Russian: изменено 1 поле" "та же карточка (идентификатор), что и Петров" \
+  "$(LANG=ru_RU.UTF-8 k b import "$T/c3.vcf" --on-duplicate update 2>&1)"
+check_contains "... with the singular form" "изменено 1 поле" "$(LANG=ru_RU.UTF-8 k b import "$T/c2.vcf" --on-duplicate update 2>&1)"
 check_eq "... still 2 contacts" "2" "$(k b list contact --json | json 'len(d)')"
 k b delete "$PETROV" >/dev/null
 check_contains "a card in the trash is not made again" "is in the trash" "$(k b import "$T/c.vcf" 2>&1)"

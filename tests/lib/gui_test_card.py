@@ -2,15 +2,20 @@
 "head": a head of sales' app — the organization's tabs and their counts, rows
 newest first, a row opening its card, Add a note, Add a deal, Plan a meeting
 and Reassign through the form, each checked with the CLI (the colleague's PC
-after its sync). Mode "manager": a manager's app has no Reassign; with the
-role made read-only on the server while the app runs, an edit the PC still
-allows is refused by the server and set back on screen with its message."""
+after its sync). Mode "manager": a manager's app has no Reassign; the role
+changed on the server while the app stays connected greys Edit out (made an
+assistant) or brings Reassign (head of sales) within seconds; an edit the PC
+still allows (made while the server is paused and the role made read-only) is
+refused by the server and set back on screen with its message."""
 import datetime
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+
+import pyatspi
 
 import gui_driver as g
 
@@ -213,14 +218,36 @@ elif mode == "manager":
             g.find(app, "Add a note") is not None)
     g.check("... and no Reassign (the manager's role lacks the right)",
             g.find(app, "Reassign", timeout=2) is None)
-    # the role made read-only on the server while the app runs: this PC still allows the edit
-    p = subprocess.run([os.environ["KTD"], "user", "role", "--data", os.environ["KT_DATA"],
-                        "--user", USER, "--role", "assistant"], capture_output=True, text=True)
-    g.check("the server makes vera an assistant", p.returncode == 0, p.stderr)
+    # rights changed on the server while the app stays connected: it hears them at once
+    def role(r):
+        p = subprocess.run([os.environ["KTD"], "user", "role", "--data", os.environ["KT_DATA"],
+                            "--user", USER, "--role", r], capture_output=True, text=True)
+        return p.returncode == 0
+
+    def edit_sensitive():
+        b = g.find(app, "Edit card", timeout=1)
+        return b is not None and b.getState().contains(pyatspi.STATE_SENSITIVE)
+    g.check("the server makes vera an assistant (read-only)", role("assistant"))
+    g.check("... the app greys Edit out within 5 s, still connected",
+            g.wait_for(lambda: not edit_sensitive(), timeout=5))
+    g.key("ctrl+e")
+    g.check("... and Ctrl+E opens no form", g.find(app, "Edit form", timeout=2) is None)
+    g.check("the server makes her head of sales", role("head_of_sales"))
+    g.check("... Reassign appears within 5 s", g.find(app, "Reassign", timeout=5) is not None)
+    g.check("... and Edit can be pressed again", g.wait_for(edit_sensitive, timeout=5))
+    # a change this PC allows but the server refuses: made while the server is paused
+    # (SIGSTOP), with the role made read-only meanwhile; the push is judged after it
     press(app, "Edit card")
     g.check("the edit form opens", g.find(app, "Edit form", timeout=5) is not None)
-    set_field(app, "city", "Казань")
-    g.key("ctrl+s")
+    srv = int(os.environ["KT_SRV_PID"])
+    os.kill(srv, signal.SIGSTOP)
+    try:
+        g.check("the role is made read-only while the server is paused", role("assistant"))
+        set_field(app, "city", "Казань")
+        g.key("ctrl+s")
+        time.sleep(1)
+    finally:
+        os.kill(srv, signal.SIGCONT)
     banner = g.find_desc(app, "Refused", timeout=5)
     g.check("the server's refusal is shown on the card", banner is not None and g.wait_for(
         lambda: g.name_of(banner).startswith("The server refused a change:") and
