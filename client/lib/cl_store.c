@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int64_t saved_debt(cl_store *s);
+
 static int schema_version(cl_store *s, int64_t *v);
 
 /* ---- records ------------------------------------------------------------------ */
@@ -206,6 +208,7 @@ int cl_store_open(const char *path, const cl_open_opts *opts, cl_store **out, kt
   if (rc && rc != KT_ENOTFOUND) goto fail;
   kt_hlc_init(&s->hlc, (kt_stamp)h, NULL, NULL);
   s->hlc_saved = (kt_stamp)h;
+  s->saved_debt = saved_debt(s);
   if ((rc = self_device(s, err)) || (rc = load_model(s, err)) ||
       (rc = cl_db_check_schema(&s->d, err)))
     goto fail;
@@ -317,20 +320,50 @@ static int fts_merge(cl_store *s, int64_t pages, kt_err *err) {
   return 0;
 }
 
-/* The merge this commit owes, done now or (a live update: see
- * cl_store_begin_pulled) left as debt for cl_store_maintain or the next
- * ordinary commit. */
+/* The merge debt a bulk import left in the file ("fts_merge_debt"; 0 when
+ * none): kept with the data, so whichever program opens the card index next
+ * pays it, when idle (cl_store_maintain) or a little at every commit. */
+static int64_t saved_debt(cl_store *s) {
+  int64_t v = 0;
+  if (cl_db_meta_get_int(&s->d, "fts_merge_debt", &v, NULL) != 0 || v < 0) v = 0;
+  return v;
+}
+
+/* What an ordinary commit pays of the saved debt beyond its own merge: a few
+ * ms, so an edit right after an import of 100,000 rows stays an edit. */
+#define SAVED_DEBT_PER_COMMIT 64
+
+/* The merge this commit owes, done now, or left as debt: a live update's (see
+ * cl_store_begin_pulled) in memory for cl_store_maintain or the next ordinary
+ * commit; a bulk import's (cl_store_defer_merge) saved in the file in the
+ * same transaction. */
 static int fts_merge_step(cl_store *s, kt_err *err) {
-  if (!s->tx_fts_bytes && !s->merge_debt) return 0;
+  if (!s->tx_fts_bytes && !s->merge_debt && !s->saved_debt) return 0;
   int64_t pages = s->tx_fts_bytes ? 4 + (int64_t)(s->tx_fts_bytes / 2048) : 0;
   s->tx_fts_bytes = 0;
+  if (s->bulk_merge) {
+    s->saved_debt = saved_debt(s) + pages + s->merge_debt;
+    s->merge_debt = 0;
+    return cl_db_meta_set_int(&s->d, "fts_merge_debt", s->saved_debt, err);
+  }
   if (s->defer_merge) {
     s->merge_debt += pages;
     return 0;
   }
   pages += s->merge_debt;
   s->merge_debt = 0;
-  return fts_merge(s, pages, err);
+  int64_t paid = 0;
+  if (s->saved_debt) { /* what this program knows of; cl_store_maintain reads it again */
+    paid = s->saved_debt < SAVED_DEBT_PER_COMMIT ? s->saved_debt : SAVED_DEBT_PER_COMMIT;
+    pages += paid;
+  }
+  int rc = fts_merge(s, pages, err);
+  if (!rc && paid) {
+    s->saved_debt = saved_debt(s) - paid;
+    if (s->saved_debt < 0) s->saved_debt = 0;
+    rc = cl_db_meta_set_int(&s->d, "fts_merge_debt", s->saved_debt, err);
+  }
+  return rc;
 }
 
 static int tx_commit(cl_store *s, kt_err *err) {
@@ -397,24 +430,45 @@ int cl_store_begin_pulled(cl_store *s, bool live, kt_err *err) {
 
 static void end_relaxed(cl_store *s) {
   s->defer_merge = false;
+  s->bulk_merge = false;
   if (!s->relaxed) return;
   s->relaxed = false;
   cl__sync_full(s, NULL); /* else retried before the next transaction */
 }
 
+int cl_store_defer_merge(cl_store *s, kt_err *err) {
+  if (!s->in_batch) return kt_err_set(err, KT_EINVAL, "no batch is open");
+  s->bulk_merge = true;
+  return 0;
+}
+
+/* The most of a bulk import's saved debt one cl_store_maintain pays (a
+ * 100,000-row import owes about 4,200 pages), so that a command queued behind
+ * it never waits for the merge of a whole million-row import. */
+#define SAVED_DEBT_PER_MAINTAIN 8192
+
 int cl_store_maintain(cl_store *s, kt_err *err) {
-  if (!s->merge_debt || s->in_batch || s->readonly) return 0;
-  int64_t pages = s->merge_debt;
+  if (s->in_batch || s->readonly) return 0;
+  s->saved_debt = saved_debt(s); /* another program (an import) may have left some */
+  if (!s->merge_debt && !s->saved_debt) return 0;
+  int64_t from_saved = s->saved_debt < SAVED_DEBT_PER_MAINTAIN ? s->saved_debt : SAVED_DEBT_PER_MAINTAIN;
+  int64_t pages = s->merge_debt + from_saved;
   int rc = set_synchronous(s, CL_ST_SYNC_NORMAL, err); /* a lost merge only leaves the index unmerged */
   if (!rc) rc = cl__tx_begin(s, err);
   s->sync_lowered = true;
   if (!rc) {
     rc = fts_merge(s, pages, err);
+    if (!rc && from_saved)
+      rc = cl_db_meta_set_int(&s->d, "fts_merge_debt", s->saved_debt - from_saved, err);
     sqlite3_stmt *st = rc ? NULL : cl_db_st(&s->d, CL_ST_COMMIT, err);
     if (st) rc = cl_db_step_done(&s->d, st, err);
     else if (!rc) rc = cl_db_st_rc(&s->d);
-    if (rc) sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
-    else s->merge_debt = 0;
+    if (rc) {
+      sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
+    } else {
+      s->merge_debt = 0;
+      s->saved_debt -= from_saved;
+    }
   }
   cl__sync_full(s, NULL);
   return rc;

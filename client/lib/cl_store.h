@@ -98,8 +98,16 @@ int cl_store_begin_pulled(cl_store *s, bool live, kt_err *err);
 /* live: a small live update (a Notify's changes): its search-index merge is
  * left as debt, off the path that makes the change visible, for
  * cl_store_maintain (or the next ordinary commit, which pays it). */
-/* Pays the merge debt of live updates in its own transaction (not synced).
- * Call when idle, after applying a Notify. No-op inside a batch. */
+/* A bulk batch (an import) leaves its search-index merge to later: the pages
+ * it owes are saved in the file with its data ("fts_merge_debt"), and
+ * cl_store_maintain, or any later commit a little at a time, pays them. The
+ * index is complete and searchable at once; only its segments are merged
+ * later (FTS5's crisis merges still bound their number). Call after
+ * cl_store_begin; the batch's commit or rollback ends it. */
+int cl_store_defer_merge(cl_store *s, kt_err *err);
+/* Pays the merge debt of live updates, and up to 8,192 pages of what a bulk
+ * import saved (any program's), in its own transaction (not synced). Call
+ * when idle, after applying a Notify. No-op inside a batch. */
 int cl_store_maintain(cl_store *s, kt_err *err);
 int cl_store_commit(cl_store *s, kt_err *err);
 void cl_store_rollback(cl_store *s);

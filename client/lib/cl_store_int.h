@@ -53,6 +53,8 @@ struct cl_store {
   size_t tx_fts_bytes;
   int64_t merge_debt; /* search-index pages to merge, left by live updates */
   bool defer_merge;   /* the open batch leaves its merge as debt */
+  bool bulk_merge;    /* the open batch saves its merge debt in the file (cl_store_defer_merge) */
+  int64_t saved_debt; /* the debt saved in the file, as last read or written */
   /* the sort index (cl_store_index.c) */
   kt_collator *skcoll; /* the collator of the index's locale when not the store's, or NULL */
   bool sortix_off;     /* a rebuild follows: writes do not touch the index */

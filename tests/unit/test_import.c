@@ -338,6 +338,53 @@ static void test_id_only_row_told(void **state) {
   assert_null(strstr(n, " 3 0:"));
 }
 
+static int64_t merge_debt(fx *f) {
+  kt_buf b = KT_BUF_INIT;
+  kt_err err;
+  int64_t v = cl_store_meta_get(f->st.s, "fts_merge_debt", &b, &err) == 0 ? atoll(kt_buf_str(&b)) : 0;
+  kt_buf_free(&b);
+  return v;
+}
+
+/* An import leaves its search-index merge to later, saved in the file: the
+ * cards are searchable at once; cl_store_maintain (or later commits, a little
+ * each) pays it; a rolled-back import leaves none. */
+static void test_merge_left_to_idle(void **state) {
+  fx *f = *state;
+  kt_buf csv = KT_BUF_INIT;
+  kt_buf_puts(&csv, "Название;Город\n");
+  for (int i = 0; i < 300; i++) kt_buf_printf(&csv, "ООО Осина-%d;Тверь\n", i);
+  write_file(f, kt_buf_str(&csv));
+  kt_buf_free(&csv);
+  cl_import_opts o = {.check_duplicates = true};
+  cl_import_result res;
+  kt_err err;
+  assert_int_equal(run(f, "org", &o, &res, &err), 0);
+  assert_int_equal(res.created, 300);
+  int64_t debt = merge_debt(f);
+  assert_true(debt > 4);
+  int n = 0;
+  assert_int_equal(cl_store_search(f->st.s, "осина", "org", 1000, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 300);
+  /* an ordinary edit pays a little of it */
+  char id[37];
+  cl_set d[] = {{"name", "ООО Клён"}};
+  assert_int_equal(cl_store_add(f->st.s, "org", d, 1, id, &err), 0);
+  int64_t after_edit = merge_debt(f);
+  assert_true(after_edit < debt);
+  assert_true(after_edit >= debt - 64);
+  assert_int_equal(cl_store_maintain(f->st.s, &err), 0);
+  assert_int_equal(merge_debt(f), 0);
+  n = 0;
+  assert_int_equal(cl_store_search(f->st.s, "осина", "org", 1000, false, count_cb, &n, &err), 0);
+  assert_int_equal(n, 300);
+  /* a refused import saves no debt */
+  write_file(f, "name,employees\nЯсень-1,1\nЯсень-2,many\n");
+  cl_import_opts o2 = {.check_duplicates = true};
+  assert_int_not_equal(run(f, "org", &o2, &res, &err), 0);
+  assert_int_equal(merge_debt(f), 0);
+}
+
 static void test_needs_type_and_rights(void **state) {
   fx *f = *state;
   write_file(f, "name\nX\n");
@@ -388,6 +435,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_duplicates_skip_update_create, setup, teardown),
       cmocka_unit_test_setup_teardown(test_create_missing_and_dry_run, setup, teardown),
       cmocka_unit_test_setup_teardown(test_id_only_row_told, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_merge_left_to_idle, setup, teardown),
       cmocka_unit_test_setup_teardown(test_needs_type_and_rights, setup, teardown),
       cmocka_unit_test_setup_teardown(test_alias_table_unambiguous, setup, teardown),
   };
