@@ -412,6 +412,11 @@ int cl_db_step_done(cl_db *d, sqlite3_stmt *st, kt_err *err) {
   return kt_sql_step_done(d->db, st, &names, "writing the card index", err);
 }
 
+void cl_db_rollback(cl_db *d) {
+  sqlite3_stmt *st = cl_db_st(d, CL_ST_ROLLBACK, NULL);
+  if (st) cl_db_step_done(d, st, NULL);
+}
+
 int cl_db_meta_get_text(cl_db *d, const char *key, kt_buf *out, kt_err *err) {
   sqlite3_stmt *st = cl_db_st(d, CL_ST_META_GET, err);
   if (!st) return err ? err->code : KT_EDB;

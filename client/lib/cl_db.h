@@ -186,6 +186,9 @@ void cl_db_select_prefix(const kt_mtype *t, kt_buf *sql);
 
 /* Executes a statement to completion (step until DONE), resetting it. */
 int cl_db_step_done(cl_db *d, sqlite3_stmt *st, kt_err *err);
+/* Rolls the open transaction back through the statement table (CL_ST_ROLLBACK);
+ * an error (none open any more: SQLite already rolled it back) is ignored. */
+void cl_db_rollback(cl_db *d);
 /* Maps the last SQLite error of the connection to a kt_err. */
 int cl_db_error(cl_db *d, int rc, const char *what, kt_err *err);
 

@@ -136,7 +136,7 @@ static int read_begin(cl_store *s, kt_err *err) {
 static void read_end(cl_store *s) {
   sqlite3_stmt *st = cl_db_st(&s->d, CL_ST_COMMIT, NULL);
   if (st && cl_db_step_done(&s->d, st, NULL) == 0) return;
-  if ((st = cl_db_st(&s->d, CL_ST_ROLLBACK, NULL))) cl_db_step_done(&s->d, st, NULL);
+  cl_db_rollback(&s->d);
 }
 
 /* The view's query, prepared and bound: the matching rows' rowid and order

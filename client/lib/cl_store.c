@@ -57,7 +57,7 @@ int cl_store_create(const char *path, const char *user, const char *mode, const 
   }
   if (!rc && sqlite3_exec(d.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     rc = cl_db_error(&d, sqlite3_errcode(d.db), "cannot create the card index", err);
-  if (rc) sqlite3_exec(d.db, "ROLLBACK", NULL, NULL, NULL);
+  if (rc) cl_db_rollback(&d);
 out:
   cl_db_close(&d);
   if (rc) remove(path);
@@ -376,7 +376,7 @@ static int tx_commit(cl_store *s, kt_err *err) {
   else if (!rc) rc = cl_db_st_rc(&s->d);
   if (rc) {
     rolled_back(s);
-    sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
+    cl_db_rollback(&s->d);
     int64_t h = 0;
     if (cl_db_meta_get_int(&s->d, "hlc", &h, NULL) == 0) s->hlc_saved = (kt_stamp)h;
   }
@@ -387,7 +387,7 @@ int cl__tx_end(cl_store *s, int rc, kt_err *err) {
   if (s->in_batch) return rc;
   if (rc) {
     rolled_back(s);
-    sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
+    cl_db_rollback(&s->d);
     return rc;
   }
   return tx_commit(s, err);
@@ -464,7 +464,7 @@ int cl_store_maintain(cl_store *s, kt_err *err) {
     if (st) rc = cl_db_step_done(&s->d, st, err);
     else if (!rc) rc = cl_db_st_rc(&s->d);
     if (rc) {
-      sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
+      cl_db_rollback(&s->d);
     } else {
       s->merge_debt = 0;
       s->saved_debt -= from_saved;
@@ -486,7 +486,7 @@ void cl_store_rollback(cl_store *s) {
   if (!s->in_batch) return;
   s->in_batch = false;
   rolled_back(s);
-  sqlite3_exec(s->d.db, "ROLLBACK", NULL, NULL, NULL);
+  cl_db_rollback(&s->d);
   end_relaxed(s);
 }
 
